@@ -1,0 +1,109 @@
+// backend.h — the interface every compute backend implements (CPU now, WebGPU next).
+// Model code is written once against this interface and has no backend #ifdefs.
+// Execution is eager and in order: each call may be queued by the backend, but reads (read()) see the
+// results of every earlier call. A backend says which op/weight-type pairs it supports; the model
+// loader checks supports() before it builds anything, so a missing kernel is an error at load time,
+// never a wrong answer.
+//
+// Conventions (see tensor.h for shapes): activations are F32, ne = {n, n_tokens}; weights keep the
+// file's dtype. Output tensors are allocated by the caller with alloc() and must not alias inputs
+// unless an op says it works in place.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/tensor.h"
+
+namespace sotto {
+
+enum class Op {
+  GetRows,   // embedding lookup
+  MatMul,    // y = x W^T
+  Add,
+  Mul,
+  Scale,
+  RmsNorm,
+  Rope,
+  SwiGlu,
+  GeGlu,
+  Attention,
+  SetRows,   // KV-cache store
+  Softmax,
+};
+
+struct RopeParams {
+  int n_rot = 0;                         // rotated dimensions (<= head_dim; partial rotary when smaller)
+  float freq_base = 10000.0f;
+  bool neox = false;                     // true: rotate pairs (i, i + n_rot/2); false: pairs (2i, 2i+1)
+  const float* freq_factors = nullptr;   // [n_rot/2] dividers of each frequency (Llama 3 scaling), or null
+  float freq_scale = 1.0f;               // linear position scaling
+};
+
+struct AttnParams {
+  float scale = 1.0f;   // multiplies q.k
+  int window = 0;       // sliding window: a query at position p sees keys in (p - window, p]; 0 = unlimited
+  float softcap = 0.0f; // if > 0: scores = softcap * tanh(scores / softcap)
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  virtual bool supports(Op op, DType weight_type) const = 0;
+
+  // ---- memory
+  // A new zero-filled tensor owned by this backend.
+  virtual Tensor alloc(DType type, Shape ne) = 0;
+  // Makes a weight usable by this backend from host bytes (e.g. a region of a memory-mapped file).
+  // The CPU backend returns a view (no copy): the caller keeps the mapping alive.
+  virtual Tensor upload(const Tensor& host) = 0;
+  virtual void write(Tensor& dst, const void* src, size_t nbytes, size_t offset = 0) = 0;
+  virtual void read(const Tensor& src, void* dst, size_t nbytes, size_t offset = 0) = 0;
+
+  // ---- ops
+  // out[t] = table[ids[t]] converted to F32. table: {n, n_vocab} any supported dtype; out: {n, n_ids}.
+  virtual void get_rows(const Tensor& table, const int32_t* ids, int n_ids, Tensor& out) = 0;
+  // y[t][o] = sum_i w[o][i] * x[t][i]. w: {n_in, n_out}; x: {n_in, n_tok}; y: {n_out, n_tok}.
+  virtual void matmul(const Tensor& w, const Tensor& x, Tensor& y) = 0;
+  // y = a + b, y = a * b. b has the shape of a or is one row {a.ne[0]} broadcast over a's rows.
+  // In place allowed (y may be a).
+  virtual void add(const Tensor& a, const Tensor& b, Tensor& y) = 0;
+  virtual void mul(const Tensor& a, const Tensor& b, Tensor& y) = 0;
+  // x *= s in place.
+  virtual void scale(Tensor& x, float s) = 0;
+  // Each row of ne[0]: y = x / sqrt(mean(x^2) + eps) * w. w: F32 {ne[0]} (or null tensor: no weight).
+  // x may be viewed as {head_dim, n_head * n_tok} to normalise per head. In place allowed.
+  virtual void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) = 0;
+  // In place on x: {head_dim, n_head, n_tok}; token t has position pos0 + t. Dims >= n_rot untouched.
+  virtual void rope(Tensor& x, int pos0, const RopeParams& p) = 0;
+  // y = silu(gate) * up;  y = gelu_tanh(gate) * up. All {n_ff, n_tok}. y may alias gate.
+  virtual void swiglu(const Tensor& gate, const Tensor& up, Tensor& y) = 0;
+  virtual void geglu(const Tensor& gate, const Tensor& up, Tensor& y) = 0;
+  // dst rows [row0, row0 + src.nrows()) = src converted to dst.type (F32 or F16). src, dst share ne[0].
+  virtual void set_rows(const Tensor& src, Tensor& dst, int64_t row0) = 0;
+  // Causal grouped-query attention over a KV cache.
+  //   q:   {head_dim, n_head, n_tok}        positions n_past .. n_past + n_tok - 1
+  //   k,v: {head_dim * n_head_kv, n_ctx}    (F32 or F16); rows [0, n_past + n_tok) are valid
+  //   out: {head_dim, n_head, n_tok}
+  // Query head h reads kv head h / (n_head / n_head_kv).
+  virtual void attention(const Tensor& q, const Tensor& k, const Tensor& v, int n_head_kv, int n_past,
+                         const AttnParams& p, Tensor& out) = 0;
+  // Softmax of each row in place.
+  virtual void softmax(Tensor& x) = 0;
+
+  // Waits for queued work (no-op on CPU).
+  virtual void sync() {}
+};
+
+class ThreadPool;
+// The CPU backend; `pool` is used for every op and must outlive the backend.
+std::unique_ptr<Backend> make_cpu_backend(ThreadPool& pool);
+
+// A view of rows [r0, r0 + n) of a contiguous tensor (shape {ne0, n}); shares ownership.
+Tensor view_rows(const Tensor& t, int64_t r0, int64_t n);
+// The same storage seen with another shape of equal element count.
+Tensor reshape(const Tensor& t, Shape ne);
+
+}  // namespace sotto

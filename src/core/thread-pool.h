@@ -1,0 +1,47 @@
+// thread-pool.h — a fixed pool of worker threads for data-parallel loops, passed in (never global).
+// parallel_for splits [0, n) into one contiguous chunk per thread; the calling thread works too and the
+// call returns when every chunk is done. Workers spin briefly before sleeping, so back-to-back small
+// loops (one per op in a decode step) do not pay a futex wake each time.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace sotto {
+
+class ThreadPool {
+ public:
+  using Fn = std::function<void(int64_t begin, int64_t end, int thread_index)>;
+
+  explicit ThreadPool(int n_threads);  // total threads including the caller; <= 0 means hardware count
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return n_threads_; }
+
+  // Runs fn over [0, n) split into size() chunks (fewer if n is small); chunk boundaries are multiples
+  // of `grain` (except the last) so that callers can keep blocks together.
+  void parallel_for(int64_t n, const Fn& fn, int64_t grain = 1);
+
+ private:
+  void worker(int index);
+
+  int n_threads_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  const Fn* fn_ = nullptr;
+  int64_t n_ = 0, grain_ = 1;
+  int active_ = 0;
+};
+
+}  // namespace sotto
