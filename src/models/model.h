@@ -1,0 +1,43 @@
+// model.h — a loaded decoder-only language model and its per-sequence state.
+// Model::load reads the architecture from GGUF metadata (general.architecture) and builds the matching
+// implementation (models/<arch>.cpp) on the given backend. The GgufFile must outlive the model on the
+// CPU backend (weights are views into the mapping).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "models/config.h"
+
+namespace sotto {
+
+class GgufFile;
+
+// Per-sequence state: the KV cache and how many positions it holds.
+struct KvCache {
+  std::vector<Tensor> k, v;  // per layer: {head_dim * n_head_kv, n_ctx}
+  int n_ctx = 0;
+  int n_past = 0;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  static std::unique_ptr<Model> load(const GgufFile& f, Backend& backend);  // throws Error
+
+  virtual const ModelConfig& config() const = 0;
+  // A cache for up to n_ctx positions (F16 or F32 entries).
+  virtual KvCache new_cache(int n_ctx, DType type = DType::F16) const = 0;
+  // Runs tokens at positions cache.n_past.. and appends them to the cache. Returns logits
+  // {n_vocab} for the last token, or {n_vocab * n_tokens} for every token when all_logits.
+  // Throws Error when the cache would overflow.
+  virtual std::vector<float> forward(KvCache& cache, const int32_t* tokens, int n_tokens,
+                                     bool all_logits = false) = 0;
+  // Bytes of weights read per decoded token (for bandwidth reports).
+  virtual size_t weight_bytes() const = 0;
+};
+
+}  // namespace sotto
