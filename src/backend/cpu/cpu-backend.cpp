@@ -1,0 +1,235 @@
+// cpu-backend.cpp — the CPU implementation of the Backend interface: memory, shape checks, dispatch.
+// Tensors live in host memory (64-byte aligned allocations); upload() returns a view of the caller's
+// bytes (no copy). Every op checks its shapes and dtypes and throws a one-line sotto::Error naming the
+// op and the shapes, then runs the kernels of cpu-ops.h on the pool. Scratch (quantized activations
+// and attention buffers) is kept here and only grows, so the decode loop does not allocate.
+// Supported: MatMul and GetRows for F32, F16, BF16, Q8_0, Q4_0, Q4_K weights; Attention and SetRows
+// with F32 or F16 KV caches; every other op on F32.
+#include <cstdlib>
+#include <cstring>
+
+#include "backend/backend.h"
+#include "backend/cpu/cpu-ops.h"
+#include "core/error.h"
+
+namespace sotto {
+namespace {
+
+bool is_weight_type(DType t) {
+  switch (t) {
+    case DType::F32:
+    case DType::F16:
+    case DType::BF16:
+    case DType::Q8_0:
+    case DType::Q4_0:
+    case DType::Q4_K: return true;
+    default: return false;
+  }
+}
+
+// Checks cost nothing when they pass: the message is built only on failure.
+template <typename Msg>
+void need(bool ok, const char* op, const Msg& what) {
+  if (!ok) fail("cpu ", op, ": ", what());
+}
+void need_f32(const Tensor& t, const char* op, const char* name) {
+  need(t.type == DType::F32, op, [&] { return std::string(name) + " must be f32, is " + dtype_name(t.type); });
+  need(t.data != nullptr || t.nelements() == 0, op, [&] { return std::string(name) + " has no data"; });
+}
+bool same_shape(const Tensor& a, const Tensor& b) {
+  return a.ne == b.ne || (a.nelements() == b.nelements() && a.ne[0] == b.ne[0]);
+}
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(ThreadPool& pool) : pool_(pool) {}
+
+  std::string name() const override { return "cpu"; }
+
+  bool supports(Op op, DType t) const override {
+    switch (op) {
+      case Op::MatMul:
+      case Op::GetRows: return is_weight_type(t);
+      case Op::Attention:
+      case Op::SetRows: return t == DType::F32 || t == DType::F16;
+      default: return t == DType::F32;
+    }
+  }
+
+  Tensor alloc(DType type, Shape ne) override {
+    for (int64_t d : ne) need(d >= 0, "alloc", [&] { return "negative dimension in " + shape_str(ne); });
+    Tensor t;
+    t.type = type;
+    t.ne = ne;
+    const size_t bytes = t.nbytes();
+    const size_t padded = (bytes + 63) / 64 * 64 + 64;
+    void* p = std::aligned_alloc(64, padded);
+    if (!p) fail("cpu alloc: out of memory for ", std::to_string(bytes), " bytes ", shape_str(ne));
+    std::memset(p, 0, padded);
+    t.data = p;
+    t.owner = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+    return t;
+  }
+
+  Tensor upload(const Tensor& host) override { return host; }
+
+  void write(Tensor& dst, const void* src, size_t nbytes, size_t offset) override {
+    need(offset + nbytes <= dst.nbytes(), "write", [&] {
+      return std::string(std::to_string(offset + nbytes) + " bytes into a tensor of " + std::to_string(dst.nbytes()));
+    });
+    std::memcpy(static_cast<uint8_t*>(dst.data) + offset, src, nbytes);
+  }
+
+  void read(const Tensor& src, void* dst, size_t nbytes, size_t offset) override {
+    need(offset + nbytes <= src.nbytes(), "read", [&] {
+      return std::string(std::to_string(offset + nbytes) + " bytes from a tensor of " + std::to_string(src.nbytes()));
+    });
+    std::memcpy(dst, static_cast<const uint8_t*>(src.data) + offset, nbytes);
+  }
+
+  void get_rows(const Tensor& table, const int32_t* ids, int n_ids, Tensor& out) override {
+    need(is_weight_type(table.type), "get_rows",
+         [&] { return std::string(std::string("table type ") + dtype_name(table.type)); });
+    need_f32(out, "get_rows", "out");
+    need(n_ids >= 0 && out.ne[0] == table.ne[0] && out.nrows() == n_ids, "get_rows", [&] {
+      return std::string("out " + shape_str(out.ne) + " for " + std::to_string(n_ids) + " rows of table " +
+                         shape_str(table.ne));
+    });
+    for (int i = 0; i < n_ids; i++) {
+      need(ids[i] >= 0 && ids[i] < table.nrows(), "get_rows", [&] {
+        return std::string("row id " + std::to_string(ids[i]) + " out of range [0, " + std::to_string(table.nrows()) +
+                           ")");
+      });
+    }
+    cpu::get_rows(table, ids, n_ids, out);
+  }
+
+  void matmul(const Tensor& w, const Tensor& x, Tensor& y) override {
+    need(is_weight_type(w.type), "matmul",
+         [&] { return std::string(std::string("weight type ") + dtype_name(w.type)); });
+    need_f32(x, "matmul", "x");
+    need_f32(y, "matmul", "y");
+    need(x.ne[0] == w.ne[0] && y.ne[0] == w.nrows() && y.nrows() == x.nrows(), "matmul", [&] {
+      return std::string("w " + shape_str(w.ne) + ", x " + shape_str(x.ne) + ", y " + shape_str(y.ne) + " do not fit");
+    });
+    cpu::matmul(pool_, act_, act8_, w, x, y);
+  }
+
+  void add(const Tensor& a, const Tensor& b, Tensor& y) override { binary("add", a, b, y, true); }
+  void mul(const Tensor& a, const Tensor& b, Tensor& y) override { binary("mul", a, b, y, false); }
+
+  void scale(Tensor& x, float s) override {
+    need_f32(x, "scale", "x");
+    cpu::scale(pool_, x, s);
+  }
+
+  void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) override {
+    need_f32(x, "rms_norm", "x");
+    need_f32(y, "rms_norm", "y");
+    need(same_shape(x, y), "rms_norm",
+         [&] { return std::string("x " + shape_str(x.ne) + " vs y " + shape_str(y.ne)); });
+    if (!w.empty()) {
+      need_f32(w, "rms_norm", "w");
+      need(w.nelements() == x.ne[0], "rms_norm",
+           [&] { return std::string("w " + shape_str(w.ne) + " for rows of " + std::to_string(x.ne[0])); });
+    }
+    cpu::rms_norm(pool_, x, w, eps, y);
+  }
+
+  void rope(Tensor& x, int pos0, const RopeParams& p) override {
+    need_f32(x, "rope", "x");
+    need(p.n_rot > 0 && p.n_rot % 2 == 0 && p.n_rot <= x.ne[0] && p.n_rot <= 1024, "rope", [&] {
+      return std::string("n_rot " + std::to_string(p.n_rot) + " for head_dim " + std::to_string(x.ne[0]) +
+                         " (must be even, positive, <= head_dim)");
+    });
+    need(pos0 >= 0, "rope", [&] { return std::string("negative position " + std::to_string(pos0)); });
+    cpu::rope(pool_, x, pos0, p);
+  }
+
+  void swiglu(const Tensor& gate, const Tensor& up, Tensor& y) override { glu("swiglu", gate, up, y, true); }
+  void geglu(const Tensor& gate, const Tensor& up, Tensor& y) override { glu("geglu", gate, up, y, false); }
+
+  void set_rows(const Tensor& src, Tensor& dst, int64_t row0) override {
+    need_f32(src, "set_rows", "src");
+    need(dst.type == DType::F32 || dst.type == DType::F16, "set_rows",
+         [&] { return std::string(std::string("dst must be f32 or f16, is ") + dtype_name(dst.type)); });
+    need(src.ne[0] == dst.ne[0] && row0 >= 0 && row0 + src.nrows() <= dst.nrows(), "set_rows", [&] {
+      return std::string("src " + shape_str(src.ne) + " at row " + std::to_string(row0) + " does not fit dst " +
+                         shape_str(dst.ne));
+    });
+    cpu::set_rows(src, dst, row0);
+  }
+
+  void attention(const Tensor& q, const Tensor& k, const Tensor& v, int n_head_kv, int n_past, const AttnParams& p,
+                 Tensor& out) override {
+    need_f32(q, "attention", "q");
+    need_f32(out, "attention", "out");
+    need((k.type == DType::F32 || k.type == DType::F16) && v.type == k.type, "attention", [&] {
+      return std::string(std::string("k, v must both be f32 or both f16, are ") + dtype_name(k.type) + ", " +
+                         dtype_name(v.type));
+    });
+    const int64_t hd = q.ne[0], n_head = q.ne[1], n_tok = q.ne[2] * q.ne[3];
+    need(n_head_kv > 0 && n_head % n_head_kv == 0, "attention", [&] {
+      return std::string(std::to_string(n_head) + " query heads do not group over " + std::to_string(n_head_kv) +
+                         " kv heads");
+    });
+    need(hd > 0 && hd <= 512, "attention",
+         [&] { return std::string("head_dim " + std::to_string(hd) + " (at most 512)"); });
+    need(k.ne[0] == hd * n_head_kv && v.ne == k.ne, "attention",
+         [&] { return std::string("k " + shape_str(k.ne) + ", v " + shape_str(v.ne) + " for q " + shape_str(q.ne)); });
+    need(n_past >= 0 && n_past + n_tok <= k.nrows(), "attention", [&] {
+      return std::string(std::to_string(n_past) + " + " + std::to_string(n_tok) + " positions exceed the cache of " +
+                         std::to_string(k.nrows()));
+    });
+    need(out.ne == q.ne, "attention",
+         [&] { return std::string("out " + shape_str(out.ne) + " vs q " + shape_str(q.ne)); });
+    cpu::attention(pool_, attn_scratch_, q, k, v, n_head_kv, n_past, p, out);
+  }
+
+  void softmax(Tensor& x) override {
+    need_f32(x, "softmax", "x");
+    need(x.ne[0] > 0 || x.nrows() == 0, "softmax", [&] { return std::string("empty rows"); });
+    cpu::softmax(pool_, x);
+  }
+
+ private:
+  void binary(const char* op, const Tensor& a, const Tensor& b, Tensor& y, bool is_add) {
+    need_f32(a, op, "a");
+    need_f32(b, op, "b");
+    need_f32(y, op, "y");
+    need(b.nelements() == a.nelements() || b.nelements() == a.ne[0], op, [&] {
+      return std::string("b " + shape_str(b.ne) + " is neither a's shape " + shape_str(a.ne) + " nor one row");
+    });
+    need(same_shape(a, y), op, [&] { return std::string("y " + shape_str(y.ne) + " vs a " + shape_str(a.ne)); });
+    if (is_add) {
+      cpu::add(pool_, a, b, y);
+    } else {
+      cpu::mul(pool_, a, b, y);
+    }
+  }
+
+  void glu(const char* op, const Tensor& gate, const Tensor& up, Tensor& y, bool silu) {
+    need_f32(gate, op, "gate");
+    need_f32(up, op, "up");
+    need_f32(y, op, "y");
+    need(same_shape(gate, up) && same_shape(gate, y), op, [&] {
+      return std::string("gate " + shape_str(gate.ne) + ", up " + shape_str(up.ne) + ", y " + shape_str(y.ne));
+    });
+    if (silu) {
+      cpu::swiglu(pool_, gate, up, y);
+    } else {
+      cpu::geglu(pool_, gate, up, y);
+    }
+  }
+
+  ThreadPool& pool_;
+  std::vector<cpu::BlockQ8A> act_;
+  std::vector<cpu::BlockQ8x8> act8_;
+  std::vector<float> attn_scratch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(ThreadPool& pool) { return std::make_unique<CpuBackend>(pool); }
+
+}  // namespace sotto

@@ -1,0 +1,191 @@
+// cpu-matmul.cpp — y = x W^T on the CPU for F32, F16, BF16, Q8_0, Q4_0 and Q4_K weights.
+// Quantized weights: the activations are quantized once per call to BlockQ8A and every dot product is
+// an integer one (kernels.h). Work is split over output rows (grain 16 rows = one 64-byte line of y per
+// token, so threads never share a line of y). For several tokens, tokens are taken in blocks whose
+// activations fit in L2, and each weight row is read once per block: quantized weights meet 8 tokens
+// at a time (interleaved activations, kernels.h dot8), float weights 2 rows x 4 tokens at a time.
+#include <algorithm>
+
+#include "backend/cpu/cpu-ops.h"
+#include "core/error.h"
+
+namespace sotto::cpu {
+namespace {
+
+using Dot1 = float (*)(const void* w, const void* x, int64_t n);
+using Dot4 = void (*)(const void* w, const void* x, int64_t stride, int64_t n, float* out);
+using Dot8 = void (*)(const void* w, const BlockQ8x8* x, int64_t n, float* out);
+using Dot2x4 = void (*)(const void* w, int64_t w_stride, const void* x, int64_t stride, int64_t n, float* out);
+
+struct Kernel {
+  Dot1 dot;
+  Dot4 dot4;
+  bool quantized;
+  Dot2x4 dot2x4 = nullptr;  // two weight rows at once (float weights); null: use dot4 per row
+  Dot8 dot8 = nullptr;      // 8 interleaved tokens at once (quantized weights, where the build has it)
+};
+
+const BlockQ8A* q(const void* x) { return static_cast<const BlockQ8A*>(x); }
+const float* f(const void* x) { return static_cast<const float*>(x); }
+const uint16_t* h(const void* w) { return static_cast<const uint16_t*>(w); }
+
+Kernel kernel_for_base(DType t);
+
+Kernel kernel_for(DType t) {
+  Kernel k = kernel_for_base(t);
+  if (dot8_has(int(t))) {
+    k.dot8 = t == DType::Q8_0 ? dot8_q8_0 : t == DType::Q4_0 ? dot8_q4_0 : dot8_q4_k;
+  }
+  return k;
+}
+
+Kernel kernel_for_base(DType t) {
+  switch (t) {
+    case DType::Q8_0:
+      return {[](const void* w, const void* x, int64_t n) { return dot_q8_0(w, q(x), n); },
+              [](const void* w, const void* x, int64_t s, int64_t n, float* o) { dot4_q8_0(w, q(x), s, n, o); }, true};
+    case DType::Q4_0:
+      return {[](const void* w, const void* x, int64_t n) { return dot_q4_0(w, q(x), n); },
+              [](const void* w, const void* x, int64_t s, int64_t n, float* o) { dot4_q4_0(w, q(x), s, n, o); }, true};
+    case DType::Q4_K:
+      return {[](const void* w, const void* x, int64_t n) { return dot_q4_k(w, q(x), n); },
+              [](const void* w, const void* x, int64_t s, int64_t n, float* o) { dot4_q4_k(w, q(x), s, n, o); }, true};
+    case DType::F32:
+      return {[](const void* w, const void* x, int64_t n) { return dot_f32(f(w), f(x), n); },
+              [](const void* w, const void* x, int64_t s, int64_t n, float* o) { dot4_f32(f(w), f(x), s, n, o); },
+              false,
+              [](const void* w, int64_t ws, const void* x, int64_t s, int64_t n, float* o) {
+                dot2x4_f32(f(w), ws, f(x), s, n, o);
+              }};
+    case DType::F16:
+      return {[](const void* w, const void* x, int64_t n) { return dot_f16(h(w), f(x), n); },
+              [](const void* w, const void* x, int64_t s, int64_t n, float* o) { dot4_f16(h(w), f(x), s, n, o); },
+              false,
+              [](const void* w, int64_t ws, const void* x, int64_t s, int64_t n, float* o) {
+                dot2x4_f16(h(w), ws, f(x), s, n, o);
+              }};
+    case DType::BF16:
+      return {[](const void* w, const void* x, int64_t n) { return dot_bf16(h(w), f(x), n); },
+              [](const void* w, const void* x, int64_t s, int64_t n, float* o) { dot4_bf16(h(w), f(x), s, n, o); },
+              false,
+              [](const void* w, int64_t ws, const void* x, int64_t s, int64_t n, float* o) {
+                dot2x4_bf16(h(w), ws, f(x), s, n, o);
+              }};
+    default: break;
+  }
+  fail("matmul: weight type ", dtype_name(t), " is not supported by the cpu backend");
+}
+
+struct Job {
+  Kernel k;
+  const uint8_t* w;
+  size_t w_row_bytes;
+  const uint8_t* x;       // quantized or float activations, token t at x + t * x_row_bytes
+  const BlockQ8x8* x8;    // with dot8: tokens [8G, 8G + 8) interleaved at x8 + G * n_in / 32
+  size_t x_row_bytes;
+  int64_t x_stride;       // token stride in elements of x (blocks or floats)
+  int64_t n_in, n_out, n_tok, tok_block;
+  float* y;
+
+  void run(int64_t o0, int64_t o1) const {
+    for (int64_t t0 = 0; t0 < n_tok; t0 += tok_block) {
+      const int64_t t1 = std::min(n_tok, t0 + tok_block);
+      int64_t tr = t0;  // tokens [t0, tr) are done for every row of [o0, o1)
+      if (k.dot8 && t1 - t0 >= 8) {  // t0 is a multiple of 8 (tok_block is)
+        tr = t0 + (t1 - t0) / 8 * 8;
+        for (int64_t o = o0; o < o1; o++) {
+          const void* wr = w + size_t(o) * w_row_bytes;
+          for (int64_t t = t0; t < tr; t += 8) {
+            float out[8];
+            k.dot8(wr, x8 + (t / 8) * (n_in / 32), n_in, out);
+            for (int i = 0; i < 8; i++) y[(t + i) * n_out + o] = out[i];
+          }
+        }
+      }
+      int64_t o = o0;
+      if (k.dot2x4 && t1 - tr >= 4) {
+        for (; o + 2 <= o1; o += 2) {
+          const void* wr = w + size_t(o) * w_row_bytes;
+          int64_t t = tr;
+          for (; t + 4 <= t1; t += 4) {
+            float out[8];
+            k.dot2x4(wr, n_in, x + size_t(t) * x_row_bytes, x_stride, n_in, out);
+            for (int i = 0; i < 4; i++) {
+              y[(t + i) * n_out + o] = out[i];
+              y[(t + i) * n_out + o + 1] = out[4 + i];
+            }
+          }
+          for (; t < t1; t++) {
+            y[t * n_out + o] = k.dot(wr, x + size_t(t) * x_row_bytes, n_in);
+            y[t * n_out + o + 1] = k.dot(w + size_t(o + 1) * w_row_bytes, x + size_t(t) * x_row_bytes, n_in);
+          }
+        }
+      }
+      for (; o < o1 && tr < t1; o++) {
+        const void* wr = w + size_t(o) * w_row_bytes;
+        int64_t t = tr;
+        for (; t + 4 <= t1; t += 4) {
+          float out[4];
+          k.dot4(wr, x + size_t(t) * x_row_bytes, x_stride, n_in, out);
+          for (int i = 0; i < 4; i++) y[(t + i) * n_out + o] = out[i];
+        }
+        for (; t < t1; t++) y[t * n_out + o] = k.dot(wr, x + size_t(t) * x_row_bytes, n_in);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>& act8, const Tensor& w,
+            const Tensor& x, Tensor& y) {
+  Job job;
+  job.x8 = nullptr;
+  job.k = kernel_for(w.type);
+  job.n_in = w.ne[0];
+  job.n_out = w.nrows();
+  job.n_tok = x.nrows();
+  job.w = static_cast<const uint8_t*>(w.data);
+  job.w_row_bytes = w.row_bytes();
+  job.y = y.as<float>();
+  if (job.n_tok == 0 || job.n_out == 0) return;
+  if (job.k.quantized) {
+    const int64_t nb = job.n_in / 32;
+    if (act.size() < size_t(nb * job.n_tok)) act.resize(size_t(nb * job.n_tok));
+    const int64_t n_groups = job.k.dot8 ? job.n_tok / 8 : 0;
+    if (act8.size() < size_t(n_groups * nb)) act8.resize(size_t(n_groups * nb));
+    // Quantizes tokens [8 g0, 8 g1) (clipped to n_tok) and interleaves the full groups of 8.
+    struct Quant {
+      const float* x;
+      BlockQ8A* a;
+      BlockQ8x8* a8;
+      int64_t n_in, nb, n_tok, n_groups;
+      void run(int64_t g0, int64_t g1) const {
+        for (int64_t t = g0 * 8; t < std::min(n_tok, g1 * 8); t++) quantize_act(x + t * n_in, a + t * nb, n_in);
+        for (int64_t g = g0; g < std::min(g1, n_groups); g++) pack_q8x8(a + g * 8 * nb, nb, nb, a8 + g * nb);
+      }
+    } qj{x.as<const float>(), act.data(), act8.data(), job.n_in, nb, job.n_tok, n_groups};
+    const int64_t n_chunks = (job.n_tok + 7) / 8;
+    if (job.n_tok * job.n_in >= kParallelMin) {
+      const Quant* qp = &qj;
+      pool.parallel_for(n_chunks, [qp](int64_t g0, int64_t g1, int) { qp->run(g0, g1); });
+    } else {
+      qj.run(0, n_chunks);
+    }
+    job.x8 = act8.data();
+    BlockQ8A* a = act.data();
+    job.x = reinterpret_cast<const uint8_t*>(a);
+    job.x_row_bytes = size_t(nb) * sizeof(BlockQ8A);
+    job.x_stride = nb;
+  } else {
+    job.x = static_cast<const uint8_t*>(x.data);
+    job.x_row_bytes = size_t(job.n_in) * sizeof(float);
+    job.x_stride = job.n_in;
+  }
+  // Token block: activations of one block stay within ~256 KiB (L2), a multiple of 8 tokens.
+  job.tok_block = std::max<int64_t>(8, int64_t((256 << 10) / std::max<size_t>(1, job.x_row_bytes)) / 8 * 8);
+  const Job* jp = &job;
+  pool.parallel_for(job.n_out, [jp](int64_t o0, int64_t o1, int) { jp->run(o0, o1); }, 16);
+}
+
+}  // namespace sotto::cpu

@@ -1,0 +1,193 @@
+// kernels-ref.cpp — the plain scalar twins of every CPU kernel (contracts in kernels.h).
+// Integer dot products are exact here; the fast versions must agree to float rounding.
+#include <cmath>
+#include <vector>
+
+#include "backend/cpu/kernels.h"
+#include "core/dtype.h"
+#include "core/quant.h"
+
+namespace sotto::cpu {
+
+void quantize_act_ref(const float* x, BlockQ8A* y, int64_t n) {
+  for (int64_t b = 0; b < n / 32; b++, x += 32) {
+    float amax = 0.0f;
+    for (int i = 0; i < 32; i++) amax = std::fmax(amax, std::fabs(x[i]));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 127.0f / amax : 0.0f;
+    int sum = 0;
+    for (int i = 0; i < 32; i++) {
+      const int q = int(std::nearbyint(x[i] * id));
+      y[b].qs[i] = int8_t(q);
+      sum += q;
+    }
+    y[b].d = d;
+    y[b].s = d * float(sum);
+  }
+}
+
+float dot_q8_0_ref(const void* w, const BlockQ8A* x, int64_t n) {
+  const auto* wb = static_cast<const BlockQ8_0*>(w);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / QK8_0; b++) {
+    int isum = 0;
+    for (int i = 0; i < 32; i++) isum += int(wb[b].qs[i]) * int(x[b].qs[i]);
+    acc += fp16_to_f32(wb[b].d) * x[b].d * float(isum);
+  }
+  return acc;
+}
+
+float dot_q4_0_ref(const void* w, const BlockQ8A* x, int64_t n) {
+  const auto* wb = static_cast<const BlockQ4_0*>(w);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / QK4_0; b++) {
+    int isum = 0;  // with the unsigned nibbles; the -8 offset is applied through s = d * sum(q)
+    for (int i = 0; i < 16; i++) {
+      isum += int(wb[b].qs[i] & 0x0f) * int(x[b].qs[i]);
+      isum += int(wb[b].qs[i] >> 4) * int(x[b].qs[i + 16]);
+    }
+    const float dw = fp16_to_f32(wb[b].d);
+    acc += dw * (x[b].d * float(isum) - 8.0f * x[b].s);
+  }
+  return acc;
+}
+
+float dot_q4_k_ref(const void* w, const BlockQ8A* x, int64_t n) {
+  const auto* wb = static_cast<const BlockQ4_K*>(w);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / QK_K; b++) {
+    const float d = fp16_to_f32(wb[b].d), dmin = fp16_to_f32(wb[b].dmin);
+    const BlockQ8A* xb = x + b * 8;
+    for (int j = 0; j < 8; j++) {
+      uint8_t sc, m;
+      q4_k_get_scale_min(wb[b].scales, j, &sc, &m);
+      const uint8_t* qs = wb[b].qs + 32 * (j / 2);
+      const int shift = (j % 2) * 4;
+      int isum = 0;
+      for (int i = 0; i < 32; i++) isum += int((qs[i] >> shift) & 0x0f) * int(xb[j].qs[i]);
+      acc += d * float(sc) * xb[j].d * float(isum) - dmin * float(m) * xb[j].s;
+    }
+  }
+  return acc;
+}
+
+float dot_f32_ref(const float* w, const float* x, int64_t n) {
+  float acc = 0.0f;
+  for (int64_t i = 0; i < n; i++) acc += w[i] * x[i];
+  return acc;
+}
+
+float dot_f16_ref(const uint16_t* w, const float* x, int64_t n) {
+  float acc = 0.0f;
+  for (int64_t i = 0; i < n; i++) acc += fp16_to_f32(w[i]) * x[i];
+  return acc;
+}
+
+float dot_bf16_ref(const uint16_t* w, const float* x, int64_t n) {
+  float acc = 0.0f;
+  for (int64_t i = 0; i < n; i++) acc += bf16_to_f32(w[i]) * x[i];
+  return acc;
+}
+
+void dot4_q8_0_ref(const void* w, const BlockQ8A* x, int64_t stride, int64_t n, float* out) {
+  for (int t = 0; t < 4; t++) out[t] = dot_q8_0_ref(w, x + t * stride, n);
+}
+void dot4_q4_0_ref(const void* w, const BlockQ8A* x, int64_t stride, int64_t n, float* out) {
+  for (int t = 0; t < 4; t++) out[t] = dot_q4_0_ref(w, x + t * stride, n);
+}
+void dot4_q4_k_ref(const void* w, const BlockQ8A* x, int64_t stride, int64_t n, float* out) {
+  for (int t = 0; t < 4; t++) out[t] = dot_q4_k_ref(w, x + t * stride, n);
+}
+void dot4_f32_ref(const float* w, const float* x, int64_t stride, int64_t n, float* out) {
+  for (int t = 0; t < 4; t++) out[t] = dot_f32_ref(w, x + t * stride, n);
+}
+void dot4_f16_ref(const uint16_t* w, const float* x, int64_t stride, int64_t n, float* out) {
+  for (int t = 0; t < 4; t++) out[t] = dot_f16_ref(w, x + t * stride, n);
+}
+void dot4_bf16_ref(const uint16_t* w, const float* x, int64_t stride, int64_t n, float* out) {
+  for (int t = 0; t < 4; t++) out[t] = dot_bf16_ref(w, x + t * stride, n);
+}
+
+void pack_q8x8(const BlockQ8A* x, int64_t stride, int64_t nb, BlockQ8x8* y) {
+  for (int64_t b = 0; b < nb; b++) {
+    for (int t = 0; t < 8; t++) {
+      const BlockQ8A& src = x[t * stride + b];
+      y[b].d[t] = src.d;
+      y[b].s[t] = src.s;
+      for (int g = 0; g < 8; g++)
+        for (int i = 0; i < 4; i++) y[b].qs[32 * g + 4 * t + i] = src.qs[4 * g + i];
+    }
+  }
+}
+
+namespace {
+// Token t of n / 32 interleaved blocks back as BlockQ8A.
+void unpack_token(const BlockQ8x8* x, int64_t nb, int t, BlockQ8A* y) {
+  for (int64_t b = 0; b < nb; b++) {
+    y[b].d = x[b].d[t];
+    y[b].s = x[b].s[t];
+    for (int g = 0; g < 8; g++)
+      for (int i = 0; i < 4; i++) y[b].qs[4 * g + i] = x[b].qs[32 * g + 4 * t + i];
+  }
+}
+template <typename Dot>
+void dot8_via_dot(const void* w, const BlockQ8x8* x, int64_t n, float* out, Dot dot) {
+  std::vector<BlockQ8A> tok(size_t(n / 32));
+  for (int t = 0; t < 8; t++) {
+    unpack_token(x, n / 32, t, tok.data());
+    out[t] = dot(w, tok.data(), n);
+  }
+}
+}  // namespace
+
+void dot8_q8_0_ref(const void* w, const BlockQ8x8* x, int64_t n, float* out) { dot8_via_dot(w, x, n, out, dot_q8_0_ref); }
+void dot8_q4_0_ref(const void* w, const BlockQ8x8* x, int64_t n, float* out) { dot8_via_dot(w, x, n, out, dot_q4_0_ref); }
+void dot8_q4_k_ref(const void* w, const BlockQ8x8* x, int64_t n, float* out) { dot8_via_dot(w, x, n, out, dot_q4_k_ref); }
+
+void dot2x4_f32_ref(const float* w, int64_t ws, const float* x, int64_t stride, int64_t n, float* out) {
+  for (int r = 0; r < 2; r++) dot4_f32_ref(w + r * ws, x, stride, n, out + 4 * r);
+}
+void dot2x4_f16_ref(const uint16_t* w, int64_t ws, const float* x, int64_t stride, int64_t n, float* out) {
+  for (int r = 0; r < 2; r++) dot4_f16_ref(w + r * ws, x, stride, n, out + 4 * r);
+}
+void dot2x4_bf16_ref(const uint16_t* w, int64_t ws, const float* x, int64_t stride, int64_t n, float* out) {
+  for (int r = 0; r < 2; r++) dot4_bf16_ref(w + r * ws, x, stride, n, out + 4 * r);
+}
+
+namespace {
+template <typename T>
+const T* row_at(const void* base, size_t row_bytes, int64_t j) {
+  return reinterpret_cast<const T*>(static_cast<const uint8_t*>(base) + size_t(j) * row_bytes);
+}
+}  // namespace
+
+void attn_scores_f32_ref(const float* q, const void* k, size_t rb, int64_t nj, int64_t hd, float* s) {
+  for (int64_t j = 0; j < nj; j++) s[j] = dot_f32_ref(row_at<float>(k, rb, j), q, hd);
+}
+void attn_scores_f16_ref(const float* q, const void* k, size_t rb, int64_t nj, int64_t hd, float* s) {
+  for (int64_t j = 0; j < nj; j++) s[j] = dot_f16_ref(row_at<uint16_t>(k, rb, j), q, hd);
+}
+void attn_accum_f32_ref(const float* p, const void* v, size_t rb, int64_t nj, int64_t hd, float* acc) {
+  for (int64_t j = 0; j < nj; j++) axpy_f32_ref(p[j], row_at<float>(v, rb, j), acc, hd);
+}
+void attn_accum_f16_ref(const float* p, const void* v, size_t rb, int64_t nj, int64_t hd, float* acc) {
+  for (int64_t j = 0; j < nj; j++) axpy_f16_ref(p[j], row_at<uint16_t>(v, rb, j), acc, hd);
+}
+
+void axpy_f32_ref(float a, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+void axpy_f16_ref(float a, const uint16_t* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] += a * fp16_to_f32(x[i]);
+}
+void f32_to_f16_row_ref(const float* x, uint16_t* y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = f32_to_fp16(x[i]);
+}
+void f16_to_f32_row_ref(const uint16_t* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = fp16_to_f32(x[i]);
+}
+void exp_sub_row_ref(float* x, float m, int64_t n) {
+  for (int64_t i = 0; i < n; i++) x[i] = std::exp(x[i] - m);
+}
+
+}  // namespace sotto::cpu

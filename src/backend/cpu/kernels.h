@@ -1,0 +1,121 @@
+// kernels.h — the CPU backend's inner loops, each in two versions with the same contract:
+//   *_ref  plain scalar C++ (kernels-ref.cpp), the twin every fast version is tested against;
+//   plain name: the fast version (kernels-x86-quant.cpp and kernels-x86-float.cpp: AVX2/FMA/F16C, with
+//               AVX-512 VNNI where the build has it; a wasm SIMD128 file can sit beside them; with
+//               neither, kernels-scalar.cpp forwards the fast names to *_ref).
+// Does not: threading, shapes, allocation (see cpu-backend.cpp and cpu-ops.cpp).
+//
+// Quantized matmul works on 8-bit activation blocks: each row of activations is quantized once per
+// matmul to BlockQ8A (32 values, float scale, plus d * sum(q) for the zero-point terms of Q4_0/Q4_K),
+// and the weight-row dot products are integer dot products with one float multiply per 32 values.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+// Which fast path this build compiles. (A wasm SIMD128 path adds its own macro here, and
+// kernels-scalar.cpp excludes it too.)
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define SOTTO_KERNELS_X86 1
+#endif
+
+namespace sotto::cpu {
+
+struct BlockQ8A {
+  float d;        // scale: x ~ d * qs
+  float s;        // d * sum(qs)
+  int8_t qs[32];
+};
+static_assert(sizeof(BlockQ8A) == 40);
+
+// 8 tokens' BlockQ8A for the same 32 columns, interleaved so that SIMD lane t holds token t:
+// qs[32 * g + 4 * t + i] = token t's value 4g + i (g = 0..7, i = 0..3); d[t], s[t] as in BlockQ8A.
+// One weight row against 8 tokens then costs one 32-bit broadcast and one integer dot instruction
+// per 4 columns (prefill).
+struct BlockQ8x8 {
+  float d[8];
+  float s[8];
+  int8_t qs[256];
+};
+static_assert(sizeof(BlockQ8x8) == 320);
+
+// ---- activations: n a multiple of 32; q = round_half_even(x / d), d = max|x| / 127.
+void quantize_act_ref(const float* x, BlockQ8A* y, int64_t n);
+void quantize_act(const float* x, BlockQ8A* y, int64_t n);
+
+// ---- one weight row . one activation row. n = row length in values (a multiple of the block size).
+float dot_q8_0_ref(const void* w, const BlockQ8A* x, int64_t n);
+float dot_q4_0_ref(const void* w, const BlockQ8A* x, int64_t n);
+float dot_q4_k_ref(const void* w, const BlockQ8A* x, int64_t n);
+float dot_f32_ref(const float* w, const float* x, int64_t n);
+float dot_f16_ref(const uint16_t* w, const float* x, int64_t n);
+float dot_bf16_ref(const uint16_t* w, const float* x, int64_t n);
+
+float dot_q8_0(const void* w, const BlockQ8A* x, int64_t n);
+float dot_q4_0(const void* w, const BlockQ8A* x, int64_t n);
+float dot_q4_k(const void* w, const BlockQ8A* x, int64_t n);
+float dot_f32(const float* w, const float* x, int64_t n);
+float dot_f16(const uint16_t* w, const float* x, int64_t n);
+float dot_bf16(const uint16_t* w, const float* x, int64_t n);
+
+// ---- one weight row . 4 activation rows (x, x + stride, ...; stride in elements / blocks): out[0..3].
+// Reads the weight row once for 4 tokens (prefill).
+void dot4_q8_0_ref(const void* w, const BlockQ8A* x, int64_t stride, int64_t n, float* out);
+void dot4_q4_0_ref(const void* w, const BlockQ8A* x, int64_t stride, int64_t n, float* out);
+void dot4_q4_k_ref(const void* w, const BlockQ8A* x, int64_t stride, int64_t n, float* out);
+void dot4_f32_ref(const float* w, const float* x, int64_t stride, int64_t n, float* out);
+void dot4_f16_ref(const uint16_t* w, const float* x, int64_t stride, int64_t n, float* out);
+void dot4_bf16_ref(const uint16_t* w, const float* x, int64_t stride, int64_t n, float* out);
+
+void dot4_q8_0(const void* w, const BlockQ8A* x, int64_t stride, int64_t n, float* out);
+void dot4_q4_0(const void* w, const BlockQ8A* x, int64_t stride, int64_t n, float* out);
+void dot4_q4_k(const void* w, const BlockQ8A* x, int64_t stride, int64_t n, float* out);
+void dot4_f32(const float* w, const float* x, int64_t stride, int64_t n, float* out);
+void dot4_f16(const uint16_t* w, const float* x, int64_t stride, int64_t n, float* out);
+void dot4_bf16(const uint16_t* w, const float* x, int64_t stride, int64_t n, float* out);
+
+// ---- one weight row . 8 interleaved tokens (x: n / 32 BlockQ8x8): out[0..7]. dot8_has(t) says
+// whether the build has a fast version for weight type t; the matmul uses dot4 when it does not.
+void pack_q8x8(const BlockQ8A* x, int64_t stride, int64_t nb, BlockQ8x8* y);  // token t at x + t * stride
+void dot8_q8_0_ref(const void* w, const BlockQ8x8* x, int64_t n, float* out);
+void dot8_q4_0_ref(const void* w, const BlockQ8x8* x, int64_t n, float* out);
+void dot8_q4_k_ref(const void* w, const BlockQ8x8* x, int64_t n, float* out);
+void dot8_q8_0(const void* w, const BlockQ8x8* x, int64_t n, float* out);
+void dot8_q4_0(const void* w, const BlockQ8x8* x, int64_t n, float* out);
+void dot8_q4_k(const void* w, const BlockQ8x8* x, int64_t n, float* out);
+bool dot8_has(int dtype_id);
+
+// ---- two weight rows (w, w + w_stride elements) . 4 activation rows: out[r * 4 + t]. Float weights
+// only: 8 independent FMA chains hide the FMA latency that limits dot4 (prefill).
+void dot2x4_f32_ref(const float* w, int64_t w_stride, const float* x, int64_t stride, int64_t n, float* out);
+void dot2x4_f16_ref(const uint16_t* w, int64_t w_stride, const float* x, int64_t stride, int64_t n, float* out);
+void dot2x4_bf16_ref(const uint16_t* w, int64_t w_stride, const float* x, int64_t stride, int64_t n, float* out);
+void dot2x4_f32(const float* w, int64_t w_stride, const float* x, int64_t stride, int64_t n, float* out);
+void dot2x4_f16(const uint16_t* w, int64_t w_stride, const float* x, int64_t stride, int64_t n, float* out);
+void dot2x4_bf16(const uint16_t* w, int64_t w_stride, const float* x, int64_t stride, int64_t n, float* out);
+
+// ---- attention over a chunk of nj cache rows (row j at k + j * row_bytes; f16 or f32 elements):
+// scores s[j] = q . k_j;  accumulate acc[0..hd) += sum_j p[j] * v_j.
+void attn_scores_f32_ref(const float* q, const void* k, size_t row_bytes, int64_t nj, int64_t hd, float* s);
+void attn_scores_f16_ref(const float* q, const void* k, size_t row_bytes, int64_t nj, int64_t hd, float* s);
+void attn_accum_f32_ref(const float* p, const void* v, size_t row_bytes, int64_t nj, int64_t hd, float* acc);
+void attn_accum_f16_ref(const float* p, const void* v, size_t row_bytes, int64_t nj, int64_t hd, float* acc);
+void attn_scores_f32(const float* q, const void* k, size_t row_bytes, int64_t nj, int64_t hd, float* s);
+void attn_scores_f16(const float* q, const void* k, size_t row_bytes, int64_t nj, int64_t hd, float* s);
+void attn_accum_f32(const float* p, const void* v, size_t row_bytes, int64_t nj, int64_t hd, float* acc);
+void attn_accum_f16(const float* p, const void* v, size_t row_bytes, int64_t nj, int64_t hd, float* acc);
+
+// ---- float vectors (attention, norms, KV-cache conversion)
+void axpy_f32_ref(float a, const float* x, float* y, int64_t n);      // y += a * x
+void axpy_f16_ref(float a, const uint16_t* x, float* y, int64_t n);   // y += a * f16(x)
+void f32_to_f16_row_ref(const float* x, uint16_t* y, int64_t n);     // round to nearest even
+void f16_to_f32_row_ref(const uint16_t* x, float* y, int64_t n);
+void exp_sub_row_ref(float* x, float m, int64_t n);  // x = exp(x - m) (the fast one: rel. err < 2e-7)
+
+void axpy_f32(float a, const float* x, float* y, int64_t n);
+void axpy_f16(float a, const uint16_t* x, float* y, int64_t n);
+void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
+void f16_to_f32_row(const uint16_t* x, float* y, int64_t n);
+void exp_sub_row(float* x, float m, int64_t n);
+
+}  // namespace sotto::cpu

@@ -1,0 +1,275 @@
+// test-cpu-kernels.cpp — every fast CPU kernel against its scalar twin (kernels-ref.cpp), swept over
+// sizes 0..2N (block multiples for quantized rows, every length for float rows) and misaligned starts.
+// Tolerances: integer parts of quantized dots are exact, so fast and ref differ only by float
+// summation order: |fast - ref| <= 2e-6 * sum|w_i x_i| + 1e-30. Quantized activations and f16
+// conversions must match bit for bit; exp to 3e-7 relative.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "backend/cpu/kernels.h"
+#include "core/quant.h"
+
+using namespace sotto;
+using namespace sotto::cpu;
+
+namespace {
+
+std::vector<float> randn(size_t n, uint32_t seed, float sigma = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, sigma);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// sum |w_i x_i| with dequantized weights and the activations as the kernel sees them.
+double abs_dot(DType t, const void* w, const float* x, int64_t n) {
+  std::vector<float> wd(static_cast<size_t>(n));
+  dequantize_row(t, w, wd.data(), n);
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += std::fabs(double(wd[size_t(i)]) * x[i]);
+  return s;
+}
+
+void expect_close(float fast, float ref, double mag, const std::string& what) {
+  EXPECT_LE(std::fabs(double(fast) - ref), 2e-6 * mag + 1e-30) << what << " fast " << fast << " ref " << ref;
+}
+
+}  // namespace
+
+TEST(CpuKernels, QuantizeActMatchesRefBitForBit) {
+  for (int64_t nb = 0; nb <= 20; nb++) {
+    const int64_t n = nb * 32;
+    auto x = randn(size_t(n) + 1, uint32_t(nb), nb % 3 == 0 ? 1e-3f : 3.0f);
+    if (nb == 5) std::fill(x.begin(), x.begin() + 32, 0.0f);             // all-zero block
+    if (nb == 6) for (int i = 0; i < 32; i++) x[size_t(i)] = float(i - 16) * 0.5f;  // exact ties
+    for (int off = 0; off < 2; off++) {
+      std::vector<BlockQ8A> a(static_cast<size_t>(nb)), b(static_cast<size_t>(nb));
+      quantize_act(x.data() + off, a.data(), n);
+      quantize_act_ref(x.data() + off, b.data(), n);
+      for (int64_t i = 0; i < nb; i++) {
+        ASSERT_EQ(a[size_t(i)].d, b[size_t(i)].d) << nb;
+        ASSERT_EQ(a[size_t(i)].s, b[size_t(i)].s) << nb;
+        ASSERT_EQ(std::memcmp(a[size_t(i)].qs, b[size_t(i)].qs, 32), 0) << "n " << n << " block " << i;
+      }
+    }
+  }
+}
+
+TEST(CpuKernels, QuantizedDotsMatchRef) {
+  using Dot = float (*)(const void*, const BlockQ8A*, int64_t);
+  using Dot4 = void (*)(const void*, const BlockQ8A*, int64_t, int64_t, float*);
+  struct Case { DType t; Dot fast, ref; Dot4 fast4, ref4; };
+  const Case cases[] = {
+      {DType::Q8_0, dot_q8_0, dot_q8_0_ref, dot4_q8_0, dot4_q8_0_ref},
+      {DType::Q4_0, dot_q4_0, dot_q4_0_ref, dot4_q4_0, dot4_q4_0_ref},
+      {DType::Q4_K, dot_q4_k, dot_q4_k_ref, dot4_q4_k, dot4_q4_k_ref},
+  };
+  for (const Case& c : cases) {
+    const int64_t bs = dtype_block_size(c.t);
+    const int64_t max_blocks = c.t == DType::Q4_K ? 6 : 24;
+    for (int64_t nb = 0; nb <= max_blocks; nb++) {
+      const int64_t n = nb * bs;
+      const auto wf = randn(size_t(n), uint32_t(100 + nb));
+      auto wq = quantize_tensor(c.t, wf.data(), 1, n);
+      // Weight row 2 bytes off a 4-byte boundary: blocks are 2-byte aligned in files, nothing more.
+      std::vector<uint8_t> wmis(wq.size() + 2);
+      if (!wq.empty()) std::memcpy(wmis.data() + 2, wq.data(), wq.size());
+      const int64_t stride = n / 32 + 1;  // token stride in blocks (one spare block)
+      const auto xf = randn(size_t(stride * 32 * 4), uint32_t(200 + nb));
+      std::vector<BlockQ8A> xq(size_t(stride * 4));
+      for (int t = 0; t < 4; t++) quantize_act_ref(xf.data() + t * stride * 32, xq.data() + t * stride, n);
+      std::vector<float> xd(static_cast<size_t>(n));  // activations as the kernel sees them
+      for (int64_t b = 0; b < n / 32; b++)
+        for (int i = 0; i < 32; i++) xd[size_t(b * 32 + i)] = xq[size_t(b)].d * xq[size_t(b)].qs[i];
+      const double mag = abs_dot(c.t, wq.data(), xd.data(), n);
+      const std::string what = std::string(dtype_name(c.t)) + " n=" + std::to_string(n);
+      const float ref = c.ref(wq.data(), xq.data(), n);
+      expect_close(c.fast(wq.data(), xq.data(), n), ref, mag, what);
+      expect_close(c.fast(wmis.data() + 2, xq.data(), n), ref, mag, what + " misaligned");
+      float o4[4], r4[4];
+      c.fast4(wmis.data() + 2, xq.data(), stride, n, o4);
+      c.ref4(wq.data(), xq.data(), stride, n, r4);
+      for (int t = 0; t < 4; t++) {
+        std::vector<float> xt(static_cast<size_t>(n));
+        for (int64_t b = 0; b < n / 32; b++)
+          for (int i = 0; i < 32; i++) xt[size_t(b * 32 + i)] = xq[size_t(t * stride + b)].d * xq[size_t(t * stride + b)].qs[i];
+        expect_close(o4[t], r4[t], abs_dot(c.t, wq.data(), xt.data(), n), what + " dot4 t=" + std::to_string(t));
+      }
+    }
+  }
+}
+
+TEST(CpuKernels, FloatDotsMatchRef) {
+  for (DType t : {DType::F32, DType::F16, DType::BF16}) {
+    for (int64_t n = 0; n <= 80; n++) {
+      const auto wf = randn(size_t(n), uint32_t(300 + n));
+      auto wq = quantize_tensor(t, wf.data(), 1, n);
+      const int64_t stride = n + 3;
+      const auto x = randn(size_t(stride * 4 + 1), uint32_t(400 + n));
+      for (int off = 0; off < 2; off++) {
+        const float* xp = x.data() + off;  // misaligned activations
+        const double mag = abs_dot(t, wq.data(), xp, n);
+        const std::string what = std::string(dtype_name(t)) + " n=" + std::to_string(n);
+        float fast, ref;
+        float o4[4], r4[4];
+        if (t == DType::F32) {
+          const auto* w = reinterpret_cast<const float*>(wq.data());
+          fast = dot_f32(w, xp, n);
+          ref = dot_f32_ref(w, xp, n);
+          dot4_f32(w, xp, stride, n, o4);
+          dot4_f32_ref(w, xp, stride, n, r4);
+        } else {
+          const auto* w = reinterpret_cast<const uint16_t*>(wq.data());
+          fast = t == DType::F16 ? dot_f16(w, xp, n) : dot_bf16(w, xp, n);
+          ref = t == DType::F16 ? dot_f16_ref(w, xp, n) : dot_bf16_ref(w, xp, n);
+          if (t == DType::F16) {
+            dot4_f16(w, xp, stride, n, o4);
+            dot4_f16_ref(w, xp, stride, n, r4);
+          } else {
+            dot4_bf16(w, xp, stride, n, o4);
+            dot4_bf16_ref(w, xp, stride, n, r4);
+          }
+        }
+        expect_close(fast, ref, mag, what);
+        for (int k = 0; k < 4; k++) expect_close(o4[k], r4[k], abs_dot(t, wq.data(), xp + k * stride, n), what + " dot4");
+        // Two rows: this one and its reverse, n elements apart.
+        std::vector<float> w2f(wf.rbegin(), wf.rend());
+        w2f.insert(w2f.begin(), wf.begin(), wf.end());
+        const auto w2 = quantize_tensor(t, w2f.data(), 2, n);
+        float o8[8], r8[8];
+        if (t == DType::F32) {
+          dot2x4_f32(reinterpret_cast<const float*>(w2.data()), n, xp, stride, n, o8);
+          dot2x4_f32_ref(reinterpret_cast<const float*>(w2.data()), n, xp, stride, n, r8);
+        } else if (t == DType::F16) {
+          dot2x4_f16(reinterpret_cast<const uint16_t*>(w2.data()), n, xp, stride, n, o8);
+          dot2x4_f16_ref(reinterpret_cast<const uint16_t*>(w2.data()), n, xp, stride, n, r8);
+        } else {
+          dot2x4_bf16(reinterpret_cast<const uint16_t*>(w2.data()), n, xp, stride, n, o8);
+          dot2x4_bf16_ref(reinterpret_cast<const uint16_t*>(w2.data()), n, xp, stride, n, r8);
+        }
+        for (int k = 0; k < 8; k++) {
+          const double m2 = abs_dot(t, w2.data() + size_t(k / 4) * dtype_row_bytes(t, n), xp + (k % 4) * stride, n);
+          expect_close(o8[k], r8[k], m2, what + " dot2x4");
+        }
+      }
+    }
+  }
+}
+
+TEST(CpuKernels, VectorHelpersMatchRef) {
+  for (int64_t n = 0; n <= 70; n++) {
+    const auto x = randn(size_t(n) + 1, uint32_t(500 + n), 4.0f);
+    const auto y0 = randn(size_t(n) + 1, uint32_t(600 + n));
+    std::vector<uint16_t> h(size_t(n) + 1), h_ref(size_t(n) + 1);
+    f32_to_f16_row(x.data() + 1, h.data() + 1, n);
+    f32_to_f16_row_ref(x.data() + 1, h_ref.data() + 1, n);
+    EXPECT_EQ(h, h_ref) << n;
+    std::vector<float> back(static_cast<size_t>(n)), back_ref(static_cast<size_t>(n));
+    f16_to_f32_row(h.data() + 1, back.data(), n);
+    f16_to_f32_row_ref(h.data() + 1, back_ref.data(), n);
+    EXPECT_EQ(back, back_ref) << n;
+
+    std::vector<float> a(y0), b(y0);
+    axpy_f32(0.37f, x.data() + 1, a.data() + 1, n);
+    axpy_f32_ref(0.37f, x.data() + 1, b.data() + 1, n);
+    for (int64_t i = 0; i <= n; i++) EXPECT_NEAR(a[size_t(i)], b[size_t(i)], 1e-6f * (1 + std::fabs(b[size_t(i)])));
+    a = y0;
+    b = y0;
+    axpy_f16(-1.5f, h.data() + 1, a.data() + 1, n);
+    axpy_f16_ref(-1.5f, h.data() + 1, b.data() + 1, n);
+    for (int64_t i = 0; i <= n; i++) EXPECT_NEAR(a[size_t(i)], b[size_t(i)], 1e-6f * (1 + std::fabs(b[size_t(i)])));
+  }
+}
+
+TEST(CpuKernels, ExpMatchesLibm) {
+  // x - m over [-100, 0] (the softmax range): relative error 3e-7 where exp is a normal float,
+  // and at most the smallest normal (1.2e-38) in absolute terms below that.
+  std::vector<float> v, ref;
+  for (int i = 0; i <= 20000; i++) v.push_back(-100.0f + 100.0f * float(i) / 20000.0f + 5.0f);
+  for (int64_t n : {int64_t(0), int64_t(1), int64_t(7), int64_t(8), int64_t(9), int64_t(v.size())}) {
+    std::vector<float> a(v.begin(), v.begin() + n), b(a);
+    exp_sub_row(a.data(), 5.0f, n);
+    exp_sub_row_ref(b.data(), 5.0f, n);
+    for (int64_t i = 0; i < n; i++) {
+      const double exact = std::exp(double(v[size_t(i)]) - 5.0);
+      if (exact > 1.2e-38) {
+        EXPECT_NEAR(a[size_t(i)] / exact, 1.0, 3e-7) << v[size_t(i)];
+      } else {
+        EXPECT_LE(std::fabs(a[size_t(i)] - exact), 1.2e-38) << v[size_t(i)];
+      }
+      EXPECT_NEAR(b[size_t(i)] / std::max(exact, 1e-300), 1.0, exact > 1.2e-38 ? 3e-7 : 1.0);
+    }
+  }
+}
+
+TEST(CpuKernels, AttentionChunkKernelsMatchRef) {
+  for (int64_t hd : {1, 7, 8, 32, 40, 64, 72, 128}) {
+    for (int64_t nj : {0, 1, 3, 4, 5, 9, 33}) {
+      const int64_t row = hd * 3 + 1;  // rows further apart than hd, odd element stride
+      const auto kf = randn(size_t(row * nj + hd), uint32_t(hd * 100 + nj));
+      const auto q = randn(size_t(hd), 7), pr = randn(size_t(nj) + 1, 8);
+      std::vector<uint16_t> kh(kf.size());
+      f32_to_f16_row_ref(kf.data(), kh.data(), int64_t(kf.size()));
+      std::vector<float> s(size_t(nj) + 1), s_ref(size_t(nj) + 1);
+      attn_scores_f32(q.data(), kf.data(), size_t(row) * 4, nj, hd, s.data());
+      attn_scores_f32_ref(q.data(), kf.data(), size_t(row) * 4, nj, hd, s_ref.data());
+      for (int64_t j = 0; j < nj; j++) EXPECT_NEAR(s[size_t(j)], s_ref[size_t(j)], 2e-6 * double(hd)) << hd << " " << nj;
+      attn_scores_f16(q.data(), kh.data(), size_t(row) * 2, nj, hd, s.data());
+      attn_scores_f16_ref(q.data(), kh.data(), size_t(row) * 2, nj, hd, s_ref.data());
+      for (int64_t j = 0; j < nj; j++) EXPECT_NEAR(s[size_t(j)], s_ref[size_t(j)], 2e-6 * double(hd)) << hd << " " << nj;
+      const auto acc0 = randn(size_t(hd), 9);
+      std::vector<float> a(acc0), b(acc0);
+      attn_accum_f32(pr.data(), kf.data(), size_t(row) * 4, nj, hd, a.data());
+      attn_accum_f32_ref(pr.data(), kf.data(), size_t(row) * 4, nj, hd, b.data());
+      for (int64_t i = 0; i < hd; i++) EXPECT_NEAR(a[size_t(i)], b[size_t(i)], 2e-6 * double(nj + 1) * 4) << hd << " " << nj;
+      a = acc0;
+      b = acc0;
+      attn_accum_f16(pr.data(), kh.data(), size_t(row) * 2, nj, hd, a.data());
+      attn_accum_f16_ref(pr.data(), kh.data(), size_t(row) * 2, nj, hd, b.data());
+      for (int64_t i = 0; i < hd; i++) EXPECT_NEAR(a[size_t(i)], b[size_t(i)], 2e-6 * double(nj + 1) * 4) << hd << " " << nj;
+    }
+  }
+}
+
+TEST(CpuKernels, Dot8InterleavedMatchesRef) {
+  using Dot8 = void (*)(const void*, const BlockQ8x8*, int64_t, float*);
+  using Dot = float (*)(const void*, const BlockQ8A*, int64_t);
+  struct Case { DType t; Dot8 fast, ref; Dot one; };
+  const Case cases[] = {{DType::Q8_0, dot8_q8_0, dot8_q8_0_ref, dot_q8_0_ref},
+                        {DType::Q4_0, dot8_q4_0, dot8_q4_0_ref, dot_q4_0_ref},
+                        {DType::Q4_K, dot8_q4_k, dot8_q4_k_ref, dot_q4_k_ref}};
+  for (const Case& c : cases) {
+    const int64_t bs = dtype_block_size(c.t);
+    for (int64_t nb = 0; nb <= (c.t == DType::Q4_K ? 4 : 12); nb++) {
+      const int64_t n = nb * bs, nq = n / 32, stride = nq + 2;
+      auto wf = randn(size_t(n), uint32_t(700 + nb));
+      if (c.t == DType::Q8_0 && n > 0) wf[0] = -1e3f;  // a -127 weight: the unsigned shift's extreme
+      const auto wq = quantize_tensor(c.t, wf.data(), 1, n);
+      std::vector<uint8_t> wmis(wq.size() + 2);
+      if (!wq.empty()) std::memcpy(wmis.data() + 2, wq.data(), wq.size());
+      const auto xf = randn(size_t(stride * 32 * 8), uint32_t(800 + nb), 2.0f);
+      std::vector<BlockQ8A> xq(size_t(stride * 8));
+      for (int t = 0; t < 8; t++) quantize_act_ref(xf.data() + t * stride * 32, xq.data() + t * stride, n);
+      std::vector<BlockQ8x8> x8(static_cast<size_t>(nq));
+      pack_q8x8(xq.data(), stride, nq, x8.data());
+      float o[8], r[8];
+      c.fast(wmis.data() + 2, x8.data(), n, o);
+      c.ref(wq.data(), x8.data(), n, r);
+      for (int t = 0; t < 8; t++) {
+        std::vector<float> xd(static_cast<size_t>(n));
+        for (int64_t b = 0; b < nq; b++)
+          for (int i = 0; i < 32; i++) xd[size_t(b * 32 + i)] = xq[size_t(t * stride + b)].d * xq[size_t(t * stride + b)].qs[i];
+        const std::string what = std::string(dtype_name(c.t)) + " n=" + std::to_string(n) + " t=" + std::to_string(t);
+        // The interleaved ref is the per-token ref on unpacked blocks (equal up to FMA contraction).
+        const double mag = abs_dot(c.t, wq.data(), xd.data(), n);
+        expect_close(r[t], c.one(wq.data(), xq.data() + t * stride, n), mag, what + " ref");
+        expect_close(o[t], r[t], mag, what);
+      }
+    }
+  }
+}
