@@ -1,1 +1,65 @@
-int main() { return 0; }
+// main.cpp — the `sotto` command line: dispatches to one command per file (cmd-*.cpp).
+// Exit codes: 0 success, 1 a sotto::Error ("sotto: <message>" on one line), 2 a usage mistake.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "cli.h"
+#include "core/error.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+
+// transcribe, note and serve join this table when their pipelines exist.
+const Command kCommands[] = {
+    {"generate", "generate text from a prompt with a GGUF language model", sotto::cli::run_generate},
+    {"bench", "measure prefill and decode speed (tokens/s)", sotto::cli::run_bench},
+    {"info", "describe a GGUF model: architecture, config, tensors, tokenizer", sotto::cli::run_info},
+};
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out, "usage: sotto <command> [options]\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(out, "\nRun 'sotto <command> --help' for the options of a command.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (cmd != c.name) continue;
+    try {
+      return c.run(argc - 1, argv + 1);
+    } catch (const sotto::cli::UsageError& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      return 2;
+    } catch (const sotto::Error& e) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "sotto: %s\n", e.what());
+      return 1;
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "sotto: out of memory\n");
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "sotto: internal error: %s\n", e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "sotto: unknown command '%s' (see sotto --help)\n", cmd.c_str());
+  return 2;
+}

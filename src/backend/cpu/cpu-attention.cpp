@@ -2,8 +2,8 @@
 // A task is (query token, kv head, a range of that kv head's query heads): keys are visited in chunks;
 // for an f16 cache a chunk of K and V is converted to f32 once and shared by the task's query heads.
 // Each query head keeps an online softmax (running max and sum; the accumulator is rescaled when the
-// max grows), so memory is O(head_dim) per head and no score overflows. Tasks alternate between early
-// and late query tokens so that each thread gets a fair share of a causal prefill. Sliding window:
+// max grows), so memory is O(head_dim) per head and no score overflows. Threads take tasks from a shared
+// counter, in an order that alternates early and late query tokens (short and long causal rows). Sliding window:
 // position p sees keys in (p - window, p]. Softcap, if set, applies to the scaled score.
 #include <algorithm>
 #include <cmath>
@@ -125,12 +125,13 @@ void attention(ThreadPool& pool, std::vector<float>& scratch, const Tensor& q, c
   // group's accumulators would not fit (at most 64 heads and kAttnMaxAcc floats per task).
   const int64_t tasks = job.n_tok * n_head_kv;
   int64_t split = std::max<int64_t>(1, (pool.size() + tasks - 1) / tasks);
-  split = std::max(split, (job.group * job.head_dim + kAttnMaxAcc - 1) / kAttnMaxAcc);
-  split = std::max(split, (job.group + 63) / 64);
+  const int64_t max_heads = std::min<int64_t>(64, kAttnMaxAcc / job.head_dim);  // head_dim <= 512 (checked)
+  split = std::max(split, (job.group + max_heads - 1) / max_heads);
   job.n_split = std::min(split, job.group);
-  const AttnJob* jp = &job;  // the only capture: std::function stores it without allocating
-  pool.parallel_for(tasks * job.n_split, [jp](int64_t i0, int64_t i1, int thread) {
-    for (int64_t i = i0; i < i1; i++) jp->run(i, thread);
+  const int64_t n_tasks = tasks * job.n_split;
+  const int64_t chunk = std::max<int64_t>(1, n_tasks / (4 * pool.size()));
+  parallel_dynamic(pool, n_tasks, chunk, [&job](int64_t i0, int64_t i1, int thread) {
+    for (int64_t i = i0; i < i1; i++) job.run(i, thread);
   });
 }
 

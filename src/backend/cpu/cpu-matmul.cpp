@@ -1,7 +1,7 @@
 // cpu-matmul.cpp — y = x W^T on the CPU for F32, F16, BF16, Q8_0, Q4_0 and Q4_K weights.
 // Quantized weights: the activations are quantized once per call to BlockQ8A and every dot product is
-// an integer one (kernels.h). Work is split over output rows (grain 16 rows = one 64-byte line of y per
-// token, so threads never share a line of y). For several tokens, tokens are taken in blocks whose
+// an integer one (kernels.h). Work is split over output rows in chunks that threads take as they come
+// (multiples of 16 rows = one 64-byte line of y per token, so threads never share a line of y). For several tokens, tokens are taken in blocks whose
 // activations fit in L2, and each weight row is read once per block: quantized weights meet 8 tokens
 // at a time (interleaved activations, kernels.h dot8), float weights 2 rows x 4 tokens at a time.
 #include <algorithm>
@@ -93,12 +93,16 @@ struct Job {
       int64_t tr = t0;  // tokens [t0, tr) are done for every row of [o0, o1)
       if (k.dot8 && t1 - t0 >= 8) {  // t0 is a multiple of 8 (tok_block is)
         tr = t0 + (t1 - t0) / 8 * 8;
-        for (int64_t o = o0; o < o1; o++) {
-          const void* wr = w + size_t(o) * w_row_bytes;
+        // Rows in tiles of 4: one group of 8 tokens stays in L1 while the tile's rows pass over it.
+        for (int64_t r0 = o0; r0 < o1; r0 += 4) {
+          const int64_t r1 = std::min(o1, r0 + 4);
           for (int64_t t = t0; t < tr; t += 8) {
-            float out[8];
-            k.dot8(wr, x8 + (t / 8) * (n_in / 32), n_in, out);
-            for (int i = 0; i < 8; i++) y[(t + i) * n_out + o] = out[i];
+            const BlockQ8x8* xg = x8 + (t / 8) * (n_in / 32);
+            for (int64_t o = r0; o < r1; o++) {
+              float out[8];
+              k.dot8(w + size_t(o) * w_row_bytes, xg, n_in, out);
+              for (int i = 0; i < 8; i++) y[(t + i) * n_out + o] = out[i];
+            }
           }
         }
       }
@@ -184,8 +188,9 @@ void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>
   }
   // Token block: activations of one block stay within ~256 KiB (L2), a multiple of 8 tokens.
   job.tok_block = std::max<int64_t>(8, int64_t((256 << 10) / std::max<size_t>(1, job.x_row_bytes)) / 8 * 8);
-  const Job* jp = &job;
-  pool.parallel_for(job.n_out, [jp](int64_t o0, int64_t o1, int) { jp->run(o0, o1); }, 16);
+  // About 8 chunks per thread, each a multiple of 16 rows (64 bytes of y per token).
+  const int64_t chunk = std::max<int64_t>(16, (job.n_out / (8 * pool.size()) + 15) / 16 * 16);
+  parallel_dynamic(pool, job.n_out, chunk, [&job](int64_t o0, int64_t o1, int) { job.run(o0, o1); });
 }
 
 }  // namespace sotto::cpu

@@ -3,6 +3,8 @@
 // its loop on `pool`; small inputs run on the calling thread to skip the fork/join.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "backend/backend.h"
@@ -13,6 +15,36 @@ namespace sotto::cpu {
 
 // Below this many elements an elementwise op is not worth a parallel_for.
 constexpr int64_t kParallelMin = 1 << 15;
+
+// Runs fn(begin, end, thread) over [0, n) in chunks of `chunk` that the pool's threads take from a
+// shared counter, so a thread that starts late (another process holds its core) gets less work instead
+// of holding up the others. Chunk boundaries are multiples of `chunk`.
+template <typename Fn>
+void parallel_dynamic(ThreadPool& pool, int64_t n, int64_t chunk, const Fn& fn) {
+  if (n <= 0) return;
+  chunk = std::max<int64_t>(1, chunk);
+  if (pool.size() == 1 || n <= chunk) {
+    fn(int64_t(0), n, 0);
+    return;
+  }
+  struct Shared {
+    std::atomic<int64_t> next{0};
+    int64_t n, chunk;
+    const Fn* fn;
+  } sh;
+  sh.n = n;
+  sh.chunk = chunk;
+  sh.fn = &fn;
+  Shared* sp = &sh;
+  const int64_t parts = std::min<int64_t>(pool.size(), (n + chunk - 1) / chunk);
+  pool.parallel_for(parts, [sp](int64_t, int64_t, int thread) {
+    for (;;) {
+      const int64_t b = sp->next.fetch_add(sp->chunk, std::memory_order_relaxed);
+      if (b >= sp->n) break;
+      (*sp->fn)(b, std::min(sp->n, b + sp->chunk), thread);
+    }
+  });
+}
 
 // y = x W^T for every weight dtype. act, act8: grow-only scratch for the quantized activations.
 void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>& act8, const Tensor& w,

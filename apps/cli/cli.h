@@ -1,0 +1,73 @@
+// cli.h — what the `sotto` commands share: the command table entry, usage errors (exit code 2) and a small
+// declarative option parser. Each command lives in its own cmd-<name>.cpp and exposes one run function.
+// Options: "-x VALUE", "--long VALUE" and "--long=VALUE"; repeatable list options; positionals.
+// Does not: load models or print results (the commands do).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sotto::cli {
+
+// A mistake on the command line: printed as one line, exit code 2.
+class UsageError : public std::runtime_error {
+ public:
+  explicit UsageError(const std::string& msg) : std::runtime_error(msg) {}
+};
+
+class ArgParser {
+ public:
+  // prog: "sotto generate"; synopsis: one line after "usage: "; about: a paragraph for --help.
+  ArgParser(std::string prog, std::string synopsis, std::string about);
+
+  // names: "-m,--model". metavar names the value in help ("" for flags).
+  void flag(const std::string& names, bool* out, const std::string& help);
+  void option(const std::string& names, std::string* out, const std::string& metavar, const std::string& help);
+  void option(const std::string& names, int* out, const std::string& metavar, const std::string& help);
+  void option(const std::string& names, float* out, const std::string& metavar, const std::string& help);
+  void option(const std::string& names, uint64_t* out, const std::string& metavar, const std::string& help,
+              bool* was_set = nullptr);
+  void list(const std::string& names, std::vector<std::string>* out, const std::string& metavar,
+            const std::string& help);
+  void positional(const std::string& name, std::string* out, const std::string& help, bool required = true);
+
+  // Parses argv[first..argc). Returns false when --help was asked for (help already printed to stdout).
+  // Throws UsageError on unknown options, missing values, bad numbers and missing positionals.
+  bool parse(int argc, char** argv, int first = 1);
+  std::string help() const;
+  [[noreturn]] void usage_error(const std::string& msg) const;  // "<prog>: <msg> (see <prog> --help)"
+
+ private:
+  struct Opt {
+    std::vector<std::string> names;
+    std::string metavar, help;
+    bool takes_value;
+    std::function<void(const std::string& name, const std::string& value)> set;
+  };
+  struct Pos {
+    std::string name, help;
+    std::string* out;
+    bool required;
+  };
+  void add(const std::string& names, const std::string& metavar, const std::string& help, bool takes_value,
+           std::function<void(const std::string&, const std::string&)> set);
+  const Opt* find(const std::string& name) const;
+
+  std::string prog_, synopsis_, about_;
+  std::vector<Opt> opts_;
+  std::vector<Pos> pos_;
+};
+
+// The commands (argv[0] is the command name).
+int run_generate(int argc, char** argv);
+int run_bench(int argc, char** argv);
+int run_info(int argc, char** argv);
+
+// Formatting shared by the commands.
+std::string human_bytes(double bytes);  // "1.23 GiB", "512.0 MiB", "800 B"
+std::string human_count(double n);      // "1.24 B", "135.0 M", "12.3 K"
+
+}  // namespace sotto::cli

@@ -1,0 +1,131 @@
+// cmd-generate.cpp — `sotto generate`: streams generated text to stdout and timing stats to stderr.
+// Ctrl-C stops generation cleanly (the stats are still printed).
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "cli.h"
+#include "core/error.h"
+#include "runtime/generate.h"
+#include "runtime/loaded-model.h"
+#include "runtime/sampler.h"
+
+namespace sotto::cli {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};  // set by SIGINT; a CLI process holds one generation at a time
+extern "C" void on_sigint(int) { g_interrupted = true; }
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, ": cannot open prompt file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+int run_generate(int argc, char** argv) {
+  std::string model_path, prompt, prompt_file, system;
+  bool chat = false, show_special = false, quiet = false;
+  int n_predict = 128, n_threads = 0, n_ctx = 0, n_batch = 256;
+  SamplerParams sp;
+  bool seed_set = false;
+  std::vector<std::string> stop;
+
+  ArgParser ap("sotto generate", "-m MODEL.gguf -p PROMPT [options]",
+               "Generates text from PROMPT and streams it to stdout; statistics go to stderr.");
+  ap.option("-m,--model", &model_path, "FILE", "GGUF model (required)");
+  ap.option("-p,--prompt", &prompt, "TEXT", "prompt text");
+  ap.option("-f,--file", &prompt_file, "FILE", "read the prompt from a file");
+  ap.option("-n,--n-predict", &n_predict, "N", "tokens to generate at most; -1: until end or full context (128)");
+  ap.flag("--chat", &chat, "wrap the prompt in the model's chat template as a user turn");
+  ap.option("--system", &system, "TEXT", "system message for --chat");
+  ap.option("--temp", &sp.temperature, "T", "temperature; 0 = greedy (0.8)");
+  ap.option("--top-k", &sp.top_k, "K", "keep the K most likely tokens; 0 = off (40)");
+  ap.option("--top-p", &sp.top_p, "P", "nucleus sampling; 1 = off (0.95)");
+  ap.option("--min-p", &sp.min_p, "P", "drop tokens below P x the top probability; 0 = off (0.05)");
+  ap.option("--repeat-penalty", &sp.repeat_penalty, "R", "penalise repeated tokens; 1 = off (1.0)");
+  ap.option("--repeat-last-n", &sp.repeat_last_n, "N", "window of the penalties; -1 = all (64)");
+  ap.option("--presence-penalty", &sp.presence_penalty, "P", "subtract P from seen tokens' logits (0)");
+  ap.option("--frequency-penalty", &sp.frequency_penalty, "F", "subtract F x count from seen tokens' logits (0)");
+  ap.option("--seed", &sp.seed, "N", "random seed (default: random, printed with the stats)", &seed_set);
+  ap.list("--stop", &stop, "STR", "stop when STR is generated (not printed)");
+  ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)");
+  ap.option("-c,--ctx-size", &n_ctx, "N", "context size; 0 = min(training context, 4096) (0)");
+  ap.option("-b,--batch-size", &n_batch, "N", "prompt tokens per forward pass (256)");
+  ap.flag("--show-special", &show_special, "print special (control) tokens");
+  ap.flag("-q,--quiet", &quiet, "no statistics on stderr");
+  if (!ap.parse(argc, argv)) return 0;
+
+  if (model_path.empty()) ap.usage_error("missing -m MODEL.gguf");
+  if (!prompt.empty() && !prompt_file.empty()) ap.usage_error("give the prompt with -p or -f, not both");
+  if (!prompt_file.empty()) prompt = read_text_file(prompt_file);
+  if (prompt.empty()) ap.usage_error("missing -p PROMPT (or -f FILE)");
+  if (!system.empty() && !chat) ap.usage_error("--system needs --chat");
+  if (n_ctx < 0) ap.usage_error("--ctx-size must be >= 0");
+  if (n_batch < 1) ap.usage_error("--batch-size must be >= 1");
+  if (n_threads < 0) ap.usage_error("--threads must be >= 0");
+  if (!seed_set) sp.seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
+
+  SamplerChain chain = make_chain(sp);  // validates before the (slow) load
+  LoadedModel lm = load_model(model_path, n_threads, true);
+  const ModelConfig& cfg = lm.model->config();
+  if (n_ctx == 0) n_ctx = cfg.n_ctx_train > 0 ? std::min(cfg.n_ctx_train, 4096) : 4096;
+
+  if (cfg.n_ctx_train > 0 && n_ctx > cfg.n_ctx_train && !quiet)
+    std::fprintf(stderr, "sotto: warning: context %d exceeds the model's training context %d\n", n_ctx,
+                 cfg.n_ctx_train);
+
+  const std::vector<int32_t> tokens = encode_prompt(*lm.tokenizer, prompt, chat, system);
+  if (tokens.size() > size_t(n_ctx))
+    fail("prompt of ", std::to_string(tokens.size()), " tokens does not fit the context of ", std::to_string(n_ctx),
+         " tokens (raise -c/--ctx-size)");
+  KvCache cache = lm.model->new_cache(n_ctx);
+
+  GenerateParams gp;
+  gp.max_tokens = n_predict;
+  gp.n_batch = n_batch;
+  gp.stop = stop;
+  gp.emit_special = show_special;
+
+  g_interrupted = false;
+  auto old_handler = std::signal(SIGINT, on_sigint);
+  bool ends_with_newline = true;
+  GenerateResult res;
+  try {
+    res = generate(*lm.model, cache, *lm.tokenizer, chain, tokens, gp, [&](std::string_view piece) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+      ends_with_newline = piece.back() == '\n';
+      return !g_interrupted.load();
+    });
+  } catch (...) {
+    std::signal(SIGINT, old_handler);
+    throw;
+  }
+  std::signal(SIGINT, old_handler);
+  if (!ends_with_newline) std::fputc('\n', stdout);
+  std::fflush(stdout);
+
+  if (!quiet) {
+    const GenerateStats& st = res.stats;
+    std::fprintf(stderr,
+                 "sotto: load %.2f s | prompt %d tokens, %.3f s, %.1f tok/s | generated %d tokens, "
+                 "%.3f s, %.1f tok/s | stop: %s | seed %llu | ctx %d | %s\n",
+                 lm.load_s, st.n_prompt, st.prefill_s, st.prefill_tps(), st.n_generated, st.decode_s,
+                 st.decode_tps(), stop_reason_name(st.stop), static_cast<unsigned long long>(sp.seed), n_ctx,
+                 chain.describe().c_str());
+    if (st.stop == StopReason::ContextFull)
+      std::fprintf(stderr, "sotto: the context of %d tokens is full; raise -c to generate more\n", n_ctx);
+  }
+  return 0;
+}
+
+}  // namespace sotto::cli

@@ -1,0 +1,70 @@
+// grammar.h — a context-free grammar over BYTES, and its GBNF-style text form.
+// The grammar is what the matcher (matcher.h) runs: every terminal is a set of bytes, so multi-byte UTF-8
+// characters and character classes are lowered to byte sequences when the text is parsed. Rules have
+// alternatives; an alternative is a sequence of elements (a byte set, or a reference to a rule) laid out in
+// one flat array and closed by an `end` element. Repetitions and groups become helper rules at parse time.
+//
+// GBNF text accepted by parse_gbnf (the dialect llama.cpp popularised, implemented here from its description):
+//   rule-name ::= alternative ( "|" alternative )*        # comments run to the end of the line
+//   items: "literal" with \n \r \t \\ \" \' \[ \] \xHH \uHHHH \UHHHHHHHH escapes, [a-z0-9_] classes (with ^ for
+//   negation, code points allowed), `.` (any valid UTF-8 character), rule names, ( groups ), and the
+//   postfix operators * + ? {m} {m,} {m,n}. A rule may continue over several lines. The start rule is `root`.
+// Checked on parse: undefined rules, missing root, left recursion (including through nullable prefixes),
+// malformed syntax — each a sotto::Error naming the grammar, line and column.
+// Not supported: left-recursive rules (rewrite them right-recursively), lookahead, token-level terminals.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sotto::grammar {
+
+struct ByteSet {
+  uint64_t w[4] = {0, 0, 0, 0};
+  bool has(uint8_t b) const { return (w[b >> 6] >> (b & 63)) & 1; }
+  void add(uint8_t b) { w[b >> 6] |= uint64_t(1) << (b & 63); }
+  void add_range(uint8_t lo, uint8_t hi) {
+    for (int b = lo; b <= hi; ++b) add(uint8_t(b));
+  }
+  int count() const;
+  bool operator==(const ByteSet& o) const {
+    return w[0] == o.w[0] && w[1] == o.w[1] && w[2] == o.w[2] && w[3] == o.w[3];
+  }
+};
+
+enum class ElemKind : uint8_t { bytes, rule, end };
+
+struct Elem {
+  ElemKind kind;
+  int32_t arg;  // bytes: index into Grammar::byte_sets; rule: index into Grammar::rules; end: rule index
+};
+
+struct Rule {
+  std::string name;
+  std::vector<int32_t> alts;  // start positions in Grammar::elems
+};
+
+struct Grammar {
+  std::vector<ByteSet> byte_sets;
+  std::vector<Elem> elems;
+  std::vector<Rule> rules;
+  int32_t root = -1;
+  std::string name;  // for error messages
+
+  // Readable dump, one rule per line, byte sets as [..] with \xHH escapes (for debugging and tests).
+  std::string to_string() const;
+};
+
+// Parses GBNF text (see the contract above). `name` labels errors, e.g. "note.gbnf:3:14: undefined rule foo".
+Grammar parse_gbnf(std::string_view text, const std::string& name);
+
+// Static checks run by parse_gbnf (exposed for grammars built by hand): every rule has an alternative,
+// root exists, no left recursion. Throws sotto::Error.
+void check_grammar(const Grammar& g);
+
+// Appends the UTF-8 encoding of code point cp (cp <= 0x10FFFF).
+void append_utf8(std::string& out, uint32_t cp);
+
+}  // namespace sotto::grammar

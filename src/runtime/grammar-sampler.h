@@ -1,0 +1,33 @@
+// grammar-sampler.h — the grammar matcher (grammar/matcher.h) as one link of the sampler chain (sampler.h).
+// apply() drops every candidate the grammar does not allow (keeping the survivors' order, so a sorted array
+// stays sorted); accept() advances the matcher and throws if the chosen token is not allowed (the link was
+// not first in the chain, or the caller bypassed it). When the document is complete only end-of-generation
+// tokens survive, so generation stops there. Put it first: chain.add_front(make_grammar_sampler(...)).
+// The vocabulary comes from grammar/tokenizer-vocab.h (make_token_trie(tokenizer)).
+#pragma once
+
+#include <memory>
+
+#include "grammar/matcher.h"
+#include "grammar/tokenizer-vocab.h"
+#include "runtime/sampler.h"
+
+namespace sotto {
+
+class GrammarSampler : public Sampler {
+ public:
+  explicit GrammarSampler(std::shared_ptr<grammar::CompiledGrammar> cg) : matcher_(std::move(cg)) {}
+  std::string name() const override { return "grammar"; }
+  void apply(Candidates& c) override;
+  void accept(int32_t token) override;
+  void reset() override { matcher_.reset(); }
+  // For forced tokens (matcher().forced_tokens()), rollback and is_finished().
+  grammar::GrammarMatcher& matcher() { return matcher_; }
+
+ private:
+  grammar::GrammarMatcher matcher_;
+};
+
+std::unique_ptr<GrammarSampler> make_grammar_sampler(std::shared_ptr<grammar::CompiledGrammar> cg);
+
+}  // namespace sotto

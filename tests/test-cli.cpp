@@ -1,0 +1,86 @@
+// test-cli.cpp — the `sotto` command line's contract without a model: exit codes (0 help, 2 usage
+// mistakes, 1 errors), one-line messages, and help for every command. Runs the built binary next to this
+// test executable (skipped when it has not been built).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+namespace {
+
+std::string sotto_path() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return (self.parent_path() / "sotto").string();
+}
+
+struct Result {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+  Result r;
+  FILE* p = popen((sotto_path() + " " + args + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+size_t lines(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(sotto_path().c_str(), X_OK) != 0) GTEST_SKIP() << "sotto binary not built";
+  }
+};
+
+}  // namespace
+
+TEST_F(Cli, HelpExitsZero) {
+  auto r = run("--help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* cmd : {"generate", "bench", "info"}) {
+    EXPECT_NE(r.out.find(cmd), std::string::npos) << cmd;
+    auto h = run(std::string(cmd) + " --help");
+    EXPECT_EQ(h.code, 0) << cmd;
+    EXPECT_NE(h.out.find("usage: sotto " + std::string(cmd)), std::string::npos) << h.out;
+  }
+}
+
+TEST_F(Cli, UsageMistakesExitTwoWithOneLine) {
+  for (const char* args : {"", "frobnicate", "generate -m x.gguf --bogus", "generate -m", "generate -p hi",
+                           "generate -m x.gguf -p hi --temp warm", "generate -m x.gguf -p hi -n 1.5",
+                           "bench -m x.gguf -r 0", "info", "info a.gguf b.gguf", "info --tensors=yes a.gguf"}) {
+    auto r = run(args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    if (*args) {
+      EXPECT_EQ(lines(r.out), 1u) << args << ": " << r.out;
+    }
+  }
+}
+
+TEST_F(Cli, ErrorsExitOneWithOneLine) {
+  auto r = run("info /nonexistent/model.gguf");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(lines(r.out), 1u) << r.out;
+  EXPECT_EQ(r.out.rfind("sotto: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("/nonexistent/model.gguf"), std::string::npos) << r.out;
+  auto s = run("generate -m /nonexistent/model.gguf -p hi --top-p 0");  // bad sampler values: before loading
+  EXPECT_EQ(s.code, 1) << s.out;
+  EXPECT_NE(s.out.find("top-p"), std::string::npos) << s.out;
+}

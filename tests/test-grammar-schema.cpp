@@ -1,0 +1,523 @@
+// test-grammar-schema.cpp — JSON Schema -> grammar: must-accept / must-reject documents per feature,
+// errors for unsupported keywords, forced prefixes, and the property test: random sampling under the token
+// mask always ends in a document that core/json.h parses and that an independent validator (written here,
+// sharing no code with the grammar) accepts.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <regex>
+
+#include "core/error.h"
+
+#include "core/json.h"
+#include "grammar/json-schema.h"
+#include "grammar/matcher.h"
+#include "grammar/synthetic-vocab.h"
+
+using namespace sotto::grammar;
+using sotto::json::Kind;
+using sotto::json::Value;
+
+namespace {
+
+// ---------------- independent validator (the JSON Schema subset the compiler claims) ----------------
+
+size_t utf8_length(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += (uint8_t(c) & 0xC0) != 0x80;
+  return n;
+}
+
+bool all_digits(const std::string& s, size_t b, size_t n) {
+  if (b + n > s.size()) return false;
+  for (size_t k = b; k < b + n; ++k) {
+    if (s[k] < '0' || s[k] > '9') return false;
+  }
+  return true;
+}
+
+int num_at(const std::string& s, size_t b, size_t n) { return std::stoi(s.substr(b, n)); }
+
+bool valid_date(const std::string& s) {
+  if (s.size() != 10 || !all_digits(s, 0, 4) || s[4] != '-' || !all_digits(s, 5, 2) || s[7] != '-' ||
+      !all_digits(s, 8, 2)) {
+    return false;
+  }
+  int y = num_at(s, 0, 4), m = num_at(s, 5, 2), d = num_at(s, 8, 2);
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12 || d < 1) return false;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= days[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+bool valid_time(const std::string& s) {
+  if (s.size() < 9 || !all_digits(s, 0, 2) || s[2] != ':' || !all_digits(s, 3, 2) || s[5] != ':' ||
+      !all_digits(s, 6, 2)) {
+    return false;
+  }
+  if (num_at(s, 0, 2) > 23 || num_at(s, 3, 2) > 59 || num_at(s, 6, 2) > 60) return false;
+  size_t i = 8;
+  if (s[i] == '.') {
+    size_t b = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == b) return false;
+  }
+  std::string zone = s.substr(i);
+  if (zone == "Z" || zone == "z") return true;
+  return zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && all_digits(zone, 1, 2) && zone[3] == ':' &&
+         all_digits(zone, 4, 2) && num_at(zone, 1, 2) <= 23 && num_at(zone, 4, 2) <= 59;
+}
+
+bool json_equal(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Kind::Null: return true;
+    case Kind::Bool: return a.boolean() == b.boolean();
+    case Kind::Number: return a.number() == b.number();
+    case Kind::String: return a.str() == b.str();
+    case Kind::Array: {
+      if (a.arr().size() != b.arr().size()) return false;
+      for (size_t i = 0; i < a.arr().size(); ++i) {
+        if (!json_equal(a.arr()[i], b.arr()[i])) return false;
+      }
+      return true;
+    }
+    case Kind::Object: {
+      if (a.obj().size() != b.obj().size()) return false;
+      for (const auto& [k, v] : a.obj()) {
+        const Value* w = b.find(k);
+        if (!w || !json_equal(v, *w)) return false;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+// Returns "" if valid, else a description of the first violation.
+std::string validate(const Value& x, const Value& s, const Value& root, const std::string& at) {
+  if (s.kind() == Kind::Bool) return s.boolean() ? "" : at + ": false schema";
+  if (const Value* r = s.find("$ref")) {
+    const Value* t = &root;
+    std::string ref = r->str();
+    size_t i = 1;
+    while (i < ref.size()) {
+      size_t j = ref.find('/', i + 1);
+      std::string seg = ref.substr(i + 1, j == std::string::npos ? std::string::npos : j - i - 1);
+      t = t->find(seg);
+      if (!t) return at + ": bad ref";
+      i = j == std::string::npos ? ref.size() : j;
+    }
+    return validate(x, *t, root, at);
+  }
+  if (const Value* c = s.find("const")) {
+    if (!json_equal(x, *c)) return at + ": const mismatch";
+  }
+  if (const Value* e = s.find("enum")) {
+    bool any = false;
+    for (const Value& v : e->arr()) any = any || json_equal(x, v);
+    if (!any) return at + ": not in enum";
+  }
+  if (const Value* a = s.find("anyOf")) {
+    bool any = false;
+    for (const Value& v : a->arr()) any = any || validate(x, v, root, at).empty();
+    if (!any) return at + ": no anyOf branch";
+  }
+  if (const Value* a = s.find("oneOf")) {
+    int n = 0;
+    for (const Value& v : a->arr()) n += validate(x, v, root, at).empty();
+    if (n != 1) return at + ": oneOf matched " + std::to_string(n);
+  }
+  if (const Value* a = s.find("allOf")) {
+    for (const Value& v : a->arr()) {
+      std::string e = validate(x, v, root, at);
+      if (!e.empty()) return e;
+    }
+  }
+  if (const Value* t = s.find("type")) {
+    std::vector<std::string> types;
+    if (t->kind() == Kind::String) {
+      types.push_back(t->str());
+    } else {
+      for (const Value& v : t->arr()) types.push_back(v.str());
+    }
+    bool ok = false;
+    for (const std::string& ty : types) {
+      ok = ok || (ty == "null" && x.kind() == Kind::Null) || (ty == "boolean" && x.kind() == Kind::Bool) ||
+           (ty == "string" && x.kind() == Kind::String) || (ty == "array" && x.kind() == Kind::Array) ||
+           (ty == "object" && x.kind() == Kind::Object) || (ty == "number" && x.kind() == Kind::Number) ||
+           (ty == "integer" && x.kind() == Kind::Number && std::floor(x.number()) == x.number());
+    }
+    if (!ok) return at + ": wrong type";
+  }
+  if (x.kind() == Kind::String) {
+    const std::string& v = x.str();
+    if (const Value* m = s.find("minLength"); m && utf8_length(v) < size_t(m->number())) return at + ": too short";
+    if (const Value* m = s.find("maxLength"); m && utf8_length(v) > size_t(m->number())) return at + ": too long";
+    if (const Value* p = s.find("pattern")) {
+      if (!std::regex_search(v, std::regex(p->str(), std::regex::ECMAScript))) return at + ": pattern mismatch";
+    }
+    if (const Value* f = s.find("format")) {
+      const std::string& fm = f->str();
+      bool ok = fm == "date"   ? valid_date(v)
+                : fm == "time" ? valid_time(v)
+                : fm == "date-time" ? (v.size() > 11 && (v[10] == 'T' || v[10] == 't') && valid_date(v.substr(0, 10)) &&
+                                       valid_time(v.substr(11)))
+                : fm == "uuid" ? std::regex_match(v, std::regex("[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"))
+                               : false;
+      if (!ok) return at + ": bad " + fm;
+    }
+  }
+  if (x.kind() == Kind::Number) {
+    double v = x.number();
+    if (const Value* m = s.find("minimum"); m && v < m->number()) return at + ": below minimum";
+    if (const Value* m = s.find("maximum"); m && v > m->number()) return at + ": above maximum";
+    if (const Value* m = s.find("exclusiveMinimum"); m && v <= m->number()) return at + ": not above exclusiveMinimum";
+    if (const Value* m = s.find("exclusiveMaximum"); m && v >= m->number()) return at + ": not below exclusiveMaximum";
+  }
+  if (x.kind() == Kind::Array) {
+    if (const Value* m = s.find("minItems"); m && x.arr().size() < size_t(m->number())) return at + ": too few items";
+    if (const Value* m = s.find("maxItems"); m && x.arr().size() > size_t(m->number())) return at + ": too many items";
+    if (const Value* it = s.find("items")) {
+      for (size_t i = 0; i < x.arr().size(); ++i) {
+        std::string e = validate(x.arr()[i], *it, root, at + "/" + std::to_string(i));
+        if (!e.empty()) return e;
+      }
+    }
+  }
+  if (x.kind() == Kind::Object) {
+    const Value* props = s.find("properties");
+    if (const Value* r = s.find("required")) {
+      for (const Value& k : r->arr()) {
+        if (!x.find(k.str())) return at + ": missing " + k.str();
+      }
+    }
+    const Value* addl = s.find("additionalProperties");
+    for (const auto& [k, v] : x.obj()) {
+      const Value* ps = props ? props->find(k) : nullptr;
+      if (ps) {
+        std::string e = validate(v, *ps, root, at + "/" + k);
+        if (!e.empty()) return e;
+      } else if (addl) {
+        std::string e = validate(v, *addl, root, at + "/" + k);
+        if (!e.empty()) return at + ": additional property " + k + " (" + e + ")";
+      }
+    }
+  }
+  return "";
+}
+
+// ---------------- helpers ----------------
+
+std::string json_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (uint8_t(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", unsigned(uint8_t(c)));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// With SOTTO_GRAMMAR_DUMP=file set, the property test writes every generated document there as a JSON
+// array of {"schema": text, "doc": text}, for tools/grammar/ajv-check.sh (a second, npm validator).
+struct Dump {
+  FILE* f = nullptr;
+  bool first = true;
+  Dump() {
+    if (const char* p = std::getenv("SOTTO_GRAMMAR_DUMP")) {
+      f = std::fopen(p, "w");
+      if (f) std::fputs("[\n", f);
+    }
+  }
+  ~Dump() {
+    if (f) {
+      std::fputs("\n]\n", f);
+      std::fclose(f);
+    }
+  }
+  void add(const std::string& schema, const std::string& doc) {
+    if (!f) return;
+    std::fprintf(f, "%s{\"schema\": %s, \"doc\": %s}", first ? "" : ",\n", json_quote(schema).c_str(),
+                 json_quote(doc).c_str());
+    first = false;
+  }
+};
+
+std::shared_ptr<const TokenTrie> vocab_of(int32_t n) {
+  auto sv = make_synthetic_vocab(n, 11);
+  return std::make_shared<TokenTrie>(sv.pieces, sv.eog_ids);
+}
+
+std::shared_ptr<CompiledGrammar> compile(const std::string& schema, const std::shared_ptr<const TokenTrie>& v,
+                                         bool compact = false) {
+  SchemaOptions opt;
+  opt.compact = compact;
+  return std::make_shared<CompiledGrammar>(compile_json_schema(schema, "test.schema.json", opt), v);
+}
+
+bool full_match(CompiledGrammar& cg, const std::string& doc) {
+  int32_t s = cg.advance(cg.initial_state(), doc);
+  return s >= 0 && cg.can_end(s);
+}
+
+const char* kSoapSchema = R"({
+  "type": "object",
+  "properties": {
+    "subjective": {"type": "string"},
+    "objective": {"type": "string"},
+    "assessment": {"type": "string"},
+    "plan": {"type": "string"},
+    "medications": {"type": "array", "items": {"type": "object", "properties": {
+        "name": {"type": "string"}, "dose": {"type": "string"}, "frequency": {"type": "string"}},
+        "required": ["name", "dose", "frequency"], "additionalProperties": false}},
+    "follow_up": {"type": "string", "format": "date"}
+  },
+  "required": ["subjective", "objective", "assessment", "plan", "medications", "follow_up"],
+  "additionalProperties": false
+})";
+
+const char* kNestedSchema = R"({
+  "$defs": {
+    "vital": {"type": "object", "properties": {
+      "name": {"enum": ["bp", "hr", "temp", "spo2"]},
+      "value": {"type": "number", "minimum": 0, "maximum": 300},
+      "taken": {"type": "string", "format": "date-time"}}, "required": ["name", "value"], "additionalProperties": false},
+    "problem": {"type": "object", "properties": {
+      "code": {"type": "string", "pattern": "^[A-Z][0-9]{2}(\\.[0-9]{1,2})?$"},
+      "label": {"type": "string", "minLength": 1, "maxLength": 12},
+      "severity": {"type": "integer", "minimum": 1, "maximum": 5},
+      "children": {"type": "array", "items": {"$ref": "#/$defs/problem"}, "maxItems": 2}},
+      "required": ["code", "label"], "additionalProperties": false}
+  },
+  "type": "object",
+  "properties": {
+    "patient": {"type": "object", "properties": {
+      "age": {"type": "integer", "minimum": 0, "maximum": 120},
+      "sex": {"type": ["string", "null"], "enum": ["f", "m", "x", null]},
+      "id": {"type": "string", "format": "uuid"}}, "required": ["age"], "additionalProperties": false},
+    "vitals": {"type": "array", "items": {"$ref": "#/$defs/vital"}, "minItems": 1, "maxItems": 3},
+    "problems": {"type": "array", "items": {"$ref": "#/$defs/problem"}},
+    "flag": {"type": "boolean"},
+    "note": {"oneOf": [{"type": "null"}, {"type": "string", "maxLength": 20}]},
+    "offset": {"type": "integer", "exclusiveMinimum": -10, "exclusiveMaximum": 10},
+    "visit": {"type": "string", "format": "time"},
+    "kind": {"const": "clinic"},
+    "extra": {"type": "object", "additionalProperties": {"type": "integer"}}
+  },
+  "required": ["patient", "vitals"],
+  "additionalProperties": false
+})";
+
+struct SchemaCase {
+  const char* schema;
+  std::vector<std::string> accept;
+  std::vector<std::string> reject;
+};
+
+}  // namespace
+
+TEST(GrammarSchema, AcceptRejectTablesPerFeature) {
+  auto v = vocab_of(1000);
+  const std::vector<SchemaCase> cases = {
+      {R"({"type": "string"})", {"\"\"", "\"a b\"", "\"\\n\\\"\\u00e9\"", "\"é中\""}, {"a", "\"a", "\"\n\"", "\"\\x\"", "\"\\ud800\""}},
+      {R"({"type": "string", "minLength": 2, "maxLength": 3})", {"\"ab\"", "\"abc\"", "\"éé\"", "\"\\n\\t\""}, {"\"a\"", "\"abcd\""}},
+      {R"({"type": "string", "enum": ["a", "b\"c"]})", {"\"a\"", "\"b\\\"c\""}, {"\"b\"", "\"c\""}},
+      {R"({"const": {"a": [1, true, null]}})", {"{\"a\":[1,true,null]}"}, {"{\"a\":[1,true]}", "{}"}},
+      {R"({"type": "string", "pattern": "^a+b?$"})", {"\"a\"", "\"aab\""}, {"\"b\"", "\"ab \"", "\"\""}},
+      {R"({"type": "string", "pattern": "x[0-9]"})", {"\"x1\"", "\"..x9..\""}, {"\"x\"", "\"y1\""}},
+      {R"({"type": "string", "pattern": "^[^a-z]$"})", {"\"A\"", "\"\\\"\"", "\"\\\\\"", "\"é\""}, {"\"a\"", "\"\\\"\\\"\""}},
+      {R"({"type": "string", "format": "date"})", {"\"2024-02-28\"", "\"1999-12-31\""}, {"\"2024-02-30\"", "\"2024-13-01\"", "\"2024-1-01\""}},
+      {R"({"type": "string", "format": "date-time"})", {"\"2024-05-01T13:45:00Z\"", "\"2024-05-01T13:45:00.123+02:00\""}, {"\"2024-05-01 13:45:00Z\"", "\"2024-05-01T24:00:00Z\""}},
+      {R"({"type": "integer"})", {"0", "-7", "123456"}, {"01", "1.5", "-", "1e3", "+1"}},
+      {R"({"type": "integer", "minimum": -12, "maximum": 105})", {"-12", "-1", "0", "9", "10", "99", "100", "105"}, {"-13", "106", "200", "-0"}},
+      {R"({"type": "integer", "minimum": 37})", {"37", "99", "100", "123456"}, {"36", "0", "-5"}},
+      {R"({"type": "integer", "exclusiveMaximum": -3})", {"-4", "-1000"}, {"-3", "0", "5"}},
+      {R"({"type": "number"})", {"0", "-1.5", "2e10", "3.25E-2"}, {".5", "1.", "01", "1e"}},
+      {R"({"type": "number", "minimum": -2, "maximum": 3})", {"-2", "-1.99", "0", "2.999", "3", "3.000"}, {"-2.5", "3.01", "4", "-3"}},
+      {R"({"type": "boolean"})", {"true", "false"}, {"1", "True"}},
+      {R"({"type": "null"})", {"null"}, {"nul", "0"}},
+      {R"({"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 3})", {"[1]", "[1, 2,3]", "[ 1 ]"}, {"[]", "[1,2,3,4]", "[1,]", "[\"a\"]"}},
+      {R"({"type": "array"})", {"[]", "[1, \"a\", {\"b\": null}]"}, {"[", "[1 2]"}},
+      {R"({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["b"], "additionalProperties": false})",
+       {"{\"b\":\"x\"}", "{\"a\": 1, \"b\": \"x\"}", "{\n  \"a\": 1,\n  \"b\": \"\"\n}"}, {"{}", "{\"a\":1}", "{\"b\":\"x\",\"c\":1}", "{\"b\":\"x\",}"}},
+      {R"({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}})", {"{}", "{\"a\":1}", "{\"b\":2}", "{\"a\":1,\"b\":2}"}, {"{,\"b\":2}", "{\"a\":1,}"}},
+      {R"({"type": "object", "additionalProperties": {"type": "boolean"}})", {"{}", "{\"x\": true, \"y\": false}"}, {"{\"x\": 1}"}},
+      {R"({"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 1}]})", {"5", "\"a\""}, {"\"ab\"", "true"}},
+      {R"({"type": ["integer", "null"]})", {"5", "null"}, {"\"5\""}},
+      {R"({"$defs": {"n": {"type": "object", "properties": {"k": {"$ref": "#/$defs/n"}}, "additionalProperties": false}}, "$ref": "#/$defs/n"})",
+       {"{}", "{\"k\":{}}", "{\"k\":{\"k\":{}}}"}, {"{\"k\":1}"}},
+      {R"(true)", {"1", "{\"a\":[]}"}, {"{", "tru"}},
+  };
+  for (const SchemaCase& c : cases) {
+    SCOPED_TRACE(c.schema);
+    auto cg = compile(c.schema, v);
+    for (const std::string& s : c.accept) EXPECT_TRUE(full_match(*cg, s)) << "should accept: " << s;
+    for (const std::string& s : c.reject) EXPECT_FALSE(full_match(*cg, s)) << "should reject: " << s;
+  }
+}
+
+TEST(GrammarSchema, UnsupportedKeywordsAreErrorsWithPath) {
+  auto expect_error = [](const std::string& schema, const std::string& n1, const std::string& n2) {
+    try {
+      compile_json_schema(schema, "bad.schema.json");
+      ADD_FAILURE() << "no error for " << schema;
+    } catch (const sotto::Error& e) {
+      std::string w = e.what();
+      EXPECT_NE(w.find("bad.schema.json"), std::string::npos) << w;
+      EXPECT_NE(w.find(n1), std::string::npos) << w;
+      EXPECT_NE(w.find(n2), std::string::npos) << w;
+    }
+  };
+  expect_error(R"({"type":"object","properties":{"meds":{"type":"array","uniqueItems":true}}})", "uniqueItems", "#/properties/meds");
+  expect_error(R"({"type":"string","format":"email"})", "email", "#/format");
+  expect_error(R"({"type":"number","multipleOf":2})", "multipleOf", "#");
+  expect_error(R"({"type":"string","pattern":"(?=a)b"})", "lookaround", "#/pattern");
+  expect_error(R"({"type":"string","pattern":"(a)\\1"})", "backreference", "#/pattern");
+  expect_error(R"({"$ref":"#/$defs/missing"})", "does not resolve", "#");
+  expect_error(R"({"type":"object","properties":{"a":{}},"required":["b"]})", "'b'", "#");
+  expect_error(R"({"type":"integer","minimum":5,"maximum":1})", "minimum", "#");
+  expect_error(R"({"allOf":[{"type":"string"},{"maxLength":3}]})", "allOf", "#/allOf");
+  expect_error(R"({"type":"object","properties":{"a":{}},"additionalProperties":true})", "additionalProperties", "#");
+  expect_error(R"({"type":"widget"})", "widget", "#");
+  expect_error(R"({"type":"object","patternProperties":{}})", "patternProperties", "#");
+}
+
+TEST(GrammarSchema, CompactSoapForcesItsPrefix) {
+  auto v = vocab_of(2000);
+  auto cg = compile(kSoapSchema, v, /*compact=*/true);
+  GrammarMatcher m(cg);
+  EXPECT_EQ(m.forced_bytes(), "{\"subjective\":\"");
+  std::vector<int32_t> f = m.forced_tokens();
+  std::string joined;
+  for (int32_t t : f) {
+    joined += v->piece(t);
+    ASSERT_TRUE(m.accept_token(t));
+  }
+  EXPECT_EQ(joined, "{\"subjective\":\"");
+  ASSERT_TRUE(m.accept_bytes("pain\""));
+  EXPECT_EQ(m.forced_bytes(), ",\"objective\":\"");
+}
+
+// Random sampling under the mask: every run must end (end-of-generation becomes the only choice) with a
+// document that parses and validates.
+TEST(GrammarSchema, RandomSamplingAlwaysValid) {
+  auto v = vocab_of(20000);
+  Dump dump;
+  const std::vector<const char*> schemas = {kSoapSchema, kNestedSchema};
+  std::mt19937 rng(1234);
+  for (const char* schema_text : schemas) {
+    Value schema = sotto::json::parse(schema_text, "schema");
+    for (bool compact : {false, true}) {
+      auto cg = compile(schema_text, v, compact);
+      for (int run = 0; run < 12; ++run) {
+        GrammarMatcher m(cg);
+        std::string doc;
+        int steps = 0;
+        std::vector<int32_t> allowed, closing;
+        while (!m.is_finished()) {
+          ASSERT_LT(++steps, 4000) << "generation did not end; doc so far: " << doc.substr(0, 300);
+          const uint32_t* mk = m.mask();
+          allowed.clear();
+          closing.clear();
+          for (int32_t id = 0; id < m.n_vocab(); ++id) {
+            if (!((mk[id >> 5] >> (id & 31)) & 1)) continue;
+            allowed.push_back(id);
+            const std::string& p = v->piece(id);
+            if (v->is_eog(id) || p.find_first_of("\"]}") != std::string::npos) closing.push_back(id);
+          }
+          ASSERT_FALSE(allowed.empty()) << "empty mask after: " << doc;
+          const std::vector<int32_t>& pool = (!closing.empty() && rng() % 4 == 0) ? closing : allowed;
+          int32_t t = pool[rng() % pool.size()];
+          ASSERT_TRUE(m.accept_token(t));
+          if (!v->is_eog(t)) doc += v->piece(t);
+        }
+        dump.add(schema_text, doc);
+        Value parsed;
+        ASSERT_NO_THROW(parsed = sotto::json::parse(doc, "generated")) << doc;
+        EXPECT_EQ(validate(parsed, schema, schema, "#"), "") << doc;
+      }
+    }
+  }
+}
+
+// Same on vocabularies of the real sizes (Qwen2.5 ~152k, Gemma 3 ~262k), fewer runs.
+TEST(GrammarSchema, RandomSamplingLargeVocab) {
+  struct Size {
+    int32_t n_vocab;
+    const char* schema_text;
+  };
+  std::mt19937 rng(99);
+  for (Size sz : {Size{151936, kSoapSchema}, Size{262144, kNestedSchema}}) {
+    auto v = vocab_of(sz.n_vocab);
+    Value schema = sotto::json::parse(sz.schema_text, "schema");
+    auto cg = compile(sz.schema_text, v);
+    for (int run = 0; run < 2; ++run) {
+      GrammarMatcher m(cg);
+      std::string doc;
+      std::vector<int32_t> allowed, closing;
+      for (int steps = 0; !m.is_finished(); ++steps) {
+        ASSERT_LT(steps, 4000);
+        const uint32_t* mk = m.mask();
+        allowed.clear();
+        closing.clear();
+        for (int32_t id = 0; id < m.n_vocab(); ++id) {
+          if (!((mk[id >> 5] >> (id & 31)) & 1)) continue;
+          allowed.push_back(id);
+          if (v->is_eog(id) || v->piece(id).find_first_of("\"]}") != std::string::npos) closing.push_back(id);
+        }
+        ASSERT_FALSE(allowed.empty());
+        const std::vector<int32_t>& pool = (!closing.empty() && rng() % 3 == 0) ? closing : allowed;
+        int32_t t = pool[rng() % pool.size()];
+        ASSERT_TRUE(m.accept_token(t));
+        if (!v->is_eog(t)) doc += v->piece(t);
+      }
+      Value parsed = sotto::json::parse(doc, "generated");
+      EXPECT_EQ(validate(parsed, schema, schema, "#"), "") << doc;
+    }
+  }
+}
+
+// The fast mask (trie walk with whole-subtree shortcuts) must equal a token-by-token check at every prefix
+// of documents that exercise plain strings, counted strings, patterns, numbers, dates and nesting.
+TEST(GrammarSchema, MaskEqualsPerTokenCheck) {
+  auto v = vocab_of(6000);
+  struct Doc {
+    const char* schema;
+    std::string text;
+  };
+  const std::vector<Doc> docs = {
+      {kSoapSchema, "{\"subjective\": \"Cough é中 \\\"x\\\"\", \"objective\": \"\", \"assessment\": \"a\", \"plan\": \"b\", "
+                    "\"medications\": [{\"name\": \"x\", \"dose\": \"1 g\", \"frequency\": \"bid\"}], \"follow_up\": \"2025-02-28\"}"},
+      {kNestedSchema, "{\"patient\": {\"age\": 67, \"sex\": null}, \"vitals\": [{\"name\": \"bp\", \"value\": 299.5, "
+                      "\"taken\": \"2025-03-11T09:30:00Z\"}], \"problems\": [{\"code\": \"N18.3\", \"label\": \"CKD é3\", "
+                      "\"children\": [{\"code\": \"A00\", \"label\": \"x\"}]}], \"offset\": -9, \"kind\": \"clinic\"}"},
+  };
+  for (const Doc& d : docs) {
+    auto cg = compile(d.schema, v);
+    GrammarMatcher m(cg);
+    for (size_t k = 0; k <= d.text.size(); ++k) {
+      const uint32_t* mk = m.mask();
+      for (int32_t id = 0; id < m.n_vocab(); ++id) {
+        bool in_mask = (mk[id >> 5] >> (id & 31)) & 1;
+        ASSERT_EQ(in_mask, m.is_allowed(id)) << "prefix '" << d.text.substr(0, k) << "' token '" << v->piece(id) << "'";
+      }
+      if (k < d.text.size()) {
+        ASSERT_TRUE(m.accept_bytes(d.text.substr(k, 1))) << d.text.substr(0, k + 1);
+      }
+    }
+    EXPECT_TRUE(m.can_end());
+  }
+}
+
