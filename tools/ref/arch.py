@@ -20,7 +20,7 @@ def rms_norm(x, w, eps, gemma=False):
 def inv_freq(cfg, base):
     hd = cfg["head_dim"]
     n_rot = int(hd * cfg.get("partial_rotary_factor", 1.0))
-    f = 1.0 / (base ** (torch.arange(0, n_rot, 2, dtype=torch.float64) / n_rot))
+    f = 1.0 / (base ** (torch.arange(0, n_rot, 2, dtype=torch.float64) / n_rot))  # on the CPU; moved by rope()
     rs = cfg.get("rope_scaling")
     if rs and rs.get("rope_type") == "llama3":
         factor, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
@@ -48,7 +48,7 @@ def llama3_rope_factors(cfg):
 def rope(x, pos, freqs, linear=1.0):
     # x: [T, H, hd]; rotate_half over the first n_rot dims
     n_rot = 2 * freqs.shape[0]
-    ang = (pos[:, None].double() / linear) * freqs[None, :]  # [T, n_rot/2]
+    ang = (pos[:, None].double() / linear) * freqs.to(pos.device)[None, :]  # [T, n_rot/2]
     cos = torch.cat([ang.cos(), ang.cos()], -1)[:, None, :]
     sin = torch.cat([ang.sin(), ang.sin()], -1)[:, None, :]
     xr, xp = x[..., :n_rot], x[..., n_rot:]
@@ -64,8 +64,9 @@ def forward(cfg, W, tokens):
     eps = cfg["rms_norm_eps"]
     nh, nkv, hd = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     T = len(tokens)
-    pos = torch.arange(T)
-    x = W["model.embed_tokens.weight"][torch.tensor(tokens)]
+    dev = W["model.embed_tokens.weight"].device
+    pos = torch.arange(T, device=dev)
+    x = W["model.embed_tokens.weight"][torch.tensor(tokens, device=dev)]
     if gemma:
         x = x * math.sqrt(cfg["hidden_size"])
     scale = cfg.get("query_pre_attn_scalar", hd) ** -0.5

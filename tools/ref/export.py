@@ -94,7 +94,8 @@ def export(cfg, W, dtype, path):
     if cfg.get("rope_linear"):
         g.string(f"{a}.rope.scaling.type", "linear")
         g.f32(f"{a}.rope.scaling.factor", cfg["rope_linear"])
-    add_tokenizer(g, cfg)
+    if not cfg.get("no_tokenizer"):
+        add_tokenizer(g, cfg)
 
     stored = {}
     nh, nkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
