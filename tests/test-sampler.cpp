@@ -90,12 +90,33 @@ TEST(Sampler, GreedyIsArgmax) {
   }
 }
 
+TEST(Sampler, GreedyChainIgnoresNaNAndHandlesTails) {
+  SamplerParams p;
+  p.temperature = 0.0f;
+  auto chain = make_chain(p);
+  for (int n : {1, 7, 15, 16, 17, 33, 1001}) {
+    auto logits = random_logits(n, uint64_t(n));
+    logits[0] = std::numeric_limits<float>::quiet_NaN();
+    if (n > 1) logits[size_t(n - 1)] = 100.0f;  // the max in the scalar tail
+    const int32_t expect = n > 1 ? n - 1 : -1;
+    if (expect < 0) {
+      EXPECT_THROW(chain.sample(logits.data(), n), Error);
+    } else {
+      EXPECT_EQ(chain.sample(logits.data(), n), expect) << "n=" << n;
+    }
+  }
+}
+
 TEST(Sampler, GreedyTiesPickLowestId) {
   std::vector<float> logits = {0.0f, 2.0f, -1.0f, 2.0f, 2.0f};
   auto c = make_cands(logits);
   std::reverse(c.data.begin(), c.data.end());  // position must not matter
   make_greedy()->apply(c);
   EXPECT_EQ(c.data[size_t(c.selected)].id, 1);
+  SamplerParams p;
+  p.temperature = 0.0f;
+  auto chain = make_chain(p);  // the argmax fast path
+  EXPECT_EQ(chain.sample(logits.data(), int(logits.size())), 1);
 }
 
 TEST(Sampler, TopKKeepsExactlyTheKLargest) {
@@ -447,20 +468,24 @@ TEST(Sampler, AllMaskedIsAnError) {
 TEST(Sampler, ChainFastPathsMatchLinkByLink) {
   // The chain runs penalties on raw logits, top-k without a full array, greedy as an argmax; applying the
   // same links one by one with apply() on a full candidates array must give the same candidates and token.
-  auto logits = random_logits(262144, 71, 5.0f);
-  const int32_t hist[] = {5, 17, 17, 90000, 262143, 3};
-  for (int variant = 0; variant < 3; ++variant) {
+  const auto flat = random_logits(262144, 71, 5.0f);
+  auto peaky = flat;  // a nucleus of a few dozen tokens
+  for (size_t i = 0; i < 30; ++i) peaky[i * 8111 + 5] += 16.0f + float(i % 3);
+  const int32_t hist[] = {5, 17, 17, 90000, 262143, 3, 8116};
+  for (int variant = 0; variant < 6; ++variant) {
+    const auto& logits = variant >= 3 ? peaky : flat;
     SamplerParams p;
-    p.repeat_penalty = 1.3f;
-    p.frequency_penalty = 0.2f;
-    p.presence_penalty = 0.1f;
+    p.repeat_penalty = variant == 4 ? 1.0f : 1.3f;  // 4: top-p is the first link
+    p.frequency_penalty = variant == 4 ? 0.0f : 0.2f;
+    p.presence_penalty = variant == 4 ? 0.0f : 0.1f;
     p.seed = 77;
     if (variant == 1) p.temperature = 0.0f;
-    if (variant == 2) p.top_k = 0;
+    if (variant == 2 || variant == 3 || variant == 4) p.top_k = 0;
+    if (variant == 5) p.top_k = 100000;
     auto chain = make_chain(p);
     auto ref = make_chain(p);  // its links are driven by hand
-    chain.observe_prompt(hist, 6);
-    ref.observe_prompt(hist, 6);
+    chain.observe_prompt(hist, 7);
+    ref.observe_prompt(hist, 7);
     for (int step = 0; step < 5; ++step) {
       const int32_t got = chain.sample(logits.data(), int(logits.size()));
       auto c = make_cands(logits);

@@ -94,7 +94,8 @@ int run_bench(int argc, char** argv) {
       for (auto& t : toks) t = random_token();
       cache.n_past = 0;
       const double t0 = now_s();
-      for (int i = 0; i < n_prompt; i += n_batch) model.forward(cache, toks.data() + i, std::min(n_batch, n_prompt - i));
+      for (int i = 0; i < n_prompt; i += n_batch)
+        model.forward(cache, toks.data() + i, std::min(n_batch, n_prompt - i));
       const double dt = now_s() - t0;
       if (rep >= 0) r.tps.push_back(n_prompt / dt);
     }

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
 
@@ -22,6 +23,11 @@ std::atomic<bool> g_interrupted{false};  // set by SIGINT; a CLI process holds o
 extern "C" void on_sigint(int) { g_interrupted = true; }
 
 std::string read_text_file(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, ": cannot open prompt file");
   std::ostringstream ss;
@@ -43,7 +49,7 @@ int run_generate(int argc, char** argv) {
                "Generates text from PROMPT and streams it to stdout; statistics go to stderr.");
   ap.option("-m,--model", &model_path, "FILE", "GGUF model (required)");
   ap.option("-p,--prompt", &prompt, "TEXT", "prompt text");
-  ap.option("-f,--file", &prompt_file, "FILE", "read the prompt from a file");
+  ap.option("-f,--file", &prompt_file, "FILE", "read the prompt from a file (- for stdin)");
   ap.option("-n,--n-predict", &n_predict, "N", "tokens to generate at most; -1: until end or full context (128)");
   ap.flag("--chat", &chat, "wrap the prompt in the model's chat template as a user turn");
   ap.option("--system", &system, "TEXT", "system message for --chat");

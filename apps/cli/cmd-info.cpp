@@ -96,7 +96,8 @@ int run_info(int argc, char** argv) {
   if (!ap.parse(argc, argv)) return 0;
 
   auto f = GgufFile::open(path);
-  std::printf("file:         %s (GGUF v%u, %s)\n", path.c_str(), f->version(), human_bytes(double(f->file_size())).c_str());
+  std::printf("file:         %s (GGUF v%u, %s)\n", path.c_str(), f->version(),
+              human_bytes(double(f->file_size())).c_str());
   const std::string arch = f->get_string_or("general.architecture", "?");
   const std::string name = f->get_string_or("general.name", "");
   std::printf("architecture: %s%s\n", arch.c_str(), name.empty() ? "" : (" (" + quoted(name) + ")").c_str());
@@ -134,7 +135,9 @@ int run_info(int argc, char** argv) {
                 f->get_string_or("tokenizer.ggml.pre", "-").c_str(), f->has("tokenizer.chat_template") ? "yes" : "no");
     try {
       auto tok = Tokenizer::from_gguf(*f);
-      auto piece = [&](int32_t id) { return id < 0 ? std::string("none") : std::to_string(id) + " " + quoted(tok->token_to_piece(id)); };
+      auto piece = [&](int32_t id) {
+        return id < 0 ? std::string("none") : std::to_string(id) + " " + quoted(tok->token_to_piece(id));
+      };
       std::printf("              %d tokens, bos %s, eos %s\n", tok->n_vocab(), piece(tok->bos()).c_str(),
                   piece(tok->eos()).c_str());
     } catch (const Error& e) {

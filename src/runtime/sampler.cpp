@@ -51,26 +51,58 @@ inline float exp_nonpos(float x) {
   return x >= -87.0f ? pr * scale : 0.0f;
 }
 
-// The largest value, ignoring NaN; -inf for n == 0. Eight independent lanes so that it vectorises.
+// The largest value, ignoring NaN; -inf for n == 0. GCC/Clang vector extensions (8 floats: AVX, or two
+// SIMD128 halves in wasm): the compilers do not vectorise a float max reduction on their own.
 float max_of(const float* x, size_t n) {
-  float m[8];
-  for (float& v : m) v = kNegInf;
+  typedef float v8 __attribute__((vector_size(32)));
+  v8 m0, m1;
+  for (int j = 0; j < 8; ++j) m0[j] = m1[j] = kNegInf;
   size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
-  for (; i < n; ++i) m[0] = x[i] > m[0] ? x[i] : m[0];
-  float r = m[0];
-  for (int j = 1; j < 8; ++j) r = m[j] > r ? m[j] : r;
+  for (; i + 16 <= n; i += 16) {
+    v8 a, b;
+    std::memcpy(&a, x + i, sizeof a);
+    std::memcpy(&b, x + i + 8, sizeof b);
+    m0 = a > m0 ? a : m0;  // NaN compares false: ignored
+    m1 = b > m1 ? b : m1;
+  }
+  float r = kNegInf;
+  for (int j = 0; j < 8; ++j) {
+    r = m0[j] > r ? m0[j] : r;
+    r = m1[j] > r ? m1[j] : r;
+  }
+  for (; i < n; ++i) r = x[i] > r ? x[i] : r;
   return r;
 }
 
 // Index of the first maximum (lowest id among ties) of logits in id order; -1 if all are -inf or NaN.
+// One vectorised pass of block maxima, then a scalar scan of the first block holding the maximum.
 int32_t argmax_first(const float* x, size_t n) {
-  const float m = max_of(x, n);
-  if (m == kNegInf) return -1;
-  for (size_t i = 0; i < n; ++i)
-    if (x[i] == m) return int32_t(i);
+  constexpr size_t kBlock = 1024;
+  float best = kNegInf;
+  size_t best_block = 0;
+  for (size_t b = 0; b < n; b += kBlock) {
+    const float m = max_of(x + b, std::min(kBlock, n - b));
+    if (m > best) {
+      best = m;
+      best_block = b;
+    }
+  }
+  if (best == kNegInf) return -1;
+  for (size_t i = best_block; i < n; ++i)
+    if (x[i] == best) return int32_t(i);
   return -1;
+}
+
+// out[i] = e^(x[i] - max) (out may be x) and returns their sum: eight partial sums in double, combined in a
+// fixed order (deterministic and vectorisable). NaN inputs give 0.
+double exp_sum(const float* x, size_t n, float max, float* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = exp_nonpos(x[i] - max);
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += double(out[i + j]);
+  for (; i < n; ++i) acc[0] += double(out[i]);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 }  // namespace
@@ -92,15 +124,7 @@ void Candidates::softmax() {
   for (size_t i = 0; i < n; ++i) work[i] = data[i].logit;
   const float max_logit = max_of(work.data(), n);
   if (max_logit == kNegInf) fail("sampler: every candidate token is masked out");
-  for (size_t i = 0; i < n; ++i) work[i] = exp_nonpos(work[i] - max_logit);  // NaN logits give 0
-  // Eight partial sums in double, combined in a fixed order: deterministic and vectorisable.
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) acc[j] += double(work[i + j]);
-  for (; i < n; ++i) acc[0] += double(work[i]);
-  const double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  const float inv = float(1.0 / sum);
+  const float inv = float(1.0 / exp_sum(work.data(), n, max_logit, work.data()));
   for (size_t k = 0; k < n; ++k) data[k].p = work[k] * inv;
   has_probs = true;
 }
@@ -113,30 +137,46 @@ void Candidates::sort() {
 
 namespace {
 
-// A lower bound of the k-th largest of n logits (logit_at(i)): the k-th largest of the maxima of
+// A lower bound of the k-th largest of n logits: the k-th largest of the maxima (block_max(start)) of
 // 64-wide blocks (k blocks each hold a value at least that large). Only values at or above it can be in
 // the top k: usually a few hundred out of 262k. -inf when the input is too small for this to pay off
 // (or too few logits are finite).
-template <typename LogitAt>
-float top_k_bound(size_t n, size_t k, LogitAt logit_at, std::vector<float>& work) {
-  constexpr size_t kBlock = 64;
-  const size_t n_blocks = n / kBlock;
+constexpr size_t kTopKBlock = 64;
+
+template <typename BlockMax>
+float top_k_bound(size_t n, size_t k, BlockMax block_max, std::vector<float>& work) {
+  const size_t n_blocks = n / kTopKBlock;
   if (k == 0 || n_blocks < 4 * k) return kNegInf;
-  work.resize(n_blocks);
+  work.resize(2 * n_blocks);  // [block maxima | a copy for nth_element]
+  for (size_t b = 0; b < n_blocks; ++b) work[b] = work[n_blocks + b] = block_max(b * kTopKBlock);
+  auto sel = work.begin() + ptrdiff_t(n_blocks);
+  std::nth_element(sel, sel + ptrdiff_t(k - 1), work.end(), std::greater<float>());
+  return sel[ptrdiff_t(k - 1)];
+}
+
+// Calls take(i) for every i in [0, n) with logit_at(i) >= bound, in order, visiting only the blocks whose
+// maximum (work[b], left by top_k_bound) reaches the bound.
+template <typename LogitAt, typename Take>
+void gather_at_least(size_t n, float bound, const std::vector<float>& work, LogitAt logit_at, Take take) {
+  const size_t n_blocks = n / kTopKBlock;
   for (size_t b = 0; b < n_blocks; ++b) {
-    float m[8];  // independent lanes: no single dependency chain
-    for (float& v : m) v = kNegInf;
-    for (size_t j = b * kBlock; j < (b + 1) * kBlock; j += 8)
-      for (size_t q = 0; q < 8; ++q) {
-        const float l = logit_at(j + q);
-        m[q] = l > m[q] ? l : m[q];
-      }
-    float r = m[0];
-    for (int q = 1; q < 8; ++q) r = m[q] > r ? m[q] : r;
-    work[b] = r;
+    if (!(work[b] >= bound)) continue;
+    for (size_t i = b * kTopKBlock; i < (b + 1) * kTopKBlock; ++i)
+      if (logit_at(i) >= bound) take(i);
   }
-  std::nth_element(work.begin(), work.begin() + ptrdiff_t(k - 1), work.end(), std::greater<float>());
-  return work[k - 1];
+  for (size_t i = n_blocks * kTopKBlock; i < n; ++i)
+    if (logit_at(i) >= bound) take(i);
+}
+
+// Block maximum over candidates (strided logits): eight independent lanes, no single dependency chain.
+float block_max_of(const TokenData* d) {
+  float m[8];
+  for (float& v : m) v = kNegInf;
+  for (size_t j = 0; j < kTopKBlock; j += 8)
+    for (size_t q = 0; q < 8; ++q) m[q] = d[j + q].logit > m[q] ? d[j + q].logit : m[q];
+  float r = m[0];
+  for (int q = 1; q < 8; ++q) r = m[q] > r ? m[q] : r;
+  return r;
 }
 
 // Sorts the k best of `out` to its front and drops the rest.
@@ -148,11 +188,11 @@ void keep_best_sorted(std::vector<TokenData>& out, size_t k) {
 
 // The k best of d into out, sorted; d is not changed.
 void best_k_into(const std::vector<TokenData>& d, size_t k, std::vector<float>& work, std::vector<TokenData>& out) {
-  const float bound = top_k_bound(d.size(), k, [&](size_t i) { return d[i].logit; }, work);
+  const float bound = top_k_bound(d.size(), k, [&](size_t i) { return block_max_of(d.data() + i); }, work);
   out.clear();
   if (bound != kNegInf) {
-    for (const auto& t : d)
-      if (t.logit >= bound) out.push_back(t);
+    gather_at_least(
+        d.size(), bound, work, [&](size_t i) { return d[i].logit; }, [&](size_t i) { out.push_back(d[i]); });
   } else {
     out = d;
   }
@@ -163,15 +203,15 @@ void best_k_into(const std::vector<TokenData>& d, size_t k, std::vector<float>& 
 
 void Candidates::reset_top_k(const float* logits, int n_vocab, size_t k) {
   const size_t n = size_t(n_vocab);
-  const float bound = top_k_bound(n, k, [&](size_t i) { return logits[i]; }, work);
+  const float bound = top_k_bound(n, k, [&](size_t i) { return max_of(logits + i, kTopKBlock); }, work);
   if (bound == kNegInf) {
     reset(logits, n_vocab);
     keep_top(k);
     return;
   }
   data.clear();
-  for (size_t i = 0; i < n; ++i)
-    if (logits[i] >= bound) data.push_back(TokenData{int32_t(i), logits[i], 0.0f});
+  gather_at_least(n, bound, work, [&](size_t i) { return logits[i]; },
+                  [&](size_t i) { data.push_back(TokenData{int32_t(i), logits[i], 0.0f}); });
   keep_best_sorted(data, k);
   sorted = true;
   has_probs = false;
@@ -349,6 +389,26 @@ class TopP final : public Sampler {
     c.has_probs = false;
   }
 
+  // The chain's fast path when top-p comes first: softmax over the raw logits (contiguous, vectorised),
+  // then the nucleus among the best 256 without building the full candidates array. Leaves exactly what
+  // reset() + apply() would, and returns true; false when the nucleus is wider (use the full path).
+  bool try_first(const float* logits, int n_vocab, Candidates& c) {
+    const size_t n = size_t(n_vocab);
+    const size_t k = 256;
+    if (p_ >= 1.0f || n <= std::max(min_keep_, k)) return false;
+    const float max_logit = max_of(logits, n);
+    if (max_logit == kNegInf) return false;
+    exps_.resize(n);
+    const float inv = float(1.0 / exp_sum(logits, n, max_logit, exps_.data()));
+    c.reset_top_k(logits, n_vocab, k);
+    for (auto& t : c.data) t.p = exps_[size_t(t.id)] * inv;
+    const size_t m = prefix_len(c.data);
+    if (m >= k) return false;
+    c.data.erase(c.data.begin() + ptrdiff_t(m), c.data.end());
+    c.has_probs = false;
+    return true;
+  }
+
  private:
   // Length of the smallest prefix of sorted `d` whose probability mass reaches p (at least min_keep);
   // d.size() if rounding never reaches it.
@@ -403,6 +463,7 @@ class TopP final : public Sampler {
   float p_;
   size_t min_keep_;
   std::vector<double> mass_;  // scratch
+  std::vector<float> exps_;   // scratch
 };
 
 class MinP final : public Sampler {
@@ -556,7 +617,10 @@ int32_t SamplerChain::sample(const float* logits, int n_vocab) {
     return id;
   }
   const auto* top_k = rest ? dynamic_cast<const TopK*>(links_[first].get()) : nullptr;
-  if (top_k && top_k->k() > 0 && top_k->k() < n_vocab) {
+  auto* top_p = rest ? dynamic_cast<TopP*>(links_[first].get()) : nullptr;
+  if (top_p && top_p->try_first(src, n_vocab, cand_)) {
+    ++first;  // the nucleus was among the best 256
+  } else if (top_k && top_k->k() > 0 && top_k->k() < n_vocab) {
     cand_.reset_top_k(src, n_vocab, size_t(top_k->k()));  // same result as reset + top-k
     ++first;
   } else {

@@ -2,8 +2,9 @@
 // Each Sampler transforms the candidates (drops some, rescales logits, masks to -inf) in apply(); the last
 // link of a chain selects one (Candidates::selected). Stateful samplers (repetition penalties, a grammar)
 // learn the chosen token in accept() and the prompt in observe_prompt().
-// A grammar link (added later by runtime/grammar code) is one more Sampler: it sets logits of forbidden
-// tokens to -inf in apply() and advances its matcher in accept(); every sampler here tolerates -inf logits.
+// A grammar link (runtime/grammar-sampler.h) is one more Sampler, put first with add_front(): it drops (or
+// masks to -inf) forbidden tokens in apply() and advances its matcher in accept(); every sampler here
+// tolerates -inf logits, and a chain left with no finite candidate throws a sotto::Error.
 //
 // Determinism: the distribution sampler uses its own PRNG (xoshiro256**, seeded through splitmix64), no
 // std:: distributions, a total order for every sort and a fixed summation order, so the same seed and
@@ -11,8 +12,9 @@
 // Ties: greedy picks the lowest token id among equal maxima; sorts order equal logits by token id.
 // Performance (262k vocabulary): links that work on raw logits (penalties) run first without building
 // candidates; greedy is then one argmax pass; a leading top-k gathers only the few logits above a bound
-// (block maxima) and partially sorts them; top-p without top-k looks among the best 256 first, then
-// finds a wide nucleus by bucketing logits (linear), never a full sort.
+// (block maxima) and partially sorts them; top-p without top-k takes the softmax of the raw logits and
+// looks among the best 256 first (no full array either), then finds a wide nucleus by bucketing logits
+// (linear), never a full sort. Measured: bench/bench-sampler.cpp.
 // Does not: touch the model, decode text, or know about end-of-generation (see generate.h).
 #pragma once
 
@@ -40,7 +42,8 @@ struct Candidates {
   // Fills one candidate per vocabulary entry, in id order (data[i].id == i).
   void reset(const float* logits, int n_vocab);
   size_t size() const { return data.size(); }
-  // p = softmax(logits) over the current candidates (max-subtracted, double accumulation).
+  // p = softmax(logits) over the current candidates (max-subtracted, own exp, double accumulation).
+  // Throws Error when no candidate is left or every logit is -inf/NaN.
   void softmax();
   // Sorts descending by logit (ties by id) if not sorted already.
   void sort();
