@@ -1,5 +1,5 @@
 // bench-kernels.cpp — CPU backend kernel speed (Google Benchmark; the `bench` target).
-// matvec (1 token) and prefill matmul (64 tokens) per weight dtype at real shapes, with bytes/s of
+// matvec (1 token) and prefill matmul (64 tokens; 512 for the FFN shapes) per weight dtype at real shapes, with bytes/s of
 // weights read; attention for one decode token at n_ctx 512 and 2048 (Qwen2.5-0.5B heads, f16 cache);
 // matvec from DRAM (weights cycled past the L3); the fork/join cost of the thread pool;
 // a whole Qwen2.5-0.5B-shaped decode token; and a plain memcpy of 64 MiB as the machine's copy bandwidth to compare the matvec rate against.
@@ -83,6 +83,21 @@ void shapes(benchmark::internal::Benchmark* b) {
   void BM_Prefill64_##name(benchmark::State& s) { run_matmul(s, dtype, 64); }                     \
   BENCHMARK(BM_MatVec_##name)->Apply(shapes);                                                      \
   BENCHMARK(BM_Prefill64_##name)->Apply(shapes);
+
+// A 512-token prompt through the FFN shapes: activations no longer fit in L1/L2 at once.
+void prefill512_shapes(benchmark::internal::Benchmark* b) {
+  for (int threads : {1, 2}) {
+    b->Args({896, 4864, threads});
+    b->Args({4864, 896, threads});
+  }
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+void BM_Prefill512_Q8_0(benchmark::State& s) { run_matmul(s, DType::Q8_0, 512); }
+void BM_Prefill512_Q4_0(benchmark::State& s) { run_matmul(s, DType::Q4_0, 512); }
+void BM_Prefill512_F16(benchmark::State& s) { run_matmul(s, DType::F16, 512); }
+BENCHMARK(BM_Prefill512_Q8_0)->Apply(prefill512_shapes);
+BENCHMARK(BM_Prefill512_Q4_0)->Apply(prefill512_shapes);
+BENCHMARK(BM_Prefill512_F16)->Apply(prefill512_shapes);
 
 MATMUL_BENCH(F32, DType::F32)
 MATMUL_BENCH(F16, DType::F16)

@@ -1,7 +1,8 @@
 // test-cpu-kernels.cpp — every fast CPU kernel against its scalar twin (kernels-ref.cpp), swept over
 // sizes 0..2N (block multiples for quantized rows, every length for float rows) and misaligned starts.
 // Tolerances: integer parts of quantized dots are exact, so fast and ref differ only by float
-// summation order: |fast - ref| <= 2e-6 * sum|w_i x_i| + 1e-30. Quantized activations and f16
+// summation order: |fast - ref| <= 2e-6 * sum|w_i x_i| + 1e-30 (the 8/16-token kernels add the
+// magnitude of their zero-point term, offset * sum|x_i|, to that sum). Quantized activations and f16
 // conversions must match bit for bit; exp to 3e-7 relative.
 #include <gtest/gtest.h>
 
@@ -266,7 +267,52 @@ TEST(CpuKernels, Dot8InterleavedMatchesRef) {
           for (int i = 0; i < 32; i++) xd[size_t(b * 32 + i)] = xq[size_t(t * stride + b)].d * xq[size_t(t * stride + b)].qs[i];
         const std::string what = std::string(dtype_name(c.t)) + " n=" + std::to_string(n) + " t=" + std::to_string(t);
         // The interleaved ref is the per-token ref on unpacked blocks (equal up to FMA contraction).
-        const double mag = abs_dot(c.t, wq.data(), xd.data(), n);
+        // The fast kernels shift weights to unsigned (q8_0: +128, q4_0: +8 as stored) and subtract
+        // offset * sum(x) afterwards, so float rounding scales with that term too.
+        double xabs = 0;
+        for (float v : xd) xabs += std::fabs(v);
+        const double offset = c.t == DType::Q8_0 ? 128 : c.t == DType::Q4_0 ? 8 : 16;
+        const double mag = abs_dot(c.t, wq.data(), xd.data(), n) + offset * xabs;
+        expect_close(r[t], c.one(wq.data(), xq.data() + t * stride, n), mag, what + " ref");
+        expect_close(o[t], r[t], mag, what);
+      }
+    }
+  }
+}
+
+TEST(CpuKernels, Dot16InterleavedMatchesRef) {
+  using Dot16 = void (*)(const void*, const BlockQ8x16*, int64_t, float*);
+  using Dot = float (*)(const void*, const BlockQ8A*, int64_t);
+  struct Case { DType t; Dot16 fast, ref; Dot one; };
+  const Case cases[] = {{DType::Q8_0, dot16_q8_0, dot16_q8_0_ref, dot_q8_0_ref},
+                        {DType::Q4_0, dot16_q4_0, dot16_q4_0_ref, dot_q4_0_ref}};
+  for (const Case& c : cases) {
+    for (int64_t nb = 0; nb <= 10; nb++) {
+      const int64_t n = nb * 32, stride = nb + 1;
+      auto wf = randn(size_t(n), uint32_t(900 + nb));
+      if (n > 0) wf[0] = -1e3f;  // extreme weights
+      const auto wq = quantize_tensor(c.t, wf.data(), 1, n);
+      std::vector<uint8_t> wmis(wq.size() + 2);
+      if (!wq.empty()) std::memcpy(wmis.data() + 2, wq.data(), wq.size());
+      const auto xf = randn(size_t(stride * 32 * 16), uint32_t(950 + nb), 2.0f);
+      std::vector<BlockQ8A> xq(size_t(stride * 16));
+      for (int t = 0; t < 16; t++) quantize_act_ref(xf.data() + t * stride * 32, xq.data() + t * stride, n);
+      std::vector<BlockQ8x16> x16(static_cast<size_t>(nb));
+      pack_q8x16(xq.data(), stride, nb, x16.data());
+      float o[16], r[16];
+      c.fast(wmis.data() + 2, x16.data(), n, o);
+      c.ref(wq.data(), x16.data(), n, r);
+      for (int t = 0; t < 16; t++) {
+        std::vector<float> xd(static_cast<size_t>(n));
+        for (int64_t b = 0; b < nb; b++)
+          for (int i = 0; i < 32; i++) xd[size_t(b * 32 + i)] = xq[size_t(t * stride + b)].d * xq[size_t(t * stride + b)].qs[i];
+        const std::string what = std::string(dtype_name(c.t)) + " n=" + std::to_string(n) + " t=" + std::to_string(t);
+        // The fast kernels shift weights to unsigned (q8_0: +128, q4_0: +8 as stored) and subtract
+        // offset * sum(x) afterwards, so float rounding scales with that term too.
+        double xabs = 0;
+        for (float v : xd) xabs += std::fabs(v);
+        const double offset = c.t == DType::Q8_0 ? 128 : c.t == DType::Q4_0 ? 8 : 16;
+        const double mag = abs_dot(c.t, wq.data(), xd.data(), n) + offset * xabs;
         expect_close(r[t], c.one(wq.data(), xq.data() + t * stride, n), mag, what + " ref");
         expect_close(o[t], r[t], mag, what);
       }

@@ -63,7 +63,7 @@ TEST_P(CpuOps, MatMulEveryDtype) {
     if (t == DType::F32 || t == DType::Q8_0) n_ins.push_back(8192);  // several token blocks for f32
     for (int64_t n_in : n_ins) {
       for (int64_t n_out : {1, 15, 16, 17, 40}) {
-        for (int64_t n_tok : {1, 3, 4, 5, 9, 12, 19, 30}) {
+        for (int64_t n_tok : {1, 3, 4, 5, 9, 12, 19, 30, 41}) {
           if (n_in == 8192 && (n_out > 16 || n_tok < 9)) continue;
           const auto wf = randn(size_t(n_in * n_out), uint32_t(n_in * 131 + n_out * 7 + n_tok));
           const auto wq = quantize_tensor(t, wf.data(), n_out, n_in);

@@ -214,3 +214,17 @@ TEST(QuantErrors, BadInputIsError) {
   EXPECT_THROW(quantize_tensor(DType::Q8_0, x.data(), 2, 50), Error);
   EXPECT_NO_THROW(quantize_row(DType::Q8_0, x.data(), y.data(), 0));
 }
+
+TEST(QuantErrors, NonFiniteValuesStayInTheirBlock) {
+  // A NaN or inf in block 0 must not crash or disturb block 1 (256 values each).
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::F16, DType::BF16}) {
+    for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+      auto x = randn(512, 5);
+      x[3] = bad;
+      const auto all = quantize_tensor(t, x.data(), 1, 512);
+      const auto second = quantize_tensor(t, x.data() + 256, 1, 256);
+      const size_t half = dtype_row_bytes(t, 256);
+      EXPECT_EQ(0, std::memcmp(all.data() + half, second.data(), half)) << dtype_name(t) << " " << bad;
+    }
+  }
+}

@@ -28,6 +28,13 @@ void dequantize_q8_0(const BlockQ8_0* x, float* y, int64_t nb) {
   }
 }
 
+// int(v) clamped to [0, 15]; NaN gives 0 (no out-of-range float-to-int conversion).
+inline int trunc_0_15(float v) {
+  v = v > 0.0f ? v : 0.0f;
+  v = v < 15.0f ? v : 15.0f;
+  return int(v);
+}
+
 // The value of largest magnitude maps to -8, so the full [-8, 7] range is used on that side.
 void quantize_q4_0(const float* x, BlockQ4_0* y, int64_t nb) {
   for (int64_t b = 0; b < nb; b++, x += QK4_0) {
@@ -42,8 +49,8 @@ void quantize_q4_0(const float* x, BlockQ4_0* y, int64_t nb) {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[b].d = f32_to_fp16(d);
     for (int i = 0; i < QK4_0 / 2; i++) {
-      const int q0 = std::min(15, int(x[i] * id + 8.5f));
-      const int q1 = std::min(15, int(x[i + QK4_0 / 2] * id + 8.5f));
+      const int q0 = trunc_0_15(x[i] * id + 8.5f);
+      const int q1 = trunc_0_15(x[i + QK4_0 / 2] * id + 8.5f);
       y[b].qs[i] = uint8_t(q0 | (q1 << 4));
     }
   }
@@ -58,6 +65,9 @@ void dequantize_q4_0(const BlockQ4_0* x, float* y, int64_t nb) {
     }
   }
 }
+
+// round(v) clamped to [0, 15]; NaN gives 0 (no out-of-range float-to-int conversion).
+inline int nibble(float v) { return trunc_0_15(v + 0.5f); }
 
 // Fits x ~ scale * q - mn (q in [0, 15], mn >= 0) for one sub-block of 32: start from the range, then a
 // few rounds of least squares on the current assignment.
@@ -75,19 +85,20 @@ void fit_sub_block(const float* x, float* scale, float* mn) {
     return;
   }
   auto err_of = [&](float sv, float mv) {
-    double e = 0;
+    const float inv = 1.0f / sv;
+    float e = 0;
     for (int i = 0; i < 32; i++) {
-      const int q = std::clamp(int(std::lround((x[i] + mv) / sv)), 0, 15);
-      const double r = sv * q - mv - x[i];
+      const float r = sv * float(nibble((x[i] + mv) * inv)) - mv - x[i];
       e += r * r;
     }
-    return e;
+    return double(e);
   };
   double best = err_of(s, m);
   for (int iter = 0; iter < 4; iter++) {
     double sq = 0, sq2 = 0, sx = 0, sqx = 0;
+    const float inv = 1.0f / s;
     for (int i = 0; i < 32; i++) {
-      const int q = std::clamp(int(std::lround((x[i] + m) / s)), 0, 15);
+      const int q = nibble((x[i] + m) * inv);
       sq += q;
       sq2 += double(q) * q;
       sx += x[i];
@@ -141,11 +152,12 @@ void quantize_q4_k(const float* x, BlockQ4_K* y, int64_t nb) {
       q4_k_set_scale_min(blk.scales, j, uint8_t(sc), uint8_t(m));
       const float ds = d * float(sc), dm = dmin * float(m);
       const float* xs = x + 32 * j;
+      const float ids = ds > 0 ? 1.0f / ds : 0.0f;
       // Sub-blocks 2c and 2c+1 share bytes qs[32c .. 32c+31]: low nibble, high nibble.
       uint8_t* qs = blk.qs + 32 * (j / 2);
       const int shift = (j % 2) * 4;
       for (int i = 0; i < 32; i++) {
-        const int q = ds > 0 ? std::clamp(int(std::lround((xs[i] + dm) / ds)), 0, 15) : 0;
+        const int q = ds > 0 ? nibble((xs[i] + dm) * ids) : 0;
         qs[i] = uint8_t(qs[i] | (q << shift));
       }
     }

@@ -112,7 +112,7 @@ class CpuBackend final : public Backend {
     need(x.ne[0] == w.ne[0] && y.ne[0] == w.nrows() && y.nrows() == x.nrows(), "matmul", [&] {
       return std::string("w " + shape_str(w.ne) + ", x " + shape_str(x.ne) + ", y " + shape_str(y.ne) + " do not fit");
     });
-    cpu::matmul(pool_, act_, act8_, w, x, y);
+    cpu::matmul(pool_, act_, act8_, act16_, w, x, y);
   }
 
   void add(const Tensor& a, const Tensor& b, Tensor& y) override { binary("add", a, b, y, true); }
@@ -225,6 +225,7 @@ class CpuBackend final : public Backend {
   ThreadPool& pool_;
   std::vector<cpu::BlockQ8A> act_;
   std::vector<cpu::BlockQ8x8> act8_;
+  std::vector<cpu::BlockQ8x16> act16_;
   std::vector<float> attn_scratch_;
 };
 

@@ -3,7 +3,8 @@
 // an integer one (kernels.h). Work is split over output rows in chunks that threads take as they come
 // (multiples of 16 rows = one 64-byte line of y per token, so threads never share a line of y). For several tokens, tokens are taken in blocks whose
 // activations fit in L2, and each weight row is read once per block: quantized weights meet 8 tokens
-// at a time (interleaved activations, kernels.h dot8), float weights 2 rows x 4 tokens at a time.
+// (16 with AVX-512) at a time (interleaved activations, kernels.h dot8/dot16), float weights 2 rows x
+// 4 tokens at a time.
 #include <algorithm>
 
 #include "backend/cpu/cpu-ops.h"
@@ -15,6 +16,7 @@ namespace {
 using Dot1 = float (*)(const void* w, const void* x, int64_t n);
 using Dot4 = void (*)(const void* w, const void* x, int64_t stride, int64_t n, float* out);
 using Dot8 = void (*)(const void* w, const BlockQ8x8* x, int64_t n, float* out);
+using Dot16 = void (*)(const void* w, const BlockQ8x16* x, int64_t n, float* out);
 using Dot2x4 = void (*)(const void* w, int64_t w_stride, const void* x, int64_t stride, int64_t n, float* out);
 
 struct Kernel {
@@ -23,6 +25,7 @@ struct Kernel {
   bool quantized;
   Dot2x4 dot2x4 = nullptr;  // two weight rows at once (float weights); null: use dot4 per row
   Dot8 dot8 = nullptr;      // 8 interleaved tokens at once (quantized weights, where the build has it)
+  Dot16 dot16 = nullptr;    // 16 at once (AVX-512 builds); needs dot8 too
 };
 
 const BlockQ8A* q(const void* x) { return static_cast<const BlockQ8A*>(x); }
@@ -35,6 +38,7 @@ Kernel kernel_for(DType t) {
   Kernel k = kernel_for_base(t);
   if (dot8_has(int(t))) {
     k.dot8 = t == DType::Q8_0 ? dot8_q8_0 : t == DType::Q4_0 ? dot8_q4_0 : dot8_q4_k;
+    if (dot16_has(int(t))) k.dot16 = t == DType::Q8_0 ? dot16_q8_0 : dot16_q4_0;
   }
   return k;
 }
@@ -82,6 +86,7 @@ struct Job {
   size_t w_row_bytes;
   const uint8_t* x;       // quantized or float activations, token t at x + t * x_row_bytes
   const BlockQ8x8* x8;    // with dot8: tokens [8G, 8G + 8) interleaved at x8 + G * n_in / 32
+  const BlockQ8x16* x16;  // with dot16: tokens [16G, 16G + 16) interleaved at x16 + G * n_in / 32
   size_t x_row_bytes;
   int64_t x_stride;       // token stride in elements of x (blocks or floats)
   int64_t n_in, n_out, n_tok, tok_block;
@@ -91,12 +96,27 @@ struct Job {
     for (int64_t t0 = 0; t0 < n_tok; t0 += tok_block) {
       const int64_t t1 = std::min(n_tok, t0 + tok_block);
       int64_t tr = t0;  // tokens [t0, tr) are done for every row of [o0, o1)
-      if (k.dot8 && t1 - t0 >= 8) {  // t0 is a multiple of 8 (tok_block is)
-        tr = t0 + (t1 - t0) / 8 * 8;
+      if (k.dot16 && t1 - t0 >= 16) {  // t0 is a multiple of 16 (tok_block is)
+        tr = t0 + (t1 - t0) / 16 * 16;
+        for (int64_t r0 = o0; r0 < o1; r0 += 4) {
+          const int64_t r1 = std::min(o1, r0 + 4);
+          for (int64_t t = t0; t < tr; t += 16) {
+            const BlockQ8x16* xg = x16 + (t / 16) * (n_in / 32);
+            for (int64_t o = r0; o < r1; o++) {
+              float out[16];
+              k.dot16(w + size_t(o) * w_row_bytes, xg, n_in, out);
+              for (int i = 0; i < 16; i++) y[(t + i) * n_out + o] = out[i];
+            }
+          }
+        }
+      }
+      if (k.dot8 && t1 - tr >= 8) {  // tr is a multiple of 8
+        const int64_t t8 = tr;
+        tr = t8 + (t1 - t8) / 8 * 8;
         // Rows in tiles of 4: one group of 8 tokens stays in L1 while the tile's rows pass over it.
         for (int64_t r0 = o0; r0 < o1; r0 += 4) {
           const int64_t r1 = std::min(o1, r0 + 4);
-          for (int64_t t = t0; t < tr; t += 8) {
+          for (int64_t t = t8; t < tr; t += 8) {
             const BlockQ8x8* xg = x8 + (t / 8) * (n_in / 32);
             for (int64_t o = r0; o < r1; o++) {
               float out[8];
@@ -141,10 +161,11 @@ struct Job {
 
 }  // namespace
 
-void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>& act8, const Tensor& w,
-            const Tensor& x, Tensor& y) {
+void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>& act8,
+            std::vector<BlockQ8x16>& act16, const Tensor& w, const Tensor& x, Tensor& y) {
   Job job;
   job.x8 = nullptr;
+  job.x16 = nullptr;
   job.k = kernel_for(w.type);
   job.n_in = w.ne[0];
   job.n_out = w.nrows();
@@ -157,19 +178,23 @@ void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>
     const int64_t nb = job.n_in / 32;
     if (act.size() < size_t(nb * job.n_tok)) act.resize(size_t(nb * job.n_tok));
     const int64_t n_groups = job.k.dot8 ? job.n_tok / 8 : 0;
+    const int64_t n_groups16 = job.k.dot16 ? job.n_tok / 16 : 0;
     if (act8.size() < size_t(n_groups * nb)) act8.resize(size_t(n_groups * nb));
-    // Quantizes tokens [8 g0, 8 g1) (clipped to n_tok) and interleaves the full groups of 8.
+    if (act16.size() < size_t(n_groups16 * nb)) act16.resize(size_t(n_groups16 * nb));
+    // Quantizes tokens [16 g0, 16 g1) (clipped to n_tok) and interleaves the full groups of 8 and 16.
     struct Quant {
       const float* x;
       BlockQ8A* a;
       BlockQ8x8* a8;
-      int64_t n_in, nb, n_tok, n_groups;
+      BlockQ8x16* a16;
+      int64_t n_in, nb, n_tok, n_groups, n_groups16;
       void run(int64_t g0, int64_t g1) const {
-        for (int64_t t = g0 * 8; t < std::min(n_tok, g1 * 8); t++) quantize_act(x + t * n_in, a + t * nb, n_in);
-        for (int64_t g = g0; g < std::min(g1, n_groups); g++) pack_q8x8(a + g * 8 * nb, nb, nb, a8 + g * nb);
+        for (int64_t t = g0 * 16; t < std::min(n_tok, g1 * 16); t++) quantize_act(x + t * n_in, a + t * nb, n_in);
+        for (int64_t g = 2 * g0; g < std::min(2 * g1, n_groups); g++) pack_q8x8(a + g * 8 * nb, nb, nb, a8 + g * nb);
+        for (int64_t g = g0; g < std::min(g1, n_groups16); g++) pack_q8x16(a + g * 16 * nb, nb, nb, a16 + g * nb);
       }
-    } qj{x.as<const float>(), act.data(), act8.data(), job.n_in, nb, job.n_tok, n_groups};
-    const int64_t n_chunks = (job.n_tok + 7) / 8;
+    } qj{x.as<const float>(), act.data(), act8.data(), act16.data(), job.n_in, nb, job.n_tok, n_groups, n_groups16};
+    const int64_t n_chunks = (job.n_tok + 15) / 16;
     if (job.n_tok * job.n_in >= kParallelMin) {
       const Quant* qp = &qj;
       pool.parallel_for(n_chunks, [qp](int64_t g0, int64_t g1, int) { qp->run(g0, g1); });
@@ -177,6 +202,7 @@ void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>
       qj.run(0, n_chunks);
     }
     job.x8 = act8.data();
+    job.x16 = act16.data();
     BlockQ8A* a = act.data();
     job.x = reinterpret_cast<const uint8_t*>(a);
     job.x_row_bytes = size_t(nb) * sizeof(BlockQ8A);
@@ -186,8 +212,8 @@ void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>
     job.x_row_bytes = size_t(job.n_in) * sizeof(float);
     job.x_stride = job.n_in;
   }
-  // Token block: activations of one block stay within ~256 KiB (L2), a multiple of 8 tokens.
-  job.tok_block = std::max<int64_t>(8, int64_t((256 << 10) / std::max<size_t>(1, job.x_row_bytes)) / 8 * 8);
+  // Token block: activations of one block stay within ~256 KiB (L2), a multiple of 16 tokens.
+  job.tok_block = std::max<int64_t>(16, int64_t((256 << 10) / std::max<size_t>(1, job.x_row_bytes)) / 16 * 16);
   // About 8 chunks per thread, each a multiple of 16 rows (64 bytes of y per token).
   const int64_t chunk = std::max<int64_t>(16, (job.n_out / (8 * pool.size()) + 15) / 16 * 16);
   parallel_dynamic(pool, job.n_out, chunk, [&job](int64_t o0, int64_t o1, int) { job.run(o0, o1); });

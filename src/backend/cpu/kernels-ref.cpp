@@ -144,6 +144,41 @@ void dot8_q8_0_ref(const void* w, const BlockQ8x8* x, int64_t n, float* out) { d
 void dot8_q4_0_ref(const void* w, const BlockQ8x8* x, int64_t n, float* out) { dot8_via_dot(w, x, n, out, dot_q4_0_ref); }
 void dot8_q4_k_ref(const void* w, const BlockQ8x8* x, int64_t n, float* out) { dot8_via_dot(w, x, n, out, dot_q4_k_ref); }
 
+void pack_q8x16(const BlockQ8A* x, int64_t stride, int64_t nb, BlockQ8x16* y) {
+  for (int64_t b = 0; b < nb; b++) {
+    for (int t = 0; t < 16; t++) {
+      const BlockQ8A& src = x[t * stride + b];
+      y[b].d[t] = src.d;
+      y[b].s[t] = src.s;
+      for (int g = 0; g < 8; g++)
+        for (int i = 0; i < 4; i++) y[b].qs[64 * g + 4 * t + i] = src.qs[4 * g + i];
+    }
+  }
+}
+
+namespace {
+template <typename Dot>
+void dot16_via_dot(const void* w, const BlockQ8x16* x, int64_t n, float* out, Dot dot) {
+  std::vector<BlockQ8A> tok(size_t(n / 32));
+  for (int t = 0; t < 16; t++) {
+    for (int64_t b = 0; b < n / 32; b++) {
+      tok[size_t(b)].d = x[b].d[t];
+      tok[size_t(b)].s = x[b].s[t];
+      for (int g = 0; g < 8; g++)
+        for (int i = 0; i < 4; i++) tok[size_t(b)].qs[4 * g + i] = x[b].qs[64 * g + 4 * t + i];
+    }
+    out[t] = dot(w, tok.data(), n);
+  }
+}
+}  // namespace
+
+void dot16_q8_0_ref(const void* w, const BlockQ8x16* x, int64_t n, float* out) {
+  dot16_via_dot(w, x, n, out, dot_q8_0_ref);
+}
+void dot16_q4_0_ref(const void* w, const BlockQ8x16* x, int64_t n, float* out) {
+  dot16_via_dot(w, x, n, out, dot_q4_0_ref);
+}
+
 void dot2x4_f32_ref(const float* w, int64_t ws, const float* x, int64_t stride, int64_t n, float* out) {
   for (int r = 0; r < 2; r++) dot4_f32_ref(w + r * ws, x, stride, n, out + 4 * r);
 }

@@ -262,6 +262,64 @@ void dot8_q4_k(const void* w, const BlockQ8x8* x, int64_t n, float* out) {
   _mm256_storeu_ps(out, _mm256_add_ps(acc0, acc1));
 }
 
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+namespace {
+inline __m512i bcast32x16(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+template <typename Group>
+inline __m512i dot16_block(const Group& group, const int8_t* xq) {
+  __m512i i0 = _mm512_setzero_si512(), i1 = _mm512_setzero_si512();
+  for (int g = 0; g < 8; g += 2) {
+    i0 = _mm512_dpbusd_epi32(i0, group(g), _mm512_loadu_si512(xq + 64 * g));
+    i1 = _mm512_dpbusd_epi32(i1, group(g + 1), _mm512_loadu_si512(xq + 64 * g + 64));
+  }
+  return _mm512_add_epi32(i0, i1);
+}
+}  // namespace
+
+void dot16_q8_0(const void* w, const BlockQ8x16* x, int64_t n, float* out) {
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const __m512i flip = _mm512_set1_epi8(char(0x80));
+  const __m512 c128 = _mm512_set1_ps(128.0f);
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t b = 0; b < n / QK8_0; b++, wb += sizeof(BlockQ8_0)) {
+    const uint8_t* qs = wb + 2;
+    const auto group = [qs, flip](int g) { return _mm512_xor_si512(bcast32x16(qs + 4 * g), flip); };
+    const __m512 isum = _mm512_maskz_cvtepi32_ps(0xffff, dot16_block(group, x[b].qs));
+    const __m512 v = _mm512_fmsub_ps(_mm512_loadu_ps(x[b].d), isum, _mm512_mul_ps(c128, _mm512_loadu_ps(x[b].s)));
+    acc = _mm512_fmadd_ps(_mm512_set1_ps(h2f(load_u16(wb))), v, acc);
+  }
+  _mm512_storeu_ps(out, acc);
+}
+
+void dot16_q4_0(const void* w, const BlockQ8x16* x, int64_t n, float* out) {
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const __m512i low4 = _mm512_set1_epi8(0x0f);
+  const __m512 c8 = _mm512_set1_ps(8.0f);
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t b = 0; b < n / QK4_0; b++, wb += sizeof(BlockQ4_0)) {
+    const uint8_t* qs = wb + 2;
+    const auto group = [qs, low4](int g) {
+      const __m512i v = bcast32x16(qs + 4 * (g & 3));
+      return _mm512_and_si512(g < 4 ? v : _mm512_srli_epi16(v, 4), low4);
+    };
+    const __m512 isum = _mm512_maskz_cvtepi32_ps(0xffff, dot16_block(group, x[b].qs));
+    const __m512 v = _mm512_fmsub_ps(_mm512_loadu_ps(x[b].d), isum, _mm512_mul_ps(c8, _mm512_loadu_ps(x[b].s)));
+    acc = _mm512_fmadd_ps(_mm512_set1_ps(h2f(load_u16(wb))), v, acc);
+  }
+  _mm512_storeu_ps(out, acc);
+}
+
+bool dot16_has(int dtype_id) { return DType(dtype_id) == DType::Q8_0 || DType(dtype_id) == DType::Q4_0; }
+#else
+void dot16_q8_0(const void* w, const BlockQ8x16* x, int64_t n, float* out) { dot16_q8_0_ref(w, x, n, out); }
+void dot16_q4_0(const void* w, const BlockQ8x16* x, int64_t n, float* out) { dot16_q4_0_ref(w, x, n, out); }
+bool dot16_has(int) { return false; }
+#endif
+
 bool dot8_has(int dtype_id) {
   switch (DType(dtype_id)) {
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)

@@ -39,6 +39,14 @@ struct BlockQ8x8 {
 };
 static_assert(sizeof(BlockQ8x8) == 320);
 
+// The same for 16 tokens (AVX-512: one 512-bit lane set): qs[64 * g + 4 * t + i], t = 0..15.
+struct BlockQ8x16 {
+  float d[16];
+  float s[16];
+  int8_t qs[512];
+};
+static_assert(sizeof(BlockQ8x16) == 640);
+
 // ---- activations: n a multiple of 32; q = round_half_even(x / d), d = max|x| / 127.
 void quantize_act_ref(const float* x, BlockQ8A* y, int64_t n);
 void quantize_act(const float* x, BlockQ8A* y, int64_t n);
@@ -84,6 +92,13 @@ void dot8_q8_0(const void* w, const BlockQ8x8* x, int64_t n, float* out);
 void dot8_q4_0(const void* w, const BlockQ8x8* x, int64_t n, float* out);
 void dot8_q4_k(const void* w, const BlockQ8x8* x, int64_t n, float* out);
 bool dot8_has(int dtype_id);
+// 16 interleaved tokens (x: n / 32 BlockQ8x16): out[0..15]; only where dot16_has (AVX-512 VNNI builds).
+void pack_q8x16(const BlockQ8A* x, int64_t stride, int64_t nb, BlockQ8x16* y);
+void dot16_q8_0_ref(const void* w, const BlockQ8x16* x, int64_t n, float* out);
+void dot16_q4_0_ref(const void* w, const BlockQ8x16* x, int64_t n, float* out);
+void dot16_q8_0(const void* w, const BlockQ8x16* x, int64_t n, float* out);
+void dot16_q4_0(const void* w, const BlockQ8x16* x, int64_t n, float* out);
+bool dot16_has(int dtype_id);
 
 // ---- two weight rows (w, w + w_stride elements) . 4 activation rows: out[r * 4 + t]. Float weights
 // only: 8 independent FMA chains hide the FMA latency that limits dot4 (prefill).
