@@ -6,12 +6,17 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
 
 #include "cli.h"
 #include "core/error.h"
+#include "grammar/json-schema.h"
+#include "grammar/matcher.h"
+#include "grammar/tokenizer-vocab.h"
 #include "runtime/generate.h"
+#include "runtime/grammar-sampler.h"
 #include "runtime/loaded-model.h"
 #include "runtime/sampler.h"
 
@@ -44,6 +49,7 @@ int run_generate(int argc, char** argv) {
   SamplerParams sp;
   bool seed_set = false;
   std::vector<std::string> stop;
+  std::string schema_file, grammar_file;
 
   ArgParser ap("sotto generate", "-m MODEL.gguf -p PROMPT [options]",
                "Generates text from PROMPT and streams it to stdout; statistics go to stderr.");
@@ -66,6 +72,8 @@ int run_generate(int argc, char** argv) {
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)");
   ap.option("-c,--ctx-size", &n_ctx, "N", "context size; 0 = min(training context, 4096) (0)");
   ap.option("-b,--batch-size", &n_batch, "N", "prompt tokens per forward pass (256)");
+  ap.option("--schema", &schema_file, "FILE", "constrain the output to JSON valid under this JSON Schema");
+  ap.option("--grammar", &grammar_file, "FILE", "constrain the output to this GBNF grammar");
   ap.flag("--show-special", &show_special, "print special (control) tokens");
   ap.flag("-q,--quiet", &quiet, "no statistics on stderr");
   if (!ap.parse(argc, argv)) return 0;
@@ -78,10 +86,19 @@ int run_generate(int argc, char** argv) {
   if (n_ctx < 0) ap.usage_error("--ctx-size must be >= 0");
   if (n_batch < 1) ap.usage_error("--batch-size must be >= 1");
   if (n_threads < 0) ap.usage_error("--threads must be >= 0");
+  if (!schema_file.empty() && !grammar_file.empty()) ap.usage_error("give --schema or --grammar, not both");
   if (!seed_set) sp.seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
 
   SamplerChain chain = make_chain(sp);  // validates before the (slow) load
+  // Compile the grammar text before the load too, so a bad schema fails fast.
+  std::optional<grammar::Grammar> constraint;
+  if (!schema_file.empty()) constraint = grammar::compile_json_schema(read_text_file(schema_file), schema_file);
+  if (!grammar_file.empty()) constraint = grammar::parse_gbnf(read_text_file(grammar_file), grammar_file);
   LoadedModel lm = load_model(model_path, n_threads, true);
+  if (constraint) {
+    auto cg = std::make_shared<grammar::CompiledGrammar>(std::move(*constraint), grammar::make_token_trie(*lm.tokenizer));
+    chain.add_front(make_grammar_sampler(std::move(cg)));
+  }
   const ModelConfig& cfg = lm.model->config();
   if (n_ctx == 0) n_ctx = cfg.n_ctx_train > 0 ? std::min(cfg.n_ctx_train, 4096) : 4096;
 

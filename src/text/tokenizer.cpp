@@ -249,12 +249,11 @@ std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const GgufFile& f) {
   } else {
     fail(f.path(), ": unsupported tokenizer model '", model, "' (supported: gpt2 byte-level BPE, llama SentencePiece)");
   }
-  // Control (3) and user-defined (4) tokens are matched in text as whole tokens.
+  // Token types: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte. Control and
+  // user-defined tokens are matched in text as whole tokens; unknown, control and unused ones are not text.
   for (size_t i = 0; i < n; i++) {
-    if (types[i] == 3 || types[i] == 4) {
-      t->special[i] = types[i] == 3;
-      if (!t->v.pieces[i].empty()) t->added.add(t->v.pieces[i], int32_t(i));
-    }
+    t->special[i] = types[i] == 2 || types[i] == 3 || types[i] == 5;
+    if ((types[i] == 3 || types[i] == 4) && !t->v.pieces[i].empty()) t->added.add(t->v.pieces[i], int32_t(i));
   }
   t->bos_id = int32_t(f.get_int_or("tokenizer.ggml.bos_token_id", -1));
   t->eos_id = int32_t(f.get_int_or("tokenizer.ggml.eos_token_id", -1));
