@@ -74,3 +74,51 @@ class Writer:
             for _, _, _, data in self.tensors:
                 f.write(data)
                 f.write(b"\0" * ((-len(data)) % ALIGN))
+
+
+def read(path):
+    """Reads a GGUF file: returns (metadata dict, {name: (dtype id, ne list, raw bytes)})."""
+    data = open(path, "rb").read()
+    pos = 0
+
+    def take(fmt):
+        nonlocal pos
+        v = struct.unpack_from(fmt, data, pos)
+        pos += struct.calcsize(fmt)
+        return v[0]
+
+    def string():
+        nonlocal pos
+        n = take("<Q")
+        s = data[pos:pos + n].decode("utf-8", errors="surrogateescape")
+        pos += n
+        return s
+
+    def value(t):
+        if t == STRING:
+            return string()
+        if t == ARRAY:
+            et, n = take("<I"), take("<Q")
+            return [value(et) for _ in range(n)]
+        return take(_SCALAR[t])
+
+    magic, version, n_t, n_kv = take("<I"), take("<I"), take("<Q"), take("<Q")
+    assert magic == GGUF_MAGIC and version in (2, 3), path
+    kv = {}
+    for _ in range(n_kv):
+        k = string()
+        kv[k] = value(take("<I"))
+    infos = []
+    for _ in range(n_t):
+        name = string()
+        nd = take("<I")
+        ne = [take("<Q") for _ in range(nd)]
+        infos.append((name, ne, take("<I"), take("<Q")))
+    align = kv.get("general.alignment", ALIGN)
+    start = (pos + align - 1) // align * align
+    tensors = {}
+    for name, ne, dt, off in infos:
+        bs, bb = BLOCK[dt]
+        n_bytes = ne[0] // bs * bb * (int(np.prod(ne[1:])) if len(ne) > 1 else 1)
+        tensors[name] = (dt, ne, data[start + off:start + off + n_bytes])
+    return kv, tensors
