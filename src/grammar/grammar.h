@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/utf8.h"
+
 namespace sotto::grammar {
 
 struct ByteSet {
@@ -65,6 +67,6 @@ Grammar parse_gbnf(std::string_view text, const std::string& name);
 void check_grammar(const Grammar& g);
 
 // Appends the UTF-8 encoding of code point cp (cp <= 0x10FFFF).
-void append_utf8(std::string& out, uint32_t cp);
+using sotto::append_utf8;  // core/utf8.h
 
 }  // namespace sotto::grammar

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/utf8.h"
+
 namespace sotto::unicode {
 
 struct CodePoint {
@@ -19,7 +21,7 @@ struct CodePoint {
 constexpr uint32_t kInvalid = 0xFFFFFFFFu;
 
 std::vector<CodePoint> decode_utf8(std::string_view s);
-void append_utf8(std::string& out, uint32_t cp);
+using sotto::append_utf8;  // core/utf8.h
 // Length of the UTF-8 sequence that starts with byte b (1 for an invalid lead byte).
 int utf8_len(uint8_t b);
 // Bytes at the end of s that form an incomplete (but so far valid) UTF-8 sequence.
