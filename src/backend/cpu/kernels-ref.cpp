@@ -225,4 +225,39 @@ void exp_sub_row_ref(float* x, float m, int64_t n) {
   for (int64_t i = 0; i < n; i++) x[i] = std::exp(x[i] - m);
 }
 
+void repack_q4_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ4_0x8* out) {
+  const auto* src = static_cast<const BlockQ4_0*>(w);
+  const int64_t nb = n / QK4_0;
+  for (int64_t g = 0; g < n_rows / 8; g++) {
+    for (int64_t b = 0; b < nb; b++) {
+      BlockQ4_0x8& o = out[g * nb + b];
+      for (int r = 0; r < 8; r++) {
+        const BlockQ4_0& blk = src[(g * 8 + r) * nb + b];
+        o.d[r] = blk.d;
+        for (int k = 0; k < 4; k++) {
+          for (int j = 0; j < 4; j++) o.qs[32 * k + 4 * r + j] = blk.qs[4 * k + j];
+        }
+      }
+    }
+  }
+}
+
+void gemv_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y) {
+  for (int r = 0; r < 8; r++) {
+    float acc = 0.0f;
+    for (int64_t b = 0; b < n / QK4_0; b++) {
+      int32_t sum = 0;
+      for (int k = 0; k < 4; k++) {
+        for (int j = 0; j < 4; j++) {
+          const uint8_t q = w[b].qs[32 * k + 4 * r + j];
+          sum += (int32_t(q & 0x0f) - 8) * x[b].qs[4 * k + j];
+          sum += (int32_t(q >> 4) - 8) * x[b].qs[16 + 4 * k + j];
+        }
+      }
+      acc += fp16_to_f32(w[b].d[r]) * x[b].d * float(sum);
+    }
+    y[r] = acc;
+  }
+}
+
 }  // namespace sotto::cpu

@@ -320,6 +320,39 @@ void dot16_q4_0(const void* w, const BlockQ8x16* x, int64_t n, float* out) { dot
 bool dot16_has(int) { return false; }
 #endif
 
+// One row per 32-bit lane: for each of the 4 byte groups, the low nibbles meet activation bytes 4k..4k+3
+// and the high nibbles bytes 16+4k..16+4k+3 (broadcast to every lane); scales for the 8 rows convert
+// in one step. The -8 offset of Q4_0 is folded in at the end through x's block sums (BlockQ8A::s).
+void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), corr = _mm256_setzero_ps();
+  const int64_t nb = n / QK4_0;
+  for (int64_t b = 0; b < nb; b++) {
+    const BlockQ4_0x8& q = w[b];
+    const auto* xq = reinterpret_cast<const int32_t*>(x[b].qs);
+    __m256i p0 = _mm256_setzero_si256(), p1 = _mm256_setzero_si256();
+    for (int k = 0; k < 4; k++) {
+      const __m256i v = load32(q.qs + 32 * k);
+      const __m256i lo = _mm256_and_si256(v, low4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+      int32_t xa, xb;
+      std::memcpy(&xa, xq + k, 4);
+      std::memcpy(&xb, xq + k + 4, 4);
+      p0 = dot_u8i8_acc(p0, lo, _mm256_set1_epi32(xa));
+      p1 = dot_u8i8_acc(p1, hi, _mm256_set1_epi32(xb));
+    }
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q.d)));
+    const __m256 sc = _mm256_mul_ps(dw, _mm256_set1_ps(x[b].d));
+    // Two accumulators alternate so consecutive blocks do not wait on one FMA chain.
+    if (b & 1) {
+      acc1 = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(_mm256_add_epi32(p0, p1)), acc1);
+    } else {
+      acc0 = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(_mm256_add_epi32(p0, p1)), acc0);
+    }
+    corr = _mm256_fmadd_ps(dw, _mm256_set1_ps(x[b].s), corr);
+  }
+  _mm256_storeu_ps(y, _mm256_fnmadd_ps(_mm256_set1_ps(8.0f), corr, _mm256_add_ps(acc0, acc1)));
+}
+
 bool dot8_has(int dtype_id) {
   switch (DType(dtype_id)) {
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)

@@ -100,6 +100,22 @@ void dot16_q8_0(const void* w, const BlockQ8x16* x, int64_t n, float* out);
 void dot16_q4_0(const void* w, const BlockQ8x16* x, int64_t n, float* out);
 bool dot16_has(int dtype_id);
 
+// ---- Q4_0 weights repacked for decode: 8 rows interleaved per block, so one vector lane holds one row
+// and a single-token matvec needs no per-row reduction or scalar scale work. Block g, b holds rows
+// 8g..8g+7 of block column b: d[r] = row r's scale; qs[32k + 4r + j] = row r's qs[4k + j] (k, j < 4), so
+// the low nibbles of the 32 bytes at 32k are values 4k..4k+3 of each row and the high nibbles values
+// 16+4k..16+4k+3.
+struct BlockQ4_0x8 {
+  uint16_t d[8];
+  uint8_t qs[128];
+};
+static_assert(sizeof(BlockQ4_0x8) == 144);
+// w: n_rows (a multiple of 8) Q4_0 rows of n values -> n_rows / 8 * (n / 32) blocks, group-major.
+void repack_q4_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ4_0x8* out);
+// y[0..7] = the 8 rows of one group (n / 32 blocks at w) times one activation row x.
+void gemv_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y);
+void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y);
+
 // ---- two weight rows (w, w + w_stride elements) . 4 activation rows: out[r * 4 + t]. Float weights
 // only: 8 independent FMA chains hide the FMA latency that limits dot4 (prefill).
 void dot2x4_f32_ref(const float* w, int64_t w_stride, const float* x, int64_t stride, int64_t n, float* out);
