@@ -82,6 +82,10 @@ TEST_P(SchemaE2E, SampledNotesAreAlwaysValid) {
     gp.max_tokens = -1;
     const GenerateResult r = generate(*lm.model, cache, *lm.tokenizer, chain, prompt, gp);
     ASSERT_EQ(r.stats.stop, StopReason::Eog) << GetParam() << " seed " << seed << ": " << r.text.substr(0, 200);
+    // The template's keys and punctuation are forced: they are taken without sampling and share forward
+    // passes with the sampled token before them.
+    EXPECT_GT(r.stats.n_forced, 0);
+    EXPECT_LE(r.stats.n_decode + r.stats.n_forced, r.stats.n_generated);
     json::Value doc;
     ASSERT_NO_THROW(doc = json::parse(r.text, "generated")) << r.text;
     EXPECT_EQ(validate_soap(doc), "") << GetParam() << " seed " << seed << ": " << r.text;

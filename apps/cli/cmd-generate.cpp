@@ -140,9 +140,9 @@ int run_generate(int argc, char** argv) {
   if (!quiet) {
     const GenerateStats& st = res.stats;
     std::fprintf(stderr,
-                 "sotto: load %.2f s | prompt %d tokens, %.3f s, %.1f tok/s | generated %d tokens, "
+                 "sotto: load %.2f s | prompt %d tokens, %.3f s, %.1f tok/s | generated %d tokens (%d forced), "
                  "%.3f s, %.1f tok/s | stop: %s | seed %llu | ctx %d | %s\n",
-                 lm.load_s, st.n_prompt, st.prefill_s, st.prefill_tps(), st.n_generated, st.decode_s,
+                 lm.load_s, st.n_prompt, st.prefill_s, st.prefill_tps(), st.n_generated, st.n_forced, st.decode_s,
                  st.decode_tps(), stop_reason_name(st.stop), static_cast<unsigned long long>(sp.seed), n_ctx,
                  chain.describe().c_str());
     if (st.stop == StopReason::ContextFull)

@@ -140,6 +140,7 @@ GenerateResult generate(Model& model, KvCache& cache, const Tokenizer& tokenizer
     if (on_text && !on_text(piece)) cancelled = true;
   };
 
+  std::vector<int32_t> batch;  // the sampled token and any forced ones, run in one forward
   for (;;) {
     if (params.max_tokens >= 0 && st.n_generated >= params.max_tokens) {
       st.stop = StopReason::MaxTokens;
@@ -157,26 +158,32 @@ GenerateResult generate(Model& model, KvCache& cache, const Tokenizer& tokenizer
       st.stop = StopReason::Eog;
       break;
     }
-    const bool hide = tokenizer.is_special(tok) && !params.emit_special;
-    emit(matcher.push(hide ? std::string() : tokenizer.token_to_piece(tok)));
-    if (cancelled) {
-      st.stop = StopReason::Cancelled;
-      break;
-    }
-    if (matcher.stopped()) {
-      st.stop = StopReason::StopString;
-      break;
-    }
-    if (params.max_tokens >= 0 && st.n_generated >= params.max_tokens) {
-      st.stop = StopReason::MaxTokens;
-      break;
-    }
-    if (cache.n_past >= cache.n_ctx) {
-      st.stop = StopReason::ContextFull;
-      break;
+    auto take = [&](int32_t t) {  // emits one token's text; false when generation must stop here
+      const bool hide = tokenizer.is_special(t) && !params.emit_special;
+      emit(matcher.push(hide ? std::string() : tokenizer.token_to_piece(t)));
+      if (cancelled) st.stop = StopReason::Cancelled;
+      else if (matcher.stopped()) st.stop = StopReason::StopString;
+      else if (params.max_tokens >= 0 && st.n_generated >= params.max_tokens) st.stop = StopReason::MaxTokens;
+      else if (cache.n_past + int(batch.size()) > cache.n_ctx) st.stop = StopReason::ContextFull;
+      return st.stop == StopReason::None;
+    };
+    batch.assign(1, tok);
+    if (!take(tok)) break;
+    // Fast-forward: tokens the grammar forces join this step's forward pass.
+    if (params.fast_forward) {
+      for (int32_t f : sampler.forced_tokens()) {
+        if (tokenizer.is_eog(f) || cache.n_past + int(batch.size()) >= cache.n_ctx) break;
+        sampler.accept(f);
+        res.tokens.push_back(f);
+        ++st.n_generated;
+        ++st.n_forced;
+        batch.push_back(f);
+        if (!take(f)) break;
+      }
+      if (st.stop != StopReason::None) break;
     }
     t0 = Clock::now();
-    logits = model.forward(cache, &tok, 1, false);
+    logits = model.forward(cache, batch.data(), int(batch.size()), false);
     st.decode_s += seconds_since(t0);
     ++st.n_decode;
   }

@@ -28,6 +28,9 @@ struct GenerateParams {
   int n_batch = 256;               // prefill chunk size (tokens per forward call)
   std::vector<std::string> stop;   // stop strings (empty ones are ignored)
   bool emit_special = false;       // pass the text of special tokens to the callback
+  // When the sampler chain forces the next tokens (a grammar with a single continuation), take them
+  // without sampling and run them through the model together with the sampled token in one forward.
+  bool fast_forward = true;
 };
 
 enum class StopReason { None, Eog, MaxTokens, StopString, Cancelled, ContextFull };
@@ -36,7 +39,8 @@ const char* stop_reason_name(StopReason r);  // "eog", "max-tokens", "stop-strin
 struct GenerateStats {
   int n_prompt = 0;        // tokens prefilled
   int n_generated = 0;     // tokens sampled (including a final eog token)
-  int n_decode = 0;        // single-token forward calls after the prefill
+  int n_decode = 0;        // forward calls after the prefill (one per sampled token)
+  int n_forced = 0;        // tokens taken without sampling (fast-forward), included in n_generated
   double prefill_s = 0.0;  // forward time of the prompt, including the first logits
   double decode_s = 0.0;   // time of the decode forward calls
   double sample_s = 0.0;   // time in the sampler chain

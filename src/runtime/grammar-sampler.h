@@ -23,6 +23,7 @@ class GrammarSampler : public Sampler {
   void apply(Candidates& c) override;
   void accept(int32_t token) override;
   void reset() override { matcher_.reset(); }
+  std::vector<int32_t> forced_tokens() override { return matcher_.forced_tokens(); }
   // For forced tokens (matcher().forced_tokens()), rollback and is_finished().
   grammar::GrammarMatcher& matcher() { return matcher_; }
 

@@ -640,6 +640,14 @@ void SamplerChain::observe_prompt(const int32_t* tokens, int n) {
   for (auto& l : links_) l->observe_prompt(tokens, n);
 }
 
+std::vector<int32_t> SamplerChain::forced_tokens() {
+  for (auto& l : links_) {
+    std::vector<int32_t> f = l->forced_tokens();
+    if (!f.empty()) return f;
+  }
+  return {};
+}
+
 void SamplerChain::reset() {
   for (auto& l : links_) l->reset();
 }

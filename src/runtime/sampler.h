@@ -70,6 +70,8 @@ class Sampler {
   virtual void observe_prompt(const int32_t* /*tokens*/, int /*n*/) {}
   // Forgets state for a new, unrelated sequence (penalty window; the RNG keeps its stream).
   virtual void reset() {}
+  // Tokens that must come next whatever the logits say (a grammar with one continuation); not accepted.
+  virtual std::vector<int32_t> forced_tokens() { return {}; }
 };
 
 // xoshiro256** with splitmix64 seeding. next_double() is in [0, 1) with 53 random bits.
@@ -117,6 +119,8 @@ class SamplerChain {
   void accept(int32_t token);
   void observe_prompt(const int32_t* tokens, int n);
   void reset();
+  // The first non-empty forced_tokens() of the links (empty when nothing is forced).
+  std::vector<int32_t> forced_tokens();
 
   // The candidates of the last sample() call (for inspection and tests).
   const Candidates& candidates() const { return cand_; }
