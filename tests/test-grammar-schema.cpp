@@ -523,3 +523,28 @@ TEST(GrammarSchema, MaskEqualsPerTokenCheck) {
   }
 }
 
+
+// oneOf is compiled only when its branches cannot both match one document; otherwise it is an error naming
+// the path, never a silent anyOf.
+TEST(JsonSchemaOneOf, ExactOrRejected) {
+  const char* ok[] = {
+      R"({"oneOf":[{"type":"string"},{"type":"integer"},{"type":"null"}]})",
+      R"({"oneOf":[{"const":"a"},{"const":"b"}]})",
+      R"({"oneOf":[{"type":"object","properties":{"kind":{"const":"dose"},"mg":{"type":"integer"}},"required":["kind","mg"],"additionalProperties":false},
+                   {"type":"object","properties":{"kind":{"const":"note"},"text":{"type":"string"}},"required":["kind","text"],"additionalProperties":false}]})",
+  };
+  for (const char* s : ok) EXPECT_NO_THROW(sotto::grammar::compile_json_schema(s, "ok.json")) << s;
+  const char* overlapping[] = {
+      R"({"oneOf":[{"type":"number"},{"type":"integer"}]})",
+      R"({"oneOf":[{"type":"string"},{"type":"string","maxLength":3}]})",
+      R"({"properties":{"x":{"oneOf":[{"type":"object"},{"type":"object","properties":{"a":{"const":1}}}]}}})",
+  };
+  for (const char* s : overlapping) {
+    try {
+      sotto::grammar::compile_json_schema(s, "bad.json");
+      ADD_FAILURE() << "accepted " << s;
+    } catch (const sotto::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("oneOf"), std::string::npos) << e.what();
+    }
+  }
+}

@@ -35,6 +35,52 @@ const std::set<std::string> kSupported = {"type",      "const",    "enum",      
                                           "maximum",   "exclusiveMinimum", "exclusiveMaximum", "items",
                                           "minItems",  "maxItems"};
 
+// oneOf is exact only when no document can match two branches. Recognised cases: every branch has a
+// single 'type' and no two types overlap (integer lies inside number); every branch is a 'const' with
+// distinct values; or every branch requires one common property whose 'const' values differ.
+bool one_of_disjoint(const json::Value& branches) {
+  const auto& b = branches.arr();
+  auto type_of = [](const json::Value& x) -> std::string {
+    const json::Value* t = x.is_object() ? x.find("type") : nullptr;
+    return t && t->is_string() ? t->str() : "";
+  };
+  bool types = true;
+  std::set<std::string> seen;
+  for (const auto& x : b) {
+    std::string t = type_of(x);
+    if (t == "integer") t = "number";
+    if (t.empty() || !seen.insert(t).second) types = false;
+  }
+  if (types) return true;
+  auto const_of = [](const json::Value& x) -> const json::Value* { return x.is_object() ? x.find("const") : nullptr; };
+  bool consts = true;
+  std::set<std::string> values;
+  for (const auto& x : b) {
+    const json::Value* c = const_of(x);
+    if (!c || !values.insert(json::dump(*c)).second) consts = false;
+  }
+  if (consts) return true;
+  // A discriminator: a property required by every branch, with a distinct const in each.
+  if (b.empty() || !b[0].is_object() || !b[0].find("properties") || !b[0].at("properties").is_object()) return false;
+  for (const auto& [name, prop] : b[0].at("properties").obj()) {
+    std::set<std::string> tags;
+    bool ok = true;
+    for (const auto& x : b) {
+      const json::Value* props = x.is_object() ? x.find("properties") : nullptr;
+      const json::Value* p = props && props->is_object() ? props->find(name) : nullptr;
+      const json::Value* c = p ? const_of(*p) : nullptr;
+      const json::Value* req = x.is_object() ? x.find("required") : nullptr;
+      bool required = false;
+      if (req && req->is_array()) {
+        for (const auto& r : req->arr()) required = required || (r.is_string() && r.str() == name);
+      }
+      if (!c || !required || !tags.insert(json::dump(*c)).second) ok = false;
+    }
+    if (ok) return true;
+  }
+  return false;
+}
+
 std::string gbnf_literal(const std::string& bytes) {
   std::string out = "\"";
   for (char c : bytes) {
@@ -231,6 +277,11 @@ class SchemaConv {
       if (std::string(comb) == "allOf") {
         if (a->arr().size() != 1) error(path + "/allOf", "allOf with more than one schema is not supported");
         return visit(a->arr()[0], path + "/allOf/0");
+      }
+      if (std::string(comb) == "oneOf" && !one_of_disjoint(*a)) {
+        error(path + "/oneOf",
+              "branches may overlap, and a grammar cannot exclude documents matching two of them: give each branch "
+              "a distinct 'type' or 'const', or a required property with distinct 'const' values (or use anyOf)");
       }
       std::string alts;
       size_t k = 0;
