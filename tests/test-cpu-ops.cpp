@@ -404,6 +404,9 @@ TEST(CpuOps, MatmulQ4_0RepackedAndPlainPathsAgree) {
   host.ne = {n_in, n_out, 1, 1};
   host.data = wq.data();
   const Tensor w = be->upload(host);
+  EXPECT_TRUE(w.extra != nullptr);                      // the repacked layout rides with the tensor
+  EXPECT_TRUE(view_rows(w, 8, 16).extra == nullptr);    // a view of some rows must not use it
+  EXPECT_TRUE(reshape(w, {n_in, n_out, 1, 1}).extra == nullptr);
   for (int64_t n_tok : {1, 2, 3, 4, 9}) {
     Tensor x = be->alloc(DType::F32, {n_in, n_tok, 1, 1});
     for (int64_t i = 0; i < n_in * n_tok; i++) x.as<float>()[i] = nd(rng);

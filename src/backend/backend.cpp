@@ -11,6 +11,7 @@ Tensor view_rows(const Tensor& t, int64_t r0, int64_t n) {
          shape_str(t.ne));
   }
   Tensor v = t;
+  v.extra.reset();
   v.ne = {t.ne[0], n, 1, 1};
   if (t.data) v.data = static_cast<uint8_t*>(t.data) + size_t(r0) * t.row_bytes();
   return v;
@@ -21,6 +22,7 @@ Tensor reshape(const Tensor& t, Shape ne) {
     if (d < 0) fail("reshape: negative dimension in ", shape_str(ne));
   }
   Tensor v = t;
+  v.extra.reset();
   v.ne = ne;
   if (v.nelements() != t.nelements() || (ne[0] % dtype_block_size(t.type)) != 0) {
     fail("reshape: cannot view ", dtype_name(t.type), " tensor ", shape_str(t.ne), " as ", shape_str(ne));

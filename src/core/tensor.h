@@ -21,6 +21,9 @@ struct Tensor {
   Shape ne{1, 1, 1, 1};
   void* data = nullptr;
   std::shared_ptr<void> owner;  // keeps storage alive; empty for views into memory owned elsewhere (mmap)
+  // Backend-private companion data of an uploaded weight (the CPU backend's repacked Q4_0 layout). It
+  // travels with copies of the tensor; view_rows and reshape drop it, since it describes the whole tensor.
+  std::shared_ptr<const void> extra;
 
   int64_t nelements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   int64_t nrows() const { return ne[1] * ne[2] * ne[3]; }

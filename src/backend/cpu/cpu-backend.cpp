@@ -7,7 +7,6 @@
 // with F32 or F16 KV caches; every other op on F32.
 #include <cstdlib>
 #include <cstring>
-#include <unordered_map>
 
 #include "backend/backend.h"
 #include "backend/cpu/cpu-ops.h"
@@ -72,16 +71,18 @@ class CpuBackend final : public Backend {
     return t;
   }
 
-  // Weights stay views of the caller's memory. Q4_0 matrices are also repacked (8 rows interleaved) for
-  // the single-token matvec, which is compute-bound in the plain layout; prefill and get_rows keep using
-  // the view. The view's pages are file-backed and untouched while decoding, so the cost is page cache.
+  // Weights stay views of the caller's memory. Q4_0 matrices also get a repacked copy (8 rows interleaved,
+  // in Tensor::extra) for the single-token matvec, which is compute-bound in the plain layout; prefill and
+  // get_rows keep using the view. The view's pages are file-backed and untouched while decoding.
   Tensor upload(const Tensor& host) override {
-    if (host.type == DType::Q4_0 && host.nrows() % 8 == 0 && host.nrows() >= 8 && !repacked_.count(host.data)) {
+    Tensor t = host;
+    t.extra.reset();
+    if (host.type == DType::Q4_0 && host.nrows() >= 8 && host.nrows() % 8 == 0) {
       auto r = std::make_shared<std::vector<cpu::BlockQ4_0x8>>(size_t(host.nrows() / 8 * (host.ne[0] / QK4_0)));
       cpu::repack_q4_0x8(host.data, host.nrows(), host.ne[0], r->data());
-      repacked_.emplace(host.data, std::move(r));
+      t.extra = std::move(r);
     }
-    return host;
+    return t;
   }
 
   void write(Tensor& dst, const void* src, size_t nbytes, size_t offset) override {
@@ -123,8 +124,10 @@ class CpuBackend final : public Backend {
     need(x.ne[0] == w.ne[0] && y.ne[0] == w.nrows() && y.nrows() == x.nrows(), "matmul", [&] {
       return std::string("w " + shape_str(w.ne) + ", x " + shape_str(x.ne) + ", y " + shape_str(y.ne) + " do not fit");
     });
-    auto it = w.type == DType::Q4_0 ? repacked_.find(w.data) : repacked_.end();
-    cpu::matmul(pool_, act_, act8_, act16_, w, x, y, it == repacked_.end() ? nullptr : it->second->data());
+    const auto* q4x8 = w.type == DType::Q4_0 && w.extra
+                           ? static_cast<const std::vector<cpu::BlockQ4_0x8>*>(w.extra.get())->data()
+                           : nullptr;
+    cpu::matmul(pool_, act_, act8_, act16_, w, x, y, q4x8);
   }
 
   void add(const Tensor& a, const Tensor& b, Tensor& y) override { binary("add", a, b, y, true); }
@@ -239,7 +242,6 @@ class CpuBackend final : public Backend {
   std::vector<cpu::BlockQ8x8> act8_;
   std::vector<cpu::BlockQ8x16> act16_;
   std::vector<float> attn_scratch_;
-  std::unordered_map<const void*, std::shared_ptr<std::vector<cpu::BlockQ4_0x8>>> repacked_;  // by weight data
 };
 
 }  // namespace
