@@ -3,7 +3,7 @@
 # carry the real tokenizer vocabularies the tokenizer tests compare against. Needs root or sudo for apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev)
+pkgs=(cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev espeak-ng)
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
 missing=()

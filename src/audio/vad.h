@@ -1,0 +1,60 @@
+// vad.h — energy voice activity detector with an adaptive noise floor and hangover; segments a 16 kHz mono
+// stream, fed in chunks of any size, into phrases [start, end) in samples from the stream start.
+// Per 10 ms frame: energy in dBFS; the noise floor follows drops quickly and rises slowly (rise_db_per_s), so it
+// tracks stationary noise; a frame is speech when it exceeds floor + on_db (or floor + off_db while inside a
+// phrase: hysteresis). A phrase ends after min_silence_ms of non-speech (hangover); phrases shorter than
+// min_speech_ms are dropped; kept phrases get padding_ms each side (clamped to the stream and to the previous
+// phrase). Output is the same for any chunking. Does not: model-based VAD, resampling (feed 16 kHz).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace sotto::audio {
+
+struct VadOptions {
+  int sample_rate = 16000;
+  int frame_ms = 10;
+  int min_speech_ms = 150;
+  int min_silence_ms = 400;
+  int padding_ms = 50;
+  float on_db = 9.0f;           // start threshold above noise floor
+  float off_db = 3.0f;          // stay-in-phrase threshold above noise floor
+  float rise_db_per_s = 3.0f;   // how fast the floor may climb
+  float floor_min_db = -75.0f;  // the floor never goes below this (digital silence)
+};
+
+struct Segment {
+  int64_t start = 0;  // sample index, inclusive
+  int64_t end = 0;    // exclusive
+};
+
+class Vad {
+ public:
+  explicit Vad(const VadOptions& opt = {});
+  // Feeds samples; appends phrases that are now closed.
+  void feed(const float* x, size_t n, std::vector<Segment>& closed);
+  // Ends the stream; appends the last phrase if one is open.
+  void finish(std::vector<Segment>& closed);
+  float noise_floor_db() const { return floor_db_; }
+
+ private:
+  void frame(const float* x, std::vector<Segment>& closed);
+  void close(std::vector<Segment>& closed, int64_t stream_end);
+  VadOptions opt_;
+  int frame_len_;
+  std::vector<float> pending_;
+  int64_t n_frames_ = 0;
+  float floor_db_ = 0.0f;
+  bool have_floor_ = false;
+  bool in_phrase_ = false;
+  int64_t start_frame_ = 0, last_speech_frame_ = 0;
+  int64_t prev_end_ = 0;  // end sample of the last emitted phrase
+  int64_t n_samples_ = 0;
+};
+
+// One-shot helper.
+std::vector<Segment> detect_phrases(const float* x, size_t n, const VadOptions& opt = {});
+
+}  // namespace sotto::audio
