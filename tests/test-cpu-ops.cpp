@@ -385,22 +385,23 @@ TEST_P(CpuOps, SupportsIsTruthfulAndViews) {
 
 INSTANTIATE_TEST_SUITE_P(Threads, CpuOps, ::testing::Values(1, 2, 3));
 
-// Q4_0 weights take the repacked path for 1-3 tokens and the plain one from 4: both agree with a
+// Q4_0 and Q4_K weights take the repacked path for 1-3 tokens and the plain one from 4: both agree with a
 // double-precision product of the dequantized weights and quantized activations.
-TEST(CpuOps, MatmulQ4_0RepackedAndPlainPathsAgree) {
+TEST(CpuOps, MatmulRepackedAndPlainPathsAgree) {
   ThreadPool pool(2);
   auto be = make_cpu_backend(pool);
-  const int64_t n_in = 96, n_out = 40;
+  for (const auto& [type, n_in] : {std::pair{DType::Q4_0, int64_t(96)}, std::pair{DType::Q4_K, int64_t(512)}}) {
+  const int64_t n_out = 40;
   std::mt19937 rng(5);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   std::vector<float> wf(static_cast<size_t>(n_in * n_out));
   for (auto& v : wf) v = nd(rng);
-  std::vector<uint8_t> wq(size_t(n_out) * dtype_row_bytes(DType::Q4_0, n_in));
+  std::vector<uint8_t> wq(size_t(n_out) * dtype_row_bytes(type, n_in));
   for (int64_t r = 0; r < n_out; r++) {
-    quantize_row(DType::Q4_0, wf.data() + r * n_in, wq.data() + r * dtype_row_bytes(DType::Q4_0, n_in), n_in);
+    quantize_row(type, wf.data() + r * n_in, wq.data() + r * dtype_row_bytes(type, n_in), n_in);
   }
   Tensor host;
-  host.type = DType::Q4_0;
+  host.type = type;
   host.ne = {n_in, n_out, 1, 1};
   host.data = wq.data();
   const Tensor w = be->upload(host);
@@ -418,15 +419,16 @@ TEST(CpuOps, MatmulQ4_0RepackedAndPlainPathsAgree) {
       double xmax = 0;
       for (float v : xr) xmax = std::max(xmax, double(std::fabs(v)));
       for (int64_t o = 0; o < n_out; o++) {
-        dequantize_row(DType::Q4_0, wq.data() + o * dtype_row_bytes(DType::Q4_0, n_in), wd.data(), n_in);
+        dequantize_row(type, wq.data() + o * dtype_row_bytes(type, n_in), wd.data(), n_in);
         double ref = 0, mag = 0;
         for (int64_t i = 0; i < n_in; i++) {
           ref += double(wd[size_t(i)]) * xr[size_t(i)];
           mag += std::fabs(double(wd[size_t(i)]));
         }
         // 8-bit activations: each carries up to max|x| / 254 of rounding error.
-        EXPECT_NEAR(y.as<float>()[t * n_out + o], ref, mag * xmax / 254.0 + 1e-4) << n_tok << " " << o;
+        EXPECT_NEAR(y.as<float>()[t * n_out + o], ref, mag * xmax / 254.0 + 1e-4) << dtype_name(type) << " " << n_tok << " " << o;
       }
     }
+  }
   }
 }

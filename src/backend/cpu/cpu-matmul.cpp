@@ -163,7 +163,7 @@ struct Job {
 
 void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>& act8,
             std::vector<BlockQ8x16>& act16, const Tensor& w, const Tensor& x, Tensor& y,
-            const BlockQ4_0x8* q4_0x8) {
+            const void* repacked) {
   Job job;
   job.x8 = nullptr;
   job.x16 = nullptr;
@@ -213,15 +213,21 @@ void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>
     job.x_row_bytes = size_t(job.n_in) * sizeof(float);
     job.x_stride = job.n_in;
   }
-  if (q4_0x8 && job.n_tok < 4) {
+  if (repacked && job.n_tok < 4 && (w.type == DType::Q4_0 || w.type == DType::Q4_K)) {
     // Decode: 8 interleaved rows per kernel call, 2 groups (16 rows, 64 bytes of y) per chunk at least.
     const int64_t nb = job.n_in / 32, n_groups = job.n_out / 8;
     const int64_t chunk = std::max<int64_t>(2, n_groups / (8 * pool.size()));
     const BlockQ8A* a = act.data();
+    const bool k_quant = w.type == DType::Q4_K;
     parallel_dynamic(pool, n_groups, chunk, [&](int64_t g0, int64_t g1, int) {
       for (int64_t g = g0; g < g1; g++) {
         for (int64_t t = 0; t < job.n_tok; t++) {
-          gemv_q4_0x8(q4_0x8 + g * nb, a + t * nb, job.n_in, job.y + t * job.n_out + g * 8);
+          float* out = job.y + t * job.n_out + g * 8;
+          if (k_quant) {
+            gemv_q4_kx8(static_cast<const BlockQ4_Kx8*>(repacked) + g * (job.n_in / QK_K), a + t * nb, job.n_in, out);
+          } else {
+            gemv_q4_0x8(static_cast<const BlockQ4_0x8*>(repacked) + g * nb, a + t * nb, job.n_in, out);
+          }
         }
       }
     });

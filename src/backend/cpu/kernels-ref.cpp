@@ -260,4 +260,53 @@ void gemv_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* 
   }
 }
 
+void repack_q4_kx8(const void* w, int64_t n_rows, int64_t n, BlockQ4_Kx8* out) {
+  const auto* src = static_cast<const BlockQ4_K*>(w);
+  const int64_t nb = n / QK_K;
+  for (int64_t g = 0; g < n_rows / 8; g++) {
+    for (int64_t b = 0; b < nb; b++) {
+      BlockQ4_Kx8& o = out[g * nb + b];
+      for (int r = 0; r < 8; r++) {
+        const BlockQ4_K& blk = src[(g * 8 + r) * nb + b];
+        o.d[r] = blk.d;
+        o.dmin[r] = blk.dmin;
+        const uint8_t* q = blk.scales;
+        for (int j = 0; j < 8; j++) {  // the 6-bit scale and min of sub-block j
+          const uint8_t sc = j < 4 ? (q[j] & 63) : uint8_t((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
+          const uint8_t mn = j < 4 ? (q[j + 4] & 63) : uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+          o.sc[8 * j + r] = sc;
+          o.m[8 * j + r] = mn;
+        }
+        for (int c = 0; c < 4; c++) {
+          for (int k = 0; k < 8; k++) {
+            for (int t = 0; t < 4; t++) o.qs[256 * c + 32 * k + 4 * r + t] = blk.qs[32 * c + 4 * k + t];
+          }
+        }
+      }
+    }
+  }
+}
+
+void gemv_q4_kx8_ref(const BlockQ4_Kx8* w, const BlockQ8A* x, int64_t n, float* y) {
+  for (int r = 0; r < 8; r++) {
+    float acc = 0.0f;
+    for (int64_t b = 0; b < n / QK_K; b++) {
+      const float d = fp16_to_f32(w[b].d[r]), dmin = fp16_to_f32(w[b].dmin[r]);
+      for (int j = 0; j < 8; j++) {
+        const BlockQ8A& xb = x[b * 8 + j];
+        const int c = j / 2;
+        int32_t sum = 0;
+        for (int k = 0; k < 8; k++) {
+          for (int t = 0; t < 4; t++) {
+            const uint8_t q = w[b].qs[256 * c + 32 * k + 4 * r + t];
+            sum += int32_t(j % 2 == 0 ? (q & 0x0f) : (q >> 4)) * xb.qs[4 * k + t];
+          }
+        }
+        acc += d * float(w[b].sc[8 * j + r]) * xb.d * float(sum) - dmin * float(w[b].m[8 * j + r]) * xb.s;
+      }
+    }
+    y[r] = acc;
+  }
+}
+
 }  // namespace sotto::cpu

@@ -36,6 +36,7 @@ void dot16_q8_0(const void* w, const BlockQ8x16* x, int64_t n, float* o) { dot16
 void dot16_q4_0(const void* w, const BlockQ8x16* x, int64_t n, float* o) { dot16_q4_0_ref(w, x, n, o); }
 bool dot16_has(int) { return false; }
 void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y) { gemv_q4_0x8_ref(w, x, n, y); }
+void gemv_q4_kx8(const BlockQ4_Kx8* w, const BlockQ8A* x, int64_t n, float* y) { gemv_q4_kx8_ref(w, x, n, y); }
 void attn_scores_f32(const float* q, const void* k, size_t rb, int64_t nj, int64_t hd, float* s) {
   attn_scores_f32_ref(q, k, rb, nj, hd, s);
 }

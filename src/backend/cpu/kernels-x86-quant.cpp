@@ -353,6 +353,44 @@ void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y) {
   _mm256_storeu_ps(y, _mm256_fnmadd_ps(_mm256_set1_ps(8.0f), corr, _mm256_add_ps(acc0, acc1)));
 }
 
+// Q4_K, 8 rows per lane set: per 64-value chunk, 8 byte groups give sub-block 2c (low nibbles) and 2c+1
+// (high nibbles) products against broadcast activation words; scales and mins of the 8 rows are bytes that
+// widen to one float vector each.
+void gemv_q4_kx8(const BlockQ4_Kx8* w, const BlockQ8A* x, int64_t n, float* y) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc = _mm256_setzero_ps(), corr = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / QK_K; b++) {
+    const BlockQ4_Kx8& q = w[b];
+    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q.d)));
+    const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q.dmin)));
+    const BlockQ8A* xb = x + b * 8;
+    for (int c = 0; c < 4; c++) {
+      __m256i p0 = _mm256_setzero_si256(), p1 = _mm256_setzero_si256();
+      const auto* x0 = xb[2 * c].qs;
+      const auto* x1 = xb[2 * c + 1].qs;
+      for (int k = 0; k < 8; k++) {
+        const __m256i v = load32(q.qs + 256 * c + 32 * k);
+        const __m256i lo = _mm256_and_si256(v, low4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+        int32_t xa, xc;
+        std::memcpy(&xa, x0 + 4 * k, 4);
+        std::memcpy(&xc, x1 + 4 * k, 4);
+        p0 = dot_u8i8_acc(p0, lo, _mm256_set1_epi32(xa));
+        p1 = dot_u8i8_acc(p1, hi, _mm256_set1_epi32(xc));
+      }
+      auto bytes = [&](const uint8_t* p) {
+        return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+      };
+      const __m256 sc0 = bytes(q.sc + 8 * (2 * c)), sc1 = bytes(q.sc + 8 * (2 * c + 1));
+      const __m256 m0 = bytes(q.m + 8 * (2 * c)), m1 = bytes(q.m + 8 * (2 * c + 1));
+      acc = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_mul_ps(sc0, _mm256_set1_ps(xb[2 * c].d))), _mm256_cvtepi32_ps(p0), acc);
+      acc = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_mul_ps(sc1, _mm256_set1_ps(xb[2 * c + 1].d))), _mm256_cvtepi32_ps(p1), acc);
+      corr = _mm256_fmadd_ps(_mm256_mul_ps(dmin, m0), _mm256_set1_ps(xb[2 * c].s), corr);
+      corr = _mm256_fmadd_ps(_mm256_mul_ps(dmin, m1), _mm256_set1_ps(xb[2 * c + 1].s), corr);
+    }
+  }
+  _mm256_storeu_ps(y, _mm256_sub_ps(acc, corr));
+}
+
 bool dot8_has(int dtype_id) {
   switch (DType(dtype_id)) {
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)

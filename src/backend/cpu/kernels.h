@@ -116,6 +116,22 @@ void repack_q4_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ4_0x8* out);
 void gemv_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y);
 void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y);
 
+// ---- Q4_K weights repacked the same way: 8 rows per 256-value super-block. d, dmin per row; the 6-bit
+// scales and mins unpacked to bytes, sc[8 * j + r] for sub-block j of row r; qs[256 c + 32 k + 4 r + t] =
+// row r's qs[32 c + 4 k + t] (c < 4 chunks of 64 values, k < 8, t < 4): low nibbles are sub-block 2c,
+// high nibbles sub-block 2c + 1.
+struct BlockQ4_Kx8 {
+  uint16_t d[8];
+  uint16_t dmin[8];
+  uint8_t sc[64];
+  uint8_t m[64];
+  uint8_t qs[1024];
+};
+static_assert(sizeof(BlockQ4_Kx8) == 1184);
+void repack_q4_kx8(const void* w, int64_t n_rows, int64_t n, BlockQ4_Kx8* out);
+void gemv_q4_kx8_ref(const BlockQ4_Kx8* w, const BlockQ8A* x, int64_t n, float* y);
+void gemv_q4_kx8(const BlockQ4_Kx8* w, const BlockQ8A* x, int64_t n, float* y);
+
 // ---- two weight rows (w, w + w_stride elements) . 4 activation rows: out[r * 4 + t]. Float weights
 // only: 8 independent FMA chains hide the FMA latency that limits dot4 (prefill).
 void dot2x4_f32_ref(const float* w, int64_t w_stride, const float* x, int64_t stride, int64_t n, float* out);
