@@ -16,11 +16,12 @@ struct Command {
   int (*run)(int argc, char** argv);
 };
 
-// transcribe, note and serve join this table when their pipelines exist.
+// transcribe and serve join this table when their pipelines exist.
 const Command kCommands[] = {
     {"generate", "generate text from a prompt with a GGUF language model", sotto::cli::run_generate},
     {"bench", "measure prefill and decode speed (tokens/s)", sotto::cli::run_bench},
     {"info", "describe a GGUF model: architecture, config, tensors, tokenizer", sotto::cli::run_info},
+    {"note", "write a structured note (SOAP, legal, HR, finance) from a transcript", sotto::cli::run_note},
 };
 
 void print_usage(std::FILE* out) {

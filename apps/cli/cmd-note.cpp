@@ -1,0 +1,117 @@
+// cmd-note.cpp — `sotto note`: transcript -> structured note under a template (JSON Schema), printed as
+// JSON and Markdown, with the values the transcript does not support listed for the reviewer.
+// Speech input (`sotto note visit.wav`) needs the speech models, which are not in the engine yet: it is an
+// error that says so, and --transcript FILE gives the text directly.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli.h"
+#include "core/error.h"
+#include "runtime/loaded-model.h"
+#include "scribe/note.h"
+
+namespace sotto::cli {
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Where templates/ may be: beside the executable's build tree, the source tree, the working directory.
+std::vector<std::string> template_dirs(const char* argv0) {
+  std::vector<std::string> dirs = {"."};
+  std::error_code ec;
+  const auto exe = std::filesystem::canonical("/proc/self/exe", ec);
+  if (!ec) {
+    dirs.push_back(exe.parent_path().string());
+    dirs.push_back(exe.parent_path().parent_path().string());
+  }
+#ifdef SOTTO_SOURCE_DIR
+  dirs.push_back(SOTTO_SOURCE_DIR);
+#endif
+  (void)argv0;
+  return dirs;
+}
+
+}  // namespace
+
+int run_note(int argc, char** argv) {
+  std::string audio, transcript_file, tmpl = "soap", model_path, format = "both";
+  int n_threads = 0, n_ctx = 4096, max_tokens = 1024;
+  bool quiet = false;
+  ArgParser ap("sotto note", "[AUDIO.wav] --transcript FILE -m MODEL.gguf [--template soap] [options]",
+               "Writes a structured note from a transcript under a template's JSON Schema and prints it as JSON\n"
+               "and Markdown; values the transcript does not support are listed for review.");
+  ap.positional("AUDIO", &audio, "a recording (speech recognition is not available yet: use --transcript)", false);
+  ap.option("--transcript", &transcript_file, "FILE", "the transcript as text (- for stdin)");
+  ap.option("--template", &tmpl, "NAME|FILE", "soap, legal, hr, finance, or a .schema.json file (soap)");
+  ap.option("-m,--model", &model_path, "FILE", "GGUF note model (required until a default model is bundled)");
+  ap.option("--format", &format, "F", "json, markdown or both (both)");
+  ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)");
+  ap.option("-c,--ctx-size", &n_ctx, "N", "context size (4096)");
+  ap.option("--max-tokens", &max_tokens, "N", "longest note in tokens (1024)");
+  ap.flag("-q,--quiet", &quiet, "no progress or statistics on stderr");
+  if (!ap.parse(argc, argv)) return 0;
+  if (format != "json" && format != "markdown" && format != "both") ap.usage_error("--format must be json, markdown or both");
+  if (!audio.empty() && transcript_file.empty()) {
+    fail(audio, ": speech recognition is not in this build yet; give the text with --transcript FILE");
+  }
+  if (transcript_file.empty()) ap.usage_error("missing --transcript FILE");
+  if (model_path.empty()) ap.usage_error("missing -m MODEL.gguf");
+  if (n_ctx < 64) ap.usage_error("--ctx-size must be at least 64");
+
+  const NoteTemplate t = load_template(tmpl, template_dirs(argv[0]));
+  std::string transcript;
+  if (transcript_file == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    transcript = ss.str();
+  } else {
+    transcript = read_file(transcript_file);
+  }
+  if (transcript.find_first_not_of(" \t\r\n") == std::string::npos) fail(transcript_file, ": the transcript is empty");
+
+  if (!quiet) std::fprintf(stderr, "sotto: loading %s\n", model_path.c_str());
+  LoadedModel lm = load_model(model_path, n_threads, true);
+  NoteOptions opt;
+  opt.n_ctx = n_ctx;
+  opt.max_tokens = max_tokens;
+  // Progress on a terminal: the characters written so far, at most 5 updates a second.
+  const bool tty = !quiet && isatty(2);
+  size_t chars = 0;
+  auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  const NoteResult r = write_note(lm, t, transcript, opt, [&](std::string_view piece) {
+    chars += piece.size();
+    const auto now = std::chrono::steady_clock::now();
+    if (tty && now - last > std::chrono::milliseconds(200)) {
+      std::fprintf(stderr, "\rsotto: writing the %s note: %zu characters", t.name.c_str(), chars);
+      last = now;
+    }
+    return true;
+  });
+  if (tty) std::fprintf(stderr, "\rsotto: wrote the %s note: %zu characters\n", t.name.c_str(), chars);
+  if (format != "markdown") std::printf("%s\n", json::dump(r.note, 2).c_str());
+  if (format == "both") std::printf("\n");
+  if (format != "json") std::printf("%s", note_to_markdown(t, r.note, r.support).c_str());
+  if (!quiet) {
+    int flagged = 0;
+    for (const auto& f : r.support) flagged += f.flagged ? 1 : 0;
+    std::fprintf(stderr, "sotto: %d values, %d flagged for review | prompt %d tokens, generated %d (%d forced), %.1f tok/s\n",
+                 int(r.support.size()), flagged, r.stats.n_prompt, r.stats.n_generated, r.stats.n_forced,
+                 r.stats.decode_tps());
+  }
+  return 0;
+}
+
+}  // namespace sotto::cli

@@ -1,0 +1,71 @@
+// note.h — the scribe pipeline without speech: transcript -> structured note under a template's JSON Schema
+// -> support check -> Markdown. A template is a JSON Schema file (templates/NAME.schema.json) whose top-level
+// "title" names the note and whose "description" is the instruction given to the model.
+// The support check links every string value of the note to the transcript spans that contain its words and
+// flags values with content (words, numbers) the transcript does not have, for the reviewer.
+// Does not: speech recognition (the speech layer does), editing, export (the app does).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "runtime/generate.h"
+
+namespace sotto {
+
+struct LoadedModel;
+
+struct NoteTemplate {
+  std::string name;         // "soap"
+  std::string path;
+  std::string title;        // "Clinical SOAP note"
+  std::string instruction;  // the schema's description
+  std::string schema_text;
+  json::Value schema;
+};
+
+// `name_or_path`: a file path, or a template name looked up as templates/NAME.schema.json under each of
+// `search_dirs`. Throws Error naming what was tried, or the file and what is missing.
+NoteTemplate load_template(const std::string& name_or_path, const std::vector<std::string>& search_dirs);
+
+struct Span {
+  size_t begin = 0, end = 0;  // byte offsets in the transcript
+};
+
+struct FieldSupport {
+  std::string path;                      // "/medications/0/dose"
+  std::string value;
+  std::vector<Span> spans;               // transcript spans sharing runs of words with the value
+  std::vector<std::string> unsupported;  // content words or numbers of the value absent from the transcript
+  bool flagged = false;                  // possible hallucination: something the transcript does not say
+};
+
+// Every non-empty string value of `note` checked against `transcript` (case-insensitive words; numbers must
+// match exactly).
+std::vector<FieldSupport> check_support(const json::Value& note, const std::string& transcript);
+
+struct NoteResult {
+  std::string text;  // the generated JSON, as generated
+  json::Value note;
+  std::vector<FieldSupport> support;
+  GenerateStats stats;
+};
+
+struct NoteOptions {
+  int n_ctx = 4096;
+  int max_tokens = 1024;
+  float temperature = 0.0f;  // greedy by default: a note should not vary run to run
+  uint64_t seed = 1;
+};
+
+// Prompts the model with the template's instruction and the transcript (through its chat template when it
+// has one) and generates under the schema. `on_text` streams the JSON as it is written.
+NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string& transcript, const NoteOptions& opt,
+                      const TextCallback& on_text = {});
+
+// The note as Markdown: the template's title, one section per top-level field (in schema order), lists for
+// arrays, and a "Check against the transcript" section listing flagged values.
+std::string note_to_markdown(const NoteTemplate& t, const json::Value& note, const std::vector<FieldSupport>& support);
+
+}  // namespace sotto
