@@ -123,7 +123,8 @@ def main():
                          (stem, theirs / 1e6, w["bytes"] / 1e6))
         floor = None if floor_bw is None or not w.get("bytes") else floor_bw * 1e9 / w["bytes"]
         pct = lambda x: None if x is None or floor is None else 100.0 * x / floor
-        others = lambda tool: (load(os.path.join(d, "%s.%s.cpu.json" % (stem, tool))) or {}).get("others_cpu_pct")
+        others = lambda tool: None if load(os.path.join(d, "%s.%s.json" % (stem, tool))) is None else \
+            (load(os.path.join(d, "%s.%s.cpu.json" % (stem, tool))) or {}).get("others_cpu_pct")
         print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s |" % (
             stem, w.get("dtype", "?"), fmt(w.get("bytes", 0) / 1e6), fmt(pp_o), fmt(pp_l), fmt(ratio(pp_o, pp_l), 2),
             fmt(tg_o), fmt(tg_l), fmt(ratio(tg_o, tg_l), 2), fmt(floor), fmt(pct(tg_o), 0), fmt(pct(tg_l), 0),
