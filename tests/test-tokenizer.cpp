@@ -1,6 +1,8 @@
 // test-tokenizer.cpp — tokenizer units: pre-tokenizer split tables, the GGUF loading path (a real vocabulary
-// re-packed as GGUF metadata must encode exactly as the tokenizer.json path does), SentencePiece byte
-// fallback on the fixture models, NFC, and errors for malformed vocabularies.
+// re-packed as GGUF metadata must encode exactly as the tokenizer.json path does), tiny hand-built
+// vocabularies (byte-level merges by rank, SentencePiece merges by score with <0xNN> byte fallback, special
+// tokens, the three chat formats), SentencePiece byte fallback on the fixture models, NFC, and errors for
+// malformed vocabularies.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -168,6 +170,99 @@ TEST(Tokenizer, MalformedInputsGiveErrors) {
   w2.write(path);
   auto f2 = GgufFile::open(path);
   EXPECT_THROW(Tokenizer::from_gguf(*f2), Error);
+}
+
+
+// ---- Tiny hand-built vocabularies: merge priority, byte fallback, special tokens, chat formats.
+
+std::unique_ptr<Tokenizer> tiny_byte_level(const std::vector<std::string>& merges, const std::string& name,
+                                           const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> tokens = {"a", "b", "c", "ab", "bc", "\xc4\xa0"};  // U+0120 is GPT-2's space
+  std::vector<int32_t> types(tokens.size(), 1);
+  for (const auto& e : extra) {
+    tokens.push_back(e);
+    types.push_back(3);
+  }
+  GgufWriter w;
+  w.set_string("tokenizer.ggml.model", "gpt2");
+  w.set_string("tokenizer.ggml.pre", "gpt2");
+  w.set_string_array("tokenizer.ggml.tokens", tokens);
+  w.set_i32_array("tokenizer.ggml.token_type", types);
+  w.set_string_array("tokenizer.ggml.merges", merges);
+  const std::string path = tmp(name + ".gguf");
+  w.write(path);
+  auto f = GgufFile::open(path);
+  auto tok = Tokenizer::from_gguf(*f);
+  std::filesystem::remove(path);
+  return tok;
+}
+
+TEST(Tokenizer, ByteLevelMergesByRank) {
+  // "abc": whichever pair ranks first is merged first, and the loser can no longer form.
+  auto bc_first = tiny_byte_level({"b c", "a b"}, "bc-first");
+  EXPECT_EQ(bc_first->encode("abc", false), (std::vector<int32_t>{0, 4}));
+  auto ab_first = tiny_byte_level({"a b", "b c"}, "ab-first");
+  EXPECT_EQ(ab_first->encode("abc", false), (std::vector<int32_t>{3, 2}));
+  // " ab" is one pre-token: the space stays a separate piece because no merge joins it.
+  EXPECT_EQ(ab_first->encode(" ab", false), (std::vector<int32_t>{5, 3}));
+  EXPECT_EQ(ab_first->decode({5, 3, 2}), " abc");
+}
+
+TEST(Tokenizer, SpecialTokensAndChatML) {
+  auto tok = tiny_byte_level({"a b"}, "chatml", {"<|im_start|>", "<|im_end|>"});
+  // parse_special splits the special out before BPE; without it the text is plain bytes.
+  EXPECT_EQ(tok->encode("ab<|im_end|>", false, true), (std::vector<int32_t>{3, 7}));
+  EXPECT_TRUE(tok->is_special(7));
+  EXPECT_TRUE(tok->is_eog(7));
+  const std::string chat = tok->apply_chat_template({{"system", "S"}, {"user", "U"}}, true);
+  EXPECT_EQ(chat, "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n");
+}
+
+TEST(Tokenizer, Llama3AndGemmaChatFormats) {
+  auto l3 = tiny_byte_level({}, "l3chat", {"<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"});
+  EXPECT_EQ(l3->apply_chat_template({{"user", "hi"}}, true),
+            "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|>"
+            "<|start_header_id|>assistant<|end_header_id|>\n\n");
+  auto g = tiny_byte_level({}, "gemmachat", {"<bos>", "<start_of_turn>", "<end_of_turn>"});
+  // Gemma 3 has no system role: the system text opens the first user turn; the assistant is "model".
+  EXPECT_EQ(g->apply_chat_template({{"system", "S"}, {"user", "U"}, {"assistant", "A"}}, false),
+            "<bos><start_of_turn>user\nS\n\nU<end_of_turn>\n<start_of_turn>model\nA<end_of_turn>\n");
+}
+
+TEST(Tokenizer, SentencePieceMergesByScoreWithByteFallback) {
+  auto make = [](float ab, float bc, const std::string& name) {
+    std::vector<std::string> tokens = {"<unk>", "<s>", "</s>", "a", "b", "c", "ab", "bc"};
+    std::vector<float> scores = {0, 0, 0, -10, -10, -10, ab, bc};
+    std::vector<int32_t> types = {2, 3, 3, 1, 1, 1, 1, 1};
+    for (int b = 0; b < 256; b++) {
+      char buf[8];
+      snprintf(buf, sizeof buf, "<0x%02X>", b);
+      tokens.push_back(buf);
+      scores.push_back(0);
+      types.push_back(6);
+    }
+    GgufWriter w;
+    w.set_string("tokenizer.ggml.model", "llama");
+    w.set_string_array("tokenizer.ggml.tokens", tokens);
+    w.set_f32_array("tokenizer.ggml.scores", scores);
+    w.set_i32_array("tokenizer.ggml.token_type", types);
+    w.set_u32("tokenizer.ggml.bos_token_id", 1);
+    w.set_u32("tokenizer.ggml.eos_token_id", 2);
+    const std::string path = tmp(name + ".gguf");
+    w.write(path);
+    auto f = GgufFile::open(path);
+    auto tok = Tokenizer::from_gguf(*f);
+    std::filesystem::remove(path);
+    return tok;
+  };
+  auto ab_wins = make(-1, -2, "spm-ab");
+  EXPECT_EQ(ab_wins->encode("abc", false), (std::vector<int32_t>{6, 5}));
+  auto bc_wins = make(-2, -1, "spm-bc");
+  EXPECT_EQ(bc_wins->encode("abc", false), (std::vector<int32_t>{3, 7}));
+  // 'd' and 'é' (2 bytes) are not pieces: they fall back to <0xNN> tokens, ids 8 + byte.
+  EXPECT_EQ(bc_wins->encode("d\xc3\xa9", false), (std::vector<int32_t>{8 + 0x64, 8 + 0xc3, 8 + 0xa9}));
+  EXPECT_EQ(bc_wins->decode(bc_wins->encode("abd\xc3\xa9", true)), "<s>abd\xc3\xa9");
+  EXPECT_EQ(bc_wins->encode("a", true).front(), 1);
 }
 
 }  // namespace

