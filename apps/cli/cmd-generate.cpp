@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "grammar/json-schema.h"
 #include "grammar/matcher.h"
 #include "grammar/tokenizer-vocab.h"
@@ -28,15 +29,9 @@ std::atomic<bool> g_interrupted{false};  // set by SIGINT; a CLI process holds o
 extern "C" void on_sigint(int) { g_interrupted = true; }
 
 std::string read_text_file(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    return ss.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, ": cannot open prompt file");
+  if (path != "-") return read_file(path);
   std::ostringstream ss;
-  ss << in.rdbuf();
+  ss << std::cin.rdbuf();
   return ss.str();
 }
 

@@ -13,20 +13,13 @@
 
 #include "cli.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "runtime/loaded-model.h"
 #include "scribe/note.h"
 
 namespace sotto::cli {
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Where templates/ may be: beside the executable's build tree, the source tree, the working directory.
 std::vector<std::string> template_dirs(const char* argv0) {

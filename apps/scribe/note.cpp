@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "grammar/json-schema.h"
 #include "grammar/matcher.h"
 #include "grammar/tokenizer-vocab.h"
@@ -20,14 +21,6 @@
 namespace sotto {
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Words of a text with their byte spans: runs of letters/digits (bytes >= 0x80 count as letters, so
 // accented and non-Latin words stay whole), lower-cased for ASCII.
@@ -112,7 +105,7 @@ NoteTemplate load_template(const std::string& name_or_path, const std::vector<st
   }
   t.name = std::filesystem::path(t.path).filename().string();
   if (const size_t dot = t.name.find('.'); dot != std::string::npos) t.name.resize(dot);
-  t.schema_text = slurp(t.path);
+  t.schema_text = read_file(t.path);
   t.schema = json::parse(t.schema_text, t.path);
   if (!t.schema.is_object() || !t.schema.find("properties")) fail(t.path, ": a template must be an object schema with properties");
   const json::Value* title = t.schema.find("title");

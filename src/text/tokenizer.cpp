@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "core/gguf.h"
 #include "core/json.h"
 #include "text/bpe.h"
@@ -279,11 +280,7 @@ std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const GgufFile& f) {
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::from_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const json::Value doc = json::parse(ss.str(), path);
+  const json::Value doc = json::parse(read_file(path), path);
   auto t = std::make_unique<BpeTokenizer>();
   t->source = path;
   try {
