@@ -5,9 +5,7 @@
 #include "text/tokenizer.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/file.h"
