@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds everything and runs the whole test suite (ctest). Usage: bash tools/test.sh [build-dir]
+# Builds everything and runs the whole test suite. Usage: bash tools/test.sh [build-dir]
+# Order: native build; the wasm32 build and its Node tests (wasm output == native CLI greedy output, SIMD128
+# kernel checks); then ctest, whose summary is the last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -8,4 +10,7 @@ bash tools/install-deps.sh
 node tools/tokenizer-fixtures/gen-expected.mjs
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" -j "$(nproc)"
+bash tools/install-deps.sh --wasm
+bash wasm/build.sh "$build-wasm"
+node tests/wasm/run.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"

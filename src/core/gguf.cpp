@@ -10,7 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <cstdio>
 #include <limits>
 
 #include "core/error.h"
@@ -144,7 +144,25 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
   if (map == MAP_FAILED) fail(path, ": cannot map: ", std::strerror(errno));
   f->map_ = map;  // unmapped by the destructor, also when parsing throws below
 
-  const uint8_t* base = static_cast<const uint8_t*>(map);
+  f->parse(static_cast<const uint8_t*>(map));
+  return f;
+}
+
+std::unique_ptr<GgufFile> GgufFile::from_memory(std::vector<uint8_t> bytes, const std::string& name) {
+  std::unique_ptr<GgufFile> f(new GgufFile());
+  f->path_ = name;
+  f->size_ = bytes.size();
+  if (f->size_ < 24) {
+    fail(name, ": truncated file: ", std::to_string(f->size_), " bytes is too small for a GGUF header");
+  }
+  f->owned_ = std::move(bytes);
+  f->parse(f->owned_.data());
+  return f;
+}
+
+void GgufFile::parse(const uint8_t* base) {
+  GgufFile* f = this;
+  const std::string& path = path_;
   Cursor c(base, f->size_, f->path_);
   const uint32_t magic = c.get<uint32_t>("magic");
   if (magic != kMagic) {
@@ -271,7 +289,6 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
     }
     t.view.data = const_cast<uint8_t*>(base) + begin;
   }
-  return f;
 }
 
 GgufFile::~GgufFile() {
@@ -486,21 +503,23 @@ void GgufWriter::write(const std::string& path) const {
   }
   head.resize((head.size() + alignment_ - 1) / alignment_ * alignment_, 0);
 
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  // stdio rather than fstream: the wasm32-wasi libc++ has no <fstream>.
+  std::FILE* out = std::fopen(path.c_str(), "wb");
   if (!out) fail(path, ": cannot create file: ", std::strerror(errno));
-  out.write(reinterpret_cast<const char*>(head.data()), std::streamsize(head.size()));
+  bool ok = std::fwrite(head.data(), 1, head.size(), out) == head.size();
   static const uint8_t zeros[64] = {};
   for (const T& t : tensors_) {
-    out.write(reinterpret_cast<const char*>(t.data.data()), std::streamsize(t.data.size()));
+    ok = ok && std::fwrite(t.data.data(), 1, t.data.size(), out) == t.data.size();
     size_t pad = (alignment_ - t.data.size() % alignment_) % alignment_;
-    while (pad > 0) {
+    while (ok && pad > 0) {
       const size_t k = std::min(pad, sizeof zeros);
-      out.write(reinterpret_cast<const char*>(zeros), std::streamsize(k));
+      ok = std::fwrite(zeros, 1, k, out) == k;
       pad -= k;
     }
   }
-  out.close();
-  if (!out) fail(path, ": write failed: ", std::strerror(errno));
+  const int err = ok ? 0 : errno;
+  if (std::fclose(out) != 0 && ok) ok = false;
+  if (!ok) fail(path, ": write failed: ", std::strerror(err ? err : errno));
 }
 
 }  // namespace sotto

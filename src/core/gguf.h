@@ -48,6 +48,9 @@ class GgufFile {
  public:
   // Opens and validates; throws Error.
   static std::unique_ptr<GgufFile> open(const std::string& path);
+  // The same from bytes already in memory (no file system, e.g. wasm): takes ownership of `bytes`;
+  // `name` stands for the path in messages and path().
+  static std::unique_ptr<GgufFile> from_memory(std::vector<uint8_t> bytes, const std::string& name);
   ~GgufFile();
 
   const std::string& path() const { return path_; }
@@ -82,6 +85,8 @@ class GgufFile {
   uint32_t version_ = 0;
   size_t size_ = 0;
   void* map_ = nullptr;
+  std::vector<uint8_t> owned_;  // the bytes of from_memory (map_ stays null)
+  void parse(const uint8_t* base);  // header, metadata and tensor table; throws Error
   std::map<std::string, GgufValue> kv_;
   std::vector<GgufTensorInfo> tensors_;
   std::map<std::string, size_t> by_name_;

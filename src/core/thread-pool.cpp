@@ -5,6 +5,16 @@
 
 namespace sotto {
 
+#if defined(_LIBCPP_HAS_NO_THREADS)
+// Single-threaded build (wasm32-wasi libc++ has no threads): every pool has one thread, the caller.
+ThreadPool::ThreadPool(int) : n_threads_(1) {}
+ThreadPool::~ThreadPool() = default;
+void ThreadPool::parallel_for(int64_t n, const Fn& fn, int64_t) {
+  if (n > 0) fn(0, n, 0);
+}
+void ThreadPool::worker(int) {}
+#else
+
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = int(std::max(1u, std::thread::hardware_concurrency()));
   n_threads_ = n_threads;
@@ -86,5 +96,7 @@ void ThreadPool::worker(int index) {
     }
   }
 }
+
+#endif  // _LIBCPP_HAS_NO_THREADS
 
 }  // namespace sotto

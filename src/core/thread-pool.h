@@ -33,6 +33,7 @@ class ThreadPool {
   void worker(int index);
 
   int n_threads_;
+#if !defined(_LIBCPP_HAS_NO_THREADS)  // single-threaded builds (wasm32-wasi) have no std::thread
   std::vector<std::thread> threads_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -42,6 +43,7 @@ class ThreadPool {
   const Fn* fn_ = nullptr;
   int64_t n_ = 0, grain_ = 1;
   int active_ = 0;
+#endif
 };
 
 }  // namespace sotto

@@ -1,9 +1,9 @@
 // kernels-scalar.cpp — the fast kernel names for builds with no SIMD path (contracts in kernels.h):
-// each forwards to its scalar twin in kernels-ref.cpp. A wasm SIMD128 file (kernels-wasm.cpp) would
-// set its own macro in kernels.h and be excluded here the same way as x86.
+// each forwards to its scalar twin in kernels-ref.cpp. Excluded where kernels.h selects the x86 or the
+// wasm SIMD128 (kernels-wasm.cpp) path.
 #include "backend/cpu/kernels.h"
 
-#if !defined(SOTTO_KERNELS_X86)
+#if !defined(SOTTO_KERNELS_X86) && !defined(SOTTO_KERNELS_WASM)
 
 namespace sotto::cpu {
 void quantize_act(const float* x, BlockQ8A* y, int64_t n) { quantize_act_ref(x, y, n); }
@@ -56,4 +56,4 @@ void f16_to_f32_row(const uint16_t* x, float* y, int64_t n) { f16_to_f32_row_ref
 void exp_sub_row(float* x, float m, int64_t n) { exp_sub_row_ref(x, m, n); }
 }  // namespace sotto::cpu
 
-#endif  // !SOTTO_KERNELS_X86
+#endif  // !SOTTO_KERNELS_X86 && !SOTTO_KERNELS_WASM

@@ -17,6 +17,8 @@
 // kernels-scalar.cpp excludes it too.)
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define SOTTO_KERNELS_X86 1
+#elif defined(__wasm_simd128__)
+#define SOTTO_KERNELS_WASM 1  // kernels-wasm.cpp
 #endif
 
 namespace sotto::cpu {

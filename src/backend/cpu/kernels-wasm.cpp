@@ -1,0 +1,268 @@
+// kernels-wasm.cpp — the fast kernel names for wasm builds with SIMD128 (contracts in kernels.h).
+// Vectorised: activation quantization, the Q8_0 / Q4_0 dot products (one row and 4 rows), the f32 and f16
+// dot products (1, 4 and 2x4 rows), axpy, f16 -> f32 rows and the f32/f16 attention loops (f16 converted
+// exactly with integer ops: SIMD128 has no f16 instructions). The rest forwards to the scalar twins
+// (kernels-ref.cpp): bf16, f32 -> f16 rounding, exp, Q4_K and the repacked/interleaved
+// layouts are rare in the small models this build targets (dot8_has / dot16_has say false, so the
+// matmul uses dot4). Integer dot products are exact; block sums are accumulated in the scalar order, so
+// the quantized dots agree with the twins to float rounding of the final sum only.
+// Does not: threads (the wasm build has none), relaxed-SIMD (no relaxed dot/FMA; plain mul + add).
+#include "backend/cpu/kernels.h"
+
+#if defined(SOTTO_KERNELS_WASM)
+
+#include <wasm_simd128.h>
+
+#include <cmath>
+
+#include "core/dtype.h"
+
+namespace sotto::cpu {
+
+namespace {
+
+inline float hsum(v128_t v) {
+  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
+         wasm_f32x4_extract_lane(v, 3);
+}
+inline int32_t hsum_i32(v128_t v) {
+  return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) + wasm_i32x4_extract_lane(v, 2) +
+         wasm_i32x4_extract_lane(v, 3);
+}
+// sum of a[i] * b[i] over 16 signed bytes each, as 4 partial i32 lanes.
+inline v128_t dot_i8x16(v128_t a, v128_t b) {
+  const v128_t lo = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(a), wasm_i16x8_extend_low_i8x16(b));
+  const v128_t hi = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(a), wasm_i16x8_extend_high_i8x16(b));
+  return wasm_i32x4_add(lo, hi);
+}
+// The same with a unsigned (0..15 nibbles).
+inline v128_t dot_u8x16(v128_t a, v128_t b) {
+  const v128_t lo = wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(a), wasm_i16x8_extend_low_i8x16(b));
+  const v128_t hi = wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(a), wasm_i16x8_extend_high_i8x16(b));
+  return wasm_i32x4_add(lo, hi);
+}
+
+inline int32_t isum_q8_0(const BlockQ8_0& w, const BlockQ8A& x) {
+  const v128_t w0 = wasm_v128_load(w.qs), w1 = wasm_v128_load(w.qs + 16);
+  return hsum_i32(wasm_i32x4_add(dot_i8x16(w0, wasm_v128_load(x.qs)), dot_i8x16(w1, wasm_v128_load(x.qs + 16))));
+}
+inline int32_t isum_q4_0(v128_t lo, v128_t hi, const BlockQ8A& x) {
+  return hsum_i32(wasm_i32x4_add(dot_u8x16(lo, wasm_v128_load(x.qs)), dot_u8x16(hi, wasm_v128_load(x.qs + 16))));
+}
+
+// 4 halves -> 4 floats, exact for every input (also subnormals, inf, NaN payloads): the exponent and
+// mantissa bits moved to float position and scaled by 2^112 (exact: a power of two, normal result);
+// exponent 31 (inf / NaN) is mapped to float exponent 255.
+inline v128_t f16x4_to_f32(const uint16_t* h) {
+  const v128_t x = wasm_u32x4_load16x4(h);
+  const v128_t em = wasm_i32x4_shl(wasm_v128_and(x, wasm_i32x4_splat(0x7fff)), 13);
+  const v128_t sign = wasm_i32x4_shl(wasm_v128_and(x, wasm_i32x4_splat(0x8000)), 16);
+  const v128_t scaled = wasm_f32x4_mul(em, wasm_f32x4_splat(0x1p112f));
+  const v128_t special = wasm_i32x4_ge(em, wasm_i32x4_splat(0x0f800000));
+  const v128_t infnan = wasm_v128_or(em, wasm_i32x4_splat(0x7f800000));
+  return wasm_v128_or(wasm_v128_bitselect(infnan, scaled, special), sign);
+}
+
+}  // namespace
+
+void quantize_act(const float* x, BlockQ8A* y, int64_t n) {
+  for (int64_t b = 0; b < n / 32; b++, x += 32) {
+    v128_t m = wasm_f32x4_splat(0.0f);
+    for (int i = 0; i < 32; i += 4) m = wasm_f32x4_max(m, wasm_f32x4_abs(wasm_v128_load(x + i)));
+    const float amax = std::fmax(std::fmax(wasm_f32x4_extract_lane(m, 0), wasm_f32x4_extract_lane(m, 1)),
+                                 std::fmax(wasm_f32x4_extract_lane(m, 2), wasm_f32x4_extract_lane(m, 3)));
+    const float d = amax / 127.0f;
+    const v128_t id = wasm_f32x4_splat(d != 0.0f ? 127.0f / amax : 0.0f);
+    v128_t sum = wasm_i32x4_splat(0);
+    v128_t q32[8];
+    for (int i = 0; i < 8; i++) {
+      // round half to even, as nearbyint in the default rounding mode
+      q32[i] = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(x + 4 * i), id)));
+      sum = wasm_i32x4_add(sum, q32[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+      const v128_t a = wasm_i16x8_narrow_i32x4(q32[4 * i], q32[4 * i + 1]);
+      const v128_t c = wasm_i16x8_narrow_i32x4(q32[4 * i + 2], q32[4 * i + 3]);
+      wasm_v128_store(y[b].qs + 16 * i, wasm_i8x16_narrow_i16x8(a, c));
+    }
+    y[b].d = d;
+    y[b].s = d * float(hsum_i32(sum));
+  }
+}
+
+float dot_q8_0(const void* w, const BlockQ8A* x, int64_t n) {
+  const auto* wb = static_cast<const BlockQ8_0*>(w);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / QK8_0; b++) acc += fp16_to_f32(wb[b].d) * x[b].d * float(isum_q8_0(wb[b], x[b]));
+  return acc;
+}
+
+void dot4_q8_0(const void* w, const BlockQ8A* x, int64_t stride, int64_t n, float* out) {
+  const auto* wb = static_cast<const BlockQ8_0*>(w);
+  float acc[4] = {0, 0, 0, 0};
+  for (int64_t b = 0; b < n / QK8_0; b++) {
+    const float dw = fp16_to_f32(wb[b].d);
+    for (int t = 0; t < 4; t++) {
+      const BlockQ8A& xb = x[t * stride + b];
+      acc[t] += dw * xb.d * float(isum_q8_0(wb[b], xb));
+    }
+  }
+  for (int t = 0; t < 4; t++) out[t] = acc[t];
+}
+
+float dot_q4_0(const void* w, const BlockQ8A* x, int64_t n) {
+  const auto* wb = static_cast<const BlockQ4_0*>(w);
+  const v128_t mask = wasm_i8x16_splat(0x0f);
+  float acc = 0.0f;
+  for (int64_t b = 0; b < n / QK4_0; b++) {
+    const v128_t q = wasm_v128_load(wb[b].qs);
+    const int32_t isum = isum_q4_0(wasm_v128_and(q, mask), wasm_u8x16_shr(q, 4), x[b]);
+    acc += fp16_to_f32(wb[b].d) * (x[b].d * float(isum) - 8.0f * x[b].s);
+  }
+  return acc;
+}
+
+void dot4_q4_0(const void* w, const BlockQ8A* x, int64_t stride, int64_t n, float* out) {
+  const auto* wb = static_cast<const BlockQ4_0*>(w);
+  const v128_t mask = wasm_i8x16_splat(0x0f);
+  float acc[4] = {0, 0, 0, 0};
+  for (int64_t b = 0; b < n / QK4_0; b++) {
+    const v128_t q = wasm_v128_load(wb[b].qs);
+    const v128_t lo = wasm_v128_and(q, mask), hi = wasm_u8x16_shr(q, 4);
+    const float dw = fp16_to_f32(wb[b].d);
+    for (int t = 0; t < 4; t++) {
+      const BlockQ8A& xb = x[t * stride + b];
+      acc[t] += dw * (xb.d * float(isum_q4_0(lo, hi, xb)) - 8.0f * xb.s);
+    }
+  }
+  for (int t = 0; t < 4; t++) out[t] = acc[t];
+}
+
+float dot_f32(const float* w, const float* x, int64_t n) {
+  v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(w + i), wasm_v128_load(x + i)));
+    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(w + i + 4), wasm_v128_load(x + i + 4)));
+  }
+  float acc = hsum(wasm_f32x4_add(a0, a1));
+  for (; i < n; i++) acc += w[i] * x[i];
+  return acc;
+}
+
+void dot4_f32(const float* w, const float* x, int64_t stride, int64_t n, float* out) {
+  v128_t a[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t wv = wasm_v128_load(w + i);
+    for (int t = 0; t < 4; t++) a[t] = wasm_f32x4_add(a[t], wasm_f32x4_mul(wv, wasm_v128_load(x + t * stride + i)));
+  }
+  for (int t = 0; t < 4; t++) {
+    float acc = hsum(a[t]);
+    for (int64_t k = i; k < n; k++) acc += w[k] * x[t * stride + k];
+    out[t] = acc;
+  }
+}
+
+void dot2x4_f32(const float* w, int64_t ws, const float* x, int64_t stride, int64_t n, float* out) {
+  dot4_f32(w, x, stride, n, out);
+  dot4_f32(w + ws, x, stride, n, out + 4);
+}
+
+void axpy_f32(float a, const float* x, float* y, int64_t n) {
+  const v128_t av = wasm_f32x4_splat(a);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(y + i), wasm_f32x4_mul(av, wasm_v128_load(x + i))));
+  }
+  for (; i < n; i++) y[i] += a * x[i];
+}
+
+void attn_scores_f32(const float* q, const void* k, size_t rb, int64_t nj, int64_t hd, float* s) {
+  for (int64_t j = 0; j < nj; j++) {
+    s[j] = dot_f32(reinterpret_cast<const float*>(static_cast<const uint8_t*>(k) + size_t(j) * rb), q, hd);
+  }
+}
+void attn_accum_f32(const float* p, const void* v, size_t rb, int64_t nj, int64_t hd, float* acc) {
+  for (int64_t j = 0; j < nj; j++) {
+    axpy_f32(p[j], reinterpret_cast<const float*>(static_cast<const uint8_t*>(v) + size_t(j) * rb), acc, hd);
+  }
+}
+
+float dot_f16(const uint16_t* w, const float* x, int64_t n) {
+  v128_t a = wasm_f32x4_splat(0.0f);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) a = wasm_f32x4_add(a, wasm_f32x4_mul(f16x4_to_f32(w + i), wasm_v128_load(x + i)));
+  float acc = hsum(a);
+  for (; i < n; i++) acc += fp16_to_f32(w[i]) * x[i];
+  return acc;
+}
+
+void dot4_f16(const uint16_t* w, const float* x, int64_t stride, int64_t n, float* out) {
+  v128_t a[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t wv = f16x4_to_f32(w + i);
+    for (int t = 0; t < 4; t++) a[t] = wasm_f32x4_add(a[t], wasm_f32x4_mul(wv, wasm_v128_load(x + t * stride + i)));
+  }
+  for (int t = 0; t < 4; t++) {
+    float acc = hsum(a[t]);
+    for (int64_t k = i; k < n; k++) acc += fp16_to_f32(w[k]) * x[t * stride + k];
+    out[t] = acc;
+  }
+}
+
+void dot2x4_f16(const uint16_t* w, int64_t ws, const float* x, int64_t stride, int64_t n, float* out) {
+  dot4_f16(w, x, stride, n, out);
+  dot4_f16(w + ws, x, stride, n, out + 4);
+}
+
+void axpy_f16(float a, const uint16_t* x, float* y, int64_t n) {
+  const v128_t av = wasm_f32x4_splat(a);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(y + i), wasm_f32x4_mul(av, f16x4_to_f32(x + i))));
+  }
+  for (; i < n; i++) y[i] += a * fp16_to_f32(x[i]);
+}
+
+void f16_to_f32_row(const uint16_t* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, f16x4_to_f32(x + i));
+  for (; i < n; i++) y[i] = fp16_to_f32(x[i]);
+}
+
+void attn_scores_f16(const float* q, const void* k, size_t rb, int64_t nj, int64_t hd, float* s) {
+  for (int64_t j = 0; j < nj; j++) {
+    s[j] = dot_f16(reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(k) + size_t(j) * rb), q, hd);
+  }
+}
+void attn_accum_f16(const float* p, const void* v, size_t rb, int64_t nj, int64_t hd, float* acc) {
+  for (int64_t j = 0; j < nj; j++) {
+    axpy_f16(p[j], reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(v) + size_t(j) * rb), acc, hd);
+  }
+}
+
+// ---- scalar twins (see the file comment)
+float dot_q4_k(const void* w, const BlockQ8A* x, int64_t n) { return dot_q4_k_ref(w, x, n); }
+float dot_bf16(const uint16_t* w, const float* x, int64_t n) { return dot_bf16_ref(w, x, n); }
+void dot4_q4_k(const void* w, const BlockQ8A* x, int64_t s, int64_t n, float* o) { dot4_q4_k_ref(w, x, s, n, o); }
+void dot4_bf16(const uint16_t* w, const float* x, int64_t s, int64_t n, float* o) { dot4_bf16_ref(w, x, s, n, o); }
+void dot2x4_bf16(const uint16_t* w, int64_t ws, const float* x, int64_t s, int64_t n, float* o) {
+  dot2x4_bf16_ref(w, ws, x, s, n, o);
+}
+void dot8_q8_0(const void* w, const BlockQ8x8* x, int64_t n, float* o) { dot8_q8_0_ref(w, x, n, o); }
+void dot8_q4_0(const void* w, const BlockQ8x8* x, int64_t n, float* o) { dot8_q4_0_ref(w, x, n, o); }
+void dot8_q4_k(const void* w, const BlockQ8x8* x, int64_t n, float* o) { dot8_q4_k_ref(w, x, n, o); }
+bool dot8_has(int) { return false; }
+void dot16_q8_0(const void* w, const BlockQ8x16* x, int64_t n, float* o) { dot16_q8_0_ref(w, x, n, o); }
+void dot16_q4_0(const void* w, const BlockQ8x16* x, int64_t n, float* o) { dot16_q4_0_ref(w, x, n, o); }
+bool dot16_has(int) { return false; }
+void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y) { gemv_q4_0x8_ref(w, x, n, y); }
+void gemv_q4_kx8(const BlockQ4_Kx8* w, const BlockQ8A* x, int64_t n, float* y) { gemv_q4_kx8_ref(w, x, n, y); }
+void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) { f32_to_f16_row_ref(x, y, n); }
+void exp_sub_row(float* x, float m, int64_t n) { exp_sub_row_ref(x, m, n); }
+
+}  // namespace sotto::cpu
+
+#endif  // SOTTO_KERNELS_WASM

@@ -1,0 +1,156 @@
+// sotto-abi.cpp — the C ABI that the wasm build exports to its JS host (wasm/sotto.mjs).
+// A session owns one model (GGUF bytes the host copied into a buffer from sotto_buffer_new), its
+// tokenizer, KV cache and sampler. Generation is driven by the host one token per call, so it can yield
+// to its event loop and cancel between tokens:
+//   sotto_start(s, ids, n, ...)  prefill the prompt (tokens the host got from sotto_tokenize)
+//   sotto_step(s)                sample the next token, run it through the model, return its id
+//                                (-1: the context is full); the host stops on sotto_is_eog or its limit.
+// Errors: the WASI libc++abi has no exception runtime, so sotto::fail() ends in sotto_wasm_fail(), which
+// keeps the message (sotto_last_error) and traps. The host turns the trap into a JS Error with that
+// message and drops the whole instance: after a trap, no other call into it is valid.
+// Strings in: pointer + byte length (UTF-8). Strings out: pointer valid until the next call on the session,
+// length from sotto_out_len.
+// Does not: threads (one thread, ThreadPool(1)), files (no file system), chat templates other than the
+// model's own (sotto_tokenize with chat = 1).
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "runtime/loaded-model.h"
+#include "runtime/sampler.h"
+
+#define SOTTO_EXPORT extern "C" __attribute__((visibility("default"), used))
+
+namespace {
+
+char g_last_error[1024] = "";
+
+struct Session {
+  sotto::LoadedModel lm;
+  sotto::KvCache cache;
+  sotto::SamplerChain chain;
+  std::vector<float> logits;  // [n_vocab] of the last position run
+  std::vector<int32_t> ids;   // output of sotto_tokenize
+  std::string out;            // output of sotto_piece / sotto_detokenize
+  int n_ctx = 0;
+  int n_past = 0;
+};
+
+}  // namespace
+
+extern "C" [[noreturn]] void sotto_wasm_fail(const char* msg) {
+  std::strncpy(g_last_error, msg, sizeof g_last_error - 1);
+  g_last_error[sizeof g_last_error - 1] = 0;
+  __builtin_trap();
+}
+
+SOTTO_EXPORT const char* sotto_last_error() { return g_last_error; }
+
+// ---- byte buffers the host fills (the model file, prompt text)
+SOTTO_EXPORT std::vector<uint8_t>* sotto_buffer_new(uint32_t n) { return new std::vector<uint8_t>(n); }
+SOTTO_EXPORT uint8_t* sotto_buffer_data(std::vector<uint8_t>* b) { return b->data(); }
+SOTTO_EXPORT void sotto_buffer_free(std::vector<uint8_t>* b) { delete b; }
+
+// Takes ownership of `gguf` (a buffer from sotto_buffer_new). n_ctx <= 0: min(training context, 4096).
+SOTTO_EXPORT Session* sotto_create(std::vector<uint8_t>* gguf, const char* name, int n_ctx) {
+  std::unique_ptr<std::vector<uint8_t>> bytes(gguf);
+  auto s = std::make_unique<Session>();
+  s->lm.file = sotto::GgufFile::from_memory(std::move(*bytes), name);
+  s->lm.pool = std::make_unique<sotto::ThreadPool>(1);
+  s->lm.backend = sotto::make_cpu_backend(*s->lm.pool);
+  s->lm.model = sotto::Model::load(*s->lm.file, *s->lm.backend);
+  s->lm.tokenizer = sotto::Tokenizer::from_gguf(*s->lm.file);
+  const sotto::ModelConfig& cfg = s->lm.model->config();
+  if (n_ctx <= 0) n_ctx = cfg.n_ctx_train > 0 ? std::min(cfg.n_ctx_train, 4096) : 4096;
+  s->n_ctx = n_ctx;
+  s->cache = s->lm.model->new_cache(n_ctx);
+  return s.release();
+}
+
+SOTTO_EXPORT void sotto_destroy(Session* s) { delete s; }
+
+SOTTO_EXPORT int sotto_n_vocab(Session* s) { return s->lm.tokenizer->n_vocab(); }
+SOTTO_EXPORT int sotto_n_ctx(Session* s) { return s->n_ctx; }
+SOTTO_EXPORT int sotto_n_past(Session* s) { return s->n_past; }
+
+// Encodes text as the CLI does (BOS added when the model has one; chat = 1: the model's chat template as
+// one user turn). Returns the count; the ids are at sotto_ids.
+SOTTO_EXPORT int sotto_tokenize(Session* s, const char* text, uint32_t len, int chat) {
+  s->ids = sotto::encode_prompt(*s->lm.tokenizer, std::string(text, len), chat != 0);
+  return int(s->ids.size());
+}
+SOTTO_EXPORT int32_t* sotto_ids(Session* s) { return s->ids.data(); }
+
+// Resets the cache and the sampler, then prefills ids[0..n) in chunks of 256. temp <= 0: greedy.
+SOTTO_EXPORT void sotto_start(Session* s, const int32_t* ids, int n, float temp, int top_k, float top_p,
+                              float min_p, float repeat_penalty, uint32_t seed_lo, uint32_t seed_hi) {
+  if (n <= 0) sotto::fail("sotto_start: the prompt is empty");
+  if (n > s->n_ctx) {
+    sotto::fail("prompt of ", std::to_string(n), " tokens does not fit the context of ", std::to_string(s->n_ctx));
+  }
+  const int n_vocab = s->lm.tokenizer->n_vocab();
+  for (int i = 0; i < n; i++) {
+    if (ids[i] < 0 || ids[i] >= n_vocab) sotto::fail("sotto_start: token id ", std::to_string(ids[i]), " out of range");
+  }
+  sotto::SamplerParams sp;
+  sp.temperature = temp;
+  sp.top_k = top_k;
+  sp.top_p = top_p;
+  sp.min_p = min_p;
+  sp.repeat_penalty = repeat_penalty;
+  sp.seed = (uint64_t(seed_hi) << 32) | seed_lo;
+  s->chain = sotto::make_chain(sp);
+  s->chain.observe_prompt(ids, n);
+  s->cache = s->lm.model->new_cache(s->n_ctx);
+  s->n_past = 0;
+  for (int i = 0; i < n; i += 256) {
+    const int k = std::min(256, n - i);
+    s->logits = s->lm.model->forward(s->cache, ids + i, k);
+    s->n_past += k;
+  }
+}
+
+// Samples the next token from the last logits and accepts it. Unless it is an end-of-generation token,
+// runs it through the model so the next call has logits. Returns the id, or -1 when the context is full.
+SOTTO_EXPORT int32_t sotto_step(Session* s) {
+  if (s->logits.empty()) sotto::fail("sotto_step: call sotto_start first");
+  if (s->n_past >= s->n_ctx) return -1;
+  const int32_t id = s->chain.sample(s->logits.data(), int(s->logits.size()));
+  s->chain.accept(id);
+  if (s->lm.tokenizer->is_eog(id)) return id;
+  s->logits = s->lm.model->forward(s->cache, &id, 1);
+  s->n_past++;
+  return id;
+}
+
+SOTTO_EXPORT int sotto_is_eog(Session* s, int32_t id) { return s->lm.tokenizer->is_eog(id) ? 1 : 0; }
+SOTTO_EXPORT int sotto_is_special(Session* s, int32_t id) { return s->lm.tokenizer->is_special(id) ? 1 : 0; }
+
+// Raw bytes of one token (may be part of a UTF-8 sequence: the host decodes in streaming mode).
+SOTTO_EXPORT const char* sotto_piece(Session* s, int32_t id) {
+  if (id < 0 || id >= s->lm.tokenizer->n_vocab()) sotto::fail("sotto_piece: token id ", std::to_string(id), " out of range");
+  s->out = s->lm.tokenizer->token_to_piece(id);
+  return s->out.data();
+}
+SOTTO_EXPORT const char* sotto_detokenize(Session* s, const int32_t* ids, int n) {
+  s->out = s->lm.tokenizer->decode(std::vector<int32_t>(ids, ids + n));
+  return s->out.data();
+}
+SOTTO_EXPORT uint32_t sotto_out_len(Session* s) { return uint32_t(s->out.size()); }
+
+// ---- the C++ exception entry points that code compiled with -fwasm-exceptions references (the two
+// library files with a try block, and libc++ header code inlined there). Nothing in the library throws
+// in this build (fail() traps above), so reaching one of these means a libc++ error (e.g. bad_alloc):
+// it is reported the same way, as a trap with a message.
+extern "C" {
+void* __cxa_allocate_exception(size_t) { sotto_wasm_fail("C++ exception thrown (unsupported in the wasm build)"); }
+void __cxa_free_exception(void*) { sotto_wasm_fail("C++ exception freed (unsupported in the wasm build)"); }
+void __cxa_throw(void*, void*, void (*)(void*)) {
+  sotto_wasm_fail("C++ exception thrown (unsupported in the wasm build)");
+}
+void* __cxa_begin_catch(void*) { sotto_wasm_fail("C++ exception caught (unsupported in the wasm build)"); }
+void __cxa_end_catch() { sotto_wasm_fail("C++ exception caught (unsupported in the wasm build)"); }
+}

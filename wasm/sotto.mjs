@@ -1,0 +1,202 @@
+// sotto.mjs — the JS host of the wasm build (sotto.wasm from wasm/build.sh): browser and Node, no
+// dependencies. API:
+//   const engine = await Sotto.create(wasmBytesOrModule);   // one instance = one wasm memory
+//   await engine.load(ggufBytes, {name, nCtx});                // Uint8Array of a GGUF file
+//   for await (const piece of engine.generate(prompt, {maxTokens, temperature, topK, topP, minP,
+//                                                     repeatPenalty, seed, chat, onToken})) ...
+//   engine.cancel();  engine.dispose();
+// Also the low-level calls the tests use: tokenize(text, chat) -> Int32Array, start(ids, opts),
+// step() -> id (-1: context full), isEog(id), piece(id) -> Uint8Array, detokenize(ids) -> string.
+// Errors: the engine traps on an error (see wasm/sotto-abi.cpp); every call here turns a trap into a JS
+// Error carrying the engine's one-line message, and the instance is unusable afterwards (create a new
+// one). WASI: only the imports the module uses are provided (clock_time_get, fd_write to the console,
+// fd_close, fd_seek; random_get, environ and proc_exit for safety); there is no file system.
+// Does not: threads, WebGPU (a later step), fetching the model (the caller passes bytes).
+
+const WASI_EBADF = 8;
+const WASI_ENOSYS = 52;
+
+class Trap extends Error {}
+
+function wasiImports(getMemory, log) {
+  const view = () => new DataView(getMemory().buffer);
+  const lines = { 1: '', 2: '' };
+  const decoder = new TextDecoder();
+  return {
+    clock_time_get(clockId, precision, outPtr) {
+      // 0: realtime, 1: monotonic; nanoseconds as u64.
+      const ms = clockId === 0 ? Date.now() : globalThis.performance.now();
+      view().setBigUint64(outPtr, BigInt(Math.round(ms * 1e6)), true);
+      return 0;
+    },
+    fd_write(fd, iovs, iovsLen, nwrittenPtr) {
+      if (fd !== 1 && fd !== 2) return WASI_EBADF;
+      const v = view();
+      let n = 0;
+      for (let i = 0; i < iovsLen; i++) {
+        const ptr = v.getUint32(iovs + 8 * i, true), len = v.getUint32(iovs + 8 * i + 4, true);
+        lines[fd] += decoder.decode(new Uint8Array(getMemory().buffer, ptr, len));
+        n += len;
+      }
+      let nl;
+      while ((nl = lines[fd].indexOf('\n')) >= 0) {
+        log(fd, lines[fd].slice(0, nl));
+        lines[fd] = lines[fd].slice(nl + 1);
+      }
+      v.setUint32(nwrittenPtr, n, true);
+      return 0;
+    },
+    fd_close() { return 0; },
+    fd_seek() { return WASI_ENOSYS; },
+    random_get(ptr, len) {
+      globalThis.crypto.getRandomValues(new Uint8Array(getMemory().buffer, ptr, len));
+      return 0;
+    },
+    environ_sizes_get(countPtr, sizePtr) {
+      view().setUint32(countPtr, 0, true);
+      view().setUint32(sizePtr, 0, true);
+      return 0;
+    },
+    environ_get() { return 0; },
+    proc_exit(code) { throw new Trap(`the engine exited with code ${code}`); },
+  };
+}
+
+export class Sotto {
+  // wasm: bytes (ArrayBuffer / Uint8Array) or a compiled WebAssembly.Module.
+  static async create(wasm, { log } = {}) {
+    const self = new Sotto();
+    const logger = log ?? ((fd, line) => console.error(line));
+    const imports = { wasi_snapshot_preview1: wasiImports(() => self.memory, logger) };
+    const module = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
+    const instance = await WebAssembly.instantiate(module, imports);
+    self.exports = instance.exports;
+    self.memory = instance.exports.memory;
+    self.exports._initialize();
+    return self;
+  }
+
+  constructor() {
+    this.session = 0;
+    this.dead = null;
+    this.cancelled = false;
+    this.encoder = new TextEncoder();
+  }
+
+  // Calls an export; a trap becomes an Error with the engine's message and poisons the instance.
+  call(name, ...args) {
+    if (this.dead) throw new Error(`sotto: instance unusable after an earlier error: ${this.dead}`);
+    try {
+      return this.exports[name](...args);
+    } catch (e) {
+      if (!(e instanceof WebAssembly.RuntimeError) && !(e instanceof Trap)) throw e;
+      const msg = this.cString(this.exports.sotto_last_error()) || `${name}: ${e.message}`;
+      this.dead = msg;
+      this.session = 0;
+      throw new Error(msg);
+    }
+  }
+
+  cString(ptr) {
+    const mem = new Uint8Array(this.memory.buffer);
+    let end = ptr;
+    while (mem[end] !== 0) end++;
+    return new TextDecoder().decode(mem.subarray(ptr, end));
+  }
+
+  // Copies bytes into a new engine buffer; returns its handle (freed by the caller or taken by create).
+  buffer(bytes) {
+    const handle = this.call('sotto_buffer_new', bytes.length);
+    const ptr = this.call('sotto_buffer_data', handle);
+    new Uint8Array(this.memory.buffer, ptr, bytes.length).set(bytes);
+    return handle;
+  }
+
+  withBuffer(bytes, fn) {
+    const handle = this.buffer(bytes);
+    try {
+      return fn(this.call('sotto_buffer_data', handle));
+    } finally {
+      if (!this.dead) this.call('sotto_buffer_free', handle);
+    }
+  }
+
+  async load(bytes, { name = 'model.gguf', nCtx = 0 } = {}) {
+    if (this.session) this.call('sotto_destroy', this.session);
+    this.session = 0;
+    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const handle = this.buffer(u8);
+    const nameBytes = this.encoder.encode(name + '\0');
+    this.session = this.withBuffer(nameBytes, (namePtr) => this.call('sotto_create', handle, namePtr, nCtx));
+  }
+
+  requireSession() {
+    if (!this.session) throw new Error('sotto: no model loaded (call load first)');
+    return this.session;
+  }
+
+  tokenize(text, chat = false) {
+    const s = this.requireSession();
+    const bytes = this.encoder.encode(text);
+    const n = this.withBuffer(bytes, (ptr) => this.call('sotto_tokenize', s, ptr, bytes.length, chat ? 1 : 0));
+    const ptr = this.call('sotto_ids', s);
+    return new Int32Array(this.memory.buffer, ptr, n).slice();
+  }
+
+  start(ids, { temperature = 0.8, topK = 40, topP = 0.95, minP = 0.05, repeatPenalty = 1.0, seed } = {}) {
+    const s = this.requireSession();
+    const seed64 = BigInt.asUintN(64, BigInt(seed ?? Math.floor(Math.random() * 2 ** 53)));
+    const bytes = new Uint8Array(Int32Array.from(ids).buffer);
+    this.withBuffer(bytes, (ptr) =>
+      this.call('sotto_start', s, ptr, ids.length, temperature, topK, topP, minP, repeatPenalty,
+                Number(seed64 & 0xffffffffn), Number(seed64 >> 32n)));
+  }
+
+  step() { return this.call('sotto_step', this.requireSession()); }
+  isEog(id) { return this.call('sotto_is_eog', this.requireSession(), id) !== 0; }
+  isSpecial(id) { return this.call('sotto_is_special', this.requireSession(), id) !== 0; }
+
+  piece(id) {
+    const s = this.requireSession();
+    const ptr = this.call('sotto_piece', s, id);
+    return new Uint8Array(this.memory.buffer, ptr, this.call('sotto_out_len', s)).slice();
+  }
+
+  detokenize(ids) {
+    const s = this.requireSession();
+    const bytes = new Uint8Array(Int32Array.from(ids).buffer);
+    const ptr = this.withBuffer(bytes, (p) => this.call('sotto_detokenize', s, p, ids.length));
+    return new TextDecoder().decode(new Uint8Array(this.memory.buffer, ptr, this.call('sotto_out_len', s)));
+  }
+
+  // Async iterator of text pieces (whole UTF-8 characters). Yields to the event loop after every token,
+  // so cancel() (or breaking out of the loop) stops it between tokens. Special tokens are not emitted;
+  // an end-of-generation token ends it. opts.onToken(id) sees every sampled id (eog included).
+  async *generate(prompt, opts = {}) {
+    const { maxTokens = 128, chat = false, onToken } = opts;
+    this.cancelled = false;
+    this.start(this.tokenize(prompt, chat), opts);
+    const decoder = new TextDecoder('utf-8');
+    for (let i = 0; i < maxTokens && !this.cancelled; i++) {
+      const id = this.step();
+      if (id < 0) break;  // context full
+      if (onToken) onToken(id);
+      if (this.isEog(id)) break;
+      if (!this.isSpecial(id)) {
+        const text = decoder.decode(this.piece(id), { stream: true });
+        if (text) yield text;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    const tail = decoder.decode();
+    if (tail) yield tail;
+  }
+
+  cancel() { this.cancelled = true; }
+
+  dispose() {
+    if (this.session && !this.dead) this.call('sotto_destroy', this.session);
+    this.session = 0;
+    this.dead = this.dead ?? 'disposed';
+  }
+}
