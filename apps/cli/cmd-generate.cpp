@@ -92,7 +92,7 @@ int run_generate(int argc, char** argv) {
   LoadedModel lm = load_model(model_path, n_threads, true);
   if (constraint) {
     auto cg = std::make_shared<grammar::CompiledGrammar>(std::move(*constraint), grammar::make_token_trie(*lm.tokenizer));
-    chain.add_front(make_grammar_sampler(std::move(cg)));
+    chain.add_front(make_grammar_sampler(std::move(cg), lm.tokenizer.get()));
   }
   const ModelConfig& cfg = lm.model->config();
   if (n_ctx == 0) n_ctx = cfg.n_ctx_train > 0 ? std::min(cfg.n_ctx_train, 4096) : 4096;

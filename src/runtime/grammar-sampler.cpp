@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "text/tokenizer.h"
 
 namespace sotto {
 
@@ -75,9 +76,22 @@ void GrammarSampler::accept(int32_t token) {
   }
 }
 
-std::unique_ptr<GrammarSampler> make_grammar_sampler(std::shared_ptr<grammar::CompiledGrammar> cg) {
+std::vector<int32_t> GrammarSampler::forced_tokens() {
+  if (!tok_) return matcher_.forced_tokens();
+  const std::string forced = matcher_.forced_bytes();
+  if (forced.empty()) return {};
+  std::vector<int32_t> ids = tok_->encode(forced, /*add_bos=*/false, /*parse_special=*/false);
+  std::string spelled;
+  for (int32_t id : ids) spelled += tok_->token_to_piece(id);
+  if (spelled != forced) ids = matcher_.forced_tokens();  // the tokenizer rewrote the text (e.g. a space prefix)
+  if (!ids.empty()) ids.pop_back();
+  return ids;
+}
+
+std::unique_ptr<GrammarSampler> make_grammar_sampler(std::shared_ptr<grammar::CompiledGrammar> cg,
+                                                     const Tokenizer* tok) {
   if (!cg) fail("grammar sampler: no compiled grammar");
-  return std::make_unique<GrammarSampler>(std::move(cg));
+  return std::make_unique<GrammarSampler>(std::move(cg), tok);
 }
 
 }  // namespace sotto

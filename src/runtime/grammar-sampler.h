@@ -6,6 +6,10 @@
 // not first in the chain, or the caller bypassed it). When the document is complete only end-of-generation
 // tokens survive, so generation stops there. Put it first: chain.add_front(make_grammar_sampler(...)).
 // The vocabulary comes from grammar/tokenizer-vocab.h (make_token_trie(tokenizer)).
+// Forced tokens: given the model's tokenizer, the forced text is split the way the tokenizer splits it (a model
+// has only seen its own tokenizer's splits; the matcher's greedy longest-prefix split can differ, e.g. '{' then
+// '"' where training text always had '{"'), and the last token is left to sampling under the mask, since the
+// text after the forced run may merge with it into a longer token.
 #pragma once
 
 #include <memory>
@@ -18,20 +22,24 @@ namespace sotto {
 
 class GrammarSampler : public Sampler {
  public:
-  explicit GrammarSampler(std::shared_ptr<grammar::CompiledGrammar> cg) : matcher_(std::move(cg)) {}
+  explicit GrammarSampler(std::shared_ptr<grammar::CompiledGrammar> cg, const Tokenizer* tok = nullptr)
+      : matcher_(std::move(cg)), tok_(tok) {}
   std::string name() const override { return "grammar"; }
   void apply(Candidates& c) override;
   void accept(int32_t token) override;
   void reset() override { matcher_.reset(); }
-  std::vector<int32_t> forced_tokens() override { return matcher_.forced_tokens(); }
+  std::vector<int32_t> forced_tokens() override;
   // For forced tokens (matcher().forced_tokens()), rollback and is_finished().
   grammar::GrammarMatcher& matcher() { return matcher_; }
 
  private:
   grammar::GrammarMatcher matcher_;
+  const Tokenizer* tok_;
   std::vector<TokenData> scratch_;
 };
 
-std::unique_ptr<GrammarSampler> make_grammar_sampler(std::shared_ptr<grammar::CompiledGrammar> cg);
+// `tok` (optional, must outlive the sampler): the model's tokenizer, for forced tokens split as it splits them.
+std::unique_ptr<GrammarSampler> make_grammar_sampler(std::shared_ptr<grammar::CompiledGrammar> cg,
+                                                     const Tokenizer* tok = nullptr);
 
 }  // namespace sotto
