@@ -69,13 +69,21 @@ const std::set<std::string>& stopwords() {
   return s;
 }
 
-void collect(const json::Value& v, const std::string& path, std::vector<std::pair<std::string, std::string>>& out) {
+// The non-empty strings of v with their JSON pointers; a string whose schema (s, may be null) fixes it as an
+// enum or const is a choice the template offers, not a fact from the transcript, and is left out.
+void collect(const json::Value& v, const json::Value* s, const std::string& path,
+             std::vector<std::pair<std::string, std::string>>& out) {
+  auto sub = [&](const char* key, const std::string& name) -> const json::Value* {
+    const json::Value* k = s && s->is_object() ? s->find(key) : nullptr;
+    if (!k) return nullptr;
+    return name.empty() ? k : (k->is_object() ? k->find(name) : nullptr);
+  };
   if (v.is_string()) {
-    if (!v.str().empty()) out.emplace_back(path, v.str());
+    if (!v.str().empty() && !sub("enum", "") && !sub("const", "")) out.emplace_back(path, v.str());
   } else if (v.is_array()) {
-    for (size_t i = 0; i < v.arr().size(); i++) collect(v.arr()[i], path + "/" + std::to_string(i), out);
+    for (size_t i = 0; i < v.arr().size(); i++) collect(v.arr()[i], sub("items", ""), path + "/" + std::to_string(i), out);
   } else if (v.is_object()) {
-    for (const auto& [k, x] : v.obj()) collect(x, path + "/" + k, out);
+    for (const auto& [k, x] : v.obj()) collect(x, sub("properties", k), path + "/" + k, out);
   }
 }
 
@@ -114,17 +122,60 @@ NoteTemplate load_template(const std::string& name_or_path, const std::vector<st
   return t;
 }
 
-std::vector<FieldSupport> check_support(const json::Value& note, const std::string& transcript) {
+// "2026-12-02" -> {2026, 12, 2}; false for anything else.
+bool parse_iso_date(const std::string& v, int& y, int& m, int& d) {
+  if (v.size() != 10 || v[4] != '-' || v[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!std::isdigit(static_cast<unsigned char>(v[i]))) return false;
+  }
+  y = std::stoi(v.substr(0, 4));
+  m = std::stoi(v.substr(5, 2));
+  d = std::stoi(v.substr(8, 2));
+  return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+// An ISO date value is supported when the transcript says its year, its month (by name or number) and its
+// day (a number or an ordinal: "2", "2nd"): the ways people say "2026-12-02". Spans cover the words found.
+void check_date(int y, int m, int d, const std::vector<Word>& tw, FieldSupport& fs) {
+  static const char* months[] = {"january", "february", "march", "april", "may", "june", "july",
+                                 "august", "september", "october", "november", "december"};
+  static const char* ord[] = {"th", "st", "nd", "rd"};
+  const std::string day = std::to_string(d), nth = day + ord[(d % 100 >= 11 && d % 100 <= 13) || d % 10 > 3 ? 0 : d % 10];
+  auto two = [](int v) { return (v < 10 ? "0" : "") + std::to_string(v); };
+  const std::vector<std::pair<std::string, std::vector<std::string>>> parts = {
+      {std::to_string(y), {std::to_string(y)}},
+      {months[m - 1], {months[m - 1], std::to_string(m), two(m)}},
+      {day, {day, two(d), nth}}};
+  for (const auto& [name, forms] : parts) {
+    auto it = std::find_if(tw.begin(), tw.end(), [&](const Word& w) {
+      return std::find(forms.begin(), forms.end(), w.text) != forms.end();
+    });
+    if (it == tw.end()) {
+      fs.unsupported.push_back(name);
+    } else {
+      fs.spans.push_back({it->begin, it->end});
+    }
+  }
+}
+
+std::vector<FieldSupport> check_support(const json::Value& note, const std::string& transcript,
+                                        const json::Value* schema) {
   const std::vector<Word> tw = words(transcript);
   std::set<std::string> vocab;
   for (const Word& w : tw) vocab.insert(w.text);
   std::vector<std::pair<std::string, std::string>> fields;
-  collect(note, "", fields);
+  collect(note, schema, "", fields);
   std::vector<FieldSupport> out;
   for (const auto& [path, value] : fields) {
     FieldSupport fs;
     fs.path = path;
     fs.value = value;
+    if (int y, m, d; parse_iso_date(value, y, m, d)) {
+      check_date(y, m, d, tw, fs);
+      fs.flagged = !fs.unsupported.empty();
+      out.push_back(std::move(fs));
+      continue;
+    }
     const std::vector<Word> vw = words(value);
     for (const Word& w : vw) {
       const bool content = w.number || (w.text.size() >= 3 && !stopwords().count(w.text));
@@ -165,7 +216,7 @@ NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string&
   sp.temperature = opt.temperature;
   sp.seed = opt.seed;
   SamplerChain chain = make_chain(sp);
-  chain.add_front(make_grammar_sampler(std::move(cg)));
+  chain.add_front(make_grammar_sampler(std::move(cg), lm.tokenizer.get()));
   const std::string user = t.instruction + "\n\nTranscript:\n" + transcript + "\n\nAnswer with the JSON note only.";
   std::vector<int32_t> prompt;
   try {
@@ -188,7 +239,7 @@ NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string&
   NoteResult res;
   res.text = r.text;
   res.note = json::parse(r.text, "generated note");
-  res.support = check_support(res.note, transcript);
+  res.support = check_support(res.note, transcript, &t.schema);
   res.stats = r.stats;
   return res;
 }

@@ -42,8 +42,10 @@ struct FieldSupport {
 };
 
 // Every non-empty string value of `note` checked against `transcript` (case-insensitive words; numbers must
-// match exactly).
-std::vector<FieldSupport> check_support(const json::Value& note, const std::string& transcript);
+// match exactly; an ISO date must be said with its day, month and year). With the template's `schema`, values
+// it fixes as enum or const (choices, not facts) are not checked.
+std::vector<FieldSupport> check_support(const json::Value& note, const std::string& transcript,
+                                        const json::Value* schema = nullptr);
 
 struct NoteResult {
   std::string text;  // the generated JSON, as generated
