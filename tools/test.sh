@@ -11,6 +11,7 @@ node tools/tokenizer-fixtures/gen-expected.mjs
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" -j "$(nproc)"
 bash tools/install-deps.sh --wasm
+bash tools/install-deps.sh --train
 bash wasm/build.sh "$build-wasm"
 node tests/wasm/run.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"

@@ -20,7 +20,10 @@ namespace sotto::cli {
 
 namespace {
 
-// Where templates/ may be: beside the executable's build tree, the source tree, the working directory.
+// The bundled default note model (trained by tools/train, committed under models/).
+constexpr const char* kDefaultNoteModel = "models/sotto-notes-q8_0.gguf";
+
+// Where templates/ and models/ may be: the working directory, beside the executable's build tree, the source tree.
 std::vector<std::string> template_dirs(const char* argv0) {
   std::vector<std::string> dirs = {"."};
   std::error_code ec;
@@ -36,6 +39,16 @@ std::vector<std::string> template_dirs(const char* argv0) {
   return dirs;
 }
 
+// The first existing <dir>/models/... of the search dirs, or "" when none has it.
+std::string find_default_model(const std::vector<std::string>& dirs) {
+  std::error_code ec;
+  for (const auto& d : dirs) {
+    const std::string p = d + "/" + kDefaultNoteModel;
+    if (std::filesystem::is_regular_file(p, ec)) return p;
+  }
+  return "";
+}
+
 }  // namespace
 
 int run_note(int argc, char** argv) {
@@ -48,7 +61,7 @@ int run_note(int argc, char** argv) {
   ap.positional("AUDIO", &audio, "a recording (speech recognition is not available yet: use --transcript)", false);
   ap.option("--transcript", &transcript_file, "FILE", "the transcript as text (- for stdin)");
   ap.option("--template", &tmpl, "NAME|FILE", "soap, legal, hr, finance, or a .schema.json file (soap)");
-  ap.option("-m,--model", &model_path, "FILE", "GGUF note model (required until a default model is bundled)");
+  ap.option("-m,--model", &model_path, "FILE", std::string("GGUF note model (the bundled ") + kDefaultNoteModel + ")");
   ap.option("--format", &format, "F", "json, markdown or both (both)");
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)");
   ap.option("-c,--ctx-size", &n_ctx, "N", "context size (4096)");
@@ -60,10 +73,12 @@ int run_note(int argc, char** argv) {
     fail(audio, ": speech recognition is not in this build yet; give the text with --transcript FILE");
   }
   if (transcript_file.empty()) ap.usage_error("missing --transcript FILE");
-  if (model_path.empty()) ap.usage_error("missing -m MODEL.gguf");
+  const std::vector<std::string> dirs = template_dirs(argv[0]);
+  if (model_path.empty()) model_path = find_default_model(dirs);
+  if (model_path.empty()) fail("no note model: the bundled ", kDefaultNoteModel, " is missing; give one with -m MODEL.gguf");
   if (n_ctx < 64) ap.usage_error("--ctx-size must be at least 64");
 
-  const NoteTemplate t = load_template(tmpl, template_dirs(argv[0]));
+  const NoteTemplate t = load_template(tmpl, dirs);
   std::string transcript;
   if (transcript_file == "-") {
     std::ostringstream ss;

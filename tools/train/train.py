@@ -1,0 +1,244 @@
+"""train.py — pretraining from scratch, LoRA fine-tuning and GGUF export of the small decoders.
+
+  pretrain: a model.Decoder from a JSON config (arch.py names: arch, hidden_size, ...; vocab_size may be
+            "auto" = the tokenizer's vocabulary rounded up to a multiple of 64) on the synthetic corpus: batches
+            of whole datagen.train_text examples (right-padded, cut at --seq tokens), next-token loss on the
+            note only (--loss note) or on every token (--loss all), bf16 autocast on CUDA, AdamW, linear warmup then cosine decay to 10%, gradient clipping 1.0, checkpoint every --ckpt-every
+            steps and at the end (OUT/ckpt.pt: cfg, weights, optimizer, step; --resume continues it).
+  lora:     low-rank adapters (rank/alpha) on q/k/v/o/gate/up/down of a base checkpoint, trained on the same
+            kind of data; the adapters are merged into the base weights and saved as a plain checkpoint.
+  export:   a checkpoint to GGUF through tools/ref/export.py (f32, f16, q8_0, ...) with this project's
+            tokenizer (tokenizer.Tokenizer.add_to_gguf) in place of export.py's placeholder vocabulary.
+
+Every run appends one JSON line per logged step to OUT/log.jsonl ({"step", "loss", "lr"}).
+Usage:
+  /usr/bin/python3 tools/train/train.py pretrain --config C.json --data DIR --tokenizer T.json --out DIR
+        [--steps N --batch B --seq T --lr LR --warmup N --ckpt-every N --device cpu|cuda --resume]
+  /usr/bin/python3 tools/train/train.py lora --base CKPT.pt --data DIR --tokenizer T.json --out DIR
+        [--rank 8 --alpha 16 --steps N ...]
+  /usr/bin/python3 tools/train/train.py export --ckpt CKPT.pt --tokenizer T.json --dtype f32|q8_0 --out M.gguf
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "ref"))
+import datagen  # noqa: E402
+import export as gguf_export  # noqa: E402
+import model as M  # noqa: E402
+import tokenizer as tk  # noqa: E402
+
+
+def load_config(path, tok):
+    with open(path) as f:
+        cfg = json.load(f)
+    if cfg.get("vocab_size", "auto") == "auto":
+        cfg["vocab_size"] = (tok.vocab_size + 63) // 64 * 64
+    if cfg["vocab_size"] < tok.vocab_size:
+        raise ValueError(f"{path}: vocab_size {cfg['vocab_size']} < tokenizer vocabulary {tok.vocab_size}")
+    cfg.setdefault("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"])
+    return cfg
+
+
+def load_examples(data_dir, split, tok, seq, loss="note"):
+    """Tokenized examples of a split: (ids [<= seq + 1], first target index that counts in the loss).
+    loss "note": only the assistant turn (the note and its end token) is learned; "all": every token."""
+    out = []
+    with open(os.path.join(data_dir, split + ".jsonl")) as f:
+        for line in f:
+            ex = json.loads(line)
+            ids = tok.encode(datagen.train_text(ex))[:seq + 1]
+            first = len(tok.encode(datagen.prompt_text(ex))) - 1 if loss == "note" else 0
+            out.append((ids, first))
+    return out
+
+
+def batches(examples, batch, pad, gen):
+    """Random batches of whole examples, right-padded: x [B, T], y [B, T] (-100 where no loss)."""
+    while True:
+        pick = torch.randint(0, len(examples), (batch,), generator=gen).tolist()
+        T = max(len(examples[i][0]) for i in pick) - 1
+        x = torch.full((batch, T), pad, dtype=torch.long)
+        y = torch.full((batch, T), -100, dtype=torch.long)
+        for r, i in enumerate(pick):
+            ids, first = examples[i]
+            t = torch.tensor(ids)
+            x[r, :len(ids) - 1] = t[:-1]
+            y[r, first:len(ids) - 1] = t[first + 1:]
+        yield x, y
+
+
+def lr_at(step, steps, lr, warmup):
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    t = (step - warmup) / max(1, steps - warmup)
+    return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+@torch.no_grad()
+def eval_loss(model, examples, pad, dev, n=32):
+    if not examples:
+        return float("nan")
+    g = torch.Generator().manual_seed(0)
+    x, y = next(batches(examples, n, pad, g))
+    with _autocast(dev):
+        logits = model(x.to(dev))
+    return torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), y.to(dev).flatten()).item()
+
+
+def _autocast(dev):
+    """bf16 autocast on CUDA (the weights and optimizer stay float32); nothing on the CPU."""
+    return torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else torch.autocast("cpu", enabled=False)
+
+
+def run_steps(model, params, a, train_s, val_s, pad, dev, out, opt=None, start=0, save=None):
+    """The optimisation loop shared by pretrain and lora; returns the list of logged losses."""
+    opt = opt or torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.95), weight_decay=a.wd)
+    gen = torch.Generator().manual_seed(a.seed + start)
+    it = batches(train_s, a.batch, pad, gen)
+    losses = []
+    t0 = time.time()
+    with open(os.path.join(out, "log.jsonl"), "a") as log:
+        for step in range(start, a.steps):
+            if a.max_seconds and time.time() - t0 > a.max_seconds:
+                print(f"stopping at step {step}: --max-seconds {a.max_seconds} reached", flush=True)
+                if save:
+                    save(step, opt)
+                break
+            lr = lr_at(step, a.steps, a.lr, a.warmup)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            x, y = next(it)
+            with _autocast(dev):
+                logits = model(x.to(dev))
+            loss = torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), y.to(dev).flatten())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            losses.append(loss.item())
+            rec = {"step": step, "loss": loss.item(), "lr": lr}
+            if (step + 1) % a.eval_every == 0 or step + 1 == a.steps:
+                rec["val_loss"] = eval_loss(model, val_s, pad, dev)
+                print(f"step {step + 1}/{a.steps} loss {loss.item():.4f} val {rec['val_loss']:.4f} "
+                      f"lr {lr:.2e} {time.time() - t0:.1f}s", flush=True)
+            log.write(json.dumps(rec) + "\n")
+            if save and ((step + 1) % a.ckpt_every == 0 or step + 1 == a.steps):
+                save(step + 1, opt)
+    return losses
+
+
+def save_ckpt(path, cfg, model, step, opt=None):
+    tmp = path + ".tmp"
+    torch.save({"cfg": cfg, "weights": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                "step": step, "opt": opt.state_dict() if opt else None}, tmp)
+    os.replace(tmp, path)
+
+
+def cmd_pretrain(a):
+    tok = tk.Tokenizer.load(a.tokenizer)
+    cfg = load_config(a.config, tok)
+    os.makedirs(a.out, exist_ok=True)
+    dev = torch.device(a.device)
+    torch.manual_seed(a.seed)
+    model = M.Decoder(cfg).to(dev)
+    ck = os.path.join(a.out, "ckpt.pt")
+    opt, start = None, 0
+    params = list(model.parameters())
+    if a.resume and os.path.exists(ck):
+        c = torch.load(ck, map_location=dev)
+        model.load_state_dict(c["weights"])
+        opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.95), weight_decay=a.wd)
+        opt.load_state_dict(c["opt"])
+        start = c["step"]
+    train_s, val_s = (load_examples(a.data, s, tok, a.seq, a.loss) for s in ("train", "validation"))
+    print(f"pretrain: {sum(p.numel() for p in params)} parameters, {len(train_s)} train examples "
+          f"({sum(len(e[0]) for e in train_s)} tokens), from step {start}")
+    return run_steps(model, params, a, train_s, val_s, tok.eos, dev, a.out, opt, start,
+                     lambda step, o: save_ckpt(ck, cfg, model, step, o))
+
+
+def cmd_lora(a):
+    tok = tk.Tokenizer.load(a.tokenizer)
+    c = torch.load(a.base, map_location="cpu")
+    cfg = c["cfg"]
+    dev = torch.device(a.device)
+    torch.manual_seed(a.seed)
+    model = M.from_weights(cfg, c["weights"])
+    params = M.add_lora(model, a.rank, a.alpha)
+    model.to(dev)  # after add_lora: moves the adapters too (the parameter objects stay the same)
+    os.makedirs(a.out, exist_ok=True)
+    train_s, val_s = (load_examples(a.data, s, tok, a.seq, a.loss) for s in ("train", "validation"))
+    print(f"lora: rank {a.rank}, {sum(p.numel() for p in params)} adapter parameters")
+    losses = run_steps(model, params, a, train_s, val_s, tok.eos, dev, a.out)
+    M.merge_lora(model)
+    save_ckpt(os.path.join(a.out, "ckpt.pt"), cfg, model, a.steps)
+    return losses
+
+
+def load_for_eval(ckpt, tokenizer):
+    c = torch.load(ckpt, map_location="cpu")
+    return M.from_weights(c["cfg"], c["weights"]).eval(), tk.Tokenizer.load(tokenizer)
+
+
+def export_gguf(cfg, weights, tok, dtype, path):
+    """Writes the GGUF with our tokenizer; returns the weights as stored (dequantized, float64, HF names)."""
+    placeholder = gguf_export.add_tokenizer
+    gguf_export.add_tokenizer = lambda g, c: tok.add_to_gguf(g, c["vocab_size"])
+    try:
+        return gguf_export.export(dict(cfg, tie="lm_head.weight" not in weights), weights, dtype, path)
+    finally:
+        gguf_export.add_tokenizer = placeholder
+
+
+def cmd_export(a):
+    c = torch.load(a.ckpt, map_location="cpu")
+    export_gguf(c["cfg"], c["weights"], tk.Tokenizer.load(a.tokenizer), a.dtype, a.out)
+    print(f"wrote {a.out} ({a.dtype})")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("pretrain", "lora"):
+        p = sub.add_parser(name)
+        p.add_argument("--data", required=True)
+        p.add_argument("--tokenizer", required=True)
+        p.add_argument("--out", required=True)
+        p.add_argument("--steps", type=int, default=2000)
+        p.add_argument("--batch", type=int, default=32)
+        p.add_argument("--seq", type=int, default=768, help="longest example in tokens (longer ones are cut)")
+        p.add_argument("--loss", default="note", choices=["note", "all"], help="tokens that count in the loss")
+        p.add_argument("--lr", type=float, default=3e-3 if name == "pretrain" else 1e-3)
+        p.add_argument("--wd", type=float, default=0.1 if name == "pretrain" else 0.0)
+        p.add_argument("--warmup", type=int, default=100)
+        p.add_argument("--eval-every", type=int, default=100)
+        p.add_argument("--ckpt-every", type=int, default=500)
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--device", default="cpu")
+        p.add_argument("--max-seconds", type=float, default=0, help="stop (and save) after this long; 0 = never")
+        if name == "pretrain":
+            p.add_argument("--config", required=True)
+            p.add_argument("--resume", action="store_true")
+        else:
+            p.add_argument("--base", required=True)
+            p.add_argument("--rank", type=int, default=8)
+            p.add_argument("--alpha", type=float, default=16.0)
+    p = sub.add_parser("export")
+    p.add_argument("--ckpt", required=True)
+    p.add_argument("--tokenizer", required=True)
+    p.add_argument("--dtype", default="f32", choices=sorted(gguf_export.DT))
+    p.add_argument("--out", required=True)
+    a = ap.parse_args(argv)
+    return {"pretrain": cmd_pretrain, "lora": cmd_lora, "export": cmd_export}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
