@@ -5,6 +5,7 @@
 // --progress). Errors are one line (main.cpp). Does not: record from a microphone, or sample non-greedily.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -76,6 +77,29 @@ class Printer {
   int n_ = 0;
 };
 
+// --timings: one stderr line per phrase, then a summary (latency median / max, real-time factor = wall / audio).
+struct Timings {
+  std::vector<double> latency;
+  double compute_ms = 0;
+  void add(const TranscriptSegment& s) {
+    latency.push_back(s.latency_ms);
+    compute_ms += s.encode_ms + s.decode_ms;
+    std::fprintf(stderr, "timing: phrase %s-%s s  %zu tokens%s  encode %.1f ms  decode %.1f ms  latency %.1f ms\n",
+                 seconds(s.start).c_str(), seconds(s.end).c_str(), s.tokens.size(), s.hit_token_cap ? " (cap)" : "",
+                 s.encode_ms, s.decode_ms, s.latency_ms);
+  }
+  void report(int64_t n_samples, double wall_s) const {
+    std::vector<double> l = latency;
+    std::sort(l.begin(), l.end());
+    const double audio_s = double(n_samples) / 16000.0;
+    std::fprintf(stderr,
+                 "timing: %zu phrases  latency median %.1f ms  max %.1f ms  audio %.2f s  model compute %.1f ms  "
+                 "RTF %.4f (compute / audio)  wall %.2f s\n",
+                 l.size(), l.empty() ? 0.0 : l[l.size() / 2], l.empty() ? 0.0 : l.back(), audio_s, compute_ms,
+                 compute_ms / 1000.0 / std::max(1e-9, audio_s), wall_s);
+  }
+};
+
 void progress_bar(int64_t done, int64_t total) {
   const int width = 30;
   const double frac = total > 0 ? double(done) / double(total) : 1.0;
@@ -91,7 +115,7 @@ void progress_bar(int64_t done, int64_t total) {
 
 int run_transcribe(int argc, char** argv) {
   std::string model_path, input;
-  bool as_json = false, as_srt = false, stream = false, progress = false;
+  bool as_json = false, as_srt = false, stream = false, progress = false, timings = false;
   int n_threads = 0, chunk_ms = 100;
   float max_phrase_s = 20.0f;
   ArgParser ap("sotto transcribe", "-m MODEL.gguf [FILE.wav | --stream] [options]",
@@ -104,6 +128,7 @@ int run_transcribe(int argc, char** argv) {
   ap.flag("--srt", &as_srt, "SubRip subtitles");
   ap.flag("--stream", &stream, "read raw s16le 16 kHz mono PCM from stdin");
   ap.flag("--progress", &progress, "progress bar on stderr even when it is not a terminal");
+  ap.flag("--timings", &timings, "per-phrase latency (end of phrase -> final text) and real-time factor on stderr");
   ap.option("--chunk-ms", &chunk_ms, "MS", "stdin read size with --stream (100)");
   ap.option("--max-phrase", &max_phrase_s, "SEC", "split longer phrases (20)");
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)");
@@ -125,6 +150,15 @@ int run_transcribe(int argc, char** argv) {
   opt.max_phrase_s = max_phrase_s;
   Transcriber tr(*model, *tok, opt);
   Printer out(fmt, stream);
+  Timings tm;
+  const auto t_start = std::chrono::steady_clock::now();
+  auto emit = [&](const TranscriptSegment& s) {
+    out.segment(s);
+    if (timings) tm.add(s);
+  };
+  auto report = [&](int64_t n_samples) {
+    if (timings) tm.report(n_samples, std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
+  };
 
   if (!stream) {
     audio::Wav wav = audio::read_wav(input, true);
@@ -136,8 +170,9 @@ int run_transcribe(int argc, char** argv) {
     const bool bar = progress || isatty(2);
     out.begin();
     auto segs = tr.transcribe(pcm.data(), pcm.size(), bar ? progress_bar : std::function<void(int64_t, int64_t)>{});
-    for (const auto& s : segs) out.segment(s);
+    for (const auto& s : segs) emit(s);
     out.end(int64_t(pcm.size()));
+    report(int64_t(pcm.size()));
     return 0;
   }
 
@@ -160,12 +195,13 @@ int run_transcribe(int argc, char** argv) {
       const int16_t v = int16_t(uint16_t(bytes[2 * i]) | uint16_t(bytes[2 * i + 1]) << 8);
       pcm[i] = float(v) / 32768.0f;
     }
-    for (const auto& s : tr.feed(pcm.data(), pcm.size())) out.segment(s);
+    for (const auto& s : tr.feed(pcm.data(), pcm.size())) emit(s);
   }
   if (std::ferror(stdin)) fail("stdin: read error");
   if (have_carry) std::fprintf(stderr, "sotto: warning: stdin ended mid-sample (odd byte count); last byte dropped\n");
-  for (const auto& s : tr.finish()) out.segment(s);
+  for (const auto& s : tr.finish()) emit(s);
   out.end(tr.n_fed());
+  report(tr.n_fed());
   return 0;
 }
 

@@ -78,7 +78,8 @@ TranscriptSegment Transcriber::recognize(const float* x, int64_t n) {
   return seg;
 }
 
-void Transcriber::run_phrases(const std::vector<audio::Segment>& closed, std::vector<TranscriptSegment>& out) {
+void Transcriber::run_phrases(const std::vector<audio::Segment>& closed, std::vector<TranscriptSegment>& out,
+                              std::chrono::steady_clock::time_point t0) {
   const int64_t max_len = int64_t(double(opt_.max_phrase_s) * opt_.vad.sample_rate);
   for (const audio::Segment& s : closed) {
     if (s.start < buf_start_ || s.end > n_fed_ || s.end <= s.start) {
@@ -94,6 +95,7 @@ void Transcriber::run_phrases(const std::vector<audio::Segment>& closed, std::ve
       TranscriptSegment seg = recognize(samples.data(), int64_t(samples.size()));
       seg.start = a;
       seg.end = b;
+      seg.latency_ms = ms_since(t0);
       out.push_back(std::move(seg));
     }
     // Nothing before this phrase's end is needed again.
@@ -103,20 +105,22 @@ void Transcriber::run_phrases(const std::vector<audio::Segment>& closed, std::ve
 }
 
 std::vector<TranscriptSegment> Transcriber::feed(const float* x, size_t n) {
+  const auto t0 = std::chrono::steady_clock::now();
   buf_.insert(buf_.end(), x, x + n);
   n_fed_ += int64_t(n);
   std::vector<audio::Segment> closed;
   vad_.feed(x, n, closed);
   std::vector<TranscriptSegment> out;
-  run_phrases(closed, out);
+  run_phrases(closed, out, t0);
   return out;
 }
 
 std::vector<TranscriptSegment> Transcriber::finish() {
+  const auto t0 = std::chrono::steady_clock::now();
   std::vector<audio::Segment> closed;
   vad_.finish(closed);
   std::vector<TranscriptSegment> out;
-  run_phrases(closed, out);
+  run_phrases(closed, out, t0);
   return out;
 }
 
@@ -131,7 +135,7 @@ std::vector<TranscriptSegment> Transcriber::transcribe(const float* x, size_t n,
   std::vector<TranscriptSegment> out;
   if (progress) progress(0, int64_t(n));
   for (const audio::Segment& s : closed) {
-    run_phrases({s}, out);
+    run_phrases({s}, out, std::chrono::steady_clock::now());
     if (progress) progress(s.end, int64_t(n));
   }
   if (progress) progress(int64_t(n), int64_t(n));

@@ -6,6 +6,7 @@
 // Does not: read files, resample (feed 16 kHz), sample stochastically, or stream partial text within a phrase.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -29,6 +30,10 @@ struct TranscriptSegment {
   std::string text;                // decoded; valid UTF-8 (U+FFFD for stray bytes); spaces trimmed
   bool hit_token_cap = false;      // stopped by the tokens-per-second cap, not by eos
   double encode_ms = 0, decode_ms = 0;  // wall time spent on this segment
+  // Moonshine's latency: wall time from the moment the end of the phrase is known (the start of the feed() or
+  // finish() call whose samples let the VAD close it) to its final text. Excludes the VAD's hangover (the
+  // min_silence_ms of silence it waits for before it marks the end).
+  double latency_ms = 0;
   double t_start() const { return double(start) / 16000.0; }
   double t_end() const { return double(end) / 16000.0; }
 };
@@ -55,7 +60,8 @@ class Transcriber {
   std::function<void(int64_t start, const std::vector<float>& samples)> on_phrase_audio;
 
  private:
-  void run_phrases(const std::vector<audio::Segment>& closed, std::vector<TranscriptSegment>& out);
+  void run_phrases(const std::vector<audio::Segment>& closed, std::vector<TranscriptSegment>& out,
+                   std::chrono::steady_clock::time_point t0);
 
   AsrModel& model_;
   const Tokenizer& tok_;
