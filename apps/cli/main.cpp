@@ -22,6 +22,7 @@ const Command kCommands[] = {
     {"bench", "measure prefill and decode speed (tokens/s)", sotto::cli::run_bench},
     {"info", "describe a GGUF model: architecture, config, tensors, tokenizer", sotto::cli::run_info},
     {"note", "write a structured note (SOAP, legal, HR, finance) from a transcript", sotto::cli::run_note},
+    {"transcribe", "speech to text (WAV file or --stream PCM on stdin): text, JSON segments, SRT", sotto::cli::run_transcribe},
 };
 
 void print_usage(std::FILE* out) {

@@ -31,6 +31,18 @@ enum class Op {
   Attention,
   SetRows,   // KV-cache store
   Softmax,
+  // Speech-model ops (Moonshine, Whisper); contracts at their methods below.
+  LayerNorm,
+  Unary,
+  GroupNorm,
+  Conv1d,
+};
+
+// Elementwise functions of Backend::unary.
+enum class UnaryOp {
+  Gelu,  // exact: 0.5 x (1 + erf(x / sqrt(2)))   (PyTorch gelu, approximate='none')
+  Tanh,
+  Silu,  // x / (1 + exp(-x))
 };
 
 struct RopeParams {
@@ -45,6 +57,9 @@ struct AttnParams {
   float scale = 1.0f;   // multiplies q.k
   int window = 0;       // sliding window: a query at position p sees keys in (p - window, p]; 0 = unlimited
   float softcap = 0.0f; // if > 0: scores = softcap * tanh(scores / softcap)
+  // false: no mask; every query sees every row of k and v (encoder self-attention, cross-attention);
+  // n_past must then be 0 and window 0. k may hold any number of rows >= 1, independent of n_tok.
+  bool causal = true;
 };
 
 class Backend {
@@ -92,6 +107,26 @@ class Backend {
                          const AttnParams& p, Tensor& out) = 0;
   // Softmax of each row in place.
   virtual void softmax(Tensor& x) = 0;
+
+  // ---- speech-model ops (all F32; contracts precise enough to port)
+  // Each row of ne[0]: y = (x - mean) / sqrt(var + eps) * w + b, var the biased (1/n) variance.
+  // w, b: F32 {ne[0]}, either may be a null tensor (then 1 and 0). In place allowed.
+  virtual void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y) = 0;
+  // y = f(x) elementwise, same element count. In place allowed.
+  virtual void unary(UnaryOp op, const Tensor& x, Tensor& y) = 0;
+  // Group norm over time, for x: {C, T} (channels innermost, as activations are stored). Channels split into
+  // n_groups contiguous groups of C / n_groups; each group's mean and biased variance are taken over all of
+  // its channels and all T steps; y[t][c] = (x[t][c] - mean_g) / sqrt(var_g + eps) * w[c] + b[c].
+  // w, b: F32 {C} (null tensor: 1 and 0). C % n_groups == 0. In place allowed.
+  virtual void group_norm(const Tensor& x, int n_groups, const Tensor& w, const Tensor& b, float eps, Tensor& y) = 0;
+  // 1-d convolution over time (PyTorch Conv1d, no dilation, no groups, zero padding `pad` on both sides):
+  //   x: {C_in, T_in}; w: {K * C_in, C_out} stored [C_out][K][C_in] (kernel tap outer, input channel inner,
+  //   i.e. PyTorch's [C_out, C_in, K] permuted to [C_out, K, C_in]); y: {C_out, T_out},
+  //   T_out = (T_in + 2 pad - K) / stride + 1 (floor; must be >= 1).
+  //   y[t][o] = sum_{k < K, c < C_in} w[o][k][c] * xp[t * stride + k][c], xp = x with `pad` zero rows each side.
+  // The kernel size K is w.ne[0] / x.ne[0]. No bias (add it with add()). y must not alias x.
+  // Weight types: those of MatMul.
+  virtual void conv1d(const Tensor& w, const Tensor& x, int stride, int pad, Tensor& y) = 0;
 
   // Waits for queued work (no-op on CPU).
   virtual void sync() {}

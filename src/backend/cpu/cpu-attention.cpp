@@ -4,7 +4,8 @@
 // Each query head keeps an online softmax (running max and sum; the accumulator is rescaled when the
 // max grows), so memory is O(head_dim) per head and no score overflows. Threads take tasks from a shared
 // counter, in an order that alternates early and late query tokens (short and long causal rows). Sliding window:
-// position p sees keys in (p - window, p]. Softcap, if set, applies to the scaled score.
+// position p sees keys in (p - window, p]. Softcap, if set, applies to the scaled score. Not causal
+// (AttnParams::causal false): every query sees every cache row.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -24,14 +25,16 @@ struct AttnJob {
   size_t kv_row_bytes;
   int64_t head_dim, n_head, n_tok, group, n_split;
   int n_past;
+  int64_t n_kv;  // rows of k and v
   AttnParams p;
   float* scratch;  // kAttnScratchFloats per thread
 
   // Query heads [h0, h1) of kv head kvh for token t; `ws` is the thread's scratch.
   void task(int64_t t, int64_t kvh, int64_t h0, int64_t h1, float* ws) const {
     const int64_t hd = head_dim, ng = h1 - h0;
-    const int64_t pos = n_past + t;
-    const int64_t j_lo = p.window > 0 ? std::max<int64_t>(0, pos - p.window + 1) : 0;
+    // Causal: keys [j_lo, pos]; not causal: every row of the cache, [0, n_kv).
+    const int64_t pos = p.causal ? n_past + t : n_kv - 1;
+    const int64_t j_lo = p.causal && p.window > 0 ? std::max<int64_t>(0, pos - p.window + 1) : 0;
     const int64_t chunk = std::min<int64_t>(128, kAttnBufFloats / hd);
     const size_t kv_off = size_t(kvh) * size_t(hd) * (f16 ? 2 : 4);
     float s[128], m[64], l[64];
@@ -120,6 +123,7 @@ void attention(ThreadPool& pool, std::vector<float>& scratch, const Tensor& q, c
   job.f16 = k.type == DType::F16;
   job.kv_row_bytes = k.row_bytes();
   job.n_past = n_past;
+  job.n_kv = k.nrows();
   job.p = p;
   // Split a kv head's query heads over tasks when there are fewer tasks than threads, and whenever the
   // group's accumulators would not fit (at most 64 heads and kAttnMaxAcc floats per task).

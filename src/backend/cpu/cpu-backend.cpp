@@ -49,6 +49,7 @@ class CpuBackend final : public Backend {
   bool supports(Op op, DType t) const override {
     switch (op) {
       case Op::MatMul:
+      case Op::Conv1d:
       case Op::GetRows: return is_weight_type(t);
       case Op::Attention:
       case Op::SetRows: return t == DType::F32 || t == DType::F16;
@@ -201,13 +202,80 @@ class CpuBackend final : public Backend {
          [&] { return std::string("head_dim " + std::to_string(hd) + " (at most 512)"); });
     need(k.ne[0] == hd * n_head_kv && v.ne == k.ne, "attention",
          [&] { return std::string("k " + shape_str(k.ne) + ", v " + shape_str(v.ne) + " for q " + shape_str(q.ne)); });
-    need(n_past >= 0 && n_past + n_tok <= k.nrows(), "attention", [&] {
+    need(p.causal || (n_past == 0 && p.window == 0 && k.nrows() >= 1), "attention", [&] {
+      return std::string("non-causal attention needs n_past 0, no window and a non-empty k");
+    });
+    need(!p.causal || (n_past >= 0 && n_past + n_tok <= k.nrows()), "attention", [&] {
       return std::string(std::to_string(n_past) + " + " + std::to_string(n_tok) + " positions exceed the cache of " +
                          std::to_string(k.nrows()));
     });
     need(out.ne == q.ne, "attention",
          [&] { return std::string("out " + shape_str(out.ne) + " vs q " + shape_str(q.ne)); });
     cpu::attention(pool_, attn_scratch_, q, k, v, n_head_kv, n_past, p, out);
+  }
+
+  void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y) override {
+    need_f32(x, "layer_norm", "x");
+    need_f32(y, "layer_norm", "y");
+    need(same_shape(x, y), "layer_norm",
+         [&] { return std::string("x " + shape_str(x.ne) + " vs y " + shape_str(y.ne)); });
+    for (const Tensor* p : {&w, &b}) {
+      if (p->empty()) continue;
+      need_f32(*p, "layer_norm", "w/b");
+      need(p->nelements() == x.ne[0], "layer_norm",
+           [&] { return std::string("w/b " + shape_str(p->ne) + " for rows of " + std::to_string(x.ne[0])); });
+    }
+    cpu::layer_norm(pool_, x, w, b, eps, y);
+  }
+
+  void unary(UnaryOp op, const Tensor& x, Tensor& y) override {
+    need_f32(x, "unary", "x");
+    need_f32(y, "unary", "y");
+    need(x.nelements() == y.nelements(), "unary",
+         [&] { return std::string("x " + shape_str(x.ne) + " vs y " + shape_str(y.ne)); });
+    cpu::unary(pool_, op, x, y);
+  }
+
+  void group_norm(const Tensor& x, int n_groups, const Tensor& w, const Tensor& b, float eps, Tensor& y) override {
+    need_f32(x, "group_norm", "x");
+    need_f32(y, "group_norm", "y");
+    need(same_shape(x, y), "group_norm",
+         [&] { return std::string("x " + shape_str(x.ne) + " vs y " + shape_str(y.ne)); });
+    need(n_groups > 0 && x.ne[0] % n_groups == 0, "group_norm", [&] {
+      return std::string(std::to_string(x.ne[0]) + " channels do not split into " + std::to_string(n_groups) + " groups");
+    });
+    for (const Tensor* p : {&w, &b}) {
+      if (p->empty()) continue;
+      need_f32(*p, "group_norm", "w/b");
+      need(p->nelements() == x.ne[0], "group_norm",
+           [&] { return std::string("w/b " + shape_str(p->ne) + " for " + std::to_string(x.ne[0]) + " channels"); });
+    }
+    cpu::group_norm(pool_, x, n_groups, w, b, eps, y);
+  }
+
+  void conv1d(const Tensor& w, const Tensor& x, int stride, int pad, Tensor& y) override {
+    need(is_weight_type(w.type), "conv1d",
+         [&] { return std::string(std::string("weight type ") + dtype_name(w.type)); });
+    need_f32(x, "conv1d", "x");
+    need_f32(y, "conv1d", "y");
+    const int64_t c_in = x.ne[0], t_in = x.nrows();
+    need(c_in > 0 && w.ne[0] % c_in == 0 && stride > 0 && pad >= 0, "conv1d", [&] {
+      return std::string("w " + shape_str(w.ne) + " for x " + shape_str(x.ne) + ", stride " + std::to_string(stride) +
+                         ", pad " + std::to_string(pad));
+    });
+    const int64_t k = w.ne[0] / c_in;
+    const int64_t t_out = t_in + 2 * pad >= k ? (t_in + 2 * pad - k) / stride + 1 : 0;
+    need(t_out >= 1 && y.ne[0] == w.nrows() && y.nrows() == t_out, "conv1d", [&] {
+      return std::string("y " + shape_str(y.ne) + " for w " + shape_str(w.ne) + ", x " + shape_str(x.ne) +
+                         " (expected [" + std::to_string(w.nrows()) + ", " + std::to_string(t_out) + "])");
+    });
+    cpu::im2col(x, k, stride, pad, t_out, col_);
+    Tensor col;
+    col.type = DType::F32;
+    col.ne = {k * c_in, t_out, 1, 1};
+    col.data = col_.data();
+    const void* repacked = nullptr;
+    cpu::matmul(pool_, act_, act8_, act16_, w, col, y, repacked);
   }
 
   void softmax(Tensor& x) override {
@@ -251,6 +319,7 @@ class CpuBackend final : public Backend {
   std::vector<cpu::BlockQ8x8> act8_;
   std::vector<cpu::BlockQ8x16> act16_;
   std::vector<float> attn_scratch_;
+  std::vector<float> col_;  // conv1d's unfolded input
 };
 
 }  // namespace

@@ -73,4 +73,13 @@ void softmax(ThreadPool& pool, Tensor& x);
 void set_rows(const Tensor& src, Tensor& dst, int64_t row0);
 void get_rows(const Tensor& table, const int32_t* ids, int n_ids, Tensor& out);
 
+// Speech-model ops (cpu-speech-ops.cpp).
+void layer_norm(ThreadPool& pool, const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y);
+void unary(ThreadPool& pool, UnaryOp op, const Tensor& x, Tensor& y);
+void group_norm(ThreadPool& pool, const Tensor& x, int n_groups, const Tensor& w, const Tensor& b, float eps,
+                Tensor& y);
+// Unfolds x {C_in, T_in} into col (grow-only) as t_out rows of k * C_in: row t = padded x rows
+// [t * stride, t * stride + k), zeros outside [0, T_in).
+void im2col(const Tensor& x, int64_t k, int stride, int pad, int64_t t_out, std::vector<float>& col);
+
 }  // namespace sotto::cpu

@@ -1,0 +1,208 @@
+// cmd-transcribe.cpp — `sotto transcribe`: speech to text with a GGUF speech model (Moonshine). Input: a WAV file (any
+// rate and channel count: downmixed and resampled to 16 kHz mono), or with --stream raw s16le 16 kHz mono PCM from
+// stdin, transcribed phrase by phrase as the VAD closes them. Output on stdout: text (one line per phrase), --json
+// (segments with start/end seconds) or --srt. A progress bar goes to stderr when stderr is a terminal (or with
+// --progress). Errors are one line (main.cpp). Does not: record from a microphone, or sample non-greedily.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audio/resample.h"
+#include "audio/wav.h"
+#include "cli.h"
+#include "core/error.h"
+#include "core/gguf.h"
+#include "core/json.h"
+#include "core/thread-pool.h"
+#include "models/asr-model.h"
+#include "runtime/transcribe.h"
+#include "text/tokenizer.h"
+
+namespace sotto::cli {
+namespace {
+
+enum class Format { Text, Json, Srt };
+
+std::string srt_time(int64_t samples) {
+  const int64_t ms = samples * 1000 / 16000;
+  char b[32];
+  std::snprintf(b, sizeof b, "%02lld:%02lld:%02lld,%03lld", (long long)(ms / 3600000), (long long)(ms / 60000 % 60),
+                (long long)(ms / 1000 % 60), (long long)(ms % 1000));
+  return b;
+}
+
+std::string seconds(int64_t samples) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", double(samples) / 16000.0);
+  return b;
+}
+
+std::string json_segment(const TranscriptSegment& s) {
+  return "{\"start\": " + seconds(s.start) + ", \"end\": " + seconds(s.end) + ", \"text\": " + json::quote(s.text) +
+         "}";
+}
+
+class Printer {
+ public:
+  Printer(Format f, bool stream) : f_(f), stream_(stream) {}
+  void begin() {
+    if (f_ == Format::Json && !stream_) std::printf("{\"segments\": [");
+  }
+  void segment(const TranscriptSegment& s) {
+    n_++;
+    if (f_ == Format::Text) {
+      std::printf("%s\n", s.text.c_str());
+    } else if (f_ == Format::Srt) {
+      std::printf("%d\n%s --> %s\n%s\n\n", n_, srt_time(s.start).c_str(), srt_time(s.end).c_str(), s.text.c_str());
+    } else if (stream_) {
+      std::printf("%s\n", json_segment(s).c_str());  // JSON Lines: one segment per line as it closes
+    } else {
+      std::printf("%s\n  %s", n_ > 1 ? "," : "", json_segment(s).c_str());
+    }
+    std::fflush(stdout);
+  }
+  void end(int64_t total_samples) {
+    if (f_ == Format::Json && !stream_) std::printf("\n], \"duration\": %s}\n", seconds(total_samples).c_str());
+    std::fflush(stdout);
+  }
+
+ private:
+  Format f_;
+  bool stream_;
+  int n_ = 0;
+};
+
+// --timings: one stderr line per phrase, then a summary (latency median / max, real-time factor = wall / audio).
+struct Timings {
+  std::vector<double> latency;
+  double compute_ms = 0;
+  void add(const TranscriptSegment& s) {
+    latency.push_back(s.latency_ms);
+    compute_ms += s.encode_ms + s.decode_ms;
+    std::fprintf(stderr, "timing: phrase %s-%s s  %zu tokens%s  encode %.1f ms  decode %.1f ms  latency %.1f ms\n",
+                 seconds(s.start).c_str(), seconds(s.end).c_str(), s.tokens.size(), s.hit_token_cap ? " (cap)" : "",
+                 s.encode_ms, s.decode_ms, s.latency_ms);
+  }
+  void report(int64_t n_samples, double wall_s) const {
+    std::vector<double> l = latency;
+    std::sort(l.begin(), l.end());
+    const double audio_s = double(n_samples) / 16000.0;
+    std::fprintf(stderr,
+                 "timing: %zu phrases  latency median %.1f ms  max %.1f ms  audio %.2f s  model compute %.1f ms  "
+                 "RTF %.4f (compute / audio)  wall %.2f s\n",
+                 l.size(), l.empty() ? 0.0 : l[l.size() / 2], l.empty() ? 0.0 : l.back(), audio_s, compute_ms,
+                 compute_ms / 1000.0 / std::max(1e-9, audio_s), wall_s);
+  }
+};
+
+void progress_bar(int64_t done, int64_t total) {
+  const int width = 30;
+  const double frac = total > 0 ? double(done) / double(total) : 1.0;
+  const int fill = int(frac * width + 0.5);
+  std::fprintf(stderr, "\r[%s%s] %3d%% %s / %s s", std::string(size_t(fill), '#').c_str(),
+               std::string(size_t(width - fill), ' ').c_str(), int(frac * 100 + 0.5), seconds(done).c_str(),
+               seconds(total).c_str());
+  if (done >= total) std::fprintf(stderr, "\n");
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int run_transcribe(int argc, char** argv) {
+  std::string model_path, input;
+  bool as_json = false, as_srt = false, stream = false, progress = false, timings = false;
+  int n_threads = 0, chunk_ms = 100;
+  float max_phrase_s = 20.0f;
+  ArgParser ap("sotto transcribe", "-m MODEL.gguf [FILE.wav | --stream] [options]",
+               "Transcribes speech with a GGUF speech model (Moonshine). The energy VAD splits the audio into phrases; "
+               "each is decoded greedily. --stream reads raw s16le 16 kHz mono PCM from stdin and prints each phrase "
+               "as soon as it closes.");
+  ap.option("-m,--model", &model_path, "FILE", "GGUF speech model (required)");
+  ap.positional("file", &input, "WAV file (any rate/channels; omit with --stream)", false);
+  ap.flag("--json", &as_json, "JSON with segments and times (JSON Lines with --stream)");
+  ap.flag("--srt", &as_srt, "SubRip subtitles");
+  ap.flag("--stream", &stream, "read raw s16le 16 kHz mono PCM from stdin");
+  ap.flag("--progress", &progress, "progress bar on stderr even when it is not a terminal");
+  ap.flag("--timings", &timings, "per-phrase latency (end of phrase -> final text) and real-time factor on stderr");
+  ap.option("--chunk-ms", &chunk_ms, "MS", "stdin read size with --stream (100)");
+  ap.option("--max-phrase", &max_phrase_s, "SEC", "split longer phrases (20)");
+  ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)");
+  if (!ap.parse(argc, argv)) return 0;
+  if (model_path.empty()) ap.usage_error("--model is required");
+  if (as_json && as_srt) ap.usage_error("--json and --srt exclude each other");
+  if (stream == !input.empty()) ap.usage_error(stream ? "--stream reads stdin: give no file" : "give a WAV file or --stream");
+  if (n_threads < 0) ap.usage_error("--threads must be >= 0");
+  if (chunk_ms <= 0 || chunk_ms > 10000) ap.usage_error("--chunk-ms must be in 1..10000");
+  if (max_phrase_s <= 0.5f) ap.usage_error("--max-phrase must exceed 0.5");
+  const Format fmt = as_json ? Format::Json : as_srt ? Format::Srt : Format::Text;
+
+  auto file = GgufFile::open(model_path);
+  ThreadPool pool(n_threads > 0 ? n_threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  auto be = make_cpu_backend(pool);
+  auto model = AsrModel::load(*file, *be);
+  auto tok = Tokenizer::from_gguf(*file);
+  TranscribeOptions opt;
+  opt.max_phrase_s = max_phrase_s;
+  Transcriber tr(*model, *tok, opt);
+  Printer out(fmt, stream);
+  Timings tm;
+  const auto t_start = std::chrono::steady_clock::now();
+  auto emit = [&](const TranscriptSegment& s) {
+    out.segment(s);
+    if (timings) tm.add(s);
+  };
+  auto report = [&](int64_t n_samples) {
+    if (timings) tm.report(n_samples, std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
+  };
+
+  if (!stream) {
+    audio::Wav wav = audio::read_wav(input, true);
+    if (!wav.warning.empty()) std::fprintf(stderr, "sotto: warning: %s\n", wav.warning.c_str());
+    if (wav.samples.empty()) fail(input, ": no audio samples");
+    std::vector<float> pcm = wav.sample_rate == 16000
+                                 ? std::move(wav.samples)
+                                 : audio::resample(wav.samples.data(), wav.samples.size(), wav.sample_rate, 16000);
+    const bool bar = progress || isatty(2);
+    out.begin();
+    auto segs = tr.transcribe(pcm.data(), pcm.size(), bar ? progress_bar : std::function<void(int64_t, int64_t)>{});
+    for (const auto& s : segs) emit(s);
+    out.end(int64_t(pcm.size()));
+    report(int64_t(pcm.size()));
+    return 0;
+  }
+
+  out.begin();
+  std::vector<uint8_t> bytes(size_t(16000 * 2) * size_t(chunk_ms) / 1000 + 2);
+  std::vector<float> pcm;
+  uint8_t carry = 0;
+  bool have_carry = false;
+  for (;;) {
+    size_t n = std::fread(bytes.data() + (have_carry ? 1 : 0), 1, bytes.size() - 2, stdin);
+    if (n == 0) break;
+    if (have_carry) {
+      bytes[0] = carry;
+      n += 1;
+    }
+    have_carry = n % 2 == 1;
+    if (have_carry) carry = bytes[n - 1];
+    pcm.resize(n / 2);
+    for (size_t i = 0; i < n / 2; i++) {
+      const int16_t v = int16_t(uint16_t(bytes[2 * i]) | uint16_t(bytes[2 * i + 1]) << 8);
+      pcm[i] = float(v) / 32768.0f;
+    }
+    for (const auto& s : tr.feed(pcm.data(), pcm.size())) emit(s);
+  }
+  if (std::ferror(stdin)) fail("stdin: read error");
+  if (have_carry) std::fprintf(stderr, "sotto: warning: stdin ended mid-sample (odd byte count); last byte dropped\n");
+  for (const auto& s : tr.finish()) emit(s);
+  out.end(tr.n_fed());
+  report(tr.n_fed());
+  return 0;
+}
+
+}  // namespace sotto::cli

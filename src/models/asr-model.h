@@ -1,0 +1,64 @@
+// asr-model.h — a loaded encoder-decoder speech recognition model (Moonshine now; Whisper next) and its
+// per-utterance state. AsrModel::load reads general.architecture and builds the matching implementation
+// (models/moonshine.cpp) on the given backend; the GgufFile must outlive the model (weights are views).
+// The model maps 16 kHz mono samples in [-1, 1] to encoder states, then token ids to logits. It does not
+// tokenize, sample, segment audio or stream: that is runtime/transcribe.h.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+
+namespace sotto {
+
+class GgufFile;
+
+struct AsrConfig {
+  std::string arch_name;        // general.architecture
+  int n_vocab = 0;
+  int n_embd = 0;
+  int n_ff = 0;
+  int n_enc_layer = 0, n_dec_layer = 0;
+  int n_enc_head = 0, n_dec_head = 0;
+  int enc_n_rot = 0, dec_n_rot = 0;  // partial RoPE: rotated dims of each head (adjacent pairs)
+  float rope_base = 10000.0f;
+  float norm_eps = 1e-5f;
+  int n_ctx = 0;                     // most decoder positions
+  int32_t decoder_start = 1;         // first decoder token
+  float max_tokens_per_second = 6.5f;  // decode cap: tokens per second of audio
+  int sample_rate = 16000;
+};
+
+// Per utterance: the decoder's self-attention cache and the cross-attention keys and values of the encoded audio.
+struct AsrState {
+  std::vector<Tensor> self_k, self_v;    // per decoder layer: {n_embd, n_ctx}
+  std::vector<Tensor> cross_k, cross_v;  // per decoder layer: {n_embd, n_frames}
+  Tensor enc;                            // encoder output {n_embd, n_frames}
+  int n_ctx = 0;
+  int n_past = 0;
+  int n_frames = 0;
+};
+
+class AsrModel {
+ public:
+  virtual ~AsrModel() = default;
+  static std::unique_ptr<AsrModel> load(const GgufFile& f, Backend& backend);  // throws Error
+
+  virtual const AsrConfig& config() const = 0;
+  // A state whose decoder holds up to n_ctx positions (at most config().n_ctx).
+  virtual AsrState new_state(int n_ctx) const = 0;
+  // Fewest samples encode() accepts (shorter audio must be zero-padded by the caller).
+  virtual int64_t min_samples() const = 0;
+  // Encoder frames for n samples.
+  virtual int n_frames(int64_t n_samples) const = 0;
+  // Encodes samples; fills st.enc and the cross-attention K/V, and empties the decoder cache (n_past = 0).
+  virtual void encode(AsrState& st, const float* pcm, int64_t n) = 0;
+  // Runs tokens at positions st.n_past.. against the encoded audio; returns logits {n_vocab} of the last
+  // token, or of every token when all_logits. Throws Error when the cache would overflow.
+  virtual std::vector<float> decode(AsrState& st, const int32_t* tokens, int n, bool all_logits = false) = 0;
+};
+
+}  // namespace sotto

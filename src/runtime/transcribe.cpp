@@ -1,0 +1,145 @@
+// transcribe.cpp — see transcribe.h. The stream buffer keeps samples from the end of the last closed phrase on (the
+// VAD never starts a phrase before the previous one's end), so memory is bounded by the longest phrase plus the
+// silence before it.
+#include "runtime/transcribe.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "core/error.h"
+#include "text/tokenizer.h"
+#include "text/unicode.h"
+
+namespace sotto {
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string trim(const std::string& s) {
+  size_t a = 0, b = s.size();
+  while (a < b && (s[a] == ' ' || s[a] == '\n')) a++;
+  while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\n')) b--;
+  return s.substr(a, b - a);
+}
+
+// Invalid UTF-8 (byte-fallback tokens that do not form a character) becomes U+FFFD, so every output is valid text.
+std::string valid_utf8(const std::string& s) {
+  std::string o;
+  for (const unicode::CodePoint& c : unicode::decode_utf8(s)) append_utf8(o, c.cp == unicode::kInvalid ? 0xFFFDu : c.cp);
+  return o;
+}
+
+}  // namespace
+
+Transcriber::Transcriber(AsrModel& model, const Tokenizer& tok, const TranscribeOptions& opt)
+    : model_(model), tok_(tok), opt_(opt), vad_(opt.vad) {
+  if (model.config().sample_rate != opt.vad.sample_rate) fail("transcribe: the VAD and the model disagree on the sample rate");
+  if (opt.max_phrase_s <= 0.5f) fail("transcribe: max_phrase_s must exceed 0.5 s");
+}
+
+TranscriptSegment Transcriber::recognize(const float* x, int64_t n) {
+  const AsrConfig& c = model_.config();
+  TranscriptSegment seg;
+  seg.end = n;
+  std::vector<float> padded;
+  if (n < model_.min_samples()) {
+    padded.assign(size_t(model_.min_samples()), 0.0f);
+    std::copy(x, x + n, padded.begin());
+    x = padded.data();
+    n = model_.min_samples();
+  }
+  const double seconds = double(seg.end) / double(c.sample_rate);
+  const int cap = std::max(1, std::min(c.n_ctx - 1, int(std::ceil(seconds * c.max_tokens_per_second))));
+  auto t0 = std::chrono::steady_clock::now();
+  AsrState st = model_.new_state(cap + 1);
+  model_.encode(st, x, n);
+  seg.encode_ms = ms_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  int32_t tok = c.decoder_start;
+  seg.hit_token_cap = true;
+  for (int i = 0; i < cap; i++) {
+    const std::vector<float> logits = model_.decode(st, &tok, 1);
+    tok = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    if (tok_.is_eog(tok) || tok == tok_.eos()) {
+      seg.hit_token_cap = false;
+      break;
+    }
+    seg.tokens.push_back(tok);
+  }
+  seg.decode_ms = ms_since(t0);
+  std::string text;
+  for (int32_t id : seg.tokens) {
+    if (!tok_.is_special(id)) text += tok_.token_to_piece(id);
+  }
+  seg.text = trim(valid_utf8(text));
+  return seg;
+}
+
+void Transcriber::run_phrases(const std::vector<audio::Segment>& closed, std::vector<TranscriptSegment>& out,
+                              std::chrono::steady_clock::time_point t0) {
+  const int64_t max_len = int64_t(double(opt_.max_phrase_s) * opt_.vad.sample_rate);
+  for (const audio::Segment& s : closed) {
+    if (s.start < buf_start_ || s.end > n_fed_ || s.end <= s.start) {
+      fail("transcribe: phrase [", std::to_string(s.start), ", ", std::to_string(s.end), ") outside the buffered audio [",
+           std::to_string(buf_start_), ", ", std::to_string(n_fed_), ")");
+    }
+    const int64_t len = s.end - s.start;
+    const int64_t parts = (len + max_len - 1) / max_len;
+    for (int64_t p = 0; p < parts; p++) {
+      const int64_t a = s.start + len * p / parts, b = s.start + len * (p + 1) / parts;
+      std::vector<float> samples(buf_.begin() + (a - buf_start_), buf_.begin() + (b - buf_start_));
+      if (on_phrase_audio) on_phrase_audio(a, samples);
+      TranscriptSegment seg = recognize(samples.data(), int64_t(samples.size()));
+      seg.start = a;
+      seg.end = b;
+      seg.latency_ms = ms_since(t0);
+      out.push_back(std::move(seg));
+    }
+    // Nothing before this phrase's end is needed again.
+    buf_.erase(buf_.begin(), buf_.begin() + (s.end - buf_start_));
+    buf_start_ = s.end;
+  }
+}
+
+std::vector<TranscriptSegment> Transcriber::feed(const float* x, size_t n) {
+  const auto t0 = std::chrono::steady_clock::now();
+  buf_.insert(buf_.end(), x, x + n);
+  n_fed_ += int64_t(n);
+  std::vector<audio::Segment> closed;
+  vad_.feed(x, n, closed);
+  std::vector<TranscriptSegment> out;
+  run_phrases(closed, out, t0);
+  return out;
+}
+
+std::vector<TranscriptSegment> Transcriber::finish() {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<audio::Segment> closed;
+  vad_.finish(closed);
+  std::vector<TranscriptSegment> out;
+  run_phrases(closed, out, t0);
+  return out;
+}
+
+std::vector<TranscriptSegment> Transcriber::transcribe(const float* x, size_t n,
+                                                       const std::function<void(int64_t, int64_t)>& progress) {
+  // VAD over everything first (cheap), then the phrases one by one so progress can be reported.
+  std::vector<audio::Segment> closed;
+  buf_.insert(buf_.end(), x, x + n);
+  n_fed_ += int64_t(n);
+  vad_.feed(x, n, closed);
+  vad_.finish(closed);
+  std::vector<TranscriptSegment> out;
+  if (progress) progress(0, int64_t(n));
+  for (const audio::Segment& s : closed) {
+    run_phrases({s}, out, std::chrono::steady_clock::now());
+    if (progress) progress(s.end, int64_t(n));
+  }
+  if (progress) progress(int64_t(n), int64_t(n));
+  return out;
+}
+
+}  // namespace sotto

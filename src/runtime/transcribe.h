@@ -1,0 +1,75 @@
+// transcribe.h — speech to text with an AsrModel: the energy VAD (audio/vad.h) cuts 16 kHz mono audio into phrases;
+// each closed phrase is encoded and greedily decoded (at most max_tokens_per_second tokens per second of audio, as
+// Moonshine caps it) into a segment with start/end times and text. Works on a whole buffer or on a stream fed in
+// chunks of any size; the segments are the same either way (the VAD is chunk-invariant and each phrase is decoded
+// from exactly its own samples). Phrases longer than max_phrase_s are split into equal parts.
+// Does not: read files, resample (feed 16 kHz), sample stochastically, or stream partial text within a phrase.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "audio/vad.h"
+#include "models/asr-model.h"
+
+namespace sotto {
+
+class Tokenizer;
+
+struct TranscribeOptions {
+  audio::VadOptions vad;
+  float max_phrase_s = 20.0f;  // longer phrases are split into equal parts of at most this
+};
+
+struct TranscriptSegment {
+  int64_t start = 0, end = 0;      // samples from the stream start, [start, end)
+  std::vector<int32_t> tokens;     // generated ids (no start token, no eos)
+  std::string text;                // decoded; valid UTF-8 (U+FFFD for stray bytes); spaces trimmed
+  bool hit_token_cap = false;      // stopped by the tokens-per-second cap, not by eos
+  double encode_ms = 0, decode_ms = 0;  // wall time spent on this segment
+  // Moonshine's latency: wall time from the moment the end of the phrase is known (the start of the feed() or
+  // finish() call whose samples let the VAD close it) to its final text. Excludes the VAD's hangover (the
+  // min_silence_ms of silence it waits for before it marks the end).
+  double latency_ms = 0;
+  double t_start() const { return double(start) / 16000.0; }
+  double t_end() const { return double(end) / 16000.0; }
+};
+
+class Transcriber {
+ public:
+  Transcriber(AsrModel& model, const Tokenizer& tok, const TranscribeOptions& opt = {});
+
+  // Streaming: feeds samples; returns the segments of phrases that closed during this call.
+  std::vector<TranscriptSegment> feed(const float* x, size_t n);
+  // Ends the stream: returns the segment of the phrase still open, if any.
+  std::vector<TranscriptSegment> finish();
+  // Samples fed so far.
+  int64_t n_fed() const { return n_fed_; }
+
+  // Whole buffer: feed(x, n) then finish(); progress(samples done, total) is called as phrases complete.
+  std::vector<TranscriptSegment> transcribe(const float* x, size_t n,
+                                            const std::function<void(int64_t, int64_t)>& progress = {});
+
+  // Greedy transcription of exactly these samples (zero-padded to the model's minimum length).
+  TranscriptSegment recognize(const float* x, int64_t n);
+
+  // Test hook: called with each phrase's samples just before it is recognized.
+  std::function<void(int64_t start, const std::vector<float>& samples)> on_phrase_audio;
+
+ private:
+  void run_phrases(const std::vector<audio::Segment>& closed, std::vector<TranscriptSegment>& out,
+                   std::chrono::steady_clock::time_point t0);
+
+  AsrModel& model_;
+  const Tokenizer& tok_;
+  TranscribeOptions opt_;
+  audio::Vad vad_;
+  std::vector<float> buf_;  // samples [buf_start_, n_fed_)
+  int64_t buf_start_ = 0;
+  int64_t n_fed_ = 0;
+};
+
+}  // namespace sotto

@@ -1,0 +1,131 @@
+// test-asr-moonshine.cpp — the Moonshine model against the float64 PyTorch reference (tools/ref/moonshine_ref.py) on
+// the shrunk random-weight fixtures in tests/fixtures/asr (made by tools/ref/make_asr_fixtures.py: f32 tied, and f16
+// untied with different encoder and decoder head counts). The reference ran on exactly the stored weights, so
+// the only differences are the engine's f32 arithmetic.
+//
+// Tolerances, as fractions of the standard deviation (sd) of the reference tensor:
+//   encoder output: max |diff| <= 1e-4 sd     decoder logits: max |diff| <= 1e-4 sd
+// (measured errors are printed; they are ~1e-6..1e-5 sd). The decoder is run as the streaming decoder runs it: half
+// the tokens in one pass, then one token at a time against the cache, on 1 and 2 threads.
+// Also: one-line errors for too-short audio, tokens out of range, decoding before encoding, cache overflow.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/gguf.h"
+#include "core/thread-pool.h"
+#include "models/asr-model.h"
+
+using namespace sotto;
+
+namespace {
+
+const std::string kDir = std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/asr/";
+
+float sd_of(const float* p, int64_t n) {
+  double m = 0, v = 0;
+  for (int64_t i = 0; i < n; i++) m += p[i];
+  m /= double(n);
+  for (int64_t i = 0; i < n; i++) v += (p[i] - m) * (p[i] - m);
+  return float(std::sqrt(v / double(n)));
+}
+
+float max_diff(const float* a, const float* b, int64_t n) {
+  float d = 0;
+  for (int64_t i = 0; i < n; i++) d = std::max(d, std::fabs(a[i] - b[i]));
+  return d;
+}
+
+class MoonshineParity : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(MoonshineParity, EncoderAndLogitsMatchPyTorch) {
+  const std::string name = GetParam();
+  auto f = GgufFile::open(kDir + name + ".gguf");
+  auto ref = GgufFile::open(kDir + name + ".ref.gguf");
+  const auto& audio_t = ref->tensor("audio");
+  const auto& enc_t = ref->tensor("enc");
+  const auto& tok_t = ref->tensor("tokens");
+  const auto& lg_t = ref->tensor("logits");
+  const int64_t n_samples = audio_t.ne[0], E = enc_t.ne[0], T = enc_t.ne[1];
+  const int n_tok = int(tok_t.ne[0]);
+  const int64_t V = lg_t.ne[0];
+  const float* want_enc = enc_t.view.as<const float>();
+  const float* want_lg = lg_t.view.as<const float>();
+  const int32_t* toks = tok_t.view.as<const int32_t>();
+  const float enc_sd = sd_of(want_enc, E * T), lg_sd = sd_of(want_lg, V * n_tok);
+
+  for (int threads : {1, 2}) {
+    ThreadPool pool(threads);
+    auto be = make_cpu_backend(pool);
+    auto model = AsrModel::load(*f, *be);
+    ASSERT_EQ(model->config().n_embd, E);
+    ASSERT_EQ(model->config().n_vocab, V);
+    ASSERT_EQ(model->n_frames(n_samples), T);
+    AsrState st = model->new_state(32);
+    model->encode(st, audio_t.view.as<const float>(), n_samples);
+    ASSERT_EQ(st.n_frames, T);
+    std::vector<float> enc(size_t(E * T));
+    be->read(st.enc, enc.data(), enc.size() * sizeof(float));
+    const float enc_err = max_diff(enc.data(), want_enc, E * T);
+    EXPECT_LE(enc_err, 1e-4f * enc_sd) << name << " threads " << threads;
+
+    const int half = n_tok / 2;
+    std::vector<float> got = model->decode(st, toks, half, true);
+    for (int t = half; t < n_tok; t++) {
+      std::vector<float> one = model->decode(st, toks + t, 1, false);
+      got.insert(got.end(), one.begin(), one.end());
+    }
+    ASSERT_EQ(int64_t(got.size()), V * n_tok);
+    const float lg_err = max_diff(got.data(), want_lg, V * n_tok);
+    EXPECT_LE(lg_err, 1e-4f * lg_sd) << name << " threads " << threads;
+    if (threads == 1) {
+      std::printf("%-22s encoder max|diff|/sd = %.2e, logits max|diff|/sd = %.2e (tolerance 1e-4)\n", name.c_str(),
+                  enc_err / enc_sd, lg_err / lg_sd);
+    }
+    // The same logits again after re-encoding: encode() resets the decoder.
+    model->encode(st, audio_t.view.as<const float>(), n_samples);
+    std::vector<float> again = model->decode(st, toks, n_tok, true);
+    EXPECT_LE(max_diff(again.data(), want_lg, V * n_tok), 1e-4f * lg_sd);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, MoonshineParity, ::testing::Values("moonshine-f32", "moonshine-f16-untied"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+TEST(Moonshine, ErrorsAreOneLine) {
+  auto f = GgufFile::open(kDir + "moonshine-f32.gguf");
+  ThreadPool pool(1);
+  auto be = make_cpu_backend(pool);
+  auto model = AsrModel::load(*f, *be);
+  AsrState st = model->new_state(4);
+  const int32_t tok = 1;
+  auto message = [](auto&& fn) {
+    try {
+      fn();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([&] { model->decode(st, &tok, 1); }).find("no audio encoded"), std::string::npos);
+  std::vector<float> pcm(size_t(model->min_samples()), 0.01f);
+  EXPECT_NE(message([&] { model->encode(st, pcm.data(), int64_t(pcm.size()) - 1); }).find("need at least"),
+            std::string::npos);
+  model->encode(st, pcm.data(), int64_t(pcm.size()));
+  EXPECT_EQ(st.n_frames, 1);
+  const int32_t bad = 100000;
+  EXPECT_NE(message([&] { model->decode(st, &bad, 1); }).find("out of range"), std::string::npos);
+  const int32_t five[5] = {1, 3, 4, 5, 6};
+  EXPECT_NE(message([&] { model->decode(st, five, 5); }).find("exceed the context"), std::string::npos);
+  EXPECT_NE(message([&] { model->new_state(0); }).find("out of range"), std::string::npos);
+  // A decoder-only model is not a speech model.
+  auto llm = GgufFile::open(std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/models/llama32-f32.gguf");
+  EXPECT_NE(message([&] { AsrModel::load(*llm, *be); }).find("not a speech model"), std::string::npos);
+}
+
+}  // namespace

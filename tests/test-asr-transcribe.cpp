@@ -1,0 +1,184 @@
+// test-asr-transcribe.cpp — the mechanics of transcription (runtime/transcribe.h) on espeak-ng speech with the
+// random-weight Moonshine fixture (its text is nonsense; what is tested is segmentation, times, the audio each phrase
+// is decoded from, the token cap, and streaming == whole-buffer):
+//   - three utterances separated by silence give three segments, each inside its utterance's span (plus VAD padding)
+//     and covering its speech edges within 60 ms;
+//   - every phrase is decoded from exactly the original samples of [start, end) (no lost or shifted audio);
+//   - streaming in irregular chunks (1 sample .. 1.3 s) gives the same segments (times and token ids) as one buffer;
+//   - a segment decoded alone (recognize) equals the transcriber's segment; at most ceil(6.5 tokens/s) tokens;
+//   - audio shorter than the model's minimum is zero-padded, not an error; silence gives no segment.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+
+#include "audio/resample.h"
+#include "audio/wav.h"
+#include "core/gguf.h"
+#include "core/thread-pool.h"
+#include "models/asr-model.h"
+#include "runtime/transcribe.h"
+#include "text/tokenizer.h"
+
+using namespace sotto;
+
+namespace {
+
+constexpr int kSr = 16000;
+
+bool have_espeak() { return std::system("espeak-ng --version >/dev/null 2>&1") == 0; }
+
+std::vector<float> speak(const std::string& text) {
+  const std::string path = testing::TempDir() + "/sotto-asr-" + std::to_string(::getpid()) + ".wav";
+  const std::string cmd = "espeak-ng -s 160 -w '" + path + "' '" + text + "' 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) return {};
+  audio::Wav w = audio::read_wav(path, true);
+  std::remove(path.c_str());
+  return audio::resample(w.samples.data(), w.samples.size(), w.sample_rate, kSr);
+}
+
+// First and last sample above 1% of the peak.
+std::pair<int64_t, int64_t> edges(const std::vector<float>& x) {
+  float mx = 0;
+  for (float v : x) mx = std::max(mx, std::fabs(v));
+  int64_t a = -1, b = -1;
+  for (size_t i = 0; i < x.size(); i++) {
+    if (std::fabs(x[i]) > 0.01f * mx) {
+      if (a < 0) a = int64_t(i);
+      b = int64_t(i) + 1;
+    }
+  }
+  return {a, b};
+}
+
+struct Fixture {
+  std::unique_ptr<GgufFile> file;
+  ThreadPool pool{1};
+  std::unique_ptr<Backend> be;
+  std::unique_ptr<AsrModel> model;
+  std::unique_ptr<Tokenizer> tok;
+  Fixture() {
+    file = GgufFile::open(std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/asr/moonshine-f32.gguf");
+    be = make_cpu_backend(pool);
+    model = AsrModel::load(*file, *be);
+    tok = Tokenizer::from_gguf(*file);
+  }
+};
+
+TEST(Transcribe, SegmentsTimesAudioAndStreamingOnSpeech) {
+  if (!have_espeak()) {
+    if (std::getenv("CI")) FAIL() << "espeak-ng not installed (tools/install-deps.sh installs it)";
+    GTEST_SKIP() << "espeak-ng not installed";
+  }
+  const std::vector<std::string> texts = {"the patient reports pain in the left knee", "since last tuesday",
+                                          "no fever and no swelling"};
+  std::vector<float> audio(kSr / 2, 0.0f);
+  std::vector<std::pair<int64_t, int64_t>> truth;  // speech edges in the stream
+  std::vector<std::pair<int64_t, int64_t>> spans;  // whole clips in the stream
+  for (const auto& t : texts) {
+    std::vector<float> clip = speak(t);
+    ASSERT_GT(clip.size(), size_t(kSr / 2)) << t;
+    const auto e = edges(clip);
+    const int64_t off = int64_t(audio.size());
+    truth.push_back({off + e.first, off + e.second});
+    spans.push_back({off, off + int64_t(clip.size())});
+    audio.insert(audio.end(), clip.begin(), clip.end());
+    audio.resize(audio.size() + kSr, 0.0f);  // 1 s of silence
+  }
+  // A little noise so the VAD has a floor to track, as in a real recording.
+  std::mt19937 g(1);
+  std::normal_distribution<float> nd(0.0f, 1e-4f);
+  for (float& v : audio) v += nd(g);
+
+  Fixture fx;
+  auto check_audio = [&](Transcriber& tr, int& calls) {
+    tr.on_phrase_audio = [&audio, &calls](int64_t start, const std::vector<float>& s) {
+      calls++;
+      ASSERT_LE(start + int64_t(s.size()), int64_t(audio.size()));
+      for (size_t i = 0; i < s.size(); i++) ASSERT_EQ(s[i], audio[size_t(start) + i]) << "sample " << start + int64_t(i);
+    };
+  };
+
+  Transcriber whole(*fx.model, *fx.tok);
+  int calls_whole = 0;
+  check_audio(whole, calls_whole);
+  int64_t last_progress = -1;
+  auto segs = whole.transcribe(audio.data(), audio.size(), [&](int64_t done, int64_t total) {
+    EXPECT_GE(done, last_progress);
+    EXPECT_EQ(total, int64_t(audio.size()));
+    last_progress = done;
+  });
+  EXPECT_EQ(last_progress, int64_t(audio.size()));
+  ASSERT_EQ(segs.size(), texts.size());
+  EXPECT_EQ(calls_whole, int(texts.size()));
+  const AsrConfig& c = fx.model->config();
+  for (size_t i = 0; i < segs.size(); i++) {
+    const auto& s = segs[i];
+    SCOPED_TRACE("segment " + std::to_string(i));
+    EXPECT_LE(std::llabs(s.start - truth[i].first), int64_t(0.06 * kSr));
+    EXPECT_LE(std::llabs(s.end - truth[i].second), int64_t(0.06 * kSr));
+    EXPECT_GE(s.start, spans[i].first - kSr / 10);
+    EXPECT_LE(s.end, spans[i].second + kSr / 10);
+    EXPECT_FALSE(s.tokens.empty());
+    EXPECT_LE(double(s.tokens.size()), std::ceil(double(s.end - s.start) / kSr * c.max_tokens_per_second));
+    // Decoding the same samples alone gives the same tokens.
+    TranscriptSegment alone = whole.recognize(audio.data() + s.start, s.end - s.start);
+    EXPECT_EQ(alone.tokens, s.tokens);
+    EXPECT_EQ(alone.text, s.text);
+  }
+
+  for (uint32_t seed : {7u, 8u}) {
+    Transcriber st(*fx.model, *fx.tok);
+    int calls = 0;
+    check_audio(st, calls);
+    std::vector<TranscriptSegment> got;
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> len(1, kSr * 13 / 10);
+    size_t pos = 0;
+    while (pos < audio.size()) {
+      const size_t n = std::min(audio.size() - pos, size_t(seed == 7u ? len(rng) : 1600));
+      for (auto& s : st.feed(audio.data() + pos, n)) got.push_back(std::move(s));
+      pos += n;
+    }
+    for (auto& s : st.finish()) got.push_back(std::move(s));
+    EXPECT_EQ(st.n_fed(), int64_t(audio.size()));
+    ASSERT_EQ(got.size(), segs.size()) << "seed " << seed;
+    for (size_t i = 0; i < got.size(); i++) {
+      EXPECT_EQ(got[i].start, segs[i].start);
+      EXPECT_EQ(got[i].end, segs[i].end);
+      EXPECT_EQ(got[i].tokens, segs[i].tokens);
+      EXPECT_EQ(got[i].text, segs[i].text);
+    }
+  }
+}
+
+TEST(Transcribe, ShortAudioAndSilence) {
+  Fixture fx;
+  Transcriber tr(*fx.model, *fx.tok);
+  std::vector<float> tiny(100, 0.05f);
+  TranscriptSegment s = tr.recognize(tiny.data(), int64_t(tiny.size()));
+  EXPECT_EQ(s.end, 100);
+  EXPECT_LE(s.tokens.size(), 1u);  // ceil(100 / 16000 * 6.5) = 1
+  std::vector<float> silence(size_t(3 * kSr), 0.0f);
+  EXPECT_TRUE(tr.transcribe(silence.data(), silence.size()).empty());
+}
+
+TEST(Transcribe, LongPhraseIsSplit) {
+  Fixture fx;
+  TranscribeOptions opt;
+  opt.max_phrase_s = 1.0f;
+  Transcriber tr(*fx.model, *fx.tok, opt);
+  // 2.5 s of a continuous tone: one VAD phrase, split into 3 equal parts that tile it.
+  std::vector<float> x(size_t(kSr / 2), 0.0f);
+  for (int i = 0; i < kSr * 5 / 2; i++) x.push_back(0.3f * std::sin(2 * M_PI * 440.0 * i / kSr));
+  x.resize(x.size() + size_t(kSr), 0.0f);
+  auto segs = tr.transcribe(x.data(), x.size());
+  ASSERT_EQ(segs.size(), 3u);
+  for (size_t i = 1; i < segs.size(); i++) EXPECT_EQ(segs[i].start, segs[i - 1].end);
+  for (const auto& s : segs) EXPECT_LE(s.end - s.start, int64_t(kSr));
+}
+
+}  // namespace
