@@ -2,14 +2,16 @@
 C++ loader (src/models/moonshine.cpp) reads; tensor names and metadata keys are documented in docs/asr.md.
 
 export_moonshine(cfg, W, tok, path, dtype) -> the weights as stored (rounded to the file's dtype, HF layout), so a
-reference run on them differs from the engine only by the engine's arithmetic. dtype: "f32" or "f16" (matrices and
-convolution kernels; norms and biases stay f32). tok: dict(tokens=[...], types=[...], scores=[...], bos, eos).
+reference run on them differs from the engine only by the engine's arithmetic. dtype: "f32", "f16", "q8_0" or "q4_0"
+(matrices and convolution kernels; a quantized file keeps rows whose length is not a multiple of 32, such as
+conv1's 127 taps, in f16; norms and biases stay f32). tok: dict(tokens=[...], types=[...], scores=[...], bos, eos).
 Conv1d kernels [C_out, C_in, K] are stored permuted to [C_out, K, C_in] (ne = {K * C_in, C_out}).
 """
 import numpy as np
 import torch
 
 import ggufw
+import quants
 
 
 def add_spm_tokenizer(g, tok):
@@ -51,7 +53,11 @@ def export_moonshine(cfg, W, tok, path, dtype="f32"):
     f16 = dtype == "f16"
 
     def put(gname, hname, t, ne, matrix):
-        if matrix and f16:
+        if matrix and dtype in ("q8_0", "q4_0") and ne[0] % 32 == 0:  # row-wise blocks of 32 (else f16 below)
+            raw, dq = quants.encode(t.numpy().reshape(ne[1], ne[0]), dtype)
+            g.tensor(gname, ggufw.T_Q8_0 if dtype == "q8_0" else ggufw.T_Q4_0, ne, raw)
+            return torch.from_numpy(dq.astype(np.float64)).reshape(t.shape)
+        if matrix and (f16 or dtype in ("q8_0", "q4_0")):
             arr = t.numpy().astype(np.float16)
             g.tensor(gname, ggufw.T_F16, ne, arr.tobytes())
             back = torch.from_numpy(arr.astype(np.float64))

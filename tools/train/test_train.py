@@ -117,6 +117,41 @@ class Datagen(unittest.TestCase):
         self.assertTrue(datagen.prompt_text(e).startswith("<|im_start|>user\n" + datagen.schema(e["domain"])["description"]))
 
 
+class AsrModel(unittest.TestCase):
+    def test_batched_moonshine_equals_reference(self):
+        # asr_model.Moonshine on a right-padded batch == tools/ref/moonshine_ref.py on each example alone
+        import asr_model as A
+        import moonshine_ref as mref
+        cfg = dict(hidden_size=32, intermediate_size=48, encoder_num_hidden_layers=2, decoder_num_hidden_layers=2,
+                   encoder_num_attention_heads=4, decoder_num_attention_heads=4, partial_rotary_factor=0.75,
+                   rope_theta=10000.0, vocab_size=40, tie_word_embeddings=True)
+        W = mref.random_weights(cfg, 1)
+        m = A.Moonshine(cfg).double()
+        m.load_state_dict(W)
+        g = torch.Generator().manual_seed(0)
+        clips = [torch.randn(n, generator=g, dtype=torch.float64) * 0.1 for n in (5000, 7000)]
+        audio = torch.zeros(2, 7000, dtype=torch.float64)
+        for r, c in enumerate(clips):
+            audio[r, :len(c)] = c
+        toks = [1, 5, 7, 9, 3]
+        enc, valid = m.encode(audio, torch.tensor([5000, 7000]))
+        logits = m.decode(enc, valid, torch.tensor([toks, toks]))
+        for r, c in enumerate(clips):
+            want_e = mref.encode(cfg, W, c)
+            want_l = mref.decode(cfg, W, want_e, toks)
+            self.assertEqual(int(valid[r].sum()), want_e.shape[0])
+            self.assertLess((enc[r, :want_e.shape[0]] - want_e).abs().max().item(), 1e-9)
+            self.assertLess((logits[r] - want_l).abs().max().item(), 1e-9 * want_l.abs().max().item())
+
+    def test_spm_tokenizer_round_trip(self):
+        import asr
+        texts = ["Consultation with Maria Garcia.", "Review on the 2nd of December 2026, um, okay."]
+        tok = asr.SpmTok(asr.train_tokenizer(texts, 40))
+        for t in texts + ["naïve café 38.2%"]:  # unseen characters go through the byte fallback
+            self.assertEqual(tok.decode(tok.encode(t)), t)
+        self.assertLess(len(tok.encode(texts[0])), len(texts[0]))
+
+
 class Rouge(unittest.TestCase):
     def test_rouge_by_hand(self):
         # ref "the cat sat on the mat", hyp "the cat on the mat": 1-gram overlap 5 (P 5/5, R 5/6);
