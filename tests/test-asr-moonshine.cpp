@@ -1,7 +1,9 @@
 // test-asr-moonshine.cpp — the Moonshine model against the float64 PyTorch reference (tools/ref/moonshine_ref.py) on
 // the shrunk random-weight fixtures in tests/fixtures/asr (made by tools/ref/make_asr_fixtures.py: f32 tied, and f16
-// untied with different encoder and decoder head counts). The reference ran on exactly the stored weights, so
-// the only differences are the engine's f32 arithmetic.
+// untied with different encoder and decoder head counts), and moonshine-hf: a Hugging Face-layout checkpoint (safetensors
+// with BF16 tensors, config.json, tokenizer.json) converted by tools/ref/convert_asr.py, whose reference was computed
+// from the checkpoint itself (tools/ref/make_asr_hf_fixture.py), which tests the converter. The reference ran on exactly
+// the weights the engine sees, so the only differences are the engine's f32 arithmetic.
 //
 // Tolerances, as fractions of the standard deviation (sd) of the reference tensor:
 //   encoder output: max |diff| <= 1e-4 sd     decoder logits: max |diff| <= 1e-4 sd
@@ -90,7 +92,7 @@ TEST_P(MoonshineParity, EncoderAndLogitsMatchPyTorch) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, MoonshineParity, ::testing::Values("moonshine-f32", "moonshine-f16-untied"),
+INSTANTIATE_TEST_SUITE_P(Fixtures, MoonshineParity, ::testing::Values("moonshine-f32", "moonshine-f16-untied", "moonshine-hf"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';

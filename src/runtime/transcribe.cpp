@@ -25,10 +25,13 @@ std::string trim(const std::string& s) {
   return s.substr(a, b - a);
 }
 
-// Invalid UTF-8 (byte-fallback tokens that do not form a character) becomes U+FFFD, so every output is valid text.
+// Invalid UTF-8 (byte-fallback tokens that do not form a character) becomes U+FFFD and control characters a space,
+// so every output is valid one-line text.
 std::string valid_utf8(const std::string& s) {
   std::string o;
-  for (const unicode::CodePoint& c : unicode::decode_utf8(s)) append_utf8(o, c.cp == unicode::kInvalid ? 0xFFFDu : c.cp);
+  for (const unicode::CodePoint& c : unicode::decode_utf8(s)) {
+    append_utf8(o, c.cp == unicode::kInvalid ? 0xFFFDu : c.cp < 0x20 || c.cp == 0x7F ? uint32_t(' ') : c.cp);
+  }
   return o;
 }
 

@@ -27,7 +27,7 @@ struct TranscribeOptions {
 struct TranscriptSegment {
   int64_t start = 0, end = 0;      // samples from the stream start, [start, end)
   std::vector<int32_t> tokens;     // generated ids (no start token, no eos)
-  std::string text;                // decoded; valid UTF-8 (U+FFFD for stray bytes); spaces trimmed
+  std::string text;                // decoded; valid UTF-8 (U+FFFD for stray bytes), no control chars, trimmed
   bool hit_token_cap = false;      // stopped by the tokens-per-second cap, not by eos
   double encode_ms = 0, decode_ms = 0;  // wall time spent on this segment
   // Moonshine's latency: wall time from the moment the end of the phrase is known (the start of the feed() or

@@ -20,6 +20,8 @@ def add_spm_tokenizer(g, tok):
     g.f32s("tokenizer.ggml.scores", tok["scores"])
     g.u32("tokenizer.ggml.bos_token_id", tok["bos"])
     g.u32("tokenizer.ggml.eos_token_id", tok["eos"])
+    if tok.get("merges"):
+        g.strings("tokenizer.ggml.merges", tok["merges"])
     if "unk" in tok:
         g.u32("tokenizer.ggml.unknown_token_id", tok["unk"])
     g.boolean("tokenizer.ggml.add_bos_token", False)
