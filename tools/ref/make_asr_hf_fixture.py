@@ -1,7 +1,7 @@
 """make_asr_hf_fixture.py — tests the HF -> GGUF converter end to end: writes a shrunk random Moonshine checkpoint in
 Hugging Face layout (config.json, model.safetensors with some tensors in BF16, tokenizer.json with merges), converts
 it with convert_asr.py, and writes the reference encoder output and logits computed by moonshine_ref.py from the
-checkpoint as read back from safetensors (not from the GGUF). tests/test-asr-moonshine.cpp then checks the converted
+checkpoint as read back from safetensors (not from the GGUF). tests/test-asr-parity.cpp then checks the converted
 model against it, so a converter that mislays, mis-permutes or mis-splits a tensor fails in CI.
 Also checks here: the converter's one-line refusals (wrong model_type, missing tensor, truncated safetensors).
 

@@ -1,4 +1,5 @@
-// test-asr-moonshine.cpp — the Moonshine model against the float64 PyTorch reference (tools/ref/moonshine_ref.py) on
+// test-asr-parity.cpp — the Moonshine and Whisper models against float64 PyTorch references (tools/ref/moonshine_ref.py,
+// tools/ref/whisper_ref.py; Whisper fixtures: d 48, 2 + 2 layers, 4/3 heads, 80 mels, 80 frames, fed the log-mel) on
 // the shrunk random-weight fixtures in tests/fixtures/asr (made by tools/ref/make_asr_fixtures.py: f32 tied, and f16
 // untied with different encoder and decoder head counts), and moonshine-hf: a Hugging Face-layout checkpoint (safetensors
 // with BF16 tensors, config.json, tokenizer.json) converted by tools/ref/convert_asr.py, whose reference was computed
@@ -39,9 +40,9 @@ float max_diff(const float* a, const float* b, int64_t n) {
   return d;
 }
 
-class MoonshineParity : public ::testing::TestWithParam<std::string> {};
+class AsrParity : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(MoonshineParity, EncoderAndLogitsMatchPyTorch) {
+TEST_P(AsrParity, EncoderAndLogitsMatchPyTorch) {
   const std::string name = GetParam();
   auto f = GgufFile::open(kDir + name + ".gguf");
   auto ref = GgufFile::open(kDir + name + ".ref.gguf");
@@ -63,9 +64,17 @@ TEST_P(MoonshineParity, EncoderAndLogitsMatchPyTorch) {
     auto model = AsrModel::load(*f, *be);
     ASSERT_EQ(model->config().n_embd, E);
     ASSERT_EQ(model->config().n_vocab, V);
-    ASSERT_EQ(model->n_frames(n_samples), T);
-    AsrState st = model->new_state(32);
-    model->encode(st, audio_t.view.as<const float>(), n_samples);
+    if (model->config().n_mels == 0) ASSERT_EQ(model->n_frames(n_samples), T);
+    AsrState st = model->new_state(n_tok + 2);
+    const bool mel = model->config().n_mels > 0;  // Whisper: the "audio" tensor holds the log-mel [n_frames][n_mels]
+    auto encode = [&] {
+      if (mel) {
+        model->encode_mel(st, audio_t.view.as<const float>(), int(n_samples / model->config().n_mels));
+      } else {
+        model->encode(st, audio_t.view.as<const float>(), n_samples);
+      }
+    };
+    encode();
     ASSERT_EQ(st.n_frames, T);
     std::vector<float> enc(size_t(E * T));
     be->read(st.enc, enc.data(), enc.size() * sizeof(float));
@@ -86,13 +95,14 @@ TEST_P(MoonshineParity, EncoderAndLogitsMatchPyTorch) {
                   enc_err / enc_sd, lg_err / lg_sd);
     }
     // The same logits again after re-encoding: encode() resets the decoder.
-    model->encode(st, audio_t.view.as<const float>(), n_samples);
+    encode();
     std::vector<float> again = model->decode(st, toks, n_tok, true);
     EXPECT_LE(max_diff(again.data(), want_lg, V * n_tok), 1e-4f * lg_sd);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, MoonshineParity, ::testing::Values("moonshine-f32", "moonshine-f16-untied", "moonshine-hf"),
+INSTANTIATE_TEST_SUITE_P(Fixtures, AsrParity, ::testing::Values("moonshine-f32", "moonshine-f16-untied", "moonshine-hf", "whisper-f32",
+                                                                "whisper-f16"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
