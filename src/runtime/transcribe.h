@@ -1,8 +1,9 @@
 // transcribe.h — speech to text with an AsrModel: the energy VAD (audio/vad.h) cuts 16 kHz mono audio into phrases;
 // each closed phrase is encoded and greedily decoded (at most max_tokens_per_second tokens per second of audio, as
-// Moonshine caps it) into a segment with start/end times and text. Works on a whole buffer or on a stream fed in
+// Moonshine caps it; Whisper: half its decoder context, after the prompt <|startoftranscript|><|en|><|transcribe|>
+// <|notimestamps|>, on the log-mel of the phrase zero-padded to its 30 s window) into a segment with start/end times and text. Works on a whole buffer or on a stream fed in
 // chunks of any size; the segments are the same either way (the VAD is chunk-invariant and each phrase is decoded
-// from exactly its own samples). Phrases longer than max_phrase_s are split into equal parts.
+// from exactly its own samples). Phrases longer than max_phrase_s (for Whisper at most its window) are split into equal parts.
 // Does not: read files, resample (feed 16 kHz), sample stochastically, or stream partial text within a phrase.
 #pragma once
 
