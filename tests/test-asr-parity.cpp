@@ -102,7 +102,7 @@ TEST_P(AsrParity, EncoderAndLogitsMatchPyTorch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, AsrParity, ::testing::Values("moonshine-f32", "moonshine-f16-untied", "moonshine-hf", "whisper-f32",
-                                                                "whisper-f16"),
+                                                                "whisper-f16", "whisper-hf"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';

@@ -1,4 +1,4 @@
-"""convert_asr.py — converts a Hugging Face Moonshine checkpoint (config.json, model.safetensors or a sharded
+"""convert_asr.py — converts a Hugging Face Moonshine or Whisper checkpoint (config.json, model.safetensors or a sharded
 model.safetensors.index.json, tokenizer.json) to the GGUF layout of docs/asr.md. No transformers or safetensors
 package needed (tools/ref/safetensors.py reads the weights).
 
@@ -77,8 +77,10 @@ def main(argv=None):
     ap.add_argument("--type", choices=["f16", "f32"], default="f16")
     a = ap.parse_args(argv)
     conf = json.load(open(os.path.join(a.hf_dir, "config.json")))
+    if conf.get("model_type") == "whisper":
+        return convert_whisper(a, conf)
     if conf.get("model_type") != "moonshine":
-        raise SystemExit(f"{a.hf_dir}: model_type {conf.get('model_type')!r} is not supported (moonshine)")
+        raise SystemExit(f"{a.hf_dir}: model_type {conf.get('model_type')!r} is not supported (moonshine, whisper)")
     for k in CFG_KEYS:
         if k not in conf:
             raise SystemExit(f"{a.hf_dir}/config.json: missing {k}")
@@ -107,6 +109,35 @@ def main(argv=None):
     asr_gguf.export_moonshine(cfg, W, tok, a.out, a.type)
     print(f"{a.out}: moonshine, hidden {cfg['hidden_size']}, {cfg['encoder_num_hidden_layers']} + "
           f"{cfg['decoder_num_hidden_layers']} layers, vocab {cfg['vocab_size']}, {a.type}")
+
+
+WHISPER_KEYS = ["d_model", "encoder_layers", "decoder_layers", "encoder_attention_heads", "decoder_attention_heads",
+                "encoder_ffn_dim", "decoder_ffn_dim", "num_mel_bins", "max_source_positions", "max_target_positions",
+                "vocab_size"]
+
+
+def convert_whisper(a, conf):
+    for k in WHISPER_KEYS:
+        if k not in conf:
+            raise SystemExit(f"{a.hf_dir}/config.json: missing {k}")
+    cfg = {k: conf[k] for k in WHISPER_KEYS}
+    cfg["name"] = conf.get("_name_or_path", os.path.basename(os.path.normpath(a.hf_dir))) or "whisper"
+    W = {k: torch.from_numpy(np.asarray(v, np.float64)) for k, v in load_weights(a.hf_dir).items()}
+    need = ["model.encoder.conv1.weight", "model.encoder.embed_positions.weight", "model.decoder.embed_tokens.weight",
+            "model.decoder.embed_positions.weight", "model.encoder.layer_norm.weight", "model.decoder.layer_norm.bias"]
+    need += [f"model.encoder.layers.{i}.fc1.weight" for i in range(cfg["encoder_layers"])]
+    need += [f"model.decoder.layers.{i}.encoder_attn.q_proj.weight" for i in range(cfg["decoder_layers"])]
+    missing = [n for n in need if n not in W]
+    if missing:
+        raise SystemExit(f"{a.hf_dir}: missing tensors {missing[:5]}{' ...' if len(missing) > 5 else ''}")
+    tok = load_tokenizer(os.path.join(a.hf_dir, "tokenizer.json"), cfg["vocab_size"])
+    ids = {t: i for i, t in enumerate(tok["tokens"])}
+    tok["eos"] = conf.get("eos_token_id", ids.get("<|endoftext|>", 0))
+    tok["bos"] = conf.get("decoder_start_token_id", ids.get("<|startoftranscript|>", 0))
+    cfg["decoder_start_token_id"] = tok["bos"]
+    asr_gguf.export_whisper(cfg, W, tok, a.out, a.type)
+    print(f"{a.out}: whisper, d_model {cfg['d_model']}, {cfg['encoder_layers']} + {cfg['decoder_layers']} layers, "
+          f"vocab {cfg['vocab_size']}, {a.type}")
 
 
 def expected_names(cfg):

@@ -6,7 +6,7 @@ model against it, so a converter that mislays, mis-permutes or mis-splits a tens
 Also checks here: the converter's one-line refusals (wrong model_type, missing tensor, truncated safetensors).
 
 Usage: /usr/bin/python3 tools/ref/make_asr_hf_fixture.py [out_dir]   (default tests/fixtures/asr)
-Writes moonshine-hf.gguf and moonshine-hf.ref.gguf.
+Writes moonshine-hf.gguf / .ref.gguf and whisper-hf.gguf / .ref.gguf (the same for a Whisper checkpoint).
 """
 import json
 import os
@@ -70,7 +70,7 @@ def main():
         # Refusals: one line on stderr, non-zero exit.
         bad = os.path.join(tmp, "bad")
         shutil.copytree(hf, bad)
-        json.dump(dict(conf, model_type="whisper"), open(os.path.join(bad, "config.json"), "w"))
+        json.dump(dict(conf, model_type="wav2vec2"), open(os.path.join(bad, "config.json"), "w"))
         r = convert(bad, os.path.join(tmp, "x.gguf"))
         assert r.returncode != 0 and "not supported" in r.stderr and r.stderr.count("\n") == 1, r.stderr
         json.dump(conf, open(os.path.join(bad, "config.json"), "w"))
@@ -83,6 +83,38 @@ def main():
         r = convert(bad, os.path.join(tmp, "x.gguf"))
         assert r.returncode != 0 and "outside the file" in r.stderr and r.stderr.count("\n") == 1, r.stderr
         print("converter refusals: ok")
+
+        # Whisper in HF layout: byte-level BPE tokenizer.json with added special tokens.
+        import whisper_ref
+        wcfg = dict(fx.WHISPER, decoder_attention_heads=2)
+        WW = whisper_ref.random_weights(wcfg, 3100)
+        warr = {k: v.numpy().astype(np.float32) for k, v in WW.items()}
+        wbf16 = {k for k in warr if "decoder.layers.0." in k}
+        whf = os.path.join(tmp, "whf")
+        os.makedirs(whf)
+        voc = fx.byte_level_vocab()
+        n_plain = len(voc["tokens"]) - len(fx.WHISPER_SPECIALS)
+        json.dump(dict(wcfg, model_type="whisper", decoder_start_token_id=voc["bos"], eos_token_id=voc["eos"]),
+                  open(os.path.join(whf, "config.json"), "w"))
+        safetensors.write(os.path.join(whf, "model.safetensors"), warr, bf16=wbf16)
+        tj = {"model": {"type": "BPE", "vocab": {t: i for i, t in enumerate(voc["tokens"][:n_plain])},
+                        "merges": voc["merges"]},
+              "added_tokens": [{"id": n_plain + i, "content": t, "special": True}
+                               for i, t in enumerate(fx.WHISPER_SPECIALS)]}
+        json.dump(tj, open(os.path.join(whf, "tokenizer.json"), "w"))
+        r = convert(whf, os.path.join(out, "whisper-hf.gguf"))
+        assert r.returncode == 0, r.stderr
+        wback = {k: torch.from_numpy(v.astype(np.float64))
+                 for k, v in safetensors.read(os.path.join(whf, "model.safetensors")).items()}
+        n_frames = 2 * wcfg["max_source_positions"]
+        mel = fx.mel_ref.log_mel(fx.test_audio(n_frames * 160, 40).astype(np.float64), 80)[:, :n_frames]
+        mel = mel.astype(np.float32)
+        wt = [voc["bos"], voc["bos"] + 1, 40, 41, 200, 258]
+        with torch.no_grad():
+            wenc = whisper_ref.encode(wcfg, wback, torch.from_numpy(mel.astype(np.float64)))
+            wlog = whisper_ref.decode(wcfg, wback, wenc, wt)
+        fx.write_ref(os.path.join(out, "whisper-hf.ref.gguf"), mel.T.reshape(-1), wenc, wt, wlog)
+        print(f"whisper-hf: logits std {wlog.std().item():.3f}")
     finally:
         shutil.rmtree(tmp)
 
