@@ -83,7 +83,9 @@ TEST_P(AsrParity, EncoderAndLogitsMatchPyTorch) {
     auto model = AsrModel::load(*f, *be);
     ASSERT_EQ(model->config().n_embd, E);
     ASSERT_EQ(model->config().n_vocab, V);
-    if (model->config().n_mels == 0) ASSERT_EQ(model->n_frames(n_samples), T);
+    if (model->config().n_mels == 0) {
+      ASSERT_EQ(model->n_frames(n_samples), T);
+    }
     AsrState st = model->new_state(n_tok + 2);
     const bool mel = model->config().n_mels > 0;  // Whisper: the "audio" tensor holds the log-mel [n_frames][n_mels]
     auto encode = [&] {
