@@ -15,8 +15,10 @@
 #include <cstdlib>
 #include <random>
 
+#include "audio/mel.h"
 #include "audio/resample.h"
 #include "audio/wav.h"
+#include "core/error.h"
 #include "core/gguf.h"
 #include "core/thread-pool.h"
 #include "models/asr-model.h"
@@ -179,6 +181,56 @@ TEST(Transcribe, LongPhraseIsSplit) {
   ASSERT_EQ(segs.size(), 3u);
   for (size_t i = 1; i < segs.size(); i++) EXPECT_EQ(segs[i].start, segs[i - 1].end);
   for (const auto& s : segs) EXPECT_LE(s.end - s.start, int64_t(kSr));
+}
+
+}  // namespace
+
+namespace {
+
+// Whisper through the transcriber: phrases are split to fit the encoder window (0.8 s in the fixture); the first token
+// of a segment equals the arg-max computed here by hand: the log-mel of the phrase zero-padded to the window,
+// transposed to [frames][mels], then the prompt <|startoftranscript|><|en|><|transcribe|><|notimestamps|>.
+TEST(Transcribe, WhisperWindowPromptAndMel) {
+  auto file = GgufFile::open(std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/asr/whisper-f32.gguf");
+  ThreadPool pool(1);
+  auto be = make_cpu_backend(pool);
+  auto model = AsrModel::load(*file, *be);
+  auto tok = Tokenizer::from_gguf(*file);
+  const AsrConfig& c = model->config();
+  ASSERT_EQ(c.n_mel_frames, 80);
+  Transcriber tr(*model, *tok);
+  std::vector<float> x(size_t(kSr / 2), 0.0f);
+  for (int i = 0; i < kSr * 2; i++) x.push_back(0.3f * float(std::sin(2 * M_PI * 300.0 * i / kSr)));
+  x.resize(x.size() + size_t(kSr), 0.0f);
+  auto segs = tr.transcribe(x.data(), x.size());
+  ASSERT_EQ(segs.size(), 3u);  // ~2.1 s phrase in parts of at most 0.8 s
+  for (size_t i = 1; i < segs.size(); i++) EXPECT_EQ(segs[i].start, segs[i - 1].end);
+  for (const auto& s : segs) {
+    EXPECT_LE(s.end - s.start, int64_t(c.n_mel_frames) * 160);
+    EXPECT_LE(int(s.tokens.size()), c.n_ctx / 2);
+    for (int32_t id : s.tokens) EXPECT_FALSE(tok->is_special(id) && tok->is_eog(id));
+  }
+  const auto& s0 = segs[0];
+  ASSERT_FALSE(s0.tokens.empty());
+  std::vector<float> padded(size_t(c.n_mel_frames) * 160, 0.0f);
+  std::copy(x.begin() + s0.start, x.begin() + s0.end, padded.begin());
+  audio::MelOptions mo;
+  mo.n_mels = c.n_mels;
+  const audio::LogMel mel = audio::MelSpectrogram(mo).compute(padded.data(), padded.size());
+  ASSERT_EQ(mel.n_frames, c.n_mel_frames);
+  std::vector<float> frames(mel.data.size());
+  for (int m = 0; m < mel.n_mels; m++)
+    for (int t = 0; t < mel.n_frames; t++) frames[size_t(t * mel.n_mels + m)] = mel.data[size_t(m * mel.n_frames + t)];
+  AsrState st = model->new_state(8);
+  model->encode_mel(st, frames.data(), mel.n_frames);
+  const std::vector<int32_t> prompt = {tok->token_id("<|startoftranscript|>"), tok->token_id("<|en|>"),
+                                       tok->token_id("<|transcribe|>"), tok->token_id("<|notimestamps|>")};
+  for (int32_t id : prompt) ASSERT_GE(id, 0);
+  const std::vector<float> logits = model->decode(st, prompt.data(), int(prompt.size()));
+  EXPECT_EQ(int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin()), s0.tokens[0]);
+  // Raw audio into Whisper is a one-line error, not a crash.
+  EXPECT_THROW(model->encode(st, x.data(), int64_t(x.size())), Error);
+  EXPECT_THROW(model->encode_mel(st, frames.data(), mel.n_frames - 1), Error);
 }
 
 }  // namespace

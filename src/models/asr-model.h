@@ -1,6 +1,6 @@
-// asr-model.h — a loaded encoder-decoder speech recognition model (Moonshine now; Whisper next) and its
+// asr-model.h — a loaded encoder-decoder speech recognition model (Moonshine, Whisper) and its
 // per-utterance state. AsrModel::load reads general.architecture and builds the matching implementation
-// (models/moonshine.cpp) on the given backend; the GgufFile must outlive the model (weights are views).
+// (models/moonshine.cpp, models/whisper.cpp) on the given backend; the GgufFile must outlive the model (weights are views).
 // The model maps 16 kHz mono samples in [-1, 1] to encoder states, then token ids to logits. It does not
 // tokenize, sample, segment audio or stream: that is runtime/transcribe.h.
 #pragma once
@@ -28,8 +28,10 @@ struct AsrConfig {
   float norm_eps = 1e-5f;
   int n_ctx = 0;                     // most decoder positions
   int32_t decoder_start = 1;         // first decoder token
-  float max_tokens_per_second = 6.5f;  // decode cap: tokens per second of audio
+  float max_tokens_per_second = 6.5f;  // decode cap: tokens per second of audio; 0 = only the context limits it
   int sample_rate = 16000;
+  int n_mels = 0;                    // 0: raw samples in (Moonshine); else log-mel bins (Whisper: encode_mel)
+  int n_mel_frames = 0;              // Whisper: mel frames the encoder takes, exactly (3000 = 30 s)
 };
 
 // Per utterance: the decoder's self-attention cache and the cross-attention keys and values of the encoded audio.
@@ -55,7 +57,10 @@ class AsrModel {
   // Encoder frames for n samples.
   virtual int n_frames(int64_t n_samples) const = 0;
   // Encodes samples; fills st.enc and the cross-attention K/V, and empties the decoder cache (n_past = 0).
+  // Models with n_mels > 0 throw: their caller computes the log-mel and calls encode_mel.
   virtual void encode(AsrState& st, const float* pcm, int64_t n) = 0;
+  // The same from log-mel features [n_frames][n_mels] (n_mels innermost); n_frames must be config().n_mel_frames.
+  virtual void encode_mel(AsrState& st, const float* mel, int n_frames);
   // Runs tokens at positions st.n_past.. against the encoded audio; returns logits {n_vocab} of the last
   // token, or of every token when all_logits. Throws Error when the cache would overflow.
   virtual std::vector<float> decode(AsrState& st, const int32_t* tokens, int n, bool all_logits = false) = 0;

@@ -324,10 +324,17 @@ std::vector<float> Moonshine::decode(AsrState& st, const int32_t* tokens, int n,
 
 }  // namespace
 
+std::unique_ptr<AsrModel> make_whisper(const GgufFile& f, Backend& backend);  // whisper.cpp
+
 std::unique_ptr<AsrModel> AsrModel::load(const GgufFile& f, Backend& backend) {
   const std::string arch = f.get_string("general.architecture");
   if (arch == "moonshine") return std::make_unique<Moonshine>(f, backend);
-  fail(f.path(), ": architecture '", arch, "' is not a speech model (supported: moonshine)");
+  if (arch == "whisper") return make_whisper(f, backend);
+  fail(f.path(), ": architecture '", arch, "' is not a speech model (supported: moonshine, whisper)");
+}
+
+void AsrModel::encode_mel(AsrState&, const float*, int) {
+  fail(config().arch_name, " takes raw audio, not log-mel features");
 }
 
 }  // namespace sotto

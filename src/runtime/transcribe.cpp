@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "audio/mel.h"
 #include "core/error.h"
 #include "text/tokenizer.h"
 #include "text/unicode.h"
@@ -25,10 +26,13 @@ std::string trim(const std::string& s) {
   return s.substr(a, b - a);
 }
 
-// Invalid UTF-8 (byte-fallback tokens that do not form a character) becomes U+FFFD, so every output is valid text.
+// Invalid UTF-8 (byte-fallback tokens that do not form a character) becomes U+FFFD and control characters a space,
+// so every output is valid one-line text.
 std::string valid_utf8(const std::string& s) {
   std::string o;
-  for (const unicode::CodePoint& c : unicode::decode_utf8(s)) append_utf8(o, c.cp == unicode::kInvalid ? 0xFFFDu : c.cp);
+  for (const unicode::CodePoint& c : unicode::decode_utf8(s)) {
+    append_utf8(o, c.cp == unicode::kInvalid ? 0xFFFDu : c.cp < 0x20 || c.cp == 0x7F ? uint32_t(' ') : c.cp);
+  }
   return o;
 }
 
@@ -38,36 +42,68 @@ Transcriber::Transcriber(AsrModel& model, const Tokenizer& tok, const Transcribe
     : model_(model), tok_(tok), opt_(opt), vad_(opt.vad) {
   if (model.config().sample_rate != opt.vad.sample_rate) fail("transcribe: the VAD and the model disagree on the sample rate");
   if (opt.max_phrase_s <= 0.5f) fail("transcribe: max_phrase_s must exceed 0.5 s");
+  const AsrConfig& c = model.config();
+  if (c.n_mels > 0) {  // Whisper: a phrase must fit the encoder's fixed window
+    opt_.max_phrase_s = std::min(opt_.max_phrase_s, float(c.n_mel_frames) * 160.0f / float(c.sample_rate));
+  }
 }
 
 TranscriptSegment Transcriber::recognize(const float* x, int64_t n) {
   const AsrConfig& c = model_.config();
   TranscriptSegment seg;
   seg.end = n;
-  std::vector<float> padded;
-  if (n < model_.min_samples()) {
-    padded.assign(size_t(model_.min_samples()), 0.0f);
-    std::copy(x, x + n, padded.begin());
-    x = padded.data();
-    n = model_.min_samples();
+  const double seconds = double(n) / double(c.sample_rate);
+  // Prompt: Whisper's <|startoftranscript|><|en|><|transcribe|><|notimestamps|> when the vocabulary has them, else
+  // the model's decoder start token (Moonshine).
+  std::vector<int32_t> prompt = {c.decoder_start};
+  if (const int32_t sot = tok_.token_id("<|startoftranscript|>"); sot >= 0 && c.n_mels > 0) {
+    prompt = {sot};
+    for (const char* t : {"<|en|>", "<|transcribe|>", "<|notimestamps|>"}) {
+      if (const int32_t id = tok_.token_id(t); id >= 0) prompt.push_back(id);
+    }
   }
-  const double seconds = double(seg.end) / double(c.sample_rate);
-  const int cap = std::max(1, std::min(c.n_ctx - 1, int(std::ceil(seconds * c.max_tokens_per_second))));
+  const int room = c.n_ctx - int(prompt.size());
+  if (room < 1) fail("transcribe: the decoder context (", std::to_string(c.n_ctx), ") has no room after the prompt");
+  int cap = c.max_tokens_per_second > 0 ? int(std::ceil(seconds * c.max_tokens_per_second)) : c.n_ctx / 2;
+  cap = std::max(1, std::min(room, cap));
   auto t0 = std::chrono::steady_clock::now();
-  AsrState st = model_.new_state(cap + 1);
-  model_.encode(st, x, n);
+  AsrState st = model_.new_state(int(prompt.size()) + cap);
+  if (c.n_mels > 0) {
+    // Whisper: log-mel of the phrase zero-padded to the encoder's fixed window, as [frames][mels].
+    const int64_t window = int64_t(c.n_mel_frames) * 160;
+    if (n > window) fail("transcribe: a ", std::to_string(n), "-sample phrase exceeds the model's window");
+    std::vector<float> padded(size_t(window), 0.0f);
+    std::copy(x, x + n, padded.begin());
+    audio::MelOptions mo;
+    mo.n_mels = c.n_mels;
+    const audio::LogMel mel = audio::MelSpectrogram(mo).compute(padded.data(), padded.size());
+    std::vector<float> frames(size_t(mel.n_frames) * size_t(mel.n_mels));
+    for (int m = 0; m < mel.n_mels; m++) {
+      for (int t = 0; t < mel.n_frames; t++) frames[size_t(t) * size_t(mel.n_mels) + size_t(m)] = mel.data[size_t(m) * size_t(mel.n_frames) + size_t(t)];
+    }
+    model_.encode_mel(st, frames.data(), mel.n_frames);
+  } else {
+    std::vector<float> padded;
+    if (n < model_.min_samples()) {
+      padded.assign(size_t(model_.min_samples()), 0.0f);
+      std::copy(x, x + n, padded.begin());
+      x = padded.data();
+      n = model_.min_samples();
+    }
+    model_.encode(st, x, n);
+  }
   seg.encode_ms = ms_since(t0);
   t0 = std::chrono::steady_clock::now();
-  int32_t tok = c.decoder_start;
+  std::vector<float> logits = model_.decode(st, prompt.data(), int(prompt.size()));
   seg.hit_token_cap = true;
   for (int i = 0; i < cap; i++) {
-    const std::vector<float> logits = model_.decode(st, &tok, 1);
-    tok = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    const int32_t tok = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
     if (tok_.is_eog(tok) || tok == tok_.eos()) {
       seg.hit_token_cap = false;
       break;
     }
     seg.tokens.push_back(tok);
+    if (i + 1 < cap) logits = model_.decode(st, &tok, 1);
   }
   seg.decode_ms = ms_since(t0);
   std::string text;

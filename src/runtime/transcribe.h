@@ -1,8 +1,9 @@
 // transcribe.h — speech to text with an AsrModel: the energy VAD (audio/vad.h) cuts 16 kHz mono audio into phrases;
 // each closed phrase is encoded and greedily decoded (at most max_tokens_per_second tokens per second of audio, as
-// Moonshine caps it) into a segment with start/end times and text. Works on a whole buffer or on a stream fed in
+// Moonshine caps it; Whisper: half its decoder context, after the prompt <|startoftranscript|><|en|><|transcribe|>
+// <|notimestamps|>, on the log-mel of the phrase zero-padded to its 30 s window) into a segment with start/end times and text. Works on a whole buffer or on a stream fed in
 // chunks of any size; the segments are the same either way (the VAD is chunk-invariant and each phrase is decoded
-// from exactly its own samples). Phrases longer than max_phrase_s are split into equal parts.
+// from exactly its own samples). Phrases longer than max_phrase_s (for Whisper at most its window) are split into equal parts.
 // Does not: read files, resample (feed 16 kHz), sample stochastically, or stream partial text within a phrase.
 #pragma once
 
@@ -27,7 +28,7 @@ struct TranscribeOptions {
 struct TranscriptSegment {
   int64_t start = 0, end = 0;      // samples from the stream start, [start, end)
   std::vector<int32_t> tokens;     // generated ids (no start token, no eos)
-  std::string text;                // decoded; valid UTF-8 (U+FFFD for stray bytes); spaces trimmed
+  std::string text;                // decoded; valid UTF-8 (U+FFFD for stray bytes), no control chars, trimmed
   bool hit_token_cap = false;      // stopped by the tokens-per-second cap, not by eos
   double encode_ms = 0, decode_ms = 0;  // wall time spent on this segment
   // Moonshine's latency: wall time from the moment the end of the phrase is known (the start of the feed() or

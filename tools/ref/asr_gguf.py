@@ -22,6 +22,8 @@ def add_spm_tokenizer(g, tok):
     g.f32s("tokenizer.ggml.scores", tok["scores"])
     g.u32("tokenizer.ggml.bos_token_id", tok["bos"])
     g.u32("tokenizer.ggml.eos_token_id", tok["eos"])
+    if tok.get("merges"):
+        g.strings("tokenizer.ggml.merges", tok["merges"])
     if "unk" in tok:
         g.u32("tokenizer.ggml.unknown_token_id", tok["unk"])
     g.boolean("tokenizer.ggml.add_bos_token", False)
@@ -128,5 +130,103 @@ def export_moonshine(cfg, W, tok, path, dtype="f32"):
     vec("dec.output_norm.weight", p + "norm.weight")
     if not cfg.get("tie_word_embeddings", True):
         lin("dec.output.weight", "proj_out.weight")
+    g.write(path)
+    return stored
+
+
+def export_whisper(cfg, W, tok, path, dtype="f32"):
+    """Whisper (HF WhisperForConditionalGeneration names) -> GGUF; tokenizer: byte-level BPE (tok: tokens, types,
+    merges, bos, eos). Position tables stay f32. Returns the weights as stored (HF layout)."""
+    a = "whisper"
+    d = cfg["d_model"]
+    g = ggufw.Writer()
+    g.string("general.architecture", a)
+    g.string("general.name", cfg.get("name", a))
+    g.u32(f"{a}.embedding_length", d)
+    g.u32(f"{a}.encoder.feed_forward_length", cfg["encoder_ffn_dim"])
+    g.u32(f"{a}.decoder.feed_forward_length", cfg["decoder_ffn_dim"])
+    g.u32(f"{a}.encoder.block_count", cfg["encoder_layers"])
+    g.u32(f"{a}.decoder.block_count", cfg["decoder_layers"])
+    g.u32(f"{a}.encoder.attention.head_count", cfg["encoder_attention_heads"])
+    g.u32(f"{a}.decoder.attention.head_count", cfg["decoder_attention_heads"])
+    g.u32(f"{a}.n_mels", cfg["num_mel_bins"])
+    g.u32(f"{a}.encoder.context_length", cfg["max_source_positions"])
+    g.u32(f"{a}.decoder.context_length", cfg["max_target_positions"])
+    g.f32(f"{a}.attention.layer_norm_epsilon", 1e-5)
+    g.u32(f"{a}.decoder_start_token_id", cfg.get("decoder_start_token_id", tok["bos"]))
+    g.string("tokenizer.ggml.model", "gpt2")
+    g.string("tokenizer.ggml.pre", "gpt2")
+    g.strings("tokenizer.ggml.tokens", tok["tokens"])
+    g.i32s("tokenizer.ggml.token_type", tok["types"])
+    g.strings("tokenizer.ggml.merges", tok.get("merges", []))
+    g.u32("tokenizer.ggml.bos_token_id", tok["bos"])
+    g.u32("tokenizer.ggml.eos_token_id", tok["eos"])
+    stored = {}
+    f16 = dtype == "f16"
+
+    def put(gname, t, ne, matrix):
+        if matrix and f16:
+            arr = t.numpy().astype(np.float16)
+            g.tensor(gname, ggufw.T_F16, ne, arr.tobytes())
+        else:
+            arr = t.numpy().astype(np.float32)
+            g.tensor(gname, ggufw.T_F32, ne, arr.tobytes())
+        return torch.from_numpy(arr.astype(np.float64))
+
+    def lin(gname, hname, bias=True):
+        t = W[hname + ".weight"]
+        stored[hname + ".weight"] = put(gname + ".weight", t, [t.shape[1], t.shape[0]], True)
+        if bias:
+            vec(gname + ".bias", hname + ".bias")
+
+    def vec(gname, hname):
+        stored[hname] = put(gname, W[hname], [W[hname].shape[0]], False)
+
+    def table(gname, hname, matrix):
+        t = W[hname]
+        stored[hname] = put(gname, t, [t.shape[1], t.shape[0]], matrix)
+
+    def norm(gname, hname):
+        vec(gname + ".weight", hname + ".weight")
+        vec(gname + ".bias", hname + ".bias")
+
+    def conv(gname, hname):
+        t = W[hname + ".weight"]
+        co, ci, k = t.shape
+        back = put(gname + ".weight", t.permute(0, 2, 1).contiguous(), [k * ci, co], True)
+        stored[hname + ".weight"] = back.view(co, k, ci).permute(0, 2, 1).contiguous()
+        vec(gname + ".bias", hname + ".bias")
+
+    def attn(gp, hp):
+        lin(gp + "_q", hp + "q_proj")
+        lin(gp + "_k", hp + "k_proj", bias=False)
+        lin(gp + "_v", hp + "v_proj")
+        lin(gp + "_output", hp + "out_proj")
+
+    p = "model.encoder."
+    conv("enc.conv1", p + "conv1")
+    conv("enc.conv2", p + "conv2")
+    table("enc.position_embd.weight", p + "embed_positions.weight", False)
+    for i in range(cfg["encoder_layers"]):
+        q, b = f"{p}layers.{i}.", f"enc.blk.{i}."
+        norm(b + "attn_norm", q + "self_attn_layer_norm")
+        attn(b + "attn", q + "self_attn.")
+        norm(b + "ffn_norm", q + "final_layer_norm")
+        lin(b + "ffn_up", q + "fc1")
+        lin(b + "ffn_down", q + "fc2")
+    norm("enc.output_norm", p + "layer_norm")
+    p = "model.decoder."
+    table("dec.token_embd.weight", p + "embed_tokens.weight", True)
+    table("dec.position_embd.weight", p + "embed_positions.weight", False)
+    for i in range(cfg["decoder_layers"]):
+        q, b = f"{p}layers.{i}.", f"dec.blk.{i}."
+        norm(b + "attn_norm", q + "self_attn_layer_norm")
+        attn(b + "attn", q + "self_attn.")
+        norm(b + "cross_attn_norm", q + "encoder_attn_layer_norm")
+        attn(b + "cross_attn", q + "encoder_attn.")
+        norm(b + "ffn_norm", q + "final_layer_norm")
+        lin(b + "ffn_up", q + "fc1")
+        lin(b + "ffn_down", q + "fc2")
+    norm("dec.output_norm", p + "layer_norm")
     g.write(path)
     return stored

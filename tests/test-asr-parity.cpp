@@ -1,7 +1,10 @@
-// test-asr-moonshine.cpp — the Moonshine model against the float64 PyTorch reference (tools/ref/moonshine_ref.py) on
+// test-asr-parity.cpp — the Moonshine and Whisper models against float64 PyTorch references (tools/ref/moonshine_ref.py,
+// tools/ref/whisper_ref.py; Whisper fixtures: d 48, 2 + 2 layers, 4/3 heads, 80 mels, 80 frames, fed the log-mel) on
 // the shrunk random-weight fixtures in tests/fixtures/asr (made by tools/ref/make_asr_fixtures.py: f32 tied, and f16
-// untied with different encoder and decoder head counts). The reference ran on exactly the stored weights, so
-// the only differences are the engine's f32 arithmetic.
+// untied with different encoder and decoder head counts), and moonshine-hf: a Hugging Face-layout checkpoint (safetensors
+// with BF16 tensors, config.json, tokenizer.json) converted by tools/ref/convert_asr.py, whose reference was computed
+// from the checkpoint itself (tools/ref/make_asr_hf_fixture.py), which tests the converter. The reference ran on exactly
+// the weights the engine sees, so the only differences are the engine's f32 arithmetic.
 //
 // Tolerances, as fractions of the standard deviation (sd) of the reference tensor:
 //   encoder output: max |diff| <= 1e-4 sd     decoder logits: max |diff| <= 1e-4 sd
@@ -10,7 +13,10 @@
 // Also: one-line errors for too-short audio, tokens out of range, decoding before encoding, cache overflow.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 
 #include "core/error.h"
 #include "core/gguf.h"
@@ -21,7 +27,23 @@ using namespace sotto;
 
 namespace {
 
-const std::string kDir = std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/asr/";
+const std::string kFixtures = std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/asr/";
+// SOTTO_ASR_PARITY_DIR points the parity test at other fixtures, e.g. the real-size ones of tools/ref/make_asr_real.py.
+const char* kEnvDir = std::getenv("SOTTO_ASR_PARITY_DIR");
+const std::string kDir = kEnvDir ? std::string(kEnvDir) + "/" : kFixtures;
+
+std::vector<std::string> fixtures() {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(kDir)) {
+    const std::string n = e.path().filename().string();
+    const std::string suffix = ".ref.gguf";
+    if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      names.push_back(n.substr(0, n.size() - suffix.size()));
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 float sd_of(const float* p, int64_t n) {
   double m = 0, v = 0;
@@ -37,9 +59,9 @@ float max_diff(const float* a, const float* b, int64_t n) {
   return d;
 }
 
-class MoonshineParity : public ::testing::TestWithParam<std::string> {};
+class AsrParity : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(MoonshineParity, EncoderAndLogitsMatchPyTorch) {
+TEST_P(AsrParity, EncoderAndLogitsMatchPyTorch) {
   const std::string name = GetParam();
   auto f = GgufFile::open(kDir + name + ".gguf");
   auto ref = GgufFile::open(kDir + name + ".ref.gguf");
@@ -61,9 +83,19 @@ TEST_P(MoonshineParity, EncoderAndLogitsMatchPyTorch) {
     auto model = AsrModel::load(*f, *be);
     ASSERT_EQ(model->config().n_embd, E);
     ASSERT_EQ(model->config().n_vocab, V);
-    ASSERT_EQ(model->n_frames(n_samples), T);
-    AsrState st = model->new_state(32);
-    model->encode(st, audio_t.view.as<const float>(), n_samples);
+    if (model->config().n_mels == 0) {
+      ASSERT_EQ(model->n_frames(n_samples), T);
+    }
+    AsrState st = model->new_state(n_tok + 2);
+    const bool mel = model->config().n_mels > 0;  // Whisper: the "audio" tensor holds the log-mel [n_frames][n_mels]
+    auto encode = [&] {
+      if (mel) {
+        model->encode_mel(st, audio_t.view.as<const float>(), int(n_samples / model->config().n_mels));
+      } else {
+        model->encode(st, audio_t.view.as<const float>(), n_samples);
+      }
+    };
+    encode();
     ASSERT_EQ(st.n_frames, T);
     std::vector<float> enc(size_t(E * T));
     be->read(st.enc, enc.data(), enc.size() * sizeof(float));
@@ -84,21 +116,23 @@ TEST_P(MoonshineParity, EncoderAndLogitsMatchPyTorch) {
                   enc_err / enc_sd, lg_err / lg_sd);
     }
     // The same logits again after re-encoding: encode() resets the decoder.
-    model->encode(st, audio_t.view.as<const float>(), n_samples);
+    encode();
     std::vector<float> again = model->decode(st, toks, n_tok, true);
     EXPECT_LE(max_diff(again.data(), want_lg, V * n_tok), 1e-4f * lg_sd);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, MoonshineParity, ::testing::Values("moonshine-f32", "moonshine-f16-untied"),
+INSTANTIATE_TEST_SUITE_P(Fixtures, AsrParity, ::testing::ValuesIn(fixtures()),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            return n;
                          });
 
+TEST(AsrFixtures, Present) { EXPECT_GE(fixtures().size(), kEnvDir ? 1u : 6u); }
+
 TEST(Moonshine, ErrorsAreOneLine) {
-  auto f = GgufFile::open(kDir + "moonshine-f32.gguf");
+  auto f = GgufFile::open(kFixtures + "moonshine-f32.gguf");
   ThreadPool pool(1);
   auto be = make_cpu_backend(pool);
   auto model = AsrModel::load(*f, *be);
