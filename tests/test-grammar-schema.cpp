@@ -345,6 +345,10 @@ const char* kBoundsSchema = R"({
   "additionalProperties": false
 })";
 
+const char* kBoundsDoc = "{\"half\": 0.5, \"neg\": -0.2500001, \"near_zero\": -0.09, \"temp\": 42.0, \"big\": 999999.6, "
+                         "\"dose\": 12.5, \"steps\": -2, \"sevens\": -700, \"fives\": 40, \"code\": \"Ab3\", "
+                         "\"tag\": \"ax1b\", \"word\": \"abcab\"}";
+
 struct SchemaCase {
   const char* schema;
   std::vector<std::string> accept;
@@ -626,6 +630,7 @@ TEST(GrammarSchema, MaskEqualsPerTokenCheck) {
       {kNestedSchema, "{\"patient\": {\"age\": 67, \"sex\": null}, \"vitals\": [{\"name\": \"bp\", \"value\": 299.5, "
                       "\"taken\": \"2025-03-11T09:30:00Z\"}], \"problems\": [{\"code\": \"N18.3\", \"label\": \"CKD é3\", "
                       "\"children\": [{\"code\": \"A00\", \"label\": \"x\"}]}], \"offset\": -9, \"kind\": \"clinic\"}"},
+      {kBoundsSchema, kBoundsDoc},
   };
   for (const Doc& d : docs) {
     auto cg = compile(d.schema, v);
@@ -668,4 +673,33 @@ TEST(JsonSchemaOneOf, ExactOrRejected) {
       EXPECT_NE(std::string(e.what()).find("oneOf"), std::string::npos) << e.what();
     }
   }
+}
+
+// The upload form for a device backend: the packed mask over a padded logits row equals the boolean
+// per-token answer (is_allowed, which walks the automaton for that one token) bit for bit, with every
+// padding id and unused bit zero. A vocabulary of 6001 tokens leaves a partial last word.
+TEST(GrammarSchema, PackedMaskForUploadEqualsBooleanMask) {
+  auto v = vocab_of(6001);
+  ASSERT_EQ(v->n_vocab(), 6001);
+  auto cg = compile(kBoundsSchema, v);
+  GrammarMatcher m(cg);
+  const std::string doc = kBoundsDoc;
+  for (int32_t n_logits : {6001, 6016, 6080}) {
+    m.reset();
+    std::vector<uint32_t> packed(packed_mask_words(n_logits), 0xDEADBEEFu);
+    for (size_t k = 0; k <= doc.size(); k += 3) {
+      std::vector<bool> allowed(size_t(n_logits), false);  // the boolean mask
+      for (int32_t id = 0; id < m.n_vocab(); ++id) allowed[size_t(id)] = m.is_allowed(id);
+      pack_mask_for_logits(m.mask(), m.n_vocab(), n_logits, packed.data());
+      for (int32_t id = 0; id < int32_t(packed.size() * 32); ++id) {
+        const bool bit = (packed[size_t(id) >> 5] >> (id & 31)) & 1;
+        const bool want = id < n_logits && allowed[size_t(id)];
+        ASSERT_EQ(bit, want) << "n_logits " << n_logits << " prefix '" << doc.substr(0, k) << "' id " << id;
+      }
+      if (k < doc.size()) ASSERT_TRUE(m.accept_bytes(doc.substr(k, std::min<size_t>(3, doc.size() - k))));
+    }
+    EXPECT_TRUE(m.can_end());
+  }
+  std::vector<uint32_t> out(packed_mask_words(6001));
+  EXPECT_THROW(pack_mask_for_logits(m.mask(), 6001, 6000, out.data()), sotto::Error);
 }

@@ -263,7 +263,9 @@ Dec parse_dec(const std::string& text, bool* negative) {
   Dec d;
   d.ip = text.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
   d.fp = dot == std::string::npos ? "" : text.substr(dot + 1);
-  while (d.ip.size() > 1 && d.ip[0] == '0') d.ip.erase(0, 1);
+  size_t nz = 0;
+  while (nz + 1 < d.ip.size() && d.ip[nz] == '0') ++nz;
+  d.ip = d.ip.substr(nz);
   if (d.ip.empty()) d.ip = "0";
   while (!d.fp.empty() && d.fp.back() == '0') d.fp.pop_back();
   if (d.ip == "0" && d.fp.empty()) *negative = false;

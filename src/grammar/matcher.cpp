@@ -472,4 +472,15 @@ std::vector<int32_t> GrammarMatcher::forced_tokens() {
   return out;
 }
 
+void pack_mask_for_logits(const uint32_t* mask, int32_t n_vocab, int32_t n_logits, uint32_t* out) {
+  if (n_logits < n_vocab) {
+    fail("grammar mask: logits row of ", std::to_string(n_logits), " entries is shorter than the vocabulary (",
+         std::to_string(n_vocab), " tokens)");
+  }
+  const size_t full = size_t(n_vocab) / 32, words = packed_mask_words(n_logits);
+  std::memcpy(out, mask, sizeof(uint32_t) * full);
+  for (size_t w = full; w < words; ++w) out[w] = 0;
+  if (n_vocab % 32) out[full] = mask[full] & ((uint32_t(1) << (n_vocab % 32)) - 1);
+}
+
 }  // namespace sotto::grammar

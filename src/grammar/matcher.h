@@ -253,4 +253,14 @@ class GrammarMatcher {
   std::vector<uint32_t> zero_;
 };
 
+// ---- Upload form for a device backend (WebGPU): see docs/grammar.md.
+// Words of a packed mask over a logits row of n_logits entries.
+inline size_t packed_mask_words(int32_t n_logits) { return (size_t(n_logits) + 31) / 32; }
+// Copies a matcher mask (n_vocab tokens) into out[packed_mask_words(n_logits)] for a logits row of
+// n_logits >= n_vocab entries (models often pad their output vocabulary): bit (id & 31) of word id >> 5 is
+// set exactly when id < n_vocab and the token is allowed; padding ids and the unused high bits of the last
+// word are 0. Words are host-order uint32 (little-endian on every target Sotto runs on), so the buffer can
+// be written to a GPU storage buffer as is. Throws sotto::Error if n_logits < n_vocab.
+void pack_mask_for_logits(const uint32_t* mask, int32_t n_vocab, int32_t n_logits, uint32_t* out);
+
 }  // namespace sotto::grammar

@@ -187,8 +187,14 @@ class RegexConv {
     if (lo == 0 && hi == kInf) return "*";
     if (lo == 1 && hi == kInf) return "+";
     if (lo == 0 && hi == 1) return "?";
-    if (lo == hi) return "{" + std::to_string(lo) + "}";
-    return "{" + std::to_string(lo) + "," + (hi == kInf ? std::string() : std::to_string(hi)) + "}";
+    std::string out(1, '{');
+    out += std::to_string(lo);
+    if (lo != hi) {
+      out += ',';
+      if (hi != kInf) out += std::to_string(hi);
+    }
+    out += '}';
+    return out;
   }
 
   // The node's language as GBNF, unchanged.
@@ -209,12 +215,22 @@ class RegexConv {
   std::string plain_seq(int id, size_t from) {
     const Node& n = nodes_[size_t(id)];
     std::string out;
-    for (size_t k = from; k < n.kids.size(); ++k) out += (out.empty() ? "" : " ") + plain(n.kids[k]);
-    return out.empty() ? "\"\"" : "(" + out + ")";
+    for (size_t k = from; k < n.kids.size(); ++k) {
+      if (!out.empty()) out += ' ';
+      out += plain(n.kids[k]);
+    }
+    if (out.empty()) return "\"\"";
+    out.insert(out.begin(), '(');
+    out += ')';
+    return out;
   }
   std::string plain_rep(int id, int lo, int hi) {
     if (hi == 0) return "\"\"";
-    return "(" + plain(nodes_[size_t(id)].kids[0]) + ")" + rep_op(lo, hi);
+    std::string out(1, '(');
+    out += plain(nodes_[size_t(id)].kids[0]);
+    out += ')';
+    out += rep_op(lo, hi);
+    return out;
   }
 
   std::string make_rule(const std::vector<std::string>& alts) {
