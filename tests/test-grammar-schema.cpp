@@ -339,15 +339,19 @@ const char* kBoundsSchema = R"({
     "fives": {"type": "integer", "multipleOf": 5, "minimum": -12, "maximum": 40},
     "code": {"type": "string", "pattern": "^[A-Z][a-z0-9]*$", "minLength": 2, "maxLength": 5},
     "tag": {"type": "string", "pattern": "x[0-9]", "maxLength": 4},
-    "word": {"type": "string", "pattern": "^(ab|c)*$", "minLength": 3, "maxLength": 6}
+    "word": {"type": "string", "pattern": "^(ab|c)*$", "minLength": 3, "maxLength": 6},
+    "comment": {"type": "string", "pattern": "^[^<>]*$", "maxLength": 30},
+    "mixed": {"type": "string", "pattern": "^[^<]{2}[^>]*$", "maxLength": 10}
   },
-  "required": ["half", "neg", "near_zero", "temp", "big", "dose", "steps", "sevens", "fives", "code", "tag", "word"],
+  "required": ["half", "neg", "near_zero", "temp", "big", "dose", "steps", "sevens", "fives", "code", "tag", "word",
+               "comment", "mixed"],
   "additionalProperties": false
 })";
 
 const char* kBoundsDoc = "{\"half\": 0.5, \"neg\": -0.2500001, \"near_zero\": -0.09, \"temp\": 42.0, \"big\": 999999.6, "
                          "\"dose\": 12.5, \"steps\": -2, \"sevens\": -700, \"fives\": 40, \"code\": \"Ab3\", "
-                         "\"tag\": \"ax1b\", \"word\": \"abcab\"}";
+                         "\"tag\": \"ax1b\", \"word\": \"abcab\", \"comment\": \"no rash; é 中 {ok}\", "
+                         "\"mixed\": \"a>b<c\"}";
 
 struct SchemaCase {
   const char* schema;

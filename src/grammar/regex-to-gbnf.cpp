@@ -317,6 +317,12 @@ class RegexConv {
     const int tmax = x.max_len == kInf || c_hi == kInf ? kInf : int(std::min<long long>(1LL * c_hi * x.max_len, kInf));
     if (hi < tmin || lo > tmax) return std::nullopt;
     if (x.min_len > 0 && lo <= tmin && tmax <= hi) return plain_rep(id, c_lo, c_hi);
+    if (x.min_len > 0 && x.min_len == x.max_len) {  // fixed length L: the length range is a count range
+      const int L = x.min_len;
+      const int n_lo = std::max(c_lo, (lo + L - 1) / L), n_hi = std::min(c_hi, hi == kInf ? kInf : hi / L);
+      if (n_lo > n_hi) return std::nullopt;
+      return plain_rep(id, n_lo, n_hi);
+    }
     Key key{2, id, c_lo, c_hi, lo, hi};
     if (auto it = memo_.find(key); it != memo_.end()) return it->second;
     std::vector<std::string> alts;
