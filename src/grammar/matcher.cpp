@@ -249,14 +249,21 @@ int32_t CompiledGrammar::text_chain(int32_t state, int32_t* excl_id) {
   return cap;
 }
 
+const std::vector<uint8_t>& CompiledGrammar::trie_tokens() {
+  if (trie_tokens_.empty()) {
+    trie_tokens_.assign(size_t(vocab_->n_vocab()), 0);
+    for (int32_t id : vocab_->token_order()) trie_tokens_[size_t(id)] = 1;
+  }
+  return trie_tokens_;
+}
+
 const CompiledGrammar::TextBase& CompiledGrammar::text_base(int32_t excl_id) {
   TextBase& tb = text_bases_[excl_id];
   if (!tb.all.empty()) return tb;
   const TokenTrie& v = *vocab_;
   const std::array<uint64_t, 2> excl = excl_sets_[size_t(excl_id)];
   tb.all.assign(size_t(v.n_words()), 0);
-  std::vector<uint8_t> in_trie(size_t(v.n_vocab()), 0);  // tokens the trie walks (not end-of-generation ones)
-  for (int32_t id : v.token_order()) in_trie[size_t(id)] = 1;
+  const std::vector<uint8_t>& in_trie = trie_tokens();
   std::vector<int32_t> ids;
   for (int32_t id = 0; id < v.n_vocab(); ++id) {  // id order: the pieces are read sequentially
     if (!in_trie[size_t(id)] || !v.text_token(id)) continue;
@@ -302,8 +309,9 @@ const std::vector<uint32_t>& CompiledGrammar::subset_mask(uint8_t groups, int32_
   if (m.empty()) {
     const TokenTrie& v = *vocab_;
     m.assign(size_t(v.n_words()), 0);
-    for (int32_t id : v.token_order()) {
-      if ((v.token_groups(id) & ~groups) == 0 && int32_t(v.piece(id).size()) <= max_len) {
+    const std::vector<uint8_t>& in_trie = trie_tokens();
+    for (int32_t id = 0; id < v.n_vocab(); ++id) {  // id order: sequential reads
+      if (in_trie[size_t(id)] && (v.token_groups(id) & ~groups) == 0 && int32_t(v.piece(id).size()) <= max_len) {
         m[size_t(id) >> 5] |= uint32_t(1) << (id & 31);
       }
     }

@@ -217,6 +217,8 @@ class CompiledGrammar {
     std::vector<int32_t> by_chars_desc;  // the same tokens, longest (in characters) first
   };
   std::unordered_map<int32_t, TextBase> text_bases_;  // by exclusion set
+  std::vector<uint8_t> trie_tokens_;  // [n_vocab]: 1 for the tokens the trie walks (not end-of-generation)
+  const std::vector<uint8_t>& trie_tokens();
   const TextBase& text_base(int32_t excl_id);
   std::vector<int32_t> group_targets_;  // [n_states * 8], kUnknown until computed
   std::vector<int32_t> mask_slot_;    // per state: index into mask_store_, -1 none
