@@ -461,6 +461,10 @@ TEST(GrammarSchema, PatternWithLengthIsExact) {
       {R"({"type": "string", "pattern": "^(a?)*b$", "minLength": 3, "maxLength": 3})", {"\"aab\""}, {"\"ab\"", "\"aaab\""}},
       {R"({"type": "string", "pattern": "^[A-Z]{2}[0-9]{0,8}$", "minLength": 4})", {"\"AB12\"", "\"XY12345678\""},
        {"\"AB1\"", "\"AB\"", "\"AB123456789\""}},
+      // Escaped characters of a class: \" \\ \n \r \t and \u00XX (either case), each one character.
+      {R"({"type": "string", "pattern": "^[^a]{1,2}$", "maxLength": 1})",
+       {"\"\\u001F\"", "\"\\u001f\"", "\"\\u0001\"", "\"\\t\"", "\"\\\"\"", "\"\\\\\"", "\"b\""},
+       {"\"a\"", "\"\\u00\"", "\"\\u0021\"", "\"\\t\\t\"", "\"bb\"", "\"\""}},
       {R"({"type": "string", "pattern": "^.{0,3}$", "minLength": 2})", {"\"\\t\\t\"", "\"ab\"", "\"中é\""},
        {"\"a\"", "\"abcd\"", "\"\\n\\t\""}},
   };

@@ -414,11 +414,45 @@ class RegexConv {
     std::vector<CpRange> r = normalize(in);
     std::vector<CpRange> plain;
     std::vector<std::string> alts;
-    for (CpRange x : r) {
-      for (uint32_t special : {uint32_t('"'), uint32_t('\\')}) {
-        if (x.lo <= special && special <= x.hi) alts.push_back(json_char_literal(special));
+    // Characters JSON writes escaped share one alternative after the backslash, so every position of a
+    // repeated class adds few automaton states: \" \\ \n \r \t, and \u00XX for the other controls.
+    auto in_class = [&](uint32_t c) {
+      for (CpRange x : r) {
+        if (x.lo <= c && c <= x.hi) return true;
       }
-      for (uint32_t c = x.lo; c <= std::min<uint32_t>(x.hi, 0x1F); ++c) alts.push_back(json_char_literal(c));
+      return false;
+    };
+    std::string named;
+    const std::pair<uint32_t, char> kNamed[] = {{'"', '"'}, {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}};
+    for (auto [c, letter] : kNamed) {
+      if (in_class(c)) named += hex_escape(uint32_t(letter));
+    }
+    std::vector<std::string> esc;
+    if (!named.empty()) esc.push_back("[" + named + "]");
+    std::vector<std::string> hex_alts;
+    for (uint32_t hi_nib = 0; hi_nib < 2; ++hi_nib) {
+      std::string lows;
+      for (uint32_t lo_nib = 0; lo_nib < 16; ++lo_nib) {
+        const uint32_t c = hi_nib * 16 + lo_nib;
+        if (c == '\n' || c == '\r' || c == '\t' || !in_class(c)) continue;
+        lows += hex_escape(uint32_t("0123456789abcdef"[lo_nib]));
+        if (lo_nib >= 10) lows += hex_escape(uint32_t("0123456789ABCDEF"[lo_nib]));
+      }
+      if (!lows.empty()) hex_alts.push_back(std::string("\"") + char('0' + hi_nib) + "\" [" + lows + "]");
+    }
+    if (!hex_alts.empty()) {
+      std::string h = "\"u00\" ";
+      if (hex_alts.size() == 1) {
+        h += hex_alts[0];
+      } else {
+        h += "(" + hex_alts[0] + " | " + hex_alts[1] + ")";
+      }
+      esc.push_back(h);
+    }
+    if (!esc.empty()) {
+      alts.push_back("\"\\\\\" " + (esc.size() == 1 ? esc[0] : "(" + esc[0] + " | " + esc[1] + ")"));
+    }
+    for (CpRange x : r) {
       // plain part: x minus controls, '"' and '\'
       std::vector<CpRange> pieces = {{std::max<uint32_t>(x.lo, 0x20), x.hi}};
       for (uint32_t special : {uint32_t('"'), uint32_t('\\')}) {
