@@ -461,6 +461,11 @@ TEST(GrammarSchema, PatternWithLengthIsExact) {
       {R"({"type": "string", "pattern": "^(a?)*b$", "minLength": 3, "maxLength": 3})", {"\"aab\""}, {"\"ab\"", "\"aaab\""}},
       {R"({"type": "string", "pattern": "^[A-Z]{2}[0-9]{0,8}$", "minLength": 4})", {"\"AB12\"", "\"XY12345678\""},
        {"\"AB1\"", "\"AB\"", "\"AB123456789\""}},
+      {R"J({"type": "string", "pattern": "x(ab|c){2,50}y", "minLength": 20, "maxLength": 200})J",
+       {"\"xababababababababababy\"", "\"..xcccccccccccccccccy\"", "\"x" + std::string(18, 'c') + "y\"",
+        "\"" + std::string(170, 'z') + "xccy\""},
+       {"\"xababy\"", "\"x" + std::string(17, 'c') + "y\"", "\"x" + std::string(51, 'c') + "y" + std::string(100, 'z') + "\"",
+        "\"" + std::string(197, 'z') + "xccy\""}},
       // Escaped characters of a class: \" \\ \n \r \t and \u00XX (either case), each one character.
       {R"({"type": "string", "pattern": "^[^a]{1,2}$", "maxLength": 1})",
        {"\"\\u001F\"", "\"\\u001f\"", "\"\\u0001\"", "\"\\t\"", "\"\\\"\"", "\"\\\\\"", "\"b\""},
@@ -527,6 +532,8 @@ TEST(GrammarSchema, UnsupportedKeywordsAreErrorsWithPath) {
   expect_error(R"({"type":"number","minimum":true})", "minimum", "#");
   // A pattern whose strings all miss the length range.
   expect_error(R"({"type":"string","pattern":"^a{2}$","minLength":3})", "no string matches", "#/pattern");
+  // A length range that would need a huge grammar is refused quickly, not built.
+  expect_error(R"J({"type":"string","pattern":"(ab|c)+","minLength":1000,"maxLength":10000})J", "too large", "#/pattern");
 }
 
 TEST(GrammarSchema, CompactSoapForcesItsPrefix) {

@@ -222,7 +222,7 @@ class RegexConv {
     if (out.empty()) return "\"\"";
     out.insert(out.begin(), '(');
     out += ')';
-    return out;
+    return named(std::move(out));
   }
   std::string plain_rep(int id, int lo, int hi) {
     if (hi == 0) return "\"\"";
@@ -230,16 +230,23 @@ class RegexConv {
     out += plain(nodes_[size_t(id)].kids[0]);
     out += ')';
     out += rep_op(lo, hi);
-    return out;
+    return named(std::move(out));
   }
 
-  std::string make_rule(const std::vector<std::string>& alts) {
+  // In length-bounded mode every compound expression gets a rule of its own (deduplicated), so the GBNF
+  // parser makes its groups and repeats once, not at each of the many places a rule body uses it.
+  std::string named(std::string body) {
+    if (!rules_ || body.find_first_of("( ") == std::string::npos) return body;
+    return make_rule({std::move(body)}, true);
+  }
+
+  std::string make_rule(const std::vector<std::string>& alts, bool always = false) {
     std::string body;
     for (size_t k = 0; k < alts.size(); ++k) body += (k ? " | " : "") + alts[k];
-    if (alts.size() == 1) return "(" + body + ")";
+    if (alts.size() == 1 && !always) return named(body);
     auto it = rule_by_body_.find(body);
     if (it != rule_by_body_.end()) return it->second;
-    if (rule_by_body_.size() > 20000) {
+    if (rule_by_body_.size() > 20000 || rules_->size() > (size_t(4) << 20)) {  // 20000 rules or 4 MiB of text
       fail("pattern at ", where_, ": minLength/maxLength beside this pattern needs too large a grammar");
     }
     std::string name = (prefix_.empty() ? std::string("pat") : prefix_) + "-r" + std::to_string(rule_by_body_.size());
@@ -252,7 +259,7 @@ class RegexConv {
   std::optional<std::string> bounded(int id, int lo, int hi) {
     const Node& n = nodes_[size_t(id)];
     if (hi < n.min_len || lo > n.max_len) return std::nullopt;
-    if (lo <= n.min_len && n.max_len <= hi) return plain(id);
+    if (lo <= n.min_len && n.max_len <= hi) return named(plain(id));
     switch (n.kind) {
       case Node::Char: return std::nullopt;  // unreachable: a character's length is 1
       case Node::Seq: return seq_from(id, 0, lo, hi);
