@@ -425,6 +425,8 @@ TEST(GrammarSchema, NumberBoundsAreExact) {
       {R"({"type": "number", "minimum": 0, "maximum": 1000000})", {"999999.999999999", "1000000", "0.123456789012345"},
        {"999999.9999999999", "0.1234567890123456", "1000000.1"}},
       {R"({"type": "number", "minimum": 1, "exclusiveMinimum": 1})", {"1.5", "1.00000000000001"}, {"1", "1.0", "1.000000000000001"}},
+      {R"({"type": "number", "minimum": 1e-20})", {"0.000000000000001", "1", "0.5"}, {"0", "0.0", "-1"}},
+      {R"({"type": "number", "minimum": -1e300, "maximum": 1e300})", {"-999999999999999", "5", "0.25", "1e5"}, {"1e", "true"}},
       {R"({"type": "integer", "minimum": 0.5, "exclusiveMaximum": 3.5})", {"1", "2", "3"}, {"0", "4", "0.5", "1.0"}},
       {R"({"type": "integer", "exclusiveMinimum": -2.5, "maximum": -0.5})", {"-2", "-1"}, {"-3", "0", "-0"}},
       {R"({"type": "integer", "exclusiveMinimum": 2, "exclusiveMaximum": 5})", {"3", "4"}, {"2", "5"}},
@@ -528,6 +530,7 @@ TEST(GrammarSchema, UnsupportedKeywordsAreErrorsWithPath) {
   expect_error(R"({"type":"integer","multipleOf":1,"minimum":0,"maximum":5000})", "multipleOf", "1000 multiples");
   expect_error(R"({"type":"number","minimum":0.1234567890123456})", "15 significant digits", "#/minimum");
   expect_error(R"({"type":"number","exclusiveMinimum":1,"maximum":1})", "no number", "at #");
+  expect_error(R"({"type":"number","minimum":1e16})", "15 integer digits", "#/minimum");
   expect_error(R"({"type":"integer","exclusiveMinimum":1,"exclusiveMaximum":2})", "no integer", "at #");
   expect_error(R"({"type":"number","minimum":true})", "minimum", "#");
   // A pattern whose strings all miss the length range.

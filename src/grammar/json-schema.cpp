@@ -479,6 +479,10 @@ class SchemaConv {
       }
     }
     if (s.find("multipleOf")) error(path + "/multipleOf", "'multipleOf' is supported on 'integer' only");
+    // Bounded numbers have at most 15 integer digits (|x| < 1e15): a bound beyond that on its own side
+    // excludes nothing they can be.
+    if (lo.set && lo.v < -1e15) lo.set = false;
+    if (hi.set && hi.v > 1e15) hi.set = false;
     if (!lo.set && !hi.set) return "json-number";
     DecimalBound l, h;
     for (B* b : {&lo, &hi}) {
