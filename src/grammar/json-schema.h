@@ -10,7 +10,8 @@
 // without properties (a free-form map);
 // string: minLength, maxLength, pattern (ECMAScript subset: literals, escapes \d \w \s \D \W \S \uXXXX,
 // classes, ., groups, (?:), |, * + ? {m} {m,} {m,n}, ^ $ anchors; unanchored means "contains"), pattern
-// together with minLength/maxLength (the exact intersection), format date | time | date-time | uuid (dates
+// together with minLength/maxLength (the exact intersection; refused with a named error when it would need
+// more than 20000 rules, see regex-to-gbnf.cpp), format date | time | date-time | uuid (dates
 // limit February to 28 days, times exclude leap seconds);
 // integer: minimum, maximum, exclusiveMinimum, exclusiveMaximum (any number values, exact), multipleOf k
 // (whole k: without bounds for k <= 100, or with both bounds when at most 1000 multiples lie between);

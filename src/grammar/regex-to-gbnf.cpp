@@ -150,6 +150,16 @@ class RegexConv {
   std::string prefix_;
   std::string* rules_ = nullptr;
   std::map<Key, std::optional<std::string>> memo_;
+  int depth_ = 0;  // recursion depth of bounded(): capped so a long length range cannot exhaust the stack
+  struct DepthGuard {
+    RegexConv* c;
+    explicit DepthGuard(RegexConv* conv) : c(conv) {
+      if (++c->depth_ > 1500) {
+        fail("pattern at ", c->where_, ": minLength/maxLength beside this pattern needs too large a grammar");
+      }
+    }
+    ~DepthGuard() { --c->depth_; }
+  };
   std::map<std::string, std::string> rule_by_body_;
 
   static int add_len(long long a, long long b) { return int(std::min<long long>(a + b, kInf)); }
@@ -257,6 +267,7 @@ class RegexConv {
 
   // Strings of node `id` with length in [lo, hi] (hi may be kInf); nullopt when there are none.
   std::optional<std::string> bounded(int id, int lo, int hi) {
+    DepthGuard guard(this);
     const Node& n = nodes_[size_t(id)];
     if (hi < n.min_len || lo > n.max_len) return std::nullopt;
     if (lo <= n.min_len && n.max_len <= hi) return named(plain(id));
@@ -282,6 +293,7 @@ class RegexConv {
 
   // Concatenations of kids[from..] of Seq node `id`, length in [lo, hi].
   std::optional<std::string> seq_from(int id, size_t from, int lo, int hi) {
+    DepthGuard guard(this);
     const std::vector<int>& kids = nodes_[size_t(id)].kids;
     if (from == kids.size()) return lo <= 0 ? std::optional<std::string>("\"\"") : std::nullopt;
     if (from + 1 == kids.size()) return bounded(kids[from], lo, hi);
@@ -315,6 +327,7 @@ class RegexConv {
 
   // c_lo..c_hi non-empty repetitions of Rep node `id`'s child, total length in [lo, hi].
   std::optional<std::string> rep_from(int id, int c_lo, int c_hi, int lo, int hi) {
+    DepthGuard guard(this);
     const int xid = nodes_[size_t(id)].kids[0];
     const Node& x = nodes_[size_t(xid)];
     if (hi != kInf) c_hi = std::min(c_hi, hi);  // every repetition taken here has at least one character
