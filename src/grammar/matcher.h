@@ -12,7 +12,9 @@
 //  - text: when every "safe text" character (token-trie.h) leads from the state to one common state, for
 //    n characters in a row (forever inside a JSON string; n = the remaining count under maxLength), all
 //    text tokens of at most n characters are allowed at once (a precomputed bit set, copied), and trie
-//    subtrees holding only such tokens are skipped;
+//    subtrees holding only such tokens are skipped; safe ASCII bytes that end every parse (a pattern class
+//    such as [^<>]) may be excluded, the same ones all along the chain, and the bit set then leaves out
+//    the tokens containing them;
 //  - byte groups: when all bytes of some coarse byte groups lead to one common state for h steps, subtrees
 //    of height <= h made of those groups are taken whole (digits in a number, counted repetitions).
 // Masks are cached per state (a JSON document revisits few states: every byte inside a string leaves the
@@ -30,6 +32,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "grammar/grammar.h"
@@ -184,7 +187,9 @@ class CompiledGrammar {
   bool text_returns(int32_t target, int32_t s, int conts, std::unordered_map<uint64_t, bool>& memo);
   // How many characters the char_next chain lasts from `state` (capped at the vocabulary's longest token
   // in characters; a loop lasts forever). Text tokens of at most that many characters are all allowed.
-  int32_t text_chain(int32_t state);
+  // Text tokens must also avoid the chain's excluded ASCII bytes (*excl_id, an index into excl_sets_; 0 =
+  // none): the chain lasts only while every state on it excludes the same bytes.
+  int32_t text_chain(int32_t state, int32_t* excl_id);
 
   Grammar g_;
   std::shared_ptr<const TokenTrie> vocab_;
@@ -202,8 +207,19 @@ class CompiledGrammar {
   std::vector<int32_t> trans_;  // [n_states * 256]
   std::vector<bool> can_end_, only_end_;
   std::vector<int32_t> char_next_;  // kUnknown until computed
-  std::unordered_map<int32_t, std::vector<uint32_t>> text_masks_;  // text tokens of <= n chars, by n
-  const std::vector<uint32_t>& text_mask(int32_t max_chars);
+  std::vector<int32_t> char_excl_;  // per state: index into excl_sets_ of the bytes char_next excludes
+  std::vector<std::array<uint64_t, 2>> excl_sets_ = {{0, 0}};  // sets of safe ASCII bytes, 0 = none
+  // Text tokens of <= n chars with none of the excluded bytes, by (exclusion set, n).
+  std::unordered_map<uint64_t, std::vector<uint32_t>> text_masks_;
+  const std::vector<uint32_t>& text_mask(int32_t max_chars, int32_t excl_id);
+  struct TextBase {
+    std::vector<uint32_t> all;           // every text token free of the excluded bytes
+    std::vector<int32_t> by_chars_desc;  // the same tokens, longest (in characters) first
+  };
+  std::unordered_map<int32_t, TextBase> text_bases_;  // by exclusion set
+  std::vector<uint8_t> trie_tokens_;  // [n_vocab]: 1 for the tokens the trie walks (not end-of-generation)
+  const std::vector<uint8_t>& trie_tokens();
+  const TextBase& text_base(int32_t excl_id);
   std::vector<int32_t> group_targets_;  // [n_states * 8], kUnknown until computed
   std::vector<int32_t> mask_slot_;    // per state: index into mask_store_, -1 none
   std::vector<std::vector<uint32_t>> mask_store_;
@@ -252,5 +268,15 @@ class GrammarMatcher {
   std::vector<int32_t> history_;  // state after each accepted token; front is the initial state
   std::vector<uint32_t> zero_;
 };
+
+// ---- Upload form for a device backend (WebGPU): see docs/grammar.md.
+// Words of a packed mask over a logits row of n_logits entries.
+inline size_t packed_mask_words(int32_t n_logits) { return (size_t(n_logits) + 31) / 32; }
+// Copies a matcher mask (n_vocab tokens) into out[packed_mask_words(n_logits)] for a logits row of
+// n_logits >= n_vocab entries (models often pad their output vocabulary): bit (id & 31) of word id >> 5 is
+// set exactly when id < n_vocab and the token is allowed; padding ids and the unused high bits of the last
+// word are 0. Words are host-order uint32 (little-endian on every target Sotto runs on), so the buffer can
+// be written to a GPU storage buffer as is. Throws sotto::Error if n_logits < n_vocab.
+void pack_mask_for_logits(const uint32_t* mask, int32_t n_vocab, int32_t n_logits, uint32_t* out);
 
 }  // namespace sotto::grammar

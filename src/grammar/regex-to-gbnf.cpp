@@ -4,7 +4,15 @@
 // sides are padded with json-char* (the caller defines the rule `json-char`: one JSON string character).
 // Unsupported constructs (lookaround, backreferences, \b, named groups, anchors in the middle, flags) are a
 // sotto::Error naming the construct and the schema path.
+// The pattern is parsed into a small tree (one-character leaves, sequences, alternatives, repetitions) and
+// emitted either as is, or intersected exactly with a length range (minLength/maxLength beside `pattern`):
+// rules "strings of this subtree with length in [lo, hi]" are generated on demand and memoised, and any
+// subtree whose every length already lies in the range is emitted unchanged, so the grammar stays small
+// unless the pattern itself is long. Lengths count characters (code points), as JSON Schema does.
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <tuple>
 #include <vector>
 
 #include "core/error.h"
@@ -80,7 +88,8 @@ class RegexConv {
  public:
   RegexConv(std::string_view p, const std::string& where) : p_(p), where_(where) {}
 
-  std::string convert() {
+  // Plain: min_len 0 and max_len -1. Helper rules ("name ::= body" lines) are appended to `rules`.
+  std::string convert(int min_len, int max_len, const std::string& prefix, std::string& rules) {
     size_t b = 0, e = p_.size();
     bool start_anchor = false, end_anchor = false;
     if (e > 0 && p_[0] == '^') {
@@ -97,19 +106,265 @@ class RegexConv {
     }
     p_ = p_.substr(0, e);
     i_ = b;
-    std::string body = parse_alt();
+    int body = parse_alt();
     if (i_ != p_.size()) error("unbalanced ')'");
-    std::string out;
-    if (!start_anchor) out += "json-char* ";
-    out += "(" + body + ")";
-    if (!end_anchor) out += " json-char*";
-    return out;
+    Node root = make(Node::Seq);
+    const int pad = add(make(Node::Rep, "", {add(make(Node::Char, "json-char"))}, 0, kInf));
+    if (!start_anchor) root.kids.push_back(pad);
+    root.kids.push_back(body);
+    if (!end_anchor) root.kids.push_back(pad);
+    const int r = add(root);
+    if (min_len == 0 && max_len < 0) return plain(r);
+    prefix_ = prefix;
+    rules_ = &rules;
+    auto out = bounded(r, min_len, max_len < 0 ? kInf : max_len);
+    if (!out) fail("pattern at ", where_, ": no string matches it with length in [", std::to_string(min_len), ", ",
+                   max_len < 0 ? std::string("inf") : std::to_string(max_len), "]");
+    return *out;
   }
 
  private:
+  static constexpr int kInf = 1 << 29;  // unbounded length or count
+  struct Node {
+    enum Kind { Char, Seq, Alt, Rep } kind = Char;
+    std::string text;        // Char: GBNF for one character
+    std::vector<int> kids;   // Seq, Alt: children; Rep: the repeated node
+    int lo = 0, hi = 0;      // Rep: count range (hi may be kInf)
+    int min_len = 0, max_len = 0;  // characters, max_len may be kInf
+  };
+  static Node make(Node::Kind kind, std::string text = {}, std::vector<int> kids = {}, int lo = 0, int hi = 0) {
+    Node n;
+    n.kind = kind;
+    n.text = std::move(text);
+    n.kids = std::move(kids);
+    n.lo = lo;
+    n.hi = hi;
+    return n;
+  }
+  using Key = std::tuple<int, int, int, int, int, int>;
+
   std::string_view p_;
   size_t i_ = 0;
   const std::string& where_;
+  std::vector<Node> nodes_;
+  std::string prefix_;
+  std::string* rules_ = nullptr;
+  std::map<Key, std::optional<std::string>> memo_;
+  int depth_ = 0;  // recursion depth of bounded(): capped so a long length range cannot exhaust the stack
+  struct DepthGuard {
+    RegexConv* c;
+    explicit DepthGuard(RegexConv* conv) : c(conv) {
+      if (++c->depth_ > 1500) {
+        fail("pattern at ", c->where_, ": minLength/maxLength beside this pattern needs too large a grammar");
+      }
+    }
+    ~DepthGuard() { --c->depth_; }
+  };
+  std::map<std::string, std::string> rule_by_body_;
+
+  static int add_len(long long a, long long b) { return int(std::min<long long>(a + b, kInf)); }
+  static int sub_len(int hi, int k) { return hi == kInf ? kInf : hi - k; }
+
+  int add(Node n) {
+    switch (n.kind) {
+      case Node::Char: n.min_len = n.max_len = 1; break;
+      case Node::Seq:
+        for (int k : n.kids) {
+          n.min_len = add_len(n.min_len, nodes_[size_t(k)].min_len);
+          n.max_len = add_len(n.max_len, nodes_[size_t(k)].max_len);
+        }
+        break;
+      case Node::Alt:
+        n.min_len = kInf;
+        for (int k : n.kids) {
+          n.min_len = std::min(n.min_len, nodes_[size_t(k)].min_len);
+          n.max_len = std::max(n.max_len, nodes_[size_t(k)].max_len);
+        }
+        break;
+      case Node::Rep: {
+        const Node& x = nodes_[size_t(n.kids[0])];
+        n.min_len = int(std::min<long long>(1LL * x.min_len * n.lo, kInf));
+        n.max_len = x.max_len == 0 ? 0 : (n.hi == kInf || x.max_len == kInf) ? kInf
+                                         : int(std::min<long long>(1LL * x.max_len * n.hi, kInf));
+        break;
+      }
+    }
+    nodes_.push_back(std::move(n));
+    return int(nodes_.size() - 1);
+  }
+
+  static std::string rep_op(int lo, int hi) {
+    if (lo == 0 && hi == kInf) return "*";
+    if (lo == 1 && hi == kInf) return "+";
+    if (lo == 0 && hi == 1) return "?";
+    std::string out(1, '{');
+    out += std::to_string(lo);
+    if (lo != hi) {
+      out += ',';
+      if (hi != kInf) out += std::to_string(hi);
+    }
+    out += '}';
+    return out;
+  }
+
+  // The node's language as GBNF, unchanged.
+  std::string plain(int id) {
+    const Node& n = nodes_[size_t(id)];
+    switch (n.kind) {
+      case Node::Char: return n.text;
+      case Node::Seq: return plain_seq(id, 0);
+      case Node::Alt: {
+        std::string out = "(";
+        for (size_t k = 0; k < n.kids.size(); ++k) out += (k ? " | " : "") + plain(n.kids[k]);
+        return out + ")";
+      }
+      case Node::Rep: return plain_rep(id, n.lo, n.hi);
+    }
+    return "";
+  }
+  std::string plain_seq(int id, size_t from) {
+    const Node& n = nodes_[size_t(id)];
+    std::string out;
+    for (size_t k = from; k < n.kids.size(); ++k) {
+      if (!out.empty()) out += ' ';
+      out += plain(n.kids[k]);
+    }
+    if (out.empty()) return "\"\"";
+    out.insert(out.begin(), '(');
+    out += ')';
+    return named(std::move(out));
+  }
+  std::string plain_rep(int id, int lo, int hi) {
+    if (hi == 0) return "\"\"";
+    std::string out(1, '(');
+    out += plain(nodes_[size_t(id)].kids[0]);
+    out += ')';
+    out += rep_op(lo, hi);
+    return named(std::move(out));
+  }
+
+  // In length-bounded mode every compound expression gets a rule of its own (deduplicated), so the GBNF
+  // parser makes its groups and repeats once, not at each of the many places a rule body uses it.
+  std::string named(std::string body) {
+    if (!rules_ || body.find_first_of("( ") == std::string::npos) return body;
+    return make_rule({std::move(body)}, true);
+  }
+
+  std::string make_rule(const std::vector<std::string>& alts, bool always = false) {
+    std::string body;
+    for (size_t k = 0; k < alts.size(); ++k) body += (k ? " | " : "") + alts[k];
+    if (alts.size() == 1 && !always) return named(body);
+    auto it = rule_by_body_.find(body);
+    if (it != rule_by_body_.end()) return it->second;
+    if (rule_by_body_.size() > 20000 || rules_->size() > (size_t(4) << 20)) {  // 20000 rules or 4 MiB of text
+      fail("pattern at ", where_, ": minLength/maxLength beside this pattern needs too large a grammar");
+    }
+    std::string name = (prefix_.empty() ? std::string("pat") : prefix_) + "-r" + std::to_string(rule_by_body_.size());
+    rule_by_body_[body] = name;
+    *rules_ += name + " ::= " + body + "\n";
+    return name;
+  }
+
+  // Strings of node `id` with length in [lo, hi] (hi may be kInf); nullopt when there are none.
+  std::optional<std::string> bounded(int id, int lo, int hi) {
+    DepthGuard guard(this);
+    const Node& n = nodes_[size_t(id)];
+    if (hi < n.min_len || lo > n.max_len) return std::nullopt;
+    if (lo <= n.min_len && n.max_len <= hi) return named(plain(id));
+    switch (n.kind) {
+      case Node::Char: return std::nullopt;  // unreachable: a character's length is 1
+      case Node::Seq: return seq_from(id, 0, lo, hi);
+      case Node::Rep: {
+        const bool nullable = nodes_[size_t(n.kids[0])].min_len == 0;
+        return rep_from(id, nullable ? 0 : n.lo, n.hi, lo, hi);
+      }
+      case Node::Alt: break;
+    }
+    Key key{0, id, 0, 0, lo, hi};
+    if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+    std::vector<std::string> alts;
+    for (int k : n.kids) {
+      if (auto x = bounded(k, lo, hi)) alts.push_back(*x);
+    }
+    std::optional<std::string> out;
+    if (!alts.empty()) out = make_rule(alts);
+    return memo_[key] = out;
+  }
+
+  // Concatenations of kids[from..] of Seq node `id`, length in [lo, hi].
+  std::optional<std::string> seq_from(int id, size_t from, int lo, int hi) {
+    DepthGuard guard(this);
+    const std::vector<int>& kids = nodes_[size_t(id)].kids;
+    if (from == kids.size()) return lo <= 0 ? std::optional<std::string>("\"\"") : std::nullopt;
+    if (from + 1 == kids.size()) return bounded(kids[from], lo, hi);
+    int rmin = 0, rmax = 0;  // of kids[from + 1..]
+    for (size_t k = from + 1; k < kids.size(); ++k) {
+      rmin = add_len(rmin, nodes_[size_t(kids[k])].min_len);
+      rmax = add_len(rmax, nodes_[size_t(kids[k])].max_len);
+    }
+    const Node& a = nodes_[size_t(kids[from])];
+    if (hi < add_len(a.min_len, rmin) || lo > add_len(a.max_len, rmax)) return std::nullopt;
+    if (lo <= add_len(a.min_len, rmin) && add_len(a.max_len, rmax) <= hi) return plain_seq(id, from);
+    Key key{1, id, int(from), 0, lo, hi};
+    if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+    std::vector<std::string> alts;
+    // Lengths k of the first part from `split` on leave the rest unconstrained below (hi is kInf).
+    const int split = hi == kInf ? std::max(lo - rmin, a.min_len) : kInf;
+    const int k_end = std::min({a.max_len, sub_len(hi, rmin), split - 1});
+    for (int k = a.min_len; k <= k_end; ++k) {
+      auto x = bounded(kids[from], k, k);
+      if (!x) continue;
+      auto rest = seq_from(id, from + 1, std::max(lo - k, 0), sub_len(hi, k));
+      if (rest) alts.push_back(*x + " " + *rest);
+    }
+    if (split != kInf && split <= a.max_len) {
+      if (auto x = bounded(kids[from], split, kInf)) alts.push_back(*x + " " + plain_seq(id, from + 1));
+    }
+    std::optional<std::string> out;
+    if (!alts.empty()) out = make_rule(alts);
+    return memo_[key] = out;
+  }
+
+  // c_lo..c_hi non-empty repetitions of Rep node `id`'s child, total length in [lo, hi].
+  std::optional<std::string> rep_from(int id, int c_lo, int c_hi, int lo, int hi) {
+    DepthGuard guard(this);
+    const int xid = nodes_[size_t(id)].kids[0];
+    const Node& x = nodes_[size_t(xid)];
+    if (hi != kInf) c_hi = std::min(c_hi, hi);  // every repetition taken here has at least one character
+    if (c_lo > c_hi) return std::nullopt;
+    if (c_hi == 0) return lo <= 0 ? std::optional<std::string>("\"\"") : std::nullopt;
+    const int tmin = int(std::min<long long>(1LL * c_lo * std::max(x.min_len, 1), kInf));
+    const int tmax = x.max_len == kInf || c_hi == kInf ? kInf : int(std::min<long long>(1LL * c_hi * x.max_len, kInf));
+    if (hi < tmin || lo > tmax) return std::nullopt;
+    if (x.min_len > 0 && lo <= tmin && tmax <= hi) return plain_rep(id, c_lo, c_hi);
+    if (x.min_len > 0 && x.min_len == x.max_len) {  // fixed length L: the length range is a count range
+      const int L = x.min_len;
+      const int n_lo = std::max(c_lo, (lo + L - 1) / L), n_hi = std::min(c_hi, hi == kInf ? kInf : hi / L);
+      if (n_lo > n_hi) return std::nullopt;
+      return plain_rep(id, n_lo, n_hi);
+    }
+    Key key{2, id, c_lo, c_hi, lo, hi};
+    if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+    std::vector<std::string> alts;
+    if (c_lo == 0 && lo <= 0) alts.push_back("\"\"");
+    const int next_lo = std::max(c_lo - 1, 0), next_hi = c_hi == kInf ? kInf : c_hi - 1;
+    const int k_begin = std::max(x.min_len, 1);
+    const int split = hi == kInf ? std::max(lo, k_begin) : kInf;
+    const int k_end = std::min({x.max_len, hi, split - 1});
+    for (int k = k_begin; k <= k_end; ++k) {
+      auto one = bounded(xid, k, k);
+      if (!one) continue;
+      auto rest = rep_from(id, next_lo, next_hi, std::max(lo - k, 0), sub_len(hi, k));
+      if (rest) alts.push_back(*one + " " + *rest);
+    }
+    if (split != kInf && split <= x.max_len) {
+      // The rest is unconstrained; empty repetitions of a nullable child are dropped without loss.
+      if (auto one = bounded(xid, split, kInf)) alts.push_back(*one + " " + plain_rep(id, next_lo, next_hi));
+    }
+    std::optional<std::string> out;
+    if (!alts.empty()) out = make_rule(alts);
+    return memo_[key] = out;
+  }
 
   [[noreturn]] void error(const std::string& what) const {
     fail("pattern at ", where_, ": ", what, " (at offset ", std::to_string(i_), ")");
@@ -179,11 +434,45 @@ class RegexConv {
     std::vector<CpRange> r = normalize(in);
     std::vector<CpRange> plain;
     std::vector<std::string> alts;
-    for (CpRange x : r) {
-      for (uint32_t special : {uint32_t('"'), uint32_t('\\')}) {
-        if (x.lo <= special && special <= x.hi) alts.push_back(json_char_literal(special));
+    // Characters JSON writes escaped share one alternative after the backslash, so every position of a
+    // repeated class adds few automaton states: \" \\ \n \r \t, and \u00XX for the other controls.
+    auto in_class = [&](uint32_t c) {
+      for (CpRange x : r) {
+        if (x.lo <= c && c <= x.hi) return true;
       }
-      for (uint32_t c = x.lo; c <= std::min<uint32_t>(x.hi, 0x1F); ++c) alts.push_back(json_char_literal(c));
+      return false;
+    };
+    std::string named;
+    const std::pair<uint32_t, char> kNamed[] = {{'"', '"'}, {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}};
+    for (auto [c, letter] : kNamed) {
+      if (in_class(c)) named += hex_escape(uint32_t(letter));
+    }
+    std::vector<std::string> esc;
+    if (!named.empty()) esc.push_back("[" + named + "]");
+    std::vector<std::string> hex_alts;
+    for (uint32_t hi_nib = 0; hi_nib < 2; ++hi_nib) {
+      std::string lows;
+      for (uint32_t lo_nib = 0; lo_nib < 16; ++lo_nib) {
+        const uint32_t c = hi_nib * 16 + lo_nib;
+        if (c == '\n' || c == '\r' || c == '\t' || !in_class(c)) continue;
+        lows += hex_escape(uint32_t("0123456789abcdef"[lo_nib]));
+        if (lo_nib >= 10) lows += hex_escape(uint32_t("0123456789ABCDEF"[lo_nib]));
+      }
+      if (!lows.empty()) hex_alts.push_back(std::string("\"") + char('0' + hi_nib) + "\" [" + lows + "]");
+    }
+    if (!hex_alts.empty()) {
+      std::string h = "\"u00\" ";
+      if (hex_alts.size() == 1) {
+        h += hex_alts[0];
+      } else {
+        h += "(" + hex_alts[0] + " | " + hex_alts[1] + ")";
+      }
+      esc.push_back(h);
+    }
+    if (!esc.empty()) {
+      alts.push_back("\"\\\\\" " + (esc.size() == 1 ? esc[0] : "(" + esc[0] + " | " + esc[1] + ")"));
+    }
+    for (CpRange x : r) {
       // plain part: x minus controls, '"' and '\'
       std::vector<CpRange> pieces = {{std::max<uint32_t>(x.lo, 0x20), x.hi}};
       for (uint32_t special : {uint32_t('"'), uint32_t('\\')}) {
@@ -259,7 +548,9 @@ class RegexConv {
     return class_gbnf(negate ? complement(ranges) : ranges);
   }
 
-  std::string parse_atom() {
+  int leaf(std::string text) { return add(make(Node::Char, std::move(text))); }
+
+  int parse_atom() {
     char c = p_[i_];
     if (c == '(') {
       ++i_;
@@ -270,15 +561,15 @@ class RegexConv {
           error("lookaround and named groups are not supported");
         }
       }
-      std::string inner = parse_alt();
+      int inner = parse_alt();
       if (i_ >= p_.size() || p_[i_] != ')') error("missing ')'");
       ++i_;
-      return "(" + inner + ")";
+      return inner;
     }
-    if (c == '[') return parse_class();
+    if (c == '[') return leaf(parse_class());
     if (c == '.') {
       ++i_;
-      return class_gbnf(complement({{'\n', '\n'}, {'\r', '\r'}, {0x2028, 0x2029}}));
+      return leaf(class_gbnf(complement({{'\n', '\n'}, {'\r', '\r'}, {0x2028, 0x2029}})));
     }
     if (c == '^' || c == '$') error("anchors are supported only at the start and end of the pattern");
     if (c == '*' || c == '+' || c == '?' || c == '{') error("nothing to repeat");
@@ -286,10 +577,10 @@ class RegexConv {
       ++i_;
       std::vector<CpRange> esc;
       uint32_t cp;
-      if (parse_escape(esc, cp, false)) return class_gbnf(esc);
-      return json_char_literal(cp);
+      if (parse_escape(esc, cp, false)) return leaf(class_gbnf(esc));
+      return leaf(json_char_literal(cp));
     }
-    return json_char_literal(decode());
+    return leaf(json_char_literal(decode()));
   }
 
   int parse_count() {
@@ -303,69 +594,59 @@ class RegexConv {
     return int(v);
   }
 
-  std::string parse_seq() {
-    std::string out;
+  int parse_seq() {
+    Node seq = make(Node::Seq);
     while (i_ < p_.size() && p_[i_] != '|' && p_[i_] != ')') {
-      std::string atom = parse_atom();
+      int atom = parse_atom();
       if (i_ < p_.size()) {
         char q = p_[i_];
-        std::string op;
+        int m = -1, n = -1;
         if (q == '*' || q == '+' || q == '?') {
-          op = std::string(1, q);
+          m = q == '+' ? 1 : 0;
+          n = q == '?' ? 1 : kInf;
           ++i_;
         } else if (q == '{') {
           ++i_;
-          int m = parse_count(), n = m;
-          bool unbounded = false;
+          m = parse_count();
+          n = m;
           if (i_ < p_.size() && p_[i_] == ',') {
             ++i_;
             if (i_ < p_.size() && p_[i_] == '}') {
-              unbounded = true;
+              n = kInf;
             } else {
               n = parse_count();
             }
           }
           if (i_ >= p_.size() || p_[i_] != '}') error("missing '}' in repetition");
           ++i_;
-          if (!unbounded && n < m) error("repetition {m,n} with n < m");
-          op = "{";
-          op += std::to_string(m);
-          if (unbounded) {
-            op += ',';
-          } else if (m != n) {
-            op += ',';
-            op += std::to_string(n);
-          }
-          op += '}';
+          if (n < m) error("repetition {m,n} with n < m");
         }
-        if (!op.empty()) {
-          atom = "(" + atom + ")" + op;
+        if (m >= 0) {
+          atom = add(make(Node::Rep, "", {atom}, m, n));
           if (i_ < p_.size() && p_[i_] == '?') ++i_;  // lazy quantifier: same language
           if (i_ < p_.size() && (p_[i_] == '*' || p_[i_] == '+' || p_[i_] == '{')) error("nested quantifier");
         }
       }
-      out += (out.empty() ? "" : " ") + atom;
+      seq.kids.push_back(atom);
     }
-    return out.empty() ? "\"\"" : out;
+    return add(seq);
   }
 
-  std::string parse_alt() {
-    std::string out = parse_seq();
+  int parse_alt() {
+    Node alt = make(Node::Alt, "", {parse_seq()});
     while (i_ < p_.size() && p_[i_] == '|') {
       ++i_;
-      out += " | " + parse_seq();
+      alt.kids.push_back(parse_seq());
     }
-    return out;
+    return alt.kids.size() == 1 ? alt.kids[0] : add(alt);
   }
 };
 
 }  // namespace
 
 std::string regex_to_gbnf(std::string_view pattern, const std::string& where, const std::string& prefix,
-                          std::string& rules) {
-  (void)prefix;
-  (void)rules;
-  return RegexConv(pattern, where).convert();
+                          std::string& rules, int min_len, int max_len) {
+  return RegexConv(pattern, where).convert(min_len, max_len, prefix, rules);
 }
 
 }  // namespace sotto::grammar
