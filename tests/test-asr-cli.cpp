@@ -173,3 +173,38 @@ TEST_F(AsrCli, BadInputIsOneLine) {
 }
 
 }  // namespace
+
+namespace {
+
+// `sotto note AUDIO --asr-model M`: the recording is transcribed first (the text `sotto transcribe` prints, one
+// phrase per line, phrases without text left out) and printed as the note's transcript section; audio without a speech model, or with a
+// transcript too, is a one-line error.
+TEST_F(AsrCli, NoteFromAudio) {
+  const std::vector<float> x = bursts(16000);
+  const std::string wav = dir_ + "/n.wav";
+  sotto::audio::write_wav(wav, x.data(), x.size(), 1, 16000);
+  Result t = run("transcribe -m " + kModel + " " + wav, false);
+  ASSERT_EQ(t.code, 0) << t.out;
+  std::string lines;  // the non-empty lines of the transcription
+  for (size_t b = 0, e; b < t.out.size(); b = e + 1) {
+    e = t.out.find('\n', b);
+    if (e == std::string::npos) e = t.out.size();
+    if (e > b) lines += t.out.substr(b, e - b) + "\n";
+  }
+  Result n = run("note " + wav + " --asr-model " + kModel + " --format markdown -q -t 2", false);
+  if (lines.empty()) {  // the random model may say nothing
+    EXPECT_EQ(n.code, 1) << n.out;
+  } else {
+    ASSERT_EQ(n.code, 0) << n.out;
+    EXPECT_EQ(n.out.rfind("# Transcript\n\n" + lines + "\n", 0), 0u) << n.out;
+    EXPECT_NE(n.out.find("# Clinical SOAP note"), std::string::npos) << n.out;
+  }
+  Result no_asr = run("note " + wav);
+  EXPECT_EQ(no_asr.code, 1);
+  EXPECT_EQ(count(no_asr.out, "\n"), 1u) << no_asr.out;
+  EXPECT_NE(no_asr.out.find("--asr-model"), std::string::npos) << no_asr.out;
+  Result both = run("note " + wav + " --transcript " + wav + " --asr-model " + kModel);
+  EXPECT_EQ(both.code, 2) << both.out;
+}
+
+}  // namespace

@@ -1,18 +1,30 @@
 // cmd-note.cpp — `sotto note`: transcript -> structured note under a template (JSON Schema), printed as
 // JSON and Markdown, with the values the transcript does not support listed for the reviewer.
-// Speech input (`sotto note visit.wav`) needs the speech models, which are not in the engine yet: it is an
-// error that says so, and --transcript FILE gives the text directly.
+// Speech input: `sotto note visit.wav --asr-model M.gguf` transcribes the recording first (sotto transcribe's
+// path: any WAV, resampled to 16 kHz, VAD phrases, greedy decode) and prints the transcript before the note.
+// No speech model is bundled yet (docs/training.md), so --asr-model is required with audio; --transcript FILE
+// gives the text directly.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
+#include "audio/resample.h"
+#include "audio/wav.h"
+#include "backend/backend.h"
 #include "cli.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/gguf.h"
+#include "core/thread-pool.h"
+#include "models/asr-model.h"
+#include "runtime/transcribe.h"
+#include "text/tokenizer.h"
 #include "runtime/loaded-model.h"
 #include "scribe/note.h"
 
@@ -49,17 +61,44 @@ std::string find_default_model(const std::vector<std::string>& dirs) {
   return "";
 }
 
+// The recording's transcript: its phrases' texts, one line each.
+std::string transcribe_file(const std::string& wav_path, const std::string& asr_path, int n_threads, bool quiet) {
+  audio::Wav wav = audio::read_wav(wav_path, true);
+  if (wav.samples.empty()) fail(wav_path, ": no audio samples");
+  if (!wav.warning.empty() && !quiet) std::fprintf(stderr, "sotto: warning: %s\n", wav.warning.c_str());
+  std::vector<float> pcm = wav.sample_rate == 16000
+                               ? std::move(wav.samples)
+                               : audio::resample(wav.samples.data(), wav.samples.size(), wav.sample_rate, 16000);
+  auto file = GgufFile::open(asr_path);
+  ThreadPool pool(n_threads > 0 ? n_threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  auto be = make_cpu_backend(pool);
+  auto model = AsrModel::load(*file, *be);
+  auto tok = Tokenizer::from_gguf(*file);
+  Transcriber tr(*model, *tok);
+  std::string text;
+  const bool tty = !quiet && isatty(2);
+  for (const auto& seg : tr.transcribe(pcm.data(), pcm.size(), [&](int64_t done, int64_t total) {
+         if (tty) std::fprintf(stderr, "\rsotto: transcribing %3d%%", int(100 * done / std::max<int64_t>(1, total)));
+       })) {
+    if (!seg.text.empty()) text += seg.text + "\n";
+  }
+  if (tty) std::fprintf(stderr, "\n");
+  if (text.empty()) fail(wav_path, ": no speech recognised");
+  return text;
+}
+
 }  // namespace
 
 int run_note(int argc, char** argv) {
-  std::string audio, transcript_file, tmpl = "soap", model_path, format = "both";
+  std::string audio, transcript_file, tmpl = "soap", model_path, format = "both", asr_path;
   int n_threads = 0, n_ctx = 4096, max_tokens = 1024;
   bool quiet = false;
   ArgParser ap("sotto note", "[AUDIO.wav] --transcript FILE -m MODEL.gguf [--template soap] [options]",
                "Writes a structured note from a transcript under a template's JSON Schema and prints it as JSON\n"
                "and Markdown; values the transcript does not support are listed for review.");
-  ap.positional("AUDIO", &audio, "a recording (speech recognition is not available yet: use --transcript)", false);
+  ap.positional("AUDIO", &audio, "a recording (WAV, any rate; needs --asr-model)", false);
   ap.option("--transcript", &transcript_file, "FILE", "the transcript as text (- for stdin)");
+  ap.option("--asr-model", &asr_path, "FILE", "GGUF speech model (Moonshine/Whisper) for AUDIO");
   ap.option("--template", &tmpl, "NAME|FILE", "soap, legal, hr, finance, or a .schema.json file (soap)");
   ap.option("-m,--model", &model_path, "FILE", std::string("GGUF note model (the bundled ") + kDefaultNoteModel + ")");
   ap.option("--format", &format, "F", "json, markdown or both (both)");
@@ -69,10 +108,11 @@ int run_note(int argc, char** argv) {
   ap.flag("-q,--quiet", &quiet, "no progress or statistics on stderr");
   if (!ap.parse(argc, argv)) return 0;
   if (format != "json" && format != "markdown" && format != "both") ap.usage_error("--format must be json, markdown or both");
-  if (!audio.empty() && transcript_file.empty()) {
-    fail(audio, ": speech recognition is not in this build yet; give the text with --transcript FILE");
+  if (!audio.empty() && !transcript_file.empty()) ap.usage_error("give AUDIO or --transcript FILE, not both");
+  if (!audio.empty() && asr_path.empty()) {
+    fail(audio, ": no speech model is bundled yet; give one with --asr-model M.gguf, or the text with --transcript FILE");
   }
-  if (transcript_file.empty()) ap.usage_error("missing --transcript FILE");
+  if (audio.empty() && transcript_file.empty()) ap.usage_error("missing AUDIO or --transcript FILE");
   const std::vector<std::string> dirs = template_dirs(argv[0]);
   if (model_path.empty()) model_path = find_default_model(dirs);
   if (model_path.empty()) fail("no note model: the bundled ", kDefaultNoteModel, " is missing; give one with -m MODEL.gguf");
@@ -80,7 +120,10 @@ int run_note(int argc, char** argv) {
 
   const NoteTemplate t = load_template(tmpl, dirs);
   std::string transcript;
-  if (transcript_file == "-") {
+  if (!audio.empty()) {
+    transcript = transcribe_file(audio, asr_path, n_threads, quiet);
+    if (format != "json") std::printf("# Transcript\n\n%s\n", transcript.c_str());
+  } else if (transcript_file == "-") {
     std::ostringstream ss;
     ss << std::cin.rdbuf();
     transcript = ss.str();
