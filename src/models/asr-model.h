@@ -44,6 +44,11 @@ struct AsrState {
   int n_frames = 0;
 };
 
+class Backend;
+// A state for n_ctx decoder positions (1..c.n_ctx, else an error): zeroed F32 self-attention caches on `be`, one
+// pair per decoder layer; encode() fills the cross-attention keys and values. Shared by the speech models.
+AsrState new_asr_state(Backend& be, const AsrConfig& c, int n_ctx);
+
 class AsrModel {
  public:
   virtual ~AsrModel() = default;

@@ -39,16 +39,7 @@ class Moonshine final : public AsrModel {
   const AsrConfig& config() const override { return c_; }
 
   AsrState new_state(int n_ctx) const override {
-    if (n_ctx <= 0 || n_ctx > c_.n_ctx) {
-      fail("decoder context ", std::to_string(n_ctx), " out of range (1..", std::to_string(c_.n_ctx), ")");
-    }
-    AsrState st;
-    st.n_ctx = n_ctx;
-    for (int l = 0; l < c_.n_dec_layer; l++) {
-      st.self_k.push_back(be_.alloc(DType::F32, {c_.n_embd, n_ctx, 1, 1}));
-      st.self_v.push_back(be_.alloc(DType::F32, {c_.n_embd, n_ctx, 1, 1}));
-    }
-    return st;
+    return new_asr_state(be_, c_, n_ctx);
   }
 
   int64_t min_samples() const override {
@@ -331,6 +322,19 @@ std::unique_ptr<AsrModel> AsrModel::load(const GgufFile& f, Backend& backend) {
   if (arch == "moonshine") return std::make_unique<Moonshine>(f, backend);
   if (arch == "whisper") return make_whisper(f, backend);
   fail(f.path(), ": architecture '", arch, "' is not a speech model (supported: moonshine, whisper)");
+}
+
+AsrState new_asr_state(Backend& be, const AsrConfig& c, int n_ctx) {
+  if (n_ctx <= 0 || n_ctx > c.n_ctx) {
+    fail("decoder context ", std::to_string(n_ctx), " out of range (1..", std::to_string(c.n_ctx), ")");
+  }
+  AsrState st;
+  st.n_ctx = n_ctx;
+  for (int l = 0; l < c.n_dec_layer; l++) {
+    st.self_k.push_back(be.alloc(DType::F32, {c.n_embd, n_ctx, 1, 1}));
+    st.self_v.push_back(be.alloc(DType::F32, {c.n_embd, n_ctx, 1, 1}));
+  }
+  return st;
 }
 
 void AsrModel::encode_mel(AsrState&, const float*, int) {

@@ -38,16 +38,7 @@ class Whisper final : public AsrModel {
   }
   const AsrConfig& config() const override { return c_; }
   AsrState new_state(int n_ctx) const override {
-    if (n_ctx <= 0 || n_ctx > c_.n_ctx) {
-      fail("decoder context ", std::to_string(n_ctx), " out of range (1..", std::to_string(c_.n_ctx), ")");
-    }
-    AsrState st;
-    st.n_ctx = n_ctx;
-    for (int l = 0; l < c_.n_dec_layer; l++) {
-      st.self_k.push_back(be_.alloc(DType::F32, {c_.n_embd, n_ctx, 1, 1}));
-      st.self_v.push_back(be_.alloc(DType::F32, {c_.n_embd, n_ctx, 1, 1}));
-    }
-    return st;
+    return new_asr_state(be_, c_, n_ctx);
   }
   int64_t min_samples() const override { return 1; }
   int n_frames(int64_t) const override { return n_audio_ctx_; }

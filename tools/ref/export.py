@@ -29,6 +29,19 @@ def permute_rows(w, n_head):
     return w.reshape(n_head, 2, hd // 2, cols).transpose(0, 2, 1, 3).reshape(rows, cols)
 
 
+def gpt2_byte_map():
+    """GPT-2's reversible byte -> printable unicode character mapping (byte-level BPE vocabularies)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs)}
+
+
 def add_tokenizer(g, cfg):
     """A small vocabulary so the fixture loads with a tokenizer: byte-level BPE (GPT-2 byte mapping, no merges)
     for llama/qwen2/smollm2 families; SentencePiece-style byte pieces for Gemma 3."""
@@ -43,15 +56,7 @@ def add_tokenizer(g, cfg):
         g.u32("tokenizer.ggml.eos_token_id", 1)
         g.f32s("tokenizer.ggml.scores", [0.0] * len(toks))
     else:
-        bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-        cs = bs[:]
-        n = 0
-        for b in range(256):
-            if b not in bs:
-                bs.append(b)
-                cs.append(256 + n)
-                n += 1
-        byte_tok = {b: chr(c) for b, c in zip(bs, cs)}
+        byte_tok = gpt2_byte_map()
         toks = [byte_tok[b] for b in range(256)]
         specials = {"llama": ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
                               "<|eot_id|>", "<|reserved_0|>", "<|reserved_1|>", "<|reserved_2|>"],
