@@ -488,7 +488,9 @@ class SchemaConv {
     for (B* b : {&lo, &hi}) {
       if (!b->set) continue;
       try {
-        (b == &lo ? l : h) = {plain_decimal(b->v), b->ex};
+        DecimalBound& dst = b == &lo ? l : h;  // (assigning a braced list through ?: is rejected by g++ 13)
+        dst.text = plain_decimal(b->v);
+        dst.exclusive = b->ex;
       } catch (const Error& e) {
         error(path + "/" + b->key, e.what());
       }
