@@ -46,6 +46,7 @@ class Serve : public ::testing::Test {
     write(root_ / "build-wasm/sotto.wasm", std::string("\0asm\1\0\0\0", 8));
     write(root_ / "templates/soap.schema.json", "{}");
     write(root_ / "models/m.gguf", "GGUF");
+    write(root_ / "models/note.gguf", "GGUF note");  // the default --model
     write(root_ / "secret.html", "<p>outside the mounts</p>");
     fs::create_symlink(root_ / "secret.html", root_ / "web/link.html");
     int fds[2];
@@ -135,6 +136,7 @@ TEST_F(Serve, FilesWithTypesAndHeaders) {
   EXPECT_TRUE(has_header(get("/app.js?v=1"), "Content-Type: text/javascript; charset=utf-8"));
   EXPECT_TRUE(has_header(get("/templates/soap.schema.json"), "Content-Type: application/json"));
   EXPECT_EQ(body(get("/models/m.gguf")), "GGUF");
+  EXPECT_EQ(body(get("/models/note.gguf")), "GGUF note");
   EXPECT_EQ(body(get("/%61pp.js")), "export {};\n");  // percent-decoded
 }
 

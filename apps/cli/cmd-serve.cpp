@@ -6,7 +6,8 @@
 //   /engine/       -> the wasm build dir   (sotto.wasm; --wasm-dir, default ROOT/build-wasm)
 //   /templates/    -> ROOT/templates/      (note templates, JSON Schema)
 //   /models/       -> the models dir       (--models, default ROOT/models, else the test fixtures)
-//   /models/note.gguf -> --model FILE      (the app's default note model URL)
+//   /models/note.gguf -> --model FILE      (the app's default note model URL; default ROOT/models/note.gguf,
+//                                           else the random-weight fixture gemma3-f32.gguf, with a warning)
 // Only files with a known extension are served, with their MIME type (application/wasm for .wasm); any
 // other path is 404. Paths are percent-decoded, then refused if a segment is "." or "..", contains a
 // backslash or NUL, or the resolved file (symlinks followed) lies outside its mount.
@@ -238,7 +239,7 @@ int run_serve(int argc, char** argv) {
   ap.option("--root", &root, "DIR", "source tree holding web/, wasm/ and templates/ (found from the binary)");
   ap.option("--wasm-dir", &wasm_dir, "DIR", "directory of sotto.wasm, served as /engine/ (ROOT/build-wasm)");
   ap.option("--models", &models_dir, "DIR", "directory served as /models/ (ROOT/models, else the test fixtures)");
-  ap.option("-m,--model", &model, "FILE", "GGUF note model served as /models/note.gguf, the app's default");
+  ap.option("-m,--model", &model, "FILE", "note model served as /models/note.gguf (ROOT/models/note.gguf, else a test model)");
   ap.flag("-q,--quiet", &quiet, "do not log refused requests");
   if (!ap.parse(argc, argv)) return 0;
   if (port < 0 || port > 65535) ap.usage_error("--port must be 0..65535");
@@ -249,7 +250,15 @@ int run_serve(int argc, char** argv) {
   const fs::path wd = wasm_dir.empty() ? r / "build-wasm" : fs::path(wasm_dir);
   fs::path md = models_dir.empty() ? r / "models" : fs::path(models_dir);
   if (models_dir.empty() && !fs::is_directory(md)) md = r / "tests" / "fixtures" / "models";
-  if (!model.empty() && !fs::is_regular_file(model)) fail(model, ": no such model file");
+  if (model.empty()) {  // the trained default note model when it is there, else a random-weight fixture
+    model = (r / "models" / "note.gguf").string();
+    if (!fs::is_regular_file(model)) {
+      model = (r / "tests" / "fixtures" / "models" / "gemma3-f32.gguf").string();
+      std::fprintf(stderr, "sotto serve: no models/note.gguf: serving the random-weight test model %s as the note "
+                           "model (its notes are noise; use --model)\n", model.c_str());
+    }
+  }
+  if (!fs::is_regular_file(model)) fail(model, ": no such model file");
   site.note_model = model;
   site.mounts = {{"/engine/", wd}, {"/wasm/", r / "wasm"}, {"/templates/", r / "templates"}, {"/models/", md},
                  {"/", r / "web"}};

@@ -5,7 +5,7 @@
 //   dictation's script is pasted as the transcript (speech recognition is another branch's: web/asr.mjs is
 //   the hook); the note is written under the SOAP template while the page keeps running; fields are
 //   edited and their supporting transcript passages highlighted, unsupported words flagged; the draft
-//   survives a reload; nothing can be exported before approval; after approval Markdown, JSON, FHIR and
+//   survives a reload; a running note can be cancelled; a broken audio file gives a one-line message; nothing can be exported before approval; after approval Markdown, JSON, FHIR and
 //   print/PDF are exported and the audit log lists them; an edit revokes the approval; offline, the app
 //   and its model load from the caches.
 //   privacy: every request of the page, its workers and its service worker is checked: it fails on any
@@ -15,7 +15,7 @@
 // Screenshots of each step go to docs/screenshots/ (SCREENSHOTS=0 to skip).
 // Usage: node tests/web/app.test.mjs [path/to/sotto] (the wasm build must be in build-wasm/ or SOTTO_WASM_DIR).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +152,14 @@ await step('an espeak-ng dictation is decoded to 16 kHz PCM', async () => {
   await shot(page, '02-dictation-decoded');
 });
 
+await step('a file that is not audio gives a one-line message', async () => {
+  const bad = join(tmp, 'broken.wav');
+  writeFileSync(bad, 'RIFF....WAVEfmt this is not audio');
+  await page.setInputFiles('#audio-file', bad);
+  await until(page, () => document.getElementById('audio-info').textContent.includes('not an audio file'));
+  assert.equal(await page.textContent('#audio-info'), 'broken.wav: not an audio file this browser can decode');
+});
+
 await step('a microphone recording (fake device) is decoded too', async () => {
   await page.evaluate(() => { delete document.body.dataset.audio; });
   await page.click('#record');
@@ -160,6 +168,16 @@ await step('a microphone recording (fake device) is decoded too', async () => {
   await until(page, () => document.body.dataset.audio, null, 20000);
   assert.ok(Number(await page.evaluate(() => document.body.dataset.audio)) > 8000);
   assert.match(await page.textContent('#audio-info'), /^recording: /);
+});
+
+await step('a note being written can be cancelled', async () => {
+  await page.fill('#transcript', script);
+  await page.click('#generate');
+  await until(page, () => !document.getElementById('cancel').hidden, null, 10000);
+  await page.click('#cancel');
+  await until(page, () => document.getElementById('gen-status').textContent === 'Cancelled.', null, 20000);
+  assert.equal(await page.evaluate(() => document.body.dataset.note), undefined);
+  assert.ok(!(await page.isDisabled('#generate')));
 });
 
 let ticks = 0, maxGap = 0;
