@@ -1,7 +1,9 @@
 // engine-cpu.mjs — the scribe engine on the wasm CPU backend (SIMD128): wraps the JS host wasm/sotto.mjs
 // (instance, WASI imports, traps -> Errors) and calls the scribe ABI (wasm/scribe-abi.cpp) through it.
 // The interface the worker uses, small on purpose so a WebGPU engine can stand in for this one:
-//   const e = await ScribeEngineCpu.create(wasmModule, modelBytes, {name, nCtx})
+//   const e = await ScribeEngineCpu.create(wasmModule, model, {name, nCtx})
+//                                               model: GGUF bytes, or an async function returning them
+//                                               (then no copy is kept outside the wasm memory)
 //   e.backend                                   'wasm-cpu-simd128'
 //   e.start(schemaText, transcript, {temperature, seed}) -> prompt tokens
 //   e.step() -> {status, bytes}                 status 0: more, 1: note complete, -1: context full;
@@ -10,7 +12,8 @@
 //                                               flagged}]}   (spans: UTF-8 byte offsets)
 //   e.fhir(schemaText, noteText, {bundle_id, composition_id, timestamp, author}) -> FHIR Bundle JSON text
 // After an engine error (a trap) the wasm instance is unusable; the next call re-creates it and reloads
-// the model from the bytes kept here, so one bad note does not cost a page reload.
+// the model (from the bytes kept here, or by calling the loader again, e.g. from the Cache API), so one bad
+// note does not cost a page reload.
 // Works in browsers (inside a Web Worker) and in Node (tests/web/scribe-engine.test.mjs).
 import { Sotto } from '../wasm/sotto.mjs';
 
@@ -18,15 +21,16 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 export class ScribeEngineCpu {
-  static async create(wasmModule, modelBytes, { name = 'note.gguf', nCtx = 4096 } = {}) {
-    const e = new ScribeEngineCpu(wasmModule, modelBytes, name, nCtx);
+  static async create(wasmModule, model, { name = 'note.gguf', nCtx = 4096 } = {}) {
+    const e = new ScribeEngineCpu(wasmModule, model, name, nCtx);
     await e.revive();
     return e;
   }
 
-  constructor(wasmModule, modelBytes, name, nCtx) {
+  constructor(wasmModule, model, name, nCtx) {
     this.wasmModule = wasmModule;
-    this.modelBytes = modelBytes instanceof Uint8Array ? modelBytes : new Uint8Array(modelBytes);
+    this.loadModel = typeof model === 'function' ? model
+      : async () => (model instanceof Uint8Array ? model : new Uint8Array(model));
     this.name = name;
     this.nCtx = nCtx;
     this.host = null;
@@ -35,9 +39,10 @@ export class ScribeEngineCpu {
   }
 
   async revive() {
+    const bytes = await this.loadModel();
     this.host = await Sotto.create(this.wasmModule, { log: () => {} });
     const h = this.host;
-    const handle = h.buffer(this.modelBytes);
+    const handle = h.buffer(bytes);
     this.session = h.withBuffer(enc.encode(this.name + '\0'),
                                 (p) => h.call('sotto_scribe_create', handle, p, this.nCtx));
   }

@@ -25,7 +25,7 @@ let busy = false;
 const post = (m) => self.postMessage(m);
 const oneLine = (e) => String(e?.message ?? e).split('\n')[0];
 
-async function fetchWithProgress(url, what, cacheFirst) {
+async function fetchWithProgress(url, what, cacheFirst, quiet = false) {
   const cache = await caches.open(CACHE);
   let resp = cacheFirst ? await cache.match(url) : null;
   let cached = !!resp;
@@ -49,9 +49,9 @@ async function fetchWithProgress(url, what, cacheFirst) {
     parts.push(value);
     loaded += value.length;
     const now = performance.now();
-    if (now - last > 100) { post({ type: 'progress', phase: 'download', what, loaded, total }); last = now; }
+    if (!quiet && now - last > 100) { post({ type: 'progress', phase: 'download', what, loaded, total }); last = now; }
   }
-  post({ type: 'progress', phase: 'download', what, loaded, total: total || loaded });
+  if (!quiet) post({ type: 'progress', phase: 'download', what, loaded, total: total || loaded });
   const bytes = new Uint8Array(loaded);
   let off = 0;
   for (const p of parts) { bytes.set(p, off); off += p.length; }
@@ -60,8 +60,9 @@ async function fetchWithProgress(url, what, cacheFirst) {
 }
 
 // The engine for this browser. WebGPU lands here from the webgpu branch; until then the wasm CPU engine.
-async function pickEngine(wasmModule, modelBytes, name) {
-  return ScribeEngineCpu.create(wasmModule, modelBytes, { name, nCtx: 4096 });
+// model: an async function returning the GGUF bytes (called again if the engine must be re-created).
+async function pickEngine(wasmModule, model, name) {
+  return ScribeEngineCpu.create(wasmModule, model, { name, nCtx: 4096 });
 }
 
 const yieldToEvents = () => new Promise((r) => setTimeout(r, 0));
@@ -104,11 +105,16 @@ self.onmessage = async (ev) => {
         const wasm = await fetchWithProgress(m.wasmUrl, 'engine', false);
         post({ type: 'progress', phase: 'compile', what: 'engine' });
         const module = await WebAssembly.compile(wasm.bytes);
-        const model = await fetchWithProgress(m.modelUrl, 'model', true);
+        let first = await fetchWithProgress(m.modelUrl, 'model', true);
+        const info = { bytes: first.bytes.length, cached: first.cached };
+        const loader = async () => {  // the first call takes the download; later ones read the cache
+          if (first) { const b = first.bytes; first = null; return b; }
+          return (await fetchWithProgress(m.modelUrl, 'model', true, true)).bytes;
+        };
         post({ type: 'progress', phase: 'load', what: 'model' });
         const name = m.modelUrl.split('/').pop();
-        engine = await pickEngine(module, model.bytes, name);
-        post({ type: 'ready', backend: engine.backend, model: name, bytes: model.bytes.length, cached: model.cached });
+        engine = await pickEngine(module, loader, name);
+        post({ type: 'ready', backend: engine.backend, model: name, ...info });
         break;
       }
       case 'generate':

@@ -144,6 +144,8 @@ function renderField(schema, value, path, label, h, root) {
   const badge = document.createElement('span');
   badge.className = 'support';
   badge.dataset.supportFor = path;
+  badge.id = `${id}-support`;
+  input.setAttribute('aria-describedby', badge.id);
   wrap.append(lab, input, badge);
   return wrap;
 }

@@ -65,7 +65,7 @@ async function step(name, fn) {
 
 // A context whose every request is checked (page, dedicated workers, service worker).
 const allowed = [/^\/$/, /^\/[a-z-]+\.(js|mjs|css)$/, /^\/wasm\/sotto\.mjs$/, /^\/engine\/sotto\.wasm$/,
-                 /^\/templates\/[a-z]+\.schema\.json$/, /^\/models\/note\.gguf$/];
+                 /^\/templates\/[a-z]+\.schema\.json$/, /^\/models\/[a-z0-9_.-]+\.gguf$/];
 async function watchedContext() {
   const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 860 },
                                          permissions: ['microphone'] });
@@ -291,6 +291,16 @@ await step('offline after the first load: the app and its model come from the ca
   await waitAttr(page, 'engine', 'ready');
   assert.match(await page.textContent('#engine-status'), /from cache/);
   await ctx.setOffline(false);
+});
+
+await step('a model URL that does not exist gives a one-line engine error', async () => {
+  await page.click('#settings summary');
+  await page.fill('#model-url', '/models/missing.gguf');
+  await page.click('#save-settings');
+  await until(page, () => document.body.dataset.engine === 'error', null, 20000);
+  assert.equal(await page.textContent('#engine-status'),
+               'Engine error: /models/missing.gguf: cannot be fetched and is not cached (/models/missing.gguf: HTTP 404)');
+  assert.ok(await page.isDisabled('#generate'));
 });
 
 await step('privacy: only this origin, only static GETs, no cookies, no page errors', async () => {
