@@ -284,6 +284,34 @@ await step('an edit after approval revokes it', async () => {
   for (const f of ['md', 'json', 'fhir', 'pdf']) assert.ok(await page.isDisabled(`[data-export="${f}"]`), f);
 });
 
+await step('every template: the form generated from its schema shows the model\'s note', async () => {
+  for (const t of ['legal', 'hr', 'finance']) {
+    await page.selectOption('#template', t);
+    await page.evaluate(() => { delete document.body.dataset.note; });
+    await page.click('#generate');
+    await waitAttr(page, 'note', 'ready', 120000);
+    const mismatches = await page.evaluate(() => {
+      const note = JSON.parse(document.getElementById('stream').textContent);
+      const bad = [];
+      const walk = (v, path) => {
+        if (v && typeof v === 'object') {
+          for (const [k, x] of Object.entries(v)) walk(x, `${path}/${k}`);
+          return;
+        }
+        const el = document.querySelector(`[data-path="${path}"]`);
+        const shown = !el ? undefined : el.type === 'checkbox' ? el.checked : el.type === 'number' ? Number(el.value) : el.value;
+        if (shown !== v) bad.push(`${path}: ${JSON.stringify(shown)} != ${JSON.stringify(v)}`);
+      };
+      walk(note, '');
+      return bad;
+    });
+    assert.deepEqual(mismatches, [], t);
+    const kinds = await page.$$eval('[data-path]', (els) => [...new Set(els.map((e) => e.type || e.tagName))].sort());
+    if (t === 'finance') await shot(page, '09-finance-note');
+    console.log(`      ${t}: controls ${kinds.join(', ')}`);
+  }
+});
+
 await step('offline after the first load: the app and its model come from the caches', async () => {
   await page.waitForTimeout(300);
   await ctx.setOffline(true);
