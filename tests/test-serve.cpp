@@ -158,6 +158,10 @@ TEST_F(Serve, OnlyGetAndHead) {
 }
 
 TEST_F(Serve, NoTraversal) {
+  const std::string abs = "/" + (root_ / "secret.html").string();  // "//tmp/...": an absolute path inside
+  for (const std::string& p : {abs, "/templates/" + (root_ / "secret.html").string(), std::string("/web//index.html")}) {
+    EXPECT_EQ(status(get(p)), "HTTP/1.1 404 Not Found") << p;
+  }
   for (const char* p : {"/../secret.html", "/%2e%2e/secret.html", "/%2E%2E%2Fsecret.html", "/web/../../secret.html",
                         "/templates/../secret.html", "/..%5csecret.html", "/link.html", "/./index.html",
                         "/engine/%2e%2e/secret.html", "/index.html%00.png"}) {

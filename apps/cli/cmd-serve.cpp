@@ -9,7 +9,7 @@
 //   /models/note.gguf -> --model FILE      (the app's default note model URL; default ROOT/models/note.gguf,
 //                                           else the random-weight fixture gemma3-f32.gguf, with a warning)
 // Only files with a known extension are served, with their MIME type (application/wasm for .wasm); any
-// other path is 404. Paths are percent-decoded, then refused if a segment is "." or "..", contains a
+// other path is 404. Paths are percent-decoded, then refused if a segment is "." or ".." or empty, contains a
 // backslash or NUL, or the resolved file (symlinks followed) lies outside its mount.
 // Every response carries the headers cross-origin isolation needs (COOP same-origin, COEP require-corp,
 // CORP same-origin) and a strict Content-Security-Policy (connect-src 'self': the app cannot talk to any
@@ -129,7 +129,7 @@ fs::path resolve(const Site& site, const std::string& path) {
     size_t j = path.find('/', i);
     if (j == std::string::npos) j = path.size();
     const std::string seg = path.substr(i, j - i);
-    if (seg == "." || seg == "..") return {};
+    if (seg == "." || seg == ".." || (seg.empty() && j < path.size())) return {};  // nor an empty one ("//")
     i = j + 1;
   }
   if (path == "/models/note.gguf" && !site.note_model.empty()) return site.note_model;
