@@ -401,7 +401,8 @@ function renderAudit() {
 
 function updateButtons() {
   const fresh = state.note && state.checkedFor === JSON.stringify(state.note) + '\u0000' + $('transcript').value;
-  $('generate').disabled = !state.engineReady || state.generating;
+  $('generate').disabled = !state.engineReady || state.generating || !!state.templateLoading;
+  document.body.dataset.template = state.templateLoading ? '' : state.template;
   $('approve').disabled = !state.note || !state.engineReady || state.generating || !!state.approved;
   for (const b of document.querySelectorAll('[data-export]')) b.disabled = !state.approved || !fresh;
   document.body.dataset.approved = state.approved ? 'yes' : 'no';
@@ -460,7 +461,9 @@ async function main() {
   dz.ondrop = (e) => { e.preventDefault(); dz.classList.remove('over'); const f = e.dataTransfer.files[0]; if (f) takeAudio(f, f.name); };
   $('transcript').addEventListener('input', onTranscriptInput);
   $('template').onchange = async (e) => {
-    await loadTemplate(e.target.value);
+    state.templateLoading = true;  // no note under a half-switched template
+    updateButtons();
+    try { await loadTemplate(e.target.value); } finally { state.templateLoading = false; }
     state.note = null; state.check = null;
     revokeApproval();
     renderNote(); showSupport(); saveDraft();

@@ -332,6 +332,7 @@ await step('an edit after approval revokes it', async () => {
 await step('every template: the form generated from its schema shows the model\'s note', async () => {
   for (const t of ['legal', 'hr', 'finance']) {
     await page.selectOption('#template', t);
+    await waitAttr(page, 'template', t);
     await page.evaluate(() => { delete document.body.dataset.note; });
     await page.click('#generate');
     await waitAttr(page, 'note', 'ready', 120000);
