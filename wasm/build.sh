@@ -12,14 +12,17 @@ cd "$(dirname "$0")/.."
 out=${1:-build-wasm}
 CXX=${CXX_WASM:-clang++-19}
 mkdir -p "$out/obj"
-flags=(--target=wasm32-wasi -msimd128 -O2 -std=c++20 -Isrc -DNDEBUG
+flags=(--target=wasm32-wasi -msimd128 -O2 -std=c++20 -Isrc -Iapps -DNDEBUG
        -D_WASI_EMULATED_MMAN -Wall -Wextra -Wno-unused-parameter)
 srcs=()
 for d in core backend backend/cpu models runtime text grammar; do
   for f in src/$d/*.cpp; do srcs+=("$f"); done
 done
 srcs+=(wasm/sotto-abi.cpp wasm/kernel-check.cpp)
-newest_header=$(find src wasm -name '*.h' -printf '%T@\n' | sort -n | tail -1)
+# The scribe (apps/scribe; note.cpp through wasm/scribe-note.cpp, which supplies what WASI lacks).
+srcs+=(wasm/scribe-abi.cpp wasm/scribe-note.cpp)
+for f in apps/scribe/*.cpp; do [ "$f" = apps/scribe/note.cpp ] || srcs+=("$f"); done
+newest_header=$(find src wasm apps -name '*.h' -printf '%T@\n' | sort -n | tail -1)
 compile() {  # src obj: wasm EH only where the source has a try block
   local eh=-fno-exceptions
   grep -q 'try {' "$1" && eh=-fwasm-exceptions

@@ -16,13 +16,13 @@ struct Command {
   int (*run)(int argc, char** argv);
 };
 
-// transcribe and serve join this table when their pipelines exist.
 const Command kCommands[] = {
     {"generate", "generate text from a prompt with a GGUF language model", sotto::cli::run_generate},
     {"bench", "measure prefill and decode speed (tokens/s)", sotto::cli::run_bench},
     {"info", "describe a GGUF model: architecture, config, tensors, tokenizer", sotto::cli::run_info},
     {"note", "write a structured note (SOAP, legal, HR, finance) from a transcript", sotto::cli::run_note},
     {"transcribe", "speech to text (WAV file or --stream PCM on stdin): text, JSON segments, SRT", sotto::cli::run_transcribe},
+    {"serve", "serve the browser app on 127.0.0.1 (static files only)", sotto::cli::run_serve},
 };
 
 void print_usage(std::FILE* out) {

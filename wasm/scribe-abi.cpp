@@ -1,0 +1,201 @@
+// scribe-abi.cpp — the scribe's C ABI in the wasm build, beside sotto-abi.cpp (which it does not change):
+// schema-constrained note generation driven one step per call by the host (so a Web Worker can report
+// progress and cancel between steps), and the support check (apps/scribe/note.cpp check_support) plus the
+// Markdown of a note, for generated and for user-edited notes alike.
+//   sotto_scribe_create(gguf, name, n_ctx)      a note session: its own model, tokenizer, cache (takes gguf,
+//                                               a buffer from sotto_buffer_new)
+//   sotto_scribe_start(s, schema, transcript, temp, seed)  compiles the schema (a note template: object with
+//                                               properties and a "description" instruction), prompts the
+//                                               model as write_note does, prefills; returns prompt tokens
+//   sotto_scribe_step(s)                        samples one token (plus any tokens the grammar forces, in
+//                                               the same forward pass); 0: more to come, 1: the note is
+//                                               complete (end of generation), -1: the context is full;
+//                                               the new text is at sotto_scribe_out
+//   sotto_scribe_check(schema, note, transcript) {"markdown", "support": [{path, value, spans: [[b, e]],
+//                                               unsupported, flagged}]} as JSON at sotto_scribe_out; spans
+//                                               are UTF-8 byte offsets into the transcript
+//   sotto_scribe_fhir(schema, note, args)       the note as a FHIR R4 document Bundle (apps/scribe/fhir.h);
+//                                               args: JSON {bundle_id, composition_id, timestamp, author}
+// Strings in: pointer + byte length. Strings out: sotto_scribe_out / sotto_scribe_out_len, valid until the
+// next call. Errors trap with a one-line message (sotto_last_error), as in sotto-abi.cpp.
+// Does not: speech, files, threads.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "grammar/json-schema.h"
+#include "grammar/matcher.h"
+#include "grammar/tokenizer-vocab.h"
+#include "runtime/grammar-sampler.h"
+#include "runtime/loaded-model.h"
+#include "runtime/sampler.h"
+#include "scribe/fhir.h"
+#include "scribe/note.h"
+
+#define SOTTO_EXPORT extern "C" __attribute__((visibility("default"), used))
+
+namespace {
+
+struct ScribeSession {
+  sotto::LoadedModel lm;
+  sotto::KvCache cache;
+  sotto::SamplerChain chain;
+  std::vector<float> logits;  // [n_vocab] of the last position run
+  int n_ctx = 0;
+  bool started = false;
+};
+
+std::string g_out;
+
+// A note template from schema text (what load_template checks, without a file).
+sotto::NoteTemplate template_from_text(const std::string& text) {
+  sotto::NoteTemplate t;
+  t.name = "template";
+  t.path = "template";
+  t.schema_text = text;
+  t.schema = sotto::json::parse(text, "template");
+  if (!t.schema.is_object() || !t.schema.find("properties")) sotto::fail("template: a template must be an object schema with properties");
+  const sotto::json::Value* title = t.schema.find("title");
+  const sotto::json::Value* desc = t.schema.find("description");
+  if (!desc || !desc->is_string() || desc->str().empty()) sotto::fail("template: the template needs a \"description\" (the instruction)");
+  t.title = title && title->is_string() ? title->str() : "Note";
+  t.instruction = desc->str();
+  return t;
+}
+
+}  // namespace
+
+SOTTO_EXPORT ScribeSession* sotto_scribe_create(std::vector<uint8_t>* gguf, const char* name, int n_ctx) {
+  std::unique_ptr<std::vector<uint8_t>> bytes(gguf);
+  auto s = std::make_unique<ScribeSession>();
+  s->lm.file = sotto::GgufFile::from_memory(std::move(*bytes), name);
+  s->lm.pool = std::make_unique<sotto::ThreadPool>(1);
+  s->lm.backend = sotto::make_cpu_backend(*s->lm.pool);
+  s->lm.model = sotto::Model::load(*s->lm.file, *s->lm.backend);
+  s->lm.tokenizer = sotto::Tokenizer::from_gguf(*s->lm.file);
+  const sotto::ModelConfig& cfg = s->lm.model->config();
+  if (n_ctx <= 0) n_ctx = cfg.n_ctx_train > 0 ? std::min(cfg.n_ctx_train, 4096) : 4096;
+  s->n_ctx = n_ctx;
+  return s.release();
+}
+
+SOTTO_EXPORT void sotto_scribe_destroy(ScribeSession* s) { delete s; }
+
+SOTTO_EXPORT int sotto_scribe_start(ScribeSession* s, const char* schema, uint32_t schema_len, const char* transcript,
+                                    uint32_t transcript_len, float temp, uint32_t seed_lo, uint32_t seed_hi) {
+  const sotto::NoteTemplate t = template_from_text(std::string(schema, schema_len));
+  const std::string tr(transcript, transcript_len);
+  if (tr.find_first_not_of(" \t\r\n") == std::string::npos) sotto::fail("the transcript is empty");
+  auto cg = std::make_shared<sotto::grammar::CompiledGrammar>(sotto::grammar::compile_json_schema(t.schema_text, "template"),
+                                                              sotto::grammar::make_token_trie(*s->lm.tokenizer));
+  sotto::SamplerParams sp;
+  sp.temperature = temp;
+  sp.seed = (uint64_t(seed_hi) << 32) | seed_lo;
+  s->chain = sotto::make_chain(sp);
+  s->chain.add_front(sotto::make_grammar_sampler(std::move(cg)));
+  // The prompt of write_note (apps/scribe/note.cpp), through the model's chat template.
+  const std::string user = t.instruction + "\n\nTranscript:\n" + tr + "\n\nAnswer with the JSON note only.";
+  const std::vector<int32_t> prompt = sotto::encode_prompt(*s->lm.tokenizer, user, true, "");
+  if (int(prompt.size()) >= s->n_ctx) {
+    sotto::fail("the transcript is too long for the context: ", std::to_string(prompt.size()), " prompt tokens, context ",
+                std::to_string(s->n_ctx));
+  }
+  s->chain.observe_prompt(prompt.data(), int(prompt.size()));
+  s->cache = s->lm.model->new_cache(s->n_ctx);
+  for (size_t i = 0; i < prompt.size(); i += 256) {
+    const int k = int(std::min<size_t>(256, prompt.size() - i));
+    s->logits = s->lm.model->forward(s->cache, prompt.data() + i, k);
+  }
+  s->started = true;
+  return int(prompt.size());
+}
+
+SOTTO_EXPORT int sotto_scribe_step(ScribeSession* s) {
+  if (!s->started) sotto::fail("sotto_scribe_step: call sotto_scribe_start first");
+  g_out.clear();
+  const sotto::Tokenizer& tok = *s->lm.tokenizer;
+  if (s->cache.n_past >= s->n_ctx) return -1;
+  const int32_t id = s->chain.sample(s->logits.data(), int(s->logits.size()));
+  s->chain.accept(id);
+  if (tok.is_eog(id)) {
+    s->started = false;
+    return 1;
+  }
+  std::vector<int32_t> batch = {id};
+  if (!tok.is_special(id)) g_out += tok.token_to_piece(id);
+  for (int32_t f : s->chain.forced_tokens()) {
+    if (tok.is_eog(f) || s->cache.n_past + int(batch.size()) >= s->n_ctx) break;
+    s->chain.accept(f);
+    batch.push_back(f);
+    if (!tok.is_special(f)) g_out += tok.token_to_piece(f);
+  }
+  if (s->cache.n_past + int(batch.size()) > s->n_ctx) return -1;
+  s->logits = s->lm.model->forward(s->cache, batch.data(), int(batch.size()));
+  return 0;
+}
+
+SOTTO_EXPORT int sotto_scribe_n_past(ScribeSession* s) { return s->cache.n_past; }
+SOTTO_EXPORT int sotto_scribe_n_ctx(ScribeSession* s) { return s->n_ctx; }
+
+SOTTO_EXPORT void sotto_scribe_check(const char* schema, uint32_t schema_len, const char* note, uint32_t note_len,
+                                     const char* transcript, uint32_t transcript_len) {
+  namespace json = sotto::json;
+  const sotto::NoteTemplate t = template_from_text(std::string(schema, schema_len));
+  const json::Value v = json::parse(std::string(note, note_len), "note");
+  if (!v.is_object()) sotto::fail("note: not a JSON object");
+  const std::string tr(transcript, transcript_len);
+  const std::vector<sotto::FieldSupport> support = sotto::check_support(v, tr);
+  json::Value items = json::Value::array();
+  for (const sotto::FieldSupport& f : support) {
+    json::Value spans = json::Value::array(), unsupported = json::Value::array();
+    for (const sotto::Span& sp : f.spans) {
+      json::Value pair = json::Value::array();
+      pair.push_back(json::Value(int64_t(sp.begin)));
+      pair.push_back(json::Value(int64_t(sp.end)));
+      spans.push_back(std::move(pair));
+    }
+    for (const std::string& w : f.unsupported) unsupported.push_back(json::Value(w));
+    json::Value o = json::Value::object();
+    o.set("path", json::Value(f.path));
+    o.set("value", json::Value(f.value));
+    o.set("spans", std::move(spans));
+    o.set("unsupported", std::move(unsupported));
+    o.set("flagged", json::Value(f.flagged));
+    items.push_back(std::move(o));
+  }
+  json::Value out = json::Value::object();
+  out.set("markdown", json::Value(sotto::note_to_markdown(t, v, support)));
+  out.set("support", std::move(items));
+  g_out = json::dump(out);
+}
+SOTTO_EXPORT void sotto_scribe_fhir(const char* schema, uint32_t schema_len, const char* note, uint32_t note_len,
+                                    const char* args, uint32_t args_len) {
+  namespace json = sotto::json;
+  const sotto::NoteTemplate t = template_from_text(std::string(schema, schema_len));
+  const json::Value v = json::parse(std::string(note, note_len), "note");
+  const json::Value a = json::parse(std::string(args, args_len), "fhir arguments");
+  sotto::FhirOptions opt;
+  opt.bundle_id = a.at("bundle_id").str();
+  opt.composition_id = a.at("composition_id").str();
+  opt.timestamp = a.at("timestamp").str();
+  if (const json::Value* au = a.find("author"); au && au->is_string()) opt.author = au->str();
+  g_out = json::dump(sotto::note_to_fhir_bundle(t, v, opt), 2);
+}
+
+SOTTO_EXPORT const char* sotto_scribe_out() { return g_out.data(); }
+SOTTO_EXPORT uint32_t sotto_scribe_out_len() { return uint32_t(g_out.size()); }
+
+// ---- the unwinder entry points that wasm-EH landing pads reference (grammar/json-schema.cpp has a try
+// block and the scribe is the first ABI to call it). Nothing throws in this build (fail() traps), so a
+// landing pad is never entered; were one reached, it is reported as a trap with a message.
+extern "C" [[noreturn]] void sotto_wasm_fail(const char* msg);
+extern "C" {
+struct SottoLandingPadContext {
+  uintptr_t lpad_index, lsda, selector;
+};
+SottoLandingPadContext __wasm_lpad_context;
+int _Unwind_CallPersonality(void*) { sotto_wasm_fail("C++ exception unwinding (unsupported in the wasm build)"); }
+}

@@ -1,0 +1,490 @@
+// app.js — the scribe's page: dictation (microphone or file -> 16 kHz PCM -> the ASR hook), the editable
+// transcript, the note written by the engine worker under a template's JSON Schema and shown as a form
+// generated from that schema, support highlighting (each field's supporting transcript spans, flags for
+// unsupported words), approval, and export (Markdown, JSON, FHIR, print/PDF) — only after approval, each
+// one recorded in the audit log. The draft is saved locally on every change and restored after a reload.
+// The page never runs the engine itself: engine-worker.js does, so the UI stays responsive.
+// Does not: send anything anywhere (the server's CSP allows connections to this origin only).
+import { decodeTo16k, peaks, startRecording } from './audio.mjs';
+import { transcribe } from './asr.mjs';
+import { renderForm, heading } from './schema-form.mjs';
+import * as store from './store.mjs';
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  template: 'soap', schemaText: '', schema: null,
+  note: null, check: null, checkedFor: '', approved: null,
+  engineReady: false, generating: false,
+};
+const settings = store.loadSettings();
+const worker = new Worker('/engine-worker.js', { type: 'module' });
+let nextId = 1;
+const pending = new Map();
+let currentPath = null;
+
+// ---- worker plumbing
+function call(msg) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ ...msg, id });
+  });
+}
+
+let streamHandler = null;
+worker.onmessage = (ev) => {
+  const m = ev.data;
+  switch (m.type) {
+    case 'progress': return showProgress(m);
+    case 'ready':
+      state.engineReady = true;
+      $('engine-progress').value = 1;
+      $('engine-status').textContent = `Engine ready: ${m.model} (${(m.bytes / 1048576).toFixed(1)} MiB${m.cached ? ', from cache' : ''}) on ${m.backend}`;
+      document.body.dataset.engine = 'ready';
+      updateButtons();
+      return;
+    case 'started': case 'text':
+      if (streamHandler) streamHandler(m);
+      return;
+    case 'cache-cleared':
+      $('engine-status').textContent = 'Cached models cleared.';
+      return;
+  }
+  const p = pending.get(m.id);
+  if (m.type === 'error' && !p) {
+    $('engine-status').textContent = `Engine error: ${m.message}`;
+    document.body.dataset.engine = 'error';
+    return;
+  }
+  if (!p) return;
+  pending.delete(m.id);
+  if (m.type === 'error') p.reject(new Error(m.message));
+  else p.resolve(m);
+};
+
+function showProgress(m) {
+  const bar = $('engine-progress');
+  if (m.phase === 'download') {
+    bar.max = m.total || 1;
+    bar.value = m.loaded;
+    const mib = (x) => (x / 1048576).toFixed(1);
+    $('engine-status').textContent = `Downloading the ${m.what}: ${mib(m.loaded)}${m.total ? ` / ${mib(m.total)}` : ''} MiB`;
+  } else {
+    bar.removeAttribute('value');
+    $('engine-status').textContent = m.phase === 'compile' ? `Compiling the ${m.what}…` : `Loading the ${m.what}…`;
+  }
+}
+
+function startEngine() {
+  state.engineReady = false;
+  document.body.dataset.engine = 'loading';
+  updateButtons();
+  worker.postMessage({ type: 'init', wasmUrl: settings.wasmUrl, modelUrl: settings.modelUrl });
+}
+
+// ---- templates
+async function loadTemplate(name) {
+  const r = await fetch(`/templates/${name}.schema.json`);
+  if (!r.ok) throw new Error(`template ${name}: HTTP ${r.status}`);
+  state.template = name;
+  state.schemaText = await r.text();
+  state.schema = JSON.parse(state.schemaText);
+  $('template').value = name;
+  $('exports').querySelector('[data-export="fhir"]').hidden = name !== 'soap';
+}
+
+// ---- audio in
+let recording = null;
+async function toggleRecord() {
+  const btn = $('record');
+  if (!recording) {
+    try {
+      recording = await startRecording();
+    } catch (e) {
+      $('audio-info').textContent = `Microphone: ${e.message}`;
+      return;
+    }
+    btn.textContent = '■ Stop';
+    btn.setAttribute('aria-pressed', 'true');
+    $('audio-info').textContent = 'Recording…';
+  } else {
+    const blob = await recording.stop();
+    recording = null;
+    btn.textContent = '● Record';
+    btn.setAttribute('aria-pressed', 'false');
+    await takeAudio(blob, 'recording');
+  }
+}
+
+async function takeAudio(blob, label) {
+  try {
+    const { pcm, seconds } = await decodeTo16k(blob);
+    drawWave(pcm);
+    const r = await transcribe(pcm, worker);
+    $('audio-info').textContent = `${label}: ${seconds.toFixed(1)} s, ${pcm.length} samples at 16 kHz. ` +
+      (r.text !== undefined ? '' : r.unavailable);
+    document.body.dataset.audio = String(pcm.length);
+    if (r.text) { $('transcript').value = r.text; onTranscriptInput(); }
+  } catch (e) {
+    $('audio-info').textContent = e.message;
+  }
+}
+
+function drawWave(pcm) {
+  const c = $('waveform'), g = c.getContext('2d');
+  const p = peaks(pcm, c.width);
+  g.clearRect(0, 0, c.width, c.height);
+  g.fillStyle = '#1f5fbf';
+  for (let x = 0; x < p.length; x++) {
+    const h = Math.max(1, p[x] * c.height);
+    g.fillRect(x, (c.height - h) / 2, 1, h);
+  }
+}
+
+// ---- note generation
+async function writeNote() {
+  const transcript = $('transcript').value;
+  if (!transcript.trim()) { $('gen-status').textContent = 'The transcript is empty.'; return; }
+  state.generating = true;
+  revokeApproval();
+  updateButtons();
+  $('stream').textContent = '';
+  $('cancel').hidden = false;
+  $('gen-status').textContent = 'Reading the transcript…';
+  let n = 0;
+  const t0 = performance.now();
+  streamHandler = (m) => {
+    if (m.type === 'started') { $('gen-status').textContent = `Writing (${m.nPrompt} prompt tokens)…`; return; }
+    $('stream').textContent += m.text;
+    n = m.nTokens;
+    $('gen-status').textContent = `Writing: ${n} tokens, ${(n / ((performance.now() - t0) / 1000)).toFixed(0)} tokens/s`;
+  };
+  try {
+    const r = await call({ type: 'generate', schema: state.schemaText, transcript, temperature: Number(settings.temperature) || 0,
+                           seed: 1, maxTokens: 4000 });
+    if (r.type === 'cancelled') { $('gen-status').textContent = 'Cancelled.'; return; }
+    $('stream').textContent = r.text;
+    state.note = JSON.parse(r.text);
+    applyCheck(r.check, transcript);
+    $('gen-status').textContent = `Note written: ${r.nTokens} tokens in ${r.seconds.toFixed(1)} s (${(r.nTokens / r.seconds).toFixed(0)} tokens/s).`;
+    document.body.dataset.note = 'ready';
+    renderNote();
+    saveDraft();
+  } catch (e) {
+    $('gen-status').textContent = `Could not write the note: ${e.message}`;
+  } finally {
+    state.generating = false;
+    streamHandler = null;
+    $('cancel').hidden = true;
+    updateButtons();
+  }
+}
+
+worker.addEventListener('message', (ev) => {
+  // A cancelled generation answers with its id like any other reply.
+  if (ev.data.type === 'cancelled') {
+    const p = pending.get(ev.data.id);
+    if (p) { pending.delete(ev.data.id); p.resolve(ev.data); }
+  }
+});
+
+function renderNote() {
+  if (!state.note) { $('note-form').replaceChildren(); return; }
+  renderForm($('note-form'), state.schema, state.note, {
+    onChange: (path, note, structural) => {
+      revokeApproval();
+      if (structural) renderNote();
+      scheduleCheck();
+      saveDraft();
+    },
+    onFocus: (path) => { currentPath = path; highlight(); },
+  });
+  showSupport();
+}
+
+// ---- support check and highlighting
+let checkTimer = 0;
+function scheduleCheck() {
+  clearTimeout(checkTimer);
+  state.checkedFor = '';
+  checkTimer = setTimeout(recheck, 300);
+}
+
+async function recheck() {
+  if (!state.note || !state.engineReady) return;
+  const noteText = JSON.stringify(state.note), transcript = $('transcript').value;
+  try {
+    const r = await call({ type: 'check', schema: state.schemaText, note: noteText, transcript });
+    if (JSON.stringify(state.note) === noteText && $('transcript').value === transcript) {
+      applyCheck(r.check, transcript);
+      showSupport();
+      saveDraft();
+    }
+  } catch (e) {
+    $('flag-summary').textContent = `Support check failed: ${e.message}`;
+  }
+}
+
+function applyCheck(check, transcript) {
+  state.check = check;
+  state.checkedFor = JSON.stringify(state.note) + '\u0000' + transcript;
+  updateButtons();
+}
+
+// UTF-8 byte offset -> UTF-16 index in text.
+function byteIndexMap(text) {
+  const map = new Int32Array(new TextEncoder().encode(text).length + 1);
+  let b = 0;
+  for (let i = 0; i < text.length; i++) {
+    const cp = text.codePointAt(i);
+    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    for (let k = 0; k < n; k++) map[b + k] = i;
+    b += n;
+    if (cp > 0xffff) i++;
+  }
+  map[b] = text.length;
+  return map;
+}
+
+function showSupport() {
+  const transcript = $('transcript').value;
+  const view = $('transcript-view');
+  const support = state.check?.support ?? [];
+  const map = byteIndexMap(transcript);
+  const cuts = new Set([0, transcript.length]);
+  const spans = [];
+  for (const f of support) {
+    for (const [b, e] of f.spans) {
+      if (e >= map.length) continue;  // stale check of an older transcript
+      const s = { from: map[b], to: map[e], path: f.path };
+      spans.push(s);
+      cuts.add(s.from); cuts.add(s.to);
+    }
+  }
+  const points = [...cuts].sort((a, b) => a - b);
+  const frag = document.createDocumentFragment();
+  for (let i = 0; i + 1 < points.length; i++) {
+    const [a, z] = [points[i], points[i + 1]];
+    const text = transcript.slice(a, z);
+    const paths = spans.filter((s) => s.from <= a && s.to >= z).map((s) => s.path);
+    if (paths.length) {
+      const m = document.createElement('mark');
+      m.textContent = text;
+      m.dataset.paths = ' ' + paths.join(' ') + ' ';
+      frag.append(m);
+    } else {
+      frag.append(text);
+    }
+  }
+  view.replaceChildren(frag);
+  let flagged = 0;
+  for (const badge of document.querySelectorAll('[data-support-for]')) {
+    const f = support.find((x) => x.path === badge.dataset.supportFor);
+    const field = badge.closest('.field');
+    field.classList.toggle('flagged', !!f?.flagged);
+    if (!f) { badge.textContent = ''; badge.className = 'support'; continue; }
+    if (f.flagged) {
+      flagged++;
+      badge.textContent = `⚠ Not in the transcript: ${f.unsupported.join(', ')}`;
+      badge.className = 'support flag';
+    } else {
+      badge.textContent = f.spans.length ? `✓ Supported by ${f.spans.length} passage${f.spans.length > 1 ? 's' : ''}` : '';
+      badge.className = 'support ok';
+    }
+  }
+  const fs = $('flag-summary');
+  fs.textContent = flagged ? `${flagged} value${flagged > 1 ? 's' : ''} not supported by the transcript: check before approving.`
+                           : state.note ? 'Every value is supported by the transcript.' : '';
+  fs.className = flagged ? 'flag' : '';
+  highlight();
+}
+
+function highlight() {
+  let first = null;
+  for (const m of document.querySelectorAll('#transcript-view mark')) {
+    const on = !!currentPath && m.dataset.paths.includes(` ${currentPath} `);
+    m.classList.toggle('on', on);
+    if (on && !first) first = m;
+  }
+  if (first) first.scrollIntoView({ block: 'nearest' });
+}
+
+// ---- approval and export
+function revokeApproval() {
+  if (state.approved) $('approval').textContent = 'Edited after approval: approve again to export.';
+  state.approved = null;
+  updateButtons();
+}
+
+async function approve() {
+  if (!state.note) return;
+  clearTimeout(checkTimer);
+  await recheck();  // export what was checked
+  state.approved = new Date().toISOString();
+  store.audit({ action: 'approve', template: state.template });
+  $('approval').textContent = `Approved ${new Date(state.approved).toLocaleString()}.`;
+  updateButtons();
+  renderAudit();
+  saveDraft();
+}
+
+function download(name, mime, text) {
+  const url = URL.createObjectURL(new Blob([text], { type: mime }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 5000);
+}
+
+async function sha256(text) {
+  const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function exportNote(format) {
+  if (!state.approved || !state.note) return;  // the buttons are disabled too: nothing leaves unapproved
+  const stamp = state.approved.replace(/[:.]/g, '-');
+  const base = `${state.template}-note-${stamp}`;
+  let name, mime, text;
+  if (format === 'md') {
+    [name, mime, text] = [`${base}.md`, 'text/markdown', state.check.markdown];
+  } else if (format === 'json') {
+    text = JSON.stringify({ template: state.template, title: state.schema.title, approved: state.approved, note: state.note }, null, 2);
+    [name, mime] = [`${base}.json`, 'application/json'];
+  } else if (format === 'fhir') {
+    const r = await call({ type: 'fhir', schema: state.schemaText, note: JSON.stringify(state.note), args: {
+      bundle_id: crypto.randomUUID(), composition_id: crypto.randomUUID(), timestamp: state.approved.replace(/\.\d+Z$/, 'Z') } });
+    [name, mime, text] = [`${base}.fhir.json`, 'application/fhir+json', r.text];
+  } else if (format === 'pdf') {
+    fillPrintView();
+    text = $('print-view').innerText;
+    name = `${base} (print)`;
+  }
+  store.audit({ action: 'export', format, template: state.template, file: name, bytes: new TextEncoder().encode(text).length,
+                sha256: await sha256(text) });
+  renderAudit();
+  if (format === 'pdf') window.print();
+  else download(name, mime, text);
+}
+
+function fillPrintView() {
+  const pv = $('print-view');
+  const h1 = document.createElement('h1');
+  h1.textContent = state.schema.title;
+  const meta = document.createElement('p');
+  meta.textContent = `Approved ${new Date(state.approved).toLocaleString()}`;
+  pv.replaceChildren(h1, meta);
+  const text = (v) => Array.isArray(v) ? v.map(text).join('\n') : v && typeof v === 'object'
+    ? Object.entries(v).map(([k, x]) => `${heading(k)}: ${text(x)}`).join('; ') : String(v ?? '');
+  for (const [k] of Object.entries(state.schema.properties)) {
+    const h2 = document.createElement('h2');
+    h2.textContent = heading(k);
+    const p = document.createElement('p');
+    p.textContent = text(state.note[k]) || '(none)';
+    pv.append(h2, p);
+  }
+}
+
+function renderAudit() {
+  const ol = $('audit-log');
+  ol.replaceChildren(...store.auditLog().slice(-50).map((e) => {
+    const li = document.createElement('li');
+    li.textContent = e.action === 'export'
+      ? `${new Date(e.time).toLocaleString()} — exported ${e.format.toUpperCase()} (${e.template}, ${e.bytes} bytes, sha256 ${e.sha256.slice(0, 12)}…)`
+      : `${new Date(e.time).toLocaleString()} — ${e.action} (${e.template})`;
+    return li;
+  }));
+}
+
+function updateButtons() {
+  const fresh = state.note && state.checkedFor === JSON.stringify(state.note) + '\u0000' + $('transcript').value;
+  $('generate').disabled = !state.engineReady || state.generating || !!state.templateLoading;
+  document.body.dataset.template = state.templateLoading ? '' : state.template;
+  $('approve').disabled = !state.note || !state.engineReady || state.generating || !!state.approved;
+  for (const b of document.querySelectorAll('[data-export]')) b.disabled = !state.approved || !fresh;
+  document.body.dataset.approved = state.approved ? 'yes' : 'no';
+}
+
+// ---- drafts
+let saveTimer = 0;
+function saveDraft() {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(saveNow, 200);
+}
+function saveNow() {
+  clearTimeout(saveTimer);
+  store.saveDraft({ transcript: $('transcript').value, template: state.template, note: state.note, check: state.check,
+                    checkedFor: state.checkedFor, approved: state.approved });
+}
+
+async function restoreDraft() {
+  const d = store.loadDraft();
+  if (!d) return false;
+  await loadTemplate(d.template ?? 'soap');
+  $('transcript').value = d.transcript ?? '';
+  state.note = d.note;
+  state.check = d.check;
+  state.checkedFor = d.checkedFor ?? '';
+  state.approved = d.approved;
+  if (state.approved) $('approval').textContent = `Approved ${new Date(state.approved).toLocaleString()}.`;
+  if (state.note) { renderNote(); document.body.dataset.note = 'ready'; }
+  const n = $('draft-notice');
+  n.textContent = `Draft restored (saved ${new Date(d.savedAt).toLocaleString()}).`;
+  n.hidden = false;
+  return true;
+}
+
+function onTranscriptInput() {
+  if (state.note) { revokeApproval(); scheduleCheck(); }
+  saveDraft();
+}
+
+// ---- wiring
+async function main() {
+  $('model-url').value = settings.modelUrl;
+  $('temperature').value = settings.temperature;
+  $('save-settings').onclick = () => {
+    settings.modelUrl = $('model-url').value.trim() || store.DEFAULT_SETTINGS.modelUrl;
+    settings.temperature = Number($('temperature').value) || 0;
+    store.saveSettings(settings);
+    startEngine();
+  };
+  $('clear-cache').onclick = () => worker.postMessage({ type: 'clear-cache' });
+  $('record').onclick = toggleRecord;
+  $('audio-file').onchange = (e) => e.target.files[0] && takeAudio(e.target.files[0], e.target.files[0].name);
+  const dz = $('drop-zone');
+  dz.ondragover = (e) => { e.preventDefault(); dz.classList.add('over'); };
+  dz.ondragleave = () => dz.classList.remove('over');
+  dz.ondrop = (e) => { e.preventDefault(); dz.classList.remove('over'); const f = e.dataTransfer.files[0]; if (f) takeAudio(f, f.name); };
+  $('transcript').addEventListener('input', onTranscriptInput);
+  $('template').onchange = async (e) => {
+    state.templateLoading = true;  // no note under a half-switched template
+    updateButtons();
+    try { await loadTemplate(e.target.value); } finally { state.templateLoading = false; }
+    state.note = null; state.check = null;
+    revokeApproval();
+    renderNote(); showSupport(); saveDraft();
+  };
+  $('generate').onclick = writeNote;
+  $('cancel').onclick = () => worker.postMessage({ type: 'cancel' });
+  $('approve').onclick = approve;
+  for (const b of document.querySelectorAll('[data-export]')) b.onclick = () => exportNote(b.dataset.export);
+  $('new-note').onclick = () => {
+    store.clearDraft();
+    state.note = null; state.check = null; state.approved = null;
+    $('transcript').value = ''; $('stream').textContent = ''; $('approval').textContent = '';
+    $('draft-notice').hidden = true;
+    renderNote(); showSupport(); updateButtons();
+  };
+  window.addEventListener('pagehide', saveNow);
+  if (!(await restoreDraft())) await loadTemplate('soap');
+  renderAudit();
+  updateButtons();
+  startEngine();
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
+}
+
+main();

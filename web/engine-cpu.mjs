@@ -1,0 +1,93 @@
+// engine-cpu.mjs — the scribe engine on the wasm CPU backend (SIMD128): wraps the JS host wasm/sotto.mjs
+// (instance, WASI imports, traps -> Errors) and calls the scribe ABI (wasm/scribe-abi.cpp) through it.
+// The interface the worker uses, small on purpose so a WebGPU engine can stand in for this one:
+//   const e = await ScribeEngineCpu.create(wasmModule, model, {name, nCtx})
+//                                               model: GGUF bytes, or an async function returning them
+//                                               (then no copy is kept outside the wasm memory)
+//   e.backend                                   'wasm-cpu-simd128'
+//   e.start(schemaText, transcript, {temperature, seed}) -> prompt tokens
+//   e.step() -> {status, bytes}                 status 0: more, 1: note complete, -1: context full;
+//                                               bytes: the new UTF-8 text (may split a character)
+//   e.check(schemaText, noteText, transcript) -> {markdown, support: [{path, value, spans, unsupported,
+//                                               flagged}]}   (spans: UTF-8 byte offsets)
+//   e.fhir(schemaText, noteText, {bundle_id, composition_id, timestamp, author}) -> FHIR Bundle JSON text
+// After an engine error (a trap) the wasm instance is unusable; the next call re-creates it and reloads
+// the model (from the bytes kept here, or by calling the loader again, e.g. from the Cache API), so one bad
+// note does not cost a page reload.
+// Works in browsers (inside a Web Worker) and in Node (tests/web/scribe-engine.test.mjs).
+import { Sotto } from '../wasm/sotto.mjs';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export class ScribeEngineCpu {
+  static async create(wasmModule, model, { name = 'note.gguf', nCtx = 4096 } = {}) {
+    const e = new ScribeEngineCpu(wasmModule, model, name, nCtx);
+    await e.revive();
+    return e;
+  }
+
+  constructor(wasmModule, model, name, nCtx) {
+    this.wasmModule = wasmModule;
+    this.loadModel = typeof model === 'function' ? model
+      : async () => (model instanceof Uint8Array ? model : new Uint8Array(model));
+    this.name = name;
+    this.nCtx = nCtx;
+    this.host = null;
+    this.session = 0;
+    this.backend = 'wasm-cpu-simd128';
+  }
+
+  async revive() {
+    const bytes = await this.loadModel();
+    this.host = await Sotto.create(this.wasmModule, { log: () => {} });
+    const h = this.host;
+    const handle = h.buffer(bytes);
+    this.session = h.withBuffer(enc.encode(this.name + '\0'),
+                                (p) => h.call('sotto_scribe_create', handle, p, this.nCtx));
+  }
+
+  async ready() { if (this.host.dead) await this.revive(); }
+
+  // Calls fn(ptr, len) for each string, in order, with the strings copied into engine buffers.
+  withStrings(strings, fn) {
+    const h = this.host;
+    const bufs = strings.map((s) => { const b = enc.encode(s); return [h.buffer(b), b.length]; });
+    try {
+      return fn(bufs.map(([hd, n]) => [h.call('sotto_buffer_data', hd), n]).flat());
+    } finally {
+      if (!h.dead) for (const [hd] of bufs) h.call('sotto_buffer_free', hd);
+    }
+  }
+
+  out() {
+    const h = this.host;
+    const ptr = h.call('sotto_scribe_out'), n = h.call('sotto_scribe_out_len');
+    return dec.decode(new Uint8Array(h.memory.buffer, ptr, n));
+  }
+
+  start(schemaText, transcript, { temperature = 0, seed = 1 } = {}) {
+    const s64 = BigInt.asUintN(64, BigInt(seed));
+    return this.withStrings([schemaText, transcript], (a) =>
+      this.host.call('sotto_scribe_start', this.session, ...a, temperature,
+                     Number(s64 & 0xffffffffn), Number(s64 >> 32n)));
+  }
+
+  // Raw bytes of a step may end inside a UTF-8 character: the caller decodes with {stream: true}.
+  step() {
+    const status = this.host.call('sotto_scribe_step', this.session);
+    const h = this.host;
+    const ptr = h.call('sotto_scribe_out'), n = h.call('sotto_scribe_out_len');
+    return { status, bytes: new Uint8Array(h.memory.buffer, ptr, n).slice() };
+  }
+
+  check(schemaText, noteText, transcript) {
+    this.withStrings([schemaText, noteText, transcript], (a) => this.host.call('sotto_scribe_check', ...a));
+    return JSON.parse(this.out());
+  }
+
+  fhir(schemaText, noteText, args) {
+    this.withStrings([schemaText, noteText, JSON.stringify(args)], (a) => this.host.call('sotto_scribe_fhir', ...a));
+    return this.out();
+  }
+}
