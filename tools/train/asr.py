@@ -4,7 +4,8 @@
           turns without speaker labels; one or two per utterance) spoken by espeak-ng with random voices, speeds and
           pitches, resampled to 16 kHz; OUT/{audio.npy (int16, concatenated), offsets.npy, texts.json}.
   train:  a Moonshine (asr_model.py) from scratch on a synth set with noise (white, random SNR 0-40 dB), gain and
-          silence-padding augmentation; SentencePiece-style BPE tokenizer trained on the texts (byte fallback).
+          silence-padding augmentation, length-bucketed batches, and a training-only CTC head on the encoder
+          (hybrid CTC/attention loss); SentencePiece-style BPE tokenizer trained on the texts (byte fallback).
   export: GGUF (tools/ref/asr_gguf.py) in f32 / f16 / q8_0 with the tokenizer as a `llama` (SentencePiece) vocabulary.
   wer:    word error rate of `sotto transcribe` on a synth set (lowercased words without punctuation).
 
@@ -195,8 +196,13 @@ def cmd_train(a):
           f"{tps.mean():.2f} max {tps.max():.2f}", flush=True)
     model = A.Moonshine(cfg).to(dev)
     print(f"asr: {sum(p.numel() for p in model.parameters())} parameters", flush=True)
+    # Training-only CTC head on the encoder (hybrid CTC/attention): it makes the encoder align with the text
+    # early, before the decoder learns to lean on it; not exported.
+    ctc = torch.nn.Linear(cfg["hidden_size"], cfg["vocab_size"]).to(dev) if a.ctc_weight > 0 else None
     audio_t = torch.from_numpy(audio)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.05)
+    params = list(model.parameters()) + (list(ctc.parameters()) if ctc is not None else [])
+    opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.05)
+    order = np.argsort(secs[:len(texts) - min(256, len(texts) // 8)], kind="stable")  # for length-bucketed batches
     gen = torch.Generator().manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
     t0 = time.time()
@@ -209,11 +215,13 @@ def cmd_train(a):
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / a.steps)))
         for g in opt.param_groups:
             g["lr"] = lr
-        pick = torch.randint(0, len(texts) - n_val, (a.batch,), generator=gen).tolist()
-        loss = batch_loss(model, pick, audio_t, off, ids, dev, gen, augment=True)
+        # a batch of neighbours in length (little padding) from a random place of the length order
+        at = int(torch.randint(0, len(order) - a.batch + 1, (1,), generator=gen))
+        pick = order[at:at + a.batch].tolist()
+        loss = batch_loss(model, pick, audio_t, off, ids, dev, gen, augment=True, ctc=ctc, ctc_weight=a.ctc_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         rec = {"step": step, "loss": loss.item(), "lr": lr}
         if (step + 1) % 250 == 0:
@@ -227,7 +235,7 @@ def cmd_train(a):
                os.path.join(a.out, "ckpt.pt"))
 
 
-def batch_loss(model, pick, audio_t, off, ids, dev, gen, augment):
+def batch_loss(model, pick, audio_t, off, ids, dev, gen, augment, ctc=None, ctc_weight=0.0):
     clips = []
     for i in pick:
         x = audio_t[off[i]:off[i + 1]].float() / 32768.0
@@ -258,8 +266,17 @@ def batch_loss(model, pick, audio_t, off, ids, dev, gen, augment):
         y[r, len(t)] = 2
     ctx = torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else torch.autocast("cpu", enabled=False)
     with ctx:
-        logits = model(audio, lens, x.to(dev))
-    return torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), y.to(dev).flatten())
+        enc, valid = model.encode(audio, lens)
+        logits = model.decode(enc, valid, x.to(dev))
+    loss = torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), y.to(dev).flatten())
+    if ctc is None:
+        return loss
+    # CTC over the encoder frames, blank = 0 (<unk> never occurs in targets)
+    lp = torch.log_softmax(ctc(enc.float()), -1).transpose(0, 1)  # [T, B, V]
+    tgt = torch.cat([torch.tensor(ids[i], dtype=torch.long) for i in pick]).to(dev)
+    tl = torch.tensor([len(ids[i]) for i in pick], device=dev)
+    lc = torch.nn.functional.ctc_loss(lp, tgt, valid.sum(1), tl, blank=0, zero_infinity=True)
+    return (1 - ctc_weight) * loss + ctc_weight * lc
 
 
 # ---- export and WER
@@ -340,6 +357,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--max-seconds", type=float, default=0)
+    p.add_argument("--ctc-weight", type=float, default=0.3, help="weight of the training-only CTC loss (0 = off)")
     p = sub.add_parser("export")
     p.add_argument("--ckpt", required=True)
     p.add_argument("--dtype", default="f16", choices=["f32", "f16", "q8_0"])
