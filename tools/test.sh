@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole test suite. Usage: bash tools/test.sh [build-dir]
 # Order: native build; the wasm32 build and its Node tests (wasm output == native CLI greedy output, SIMD128
-# kernel checks); then ctest, whose summary is the last line.
+# kernel checks); the WebGPU tests (Node and Chromium); then ctest, whose summary is the last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -13,4 +13,8 @@ cmake --build "$build" -j "$(nproc)"
 bash tools/install-deps.sh --wasm
 bash wasm/build.sh "$build-wasm"
 node tests/wasm/run.mjs "$build-wasm/sotto.wasm" "$build/sotto"
+# WebGPU backend on SwiftShader: every op against the CPU backend, greedy output WebGPU == CPU, in Node
+# (Dawn) and in headless Chromium.
+node tests/webgpu/run.mjs "$build-wasm/sotto.wasm"
+node tests/webgpu/chromium.mjs "$build-wasm/sotto.wasm"
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"

@@ -92,6 +92,10 @@ class Backend {
                          const AttnParams& p, Tensor& out) = 0;
   // Softmax of each row in place.
   virtual void softmax(Tensor& x) = 0;
+  // out[r] = index of the largest value of row r of x (the first one on ties). x: F32 {n, rows};
+  // out: I32 {rows}. The default reads x back and writes out (fine for host-memory backends); a GPU
+  // backend overrides it so a decode step reads back 4 bytes instead of the logits.
+  virtual void argmax(const Tensor& x, Tensor& out);
 
   // Waits for queued work (no-op on CPU).
   virtual void sync() {}
