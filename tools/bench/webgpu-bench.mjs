@@ -12,13 +12,13 @@
 // (tok/s if every weight byte were read once at that bandwidth), peak GPU memory of the engine's buffers.
 // Prints one JSON line per run (and a readable summary to stderr).
 // Usage: node tools/bench/webgpu-bench.mjs --arch qwen25 --type q4_0 [--prompt 512] [--gen 128] [--reps 3]
-//        [--layers N] [--wasm build-wasm/sotto.wasm] [--fallback] [--bw 2.4e12] [--webgpu <module path>]
+//        [--layers N] [--vocab N] [--wasm build-wasm/sotto.wasm] [--fallback] [--bw 2.4e12] [--webgpu <module path>]
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const opt = { arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, bw: 2.4e12,
+const opt = { arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, vocab: 0, bw: 2.4e12,
               wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false,
               webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') };
 const argv = process.argv.slice(2);
@@ -167,6 +167,7 @@ const cfg = { ...ARCHS[opt.arch] };
 if (!cfg.arch) throw new Error(`--arch: one of ${Object.keys(ARCHS).join(', ')}`);
 if (!TYPES[opt.type] || opt.type === 'f32') throw new Error('--type: q4_0, q8_0 or f16');
 if (opt.layers > 0) cfg.n_layer = opt.layers;
+if (opt.vocab > 0) cfg.n_vocab = opt.vocab;  // smoke tests only: the real vocabulary is the default
 const { create, globals } = await import(pathToFileURL(resolve(opt.webgpu)).href);
 Object.assign(globalThis, globals);
 const { Sotto } = await import('../../wasm/sotto.mjs');
@@ -203,7 +204,7 @@ for (let r = 0; r < opt.reps; r++) {
   decode = Math.max(decode, opt.gen / ((performance.now() - t) / 1000));
 }
 const result = {
-  arch: opt.arch, type: opt.type, layers: cfg.n_layer, adapter: `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.trim(),
+  arch: opt.arch, type: opt.type, layers: cfg.n_layer, vocab: cfg.n_vocab, adapter: `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.trim(),
   prompt: opt.prompt, gen: opt.gen, prefill_tok_s: +prefill.toFixed(1), decode_tok_s: +decode.toFixed(1),
   dispatches_per_token: dispatches, prefill_dispatches: prefillDispatches, submits_per_token: 1, readback_bytes_per_token: 4,
   weight_bytes_per_token: weightBytes, floor_tok_s: +(opt.bw / weightBytes).toFixed(1),

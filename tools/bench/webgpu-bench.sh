@@ -11,7 +11,7 @@
 #      loader .debs. About 35 MiB, under the device tool's 64 MiB.
 #   2. On the GPU machine (device tool, carry [".webgpu-bench"]):
 #        bash tools/bench/webgpu-bench.sh 2>&1 | tee $OUT/webgpu-bench.log
-#      (--quick: 2 layers of each shape, short runs: a smoke test of the setup in ~1 minute.)
+#      (--quick: 2 layers and an 8192-token vocabulary, short runs: a smoke test of the setup, not a result.)
 #      Prints one JSON line per (model, type) and a Markdown table at the end; results also go to
 #      $OUT/webgpu-bench.jsonl when OUT is set.
 # Env: PROMPT (512), GEN (128), REPS (3), BW (2.4e12), MODELS ("qwen25 llama32 gemma3"), TYPES ("q4_0 q8_0 f16").
@@ -20,7 +20,9 @@ cd "$(dirname "$0")/../.."
 pack=.webgpu-bench
 
 if [ "${1:-}" = "--prepare" ]; then
-  grep -qx "/$pack/" .git/info/exclude 2>/dev/null || echo "/$pack/" >> "$(git rev-parse --git-path info/exclude)"
+  excl=$(git rev-parse --git-path info/exclude)
+  mkdir -p "$(dirname "$excl")"
+  grep -qx "/$pack/" "$excl" 2>/dev/null || echo "/$pack/" >> "$excl"
   bash wasm/build.sh build-wasm
   [ -d tests/webgpu/node_modules/webgpu ] || npm ci --prefix tests/webgpu --no-audit --no-fund
   rm -rf "$pack" && mkdir -p "$pack/webgpu/dist/linux-x64" "$pack/debs"
@@ -53,7 +55,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>
 "$tmp/node" --version
 
 prompt=${PROMPT:-512}; gen=${GEN:-128}; reps=${REPS:-3}; bw=${BW:-2.4e12}; extra=()
-[ "$quick" = 1 ] && { prompt=64; gen=16; reps=1; extra=(--layers 2); }
+[ "$quick" = 1 ] && { prompt=64; gen=16; reps=1; extra=(--layers 2 --vocab 8192); }
 jsonl=${OUT:-$tmp}/webgpu-bench.jsonl
 : > "$jsonl"
 for m in ${MODELS:-qwen25 llama32 gemma3}; do

@@ -120,8 +120,9 @@ uint32_t fbits(float f) {
 class WebGpuBackend final : public Backend {
  public:
   explicit WebGpuBackend(uint32_t binding_limit)
-      : limit_(binding_limit & ~uint32_t(255)), st_(std::make_shared<GpuState>()) {
-    if (limit_ < (1u << 20)) fail("webgpu: maxStorageBufferBindingSize ", std::to_string(binding_limit), " is too small");
+      // Room for the 16-byte padding (make_buffers): a whole buffer must stay bindable.
+      : limit_((binding_limit & ~uint32_t(255)) - 256), st_(std::make_shared<GpuState>()) {
+    if (binding_limit < (1u << 20)) fail("webgpu: maxStorageBufferBindingSize ", std::to_string(binding_limit), " is too small");
   }
   ~WebGpuBackend() override { flush(); }
 
@@ -217,7 +218,7 @@ class WebGpuBackend final : public Backend {
     need(y.type == DType::F32 && y.ne[0] == n_out && y.nrows() == n_tok, "matmul: y shape");
     const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
     for (const Chunk& c : chunks(w)) {
-      const Grid g = grid_for(c.rows);
+      const Grid g = grid_for((uint64_t(c.rows) + 3) / 4);  // 4 rows per workgroup
       const uint32_t p[] = {uint32_t(n_in), 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), lx.offset / 4,
                             ly.offset / 4, uint32_t(n_in), uint32_t(n_out), c.row0, c.rows, g.gx};
       dispatch(kMatMul + uint32_t(weight_index(w.type)), {arena(p, sizeof p), whole(c.loc), whole(lx), whole(ly)}, g,
