@@ -3,6 +3,8 @@
 // alike; no dependencies, no JSPI.
 //   const host = await GpuHost.create(navigator.gpu, {forceFallbackAdapter});
 //   const engine = await Sotto.create(wasmBytes, {gpu: host});  // wires host.imports() in
+// CPU fallback: GpuHost.tryCreate() returns null without WebGPU; Sotto.create(wasm, {gpu: null}) then
+// runs the wasm CPU backend (SIMD128).
 // Recording: every dispatch of a step goes into one command encoder (one compute pass, split only where
 // a read-back copy is recorded); the engine's flush(arena) uploads the step's argument arena and
 // submits. Read-backs are deferred: read(id, off, n, dst) records a copy into a staging buffer, and
@@ -26,6 +28,16 @@ export class GpuHost {
     for (const k of want) requiredLimits[k] = adapter.limits[k];
     const device = await adapter.requestDevice({ requiredLimits });
     return new GpuHost(gpu, adapter, device);
+  }
+
+  // The same, or null when there is no WebGPU (no gpu object, no adapter, no device): the caller then
+  // creates the engine without {gpu} and runs on the wasm CPU backend.
+  static async tryCreate(gpu, opts = {}) {
+    try {
+      return await GpuHost.create(gpu, opts);
+    } catch {
+      return null;
+    }
   }
 
   constructor(gpu, adapter, device) {

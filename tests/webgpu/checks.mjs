@@ -103,6 +103,16 @@ export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, mo
     for await (const t of gpuEngine.generate(PROMPT, { maxTokens: 12, onToken })) void t;
     check(n === 3, `cancel after 3 tokens, ${n} sampled`);
   });
+  await test('no WebGPU: tryCreate gives null and the engine runs on the wasm CPU backend', async () => {
+    const none = await GpuHost.tryCreate(undefined);
+    check(none === null, 'tryCreate(undefined) should be null');
+    const e3 = await Sotto.create(wasmModule, { gpu: none });
+    await e3.load(await loadModel('qwen25-q8_0.gguf'), { nCtx: 64 });
+    let text = '';
+    for await (const t of e3.generate(PROMPT, { maxTokens: 4, temperature: 0 })) text += t;
+    check(text.length > 0, 'no text from the CPU fallback');
+    e3.dispose();
+  });
   await test('a BF16 model is refused with a one-line error', async () => {
     const e2 = await Sotto.create(wasmModule, { gpu: host });
     let msg = '';
