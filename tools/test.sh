@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole test suite. Usage: bash tools/test.sh [build-dir]
 # Order: native build; the wasm32 build and its Node tests (wasm output == native CLI greedy output, SIMD128
-# kernel checks, the scribe in wasm, the browser app in headless Chromium); then ctest, whose summary is the last line.
+# kernel checks, the scribe in wasm, the browser app in headless Chromium); the WebGPU tests (Node and
+# Chromium); then ctest, whose summary is the last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -18,4 +19,8 @@ node tests/wasm/run.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 # exports, drafts, offline) against `sotto serve`, screenshots to docs/screenshots/.
 node tests/web/scribe-engine.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/app.test.mjs "$build/sotto"
+# WebGPU backend on SwiftShader: every op against the CPU backend, greedy output WebGPU == CPU, in Node
+# (Dawn) and in headless Chromium.
+node tests/webgpu/run.mjs "$build-wasm/sotto.wasm"
+node tests/webgpu/chromium.mjs "$build-wasm/sotto.wasm"
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"

@@ -10,6 +10,13 @@
 // message and drops the whole instance: after a trap, no other call into it is valid.
 // Strings in: pointer + byte length (UTF-8). Strings out: pointer valid until the next call on the session,
 // length from sotto_out_len.
+// WebGPU sessions (sotto_create_gpu): the model runs on the WebGPU backend (src/backend/webgpu) and is
+// driven greedily one submit per token, with no read-back inside a step:
+//   sotto_gpu_start(s, ids, n)  prefill, argmax on the GPU, a deferred 4-byte read of the token
+//   (host: submit done by the engine; the host awaits the read before the next call)
+//   sotto_gpu_next(s)           returns that token; unless it ends generation, runs it and records the
+//                               next argmax + read (-1: the context is full)
+// sotto_start/sotto_step refuse a WebGPU session (its logits never come back to wasm memory).
 // Does not: threads (one thread, ThreadPool(1)), files (no file system), chat templates other than the
 // model's own (sotto_tokenize with chat = 1).
 #include <cstdint>
@@ -18,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/webgpu/webgpu-backend.h"
 #include "core/error.h"
 #include "runtime/loaded-model.h"
 #include "runtime/sampler.h"
@@ -37,6 +45,10 @@ struct Session {
   std::string out;            // output of sotto_piece / sotto_detokenize
   int n_ctx = 0;
   int n_past = 0;
+  bool gpu = false;
+  sotto::Tensor next_tok;    // I32 {1} on the GPU: the argmax of the last logits
+  int32_t pending = -1;      // its value once the host has completed the read
+  uint32_t dispatches = 0;   // dispatches recorded by the last sotto_gpu_start / sotto_gpu_next
 };
 
 }  // namespace
@@ -54,20 +66,40 @@ SOTTO_EXPORT std::vector<uint8_t>* sotto_buffer_new(uint32_t n) { return new std
 SOTTO_EXPORT uint8_t* sotto_buffer_data(std::vector<uint8_t>* b) { return b->data(); }
 SOTTO_EXPORT void sotto_buffer_free(std::vector<uint8_t>* b) { delete b; }
 
-// Takes ownership of `gguf` (a buffer from sotto_buffer_new). n_ctx <= 0: min(training context, 4096).
-SOTTO_EXPORT Session* sotto_create(std::vector<uint8_t>* gguf, const char* name, int n_ctx) {
+namespace {
+// binding_limit 0: the CPU backend; otherwise the WebGPU backend with that maxStorageBufferBindingSize.
+Session* create(std::vector<uint8_t>* gguf, const char* name, int n_ctx, uint32_t binding_limit) {
   std::unique_ptr<std::vector<uint8_t>> bytes(gguf);
   auto s = std::make_unique<Session>();
   s->lm.file = sotto::GgufFile::from_memory(std::move(*bytes), name);
   s->lm.pool = std::make_unique<sotto::ThreadPool>(1);
-  s->lm.backend = sotto::make_cpu_backend(*s->lm.pool);
+  if (binding_limit > 0) {
+    s->gpu = true;
+    s->lm.backend = sotto::make_webgpu_backend(binding_limit);
+    s->next_tok = s->lm.backend->alloc(sotto::DType::I32, {1, 1, 1, 1});
+  } else {
+    s->lm.backend = sotto::make_cpu_backend(*s->lm.pool);
+  }
   s->lm.model = sotto::Model::load(*s->lm.file, *s->lm.backend);
   s->lm.tokenizer = sotto::Tokenizer::from_gguf(*s->lm.file);
   const sotto::ModelConfig& cfg = s->lm.model->config();
   if (n_ctx <= 0) n_ctx = cfg.n_ctx_train > 0 ? std::min(cfg.n_ctx_train, 4096) : 4096;
   s->n_ctx = n_ctx;
   s->cache = s->lm.model->new_cache(n_ctx);
+  s->lm.backend->sync();
   return s.release();
+}
+}  // namespace
+
+// Takes ownership of `gguf` (a buffer from sotto_buffer_new). n_ctx <= 0: min(training context, 4096).
+SOTTO_EXPORT Session* sotto_create(std::vector<uint8_t>* gguf, const char* name, int n_ctx) {
+  return create(gguf, name, n_ctx, 0);
+}
+// The same on the WebGPU backend (the host has set up the device; binding_limit is its
+// maxStorageBufferBindingSize).
+SOTTO_EXPORT Session* sotto_create_gpu(std::vector<uint8_t>* gguf, const char* name, int n_ctx, uint32_t binding_limit) {
+  if (binding_limit == 0) sotto::fail("sotto_create_gpu: binding limit 0");
+  return create(gguf, name, n_ctx, binding_limit);
 }
 
 SOTTO_EXPORT void sotto_destroy(Session* s) { delete s; }
@@ -87,6 +119,7 @@ SOTTO_EXPORT int32_t* sotto_ids(Session* s) { return s->ids.data(); }
 // Resets the cache and the sampler, then prefills ids[0..n) in chunks of 256. temp <= 0: greedy.
 SOTTO_EXPORT void sotto_start(Session* s, const int32_t* ids, int n, float temp, int top_k, float top_p,
                               float min_p, float repeat_penalty, uint32_t seed_lo, uint32_t seed_hi) {
+  if (s->gpu) sotto::fail("sotto_start: this is a WebGPU session (use sotto_gpu_start)");
   if (n <= 0) sotto::fail("sotto_start: the prompt is empty");
   if (n > s->n_ctx) {
     sotto::fail("prompt of ", std::to_string(n), " tokens does not fit the context of ", std::to_string(s->n_ctx));
@@ -116,6 +149,7 @@ SOTTO_EXPORT void sotto_start(Session* s, const int32_t* ids, int n, float temp,
 // Samples the next token from the last logits and accepts it. Unless it is an end-of-generation token,
 // runs it through the model so the next call has logits. Returns the id, or -1 when the context is full.
 SOTTO_EXPORT int32_t sotto_step(Session* s) {
+  if (s->gpu) sotto::fail("sotto_step: this is a WebGPU session (use sotto_gpu_next)");
   if (s->logits.empty()) sotto::fail("sotto_step: call sotto_start first");
   if (s->n_past >= s->n_ctx) return -1;
   const int32_t id = s->chain.sample(s->logits.data(), int(s->logits.size()));
@@ -124,6 +158,73 @@ SOTTO_EXPORT int32_t sotto_step(Session* s) {
   s->logits = s->lm.model->forward(s->cache, &id, 1);
   s->n_past++;
   return id;
+}
+
+// ---- WebGPU sessions: greedy decoding with the argmax on the GPU (see the top of the file).
+namespace {
+void check_prompt(Session* s, const int32_t* ids, int n) {
+  if (n <= 0) sotto::fail("sotto_gpu_start: the prompt is empty");
+  if (n > s->n_ctx) {
+    sotto::fail("prompt of ", std::to_string(n), " tokens does not fit the context of ", std::to_string(s->n_ctx));
+  }
+  const int n_vocab = s->lm.tokenizer->n_vocab();
+  for (int i = 0; i < n; i++) {
+    if (ids[i] < 0 || ids[i] >= n_vocab) sotto::fail("sotto_gpu_start: token id ", std::to_string(ids[i]), " out of range");
+  }
+}
+// Records argmax(logits) -> next_tok and its deferred read into s->pending, then submits.
+void finish_step(Session* s, const sotto::Tensor& logits) {
+  if (logits.empty()) sotto::fail("this model cannot run on the WebGPU path");
+  s->lm.backend->argmax(logits, s->next_tok);
+  s->pending = -1;
+  s->lm.backend->read(s->next_tok, &s->pending, sizeof s->pending);
+  s->lm.backend->sync();
+  s->dispatches = sotto::webgpu_take_dispatch_count(*s->lm.backend);
+}
+}  // namespace
+
+SOTTO_EXPORT void sotto_gpu_start(Session* s, const int32_t* ids, int n) {
+  if (!s->gpu) sotto::fail("sotto_gpu_start: not a WebGPU session");
+  check_prompt(s, ids, n);
+  s->cache = s->lm.model->new_cache(s->n_ctx);
+  s->n_past = 0;
+  sotto::Tensor logits;
+  for (int i = 0; i < n; i += 256) {
+    const int k = std::min(256, n - i);
+    logits = s->lm.model->forward_device(s->cache, ids + i, k);
+    s->n_past += k;
+  }
+  finish_step(s, logits);
+}
+
+SOTTO_EXPORT int32_t sotto_gpu_next(Session* s) {
+  if (!s->gpu) sotto::fail("sotto_gpu_next: not a WebGPU session");
+  if (s->pending < 0) sotto::fail("sotto_gpu_next: no token pending (call sotto_gpu_start, await the read)");
+  if (s->n_past >= s->n_ctx) return -1;
+  const int32_t id = s->pending;
+  s->pending = -1;
+  s->dispatches = 0;
+  if (s->lm.tokenizer->is_eog(id)) return id;
+  finish_step(s, s->lm.model->forward_device(s->cache, &id, 1));
+  s->n_past++;
+  return id;
+}
+
+SOTTO_EXPORT uint32_t sotto_gpu_dispatches(Session* s) { return s->dispatches; }
+// Bytes of matmul weights read per decoded token (for the bandwidth floor of benchmarks).
+SOTTO_EXPORT double sotto_weight_bytes(Session* s) { return double(s->lm.model->weight_bytes()); }
+
+// CPU sessions, for tests: the logits of the last position run (n_vocab floats), and running a given token
+// (teacher forcing) instead of a sampled one.
+SOTTO_EXPORT const float* sotto_logits(Session* s) { return s->logits.data(); }
+SOTTO_EXPORT void sotto_feed(Session* s, int32_t id) {
+  if (s->gpu) sotto::fail("sotto_feed: this is a WebGPU session");
+  if (s->logits.empty()) sotto::fail("sotto_feed: call sotto_start first");
+  if (s->n_past >= s->n_ctx) sotto::fail("sotto_feed: the context is full");
+  if (id < 0 || id >= s->lm.tokenizer->n_vocab()) sotto::fail("sotto_feed: token id ", std::to_string(id), " out of range");
+  s->chain.accept(id);
+  s->logits = s->lm.model->forward(s->cache, &id, 1);
+  s->n_past++;
 }
 
 SOTTO_EXPORT int sotto_is_eog(Session* s, int32_t id) { return s->lm.tokenizer->is_eog(id) ? 1 : 0; }

@@ -10,8 +10,11 @@
 // Errors: the engine traps on an error (see wasm/sotto-abi.cpp); every call here turns a trap into a JS
 // Error carrying the engine's one-line message, and the instance is unusable afterwards (create a new
 // one). WASI: only the imports the module uses are provided (clock_time_get, fd_write to the console,
-// fd_close, fd_seek; random_get, environ and proc_exit for safety); there is no file system.
-// Does not: threads, WebGPU (a later step), fetching the model (the caller passes bytes).
+// fd_fdstat_get, fd_close, fd_seek; random_get, environ and proc_exit for safety); there is no file system.
+// WebGPU: pass {gpu: await GpuHost.create(navigator.gpu)} (wasm/gpu-host.mjs) to create(); load() then
+// puts the model on the GPU and generate() decodes greedily with one submit and a 4-byte read-back per
+// token (temperature must be 0 there for now). Without a GpuHost the module's GPU imports throw.
+// Does not: threads, fetching the model (the caller passes bytes).
 
 const WASI_EBADF = 8;
 const WASI_ENOSYS = 52;
@@ -46,6 +49,12 @@ function wasiImports(getMemory, log) {
       v.setUint32(nwrittenPtr, n, true);
       return 0;
     },
+    fd_fdstat_get(fd, ptr) {  // stdout/stderr: a character device (printf asks before buffering)
+      if (fd !== 1 && fd !== 2) return WASI_EBADF;
+      new Uint8Array(getMemory().buffer, ptr, 24).fill(0);
+      view().setUint8(ptr, 2);
+      return 0;
+    },
     fd_close() { return 0; },
     fd_seek() { return WASI_ENOSYS; },
     random_get(ptr, len) {
@@ -62,12 +71,21 @@ function wasiImports(getMemory, log) {
   };
 }
 
+// The GPU imports of an engine created without a GpuHost: any use is an error.
+function noGpuImports() {
+  const no = () => { throw new Trap('no WebGPU device: create the engine with {gpu: GpuHost}'); };
+  const names = ['buffer_create', 'buffer_destroy', 'buffer_write', 'pipeline_create', 'dispatch', 'read', 'flush'];
+  return Object.fromEntries(names.map((n) => [n, no]));
+}
+
 export class Sotto {
   // wasm: bytes (ArrayBuffer / Uint8Array) or a compiled WebAssembly.Module.
-  static async create(wasm, { log } = {}) {
+  static async create(wasm, { log, gpu } = {}) {
     const self = new Sotto();
     const logger = log ?? ((fd, line) => console.error(line));
-    const imports = { wasi_snapshot_preview1: wasiImports(() => self.memory, logger) };
+    self.gpu = gpu ?? null;
+    const imports = { wasi_snapshot_preview1: wasiImports(() => self.memory, logger),
+                      sotto_gpu: gpu ? gpu.imports(() => self.memory) : noGpuImports() };
     const module = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
     const instance = await WebAssembly.instantiate(module, imports);
     self.exports = instance.exports;
@@ -127,8 +145,44 @@ export class Sotto {
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const handle = this.buffer(u8);
     const nameBytes = this.encoder.encode(name + '\0');
-    this.session = this.withBuffer(nameBytes, (namePtr) => this.call('sotto_create', handle, namePtr, nCtx));
+    if (this.gpu) {
+      this.session = this.withBuffer(nameBytes, (namePtr) =>
+        this.call('sotto_create_gpu', handle, namePtr, nCtx, this.gpu.bindingLimit()));
+      await this.settle();
+    } else {
+      this.session = this.withBuffer(nameBytes, (namePtr) => this.call('sotto_create', handle, namePtr, nCtx));
+    }
   }
+
+  // Waits for the GPU work an engine call submitted (deferred reads land in wasm memory).
+  async settle() {
+    if (!this.gpu) return;
+    try {
+      await this.gpu.settle(this.memory);
+    } catch (e) {
+      this.dead = e.message;
+      this.session = 0;
+      throw e;
+    }
+  }
+
+  // WebGPU sessions: prefill ids and compute the first token on the GPU (greedy).
+  async gpuStart(ids) {
+    const s = this.requireSession();
+    const bytes = new Uint8Array(Int32Array.from(ids).buffer);
+    this.withBuffer(bytes, (ptr) => this.call('sotto_gpu_start', s, ptr, ids.length));
+    await this.settle();
+  }
+
+  // The next token (-1: context full); unless it ends generation, the one after it is computed.
+  async gpuNext() {
+    const id = this.call('sotto_gpu_next', this.requireSession());
+    await this.settle();
+    return id;
+  }
+
+  // Dispatches recorded by the last gpuStart / gpuNext.
+  gpuDispatches() { return this.call('sotto_gpu_dispatches', this.requireSession()); }
 
   requireSession() {
     if (!this.session) throw new Error('sotto: no model loaded (call load first)');
@@ -175,10 +229,15 @@ export class Sotto {
   async *generate(prompt, opts = {}) {
     const { maxTokens = 128, chat = false, onToken } = opts;
     this.cancelled = false;
-    this.start(this.tokenize(prompt, chat), opts);
+    if (this.gpu) {
+      if ((opts.temperature ?? 0) > 0) throw new Error('sotto: WebGPU sessions decode greedily (temperature 0)');
+      await this.gpuStart(this.tokenize(prompt, chat));
+    } else {
+      this.start(this.tokenize(prompt, chat), opts);
+    }
     const decoder = new TextDecoder('utf-8');
     for (let i = 0; i < maxTokens && !this.cancelled; i++) {
-      const id = this.step();
+      const id = this.gpu ? await this.gpuNext() : this.step();
       if (id < 0) break;  // context full
       if (onToken) onToken(id);
       if (this.isEog(id)) break;

@@ -3,7 +3,27 @@
 
 #include "core/error.h"
 
+#include <vector>
+
 namespace sotto {
+
+void Backend::argmax(const Tensor& x, Tensor& out) {
+  if (x.type != DType::F32 || out.type != DType::I32 || out.nelements() != x.nrows()) {
+    fail("argmax: x must be f32 {n, rows} and out i32 {rows}, got ", shape_str(x.ne), " and ", shape_str(out.ne));
+  }
+  std::vector<float> v(size_t(x.nelements()));
+  read(x, v.data(), v.size() * sizeof(float));
+  std::vector<int32_t> idx(size_t(x.nrows()));
+  const size_t n = size_t(x.ne[0]);
+  for (size_t r = 0; r < idx.size(); r++) {
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++) {
+      if (v[r * n + i] > v[r * n + best]) best = i;
+    }
+    idx[r] = int32_t(best);
+  }
+  write(out, idx.data(), idx.size() * sizeof(int32_t));
+}
 
 Tensor view_rows(const Tensor& t, int64_t r0, int64_t n) {
   if (r0 < 0 || n < 0 || r0 + n > t.nrows()) {

@@ -107,6 +107,10 @@ class Backend {
                          const AttnParams& p, Tensor& out) = 0;
   // Softmax of each row in place.
   virtual void softmax(Tensor& x) = 0;
+  // out[r] = index of the largest value of row r of x (the first one on ties). x: F32 {n, rows};
+  // out: I32 {rows}. The default reads x back and writes out (fine for host-memory backends); a GPU
+  // backend overrides it so a decode step reads back 4 bytes instead of the logits.
+  virtual void argmax(const Tensor& x, Tensor& out);
 
   // ---- speech-model ops (all F32; contracts precise enough to port)
   // Each row of ne[0]: y = (x - mean) / sqrt(var + eps) * w + b, var the biased (1/n) variance.

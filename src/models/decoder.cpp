@@ -48,6 +48,7 @@ class Decoder final : public Model {
   }
 
   std::vector<float> forward(KvCache& cache, const int32_t* tokens, int n, bool all_logits) override;
+  Tensor forward_device(KvCache& cache, const int32_t* tokens, int n) override { return run(cache, tokens, n, false); }
 
  private:
   // Loads a tensor, checking its shape and that the backend can run `op` with its dtype.
@@ -76,6 +77,7 @@ class Decoder final : public Model {
   void load();
   void ensure_scratch(int n, bool all_logits);
   void layer(int il, KvCache& cache, int n);
+  Tensor run(KvCache& cache, const int32_t* tokens, int n, bool all_logits);  // logits on the backend
 
   const GgufFile& f_;
   Backend& be_;
@@ -215,6 +217,13 @@ void Decoder::layer(int il, KvCache& cache, int n) {
 }
 
 std::vector<float> Decoder::forward(KvCache& cache, const int32_t* tokens, int n, bool all_logits) {
+  const Tensor logits = run(cache, tokens, n, all_logits);
+  std::vector<float> out(size_t(logits.nelements()));
+  be_.read(logits, out.data(), out.size() * sizeof(float));
+  return out;
+}
+
+Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logits) {
   const ModelConfig& c = cfg_;
   if (n <= 0) fail("forward: no tokens");
   if (cache.n_past + n > cache.n_ctx) {
@@ -239,9 +248,7 @@ std::vector<float> Decoder::forward(KvCache& cache, const int32_t* tokens, int n
   be_.rms_norm(last, output_norm_, c.norm_eps, h);
   Tensor logits = view_rows(s_.logits, 0, n_out);  // [n_vocab, n_out]
   be_.matmul(output_, h, logits);
-  std::vector<float> out(size_t(c.n_vocab) * size_t(n_out));
-  be_.read(logits, out.data(), out.size() * sizeof(float));
-  return out;
+  return logits;
 }
 
 }  // namespace

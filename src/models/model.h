@@ -36,6 +36,13 @@ class Model {
   // Throws Error when the cache would overflow.
   virtual std::vector<float> forward(KvCache& cache, const int32_t* tokens, int n_tokens,
                                      bool all_logits = false) = 0;
+  // The same pass without reading anything back: returns the backend tensor {n_vocab, 1} holding the
+  // last token's logits (valid until the next forward). A GPU host samples it on the device.
+  // Models that cannot return an empty tensor.
+  virtual Tensor forward_device(KvCache& cache, const int32_t* tokens, int n_tokens) {
+    (void)cache, (void)tokens, (void)n_tokens;
+    return Tensor{};
+  }
   // Bytes of weights read per decoded token (for bandwidth reports).
   virtual size_t weight_bytes() const = 0;
 };

@@ -1,0 +1,555 @@
+// webgpu-backend.cpp — see webgpu-backend.h. Each op checks its shapes, writes its parameters into the
+// step's argument arena (256-byte aligned blocks, bound as read-only storage) and records one dispatch
+// per weight buffer. Kernels are composed from the embedded .wgsl files (a weight kernel is its body plus
+// dq-common and the dtype's deq32) and compiled by the host on first use.
+#include "backend/webgpu/webgpu-backend.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "backend/webgpu/wgsl-sources.h"
+#include "core/error.h"
+
+#define SOTTO_GPU_IMPORT(name) __attribute__((import_module("sotto_gpu"), import_name(#name)))
+extern "C" {
+SOTTO_GPU_IMPORT(buffer_create) void sotto_gpu_buffer_create(uint32_t id, uint32_t bytes);
+SOTTO_GPU_IMPORT(buffer_destroy) void sotto_gpu_buffer_destroy(uint32_t id);
+SOTTO_GPU_IMPORT(buffer_write) void sotto_gpu_buffer_write(uint32_t id, uint32_t offset, const void* src, uint32_t n);
+SOTTO_GPU_IMPORT(pipeline_create) void sotto_gpu_pipeline_create(uint32_t kernel, const char* src, uint32_t len);
+// binds: n_binds quads (binding index, buffer id, byte offset, byte size; size 0: the whole buffer);
+// buffer id 0 is the arena of the next flush.
+SOTTO_GPU_IMPORT(dispatch)
+void sotto_gpu_dispatch(uint32_t kernel, const uint32_t* binds, uint32_t n_binds, uint32_t gx, uint32_t gy, uint32_t gz);
+SOTTO_GPU_IMPORT(read) void sotto_gpu_read(uint32_t id, uint32_t offset, uint32_t n, void* dst);
+SOTTO_GPU_IMPORT(flush) void sotto_gpu_flush(const void* arena, uint32_t n);
+}
+
+namespace sotto {
+namespace {
+
+constexpr uint32_t kArena = 0;
+constexpr uint32_t kMaxGroups = 65535;
+
+// Kernel ids: weight kernels are (base + dtype index), the others follow.
+enum Kernel : uint32_t {
+  kMatMul = 0,         // + 0..4
+  kGetRows = 5,        // + 0..4
+  kAdd = 10, kMul, kScale, kRmsNorm, kRope, kSwiGlu, kGeGlu, kSetRows, kSoftmax, kArgMax, kAttention,
+  kNumKernels
+};
+
+int weight_index(DType t) {
+  switch (t) {
+    case DType::F32: return 0;
+    case DType::F16: return 1;
+    case DType::Q8_0: return 2;
+    case DType::Q4_0: return 3;
+    case DType::Q4_K: return 4;
+    default: return -1;
+  }
+}
+const char* const kDq[] = {"dq-f32", "dq-f16", "dq-q8_0", "dq-q4_0", "dq-q4_k"};
+
+std::string src(const char* name) {
+  const char* s = wgsl_source(name);
+  if (!s) fail("webgpu: no embedded shader ", name);
+  return s;
+}
+
+std::string kernel_source(uint32_t k) {
+  if (k < kGetRows) return src("matmul") + src("dq-common") + src(kDq[k - kMatMul]);
+  if (k < kAdd) return src("get-rows") + src("dq-common") + src(kDq[k - kGetRows]);
+  switch (k) {
+    case kAdd: return "const OP: u32 = 0u;\n" + src("binary");
+    case kMul: return "const OP: u32 = 1u;\n" + src("binary");
+    case kScale: return src("scale");
+    case kRmsNorm: return src("rms-norm");
+    case kRope: return src("rope");
+    case kSwiGlu: return "const ACT: u32 = 0u;\n" + src("glu");
+    case kGeGlu: return "const ACT: u32 = 1u;\n" + src("glu");
+    case kSetRows: return src("set-rows");
+    case kSoftmax: return src("softmax");
+    case kArgMax: return src("argmax");
+    case kAttention: return src("attention");
+    default: fail("webgpu: unknown kernel ", std::to_string(k));
+  }
+}
+
+struct Buf {
+  uint32_t id;
+  uint32_t size;
+};
+
+// Buffers by base address; shared with the tensors' deleters so a tensor may outlive the backend.
+struct GpuState {
+  std::map<uintptr_t, Buf> bufs;
+  uintptr_t next_addr = 1u << 16;
+};
+// Buffer and pipeline ids are the host's names: unique in the instance, over all backends.
+uint32_t g_next_buffer_id = 1;
+uint32_t g_next_kernel_id = 1;
+
+struct Loc {
+  uint32_t id;
+  uint32_t offset;  // bytes
+  uint32_t size;    // bytes of the buffer
+};
+
+struct Grid {
+  uint32_t gx, gy;
+};
+Grid grid_for(uint64_t n_groups) {
+  if (n_groups == 0) n_groups = 1;
+  const uint32_t gx = uint32_t(std::min<uint64_t>(n_groups, kMaxGroups));
+  const uint64_t gy = (n_groups + gx - 1) / gx;
+  if (gy > kMaxGroups) fail("webgpu: dispatch of ", std::to_string(n_groups), " workgroups is too large");
+  return {gx, uint32_t(gy)};
+}
+
+uint32_t fbits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+class WebGpuBackend final : public Backend {
+ public:
+  explicit WebGpuBackend(uint32_t binding_limit)
+      // Room for the 16-byte padding (make_buffers): a whole buffer must stay bindable.
+      : limit_((binding_limit & ~uint32_t(255)) - 256), st_(std::make_shared<GpuState>()) {
+    if (binding_limit < (1u << 20)) fail("webgpu: maxStorageBufferBindingSize ", std::to_string(binding_limit), " is too small");
+  }
+  ~WebGpuBackend() override { flush(); }
+
+  std::string name() const override { return "webgpu"; }
+  bool supports(Op op, DType t) const override {
+    switch (op) {
+      case Op::MatMul:
+      case Op::GetRows: return weight_index(t) >= 0;
+      case Op::Attention:
+      case Op::SetRows: return t == DType::F32 || t == DType::F16;
+      case Op::LayerNorm:  // the speech-model ops have no WGSL kernels yet: speech models refuse to load here
+      case Op::Unary:
+      case Op::GroupNorm:
+      case Op::Conv1d: return false;
+      default: return t == DType::F32;
+    }
+  }
+
+  Tensor alloc(DType type, Shape ne) override {
+    for (int64_t d : ne) {
+      if (d < 0) fail("alloc: negative dimension in ", shape_str(ne));
+    }
+    Tensor t;
+    t.type = type;
+    t.ne = ne;
+    const size_t n = t.nbytes();
+    if (n > limit_) fail("webgpu: tensor ", shape_str(ne), " of ", std::to_string(n), " bytes exceeds the binding limit");
+    make_buffers(t, {n});
+    return t;
+  }
+
+  Tensor upload(const Tensor& host) override {
+    Tensor t;
+    t.type = host.type;
+    t.ne = host.ne;
+    const size_t row = host.row_bytes(), total = host.nbytes();
+    std::vector<size_t> sizes;
+    if (total <= limit_) {
+      sizes.push_back(total);
+    } else {
+      const size_t rows_per = limit_ / row;
+      if (rows_per == 0) fail("webgpu: one row of ", std::to_string(row), " bytes exceeds the binding limit");
+      for (size_t r = 0; r < size_t(host.nrows()); r += rows_per) sizes.push_back(std::min(rows_per, size_t(host.nrows()) - r) * row);
+    }
+    make_buffers(t, sizes);
+    size_t off = 0;
+    for (size_t s : sizes) {
+      const Loc l = loc(static_cast<const uint8_t*>(t.data) + off, s);
+      sotto_gpu_buffer_write(l.id, 0, static_cast<const uint8_t*>(host.data) + off, uint32_t(s));
+      off += s;
+    }
+    return t;
+  }
+
+  void write(Tensor& dst, const void* src, size_t nbytes, size_t offset) override {
+    if (offset + nbytes > dst.nbytes()) fail("webgpu write: ", std::to_string(offset + nbytes), " bytes past the tensor");
+    flush();
+    const Loc l = loc(dst.data, dst.nbytes());
+    sotto_gpu_buffer_write(l.id, uint32_t(l.offset + offset), src, uint32_t(nbytes));
+  }
+
+  void read(const Tensor& src, void* dst, size_t nbytes, size_t offset) override {
+    if (offset + nbytes > src.nbytes()) fail("webgpu read: ", std::to_string(offset + nbytes), " bytes past the tensor");
+    const Loc l = loc(src.data, src.nbytes());
+    sotto_gpu_read(l.id, uint32_t(l.offset + offset), uint32_t(nbytes), dst);
+    dirty_ = true;
+  }
+
+  void sync() override { flush(); }
+
+  // ---- ops
+  void get_rows(const Tensor& table, const int32_t* ids, int n_ids, Tensor& out) override {
+    const int64_t n = table.ne[0];
+    need(weight_index(table.type) >= 0, "get_rows: unsupported table type");
+    need(out.type == DType::F32 && out.ne[0] == n && out.nrows() == n_ids, "get_rows: output shape");
+    std::vector<uint32_t> u(size_t(std::max(n_ids, 1)));
+    for (int i = 0; i < n_ids; i++) {
+      if (ids[i] < 0 || ids[i] >= table.nrows()) fail("get_rows: id ", std::to_string(ids[i]), " out of range");
+      u[size_t(i)] = uint32_t(ids[i]);
+    }
+    const uint32_t ids_off = push(u.data(), u.size() * 4);
+    const Loc y = loc(out.data, out.nbytes());
+    const uint64_t nu = uint64_t((n + 31) / 32);
+    for (const Chunk& c : chunks(table)) {
+      const Grid g = grid_for((nu * uint64_t(n_ids) + 63) / 64);
+      const uint32_t p[] = {uint32_t(n), uint32_t(n_ids), c.loc.offset, uint32_t(table.row_bytes()), y.offset / 4,
+                            c.row0, c.rows, g.gx * 64, 0};
+      dispatch(kGetRows + uint32_t(weight_index(table.type)),
+               {arena(p, sizeof p), {kArena, ids_off, uint32_t(u.size() * 4)}, whole(c.loc), whole(y)}, g, 1);
+    }
+  }
+
+  void matmul(const Tensor& w, const Tensor& x, Tensor& y) override {
+    const int64_t n_in = w.ne[0], n_out = w.ne[1], n_tok = x.nrows();
+    need(weight_index(w.type) >= 0, "matmul: unsupported weight type");
+    need(x.type == DType::F32 && x.ne[0] == n_in, "matmul: x shape");
+    need(y.type == DType::F32 && y.ne[0] == n_out && y.nrows() == n_tok, "matmul: y shape");
+    const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
+    for (const Chunk& c : chunks(w)) {
+      const Grid g = grid_for((uint64_t(c.rows) + 3) / 4);  // 4 rows per workgroup
+      const uint32_t p[] = {uint32_t(n_in), 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), lx.offset / 4,
+                            ly.offset / 4, uint32_t(n_in), uint32_t(n_out), c.row0, c.rows, g.gx};
+      dispatch(kMatMul + uint32_t(weight_index(w.type)), {arena(p, sizeof p), whole(c.loc), whole(lx), whole(ly)}, g,
+               uint32_t((n_tok + 7) / 8));
+    }
+  }
+
+  void add(const Tensor& a, const Tensor& b, Tensor& y) override { binary(kAdd, a, b, y); }
+  void mul(const Tensor& a, const Tensor& b, Tensor& y) override { binary(kMul, a, b, y); }
+
+  void scale(Tensor& x, float s) override {
+    need(x.type == DType::F32, "scale: x must be f32");
+    const Loc l = loc(x.data, x.nbytes());
+    const Grid g = grid_for((uint64_t(x.nelements()) + 63) / 64);
+    const uint32_t p[] = {uint32_t(x.nelements()), l.offset / 4, fbits(s), g.gx * 64};
+    dispatch(kScale, {arena(p, sizeof p), whole(l)}, g, 1);
+  }
+
+  void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) override {
+    need(x.type == DType::F32 && y.type == DType::F32 && x.ne[0] == y.ne[0] && x.nrows() == y.nrows(),
+         "rms_norm: shapes");
+    const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
+    Loc lw = lx;
+    if (!w.empty()) {
+      need(w.type == DType::F32 && w.nelements() == x.ne[0], "rms_norm: weight shape");
+      lw = loc(w.data, w.nbytes());
+    }
+    const Grid g = grid_for(uint64_t(x.nrows()));
+    const uint32_t p[] = {uint32_t(x.ne[0]), uint32_t(x.nrows()), lx.offset / 4, ly.offset / 4, fbits(eps),
+                          w.empty() ? 0u : 1u, lw.offset / 4, g.gx};
+    dispatch(kRmsNorm, {arena(p, sizeof p), whole(lx), whole(ly), whole(lw)}, g, 1);
+  }
+
+  void rope(Tensor& x, int pos0, const RopeParams& rp) override {
+    const int64_t hd = x.ne[0], n_head = x.ne[1], n_tok = x.ne[2] * x.ne[3];
+    need(x.type == DType::F32, "rope: x must be f32");
+    need(rp.n_rot > 0 && rp.n_rot % 2 == 0 && rp.n_rot <= hd, "rope: n_rot must be even and <= head_dim");
+    need(pos0 >= 0, "rope: negative position");
+    const Loc l = loc(x.data, x.nbytes());
+    const uint32_t half = uint32_t(rp.n_rot / 2);
+    const Grid g = grid_for((uint64_t(half) * uint64_t(n_head * n_tok) + 63) / 64);
+    const uint32_t p[] = {uint32_t(hd), uint32_t(n_head), uint32_t(n_tok), uint32_t(rp.n_rot), uint32_t(pos0),
+                          0, 0, rp.neox ? 1u : 0u, 0, l.offset / 4, g.gx * 64, 0};
+    // inv_freq[i] = freq_scale * base^(-2i/n_rot) / freq_factors[i], in double as on the CPU.
+    std::vector<float> inv(half);
+    for (uint32_t i = 0; i < half; i++) {
+      double f = double(rp.freq_scale) * std::pow(double(rp.freq_base), -2.0 * i / rp.n_rot);
+      if (rp.freq_factors) f /= double(rp.freq_factors[i]);
+      inv[i] = float(f);
+    }
+    const Bind pb = arena(p, sizeof p);
+    dispatch(kRope, {pb, whole(l), {kArena, push(inv.data(), half * 4), half * 4}}, g, 1);
+  }
+
+  void swiglu(const Tensor& gate, const Tensor& up, Tensor& y) override { glu(kSwiGlu, gate, up, y); }
+  void geglu(const Tensor& gate, const Tensor& up, Tensor& y) override { glu(kGeGlu, gate, up, y); }
+
+  void set_rows(const Tensor& src, Tensor& dst, int64_t row0) override {
+    need(src.type == DType::F32 && src.ne[0] == dst.ne[0], "set_rows: shapes");
+    need(dst.type == DType::F32 || dst.type == DType::F16, "set_rows: dst must be f32 or f16");
+    need(row0 >= 0 && row0 + src.nrows() <= dst.nrows(), "set_rows: rows out of range");
+    const bool f16 = dst.type == DType::F16;
+    const Loc ls = loc(src.data, src.nbytes()), ld = loc(dst.data, dst.nbytes());
+    const uint64_t dst_off = ld.offset / (f16 ? 2 : 4) + uint64_t(row0) * uint64_t(dst.ne[0]);
+    const uint64_t n = uint64_t(src.nelements());
+    if (f16) need(dst_off % 2 == 0 && n % 2 == 0, "set_rows: f16 rows must start and end on even elements");
+    const Grid g = grid_for(((f16 ? n / 2 : n) + 63) / 64);
+    const uint32_t p[] = {uint32_t(n), ls.offset / 4, uint32_t(dst_off), f16 ? 1u : 0u, g.gx * 64};
+    dispatch(kSetRows, {arena(p, sizeof p), whole(ls), whole(ld)}, g, 1);
+  }
+
+  void attention(const Tensor& q, const Tensor& k, const Tensor& v, int n_head_kv, int n_past, const AttnParams& ap,
+                 Tensor& out) override {
+    const int64_t hd = q.ne[0], n_head = q.ne[1], n_tok = q.ne[2] * q.ne[3];
+    need(q.type == DType::F32 && out.type == DType::F32 && out.nelements() == q.nelements(), "attention: q/out");
+    need(k.type == v.type && (k.type == DType::F32 || k.type == DType::F16), "attention: k, v must be f32 or f16");
+    need(n_head_kv > 0 && n_head % n_head_kv == 0, "attention: n_head must be a multiple of n_head_kv");
+    need(k.ne[0] == hd * n_head_kv && v.ne[0] == k.ne[0], "attention: kv row size");
+    need(hd <= 256, "attention: head_dim above 256");
+    need(ap.causal, "attention: non-causal (encoder/cross) attention is not on WebGPU yet");
+    need(n_past >= 0 && n_past + n_tok <= k.nrows(), "attention: positions past the cache");
+    const bool f16 = k.type == DType::F16;
+    const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
+              lo = loc(out.data, out.nbytes());
+    const Grid g = grid_for(uint64_t(n_head * n_tok));
+    const uint32_t es = f16 ? 2 : 4;
+    const uint32_t p[] = {uint32_t(hd), uint32_t(n_head), uint32_t(n_tok), uint32_t(n_head_kv), uint32_t(n_past),
+                          fbits(ap.scale), uint32_t(std::max(ap.window, 0)), fbits(ap.softcap), f16 ? 1u : 0u,
+                          lq.offset / 4, lo.offset / 4, uint32_t(k.ne[0]), g.gx, lk.offset / es, lv.offset / es};
+    dispatch(kAttention, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(lo)}, g, 1);
+  }
+
+  // Speech-model ops: not on WebGPU yet (supports() says so, so a speech model fails at load, not here).
+  void layer_norm(const Tensor&, const Tensor&, const Tensor&, float, Tensor&) override { unsupported("layer_norm"); }
+  void unary(UnaryOp, const Tensor&, Tensor&) override { unsupported("unary"); }
+  void group_norm(const Tensor&, int, const Tensor&, const Tensor&, float, Tensor&) override {
+    unsupported("group_norm");
+  }
+  void conv1d(const Tensor&, const Tensor&, int, int, Tensor&) override { unsupported("conv1d"); }
+  [[noreturn]] static void unsupported(const char* op) { fail("webgpu backend: ", op, " is not implemented yet"); }
+
+  void softmax(Tensor& x) override {
+    need(x.type == DType::F32, "softmax: x must be f32");
+    const Loc l = loc(x.data, x.nbytes());
+    const Grid g = grid_for(uint64_t(x.nrows()));
+    const uint32_t p[] = {uint32_t(x.ne[0]), uint32_t(x.nrows()), l.offset / 4, g.gx};
+    dispatch(kSoftmax, {arena(p, sizeof p), whole(l)}, g, 1);
+  }
+
+  void argmax(const Tensor& x, Tensor& out) override {
+    need(x.type == DType::F32 && out.type == DType::I32 && out.nelements() == x.nrows(), "argmax: shapes");
+    need(x.nrows() <= kMaxGroups, "argmax: too many rows");
+    const Loc lx = loc(x.data, x.nbytes()), lo = loc(out.data, out.nbytes());
+    const uint32_t p[] = {uint32_t(x.ne[0]), uint32_t(x.nrows()), lx.offset / 4, lo.offset / 4};
+    dispatch(kArgMax, {arena(p, sizeof p), whole(lx), whole(lo)}, {uint32_t(x.nrows()), 1}, 1);
+  }
+
+  uint32_t take_dispatch_count() {
+    const uint32_t n = n_dispatch_;
+    n_dispatch_ = 0;
+    return n;
+  }
+
+ private:
+  struct Bind {
+    uint32_t id, offset, size;
+  };
+  struct Chunk {
+    Loc loc;
+    uint32_t row0, rows;
+  };
+
+  static void need(bool ok, const char* what) {
+    if (!ok) fail("webgpu ", what);
+  }
+
+  void make_buffers(Tensor& t, const std::vector<size_t>& sizes) {
+    const uintptr_t base = st_->next_addr;
+    std::vector<uint32_t> ids;
+    for (size_t s : sizes) {
+      // +16: word reads of the last block may touch the word after it.
+      const uint64_t padded = ((uint64_t(s) + 15) & ~uint64_t(15)) + 16;
+      if (uint64_t(st_->next_addr) + padded + 256 > 0xFFFFFFF0ull) fail("webgpu: out of GPU address space");
+      const uint32_t id = g_next_buffer_id++;
+      sotto_gpu_buffer_create(id, uint32_t(padded));
+      st_->bufs[st_->next_addr] = Buf{id, uint32_t(s)};
+      ids.push_back(id);
+      // Chunks of one tensor are contiguous in the address space; tensors are 256-aligned.
+      st_->next_addr += s;
+    }
+    st_->next_addr = (st_->next_addr + 256 + 255) & ~uintptr_t(255);
+    t.data = reinterpret_cast<void*>(base);
+    std::shared_ptr<GpuState> st = st_;
+    t.owner = std::shared_ptr<void>(reinterpret_cast<void*>(base), [st, base, n = sizes.size()](void*) {
+      auto it = st->bufs.find(base);
+      for (size_t i = 0; i < n && it != st->bufs.end(); i++) {
+        sotto_gpu_buffer_destroy(it->second.id);
+        it = st->bufs.erase(it);
+      }
+    });
+  }
+
+  // The buffer holding [addr, addr + n).
+  Loc loc(const void* p, size_t n) const {
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    auto it = st_->bufs.upper_bound(a);
+    if (it == st_->bufs.begin()) fail("webgpu: tensor is not a WebGPU tensor");
+    --it;
+    const uintptr_t off = a - it->first;
+    if (off + n > it->second.size && !(n == 0 && off <= it->second.size)) {
+      fail("webgpu: tensor is not a WebGPU tensor or spans buffers");
+    }
+    return {it->second.id, uint32_t(off), it->second.size};
+  }
+
+  // The buffers of a (possibly split) weight, with the rows each holds.
+  std::vector<Chunk> chunks(const Tensor& w) const {
+    std::vector<Chunk> out;
+    const uintptr_t a = reinterpret_cast<uintptr_t>(w.data);
+    auto it = st_->bufs.upper_bound(a);
+    if (it == st_->bufs.begin()) fail("webgpu: weight is not a WebGPU tensor");
+    --it;
+    const size_t rb = w.row_bytes(), total = w.nbytes();
+    size_t done = 0;
+    uint32_t off = uint32_t(a - it->first);
+    while (done < total) {
+      if (it == st_->bufs.end() || (done > 0 && it->first != a + done)) fail("webgpu: weight buffers are not contiguous");
+      const size_t avail = std::min<size_t>(it->second.size - off, total - done);
+      if (avail % rb != 0 || avail == 0) fail("webgpu: weight split inside a row");
+      out.push_back({{it->second.id, off, it->second.size}, uint32_t(done / rb), uint32_t(avail / rb)});
+      done += avail;
+      off = 0;
+      ++it;
+    }
+    return out;
+  }
+
+  uint32_t push(const void* p, size_t n) {
+    const size_t off = (arena_.size() + 255) & ~size_t(255);
+    arena_.resize(off + std::max<size_t>(n, 16), 0);
+    std::memcpy(arena_.data() + off, p, n);
+    return uint32_t(off);
+  }
+  Bind arena(const void* p, size_t n) { return {kArena, push(p, n), uint32_t(n)}; }
+  static Bind whole(const Loc& l) { return {l.id, 0, 0}; }
+
+  // WebGPU forbids binding one buffer twice as writable storage in a dispatch, so when two bindings
+  // name the same buffer (y = a + b in place, rms_norm in place), a variant of the kernel is used where
+  // the later binding's declaration is dropped and its name replaced by the earlier one's (offsets are
+  // parameters, so both views still work).
+  void dispatch(uint32_t k, std::initializer_list<Bind> binds, Grid g, uint32_t gz) {
+    std::vector<Bind> b(binds);
+    std::string alias;  // "j=i," for each dropped binding j that reads binding i
+    std::vector<bool> drop(b.size(), false);
+    for (size_t j = 0; j < b.size(); j++) {
+      if (b[j].id == kArena) continue;
+      for (size_t i = 0; i < j; i++) {
+        if (!drop[i] && b[i].id == b[j].id) {
+          drop[j] = true;
+          alias += std::to_string(j) + "=" + std::to_string(i) + ",";
+          break;
+        }
+      }
+    }
+    const uint32_t kid = variant(k, alias);
+    uint32_t q[4 * 8];
+    uint32_t n = 0;
+    for (size_t j = 0; j < b.size(); j++) {
+      if (drop[j]) continue;
+      q[4 * n] = uint32_t(j);
+      q[4 * n + 1] = b[j].id;
+      q[4 * n + 2] = b[j].offset;
+      q[4 * n + 3] = b[j].size;
+      n++;
+    }
+    sotto_gpu_dispatch(kid, q, n, g.gx, g.gy, gz);
+    n_dispatch_++;
+    dirty_ = true;
+  }
+
+  // The pipeline id of kernel k with the bindings of `alias` merged, created on first use.
+  uint32_t variant(uint32_t k, const std::string& alias) {
+    const std::string key = std::to_string(k) + ":" + alias;
+    auto it = variants_.find(key);
+    if (it != variants_.end()) return it->second;
+    std::string s = kernel_source(k);
+    size_t pos = 0;
+    while (!alias.empty() && pos < alias.size()) {
+      const size_t eq = alias.find('=', pos), comma = alias.find(',', pos);
+      const std::string from = binding_name(s, alias.substr(pos, eq - pos));
+      const std::string to = binding_name(s, alias.substr(eq + 1, comma - eq - 1));
+      if (binding_type(s, from) != binding_type(s, to)) {
+        fail("webgpu: one buffer bound as ", from, " and ", to, ", which have different element types");
+      }
+      const size_t decl = s.find("@binding(" + alias.substr(pos, eq - pos) + ")");
+      s.erase(s.rfind('\n', decl) + 1, s.find('\n', decl) - s.rfind('\n', decl));
+      for (size_t at = 0; (at = s.find(from + "[", at)) != std::string::npos;) {
+        const bool word = at == 0 || !(std::isalnum(uint8_t(s[at - 1])) || s[at - 1] == '_');
+        if (word) s.replace(at, from.size(), to);
+        at += 1;
+      }
+      pos = comma + 1;
+    }
+    const uint32_t id = g_next_kernel_id++;
+    sotto_gpu_pipeline_create(id, s.data(), uint32_t(s.size()));
+    variants_[key] = id;
+    return id;
+  }
+
+  static std::string binding_type(const std::string& s, const std::string& name) {
+    const size_t at = s.find("> " + name + ":");
+    return s.substr(at + name.size() + 3, s.find(';', at) - at - name.size() - 3);
+  }
+
+  // The variable declared at @binding(index) in s, checking the element types of merged bindings agree.
+  static std::string binding_name(const std::string& s, const std::string& index) {
+    const size_t decl = s.find("@binding(" + index + ")");
+    if (decl == std::string::npos) fail("webgpu: kernel has no binding ", index);
+    const size_t gt = s.find("> ", decl), colon = s.find(':', gt);
+    return s.substr(gt + 2, colon - gt - 2);
+  }
+
+  void flush() {
+    if (!dirty_) return;
+    sotto_gpu_flush(arena_.data(), uint32_t(arena_.size()));
+    arena_.clear();
+    dirty_ = false;
+  }
+
+  void binary(uint32_t k, const Tensor& a, const Tensor& b, Tensor& y) {
+    need(a.type == DType::F32 && b.type == DType::F32 && y.type == DType::F32, "add/mul: tensors must be f32");
+    need(y.nelements() == a.nelements(), "add/mul: y shape");
+    const bool bcast = b.nelements() != a.nelements();
+    need(!bcast || b.nelements() == a.ne[0], "add/mul: b must have a's shape or be one row");
+    const Loc la = loc(a.data, a.nbytes()), lb = loc(b.data, b.nbytes()), ly = loc(y.data, y.nbytes());
+    const Grid g = grid_for((uint64_t(a.nelements()) + 63) / 64);
+    const uint32_t p[] = {uint32_t(a.nelements()), uint32_t(a.ne[0]), bcast ? 1u : 0u, la.offset / 4, lb.offset / 4,
+                          ly.offset / 4, g.gx * 64};
+    dispatch(k, {arena(p, sizeof p), whole(la), whole(lb), whole(ly)}, g, 1);
+  }
+
+  void glu(uint32_t k, const Tensor& gate, const Tensor& up, Tensor& y) {
+    need(gate.type == DType::F32 && up.nelements() == gate.nelements() && y.nelements() == gate.nelements(),
+         "swiglu/geglu: shapes");
+    const Loc lg = loc(gate.data, gate.nbytes()), lu = loc(up.data, up.nbytes()), ly = loc(y.data, y.nbytes());
+    const Grid g = grid_for((uint64_t(gate.nelements()) + 63) / 64);
+    const uint32_t p[] = {uint32_t(gate.nelements()), lg.offset / 4, lu.offset / 4, ly.offset / 4, g.gx * 64};
+    dispatch(k, {arena(p, sizeof p), whole(lg), whole(lu), whole(ly)}, g, 1);
+  }
+
+  uint32_t limit_;
+  std::shared_ptr<GpuState> st_;
+  std::vector<uint8_t> arena_;
+  std::map<std::string, uint32_t> variants_;  // "kernel:alias" -> pipeline id
+  bool dirty_ = false;
+  uint32_t n_dispatch_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit) {
+  return std::make_unique<WebGpuBackend>(binding_limit);
+}
+
+uint32_t webgpu_take_dispatch_count(Backend& be) {
+  auto* w = dynamic_cast<WebGpuBackend*>(&be);
+  return w ? w->take_dispatch_count() : 0;
+}
+
+}  // namespace sotto

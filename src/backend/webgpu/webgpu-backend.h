@@ -1,0 +1,31 @@
+// webgpu-backend.h — the WebGPU backend of the wasm build: every op records a compute dispatch through
+// wasm imports (module "sotto_gpu") that the JS host (wasm/gpu-host.mjs) implements on a GPUDevice.
+// Contract with the host (no JSPI: the engine never waits for the GPU):
+//   - all dispatches between two flushes go into one command encoder and one submit;
+//   - flush() hands the host the per-step argument arena (op parameters, token ids, RoPE factors);
+//   - read() is deferred: it records a copy, and the host fills the destination (wasm memory) after the
+//     submit, before it calls into the engine again. Callers must not look at the bytes before that;
+//   - write() flushes recorded work first, so a write never overtakes an earlier dispatch;
+//   - the arena belongs to the backend: two backends on one host must each flush (sync()) before the
+//     other records.
+// Tensor::data holds a virtual address: each GPU buffer owns a range of a 32-bit address space, so the
+// shared views (view_rows, reshape) work unchanged; the backend maps an address back to (buffer, offset).
+// A weight larger than the device's maxStorageBufferBindingSize is split by rows over several buffers at
+// consecutive addresses; matmul and get_rows issue one dispatch per buffer.
+// Built only into the wasm build (wasm/build.sh).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "backend/backend.h"
+
+namespace sotto {
+
+// binding_limit: the device's maxStorageBufferBindingSize in bytes (the host reports it).
+std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit);
+
+// The number of dispatches recorded since the last call (for the dispatches-per-token report).
+uint32_t webgpu_take_dispatch_count(Backend& be);
+
+}  // namespace sotto

@@ -1,0 +1,42 @@
+// run.mjs — Node runner of the WebGPU checks (checks.mjs) on Dawn (npm `webgpu`); on a GPU-less machine
+// through SwiftShader's Vulkan driver (Debian chromium's, set here when no driver is named):
+//   * every op against the CPU backend in the same wasm instance, per op/dtype tolerance;
+//   * greedy generation on WebGPU against the CPU backend, every architecture and supported weight type
+//     of tests/fixtures/models, with dispatches per token;
+//   * generate()/cancel() on WebGPU; a BF16 model refused at load with a one-line error.
+// Usage: node tests/webgpu/run.mjs [path/to/sotto.wasm] [--ops-only]   (default build-wasm/sotto.wasm)
+// With VK_DRIVER_FILES set (a real GPU), the hardware adapter is used. Prints `N passed, M failed`;
+// exit code 1 on failure.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(swiftshader)) {
+  process.env.VK_ICD_FILENAMES = swiftshader;
+}
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { create, globals } = await import('webgpu');
+Object.assign(globalThis, globals);
+const { Sotto } = await import('../../wasm/sotto.mjs');
+const { GpuHost } = await import('../../wasm/gpu-host.mjs');
+const { runChecks } = await import('./checks.mjs');
+
+export const MODELS = ['llama32-f32', 'llama32-f16', 'llama32-q8_0', 'llama32-q4_0', 'qwen25-f32', 'qwen25-f16',
+                       'qwen25-q8_0', 'qwen25-q4_0', 'qwen25-k-q4_k', 'qwen25-k-q8_0', 'gemma3-f32', 'gemma3-q8_0',
+                       'gemma3-q4_0', 'smollm2-f32', 'smollm2-q8_0'];
+
+const args = process.argv.slice(2);
+const wasmPath = args.find((a) => !a.startsWith('--')) ?? join(root, 'build-wasm', 'sotto.wasm');
+const models = join(root, 'tests', 'fixtures', 'models');
+const { passed, failed } = await runChecks({
+  Sotto, GpuHost, gpu: create([]),
+  wasmModule: await WebAssembly.compile(readFileSync(wasmPath)),
+  loadModel: async (name) => readFileSync(join(models, name)),
+  models: MODELS,
+  fallback: !process.env.VK_DRIVER_FILES,
+  log: (line) => console.log(line),
+  opsOnly: args.includes('--ops-only'),
+});
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

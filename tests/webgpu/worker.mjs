@@ -1,0 +1,28 @@
+// worker.mjs — runs checks.mjs inside a module Web Worker of Chromium (page.html): navigator.gpu, the
+// wasm build and the fixture models fetched from the test's own origin. Query: ?models=a,b&ops=1.
+import { Sotto } from '/wasm/sotto.mjs';
+import { GpuHost } from '/wasm/gpu-host.mjs';
+import { runChecks } from '/tests/webgpu/checks.mjs';
+
+const q = new URLSearchParams(location.search);
+const log = (line) => postMessage({ line });
+try {
+  const fetchBytes = async (url) => {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    return new Uint8Array(await r.arrayBuffer());
+  };
+  const wasmModule = await WebAssembly.compile(await fetchBytes('/sotto.wasm'));
+  const done = await runChecks({
+    Sotto, GpuHost, gpu: navigator.gpu, wasmModule,
+    loadModel: (name) => fetchBytes(`/tests/fixtures/models/${name}`),
+    models: (q.get('models') || '').split(',').filter((m) => m),
+    fallback: false,
+    log,
+    opsOnly: q.get('ops') === '1',
+  });
+  postMessage({ done });
+} catch (e) {
+  log(`FAIL  worker: ${e.message}`);
+  postMessage({ done: { passed: 0, failed: 1 } });
+}

@@ -1,0 +1,219 @@
+// webgpu-bench.mjs — decode and prefill speed of the WebGPU backend (wasm build + wasm/gpu-host.mjs on
+// Dawn, npm `webgpu`) for real model shapes with random weights, built here in memory as GGUF:
+//   qwen25  Qwen2.5-0.5B  (896 x 24 layers, 14/2 heads, ff 4864, vocab 151936, QKV bias, tied)
+//   llama32 Llama-3.2-1B  (2048 x 16 layers, 32/8 heads, ff 8192, vocab 128256, llama3 RoPE factors, tied)
+//   gemma3  Gemma-3-270M  (640 x 18 layers, 4/1 heads of 256, ff 2048, vocab 262144, 5:1 sliding window)
+// Weights: the matrices in --type (q4_0, q8_0, f16), norms F32 = 1, biases 0; quantized blocks get random
+// quants with scale 0.01 (speed does not depend on the values). The tokenizer is a placeholder (byte
+// tokens + "[PAD<id>]"), with no end-of-generation token, so decoding never stops early.
+// Measures (best of --reps): prefill tok/s (a prompt of --prompt random ids, one gpuStart: prefill in
+// chunks of 256 + the first token), decode tok/s (--gen tokens, one submit + a 4-byte read-back each),
+// dispatches per decoded token, weight bytes per token and the bandwidth floor at --bw bytes/s
+// (tok/s if every weight byte were read once at that bandwidth), peak GPU memory of the engine's buffers.
+// Prints one JSON line per run (and a readable summary to stderr).
+// Usage: node tools/bench/webgpu-bench.mjs --arch qwen25 --type q4_0 [--prompt 512] [--gen 128] [--reps 3]
+//        [--layers N] [--vocab N] [--wasm build-wasm/sotto.wasm] [--fallback] [--bw 2.4e12] [--webgpu <module path>]
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const opt = { arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, vocab: 0, bw: 2.4e12,
+              wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false,
+              webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const k = argv[i].replace(/^--/, '');
+  if (!(k in opt)) throw new Error(`unknown option --${k}`);
+  if (typeof opt[k] === 'boolean') opt[k] = true;
+  else opt[k] = typeof opt[k] === 'number' ? Number(argv[++i]) : argv[++i];
+}
+
+const ARCHS = {
+  qwen25: { arch: 'qwen2', n_embd: 896, n_layer: 24, n_head: 14, n_head_kv: 2, head_dim: 64, n_ff: 4864,
+            n_vocab: 151936, rope_base: 1e6, eps: 1e-6, bias: true },
+  llama32: { arch: 'llama', n_embd: 2048, n_layer: 16, n_head: 32, n_head_kv: 8, head_dim: 64, n_ff: 8192,
+             n_vocab: 128256, rope_base: 500000, eps: 1e-5, llama3_rope: true },
+  gemma3: { arch: 'gemma3', n_embd: 640, n_layer: 18, n_head: 4, n_head_kv: 1, head_dim: 256, n_ff: 2048,
+            n_vocab: 262144, rope_base: 1e6, eps: 1e-6, gemma: true },
+};
+const TYPES = { f32: [0, 1, 4], f16: [1, 1, 2], q4_0: [2, 32, 18], q8_0: [8, 32, 34] };  // id, block, bytes
+
+// ---- a GGUF v3 file in memory
+function buildGguf(cfg, type) {
+  const kvs = [], tensors = [];
+  const a = cfg.arch;
+  const str = (k, v) => kvs.push([k, 8, v]);
+  const u32 = (k, v) => kvs.push([k, 4, v]);
+  const f32 = (k, v) => kvs.push([k, 6, v]);
+  str('general.architecture', a);
+  str('general.name', `${a}-random-${type}`);
+  u32(`${a}.context_length`, 8192);
+  u32(`${a}.embedding_length`, cfg.n_embd);
+  u32(`${a}.block_count`, cfg.n_layer);
+  u32(`${a}.feed_forward_length`, cfg.n_ff);
+  u32(`${a}.attention.head_count`, cfg.n_head);
+  u32(`${a}.attention.head_count_kv`, cfg.n_head_kv);
+  u32(`${a}.attention.key_length`, cfg.head_dim);
+  u32(`${a}.attention.value_length`, cfg.head_dim);
+  f32(`${a}.attention.layer_norm_rms_epsilon`, cfg.eps);
+  f32(`${a}.rope.freq_base`, cfg.rope_base);
+  u32(`${a}.rope.dimension_count`, cfg.head_dim);
+  if (cfg.gemma) {
+    u32(`${a}.attention.sliding_window`, 512);
+    f32(`${a}.rope.freq_base_swa`, 10000);
+  }
+  const toks = [];
+  for (let i = 0; i < cfg.n_vocab; i++) toks.push(i < 256 ? String.fromCharCode(0x100 + i) : `[PAD${i}]`);
+  str('tokenizer.ggml.model', 'gpt2');
+  str('tokenizer.ggml.pre', 'default');
+  kvs.push(['tokenizer.ggml.tokens', 9, toks]);
+  kvs.push(['tokenizer.ggml.merges', 9, []]);
+
+  const [tid, blk, bb] = TYPES[type];
+  const mat = (name, n_in, n_out) => tensors.push({ name, ne: [n_in, n_out], type: tid, bytes: n_in / blk * bb * n_out, kind: type });
+  const vec = (name, n, fill) => tensors.push({ name, ne: [n], type: 0, bytes: 4 * n, kind: 'f32', fill });
+  const e = cfg.n_embd, q = cfg.n_head * cfg.head_dim, kv = cfg.n_head_kv * cfg.head_dim;
+  mat('token_embd.weight', e, cfg.n_vocab);
+  vec('output_norm.weight', e, 1);
+  if (cfg.llama3_rope) {
+    const f = new Float32Array(cfg.head_dim / 2);
+    for (let i = 0; i < f.length; i++) {
+      const wavelen = 2 * Math.PI / Math.pow(cfg.rope_base, 2 * i / cfg.head_dim);
+      if (wavelen < 8192 / 4) f[i] = 1;
+      else if (wavelen > 8192) f[i] = 32;
+      else { const s = (8192 / wavelen - 1) / 3; f[i] = 1 / ((1 - s) / 32 + s); }
+    }
+    tensors.push({ name: 'rope_freqs.weight', ne: [f.length], type: 0, bytes: 4 * f.length, kind: 'raw', raw: f });
+  }
+  for (let l = 0; l < cfg.n_layer; l++) {
+    const b = `blk.${l}.`;
+    vec(b + 'attn_norm.weight', e, 1);
+    mat(b + 'attn_q.weight', e, q);
+    mat(b + 'attn_k.weight', e, kv);
+    mat(b + 'attn_v.weight', e, kv);
+    mat(b + 'attn_output.weight', q, e);
+    if (cfg.bias) for (const [n, d] of [['q', q], ['k', kv], ['v', kv]]) vec(`${b}attn_${n}.bias`, d, 0);
+    if (cfg.gemma) {
+      vec(b + 'attn_q_norm.weight', cfg.head_dim, 1);
+      vec(b + 'attn_k_norm.weight', cfg.head_dim, 1);
+      vec(b + 'post_attention_norm.weight', e, 1);
+      vec(b + 'post_ffw_norm.weight', e, 1);
+    }
+    vec(b + 'ffn_norm.weight', e, 1);
+    mat(b + 'ffn_gate.weight', e, cfg.n_ff);
+    mat(b + 'ffn_up.weight', e, cfg.n_ff);
+    mat(b + 'ffn_down.weight', cfg.n_ff, e);
+  }
+
+  const enc = new TextEncoder();
+  const parts = [];
+  let hsize = 0;
+  const push = (u8) => { parts.push(u8); hsize += u8.length; };
+  const u32b = (v) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v, true); push(b); };
+  const u64b = (v) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(v), true); push(b); };
+  const f32b = (v) => { const b = new Uint8Array(4); new DataView(b.buffer).setFloat32(0, v, true); push(b); };
+  const strb = (s) => { const u = enc.encode(s); u64b(u.length); push(u); };
+  push(enc.encode('GGUF'));
+  u32b(3);
+  u64b(tensors.length);
+  u64b(kvs.length);
+  for (const [k, t, v] of kvs) {
+    strb(k);
+    u32b(t);
+    if (t === 8) strb(v);
+    else if (t === 4) u32b(v);
+    else if (t === 6) f32b(v);
+    else { u32b(8); u64b(v.length); for (const s of v) strb(s); }
+  }
+  let off = 0;
+  for (const t of tensors) {
+    strb(t.name);
+    u32b(t.ne.length);
+    for (const d of t.ne) u64b(d);
+    u32b(t.type);
+    t.offset = off;
+    u64b(off);
+    off += Math.ceil(t.bytes / 32) * 32;
+  }
+  const dataStart = Math.ceil(hsize / 32) * 32;
+  const total = dataStart + off;
+  const out = new Uint8Array(total);
+  let p = 0;
+  for (const u of parts) { out.set(u, p); p += u.length; }
+  // Tensor data.
+  let seed = 0x9e3779b9;
+  const h01 = 0x211f;  // f16 0.01
+  for (const t of tensors) {
+    const base = dataStart + t.offset;
+    const dv = new DataView(out.buffer, base, t.bytes);
+    if (t.kind === 'raw') out.set(new Uint8Array(t.raw.buffer), base);
+    else if (t.kind === 'f32') for (let i = 0; i < t.bytes / 4; i++) dv.setFloat32(4 * i, t.fill, true);
+    else {
+      const w = new Uint32Array(out.buffer, base, Math.floor(t.bytes / 4));
+      for (let i = 0; i < w.length; i++) {  // xorshift32
+        seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+        w[i] = seed >>> 0;
+      }
+      if (t.kind === 'f16') for (let i = 0; i < t.bytes / 2; i++) dv.setUint16(2 * i, (dv.getUint16(2 * i, true) & 0x83ff) | 0x2000, true);
+      else for (let i = 0; i < t.bytes; i += bb) dv.setUint16(i, h01, true);
+    }
+  }
+  return { bytes: out, tensors };
+}
+
+// ---- run
+const cfg = { ...ARCHS[opt.arch] };
+if (!cfg.arch) throw new Error(`--arch: one of ${Object.keys(ARCHS).join(', ')}`);
+if (!TYPES[opt.type] || opt.type === 'f32') throw new Error('--type: q4_0, q8_0 or f16');
+if (opt.layers > 0) cfg.n_layer = opt.layers;
+if (opt.vocab > 0) cfg.n_vocab = opt.vocab;  // smoke tests only: the real vocabulary is the default
+const { create, globals } = await import(pathToFileURL(resolve(opt.webgpu)).href);
+Object.assign(globalThis, globals);
+const { Sotto } = await import('../../wasm/sotto.mjs');
+const { GpuHost } = await import('../../wasm/gpu-host.mjs');
+
+const tBuild = performance.now();
+const { bytes } = buildGguf(cfg, opt.type);
+const buildS = (performance.now() - tBuild) / 1000;
+const host = await GpuHost.create(create([]), { forceFallbackAdapter: opt.fallback });
+const info = host.adapter.info ?? {};
+const engine = await Sotto.create(readFileSync(opt.wasm), { gpu: host });
+const tLoad = performance.now();
+await engine.load(bytes, { name: `${opt.arch}-${opt.type}.gguf`, nCtx: opt.prompt + opt.gen + 8 });
+const loadS = (performance.now() - tLoad) / 1000;
+const weightBytes = engine.call('sotto_weight_bytes', engine.session);
+
+let rng = 12345;
+const ids = Int32Array.from({ length: opt.prompt }, () => { rng = (rng * 1103515245 + 12345) >>> 0; return 256 + (rng % (cfg.n_vocab - 256)); });
+// Warm-up (pipeline compilation, bind groups): a short prompt and a few tokens.
+await engine.gpuStart(ids.subarray(0, Math.min(16, opt.prompt)));
+for (let i = 0; i < 4; i++) await engine.gpuNext();
+let prefill = 0, decode = 0, dispatches = 0, prefillDispatches = 0;
+for (let r = 0; r < opt.reps; r++) {
+  let t = performance.now();
+  await engine.gpuStart(ids);
+  prefill = Math.max(prefill, opt.prompt / ((performance.now() - t) / 1000));
+  prefillDispatches = engine.gpuDispatches();
+  t = performance.now();
+  for (let i = 0; i < opt.gen; i++) {
+    const id = await engine.gpuNext();
+    if (id < 0) throw new Error('context full');
+    if (i === 0) dispatches = engine.gpuDispatches();
+  }
+  decode = Math.max(decode, opt.gen / ((performance.now() - t) / 1000));
+}
+const result = {
+  arch: opt.arch, type: opt.type, layers: cfg.n_layer, vocab: cfg.n_vocab, adapter: `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.trim(),
+  prompt: opt.prompt, gen: opt.gen, prefill_tok_s: +prefill.toFixed(1), decode_tok_s: +decode.toFixed(1),
+  dispatches_per_token: dispatches, prefill_dispatches: prefillDispatches, submits_per_token: 1, readback_bytes_per_token: 4,
+  weight_bytes_per_token: weightBytes, floor_tok_s: +(opt.bw / weightBytes).toFixed(1),
+  pct_of_floor: +(100 * decode / (opt.bw / weightBytes)).toFixed(1),
+  peak_gpu_bytes: host.peakBytes, gguf_bytes: bytes.length, build_s: +buildS.toFixed(1), load_s: +loadS.toFixed(2),
+};
+console.log(JSON.stringify(result));
+console.error(`${opt.arch} ${opt.type}: prefill ${result.prefill_tok_s} tok/s, decode ${result.decode_tok_s} tok/s ` +
+              `(${dispatches} dispatches/token; floor ${result.floor_tok_s} tok/s at ${opt.bw / 1e12} TB/s = ` +
+              `${result.pct_of_floor}%), peak GPU ${(host.peakBytes / 2 ** 20).toFixed(0)} MiB`);
+engine.dispose();
+process.exit(0);

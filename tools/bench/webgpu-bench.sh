@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# webgpu-bench.sh — WebGPU backend speed on the GPU machine (H100: Node + Dawn (npm webgpu) + the NVIDIA
+# Vulkan driver): prefill and decode tok/s, dispatches per token, weight bytes per token, the bandwidth
+# floor (tok/s if every weight byte were read once at 2.4 TB/s) and peak GPU memory, for Qwen2.5-0.5B,
+# Llama-3.2-1B and Gemma-3-270M shapes with random weights in Q4_0, Q8_0 and F16 (tools/bench/webgpu-bench.mjs).
+#
+# Two steps:
+#   1. Here (CPU machine, repo root), once:   bash tools/bench/webgpu-bench.sh --prepare
+#      builds build-wasm/sotto.wasm and packs into .webgpu-bench/ (git-ignored through .git/info/exclude):
+#      this machine's node (xz), the webgpu package (linux-x64 dawn.node only, xz), sotto.wasm, the Vulkan
+#      loader .debs. About 35 MiB, under the device tool's 64 MiB.
+#   2. On the GPU machine (device tool, carry [".webgpu-bench"]):
+#        bash tools/bench/webgpu-bench.sh 2>&1 | tee $OUT/webgpu-bench.log
+#      (--quick: 2 layers and an 8192-token vocabulary, short runs: a smoke test of the setup, not a result.)
+#      Prints one JSON line per (model, type) and a Markdown table at the end; results also go to
+#      $OUT/webgpu-bench.jsonl when OUT is set.
+# Env: PROMPT (512), GEN (128), REPS (3), BW (2.4e12), MODELS ("qwen25 llama32 gemma3"), TYPES ("q4_0 q8_0 f16").
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+pack=.webgpu-bench
+
+if [ "${1:-}" = "--prepare" ]; then
+  excl=$(git rev-parse --git-path info/exclude)
+  mkdir -p "$(dirname "$excl")"
+  grep -qx "/$pack/" "$excl" 2>/dev/null || echo "/$pack/" >> "$excl"
+  bash wasm/build.sh build-wasm
+  [ -d tests/webgpu/node_modules/webgpu ] || npm ci --prefix tests/webgpu --no-audit --no-fund
+  rm -rf "$pack" && mkdir -p "$pack/webgpu/dist/linux-x64" "$pack/debs"
+  cp build-wasm/sotto.wasm "$pack/"
+  xz -T2 -6 -c "$(readlink -f "$(command -v node)")" > "$pack/node.xz"
+  w=tests/webgpu/node_modules/webgpu
+  cp "$w/index.js" "$w/package.json" "$pack/webgpu/"
+  xz -T2 -6 -c "$w/dist/linux-x64/dawn.node" > "$pack/webgpu/dist/linux-x64/dawn.node.xz"
+  o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
+  mkdir -p /tmp/amd64/partial
+  apt-get $o update -qq
+  (cd "$pack/debs" && apt-get $o download libvulkan1 >/dev/null)
+  du -sh "$pack"
+  exit 0
+fi
+
+quick=0; [ "${1:-}" = "--quick" ] && quick=1
+[ -f "$pack/node.xz" ] || { echo "webgpu-bench: $pack/ missing: run '$0 --prepare' first and carry $pack" >&2; exit 1; }
+tmp=/tmp/sotto-webgpu-bench
+mkdir -p "$tmp/webgpu/dist/linux-x64"
+xz -dc "$pack/node.xz" > "$tmp/node" && chmod +x "$tmp/node"
+cp "$pack/webgpu/index.js" "$pack/webgpu/package.json" "$tmp/webgpu/"
+xz -dc "$pack/webgpu/dist/linux-x64/dawn.node.xz" > "$tmp/webgpu/dist/linux-x64/dawn.node"
+if ! ldconfig -p | grep -q libvulkan.so.1; then
+  for f in "$pack"/debs/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
+"$tmp/node" --version
+
+prompt=${PROMPT:-512}; gen=${GEN:-128}; reps=${REPS:-3}; bw=${BW:-2.4e12}; extra=()
+[ "$quick" = 1 ] && { prompt=64; gen=16; reps=1; extra=(--layers 2 --vocab 8192); }
+jsonl=${OUT:-$tmp}/webgpu-bench.jsonl
+: > "$jsonl"
+for m in ${MODELS:-qwen25 llama32 gemma3}; do
+  for t in ${TYPES:-q4_0 q8_0 f16}; do
+    echo "== $m $t" >&2
+    "$tmp/node" --max-old-space-size=16384 tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" --prompt "$prompt" \
+      --gen "$gen" --reps "$reps" --bw "$bw" --wasm "$pack/sotto.wasm" --webgpu "$tmp/webgpu/index.js" "${extra[@]}" \
+      | tee -a "$jsonl" || echo "{\"arch\":\"$m\",\"type\":\"$t\",\"error\":\"failed (see log)\"}" | tee -a "$jsonl"
+  done
+done
+echo
+echo "| model | type | prefill tok/s (prompt $prompt) | decode tok/s | dispatches/token | weight MB/token | floor tok/s @ $bw B/s | % of floor | peak GPU MiB |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+"$tmp/node" -e '
+  const fs = require("fs");
+  for (const l of fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean)) {
+    const r = JSON.parse(l);
+    if (r.error) { console.log(`| ${r.arch} | ${r.type} | ${r.error} | | | | | | |`); continue; }
+    console.log(`| ${r.arch} (${r.layers} layers) | ${r.type} | ${r.prefill_tok_s} | ${r.decode_tok_s} | ${r.dispatches_per_token} | ` +
+                `${(r.weight_bytes_per_token / 1e6).toFixed(1)} | ${r.floor_tok_s} | ${r.pct_of_floor} | ${(r.peak_gpu_bytes / 2 ** 20).toFixed(0)} |`);
+  }' "$jsonl"

@@ -1,0 +1,239 @@
+// gpu-host.mjs — the JS side of the WebGPU backend (src/backend/webgpu): implements the wasm imports of
+// module "sotto_gpu" on a GPUDevice. Browser (navigator.gpu), Node (npm `webgpu`: create([])) and Deno
+// alike; no dependencies, no JSPI.
+//   const host = await GpuHost.create(navigator.gpu, {forceFallbackAdapter});
+//   const engine = await Sotto.create(wasmBytes, {gpu: host});  // wires host.imports() in
+// CPU fallback: GpuHost.tryCreate() returns null without WebGPU; Sotto.create(wasm, {gpu: null}) then
+// runs the wasm CPU backend (SIMD128).
+// Recording: every dispatch of a step goes into one command encoder (one compute pass, split only where
+// a read-back copy is recorded); the engine's flush(arena) uploads the step's argument arena and
+// submits. Read-backs are deferred: read(id, off, n, dst) records a copy into a staging buffer, and
+// settle() (awaited by the JS API after each engine call that may have submitted) maps them and copies
+// the bytes to wasm memory. Validation errors of a step are collected with an error scope and thrown
+// by settle(). Bind groups are cached by (kernel, buffers, offsets), so a decode step after the first
+// creates none. Buffers the engine destroys are destroyed after the next submit.
+// Does not: stream weights from the network or OPFS into buffers (weights come through wasm memory),
+// use shader-f16 or subgroups (the kernels unpack f16 with unpack2x16float and reduce in shared memory).
+
+const STORAGE = 0x80, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01;  // GPUBufferUsage bits
+
+export class GpuHost {
+  // gpu: navigator.gpu or the object from the `webgpu` package's create([]).
+  static async create(gpu, { forceFallbackAdapter = false, powerPreference = 'high-performance' } = {}) {
+    if (!gpu) throw new Error('WebGPU is not available (no navigator.gpu)');
+    const adapter = await gpu.requestAdapter({ forceFallbackAdapter, powerPreference });
+    if (!adapter) throw new Error('WebGPU: no adapter');
+    const want = ['maxStorageBufferBindingSize', 'maxBufferSize'];
+    const requiredLimits = {};
+    for (const k of want) requiredLimits[k] = adapter.limits[k];
+    const device = await adapter.requestDevice({ requiredLimits });
+    return new GpuHost(gpu, adapter, device);
+  }
+
+  // The same, or null when there is no WebGPU (no gpu object, no adapter, no device): the caller then
+  // creates the engine without {gpu} and runs on the wasm CPU backend.
+  static async tryCreate(gpu, opts = {}) {
+    try {
+      return await GpuHost.create(gpu, opts);
+    } catch {
+      return null;
+    }
+  }
+
+  constructor(gpu, adapter, device) {
+    this.gpu = gpu;  // kept alive: Dawn for Node tears the instance down when its GPU object is collected
+    this.adapter = adapter;
+    this.device = device;
+    this.buffers = new Map();       // id -> GPUBuffer
+    this.pipelines = new Map();     // kernel -> GPUComputePipeline
+    this.bySource = new Map();      // WGSL source -> GPUComputePipeline
+    this.bindGroups = new Map();    // key -> GPUBindGroup
+    this.arena = null;              // newest arena buffer
+    this.stepArenas = [];           // arena buffers referenced by the step being recorded
+    this.encoder = null;
+    this.pass = null;
+    this.reads = [];                // deferred reads of submitted steps
+    this.stepReads = [];            // reads recorded in the current step
+    this.toDestroy = [];
+    this.scopes = [];               // popErrorScope promises of submitted steps
+    this.inScope = false;
+    this.staging = new Map();       // size -> [GPUBuffer] free staging buffers
+    this.dispatches = 0;            // total dispatches recorded
+    this.bytes = 0;                 // bytes of the engine's live buffers (weights, KV cache, activations)
+    this.peakBytes = 0;             // the most bytes live at once (staging and arena not counted)
+    this.submits = 0;
+    this.lostMessage = null;
+    device.lost?.then?.((info) => { this.lostMessage = `WebGPU device lost: ${info.message}`; });
+  }
+
+  // The largest buffer the engine may bind (it splits weights above this).
+  bindingLimit() {
+    const l = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    return Math.min(l, 2 ** 32 - 256);
+  }
+
+  scope() {
+    if (!this.inScope) {
+      this.device.pushErrorScope('validation');
+      this.inScope = true;
+    }
+  }
+
+  ensureArena(bytes) {
+    if (this.arena && this.arena.size >= bytes) {
+      if (!this.stepArenas.includes(this.arena)) this.stepArenas.push(this.arena);
+      return;
+    }
+    let size = Math.max(1 << 16, this.arena ? this.arena.size * 2 : 0);
+    while (size < bytes) size *= 2;
+    this.arena = this.device.createBuffer({ size, usage: STORAGE | COPY_DST });
+    this.stepArenas.push(this.arena);
+    this.bindGroups.clear();
+  }
+
+  beginPass() {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  endPass() {
+    if (this.pass) this.pass.end();
+    this.pass = null;
+  }
+
+  // The wasm imports; getMemory() returns the instance's WebAssembly.Memory.
+  imports(getMemory) {
+    const u8 = (ptr, n) => new Uint8Array(getMemory().buffer, ptr, n);
+    const u32 = (ptr, n) => new Uint32Array(getMemory().buffer, ptr, n);
+    const dec = new TextDecoder();
+    return {
+      buffer_create: (id, bytes) => {
+        this.scope();
+        this.buffers.set(id, this.device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST }));
+        this.bytes += bytes;
+        this.peakBytes = Math.max(this.peakBytes, this.bytes);
+      },
+      buffer_destroy: (id) => {
+        const b = this.buffers.get(id);
+        this.buffers.delete(id);
+        if (b) {
+          this.toDestroy.push(b);
+          this.bytes -= b.size;
+        }
+        for (const key of [...this.bindGroups.keys()]) {
+          if (key.split('|').slice(1).some((e) => e.split(':')[0] === String(id))) this.bindGroups.delete(key);
+        }
+      },
+      buffer_write: (id, offset, ptr, n) => {
+        this.scope();
+        if (offset % 4) throw new Error(`sotto_gpu: write at unaligned offset ${offset}`);
+        let data = u8(ptr, n);
+        if (n % 4) {
+          const padded = new Uint8Array((n + 3) & ~3);
+          padded.set(data);
+          data = padded;
+        }
+        this.device.queue.writeBuffer(this.buffers.get(id), offset, data);
+      },
+      pipeline_create: (kernel, ptr, len) => {
+        this.scope();
+        const code = dec.decode(u8(ptr, len));
+        let p = this.bySource.get(code);  // a reloaded model reuses the compiled pipelines
+        if (!p) {
+          const module = this.device.createShaderModule({ code });
+          p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+          this.bySource.set(code, p);
+        }
+        this.pipelines.set(kernel, p);
+      },
+      dispatch: (kernel, bptr, nb, gx, gy, gz) => {
+        this.scope();
+        const b = u32(bptr, 4 * nb);  // (binding, buffer id, offset, size) quads
+        let key = String(kernel);
+        let arenaEnd = 0;
+        for (let i = 0; i < nb; i++) {
+          key += `|${b[4 * i + 1]}:${b[4 * i + 2]}:${b[4 * i + 3]}:${b[4 * i]}`;
+          if (b[4 * i + 1] === 0) arenaEnd = Math.max(arenaEnd, b[4 * i + 2] + b[4 * i + 3]);
+        }
+        this.ensureArena(arenaEnd);
+        let bg = this.bindGroups.get(key);
+        const pipeline = this.pipelines.get(kernel);
+        if (!bg) {
+          const entries = [];
+          for (let i = 0; i < nb; i++) {
+            const [binding, id, offset, size] = [b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]];
+            entries.push({ binding, resource: id === 0 ? { buffer: this.arena, offset, size }
+                                                            : { buffer: this.buffers.get(id) } });
+          }
+          bg = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+          this.bindGroups.set(key, bg);
+        }
+        const pass = this.beginPass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bg);
+        pass.dispatchWorkgroups(gx, gy, gz);
+        this.dispatches++;
+      },
+      read: (id, offset, n, dst) => {
+        this.scope();
+        const o0 = offset & ~3, end = (offset + n + 3) & ~3, size = end - o0;
+        const free = this.staging.get(size);
+        const st = free?.pop() ?? this.device.createBuffer({ size, usage: MAP_READ | COPY_DST });
+        this.endPass();
+        if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+        this.encoder.copyBufferToBuffer(this.buffers.get(id), o0, st, 0, size);
+        this.stepReads.push({ st, skip: offset - o0, n, dst, size });
+      },
+      flush: (ptr, len) => {
+        this.scope();
+        if (len > 0) {
+          this.ensureArena(len);
+          const data = u8(ptr, len);
+          for (const a of this.stepArenas) {
+            const m = Math.min(a.size, len) & ~3;
+            if (m > 0) this.device.queue.writeBuffer(a, 0, data, 0, m);
+          }
+        }
+        this.endPass();
+        if (this.encoder) this.device.queue.submit([this.encoder.finish()]);
+        this.encoder = null;
+        this.submits++;
+        for (const a of this.stepArenas) if (a !== this.arena) this.toDestroy.push(a);
+        this.stepArenas = [];
+        for (const b of this.toDestroy) b.destroy();
+        this.toDestroy = [];
+        this.reads.push(...this.stepReads);
+        this.stepReads = [];
+        this.scopes.push(this.device.popErrorScope());
+        this.inScope = false;
+      },
+    };
+  }
+
+  // Waits for the submitted steps: copies every deferred read into wasm memory; throws the first
+  // validation error. memory: the instance's WebAssembly.Memory.
+  async settle(memory) {
+    const reads = this.reads, scopes = this.scopes;
+    this.reads = [];
+    this.scopes = [];
+    if (this.inScope) {  // errors of calls not followed by a flush (e.g. a failed load)
+      scopes.push(this.device.popErrorScope());
+      this.inScope = false;
+    }
+    // onSubmittedWorkDone also keeps Node's event loop alive (and Dawn ticking) until the error scopes
+    // resolve: without a pending map or queue promise, Dawn for Node lets the process exit.
+    await Promise.all([this.device.queue.onSubmittedWorkDone(),
+                       ...reads.map((r) => r.st.mapAsync(1 /* GPUMapMode.READ */))]);
+    for (const r of reads) {
+      const bytes = new Uint8Array(r.st.getMappedRange(), r.skip, r.n);
+      new Uint8Array(memory.buffer, r.dst, r.n).set(bytes);
+      r.st.unmap();
+      if (!this.staging.has(r.size)) this.staging.set(r.size, []);
+      this.staging.get(r.size).push(r.st);
+    }
+    const errors = (await Promise.all(scopes)).filter((e) => e);
+    if (this.lostMessage) throw new Error(this.lostMessage);
+    if (errors.length) throw new Error(`WebGPU: ${errors[0].message}`);
+  }
+}

@@ -1,0 +1,340 @@
+// webgpu-op-check.cpp — test-only exports: every op of the WebGPU backend against the CPU backend in the
+// same wasm instance, on seeded random inputs, with a tolerance per op and dtype (tests/webgpu/run.mjs).
+//   sotto_opcheck_run(binding_limit, seed)  records every case (one encoder, one submit) and returns the
+//                                           number of cases; GPU outputs are deferred reads
+//   (host: await the readbacks)
+//   sotto_opcheck_report()                  prints one line per case, returns the number of failures
+// Error measure: max |gpu - ref| / max(rms(ref), 1e-6) over the output. Matmul/get_rows are checked twice:
+// against a double-precision product of the dequantized weights (the GPU dequantizes exactly: tight) and
+// against the CPU backend (which quantizes activations to 8 bits for quantized weights: looser).
+// Argmax must match exactly. A weight split over several buffers (binding limit 1 MiB) is covered.
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/webgpu/webgpu-backend.h"
+#include "core/quant.h"
+#include "core/thread-pool.h"
+
+#define SOTTO_EXPORT extern "C" __attribute__((visibility("default"), used))
+
+namespace {
+
+using namespace sotto;
+
+struct Case {
+  std::string name;
+  std::vector<float> ref;  // expected (CPU backend or double reference)
+  std::vector<float> gpu;  // filled by the host's deferred read
+  std::vector<int32_t> ref_i, gpu_i;
+  double tol = 0;
+};
+
+struct Check {
+  std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<Backend> cpu, gpu, gpu_small;
+  std::vector<Case> cases;
+  std::vector<Tensor> keep;  // GPU tensors stay alive until the submit is done
+  uint32_t rng = 1;
+  float rnd() {  // uniform in [-1, 1)
+    rng = rng * 1664525u + 1013904223u;
+    return float(rng >> 8) / float(1 << 23) - 1.0f;
+  }
+  std::vector<float> rvec(size_t n, float s = 1.0f) {
+    std::vector<float> v(n);
+    for (float& x : v) x = rnd() * s;
+    return v;
+  }
+};
+std::unique_ptr<Check> g;
+
+size_t row_bytes(DType t, int64_t n) { return dtype_row_bytes(t, n); }
+
+// A tensor of `t` on backend `be` with host bytes `bytes`.
+Tensor put(Backend& be, DType t, Shape ne, const void* bytes) {
+  Tensor h;
+  h.type = t;
+  h.ne = ne;
+  h.data = const_cast<void*>(bytes);
+  Tensor d = be.alloc(t, ne);
+  be.write(d, bytes, h.nbytes());
+  if (&be != g->cpu.get()) g->keep.push_back(d);
+  return d;
+}
+Tensor zeros(Backend& be, DType t, Shape ne) {
+  Tensor d = be.alloc(t, ne);
+  if (&be != g->cpu.get()) g->keep.push_back(d);
+  return d;
+}
+// F32 tensor from v (empty v: zeros).
+Tensor putf(Backend& be, Shape ne, const std::vector<float>& v) {
+  return v.empty() ? zeros(be, DType::F32, ne) : put(be, DType::F32, ne, v.data());
+}
+std::vector<float> cpu_read(const Tensor& t) {
+  std::vector<float> v(size_t(t.nelements()));
+  g->cpu->read(t, v.data(), v.size() * 4);
+  return v;
+}
+Case& add_case(const std::string& name, double tol, const Tensor& gpu_out) {
+  g->cases.push_back(Case{name, {}, std::vector<float>(size_t(gpu_out.nelements())), {}, {}, tol});
+  Case& c = g->cases.back();
+  return c;
+}
+void gpu_read(Backend& be, const Tensor& t, Case& c) { be.read(t, c.gpu.data(), c.gpu.size() * 4); }
+
+// Weights: random floats quantized to t (bytes), and their exact dequantized values.
+struct Weight {
+  std::vector<uint8_t> bytes;
+  std::vector<float> deq;
+};
+Weight make_weight(DType t, int64_t n_in, int64_t n_out) {
+  std::vector<float> f = g->rvec(size_t(n_in * n_out));
+  Weight w;
+  w.bytes = quantize_tensor(t, f.data(), n_out, n_in);
+  w.deq.resize(f.size());
+  for (int64_t r = 0; r < n_out; r++) {
+    dequantize_row(t, w.bytes.data() + size_t(r) * row_bytes(t, n_in), w.deq.data() + r * n_in, n_in);
+  }
+  return w;
+}
+
+void check_matmul(Backend& gb, DType t, int64_t n_in, int64_t n_out, int64_t n_tok, const char* tag = "") {
+  const Weight w = make_weight(t, n_in, n_out);
+  const std::vector<float> x = g->rvec(size_t(n_in * n_tok));
+  std::vector<float> ref(size_t(n_out * n_tok));
+  for (int64_t tk = 0; tk < n_tok; tk++) {
+    for (int64_t o = 0; o < n_out; o++) {
+      double s = 0;
+      for (int64_t i = 0; i < n_in; i++) s += double(w.deq[size_t(o * n_in + i)]) * x[size_t(tk * n_in + i)];
+      ref[size_t(tk * n_out + o)] = float(s);
+    }
+  }
+  const std::string shape = std::to_string(n_in) + "x" + std::to_string(n_out) + " tok " + std::to_string(n_tok) + tag;
+  Tensor gw = gb.upload(Tensor{t, {n_in, n_out, 1, 1}, const_cast<uint8_t*>(w.bytes.data()), {}, {}});
+  g->keep.push_back(gw);
+  Tensor gx = putf(gb, {n_in, n_tok, 1, 1}, x), gy = zeros(gb, DType::F32, {n_out, n_tok, 1, 1});
+  gb.matmul(gw, gx, gy);
+  const bool quant = t != DType::F32 && t != DType::F16;
+  {
+    Case& c = add_case(std::string("matmul ") + dtype_name(t) + " " + shape + " vs f64", 1e-5, gy);
+    c.ref = ref;
+    gpu_read(gb, gy, c);
+  }
+  Tensor cw = g->cpu->upload(Tensor{t, {n_in, n_out, 1, 1}, const_cast<uint8_t*>(w.bytes.data()), {}, {}});
+  Tensor cx = putf(*g->cpu, {n_in, n_tok, 1, 1}, x), cy = zeros(*g->cpu, DType::F32, {n_out, n_tok, 1, 1});
+  g->cpu->matmul(cw, cx, cy);
+  Case& c = add_case(std::string("matmul ") + dtype_name(t) + " " + shape + " vs cpu", quant ? 3e-2 : 1e-3, gy);
+  c.ref = cpu_read(cy);
+  gpu_read(gb, gy, c);
+}
+
+void check_get_rows(Backend& gb, DType t, int64_t n, int64_t n_rows, const char* tag = "") {
+  const Weight w = make_weight(t, n, n_rows);
+  const std::vector<int32_t> ids = {0, int32_t(n_rows - 1), 3, 3, int32_t(n_rows / 2)};
+  Tensor gw = gb.upload(Tensor{t, {n, n_rows, 1, 1}, const_cast<uint8_t*>(w.bytes.data()), {}, {}});
+  g->keep.push_back(gw);
+  Tensor gy = zeros(gb, DType::F32, {n, int64_t(ids.size()), 1, 1});
+  gb.get_rows(gw, ids.data(), int(ids.size()), gy);
+  Tensor cw = g->cpu->upload(Tensor{t, {n, n_rows, 1, 1}, const_cast<uint8_t*>(w.bytes.data()), {}, {}});
+  Tensor cy = zeros(*g->cpu, DType::F32, {n, int64_t(ids.size()), 1, 1});
+  g->cpu->get_rows(cw, ids.data(), int(ids.size()), cy);
+  Case& c = add_case(std::string("get_rows ") + dtype_name(t) + " " + std::to_string(n) + "x" + std::to_string(n_rows) + tag,
+                     1e-6, gy);
+  c.ref = cpu_read(cy);
+  gpu_read(gb, gy, c);
+}
+
+// Runs `op` on both backends over fresh copies of the inputs and compares output `out_index`.
+template <typename Op>
+void check_op(const std::string& name, double tol, const std::vector<std::pair<Shape, std::vector<float>>>& ins,
+              size_t out_index, Op op) {
+  std::vector<Tensor> gi, ci;
+  for (const auto& [ne, v] : ins) {
+    gi.push_back(putf(*g->gpu, ne, v));
+    ci.push_back(putf(*g->cpu, ne, v));
+  }
+  op(*g->gpu, gi);
+  op(*g->cpu, ci);
+  Case& c = add_case(name, tol, gi[out_index]);
+  c.ref = cpu_read(ci[out_index]);
+  gpu_read(*g->gpu, gi[out_index], c);
+}
+
+void check_attention(DType kv, int hd, int n_head, int n_head_kv, int n_past, int n_tok, int window, float softcap) {
+  const int n_ctx = n_past + n_tok + 3;
+  const int64_t row = int64_t(hd) * n_head_kv;
+  std::vector<float> q = g->rvec(size_t(hd * n_head * n_tok), 2.0f);
+  std::vector<float> kf = g->rvec(size_t(row * n_ctx)), vf = g->rvec(size_t(row * n_ctx));
+  std::string name = std::string("attention ") + dtype_name(kv) + " hd " + std::to_string(hd) + " heads " +
+                     std::to_string(n_head) + "/" + std::to_string(n_head_kv) + " past " + std::to_string(n_past) +
+                     " tok " + std::to_string(n_tok) + " window " + std::to_string(window) + " softcap " +
+                     std::to_string(int(softcap));
+  AttnParams ap;
+  ap.scale = 1.0f / std::sqrt(float(hd));
+  ap.window = window;
+  ap.softcap = softcap;
+  auto run = [&](Backend& be) {
+    Tensor kt = zeros(be, kv, {row, n_ctx, 1, 1}), vt = zeros(be, kv, {row, n_ctx, 1, 1});
+    Tensor ks = putf(be, {row, n_ctx, 1, 1}, kf), vs = putf(be, {row, n_ctx, 1, 1}, vf);
+    be.set_rows(ks, kt, 0);
+    be.set_rows(vs, vt, 0);
+    Tensor qt = putf(be, {hd, n_head, n_tok, 1}, q), out = zeros(be, DType::F32, {hd, n_head, n_tok, 1});
+    be.attention(qt, kt, vt, n_head_kv, n_past, ap, out);
+    return out;
+  };
+  Tensor go = run(*g->gpu), co = run(*g->cpu);
+  Case& c = add_case(name, kv == DType::F16 ? 1e-3 : 1e-4, go);
+  c.ref = cpu_read(co);
+  gpu_read(*g->gpu, go, c);
+}
+
+}  // namespace
+
+SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
+  g = std::make_unique<Check>();
+  g->rng = seed;
+  g->pool = std::make_unique<ThreadPool>(1);
+  g->cpu = make_cpu_backend(*g->pool);
+  g->gpu = make_webgpu_backend(binding_limit);
+  g->gpu_small = make_webgpu_backend(1u << 20);
+  const DType wtypes[] = {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K};
+  for (DType t : wtypes) {
+    for (int64_t n_tok : {1, 5, 19}) check_matmul(*g->gpu, t, 512, 67, n_tok);
+    check_get_rows(*g->gpu, t, 256, 41);
+  }
+  check_matmul(*g->gpu, DType::F32, 96, 33, 3);  // rows not a multiple of 32 values
+  check_matmul(*g->gpu, DType::F16, 80, 9, 2);
+  // Split over 1 MiB buffers: 1100 rows of 1088 bytes (Q8_0) -> 2 buffers.
+  // (Backends sharing a host must flush before another one records: the arena is per backend.)
+  g->gpu->sync();
+  check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 2, " split");
+  check_get_rows(*g->gpu_small, DType::Q8_0, 1024, 1100, " split");
+  g->gpu_small->sync();
+
+  const int64_t n = 160, rows = 7;
+  const auto a = g->rvec(n * rows), b = g->rvec(n * rows), brow = g->rvec(n), w = g->rvec(n);
+  check_op("add", 1e-6, {{{n, rows, 1, 1}, a}, {{n, rows, 1, 1}, b}, {{n, rows, 1, 1}, {}}}, 2,
+           [](Backend& be, std::vector<Tensor>& t) { be.add(t[0], t[1], t[2]); });
+  check_op("add broadcast in place", 1e-6, {{{n, rows, 1, 1}, a}, {{n, 1, 1, 1}, brow}}, 0,
+           [](Backend& be, std::vector<Tensor>& t) { be.add(t[0], t[1], t[0]); });
+  check_op("mul", 1e-6, {{{n, rows, 1, 1}, a}, {{n, rows, 1, 1}, b}, {{n, rows, 1, 1}, {}}}, 2,
+           [](Backend& be, std::vector<Tensor>& t) { be.mul(t[0], t[1], t[2]); });
+  check_op("mul broadcast in place", 1e-6, {{{n, rows, 1, 1}, a}, {{n, 1, 1, 1}, brow}}, 0,
+           [](Backend& be, std::vector<Tensor>& t) { be.mul(t[0], t[1], t[0]); });
+  check_op("scale", 1e-6, {{{n, rows, 1, 1}, a}}, 0, [](Backend& be, std::vector<Tensor>& t) { be.scale(t[0], 0.37f); });
+  check_op("rms_norm weight", 1e-5, {{{n, rows, 1, 1}, a}, {{n, 1, 1, 1}, w}, {{n, rows, 1, 1}, {}}}, 2,
+           [](Backend& be, std::vector<Tensor>& t) { be.rms_norm(t[0], t[1], 1e-6f, t[2]); });
+  check_op("rms_norm no weight in place", 1e-5, {{{n, rows, 1, 1}, a}}, 0,
+           [](Backend& be, std::vector<Tensor>& t) { be.rms_norm(t[0], Tensor{}, 1e-5f, t[0]); });
+  check_op("rms_norm per head", 1e-5, {{{n, rows, 1, 1}, a}, {{32, 1, 1, 1}, g->rvec(32)}}, 0,
+           [](Backend& be, std::vector<Tensor>& t) {
+             Tensor h = reshape(t[0], {32, n * rows / 32, 1, 1});
+             be.rms_norm(h, t[1], 1e-6f, h);
+           });
+  check_op("softmax", 1e-5, {{{n, rows, 1, 1}, g->rvec(n * rows, 8.0f)}}, 0,
+           [](Backend& be, std::vector<Tensor>& t) { be.softmax(t[0]); });
+  check_op("swiglu", 1e-5, {{{n, rows, 1, 1}, g->rvec(n * rows, 6.0f)}, {{n, rows, 1, 1}, b}}, 0,
+           [](Backend& be, std::vector<Tensor>& t) { be.swiglu(t[0], t[1], t[0]); });
+  check_op("geglu", 1e-5, {{{n, rows, 1, 1}, g->rvec(n * rows, 6.0f)}, {{n, rows, 1, 1}, b}, {{n, rows, 1, 1}, {}}}, 2,
+           [](Backend& be, std::vector<Tensor>& t) { be.geglu(t[0], t[1], t[2]); });
+
+  static std::vector<float> ff;
+  ff = g->rvec(16);
+  for (float& f : ff) f = 1.0f + std::fabs(f) * 4.0f;
+  struct R {
+    const char* name;
+    int hd, n_rot;
+    bool neox, factors;
+    float scale;
+    int pos0;
+  };
+  for (const R& r : {R{"rope", 64, 64, false, false, 1.0f, 0}, R{"rope neox", 64, 64, true, false, 1.0f, 37},
+                     R{"rope neox partial", 64, 32, true, false, 1.0f, 5}, R{"rope partial", 64, 16, false, false, 1.0f, 5},
+                     R{"rope freq_factors scaled", 64, 32, false, true, 0.25f, 300}}) {
+    const int n_head = 3, n_tok = 4;
+    check_op(r.name, 1e-4, {{{r.hd, n_head, n_tok, 1}, g->rvec(size_t(r.hd * n_head * n_tok))}}, 0,
+             [&r](Backend& be, std::vector<Tensor>& t) {
+               RopeParams p;
+               p.n_rot = r.n_rot;
+               p.neox = r.neox;
+               p.freq_base = 10000.0f;
+               p.freq_scale = r.scale;
+               p.freq_factors = r.factors ? ff.data() : nullptr;
+               be.rope(t[0], r.pos0, p);
+             });
+  }
+  for (DType kv : {DType::F32, DType::F16}) {
+    const int64_t ne0 = 96;
+    const auto src = g->rvec(ne0 * 5);
+    auto run = [&](Backend& be) {
+      Tensor s = putf(be, {ne0, 5, 1, 1}, src), d = zeros(be, kv, {ne0, 12, 1, 1});
+      be.set_rows(s, d, 3);
+      Tensor back = zeros(be, DType::F32, {ne0, 12, 1, 1});
+      // Read back as f32 through get_rows (exact for f16 and f32).
+      std::vector<int32_t> ids(12);
+      for (int i = 0; i < 12; i++) ids[size_t(i)] = i;
+      be.get_rows(d, ids.data(), 12, back);
+      return back;
+    };
+    Tensor gb = run(*g->gpu), cb = run(*g->cpu);
+    Case& c = add_case(std::string("set_rows ") + dtype_name(kv), 1e-6, gb);
+    c.ref = cpu_read(cb);
+    gpu_read(*g->gpu, gb, c);
+  }
+  check_attention(DType::F32, 64, 4, 2, 9, 1, 0, 0);
+  check_attention(DType::F16, 64, 4, 2, 9, 6, 0, 0);
+  check_attention(DType::F16, 64, 4, 1, 100, 3, 0, 0);
+  check_attention(DType::F32, 256, 4, 1, 70, 2, 0, 0);
+  check_attention(DType::F16, 128, 2, 2, 90, 5, 20, 0);
+  check_attention(DType::F32, 64, 4, 4, 20, 4, 5, 30.0f);
+  {
+    const int64_t nv = 1000, r = 4;
+    std::vector<float> x = g->rvec(size_t(nv * r));
+    x[500] = 5.0f;
+    x[700] = 5.0f;  // tie in row 0: the first wins
+    x[size_t(nv) + 999] = 9.0f;
+    Tensor gx = putf(*g->gpu, {nv, r, 1, 1}, x), go = zeros(*g->gpu, DType::I32, {r, 1, 1, 1});
+    g->gpu->argmax(gx, go);
+    Tensor cx = putf(*g->cpu, {nv, r, 1, 1}, x), co = zeros(*g->cpu, DType::I32, {r, 1, 1, 1});
+    g->cpu->argmax(cx, co);
+    g->cases.push_back(Case{"argmax (ties: first index)", {}, {}, std::vector<int32_t>(size_t(r)),
+                            std::vector<int32_t>(size_t(r)), 0});
+    Case& c = g->cases.back();
+    g->cpu->read(co, c.ref_i.data(), size_t(r) * 4);
+    g->gpu->read(go, c.gpu_i.data(), size_t(r) * 4);
+  }
+  g->gpu->sync();
+  g->gpu_small->sync();
+  return int(g->cases.size());
+}
+
+SOTTO_EXPORT int sotto_opcheck_report() {
+  int failures = 0;
+  for (const Case& c : g->cases) {
+    bool ok;
+    double err = 0;
+    if (!c.ref_i.empty()) {
+      ok = c.ref_i == c.gpu_i;
+      std::printf("%-4s %-58s gpu [%d %d ...] cpu [%d %d ...]\n", ok ? "ok" : "FAIL", c.name.c_str(), c.gpu_i[0],
+                  c.gpu_i[1], c.ref_i[0], c.ref_i[1]);
+    } else {
+      double ss = 0, mx = 0;
+      for (size_t i = 0; i < c.ref.size(); i++) {
+        ss += double(c.ref[i]) * c.ref[i];
+        const double d = std::fabs(double(c.gpu[i]) - c.ref[i]);
+        if (!(d <= mx)) mx = d;  // NaN counts as an error
+      }
+      const double rms = std::sqrt(ss / double(std::max<size_t>(c.ref.size(), 1)));
+      err = mx / std::max(rms, 1e-6);
+      ok = err <= c.tol;
+      std::printf("%-4s %-58s err %.2e (tol %.0e)\n", ok ? "ok" : "FAIL", c.name.c_str(), err, c.tol);
+    }
+    if (!ok) failures++;
+  }
+  std::fflush(stdout);
+  g.reset();
+  return failures;
+}
