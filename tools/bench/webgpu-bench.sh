@@ -34,7 +34,8 @@ if [ "${1:-}" = "--prepare" ]; then
   o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
   mkdir -p /tmp/amd64/partial
   apt-get $o update -qq
-  (cd "$pack/debs" && apt-get $o download libvulkan1 >/dev/null)
+  # the Vulkan loader, and the GLVND libraries NVIDIA's Vulkan ICD (libGLX_nvidia) loads (the device README's set)
+  (cd "$pack/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
   du -sh "$pack"
   exit 0
 fi
@@ -46,7 +47,7 @@ mkdir -p "$tmp/webgpu/dist/linux-x64"
 xz -dc "$pack/node.xz" > "$tmp/node" && chmod +x "$tmp/node"
 cp "$pack/webgpu/index.js" "$pack/webgpu/package.json" "$tmp/webgpu/"
 xz -dc "$pack/webgpu/dist/linux-x64/dawn.node.xz" > "$tmp/webgpu/dist/linux-x64/dawn.node"
-if ! ldconfig -p | grep -q libvulkan.so.1; then
+if ! ldconfig -p | grep -q libvulkan.so.1 || ! ldconfig -p | grep -q libGLX.so.0; then  # NVIDIA's ICD needs GLVND
   for f in "$pack"/debs/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi
