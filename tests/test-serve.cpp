@@ -46,7 +46,7 @@ class Serve : public ::testing::Test {
     write(root_ / "build-wasm/sotto.wasm", std::string("\0asm\1\0\0\0", 8));
     write(root_ / "templates/soap.schema.json", "{}");
     write(root_ / "models/m.gguf", "GGUF");
-    write(root_ / "models/note.gguf", "GGUF note");  // the default --model
+    write(root_ / "models/sotto-notes-q8_0.gguf", "GGUF note");  // the default --model
     write(root_ / "secret.html", "<p>outside the mounts</p>");
     fs::create_symlink(root_ / "secret.html", root_ / "web/link.html");
     int fds[2];
@@ -64,7 +64,10 @@ class Serve : public ::testing::Test {
     while (read(fds[0], &c, 1) == 1 && c != '\n') line += c;
     close(fds[0]);
     const size_t colon = line.rfind(':');
-    ASSERT_NE(colon, std::string::npos) << line;
+    if (colon == std::string::npos) {  // reported by SetUp as each test's failure (gtest would only skip them)
+      start_error_ = "sotto serve did not start: " + line;
+      return;
+    }
     port_ = std::stoi(line.substr(colon + 1));
   }
   static void TearDownTestSuite() {
@@ -76,6 +79,7 @@ class Serve : public ::testing::Test {
   }
   void SetUp() override {
     if (access(sotto_path().c_str(), X_OK) != 0) GTEST_SKIP() << "sotto binary not built";
+    ASSERT_TRUE(start_error_.empty()) << start_error_;
     ASSERT_GT(port_, 0);
   }
 
@@ -119,6 +123,7 @@ class Serve : public ::testing::Test {
   static inline fs::path root_;
   static inline pid_t pid_ = -1;
   static inline int port_ = -1;
+  static inline std::string start_error_;
 };
 
 TEST_F(Serve, FilesWithTypesAndHeaders) {
