@@ -48,6 +48,9 @@ class Backend;
 // A state for n_ctx decoder positions (1..c.n_ctx, else an error): zeroed F32 self-attention caches on `be`, one
 // pair per decoder layer; encode() fills the cross-attention keys and values. Shared by the speech models.
 AsrState new_asr_state(Backend& be, const AsrConfig& c, int n_ctx);
+// The weight `name` of f, checked (present, shape ne, a type `be` supports for `op`, f32 unless a matrix of
+// MatMul/Conv1d/GetRows) and made usable by `be`; a one-line error naming the file and tensor otherwise.
+Tensor load_asr_weight(const GgufFile& f, Backend& be, const std::string& name, Shape ne, Op op);
 
 class AsrModel {
  public:

@@ -60,16 +60,7 @@ class Moonshine final : public AsrModel {
  private:
   void read_config();
   void load();
-  Tensor weight(const std::string& name, Shape ne, Op op) {
-    const GgufTensorInfo* t = f_.find_tensor(name);
-    if (!t) fail(f_.path(), ": missing tensor ", name);
-    if (t->ne != ne) fail(f_.path(), ": tensor ", name, " has shape ", shape_str(t->ne), ", expected ", shape_str(ne));
-    if (!be_.supports(op, t->type)) {
-      fail(f_.path(), ": tensor ", name, " has type ", dtype_name(t->type), ", which the ", be_.name(),
-           " backend cannot use here");
-    }
-    return be_.upload(t->view);
-  }
+  Tensor weight(const std::string& name, Shape ne, Op op) { return load_asr_weight(f_, be_, name, ne, op); }
   Tensor vec(const std::string& name, int64_t n) {
     const GgufTensorInfo* t = f_.find_tensor(name);
     if (t && t->type != DType::F32) fail(f_.path(), ": tensor ", name, " must be f32, is ", dtype_name(t->type));
@@ -322,6 +313,20 @@ std::unique_ptr<AsrModel> AsrModel::load(const GgufFile& f, Backend& backend) {
   if (arch == "moonshine") return std::make_unique<Moonshine>(f, backend);
   if (arch == "whisper") return make_whisper(f, backend);
   fail(f.path(), ": architecture '", arch, "' is not a speech model (supported: moonshine, whisper)");
+}
+
+Tensor load_asr_weight(const GgufFile& f, Backend& be, const std::string& name, Shape ne, Op op) {
+  const GgufTensorInfo* t = f.find_tensor(name);
+  if (!t) fail(f.path(), ": missing tensor ", name);
+  if (t->ne != ne) fail(f.path(), ": tensor ", name, " has shape ", shape_str(t->ne), ", expected ", shape_str(ne));
+  if (!be.supports(op, t->type)) {
+    fail(f.path(), ": tensor ", name, " has type ", dtype_name(t->type), ", which the ", be.name(),
+         " backend cannot use here");
+  }
+  if (op != Op::MatMul && op != Op::Conv1d && op != Op::GetRows && t->type != DType::F32) {
+    fail(f.path(), ": tensor ", name, " must be f32, is ", dtype_name(t->type));
+  }
+  return be.upload(t->view);
 }
 
 AsrState new_asr_state(Backend& be, const AsrConfig& c, int n_ctx) {

@@ -51,19 +51,7 @@ class Whisper final : public AsrModel {
  private:
   void read_config();
   void load();
-  Tensor weight(const std::string& name, Shape ne, Op op) {
-    const GgufTensorInfo* t = f_.find_tensor(name);
-    if (!t) fail(f_.path(), ": missing tensor ", name);
-    if (t->ne != ne) fail(f_.path(), ": tensor ", name, " has shape ", shape_str(t->ne), ", expected ", shape_str(ne));
-    if (!be_.supports(op, t->type)) {
-      fail(f_.path(), ": tensor ", name, " has type ", dtype_name(t->type), ", which the ", be_.name(),
-           " backend cannot use here");
-    }
-    if (op != Op::MatMul && op != Op::Conv1d && op != Op::GetRows && t->type != DType::F32) {
-      fail(f_.path(), ": tensor ", name, " must be f32, is ", dtype_name(t->type));
-    }
-    return be_.upload(t->view);
-  }
+  Tensor weight(const std::string& name, Shape ne, Op op) { return load_asr_weight(f_, be_, name, ne, op); }
   Tensor vec(const std::string& name, int64_t n) { return weight(name, {n, 1, 1, 1}, Op::Add); }
   Lin lin(const std::string& p, int64_t n_in, int64_t n_out, bool bias = true) {
     return {weight(p + ".weight", {n_in, n_out, 1, 1}, Op::MatMul), bias ? vec(p + ".bias", n_out) : Tensor{}};

@@ -11,16 +11,6 @@
 namespace sotto::cpu {
 namespace {
 
-// Runs fn(r0, r1) over rows [0, n_rows), on the pool when the op has at least kParallelMin elements.
-template <typename Fn>
-void for_rows(ThreadPool& pool, int64_t n_rows, int64_t row_len, const Fn& fn) {
-  if (n_rows * row_len < kParallelMin || n_rows < 2) {
-    fn(int64_t(0), n_rows);
-    return;
-  }
-  const Fn* f = &fn;
-  pool.parallel_for(n_rows, [f](int64_t r0, int64_t r1, int) { (*f)(r0, r1); });
-}
 
 template <typename Op>
 void binary(ThreadPool& pool, const Tensor& a, const Tensor& b, Tensor& y, Op op) {

@@ -16,6 +16,17 @@ namespace sotto::cpu {
 // Below this many elements an elementwise op is not worth a parallel_for.
 constexpr int64_t kParallelMin = 1 << 15;
 
+// Runs fn(r0, r1) over rows [0, n_rows), on the pool when the op has at least kParallelMin elements.
+template <typename Fn>
+void for_rows(ThreadPool& pool, int64_t n_rows, int64_t row_len, const Fn& fn) {
+  if (n_rows * row_len < kParallelMin || n_rows < 2) {
+    fn(int64_t(0), n_rows);
+    return;
+  }
+  const Fn* f = &fn;
+  pool.parallel_for(n_rows, [f](int64_t r0, int64_t r1, int) { (*f)(r0, r1); });
+}
+
 // Runs fn(begin, end, thread) over [0, n) in chunks of `chunk` that the pool's threads take from a
 // shared counter, so a thread that starts late (another process holds its core) gets less work instead
 // of holding up the others. Chunk boundaries are multiples of `chunk`.
