@@ -177,6 +177,62 @@ class SpmTok:
         return dict(tokens=self.tokens, types=self.types, scores=self.scores, bos=1, eos=2, unk=0)
 
 
+# ---- continuing from an exported model
+def weights_from_gguf(path):
+    """HF-named float32 tensors of a Moonshine GGUF written by asr_gguf.export_moonshine (dequantized), and its
+    token list: the inverse of the exporter's layout (docs/asr.md)."""
+    import ggufw
+    import quants
+    kv, tensors = ggufw.read(path)
+
+    def get(name):
+        t, ne, raw = tensors[name]
+        n = int(np.prod(ne))
+        if t == ggufw.T_F32:
+            x = np.frombuffer(raw, np.float32, n)
+        elif t == ggufw.T_F16:
+            x = np.frombuffer(raw, np.float16, n).astype(np.float32)
+        else:
+            x = quants.dq8_0(raw, n) if t == ggufw.T_Q8_0 else quants.dq4_0(raw, n)
+        return torch.from_numpy(np.array(x, np.float32).reshape(list(reversed(ne))))
+
+    def conv(name, k):  # stored [C_out, K, C_in] -> [C_out, C_in, K]
+        w = get(name)
+        return w.view(w.shape[0], k, -1).permute(0, 2, 1).contiguous()
+
+    W = {}
+    p = "model.encoder."
+    W[p + "conv1.weight"] = conv("enc.conv1.weight", 127)
+    for n in ("groupnorm.weight", "groupnorm.bias", "conv2.bias", "conv3.bias"):
+        W[p + n] = get("enc." + n)
+    W[p + "conv2.weight"], W[p + "conv3.weight"] = conv("enc.conv2.weight", 7), conv("enc.conv3.weight", 3)
+    W[p + "layer_norm.weight"] = get("enc.output_norm.weight")
+    attn = {"q": "q_proj", "k": "k_proj", "v": "v_proj", "output": "o_proj"}
+    for i in range(kv["moonshine.encoder.block_count"]):
+        q, b = f"{p}layers.{i}.", f"enc.blk.{i}."
+        W[q + "input_layernorm.weight"] = get(b + "attn_norm.weight")
+        W[q + "post_attention_layernorm.weight"] = get(b + "ffn_norm.weight")
+        for g, h in attn.items():
+            W[f"{q}self_attn.{h}.weight"] = get(f"{b}attn_{g}.weight")
+        for g, h in (("ffn_up", "fc1"), ("ffn_down", "fc2")):
+            W[f"{q}mlp.{h}.weight"], W[f"{q}mlp.{h}.bias"] = get(b + g + ".weight"), get(b + g + ".bias")
+    p = "model.decoder."
+    W[p + "embed_tokens.weight"] = get("dec.token_embd.weight")
+    W[p + "norm.weight"] = get("dec.output_norm.weight")
+    for i in range(kv["moonshine.decoder.block_count"]):
+        q, b = f"{p}layers.{i}.", f"dec.blk.{i}."
+        W[q + "input_layernorm.weight"] = get(b + "attn_norm.weight")
+        W[q + "post_attention_layernorm.weight"] = get(b + "cross_attn_norm.weight")
+        W[q + "final_layernorm.weight"] = get(b + "ffn_norm.weight")
+        for g, h in attn.items():
+            W[f"{q}self_attn.{h}.weight"] = get(f"{b}attn_{g}.weight")
+            W[f"{q}encoder_attn.{h}.weight"] = get(f"{b}cross_attn_{g}.weight")
+        W[q + "mlp.fc1.weight"] = torch.cat([get(b + "ffn_up.weight"), get(b + "ffn_gate.weight")])
+        W[q + "mlp.fc1.bias"] = torch.cat([get(b + "ffn_up.bias"), get(b + "ffn_gate.bias")])
+        W[q + "mlp.fc2.weight"], W[q + "mlp.fc2.bias"] = get(b + "ffn_down.weight"), get(b + "ffn_down.bias")
+    return W, kv["tokenizer.ggml.tokens"]
+
+
 # ---- training
 def cmd_train(a):
     dev = torch.device(a.device)
@@ -194,7 +250,14 @@ def cmd_train(a):
     tps = np.array([len(i) for i in ids]) / secs
     print(f"asr: {len(texts)} utterances, {secs.sum() / 3600:.2f} h, vocab {len(tok.tokens)}, tokens/s mean "
           f"{tps.mean():.2f} max {tps.max():.2f}", flush=True)
-    model = A.Moonshine(cfg).to(dev)
+    model = A.Moonshine(cfg)
+    if a.init_gguf:  # continue from an exported model (same data, so the same tokenizer)
+        W, toks = weights_from_gguf(a.init_gguf)
+        if toks[:len(tok.tokens)] != tok.tokens:
+            raise SystemExit(f"{a.init_gguf}: its vocabulary differs from the one trained on {a.data}")
+        model.load_state_dict(W)
+        print(f"asr: initialised from {a.init_gguf}", flush=True)
+    model = model.to(dev)
     print(f"asr: {sum(p.numel() for p in model.parameters())} parameters", flush=True)
     # Training-only CTC head on the encoder (hybrid CTC/attention): it makes the encoder align with the text
     # early, before the decoder learns to lean on it; not exported.
@@ -358,6 +421,7 @@ def main(argv=None):
     p.add_argument("--device", default="cpu")
     p.add_argument("--max-seconds", type=float, default=0)
     p.add_argument("--ctc-weight", type=float, default=0.3, help="weight of the training-only CTC loss (0 = off)")
+    p.add_argument("--init-gguf", help="start from the weights of a GGUF this tool exported (dequantized)")
     p = sub.add_parser("export")
     p.add_argument("--ckpt", required=True)
     p.add_argument("--dtype", default="f16", choices=["f32", "f16", "q8_0"])

@@ -5,6 +5,7 @@
 # espeak-ng comes from Debian packages carried in dev/scratch/espeak (apt-get download espeak-ng libespeak-ng1
 # espeak-ng-data libsonic0 libpcaudio0), with a stub for libpcaudio's sound-device calls (tools/train/pcaudio-stub.c).
 # Writes OUT_DIR/{asr-q8_0.gguf, asr-results.tar.gz}.  Usage: bash tools/train/gpu-asr.sh OUT_DIR
+# Env: N_TRAIN, STEPS, MAX_SECONDS, LR, WARMUP; INIT=M.gguf continues from an earlier export of the same data.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?usage: gpu-asr.sh OUT_DIR}
@@ -31,7 +32,8 @@ build_pid=$!
 $P tools/train/asr.py synth "$W/train" --n ${N_TRAIN:-24000} --split train --espeak "$E/espeak-ng"
 $P tools/train/asr.py synth "$W/test" --n 200 --split test --espeak "$E/espeak-ng"
 $P tools/train/asr.py train --data "$W/train" --out "$W/run" --device cuda --steps ${STEPS:-5000} --batch 64 \
-  --lr 1.5e-3 --hidden 256 --enc-layers 4 --dec-layers 4 --merges 1500 --max-seconds ${MAX_SECONDS:-330}
+  --lr ${LR:-1.5e-3} --warmup ${WARMUP:-300} --hidden 256 --enc-layers 4 --dec-layers 4 --merges 1500 \
+  --max-seconds ${MAX_SECONDS:-330} ${INIT:+--init-gguf "$INIT"}
 $P tools/train/asr.py export --ckpt "$W/run/ckpt.pt" --dtype q8_0 --out "$out/asr-q8_0.gguf"
 wait "$build_pid" || { tail -30 "$W/build.log"; exit 1; }
 $P tools/train/asr.py wer --data "$W/test" --gguf "$out/asr-q8_0.gguf" --sotto "$W/build/sotto" --n 200 \
