@@ -143,6 +143,32 @@ class AsrModel(unittest.TestCase):
             self.assertLess((enc[r, :want_e.shape[0]] - want_e).abs().max().item(), 1e-9)
             self.assertLess((logits[r] - want_l).abs().max().item(), 1e-9 * want_l.abs().max().item())
 
+    def test_gguf_weights_read_back(self):
+        # asr.weights_from_gguf inverts asr_gguf.export_moonshine: exact for f32, within Q8_0 rounding for q8_0
+        import tempfile
+        import asr
+        import asr_model as A
+        tokd = asr.train_tokenizer(["Consultation with Maria Garcia.", "Review on the 2nd of December 2026."], 30)
+        tok = asr.SpmTok(tokd)
+        cfg = dict(name="t", hidden_size=64, intermediate_size=256, encoder_num_hidden_layers=2,
+                   decoder_num_hidden_layers=2, encoder_num_attention_heads=4, decoder_num_attention_heads=4,
+                   partial_rotary_factor=0.9, rope_theta=10000.0, vocab_size=(len(tok.tokens) + 63) // 64 * 64,
+                   tie_word_embeddings=True, max_position_embeddings=512, decoder_start_token_id=1,
+                   max_tokens_per_second=6.5)
+        torch.manual_seed(0)
+        sd = A.Moonshine(cfg).state_dict()
+        with tempfile.TemporaryDirectory() as d:
+            torch.save({"cfg": cfg, "tok": tokd, "weights": sd}, os.path.join(d, "c.pt"))
+            for dt, tol in (("f32", 0.0), ("q8_0", 0.01)):
+                path = os.path.join(d, dt + ".gguf")
+                asr.main(["export", "--ckpt", os.path.join(d, "c.pt"), "--dtype", dt, "--out", path])
+                W, toks = asr.weights_from_gguf(path)
+                self.assertEqual(set(W), set(sd))
+                self.assertEqual(toks[:len(tok.tokens)], tok.tokens)
+                for k in sd:
+                    err = (W[k] - sd[k]).abs().max().item()
+                    self.assertLessEqual(err, tol * sd[k].abs().max().item(), (dt, k))
+
     def test_spm_tokenizer_round_trip(self):
         import asr
         texts = ["Consultation with Maria Garcia.", "Review on the 2nd of December 2026, um, okay."]
