@@ -22,6 +22,7 @@
 #include "core/gguf.h"
 #include "core/thread-pool.h"
 #include "models/asr-model.h"
+#include "parity-fixtures.h"
 
 using namespace sotto;
 
@@ -32,18 +33,7 @@ const std::string kFixtures = std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/a
 const char* kEnvDir = std::getenv("SOTTO_ASR_PARITY_DIR");
 const std::string kDir = kEnvDir ? std::string(kEnvDir) + "/" : kFixtures;
 
-std::vector<std::string> fixtures() {
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(kDir)) {
-    const std::string n = e.path().filename().string();
-    const std::string suffix = ".ref.gguf";
-    if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      names.push_back(n.substr(0, n.size() - suffix.size()));
-    }
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> fixtures() { return parity_fixtures(kDir); }
 
 float sd_of(const float* p, int64_t n) {
   double m = 0, v = 0;

@@ -19,6 +19,7 @@
 #include "core/gguf.h"
 #include "core/thread-pool.h"
 #include "models/model.h"
+#include "parity-fixtures.h"
 
 using namespace sotto;
 
@@ -28,18 +29,7 @@ namespace {
 const char* kEnvDir = std::getenv("SOTTO_PARITY_DIR");
 const std::string kDir = kEnvDir ? std::string(kEnvDir) + "/" : std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/models/";
 
-std::vector<std::string> fixtures() {
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(kDir)) {
-    const std::string n = e.path().filename().string();
-    const std::string suffix = ".ref.gguf";
-    if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      names.push_back(n.substr(0, n.size() - suffix.size()));
-    }
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> fixtures() { return parity_fixtures(kDir); }
 
 bool quantized(const std::string& name) {
   return name.find("q8_0") != std::string::npos || name.find("q4_0") != std::string::npos ||

@@ -1,0 +1,21 @@
+// parity-fixtures.h — test helper: the parity fixtures of a directory, i.e. the names N of every N.ref.gguf
+// (the reference file beside the model N.gguf that tools/ref writes), sorted.
+#pragma once
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+inline std::vector<std::string> parity_fixtures(const std::string& dir) {
+  std::vector<std::string> names;
+  const std::string suffix = ".ref.gguf";
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string n = e.path().filename().string();
+    if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      names.push_back(n.substr(0, n.size() - suffix.size()));
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
