@@ -7,7 +7,8 @@
 //   sotto_asr_step(s)           one decode step of the queued phrases; 1 while work remains (a WebGPU host
 //                               settles its deferred read before calling again), 0 when idle
 //   sotto_asr_take(s)           the phrases completed since the last take, as a JSON array of
-//                               {"start", "end" (seconds from the stream start, 16 kHz), "text", "tokens",
+//                               {"start", "end" (seconds from the stream start, 16 kHz), "text", "tokens" (count),
+//                               "ids" (the token ids),
 //                               "encode_ms", "decode_ms", "latency_ms"}; length from sotto_asr_out_len
 //   sotto_asr_reset(s)          a new stream on the same model
 // The transcript is the one `sotto transcribe` prints for the same samples: the same Transcriber, and the
@@ -66,6 +67,12 @@ std::string seconds(int64_t samples) {
   char b[32];
   std::snprintf(b, sizeof b, "%.3f", double(samples) / 16000.0);
   return b;
+}
+
+std::string ids_json(const std::vector<int32_t>& ids) {
+  std::string o = "[";
+  for (size_t i = 0; i < ids.size(); i++) o += (i ? "," : "") + std::to_string(ids[i]);
+  return o + "]";
 }
 
 std::string ms(double v) {
@@ -137,7 +144,7 @@ SOTTO_EXPORT const char* sotto_asr_take(AsrSession* s) {
     const sotto::TranscriptSegment& g = s->done[i];
     s->out += (i ? ", " : "");
     s->out += "{\"start\": " + seconds(g.start) + ", \"end\": " + seconds(g.end) + ", \"text\": " +
-              sotto::json::quote(g.text) + ", \"tokens\": " + std::to_string(g.tokens.size()) +
+              sotto::json::quote(g.text) + ", \"tokens\": " + std::to_string(g.tokens.size()) + ", \"ids\": " + ids_json(g.tokens) +
               ", \"hit_token_cap\": " + (g.hit_token_cap ? "true" : "false") + ", \"encode_ms\": " + ms(g.encode_ms) +
               ", \"decode_ms\": " + ms(g.decode_ms) + ", \"latency_ms\": " + ms(g.latency_ms) + "}";
   }

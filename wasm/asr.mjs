@@ -5,7 +5,7 @@
 //   const segs = await asr.feed(float32Chunk);       // mono samples in [-1, 1]; returns the phrases that closed
 //   const tail = await asr.finish();                 // end of the stream: the phrase still open
 //   asr.reset();  asr.dispose();
-// A segment is {start, end (seconds from the stream start), text, tokens, hit_token_cap, encode_ms, decode_ms,
+// A segment is {start, end (seconds from the stream start), text, tokens (count), ids, hit_token_cap, encode_ms, decode_ms,
 // latency_ms (end of phrase known -> final text, inside the engine)}. Also SottoAsr.decodeWav(bytes) ->
 // {samples: Float32Array (mono), sampleRate} and transcribe(samples, {chunk}) = feed in chunks + finish.
 // On WebGPU every decode step ends in a 4-byte read: feed()/finish() await the GPU between steps, so the
