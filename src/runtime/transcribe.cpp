@@ -95,18 +95,18 @@ PhraseDecoder::PhraseDecoder(AsrModel& model, const Tokenizer& tok, const float*
   seg_.encode_ms = ms_since(t0);
   next_ = model_.backend().alloc(DType::I32, {1, 1, 1, 1});
   seg_.hit_token_cap = true;
+  const auto t1 = std::chrono::steady_clock::now();
   run(prompt.data(), int(prompt.size()));
+  decode_ms_ = ms_since(t1);
 }
 
 void PhraseDecoder::run(const int32_t* ids, int n) {
-  const auto t0 = std::chrono::steady_clock::now();
   Backend& be = model_.backend();
   const Tensor logits = model_.decode_device(st_, ids, n);
   be.argmax(logits, next_);
   pending_ = -1;
   be.read(next_, &pending_, sizeof pending_);
   be.sync();
-  decode_ms_ += ms_since(t0);
 }
 
 bool PhraseDecoder::step() {

@@ -52,7 +52,8 @@ class PhraseDecoder {
   // Returns false when the phrase is done (eos or the token cap); segment() is then final.
   bool step();
   bool done() const { return done_; }
-  // tokens and text (final once done()), timings; start = 0, end = n.
+  // tokens and text (final once done()), timings (engine-side: with a GPU backend that records work and returns,
+  // encode_ms/decode_ms are recording times, not GPU time); start = 0, end = n.
   TranscriptSegment& segment() { return seg_; }
 
  private:
