@@ -191,6 +191,117 @@ void check_attention(DType kv, int hd, int n_head, int n_head_kv, int n_past, in
   gpu_read(*g->gpu, go, c);
 }
 
+// ---- speech-model ops (layer_norm, unary, group_norm, conv1d, attention without a mask) against the CPU backend.
+// conv1d is also checked against a double-precision convolution of the dequantized weights.
+void check_conv1d(DType t, int64_t c_in, int64_t kk, int64_t c_out, int64_t t_in, int stride, int pad) {
+  const int64_t kc = kk * c_in, t_out = (t_in + 2 * pad - kk) / stride + 1;
+  const Weight w = make_weight(t, kc, c_out);
+  const std::vector<float> x = g->rvec(size_t(c_in * t_in));
+  std::vector<float> ref(size_t(c_out * t_out));
+  for (int64_t tt = 0; tt < t_out; tt++) {
+    for (int64_t o = 0; o < c_out; o++) {
+      double s = 0;
+      for (int64_t k = 0; k < kk; k++) {
+        const int64_t r = tt * stride + k - pad;
+        if (r < 0 || r >= t_in) continue;
+        for (int64_t c = 0; c < c_in; c++) s += double(w.deq[size_t(o * kc + k * c_in + c)]) * x[size_t(r * c_in + c)];
+      }
+      ref[size_t(tt * c_out + o)] = float(s);
+    }
+  }
+  const std::string name = std::string("conv1d ") + dtype_name(t) + " Cin " + std::to_string(c_in) + " K " +
+                           std::to_string(kk) + " s " + std::to_string(stride) + " pad " + std::to_string(pad) +
+                           " Cout " + std::to_string(c_out) + " T " + std::to_string(t_in);
+  Tensor gw = g->gpu->upload(Tensor{t, {kc, c_out, 1, 1}, const_cast<uint8_t*>(w.bytes.data()), {}, {}});
+  g->keep.push_back(gw);
+  Tensor gx = putf(*g->gpu, {c_in, t_in, 1, 1}, x), gy = zeros(*g->gpu, DType::F32, {c_out, t_out, 1, 1});
+  g->gpu->conv1d(gw, gx, stride, pad, gy);
+  {
+    Case& c = add_case(name + " vs f64", 1e-5, gy);
+    c.ref = ref;
+    gpu_read(*g->gpu, gy, c);
+  }
+  Tensor cw = g->cpu->upload(Tensor{t, {kc, c_out, 1, 1}, const_cast<uint8_t*>(w.bytes.data()), {}, {}});
+  Tensor cx = putf(*g->cpu, {c_in, t_in, 1, 1}, x), cy = zeros(*g->cpu, DType::F32, {c_out, t_out, 1, 1});
+  g->cpu->conv1d(cw, cx, stride, pad, cy);
+  const bool quant = t != DType::F32 && t != DType::F16;
+  Case& c = add_case(name + " vs cpu", quant ? 3e-2 : 1e-4, gy);
+  c.ref = cpu_read(cy);
+  gpu_read(*g->gpu, gy, c);
+}
+
+void check_attention_full(DType kv, int hd, int n_head, int n_head_kv, int n_tok, int n_kv) {
+  const int64_t row = int64_t(hd) * n_head_kv;
+  std::vector<float> q = g->rvec(size_t(hd * n_head * n_tok), 2.0f);
+  std::vector<float> kf = g->rvec(size_t(row * n_kv)), vf = g->rvec(size_t(row * n_kv));
+  const std::string name = std::string("attention no mask ") + dtype_name(kv) + " hd " + std::to_string(hd) +
+                           " heads " + std::to_string(n_head) + "/" + std::to_string(n_head_kv) + " tok " +
+                           std::to_string(n_tok) + " kv " + std::to_string(n_kv);
+  AttnParams ap;
+  ap.scale = 1.0f / std::sqrt(float(hd));
+  ap.causal = false;
+  auto run = [&](Backend& be) {
+    Tensor kt = zeros(be, kv, {row, n_kv, 1, 1}), vt = zeros(be, kv, {row, n_kv, 1, 1});
+    be.set_rows(putf(be, {row, n_kv, 1, 1}, kf), kt, 0);
+    be.set_rows(putf(be, {row, n_kv, 1, 1}, vf), vt, 0);
+    Tensor qt = putf(be, {hd, n_head, n_tok, 1}, q), out = zeros(be, DType::F32, {hd, n_head, n_tok, 1});
+    be.attention(qt, kt, vt, n_head_kv, 0, ap, out);
+    return out;
+  };
+  Tensor go = run(*g->gpu), co = run(*g->cpu);
+  Case& c = add_case(name, kv == DType::F16 ? 1e-3 : 1e-4, go);
+  c.ref = cpu_read(co);
+  gpu_read(*g->gpu, go, c);
+}
+
+void check_speech_ops() {
+  const int64_t e = 288, rows = 9;
+  auto shifted = [](std::vector<float> v, float by) {
+    for (float& x : v) x += by;
+    return v;
+  };
+  const auto x = shifted(g->rvec(size_t(e * rows), 3.0f), 5.0f), w = g->rvec(size_t(e)), b = g->rvec(size_t(e));
+  check_op("layer_norm weight bias", 1e-5, {{{e, rows, 1, 1}, x}, {{e, 1, 1, 1}, w}, {{e, 1, 1, 1}, b},
+                                           {{e, rows, 1, 1}, {}}}, 3,
+           [](Backend& be, std::vector<Tensor>& t) { be.layer_norm(t[0], t[1], t[2], 1e-5f, t[3]); });
+  check_op("layer_norm weight in place", 1e-5, {{{e, rows, 1, 1}, x}, {{e, 1, 1, 1}, w}}, 0,
+           [](Backend& be, std::vector<Tensor>& t) { be.layer_norm(t[0], t[1], Tensor{}, 1e-5f, t[0]); });
+  check_op("layer_norm none, rows of 37", 1e-5, {{{37, 11, 1, 1}, g->rvec(37 * 11, 4.0f)}, {{37, 11, 1, 1}, {}}}, 1,
+           [](Backend& be, std::vector<Tensor>& t) { be.layer_norm(t[0], Tensor{}, Tensor{}, 1e-6f, t[1]); });
+  const auto u = g->rvec(size_t(e * rows), 9.0f);
+  for (auto [op, name] : {std::pair{UnaryOp::Gelu, "gelu (erf)"}, std::pair{UnaryOp::Tanh, "tanh"},
+                          std::pair{UnaryOp::Silu, "silu"}}) {
+    check_op(std::string("unary ") + name, 1e-5, {{{e, rows, 1, 1}, u}, {{e, rows, 1, 1}, {}}}, 1,
+             [op = op](Backend& be, std::vector<Tensor>& t) { be.unary(op, t[0], t[1]); });
+    check_op(std::string("unary ") + name + " in place, large |x|", 1e-5, {{{e, rows, 1, 1}, g->rvec(size_t(e * rows), 60.0f)}}, 0,
+             [op = op](Backend& be, std::vector<Tensor>& t) { be.unary(op, t[0], t[0]); });
+  }
+  // Moonshine's stem norm: 1 group over all channels and steps; and 4 groups without affine.
+  const int64_t gc = 48, gt = 1250;
+  check_op("group_norm 1 group 48x1250 weight bias in place", 1e-5,
+           {{{gc, gt, 1, 1}, shifted(g->rvec(size_t(gc * gt), 0.8f), 0.3f)}, {{gc, 1, 1, 1}, g->rvec(gc)},
+            {{gc, 1, 1, 1}, g->rvec(gc)}}, 0,
+           [](Backend& be, std::vector<Tensor>& t) { be.group_norm(t[0], 1, t[1], t[2], 1e-5f, t[0]); });
+  check_op("group_norm 4 groups 48x33 none", 1e-5, {{{gc, 33, 1, 1}, g->rvec(size_t(gc * 33), 2.0f)}, {{gc, 33, 1, 1}, {}}}, 1,
+           [](Backend& be, std::vector<Tensor>& t) { be.group_norm(t[0], 4, Tensor{}, Tensor{}, 1e-5f, t[1]); });
+  // Moonshine's stem (k 127 s 64 from raw samples; k 7 s 3; k 3 s 2) and Whisper's (k 3 pad 1, s 1 and 2).
+  for (DType t : {DType::F32, DType::F16}) {
+    check_conv1d(t, 1, 127, 48, 64 * 40 + 127 + 13, 64, 0);
+    check_conv1d(t, 48, 7, 96, 61, 3, 0);
+    check_conv1d(t, 96, 3, 48, 19, 2, 0);
+    check_conv1d(t, 80, 3, 48, 60, 1, 1);
+    check_conv1d(t, 48, 3, 48, 60, 2, 1);
+  }
+  check_conv1d(DType::Q8_0, 64, 3, 40, 50, 2, 1);
+  check_conv1d(DType::Q8_0, 32, 7, 24, 40, 3, 0);
+  // Encoder self-attention (many queries, keys crossing 64-key tiles) and cross-attention (one query).
+  check_attention_full(DType::F32, 12, 4, 4, 37, 150);
+  check_attention_full(DType::F32, 36, 8, 8, 1, 207);
+  check_attention_full(DType::F16, 64, 6, 6, 5, 64);
+  check_attention_full(DType::F16, 64, 4, 2, 3, 129);
+  check_attention_full(DType::F32, 256, 2, 1, 2, 1);
+}
+
 }  // namespace
 
 SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
@@ -306,6 +417,7 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
     g->cpu->read(co, c.ref_i.data(), size_t(r) * 4);
     g->gpu->read(go, c.gpu_i.data(), size_t(r) * 4);
   }
+  check_speech_ops();
   g->gpu->sync();
   g->gpu_small->sync();
   return int(g->cases.size());
@@ -337,4 +449,20 @@ SOTTO_EXPORT int sotto_opcheck_report() {
   std::fflush(stdout);
   g.reset();
   return failures;
+}
+
+// Address-space reuse: 300 tensors of 16 MiB allocated and freed one after another (4.8 GiB of addresses in all,
+// more than the 32-bit space the backend hands out) must not run out; each round submits so the host destroys the
+// freed buffer. Returns 0 (an error traps with its message).
+SOTTO_EXPORT int sotto_opcheck_alloc_churn(uint32_t binding_limit) {
+  auto be = make_webgpu_backend(binding_limit);
+  Tensor small = be->alloc(DType::F32, {64, 1, 1, 1});
+  for (int i = 0; i < 300; i++) {
+    Tensor big = be->alloc(DType::F32, {4 << 20, 1, 1, 1});
+    be->scale(big, 2.0f);
+    be->sync();
+  }
+  be->scale(small, 2.0f);
+  be->sync();
+  return 0;
 }

@@ -3,7 +3,8 @@
 //   * every op against the CPU backend in the same wasm instance, per op/dtype tolerance;
 //   * greedy generation on WebGPU against the CPU backend, every architecture and supported weight type
 //     of tests/fixtures/models, with dispatches per token;
-//   * generate()/cancel() on WebGPU; a BF16 model refused at load with a one-line error.
+//   * generate()/cancel() on WebGPU; a BF16 model refused at load with a one-line error;
+//   * speech to text on WebGPU == the wasm CPU backend for the ASR fixtures (asr-checks.mjs).
 // Usage: node tests/webgpu/run.mjs [path/to/sotto.wasm] [--ops-only]   (default build-wasm/sotto.wasm)
 // With VK_DRIVER_FILES set (a real GPU), the hardware adapter is used. Prints `N passed, M failed`;
 // exit code 1 on failure.
@@ -38,5 +39,17 @@ const { passed, failed } = await runChecks({
   log: (line) => console.log(line),
   opsOnly: args.includes('--ops-only'),
 });
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+// Speech to text on WebGPU against the wasm CPU backend (asr-checks.mjs).
+let asr = { passed: 0, failed: 0 };
+if (!args.includes('--ops-only')) {
+  const { SottoAsr } = await import('../../wasm/asr.mjs');
+  const { runAsrChecks } = await import('./asr-checks.mjs');
+  asr = await runAsrChecks({
+    SottoAsr, host: await GpuHost.create(create([]), { forceFallbackAdapter: !process.env.VK_DRIVER_FILES }),
+    wasmModule: await WebAssembly.compile(readFileSync(wasmPath)),
+    loadAsr: async (name) => readFileSync(join(root, 'tests', 'fixtures', 'asr', name)),
+    log: (line) => console.log(line),
+  });
+}
+console.log(`${passed + asr.passed} passed, ${failed + asr.failed} failed`);
+process.exit(failed + asr.failed ? 1 : 0);

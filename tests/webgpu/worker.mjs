@@ -1,5 +1,5 @@
 // worker.mjs — runs checks.mjs inside a module Web Worker of Chromium (page.html): navigator.gpu, the
-// wasm build and the fixture models fetched from the test's own origin. Query: ?models=a,b&ops=1.
+// wasm build and the fixture models fetched from the test's own origin. Query: ?models=a,b&ops=1&asr=x.gguf,y.gguf.
 import { Sotto } from '/wasm/sotto.mjs';
 import { GpuHost } from '/wasm/gpu-host.mjs';
 import { runChecks } from '/tests/webgpu/checks.mjs';
@@ -21,6 +21,18 @@ try {
     log,
     opsOnly: q.get('ops') === '1',
   });
+  // Speech to text on WebGPU against the wasm CPU backend (asr-checks.mjs), for the fixtures named in ?asr=.
+  const asrModels = (q.get('asr') || '').split(',').filter((m) => m);
+  if (asrModels.length) {
+    const { SottoAsr } = await import('/wasm/asr.mjs');
+    const { runAsrChecks } = await import('/tests/webgpu/asr-checks.mjs');
+    const r = await runAsrChecks({
+      SottoAsr, host: await GpuHost.create(navigator.gpu), wasmModule,
+      loadAsr: (name) => fetchBytes(`/tests/fixtures/asr/${name}`), log, models: asrModels,
+    });
+    done.passed += r.passed;
+    done.failed += r.failed;
+  }
   postMessage({ done });
 } catch (e) {
   log(`FAIL  worker: ${e.message}`);

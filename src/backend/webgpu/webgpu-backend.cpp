@@ -42,6 +42,8 @@ enum Kernel : uint32_t {
   kAdd = 10, kMul, kScale, kRmsNorm, kRope, kSwiGlu, kGeGlu, kSetRows, kSoftmax, kArgMax, kAttention,
   kNumKernels
 };
+// The speech-model kernels (layer_norm, unary, group_norm, conv1d's unfold, attention without a mask).
+enum SpeechKernel : uint32_t { kLayerNorm = 64, kGelu, kTanh, kSilu, kGroupNorm, kIm2Col, kAttentionFull };
 
 int weight_index(DType t) {
   switch (t) {
@@ -61,7 +63,21 @@ std::string src(const char* name) {
   return s;
 }
 
+std::string speech_kernel_source(uint32_t k) {
+  switch (k) {
+    case kLayerNorm: return src("layer-norm");
+    case kGelu: return "const OP: u32 = 0u;\n" + src("unary");
+    case kTanh: return "const OP: u32 = 1u;\n" + src("unary");
+    case kSilu: return "const OP: u32 = 2u;\n" + src("unary");
+    case kGroupNorm: return src("group-norm");
+    case kIm2Col: return src("im2col");
+    case kAttentionFull: return src("attention-full");
+    default: fail("webgpu: unknown kernel ", std::to_string(k));
+  }
+}
+
 std::string kernel_source(uint32_t k) {
+  if (k >= kLayerNorm) return speech_kernel_source(k);
   if (k < kGetRows) return src("matmul") + src("dq-common") + src(kDq[k - kMatMul]);
   if (k < kAdd) return src("get-rows") + src("dq-common") + src(kDq[k - kGetRows]);
   switch (k) {
@@ -89,6 +105,37 @@ struct Buf {
 struct GpuState {
   std::map<uintptr_t, Buf> bufs;
   uintptr_t next_addr = 1u << 16;
+  // Address ranges of freed tensors (base -> span), coalesced, reused first-fit: per-step temporaries (a speech
+  // stream allocates them for every phrase and token) would otherwise exhaust the 32-bit address space.
+  std::map<uintptr_t, uintptr_t> free_ranges;
+  uintptr_t take(uintptr_t span) {
+    for (auto it = free_ranges.begin(); it != free_ranges.end(); ++it) {
+      if (it->second < span) continue;
+      const uintptr_t base = it->first, rest = it->second - span;
+      free_ranges.erase(it);
+      if (rest > 0) free_ranges[base + span] = rest;
+      return base;
+    }
+    const uintptr_t base = next_addr;
+    if (uint64_t(base) + span > 0xFFFFFFF0ull) fail("webgpu: out of GPU address space");
+    next_addr += span;
+    return base;
+  }
+  void give_back(uintptr_t base, uintptr_t span) {
+    auto next = free_ranges.lower_bound(base);
+    if (next != free_ranges.end() && base + span == next->first) {
+      span += next->second;
+      next = free_ranges.erase(next);
+    }
+    if (next != free_ranges.begin()) {
+      auto prev = std::prev(next);
+      if (prev->first + prev->second == base) {
+        prev->second += span;
+        return;
+      }
+    }
+    free_ranges[base] = span;
+  }
 };
 // Buffer and pipeline ids are the host's names: unique in the instance, over all backends.
 uint32_t g_next_buffer_id = 1;
@@ -133,10 +180,7 @@ class WebGpuBackend final : public Backend {
       case Op::GetRows: return weight_index(t) >= 0;
       case Op::Attention:
       case Op::SetRows: return t == DType::F32 || t == DType::F16;
-      case Op::LayerNorm:  // the speech-model ops have no WGSL kernels yet: speech models refuse to load here
-      case Op::Unary:
-      case Op::GroupNorm:
-      case Op::Conv1d: return false;
+      case Op::Conv1d: return weight_index(t) >= 0;  // unfold + matmul
       default: return t == DType::F32;
     }
   }
@@ -302,7 +346,7 @@ class WebGpuBackend final : public Backend {
     need(n_head_kv > 0 && n_head % n_head_kv == 0, "attention: n_head must be a multiple of n_head_kv");
     need(k.ne[0] == hd * n_head_kv && v.ne[0] == k.ne[0], "attention: kv row size");
     need(hd <= 256, "attention: head_dim above 256");
-    need(ap.causal, "attention: non-causal (encoder/cross) attention is not on WebGPU yet");
+    if (!ap.causal) return attention_full(q, k, v, n_head_kv, n_past, ap, out);
     need(n_past >= 0 && n_past + n_tok <= k.nrows(), "attention: positions past the cache");
     const bool f16 = k.type == DType::F16;
     const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
@@ -315,14 +359,61 @@ class WebGpuBackend final : public Backend {
     dispatch(kAttention, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(lo)}, g, 1);
   }
 
-  // Speech-model ops: not on WebGPU yet (supports() says so, so a speech model fails at load, not here).
-  void layer_norm(const Tensor&, const Tensor&, const Tensor&, float, Tensor&) override { unsupported("layer_norm"); }
-  void unary(UnaryOp, const Tensor&, Tensor&) override { unsupported("unary"); }
-  void group_norm(const Tensor&, int, const Tensor&, const Tensor&, float, Tensor&) override {
-    unsupported("group_norm");
+  // ---- speech-model ops (contracts in backend.h)
+  void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y) override {
+    need(x.type == DType::F32 && y.type == DType::F32 && x.ne[0] == y.ne[0] && x.nrows() == y.nrows(),
+         "layer_norm: shapes");
+    const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
+    const Loc lw = optional_vec(w, x.ne[0], lx, "layer_norm: weight shape");
+    const Loc lb = optional_vec(b, x.ne[0], lx, "layer_norm: bias shape");
+    const Grid g = grid_for(uint64_t(x.nrows()));
+    const uint32_t p[] = {uint32_t(x.ne[0]), uint32_t(x.nrows()), lx.offset / 4, ly.offset / 4, fbits(eps),
+                          w.empty() ? 0u : 1u, lw.offset / 4, b.empty() ? 0u : 1u, lb.offset / 4, g.gx};
+    dispatch(kLayerNorm, {arena(p, sizeof p), whole(lx), whole(ly), whole(lw), whole(lb)}, g, 1);
   }
-  void conv1d(const Tensor&, const Tensor&, int, int, Tensor&) override { unsupported("conv1d"); }
-  [[noreturn]] static void unsupported(const char* op) { fail("webgpu backend: ", op, " is not implemented yet"); }
+
+  void unary(UnaryOp op, const Tensor& x, Tensor& y) override {
+    need(x.type == DType::F32 && y.type == DType::F32 && x.nelements() == y.nelements(), "unary: shapes");
+    const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
+    const Grid g = grid_for((uint64_t(x.nelements()) + 63) / 64);
+    const uint32_t p[] = {uint32_t(x.nelements()), lx.offset / 4, ly.offset / 4, g.gx * 64};
+    const uint32_t k = op == UnaryOp::Gelu ? kGelu : op == UnaryOp::Tanh ? kTanh : kSilu;
+    dispatch(k, {arena(p, sizeof p), whole(lx), whole(ly)}, g, 1);
+  }
+
+  void group_norm(const Tensor& x, int n_groups, const Tensor& w, const Tensor& b, float eps, Tensor& y) override {
+    const int64_t c = x.ne[0], t = x.nrows();
+    need(x.type == DType::F32 && y.type == DType::F32 && y.ne[0] == c && y.nrows() == t, "group_norm: shapes");
+    need(n_groups > 0 && c % n_groups == 0 && n_groups <= int(kMaxGroups), "group_norm: channels must split into groups");
+    const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
+    const Loc lw = optional_vec(w, c, lx, "group_norm: weight shape");
+    const Loc lb = optional_vec(b, c, lx, "group_norm: bias shape");
+    const uint32_t p[] = {uint32_t(c), uint32_t(t), uint32_t(n_groups), lx.offset / 4, ly.offset / 4, fbits(eps),
+                          w.empty() ? 0u : 1u, lw.offset / 4, b.empty() ? 0u : 1u, lb.offset / 4};
+    dispatch(kGroupNorm, {arena(p, sizeof p), whole(lx), whole(ly), whole(lw), whole(lb)}, {uint32_t(n_groups), 1}, 1);
+  }
+
+  // Unfolds x into a temporary {K * C_in, T_out} (im2col.wgsl), then the ordinary matmul with w.
+  void conv1d(const Tensor& w, const Tensor& x, int stride, int pad, Tensor& y) override {
+    const int64_t c_in = x.ne[0], t_in = x.nrows(), c_out = w.ne[1];
+    need(weight_index(w.type) >= 0, "conv1d: unsupported weight type");
+    need(x.type == DType::F32 && y.type == DType::F32 && c_in > 0, "conv1d: x and y must be f32");
+    need(stride >= 1 && pad >= 0 && w.ne[0] % c_in == 0, "conv1d: stride, pad or kernel size");
+    const int64_t kc = w.ne[0], kk = kc / c_in;
+    need(t_in + 2 * pad >= kk, "conv1d: input shorter than the kernel");
+    const int64_t t_out = (t_in + 2 * pad - kk) / stride + 1;
+    need(y.ne[0] == c_out && y.nrows() == t_out, "conv1d: y shape");
+    need(x.data != y.data, "conv1d: y must not alias x");
+    Tensor col = alloc(DType::F32, {kc, t_out, 1, 1});  // destroyed by the host after the submit
+    const Loc lx = loc(x.data, x.nbytes()), lc = loc(col.data, col.nbytes());
+    const uint64_t n = uint64_t(kc) * uint64_t(t_out);
+    need(n < (uint64_t(1) << 32), "conv1d: unfolded input too large");
+    const Grid g = grid_for((n + 63) / 64);
+    const uint32_t p[] = {uint32_t(c_in), uint32_t(t_in), uint32_t(kc), uint32_t(stride), uint32_t(pad), uint32_t(n),
+                          lx.offset / 4, lc.offset / 4, g.gx * 64};
+    dispatch(kIm2Col, {arena(p, sizeof p), whole(lx), whole(lc)}, g, 1);
+    matmul(w, col, y);
+  }
 
   void softmax(Tensor& x) override {
     need(x.type == DType::F32, "softmax: x must be f32");
@@ -359,29 +450,55 @@ class WebGpuBackend final : public Backend {
     if (!ok) fail("webgpu ", what);
   }
 
+  // An optional F32 vector of n elements (layer_norm, group_norm weights); a null tensor binds `none` instead.
+  Loc optional_vec(const Tensor& v, int64_t n, const Loc& none, const char* what) const {
+    if (v.empty()) return none;
+    need(v.type == DType::F32 && v.nelements() == n, what);
+    return loc(v.data, v.nbytes());
+  }
+
+  // AttnParams::causal = false (attention-full.wgsl): every query sees all rows of k and v.
+  void attention_full(const Tensor& q, const Tensor& k, const Tensor& v, int n_head_kv, int n_past,
+                      const AttnParams& ap, Tensor& out) {
+    const int64_t hd = q.ne[0], n_head = q.ne[1], n_tok = q.ne[2] * q.ne[3];
+    need(n_past == 0 && ap.window == 0 && ap.softcap == 0.0f, "attention: non-causal needs n_past 0, no window, no softcap");
+    need(k.nrows() >= 1 && v.nrows() == k.nrows(), "attention: k and v rows");
+    const bool f16 = k.type == DType::F16;
+    const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
+              lo = loc(out.data, out.nbytes());
+    const Grid g = grid_for(uint64_t(n_head * n_tok));
+    const uint32_t es = f16 ? 2 : 4;
+    const uint32_t p[] = {uint32_t(hd), uint32_t(n_head), uint32_t(n_tok), uint32_t(n_head_kv), uint32_t(k.nrows()),
+                          fbits(ap.scale), f16 ? 1u : 0u, lq.offset / 4, lo.offset / 4, uint32_t(k.ne[0]), g.gx,
+                          lk.offset / es, lv.offset / es};
+    dispatch(kAttentionFull, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(lo)}, g, 1);
+  }
+
   void make_buffers(Tensor& t, const std::vector<size_t>& sizes) {
-    const uintptr_t base = st_->next_addr;
-    std::vector<uint32_t> ids;
+    // Chunks of one tensor are contiguous in the address space; tensors are 256-aligned, 256 bytes apart.
+    uint64_t total = 0;
+    for (size_t s : sizes) total += s;
+    if (total + 512 > 0xFFFFFFF0ull) fail("webgpu: out of GPU address space");
+    const uintptr_t span = (uintptr_t(total) + 256 + 255) & ~uintptr_t(255);
+    const uintptr_t base = st_->take(span);
+    uintptr_t addr = base;
     for (size_t s : sizes) {
       // +16: word reads of the last block may touch the word after it.
       const uint64_t padded = ((uint64_t(s) + 15) & ~uint64_t(15)) + 16;
-      if (uint64_t(st_->next_addr) + padded + 256 > 0xFFFFFFF0ull) fail("webgpu: out of GPU address space");
       const uint32_t id = g_next_buffer_id++;
       sotto_gpu_buffer_create(id, uint32_t(padded));
-      st_->bufs[st_->next_addr] = Buf{id, uint32_t(s)};
-      ids.push_back(id);
-      // Chunks of one tensor are contiguous in the address space; tensors are 256-aligned.
-      st_->next_addr += s;
+      st_->bufs[addr] = Buf{id, uint32_t(s)};
+      addr += s;
     }
-    st_->next_addr = (st_->next_addr + 256 + 255) & ~uintptr_t(255);
     t.data = reinterpret_cast<void*>(base);
     std::shared_ptr<GpuState> st = st_;
-    t.owner = std::shared_ptr<void>(reinterpret_cast<void*>(base), [st, base, n = sizes.size()](void*) {
+    t.owner = std::shared_ptr<void>(reinterpret_cast<void*>(base), [st, base, span, n = sizes.size()](void*) {
       auto it = st->bufs.find(base);
       for (size_t i = 0; i < n && it != st->bufs.end(); i++) {
         sotto_gpu_buffer_destroy(it->second.id);
         it = st->bufs.erase(it);
       }
+      st->give_back(base, span);
     });
   }
 
