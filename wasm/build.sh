@@ -15,10 +15,11 @@ mkdir -p "$out/obj"
 flags=(--target=wasm32-wasi -msimd128 -O2 -std=c++20 -Isrc -Iapps -DNDEBUG
        -D_WASI_EMULATED_MMAN -Wall -Wextra -Wno-unused-parameter)
 srcs=()
-for d in core backend backend/cpu backend/webgpu models runtime text grammar; do
+for d in core backend backend/cpu backend/webgpu models runtime text grammar audio; do
   for f in src/$d/*.cpp; do srcs+=("$f"); done
 done
 srcs+=(wasm/sotto-abi.cpp wasm/kernel-check.cpp wasm/webgpu-op-check.cpp)
+srcs+=(wasm/asr-abi.cpp)  # speech to text (src/audio, the speech models, runtime/transcribe)
 # The scribe (apps/scribe; note.cpp through wasm/scribe-note.cpp, which supplies what WASI lacks).
 srcs+=(wasm/scribe-abi.cpp wasm/scribe-note.cpp)
 for f in apps/scribe/*.cpp; do [ "$f" = apps/scribe/note.cpp ] || srcs+=("$f"); done

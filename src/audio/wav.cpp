@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fstream>
+#include <cstdio>
 #include <iterator>
 
 #include "core/error.h"
@@ -217,10 +217,16 @@ Wav read_wav_memory(const uint8_t* data, size_t size, const std::string& name, b
 }
 
 Wav read_wav(const std::string& path, bool downmix_mono) {
-  std::ifstream in(path, std::ios::binary);
+  // stdio rather than fstream: the wasm32-wasi libc++ has no <fstream>.
+  std::FILE* in = std::fopen(path.c_str(), "rb");
   if (!in) fail(path, ": cannot open (", std::strerror(errno), ")");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(path, ": read error");
+  std::vector<uint8_t> bytes;
+  uint8_t buf[65536];
+  size_t k;
+  while ((k = std::fread(buf, 1, sizeof buf, in)) > 0) bytes.insert(bytes.end(), buf, buf + k);
+  const bool bad = std::ferror(in) != 0;
+  std::fclose(in);
+  if (bad) fail(path, ": read error");
   return read_wav_memory(bytes.data(), bytes.size(), path, downmix_mono);
 }
 
@@ -278,10 +284,10 @@ std::vector<uint8_t> encode_wav(const float* samples, size_t n_frames, int n_cha
 void write_wav(const std::string& path, const float* samples, size_t n_frames, int n_channels, int sample_rate,
                WavWriteFormat format) {
   const std::vector<uint8_t> b = encode_wav(samples, n_frames, n_channels, sample_rate, format);
-  std::ofstream out(path, std::ios::binary);
+  std::FILE* out = std::fopen(path.c_str(), "wb");
   if (!out) fail(path, ": cannot create (", std::strerror(errno), ")");
-  out.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
-  if (!out) fail(path, ": write error");
+  const bool ok = std::fwrite(b.data(), 1, b.size(), out) == b.size();
+  if ((std::fclose(out) != 0) || !ok) fail(path, ": write error");
 }
 
 }  // namespace sotto::audio

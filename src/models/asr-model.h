@@ -71,7 +71,12 @@ class AsrModel {
   virtual void encode_mel(AsrState& st, const float* mel, int n_frames);
   // Runs tokens at positions st.n_past.. against the encoded audio; returns logits {n_vocab} of the last
   // token, or of every token when all_logits. Throws Error when the cache would overflow.
-  virtual std::vector<float> decode(AsrState& st, const int32_t* tokens, int n, bool all_logits = false) = 0;
+  std::vector<float> decode(AsrState& st, const int32_t* tokens, int n, bool all_logits = false);
+  // The same, leaving the logits on the backend: F32 {n_vocab, 1} (or {n_vocab, n} when all_logits). Nothing is
+  // read back, so a GPU backend can compute the argmax there and read 4 bytes.
+  virtual Tensor decode_device(AsrState& st, const int32_t* tokens, int n, bool all_logits = false) = 0;
+  // The backend the model runs on.
+  virtual Backend& backend() const = 0;
 };
 
 }  // namespace sotto

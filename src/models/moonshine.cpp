@@ -55,7 +55,8 @@ class Moonshine final : public AsrModel {
   }
 
   void encode(AsrState& st, const float* pcm, int64_t n) override;
-  std::vector<float> decode(AsrState& st, const int32_t* tokens, int n, bool all_logits) override;
+  Tensor decode_device(AsrState& st, const int32_t* tokens, int n, bool all_logits) override;
+  Backend& backend() const override { return be_; }
 
  private:
   void read_config();
@@ -245,7 +246,7 @@ void Moonshine::encode(AsrState& st, const float* pcm, int64_t n) {
   st.n_past = 0;
 }
 
-std::vector<float> Moonshine::decode(AsrState& st, const int32_t* tokens, int n, bool all_logits) {
+Tensor Moonshine::decode_device(AsrState& st, const int32_t* tokens, int n, bool all_logits) {
   if (n <= 0) fail("moonshine decode: no tokens");
   if (st.cross_k.empty()) fail("moonshine decode: no audio encoded");
   if (st.n_past + n > st.n_ctx) {
@@ -299,9 +300,7 @@ std::vector<float> Moonshine::decode(AsrState& st, const int32_t* tokens, int n,
   be_.layer_norm(last, dec_norm_, Tensor{}, c_.norm_eps, hl);
   Tensor logits = tmp({c_.n_vocab, n_out, 1, 1});
   be_.matmul(output_, hl, logits);
-  std::vector<float> out(size_t(c_.n_vocab) * size_t(n_out));
-  be_.read(logits, out.data(), out.size() * sizeof(float));
-  return out;
+  return logits;
 }
 
 }  // namespace
@@ -340,6 +339,13 @@ AsrState new_asr_state(Backend& be, const AsrConfig& c, int n_ctx) {
     st.self_v.push_back(be.alloc(DType::F32, {c.n_embd, n_ctx, 1, 1}));
   }
   return st;
+}
+
+std::vector<float> AsrModel::decode(AsrState& st, const int32_t* tokens, int n, bool all_logits) {
+  const Tensor logits = decode_device(st, tokens, n, all_logits);
+  std::vector<float> out(size_t(logits.nelements()));
+  backend().read(logits, out.data(), out.size() * sizeof(float));
+  return out;
 }
 
 void AsrModel::encode_mel(AsrState&, const float*, int) {

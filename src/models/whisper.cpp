@@ -46,7 +46,8 @@ class Whisper final : public AsrModel {
     fail("whisper takes log-mel features: use encode_mel (the transcriber computes them)");
   }
   void encode_mel(AsrState& st, const float* mel, int n_frames) override;
-  std::vector<float> decode(AsrState& st, const int32_t* tokens, int n, bool all_logits) override;
+  Tensor decode_device(AsrState& st, const int32_t* tokens, int n, bool all_logits) override;
+  Backend& backend() const override { return be_; }
 
  private:
   void read_config();
@@ -202,7 +203,7 @@ void Whisper::encode_mel(AsrState& st, const float* mel, int n_frames) {
   st.n_past = 0;
 }
 
-std::vector<float> Whisper::decode(AsrState& st, const int32_t* tokens, int n, bool all_logits) {
+Tensor Whisper::decode_device(AsrState& st, const int32_t* tokens, int n, bool all_logits) {
   if (n <= 0) fail("whisper decode: no tokens");
   if (st.cross_k.empty()) fail("whisper decode: no audio encoded");
   if (st.n_past + n > st.n_ctx) {
@@ -248,9 +249,7 @@ std::vector<float> Whisper::decode(AsrState& st, const int32_t* tokens, int n, b
   ln(dec_norm_, last, hl);
   Tensor logits = tmp({c_.n_vocab, n_out, 1, 1});
   be_.matmul(tok_embd_, hl, logits);
-  std::vector<float> out(size_t(c_.n_vocab) * size_t(n_out));
-  be_.read(logits, out.data(), out.size() * sizeof(float));
-  return out;
+  return logits;
 }
 
 }  // namespace

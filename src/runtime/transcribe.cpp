@@ -48,10 +48,10 @@ Transcriber::Transcriber(AsrModel& model, const Tokenizer& tok, const Transcribe
   }
 }
 
-TranscriptSegment Transcriber::recognize(const float* x, int64_t n) {
+PhraseDecoder::PhraseDecoder(AsrModel& model, const Tokenizer& tok, const float* x, int64_t n)
+    : model_(model), tok_(tok) {
   const AsrConfig& c = model_.config();
-  TranscriptSegment seg;
-  seg.end = n;
+  seg_.end = n;
   const double seconds = double(n) / double(c.sample_rate);
   // Prompt: Whisper's <|startoftranscript|><|en|><|transcribe|><|notimestamps|> when the vocabulary has them, else
   // the model's decoder start token (Moonshine).
@@ -65,9 +65,9 @@ TranscriptSegment Transcriber::recognize(const float* x, int64_t n) {
   const int room = c.n_ctx - int(prompt.size());
   if (room < 1) fail("transcribe: the decoder context (", std::to_string(c.n_ctx), ") has no room after the prompt");
   int cap = c.max_tokens_per_second > 0 ? int(std::ceil(seconds * c.max_tokens_per_second)) : c.n_ctx / 2;
-  cap = std::max(1, std::min(room, cap));
-  auto t0 = std::chrono::steady_clock::now();
-  AsrState st = model_.new_state(int(prompt.size()) + cap);
+  cap_ = std::max(1, std::min(room, cap));
+  const auto t0 = std::chrono::steady_clock::now();
+  st_ = model_.new_state(int(prompt.size()) + cap_);
   if (c.n_mels > 0) {
     // Whisper: log-mel of the phrase zero-padded to the encoder's fixed window, as [frames][mels].
     const int64_t window = int64_t(c.n_mel_frames) * 160;
@@ -81,7 +81,7 @@ TranscriptSegment Transcriber::recognize(const float* x, int64_t n) {
     for (int m = 0; m < mel.n_mels; m++) {
       for (int t = 0; t < mel.n_frames; t++) frames[size_t(t) * size_t(mel.n_mels) + size_t(m)] = mel.data[size_t(m) * size_t(mel.n_frames) + size_t(t)];
     }
-    model_.encode_mel(st, frames.data(), mel.n_frames);
+    model_.encode_mel(st_, frames.data(), mel.n_frames);
   } else {
     std::vector<float> padded;
     if (n < model_.min_samples()) {
@@ -90,32 +90,61 @@ TranscriptSegment Transcriber::recognize(const float* x, int64_t n) {
       x = padded.data();
       n = model_.min_samples();
     }
-    model_.encode(st, x, n);
+    model_.encode(st_, x, n);
   }
-  seg.encode_ms = ms_since(t0);
-  t0 = std::chrono::steady_clock::now();
-  std::vector<float> logits = model_.decode(st, prompt.data(), int(prompt.size()));
-  seg.hit_token_cap = true;
-  for (int i = 0; i < cap; i++) {
-    const int32_t tok = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    if (tok_.is_eog(tok) || tok == tok_.eos()) {
-      seg.hit_token_cap = false;
-      break;
-    }
-    seg.tokens.push_back(tok);
-    if (i + 1 < cap) logits = model_.decode(st, &tok, 1);
-  }
-  seg.decode_ms = ms_since(t0);
-  std::string text;
-  for (int32_t id : seg.tokens) {
-    if (!tok_.is_special(id)) text += tok_.token_to_piece(id);
-  }
-  seg.text = trim(valid_utf8(text));
-  return seg;
+  seg_.encode_ms = ms_since(t0);
+  next_ = model_.backend().alloc(DType::I32, {1, 1, 1, 1});
+  seg_.hit_token_cap = true;
+  run(prompt.data(), int(prompt.size()));
 }
 
-void Transcriber::run_phrases(const std::vector<audio::Segment>& closed, std::vector<TranscriptSegment>& out,
-                              std::chrono::steady_clock::time_point t0) {
+void PhraseDecoder::run(const int32_t* ids, int n) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Backend& be = model_.backend();
+  const Tensor logits = model_.decode_device(st_, ids, n);
+  be.argmax(logits, next_);
+  pending_ = -1;
+  be.read(next_, &pending_, sizeof pending_);
+  be.sync();
+  decode_ms_ += ms_since(t0);
+}
+
+bool PhraseDecoder::step() {
+  if (done_) return false;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int32_t tok = pending_;
+  if (tok < 0 || tok >= model_.config().n_vocab) fail("transcribe: no token read back (settle the backend first)");
+  if (tok_.is_eog(tok) || tok == tok_.eos()) {
+    seg_.hit_token_cap = false;
+    done_ = true;
+  } else {
+    seg_.tokens.push_back(tok);
+    if (int(seg_.tokens.size()) < cap_) {
+      run(&tok, 1);
+    } else {
+      done_ = true;
+    }
+  }
+  decode_ms_ += ms_since(t0);
+  if (!done_) return true;
+  seg_.decode_ms = decode_ms_;
+  std::string text;
+  for (int32_t id : seg_.tokens) {
+    if (!tok_.is_special(id)) text += tok_.token_to_piece(id);
+  }
+  seg_.text = trim(valid_utf8(text));
+  st_ = AsrState{};  // frees the encoder output and caches now
+  return false;
+}
+
+TranscriptSegment Transcriber::recognize(const float* x, int64_t n) {
+  PhraseDecoder d(model_, tok_, x, n);
+  while (d.step()) {
+  }
+  return std::move(d.segment());
+}
+
+void Transcriber::queue_phrases(const std::vector<audio::Segment>& closed, std::chrono::steady_clock::time_point t0) {
   const int64_t max_len = int64_t(double(opt_.max_phrase_s) * opt_.vad.sample_rate);
   for (const audio::Segment& s : closed) {
     if (s.start < buf_start_ || s.end > n_fed_ || s.end <= s.start) {
@@ -126,13 +155,12 @@ void Transcriber::run_phrases(const std::vector<audio::Segment>& closed, std::ve
     const int64_t parts = (len + max_len - 1) / max_len;
     for (int64_t p = 0; p < parts; p++) {
       const int64_t a = s.start + len * p / parts, b = s.start + len * (p + 1) / parts;
-      std::vector<float> samples(buf_.begin() + (a - buf_start_), buf_.begin() + (b - buf_start_));
-      if (on_phrase_audio) on_phrase_audio(a, samples);
-      TranscriptSegment seg = recognize(samples.data(), int64_t(samples.size()));
-      seg.start = a;
-      seg.end = b;
-      seg.latency_ms = ms_since(t0);
-      out.push_back(std::move(seg));
+      Job j;
+      j.start = a;
+      j.end = b;
+      j.samples.assign(buf_.begin() + (a - buf_start_), buf_.begin() + (b - buf_start_));
+      j.t0 = t0;
+      queue_.push_back(std::move(j));
     }
     // Nothing before this phrase's end is needed again.
     buf_.erase(buf_.begin(), buf_.begin() + (s.end - buf_start_));
@@ -140,23 +168,59 @@ void Transcriber::run_phrases(const std::vector<audio::Segment>& closed, std::ve
   }
 }
 
-std::vector<TranscriptSegment> Transcriber::feed(const float* x, size_t n) {
+void Transcriber::push(const float* x, size_t n) {
   const auto t0 = std::chrono::steady_clock::now();
   buf_.insert(buf_.end(), x, x + n);
   n_fed_ += int64_t(n);
   std::vector<audio::Segment> closed;
   vad_.feed(x, n, closed);
+  queue_phrases(closed, t0);
+}
+
+void Transcriber::push_finish() {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<audio::Segment> closed;
+  vad_.finish(closed);
+  queue_phrases(closed, t0);
+}
+
+bool Transcriber::step(std::vector<TranscriptSegment>& out) {
+  if (!current_) {
+    if (queue_.empty()) return false;
+    current_job_ = std::move(queue_.front());
+    queue_.pop_front();
+    if (on_phrase_audio) on_phrase_audio(current_job_.start, current_job_.samples);
+    current_ = std::make_unique<PhraseDecoder>(model_, tok_, current_job_.samples.data(),
+                                               int64_t(current_job_.samples.size()));
+    return true;  // the prompt's argmax is pending
+  }
+  if (current_->step()) return true;
+  TranscriptSegment seg = std::move(current_->segment());
+  current_.reset();
+  seg.start = current_job_.start;
+  seg.end = current_job_.end;
+  seg.latency_ms = ms_since(current_job_.t0);
+  current_job_ = Job{};
+  out.push_back(std::move(seg));
+  return !queue_.empty();
+}
+
+void Transcriber::run_all(std::vector<TranscriptSegment>& out) {
+  while (step(out)) {
+  }
+}
+
+std::vector<TranscriptSegment> Transcriber::feed(const float* x, size_t n) {
+  push(x, n);
   std::vector<TranscriptSegment> out;
-  run_phrases(closed, out, t0);
+  run_all(out);
   return out;
 }
 
 std::vector<TranscriptSegment> Transcriber::finish() {
-  const auto t0 = std::chrono::steady_clock::now();
-  std::vector<audio::Segment> closed;
-  vad_.finish(closed);
+  push_finish();
   std::vector<TranscriptSegment> out;
-  run_phrases(closed, out, t0);
+  run_all(out);
   return out;
 }
 
@@ -171,7 +235,8 @@ std::vector<TranscriptSegment> Transcriber::transcribe(const float* x, size_t n,
   std::vector<TranscriptSegment> out;
   if (progress) progress(0, int64_t(n));
   for (const audio::Segment& s : closed) {
-    run_phrases({s}, out, std::chrono::steady_clock::now());
+    queue_phrases({s}, std::chrono::steady_clock::now());
+    run_all(out);
     if (progress) progress(s.end, int64_t(n));
   }
   if (progress) progress(int64_t(n), int64_t(n));

@@ -9,7 +9,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,33 @@ struct TranscriptSegment {
   double t_end() const { return double(end) / 16000.0; }
 };
 
+// Greedy decoding of one phrase, one token per step(), for hosts that must return to an event loop between tokens
+// (the wasm host waits for the GPU there). The constructor encodes the samples, runs the prompt and records the
+// argmax of the logits on the backend plus a read of it; step() consumes that token (the read must be complete:
+// at once on the CPU, after the host settles the GPU otherwise) and, unless the phrase ends, runs it and records
+// the next argmax. Transcriber::recognize is this loop run to the end.
+class PhraseDecoder {
+ public:
+  PhraseDecoder(AsrModel& model, const Tokenizer& tok, const float* x, int64_t n);
+  // Returns false when the phrase is done (eos or the token cap); segment() is then final.
+  bool step();
+  bool done() const { return done_; }
+  // tokens and text (final once done()), timings; start = 0, end = n.
+  TranscriptSegment& segment() { return seg_; }
+
+ private:
+  void run(const int32_t* ids, int n);  // decode + argmax + deferred read of it
+  AsrModel& model_;
+  const Tokenizer& tok_;
+  AsrState st_;
+  Tensor next_;           // I32 {1}: argmax of the last logits, on the backend
+  int32_t pending_ = -1;  // its value once read
+  int cap_ = 0;
+  bool done_ = false;
+  double decode_ms_ = 0;
+  TranscriptSegment seg_;
+};
+
 class Transcriber {
  public:
   Transcriber(AsrModel& model, const Tokenizer& tok, const TranscribeOptions& opt = {});
@@ -57,12 +86,28 @@ class Transcriber {
   // Greedy transcription of exactly these samples (zero-padded to the model's minimum length).
   TranscriptSegment recognize(const float* x, int64_t n);
 
+  // Deferred mode, for hosts that wait for the GPU between decode steps: push() runs the VAD and queues the phrases
+  // that close (nothing is decoded); push_finish() ends the stream; step() advances the queued work by one decode
+  // step and appends the segments it completes; it returns true while work remains (the host completes the
+  // backend's pending read, then calls again). feed() is push() then step() until it returns false. Latency counts
+  // from the start of the push() call that closed the phrase.
+  void push(const float* x, size_t n);
+  void push_finish();
+  bool step(std::vector<TranscriptSegment>& out);
+  // Phrases (or parts) queued and not yet completed, the one being decoded included.
+  size_t n_queued() const { return queue_.size() + (current_ ? 1 : 0); }
+
   // Test hook: called with each phrase's samples just before it is recognized.
   std::function<void(int64_t start, const std::vector<float>& samples)> on_phrase_audio;
 
  private:
-  void run_phrases(const std::vector<audio::Segment>& closed, std::vector<TranscriptSegment>& out,
-                   std::chrono::steady_clock::time_point t0);
+  struct Job {
+    int64_t start = 0, end = 0;
+    std::vector<float> samples;
+    std::chrono::steady_clock::time_point t0;
+  };
+  void queue_phrases(const std::vector<audio::Segment>& closed, std::chrono::steady_clock::time_point t0);
+  void run_all(std::vector<TranscriptSegment>& out);
 
   AsrModel& model_;
   const Tokenizer& tok_;
@@ -71,6 +116,9 @@ class Transcriber {
   std::vector<float> buf_;  // samples [buf_start_, n_fed_)
   int64_t buf_start_ = 0;
   int64_t n_fed_ = 0;
+  std::deque<Job> queue_;                   // closed phrases (split into parts) waiting to be decoded
+  std::unique_ptr<PhraseDecoder> current_;  // the part being decoded
+  Job current_job_;
 };
 
 }  // namespace sotto

@@ -1,0 +1,169 @@
+// asr-abi.cpp — the speech-to-text C ABI of the wasm build, for its JS wrapper (wasm/asr.mjs).
+// A session owns one speech model (Moonshine or Whisper GGUF bytes the host copied into a buffer from
+// sotto_buffer_new), its tokenizer, a resampler from the host's sample rate to 16 kHz and a Transcriber
+// (runtime/transcribe.h) in its deferred mode, so the host can wait for the GPU between decode steps:
+//   sotto_asr_feed(s, pcm, n)   mono f32 samples at the session's rate: resampled, VAD; closed phrases queued
+//   sotto_asr_finish(s)         end of the stream: flushes the resampler and closes the open phrase
+//   sotto_asr_step(s)           one decode step of the queued phrases; 1 while work remains (a WebGPU host
+//                               settles its deferred read before calling again), 0 when idle
+//   sotto_asr_take(s)           the phrases completed since the last take, as a JSON array of
+//                               {"start", "end" (seconds from the stream start, 16 kHz), "text", "tokens",
+//                               "encode_ms", "decode_ms", "latency_ms"}; length from sotto_asr_out_len
+//   sotto_asr_reset(s)          a new stream on the same model
+// The transcript is the one `sotto transcribe` prints for the same samples: the same Transcriber, and the
+// streaming resampler is bit-identical to the one-shot resample() of the CLI.
+// backend: binding_limit 0 = the wasm CPU backend; otherwise the WebGPU backend with that
+// maxStorageBufferBindingSize (the host set up the device, wasm/gpu-host.mjs).
+// Also sotto_wav_*: a WAV file (any format audio/wav.h reads) decoded and downmixed to mono.
+// Errors: sotto::fail() traps with its one-line message (sotto_last_error, wasm/sotto-abi.cpp).
+// Does not: own the model bytes' lifetime beyond the session (it takes the buffer), threads.
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audio/resample.h"
+#include "audio/wav.h"
+#include "backend/webgpu/webgpu-backend.h"
+#include "core/error.h"
+#include "core/gguf.h"
+#include "core/json.h"
+#include "core/thread-pool.h"
+#include "models/asr-model.h"
+#include "runtime/transcribe.h"
+#include "text/tokenizer.h"
+
+#define SOTTO_EXPORT extern "C" __attribute__((visibility("default"), used))
+
+namespace {
+
+struct AsrSession {
+  std::unique_ptr<sotto::GgufFile> file;
+  std::unique_ptr<sotto::ThreadPool> pool;
+  std::unique_ptr<sotto::Backend> backend;
+  std::unique_ptr<sotto::AsrModel> model;
+  std::unique_ptr<sotto::Tokenizer> tok;
+  std::unique_ptr<sotto::Transcriber> tr;
+  std::unique_ptr<sotto::audio::Resampler> rs;  // null when the host's rate is 16 kHz
+  std::vector<sotto::TranscriptSegment> done;
+  std::vector<float> pcm16k;
+  std::string out;
+  int rate = 16000;
+  bool finished = false;
+  bool gpu = false;
+};
+
+void new_stream(AsrSession* s) {
+  s->tr = std::make_unique<sotto::Transcriber>(*s->model, *s->tok);
+  const int model_rate = s->model->config().sample_rate;
+  s->rs = s->rate == model_rate ? nullptr : std::make_unique<sotto::audio::Resampler>(s->rate, model_rate);
+  s->done.clear();
+  s->finished = false;
+}
+
+std::string seconds(int64_t samples) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", double(samples) / 16000.0);
+  return b;
+}
+
+std::string ms(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", v);
+  return b;
+}
+
+}  // namespace
+
+// Takes ownership of `gguf` (a buffer from sotto_buffer_new). sample_rate: the rate of the samples the host
+// will feed (resampled to the model's 16 kHz). binding_limit: 0 = CPU, else WebGPU (see the top).
+SOTTO_EXPORT AsrSession* sotto_asr_create(std::vector<uint8_t>* gguf, const char* name, int sample_rate,
+                                          uint32_t binding_limit) {
+  std::unique_ptr<std::vector<uint8_t>> bytes(gguf);
+  if (sample_rate < 1000 || sample_rate > 768000) {
+    sotto::fail("sotto_asr_create: sample rate ", std::to_string(sample_rate), " Hz out of range (1000..768000)");
+  }
+  auto s = std::make_unique<AsrSession>();
+  s->rate = sample_rate;
+  s->file = sotto::GgufFile::from_memory(std::move(*bytes), name);
+  s->pool = std::make_unique<sotto::ThreadPool>(1);
+  s->gpu = binding_limit > 0;
+  s->backend = s->gpu ? sotto::make_webgpu_backend(binding_limit) : sotto::make_cpu_backend(*s->pool);
+  s->model = sotto::AsrModel::load(*s->file, *s->backend);
+  s->tok = sotto::Tokenizer::from_gguf(*s->file);
+  new_stream(s.get());
+  s->backend->sync();
+  return s.release();
+}
+
+SOTTO_EXPORT void sotto_asr_free(AsrSession* s) { delete s; }
+
+SOTTO_EXPORT void sotto_asr_reset(AsrSession* s) { new_stream(s); }
+
+// Queues n samples; returns the phrases waiting to be decoded (call sotto_asr_step while it returns 1).
+SOTTO_EXPORT uint32_t sotto_asr_feed(AsrSession* s, const float* x, uint32_t n) {
+  if (s->finished) sotto::fail("sotto_asr_feed: the stream has ended (sotto_asr_reset starts a new one)");
+  if (s->rs) {
+    s->pcm16k.clear();
+    s->rs->process(x, n, s->pcm16k);
+    s->tr->push(s->pcm16k.data(), s->pcm16k.size());
+  } else {
+    s->tr->push(x, n);
+  }
+  return uint32_t(s->tr->n_queued());
+}
+
+SOTTO_EXPORT uint32_t sotto_asr_finish(AsrSession* s) {
+  if (s->finished) return uint32_t(s->tr->n_queued());
+  if (s->rs) {
+    s->pcm16k.clear();
+    s->rs->flush(s->pcm16k);
+    s->tr->push(s->pcm16k.data(), s->pcm16k.size());
+  }
+  s->tr->push_finish();
+  s->finished = true;
+  return uint32_t(s->tr->n_queued());
+}
+
+SOTTO_EXPORT int sotto_asr_step(AsrSession* s) { return s->tr->step(s->done) ? 1 : 0; }
+
+// Samples (16 kHz) fed so far.
+SOTTO_EXPORT double sotto_asr_n_fed(AsrSession* s) { return double(s->tr->n_fed()); }
+
+SOTTO_EXPORT const char* sotto_asr_take(AsrSession* s) {
+  s->out = "[";
+  for (size_t i = 0; i < s->done.size(); i++) {
+    const sotto::TranscriptSegment& g = s->done[i];
+    s->out += (i ? ", " : "");
+    s->out += "{\"start\": " + seconds(g.start) + ", \"end\": " + seconds(g.end) + ", \"text\": " +
+              sotto::json::quote(g.text) + ", \"tokens\": " + std::to_string(g.tokens.size()) +
+              ", \"hit_token_cap\": " + (g.hit_token_cap ? "true" : "false") + ", \"encode_ms\": " + ms(g.encode_ms) +
+              ", \"decode_ms\": " + ms(g.decode_ms) + ", \"latency_ms\": " + ms(g.latency_ms) + "}";
+  }
+  s->out += "]";
+  s->done.clear();
+  return s->out.c_str();
+}
+SOTTO_EXPORT uint32_t sotto_asr_out_len(AsrSession* s) { return uint32_t(s->out.size()); }
+
+// Model facts for the host: n_mels (0: raw audio, Moonshine) and the architecture name via sotto_asr_take's buffer.
+SOTTO_EXPORT const char* sotto_asr_arch(AsrSession* s) {
+  s->out = s->model->config().arch_name;
+  return s->out.c_str();
+}
+SOTTO_EXPORT uint32_t sotto_asr_dispatches(AsrSession* s) {
+  return s->gpu ? sotto::webgpu_take_dispatch_count(*s->backend) : 0;
+}
+
+// ---- WAV decoding (mono): sotto_wav_read takes a buffer from sotto_buffer_new (and frees it).
+SOTTO_EXPORT sotto::audio::Wav* sotto_wav_read(std::vector<uint8_t>* bytes, const char* name) {
+  std::unique_ptr<std::vector<uint8_t>> b(bytes);
+  auto w = std::make_unique<sotto::audio::Wav>(sotto::audio::read_wav_memory(b->data(), b->size(), name, true));
+  if (w->samples.empty()) sotto::fail(name, ": no audio samples");
+  return w.release();
+}
+SOTTO_EXPORT const float* sotto_wav_samples(sotto::audio::Wav* w) { return w->samples.data(); }
+SOTTO_EXPORT uint32_t sotto_wav_frames(sotto::audio::Wav* w) { return uint32_t(w->samples.size()); }
+SOTTO_EXPORT int sotto_wav_rate(sotto::audio::Wav* w) { return w->sample_rate; }
+SOTTO_EXPORT void sotto_wav_free(sotto::audio::Wav* w) { delete w; }

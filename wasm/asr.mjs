@@ -1,0 +1,106 @@
+// asr.mjs — speech to text in the wasm build (wasm/asr-abi.cpp) for a Web Worker, Node or Deno; no dependencies
+// beyond wasm/sotto.mjs (the instance, WASI and error handling) and, for WebGPU, wasm/gpu-host.mjs. API:
+//   const asr = await SottoAsr.create(wasmBytesOrModuleOrSotto, {gpu, log});  // gpu: a GpuHost, or none (CPU)
+//   await asr.load(ggufBytes, {name, sampleRate});   // Moonshine or Whisper GGUF; sampleRate of what you feed
+//   const segs = await asr.feed(float32Chunk);       // mono samples in [-1, 1]; returns the phrases that closed
+//   const tail = await asr.finish();                 // end of the stream: the phrase still open
+//   asr.reset();  asr.dispose();
+// A segment is {start, end (seconds from the stream start), text, tokens, hit_token_cap, encode_ms, decode_ms,
+// latency_ms (end of phrase known -> final text, inside the engine)}. Also SottoAsr.decodeWav(bytes) ->
+// {samples: Float32Array (mono), sampleRate} and transcribe(samples, {chunk}) = feed in chunks + finish.
+// On WebGPU every decode step ends in a 4-byte read: feed()/finish() await the GPU between steps, so the
+// event loop keeps running while a phrase is decoded. On the CPU a phrase is decoded in one go.
+// Errors: a one-line Error with the engine's message; the instance is unusable afterwards (see sotto.mjs).
+import { Sotto } from './sotto.mjs';
+
+export class SottoAsr {
+  // wasm: bytes, a WebAssembly.Module, or an existing Sotto engine (then the speech session shares its
+  // instance and memory; gpu and log come from it).
+  static async create(wasm, opts = {}) {
+    const self = new SottoAsr();
+    self.engine = wasm instanceof Sotto ? wasm : await Sotto.create(wasm, opts);
+    return self;
+  }
+
+  constructor() {
+    this.engine = null;
+    this.session = 0;
+  }
+
+  get gpu() { return this.engine.gpu; }
+
+  async load(bytes, { name = 'speech.gguf', sampleRate = 16000 } = {}) {
+    const e = this.engine;
+    if (this.session) e.call('sotto_asr_free', this.session);
+    this.session = 0;
+    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const handle = e.buffer(u8);
+    const nameBytes = e.encoder.encode(name + '\0');
+    const limit = e.gpu ? e.gpu.bindingLimit() : 0;
+    this.session = e.withBuffer(nameBytes, (p) => e.call('sotto_asr_create', handle, p, sampleRate, limit));
+    await e.settle();
+  }
+
+  requireSession() {
+    if (!this.session) throw new Error('sotto asr: no model loaded (call load first)');
+    return this.session;
+  }
+
+  // Runs the queued decode steps; returns the completed segments.
+  async drain() {
+    const e = this.engine, s = this.requireSession();
+    while (e.call('sotto_asr_step', s)) await e.settle();
+    await e.settle();
+    const ptr = e.call('sotto_asr_take', s);
+    const text = new TextDecoder().decode(new Uint8Array(e.memory.buffer, ptr, e.call('sotto_asr_out_len', s)));
+    return JSON.parse(text);
+  }
+
+  async feed(samples) {
+    const e = this.engine, s = this.requireSession();
+    const f32 = samples instanceof Float32Array ? samples : Float32Array.from(samples);
+    if (f32.length > 0) {
+      const bytes = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
+      e.withBuffer(bytes, (ptr) => e.call('sotto_asr_feed', s, ptr, f32.length));
+    }
+    return this.drain();
+  }
+
+  async finish() {
+    this.engine.call('sotto_asr_finish', this.requireSession());
+    return this.drain();
+  }
+
+  // Whole recording: fed in chunks of `chunk` samples (default 0.1 s at 16 kHz), then finished.
+  async transcribe(samples, { chunk = 1600 } = {}) {
+    const out = [];
+    for (let i = 0; i < samples.length; i += chunk) out.push(...await this.feed(samples.subarray(i, i + chunk)));
+    out.push(...await this.finish());
+    return out;
+  }
+
+  reset() { this.engine.call('sotto_asr_reset', this.requireSession()); }
+
+  // Dispatches recorded on the GPU since the last call (0 on the CPU).
+  gpuDispatches() { return this.engine.call('sotto_asr_dispatches', this.requireSession()); }
+
+  // A WAV file (PCM 8/16/24/32-bit or float, any rate and channel count) as mono samples.
+  decodeWav(bytes, name = 'audio.wav') {
+    const e = this.engine;
+    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const handle = e.buffer(u8);
+    const w = e.withBuffer(e.encoder.encode(name + '\0'), (p) => e.call('sotto_wav_read', handle, p));
+    try {
+      const n = e.call('sotto_wav_frames', w);
+      const ptr = e.call('sotto_wav_samples', w);
+      return { samples: new Float32Array(e.memory.buffer, ptr, n).slice(), sampleRate: e.call('sotto_wav_rate', w) };
+    } finally {
+      e.call('sotto_wav_free', w);
+    }
+  }
+
+  dispose() {
+    if (this.session && !this.engine.dead) this.engine.call('sotto_asr_free', this.session);
+    this.session = 0;
+  }
+}
