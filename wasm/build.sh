@@ -19,6 +19,7 @@ for d in core backend backend/cpu backend/webgpu models runtime text grammar; do
   for f in src/$d/*.cpp; do srcs+=("$f"); done
 done
 srcs+=(wasm/sotto-abi.cpp wasm/kernel-check.cpp wasm/webgpu-op-check.cpp)
+srcs+=(wasm/gpu-sample-check.cpp)  # GPU sampler vs the CPU chain (tests/webgpu/sample-checks.mjs)
 # The scribe (apps/scribe; note.cpp through wasm/scribe-note.cpp, which supplies what WASI lacks).
 srcs+=(wasm/scribe-abi.cpp wasm/scribe-note.cpp)
 for f in apps/scribe/*.cpp; do [ "$f" = apps/scribe/note.cpp ] || srcs+=("$f"); done
