@@ -18,7 +18,7 @@
 //                               next argmax + read (-1: the context is full)
 // sotto_start/sotto_step refuse a WebGPU session (its logits never come back to wasm memory).
 // Constrained decoding and sampling, both backends:
-//   sotto_set_grammar(s, text, len, kind)  kind 1: a JSON Schema, 2: a GBNF grammar, 0: none; used by the
+//   sotto_set_grammar(s, text, len, kind)  kind 1: a JSON Schema (3: compact), 2: GBNF, 0: none; used by the
 //                               next sotto_start / sotto_gpu_start_sampled (the grammar link first in the
 //                               chain; forced runs of tokens join the sampled token's forward pass and are
 //                               returned by the next sotto_step / sotto_gpu_next calls without sampling)
@@ -253,7 +253,7 @@ SOTTO_EXPORT int32_t sotto_gpu_next(Session* s) {
 
 // ---- grammar (both backends) and sampling on the GPU (see the top of the file)
 
-// kind 1: JSON Schema text, 2: GBNF text, 0: no grammar. Compiled against the session's vocabulary; the
+// kind 1: JSON Schema text, 2: GBNF text, 3: JSON Schema without whitespace between tokens, 0: no grammar. Compiled against the session's vocabulary; the
 // same kind and text again keeps the compiled grammar (and its mask caches).
 SOTTO_EXPORT void sotto_set_grammar(Session* s, const char* text, uint32_t len, int kind) {
   if (kind == 0) {
@@ -261,12 +261,15 @@ SOTTO_EXPORT void sotto_set_grammar(Session* s, const char* text, uint32_t len, 
     s->grammar_key.clear();
     return;
   }
-  if (kind != 1 && kind != 2) sotto::fail("sotto_set_grammar: kind must be 0 (none), 1 (JSON Schema) or 2 (GBNF)");
+  if (kind < 1 || kind > 3) {
+    sotto::fail("sotto_set_grammar: kind must be 0 (none), 1 (JSON Schema), 2 (GBNF) or 3 (JSON Schema, compact)");
+  }
   std::string key = std::to_string(kind) + ":" + std::string(text, len);
   if (s->grammar && key == s->grammar_key) return;
   const std::string src(text, len);
   sotto::grammar::Grammar g =
-      kind == 1 ? sotto::grammar::compile_json_schema(src, "schema") : sotto::grammar::parse_gbnf(src, "grammar");
+      kind == 2 ? sotto::grammar::parse_gbnf(src, "grammar")
+                : sotto::grammar::compile_json_schema(src, "schema", sotto::grammar::SchemaOptions{kind == 3});
   s->grammar = std::make_shared<sotto::grammar::CompiledGrammar>(std::move(g),
                                                                  sotto::grammar::make_token_trie(*s->lm.tokenizer));
   s->grammar_key = std::move(key);
