@@ -213,3 +213,81 @@ SOTTO_EXPORT int sotto_samplecheck_report() {
   g.reset();
   return bad;
 }
+
+// ---- benchmark exports (tools/bench/webgpu-sample-bench.mjs): the cost of the sampling step on the GPU
+// with and without the grammar mask, on a logits row of n_vocab random values, a synthetic vocabulary of
+// n_vocab tokens and a JSON Schema.
+//   sotto_samplebench_setup(binding_limit, n_vocab, schema, len)
+//   sotto_samplebench_record(mode, n)  records n sampling steps in one submit (each uploads its own mask
+//       through the arena; mode 0: argmax kernel, 1: GPU sampler greedy, 2: greedy + mask, 3: top-k 40 /
+//       top-p 0.95 / min-p 0.05 / temperature 0.8 + mask, 4: the same without mask) and the 4-byte read of
+//       the last; returns the host seconds of the masks (matcher + packing)
+//   sotto_samplebench_advance()  accepts the token read into the matcher (restarts a finished document)
+namespace {
+struct Bench {
+  std::unique_ptr<Backend> gpu;
+  std::shared_ptr<grammar::CompiledGrammar> cg;
+  std::unique_ptr<DeviceSampler> greedy, sampled, plain;
+  Tensor logits, out;
+  int32_t token = -1;
+  int32_t n_vocab = 0;
+};
+std::unique_ptr<Bench> b;
+}  // namespace
+
+SOTTO_EXPORT void sotto_samplebench_setup(uint32_t binding_limit, int n_vocab, const char* schema, uint32_t len) {
+  b = std::make_unique<Bench>();
+  b->gpu = make_webgpu_backend(binding_limit);
+  b->n_vocab = n_vocab;
+  grammar::SyntheticVocab sv = grammar::make_synthetic_vocab(n_vocab, 3);
+  b->cg = std::make_shared<grammar::CompiledGrammar>(grammar::compile_json_schema(std::string(schema, len), "bench"),
+                                                     std::make_shared<grammar::TokenTrie>(std::move(sv.pieces), sv.eog_ids));
+  SamplerParams g0;
+  g0.temperature = 0.0f;
+  SamplerParams s0;  // the defaults: top-k 40, top-p 0.95, min-p 0.05, temperature 0.8
+  b->greedy = std::make_unique<DeviceSampler>(g0, b->cg, nullptr);
+  b->sampled = std::make_unique<DeviceSampler>(s0, b->cg, nullptr);
+  b->plain = std::make_unique<DeviceSampler>(s0, nullptr, nullptr);
+  Lcg r{5};
+  std::vector<float> host_logits(static_cast<size_t>(n_vocab));
+  for (float& x : host_logits) x = r.gauss() * 3.0f;
+  Tensor h;
+  h.type = DType::F32;
+  h.ne = {n_vocab, 1, 1, 1};
+  h.data = host_logits.data();
+  b->logits = b->gpu->upload(h);
+  b->out = b->gpu->alloc(DType::I32, {1, 1, 1, 1});
+  b->gpu->sync();
+}
+
+SOTTO_EXPORT double sotto_samplebench_record(int mode, int n) {
+  double mask_s = 0.0;
+  for (int i = 0; i < n; ++i) {
+    if (mode == 0) {
+      b->gpu->argmax(b->logits, b->out);
+      continue;
+    }
+    DeviceSampler& ds = mode == 1 ? *b->greedy : mode == 2 ? *b->greedy : mode == 3 ? *b->sampled : *b->plain;
+    const double before = ds.mask_seconds();
+    GpuSampleParams p = ds.step(b->n_vocab);
+    if (mode == 1) p.mask = nullptr;
+    webgpu_sample(*b->gpu, b->logits, p, b->out);
+    mask_s += ds.mask_seconds() - before;
+  }
+  b->token = -1;
+  b->gpu->read(b->out, &b->token, 4);
+  b->gpu->sync();
+  return mask_s;
+}
+
+SOTTO_EXPORT void sotto_samplebench_advance() {
+  // The greedy sampler's matcher follows the tokens read (call it after mode 2 only: other modes may pick
+  // a token its grammar does not allow); the other samplers keep their state.
+  if (b->token < 0 || b->cg->vocab().is_eog(b->token)) {
+    SamplerParams g0;
+    g0.temperature = 0.0f;
+    b->greedy = std::make_unique<DeviceSampler>(g0, b->cg, nullptr);
+    return;
+  }
+  b->greedy->accept(b->token);
+}
