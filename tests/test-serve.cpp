@@ -47,6 +47,7 @@ class Serve : public ::testing::Test {
     write(root_ / "templates/soap.schema.json", "{}");
     write(root_ / "models/m.gguf", "GGUF");
     write(root_ / "models/sotto-notes-q8_0.gguf", "GGUF note");  // the default --model
+    write(root_ / "models/sotto-asr-q8_0.gguf", "GGUF asr");     // the default --asr-model
     write(root_ / "secret.html", "<p>outside the mounts</p>");
     fs::create_symlink(root_ / "secret.html", root_ / "web/link.html");
     int fds[2];
@@ -142,6 +143,7 @@ TEST_F(Serve, FilesWithTypesAndHeaders) {
   EXPECT_TRUE(has_header(get("/templates/soap.schema.json"), "Content-Type: application/json"));
   EXPECT_EQ(body(get("/models/m.gguf")), "GGUF");
   EXPECT_EQ(body(get("/models/note.gguf")), "GGUF note");
+  EXPECT_EQ(body(get("/models/asr.gguf")), "GGUF asr");
   EXPECT_EQ(body(get("/%61pp.js")), "export {};\n");  // percent-decoded
 }
 

@@ -17,16 +17,31 @@
 //   sotto_gpu_next(s)           returns that token; unless it ends generation, runs it and records the
 //                               next argmax + read (-1: the context is full)
 // sotto_start/sotto_step refuse a WebGPU session (its logits never come back to wasm memory).
+// Constrained decoding and sampling, both backends:
+//   sotto_set_grammar(s, text, len, kind)  kind 1: a JSON Schema (3: compact), 2: GBNF, 0: none; used by the
+//                               next sotto_start / sotto_gpu_start_sampled (the grammar link first in the
+//                               chain; forced runs of tokens join the sampled token's forward pass and are
+//                               returned by the next sotto_step / sotto_gpu_next calls without sampling)
+//   sotto_gpu_start_sampled(s, ids, n, temp, top_k, top_p, min_p, repeat_penalty, seed)  as sotto_start,
+//                               on the GPU: mask (grammar), penalties and the chain run in two dispatches
+//                               (backend/webgpu/webgpu-sample.h) and a step still reads back 4 bytes
 // Does not: threads (one thread, ThreadPool(1)), files (no file system), chat templates other than the
 // model's own (sotto_tokenize with chat = 1).
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "backend/webgpu/webgpu-backend.h"
+#include "backend/webgpu/webgpu-sample.h"
 #include "core/error.h"
+#include "grammar/grammar.h"
+#include "grammar/json-schema.h"
+#include "grammar/tokenizer-vocab.h"
+#include "runtime/device-sampler.h"
+#include "runtime/grammar-sampler.h"
 #include "runtime/loaded-model.h"
 #include "runtime/sampler.h"
 
@@ -49,6 +64,12 @@ struct Session {
   sotto::Tensor next_tok;    // I32 {1} on the GPU: the argmax of the last logits
   int32_t pending = -1;      // its value once the host has completed the read
   uint32_t dispatches = 0;   // dispatches recorded by the last sotto_gpu_start / sotto_gpu_next
+  // Grammar and sampling on either backend (sotto_set_grammar, sotto_gpu_start_sampled).
+  std::shared_ptr<sotto::grammar::CompiledGrammar> grammar;
+  std::string grammar_key;                        // kind + text of the compiled grammar
+  std::unique_ptr<sotto::DeviceSampler> dsampler;  // WebGPU sessions started with sotto_gpu_start_sampled
+  bool has_pending = false;                       // dsampler: a token read is pending (pending -1: all masked)
+  std::deque<int32_t> queued;                     // forced tokens already run, returned by the next calls
 };
 
 }  // namespace
@@ -136,6 +157,8 @@ SOTTO_EXPORT void sotto_start(Session* s, const int32_t* ids, int n, float temp,
   sp.repeat_penalty = repeat_penalty;
   sp.seed = (uint64_t(seed_hi) << 32) | seed_lo;
   s->chain = sotto::make_chain(sp);
+  if (s->grammar) s->chain.add_front(sotto::make_grammar_sampler(s->grammar, s->lm.tokenizer.get()));
+  s->queued.clear();
   s->chain.observe_prompt(ids, n);
   s->cache = s->lm.model->new_cache(s->n_ctx);
   s->n_past = 0;
@@ -151,12 +174,25 @@ SOTTO_EXPORT void sotto_start(Session* s, const int32_t* ids, int n, float temp,
 SOTTO_EXPORT int32_t sotto_step(Session* s) {
   if (s->gpu) sotto::fail("sotto_step: this is a WebGPU session (use sotto_gpu_next)");
   if (s->logits.empty()) sotto::fail("sotto_step: call sotto_start first");
+  if (!s->queued.empty()) {  // a forced token, run with the previous one
+    const int32_t f = s->queued.front();
+    s->queued.pop_front();
+    return f;
+  }
   if (s->n_past >= s->n_ctx) return -1;
   const int32_t id = s->chain.sample(s->logits.data(), int(s->logits.size()));
   s->chain.accept(id);
   if (s->lm.tokenizer->is_eog(id)) return id;
-  s->logits = s->lm.model->forward(s->cache, &id, 1);
-  s->n_past++;
+  // Fast-forward (generate.cpp): tokens the grammar forces join this forward pass.
+  std::vector<int32_t> batch = {id};
+  for (int32_t f : s->chain.forced_tokens()) {
+    if (s->lm.tokenizer->is_eog(f) || s->n_past + int(batch.size()) >= s->n_ctx) break;
+    s->chain.accept(f);
+    batch.push_back(f);
+    s->queued.push_back(f);
+  }
+  s->logits = s->lm.model->forward(s->cache, batch.data(), int(batch.size()));
+  s->n_past += int(batch.size());
   return id;
 }
 
@@ -186,6 +222,8 @@ void finish_step(Session* s, const sotto::Tensor& logits) {
 SOTTO_EXPORT void sotto_gpu_start(Session* s, const int32_t* ids, int n) {
   if (!s->gpu) sotto::fail("sotto_gpu_start: not a WebGPU session");
   check_prompt(s, ids, n);
+  s->dsampler.reset();
+  s->queued.clear();
   s->cache = s->lm.model->new_cache(s->n_ctx);
   s->n_past = 0;
   sotto::Tensor logits;
@@ -197,8 +235,11 @@ SOTTO_EXPORT void sotto_gpu_start(Session* s, const int32_t* ids, int n) {
   finish_step(s, logits);
 }
 
+int32_t gpu_next_sampled(Session* s);
+
 SOTTO_EXPORT int32_t sotto_gpu_next(Session* s) {
   if (!s->gpu) sotto::fail("sotto_gpu_next: not a WebGPU session");
+  if (s->dsampler) return gpu_next_sampled(s);
   if (s->pending < 0) sotto::fail("sotto_gpu_next: no token pending (call sotto_gpu_start, await the read)");
   if (s->n_past >= s->n_ctx) return -1;
   const int32_t id = s->pending;
@@ -209,6 +250,104 @@ SOTTO_EXPORT int32_t sotto_gpu_next(Session* s) {
   s->n_past++;
   return id;
 }
+
+// ---- grammar (both backends) and sampling on the GPU (see the top of the file)
+
+// kind 1: JSON Schema text, 2: GBNF text, 3: JSON Schema without whitespace between tokens, 0: no grammar. Compiled against the session's vocabulary; the
+// same kind and text again keeps the compiled grammar (and its mask caches).
+SOTTO_EXPORT void sotto_set_grammar(Session* s, const char* text, uint32_t len, int kind) {
+  if (kind == 0) {
+    s->grammar.reset();
+    s->grammar_key.clear();
+    return;
+  }
+  if (kind < 1 || kind > 3) {
+    sotto::fail("sotto_set_grammar: kind must be 0 (none), 1 (JSON Schema), 2 (GBNF) or 3 (JSON Schema, compact)");
+  }
+  std::string key = std::to_string(kind) + ":" + std::string(text, len);
+  if (s->grammar && key == s->grammar_key) return;
+  const std::string src(text, len);
+  sotto::grammar::Grammar g =
+      kind == 2 ? sotto::grammar::parse_gbnf(src, "grammar")
+                : sotto::grammar::compile_json_schema(src, "schema", sotto::grammar::SchemaOptions{kind == 3});
+  s->grammar = std::make_shared<sotto::grammar::CompiledGrammar>(std::move(g),
+                                                                 sotto::grammar::make_token_trie(*s->lm.tokenizer));
+  s->grammar_key = std::move(key);
+}
+
+namespace {
+// Records the GPU sampler on logits (mask, penalties, draw from s->dsampler) and the 4-byte read; submits.
+void finish_sampled_step(Session* s, const sotto::Tensor& logits) {
+  if (logits.empty()) sotto::fail("this model cannot run on the WebGPU path");
+  const sotto::GpuSampleParams& p = s->dsampler->step(int32_t(logits.ne[0]));
+  sotto::webgpu_sample(*s->lm.backend, logits, p, s->next_tok);
+  s->pending = -1;
+  s->lm.backend->read(s->next_tok, &s->pending, sizeof s->pending);
+  s->lm.backend->sync();
+  s->has_pending = true;
+  s->dispatches = sotto::webgpu_take_dispatch_count(*s->lm.backend);
+}
+}  // namespace
+
+// Resets the cache, prefills ids[0..n) and records the first sampled token (sotto_gpu_next returns it).
+// Parameters as sotto_start; temp > 0 needs top_k in 1..256.
+SOTTO_EXPORT void sotto_gpu_start_sampled(Session* s, const int32_t* ids, int n, float temp, int top_k, float top_p,
+                                          float min_p, float repeat_penalty, uint32_t seed_lo, uint32_t seed_hi) {
+  if (!s->gpu) sotto::fail("sotto_gpu_start_sampled: not a WebGPU session");
+  check_prompt(s, ids, n);
+  sotto::SamplerParams sp;
+  sp.temperature = temp;
+  sp.top_k = top_k;
+  sp.top_p = top_p;
+  sp.min_p = min_p;
+  sp.repeat_penalty = repeat_penalty;
+  sp.seed = (uint64_t(seed_hi) << 32) | seed_lo;
+  s->dsampler = std::make_unique<sotto::DeviceSampler>(sp, s->grammar, s->lm.tokenizer.get());
+  s->dsampler->observe_prompt(ids, n);
+  s->queued.clear();
+  s->has_pending = false;
+  s->cache = s->lm.model->new_cache(s->n_ctx);
+  s->n_past = 0;
+  sotto::Tensor logits;
+  for (int i = 0; i < n; i += 256) {
+    const int k = std::min(256, n - i);
+    logits = s->lm.model->forward_device(s->cache, ids + i, k);
+    s->n_past += k;
+  }
+  finish_sampled_step(s, logits);
+}
+
+int32_t gpu_next_sampled(Session* s) {
+  if (!s->queued.empty()) {  // a forced token, already run with the previous one
+    const int32_t f = s->queued.front();
+    s->queued.pop_front();
+    s->dispatches = 0;
+    return f;
+  }
+  if (!s->has_pending) sotto::fail("sotto_gpu_next: no token pending (call sotto_gpu_start_sampled, await the read)");
+  if (s->pending < 0) sotto::fail("sotto_gpu_next: every token is masked out (the grammar cannot continue)");
+  if (s->n_past >= s->n_ctx) return -1;
+  const int32_t id = s->pending;
+  s->has_pending = false;
+  s->dispatches = 0;
+  s->dsampler->accept(id);
+  if (s->lm.tokenizer->is_eog(id)) return id;
+  std::vector<int32_t> batch = {id};
+  for (int32_t f : s->dsampler->forced_tokens()) {
+    if (s->lm.tokenizer->is_eog(f) || s->n_past + int(batch.size()) >= s->n_ctx) break;
+    s->dsampler->accept(f);
+    batch.push_back(f);
+    s->queued.push_back(f);
+  }
+  const sotto::Tensor logits = s->lm.model->forward_device(s->cache, batch.data(), int(batch.size()));
+  s->n_past += int(batch.size());
+  finish_sampled_step(s, logits);
+  return id;
+}
+
+// Seconds the grammar mask took on the host (matcher + packing) since sotto_gpu_start_sampled, and steps.
+SOTTO_EXPORT double sotto_gpu_mask_seconds(Session* s) { return s->dsampler ? s->dsampler->mask_seconds() : 0.0; }
+SOTTO_EXPORT int sotto_gpu_sampled_steps(Session* s) { return s->dsampler ? s->dsampler->n_steps() : 0; }
 
 SOTTO_EXPORT uint32_t sotto_gpu_dispatches(Session* s) { return s->dispatches; }
 // Bytes of matmul weights read per decoded token (for the bandwidth floor of benchmarks).

@@ -12,8 +12,11 @@
 // one). WASI: only the imports the module uses are provided (clock_time_get, fd_write to the console,
 // fd_fdstat_get, fd_close, fd_seek; random_get, environ and proc_exit for safety); there is no file system.
 // WebGPU: pass {gpu: await GpuHost.create(navigator.gpu)} (wasm/gpu-host.mjs) to create(); load() then
-// puts the model on the GPU and generate() decodes greedily with one submit and a 4-byte read-back per
-// token (temperature must be 0 there for now). Without a GpuHost the module's GPU imports throw.
+// puts the model on the GPU and generate() decodes with one submit and a 4-byte read-back per token:
+// greedy by argmax, or (temperature > 0, a grammar, penalties) with the sampler chain on the GPU
+// (top_k 1..256 there). Without a GpuHost the module's GPU imports throw.
+// Constrained output, both backends: generate(prompt, {schema}) (a JSON Schema, object or text; compact:
+// true for no whitespace) or {grammar} (GBNF text): only valid documents, ending at the end of the document.
 // Does not: threads, fetching the model (the caller passes bytes).
 
 const WASI_EBADF = 8;
@@ -174,6 +177,32 @@ export class Sotto {
     await this.settle();
   }
 
+  // WebGPU sessions: prefill ids and sample the first token on the GPU with the sampler chain (and the
+  // grammar of setGrammar). Options as start().
+  async gpuStartSampled(ids, { temperature = 0.8, topK = 40, topP = 0.95, minP = 0.05, repeatPenalty = 1.0, seed } = {}) {
+    const s = this.requireSession();
+    const seed64 = BigInt.asUintN(64, BigInt(seed ?? Math.floor(Math.random() * 2 ** 53)));
+    const bytes = new Uint8Array(Int32Array.from(ids).buffer);
+    this.withBuffer(bytes, (ptr) =>
+      this.call('sotto_gpu_start_sampled', s, ptr, ids.length, temperature, topK, topP, minP, repeatPenalty,
+                Number(seed64 & 0xffffffffn), Number(seed64 >> 32n)));
+    await this.settle();
+  }
+
+  // The grammar of the next start / gpuStartSampled / generate: {schema} (JSON Schema: object or text),
+  // {grammar} (GBNF text), or {} for none; compact: no whitespace between JSON tokens. Errors (unsupported keywords...) are thrown with the message.
+  setGrammar({ schema, grammar, compact = false } = {}) {
+    const s = this.requireSession();
+    if (schema !== undefined && grammar !== undefined) throw new Error('sotto: give a schema or a grammar, not both');
+    const text = schema !== undefined ? (typeof schema === 'string' ? schema : JSON.stringify(schema)) : grammar;
+    if (text === undefined) {
+      this.call('sotto_set_grammar', s, 0, 0, 0);
+      return;
+    }
+    const bytes = this.encoder.encode(text);
+    this.withBuffer(bytes, (ptr) => this.call('sotto_set_grammar', s, ptr, bytes.length, schema !== undefined ? (compact ? 3 : 1) : 2));
+  }
+
   // The next token (-1: context full); unless it ends generation, the one after it is computed.
   async gpuNext() {
     const id = this.call('sotto_gpu_next', this.requireSession());
@@ -229,9 +258,15 @@ export class Sotto {
   async *generate(prompt, opts = {}) {
     const { maxTokens = 128, chat = false, onToken } = opts;
     this.cancelled = false;
+    this.setGrammar({ schema: opts.schema, grammar: opts.grammar, compact: opts.compact });
     if (this.gpu) {
-      if ((opts.temperature ?? 0) > 0) throw new Error('sotto: WebGPU sessions decode greedily (temperature 0)');
-      await this.gpuStart(this.tokenize(prompt, chat));
+      const ids = this.tokenize(prompt, chat);
+      // temperature defaults to 0 (greedy) on WebGPU, as before sampling moved to the GPU.
+      const o = { ...opts, temperature: opts.temperature ?? 0 };
+      const plain = !(o.temperature > 0) && o.schema === undefined && o.grammar === undefined &&
+                    (o.repeatPenalty ?? 1) === 1;
+      if (plain) await this.gpuStart(ids);
+      else await this.gpuStartSampled(ids, o);
     } else {
       this.start(this.tokenize(prompt, chat), opts);
     }

@@ -1,12 +1,14 @@
-// app.js — the scribe's page: dictation (microphone or file -> 16 kHz PCM -> the ASR hook), the editable
+// app.js — the scribe's page: dictation (the microphone streamed as 16 kHz PCM to the speech worker, the
+// transcript growing as phrases close; or a dropped file transcribed with progress), the editable
 // transcript, the note written by the engine worker under a template's JSON Schema and shown as a form
 // generated from that schema, support highlighting (each field's supporting transcript spans, flags for
 // unsupported words), approval, and export (Markdown, JSON, FHIR, print/PDF) — only after approval, each
 // one recorded in the audit log. The draft is saved locally on every change and restored after a reload.
-// The page never runs the engine itself: engine-worker.js does, so the UI stays responsive.
+// The page never runs the engines itself: engine-worker.js (notes) and asr-worker.js (speech) do, so the UI
+// stays responsive.
 // Does not: send anything anywhere (the server's CSP allows connections to this origin only).
-import { decodeTo16k, peaks, startRecording } from './audio.mjs';
-import { transcribe } from './asr.mjs';
+import { decodeTo16k, peaks, startStreaming, SAMPLE_RATE } from './audio.mjs';
+import { Recognizer } from './asr.mjs';
 import { renderForm, heading } from './schema-form.mjs';
 import * as store from './store.mjs';
 
@@ -18,6 +20,7 @@ const state = {
 };
 const settings = store.loadSettings();
 const worker = new Worker('/engine-worker.js', { type: 'module' });
+const asr = new Recognizer(showAsrStatus);
 let nextId = 1;
 const pending = new Map();
 let currentPath = null;
@@ -38,8 +41,13 @@ worker.onmessage = (ev) => {
     case 'progress': return showProgress(m);
     case 'ready':
       state.engineReady = true;
+      state.noteBackend = m.noteBackend;
       $('engine-progress').value = 1;
-      $('engine-status').textContent = `Engine ready: ${m.model} (${(m.bytes / 1048576).toFixed(1)} MiB${m.cached ? ', from cache' : ''}) on ${m.backend}`;
+      $('engine-status').textContent = `Engine ready: ${m.model} (${(m.bytes / 1048576).toFixed(1)} MiB${m.cached ? ', from cache' : ''}) on ${backendName(m.backend, m.gpu)}`;
+      $('backend-info').textContent = backendInfo(m);
+      document.body.dataset.backend = m.backend;
+      document.body.dataset.noteBackend = m.noteBackend;
+      document.body.dataset.gpuWarmup = (m.gpu?.warmupTokens ?? []).join(',');  // the warm-up's tokens (tests compare them)
       document.body.dataset.engine = 'ready';
       updateButtons();
       return;
@@ -62,6 +70,20 @@ worker.onmessage = (ev) => {
   else p.resolve(m);
 };
 
+const BACKEND_NAMES = { 'webgpu': 'WebGPU', 'wasm-cpu-simd128': 'the wasm CPU (SIMD128)' };
+function backendName(b, gpu) {
+  return b === 'webgpu' ? `WebGPU (${gpu.adapter}${gpu.fallbackAdapter ? ', software' : ''})` : BACKEND_NAMES[b] ?? b;
+}
+
+// One sentence on where the engine runs and why: WebGPU with the CPU writing notes, or the CPU and why not WebGPU.
+function backendInfo(m) {
+  const g = m.gpu ?? {};
+  if (m.backend !== 'webgpu') return `Notes are written on the wasm CPU: ${g.error ?? 'no WebGPU'}.`;
+  const gpu = `The note model is on the GPU (uploaded and ${g.pipelines} pipelines compiled in ${g.seconds.toFixed(1)} s).`;
+  return m.noteBackend === 'webgpu' ? `${gpu} Notes are written on WebGPU.`
+    : `${gpu} Notes are written on the wasm CPU: ${g.whyNot}.`;
+}
+
 function showProgress(m) {
   const bar = $('engine-progress');
   if (m.phase === 'download') {
@@ -69,6 +91,9 @@ function showProgress(m) {
     bar.value = m.loaded;
     const mib = (x) => (x / 1048576).toFixed(1);
     $('engine-status').textContent = `Downloading the ${m.what}: ${mib(m.loaded)}${m.total ? ` / ${mib(m.total)}` : ''} MiB`;
+  } else if (m.phase === 'pipelines') {
+    bar.removeAttribute('value');
+    $('engine-status').textContent = `Compiling the ${m.what}: ${m.compiled} compiled…`;
   } else {
     bar.removeAttribute('value');
     $('engine-status').textContent = m.phase === 'compile' ? `Compiling the ${m.what}…` : `Loading the ${m.what}…`;
@@ -79,7 +104,8 @@ function startEngine() {
   state.engineReady = false;
   document.body.dataset.engine = 'loading';
   updateButtons();
-  worker.postMessage({ type: 'init', wasmUrl: settings.wasmUrl, modelUrl: settings.modelUrl });
+  $('backend-info').textContent = '';
+  worker.postMessage({ type: 'init', wasmUrl: settings.wasmUrl, modelUrl: settings.modelUrl, backend: settings.backend });
 }
 
 // ---- templates
@@ -93,40 +119,114 @@ async function loadTemplate(name) {
   $('exports').querySelector('[data-export="fhir"]').hidden = name !== 'soap';
 }
 
-// ---- audio in
+// ---- audio in: speech recognition in its worker
+const mib = (x) => (x / 1048576).toFixed(1);
+function showAsrStatus(s) {
+  const el = $('asr-status');
+  if (s.state === 'loading') {
+    const p = s.progress;
+    el.textContent = p?.phase === 'download' ? `Speech: downloading the ${p.what}: ${mib(p.loaded)}${p.total ? ` / ${mib(p.total)}` : ''} MiB`
+      : p?.phase === 'compile' ? 'Speech: compiling the engine…' : 'Speech: loading the speech model…';
+    document.body.dataset.asr = 'loading';
+  } else if (s.state === 'ready') {
+    el.textContent = `Speech recognition ready: ${s.model} (${s.arch}, ${mib(s.bytes)} MiB${s.cached ? ', from cache' : ''}) on the wasm CPU.`;
+    document.body.dataset.asr = 'ready';
+  } else {
+    el.textContent = `Speech recognition is not available: ${s.message}. Type or paste the transcript.`;
+    document.body.dataset.asr = 'error';
+  }
+}
+
+// Adds a phrase to the transcript (the live transcript: it grows as phrases close).
+function appendTranscript(text) {
+  if (!text) return;
+  const t = $('transcript');
+  t.value = t.value && !/\s$/.test(t.value) ? `${t.value} ${text}` : t.value + text;
+  t.scrollTop = t.scrollHeight;
+  onTranscriptInput();
+}
+
 let recording = null;
 async function toggleRecord() {
   const btn = $('record');
   if (!recording) {
+    const live = asr.ready ? asr.stream((seg) => { appendTranscript(seg.text); showListening(); }) : null;
+    const rec = { live, samples: 0, phrases: 0 };
     try {
-      recording = await startRecording();
+      rec.mic = await startStreaming((chunk) => { rec.samples += chunk.length; live?.push(chunk); });
     } catch (e) {
+      live?.end().catch(() => {});
       $('audio-info').textContent = `Microphone: ${e.message}`;
       return;
     }
+    recording = rec;
     btn.textContent = '■ Stop';
     btn.setAttribute('aria-pressed', 'true');
-    $('audio-info').textContent = 'Recording…';
+    document.body.dataset.dictation = 'listening';
+    showListening();
+    rec.timer = setInterval(showListening, 250);
   } else {
-    const blob = await recording.stop();
+    const rec = recording;
     recording = null;
+    clearInterval(rec.timer);
     btn.textContent = '● Record';
     btn.setAttribute('aria-pressed', 'false');
-    await takeAudio(blob, 'recording');
+    const pcm = await rec.mic.stop();
+    drawWave(pcm);
+    const seconds = pcm.length / SAMPLE_RATE;
+    let info = `recording: ${seconds.toFixed(1)} s, ${pcm.length} samples at 16 kHz. `;
+    if (rec.live) {
+      $('audio-info').textContent = info + 'Finishing the last phrase…';
+      try {
+        const segs = await rec.live.end();
+        info += `Transcribed live: ${segs.length} phrase${segs.length === 1 ? '' : 's'}.`;
+      } catch (e) {
+        info += `Speech recognition failed: ${e.message}`;
+      }
+    } else {
+      info += `Speech recognition is not available (${asr.unavailable}): type or paste the transcript.`;
+    }
+    $('audio-info').textContent = info;
+    document.body.dataset.audio = String(pcm.length);
+    document.body.dataset.dictation = 'done';
   }
+}
+
+function showListening() {
+  if (!recording) return;
+  $('audio-info').textContent = `Listening… ${(recording.samples / SAMPLE_RATE).toFixed(1)} s` +
+    (recording.live ? ' — the transcript grows as each phrase ends.' : ` (speech recognition is not available: ${asr.unavailable})`);
 }
 
 async function takeAudio(blob, label) {
   try {
     const { pcm, seconds } = await decodeTo16k(blob);
     drawWave(pcm);
-    const r = await transcribe(pcm, worker);
-    $('audio-info').textContent = `${label}: ${seconds.toFixed(1)} s, ${pcm.length} samples at 16 kHz. ` +
-      (r.text !== undefined ? '' : r.unavailable);
+    const info = `${label}: ${seconds.toFixed(1)} s, ${pcm.length} samples at 16 kHz. `;
     document.body.dataset.audio = String(pcm.length);
-    if (r.text) { $('transcript').value = r.text; onTranscriptInput(); }
+    if (!asr.ready) {
+      $('audio-info').textContent = info + `Speech recognition is not available (${asr.unavailable}): type or paste the transcript.`;
+      return;
+    }
+    document.body.dataset.dictation = 'transcribing';
+    const bar = $('asr-progress');
+    bar.hidden = false;
+    bar.max = pcm.length;
+    bar.value = 0;
+    const t0 = performance.now();
+    const segs = await asr.transcribe(pcm, (seg) => appendTranscript(seg.text), (done, total) => {
+      bar.value = done;
+      $('audio-info').textContent = info + `Transcribing: ${Math.round((100 * done) / total)}%`;
+    });
+    bar.hidden = true;
+    const took = (performance.now() - t0) / 1000;
+    $('audio-info').textContent = info + `Transcribed ${segs.length} phrase${segs.length === 1 ? '' : 's'} in ${took.toFixed(1)} s ` +
+      `(${(seconds / took).toFixed(1)}x real time).`;
+    document.body.dataset.dictation = 'done';
   } catch (e) {
+    $('asr-progress').hidden = true;
     $('audio-info').textContent = e.message;
+    document.body.dataset.dictation = 'error';
   }
 }
 
@@ -154,7 +254,7 @@ async function writeNote() {
   let n = 0;
   const t0 = performance.now();
   streamHandler = (m) => {
-    if (m.type === 'started') { $('gen-status').textContent = `Writing (${m.nPrompt} prompt tokens)…`; return; }
+    if (m.type === 'started') { $('gen-status').textContent = `Writing on ${backendName(m.backend)} (${m.nPrompt} prompt tokens)…`; return; }
     $('stream').textContent += m.text;
     n = m.nTokens;
     $('gen-status').textContent = `Writing: ${n} tokens, ${(n / ((performance.now() - t0) / 1000)).toFixed(0)} tokens/s`;
@@ -445,10 +545,15 @@ function onTranscriptInput() {
 // ---- wiring
 async function main() {
   $('model-url').value = settings.modelUrl;
+  $('asr-model-url').value = settings.asrModelUrl;
   $('temperature').value = settings.temperature;
+  $('backend').value = settings.backend;
   $('save-settings').onclick = () => {
     settings.modelUrl = $('model-url').value.trim() || store.DEFAULT_SETTINGS.modelUrl;
+    const asrUrl = $('asr-model-url').value.trim() || store.DEFAULT_SETTINGS.asrModelUrl;
+    if (asrUrl !== settings.asrModelUrl) { settings.asrModelUrl = asrUrl; asr.init(settings.wasmUrl, asrUrl); }
     settings.temperature = Number($('temperature').value) || 0;
+    settings.backend = $('backend').value;
     store.saveSettings(settings);
     startEngine();
   };
@@ -484,6 +589,7 @@ async function main() {
   renderAudit();
   updateButtons();
   startEngine();
+  asr.init(settings.wasmUrl, settings.asrModelUrl);
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
 }
 

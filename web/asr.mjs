@@ -1,11 +1,93 @@
-// asr.mjs — THE HOOK for speech recognition in the browser. The speech models (Moonshine / Whisper in the
-// wasm + WebGPU engine) are being built on another branch; when they land, transcribe() sends the 16 kHz
-// PCM to the engine worker (a {type: 'transcribe', pcm} message, answered with text segments) and returns
-// the transcript. Until then it says so, and the user types or pastes the transcript: nothing is faked.
-//   const r = await transcribe(pcm16k, worker);  // {text} or {unavailable: 'reason'}
-export const ASR_AVAILABLE = false;
+// asr.mjs — speech recognition for the page, over the speech worker (asr-worker.js): the engine and the
+// speech model load there, and 16 kHz PCM comes back as transcript segments phrase by phrase.
+//   const asr = new Recognizer(onStatus);  asr.init(wasmUrl, modelUrl)
+//       onStatus({state: 'loading' | 'ready' | 'error', progress?, model?, bytes?, cached?, message?})
+//   const live = asr.stream(onSegment);  live.push(pcmChunk) ...;  const segs = await live.end()
+//       a recording: onSegment({start, end, text}) as each phrase closes (the live transcript)
+//   const segs = await asr.transcribe(pcm, onSegment, onProgress)
+//       a whole recording; onProgress(done, total) in samples
+//   asr.ready, asr.unavailable (why not, while not ready)
+// Segments: {start, end} in seconds, text trimmed. Errors: rejected promises with one-line messages.
+// Does not: capture audio (audio.mjs) or touch the page.
 
-export async function transcribe(pcm, worker) {
-  // ASR worker call goes here (see the contract above).
-  return { unavailable: 'Speech recognition is not in this build yet: type or paste the transcript.' };
+export class Recognizer {
+  constructor(onStatus = () => {}) {
+    this.worker = new Worker('/asr-worker.js', { type: 'module' });
+    this.onStatus = onStatus;
+    this.ready = false;
+    this.unavailable = 'the speech model is still loading';
+    this.nextId = 1;
+    this.jobs = new Map();  // id -> {onSegment, onProgress, resolve, reject, segments}
+    this.worker.onmessage = (ev) => this.receive(ev.data);
+  }
+
+  init(wasmUrl, modelUrl) {
+    this.ready = false;
+    this.unavailable = 'the speech model is still loading';
+    this.onStatus({ state: 'loading' });
+    this.worker.postMessage({ type: 'init', wasmUrl, modelUrl });
+  }
+
+  receive(m) {
+    if (m.type === 'progress') return this.onStatus({ state: 'loading', progress: m });
+    if (m.type === 'ready') {
+      this.ready = true;
+      this.unavailable = null;
+      return this.onStatus({ state: 'ready', ...m });
+    }
+    const job = this.jobs.get(m.id);
+    if (m.type === 'error' && !job) {
+      if (!this.ready) {
+        this.unavailable = m.message;
+        this.onStatus({ state: 'error', message: m.message });
+      }
+      return;
+    }
+    if (!job) return;
+    switch (m.type) {
+      case 'segment':
+        job.segments.push(m.segment);
+        job.onSegment?.(m.segment);
+        return;
+      case 'asr-progress':
+        job.onProgress?.(m.done, m.total);
+        return;
+      case 'stream-done': case 'transcribed':
+        this.jobs.delete(m.id);
+        job.resolve(job.segments);
+        return;
+      case 'error':
+        this.jobs.delete(m.id);
+        job.reject(new Error(m.message));
+        return;
+    }
+  }
+
+  job(onSegment, onProgress) {
+    const id = this.nextId++;
+    const job = { onSegment, onProgress, segments: [] };
+    job.done = new Promise((resolve, reject) => { job.resolve = resolve; job.reject = reject; });
+    job.done.catch(() => {});  // a failure is reported to whoever awaits it, not as an unhandled rejection
+    this.jobs.set(id, job);
+    return [id, job];
+  }
+
+  stream(onSegment) {
+    const [id, job] = this.job(onSegment);
+    this.worker.postMessage({ type: 'stream-start', id });
+    return {
+      push: (pcm) => { const c = pcm.slice(); this.worker.postMessage({ type: 'stream-chunk', id, pcm: c }, [c.buffer]); },
+      end: () => { this.worker.postMessage({ type: 'stream-end', id }); return job.done; },
+    };
+  }
+
+  transcribe(pcm, onSegment, onProgress) {
+    const [id, job] = this.job(onSegment, onProgress);
+    const copy = pcm.slice();
+    this.worker.postMessage({ type: 'transcribe', id, pcm: copy }, [copy.buffer]);
+    return job.done;
+  }
 }
+
+// The transcript text of segments: one phrase after another, separated by a space.
+export const segmentsText = (segs) => segs.map((s) => s.text).filter((t) => t).join(' ');

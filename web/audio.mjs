@@ -1,30 +1,90 @@
-// audio.mjs — audio in for the scribe: a recording from the microphone or a dropped file, decoded with
-// WebAudio and resampled to 16 kHz mono Float32 PCM (what the speech models take). Nothing is uploaded.
-//   const rec = await startRecording();  ...  const blob = await rec.stop();
+// audio.mjs — audio in for the scribe, as 16 kHz mono Float32 PCM (what the speech models take): the
+// microphone streamed in chunks while it records, or a dropped file decoded whole. Nothing is uploaded.
+//   const mic = await startStreaming((chunk) => ...);  ...  const pcm = await mic.stop();
+//       chunks of 16 kHz samples as they are captured (an AudioWorklet, pcm-worklet.js, in an AudioContext
+//       running at 16 kHz: the browser resamples the microphone); stop() returns all of them joined.
 //   const { pcm, seconds } = await decodeTo16k(blobOrFile);
-// Does not: speech recognition (asr.mjs), voice activity detection, streaming.
+//       a 16 kHz mono 16-bit or float WAV is read as it is (no resampling: the samples are exact); any other
+//       file is decoded with WebAudio and resampled by an OfflineAudioContext.
+// Does not: speech recognition (asr.mjs), voice activity detection.
 
 export const SAMPLE_RATE = 16000;
 
-export async function startRecording() {
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false } });
-  const rec = new MediaRecorder(stream);
+// Streams the microphone as 16 kHz chunks to onChunk(Float32Array).
+export async function startStreaming(onChunk) {
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false,
+                                                                      noiseSuppression: false, autoGainControl: false } });
+  let ctx;
+  try {
+    ctx = new AudioContext({ sampleRate: SAMPLE_RATE });
+    await ctx.audioWorklet.addModule('/pcm-worklet.js');
+  } catch (e) {
+    for (const t of stream.getTracks()) t.stop();
+    ctx?.close();
+    throw new Error(`this browser cannot capture 16 kHz audio (${e.message})`);
+  }
+  const src = ctx.createMediaStreamSource(stream);
+  const node = new AudioWorkletNode(ctx, 'pcm-capture', { numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit' });
   const chunks = [];
-  rec.ondataavailable = (e) => { if (e.data.size) chunks.push(e.data); };
-  rec.start(250);
-  return {
-    stop: () => new Promise((resolve) => {
-      rec.onstop = () => {
-        for (const t of stream.getTracks()) t.stop();
-        resolve(new Blob(chunks, { type: rec.mimeType }));
-      };
-      rec.stop();
-    }),
+  let flushed = null;
+  node.port.onmessage = (e) => {
+    if (e.data === 'flushed') { flushed?.(); return; }
+    chunks.push(e.data);
+    onChunk(e.data);
   };
+  src.connect(node);
+  await ctx.resume();
+  return {
+    sampleRate: ctx.sampleRate,
+    stop: async () => {
+      src.disconnect();
+      await new Promise((resolve) => { flushed = resolve; node.port.postMessage('flush'); });
+      for (const t of stream.getTracks()) t.stop();
+      await ctx.close();
+      const n = chunks.reduce((a, c) => a + c.length, 0);
+      const pcm = new Float32Array(n);
+      let off = 0;
+      for (const c of chunks) { pcm.set(c, off); off += c.length; }
+      return pcm;
+    },
+  };
+}
+
+// The samples of a 16 kHz mono PCM WAV (16-bit or 32-bit float), or null for anything else.
+export function readWav16k(data) {
+  const v = new DataView(data);
+  const tag = (o) => String.fromCharCode(v.getUint8(o), v.getUint8(o + 1), v.getUint8(o + 2), v.getUint8(o + 3));
+  if (data.byteLength < 44 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') return null;
+  let fmt = null;
+  for (let o = 12; o + 8 <= data.byteLength;) {
+    const id = tag(o), size = v.getUint32(o + 4, true), body = o + 8;
+    if (id === 'fmt ' && size >= 16) {
+      fmt = { format: v.getUint16(body, true), channels: v.getUint16(body + 2, true), rate: v.getUint32(body + 4, true),
+              bits: v.getUint16(body + 14, true) };
+    } else if (id === 'data' && fmt) {
+      if (fmt.channels !== 1 || fmt.rate !== SAMPLE_RATE) return null;
+      const n = Math.min(size, data.byteLength - body);
+      if (fmt.format === 1 && fmt.bits === 16) {
+        const out = new Float32Array(n >> 1);
+        for (let i = 0; i < out.length; i++) out[i] = v.getInt16(body + 2 * i, true) / 32768;
+        return out;
+      }
+      if (fmt.format === 3 && fmt.bits === 32) {
+        const out = new Float32Array(n >> 2);
+        for (let i = 0; i < out.length; i++) out[i] = v.getFloat32(body + 4 * i, true);
+        return out;
+      }
+      return null;
+    }
+    o = body + size + (size & 1);
+  }
+  return null;
 }
 
 export async function decodeTo16k(blob) {
   const data = await blob.arrayBuffer();
+  const exact = readWav16k(data);
+  if (exact) return { pcm: exact, seconds: exact.length / SAMPLE_RATE };
   const ctx = new AudioContext();
   let decoded;
   try {

@@ -1,68 +1,54 @@
 // engine-worker.js — the engine's Web Worker (a module worker): downloads and caches the wasm engine and
 // the note model, compiles and loads them, writes notes one step at a time and answers support checks and
 // FHIR exports, so the page never waits on the engine. Messages (page -> worker):
-//   {type: 'init', wasmUrl, modelUrl}     -> progress* then {type: 'ready', backend, model, bytes, cached}
+//   {type: 'init', wasmUrl, modelUrl, backend: 'auto' | 'cpu'}
+//                                         -> progress* then {type: 'ready', backend, noteBackend, gpu, model,
+//                                            bytes, cached}
 //   {type: 'generate', id, schema, transcript, temperature, seed, maxTokens}
-//                                         -> {type: 'started', id, nPrompt}, {type: 'text', id, text, nTokens}*,
-//                                            {type: 'note', id, text, nTokens, seconds, check}
+//                                         -> {type: 'started', id, nPrompt, backend}, {type: 'text', id, text,
+//                                            nTokens}*, {type: 'note', id, text, nTokens, seconds, check}
 //   {type: 'cancel'}                      -> the running generation ends with {type: 'cancelled', id}
 //   {type: 'check', id, schema, note, transcript}  -> {type: 'checked', id, check}
 //   {type: 'fhir', id, schema, note, args} -> {type: 'fhir', id, text}
 //   {type: 'clear-cache'}                 -> {type: 'cache-cleared'}
 // Any failure: {type: 'error', id, message} (one line). Progress: {type: 'progress', phase: 'download' |
-// 'compile' | 'load', what, loaded, total}.
-// Caching: the model is cache-first (Cache API, 'sotto-models-v1'), so after the first load the app works
-// offline; the engine wasm is network-first with the cache as the offline fallback, so a rebuilt engine is
-// picked up at once. Backend: the wasm CPU engine (engine-cpu.mjs); a WebGPU engine with the same interface
-// plugs in at pickEngine().
+// 'compile' | 'load' | 'pipelines', what, loaded, total, compiled}.
+// Caching: fetch-cache.mjs (models cache-first, the engine wasm network-first), so after the first load the
+// app works offline.
+// Backends: with backend 'auto' and a WebGPU adapter (navigator.gpu), the note model is put on the GPU
+// (engine-gpu.mjs: upload, pipelines compiled by a warm-up); a note is written there when that engine can
+// do schema-constrained output, and otherwise on the wasm CPU engine (engine-cpu.mjs), which the 'ready'
+// message says (gpu.whyNot). Without an adapter, or when the GPU engine fails to load, everything runs on
+// the wasm CPU engine (gpu.error says why). Support checks and FHIR are CPU work in either case.
 import { ScribeEngineCpu } from './engine-cpu.mjs';
+import { NoteModelGpu } from './engine-gpu.mjs';
+import { GpuHost } from '../wasm/gpu-host.mjs';
+import { CACHE, fetchWithProgress, oneLine } from './fetch-cache.mjs';
 
-const CACHE = 'sotto-models-v1';
-let engine = null;
+let engine = null;     // the CPU scribe engine: notes (unless the GPU can), checks, FHIR
+let gpuModel = null;   // the note model on WebGPU, or null
 let cancelled = false;
 let busy = false;
 
 const post = (m) => self.postMessage(m);
-const oneLine = (e) => String(e?.message ?? e).split('\n')[0];
+const progress = (p) => post({ type: 'progress', ...p });
 
-async function fetchWithProgress(url, what, cacheFirst, quiet = false) {
-  const cache = await caches.open(CACHE);
-  let resp = cacheFirst ? await cache.match(url) : null;
-  let cached = !!resp;
-  if (!resp) {
-    try {
-      resp = await fetch(url, { cache: 'no-cache' });
-      if (!resp.ok) throw new Error(`${url}: HTTP ${resp.status}`);
-    } catch (e) {
-      resp = await cache.match(url);
-      if (!resp) throw new Error(`${url}: cannot be fetched and is not cached (${oneLine(e)})`);
-      cached = true;
-    }
+// The note model on WebGPU when this browser has an adapter: {model, info} or {info} with why it is not used.
+async function pickGpu(wasmModule, bytes, name, backend) {
+  if (backend === 'cpu') return { info: { error: 'the wasm CPU engine was chosen in Settings' } };
+  if (!self.navigator?.gpu) return { info: { error: 'this browser has no WebGPU (navigator.gpu)' } };
+  const host = await GpuHost.tryCreate(self.navigator.gpu);
+  if (!host) return { info: { error: 'WebGPU gave no adapter' } };
+  try {
+    const t0 = performance.now();
+    const model = await NoteModelGpu.create(wasmModule, host, bytes, { name, nCtx: 4096, onProgress: progress });
+    return { model, info: { adapter: model.adapter, fallbackAdapter: model.fallbackAdapter, pipelines: model.pipelines,
+                            warmupTokens: model.warmupTokens, seconds: (performance.now() - t0) / 1000,
+                            schemaOutput: model.schemaOutput, whyNot: model.whyNot } };
+  } catch (e) {
+    host.device.destroy?.();
+    return { info: { error: `the WebGPU engine could not load the model (${oneLine(e)})` } };
   }
-  const total = Number(resp.headers.get('content-length')) || 0;
-  const reader = resp.body.getReader();
-  const parts = [];
-  let loaded = 0, last = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    loaded += value.length;
-    const now = performance.now();
-    if (!quiet && now - last > 100) { post({ type: 'progress', phase: 'download', what, loaded, total }); last = now; }
-  }
-  if (!quiet) post({ type: 'progress', phase: 'download', what, loaded, total: total || loaded });
-  const bytes = new Uint8Array(loaded);
-  let off = 0;
-  for (const p of parts) { bytes.set(p, off); off += p.length; }
-  if (!cached) await cache.put(url, new Response(bytes, { headers: { 'content-type': resp.headers.get('content-type') ?? '' } }));
-  return { bytes, cached };
-}
-
-// The engine for this browser. WebGPU lands here from the webgpu branch; until then the wasm CPU engine.
-// model: an async function returning the GGUF bytes (called again if the engine must be re-created).
-async function pickEngine(wasmModule, model, name) {
-  return ScribeEngineCpu.create(wasmModule, model, { name, nCtx: 4096 });
 }
 
 const yieldToEvents = () => new Promise((r) => setTimeout(r, 0));
@@ -72,7 +58,7 @@ async function generate(m) {
   cancelled = false;
   const t0 = performance.now();
   const nPrompt = engine.start(m.schema, m.transcript, { temperature: m.temperature ?? 0, seed: m.seed ?? 1 });
-  post({ type: 'started', id: m.id, nPrompt, seconds: (performance.now() - t0) / 1000 });
+  post({ type: 'started', id: m.id, nPrompt, backend: engine.backend, seconds: (performance.now() - t0) / 1000 });
   const dec = new TextDecoder();
   let text = '', pending = '', nTokens = 0, lastPost = 0, lastYield = performance.now();
   const t1 = performance.now();
@@ -102,19 +88,24 @@ self.onmessage = async (ev) => {
   try {
     switch (m.type) {
       case 'init': {
-        const wasm = await fetchWithProgress(m.wasmUrl, 'engine', false);
-        post({ type: 'progress', phase: 'compile', what: 'engine' });
+        gpuModel?.dispose();
+        gpuModel = null;
+        const wasm = await fetchWithProgress(m.wasmUrl, 'engine', false, progress);
+        progress({ phase: 'compile', what: 'engine' });
         const module = await WebAssembly.compile(wasm.bytes);
-        let first = await fetchWithProgress(m.modelUrl, 'model', true);
+        let first = await fetchWithProgress(m.modelUrl, 'model', true, progress);
         const info = { bytes: first.bytes.length, cached: first.cached };
+        const name = m.modelUrl.split('/').pop();
+        const gpu = await pickGpu(module, first.bytes, name, m.backend ?? 'auto');
+        gpuModel = gpu.model ?? null;
         const loader = async () => {  // the first call takes the download; later ones read the cache
           if (first) { const b = first.bytes; first = null; return b; }
-          return (await fetchWithProgress(m.modelUrl, 'model', true, true)).bytes;
+          return (await fetchWithProgress(m.modelUrl, 'model', true, null)).bytes;
         };
-        post({ type: 'progress', phase: 'load', what: 'model' });
-        const name = m.modelUrl.split('/').pop();
-        engine = await pickEngine(module, loader, name);
-        post({ type: 'ready', backend: engine.backend, model: name, ...info });
+        progress({ phase: 'load', what: 'model' });
+        engine = await ScribeEngineCpu.create(module, loader, { name, nCtx: 4096 });  // as `sotto note`
+        const noteBackend = gpuModel?.schemaOutput ? gpuModel.backend : engine.backend;
+        post({ type: 'ready', backend: gpuModel ? 'webgpu' : engine.backend, noteBackend, gpu: gpu.info, model: name, ...info });
         break;
       }
       case 'generate':

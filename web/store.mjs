@@ -13,7 +13,8 @@ export function saveDraft(d) { localStorage.setItem(DRAFT, JSON.stringify({ ...d
 export function loadDraft() { return read(DRAFT, null); }
 export function clearDraft() { localStorage.removeItem(DRAFT); }
 
-export const DEFAULT_SETTINGS = { modelUrl: '/models/note.gguf', wasmUrl: '/engine/sotto.wasm', temperature: 0 };
+export const DEFAULT_SETTINGS = { modelUrl: '/models/note.gguf', asrModelUrl: '/models/asr.gguf', wasmUrl: '/engine/sotto.wasm',
+                                  temperature: 0, backend: 'auto' };
 export function loadSettings() { return { ...DEFAULT_SETTINGS, ...read(SETTINGS, {}) }; }
 export function saveSettings(s) { localStorage.setItem(SETTINGS, JSON.stringify(s)); }
 

@@ -8,6 +8,9 @@
 //   /models/       -> the models dir       (--models, default ROOT/models, else the test fixtures)
 //   /models/note.gguf -> --model FILE      (the app's default note model URL; default ROOT/models/sotto-notes-q8_0.gguf,
 //                                           else the random-weight fixture gemma3-f32.gguf, with a warning)
+//   /models/asr.gguf  -> --asr-model FILE  (the app's default speech model URL; default ROOT/models/sotto-asr-q8_0.gguf,
+//                                           else the random-weight fixture tests/fixtures/asr/moonshine-f32.gguf,
+//                                           with a warning; none when neither exists)
 // Only files with a known extension are served, with their MIME type (application/wasm for .wasm); any
 // other path is 404. Paths are percent-decoded, then refused if a segment is "." or ".." or empty, contains a
 // backslash or NUL, or the resolved file (symlinks followed) lies outside its mount.
@@ -48,6 +51,7 @@ struct Mount {
 struct Site {
   std::vector<Mount> mounts;  // longest prefix first
   fs::path note_model;        // served at /models/note.gguf when set
+  fs::path asr_model;         // served at /models/asr.gguf when set
 };
 
 const char* mime_type(const std::string& ext) {
@@ -133,6 +137,7 @@ fs::path resolve(const Site& site, const std::string& path) {
     i = j + 1;
   }
   if (path == "/models/note.gguf" && !site.note_model.empty()) return site.note_model;
+  if (path == "/models/asr.gguf" && !site.asr_model.empty()) return site.asr_model;
   for (const Mount& m : site.mounts) {
     if (path.compare(0, m.prefix.size(), m.prefix) != 0) continue;
     std::string rel = path.substr(m.prefix.size());
@@ -228,11 +233,11 @@ fs::path source_root() {
 }  // namespace
 
 int run_serve(int argc, char** argv) {
-  std::string root, wasm_dir, models_dir, model;
+  std::string root, wasm_dir, models_dir, model, asr_model;
   int port = 8080;
   bool quiet = false;
   ArgParser ap("sotto serve", "[--port N] [--model FILE] [options]",
-               "Serves the browser app (web/, the wasm engine, the templates and the note model) on 127.0.0.1\n"
+               "Serves the browser app (web/, the wasm engine, the templates, the note and speech models) on 127.0.0.1\n"
                "only, with the headers cross-origin isolation needs. Nothing but these static files is served.\n"
                "--port 0 picks a free port; the URL is printed on the first line of stdout.");
   ap.option("-p,--port", &port, "N", "TCP port on 127.0.0.1; 0 = any free port (8080)");
@@ -240,6 +245,7 @@ int run_serve(int argc, char** argv) {
   ap.option("--wasm-dir", &wasm_dir, "DIR", "directory of sotto.wasm, served as /engine/ (ROOT/build-wasm)");
   ap.option("--models", &models_dir, "DIR", "directory served as /models/ (ROOT/models, else the test fixtures)");
   ap.option("-m,--model", &model, "FILE", "note model served as /models/note.gguf (ROOT/models/sotto-notes-q8_0.gguf, else a test model)");
+  ap.option("--asr-model", &asr_model, "FILE", "speech model served as /models/asr.gguf (ROOT/models/sotto-asr-q8_0.gguf, else a test model)");
   ap.flag("-q,--quiet", &quiet, "do not log refused requests");
   if (!ap.parse(argc, argv)) return 0;
   if (port < 0 || port > 65535) ap.usage_error("--port must be 0..65535");
@@ -260,6 +266,20 @@ int run_serve(int argc, char** argv) {
   }
   if (!fs::is_regular_file(model)) fail(model, ": no such model file");
   site.note_model = model;
+  if (asr_model.empty()) {  // the trained default speech model when it is there, else a random-weight fixture
+    asr_model = (r / "models" / "sotto-asr-q8_0.gguf").string();
+    if (!fs::is_regular_file(asr_model)) {
+      asr_model = (r / "tests" / "fixtures" / "asr" / "moonshine-f32.gguf").string();
+      if (fs::is_regular_file(asr_model)) {
+        std::fprintf(stderr, "sotto serve: no models/sotto-asr-q8_0.gguf: serving the random-weight test model %s as the "
+                             "speech model (its transcripts are noise; use --asr-model)\n", asr_model.c_str());
+      } else {
+        asr_model.clear();
+      }
+    }
+  }
+  if (!asr_model.empty() && !fs::is_regular_file(asr_model)) fail(asr_model, ": no such model file");
+  site.asr_model = asr_model;
   site.mounts = {{"/engine/", wd}, {"/wasm/", r / "wasm"}, {"/templates/", r / "templates"}, {"/models/", md},
                  {"/", r / "web"}};
   if (!fs::is_regular_file(wd / "sotto.wasm")) {

@@ -12,7 +12,9 @@
 export const MARGIN = 0.05;
 export const PROMPT = 'The quick brown fox jumps over the lazy dog. Once upon a time';
 
-export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, models, fallback, log, opsOnly }) {
+import { runSampleChecks } from './sample-checks.mjs';
+
+export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, models, fallback, log, opsOnly, sample }) {
   let passed = 0, failed = 0;
   async function test(name, fn) {
     try {
@@ -121,5 +123,7 @@ export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, mo
     } catch (e) { msg = e.message; }
     check(/^llama32-bf16\.gguf: .*bf16.*webgpu[^\n]*$/.test(msg), `got: ${msg}`);
   });
+  // Constrained decoding and sampling on the GPU (sample-checks.mjs); sample: its options.
+  if (sample) await runSampleChecks({ Sotto, host, wasmModule, loadModel, log, test, check, ...sample });
   return { passed, failed };
 }

@@ -9,6 +9,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { createRequire } from 'node:module';
+
 import { chromium } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -24,7 +26,8 @@ const asrModels = ['moonshine-f16-untied.gguf', 'whisper-f16.gguf'];
 const types = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript',
                 '.wasm': 'application/wasm', '.gguf': 'application/octet-stream' };
 const allowed = [/^\/wasm\/[a-z-]+\.mjs$/, /^\/tests\/webgpu\/[a-z-]+\.(mjs|html)$/,
-                 /^\/tests\/fixtures\/models\/[a-z0-9_.-]+\.gguf$/, /^\/tests\/fixtures\/asr\/[a-z0-9_.-]+\.gguf$/];
+                 /^\/tests\/fixtures\/models\/[a-z0-9_.-]+\.gguf$/, /^\/tests\/fixtures\/asr\/[a-z0-9_.-]+\.gguf$/,
+                 /^\/templates\/[a-z-]+\.schema\.json$/, /^\/tests\/webgpu\/schemas\/[a-z-]+\.schema\.json$/];
 const server = createServer((req, res) => {
   const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
   let file = null;
@@ -47,6 +50,7 @@ const browser = await chromium.launch({
          '--disable-sync', '--no-first-run'],
 });
 let result = { passed: 0, failed: 1 };
+let docs = [];  // documents generated under a schema in the worker (sample-checks.mjs), validated here
 const offsite = [];
 try {
   const context = await browser.newContext();
@@ -59,13 +63,24 @@ try {
   const page = await context.newPage();
   page.on('console', (m) => console.log(m.text()));
   page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
-  const query = opsOnly ? '?ops=1' : `?models=${models.join(',')}&asr=${asrModels.join(',')}`;
+  const query = opsOnly ? '?ops=1' : `?models=${models.join(',')}&asr=${asrModels.join(',')}&sample=1`;
   await page.goto(`${origin}/tests/webgpu/page.html${query}`);
   await page.waitForFunction(() => window.__result, null, { timeout: 20 * 60 * 1000, polling: 500 });
   result = await page.evaluate(() => window.__result);
+  docs = await page.evaluate(() => window.__docs ?? []);
 } finally {
   await browser.close();
   server.close();
+}
+if (!opsOnly) {
+  const bad = validateDocs(docs);
+  if (docs.length === 0 || bad.length) {
+    console.log(`FAIL  schema documents from Chromium valid for ajv: ${docs.length - bad.length}/${docs.length}\n${bad.join('\n')}`);
+    result.failed++;
+  } else {
+    console.log(`ok    schema documents from Chromium valid for ajv: ${docs.length}/${docs.length}`);
+    result.passed++;
+  }
 }
 if (offsite.length) {
   console.log(`FAIL  requests outside ${origin}: ${offsite.join(' ')}`);
@@ -76,3 +91,18 @@ if (offsite.length) {
 }
 console.log(`${result.passed} passed, ${result.failed} failed (chromium)`);
 process.exit(result.failed ? 1 : 0);
+
+// ajv (tools/grammar/node_modules), a validator sharing no code with Sotto: the failures, one line each.
+function validateDocs(list) {
+  const require = createRequire(join(root, 'tools', 'grammar', 'node_modules', 'x.js'));
+  const ajv = new (require('ajv').default)({ strict: false, allErrors: true });
+  require('ajv-formats').default(ajv);
+  const bad = [];
+  for (const { schema, doc } of list) {
+    let value;
+    try { value = JSON.parse(doc); } catch (e) { bad.push(`not JSON: ${e.message}: ${doc}`); continue; }
+    const v = ajv.compile(JSON.parse(schema));
+    if (!v(value)) bad.push(`${ajv.errorsText(v.errors)}: ${doc}`);
+  }
+  return bad;
+}

@@ -28,6 +28,26 @@ export const MODELS = ['llama32-f32', 'llama32-f16', 'llama32-q8_0', 'llama32-q4
                        'gemma3-q4_0', 'smollm2-f32', 'smollm2-q8_0'];
 
 const args = process.argv.slice(2);
+
+// Options of sample-checks.mjs: ajv (tools/grammar/node_modules) validates the generated documents.
+async function sampleOptions() {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(join(root, 'tools', 'grammar', 'node_modules', 'x.js'));
+  const ajv = new (require('ajv').default)({ strict: false, allErrors: true });
+  require('ajv-formats').default(ajv);
+  return {
+    loadText: async (path) => readFileSync(join(root, path), 'utf8'),
+    validate: async (schema, doc) => {
+      let value;
+      try { value = JSON.parse(doc); } catch (e) { return `not JSON: ${e.message}`; }
+      const v = ajv.compile(JSON.parse(schema));
+      return v(value) ? null : ajv.errorsText(v.errors);
+    },
+    models: ['qwen25-f32', 'llama32-f32', 'gemma3-f32'],
+    templates: ['soap', 'hr', 'finance', 'legal'],
+    nCases: 300, seeds: 8, maxTokens: 64,
+  };
+}
 const wasmPath = args.find((a) => !a.startsWith('--')) ?? join(root, 'build-wasm', 'sotto.wasm');
 const models = join(root, 'tests', 'fixtures', 'models');
 const { passed, failed } = await runChecks({
@@ -38,6 +58,7 @@ const { passed, failed } = await runChecks({
   fallback: !process.env.VK_DRIVER_FILES,
   log: (line) => console.log(line),
   opsOnly: args.includes('--ops-only'),
+  sample: await sampleOptions(),
 });
 // Speech to text on WebGPU against the wasm CPU backend (asr-checks.mjs).
 let asr = { passed: 0, failed: 0 };

@@ -1,5 +1,5 @@
 // worker.mjs — runs checks.mjs inside a module Web Worker of Chromium (page.html): navigator.gpu, the
-// wasm build and the fixture models fetched from the test's own origin. Query: ?models=a,b&ops=1&asr=x.gguf,y.gguf.
+// wasm build and the fixture models fetched from the test's own origin. Query: ?models=a,b&ops=1&sample=1&asr=x.gguf,y.gguf.
 import { Sotto } from '/wasm/sotto.mjs';
 import { GpuHost } from '/wasm/gpu-host.mjs';
 import { runChecks } from '/tests/webgpu/checks.mjs';
@@ -20,6 +20,12 @@ try {
     fallback: false,
     log,
     opsOnly: q.get('ops') === '1',
+    // sample-checks.mjs: the documents go to the Node side (chromium.mjs), which validates them with ajv.
+    sample: q.get('sample') === '1' ? {
+      loadText: async (path) => new TextDecoder().decode(await fetchBytes(`/${path}`)),
+      validate: async (schema, doc) => { postMessage({ doc: { schema, doc } }); return null; },
+      models: ['qwen25-f32'], templates: ['soap'], nCases: 100, seeds: 3, maxTokens: 48,
+    } : undefined,
   });
   // Speech to text on WebGPU against the wasm CPU backend (asr-checks.mjs), for the fixtures named in ?asr=.
   const asrModels = (q.get('asr') || '').split(',').filter((m) => m);

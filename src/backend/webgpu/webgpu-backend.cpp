@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/webgpu/webgpu-sample.h"
 #include "backend/webgpu/wgsl-sources.h"
 #include "core/error.h"
 
@@ -57,6 +58,9 @@ int weight_index(DType t) {
 }
 const char* const kDq[] = {"dq-f32", "dq-f16", "dq-q8_0", "dq-q4_0", "dq-q4_k"};
 
+// GPU sampling kernels (webgpu-sample.h), numbered apart from the others.
+constexpr uint32_t kSampleSelect = 200, kSamplePick = 201;
+
 std::string src(const char* name) {
   const char* s = wgsl_source(name);
   if (!s) fail("webgpu: no embedded shader ", name);
@@ -77,6 +81,8 @@ std::string speech_kernel_source(uint32_t k) {
 }
 
 std::string kernel_source(uint32_t k) {
+  if (k == kSampleSelect) return src("sample-common") + src("sample-select");
+  if (k == kSamplePick) return src("sample-common") + src("sample-pick");
   if (k >= kLayerNorm) return speech_kernel_source(k);
   if (k < kGetRows) return src("matmul") + src("dq-common") + src(kDq[k - kMatMul]);
   if (k < kAdd) return src("get-rows") + src("dq-common") + src(kDq[k - kGetRows]);
@@ -431,6 +437,48 @@ class WebGpuBackend final : public Backend {
     dispatch(kArgMax, {arena(p, sizeof p), whole(lx), whole(lo)}, {uint32_t(x.nrows()), 1}, 1);
   }
 
+  // ---- GPU sampling (webgpu-sample.h): pass 1 keeps each 2048-logit chunk's k best, pass 2 merges them
+  // and runs the rest of the chain. The mask and the penalty pairs travel in the step's arena.
+  void sample(const Tensor& logits, const GpuSampleParams& sp, Tensor& out) {
+    need(logits.type == DType::F32 && logits.nrows() == 1, "sample: logits must be one f32 row");
+    need(out.type == DType::I32 && out.nelements() >= 1, "sample: out must be one i32");
+    need(sp.top_k >= 1 && sp.top_k <= 256, "sample: top_k must be in 1..256");
+    const uint32_t n = uint32_t(logits.ne[0]), k = uint32_t(sp.top_k);
+    const uint32_t n_chunks = (n + 2047) / 2048;
+    const size_t scratch_bytes = (size_t(n_chunks) + 2 * size_t(n_chunks) * 256) * 4;
+    if (sample_scratch_.empty() || sample_scratch_.nbytes() < scratch_bytes) {
+      sample_scratch_ = alloc(DType::I32, {int64_t(scratch_bytes / 4), 1, 1, 1});
+    }
+    const Loc lx = loc(logits.data, logits.nbytes()), lo = loc(out.data, out.nbytes()),
+              ls = loc(sample_scratch_.data, sample_scratch_.nbytes());
+    const uint32_t words = (n + 31) / 32;
+    const Bind mask = sp.mask ? arena(sp.mask, size_t(words) * 4) : arena(&words, 4);
+    std::vector<uint32_t> pen;
+    for (const auto& [id, c] : sp.penalties) {
+      if (id < 0 || uint32_t(id) >= n || c <= 0) continue;
+      pen.push_back(uint32_t(id));
+      pen.push_back(uint32_t(c));
+    }
+    const uint32_t n_pen = uint32_t(pen.size() / 2);
+    if (pen.empty()) pen.push_back(0);
+    const Bind pens = arena(pen.data(), pen.size() * 4);
+    const Grid g = grid_for(n_chunks);
+    const uint32_t p1[] = {n, lx.offset / 4, k, sp.mask ? 1u : 0u, n_pen, fbits(sp.repeat), fbits(sp.frequency),
+                           fbits(sp.presence), g.gx, n_chunks};
+    dispatch(kSampleSelect, {arena(p1, sizeof p1), whole(lx), mask, pens, whole(ls)}, g, 1);
+    uint32_t flags = 0;
+    if (sp.draw) {
+      flags |= 4;
+      if (sp.top_p < 1.0f) flags |= 1;
+      if (sp.min_p > 0.0f) flags |= 2;
+      if (sp.id_order) flags |= 8;
+    }
+    const float log_min_p = sp.min_p > 0.0f ? std::log(sp.min_p) : 0.0f;
+    const uint32_t p2[] = {n_chunks, k, fbits(sp.top_p), fbits(log_min_p), flags, fbits(sp.inv_temp), fbits(sp.u),
+                           lo.offset / 4};
+    dispatch(kSamplePick, {arena(p2, sizeof p2), whole(ls), whole(lo)}, {1, 1}, 1);
+  }
+
   uint32_t take_dispatch_count() {
     const uint32_t n = n_dispatch_;
     n_dispatch_ = 0;
@@ -656,12 +704,19 @@ class WebGpuBackend final : public Backend {
   std::map<std::string, uint32_t> variants_;  // "kernel:alias" -> pipeline id
   bool dirty_ = false;
   uint32_t n_dispatch_ = 0;
+  Tensor sample_scratch_;  // GPU sampling: per-chunk candidates (sample-select.wgsl)
 };
 
 }  // namespace
 
 std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit) {
   return std::make_unique<WebGpuBackend>(binding_limit);
+}
+
+void webgpu_sample(Backend& be, const Tensor& logits, const GpuSampleParams& p, Tensor& out) {
+  auto* w = dynamic_cast<WebGpuBackend*>(&be);
+  if (!w) fail("webgpu_sample: not a WebGPU backend");
+  w->sample(logits, p, out);
 }
 
 uint32_t webgpu_take_dispatch_count(Backend& be) {

@@ -1,0 +1,92 @@
+// asr-worker.js — the speech recognizer's Web Worker (a module worker, beside engine-worker.js so that
+// dictation and note writing do not wait on each other): downloads and caches the wasm engine and the
+// speech model, then turns 16 kHz PCM into transcript segments, phrase by phrase. Messages (page -> worker):
+//   {type: 'init', wasmUrl, modelUrl}     -> progress* then {type: 'ready', backend, model, bytes, cached}
+//   {type: 'stream-start', id}            a live recording begins (the recognizer is reset)
+//   {type: 'stream-chunk', id, pcm}       samples of it (Float32Array, 16 kHz) -> {type: 'segment', id, segment}*
+//                                         for each phrase that closed
+//   {type: 'stream-end', id}              -> {type: 'segment', id, segment}* (the phrase still open), then
+//                                            {type: 'stream-done', id, seconds}
+//   {type: 'transcribe', id, pcm}         a whole recording (a dropped file) -> {type: 'asr-progress', id, done,
+//                                         total}* and {type: 'segment', id, segment}* as it goes, then
+//                                         {type: 'transcribed', id, seconds}
+// A segment: {start, end, text} (seconds, seconds, trimmed text). Any failure: {type: 'error', id, message}
+// (one line); before 'ready' every request fails with the reason the recognizer is not there.
+// Does not: resample (the page sends 16 kHz), run on WebGPU (the speech ops are CPU-only in the wasm build).
+import { AsrEngine } from './engine-asr.mjs';
+import { fetchWithProgress, oneLine } from './fetch-cache.mjs';
+
+let asr = null;
+let notReady = 'the speech model is still loading';
+let streamId = null;
+let queue = Promise.resolve();  // requests run one after another, in arrival order
+
+const post = (m) => self.postMessage(m);
+const progress = (p) => post({ type: 'progress', ...p });
+const yieldToEvents = () => new Promise((r) => setTimeout(r, 0));
+const CHUNK = 16000;  // a whole recording is fed a second at a time (progress, and the page's chunks stay fast)
+
+function sendSegments(id, segs) {
+  for (const s of segs) post({ type: 'segment', id, segment: s });
+}
+
+async function handle(m) {
+  switch (m.type) {
+    case 'init': {
+      asr?.dispose();
+      asr = null;
+      notReady = 'the speech model is still loading';
+      try {
+        const wasm = await fetchWithProgress(m.wasmUrl, 'engine', false, progress);
+        progress({ phase: 'compile', what: 'engine' });
+        const module = await WebAssembly.compile(wasm.bytes);
+        const model = await fetchWithProgress(m.modelUrl, 'speech model', true, progress);
+        progress({ phase: 'load', what: 'speech model' });
+        const name = m.modelUrl.split('/').pop();
+        asr = await AsrEngine.create(module, model.bytes, { name });
+        post({ type: 'ready', backend: asr.backend, model: name, arch: asr.arch, bytes: model.bytes.length, cached: model.cached });
+      } catch (e) {
+        notReady = oneLine(e);
+        throw e;
+      }
+      return;
+    }
+    case 'stream-start':
+      if (!asr) throw new Error(`speech recognition is not available: ${notReady}`);
+      asr.reset();
+      streamId = m.id;
+      return;
+    case 'stream-chunk':
+      if (!asr || m.id !== streamId) return;  // a chunk of a stream that failed to start, or ended
+      sendSegments(m.id, asr.feed(m.pcm));
+      return;
+    case 'stream-end': {
+      if (!asr || m.id !== streamId) throw new Error('no recording is being transcribed');
+      streamId = null;
+      sendSegments(m.id, asr.finish());
+      post({ type: 'stream-done', id: m.id, seconds: asr.seconds() });
+      return;
+    }
+    case 'transcribe': {
+      if (!asr) throw new Error(`speech recognition is not available: ${notReady}`);
+      asr.reset();
+      streamId = null;
+      const pcm = m.pcm, total = pcm.length;
+      for (let i = 0; i < total; i += CHUNK) {
+        sendSegments(m.id, asr.feed(pcm.subarray(i, Math.min(total, i + CHUNK))));
+        post({ type: 'asr-progress', id: m.id, done: Math.min(total, i + CHUNK), total });
+        await yieldToEvents();
+      }
+      sendSegments(m.id, asr.finish());
+      post({ type: 'transcribed', id: m.id, seconds: total / 16000 });
+      return;
+    }
+    default:
+      throw new Error(`unknown message ${m.type}`);
+  }
+}
+
+self.onmessage = (ev) => {
+  const m = ev.data;
+  queue = queue.then(() => handle(m)).catch((e) => post({ type: 'error', id: m.id, message: oneLine(e) }));
+};
