@@ -12,21 +12,26 @@
 // the bytes to wasm memory. Validation errors of a step are collected with an error scope and thrown
 // by settle(). Bind groups are cached by (kernel, buffers, offsets), so a decode step after the first
 // creates none. Buffers the engine destroys are destroyed after the next submit.
-// Does not: stream weights from the network or OPFS into buffers (weights come through wasm memory),
-// use shader-f16 or subgroups (the kernels unpack f16 with unpack2x16float and reduce in shared memory).
+// Optional features: 'subgroups' and 'shader-f16' are enabled when the adapter has them (the import
+// `features` tells the engine, which then picks the decode kernels that use them).
 
 const STORAGE = 0x80, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01;  // GPUBufferUsage bits
 
 export class GpuHost {
   // gpu: navigator.gpu or the object from the `webgpu` package's create([]).
-  static async create(gpu, { forceFallbackAdapter = false, powerPreference = 'high-performance' } = {}) {
+  // features: false enables no optional feature (the kernels' fallbacks); otherwise 'subgroups' and
+  // 'shader-f16' are enabled when the adapter has them. limits: 'adapter' asks for the adapter's largest
+  // buffer sizes; 'default' keeps WebGPU's defaults (128 MiB bindings, 256 MiB buffers), as a tab gets.
+  static async create(gpu, { forceFallbackAdapter = false, powerPreference = 'high-performance', features = true,
+                             limits = 'adapter' } = {}) {
     if (!gpu) throw new Error('WebGPU is not available (no navigator.gpu)');
     const adapter = await gpu.requestAdapter({ forceFallbackAdapter, powerPreference });
     if (!adapter) throw new Error('WebGPU: no adapter');
-    const want = ['maxStorageBufferBindingSize', 'maxBufferSize'];
+    const want = limits === 'default' ? [] : ['maxStorageBufferBindingSize', 'maxBufferSize'];
     const requiredLimits = {};
     for (const k of want) requiredLimits[k] = adapter.limits[k];
-    const device = await adapter.requestDevice({ requiredLimits });
+    const requiredFeatures = features ? ['subgroups', 'shader-f16'].filter((f) => adapter.features.has(f)) : [];
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     return new GpuHost(gpu, adapter, device);
   }
 
@@ -108,6 +113,7 @@ export class GpuHost {
     const u32 = (ptr, n) => new Uint32Array(getMemory().buffer, ptr, n);
     const dec = new TextDecoder();
     return {
+      features: () => (this.device.features.has('subgroups') ? 1 : 0) | (this.device.features.has('shader-f16') ? 2 : 0),
       buffer_create: (id, bytes) => {
         this.scope();
         this.buffers.set(id, this.device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST }));

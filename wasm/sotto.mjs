@@ -74,7 +74,7 @@ function wasiImports(getMemory, log) {
 // The GPU imports of an engine created without a GpuHost: any use is an error.
 function noGpuImports() {
   const no = () => { throw new Trap('no WebGPU device: create the engine with {gpu: GpuHost}'); };
-  const names = ['buffer_create', 'buffer_destroy', 'buffer_write', 'pipeline_create', 'dispatch', 'read', 'flush'];
+  const names = ['features', 'buffer_create', 'buffer_destroy', 'buffer_write', 'pipeline_create', 'dispatch', 'read', 'flush'];
   return Object.fromEntries(names.map((n) => [n, no]));
 }
 

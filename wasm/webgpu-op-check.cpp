@@ -35,7 +35,7 @@ struct Case {
 
 struct Check {
   std::unique_ptr<ThreadPool> pool;
-  std::unique_ptr<Backend> cpu, gpu, gpu_small;
+  std::unique_ptr<Backend> cpu, gpu, gpu_small, gpu_plain;  // gpu_plain: no subgroups, no shader-f16
   std::vector<Case> cases;
   std::vector<Tensor> keep;  // GPU tensors stay alive until the submit is done
   uint32_t rng = 1;
@@ -200,6 +200,7 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   g->cpu = make_cpu_backend(*g->pool);
   g->gpu = make_webgpu_backend(binding_limit);
   g->gpu_small = make_webgpu_backend(1u << 20);
+  g->gpu_plain = make_webgpu_backend(binding_limit, 0);
   const DType wtypes[] = {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K};
   for (DType t : wtypes) {
     for (int64_t n_tok : {1, 5, 19}) check_matmul(*g->gpu, t, 512, 67, n_tok);
@@ -207,10 +208,25 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   }
   check_matmul(*g->gpu, DType::F32, 96, 33, 3);  // rows not a multiple of 32 values
   check_matmul(*g->gpu, DType::F16, 80, 9, 2);
+  // Decode (one token) matrix-vector kernels: with the device's subgroups / shader-f16 (g->gpu, also the
+  // n_tok 1 cases above) and without (g->gpu_plain: shared-memory reduction, unpack2x16float); K not a
+  // multiple of the 1024 values a workgroup covers per pass, row counts not a multiple of 4.
+  for (DType t : wtypes) {
+    const int64_t k = t == DType::Q4_K ? 1280 : 896;
+    check_matmul(*g->gpu, t, k, 151, 1);
+  }
+  check_matmul(*g->gpu, DType::F16, 80, 9, 1);
+  g->gpu->sync();
+  for (DType t : wtypes) {
+    check_matmul(*g->gpu_plain, t, 512, 67, 1, " no subgroups/f16");
+    check_matmul(*g->gpu_plain, t, t == DType::Q4_K ? 1280 : 896, 151, 1, " no subgroups/f16");
+  }
+  g->gpu_plain->sync();
   // Split over 1 MiB buffers: 1100 rows of 1088 bytes (Q8_0) -> 2 buffers.
   // (Backends sharing a host must flush before another one records: the arena is per backend.)
   g->gpu->sync();
   check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 2, " split");
+  check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 1, " split");
   check_get_rows(*g->gpu_small, DType::Q8_0, 1024, 1100, " split");
   g->gpu_small->sync();
 
@@ -308,6 +324,7 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   }
   g->gpu->sync();
   g->gpu_small->sync();
+  g->gpu_plain->sync();
   return int(g->cases.size());
 }
 

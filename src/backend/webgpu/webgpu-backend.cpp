@@ -27,6 +27,8 @@ SOTTO_GPU_IMPORT(dispatch)
 void sotto_gpu_dispatch(uint32_t kernel, const uint32_t* binds, uint32_t n_binds, uint32_t gx, uint32_t gy, uint32_t gz);
 SOTTO_GPU_IMPORT(read) void sotto_gpu_read(uint32_t id, uint32_t offset, uint32_t n, void* dst);
 SOTTO_GPU_IMPORT(flush) void sotto_gpu_flush(const void* arena, uint32_t n);
+// Optional device features the host enabled: bit 0 subgroups, bit 1 shader-f16.
+SOTTO_GPU_IMPORT(features) uint32_t sotto_gpu_features();
 }
 
 namespace sotto {
@@ -119,10 +121,11 @@ uint32_t fbits(float f) {
 
 class WebGpuBackend final : public Backend {
  public:
-  explicit WebGpuBackend(uint32_t binding_limit)
+  WebGpuBackend(uint32_t binding_limit, uint32_t feature_mask)
       // Room for the 16-byte padding (make_buffers): a whole buffer must stay bindable.
       : limit_((binding_limit & ~uint32_t(255)) - 256), st_(std::make_shared<GpuState>()) {
     if (binding_limit < (1u << 20)) fail("webgpu: maxStorageBufferBindingSize ", std::to_string(binding_limit), " is too small");
+    features_ = sotto_gpu_features() & feature_mask;
   }
   ~WebGpuBackend() override { flush(); }
 
@@ -220,6 +223,7 @@ class WebGpuBackend final : public Backend {
     need(weight_index(w.type) >= 0, "matmul: unsupported weight type");
     need(x.type == DType::F32 && x.ne[0] == n_in, "matmul: x shape");
     need(y.type == DType::F32 && y.ne[0] == n_out && y.nrows() == n_tok, "matmul: y shape");
+    if (n_tok == 1 && mv_ok(w, x)) return matvec(w, x, y, MvEpilogue{});
     const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
     for (const Chunk& c : chunks(w)) {
       const Grid g = grid_for((uint64_t(c.rows) + 3) / 4);  // 4 rows per workgroup
@@ -533,6 +537,123 @@ class WebGpuBackend final : public Backend {
     dispatch(k, {arena(p, sizeof p), whole(lg), whole(lu), whole(ly)}, g, 1);
   }
 
+  // ---- decode matrix-vector kernels (mv-*.wgsl): one token, R rows per workgroup, optional prologue
+  // (rms norm of x times a weight) and epilogues (bias, residual add, gate*up GLU).
+  struct MvEpilogue {
+    const Tensor* norm_w = nullptr;  // NORM: x is rms-normalised (eps) and multiplied by *norm_w
+    float eps = 0;
+    const Tensor* bias = nullptr;    // BIAS: + bias[row]
+    bool add = false;                // ADD: y += result
+    const Tensor* up = nullptr;      // GLU: y = act(w x) * (up x)
+    bool gelu = false;
+  };
+  static constexpr uint32_t kMvRows = 4, kMvThreads = 128;
+
+  // The weight's rows and buffers suit the vector loads of mv-*.wgsl and x is one 16-byte aligned row.
+  bool mv_ok(const Tensor& w, const Tensor& x) const {
+    const int wi = weight_index(w.type);
+    if (wi < 0 || w.ne[0] % 8 != 0 || x.nrows() != 1) return false;
+    if (loc(x.data, x.nbytes()).offset % 16 != 0) return false;
+    for (const Chunk& c : chunks(w)) {
+      if (c.loc.offset % 16 != 0) return false;
+    }
+    return w.row_bytes() % 16 == 0 || w.type == DType::Q8_0 || w.type == DType::Q4_0;
+  }
+
+  std::string mv_source(DType t, const MvEpilogue& e) const {
+    const bool sg = (features_ & 1u) != 0, h16 = (features_ & 2u) != 0 && t == DType::F16;
+    auto b = [](bool v) { return v ? std::string("true") : std::string("false"); };
+    std::string s;
+    if (sg) s += "enable subgroups;\n";
+    if (h16) s += "enable f16;\n";
+    s += "const R: u32 = " + std::to_string(kMvRows) + "u;\nconst WG: u32 = " + std::to_string(kMvThreads) + "u;\n";
+    s += "const NORM = " + b(e.norm_w) + ";\nconst BIAS = " + b(e.bias) + ";\nconst ADD = " + b(e.add) +
+         ";\nconst GLU = " + b(e.up) + ";\nconst ACT: u32 = " + (e.gelu ? "1u" : "0u") + ";\n";
+    s += src("mv-common");
+    const char* const files[] = {"mv-f32", "mv-f16", "mv-q8_0", "mv-q4_0", "mv-q4_k"};
+    const std::string wsrc = src(h16 ? "mv-f16h" : files[weight_index(t)]);
+    s += wsrc;
+    if (e.up) {  // the same loads for the up weight: W -> U at binding 6
+      std::string u = wsrc;
+      auto rep = [&u](const std::string& from, const std::string& to) {
+        for (size_t at = 0; (at = u.find(from, at)) != std::string::npos; at += to.size()) u.replace(at, from.size(), to);
+      };
+      rep("_W", "_U");
+      rep("W[", "U[");
+      rep(" W:", " U:");
+      rep("@binding(1)", "@binding(6)");
+      s += u;
+    } else {
+      s += "fn wsl_U(rb: u32, s: u32) -> array<vec4f, 2> { return array<vec4f, 2>(vec4f(0.0), vec4f(0.0)); }\n";
+    }
+    s += src(sg ? "mv-main-sg" : "mv-main-wg");
+    return s;
+  }
+
+  // y[0 .. n_out) = epilogue(W x) for one token x (mv_ok(w, x)).
+  void matvec(const Tensor& w, const Tensor& x, Tensor& y, const MvEpilogue& e) {
+    const int64_t n_in = w.ne[0], n_out = w.ne[1];
+    need(y.type == DType::F32 && y.nelements() == n_out, "matvec: y shape");
+    const std::string key = "mv:" + std::to_string(weight_index(w.type)) + ":" + std::to_string(e.norm_w != nullptr) +
+                            std::to_string(e.bias != nullptr) + std::to_string(e.add) + std::to_string(e.up != nullptr) +
+                            std::to_string(e.gelu);
+    auto it = variants_.find(key);
+    uint32_t kid;
+    if (it != variants_.end()) {
+      kid = it->second;
+    } else {
+      const std::string s = mv_source(w.type, e);
+      kid = g_next_kernel_id++;
+      sotto_gpu_pipeline_create(kid, s.data(), uint32_t(s.size()));
+      variants_[key] = kid;
+    }
+    const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
+    const float zero[4] = {0, 0, 0, 0};
+    const Bind none{kArena, push(zero, 16), 16};
+    Bind nw = none, bias = none;
+    uint32_t nw_off = 0, b_off = 0;
+    if (e.norm_w) {
+      need(e.norm_w->type == DType::F32 && e.norm_w->nelements() == n_in, "matvec: norm weight shape");
+      const Loc l = loc(e.norm_w->data, e.norm_w->nbytes());
+      need(l.offset % 16 == 0, "matvec: norm weight alignment");
+      nw = whole(l);
+      nw_off = l.offset / 16;
+    }
+    if (e.bias) {
+      need(e.bias->type == DType::F32 && e.bias->nelements() == n_out, "matvec: bias shape");
+      const Loc l = loc(e.bias->data, e.bias->nbytes());
+      bias = whole(l);
+      b_off = l.offset / 4;
+    }
+    std::vector<Chunk> uc;
+    if (e.up) {
+      need(e.up->type == w.type && e.up->ne == w.ne, "matvec: gate and up weights differ in type or shape");
+      uc = chunks(*e.up);
+    }
+    const std::vector<Chunk> wc = chunks(w);
+    if (e.up) need(uc.size() == wc.size(), "matvec: gate and up weights split differently");
+    for (size_t i = 0; i < wc.size(); i++) {
+      const Chunk& c = wc[i];
+      const Grid g = grid_for((uint64_t(c.rows) + kMvRows - 1) / kMvRows);
+      const uint32_t p[] = {uint32_t(n_in), c.rows, c.loc.offset, uint32_t(w.row_bytes()), lx.offset / 16, ly.offset / 4,
+                            c.row0, g.gx, fbits(e.eps), nw_off, b_off, e.up ? uc[i].loc.offset : 0u};
+      std::vector<Bind> b = {arena(p, sizeof p), whole(c.loc), whole(lx), whole(ly), nw, bias};
+      if (e.up) b.push_back(whole(uc[i].loc));
+      uint32_t q[4 * 8];
+      uint32_t n = 0;
+      for (size_t j = 0; j < b.size(); j++, n++) {
+        q[4 * n] = uint32_t(j);
+        q[4 * n + 1] = b[j].id;
+        q[4 * n + 2] = b[j].offset;
+        q[4 * n + 3] = b[j].size;
+      }
+      sotto_gpu_dispatch(kid, q, n, g.gx, g.gy, 1);
+      n_dispatch_++;
+      dirty_ = true;
+    }
+  }
+
+  uint32_t features_ = 0;
   uint32_t limit_;
   std::shared_ptr<GpuState> st_;
   std::vector<uint8_t> arena_;
@@ -543,8 +664,8 @@ class WebGpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit) {
-  return std::make_unique<WebGpuBackend>(binding_limit);
+std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit, uint32_t feature_mask) {
+  return std::make_unique<WebGpuBackend>(binding_limit, feature_mask);
 }
 
 uint32_t webgpu_take_dispatch_count(Backend& be) {
