@@ -344,6 +344,85 @@ class WebGpuBackend final : public Backend {
     dispatch(kArgMax, {arena(p, sizeof p), whole(lx), whole(lo)}, {uint32_t(x.nrows()), 1}, 1);
   }
 
+  // ---- fused decoder steps (backend.h). One token: the matrix-vector kernels with their prologue and
+  // epilogues; more tokens (prefill): the composed plain ops of the defaults.
+  bool fused_ops() const override { return true; }
+
+  void norm_matmul(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& w, const Tensor& bias,
+                   Tensor& y) override {
+    if (x.nrows() != 1 || !mv_ok(w, x) || norm_w.empty()) return Backend::norm_matmul(x, norm_w, eps, h, w, bias, y);
+    MvEpilogue e;
+    e.norm_w = &norm_w;
+    e.eps = eps;
+    e.bias = bias.empty() ? nullptr : &bias;
+    matvec(w, x, y, e);
+  }
+
+  void matmul_add(const Tensor& w, const Tensor& x, Tensor& tmp, Tensor& y) override {
+    if (x.nrows() != 1 || !mv_ok(w, x)) return Backend::matmul_add(w, x, tmp, y);
+    MvEpilogue e;
+    e.add = true;
+    matvec(w, x, y, e);
+  }
+
+  void norm_gate_up(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& w_gate,
+                    const Tensor& w_up, bool gelu, Tensor& up, Tensor& y) override {
+    if (x.nrows() != 1 || !mv_ok(w_gate, x) || !mv_ok(w_up, x) || norm_w.empty() || w_gate.type != w_up.type) {
+      return Backend::norm_gate_up(x, norm_w, eps, h, w_gate, w_up, gelu, up, y);
+    }
+    MvEpilogue e;
+    e.norm_w = &norm_w;
+    e.eps = eps;
+    e.up = &w_up;
+    e.gelu = gelu;
+    matvec(w_gate, x, y, e);
+  }
+
+  void norm_add(Tensor& o, const Tensor& w, float eps, Tensor& x) override {
+    need(o.type == DType::F32 && x.type == DType::F32 && o.nelements() == x.nelements(), "norm_add: shapes");
+    need(w.type == DType::F32 && w.nelements() == o.ne[0], "norm_add: weight shape");
+    const Loc lo = loc(o.data, o.nbytes()), lw = loc(w.data, w.nbytes()), lx = loc(x.data, x.nbytes());
+    need(lo.id != lx.id && lw.id != lx.id, "norm_add: x must not share a buffer with o or w");
+    const Grid g = grid_for(uint64_t(o.nrows()));
+    const uint32_t p[] = {uint32_t(o.ne[0]), uint32_t(o.nrows()), lo.offset / 4, lx.offset / 4, fbits(eps), lw.offset / 4, g.gx};
+    const uint32_t kid = named_pipeline("norm-add", [] { return src("norm-add"); });
+    raw_dispatch(kid, {arena(p, sizeof p), whole(lo), whole(lw), whole(lx)}, g);
+  }
+
+  void rope_store(Tensor& q, Tensor& k, const Tensor& v, Tensor& cache_k, Tensor& cache_v, int n_past,
+                  const RopeParams& rp) override {
+    const int64_t hd = q.ne[0], n_head = q.ne[1], n_tok = q.ne[2] * q.ne[3], n_head_kv = k.ne[1];
+    const int64_t kvd = hd * n_head_kv;
+    need(q.type == DType::F32 && k.type == DType::F32 && v.type == DType::F32, "rope_store: q, k, v must be f32");
+    need(k.ne[0] == hd && k.ne[2] * k.ne[3] == n_tok && v.nelements() == kvd * n_tok, "rope_store: k/v shapes");
+    need(cache_k.type == cache_v.type && (cache_k.type == DType::F32 || cache_k.type == DType::F16), "rope_store: cache type");
+    need(cache_k.ne[0] == kvd && cache_v.ne[0] == kvd && kvd % 2 == 0, "rope_store: cache row size");
+    need(rp.n_rot > 0 && rp.n_rot % 2 == 0 && rp.n_rot <= hd, "rope_store: n_rot must be even and <= head_dim");
+    need(n_past >= 0 && n_past + n_tok <= cache_k.nrows(), "rope_store: positions past the cache");
+    const bool f16 = cache_k.type == DType::F16;
+    const uint32_t es = f16 ? 2 : 4;
+    const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
+              lkc = loc(cache_k.data, cache_k.nbytes()), lvc = loc(cache_v.data, cache_v.nbytes());
+    need(lq.id != lk.id && lq.id != lv.id && lkc.id != lvc.id, "rope_store: q, k, v and the caches must be separate buffers");
+    need((lkc.offset / es) % 2 == 0 && (lvc.offset / es) % 2 == 0, "rope_store: cache alignment");
+    const uint32_t half = uint32_t(rp.n_rot / 2);
+    const uint64_t n_threads = uint64_t(half) * uint64_t(n_head * n_tok) + uint64_t(kvd) * uint64_t(n_tok);
+    const Grid g = grid_for((n_threads + 63) / 64);
+    const uint32_t p[] = {uint32_t(hd), uint32_t(n_head), uint32_t(n_tok), uint32_t(rp.n_rot), uint32_t(n_past),
+                          uint32_t(n_head_kv), f16 ? 1u : 0u, rp.neox ? 1u : 0u, lq.offset / 4, lk.offset / 4,
+                          lv.offset / 4, lkc.offset / es, lvc.offset / es, g.gx * 64};
+    std::vector<float> inv(half);
+    for (uint32_t i = 0; i < half; i++) {  // as rope()
+      double f = double(rp.freq_scale) * std::pow(double(rp.freq_base), -2.0 * i / rp.n_rot);
+      if (rp.freq_factors) f /= double(rp.freq_factors[i]);
+      inv[i] = float(f);
+    }
+    const Bind pb = arena(p, sizeof p);
+    const Bind ib{kArena, push(inv.data(), half * 4), half * 4};
+    const uint32_t kid = named_pipeline("rope-store", [] { return src("rope-store"); });
+    raw_dispatch(kid, {pb, whole(lq), whole(lk), whole(lv), whole(lkc), whole(lvc), ib}, g);
+  }
+
   uint32_t take_dispatch_count() {
     const uint32_t n = n_dispatch_;
     n_dispatch_ = 0;
@@ -597,16 +676,7 @@ class WebGpuBackend final : public Backend {
     const std::string key = "mv:" + std::to_string(weight_index(w.type)) + ":" + std::to_string(e.norm_w != nullptr) +
                             std::to_string(e.bias != nullptr) + std::to_string(e.add) + std::to_string(e.up != nullptr) +
                             std::to_string(e.gelu);
-    auto it = variants_.find(key);
-    uint32_t kid;
-    if (it != variants_.end()) {
-      kid = it->second;
-    } else {
-      const std::string s = mv_source(w.type, e);
-      kid = g_next_kernel_id++;
-      sotto_gpu_pipeline_create(kid, s.data(), uint32_t(s.size()));
-      variants_[key] = kid;
-    }
+    const uint32_t kid = named_pipeline(key, [&] { return mv_source(w.type, e); });
     const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
     const float zero[4] = {0, 0, 0, 0};
     const Bind none{kArena, push(zero, 16), 16};
@@ -639,18 +709,34 @@ class WebGpuBackend final : public Backend {
                             c.row0, g.gx, fbits(e.eps), nw_off, b_off, e.up ? uc[i].loc.offset : 0u};
       std::vector<Bind> b = {arena(p, sizeof p), whole(c.loc), whole(lx), whole(ly), nw, bias};
       if (e.up) b.push_back(whole(uc[i].loc));
-      uint32_t q[4 * 8];
-      uint32_t n = 0;
-      for (size_t j = 0; j < b.size(); j++, n++) {
-        q[4 * n] = uint32_t(j);
-        q[4 * n + 1] = b[j].id;
-        q[4 * n + 2] = b[j].offset;
-        q[4 * n + 3] = b[j].size;
-      }
-      sotto_gpu_dispatch(kid, q, n, g.gx, g.gy, 1);
-      n_dispatch_++;
-      dirty_ = true;
+      raw_dispatch(kid, b, g);
     }
+  }
+
+  // The pipeline of a kernel outside the Kernel enum, by key, compiled on first use.
+  template <typename F>
+  uint32_t named_pipeline(const std::string& key, F make_source) {
+    auto it = variants_.find(key);
+    if (it != variants_.end()) return it->second;
+    const std::string s = make_source();
+    const uint32_t kid = g_next_kernel_id++;
+    sotto_gpu_pipeline_create(kid, s.data(), uint32_t(s.size()));
+    variants_[key] = kid;
+    return kid;
+  }
+  // A dispatch whose bindings j = 0, 1, ... are b[j] (no aliasing: no two name one writable buffer).
+  void raw_dispatch(uint32_t kid, const std::vector<Bind>& b, Grid g) {
+    uint32_t q[4 * 8];
+    uint32_t n = 0;
+    for (size_t j = 0; j < b.size() && j < 8; j++, n++) {
+      q[4 * n] = uint32_t(j);
+      q[4 * n + 1] = b[j].id;
+      q[4 * n + 2] = b[j].offset;
+      q[4 * n + 3] = b[j].size;
+    }
+    sotto_gpu_dispatch(kid, q, n, g.gx, g.gy, 1);
+    n_dispatch_++;
+    dirty_ = true;
   }
 
   uint32_t features_ = 0;
