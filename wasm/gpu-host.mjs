@@ -67,6 +67,7 @@ export class GpuHost {
     this.bytes = 0;                 // bytes of the engine's live buffers (weights, KV cache, activations)
     this.peakBytes = 0;             // the most bytes live at once (staging and arena not counted)
     this.submits = 0;
+    this.pendingLoads = [];         // buffer_load records: {id, offset, fileOffset, n}
     this.lostMessage = null;
     device.lost?.then?.((info) => { this.lostMessage = `WebGPU device lost: ${info.message}`; });
   }
@@ -119,6 +120,9 @@ export class GpuHost {
         this.buffers.set(id, this.device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST }));
         this.bytes += bytes;
         this.peakBytes = Math.max(this.peakBytes, this.bytes);
+      },
+      buffer_load: (id, offset, lo, hi, n) => {
+        this.pendingLoads.push({ id, offset, fileOffset: hi * 2 ** 32 + lo, n });
       },
       buffer_destroy: (id) => {
         const b = this.buffers.get(id);
@@ -215,6 +219,35 @@ export class GpuHost {
         this.inScope = false;
       },
     };
+  }
+
+  // Streams the file ranges the engine recorded (buffer_load) into their GPU buffers, in file order, in
+  // pieces of at most `chunk` bytes, waiting for the queue every `window` bytes so that no more than that is
+  // staged at once. source: {size, read(offset, n) -> Promise<Uint8Array>} (see wasm/sotto.mjs).
+  async streamLoads(source, { chunk = 32 << 20, window = 256 << 20 } = {}) {
+    const loads = this.pendingLoads.sort((a, b) => a.fileOffset - b.fileOffset);
+    this.pendingLoads = [];
+    let staged = 0;
+    for (const l of loads) {
+      const buf = this.buffers.get(l.id);
+      for (let done = 0; done < l.n; done += chunk) {
+        const n = Math.min(chunk, l.n - done);
+        const n4 = (n + 3) & ~3;  // writeBuffer sizes are multiples of 4 (buffers are padded)
+        let data = await source.read(l.fileOffset + done, Math.min(n4, source.size - l.fileOffset - done));
+        if (data.length < n) throw new Error(`model file: ${data.length} bytes at ${l.fileOffset + done}, expected ${n}`);
+        if (data.length !== n4) {
+          const p = new Uint8Array(n4);
+          p.set(data.subarray(0, Math.min(data.length, n4)));
+          data = p;
+        }
+        this.device.queue.writeBuffer(buf, l.offset + done, data);
+        staged += n4;
+        if (staged >= window) {
+          await this.device.queue.onSubmittedWorkDone();
+          staged = 0;
+        }
+      }
+    }
   }
 
   // Waits for the submitted steps: copies every deferred read into wasm memory; throws the first

@@ -25,6 +25,11 @@ void Backend::argmax(const Tensor& x, Tensor& out) {
   write(out, idx.data(), idx.size() * sizeof(int32_t));
 }
 
+Tensor Backend::upload_file(const Tensor& shape, uint64_t file_offset) {
+  (void)file_offset;
+  fail("the ", name(), " backend needs the bytes of a ", shape_str(shape.ne), " weight in memory");
+}
+
 void Backend::norm_matmul(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& w,
                           const Tensor& bias, Tensor& y) {
   rms_norm(x, norm_w, eps, h);

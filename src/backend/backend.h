@@ -74,6 +74,10 @@ class Backend {
   // Makes a weight usable by this backend from host bytes (e.g. a region of a memory-mapped file).
   // The CPU backend returns a view (no copy): the caller keeps the mapping alive.
   virtual Tensor upload(const Tensor& host) = 0;
+  // The same for a weight whose bytes are not in memory but at file_offset of the model file, which the
+  // host streams in after load (the WebGPU backend of the wasm build). shape: type and ne (data null).
+  // The default fails: other backends need the bytes.
+  virtual Tensor upload_file(const Tensor& shape, uint64_t file_offset);
   virtual void write(Tensor& dst, const void* src, size_t nbytes, size_t offset = 0) = 0;
   virtual void read(const Tensor& src, void* dst, size_t nbytes, size_t offset = 0) = 0;
 

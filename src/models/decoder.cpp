@@ -66,7 +66,7 @@ class Decoder final : public Model {
            " backend cannot use here");
     }
     if (op == Op::MatMul) weight_bytes_ += t->view.nbytes();
-    return be_.upload(t->view);
+    return t->view.data ? be_.upload(t->view) : be_.upload_file(t->view, t->file_offset);
   }
   Tensor norm(const std::string& name, int64_t n, bool required = true) {
     const GgufTensorInfo* t = f_.find_tensor(name);
@@ -107,6 +107,7 @@ void Decoder::load() {
     if (t.type != DType::F32 || t.ne != Shape{c.n_rot / 2, 1, 1, 1}) {
       fail(f_.path(), ": rope_freqs.weight must be f32 of shape [", std::to_string(c.n_rot / 2), "]");
     }
+    if (!t.view.data) fail(f_.path(), ": rope_freqs.weight bytes were not provided");
     const float* p = t.view.as<const float>();
     rope_freqs_.assign(p, p + c.n_rot / 2);
   }

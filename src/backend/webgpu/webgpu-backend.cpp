@@ -27,6 +27,10 @@ SOTTO_GPU_IMPORT(dispatch)
 void sotto_gpu_dispatch(uint32_t kernel, const uint32_t* binds, uint32_t n_binds, uint32_t gx, uint32_t gy, uint32_t gz);
 SOTTO_GPU_IMPORT(read) void sotto_gpu_read(uint32_t id, uint32_t offset, uint32_t n, void* dst);
 SOTTO_GPU_IMPORT(flush) void sotto_gpu_flush(const void* arena, uint32_t n);
+// Records that bytes [file_offset, + n) of the model file go to buffer id at offset: the host streams
+// them in after the engine call returns (before any later submit).
+SOTTO_GPU_IMPORT(buffer_load)
+void sotto_gpu_buffer_load(uint32_t id, uint32_t offset, uint32_t file_offset_lo, uint32_t file_offset_hi, uint32_t n);
 // Optional device features the host enabled: bit 0 subgroups, bit 1 shader-f16.
 SOTTO_GPU_IMPORT(features) uint32_t sotto_gpu_features();
 }
@@ -175,6 +179,31 @@ class WebGpuBackend final : public Backend {
     for (size_t s : sizes) {
       const Loc l = loc(static_cast<const uint8_t*>(t.data) + off, s);
       sotto_gpu_buffer_write(l.id, 0, static_cast<const uint8_t*>(host.data) + off, uint32_t(s));
+      off += s;
+    }
+    return t;
+  }
+
+  // As upload(), with the bytes streamed in by the host from the model file (see buffer_load).
+  Tensor upload_file(const Tensor& shape, uint64_t file_offset) override {
+    Tensor t;
+    t.type = shape.type;
+    t.ne = shape.ne;
+    const size_t row = t.row_bytes(), total = t.nbytes();
+    std::vector<size_t> sizes;
+    if (total <= limit_) {
+      sizes.push_back(total);
+    } else {
+      const size_t rows_per = limit_ / row;
+      if (rows_per == 0) fail("webgpu: one row of ", std::to_string(row), " bytes exceeds the binding limit");
+      for (size_t r = 0; r < size_t(t.nrows()); r += rows_per) sizes.push_back(std::min(rows_per, size_t(t.nrows()) - r) * row);
+    }
+    make_buffers(t, sizes);
+    size_t off = 0;
+    for (size_t s : sizes) {
+      const Loc l = loc(static_cast<const uint8_t*>(t.data) + off, s);
+      const uint64_t fo = file_offset + off;
+      sotto_gpu_buffer_load(l.id, 0, uint32_t(fo), uint32_t(fo >> 32), uint32_t(s));
       off += s;
     }
     return t;
