@@ -12,21 +12,26 @@
 // the bytes to wasm memory. Validation errors of a step are collected with an error scope and thrown
 // by settle(). Bind groups are cached by (kernel, buffers, offsets), so a decode step after the first
 // creates none. Buffers the engine destroys are destroyed after the next submit.
-// Does not: stream weights from the network or OPFS into buffers (weights come through wasm memory),
-// use shader-f16 or subgroups (the kernels unpack f16 with unpack2x16float and reduce in shared memory).
+// Optional features: 'subgroups' and 'shader-f16' are enabled when the adapter has them (the import
+// `features` tells the engine, which then picks the decode kernels that use them).
 
 const STORAGE = 0x80, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01;  // GPUBufferUsage bits
 
 export class GpuHost {
   // gpu: navigator.gpu or the object from the `webgpu` package's create([]).
-  static async create(gpu, { forceFallbackAdapter = false, powerPreference = 'high-performance' } = {}) {
+  // features: false enables no optional feature (the kernels' fallbacks); otherwise 'subgroups' and
+  // 'shader-f16' are enabled when the adapter has them. limits: 'adapter' asks for the adapter's largest
+  // buffer sizes; 'default' keeps WebGPU's defaults (128 MiB bindings, 256 MiB buffers), as a tab gets.
+  static async create(gpu, { forceFallbackAdapter = false, powerPreference = 'high-performance', features = true,
+                             limits = 'adapter' } = {}) {
     if (!gpu) throw new Error('WebGPU is not available (no navigator.gpu)');
     const adapter = await gpu.requestAdapter({ forceFallbackAdapter, powerPreference });
     if (!adapter) throw new Error('WebGPU: no adapter');
-    const want = ['maxStorageBufferBindingSize', 'maxBufferSize'];
+    const want = limits === 'default' ? [] : ['maxStorageBufferBindingSize', 'maxBufferSize'];
     const requiredLimits = {};
     for (const k of want) requiredLimits[k] = adapter.limits[k];
-    const device = await adapter.requestDevice({ requiredLimits });
+    const requiredFeatures = features ? ['subgroups', 'shader-f16'].filter((f) => adapter.features.has(f)) : [];
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     return new GpuHost(gpu, adapter, device);
   }
 
@@ -62,6 +67,7 @@ export class GpuHost {
     this.bytes = 0;                 // bytes of the engine's live buffers (weights, KV cache, activations)
     this.peakBytes = 0;             // the most bytes live at once (staging and arena not counted)
     this.submits = 0;
+    this.pendingLoads = [];         // buffer_load records: {id, offset, fileOffset, n}
     this.lostMessage = null;
     device.lost?.then?.((info) => { this.lostMessage = `WebGPU device lost: ${info.message}`; });
   }
@@ -108,11 +114,15 @@ export class GpuHost {
     const u32 = (ptr, n) => new Uint32Array(getMemory().buffer, ptr, n);
     const dec = new TextDecoder();
     return {
+      features: () => (this.device.features.has('subgroups') ? 1 : 0) | (this.device.features.has('shader-f16') ? 2 : 0),
       buffer_create: (id, bytes) => {
         this.scope();
         this.buffers.set(id, this.device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST }));
         this.bytes += bytes;
         this.peakBytes = Math.max(this.peakBytes, this.bytes);
+      },
+      buffer_load: (id, offset, lo, hi, n) => {
+        this.pendingLoads.push({ id, offset, fileOffset: hi * 2 ** 32 + lo, n });
       },
       buffer_destroy: (id) => {
         const b = this.buffers.get(id);
@@ -209,6 +219,35 @@ export class GpuHost {
         this.inScope = false;
       },
     };
+  }
+
+  // Streams the file ranges the engine recorded (buffer_load) into their GPU buffers, in file order, in
+  // pieces of at most `chunk` bytes, waiting for the queue every `window` bytes so that no more than that is
+  // staged at once. source: {size, read(offset, n) -> Promise<Uint8Array>} (see wasm/sotto.mjs).
+  async streamLoads(source, { chunk = 32 << 20, window = 256 << 20 } = {}) {
+    const loads = this.pendingLoads.sort((a, b) => a.fileOffset - b.fileOffset);
+    this.pendingLoads = [];
+    let staged = 0;
+    for (const l of loads) {
+      const buf = this.buffers.get(l.id);
+      for (let done = 0; done < l.n; done += chunk) {
+        const n = Math.min(chunk, l.n - done);
+        const n4 = (n + 3) & ~3;  // writeBuffer sizes are multiples of 4 (buffers are padded)
+        let data = await source.read(l.fileOffset + done, Math.min(n4, source.size - l.fileOffset - done));
+        if (data.length < n) throw new Error(`model file: ${data.length} bytes at ${l.fileOffset + done}, expected ${n}`);
+        if (data.length !== n4) {
+          const p = new Uint8Array(n4);
+          p.set(data.subarray(0, Math.min(data.length, n4)));
+          data = p;
+        }
+        this.device.queue.writeBuffer(buf, l.offset + done, data);
+        staged += n4;
+        if (staged >= window) {
+          await this.device.queue.onSubmittedWorkDone();
+          staged = 0;
+        }
+      }
+    }
   }
 
   // Waits for the submitted steps: copies every deferred read into wasm memory; throws the first

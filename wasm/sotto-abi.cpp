@@ -88,11 +88,15 @@ SOTTO_EXPORT uint8_t* sotto_buffer_data(std::vector<uint8_t>* b) { return b->dat
 SOTTO_EXPORT void sotto_buffer_free(std::vector<uint8_t>* b) { delete b; }
 
 namespace {
+Session* create_from(std::unique_ptr<sotto::GgufFile> file, int n_ctx, uint32_t binding_limit);
 // binding_limit 0: the CPU backend; otherwise the WebGPU backend with that maxStorageBufferBindingSize.
 Session* create(std::vector<uint8_t>* gguf, const char* name, int n_ctx, uint32_t binding_limit) {
   std::unique_ptr<std::vector<uint8_t>> bytes(gguf);
+  return create_from(sotto::GgufFile::from_memory(std::move(*bytes), name), n_ctx, binding_limit);
+}
+Session* create_from(std::unique_ptr<sotto::GgufFile> file, int n_ctx, uint32_t binding_limit) {
   auto s = std::make_unique<Session>();
-  s->lm.file = sotto::GgufFile::from_memory(std::move(*bytes), name);
+  s->lm.file = std::move(file);
   s->lm.pool = std::make_unique<sotto::ThreadPool>(1);
   if (binding_limit > 0) {
     s->gpu = true;
@@ -121,6 +125,52 @@ SOTTO_EXPORT Session* sotto_create(std::vector<uint8_t>* gguf, const char* name,
 SOTTO_EXPORT Session* sotto_create_gpu(std::vector<uint8_t>* gguf, const char* name, int n_ctx, uint32_t binding_limit) {
   if (binding_limit == 0) sotto::fail("sotto_create_gpu: binding limit 0");
   return create(gguf, name, n_ctx, binding_limit);
+}
+
+// ---- streamed WebGPU loading: the wasm side holds only the GGUF header and the small tensors; the host
+// streams every other tensor's bytes from the file (fetch, Blob, OPFS, fs) straight into its GPU buffer.
+//   f = sotto_gguf_open(header_buffer, size_lo, size_hi, name)   header: the file's bytes through the tensor
+//                                                                 table (the host finds its end)
+//   n = sotto_gguf_small_count(f, max_bytes)                      tensors of <= max_bytes the host reads into
+//   sotto_gguf_small_offset(f, i), sotto_gguf_small_size(f, i),   wasm memory: file offset, size and the
+//   sotto_gguf_small_provide(f, i)                                destination pointer
+//   s = sotto_create_gpu_stream(f, n_ctx, binding_limit)          takes f; the GPU buffers of the other
+//                                                                 tensors are created and their loads
+//                                                                 recorded (host import buffer_load)
+//   (host: stream the recorded loads, then await as after sotto_create_gpu)
+namespace {
+struct Streamed {
+  std::unique_ptr<sotto::GgufFile> file;
+  std::vector<size_t> small;  // tensor indices
+};
+}  // namespace
+
+SOTTO_EXPORT Streamed* sotto_gguf_open(std::vector<uint8_t>* header, uint32_t size_lo, uint32_t size_hi, const char* name) {
+  std::unique_ptr<std::vector<uint8_t>> bytes(header);
+  auto st = std::make_unique<Streamed>();
+  st->file = sotto::GgufFile::from_header(std::move(*bytes), (uint64_t(size_hi) << 32) | size_lo, name);
+  return st.release();
+}
+SOTTO_EXPORT int sotto_gguf_small_count(Streamed* st, uint32_t max_bytes) {
+  st->small.clear();
+  const auto& ts = st->file->tensors();
+  for (size_t i = 0; i < ts.size(); i++) {
+    if (!ts[i].view.data && ts[i].view.nbytes() <= max_bytes) st->small.push_back(i);
+  }
+  return int(st->small.size());
+}
+SOTTO_EXPORT double sotto_gguf_small_offset(Streamed* st, uint32_t i) {
+  return double(st->file->tensors().at(st->small.at(i)).file_offset);
+}
+SOTTO_EXPORT uint32_t sotto_gguf_small_size(Streamed* st, uint32_t i) {
+  return uint32_t(st->file->tensors().at(st->small.at(i)).view.nbytes());
+}
+SOTTO_EXPORT uint8_t* sotto_gguf_small_provide(Streamed* st, uint32_t i) { return st->file->provide_data(st->small.at(i)); }
+SOTTO_EXPORT void sotto_gguf_close(Streamed* st) { delete st; }
+SOTTO_EXPORT Session* sotto_create_gpu_stream(Streamed* st, int n_ctx, uint32_t binding_limit) {
+  std::unique_ptr<Streamed> owned(st);
+  if (binding_limit == 0) sotto::fail("sotto_create_gpu_stream: binding limit 0");
+  return create_from(std::move(owned->file), n_ctx, binding_limit);
 }
 
 SOTTO_EXPORT void sotto_destroy(Session* s) { delete s; }

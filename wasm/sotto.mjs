@@ -77,8 +77,53 @@ function wasiImports(getMemory, log) {
 // The GPU imports of an engine created without a GpuHost: any use is an error.
 function noGpuImports() {
   const no = () => { throw new Trap('no WebGPU device: create the engine with {gpu: GpuHost}'); };
-  const names = ['buffer_create', 'buffer_destroy', 'buffer_write', 'pipeline_create', 'dispatch', 'read', 'flush'];
+  const names = ['features', 'buffer_load', 'buffer_create', 'buffer_destroy', 'buffer_write', 'pipeline_create', 'dispatch', 'read', 'flush'];
   return Object.fromEntries(names.map((n) => [n, no]));
+}
+
+// The bytes of a GGUF file from its start through the tensor table (what the engine parses), read from
+// `source` in growing prefixes. Walks the layout only (values are not decoded); sizes from the GGUF spec.
+async function ggufHeader(source, name) {
+  const scalar = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
+  for (let have = Math.min(source.size, 1 << 20); ; have = Math.min(source.size, have * 4)) {
+    const u8 = await source.read(0, have);
+    const dv = new DataView(u8.buffer, u8.byteOffset, u8.length);
+    let p = 0;
+    const need = (n) => { if (p + n > u8.length) throw RangeError('short'); };
+    const u32 = () => { need(4); const v = dv.getUint32(p, true); p += 4; return v; };
+    const u64 = () => { need(8); const v = Number(dv.getBigUint64(p, true)); p += 8; return v; };
+    const skip = (n) => { need(n); p += n; };
+    const str = () => skip(u64());
+    const value = (t) => {
+      if (t === 8) return str();
+      if (scalar[t] === undefined) throw new Error(`${name}: unknown metadata type ${t}`);
+      skip(scalar[t]);
+    };
+    try {
+      if (u32() !== 0x46554747) throw new Error(`${name}: not a GGUF file`);
+      u32();
+      const nTensors = u64(), nKv = u64();
+      for (let i = 0; i < nKv; i++) {
+        str();
+        const t = u32();
+        if (t === 9) {
+          const et = u32(), n = u64();
+          if (et === 8) for (let j = 0; j < n; j++) str();
+          else if (scalar[et] !== undefined) skip(n * scalar[et]);
+          else throw new Error(`${name}: unknown array element type ${et}`);
+        } else {
+          value(t);
+        }
+      }
+      for (let i = 0; i < nTensors; i++) {
+        str();
+        skip(8 * u32() + 4 + 8);
+      }
+      return u8.slice(0, p);
+    } catch (e) {
+      if (!(e instanceof RangeError) || have >= source.size) throw e instanceof RangeError ? new Error(`${name}: truncated GGUF header`) : e;
+    }
+  }
 }
 
 export class Sotto {
@@ -142,7 +187,52 @@ export class Sotto {
     }
   }
 
+  // Model file sources for loadStream(): {size, read(offset, n) -> Promise<Uint8Array>}.
+  static bytesSource(bytes) {
+    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    return { size: u8.length, read: async (o, n) => u8.subarray(o, o + n) };
+  }
+  static blobSource(blob) {  // a File, a Blob, an OPFS file (getFile())
+    return { size: blob.size, read: async (o, n) => new Uint8Array(await blob.slice(o, o + n).arrayBuffer()) };
+  }
+  static async urlSource(url) {  // HTTP Range requests to the page's own server
+    const head = await fetch(url, { method: 'HEAD' });
+    const size = Number(head.headers.get('content-length'));
+    if (!head.ok || !(size > 0)) throw new Error(`${url}: no size (HTTP ${head.status})`);
+    return {
+      size,
+      read: async (o, n) => {
+        const r = await fetch(url, { headers: { Range: `bytes=${o}-${o + n - 1}` } });
+        if (r.status !== 206) throw new Error(`${url}: range request answered HTTP ${r.status}`);
+        return new Uint8Array(await r.arrayBuffer());
+      },
+    };
+  }
+
+  // WebGPU sessions: loads a model without holding it in wasm memory. The header (through the tensor table)
+  // and the tensors of up to 64 KiB go to the engine; every other tensor is streamed from `source` straight
+  // into its GPU buffer(s). Peak wasm memory is about the header's size.
+  async loadStream(source, { name = 'model.gguf', nCtx = 0 } = {}) {
+    if (!this.gpu) throw new Error('sotto: loadStream needs a WebGPU engine (create it with {gpu})');
+    if (this.session) this.call('sotto_destroy', this.session);
+    this.session = 0;
+    const header = await ggufHeader(source, name);
+    const f = this.withBuffer(this.encoder.encode(name + '\0'), (namePtr) =>
+      this.call('sotto_gguf_open', this.buffer(header), source.size % 2 ** 32, Math.floor(source.size / 2 ** 32), namePtr));
+    const nSmall = this.call('sotto_gguf_small_count', f, 65536);
+    for (let i = 0; i < nSmall; i++) {
+      const off = this.call('sotto_gguf_small_offset', f, i), n = this.call('sotto_gguf_small_size', f, i);
+      const bytes = await source.read(off, n);
+      if (bytes.length !== n) throw new Error(`${name}: ${bytes.length} bytes at ${off}, expected ${n}`);
+      new Uint8Array(this.memory.buffer, this.call('sotto_gguf_small_provide', f, i), n).set(bytes);
+    }
+    this.session = this.call('sotto_create_gpu_stream', f, nCtx, this.gpu.bindingLimit());
+    await this.gpu.streamLoads(source);
+    await this.settle();
+  }
+
   async load(bytes, { name = 'model.gguf', nCtx = 0 } = {}) {
+    if (this.gpu) return this.loadStream(Sotto.bytesSource(bytes), { name, nCtx });
     if (this.session) this.call('sotto_destroy', this.session);
     this.session = 0;
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);

@@ -35,7 +35,7 @@ struct Case {
 
 struct Check {
   std::unique_ptr<ThreadPool> pool;
-  std::unique_ptr<Backend> cpu, gpu, gpu_small;
+  std::unique_ptr<Backend> cpu, gpu, gpu_small, gpu_plain;  // gpu_plain: no subgroups, no shader-f16
   std::vector<Case> cases;
   std::vector<Tensor> keep;  // GPU tensors stay alive until the submit is done
   uint32_t rng = 1;
@@ -302,6 +302,79 @@ void check_speech_ops() {
   check_attention_full(DType::F32, 256, 2, 1, 2, 1);
 }
 
+// The fused decoder steps (backend.h) on `gb` against the CPU backend's composition of the plain ops.
+// kind 0: norm_matmul with bias, 1: norm_matmul without, 2: matmul_add, 3: norm_gate_up silu, 4: gelu.
+void check_fused(Backend& gb, int kind, DType t, int64_t n_in, int64_t n_out, int64_t n_tok, const char* tag = "") {
+  const char* const names[] = {"norm_matmul+bias", "norm_matmul", "matmul_add", "norm_gate_up silu", "norm_gate_up gelu"};
+  const Weight w = make_weight(t, n_in, n_out), u = make_weight(t, n_in, n_out);
+  const std::vector<float> x = g->rvec(size_t(n_in * n_tok), 3.0f), nw = g->rvec(size_t(n_in)), bias = g->rvec(size_t(n_out));
+  const std::vector<float> y0 = g->rvec(size_t(n_out * n_tok));
+  auto run = [&](Backend& be) {
+    Tensor tw = be.upload(Tensor{t, {n_in, n_out, 1, 1}, const_cast<uint8_t*>(w.bytes.data()), {}, {}});
+    Tensor tu = be.upload(Tensor{t, {n_in, n_out, 1, 1}, const_cast<uint8_t*>(u.bytes.data()), {}, {}});
+    if (&be != g->cpu.get()) {
+      g->keep.push_back(tw);
+      g->keep.push_back(tu);
+    }
+    Tensor tx = putf(be, {n_in, n_tok, 1, 1}, x), tn = putf(be, {n_in, 1, 1, 1}, nw), tb = putf(be, {n_out, 1, 1, 1}, bias);
+    Tensor h = zeros(be, DType::F32, {n_in, n_tok, 1, 1}), tmp = zeros(be, DType::F32, {n_out, n_tok, 1, 1});
+    Tensor y = putf(be, {n_out, n_tok, 1, 1}, y0);
+    switch (kind) {
+      case 0: be.norm_matmul(tx, tn, 1e-5f, h, tw, tb, y); break;
+      case 1: be.norm_matmul(tx, tn, 1e-5f, h, tw, Tensor{}, y); break;
+      case 2: be.matmul_add(tw, tx, tmp, y); break;
+      default: be.norm_gate_up(tx, tn, 1e-5f, h, tw, tu, kind == 4, tmp, y); break;
+    }
+    return y;
+  };
+  Tensor gy = run(gb), cy = run(*g->cpu);
+  const bool quant = t != DType::F32 && t != DType::F16;
+  Case& c = add_case(std::string(names[kind]) + " " + dtype_name(t) + " " + std::to_string(n_in) + "x" +
+                         std::to_string(n_out) + " tok " + std::to_string(n_tok) + tag,
+                     quant ? (kind >= 3 ? 1e-1 : 3e-2) : 1e-4, gy);  // quant: the CPU's 8-bit activations,
+  c.ref = cpu_read(cy);                                                // in both factors of gate*up
+  gpu_read(gb, gy, c);
+}
+
+// rope_store against the CPU's rope + set_rows: the rotated q and both caches (read back through get_rows).
+void check_rope_store(DType kv, int hd, int n_rot, bool neox, int n_head, int n_head_kv, int n_past, int n_tok) {
+  const int n_ctx = n_past + n_tok + 2;
+  const int64_t kvd = int64_t(hd) * n_head_kv;
+  const auto q = g->rvec(size_t(hd * n_head * n_tok)), k = g->rvec(size_t(kvd * n_tok)), v = g->rvec(size_t(kvd * n_tok));
+  const auto ck = g->rvec(size_t(kvd * n_ctx)), cv = g->rvec(size_t(kvd * n_ctx));
+  RopeParams rp;
+  rp.n_rot = n_rot;
+  rp.neox = neox;
+  rp.freq_base = 10000.0f;
+  auto run = [&](Backend& be) {
+    Tensor tq = putf(be, {hd, n_head, n_tok, 1}, q), tk = putf(be, {hd, n_head_kv, n_tok, 1}, k);
+    Tensor tv = putf(be, {kvd, n_tok, 1, 1}, v);
+    Tensor kc = zeros(be, kv, {kvd, n_ctx, 1, 1}), vc = zeros(be, kv, {kvd, n_ctx, 1, 1});
+    be.set_rows(putf(be, {kvd, n_ctx, 1, 1}, ck), kc, 0);
+    be.set_rows(putf(be, {kvd, n_ctx, 1, 1}, cv), vc, 0);
+    be.rope_store(tq, tk, tv, kc, vc, n_past, rp);
+    Tensor out = zeros(be, DType::F32, {kvd, 2 * n_ctx + hd * n_head * n_tok / kvd + 1, 1, 1});
+    std::vector<int32_t> ids(static_cast<size_t>(n_ctx));
+    for (int i = 0; i < n_ctx; i++) ids[size_t(i)] = i;
+    Tensor o1 = view_rows(out, 0, n_ctx), o2 = view_rows(out, n_ctx, n_ctx);
+    be.get_rows(kc, ids.data(), n_ctx, o1);
+    be.get_rows(vc, ids.data(), n_ctx, o2);
+    return std::pair<Tensor, Tensor>(out, tq);
+  };
+  auto [go, gq] = run(*g->gpu);
+  auto [co, cq] = run(*g->cpu);
+  const std::string name = std::string("rope_store ") + dtype_name(kv) + (neox ? " neox" : "") + " hd " +
+                           std::to_string(hd) + " rot " + std::to_string(n_rot) + " past " + std::to_string(n_past) +
+                           " tok " + std::to_string(n_tok);
+  Tensor gcache = view_rows(go, 0, 2 * n_ctx), ccache = view_rows(co, 0, 2 * n_ctx);
+  Case& c1 = add_case(name + " caches", kv == DType::F16 ? 1e-3 : 1e-5, gcache);
+  c1.ref = cpu_read(ccache);
+  gpu_read(*g->gpu, gcache, c1);
+  Case& c2 = add_case(name + " q", 1e-5, gq);
+  c2.ref = cpu_read(cq);
+  gpu_read(*g->gpu, gq, c2);
+}
+
 }  // namespace
 
 SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
@@ -311,6 +384,7 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   g->cpu = make_cpu_backend(*g->pool);
   g->gpu = make_webgpu_backend(binding_limit);
   g->gpu_small = make_webgpu_backend(1u << 20);
+  g->gpu_plain = make_webgpu_backend(binding_limit, 0);
   const DType wtypes[] = {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K};
   for (DType t : wtypes) {
     for (int64_t n_tok : {1, 5, 19}) check_matmul(*g->gpu, t, 512, 67, n_tok);
@@ -318,10 +392,32 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   }
   check_matmul(*g->gpu, DType::F32, 96, 33, 3);  // rows not a multiple of 32 values
   check_matmul(*g->gpu, DType::F16, 80, 9, 2);
+  // Decode (one token) matrix-vector kernels: with the device's subgroups / shader-f16 (g->gpu, also the
+  // n_tok 1 cases above) and without (g->gpu_plain: shared-memory reduction, unpack2x16float); K not a
+  // multiple of the 1024 values a workgroup covers per pass, row counts not a multiple of 4.
+  for (DType t : wtypes) {
+    const int64_t k = t == DType::Q4_K ? 1280 : 896;
+    check_matmul(*g->gpu, t, k, 151, 1);
+  }
+  check_matmul(*g->gpu, DType::F16, 80, 9, 1);
+  g->gpu->sync();
+  for (DType t : wtypes) {
+    check_matmul(*g->gpu_plain, t, 512, 67, 1, " no subgroups/f16");
+    check_matmul(*g->gpu_plain, t, t == DType::Q4_K ? 1280 : 896, 151, 1, " no subgroups/f16");
+  }
+  for (int kind = 0; kind < 5; kind++) check_fused(*g->gpu_plain, kind, DType::Q4_0, 512, 67, 1, " no subgroups/f16");
+  g->gpu_plain->sync();
+  // Fused decoder steps: one token (matrix-vector kernels with prologue/epilogues) and three (composed).
+  for (int kind = 0; kind < 5; kind++) {
+    for (DType t : wtypes) check_fused(*g->gpu, kind, t, 512, 67, 1);
+    check_fused(*g->gpu, kind, DType::Q8_0, 256, 35, 3);
+  }
+  check_fused(*g->gpu, 3, DType::F16, 512, 67, 1, " again");  // pipeline reuse
   // Split over 1 MiB buffers: 1100 rows of 1088 bytes (Q8_0) -> 2 buffers.
   // (Backends sharing a host must flush before another one records: the arena is per backend.)
   g->gpu->sync();
   check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 2, " split");
+  check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 1, " split");
   check_get_rows(*g->gpu_small, DType::Q8_0, 1024, 1100, " split");
   g->gpu_small->sync();
 
@@ -395,6 +491,12 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
     c.ref = cpu_read(cb);
     gpu_read(*g->gpu, gb, c);
   }
+  check_rope_store(DType::F16, 64, 64, true, 4, 2, 9, 1);
+  check_rope_store(DType::F16, 64, 64, false, 4, 2, 9, 3);
+  check_rope_store(DType::F32, 64, 32, true, 3, 1, 0, 4);
+  check_rope_store(DType::F32, 128, 16, false, 2, 2, 5, 1);
+  check_op("norm_add", 1e-5, {{{n, rows, 1, 1}, a}, {{n, 1, 1, 1}, w}, {{n, rows, 1, 1}, b}}, 2,
+           [](Backend& be, std::vector<Tensor>& t) { be.norm_add(t[0], t[1], 1e-6f, t[2]); });
   check_attention(DType::F32, 64, 4, 2, 9, 1, 0, 0);
   check_attention(DType::F16, 64, 4, 2, 9, 6, 0, 0);
   check_attention(DType::F16, 64, 4, 1, 100, 3, 0, 0);
@@ -420,6 +522,7 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   check_speech_ops();
   g->gpu->sync();
   g->gpu_small->sync();
+  g->gpu_plain->sync();
   return int(g->cases.size());
 }
 

@@ -25,6 +25,49 @@ void Backend::argmax(const Tensor& x, Tensor& out) {
   write(out, idx.data(), idx.size() * sizeof(int32_t));
 }
 
+Tensor Backend::upload_file(const Tensor& shape, uint64_t file_offset) {
+  (void)file_offset;
+  fail("the ", name(), " backend needs the bytes of a ", shape_str(shape.ne), " weight in memory");
+}
+
+void Backend::norm_matmul(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& w,
+                          const Tensor& bias, Tensor& y) {
+  rms_norm(x, norm_w, eps, h);
+  matmul(w, h, y);
+  if (!bias.empty()) add(y, bias, y);
+}
+
+void Backend::matmul_add(const Tensor& w, const Tensor& x, Tensor& tmp, Tensor& y) {
+  matmul(w, x, tmp);
+  add(y, tmp, y);
+}
+
+void Backend::norm_gate_up(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& w_gate,
+                           const Tensor& w_up, bool gelu, Tensor& up, Tensor& y) {
+  rms_norm(x, norm_w, eps, h);
+  matmul(w_gate, h, y);
+  matmul(w_up, h, up);
+  if (gelu) {
+    geglu(y, up, y);
+  } else {
+    swiglu(y, up, y);
+  }
+}
+
+void Backend::norm_add(Tensor& o, const Tensor& w, float eps, Tensor& x) {
+  rms_norm(o, w, eps, o);
+  add(x, o, x);
+}
+
+void Backend::rope_store(Tensor& q, Tensor& k, const Tensor& v, Tensor& cache_k, Tensor& cache_v, int n_past,
+                         const RopeParams& p) {
+  rope(q, n_past, p);
+  rope(k, n_past, p);
+  const Tensor k2 = reshape(k, {cache_k.ne[0], k.nelements() / cache_k.ne[0], 1, 1});
+  set_rows(k2, cache_k, n_past);
+  set_rows(v, cache_v, n_past);
+}
+
 Tensor view_rows(const Tensor& t, int64_t r0, int64_t n) {
   if (r0 < 0 || n < 0 || r0 + n > t.nrows()) {
     fail("view_rows: rows [", std::to_string(r0), ", ", std::to_string(r0 + n), ") out of range for tensor ",

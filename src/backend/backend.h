@@ -74,6 +74,10 @@ class Backend {
   // Makes a weight usable by this backend from host bytes (e.g. a region of a memory-mapped file).
   // The CPU backend returns a view (no copy): the caller keeps the mapping alive.
   virtual Tensor upload(const Tensor& host) = 0;
+  // The same for a weight whose bytes are not in memory but at file_offset of the model file, which the
+  // host streams in after load (the WebGPU backend of the wasm build). shape: type and ne (data null).
+  // The default fails: other backends need the bytes.
+  virtual Tensor upload_file(const Tensor& shape, uint64_t file_offset);
   virtual void write(Tensor& dst, const void* src, size_t nbytes, size_t offset = 0) = 0;
   virtual void read(const Tensor& src, void* dst, size_t nbytes, size_t offset = 0) = 0;
 
@@ -131,6 +135,27 @@ class Backend {
   // The kernel size K is w.ne[0] / x.ne[0]. No bias (add it with add()). y must not alias x.
   // Weight types: those of MatMul.
   virtual void conv1d(const Tensor& w, const Tensor& x, int stride, int pad, Tensor& y) = 0;
+
+  // ---- fused decoder steps: for backends where a dispatch costs more than a small op's work (WebGPU
+  // decode). fused_ops() true: the decoder calls these instead of the plain ops. The defaults compose the
+  // plain ops (so any backend may say true); the scratch tensors are what they need.
+  virtual bool fused_ops() const { return false; }
+  // y = W (rms_norm(x) * norm_w) + bias (bias may be a null tensor). h: scratch of x's shape.
+  virtual void norm_matmul(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& w,
+                           const Tensor& bias, Tensor& y);
+  // y += W x. tmp: scratch of y's shape.
+  virtual void matmul_add(const Tensor& w, const Tensor& x, Tensor& tmp, Tensor& y);
+  // y = act(W_gate h) * (W_up h), h = rms_norm(x) * norm_w; act silu, or gelu-tanh when gelu.
+  // h, up: scratch of x's and y's shapes.
+  virtual void norm_gate_up(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& w_gate,
+                            const Tensor& w_up, bool gelu, Tensor& up, Tensor& y);
+  // x += rms_norm(o) * w (o is overwritten by the default).
+  virtual void norm_add(Tensor& o, const Tensor& w, float eps, Tensor& x);
+  // rope(q), rope(k) at positions n_past.., then k, v into rows [n_past, n_past + n_tok) of the caches.
+  // q: {head_dim, n_head, n_tok}; k: {head_dim, n_head_kv, n_tok}; v: {head_dim * n_head_kv, n_tok}.
+  // k may be left rotated or not.
+  virtual void rope_store(Tensor& q, Tensor& k, const Tensor& v, Tensor& cache_k, Tensor& cache_v, int n_past,
+                          const RopeParams& p);
 
   // Waits for queued work (no-op on CPU).
   virtual void sync() {}

@@ -144,7 +144,7 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
   if (map == MAP_FAILED) fail(path, ": cannot map: ", std::strerror(errno));
   f->map_ = map;  // unmapped by the destructor, also when parsing throws below
 
-  f->parse(static_cast<const uint8_t*>(map));
+  f->parse(static_cast<const uint8_t*>(map), f->size_);
   return f;
 }
 
@@ -156,14 +156,34 @@ std::unique_ptr<GgufFile> GgufFile::from_memory(std::vector<uint8_t> bytes, cons
     fail(name, ": truncated file: ", std::to_string(f->size_), " bytes is too small for a GGUF header");
   }
   f->owned_ = std::move(bytes);
-  f->parse(f->owned_.data());
+  f->parse(f->owned_.data(), f->size_);
   return f;
 }
 
-void GgufFile::parse(const uint8_t* base) {
+std::unique_ptr<GgufFile> GgufFile::from_header(std::vector<uint8_t> header, uint64_t file_size, const std::string& name) {
+  std::unique_ptr<GgufFile> f(new GgufFile());
+  f->path_ = name;
+  if (file_size > uint64_t(SIZE_MAX)) fail(name, ": ", std::to_string(file_size), " bytes is too large for this build");
+  if (header.size() > file_size) fail(name, ": header of ", std::to_string(header.size()), " bytes is larger than the file");
+  f->size_ = size_t(file_size);
+  if (header.size() < 24) fail(name, ": truncated file: ", std::to_string(header.size()), " bytes is too small for a GGUF header");
+  f->owned_ = std::move(header);
+  f->parse(f->owned_.data(), f->owned_.size());
+  return f;
+}
+
+uint8_t* GgufFile::provide_data(size_t i) {
+  if (i >= tensors_.size()) fail(path_, ": provide_data: no tensor #", std::to_string(i));
+  Tensor& v = tensors_[i].view;
+  provided_.emplace_back(v.nbytes());
+  v.data = provided_.back().data();
+  return provided_.back().data();
+}
+
+void GgufFile::parse(const uint8_t* base, size_t avail) {
   GgufFile* f = this;
   const std::string& path = path_;
-  Cursor c(base, f->size_, f->path_);
+  Cursor c(base, avail, f->path_);
   const uint32_t magic = c.get<uint32_t>("magic");
   if (magic != kMagic) {
     char buf[16];
@@ -287,7 +307,8 @@ void GgufFile::parse(const uint8_t* base) {
       fail(path, ": tensor ", t.name, " ends at byte ", std::to_string(data_start + t.offset + bytes),
            " past the end of the file (", std::to_string(f->size_), " bytes)");
     }
-    t.view.data = const_cast<uint8_t*>(base) + begin;
+    t.file_offset = begin;
+    t.view.data = begin + bytes <= avail ? const_cast<uint8_t*>(base) + begin : nullptr;
   }
 }
 

@@ -42,6 +42,8 @@ struct GgufTensorInfo {
   Shape ne;
   uint64_t offset;  // from the start of the data section
   Tensor view;      // view into the mapping (no owner); valid while the GgufFile lives
+                    // (from_header: data is null until provide_data() gives the tensor its bytes)
+  uint64_t file_offset = 0;  // of the tensor's first byte, from the start of the file
 };
 
 class GgufFile {
@@ -51,6 +53,13 @@ class GgufFile {
   // The same from bytes already in memory (no file system, e.g. wasm): takes ownership of `bytes`;
   // `name` stands for the path in messages and path().
   static std::unique_ptr<GgufFile> from_memory(std::vector<uint8_t> bytes, const std::string& name);
+  // Header mode, for hosts that stream weights elsewhere (wasm + WebGPU): `header` holds the file's first
+  // bytes, at least through the tensor table; file_size is the whole file's (the tensors are checked against
+  // it). Tensors wholly inside `header` get views into it; the others have view.data null until
+  // provide_data().
+  static std::unique_ptr<GgufFile> from_header(std::vector<uint8_t> header, uint64_t file_size, const std::string& name);
+  // Header mode: owned storage of tensor i's bytes (its view now points there); the caller fills it.
+  uint8_t* provide_data(size_t i);
   ~GgufFile();
 
   const std::string& path() const { return path_; }
@@ -86,7 +95,8 @@ class GgufFile {
   size_t size_ = 0;
   void* map_ = nullptr;
   std::vector<uint8_t> owned_;  // the bytes of from_memory (map_ stays null)
-  void parse(const uint8_t* base);  // header, metadata and tensor table; throws Error
+  void parse(const uint8_t* base, size_t avail);  // header, metadata and tensor table from avail bytes
+  std::vector<std::vector<uint8_t>> provided_;    // provide_data() storage
   std::map<std::string, GgufValue> kv_;
   std::vector<GgufTensorInfo> tensors_;
   std::map<std::string, size_t> by_name_;

@@ -66,7 +66,7 @@ class Decoder final : public Model {
            " backend cannot use here");
     }
     if (op == Op::MatMul) weight_bytes_ += t->view.nbytes();
-    return be_.upload(t->view);
+    return t->view.data ? be_.upload(t->view) : be_.upload_file(t->view, t->file_offset);
   }
   Tensor norm(const std::string& name, int64_t n, bool required = true) {
     const GgufTensorInfo* t = f_.find_tensor(name);
@@ -77,6 +77,7 @@ class Decoder final : public Model {
   void load();
   void ensure_scratch(int n, bool all_logits);
   void layer(int il, KvCache& cache, int n);
+  void layer_fused(int il, KvCache& cache, int n);  // the same through the backend's fused steps
   Tensor run(KvCache& cache, const int32_t* tokens, int n, bool all_logits);  // logits on the backend
 
   const GgufFile& f_;
@@ -106,6 +107,7 @@ void Decoder::load() {
     if (t.type != DType::F32 || t.ne != Shape{c.n_rot / 2, 1, 1, 1}) {
       fail(f_.path(), ": rope_freqs.weight must be f32 of shape [", std::to_string(c.n_rot / 2), "]");
     }
+    if (!t.view.data) fail(f_.path(), ": rope_freqs.weight bytes were not provided");
     const float* p = t.view.as<const float>();
     rope_freqs_.assign(p, p + c.n_rot / 2);
   }
@@ -157,6 +159,7 @@ void Decoder::ensure_scratch(int n, bool all_logits) {
 }
 
 void Decoder::layer(int il, KvCache& cache, int n) {
+  if (be_.fused_ops()) return layer_fused(il, cache, n);
   const ModelConfig& c = cfg_;
   const LayerWeights& L = layers_[size_t(il)];
   const int n_past = cache.n_past;
@@ -216,6 +219,55 @@ void Decoder::layer(int il, KvCache& cache, int n) {
   be_.add(x, o, x);
 }
 
+// layer() with the fused steps (backend.h): norms folded into the matmuls that read them, residual adds
+// into the matmuls that produce them, gate*up into one step, RoPE with the KV-cache store.
+void Decoder::layer_fused(int il, KvCache& cache, int n) {
+  const ModelConfig& c = cfg_;
+  const LayerWeights& L = layers_[size_t(il)];
+  const int n_past = cache.n_past;
+  Tensor x = view_rows(s_.x, 0, n), h = view_rows(s_.h, 0, n), o = view_rows(s_.o, 0, n);
+  Tensor q = view_rows(s_.q, 0, n), k = view_rows(s_.k, 0, n), v = view_rows(s_.v, 0, n);
+  Tensor attn = view_rows(s_.attn, 0, n), gate = view_rows(s_.gate, 0, n), up = view_rows(s_.up, 0, n);
+
+  be_.norm_matmul(x, L.attn_norm, c.norm_eps, h, L.wq, L.bq, q);  // q: [head_dim * n_head, n]
+  be_.norm_matmul(x, L.attn_norm, c.norm_eps, h, L.wk, L.bk, k);  // k, v: [head_dim * n_head_kv, n]
+  be_.norm_matmul(x, L.attn_norm, c.norm_eps, h, L.wv, L.bv, v);
+  Tensor q3 = reshape(q, {c.head_dim, c.n_head, n, 1});
+  Tensor k3 = reshape(k, {c.head_dim, c.n_head_kv, n, 1});
+  if (c.qk_norm) {
+    Tensor qh = reshape(q, {c.head_dim, int64_t(c.n_head) * n, 1, 1});
+    Tensor kh = reshape(k, {c.head_dim, int64_t(c.n_head_kv) * n, 1, 1});
+    be_.rms_norm(qh, L.q_norm, c.norm_eps, qh);
+    be_.rms_norm(kh, L.k_norm, c.norm_eps, kh);
+  }
+  const bool swa = c.layer_swa[size_t(il)];
+  RopeParams rp;
+  rp.n_rot = c.n_rot;
+  rp.neox = c.rope_neox;
+  rp.freq_base = swa ? c.rope_base_swa : c.rope_base;
+  rp.freq_scale = swa ? 1.0f : 1.0f / c.rope_scale;
+  rp.freq_factors = rope_freqs_.empty() ? nullptr : rope_freqs_.data();
+  be_.rope_store(q3, k3, v, cache.k[size_t(il)], cache.v[size_t(il)], n_past, rp);
+  AttnParams ap;
+  ap.scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt(float(c.head_dim));
+  ap.window = swa ? c.sliding_window : 0;
+  Tensor a3 = reshape(attn, {c.head_dim, c.n_head, n, 1});
+  be_.attention(q3, cache.k[size_t(il)], cache.v[size_t(il)], c.n_head_kv, n_past, ap, a3);
+  if (c.post_norms) {
+    be_.matmul(L.wo, attn, o);
+    be_.norm_add(o, L.post_attn_norm, c.norm_eps, x);
+  } else {
+    be_.matmul_add(L.wo, attn, o, x);
+  }
+  be_.norm_gate_up(x, L.ffn_norm, c.norm_eps, h, L.w_gate, L.w_up, c.act != FfnAct::SiLU, up, gate);
+  if (c.post_norms) {
+    be_.matmul(L.w_down, gate, o);
+    be_.norm_add(o, L.post_ffn_norm, c.norm_eps, x);
+  } else {
+    be_.matmul_add(L.w_down, gate, o, x);
+  }
+}
+
 std::vector<float> Decoder::forward(KvCache& cache, const int32_t* tokens, int n, bool all_logits) {
   const Tensor logits = run(cache, tokens, n, all_logits);
   std::vector<float> out(size_t(logits.nelements()));
@@ -245,8 +297,12 @@ Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logit
   const int n_out = all_logits ? n : 1;
   Tensor last = view_rows(s_.x, all_logits ? 0 : n - 1, n_out);  // [n_embd, n_out]
   Tensor h = view_rows(s_.h, 0, n_out);
-  be_.rms_norm(last, output_norm_, c.norm_eps, h);
   Tensor logits = view_rows(s_.logits, 0, n_out);  // [n_vocab, n_out]
+  if (be_.fused_ops()) {
+    be_.norm_matmul(last, output_norm_, c.norm_eps, h, output_, Tensor{}, logits);
+    return logits;
+  }
+  be_.rms_norm(last, output_norm_, c.norm_eps, h);
   be_.matmul(output_, h, logits);
   return logits;
 }

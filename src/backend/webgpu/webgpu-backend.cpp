@@ -28,6 +28,12 @@ SOTTO_GPU_IMPORT(dispatch)
 void sotto_gpu_dispatch(uint32_t kernel, const uint32_t* binds, uint32_t n_binds, uint32_t gx, uint32_t gy, uint32_t gz);
 SOTTO_GPU_IMPORT(read) void sotto_gpu_read(uint32_t id, uint32_t offset, uint32_t n, void* dst);
 SOTTO_GPU_IMPORT(flush) void sotto_gpu_flush(const void* arena, uint32_t n);
+// Records that bytes [file_offset, + n) of the model file go to buffer id at offset: the host streams
+// them in after the engine call returns (before any later submit).
+SOTTO_GPU_IMPORT(buffer_load)
+void sotto_gpu_buffer_load(uint32_t id, uint32_t offset, uint32_t file_offset_lo, uint32_t file_offset_hi, uint32_t n);
+// Optional device features the host enabled: bit 0 subgroups, bit 1 shader-f16.
+SOTTO_GPU_IMPORT(features) uint32_t sotto_gpu_features();
 }
 
 namespace sotto {
@@ -172,10 +178,11 @@ uint32_t fbits(float f) {
 
 class WebGpuBackend final : public Backend {
  public:
-  explicit WebGpuBackend(uint32_t binding_limit)
+  WebGpuBackend(uint32_t binding_limit, uint32_t feature_mask)
       // Room for the 16-byte padding (make_buffers): a whole buffer must stay bindable.
       : limit_((binding_limit & ~uint32_t(255)) - 256), st_(std::make_shared<GpuState>()) {
     if (binding_limit < (1u << 20)) fail("webgpu: maxStorageBufferBindingSize ", std::to_string(binding_limit), " is too small");
+    features_ = sotto_gpu_features() & feature_mask;
   }
   ~WebGpuBackend() override { flush(); }
 
@@ -227,6 +234,31 @@ class WebGpuBackend final : public Backend {
     return t;
   }
 
+  // As upload(), with the bytes streamed in by the host from the model file (see buffer_load).
+  Tensor upload_file(const Tensor& shape, uint64_t file_offset) override {
+    Tensor t;
+    t.type = shape.type;
+    t.ne = shape.ne;
+    const size_t row = t.row_bytes(), total = t.nbytes();
+    std::vector<size_t> sizes;
+    if (total <= limit_) {
+      sizes.push_back(total);
+    } else {
+      const size_t rows_per = limit_ / row;
+      if (rows_per == 0) fail("webgpu: one row of ", std::to_string(row), " bytes exceeds the binding limit");
+      for (size_t r = 0; r < size_t(t.nrows()); r += rows_per) sizes.push_back(std::min(rows_per, size_t(t.nrows()) - r) * row);
+    }
+    make_buffers(t, sizes);
+    size_t off = 0;
+    for (size_t s : sizes) {
+      const Loc l = loc(static_cast<const uint8_t*>(t.data) + off, s);
+      const uint64_t fo = file_offset + off;
+      sotto_gpu_buffer_load(l.id, 0, uint32_t(fo), uint32_t(fo >> 32), uint32_t(s));
+      off += s;
+    }
+    return t;
+  }
+
   void write(Tensor& dst, const void* src, size_t nbytes, size_t offset) override {
     if (offset + nbytes > dst.nbytes()) fail("webgpu write: ", std::to_string(offset + nbytes), " bytes past the tensor");
     flush();
@@ -270,6 +302,7 @@ class WebGpuBackend final : public Backend {
     need(weight_index(w.type) >= 0, "matmul: unsupported weight type");
     need(x.type == DType::F32 && x.ne[0] == n_in, "matmul: x shape");
     need(y.type == DType::F32 && y.ne[0] == n_out && y.nrows() == n_tok, "matmul: y shape");
+    if (n_tok == 1 && mv_ok(w, x)) return matvec(w, x, y, MvEpilogue{});
     const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
     for (const Chunk& c : chunks(w)) {
       const Grid g = grid_for((uint64_t(c.rows) + 3) / 4);  // 4 rows per workgroup
@@ -477,6 +510,85 @@ class WebGpuBackend final : public Backend {
     const uint32_t p2[] = {n_chunks, k, fbits(sp.top_p), fbits(log_min_p), flags, fbits(sp.inv_temp), fbits(sp.u),
                            lo.offset / 4};
     dispatch(kSamplePick, {arena(p2, sizeof p2), whole(ls), whole(lo)}, {1, 1}, 1);
+  }
+
+  // ---- fused decoder steps (backend.h). One token: the matrix-vector kernels with their prologue and
+  // epilogues; more tokens (prefill): the composed plain ops of the defaults.
+  bool fused_ops() const override { return true; }
+
+  void norm_matmul(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& w, const Tensor& bias,
+                   Tensor& y) override {
+    if (x.nrows() != 1 || !mv_ok(w, x) || norm_w.empty()) return Backend::norm_matmul(x, norm_w, eps, h, w, bias, y);
+    MvEpilogue e;
+    e.norm_w = &norm_w;
+    e.eps = eps;
+    e.bias = bias.empty() ? nullptr : &bias;
+    matvec(w, x, y, e);
+  }
+
+  void matmul_add(const Tensor& w, const Tensor& x, Tensor& tmp, Tensor& y) override {
+    if (x.nrows() != 1 || !mv_ok(w, x)) return Backend::matmul_add(w, x, tmp, y);
+    MvEpilogue e;
+    e.add = true;
+    matvec(w, x, y, e);
+  }
+
+  void norm_gate_up(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& w_gate,
+                    const Tensor& w_up, bool gelu, Tensor& up, Tensor& y) override {
+    if (x.nrows() != 1 || !mv_ok(w_gate, x) || !mv_ok(w_up, x) || norm_w.empty() || w_gate.type != w_up.type) {
+      return Backend::norm_gate_up(x, norm_w, eps, h, w_gate, w_up, gelu, up, y);
+    }
+    MvEpilogue e;
+    e.norm_w = &norm_w;
+    e.eps = eps;
+    e.up = &w_up;
+    e.gelu = gelu;
+    matvec(w_gate, x, y, e);
+  }
+
+  void norm_add(Tensor& o, const Tensor& w, float eps, Tensor& x) override {
+    need(o.type == DType::F32 && x.type == DType::F32 && o.nelements() == x.nelements(), "norm_add: shapes");
+    need(w.type == DType::F32 && w.nelements() == o.ne[0], "norm_add: weight shape");
+    const Loc lo = loc(o.data, o.nbytes()), lw = loc(w.data, w.nbytes()), lx = loc(x.data, x.nbytes());
+    need(lo.id != lx.id && lw.id != lx.id, "norm_add: x must not share a buffer with o or w");
+    const Grid g = grid_for(uint64_t(o.nrows()));
+    const uint32_t p[] = {uint32_t(o.ne[0]), uint32_t(o.nrows()), lo.offset / 4, lx.offset / 4, fbits(eps), lw.offset / 4, g.gx};
+    const uint32_t kid = named_pipeline("norm-add", [] { return src("norm-add"); });
+    raw_dispatch(kid, {arena(p, sizeof p), whole(lo), whole(lw), whole(lx)}, g);
+  }
+
+  void rope_store(Tensor& q, Tensor& k, const Tensor& v, Tensor& cache_k, Tensor& cache_v, int n_past,
+                  const RopeParams& rp) override {
+    const int64_t hd = q.ne[0], n_head = q.ne[1], n_tok = q.ne[2] * q.ne[3], n_head_kv = k.ne[1];
+    const int64_t kvd = hd * n_head_kv;
+    need(q.type == DType::F32 && k.type == DType::F32 && v.type == DType::F32, "rope_store: q, k, v must be f32");
+    need(k.ne[0] == hd && k.ne[2] * k.ne[3] == n_tok && v.nelements() == kvd * n_tok, "rope_store: k/v shapes");
+    need(cache_k.type == cache_v.type && (cache_k.type == DType::F32 || cache_k.type == DType::F16), "rope_store: cache type");
+    need(cache_k.ne[0] == kvd && cache_v.ne[0] == kvd && kvd % 2 == 0, "rope_store: cache row size");
+    need(rp.n_rot > 0 && rp.n_rot % 2 == 0 && rp.n_rot <= hd, "rope_store: n_rot must be even and <= head_dim");
+    need(n_past >= 0 && n_past + n_tok <= cache_k.nrows(), "rope_store: positions past the cache");
+    const bool f16 = cache_k.type == DType::F16;
+    const uint32_t es = f16 ? 2 : 4;
+    const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
+              lkc = loc(cache_k.data, cache_k.nbytes()), lvc = loc(cache_v.data, cache_v.nbytes());
+    need(lq.id != lk.id && lq.id != lv.id && lkc.id != lvc.id, "rope_store: q, k, v and the caches must be separate buffers");
+    need((lkc.offset / es) % 2 == 0 && (lvc.offset / es) % 2 == 0, "rope_store: cache alignment");
+    const uint32_t half = uint32_t(rp.n_rot / 2);
+    const uint64_t n_threads = uint64_t(half) * uint64_t(n_head * n_tok) + uint64_t(kvd) * uint64_t(n_tok);
+    const Grid g = grid_for((n_threads + 63) / 64);
+    const uint32_t p[] = {uint32_t(hd), uint32_t(n_head), uint32_t(n_tok), uint32_t(rp.n_rot), uint32_t(n_past),
+                          uint32_t(n_head_kv), f16 ? 1u : 0u, rp.neox ? 1u : 0u, lq.offset / 4, lk.offset / 4,
+                          lv.offset / 4, lkc.offset / es, lvc.offset / es, g.gx * 64};
+    std::vector<float> inv(half);
+    for (uint32_t i = 0; i < half; i++) {  // as rope()
+      double f = double(rp.freq_scale) * std::pow(double(rp.freq_base), -2.0 * i / rp.n_rot);
+      if (rp.freq_factors) f /= double(rp.freq_factors[i]);
+      inv[i] = float(f);
+    }
+    const Bind pb = arena(p, sizeof p);
+    const Bind ib{kArena, push(inv.data(), half * 4), half * 4};
+    const uint32_t kid = named_pipeline("rope-store", [] { return src("rope-store"); });
+    raw_dispatch(kid, {pb, whole(lq), whole(lk), whole(lv), whole(lkc), whole(lvc), ib}, g);
   }
 
   uint32_t take_dispatch_count() {
@@ -698,6 +810,130 @@ class WebGpuBackend final : public Backend {
     dispatch(k, {arena(p, sizeof p), whole(lg), whole(lu), whole(ly)}, g, 1);
   }
 
+  // ---- decode matrix-vector kernels (mv-*.wgsl): one token, R rows per workgroup, optional prologue
+  // (rms norm of x times a weight) and epilogues (bias, residual add, gate*up GLU).
+  struct MvEpilogue {
+    const Tensor* norm_w = nullptr;  // NORM: x is rms-normalised (eps) and multiplied by *norm_w
+    float eps = 0;
+    const Tensor* bias = nullptr;    // BIAS: + bias[row]
+    bool add = false;                // ADD: y += result
+    const Tensor* up = nullptr;      // GLU: y = act(w x) * (up x)
+    bool gelu = false;
+  };
+  static constexpr uint32_t kMvRows = 4, kMvThreads = 128;
+
+  // The weight's rows and buffers suit the vector loads of mv-*.wgsl and x is one 16-byte aligned row.
+  bool mv_ok(const Tensor& w, const Tensor& x) const {
+    const int wi = weight_index(w.type);
+    if (wi < 0 || w.ne[0] % 8 != 0 || x.nrows() != 1) return false;
+    if (loc(x.data, x.nbytes()).offset % 16 != 0) return false;
+    for (const Chunk& c : chunks(w)) {
+      if (c.loc.offset % 16 != 0) return false;
+    }
+    return w.row_bytes() % 16 == 0 || w.type == DType::Q8_0 || w.type == DType::Q4_0;
+  }
+
+  std::string mv_source(DType t, const MvEpilogue& e) const {
+    const bool sg = (features_ & 1u) != 0, h16 = (features_ & 2u) != 0 && t == DType::F16;
+    auto b = [](bool v) { return v ? std::string("true") : std::string("false"); };
+    std::string s;
+    if (sg) s += "enable subgroups;\n";
+    if (h16) s += "enable f16;\n";
+    s += "const R: u32 = " + std::to_string(kMvRows) + "u;\nconst WG: u32 = " + std::to_string(kMvThreads) + "u;\n";
+    s += "const NORM = " + b(e.norm_w) + ";\nconst BIAS = " + b(e.bias) + ";\nconst ADD = " + b(e.add) +
+         ";\nconst GLU = " + b(e.up) + ";\nconst ACT: u32 = " + (e.gelu ? "1u" : "0u") + ";\n";
+    s += src("mv-common");
+    const char* const files[] = {"mv-f32", "mv-f16", "mv-q8_0", "mv-q4_0", "mv-q4_k"};
+    const std::string wsrc = src(h16 ? "mv-f16h" : files[weight_index(t)]);
+    s += wsrc;
+    if (e.up) {  // the same loads for the up weight: W -> U at binding 6
+      std::string u = wsrc;
+      auto rep = [&u](const std::string& from, const std::string& to) {
+        for (size_t at = 0; (at = u.find(from, at)) != std::string::npos; at += to.size()) u.replace(at, from.size(), to);
+      };
+      rep("_W", "_U");
+      rep("W[", "U[");
+      rep(" W:", " U:");
+      rep("@binding(1)", "@binding(6)");
+      s += u;
+    } else {
+      s += "fn wsl_U(rb: u32, s: u32) -> array<vec4f, 2> { return array<vec4f, 2>(vec4f(0.0), vec4f(0.0)); }\n";
+    }
+    s += src(sg ? "mv-main-sg" : "mv-main-wg");
+    return s;
+  }
+
+  // y[0 .. n_out) = epilogue(W x) for one token x (mv_ok(w, x)).
+  void matvec(const Tensor& w, const Tensor& x, Tensor& y, const MvEpilogue& e) {
+    const int64_t n_in = w.ne[0], n_out = w.ne[1];
+    need(y.type == DType::F32 && y.nelements() == n_out, "matvec: y shape");
+    const std::string key = "mv:" + std::to_string(weight_index(w.type)) + ":" + std::to_string(e.norm_w != nullptr) +
+                            std::to_string(e.bias != nullptr) + std::to_string(e.add) + std::to_string(e.up != nullptr) +
+                            std::to_string(e.gelu);
+    const uint32_t kid = named_pipeline(key, [&] { return mv_source(w.type, e); });
+    const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
+    const float zero[4] = {0, 0, 0, 0};
+    const Bind none{kArena, push(zero, 16), 16};
+    Bind nw = none, bias = none;
+    uint32_t nw_off = 0, b_off = 0;
+    if (e.norm_w) {
+      need(e.norm_w->type == DType::F32 && e.norm_w->nelements() == n_in, "matvec: norm weight shape");
+      const Loc l = loc(e.norm_w->data, e.norm_w->nbytes());
+      need(l.offset % 16 == 0, "matvec: norm weight alignment");
+      nw = whole(l);
+      nw_off = l.offset / 16;
+    }
+    if (e.bias) {
+      need(e.bias->type == DType::F32 && e.bias->nelements() == n_out, "matvec: bias shape");
+      const Loc l = loc(e.bias->data, e.bias->nbytes());
+      bias = whole(l);
+      b_off = l.offset / 4;
+    }
+    std::vector<Chunk> uc;
+    if (e.up) {
+      need(e.up->type == w.type && e.up->ne == w.ne, "matvec: gate and up weights differ in type or shape");
+      uc = chunks(*e.up);
+    }
+    const std::vector<Chunk> wc = chunks(w);
+    if (e.up) need(uc.size() == wc.size(), "matvec: gate and up weights split differently");
+    for (size_t i = 0; i < wc.size(); i++) {
+      const Chunk& c = wc[i];
+      const Grid g = grid_for((uint64_t(c.rows) + kMvRows - 1) / kMvRows);
+      const uint32_t p[] = {uint32_t(n_in), c.rows, c.loc.offset, uint32_t(w.row_bytes()), lx.offset / 16, ly.offset / 4,
+                            c.row0, g.gx, fbits(e.eps), nw_off, b_off, e.up ? uc[i].loc.offset : 0u};
+      std::vector<Bind> b = {arena(p, sizeof p), whole(c.loc), whole(lx), whole(ly), nw, bias};
+      if (e.up) b.push_back(whole(uc[i].loc));
+      raw_dispatch(kid, b, g);
+    }
+  }
+
+  // The pipeline of a kernel outside the Kernel enum, by key, compiled on first use.
+  template <typename F>
+  uint32_t named_pipeline(const std::string& key, F make_source) {
+    auto it = variants_.find(key);
+    if (it != variants_.end()) return it->second;
+    const std::string s = make_source();
+    const uint32_t kid = g_next_kernel_id++;
+    sotto_gpu_pipeline_create(kid, s.data(), uint32_t(s.size()));
+    variants_[key] = kid;
+    return kid;
+  }
+  // A dispatch whose bindings j = 0, 1, ... are b[j] (no aliasing: no two name one writable buffer).
+  void raw_dispatch(uint32_t kid, const std::vector<Bind>& b, Grid g) {
+    uint32_t q[4 * 8];
+    uint32_t n = 0;
+    for (size_t j = 0; j < b.size() && j < 8; j++, n++) {
+      q[4 * n] = uint32_t(j);
+      q[4 * n + 1] = b[j].id;
+      q[4 * n + 2] = b[j].offset;
+      q[4 * n + 3] = b[j].size;
+    }
+    sotto_gpu_dispatch(kid, q, n, g.gx, g.gy, 1);
+    n_dispatch_++;
+    dirty_ = true;
+  }
+
+  uint32_t features_ = 0;
   uint32_t limit_;
   std::shared_ptr<GpuState> st_;
   std::vector<uint8_t> arena_;
@@ -709,8 +945,8 @@ class WebGpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit) {
-  return std::make_unique<WebGpuBackend>(binding_limit);
+std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit, uint32_t feature_mask) {
+  return std::make_unique<WebGpuBackend>(binding_limit, feature_mask);
 }
 
 void webgpu_sample(Backend& be, const Tensor& logits, const GpuSampleParams& p, Tensor& out) {

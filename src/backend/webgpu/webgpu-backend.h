@@ -23,7 +23,9 @@
 namespace sotto {
 
 // binding_limit: the device's maxStorageBufferBindingSize in bytes (the host reports it).
-std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit);
+// feature_mask: the optional device features (host import `features`: bit 0 subgroups, bit 1 shader-f16)
+// the kernels may use; tests clear bits to check the fallback kernels on a device that has them.
+std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit, uint32_t feature_mask = ~0u);
 
 // The number of dispatches recorded since the last call (for the dispatches-per-token report).
 uint32_t webgpu_take_dispatch_count(Backend& be);

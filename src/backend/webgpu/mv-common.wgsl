@@ -1,0 +1,75 @@
+// mv-common.wgsl — decode (one token) matrix-vector product, the body shared by every weight type and both
+// reductions. Composed by webgpu-backend.cpp as: [enable lines] + consts + mv-common + mv-<dtype> (its W
+// binding, wsl_W and xsl_W, see there) [+ the same with W renamed U for GLU] + mv-main-sg or mv-main-wg.
+// Prefix consts: R rows per workgroup, WG threads, NORM (x is rms-normalised and multiplied by NW first;
+// the 1/rms factor is applied after the reduction, from the sum of squares reduced with the dots), BIAS
+// (+ B[row]), ADD (Y[row] += result: the residual add), GLU (Y = act(W h) * (U h); ACT 0 silu, 1 gelu-tanh),
+// F16 (shader-f16 loads).
+// Thread li handles slices s = li, li + WG, ... (8 weights each, see xsl) of all R rows, so each slice of x
+// is loaded once per workgroup; the per-thread partial sums are then reduced over the workgroup.
+// P: 0 n_in, 1 rows in this buffer, 2 w byte offset, 3 w row bytes, 4 x offset (vec4s), 5 y offset,
+//    6 row0 (first row of this buffer), 7 workgroups along x, 8 eps (f32 bits), 9 norm weight offset
+//    (vec4s), 10 bias offset, 11 u byte offset (GLU).
+@group(0) @binding(0) var<storage, read> P: array<u32>;
+@group(0) @binding(2) var<storage, read> X: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(4) var<storage, read> NW: array<vec4f>;
+@group(0) @binding(5) var<storage, read> B: array<f32>;
+
+const NV = select(R, 2u * R, GLU) + 1u;  // values reduced per thread: R dots (2R with GLU) + sum of squares
+
+fn mv_accum(li: u32, row_base: u32, v: ptr<function, array<f32, 9>>) {
+  let ns = P[0] / 8u;
+  let rows = P[1];
+  var rb: array<u32, 4>;
+  var ub: array<u32, 4>;
+  for (var r = 0u; r < R; r++) {
+    let row = min(row_base + r, rows - 1u);  // rows past the end compute row rows-1 again (not written)
+    rb[r] = P[2] + row * P[3];
+    ub[r] = P[11] + row * P[3];
+  }
+  var ss = 0.0;
+  for (var s = li; s < ns; s += WG) {
+    let xi = xsl_W(s);
+    var x0 = X[P[4] + xi.x];
+    var x1 = X[P[4] + xi.y];
+    if (NORM) {
+      ss += dot(x0, x0) + dot(x1, x1);
+      x0 *= NW[P[9] + xi.x];
+      x1 *= NW[P[9] + xi.y];
+    }
+    for (var r = 0u; r < R; r++) {
+      let w = wsl_W(rb[r], s);
+      (*v)[r] += dot(w[0], x0) + dot(w[1], x1);
+      if (GLU) {
+        let u = wsl_U(ub[r], s);
+        (*v)[R + r] += dot(u[0], x0) + dot(u[1], x1);
+      }
+    }
+  }
+  (*v)[NV - 1u] = ss;
+}
+
+// Thread r < R of the workgroup writes row row_base + r from the reduced values red[0 .. NV).
+fn mv_store(r: u32, row_base: u32, red: ptr<function, array<f32, 9>>) {
+  let row = row_base + r;
+  if (r >= R || row >= P[1]) { return; }
+  var sc = 1.0;
+  if (NORM) { sc = 1.0 / sqrt((*red)[NV - 1u] / f32(P[0]) + bitcast<f32>(P[8])); }
+  var y = (*red)[r] * sc;
+  if (GLU) {
+    let u = (*red)[R + r] * sc;
+    var a: f32;
+    if (ACT == 0u) {
+      a = y / (1.0 + exp(-y));
+    } else {
+      let z = clamp(0.7978845608028654 * (y + 0.044715 * y * y * y), -15.0, 15.0);
+      a = 0.5 * y * (1.0 + tanh(z));
+    }
+    y = a * u;
+  }
+  if (BIAS) { y += B[P[10] + P[6] + row]; }
+  let yi = P[5] + P[6] + row;
+  if (ADD) { y += Y[yi]; }
+  Y[yi] = y;
+}
