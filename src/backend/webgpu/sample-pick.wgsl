@@ -13,6 +13,7 @@
 
 var<workgroup> scan: array<u32, 256>;
 var<workgroup> scan_total: u32;
+var<workgroup> scan_rows: array<u32, 16>;
 var<workgroup> hist: array<atomic<u32>, 256>;
 var<workgroup> n_valid: atomic<u32>;
 var<workgroup> sel_prefix: u32;
@@ -91,10 +92,18 @@ fn main(@builtin(local_invocation_index) li: u32) {
   if (total > k) {
     for (var round = 0u; round < 4u; round++) {
       let shift = 24u - 8u * round;
+      var last = 0u;
+      var run = 0u;
       for (var i = i0; i < i1; i++) {
         let x = S[n_chunks + 2u * i];
-        if (i % k < S[i / k] && (x & sel_mask) == sel_prefix) { atomicAdd(&hist[(x >> shift) & 255u], 1u); }
+        if (i % k < S[i / k] && (x & sel_mask) == sel_prefix) {
+          let d = (x >> shift) & 255u;
+          if (run > 0u && d != last) { atomicAdd(&hist[last], run); run = 0u; }
+          last = d;
+          run++;
+        }
       }
+      if (run > 0u) { atomicAdd(&hist[last], run); }
       radix_pick(li, shift);
       atomicStore(&hist[li], 0u);
       workgroupBarrier();
