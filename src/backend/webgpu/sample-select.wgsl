@@ -19,6 +19,7 @@ var<workgroup> n_valid: atomic<u32>;
 var<workgroup> sel_prefix: u32;
 var<workgroup> sel_mask: u32;
 var<workgroup> sel_rem: u32;
+var<workgroup> best_id: array<u32, 256>;  // k = 1: the ids of the tree reduction
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -66,6 +67,37 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     if (P[3] != 0u && live && id < n && ((M[id >> 5u] >> (id & 31u)) & 1u) == 0u) { kk = 0u; }
     key[j] = kk;
     mine += select(0u, 1u, kk != 0u);
+  }
+  // k = 1 (greedy): the best key, lowest id among equals, by a tree reduction instead of the radix select.
+  if (k == 1u) {
+    var bk = 0u;
+    var bi = 0u;
+    for (var j = 0u; j < 8u; j++) {
+      if (key[j] > bk) {
+        bk = key[j];
+        bi = b0 + j;
+      }
+    }
+    scan[li] = bk;
+    best_id[li] = bi;
+    workgroupBarrier();
+    for (var h = 128u; h > 0u; h >>= 1u) {
+      if (li < h) {
+        let ok = scan[li + h];
+        let oi = best_id[li + h];
+        if (ok > scan[li] || (ok == scan[li] && ok != 0u && oi < best_id[li])) {
+          scan[li] = ok;
+          best_id[li] = oi;
+        }
+      }
+      workgroupBarrier();
+    }
+    if (li == 0u && live) {
+      S[g] = select(0u, 1u, scan[0] != 0u);
+      S[P[9] + 2u * g] = scan[0];
+      S[P[9] + 2u * g + 1u] = best_id[0];
+    }
+    return;
   }
   atomicAdd(&n_valid, mine);
   workgroupBarrier();
