@@ -45,6 +45,7 @@ struct Case {
   int32_t cpu = -1;
   int32_t gpu = -1;  // filled by the host's deferred read
   bool near_tie = false;
+  bool id_order = false;  // the CPU walks this case's survivors in id order
 };
 
 struct Check {
@@ -178,6 +179,7 @@ SOTTO_EXPORT int sotto_samplecheck_run(uint32_t binding_limit, uint32_t seed, in
     ds.observe_prompt(prompt.data(), int(prompt.size()));
     for (int32_t t : walk) ds.accept(t);
     const GpuSampleParams& gp = ds.step(n_logits);
+    c.id_order = gp.id_order;
     Tensor host;
     host.type = DType::F32;
     host.ne = {n_logits, 1, 1, 1};
@@ -195,8 +197,9 @@ SOTTO_EXPORT int sotto_samplecheck_run(uint32_t binding_limit, uint32_t seed, in
 }
 
 SOTTO_EXPORT int sotto_samplecheck_report() {
-  int exact = 0, near = 0, bad = 0;
+  int exact = 0, near = 0, bad = 0, id_order = 0;
   for (const Case& c : g->cases) {
+    id_order += c.id_order;
     if (c.gpu == c.cpu) {
       ++exact;
     } else if (c.near_tie) {
@@ -207,8 +210,8 @@ SOTTO_EXPORT int sotto_samplecheck_report() {
       std::printf("MISMATCH: gpu %d cpu %d (%s)\n", c.gpu, c.cpu, c.desc.c_str());
     }
   }
-  std::printf("sample check: %zu cases, %d identical, %d near-tie differences, %d mismatches\n", g->cases.size(), exact,
-              near, bad);
+  std::printf("sample check: %zu cases (%d walked in id order), %d identical, %d near-tie differences, %d mismatches\n",
+              g->cases.size(), id_order, exact, near, bad);
   std::fflush(stdout);
   g.reset();
   return bad;

@@ -272,6 +272,7 @@ void finish_step(Session* s, const sotto::Tensor& logits) {
 SOTTO_EXPORT void sotto_gpu_start(Session* s, const int32_t* ids, int n) {
   if (!s->gpu) sotto::fail("sotto_gpu_start: not a WebGPU session");
   check_prompt(s, ids, n);
+  if (s->grammar) sotto::fail("sotto_gpu_start: a grammar is set (sotto_set_grammar): use sotto_gpu_start_sampled");
   s->dsampler.reset();
   s->queued.clear();
   s->cache = s->lm.model->new_cache(s->n_ctx);

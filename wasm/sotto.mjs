@@ -3,7 +3,8 @@
 //   const engine = await Sotto.create(wasmBytesOrModule);   // one instance = one wasm memory
 //   await engine.load(ggufBytes, {name, nCtx});                // Uint8Array of a GGUF file
 //   for await (const piece of engine.generate(prompt, {maxTokens, temperature, topK, topP, minP,
-//                                                     repeatPenalty, seed, chat, onToken})) ...
+//                                                     repeatPenalty, seed, chat, onToken,
+//                                                     schema | grammar, compact})) ...
 //   engine.cancel();  engine.dispose();
 // Also the low-level calls the tests use: tokenize(text, chat) -> Int32Array, start(ids, opts),
 // step() -> id (-1: context full), isEog(id), piece(id) -> Uint8Array, detokenize(ids) -> string.
@@ -280,7 +281,8 @@ export class Sotto {
   }
 
   // The grammar of the next start / gpuStartSampled / generate: {schema} (JSON Schema: object or text),
-  // {grammar} (GBNF text), or {} for none; compact: no whitespace between JSON tokens. Errors (unsupported keywords...) are thrown with the message.
+  // {grammar} (GBNF text), or {} for none; compact: no whitespace between JSON tokens. Errors (an
+  // unsupported keyword...) are thrown with the engine's one-line message.
   setGrammar({ schema, grammar, compact = false } = {}) {
     const s = this.requireSession();
     if (schema !== undefined && grammar !== undefined) throw new Error('sotto: give a schema or a grammar, not both');
@@ -290,7 +292,8 @@ export class Sotto {
       return;
     }
     const bytes = this.encoder.encode(text);
-    this.withBuffer(bytes, (ptr) => this.call('sotto_set_grammar', s, ptr, bytes.length, schema !== undefined ? (compact ? 3 : 1) : 2));
+    const kind = schema !== undefined ? (compact ? 3 : 1) : 2;
+    this.withBuffer(bytes, (ptr) => this.call('sotto_set_grammar', s, ptr, bytes.length, kind));
   }
 
   // The next token (-1: context full); unless it ends generation, the one after it is computed.

@@ -47,7 +47,9 @@ const GpuSampleParams& DeviceSampler::step(int32_t n_logits) {
   if (penalties_)
     for (const auto& [id, c] : counts_) gp_.penalties.emplace_back(id, c);
   gp_.mask = nullptr;
-  gp_.id_order = false;
+  // Top-k leaves the candidates unsorted (in id order) when they are at most k, and with top-p off nothing
+  // sorts them before the draw: the GPU must then walk them in id order too.
+  gp_.id_order = gp_.draw && sp_.top_p >= 1.0f && n_logits <= gp_.top_k;
   if (grammar_) {
     const auto t0 = std::chrono::steady_clock::now();
     grammar::GrammarMatcher& m = grammar_->matcher();
@@ -57,13 +59,12 @@ const GpuSampleParams& DeviceSampler::step(int32_t n_logits) {
     gp_.mask = packed_.data();
     mask_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // The CPU grammar link keeps only the allowed tokens, in id order, when fewer than half are allowed or
-    // the row is padded (GrammarSampler::apply); top-k then leaves them unsorted if they are at most k,
-    // and only top-p would sort them.
+    // the row is padded (GrammarSampler::apply); else all n_logits stay, the forbidden ones at -inf.
     if (gp_.draw && sp_.top_p >= 1.0f) {
       size_t allowed = 0;
       for (int32_t w = 0; w < m.n_words(); ++w) allowed += size_t(__builtin_popcount(mask[w]));
       const bool gathered = n_logits != m.n_vocab() || allowed * 2 < size_t(m.n_vocab());
-      gp_.id_order = gathered && allowed <= size_t(gp_.top_k);
+      gp_.id_order = (gathered ? allowed : size_t(n_logits)) <= size_t(gp_.top_k);
     }
   }
   if (gp_.draw) gp_.u = float(rng_.next_double());

@@ -94,6 +94,33 @@ for (const [file, prompt] of cases) {
   });
 }
 
+// The grammar on the wasm CPU backend (sotto_set_grammar; forced runs fast-forwarded in one forward pass)
+// against the native CLI's generate loop with --schema, and errors of a bad schema.
+await test('schema greedy, wasm == native (--schema): qwen25-f32.gguf, tests/webgpu/schemas/nested.schema.json', async () => {
+  const file = 'qwen25-f32.gguf', schemaPath = join(root, 'tests', 'webgpu', 'schemas', 'nested.schema.json');
+  const e = await Sotto.create(wasmModule);
+  await e.load(readFileSync(join(models, file)), { name: file });
+  let text = '';
+  for await (const piece of e.generate('Patient record:', { maxTokens: 120, temperature: 0, schema: readFileSync(schemaPath, 'utf8') })) {
+    text += piece;
+  }
+  e.dispose();
+  let native = execFileSync(nativePath, ['generate', '-m', join(models, file), '-p', 'Patient record:', '-n', '120',
+                                         '--temp', '0', '-t', '1', '-q', '--schema', schemaPath], { maxBuffer: 1 << 20 }).toString();
+  if (native.endsWith('\n') && !text.endsWith('\n')) native = native.slice(0, -1);
+  check(text.length > 0 && text === native, `wasm ${JSON.stringify(text)} vs native ${JSON.stringify(native)}`);
+});
+
+await test('a schema with an unsupported keyword: one-line Error naming it', async () => {
+  const e = await Sotto.create(wasmModule);
+  await e.load(readFileSync(join(models, 'qwen25-q8_0.gguf')), { name: 'qwen25-q8_0.gguf' });
+  let msg = '';
+  try {
+    for await (const t of e.generate('x', { schema: { type: 'array', uniqueItems: true } })) void t;
+  } catch (err) { msg = err.message; }
+  check(/uniqueItems/.test(msg) && !msg.includes('\n'), `unexpected message ${JSON.stringify(msg)}`);
+});
+
 await test('SIMD128 kernels match their scalar twins (sotto_kernel_check)', async () => {
   const lines = [];
   const e = await Sotto.create(wasmModule, { log: (fd, line) => lines.push(line) });

@@ -1,18 +1,19 @@
 // checks.mjs — the WebGPU checks shared by the Node runner (run.mjs) and the Chromium worker
 // (worker.mjs): every op against the CPU backend (wasm/webgpu-op-check.cpp), greedy generation on
 // WebGPU against the CPU backend of the same wasm build, generate()/cancel(), and the refusal of a BF16
-// model. Environment-free: the caller passes the engine classes, the GPU object, the compiled module,
-// a model loader (name -> Uint8Array) and a line logger.
+// model; with `sample`, the constrained-decoding and GPU-sampling checks of sample-checks.mjs.
+// Environment-free: the caller passes the engine classes, the GPU object, the compiled module, a model
+// loader (name -> Uint8Array) and a line logger.
 //   const { passed, failed } = await runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, models,
-//                                                fallback, log, opsOnly });
+//                                                fallback, log, opsOnly, sample });
 // Greedy: token ids must be identical for F32/F16 weights. For quantized weights the CPU quantizes
 // activations to 8 bits and the GPU does not, so near-ties may flip: then every GPU token is checked
 // teacher-forced against the CPU logits (the CPU fed the GPU's tokens): its logit must be within
 // MARGIN of the CPU's best.
+import { runSampleChecks } from './sample-checks.mjs';
+
 export const MARGIN = 0.05;
 export const PROMPT = 'The quick brown fox jumps over the lazy dog. Once upon a time';
-
-import { runSampleChecks } from './sample-checks.mjs';
 
 export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, models, fallback, log, opsOnly, sample }) {
   let passed = 0, failed = 0;

@@ -24,6 +24,16 @@ export async function runSampleChecks({ Sotto, host, wasmModule, loadModel, load
     check(near <= Math.ceil(nCases * 0.02), `${near} near-tie differences (more than 2%)`);
   });
 
+  await test('WebGPU sampling with top-k off: a one-line Error', async () => {
+    const e = await Sotto.create(wasmModule, { gpu: host });
+    await e.load(await loadModel(`${models[0]}.gguf`), { name: `${models[0]}.gguf`, nCtx: 64 });
+    let msg = '';
+    try {
+      for await (const t of e.generate(SCHEMA_PROMPT, { temperature: 0.8, topK: 0, maxTokens: 4 })) void t;
+    } catch (err) { msg = err.message; }
+    check(/top_k in 1\.\.256/.test(msg) && !msg.includes('\n'), `unexpected message ${JSON.stringify(msg)}`);
+  });
+
   const cpu = await Sotto.create(wasmModule);
   const gpu = await Sotto.create(wasmModule, { gpu: host });
   // [name, schema text, compact, token cap]: the compact nested schema always completes within its cap (its

@@ -13,6 +13,7 @@
 
 var<workgroup> scan: array<u32, 256>;
 var<workgroup> scan_total: u32;
+var<workgroup> scan_rows: array<u32, 16>;
 var<workgroup> hist: array<atomic<u32>, 256>;
 var<workgroup> n_valid: atomic<u32>;
 var<workgroup> sel_prefix: u32;
@@ -48,23 +49,17 @@ fn sort256(li: u32, by_id: bool) {
   }
 }
 
-// p[i] = e^(l[i] - max) * (1 / sum) over the first m entries, as Candidates::softmax (Kahan-summed f32
-// instead of double). Thread 0 only.
-fn softmax_first(m: u32) {
-  var mx = cl[0];
-  for (var i = 1u; i < m; i++) { mx = max(mx, cl[i]); }
+// The sum of cp[0..m), Kahan-compensated f32 (the CPU sums in double). Thread 0 only.
+fn sum_first(m: u32) -> f32 {
   var s = 0.0;
   var c = 0.0;
   for (var i = 0u; i < m; i++) {
-    let e = exp_nonpos(cl[i] - mx);
-    cp[i] = e;
-    let y = e - c;
+    let y = cp[i] - c;
     let t = s + y;
     c = (t - s) - y;
     s = t;
   }
-  let inv = 1.0 / s;
-  for (var i = 0u; i < m; i++) { cp[i] = cp[i] * inv; }
+  return s;
 }
 
 @compute @workgroup_size(256)
@@ -97,10 +92,18 @@ fn main(@builtin(local_invocation_index) li: u32) {
   if (total > k) {
     for (var round = 0u; round < 4u; round++) {
       let shift = 24u - 8u * round;
+      var last = 0u;
+      var run = 0u;
       for (var i = i0; i < i1; i++) {
         let x = S[n_chunks + 2u * i];
-        if (i % k < S[i / k] && (x & sel_mask) == sel_prefix) { atomicAdd(&hist[(x >> shift) & 255u], 1u); }
+        if (i % k < S[i / k] && (x & sel_mask) == sel_prefix) {
+          let d = (x >> shift) & 255u;
+          if (run > 0u && d != last) { atomicAdd(&hist[last], run); run = 0u; }
+          last = d;
+          run++;
+        }
       }
+      if (run > 0u) { atomicAdd(&hist[last], run); }
       radix_pick(li, shift);
       atomicStore(&hist[li], 0u);
       workgroupBarrier();
@@ -145,16 +148,19 @@ fn main(@builtin(local_invocation_index) li: u32) {
   workgroupBarrier();
   sort256(li, false);
   let m = min(total, k);
+  // e^(logit - max) of every candidate, one a thread (sorted: the max is cl[0]).
+  if (li < m) { cp[li] = exp_nonpos(cl[li] - cl[0]); }
+  workgroupBarrier();
   if (li == 0u) {
     var size = m;
     // top-p: the smallest prefix whose mass reaches p (TopP::prefix_len, min_keep 1).
     if ((flags & 1u) != 0u && size > 1u) {
-      softmax_first(size);
+      let inv = 1.0 / sum_first(size);
       let p = bitcast<f32>(P[2]);
       var cum = 0.0;
       var c = 0.0;
       for (var i = 0u; i < size; i++) {
-        let y = cp[i] - c;
+        let y = cp[i] * inv - c;
         let s = cum + y;
         c = (s - cum) - y;
         cum = s;
@@ -171,30 +177,33 @@ fn main(@builtin(local_invocation_index) li: u32) {
       for (var i = 0u; i < size; i++) { keep += select(0u, 1u, cl[i] >= thr); }
       size = keep;
     }
-    if ((flags & 4u) != 0u) {
-      let inv_t = bitcast<f32>(P[5]);
-      for (var i = 0u; i < size; i++) { cl[i] = cl[i] * inv_t; }
-    }
-    for (var i = size; i < 256u; i++) { ci[i] = 0xffffffffu; }  // dropped: sorts last by id
     n_keep = size;
   }
-  workgroupBarrier();
-  if ((flags & 8u) != 0u) { sort256(li, true); }
-  if (li != 0u) { return; }
-  let size = n_keep;
+  let size = workgroupUniformLoad(&n_keep);
   if (size == 0u) {
-    O[P[7]] = 0xffffffffu;
+    if (li == 0u) { O[P[7]] = 0xffffffffu; }
     return;
   }
   if ((flags & 4u) == 0u) {
-    O[P[7]] = ci[0];
+    if (li == 0u) { O[P[7]] = ci[0]; }
     return;
   }
-  // The draw (Dist::apply): softmax, total = sum p, first cumulative sum > u * total; p <= 0 skipped.
-  softmax_first(size);
+  // Temperature (a positive scale keeps the order: the max stays at 0); dropped candidates sort last by id.
+  let mx = cl[0] * bitcast<f32>(P[5]);
+  workgroupBarrier();  // every thread has read cl[0] before thread 0 scales it
+  if (li < size) { cl[li] = cl[li] * bitcast<f32>(P[5]); } else { ci[li] = 0xffffffffu; }
+  workgroupBarrier();
+  if ((flags & 8u) != 0u) { sort256(li, true); }
+  if (li < size) { cp[li] = exp_nonpos(cl[li] - mx); }
+  workgroupBarrier();
+  if (li != 0u) { return; }
+  // The draw (Dist::apply): p = e * (1 / sum e), total = sum p, the first cumulative p > u * total
+  // (p <= 0 skipped).
+  let inv = 1.0 / sum_first(size);
   var total_p = 0.0;
   var c = 0.0;
   for (var i = 0u; i < size; i++) {
+    cp[i] = cp[i] * inv;
     let y = cp[i] - c;
     let s = total_p + y;
     c = (s - total_p) - y;

@@ -13,11 +13,13 @@
 
 var<workgroup> scan: array<u32, 256>;
 var<workgroup> scan_total: u32;
+var<workgroup> scan_rows: array<u32, 16>;
 var<workgroup> hist: array<atomic<u32>, 256>;
 var<workgroup> n_valid: atomic<u32>;
 var<workgroup> sel_prefix: u32;
 var<workgroup> sel_mask: u32;
 var<workgroup> sel_rem: u32;
+var<workgroup> best_id: array<u32, 256>;  // k = 1: the ids of the tree reduction
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -66,6 +68,37 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     key[j] = kk;
     mine += select(0u, 1u, kk != 0u);
   }
+  // k = 1 (greedy): the best key, lowest id among equals, by a tree reduction instead of the radix select.
+  if (k == 1u) {
+    var bk = 0u;
+    var bi = 0u;
+    for (var j = 0u; j < 8u; j++) {
+      if (key[j] > bk) {
+        bk = key[j];
+        bi = b0 + j;
+      }
+    }
+    scan[li] = bk;
+    best_id[li] = bi;
+    workgroupBarrier();
+    for (var h = 128u; h > 0u; h >>= 1u) {
+      if (li < h) {
+        let ok = scan[li + h];
+        let oi = best_id[li + h];
+        if (ok > scan[li] || (ok == scan[li] && ok != 0u && oi < best_id[li])) {
+          scan[li] = ok;
+          best_id[li] = oi;
+        }
+      }
+      workgroupBarrier();
+    }
+    if (li == 0u && live) {
+      S[g] = select(0u, 1u, scan[0] != 0u);
+      S[P[9] + 2u * g] = scan[0];
+      S[P[9] + 2u * g + 1u] = best_id[0];
+    }
+    return;
+  }
   atomicAdd(&n_valid, mine);
   workgroupBarrier();
   let total = workgroupUniformLoad(&n_valid);
@@ -73,10 +106,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   if (total > k) {
     for (var round = 0u; round < 4u; round++) {
       let shift = 24u - 8u * round;
+      // Runs of one digit are added at once: in the first round most keys share it (fewer atomics).
+      var last = 0u;
+      var run = 0u;
       for (var j = 0u; j < 8u; j++) {
         let x = key[j];
-        if (x != 0u && (x & sel_mask) == sel_prefix) { atomicAdd(&hist[(x >> shift) & 255u], 1u); }
+        if (x != 0u && (x & sel_mask) == sel_prefix) {
+          let d = (x >> shift) & 255u;
+          if (run > 0u && d != last) { atomicAdd(&hist[last], run); run = 0u; }
+          last = d;
+          run++;
+        }
       }
+      if (run > 0u) { atomicAdd(&hist[last], run); }
       radix_pick(li, shift);
       atomicStore(&hist[li], 0u);
       workgroupBarrier();

@@ -493,7 +493,9 @@ class WebGpuBackend final : public Backend {
       pen.push_back(uint32_t(c));
     }
     const uint32_t n_pen = uint32_t(pen.size() / 2);
-    if (pen.empty()) pen.push_back(0);
+    size_t padded = 16;  // a power of two: the binding's size (part of the host's bind-group key) rarely changes
+    while (padded < pen.size()) padded *= 2;
+    pen.resize(padded, 0);
     const Bind pens = arena(pen.data(), pen.size() * 4);
     const Grid g = grid_for(n_chunks);
     const uint32_t p1[] = {n, lx.offset / 4, k, sp.mask ? 1u : 0u, n_pen, fbits(sp.repeat), fbits(sp.frequency),
