@@ -222,7 +222,8 @@ def config_from_hf(conf, path="config.json"):
 def load_hf_weights(d):
     index = os.path.join(d, "model.safetensors.index.json")
     if os.path.exists(index):
-        files = sorted(set(json.load(open(index))["weight_map"].values()))
+        with open(index) as f:
+            files = sorted(set(json.load(f)["weight_map"].values()))
     else:
         files = sorted(f for f in os.listdir(d) if f.endswith(".safetensors"))
     if not files:
@@ -236,9 +237,10 @@ def load_hf_weights(d):
     return W
 
 
-def tokenizer_kv_from_json(path, n_vocab, conf=None):
+def tokenizer_kv_from_json(path, n_vocab):
     """GGUF tokenizer.* entries [(key, raw bytes)] from a Hugging Face tokenizer.json (see the module doc)."""
-    doc = json.load(open(path, encoding="utf-8"))
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
     model = doc.get("model", {})
     if model.get("type") != "BPE":
         raise ValueError(f"{path}: tokenizer model {model.get('type')!r} is not supported (BPE only)")
@@ -299,7 +301,8 @@ def load_hf(d):
     cpath = os.path.join(d, "config.json")
     if not os.path.exists(cpath):
         raise ValueError(f"{d}: no config.json")
-    conf = json.load(open(cpath))
+    with open(cpath) as f:
+        conf = json.load(f)
     cfg = config_from_hf(conf, cpath)
     W = load_hf_weights(d)
     tie = "lm_head.weight" not in W or (conf.get("tie_word_embeddings") and
@@ -312,7 +315,7 @@ def load_hf(d):
     tpath = os.path.join(d, "tokenizer.json")
     if not os.path.exists(tpath):
         raise ValueError(f"{d}: no tokenizer.json (needed for the exported GGUF's vocabulary)")
-    return cfg, W, tokenizer_kv_from_json(tpath, cfg["vocab_size"], conf)
+    return cfg, W, tokenizer_kv_from_json(tpath, cfg["vocab_size"])
 
 
 # ---------------------------------------------------------------- export

@@ -283,20 +283,27 @@ def _reference_greedy(cfg, W, ids, n, eog):
 class LoraForeignBase(unittest.TestCase):
     """train.py lora --base-gguf / --base-hf end to end on the fixture models (engine tokenizer, export, run)."""
 
+    USER = "Patient Ana Diaz, 61, reports a dry cough for 5 days."
+
     def _data(self, d):
+        # short {"prompt", "response"} pairs: the fixtures' byte vocabularies and 256-token context need them
         data = os.path.join(d, "data")
         os.makedirs(data)
-        for split, n in (("train", 8), ("validation", 2)):
+        names = ["Ana Diaz", "Tom Reed", "Li Wei", "Sara Khan", "Omar Ali", "Eva Berg", "Jon Park", "Mia Rossi"]
+        issues = ["a dry cough", "back pain", "a rash", "headaches"]
+        for split, rng in (("train", range(8)), ("validation", range(8, 10))):
             with open(os.path.join(data, split + ".jsonl"), "w") as f:
-                for ex in datagen.split(split, n):
-                    f.write(json.dumps(ex) + "\n")
+                for i in rng:
+                    name, age, issue = names[i % 8], 30 + 7 * i, issues[i % 4]
+                    f.write(json.dumps({"prompt": f"Patient {name}, {age}, reports {issue} for {i + 2} days.",
+                                        "response": json.dumps({"name": name, "age": age, "complaint": issue})}) + "\n")
         return data
 
     def _lora(self, d, data, base_args, name, steps=30):
         import train
         out = os.path.join(d, name)
         losses = train.main(["lora"] + base_args + ["--data", data, "--out", out, "--steps", str(steps),
-                             "--batch", "2", "--seq", "2048", "--lr", "2e-2", "--warmup", "2", "--rank", "4",
+                             "--batch", "2", "--seq", "200", "--lr", "2e-2", "--warmup", "2", "--rank", "4",
                              "--alpha", "8", "--eval-every", "1000", "--export", "f32,q8_0", "--sotto", SOTTO])
         return out, losses
 
@@ -310,12 +317,12 @@ class LoraForeignBase(unittest.TestCase):
         self.assertEqual([e for e in extra if e[0].startswith("tokenizer.")],
                          [e for e in base_extra if e[0].startswith("tokenizer.")], name)
         etok = B.EngineTokenizer(SOTTO, extra)
-        user = datagen.user_text(datagen.split("test", 1)[0])
+        user = self.USER
         n_new = 16
         runs = {}
         for dt in ("f32", "q8_0"):
             r = subprocess.run([SOTTO, "generate", "-m", os.path.join(out, f"merged-{dt}.gguf"), "-p", user, "--chat",
-                                "-n", str(n_new), "--temp", "0", "--seed", "1", "-q", "-t", "1"], capture_output=True,
+                                "-n", str(n_new), "--temp", "0", "--seed", "1", "-q", "-t", "1", "-c", "256"], capture_output=True,
                                timeout=120)
             self.assertEqual(r.returncode, 0, r.stderr)
             runs[dt] = r.stdout[:-1] if r.stdout.endswith(b"\n") else r.stdout
@@ -323,6 +330,7 @@ class LoraForeignBase(unittest.TestCase):
         want, margins = _reference_greedy(c, W, ids, n_new, etok.eog)
         tie = next((i for i, m in enumerate(margins) if m < 1e-4), None)
         n = len(want) if tie is None else tie
+        print(f"{name}: engine {runs['f32']!r}, reference {etok.decode_bytes(want)!r} ({n} tokens compared)")
         self.assertGreaterEqual(n, 4, (name, margins))
         self.assertTrue(runs["f32"].startswith(etok.decode_bytes(want[:n])), (name, runs["f32"], want))
         if tie is None:
@@ -346,6 +354,111 @@ class LoraForeignBase(unittest.TestCase):
                 _, R, _ = B.load_gguf(src)
                 moved = max((W[k] - R[k]).abs().max().item() for k in W if "q_proj.weight" in k)
                 self.assertGreater(moved, 1e-3, name)  # the adapters were merged into the weights
+
+
+QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+               r"\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def _hf_dir(d, name):
+    """A Hugging Face directory (config.json, model.safetensors with a BF16 tensor, tokenizer.json) holding a
+    fixture model's weights and vocabulary."""
+    import base as B
+    import ggufw
+    import make_fixtures as mf
+    import safetensors
+    fc = mf.CONFIGS[name.rsplit("-", 1)[0]]
+    c, R, extra = B.load_gguf(os.path.join(FIXTURES, name + ".gguf"))
+    out = os.path.join(d, "hf-" + name)
+    os.makedirs(out)
+    conf = {k: c[k] for k in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                              "num_key_value_heads", "head_dim", "rms_norm_eps", "rope_theta", "vocab_size",
+                              "max_position_embeddings")}
+    conf.update(model_type={"gemma3": "gemma3_text"}.get(c["arch"], c["arch"]), tie_word_embeddings=c["tie"],
+                _name_or_path=name)
+    for k in ("rope_scaling", "query_pre_attn_scalar", "sliding_window", "sliding_window_pattern",
+              "rope_local_base_freq"):
+        if k in fc:
+            conf[k] = fc[k]
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(conf, f)
+    safetensors.write(os.path.join(out, "model.safetensors"), {k: v.float().numpy() for k, v in R.items()},
+                      bf16={"model.layers.0.mlp.up_proj.weight"})
+    g = ggufw.Writer()
+    g.kv.extend(extra)
+    g.write(os.path.join(out, "t.gguf"))
+    kv, _ = ggufw.read(os.path.join(out, "t.gguf"))
+    os.remove(os.path.join(out, "t.gguf"))
+    toks, types = kv["tokenizer.ggml.tokens"], kv["tokenizer.ggml.token_type"]
+    spm = kv["tokenizer.ggml.model"] == "llama"
+    doc = {"model": {"type": "BPE", "byte_fallback": spm, "vocab": {t: i for i, t in enumerate(toks) if types[i] != 3},
+                     "merges": []},
+           "added_tokens": [{"id": i, "content": t, "special": True} for i, t in enumerate(toks) if types[i] == 3]}
+    if spm:
+        doc["model"]["unk_token"] = "<unk>"
+    else:
+        doc["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": QWEN2_SPLIT}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}]}
+        doc["normalizer"] = {"type": "NFC"}
+    with open(os.path.join(out, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False)
+    return out, c, R
+
+
+class HfBase(unittest.TestCase):
+    def test_hf_read(self):
+        # config.json + safetensors read into the same config and weights as the GGUF they were made from
+        import tempfile
+        import base as B
+        with tempfile.TemporaryDirectory() as d:
+            for name in ("llama32-f32", "qwen25-f32", "gemma3-f32"):
+                path, c, R = _hf_dir(d, name)
+                c2, W, kv = B.load_hf(path)
+                self.assertEqual(set(W), set(R), name)
+                for k in R:
+                    tol = 8e-3 * R[k].abs().max().item() if k == "model.layers.0.mlp.up_proj.weight" else 0.0
+                    self.assertLessEqual((W[k] - R[k]).abs().max().item(), tol, (name, k))
+                toks = [1, 7, 100, 3, 250, 9]
+                a, b = ref.forward(c, R, toks), ref.forward(c2, {k: v for k, v in R.items()}, toks)
+                self.assertLess((a - b).abs().max().item(), 1e-9 * a.abs().max().item(), name)
+                self.assertEqual(kv[0][0], "tokenizer.ggml.model")
+
+
+@unittest.skipUnless(os.path.exists(SOTTO), f"no engine binary at {SOTTO} (set SOTTO_BIN)")
+class HfTokenizerAndLora(LoraForeignBase):
+    def test_tokenizer_json_metadata_equals_engine(self):
+        # the GGUF tokenizer metadata built from tokenizer.json tokenizes like the engine's own tokenizer.json
+        # reader (sotto tokenize --tokenizer-json), raw and through the chat template
+        import subprocess
+        import tempfile
+        import base as B
+        texts = ["Hello world", "naïve café — 12,345 mg\n\n  x", "<|im_start|>user\nhi<|im_end|>",
+                 "<start_of_turn>model\nok<end_of_turn>", "it's  we'll\t\r\n"]
+        with tempfile.TemporaryDirectory() as d:
+            for name in ("qwen25-f32", "gemma3-f32"):
+                path, c, _ = _hf_dir(d, name)
+                etok = B.EngineTokenizer(SOTTO, B.load_hf(path)[2])
+                for chat in (False, True):
+                    got = etok.encode_many(texts, chat=chat)
+                    r = subprocess.run([SOTTO, "tokenize", "--tokenizer-json", os.path.join(path, "tokenizer.json"),
+                                        "--jsonl"] + (["--chat"] if chat else []),
+                                       input="".join(json.dumps(t) + "\n" for t in texts).encode(), capture_output=True)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertEqual(got, [json.loads(x) for x in r.stdout.decode().splitlines()], (name, chat))
+
+    def test_lora_hf_base(self):
+        import tempfile
+        import base as B
+        torch.set_num_threads(1)
+        with tempfile.TemporaryDirectory() as d:
+            data = self._data(d)
+            path, _, _ = _hf_dir(d, "qwen25-f32")
+            out, losses = self._lora(d, data, ["--base-hf", path], "hf", steps=20)
+            self.assertLess(sum(losses[-5:]), 0.8 * sum(losses[:5]))
+            self._check_merged(out, B.load_hf(path)[2], "hf-qwen25")
+
+    test_lora_gguf_bases = None  # inherited helpers only
 
 
 class Rouge(unittest.TestCase):

@@ -174,7 +174,8 @@ def cmd_pretrain(a):
 def load_examples_engine(data_dir, split, etok, seq, loss="note"):
     """load_examples with a foreign base's vocabulary, tokenized by the engine (base.EngineTokenizer): the
     prompt exactly as `sotto note` sends it (the user turn through the model's chat template, or the plain
-    text + newline with BOS when it has none), then the note JSON as plain text and the end-of-turn token."""
+    text + newline with BOS when it has none), then the note JSON as plain text and the end-of-turn token.
+    Lines are datagen examples, or generic {"prompt": user turn, "response": assistant text} pairs."""
     path = os.path.join(data_dir, split + ".jsonl")
     if not os.path.exists(path):
         return []
@@ -182,9 +183,10 @@ def load_examples_engine(data_dir, split, etok, seq, loss="note"):
         exs = [json.loads(line) for line in f if line.strip()]
     if not exs:
         return []
-    users = [datagen.user_text(e) for e in exs]
+    users = [e["prompt"] if "prompt" in e else datagen.user_text(e) for e in exs]
+    answers = [e["response"] if "prompt" in e else datagen.note_json(e["note"]) for e in exs]
     prompts = etok.encode_many(users, chat=True) if etok.chat else etok.encode_many([u + "\n" for u in users])
-    notes = etok.encode_many([datagen.note_json(e["note"]) for e in exs], bos=False, special=False)
+    notes = etok.encode_many(answers, bos=False, special=False)
     out = []
     for p, n in zip(prompts, notes):
         out.append(((p + n + [etok.eot])[:seq + 1], len(p) - 1 if loss == "note" else 0))
