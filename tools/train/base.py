@@ -93,9 +93,8 @@ def config_from_gguf(kv, tensors, path="model"):
     cfg["rope_theta"] = float(get("rope.freq_base", 1e6 if gemma else 1e4))
     cfg["max_position_embeddings"] = get("context_length", 4096)
     cfg["vocab_size"] = tensors["token_embd.weight"][1][1]
-    n_rot = get("rope.dimension_count", cfg["head_dim"])
-    if n_rot != cfg["head_dim"]:
-        cfg["partial_rotary_factor"] = n_rot / cfg["head_dim"]
+    if get("rope.dimension_count", cfg["head_dim"]) != cfg["head_dim"]:
+        raise ValueError(f"{path}: partial rotary embeddings (rope.dimension_count != head_dim) are not supported")
     scaling = get("rope.scaling.type", "none")
     if scaling == "linear":
         cfg["rope_linear"] = float(get("rope.scaling.factor"))
@@ -206,7 +205,7 @@ def config_from_hf(conf, path="config.json"):
         else:
             raise ValueError(f"{path}: rope_scaling {kind!r} is not supported (llama3 for llama, linear)")
     if conf.get("partial_rotary_factor", 1.0) != 1.0:
-        cfg["partial_rotary_factor"] = conf["partial_rotary_factor"]
+        raise ValueError(f"{path}: partial_rotary_factor is not supported")
     if gemma:
         cfg["query_pre_attn_scalar"] = conf.get("query_pre_attn_scalar", cfg["head_dim"])
         cfg["sliding_window"] = conf.get("sliding_window", 512)
@@ -322,6 +321,14 @@ def load_hf(d):
 def export(cfg, W, extra, dtype, path):
     """Writes W (HF names) as GGUF through tools/ref/export.py with the base's metadata entries `extra` in place
     of export.py's placeholder vocabulary; returns the weights as stored (dequantized, float64)."""
+    extra = list(extra)
+    have = {k for k, _ in extra}
+    a, w = cfg["arch"], ggufw.Writer()
+    if cfg.get("query_pre_attn_scalar", cfg["head_dim"]) != cfg["head_dim"] and f"{a}.attention.scale" not in have:
+        w.f32(f"{a}.attention.scale", cfg["query_pre_attn_scalar"] ** -0.5)  # from an HF config
+    if cfg.get("rope_local_base_freq", 10000.0) != 10000.0 and f"{a}.rope.freq_base_swa" not in have:
+        w.f32(f"{a}.rope.freq_base_swa", cfg["rope_local_base_freq"])
+    extra += w.kv
     placeholder = gguf_export.add_tokenizer
     gguf_export.add_tokenizer = lambda g, c: g.kv.extend(extra)
     try:

@@ -187,9 +187,10 @@ def load_examples_engine(data_dir, split, etok, seq, loss="note"):
     answers = [e["response"] if "prompt" in e else datagen.note_json(e["note"]) for e in exs]
     prompts = etok.encode_many(users, chat=True) if etok.chat else etok.encode_many([u + "\n" for u in users])
     notes = etok.encode_many(answers, bos=False, special=False)
-    out = []
-    for p, n in zip(prompts, notes):
-        out.append(((p + n + [etok.eot])[:seq + 1], len(p) - 1 if loss == "note" else 0))
+    out = [((p + n + [etok.eot])[:seq + 1], len(p) - 1 if loss == "note" else 0)
+           for p, n in zip(prompts, notes) if len(p) < seq]
+    if len(out) < len(exs):
+        print(f"{path}: {len(exs) - len(out)} examples skipped (prompt longer than --seq {seq})", flush=True)
     return out
 
 
