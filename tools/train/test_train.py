@@ -299,7 +299,7 @@ class LoraForeignBase(unittest.TestCase):
                                         "response": json.dumps({"name": name, "age": age, "complaint": issue})}) + "\n")
         return data
 
-    def _lora(self, d, data, base_args, name, steps=30):
+    def _lora(self, d, data, base_args, name, steps=20):
         import train
         out = os.path.join(d, name)
         losses = train.main(["lora"] + base_args + ["--data", data, "--out", out, "--steps", str(steps),
