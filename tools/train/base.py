@@ -310,7 +310,8 @@ def load_hf(d):
         W.pop("lm_head.weight", None)
     cfg["tie"] = tie
     if W["model.embed_tokens.weight"].shape[0] != cfg["vocab_size"]:
-        raise ValueError(f"{d}: embedding rows {W['model.embed_tokens.weight'].shape[0]} != vocab_size {cfg['vocab_size']}")
+        raise ValueError(f"{d}: embedding rows {W['model.embed_tokens.weight'].shape[0]} != "
+                         f"vocab_size {cfg['vocab_size']}")
     tpath = os.path.join(d, "tokenizer.json")
     if not os.path.exists(tpath):
         raise ValueError(f"{d}: no tokenizer.json (needed for the exported GGUF's vocabulary)")
@@ -349,7 +350,8 @@ class EngineTokenizer:
         g.kv.extend(e for e in extra if e[0].startswith("tokenizer."))
         g.write(self.path)
         info = json.loads(self._run(["--info"], ""))
-        self.n_vocab, self.bos, self.eos, self.chat, self.eot = (info[k] for k in ("n_vocab", "bos", "eos", "chat", "eot"))
+        self.n_vocab, self.bos, self.eos = info["n_vocab"], info["bos"], info["eos"]
+        self.chat, self.eot = info["chat"], info["eot"]
         self.eog = set(info["eog"])
         kv, _ = ggufw.read(self.path)
         self.pieces, self.types = kv["tokenizer.ggml.tokens"], kv.get("tokenizer.ggml.token_type")

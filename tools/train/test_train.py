@@ -322,8 +322,8 @@ class LoraForeignBase(unittest.TestCase):
         runs = {}
         for dt in ("f32", "q8_0"):
             r = subprocess.run([SOTTO, "generate", "-m", os.path.join(out, f"merged-{dt}.gguf"), "-p", user, "--chat",
-                                "-n", str(n_new), "--temp", "0", "--seed", "1", "-q", "-t", "1", "-c", "256"], capture_output=True,
-                               timeout=120)
+                                "-n", str(n_new), "--temp", "0", "--seed", "1", "-q", "-t", "1", "-c", "256"],
+                               capture_output=True, timeout=120)
             self.assertEqual(r.returncode, 0, r.stderr)
             runs[dt] = r.stdout[:-1] if r.stdout.endswith(b"\n") else r.stdout
         ids = etok.encode_many([user], chat=etok.chat)[0]
@@ -446,6 +446,18 @@ class HfTokenizerAndLora(LoraForeignBase):
                                        input="".join(json.dumps(t) + "\n" for t in texts).encode(), capture_output=True)
                     self.assertEqual(r.returncode, 0, r.stderr)
                     self.assertEqual(got, [json.loads(x) for x in r.stdout.decode().splitlines()], (name, chat))
+
+    def test_tokenize_bad_input(self):
+        # one-line errors, exit status 1 (bad input) or 2 (usage)
+        import subprocess
+        m = os.path.join(FIXTURES, "qwen25-f32.gguf")
+        for args, stdin, rc in ((["-m", m, "--jsonl"], b'"ok"\n[1]\n', 1), (["-m", m, "--jsonl"], b"x\n", 1),
+                                (["-m", m + ".missing"], b"a", 1), (["-p", "a"], b"", 2),
+                                (["-m", m, "--chat", "--no-bos"], b"a", 2),
+                                (["-m", os.path.join(FIXTURES, "qwen25-f32.ref.gguf")], b"a", 1)):
+            r = subprocess.run([SOTTO, "tokenize"] + args, input=stdin, capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, rc, (args, r.stderr))
+            self.assertEqual(len(r.stderr.decode().strip().splitlines()), 1, (args, r.stderr))
 
     def test_lora_hf_base(self):
         import tempfile

@@ -207,11 +207,14 @@ def load_base(a):
         cfg, W, extra = B.load_gguf(a.base_gguf) if a.base_gguf else B.load_hf(a.base_hf)
     except (ValueError, OSError) as e:
         raise SystemExit(f"lora: {e}")
+    except Exception as e:  # a truncated or malformed file: ggufw / safetensors parse errors
+        raise SystemExit(f"lora: {a.base_gguf or a.base_hf}: cannot read the base ({type(e).__name__}: {e})")
     if not os.path.exists(a.sotto):
         raise SystemExit(f"lora: the engine binary {a.sotto} is missing (build it, or give --sotto PATH)")
     etok = B.EngineTokenizer(a.sotto, extra)
     if etok.n_vocab > cfg["vocab_size"]:
-        raise SystemExit(f"lora: the tokenizer has {etok.n_vocab} tokens, the model's embedding {cfg['vocab_size']} rows")
+        raise SystemExit(f"lora: the tokenizer has {etok.n_vocab} tokens, the model's embedding "
+                         f"{cfg['vocab_size']} rows")
     return cfg, W, extra, (lambda s: load_examples_engine(a.data, s, etok, a.seq, a.loss)), etok.eos
 
 
