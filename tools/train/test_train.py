@@ -343,7 +343,7 @@ class LoraForeignBase(unittest.TestCase):
         torch.set_num_threads(1)
         with tempfile.TemporaryDirectory() as d:
             data = self._data(d)
-            for name in ("llama32-q8_0", "qwen25-f16", "gemma3-q4_0"):
+            for name in ("llama32-q8_0", "smollm2-f32", "qwen25-f16", "gemma3-q4_0"):
                 src = os.path.join(FIXTURES, name + ".gguf")
                 out, losses = self._lora(d, data, ["--base-gguf", src], name)
                 first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
