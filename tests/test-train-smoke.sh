@@ -10,5 +10,5 @@ if ! "$PY" -c "import torch, numpy" 2>/dev/null; then
   echo "SKIP: $PY has no torch/numpy"
   exit 77
 fi
-"$PY" "$ROOT/tools/train/test_train.py"
+SOTTO_BIN="$SOTTO" "$PY" "$ROOT/tools/train/test_train.py"
 "$PY" "$ROOT/tools/train/smoke.py" "$SOTTO"

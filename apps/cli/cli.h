@@ -68,6 +68,7 @@ int run_info(int argc, char** argv);
 int run_note(int argc, char** argv);
 int run_transcribe(int argc, char** argv);
 int run_serve(int argc, char** argv);
+int run_tokenize(int argc, char** argv);
 
 // Formatting shared by the commands.
 std::string human_bytes(double bytes);  // "1.23 GiB", "512.0 MiB", "800 B"

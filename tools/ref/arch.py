@@ -37,6 +37,8 @@ def inv_freq(cfg, base):
                 s = (old / wl - lo) / (hi - lo)
                 out.append((1 - s) * fr / factor + s * fr)
         f = torch.tensor(out, dtype=torch.float64)
+    if cfg.get("rope_freq_factors") is not None:  # divisors as a GGUF stores them (rope_freqs.weight)
+        f = f / torch.tensor(cfg["rope_freq_factors"], dtype=torch.float64)
     return f
 
 

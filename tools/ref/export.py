@@ -122,7 +122,10 @@ def export(cfg, W, dtype, path):
     vec("output_norm.weight", "model.norm.weight", gemma)
     if "lm_head.weight" in W:
         mat("output.weight", "lm_head.weight")
-    if cfg.get("rope_scaling"):
+    if cfg.get("rope_freq_factors") is not None:  # read from a GGUF (tools/train/base.py): written back as is
+        f = np.asarray(cfg["rope_freq_factors"], np.float32)
+        g.tensor("rope_freqs.weight", ggufw.T_F32, [f.shape[0]], f.tobytes())
+    elif cfg.get("rope_scaling"):
         f = ref.llama3_rope_factors(cfg).numpy().astype(np.float32)
         g.tensor("rope_freqs.weight", ggufw.T_F32, [f.shape[0]], f.tobytes())
     perm = a == "llama"

@@ -76,9 +76,12 @@ class Writer:
                 f.write(b"\0" * ((-len(data)) % ALIGN))
 
 
-def read(path):
-    """Reads a GGUF file: returns (metadata dict, {name: (dtype id, ne list, raw bytes)})."""
-    data = open(path, "rb").read()
+def read(path, raw_kv=None):
+    """Reads a GGUF file: returns (metadata dict, {name: (dtype id, ne list, raw bytes)}). A dict passed as
+    raw_kv receives every key's whole encoded entry (key, type, value), which Writer.kv takes as is (copying
+    metadata without re-typing it)."""
+    with open(path, "rb") as f:
+        data = f.read()
     pos = 0
 
     def take(fmt):
@@ -106,8 +109,11 @@ def read(path):
     assert magic == GGUF_MAGIC and version in (2, 3), path
     kv = {}
     for _ in range(n_kv):
+        start = pos
         k = string()
         kv[k] = value(take("<I"))
+        if raw_kv is not None:
+            raw_kv[k] = data[start:pos]
     infos = []
     for _ in range(n_t):
         name = string()

@@ -15,6 +15,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "ref"))
 import datagen  # noqa: E402
 import eval as evaluate  # noqa: E402
 import model as M  # noqa: E402
@@ -176,6 +177,300 @@ class AsrModel(unittest.TestCase):
         for t in texts + ["naïve café 38.2%"]:  # unseen characters go through the byte fallback
             self.assertEqual(tok.decode(tok.encode(t)), t)
         self.assertLess(len(tok.encode(texts[0])), len(texts[0]))
+
+
+FIXTURES = os.path.join(HERE, "..", "..", "tests", "fixtures", "models")
+SOTTO = os.environ.get("SOTTO_BIN", os.path.join(HERE, "..", "..", "build", "sotto"))
+
+
+def _fixture_logits(path):
+    import numpy as np
+    import ggufw
+    _, T = ggufw.read(path)
+    toks = np.frombuffer(T["tokens"][2], "<i4").tolist()
+    return toks, torch.from_numpy(np.frombuffer(T["logits"][2], "<f4").reshape(len(toks), -1).astype("float64"))
+
+
+class GgufBase(unittest.TestCase):
+    """Foreign bases (tools/train/base.py): the committed fixture GGUFs read back, LoRA on them, the merged export."""
+
+    def test_fixture_read_back(self):
+        # every fixture model: the config and the weights equal what tools/ref/make_fixtures.py + export.py wrote
+        # (matrices: the exact dequantized values of quants.encode of the original weights, so f32 is exact and
+        # the quantized types are within their rounding; Gemma norms stored as 1 + w in f32 within 1.2e-7), and
+        # the reference forward on them gives the fixture's reference logits
+        import numpy as np
+        import base as B
+        import make_fixtures as mf
+        import quants
+        tol_q = {"f32": 1e-7, "f16": 1e-3, "bf16": 8e-3, "q8_0": 1e-2, "q4_0": 0.15, "q4_k": 0.15}
+        for k, (name, cfg) in enumerate(mf.CONFIGS.items()):
+            W = mf.random_weights(cfg, 1000 + k)
+            for t in mf.TYPES[name]:
+                path = os.path.join(FIXTURES, f"{name}-{t}.gguf")
+                c, R, extra = B.load_gguf(path)
+                for key in ("arch", "hidden_size", "num_hidden_layers", "intermediate_size", "num_attention_heads",
+                            "num_key_value_heads", "head_dim", "vocab_size", "rope_theta", "sliding_window"):
+                    self.assertEqual(c.get(key), cfg.get(key), (name, t, key))
+                self.assertAlmostEqual(c["rms_norm_eps"], cfg["rms_norm_eps"], delta=1e-12)
+                self.assertEqual(c["tie"], bool(cfg.get("tie")), (name, t))
+                if cfg.get("rope_scaling"):
+                    self.assertEqual(c["rope_freq_factors"], ref.llama3_rope_factors(cfg).tolist())
+                self.assertEqual(set(R), set(W), (name, t))
+                for n, w in W.items():
+                    got = R[n]
+                    if w.dim() == 2:
+                        want = torch.from_numpy(quants.encode(w.float().numpy(), t)[1].astype("float64"))
+                        self.assertTrue(torch.equal(got, want), (name, t, n))
+                        self.assertLessEqual((got - w).abs().max().item(), tol_q[t] * w.abs().max().item())
+                    else:
+                        err = (got - w.float().double()).abs().max().item()
+                        self.assertLessEqual(err, 1.2e-7 if cfg["arch"] == "gemma3" else 0.0, (name, t, n))
+                toks, want = _fixture_logits(path.replace(".gguf", ".ref.gguf"))
+                got = ref.forward(c, R, toks)
+                self.assertLess((got - want).abs().max().item(), 1e-6 * want.abs().max().item(), (name, t))
+                self.assertTrue(any(e[0] == "tokenizer.ggml.tokens" for e in extra))
+
+    def test_export_round_trip(self):
+        # read -> base.export (f32) -> read: the same config, weights and tokenizer metadata bytes
+        import tempfile
+        import base as B
+        import ggufw
+        with tempfile.TemporaryDirectory() as d:
+            for name in ("llama32-q4_0", "gemma3-bf16", "qwen25-k-q4_k"):
+                src = os.path.join(FIXTURES, name + ".gguf")
+                c, R, extra = B.load_gguf(src)
+                out = os.path.join(d, name + ".gguf")
+                B.export(c, R, extra, "f32", out)
+                c2, R2, extra2 = B.load_gguf(out)
+                self.assertEqual(c2, c, name)
+                self.assertEqual(extra2, extra, name)
+                for n in R:
+                    self.assertTrue(torch.equal(R2[n], R[n]), (name, n))
+                raw_a, raw_b = {}, {}
+                ggufw.read(src, raw_a), ggufw.read(out, raw_b)
+                tok_a = {k: v for k, v in raw_a.items() if k.startswith("tokenizer.")}
+                self.assertEqual({k: v for k, v in raw_b.items() if k.startswith("tokenizer.")}, tok_a)
+
+    def test_rejects_unsupported(self):
+        import tempfile
+        import base as B
+        import ggufw
+        with tempfile.TemporaryDirectory() as d:
+            g = ggufw.Writer()
+            g.string("general.architecture", "phi3")
+            g.write(os.path.join(d, "x.gguf"))
+            with self.assertRaisesRegex(ValueError, "architecture 'phi3' is not supported"):
+                B.load_gguf(os.path.join(d, "x.gguf"))
+            with self.assertRaisesRegex(ValueError, "no config.json"):
+                B.load_hf(d)
+
+
+def _reference_greedy(cfg, W, ids, n, eog):
+    out, margins = list(ids), []
+    for _ in range(n):
+        logits = ref.forward(cfg, W, out)[-1]
+        top = torch.topk(logits, 2).values
+        margins.append(float(top[0] - top[1]))
+        nxt = int(logits.argmax())
+        if nxt in eog:
+            break
+        out.append(nxt)
+    return out[len(ids):], margins
+
+
+@unittest.skipUnless(os.path.exists(SOTTO), f"no engine binary at {SOTTO} (set SOTTO_BIN)")
+class LoraForeignBase(unittest.TestCase):
+    """train.py lora --base-gguf / --base-hf end to end on the fixture models (engine tokenizer, export, run)."""
+
+    USER = "Patient Ana Diaz, 61, reports a dry cough for 5 days."
+
+    def _data(self, d):
+        # short {"prompt", "response"} pairs: the fixtures' byte vocabularies and 256-token context need them
+        data = os.path.join(d, "data")
+        os.makedirs(data)
+        names = ["Ana Diaz", "Tom Reed", "Li Wei", "Sara Khan", "Omar Ali", "Eva Berg", "Jon Park", "Mia Rossi"]
+        issues = ["a dry cough", "back pain", "a rash", "headaches"]
+        for split, rng in (("train", range(8)), ("validation", range(8, 10))):
+            with open(os.path.join(data, split + ".jsonl"), "w") as f:
+                for i in rng:
+                    name, age, issue = names[i % 8], 30 + 7 * i, issues[i % 4]
+                    f.write(json.dumps({"prompt": f"Patient {name}, {age}, reports {issue} for {i + 2} days.",
+                                        "response": json.dumps({"name": name, "age": age, "complaint": issue})}) + "\n")
+        return data
+
+    def _lora(self, d, data, base_args, name, steps=20):
+        import train
+        out = os.path.join(d, name)
+        losses = train.main(["lora"] + base_args + ["--data", data, "--out", out, "--steps", str(steps),
+                             "--batch", "2", "--seq", "200", "--lr", "2e-2", "--warmup", "2", "--rank", "4",
+                             "--alpha", "8", "--eval-every", "1000", "--export", "f32,q8_0", "--sotto", SOTTO])
+        return out, losses
+
+    def _check_merged(self, out, base_extra, name):
+        # the merged f32 export: tokenizer metadata equal to the base's; the engine's greedy output equals the
+        # greedy tokens of the float64 reference forward on the stored weights (compared up to a near-tie);
+        # the q8_0 export loads and generates
+        import subprocess
+        import base as B
+        c, W, extra = B.load_gguf(os.path.join(out, "merged-f32.gguf"))
+        self.assertEqual([e for e in extra if e[0].startswith("tokenizer.")],
+                         [e for e in base_extra if e[0].startswith("tokenizer.")], name)
+        etok = B.EngineTokenizer(SOTTO, extra)
+        user = self.USER
+        n_new = 16
+        runs = {}
+        for dt in ("f32", "q8_0"):
+            r = subprocess.run([SOTTO, "generate", "-m", os.path.join(out, f"merged-{dt}.gguf"), "-p", user, "--chat",
+                                "-n", str(n_new), "--temp", "0", "--seed", "1", "-q", "-t", "1", "-c", "256"],
+                               capture_output=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            runs[dt] = r.stdout[:-1] if r.stdout.endswith(b"\n") else r.stdout
+        ids = etok.encode_many([user], chat=etok.chat)[0]
+        want, margins = _reference_greedy(c, W, ids, n_new, etok.eog)
+        tie = next((i for i, m in enumerate(margins) if m < 1e-4), None)
+        n = len(want) if tie is None else tie
+        print(f"{name}: engine {runs['f32']!r}, reference {etok.decode_bytes(want)!r} ({n} tokens compared)")
+        self.assertGreaterEqual(n, 4, (name, margins))
+        self.assertTrue(runs["f32"].startswith(etok.decode_bytes(want[:n])), (name, runs["f32"], want))
+        if tie is None:
+            self.assertEqual(runs["f32"], etok.decode_bytes(want), name)
+        return c, W
+
+    def test_lora_gguf_bases(self):
+        import tempfile
+        import base as B
+        torch.set_num_threads(1)
+        with tempfile.TemporaryDirectory() as d:
+            data = self._data(d)
+            for name in ("llama32-q8_0", "smollm2-f32", "qwen25-f16", "gemma3-q4_0"):
+                src = os.path.join(FIXTURES, name + ".gguf")
+                out, losses = self._lora(d, data, ["--base-gguf", src], name)
+                first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
+                print(f"{name}: loss first-5 {first:.3f} last-5 {last:.3f}")
+                self.assertLess(last, 0.8 * first, name)
+                _, _, base_extra = B.load_gguf(src)
+                c, W = self._check_merged(out, base_extra, name)
+                _, R, _ = B.load_gguf(src)
+                moved = max((W[k] - R[k]).abs().max().item() for k in W if "q_proj.weight" in k)
+                self.assertGreater(moved, 1e-3, name)  # the adapters were merged into the weights
+
+
+QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+               r"\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def _hf_dir(d, name):
+    """A Hugging Face directory (config.json, model.safetensors with a BF16 tensor, tokenizer.json) holding a
+    fixture model's weights and vocabulary."""
+    import base as B
+    import ggufw
+    import make_fixtures as mf
+    import safetensors
+    fc = mf.CONFIGS[name.rsplit("-", 1)[0]]
+    c, R, extra = B.load_gguf(os.path.join(FIXTURES, name + ".gguf"))
+    out = os.path.join(d, "hf-" + name)
+    os.makedirs(out)
+    conf = {k: c[k] for k in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                              "num_key_value_heads", "head_dim", "rms_norm_eps", "rope_theta", "vocab_size",
+                              "max_position_embeddings")}
+    conf.update(model_type={"gemma3": "gemma3_text"}.get(c["arch"], c["arch"]), tie_word_embeddings=c["tie"],
+                _name_or_path=name)
+    for k in ("rope_scaling", "query_pre_attn_scalar", "sliding_window", "sliding_window_pattern",
+              "rope_local_base_freq"):
+        if k in fc:
+            conf[k] = fc[k]
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(conf, f)
+    safetensors.write(os.path.join(out, "model.safetensors"), {k: v.float().numpy() for k, v in R.items()},
+                      bf16={"model.layers.0.mlp.up_proj.weight"})
+    g = ggufw.Writer()
+    g.kv.extend(extra)
+    g.write(os.path.join(out, "t.gguf"))
+    kv, _ = ggufw.read(os.path.join(out, "t.gguf"))
+    os.remove(os.path.join(out, "t.gguf"))
+    toks, types = kv["tokenizer.ggml.tokens"], kv["tokenizer.ggml.token_type"]
+    spm = kv["tokenizer.ggml.model"] == "llama"
+    doc = {"model": {"type": "BPE", "byte_fallback": spm, "vocab": {t: i for i, t in enumerate(toks) if types[i] != 3},
+                     "merges": []},
+           "added_tokens": [{"id": i, "content": t, "special": True} for i, t in enumerate(toks) if types[i] == 3]}
+    if spm:
+        doc["model"]["unk_token"] = "<unk>"
+    else:
+        doc["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": QWEN2_SPLIT}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}]}
+        doc["normalizer"] = {"type": "NFC"}
+    with open(os.path.join(out, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False)
+    return out, c, R
+
+
+class HfBase(unittest.TestCase):
+    def test_hf_read(self):
+        # config.json + safetensors read into the same config and weights as the GGUF they were made from
+        import tempfile
+        import base as B
+        with tempfile.TemporaryDirectory() as d:
+            for name in ("llama32-f32", "qwen25-f32", "gemma3-f32"):
+                path, c, R = _hf_dir(d, name)
+                c2, W, kv = B.load_hf(path)
+                self.assertEqual(set(W), set(R), name)
+                for k in R:
+                    tol = 8e-3 * R[k].abs().max().item() if k == "model.layers.0.mlp.up_proj.weight" else 0.0
+                    self.assertLessEqual((W[k] - R[k]).abs().max().item(), tol, (name, k))
+                toks = [1, 7, 100, 3, 250, 9]
+                a, b = ref.forward(c, R, toks), ref.forward(c2, {k: v for k, v in R.items()}, toks)
+                self.assertLess((a - b).abs().max().item(), 1e-9 * a.abs().max().item(), name)
+                self.assertEqual(kv[0][0], "tokenizer.ggml.model")
+
+
+@unittest.skipUnless(os.path.exists(SOTTO), f"no engine binary at {SOTTO} (set SOTTO_BIN)")
+class HfTokenizerAndLora(LoraForeignBase):
+    def test_tokenizer_json_metadata_equals_engine(self):
+        # the GGUF tokenizer metadata built from tokenizer.json tokenizes like the engine's own tokenizer.json
+        # reader (sotto tokenize --tokenizer-json), raw and through the chat template
+        import subprocess
+        import tempfile
+        import base as B
+        texts = ["Hello world", "naïve café — 12,345 mg\n\n  x", "<|im_start|>user\nhi<|im_end|>",
+                 "<start_of_turn>model\nok<end_of_turn>", "it's  we'll\t\r\n"]
+        with tempfile.TemporaryDirectory() as d:
+            for name in ("qwen25-f32", "gemma3-f32"):
+                path, c, _ = _hf_dir(d, name)
+                etok = B.EngineTokenizer(SOTTO, B.load_hf(path)[2])
+                for chat in (False, True):
+                    got = etok.encode_many(texts, chat=chat)
+                    r = subprocess.run([SOTTO, "tokenize", "--tokenizer-json", os.path.join(path, "tokenizer.json"),
+                                        "--jsonl"] + (["--chat"] if chat else []),
+                                       input="".join(json.dumps(t) + "\n" for t in texts).encode(), capture_output=True)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertEqual(got, [json.loads(x) for x in r.stdout.decode().splitlines()], (name, chat))
+
+    def test_tokenize_bad_input(self):
+        # one-line errors, exit status 1 (bad input) or 2 (usage)
+        import subprocess
+        m = os.path.join(FIXTURES, "qwen25-f32.gguf")
+        for args, stdin, rc in ((["-m", m, "--jsonl"], b'"ok"\n[1]\n', 1), (["-m", m, "--jsonl"], b"x\n", 1),
+                                (["-m", m + ".missing"], b"a", 1), (["-p", "a"], b"", 2),
+                                (["-m", m, "--chat", "--no-bos"], b"a", 2),
+                                (["-m", os.path.join(FIXTURES, "qwen25-f32.ref.gguf")], b"a", 1)):
+            r = subprocess.run([SOTTO, "tokenize"] + args, input=stdin, capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, rc, (args, r.stderr))
+            self.assertEqual(len(r.stderr.decode().strip().splitlines()), 1, (args, r.stderr))
+
+    def test_lora_hf_base(self):
+        import tempfile
+        import base as B
+        torch.set_num_threads(1)
+        with tempfile.TemporaryDirectory() as d:
+            data = self._data(d)
+            path, _, _ = _hf_dir(d, "qwen25-f32")
+            out, losses = self._lora(d, data, ["--base-hf", path], "hf", steps=20)
+            self.assertLess(sum(losses[-5:]), 0.8 * sum(losses[:5]))
+            self._check_merged(out, B.load_hf(path)[2], "hf-qwen25")
+
+    test_lora_gguf_bases = None  # inherited helpers only
 
 
 class Rouge(unittest.TestCase):

@@ -5,8 +5,12 @@
             of whole datagen.train_text examples (right-padded, cut at --seq tokens), next-token loss on the
             note only (--loss note) or on every token (--loss all), bf16 autocast on CUDA, AdamW, linear warmup then cosine decay to 10%, gradient clipping 1.0, checkpoint every --ckpt-every
             steps and at the end (OUT/ckpt.pt: cfg, weights, optimizer, step; --resume continues it).
-  lora:     low-rank adapters (rank/alpha) on q/k/v/o/gate/up/down of a base checkpoint, trained on the same
-            kind of data; the adapters are merged into the base weights and saved as a plain checkpoint.
+  lora:     low-rank adapters (rank/alpha) on q/k/v/o/gate/up/down of a base, trained on the same kind of
+            data; the adapters are merged into the base weights and saved as a plain checkpoint. The base is
+            this tool's checkpoint (--base, with --tokenizer), or any GGUF of llama / qwen2 / gemma3
+            (--base-gguf) or a Hugging Face directory (--base-hf), read by base.py; those are tokenized with
+            their own vocabulary by the engine (`sotto tokenize`, --sotto) and written back to GGUF
+            (OUT/merged-TYPE.gguf for each --export type) with the base's tokenizer metadata.
   export:   a checkpoint to GGUF through tools/ref/export.py (f32, f16, q8_0, ...) with this project's
             tokenizer (tokenizer.Tokenizer.add_to_gguf) in place of export.py's placeholder vocabulary.
 
@@ -16,6 +20,8 @@ Usage:
         [--steps N --batch B --seq T --lr LR --warmup N --ckpt-every N --device cpu|cuda --resume]
   /usr/bin/python3 tools/train/train.py lora --base CKPT.pt --data DIR --tokenizer T.json --out DIR
         [--rank 8 --alpha 16 --steps N ...]
+  /usr/bin/python3 tools/train/train.py lora (--base-gguf M.gguf | --base-hf DIR) --data DIR --out DIR
+        [--sotto build/sotto --export q8_0,f32 --rank 8 ...]
   /usr/bin/python3 tools/train/train.py export --ckpt CKPT.pt --tokenizer T.json --dtype f32|q8_0 --out M.gguf
 """
 import argparse
@@ -165,21 +171,78 @@ def cmd_pretrain(a):
                      lambda step, o: save_ckpt(ck, cfg, model, step, o))
 
 
+def load_examples_engine(data_dir, split, etok, seq, loss="note"):
+    """load_examples with a foreign base's vocabulary, tokenized by the engine (base.EngineTokenizer): the
+    prompt exactly as `sotto note` sends it (the user turn through the model's chat template, or the plain
+    text + newline with BOS when it has none), then the note JSON as plain text and the end-of-turn token.
+    Lines are datagen examples, or generic {"prompt": user turn, "response": assistant text} pairs."""
+    path = os.path.join(data_dir, split + ".jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        exs = [json.loads(line) for line in f if line.strip()]
+    if not exs:
+        return []
+    users = [e["prompt"] if "prompt" in e else datagen.user_text(e) for e in exs]
+    answers = [e["response"] if "prompt" in e else datagen.note_json(e["note"]) for e in exs]
+    prompts = etok.encode_many(users, chat=True) if etok.chat else etok.encode_many([u + "\n" for u in users])
+    notes = etok.encode_many(answers, bos=False, special=False)
+    out = [((p + n + [etok.eot])[:seq + 1], len(p) - 1 if loss == "note" else 0)
+           for p, n in zip(prompts, notes) if len(p) < seq]
+    if len(out) < len(exs):
+        print(f"{path}: {len(exs) - len(out)} examples skipped (prompt longer than --seq {seq})", flush=True)
+    return out
+
+
+def load_base(a):
+    """(cfg, weights, extra GGUF metadata or None, encode) for --base / --base-gguf / --base-hf."""
+    import base as B
+    if a.base:
+        if not a.tokenizer:
+            raise SystemExit("lora --base CKPT.pt needs --tokenizer T.json")
+        c = torch.load(a.base, map_location="cpu")
+        tok = tk.Tokenizer.load(a.tokenizer)
+        return c["cfg"], c["weights"], None, (lambda s: load_examples(a.data, s, tok, a.seq, a.loss)), tok.eos
+    try:
+        cfg, W, extra = B.load_gguf(a.base_gguf) if a.base_gguf else B.load_hf(a.base_hf)
+    except (ValueError, OSError) as e:
+        raise SystemExit(f"lora: {e}")
+    except Exception as e:  # a truncated or malformed file: ggufw / safetensors parse errors
+        raise SystemExit(f"lora: {a.base_gguf or a.base_hf}: cannot read the base ({type(e).__name__}: {e})")
+    if not os.path.exists(a.sotto):
+        raise SystemExit(f"lora: the engine binary {a.sotto} is missing (build it, or give --sotto PATH)")
+    etok = B.EngineTokenizer(a.sotto, extra)
+    if etok.n_vocab > cfg["vocab_size"]:
+        raise SystemExit(f"lora: the tokenizer has {etok.n_vocab} tokens, the model's embedding "
+                         f"{cfg['vocab_size']} rows")
+    return cfg, W, extra, (lambda s: load_examples_engine(a.data, s, etok, a.seq, a.loss)), etok.eos
+
+
 def cmd_lora(a):
-    tok = tk.Tokenizer.load(a.tokenizer)
-    c = torch.load(a.base, map_location="cpu")
-    cfg = c["cfg"]
+    if sum(bool(x) for x in (a.base, a.base_gguf, a.base_hf)) != 1:
+        raise SystemExit("lora: give exactly one of --base CKPT.pt, --base-gguf M.gguf, --base-hf DIR")
+    cfg, weights, extra, load, pad = load_base(a)
     dev = torch.device(a.device)
     torch.manual_seed(a.seed)
-    model = M.from_weights(cfg, c["weights"])
+    model = M.from_weights(cfg, weights)
     params = M.add_lora(model, a.rank, a.alpha)
     model.to(dev)  # after add_lora: moves the adapters too (the parameter objects stay the same)
     os.makedirs(a.out, exist_ok=True)
-    train_s, val_s = (load_examples(a.data, s, tok, a.seq, a.loss) for s in ("train", "validation"))
-    print(f"lora: rank {a.rank}, {sum(p.numel() for p in params)} adapter parameters")
-    losses = run_steps(model, params, a, train_s, val_s, tok.eos, dev, a.out)
+    train_s, val_s = load("train"), load("validation")
+    if not train_s:
+        raise SystemExit(f"lora: no training examples in {a.data}/train.jsonl")
+    print(f"lora: {cfg['arch']} base, rank {a.rank}, {sum(p.numel() for p in params)} adapter parameters, "
+          f"{len(train_s)} train examples ({sum(len(e[0]) for e in train_s)} tokens)", flush=True)
+    losses = run_steps(model, params, a, train_s, val_s, pad, dev, a.out)
     M.merge_lora(model)
+    model.cpu()
     save_ckpt(os.path.join(a.out, "ckpt.pt"), cfg, model, a.steps)
+    if extra is not None:  # a foreign base: export with its tokenizer
+        import base as B
+        for dt in a.export.split(","):
+            path = os.path.join(a.out, f"merged-{dt}.gguf")
+            B.export(dict(cfg, name=cfg.get("name", cfg["arch"]) + "-lora"), model.weights(), extra, dt, path)
+            print(f"wrote {path} ({dt})", flush=True)
     return losses
 
 
@@ -210,7 +273,7 @@ def main(argv=None):
     for name in ("pretrain", "lora"):
         p = sub.add_parser(name)
         p.add_argument("--data", required=True)
-        p.add_argument("--tokenizer", required=True)
+        p.add_argument("--tokenizer", required=name == "pretrain", help="this tool's tokenizer (T.json)")
         p.add_argument("--out", required=True)
         p.add_argument("--steps", type=int, default=2000)
         p.add_argument("--batch", type=int, default=32)
@@ -228,7 +291,13 @@ def main(argv=None):
             p.add_argument("--config", required=True)
             p.add_argument("--resume", action="store_true")
         else:
-            p.add_argument("--base", required=True)
+            p.add_argument("--base", help="a checkpoint of this tool (with --tokenizer)")
+            p.add_argument("--base-gguf", help="any GGUF of llama / qwen2 / gemma3 (F32 F16 BF16 Q8_0 Q4_0 Q4_K)")
+            p.add_argument("--base-hf", help="a Hugging Face directory: config.json, *.safetensors, tokenizer.json")
+            p.add_argument("--sotto", default=os.path.join(HERE, "..", "..", "build", "sotto"),
+                           help="the engine binary, which tokenizes for --base-gguf / --base-hf (build/sotto)")
+            p.add_argument("--export", default="q8_0", help="GGUF types written for a GGUF / HF base (comma list; "
+                           "f32 f16 q8_0 q4_0): OUT/merged-TYPE.gguf")
             p.add_argument("--rank", type=int, default=8)
             p.add_argument("--alpha", type=float, default=16.0)
     p = sub.add_parser("export")
