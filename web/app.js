@@ -51,6 +51,11 @@ worker.onmessage = (ev) => {
       document.body.dataset.engine = 'ready';
       updateButtons();
       return;
+    case 'backend':  // the WebGPU engine failed: notes go to the CPU from now on
+      state.noteBackend = m.noteBackend;
+      document.body.dataset.noteBackend = m.noteBackend;
+      $('backend-info').textContent = `Notes are written on the wasm CPU: ${m.why}.`;
+      return;
     case 'started': case 'text':
       if (streamHandler) streamHandler(m);
       return;
@@ -72,7 +77,7 @@ worker.onmessage = (ev) => {
 
 const BACKEND_NAMES = { 'webgpu': 'WebGPU', 'wasm-cpu-simd128': 'the wasm CPU (SIMD128)' };
 function backendName(b, gpu) {
-  return b === 'webgpu' ? `WebGPU (${gpu.adapter}${gpu.fallbackAdapter ? ', software' : ''})` : BACKEND_NAMES[b] ?? b;
+  return b === 'webgpu' && gpu ? `WebGPU (${gpu.adapter}${gpu.fallbackAdapter ? ', software' : ''})` : BACKEND_NAMES[b] ?? b;
 }
 
 // One sentence on where the engine runs and why: WebGPU with the CPU writing notes, or the CPU and why not WebGPU.
@@ -80,7 +85,7 @@ function backendInfo(m) {
   const g = m.gpu ?? {};
   if (m.backend !== 'webgpu') return `Notes are written on the wasm CPU: ${g.error ?? 'no WebGPU'}.`;
   const gpu = `The note model is on the GPU (uploaded and ${g.pipelines} pipelines compiled in ${g.seconds.toFixed(1)} s).`;
-  return m.noteBackend === 'webgpu' ? `${gpu} Notes are written on WebGPU.`
+  return m.noteBackend === 'webgpu' ? `${gpu} Notes are written on WebGPU, the template's schema masking the tokens there.`
     : `${gpu} Notes are written on the wasm CPU: ${g.whyNot}.`;
 }
 
@@ -266,7 +271,8 @@ async function writeNote() {
     $('stream').textContent = r.text;
     state.note = JSON.parse(r.text);
     applyCheck(r.check, transcript);
-    $('gen-status').textContent = `Note written: ${r.nTokens} tokens in ${r.seconds.toFixed(1)} s (${(r.nTokens / r.seconds).toFixed(0)} tokens/s).`;
+    $('gen-status').textContent = `Note written on ${backendName(r.backend)}: ${r.nTokens} tokens in ${r.seconds.toFixed(1)} s ` +
+      `(${(r.nTokens / r.seconds).toFixed(0)} tokens/s).`;
     document.body.dataset.note = 'ready';
     renderNote();
     saveDraft();

@@ -53,31 +53,31 @@ async function handle(m) {
     }
     case 'stream-start':
       if (!asr) throw new Error(`speech recognition is not available: ${notReady}`);
-      asr.reset();
+      await asr.reset();
       streamId = m.id;
       return;
     case 'stream-chunk':
       if (!asr || m.id !== streamId) return;  // a chunk of a stream that failed to start, or ended
-      sendSegments(m.id, asr.feed(m.pcm));
+      sendSegments(m.id, await asr.feed(m.pcm));
       return;
     case 'stream-end': {
       if (!asr || m.id !== streamId) throw new Error('no recording is being transcribed');
       streamId = null;
-      sendSegments(m.id, asr.finish());
+      sendSegments(m.id, await asr.finish());
       post({ type: 'stream-done', id: m.id, seconds: asr.seconds() });
       return;
     }
     case 'transcribe': {
       if (!asr) throw new Error(`speech recognition is not available: ${notReady}`);
-      asr.reset();
+      await asr.reset();
       streamId = null;
       const pcm = m.pcm, total = pcm.length;
       for (let i = 0; i < total; i += CHUNK) {
-        sendSegments(m.id, asr.feed(pcm.subarray(i, Math.min(total, i + CHUNK))));
+        sendSegments(m.id, await asr.feed(pcm.subarray(i, Math.min(total, i + CHUNK))));
         post({ type: 'asr-progress', id: m.id, done: Math.min(total, i + CHUNK), total });
         await yieldToEvents();
       }
-      sendSegments(m.id, asr.finish());
+      sendSegments(m.id, await asr.finish());
       post({ type: 'transcribed', id: m.id, seconds: total / 16000 });
       return;
     }
