@@ -6,7 +6,7 @@
 // from exactly its own samples). Phrases longer than split_phrase_s are cut at their quietest moments where those are
 // pauses (a speaker who pauses less than the VAD's min_silence_ms between sentences gives long phrases; a small model
 // trained on short utterances transcribes the parts far better); parts still longer than max_phrase_s (for Whisper
-// at most its window) are cut at the quietest moment regardless, or into equal parts.
+// at most its window) are split into equal parts.
 // Does not: read files, resample (feed 16 kHz), sample stochastically, or stream partial text within a phrase.
 #pragma once
 
