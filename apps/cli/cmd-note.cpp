@@ -32,8 +32,9 @@ namespace sotto::cli {
 
 namespace {
 
-// The bundled default note model (trained by tools/train, committed under models/).
+// The bundled default models (trained by tools/train, committed under models/).
 constexpr const char* kDefaultNoteModel = "models/sotto-notes-q8_0.gguf";
+constexpr const char* kDefaultAsrModel = "models/sotto-asr-q8_0.gguf";
 
 // Where templates/ and models/ may be: the working directory, beside the executable's build tree, the source tree.
 std::vector<std::string> template_dirs(const char* argv0) {
@@ -51,11 +52,11 @@ std::vector<std::string> template_dirs(const char* argv0) {
   return dirs;
 }
 
-// The first existing <dir>/models/... of the search dirs, or "" when none has it.
-std::string find_default_model(const std::vector<std::string>& dirs) {
+// The first existing <dir>/<rel> of the search dirs, or "" when none has it.
+std::string find_default_model(const std::vector<std::string>& dirs, const char* rel) {
   std::error_code ec;
   for (const auto& d : dirs) {
-    const std::string p = d + "/" + kDefaultNoteModel;
+    const std::string p = d + "/" + rel;
     if (std::filesystem::is_regular_file(p, ec)) return p;
   }
   return "";
@@ -96,9 +97,10 @@ int run_note(int argc, char** argv) {
   ArgParser ap("sotto note", "[AUDIO.wav] --transcript FILE -m MODEL.gguf [--template soap] [options]",
                "Writes a structured note from a transcript under a template's JSON Schema and prints it as JSON\n"
                "and Markdown; values the transcript does not support are listed for review.");
-  ap.positional("AUDIO", &audio, "a recording (WAV, any rate; needs --asr-model)", false);
+  ap.positional("AUDIO", &audio, "a recording (WAV, any rate, mono or stereo)", false);
   ap.option("--transcript", &transcript_file, "FILE", "the transcript as text (- for stdin)");
-  ap.option("--asr-model", &asr_path, "FILE", "GGUF speech model (Moonshine/Whisper) for AUDIO");
+  ap.option("--asr-model", &asr_path, "FILE",
+            std::string("GGUF speech model (Moonshine/Whisper) for AUDIO (the bundled ") + kDefaultAsrModel + ")");
   ap.option("--template", &tmpl, "NAME|FILE", "soap, legal, hr, finance, or a .schema.json file (soap)");
   ap.option("-m,--model", &model_path, "FILE", std::string("GGUF note model (the bundled ") + kDefaultNoteModel + ")");
   ap.option("--format", &format, "F", "json, markdown or both (both)");
@@ -109,12 +111,13 @@ int run_note(int argc, char** argv) {
   if (!ap.parse(argc, argv)) return 0;
   if (format != "json" && format != "markdown" && format != "both") ap.usage_error("--format must be json, markdown or both");
   if (!audio.empty() && !transcript_file.empty()) ap.usage_error("give AUDIO or --transcript FILE, not both");
-  if (!audio.empty() && asr_path.empty()) {
-    fail(audio, ": no speech model is bundled yet; give one with --asr-model M.gguf, or the text with --transcript FILE");
-  }
   if (audio.empty() && transcript_file.empty()) ap.usage_error("missing AUDIO or --transcript FILE");
   const std::vector<std::string> dirs = template_dirs(argv[0]);
-  if (model_path.empty()) model_path = find_default_model(dirs);
+  if (!audio.empty() && asr_path.empty()) asr_path = find_default_model(dirs, kDefaultAsrModel);
+  if (!audio.empty() && asr_path.empty()) {
+    fail("no speech model: the bundled ", kDefaultAsrModel, " is missing; give one with --asr-model M.gguf, or the text with --transcript FILE");
+  }
+  if (model_path.empty()) model_path = find_default_model(dirs, kDefaultNoteModel);
   if (model_path.empty()) fail("no note model: the bundled ", kDefaultNoteModel, " is missing; give one with -m MODEL.gguf");
   if (n_ctx < 64) ap.usage_error("--ctx-size must be at least 64");
 

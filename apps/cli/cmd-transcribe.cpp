@@ -117,7 +117,7 @@ int run_transcribe(int argc, char** argv) {
   std::string model_path, input;
   bool as_json = false, as_srt = false, stream = false, progress = false, timings = false;
   int n_threads = 0, chunk_ms = 100;
-  float max_phrase_s = 20.0f;
+  float max_phrase_s = 20.0f, split_phrase_s = 16.0f;
   ArgParser ap("sotto transcribe", "-m MODEL.gguf [FILE.wav | --stream] [options]",
                "Transcribes speech with a GGUF speech model (Moonshine). The energy VAD splits the audio into phrases; "
                "each is decoded greedily. --stream reads raw s16le 16 kHz mono PCM from stdin and prints each phrase "
@@ -130,7 +130,8 @@ int run_transcribe(int argc, char** argv) {
   ap.flag("--progress", &progress, "progress bar on stderr even when it is not a terminal");
   ap.flag("--timings", &timings, "per-phrase latency (end of phrase -> final text) and real-time factor on stderr");
   ap.option("--chunk-ms", &chunk_ms, "MS", "stdin read size with --stream (100)");
-  ap.option("--max-phrase", &max_phrase_s, "SEC", "split longer phrases (20)");
+  ap.option("--split-phrase", &split_phrase_s, "SEC", "cut longer phrases at their pauses (16)");
+  ap.option("--max-phrase", &max_phrase_s, "SEC", "cut longer phrases even without a pause (20)");
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)");
   if (!ap.parse(argc, argv)) return 0;
   if (model_path.empty()) ap.usage_error("--model is required");
@@ -139,6 +140,7 @@ int run_transcribe(int argc, char** argv) {
   if (n_threads < 0) ap.usage_error("--threads must be >= 0");
   if (chunk_ms <= 0 || chunk_ms > 10000) ap.usage_error("--chunk-ms must be in 1..10000");
   if (max_phrase_s <= 0.5f) ap.usage_error("--max-phrase must exceed 0.5");
+  if (split_phrase_s <= 0.5f) ap.usage_error("--split-phrase must exceed 0.5");
   const Format fmt = as_json ? Format::Json : as_srt ? Format::Srt : Format::Text;
 
   auto file = GgufFile::open(model_path);
@@ -148,6 +150,7 @@ int run_transcribe(int argc, char** argv) {
   auto tok = Tokenizer::from_gguf(*file);
   TranscribeOptions opt;
   opt.max_phrase_s = max_phrase_s;
+  opt.split_phrase_s = split_phrase_s;
   Transcriber tr(*model, *tok, opt);
   Printer out(fmt, stream);
   Timings tm;

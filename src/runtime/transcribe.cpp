@@ -42,6 +42,7 @@ Transcriber::Transcriber(AsrModel& model, const Tokenizer& tok, const Transcribe
     : model_(model), tok_(tok), opt_(opt), vad_(opt.vad) {
   if (model.config().sample_rate != opt.vad.sample_rate) fail("transcribe: the VAD and the model disagree on the sample rate");
   if (opt.max_phrase_s <= 0.5f) fail("transcribe: max_phrase_s must exceed 0.5 s");
+  if (opt.split_phrase_s <= 0.5f) fail("transcribe: split_phrase_s must exceed 0.5 s");
   const AsrConfig& c = model.config();
   if (c.n_mels > 0) {  // Whisper: a phrase must fit the encoder's fixed window
     opt_.max_phrase_s = std::min(opt_.max_phrase_s, float(c.n_mel_frames) * 160.0f / float(c.sample_rate));
@@ -144,21 +145,55 @@ TranscriptSegment Transcriber::recognize(const float* x, int64_t n) {
   return std::move(d.segment());
 }
 
+// Cut points (ascending, excluding a and b) that split the phrase x[0, n) into parts of at most target samples where
+// it has pauses: each cut goes to the centre of the quietest 300 ms window at least min_part from either end of its
+// range (so the VAD's padding at the phrase's ends is never taken for a pause), if that window is quiet (its mean
+// square under a tenth of the range's). A range longer than max_len without such a pause is split into equal parts.
+static void pause_cuts(const std::vector<double>& cum, int64_t a, int64_t b, int64_t target, int64_t max_len,
+                       int64_t min_part, std::vector<int64_t>& cuts) {
+  const int64_t len = b - a;
+  if (len <= target) return;
+  constexpr int64_t kWin = 4800, kHop = 160;  // 300 ms (longer than the pause at a comma), 10 ms at 16 kHz
+  int64_t best = -1;
+  double best_ms = 0;
+  for (int64_t c = a + std::max(min_part, kWin / 2); c + std::max(min_part, kWin / 2) <= b; c += kHop) {
+    const double ms = (cum[size_t(c + kWin / 2)] - cum[size_t(c - kWin / 2)]) / double(kWin);
+    if (best < 0 || ms < best_ms) best = c, best_ms = ms;
+  }
+  const double range_ms = (cum[size_t(b)] - cum[size_t(a)]) / double(len);
+  if (best >= 0 && best_ms < 0.1 * range_ms) {
+    pause_cuts(cum, a, best, target, max_len, min_part, cuts);
+    cuts.push_back(best);
+    pause_cuts(cum, best, b, target, max_len, min_part, cuts);
+  } else if (len > max_len) {
+    const int64_t parts = (len + max_len - 1) / max_len;
+    for (int64_t p = 1; p < parts; p++) cuts.push_back(a + len * p / parts);
+  }
+}
+
 void Transcriber::queue_phrases(const std::vector<audio::Segment>& closed, std::chrono::steady_clock::time_point t0) {
-  const int64_t max_len = int64_t(double(opt_.max_phrase_s) * opt_.vad.sample_rate);
+  const double sr = opt_.vad.sample_rate;
+  const int64_t max_len = int64_t(double(opt_.max_phrase_s) * sr);
+  const int64_t target = std::min(max_len, int64_t(double(opt_.split_phrase_s) * sr));
   for (const audio::Segment& s : closed) {
     if (s.start < buf_start_ || s.end > n_fed_ || s.end <= s.start) {
       fail("transcribe: phrase [", std::to_string(s.start), ", ", std::to_string(s.end), ") outside the buffered audio [",
            std::to_string(buf_start_), ", ", std::to_string(n_fed_), ")");
     }
+    const float* x = buf_.data() + (s.start - buf_start_);
     const int64_t len = s.end - s.start;
-    const int64_t parts = (len + max_len - 1) / max_len;
-    for (int64_t p = 0; p < parts; p++) {
-      const int64_t a = s.start + len * p / parts, b = s.start + len * (p + 1) / parts;
+    std::vector<int64_t> bounds = {0};
+    if (len > target) {
+      std::vector<double> cum(size_t(len) + 1, 0.0);
+      for (int64_t i = 0; i < len; i++) cum[size_t(i) + 1] = cum[size_t(i)] + double(x[i]) * double(x[i]);
+      pause_cuts(cum, 0, len, target, max_len, int64_t(sr), bounds);
+    }
+    bounds.push_back(len);
+    for (size_t p = 0; p + 1 < bounds.size(); p++) {
       Job j;
-      j.start = a;
-      j.end = b;
-      j.samples.assign(buf_.begin() + (a - buf_start_), buf_.begin() + (b - buf_start_));
+      j.start = s.start + bounds[p];
+      j.end = s.start + bounds[p + 1];
+      j.samples.assign(x + bounds[p], x + bounds[p + 1]);
       j.t0 = t0;
       queue_.push_back(std::move(j));
     }

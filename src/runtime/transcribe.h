@@ -3,7 +3,10 @@
 // Moonshine caps it; Whisper: half its decoder context, after the prompt <|startoftranscript|><|en|><|transcribe|>
 // <|notimestamps|>, on the log-mel of the phrase zero-padded to its 30 s window) into a segment with start/end times and text. Works on a whole buffer or on a stream fed in
 // chunks of any size; the segments are the same either way (the VAD is chunk-invariant and each phrase is decoded
-// from exactly its own samples). Phrases longer than max_phrase_s (for Whisper at most its window) are split into equal parts.
+// from exactly its own samples). Phrases longer than split_phrase_s are cut at their quietest moments where those are
+// pauses (a speaker who pauses less than the VAD's min_silence_ms between sentences gives long phrases; a small model
+// trained on short utterances transcribes the parts far better); parts still longer than max_phrase_s (for Whisper
+// at most its window) are split into equal parts.
 // Does not: read files, resample (feed 16 kHz), sample stochastically, or stream partial text within a phrase.
 #pragma once
 
@@ -24,7 +27,8 @@ class Tokenizer;
 
 struct TranscribeOptions {
   audio::VadOptions vad;
-  float max_phrase_s = 20.0f;  // longer phrases are split into equal parts of at most this
+  float split_phrase_s = 16.0f;  // longer phrases are cut at their pauses (quiet 300 ms windows)
+  float max_phrase_s = 20.0f;   // no part is longer than this
 };
 
 struct TranscriptSegment {

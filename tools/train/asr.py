@@ -40,14 +40,17 @@ import datagen  # noqa: E402
 
 LANGS = ["en-us", "en", "en-gb-x-rp", "en-029", "en-gb-scotland"]
 VARIANTS = ["", "+m1", "+m2", "+m3", "+m4", "+m5", "+m6", "+m7", "+f1", "+f2", "+f3", "+f4"]
-SEED_BASE = {"train": 0, "test": 20_000_000}
+SEED_BASE = {"train": 0, "test": 20_000_000, "dictation": 30_000_000}
 SPECIALS = ["<unk>", "<s>", "</s>"]
 SP = "\u2581"
 
 
 # ---- data
 def utterance(seed):
-    """(text, voice, speed, pitch) of one utterance; deterministic in the seed."""
+    """(sentences, voice, speed, pitch, pauses in seconds between them); deterministic in the seed. One to four
+    neighbouring sentences of a dictation or turns of a conversation, spoken one by one and joined by pauses of
+    0.08-0.7 s: phrases as the VAD (closes after 0.4 s of silence) cuts a whole dictation, which can run
+    several sentences when the speaker pauses briefly."""
     r = random.Random(seed)
     _, dict_s, conv = datagen.GEN[datagen.DOMAINS[seed % 4]](r)
     rate = r.choice([0.0, 0.03, 0.08])
@@ -55,22 +58,42 @@ def utterance(seed):
         sents = [datagen.disfluent(r, s, rate) for s in dict_s]
     else:
         sents = [datagen.disfluent(r, t, rate) for _, t in conv]
-    k = r.choice([1, 1, 2])
+    k = min(len(sents), r.choice([1, 1, 2, 2, 3, 4]))
     i = r.randrange(0, len(sents) - k + 1)
-    return " ".join(sents[i:i + k]), r.choice(LANGS) + r.choice(VARIANTS), r.randint(125, 195), r.randint(25, 75)
+    pauses = [round(r.uniform(0.08, 0.7), 3) for _ in range(k - 1)]
+    return sents[i:i + k], r.choice(LANGS) + r.choice(VARIANTS), r.randint(125, 195), r.randint(25, 75), pauses
 
 
-def speak(args):
-    """espeak-ng -> int16 samples at 16 kHz."""
-    text, voice, speed, pitch, espeak = args
+def utterance_text(u):
+    return " ".join(u[0])
+
+
+def espeak_16k(espeak, voice, speed, pitch, text):
+    """espeak-ng -> float samples at 16 kHz."""
     wav = subprocess.run([espeak, "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", "--", text],
                          capture_output=True, check=True).stdout
     with wave.open(io.BytesIO(wav)) as w:
         rate = w.getframerate()
         x = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32)
     n = int(round(len(x) * 16000 / rate))  # band-limited resampling by FFT (the clip is short): ideal low-pass
-    y = np.fft.irfft(np.fft.rfft(x)[:n // 2 + 1], n) * (n / len(x))
-    return np.clip(np.round(y), -32768, 32767).astype(np.int16)
+    return np.fft.irfft(np.fft.rfft(x)[:n // 2 + 1], n) * (n / len(x))
+
+
+def trim(x, thr=64.0):
+    """Drops the leading and trailing samples quieter than thr (espeak-ng's own silence at the clip's ends)."""
+    loud = np.flatnonzero(np.abs(x) > thr)
+    return x[loud[0]:loud[-1] + 1] if len(loud) else x[:0]
+
+
+def speak(args):
+    """The utterance's sentences spoken one by one and joined by its pauses -> int16 samples at 16 kHz."""
+    (sents, voice, speed, pitch, pauses), espeak = args
+    parts = []
+    for j, t in enumerate(sents):
+        parts.append(trim(espeak_16k(espeak, voice, speed, pitch, t)))
+        if j < len(pauses):
+            parts.append(np.zeros(int(pauses[j] * 16000), np.float32))
+    return np.clip(np.round(np.concatenate(parts)), -32768, 32767).astype(np.int16)
 
 
 def cmd_synth(a):
@@ -79,12 +102,12 @@ def cmd_synth(a):
     os.makedirs(a.out, exist_ok=True)
     t0 = time.time()
     with Pool(a.jobs) as p:
-        clips = p.map(speak, [u + (a.espeak,) for u in utts], chunksize=16)
+        clips = p.map(speak, [(u, a.espeak) for u in utts], chunksize=16)
     offsets = np.cumsum([0] + [len(c) for c in clips]).astype(np.int64)
     np.save(os.path.join(a.out, "audio.npy"), np.concatenate(clips))
     np.save(os.path.join(a.out, "offsets.npy"), offsets)
     with open(os.path.join(a.out, "texts.json"), "w") as f:
-        json.dump([u[0] for u in utts], f)
+        json.dump([utterance_text(u) for u in utts], f)
     print(f"synth {a.split}: {a.n} utterances, {offsets[-1] / 16000 / 3600:.2f} h of audio, {time.time() - t0:.0f} s")
 
 
@@ -251,7 +274,13 @@ def cmd_train(a):
     print(f"asr: {len(texts)} utterances, {secs.sum() / 3600:.2f} h, vocab {len(tok.tokens)}, tokens/s mean "
           f"{tps.mean():.2f} max {tps.max():.2f}", flush=True)
     model = A.Moonshine(cfg)
-    if a.init_gguf:  # continue from an exported model (same data, so the same tokenizer)
+    if a.init_ckpt:  # continue from a checkpoint of this tool (same data, so the same tokenizer)
+        c = torch.load(a.init_ckpt, map_location="cpu")
+        if c["tok"] != tokd or c["cfg"] != cfg:
+            raise SystemExit(f"{a.init_ckpt}: its vocabulary or shape differs from this run's")
+        model.load_state_dict(c["weights"])
+        print(f"asr: initialised from {a.init_ckpt}", flush=True)
+    elif a.init_gguf:  # continue from an exported model (same data, so the same tokenizer)
         W, toks = weights_from_gguf(a.init_gguf)
         if toks[:len(tok.tokens)] != tok.tokens:
             raise SystemExit(f"{a.init_gguf}: its vocabulary differs from the one trained on {a.data}")
@@ -397,6 +426,65 @@ def cmd_wer(a):
             json.dump(res, f, indent=1)
 
 
+def dictation(seed):
+    """(domain, text, voice, speed, pitch) of a whole held-out dictation, spoken in one espeak-ng call the way a
+    user would record it (espeak-ng's own pauses; the engine's VAD cuts the phrases)."""
+    r = random.Random(seed)
+    dom = datagen.DOMAINS[seed % 4]
+    _, dict_s, _ = datagen.GEN[dom](r)
+    rate = r.choice([0.0, 0.03])
+    text = " ".join(datagen.disfluent(r, s, rate) for s in dict_s)
+    return dom, text, r.choice(LANGS) + r.choice(VARIANTS), r.randint(135, 175), r.randint(35, 65)
+
+
+def cmd_dictation(a):
+    """WER of `sotto transcribe` on whole held-out dictations, and how often `sotto note` on the recording writes
+    the same note as `sotto note` on the true transcript."""
+    from concurrent.futures import ThreadPoolExecutor
+    tmp = tempfile.mkdtemp()
+
+    def one(i):
+        dom, text, voice, speed, pitch = dictation(SEED_BASE["dictation"] + i)
+        p, tp = os.path.join(tmp, f"{i}.wav"), os.path.join(tmp, f"{i}.txt")
+        x = np.clip(np.round(espeak_16k(a.espeak, voice, speed, pitch, text)), -32768, 32767).astype(np.int16)
+        with wave.open(p, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(16000)
+            w.writeframes(x.tobytes())
+        with open(tp, "w") as f:
+            f.write(text)
+        r = subprocess.run([a.sotto, "transcribe", "-m", a.gguf, "-t", "1", p], capture_output=True, text=True)
+        hyp = r.stdout.strip().replace("\n", " ")
+        res = {"domain": dom, "voice": voice, "speed": speed, "ref": text, "hyp": hyp, "seconds": len(x) / 16000,
+               "errors": edit_distance(words(hyp), words(text)), "words": len(words(text))}
+        if a.notes:
+            notes = []
+            for src in (["--transcript", tp], [p, "--asr-model", a.gguf]):
+                q = subprocess.run([a.sotto, "note", *src, "--template", dom, "--format", "json", "-q", "-t", "1"]
+                                   + (["-m", a.note_model] if a.note_model else []), capture_output=True, text=True)
+                notes.append(q.stdout.strip() if q.returncode == 0 else "error: " + q.stderr.strip())
+            res["note_same"] = notes[0] == notes[1] and not notes[0].startswith("error")
+            res["note_text"], res["note_speech"] = notes
+        return res
+
+    with ThreadPoolExecutor(a.jobs) as pool:
+        rows = list(pool.map(one, range(a.n)))
+    errs, nref = sum(r["errors"] for r in rows), sum(r["words"] for r in rows)
+    out = {"n": a.n, "wer": errs / nref, "ref_words": nref, "audio_seconds": sum(r["seconds"] for r in rows),
+           "rows": rows}
+    print(f"dictations: WER {out['wer']:.4f} over {a.n} whole dictations ({nref} words, "
+          f"{out['audio_seconds'] / 60:.1f} min of speech)")
+    if a.notes:
+        out["notes_same"] = sum(r["note_same"] for r in rows)
+        print(f"notes from the recording equal to notes from the true transcript: {out['notes_same']}/{a.n}")
+    for r in sorted(rows, key=lambda r: -r["errors"])[:3]:
+        print(f"  ref: {r['ref']}\n  hyp: {r['hyp']}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -422,6 +510,7 @@ def main(argv=None):
     p.add_argument("--max-seconds", type=float, default=0)
     p.add_argument("--ctc-weight", type=float, default=0.3, help="weight of the training-only CTC loss (0 = off)")
     p.add_argument("--init-gguf", help="start from the weights of a GGUF this tool exported (dequantized)")
+    p.add_argument("--init-ckpt", help="start from the weights of a checkpoint of this tool (exact)")
     p = sub.add_parser("export")
     p.add_argument("--ckpt", required=True)
     p.add_argument("--dtype", default="f16", choices=["f32", "f16", "q8_0"])
@@ -433,8 +522,18 @@ def main(argv=None):
     p.add_argument("--n", type=int, default=200)
     p.add_argument("--jobs", type=int, default=os.cpu_count())
     p.add_argument("--json")
+    p = sub.add_parser("dictation")
+    p.add_argument("--gguf", required=True)
+    p.add_argument("--sotto", default="build/sotto")
+    p.add_argument("--espeak", default="espeak-ng")
+    p.add_argument("--n", type=int, default=40)
+    p.add_argument("--notes", action="store_true", help="also compare the notes from speech and from the text")
+    p.add_argument("--note-model", help="note model (default: the bundled one)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count())
+    p.add_argument("--json")
     a = ap.parse_args(argv)
-    return {"synth": cmd_synth, "train": cmd_train, "export": cmd_export, "wer": cmd_wer}[a.cmd](a)
+    return {"synth": cmd_synth, "train": cmd_train, "export": cmd_export, "wer": cmd_wer,
+            "dictation": cmd_dictation}[a.cmd](a)
 
 
 if __name__ == "__main__":
