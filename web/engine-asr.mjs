@@ -3,13 +3,14 @@
 // give the same transcript) with the small interface the worker needs.
 //   const a = await AsrEngine.create(wasmModule, ggufBytes, {name})
 //   a.backend 'wasm-cpu-simd128';  a.arch (general.architecture: 'moonshine', 'whisper')
-//   a.reset()                          a new stream
-//   await a.feed(pcm) -> segments      16 kHz Float32 samples; the phrases that closed
+//   await a.reset(sampleRate)          a new stream of samples at that rate (another rate than 16 kHz is
+//                                      resampled in the engine: the session is re-created for a new rate)
+//   await a.feed(pcm) -> segments      Float32 samples at that rate; the phrases that closed
 //   await a.finish() -> segments       the phrase still open
 //   a.seconds()                        audio fed since reset()
 // Segments: {start, end, text} (seconds from the stream start; text trimmed). Errors: one-line Errors; a
 // trap poisons the wasm instance, so the next reset() re-creates it from the bytes kept here.
-// Does not: resample (the page sends 16 kHz), run on WebGPU.
+// Does not: run on WebGPU.
 import { SottoAsr } from '../wasm/asr.mjs';
 
 // general.architecture of a GGUF file (its first metadata keys), or '?'.
@@ -46,25 +47,29 @@ export class AsrEngine {
     this.backend = 'wasm-cpu-simd128';
     this.arch = ggufArch(bytes);
     this.asr = null;
+    this.rate = 16000;
     this.fed = 0;
   }
 
   async revive() {
     this.asr = await SottoAsr.create(this.wasmModule, { log: () => {} });
     if (!this.asr.engine.exports.sotto_asr_create) throw new Error('this engine build has no speech recognition (wasm/asr-abi.cpp)');
-    await this.asr.load(this.bytes, { name: this.name, sampleRate: 16000 });
+    await this.asr.load(this.bytes, { name: this.name, sampleRate: this.rate });
   }
 
   static segments(list) { return list.map((s) => ({ start: s.start, end: s.end, text: s.text })); }
 
-  async reset() {
+  async reset(sampleRate = 16000) {
+    const rate = this.rate;
+    this.rate = sampleRate;
     if (this.asr.engine.dead) await this.revive();
+    else if (rate !== sampleRate) await this.asr.load(this.bytes, { name: this.name, sampleRate });
     else this.asr.reset();
     this.fed = 0;
   }
 
   async feed(pcm) { this.fed += pcm.length; return AsrEngine.segments(await this.asr.feed(pcm)); }
   async finish() { return AsrEngine.segments(await this.asr.finish()); }
-  seconds() { return this.fed / 16000; }
+  seconds() { return this.fed / this.rate; }
   dispose() { this.asr?.dispose(); }
 }
