@@ -84,5 +84,8 @@ export class NoteModelGpu {
     return { status: 0, bytes: e.isSpecial(id) ? new Uint8Array() : e.piece(id) };
   }
 
-  dispose() { this.engine?.dispose(); }
+  dispose() {  // the session's GPU buffers first, then the device this engine created
+    this.engine?.dispose();
+    this.host.device.destroy?.();
+  }
 }
