@@ -108,7 +108,7 @@ SOTTO_EXPORT int sotto_scribe_start(ScribeSession* s, const char* schema, uint32
   sp.temperature = temp;
   sp.seed = (uint64_t(seed_hi) << 32) | seed_lo;
   s->chain = sotto::make_chain(sp);
-  s->chain.add_front(sotto::make_grammar_sampler(std::move(cg)));
+  s->chain.add_front(sotto::make_grammar_sampler(std::move(cg), s->lm.tokenizer.get()));  // forced tokens split as the model splits them, as write_note does
   const std::vector<int32_t> prompt = sotto::encode_prompt(*s->lm.tokenizer, user, true, "");
   if (int(prompt.size()) >= s->n_ctx) {
     sotto::fail("the transcript is too long for the context: ", std::to_string(prompt.size()), " prompt tokens, context ",

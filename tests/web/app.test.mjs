@@ -31,7 +31,6 @@ import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { Sotto } from '../../wasm/sotto.mjs';
 import { WARMUP_PROMPT } from '../../web/engine-gpu.mjs';
-import { ScribeEngineCpu } from '../../web/engine-cpu.mjs';
 import { MARGIN } from '../webgpu/checks.mjs';
 
 // Route the service worker's own network requests through the interceptor as well (Chromium).
@@ -333,7 +332,7 @@ await step('a file that is not audio gives a one-line message', async () => {
 });
 
 let ticks = 0, maxGap = 0, cpuNoteText = '';
-await step('the reviewed transcript gives the engine\'s greedy note, written while the page stays responsive', async () => {
+await step('the reviewed transcript gives the note of `sotto note`, written while the page stays responsive', async () => {
   // The reviewer corrects what the speech model got wrong (with the random test model: all of it).
   await page.fill('#transcript', script);
   await shot(page, '04-transcript-reviewed');
@@ -355,13 +354,13 @@ await step('the reviewed transcript gives the engine\'s greedy note, written whi
   assert.deepEqual(Object.keys(note), ['subjective', 'objective', 'assessment', 'plan', 'medications', 'follow_up']);
   assert.equal(await page.inputValue('[data-path="/subjective"]'), note.subjective);
   assert.equal(await page.inputValue('[data-path="/follow_up"]'), note.follow_up);
-  // The note the wasm engine writes here in Node, greedy: the worker adds nothing and loses nothing.
-  const engine = await ScribeEngineCpu.create(readFileSync(join(wasmDir, 'sotto.wasm')), readFileSync(noteModel), { nCtx: 4096 });
-  const schema = readFileSync(join(root, 'templates', 'soap.schema.json'), 'utf8');
-  engine.start(schema, script, { temperature: 0, seed: 1 });
-  const bytes = [];
-  for (let st = 0; st === 0;) { const r = engine.step(); bytes.push(...r.bytes); st = r.status; }
-  assert.deepEqual(note, JSON.parse(Buffer.from(bytes).toString('utf8')));
+  // The note of `sotto note` (native) for the same transcript.
+  const transcriptFile = join(tmp, 'transcript.txt');
+  writeFileSync(transcriptFile, script);
+  const native = execFileSync(sotto, ['note', '--transcript', transcriptFile, '--template', 'soap', '-m', noteModel, '-q', '--format', 'json'],
+                              { encoding: 'utf8' });
+  assert.deepEqual(note, JSON.parse(native));
+  assert.equal(await page.inputValue('[data-path="/medications/0/name"]'), 'amoxicillin');
   await until(page, () => document.getElementById('flag-summary').textContent);
   assert.equal(await page.textContent('#flag-summary'), 'Every value is supported by the transcript.');
   await shot(page, '05-note-written');
