@@ -11,6 +11,8 @@
 //                                               the same forward pass); 0: more to come, 1: the note is
 //                                               complete (end of generation), -1: the context is full;
 //                                               the new text is at sotto_scribe_out
+//   sotto_scribe_prompt(schema, transcript)    the user turn of that prompt, as text at sotto_scribe_out (for a
+//                                               host that writes the note on another session: the WebGPU one)
 //   sotto_scribe_check(schema, note, transcript) {"markdown", "support": [{path, value, spans: [[b, e]],
 //                                               unsupported, flagged}]} as JSON at sotto_scribe_out; spans
 //                                               are UTF-8 byte offsets into the transcript
@@ -84,20 +86,29 @@ SOTTO_EXPORT ScribeSession* sotto_scribe_create(std::vector<uint8_t>* gguf, cons
 
 SOTTO_EXPORT void sotto_scribe_destroy(ScribeSession* s) { delete s; }
 
+namespace {
+// The user turn of write_note's prompt (apps/scribe/note.cpp), sent through the model's chat template.
+std::string note_prompt(const sotto::NoteTemplate& t, const std::string& tr) {
+  if (tr.find_first_not_of(" \t\r\n") == std::string::npos) sotto::fail("the transcript is empty");
+  return t.instruction + "\n\nTranscript:\n" + tr + "\n\nAnswer with the JSON note only.";
+}
+}  // namespace
+
+SOTTO_EXPORT void sotto_scribe_prompt(const char* schema, uint32_t schema_len, const char* transcript, uint32_t transcript_len) {
+  g_out = note_prompt(template_from_text(std::string(schema, schema_len)), std::string(transcript, transcript_len));
+}
+
 SOTTO_EXPORT int sotto_scribe_start(ScribeSession* s, const char* schema, uint32_t schema_len, const char* transcript,
                                     uint32_t transcript_len, float temp, uint32_t seed_lo, uint32_t seed_hi) {
   const sotto::NoteTemplate t = template_from_text(std::string(schema, schema_len));
-  const std::string tr(transcript, transcript_len);
-  if (tr.find_first_not_of(" \t\r\n") == std::string::npos) sotto::fail("the transcript is empty");
+  const std::string user = note_prompt(t, std::string(transcript, transcript_len));
   auto cg = std::make_shared<sotto::grammar::CompiledGrammar>(sotto::grammar::compile_json_schema(t.schema_text, "template"),
                                                               sotto::grammar::make_token_trie(*s->lm.tokenizer));
   sotto::SamplerParams sp;
   sp.temperature = temp;
   sp.seed = (uint64_t(seed_hi) << 32) | seed_lo;
   s->chain = sotto::make_chain(sp);
-  s->chain.add_front(sotto::make_grammar_sampler(std::move(cg)));
-  // The prompt of write_note (apps/scribe/note.cpp), through the model's chat template.
-  const std::string user = t.instruction + "\n\nTranscript:\n" + tr + "\n\nAnswer with the JSON note only.";
+  s->chain.add_front(sotto::make_grammar_sampler(std::move(cg), s->lm.tokenizer.get()));  // forced tokens split as the model splits them, as write_note does
   const std::vector<int32_t> prompt = sotto::encode_prompt(*s->lm.tokenizer, user, true, "");
   if (int(prompt.size()) >= s->n_ctx) {
     sotto::fail("the transcript is too long for the context: ", std::to_string(prompt.size()), " prompt tokens, context ",

@@ -7,7 +7,7 @@
 // The page never runs the engines itself: engine-worker.js (notes) and asr-worker.js (speech) do, so the UI
 // stays responsive.
 // Does not: send anything anywhere (the server's CSP allows connections to this origin only).
-import { decodeTo16k, peaks, startStreaming, SAMPLE_RATE } from './audio.mjs';
+import { decodeTo16k, peaks, startStreaming } from './audio.mjs';
 import { Recognizer } from './asr.mjs';
 import { renderForm, heading } from './schema-form.mjs';
 import * as store from './store.mjs';
@@ -51,6 +51,11 @@ worker.onmessage = (ev) => {
       document.body.dataset.engine = 'ready';
       updateButtons();
       return;
+    case 'backend':  // the WebGPU engine failed: notes go to the CPU from now on
+      state.noteBackend = m.noteBackend;
+      document.body.dataset.noteBackend = m.noteBackend;
+      $('backend-info').textContent = `Notes are written on the wasm CPU: ${m.why}.`;
+      return;
     case 'started': case 'text':
       if (streamHandler) streamHandler(m);
       return;
@@ -72,7 +77,7 @@ worker.onmessage = (ev) => {
 
 const BACKEND_NAMES = { 'webgpu': 'WebGPU', 'wasm-cpu-simd128': 'the wasm CPU (SIMD128)' };
 function backendName(b, gpu) {
-  return b === 'webgpu' ? `WebGPU (${gpu.adapter}${gpu.fallbackAdapter ? ', software' : ''})` : BACKEND_NAMES[b] ?? b;
+  return b === 'webgpu' && gpu ? `WebGPU (${gpu.adapter}${gpu.fallbackAdapter ? ', software' : ''})` : BACKEND_NAMES[b] ?? b;
 }
 
 // One sentence on where the engine runs and why: WebGPU with the CPU writing notes, or the CPU and why not WebGPU.
@@ -80,7 +85,7 @@ function backendInfo(m) {
   const g = m.gpu ?? {};
   if (m.backend !== 'webgpu') return `Notes are written on the wasm CPU: ${g.error ?? 'no WebGPU'}.`;
   const gpu = `The note model is on the GPU (uploaded and ${g.pipelines} pipelines compiled in ${g.seconds.toFixed(1)} s).`;
-  return m.noteBackend === 'webgpu' ? `${gpu} Notes are written on WebGPU.`
+  return m.noteBackend === 'webgpu' ? `${gpu} Notes are written on WebGPU, the template's schema masking the tokens there.`
     : `${gpu} Notes are written on the wasm CPU: ${g.whyNot}.`;
 }
 
@@ -150,14 +155,16 @@ let recording = null;
 async function toggleRecord() {
   const btn = $('record');
   if (!recording) {
-    const live = asr.ready ? asr.stream((seg) => { appendTranscript(seg.text); showListening(); }) : null;
-    const rec = { live, samples: 0, phrases: 0 };
+    const rec = { live: null, samples: 0, chunks: [] };
     try {
-      rec.mic = await startStreaming((chunk) => { rec.samples += chunk.length; live?.push(chunk); });
+      rec.mic = await startStreaming((chunk) => { rec.samples += chunk.length; rec.chunks.push(chunk); rec.live?.push(chunk); });
     } catch (e) {
-      live?.end().catch(() => {});
       $('audio-info').textContent = `Microphone: ${e.message}`;
       return;
+    }
+    if (asr.ready) {  // the stream at the microphone's rate (16 kHz, or the engine resamples); chunks so far first
+      rec.live = asr.stream((seg) => { appendTranscript(seg.text); showListening(); }, rec.mic.sampleRate);
+      for (const c of rec.chunks) rec.live.push(c);
     }
     recording = rec;
     btn.textContent = '■ Stop';
@@ -173,8 +180,9 @@ async function toggleRecord() {
     btn.setAttribute('aria-pressed', 'false');
     const pcm = await rec.mic.stop();
     drawWave(pcm);
-    const seconds = pcm.length / SAMPLE_RATE;
-    let info = `recording: ${seconds.toFixed(1)} s, ${pcm.length} samples at 16 kHz. `;
+    const rate = rec.mic.sampleRate;
+    const seconds = pcm.length / rate;
+    let info = `recording: ${seconds.toFixed(1)} s, ${pcm.length} samples at ${rate / 1000} kHz. `;
     if (rec.live) {
       $('audio-info').textContent = info + 'Finishing the last phrase…';
       try {
@@ -194,7 +202,11 @@ async function toggleRecord() {
 
 function showListening() {
   if (!recording) return;
-  $('audio-info').textContent = `Listening… ${(recording.samples / SAMPLE_RATE).toFixed(1)} s` +
+  const pcm = new Float32Array(recording.samples);  // the waveform so far
+  let off = 0;
+  for (const c of recording.chunks) { pcm.set(c, off); off += c.length; }
+  drawWave(pcm);
+  $('audio-info').textContent = `Listening… ${(recording.samples / recording.mic.sampleRate).toFixed(1)} s` +
     (recording.live ? ' — the transcript grows as each phrase ends.' : ` (speech recognition is not available: ${asr.unavailable})`);
 }
 
@@ -251,13 +263,18 @@ async function writeNote() {
   $('stream').textContent = '';
   $('cancel').hidden = false;
   $('gen-status').textContent = 'Reading the transcript…';
-  let n = 0;
+  let n = 0, where = '';
   const t0 = performance.now();
   streamHandler = (m) => {
-    if (m.type === 'started') { $('gen-status').textContent = `Writing on ${backendName(m.backend)} (${m.nPrompt} prompt tokens)…`; return; }
+    if (m.type === 'started') {
+      where = backendName(m.backend);
+      $('gen-status').textContent = `Writing on ${where} (${m.nPrompt} prompt tokens)…`;
+      return;
+    }
     $('stream').textContent += m.text;
     n = m.nTokens;
-    $('gen-status').textContent = `Writing: ${n} tokens, ${(n / ((performance.now() - t0) / 1000)).toFixed(0)} tokens/s`;
+    const rate = n / ((performance.now() - t0) / 1000);
+    $('gen-status').textContent = `Writing on ${where}: ${n} tokens, ${rate.toFixed(rate < 10 ? 1 : 0)} tokens/s`;
   };
   try {
     const r = await call({ type: 'generate', schema: state.schemaText, transcript, temperature: Number(settings.temperature) || 0,
@@ -266,7 +283,8 @@ async function writeNote() {
     $('stream').textContent = r.text;
     state.note = JSON.parse(r.text);
     applyCheck(r.check, transcript);
-    $('gen-status').textContent = `Note written: ${r.nTokens} tokens in ${r.seconds.toFixed(1)} s (${(r.nTokens / r.seconds).toFixed(0)} tokens/s).`;
+    $('gen-status').textContent = `Note written on ${backendName(r.backend)}: ${r.nTokens} tokens in ${r.seconds.toFixed(1)} s ` +
+      `(${(r.nTokens / r.seconds).toFixed(0)} tokens/s).`;
     document.body.dataset.note = 'ready';
     renderNote();
     saveDraft();

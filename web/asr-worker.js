@@ -2,8 +2,9 @@
 // dictation and note writing do not wait on each other): downloads and caches the wasm engine and the
 // speech model, then turns 16 kHz PCM into transcript segments, phrase by phrase. Messages (page -> worker):
 //   {type: 'init', wasmUrl, modelUrl}     -> progress* then {type: 'ready', backend, model, bytes, cached}
-//   {type: 'stream-start', id}            a live recording begins (the recognizer is reset)
-//   {type: 'stream-chunk', id, pcm}       samples of it (Float32Array, 16 kHz) -> {type: 'segment', id, segment}*
+//   {type: 'stream-start', id, sampleRate}  a live recording begins (the recognizer is reset; a rate other
+//                                         than 16 kHz is resampled by the engine, as `sotto transcribe` does)
+//   {type: 'stream-chunk', id, pcm}       samples of it (Float32Array) -> {type: 'segment', id, segment}*
 //                                         for each phrase that closed
 //   {type: 'stream-end', id}              -> {type: 'segment', id, segment}* (the phrase still open), then
 //                                            {type: 'stream-done', id, seconds}
@@ -12,7 +13,7 @@
 //                                         {type: 'transcribed', id, seconds}
 // A segment: {start, end, text} (seconds, seconds, trimmed text). Any failure: {type: 'error', id, message}
 // (one line); before 'ready' every request fails with the reason the recognizer is not there.
-// Does not: resample (the page sends 16 kHz), run on WebGPU (the speech ops are CPU-only in the wasm build).
+// Does not: run on WebGPU (the speech ops are CPU-only in the wasm build).
 import { AsrEngine } from './engine-asr.mjs';
 import { fetchWithProgress, oneLine } from './fetch-cache.mjs';
 
@@ -53,31 +54,31 @@ async function handle(m) {
     }
     case 'stream-start':
       if (!asr) throw new Error(`speech recognition is not available: ${notReady}`);
-      asr.reset();
+      await asr.reset(m.sampleRate ?? 16000);
       streamId = m.id;
       return;
     case 'stream-chunk':
       if (!asr || m.id !== streamId) return;  // a chunk of a stream that failed to start, or ended
-      sendSegments(m.id, asr.feed(m.pcm));
+      sendSegments(m.id, await asr.feed(m.pcm));
       return;
     case 'stream-end': {
       if (!asr || m.id !== streamId) throw new Error('no recording is being transcribed');
       streamId = null;
-      sendSegments(m.id, asr.finish());
+      sendSegments(m.id, await asr.finish());
       post({ type: 'stream-done', id: m.id, seconds: asr.seconds() });
       return;
     }
     case 'transcribe': {
       if (!asr) throw new Error(`speech recognition is not available: ${notReady}`);
-      asr.reset();
+      await asr.reset(16000);
       streamId = null;
       const pcm = m.pcm, total = pcm.length;
       for (let i = 0; i < total; i += CHUNK) {
-        sendSegments(m.id, asr.feed(pcm.subarray(i, Math.min(total, i + CHUNK))));
+        sendSegments(m.id, await asr.feed(pcm.subarray(i, Math.min(total, i + CHUNK))));
         post({ type: 'asr-progress', id: m.id, done: Math.min(total, i + CHUNK), total });
         await yieldToEvents();
       }
-      sendSegments(m.id, asr.finish());
+      sendSegments(m.id, await asr.finish());
       post({ type: 'transcribed', id: m.id, seconds: total / 16000 });
       return;
     }

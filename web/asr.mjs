@@ -2,8 +2,9 @@
 // speech model load there, and 16 kHz PCM comes back as transcript segments phrase by phrase.
 //   const asr = new Recognizer(onStatus);  asr.init(wasmUrl, modelUrl)
 //       onStatus({state: 'loading' | 'ready' | 'error', progress?, model?, bytes?, cached?, message?})
-//   const live = asr.stream(onSegment);  live.push(pcmChunk) ...;  const segs = await live.end()
-//       a recording: onSegment({start, end, text}) as each phrase closes (the live transcript)
+//   const live = asr.stream(onSegment, sampleRate);  live.push(pcmChunk) ...;  const segs = await live.end()
+//       a recording (at sampleRate, default 16 kHz; the engine resamples another rate): onSegment({start,
+//       end, text}) as each phrase closes (the live transcript)
 //   const segs = await asr.transcribe(pcm, onSegment, onProgress)
 //       a whole recording; onProgress(done, total) in samples
 //   asr.ready, asr.unavailable (why not, while not ready)
@@ -72,9 +73,9 @@ export class Recognizer {
     return [id, job];
   }
 
-  stream(onSegment) {
+  stream(onSegment, sampleRate = 16000) {
     const [id, job] = this.job(onSegment);
-    this.worker.postMessage({ type: 'stream-start', id });
+    this.worker.postMessage({ type: 'stream-start', id, sampleRate });
     return {
       push: (pcm) => { const c = pcm.slice(); this.worker.postMessage({ type: 'stream-chunk', id, pcm: c }, [c.buffer]); },
       end: () => { this.worker.postMessage({ type: 'stream-end', id }); return job.done; },

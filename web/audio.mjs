@@ -1,8 +1,9 @@
 // audio.mjs — audio in for the scribe, as 16 kHz mono Float32 PCM (what the speech models take): the
 // microphone streamed in chunks while it records, or a dropped file decoded whole. Nothing is uploaded.
 //   const mic = await startStreaming((chunk) => ...);  ...  const pcm = await mic.stop();
-//       chunks of 16 kHz samples as they are captured (an AudioWorklet, pcm-worklet.js, in an AudioContext
-//       running at 16 kHz: the browser resamples the microphone); stop() returns all of them joined.
+//       chunks of samples as they are captured (an AudioWorklet, pcm-worklet.js, in an AudioContext running
+//       at 16 kHz where the browser can resample the microphone; else at mic.sampleRate); stop() returns all
+//       of them joined.
 //   const { pcm, seconds } = await decodeTo16k(blobOrFile);
 //       a 16 kHz mono 16-bit or float WAV is read as it is (no resampling: the samples are exact); any other
 //       file is decoded with WebAudio and resampled by an OfflineAudioContext.
@@ -10,20 +11,30 @@
 
 export const SAMPLE_RATE = 16000;
 
-// Streams the microphone as 16 kHz chunks to onChunk(Float32Array).
+// Streams the microphone in chunks to onChunk(Float32Array): at 16 kHz where the browser resamples the
+// microphone into a 16 kHz AudioContext (Chromium, Safari); where it cannot (Firefox refuses to connect a
+// microphone to a context at another rate) at the context's own rate, which the caller reads from
+// .sampleRate (the speech engine then resamples, as `sotto transcribe` does).
 export async function startStreaming(onChunk) {
   const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false,
                                                                       noiseSuppression: false, autoGainControl: false } });
-  let ctx;
-  try {
-    ctx = new AudioContext({ sampleRate: SAMPLE_RATE });
-    await ctx.audioWorklet.addModule('/pcm-worklet.js');
-  } catch (e) {
-    for (const t of stream.getTracks()) t.stop();
-    ctx?.close();
-    throw new Error(`this browser cannot capture 16 kHz audio (${e.message})`);
+  let ctx = null, src = null, lastError = null;
+  for (const opts of [{ sampleRate: SAMPLE_RATE }, {}]) {
+    try {
+      ctx = new AudioContext(opts);
+      await ctx.audioWorklet.addModule('/pcm-worklet.js');
+      src = ctx.createMediaStreamSource(stream);
+      break;
+    } catch (e) {
+      lastError = e;
+      ctx?.close();
+      ctx = null;
+    }
   }
-  const src = ctx.createMediaStreamSource(stream);
+  if (!ctx) {
+    for (const t of stream.getTracks()) t.stop();
+    throw new Error(`this browser cannot capture audio here (${lastError?.message})`);
+  }
   const node = new AudioWorkletNode(ctx, 'pcm-capture', { numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit' });
   const chunks = [];
   let flushed = null;

@@ -1,15 +1,37 @@
-// engine-asr.mjs — the speech recognizer on the wasm CPU backend, for asr-worker.js: wraps the speech C ABI
-// of the wasm build (wasm/asr-abi.cpp) through the JS host wasm/sotto.mjs.
+// engine-asr.mjs — the speech recognizer on the wasm CPU backend, for asr-worker.js: wasm/asr.mjs (the JS
+// wrapper of the speech C ABI, wasm/asr-abi.cpp: the Transcriber of `sotto transcribe`, so the same samples
+// give the same transcript) with the small interface the worker needs.
 //   const a = await AsrEngine.create(wasmModule, ggufBytes, {name})
-//   a.backend 'wasm-cpu-simd128';  a.arch 'moonshine' | 'whisper'
-//   a.reset()                     a new stream
-//   a.feed(pcm) -> segments       16 kHz Float32 samples; the phrases that closed
-//   a.finish() -> segments        the phrase still open
-//   a.seconds()                   audio fed since reset()
-// Segments: {start, end, text} (seconds). Errors: one-line Errors (a trap poisons the instance: the next
-// reset() re-creates it from the bytes kept here).
-// Does not: resample, run on WebGPU.
-import { Sotto } from '../wasm/sotto.mjs';
+//   a.backend 'wasm-cpu-simd128';  a.arch (general.architecture: 'moonshine', 'whisper')
+//   await a.reset(sampleRate)          a new stream of samples at that rate (another rate than 16 kHz is
+//                                      resampled in the engine: the session is re-created for a new rate)
+//   await a.feed(pcm) -> segments      Float32 samples at that rate; the phrases that closed
+//   await a.finish() -> segments       the phrase still open
+//   a.seconds()                        audio fed since reset()
+// Segments: {start, end, text} (seconds from the stream start; text trimmed). Errors: one-line Errors; a
+// trap poisons the wasm instance, so the next reset() re-creates it from the bytes kept here.
+// Does not: run on WebGPU.
+import { SottoAsr } from '../wasm/asr.mjs';
+
+// general.architecture of a GGUF file (its first metadata keys), or '?'.
+function ggufArch(bytes) {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dec = new TextDecoder();
+  try {
+    if (dec.decode(bytes.subarray(0, 4)) !== 'GGUF') return '?';
+    const nKv = Number(v.getBigUint64(16, true));
+    let o = 24;
+    const str = () => { const n = Number(v.getBigUint64(o, true)); o += 8; const s = dec.decode(bytes.subarray(o, o + n)); o += n; return s; };
+    for (let i = 0; i < Math.min(nKv, 8); i++) {
+      const key = str(), type = v.getUint32(o, true);
+      o += 4;
+      if (type !== 8) return '?';  // the architecture comes first, and only strings before it are walked
+      const val = str();
+      if (key === 'general.architecture') return val;
+    }
+  } catch { /* truncated: unknown */ }
+  return '?';
+}
 
 export class AsrEngine {
   static async create(wasmModule, bytes, { name = 'asr.gguf' } = {}) {
@@ -23,19 +45,31 @@ export class AsrEngine {
     this.bytes = bytes;
     this.name = name;
     this.backend = 'wasm-cpu-simd128';
-    this.arch = '?';
+    this.arch = ggufArch(bytes);
+    this.asr = null;
+    this.rate = 16000;
     this.fed = 0;
   }
 
   async revive() {
-    this.host = await Sotto.create(this.wasmModule, { log: () => {} });
-    if (!this.host.exports.sotto_asr_create) throw new Error('this engine build has no speech recognition (wasm/asr-abi.cpp)');
-    throw new Error('speech recognition is not wired to the engine yet');
+    this.asr = await SottoAsr.create(this.wasmModule, { log: () => {} });
+    if (!this.asr.engine.exports.sotto_asr_create) throw new Error('this engine build has no speech recognition (wasm/asr-abi.cpp)');
+    await this.asr.load(this.bytes, { name: this.name, sampleRate: this.rate });
   }
 
-  reset() { this.fed = 0; }
-  feed(pcm) { this.fed += pcm.length; return []; }
-  finish() { return []; }
-  seconds() { return this.fed / 16000; }
-  dispose() { this.host?.dispose(); }
+  static segments(list) { return list.map((s) => ({ start: s.start, end: s.end, text: s.text })); }
+
+  async reset(sampleRate = 16000) {
+    const rate = this.rate;
+    this.rate = sampleRate;
+    if (this.asr.engine.dead) await this.revive();
+    else if (rate !== sampleRate) await this.asr.load(this.bytes, { name: this.name, sampleRate });
+    else this.asr.reset();
+    this.fed = 0;
+  }
+
+  async feed(pcm) { this.fed += pcm.length; return AsrEngine.segments(await this.asr.feed(pcm)); }
+  async finish() { return AsrEngine.segments(await this.asr.finish()); }
+  seconds() { return this.fed / this.rate; }
+  dispose() { this.asr?.dispose(); }
 }

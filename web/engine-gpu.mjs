@@ -5,11 +5,17 @@
 //   const g = await NoteModelGpu.create(wasmModule, host, bytes, {name, nCtx, onProgress})
 //   g.adapter            'google swiftshader' (vendor and architecture of the adapter)
 //   g.pipelines          compute pipelines compiled;  g.warmupTokens  the warm-up's greedy tokens
-//   g.schemaOutput       false: the WebGPU path decodes greedily without a grammar (wasm/sotto-abi.cpp
-//                        sotto_gpu_*), so a note under a template's JSON Schema cannot be written on it yet;
-//                        g.whyNot says so and the worker writes notes on the wasm CPU engine.
+//   g.schemaOutput       whether this engine build samples under a grammar on the GPU (sotto_set_grammar +
+//                        sotto_gpu_start_sampled of wasm/sotto-abi.cpp); when it does not, g.whyNot says so
+//                        and the worker writes notes on the wasm CPU engine.
+//   await g.start(schemaText, transcript, {temperature, seed}) -> prompt tokens
+//                        the prompt of write_note (sotto_scribe_prompt), the template's schema as the grammar,
+//                        the sampler chain on the GPU (as the CPU scribe's: top-k 40, top-p 0.95, min-p 0.05)
+//   await g.step() -> {status, bytes}   as ScribeEngineCpu.step() (one token a call: forced tokens, already
+//                        run with the sampled one, come back one per call)
 // onProgress({phase: 'load', what}) before the upload, {phase: 'pipelines', what, compiled} after each warm-up step.
-// Does not: sample with a temperature or a grammar on the GPU (the gpusample work), speech.
+// After an engine error the instance is unusable: the worker drops this engine and goes on on the CPU.
+// Does not: speech, support checks or FHIR (the CPU scribe engine does those).
 import { Sotto } from '../wasm/sotto.mjs';
 
 export const WARMUP_PROMPT = 'Transcript:\nPatient has had a cough for three days.';
@@ -45,9 +51,41 @@ export class NoteModelGpu {
     this.pipelines = 0;
     this.warmupTokens = [];
     this.backend = 'webgpu';
-    this.schemaOutput = false;
-    this.whyNot = 'the WebGPU path cannot constrain output to a template\'s JSON Schema yet';
+    this.nCtx = 0;
   }
 
-  dispose() { this.engine?.dispose(); }
+  get schemaOutput() { return typeof this.engine?.exports.sotto_gpu_start_sampled === 'function'; }
+  get whyNot() { return this.schemaOutput ? null : 'the WebGPU path cannot constrain output to a template\'s JSON Schema yet'; }
+
+  async start(schemaText, transcript, { temperature = 0, seed = 1 } = {}) {
+    const e = this.engine;
+    const enc = new TextEncoder();
+    const [sb, tb] = [enc.encode(schemaText), enc.encode(transcript)];
+    const [sh, th] = [e.buffer(sb), e.buffer(tb)];
+    try {
+      e.call('sotto_scribe_prompt', e.call('sotto_buffer_data', sh), sb.length, e.call('sotto_buffer_data', th), tb.length);
+    } finally {
+      if (!e.dead) { e.call('sotto_buffer_free', sh); e.call('sotto_buffer_free', th); }
+    }
+    const user = new TextDecoder().decode(new Uint8Array(e.memory.buffer, e.call('sotto_scribe_out'), e.call('sotto_scribe_out_len')));
+    e.setGrammar({ schema: schemaText });
+    const ids = e.tokenize(user, true);
+    const nCtx = e.call('sotto_n_ctx', e.session);
+    if (ids.length >= nCtx) throw new Error(`the transcript is too long for the context: ${ids.length} prompt tokens, context ${nCtx}`);
+    await e.gpuStartSampled(ids, { temperature, seed });
+    return ids.length;
+  }
+
+  async step() {
+    const e = this.engine;
+    const id = await e.gpuNext();
+    if (id < 0) return { status: -1, bytes: new Uint8Array() };
+    if (e.isEog(id)) return { status: 1, bytes: new Uint8Array() };
+    return { status: 0, bytes: e.isSpecial(id) ? new Uint8Array() : e.piece(id) };
+  }
+
+  dispose() {  // the session's GPU buffers first, then the device this engine created
+    this.engine?.dispose();
+    this.host.device.destroy?.();
+  }
 }

@@ -1,12 +1,13 @@
 // engine-worker.js — the engine's Web Worker (a module worker): downloads and caches the wasm engine and
 // the note model, compiles and loads them, writes notes one step at a time and answers support checks and
 // FHIR exports, so the page never waits on the engine. Messages (page -> worker):
-//   {type: 'init', wasmUrl, modelUrl, backend: 'auto' | 'cpu'}
+//   {type: 'init', wasmUrl, modelUrl, backend: 'auto' | 'webgpu' | 'cpu'}
 //                                         -> progress* then {type: 'ready', backend, noteBackend, gpu, model,
 //                                            bytes, cached}
 //   {type: 'generate', id, schema, transcript, temperature, seed, maxTokens}
 //                                         -> {type: 'started', id, nPrompt, backend}, {type: 'text', id, text,
-//                                            nTokens}*, {type: 'note', id, text, nTokens, seconds, check}
+//                                            nTokens}*, {type: 'note', id, text, nTokens, seconds, check, backend}
+//                                         (after a WebGPU failure also {type: 'backend', noteBackend, why})
 //   {type: 'cancel'}                      -> the running generation ends with {type: 'cancelled', id}
 //   {type: 'check', id, schema, note, transcript}  -> {type: 'checked', id, check}
 //   {type: 'fhir', id, schema, note, args} -> {type: 'fhir', id, text}
@@ -15,7 +16,8 @@
 // 'compile' | 'load' | 'pipelines', what, loaded, total, compiled}.
 // Caching: fetch-cache.mjs (models cache-first, the engine wasm network-first), so after the first load the
 // app works offline.
-// Backends: with backend 'auto' and a WebGPU adapter (navigator.gpu), the note model is put on the GPU
+// Backends: with backend 'auto' and a hardware WebGPU adapter (or 'webgpu' and any adapter, software ones
+// such as SwiftShader included), the note model is put on the GPU
 // (engine-gpu.mjs: upload, pipelines compiled by a warm-up); a note is written there when that engine can
 // do schema-constrained output, and otherwise on the wasm CPU engine (engine-cpu.mjs), which the 'ready'
 // message says (gpu.whyNot). Without an adapter, or when the GPU engine fails to load, everything runs on
@@ -39,6 +41,13 @@ async function pickGpu(wasmModule, bytes, name, backend) {
   if (!self.navigator?.gpu) return { info: { error: 'this browser has no WebGPU (navigator.gpu)' } };
   const host = await GpuHost.tryCreate(self.navigator.gpu);
   if (!host) return { info: { error: 'WebGPU gave no adapter' } };
+  const info = host.adapter.info ?? {};
+  if (backend === 'auto' && (info.isFallbackAdapter ?? host.adapter.isFallbackAdapter)) {
+    const name = [info.vendor, info.architecture].filter((x) => x).join(' ') || 'software';
+    host.device.destroy?.();
+    return { info: { error: `the WebGPU adapter is a software one (${name}), slower than the wasm CPU engine ` +
+                            '(Settings can choose it anyway)' } };
+  }
   try {
     const t0 = performance.now();
     const model = await NoteModelGpu.create(wasmModule, host, bytes, { name, nCtx: 4096, onProgress: progress });
@@ -57,14 +66,28 @@ async function generate(m) {
   await engine.ready();
   cancelled = false;
   const t0 = performance.now();
-  const nPrompt = engine.start(m.schema, m.transcript, { temperature: m.temperature ?? 0, seed: m.seed ?? 1 });
-  post({ type: 'started', id: m.id, nPrompt, backend: engine.backend, seconds: (performance.now() - t0) / 1000 });
+  // The note on WebGPU when that engine can write under a schema; otherwise (or after it failed) on the CPU.
+  const writer = gpuModel?.schemaOutput ? gpuModel : engine;
+  try {
+    await write(m, writer, t0);
+  } catch (e) {
+    if (writer !== gpuModel || !gpuModel.engine.dead) throw e;  // a bad request, not a broken GPU engine
+    gpuModel.dispose();
+    gpuModel = null;
+    post({ type: 'backend', noteBackend: engine.backend, why: `the WebGPU engine failed (${oneLine(e)})` });
+    throw new Error(`${oneLine(e)} (WebGPU; the next note is written on the wasm CPU)`);
+  }
+}
+
+async function write(m, writer, t0) {
+  const nPrompt = await writer.start(m.schema, m.transcript, { temperature: m.temperature ?? 0, seed: m.seed ?? 1 });
+  post({ type: 'started', id: m.id, nPrompt, backend: writer.backend, seconds: (performance.now() - t0) / 1000 });
   const dec = new TextDecoder();
   let text = '', pending = '', nTokens = 0, lastPost = 0, lastYield = performance.now();
   const t1 = performance.now();
   for (;;) {
     if (cancelled) { post({ type: 'cancelled', id: m.id }); return; }
-    const { status, bytes } = engine.step();
+    const { status, bytes } = await writer.step();
     nTokens++;
     const piece = dec.decode(bytes, { stream: true });
     text += piece;
@@ -79,7 +102,7 @@ async function generate(m) {
   text += dec.decode();
   const seconds = (performance.now() - t1) / 1000;
   const check = engine.check(m.schema, text, m.transcript);
-  post({ type: 'note', id: m.id, text, nTokens, seconds, check });
+  post({ type: 'note', id: m.id, text, nTokens, seconds, check, backend: writer.backend });
 }
 
 self.onmessage = async (ev) => {

@@ -1,6 +1,7 @@
 // scribe-engine.test.mjs — the scribe in wasm (web/engine-cpu.mjs over wasm/scribe-abi.cpp) against the
 // native CLI on the same fixture models:
-//   * greedy notes under the SOAP template (over 1000 tokens on the Gemma 3 fixtures) equal `sotto note --format json` (parsed, deep-equal), and the
+//   * greedy notes under the SOAP template (over 1000 tokens on the Gemma 3 fixtures; the bundled note model on
+//     the bundled sample) equal `sotto note --format json` (parsed, deep-equal), and the
 //     Markdown with its support flags equals `sotto note --format markdown`, byte for byte;
 //     (Q8_0/Q4_0 Gemma notes part ways after some hundred tokens: the wasm and AVX kernels round
 //     differently and the random models' logits are nearly tied; tests/wasm checks those types on 16 tokens);
@@ -63,6 +64,22 @@ for (const model of (process.env.MODELS ?? 'gemma3-f32.gguf,gemma3-bf16.gguf,qwe
     assert.equal(e.check(soap, text, visit).markdown, nativeMd);
   });
 }
+
+// The bundled note model on the bundled sample: a real note, whose grammar-forced runs must be split into
+// tokens as the model's tokenizer splits them (as write_note does), or the notes part ways.
+await test('wasm note == native note (models/sotto-notes-q8_0.gguf on samples/visit-soap.txt)', async () => {
+  const path = join(root, 'models', 'sotto-notes-q8_0.gguf');
+  const sample = join(root, 'samples', 'visit-soap.txt');
+  const transcript = readFileSync(sample, 'utf8');
+  const args = ['note', '--transcript', sample, '-m', path, '--template', 'soap', '-q', '-t', '1'];
+  const nativeJson = JSON.parse(execFileSync(nativePath, [...args, '--format', 'json']).toString());
+  const nativeMd = execFileSync(nativePath, [...args, '--format', 'markdown']).toString();
+  const e = await ScribeEngineCpu.create(wasmModule, readFileSync(path), { name: 'sotto-notes-q8_0.gguf' });
+  const text = await wasmNote(e, soap, transcript);
+  assert.deepEqual(JSON.parse(text), nativeJson);
+  assert.equal(e.check(soap, text, transcript).markdown, nativeMd);
+  assert.equal(nativeJson.medications[0]?.name, 'amoxicillin');
+});
 
 await test('check links spans and flags unsupported words', async () => {
   const e = await ScribeEngineCpu.create(wasmModule, readFileSync(join(root, 'tests/fixtures/models/qwen25-q8_0.gguf')));
