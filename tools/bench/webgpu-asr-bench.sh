@@ -13,7 +13,8 @@
 #        bash tools/bench/webgpu-asr-bench.sh 2>&1 | tee $OUT/webgpu-asr-bench.log
 #      (--quick: one measured pass, tiny f16 only: a smoke test of the setup.) Prints one JSON line per (shape, type)
 #      and a Markdown table; results also go to $OUT/webgpu-asr-bench.jsonl when OUT is set.
-#   Locally (SwiftShader, numbers meaningless): node tools/bench/webgpu-asr-bench.mjs --pcm .webgpu-asr-bench/speech.raw --fallback
+#   Locally (SwiftShader: a smoke test, numbers meaningless): node tools/bench/webgpu-asr-bench.mjs --pcm \
+#     .webgpu-asr-bench/speech.raw --fallback --layers 1 --seconds 6 --reps 1
 # Env: SHAPES ("tiny base"), TYPES ("f16 q8_0"), REPS (3), CHUNK_MS (20).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
