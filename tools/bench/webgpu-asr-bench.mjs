@@ -201,7 +201,7 @@ const chunk = Math.round(16 * opt['chunk-ms']);
 
 // One pass over the audio: per phrase {latency_ms (JS, from the closing feed() call), engine fields, dispatches}.
 async function pass(samples) {
-  asr.reset();
+  await asr.reset();
   asr.gpuDispatches();
   const phrases = [];
   let busy = 0;
