@@ -4,12 +4,13 @@
 //   await asr.load(ggufBytes, {name, sampleRate});   // Moonshine or Whisper GGUF; sampleRate of what you feed
 //   const segs = await asr.feed(float32Chunk);       // mono samples in [-1, 1]; returns the phrases that closed
 //   const tail = await asr.finish();                 // end of the stream: the phrase still open
-//   asr.reset();  asr.dispose();
+//   await asr.reset();  asr.dispose();             // reset: a new stream on the same model
 // A segment is {start, end (seconds from the stream start), text, tokens (count), ids, hit_token_cap, encode_ms, decode_ms,
 // latency_ms (end of phrase known -> final text, inside the engine)}. Also SottoAsr.decodeWav(bytes) ->
 // {samples: Float32Array (mono), sampleRate} and transcribe(samples, {chunk}) = feed in chunks + finish.
 // On WebGPU every decode step ends in a 4-byte read: feed()/finish() await the GPU between steps, so the
-// event loop keeps running while a phrase is decoded. On the CPU a phrase is decoded in one go.
+// event loop keeps running while a phrase is decoded (calls are queued: feed() may be called again before the
+// previous one resolves, e.g. for each microphone chunk). On the CPU a phrase is decoded in one go.
 // Errors: a one-line Error with the engine's message; the instance is unusable afterwards (see sotto.mjs).
 import { Sotto } from './sotto.mjs';
 
@@ -25,6 +26,14 @@ export class SottoAsr {
   constructor() {
     this.engine = null;
     this.session = 0;
+    this.queue = Promise.resolve();  // feed/finish run one after another (a GPU decode awaits between steps)
+  }
+
+  // Runs fn after every earlier feed/finish has completed (callers need not await each chunk before the next).
+  serial(fn) {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => {});
+    return run;
   }
 
   get gpu() { return this.engine.gpu; }
@@ -56,19 +65,23 @@ export class SottoAsr {
     return JSON.parse(text);
   }
 
-  async feed(samples) {
-    const e = this.engine, s = this.requireSession();
-    const f32 = samples instanceof Float32Array ? samples : Float32Array.from(samples);
-    if (f32.length > 0) {
-      const bytes = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
-      e.withBuffer(bytes, (ptr) => e.call('sotto_asr_feed', s, ptr, f32.length));
-    }
-    return this.drain();
+  feed(samples) {
+    const f32 = samples instanceof Float32Array ? samples.slice() : Float32Array.from(samples);
+    return this.serial(async () => {
+      const e = this.engine, s = this.requireSession();
+      if (f32.length > 0) {
+        const bytes = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
+        e.withBuffer(bytes, (ptr) => e.call('sotto_asr_feed', s, ptr, f32.length));
+      }
+      return this.drain();
+    });
   }
 
-  async finish() {
-    this.engine.call('sotto_asr_finish', this.requireSession());
-    return this.drain();
+  finish() {
+    return this.serial(async () => {
+      this.engine.call('sotto_asr_finish', this.requireSession());
+      return this.drain();
+    });
   }
 
   // Whole recording: fed in chunks of `chunk` samples (default 0.1 s at 16 kHz), then finished.
@@ -79,7 +92,7 @@ export class SottoAsr {
     return out;
   }
 
-  reset() { this.engine.call('sotto_asr_reset', this.requireSession()); }
+  reset() { return this.serial(() => this.engine.call('sotto_asr_reset', this.requireSession())); }
 
   // Dispatches recorded on the GPU since the last call (0 on the CPU).
   gpuDispatches() { return this.engine.call('sotto_asr_dispatches', this.requireSession()); }

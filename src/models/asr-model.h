@@ -42,6 +42,10 @@ struct AsrState {
   int n_ctx = 0;
   int n_past = 0;
   int n_frames = 0;
+  // The decoder's activations for steps of scratch_n tokens, kept between steps so a GPU backend reuses its
+  // buffers and bind groups (models/*.cpp own the layout; the logits of the last step live here until the next).
+  std::vector<Tensor> scratch;
+  int scratch_n = 0;
 };
 
 class Backend;

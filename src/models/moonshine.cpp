@@ -259,9 +259,15 @@ Tensor Moonshine::decode_device(AsrState& st, const int32_t* tokens, int n, bool
     }
   }
   const int64_t e = c_.n_embd, hd = e / c_.n_dec_head;
-  Tensor x = tmp({e, n, 1, 1}), h = tmp({e, n, 1, 1}), q = tmp({e, n, 1, 1}), k = tmp({e, n, 1, 1});
-  Tensor v = tmp({e, n, 1, 1}), a = tmp({e, n, 1, 1}), o = tmp({e, n, 1, 1});
-  Tensor g = tmp({c_.n_ff, n, 1, 1}), u = tmp({c_.n_ff, n, 1, 1});
+  if (st.scratch_n != n || st.scratch.size() != 10) {
+    st.scratch.clear();
+    for (int i = 0; i < 7; i++) st.scratch.push_back(tmp({e, n, 1, 1}));
+    for (int i = 0; i < 2; i++) st.scratch.push_back(tmp({c_.n_ff, n, 1, 1}));
+    st.scratch.push_back(tmp({c_.n_vocab, 1, 1, 1}));
+    st.scratch_n = n;
+  }
+  Tensor &x = st.scratch[0], &h = st.scratch[1], &q = st.scratch[2], &k = st.scratch[3], &v = st.scratch[4];
+  Tensor &a = st.scratch[5], &o = st.scratch[6], &g = st.scratch[7], &u = st.scratch[8];
   be_.get_rows(tok_embd_, tokens, n, x);
   RopeParams rp;
   rp.n_rot = c_.dec_n_rot;
@@ -298,7 +304,7 @@ Tensor Moonshine::decode_device(AsrState& st, const int32_t* tokens, int n, bool
   Tensor last = view_rows(x, all_logits ? 0 : n - 1, n_out);
   Tensor hl = view_rows(h, 0, n_out);
   be_.layer_norm(last, dec_norm_, Tensor{}, c_.norm_eps, hl);
-  Tensor logits = tmp({c_.n_vocab, n_out, 1, 1});
+  Tensor logits = all_logits ? tmp({c_.n_vocab, n_out, 1, 1}) : st.scratch[9];
   be_.matmul(output_, hl, logits);
   return logits;
 }

@@ -216,9 +216,15 @@ Tensor Whisper::decode_device(AsrState& st, const int32_t* tokens, int n, bool a
     }
   }
   const int64_t d = c_.n_embd;
-  Tensor x = tmp({d, n, 1, 1}), p = tmp({d, n, 1, 1}), h = tmp({d, n, 1, 1}), q = tmp({d, n, 1, 1});
-  Tensor k = tmp({d, n, 1, 1}), v = tmp({d, n, 1, 1}), a = tmp({d, n, 1, 1}), o = tmp({d, n, 1, 1});
-  Tensor f = tmp({n_dec_ff_, n, 1, 1});
+  if (st.scratch_n != n || st.scratch.size() != 10) {
+    st.scratch.clear();
+    for (int i = 0; i < 8; i++) st.scratch.push_back(tmp({d, n, 1, 1}));
+    st.scratch.push_back(tmp({n_dec_ff_, n, 1, 1}));
+    st.scratch.push_back(tmp({c_.n_vocab, 1, 1, 1}));
+    st.scratch_n = n;
+  }
+  Tensor &x = st.scratch[0], &p = st.scratch[1], &h = st.scratch[2], &q = st.scratch[3], &k = st.scratch[4];
+  Tensor &v = st.scratch[5], &a = st.scratch[6], &o = st.scratch[7], &f = st.scratch[8];
   be_.get_rows(tok_embd_, tokens, n, x);
   std::vector<int32_t> pos(static_cast<size_t>(n));
   for (int i = 0; i < n; i++) pos[size_t(i)] = st.n_past + i;
@@ -247,7 +253,7 @@ Tensor Whisper::decode_device(AsrState& st, const int32_t* tokens, int n, bool a
   Tensor last = view_rows(x, all_logits ? 0 : n - 1, n_out);
   Tensor hl = view_rows(h, 0, n_out);
   ln(dec_norm_, last, hl);
-  Tensor logits = tmp({c_.n_vocab, n_out, 1, 1});
+  Tensor logits = all_logits ? tmp({c_.n_vocab, n_out, 1, 1}) : st.scratch[9];
   be_.matmul(tok_embd_, hl, logits);
   return logits;
 }

@@ -3,7 +3,7 @@
 //   * a synthetic recording (three voiced bursts with harmonics, vibrato and noise, silence between; no espeak
 //     in the browser) transcribed by the committed Moonshine and Whisper fixtures (tests/fixtures/asr) on both
 //     backends: identical segments (start, end, text) and identical token ids; decode dispatches per token logged;
-//   * streaming in irregular chunks == one feed, on WebGPU;
+//   * streaming in irregular chunks == one feed, on WebGPU, with the feeds awaited in turn or all at once;
 //   * freed tensors' GPU address ranges are reused (a long stream allocates temporaries for every phrase and token).
 //   const { passed, failed } = await runAsrChecks({ SottoAsr, host, wasmModule, loadAsr, log });
 // loadAsr(name) -> Uint8Array of tests/fixtures/asr/<name>.
@@ -55,16 +55,19 @@ export async function runAsrChecks({ SottoAsr, host, wasmModule, loadAsr, log, m
   const show = (segs) => JSON.stringify(segs.map((s) => [s.start, s.end, s.ids.join(' ')]));
   const pcm = synthRecording();
 
-  async function transcribe(model, gpu, chunks) {
+  // concurrent: every feed() is called at once (as a microphone handler would), then awaited together.
+  async function transcribe(model, gpu, chunks, concurrent = false) {
     const asr = await SottoAsr.create(wasmModule, { gpu });
     await asr.load(await loadAsr(model), { name: model });
-    const segs = [];
+    const segs = [], pending = [];
     let i = 0;
     for (let k = 0; i < pcm.length; k++) {
       const n = chunks[k % chunks.length];
-      segs.push(...await asr.feed(pcm.subarray(i, i + n)));
+      if (concurrent) pending.push(asr.feed(pcm.subarray(i, i + n)));
+      else segs.push(...await asr.feed(pcm.subarray(i, i + n)));
       i += n;
     }
+    for (const r of await Promise.all(pending)) segs.push(...r);
     segs.push(...await asr.finish());
     const dispatches = asr.gpuDispatches();
     asr.dispose();
@@ -87,11 +90,13 @@ export async function runAsrChecks({ SottoAsr, host, wasmModule, loadAsr, log, m
           `(${steps} decode steps)`);
     });
   }
-  await test('speech on WebGPU: irregular chunks == one feed', async () => {
+  await test('speech on WebGPU: irregular chunks == one feed, awaited in turn or all at once', async () => {
     const model = 'moonshine-f16-untied.gguf';
     const a = await transcribe(model, host, [16000 * 10]);
     const b = await transcribe(model, host, [4093, 97, 1601, 11, 8191]);
     check(show(a.segs) === show(b.segs), `chunks ${show(b.segs)} vs one ${show(a.segs)}`);
+    const c = await transcribe(model, host, [4093, 97, 1601, 11, 8191], true);
+    check(show(a.segs) === show(c.segs), `concurrent chunks ${show(c.segs)} vs one ${show(a.segs)}`);
   });
   await test('WebGPU address space is reused: 300 x 16 MiB allocated and freed in turn (4.8 GiB of addresses)', async () => {
     const { Sotto } = await import('../../wasm/sotto.mjs');

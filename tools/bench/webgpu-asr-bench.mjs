@@ -16,13 +16,15 @@
 // Prints one JSON line (and a readable summary on stderr).
 // Usage: node tools/bench/webgpu-asr-bench.mjs --pcm speech.raw [--shape tiny] [--type f16] [--chunk-ms 20]
 //        [--reps 3] [--wasm build-wasm/sotto.wasm] [--webgpu <module path>] [--fallback] [--cpu]
+//        [--layers N] [--seconds S]   (smoke tests only: N encoder and decoder layers; the first S seconds of audio)
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const opt = { pcm: '', shape: 'tiny', type: 'f16', 'chunk-ms': 20, reps: 3, wasm: join(root, 'build-wasm', 'sotto.wasm'),
-              webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js'), fallback: false, cpu: false };
+              webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js'), fallback: false, cpu: false,
+              layers: 0, seconds: 0 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i].replace(/^--/, '');
@@ -40,8 +42,9 @@ const GGML = { f32: [0, 1, 4], f16: [1, 1, 2], q8_0: [8, 32, 34] };  // type id,
 const N_VOCAB = 32768;
 
 // ---- a Moonshine GGUF v3 in memory (layout: docs/asr.md)
-function buildMoonshine(shape, type) {
-  const { e, ff, enc, dec, heads } = SHAPES[shape];
+function buildMoonshine(shape, type, layers) {
+  const { e, ff, heads } = SHAPES[shape];
+  const enc = layers || SHAPES[shape].enc, dec = layers || SHAPES[shape].dec;
   const hd = e / heads, rot = Math.floor(hd * 0.9);
   const kvs = [], tensors = [];
   const a = 'moonshine';
@@ -172,10 +175,10 @@ function buildMoonshine(shape, type) {
 if (!SHAPES[opt.shape]) throw new Error(`--shape: ${Object.keys(SHAPES).join(' or ')}`);
 if (!GGML[opt.type]) throw new Error(`--type: ${Object.keys(GGML).join(', ')}`);
 const raw = readFileSync(opt.pcm);
-const pcm = new Float32Array(raw.length >> 1);
+const pcm = new Float32Array(opt.seconds > 0 ? Math.min(raw.length >> 1, Math.round(opt.seconds * 16000)) : raw.length >> 1);
 for (let i = 0; i < pcm.length; i++) pcm[i] = raw.readInt16LE(2 * i) / 32768;
 const audioS = pcm.length / 16000;
-const gguf = buildMoonshine(opt.shape, opt.type);
+const gguf = buildMoonshine(opt.shape, opt.type, opt.layers);
 
 let host = null, info = {};
 const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';  // --fallback on a GPU-less machine
@@ -198,7 +201,7 @@ const chunk = Math.round(16 * opt['chunk-ms']);
 
 // One pass over the audio: per phrase {latency_ms (JS, from the closing feed() call), engine fields, dispatches}.
 async function pass(samples) {
-  asr.reset();
+  await asr.reset();
   asr.gpuDispatches();
   const phrases = [];
   let busy = 0;
@@ -233,7 +236,7 @@ for (let r = 0; r < opt.reps; r++) {
 }
 const r2 = (x) => +x.toFixed(2);
 const result = {
-  model: `moonshine-${opt.shape}`, type: opt.type, backend: opt.cpu ? 'wasm-cpu' : 'webgpu',
+  model: `moonshine-${opt.shape}${opt.layers ? ` (${opt.layers}+${opt.layers} layers)` : ''}`, type: opt.type, backend: opt.cpu ? 'wasm-cpu' : 'webgpu',
   adapter: `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.trim(),
   audio_s: r2(audioS), chunk_ms: opt['chunk-ms'], phrases: best.phrases.length,
   latency_median_ms: r2(best.median), latency_max_ms: r2(best.max),

@@ -13,7 +13,8 @@
 #        bash tools/bench/webgpu-asr-bench.sh 2>&1 | tee $OUT/webgpu-asr-bench.log
 #      (--quick: one measured pass, tiny f16 only: a smoke test of the setup.) Prints one JSON line per (shape, type)
 #      and a Markdown table; results also go to $OUT/webgpu-asr-bench.jsonl when OUT is set.
-#   Locally (SwiftShader, numbers meaningless): node tools/bench/webgpu-asr-bench.mjs --pcm .webgpu-asr-bench/speech.raw --fallback
+#   Locally (SwiftShader: a smoke test, numbers meaningless): node tools/bench/webgpu-asr-bench.mjs --pcm \
+#     .webgpu-asr-bench/speech.raw --fallback --layers 1 --seconds 6 --reps 1
 # Env: SHAPES ("tiny base"), TYPES ("f16 q8_0"), REPS (3), CHUNK_MS (20).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,7 +36,12 @@ if [ "${1:-}" = "--prepare" ]; then
   mkdir -p /tmp/amd64/partial
   apt-get $o update -qq
   # the Vulkan loader, and the GLVND libraries NVIDIA's Vulkan ICD (libGLX_nvidia) loads (the device README's set)
-  (cd "$pack/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
+  debs="libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2"
+  (cd "$pack/debs" && apt-get $o download $debs >/dev/null)
+  for d in $debs; do  # apt-get has been seen to skip one silently
+    ls "$pack/debs/${d}_"*.deb >/dev/null 2>&1 || (cd "$pack/debs" && apt-get $o download "$d" >/dev/null)
+    ls "$pack/debs/${d}_"*.deb >/dev/null 2>&1 || { echo "webgpu-asr-bench: could not download $d" >&2; exit 1; }
+  done
   # The speech of asr-latency.sh: 6 espeak-ng phrases with 1 s pauses, 16 kHz s16le.
   work=$(mktemp -d)
   i=0
