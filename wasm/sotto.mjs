@@ -14,7 +14,9 @@
 // WebGPU: pass {gpu: await GpuHost.create(navigator.gpu)} (wasm/gpu-host.mjs) to create(); load() then
 // puts the model on the GPU and generate() decodes greedily with one submit and a 4-byte read-back per
 // token (temperature must be 0 there for now). Without a GpuHost the module's GPU imports throw.
-// Does not: threads, fetching the model (the caller passes bytes).
+// WebGPU engines load through loadStream(source): weights go from the source (bytes, Blob/OPFS file, URL with
+// Range requests) straight into GPU buffers, never into wasm memory.
+// Does not: threads.
 
 const WASI_EBADF = 8;
 const WASI_ENOSYS = 52;
