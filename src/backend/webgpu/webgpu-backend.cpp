@@ -162,6 +162,7 @@ class WebGpuBackend final : public Backend {
   }
 
   Tensor upload(const Tensor& host) override {
+    if (!host.data && host.nbytes() > 0) fail("webgpu upload: the weight's bytes are not in memory (streamed file: upload_file)");
     Tensor t;
     t.type = host.type;
     t.ne = host.ne;
