@@ -8,7 +8,8 @@
 #   1. Here (CPU machine, repo root), once:   bash tools/bench/webgpu-bench.sh --prepare
 #      builds build-wasm/sotto.wasm and packs into .webgpu-bench/ (git-ignored through .git/info/exclude):
 #      this machine's node (xz), the webgpu package (linux-x64 dawn.node only, xz), sotto.wasm, the Vulkan
-#      loader .debs. About 35 MiB, under the device tool's 64 MiB.
+#      loader .debs. About 29 MiB: with the tree (38 MiB in Dec 2026) just under the device tool's 64 MiB.
+#      The device tool copies the session's own checkout: the pack must sit in that checkout's root.
 #   2. On the GPU machine (device tool, carry [".webgpu-bench"]):
 #        bash tools/bench/webgpu-bench.sh 2>&1 | tee $OUT/webgpu-bench.log
 #      (--quick: 2 layers and an 8192-token vocabulary, short runs: a smoke test of the setup, not a result.
@@ -31,7 +32,9 @@ if [ "${1:-}" = "--prepare" ]; then
   [ -d tests/webgpu/node_modules/webgpu ] || npm ci --prefix tests/webgpu --no-audit --no-fund
   rm -rf "$pack" && mkdir -p "$pack/webgpu/dist/linux-x64" "$pack/debs"
   cp build-wasm/sotto.wasm "$pack/"
-  xz -T2 -6 -c "$(readlink -f "$(command -v node)")" > "$pack/node.xz"
+  # stripped: the symbols are 12 MB of the binary, and the pack plus the tree must stay under 64 MiB
+  strip -o /tmp/sotto-node.stripped "$(readlink -f "$(command -v node)")"
+  xz -T2 -6 -c /tmp/sotto-node.stripped > "$pack/node.xz" && rm -f /tmp/sotto-node.stripped
   w=tests/webgpu/node_modules/webgpu
   cp "$w/index.js" "$w/package.json" "$pack/webgpu/"
   xz -T2 -6 -c "$w/dist/linux-x64/dawn.node" > "$pack/webgpu/dist/linux-x64/dawn.node.xz"
