@@ -74,3 +74,32 @@ TEST(GgufMemory, BadBytesGiveErrorsNamingTheName) {
   EXPECT_EQ(msg.rfind("cut.gguf: tensor ", 0), 0u) << msg;
   EXPECT_NE(msg.find("past the end of the file"), std::string::npos) << msg;
 }
+
+// Header mode (the streamed WebGPU load): only the bytes through the tensor table; tensors past them have no
+// data until provide_data(); file offsets locate their bytes in the file; a prefix too short is an error.
+TEST(GgufMemory, HeaderModeLocatesTensorsInTheFile) {
+  const std::string path = std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/models/qwen25-q4_0.gguf";
+  const std::vector<uint8_t> all = bytes_of(path);
+  auto a = GgufFile::from_memory(all, "q.gguf");
+  uint64_t first = all.size();
+  for (const GgufTensorInfo& t : a->tensors()) first = std::min<uint64_t>(first, t.file_offset);
+  auto h = GgufFile::from_header(std::vector<uint8_t>(all.begin(), all.begin() + long(first)), all.size(), "q.gguf");
+  EXPECT_EQ(h->file_size(), all.size());
+  ASSERT_EQ(h->tensors().size(), a->tensors().size());
+  for (size_t i = 0; i < h->tensors().size(); i++) {
+    const GgufTensorInfo& t = h->tensors()[i];
+    EXPECT_EQ(t.view.data, nullptr) << t.name;
+    EXPECT_EQ(t.file_offset, a->tensors()[i].file_offset);
+    const size_t n = t.view.nbytes();
+    uint8_t* p = h->provide_data(i);
+    std::memcpy(p, all.data() + t.file_offset, n);
+    EXPECT_EQ(h->tensors()[i].view.data, p);
+    EXPECT_EQ(std::memcmp(p, a->tensors()[i].view.data, n), 0) << t.name;
+  }
+  EXPECT_NE(error_of([&] { GgufFile::from_header(std::vector<uint8_t>(all.begin(), all.begin() + long(first / 2)), all.size(), "q.gguf"); })
+                .find("q.gguf: truncated file"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { GgufFile::from_header(std::vector<uint8_t>(all.begin(), all.begin() + long(first)), first + 10, "q.gguf"); })
+                .find("past the end of the file"),
+            std::string::npos);
+}

@@ -16,9 +16,11 @@
 // puts the model on the GPU and generate() decodes with one submit and a 4-byte read-back per token:
 // greedy by argmax, or (temperature > 0, a grammar, penalties) with the sampler chain on the GPU
 // (top_k 1..256 there). Without a GpuHost the module's GPU imports throw.
+// WebGPU engines load through loadStream(source): weights go from the source (bytes, Blob/OPFS file, URL with
+// Range requests) straight into GPU buffers, never into wasm memory.
 // Constrained output, both backends: generate(prompt, {schema}) (a JSON Schema, object or text; compact:
 // true for no whitespace) or {grammar} (GBNF text): only valid documents, ending at the end of the document.
-// Does not: threads, fetching the model (the caller passes bytes).
+// Does not: threads.
 
 const WASI_EBADF = 8;
 const WASI_ENOSYS = 52;

@@ -503,6 +503,10 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   check_attention(DType::F32, 256, 4, 1, 70, 2, 0, 0);
   check_attention(DType::F16, 128, 2, 2, 90, 5, 20, 0);
   check_attention(DType::F32, 64, 4, 4, 20, 4, 5, 30.0f);
+  // Decode over more than 64 keys: split over key chunks, then merged.
+  check_attention(DType::F16, 64, 4, 2, 300, 1, 0, 0);
+  check_attention(DType::F32, 256, 4, 1, 200, 1, 100, 0);
+  check_attention(DType::F16, 128, 2, 2, 2500, 1, 0, 30.0f);
   {
     const int64_t nv = 1000, r = 4;
     std::vector<float> x = g->rvec(size_t(nv * r));

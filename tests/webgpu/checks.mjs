@@ -106,6 +106,21 @@ export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, mo
     for await (const t of gpuEngine.generate(PROMPT, { maxTokens: 12, onToken })) void t;
     check(n === 3, `cancel after 3 tokens, ${n} sampled`);
   });
+  await test('loadStream from a Blob source (weights straight into GPU buffers) gives the CPU text', async () => {
+    const bytes = await loadModel('llama32-q4_0.gguf');
+    await cpu.load(bytes, { nCtx: 128 });
+    await gpuEngine.loadStream(Sotto.blobSource(new Blob([bytes])), { name: 'llama32-q4_0.gguf', nCtx: 128 });
+    let a = '', b = '';
+    for await (const t of cpu.generate(PROMPT, { maxTokens: 12, temperature: 0 })) a += t;
+    for await (const t of gpuEngine.generate(PROMPT, { maxTokens: 12 })) b += t;
+    check(a === b && a.length > 0, `gpu ${JSON.stringify(b)} != cpu ${JSON.stringify(a)}`);
+    let msg = '';
+    try {
+      const e4 = await Sotto.create(wasmModule, { gpu: host });
+      await e4.loadStream(Sotto.bytesSource(bytes.subarray(0, 300)), { name: 'cut.gguf' });
+    } catch (e) { msg = e.message; }
+    check(/^cut\.gguf: /.test(msg) && !msg.includes('\n'), `truncated file: got ${JSON.stringify(msg)}`);
+  });
   await test('no WebGPU: tryCreate gives null and the engine runs on the wasm CPU backend', async () => {
     const none = await GpuHost.tryCreate(undefined);
     check(none === null, 'tryCreate(undefined) should be null');

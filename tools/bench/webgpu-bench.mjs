@@ -9,17 +9,20 @@
 // Measures (best of --reps): prefill tok/s (a prompt of --prompt random ids, one gpuStart: prefill in
 // chunks of 256 + the first token), decode tok/s (--gen tokens, one submit + a 4-byte read-back each),
 // dispatches per decoded token, weight bytes per token and the bandwidth floor at --bw bytes/s
-// (tok/s if every weight byte were read once at that bandwidth), peak GPU memory of the engine's buffers.
+// (tok/s if every weight byte were read once at that bandwidth), peak GPU memory of the engine's buffers,
+// the wasm memory after load (weights are streamed into GPU buffers, never copied into wasm memory).
 // Prints one JSON line per run (and a readable summary to stderr).
 // Usage: node tools/bench/webgpu-bench.mjs --arch qwen25 --type q4_0 [--prompt 512] [--gen 128] [--reps 3]
 //        [--layers N] [--vocab N] [--wasm build-wasm/sotto.wasm] [--fallback] [--bw 2.4e12] [--webgpu <module path>]
+//        [--limits adapter|default] (default: WebGPU's default limits, 128 MiB bindings, as a browser tab)
+//        [--features on|off] (off: no subgroups / shader-f16, the fallback kernels)
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const opt = { arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, vocab: 0, bw: 2.4e12,
-              wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false,
+              wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false, limits: 'adapter', features: 'on',
               webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -176,12 +179,15 @@ const { GpuHost } = await import('../../wasm/gpu-host.mjs');
 const tBuild = performance.now();
 const { bytes } = buildGguf(cfg, opt.type);
 const buildS = (performance.now() - tBuild) / 1000;
-const host = await GpuHost.create(create([]), { forceFallbackAdapter: opt.fallback });
+const host = await GpuHost.create(create([]), { forceFallbackAdapter: opt.fallback, limits: opt.limits,
+                                                 features: opt.features !== 'off' });
 const info = host.adapter.info ?? {};
 const engine = await Sotto.create(readFileSync(opt.wasm), { gpu: host });
 const tLoad = performance.now();
-await engine.load(bytes, { name: `${opt.arch}-${opt.type}.gguf`, nCtx: opt.prompt + opt.gen + 8 });
+// Streamed: the engine gets the header and the small tensors; the weights go from `bytes` to GPU buffers.
+await engine.loadStream(Sotto.bytesSource(bytes), { name: `${opt.arch}-${opt.type}.gguf`, nCtx: opt.prompt + opt.gen + 8 });
 const loadS = (performance.now() - tLoad) / 1000;
+const wasmBytes = engine.memory.buffer.byteLength;
 const weightBytes = engine.call('sotto_weight_bytes', engine.session);
 
 let rng = 12345;
@@ -209,7 +215,9 @@ const result = {
   dispatches_per_token: dispatches, prefill_dispatches: prefillDispatches, submits_per_token: 1, readback_bytes_per_token: 4,
   weight_bytes_per_token: weightBytes, floor_tok_s: +(opt.bw / weightBytes).toFixed(1),
   pct_of_floor: +(100 * decode / (opt.bw / weightBytes)).toFixed(1),
-  peak_gpu_bytes: host.peakBytes, gguf_bytes: bytes.length, build_s: +buildS.toFixed(1), load_s: +loadS.toFixed(2),
+  peak_gpu_bytes: host.peakBytes, wasm_memory_bytes: wasmBytes, binding_limit: host.bindingLimit(),
+  features: [...host.device.features].filter((f) => f === 'subgroups' || f === 'shader-f16').join('+') || 'none',
+  gguf_bytes: bytes.length, build_s: +buildS.toFixed(1), load_s: +loadS.toFixed(2),
 };
 console.log(JSON.stringify(result));
 console.error(`${opt.arch} ${opt.type}: prefill ${result.prefill_tok_s} tok/s, decode ${result.decode_tok_s} tok/s ` +

@@ -8,13 +8,18 @@
 #   1. Here (CPU machine, repo root), once:   bash tools/bench/webgpu-bench.sh --prepare
 #      builds build-wasm/sotto.wasm and packs into .webgpu-bench/ (git-ignored through .git/info/exclude):
 #      this machine's node (xz), the webgpu package (linux-x64 dawn.node only, xz), sotto.wasm, the Vulkan
-#      loader .debs. About 35 MiB, under the device tool's 64 MiB.
+#      loader .debs. About 29 MiB: with the tree (38 MiB in Dec 2026) just under the device tool's 64 MiB.
+#      The device tool copies the session's own checkout: the pack must sit in that checkout's root.
 #   2. On the GPU machine (device tool, carry [".webgpu-bench"]):
 #        bash tools/bench/webgpu-bench.sh 2>&1 | tee $OUT/webgpu-bench.log
-#      (--quick: 2 layers and an 8192-token vocabulary, short runs: a smoke test of the setup, not a result.)
+#      (--quick: 2 layers and an 8192-token vocabulary, short runs: a smoke test of the setup, not a result.
+#       --check: instead of benchmarking, run the WebGPU test suite tests/webgpu/run.mjs on the GPU: every op
+#       against the CPU backend with the GPU's subgroups / shader-f16, and greedy output WebGPU == CPU.)
 #      Prints one JSON line per (model, type) and a Markdown table at the end; results also go to
 #      $OUT/webgpu-bench.jsonl when OUT is set.
-# Env: PROMPT (512), GEN (128), REPS (3), BW (2.4e12), MODELS ("qwen25 llama32 gemma3"), TYPES ("q4_0 q8_0 f16").
+# Env: PROMPT (512), GEN (128), REPS (3), BW (2.4e12), MODELS ("qwen25 llama32 gemma3"), TYPES ("q4_0 q8_0 f16"),
+#      LIMITS (adapter | default: WebGPU's default limits, 128 MiB bindings, as a browser tab gets).
+#      FEATURES (on | off: no subgroups / shader-f16, the fallback kernels).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 pack=.webgpu-bench
@@ -27,7 +32,9 @@ if [ "${1:-}" = "--prepare" ]; then
   [ -d tests/webgpu/node_modules/webgpu ] || npm ci --prefix tests/webgpu --no-audit --no-fund
   rm -rf "$pack" && mkdir -p "$pack/webgpu/dist/linux-x64" "$pack/debs"
   cp build-wasm/sotto.wasm "$pack/"
-  xz -T2 -6 -c "$(readlink -f "$(command -v node)")" > "$pack/node.xz"
+  # stripped: the symbols are 12 MB of the binary, and the pack plus the tree must stay under 64 MiB
+  strip -o /tmp/sotto-node.stripped "$(readlink -f "$(command -v node)")"
+  xz -T2 -6 -c /tmp/sotto-node.stripped > "$pack/node.xz" && rm -f /tmp/sotto-node.stripped
   w=tests/webgpu/node_modules/webgpu
   cp "$w/index.js" "$w/package.json" "$pack/webgpu/"
   xz -T2 -6 -c "$w/dist/linux-x64/dawn.node" > "$pack/webgpu/dist/linux-x64/dawn.node.xz"
@@ -41,6 +48,7 @@ if [ "${1:-}" = "--prepare" ]; then
 fi
 
 quick=0; [ "${1:-}" = "--quick" ] && quick=1
+check=0; [ "${1:-}" = "--check" ] && check=1
 [ -f "$pack/node.xz" ] || { echo "webgpu-bench: $pack/ missing: run '$0 --prepare' first and carry $pack" >&2; exit 1; }
 tmp=/tmp/sotto-webgpu-bench
 mkdir -p "$tmp/webgpu/dist/linux-x64"
@@ -54,6 +62,11 @@ fi
 export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
 "$tmp/node" --version
+if [ "$check" = 1 ]; then
+  mkdir -p tests/webgpu/node_modules
+  [ -e tests/webgpu/node_modules/webgpu ] || ln -s "$tmp/webgpu" tests/webgpu/node_modules/webgpu
+  exec "$tmp/node" tests/webgpu/run.mjs "$pack/sotto.wasm"
+fi
 
 prompt=${PROMPT:-512}; gen=${GEN:-128}; reps=${REPS:-3}; bw=${BW:-2.4e12}; extra=()
 [ "$quick" = 1 ] && { prompt=64; gen=16; reps=1; extra=(--layers 2 --vocab 8192); }
@@ -63,18 +76,19 @@ for m in ${MODELS:-qwen25 llama32 gemma3}; do
   for t in ${TYPES:-q4_0 q8_0 f16}; do
     echo "== $m $t" >&2
     "$tmp/node" --max-old-space-size=16384 tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" --prompt "$prompt" \
-      --gen "$gen" --reps "$reps" --bw "$bw" --wasm "$pack/sotto.wasm" --webgpu "$tmp/webgpu/index.js" "${extra[@]}" \
+      --gen "$gen" --reps "$reps" --bw "$bw" --limits "${LIMITS:-adapter}" --features "${FEATURES:-on}" --wasm "$pack/sotto.wasm" --webgpu "$tmp/webgpu/index.js" "${extra[@]}" \
       | tee -a "$jsonl" || echo "{\"arch\":\"$m\",\"type\":\"$t\",\"error\":\"failed (see log)\"}" | tee -a "$jsonl"
   done
 done
 echo
-echo "| model | type | prefill tok/s (prompt $prompt) | decode tok/s | dispatches/token | weight MB/token | floor tok/s @ $bw B/s | % of floor | peak GPU MiB |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| model | type | prefill tok/s (prompt $prompt) | decode tok/s | dispatches/token | weight MB/token | floor tok/s @ $bw B/s | % of floor | peak GPU MiB | wasm MiB | features |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 "$tmp/node" -e '
   const fs = require("fs");
   for (const l of fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean)) {
     const r = JSON.parse(l);
-    if (r.error) { console.log(`| ${r.arch} | ${r.type} | ${r.error} | | | | | | |`); continue; }
+    if (r.error) { console.log(`| ${r.arch} | ${r.type} | ${r.error} | | | | | | | | |`); continue; }
     console.log(`| ${r.arch} (${r.layers} layers) | ${r.type} | ${r.prefill_tok_s} | ${r.decode_tok_s} | ${r.dispatches_per_token} | ` +
-                `${(r.weight_bytes_per_token / 1e6).toFixed(1)} | ${r.floor_tok_s} | ${r.pct_of_floor} | ${(r.peak_gpu_bytes / 2 ** 20).toFixed(0)} |`);
+                `${(r.weight_bytes_per_token / 1e6).toFixed(1)} | ${r.floor_tok_s} | ${r.pct_of_floor} | ${(r.peak_gpu_bytes / 2 ** 20).toFixed(0)} | ` +
+                `${(r.wasm_memory_bytes / 2 ** 20).toFixed(0)} | ${r.features} |`);
   }' "$jsonl"

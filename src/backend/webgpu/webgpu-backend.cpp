@@ -212,6 +212,7 @@ class WebGpuBackend final : public Backend {
   }
 
   Tensor upload(const Tensor& host) override {
+    if (!host.data && host.nbytes() > 0) fail("webgpu upload: the weight's bytes are not in memory (streamed file: upload_file)");
     Tensor t;
     t.type = host.type;
     t.ne = host.ne;
@@ -388,6 +389,7 @@ class WebGpuBackend final : public Backend {
     if (!ap.causal) return attention_full(q, k, v, n_head_kv, n_past, ap, out);
     need(n_past >= 0 && n_past + n_tok <= k.nrows(), "attention: positions past the cache");
     const bool f16 = k.type == DType::F16;
+    if (n_tok == 1 && attention_split(q, k, v, n_head_kv, n_past, ap, out)) return;
     const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
               lo = loc(out.data, out.nbytes());
     const Grid g = grid_for(uint64_t(n_head * n_tok));
@@ -935,6 +937,42 @@ class WebGpuBackend final : public Backend {
     dirty_ = true;
   }
 
+  // Decode attention over more than 64 keys: split over chunks of keys (attention-split.wgsl: n_head x
+  // n_chunks workgroups instead of n_head), then merged per head (attention-merge.wgsl). Shapes are checked
+  // by attention(). Returns false when the single-pass kernel is the better choice.
+  bool attention_split(const Tensor& q, const Tensor& k, const Tensor& v, int n_head_kv, int n_past,
+                       const AttnParams& ap, Tensor& out) {
+    const int64_t hd = q.ne[0], n_head = q.ne[1];
+    const uint32_t pos = uint32_t(n_past);
+    const uint32_t win = uint32_t(std::max(ap.window, 0));
+    const uint32_t lo_key = (win > 0 && pos + 1 > win) ? pos + 1 - win : 0;
+    const uint32_t nk = pos + 1 - lo_key;
+    if (nk <= 64) return false;
+    const uint32_t tiles = (nk + 63) / 64, max_chunks = 32;
+    const uint32_t ch = 64 * ((tiles + max_chunks - 1) / max_chunks);
+    const uint32_t n_chunks = (nk + ch - 1) / ch;
+    const size_t need_floats = size_t(n_head) * n_chunks * size_t(hd + 2);
+    if (attn_scratch_.empty() || size_t(attn_scratch_.nelements()) < need_floats) {
+      attn_scratch_ = alloc(DType::F32, {int64_t(std::max<size_t>(need_floats, 1u << 16)), 1, 1, 1});
+    }
+    const bool f16 = k.type == DType::F16;
+    const uint32_t es = f16 ? 2 : 4;
+    const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
+              lo = loc(out.data, out.nbytes()), ls = loc(attn_scratch_.data, attn_scratch_.nbytes());
+    if (ls.offset != 0) return false;
+    const uint32_t p[] = {uint32_t(hd), uint32_t(n_head), 1, uint32_t(n_head_kv), pos, fbits(ap.scale), win,
+                          fbits(ap.softcap), f16 ? 1u : 0u, lq.offset / 4, ch, uint32_t(k.ne[0]), n_chunks,
+                          lk.offset / es, lv.offset / es};
+    const uint32_t ks = named_pipeline("attention-split", [] { return src("attention-split"); });
+    raw_dispatch(ks, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(ls)},
+                 Grid{uint32_t(n_head) * n_chunks, 1});
+    const uint32_t pm[] = {uint32_t(hd), uint32_t(n_head), n_chunks, lo.offset / 4};
+    const uint32_t km = named_pipeline("attention-merge", [] { return src("attention-merge"); });
+    raw_dispatch(km, {arena(pm, sizeof pm), whole(ls), whole(lo)}, Grid{uint32_t(n_head), 1});
+    return true;
+  }
+
+  Tensor attn_scratch_;  // attention_split's partials
   uint32_t features_ = 0;
   uint32_t limit_;
   std::shared_ptr<GpuState> st_;
