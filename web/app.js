@@ -134,8 +134,10 @@ function showAsrStatus(s) {
       : p?.phase === 'compile' ? 'Speech: compiling the engine…' : 'Speech: loading the speech model…';
     document.body.dataset.asr = 'loading';
   } else if (s.state === 'ready') {
-    el.textContent = `Speech recognition ready: ${s.model} (${s.arch}, ${mib(s.bytes)} MiB${s.cached ? ', from cache' : ''}) on the wasm CPU.`;
+    const where = s.backend === 'webgpu' ? `on WebGPU (${s.adapter})` : `on the wasm CPU${s.why ? ` (${s.why})` : ''}`;
+    el.textContent = `Speech recognition ready: ${s.model} (${s.arch}, ${mib(s.bytes)} MiB${s.cached ? ', from cache' : ''}) ${where}.`;
     document.body.dataset.asr = 'ready';
+    document.body.dataset.asrBackend = s.backend;
   } else {
     el.textContent = `Speech recognition is not available: ${s.message}. Type or paste the transcript.`;
     document.body.dataset.asr = 'error';
@@ -569,9 +571,11 @@ async function main() {
   $('save-settings').onclick = () => {
     settings.modelUrl = $('model-url').value.trim() || store.DEFAULT_SETTINGS.modelUrl;
     const asrUrl = $('asr-model-url').value.trim() || store.DEFAULT_SETTINGS.asrModelUrl;
-    if (asrUrl !== settings.asrModelUrl) { settings.asrModelUrl = asrUrl; asr.init(settings.wasmUrl, asrUrl); }
+    const backend = $('backend').value;
+    if (asrUrl !== settings.asrModelUrl || backend !== settings.backend) asr.init(settings.wasmUrl, asrUrl, backend);
+    settings.asrModelUrl = asrUrl;
     settings.temperature = Number($('temperature').value) || 0;
-    settings.backend = $('backend').value;
+    settings.backend = backend;
     store.saveSettings(settings);
     startEngine();
   };
@@ -607,7 +611,7 @@ async function main() {
   renderAudit();
   updateButtons();
   startEngine();
-  asr.init(settings.wasmUrl, settings.asrModelUrl);
+  asr.init(settings.wasmUrl, settings.asrModelUrl, settings.backend);
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
 }
 

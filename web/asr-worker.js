@@ -1,7 +1,9 @@
 // asr-worker.js — the speech recognizer's Web Worker (a module worker, beside engine-worker.js so that
 // dictation and note writing do not wait on each other): downloads and caches the wasm engine and the
 // speech model, then turns 16 kHz PCM into transcript segments, phrase by phrase. Messages (page -> worker):
-//   {type: 'init', wasmUrl, modelUrl}     -> progress* then {type: 'ready', backend, model, bytes, cached}
+//   {type: 'init', wasmUrl, modelUrl, backend}  backend: the Settings choice ('auto': a hardware WebGPU
+//                                         adapter, 'webgpu': any, 'cpu') -> progress* then {type: 'ready',
+//                                         backend ('webgpu' | 'wasm-cpu-simd128'), adapter, why, model, bytes, cached}
 //   {type: 'stream-start', id, sampleRate}  a live recording begins (the recognizer is reset; a rate other
 //                                         than 16 kHz is resampled by the engine, as `sotto transcribe` does)
 //   {type: 'stream-chunk', id, pcm}       samples of it (Float32Array) -> {type: 'segment', id, segment}*
@@ -13,8 +15,10 @@
 //                                         {type: 'transcribed', id, seconds}
 // A segment: {start, end, text} (seconds, seconds, trimmed text). Any failure: {type: 'error', id, message}
 // (one line); before 'ready' every request fails with the reason the recognizer is not there.
-// Does not: run on WebGPU (the speech ops are CPU-only in the wasm build).
+// The recognizer runs on WebGPU when the Settings allow the adapter, else (or when loading there fails) on
+// the wasm CPU; `why` says why not WebGPU.
 import { AsrEngine } from './engine-asr.mjs';
+import { adapterName, pickAdapter } from './gpu-policy.mjs';
 import { fetchWithProgress, oneLine } from './fetch-cache.mjs';
 
 let asr = null;
@@ -44,8 +48,20 @@ async function handle(m) {
         const model = await fetchWithProgress(m.modelUrl, 'speech model', true, progress);
         progress({ phase: 'load', what: 'speech model' });
         const name = m.modelUrl.split('/').pop();
-        asr = await AsrEngine.create(module, model.bytes, { name });
-        post({ type: 'ready', backend: asr.backend, model: name, arch: asr.arch, bytes: model.bytes.length, cached: model.cached });
+        const { host, error } = await pickAdapter(m.backend ?? 'auto');
+        let why = error, adapter = null;
+        if (host) {
+          try {
+            asr = await AsrEngine.create(module, model.bytes, { name, gpu: host });
+            adapter = adapterName(host);
+          } catch (e) {
+            host.device.destroy?.();
+            why = `the WebGPU engine could not load the speech model (${oneLine(e)})`;
+          }
+        }
+        asr ??= await AsrEngine.create(module, model.bytes, { name });
+        post({ type: 'ready', backend: asr.backend, adapter, why, model: name, arch: asr.arch, bytes: model.bytes.length,
+               cached: model.cached });
       } catch (e) {
         notReady = oneLine(e);
         throw e;

@@ -1,7 +1,8 @@
 // asr.mjs — speech recognition for the page, over the speech worker (asr-worker.js): the engine and the
 // speech model load there, and 16 kHz PCM comes back as transcript segments phrase by phrase.
-//   const asr = new Recognizer(onStatus);  asr.init(wasmUrl, modelUrl)
-//       onStatus({state: 'loading' | 'ready' | 'error', progress?, model?, bytes?, cached?, message?})
+//   const asr = new Recognizer(onStatus);  asr.init(wasmUrl, modelUrl, backend)   backend: 'auto' | 'webgpu' | 'cpu'
+//       onStatus({state: 'loading' | 'ready' | 'error', progress?, model?, bytes?, cached?, backend?, adapter?,
+//                 why?, message?})
 //   const live = asr.stream(onSegment, sampleRate);  live.push(pcmChunk) ...;  const segs = await live.end()
 //       a recording (at sampleRate, default 16 kHz; the engine resamples another rate): onSegment({start,
 //       end, text}) as each phrase closes (the live transcript)
@@ -22,11 +23,11 @@ export class Recognizer {
     this.worker.onmessage = (ev) => this.receive(ev.data);
   }
 
-  init(wasmUrl, modelUrl) {
+  init(wasmUrl, modelUrl, backend = 'auto') {
     this.ready = false;
     this.unavailable = 'the speech model is still loading';
     this.onStatus({ state: 'loading' });
-    this.worker.postMessage({ type: 'init', wasmUrl, modelUrl });
+    this.worker.postMessage({ type: 'init', wasmUrl, modelUrl, backend });
   }
 
   receive(m) {

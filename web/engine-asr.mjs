@@ -1,16 +1,17 @@
 // engine-asr.mjs — the speech recognizer on the wasm CPU backend, for asr-worker.js: wasm/asr.mjs (the JS
 // wrapper of the speech C ABI, wasm/asr-abi.cpp: the Transcriber of `sotto transcribe`, so the same samples
 // give the same transcript) with the small interface the worker needs.
-//   const a = await AsrEngine.create(wasmModule, ggufBytes, {name})
-//   a.backend 'wasm-cpu-simd128';  a.arch (general.architecture: 'moonshine', 'whisper')
+//   const a = await AsrEngine.create(wasmModule, ggufBytes, {name, gpu})   gpu: a GpuHost (WebGPU) or none
+//   a.backend 'webgpu' | 'wasm-cpu-simd128';  a.arch (general.architecture: 'moonshine', 'whisper')
+//   a.why                              why the engine left WebGPU (it failed there), else null
 //   await a.reset(sampleRate)          a new stream of samples at that rate (another rate than 16 kHz is
 //                                      resampled in the engine: the session is re-created for a new rate)
 //   await a.feed(pcm) -> segments      Float32 samples at that rate; the phrases that closed
 //   await a.finish() -> segments       the phrase still open
 //   a.seconds()                        audio fed since reset()
 // Segments: {start, end, text} (seconds from the stream start; text trimmed). Errors: one-line Errors; a
-// trap poisons the wasm instance, so the next reset() re-creates it from the bytes kept here.
-// Does not: run on WebGPU.
+// trap poisons the wasm instance, so the next reset() re-creates it from the bytes kept here (on the wasm CPU
+// when it was WebGPU that failed).
 import { SottoAsr } from '../wasm/asr.mjs';
 
 // general.architecture of a GGUF file (its first metadata keys), or '?'.
@@ -34,17 +35,19 @@ function ggufArch(bytes) {
 }
 
 export class AsrEngine {
-  static async create(wasmModule, bytes, { name = 'asr.gguf' } = {}) {
-    const a = new AsrEngine(wasmModule, bytes, name);
+  static async create(wasmModule, bytes, { name = 'asr.gguf', gpu = null } = {}) {
+    const a = new AsrEngine(wasmModule, bytes, name, gpu);
     await a.revive();
     return a;
   }
 
-  constructor(wasmModule, bytes, name) {
+  constructor(wasmModule, bytes, name, gpu) {
     this.wasmModule = wasmModule;
     this.bytes = bytes;
     this.name = name;
-    this.backend = 'wasm-cpu-simd128';
+    this.gpu = gpu;
+    this.why = null;
+    this.backend = gpu ? 'webgpu' : 'wasm-cpu-simd128';
     this.arch = ggufArch(bytes);
     this.asr = null;
     this.rate = 16000;
@@ -52,7 +55,13 @@ export class AsrEngine {
   }
 
   async revive() {
-    this.asr = await SottoAsr.create(this.wasmModule, { log: () => {} });
+    if (this.asr && this.gpu) {  // the WebGPU engine died: go on on the wasm CPU
+      this.why = 'the WebGPU engine failed';
+      this.gpu.device.destroy?.();
+      this.gpu = null;
+      this.backend = 'wasm-cpu-simd128';
+    }
+    this.asr = await SottoAsr.create(this.wasmModule, { log: () => {}, ...(this.gpu ? { gpu: this.gpu } : {}) });
     if (!this.asr.engine.exports.sotto_asr_create) throw new Error('this engine build has no speech recognition (wasm/asr-abi.cpp)');
     await this.asr.load(this.bytes, { name: this.name, sampleRate: this.rate });
   }
@@ -71,5 +80,8 @@ export class AsrEngine {
   async feed(pcm) { this.fed += pcm.length; return AsrEngine.segments(await this.asr.feed(pcm)); }
   async finish() { return AsrEngine.segments(await this.asr.finish()); }
   seconds() { return this.fed / this.rate; }
-  dispose() { this.asr?.dispose(); }
+  dispose() {
+    this.asr?.dispose();
+    this.gpu?.device.destroy?.();
+  }
 }

@@ -24,7 +24,7 @@
 // the wasm CPU engine (gpu.error says why). Support checks and FHIR are CPU work in either case.
 import { ScribeEngineCpu } from './engine-cpu.mjs';
 import { NoteModelGpu } from './engine-gpu.mjs';
-import { GpuHost } from '../wasm/gpu-host.mjs';
+import { pickAdapter } from './gpu-policy.mjs';
 import { CACHE, fetchWithProgress, oneLine } from './fetch-cache.mjs';
 
 let engine = null;     // the CPU scribe engine: notes (unless the GPU can), checks, FHIR
@@ -37,17 +37,8 @@ const progress = (p) => post({ type: 'progress', ...p });
 
 // The note model on WebGPU when this browser has an adapter: {model, info} or {info} with why it is not used.
 async function pickGpu(wasmModule, bytes, name, backend) {
-  if (backend === 'cpu') return { info: { error: 'the wasm CPU engine was chosen in Settings' } };
-  if (!self.navigator?.gpu) return { info: { error: 'this browser has no WebGPU (navigator.gpu)' } };
-  const host = await GpuHost.tryCreate(self.navigator.gpu);
-  if (!host) return { info: { error: 'WebGPU gave no adapter' } };
-  const info = host.adapter.info ?? {};
-  if (backend === 'auto' && (info.isFallbackAdapter ?? host.adapter.isFallbackAdapter)) {
-    const name = [info.vendor, info.architecture].filter((x) => x).join(' ') || 'software';
-    host.device.destroy?.();
-    return { info: { error: `the WebGPU adapter is a software one (${name}), slower than the wasm CPU engine ` +
-                            '(Settings can choose it anyway)' } };
-  }
+  const { host, error } = await pickAdapter(backend);
+  if (!host) return { info: { error } };
   try {
     const t0 = performance.now();
     const model = await NoteModelGpu.create(wasmModule, host, bytes, { name, nCtx: 4096, onProgress: progress });

@@ -217,7 +217,7 @@ await step('the engine loads in its worker with progress; on a software WebGPU a
   }
   assert.ok(await page.evaluate(() => self.crossOriginIsolated), 'the page is cross-origin isolated (COOP+COEP)');
   await waitAttr(page, 'asr', 'ready');
-  assert.match(await page.textContent('#asr-status'), /^Speech recognition ready: asr\.gguf \(moonshine, [\d.]+ MiB\) on the wasm CPU\.$/);
+  assert.match(await page.textContent('#asr-status'), /^Speech recognition ready: asr\.gguf \(moonshine, [\d.]+ MiB\) on the wasm CPU \(the WebGPU adapter is a software one \(.+\), slower than the wasm CPU engine \(Settings can choose it anyway\)\)\.$/);
   await shot(page, '01-engine-ready');
   enginePhases = phases;
 });
@@ -508,6 +508,21 @@ await step('WebGPU chosen in Settings: the note model is put on the GPU with pro
   }
 });
 
+await step('WebGPU chosen in Settings: speech is recognised on the GPU too, with the text of `sotto transcribe`', async () => {
+  await waitAttr(page, 'asrBackend', 'webgpu', 180000);
+  await waitAttr(page, 'asr', 'ready');
+  assert.match(await page.textContent('#asr-status'), /^Speech recognition ready: asr\.gguf \(moonshine, [\d.]+ MiB, from cache\) on WebGPU \(.+, software\)\.$/);
+  await page.fill('#transcript', '');
+  await page.evaluate(() => { document.body.dataset.dictation = ''; });
+  await page.setInputFiles('#audio-file', mic16k);
+  await waitAttr(page, 'dictation', 'done', 300000);
+  const text = await page.inputValue('#transcript');
+  const native = JSON.parse(execFileSync(sotto, ['transcribe', '-m', asrModel, mic16k, '--json'], { encoding: 'utf8' }));
+  assert.equal(text, native.segments.map((x) => x.text).filter((x) => x).join(' '));
+  console.log(`      on WebGPU (SwiftShader): ${JSON.stringify(text)}`);
+  await page.fill('#transcript', script);
+});
+
 await step('the GPU warm-up\'s greedy tokens agree with the wasm CPU backend (teacher-forced, margin 0.05)', async () => {
   const got = (await page.evaluate(() => document.body.dataset.gpuWarmup)).split(',').map(Number);
   assert.ok(got.length >= 2, `warm-up tokens: ${got}`);
@@ -552,6 +567,9 @@ await step('the wasm CPU engine can be chosen in Settings', async () => {
   await waitAttr(page, 'engine', 'ready');
   assert.match(await page.textContent('#engine-status'), /^Engine ready: note\.gguf .* on the wasm CPU \(SIMD128\)$/);
   assert.equal(await page.textContent('#backend-info'), 'Notes are written on the wasm CPU: the wasm CPU engine was chosen in Settings.');
+  await waitAttr(page, 'asrBackend', 'wasm-cpu-simd128', 60000);
+  await waitAttr(page, 'asr', 'ready');
+  assert.match(await page.textContent('#asr-status'), /on the wasm CPU \(the wasm CPU engine was chosen in Settings\)\.$/);
   await page.click('#settings summary');
 });
 
@@ -570,7 +588,7 @@ await step('privacy: only this origin, only static GETs, no cookies, no page err
   assert.ok(log.requests.length > 5, 'the interceptor saw the session');
   // The engine worker's and the service worker's fetches pass through the same interceptor.
   for (const p of ['/engine/sotto.wasm', '/models/note.gguf', '/models/asr.gguf', '/wasm/sotto.mjs', '/wasm/gpu-host.mjs',
-                   '/engine-worker.js', '/asr-worker.js', '/pcm-worklet.js', '/sw.js']) {
+                   '/engine-worker.js', '/asr-worker.js', '/pcm-worklet.js', '/sw.js', '/gpu-policy.mjs']) {
     assert.ok(log.requests.some((r) => r.endsWith(p)), `${p} not seen: ${log.requests.join(', ')}`);
   }
   assert.deepEqual(await ctx.cookies(), []);
