@@ -129,8 +129,11 @@ if (!globalThis.navigator?.gpu) {
     if (!adapter) why = `requestAdapter({forceFallbackAdapter: ${fallback}}) gave null (no Vulkan driver?)`;
     else {
       const missing = ['subgroups', 'shader-f16'].filter((f) => !adapter.features.has(f));
+      const host = await GpuHost.create(navigator.gpu, { forceFallbackAdapter: fallback });
       console.log(`WebGPU: adapter ${adapter.info?.description || adapter.info?.vendor || '?'}; optional features ` +
-                  `missing: ${missing.join(', ') || 'none'} (the engine then uses the kernels without them)`);
+                  `missing: ${missing.join(', ') || 'none'}; F16 kernel with shader-f16: ` +
+                  `${host.shaderF16 ? 'yes' : adapter.features.has('shader-f16') ? 'no (its bitcast<vec4<f16>>(vec2<u32>) does not compile here)' : 'no'}`);
+      host.device.destroy();
     }
   } catch (e) {
     why = `requestAdapter threw: ${e.message}`;
