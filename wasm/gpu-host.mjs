@@ -13,9 +13,21 @@
 // by settle(). Bind groups are cached by (kernel, buffers, offsets), so a decode step after the first
 // creates none. Buffers the engine destroys are destroyed after the next submit.
 // Optional features: 'subgroups' and 'shader-f16' are enabled when the adapter has them (the import
-// `features` tells the engine, which then picks the decode kernels that use them).
+// `features` tells the engine, which then picks the decode kernels that use them). shader-f16 is told only
+// when the WGSL compiler takes the vector bitcast the F16 kernel uses (bitcast<vec4<f16>>(vec2<u32>)):
+// wgpu's (naga: Deno) rejects bitcasts that change the component count, so there the f32 path runs.
 
 const STORAGE = 0x80, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01;  // GPUBufferUsage bits
+const F16_BITCAST_PROBE = `enable f16;
+@group(0) @binding(0) var<storage, read_write> b: array<vec4u>;
+@compute @workgroup_size(1) fn main() { b[1] = vec4u(vec4f(bitcast<vec4<f16>>(b[0].xy))); }`;
+
+// Whether a WGSL compute shader compiles into a pipeline on this device (no validation error).
+async function compiles(device, code) {
+  device.pushErrorScope('validation');
+  device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+  return (await device.popErrorScope()) === null;
+}
 
 export class GpuHost {
   // gpu: navigator.gpu or the object from the `webgpu` package's create([]).
@@ -32,7 +44,9 @@ export class GpuHost {
     for (const k of want) requiredLimits[k] = adapter.limits[k];
     const requiredFeatures = features ? ['subgroups', 'shader-f16'].filter((f) => adapter.features.has(f)) : [];
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-    return new GpuHost(gpu, adapter, device);
+    const host = new GpuHost(gpu, adapter, device);
+    host.shaderF16 = device.features.has('shader-f16') && await compiles(device, F16_BITCAST_PROBE);
+    return host;
   }
 
   // The same, or null when there is no WebGPU (no gpu object, no adapter, no device): the caller then
@@ -69,6 +83,7 @@ export class GpuHost {
     this.submits = 0;
     this.pendingLoads = [];         // buffer_load records: {id, offset, fileOffset, n}
     this.lostMessage = null;
+    this.shaderF16 = false;         // shader-f16 enabled and its vector bitcast compiles (create())
     device.lost?.then?.((info) => { this.lostMessage = `WebGPU device lost: ${info.message}`; });
   }
 
@@ -114,7 +129,7 @@ export class GpuHost {
     const u32 = (ptr, n) => new Uint32Array(getMemory().buffer, ptr, n);
     const dec = new TextDecoder();
     return {
-      features: () => (this.device.features.has('subgroups') ? 1 : 0) | (this.device.features.has('shader-f16') ? 2 : 0),
+      features: () => (this.device.features.has('subgroups') ? 1 : 0) | (this.shaderF16 ? 2 : 0),
       buffer_create: (id, bytes) => {
         this.scope();
         this.buffers.set(id, this.device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST }));
