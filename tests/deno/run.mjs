@@ -15,6 +15,7 @@ import { SottoAsr } from '../../wasm/asr.mjs';
 import { GpuHost } from '../../wasm/gpu-host.mjs';
 import { runChecks } from '../webgpu/checks.mjs';
 import { runAsrChecks } from '../webgpu/asr-checks.mjs';
+import { Tally } from '../harness.mjs';
 
 const root = new URL('../../', import.meta.url);
 const file = (rel) => Deno.readFileSync(new URL(rel, root));
@@ -28,18 +29,9 @@ if (!wasmPath || !expDir) {
 const wasmModule = await WebAssembly.compile(Deno.readFileSync(wasmPath));
 console.log(`Deno ${Deno.version.deno} (V8 ${Deno.version.v8})`);
 
-let passed = 0, failed = 0;
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok    ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL  ${name}: ${e.message}`);
-  }
-}
-function check(cond, msg) { if (!cond) throw new Error(msg); }
+const tally = new Tally();
+const test = (name, fn) => tally.test(name, fn);
+const check = (cond, msg) => tally.check(cond, msg);
 const latin1 = (b) => JSON.stringify(Array.from(b, (c) => String.fromCharCode(c)).join(''));
 
 // Length of the longest prefix of b that does not end inside an incomplete UTF-8 sequence (the CLI prints
@@ -152,8 +144,7 @@ if (why) {
   const host = await GpuHost.create(navigator.gpu, { forceFallbackAdapter: fallback });
   const a = await runAsrChecks({ SottoAsr, host, wasmModule, loadAsr: load('asr'), log: (line) => console.log(line),
                                  models: ['moonshine-f16-untied.gguf', 'whisper-f32.gguf'] });
-  passed += r.passed + a.passed;
-  failed += r.failed + a.failed;
+  tally.add(r);
+  tally.add(a);
 }
-console.log(`${passed} passed, ${failed} failed`);
-Deno.exit(failed ? 1 : 0);
+Deno.exit(tally.summary());

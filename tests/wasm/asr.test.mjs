@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { SottoAsr } from '../../wasm/asr.mjs';
+import { Tally } from '../harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const wasmPath = process.argv[2] ?? join(root, 'build-wasm', 'sotto.wasm');
@@ -23,18 +24,9 @@ const fixtures = join(root, 'tests', 'fixtures', 'asr');
 const wasmModule = await WebAssembly.compile(readFileSync(wasmPath));
 const tmp = mkdtempSync(join(tmpdir(), 'sotto-asr-wasm-'));
 
-let passed = 0, failed = 0;
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok    ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL  ${name}: ${e.message}`);
-  }
-}
-function check(cond, msg) { if (!cond) throw new Error(msg); }
+const tally = new Tally();
+const test = (name, fn) => tally.test(name, fn);
+const check = (cond, msg) => tally.check(cond, msg);
 
 // 16-bit PCM WAV of interleaved float samples.
 function wavBytes(samples, channels, rate) {
@@ -161,5 +153,4 @@ await test('errors: non-speech GGUF, junk bytes, corrupt WAV, feed after finish'
 });
 
 rmSync(tmp, { recursive: true, force: true });
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+process.exit(tally.summary());

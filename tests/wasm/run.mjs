@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Sotto } from '../../wasm/sotto.mjs';
+import { Tally } from '../harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const wasmPath = process.argv[2] ?? join(root, 'build-wasm', 'sotto.wasm');
@@ -19,18 +20,9 @@ const nativePath = process.argv[3] ?? join(root, 'build', 'sotto');
 const models = join(root, 'tests', 'fixtures', 'models');
 const wasmModule = await WebAssembly.compile(readFileSync(wasmPath));
 
-let passed = 0, failed = 0;
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok    ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL  ${name}: ${e.message}`);
-  }
-}
-function check(cond, msg) { if (!cond) throw new Error(msg); }
+const tally = new Tally();
+const test = (name, fn) => tally.test(name, fn);
+const check = (cond, msg) => tally.check(cond, msg);
 
 // Length of the longest prefix of b that does not end inside an incomplete UTF-8 sequence (the CLI's
 // streaming rule, runtime/generate.h: such a tail is printed as U+FFFD at the end).
@@ -170,5 +162,4 @@ await test('tokenize / detokenize round trip', async () => {
   check(text.endsWith('Hello world, 123!'), `round trip gave ${JSON.stringify(text)}`);
 });
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+process.exit(tally.summary());

@@ -1,0 +1,27 @@
+// harness.mjs — the few lines every JS test runner here shares (Node and Deno): named steps that print
+// `ok    name` or `FAIL  name: message` and keep going, a check, and the `N passed, M failed` summary.
+//   const t = new Tally();  await t.test('name', async () => { t.check(cond, 'message'); });
+//   t.add({passed, failed}) (another runner's counts);  t.summary() prints the summary and gives the exit code.
+export class Tally {
+  constructor() { this.passed = 0; this.failed = 0; }
+
+  async test(name, fn) {
+    try {
+      await fn();
+      this.passed++;
+      console.log(`ok    ${name}`);
+    } catch (e) {
+      this.failed++;
+      console.log(`FAIL  ${name}: ${e.message}`);
+    }
+  }
+
+  check(cond, msg) { if (!cond) throw new Error(msg); }
+
+  add(r) { this.passed += r.passed; this.failed += r.failed; }
+
+  summary() {
+    console.log(`${this.passed} passed, ${this.failed} failed`);
+    return this.failed ? 1 : 0;
+  }
+}
