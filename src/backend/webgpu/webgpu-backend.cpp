@@ -211,20 +211,23 @@ class WebGpuBackend final : public Backend {
     return t;
   }
 
+  // The buffer sizes of a weight: one buffer, or whole rows split at the binding limit.
+  std::vector<size_t> weight_buffer_sizes(const Tensor& t) const {
+    const size_t row = t.row_bytes(), total = t.nbytes();
+    if (total <= limit_) return {total};
+    const size_t rows_per = limit_ / row;
+    if (rows_per == 0) fail("webgpu: one row of ", std::to_string(row), " bytes exceeds the binding limit");
+    std::vector<size_t> sizes;
+    for (size_t r = 0; r < size_t(t.nrows()); r += rows_per) sizes.push_back(std::min(rows_per, size_t(t.nrows()) - r) * row);
+    return sizes;
+  }
+
   Tensor upload(const Tensor& host) override {
     if (!host.data && host.nbytes() > 0) fail("webgpu upload: the weight's bytes are not in memory (streamed file: upload_file)");
     Tensor t;
     t.type = host.type;
     t.ne = host.ne;
-    const size_t row = host.row_bytes(), total = host.nbytes();
-    std::vector<size_t> sizes;
-    if (total <= limit_) {
-      sizes.push_back(total);
-    } else {
-      const size_t rows_per = limit_ / row;
-      if (rows_per == 0) fail("webgpu: one row of ", std::to_string(row), " bytes exceeds the binding limit");
-      for (size_t r = 0; r < size_t(host.nrows()); r += rows_per) sizes.push_back(std::min(rows_per, size_t(host.nrows()) - r) * row);
-    }
+    const std::vector<size_t> sizes = weight_buffer_sizes(t);
     make_buffers(t, sizes);
     size_t off = 0;
     for (size_t s : sizes) {
@@ -240,15 +243,7 @@ class WebGpuBackend final : public Backend {
     Tensor t;
     t.type = shape.type;
     t.ne = shape.ne;
-    const size_t row = t.row_bytes(), total = t.nbytes();
-    std::vector<size_t> sizes;
-    if (total <= limit_) {
-      sizes.push_back(total);
-    } else {
-      const size_t rows_per = limit_ / row;
-      if (rows_per == 0) fail("webgpu: one row of ", std::to_string(row), " bytes exceeds the binding limit");
-      for (size_t r = 0; r < size_t(t.nrows()); r += rows_per) sizes.push_back(std::min(rows_per, size_t(t.nrows()) - r) * row);
-    }
+    const std::vector<size_t> sizes = weight_buffer_sizes(t);
     make_buffers(t, sizes);
     size_t off = 0;
     for (size_t s : sizes) {
