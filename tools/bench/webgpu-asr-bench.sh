@@ -20,28 +20,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 pack=.webgpu-asr-bench
 
+. tools/bench/node-pack.sh
 if [ "${1:-}" = "--prepare" ]; then
-  excl=$(git rev-parse --git-path info/exclude)
-  mkdir -p "$(dirname "$excl")"
-  grep -qx "/$pack/" "$excl" 2>/dev/null || echo "/$pack/" >> "$excl"
+  node_pack_prepare "$pack"
   bash wasm/build.sh build-wasm
-  [ -d tests/webgpu/node_modules/webgpu ] || npm ci --prefix tests/webgpu --no-audit --no-fund
-  rm -rf "$pack" && mkdir -p "$pack/webgpu/dist/linux-x64" "$pack/debs"
   cp build-wasm/sotto.wasm "$pack/"
-  xz -T2 -6 -c "$(readlink -f "$(command -v node)")" > "$pack/node.xz"
-  w=tests/webgpu/node_modules/webgpu
-  cp "$w/index.js" "$w/package.json" "$pack/webgpu/"
-  xz -T2 -6 -c "$w/dist/linux-x64/dawn.node" > "$pack/webgpu/dist/linux-x64/dawn.node.xz"
-  o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
-  mkdir -p /tmp/amd64/partial
-  apt-get $o update -qq
-  # the Vulkan loader, and the GLVND libraries NVIDIA's Vulkan ICD (libGLX_nvidia) loads (the device README's set)
-  debs="libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2"
-  (cd "$pack/debs" && apt-get $o download $debs >/dev/null)
-  for d in $debs; do  # apt-get has been seen to skip one silently
-    ls "$pack/debs/${d}_"*.deb >/dev/null 2>&1 || (cd "$pack/debs" && apt-get $o download "$d" >/dev/null)
-    ls "$pack/debs/${d}_"*.deb >/dev/null 2>&1 || { echo "webgpu-asr-bench: could not download $d" >&2; exit 1; }
-  done
   # The speech of asr-latency.sh: 6 espeak-ng phrases with 1 s pauses, 16 kHz s16le.
   work=$(mktemp -d)
   i=0
@@ -70,19 +53,8 @@ PY
 fi
 
 quick=0; [ "${1:-}" = "--quick" ] && quick=1
-[ -f "$pack/node.xz" ] || { echo "webgpu-asr-bench: $pack/ missing: run '$0 --prepare' first and carry $pack" >&2; exit 1; }
-tmp=/tmp/sotto-webgpu-asr-bench
-mkdir -p "$tmp/webgpu/dist/linux-x64"
-xz -dc "$pack/node.xz" > "$tmp/node" && chmod +x "$tmp/node"
-cp "$pack/webgpu/index.js" "$pack/webgpu/package.json" "$tmp/webgpu/"
-xz -dc "$pack/webgpu/dist/linux-x64/dawn.node.xz" > "$tmp/webgpu/dist/linux-x64/dawn.node"
-if ! ldconfig -p | grep -q libvulkan.so.1 || ! ldconfig -p | grep -q libGLX.so.0; then  # NVIDIA's ICD needs GLVND
-  for f in "$pack"/debs/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-fi
-export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
-"$tmp/node" --version
+node_pack_unpack "$pack"
+tmp=/tmp/sotto-node-pack
 
 reps=${REPS:-3}; shapes=${SHAPES:-tiny base}; types=${TYPES:-f16 q8_0}
 [ "$quick" = 1 ] && { reps=1; shapes=tiny; types=f16; }
@@ -91,15 +63,15 @@ jsonl=${OUT:-$tmp}/webgpu-asr-bench.jsonl
 for s in $shapes; do
   for t in $types; do
     echo "== moonshine-$s $t" >&2
-    "$tmp/node" tools/bench/webgpu-asr-bench.mjs --pcm "$pack/speech.raw" --shape "$s" --type "$t" --reps "$reps" \
-      --chunk-ms "${CHUNK_MS:-20}" --wasm "$pack/sotto.wasm" --webgpu "$tmp/webgpu/index.js" \
+    "$NODE" tools/bench/webgpu-asr-bench.mjs --pcm "$pack/speech.raw" --shape "$s" --type "$t" --reps "$reps" \
+      --chunk-ms "${CHUNK_MS:-20}" --wasm "$pack/sotto.wasm" --webgpu "$WEBGPU" \
       | tee -a "$jsonl" || echo "{\"model\":\"moonshine-$s\",\"type\":\"$t\",\"error\":\"failed (see log)\"}" | tee -a "$jsonl"
   done
 done
 echo
 echo "| model | type | phrases | latency median ms | latency max ms | RTF (wall in feed/finish) | RTF (engine compute) | first phrase, cold ms | peak GPU MiB |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-"$tmp/node" -e '
+"$NODE" -e '
   const fs = require("fs");
   for (const l of fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean)) {
     const r = JSON.parse(l);

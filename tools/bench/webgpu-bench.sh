@@ -24,48 +24,23 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 pack=.webgpu-bench
 
+. tools/bench/node-pack.sh
 if [ "${1:-}" = "--prepare" ]; then
-  excl=$(git rev-parse --git-path info/exclude)
-  mkdir -p "$(dirname "$excl")"
-  grep -qx "/$pack/" "$excl" 2>/dev/null || echo "/$pack/" >> "$excl"
+  node_pack_prepare "$pack"
   bash wasm/build.sh build-wasm
-  [ -d tests/webgpu/node_modules/webgpu ] || npm ci --prefix tests/webgpu --no-audit --no-fund
-  rm -rf "$pack" && mkdir -p "$pack/webgpu/dist/linux-x64" "$pack/debs"
   cp build-wasm/sotto.wasm "$pack/"
-  # stripped: the symbols are 12 MB of the binary, and the pack plus the tree must stay under 64 MiB
-  strip -o /tmp/sotto-node.stripped "$(readlink -f "$(command -v node)")"
-  xz -T2 -6 -c /tmp/sotto-node.stripped > "$pack/node.xz" && rm -f /tmp/sotto-node.stripped
-  w=tests/webgpu/node_modules/webgpu
-  cp "$w/index.js" "$w/package.json" "$pack/webgpu/"
-  xz -T2 -6 -c "$w/dist/linux-x64/dawn.node" > "$pack/webgpu/dist/linux-x64/dawn.node.xz"
-  o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
-  mkdir -p /tmp/amd64/partial
-  apt-get $o update -qq
-  # the Vulkan loader, and the GLVND libraries NVIDIA's Vulkan ICD (libGLX_nvidia) loads (the device README's set)
-  (cd "$pack/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
   du -sh "$pack"
   exit 0
 fi
 
 quick=0; [ "${1:-}" = "--quick" ] && quick=1
 check=0; [ "${1:-}" = "--check" ] && check=1
-[ -f "$pack/node.xz" ] || { echo "webgpu-bench: $pack/ missing: run '$0 --prepare' first and carry $pack" >&2; exit 1; }
-tmp=/tmp/sotto-webgpu-bench
-mkdir -p "$tmp/webgpu/dist/linux-x64"
-xz -dc "$pack/node.xz" > "$tmp/node" && chmod +x "$tmp/node"
-cp "$pack/webgpu/index.js" "$pack/webgpu/package.json" "$tmp/webgpu/"
-xz -dc "$pack/webgpu/dist/linux-x64/dawn.node.xz" > "$tmp/webgpu/dist/linux-x64/dawn.node"
-if ! ldconfig -p | grep -q libvulkan.so.1 || ! ldconfig -p | grep -q libGLX.so.0; then  # NVIDIA's ICD needs GLVND
-  for f in "$pack"/debs/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-fi
-export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
-"$tmp/node" --version
+node_pack_unpack "$pack"
+tmp=/tmp/sotto-node-pack
 if [ "$check" = 1 ]; then
   mkdir -p tests/webgpu/node_modules
-  [ -e tests/webgpu/node_modules/webgpu ] || ln -s "$tmp/webgpu" tests/webgpu/node_modules/webgpu
-  exec "$tmp/node" tests/webgpu/run.mjs "$pack/sotto.wasm"
+  [ -e tests/webgpu/node_modules/webgpu ] || ln -s "$(dirname "$WEBGPU")" tests/webgpu/node_modules/webgpu
+  exec "$NODE" tests/webgpu/run.mjs "$pack/sotto.wasm"
 fi
 
 prompt=${PROMPT:-512}; gen=${GEN:-128}; reps=${REPS:-3}; bw=${BW:-2.4e12}; extra=()
@@ -75,15 +50,15 @@ jsonl=${OUT:-$tmp}/webgpu-bench.jsonl
 for m in ${MODELS:-qwen25 llama32 gemma3}; do
   for t in ${TYPES:-q4_0 q8_0 f16}; do
     echo "== $m $t" >&2
-    "$tmp/node" --max-old-space-size=16384 tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" --prompt "$prompt" \
-      --gen "$gen" --reps "$reps" --bw "$bw" --limits "${LIMITS:-adapter}" --features "${FEATURES:-on}" --wasm "$pack/sotto.wasm" --webgpu "$tmp/webgpu/index.js" "${extra[@]}" \
+    "$NODE" --max-old-space-size=16384 tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" --prompt "$prompt" \
+      --gen "$gen" --reps "$reps" --bw "$bw" --limits "${LIMITS:-adapter}" --features "${FEATURES:-on}" --wasm "$pack/sotto.wasm" --webgpu "$WEBGPU" "${extra[@]}" \
       | tee -a "$jsonl" || echo "{\"arch\":\"$m\",\"type\":\"$t\",\"error\":\"failed (see log)\"}" | tee -a "$jsonl"
   done
 done
 echo
 echo "| model | type | prefill tok/s (prompt $prompt) | decode tok/s | dispatches/token | weight MB/token | floor tok/s @ $bw B/s | % of floor | peak GPU MiB | wasm MiB | features |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-"$tmp/node" -e '
+"$NODE" -e '
   const fs = require("fs");
   for (const l of fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean)) {
     const r = JSON.parse(l);
