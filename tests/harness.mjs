@@ -1,5 +1,5 @@
 // harness.mjs — the few lines every JS test runner here shares (Node and Deno): named steps that print
-// `ok    name` or `FAIL  name: message` and keep going, a check, and the `N passed, M failed` summary.
+// `ok    name` or `FAIL  name: message` (one line) and keep going, a check, and the `N passed, M failed` summary.
 //   const t = new Tally();  await t.test('name', async () => { t.check(cond, 'message'); });
 //   t.add({passed, failed}) (another runner's counts);  t.summary() prints the summary and gives the exit code.
 export class Tally {
@@ -12,7 +12,8 @@ export class Tally {
       console.log(`ok    ${name}`);
     } catch (e) {
       this.failed++;
-      console.log(`FAIL  ${name}: ${e.message}`);
+      // one line per failure: a multi-line message (a browser's call log) keeps its first 6 lines
+      console.log(`FAIL  ${name}: ${String(e?.message ?? e).split('\n').slice(0, 6).join(' | ')}`);
     }
   }
 

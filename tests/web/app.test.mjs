@@ -32,6 +32,7 @@ import { chromium } from 'playwright-core';
 import { Sotto } from '../../wasm/sotto.mjs';
 import { WARMUP_PROMPT } from '../../web/engine-gpu.mjs';
 import { MARGIN } from '../webgpu/checks.mjs';
+import { Tally } from '../harness.mjs';
 
 // Route the service worker's own network requests through the interceptor as well (Chromium).
 process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS = '1';
@@ -131,11 +132,8 @@ const browser = await chromium.launch({
          `--use-file-for-fake-audio-capture=${mic16k}%noloop`, '--autoplay-policy=no-user-gesture-required'],
 });
 
-let passed = 0, failed = 0;
-async function step(name, fn) {
-  try { await fn(); passed++; console.log(`ok    ${name}`); }
-  catch (e) { failed++; console.log(`FAIL  ${name}: ${e.message.split('\n').slice(0, 6).join(' | ')}`); }
-}
+const tally = new Tally();
+const step = (name, fn) => tally.test(name, fn);
 
 // A context whose every request is checked (page, dedicated workers, service worker).
 const allowed = [/^\/$/, /^\/[a-z-]+\.(js|mjs|css)$/, /^\/wasm\/(sotto|gpu-host|asr)\.mjs$/, /^\/engine\/sotto\.wasm$/,
@@ -598,5 +596,4 @@ await step('privacy: only this origin, only static GETs, no cookies, no page err
 await ctx.close();
 await browser.close();
 server.kill();
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit(tally.summary());

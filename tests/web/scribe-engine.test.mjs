@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 
 import { ScribeEngineCpu } from '../../web/engine-cpu.mjs';
+import { Tally } from '../harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const wasmPath = process.argv[2] ?? join(root, 'build-wasm', 'sotto.wasm');
@@ -29,11 +30,8 @@ const visit = 'Doctor: What brings you in today?\n' +
   'Doctor: Blood pressure is 142 over 88. I will order an ECG and troponin. Keep taking lisinopril 10 mg daily.\n' +
   'Come back on 2026-12-08.\n';
 
-let passed = 0, failed = 0;
-async function test(name, fn) {
-  try { await fn(); passed++; console.log(`ok    ${name}`); }
-  catch (e) { failed++; console.log(`FAIL  ${name}: ${e.message}`); }
-}
+const tally = new Tally();
+const test = (name, fn) => tally.test(name, fn);
 
 async function wasmNote(engine, schema, transcript) {
   engine.start(schema, transcript, { temperature: 0 });
@@ -114,5 +112,4 @@ await test('bad input is a one-line Error and the engine recovers', async () => 
   assert.equal(e.check(soap, '{"plan":"ECG"}', visit).support[0].flagged, false);
 });
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit(tally.summary());
