@@ -11,6 +11,7 @@
 #   2. On the GPU machine (device tool, carry [".llamacpp-bench", ".webgpu-bench"]: the latter for node):
 #        bash tools/bench/llamacpp-cuda-bench.sh --build      (CMake + ninja, CUDA for sm_90 only, llama-bench only;
 #                                                             resumable: ninja picks up where a cut-off call left)
+#        bash tools/bench/llamacpp-cuda-bench.sh --models    (optional, alongside the build: writes the GGUFs)
 #        bash tools/bench/llamacpp-cuda-bench.sh 2>&1 | tee $OUT/llamacpp.log
 #      The build and the model files live in git-ignored folders of the checkout (.llamacpp-build, .bench-models),
 #      which the device tool keeps between the calls of one warm machine.
@@ -64,17 +65,29 @@ if [ "${1:-}" = "--build" ]; then
   exit 0
 fi
 
-[ -x "$lb" ] || { echo "llamacpp-cuda-bench: $lb missing: run '$0 --build' first (same machine)" >&2; exit 1; }
 . tools/bench/node-pack.sh
 node_pack_unpack .webgpu-bench
-prompt=${PROMPT:-512}; gen=${GEN:-128}; reps=${REPS:-3}
 mkdir -p "$models"
+# make_models: every MODELS x TYPES file that is not there yet (Llama-3.2-1B F16: 2.5 GB, ~20 s)
+make_models() {
+  local m t f
+  for m in ${MODELS:-qwen25 llama32 gemma3}; do
+    for t in ${TYPES:-q4_0 q8_0 f16}; do
+      f=$models/$m-$t.gguf
+      [ -f "$f" ] || { "$NODE" --max-old-space-size=16384 tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" --save "$f.part" &&
+                       mv "$f.part" "$f"; }
+    done
+  done
+}
+if [ "${1:-}" = "--models" ]; then make_models; ls -la "$models"; exit 0; fi
+[ -x "$lb" ] || { echo "llamacpp-cuda-bench: $lb missing: run '$0 --build' first (same machine)" >&2; exit 1; }
+make_models
+prompt=${PROMPT:-512}; gen=${GEN:-128}; reps=${REPS:-3}
 jsonl=${OUT:-/tmp}/llamacpp-bench.jsonl
 : > "$jsonl"
 for m in ${MODELS:-qwen25 llama32 gemma3}; do
   for t in ${TYPES:-q4_0 q8_0 f16}; do
     f=$models/$m-$t.gguf
-    [ -f "$f" ] || "$NODE" --max-old-space-size=16384 tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" --save "$f"
     echo "== $m $t ($(du -h "$f" | cut -f1))" >&2
     # one JSON object per test and line (-o jsonl); the model name and type are added for the table
     { "$lb" -m "$f" -ngl 99 -p "$prompt" -n "$gen" -r "$reps" -o jsonl
