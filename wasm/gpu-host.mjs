@@ -66,11 +66,12 @@ export class GpuHost {
     this.buffers = new Map();       // id -> GPUBuffer
     this.pipelines = new Map();     // kernel -> GPUComputePipeline
     this.bySource = new Map();      // WGSL source -> GPUComputePipeline
-    this.bindGroups = new Map();    // key -> GPUBindGroup
+    this.bindGroups = new Map();    // key -> {bg: GPUBindGroup, ids: buffer ids it binds}
     this.arena = null;              // newest arena buffer
     this.stepArenas = [];           // arena buffers referenced by the step being recorded
     this.encoder = null;
     this.pass = null;
+    this.passPipeline = null;
     this.reads = [];                // deferred reads of submitted steps
     this.stepReads = [];            // reads recorded in the current step
     this.toDestroy = [];
@@ -114,7 +115,10 @@ export class GpuHost {
 
   beginPass() {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    if (!this.pass) {
+      this.pass = this.encoder.beginComputePass();
+      this.passPipeline = null;  // the pipeline set in this pass (setPipeline only when it changes)
+    }
     return this.pass;
   }
 
@@ -146,8 +150,8 @@ export class GpuHost {
           this.toDestroy.push(b);
           this.bytes -= b.size;
         }
-        for (const key of [...this.bindGroups.keys()]) {
-          if (key.split('|').slice(1).some((e) => e.split(':')[0] === String(id))) this.bindGroups.delete(key);
+        for (const [key, e] of this.bindGroups) {
+          if (e.ids.includes(id)) this.bindGroups.delete(key);
         }
       },
       buffer_write: (id, offset, ptr, n) => {
@@ -175,27 +179,33 @@ export class GpuHost {
       dispatch: (kernel, bptr, nb, gx, gy, gz) => {
         this.scope();
         const b = u32(bptr, 4 * nb);  // (binding, buffer id, offset, size) quads
-        let key = String(kernel);
+        // The cache key: the kernel and the quads' 16-bit halves as one string (one native call; a decode step
+        // looks up ~150-250 of these, so no per-field string building here).
+        const key = String.fromCharCode(kernel & 0xffff, kernel >>> 16, ...new Uint16Array(b.buffer, b.byteOffset, 8 * nb));
         let arenaEnd = 0;
         for (let i = 0; i < nb; i++) {
-          key += `|${b[4 * i + 1]}:${b[4 * i + 2]}:${b[4 * i + 3]}:${b[4 * i]}`;
           if (b[4 * i + 1] === 0) arenaEnd = Math.max(arenaEnd, b[4 * i + 2] + b[4 * i + 3]);
         }
         this.ensureArena(arenaEnd);
-        let bg = this.bindGroups.get(key);
+        let bg = this.bindGroups.get(key)?.bg;
         const pipeline = this.pipelines.get(kernel);
         if (!bg) {
           const entries = [];
+          const ids = [];
           for (let i = 0; i < nb; i++) {
             const [binding, id, offset, size] = [b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]];
             entries.push({ binding, resource: id === 0 ? { buffer: this.arena, offset, size }
                                                             : { buffer: this.buffers.get(id) } });
+            ids.push(id);
           }
           bg = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-          this.bindGroups.set(key, bg);
+          this.bindGroups.set(key, { bg, ids });  // ids: buffer_destroy drops the groups that name a buffer
         }
         const pass = this.beginPass();
-        pass.setPipeline(pipeline);
+        if (pipeline !== this.passPipeline) {
+          pass.setPipeline(pipeline);
+          this.passPipeline = pipeline;
+        }
         pass.setBindGroup(0, bg);
         pass.dispatchWorkgroups(gx, gy, gz);
         this.dispatches++;

@@ -336,8 +336,47 @@ void check_fused(Backend& gb, int kind, DType t, int64_t n_in, int64_t n_out, in
   gpu_read(gb, gy, c);
 }
 
+// norm_qkv (one dispatch on WebGPU for one token) against the CPU's three norm_matmul: q, k, v are views of
+// one buffer, as the decoder allocates them (q rows, k rows, v rows; each n_tok tokens), checked together.
+void check_qkv(Backend& gb, DType t, int64_t n_in, int64_t nq, int64_t nk, int64_t n_tok, bool bias, const char* tag = "") {
+  const Weight wq = make_weight(t, n_in, nq), wk = make_weight(t, n_in, nk), wv = make_weight(t, n_in, nk);
+  const std::vector<float> x = g->rvec(size_t(n_in * n_tok), 3.0f), nw = g->rvec(size_t(n_in));
+  const std::vector<float> bq = g->rvec(size_t(nq)), bk = g->rvec(size_t(nk)), bv = g->rvec(size_t(nk));
+  const int64_t total = (nq + 2 * nk) * n_tok;
+  const std::vector<float> y0 = g->rvec(size_t(total));
+  auto run = [&](Backend& be) {
+    auto up = [&](const Weight& w, int64_t n_out) {
+      Tensor tw = be.upload(Tensor{t, {n_in, n_out, 1, 1}, const_cast<uint8_t*>(w.bytes.data()), {}, {}});
+      if (&be != g->cpu.get()) g->keep.push_back(tw);
+      return tw;
+    };
+    Tensor tq = up(wq, nq), tk = up(wk, nk), tv = up(wv, nk);
+    Tensor tx = putf(be, {n_in, n_tok, 1, 1}, x), tn = putf(be, {n_in, 1, 1, 1}, nw);
+    Tensor tbq = bias ? putf(be, {nq, 1, 1, 1}, bq) : Tensor{}, tbk = bias ? putf(be, {nk, 1, 1, 1}, bk) : Tensor{};
+    Tensor tbv = bias ? putf(be, {nk, 1, 1, 1}, bv) : Tensor{};
+    Tensor h = zeros(be, DType::F32, {n_in, n_tok, 1, 1});
+    Tensor y = putf(be, {1, total, 1, 1}, y0);
+    Tensor q = reshape(view_rows(y, 0, nq * n_tok), {nq, n_tok, 1, 1});
+    Tensor k = reshape(view_rows(y, nq * n_tok, nk * n_tok), {nk, n_tok, 1, 1});
+    Tensor v = reshape(view_rows(y, (nq + nk) * n_tok, nk * n_tok), {nk, n_tok, 1, 1});
+    be.norm_qkv(tx, tn, 1e-5f, h, tq, tbq, q, tk, tbk, k, tv, tbv, v);
+    if (bias) be.norm_qkv(tx, tn, 1e-5f, h, tq, tbq, q, tk, tbk, k, tv, tbv, v);  // again: the cached bias
+    return reshape(y, {total, 1, 1, 1});
+  };
+  Tensor gy = run(gb), cy = run(*g->cpu);
+  const bool quant = t != DType::F32 && t != DType::F16;
+  Case& c = add_case(std::string("norm_qkv") + (bias ? "+bias " : " ") + dtype_name(t) + " " + std::to_string(n_in) +
+                         " -> " + std::to_string(nq) + "+2x" + std::to_string(nk) + " tok " + std::to_string(n_tok) + tag,
+                     quant ? 3e-2 : 1e-4, gy);
+  c.ref = cpu_read(cy);
+  gpu_read(gb, gy, c);
+  gb.sync();  // the backends share the host's encoder: submit this one's dispatches with its own arena
+}
+
 // rope_store against the CPU's rope + set_rows: the rotated q and both caches (read back through get_rows).
-void check_rope_store(DType kv, int hd, int n_rot, bool neox, int n_head, int n_head_kv, int n_past, int n_tok) {
+// shared: q, k and v are views of one buffer (the decoder's layout; WebGPU binds it once).
+void check_rope_store(DType kv, int hd, int n_rot, bool neox, int n_head, int n_head_kv, int n_past, int n_tok,
+                      bool shared = false) {
   const int n_ctx = n_past + n_tok + 2;
   const int64_t kvd = int64_t(hd) * n_head_kv;
   const auto q = g->rvec(size_t(hd * n_head * n_tok)), k = g->rvec(size_t(kvd * n_tok)), v = g->rvec(size_t(kvd * n_tok));
@@ -347,8 +386,21 @@ void check_rope_store(DType kv, int hd, int n_rot, bool neox, int n_head, int n_
   rp.neox = neox;
   rp.freq_base = 10000.0f;
   auto run = [&](Backend& be) {
-    Tensor tq = putf(be, {hd, n_head, n_tok, 1}, q), tk = putf(be, {hd, n_head_kv, n_tok, 1}, k);
-    Tensor tv = putf(be, {kvd, n_tok, 1, 1}, v);
+    Tensor tq, tk, tv;
+    if (shared) {
+      std::vector<float> all(q);
+      all.insert(all.end(), k.begin(), k.end());
+      all.insert(all.end(), v.begin(), v.end());
+      const int64_t nq = int64_t(q.size()), nk = int64_t(k.size());
+      Tensor t = putf(be, {1, int64_t(all.size()), 1, 1}, all);
+      tq = reshape(view_rows(t, 0, nq), {hd, n_head, n_tok, 1});
+      tk = reshape(view_rows(t, nq, nk), {hd, n_head_kv, n_tok, 1});
+      tv = reshape(view_rows(t, nq + nk, nk), {kvd, n_tok, 1, 1});
+    } else {
+      tq = putf(be, {hd, n_head, n_tok, 1}, q);
+      tk = putf(be, {hd, n_head_kv, n_tok, 1}, k);
+      tv = putf(be, {kvd, n_tok, 1, 1}, v);
+    }
     Tensor kc = zeros(be, kv, {kvd, n_ctx, 1, 1}), vc = zeros(be, kv, {kvd, n_ctx, 1, 1});
     be.set_rows(putf(be, {kvd, n_ctx, 1, 1}, ck), kc, 0);
     be.set_rows(putf(be, {kvd, n_ctx, 1, 1}, cv), vc, 0);
@@ -365,7 +417,7 @@ void check_rope_store(DType kv, int hd, int n_rot, bool neox, int n_head, int n_
   auto [co, cq] = run(*g->cpu);
   const std::string name = std::string("rope_store ") + dtype_name(kv) + (neox ? " neox" : "") + " hd " +
                            std::to_string(hd) + " rot " + std::to_string(n_rot) + " past " + std::to_string(n_past) +
-                           " tok " + std::to_string(n_tok);
+                           " tok " + std::to_string(n_tok) + (shared ? " q|k|v one buffer" : "");
   Tensor gcache = view_rows(go, 0, 2 * n_ctx), ccache = view_rows(co, 0, 2 * n_ctx);
   Case& c1 = add_case(name + " caches", kv == DType::F16 ? 1e-3 : 1e-5, gcache);
   c1.ref = cpu_read(ccache);
@@ -413,6 +465,12 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
     check_fused(*g->gpu, kind, DType::Q8_0, 256, 35, 3);
   }
   check_fused(*g->gpu, 3, DType::F16, 512, 67, 1, " again");  // pipeline reuse
+  for (DType t : wtypes) check_qkv(*g->gpu, t, 512, 128, 64, 1, true);
+  check_qkv(*g->gpu, DType::Q4_0, 256, 64, 32, 1, false);
+  check_qkv(*g->gpu, DType::Q8_0, 256, 64, 32, 3, true);         // prefill: the composed ops
+  check_qkv(*g->gpu, DType::F32, 256, 66, 34, 1, true, " rows not whole workgroups");  // the default path
+  check_qkv(*g->gpu_plain, DType::Q4_0, 512, 128, 64, 1, true, " no subgroups/f16");
+  check_qkv(*g->gpu_plain, DType::Q4_0, 512, 128, 64, 1, false, " no subgroups/f16");
   // Split over 1 MiB buffers: 1100 rows of 1088 bytes (Q8_0) -> 2 buffers.
   // (Backends sharing a host must flush before another one records: the arena is per backend.)
   g->gpu->sync();
@@ -495,6 +553,8 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   check_rope_store(DType::F16, 64, 64, false, 4, 2, 9, 3);
   check_rope_store(DType::F32, 64, 32, true, 3, 1, 0, 4);
   check_rope_store(DType::F32, 128, 16, false, 2, 2, 5, 1);
+  check_rope_store(DType::F16, 64, 64, true, 4, 2, 9, 1, true);
+  check_rope_store(DType::F32, 128, 16, false, 2, 2, 5, 3, true);
   check_op("norm_add", 1e-5, {{{n, rows, 1, 1}, a}, {{n, 1, 1, 1}, w}, {{n, rows, 1, 1}, b}}, 2,
            [](Backend& be, std::vector<Tensor>& t) { be.norm_add(t[0], t[1], 1e-6f, t[2]); });
   check_attention(DType::F32, 64, 4, 2, 9, 1, 0, 0);
@@ -522,6 +582,31 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
     Case& c = g->cases.back();
     g->cpu->read(co, c.ref_i.data(), size_t(r) * 4);
     g->gpu->read(go, c.gpu_i.data(), size_t(r) * 4);
+  }
+  // One long row (greedy decoding): the two-pass argmax over 2048-value chunks. Ties across chunks and
+  // within one, a -inf, the best in the last (partial) chunk or the first.
+  for (const int64_t nv : {int64_t(151936), int64_t(5000), int64_t(2049)}) {
+    std::vector<float> x = g->rvec(size_t(nv));
+    x[3] = -INFINITY;
+    if (nv == 151936) {
+      x[70000] = 7.0f;
+      x[4100] = 7.0f;   // tie in another chunk, earlier: wins
+      x[4101] = 7.0f;
+    } else if (nv == 5000) {
+      x[4999] = 6.0f;   // in the last, partial chunk
+    } else {
+      x[0] = 6.0f;
+      x[2048] = 6.0f;   // tie with the first value, alone in the last chunk
+    }
+    Tensor gx = putf(*g->gpu, {nv, 1, 1, 1}, x), go = zeros(*g->gpu, DType::I32, {1, 1, 1, 1});
+    g->gpu->argmax(gx, go);
+    Tensor cx = putf(*g->cpu, {nv, 1, 1, 1}, x), co = zeros(*g->cpu, DType::I32, {1, 1, 1, 1});
+    g->cpu->argmax(cx, co);
+    g->cases.push_back(Case{"argmax one row of " + std::to_string(nv) + " (two passes, ties: first index)", {}, {},
+                            std::vector<int32_t>(1), std::vector<int32_t>(1), 0});
+    Case& c = g->cases.back();
+    g->cpu->read(co, c.ref_i.data(), 4);
+    g->gpu->read(go, c.gpu_i.data(), 4);
   }
   check_speech_ops();
   g->gpu->sync();

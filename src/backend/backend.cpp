@@ -37,6 +37,14 @@ void Backend::norm_matmul(const Tensor& x, const Tensor& norm_w, float eps, Tens
   if (!bias.empty()) add(y, bias, y);
 }
 
+void Backend::norm_qkv(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& wq,
+                       const Tensor& bq, Tensor& q, const Tensor& wk, const Tensor& bk, Tensor& k, const Tensor& wv,
+                       const Tensor& bv, Tensor& v) {
+  norm_matmul(x, norm_w, eps, h, wq, bq, q);
+  norm_matmul(x, norm_w, eps, h, wk, bk, k);
+  norm_matmul(x, norm_w, eps, h, wv, bv, v);
+}
+
 void Backend::matmul_add(const Tensor& w, const Tensor& x, Tensor& tmp, Tensor& y) {
   matmul(w, x, tmp);
   add(y, tmp, y);

@@ -143,6 +143,10 @@ class Backend {
   // y = W (rms_norm(x) * norm_w) + bias (bias may be a null tensor). h: scratch of x's shape.
   virtual void norm_matmul(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& w,
                            const Tensor& bias, Tensor& y);
+  // q, k, v = norm_matmul(x, ...) with wq/bq, wk/bk, wv/bv (one normalised input, three projections).
+  virtual void norm_qkv(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& wq,
+                        const Tensor& bq, Tensor& q, const Tensor& wk, const Tensor& bk, Tensor& k,
+                        const Tensor& wv, const Tensor& bv, Tensor& v);
   // y += W x. tmp: scratch of y's shape.
   virtual void matmul_add(const Tensor& w, const Tensor& x, Tensor& tmp, Tensor& y);
   // y = act(W_gate h) * (W_up h), h = rms_norm(x) * norm_w; act silu, or gelu-tanh when gelu.

@@ -149,10 +149,13 @@ void Decoder::ensure_scratch(int n, bool all_logits) {
   s_.x = be_.alloc(DType::F32, {c.n_embd, cap, 1, 1});
   s_.h = be_.alloc(DType::F32, {c.n_embd, cap, 1, 1});
   s_.o = be_.alloc(DType::F32, {c.n_embd, cap, 1, 1});
-  s_.q = be_.alloc(DType::F32, {q_dim, cap, 1, 1});
+  // q, k and v in one allocation (q rows, then k rows, then v rows): a backend may write all three in one
+  // step (norm_qkv).
+  const Tensor qkv = be_.alloc(DType::F32, {1, (q_dim + 2 * kv_dim) * cap, 1, 1});
+  s_.q = reshape(view_rows(qkv, 0, q_dim * cap), {q_dim, cap, 1, 1});
+  s_.k = reshape(view_rows(qkv, q_dim * cap, kv_dim * cap), {kv_dim, cap, 1, 1});
+  s_.v = reshape(view_rows(qkv, (q_dim + kv_dim) * cap, kv_dim * cap), {kv_dim, cap, 1, 1});
   s_.attn = be_.alloc(DType::F32, {q_dim, cap, 1, 1});
-  s_.k = be_.alloc(DType::F32, {kv_dim, cap, 1, 1});
-  s_.v = be_.alloc(DType::F32, {kv_dim, cap, 1, 1});
   s_.gate = be_.alloc(DType::F32, {c.n_ff, cap, 1, 1});
   s_.up = be_.alloc(DType::F32, {c.n_ff, cap, 1, 1});
   s_.logits = be_.alloc(DType::F32, {c.n_vocab, std::max<int64_t>(n_logits, s_.logits.empty() ? 1 : s_.logits.ne[1]), 1, 1});
@@ -229,9 +232,8 @@ void Decoder::layer_fused(int il, KvCache& cache, int n) {
   Tensor q = view_rows(s_.q, 0, n), k = view_rows(s_.k, 0, n), v = view_rows(s_.v, 0, n);
   Tensor attn = view_rows(s_.attn, 0, n), gate = view_rows(s_.gate, 0, n), up = view_rows(s_.up, 0, n);
 
-  be_.norm_matmul(x, L.attn_norm, c.norm_eps, h, L.wq, L.bq, q);  // q: [head_dim * n_head, n]
-  be_.norm_matmul(x, L.attn_norm, c.norm_eps, h, L.wk, L.bk, k);  // k, v: [head_dim * n_head_kv, n]
-  be_.norm_matmul(x, L.attn_norm, c.norm_eps, h, L.wv, L.bv, v);
+  // q: [head_dim * n_head, n]; k, v: [head_dim * n_head_kv, n]
+  be_.norm_qkv(x, L.attn_norm, c.norm_eps, h, L.wq, L.bq, q, L.wk, L.bk, k, L.wv, L.bv, v);
   Tensor q3 = reshape(q, {c.head_dim, c.n_head, n, 1});
   Tensor k3 = reshape(k, {c.head_dim, c.n_head_kv, n, 1});
   if (c.qk_norm) {

@@ -4,12 +4,15 @@
 // Prefix consts: R rows per workgroup, WG threads, NORM (x is rms-normalised and multiplied by NW first;
 // the 1/rms factor is applied after the reduction, from the sum of squares reduced with the dots), BIAS
 // (+ B[row]), ADD (Y[row] += result: the residual add), GLU (Y = act(W h) * (U h); ACT 0 silu, 1 gelu-tanh),
-// F16 (shader-f16 loads).
+// F16 (shader-f16 loads), QKV (three weights: W rows [0, P[12]), U rows [P[12], P[13]), Z the rest, each
+// written at its own y offset; the backend's norm_qkv: q, k and v of a decoder layer in one dispatch).
 // Thread li handles slices s = li, li + WG, ... (8 weights each, see xsl) of all R rows, so each slice of x
 // is loaded once per workgroup; the per-thread partial sums are then reduced over the workgroup.
 // P: 0 n_in, 1 rows in this buffer, 2 w byte offset, 3 w row bytes, 4 x offset (vec4s), 5 y offset,
 //    6 row0 (first row of this buffer), 7 workgroups along x, 8 eps (f32 bits), 9 norm weight offset
-//    (vec4s), 10 bias offset, 11 u byte offset (GLU).
+//    (vec4s), 10 bias offset, 11 u byte offset (GLU); QKV: 12 first U row, 13 first Z row, 14 U byte offset,
+//    15 Z byte offset, 16 y offset of U's rows, 17 y offset of Z's rows (rows count on from W's: the bias is
+//    one vector over all rows).
 @group(0) @binding(0) var<storage, read> P: array<u32>;
 @group(0) @binding(2) var<storage, read> X: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
@@ -23,9 +26,24 @@ fn mv_accum(li: u32, row_base: u32, v: ptr<function, array<f32, 9>>) {
   let rows = P[1];
   var rb: array<u32, 4>;
   var ub: array<u32, 4>;
+  // QKV: the weight of this workgroup's rows (the backend keeps a workgroup inside one weight).
+  var seg = 0u;
+  var srow0 = 0u;
+  var woff = P[2];
+  if (QKV) {
+    if (row_base >= P[13]) {
+      seg = 2u;
+      srow0 = P[13];
+      woff = P[15];
+    } else if (row_base >= P[12]) {
+      seg = 1u;
+      srow0 = P[12];
+      woff = P[14];
+    }
+  }
   for (var r = 0u; r < R; r++) {
     let row = min(row_base + r, rows - 1u);  // rows past the end compute row rows-1 again (not written)
-    rb[r] = P[2] + row * P[3];
+    rb[r] = woff + (row - srow0) * P[3];
     ub[r] = P[11] + row * P[3];
   }
   var ss = 0.0;
@@ -39,7 +57,14 @@ fn mv_accum(li: u32, row_base: u32, v: ptr<function, array<f32, 9>>) {
       x1 *= NW[P[9] + xi.y];
     }
     for (var r = 0u; r < R; r++) {
-      let w = wsl_W(rb[r], s);
+      var w: array<vec4f, 2>;
+      if (QKV && seg == 1u) {
+        w = wsl_U(rb[r], s);
+      } else if (QKV && seg == 2u) {
+        w = wsl_Z(rb[r], s);
+      } else {
+        w = wsl_W(rb[r], s);
+      }
       (*v)[r] += dot(w[0], x0) + dot(w[1], x1);
       if (GLU) {
         let u = wsl_U(ub[r], s);
@@ -69,7 +94,14 @@ fn mv_store(r: u32, row_base: u32, red: ptr<function, array<f32, 9>>) {
     y = a * u;
   }
   if (BIAS) { y += B[P[10] + P[6] + row]; }
-  let yi = P[5] + P[6] + row;
+  var yi = P[5] + P[6] + row;
+  if (QKV) {
+    if (row >= P[13]) {
+      yi = P[17] + row - P[13];
+    } else if (row >= P[12]) {
+      yi = P[16] + row - P[12];
+    }
+  }
   if (ADD) { y += Y[yi]; }
   Y[yi] = y;
 }

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <array>
 #include <map>
 #include <string>
 #include <vector>
@@ -47,7 +48,7 @@ enum Kernel : uint32_t {
   kMatMul = 0,         // + 0..4
   kGetRows = 5,        // + 0..4
   kAdd = 10, kMul, kScale, kRmsNorm, kRope, kSwiGlu, kGeGlu, kSetRows, kSoftmax, kArgMax, kAttention,
-  kNumKernels
+  kRopeStore, kNumKernels
 };
 // The speech-model kernels (layer_norm, unary, group_norm, conv1d's unfold, attention without a mask).
 enum SpeechKernel : uint32_t { kLayerNorm = 64, kGelu, kTanh, kSilu, kGroupNorm, kIm2Col, kAttentionFull };
@@ -104,6 +105,7 @@ std::string kernel_source(uint32_t k) {
     case kSoftmax: return src("softmax");
     case kArgMax: return src("argmax");
     case kAttention: return src("attention");
+    case kRopeStore: return src("rope-store");
     default: fail("webgpu: unknown kernel ", std::to_string(k));
   }
 }
@@ -463,6 +465,25 @@ class WebGpuBackend final : public Backend {
     need(x.type == DType::F32 && out.type == DType::I32 && out.nelements() == x.nrows(), "argmax: shapes");
     need(x.nrows() <= kMaxGroups, "argmax: too many rows");
     const Loc lx = loc(x.data, x.nbytes()), lo = loc(out.data, out.nbytes());
+    const uint32_t n = uint32_t(x.ne[0]);
+    if (x.nrows() == 1 && n > kArgMaxChunk) {
+      // One long row (greedy decoding): a workgroup per 2048-value chunk, then one workgroup merges the
+      // chunks; the single-workgroup kernel below would read the whole vocabulary with 64 threads.
+      const uint32_t n_chunks = (n + kArgMaxChunk - 1) / kArgMaxChunk;
+      const size_t scratch_bytes = size_t(n_chunks) * 8;
+      if (argmax_scratch_.empty() || argmax_scratch_.nbytes() < scratch_bytes) {
+        argmax_scratch_ = alloc(DType::I32, {int64_t(scratch_bytes / 4), 1, 1, 1});
+      }
+      const Loc ls = loc(argmax_scratch_.data, argmax_scratch_.nbytes());
+      const Grid g = grid_for(n_chunks);
+      const uint32_t p1[] = {n, lx.offset / 4, ls.offset / 4, g.gx, n_chunks};
+      const uint32_t k1 = named_pipeline("argmax-chunk", [] { return src("argmax-chunk"); });
+      raw_dispatch(k1, {arena(p1, sizeof p1), whole(lx), whole(ls)}, g);
+      const uint32_t p2[] = {n_chunks, ls.offset / 4, lo.offset / 4};
+      const uint32_t k2 = named_pipeline("argmax-merge", [] { return src("argmax-merge"); });
+      raw_dispatch(k2, {arena(p2, sizeof p2), whole(ls), whole(lo)}, {1, 1});
+      return;
+    }
     const uint32_t p[] = {uint32_t(x.ne[0]), uint32_t(x.nrows()), lx.offset / 4, lo.offset / 4};
     dispatch(kArgMax, {arena(p, sizeof p), whole(lx), whole(lo)}, {uint32_t(x.nrows()), 1}, 1);
   }
@@ -525,6 +546,60 @@ class WebGpuBackend final : public Backend {
     matvec(w, x, y, e);
   }
 
+  // One token: q, k and v in one dispatch (QKV in mv-common.wgsl) when q, k, v share a buffer (the decoder
+  // allocates them together), the weights agree in type and width, each is one buffer and q's and k's rows are
+  // whole workgroups; otherwise the three norm_matmul of the default.
+  void norm_qkv(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& wq, const Tensor& bq,
+                Tensor& q, const Tensor& wk, const Tensor& bk, Tensor& k, const Tensor& wv, const Tensor& bv,
+                Tensor& v) override {
+    const bool bias = !bq.empty();
+    const bool f32_bias = bias && !bk.empty() && !bv.empty() && bq.type == DType::F32 && bk.type == DType::F32 &&
+                          bv.type == DType::F32;
+    // The concatenated bias is made by the first call (the prefill's), so decode steps have no extra dispatches.
+    if (f32_bias) qkv_bias(bq, bk, bv);
+    const int64_t nq = wq.ne[1], nk = wk.ne[1], nv = wv.ne[1];
+    const bool ok = (f32_bias || (bk.empty() && bv.empty() && !bias)) && x.nrows() == 1 && !norm_w.empty() && mv_ok(wq, x) && mv_ok(wk, x) && mv_ok(wv, x) &&
+                    wq.type == wk.type && wq.type == wv.type && wq.ne[0] == wk.ne[0] && wq.ne[0] == wv.ne[0] &&
+                    bias == !bk.empty() && bias == !bv.empty() && nq % kMvRows == 0 && nk % kMvRows == 0 &&
+                    chunks(wq).size() == 1 && chunks(wk).size() == 1 && chunks(wv).size() == 1 &&
+                    q.type == DType::F32 && k.type == DType::F32 && v.type == DType::F32 && q.nelements() == nq &&
+                    k.nelements() == nk && v.nelements() == nv && loc(q.data, q.nbytes()).id == loc(k.data, k.nbytes()).id &&
+                    loc(q.data, q.nbytes()).id == loc(v.data, v.nbytes()).id;
+    if (!ok) return Backend::norm_qkv(x, norm_w, eps, h, wq, bq, q, wk, bk, k, wv, bv, v);
+    MvEpilogue e;
+    e.norm_w = &norm_w;
+    e.eps = eps;
+    e.up = &wk;
+    e.qkv = true;
+    Bind bb{kArena, 0, 0};
+    uint32_t b_off = 0;
+    if (bias) {
+      const Tensor& cat = qkv_bias(bq, bk, bv);
+      e.bias = &cat;
+      const Loc l = loc(cat.data, cat.nbytes());
+      bb = whole(l);
+      b_off = l.offset / 4;
+    } else {
+      const float zero[4] = {0, 0, 0, 0};
+      bb = Bind{kArena, push(zero, 16), 16};
+    }
+    const std::string key = "mv:" + std::to_string(weight_index(wq.type)) + ":qkv" + std::to_string(bias);
+    const uint32_t kid = named_pipeline(key, [&] { return mv_source(wq.type, e); });
+    need(norm_w.type == DType::F32 && norm_w.nelements() == wq.ne[0], "norm_qkv: norm weight shape");
+    const Loc lnw = loc(norm_w.data, norm_w.nbytes());
+    need(lnw.offset % 16 == 0, "norm_qkv: norm weight alignment");
+    const Loc lx = loc(x.data, x.nbytes()), lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()),
+              lv = loc(v.data, v.nbytes());
+    const Chunk cq = chunks(wq)[0], ck = chunks(wk)[0], cv = chunks(wv)[0];
+    const uint32_t rows = uint32_t(nq + nk + nv);
+    const Grid g = grid_for((uint64_t(rows) + kMvRows - 1) / kMvRows);
+    const uint32_t p[] = {uint32_t(wq.ne[0]), rows, cq.loc.offset, uint32_t(wq.row_bytes()), lx.offset / 16,
+                          lq.offset / 4, 0, g.gx, fbits(eps), lnw.offset / 16, b_off, 0, uint32_t(nq),
+                          uint32_t(nq + nk), ck.loc.offset, cv.loc.offset, lk.offset / 4, lv.offset / 4};
+    raw_dispatch(kid, {arena(p, sizeof p), whole(cq.loc), whole(lx), whole(lq), whole(lnw), bb, whole(ck.loc),
+                       whole(cv.loc)}, g);
+  }
+
   void matmul_add(const Tensor& w, const Tensor& x, Tensor& tmp, Tensor& y) override {
     if (x.nrows() != 1 || !mv_ok(w, x)) return Backend::matmul_add(w, x, tmp, y);
     MvEpilogue e;
@@ -570,7 +645,10 @@ class WebGpuBackend final : public Backend {
     const uint32_t es = f16 ? 2 : 4;
     const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
               lkc = loc(cache_k.data, cache_k.nbytes()), lvc = loc(cache_v.data, cache_v.nbytes());
-    need(lq.id != lk.id && lq.id != lv.id && lkc.id != lvc.id, "rope_store: q, k, v and the caches must be separate buffers");
+    // q, k and v may share a buffer (the decoder's one q|k|v allocation): dispatch() then binds it once.
+    need(lkc.id != lvc.id && lkc.id != lq.id && lkc.id != lk.id && lkc.id != lv.id && lvc.id != lq.id &&
+             lvc.id != lk.id && lvc.id != lv.id,
+         "rope_store: the caches must be separate buffers");
     need((lkc.offset / es) % 2 == 0 && (lvc.offset / es) % 2 == 0, "rope_store: cache alignment");
     const uint32_t half = uint32_t(rp.n_rot / 2);
     const uint64_t n_threads = uint64_t(half) * uint64_t(n_head * n_tok) + uint64_t(kvd) * uint64_t(n_tok);
@@ -586,8 +664,7 @@ class WebGpuBackend final : public Backend {
     }
     const Bind pb = arena(p, sizeof p);
     const Bind ib{kArena, push(inv.data(), half * 4), half * 4};
-    const uint32_t kid = named_pipeline("rope-store", [] { return src("rope-store"); });
-    raw_dispatch(kid, {pb, whole(lq), whole(lk), whole(lv), whole(lkc), whole(lvc), ib}, g);
+    dispatch(kRopeStore, {pb, whole(lq), whole(lk), whole(lv), whole(lkc), whole(lvc), ib}, g, 1);
   }
 
   uint32_t take_dispatch_count() {
@@ -818,6 +895,7 @@ class WebGpuBackend final : public Backend {
     bool add = false;                // ADD: y += result
     const Tensor* up = nullptr;      // GLU: y = act(w x) * (up x)
     bool gelu = false;
+    bool qkv = false;                // QKV: see norm_qkv (up binds k's weight, binding 7 v's)
   };
   static constexpr uint32_t kMvRows = 4, kMvThreads = 128;
 
@@ -840,24 +918,27 @@ class WebGpuBackend final : public Backend {
     if (h16) s += "enable f16;\n";
     s += "const R: u32 = " + std::to_string(kMvRows) + "u;\nconst WG: u32 = " + std::to_string(kMvThreads) + "u;\n";
     s += "const NORM = " + b(e.norm_w) + ";\nconst BIAS = " + b(e.bias) + ";\nconst ADD = " + b(e.add) +
-         ";\nconst GLU = " + b(e.up) + ";\nconst ACT: u32 = " + (e.gelu ? "1u" : "0u") + ";\n";
+         ";\nconst GLU = " + b(e.up && !e.qkv) + ";\nconst ACT: u32 = " + (e.gelu ? "1u" : "0u") +
+         ";\nconst QKV = " + b(e.qkv) + ";\n";
     s += src("mv-common");
     const char* const files[] = {"mv-f32", "mv-f16", "mv-q8_0", "mv-q4_0", "mv-q4_k"};
     const std::string wsrc = src(h16 ? "mv-f16h" : files[weight_index(t)]);
     s += wsrc;
-    if (e.up) {  // the same loads for the up weight: W -> U at binding 6
+    // The same loads for a second (and third) weight: W -> U at binding 6 (GLU's up, QKV's k), W -> Z at 7 (QKV's v).
+    auto renamed = [&wsrc](const std::string& name, const std::string& binding) {
       std::string u = wsrc;
       auto rep = [&u](const std::string& from, const std::string& to) {
         for (size_t at = 0; (at = u.find(from, at)) != std::string::npos; at += to.size()) u.replace(at, from.size(), to);
       };
-      rep("_W", "_U");
-      rep("W[", "U[");
-      rep(" W:", " U:");
-      rep("@binding(1)", "@binding(6)");
-      s += u;
-    } else {
-      s += "fn wsl_U(rb: u32, s: u32) -> array<vec4f, 2> { return array<vec4f, 2>(vec4f(0.0), vec4f(0.0)); }\n";
-    }
+      rep("_W", "_" + name);
+      rep("W[", name + "[");
+      rep(" W:", " " + name + ":");
+      rep("@binding(1)", "@binding(" + binding + ")");
+      return u;
+    };
+    const std::string stub = " -> array<vec4f, 2> { return array<vec4f, 2>(vec4f(0.0), vec4f(0.0)); }\n";
+    s += e.up ? renamed("U", "6") : "fn wsl_U(rb: u32, s: u32)" + stub;
+    s += e.qkv ? renamed("Z", "7") : "fn wsl_Z(rb: u32, s: u32)" + stub;
     s += src(sg ? "mv-main-sg" : "mv-main-wg");
     return s;
   }
@@ -868,7 +949,7 @@ class WebGpuBackend final : public Backend {
     need(y.type == DType::F32 && y.nelements() == n_out, "matvec: y shape");
     const std::string key = "mv:" + std::to_string(weight_index(w.type)) + ":" + std::to_string(e.norm_w != nullptr) +
                             std::to_string(e.bias != nullptr) + std::to_string(e.add) + std::to_string(e.up != nullptr) +
-                            std::to_string(e.gelu);
+                            std::to_string(e.gelu) + std::to_string(e.qkv);
     const uint32_t kid = named_pipeline(key, [&] { return mv_source(w.type, e); });
     const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
     const float zero[4] = {0, 0, 0, 0};
@@ -899,11 +980,31 @@ class WebGpuBackend final : public Backend {
       const Chunk& c = wc[i];
       const Grid g = grid_for((uint64_t(c.rows) + kMvRows - 1) / kMvRows);
       const uint32_t p[] = {uint32_t(n_in), c.rows, c.loc.offset, uint32_t(w.row_bytes()), lx.offset / 16, ly.offset / 4,
-                            c.row0, g.gx, fbits(e.eps), nw_off, b_off, e.up ? uc[i].loc.offset : 0u};
+                            c.row0, g.gx, fbits(e.eps), nw_off, b_off, e.up ? uc[i].loc.offset : 0u, 0, 0, 0, 0, 0, 0};
       std::vector<Bind> b = {arena(p, sizeof p), whole(c.loc), whole(lx), whole(ly), nw, bias};
       if (e.up) b.push_back(whole(uc[i].loc));
       raw_dispatch(kid, b, g);
     }
+  }
+
+  // bq | bk | bv as one vector (norm_qkv's bias), made on the GPU on first use (a new buffer is zeros, as
+  // WebGPU guarantees; + each bias) and kept for the backend's life (the weights live as long).
+  const Tensor& qkv_bias(const Tensor& bq, const Tensor& bk, const Tensor& bv) {
+    const std::array<const void*, 3> key = {bq.data, bk.data, bv.data};
+    auto it = qkv_bias_.find(key);
+    if (it != qkv_bias_.end()) return it->second;
+    need(bq.type == DType::F32 && bk.type == DType::F32 && bv.type == DType::F32, "norm_qkv: biases must be f32");
+    const int64_t n = bq.nelements() + bk.nelements() + bv.nelements();
+    Tensor cat = alloc(DType::F32, {n, 1, 1, 1});
+    Tensor rows = reshape(cat, {1, n, 1, 1});
+    int64_t at = 0;
+    for (const Tensor* b : {&bq, &bk, &bv}) {
+      Tensor part = reshape(view_rows(rows, at, b->nelements()), {b->nelements(), 1, 1, 1});
+      Tensor src = reshape(*b, {b->nelements(), 1, 1, 1});
+      add(part, src, part);  // 0 + b: b exactly
+      at += b->nelements();
+    }
+    return qkv_bias_[key] = cat;
   }
 
   // The pipeline of a kernel outside the Kernel enum, by key, compiled on first use.
@@ -973,9 +1074,12 @@ class WebGpuBackend final : public Backend {
   std::shared_ptr<GpuState> st_;
   std::vector<uint8_t> arena_;
   std::map<std::string, uint32_t> variants_;  // "kernel:alias" -> pipeline id
+  std::map<std::array<const void*, 3>, Tensor> qkv_bias_;  // norm_qkv: (bq, bk, bv) -> their concatenation
   bool dirty_ = false;
   uint32_t n_dispatch_ = 0;
   Tensor sample_scratch_;  // GPU sampling: per-chunk candidates (sample-select.wgsl)
+  Tensor argmax_scratch_;  // one-row argmax: per-chunk (index, value) pairs (argmax-chunk.wgsl)
+  static constexpr uint32_t kArgMaxChunk = 2048;
 };
 
 }  // namespace
