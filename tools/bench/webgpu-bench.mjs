@@ -16,13 +16,14 @@
 //        [--layers N] [--vocab N] [--wasm build-wasm/sotto.wasm] [--fallback] [--bw 2.4e12] [--webgpu <module path>]
 //        [--limits adapter|default] (default: WebGPU's default limits, 128 MiB bindings, as a browser tab)
 //        [--features on|off] (off: no subgroups / shader-f16, the fallback kernels)
-import { readFileSync } from 'node:fs';
+//        [--save PATH] (write that GGUF to PATH and exit, no GPU: llama.cpp, ORT and the engine read the same bytes)
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const opt = { arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, vocab: 0, bw: 2.4e12,
-              wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false, limits: 'adapter', features: 'on',
+              wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false, limits: 'adapter', features: 'on', save: '',
               webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -171,6 +172,10 @@ if (!cfg.arch) throw new Error(`--arch: one of ${Object.keys(ARCHS).join(', ')}`
 if (!TYPES[opt.type] || opt.type === 'f32') throw new Error('--type: q4_0, q8_0 or f16');
 if (opt.layers > 0) cfg.n_layer = opt.layers;
 if (opt.vocab > 0) cfg.n_vocab = opt.vocab;  // smoke tests only: the real vocabulary is the default
+if (opt.save) {
+  writeFileSync(opt.save, buildGguf(cfg, opt.type).bytes);
+  process.exit(0);
+}
 const { create, globals } = await import(pathToFileURL(resolve(opt.webgpu)).href);
 Object.assign(globalThis, globals);
 const { Sotto } = await import('../../wasm/sotto.mjs');
