@@ -9,6 +9,8 @@
 //  B. --engine: the bench's model shapes (tools/bench/webgpu-bench.mjs --save, --layers 2 --vocab 8192, random
 //     weights) x q4_0, f16: greedy tokens from ORT == greedy tokens from our engine (the wasm build, CPU
 //     backend) for the same prompt ids.
+// Results (Dec 2026, onnxruntime-web 1.31.1): all pass on the wasm EP and on the native WebGPU EP (SwiftShader);
+// the JSEP build fails gemma3 on WebGPU (its GroupQueryAttention ignores the sliding window).
 // EPs: --ep wasm (default; f32 activations) or webgpu (Dawn for Node; f16 activations where the adapter has
 // shader-f16, else f32), --ort jsep|native (the two onnxruntime-web WebGPU builds, ort-lm.mjs).
 // Usage: node tools/bench/ort-web/check.mjs [--ep wasm|webgpu] [--ort jsep|native] [--engine] [--wasm build-wasm/sotto.wasm]
@@ -21,7 +23,7 @@ import { loadOrt, OrtLm, argmax, readGguf, ggufKvShape } from './ort-lm.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
-const opt = { ep: 'wasm', ort: 'jsep', engine: false, wasm: join(root, 'build-wasm', 'sotto.wasm'),
+const opt = { ep: 'wasm', ort: 'native', engine: false, wasm: join(root, 'build-wasm', 'sotto.wasm'),
               python: process.env.PYTHON ?? 'python3', tmp: '/tmp/sotto-ort-check', fallback: false,
               'ort-dir': '', webgpu: '', tol: 0 };
 const argv = process.argv.slice(2);

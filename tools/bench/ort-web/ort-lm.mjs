@@ -2,8 +2,10 @@
 // Transformers.js decodes: the KV cache (present.*) stays where the EP put it (preferredOutputLocation
 // 'gpu-buffer' on WebGPU) and is fed back as past_key_values.*, the logits of the last position are read
 // back each step and the argmax is taken in JS.
-// Builds (--ort): jsep   dist/ort.min.mjs        (the JSEP WebGPU backend; ort-wasm-simd-threaded.jsep.wasm)
-//                 native dist/ort.webgpu.min.mjs (the native WebGPU EP; ort-wasm-simd-threaded.asyncify.wasm)
+// Builds (--ort): native dist/ort.webgpu.min.mjs (the native WebGPU EP; ort-wasm-simd-threaded.asyncify.wasm):
+//                        'onnxruntime-web/webgpu', what Transformers.js imports in the browser (src/backends/onnx.js)
+//                 jsep   dist/ort.min.mjs        (the older JSEP WebGPU backend, 'onnxruntime-web'; its
+//                        GroupQueryAttention ignores local_window_size: gemma3's sliding window is lost)
 // EP (--ep): webgpu or wasm (CPU). WebGPU comes from Dawn for Node (npm webgpu) as navigator.gpu.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -13,7 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const BUILDS = { jsep: 'ort.min.mjs', native: 'ort.webgpu.min.mjs' };
 
 // ortDir: the folder holding onnxruntime-web's dist files; webgpuModule: npm webgpu's index.js.
-export async function loadOrt({ build = 'jsep', ep = 'webgpu', ortDir, webgpuModule, fallback = false }) {
+export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuModule, fallback = false }) {
   if (!BUILDS[build]) throw new Error(`--ort: one of ${Object.keys(BUILDS).join(', ')}`);
   if (ep !== 'webgpu' && ep !== 'wasm') throw new Error('--ep: webgpu or wasm');
   ortDir = resolve(ortDir ?? join(here, 'node_modules', 'onnxruntime-web', 'dist'));
@@ -39,6 +41,22 @@ export async function loadOrt({ build = 'jsep', ep = 'webgpu', ortDir, webgpuMod
       requiredLimits[k] = adapter.limits[k];
     }
     device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+    // ort-web's wasm memory is a SharedArrayBuffer (the -threaded builds) and it uploads straight from it;
+    // browsers take shared views in writeBuffer ([AllowShared]), dawn.node does not: copy those first.
+    const Q = Object.getPrototypeOf(device.queue);
+    if (!Q.__sottoShared) {
+      const write = Q.writeBuffer;
+      Q.writeBuffer = function (buffer, offset, data, dataOffset, size) {
+        if (data instanceof SharedArrayBuffer) {
+          const o = dataOffset ?? 0;
+          return write.call(this, buffer, offset, new Uint8Array(data, o, size ?? data.byteLength - o).slice());
+        }
+        if (ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer) data = data.slice();
+        return dataOffset === undefined ? write.call(this, buffer, offset, data)
+          : write.call(this, buffer, offset, data, dataOffset, size);
+      };
+      Q.__sottoShared = true;
+    }
     device.__features = requiredFeatures;
   }
   const ort = await import(pathToFileURL(join(ortDir, BUILDS[build])).href);
@@ -60,6 +78,7 @@ export class OrtLm {
     const opts = {
       executionProviders: [rt.ep],
       graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
       externalData: [{ path: dataName, data }],
     };
     const t = performance.now();
