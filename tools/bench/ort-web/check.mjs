@@ -15,6 +15,7 @@
 // shader-f16, else f32), --ort jsep|native (the two onnxruntime-web WebGPU builds, ort-lm.mjs).
 // Usage: node tools/bench/ort-web/check.mjs [--ep wasm|webgpu] [--ort jsep|native] [--engine] [--wasm build-wasm/sotto.wasm]
 //        [--python /usr/bin/python3] [--tmp /tmp/sotto-ort-check] [--fallback] [--ort-dir D] [--webgpu M]
+//        [--fixtures tests/fixtures/models] [--tol T]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,7 +26,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 const opt = { ep: 'wasm', ort: 'native', engine: false, wasm: join(root, 'build-wasm', 'sotto.wasm'),
               python: process.env.PYTHON ?? 'python3', tmp: '/tmp/sotto-ort-check', fallback: false,
-              'ort-dir': '', webgpu: '', tol: 0 };
+              'ort-dir': '', webgpu: '', tol: 0, fixtures: join(root, 'tests', 'fixtures', 'models') };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i].replace(/^--/, '');
@@ -49,10 +50,10 @@ const report = (ok, line) => { if (!ok) fails++; console.log(`${ok ? 'ok  ' : 'F
 
 if (!opt.engine) {
   for (const name of ['qwen25-q4_0', 'llama32-q4_0', 'gemma3-q4_0', 'qwen25-f16', 'llama32-f16']) {
-    const gguf = join(root, 'tests', 'fixtures', 'models', `${name}.gguf`);
+    const gguf = join(opt.fixtures, `${name}.gguf`);
     const onnx = join(opt.tmp, `${name}-${dtype}.onnx`);
     convert(gguf, onnx);
-    const ref = readGguf(readFileSync(join(root, 'tests', 'fixtures', 'models', `${name}.ref.gguf`)));
+    const ref = readGguf(readFileSync(join(opt.fixtures, `${name}.ref.gguf`)));
     const tokens = Array.from(new Int32Array(Uint8Array.from(ref.tensors.tokens.data).buffer));
     const [V, n] = ref.tensors.logits.ne;
     const lg = new Float32Array(Uint8Array.from(ref.tensors.logits.data).buffer);

@@ -15,12 +15,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const BUILDS = { jsep: 'ort.min.mjs', native: 'ort.webgpu.min.mjs' };
 
 // ortDir: the folder holding onnxruntime-web's dist files; webgpuModule: npm webgpu's index.js.
-export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuModule, fallback = false }) {
+export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuModule, fallback = false, trackMemory = false }) {
   if (!BUILDS[build]) throw new Error(`--ort: one of ${Object.keys(BUILDS).join(', ')}`);
   if (ep !== 'webgpu' && ep !== 'wasm') throw new Error('--ep: webgpu or wasm');
   ortDir = resolve(ortDir ?? join(here, 'node_modules', 'onnxruntime-web', 'dist'));
   let adapterInfo = 'cpu (wasm)';
-  let device = null;
+  let device = null, memory = null;
   if (ep === 'webgpu') {
     const { create, globals } = await import(pathToFileURL(resolve(webgpuModule ??
       join(here, 'node_modules', 'webgpu', 'index.js'))).href);
@@ -57,6 +57,20 @@ export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuM
       };
       Q.__sottoShared = true;
     }
+    if (trackMemory) {  // bytes of the device's live buffers and their peak
+      memory = { live: 0, peak: 0 };
+      const D = Object.getPrototypeOf(device), create = D.createBuffer;
+      D.createBuffer = function (desc) {  // on the prototype: the native EP's bindings call it from there
+        const b = create.call(this, desc);
+        if (this !== device) return b;
+        const destroy = b.destroy;
+        let alive = true;
+        memory.live += desc.size;
+        memory.peak = Math.max(memory.peak, memory.live);
+        b.destroy = function () { if (alive) { alive = false; memory.live -= desc.size; } return destroy.call(this); };
+        return b;
+      };
+    }
     device.__features = requiredFeatures;
   }
   const ort = await import(pathToFileURL(join(ortDir, BUILDS[build])).href);
@@ -64,7 +78,7 @@ export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuM
   ort.env.wasm.wasmPaths = pathToFileURL(ortDir + '/').href;
   ort.env.logLevel = 'error';
   if (device) ort.env.webgpu.device = device;
-  return { ort, build, ep, adapterInfo, features: device ? device.__features.filter((f) => f === 'shader-f16' || f === 'subgroups').join('+') || 'none' : '' };
+  return { ort, build, ep, adapterInfo, memory, features: device ? device.__features.filter((f) => f === 'shader-f16' || f === 'subgroups').join('+') || 'none' : '' };
 }
 
 export class OrtLm {
