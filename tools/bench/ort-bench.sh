@@ -20,8 +20,8 @@
 #       logits of tests/fixtures/models, f16 activations.)
 #      The device has python3 with numpy and onnx (the converter's needs), no node.
 # Env: PROMPT (512), GEN (128), REPS (3), MODELS ("qwen25 llama32 gemma3"), TYPES ("q4_0 f16"),
-#      DTYPE (f16: activations of the ONNX graph, as Transformers.js' q4f16 / fp16 models; f32 where the
-#      adapter has no shader-f16), ORT (native; jsep is not packed), EP (webgpu | wasm), PYTHON (python3).
+#      DTYPE (activations of the ONNX graph: f16, as Transformers.js' q4f16 / fp16 models, where the adapter
+#      has shader-f16, else f32; the H200's Dawn/Vulkan adapter had no shader-f16 in Dec 2026), ORT (native; jsep is not packed), EP (webgpu | wasm), PYTHON (python3).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -83,13 +83,20 @@ if ! ldconfig -p | grep -q libvulkan.so.1 || { [ -d /usr/local/nvidia ] && ! ldc
   ldconfig
 fi
 fallback=()
-dtype=${DTYPE:-f16}
 if [ -e /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
   export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
 elif [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -e /usr/lib/chromium/vk_swiftshader_icd.json ]; then
   export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json  # a CPU machine: SwiftShader, no shader-f16
-  fallback=(--fallback); dtype=${DTYPE:-f32}
+  fallback=(--fallback)
 fi
+# f16 activations where the adapter has shader-f16 (as Transformers.js' q4f16 / fp16 models need), else f32.
+probe=$("$tmp/node" -e '
+  import(require("url").pathToFileURL(process.argv[1]).href).then(async ({ create }) => {
+    const a = await create([]).requestAdapter({ forceFallbackAdapter: process.argv[2] === "1" });
+    console.log(a && a.features.has("shader-f16") ? "f16" : "f32"); process.exit(0);
+  });' "$tmp/webgpu/index.js" "$([ ${#fallback[@]} -gt 0 ] && echo 1 || echo 0)" 2>/dev/null || echo f32)
+dtype=${DTYPE:-$probe}
+echo "activations: $dtype (adapter shader-f16: $([ "$probe" = f16 ] && echo yes || echo no))"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
 "$tmp/node" --version
 py=${PYTHON:-python3}

@@ -14,10 +14,10 @@
 // EPs: --ep wasm (default; f32 activations) or webgpu (Dawn for Node; f16 activations where the adapter has
 // shader-f16, else f32), --ort jsep|native (the two onnxruntime-web WebGPU builds, ort-lm.mjs).
 // Usage: node tools/bench/ort-web/check.mjs [--ep wasm|webgpu] [--ort jsep|native] [--engine] [--wasm build-wasm/sotto.wasm]
-//        [--python /usr/bin/python3] [--tmp /tmp/sotto-ort-check] [--fallback] [--ort-dir D] [--webgpu M]
-//        [--fixtures tests/fixtures/models] [--tol T]
+//        [--python /usr/bin/python3 (default where it exists: Debian's, with onnx)] [--tmp /tmp/sotto-ort-check] [--fallback] [--ort-dir D] [--webgpu M]
+//        [--fixtures tests/fixtures/models] [--tol T] [--dtype f16|f32] (the graph's activations; default above)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadOrt, OrtLm, argmax, readGguf, ggufKvShape } from './ort-lm.mjs';
@@ -25,8 +25,8 @@ import { loadOrt, OrtLm, argmax, readGguf, ggufKvShape } from './ort-lm.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 const opt = { ep: 'wasm', ort: 'native', engine: false, wasm: join(root, 'build-wasm', 'sotto.wasm'),
-              python: process.env.PYTHON ?? 'python3', tmp: '/tmp/sotto-ort-check', fallback: false,
-              'ort-dir': '', webgpu: '', tol: 0, fixtures: join(root, 'tests', 'fixtures', 'models') };
+              python: process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'), tmp: '/tmp/sotto-ort-check', fallback: false,
+              'ort-dir': '', webgpu: '', tol: 0, dtype: '', fixtures: join(root, 'tests', 'fixtures', 'models') };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i].replace(/^--/, '');
@@ -37,7 +37,7 @@ for (let i = 0; i < argv.length; i++) {
 mkdirSync(opt.tmp, { recursive: true });
 const rt = await loadOrt({ build: opt.ort, ep: opt.ep, ortDir: opt['ort-dir'] || undefined,
                            webgpuModule: opt.webgpu || undefined, fallback: opt.fallback });
-const dtype = opt.ep === 'webgpu' && rt.features.includes('shader-f16') ? 'f16' : 'f32';
+const dtype = opt.dtype || (opt.ep === 'webgpu' && rt.features.includes('shader-f16') ? 'f16' : 'f32');
 // Bounds in units of the reference logits' standard deviation: f32 activations differ from the f32
 // PyTorch reference by rounding only; f16 activations (and f16 KV cache) by about 1e-3 relative per op.
 const tol = opt.tol || (dtype === 'f16' ? 0.05 : 2e-3);
