@@ -9,8 +9,8 @@
 // webgpu-bench.mjs where they apply), a summary on stderr.
 // Usage: node tools/bench/ort-web/bench.mjs --gguf m.gguf --onnx m.onnx [--arch qwen25] [--type q4_0]
 //        [--prompt 512] [--gen 128] [--reps 3] [--ort native|jsep] [--ep webgpu|wasm] [--ort-dir D] [--webgpu M]
-import { readFileSync, statSync } from 'node:fs';
-import { loadOrt, OrtLm, argmax, readGguf } from './ort-lm.mjs';
+import { statSync } from 'node:fs';
+import { loadOrt, OrtLm, argmax, readBig, readGguf } from './ort-lm.mjs';
 
 const opt = { gguf: '', onnx: '', arch: '', type: '', prompt: 512, gen: 128, reps: 3, ort: 'native', ep: 'webgpu',
               'ort-dir': '', webgpu: '', fallback: false, dtype: '' };
@@ -23,9 +23,9 @@ for (let i = 0; i < argv.length; i++) {
 }
 if (!opt.gguf || !opt.onnx) throw new Error('bench.mjs: --gguf and --onnx are required');
 
-const { kv } = readGguf(readFileSync(opt.gguf));
+const { kv, tensors } = readGguf(readBig(opt.gguf, 64 * 2 ** 20));  // the header (metadata, tensor shapes)
 const a = kv['general.architecture'];
-const nVocab = (() => { const { tensors } = readGguf(readFileSync(opt.gguf)); return tensors['token_embd.weight'].ne[1]; })();
+const nVocab = tensors['token_embd.weight'].ne[1];
 const nKv = kv[`${a}.attention.head_count_kv`], headDim = kv[`${a}.attention.key_length`];
 
 const rt = await loadOrt({ build: opt.ort, ep: opt.ep, ortDir: opt['ort-dir'] || undefined,

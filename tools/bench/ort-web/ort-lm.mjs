@@ -7,7 +7,7 @@
 //                 jsep   dist/ort.min.mjs        (the older JSEP WebGPU backend, 'onnxruntime-web'; its
 //                        GroupQueryAttention ignores local_window_size: gemma3's sliding window is lost)
 // EP (--ep): webgpu or wasm (CPU). WebGPU comes from Dawn for Node (npm webgpu) as navigator.gpu.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -60,9 +60,8 @@ export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuM
     if (trackMemory) {  // bytes of the device's live buffers and their peak
       memory = { live: 0, peak: 0 };
       const D = Object.getPrototypeOf(device), create = D.createBuffer;
-      D.createBuffer = function (desc) {  // on the prototype: the native EP's bindings call it from there
+      D.createBuffer = function (desc) {  // every device's (ORT's native EP makes its own)
         const b = create.call(this, desc);
-        if (this !== device) return b;
         const destroy = b.destroy;
         let alive = true;
         memory.live += desc.size;
@@ -72,12 +71,15 @@ export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuM
       };
     }
     device.__features = requiredFeatures;
+    device.__adapter = adapter;
   }
   const ort = await import(pathToFileURL(join(ortDir, BUILDS[build])).href);
   ort.env.wasm.numThreads = 1;  // no worker threads in Node
   ort.env.wasm.wasmPaths = pathToFileURL(ortDir + '/').href;
   ort.env.logLevel = 'error';
-  if (device) ort.env.webgpu.device = device;
+  // ORT makes its own device from navigator.gpu, as in a browser tab running Transformers.js (ours above
+  // only reaches the prototypes); on a CPU machine the fallback adapter is handed over.
+  if (fallback && device) ort.env.webgpu.adapter = device.__adapter;
   return { ort, build, ep, adapterInfo, memory, features: device ? device.__features.filter((f) => f === 'shader-f16' || f === 'subgroups').join('+') || 'none' : '' };
 }
 
@@ -88,7 +90,7 @@ export class OrtLm {
     self.rt = rt;
     const model = readFileSync(onnxPath);
     const dataName = onnxPath.split('/').pop() + '.data';
-    const data = readFileSync(onnxPath + '.data');
+    const data = readBig(onnxPath + '.data');
     const opts = {
       executionProviders: [rt.ep],
       graphOptimizationLevel: 'all',
@@ -159,6 +161,22 @@ export class OrtLm {
   dispose() {
     this.disposePast();
     return this.session.release();
+  }
+}
+
+// A whole file, also past readFileSync's 2 GiB; or its first `limit` bytes.
+export function readBig(path, limit = Infinity) {
+  const fd = openSync(path, 'r');
+  try {
+    const n = Math.min(fstatSync(fd).size, limit), b = Buffer.allocUnsafe(n);
+    for (let o = 0; o < n;) {
+      const k = readSync(fd, b, o, Math.min(2 ** 30, n - o), o);
+      if (k <= 0) throw new Error(`${path}: short read`);
+      o += k;
+    }
+    return b;
+  } finally {
+    closeSync(fd);
   }
 }
 
