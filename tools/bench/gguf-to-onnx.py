@@ -19,8 +19,9 @@ The graph follows the onnx-community / onnxruntime-genai exports Transformers.js
           Sigmoid * Mul (SiLU) or com.microsoft FastGelu (GELU-tanh).
 Activations: --dtype f16 (default; Transformers.js' q4f16 / fp16 models) or f32 (F16 weights then stored
 as f32 with the same values; Q4_0 scales as f32). Tied output: Q4_0 -> MatMulNBits on the embedding's
-blocks; F16 -> Gemm(transB) on the embedding table (one copy). Weights go to external data (PATH.data).
-Usage: python3 tools/bench/gguf-to-onnx.py model.gguf model.onnx [--dtype f16|f32] [--max-pos 4096]
+blocks; F16 -> Gemm(transB) on the embedding table (one copy). Weights go to external data: PATH.data,
+PATH.data.1, ... (--shard-mib each at most).
+Usage: python3 tools/bench/gguf-to-onnx.py model.gguf model.onnx [--dtype f16|f32] [--max-pos 4096] [--shard-mib 2048]
 """
 import argparse
 import math
@@ -30,6 +31,7 @@ import sys
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from onnx.external_data_helper import set_external_data
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ref"))
 import ggufw  # noqa: E402  (the repo's GGUF reader)
@@ -56,6 +58,7 @@ def main():
     ap.add_argument("onnx")
     ap.add_argument("--dtype", choices=["f16", "f32"], default="f16")
     ap.add_argument("--max-pos", type=int, default=4096, help="rows of the RoPE cos/sin caches")
+    ap.add_argument("--shard-mib", type=int, default=2048, help="most MiB per external data file")
     a = ap.parse_args()
     kv, T = ggufw.read(a.gguf)
     arch = kv["general.architecture"]
@@ -225,13 +228,36 @@ def main():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(MS, 1)],
                               producer_name="sotto gguf-to-onnx")
     model.ir_version = 8
-    data = os.path.basename(a.onnx) + ".data"
-    if os.path.exists(a.onnx + ".data"):
-        os.remove(a.onnx + ".data")
-    onnx.save_model(model, a.onnx, save_as_external_data=True, all_tensors_to_one_file=True, location=data,
-                    size_threshold=1024)
-    print(f"gguf-to-onnx: {arch} {L} layers, vocab {V}, {a.dtype} activations -> {a.onnx} (+ {data}, "
-          f"{os.path.getsize(a.onnx + '.data') / 2**20:.0f} MiB)", file=sys.stderr)
+    # External data in files of at most --shard-mib (PATH.data, PATH.data.1, ...): Node reads a file into one
+    # Buffer (4 GiB at most), and f32 copies of F16 weights pass that for Llama-3.2-1B.
+    base = os.path.basename(a.onnx)
+    out_dir = os.path.dirname(os.path.abspath(a.onnx))
+    for f in os.listdir(out_dir):
+        if f == base + ".data" or f.startswith(base + ".data."):
+            os.remove(os.path.join(out_dir, f))
+    files, fh, pos, total = [], None, 0, 0
+    for t in model.graph.initializer:
+        raw = t.raw_data
+        if len(raw) < 1024:
+            continue
+        if fh is None or pos + len(raw) > a.shard_mib * 2**20 and pos > 0:
+            if fh:
+                fh.close()
+            files.append(base + ".data" + (f".{len(files)}" if files else ""))
+            fh, pos = open(os.path.join(out_dir, files[-1]), "wb"), 0
+        fh.write(raw)
+        set_external_data(t, files[-1], offset=pos, length=len(raw))
+        t.ClearField("raw_data")
+        t.data_location = TensorProto.EXTERNAL
+        pad = -len(raw) % 64
+        fh.write(b"\0" * pad)
+        pos += len(raw) + pad
+        total += len(raw)
+    if fh:
+        fh.close()
+    onnx.save_model(model, a.onnx)
+    print(f"gguf-to-onnx: {arch} {L} layers, vocab {V}, {a.dtype} activations -> {a.onnx} (+ {len(files)} data "
+          f"file(s), {total / 2**20:.0f} MiB)", file=sys.stderr)
 
 
 if __name__ == "__main__":

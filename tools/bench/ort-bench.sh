@@ -122,7 +122,7 @@ for m in ${MODELS:-qwen25 llama32 gemma3}; do
     else
       echo "{\"arch\":\"$m\",\"type\":\"$t\",\"error\":\"failed (see log)\"}" | tee -a "$jsonl"
     fi
-    rm -f "$g" "$x" "$x.data"
+    rm -f "$g" "$x" "$x".data*
   done
 done
 echo

@@ -16,6 +16,7 @@
 // Usage: node tools/bench/ort-web/check.mjs [--ep wasm|webgpu] [--ort jsep|native] [--engine] [--wasm build-wasm/sotto.wasm]
 //        [--python /usr/bin/python3 (default where it exists: Debian's, with onnx)] [--tmp /tmp/sotto-ort-check] [--fallback] [--ort-dir D] [--webgpu M]
 //        [--fixtures tests/fixtures/models] [--tol T] [--dtype f16|f32] (the graph's activations; default above)
+//        [--shard-mib N] (external data files of at most N MiB; 0: one per tensor)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,7 +27,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 const opt = { ep: 'wasm', ort: 'native', engine: false, wasm: join(root, 'build-wasm', 'sotto.wasm'),
               python: process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'), tmp: '/tmp/sotto-ort-check', fallback: false,
-              'ort-dir': '', webgpu: '', tol: 0, dtype: '', fixtures: join(root, 'tests', 'fixtures', 'models') };
+              'ort-dir': '', webgpu: '', tol: 0, dtype: '', 'shard-mib': 2048, fixtures: join(root, 'tests', 'fixtures', 'models') };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i].replace(/^--/, '');
@@ -44,7 +45,8 @@ const tol = opt.tol || (dtype === 'f16' ? 0.05 : 2e-3);
 console.log(`ort-web ${opt.ort} build, ${opt.ep} EP (${rt.adapterInfo}${rt.features ? ', ' + rt.features : ''}), ${dtype} activations`);
 
 const convert = (gguf, onnx) => execFileSync(opt.python, [join(root, 'tools', 'bench', 'gguf-to-onnx.py'), gguf, onnx,
-                                                           '--dtype', dtype, '--max-pos', '1024'], { stdio: ['ignore', 'ignore', 'inherit'] });
+                                                           '--dtype', dtype, '--max-pos', '1024',
+                                                           '--shard-mib', String(opt['shard-mib'])], { stdio: ['ignore', 'ignore', 'inherit'] });
 let fails = 0;
 const report = (ok, line) => { if (!ok) fails++; console.log(`${ok ? 'ok  ' : 'FAIL'} ${line}`); };
 

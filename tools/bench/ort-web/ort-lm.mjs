@@ -7,8 +7,8 @@
 //                 jsep   dist/ort.min.mjs        (the older JSEP WebGPU backend, 'onnxruntime-web'; its
 //                        GroupQueryAttention ignores local_window_size: gemma3's sliding window is lost)
 // EP (--ep): webgpu or wasm (CPU). WebGPU comes from Dawn for Node (npm webgpu) as navigator.gpu.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -84,25 +84,26 @@ export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuM
 }
 
 export class OrtLm {
-  // onnxPath: the .onnx; its weights in onnxPath + '.data' (gguf-to-onnx.py).
+  // onnxPath: the .onnx; its weights in onnxPath + '.data' (+ '.data.1', ...: gguf-to-onnx.py).
   static async create(rt, onnxPath) {
     const self = new OrtLm();
     self.rt = rt;
     const model = readFileSync(onnxPath);
-    const dataName = onnxPath.split('/').pop() + '.data';
-    const data = readBig(onnxPath + '.data');
+    const base = basename(onnxPath);  // external data: base.data, base.data.1, ... (gguf-to-onnx.py)
+    const files = readdirSync(dirname(resolve(onnxPath))).filter((f) => f === base + '.data' || f.startsWith(base + '.data.'));
+    const externalData = files.map((f) => ({ path: f, data: readBig(join(dirname(resolve(onnxPath)), f)) }));
     const opts = {
       executionProviders: [rt.ep],
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
-      externalData: [{ path: dataName, data }],
+      externalData,
     };
     const t = performance.now();
     const s = await rt.ort.InferenceSession.create(model, opts.executionProviders[0] === 'webgpu' ? { ...opts,
       preferredOutputLocation: Object.fromEntries(OrtLm.presentNames(model).map((n) => [n, 'gpu-buffer'])) } : opts);
     self.loadS = (performance.now() - t) / 1000;
     self.session = s;
-    self.modelBytes = model.length + data.length;
+    self.modelBytes = model.length + externalData.reduce((n, f) => n + f.data.length, 0);
     const past = s.inputNames.filter((n) => n.startsWith('past_key_values.'));
     self.nLayer = past.length / 2;
     self.pastNames = past;
