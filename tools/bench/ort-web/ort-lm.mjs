@@ -31,16 +31,9 @@ export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuM
     if (!adapter) throw new Error('no WebGPU adapter');
     const i = adapter.info ?? {};
     adapterInfo = `${i.vendor ?? ''} ${i.architecture ?? ''} ${i.description ?? ''}`.trim();
-    // The device ORT would ask for: the adapter's limits and the features it uses when present.
-    const want = ['shader-f16', 'subgroups', 'timestamp-query', 'chromium-experimental-timestamp-query-inside-passes'];
-    const requiredFeatures = want.filter((f) => adapter.features.has(f));
-    const requiredLimits = {};
-    for (const k of ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize',
-                     'maxBufferSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX',
-                     'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxStorageBuffersPerShaderStage']) {
-      requiredLimits[k] = adapter.limits[k];
-    }
-    device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+    // A device of ours only to reach dawn.node's GPUDevice / GPUQueue prototypes; ORT requests its own.
+    const requiredFeatures = ['shader-f16', 'subgroups'].filter((f) => adapter.features.has(f));
+    device = await adapter.requestDevice();
     // ort-web's wasm memory is a SharedArrayBuffer (the -threaded builds) and it uploads straight from it;
     // browsers take shared views in writeBuffer ([AllowShared]), dawn.node does not: copy those first.
     const Q = Object.getPrototypeOf(device.queue);
@@ -57,10 +50,10 @@ export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuM
       };
       Q.__sottoShared = true;
     }
-    if (trackMemory) {  // bytes of the device's live buffers and their peak
+    if (trackMemory) {  // bytes of the live buffers of every device (here: ORT's) and their peak
       memory = { live: 0, peak: 0 };
       const D = Object.getPrototypeOf(device), create = D.createBuffer;
-      D.createBuffer = function (desc) {  // every device's (ORT's native EP makes its own)
+      D.createBuffer = function (desc) {
         const b = create.call(this, desc);
         const destroy = b.destroy;
         let alive = true;
@@ -80,7 +73,7 @@ export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuM
   // ORT makes its own device from navigator.gpu, as in a browser tab running Transformers.js (ours above
   // only reaches the prototypes); on a CPU machine the fallback adapter is handed over.
   if (fallback && device) ort.env.webgpu.adapter = device.__adapter;
-  return { ort, build, ep, adapterInfo, memory, features: device ? device.__features.filter((f) => f === 'shader-f16' || f === 'subgroups').join('+') || 'none' : '' };
+  return { ort, build, ep, adapterInfo, memory, features: device ? device.__features.join('+') || 'none' : '' };
 }
 
 export class OrtLm {
