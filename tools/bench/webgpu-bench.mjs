@@ -17,7 +17,7 @@
 //        [--limits adapter|default] (default: WebGPU's default limits, 128 MiB bindings, as a browser tab)
 //        [--features on|off] (off: no subgroups / shader-f16, the fallback kernels)
 //        [--save PATH] (write that GGUF to PATH and exit, no GPU: llama.cpp, ORT and the engine read the same bytes)
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -173,7 +173,9 @@ if (!TYPES[opt.type] || opt.type === 'f32') throw new Error('--type: q4_0, q8_0 
 if (opt.layers > 0) cfg.n_layer = opt.layers;
 if (opt.vocab > 0) cfg.n_vocab = opt.vocab;  // smoke tests only: the real vocabulary is the default
 if (opt.save) {
-  writeFileSync(opt.save, buildGguf(cfg, opt.type).bytes);
+  const b = buildGguf(cfg, opt.type).bytes, fd = openSync(opt.save, 'w');
+  for (let o = 0; o < b.length;) o += writeSync(fd, b, o, Math.min(2 ** 30, b.length - o));  // > 2 GiB in pieces
+  closeSync(fd);
   process.exit(0);
 }
 const { create, globals } = await import(pathToFileURL(resolve(opt.webgpu)).href);
