@@ -6,12 +6,11 @@
 # webgpu, the dawn.node of webgpu-bench.sh): prefill and decode tok/s, peak GPU memory.
 #
 # Two steps:
-#   1. Here (CPU machine), once:   bash tools/bench/ort-bench.sh --prepare [DIR]   (DIR: .ort-bench in the
-#      repo root; the device tool sends the checkout the session started in: for a helper's worktree,
-#      DIR=/work/main/.ort-bench). Packs, git-ignored through .git/info/exclude: this machine's node with
-#      its ICU data cut to English (ort-web/slim-node-icu.py) and stripped (xz), webgpu's linux-x64
-#      dawn.node (xz), ort-web's dist files for the native WebGPU EP (ort.webgpu.min.mjs + the asyncify
-#      wasm, xz), the Vulkan loader .debs, and copies of the scripts (the pack runs on its own). ~23 MiB.
+#   1. Here (CPU machine, repo root), once:   bash tools/bench/ort-bench.sh --prepare
+#      Packs into .ort-bench/ (git-ignored; the device tool sends only the session's own checkout): the node,
+#      dawn.node and Vulkan .debs of tools/bench/node-pack.sh, ort-web's dist files for the native WebGPU EP
+#      (ort.webgpu.min.mjs + the asyncify wasm, xz) and copies of the scripts (the pack runs on its own).
+#      ~23 MiB.
 #      Needs tools/bench/ort-web/node_modules (npm ci --prefix tools/bench/ort-web).
 #   2. On the GPU machine (device tool, carry [".ort-bench"]):
 #        bash .ort-bench/tools/bench/ort-bench.sh 2>&1 | tee $OUT/ort-bench.log
@@ -26,42 +25,20 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
+. "$here/node-pack.sh"
 if [ "${1:-}" = "--prepare" ]; then
   cd "$root"
-  pack=${2:-$root/.ort-bench}
-  main=$(cd "$(dirname "$pack")" && pwd)
-  excl=$(git -C "$main" rev-parse --git-path info/exclude)
-  case "$excl" in /*) ;; *) excl=$main/$excl ;; esac
-  mkdir -p "$(dirname "$excl")"
-  grep -qx "/$(basename "$pack")/" "$excl" 2>/dev/null || echo "/$(basename "$pack")/" >> "$excl"
+  pack=.ort-bench
   om=tools/bench/ort-web/node_modules
   [ -d "$om/onnxruntime-web" ] || npm ci --prefix tools/bench/ort-web --no-audit --no-fund
-  rm -rf "$pack" && mkdir -p "$pack/webgpu/dist/linux-x64" "$pack/ort" "$pack/debs" \
-    "$pack/tools/bench/ort-web" "$pack/tools/ref"
-  py=/usr/bin/python3; [ -x "$py" ] || py=python3
-  "$py" tools/bench/ort-web/slim-node-icu.py "$(readlink -f "$(command -v node)")" /tmp/sotto-ort-node
-  strip /tmp/sotto-ort-node
-  xz -T2 -6 -c /tmp/sotto-ort-node > "$pack/node.xz" && rm -f /tmp/sotto-ort-node
-  w=$om/webgpu
-  cp "$w/index.js" "$w/package.json" "$pack/webgpu/"
-  xz -T2 -6 -c "$w/dist/linux-x64/dawn.node" > "$pack/webgpu/dist/linux-x64/dawn.node.xz"
+  node_pack_prepare "$pack"
+  mkdir -p "$pack/ort" "$pack/tools/bench/ort-web" "$pack/tools/ref"
   d=$om/onnxruntime-web/dist
   cp "$d/ort.webgpu.min.mjs" "$d/ort-wasm-simd-threaded.asyncify.mjs" "$pack/ort/"
   xz -T2 -6 -c "$d/ort-wasm-simd-threaded.asyncify.wasm" > "$pack/ort/ort-wasm-simd-threaded.asyncify.wasm.xz"
-  cp tools/bench/ort-bench.sh tools/bench/gguf-to-onnx.py tools/bench/webgpu-bench.mjs "$pack/tools/bench/"
+  cp tools/bench/ort-bench.sh tools/bench/node-pack.sh tools/bench/gguf-to-onnx.py tools/bench/webgpu-bench.mjs "$pack/tools/bench/"
   cp tools/bench/ort-web/bench.mjs tools/bench/ort-web/ort-lm.mjs tools/bench/ort-web/check.mjs "$pack/tools/bench/ort-web/"
   cp tools/ref/ggufw.py "$pack/tools/ref/"
-  o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
-  have=""
-  for src in "$main/.webgpu-bench/debs" "$main/.webgpu-asr-bench/debs" "$main/.gl"; do
-    if ls "$src"/libvulkan1_*.deb >/dev/null 2>&1; then have=$src; break; fi
-  done
-  if [ -n "$have" ]; then
-    cp "$have"/*.deb "$pack/debs/"
-  else  # the Vulkan loader, and the GLVND libraries NVIDIA's Vulkan ICD loads
-    mkdir -p /tmp/amd64/partial && apt-get $o update -qq
-    (cd "$pack/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null)
-  fi
   du -sh "$pack"
   exit 0
 fi
@@ -71,39 +48,26 @@ if [ -f "$root/node.xz" ]; then pack=$root; repo=$(cd "$root/.." && pwd); else p
 [ -f "$pack/node.xz" ] || { echo "ort-bench: $pack missing: run '$0 --prepare' first and carry it" >&2; exit 1; }
 quick=0; [ "${1:-}" = "--quick" ] && quick=1
 check=0; [ "${1:-}" = "--check" ] && check=1
+node_pack_unpack "$pack"
 tmp=/tmp/sotto-ort-bench
-rm -rf "$tmp" && mkdir -p "$tmp/webgpu/dist/linux-x64" "$tmp/ort"
-xz -dc "$pack/node.xz" > "$tmp/node" && chmod +x "$tmp/node"
-cp "$pack/webgpu/index.js" "$pack/webgpu/package.json" "$tmp/webgpu/"
-xz -dc "$pack/webgpu/dist/linux-x64/dawn.node.xz" > "$tmp/webgpu/dist/linux-x64/dawn.node"
+rm -rf "$tmp" && mkdir -p "$tmp/ort"
 cp "$pack/ort/"*.mjs "$tmp/ort/"
 xz -dc "$pack/ort/ort-wasm-simd-threaded.asyncify.wasm.xz" > "$tmp/ort/ort-wasm-simd-threaded.asyncify.wasm"
-if ! ldconfig -p | grep -q libvulkan.so.1 || { [ -d /usr/local/nvidia ] && ! ldconfig -p | grep -q libGLX.so.0; }; then
-  for f in "$pack"/debs/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-fi
-fallback=()
-if [ -e /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
-  export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
-elif [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -e /usr/lib/chromium/vk_swiftshader_icd.json ]; then
-  export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json  # a CPU machine: SwiftShader, no shader-f16
-  fallback=(--fallback)
-fi
+fallback=(); [ "$NODE_PACK_FALLBACK" = 1 ] && fallback=(--fallback)
 # f16 activations where the adapter has shader-f16 (as Transformers.js' q4f16 / fp16 models need), else f32.
-probe=$("$tmp/node" -e '
+probe=$("$NODE" -e '
   import(require("url").pathToFileURL(process.argv[1]).href).then(async ({ create }) => {
     const a = await create([]).requestAdapter({ forceFallbackAdapter: process.argv[2] === "1" });
     console.log(a && a.features.has("shader-f16") ? "f16" : "f32"); process.exit(0);
-  });' "$tmp/webgpu/index.js" "$([ ${#fallback[@]} -gt 0 ] && echo 1 || echo 0)" 2>/dev/null || echo f32)
+  });' "$WEBGPU" "$([ ${#fallback[@]} -gt 0 ] && echo 1 || echo 0)" 2>/dev/null || echo f32)
 dtype=${DTYPE:-$probe}
 echo "activations: $dtype (adapter shader-f16: $([ "$probe" = f16 ] && echo yes || echo no))"
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
-"$tmp/node" --version
-py=${PYTHON:-python3}
+py=${PYTHON:-python3}  # the device's python3 has numpy + onnx; here Debian's /usr/bin/python3 has them
+[ -n "${PYTHON:-}" ] || "$py" -c 'import numpy, onnx' 2>/dev/null || py=/usr/bin/python3
 "$py" -c 'import numpy, onnx; print("numpy", numpy.__version__, "onnx", onnx.__version__)'
-common=(--ort "${ORT:-native}" --ort-dir "$tmp/ort" --webgpu "$tmp/webgpu/index.js" "${fallback[@]}")
+common=(--ort "${ORT:-native}" --ort-dir "$tmp/ort" --webgpu "$WEBGPU" "${fallback[@]}")
 if [ "$check" = 1 ]; then
-  exec "$tmp/node" "$pack/tools/bench/ort-web/check.mjs" --ep "${EP:-webgpu}" --fixtures "$repo/tests/fixtures/models" \
+  exec "$NODE" "$pack/tools/bench/ort-web/check.mjs" --ep "${EP:-webgpu}" --fixtures "$repo/tests/fixtures/models" \
     --tmp "$tmp/check" --python "$py" "${common[@]}"
 fi
 
@@ -115,9 +79,9 @@ for m in ${MODELS:-qwen25 llama32 gemma3}; do
   for t in ${TYPES:-q4_0 f16}; do
     echo "== $m $t" >&2
     g=$tmp/$m-$t.gguf; x=$tmp/$m-$t.onnx
-    if "$tmp/node" "$pack/tools/bench/webgpu-bench.mjs" --arch "$m" --type "$t" "${shape[@]}" --save "$g" &&
+    if "$NODE" "$pack/tools/bench/webgpu-bench.mjs" --arch "$m" --type "$t" "${shape[@]}" --save "$g" &&
        "$py" "$pack/tools/bench/gguf-to-onnx.py" "$g" "$x" --dtype "$dtype" --max-pos $((prompt + gen + 64)) &&
-       "$tmp/node" --max-old-space-size=16384 "$pack/tools/bench/ort-web/bench.mjs" --gguf "$g" --onnx "$x" --arch "$m" \
+       "$NODE" --max-old-space-size=16384 "$pack/tools/bench/ort-web/bench.mjs" --gguf "$g" --onnx "$x" --arch "$m" \
          --type "$t" --prompt "$prompt" --gen "$gen" --reps "$reps" --ep "${EP:-webgpu}" "${common[@]}" | tee -a "$jsonl"; then :
     else
       echo "{\"arch\":\"$m\",\"type\":\"$t\",\"error\":\"failed (see log)\"}" | tee -a "$jsonl"
@@ -128,7 +92,7 @@ done
 echo
 echo "| model | type | runtime | activations | prefill tok/s (prompt $prompt) | decode tok/s | peak GPU MiB | load s | features |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-"$tmp/node" -e '
+"$NODE" -e '
   const fs = require("fs");
   for (const l of fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean)) {
     const r = JSON.parse(l);

@@ -58,13 +58,14 @@ tmp=/tmp/sotto-node-pack
 
 reps=${REPS:-3}; shapes=${SHAPES:-tiny base}; types=${TYPES:-f16 q8_0}
 [ "$quick" = 1 ] && { reps=1; shapes=tiny; types=f16; }
+fb=(); [ "$NODE_PACK_FALLBACK" = 1 ] && fb=(--fallback)  # no GPU here: SwiftShader, a smoke test
 jsonl=${OUT:-$tmp}/webgpu-asr-bench.jsonl
 : > "$jsonl"
 for s in $shapes; do
   for t in $types; do
     echo "== moonshine-$s $t" >&2
     "$NODE" tools/bench/webgpu-asr-bench.mjs --pcm "$pack/speech.raw" --shape "$s" --type "$t" --reps "$reps" \
-      --chunk-ms "${CHUNK_MS:-20}" --wasm "$pack/sotto.wasm" --webgpu "$WEBGPU" \
+      --chunk-ms "${CHUNK_MS:-20}" --wasm "$pack/sotto.wasm" --webgpu "$WEBGPU" ${fb[@]+"${fb[@]}"} \
       | tee -a "$jsonl" || echo "{\"model\":\"moonshine-$s\",\"type\":\"$t\",\"error\":\"failed (see log)\"}" | tee -a "$jsonl"
   done
 done

@@ -44,6 +44,7 @@ if [ "$check" = 1 ]; then
 fi
 
 prompt=${PROMPT:-512}; gen=${GEN:-128}; reps=${REPS:-3}; bw=${BW:-2.4e12}; extra=()
+[ "$NODE_PACK_FALLBACK" = 1 ] && extra+=(--fallback)  # no GPU here: SwiftShader, a smoke test
 [ "$quick" = 1 ] && { prompt=64; gen=16; reps=1; extra=(--layers 2 --vocab 8192); }
 jsonl=${OUT:-$tmp}/webgpu-bench.jsonl
 : > "$jsonl"

@@ -14,5 +14,5 @@ node_pack_unpack "$pack"
 for v in ${VOCABS:-151936 262144}; do
   echo "== vocab $v" >&2
   "$NODE" tools/bench/webgpu-sample-bench.mjs --vocab "$v" --batch "${BATCH:-64}" --steps "${STEPS:-300}" \
-    --reps "${REPS:-3}" --wasm "$pack/sotto.wasm" --webgpu "$WEBGPU"
+    --reps "${REPS:-3}" --wasm "$pack/sotto.wasm" --webgpu "$WEBGPU" $([ "$NODE_PACK_FALLBACK" = 1 ] && echo --fallback)
 done
