@@ -25,4 +25,8 @@ SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/app.test.mjs "$build/s
 # (Dawn) and in headless Chromium.
 node tests/webgpu/run.mjs "$build-wasm/sotto.wasm"
 node tests/webgpu/chromium.mjs "$build-wasm/sotto.wasm"
+# The onnxruntime-web side of the GPU peer benchmark (tools/bench/gguf-to-onnx.py + ort-web's wasm EP): its
+# logits on the fixture models == the PyTorch reference logits, so the comparison runs the same model.
+bash tools/install-deps.sh --ort
+node tools/bench/ort-web/check.mjs
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"

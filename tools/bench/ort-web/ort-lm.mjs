@@ -14,7 +14,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const BUILDS = { jsep: 'ort.min.mjs', native: 'ort.webgpu.min.mjs' };
 
-// ortDir: the folder holding onnxruntime-web's dist files; webgpuModule: npm webgpu's index.js.
+// ortDir: the folder holding onnxruntime-web's dist files; webgpuModule: npm webgpu's index.js (default: the one
+// tests/webgpu installs).
 export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuModule, fallback = false, trackMemory = false }) {
   if (!BUILDS[build]) throw new Error(`--ort: one of ${Object.keys(BUILDS).join(', ')}`);
   if (ep !== 'webgpu' && ep !== 'wasm') throw new Error('--ep: webgpu or wasm');
@@ -23,7 +24,7 @@ export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuM
   let device = null, memory = null;
   if (ep === 'webgpu') {
     const { create, globals } = await import(pathToFileURL(resolve(webgpuModule ??
-      join(here, 'node_modules', 'webgpu', 'index.js'))).href);
+      join(here, '..', '..', '..', 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js'))).href);
     Object.assign(globalThis, globals);
     const gpu = create([]);
     Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node' }, configurable: true, writable: true });
