@@ -20,18 +20,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseOptions } from './options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const opt = { pcm: '', shape: 'tiny', type: 'f16', 'chunk-ms': 20, reps: 3, wasm: join(root, 'build-wasm', 'sotto.wasm'),
+const opt = parseOptions({ pcm: '', shape: 'tiny', type: 'f16', 'chunk-ms': 20, reps: 3, wasm: join(root, 'build-wasm', 'sotto.wasm'),
               webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js'), fallback: false, cpu: false,
-              layers: 0, seconds: 0 };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  const k = argv[i].replace(/^--/, '');
-  if (!(k in opt)) throw new Error(`unknown option --${k}`);
-  if (typeof opt[k] === 'boolean') opt[k] = true;
-  else opt[k] = typeof opt[k] === 'number' ? Number(argv[++i]) : argv[++i];
-}
+              layers: 0, seconds: 0 });
 if (!opt.pcm) throw new Error('--pcm FILE (16 kHz s16le mono) is required');
 
 const SHAPES = {

@@ -20,18 +20,12 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseOptions } from './options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const opt = { arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, vocab: 0, bw: 2.4e12,
+const opt = parseOptions({ arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, vocab: 0, bw: 2.4e12,
               wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false, limits: 'adapter', features: 'on', save: '',
-              webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  const k = argv[i].replace(/^--/, '');
-  if (!(k in opt)) throw new Error(`unknown option --${k}`);
-  if (typeof opt[k] === 'boolean') opt[k] = true;
-  else opt[k] = typeof opt[k] === 'number' ? Number(argv[++i]) : argv[++i];
-}
+              webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') });
 
 const ARCHS = {
   qwen25: { arch: 'qwen2', n_embd: 896, n_layer: 24, n_head: 14, n_head_kv: 2, head_dim: 64, n_ff: 4864,

@@ -17,18 +17,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseOptions } from './options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const opt = { vocab: 151936, batch: 64, steps: 300, reps: 3, fallback: false,
+const opt = parseOptions({ vocab: 151936, batch: 64, steps: 300, reps: 3, fallback: false,
               wasm: join(root, 'build-wasm', 'sotto.wasm'),
-              webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  const k = argv[i].replace(/^--/, '');
-  if (!(k in opt)) throw new Error(`unknown option --${k}`);
-  if (typeof opt[k] === 'boolean') opt[k] = true;
-  else opt[k] = typeof opt[k] === 'number' ? Number(argv[++i]) : argv[++i];
-}
+              webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') });
 const { create, globals } = await import(pathToFileURL(resolve(opt.webgpu)).href);
 Object.assign(globalThis, globals);
 const { Sotto } = await import('../../wasm/sotto.mjs');

@@ -11,16 +11,10 @@
 //        [--prompt 512] [--gen 128] [--reps 3] [--ort native|jsep] [--ep webgpu|wasm] [--ort-dir D] [--webgpu M]
 import { statSync } from 'node:fs';
 import { loadOrt, OrtLm, argmax, readBig, readGguf } from './ort-lm.mjs';
+import { parseOptions } from '../options.mjs';
 
-const opt = { gguf: '', onnx: '', arch: '', type: '', prompt: 512, gen: 128, reps: 3, ort: 'native', ep: 'webgpu',
-              'ort-dir': '', webgpu: '', fallback: false, dtype: '' };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  const k = argv[i].replace(/^--/, '');
-  if (!(k in opt)) throw new Error(`unknown option --${k}`);
-  if (typeof opt[k] === 'boolean') opt[k] = true;
-  else opt[k] = typeof opt[k] === 'number' ? Number(argv[++i]) : argv[++i];
-}
+const opt = parseOptions({ gguf: '', onnx: '', arch: '', type: '', prompt: 512, gen: 128, reps: 3, ort: 'native', ep: 'webgpu',
+              'ort-dir': '', webgpu: '', fallback: false, dtype: '' });
 if (!opt.gguf || !opt.onnx) throw new Error('bench.mjs: --gguf and --onnx are required');
 
 const { kv, tensors } = readGguf(readBig(opt.gguf, 64 * 2 ** 20));  // the header (metadata, tensor shapes)

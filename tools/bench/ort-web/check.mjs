@@ -22,19 +22,13 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadOrt, OrtLm, argmax, readGguf, ggufKvShape } from './ort-lm.mjs';
+import { parseOptions } from '../options.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
-const opt = { ep: 'wasm', ort: 'native', engine: false, wasm: join(root, 'build-wasm', 'sotto.wasm'),
+const opt = parseOptions({ ep: 'wasm', ort: 'native', engine: false, wasm: join(root, 'build-wasm', 'sotto.wasm'),
               python: process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'), tmp: '/tmp/sotto-ort-check', fallback: false,
-              'ort-dir': '', webgpu: '', tol: 0, dtype: '', 'shard-mib': 2048, fixtures: join(root, 'tests', 'fixtures', 'models') };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  const k = argv[i].replace(/^--/, '');
-  if (!(k in opt)) throw new Error(`unknown option --${k}`);
-  if (typeof opt[k] === 'boolean') opt[k] = true;
-  else opt[k] = typeof opt[k] === 'number' ? Number(argv[++i]) : argv[++i];
-}
+              'ort-dir': '', webgpu: '', tol: 0, dtype: '', 'shard-mib': 2048, fixtures: join(root, 'tests', 'fixtures', 'models') });
 mkdirSync(opt.tmp, { recursive: true });
 const rt = await loadOrt({ build: opt.ort, ep: opt.ep, ortDir: opt['ort-dir'] || undefined,
                            webgpuModule: opt.webgpu || undefined, fallback: opt.fallback });
