@@ -1,18 +1,11 @@
 // argmax-chunk.wgsl — pass 1 of the one-row argmax (greedy decoding over a vocabulary): workgroup c finds the
 // largest value of X[x_off + 2048 c .. + 2048) and its index (the first one on ties, as argmax.wgsl and the CPU
 // greedy sampler), written as S[2c] = index (0xffffffff: none), S[2c + 1] = value bits. argmax-merge.wgsl
-// reduces the chunks. P: 0 n, 1 x offset, 2 scratch offset, 3 workgroups along x, 4 chunks.
+// reduces the chunks; argmax-common.wgsl is prepended to both. P: 0 n, 1 x offset, 2 scratch offset,
+// 3 workgroups along x, 4 chunks.
 @group(0) @binding(0) var<storage, read> P: array<u32>;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> S: array<u32>;
-
-var<workgroup> rv: array<f32, 256>;
-var<workgroup> ri: array<u32, 256>;
-
-// Whether candidate (v, i) beats (bv, bi): a larger value, or the same value at a lower index; none loses.
-fn beats(v: f32, i: u32, bv: f32, bi: u32) -> bool {
-  return i != 0xffffffffu && (bi == 0xffffffffu || v > bv || (v == bv && i < bi));
-}
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -29,16 +22,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       if (v > bv || bi == 0xffffffffu) { bv = v; bi = i; }
     }
   }
-  rv[li] = bv;
-  ri[li] = bi;
-  workgroupBarrier();
-  for (var k = 128u; k > 0u; k >>= 1u) {
-    if (li < k && beats(rv[li + k], ri[li + k], rv[li], ri[li])) {
-      rv[li] = rv[li + k];
-      ri[li] = ri[li + k];
-    }
-    workgroupBarrier();
-  }
+  reduce_best(li, bv, bi);
   if (li == 0u) {
     S[P[2] + 2u * c] = ri[0];
     S[P[2] + 2u * c + 1u] = bitcast<u32>(rv[0]);

@@ -5,13 +5,6 @@
 @group(0) @binding(1) var<storage, read> S: array<u32>;
 @group(0) @binding(2) var<storage, read_write> O: array<u32>;
 
-var<workgroup> rv: array<f32, 256>;
-var<workgroup> ri: array<u32, 256>;
-
-fn beats(v: f32, i: u32, bv: f32, bi: u32) -> bool {
-  return i != 0xffffffffu && (bi == 0xffffffffu || v > bv || (v == bv && i < bi));
-}
-
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) li: u32) {
   var bv = -3.4e38;
@@ -21,15 +14,6 @@ fn main(@builtin(local_invocation_index) li: u32) {
     let v = bitcast<f32>(S[P[1] + 2u * c + 1u]);
     if (beats(v, i, bv, bi)) { bv = v; bi = i; }
   }
-  rv[li] = bv;
-  ri[li] = bi;
-  workgroupBarrier();
-  for (var k = 128u; k > 0u; k >>= 1u) {
-    if (li < k && beats(rv[li + k], ri[li + k], rv[li], ri[li])) {
-      rv[li] = rv[li + k];
-      ri[li] = ri[li + k];
-    }
-    workgroupBarrier();
-  }
+  reduce_best(li, bv, bi);
   if (li == 0u) { O[P[2]] = ri[0]; }
 }

@@ -477,10 +477,10 @@ class WebGpuBackend final : public Backend {
       const Loc ls = loc(argmax_scratch_.data, argmax_scratch_.nbytes());
       const Grid g = grid_for(n_chunks);
       const uint32_t p1[] = {n, lx.offset / 4, ls.offset / 4, g.gx, n_chunks};
-      const uint32_t k1 = named_pipeline("argmax-chunk", [] { return src("argmax-chunk"); });
+      const uint32_t k1 = named_pipeline("argmax-chunk", [] { return src("argmax-common") + src("argmax-chunk"); });
       raw_dispatch(k1, {arena(p1, sizeof p1), whole(lx), whole(ls)}, g);
       const uint32_t p2[] = {n_chunks, ls.offset / 4, lo.offset / 4};
-      const uint32_t k2 = named_pipeline("argmax-merge", [] { return src("argmax-merge"); });
+      const uint32_t k2 = named_pipeline("argmax-merge", [] { return src("argmax-common") + src("argmax-merge"); });
       raw_dispatch(k2, {arena(p2, sizeof p2), whole(ls), whole(lo)}, {1, 1});
       return;
     }
