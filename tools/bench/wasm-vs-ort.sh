@@ -8,7 +8,11 @@
 # q4 models); then ours and ORT's alternately, one process each per round (A B A B ..., REPS rounds) so a
 # change of machine load hits both; best of the rounds. Prints a Markdown table: tok/s of each and the
 # ratio ours / ORT, with the load average and the CPU count. Report the ratios, not the absolute numbers
-# (a shared machine).
+# (a shared machine). Both run under `node --no-liftoff`: wasm code compiled by TurboFan up front, as a
+# browser runs a cached module; without it ORT's 28 MB wasm ran its first hundreds of tokens on baseline
+# (Liftoff) code while tier-up compiled in the background (decode 5-15x slower here), and each ORT process
+# spends about a minute compiling before its session loads (not measured). ort-web/bench.mjs rounds tok/s
+# to 0.1: below 1 tok/s the ratio has a wide rounding interval.
 # First, a weak agreement check on a small shape (2 layers, 8192-token vocabulary): the first 8 greedy
 # tokens of both ("tokens equal: yes/no"). Random weights give few distinct tokens, so equal tokens say
 # little; different tokens would point at a conversion or engine difference.
@@ -36,8 +40,8 @@ t0=$(date +%s)
 # The weak check: the first 8 greedy tokens on a small shape.
 node tools/bench/webgpu-bench.mjs --arch qwen25 --type q4_0 --layers 2 --vocab 8192 --save "$tmp/c.gguf"
 "$py" tools/bench/gguf-to-onnx.py "$tmp/c.gguf" "$tmp/c.onnx" --dtype f32 --max-pos 128 >&2
-a=$(node tools/bench/wasm-cpu-bench.mjs --gguf "$tmp/c.gguf" --wasm "$wasm" --prompt 32 --gen 8 --reps 1)
-b=$(node tools/bench/ort-web/bench.mjs --gguf "$tmp/c.gguf" --onnx "$tmp/c.onnx" --ep wasm --prompt 32 --gen 8 --reps 1)
+a=$(node --no-liftoff tools/bench/wasm-cpu-bench.mjs --gguf "$tmp/c.gguf" --wasm "$wasm" --prompt 32 --gen 8 --reps 1)
+b=$(node --no-liftoff tools/bench/ort-web/bench.mjs --gguf "$tmp/c.gguf" --onnx "$tmp/c.onnx" --ep wasm --prompt 32 --gen 8 --reps 1)
 check=$(node -e 'const [a, b] = process.argv.slice(1).map((s) => JSON.parse(s).first_tokens);
   const eq = JSON.stringify(a) === JSON.stringify(b);
   console.log(`tokens equal: ${eq ? "yes" : "no"} (qwen25 q4_0, 2 layers, vocab 8192, prompt 32, first 8 greedy ids; ` +
@@ -54,9 +58,9 @@ for m in ${MODELS:-qwen25}; do
     node tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" "${shape[@]}" --save "$g"
     "$py" tools/bench/gguf-to-onnx.py "$g" "$x" --dtype f32 --max-pos $((prompt + gen + 64)) >&2
     for r in $(seq "$reps"); do
-      node tools/bench/wasm-cpu-bench.mjs --gguf "$g" --wasm "$wasm" --arch "$m" --type "$t" \
+      node --no-liftoff tools/bench/wasm-cpu-bench.mjs --gguf "$g" --wasm "$wasm" --arch "$m" --type "$t" \
         --prompt "$prompt" --gen "$gen" --reps 1 | sed 's/^{/{"engine":"ours",/' >> "$jsonl"
-      node --max-old-space-size=16384 tools/bench/ort-web/bench.mjs --gguf "$g" --onnx "$x" --ep wasm --arch "$m" \
+      node --no-liftoff --max-old-space-size=16384 tools/bench/ort-web/bench.mjs --gguf "$g" --onnx "$x" --ep wasm --arch "$m" \
         --type "$t" --prompt "$prompt" --gen "$gen" --reps 1 | sed 's/^{/{"engine":"ort",/' >> "$jsonl"
     done
     rm -f "$g" "$x" "$x".data*
@@ -86,4 +90,4 @@ node -e '
     notes.push(`${m} ${t}: prompt ${process.argv[2]}, gen ${process.argv[3]}, best of ${n} alternating rounds; ours: ${u.runtime}; ` +
                 `ORT: ${o.runtime} (${o.dtype} activations, numThreads 1)`);
   }
-  console.log("\n" + notes.join("\n"));' ""$jsonl" "$prompt" "$gen"
+  console.log("\n" + notes.join("\n"));' "$jsonl" "$prompt" "$gen"
