@@ -12,8 +12,7 @@
 # browser runs a cached module; without it ORT's 28 MB wasm ran its first decode steps on baseline
 # (Liftoff) code while tier-up compiled in the background (4-18x slower per token in one try, 2 layers),
 # and each ORT process spends about a minute compiling before its session loads (not measured).
-# ort-web/bench.mjs rounds tok/s
-# to 0.1: below 1 tok/s the ratio has a wide rounding interval.
+# ort-web/bench.mjs rounds tok/s to 0.1: below 1 tok/s the ratio has a wide rounding interval.
 # First, a weak agreement check on a small shape (2 layers, 8192-token vocabulary): the first 8 greedy
 # tokens of both ("tokens equal: yes/no"). Random weights give few distinct tokens, so equal tokens say
 # little; different tokens would point at a conversion or engine difference.
