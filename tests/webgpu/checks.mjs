@@ -93,6 +93,44 @@ export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, mo
       log(`      ${note}; prompt ${ids.length} tokens: ${prefill} dispatches; decode: ${perToken} dispatches/token`);
     });
   }
+  // Two wasm instances on one GpuHost: buffer and kernel ids are per instance, and each records its own
+  // steps (encoder, argument arena, reads); interleaving them must not change either one's tokens.
+  const pair = ['qwen25-f32', 'llama32-f32'].filter((n) => models.includes(n));
+  if (pair.length === 2) {
+    await test(`two engines on one GpuHost, steps interleaved == each alone: ${pair.join(' + ')}`, async () => {
+      const runs = await Promise.all(pair.map(async (name) => ({ name, bytes: await loadModel(`${name}.gguf`) })));
+      for (const r of runs) {  // alone: one engine loads and decodes before the next is created
+        const e = await Sotto.create(wasmModule, { gpu: host });
+        await e.load(r.bytes, { name: `${r.name}.gguf`, nCtx: 64 });
+        r.ids = e.tokenize(PROMPT);
+        await e.gpuStart(r.ids);
+        r.want = [];
+        for (let i = 0; i < 12; i++) r.want.push(await e.gpuNext());
+        e.dispose();
+      }
+      const engines = await Promise.all(runs.map(() => Sotto.create(wasmModule, { gpu: host })));
+      for (let k = 0; k < 2; k++) await engines[k].load(runs[k].bytes, { name: `${runs[k].name}.gguf`, nCtx: 64 });
+      for (let k = 0; k < 2; k++) await engines[k].gpuStart(runs[k].ids);
+      const got = [[], []];
+      for (let i = 0; i < 12; i++) {
+        for (let k = 0; k < 2; k++) got[k].push(await engines[k].gpuNext());
+      }
+      // And concurrently: both steps in flight before either settles.
+      const a = await Promise.all(engines.map((e, k) => e.gpuStart(runs[k].ids).then(async () => {
+        const t = [];
+        for (let i = 0; i < 12; i++) t.push(await e.gpuNext());
+        return t;
+      })));
+      for (let k = 0; k < 2; k++) {
+        check(JSON.stringify(got[k]) === JSON.stringify(runs[k].want),
+              `${runs[k].name} interleaved ${JSON.stringify(got[k])} != alone ${JSON.stringify(runs[k].want)}`);
+        check(JSON.stringify(a[k]) === JSON.stringify(runs[k].want),
+              `${runs[k].name} concurrent ${JSON.stringify(a[k])} != alone ${JSON.stringify(runs[k].want)}`);
+      }
+      for (const e of engines) e.dispose();
+      log(`      ${runs.map((r) => `${r.name}: ${r.want.length} tokens`).join(', ')}`);
+    });
+  }
   await test('generate() on WebGPU streams the CPU text; cancel stops it', async () => {
     const bytes = await loadModel('qwen25-q8_0.gguf');
     await cpu.load(bytes, { nCtx: 128 });
