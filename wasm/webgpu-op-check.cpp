@@ -370,7 +370,7 @@ void check_qkv(Backend& gb, DType t, int64_t n_in, int64_t nq, int64_t nk, int64
                      quant ? 3e-2 : 1e-4, gy);
   c.ref = cpu_read(cy);
   gpu_read(gb, gy, c);
-  gb.sync();  // the backends share the host's encoder: submit this one's dispatches with its own arena
+  gb.sync();
 }
 
 // rope_store against the CPU's rope + set_rows: the rotated q and both caches (read back through get_rows).
