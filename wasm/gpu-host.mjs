@@ -11,7 +11,7 @@
 // settle() (awaited by the JS API after each engine call that may have submitted) maps them and copies
 // the bytes to wasm memory. Validation errors of a step are collected with an error scope and thrown
 // by settle(). Bind groups are cached by (kernel, buffers, offsets), so a decode step after the first
-// creates none. Buffers the engine destroys are destroyed after the next submit.
+// creates none. Buffers the engine destroys while a step is recorded are destroyed after its submit.
 // Several engines (wasm instances) may share one GpuHost: attach() gives each its own GpuInstance (buffer,
 // kernel and bind-group tables, argument arena, command encoder, pending reads and loads), since buffer
 // and kernel ids are only unique within an instance. The device, the compiled pipelines (by WGSL source),
@@ -175,7 +175,9 @@ export class GpuInstance {
         const b = this.buffers.get(id);
         this.buffers.delete(id);
         if (b) {
-          this.toDestroy.push(b);
+          // Submitted work may still use it (WebGPU frees it after); recorded work not yet submitted may too.
+          if (this.encoder) this.toDestroy.push(b);
+          else b.destroy();
           host.bytes -= b.size;
         }
         for (const [key, e] of this.bindGroups) {
