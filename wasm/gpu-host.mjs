@@ -11,7 +11,12 @@
 // settle() (awaited by the JS API after each engine call that may have submitted) maps them and copies
 // the bytes to wasm memory. Validation errors of a step are collected with an error scope and thrown
 // by settle(). Bind groups are cached by (kernel, buffers, offsets), so a decode step after the first
-// creates none. Buffers the engine destroys are destroyed after the next submit.
+// creates none. Buffers the engine destroys while a step is recorded are destroyed after its submit.
+// Several engines (wasm instances) may share one GpuHost: attach() gives each its own GpuInstance (buffer,
+// kernel and bind-group tables, argument arena, command encoder, pending reads and loads), since buffer
+// and kernel ids are only unique within an instance. The device, the compiled pipelines (by WGSL source),
+// the staging buffers and the memory counters are shared. Backends inside one instance share its encoder
+// (see src/backend/webgpu/webgpu-backend.h).
 // Optional features: 'subgroups' and 'shader-f16' are enabled when the adapter has them (the import
 // `features` tells the engine, which then picks the decode kernels that use them). shader-f16 is told only
 // when the WGSL compiler takes the vector bitcast the F16 kernel uses (bitcast<vec4<f16>>(vec2<u32>)):
@@ -63,26 +68,12 @@ export class GpuHost {
     this.gpu = gpu;  // kept alive: Dawn for Node tears the instance down when its GPU object is collected
     this.adapter = adapter;
     this.device = device;
-    this.buffers = new Map();       // id -> GPUBuffer
-    this.pipelines = new Map();     // kernel -> GPUComputePipeline
     this.bySource = new Map();      // WGSL source -> GPUComputePipeline
-    this.bindGroups = new Map();    // key -> {bg: GPUBindGroup, ids: buffer ids it binds}
-    this.arena = null;              // newest arena buffer
-    this.stepArenas = [];           // arena buffers referenced by the step being recorded
-    this.encoder = null;
-    this.pass = null;
-    this.passPipeline = null;
-    this.reads = [];                // deferred reads of submitted steps
-    this.stepReads = [];            // reads recorded in the current step
-    this.toDestroy = [];
-    this.scopes = [];               // popErrorScope promises of submitted steps
-    this.inScope = false;
     this.staging = new Map();       // size -> [GPUBuffer] free staging buffers
-    this.dispatches = 0;            // total dispatches recorded
-    this.bytes = 0;                 // bytes of the engine's live buffers (weights, KV cache, activations)
+    this.dispatches = 0;            // total dispatches recorded (all instances)
+    this.bytes = 0;                 // bytes of the engines' live buffers (weights, KV cache, activations)
     this.peakBytes = 0;             // the most bytes live at once (staging and arena not counted)
     this.submits = 0;
-    this.pendingLoads = [];         // buffer_load records: {id, offset, fileOffset, n}
     this.lostMessage = null;
     this.shaderF16 = false;         // shader-f16 enabled and its vector bitcast compiles (create())
     device.lost?.then?.((info) => { this.lostMessage = `WebGPU device lost: ${info.message}`; });
@@ -94,10 +85,46 @@ export class GpuHost {
     return Math.min(l, 2 ** 32 - 256);
   }
 
+  // The per-instance side of one wasm instance (engine) on this device; getMemory() returns the instance's
+  // WebAssembly.Memory. Its imports() go into the instance's "sotto_gpu" module.
+  attach(getMemory) {
+    return new GpuInstance(this, getMemory);
+  }
+}
+
+// One wasm instance's recording state on a shared GpuHost.
+export class GpuInstance {
+  constructor(host, getMemory) {
+    this.host = host;
+    this.device = host.device;
+    this.getMemory = getMemory;
+    this.buffers = new Map();       // id -> GPUBuffer
+    this.pipelines = new Map();     // kernel -> GPUComputePipeline
+    this.bindGroups = new Map();    // key -> {bg: GPUBindGroup, ids: buffer ids it binds}
+    this.arena = null;              // newest arena buffer
+    this.stepArenas = [];           // arena buffers referenced by the step being recorded
+    this.encoder = null;
+    this.pass = null;
+    this.passPipeline = null;
+    this.reads = [];                // deferred reads of submitted steps
+    this.stepReads = [];            // reads recorded in the current step
+    this.toDestroy = [];
+    this.scopes = [];               // popErrorScope promises of submitted steps
+    this.inScope = false;
+    this.pendingLoads = [];         // buffer_load records: {id, offset, fileOffset, n}
+  }
+
   scope() {
     if (!this.inScope) {
       this.device.pushErrorScope('validation');
       this.inScope = true;
+    }
+  }
+
+  closeScope() {
+    if (this.inScope) {
+      this.scopes.push(this.device.popErrorScope());
+      this.inScope = false;
     }
   }
 
@@ -127,18 +154,19 @@ export class GpuHost {
     this.pass = null;
   }
 
-  // The wasm imports; getMemory() returns the instance's WebAssembly.Memory.
-  imports(getMemory) {
+  // The wasm imports.
+  imports() {
+    const getMemory = this.getMemory, host = this.host;
     const u8 = (ptr, n) => new Uint8Array(getMemory().buffer, ptr, n);
     const u32 = (ptr, n) => new Uint32Array(getMemory().buffer, ptr, n);
     const dec = new TextDecoder();
     return {
-      features: () => (this.device.features.has('subgroups') ? 1 : 0) | (this.shaderF16 ? 2 : 0),
+      features: () => (this.device.features.has('subgroups') ? 1 : 0) | (host.shaderF16 ? 2 : 0),
       buffer_create: (id, bytes) => {
         this.scope();
         this.buffers.set(id, this.device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST }));
-        this.bytes += bytes;
-        this.peakBytes = Math.max(this.peakBytes, this.bytes);
+        host.bytes += bytes;
+        host.peakBytes = Math.max(host.peakBytes, host.bytes);
       },
       buffer_load: (id, offset, lo, hi, n) => {
         this.pendingLoads.push({ id, offset, fileOffset: hi * 2 ** 32 + lo, n });
@@ -147,8 +175,10 @@ export class GpuHost {
         const b = this.buffers.get(id);
         this.buffers.delete(id);
         if (b) {
-          this.toDestroy.push(b);
-          this.bytes -= b.size;
+          // Submitted work may still use it (WebGPU frees it after); recorded work not yet submitted may too.
+          if (this.encoder) this.toDestroy.push(b);
+          else b.destroy();
+          host.bytes -= b.size;
         }
         for (const [key, e] of this.bindGroups) {
           if (e.ids.includes(id)) this.bindGroups.delete(key);
@@ -168,11 +198,11 @@ export class GpuHost {
       pipeline_create: (kernel, ptr, len) => {
         this.scope();
         const code = dec.decode(u8(ptr, len));
-        let p = this.bySource.get(code);  // a reloaded model reuses the compiled pipelines
+        let p = host.bySource.get(code);  // a reloaded model reuses the compiled pipelines
         if (!p) {
           const module = this.device.createShaderModule({ code });
           p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-          this.bySource.set(code, p);
+          host.bySource.set(code, p);
         }
         this.pipelines.set(kernel, p);
       },
@@ -208,12 +238,12 @@ export class GpuHost {
         }
         pass.setBindGroup(0, bg);
         pass.dispatchWorkgroups(gx, gy, gz);
-        this.dispatches++;
+        host.dispatches++;
       },
       read: (id, offset, n, dst) => {
         this.scope();
         const o0 = offset & ~3, end = (offset + n + 3) & ~3, size = end - o0;
-        const free = this.staging.get(size);
+        const free = host.staging.get(size);
         const st = free?.pop() ?? this.device.createBuffer({ size, usage: MAP_READ | COPY_DST });
         this.endPass();
         if (!this.encoder) this.encoder = this.device.createCommandEncoder();
@@ -233,7 +263,7 @@ export class GpuHost {
         this.endPass();
         if (this.encoder) this.device.queue.submit([this.encoder.finish()]);
         this.encoder = null;
-        this.submits++;
+        host.submits++;
         for (const a of this.stepArenas) if (a !== this.arena) this.toDestroy.push(a);
         this.stepArenas = [];
         for (const b of this.toDestroy) b.destroy();
@@ -250,6 +280,7 @@ export class GpuHost {
   // pieces of at most `chunk` bytes, waiting for the queue every `window` bytes so that no more than that is
   // staged at once. source: {size, read(offset, n) -> Promise<Uint8Array>} (see wasm/sotto.mjs).
   async streamLoads(source, { chunk = 32 << 20, window = 256 << 20 } = {}) {
+    this.closeScope();  // the scope is a device-wide stack: none stays open over the awaits below
     const loads = this.pendingLoads.sort((a, b) => a.fileOffset - b.fileOffset);
     this.pendingLoads = [];
     let staged = 0;
@@ -276,15 +307,13 @@ export class GpuHost {
   }
 
   // Waits for the submitted steps: copies every deferred read into wasm memory; throws the first
-  // validation error. memory: the instance's WebAssembly.Memory.
-  async settle(memory) {
+  // validation error.
+  async settle() {
+    const memory = this.getMemory();
+    this.closeScope();  // errors of calls not followed by a flush (e.g. a failed load)
     const reads = this.reads, scopes = this.scopes;
     this.reads = [];
     this.scopes = [];
-    if (this.inScope) {  // errors of calls not followed by a flush (e.g. a failed load)
-      scopes.push(this.device.popErrorScope());
-      this.inScope = false;
-    }
     // onSubmittedWorkDone also keeps Node's event loop alive (and Dawn ticking) until the error scopes
     // resolve: without a pending map or queue promise, Dawn for Node lets the process exit.
     await Promise.all([this.device.queue.onSubmittedWorkDone(),
@@ -293,11 +322,11 @@ export class GpuHost {
       const bytes = new Uint8Array(r.st.getMappedRange(), r.skip, r.n);
       new Uint8Array(memory.buffer, r.dst, r.n).set(bytes);
       r.st.unmap();
-      if (!this.staging.has(r.size)) this.staging.set(r.size, []);
-      this.staging.get(r.size).push(r.st);
+      if (!this.host.staging.has(r.size)) this.host.staging.set(r.size, []);
+      this.host.staging.get(r.size).push(r.st);
     }
     const errors = (await Promise.all(scopes)).filter((e) => e);
-    if (this.lostMessage) throw new Error(this.lostMessage);
+    if (this.host.lostMessage) throw new Error(this.host.lostMessage);
     if (errors.length) throw new Error(`WebGPU: ${errors[0].message}`);
   }
 }

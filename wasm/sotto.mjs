@@ -135,8 +135,9 @@ export class Sotto {
     const self = new Sotto();
     const logger = log ?? ((fd, line) => console.error(line));
     self.gpu = gpu ?? null;
+    self.gpuInstance = gpu ? gpu.attach(() => self.memory) : null;  // this instance's state on the shared host
     const imports = { wasi_snapshot_preview1: wasiImports(() => self.memory, logger),
-                      sotto_gpu: gpu ? gpu.imports(() => self.memory) : noGpuImports() };
+                      sotto_gpu: gpu ? self.gpuInstance.imports() : noGpuImports() };
     const module = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
     const instance = await WebAssembly.instantiate(module, imports);
     self.exports = instance.exports;
@@ -230,7 +231,7 @@ export class Sotto {
       new Uint8Array(this.memory.buffer, this.call('sotto_gguf_small_provide', f, i), n).set(bytes);
     }
     this.session = this.call('sotto_create_gpu_stream', f, nCtx, this.gpu.bindingLimit());
-    await this.gpu.streamLoads(source);
+    await this.gpuInstance.streamLoads(source);
     await this.settle();
   }
 
@@ -254,7 +255,7 @@ export class Sotto {
   async settle() {
     if (!this.gpu) return;
     try {
-      await this.gpu.settle(this.memory);
+      await this.gpuInstance.settle();
     } catch (e) {
       this.dead = e.message;
       this.session = 0;

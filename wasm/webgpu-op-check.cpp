@@ -370,7 +370,7 @@ void check_qkv(Backend& gb, DType t, int64_t n_in, int64_t nq, int64_t nk, int64
                      quant ? 3e-2 : 1e-4, gy);
   c.ref = cpu_read(cy);
   gpu_read(gb, gy, c);
-  gb.sync();  // the backends share the host's encoder: submit this one's dispatches with its own arena
+  gb.sync();
 }
 
 // rope_store against the CPU's rope + set_rows: the rotated q and both caches (read back through get_rows).
@@ -429,6 +429,49 @@ void check_rope_store(DType kv, int hd, int n_rot, bool neox, int n_head, int n_
 
 }  // namespace
 
+// Two backends of one instance recording in turn without a sync in between (the host has one command encoder
+// per wasm instance; each backend has its own argument arena): every matmul must run with its own backend's
+// parameters. Inputs are written first, so no write() flushes between the dispatches.
+void check_interleaved() {
+  struct M {
+    Backend* be;
+    DType t;
+    int64_t n_in, n_out, n_tok;
+    std::vector<float> ref;
+    Tensor gw, gx, gy;
+  };
+  std::vector<M> ms = {{g->gpu.get(), DType::Q8_0, 512, 67, 1, {}, {}, {}, {}},
+                       {g->gpu_plain.get(), DType::Q4_0, 896, 151, 1, {}, {}, {}, {}},
+                       {g->gpu.get(), DType::F16, 80, 9, 2, {}, {}, {}, {}},
+                       {g->gpu_plain.get(), DType::F32, 96, 33, 3, {}, {}, {}, {}}};
+  for (M& m : ms) {
+    const Weight w = make_weight(m.t, m.n_in, m.n_out);
+    const std::vector<float> x = g->rvec(size_t(m.n_in * m.n_tok));
+    m.ref.assign(size_t(m.n_out * m.n_tok), 0.0f);
+    for (int64_t tk = 0; tk < m.n_tok; tk++) {
+      for (int64_t o = 0; o < m.n_out; o++) {
+        double s = 0;
+        for (int64_t i = 0; i < m.n_in; i++) s += double(w.deq[size_t(o * m.n_in + i)]) * x[size_t(tk * m.n_in + i)];
+        m.ref[size_t(tk * m.n_out + o)] = float(s);
+      }
+    }
+    m.gw = m.be->upload(Tensor{m.t, {m.n_in, m.n_out, 1, 1}, const_cast<uint8_t*>(w.bytes.data()), {}, {}});
+    g->keep.push_back(m.gw);
+    m.gx = putf(*m.be, {m.n_in, m.n_tok, 1, 1}, x);
+    m.gy = zeros(*m.be, DType::F32, {m.n_out, m.n_tok, 1, 1});
+  }
+  for (M& m : ms) m.be->matmul(m.gw, m.gx, m.gy);
+  for (M& m : ms) {
+    Case& c = add_case(std::string("matmul ") + dtype_name(m.t) + " " + std::to_string(m.n_in) + "x" +
+                           std::to_string(m.n_out) + " tok " + std::to_string(m.n_tok) + " two backends interleaved vs f64",
+                       1e-5, m.gy);
+    c.ref = m.ref;
+    gpu_read(*m.be, m.gy, c);
+  }
+  g->gpu->sync();
+  g->gpu_plain->sync();
+}
+
 SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   g = std::make_unique<Check>();
   g->rng = seed;
@@ -459,6 +502,7 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   }
   for (int kind = 0; kind < 5; kind++) check_fused(*g->gpu_plain, kind, DType::Q4_0, 512, 67, 1, " no subgroups/f16");
   g->gpu_plain->sync();
+  check_interleaved();
   // Fused decoder steps: one token (matrix-vector kernels with prologue/epilogues) and three (composed).
   for (int kind = 0; kind < 5; kind++) {
     for (DType t : wtypes) check_fused(*g->gpu, kind, t, 512, 67, 1);

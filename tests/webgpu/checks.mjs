@@ -48,6 +48,7 @@ export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, mo
   const cpu = await Sotto.create(wasmModule);
   const gpuEngine = await Sotto.create(wasmModule, { gpu: host });
   const cpuLogits = (n) => new Float32Array(cpu.memory.buffer, cpu.call('sotto_logits', cpu.session), n);
+  const alone = new Map();  // model -> {ids: prompt, got: GPU tokens} of the greedy test (one engine on the host)
   for (const name of models) {
     await test(`greedy 24 tokens, WebGPU == CPU: ${name}`, async () => {
       const bytes = await loadModel(`${name}.gguf`);
@@ -67,11 +68,14 @@ export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, mo
       const got = [];
       let perToken = 0;
       for (let i = 0; i < 24; i++) {
+        const s0 = host.submits;
         const id = await gpuEngine.gpuNext();
         got.push(id);
         if (i === 0) perToken = gpuEngine.gpuDispatches();
         if (id < 0 || gpuEngine.isEog(id)) break;
+        check(host.submits - s0 === 1, `decode step ${i}: ${host.submits - s0} submits, want 1`);
       }
+      alone.set(name, { ids, got });
       const same = JSON.stringify(got) === JSON.stringify(want);
       let note = 'identical';
       if (!same) {
@@ -91,6 +95,39 @@ export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, mo
         note = `near-tie flip at token ${got.findIndex((v, i) => v !== want[i])}; teacher-forced worst gap ${worst.toFixed(4)}`;
       }
       log(`      ${note}; prompt ${ids.length} tokens: ${prefill} dispatches; decode: ${perToken} dispatches/token`);
+    });
+  }
+  // Two wasm instances on one GpuHost: buffer and kernel ids are per instance, and each records its own
+  // steps (encoder, argument arena, reads); interleaving them must give each one's tokens of the greedy test
+  // above (where it ran alone).
+  let pair = ['qwen25-f32', 'llama32-f32'].filter((n) => alone.has(n));
+  if (pair.length < 2) pair = [...alone.keys()].slice(0, 2);  // Chromium's subset: its first two models
+  if (pair.length === 2) {
+    await test(`two engines on one GpuHost, steps interleaved == each alone: ${pair.join(' + ')}`, async () => {
+      const runs = pair.map((name) => ({ name, ...alone.get(name) }));
+      const N = Math.min(10, ...runs.map((r) => r.got.length));
+      const engines = await Promise.all(runs.map(() => Sotto.create(wasmModule, { gpu: host })));
+      for (let k = 0; k < 2; k++) await engines[k].load(await loadModel(`${runs[k].name}.gguf`), { name: `${runs[k].name}.gguf`, nCtx: 128 });
+      // Interleaved: start A, start B, next A, next B, ...
+      for (let k = 0; k < 2; k++) await engines[k].gpuStart(runs[k].ids);
+      const got = [[], []];
+      for (let i = 0; i < N; i++) {
+        for (let k = 0; k < 2; k++) got[k].push(await engines[k].gpuNext());
+      }
+      // Concurrent: both engines' steps in flight before either settles.
+      const conc = await Promise.all(engines.map(async (e, k) => {
+        await e.gpuStart(runs[k].ids);
+        const t = [];
+        for (let i = 0; i < N; i++) t.push(await e.gpuNext());
+        return t;
+      }));
+      for (let k = 0; k < 2; k++) {
+        const want = JSON.stringify(runs[k].got.slice(0, N));
+        check(JSON.stringify(got[k]) === want, `${runs[k].name} interleaved ${JSON.stringify(got[k])} != alone ${want}`);
+        check(JSON.stringify(conc[k]) === want, `${runs[k].name} concurrent ${JSON.stringify(conc[k])} != alone ${want}`);
+      }
+      for (const e of engines) e.dispose();
+      log(`      ${N} tokens each: ${runs.map((r) => `${r.name} ${JSON.stringify(r.got.slice(0, N))}`).join('; ')}`);
     });
   }
   await test('generate() on WebGPU streams the CPU text; cancel stops it', async () => {

@@ -154,6 +154,10 @@ struct GpuState {
 // Buffer and pipeline ids are the host's names: unique in the instance, over all backends.
 uint32_t g_next_buffer_id = 1;
 uint32_t g_next_kernel_id = 1;
+// The backend whose dispatches and reads the instance's command encoder holds (not yet flushed): the host has
+// one encoder per wasm instance, and a step's dispatches read this backend's argument arena.
+class WebGpuBackend;
+WebGpuBackend* g_recording = nullptr;
 
 struct Loc {
   uint32_t id;
@@ -259,6 +263,7 @@ class WebGpuBackend final : public Backend {
 
   void write(Tensor& dst, const void* src, size_t nbytes, size_t offset) override {
     if (offset + nbytes > dst.nbytes()) fail("webgpu write: ", std::to_string(offset + nbytes), " bytes past the tensor");
+    if (g_recording) g_recording->flush();  // this backend's or another's: no write overtakes a recorded dispatch
     flush();
     const Loc l = loc(dst.data, dst.nbytes());
     sotto_gpu_buffer_write(l.id, uint32_t(l.offset + offset), src, uint32_t(nbytes));
@@ -267,6 +272,7 @@ class WebGpuBackend final : public Backend {
   void read(const Tensor& src, void* dst, size_t nbytes, size_t offset) override {
     if (offset + nbytes > src.nbytes()) fail("webgpu read: ", std::to_string(offset + nbytes), " bytes past the tensor");
     const Loc l = loc(src.data, src.nbytes());
+    claim();
     sotto_gpu_read(l.id, uint32_t(l.offset + offset), uint32_t(nbytes), dst);
     dirty_ = true;
   }
@@ -811,6 +817,7 @@ class WebGpuBackend final : public Backend {
       q[4 * n + 3] = b[j].size;
       n++;
     }
+    claim();
     sotto_gpu_dispatch(kid, q, n, g.gx, g.gy, gz);
     n_dispatch_++;
     dirty_ = true;
@@ -859,10 +866,19 @@ class WebGpuBackend final : public Backend {
   }
 
   void flush() {
+    if (g_recording == this) g_recording = nullptr;
     if (!dirty_) return;
     sotto_gpu_flush(arena_.data(), uint32_t(arena_.size()));
     arena_.clear();
     dirty_ = false;
+  }
+
+  // Before recording: another backend of this instance with unflushed work submits it first (with its own
+  // arena). A single engine never switches, so its step stays one encoder and one submit.
+  void claim() {
+    if (g_recording == this) return;
+    if (g_recording) g_recording->flush();
+    g_recording = this;
   }
 
   void binary(uint32_t k, const Tensor& a, const Tensor& b, Tensor& y) {
@@ -1028,6 +1044,7 @@ class WebGpuBackend final : public Backend {
       q[4 * n + 2] = b[j].offset;
       q[4 * n + 3] = b[j].size;
     }
+    claim();
     sotto_gpu_dispatch(kid, q, n, g.gx, g.gy, 1);
     n_dispatch_++;
     dirty_ = true;

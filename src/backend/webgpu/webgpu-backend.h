@@ -6,8 +6,10 @@
 //   - read() is deferred: it records a copy, and the host fills the destination (wasm memory) after the
 //     submit, before it calls into the engine again. Callers must not look at the bytes before that;
 //   - write() flushes recorded work first, so a write never overtakes an earlier dispatch;
-//   - the arena belongs to the backend: two backends on one host must each flush (sync()) before the
-//     other records.
+//   - the arena belongs to the backend, the encoder to the wasm instance: when a backend records while
+//     another backend of the instance has unflushed work, that work is flushed first (with its own arena),
+//     so backends may interleave freely; a single backend's step stays one submit. Separate wasm instances
+//     have separate encoders on the host (GpuHost.attach).
 // Tensor::data holds a virtual address: each GPU buffer owns a range of a 32-bit address space, so the
 // shared views (view_rows, reshape) work unchanged; the backend maps an address back to (buffer, offset).
 // A weight larger than the device's maxStorageBufferBindingSize is split by rows over several buffers at
