@@ -2,7 +2,7 @@
 // module "sotto_gpu" on a GPUDevice. Browser (navigator.gpu), Node (npm `webgpu`: create([])) and Deno
 // alike; no dependencies, no JSPI.
 //   const host = await GpuHost.create(navigator.gpu, {forceFallbackAdapter});
-//   const engine = await Sotto.create(wasmBytes, {gpu: host});  // wires host.imports() in
+//   const engine = await Sotto.create(wasmBytes, {gpu: host});  // host.attach(): its own GpuInstance
 // CPU fallback: GpuHost.tryCreate() returns null without WebGPU; Sotto.create(wasm, {gpu: null}) then
 // runs the wasm CPU backend (SIMD128).
 // Recording: every dispatch of a step goes into one command encoder (one compute pass, split only where
