@@ -76,6 +76,10 @@ class Decoder final : public Model {
 
   void load();
   void ensure_scratch(int n, bool all_logits);
+  // What layer() and layer_fused() share: Gemma's per-head q/k norms, layer il's RoPE and attention settings.
+  void qk_norm(const LayerWeights& L, const Tensor& q, const Tensor& k, int n);
+  RopeParams rope_params(int il) const;
+  AttnParams attn_params(int il) const;
   void layer(int il, KvCache& cache, int n);
   void layer_fused(int il, KvCache& cache, int n);  // the same through the backend's fused steps
   Tensor run(KvCache& cache, const int32_t* tokens, int n, bool all_logits);  // logits on the backend
@@ -161,6 +165,35 @@ void Decoder::ensure_scratch(int n, bool all_logits) {
   s_.logits = be_.alloc(DType::F32, {c.n_vocab, std::max<int64_t>(n_logits, s_.logits.empty() ? 1 : s_.logits.ne[1]), 1, 1});
 }
 
+void Decoder::qk_norm(const LayerWeights& L, const Tensor& q, const Tensor& k, int n) {
+  const ModelConfig& c = cfg_;
+  if (!c.qk_norm) return;
+  Tensor qh = reshape(q, {c.head_dim, int64_t(c.n_head) * n, 1, 1});
+  Tensor kh = reshape(k, {c.head_dim, int64_t(c.n_head_kv) * n, 1, 1});
+  be_.rms_norm(qh, L.q_norm, c.norm_eps, qh);
+  be_.rms_norm(kh, L.k_norm, c.norm_eps, kh);
+}
+
+RopeParams Decoder::rope_params(int il) const {
+  const ModelConfig& c = cfg_;
+  const bool swa = c.layer_swa[size_t(il)];
+  RopeParams rp;
+  rp.n_rot = c.n_rot;
+  rp.neox = c.rope_neox;
+  rp.freq_base = swa ? c.rope_base_swa : c.rope_base;
+  rp.freq_scale = swa ? 1.0f : 1.0f / c.rope_scale;
+  rp.freq_factors = rope_freqs_.empty() ? nullptr : rope_freqs_.data();
+  return rp;
+}
+
+AttnParams Decoder::attn_params(int il) const {
+  const ModelConfig& c = cfg_;
+  AttnParams ap;
+  ap.scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt(float(c.head_dim));
+  ap.window = c.layer_swa[size_t(il)] ? c.sliding_window : 0;
+  return ap;
+}
+
 void Decoder::layer(int il, KvCache& cache, int n) {
   if (be_.fused_ops()) return layer_fused(il, cache, n);
   const ModelConfig& c = cfg_;
@@ -182,28 +215,14 @@ void Decoder::layer(int il, KvCache& cache, int n) {
   }
   Tensor q3 = reshape(q, {c.head_dim, c.n_head, n, 1});     // [head_dim, n_head, n]
   Tensor k3 = reshape(k, {c.head_dim, c.n_head_kv, n, 1});  // [head_dim, n_head_kv, n]
-  if (c.qk_norm) {
-    Tensor qh = reshape(q, {c.head_dim, int64_t(c.n_head) * n, 1, 1});
-    Tensor kh = reshape(k, {c.head_dim, int64_t(c.n_head_kv) * n, 1, 1});
-    be_.rms_norm(qh, L.q_norm, c.norm_eps, qh);
-    be_.rms_norm(kh, L.k_norm, c.norm_eps, kh);
-  }
-  const bool swa = c.layer_swa[size_t(il)];
-  RopeParams rp;
-  rp.n_rot = c.n_rot;
-  rp.neox = c.rope_neox;
-  rp.freq_base = swa ? c.rope_base_swa : c.rope_base;
-  rp.freq_scale = swa ? 1.0f : 1.0f / c.rope_scale;
-  rp.freq_factors = rope_freqs_.empty() ? nullptr : rope_freqs_.data();
+  qk_norm(L, q, k, n);
+  const RopeParams rp = rope_params(il);
   be_.rope(q3, n_past, rp);
   be_.rope(k3, n_past, rp);
   be_.set_rows(k, cache.k[size_t(il)], n_past);
   be_.set_rows(v, cache.v[size_t(il)], n_past);
-  AttnParams ap;
-  ap.scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt(float(c.head_dim));
-  ap.window = swa ? c.sliding_window : 0;
   Tensor a3 = reshape(attn, {c.head_dim, c.n_head, n, 1});
-  be_.attention(q3, cache.k[size_t(il)], cache.v[size_t(il)], c.n_head_kv, n_past, ap, a3);
+  be_.attention(q3, cache.k[size_t(il)], cache.v[size_t(il)], c.n_head_kv, n_past, attn_params(il), a3);
   be_.matmul(L.wo, attn, o);
   if (c.post_norms) be_.rms_norm(o, L.post_attn_norm, c.norm_eps, o);
   be_.add(x, o, x);
@@ -236,25 +255,11 @@ void Decoder::layer_fused(int il, KvCache& cache, int n) {
   be_.norm_qkv(x, L.attn_norm, c.norm_eps, h, L.wq, L.bq, q, L.wk, L.bk, k, L.wv, L.bv, v);
   Tensor q3 = reshape(q, {c.head_dim, c.n_head, n, 1});
   Tensor k3 = reshape(k, {c.head_dim, c.n_head_kv, n, 1});
-  if (c.qk_norm) {
-    Tensor qh = reshape(q, {c.head_dim, int64_t(c.n_head) * n, 1, 1});
-    Tensor kh = reshape(k, {c.head_dim, int64_t(c.n_head_kv) * n, 1, 1});
-    be_.rms_norm(qh, L.q_norm, c.norm_eps, qh);
-    be_.rms_norm(kh, L.k_norm, c.norm_eps, kh);
-  }
-  const bool swa = c.layer_swa[size_t(il)];
-  RopeParams rp;
-  rp.n_rot = c.n_rot;
-  rp.neox = c.rope_neox;
-  rp.freq_base = swa ? c.rope_base_swa : c.rope_base;
-  rp.freq_scale = swa ? 1.0f : 1.0f / c.rope_scale;
-  rp.freq_factors = rope_freqs_.empty() ? nullptr : rope_freqs_.data();
+  qk_norm(L, q, k, n);
+  const RopeParams rp = rope_params(il);
   be_.rope_store(q3, k3, v, cache.k[size_t(il)], cache.v[size_t(il)], n_past, rp);
-  AttnParams ap;
-  ap.scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt(float(c.head_dim));
-  ap.window = swa ? c.sliding_window : 0;
   Tensor a3 = reshape(attn, {c.head_dim, c.n_head, n, 1});
-  be_.attention(q3, cache.k[size_t(il)], cache.v[size_t(il)], c.n_head_kv, n_past, ap, a3);
+  be_.attention(q3, cache.k[size_t(il)], cache.v[size_t(il)], c.n_head_kv, n_past, attn_params(il), a3);
   if (c.post_norms) {
     be_.matmul(L.wo, attn, o);
     be_.norm_add(o, L.post_attn_norm, c.norm_eps, x);
