@@ -352,6 +352,55 @@ TEST(CpuKernels, RepackedQ4_0GemvMatchesRef) {
   }
 }
 
+// The repacked layouts against several tokens (gemm_q4_0x8, gemm_q8_0x8: the wasm build's prefill and, for
+// Q8_0, decode; this build's fast names forward to the twins, which kernel-check.cpp checks the wasm
+// SIMD128 versions against): the Q8_0 repack keeps every row (the plain-layout reference dot of each row
+// and token), and each fast kernel matches its twin, over 0..2N blocks and 1..13 tokens.
+TEST(CpuKernels, RepackedGemmMatchesRef) {
+  for (int64_t nb = 0; nb <= 12; nb++) {
+    const int64_t n = nb * 32, rows = 16, nt = 1 + nb % 13;
+    const auto w = randn(size_t(rows * n), uint32_t(500 + nb), nb % 4 == 0 ? 1e-2f : 1.0f);
+    const auto x = randn(size_t(nt * n), uint32_t(600 + nb), 2.0f);
+    std::vector<BlockQ8A> a(size_t(nt * nb));
+    quantize_act_ref(x.data(), a.data(), nt * n);
+    for (DType t : {DType::Q4_0, DType::Q8_0}) {
+      const size_t rb = dtype_row_bytes(t, n);
+      std::vector<uint8_t> wq(size_t(rows) * rb + 1);
+      for (int64_t r = 0; r < rows; r++) quantize_row(t, w.data() + r * n, wq.data() + r * rb, n);
+      std::vector<BlockQ4_0x8> p4(static_cast<size_t>(rows / 8 * nb));
+      std::vector<BlockQ8_0x8> p8(static_cast<size_t>(rows / 8 * nb));
+      if (t == DType::Q4_0) repack_q4_0x8(wq.data(), rows, n, p4.data());
+      if (t == DType::Q8_0) repack_q8_0x8(wq.data(), rows, n, p8.data());
+      for (int64_t g = 0; g < rows / 8; g++) {
+        std::vector<float> fast(size_t(nt * 8)), ref(size_t(nt * 8));
+        if (t == DType::Q4_0) {
+          gemm_q4_0x8(p4.data() + g * nb, a.data(), nb, nt, n, fast.data(), 8);
+          gemm_q4_0x8_ref(p4.data() + g * nb, a.data(), nb, nt, n, ref.data(), 8);
+        } else {
+          gemm_q8_0x8(p8.data() + g * nb, a.data(), nb, nt, n, fast.data(), 8);
+          gemm_q8_0x8_ref(p8.data() + g * nb, a.data(), nb, nt, n, ref.data(), 8);
+        }
+        for (int64_t tok = 0; tok < nt; tok++) {
+          std::vector<float> xa(static_cast<size_t>(n));  // token tok as the kernel sees it
+          for (int64_t i = 0; i < n; i++) {
+            const BlockQ8A& blk = a[size_t(tok * nb + i / 32)];
+            xa[size_t(i)] = blk.d * blk.qs[i % 32];
+          }
+          for (int r = 0; r < 8; r++) {
+            const void* row = wq.data() + size_t(g * 8 + r) * rb;
+            const double mag = abs_dot(t, row, xa.data(), n);
+            const float plain = t == DType::Q4_0 ? dot_q4_0_ref(row, a.data() + tok * nb, n)
+                                                 : dot_q8_0_ref(row, a.data() + tok * nb, n);
+            const std::string what = std::string(dtype_name(t)) + " n=" + std::to_string(n) + " t=" + std::to_string(tok);
+            expect_close(ref[size_t(tok * 8 + r)], plain, mag, "repack " + what);
+            expect_close(fast[size_t(tok * 8 + r)], ref[size_t(tok * 8 + r)], mag, "gemm " + what);
+          }
+        }
+      }
+    }
+  }
+}
+
 // The repacked Q4_K decode kernel, as above: the repack keeps each row (the plain-layout reference dot),
 // and the fast kernel matches its twin, over 0..6 super-blocks and Gaussian and tiny-scale weights.
 TEST(CpuKernels, RepackedQ4_KGemvMatchesRef) {

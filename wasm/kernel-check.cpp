@@ -108,6 +108,52 @@ SOTTO_EXPORT int sotto_kernel_check() {
     dot4_q4_0(w4.data(), qb.data(), stride, n, o);
     dot4_q4_0_ref(w4.data(), qb.data(), stride, n, o_ref);
     for (int t = 0; t < 4; t++) c.near("dot4_q4_0", n, o[t], o_ref[t], tq);
+    {  // the repacked Q4_0 and Q8_0 layouts: 8 rows against 1..13 tokens (gemm tiles of 8, 4 and the rest)
+       // and one token (gemv_q4_0x8), against the twins; each row's two float lanes are added at the end,
+       // so the tolerance is relative to sum |w x| (2e-6, as tests/test-cpu-kernels.cpp)
+      const int64_t max_nt = 13;
+      std::vector<BlockQ8A> xs(size_t(max_nt * nb));
+      std::vector<float> xf = floats(r, max_nt * n);
+      quantize_act_ref(xf.data(), xs.data(), max_nt * n);
+      std::vector<uint8_t> w4r = blocks(r, 8 * nb, sizeof(BlockQ4_0), {0});
+      std::vector<uint8_t> w8r = blocks(r, 8 * nb, sizeof(BlockQ8_0), {0});
+      std::vector<BlockQ4_0x8> p4(static_cast<size_t>(nb));
+      std::vector<BlockQ8_0x8> p8(static_cast<size_t>(nb));
+      repack_q4_0x8(w4r.data(), 8, n, p4.data());
+      repack_q8_0x8(w8r.data(), 8, n, p8.data());
+      // sum |w x| of one row and token, from the plain layout
+      auto mag = [&](bool q4, int row, int64_t t) {
+        double m = 0;
+        for (int64_t b = 0; b < nb; b++) {
+          const BlockQ8A& xb = xs[size_t(t * nb + b)];
+          for (int i = 0; i < 32; i++) {
+            float wv;
+            if (q4) {
+              const BlockQ4_0& wb = reinterpret_cast<const BlockQ4_0*>(w4r.data())[row * nb + b];
+              wv = fp16_to_f32(wb.d) * float(i < 16 ? (wb.qs[i] & 15) - 8 : (wb.qs[i - 16] >> 4) - 8);
+            } else {
+              const BlockQ8_0& wb = reinterpret_cast<const BlockQ8_0*>(w8r.data())[row * nb + b];
+              wv = fp16_to_f32(wb.d) * float(wb.qs[i]);
+            }
+            m += std::fabs(double(wv) * xb.d * xb.qs[i]);
+          }
+        }
+        return 2e-6 * m + 1e-30;
+      };
+      std::vector<float> g(size_t(max_nt * 8)), g_ref(g.size());
+      float v[8];
+      for (int64_t nt = 1; nt <= max_nt; nt++) {
+        gemm_q4_0x8(p4.data(), xs.data(), nb, nt, n, g.data(), 8);
+        gemm_q4_0x8_ref(p4.data(), xs.data(), nb, nt, n, g_ref.data(), 8);
+        for (int64_t i = 0; i < nt * 8; i++) c.near("gemm_q4_0x8", n, g[size_t(i)], g_ref[size_t(i)], mag(true, int(i % 8), i / 8));
+        gemm_q8_0x8(p8.data(), xs.data(), nb, nt, n, g.data(), 8);
+        gemm_q8_0x8_ref(p8.data(), xs.data(), nb, nt, n, g_ref.data(), 8);
+        for (int64_t i = 0; i < nt * 8; i++) c.near("gemm_q8_0x8", n, g[size_t(i)], g_ref[size_t(i)], mag(false, int(i % 8), i / 8));
+      }
+      gemv_q4_0x8(p4.data(), xs.data(), n, v);
+      gemm_q4_0x8_ref(p4.data(), xs.data(), nb, 1, n, g_ref.data(), 8);
+      for (int row = 0; row < 8; row++) c.near("gemv_q4_0x8", n, v[row], g_ref[size_t(row)], mag(true, row, 0));
+    }
 
     // float dots over lengths that are not multiples of 4 too
     for (int64_t m : {n, n + 3}) {

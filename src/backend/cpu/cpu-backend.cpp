@@ -75,20 +75,25 @@ class CpuBackend final : public Backend {
   // Weights stay views of the caller's memory. Q4_0 and Q4_K matrices also get a repacked copy (8 rows
   // interleaved, in Tensor::extra) for the matvec of 1-3 tokens, which is compute-bound in the file layout;
   // prefill and get_rows keep using the view. The view's pages are file-backed and untouched while decoding.
+  // Builds with gemm_q4_0x8 / gemm_q8_0x8 (wasm) use the copy for prefill too, and repack Q8_0 as well.
   Tensor upload(const Tensor& host) override {
     Tensor t = host;
     t.extra.reset();
     if (host.nrows() >= 8 && host.nrows() % 8 == 0) {
       if (host.type == DType::Q4_0) t.extra = repack<cpu::BlockQ4_0x8>(host, QK4_0, cpu::repack_q4_0x8);
       if (host.type == DType::Q4_K) t.extra = repack<cpu::BlockQ4_Kx8>(host, QK_K, cpu::repack_q4_kx8);
+      if (host.type == DType::Q8_0 && cpu::gemm_q8_0x8_has()) {
+        t.extra = repack<cpu::BlockQ8_0x8>(host, QK8_0, cpu::repack_q8_0x8);
+      }
     }
     return t;
   }
+  // Not zero-filled first (the repack writes every byte).
   template <typename Block>
   static std::shared_ptr<const void> repack(const Tensor& host, int64_t block,
                                             void (*fn)(const void*, int64_t, int64_t, Block*)) {
-    auto r = std::make_shared<std::vector<Block>>(size_t(host.nrows() / 8 * (host.ne[0] / block)));
-    fn(host.data, host.nrows(), host.ne[0], r->data());
+    std::shared_ptr<Block[]> r(new Block[size_t(host.nrows() / 8 * (host.ne[0] / block))]);
+    fn(host.data, host.nrows(), host.ne[0], r.get());
     return r;
   }
 
@@ -131,13 +136,7 @@ class CpuBackend final : public Backend {
     need(x.ne[0] == w.ne[0] && y.ne[0] == w.nrows() && y.nrows() == x.nrows(), "matmul", [&] {
       return std::string("w " + shape_str(w.ne) + ", x " + shape_str(x.ne) + ", y " + shape_str(y.ne) + " do not fit");
     });
-    const void* repacked = nullptr;
-    if (w.extra && w.type == DType::Q4_0) {
-      repacked = static_cast<const std::vector<cpu::BlockQ4_0x8>*>(w.extra.get())->data();
-    } else if (w.extra && w.type == DType::Q4_K) {
-      repacked = static_cast<const std::vector<cpu::BlockQ4_Kx8>*>(w.extra.get())->data();
-    }
-    cpu::matmul(pool_, act_, act8_, act16_, w, x, y, repacked);
+    cpu::matmul(pool_, act_, act8_, act16_, w, x, y, w.extra.get());
   }
 
   void add(const Tensor& a, const Tensor& b, Tensor& y) override { binary("add", a, b, y, true); }

@@ -1,10 +1,11 @@
 // cpu-matmul.cpp — y = x W^T on the CPU for F32, F16, BF16, Q8_0, Q4_0 and Q4_K weights.
 // Quantized weights: the activations are quantized once per call to BlockQ8A and every dot product is
 // an integer one (kernels.h). Work is split over output rows in chunks that threads take as they come
-// (multiples of 16 rows = one 64-byte line of y per token, so threads never share a line of y). For several tokens, tokens are taken in blocks whose
-// activations fit in L2, and each weight row is read once per block: quantized weights meet 8 tokens
-// (16 with AVX-512) at a time (interleaved activations, kernels.h dot8/dot16), float weights 2 rows x
-// 4 tokens at a time.
+// (multiples of 16 rows = one 64-byte line of y per token, so threads never share a line of y). For several
+// tokens, tokens are taken in blocks whose activations fit in L2, and each weight row is read once per
+// block: quantized weights meet 8 tokens (16 with AVX-512) at a time (interleaved activations, kernels.h
+// dot8/dot16), float weights 2 rows x 4 tokens at a time. Weights the backend repacked (8 rows
+// interleaved) go through the gemv / gemm kernels of that layout instead (see below).
 #include <algorithm>
 
 #include "backend/cpu/cpu-ops.h"
@@ -213,20 +214,29 @@ void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>
     job.x_row_bytes = size_t(job.n_in) * sizeof(float);
     job.x_stride = job.n_in;
   }
-  if (repacked && job.n_tok < 4 && (w.type == DType::Q4_0 || w.type == DType::Q4_K)) {
-    // Decode: 8 interleaved rows per kernel call, 2 groups (16 rows, 64 bytes of y) per chunk at least.
+  // Repacked weights (cpu-backend.cpp upload), 8 interleaved rows per kernel call, 2 groups (16 rows, 64
+  // bytes of y) per chunk at least: Q4_0 and Q4_K for 1-3 tokens (decode); Q4_0 and Q8_0 for any number of
+  // tokens where the build has gemm_q4_0x8 / gemm_q8_0x8 (wasm; Q8_0 is repacked only there).
+  const bool gemm = w.type == DType::Q8_0 || (w.type == DType::Q4_0 && gemm_q4_0x8_has());
+  if (repacked && (job.n_tok < 4 || gemm)) {
     const int64_t nb = job.n_in / 32, n_groups = job.n_out / 8;
     const int64_t chunk = std::max<int64_t>(2, n_groups / (8 * pool.size()));
     const BlockQ8A* a = act.data();
-    const bool k_quant = w.type == DType::Q4_K;
     parallel_dynamic(pool, n_groups, chunk, [&](int64_t g0, int64_t g1, int) {
       for (int64_t g = g0; g < g1; g++) {
-        for (int64_t t = 0; t < job.n_tok; t++) {
-          float* out = job.y + t * job.n_out + g * 8;
-          if (k_quant) {
-            gemv_q4_kx8(static_cast<const BlockQ4_Kx8*>(repacked) + g * (job.n_in / QK_K), a + t * nb, job.n_in, out);
-          } else {
-            gemv_q4_0x8(static_cast<const BlockQ4_0x8*>(repacked) + g * nb, a + t * nb, job.n_in, out);
+        float* y0 = job.y + g * 8;
+        if (w.type == DType::Q8_0) {
+          gemm_q8_0x8(static_cast<const BlockQ8_0x8*>(repacked) + g * nb, a, nb, job.n_tok, job.n_in, y0, job.n_out);
+        } else if (gemm) {
+          gemm_q4_0x8(static_cast<const BlockQ4_0x8*>(repacked) + g * nb, a, nb, job.n_tok, job.n_in, y0, job.n_out);
+        } else if (w.type == DType::Q4_K) {
+          for (int64_t t = 0; t < job.n_tok; t++) {
+            gemv_q4_kx8(static_cast<const BlockQ4_Kx8*>(repacked) + g * (job.n_in / QK_K), a + t * nb, job.n_in,
+                        y0 + t * job.n_out);
+          }
+        } else {
+          for (int64_t t = 0; t < job.n_tok; t++) {
+            gemv_q4_0x8(static_cast<const BlockQ4_0x8*>(repacked) + g * nb, a + t * nb, job.n_in, y0 + t * job.n_out);
           }
         }
       }

@@ -260,6 +260,46 @@ void gemv_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* 
   }
 }
 
+void gemm_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
+                     int64_t y_stride) {
+  for (int64_t t = 0; t < nt; t++) gemv_q4_0x8_ref(w, x + t * stride, n, y + t * y_stride);
+}
+
+void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out) {
+  const auto* src = static_cast<const BlockQ8_0*>(w);
+  const int64_t nb = n / QK8_0;
+  for (int64_t g = 0; g < n_rows / 8; g++) {
+    for (int64_t b = 0; b < nb; b++) {
+      BlockQ8_0x8& o = out[g * nb + b];
+      for (int r = 0; r < 8; r++) {
+        const BlockQ8_0& blk = src[(g * 8 + r) * nb + b];
+        o.d[r] = blk.d;
+        for (int k = 0; k < 8; k++) {
+          for (int j = 0; j < 4; j++) o.qs[32 * k + 4 * r + j] = blk.qs[4 * k + j];
+        }
+      }
+    }
+  }
+}
+
+void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
+                     int64_t y_stride) {
+  for (int64_t t = 0; t < nt; t++) {
+    const BlockQ8A* xt = x + t * stride;
+    for (int r = 0; r < 8; r++) {
+      float acc = 0.0f;
+      for (int64_t b = 0; b < n / QK8_0; b++) {
+        int32_t sum = 0;
+        for (int k = 0; k < 8; k++) {
+          for (int j = 0; j < 4; j++) sum += int32_t(w[b].qs[32 * k + 4 * r + j]) * xt[b].qs[4 * k + j];
+        }
+        acc += fp16_to_f32(w[b].d[r]) * xt[b].d * float(sum);
+      }
+      y[t * y_stride + r] = acc;
+    }
+  }
+}
+
 void repack_q4_kx8(const void* w, int64_t n_rows, int64_t n, BlockQ4_Kx8* out) {
   const auto* src = static_cast<const BlockQ4_K*>(w);
   const int64_t nb = n / QK_K;

@@ -37,6 +37,14 @@ void dot16_q4_0(const void* w, const BlockQ8x16* x, int64_t n, float* o) { dot16
 bool dot16_has(int) { return false; }
 void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y) { gemv_q4_0x8_ref(w, x, n, y); }
 void gemv_q4_kx8(const BlockQ4_Kx8* w, const BlockQ8A* x, int64_t n, float* y) { gemv_q4_kx8_ref(w, x, n, y); }
+void gemm_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t s, int64_t nt, int64_t n, float* y, int64_t ys) {
+  gemm_q4_0x8_ref(w, x, s, nt, n, y, ys);
+}
+bool gemm_q4_0x8_has() { return false; }
+void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t s, int64_t nt, int64_t n, float* y, int64_t ys) {
+  gemm_q8_0x8_ref(w, x, s, nt, n, y, ys);
+}
+bool gemm_q8_0x8_has() { return false; }
 void attn_scores_f32(const float* q, const void* k, size_t rb, int64_t nj, int64_t hd, float* s) {
   attn_scores_f32_ref(q, k, rb, nj, hd, s);
 }

@@ -117,6 +117,29 @@ void repack_q4_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ4_0x8* out);
 // y[0..7] = the 8 rows of one group (n / 32 blocks at w) times one activation row x.
 void gemv_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y);
 void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y);
+// nt activation rows (token t at x + t * stride) against one group: y[t * y_stride + r], r < 8. Builds whose
+// gemm_q4_0x8_has() is true (wasm: each block's weights are decoded once for up to 4 tokens) prefill Q4_0
+// through it; the others prefill on the file layout (dot8 / dot16 / dot4) and never call it.
+void gemm_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
+                     int64_t y_stride);
+void gemm_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
+                 int64_t y_stride);
+bool gemm_q4_0x8_has();
+
+// ---- Q8_0 weights repacked the same way, for builds whose gemm_q8_0x8_has() is true (wasm; the others keep
+// the file layout and never call these): block g, b holds rows 8g..8g+7 of block column b, d[r] = row r's
+// scale, qs[32k + 4r + j] = row r's qs[4k + j] (k < 8, j < 4).
+struct BlockQ8_0x8 {
+  uint16_t d[8];
+  int8_t qs[256];
+};
+static_assert(sizeof(BlockQ8_0x8) == 272);
+void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out);
+void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
+                     int64_t y_stride);
+void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
+                 int64_t y_stride);
+bool gemm_q8_0x8_has();
 
 // ---- Q4_K weights repacked the same way: 8 rows per 256-value super-block. d, dmin per row; the 6-bit
 // scales and mins unpacked to bytes, sc[8 * j + r] for sub-block j of row r; qs[256 c + 32 k + 4 r + t] =
