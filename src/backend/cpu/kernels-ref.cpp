@@ -1,6 +1,7 @@
 // kernels-ref.cpp — the plain scalar twins of every CPU kernel (contracts in kernels.h).
 // Integer dot products are exact here; the fast versions must agree to float rounding.
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "backend/cpu/kernels.h"
@@ -234,9 +235,7 @@ void repack_q4_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ4_0x8* out) {
       for (int r = 0; r < 8; r++) {
         const BlockQ4_0& blk = src[(g * 8 + r) * nb + b];
         o.d[r] = blk.d;
-        for (int k = 0; k < 4; k++) {
-          for (int j = 0; j < 4; j++) o.qs[32 * k + 4 * r + j] = blk.qs[4 * k + j];
-        }
+        for (int k = 0; k < 4; k++) std::memcpy(o.qs + 32 * k + 4 * r, blk.qs + 4 * k, 4);
       }
     }
   }
@@ -274,9 +273,7 @@ void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out) {
       for (int r = 0; r < 8; r++) {
         const BlockQ8_0& blk = src[(g * 8 + r) * nb + b];
         o.d[r] = blk.d;
-        for (int k = 0; k < 8; k++) {
-          for (int j = 0; j < 4; j++) o.qs[32 * k + 4 * r + j] = blk.qs[4 * k + j];
-        }
+        for (int k = 0; k < 8; k++) std::memcpy(o.qs + 32 * k + 4 * r, blk.qs + 4 * k, 4);
       }
     }
   }
