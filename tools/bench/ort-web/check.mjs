@@ -28,24 +28,33 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
 const opt = parseOptions({ ep: 'wasm', ort: 'native', engine: false, wasm: join(root, 'build-wasm', 'sotto.wasm'),
               python: process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'), tmp: '/tmp/sotto-ort-check', fallback: false,
-              'ort-dir': '', webgpu: '', tol: 0, dtype: '', 'shard-mib': 2048, fixtures: join(root, 'tests', 'fixtures', 'models') });
+              'ort-dir': '', webgpu: '', tol: 0, dtype: '', 'shard-mib': 2048, fixtures: join(root, 'tests', 'fixtures', 'models'),
+              q8: 'integer', only: '' });
 mkdirSync(opt.tmp, { recursive: true });
 const rt = await loadOrt({ build: opt.ort, ep: opt.ep, ortDir: opt['ort-dir'] || undefined,
                            webgpuModule: opt.webgpu || undefined, fallback: opt.fallback });
 const dtype = opt.dtype || (opt.ep === 'webgpu' && rt.features.includes('shader-f16') ? 'f16' : 'f32');
 // Bounds in units of the reference logits' standard deviation: f32 activations differ from the f32
 // PyTorch reference by rounding only; f16 activations (and f16 KV cache) by about 1e-3 relative per op.
-const tol = opt.tol || (dtype === 'f16' ? 0.05 : 2e-3);
+const tolAll = opt.tol || (dtype === 'f16' ? 0.05 : 2e-3);
+const TOL_Q8_INTEGER = 0.1;
 console.log(`ort-web ${opt.ort} build, ${opt.ep} EP (${rt.adapterInfo}${rt.features ? ', ' + rt.features : ''}), ${dtype} activations`);
 
 const convert = (gguf, onnx) => execFileSync(opt.python, [join(root, 'tools', 'bench', 'gguf-to-onnx.py'), gguf, onnx,
                                                            '--dtype', dtype, '--max-pos', '1024',
-                                                           '--shard-mib', String(opt['shard-mib'])], { stdio: ['ignore', 'ignore', 'inherit'] });
+                                                           '--shard-mib', String(opt['shard-mib']), '--q8', opt.q8],
+                                                   { stdio: ['ignore', 'ignore', 'inherit'] });
 let fails = 0;
 const report = (ok, line) => { if (!ok) fails++; console.log(`${ok ? 'ok  ' : 'FAIL'} ${line}`); };
 
 if (!opt.engine) {
-  for (const name of ['qwen25-q4_0', 'llama32-q4_0', 'gemma3-q4_0', 'qwen25-f16', 'llama32-f16']) {
+  // Q8_0 in the integer form (Transformers.js' q8) needs f32 activations.
+  const q8 = dtype === 'f32' || opt.q8 === 'nbits' ? ['qwen25-q8_0', 'llama32-q8_0', 'gemma3-q8_0'] : [];
+  for (const name of ['qwen25-q4_0', 'llama32-q4_0', 'gemma3-q4_0', 'qwen25-f16', 'llama32-f16', ...q8]) {
+    if (!name.includes(opt.only)) continue;
+    // The integer form quantizes the activations to uint8 (one scale per matrix call) and the weights to one
+    // scale per row: not rounding-level; its own bound (measured: see the header).
+    const tol = name.endsWith('q8_0') && opt.q8 === 'integer' ? (opt.tol || TOL_Q8_INTEGER) : tolAll;
     const gguf = join(opt.fixtures, `${name}.gguf`);
     const onnx = join(opt.tmp, `${name}-${dtype}.onnx`);
     convert(gguf, onnx);
