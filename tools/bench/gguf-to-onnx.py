@@ -27,14 +27,12 @@ Q8_0 matrices (--q8): integer (default; f32 activations only) = Transformers.js'
           with GroupQueryAttention use uint8 weights, one scale per matrix: the same kernel.
           nbits = MatMulNBits bits 8, block 32 (the exact Q8_0 weights; on the wasm EP, like bits 4, it
           dequantizes every matrix to f32 on every run: onnxruntime's MLAS has no wasm n-bit kernel).
---float-weights: Q4_0 / Q8_0 matrices dequantized into plain MatMul weights (Transformers.js' fp32 / fp16
-          form: 4 or 2 bytes a weight; a diagnostic of what the quantized forms cost).
 Activations: --dtype f16 (default; Transformers.js' q4f16 / fp16 models) or f32 (F16 weights then stored
 as f32 with the same values; Q4_0 scales as f32). Tied output: Q4_0 -> MatMulNBits on the embedding's
 blocks; F16 -> Gemm(transB) on the embedding table (one copy). Weights go to external data: PATH.data,
 PATH.data.1, ... (--shard-mib each at most).
 Usage: python3 tools/bench/gguf-to-onnx.py model.gguf model.onnx [--dtype f16|f32] [--max-pos 4096] [--shard-mib 2048]
-       [--q8 integer|nbits] [--float-weights]
+       [--q8 integer|nbits]
 """
 import argparse
 import math
@@ -83,7 +81,7 @@ def q8_0_per_column(d, q):
     d32 = d.astype(np.float32)
     s = d32.max(axis=1)
     s = np.where(s > 0, s, 1.0).astype(np.float32)
-    qn = np.clip(np.rint(q.astype(np.float32) * (d32 / s[:, None])[:, :, None]), -127, 127).astype(np.int8)
+    qn = np.clip(np.rint(q.astype(np.float32) * (d32 / s[:, None])[:, :, None]), -128, 127).astype(np.int8)
     return qn.reshape(q.shape[0], -1), s
 
 
@@ -95,8 +93,6 @@ def main():
     ap.add_argument("--max-pos", type=int, default=4096, help="rows of the RoPE cos/sin caches")
     ap.add_argument("--shard-mib", type=int, default=2048, help="most MiB per external data file")
     ap.add_argument("--q8", choices=["integer", "nbits"], default="integer", help="the form of Q8_0 matrices")
-    ap.add_argument("--float-weights", action="store_true",
-                    help="Q4_0 / Q8_0 matrices dequantized into plain MatMul weights (activation dtype)")
     a = ap.parse_args()
     kv, T = ggufw.read(a.gguf)
     arch = kv["general.architecture"]
@@ -143,15 +139,7 @@ def main():
     def linear(x, wname, bias=None, out=None):
         dt, ne, raw = T[wname]
         n_in, n_out = ne
-        if a.float_weights and dt in (ggufw.T_Q4_0, ggufw.T_Q8_0):  # Transformers.js' fp32 / fp16 form
-            if dt == ggufw.T_Q4_0:
-                _, d, q = q4_0_blocks(raw, n_out, n_in)
-                q = q.astype(np.float32) - 8
-            else:
-                d, q = q8_0_blocks(raw, n_out, n_in)
-            wt = (q.astype(np.float32) * d.astype(np.float32)[:, :, None]).reshape(n_out, n_in).T
-            y = node("MatMul", [x, init(wname + ".t", wt.astype(npact))])
-        elif dt == ggufw.T_Q4_0:
+        if dt == ggufw.T_Q4_0:
             packed, d, _ = q4_0_blocks(raw, n_out, n_in)
             w = init(wname + ".qweight", packed)
             s = init(wname + ".scales", d.astype(npact).reshape(-1))
