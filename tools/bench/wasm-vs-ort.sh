@@ -6,8 +6,8 @@
 # For each MODELS x TYPES: the random-weight GGUF of the real shape (tools/bench/webgpu-bench.mjs --save),
 # converted by tools/bench/gguf-to-onnx.py with f32 activations (q4_0: MatMulNBits, Transformers.js' q4;
 # q8_0: DynamicQuantizeLinear + MatMulInteger, Transformers.js' q8, its default dtype on the wasm device,
-# or Q8=nbits: MatMulNBits bits 8); then ours and ORT's alternately, one process each per round (A B A B ..., REPS rounds) so a
-# change of machine load hits both; best of the rounds. Prints a Markdown table: tok/s of each and the
+# or Q8=nbits: MatMulNBits bits 8); then ours and ORT's alternately, one process each per round (A B A B ...,
+# REPS rounds) so a change of machine load hits both; best of the rounds. Prints a Markdown table: tok/s of each and the
 # ratio ours / ORT, with the load average and the CPU count. Report the ratios, not the absolute numbers
 # (a shared machine). Both run under `node --no-liftoff`: wasm code compiled by TurboFan up front, as a
 # browser runs a cached module; without it ORT's 28 MB wasm ran its first decode steps on baseline
