@@ -4,7 +4,7 @@ onnxruntime-web (what Transformers.js runs models on): tools/bench/ort-web/ comp
 ours on the same bytes.
 
 Architectures: llama, qwen2 (QKV bias), gemma3 (q/k norms, post norms, GELU-tanh, embedding * sqrt(d),
-5:1 sliding-window layers with their own RoPE base). Weight types: Q4_0 and F16 matrices, F32 norms/biases.
+5:1 sliding-window layers with their own RoPE base). Weight types: Q4_0, Q8_0 and F16 matrices, F32 norms/biases.
 
 The graph follows the onnx-community / onnxruntime-genai exports Transformers.js loads:
   inputs  input_ids [1, S] int64, attention_mask [1, past + S] int64, position_ids [1, S] int64,
@@ -17,11 +17,22 @@ The graph follows the onnx-community / onnxruntime-genai exports Transformers.js
           com.microsoft RotaryEmbedding (cos/sin caches from the GGUF's RoPE base and llama3 rope_freqs),
           com.microsoft GroupQueryAttention (KV cache; local_window_size for Gemma's sliding layers),
           Sigmoid * Mul (SiLU) or com.microsoft FastGelu (GELU-tanh).
+Q8_0 matrices (--q8): integer (default; f32 activations only) = Transformers.js' q8, its default dtype on
+          the wasm device (its scripts/quantize.py: onnxruntime's dynamic IntegerOps quantizer): per matrix
+          DynamicQuantizeLinear (uint8 activations, one scale per call) -> MatMulInteger -> Cast -> Mul by
+          (activation scale x weight scale), which ORT's CPU EP fuses into com.microsoft DynamicQuantizeMatMul
+          (an int8 GEMM with a wasm SIMD kernel). Weights: symmetric int8, one scale per output row (the
+          row's largest Q8_0 block scale; the same weights where a row's blocks share a scale, as in the
+          bench's random GGUFs; else requantized, see q8_0_per_column). Transformers.js' exports of models
+          with GroupQueryAttention use uint8 weights, one scale per matrix: the same kernel.
+          nbits = MatMulNBits bits 8, block 32 (the exact Q8_0 weights; on the wasm EP, like bits 4, it
+          dequantizes every matrix to f32 on every run: onnxruntime's MLAS has no wasm n-bit kernel).
 Activations: --dtype f16 (default; Transformers.js' q4f16 / fp16 models) or f32 (F16 weights then stored
 as f32 with the same values; Q4_0 scales as f32). Tied output: Q4_0 -> MatMulNBits on the embedding's
 blocks; F16 -> Gemm(transB) on the embedding table (one copy). Weights go to external data: PATH.data,
 PATH.data.1, ... (--shard-mib each at most).
 Usage: python3 tools/bench/gguf-to-onnx.py model.gguf model.onnx [--dtype f16|f32] [--max-pos 4096] [--shard-mib 2048]
+       [--q8 integer|nbits]
 """
 import argparse
 import math
@@ -52,6 +63,28 @@ def q4_0_blocks(raw, n_out, n_in):
     return packed, d, q
 
 
+def q8_0_blocks(raw, n_out, n_in):
+    """Q8_0 rows -> (scales d [n_out, n_in/32] f16, quants q [n_out, n_in/32, 32] int8).
+    Q8_0 block: f16 d, then 32 int8 q; value q * d."""
+    nb = n_in // 32
+    b = np.frombuffer(raw, dtype=np.uint8).reshape(n_out, nb, 34)
+    d = b[:, :, :2].copy().view(np.float16).reshape(n_out, nb)
+    q = b[:, :, 2:].copy().view(np.int8)
+    return d, q
+
+
+def q8_0_per_column(d, q):
+    """Q8_0 (per-block scales) -> symmetric int8 with one scale per output row (MatMulInteger has no block
+    scales): s = the row's largest block scale, q' = round(q * d / s). Where all blocks of a row share one
+    scale (tools/bench/webgpu-bench.mjs's random weights), q' = q and s = d: the same weights; else each weight
+    moves by at most s / 2."""
+    d32 = d.astype(np.float32)
+    s = d32.max(axis=1)
+    s = np.where(s > 0, s, 1.0).astype(np.float32)
+    qn = np.clip(np.rint(q.astype(np.float32) * (d32 / s[:, None])[:, :, None]), -128, 127).astype(np.int8)
+    return qn.reshape(q.shape[0], -1), s
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("gguf")
@@ -59,6 +92,7 @@ def main():
     ap.add_argument("--dtype", choices=["f16", "f32"], default="f16")
     ap.add_argument("--max-pos", type=int, default=4096, help="rows of the RoPE cos/sin caches")
     ap.add_argument("--shard-mib", type=int, default=2048, help="most MiB per external data file")
+    ap.add_argument("--q8", choices=["integer", "nbits"], default="integer", help="the form of Q8_0 matrices")
     a = ap.parse_args()
     kv, T = ggufw.read(a.gguf)
     arch = kv["general.architecture"]
@@ -78,6 +112,8 @@ def main():
     V = T["token_embd.weight"][1][1]
     act = TensorProto.FLOAT16 if a.dtype == "f16" else TensorProto.FLOAT
     npact = np.float16 if a.dtype == "f16" else np.float32
+    if a.q8 == "integer" and a.dtype != "f32" and any(t[0] == ggufw.T_Q8_0 for t in T.values()):
+        sys.exit("gguf-to-onnx: --q8 integer needs --dtype f32 (DynamicQuantizeLinear takes float32)")
 
     inits, nodes = [], []
     uid = [0]
@@ -108,11 +144,22 @@ def main():
             w = init(wname + ".qweight", packed)
             s = init(wname + ".scales", d.astype(npact).reshape(-1))
             y = node("MatMulNBits", [x, w, s], domain=MS, K=n_in, N=n_out, bits=4, block_size=32)
+        elif dt == ggufw.T_Q8_0 and a.q8 == "nbits":  # exact: uint8 q + 128, the default zero point 128
+            d, q = q8_0_blocks(raw, n_out, n_in)
+            w = init(wname + ".qweight", (q.astype(np.int16) + 128).astype(np.uint8))
+            s = init(wname + ".scales", d.astype(npact).reshape(-1))
+            y = node("MatMulNBits", [x, w, s], domain=MS, K=n_in, N=n_out, bits=8, block_size=32)
+        elif dt == ggufw.T_Q8_0:  # Transformers.js' q8: dynamic uint8 activations x int8 weights
+            qn, sc = q8_0_per_column(*q8_0_blocks(raw, n_out, n_in))
+            xq, xs, xz = node("DynamicQuantizeLinear", [x], nout=3)
+            yi = node("MatMulInteger", [xq, init(wname + ".qweight_t", qn.T), xz])
+            y = node("Mul", [node("Cast", [yi], to=TensorProto.FLOAT),
+                             node("Mul", [xs, init(wname + ".col_scale", sc)])])
         elif dt == ggufw.T_F16:
             wt = np.frombuffer(raw, dtype=np.float16).reshape(n_out, n_in).T.astype(npact)
             y = node("MatMul", [x, init(wname + ".t", wt)])
         else:
-            sys.exit(f"gguf-to-onnx: {wname}: GGML type {dt} not supported (Q4_0, F16)")
+            sys.exit(f"gguf-to-onnx: {wname}: GGML type {dt} not supported (Q4_0, Q8_0, F16)")
         if bias:
             y = node("Add", [y, vec(bias)])
         return y
@@ -152,10 +199,13 @@ def main():
     if dt == ggufw.T_Q4_0:
         _, d, q = q4_0_blocks(raw, V, E)
         table = ((q.astype(np.float32) - 8) * d.astype(np.float32)[:, :, None]).reshape(V, E)
+    elif dt == ggufw.T_Q8_0:
+        d, q = q8_0_blocks(raw, V, E)
+        table = (q.astype(np.float32) * d.astype(np.float32)[:, :, None]).reshape(V, E)
     elif dt == ggufw.T_F16:
         table = np.frombuffer(raw, dtype=np.float16).reshape(V, E)
     else:
-        sys.exit(f"gguf-to-onnx: token_embd.weight: GGML type {dt} not supported (Q4_0, F16)")
+        sys.exit(f"gguf-to-onnx: token_embd.weight: GGML type {dt} not supported (Q4_0, Q8_0, F16)")
     emb = init("embed_tokens", table.astype(npact))
     x = node("Gather", [emb, "input_ids"], axis=0)  # [1, S, E]
     if gemma:
@@ -214,7 +264,7 @@ def main():
     hn = sln(last, vec("output_norm.weight"))
     if not tied:
         logits = linear(hn, "output.weight")
-    elif dt == ggufw.T_Q4_0:
+    elif dt in (ggufw.T_Q4_0, ggufw.T_Q8_0):
         logits = linear(hn, "token_embd.weight")
     else:  # F16 tied: Gemm with transB on the embedding table, no second copy
         h2 = node("Reshape", [hn, init("shape_e", np.array([1, E], np.int64))])

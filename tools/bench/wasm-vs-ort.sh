@@ -4,9 +4,10 @@
 # execution provider (what Transformers.js runs on in a browser without WebGPU; tools/bench/ort-web/bench.mjs
 # --ep wasm, numThreads 1 as ort-lm.mjs sets it in Node) on the same weights, on this (CPU) machine, in Node.
 # For each MODELS x TYPES: the random-weight GGUF of the real shape (tools/bench/webgpu-bench.mjs --save),
-# converted by tools/bench/gguf-to-onnx.py with f32 activations (MatMulNBits for q4_0, as ORT's CPU EP runs
-# q4 models); then ours and ORT's alternately, one process each per round (A B A B ..., REPS rounds) so a
-# change of machine load hits both; best of the rounds. Prints a Markdown table: tok/s of each and the
+# converted by tools/bench/gguf-to-onnx.py with f32 activations (q4_0: MatMulNBits, Transformers.js' q4;
+# q8_0: DynamicQuantizeLinear + MatMulInteger, Transformers.js' q8, its default dtype on the wasm device,
+# or Q8=nbits: MatMulNBits bits 8); then ours and ORT's alternately, one process each per round (A B A B ...,
+# REPS rounds) so a change of machine load hits both; best of the rounds. Prints a Markdown table: tok/s of each and the
 # ratio ours / ORT, with the load average and the CPU count. Report the ratios, not the absolute numbers
 # (a shared machine). Both run under `node --no-liftoff`: wasm code compiled by TurboFan up front, as a
 # browser runs a cached module; without it ORT's 28 MB wasm ran its first decode steps on baseline
@@ -16,7 +17,7 @@
 # First, a weak agreement check on a small shape (2 layers, 8192-token vocabulary): the first 8 greedy
 # tokens of both ("tokens equal: yes/no"). Random weights give few distinct tokens, so equal tokens say
 # little; different tokens would point at a conversion or engine difference.
-# Env: MODELS (qwen25), TYPES (q4_0), PROMPT (64), GEN (32), REPS (2), LAYERS (blocks; empty: the real
+# Env: MODELS (qwen25), TYPES (q4_0; e.g. "q4_0 q8_0"), Q8 (integer | nbits: gguf-to-onnx.py --q8), PROMPT (64), GEN (32), REPS (2), LAYERS (blocks; empty: the real
 #      depth), VOCAB (empty: the real vocabulary), WASM (build-wasm/sotto.wasm), PYTHON (/usr/bin/python3),
 #      TMP (/tmp/sotto-wasm-vs-ort).
 # Needs: build-wasm/sotto.wasm (bash wasm/build.sh build-wasm), tools/bench/ort-web/node_modules
@@ -56,7 +57,7 @@ for m in ${MODELS:-qwen25}; do
     echo "== $m $t ${shape[*]}" >&2
     g=$tmp/$m-$t.gguf; x=$tmp/$m-$t.onnx
     node tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" "${shape[@]}" --save "$g"
-    "$py" tools/bench/gguf-to-onnx.py "$g" "$x" --dtype f32 --max-pos $((prompt + gen + 64)) >&2
+    "$py" tools/bench/gguf-to-onnx.py "$g" "$x" --dtype f32 --max-pos $((prompt + gen + 64)) --q8 "${Q8:-integer}" >&2
     for r in $(seq "$reps"); do
       node --no-liftoff tools/bench/wasm-cpu-bench.mjs --gguf "$g" --wasm "$wasm" --arch "$m" --type "$t" \
         --prompt "$prompt" --gen "$gen" --reps 1 | sed 's/^{/{"engine":"ours",/' >> "$jsonl"
@@ -87,7 +88,9 @@ node -e '
     const rp = best("ort", "prefill_tok_s"), rd = best("ort", "decode_tok_s");
     console.log(`| ${m} (${u.layers} layers, vocab ${u.vocab}) | ${t} | ${op} / ${od} | ${rp} / ${rd} | ` +
                 `${(op / rp).toFixed(2)} | ${(od / rd).toFixed(2)} |`);
+    const form = t === "q4_0" ? "MatMulNBits 4-bit" : t === "q8_0" ? (process.argv[4] === "nbits" ? "MatMulNBits 8-bit" :
+                 "DynamicQuantizeLinear + MatMulInteger") : "MatMul";
     notes.push(`${m} ${t}: prompt ${process.argv[2]}, gen ${process.argv[3]}, best of ${n} alternating rounds; ours: ${u.runtime}; ` +
-                `ORT: ${o.runtime} (${o.dtype} activations, numThreads 1)`);
+                `ORT: ${o.runtime} (${o.dtype} activations, ${form}, numThreads 1)`);
   }
-  console.log("\n" + notes.join("\n"));' "$jsonl" "$prompt" "$gen"
+  console.log("\n" + notes.join("\n"));' "$jsonl" "$prompt" "$gen" "${Q8:-integer}"
