@@ -2,8 +2,12 @@
 // each): one workgroup of 64 attends one query row over a range of keys. The scaled query goes to shared
 // memory; the keys go in tiles of 64, one key's score per thread (q . k, then the softcap when cap > 0); then an
 // online softmax over the tile (running max m and sum l, the accumulator rescaled when m grows), thread li
-// owning output dims li + 64 c, c < 4 (head_dim <= 256). The kernel binds Q (f32) and K, V (u32 words: f32, or
-// two f16 each when the kv is f16).
+// owning output dims li + 64 c, c < 4 (head_dim <= 256). Bindings 1-3 are here (the queries, and the keys and
+// values as u32 words: f32, or two f16 each when the kv is f16); the kernel binds P (0) and its output (4).
+@group(0) @binding(1) var<storage, read_write> Q: array<f32>;
+@group(0) @binding(2) var<storage, read_write> K: array<u32>;
+@group(0) @binding(3) var<storage, read_write> V: array<u32>;
+
 var<workgroup> qs: array<f32, 256>;
 var<workgroup> sc: array<f32, 64>;
 

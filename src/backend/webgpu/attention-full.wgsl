@@ -5,9 +5,7 @@
 // P: 0 head_dim, 1 n_head, 2 n_tok, 3 n_head_kv, 4 n_kv, 5 scale (f32), 6 kv is f16, 7 q offset, 8 out offset,
 //    9 kv row (elements), 10 workgroups along x, 11 k offset, 12 v offset (elements).
 @group(0) @binding(0) var<storage, read> P: array<u32>;
-@group(0) @binding(1) var<storage, read_write> Q: array<f32>;
-@group(0) @binding(2) var<storage, read_write> K: array<u32>;
-@group(0) @binding(3) var<storage, read_write> V: array<u32>;
+// bindings 1-3 (Q, K, V): attention-common.wgsl
 @group(0) @binding(4) var<storage, read_write> O: array<f32>;
 
 @compute @workgroup_size(64)

@@ -7,9 +7,7 @@
 //    9 q offset, 10 chunk CH (keys), 11 kv row (elements), 12 n chunks, 13 k offset, 14 v offset.
 // S layout: [(h * n_chunks + c) * (head_dim + 2)]: m, l, acc[head_dim].
 @group(0) @binding(0) var<storage, read> P: array<u32>;
-@group(0) @binding(1) var<storage, read_write> Q: array<f32>;
-@group(0) @binding(2) var<storage, read_write> K: array<u32>;
-@group(0) @binding(3) var<storage, read_write> V: array<u32>;
+// bindings 1-3 (Q, K, V): attention-common.wgsl
 @group(0) @binding(4) var<storage, read_write> S: array<f32>;
 
 @compute @workgroup_size(64)
