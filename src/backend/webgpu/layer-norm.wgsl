@@ -1,7 +1,7 @@
 // layer-norm.wgsl — each row of ne0: Y = (X - mean) / sqrt(var + eps) * Wt + Bs, var the biased (1/n) variance,
 // taken in two passes (mean, then the squared deviations) for precision. Wt and Bs optional (flags).
-// One workgroup of 64 per row; Y may be X (every element is read and written by the same thread, after both
-// reductions).
+// One workgroup of 64 per row (the sums by workgroup-sum.wgsl); Y may be X (every element is read and written
+// by the same thread, after both reductions).
 // P: 0 ne0, 1 rows, 2 x offset, 3 y offset, 4 eps (f32 bits), 5 has weight, 6 weight offset, 7 has bias,
 //    8 bias offset, 9 workgroups along x.
 @group(0) @binding(0) var<storage, read> P: array<u32>;
@@ -10,21 +10,9 @@
 @group(0) @binding(3) var<storage, read_write> Wt: array<f32>;
 @group(0) @binding(4) var<storage, read_write> Bs: array<f32>;
 
-var<workgroup> red: array<f32, 64>;
+const WG: u32 = 64u;
 
-fn reduce(li: u32, v: f32) -> f32 {
-  red[li] = v;
-  workgroupBarrier();
-  for (var k = 32u; k > 0u; k >>= 1u) {
-    if (li < k) { red[li] += red[li + k]; }
-    workgroupBarrier();
-  }
-  let s = red[0];
-  workgroupBarrier();
-  return s;
-}
-
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let row = wid.x + wid.y * P[9];
   let valid = row < P[1];
@@ -32,17 +20,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let xb = P[2] + row * n;
   var s = 0.0;
   if (valid) {
-    for (var i = li; i < n; i += 64u) { s += X[xb + i]; }
+    for (var i = li; i < n; i += WG) { s += X[xb + i]; }
   }
-  let mean = reduce(li, s) / f32(n);
+  let mean = workgroup_sum(li, s) / f32(n);
   var q = 0.0;
   if (valid) {
-    for (var i = li; i < n; i += 64u) { let d = X[xb + i] - mean; q += d * d; }
+    for (var i = li; i < n; i += WG) { let d = X[xb + i] - mean; q += d * d; }
   }
-  let r = 1.0 / sqrt(reduce(li, q) / f32(n) + bitcast<f32>(P[4]));
+  let r = 1.0 / sqrt(workgroup_sum(li, q) / f32(n) + bitcast<f32>(P[4]));
   if (!valid) { return; }
   let yb = P[3] + row * n;
-  for (var i = li; i < n; i += 64u) {
+  for (var i = li; i < n; i += WG) {
     var v = (X[xb + i] - mean) * r;
     if (P[5] != 0u) { v *= Wt[P[6] + i]; }
     if (P[7] != 0u) { v += Bs[P[8] + i]; }

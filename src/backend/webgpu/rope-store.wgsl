@@ -4,7 +4,8 @@
 //   [nq, nq + nw):     one per (token, pair of k elements 2w, 2w + 1): each element rotated from k (read
 //                      only) with its partner, or copied when >= n_rot; written to KC row n_past + t;
 //   [nq + nw, + nw):   one per (token, pair of v elements): copied to VC row n_past + t.
-// The cache is f32 or f16 (two values per u32 word: whole words are written, so no two threads share one).
+// The rotation is rope-common.wgsl's (prepended, as to rope.wgsl). The cache is f32 or f16 (two values per
+// u32 word: whole words are written, so no two threads share one).
 // P: 0 head_dim, 1 n_head, 2 n_tok, 3 n_rot, 4 pos0, 5 n_head_kv, 6 kv is f16, 7 neox, 8 q offset,
 //    9 k offset, 10 v offset, 11 kc offset, 12 vc offset (elements; kc/vc of row 0), 13 threads along x.
 @group(0) @binding(0) var<storage, read> P: array<u32>;
@@ -15,36 +16,16 @@
 @group(0) @binding(5) var<storage, read_write> VC: array<u32>;
 @group(0) @binding(6) var<storage, read> INV: array<f32>;
 
-// (sin a, cos a) for |a| up to ~1e5 (as rope.wgsl).
-fn sincos(a: f32) -> vec2f {
-  let k = round(a * 0.6366197723675814);
-  var r = a - k * 1.5703125;
-  r = r - k * 4.837512969970703e-4;
-  r = r - k * 7.549789948768648e-8;
-  let r2 = r * r;
-  let s = r + r * r2 * (-0.16666667 + r2 * (0.008333331 + r2 * (-1.9840874e-4 + r2 * 2.7525562e-6)));
-  let c = 1.0 - 0.5 * r2 + r2 * r2 * (0.041666638 + r2 * (-0.0013888378 + r2 * 2.4390449e-5));
-  let q = i32(k) & 3;
-  if (q == 0) { return vec2f(s, c); }
-  if (q == 1) { return vec2f(c, -s); }
-  if (q == 2) { return vec2f(-s, -c); }
-  return vec2f(-c, s);
-}
-
-// Element d of the k row at kb (head dims hd), rotated at position pos.
+// Element d of the k row at kb, rotated to position pos (copied when d >= n_rot).
 fn k_rot(kb: u32, d: u32, pos: u32) -> f32 {
   let half = P[3] / 2u;
   if (d >= P[3]) { return K[kb + d]; }
-  let neox = P[7] != 0u;
   var i: u32;
   var first: bool;
-  if (neox) { first = d < half; i = select(d - half, d, first); } else { first = (d & 1u) == 0u; i = d / 2u; }
-  let i0 = select(2u * i, i, neox);
-  let i1 = select(2u * i + 1u, i + half, neox);
-  let sc = sincos(f32(pos) * INV[i]);
-  let x0 = K[kb + i0];
-  let x1 = K[kb + i1];
-  return select(x0 * sc.x + x1 * sc.y, x0 * sc.y - x1 * sc.x, first);
+  if (P[7] != 0u) { first = d < half; i = select(d - half, d, first); } else { first = (d & 1u) == 0u; i = d / 2u; }
+  let e = kb + rope_pair(i);
+  let r = rope_rotate(vec2f(K[e.x], K[e.y]), i, pos);
+  return select(r.y, r.x, first);
 }
 
 fn store(f16: bool, which: u32, e: u32, a: f32, b: f32) {  // elements e, e + 1 of a cache (e even)
@@ -68,17 +49,10 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   let nw = kvd / 2u * nt;
   let f16 = P[6] != 0u;
   if (k < nq) {
-    let i = k % half;
-    let th = k / half;  // t * n_head + h
-    let t = th / P[1];
-    let sc = sincos(f32(P[4] + t) * INV[i]);
-    let b = P[8] + th * hd;
-    let i0 = select(2u * i, i, P[7] != 0u);
-    let i1 = select(2u * i + 1u, i + half, P[7] != 0u);
-    let x0 = Q[b + i0];
-    let x1 = Q[b + i1];
-    Q[b + i0] = x0 * sc.y - x1 * sc.x;
-    Q[b + i1] = x0 * sc.x + x1 * sc.y;
+    let r = rope_thread(k, P[8]);
+    let x = rope_rotate(vec2f(Q[r.e.x], Q[r.e.y]), r.i, r.pos);
+    Q[r.e.x] = x.x;
+    Q[r.e.y] = x.y;
   } else if (k < nq + nw) {
     let w = k - nq;
     let t = w / (kvd / 2u);

@@ -1,7 +1,8 @@
 // webgpu-backend.cpp — see webgpu-backend.h. Each op checks its shapes, writes its parameters into the
 // step's argument arena (256-byte aligned blocks, bound as read-only storage) and records one dispatch
 // per weight buffer. Kernels are composed from the embedded .wgsl files (a weight kernel is its body plus
-// dq-common and the dtype's deq32) and compiled by the host on first use.
+// dq-common and the dtype's deq32; a kernel that shares a piece has the *-common / workgroup-sum file
+// prepended) and compiled by the host on first use.
 #include "backend/webgpu/webgpu-backend.h"
 
 #include <algorithm>
@@ -74,15 +75,27 @@ std::string src(const char* name) {
   return s;
 }
 
+// INV of rope-common.wgsl: inv_freq[i] = freq_scale * base^(-2i/n_rot) / freq_factors[i] for the n_rot / 2
+// pairs, in double as on the CPU.
+std::vector<float> rope_inv_freq(const RopeParams& rp) {
+  std::vector<float> inv(size_t(rp.n_rot / 2));
+  for (size_t i = 0; i < inv.size(); i++) {
+    double f = double(rp.freq_scale) * std::pow(double(rp.freq_base), -2.0 * double(i) / rp.n_rot);
+    if (rp.freq_factors) f /= double(rp.freq_factors[i]);
+    inv[i] = float(f);
+  }
+  return inv;
+}
+
 std::string speech_kernel_source(uint32_t k) {
   switch (k) {
-    case kLayerNorm: return src("layer-norm");
+    case kLayerNorm: return src("workgroup-sum") + src("layer-norm");
     case kGelu: return "const OP: u32 = 0u;\n" + src("unary");
     case kTanh: return "const OP: u32 = 1u;\n" + src("unary");
     case kSilu: return "const OP: u32 = 2u;\n" + src("unary");
-    case kGroupNorm: return src("group-norm");
+    case kGroupNorm: return src("workgroup-sum") + src("group-norm");
     case kIm2Col: return src("im2col");
-    case kAttentionFull: return src("attention-full");
+    case kAttentionFull: return src("attention-common") + src("attention-full");
     default: fail("webgpu: unknown kernel ", std::to_string(k));
   }
 }
@@ -97,15 +110,15 @@ std::string kernel_source(uint32_t k) {
     case kAdd: return "const OP: u32 = 0u;\n" + src("binary");
     case kMul: return "const OP: u32 = 1u;\n" + src("binary");
     case kScale: return src("scale");
-    case kRmsNorm: return src("rms-norm");
-    case kRope: return src("rope");
+    case kRmsNorm: return src("workgroup-sum") + src("rms-norm");
+    case kRope: return src("rope-common") + src("rope");
     case kSwiGlu: return "const ACT: u32 = 0u;\n" + src("glu");
     case kGeGlu: return "const ACT: u32 = 1u;\n" + src("glu");
     case kSetRows: return src("set-rows");
-    case kSoftmax: return src("softmax");
+    case kSoftmax: return src("workgroup-sum") + src("softmax");
     case kArgMax: return src("argmax");
-    case kAttention: return src("attention");
-    case kRopeStore: return src("rope-store");
+    case kAttention: return src("attention-common") + src("attention");
+    case kRopeStore: return src("rope-common") + src("rope-store");
     default: fail("webgpu: unknown kernel ", std::to_string(k));
   }
 }
@@ -353,13 +366,7 @@ class WebGpuBackend final : public Backend {
     const Grid g = grid_for((uint64_t(half) * uint64_t(n_head * n_tok) + 63) / 64);
     const uint32_t p[] = {uint32_t(hd), uint32_t(n_head), uint32_t(n_tok), uint32_t(rp.n_rot), uint32_t(pos0),
                           0, 0, rp.neox ? 1u : 0u, 0, l.offset / 4, g.gx * 64, 0};
-    // inv_freq[i] = freq_scale * base^(-2i/n_rot) / freq_factors[i], in double as on the CPU.
-    std::vector<float> inv(half);
-    for (uint32_t i = 0; i < half; i++) {
-      double f = double(rp.freq_scale) * std::pow(double(rp.freq_base), -2.0 * i / rp.n_rot);
-      if (rp.freq_factors) f /= double(rp.freq_factors[i]);
-      inv[i] = float(f);
-    }
+    const std::vector<float> inv = rope_inv_freq(rp);
     const Bind pb = arena(p, sizeof p);
     dispatch(kRope, {pb, whole(l), {kArena, push(inv.data(), half * 4), half * 4}}, g, 1);
   }
@@ -633,7 +640,7 @@ class WebGpuBackend final : public Backend {
     need(lo.id != lx.id && lw.id != lx.id, "norm_add: x must not share a buffer with o or w");
     const Grid g = grid_for(uint64_t(o.nrows()));
     const uint32_t p[] = {uint32_t(o.ne[0]), uint32_t(o.nrows()), lo.offset / 4, lx.offset / 4, fbits(eps), lw.offset / 4, g.gx};
-    const uint32_t kid = named_pipeline("norm-add", [] { return src("norm-add"); });
+    const uint32_t kid = named_pipeline("norm-add", [] { return src("workgroup-sum") + src("norm-add"); });
     raw_dispatch(kid, {arena(p, sizeof p), whole(lo), whole(lw), whole(lx)}, g);
   }
 
@@ -662,12 +669,7 @@ class WebGpuBackend final : public Backend {
     const uint32_t p[] = {uint32_t(hd), uint32_t(n_head), uint32_t(n_tok), uint32_t(rp.n_rot), uint32_t(n_past),
                           uint32_t(n_head_kv), f16 ? 1u : 0u, rp.neox ? 1u : 0u, lq.offset / 4, lk.offset / 4,
                           lv.offset / 4, lkc.offset / es, lvc.offset / es, g.gx * 64};
-    std::vector<float> inv(half);
-    for (uint32_t i = 0; i < half; i++) {  // as rope()
-      double f = double(rp.freq_scale) * std::pow(double(rp.freq_base), -2.0 * i / rp.n_rot);
-      if (rp.freq_factors) f /= double(rp.freq_factors[i]);
-      inv[i] = float(f);
-    }
+    const std::vector<float> inv = rope_inv_freq(rp);
     const Bind pb = arena(p, sizeof p);
     const Bind ib{kArena, push(inv.data(), half * 4), half * 4};
     dispatch(kRopeStore, {pb, whole(lq), whole(lk), whole(lv), whole(lkc), whole(lvc), ib}, g, 1);
@@ -1076,7 +1078,8 @@ class WebGpuBackend final : public Backend {
     const uint32_t p[] = {uint32_t(hd), uint32_t(n_head), 1, uint32_t(n_head_kv), pos, fbits(ap.scale), win,
                           fbits(ap.softcap), f16 ? 1u : 0u, lq.offset / 4, ch, uint32_t(k.ne[0]), n_chunks,
                           lk.offset / es, lv.offset / es};
-    const uint32_t ks = named_pipeline("attention-split", [] { return src("attention-split"); });
+    const uint32_t ks =
+        named_pipeline("attention-split", [] { return src("attention-common") + src("attention-split"); });
     raw_dispatch(ks, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(ls)},
                  Grid{uint32_t(n_head) * n_chunks, 1});
     const uint32_t pm[] = {uint32_t(hd), uint32_t(n_head), n_chunks, lo.offset / 4};
