@@ -666,8 +666,14 @@ SOTTO_EXPORT int sotto_opcheck_report() {
     double err = 0;
     if (!c.ref_i.empty()) {
       ok = c.ref_i == c.gpu_i;
-      std::printf("%-4s %-58s gpu [%d %d ...] cpu [%d %d ...]\n", ok ? "ok" : "FAIL", c.name.c_str(), c.gpu_i[0],
-                  c.gpu_i[1], c.ref_i[0], c.ref_i[1]);
+      // The first ids (up to 2) of each side; an argmax case has one.
+      auto ids = [](const std::vector<int32_t>& v) {
+        std::string s;
+        for (size_t i = 0; i < v.size() && i < 2; i++) s += (i ? " " : "") + std::to_string(v[i]);
+        return s + (v.size() > 2 ? " ..." : "");
+      };
+      std::printf("%-4s %-58s gpu [%s] cpu [%s]\n", ok ? "ok" : "FAIL", c.name.c_str(), ids(c.gpu_i).c_str(),
+                  ids(c.ref_i).c_str());
     } else {
       double ss = 0, mx = 0;
       for (size_t i = 0; i < c.ref.size(); i++) {
