@@ -17,8 +17,9 @@
 # First, a weak agreement check on a small shape (2 layers, 8192-token vocabulary): the first 8 greedy
 # tokens of both ("tokens equal: yes/no"). Random weights give few distinct tokens, so equal tokens say
 # little; different tokens would point at a conversion or engine difference.
-# Env: MODELS (qwen25), TYPES (q4_0; e.g. "q4_0 q8_0"), Q8 (integer | nbits: gguf-to-onnx.py --q8), PROMPT (64), GEN (32), REPS (2), LAYERS (blocks; empty: the real
-#      depth), VOCAB (empty: the real vocabulary), WASM (build-wasm/sotto.wasm), PYTHON (/usr/bin/python3),
+# Env: MODELS (qwen25), TYPES ("q4_0 q8_0"; q8_0 is the form Transformers.js runs on wasm by default),
+#      Q8 (integer | nbits: gguf-to-onnx.py --q8), PROMPT (64), GEN (32), REPS (2), LAYERS (blocks; empty:
+#      the real depth), VOCAB (empty: the real vocabulary), WASM (build-wasm/sotto.wasm), PYTHON (/usr/bin/python3),
 #      TMP (/tmp/sotto-wasm-vs-ort).
 # Needs: build-wasm/sotto.wasm (bash wasm/build.sh build-wasm), tools/bench/ort-web/node_modules
 #        (npm ci --prefix tools/bench/ort-web), python3 with numpy and onnx.
@@ -53,7 +54,7 @@ rm -f "$tmp"/c.*
 jsonl=$tmp/runs.jsonl
 : > "$jsonl"
 for m in ${MODELS:-qwen25}; do
-  for t in ${TYPES:-q4_0}; do
+  for t in ${TYPES:-q4_0 q8_0}; do
     echo "== $m $t ${shape[*]}" >&2
     g=$tmp/$m-$t.gguf; x=$tmp/$m-$t.onnx
     node tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" "${shape[@]}" --save "$g"
