@@ -273,7 +273,7 @@ void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out) {
       for (int r = 0; r < 8; r++) {
         const BlockQ8_0& blk = src[(g * 8 + r) * nb + b];
         o.d[r] = blk.d;
-        for (int k = 0; k < 8; k++) std::memcpy(o.qs + 32 * k + 4 * r, blk.qs + 4 * k, 4);
+        for (int m = 0; m < 16; m++) std::memcpy(o.qs + 16 * m + 2 * r, blk.qs + 2 * m, 2);
       }
     }
   }
@@ -287,8 +287,8 @@ void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, in
       float acc = 0.0f;
       for (int64_t b = 0; b < n / QK8_0; b++) {
         int32_t sum = 0;
-        for (int k = 0; k < 8; k++) {
-          for (int j = 0; j < 4; j++) sum += int32_t(w[b].qs[32 * k + 4 * r + j]) * xt[b].qs[4 * k + j];
+        for (int m = 0; m < 16; m++) {
+          for (int i = 0; i < 2; i++) sum += int32_t(w[b].qs[16 * m + 2 * r + i]) * xt[b].qs[2 * m + i];
         }
         acc += fp16_to_f32(w[b].d[r]) * xt[b].d * float(sum);
       }

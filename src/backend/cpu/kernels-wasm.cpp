@@ -7,7 +7,8 @@
 // bf16, f32 -> f16 rounding, exp, Q4_K and the interleaved-token layouts are rare in the small models this
 // build targets (dot8_has / dot16_has say false, so the other matmuls use dot4). Integer dot products are
 // exact; the plain-layout dots accumulate block sums in the scalar order, so they agree with the twins bit
-// for bit; the repacked kernels sum each row in two float lanes, so they agree to float rounding.
+// for bit; the repacked kernels sum blocks in SIMD lanes (Q4_0: two float lanes a row), so they agree to
+// float rounding.
 // Does not: threads (the wasm build has none), relaxed-SIMD (no relaxed dot/FMA; plain mul + add).
 #include "backend/cpu/kernels.h"
 
@@ -142,8 +143,8 @@ void dot4_q4_0(const void* w, const BlockQ8A* x, int64_t stride, int64_t n, floa
 
 namespace {
 
-// The repacked layouts (kernels.h: BlockQ4_0x8, BlockQ8_0x8) against T tokens. Per block, each 16 bytes of
-// weights (4 rows x 4 values) become signed i16 vectors once (Q4_0: q - 8): rows r, r+1 in one, r+2, r+3 in
+// The repacked Q4_0 layout (kernels.h: BlockQ4_0x8, shared with the x86 gemv) against T tokens. Per block,
+// each 16 bytes of nibbles (4 rows x 4 values) become signed (q - 8) i16 vectors once: rows r, r+1 in one, r+2, r+3 in
 // the other, wv[g][h][0 | 1] for values 4g..4g+3 of rows 4h..4h+3. Then for each token, x's 4 values that
 // meet them are broadcast ([x0..x3, x0..x3]) and i32x4.dot_i16x8 leaves "pair lanes": (row r, values 0-1),
 // (row r, values 2-3), (row r+1, ...), which keep accumulating in that form (the float scales are laid out
@@ -162,23 +163,13 @@ inline void decode_weights(const BlockQ4_0x8& wb, v128_t (&wv)[8][2][2]) {
     }
   }
 }
-inline void decode_weights(const BlockQ8_0x8& wb, v128_t (&wv)[8][2][2]) {
-  for (int g = 0; g < 8; g++) {
-    for (int h = 0; h < 2; h++) {
-      const v128_t q = wasm_v128_load(wb.qs + 32 * g + 16 * h);
-      wv[g][h][0] = wasm_i16x8_extend_low_i8x16(q);
-      wv[g][h][1] = wasm_i16x8_extend_high_i8x16(q);
-    }
-  }
-}
-
-template <int T, typename Block>
-void gemm_x8_tile(const Block* w, const BlockQ8A* x, int64_t stride, int64_t n, float* y, int64_t ys) {
+template <int T>
+void gemm_q4_0x8_tile(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t n, float* y, int64_t ys) {
   v128_t acc[T][4];
   for (auto& a : acc)
     for (v128_t& v : a) v = wasm_f32x4_splat(0.0f);
   for (int64_t b = 0; b < n / 32; b++) {
-    const Block& wb = w[b];
+    const BlockQ4_0x8& wb = w[b];
     v128_t wv[8][2][2];
     decode_weights(wb, wv);
     const v128_t d03 = f16x4_to_f32(wb.d), d47 = f16x4_to_f32(wb.d + 4);
@@ -208,31 +199,64 @@ void gemm_x8_tile(const Block* w, const BlockQ8A* x, int64_t stride, int64_t n, 
   }
 }
 
-// Tokens in tiles of 8 (each block's weights decoded once per 8 tokens: ~1.2x the prefill speed of tiles
-// of 4 on the Qwen2.5-0.5B shape; 16 gave nothing more), then 4 and the rest.
-template <typename Block>
-void gemm_x8(const Block* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y, int64_t ys) {
-  for (; nt >= 8; nt -= 8, x += 8 * stride, y += 8 * ys) gemm_x8_tile<8>(w, x, stride, n, y, ys);
-  if (nt >= 4) {
-    gemm_x8_tile<4>(w, x, stride, n, y, ys);
-    nt -= 4, x += 4 * stride, y += 4 * ys;
+// Q8_0 (BlockQ8_0x8: one pair of values of the 8 rows per 16 bytes): for each pair m, the weights are loaded
+// and widened once (rows 0-3, rows 4-7: i16 pairs) and meet each of the T tokens' broadcast pair; one lane per
+// row, so the block's integer sums need no pair adds and the scales d[0..3], d[4..7] apply as they are. The
+// m loop is outside the token loop, so the 2T integer sums and the 2 weight vectors stay in registers.
+template <int T>
+void gemm_q8_0_pairs_tile(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_t n, float* y, int64_t ys) {
+  v128_t acc[T][2];
+  for (auto& a : acc) a[0] = a[1] = wasm_f32x4_splat(0.0f);
+  for (int64_t b = 0; b < n / 32; b++) {
+    const BlockQ8_0x8& wb = w[b];
+    v128_t s[T][2];
+    for (auto& v : s) v[0] = v[1] = wasm_i32x4_splat(0);
+    for (int m = 0; m < 16; m++) {
+      const v128_t q = wasm_v128_load(wb.qs + 16 * m);
+      const v128_t w03 = wasm_i16x8_extend_low_i8x16(q), w47 = wasm_i16x8_extend_high_i8x16(q);
+      for (int t = 0; t < T; t++) {
+        const v128_t xv = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(x[t * stride + b].qs + 2 * m));
+        s[t][0] = wasm_i32x4_add(s[t][0], wasm_i32x4_dot_i16x8(w03, xv));
+        s[t][1] = wasm_i32x4_add(s[t][1], wasm_i32x4_dot_i16x8(w47, xv));
+      }
+    }
+    const v128_t d03 = f16x4_to_f32(wb.d), d47 = f16x4_to_f32(wb.d + 4);
+    for (int t = 0; t < T; t++) {
+      const v128_t xd = wasm_f32x4_splat(x[t * stride + b].d);
+      acc[t][0] = wasm_f32x4_add(acc[t][0], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s[t][0]), wasm_f32x4_mul(d03, xd)));
+      acc[t][1] = wasm_f32x4_add(acc[t][1], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s[t][1]), wasm_f32x4_mul(d47, xd)));
+    }
   }
-  if (nt == 3) gemm_x8_tile<3>(w, x, stride, n, y, ys);
-  if (nt == 2) gemm_x8_tile<2>(w, x, stride, n, y, ys);
-  if (nt == 1) gemm_x8_tile<1>(w, x, stride, n, y, ys);
+  for (int t = 0; t < T; t++) {
+    wasm_v128_store(y + t * ys, acc[t][0]);
+    wasm_v128_store(y + t * ys + 4, acc[t][1]);
+  }
 }
 
 }  // namespace
 
-void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y) { gemm_x8_tile<1>(w, x, 0, n, y, 0); }
+void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y) { gemm_q4_0x8_tile<1>(w, x, 0, n, y, 0); }
+// Tokens in tiles of 8 (each block's weights decoded once per 8 tokens: ~1.2x the prefill speed of tiles of
+// 4 on the Qwen2.5-0.5B shape; 16 gave nothing more), then 4 and the rest.
 void gemm_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
                  int64_t ys) {
-  gemm_x8(w, x, stride, nt, n, y, ys);
+  for (; nt >= 8; nt -= 8, x += 8 * stride, y += 8 * ys) gemm_q4_0x8_tile<8>(w, x, stride, n, y, ys);
+  if (nt >= 4) {
+    gemm_q4_0x8_tile<4>(w, x, stride, n, y, ys);
+    nt -= 4, x += 4 * stride, y += 4 * ys;
+  }
+  if (nt == 3) gemm_q4_0x8_tile<3>(w, x, stride, n, y, ys);
+  if (nt == 2) gemm_q4_0x8_tile<2>(w, x, stride, n, y, ys);
+  if (nt == 1) gemm_q4_0x8_tile<1>(w, x, stride, n, y, ys);
 }
 bool gemm_q4_0x8_has() { return true; }
+// Tiles of 4 tokens: 8 left 1.6x slower (its 16 integer sums no longer fit in registers).
 void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
                  int64_t ys) {
-  gemm_x8(w, x, stride, nt, n, y, ys);
+  for (; nt >= 4; nt -= 4, x += 4 * stride, y += 4 * ys) gemm_q8_0_pairs_tile<4>(w, x, stride, n, y, ys);
+  if (nt == 3) gemm_q8_0_pairs_tile<3>(w, x, stride, n, y, ys);
+  if (nt == 2) gemm_q8_0_pairs_tile<2>(w, x, stride, n, y, ys);
+  if (nt == 1) gemm_q8_0_pairs_tile<1>(w, x, stride, n, y, ys);
 }
 bool gemm_q8_0x8_has() { return true; }
 

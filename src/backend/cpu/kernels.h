@@ -126,9 +126,11 @@ void gemm_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_
                  int64_t y_stride);
 bool gemm_q4_0x8_has();
 
-// ---- Q8_0 weights repacked the same way, for builds whose gemm_q8_0x8_has() is true (wasm; the others keep
-// the file layout and never call these): block g, b holds rows 8g..8g+7 of block column b, d[r] = row r's
-// scale, qs[32k + 4r + j] = row r's qs[4k + j] (k < 8, j < 4).
+// ---- Q8_0 weights repacked 8 rows at a time, for builds whose gemm_q8_0x8_has() is true (wasm; the others
+// keep the file layout and never call these): block g, b holds rows 8g..8g+7 of block column b, d[r] = row
+// r's scale, qs[16m + 2r + i] = row r's qs[2m + i] (m < 16, i < 2): each 16 bytes hold one pair of values
+// of all 8 rows, so sign-extending its halves gives rows 0-3 and 4-7 as i16 pairs (SIMD128 i32x4.dot_i16x8
+// against a broadcast pair of x then sums one row per lane).
 struct BlockQ8_0x8 {
   uint16_t d[8];
   int8_t qs[256];
