@@ -26,7 +26,7 @@ const asrModels = ['moonshine-f16-untied.gguf', 'whisper-f16.gguf'];
 
 const types = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript',
                 '.wasm': 'application/wasm', '.gguf': 'application/octet-stream' };
-const allowed = [/^\/wasm\/[a-z-]+\.mjs$/, /^\/tests\/webgpu\/[a-z-]+\.(mjs|html)$/,
+const allowed = [/^\/wasm\/[a-z-]+\.mjs$/, /^\/tests\/webgpu\/[a-z-]+\.(mjs|html)$/, /^\/tests\/harness\.mjs$/,
                  /^\/tests\/fixtures\/models\/[a-z0-9_.-]+\.gguf$/, /^\/tests\/fixtures\/asr\/[a-z0-9_.-]+\.gguf$/,
                  /^\/templates\/[a-z-]+\.schema\.json$/, /^\/tests\/webgpu\/schemas\/[a-z-]+\.schema\.json$/];
 const server = createServer((req, res) => {

@@ -14,14 +14,14 @@
 //                                                     textModel, asrModel });
 import { synthRecording } from './asr-checks.mjs';
 import { PROMPT } from './checks.mjs';
-import { tally } from './tally.mjs';
+import { Tally } from '../harness.mjs';
 
 const N_TOKENS = 24;
 const CHUNK = 1600;  // samples: 0.1 s at 16 kHz
 
 export async function runMixedChecks({ Sotto, SottoAsr, host, wasmModule, loadModel, loadAsr, log,
                                        textModel = 'qwen25-q8_0.gguf', asrModel = 'moonshine-f16-untied.gguf' }) {
-  const { test, check, counts } = tally(log);
+  const t = new Tally(log), test = (name, fn) => t.test(name, fn), check = t.check;
   const pcm = synthRecording();
   const chunks = [];
   for (let i = 0; i < pcm.length; i += CHUNK) chunks.push(pcm.subarray(i, i + CHUNK));
@@ -120,5 +120,5 @@ export async function runMixedChecks({ Sotto, SottoAsr, host, wasmModule, loadMo
     log(`      ${n} text tokens, ${wantSegs.length} phrases (${wantSegs.reduce((x, s) => x + s.ids.length, 0)} tokens) ` +
         `in ${chunks.length} chunks of ${CHUNK} samples`);
   });
-  return counts();
+  return { passed: t.passed, failed: t.failed };
 }
