@@ -6,8 +6,9 @@
 //     backend gives the segments of `sotto transcribe --json` (start, end, text, token counts from --timings);
 //   * WebGPU on Deno's navigator.gpu (wgpu): tests/webgpu/checks.mjs (every op against the CPU backend, greedy
 //     WebGPU == CPU on a few fixtures, generate()/cancel(), the BF16 refusal) and speech on WebGPU == CPU for
-//     two ASR fixtures (tests/webgpu/asr-checks.mjs). Without an adapter the line `WebGPU: unavailable (...)`
-//     says why and only the CPU checks run, unless --require-webgpu (then it is a failure).
+//     two ASR fixtures (tests/webgpu/asr-checks.mjs), a text and a speech engine on one host (mixed-checks.mjs).
+//     Without an adapter the line `WebGPU: unavailable (...)` says why and only the CPU checks run, unless
+//     --require-webgpu (then it is a failure).
 // Usage: deno run --allow-read tests/deno/run.mjs <sotto.wasm> <expected dir> [--require-webgpu] [--fallback]
 // Prints `N passed, M failed`; exit code 1 on failure.
 import { Sotto } from '../../wasm/sotto.mjs';
@@ -15,6 +16,7 @@ import { SottoAsr } from '../../wasm/asr.mjs';
 import { GpuHost } from '../../wasm/gpu-host.mjs';
 import { runChecks } from '../webgpu/checks.mjs';
 import { runAsrChecks } from '../webgpu/asr-checks.mjs';
+import { runMixedChecks } from '../webgpu/mixed-checks.mjs';
 import { Tally } from '../harness.mjs';
 
 const root = new URL('../../', import.meta.url);
@@ -146,5 +148,8 @@ if (why) {
                                  models: ['moonshine-f16-untied.gguf', 'whisper-f32.gguf'] });
   tally.add(r);
   tally.add(a);
+  // A text and a speech engine on one GpuHost, interleaved and concurrent == each alone.
+  tally.add(await runMixedChecks({ Sotto, SottoAsr, host, wasmModule, loadModel: load('models'), loadAsr: load('asr'),
+                                   log: (line) => console.log(line) }));
 }
 Deno.exit(tally.summary());

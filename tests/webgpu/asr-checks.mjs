@@ -7,6 +7,8 @@
 //   * freed tensors' GPU address ranges are reused (a long stream allocates temporaries for every phrase and token).
 //   const { passed, failed } = await runAsrChecks({ SottoAsr, host, wasmModule, loadAsr, log });
 // loadAsr(name) -> Uint8Array of tests/fixtures/asr/<name>.
+import { Tally } from '../harness.mjs';
+
 export const ASR_MODELS = ['moonshine-f32.gguf', 'moonshine-f16-untied.gguf', 'moonshine-hf.gguf', 'whisper-f32.gguf',
                            'whisper-f16.gguf'];
 
@@ -40,18 +42,7 @@ export function synthRecording() {
 }
 
 export async function runAsrChecks({ SottoAsr, host, wasmModule, loadAsr, log, models = ASR_MODELS }) {
-  let passed = 0, failed = 0;
-  async function test(name, fn) {
-    try {
-      await fn();
-      passed++;
-      log(`ok    ${name}`);
-    } catch (e) {
-      failed++;
-      log(`FAIL  ${name}: ${e.message}`);
-    }
-  }
-  function check(cond, msg) { if (!cond) throw new Error(msg); }
+  const t = new Tally(log), test = (name, fn) => t.test(name, fn), check = t.check;
   const show = (segs) => JSON.stringify(segs.map((s) => [s.start, s.end, s.ids.join(' ')]));
   const pcm = synthRecording();
 
@@ -104,5 +95,5 @@ export async function runAsrChecks({ SottoAsr, host, wasmModule, loadAsr, log, m
     check(e.call('sotto_opcheck_alloc_churn', host.bindingLimit()) === 0, 'churn failed');
     await e.settle();
   });
-  return { passed, failed };
+  return { passed: t.passed, failed: t.failed };
 }

@@ -11,23 +11,13 @@
 // teacher-forced against the CPU logits (the CPU fed the GPU's tokens): its logit must be within
 // MARGIN of the CPU's best.
 import { runSampleChecks } from './sample-checks.mjs';
+import { Tally } from '../harness.mjs';
 
 export const MARGIN = 0.05;
 export const PROMPT = 'The quick brown fox jumps over the lazy dog. Once upon a time';
 
 export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, models, fallback, log, opsOnly, sample }) {
-  let passed = 0, failed = 0;
-  async function test(name, fn) {
-    try {
-      await fn();
-      passed++;
-      log(`ok    ${name}`);
-    } catch (e) {
-      failed++;
-      log(`FAIL  ${name}: ${e.message}`);
-    }
-  }
-  function check(cond, msg) { if (!cond) throw new Error(msg); }
+  const t = new Tally(log), test = (name, fn) => t.test(name, fn), check = t.check;
 
   const host = await GpuHost.create(gpu, { forceFallbackAdapter: fallback });
   const info = host.adapter.info ?? {};
@@ -43,7 +33,7 @@ export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, mo
     check(lines.length === n, `${lines.length} report lines for ${n} cases`);
     check(failures === 0, `${failures} of ${n} cases out of tolerance`);
   });
-  if (opsOnly) return { passed, failed };
+  if (opsOnly) return { passed: t.passed, failed: t.failed };
 
   const cpu = await Sotto.create(wasmModule);
   const gpuEngine = await Sotto.create(wasmModule, { gpu: host });
@@ -178,5 +168,5 @@ export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, mo
   });
   // Constrained decoding and sampling on the GPU (sample-checks.mjs); sample: its options.
   if (sample) await runSampleChecks({ Sotto, host, wasmModule, loadModel, log, test, check, ...sample });
-  return { passed, failed };
+  return { passed: t.passed, failed: t.failed };
 }

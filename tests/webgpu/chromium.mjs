@@ -20,12 +20,13 @@ const opsOnly = args.includes('--ops-only');
 // A subset of run.mjs's models (Chromium's SwiftShader is slower than Dawn's): one per architecture,
 // each weight kind (f32, q8_0, q4_0, q4_k) at least once.
 const models = ['llama32-q4_0', 'qwen25-q8_0', 'qwen25-k-q4_k', 'gemma3-f32', 'gemma3-q4_0'];
-// Speech to text on WebGPU == wasm CPU (asr-checks.mjs): one Moonshine and one Whisper fixture.
+// Speech to text on WebGPU == wasm CPU (asr-checks.mjs): one Moonshine and one Whisper fixture. Then a text and a
+// speech engine on one GpuHost (mixed-checks.mjs).
 const asrModels = ['moonshine-f16-untied.gguf', 'whisper-f16.gguf'];
 
 const types = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript',
                 '.wasm': 'application/wasm', '.gguf': 'application/octet-stream' };
-const allowed = [/^\/wasm\/[a-z-]+\.mjs$/, /^\/tests\/webgpu\/[a-z-]+\.(mjs|html)$/,
+const allowed = [/^\/wasm\/[a-z-]+\.mjs$/, /^\/tests\/webgpu\/[a-z-]+\.(mjs|html)$/, /^\/tests\/harness\.mjs$/,
                  /^\/tests\/fixtures\/models\/[a-z0-9_.-]+\.gguf$/, /^\/tests\/fixtures\/asr\/[a-z0-9_.-]+\.gguf$/,
                  /^\/templates\/[a-z-]+\.schema\.json$/, /^\/tests\/webgpu\/schemas\/[a-z-]+\.schema\.json$/];
 const server = createServer((req, res) => {
@@ -63,7 +64,7 @@ try {
   const page = await context.newPage();
   page.on('console', (m) => console.log(m.text()));
   page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
-  const query = opsOnly ? '?ops=1' : `?models=${models.join(',')}&asr=${asrModels.join(',')}&sample=1`;
+  const query = opsOnly ? '?ops=1' : `?models=${models.join(',')}&asr=${asrModels.join(',')}&sample=1&mixed=1`;
   await page.goto(`${origin}/tests/webgpu/page.html${query}`);
   await page.waitForFunction(() => window.__result, null, { timeout: 20 * 60 * 1000, polling: 500 });
   result = await page.evaluate(() => window.__result);

@@ -4,7 +4,8 @@
 //   * greedy generation on WebGPU against the CPU backend, every architecture and supported weight type
 //     of tests/fixtures/models, with dispatches per token;
 //   * generate()/cancel() on WebGPU; a BF16 model refused at load with a one-line error;
-//   * speech to text on WebGPU == the wasm CPU backend for the ASR fixtures (asr-checks.mjs).
+//   * speech to text on WebGPU == the wasm CPU backend for the ASR fixtures (asr-checks.mjs);
+//   * a text and a speech engine on one GpuHost, interleaved and concurrent == each alone (mixed-checks.mjs).
 // Usage: node tests/webgpu/run.mjs [path/to/sotto.wasm] [--ops-only]   (default build-wasm/sotto.wasm)
 // With VK_DRIVER_FILES set (a real GPU), the hardware adapter is used. Prints `N passed, M failed`;
 // exit code 1 on failure.
@@ -65,12 +66,18 @@ let asr = { passed: 0, failed: 0 };
 if (!args.includes('--ops-only')) {
   const { SottoAsr } = await import('../../wasm/asr.mjs');
   const { runAsrChecks } = await import('./asr-checks.mjs');
-  asr = await runAsrChecks({
-    SottoAsr, host: await GpuHost.create(create([]), { forceFallbackAdapter: !process.env.VK_DRIVER_FILES }),
+  const { runMixedChecks } = await import('./mixed-checks.mjs');
+  const opts = {
+    Sotto, SottoAsr, host: await GpuHost.create(create([]), { forceFallbackAdapter: !process.env.VK_DRIVER_FILES }),
     wasmModule: await WebAssembly.compile(readFileSync(wasmPath)),
+    loadModel: async (name) => readFileSync(join(models, name)),
     loadAsr: async (name) => readFileSync(join(root, 'tests', 'fixtures', 'asr', name)),
     log: (line) => console.log(line),
-  });
+  };
+  for (const r of [await runAsrChecks(opts), await runMixedChecks(opts)]) {
+    asr.passed += r.passed;
+    asr.failed += r.failed;
+  }
 }
 console.log(`${passed + asr.passed} passed, ${failed + asr.failed} failed`);
 process.exit(failed + asr.failed ? 1 : 0);

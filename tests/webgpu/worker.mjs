@@ -1,5 +1,6 @@
 // worker.mjs — runs checks.mjs inside a module Web Worker of Chromium (page.html): navigator.gpu, the
-// wasm build and the fixture models fetched from the test's own origin. Query: ?models=a,b&ops=1&sample=1&asr=x.gguf,y.gguf.
+// wasm build and the fixture models fetched from the test's own origin.
+// Query: ?models=a,b&ops=1&sample=1&asr=x.gguf,y.gguf&mixed=1 (mixed: mixed-checks.mjs).
 import { Sotto } from '/wasm/sotto.mjs';
 import { GpuHost } from '/wasm/gpu-host.mjs';
 import { runChecks } from '/tests/webgpu/checks.mjs';
@@ -35,6 +36,18 @@ try {
     const r = await runAsrChecks({
       SottoAsr, host: await GpuHost.create(navigator.gpu), wasmModule,
       loadAsr: (name) => fetchBytes(`/tests/fixtures/asr/${name}`), log, models: asrModels,
+    });
+    done.passed += r.passed;
+    done.failed += r.failed;
+  }
+  // A text and a speech engine on one GpuHost (mixed-checks.mjs).
+  if (q.get('mixed') === '1') {
+    const { SottoAsr } = await import('/wasm/asr.mjs');
+    const { runMixedChecks } = await import('/tests/webgpu/mixed-checks.mjs');
+    const r = await runMixedChecks({
+      Sotto, SottoAsr, host: await GpuHost.create(navigator.gpu), wasmModule, log,
+      loadModel: (name) => fetchBytes(`/tests/fixtures/models/${name}`),
+      loadAsr: (name) => fetchBytes(`/tests/fixtures/asr/${name}`),
     });
     done.passed += r.passed;
     done.failed += r.failed;

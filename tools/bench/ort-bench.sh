@@ -37,7 +37,7 @@ if [ "${1:-}" = "--prepare" ]; then
   cp "$d/ort.webgpu.min.mjs" "$d/ort-wasm-simd-threaded.asyncify.mjs" "$pack/ort/"
   xz -T2 -6 -c "$d/ort-wasm-simd-threaded.asyncify.wasm" > "$pack/ort/ort-wasm-simd-threaded.asyncify.wasm.xz"
   cp tools/bench/ort-bench.sh tools/bench/node-pack.sh tools/bench/gguf-to-onnx.py tools/bench/webgpu-bench.mjs \
-    tools/bench/options.mjs "$pack/tools/bench/"
+    tools/bench/gguf-write.mjs tools/bench/options.mjs "$pack/tools/bench/"
   cp tools/bench/ort-web/bench.mjs tools/bench/ort-web/ort-lm.mjs tools/bench/ort-web/check.mjs "$pack/tools/bench/ort-web/"
   cp tools/ref/ggufw.py "$pack/tools/ref/"
   du -sh "$pack"

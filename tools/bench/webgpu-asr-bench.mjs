@@ -17,48 +17,50 @@
 // Usage: node tools/bench/webgpu-asr-bench.mjs --pcm speech.raw [--shape tiny] [--type f16] [--chunk-ms 20]
 //        [--reps 3] [--wasm build-wasm/sotto.wasm] [--webgpu <module path>] [--fallback] [--cpu]
 //        [--layers N] [--seconds S]   (smoke tests only: N encoder and decoder layers; the first S seconds of audio)
-import { existsSync, readFileSync } from 'node:fs';
+//        [--save PATH]  (write that GGUF to PATH and exit, no audio or GPU)
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { GGML, ggufBytes, xorshift32 } from './gguf-write.mjs';
 import { parseOptions } from './options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const opt = parseOptions({ pcm: '', shape: 'tiny', type: 'f16', 'chunk-ms': 20, reps: 3, wasm: join(root, 'build-wasm', 'sotto.wasm'),
               webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js'), fallback: false, cpu: false,
-              layers: 0, seconds: 0 });
-if (!opt.pcm) throw new Error('--pcm FILE (16 kHz s16le mono) is required');
+              layers: 0, seconds: 0, save: '' });
+if (!opt.pcm && !opt.save) throw new Error('--pcm FILE (16 kHz s16le mono) is required');
 
 const SHAPES = {
   tiny: { e: 288, ff: 1152, enc: 6, dec: 6, heads: 8 },
   base: { e: 416, ff: 1664, enc: 8, dec: 8, heads: 8 },
 };
-const GGML = { f32: [0, 1, 4], f16: [1, 1, 2], q8_0: [8, 32, 34] };  // type id, block, bytes per block
+const TYPES = ['f32', 'f16', 'q8_0'];  // --type (GGML in gguf-write.mjs)
 const N_VOCAB = 32768;
 
-// ---- a Moonshine GGUF v3 in memory (layout: docs/asr.md)
+// ---- a Moonshine GGUF v3 in memory (layout: docs/asr.md; gguf-write.mjs)
 function buildMoonshine(shape, type, layers) {
   const { e, ff, heads } = SHAPES[shape];
   const enc = layers || SHAPES[shape].enc, dec = layers || SHAPES[shape].dec;
   const hd = e / heads, rot = Math.floor(hd * 0.9);
   const kvs = [], tensors = [];
   const a = 'moonshine';
-  kvs.push(['general.architecture', 8, a], ['general.name', 8, `moonshine-${shape}-random-${type}`]);
+  kvs.push(['general.architecture', 'str', a], ['general.name', 'str', `moonshine-${shape}-random-${type}`]);
   for (const [k, v] of [['embedding_length', e], ['feed_forward_length', ff], ['encoder.block_count', enc],
                         ['decoder.block_count', dec], ['encoder.attention.head_count', heads],
                         ['decoder.attention.head_count', heads], ['encoder.rope.dimension_count', rot - rot % 2],
                         ['decoder.rope.dimension_count', rot - rot % 2], ['context_length', 512],
-                        ['decoder_start_token_id', 1]]) kvs.push([`${a}.${k}`, 4, v]);
-  kvs.push([`${a}.rope.freq_base`, 6, 10000], [`${a}.attention.layer_norm_epsilon`, 6, 1e-5],
-           [`${a}.max_tokens_per_second`, 6, 6.5]);
+                        ['decoder_start_token_id', 1]]) kvs.push([`${a}.${k}`, 'u32', v]);
+  kvs.push([`${a}.rope.freq_base`, 'f32', 10000], [`${a}.attention.layer_norm_epsilon`, 'f32', 1e-5],
+           [`${a}.max_tokens_per_second`, 'f32', 6.5]);
   const toks = ['<unk>', '<s>', '</s>'];
   for (let b = 0; b < 256; b++) toks.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
   while (toks.length < N_VOCAB) toks.push(`\u2581w${toks.length}`);
   const types = toks.map((_, i) => (i === 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1));
   const scores = toks.map((_, i) => (i < 259 ? 0 : -(i - 259)));
-  kvs.push(['tokenizer.ggml.model', 8, 'llama'], ['tokenizer.ggml.pre', 8, 'default'],
-           ['tokenizer.ggml.tokens', 9, toks], ['tokenizer.ggml.token_type', 'i32s', types],
-           ['tokenizer.ggml.scores', 'f32s', scores], ['tokenizer.ggml.bos_token_id', 4, 1],
-           ['tokenizer.ggml.eos_token_id', 4, 2], ['tokenizer.ggml.unknown_token_id', 4, 0]);
+  kvs.push(['tokenizer.ggml.model', 'str', 'llama'], ['tokenizer.ggml.pre', 'str', 'default'],
+           ['tokenizer.ggml.tokens', 'strs', toks], ['tokenizer.ggml.token_type', 'i32s', types],
+           ['tokenizer.ggml.scores', 'f32s', scores], ['tokenizer.ggml.bos_token_id', 'u32', 1],
+           ['tokenizer.ggml.eos_token_id', 'u32', 2], ['tokenizer.ggml.unknown_token_id', 'u32', 0]);
 
   const mat = (name, nIn, nOut, t = type) => {
     const kind = t === 'q8_0' && nIn % 32 !== 0 ? 'f16' : t;
@@ -102,51 +104,8 @@ function buildMoonshine(shape, type, layers) {
   }
   vec('dec.output_norm.weight', e, 1);
 
-  const enc8 = new TextEncoder();
-  const parts = [];
-  let hsize = 0;
-  const push = (u8) => { parts.push(u8); hsize += u8.length; };
-  const num = (n, set) => { const b = new Uint8Array(n); set(new DataView(b.buffer)); push(b); };
-  const u32b = (v) => num(4, (d) => d.setUint32(0, v, true));
-  const u64b = (v) => num(8, (d) => d.setBigUint64(0, BigInt(v), true));
-  const strb = (s) => { const u = enc8.encode(s); u64b(u.length); push(u); };
-  push(enc8.encode('GGUF'));
-  u32b(3);
-  u64b(tensors.length);
-  u64b(kvs.length);
-  for (const [k, t, v] of kvs) {
-    strb(k);
-    if (t === 'i32s' || t === 'f32s') {
-      u32b(9);
-      u32b(t === 'i32s' ? 5 : 6);
-      u64b(v.length);
-      const b = new Uint8Array(4 * v.length), d = new DataView(b.buffer);
-      v.forEach((x, i) => (t === 'i32s' ? d.setInt32(4 * i, x, true) : d.setFloat32(4 * i, x, true)));
-      push(b);
-      continue;
-    }
-    u32b(t);
-    if (t === 8) strb(v);
-    else if (t === 4) u32b(v);
-    else if (t === 6) num(4, (d) => d.setFloat32(0, v, true));
-    else { u32b(8); u64b(v.length); for (const s of v) strb(s); }
-  }
-  let off = 0;
-  for (const t of tensors) {
-    strb(t.name);
-    u32b(t.ne.length);
-    for (const d of t.ne) u64b(d);
-    u32b(t.type);
-    t.offset = off;
-    u64b(off);
-    off += Math.ceil(t.bytes / 32) * 32;
-  }
-  const dataStart = Math.ceil(hsize / 32) * 32;
-  const out = new Uint8Array(dataStart + off);
-  let p = 0;
-  for (const u of parts) { out.set(u, p); p += u.length; }
-  let seed = 0x9e3779b9;
-  const rnd = () => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return seed >>> 0; };
+  const { bytes: out, dataStart } = ggufBytes(kvs, tensors);
+  const rnd = xorshift32();
   for (const t of tensors) {
     const dv = new DataView(out.buffer, dataStart + t.offset, t.bytes);
     if (t.kind === 'fill') {
@@ -167,7 +126,11 @@ function buildMoonshine(shape, type, layers) {
 
 // ---- run
 if (!SHAPES[opt.shape]) throw new Error(`--shape: ${Object.keys(SHAPES).join(' or ')}`);
-if (!GGML[opt.type]) throw new Error(`--type: ${Object.keys(GGML).join(', ')}`);
+if (!TYPES.includes(opt.type)) throw new Error(`--type: ${TYPES.join(', ')}`);
+if (opt.save) {
+  writeFileSync(opt.save, buildMoonshine(opt.shape, opt.type, opt.layers));
+  process.exit(0);
+}
 const raw = readFileSync(opt.pcm);
 const pcm = new Float32Array(opt.seconds > 0 ? Math.min(raw.length >> 1, Math.round(opt.seconds * 16000)) : raw.length >> 1);
 for (let i = 0; i < pcm.length; i++) pcm[i] = raw.readInt16LE(2 * i) / 32768;

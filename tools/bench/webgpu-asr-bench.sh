@@ -2,7 +2,7 @@
 # webgpu-asr-bench.sh — streaming speech-to-text on WebGPU on the GPU machine (Node + Dawn (npm webgpu) + the NVIDIA
 # Vulkan driver): end-of-phrase latency (as docs/asr.md defines it) and real-time factor of a Moonshine-tiny-shaped
 # random-weight model (tools/bench/webgpu-asr-bench.mjs builds it in memory), on the espeak-ng speech of
-# tools/bench/asr-latency.sh (22 s, 6 phrases) streamed in 20 ms chunks.
+# tools/bench/asr-latency.sh (tools/bench/asr-speech.sh: 22 s, 6 phrases) streamed in 20 ms chunks.
 #
 # Two steps:
 #   1. Here (CPU machine, repo root), once:   bash tools/bench/webgpu-asr-bench.sh --prepare
@@ -25,29 +25,8 @@ if [ "${1:-}" = "--prepare" ]; then
   node_pack_prepare "$pack"
   bash wasm/build.sh build-wasm
   cp build-wasm/sotto.wasm "$pack/"
-  # The speech of asr-latency.sh: 6 espeak-ng phrases with 1 s pauses, 16 kHz s16le.
-  work=$(mktemp -d)
-  i=0
-  for text in "the patient reports pain in the left knee" "since last tuesday" \
-      "no fever no swelling and no history of injury" "she takes ibuprofen twice a day" "okay" \
-      "we will order an x ray and review the results next week with the orthopedic team"; do
-    espeak-ng -s 160 -w "$work/p$i.wav" "$text"
-    i=$((i + 1))
-  done
-  /usr/bin/python3 - "$work" "$pack/speech.raw" <<'PY'
-import sys, wave
-import numpy as np
-work, out = sys.argv[1], sys.argv[2]
-parts = [np.zeros(8000)]
-for i in range(6):
-    w = wave.open(f"{work}/p{i}.wav")
-    x = np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float64)
-    r = w.getframerate()
-    n = int(len(x) * 16000 / r)
-    parts += [np.interp(np.arange(n) * r / 16000.0, np.arange(len(x)), x), np.zeros(16000)]
-np.concatenate(parts).round().clip(-32768, 32767).astype("<i2").tofile(out)
-PY
-  rm -rf "$work"
+  . tools/bench/asr-speech.sh  # the speech of asr-latency.sh
+  asr_speech "$pack/speech.raw"
   du -sh "$pack"
   exit 0
 fi

@@ -20,6 +20,7 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { GGML, ggufBytes, xorshift32 } from './gguf-write.mjs';
 import { parseOptions } from './options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,15 +36,14 @@ const ARCHS = {
   gemma3: { arch: 'gemma3', n_embd: 640, n_layer: 18, n_head: 4, n_head_kv: 1, head_dim: 256, n_ff: 2048,
             n_vocab: 262144, rope_base: 1e6, eps: 1e-6, gemma: true },
 };
-const TYPES = { f32: [0, 1, 4], f16: [1, 1, 2], q4_0: [2, 32, 18], q8_0: [8, 32, 34] };  // id, block, bytes
 
-// ---- a GGUF v3 file in memory
+// ---- a GGUF v3 file in memory (gguf-write.mjs)
 function buildGguf(cfg, type) {
   const kvs = [], tensors = [];
   const a = cfg.arch;
-  const str = (k, v) => kvs.push([k, 8, v]);
-  const u32 = (k, v) => kvs.push([k, 4, v]);
-  const f32 = (k, v) => kvs.push([k, 6, v]);
+  const str = (k, v) => kvs.push([k, 'str', v]);
+  const u32 = (k, v) => kvs.push([k, 'u32', v]);
+  const f32 = (k, v) => kvs.push([k, 'f32', v]);
   str('general.architecture', a);
   str('general.name', `${a}-random-${type}`);
   u32(`${a}.context_length`, 8192);
@@ -65,10 +65,10 @@ function buildGguf(cfg, type) {
   for (let i = 0; i < cfg.n_vocab; i++) toks.push(i < 256 ? String.fromCharCode(0x100 + i) : `[PAD${i}]`);
   str('tokenizer.ggml.model', 'gpt2');
   str('tokenizer.ggml.pre', 'default');
-  kvs.push(['tokenizer.ggml.tokens', 9, toks]);
-  kvs.push(['tokenizer.ggml.merges', 9, []]);
+  kvs.push(['tokenizer.ggml.tokens', 'strs', toks]);
+  kvs.push(['tokenizer.ggml.merges', 'strs', []]);
 
-  const [tid, blk, bb] = TYPES[type];
+  const [tid, blk, bb] = GGML[type];
   const mat = (name, n_in, n_out) => tensors.push({ name, ne: [n_in, n_out], type: tid, bytes: n_in / blk * bb * n_out, kind: type });
   const vec = (name, n, fill) => tensors.push({ name, ne: [n], type: 0, bytes: 4 * n, kind: 'f32', fill });
   const e = cfg.n_embd, q = cfg.n_head * cfg.head_dim, kv = cfg.n_head_kv * cfg.head_dim;
@@ -104,43 +104,9 @@ function buildGguf(cfg, type) {
     mat(b + 'ffn_down.weight', cfg.n_ff, e);
   }
 
-  const enc = new TextEncoder();
-  const parts = [];
-  let hsize = 0;
-  const push = (u8) => { parts.push(u8); hsize += u8.length; };
-  const u32b = (v) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v, true); push(b); };
-  const u64b = (v) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(v), true); push(b); };
-  const f32b = (v) => { const b = new Uint8Array(4); new DataView(b.buffer).setFloat32(0, v, true); push(b); };
-  const strb = (s) => { const u = enc.encode(s); u64b(u.length); push(u); };
-  push(enc.encode('GGUF'));
-  u32b(3);
-  u64b(tensors.length);
-  u64b(kvs.length);
-  for (const [k, t, v] of kvs) {
-    strb(k);
-    u32b(t);
-    if (t === 8) strb(v);
-    else if (t === 4) u32b(v);
-    else if (t === 6) f32b(v);
-    else { u32b(8); u64b(v.length); for (const s of v) strb(s); }
-  }
-  let off = 0;
-  for (const t of tensors) {
-    strb(t.name);
-    u32b(t.ne.length);
-    for (const d of t.ne) u64b(d);
-    u32b(t.type);
-    t.offset = off;
-    u64b(off);
-    off += Math.ceil(t.bytes / 32) * 32;
-  }
-  const dataStart = Math.ceil(hsize / 32) * 32;
-  const total = dataStart + off;
-  const out = new Uint8Array(total);
-  let p = 0;
-  for (const u of parts) { out.set(u, p); p += u.length; }
+  const { bytes: out, dataStart } = ggufBytes(kvs, tensors);
   // Tensor data.
-  let seed = 0x9e3779b9;
+  const rnd = xorshift32();
   const h01 = 0x211f;  // f16 0.01
   for (const t of tensors) {
     const base = dataStart + t.offset;
@@ -149,10 +115,7 @@ function buildGguf(cfg, type) {
     else if (t.kind === 'f32') for (let i = 0; i < t.bytes / 4; i++) dv.setFloat32(4 * i, t.fill, true);
     else {
       const w = new Uint32Array(out.buffer, base, Math.floor(t.bytes / 4));
-      for (let i = 0; i < w.length; i++) {  // xorshift32
-        seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
-        w[i] = seed >>> 0;
-      }
+      for (let i = 0; i < w.length; i++) w[i] = rnd();
       if (t.kind === 'f16') for (let i = 0; i < t.bytes / 2; i++) dv.setUint16(2 * i, (dv.getUint16(2 * i, true) & 0x83ff) | 0x2000, true);
       else for (let i = 0; i < t.bytes; i += bb) dv.setUint16(i, h01, true);
     }
@@ -163,7 +126,7 @@ function buildGguf(cfg, type) {
 // ---- run
 const cfg = { ...ARCHS[opt.arch] };
 if (!cfg.arch) throw new Error(`--arch: one of ${Object.keys(ARCHS).join(', ')}`);
-if (!TYPES[opt.type] || opt.type === 'f32') throw new Error('--type: q4_0, q8_0 or f16');
+if (!GGML[opt.type] || opt.type === 'f32') throw new Error('--type: q4_0, q8_0 or f16');
 if (opt.layers > 0) cfg.n_layer = opt.layers;
 if (opt.vocab > 0) cfg.n_vocab = opt.vocab;  // smoke tests only: the real vocabulary is the default
 if (opt.save) {
