@@ -226,19 +226,26 @@ void exp_sub_row_ref(float* x, float m, int64_t n) {
   for (int64_t i = 0; i < n; i++) x[i] = std::exp(x[i] - m);
 }
 
-void repack_q4_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ4_0x8* out) {
-  const auto* src = static_cast<const BlockQ4_0*>(w);
-  const int64_t nb = n / QK4_0;
+namespace {
+// The loop every 8-row repack shares: block column b of rows 8g..8g+7 (file layout, blocks of `Src`) into
+// out[g * nb + b]; put(src_block, out_block, r) places row r.
+template <typename Src, typename Dst, typename Put>
+void repack_x8(const void* w, int64_t n_rows, int64_t n, int64_t block, Dst* out, Put put) {
+  const auto* src = static_cast<const Src*>(w);
+  const int64_t nb = n / block;
   for (int64_t g = 0; g < n_rows / 8; g++) {
     for (int64_t b = 0; b < nb; b++) {
-      BlockQ4_0x8& o = out[g * nb + b];
-      for (int r = 0; r < 8; r++) {
-        const BlockQ4_0& blk = src[(g * 8 + r) * nb + b];
-        o.d[r] = blk.d;
-        for (int k = 0; k < 4; k++) std::memcpy(o.qs + 32 * k + 4 * r, blk.qs + 4 * k, 4);
-      }
+      for (int r = 0; r < 8; r++) put(src[(g * 8 + r) * nb + b], out[g * nb + b], r);
     }
   }
+}
+}  // namespace
+
+void repack_q4_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ4_0x8* out) {
+  repack_x8<BlockQ4_0>(w, n_rows, n, QK4_0, out, [](const BlockQ4_0& blk, BlockQ4_0x8& o, int r) {
+    o.d[r] = blk.d;
+    for (int k = 0; k < 4; k++) std::memcpy(o.qs + 32 * k + 4 * r, blk.qs + 4 * k, 4);
+  });
 }
 
 void gemv_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y) {
@@ -265,18 +272,10 @@ void gemm_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, in
 }
 
 void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out) {
-  const auto* src = static_cast<const BlockQ8_0*>(w);
-  const int64_t nb = n / QK8_0;
-  for (int64_t g = 0; g < n_rows / 8; g++) {
-    for (int64_t b = 0; b < nb; b++) {
-      BlockQ8_0x8& o = out[g * nb + b];
-      for (int r = 0; r < 8; r++) {
-        const BlockQ8_0& blk = src[(g * 8 + r) * nb + b];
-        o.d[r] = blk.d;
-        for (int m = 0; m < 16; m++) std::memcpy(o.qs + 16 * m + 2 * r, blk.qs + 2 * m, 2);
-      }
-    }
-  }
+  repack_x8<BlockQ8_0>(w, n_rows, n, QK8_0, out, [](const BlockQ8_0& blk, BlockQ8_0x8& o, int r) {
+    o.d[r] = blk.d;
+    for (int m = 0; m < 16; m++) std::memcpy(o.qs + 16 * m + 2 * r, blk.qs + 2 * m, 2);
+  });
 }
 
 void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
@@ -298,30 +297,20 @@ void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, in
 }
 
 void repack_q4_kx8(const void* w, int64_t n_rows, int64_t n, BlockQ4_Kx8* out) {
-  const auto* src = static_cast<const BlockQ4_K*>(w);
-  const int64_t nb = n / QK_K;
-  for (int64_t g = 0; g < n_rows / 8; g++) {
-    for (int64_t b = 0; b < nb; b++) {
-      BlockQ4_Kx8& o = out[g * nb + b];
-      for (int r = 0; r < 8; r++) {
-        const BlockQ4_K& blk = src[(g * 8 + r) * nb + b];
-        o.d[r] = blk.d;
-        o.dmin[r] = blk.dmin;
-        const uint8_t* q = blk.scales;
-        for (int j = 0; j < 8; j++) {  // the 6-bit scale and min of sub-block j
-          const uint8_t sc = j < 4 ? (q[j] & 63) : uint8_t((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
-          const uint8_t mn = j < 4 ? (q[j + 4] & 63) : uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-          o.sc[8 * j + r] = sc;
-          o.m[8 * j + r] = mn;
-        }
-        for (int c = 0; c < 4; c++) {
-          for (int k = 0; k < 8; k++) {
-            for (int t = 0; t < 4; t++) o.qs[256 * c + 32 * k + 4 * r + t] = blk.qs[32 * c + 4 * k + t];
-          }
-        }
-      }
+  repack_x8<BlockQ4_K>(w, n_rows, n, QK_K, out, [](const BlockQ4_K& blk, BlockQ4_Kx8& o, int r) {
+    o.d[r] = blk.d;
+    o.dmin[r] = blk.dmin;
+    const uint8_t* q = blk.scales;
+    for (int j = 0; j < 8; j++) {  // the 6-bit scale and min of sub-block j
+      const uint8_t sc = j < 4 ? (q[j] & 63) : uint8_t((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
+      const uint8_t mn = j < 4 ? (q[j + 4] & 63) : uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+      o.sc[8 * j + r] = sc;
+      o.m[8 * j + r] = mn;
     }
-  }
+    for (int c = 0; c < 4; c++) {
+      for (int k = 0; k < 8; k++) std::memcpy(o.qs + 256 * c + 32 * k + 4 * r, blk.qs + 32 * c + 4 * k, 4);
+    }
+  });
 }
 
 void gemv_q4_kx8_ref(const BlockQ4_Kx8* w, const BlockQ8A* x, int64_t n, float* y) {

@@ -118,7 +118,7 @@ void repack_q4_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ4_0x8* out);
 void gemv_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y);
 void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y);
 // nt activation rows (token t at x + t * stride) against one group: y[t * y_stride + r], r < 8. Builds whose
-// gemm_q4_0x8_has() is true (wasm: each block's weights are decoded once for up to 4 tokens) prefill Q4_0
+// gemm_q4_0x8_has() is true (wasm: each block's weights are decoded once for up to 8 tokens) prefill Q4_0
 // through it; the others prefill on the file layout (dot8 / dot16 / dot4) and never call it.
 void gemm_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
                      int64_t y_stride);
@@ -143,7 +143,7 @@ void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_
                  int64_t y_stride);
 bool gemm_q8_0x8_has();
 
-// ---- Q4_K weights repacked the same way: 8 rows per 256-value super-block. d, dmin per row; the 6-bit
+// ---- Q4_K weights repacked like Q4_0: 8 rows per 256-value super-block. d, dmin per row; the 6-bit
 // scales and mins unpacked to bytes, sc[8 * j + r] for sub-block j of row r; qs[256 c + 32 k + 4 r + t] =
 // row r's qs[32 c + 4 k + t] (c < 4 chunks of 64 values, k < 8, t < 4): low nibbles are sub-block 2c,
 // high nibbles sub-block 2c + 1.
