@@ -371,6 +371,12 @@ TEST(CpuKernels, RepackedGemmMatchesRef) {
       std::vector<BlockQ8_0x8> p8(static_cast<size_t>(rows / 8 * nb));
       if (t == DType::Q4_0) repack_q4_0x8(wq.data(), rows, n, p4.data());
       if (t == DType::Q8_0) repack_q8_0x8(wq.data(), rows, n, p8.data());
+      for (int64_t r = 0; r < rows; r++) {  // unpack_row: the inverse of the repack, byte for byte
+        std::vector<uint8_t> back(rb);
+        if (t == DType::Q4_0) unpack_row_q4_0x8(p4.data(), r, n, back.data());
+        if (t == DType::Q8_0) unpack_row_q8_0x8(p8.data(), r, n, back.data());
+        EXPECT_EQ(std::memcmp(back.data(), wq.data() + size_t(r) * rb, rb), 0) << dtype_name(t) << " row " << r;
+      }
       for (int64_t g = 0; g < rows / 8; g++) {
         std::vector<float> fast(size_t(nt * 8)), ref(size_t(nt * 8));
         if (t == DType::Q4_0) {

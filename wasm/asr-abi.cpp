@@ -96,7 +96,7 @@ SOTTO_EXPORT AsrSession* sotto_asr_create(std::vector<uint8_t>* gguf, const char
   s->file = sotto::GgufFile::from_memory(std::move(*bytes), name);
   s->pool = std::make_unique<sotto::ThreadPool>(1);
   s->gpu = binding_limit > 0;
-  s->backend = s->gpu ? sotto::make_webgpu_backend(binding_limit) : sotto::make_cpu_backend(*s->pool);
+  s->backend = s->gpu ? sotto::make_webgpu_backend(binding_limit) : sotto::make_cpu_backend(*s->pool, /*own_weights=*/true);
   s->model = sotto::AsrModel::load(*s->file, *s->backend);
   s->tok = sotto::Tokenizer::from_gguf(*s->file);
   new_stream(s.get());

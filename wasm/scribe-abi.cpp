@@ -75,7 +75,7 @@ SOTTO_EXPORT ScribeSession* sotto_scribe_create(std::vector<uint8_t>* gguf, cons
   auto s = std::make_unique<ScribeSession>();
   s->lm.file = sotto::GgufFile::from_memory(std::move(*bytes), name);
   s->lm.pool = std::make_unique<sotto::ThreadPool>(1);
-  s->lm.backend = sotto::make_cpu_backend(*s->lm.pool);
+  s->lm.backend = sotto::make_cpu_backend(*s->lm.pool, /*own_weights=*/true);  // the session's GGUF bytes
   s->lm.model = sotto::Model::load(*s->lm.file, *s->lm.backend);
   s->lm.tokenizer = sotto::Tokenizer::from_gguf(*s->lm.file);
   const sotto::ModelConfig& cfg = s->lm.model->config();

@@ -103,7 +103,7 @@ Session* create_from(std::unique_ptr<sotto::GgufFile> file, int n_ctx, uint32_t 
     s->lm.backend = sotto::make_webgpu_backend(binding_limit);
     s->next_tok = s->lm.backend->alloc(sotto::DType::I32, {1, 1, 1, 1});
   } else {
-    s->lm.backend = sotto::make_cpu_backend(*s->lm.pool);
+    s->lm.backend = sotto::make_cpu_backend(*s->lm.pool, /*own_weights=*/true);  // the session's GGUF bytes
   }
   s->lm.model = sotto::Model::load(*s->lm.file, *s->lm.backend);
   s->lm.tokenizer = sotto::Tokenizer::from_gguf(*s->lm.file);

@@ -81,6 +81,7 @@ Tensor view_rows(const Tensor& t, int64_t r0, int64_t n) {
     fail("view_rows: rows [", std::to_string(r0), ", ", std::to_string(r0 + n), ") out of range for tensor ",
          shape_str(t.ne));
   }
+  if (t.extra && t.extra.get() == t.data) fail("view_rows: a weight repacked in place has no row view");
   Tensor v = t;
   v.extra.reset();
   v.ne = {t.ne[0], n, 1, 1};
@@ -92,6 +93,7 @@ Tensor reshape(const Tensor& t, Shape ne) {
   for (int64_t d : ne) {
     if (d < 0) fail("reshape: negative dimension in ", shape_str(ne));
   }
+  if (t.extra && t.extra.get() == t.data) fail("reshape: a weight repacked in place has no other shape");
   Tensor v = t;
   v.extra.reset();
   v.ne = ne;

@@ -166,8 +166,12 @@ class Backend {
 };
 
 class ThreadPool;
-// The CPU backend; `pool` is used for every op and must outlive the backend.
-std::unique_ptr<Backend> make_cpu_backend(ThreadPool& pool);
+// The CPU backend; `pool` is used for every op and must outlive the backend. own_weights: the bytes of the
+// host tensors given to upload() are writable and read by nothing but this backend while it lives (the wasm
+// sessions' GGUF buffers); then builds whose matmul runs every token count on the repacked layouts (wasm:
+// gemm_q4_0x8 / gemm_q8_0x8) repack Q4_0 and Q8_0 matrices in place instead of keeping a copy beside them
+// (half the memory), and get_rows reads them back row by row. Such a weight has no view_rows / reshape view.
+std::unique_ptr<Backend> make_cpu_backend(ThreadPool& pool, bool own_weights = false);
 
 // A view of rows [r0, r0 + n) of a contiguous tensor (shape {ne0, n}); shares ownership.
 Tensor view_rows(const Tensor& t, int64_t r0, int64_t n);

@@ -42,7 +42,7 @@ bool same_shape(const Tensor& a, const Tensor& b) {
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(ThreadPool& pool) : pool_(pool) {}
+  CpuBackend(ThreadPool& pool, bool own_weights) : pool_(pool), own_weights_(own_weights) {}
 
   std::string name() const override { return "cpu"; }
 
@@ -75,11 +75,17 @@ class CpuBackend final : public Backend {
   // Weights stay views of the caller's memory. Q4_0 and Q4_K matrices also get a repacked copy (8 rows
   // interleaved, in Tensor::extra) for the matvec of 1-3 tokens, which is compute-bound in the file layout;
   // prefill and get_rows keep using the view. The view's pages are file-backed and untouched while decoding.
-  // Builds with gemm_q4_0x8 / gemm_q8_0x8 (wasm) use the copy for prefill too, and repack Q8_0 as well.
+  // Builds with gemm_q4_0x8 / gemm_q8_0x8 (wasm) use the copy for prefill too, and repack Q8_0 as well;
+  // with own_weights (make_cpu_backend) they repack those two in place: extra then points at data itself.
   Tensor upload(const Tensor& host) override {
     Tensor t = host;
     t.extra.reset();
     if (host.nrows() >= 8 && host.nrows() % 8 == 0) {
+      if (own_weights_ && host.data && ((host.type == DType::Q4_0 && cpu::gemm_q4_0x8_has()) ||
+                                        (host.type == DType::Q8_0 && cpu::gemm_q8_0x8_has()))) {
+        repack_in_place(t);
+        return t;
+      }
       if (host.type == DType::Q4_0) t.extra = repack<cpu::BlockQ4_0x8>(host, QK4_0, cpu::repack_q4_0x8);
       if (host.type == DType::Q4_K) t.extra = repack<cpu::BlockQ4_Kx8>(host, QK_K, cpu::repack_q4_kx8);
       if (host.type == DType::Q8_0 && cpu::gemm_q8_0x8_has()) {
@@ -87,6 +93,22 @@ class CpuBackend final : public Backend {
       }
     }
     return t;
+  }
+  // Group by group (8 rows), through a copy of the group: a repacked group takes the bytes of its 8 rows.
+  void repack_in_place(Tensor& t) {
+    const size_t group_bytes = 8 * t.row_bytes();
+    std::vector<uint8_t> rows(group_bytes);
+    auto* base = static_cast<uint8_t*>(t.data);
+    for (int64_t g = 0; g < t.nrows() / 8; g++) {
+      uint8_t* dst = base + size_t(g) * group_bytes;
+      std::memcpy(rows.data(), dst, group_bytes);
+      if (t.type == DType::Q4_0) {
+        cpu::repack_q4_0x8(rows.data(), 8, t.ne[0], reinterpret_cast<cpu::BlockQ4_0x8*>(dst));
+      } else {
+        cpu::repack_q8_0x8(rows.data(), 8, t.ne[0], reinterpret_cast<cpu::BlockQ8_0x8*>(dst));
+      }
+    }
+    t.extra = std::shared_ptr<const void>(std::shared_ptr<const void>(), t.data);  // no owner: data's
   }
   // Not zero-filled first (the repack writes every byte).
   template <typename Block>
@@ -124,6 +146,24 @@ class CpuBackend final : public Backend {
         return std::string("row id " + std::to_string(ids[i]) + " out of range [0, " + std::to_string(table.nrows()) +
                            ")");
       });
+    }
+    if (table.extra && table.extra.get() == table.data) {  // repacked in place: rows back in the file layout
+      Tensor rows = table;
+      rows.ne = {table.ne[0], n_ids, 1, 1};
+      rows_.resize(size_t(n_ids) * table.row_bytes());
+      rows.data = rows_.data();
+      std::vector<int32_t> seq(static_cast<size_t>(n_ids));
+      for (int i = 0; i < n_ids; i++) {
+        seq[size_t(i)] = i;
+        uint8_t* dst = rows_.data() + size_t(i) * table.row_bytes();
+        if (table.type == DType::Q4_0) {
+          cpu::unpack_row_q4_0x8(static_cast<const cpu::BlockQ4_0x8*>(table.data), ids[i], table.ne[0], dst);
+        } else {
+          cpu::unpack_row_q8_0x8(static_cast<const cpu::BlockQ8_0x8*>(table.data), ids[i], table.ne[0], dst);
+        }
+      }
+      cpu::get_rows(rows, seq.data(), n_ids, out);
+      return;
     }
     cpu::get_rows(table, ids, n_ids, out);
   }
@@ -273,8 +313,7 @@ class CpuBackend final : public Backend {
     col.type = DType::F32;
     col.ne = {k * c_in, t_out, 1, 1};
     col.data = col_.data();
-    const void* repacked = nullptr;
-    cpu::matmul(pool_, act_, act8_, act16_, w, col, y, repacked);
+    cpu::matmul(pool_, act_, act8_, act16_, w, col, y, w.extra.get());
   }
 
   void softmax(Tensor& x) override {
@@ -314,6 +353,8 @@ class CpuBackend final : public Backend {
   }
 
   ThreadPool& pool_;
+  const bool own_weights_;
+  std::vector<uint8_t> rows_;  // get_rows of a weight repacked in place: its rows in the file layout
   std::vector<cpu::BlockQ8A> act_;
   std::vector<cpu::BlockQ8x8> act8_;
   std::vector<cpu::BlockQ8x16> act16_;
@@ -323,6 +364,8 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(ThreadPool& pool) { return std::make_unique<CpuBackend>(pool); }
+std::unique_ptr<Backend> make_cpu_backend(ThreadPool& pool, bool own_weights) {
+  return std::make_unique<CpuBackend>(pool, own_weights);
+}
 
 }  // namespace sotto

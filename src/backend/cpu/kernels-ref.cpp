@@ -278,6 +278,26 @@ void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out) {
   });
 }
 
+void unpack_row_q4_0x8(const BlockQ4_0x8* w, int64_t row, int64_t n, void* out) {
+  const int64_t nb = n / QK4_0, r = row % 8;
+  auto* o = static_cast<BlockQ4_0*>(out);
+  for (int64_t b = 0; b < nb; b++) {
+    const BlockQ4_0x8& blk = w[row / 8 * nb + b];
+    o[b].d = blk.d[r];
+    for (int k = 0; k < 4; k++) std::memcpy(o[b].qs + 4 * k, blk.qs + 32 * k + 4 * r, 4);
+  }
+}
+
+void unpack_row_q8_0x8(const BlockQ8_0x8* w, int64_t row, int64_t n, void* out) {
+  const int64_t nb = n / QK8_0, r = row % 8;
+  auto* o = static_cast<BlockQ8_0*>(out);
+  for (int64_t b = 0; b < nb; b++) {
+    const BlockQ8_0x8& blk = w[row / 8 * nb + b];
+    o[b].d = blk.d[r];
+    for (int m = 0; m < 16; m++) std::memcpy(o[b].qs + 2 * m, blk.qs + 16 * m + 2 * r, 2);
+  }
+}
+
 void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
                      int64_t y_stride) {
   for (int64_t t = 0; t < nt; t++) {

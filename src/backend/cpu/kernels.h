@@ -142,6 +142,10 @@ void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, in
 void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
                  int64_t y_stride);
 bool gemm_q8_0x8_has();
+// Row `row` of a repacked matrix (blocks from the start of the matrix, n values a row) back in the file
+// layout (n / 32 BlockQ4_0 / BlockQ8_0 at out): get_rows on a matrix repacked in place.
+void unpack_row_q4_0x8(const BlockQ4_0x8* w, int64_t row, int64_t n, void* out);
+void unpack_row_q8_0x8(const BlockQ8_0x8* w, int64_t row, int64_t n, void* out);
 
 // ---- Q4_K weights repacked like Q4_0: 8 rows per 256-value super-block. d, dmin per row; the 6-bit
 // scales and mins unpacked to bytes, sc[8 * j + r] for sub-block j of row r; qs[256 c + 32 k + 4 r + t] =
