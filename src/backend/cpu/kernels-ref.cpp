@@ -278,24 +278,29 @@ void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out) {
   });
 }
 
+namespace {
+// The inverse loop: row `row` of the repacked matrix at w (blocks of `Src`) into n / block `Dst` blocks at
+// out; get(src_block, out_block, r) takes row r of one block.
+template <typename Dst, typename Src, typename Get>
+void unpack_x8(const Src* w, int64_t row, int64_t n, int64_t block, void* out, Get get) {
+  const int64_t nb = n / block;
+  auto* o = static_cast<Dst*>(out);
+  for (int64_t b = 0; b < nb; b++) get(w[row / 8 * nb + b], o[b], int(row % 8));
+}
+}  // namespace
+
 void unpack_row_q4_0x8(const BlockQ4_0x8* w, int64_t row, int64_t n, void* out) {
-  const int64_t nb = n / QK4_0, r = row % 8;
-  auto* o = static_cast<BlockQ4_0*>(out);
-  for (int64_t b = 0; b < nb; b++) {
-    const BlockQ4_0x8& blk = w[row / 8 * nb + b];
-    o[b].d = blk.d[r];
-    for (int k = 0; k < 4; k++) std::memcpy(o[b].qs + 4 * k, blk.qs + 32 * k + 4 * r, 4);
-  }
+  unpack_x8<BlockQ4_0>(w, row, n, QK4_0, out, [](const BlockQ4_0x8& blk, BlockQ4_0& o, int r) {
+    o.d = blk.d[r];
+    for (int k = 0; k < 4; k++) std::memcpy(o.qs + 4 * k, blk.qs + 32 * k + 4 * r, 4);
+  });
 }
 
 void unpack_row_q8_0x8(const BlockQ8_0x8* w, int64_t row, int64_t n, void* out) {
-  const int64_t nb = n / QK8_0, r = row % 8;
-  auto* o = static_cast<BlockQ8_0*>(out);
-  for (int64_t b = 0; b < nb; b++) {
-    const BlockQ8_0x8& blk = w[row / 8 * nb + b];
-    o[b].d = blk.d[r];
-    for (int m = 0; m < 16; m++) std::memcpy(o[b].qs + 2 * m, blk.qs + 16 * m + 2 * r, 2);
-  }
+  unpack_x8<BlockQ8_0>(w, row, n, QK8_0, out, [](const BlockQ8_0x8& blk, BlockQ8_0& o, int r) {
+    o.d = blk.d[r];
+    for (int m = 0; m < 16; m++) std::memcpy(o.qs + 2 * m, blk.qs + 16 * m + 2 * r, 2);
+  });
 }
 
 void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
