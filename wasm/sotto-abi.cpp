@@ -64,6 +64,7 @@ struct Session {
   sotto::Tensor next_tok;    // I32 {1} on the GPU: the argmax of the last logits
   int32_t pending = -1;      // its value once the host has completed the read
   uint32_t dispatches = 0;   // dispatches recorded by the last sotto_gpu_start / sotto_gpu_next
+  int gpu_chunk = 512;       // prompt tokens a WebGPU forward pass takes (sotto_gpu_prefill_chunk)
   // Grammar and sampling on either backend (sotto_set_grammar, sotto_gpu_start_sampled).
   std::shared_ptr<sotto::grammar::CompiledGrammar> grammar;
   std::string grammar_key;                        // kind + text of the compiled grammar
@@ -258,6 +259,17 @@ void check_prompt(Session* s, const int32_t* ids, int n) {
     if (ids[i] < 0 || ids[i] >= n_vocab) sotto::fail("sotto_gpu_start: token id ", std::to_string(ids[i]), " out of range");
   }
 }
+// Runs the prompt through the model in forward passes of s->gpu_chunk tokens (larger passes give the prefill
+// matmuls more rows to tile; the GPU memory of a pass's activations grows with it); the last pass's logits.
+sotto::Tensor gpu_prefill(Session* s, const int32_t* ids, int n) {
+  sotto::Tensor logits;
+  for (int i = 0; i < n; i += s->gpu_chunk) {
+    const int k = std::min(s->gpu_chunk, n - i);
+    logits = s->lm.model->forward_device(s->cache, ids + i, k);
+    s->n_past += k;
+  }
+  return logits;
+}
 // Records argmax(logits) -> next_tok and its deferred read into s->pending, then submits.
 void finish_step(Session* s, const sotto::Tensor& logits) {
   if (logits.empty()) sotto::fail("this model cannot run on the WebGPU path");
@@ -277,12 +289,7 @@ SOTTO_EXPORT void sotto_gpu_start(Session* s, const int32_t* ids, int n) {
   s->queued.clear();
   s->cache = s->lm.model->new_cache(s->n_ctx);
   s->n_past = 0;
-  sotto::Tensor logits;
-  for (int i = 0; i < n; i += 256) {
-    const int k = std::min(256, n - i);
-    logits = s->lm.model->forward_device(s->cache, ids + i, k);
-    s->n_past += k;
-  }
+  const sotto::Tensor logits = gpu_prefill(s, ids, n);
   finish_step(s, logits);
 }
 
@@ -359,12 +366,7 @@ SOTTO_EXPORT void sotto_gpu_start_sampled(Session* s, const int32_t* ids, int n,
   s->has_pending = false;
   s->cache = s->lm.model->new_cache(s->n_ctx);
   s->n_past = 0;
-  sotto::Tensor logits;
-  for (int i = 0; i < n; i += 256) {
-    const int k = std::min(256, n - i);
-    logits = s->lm.model->forward_device(s->cache, ids + i, k);
-    s->n_past += k;
-  }
+  const sotto::Tensor logits = gpu_prefill(s, ids, n);
   finish_sampled_step(s, logits);
 }
 
@@ -401,6 +403,13 @@ SOTTO_EXPORT double sotto_gpu_mask_seconds(Session* s) { return s->dsampler ? s-
 SOTTO_EXPORT int sotto_gpu_sampled_steps(Session* s) { return s->dsampler ? s->dsampler->n_steps() : 0; }
 
 SOTTO_EXPORT uint32_t sotto_gpu_dispatches(Session* s) { return s->dispatches; }
+// Prompt tokens per WebGPU forward pass (default 512; 1..8192); returns the value in effect.
+SOTTO_EXPORT int sotto_gpu_prefill_chunk(Session* s, int n) {
+  if (n >= 1 && n <= 8192) s->gpu_chunk = n;
+  return s->gpu_chunk;
+}
+// Benchmarks: force the prefill matmul tile of every WebGPU backend (webgpu_force_matmul_tile; -1: by shape).
+SOTTO_EXPORT int sotto_gpu_matmul_tile(int tile) { return sotto::webgpu_force_matmul_tile(tile); }
 // Bytes of matmul weights read per decoded token (for the bandwidth floor of benchmarks).
 SOTTO_EXPORT double sotto_weight_bytes(Session* s) { return double(s->lm.model->weight_bytes()); }
 

@@ -487,6 +487,17 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   }
   check_matmul(*g->gpu, DType::F32, 96, 33, 3);  // rows not a multiple of 32 values
   check_matmul(*g->gpu, DType::F16, 80, 9, 2);
+  // Prefill tiles (matmul-tiled.wgsl), each forced in turn: token counts and rows that are not multiples of
+  // any tile (2, 17, 33, 130 tokens; 67, 70 and 151 rows), K not a multiple of the K step (F32 97, F16 83 values).
+  const int n_tiles = webgpu_force_matmul_tile(0);
+  for (int tile = 0; tile < n_tiles; tile++) {
+    webgpu_force_matmul_tile(tile);
+    const std::string tag = " tile " + std::to_string(tile);
+    for (DType t : wtypes) check_matmul(*g->gpu, t, t == DType::Q4_K ? 512 : 160, 151, tile == 0 ? 130 : 33, tag.c_str());
+    check_matmul(*g->gpu, DType::F32, 97, 67, 2, tag.c_str());
+    check_matmul(*g->gpu, DType::F16, 83, 70, 17, tag.c_str());
+  }
+  webgpu_force_matmul_tile(-1);
   // Decode (one token) matrix-vector kernels: with the device's subgroups / shader-f16 (g->gpu, also the
   // n_tok 1 cases above) and without (g->gpu_plain: shared-memory reduction, unpack2x16float); K not a
   // multiple of the 1024 values a workgroup covers per pass, row counts not a multiple of 4.
@@ -519,6 +530,7 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   // (Backends sharing a host must flush before another one records: the arena is per backend.)
   g->gpu->sync();
   check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 2, " split");
+  check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 40, " split");  // a prefill tile per buffer
   check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 1, " split");
   check_get_rows(*g->gpu_small, DType::Q8_0, 1024, 1100, " split");
   g->gpu_small->sync();

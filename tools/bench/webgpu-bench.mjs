@@ -7,7 +7,7 @@
 // quants with scale 0.01 (speed does not depend on the values). The tokenizer is a placeholder (byte
 // tokens + "[PAD<id>]"), with no end-of-generation token, so decoding never stops early.
 // Measures (best of --reps): prefill tok/s (a prompt of --prompt random ids, one gpuStart: prefill in
-// chunks of 256 + the first token), decode tok/s (--gen tokens, one submit + a 4-byte read-back each),
+// forward passes of --chunk tokens (default: the engine's, 512) + the first token), decode tok/s (--gen tokens, one submit + a 4-byte read-back each),
 // dispatches per decoded token, weight bytes per token and the bandwidth floor at --bw bytes/s
 // (tok/s if every weight byte were read once at that bandwidth), peak GPU memory of the engine's buffers,
 // the wasm memory after load (weights are streamed into GPU buffers, never copied into wasm memory).
@@ -16,6 +16,8 @@
 //        [--layers N] [--vocab N] [--wasm build-wasm/sotto.wasm] [--fallback] [--bw 2.4e12] [--webgpu <module path>]
 //        [--limits adapter|default] (default: WebGPU's default limits, 128 MiB bindings, as a browser tab)
 //        [--features on|off] (off: no subgroups / shader-f16, the fallback kernels)
+//        [--prompts 512,2048] (each length in turn) [--tiles -1,0,1,2,3] (prefill with each forced matmul tile)
+//        [--chunk N] (prompt tokens per forward pass)
 //        [--save PATH] (write that GGUF to PATH and exit, no GPU: llama.cpp, ORT and the engine read the same bytes)
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -26,6 +28,7 @@ import { parseOptions } from './options.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const opt = parseOptions({ arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, vocab: 0, bw: 2.4e12,
               wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false, limits: 'adapter', features: 'on', save: '',
+              prompts: '', tiles: '', chunk: 0,
               webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') });
 
 const ARCHS = {
@@ -149,30 +152,56 @@ const info = host.adapter.info ?? {};
 const engine = await Sotto.create(readFileSync(opt.wasm), { gpu: host });
 const tLoad = performance.now();
 // Streamed: the engine gets the header and the small tensors; the weights go from `bytes` to GPU buffers.
-await engine.loadStream(Sotto.bytesSource(bytes), { name: `${opt.arch}-${opt.type}.gguf`, nCtx: opt.prompt + opt.gen + 8 });
+// --prompts 512,2048: prefill and decode after each prompt length (the first is the headline result);
+// --tiles -1,0,3: prefill with each forced matmul tile (sotto_gpu_matmul_tile; -1 chooses by shape, decode uses it).
+const prompts = String(opt.prompts || opt.prompt).split(',').map(Number);
+const tiles = String(opt.tiles || '-1').split(',').map(Number);
+opt.prompt = prompts[0];
+const maxPrompt = Math.max(...prompts);
+await engine.loadStream(Sotto.bytesSource(bytes), { name: `${opt.arch}-${opt.type}.gguf`, nCtx: maxPrompt + opt.gen + 8 });
 const loadS = (performance.now() - tLoad) / 1000;
 const wasmBytes = engine.memory.buffer.byteLength;
 const weightBytes = engine.call('sotto_weight_bytes', engine.session);
 
 let rng = 12345;
-const ids = Int32Array.from({ length: opt.prompt }, () => { rng = (rng * 1103515245 + 12345) >>> 0; return 256 + (rng % (cfg.n_vocab - 256)); });
-// Warm-up (pipeline compilation, bind groups): a short prompt and a few tokens.
-await engine.gpuStart(ids.subarray(0, Math.min(16, opt.prompt)));
-for (let i = 0; i < 4; i++) await engine.gpuNext();
-let prefill = 0, decode = 0, dispatches = 0, prefillDispatches = 0;
-for (let r = 0; r < opt.reps; r++) {
-  let t = performance.now();
-  await engine.gpuStart(ids);
-  prefill = Math.max(prefill, opt.prompt / ((performance.now() - t) / 1000));
-  prefillDispatches = engine.gpuDispatches();
-  t = performance.now();
-  for (let i = 0; i < opt.gen; i++) {
-    const id = await engine.gpuNext();
-    if (id < 0) throw new Error('context full');
-    if (i === 0) dispatches = engine.gpuDispatches();
-  }
-  decode = Math.max(decode, opt.gen / ((performance.now() - t) / 1000));
+const ids = Int32Array.from({ length: maxPrompt }, () => { rng = (rng * 1103515245 + 12345) >>> 0; return 256 + (rng % (cfg.n_vocab - 256)); });
+// Warm-up (pipeline compilation, bind groups): a short prompt and a few tokens, and each tile once.
+for (const tile of tiles) {
+  engine.call('sotto_gpu_matmul_tile', tile);
+  await engine.gpuStart(ids.subarray(0, Math.min(64, maxPrompt)));
 }
+engine.call('sotto_gpu_matmul_tile', -1);
+await engine.gpuStart(ids.subarray(0, Math.min(16, maxPrompt)));
+for (let i = 0; i < 4; i++) await engine.gpuNext();
+const chunk = engine.call('sotto_gpu_prefill_chunk', engine.session, opt.chunk);
+const runs = [];
+for (const p of prompts) {
+  for (const tile of tiles) {
+    engine.call('sotto_gpu_matmul_tile', tile);
+    let prefill = 0, decode = 0, dispatches = 0, prefillDispatches = 0;
+    for (let r = 0; r < opt.reps; r++) {
+      let t = performance.now();
+      await engine.gpuStart(ids.subarray(0, p));
+      prefill = Math.max(prefill, p / ((performance.now() - t) / 1000));
+      prefillDispatches = engine.gpuDispatches();
+      if (tile !== tiles[0]) continue;  // decode once per prompt length
+      t = performance.now();
+      for (let i = 0; i < opt.gen; i++) {
+        const id = await engine.gpuNext();
+        if (id < 0) throw new Error('context full');
+        if (i === 0) dispatches = engine.gpuDispatches();
+      }
+      decode = Math.max(decode, opt.gen / ((performance.now() - t) / 1000));
+    }
+    runs.push({ prompt: p, tile, prefill_tok_s: +prefill.toFixed(1), prefill_dispatches: prefillDispatches,
+                ...(tile === tiles[0] ? { decode_tok_s: +decode.toFixed(1), dispatches_per_token: dispatches } : {}) });
+    console.error(`  prompt ${p} tile ${tile}: prefill ${prefill.toFixed(1)} tok/s` + (tile === tiles[0] ? `, decode ${decode.toFixed(1)} tok/s` : ''));
+  }
+}
+engine.call('sotto_gpu_matmul_tile', -1);
+const head = runs[0];
+const prefill = head.prefill_tok_s, decode = head.decode_tok_s, dispatches = head.dispatches_per_token;
+const prefillDispatches = head.prefill_dispatches;
 const result = {
   arch: opt.arch, type: opt.type, layers: cfg.n_layer, vocab: cfg.n_vocab, adapter: `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.trim(),
   prompt: opt.prompt, gen: opt.gen, prefill_tok_s: +prefill.toFixed(1), decode_tok_s: +decode.toFixed(1),
@@ -181,7 +210,7 @@ const result = {
   pct_of_floor: +(100 * decode / (opt.bw / weightBytes)).toFixed(1),
   peak_gpu_bytes: host.peakBytes, wasm_memory_bytes: wasmBytes, binding_limit: host.bindingLimit(),
   features: [...host.device.features].filter((f) => f === 'subgroups' || f === 'shader-f16').join('+') || 'none',
-  gguf_bytes: bytes.length, build_s: +buildS.toFixed(1), load_s: +loadS.toFixed(2),
+  gguf_bytes: bytes.length, build_s: +buildS.toFixed(1), load_s: +loadS.toFixed(2), prefill_chunk: chunk, runs,
 };
 console.log(JSON.stringify(result));
 console.error(`${opt.arch} ${opt.type}: prefill ${result.prefill_tok_s} tok/s, decode ${result.decode_tok_s} tok/s ` +

@@ -7,3 +7,11 @@ fn deq32(rb: u32, u: u32, n: u32, o: ptr<function, array<f32, 32>>) {
     (*o)[j + 1u] = select(0.0, v.y, i + 1u < n);
   }
 }
+// deq4: elements [i, i + 4) of the row (i a multiple of 4; zero past n), for matmul-tiled.wgsl.
+fn deq4(rb: u32, i: u32, n: u32) -> vec4f {
+  let a = unpack2x16float(ld32u(rb + 2u * i));
+  let b = unpack2x16float(ld32u(rb + 2u * i + 4u));
+  let v = vec4f(a, b);
+  if (i + 4u <= n) { return v; }
+  return select(vec4f(0.0), v, vec4u(i) + vec4u(0u, 1u, 2u, 3u) < vec4u(n));
+}

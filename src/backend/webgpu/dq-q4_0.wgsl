@@ -12,3 +12,11 @@ fn deq32(rb: u32, u: u32, n: u32, o: ptr<function, array<f32, 32>>) {
     }
   }
 }
+// deq4: elements [i, i + 4) of the row (i a multiple of 4), for matmul-tiled.wgsl.
+fn deq4(rb: u32, i: u32, n: u32) -> vec4f {
+  let b = rb + (i / 32u) * 18u;
+  let j = i % 32u;
+  let w = ld32u(b + 2u + (j % 16u)) >> select(0u, 4u, j >= 16u);
+  let q = (vec4u(w) >> vec4u(0u, 8u, 16u, 24u)) & vec4u(15u);
+  return ldf16(b) * (vec4f(q) - 8.0);
+}

@@ -28,3 +28,21 @@ fn deq32(rb: u32, u: u32, n: u32, o: ptr<function, array<f32, 32>>) {
     }
   }
 }
+// deq4: elements [i, i + 4) of the row (i a multiple of 4), for matmul-tiled.wgsl.
+fn deq4(rb: u32, i: u32, n: u32) -> vec4f {
+  let b = rb + (i / 256u) * 144u;
+  let j = (i / 32u) % 8u;
+  let s = b + 4u;
+  var sc: u32;
+  var m: u32;
+  if (j < 4u) {
+    sc = ld8(s + j) & 63u;
+    m = ld8(s + j + 4u) & 63u;
+  } else {
+    sc = (ld8(s + j + 4u) & 15u) | ((ld8(s + j - 4u) >> 6u) << 4u);
+    m = (ld8(s + j + 4u) >> 4u) | ((ld8(s + j) >> 6u) << 4u);
+  }
+  let w = ld32u(b + 16u + (j / 2u) * 32u + i % 32u) >> ((j % 2u) * 4u);
+  let q = (vec4u(w) >> vec4u(0u, 8u, 16u, 24u)) & vec4u(15u);
+  return ldf16(b) * f32(sc) * vec4f(q) - ldf16(b + 2u) * f32(m);
+}

@@ -66,6 +66,19 @@ int weight_index(DType t) {
 }
 const char* const kDq[] = {"dq-f32", "dq-f16", "dq-q8_0", "dq-q4_0", "dq-q4_k"};
 
+// Prefill matmul (matmul-tiled.wgsl): kernel kMatMulTiled + dtype index + 8 * tile index. A tile is TM x TN
+// outputs a thread (tokens x rows; the workgroup of 16 x 16 threads covers 16 TM tokens x 16 TN rows) and BK
+// values of K a step; each fits WebGPU's default 16 KiB of workgroup memory (4 BK (16 TM + 16 TN) bytes).
+constexpr uint32_t kMatMulTiled = 96;
+struct MmTile {
+  uint32_t tm, tn, bk;
+};
+constexpr MmTile kMmTiles[] = {{4, 4, 32}, {4, 8, 16}, {8, 4, 16}, {8, 8, 16}};
+constexpr uint32_t kNumMmTiles = sizeof kMmTiles / sizeof kMmTiles[0];
+// Bench/test knob (sotto_gpu_matmul_tile): -1 picks by shape; 0..kNumMmTiles-1 forces that tile for every
+// matmul of two or more tokens; kNumMmTiles forces the 8-token kernel (matmul.wgsl).
+int g_mm_tile = -1;
+
 // GPU sampling kernels (webgpu-sample.h), numbered apart from the others.
 constexpr uint32_t kSampleSelect = 200, kSamplePick = 201;
 
@@ -73,6 +86,13 @@ std::string src(const char* name) {
   const char* s = wgsl_source(name);
   if (!s) fail("webgpu: no embedded shader ", name);
   return s;
+}
+
+std::string tiled_source(uint32_t k) {
+  const MmTile& t = kMmTiles[(k - kMatMulTiled) / 8];
+  return "const TM: u32 = " + std::to_string(t.tm) + "u;\nconst TN: u32 = " + std::to_string(t.tn) +
+         "u;\nconst BK: u32 = " + std::to_string(t.bk) + "u;\n" + src("matmul-tiled") + src("dq-common") +
+         src(kDq[(k - kMatMulTiled) % 8]);
 }
 
 // INV of rope-common.wgsl: inv_freq[i] = freq_scale * base^(-2i/n_rot) / freq_factors[i] for the n_rot / 2
@@ -103,6 +123,7 @@ std::string speech_kernel_source(uint32_t k) {
 std::string kernel_source(uint32_t k) {
   if (k == kSampleSelect) return src("sample-common") + src("sample-select");
   if (k == kSamplePick) return src("sample-common") + src("sample-pick");
+  if (k >= kMatMulTiled && k < kMatMulTiled + 8 * kNumMmTiles) return tiled_source(k);
   if (k >= kLayerNorm) return speech_kernel_source(k);
   if (k < kGetRows) return src("matmul") + src("dq-common") + src(kDq[k - kMatMul]);
   if (k < kAdd) return src("get-rows") + src("dq-common") + src(kDq[k - kGetRows]);
@@ -321,7 +342,20 @@ class WebGpuBackend final : public Backend {
     need(y.type == DType::F32 && y.ne[0] == n_out && y.nrows() == n_tok, "matmul: y shape");
     if (n_tok == 1 && mv_ok(w, x)) return matvec(w, x, y, MvEpilogue{});
     const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
-    for (const Chunk& c : chunks(w)) {
+    const std::vector<Chunk> cs = chunks(w);
+    const int tile = n_tok == 1 ? -1 : mm_tile(cs, n_tok);
+    if (tile >= 0) {
+      const MmTile& t = kMmTiles[tile];
+      for (const Chunk& c : cs) {
+        const Grid g = grid_for((uint64_t(c.rows) + 16 * t.tn - 1) / (16 * t.tn));
+        const uint32_t p[] = {uint32_t(n_in), 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), lx.offset / 4,
+                              ly.offset / 4, uint32_t(n_in), uint32_t(n_out), c.row0, c.rows, g.gx};
+        dispatch(kMatMulTiled + uint32_t(weight_index(w.type)) + 8 * uint32_t(tile),
+                 {arena(p, sizeof p), whole(c.loc), whole(lx), whole(ly)}, g, uint32_t((n_tok + 16 * t.tm - 1) / (16 * t.tm)));
+      }
+      return;
+    }
+    for (const Chunk& c : cs) {
       const Grid g = grid_for((uint64_t(c.rows) + 3) / 4);  // 4 rows per workgroup
       const uint32_t p[] = {uint32_t(n_in), 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), lx.offset / 4,
                             ly.offset / 4, uint32_t(n_in), uint32_t(n_out), c.row0, c.rows, g.gx};
@@ -918,6 +952,22 @@ class WebGpuBackend final : public Backend {
   static constexpr uint32_t kMvRows = 4, kMvThreads = 128;
 
   // The weight's rows and buffers suit the vector loads of mv-*.wgsl and x is one 16-byte aligned row.
+  // The prefill tile for a matmul of n_tok >= 2 tokens over these weight chunks, or -1 for matmul.wgsl (few
+  // tokens). Larger tiles read the weights and activations fewer times but give fewer workgroups; the largest
+  // tile that still gives every compute unit a few workgroups is taken.
+  static int mm_tile(const std::vector<Chunk>& cs, int64_t n_tok) {
+    if (g_mm_tile >= 0) return g_mm_tile < int(kNumMmTiles) ? g_mm_tile : -1;
+    if (n_tok < 16) return -1;
+    uint32_t rows = 0;
+    for (const Chunk& c : cs) rows = std::max(rows, c.rows);
+    const auto groups = [&](const MmTile& t) {
+      return uint64_t((rows + 16 * t.tn - 1) / (16 * t.tn)) * uint64_t((n_tok + 16 * t.tm - 1) / (16 * t.tm));
+    };
+    if (groups(kMmTiles[3]) >= 512) return 3;
+    if (groups(kMmTiles[1]) >= 512) return 1;
+    return 0;
+  }
+
   bool mv_ok(const Tensor& w, const Tensor& x) const {
     const int wi = weight_index(w.type);
     if (wi < 0 || w.ne[0] % 8 != 0 || x.nrows() != 1) return false;
@@ -1112,6 +1162,11 @@ void webgpu_sample(Backend& be, const Tensor& logits, const GpuSampleParams& p, 
   auto* w = dynamic_cast<WebGpuBackend*>(&be);
   if (!w) fail("webgpu_sample: not a WebGPU backend");
   w->sample(logits, p, out);
+}
+
+int webgpu_force_matmul_tile(int tile) {
+  g_mm_tile = tile < 0 ? -1 : std::min(tile, int(kNumMmTiles));
+  return int(kNumMmTiles);
 }
 
 uint32_t webgpu_take_dispatch_count(Backend& be) {

@@ -29,6 +29,11 @@ namespace sotto {
 // the kernels may use; tests clear bits to check the fallback kernels on a device that has them.
 std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit, uint32_t feature_mask = ~0u);
 
+// Bench and test knob for every WebGPU backend of the instance: the prefill matmul tile (matmul-tiled.wgsl) to use
+// for every matmul of two or more tokens (0..3), 4 for the 8-token kernel (matmul.wgsl), -1 (the default) to
+// choose by shape. Returns the number of tiles (4).
+int webgpu_force_matmul_tile(int tile);
+
 // The number of dispatches recorded since the last call (for the dispatches-per-token report).
 uint32_t webgpu_take_dispatch_count(Backend& be);
 
