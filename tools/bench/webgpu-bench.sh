@@ -19,7 +19,8 @@
 #      $OUT/webgpu-bench.jsonl when OUT is set.
 # Env: PROMPT (512), GEN (128), REPS (3), BW (2.4e12), MODELS ("qwen25 llama32 gemma3"), TYPES ("q4_0 q8_0 f16"),
 #      LIMITS (adapter | default: WebGPU's default limits, 128 MiB bindings, as a browser tab gets).
-#      FEATURES (on | off: no subgroups / shader-f16, the fallback kernels).
+#      FEATURES (on | off: no subgroups / shader-f16, the fallback kernels),
+#      BENCH_ARGS (more webgpu-bench.mjs options, e.g. "--prompts 512,2048 --tiles -1,0,1,2,3 --chunk 1024").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 pack=.webgpu-bench
@@ -52,7 +53,7 @@ for m in ${MODELS:-qwen25 llama32 gemma3}; do
   for t in ${TYPES:-q4_0 q8_0 f16}; do
     echo "== $m $t" >&2
     "$NODE" --max-old-space-size=16384 tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" --prompt "$prompt" \
-      --gen "$gen" --reps "$reps" --bw "$bw" --limits "${LIMITS:-adapter}" --features "${FEATURES:-on}" --wasm "$pack/sotto.wasm" --webgpu "$WEBGPU" "${extra[@]}" \
+      --gen "$gen" --reps "$reps" --bw "$bw" --limits "${LIMITS:-adapter}" --features "${FEATURES:-on}" --wasm "$pack/sotto.wasm" --webgpu "$WEBGPU" "${extra[@]}" ${BENCH_ARGS:-} \
       | tee -a "$jsonl" || echo "{\"arch\":\"$m\",\"type\":\"$t\",\"error\":\"failed (see log)\"}" | tee -a "$jsonl"
   done
 done
