@@ -27,6 +27,11 @@ const F16_BITCAST_PROBE = `enable f16;
 @group(0) @binding(0) var<storage, read_write> b: array<vec4u>;
 @compute @workgroup_size(1) fn main() { b[1] = vec4u(vec4f(bitcast<vec4<f16>>(b[0].xy))); }`;
 
+// The packed 4 x 8-bit integer dot product (WGSL's packed_4x8_integer_dot_product: dot4I8Packed, pack4xI8), which
+// the prefill matmul of Q8_0/Q4_0 weights uses (matmul-dp4a.wgsl) where it compiles.
+const DP4A_PROBE = `@group(0) @binding(0) var<storage, read_write> b: array<u32>;
+@compute @workgroup_size(1) fn main() { b[1] = bitcast<u32>(dot4I8Packed(b[0], pack4xI8(vec4i(1, -2, 3, -4)))); }`;
+
 // Whether a WGSL compute shader compiles into a pipeline on this device (no validation error).
 async function compiles(device, code) {
   device.pushErrorScope('validation');
@@ -51,6 +56,7 @@ export class GpuHost {
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     const host = new GpuHost(gpu, adapter, device);
     host.shaderF16 = device.features.has('shader-f16') && await compiles(device, F16_BITCAST_PROBE);
+    host.dp4a = features && await compiles(device, DP4A_PROBE);
     return host;
   }
 
@@ -76,6 +82,7 @@ export class GpuHost {
     this.submits = 0;
     this.lostMessage = null;
     this.shaderF16 = false;         // shader-f16 enabled and its vector bitcast compiles (create())
+    this.dp4a = false;              // dot4I8Packed / pack4xI8 compile (create(); not with features: false)
     device.lost?.then?.((info) => { this.lostMessage = `WebGPU device lost: ${info.message}`; });
   }
 
@@ -161,7 +168,7 @@ export class GpuInstance {
     const u32 = (ptr, n) => new Uint32Array(getMemory().buffer, ptr, n);
     const dec = new TextDecoder();
     return {
-      features: () => (this.device.features.has('subgroups') ? 1 : 0) | (host.shaderF16 ? 2 : 0),
+      features: () => (this.device.features.has('subgroups') ? 1 : 0) | (host.shaderF16 ? 2 : 0) | (host.dp4a ? 4 : 0),
       buffer_create: (id, bytes) => {
         this.scope();
         this.buffers.set(id, this.device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST }));

@@ -34,7 +34,7 @@ SOTTO_GPU_IMPORT(flush) void sotto_gpu_flush(const void* arena, uint32_t n);
 // them in after the engine call returns (before any later submit).
 SOTTO_GPU_IMPORT(buffer_load)
 void sotto_gpu_buffer_load(uint32_t id, uint32_t offset, uint32_t file_offset_lo, uint32_t file_offset_hi, uint32_t n);
-// Optional device features the host enabled: bit 0 subgroups, bit 1 shader-f16.
+// Optional device features the host enabled: bit 0 subgroups, bit 1 shader-f16, bit 2 dot4I8Packed compiles.
 SOTTO_GPU_IMPORT(features) uint32_t sotto_gpu_features();
 }
 
@@ -75,8 +75,13 @@ struct MmTile {
 };
 constexpr MmTile kMmTiles[] = {{4, 4, 32}, {4, 8, 16}, {8, 4, 16}, {8, 8, 16}};
 constexpr uint32_t kNumMmTiles = sizeof kMmTiles / sizeof kMmTiles[0];
+// Q8_0 and Q4_0 weights take matmul-dp4a.wgsl instead (8-bit activations, packed integer dot products) where the
+// device compiles dot4I8Packed (feature bit 2), with the same tiles: kernel kMatMulDp4a + 2 * tile + (Q4_0).
+constexpr uint32_t kMatMulDp4a = 160;
+constexpr uint32_t kQuantizeQ8 = 159;  // quantize-q8.wgsl: the activations of matmul-dp4a.wgsl
 // Bench/test knob (sotto_gpu_matmul_tile): -1 picks by shape; 0..kNumMmTiles-1 forces that tile for every
-// matmul of two or more tokens; kNumMmTiles forces the 8-token kernel (matmul.wgsl).
+// matmul of two or more tokens; kNumMmTiles forces the 8-token kernel (matmul.wgsl); 8 + tile forces that tile
+// of matmul-tiled.wgsl (no dp4a).
 int g_mm_tile = -1;
 
 // GPU sampling kernels (webgpu-sample.h), numbered apart from the others.
@@ -86,6 +91,12 @@ std::string src(const char* name) {
   const char* s = wgsl_source(name);
   if (!s) fail("webgpu: no embedded shader ", name);
   return s;
+}
+
+std::string dp4a_source(uint32_t k) {
+  const MmTile& t = kMmTiles[(k - kMatMulDp4a) / 2];
+  return "const QT: u32 = " + std::to_string((k - kMatMulDp4a) % 2) + "u;\nconst TM: u32 = " + std::to_string(t.tm) +
+         "u;\nconst TN: u32 = " + std::to_string(t.tn) + "u;\n" + src("matmul-dp4a") + src("dq-common");
 }
 
 std::string tiled_source(uint32_t k) {
@@ -124,6 +135,8 @@ std::string kernel_source(uint32_t k) {
   if (k == kSampleSelect) return src("sample-common") + src("sample-select");
   if (k == kSamplePick) return src("sample-common") + src("sample-pick");
   if (k >= kMatMulTiled && k < kMatMulTiled + 8 * kNumMmTiles) return tiled_source(k);
+  if (k >= kMatMulDp4a && k < kMatMulDp4a + 2 * kNumMmTiles) return dp4a_source(k);
+  if (k == kQuantizeQ8) return src("quantize-q8");
   if (k >= kLayerNorm) return speech_kernel_source(k);
   if (k < kGetRows) return src("matmul") + src("dq-common") + src(kDq[k - kMatMul]);
   if (k < kAdd) return src("get-rows") + src("dq-common") + src(kDq[k - kGetRows]);
@@ -343,7 +356,10 @@ class WebGpuBackend final : public Backend {
     if (n_tok == 1 && mv_ok(w, x)) return matvec(w, x, y, MvEpilogue{});
     const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
     const std::vector<Chunk> cs = chunks(w);
-    const int tile = n_tok == 1 ? -1 : mm_tile(cs, n_tok);
+    int tile = n_tok == 1 ? -1 : mm_tile(cs, n_tok);
+    const bool dp4a = tile >= 0 && tile < 8 && (features_ & 4u) && (w.type == DType::Q8_0 || w.type == DType::Q4_0);
+    if (tile >= 8) tile -= 8;
+    if (dp4a) return matmul_dp4a(w, cs, lx, x, ly, y, tile);
     if (tile >= 0) {
       const MmTile& t = kMmTiles[tile];
       for (const Chunk& c : cs) {
@@ -709,6 +725,8 @@ class WebGpuBackend final : public Backend {
     dispatch(kRopeStore, {pb, whole(lq), whole(lk), whole(lv), whole(lkc), whole(lvc), ib}, g, 1);
   }
 
+  uint32_t features() const { return features_; }
+
   uint32_t take_dispatch_count() {
     const uint32_t n = n_dispatch_;
     n_dispatch_ = 0;
@@ -952,10 +970,35 @@ class WebGpuBackend final : public Backend {
   static constexpr uint32_t kMvRows = 4, kMvThreads = 128;
 
   // The weight's rows and buffers suit the vector loads of mv-*.wgsl and x is one 16-byte aligned row.
+  // Q8_0/Q4_0 weights, two or more tokens, a device with dot4I8Packed: x quantized to 8-bit blocks in a scratch
+  // buffer (quantize-q8.wgsl), then matmul-dp4a.wgsl per weight buffer.
+  void matmul_dp4a(const Tensor& w, const std::vector<Chunk>& cs, const Loc& lx, const Tensor& x, const Loc& ly,
+                   Tensor& y, int tile) {
+    const int64_t n_in = w.ne[0], n_tok = x.nrows();
+    const uint64_t n_blocks = uint64_t(n_in / 32) * uint64_t(n_tok);
+    const size_t bytes = size_t(n_blocks) * 40;  // 8 words of int8 + (d, s) a block
+    if (q8_scratch_.empty() || q8_scratch_.nbytes() < bytes) {
+      q8_scratch_ = alloc(DType::I32, {int64_t(std::max<size_t>(bytes, 1 << 16) / 4), 1, 1, 1});
+    }
+    const Loc lq = loc(q8_scratch_.data, q8_scratch_.nbytes());
+    const Grid gq = grid_for((n_blocks + 63) / 64);
+    const uint32_t pq[] = {uint32_t(n_in), uint32_t(n_tok), lx.offset / 4, uint32_t(x.ne[0]), lq.offset / 4, gq.gx * 64};
+    dispatch(kQuantizeQ8, {arena(pq, sizeof pq), whole(lx), whole(lq)}, gq, 1);
+    const MmTile& t = kMmTiles[tile];
+    for (const Chunk& c : cs) {
+      const Grid g = grid_for((uint64_t(c.rows) + 16 * t.tn - 1) / (16 * t.tn));
+      const uint32_t p[] = {uint32_t(n_in), 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), lq.offset / 4,
+                            ly.offset / 4, 0, uint32_t(y.ne[0]), c.row0, c.rows, g.gx};
+      dispatch(kMatMulDp4a + 2 * uint32_t(tile) + (w.type == DType::Q4_0 ? 1 : 0),
+               {arena(p, sizeof p), whole(c.loc), whole(lq), whole(ly)}, g, uint32_t((n_tok + 16 * t.tm - 1) / (16 * t.tm)));
+    }
+  }
+
   // The prefill tile for a matmul of n_tok >= 2 tokens over these weight chunks, or -1 for matmul.wgsl (few
   // tokens). Larger tiles read the weights and activations fewer times but give fewer workgroups; the largest
   // tile that still gives every compute unit a few workgroups is taken.
   static int mm_tile(const std::vector<Chunk>& cs, int64_t n_tok) {
+    if (g_mm_tile >= 8) return g_mm_tile;
     if (g_mm_tile >= 0) return g_mm_tile < int(kNumMmTiles) ? g_mm_tile : -1;
     if (n_tok < 16) return -1;
     uint32_t rows = 0;
@@ -1148,6 +1191,7 @@ class WebGpuBackend final : public Backend {
   bool dirty_ = false;
   uint32_t n_dispatch_ = 0;
   Tensor sample_scratch_;  // GPU sampling: per-chunk candidates (sample-select.wgsl)
+  Tensor q8_scratch_;      // 8-bit activations of matmul-dp4a.wgsl (quantize-q8.wgsl), grow-only
   Tensor argmax_scratch_;  // one-row argmax: per-chunk (index, value) pairs (argmax-chunk.wgsl)
   static constexpr uint32_t kArgMaxChunk = 2048;
 };
@@ -1165,8 +1209,13 @@ void webgpu_sample(Backend& be, const Tensor& logits, const GpuSampleParams& p, 
 }
 
 int webgpu_force_matmul_tile(int tile) {
-  g_mm_tile = tile < 0 ? -1 : std::min(tile, int(kNumMmTiles));
+  g_mm_tile = tile < 0 ? -1 : tile >= 8 ? std::min(tile, 7 + int(kNumMmTiles)) : std::min(tile, int(kNumMmTiles));
   return int(kNumMmTiles);
+}
+
+uint32_t webgpu_features(const Backend& be) {
+  const auto* w = dynamic_cast<const WebGpuBackend*>(&be);
+  return w ? w->features() : 0;
 }
 
 uint32_t webgpu_take_dispatch_count(Backend& be) {

@@ -25,14 +25,19 @@
 namespace sotto {
 
 // binding_limit: the device's maxStorageBufferBindingSize in bytes (the host reports it).
-// feature_mask: the optional device features (host import `features`: bit 0 subgroups, bit 1 shader-f16)
+// feature_mask: the optional device features (host import `features`: bit 0 subgroups, bit 1 shader-f16, bit 2
+// packed 8-bit integer dot products)
 // the kernels may use; tests clear bits to check the fallback kernels on a device that has them.
 std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit, uint32_t feature_mask = ~0u);
 
-// Bench and test knob for every WebGPU backend of the instance: the prefill matmul tile (matmul-tiled.wgsl) to use
-// for every matmul of two or more tokens (0..3), 4 for the 8-token kernel (matmul.wgsl), -1 (the default) to
-// choose by shape. Returns the number of tiles (4).
+// Bench and test knob for every WebGPU backend of the instance: the prefill matmul tile to use for every matmul of
+// two or more tokens (0..3: matmul-dp4a.wgsl for Q8_0/Q4_0 where the device has feature bit 2, else
+// matmul-tiled.wgsl), 4 for the 8-token kernel (matmul.wgsl), 8 + tile for that tile of matmul-tiled.wgsl
+// whatever the type, -1 (the default) to choose by shape. Returns the number of tiles (4).
 int webgpu_force_matmul_tile(int tile);
+
+// The optional features (bits as feature_mask) the backend uses; 0 for another backend.
+uint32_t webgpu_features(const Backend& be);
 
 // The number of dispatches recorded since the last call (for the dispatches-per-token report).
 uint32_t webgpu_take_dispatch_count(Backend& be);
