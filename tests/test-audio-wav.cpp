@@ -2,7 +2,10 @@
 // downmix, chunked decoding, and one-line errors for corrupt or unsupported files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -272,4 +275,73 @@ TEST(AudioWav, ThreeChannelU8Downmix) {
   EXPECT_FLOAT_EQ(w.samples[1], (127.0f / 128 * 2 - 1) / 3);
   EXPECT_EQ(w.fmt.n_channels, 3);
   EXPECT_EQ(w.sample_rate, 11025);
+}
+
+// Reads are capped (issue 15: `sotto transcribe /dev/zero` grew without bound): a file that is not RIFF/WAVE
+// stops after its first bytes; a WAV larger than the cap is refused naming the limit.
+TEST(AudioWav, ReadsAreCapped) {
+  try {
+    read_wav("/dev/zero");
+    ADD_FAILURE() << "/dev/zero read";
+  } catch (const sotto::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/dev/zero: not a RIFF file"), std::string::npos) << e.what();
+  }
+  const std::string p = (std::filesystem::temp_directory_path() / "sotto-wav-cap.wav").string();
+  const auto bytes = riff({chunk("fmt ", fmt_body(1, 1, 16000, 16)), chunk("data", std::vector<uint8_t>(200000, 1))});
+  std::FILE* f = std::fopen(p.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+  EXPECT_EQ(read_wav(p).samples.size(), 100000u);
+  EXPECT_EQ(read_wav(p, false, bytes.size()).samples.size(), 100000u);
+  try {
+    read_wav(p, false, 128 << 10);
+    ADD_FAILURE() << "read past the cap";
+  } catch (const sotto::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(p + ": larger than the 128 KiB limit for a WAV file"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(kMaxWavBytes, size_t(2) << 30);
+  std::filesystem::remove(p);
+}
+
+// Float samples no microphone gives (issue 15): NaN/Inf used to reach the model (an empty transcript, exit 0)
+// and a 1e38 sample changed the text. They are repaired (NaN/Inf -> 0) and clipped to [-1, 1], with a warning
+// that counts them; clean files get no warning.
+TEST(AudioWav, NonFiniteAndHugeFloatSamplesAreRepairedWithAWarning) {
+  auto f32_file = [](const std::vector<float>& v) {
+    std::vector<uint8_t> d(v.size() * 4);
+    std::memcpy(d.data(), v.data(), d.size());
+    return riff({chunk("fmt ", fmt_body(3, 1, 16000, 32)), chunk("data", d)});
+  };
+  auto f64_file = [](const std::vector<double>& v) {
+    std::vector<uint8_t> d(v.size() * 8);
+    std::memcpy(d.data(), v.data(), d.size());
+    return riff({chunk("fmt ", fmt_body(3, 1, 16000, 64)), chunk("data", d)});
+  };
+  const float inf = INFINITY, nan = NAN;
+  auto w = f32_file({0.5f, nan, -inf, inf, 1e38f, -3.0f, 1.0f, -0.25f});
+  Wav a = read_wav_memory(w.data(), w.size(), "t.wav");
+  EXPECT_EQ(a.samples, (std::vector<float>{0.5f, 0.0f, 0.0f, 0.0f, 1.0f, -1.0f, 1.0f, -0.25f}));
+  EXPECT_EQ(a.warning, "t.wav: 3 samples were NaN or infinite (set to 0), 2 samples were outside [-1, 1] (clipped)");
+  auto d = f64_file({1e300, -1e300, double(NAN), 0.125});
+  Wav b = read_wav_memory(d.data(), d.size(), "t.wav");
+  EXPECT_EQ(b.samples, (std::vector<float>{1.0f, -1.0f, 0.0f, 0.125f}));
+  EXPECT_EQ(b.warning, "t.wav: 1 sample was NaN or infinite (set to 0), 2 samples were outside [-1, 1] (clipped)");
+  // Stereo downmix sees repaired samples: (NaN, 0.5) -> 0.25.
+  std::vector<float> st = {nan, 0.5f};
+  std::vector<uint8_t> sd(8);
+  std::memcpy(sd.data(), st.data(), 8);
+  auto s2 = riff({chunk("fmt ", fmt_body(3, 2, 16000, 32)), chunk("data", sd)});
+  Wav c = read_wav_memory(s2.data(), s2.size(), "t.wav", true);
+  EXPECT_EQ(c.samples, (std::vector<float>{0.25f}));
+  auto clean = f32_file({0.0f, 1.0f, -1.0f, 0.5f});
+  EXPECT_EQ(read_wav_memory(clean.data(), clean.size(), "t.wav").warning, "");
+  // The streaming decoder counts the same way.
+  PcmDecoder dec(a.fmt, false);
+  std::vector<float> out;
+  const size_t off = w.size() - 32;
+  for (size_t k = off; k < w.size(); k += 3) dec.feed(w.data() + k, std::min<size_t>(3, w.size() - k), out);
+  EXPECT_EQ(out, a.samples);
+  EXPECT_EQ(dec.n_nonfinite(), 3u);
+  EXPECT_EQ(dec.n_clipped(), 2u);
 }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -83,4 +84,35 @@ TEST_F(Cli, ErrorsExitOneWithOneLine) {
   auto s = run("generate -m /nonexistent/model.gguf -p hi --top-p 0");  // bad sampler values: before loading
   EXPECT_EQ(s.code, 1) << s.out;
   EXPECT_NE(s.out.find("top-p"), std::string::npos) << s.out;
+}
+
+// Hostile or careless arguments (issue 15): endless inputs stop at a cap named in the error, thread counts
+// and negative counts are refused, each in one line, before any model loads.
+TEST_F(Cli, UnboundedInputsAndBadCountsAreOneLineErrors) {
+  struct Case {
+    const char* args;
+    int code;
+    const char* needle;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"note --transcript /dev/zero -m /nonexistent/m.gguf", 1, "/dev/zero: larger than the 256 MiB limit"},
+           {"generate -m /nonexistent/m.gguf -p hi --schema /dev/zero", 1, "/dev/zero: larger than the 256 MiB limit"},
+           {"generate -m /nonexistent/m.gguf -p hi --grammar /dev/zero", 1, "/dev/zero: larger than the 256 MiB limit"},
+           {"transcribe -m " SOTTO_SOURCE_DIR "/tests/fixtures/asr/moonshine-f32.gguf /dev/zero", 1,
+            "/dev/zero: not a RIFF file"},
+           {"generate -m x.gguf -p hi -t 100000", 2, "-t must be in 0..1024, got 100000"},
+           {"note --transcript x.txt -m x.gguf -t 100000", 2, "-t must be in 0..1024"},
+           {"transcribe -m x.gguf a.wav --threads 5000", 2, "--threads must be in 0..1024"},
+           {"bench -m x.gguf -t -2", 2, "-t must be in 0..1024"},
+           {"note --transcript x.txt -m x.gguf --max-tokens -3", 2, "--max-tokens must be at least 1, got -3"},
+           {"generate -m x.gguf -p hi -n -3", 2, "-n must be at least -1, got -3"},
+           {"generate -m x.gguf -p hi --top-k -1", 2, "--top-k must be at least 0"},
+           {"generate -m x.gguf -p hi --repeat-last-n -2", 2, "--repeat-last-n must be at least -1"},
+           {"generate -m x.gguf -p hi -n 99999999999", 2, "-n is out of range, got 99999999999"},
+       }) {
+    auto r = run(c.args);
+    EXPECT_EQ(r.code, c.code) << c.args << ": " << r.out;
+    EXPECT_EQ(lines(r.out), 1u) << c.args << ": " << r.out;
+    EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << ": " << r.out;
+  }
 }

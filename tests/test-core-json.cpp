@@ -9,7 +9,7 @@ using namespace sotto;
 TEST(Json, Accepts) {
   const char* ok[] = {
       "null", "true", "false", "0", "-0", "1.5e3", "-12.25E-2", "\"\"", "\"a\\u00e9\\n\"", "[]", "{}",
-      " [1, [2, [3]], {\"a\": {}}] ", "{\"a\":1,\"a\":2}", "\"\\ud83d\\ude00\"", "\"caf\xc3\xa9\"", "123456789012345678",
+      " [1, [2, [3]], {\"a\": {}}] ", "{\"a\":1,\"b\":{\"a\":2}}", "\"\\ud83d\\ude00\"", "\"caf\xc3\xa9\"", "123456789012345678",
   };
   for (const char* s : ok) EXPECT_NO_THROW(json::parse(s)) << s;
 }
@@ -18,7 +18,7 @@ TEST(Json, Rejects) {
   const char* bad[] = {
       "", "nul", "tru", "[1,]", "{\"a\":1,}", "{a:1}", "01", "1.", ".5", "1e", "-", "\"abc", "\"\\x\"",
       "\"\\ud83d\"", "\"\\ude00\"", "[1 2]", "{\"a\" 1}", "1 2", "// c\n1", "\"\t\"", "\"\xff\"", "\"\xc0\xaf\"",
-      "\"\xed\xa0\x80\"", "[", "{", "NaN", "Infinity",
+      "\"\xed\xa0\x80\"", "[", "{", "NaN", "Infinity", "{\"a\":1,\"a\":2}", "{\"a\":1,\"\\u0061\":2}",
   };
   for (const char* s : bad) EXPECT_THROW(json::parse(s), Error) << s;
 }
@@ -45,6 +45,22 @@ TEST(Json, ErrorsGiveLineAndColumn) {
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()).rfind("t.json:3:5:", 0), 0u) << e.what();
   }
+}
+
+// A key twice in one object is refused, naming the key and where it is (readers disagree on which value
+// wins: the schema compiler would see one, a validator the other).
+TEST(Json, DuplicateKeysNamed) {
+  try {
+    json::parse("{\"type\": \"object\",\n \"properties\": {\"dose\": {}, \"dose\": {}}}", "t.json");
+    FAIL() << "duplicate key accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "t.json:2:29: duplicate key \"dose\"");
+  }
+  // Many keys: still linear (a set per object), and the duplicate at the end is found.
+  std::string big = "{";
+  for (int k = 0; k < 50000; ++k) big += "\"k" + std::to_string(k) + "\":0,";
+  EXPECT_NO_THROW(json::parse(big + "\"end\":0}"));
+  EXPECT_THROW(json::parse(big + "\"k17\":0}"), Error);
 }
 
 TEST(Json, DepthLimit) {

@@ -1,12 +1,16 @@
-// test-core.cpp — dtype conversions and the thread pool.
+// test-core.cpp — dtype conversions, the thread pool, and the capped file reads.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
 #include <vector>
 
 #include "core/dtype.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/thread-pool.h"
 
 using namespace sotto;
@@ -61,4 +65,48 @@ TEST(ThreadPool, CoversRangeExactlyOnce) {
       for (int64_t i = 0; i < n; i++) ASSERT_EQ(hits[size_t(i)].load(), 50) << n << " " << grain;
     }
   }
+}
+
+// A thread count past the limit is a one-line error, not an attempt to start 100,000 threads (issue 15).
+TEST(ThreadPool, CountAboveTheLimitIsAnError) {
+  for (int n : {kMaxPoolThreads + 1, 100000}) {
+    try {
+      ThreadPool pool(n);
+      ADD_FAILURE() << n << " threads accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), "thread count " + std::to_string(n) + " is above the limit of 1024");
+    }
+  }
+}
+
+// Every read is capped, and the error names the limit (issue 15: /dev/zero grew without bound).
+TEST(File, ReadsAreCapped) {
+  const std::string p = (std::filesystem::temp_directory_path() / "sotto-core-cap.txt").string();
+  {
+    std::FILE* f = std::fopen(p.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    const std::string body(100000, 'x');
+    std::fwrite(body.data(), 1, body.size(), f);
+    std::fclose(f);
+  }
+  EXPECT_EQ(read_file(p).size(), 100000u);
+  EXPECT_EQ(read_file(p, 100000).size(), 100000u);
+  try {
+    read_file(p, 99999);
+    ADD_FAILURE() << "read past the cap";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), p + ": larger than the 99999 bytes limit for this input");
+  }
+  try {
+    read_file("/dev/zero", size_t(1) << 20);
+    ADD_FAILURE() << "/dev/zero read to the end";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "/dev/zero: larger than the 1 MiB limit for this input");
+  }
+  EXPECT_EQ(kMaxReadBytes, size_t(256) << 20);
+  std::FILE* z = std::fopen("/dev/zero", "rb");
+  ASSERT_NE(z, nullptr);
+  EXPECT_THROW(read_stream(z, "stdin", 64 << 10), Error);
+  std::fclose(z);
+  std::filesystem::remove(p);
 }

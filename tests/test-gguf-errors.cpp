@@ -181,3 +181,48 @@ TEST(Gguf, AlignmentHonoured) {
 }
 
 }  // namespace
+
+// Tensors whose bytes overlap (issue 15): an offset set to 0 or to a neighbour's, or a type changed to a
+// larger one, used to load and compute with another tensor's data. The file is mutated here; the error
+// names both tensors.
+TEST(Gguf, OverlappingTensorsAreRefused) {
+  const std::string p = small_file();
+  const auto good = slurp(p);
+  const std::string bad = tmp("overlap.gguf");
+  auto find = [&](const std::string& s) {
+    auto it = std::search(good.begin(), good.end(), s.begin(), s.end());
+    return size_t(it - good.begin()) + s.size();
+  };
+  const size_t q_offset = find("blk.0.attn_q.weight") + 4 + 16 + 4;  // n_dims, ne[2], type, then offset
+  uint64_t was = 0;
+  std::memcpy(&was, good.data() + q_offset, 8);
+  ASSERT_EQ(was, 256u);  // right after token_embd.weight's 256 bytes
+  for (uint64_t off : {uint64_t(0), uint64_t(224), uint64_t(32)}) {
+    auto b = good;
+    std::memcpy(b.data() + q_offset, &off, 8);
+    spit(bad, b);
+    SCOPED_TRACE(off);
+    expect_error(bad, {"token_embd.weight", "blk.0.attn_q.weight", "overlap"});
+  }
+
+  // A type changed to a larger one: a (F16, 256 bytes) becomes F32 (512 bytes) and runs into b.
+  GgufWriter w;
+  std::vector<uint16_t> a(128, 0x3C00);
+  std::vector<float> x(128, 1.0f);
+  w.add_tensor("a.weight", DType::F16, {32, 4, 1, 1}, a.data());
+  w.add_tensor("b.weight", DType::F32, {32, 4, 1, 1}, x.data());
+  w.add_tensor("c.weight", DType::F32, {32, 4, 1, 1}, x.data());
+  const std::string p3 = tmp("three.gguf");
+  w.write(p3);
+  EXPECT_NO_THROW(GgufFile::open(p3));
+  auto b3 = slurp(p3);
+  const std::string an = "a.weight";
+  const size_t a_type = size_t(std::search(b3.begin(), b3.end(), an.begin(), an.end()) - b3.begin()) + an.size() + 4 + 16;
+  uint32_t t = 0;
+  std::memcpy(&t, b3.data() + a_type, 4);
+  ASSERT_EQ(t, 1u);  // F16
+  t = 0;             // F32
+  std::memcpy(b3.data() + a_type, &t, 4);
+  spit(bad, b3);
+  expect_error(bad, {"a.weight", "b.weight", "overlap"});
+}

@@ -190,3 +190,71 @@ TEST(GrammarGbnf, StateLimitIsAnError) {
     EXPECT_NE(std::string(e.what()).find("big.gbnf"), std::string::npos) << e.what();
   }
 }
+
+// Hostile grammars (issue 15): each is refused with one line naming the limit, or handled in linear time
+// without recursion over rules. Inputs are generated here, at the sizes that overflowed the stack before.
+TEST(GrammarGbnf, DeepNestingIsANamedError) {
+  auto nested = [](int n) { return "root ::= " + std::string(size_t(n), '(') + "\"a\"" + std::string(size_t(n), ')'); };
+  try {
+    parse_gbnf(nested(16500), "deep.gbnf");
+    ADD_FAILURE() << "16,500 nested parentheses accepted";
+  } catch (const sotto::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("deep.gbnf:1:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("nested deeper than 256 levels"), std::string::npos) << e.what();
+  }
+  auto cg = std::make_shared<CompiledGrammar>(parse_gbnf(nested(256), "ok.gbnf"), tiny_vocab());
+  EXPECT_TRUE(full_match(cg, "a"));
+  EXPECT_THROW(parse_gbnf(nested(257), "deep.gbnf"), sotto::Error);
+}
+
+TEST(GrammarGbnf, LongRuleChainsParseAndMatch) {
+  // r0 ::= r1, r1 ::= r2, ... : the left-recursion check, the nullable fixpoint and the matcher's expansion
+  // all walked this recursively (or in O(n^2)).
+  const int n = 48000;
+  for (const char* last : {"\"a\"", "\"a\" | \"\""}) {
+    std::string text = "root ::= r0 \"z\"\n";
+    for (int k = 0; k < n; ++k) text += "r" + std::to_string(k) + " ::= r" + std::to_string(k + 1) + "\n";
+    text += "r" + std::to_string(n) + " ::= " + last + "\n";
+    SCOPED_TRACE(last);
+    auto cg = std::make_shared<CompiledGrammar>(parse_gbnf(text, "chain.gbnf"), tiny_vocab());
+    EXPECT_TRUE(full_match(cg, "az"));
+    EXPECT_FALSE(full_match(cg, "a"));
+    EXPECT_EQ(full_match(cg, "z"), std::string(last).find('|') != std::string::npos);
+  }
+  // The same chain closing on itself is left recursion, found without recursion.
+  std::string loop;
+  for (int k = 0; k < n; ++k) loop += "r" + std::to_string(k) + " ::= r" + std::to_string((k + 1) % n) + " | \"a\"\n";
+  try {
+    parse_gbnf("root ::= r0\n" + loop, "loop.gbnf");
+    ADD_FAILURE() << "left-recursive chain accepted";
+  } catch (const sotto::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("left recursion"), std::string::npos) << e.what();
+  }
+}
+
+TEST(GrammarGbnf, GrammarsWithoutAFiniteSentenceAreRefused) {
+  auto expect_error = [](const std::string& text, const std::string& rule) {
+    try {
+      parse_gbnf(text, "inf.gbnf");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const sotto::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("rule " + rule + " derives no finite string"), std::string::npos) << e.what();
+    }
+  };
+  expect_error("root ::= \"a\" root", "root");
+  expect_error("root ::= \"a\" | \"b\" x\nx ::= \"c\" x", "x");  // reachable through one alternative
+  expect_error("root ::= \"a\" | \"-\" x\nx ::= \"(\" y \")\"\ny ::= x \"!\" | \"[\" x \"]\"", "x");
+  // A way out makes them fine; an unreachable looping rule is harmless and stays allowed.
+  auto vocab = tiny_vocab();
+  const std::vector<Case> ok = {
+      {"root ::= \"a\" root | \"\"", {"", "a", "aaa"}, {"b"}},
+      {"root ::= \"a\" | \"b\" x\nx ::= \"c\" x | \"d\"", {"a", "bd", "bccd"}, {"bc", "b"}},
+      {"root ::= \"a\"\nunused ::= \"u\" unused", {"a"}, {"u"}},
+  };
+  for (const Case& c : ok) {
+    SCOPED_TRACE(c.grammar);
+    auto cg = std::make_shared<CompiledGrammar>(parse_gbnf(c.grammar, "ok.gbnf"), vocab);
+    for (const std::string& s : c.accept) EXPECT_TRUE(full_match(cg, s)) << "should accept: " << s;
+    for (const std::string& s : c.reject) EXPECT_FALSE(full_match(cg, s)) << "should reject: " << s;
+  }
+}

@@ -4,6 +4,7 @@
 // sharing no code with the grammar) accepts.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -720,4 +721,64 @@ TEST(GrammarSchema, PackedMaskForUploadEqualsBooleanMask) {
   }
   std::vector<uint32_t> out(packed_mask_words(6001));
   EXPECT_THROW(pack_mask_for_logits(m.mask(), 6001, 6000, out.data()), sotto::Error);
+}
+
+// Hostile schemas (issue 15), generated here at the sizes that overflowed the stack or never finished.
+TEST(GrammarSchema, DeepSchemasAreNamedErrors) {
+  auto expect_error = [](const std::string& schema, const std::string& n1, const std::string& n2) {
+    try {
+      compile_json_schema(schema, "deep.schema.json");
+      ADD_FAILURE() << "no error";
+    } catch (const sotto::Error& e) {
+      std::string w = e.what();
+      EXPECT_NE(w.find("deep.schema.json"), std::string::npos) << w;
+      EXPECT_NE(w.find(n1), std::string::npos) << w;
+      EXPECT_NE(w.find(n2), std::string::npos) << w;
+    }
+  };
+  // A flat $defs chain: d0 -> d1 -> ... -> d4700, every link a $ref (the JSON itself is shallow).
+  auto chain = [](int n) {
+    std::string s = "{\"$ref\":\"#/$defs/d0\",\"$defs\":{";
+    for (int k = 0; k < n; ++k) s += "\"d" + std::to_string(k) + "\":{\"$ref\":\"#/$defs/d" + std::to_string(k + 1) + "\"},";
+    return s + "\"d" + std::to_string(n) + "\":{\"type\":\"integer\"}}}";
+  };
+  expect_error(chain(4700), "nested deeper than 256 levels", "#/$defs/d");
+  auto v = vocab_of(500);
+  auto cg = compile(chain(100), v);
+  EXPECT_TRUE(full_match(*cg, "42"));
+  EXPECT_FALSE(full_match(*cg, "\"x\""));
+  // A regex pattern with 30,000 nested groups.
+  const std::string groups = std::string(30000, '(') + "a" + std::string(30000, ')');
+  expect_error("{\"type\":\"string\",\"pattern\":\"^" + groups + "$\"}", "groups nested deeper than 64 levels",
+               "#/pattern");
+  const std::string ok_groups = std::string(size_t(64), '(') + "a|b" + std::string(size_t(64), ')');
+  cg = compile("{\"type\":\"string\",\"pattern\":\"^" + ok_groups + "$\"}", v);
+  EXPECT_TRUE(full_match(*cg, "\"a\""));
+  EXPECT_FALSE(full_match(*cg, "\"ab\""));
+  // Items nested past the limit (each level is one JSON level, under the parser's 512).
+  std::string items;
+  for (int k = 0; k < 300; ++k) items += "{\"type\":\"array\",\"items\":";
+  items += "{\"type\":\"null\"}" + std::string(300, '}');
+  expect_error(items, "nested deeper than 256 levels", "#/items/items");
+}
+
+TEST(GrammarSchema, TwentyThousandPropertiesCompileInLinearTime) {
+  // Rule names were found by probing name-2, name-3, ... from 2 each time: ~n^2 probes (minutes at 20,000).
+  const int n = 20000;
+  std::string s = "{\"type\":\"object\",\"properties\":{";
+  std::string req, doc = "{";
+  for (int k = 0; k < n; ++k) {
+    s += std::string(k ? "," : "") + "\"p" + std::to_string(k) + "\":{\"type\":\"integer\"}";
+    if (k % 2 == 0) req += std::string(k ? "," : "") + "\"p" + std::to_string(k) + "\"";
+    if (k % 2 == 0) doc += std::string(k ? "," : "") + "\"p" + std::to_string(k) + "\":" + std::to_string(k);
+  }
+  s += "},\"required\":[" + req + "]}";
+  doc += "}";
+  const auto t0 = std::chrono::steady_clock::now();
+  Grammar g = compile_json_schema(s, "wide.schema.json");
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(secs, 30.0) << "20,000 properties took " << secs << " s";
+  auto cg = std::make_shared<CompiledGrammar>(std::move(g), vocab_of(500));
+  EXPECT_TRUE(full_match(*cg, doc));
+  EXPECT_FALSE(full_match(*cg, "{}"));
 }

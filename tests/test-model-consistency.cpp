@@ -21,6 +21,8 @@ namespace {
 struct TinyShape {
   std::string arch;
   int n_embd = 64, n_layer = 7, n_head = 4, n_head_kv = 2, head_dim = 16, n_ff = 96, n_vocab = 97;
+  int n_ctx = 256;
+  int64_t vocab_size_key = -1;  // written as <arch>.vocab_size when >= 0
 };
 
 // Writes a random-weight model of `arch` with the GGUF conventions the loader reads.
@@ -37,7 +39,8 @@ std::string write_random_model(const TinyShape& s, const std::string& path, uint
   w.set_u32(a + ".attention.head_count_kv", uint32_t(s.n_head_kv));
   w.set_u32(a + ".attention.key_length", uint32_t(s.head_dim));
   w.set_u32(a + ".attention.value_length", uint32_t(s.head_dim));
-  w.set_u32(a + ".context_length", 256);
+  w.set_u32(a + ".context_length", uint32_t(s.n_ctx));
+  if (s.vocab_size_key >= 0) w.set_u32(a + ".vocab_size", uint32_t(s.vocab_size_key));
   w.set_f32(a + ".attention.layer_norm_rms_epsilon", 1e-5f);
   w.set_f32(a + ".rope.freq_base", 10000.0f);
   if (a == "gemma3") w.set_u32(a + ".attention.sliding_window", 5);
@@ -158,6 +161,44 @@ TEST(ModelErrors, ContextOverflowAndBadTokens) {
   int32_t bad = s.n_vocab;
   EXPECT_THROW(model->forward(c2, &bad, 1), Error);
   std::filesystem::remove(path);
+}
+
+// Metadata a corrupt file may carry (issue 15): a training context too short to hold a prompt, a vocab_size
+// that disagrees with the embedding (0 included). One-line errors naming the key.
+TEST(ModelErrors, MetadataSanity) {
+  ThreadPool pool(1);
+  auto be = make_cpu_backend(pool);
+  auto expect_error = [&](const TinyShape& s, const std::string& n1, const std::string& n2) {
+    const std::string path = write_random_model(s, temp_path("meta.gguf"), 1);
+    auto f = GgufFile::open(path);
+    try {
+      Model::load(*f, *be);
+      ADD_FAILURE() << "accepted: " << n1;
+    } catch (const Error& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(n1), std::string::npos) << m;
+      EXPECT_NE(m.find(n2), std::string::npos) << m;
+      EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    }
+    std::filesystem::remove(path);
+  };
+  for (const char* arch : {"llama", "qwen2", "gemma3"}) {
+    TinyShape s;
+    s.arch = arch;
+    s.n_layer = 1;
+    s.n_ctx = 3;
+    expect_error(s, std::string(arch) + ".context_length = 3", "minimum of 8");
+    s.n_ctx = 256;
+    s.vocab_size_key = 0;
+    expect_error(s, std::string(arch) + ".vocab_size = 0", "97 rows");
+    s.vocab_size_key = 98;
+    expect_error(s, std::string(arch) + ".vocab_size = 98", "97 rows");
+    s.vocab_size_key = 97;
+    const std::string path = write_random_model(s, temp_path("meta-ok.gguf"), 1);
+    auto f = GgufFile::open(path);
+    EXPECT_NO_THROW(Model::load(*f, *be));
+    std::filesystem::remove(path);
+  }
 }
 
 TEST(ModelErrors, WrongShapeAndMissingTensorNameTheTensor) {

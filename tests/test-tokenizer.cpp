@@ -172,6 +172,41 @@ TEST(Tokenizer, MalformedInputsGiveErrors) {
   EXPECT_THROW(Tokenizer::from_gguf(*f2), Error);
 }
 
+// bos/eos ids must name a token (or be -1, absent): checked as 64-bit values, so 2^32 + 1 does not wrap to 1.
+TEST(Tokenizer, SpecialIdsOutOfRangeAreRefused) {
+  const std::string path = tmp("badids.gguf");
+  auto with = [&](const char* key, auto set) {
+    GgufWriter w;
+    w.set_string("tokenizer.ggml.model", "gpt2");
+    w.set_string("tokenizer.ggml.pre", "gpt2");
+    w.set_string_array("tokenizer.ggml.tokens", {"a", "b", "c"});
+    set(w, key);
+    w.write(path);
+    return GgufFile::open(path);
+  };
+  for (const char* key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"}) {
+    for (int which = 0; which < 3; ++which) {
+      auto f = with(key, [&](GgufWriter& w, const char* k) {
+        if (which == 0) w.set_u32(k, 3);
+        if (which == 1) w.set_i32(k, -5);
+        if (which == 2) w.set_u64(k, (uint64_t(1) << 32) + 1);
+      });
+      try {
+        Tokenizer::from_gguf(*f);
+        ADD_FAILURE() << key << " case " << which << " accepted";
+      } catch (const Error& e) {
+        const std::string m = e.what();
+        EXPECT_NE(m.find(key), std::string::npos) << m;
+        EXPECT_NE(m.find("not a token id"), std::string::npos) << m;
+        EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+      }
+    }
+    auto ok = with(key, [](GgufWriter& w, const char* k) { w.set_u32(k, 2); });
+    EXPECT_NO_THROW(Tokenizer::from_gguf(*ok));
+  }
+  std::filesystem::remove(path);
+}
+
 
 // ---- Tiny hand-built vocabularies: merge priority, byte fallback, special tokens, chat formats.
 

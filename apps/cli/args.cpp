@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
+#include <algorithm>
 
 #include "cli.h"
 
@@ -47,13 +49,34 @@ void ArgParser::option(const std::string& names, std::string* out, const std::st
   add(names, metavar, help, true, [out](const std::string&, const std::string& v) { *out = v; });
 }
 
-void ArgParser::option(const std::string& names, int* out, const std::string& metavar, const std::string& help) {
-  add(names, metavar, help, true, [this, out](const std::string& name, const std::string& v) {
-    int x = 0;
+void ArgParser::option(const std::string& names, int* out, const std::string& metavar, const std::string& help,
+                       int lo, int hi) {
+  add(names, metavar, help, true, [this, out, lo, hi](const std::string& name, const std::string& v) {
+    long long x = 0;
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
     if (ec != std::errc() || p != v.data() + v.size()) usage_error(name + " expects an integer, got '" + v + "'");
-    *out = x;
+    if (x < INT_MIN || x > INT_MAX) usage_error(name + " is out of range, got " + v);
+    if (x < lo || x > hi) {
+      std::string range = lo == INT_MIN ? "at most " + std::to_string(hi)
+                          : hi == INT_MAX ? "at least " + std::to_string(lo)
+                                          : "in " + std::to_string(lo) + ".." + std::to_string(hi);
+      usage_error(name + " must be " + range + ", got " + v);
+    }
+    *out = int(x);
   });
+}
+
+int resolve_threads(int n_threads, bool quiet) {
+  const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
+  if (n_threads <= 0) return hw;
+  if (n_threads > hw) {
+    if (!quiet) {
+      std::fprintf(stderr, "sotto: warning: %d threads asked for, this machine has %d hardware threads; using %d\n",
+                   n_threads, hw, hw);
+    }
+    return hw;
+  }
+  return n_threads;
 }
 
 void ArgParser::option(const std::string& names, float* out, const std::string& metavar,

@@ -4,6 +4,7 @@
 // Does not: load models or print results (the commands do).
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
@@ -26,7 +27,9 @@ class ArgParser {
   // names: "-m,--model". metavar names the value in help ("" for flags).
   void flag(const std::string& names, bool* out, const std::string& help);
   void option(const std::string& names, std::string* out, const std::string& metavar, const std::string& help);
-  void option(const std::string& names, int* out, const std::string& metavar, const std::string& help);
+  // An integer option; a value outside [lo, hi] is a usage error naming the range.
+  void option(const std::string& names, int* out, const std::string& metavar, const std::string& help,
+              int lo = INT_MIN, int hi = INT_MAX);
   void option(const std::string& names, float* out, const std::string& metavar, const std::string& help);
   void option(const std::string& names, uint64_t* out, const std::string& metavar, const std::string& help,
               bool* was_set = nullptr);
@@ -69,6 +72,12 @@ int run_note(int argc, char** argv);
 int run_transcribe(int argc, char** argv);
 int run_serve(int argc, char** argv);
 int run_tokenize(int argc, char** argv);
+
+// -t/--threads: the most a command accepts (more is a usage error); resolve_threads() turns 0 into the
+// hardware thread count and clamps a count above it, with a one-line warning (more threads than cores only
+// makes every parallel loop wait for descheduled workers).
+inline constexpr int kMaxThreads = 1024;
+int resolve_threads(int n_threads, bool quiet);
 
 // Formatting shared by the commands.
 std::string human_bytes(double bytes);  // "1.23 GiB", "512.0 MiB", "800 B"

@@ -65,7 +65,7 @@ int run_bench(int argc, char** argv) {
   ap.option("-p,--n-prompt", &n_prompt, "N", "prompt tokens for the prefill test; 0 = skip (512)");
   ap.option("-n,--n-gen", &n_gen, "N", "tokens for the decode test; 0 = skip (128)");
   ap.option("-b,--batch-size", &n_batch, "N", "prefill chunk size; 0 = the whole prompt (0)");
-  ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)");
+  ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
   ap.option("-r,--repetitions", &reps, "N", "timed repetitions of each test (5)");
   ap.flag("--json", &json, "print JSON instead of a table");
   if (!ap.parse(argc, argv)) return 0;
@@ -73,11 +73,10 @@ int run_bench(int argc, char** argv) {
   if (n_prompt < 0 || n_gen < 0) ap.usage_error("-p and -n must be >= 0");
   if (n_prompt == 0 && n_gen == 0) ap.usage_error("nothing to measure (-p 0 and -n 0)");
   if (reps < 1) ap.usage_error("--repetitions must be >= 1");
-  if (n_threads < 0) ap.usage_error("--threads must be >= 0");
   if (n_batch < 0) ap.usage_error("--batch-size must be >= 0");
   if (n_batch == 0) n_batch = std::max(1, n_prompt);
 
-  LoadedModel lm = load_model(model_path, n_threads, false);
+  LoadedModel lm = load_model(model_path, resolve_threads(n_threads, false), false);
   Model& model = *lm.model;
   const ModelConfig& cfg = model.config();
   const int n_ctx = std::max(n_prompt, n_gen);

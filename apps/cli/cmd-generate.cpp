@@ -29,10 +29,7 @@ std::atomic<bool> g_interrupted{false};  // set by SIGINT; a CLI process holds o
 extern "C" void on_sigint(int) { g_interrupted = true; }
 
 std::string read_text_file(const std::string& path) {
-  if (path != "-") return read_file(path);
-  std::ostringstream ss;
-  ss << std::cin.rdbuf();
-  return ss.str();
+  return path == "-" ? read_stream(stdin, "stdin") : read_file(path);
 }
 
 }  // namespace
@@ -51,22 +48,22 @@ int run_generate(int argc, char** argv) {
   ap.option("-m,--model", &model_path, "FILE", "GGUF model (required)");
   ap.option("-p,--prompt", &prompt, "TEXT", "prompt text");
   ap.option("-f,--file", &prompt_file, "FILE", "read the prompt from a file (- for stdin)");
-  ap.option("-n,--n-predict", &n_predict, "N", "tokens to generate at most; -1: until end or full context (128)");
+  ap.option("-n,--n-predict", &n_predict, "N", "tokens to generate at most; -1: until end or full context (128)", -1);
   ap.flag("--chat", &chat, "wrap the prompt in the model's chat template as a user turn");
   ap.option("--system", &system, "TEXT", "system message for --chat");
   ap.option("--temp", &sp.temperature, "T", "temperature; 0 = greedy (0.8)");
-  ap.option("--top-k", &sp.top_k, "K", "keep the K most likely tokens; 0 = off (40)");
+  ap.option("--top-k", &sp.top_k, "K", "keep the K most likely tokens; 0 = off (40)", 0);
   ap.option("--top-p", &sp.top_p, "P", "nucleus sampling; 1 = off (0.95)");
   ap.option("--min-p", &sp.min_p, "P", "drop tokens below P x the top probability; 0 = off (0.05)");
   ap.option("--repeat-penalty", &sp.repeat_penalty, "R", "penalise repeated tokens; 1 = off (1.0)");
-  ap.option("--repeat-last-n", &sp.repeat_last_n, "N", "window of the penalties; -1 = all (64)");
+  ap.option("--repeat-last-n", &sp.repeat_last_n, "N", "window of the penalties; -1 = all (64)", -1);
   ap.option("--presence-penalty", &sp.presence_penalty, "P", "subtract P from seen tokens' logits (0)");
   ap.option("--frequency-penalty", &sp.frequency_penalty, "F", "subtract F x count from seen tokens' logits (0)");
   ap.option("--seed", &sp.seed, "N", "random seed (default: random, printed with the stats)", &seed_set);
   ap.list("--stop", &stop, "STR", "stop when STR is generated (not printed)");
-  ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)");
-  ap.option("-c,--ctx-size", &n_ctx, "N", "context size; 0 = min(training context, 4096) (0)");
-  ap.option("-b,--batch-size", &n_batch, "N", "prompt tokens per forward pass (256)");
+  ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
+  ap.option("-c,--ctx-size", &n_ctx, "N", "context size; 0 = min(training context, 4096) (0)", 0);
+  ap.option("-b,--batch-size", &n_batch, "N", "prompt tokens per forward pass (256)", 1);
   ap.option("--schema", &schema_file, "FILE", "constrain the output to JSON valid under this JSON Schema");
   ap.option("--grammar", &grammar_file, "FILE", "constrain the output to this GBNF grammar");
   ap.flag("--show-special", &show_special, "print special (control) tokens");
@@ -78,9 +75,6 @@ int run_generate(int argc, char** argv) {
   if (!prompt_file.empty()) prompt = read_text_file(prompt_file);
   if (prompt.empty()) ap.usage_error("missing -p PROMPT (or -f FILE)");
   if (!system.empty() && !chat) ap.usage_error("--system needs --chat");
-  if (n_ctx < 0) ap.usage_error("--ctx-size must be >= 0");
-  if (n_batch < 1) ap.usage_error("--batch-size must be >= 1");
-  if (n_threads < 0) ap.usage_error("--threads must be >= 0");
   if (!schema_file.empty() && !grammar_file.empty()) ap.usage_error("give --schema or --grammar, not both");
   if (!seed_set) sp.seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
 
@@ -89,7 +83,7 @@ int run_generate(int argc, char** argv) {
   std::optional<grammar::Grammar> constraint;
   if (!schema_file.empty()) constraint = grammar::compile_json_schema(read_text_file(schema_file), schema_file);
   if (!grammar_file.empty()) constraint = grammar::parse_gbnf(read_text_file(grammar_file), grammar_file);
-  LoadedModel lm = load_model(model_path, n_threads, true);
+  LoadedModel lm = load_model(model_path, resolve_threads(n_threads, quiet), true);
   if (constraint) {
     auto cg = std::make_shared<grammar::CompiledGrammar>(std::move(*constraint), grammar::make_token_trie(*lm.tokenizer));
     chain.add_front(make_grammar_sampler(std::move(cg), lm.tokenizer.get()));

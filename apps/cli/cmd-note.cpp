@@ -71,7 +71,7 @@ std::string transcribe_file(const std::string& wav_path, const std::string& asr_
                                ? std::move(wav.samples)
                                : audio::resample(wav.samples.data(), wav.samples.size(), wav.sample_rate, 16000);
   auto file = GgufFile::open(asr_path);
-  ThreadPool pool(n_threads > 0 ? n_threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  ThreadPool pool(n_threads);
   auto be = make_cpu_backend(pool);
   auto model = AsrModel::load(*file, *be);
   auto tok = Tokenizer::from_gguf(*file);
@@ -104,9 +104,9 @@ int run_note(int argc, char** argv) {
   ap.option("--template", &tmpl, "NAME|FILE", "soap, legal, hr, finance, or a .schema.json file (soap)");
   ap.option("-m,--model", &model_path, "FILE", std::string("GGUF note model (the bundled ") + kDefaultNoteModel + ")");
   ap.option("--format", &format, "F", "json, markdown or both (both)");
-  ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)");
+  ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
   ap.option("-c,--ctx-size", &n_ctx, "N", "context size (4096)");
-  ap.option("--max-tokens", &max_tokens, "N", "longest note in tokens (1024)");
+  ap.option("--max-tokens", &max_tokens, "N", "longest note in tokens (1024)", 1);
   ap.flag("-q,--quiet", &quiet, "no progress or statistics on stderr");
   if (!ap.parse(argc, argv)) return 0;
   if (format != "json" && format != "markdown" && format != "both") ap.usage_error("--format must be json, markdown or both");
@@ -120,6 +120,7 @@ int run_note(int argc, char** argv) {
   if (model_path.empty()) model_path = find_default_model(dirs, kDefaultNoteModel);
   if (model_path.empty()) fail("no note model: the bundled ", kDefaultNoteModel, " is missing; give one with -m MODEL.gguf");
   if (n_ctx < 64) ap.usage_error("--ctx-size must be at least 64");
+  n_threads = resolve_threads(n_threads, quiet);
 
   const NoteTemplate t = load_template(tmpl, dirs);
   std::string transcript;
@@ -127,9 +128,7 @@ int run_note(int argc, char** argv) {
     transcript = transcribe_file(audio, asr_path, n_threads, quiet);
     if (format != "json") std::printf("# Transcript\n\n%s\n", transcript.c_str());
   } else if (transcript_file == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    transcript = ss.str();
+    transcript = read_stream(stdin, "stdin");
   } else {
     transcript = read_file(transcript_file);
   }

@@ -98,9 +98,7 @@ int run_tokenize(int argc, char** argv) {
     if (!file.empty() && file != "-") {
       input = read_file(file);
     } else {
-      std::ostringstream ss;
-      ss << std::cin.rdbuf();
-      input = ss.str();
+      input = read_stream(stdin, "stdin");
     }
   }
   auto encode = [&](const std::string& text) {

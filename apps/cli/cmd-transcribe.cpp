@@ -132,19 +132,18 @@ int run_transcribe(int argc, char** argv) {
   ap.option("--chunk-ms", &chunk_ms, "MS", "stdin read size with --stream (100)");
   ap.option("--split-phrase", &split_phrase_s, "SEC", "cut longer phrases at their pauses (16)");
   ap.option("--max-phrase", &max_phrase_s, "SEC", "cut longer phrases even without a pause (20)");
-  ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)");
+  ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
   if (!ap.parse(argc, argv)) return 0;
   if (model_path.empty()) ap.usage_error("--model is required");
   if (as_json && as_srt) ap.usage_error("--json and --srt exclude each other");
   if (stream == !input.empty()) ap.usage_error(stream ? "--stream reads stdin: give no file" : "give a WAV file or --stream");
-  if (n_threads < 0) ap.usage_error("--threads must be >= 0");
   if (chunk_ms <= 0 || chunk_ms > 10000) ap.usage_error("--chunk-ms must be in 1..10000");
   if (max_phrase_s <= 0.5f) ap.usage_error("--max-phrase must exceed 0.5");
   if (split_phrase_s <= 0.5f) ap.usage_error("--split-phrase must exceed 0.5");
   const Format fmt = as_json ? Format::Json : as_srt ? Format::Srt : Format::Text;
 
   auto file = GgufFile::open(model_path);
-  ThreadPool pool(n_threads > 0 ? n_threads : int(std::max(1u, std::thread::hardware_concurrency())));
+  ThreadPool pool(resolve_threads(n_threads, false));
   auto be = make_cpu_backend(pool);
   auto model = AsrModel::load(*file, *be);
   auto tok = Tokenizer::from_gguf(*file);

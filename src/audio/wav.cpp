@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "core/error.h"
+#include "core/file.h"
 
 namespace sotto::audio {
 namespace {
@@ -149,13 +150,24 @@ WavLayout parse_wav_layout(const uint8_t* data, size_t size, const std::string& 
 
 PcmDecoder::PcmDecoder(const WavFormat& fmt, bool downmix_mono) : fmt_(fmt), downmix_(downmix_mono && fmt.n_channels > 1) {}
 
-void PcmDecoder::decode_frames(const uint8_t* p, size_t n_frames, std::vector<float>& out) const {
+void PcmDecoder::decode_frames(const uint8_t* p, size_t n_frames, std::vector<float>& out) {
   const int nc = fmt_.n_channels;
   const int bps = fmt_.bits_per_sample / 8;
   const size_t base = out.size();
   out.resize(base + n_frames * size_t(out_channels()));
   float* o = out.data() + base;
   const float inv_nc = 1.0f / float(nc);
+  auto repair = [this](float x) {
+    if (!std::isfinite(x)) {
+      ++n_nonfinite_;
+      return 0.0f;
+    }
+    if (x > 1.0f || x < -1.0f) {
+      ++n_clipped_;
+      return x > 0 ? 1.0f : -1.0f;
+    }
+    return x;
+  };
   for (size_t f = 0; f < n_frames; ++f) {
     float acc = 0.0f;
     for (int c = 0; c < nc; ++c, p += bps) {
@@ -169,12 +181,12 @@ void PcmDecoder::decode_frames(const uint8_t* p, size_t n_frames, std::vector<fl
           break;
         }
         case SampleFormat::pcm_s32: v = float(double(int32_t(rd32(p))) * (1.0 / 2147483648.0)); break;
-        case SampleFormat::float32: { uint32_t u = rd32(p); std::memcpy(&v, &u, 4); break; }
+        case SampleFormat::float32: { uint32_t u = rd32(p); std::memcpy(&v, &u, 4); v = repair(v); break; }
         case SampleFormat::float64: {
           uint64_t u = uint64_t(rd32(p)) | (uint64_t(rd32(p + 4)) << 32);
           double d;
           std::memcpy(&d, &u, 8);
-          v = float(d);
+          v = repair(std::isfinite(d) ? float(std::clamp(d, -2.0, 2.0)) : float(d));  // (no float overflow)
           break;
         }
         default: v = 0.0f;
@@ -202,6 +214,14 @@ void PcmDecoder::feed(const uint8_t* bytes, size_t n, std::vector<float>& out) {
   pending_.assign(bytes + frames * ba, bytes + n);
 }
 
+std::string PcmDecoder::repair_warning(const std::string& name) const {
+  auto count = [](uint64_t n) { return std::to_string(n) + (n == 1 ? " sample was" : " samples were"); };
+  std::string w;
+  if (n_nonfinite_) w = count(n_nonfinite_) + " NaN or infinite (set to 0)";
+  if (n_clipped_) w += (w.empty() ? "" : ", ") + count(n_clipped_) + " outside [-1, 1] (clipped)";
+  return w.empty() ? w : name + ": " + w;
+}
+
 Wav read_wav_memory(const uint8_t* data, size_t size, const std::string& name, bool downmix_mono) {
   Wav w;
   const WavLayout lay = parse_wav_layout(data, size, name);
@@ -213,19 +233,36 @@ Wav read_wav_memory(const uint8_t* data, size_t size, const std::string& name, b
   w.sample_rate = w.fmt.sample_rate;
   w.samples.reserve(len / size_t(w.fmt.block_align) * size_t(w.n_channels));
   dec.feed(data + off, len, w.samples);
+  if (std::string r = dec.repair_warning(name); !r.empty()) w.warning += (w.warning.empty() ? "" : "; ") + r;
   return w;
 }
 
-Wav read_wav(const std::string& path, bool downmix_mono) {
+Wav read_wav(const std::string& path, bool downmix_mono, size_t max_bytes) {
   // stdio rather than fstream: the wasm32-wasi libc++ has no <fstream>.
   std::FILE* in = std::fopen(path.c_str(), "rb");
   if (!in) fail(path, ": cannot open (", std::strerror(errno), ")");
   std::vector<uint8_t> bytes;
   uint8_t buf[65536];
   size_t k;
-  while ((k = std::fread(buf, 1, sizeof buf, in)) > 0) bytes.insert(bytes.end(), buf, buf + k);
-  const bool bad = std::ferror(in) != 0;
+  bool bad = false, too_big = false, checked = false;
+  while ((k = std::fread(buf, 1, sizeof buf, in)) > 0) {
+    if (k > max_bytes - bytes.size()) {
+      too_big = true;
+      break;
+    }
+    bytes.insert(bytes.end(), buf, buf + k);
+    // Not a RIFF/WAVE header: stop at once (a device such as /dev/zero would otherwise be read to the cap).
+    if (!checked && bytes.size() >= 12) {
+      checked = true;
+      if (fourcc(bytes.data()) != "RIFF" || fourcc(bytes.data() + 8) != "WAVE") break;
+    }
+  }
+  bad = std::ferror(in) != 0;
   std::fclose(in);
+  if (too_big) {
+    fail(path, ": larger than the ", size_limit_text(max_bytes), " limit for a WAV file (split it, or stream it with "
+         "`sotto transcribe --stream`)");
+  }
   if (bad) fail(path, ": read error");
   return read_wav_memory(bytes.data(), bytes.size(), path, downmix_mono);
 }

@@ -7,6 +7,8 @@
 // and `Wav::warning` says how much was missing. RF64/BW64 is not supported (the error says so).
 // Writes: 16-bit PCM or 32-bit float. Does not: resample (resample.h), compressed codecs, cue/list metadata.
 // Streaming: PcmDecoder turns raw data-chunk bytes into float samples fed in arbitrary pieces.
+// Float samples that are NaN/Inf become 0 and magnitudes above 1 are clipped, with `Wav::warning` saying how
+// many (a warning, not an error: a few bad samples should not cost the recording).
 #pragma once
 
 #include <cstddef>
@@ -31,13 +33,18 @@ struct Wav {
   int n_channels = 0;          // channels in `samples` (1 after downmix)
   int sample_rate = 0;
   std::vector<float> samples;  // [n_frames, n_channels] interleaved
-  std::string warning;         // non-empty when the file was truncated (samples present were kept)
+  std::string warning;         // non-empty when the file was truncated (samples present were kept) or float
+                               // samples were repaired (NaN/Inf -> 0, |x| > 1 clipped); "; " between the two
   size_t n_frames() const { return n_channels ? samples.size() / n_channels : 0; }
 };
 
 // Parses a whole WAV held in memory; `name` is used in error messages.
 Wav read_wav_memory(const uint8_t* data, size_t size, const std::string& name, bool downmix_mono = false);
-Wav read_wav(const std::string& path, bool downmix_mono = false);
+// Reads the file whole, at most max_bytes (2 GiB by default: 18 hours of 16 kHz 16-bit mono); a larger file,
+// or one that never ends, is an error naming the limit. A file that does not start with a RIFF/WAVE header
+// is refused after its first bytes.
+inline constexpr size_t kMaxWavBytes = size_t(1) << 31;
+Wav read_wav(const std::string& path, bool downmix_mono = false, size_t max_bytes = kMaxWavBytes);
 
 // Where the samples are. Works on a prefix of a file too (streaming: parse the first bytes, then feed the data
 // chunk to a PcmDecoder as it arrives), provided fmt comes before data, as nearly all writers do.
@@ -58,12 +65,19 @@ class PcmDecoder {
   void feed(const uint8_t* bytes, size_t n, std::vector<float>& out);
   size_t pending_bytes() const { return pending_.size(); }
   int out_channels() const { return downmix_ ? 1 : fmt_.n_channels; }
+  // Float files may hold what no microphone gives: NaN/Inf samples are repaired to 0, magnitudes above 1
+  // clipped to [-1, 1] (a 1e38 sample would otherwise dominate every mel frame around it). Counted here;
+  // repair_warning() says how many ("" when none).
+  uint64_t n_nonfinite() const { return n_nonfinite_; }
+  uint64_t n_clipped() const { return n_clipped_; }
+  std::string repair_warning(const std::string& name) const;
 
  private:
-  void decode_frames(const uint8_t* p, size_t n_frames, std::vector<float>& out) const;
+  void decode_frames(const uint8_t* p, size_t n_frames, std::vector<float>& out);
   WavFormat fmt_;
   bool downmix_;
   std::vector<uint8_t> pending_;
+  uint64_t n_nonfinite_ = 0, n_clipped_ = 0;
 };
 
 enum class WavWriteFormat { pcm_s16, float32 };

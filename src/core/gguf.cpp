@@ -3,6 +3,8 @@
 // that remain before anything is allocated.
 #include "core/gguf.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -309,6 +311,23 @@ void GgufFile::parse(const uint8_t* base, size_t avail) {
     }
     t.file_offset = begin;
     t.view.data = begin + bytes <= avail ? const_cast<uint8_t*>(base) + begin : nullptr;
+  }
+  // No two tensors may share bytes: an offset copied from a neighbour (or set to 0), or a type changed to a
+  // larger one, would otherwise load and compute silently with another tensor's data.
+  std::vector<const GgufTensorInfo*> by_offset;
+  by_offset.reserve(f->tensors_.size());
+  for (const GgufTensorInfo& t : f->tensors_) by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(), [](const GgufTensorInfo* a, const GgufTensorInfo* b) {
+    return a->file_offset < b->file_offset;
+  });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const GgufTensorInfo& a = *by_offset[i - 1];
+    const GgufTensorInfo& b = *by_offset[i];
+    const uint64_t a_end = a.file_offset + a.view.nbytes();
+    if (a_end > b.file_offset) {
+      fail(path, ": tensors ", a.name, " (bytes ", std::to_string(a.file_offset), "..", std::to_string(a_end), ") and ",
+           b.name, " (from byte ", std::to_string(b.file_offset), ") overlap");
+    }
   }
 }
 

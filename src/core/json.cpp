@@ -1,11 +1,13 @@
 // json.cpp — see json.h. A recursive-descent parser over the input bytes with line/column tracking.
 #include "core/json.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <unordered_set>
 
 #include "core/error.h"
 #include "core/utf8.h"
@@ -143,12 +145,20 @@ class Parser {
   Value object(int depth) {
     p_++;  // {
     Value v = Value::object();
+    std::unordered_set<std::string> keys;
     ws();
     if (eat('}')) return v;
     for (;;) {
       ws();
       if (p_ >= t_.size() || t_[p_] != '"') error("expected a string key");
+      const size_t key_at = p_;
       std::string key = string();
+      if (!keys.insert(key).second) {  // a second value would be ignored by one reader and used by another
+        p_ = key_at;
+        size_t cut = std::min<size_t>(key.size(), 64);
+        while (cut < key.size() && cut > 0 && (uint8_t(key[cut]) & 0xC0) == 0x80) --cut;  // whole characters
+        error("duplicate key " + quote(key.substr(0, cut)) + (cut < key.size() ? " (cut)" : ""));
+      }
       ws();
       if (!eat(':')) error("expected ':' after object key");
       ws();

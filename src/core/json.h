@@ -1,7 +1,8 @@
 // json.h — a JSON (RFC 8259) parser and writer: a DOM of Values, objects keep insertion order.
 // parse() rejects anything not strictly JSON (trailing commas, comments, lone surrogates, invalid UTF-8,
-// trailing garbage) with an Error "source:line:col: message"; nesting is limited to 512 levels so hostile
-// input cannot exhaust the stack. Numbers keep whether they were written as integers.
+// trailing garbage, a key twice in one object: "duplicate key \"name\"") with an Error
+// "source:line:col: message"; nesting is limited to 512 levels so hostile input
+// cannot exhaust the stack. Numbers keep whether they were written as integers.
 #pragma once
 
 #include <cstdint>

@@ -2,6 +2,10 @@
 #include "core/thread-pool.h"
 
 #include <algorithm>
+#include <string>
+#include <system_error>
+
+#include "core/error.h"
 
 namespace sotto {
 
@@ -17,11 +21,22 @@ void ThreadPool::worker(int) {}
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  if (n_threads > kMaxPoolThreads) {
+    fail("thread count ", std::to_string(n_threads), " is above the limit of ", std::to_string(kMaxPoolThreads));
+  }
   n_threads_ = n_threads;
-  for (int i = 1; i < n_threads_; i++) threads_.emplace_back([this, i] { worker(i); });
+  try {
+    for (int i = 1; i < n_threads_; i++) threads_.emplace_back([this, i] { worker(i); });
+  } catch (const std::system_error& e) {  // the system refused a thread: stop the started ones, then report
+    const size_t started = threads_.size();
+    stop_workers();
+    fail("cannot start thread ", std::to_string(started + 2), " of ", std::to_string(n_threads), ": ", e.what());
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_workers(); }
+
+void ThreadPool::stop_workers() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -29,6 +44,7 @@ ThreadPool::~ThreadPool() {
   }
   cv_.notify_all();
   for (auto& t : threads_) t.join();
+  threads_.clear();
 }
 
 static void run_chunk(const ThreadPool::Fn& fn, int64_t n, int64_t grain, int parts, int index) {

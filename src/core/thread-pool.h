@@ -14,11 +14,16 @@
 
 namespace sotto {
 
+// The most threads a pool may have (an error above it, rather than an attempt to start 100,000 threads).
+inline constexpr int kMaxPoolThreads = 1024;
+
 class ThreadPool {
  public:
   using Fn = std::function<void(int64_t begin, int64_t end, int thread_index)>;
 
-  explicit ThreadPool(int n_threads);  // total threads including the caller; <= 0 means hardware count
+  // Total threads including the caller; <= 0 means the hardware count. Throws sotto::Error above
+  // kMaxPoolThreads or when the system cannot start a thread.
+  explicit ThreadPool(int n_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -31,6 +36,7 @@ class ThreadPool {
 
  private:
   void worker(int index);
+  void stop_workers();  // joins the workers (destructor, or a failed start)
 
   int n_threads_;
 #if !defined(_LIBCPP_HAS_NO_THREADS)  // single-threaded builds (wasm32-wasi) have no std::thread

@@ -5,7 +5,6 @@
 #include "grammar/grammar.h"
 
 #include <algorithm>
-#include <functional>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -120,6 +119,7 @@ class Parser {
   std::vector<size_t> first_use_;
   std::vector<std::vector<Seq>> alts_;
   int32_t any_char_rule_ = -1;
+  int depth_ = 0;  // nesting of ( groups ): bounded so hostile text cannot exhaust the stack
 
   [[noreturn]] void error_at(size_t at, const std::string& msg) const {
     size_t line = 1, col = 1;
@@ -378,8 +378,13 @@ class Parser {
         }
         seq.push_back({ElemKind::rule, any_char_rule_});
       } else if (c == '(') {
+        if (depth_ >= kMaxGbnfNesting) {
+          error("parentheses nested deeper than " + std::to_string(kMaxGbnfNesting) + " levels");
+        }
         ++i_;
+        ++depth_;
         std::vector<Seq> alts = parse_alternatives(rule, true);
+        --depth_;
         if (i_ >= s_.size() || s_[i_] != ')') error("expected )");
         ++i_;
         seq.push_back({ElemKind::rule, new_helper(rule, std::move(alts))});
@@ -452,58 +457,119 @@ Grammar parse_gbnf(std::string_view text, const std::string& name) {
   return g;
 }
 
+namespace {
+
+// Rules that derive some finite string under a fixpoint where a byte set counts as derivable only when
+// `bytes_ok` (false: nullable rules, the empty string; true: productive rules, any string). Worklist form,
+// linear in the grammar: each alternative counts its rule references not yet known to derive.
+std::vector<bool> derivable_rules(const Grammar& g, bool bytes_ok) {
+  const size_t n = g.rules.size();
+  std::vector<bool> ok(n, false);
+  std::vector<int32_t> alt_rule, pending;                // per alternative
+  std::vector<std::vector<int32_t>> uses(n);             // rule -> alternatives that reference it (per use)
+  std::vector<int32_t> work;
+  for (size_t r = 0; r < n; ++r) {
+    for (int32_t p : g.rules[r].alts) {
+      const int32_t a = int32_t(alt_rule.size());
+      int32_t count = 0;
+      bool blocked = false;
+      for (int32_t q = p; g.elems[size_t(q)].kind != ElemKind::end; ++q) {
+        const Elem& e = g.elems[size_t(q)];
+        if (e.kind == ElemKind::bytes) {
+          blocked = blocked || !bytes_ok;
+        } else {
+          ++count;
+          uses[size_t(e.arg)].push_back(a);
+        }
+      }
+      alt_rule.push_back(int32_t(r));
+      pending.push_back(blocked ? -1 : count);  // -1: never derivable
+      if (count == 0 && !blocked && !ok[r]) {
+        ok[r] = true;
+        work.push_back(int32_t(r));
+      }
+    }
+  }
+  while (!work.empty()) {
+    const int32_t r = work.back();
+    work.pop_back();
+    for (int32_t a : uses[size_t(r)]) {
+      if (pending[size_t(a)] <= 0 || --pending[size_t(a)] > 0) continue;
+      const int32_t owner = alt_rule[size_t(a)];
+      if (!ok[size_t(owner)]) {
+        ok[size_t(owner)] = true;
+        work.push_back(owner);
+      }
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
 void check_grammar(const Grammar& g) {
   const size_t n = g.rules.size();
   if (g.root < 0 || size_t(g.root) >= n) fail(g.name, ": grammar has no root rule");
   for (const Rule& r : g.rules) {
     if (r.alts.empty()) fail(g.name, ": rule ", r.name, " has no alternatives");
   }
-  // nullable rules (fixpoint)
-  std::vector<bool> nullable(n, false);
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (size_t r = 0; r < n; ++r) {
-      if (nullable[r]) continue;
-      for (int32_t p : g.rules[r].alts) {
-        bool all = true;
-        for (int32_t q = p; g.elems[q].kind != ElemKind::end; ++q) {
-          const Elem& e = g.elems[q];
-          if (e.kind == ElemKind::bytes || !nullable[e.arg]) {
-            all = false;
-            break;
-          }
-        }
-        if (all) {
-          nullable[r] = true;
-          changed = true;
-          break;
-        }
-      }
-    }
-  }
+  const std::vector<bool> nullable = derivable_rules(g, false);
   // left-corner edges: rule -> rules that can start it without consuming input
   std::vector<std::vector<int32_t>> edges(n);
   for (size_t r = 0; r < n; ++r) {
     for (int32_t p : g.rules[r].alts) {
-      for (int32_t q = p; g.elems[q].kind != ElemKind::end; ++q) {
-        const Elem& e = g.elems[q];
+      for (int32_t q = p; g.elems[size_t(q)].kind != ElemKind::end; ++q) {
+        const Elem& e = g.elems[size_t(q)];
         if (e.kind == ElemKind::bytes) break;
         edges[r].push_back(e.arg);
-        if (!nullable[e.arg]) break;
+        if (!nullable[size_t(e.arg)]) break;
       }
     }
   }
-  std::vector<int> color(n, 0);  // 0 new, 1 on stack, 2 done
-  std::function<void(size_t)> dfs = [&](size_t r) {
-    color[r] = 1;
-    for (int32_t t : edges[r]) {
-      if (color[t] == 1) fail(g.name, ": left recursion through rule ", g.rules[t].name);
-      if (color[t] == 0) dfs(size_t(t));
+  // A cycle of left-corner edges is left recursion: depth-first search with an explicit stack.
+  std::vector<uint8_t> color(n, 0);  // 0 new, 1 on stack, 2 done
+  std::vector<std::pair<int32_t, size_t>> stack;  // (rule, next edge)
+  for (size_t start = 0; start < n; ++start) {
+    if (color[start] != 0) continue;
+    color[start] = 1;
+    stack.push_back({int32_t(start), 0});
+    while (!stack.empty()) {
+      auto& [r, k] = stack.back();
+      if (k == edges[size_t(r)].size()) {
+        color[size_t(r)] = 2;
+        stack.pop_back();
+        continue;
+      }
+      const int32_t t = edges[size_t(r)][k++];
+      if (color[size_t(t)] == 1) fail(g.name, ": left recursion through rule ", g.rules[size_t(t)].name);
+      if (color[size_t(t)] == 0) {
+        color[size_t(t)] = 1;
+        stack.push_back({t, 0});
+      }
     }
-    color[r] = 2;
-  };
-  for (size_t r = 0; r < n; ++r) {
-    if (color[r] == 0) dfs(r);
+  }
+  // Every rule the root can reach must derive a finite string, or the matcher would allow prefixes that
+  // can never be completed (`root ::= "a" root` loops forever).
+  const std::vector<bool> productive = derivable_rules(g, true);
+  std::vector<bool> seen(n, false);
+  std::vector<int32_t> todo = {g.root};
+  seen[size_t(g.root)] = true;
+  while (!todo.empty()) {
+    const int32_t r = todo.back();
+    todo.pop_back();
+    if (!productive[size_t(r)]) {
+      fail(g.name, ": rule ", g.rules[size_t(r)].name, " derives no finite string (every alternative recurses "
+           "without end); give it an alternative that ends");
+    }
+    for (int32_t p : g.rules[size_t(r)].alts) {
+      for (int32_t q = p; g.elems[size_t(q)].kind != ElemKind::end; ++q) {
+        const Elem& e = g.elems[size_t(q)];
+        if (e.kind == ElemKind::rule && !seen[size_t(e.arg)]) {
+          seen[size_t(e.arg)] = true;
+          todo.push_back(e.arg);
+        }
+      }
+    }
   }
 }
 

@@ -10,7 +10,10 @@
 //   negation, code points allowed), `.` (any valid UTF-8 character), rule names, ( groups ), and the
 //   postfix operators * + ? {m} {m,} {m,n}. A rule may continue over several lines. The start rule is `root`.
 // Checked on parse: undefined rules, missing root, left recursion (including through nullable prefixes),
-// malformed syntax — each a sotto::Error naming the grammar, line and column.
+// rules reachable from root that derive no finite string (`root ::= "a" root`), parentheses nested deeper
+// than kMaxGbnfNesting, malformed syntax — each a sotto::Error naming the grammar, line and column (or rule).
+// The checks and the matcher run in time linear in the grammar and without recursion over rules, so a
+// grammar of many thousands of rules (a chain r0 ::= r1, r1 ::= r2, ...) neither hangs nor overflows the stack.
 // Not supported: left-recursive rules (rewrite them right-recursively), lookahead, token-level terminals.
 #pragma once
 
@@ -22,6 +25,9 @@
 #include "core/utf8.h"
 
 namespace sotto::grammar {
+
+// Deepest nesting of ( groups ) parse_gbnf accepts (the parser recurses once per level; 1 MiB wasm stack).
+inline constexpr int kMaxGbnfNesting = 256;
 
 struct ByteSet {
   uint64_t w[4] = {0, 0, 0, 0};
@@ -63,7 +69,7 @@ struct Grammar {
 Grammar parse_gbnf(std::string_view text, const std::string& name);
 
 // Static checks run by parse_gbnf (exposed for grammars built by hand): every rule has an alternative,
-// root exists, no left recursion. Throws sotto::Error.
+// root exists, no left recursion, every rule reachable from root derives a finite string. Throws sotto::Error.
 void check_grammar(const Grammar& g);
 
 // Appends the UTF-8 encoding of code point cp (cp <= 0x10FFFF).

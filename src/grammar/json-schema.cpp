@@ -167,14 +167,23 @@ class SchemaConv {
   std::set<std::string> used_;
   int n_obj_ = 0;
   std::set<long long> mult_done_;
+  std::unordered_map<std::string, int> next_suffix_;  // reserve(): the next "-k" to try per base name
+  int depth_ = 0;                                      // visit() nesting, $ref chains included
 
   [[noreturn]] void error(const std::string& path, const std::string& msg) const {
     fail(name_, ": ", msg, " at ", path);
   }
 
+  // A fresh rule name from a hint: the hint itself, else hint-2, hint-3, ... Each base remembers where its
+  // probing stopped, so n rules from one hint cost O(n) probes, not O(n^2).
   std::string reserve(const std::string& hint) {
     std::string base = sanitize(hint), n = base;
-    for (int k = 2; used_.count(n); ++k) n = base + "-" + std::to_string(k);
+    if (used_.count(n)) {
+      int& k = next_suffix_.try_emplace(base, 2).first->second;
+      do {
+        n = base + "-" + std::to_string(k++);
+      } while (used_.count(n));
+    }
     used_.insert(n);
     return n;
   }
@@ -320,6 +329,13 @@ class SchemaConv {
   }
 
   std::string visit(const Value& s, const std::string& path) {
+    struct Depth {  // the recursion below follows the schema and its $ref chains: bounded
+      int& d;
+      ~Depth() { --d; }
+    } depth{++depth_};
+    if (depth_ > kMaxSchemaDepth) {
+      error(path, "schema nested deeper than " + std::to_string(kMaxSchemaDepth) + " levels (counting each $ref)");
+    }
     if (is_bool(s)) {
       if (!s.boolean()) error(path, "schema 'false' matches nothing");
       return "json-value";
@@ -578,12 +594,15 @@ class SchemaConv {
     const Value* props = s.find("properties");
     const Value* addl = s.find("additionalProperties");
     if (props && !is_object(*props)) error(path, "'properties' must be an object");
-    std::set<std::string> required;
+    std::set<std::string> required, declared;  // (a set: Value::find is a linear scan)
+    if (props) {
+      for (const auto& [k, v] : props->obj()) declared.insert(k);
+    }
     if (const Value* r = s.find("required")) {
       if (!is_array(*r)) error(path, "'required' must be an array");
       for (const Value& x : r->arr()) {
         if (!is_string(x)) error(path, "'required' entries must be strings");
-        if (!props || !props->find(x.str())) error(path, "required property '" + x.str() + "' is not in 'properties'");
+        if (!declared.count(x.str())) error(path, "required property '" + x.str() + "' is not in 'properties'");
         required.insert(x.str());
       }
     }

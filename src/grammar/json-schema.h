@@ -42,6 +42,11 @@ class Value;
 
 namespace sotto::grammar {
 
+// Deepest nesting of subschemas (properties, items, anyOf branches, and each $ref followed, so a chain of
+// definitions referencing the next counts once per link) compile_json_schema accepts: a longer chain is a
+// named error rather than a stack overflow (the compiler recurses per level; 1 MiB wasm stack).
+inline constexpr int kMaxSchemaDepth = 256;
+
 struct SchemaOptions {
   bool compact = false;  // no whitespace between tokens
 };
@@ -50,6 +55,10 @@ struct SchemaOptions {
 std::string json_schema_to_gbnf(const json::Value& schema, const std::string& name, const SchemaOptions& opt = {});
 // Parses the schema text with sotto::json::parse and compiles it to a byte-level Grammar.
 Grammar compile_json_schema(std::string_view schema_text, const std::string& name, const SchemaOptions& opt = {});
+
+// Deepest nesting of groups in a `pattern` (each level may become up to three levels of GBNF parentheses,
+// which stay within kMaxGbnfNesting).
+inline constexpr int kMaxPatternNesting = 64;
 
 // ECMAScript-style regex -> GBNF expression for the JSON-escaped string content it matches (used for
 // `pattern`; exposed for tests). `where` names the schema path in errors. With min_len > 0 or max_len >= 0

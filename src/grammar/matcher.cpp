@@ -53,27 +53,36 @@ int32_t CompiledGrammar::intern_node(int32_t pos, int32_t parent) {
 }
 
 // Pushes onto `out` every stack whose top is a byte set (or the empty stack) reachable from grammar position
-// `pos` with the rest of the stack `parent`, without consuming input.
+// `pos` with the rest of the stack `parent`, without consuming input. An explicit work list rather than
+// recursion: a grammar may chain thousands of rules at one position.
 void CompiledGrammar::expand(int32_t pos, int32_t parent, std::vector<int32_t>& out) {
-  const Elem& e = g_.elems[size_t(pos)];
-  if (e.kind == ElemKind::bytes) {
-    out.push_back(intern_node(pos, parent));
-    return;
-  }
-  uint64_t key = (uint64_t(uint32_t(pos)) << 32) | uint32_t(parent);
-  if (!visited_.insert(key)) return;
-  if (e.kind == ElemKind::end) {
-    if (parent == 0) {
-      out.push_back(0);
-    } else {
-      Node p = nodes_[size_t(parent)];
-      expand(p.pos, p.parent, out);
+  std::vector<std::pair<int32_t, int32_t>>& work = expand_work_;
+  work.clear();
+  work.push_back({pos, parent});
+  while (!work.empty()) {
+    const auto [at, up] = work.back();
+    work.pop_back();
+    const Elem& e = g_.elems[size_t(at)];
+    if (e.kind == ElemKind::bytes) {
+      out.push_back(intern_node(at, up));
+      continue;
     }
-    return;
+    uint64_t key = (uint64_t(uint32_t(at)) << 32) | uint32_t(up);
+    if (!visited_.insert(key)) continue;
+    if (e.kind == ElemKind::end) {
+      if (up == 0) {
+        out.push_back(0);
+      } else {
+        Node p = nodes_[size_t(up)];
+        work.push_back({p.pos, p.parent});
+      }
+      continue;
+    }
+    // rule reference: return to at + 1 unless that ends the alternative (then return straight to up)
+    int32_t ret = g_.elems[size_t(at) + 1].kind == ElemKind::end ? up : intern_node(at + 1, up);
+    const std::vector<int32_t>& alts = g_.rules[size_t(e.arg)].alts;
+    for (size_t k = alts.size(); k-- > 0;) work.push_back({alts[k], ret});
   }
-  // rule reference: return to pos + 1 unless that ends the alternative (then return straight to parent)
-  int32_t ret = g_.elems[size_t(pos) + 1].kind == ElemKind::end ? parent : intern_node(pos + 1, parent);
-  for (int32_t alt : g_.rules[size_t(e.arg)].alts) expand(alt, ret, out);
 }
 
 int32_t CompiledGrammar::intern_state(std::vector<int32_t>& stacks) {

@@ -225,6 +225,7 @@ class CompiledGrammar {
   std::vector<std::vector<uint32_t>> mask_store_;
   StampSet visited_;  // scratch for expand
   std::vector<int32_t> scratch_;
+  std::vector<std::pair<int32_t, int32_t>> expand_work_;  // expand()'s work list (position, parent stack)
   std::vector<int32_t> walk_;  // scratch: state per trie depth
   std::vector<uint8_t> walk_groups_;  // scratch: byte groups on the path to each trie depth
   // Tokens of at most max_len bytes made only of bytes from `groups`: accepted by any state whose uniform

@@ -150,6 +150,7 @@ class RegexConv {
   std::string prefix_;
   std::string* rules_ = nullptr;
   std::map<Key, std::optional<std::string>> memo_;
+  int group_depth_ = 0;  // nesting of ( groups ) while parsing: bounded (the parser and plain() recurse per level)
   int depth_ = 0;  // recursion depth of bounded(): capped so a long length range cannot exhaust the stack
   struct DepthGuard {
     RegexConv* c;
@@ -553,6 +554,9 @@ class RegexConv {
   int parse_atom() {
     char c = p_[i_];
     if (c == '(') {
+      if (group_depth_ >= kMaxPatternNesting) {
+        error("groups nested deeper than " + std::to_string(kMaxPatternNesting) + " levels");
+      }
       ++i_;
       if (i_ < p_.size() && p_[i_] == '?') {
         if (i_ + 1 < p_.size() && p_[i_ + 1] == ':') {
@@ -561,7 +565,9 @@ class RegexConv {
           error("lookaround and named groups are not supported");
         }
       }
+      ++group_depth_;
       int inner = parse_alt();
+      --group_depth_;
       if (i_ >= p_.size() || p_[i_] != ')') error("missing ')'");
       ++i_;
       return inner;

@@ -35,6 +35,10 @@ ModelConfig read_common_config(const GgufFile& f, const std::string& arch) {
   c.n_head = positive("attention.head_count", f.get_int(key("attention.head_count")), 1024);
   c.n_head_kv = positive("attention.head_count_kv", f.get_int_or(key("attention.head_count_kv"), c.n_head), 1024);
   c.n_ctx_train = positive("context_length", f.get_int_or(key("context_length"), 4096), 1 << 24);
+  if (c.n_ctx_train < kMinContext) {
+    fail(f.path(), ": metadata ", key("context_length"), " = ", std::to_string(c.n_ctx_train), " is below the minimum of ",
+         std::to_string(kMinContext), " tokens");
+  }
   c.head_dim = positive("attention.key_length", f.get_int_or(key("attention.key_length"), c.n_embd / c.n_head), 4096);
   const int64_t v_len = f.get_int_or(key("attention.value_length"), c.head_dim);
   if (v_len != c.head_dim) {
@@ -59,6 +63,13 @@ ModelConfig read_common_config(const GgufFile& f, const std::string& arch) {
   c.attn_scale = float(f.get_float_or(key("attention.scale"), 0.0));
   const GgufTensorInfo& emb = f.tensor(tn("token_embd"));
   c.n_vocab = int(emb.ne[1]);
+  if (f.find(key("vocab_size"))) {  // optional; when present it must agree with the tensor
+    const int64_t n = f.get_int(key("vocab_size"));
+    if (n != c.n_vocab) {
+      fail(f.path(), ": metadata ", key("vocab_size"), " = ", std::to_string(n), " differs from the ",
+           std::to_string(c.n_vocab), " rows of ", tn("token_embd"));
+    }
+  }
   c.tied_embeddings = f.find_tensor(tn("output")) == nullptr;
   c.layer_swa.assign(size_t(c.n_layer), false);
   return c;

@@ -13,6 +13,10 @@ class GgufFile;
 enum class Arch { Llama, Qwen2, Gemma3 };
 enum class FfnAct { SiLU, GeluTanh };
 
+// The shortest training context a decoder GGUF may declare (<arch>.context_length); below it a file is refused
+// as corrupt rather than loaded into a model that cannot hold a prompt.
+inline constexpr int kMinContext = 8;
+
 struct ModelConfig {
   Arch arch = Arch::Llama;
   std::string arch_name;  // GGUF general.architecture

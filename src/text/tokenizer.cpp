@@ -254,9 +254,17 @@ std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const GgufFile& f) {
     t->special[i] = types[i] == 2 || types[i] == 3 || types[i] == 5;
     if ((types[i] == 3 || types[i] == 4) && !t->v.pieces[i].empty()) t->added.add(t->v.pieces[i], int32_t(i));
   }
-  t->bos_id = int32_t(f.get_int_or("tokenizer.ggml.bos_token_id", -1));
-  t->eos_id = int32_t(f.get_int_or("tokenizer.ggml.eos_token_id", -1));
-  if (t->bos_id >= int32_t(n) || t->eos_id >= int32_t(n)) fail(f.path(), ": bos/eos token id out of range");
+  // Special ids: absent (-1) or a token of the vocabulary; checked as 64-bit values before narrowing.
+  auto special_id = [&](const char* k) {
+    const int64_t id = f.get_int_or(k, -1);
+    if (id < -1 || id >= int64_t(n)) {
+      fail(f.path(), ": metadata ", k, " = ", std::to_string(id), " is not a token id (the vocabulary has ",
+           std::to_string(n), " tokens)");
+    }
+    return int32_t(id);
+  };
+  t->bos_id = special_id("tokenizer.ggml.bos_token_id");
+  t->eos_id = special_id("tokenizer.ggml.eos_token_id");
   t->add_bos = f.get_bool_or("tokenizer.ggml.add_bos_token", t->v.kind == BpeKind::Spm);
   t->finish();
   if (const int64_t unk = f.get_int_or("tokenizer.ggml.unknown_token_id", -1); unk >= 0 && unk < int64_t(n)) {
