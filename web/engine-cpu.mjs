@@ -44,7 +44,7 @@ export class ScribeEngineCpu {
     const h = this.host;
     const handle = h.buffer(bytes);
     this.session = h.withBuffer(enc.encode(this.name + '\0'),
-                                (p) => h.call('sotto_scribe_create', handle, p, this.nCtx));
+                                (p) => h.call('sotto_scribe_create', handle, p, this.nCtx, h.threads));
   }
 
   async ready() { if (this.host.dead) await this.revive(); }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # wasm-vs-ort.sh — our wasm CPU backend (the browser fallback without a WebGPU adapter: wasm/sotto.mjs
-# without a GpuHost, SIMD128, one thread; tools/bench/wasm-cpu-bench.mjs) against onnxruntime-web's wasm
-# execution provider (what Transformers.js runs on in a browser without WebGPU; tools/bench/ort-web/bench.mjs
-# --ep wasm, numThreads 1 as ort-lm.mjs sets it in Node) on the same weights, on this (CPU) machine, in Node.
+# without a GpuHost, SIMD128; THREADS threads, 1: sotto.wasm, more: sotto-mt.wasm; tools/bench/wasm-cpu-bench.mjs)
+# against onnxruntime-web's wasm execution provider (what Transformers.js runs on in a browser without
+# WebGPU; tools/bench/ort-web/bench.mjs --ep wasm, ort.env.wasm.numThreads = THREADS) on the same weights, on
+# this (CPU) machine, in Node.
 # For each MODELS x TYPES: the random-weight GGUF of the real shape (tools/bench/webgpu-bench.mjs --save),
 # converted by tools/bench/gguf-to-onnx.py with f32 activations (q4_0: MatMulNBits, Transformers.js' q4;
 # q8_0: DynamicQuantizeLinear + MatMulInteger, Transformers.js' q8, its default dtype on the wasm device,
@@ -20,14 +21,16 @@
 # Env: MODELS (qwen25), TYPES ("q4_0 q8_0"; q8_0 is the form Transformers.js runs on wasm by default),
 #      Q8 (integer | nbits: gguf-to-onnx.py --q8), PROMPT (64), GEN (32), REPS (2), LAYERS (blocks; empty:
 #      the real depth), VOCAB (empty: the real vocabulary), WASM (build-wasm/sotto.wasm), PYTHON (/usr/bin/python3),
-#      TMP (/tmp/sotto-wasm-vs-ort).
+#      TMP (/tmp/sotto-wasm-vs-ort), THREADS (1: both engines' thread count; WASM then defaults to
+#      build-wasm/sotto-mt.wasm when above 1).
 # Needs: build-wasm/sotto.wasm (bash wasm/build.sh build-wasm), tools/bench/ort-web/node_modules
 #        (npm ci --prefix tools/bench/ort-web), python3 with numpy and onnx.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 prompt=${PROMPT:-64}; gen=${GEN:-32}; reps=${REPS:-2}
-wasm=${WASM:-build-wasm/sotto.wasm}
+threads=${THREADS:-1}
+if [ "$threads" -gt 1 ]; then wasm=${WASM:-build-wasm/sotto-mt.wasm}; else wasm=${WASM:-build-wasm/sotto.wasm}; fi
 py=${PYTHON:-/usr/bin/python3}; [ -x "$py" ] || py=python3
 tmp=${TMP:-/tmp/sotto-wasm-vs-ort}
 [ -f "$wasm" ] || { echo "wasm-vs-ort: $wasm missing (bash wasm/build.sh build-wasm)" >&2; exit 1; }
@@ -42,8 +45,8 @@ t0=$(date +%s)
 # The weak check: the first 8 greedy tokens on a small shape.
 node tools/bench/webgpu-bench.mjs --arch qwen25 --type q4_0 --layers 2 --vocab 8192 --save "$tmp/c.gguf"
 "$py" tools/bench/gguf-to-onnx.py "$tmp/c.gguf" "$tmp/c.onnx" --dtype f32 --max-pos 128 >&2
-a=$(node --no-liftoff tools/bench/wasm-cpu-bench.mjs --gguf "$tmp/c.gguf" --wasm "$wasm" --prompt 32 --gen 8 --reps 1)
-b=$(node --no-liftoff tools/bench/ort-web/bench.mjs --gguf "$tmp/c.gguf" --onnx "$tmp/c.onnx" --ep wasm --prompt 32 --gen 8 --reps 1)
+a=$(node --no-liftoff tools/bench/wasm-cpu-bench.mjs --gguf "$tmp/c.gguf" --wasm "$wasm" --threads "$threads" --prompt 32 --gen 8 --reps 1)
+b=$(node --no-liftoff tools/bench/ort-web/bench.mjs --gguf "$tmp/c.gguf" --onnx "$tmp/c.onnx" --ep wasm --threads "$threads" --prompt 32 --gen 8 --reps 1)
 check=$(node -e 'const [a, b] = process.argv.slice(1).map((s) => JSON.parse(s).first_tokens);
   const eq = JSON.stringify(a) === JSON.stringify(b);
   console.log(`tokens equal: ${eq ? "yes" : "no"} (qwen25 q4_0, 2 layers, vocab 8192, prompt 32, first 8 greedy ids; ` +
@@ -60,9 +63,9 @@ for m in ${MODELS:-qwen25}; do
     node tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" "${shape[@]}" --save "$g"
     "$py" tools/bench/gguf-to-onnx.py "$g" "$x" --dtype f32 --max-pos $((prompt + gen + 64)) --q8 "${Q8:-integer}" >&2
     for r in $(seq "$reps"); do
-      node --no-liftoff tools/bench/wasm-cpu-bench.mjs --gguf "$g" --wasm "$wasm" --arch "$m" --type "$t" \
+      node --no-liftoff tools/bench/wasm-cpu-bench.mjs --gguf "$g" --wasm "$wasm" --threads "$threads" --arch "$m" --type "$t" \
         --prompt "$prompt" --gen "$gen" --reps 1 | sed 's/^{/{"engine":"ours",/' >> "$jsonl"
-      node --no-liftoff --max-old-space-size=16384 tools/bench/ort-web/bench.mjs --gguf "$g" --onnx "$x" --ep wasm --arch "$m" \
+      node --no-liftoff --max-old-space-size=16384 tools/bench/ort-web/bench.mjs --gguf "$g" --onnx "$x" --ep wasm --threads "$threads" --arch "$m" \
         --type "$t" --prompt "$prompt" --gen "$gen" --reps 1 | sed 's/^{/{"engine":"ort",/' >> "$jsonl"
     done
     rm -f "$g" "$x" "$x".data*
@@ -92,6 +95,6 @@ node -e '
     const form = t === "q4_0" ? "MatMulNBits 4-bit" : t === "q8_0" ? (process.argv[4] === "nbits" ? "MatMulNBits 8-bit" :
                  "DynamicQuantizeLinear + MatMulInteger") : "MatMul";
     notes.push(`${m} ${t}: prompt ${process.argv[2]}, gen ${process.argv[3]}, best of ${n} alternating rounds; ours: ${u.runtime}; ` +
-                `ORT: ${o.runtime} (${o.dtype} activations, ${form}, numThreads 1)`);
+                `ORT: ${o.runtime} (${o.dtype} activations, ${form}, numThreads ${o.threads ?? 1})`);
   }
   console.log("\n" + notes.join("\n"));' "$jsonl" "$prompt" "$gen" "${Q8:-integer}"
