@@ -165,7 +165,7 @@ export class Sotto {
     self.threads = 1;
     if (self.threaded) {
       if (!threadsUsable()) throw new Error('sotto: this is the threaded build (sotto-mt.wasm), and threads are not usable here (SharedArrayBuffer, cross-origin isolation)');
-      self.threads = Math.max(1, Math.min(64, threads ?? await defaultThreads()));
+      self.threads = gpu ? 1 : Math.max(1, Math.min(64, threads ?? await defaultThreads()));
       const memory = new WebAssembly.Memory({ initial: MEMORY_PAGES, maximum: MEMORY_MAX_PAGES, shared: true });
       self.threadHost = await ThreadHost.create(module, memory, self.threads - 1, logger);
       imports.env = { memory };
