@@ -1,7 +1,8 @@
 // thread-pool-wasi.cpp — the ThreadPool of the threaded wasm build (sotto-mt.wasm; see thread-pool.h for the
 // contract): workers are wasi-threads (core/wasi-thread.h) that wait on one futex word with
-// memory.atomic.wait32. The caller never blocks on a futex (the browser's main thread may not): it spins
-// until the last chunk is done. A worker that traps is reported as an error by the next parallel_for
+// memory.atomic.wait32. The caller never blocks on a futex (the browser's main thread may not): it runs
+// parts itself (parts are claimed, so it also runs those of workers that have not woken yet) and spins
+// until the last claimed one is done. A worker that traps is reported as an error by the next parallel_for
 // rather than hanging it.
 // Does not: ask the hardware for a thread count (n <= 0 means 1; the host passes the count); promise
 // size() threads (the host may give fewer; size() counts those it gave).
@@ -24,14 +25,19 @@ constexpr int kSpin = 1 << 16;           // polls of the job word before a worke
 
 struct ThreadPool::WasiState {
   std::vector<WasiThread*> threads;
-  // The job word: generation << 8 | parts (a new value per loop, never 0 or kStop). A worker that reads a
-  // job with index < parts runs its chunk of fn/n/grain, which stay fixed until it has counted down
-  // `pending`; a worker outside `parts` reads nothing else, so one lagging behind cannot mix two loops.
+  // The futex word: generation << 8 | parts (a new value per loop, never 0 or kStop).
   std::atomic<uint32_t> job{0};
-  std::atomic<int32_t> pending{0};
+  // Parts are claimed, not assigned: generation << 32 | the next part to run. Whoever claims part i (the
+  // caller or any worker) runs chunk i with thread index i, so a worker that is slow to wake (its core busy)
+  // costs nothing: the others run its part. A claim of an older generation fails, so a lagging worker never
+  // touches a newer loop, and fn/n/grain stay fixed while a claimed part runs (the caller waits for it).
+  std::atomic<uint64_t> claim{0};
+  std::atomic<int32_t> done{0};  // parts finished in the current loop
   uint32_t generation = 0;
   const Fn* fn = nullptr;
   int64_t n = 0, grain = 1;
+
+  void run_parts(uint32_t gen, int parts);  // claims and runs parts of loop `gen` until none is left
 };
 
 static void run_chunk(const ThreadPool::Fn& fn, int64_t n, int64_t grain, int parts, int index) {
@@ -39,6 +45,17 @@ static void run_chunk(const ThreadPool::Fn& fn, int64_t n, int64_t grain, int pa
   const int64_t b0 = blocks * index / parts, b1 = blocks * (index + 1) / parts;
   const int64_t begin = std::min(n, b0 * grain), end = std::min(n, b1 * grain);
   if (begin < end) fn(begin, end, index);
+}
+
+void ThreadPool::WasiState::run_parts(uint32_t gen, int parts) {
+  for (;;) {
+    uint64_t c = claim.load(std::memory_order_acquire);
+    do {
+      if (uint32_t(c >> 32) != gen || uint32_t(c) >= uint32_t(parts)) return;
+    } while (!claim.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire));
+    run_chunk(*fn, n, grain, parts, int(uint32_t(c)));
+    done.fetch_add(1, std::memory_order_release);
+  }
 }
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(1), wasi_(new WasiState) {
@@ -73,12 +90,13 @@ void ThreadPool::parallel_for(int64_t n, const Fn& fn, int64_t grain) {
   st.fn = &fn;
   st.n = n;
   st.grain = grain;
-  st.pending.store(parts - 1, std::memory_order_relaxed);
-  st.generation = st.generation % 0xfffffe + 1;  // 1 .. 2^24 - 2: the word is never 0 or kStop
+  st.done.store(0, std::memory_order_relaxed);
+  st.generation = st.generation % 0xfffffe + 1;  // 1 .. 2^24 - 2: the job word is never 0 or kStop
+  st.claim.store(uint64_t(st.generation) << 32, std::memory_order_relaxed);
   st.job.store(st.generation << 8 | uint32_t(parts), std::memory_order_release);
-  __builtin_wasm_memory_atomic_notify(reinterpret_cast<int32_t*>(&st.job), ~0u);
-  run_chunk(fn, n, grain, parts, 0);
-  for (uint32_t spin = 1; st.pending.load(std::memory_order_acquire) > 0; spin++) {
+  __builtin_wasm_memory_atomic_notify(reinterpret_cast<int32_t*>(&st.job), uint32_t(parts - 1));
+  st.run_parts(st.generation, parts);
+  for (uint32_t spin = 1; st.done.load(std::memory_order_acquire) < parts; spin++) {
     if (spin % 4096 == 0) {
       for (const WasiThread* t : st.threads) {
         if (wasi_thread_done(t)) fail("thread pool: a worker thread stopped (trapped; see the console)");
@@ -99,11 +117,7 @@ void ThreadPool::worker(int index) {
     }
     seen = job;
     if (job == kStop) return;
-    const int parts = int(job & 0xff);
-    if (index < parts) {
-      run_chunk(*st.fn, st.n, st.grain, parts, index);
-      st.pending.fetch_sub(1, std::memory_order_acq_rel);
-    }
+    st.run_parts(job >> 8, int(job & 0xff));
   }
 }
 
