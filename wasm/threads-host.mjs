@@ -43,10 +43,13 @@ async function startWorker() {
     const { Worker } = await import('node:worker_threads');
     const w = new Worker(url);
     w.unref();  // the engine's threads never keep a Node process alive
-    return { post: (m) => w.postMessage(m), onMessage: (f) => w.on('message', f), terminate: () => w.terminate() };
+    return { post: (m) => w.postMessage(m), onMessage: (f) => w.on('message', f), onError: (f) => w.on('error', f),
+             terminate: () => w.terminate() };
   }
   const w = new Worker(url, { type: 'module' });
-  return { post: (m) => w.postMessage(m), onMessage: (f) => { w.onmessage = (e) => f(e.data); }, terminate: () => w.terminate() };
+  return { post: (m) => w.postMessage(m), onMessage: (f) => { w.onmessage = (e) => f(e.data); },
+           onError: (f) => { w.onerror = (e) => { e.preventDefault?.(); f(new Error(e.message || 'the script did not load')); }; },
+           terminate: () => w.terminate() };
 }
 
 export class ThreadHost {
@@ -72,6 +75,10 @@ export class ThreadHost {
     this.workers.push(null);
     const w = await startWorker();
     await new Promise((resolve, reject) => {
+      w.onError((e) => {
+        if (this.workers[slot] === w) this.log(2, `sotto thread worker: ${e.message}`);
+        else reject(new Error(`sotto thread worker ${slot}: ${e.message}`));
+      });
       w.onMessage((m) => {
         if (m.ready) resolve();
         else if (m.error) reject(new Error(`sotto thread worker: ${m.error}`));

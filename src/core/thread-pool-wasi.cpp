@@ -25,15 +25,16 @@ constexpr int kSpin = 1 << 16;           // polls of the job word before a worke
 
 struct ThreadPool::WasiState {
   std::vector<WasiThread*> threads;
+  // Each atomic on a cache line of its own: idle workers poll `job` while the others claim and count parts.
   // The futex word: generation << 8 | parts (a new value per loop, never 0 or kStop).
-  std::atomic<uint32_t> job{0};
+  alignas(64) std::atomic<uint32_t> job{0};
   // Parts are claimed, not assigned: generation << 32 | the next part to run. Whoever claims part i (the
   // caller or any worker) runs chunk i with thread index i, so a worker that is slow to wake (its core busy)
   // costs nothing: the others run its part. A claim of an older generation fails, so a lagging worker never
   // touches a newer loop, and fn/n/grain stay fixed while a claimed part runs (the caller waits for it).
-  std::atomic<uint64_t> claim{0};
-  std::atomic<int32_t> done{0};  // parts finished in the current loop
-  uint32_t generation = 0;
+  alignas(64) std::atomic<uint64_t> claim{0};
+  alignas(64) std::atomic<int32_t> done{0};  // parts finished in the current loop
+  alignas(64) uint32_t generation = 0;
   const Fn* fn = nullptr;
   int64_t n = 0, grain = 1;
 
