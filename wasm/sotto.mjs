@@ -150,16 +150,24 @@ export class Sotto {
   // wasm: bytes (ArrayBuffer / Uint8Array) or a compiled WebAssembly.Module, of either build; or
   // {single, threaded} of both (see the top). threads: the CPU backend's thread count (WebGPU: always 1).
   static async create(wasm, { log, gpu, threads } = {}) {
-    const self = new Sotto();
     const logger = log ?? ((fd, line) => console.error(line));
+    if (wasm && !(wasm instanceof WebAssembly.Module) && (wasm.single || wasm.threaded)) {
+      const want = threads ?? await defaultThreads();
+      if (want > 1 && wasm.threaded && threadsUsable()) {
+        if (!wasm.single) return Sotto.create(wasm.threaded, { log, gpu, threads });
+        try {
+          return await Sotto.create(wasm.threaded, { log, gpu, threads });
+        } catch (e) {  // e.g. a Worker that cannot start here: one thread it is
+          logger(2, `sotto: the threaded build did not start (${e.message}); using the single-threaded one`);
+        }
+      }
+      return Sotto.create(wasm.single ?? wasm.threaded, { log, gpu, threads: 1 });
+    }
+    const self = new Sotto();
     self.gpu = gpu ?? null;
     self.gpuInstance = gpu ? gpu.attach(() => self.memory) : null;  // this instance's state on the shared host
     const imports = { wasi_snapshot_preview1: wasiImports(() => self.memory, logger),
                       sotto_gpu: gpu ? self.gpuInstance.imports() : noGpuImports() };
-    if (wasm && !(wasm instanceof WebAssembly.Module) && (wasm.single || wasm.threaded)) {
-      const want = threads ?? await defaultThreads();
-      wasm = want > 1 && wasm.threaded && threadsUsable() ? wasm.threaded : (wasm.single ?? wasm.threaded);
-    }
     const module = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
     self.threaded = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
     self.threads = 1;

@@ -55,7 +55,12 @@ async function startWorker() {
 export class ThreadHost {
   static async create(module, memory, n, log) {
     const h = new ThreadHost(module, memory, log);
-    await Promise.all(Array.from({ length: Math.min(n, MAX_WORKERS) }, () => h.addWorker()));
+    try {
+      await Promise.all(Array.from({ length: Math.min(n, MAX_WORKERS) }, () => h.addWorker()));
+    } catch (e) {
+      h.terminate();
+      throw e;
+    }
     return h;
   }
 
@@ -64,7 +69,8 @@ export class ThreadHost {
     this.memory = memory;
     this.log = log;
     this.busy = new Int32Array(new SharedArrayBuffer(4 * MAX_WORKERS));  // per Worker: 1 while it runs a thread
-    this.workers = [];
+    this.workers = [];   // by slot, once ready (null while starting)
+    this.started = [];   // every Worker started, ready or not (terminate() ends them all)
     this.nextTid = 1;
     this.adding = null;
   }
@@ -74,6 +80,7 @@ export class ThreadHost {
     if (slot >= MAX_WORKERS) return;
     this.workers.push(null);
     const w = await startWorker();
+    this.started.push(w);
     await new Promise((resolve, reject) => {
       w.onError((e) => {
         if (this.workers[slot] === w) this.log(2, `sotto thread worker: ${e.message}`);
@@ -108,7 +115,8 @@ export class ThreadHost {
   }
 
   terminate() {
-    for (const w of this.workers) if (w) w.terminate();
+    for (const w of this.started) w.terminate();
+    this.started = [];
     this.workers = [];
   }
 }
