@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole test suite. Usage: bash tools/test.sh [build-dir]
-# Order: native build; the wasm32 build and its Node tests (wasm output == native CLI greedy output, SIMD128
-# kernel checks, the scribe in wasm, the browser app in headless Chromium); the WebGPU tests (Node and
+# Order: native build; the wasm32 builds and their Node tests (wasm output == native CLI greedy output, SIMD128
+# kernel checks, the threaded build, the scribe in wasm, the browser app in headless Chromium); the WebGPU tests (Node and
 # Chromium); then ctest, whose summary is the last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,12 @@ bash tools/install-deps.sh --train
 bash wasm/build.sh "$build-wasm"
 node tests/wasm/run.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 node tests/wasm/asr.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # speech to text in wasm == native
+# The threaded build (sotto-mt.wasm): 2 and 3 threads == sotto.wasm == native; speech to text and the scribe on it
+# (threads: the machine's count); in headless Chromium, the app's engine worker picks it and it matches sotto.wasm.
+node tests/wasm/threads.test.mjs "$build-wasm" "$build/sotto"
+node tests/wasm/asr.test.mjs "$build-wasm/sotto-mt.wasm" "$build/sotto"
+node tests/web/scribe-engine.test.mjs "$build-wasm/sotto-mt.wasm" "$build/sotto"
+SOTTO_WASM_DIR="$build-wasm" node tests/web/threads.test.mjs "$build/sotto"
 bash tests/deno/run.sh "$build-wasm/sotto.wasm" "$build/sotto"  # the JS host under Deno: CPU and WebGPU (lavapipe)
 # The scribe in wasm against the native CLI; the browser app end to end in headless Chromium (privacy,
 # exports, drafts, offline) against `sotto serve`, screenshots to docs/screenshots/.

@@ -17,7 +17,8 @@
 // maxStorageBufferBindingSize (the host set up the device, wasm/gpu-host.mjs).
 // Also sotto_wav_*: a WAV file (any format audio/wav.h reads) decoded and downmixed to mono.
 // Errors: sotto::fail() traps with its one-line message (sotto_last_error, wasm/sotto-abi.cpp).
-// Does not: own the model bytes' lifetime beyond the session (it takes the buffer), threads.
+// Threads: n_threads of sotto_asr_create sizes the CPU backend's pool (see sotto-abi.cpp).
+// Does not: own the model bytes' lifetime beyond the session (it takes the buffer).
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -86,7 +87,7 @@ std::string ms(double v) {
 // Takes ownership of `gguf` (a buffer from sotto_buffer_new). sample_rate: the rate of the samples the host
 // will feed (resampled to the model's 16 kHz). binding_limit: 0 = CPU, else WebGPU (see the top).
 SOTTO_EXPORT AsrSession* sotto_asr_create(std::vector<uint8_t>* gguf, const char* name, int sample_rate,
-                                          uint32_t binding_limit) {
+                                          uint32_t binding_limit, int n_threads) {
   std::unique_ptr<std::vector<uint8_t>> bytes(gguf);
   if (sample_rate < 1000 || sample_rate > 768000) {
     sotto::fail("sotto_asr_create: sample rate ", std::to_string(sample_rate), " Hz out of range (1000..768000)");
@@ -94,8 +95,8 @@ SOTTO_EXPORT AsrSession* sotto_asr_create(std::vector<uint8_t>* gguf, const char
   auto s = std::make_unique<AsrSession>();
   s->rate = sample_rate;
   s->file = sotto::GgufFile::from_memory(std::move(*bytes), name);
-  s->pool = std::make_unique<sotto::ThreadPool>(1);
   s->gpu = binding_limit > 0;
+  s->pool = std::make_unique<sotto::ThreadPool>(s->gpu ? 1 : std::max(1, n_threads));
   s->backend = s->gpu ? sotto::make_webgpu_backend(binding_limit) : sotto::make_cpu_backend(*s->pool, /*own_weights=*/true);
   s->model = sotto::AsrModel::load(*s->file, *s->backend);
   s->tok = sotto::Tokenizer::from_gguf(*s->file);

@@ -46,7 +46,7 @@ export class SottoAsr {
     const handle = e.buffer(u8);
     const nameBytes = e.encoder.encode(name + '\0');
     const limit = e.gpu ? e.gpu.bindingLimit() : 0;
-    this.session = e.withBuffer(nameBytes, (p) => e.call('sotto_asr_create', handle, p, sampleRate, limit));
+    this.session = e.withBuffer(nameBytes, (p) => e.call('sotto_asr_create', handle, p, sampleRate, limit, e.threads));
     await e.settle();
   }
 

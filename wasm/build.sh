@@ -5,6 +5,8 @@
 # libclang-rt-19-dev-wasm32 wasi-libc; tools/install-deps.sh --wasm installs them). No threads, no
 # exceptions: the WASI libc++abi has no exception runtime, so sotto::fail() traps through the ABI layer
 # (core/error.h), and the two files with try/catch are compiled with wasm EH, which is never entered.
+# Also build-wasm/sotto-mt.wasm, the threaded build (shared memory, wasi-threads; see the end and
+# docs/developers.md "The threaded wasm build").
 # Usage: bash wasm/build.sh [out-dir]   (incremental: an object is rebuilt when its source or a header
 # is newer).
 set -euo pipefail
@@ -73,3 +75,57 @@ done
   -lwasi-emulated-mman "${exports[@]}" -Wl,--strip-debug -Wl,-z,stack-size=1048576 \
   -Wl,--initial-memory=33554432 -Wl,--max-memory=4294967296
 echo "$out/sotto.wasm: $(stat -c %s "$out/sotto.wasm") bytes"
+
+# ---- sotto-mt.wasm: the same engine on shared memory, its ThreadPool on wasi-threads (the host's `wasi`
+# `thread-spawn` import; core/wasi-thread.cpp, core/thread-pool-wasi.cpp). Debian packages wasi-libc and
+# libc++ only without threads, so the module links them as they are (--no-check-features) and wraps the
+# allocator in a lock (wasi-thread.cpp). Only what differs is compiled again, into obj-mt/ (-matomics
+# -mbulk-memory -fno-threadsafe-statics, as the threadless libc++abi's guards): the thread files, and each
+# source whose single-threaded object had atomics or thread-locals stripped (clang marks it with the target
+# feature "-shared-mem"). Its threaded object is linked if it has atomic instructions; otherwise (what was
+# stripped was a thread-local of the threadless libraries: errno, wasm EH's __wasm_lpad_context) the
+# single-threaded object is, which names them as the plain globals the libraries define. An object with
+# both is an error. Every other object is shared with sotto.wasm.
+mkdir -p "$out/obj-mt"
+mt_flags=("${flags[@]}" -matomics -mbulk-memory -fno-threadsafe-statics -DSOTTO_WASI_THREADS)
+mt_pairs=()  # "single-threaded-object threaded-object" of the sources compiled again
+mt_objs=()
+for s in "${srcs[@]}"; do
+  o="$out/obj/$(echo "$s" | tr '/' '_').o"
+  om="$out/obj-mt/$(echo "$s" | tr '/' '_').o"
+  case "$s" in
+    src/core/thread-pool.cpp|src/core/thread-pool-wasi.cpp|src/core/wasi-thread.cpp) ;;
+    *) LC_ALL=C grep -q -a -e 'shared-mem' "$o" || { mt_objs+=("$o"); continue; } ;;
+  esac
+  mt_pairs+=("$o $om")
+  if [ ! -f "$om" ] || [ "$o" -nt "$om" ]; then
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || fail=1; done
+    ( eh=-fno-exceptions; grep -q 'try {' "$s" && eh=-fwasm-exceptions
+      "$CXX" "${mt_flags[@]}" "$eh" -c "$s" -o "$om" ) &
+  fi
+done
+while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || fail=1; done
+[ "$fail" = 0 ] || { echo "wasm/build.sh: compile failed (threaded build)" >&2; exit 1; }
+OBJDUMP=${OBJDUMP_WASM:-llvm-objdump-19}; NM=${NM_WASM:-llvm-nm-19}
+for pair in "${mt_pairs[@]}"; do
+  read -r o om <<< "$pair"
+  case "$om" in */src_core_thread-pool.cpp.o|*/src_core_thread-pool-wasi.cpp.o|*/src_core_wasi-thread.cpp.o)
+    mt_objs+=("$om"); continue ;;
+  esac
+  if [ "$("$OBJDUMP" -d "$om" | grep -c -E '[[:space:]](i32|i64|memory)\.atomic\.')" != 0 ]; then
+    if [ "$("$NM" "$om" | grep -c -E ' U (errno|__wasm_lpad_context)$')" != 0 ]; then
+      echo "wasm/build.sh: $om has atomics and names errno or __wasm_lpad_context (thread-locals the threadless" \
+           "libraries define as plain globals); keep them in separate files" >&2
+      exit 1
+    fi
+    mt_objs+=("$om")
+  else
+    mt_objs+=("$o")
+  fi
+done
+wrap=malloc,--wrap=free,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc,--wrap=posix_memalign,--wrap=malloc_usable_size
+"$CXX" --target=wasm32-wasi -mexec-model=reactor -O2 -fwasm-exceptions "${mt_objs[@]}" -o "$out/sotto-mt.wasm" \
+  -lwasi-emulated-mman "${exports[@]}" -Wl,--export=wasi_thread_start -Wl,--strip-debug -Wl,-z,stack-size=1048576 \
+  -Wl,--import-memory,--export-memory,--shared-memory,--no-check-features -Wl,--wrap=$wrap \
+  -Wl,--initial-memory=33554432 -Wl,--max-memory=4294967296
+echo "$out/sotto-mt.wasm: $(stat -c %s "$out/sotto-mt.wasm") bytes ($(printf '%s\n' "${mt_objs[@]}" | grep -c /obj-mt/) objects of its own)"

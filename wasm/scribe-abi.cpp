@@ -20,7 +20,8 @@
 //                                               args: JSON {bundle_id, composition_id, timestamp, author}
 // Strings in: pointer + byte length. Strings out: sotto_scribe_out / sotto_scribe_out_len, valid until the
 // next call. Errors trap with a one-line message (sotto_last_error), as in sotto-abi.cpp.
-// Does not: speech, files, threads.
+// Threads: n_threads of sotto_scribe_create sizes the CPU backend's pool (see sotto-abi.cpp).
+// Does not: speech, files.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -70,11 +71,11 @@ sotto::NoteTemplate template_from_text(const std::string& text) {
 
 }  // namespace
 
-SOTTO_EXPORT ScribeSession* sotto_scribe_create(std::vector<uint8_t>* gguf, const char* name, int n_ctx) {
+SOTTO_EXPORT ScribeSession* sotto_scribe_create(std::vector<uint8_t>* gguf, const char* name, int n_ctx, int n_threads) {
   std::unique_ptr<std::vector<uint8_t>> bytes(gguf);
   auto s = std::make_unique<ScribeSession>();
   s->lm.file = sotto::GgufFile::from_memory(std::move(*bytes), name);
-  s->lm.pool = std::make_unique<sotto::ThreadPool>(1);
+  s->lm.pool = std::make_unique<sotto::ThreadPool>(std::max(1, n_threads));
   s->lm.backend = sotto::make_cpu_backend(*s->lm.pool, /*own_weights=*/true);  // the session's GGUF bytes
   s->lm.model = sotto::Model::load(*s->lm.file, *s->lm.backend);
   s->lm.tokenizer = sotto::Tokenizer::from_gguf(*s->lm.file);

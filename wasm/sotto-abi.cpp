@@ -25,7 +25,10 @@
 //   sotto_gpu_start_sampled(s, ids, n, temp, top_k, top_p, min_p, repeat_penalty, seed)  as sotto_start,
 //                               on the GPU: mask (grammar), penalties and the chain run in two dispatches
 //                               (backend/webgpu/webgpu-sample.h) and a step still reads back 4 bytes
-// Does not: threads (one thread, ThreadPool(1)), files (no file system), chat templates other than the
+// Threads: sotto_create's n_threads sizes the CPU backend's pool; the single-threaded build (sotto.wasm)
+// always has one, the threaded build (sotto-mt.wasm, core/thread-pool-wasi.cpp) as many as the host's
+// thread-spawn gives (sotto_n_threads says how many).
+// Does not: files (no file system), chat templates other than the
 // model's own (sotto_tokenize with chat = 1).
 #include <cstdint>
 #include <cstring>
@@ -89,16 +92,17 @@ SOTTO_EXPORT uint8_t* sotto_buffer_data(std::vector<uint8_t>* b) { return b->dat
 SOTTO_EXPORT void sotto_buffer_free(std::vector<uint8_t>* b) { delete b; }
 
 namespace {
-Session* create_from(std::unique_ptr<sotto::GgufFile> file, int n_ctx, uint32_t binding_limit);
-// binding_limit 0: the CPU backend; otherwise the WebGPU backend with that maxStorageBufferBindingSize.
-Session* create(std::vector<uint8_t>* gguf, const char* name, int n_ctx, uint32_t binding_limit) {
+Session* create_from(std::unique_ptr<sotto::GgufFile> file, int n_ctx, uint32_t binding_limit, int n_threads = 1);
+// binding_limit 0: the CPU backend (n_threads threads); otherwise the WebGPU backend with that
+// maxStorageBufferBindingSize.
+Session* create(std::vector<uint8_t>* gguf, const char* name, int n_ctx, uint32_t binding_limit, int n_threads = 1) {
   std::unique_ptr<std::vector<uint8_t>> bytes(gguf);
-  return create_from(sotto::GgufFile::from_memory(std::move(*bytes), name), n_ctx, binding_limit);
+  return create_from(sotto::GgufFile::from_memory(std::move(*bytes), name), n_ctx, binding_limit, n_threads);
 }
-Session* create_from(std::unique_ptr<sotto::GgufFile> file, int n_ctx, uint32_t binding_limit) {
+Session* create_from(std::unique_ptr<sotto::GgufFile> file, int n_ctx, uint32_t binding_limit, int n_threads) {
   auto s = std::make_unique<Session>();
   s->lm.file = std::move(file);
-  s->lm.pool = std::make_unique<sotto::ThreadPool>(1);
+  s->lm.pool = std::make_unique<sotto::ThreadPool>(binding_limit > 0 ? 1 : std::max(1, n_threads));
   if (binding_limit > 0) {
     s->gpu = true;
     s->lm.backend = sotto::make_webgpu_backend(binding_limit);
@@ -118,9 +122,12 @@ Session* create_from(std::unique_ptr<sotto::GgufFile> file, int n_ctx, uint32_t 
 }  // namespace
 
 // Takes ownership of `gguf` (a buffer from sotto_buffer_new). n_ctx <= 0: min(training context, 4096).
-SOTTO_EXPORT Session* sotto_create(std::vector<uint8_t>* gguf, const char* name, int n_ctx) {
-  return create(gguf, name, n_ctx, 0);
+// n_threads <= 1 (or omitted by the host): one thread.
+SOTTO_EXPORT Session* sotto_create(std::vector<uint8_t>* gguf, const char* name, int n_ctx, int n_threads) {
+  return create(gguf, name, n_ctx, 0, n_threads);
 }
+// The threads the session's CPU backend runs on (fewer than asked when the host gave fewer).
+SOTTO_EXPORT int sotto_n_threads(Session* s) { return s->lm.pool->size(); }
 // The same on the WebGPU backend (the host has set up the device; binding_limit is its
 // maxStorageBufferBindingSize).
 SOTTO_EXPORT Session* sotto_create_gpu(std::vector<uint8_t>* gguf, const char* name, int n_ctx, uint32_t binding_limit) {

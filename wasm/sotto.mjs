@@ -1,6 +1,6 @@
 // sotto.mjs — the JS host of the wasm build (sotto.wasm from wasm/build.sh): browser and Node, no
 // dependencies. API:
-//   const engine = await Sotto.create(wasmBytesOrModule);   // one instance = one wasm memory
+//   const engine = await Sotto.create(wasmBytesOrModule, {threads});   // one instance = one wasm memory
 //   await engine.load(ggufBytes, {name, nCtx});                // Uint8Array of a GGUF file
 //   for await (const piece of engine.generate(prompt, {maxTokens, temperature, topK, topP, minP,
 //                                                     repeatPenalty, seed, chat, onToken,
@@ -20,14 +20,29 @@
 // Range requests) straight into GPU buffers, never into wasm memory.
 // Constrained output, both backends: generate(prompt, {schema}) (a JSON Schema, object or text; compact:
 // true for no whitespace) or {grammar} (GBNF text): only valid documents, ending at the end of the document.
-// Does not: threads.
+// Threads: wasm may also be {single, threaded}: the bytes or modules of sotto.wasm and sotto-mt.wasm (the
+// threaded build, shared memory + wasi-threads). create() takes the threaded one when `threads` (default:
+// defaultThreads(), the hardware's count capped at 8) is above 1 and threadsUsable() (SharedArrayBuffer,
+// a cross-origin-isolated page, wasm threads, Workers; wasm/threads-host.mjs), else the single-threaded
+// one; a threaded module passed alone is used as such. engine.threads is the count sessions ask for
+// (1 on the single-threaded build); engine.threadsOf() the count the loaded session got. The threads run
+// in Workers started by create(); a browser page runs the engine itself in a Worker (the engine spins,
+// never Atomics.wait, on its calling thread). Memory views of a threaded build are shared: text is
+// copied out before decoding.
+
+import { ThreadHost, defaultThreads, threadsUsable } from './threads-host.mjs';
+
+export { defaultThreads, threadsUsable };
 
 const WASI_EBADF = 8;
+const MEMORY_PAGES = 512;      // the threaded build's memory: --initial-memory of wasm/build.sh (32 MiB)
+const MEMORY_MAX_PAGES = 65536;  // and its --max-memory (4 GiB)
 const WASI_ENOSYS = 52;
 
 class Trap extends Error {}
 
-function wasiImports(getMemory, log) {
+// (Exported for wasm/thread-worker.mjs.)
+export function wasiImports(getMemory, log) {
   const view = () => new DataView(getMemory().buffer);
   const lines = { 1: '', 2: '' };
   const decoder = new TextDecoder();
@@ -44,7 +59,7 @@ function wasiImports(getMemory, log) {
       let n = 0;
       for (let i = 0; i < iovsLen; i++) {
         const ptr = v.getUint32(iovs + 8 * i, true), len = v.getUint32(iovs + 8 * i + 4, true);
-        lines[fd] += decoder.decode(new Uint8Array(getMemory().buffer, ptr, len));
+        lines[fd] += decoder.decode(new Uint8Array(getMemory().buffer, ptr, len).slice());
         n += len;
       }
       let nl;
@@ -64,7 +79,9 @@ function wasiImports(getMemory, log) {
     fd_close() { return 0; },
     fd_seek() { return WASI_ENOSYS; },
     random_get(ptr, len) {
-      globalThis.crypto.getRandomValues(new Uint8Array(getMemory().buffer, ptr, len));
+      const bytes = new Uint8Array(len);  // getRandomValues refuses a shared view
+      for (let o = 0; o < len; o += 65536) globalThis.crypto.getRandomValues(bytes.subarray(o, o + 65536));
+      new Uint8Array(getMemory().buffer, ptr, len).set(bytes);
       return 0;
     },
     environ_sizes_get(countPtr, sizePtr) {
@@ -78,7 +95,7 @@ function wasiImports(getMemory, log) {
 }
 
 // The GPU imports of an engine created without a GpuHost: any use is an error.
-function noGpuImports() {
+export function noGpuImports() {
   const no = () => { throw new Trap('no WebGPU device: create the engine with {gpu: GpuHost}'); };
   const names = ['features', 'buffer_load', 'buffer_create', 'buffer_destroy', 'buffer_write', 'pipeline_create', 'dispatch', 'read', 'flush'];
   return Object.fromEntries(names.map((n) => [n, no]));
@@ -130,15 +147,38 @@ async function ggufHeader(source, name) {
 }
 
 export class Sotto {
-  // wasm: bytes (ArrayBuffer / Uint8Array) or a compiled WebAssembly.Module.
-  static async create(wasm, { log, gpu } = {}) {
-    const self = new Sotto();
+  // wasm: bytes (ArrayBuffer / Uint8Array) or a compiled WebAssembly.Module, of either build; or
+  // {single, threaded} of both (see the top). threads: the CPU backend's thread count (WebGPU: always 1).
+  static async create(wasm, { log, gpu, threads } = {}) {
     const logger = log ?? ((fd, line) => console.error(line));
+    if (wasm && !(wasm instanceof WebAssembly.Module) && (wasm.single || wasm.threaded)) {
+      const want = threads ?? await defaultThreads();
+      if (want > 1 && wasm.threaded && threadsUsable()) {
+        if (!wasm.single) return Sotto.create(wasm.threaded, { log, gpu, threads });
+        try {
+          return await Sotto.create(wasm.threaded, { log, gpu, threads });
+        } catch (e) {  // e.g. a Worker that cannot start here: one thread it is
+          logger(2, `sotto: the threaded build did not start (${e.message}); using the single-threaded one`);
+        }
+      }
+      return Sotto.create(wasm.single ?? wasm.threaded, { log, gpu, threads: 1 });
+    }
+    const self = new Sotto();
     self.gpu = gpu ?? null;
     self.gpuInstance = gpu ? gpu.attach(() => self.memory) : null;  // this instance's state on the shared host
     const imports = { wasi_snapshot_preview1: wasiImports(() => self.memory, logger),
                       sotto_gpu: gpu ? self.gpuInstance.imports() : noGpuImports() };
     const module = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
+    self.threaded = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+    self.threads = 1;
+    if (self.threaded) {
+      if (!threadsUsable()) throw new Error('sotto: this is the threaded build (sotto-mt.wasm), and threads are not usable here (SharedArrayBuffer, cross-origin isolation)');
+      self.threads = gpu ? 1 : Math.max(1, Math.min(64, threads ?? await defaultThreads()));
+      const memory = new WebAssembly.Memory({ initial: MEMORY_PAGES, maximum: MEMORY_MAX_PAGES, shared: true });
+      self.threadHost = await ThreadHost.create(module, memory, self.threads - 1, logger);
+      imports.env = { memory };
+      imports.wasi = { 'thread-spawn': (startArg) => self.threadHost.spawn(startArg) };
+    }
     const instance = await WebAssembly.instantiate(module, imports);
     self.exports = instance.exports;
     self.memory = instance.exports.memory;
@@ -171,7 +211,7 @@ export class Sotto {
     const mem = new Uint8Array(this.memory.buffer);
     let end = ptr;
     while (mem[end] !== 0) end++;
-    return new TextDecoder().decode(mem.subarray(ptr, end));
+    return new TextDecoder().decode(mem.slice(ptr, end));
   }
 
   // Copies bytes into a new engine buffer; returns its handle (freed by the caller or taken by create).
@@ -247,7 +287,7 @@ export class Sotto {
         this.call('sotto_create_gpu', handle, namePtr, nCtx, this.gpu.bindingLimit()));
       await this.settle();
     } else {
-      this.session = this.withBuffer(nameBytes, (namePtr) => this.call('sotto_create', handle, namePtr, nCtx));
+      this.session = this.withBuffer(nameBytes, (namePtr) => this.call('sotto_create', handle, namePtr, nCtx, this.threads));
     }
   }
 
@@ -309,6 +349,9 @@ export class Sotto {
   // Dispatches recorded by the last gpuStart / gpuNext.
   gpuDispatches() { return this.call('sotto_gpu_dispatches', this.requireSession()); }
 
+  // The threads the loaded (CPU) session runs on: engine.threads, or fewer if the host gave fewer.
+  threadsOf() { return this.exports.sotto_n_threads ? this.call('sotto_n_threads', this.requireSession()) : 1; }
+
   requireSession() {
     if (!this.session) throw new Error('sotto: no model loaded (call load first)');
     return this.session;
@@ -345,7 +388,7 @@ export class Sotto {
     const s = this.requireSession();
     const bytes = new Uint8Array(Int32Array.from(ids).buffer);
     const ptr = this.withBuffer(bytes, (p) => this.call('sotto_detokenize', s, p, ids.length));
-    return new TextDecoder().decode(new Uint8Array(this.memory.buffer, ptr, this.call('sotto_out_len', s)));
+    return new TextDecoder().decode(new Uint8Array(this.memory.buffer, ptr, this.call('sotto_out_len', s)).slice());
   }
 
   // Async iterator of text pieces (whole UTF-8 characters). Yields to the event loop after every token,
@@ -388,5 +431,6 @@ export class Sotto {
     if (this.session && !this.dead) this.call('sotto_destroy', this.session);
     this.session = 0;
     this.dead = this.dead ?? 'disposed';
+    if (this.threadHost) this.threadHost.terminate();  // the pools are gone with the sessions
   }
 }

@@ -43,9 +43,11 @@ worker.onmessage = (ev) => {
       state.engineReady = true;
       state.noteBackend = m.noteBackend;
       $('engine-progress').value = 1;
-      $('engine-status').textContent = `Engine ready: ${m.model} (${(m.bytes / 1048576).toFixed(1)} MiB${m.cached ? ', from cache' : ''}) on ${backendName(m.backend, m.gpu)}`;
+      $('engine-status').textContent = `Engine ready: ${m.model} (${(m.bytes / 1048576).toFixed(1)} MiB${m.cached ? ', from cache' : ''}) on ${backendName(m.backend, m.gpu)}` +
+        (m.backend !== 'webgpu' && m.threads > 1 ? `, ${m.threads} threads` : '');
       $('backend-info').textContent = backendInfo(m);
       document.body.dataset.backend = m.backend;
+      document.body.dataset.threads = m.threads ?? 1;  // the wasm CPU engine's (sotto-mt.wasm: more than 1)
       document.body.dataset.noteBackend = m.noteBackend;
       document.body.dataset.gpuWarmup = (m.gpu?.warmupTokens ?? []).join(',');  // the warm-up's tokens (tests compare them)
       document.body.dataset.engine = 'ready';
@@ -138,6 +140,7 @@ function showAsrStatus(s) {
     el.textContent = `Speech recognition ready: ${s.model} (${s.arch}, ${mib(s.bytes)} MiB${s.cached ? ', from cache' : ''}) ${where}.`;
     document.body.dataset.asr = 'ready';
     document.body.dataset.asrBackend = s.backend;
+    document.body.dataset.asrThreads = s.threads ?? 1;
   } else {
     el.textContent = `Speech recognition is not available: ${s.message}. Type or paste the transcript.`;
     document.body.dataset.asr = 'error';

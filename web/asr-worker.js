@@ -3,7 +3,8 @@
 // speech model, then turns 16 kHz PCM into transcript segments, phrase by phrase. Messages (page -> worker):
 //   {type: 'init', wasmUrl, modelUrl, backend}  backend: the Settings choice ('auto': a hardware WebGPU
 //                                         adapter, 'webgpu': any, 'cpu') -> progress* then {type: 'ready',
-//                                         backend ('webgpu' | 'wasm-cpu-simd128'), adapter, why, model, bytes, cached}
+//                                         backend ('webgpu' | 'wasm-cpu-simd128'), adapter, why, model, bytes, cached,
+//                                         threads (of the wasm CPU engine: engine-wasm.mjs)}
 //   {type: 'stream-start', id, sampleRate}  a live recording begins (the recognizer is reset; a rate other
 //                                         than 16 kHz is resampled by the engine, as `sotto transcribe` does)
 //   {type: 'stream-chunk', id, pcm}       samples of it (Float32Array) -> {type: 'segment', id, segment}*
@@ -20,6 +21,7 @@
 import { AsrEngine } from './engine-asr.mjs';
 import { adapterName, pickAdapter } from './gpu-policy.mjs';
 import { fetchWithProgress, oneLine } from './fetch-cache.mjs';
+import { fetchEngine } from './engine-wasm.mjs';
 
 let asr = null;
 let notReady = 'the speech model is still loading';
@@ -42,9 +44,7 @@ async function handle(m) {
       asr = null;
       notReady = 'the speech model is still loading';
       try {
-        const wasm = await fetchWithProgress(m.wasmUrl, 'engine', false, progress);
-        progress({ phase: 'compile', what: 'engine' });
-        const module = await WebAssembly.compile(wasm.bytes);
+        const { module } = await fetchEngine(m.wasmUrl, progress);  // sotto-mt.wasm when threads are usable
         const model = await fetchWithProgress(m.modelUrl, 'speech model', true, progress);
         progress({ phase: 'load', what: 'speech model' });
         const name = m.modelUrl.split('/').pop();
@@ -61,7 +61,7 @@ async function handle(m) {
         }
         asr ??= await AsrEngine.create(module, model.bytes, { name });
         post({ type: 'ready', backend: asr.backend, adapter, why, model: name, arch: asr.arch, bytes: model.bytes.length,
-               cached: model.cached });
+               cached: model.cached, threads: asr.threads });
       } catch (e) {
         notReady = oneLine(e);
         throw e;

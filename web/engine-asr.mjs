@@ -61,10 +61,14 @@ export class AsrEngine {
       this.gpu = null;
       this.backend = 'wasm-cpu-simd128';
     }
+    this.asr?.engine?.dispose();  // a trapped instance: its thread Workers go with it
     this.asr = await SottoAsr.create(this.wasmModule, { log: () => {}, ...(this.gpu ? { gpu: this.gpu } : {}) });
     if (!this.asr.engine.exports.sotto_asr_create) throw new Error('this engine build has no speech recognition (wasm/asr-abi.cpp)');
     await this.asr.load(this.bytes, { name: this.name, sampleRate: this.rate });
   }
+
+  // The wasm CPU engine's threads (more than 1 on the threaded build, web/engine-wasm.mjs; WebGPU: 1).
+  get threads() { return this.asr?.engine?.threads ?? 1; }
 
   static segments(list) { return list.map((s) => ({ start: s.start, end: s.end, text: s.text })); }
 

@@ -5,6 +5,7 @@
 //                                               model: GGUF bytes, or an async function returning them
 //                                               (then no copy is kept outside the wasm memory)
 //   e.backend                                   'wasm-cpu-simd128'
+//   e.threads                                   the CPU backend's threads (1, or more on sotto-mt.wasm)
 //   e.start(schemaText, transcript, {temperature, seed}) -> prompt tokens
 //   e.step() -> {status, bytes}                 status 0: more, 1: note complete, -1: context full;
 //                                               bytes: the new UTF-8 text (may split a character)
@@ -38,13 +39,17 @@ export class ScribeEngineCpu {
     this.backend = 'wasm-cpu-simd128';
   }
 
+  // The wasm CPU engine's threads (more than 1 on the threaded build, web/engine-wasm.mjs).
+  get threads() { return this.host?.threads ?? 1; }
+
   async revive() {
     const bytes = await this.loadModel();
+    this.host?.dispose();  // a trapped instance: its thread Workers go with it
     this.host = await Sotto.create(this.wasmModule, { log: () => {} });
     const h = this.host;
     const handle = h.buffer(bytes);
     this.session = h.withBuffer(enc.encode(this.name + '\0'),
-                                (p) => h.call('sotto_scribe_create', handle, p, this.nCtx));
+                                (p) => h.call('sotto_scribe_create', handle, p, this.nCtx, h.threads));
   }
 
   async ready() { if (this.host.dead) await this.revive(); }

@@ -3,7 +3,7 @@
 // FHIR exports, so the page never waits on the engine. Messages (page -> worker):
 //   {type: 'init', wasmUrl, modelUrl, backend: 'auto' | 'webgpu' | 'cpu'}
 //                                         -> progress* then {type: 'ready', backend, noteBackend, gpu, model,
-//                                            bytes, cached}
+//                                            bytes, cached, threads (the wasm CPU engine's; engine-wasm.mjs)}
 //   {type: 'generate', id, schema, transcript, temperature, seed, maxTokens}
 //                                         -> {type: 'started', id, nPrompt, backend}, {type: 'text', id, text,
 //                                            nTokens}*, {type: 'note', id, text, nTokens, seconds, check, backend}
@@ -26,6 +26,7 @@ import { ScribeEngineCpu } from './engine-cpu.mjs';
 import { NoteModelGpu } from './engine-gpu.mjs';
 import { pickAdapter } from './gpu-policy.mjs';
 import { CACHE, fetchWithProgress, oneLine } from './fetch-cache.mjs';
+import { fetchEngine } from './engine-wasm.mjs';
 
 let engine = null;     // the CPU scribe engine: notes (unless the GPU can), checks, FHIR
 let gpuModel = null;   // the note model on WebGPU, or null
@@ -104,9 +105,7 @@ self.onmessage = async (ev) => {
       case 'init': {
         gpuModel?.dispose();
         gpuModel = null;
-        const wasm = await fetchWithProgress(m.wasmUrl, 'engine', false, progress);
-        progress({ phase: 'compile', what: 'engine' });
-        const module = await WebAssembly.compile(wasm.bytes);
+        const { module } = await fetchEngine(m.wasmUrl, progress);  // sotto-mt.wasm when threads are usable
         let first = await fetchWithProgress(m.modelUrl, 'model', true, progress);
         const info = { bytes: first.bytes.length, cached: first.cached };
         const name = m.modelUrl.split('/').pop();
@@ -119,7 +118,8 @@ self.onmessage = async (ev) => {
         progress({ phase: 'load', what: 'model' });
         engine = await ScribeEngineCpu.create(module, loader, { name, nCtx: 4096 });  // as `sotto note`
         const noteBackend = gpuModel?.schemaOutput ? gpuModel.backend : engine.backend;
-        post({ type: 'ready', backend: gpuModel ? 'webgpu' : engine.backend, noteBackend, gpu: gpu.info, model: name, ...info });
+        post({ type: 'ready', backend: gpuModel ? 'webgpu' : engine.backend, noteBackend, gpu: gpu.info, model: name,
+               threads: engine.threads, ...info });
         break;
       }
       case 'generate':

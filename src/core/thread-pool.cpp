@@ -9,7 +9,9 @@
 
 namespace sotto {
 
-#if defined(_LIBCPP_HAS_NO_THREADS)
+#if defined(SOTTO_WASI_THREADS)
+// The threaded wasm build (sotto-mt.wasm): thread-pool-wasi.cpp.
+#elif defined(_LIBCPP_HAS_NO_THREADS)
 // Single-threaded build (wasm32-wasi libc++ has no threads): every pool has one thread, the caller.
 ThreadPool::ThreadPool(int) : n_threads_(1) {}
 ThreadPool::~ThreadPool() = default;
@@ -113,6 +115,6 @@ void ThreadPool::worker(int index) {
   }
 }
 
-#endif  // _LIBCPP_HAS_NO_THREADS
+#endif  // SOTTO_WASI_THREADS, _LIBCPP_HAS_NO_THREADS
 
 }  // namespace sotto

@@ -2,6 +2,10 @@
 // parallel_for splits [0, n) into one contiguous chunk per thread; the calling thread works too and the
 // call returns when every chunk is done. Workers spin briefly before sleeping, so back-to-back small
 // loops (one per op in a decode step) do not pay a futex wake each time.
+// Three implementations, one interface: std::thread (native, thread-pool.cpp); none (the single-threaded
+// wasm32-wasi build: every pool is the caller alone); wasi-threads (the threaded wasm build, sotto-mt.wasm:
+// thread-pool-wasi.cpp, workers spawned through the host's `wasi` `thread-spawn` import, which may give
+// fewer threads than asked; size() says how many there are).
 #pragma once
 
 #include <atomic>
@@ -39,7 +43,13 @@ class ThreadPool {
   void stop_workers();  // joins the workers (destructor, or a failed start)
 
   int n_threads_;
-#if !defined(_LIBCPP_HAS_NO_THREADS)  // single-threaded builds (wasm32-wasi) have no std::thread
+#if defined(_LIBCPP_HAS_NO_THREADS)  // wasm32-wasi: libc++ has no std::thread
+  // The same layout in the single-threaded and the threaded wasm build (objects without atomics are shared
+  // by both): the wasi-threads state, null in the single-threaded build.
+  struct WasiState;
+  WasiState* wasi_ = nullptr;
+  static void worker_entry(void* pool, int index);
+#else
   std::vector<std::thread> threads_;
   std::mutex mu_;
   std::condition_variable cv_;

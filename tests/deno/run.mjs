@@ -1,7 +1,8 @@
 // run.mjs — the JS host under Deno (tests/deno/run.sh runs it; it writes the native CLI's outputs first, as
 // Deno runs with --allow-read only). wasm/sotto.mjs, wasm/asr.mjs and wasm/gpu-host.mjs are imported unchanged:
 //   * greedy generation of 16 tokens on the wasm CPU backend gives byte for byte the text of
-//     `sotto generate --temp 0` (gen-N.case: file and prompt; gen-N.out: the CLI's output);
+//     `sotto generate --temp 0` (gen-N.case: file and prompt; gen-N.out: the CLI's output); also on the
+//     threaded build (sotto-mt.wasm beside sotto.wasm, when built) with 2 threads, Deno Workers;
 //   * speech to text of samples/visit-soap.wav (decoded in wasm, fed in irregular chunks) on the wasm CPU
 //     backend gives the segments of `sotto transcribe --json` (start, end, text, token counts from --timings);
 //   * WebGPU on Deno's navigator.gpu (wgpu): tests/webgpu/checks.mjs (every op against the CPU backend, greedy
@@ -29,6 +30,11 @@ if (!wasmPath || !expDir) {
   Deno.exit(2);
 }
 const wasmModule = await WebAssembly.compile(Deno.readFileSync(wasmPath));
+const mtPath = wasmPath.replace(/sotto\.wasm$/, 'sotto-mt.wasm');
+let mtModule = null;
+try {
+  if (mtPath !== wasmPath) mtModule = await WebAssembly.compile(Deno.readFileSync(mtPath));
+} catch { /* not built */ }
 console.log(`Deno ${Deno.version.deno} (V8 ${Deno.version.v8})`);
 
 const tally = new Tally();
@@ -56,11 +62,14 @@ for (const ent of Deno.readDirSync(expDir)) {
 }
 gens.sort((a, b) => a - b);
 await test(`native outputs present (${gens.length} generation cases)`, () => check(gens.length > 0, `none in ${expDir}`));
-for (const k of gens) {
+const builds = [['', wasmModule, 1], ...(mtModule ? [[' (sotto-mt.wasm, 2 threads)', mtModule, 2]] : [])];
+for (const [label, module, threads] of builds) for (const k of gens) {
   const [model, prompt] = Deno.readTextFileSync(`${expDir}/gen-${k}.case`).split('\n');
-  await test(`greedy 16 tokens, Deno wasm == native: ${model}`, async () => {
-    const e = await Sotto.create(wasmModule);
+  await test(`greedy 16 tokens, Deno wasm${label} == native: ${model}`, async () => {
+    const e = await Sotto.create(module, { threads });
+    check(e.threaded === (threads > 1), `threaded: ${e.threaded}`);
     await e.load(file(`tests/fixtures/models/${model}`), { name: model });
+    check(e.threadsOf() === threads, `the session runs on ${e.threadsOf()} threads, not ${threads}`);
     e.start(e.tokenize(prompt), { temperature: 0 });
     const bytes = [], ids = [];
     for (let i = 0; i < 16; i++) {

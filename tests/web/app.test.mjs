@@ -136,7 +136,8 @@ const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 
 // A context whose every request is checked (page, dedicated workers, service worker).
-const allowed = [/^\/$/, /^\/[a-z-]+\.(js|mjs|css)$/, /^\/wasm\/(sotto|gpu-host|asr)\.mjs$/, /^\/engine\/sotto\.wasm$/,
+const allowed = [/^\/$/, /^\/[a-z-]+\.(js|mjs|css)$/, /^\/wasm\/(sotto|gpu-host|asr|threads-host|thread-worker)\.mjs$/,
+                 /^\/engine\/sotto(-mt)?\.wasm$/,
                  /^\/templates\/[a-z]+\.schema\.json$/, /^\/models\/[a-z0-9_.-]+\.gguf$/];
 async function watchedContext() {
   const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 860 },
@@ -207,7 +208,8 @@ await step('the engine loads in its worker with progress; on a software WebGPU a
   });
   await page.goto(origin + '/');
   await waitAttr(page, 'engine', 'ready');
-  assert.equal(await page.textContent('#engine-status'), 'Engine ready: note.gguf (10.7 MiB) on the wasm CPU (SIMD128)');
+  // ", N threads": the threaded build (sotto-mt.wasm) on a machine of N > 1 cores (tests/web/threads.test.mjs)
+  assert.match(await page.textContent('#engine-status'), /^Engine ready: note\.gguf \(10\.7 MiB\) on the wasm CPU \(SIMD128\)(, \d+ threads)?$/);
   assert.match(await page.textContent('#backend-info'),
                /^Notes are written on the wasm CPU: the WebGPU adapter is a software one \(.+\), slower than the wasm CPU engine \(Settings can choose it anyway\)\.$/);
   for (const p of ['Downloading the model', 'Compiling the engine', 'Loading the model']) {
@@ -563,7 +565,7 @@ await step('the wasm CPU engine can be chosen in Settings', async () => {
   await page.click('#save-settings');
   await waitAttr(page, 'backend', 'wasm-cpu-simd128', 30000);
   await waitAttr(page, 'engine', 'ready');
-  assert.match(await page.textContent('#engine-status'), /^Engine ready: note\.gguf .* on the wasm CPU \(SIMD128\)$/);
+  assert.match(await page.textContent('#engine-status'), /^Engine ready: note\.gguf .* on the wasm CPU \(SIMD128\)(, \d+ threads)?$/);
   assert.equal(await page.textContent('#backend-info'), 'Notes are written on the wasm CPU: the wasm CPU engine was chosen in Settings.');
   await waitAttr(page, 'asrBackend', 'wasm-cpu-simd128', 60000);
   await waitAttr(page, 'asr', 'ready');

@@ -1,5 +1,6 @@
 // wasm-cpu-bench.mjs — prefill and decode speed of our wasm CPU backend (the browser fallback when there is
-// no WebGPU adapter: wasm/sotto.mjs Sotto.create(wasmBytes) without a GpuHost, SIMD128 kernels, one thread)
+// no WebGPU adapter: wasm/sotto.mjs Sotto.create(wasmBytes) without a GpuHost, SIMD128 kernels; one thread
+// on sotto.wasm, or --threads N > 1 on the threaded build sotto-mt.wasm, N - 1 Workers)
 // on a GGUF file, e.g. one written by tools/bench/webgpu-bench.mjs --save (the bytes ORT's converter reads).
 // Decodes greedily with the low-level calls: start(ids, {temperature: 0}) prefills (chunks of 256), each
 // step() takes the argmax of the last logits and runs that token through the model — the same work per
@@ -9,7 +10,7 @@
 // step() calls). One JSON line with the field names of ort-web/bench.mjs (those that apply), a summary on
 // stderr. first_tokens: the first 8 greedy ids of the last rep (compare with ort-web/bench.mjs).
 // Usage: node tools/bench/wasm-cpu-bench.mjs --gguf m.gguf [--arch qwen25] [--type q4_0] [--prompt 512]
-//        [--gen 128] [--reps 3] [--wasm build-wasm/sotto.wasm]
+//        [--gen 128] [--reps 3] [--threads 1] [--wasm build-wasm/sotto.wasm (threads > 1: sotto-mt.wasm)]
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +19,10 @@ import { Sotto } from '../../wasm/sotto.mjs';
 import { parseOptions } from './options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const opt = parseOptions({ gguf: '', arch: '', type: '', prompt: 512, gen: 128, reps: 3, wasm: join(root, 'build-wasm', 'sotto.wasm') });
+const opt = parseOptions({ gguf: '', arch: '', type: '', prompt: 512, gen: 128, reps: 3, threads: 1, wasm: '' });
+opt.wasm ||= join(root, 'build-wasm', opt.threads > 1 ? 'sotto-mt.wasm' : 'sotto.wasm');
 if (!opt.gguf) throw new Error('wasm-cpu-bench.mjs: --gguf is required');
-if (!(opt.prompt >= 16 && opt.gen >= 1 && opt.reps >= 1)) throw new Error('wasm-cpu-bench.mjs: --prompt >= 16, --gen >= 1, --reps >= 1');
+if (!(opt.prompt >= 16 && opt.gen >= 1 && opt.reps >= 1 && opt.threads >= 1)) throw new Error('wasm-cpu-bench.mjs: --prompt >= 16, --gen >= 1, --reps >= 1, --threads >= 1');
 
 // The few header fields the result names (architecture, block count, vocabulary), read from the GGUF.
 function ggufInfo(u8) {
@@ -61,10 +63,12 @@ const { kv } = ggufInfo(bytes);
 const a = kv['general.architecture'];
 const nVocab = kv['tokenizer.ggml.tokens'];
 
-const e = await Sotto.create(readFileSync(opt.wasm));
+const e = await Sotto.create(readFileSync(opt.wasm), { threads: opt.threads });
 let t = performance.now();
 await e.load(bytes, { name: opt.gguf, nCtx: opt.prompt + opt.gen + 8 });
 const loadS = (performance.now() - t) / 1000;
+const threads = e.threadsOf();
+if (threads !== opt.threads) throw new Error(`wasm-cpu-bench.mjs: --threads ${opt.threads}, the session runs on ${threads} (${opt.wasm})`);
 const wasmBytes = e.memory.buffer.byteLength;
 
 let rng = 12345;  // the prompt of webgpu-bench.mjs and ort-web/bench.mjs
@@ -90,7 +94,7 @@ for (let r = 0; r < opt.reps; r++) {
 }
 const result = {
   arch: opt.arch || a, type: opt.type, layers: kv[`${a}.block_count`], vocab: nVocab, adapter: 'cpu (wasm)',
-  runtime: 'sotto wasm cpu (SIMD128, 1 thread)', dtype: 'float32',
+  runtime: `sotto wasm cpu (SIMD128, ${threads} thread${threads > 1 ? 's' : ''})`, threads, dtype: 'float32',
   prompt: opt.prompt, gen: opt.gen, prefill_tok_s: +prefill.toFixed(2), decode_tok_s: +decode.toFixed(2),
   gguf_bytes: statSync(opt.gguf).size, wasm_memory_bytes: wasmBytes, load_s: +loadS.toFixed(2),
   first_tokens: tokens.slice(0, 8),

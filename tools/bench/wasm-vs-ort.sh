@@ -2,7 +2,8 @@
 # wasm-vs-ort.sh — our wasm CPU backend (the browser fallback without a WebGPU adapter: wasm/sotto.mjs
 # without a GpuHost, SIMD128, one thread; tools/bench/wasm-cpu-bench.mjs) against onnxruntime-web's wasm
 # execution provider (what Transformers.js runs on in a browser without WebGPU; tools/bench/ort-web/bench.mjs
-# --ep wasm, numThreads 1 as ort-lm.mjs sets it in Node) on the same weights, on this (CPU) machine, in Node.
+# --ep wasm, numThreads 1) on the same weights, on this (CPU) machine, in Node. With THREADS (below): both at
+# each of those thread counts, in headless Chromium.
 # For each MODELS x TYPES: the random-weight GGUF of the real shape (tools/bench/webgpu-bench.mjs --save),
 # converted by tools/bench/gguf-to-onnx.py with f32 activations (q4_0: MatMulNBits, Transformers.js' q4;
 # q8_0: DynamicQuantizeLinear + MatMulInteger, Transformers.js' q8, its default dtype on the wasm device,
@@ -20,13 +21,16 @@
 # Env: MODELS (qwen25), TYPES ("q4_0 q8_0"; q8_0 is the form Transformers.js runs on wasm by default),
 #      Q8 (integer | nbits: gguf-to-onnx.py --q8), PROMPT (64), GEN (32), REPS (2), LAYERS (blocks; empty:
 #      the real depth), VOCAB (empty: the real vocabulary), WASM (build-wasm/sotto.wasm), PYTHON (/usr/bin/python3),
-#      TMP (/tmp/sotto-wasm-vs-ort).
+#      TMP (/tmp/sotto-wasm-vs-ort), THREADS (1: both engines' thread count, in Node as above; a list such as
+#      "1,2,4,8" or any count above 1: in headless Chromium instead, through tools/bench/wasm-threads-chromium.mjs,
+#      because onnxruntime-web's threaded wasm does not start in Node; ours is sotto-mt.wasm there above 1).
 # Needs: build-wasm/sotto.wasm (bash wasm/build.sh build-wasm), tools/bench/ort-web/node_modules
 #        (npm ci --prefix tools/bench/ort-web), python3 with numpy and onnx.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 prompt=${PROMPT:-64}; gen=${GEN:-32}; reps=${REPS:-2}
+threads=${THREADS:-1}
 wasm=${WASM:-build-wasm/sotto.wasm}
 py=${PYTHON:-/usr/bin/python3}; [ -x "$py" ] || py=python3
 tmp=${TMP:-/tmp/sotto-wasm-vs-ort}
@@ -38,6 +42,22 @@ shape=()
 [ -n "${VOCAB:-}" ] && shape+=(--vocab "$VOCAB")
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s)
+
+if [ "$threads" != 1 ]; then  # several thread counts: both engines in headless Chromium, one table per model
+  for m in ${MODELS:-qwen25}; do
+    for t in ${TYPES:-q4_0 q8_0}; do
+      echo "== $m $t ${shape[*]} threads $threads" >&2
+      g=$tmp/$m-$t.gguf; x=$tmp/$m-$t.onnx
+      node tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" "${shape[@]}" --save "$g"
+      "$py" tools/bench/gguf-to-onnx.py "$g" "$x" --dtype f32 --max-pos $((prompt + gen + 64)) --q8 "${Q8:-integer}" >&2
+      node tools/bench/wasm-threads-chromium.mjs --gguf "$g" --onnx "$x" --threads "$threads" --type "$t" \
+        --prompt "$prompt" --gen "$gen" --reps "$reps" --wasm-dir "$(dirname "$wasm")"
+      rm -f "$g" "$x" "$x".data*
+    done
+  done
+  echo "CPU: $(nproc) cores; load average before: $load0, after: $(cut -d' ' -f1-3 /proc/loadavg); $(( $(date +%s) - t0 )) s"
+  exit 0
+fi
 
 # The weak check: the first 8 greedy tokens on a small shape.
 node tools/bench/webgpu-bench.mjs --arch qwen25 --type q4_0 --layers 2 --vocab 8192 --save "$tmp/c.gguf"
@@ -92,6 +112,6 @@ node -e '
     const form = t === "q4_0" ? "MatMulNBits 4-bit" : t === "q8_0" ? (process.argv[4] === "nbits" ? "MatMulNBits 8-bit" :
                  "DynamicQuantizeLinear + MatMulInteger") : "MatMul";
     notes.push(`${m} ${t}: prompt ${process.argv[2]}, gen ${process.argv[3]}, best of ${n} alternating rounds; ours: ${u.runtime}; ` +
-                `ORT: ${o.runtime} (${o.dtype} activations, ${form}, numThreads 1)`);
+                `ORT: ${o.runtime} (${o.dtype} activations, ${form}, numThreads ${o.threads ?? 1})`);
   }
   console.log("\n" + notes.join("\n"));' "$jsonl" "$prompt" "$gen" "${Q8:-integer}"

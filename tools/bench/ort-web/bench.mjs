@@ -8,13 +8,13 @@
 // tok/s (--gen tokens), peak GPU memory of the device's buffers. One JSON line per run (the fields of
 // webgpu-bench.mjs where they apply), a summary on stderr.
 // Usage: node tools/bench/ort-web/bench.mjs --gguf m.gguf --onnx m.onnx [--arch qwen25] [--type q4_0]
-//        [--prompt 512] [--gen 128] [--reps 3] [--ort native|jsep] [--ep webgpu|wasm] [--ort-dir D] [--webgpu M]
+//        [--prompt 512] [--gen 128] [--reps 3] [--ort native|jsep] [--ep webgpu|wasm] [--threads 1] [--ort-dir D] [--webgpu M]
 import { statSync } from 'node:fs';
 import { loadOrt, OrtLm, argmax, readBig, readGguf } from './ort-lm.mjs';
 import { parseOptions } from '../options.mjs';
 
 const opt = parseOptions({ gguf: '', onnx: '', arch: '', type: '', prompt: 512, gen: 128, reps: 3, ort: 'native', ep: 'webgpu',
-              'ort-dir': '', webgpu: '', fallback: false, dtype: '' });
+              'ort-dir': '', webgpu: '', fallback: false, dtype: '', threads: 1 });
 if (!opt.gguf || !opt.onnx) throw new Error('bench.mjs: --gguf and --onnx are required');
 
 const { kv, tensors } = readGguf(readBig(opt.gguf, 64 * 2 ** 20));  // the header (metadata, tensor shapes)
@@ -23,7 +23,8 @@ const nVocab = tensors['token_embd.weight'].ne[1];
 const nKv = kv[`${a}.attention.head_count_kv`], headDim = kv[`${a}.attention.key_length`];
 
 const rt = await loadOrt({ build: opt.ort, ep: opt.ep, ortDir: opt['ort-dir'] || undefined,
-                           webgpuModule: opt.webgpu || undefined, fallback: opt.fallback, trackMemory: true });
+                           webgpuModule: opt.webgpu || undefined, fallback: opt.fallback, trackMemory: true,
+                           threads: opt.threads });
 const lm = await OrtLm.create(rt, opt.onnx);
 
 let rng = 12345;  // the prompt of webgpu-bench.mjs
@@ -50,7 +51,7 @@ for (let r = 0; r < opt.reps; r++) {
 }
 const result = {
   arch: opt.arch || a, type: opt.type, layers: kv[`${a}.block_count`], vocab: nVocab, adapter: rt.adapterInfo,
-  runtime: `onnxruntime-web ${rt.ort.env.versions?.web ?? ''} ${opt.ort} ${opt.ep}`.trim(), dtype: lm.kvType,
+  runtime: `onnxruntime-web ${rt.ort.env.versions?.web ?? ''} ${opt.ort} ${opt.ep}`.trim(), threads: opt.threads, dtype: lm.kvType,
   prompt: opt.prompt, gen: opt.gen, prefill_tok_s: +prefill.toFixed(1), decode_tok_s: +decode.toFixed(1),
   submits_per_token: 'session.run', readback_bytes_per_token: 4 * nVocab,
   peak_gpu_bytes: rt.memory ? rt.memory.peak : 0, features: rt.features,

@@ -16,7 +16,8 @@ const BUILDS = { jsep: 'ort.min.mjs', native: 'ort.webgpu.min.mjs' };
 
 // ortDir: the folder holding onnxruntime-web's dist files; webgpuModule: npm webgpu's index.js (default: the one
 // tests/webgpu installs).
-export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuModule, fallback = false, trackMemory = false }) {
+// threads: ort.env.wasm.numThreads (the wasm EP's threads; 1 by default, as before).
+export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuModule, fallback = false, trackMemory = false, threads = 1 }) {
   if (!BUILDS[build]) throw new Error(`--ort: one of ${Object.keys(BUILDS).join(', ')}`);
   if (ep !== 'webgpu' && ep !== 'wasm') throw new Error('--ep: webgpu or wasm');
   ortDir = resolve(ortDir ?? join(here, 'node_modules', 'onnxruntime-web', 'dist'));
@@ -68,7 +69,7 @@ export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuM
     device.__adapter = adapter;
   }
   const ort = await import(pathToFileURL(join(ortDir, BUILDS[build])).href);
-  ort.env.wasm.numThreads = 1;  // no worker threads in Node
+  ort.env.wasm.numThreads = threads;  // > 1: ORT's threaded wasm (its own Workers)
   ort.env.wasm.wasmPaths = pathToFileURL(ortDir + '/').href;
   ort.env.logLevel = 'error';
   // ORT makes its own device from navigator.gpu, as in a browser tab running Transformers.js (ours above

@@ -1,0 +1,112 @@
+// threads.test.mjs — Node tests of the threaded wasm build (sotto-mt.wasm, wasm/build.sh; its pool is
+// core/thread-pool-wasi.cpp on Workers from wasm/threads-host.mjs):
+//   * greedy generation with 2 and 3 threads gives the ids of the single-threaded build (sotto.wasm) and the
+//     text of the native CLI (`sotto generate --temp 0 -t 1`), on fixture models of several weight types,
+//     with a prompt long enough for the parallel prefill paths;
+//   * seeded sampling gives the same ids on both builds; a session loaded again in the same instance gets its
+//     threads again (the previous pool's Workers are reused); the session really runs on n threads;
+//   * Sotto.create({single, threaded}, {threads: 1}) takes the single-threaded build.
+// Usage: node tests/wasm/threads.test.mjs [dir with sotto.wasm and sotto-mt.wasm] [path/to/native/sotto]
+// (defaults build-wasm, build/sotto). Prints `N passed, M failed`; exit code 1 on failure.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Sotto } from '../../wasm/sotto.mjs';
+import { Tally } from '../harness.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const wasmDir = process.argv[2] ?? join(root, 'build-wasm');
+const nativePath = process.argv[3] ?? join(root, 'build', 'sotto');
+const models = join(root, 'tests', 'fixtures', 'models');
+const single = await WebAssembly.compile(readFileSync(join(wasmDir, 'sotto.wasm')));
+const threaded = await WebAssembly.compile(readFileSync(join(wasmDir, 'sotto-mt.wasm')));
+
+const tally = new Tally();
+const test = (name, fn) => tally.test(name, fn);
+const check = (cond, msg) => tally.check(cond, msg);
+
+// Runs n tokens after the prompt; returns the ids and the bytes of the pieces, as the CLI prints them (an
+// incomplete UTF-8 sequence at the end as U+FFFD; see tests/wasm/run.mjs).
+function run(e, prompt, n, opts) {
+  e.start(e.tokenize(prompt), opts);
+  const ids = [], bytes = [];
+  for (let i = 0; i < n; i++) {
+    const id = e.step();
+    if (id < 0) break;
+    ids.push(id);
+    if (e.isEog(id)) break;
+    if (!e.isSpecial(id)) bytes.push(...e.piece(id));
+  }
+  let k = bytes.length;
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const c = bytes[bytes.length - back];
+    if ((c & 0xc0) === 0x80) continue;
+    const need = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 1;
+    if (need > back) k = bytes.length - back;
+    break;
+  }
+  let text = Buffer.from(bytes.slice(0, k));
+  if (k < bytes.length) text = Buffer.concat([text, Buffer.from([0xef, 0xbf, 0xbd])]);
+  return { ids, text };
+}
+
+async function generate(module, threads, file, prompt, n, opts = { temperature: 0 }) {
+  const e = await Sotto.create(module, { threads });
+  await e.load(readFileSync(join(models, file)), { name: file });
+  const got = e.threadsOf();
+  const r = run(e, prompt, n, opts);
+  e.dispose();
+  return { ...r, got };
+}
+
+const long = 'The committee met on Tuesday to review the quarterly figures and the hiring plan; after a long talk they agreed to';
+const cases = [
+  ['llama32-q8_0.gguf', long],
+  ['qwen25-k-q4_k.gguf', 'Hello, world'],
+  ['gemma3-bf16.gguf', long],
+  ['llama32-f32.gguf', 'Once upon a time'],
+];
+for (const [file, prompt] of cases) {
+  await test(`greedy 16 tokens, threaded (2, 3 threads) == single-threaded == native: ${file}`, async () => {
+    const base = await generate(single, 1, file, prompt, 16);
+    check(base.ids.length > 0, 'no tokens generated');
+    let native = execFileSync(nativePath, ['generate', '-m', join(models, file), '-p', prompt, '-n', '16', '--temp', '0',
+                                           '-t', '1', '-q'], { maxBuffer: 1 << 20 });
+    const nl = (b) => b.length > 0 && b[b.length - 1] === 0x0a;
+    if (nl(native) && !nl(base.text)) native = native.subarray(0, native.length - 1);  // the CLI's final newline
+    check(Buffer.compare(native, base.text) === 0,
+          `single-threaded ${JSON.stringify(base.text.toString('latin1'))} vs native ${JSON.stringify(native.toString('latin1'))}`);
+    for (const threads of [2, 3]) {
+      const r = await generate(threaded, threads, file, prompt, 16);
+      check(r.got === threads, `asked for ${threads} threads, the session runs on ${r.got}`);
+      check(r.ids.join(' ') === base.ids.join(' '), `${threads} threads: ids ${r.ids.join(' ')} vs single-threaded ${base.ids.join(' ')}`);
+      check(Buffer.compare(r.text, native) === 0, `${threads} threads: text differs from native`);
+    }
+  });
+}
+
+await test('seeded sampling: threaded (3 threads) == single-threaded; a second load reuses the Workers', async () => {
+  const file = 'qwen25-q8_0.gguf', opts = { temperature: 0.9, topK: 20, seed: 7 };
+  const base = await generate(single, 1, file, long, 24, opts);
+  const e = await Sotto.create(threaded, { threads: 3 });
+  for (let i = 0; i < 2; i++) {
+    await e.load(readFileSync(join(models, file)), { name: file });
+    check(e.threadsOf() === 3, `load ${i + 1}: the session runs on ${e.threadsOf()} threads`);
+    const r = run(e, long, 24, opts);
+    check(r.ids.join(' ') === base.ids.join(' '), `load ${i + 1}: ids ${r.ids.join(' ')} vs ${base.ids.join(' ')}`);
+  }
+  e.dispose();
+});
+
+await test('Sotto.create({single, threaded}): threads 1 takes sotto.wasm, threads 2 sotto-mt.wasm', async () => {
+  const one = await Sotto.create({ single, threaded }, { threads: 1 });
+  const two = await Sotto.create({ single, threaded }, { threads: 2 });
+  check(!one.threaded && one.threads === 1, `threads 1: threaded ${one.threaded}, threads ${one.threads}`);
+  check(two.threaded && two.threads === 2, `threads 2: threaded ${two.threaded}, threads ${two.threads}`);
+  one.dispose();
+  two.dispose();
+});
+
+process.exit(tally.summary());
