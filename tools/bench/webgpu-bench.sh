@@ -23,7 +23,7 @@
 #      BENCH_ARGS (more webgpu-bench.mjs options, e.g. "--prompts 512,2048 --tiles -1,0,1,2,3 --chunk 1024").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-pack=.webgpu-bench
+pack=${PACK:-.webgpu-bench}  # PACK=.ort-bench: the same node pack, with sotto.wasm copied in
 
 . tools/bench/node-pack.sh
 if [ "${1:-}" = "--prepare" ]; then
