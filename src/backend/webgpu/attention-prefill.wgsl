@@ -5,7 +5,8 @@
 //   1. scores: q (scaled) and k are staged in head_dim chunks of 32 (coalesced loads: 8 threads read 128
 //      bytes of a row; f16 caches two values a u32 word), each thread computes a 2 query x 4 key micro-tile;
 //      softcap (cap * tanh(s / cap), clamped as attention-common.wgsl) when cap > 0; masked scores -> -3.4e38;
-//   2. online softmax per query row (running max m and sum l; the accumulator is rescaled when m grows);
+//   2. online softmax per query row (running max m and sum l; the accumulator is rescaled when m grows); the
+//      four threads of a row each turn 8 of its scores into probabilities (one exp per score);
 //   3. P.V: v is staged in sub-tiles of KS = 2048 / HDC keys x HDC dims; thread (row li % 32, lane li / 32)
 //      owns dims 4 (lane + 4 g) .. + 3, g < HDC / 16, in registers (64 floats for head_dim 256).
 // Causal (P[18] = 1): query t sits at position p = n_past + t and sees keys (p - window, p] (window 0: [0, p]);
@@ -139,6 +140,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     l *= corr;
     for (var g = 0u; g < NG; g++) { acc[g] *= corr; }
     m = mt;
+    workgroupBarrier();  // every row's max is taken: scores -> probabilities, keys 8 pl .. + 7 of row pr
+    for (var jj = 8u * pl; jj < 8u * pl + 8u; jj++) {
+      let s = ps[pr * (BK + 1u) + jj];
+      var p = 0.0;
+      if (s > -1e38) { p = exp(s - mt); }
+      ps[pr * (BK + 1u) + jj] = p;
+    }
     for (var j1 = 0u; j1 < nk; j1 += KS) {
       for (var e = li; e < KS * GW; e += 128u) {
         let r = e / GW;
@@ -150,9 +158,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       workgroupBarrier();
       let n1 = min(KS, nk - j1);
       for (var jj = 0u; jj < n1; jj++) {
-        let s = ps[pr * (BK + 1u) + j1 + jj];
-        var p = 0.0;
-        if (s > -1e38) { p = exp(s - mt); }
+        let p = ps[pr * (BK + 1u) + j1 + jj];
         l += p;
         for (var g = 0u; g < NG; g++) { acc[g] += p * kv[jj * GW + pl + 4u * g]; }
       }

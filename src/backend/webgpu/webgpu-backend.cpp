@@ -419,9 +419,10 @@ class WebGpuBackend final : public Backend {
   }
 
   // Prefill (attention-prefill.wgsl): a workgroup per block of 32 query tokens of one head, 32-key tiles in
-  // workgroup memory. When those workgroups are fewer than 256 (e.g. 256 tokens of 14 heads: 112), each block's
-  // keys are also split into up to 32 chunks of >= 128 keys, and attention-merge.wgsl combines the partials
-  // (one workgroup per (token, head)). Shapes are checked by attention(). False when it does not apply.
+  // workgroup memory. When those workgroups are fewer than 1024 (e.g. 256 tokens of 14 heads: 112; a GPU wants
+  // several 4-warp workgroups per SM), each block's keys are also split into up to 32 chunks of >= 128 keys,
+  // and attention-merge.wgsl combines the partials (one workgroup per (token, head)). Shapes are checked by
+  // attention(). False when it does not apply.
   bool attention_prefill(const Tensor& q, const Tensor& k, const Tensor& v, int n_head_kv, int n_past,
                          const AttnParams& ap, Tensor& out) {
     const int64_t hd = q.ne[0], n_head = q.ne[1], n_tok = q.ne[2] * q.ne[3];
@@ -436,8 +437,8 @@ class WebGpuBackend final : public Backend {
     const uint32_t span = ap.causal ? (win > 0 ? std::min(last, win + bq - 1) : last) : uint32_t(k.nrows());
     const uint64_t groups = uint64_t(n_blocks) * uint64_t(n_head);
     uint32_t n_split = 1, ch = (span + 31) / 32 * 32;
-    if (groups < 256 && uint64_t(n_tok) * uint64_t(n_head) <= kMaxGroups) {
-      const uint32_t want = std::min<uint32_t>({uint32_t((256 + groups - 1) / groups), (span + 127) / 128, 32});
+    if (groups < 1024 && uint64_t(n_tok) * uint64_t(n_head) <= kMaxGroups) {
+      const uint32_t want = std::min<uint32_t>({uint32_t((1024 + groups - 1) / groups), (span + 127) / 128, 32});
       if (want > 1) {
         ch = ((span + want - 1) / want + 31) / 32 * 32;
         n_split = (span + ch - 1) / ch;
