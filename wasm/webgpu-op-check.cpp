@@ -300,6 +300,9 @@ void check_speech_ops() {
   check_attention_full(DType::F16, 64, 6, 6, 5, 64);
   check_attention_full(DType::F16, 64, 4, 2, 3, 129);
   check_attention_full(DType::F32, 256, 2, 1, 2, 1);
+  // More than one query: attention-prefill.wgsl without the mask (a 12-way key split for 1500 keys).
+  check_attention_full(DType::F16, 64, 6, 6, 130, 1500);
+  check_attention_full(DType::F32, 128, 4, 2, 40, 75);
 }
 
 // The fused decoder steps (backend.h) on `gb` against the CPU backend's composition of the plain ops.

@@ -401,7 +401,13 @@ class WebGpuBackend final : public Backend {
     need(n_head_kv > 0 && n_head % n_head_kv == 0, "attention: n_head must be a multiple of n_head_kv");
     need(k.ne[0] == hd * n_head_kv && v.ne[0] == k.ne[0], "attention: kv row size");
     need(hd <= 256, "attention: head_dim above 256");
-    if (!ap.causal) return attention_full(q, k, v, n_head_kv, n_past, ap, out);
+    if (!ap.causal) {
+      // Many queries (an encoder's self-attention): the tiled kernel; attention_full checks and reports the rest.
+      const bool plain =
+          n_past == 0 && ap.window == 0 && ap.softcap == 0.0f && k.nrows() >= 1 && v.nrows() == k.nrows();
+      if (n_tok > 1 && plain && attention_prefill(q, k, v, n_head_kv, n_past, ap, out)) return;
+      return attention_full(q, k, v, n_head_kv, n_past, ap, out);
+    }
     need(n_past >= 0 && n_past + n_tok <= k.nrows(), "attention: positions past the cache");
     const bool f16 = k.type == DType::F16;
     if (n_tok == 1 && attention_split(q, k, v, n_head_kv, n_past, ap, out)) return;
@@ -422,7 +428,8 @@ class WebGpuBackend final : public Backend {
   // workgroup memory. When those workgroups are fewer than 1024 (e.g. 256 tokens of 14 heads: 112; a GPU wants
   // several 4-warp workgroups per SM), each block's keys are also split into up to 32 chunks of >= 128 keys,
   // and attention-merge.wgsl combines the partials (one workgroup per (token, head)). Shapes are checked by
-  // attention(). False when it does not apply.
+  // attention(). Not causal (ap.causal false): every query sees all k.nrows() keys. False when it does not
+  // apply.
   bool attention_prefill(const Tensor& q, const Tensor& k, const Tensor& v, int n_head_kv, int n_past,
                          const AttnParams& ap, Tensor& out) {
     const int64_t hd = q.ne[0], n_head = q.ne[1], n_tok = q.ne[2] * q.ne[3];
