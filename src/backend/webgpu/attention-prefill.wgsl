@@ -16,7 +16,9 @@
 // (m, l, unnormalised acc) of each row to O in attention-merge.wgsl's layout [(row * n_split + c) * (hd + 2)],
 // row = t * n_head + h; attention-merge.wgsl combines them.
 // HDC (64, 128 or 256: head_dim rounded up) is prepended by the host. Needs head_dim % 4 == 0 and, for f16,
-// even k and v offsets (webgpu-backend.cpp falls back to attention.wgsl otherwise).
+// even k and v offsets; webgpu-backend.cpp uses it for more than one query token and falls back to
+// attention.wgsl (attention-full.wgsl without a mask) otherwise. Q, K, V are read_write only so that the host
+// may merge two bindings of one buffer (its in-place variants).
 // P: 0 head_dim, 1 n_head, 2 n_tok, 3 n_head_kv, 4 n_past, 5 scale (f32), 6 window, 7 softcap (f32),
 //    8 kv is f16, 9 q offset, 10 out offset, 11 kv row (elements), 12 workgroups along x, 13 k offset,
 //    14 v offset (elements), 15 n_split, 16 chunk CH (keys), 17 query blocks, 18 causal, 19 n_kv (not causal).
