@@ -3,7 +3,7 @@
 // query tokens t0..t0+31 of one query head h (kv head h / (n_head / n_head_kv)) and walks the block's keys in
 // tiles of BK = 32:
 //   1. scores: q (scaled) and k are staged in head_dim chunks of 32 (coalesced loads: 8 threads read 128
-//      bytes of a row; f16 caches two values a u32 word), each thread computes a 2 query x 4 key micro-tile;
+//      bytes of a row; k and v as 16-byte words: 4 f32 or 8 f16), each thread computes a 2 query x 4 key tile;
 //      softcap (cap * tanh(s / cap), clamped as attention-common.wgsl) when cap > 0; masked scores -> -3.4e38;
 //   2. online softmax per query row (running max m and sum l; the accumulator is rescaled when m grows); the
 //      four threads of a row each turn 8 of its scores into probabilities (one exp per score);
@@ -15,17 +15,17 @@
 // workgroup takes chunk c = keys [lo + c CH, lo + (c + 1) CH) of its block's range and writes the partial
 // (m, l, unnormalised acc) of each row to O in attention-merge.wgsl's layout [(row * n_split + c) * (hd + 2)],
 // row = t * n_head + h; attention-merge.wgsl combines them.
-// HDC (64, 128 or 256: head_dim rounded up) is prepended by the host. Needs head_dim % 4 == 0 and, for f16,
-// even k and v offsets; webgpu-backend.cpp uses it for more than one query token and falls back to
-// attention.wgsl (attention-full.wgsl without a mask) otherwise. Q, K, V are read_write only so that the host
-// may merge two bindings of one buffer (its in-place variants).
+// HDC (64, 128 or 256: head_dim rounded up) is prepended by the host. Needs head_dim % 4 == 0 and k and v
+// offsets that are multiples of 4 elements (buffers are padded to 16 bytes); webgpu-backend.cpp uses it for
+// more than one query token and falls back to attention.wgsl (attention-full.wgsl without a mask) otherwise.
+// Q, K, V are read_write only so that the host may merge two bindings of one buffer (its in-place variants).
 // P: 0 head_dim, 1 n_head, 2 n_tok, 3 n_head_kv, 4 n_past, 5 scale (f32), 6 window, 7 softcap (f32),
 //    8 kv is f16, 9 q offset, 10 out offset, 11 kv row (elements), 12 workgroups along x, 13 k offset,
 //    14 v offset (elements), 15 n_split, 16 chunk CH (keys), 17 query blocks, 18 causal, 19 n_kv (not causal).
 @group(0) @binding(0) var<storage, read> P: array<u32>;
 @group(0) @binding(1) var<storage, read_write> Q: array<f32>;
-@group(0) @binding(2) var<storage, read_write> K: array<u32>;
-@group(0) @binding(3) var<storage, read_write> V: array<u32>;
+@group(0) @binding(2) var<storage, read_write> K: array<vec4u>;
+@group(0) @binding(3) var<storage, read_write> V: array<vec4u>;
 @group(0) @binding(4) var<storage, read_write> O: array<f32>;
 
 const BQ: u32 = 32u;          // query rows a workgroup
@@ -40,13 +40,18 @@ const NEG: f32 = -3.4e38;
 var<workgroup> kv: array<vec4f, 512>;
 var<workgroup> ps: array<f32, 1056>;  // the tile's scores [BQ][BK + 1]
 
+// Elements i .. i + 3 (i % 4 == 0) of the k or v cache, one 16-byte load: f32, or f16 as half of a word quad.
+fn f16x4(w: vec4u, i: u32) -> vec4f {
+  let u = select(w.xy, w.zw, (i & 4u) != 0u);
+  return vec4f(unpack2x16float(u.x), unpack2x16float(u.y));
+}
 fn k4(f16: bool, i: u32) -> vec4f {
-  if (f16) { return vec4f(unpack2x16float(K[i >> 1u]), unpack2x16float(K[(i >> 1u) + 1u])); }
-  return bitcast<vec4f>(vec4u(K[i], K[i + 1u], K[i + 2u], K[i + 3u]));
+  if (f16) { return f16x4(K[i >> 3u], i); }
+  return bitcast<vec4f>(K[i >> 2u]);
 }
 fn v4(f16: bool, i: u32) -> vec4f {
-  if (f16) { return vec4f(unpack2x16float(V[i >> 1u]), unpack2x16float(V[(i >> 1u) + 1u])); }
-  return bitcast<vec4f>(vec4u(V[i], V[i + 1u], V[i + 2u], V[i + 3u]));
+  if (f16) { return f16x4(V[i >> 3u], i); }
+  return bitcast<vec4f>(V[i >> 2u]);
 }
 
 @compute @workgroup_size(128)

@@ -412,7 +412,7 @@ class WebGpuBackend final : public Backend {
     const bool f16 = k.type == DType::F16;
     if (n_tok == 1 && attention_split(q, k, v, n_head_kv, n_past, ap, out)) return;
     // More than one token: the tiled kernel; attention.wgsl (below) stays for decode over <= 64 keys and for
-    // the shapes attention_prefill() does not cover (head_dim % 4 != 0, f16 views at odd elements).
+    // the shapes attention_prefill() does not cover (head_dim % 4 != 0, k/v views not at 4-element offsets).
     if (n_tok > 1 && attention_prefill(q, k, v, n_head_kv, n_past, ap, out)) return;
     const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
               lo = loc(out.data, out.nbytes());
@@ -437,7 +437,7 @@ class WebGpuBackend final : public Backend {
     const uint32_t es = f16 ? 2 : 4;
     const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
               lo = loc(out.data, out.nbytes());
-    if (hd % 4 != 0 || (f16 && ((lk.offset / es) % 2 != 0 || (lv.offset / es) % 2 != 0))) return false;
+    if (hd % 4 != 0 || (lk.offset / es) % 4 != 0 || (lv.offset / es) % 4 != 0) return false;  // 16-byte loads
     const uint32_t bq = 32, n_blocks = uint32_t((n_tok + bq - 1) / bq);
     const uint32_t win = uint32_t(std::max(ap.window, 0)), last = uint32_t(n_past + n_tok);
     // The most keys one block sees.
