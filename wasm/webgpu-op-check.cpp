@@ -305,6 +305,9 @@ void check_speech_ops() {
   check_attention_full(DType::F16, 64, 6, 6, 5, 64);
   check_attention_full(DType::F16, 64, 4, 2, 3, 129);
   check_attention_full(DType::F32, 256, 2, 1, 2, 1);
+  // More than one query: attention-prefill.wgsl without the mask (a 12-way key split for 1500 keys).
+  check_attention_full(DType::F16, 64, 6, 6, 130, 1500);
+  check_attention_full(DType::F32, 128, 4, 2, 40, 75);
 }
 
 // The fused decoder steps (backend.h) on `gb` against the CPU backend's composition of the plain ops.
@@ -637,6 +640,20 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   check_attention(DType::F32, 256, 4, 1, 70, 2, 0, 0);
   check_attention(DType::F16, 128, 2, 2, 90, 5, 20, 0);
   check_attention(DType::F32, 64, 4, 4, 20, 4, 5, 30.0f);
+  // Prefill (attention-prefill.wgsl: 32-token blocks, 32-key tiles, head_dim chunks of 32): token counts and
+  // n_past that are not multiples of a block or tile, GQA 8/2 and 14/2, head_dim 64/80/96/128/256, windows
+  // smaller than a block, softcap; fewer than 1024 blocks x heads with > 128 keys are split over key chunks.
+  check_attention(DType::F32, 64, 8, 2, 0, 2, 0, 0);
+  check_attention(DType::F16, 64, 8, 2, 5, 7, 0, 0);
+  check_attention(DType::F32, 80, 4, 2, 0, 33, 0, 0);
+  check_attention(DType::F16, 96, 8, 2, 70, 130, 0, 0);          // split in 2
+  check_attention(DType::F32, 128, 4, 1, 5, 33, 10, 0);          // window 10 < block
+  check_attention(DType::F16, 256, 2, 1, 70, 33, 20, 30.0f);     // window, softcap
+  check_attention(DType::F32, 256, 4, 4, 0, 130, 0, 0);          // split in 2
+  check_attention(DType::F32, 64, 14, 2, 300, 7, 100, 0);        // window 100 over 307 keys, split in 2
+  check_attention(DType::F16, 128, 8, 2, 0, 300, 0, 50.0f);      // split in 3, softcap
+  check_attention(DType::F16, 64, 4, 1, 1500, 20, 0, 0);         // split in 12
+  check_attention(DType::F32, 256, 4, 1, 600, 40, 512, 0);       // window 512, split in 5
   // Decode over more than 64 keys: split over key chunks, then merged.
   check_attention(DType::F16, 64, 4, 2, 300, 1, 0, 0);
   check_attention(DType::F32, 256, 4, 1, 200, 1, 100, 0);

@@ -53,6 +53,8 @@ enum Kernel : uint32_t {
 };
 // The speech-model kernels (layer_norm, unary, group_norm, conv1d's unfold, attention without a mask).
 enum SpeechKernel : uint32_t { kLayerNorm = 64, kGelu, kTanh, kSilu, kGroupNorm, kIm2Col, kAttentionFull };
+// Prefill attention (attention-prefill.wgsl), + 0..2: head_dim classes 64, 128, 256 (the HDC constant).
+constexpr uint32_t kAttentionPrefill = 80, kAttentionPrefillEnd = 83;
 
 int weight_index(DType t) {
   switch (t) {
@@ -137,6 +139,9 @@ std::string kernel_source(uint32_t k) {
   if (k >= kMatMulTiled && k < kMatMulTiled + 8 * kNumMmTiles) return tiled_source(k);
   if (k >= kMatMulDp4a && k < kMatMulDp4a + 2 * kNumMmTiles) return dp4a_source(k);
   if (k == kQuantizeQ8) return src("quantize-q8");
+  if (k >= kAttentionPrefill && k < kAttentionPrefillEnd) {
+    return "const HDC: u32 = " + std::to_string(64u << (k - kAttentionPrefill)) + "u;\n" + src("attention-prefill");
+  }
   if (k >= kLayerNorm) return speech_kernel_source(k);
   if (k < kGetRows) return src("matmul") + src("dq-common") + src(kDq[k - kMatMul]);
   if (k < kAdd) return src("get-rows") + src("dq-common") + src(kDq[k - kGetRows]);
@@ -446,10 +451,19 @@ class WebGpuBackend final : public Backend {
     need(n_head_kv > 0 && n_head % n_head_kv == 0, "attention: n_head must be a multiple of n_head_kv");
     need(k.ne[0] == hd * n_head_kv && v.ne[0] == k.ne[0], "attention: kv row size");
     need(hd <= 256, "attention: head_dim above 256");
-    if (!ap.causal) return attention_full(q, k, v, n_head_kv, n_past, ap, out);
+    if (!ap.causal) {
+      // Many queries (an encoder's self-attention): the tiled kernel; attention_full checks and reports the rest.
+      const bool plain =
+          n_past == 0 && ap.window == 0 && ap.softcap == 0.0f && k.nrows() >= 1 && v.nrows() == k.nrows();
+      if (n_tok > 1 && plain && attention_prefill(q, k, v, n_head_kv, n_past, ap, out)) return;
+      return attention_full(q, k, v, n_head_kv, n_past, ap, out);
+    }
     need(n_past >= 0 && n_past + n_tok <= k.nrows(), "attention: positions past the cache");
     const bool f16 = k.type == DType::F16;
     if (n_tok == 1 && attention_split(q, k, v, n_head_kv, n_past, ap, out)) return;
+    // More than one token: the tiled kernel; attention.wgsl (below) stays for decode over <= 64 keys and for
+    // the shapes attention_prefill() does not cover (head_dim % 4 != 0, k/v views not at 4-element offsets).
+    if (n_tok > 1 && attention_prefill(q, k, v, n_head_kv, n_past, ap, out)) return;
     const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
               lo = loc(out.data, out.nbytes());
     const Grid g = grid_for(uint64_t(n_head * n_tok));
@@ -458,6 +472,60 @@ class WebGpuBackend final : public Backend {
                           fbits(ap.scale), uint32_t(std::max(ap.window, 0)), fbits(ap.softcap), f16 ? 1u : 0u,
                           lq.offset / 4, lo.offset / 4, uint32_t(k.ne[0]), g.gx, lk.offset / es, lv.offset / es};
     dispatch(kAttention, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(lo)}, g, 1);
+  }
+
+  // Prefill (attention-prefill.wgsl): a workgroup per block of 32 query tokens of one head, 32-key tiles in
+  // workgroup memory. When those workgroups are fewer than 1024 (e.g. 256 tokens of 14 heads: 112; a GPU wants
+  // several 4-warp workgroups per SM), each block's keys are also split into up to 32 chunks of >= 128 keys,
+  // and attention-merge.wgsl combines the partials (one workgroup per (token, head)). Shapes are checked by
+  // attention(). Not causal (ap.causal false): every query sees all k.nrows() keys. False when it does not
+  // apply.
+  bool attention_prefill(const Tensor& q, const Tensor& k, const Tensor& v, int n_head_kv, int n_past,
+                         const AttnParams& ap, Tensor& out) {
+    const int64_t hd = q.ne[0], n_head = q.ne[1], n_tok = q.ne[2] * q.ne[3];
+    const bool f16 = k.type == DType::F16;
+    const uint32_t es = f16 ? 2 : 4;
+    const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
+              lo = loc(out.data, out.nbytes());
+    if (hd % 4 != 0 || (lk.offset / es) % 4 != 0 || (lv.offset / es) % 4 != 0) return false;  // 16-byte loads
+    const uint32_t bq = 32, n_blocks = uint32_t((n_tok + bq - 1) / bq);
+    const uint32_t win = uint32_t(std::max(ap.window, 0)), last = uint32_t(n_past + n_tok);
+    // The most keys one block sees.
+    const uint32_t span = ap.causal ? (win > 0 ? std::min(last, win + bq - 1) : last) : uint32_t(k.nrows());
+    const uint64_t groups = uint64_t(n_blocks) * uint64_t(n_head);
+    uint32_t n_split = 1, ch = (span + 31) / 32 * 32;
+    if (groups < 1024 && uint64_t(n_tok) * uint64_t(n_head) <= kMaxGroups) {
+      const uint32_t want = std::min<uint32_t>({uint32_t((1024 + groups - 1) / groups), (span + 127) / 128, 32});
+      if (want > 1) {
+        ch = ((span + want - 1) / want + 31) / 32 * 32;
+        n_split = (span + ch - 1) / ch;
+      }
+    }
+    Loc ls{};
+    if (n_split > 1) {
+      const size_t need_floats = size_t(n_split) * size_t(n_tok * n_head) * size_t(hd + 2);
+      if (attn_scratch_.empty() || size_t(attn_scratch_.nelements()) < need_floats) {
+        attn_scratch_ = alloc(DType::F32, {int64_t(std::max<size_t>(need_floats, 1u << 16)), 1, 1, 1});
+      }
+      ls = loc(attn_scratch_.data, attn_scratch_.nbytes());
+      if (ls.offset != 0) {
+        n_split = 1;
+        ch = (span + 31) / 32 * 32;
+      }
+    }
+    const Grid g = grid_for(groups * n_split);
+    const uint32_t p[] = {uint32_t(hd), uint32_t(n_head), uint32_t(n_tok), uint32_t(n_head_kv), uint32_t(n_past),
+                          fbits(ap.scale), win, fbits(ap.softcap), f16 ? 1u : 0u, lq.offset / 4,
+                          n_split > 1 ? 0u : lo.offset / 4, uint32_t(k.ne[0]), g.gx, lk.offset / es, lv.offset / es,
+                          n_split, ch, n_blocks, ap.causal ? 1u : 0u, uint32_t(k.nrows())};
+    const uint32_t kid = kAttentionPrefill + (hd <= 64 ? 0 : hd <= 128 ? 1 : 2);
+    dispatch(kid, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(n_split > 1 ? ls : lo)}, g, 1);
+    if (n_split > 1) {
+      const uint32_t pm[] = {uint32_t(hd), uint32_t(n_tok * n_head), n_split, lo.offset / 4};
+      const uint32_t km = named_pipeline("attention-merge", [] { return src("attention-merge"); });
+      raw_dispatch(km, {arena(pm, sizeof pm), whole(ls), whole(lo)}, Grid{uint32_t(n_tok * n_head), 1});
+    }
+    return true;
   }
 
   // ---- speech-model ops (contracts in backend.h)
