@@ -61,7 +61,7 @@ export class SottoAsr {
     while (e.call('sotto_asr_step', s)) await e.settle();
     await e.settle();
     const ptr = e.call('sotto_asr_take', s);
-    const text = new TextDecoder().decode(new Uint8Array(e.memory.buffer, ptr, e.call('sotto_asr_out_len', s)));
+    const text = new TextDecoder().decode(new Uint8Array(e.memory.buffer, ptr, e.call('sotto_asr_out_len', s)).slice());
     return JSON.parse(text);
   }
 

@@ -204,7 +204,7 @@ export class GpuInstance {
       },
       pipeline_create: (kernel, ptr, len) => {
         this.scope();
-        const code = dec.decode(u8(ptr, len));
+        const code = dec.decode(u8(ptr, len).slice());  // a copy: TextDecoder refuses views of shared memory
         let p = host.bySource.get(code);  // a reloaded model reuses the compiled pipelines
         if (!p) {
           const module = this.device.createShaderModule({ code });

@@ -68,7 +68,7 @@ export class ScribeEngineCpu {
   out() {
     const h = this.host;
     const ptr = h.call('sotto_scribe_out'), n = h.call('sotto_scribe_out_len');
-    return dec.decode(new Uint8Array(h.memory.buffer, ptr, n));
+    return dec.decode(new Uint8Array(h.memory.buffer, ptr, n).slice());  // shared memory (threaded build): copy first
   }
 
   start(schemaText, transcript, { temperature = 0, seed = 1 } = {}) {

@@ -67,7 +67,7 @@ export class NoteModelGpu {
     } finally {
       if (!e.dead) { e.call('sotto_buffer_free', sh); e.call('sotto_buffer_free', th); }
     }
-    const user = new TextDecoder().decode(new Uint8Array(e.memory.buffer, e.call('sotto_scribe_out'), e.call('sotto_scribe_out_len')));
+    const user = new TextDecoder().decode(new Uint8Array(e.memory.buffer, e.call('sotto_scribe_out'), e.call('sotto_scribe_out_len')).slice());
     e.setGrammar({ schema: schemaText });
     const ids = e.tokenize(user, true);
     const nCtx = e.call('sotto_n_ctx', e.session);

@@ -587,7 +587,9 @@ await step('privacy: only this origin, only static GETs, no cookies, no page err
   assert.deepEqual(log.violations, []);
   assert.ok(log.requests.length > 5, 'the interceptor saw the session');
   // The engine worker's and the service worker's fetches pass through the same interceptor.
-  for (const p of ['/engine/sotto.wasm', '/models/note.gguf', '/models/asr.gguf', '/wasm/sotto.mjs', '/wasm/gpu-host.mjs',
+  // The engine: sotto-mt.wasm in this cross-origin-isolated page with threads, else sotto.wasm (web/engine-wasm.mjs).
+  assert.ok(log.requests.some((r) => /\/engine\/sotto(-mt)?\.wasm$/.test(r)), `no engine wasm seen: ${log.requests.join(', ')}`);
+  for (const p of ['/models/note.gguf', '/models/asr.gguf', '/wasm/sotto.mjs', '/wasm/gpu-host.mjs',
                    '/engine-worker.js', '/asr-worker.js', '/pcm-worklet.js', '/sw.js', '/gpu-policy.mjs']) {
     assert.ok(log.requests.some((r) => r.endsWith(p)), `${p} not seen: ${log.requests.join(', ')}`);
   }
