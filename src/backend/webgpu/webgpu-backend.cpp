@@ -1063,8 +1063,10 @@ class WebGpuBackend final : public Backend {
   }
 
   // The prefill tile for a matmul of n_tok >= 2 tokens over these weight chunks, or -1 for matmul.wgsl (few
-  // tokens). Larger tiles read the weights and activations fewer times but give fewer workgroups; the largest
-  // tile that still gives every compute unit a few workgroups is taken.
+  // tokens). Larger tiles read the weights and activations fewer times but give fewer workgroups. Measured on
+  // the H100 (docs/benchmarks.md, matmul-dp4a.wgsl, 512-token passes): 64 x 64 (tile 0) is fastest for the
+  // Qwen2.5-0.5B and Gemma-3-270M shapes, 128 rows x 64 tokens (tile 1) for Llama-3.2-1B (its 8192-row FFN:
+  // 512 workgroups), 128 x 128 (tile 3) slower on all three; so tile 1 from 512 workgroups, else tile 0.
   static int mm_tile(const std::vector<Chunk>& cs, int64_t n_tok) {
     if (g_mm_tile >= 8) return g_mm_tile;
     if (g_mm_tile >= 0) return g_mm_tile < int(kNumMmTiles) ? g_mm_tile : -1;
@@ -1074,9 +1076,7 @@ class WebGpuBackend final : public Backend {
     const auto groups = [&](const MmTile& t) {
       return uint64_t((rows + 16 * t.tn - 1) / (16 * t.tn)) * uint64_t((n_tok + 16 * t.tm - 1) / (16 * t.tm));
     };
-    if (groups(kMmTiles[3]) >= 512) return 3;
-    if (groups(kMmTiles[1]) >= 512) return 1;
-    return 0;
+    return groups(kMmTiles[1]) >= 512 ? 1 : 0;
   }
 
   bool mv_ok(const Tensor& w, const Tensor& x) const {
