@@ -22,7 +22,7 @@
 //   self-test shows the interceptor does catch a request to another origin.
 // Screenshots of each step go to docs/screenshots/ (SCREENSHOTS=0 to skip).
 // Usage: node tests/web/app.test.mjs [path/to/sotto] (the wasm build must be in build-wasm/ or SOTTO_WASM_DIR).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,6 +33,7 @@ import { Sotto } from '../../wasm/sotto.mjs';
 import { WARMUP_PROMPT } from '../../web/engine-gpu.mjs';
 import { MARGIN } from '../webgpu/checks.mjs';
 import { Tally } from '../harness.mjs';
+import { startServe } from './serve.mjs';
 
 // Route the service worker's own network requests through the interceptor as well (Chromium).
 process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS = '1';
@@ -112,17 +113,8 @@ function wer(ref, hyp) {
 }
 
 // ---- the server
-const server = spawn(sotto, ['serve', '--port', '0', '--wasm-dir', wasmDir, '--model', noteModel, '--asr-model', asrModel, '-q'],
-                     { stdio: ['ignore', 'pipe', 'inherit'] });
-const origin = await new Promise((resolve, reject) => {
-  let out = '';
-  server.stdout.on('data', (d) => {
-    out += d;
-    const m = out.match(/serving (http:\/\/127\.0\.0\.1:\d+)\//);
-    if (m) resolve(m[1]);
-  });
-  server.on('exit', (c) => reject(new Error(`sotto serve exited with ${c}`)));
-});
+const { server, origin } = await startServe(sotto, ['--port', '0', '--wasm-dir', wasmDir, '--model', noteModel,
+                                                   '--asr-model', asrModel, '-q']);
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',

@@ -4,30 +4,21 @@
 //   * in the page, sotto-mt.wasm on 2 and 3 threads (Workers from wasm/threads-host.mjs) generates the greedy
 //     ids of sotto.wasm on fixture models.
 // Usage: node tests/web/threads.test.mjs [path/to/sotto] (the wasm builds in build-wasm/ or SOTTO_WASM_DIR).
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
 import { Tally } from '../harness.mjs';
+import { startServe } from './serve.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sotto = process.argv[2] ?? join(root, 'build', 'sotto');
 const wasmDir = process.env.SOTTO_WASM_DIR ?? join(root, 'build-wasm');
 const models = join(root, 'tests', 'fixtures', 'models');
 
-const server = spawn(sotto, ['serve', '--port', '0', '--root', root, '--wasm-dir', wasmDir, '--models', models,
-                             '--model', join(models, 'llama32-q8_0.gguf'), '-q'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const origin = await new Promise((resolve, reject) => {
-  let out = '';
-  server.stdout.on('data', (d) => {
-    out += d;
-    const m = out.match(/serving (http:\/\/127\.0\.0\.1:\d+)\//);
-    if (m) resolve(m[1]);
-  });
-  server.on('exit', (c) => reject(new Error(`sotto serve exited with ${c}`)));
-});
+const { server, origin } = await startServe(sotto, ['--port', '0', '--root', root, '--wasm-dir', wasmDir, '--models', models,
+                                                   '--model', join(models, 'llama32-q8_0.gguf'), '-q']);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   headless: true,

@@ -1,0 +1,17 @@
+// serve.mjs — starts `sotto serve` for the browser tests (app.test.mjs, threads.test.mjs) and waits for the
+// origin it prints: const { server, origin } = await startServe(sotto, ['--port', '0', ...]).
+import { spawn } from 'node:child_process';
+
+export async function startServe(sotto, args) {
+  const server = spawn(sotto, ['serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const origin = await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/serving (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', (c) => reject(new Error(`sotto serve exited with ${c}`)));
+  });
+  return { server, origin };
+}
