@@ -74,6 +74,8 @@ const char* const kDq[] = {"dq-f32", "dq-f16", "dq-q8_0", "dq-q4_0", "dq-q4_k"};
 constexpr uint32_t kMatMulTiled = 96;
 struct MmTile {
   uint32_t tm, tn, bk;
+  uint64_t row_groups(uint64_t rows) const { return (rows + 16 * tn - 1) / (16 * tn); }
+  uint64_t token_groups(uint64_t n_tok) const { return (n_tok + 16 * tm - 1) / (16 * tm); }
 };
 constexpr MmTile kMmTiles[] = {{4, 4, 32}, {4, 8, 16}, {8, 4, 16}, {8, 8, 16}};
 constexpr uint32_t kNumMmTiles = sizeof kMmTiles / sizeof kMmTiles[0];
@@ -364,17 +366,10 @@ class WebGpuBackend final : public Backend {
     int tile = n_tok == 1 ? -1 : mm_tile(cs, n_tok);
     const bool dp4a = tile >= 0 && tile < 8 && (features_ & 4u) && (w.type == DType::Q8_0 || w.type == DType::Q4_0);
     if (tile >= 8) tile -= 8;
-    if (dp4a) return matmul_dp4a(w, cs, lx, x, ly, y, tile);
+    if (dp4a) return matmul_dp4a(w, cs, lx, x, ly, tile);
     if (tile >= 0) {
-      const MmTile& t = kMmTiles[tile];
-      for (const Chunk& c : cs) {
-        const Grid g = grid_for((uint64_t(c.rows) + 16 * t.tn - 1) / (16 * t.tn));
-        const uint32_t p[] = {uint32_t(n_in), 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), lx.offset / 4,
-                              ly.offset / 4, uint32_t(n_in), uint32_t(n_out), c.row0, c.rows, g.gx};
-        dispatch(kMatMulTiled + uint32_t(weight_index(w.type)) + 8 * uint32_t(tile),
-                 {arena(p, sizeof p), whole(c.loc), whole(lx), whole(ly)}, g, uint32_t((n_tok + 16 * t.tm - 1) / (16 * t.tm)));
-      }
-      return;
+      return tile_dispatch(kMatMulTiled + uint32_t(weight_index(w.type)) + 8 * uint32_t(tile), kMmTiles[tile], w, cs, n_tok,
+                           lx, uint32_t(n_in), ly);
     }
     for (const Chunk& c : cs) {
       const Grid g = grid_for((uint64_t(c.rows) + 3) / 4);  // 4 rows per workgroup
@@ -1037,11 +1032,10 @@ class WebGpuBackend final : public Backend {
   };
   static constexpr uint32_t kMvRows = 4, kMvThreads = 128;
 
-  // The weight's rows and buffers suit the vector loads of mv-*.wgsl and x is one 16-byte aligned row.
   // Q8_0/Q4_0 weights, two or more tokens, a device with dot4I8Packed: x quantized to 8-bit blocks in a scratch
   // buffer (quantize-q8.wgsl), then matmul-dp4a.wgsl per weight buffer.
   void matmul_dp4a(const Tensor& w, const std::vector<Chunk>& cs, const Loc& lx, const Tensor& x, const Loc& ly,
-                   Tensor& y, int tile) {
+                   int tile) {
     const int64_t n_in = w.ne[0], n_tok = x.nrows();
     const uint64_t n_blocks = uint64_t(n_in / 32) * uint64_t(n_tok);
     const size_t bytes = size_t(n_blocks) * 40;  // 8 words of int8 + (d, s) a block
@@ -1052,13 +1046,20 @@ class WebGpuBackend final : public Backend {
     const Grid gq = grid_for((n_blocks + 63) / 64);
     const uint32_t pq[] = {uint32_t(n_in), uint32_t(n_tok), lx.offset / 4, uint32_t(x.ne[0]), lq.offset / 4, gq.gx * 64};
     dispatch(kQuantizeQ8, {arena(pq, sizeof pq), whole(lx), whole(lq)}, gq, 1);
-    const MmTile& t = kMmTiles[tile];
+    tile_dispatch(kMatMulDp4a + 2 * uint32_t(tile) + (w.type == DType::Q4_0 ? 1 : 0), kMmTiles[tile], w, cs, n_tok, lq, 0,
+                  ly);
+  }
+
+  // One dispatch per weight buffer of a prefill kernel (matmul-tiled.wgsl, matmul-dp4a.wgsl): tile t's workgroups
+  // over the buffer's rows (x, y) and the tokens (z); `in` is x (row stride in_stride elements) or the 8-bit
+  // blocks of quantize-q8.wgsl. y is [w.ne[1], n_tok].
+  void tile_dispatch(uint32_t kid, const MmTile& t, const Tensor& w, const std::vector<Chunk>& cs, int64_t n_tok,
+                     const Loc& in, uint32_t in_stride, const Loc& ly) {
     for (const Chunk& c : cs) {
-      const Grid g = grid_for((uint64_t(c.rows) + 16 * t.tn - 1) / (16 * t.tn));
-      const uint32_t p[] = {uint32_t(n_in), 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), lq.offset / 4,
-                            ly.offset / 4, 0, uint32_t(y.ne[0]), c.row0, c.rows, g.gx};
-      dispatch(kMatMulDp4a + 2 * uint32_t(tile) + (w.type == DType::Q4_0 ? 1 : 0),
-               {arena(p, sizeof p), whole(c.loc), whole(lq), whole(ly)}, g, uint32_t((n_tok + 16 * t.tm - 1) / (16 * t.tm)));
+      const Grid g = grid_for(t.row_groups(c.rows));
+      const uint32_t p[] = {uint32_t(w.ne[0]), 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), in.offset / 4,
+                            ly.offset / 4, in_stride, uint32_t(w.ne[1]), c.row0, c.rows, g.gx};
+      dispatch(kid, {arena(p, sizeof p), whole(c.loc), whole(in), whole(ly)}, g, uint32_t(t.token_groups(n_tok)));
     }
   }
 
@@ -1073,12 +1074,10 @@ class WebGpuBackend final : public Backend {
     if (n_tok < 16) return -1;
     uint32_t rows = 0;
     for (const Chunk& c : cs) rows = std::max(rows, c.rows);
-    const auto groups = [&](const MmTile& t) {
-      return uint64_t((rows + 16 * t.tn - 1) / (16 * t.tn)) * uint64_t((n_tok + 16 * t.tm - 1) / (16 * t.tm));
-    };
-    return groups(kMmTiles[1]) >= 512 ? 1 : 0;
+    return kMmTiles[1].row_groups(rows) * kMmTiles[1].token_groups(n_tok) >= 512 ? 1 : 0;
   }
 
+  // The weight's rows and buffers suit the vector loads of mv-*.wgsl and x is one 16-byte aligned row.
   bool mv_ok(const Tensor& w, const Tensor& x) const {
     const int wi = weight_index(w.type);
     if (wi < 0 || w.ne[0] % 8 != 0 || x.nrows() != 1) return false;
