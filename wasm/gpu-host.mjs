@@ -21,8 +21,14 @@
 // `features` tells the engine, which then picks the decode kernels that use them). shader-f16 is told only
 // when the WGSL compiler takes the vector bitcast the F16 kernel uses (bitcast<vec4<f16>>(vec2<u32>)):
 // wgpu's (naga: Deno) rejects bitcasts that change the component count, so there the f32 path runs.
+// Profiling (create({profile: true}), where the adapter has 'timestamp-query'): every dispatch gets a compute
+// pass of its own with begin/end timestamps while host.profiling is set, and settle() adds each kernel's GPU time
+// (by the name in the first line of its source, "// kernel NAME") to host.profile, with the JS time spent in the
+// dispatch import.
+// host.profileReset() / host.profileTable(). Only for measuring: one pass per dispatch is slower.
 
 const STORAGE = 0x80, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01;  // GPUBufferUsage bits
+const PROFILE_QUERIES = 4096;  // timestamps per step (2 a dispatch) when profiling; later dispatches are not timed
 const F16_BITCAST_PROBE = `enable f16;
 @group(0) @binding(0) var<storage, read_write> b: array<vec4u>;
 @compute @workgroup_size(1) fn main() { b[1] = vec4u(vec4f(bitcast<vec4<f16>>(b[0].xy))); }`;
@@ -45,7 +51,7 @@ export class GpuHost {
   // 'shader-f16' are enabled when the adapter has them. limits: 'adapter' asks for the adapter's largest
   // buffer sizes; 'default' keeps WebGPU's defaults (128 MiB bindings, 256 MiB buffers), as a tab gets.
   static async create(gpu, { forceFallbackAdapter = false, powerPreference = 'high-performance', features = true,
-                             limits = 'adapter' } = {}) {
+                             limits = 'adapter', profile = false } = {}) {
     if (!gpu) throw new Error('WebGPU is not available (no navigator.gpu)');
     const adapter = await gpu.requestAdapter({ forceFallbackAdapter, powerPreference });
     if (!adapter) throw new Error('WebGPU: no adapter');
@@ -53,8 +59,10 @@ export class GpuHost {
     const requiredLimits = {};
     for (const k of want) requiredLimits[k] = adapter.limits[k];
     const requiredFeatures = features ? ['subgroups', 'shader-f16'].filter((f) => adapter.features.has(f)) : [];
+    if (profile && adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     const host = new GpuHost(gpu, adapter, device);
+    host.canProfile = profile && device.features.has('timestamp-query');
     host.shaderF16 = device.features.has('shader-f16') && await compiles(device, F16_BITCAST_PROBE);
     host.dp4a = features && await compiles(device, DP4A_PROBE);
     return host;
@@ -84,6 +92,30 @@ export class GpuHost {
     this.shaderF16 = false;         // shader-f16 enabled and its vector bitcast compiles (create())
     this.dp4a = false;              // dot4I8Packed / pack4xI8 compile (create(); not with features: false)
     device.lost?.then?.((info) => { this.lostMessage = `WebGPU device lost: ${info.message}`; });
+    this.canProfile = false;        // create({profile: true}) on an adapter with 'timestamp-query'
+    this.profiling = false;         // timestamp per dispatch while set (only where canProfile)
+    this.submitAt = 0;              // performance.now() at the last submit (the CPU side of a step ends there)
+    this.profile = new Map();       // kernel name -> {n, gpuNs, jsNs}
+    this.profileSteps = 0;          // submits whose timestamps were read
+  }
+
+  profileReset() {
+    this.profile.clear();
+    this.profileSteps = 0;
+  }
+
+  // Rows {kernel, n, gpu_us, js_us} sorted by GPU time, for the steps since profileReset().
+  profileTable() {
+    return [...this.profile].map(([kernel, e]) => ({ kernel, n: e.n, gpu_us: e.gpuNs / 1000, js_us: e.jsNs / 1000 }))
+      .sort((a, b) => b.gpu_us - a.gpu_us);
+  }
+
+  profileAdd(name, gpuNs, jsNs) {
+    let e = this.profile.get(name);
+    if (!e) this.profile.set(name, e = { n: 0, gpuNs: 0, jsNs: 0 });
+    e.n++;
+    e.gpuNs += gpuNs;
+    e.jsNs += jsNs;
   }
 
   // The largest buffer the engine may bind (it splits weights above this).
@@ -119,6 +151,10 @@ export class GpuInstance {
     this.scopes = [];               // popErrorScope promises of submitted steps
     this.inScope = false;
     this.pendingLoads = [];         // buffer_load records: {id, offset, fileOffset, n}
+    this.names = new Map();         // kernel -> name (profiling)
+    this.stepTimed = [];            // profiling: [kernel name, JS ns] of the step's timed dispatches
+    this.querySet = null;
+    this.timed = [];                // profiling: {st, names} of submitted steps
   }
 
   scope() {
@@ -212,8 +248,10 @@ export class GpuInstance {
           host.bySource.set(code, p);
         }
         this.pipelines.set(kernel, p);
+        this.names.set(kernel, /^\/\/ kernel (\S+)/.exec(code)?.[1] ?? `kernel-${kernel}`);
       },
       dispatch: (kernel, bptr, nb, gx, gy, gz) => {
+        const t0 = host.profiling ? performance.now() : 0;
         this.scope();
         const b = u32(bptr, 4 * nb);  // (binding, buffer id, offset, size) quads
         // The cache key: the kernel and the quads' 16-bit halves as one string (one native call; a decode step
@@ -238,6 +276,16 @@ export class GpuInstance {
           bg = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
           this.bindGroups.set(key, { bg, ids });  // ids: buffer_destroy drops the groups that name a buffer
         }
+        const timed = host.profiling && this.stepTimed.length < PROFILE_QUERIES / 2;
+        if (timed) {
+          this.endPass();
+          if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+          this.querySet ??= this.device.createQuerySet({ type: 'timestamp', count: PROFILE_QUERIES });
+          const i = 2 * this.stepTimed.length;
+          this.pass = this.encoder.beginComputePass({ timestampWrites: { querySet: this.querySet,
+            beginningOfPassWriteIndex: i, endOfPassWriteIndex: i + 1 } });
+          this.passPipeline = null;
+        }
         const pass = this.beginPass();
         if (pipeline !== this.passPipeline) {
           pass.setPipeline(pipeline);
@@ -246,6 +294,10 @@ export class GpuInstance {
         pass.setBindGroup(0, bg);
         pass.dispatchWorkgroups(gx, gy, gz);
         host.dispatches++;
+        if (timed) {
+          this.endPass();
+          this.stepTimed.push([this.names.get(kernel), (performance.now() - t0) * 1e6]);
+        }
       },
       read: (id, offset, n, dst) => {
         this.scope();
@@ -268,9 +320,20 @@ export class GpuInstance {
           }
         }
         this.endPass();
+        if (this.stepTimed.length) {
+          const n = 2 * this.stepTimed.length;
+          const rb = this.device.createBuffer({ size: 8 * n, usage: 0x200 /* QUERY_RESOLVE */ | COPY_SRC });
+          const st = this.device.createBuffer({ size: 8 * n, usage: MAP_READ | COPY_DST });
+          this.encoder.resolveQuerySet(this.querySet, 0, n, rb, 0);
+          this.encoder.copyBufferToBuffer(rb, 0, st, 0, 8 * n);
+          this.toDestroy.push(rb);
+          this.timed.push({ st, names: this.stepTimed });
+          this.stepTimed = [];
+        }
         if (this.encoder) this.device.queue.submit([this.encoder.finish()]);
         this.encoder = null;
         host.submits++;
+        host.submitAt = performance.now();
         for (const a of this.stepArenas) if (a !== this.arena) this.toDestroy.push(a);
         this.stepArenas = [];
         for (const b of this.toDestroy) b.destroy();
@@ -318,13 +381,22 @@ export class GpuInstance {
   async settle() {
     const memory = this.getMemory();
     this.closeScope();  // errors of calls not followed by a flush (e.g. a failed load)
-    const reads = this.reads, scopes = this.scopes;
+    const reads = this.reads, scopes = this.scopes, timed = this.timed;
     this.reads = [];
     this.scopes = [];
+    this.timed = [];
     // onSubmittedWorkDone also keeps Node's event loop alive (and Dawn ticking) until the error scopes
     // resolve: without a pending map or queue promise, Dawn for Node lets the process exit.
     await Promise.all([this.device.queue.onSubmittedWorkDone(),
-                       ...reads.map((r) => r.st.mapAsync(1 /* GPUMapMode.READ */))]);
+                       ...reads.map((r) => r.st.mapAsync(1 /* GPUMapMode.READ */)),
+                       ...timed.map((t) => t.st.mapAsync(1))]);
+    for (const t of timed) {
+      const ts = new BigUint64Array(t.st.getMappedRange());
+      t.names.forEach(([name, jsNs], i) => this.host.profileAdd(name, Number(ts[2 * i + 1] - ts[2 * i]), jsNs));
+      t.st.unmap();
+      t.st.destroy();
+      this.host.profileSteps++;
+    }
     for (const r of reads) {
       const bytes = new Uint8Array(r.st.getMappedRange(), r.skip, r.n);
       new Uint8Array(memory.buffer, r.dst, r.n).set(bytes);

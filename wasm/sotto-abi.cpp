@@ -417,6 +417,8 @@ SOTTO_EXPORT int sotto_gpu_prefill_chunk(Session* s, int n) {
 }
 // Benchmarks: force the prefill matmul tile of every WebGPU backend (webgpu_force_matmul_tile; -1: by shape).
 SOTTO_EXPORT int sotto_gpu_matmul_tile(int tile) { return sotto::webgpu_force_matmul_tile(tile); }
+// Benchmarks: decode attention on attention-decode.wgsl (1) or attention-split.wgsl (0); -1 asks. The previous value.
+SOTTO_EXPORT int sotto_gpu_attention_decode(int on) { return sotto::webgpu_attention_decode(on) ? 1 : 0; }
 // Bytes of matmul weights read per decoded token (for the bandwidth floor of benchmarks).
 SOTTO_EXPORT double sotto_weight_bytes(Session* s) { return double(s->lm.model->weight_bytes()); }
 

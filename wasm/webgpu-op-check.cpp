@@ -166,7 +166,8 @@ void check_op(const std::string& name, double tol, const std::vector<std::pair<S
   gpu_read(*g->gpu, gi[out_index], c);
 }
 
-void check_attention(DType kv, int hd, int n_head, int n_head_kv, int n_past, int n_tok, int window, float softcap) {
+void check_attention(DType kv, int hd, int n_head, int n_head_kv, int n_past, int n_tok, int window, float softcap,
+                     const char* tag = "") {
   const int n_ctx = n_past + n_tok + 3;
   const int64_t row = int64_t(hd) * n_head_kv;
   std::vector<float> q = g->rvec(size_t(hd * n_head * n_tok), 2.0f);
@@ -174,7 +175,7 @@ void check_attention(DType kv, int hd, int n_head, int n_head_kv, int n_past, in
   std::string name = std::string("attention ") + dtype_name(kv) + " hd " + std::to_string(hd) + " heads " +
                      std::to_string(n_head) + "/" + std::to_string(n_head_kv) + " past " + std::to_string(n_past) +
                      " tok " + std::to_string(n_tok) + " window " + std::to_string(window) + " softcap " +
-                     std::to_string(int(softcap));
+                     std::to_string(int(softcap)) + tag;
   AttnParams ap;
   ap.scale = 1.0f / std::sqrt(float(hd));
   ap.window = window;
@@ -654,10 +655,23 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   check_attention(DType::F16, 128, 8, 2, 0, 300, 0, 50.0f);      // split in 3, softcap
   check_attention(DType::F16, 64, 4, 1, 1500, 20, 0, 0);         // split in 12
   check_attention(DType::F32, 256, 4, 1, 600, 40, 512, 0);       // window 512, split in 5
-  // Decode over more than 64 keys: split over key chunks, then merged.
-  check_attention(DType::F16, 64, 4, 2, 300, 1, 0, 0);
-  check_attention(DType::F32, 256, 4, 1, 200, 1, 100, 0);
-  check_attention(DType::F16, 128, 2, 2, 2500, 1, 0, 30.0f);
+  // Decode over more than 64 keys: split over key chunks, then merged; each through attention-decode.wgsl (a
+  // workgroup per kv head: GQA groups of 1, 2, 4, 7, 16; partial tiles; windows; softcap) and attention-split.wgsl.
+  for (const int on : {1, 0}) {
+    const char* tag = on ? " (decode)" : " (split)";
+    webgpu_attention_decode(on);
+    check_attention(DType::F16, 64, 4, 2, 300, 1, 0, 0, tag);
+    check_attention(DType::F32, 256, 4, 1, 200, 1, 100, 0, tag);
+    check_attention(DType::F16, 128, 2, 2, 2500, 1, 0, 30.0f, tag);
+    check_attention(DType::F16, 64, 32, 8, 700, 1, 0, 0, tag);       // Llama-3.2-1B's heads
+    check_attention(DType::F16, 64, 14, 2, 2047, 1, 0, 0, tag);      // Qwen2.5-0.5B's, 2048 keys
+    check_attention(DType::F32, 64, 14, 2, 129, 1, 0, 0, tag);
+    check_attention(DType::F16, 256, 4, 1, 1000, 1, 512, 0, tag);    // Gemma-3-270M's, window 512
+    check_attention(DType::F32, 128, 8, 2, 90, 1, 70, 20.0f, tag);   // window 70 (71 keys), softcap
+    check_attention(DType::F16, 64, 16, 1, 65, 1, 0, 0, tag);        // 66 keys: a partial tile
+    check_attention(DType::F32, 80, 4, 2, 150, 1, 0, 0, tag);        // head_dim 80: attention-split.wgsl
+  }
+  webgpu_attention_decode(1);
   {
     const int64_t nv = 1000, r = 4;
     std::vector<float> x = g->rvec(size_t(nv * r));

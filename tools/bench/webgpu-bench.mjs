@@ -19,6 +19,10 @@
 //        [--prompts 512,2048] (each length in turn) [--tiles -1,0,1,2,3] (prefill with each forced matmul tile)
 //        [--chunk N] (prompt tokens per forward pass)
 //        [--save PATH] (write that GGUF to PATH and exit, no GPU: llama.cpp, ORT and the engine read the same bytes)
+//        [--profile] (after the runs, where the adapter has timestamp-query: per-kernel GPU time of a prefill and of
+//        decode steps after the first and the longest prompt, each dispatch in a pass of its own with timestamps,
+//        and the CPU side of a decode step (from gpuNext to its submit) and its wall time, measured without
+//        timestamps; into the JSON line's "profile" and as Markdown tables on stderr)
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,7 +32,7 @@ import { parseOptions } from './options.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const opt = parseOptions({ arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, vocab: 0, bw: 2.4e12,
               wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false, limits: 'adapter', features: 'on', save: '',
-              prompts: '', tiles: '', chunk: 0,
+              prompts: '', tiles: '', chunk: 0, profile: false,
               webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') });
 
 const ARCHS = {
@@ -146,8 +150,10 @@ const { GpuHost } = await import('../../wasm/gpu-host.mjs');
 const tBuild = performance.now();
 const { bytes } = buildGguf(cfg, opt.type);
 const buildS = (performance.now() - tBuild) / 1000;
-const host = await GpuHost.create(create([]), { forceFallbackAdapter: opt.fallback, limits: opt.limits,
-                                                 features: opt.features !== 'off' });
+// Profiling: Dawn's timestamps unquantized (its default rounds them, as a browser does, to limit timing attacks).
+const host = await GpuHost.create(create(opt.profile ? ['disable-dawn-features=timestamp_quantization'] : []),
+                                  { forceFallbackAdapter: opt.fallback, limits: opt.limits,
+                                    features: opt.features !== 'off', profile: opt.profile });
 const info = host.adapter.info ?? {};
 const engine = await Sotto.create(readFileSync(opt.wasm), { gpu: host });
 const tLoad = performance.now();
@@ -199,6 +205,7 @@ for (const p of prompts) {
   }
 }
 engine.call('sotto_gpu_matmul_tile', -1);
+const profile = opt.profile ? await profileRuns() : undefined;
 const head = runs[0];
 const prefill = head.prefill_tok_s, decode = head.decode_tok_s, dispatches = head.dispatches_per_token;
 const prefillDispatches = head.prefill_dispatches;
@@ -211,6 +218,7 @@ const result = {
   peak_gpu_bytes: host.peakBytes, wasm_memory_bytes: wasmBytes, binding_limit: host.bindingLimit(),
   features: [...host.device.features].filter((f) => f === 'subgroups' || f === 'shader-f16').join('+') || 'none',
   gguf_bytes: bytes.length, build_s: +buildS.toFixed(1), load_s: +loadS.toFixed(2), prefill_chunk: chunk, runs,
+  ...(profile ? { profile } : {}),
 };
 console.log(JSON.stringify(result));
 console.error(`${opt.arch} ${opt.type}: prefill ${result.prefill_tok_s} tok/s, decode ${result.decode_tok_s} tok/s ` +
@@ -218,3 +226,47 @@ console.error(`${opt.arch} ${opt.type}: prefill ${result.prefill_tok_s} tok/s, d
               `${result.pct_of_floor}%), peak GPU ${(host.peakBytes / 2 ** 20).toFixed(0)} MiB`);
 engine.dispose();
 process.exit(0);
+
+// --profile: see the usage above. Per prompt length: the CPU side and wall time of a decode step without
+// timestamps, then one timed prefill and `n` timed decode steps (GPU us per token by kernel).
+async function profileRuns() {
+  if (!host.canProfile) {
+    console.error('profile: the adapter has no timestamp-query');
+    return { error: 'no timestamp-query' };
+  }
+  const out = [];
+  const n = Math.min(opt.gen, 32);
+  for (const p of [...new Set([prompts[0], maxPrompt])]) {
+    await engine.gpuStart(ids.subarray(0, p));
+    let cpu = 0, wall = 0;
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await engine.gpuNext();
+      cpu += host.submitAt - t;
+      wall += performance.now() - t;
+    }
+    host.profiling = true;
+    host.profileReset();
+    await engine.gpuStart(ids.subarray(0, p));
+    const prefill = host.profileTable();
+    host.profileReset();
+    for (let i = 0; i < n; i++) await engine.gpuNext();
+    const decode = host.profileTable().map((r) => ({ ...r, n: r.n / n, gpu_us: r.gpu_us / n, js_us: r.js_us / n }));
+    host.profiling = false;
+    const sum = (rows, k) => rows.reduce((a, r) => a + r[k], 0);
+    const r = { prompt: p, decode_steps: n, cpu_us_per_token: +(1000 * cpu / n).toFixed(1),
+                wall_us_per_token: +(1000 * wall / n).toFixed(1), decode_gpu_us_per_token: +sum(decode, 'gpu_us').toFixed(1),
+                decode_dispatches_per_token: sum(decode, 'n'), prefill_gpu_us: +sum(prefill, 'gpu_us').toFixed(1),
+                decode, prefill };
+    out.push(r);
+    const fmt = (rows, per) => rows.map((x) => `| ${x.kernel} | ${+x.n.toFixed(2)} | ${x.gpu_us.toFixed(1)} | ` +
+      `${(x.gpu_us / x.n).toFixed(2)} | ${(x.js_us / x.n).toFixed(2)} |`).join('\n');
+    console.error(`\n${opt.arch} ${opt.type}, decode after ${p} tokens: wall ${r.wall_us_per_token} us/token, CPU side ` +
+                  `(gpuNext to submit) ${r.cpu_us_per_token} us, GPU kernels ${r.decode_gpu_us_per_token} us in ` +
+                  `${r.decode_dispatches_per_token} dispatches\n| kernel | dispatches/token | GPU us/token | GPU us/dispatch | ` +
+                  `JS us/dispatch |\n| --- | --: | --: | --: | --: |\n${fmt(decode)}`);
+    console.error(`\n${opt.arch} ${opt.type}, prefill of ${p} tokens: GPU kernels ${r.prefill_gpu_us} us\n| kernel | ` +
+                  `dispatches | GPU us | GPU us/dispatch | JS us/dispatch |\n| --- | --: | --: | --: | --: |\n${fmt(prefill)}`);
+  }
+  return out;
+}

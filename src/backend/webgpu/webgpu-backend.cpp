@@ -87,6 +87,8 @@ constexpr uint32_t kQuantizeQ8 = 159;  // quantize-q8.wgsl: the activations of m
 // matmul of two or more tokens; kNumMmTiles forces the 8-token kernel (matmul.wgsl); 8 + tile forces that tile
 // of matmul-tiled.wgsl (no dp4a).
 int g_mm_tile = -1;
+// Bench/test knob (sotto_gpu_attention_decode): false keeps decode attention on attention-split.wgsl.
+bool g_attn_decode = true;
 
 // GPU sampling kernels (webgpu-sample.h), numbered apart from the others.
 constexpr uint32_t kSampleSelect = 200, kSamplePick = 201;
@@ -162,6 +164,30 @@ std::string kernel_source(uint32_t k) {
     case kRopeStore: return src("rope-common") + src("rope-store");
     default: fail("webgpu: unknown kernel ", std::to_string(k));
   }
+}
+
+// A kernel's name for profiles (the host reads it from the source's first line, "// kernel NAME").
+std::string kernel_name(uint32_t k) {
+  static const char* const dt[] = {"f32", "f16", "q8_0", "q4_0", "q4_k"};
+  static const char* const misc[] = {"add", "mul", "scale", "rms-norm", "rope", "swiglu", "geglu", "set-rows",
+                                     "softmax", "argmax", "attention", "rope-store"};
+  static const char* const speech[] = {"layer-norm", "gelu", "tanh", "silu", "group-norm", "im2col", "attention-full"};
+  if (k == kSampleSelect) return "sample-select";
+  if (k == kSamplePick) return "sample-pick";
+  if (k >= kMatMulTiled && k < kMatMulTiled + 8 * kNumMmTiles) {
+    return "matmul-tiled." + std::string(dt[(k - kMatMulTiled) % 8]) + ".t" + std::to_string((k - kMatMulTiled) / 8);
+  }
+  if (k >= kMatMulDp4a && k < kMatMulDp4a + 2 * kNumMmTiles) {
+    return std::string("matmul-dp4a.") + ((k - kMatMulDp4a) % 2 ? "q4_0" : "q8_0") + ".t" +
+           std::to_string((k - kMatMulDp4a) / 2);
+  }
+  if (k == kQuantizeQ8) return "quantize-q8";
+  if (k >= kAttentionPrefill && k < kAttentionPrefillEnd) return "attention-prefill.hd" + std::to_string(64u << (k - kAttentionPrefill));
+  if (k >= kLayerNorm && k <= kAttentionFull) return speech[k - kLayerNorm];
+  if (k < kGetRows) return std::string("matmul.") + dt[k - kMatMul];
+  if (k < kAdd) return std::string("get-rows.") + dt[k - kGetRows];
+  if (k < kNumKernels) return misc[k - kAdd];
+  return "kernel-" + std::to_string(k);
 }
 
 struct Buf {
@@ -710,7 +736,7 @@ class WebGpuBackend final : public Backend {
       bb = Bind{kArena, push(zero, 16), 16};
     }
     const std::string key = "mv:" + std::to_string(weight_index(wq.type)) + ":qkv" + std::to_string(bias);
-    const uint32_t kid = named_pipeline(key, [&] { return mv_source(wq.type, e); });
+    const uint32_t kid = named_pipeline(key, [&] { return mv_source(wq.type, e); }, mv_name(wq.type, e));
     need(norm_w.type == DType::F32 && norm_w.nelements() == wq.ne[0], "norm_qkv: norm weight shape");
     const Loc lnw = loc(norm_w.data, norm_w.nbytes());
     need(lnw.offset % 16 == 0, "norm_qkv: norm weight alignment");
@@ -963,6 +989,7 @@ class WebGpuBackend final : public Backend {
       }
       pos = comma + 1;
     }
+    s = "// kernel " + kernel_name(k) + "\n" + s;
     const uint32_t id = g_next_kernel_id++;
     sotto_gpu_pipeline_create(id, s.data(), uint32_t(s.size()));
     variants_[key] = id;
@@ -1088,6 +1115,11 @@ class WebGpuBackend final : public Backend {
     return w.row_bytes() % 16 == 0 || w.type == DType::Q8_0 || w.type == DType::Q4_0;
   }
 
+  static std::string mv_name(DType t, const MvEpilogue& e) {
+    return std::string("matvec.") + dtype_name(t) + (e.norm_w ? "+norm" : "") + (e.qkv ? "+qkv" : e.up ? "+glu" : "") +
+           (e.bias ? "+bias" : "") + (e.add ? "+add" : "");
+  }
+
   std::string mv_source(DType t, const MvEpilogue& e) const {
     const bool sg = (features_ & 1u) != 0, h16 = (features_ & 2u) != 0 && t == DType::F16;
     auto b = [](bool v) { return v ? std::string("true") : std::string("false"); };
@@ -1128,7 +1160,7 @@ class WebGpuBackend final : public Backend {
     const std::string key = "mv:" + std::to_string(weight_index(w.type)) + ":" + std::to_string(e.norm_w != nullptr) +
                             std::to_string(e.bias != nullptr) + std::to_string(e.add) + std::to_string(e.up != nullptr) +
                             std::to_string(e.gelu) + std::to_string(e.qkv);
-    const uint32_t kid = named_pipeline(key, [&] { return mv_source(w.type, e); });
+    const uint32_t kid = named_pipeline(key, [&] { return mv_source(w.type, e); }, mv_name(w.type, e));
     const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
     const float zero[4] = {0, 0, 0, 0};
     const Bind none{kArena, push(zero, 16), 16};
@@ -1186,11 +1218,12 @@ class WebGpuBackend final : public Backend {
   }
 
   // The pipeline of a kernel outside the Kernel enum, by key, compiled on first use.
+  // `name` (default: the key) is the kernel's name in profiles.
   template <typename F>
-  uint32_t named_pipeline(const std::string& key, F make_source) {
+  uint32_t named_pipeline(const std::string& key, F make_source, const std::string& name = "") {
     auto it = variants_.find(key);
     if (it != variants_.end()) return it->second;
-    const std::string s = make_source();
+    const std::string s = "// kernel " + (name.empty() ? key : name) + "\n" + make_source();
     const uint32_t kid = g_next_kernel_id++;
     sotto_gpu_pipeline_create(kid, s.data(), uint32_t(s.size()));
     variants_[key] = kid;
@@ -1212,8 +1245,10 @@ class WebGpuBackend final : public Backend {
     dirty_ = true;
   }
 
-  // Decode attention over more than 64 keys: split over chunks of keys (attention-split.wgsl: n_head x
-  // n_chunks workgroups instead of n_head), then merged per head (attention-merge.wgsl). Shapes are checked
+  // Decode attention over more than 64 keys: split over chunks of keys, then merged per head
+  // (attention-merge.wgsl). attention-decode.wgsl (a workgroup per kv head and chunk, serving the kv head's
+  // query heads, tiles of keys in workgroup memory) where head_dim is 64, 128 or 256 with at most 1024 query
+  // values per kv head; else attention-split.wgsl (a workgroup per query head and chunk). Shapes are checked
   // by attention(). Returns false when the single-pass kernel is the better choice.
   bool attention_split(const Tensor& q, const Tensor& k, const Tensor& v, int n_head_kv, int n_past,
                        const AttnParams& ap, Tensor& out) {
@@ -1223,25 +1258,42 @@ class WebGpuBackend final : public Backend {
     const uint32_t lo_key = (win > 0 && pos + 1 > win) ? pos + 1 - win : 0;
     const uint32_t nk = pos + 1 - lo_key;
     if (nk <= 64) return false;
-    const uint32_t tiles = (nk + 63) / 64, max_chunks = 32;
-    const uint32_t ch = 64 * ((tiles + max_chunks - 1) / max_chunks);
+    const bool f16 = k.type == DType::F16;
+    const uint32_t es = f16 ? 2 : 4;
+    const int64_t grp = n_head / n_head_kv;
+    const bool gqa = g_attn_decode && (hd == 64 || hd == 128 || hd == 256) && grp * hd <= 1024 &&
+                     (!f16 || ((loc(k.data, k.nbytes()).offset / es) % 2 == 0 && (loc(v.data, v.nbytes()).offset / es) % 2 == 0));
+    // Chunks: attention-split.wgsl, up to 32 of 64-key multiples; attention-decode.wgsl, about 256 workgroups
+    // (n_head_kv x chunks), up to 64 chunks of TK-key multiples (TK = 2048 / head_dim keys a tile).
+    const uint32_t tk = gqa ? uint32_t(2048 / hd) : 64u;
+    const uint32_t max_chunks = gqa ? std::clamp<uint32_t>(uint32_t((256 + n_head_kv - 1) / n_head_kv), 1, 64) : 32;
+    const uint32_t tiles = (nk + tk - 1) / tk;
+    const uint32_t ch = tk * ((tiles + max_chunks - 1) / max_chunks);
     const uint32_t n_chunks = (nk + ch - 1) / ch;
     const size_t need_floats = size_t(n_head) * n_chunks * size_t(hd + 2);
     if (attn_scratch_.empty() || size_t(attn_scratch_.nelements()) < need_floats) {
       attn_scratch_ = alloc(DType::F32, {int64_t(std::max<size_t>(need_floats, 1u << 16)), 1, 1, 1});
     }
-    const bool f16 = k.type == DType::F16;
-    const uint32_t es = f16 ? 2 : 4;
     const Loc lq = loc(q.data, q.nbytes()), lk = loc(k.data, k.nbytes()), lv = loc(v.data, v.nbytes()),
               lo = loc(out.data, out.nbytes()), ls = loc(attn_scratch_.data, attn_scratch_.nbytes());
     if (ls.offset != 0) return false;
     const uint32_t p[] = {uint32_t(hd), uint32_t(n_head), 1, uint32_t(n_head_kv), pos, fbits(ap.scale), win,
                           fbits(ap.softcap), f16 ? 1u : 0u, lq.offset / 4, ch, uint32_t(k.ne[0]), n_chunks,
                           lk.offset / es, lv.offset / es};
-    const uint32_t ks =
-        named_pipeline("attention-split", [] { return src("attention-common") + src("attention-split"); });
-    raw_dispatch(ks, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(ls)},
-                 Grid{uint32_t(n_head) * n_chunks, 1});
+    if (gqa) {
+      const std::string key = "attention-decode.hd" + std::to_string(hd) + ".g" + std::to_string(grp);
+      const uint32_t kd = named_pipeline(key, [&] {
+        return "const HD: u32 = " + std::to_string(hd) + "u;\nconst G: u32 = " + std::to_string(grp) + "u;\n" +
+               src("attention-decode");
+      });
+      raw_dispatch(kd, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(ls)},
+                   Grid{uint32_t(n_head_kv) * n_chunks, 1});
+    } else {
+      const uint32_t ks =
+          named_pipeline("attention-split", [] { return src("attention-common") + src("attention-split"); });
+      raw_dispatch(ks, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(ls)},
+                   Grid{uint32_t(n_head) * n_chunks, 1});
+    }
     const uint32_t pm[] = {uint32_t(hd), uint32_t(n_head), n_chunks, lo.offset / 4};
     const uint32_t km = named_pipeline("attention-merge", [] { return src("attention-merge"); });
     raw_dispatch(km, {arena(pm, sizeof pm), whole(ls), whole(lo)}, Grid{uint32_t(n_head), 1});
@@ -1273,6 +1325,12 @@ void webgpu_sample(Backend& be, const Tensor& logits, const GpuSampleParams& p, 
   auto* w = dynamic_cast<WebGpuBackend*>(&be);
   if (!w) fail("webgpu_sample: not a WebGPU backend");
   w->sample(logits, p, out);
+}
+
+bool webgpu_attention_decode(int on) {
+  const bool was = g_attn_decode;
+  if (on >= 0) g_attn_decode = on != 0;
+  return was;
 }
 
 int webgpu_force_matmul_tile(int tile) {
