@@ -19,6 +19,8 @@
 //        [--prompts 512,2048] (each length in turn) [--tiles -1,0,1,2,3] (prefill with each forced matmul tile)
 //        [--chunk N] (prompt tokens per forward pass)
 //        [--save PATH] (write that GGUF to PATH and exit, no GPU: llama.cpp, ORT and the engine read the same bytes)
+//        [--split-attention] (also decode after each prompt with attention-split.wgsl instead of attention-decode.wgsl:
+//        "decode_split_tok_s" in the runs)
 //        [--profile] (after the runs, where the adapter has timestamp-query: per-kernel GPU time of a prefill and of
 //        decode steps after the first and the longest prompt, each dispatch in a pass of its own with timestamps,
 //        and the CPU side of a decode step (from gpuNext to its submit) and its wall time, measured without
@@ -32,7 +34,7 @@ import { parseOptions } from './options.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const opt = parseOptions({ arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, vocab: 0, bw: 2.4e12,
               wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false, limits: 'adapter', features: 'on', save: '',
-              prompts: '', tiles: '', chunk: 0, profile: false,
+              prompts: '', tiles: '', chunk: 0, profile: false, 'split-attention': false,
               webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') });
 
 const ARCHS = {
@@ -199,9 +201,23 @@ for (const p of prompts) {
       }
       decode = Math.max(decode, opt.gen / ((performance.now() - t) / 1000));
     }
+    let decodeSplit;
+    if (opt['split-attention'] && tile === tiles[0]) {
+      engine.call('sotto_gpu_attention_decode', 0);
+      decodeSplit = 0;
+      for (let r = 0; r < opt.reps; r++) {
+        await engine.gpuStart(ids.subarray(0, p));
+        const t = performance.now();
+        for (let i = 0; i < opt.gen; i++) await engine.gpuNext();
+        decodeSplit = Math.max(decodeSplit, opt.gen / ((performance.now() - t) / 1000));
+      }
+      engine.call('sotto_gpu_attention_decode', 1);
+    }
     runs.push({ prompt: p, tile, prefill_tok_s: +prefill.toFixed(1), prefill_dispatches: prefillDispatches,
-                ...(tile === tiles[0] ? { decode_tok_s: +decode.toFixed(1), dispatches_per_token: dispatches } : {}) });
-    console.error(`  prompt ${p} tile ${tile}: prefill ${prefill.toFixed(1)} tok/s` + (tile === tiles[0] ? `, decode ${decode.toFixed(1)} tok/s` : ''));
+                ...(tile === tiles[0] ? { decode_tok_s: +decode.toFixed(1), dispatches_per_token: dispatches } : {}),
+                ...(decodeSplit !== undefined ? { decode_split_tok_s: +decodeSplit.toFixed(1) } : {}) });
+    console.error(`  prompt ${p} tile ${tile}: prefill ${prefill.toFixed(1)} tok/s` + (tile === tiles[0] ? `, decode ${decode.toFixed(1)} tok/s` : '') +
+                (decodeSplit !== undefined ? ` (attention-split.wgsl: ${decodeSplit.toFixed(1)})` : ''));
   }
 }
 engine.call('sotto_gpu_matmul_tile', -1);
