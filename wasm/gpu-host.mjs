@@ -58,6 +58,10 @@ export class GpuHost {
     const want = limits === 'default' ? [] : ['maxStorageBufferBindingSize', 'maxBufferSize'];
     const requiredLimits = {};
     for (const k of want) requiredLimits[k] = adapter.limits[k];
+    // 10 storage buffers a shader stage where the adapter has them (the decode kernel of q, k, v with RoPE and the
+    // KV-cache store binds 10; WebGPU's default is 8): any page may ask for that much.
+    const sb = adapter.limits.maxStorageBuffersPerShaderStage ?? 8;
+    if (sb >= 10) requiredLimits.maxStorageBuffersPerShaderStage = 10;
     const requiredFeatures = features ? ['subgroups', 'shader-f16'].filter((f) => adapter.features.has(f)) : [];
     if (profile && adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
@@ -204,7 +208,8 @@ export class GpuInstance {
     const u32 = (ptr, n) => new Uint32Array(getMemory().buffer, ptr, n);
     const dec = new TextDecoder();
     return {
-      features: () => (this.device.features.has('subgroups') ? 1 : 0) | (host.shaderF16 ? 2 : 0) | (host.dp4a ? 4 : 0),
+      features: () => (this.device.features.has('subgroups') ? 1 : 0) | (host.shaderF16 ? 2 : 0) | (host.dp4a ? 4 : 0) |
+                      ((this.device.limits.maxStorageBuffersPerShaderStage ?? 8) >= 10 ? 8 : 0),
       buffer_create: (id, bytes) => {
         this.scope();
         this.buffers.set(id, this.device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST }));

@@ -38,6 +38,8 @@ struct Check {
   std::unique_ptr<Backend> cpu, gpu, gpu_small, gpu_plain;  // gpu_plain: no subgroups, no shader-f16
   std::vector<Case> cases;
   std::vector<Tensor> keep;  // GPU tensors stay alive until the submit is done
+  std::vector<std::unique_ptr<Backend>> more;  // backends made by a case, alive until the submit is done
+  uint32_t binding_limit = 0;
   uint32_t rng = 1;
   float rnd() {  // uniform in [-1, 1)
     rng = rng * 1664525u + 1013904223u;
@@ -382,6 +384,86 @@ void check_qkv(Backend& gb, DType t, int64_t n_in, int64_t nq, int64_t nk, int64
   gb.sync();
 }
 
+// norm_qkv_rope_store (on WebGPU one dispatch for one token where the device binds 10 storage buffers: fused
+// says it must be) against the CPU's norm_qkv + rope + set_rows: the rotated q, k and v (one buffer, the
+// decoder's layout; k is compared in the cache only: WebGPU's rope_store rotates it into the cache, not in place)
+// and both caches, all rows (the others must stay as they were), read back through get_rows.
+void check_qkv_rope(Backend& gb, DType t, int64_t n_in, int hd, int n_head, int n_head_kv, int n_rot, bool neox,
+                    bool bias, DType kv, int n_past, bool fused, const char* tag = "") {
+  const int64_t nq = int64_t(hd) * n_head, nk = int64_t(hd) * n_head_kv;
+  const int n_ctx = n_past + 3;
+  const Weight wq = make_weight(t, n_in, nq), wk = make_weight(t, n_in, nk), wv = make_weight(t, n_in, nk);
+  const std::vector<float> x = g->rvec(size_t(n_in), 3.0f), nw = g->rvec(size_t(n_in));
+  const std::vector<float> bq = g->rvec(size_t(nq)), bk = g->rvec(size_t(nk)), bv = g->rvec(size_t(nk));
+  const std::vector<float> ck = g->rvec(size_t(nk * n_ctx)), cv = g->rvec(size_t(nk * n_ctx));
+  const int64_t total = nq + 2 * nk;
+  RopeParams rp;
+  rp.n_rot = n_rot;
+  rp.neox = neox;
+  rp.freq_base = 10000.0f;
+  uint32_t dispatches = 0;
+  auto run = [&](Backend& be) {
+    auto up = [&](const Weight& w, int64_t n_out) {
+      Tensor tw = be.upload(Tensor{t, {n_in, n_out, 1, 1}, const_cast<uint8_t*>(w.bytes.data()), {}, {}});
+      if (&be != g->cpu.get()) g->keep.push_back(tw);
+      return tw;
+    };
+    Tensor tq = up(wq, nq), tk = up(wk, nk), tv = up(wv, nk);
+    Tensor tx = putf(be, {n_in, 1, 1, 1}, x), tn = putf(be, {n_in, 1, 1, 1}, nw);
+    Tensor tbq = bias ? putf(be, {nq, 1, 1, 1}, bq) : Tensor{}, tbk = bias ? putf(be, {nk, 1, 1, 1}, bk) : Tensor{};
+    Tensor tbv = bias ? putf(be, {nk, 1, 1, 1}, bv) : Tensor{};
+    Tensor h = zeros(be, DType::F32, {n_in, 1, 1, 1});
+    Tensor y = zeros(be, DType::F32, {1, total, 1, 1});
+    Tensor q = reshape(view_rows(y, 0, nq), {nq, 1, 1, 1});
+    Tensor k = reshape(view_rows(y, nq, nk), {nk, 1, 1, 1});
+    Tensor v = reshape(view_rows(y, nq + nk, nk), {nk, 1, 1, 1});
+    Tensor kc = zeros(be, kv, {nk, n_ctx, 1, 1}), vc = zeros(be, kv, {nk, n_ctx, 1, 1});
+    be.set_rows(putf(be, {nk, n_ctx, 1, 1}, ck), kc, 0);
+    be.set_rows(putf(be, {nk, n_ctx, 1, 1}, cv), vc, 0);
+    if (bias) be.norm_qkv(tx, tn, 1e-5f, h, tq, tbq, q, tk, tbk, k, tv, tbv, v);  // makes the cached bias
+    if (&be == &gb) webgpu_take_dispatch_count(be);
+    be.norm_qkv_rope_store(tx, tn, 1e-5f, h, tq, tbq, q, tk, tbk, k, tv, tbv, v, hd, kc, vc, n_past, rp);
+    if (&be == &gb) dispatches = webgpu_take_dispatch_count(be);
+    Tensor out = zeros(be, DType::F32, {nk, 2 * n_ctx + 1 + total / nk, 1, 1});
+    std::vector<int32_t> ids(static_cast<size_t>(n_ctx));
+    for (int i = 0; i < n_ctx; i++) ids[size_t(i)] = i;
+    Tensor o1 = view_rows(out, 0, n_ctx), o2 = view_rows(out, n_ctx, n_ctx);
+    be.get_rows(kc, ids.data(), n_ctx, o1);
+    be.get_rows(vc, ids.data(), n_ctx, o2);
+    Tensor oy = reshape(view_rows(reshape(out, {1, out.nelements(), 1, 1}), 2 * n_ctx * nk, total), {1, total, 1, 1});
+    be.add(oy, y, oy);  // out (zeros) + y: q, k, v after the op
+    return reshape(out, {out.nelements(), 1, 1, 1});
+  };
+  // The reference: the composed ops on a WebGPU backend without feature bit 3 (the same exact dequantization:
+  // tight), and the CPU backend (8-bit activations for quantized weights: loose).
+  g->more.push_back(make_webgpu_backend(g->binding_limit, webgpu_features(gb) & ~8u));
+  Backend* composed = g->more.back().get();
+  Tensor go = run(gb), ro = run(*composed), co = run(*g->cpu);
+  const bool quant = t != DType::F32 && t != DType::F16;
+  const std::string name = std::string("norm_qkv_rope_store") + (bias ? "+bias " : " ") + dtype_name(t) + " cache " +
+                           dtype_name(kv) + (neox ? " neox" : "") + " hd " + std::to_string(hd) + " rot " +
+                           std::to_string(n_rot) + " heads " + std::to_string(n_head) + "/" + std::to_string(n_head_kv) +
+                           " past " + std::to_string(n_past) + tag;
+  const int64_t n_cache = 2 * n_ctx * nk;
+  for (const bool cache : {true, false}) {
+    const Tensor gv = view_rows(reshape(go, {1, go.nelements(), 1, 1}), cache ? 0 : n_cache, cache ? n_cache : nq);
+    const Tensor rv = view_rows(reshape(ro, {1, ro.nelements(), 1, 1}), cache ? 0 : n_cache, cache ? n_cache : nq);
+    const Tensor cv2 = view_rows(reshape(co, {1, co.nelements(), 1, 1}), cache ? 0 : n_cache, cache ? n_cache : nq);
+    const std::string part = cache ? " caches" : " q";
+    Case& c = add_case(name + part, kv == DType::F16 && cache ? 2e-3 : 1e-4, gv);
+    c.ref.resize(size_t(rv.nelements()));
+    composed->read(rv, c.ref.data(), c.ref.size() * 4);
+    gpu_read(gb, gv, c);
+    Case& c2 = add_case(name + part + " vs CPU", quant ? 1e-1 : kv == DType::F16 && cache ? 2e-3 : 1e-4, gv);
+    c2.ref = cpu_read(cv2);
+    gpu_read(gb, gv, c2);
+  }
+  gb.sync();
+  // One dispatch exactly where it must be fused; more (the composed ops) where it must not.
+  g->cases.push_back(Case{name + ": " + std::to_string(dispatches) + " dispatches", {}, {}, {fused ? 1 : 0},
+                          {dispatches == 1 ? 1 : 0}, 0});
+}
+
 // rope_store against the CPU's rope + set_rows: the rotated q and both caches (read back through get_rows).
 // shared: q, k and v are views of one buffer (the decoder's layout; WebGPU binds it once).
 void check_rope_store(DType kv, int hd, int n_rot, bool neox, int n_head, int n_head_kv, int n_past, int n_tok,
@@ -486,6 +568,7 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   g->rng = seed;
   g->pool = std::make_unique<ThreadPool>(1);
   g->cpu = make_cpu_backend(*g->pool);
+  g->binding_limit = binding_limit;
   g->gpu = make_webgpu_backend(binding_limit);
   g->gpu_small = make_webgpu_backend(1u << 20);
   g->gpu_plain = make_webgpu_backend(binding_limit, 0);
@@ -548,6 +631,18 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   check_qkv(*g->gpu, DType::F32, 256, 66, 34, 1, true, " rows not whole workgroups");  // the default path
   check_qkv(*g->gpu_plain, DType::Q4_0, 512, 128, 64, 1, true, " no subgroups/f16");
   check_qkv(*g->gpu_plain, DType::Q4_0, 512, 128, 64, 1, false, " no subgroups/f16");
+  {
+    // The decode step's q, k, v with RoPE and the KV-cache store in one dispatch (feature bit 3): Llama-style pairs
+    // and neox pairs, partial rotation (n_rot < head_dim), biases, f16 and f32 caches, every weight type.
+    const bool sb10 = (webgpu_features(*g->gpu) & 8u) != 0;
+    for (DType t : wtypes) check_qkv_rope(*g->gpu, t, 256, 64, 4, 2, 64, false, false, DType::F16, 7, sb10);
+    check_qkv_rope(*g->gpu, DType::Q4_0, 512, 64, 14, 2, 64, true, true, DType::F16, 0, sb10);   // Qwen2.5
+    check_qkv_rope(*g->gpu, DType::Q8_0, 256, 128, 4, 1, 64, true, false, DType::F32, 30, sb10);  // n_rot < hd
+    check_qkv_rope(*g->gpu, DType::F32, 256, 64, 8, 8, 32, false, true, DType::F32, 5, sb10);
+    check_qkv_rope(*g->gpu, DType::F16, 128, 256, 2, 1, 256, true, false, DType::F16, 11, sb10);
+    check_qkv_rope(*g->gpu_plain, DType::Q4_0, 256, 64, 4, 2, 64, true, true, DType::F16, 3, false, " no features");
+    check_qkv_rope(*g->gpu, DType::F32, 256, 64, 4, 2, 62, false, false, DType::F32, 3, false, " n_rot 62: composed");
+  }
   // Split over 1 MiB buffers: 1100 rows of 1088 bytes (Q8_0) -> 2 buffers.
   // (Backends sharing a host must flush before another one records: the arena is per backend.)
   g->gpu->sync();

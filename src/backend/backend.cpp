@@ -76,6 +76,17 @@ void Backend::rope_store(Tensor& q, Tensor& k, const Tensor& v, Tensor& cache_k,
   set_rows(v, cache_v, n_past);
 }
 
+void Backend::norm_qkv_rope_store(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& wq,
+                                  const Tensor& bq, Tensor& q, const Tensor& wk, const Tensor& bk, Tensor& k,
+                                  const Tensor& wv, const Tensor& bv, Tensor& v, int head_dim, Tensor& cache_k,
+                                  Tensor& cache_v, int n_past, const RopeParams& p) {
+  norm_qkv(x, norm_w, eps, h, wq, bq, q, wk, bk, k, wv, bv, v);
+  const int64_t n = x.nrows();
+  Tensor q3 = reshape(q, {head_dim, q.nelements() / (head_dim * n), n, 1});
+  Tensor k3 = reshape(k, {head_dim, k.nelements() / (head_dim * n), n, 1});
+  rope_store(q3, k3, v, cache_k, cache_v, n_past, p);
+}
+
 Tensor view_rows(const Tensor& t, int64_t r0, int64_t n) {
   if (r0 < 0 || n < 0 || r0 + n > t.nrows()) {
     fail("view_rows: rows [", std::to_string(r0), ", ", std::to_string(r0 + n), ") out of range for tensor ",

@@ -160,6 +160,12 @@ class Backend {
   // k may be left rotated or not.
   virtual void rope_store(Tensor& q, Tensor& k, const Tensor& v, Tensor& cache_k, Tensor& cache_v, int n_past,
                           const RopeParams& p);
+  // norm_qkv, then rope_store of q and k as [head_dim, heads, tokens] and of v: a backend may do both in one step
+  // (the WebGPU decode kernel).
+  virtual void norm_qkv_rope_store(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& wq,
+                                   const Tensor& bq, Tensor& q, const Tensor& wk, const Tensor& bk, Tensor& k,
+                                   const Tensor& wv, const Tensor& bv, Tensor& v, int head_dim, Tensor& cache_k,
+                                   Tensor& cache_v, int n_past, const RopeParams& p);
 
   // Waits for queued work (no-op on CPU).
   virtual void sync() {}

@@ -252,12 +252,17 @@ void Decoder::layer_fused(int il, KvCache& cache, int n) {
   Tensor attn = view_rows(s_.attn, 0, n), gate = view_rows(s_.gate, 0, n), up = view_rows(s_.up, 0, n);
 
   // q: [head_dim * n_head, n]; k, v: [head_dim * n_head_kv, n]
-  be_.norm_qkv(x, L.attn_norm, c.norm_eps, h, L.wq, L.bq, q, L.wk, L.bk, k, L.wv, L.bv, v);
   Tensor q3 = reshape(q, {c.head_dim, c.n_head, n, 1});
   Tensor k3 = reshape(k, {c.head_dim, c.n_head_kv, n, 1});
-  qk_norm(L, q, k, n);
   const RopeParams rp = rope_params(il);
-  be_.rope_store(q3, k3, v, cache.k[size_t(il)], cache.v[size_t(il)], n_past, rp);
+  if (c.qk_norm) {  // per-head norms between the projections and RoPE
+    be_.norm_qkv(x, L.attn_norm, c.norm_eps, h, L.wq, L.bq, q, L.wk, L.bk, k, L.wv, L.bv, v);
+    qk_norm(L, q, k, n);
+    be_.rope_store(q3, k3, v, cache.k[size_t(il)], cache.v[size_t(il)], n_past, rp);
+  } else {
+    be_.norm_qkv_rope_store(x, L.attn_norm, c.norm_eps, h, L.wq, L.bq, q, L.wk, L.bk, k, L.wv, L.bv, v, c.head_dim,
+                            cache.k[size_t(il)], cache.v[size_t(il)], n_past, rp);
+  }
   Tensor a3 = reshape(attn, {c.head_dim, c.n_head, n, 1});
   be_.attention(q3, cache.k[size_t(il)], cache.v[size_t(il)], c.n_head_kv, n_past, attn_params(il), a3);
   if (c.post_norms) {

@@ -5,7 +5,8 @@
 // the 1/rms factor is applied after the reduction, from the sum of squares reduced with the dots), BIAS
 // (+ B[row]), ADD (Y[row] += result: the residual add), GLU (Y = act(W h) * (U h); ACT 0 silu, 1 gelu-tanh),
 // F16 (shader-f16 loads), QKV (three weights: W rows [0, P[12]), U rows [P[12], P[13]), Z the rest, each
-// written at its own y offset; the backend's norm_qkv: q, k and v of a decoder layer in one dispatch).
+// written at its own y offset; the backend's norm_qkv: q, k and v of a decoder layer in one dispatch), ROPE
+// (with QKV: q and k rotated, k and v stored into the KV cache; mv-rope.wgsl, else stubs of its functions).
 // Thread li handles slices s = li, li + WG, ... (8 weights each, see xsl) of all R rows, so each slice of x
 // is loaded once per workgroup; the per-thread partial sums are then reduced over the workgroup.
 // P: 0 n_in, 1 rows in this buffer, 2 w byte offset, 3 w row bytes, 4 x offset (vec4s), 5 y offset,
@@ -42,7 +43,7 @@ fn mv_accum(li: u32, row_base: u32, v: ptr<function, array<f32, 9>>) {
     }
   }
   for (var r = 0u; r < R; r++) {
-    let row = min(row_base + r, rows - 1u);  // rows past the end compute row rows-1 again (not written)
+    let row = rope_row(min(row_base + r, rows - 1u));  // rows past the end compute row rows-1 again (not written)
     rb[r] = woff + (row - srow0) * P[3];
     ub[r] = P[11] + row * P[3];
   }
@@ -75,10 +76,28 @@ fn mv_accum(li: u32, row_base: u32, v: ptr<function, array<f32, 9>>) {
   (*v)[NV - 1u] = ss;
 }
 
-// Thread r < R of the workgroup writes row row_base + r from the reduced values red[0 .. NV).
+// Thread r < R of the workgroup writes row row_base + r (element rope_row of it) from the reduced values
+// red[0 .. NV).
 fn mv_store(r: u32, row_base: u32, red: ptr<function, array<f32, 9>>) {
-  let row = row_base + r;
-  if (r >= R || row >= P[1]) { return; }
+  if (r >= R || row_base + r >= P[1]) { return; }
+  let row = rope_row(row_base + r);
+  var y = mv_value(r, row, red);
+  if (ROPE) { y = rope_epilogue(r, row_base, row, y, red); }
+  var yi = P[5] + P[6] + row;
+  if (QKV) {
+    if (row >= P[13]) {
+      yi = P[17] + row - P[13];
+    } else if (row >= P[12]) {
+      yi = P[16] + row - P[12];
+    }
+  }
+  if (ADD) { y += Y[yi]; }
+  Y[yi] = y;
+  if (ROPE) { rope_cache(r, row_base, row, y, red); }
+}
+
+// The value of the workgroup's row r (element `row`) before the residual add: normalised, activated, biased.
+fn mv_value(r: u32, row: u32, red: ptr<function, array<f32, 9>>) -> f32 {
   var sc = 1.0;
   if (NORM) { sc = 1.0 / sqrt((*red)[NV - 1u] / f32(P[0]) + bitcast<f32>(P[8])); }
   var y = (*red)[r] * sc;
@@ -94,14 +113,5 @@ fn mv_store(r: u32, row_base: u32, red: ptr<function, array<f32, 9>>) {
     y = a * u;
   }
   if (BIAS) { y += B[P[10] + P[6] + row]; }
-  var yi = P[5] + P[6] + row;
-  if (QKV) {
-    if (row >= P[13]) {
-      yi = P[17] + row - P[13];
-    } else if (row >= P[12]) {
-      yi = P[16] + row - P[12];
-    }
-  }
-  if (ADD) { y += Y[yi]; }
-  Y[yi] = y;
+  return y;
 }

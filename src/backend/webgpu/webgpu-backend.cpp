@@ -154,14 +154,14 @@ std::string kernel_source(uint32_t k) {
     case kMul: return "const OP: u32 = 1u;\n" + src("binary");
     case kScale: return src("scale");
     case kRmsNorm: return src("workgroup-sum") + src("rms-norm");
-    case kRope: return src("rope-common") + src("rope");
+    case kRope: return src("sincos") + src("rope-common") + src("rope");
     case kSwiGlu: return "const ACT: u32 = 0u;\n" + src("glu");
     case kGeGlu: return "const ACT: u32 = 1u;\n" + src("glu");
     case kSetRows: return src("set-rows");
     case kSoftmax: return src("workgroup-sum") + src("softmax");
     case kArgMax: return src("argmax");
     case kAttention: return src("attention-common") + src("attention");
-    case kRopeStore: return src("rope-common") + src("rope-store");
+    case kRopeStore: return src("sincos") + src("rope-common") + src("rope-store");
     default: fail("webgpu: unknown kernel ", std::to_string(k));
   }
 }
@@ -704,6 +704,38 @@ class WebGpuBackend final : public Backend {
   void norm_qkv(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& wq, const Tensor& bq,
                 Tensor& q, const Tensor& wk, const Tensor& bk, Tensor& k, const Tensor& wv, const Tensor& bv,
                 Tensor& v) override {
+    if (!qkv_matvec(x, norm_w, eps, wq, bq, q, wk, bk, k, wv, bv, v, nullptr)) {
+      Backend::norm_qkv(x, norm_w, eps, h, wq, bq, q, wk, bk, k, wv, bv, v);
+    }
+  }
+
+  // One token: norm_qkv's dispatch with the RoPE of q and k and the store of k and v into the caches (ROPE in
+  // mv-common.wgsl, mv-rope.wgsl) where the device binds 10 storage buffers (feature bit 3), head_dim and n_rot
+  // are multiples of 4 and the caches are separate buffers of the kv row's width; otherwise the default
+  // (norm_qkv, then rope_store).
+  void norm_qkv_rope_store(const Tensor& x, const Tensor& norm_w, float eps, Tensor& h, const Tensor& wq,
+                           const Tensor& bq, Tensor& q, const Tensor& wk, const Tensor& bk, Tensor& k,
+                           const Tensor& wv, const Tensor& bv, Tensor& v, int head_dim, Tensor& cache_k,
+                           Tensor& cache_v, int n_past, const RopeParams& rp) override {
+    const RopeStore rs{head_dim, &cache_k, &cache_v, n_past, &rp};
+    if (!(features_ & 8u) || !qkv_matvec(x, norm_w, eps, wq, bq, q, wk, bk, k, wv, bv, v, &rs)) {
+      Backend::norm_qkv_rope_store(x, norm_w, eps, h, wq, bq, q, wk, bk, k, wv, bv, v, head_dim, cache_k, cache_v,
+                                   n_past, rp);
+    }
+  }
+
+  // What norm_qkv_rope_store adds to norm_qkv's dispatch.
+  struct RopeStore {
+    int head_dim;
+    const Tensor *cache_k, *cache_v;
+    int n_past;
+    const RopeParams* rope;
+  };
+
+  // norm_qkv's single dispatch (with rs: norm_qkv_rope_store's); false (nothing recorded) where it does not apply.
+  bool qkv_matvec(const Tensor& x, const Tensor& norm_w, float eps, const Tensor& wq, const Tensor& bq, Tensor& q,
+                  const Tensor& wk, const Tensor& bk, Tensor& k, const Tensor& wv, const Tensor& bv, Tensor& v,
+                  const RopeStore* rs) {
     const bool bias = !bq.empty();
     const bool f32_bias = bias && !bk.empty() && !bv.empty() && bq.type == DType::F32 && bk.type == DType::F32 &&
                           bv.type == DType::F32;
@@ -717,7 +749,30 @@ class WebGpuBackend final : public Backend {
                     q.type == DType::F32 && k.type == DType::F32 && v.type == DType::F32 && q.nelements() == nq &&
                     k.nelements() == nk && v.nelements() == nv && loc(q.data, q.nbytes()).id == loc(k.data, k.nbytes()).id &&
                     loc(q.data, q.nbytes()).id == loc(v.data, v.nbytes()).id;
-    if (!ok) return Backend::norm_qkv(x, norm_w, eps, h, wq, bq, q, wk, bk, k, wv, bv, v);
+    if (!ok) return false;
+    std::vector<uint32_t> rope_p;  // P[18 ..] of mv-rope.wgsl
+    Loc lkc{}, lvc{};
+    if (rs) {
+      const int64_t hd = rs->head_dim, kvd = nk;
+      const Tensor &ck = *rs->cache_k, &cv = *rs->cache_v;
+      const RopeParams& r = *rs->rope;
+      if (hd <= 0 || hd % 4 != 0 || nq % hd != 0 || nk % hd != 0 || nv != nk || r.n_rot <= 0 || r.n_rot % 4 != 0 ||
+          r.n_rot > hd || ck.type != cv.type || (ck.type != DType::F32 && ck.type != DType::F16) || ck.ne[0] != kvd ||
+          cv.ne[0] != kvd || rs->n_past < 0 || rs->n_past >= ck.nrows() || rs->n_past >= cv.nrows()) {
+        return false;
+      }
+      const bool f16 = ck.type == DType::F16;
+      const uint32_t es = f16 ? 2 : 4;
+      lkc = loc(ck.data, ck.nbytes());
+      lvc = loc(cv.data, cv.nbytes());
+      const uint32_t qkv_id = loc(q.data, q.nbytes()).id;
+      if (lkc.id == lvc.id || lkc.id == qkv_id || lvc.id == qkv_id || (f16 && ((lkc.offset / es) % 2 || (lvc.offset / es) % 2))) {
+        return false;
+      }
+      rope_p = {uint32_t(hd), uint32_t(r.n_rot), r.neox ? 1u : 0u, uint32_t(rs->n_past), uint32_t(kvd),
+                lkc.offset / es, lvc.offset / es, f16 ? 1u : 0u};
+      for (const float f : rope_inv_freq(r)) rope_p.push_back(fbits(f));
+    }
     MvEpilogue e;
     e.norm_w = &norm_w;
     e.eps = eps;
@@ -735,7 +790,8 @@ class WebGpuBackend final : public Backend {
       const float zero[4] = {0, 0, 0, 0};
       bb = Bind{kArena, push(zero, 16), 16};
     }
-    const std::string key = "mv:" + std::to_string(weight_index(wq.type)) + ":qkv" + std::to_string(bias);
+    e.rope = rs != nullptr;
+    const std::string key = "mv:" + std::to_string(weight_index(wq.type)) + ":qkv" + std::to_string(bias) + (rs ? "r" : "");
     const uint32_t kid = named_pipeline(key, [&] { return mv_source(wq.type, e); }, mv_name(wq.type, e));
     need(norm_w.type == DType::F32 && norm_w.nelements() == wq.ne[0], "norm_qkv: norm weight shape");
     const Loc lnw = loc(norm_w.data, norm_w.nbytes());
@@ -745,11 +801,18 @@ class WebGpuBackend final : public Backend {
     const Chunk cq = chunks(wq)[0], ck = chunks(wk)[0], cv = chunks(wv)[0];
     const uint32_t rows = uint32_t(nq + nk + nv);
     const Grid g = grid_for((uint64_t(rows) + kMvRows - 1) / kMvRows);
-    const uint32_t p[] = {uint32_t(wq.ne[0]), rows, cq.loc.offset, uint32_t(wq.row_bytes()), lx.offset / 16,
-                          lq.offset / 4, 0, g.gx, fbits(eps), lnw.offset / 16, b_off, 0, uint32_t(nq),
-                          uint32_t(nq + nk), ck.loc.offset, cv.loc.offset, lk.offset / 4, lv.offset / 4};
-    raw_dispatch(kid, {arena(p, sizeof p), whole(cq.loc), whole(lx), whole(lq), whole(lnw), bb, whole(ck.loc),
-                       whole(cv.loc)}, g);
+    std::vector<uint32_t> p = {uint32_t(wq.ne[0]), rows, cq.loc.offset, uint32_t(wq.row_bytes()), lx.offset / 16,
+                               lq.offset / 4, 0, g.gx, fbits(eps), lnw.offset / 16, b_off, 0, uint32_t(nq),
+                               uint32_t(nq + nk), ck.loc.offset, cv.loc.offset, lk.offset / 4, lv.offset / 4};
+    p.insert(p.end(), rope_p.begin(), rope_p.end());
+    std::vector<Bind> b = {arena(p.data(), uint32_t(p.size() * 4)), whole(cq.loc), whole(lx), whole(lq), whole(lnw), bb,
+                           whole(ck.loc), whole(cv.loc)};
+    if (rs) {
+      b.push_back(whole(lkc));
+      b.push_back(whole(lvc));
+    }
+    raw_dispatch(kid, b, g);
+    return true;
   }
 
   void matmul_add(const Tensor& w, const Tensor& x, Tensor& tmp, Tensor& y) override {
@@ -1056,6 +1119,7 @@ class WebGpuBackend final : public Backend {
     const Tensor* up = nullptr;      // GLU: y = act(w x) * (up x)
     bool gelu = false;
     bool qkv = false;                // QKV: see norm_qkv (up binds k's weight, binding 7 v's)
+    bool rope = false;               // ROPE (with QKV): see norm_qkv_rope_store
   };
   static constexpr uint32_t kMvRows = 4, kMvThreads = 128;
 
@@ -1117,7 +1181,7 @@ class WebGpuBackend final : public Backend {
 
   static std::string mv_name(DType t, const MvEpilogue& e) {
     return std::string("matvec.") + dtype_name(t) + (e.norm_w ? "+norm" : "") + (e.qkv ? "+qkv" : e.up ? "+glu" : "") +
-           (e.bias ? "+bias" : "") + (e.add ? "+add" : "");
+           (e.bias ? "+bias" : "") + (e.add ? "+add" : "") + (e.rope ? "+rope+store" : "");
   }
 
   std::string mv_source(DType t, const MvEpilogue& e) const {
@@ -1129,7 +1193,7 @@ class WebGpuBackend final : public Backend {
     s += "const R: u32 = " + std::to_string(kMvRows) + "u;\nconst WG: u32 = " + std::to_string(kMvThreads) + "u;\n";
     s += "const NORM = " + b(e.norm_w) + ";\nconst BIAS = " + b(e.bias) + ";\nconst ADD = " + b(e.add) +
          ";\nconst GLU = " + b(e.up && !e.qkv) + ";\nconst ACT: u32 = " + (e.gelu ? "1u" : "0u") +
-         ";\nconst QKV = " + b(e.qkv) + ";\n";
+         ";\nconst QKV = " + b(e.qkv) + ";\nconst ROPE = " + b(e.rope) + ";\n";
     s += src("mv-common");
     const char* const files[] = {"mv-f32", "mv-f16", "mv-q8_0", "mv-q4_0", "mv-q4_k"};
     const std::string wsrc = src(h16 ? "mv-f16h" : files[weight_index(t)]);
@@ -1149,6 +1213,13 @@ class WebGpuBackend final : public Backend {
     const std::string stub = " -> array<vec4f, 2> { return array<vec4f, 2>(vec4f(0.0), vec4f(0.0)); }\n";
     s += e.up ? renamed("U", "6") : "fn wsl_U(rb: u32, s: u32)" + stub;
     s += e.qkv ? renamed("Z", "7") : "fn wsl_Z(rb: u32, s: u32)" + stub;
+    if (e.rope) {
+      s += src("sincos") + src("mv-rope");
+    } else {
+      s += "fn rope_row(l: u32) -> u32 { return l; }\n"
+           "fn rope_epilogue(r: u32, b: u32, row: u32, y: f32, red: ptr<function, array<f32, 9>>) -> f32 { return y; }\n"
+           "fn rope_cache(r: u32, b: u32, row: u32, y: f32, red: ptr<function, array<f32, 9>>) {}\n";
+    }
     s += src(sg ? "mv-main-sg" : "mv-main-wg");
     return s;
   }
@@ -1231,9 +1302,9 @@ class WebGpuBackend final : public Backend {
   }
   // A dispatch whose bindings j = 0, 1, ... are b[j] (no aliasing: no two name one writable buffer).
   void raw_dispatch(uint32_t kid, const std::vector<Bind>& b, Grid g) {
-    uint32_t q[4 * 8];
+    uint32_t q[4 * 10];
     uint32_t n = 0;
-    for (size_t j = 0; j < b.size() && j < 8; j++, n++) {
+    for (size_t j = 0; j < b.size() && j < 10; j++, n++) {
       q[4 * n] = uint32_t(j);
       q[4 * n + 1] = b[j].id;
       q[4 * n + 2] = b[j].offset;

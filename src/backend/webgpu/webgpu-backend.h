@@ -26,8 +26,8 @@ namespace sotto {
 
 // binding_limit: the device's maxStorageBufferBindingSize in bytes (the host reports it).
 // feature_mask: the optional device features (host import `features`: bit 0 subgroups, bit 1 shader-f16, bit 2
-// packed 8-bit integer dot products)
-// the kernels may use; tests clear bits to check the fallback kernels on a device that has them.
+// packed 8-bit integer dot products, bit 3 10 storage buffers a shader stage) the kernels may use; tests clear
+// bits to check the fallback kernels on a device that has them.
 std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit, uint32_t feature_mask = ~0u);
 
 // Bench and test knob for every WebGPU backend of the instance: the prefill matmul tile to use for every matmul of
