@@ -104,7 +104,8 @@ class Serve : public ::testing::Test {
     return out;
   }
   static std::string get(const std::string& path, const std::string& method = "GET") {
-    return request(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    return request(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) +
+                   "\r\nConnection: close\r\n\r\n");
   }
   static std::string status(const std::string& resp) { return resp.substr(0, resp.find("\r\n")); }
   static std::string body(const std::string& resp) {
