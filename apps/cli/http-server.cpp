@@ -29,15 +29,16 @@ struct ConnState {
 };
 thread_local ConnState* tl_conn = nullptr;
 
-// Waits until fd has one of `events` or `deadline` passes; false on the deadline.
+// Waits until fd has one of `events` or `deadline` passes; false on the deadline. Bytes that are already there
+// count even past it (a connection that waited for a free worker is not cut off for the server's delay).
 bool wait_for(int fd, short events, Clock::time_point deadline) {
   for (;;) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
     pollfd p{fd, events, 0};
-    const int k = ::poll(&p, 1, int(std::min<long long>(left, 60000)));
+    const int k = ::poll(&p, 1, int(std::clamp<long long>(left, 0, 60000)));
     if (k > 0) return true;
     if (k < 0 && errno != EINTR) return true;  // let the recv/send that follows report the error
+    if (k == 0 && left <= 0) return false;
   }
 }
 
@@ -175,14 +176,14 @@ int HttpServer::open(const std::string& host, int port) {
   host_ = host;
   port_ = p;
   raise_backlog();
+  wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_ < 0) fail("eventfd: ", std::strerror(errno));
+  workers_ = std::make_unique<httplib::ThreadPool>(limits_.workers);  // every thread is made here, none later
+  watcher_ = std::thread([this] { watch(); });
   return p;
 }
 
 void HttpServer::serve_forever() {
-  wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_ < 0) fail("eventfd: ", std::strerror(errno));
-  workers_ = std::make_unique<httplib::ThreadPool>(limits_.workers);  // all threads made here, none later
-  watcher_ = std::thread([this] { watch(); });
   for (;;) {
     listen_after_bind();  // returns when accept() failed in a way the library gives up on; it closed the socket
     std::fprintf(stderr, "sotto serve: accept failed (%s); listening again in 1 s\n", std::strerror(errno));

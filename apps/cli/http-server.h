@@ -43,7 +43,8 @@ class HttpServer : public httplib::Server {
   explicit HttpServer(const HttpLimits& limits = {});
   ~HttpServer() override;
 
-  // Listens on host:port (port 0: any free one) with a backlog of 128; returns the port. Throws on failure.
+  // Listens on host:port (port 0: any free one) with a backlog of 128 and starts the threads (all there will
+  // be); returns the port. Throws on failure.
   int open(const std::string& host, int port);
   // Serves until the process ends. An accept error the library gives up on (anything but EMFILE/EINTR/EAGAIN)
   // is reported on stderr and the listening socket opened again a second later.
