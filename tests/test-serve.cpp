@@ -243,6 +243,21 @@ TEST_F(Serve, NotFoundAndBadRequests) {
   EXPECT_EQ(status(get("/")), "HTTP/1.1 200 OK");  // still serving
 }
 
+// A second server cannot take the same port (and a share of its connections, as SO_REUSEPORT would allow).
+TEST_F(Serve, PortNotShared) {
+  FILE* err = tmpfile();
+  ASSERT_NE(err, nullptr);
+  const Child c = start({"-q", "--port", std::to_string(port_)}, fileno(err));
+  EXPECT_EQ(c.port, -1) << "a second server listens on the same port";
+  if (c.port > 0) stop(c);
+  if (c.pid > 0 && c.port <= 0) waitpid(c.pid, nullptr, 0);
+  std::string log;
+  rewind(err);
+  for (int ch; (ch = fgetc(err)) != EOF;) log += char(ch);
+  fclose(err);
+  EXPECT_EQ(log, "sotto: cannot listen on 127.0.0.1:" + std::to_string(port_) + ": Address already in use\n");
+}
+
 TEST_F(Serve, LoopbackOnly) {
   // Find a non-loopback IPv4 address of this machine (via a UDP "connection", which sends nothing) and
   // check the port is closed there.

@@ -127,6 +127,12 @@ struct OnAcceptThread : httplib::TaskQueue {
 
 HttpServer::HttpServer(const HttpLimits& limits) : limits_(limits) {
   new_task_queue = [] { return new OnAcceptThread; };
+  // SO_REUSEADDR only: the library's default, SO_REUSEPORT, lets a second server (any process of this user)
+  // bind the same port and take a share of the connections.
+  set_socket_options([](socket_t sock) {
+    const int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   set_keep_alive_max_count(limits_.max_requests);
   set_keep_alive_timeout(limits_.head_timeout.count());
   // Error responses close the connection (a refused request may have left bytes of its own unread).
