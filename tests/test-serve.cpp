@@ -6,7 +6,7 @@
 // listens on 127.0.0.1 only (not on the machine's other addresses). Against hostile clients and pages: Host
 // names other than its own (DNS rebinding) 421, other origins 403, keep-alive, a dripped request head cut off
 // by its 10 s deadline, 200 idle connections neither blocking a GET nor adding threads, a descriptor limit of
-// 64 neither killing it nor making it spin, and log lines with control bytes escaped.
+// 64 neither killing it nor making it spin, log lines with control bytes escaped, no second server on its port.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
