@@ -3,20 +3,28 @@
 // cross-origin isolation and CSP headers on every response (errors included), HEAD without a body, GET/HEAD
 // only (405), directory traversal refused (plain, percent-encoded, encoded slash, symlink out of the mount),
 // unknown extensions and missing files 404, one-line error bodies, a bad request line 400, and that it
-// listens on 127.0.0.1 only (not on the machine's other addresses).
+// listens on 127.0.0.1 only (not on the machine's other addresses). Against hostile clients and pages: Host
+// names other than its own (DNS rebinding) 421, other origins 403, keep-alive, a dripped request head cut off
+// by its 10 s deadline, 200 idle connections neither blocking a GET nor adding threads, a descriptor limit of
+// 64 neither killing it nor making it spin, log lines with control bytes escaped, no second server on its port.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -50,13 +58,38 @@ class Serve : public ::testing::Test {
     write(root_ / "models/sotto-asr-q8_0.gguf", "GGUF asr");     // the default --asr-model
     write(root_ / "secret.html", "<p>outside the mounts</p>");
     fs::create_symlink(root_ / "secret.html", root_ / "web/link.html");
+    const Child c = start({"-q"});
+    pid_ = c.pid;
+    port_ = c.port;
+    start_error_ = c.error;  // reported by SetUp as each test's failure (gtest would only skip them)
+  }
+  struct Child {
+    pid_t pid = -1;
+    int port = -1;
+    std::string error;
+  };
+  // Starts `sotto serve --port 0 --root ROOT ARGS...`, its stderr to err_fd when >= 0, its descriptor limit at
+  // nofile when > 0, and reads the port from its first line.
+  static Child start(const std::vector<std::string>& args, int err_fd = -1, rlim_t nofile = 0) {
+    Child child;
     int fds[2];
-    ASSERT_EQ(pipe(fds), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
+    if (pipe(fds) != 0) return {-1, -1, "pipe failed"};
+    std::vector<std::string> argv_s = {"sotto", "serve", "--port", "0", "--root", root_.string()};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const std::string exe = sotto_path();
+    child.pid = fork();
+    if (child.pid == 0) {
       dup2(fds[1], 1);
       close(fds[0]);
-      execl(sotto_path().c_str(), "sotto", "serve", "--port", "0", "--root", root_.c_str(), "-q", nullptr);
+      if (err_fd >= 0) dup2(err_fd, 2);
+      if (nofile > 0) {
+        const rlimit rl{nofile, nofile};
+        setrlimit(RLIMIT_NOFILE, &rl);
+      }
+      execv(exe.c_str(), argv.data());
       _exit(127);
     }
     close(fds[1]);
@@ -65,11 +98,17 @@ class Serve : public ::testing::Test {
     while (read(fds[0], &c, 1) == 1 && c != '\n') line += c;
     close(fds[0]);
     const size_t colon = line.rfind(':');
-    if (colon == std::string::npos) {  // reported by SetUp as each test's failure (gtest would only skip them)
-      start_error_ = "sotto serve did not start: " + line;
-      return;
+    if (colon == std::string::npos) {
+      child.error = "sotto serve did not start: " + line;
+      return child;
     }
-    port_ = std::stoi(line.substr(colon + 1));
+    child.port = std::stoi(line.substr(colon + 1));
+    return child;
+  }
+  static void stop(const Child& c) {
+    if (c.pid <= 0) return;
+    kill(c.pid, SIGTERM);
+    waitpid(c.pid, nullptr, 0);
   }
   static void TearDownTestSuite() {
     if (pid_ > 0) {
@@ -84,17 +123,25 @@ class Serve : public ::testing::Test {
     ASSERT_GT(port_, 0);
   }
 
-  // Sends `raw` to 127.0.0.1:port and returns everything the server answers until it closes.
-  static std::string request(const std::string& raw) {
+  // A connected socket to 127.0.0.1:port, or -1.
+  static int connect_to(int port) {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_port = htons(uint16_t(port_));
+    a.sin_port = htons(uint16_t(port));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
       close(fd);
-      return "connect failed";
+      return -1;
     }
+    return fd;
+  }
+  // Sends `raw` to 127.0.0.1:port and returns everything the server answers until it closes.
+  static std::string request(const std::string& raw, int port = port_) {
+    const int fd = connect_to(port);
+    if (fd < 0) return "connect failed";
+    const timeval tv{15, 0};  // a server that never answers fails the test instead of hanging it
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     send(fd, raw.data(), raw.size(), MSG_NOSIGNAL);
     std::string out;
     char buf[4096];
@@ -103,8 +150,11 @@ class Serve : public ::testing::Test {
     close(fd);
     return out;
   }
-  static std::string get(const std::string& path, const std::string& method = "GET") {
-    return request(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  static std::string get(const std::string& path, const std::string& method = "GET", const std::string& headers = "",
+                         int port = port_) {
+    return request(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                       "\r\nConnection: close\r\n" + headers + "\r\n",
+                   port);
   }
   static std::string status(const std::string& resp) { return resp.substr(0, resp.find("\r\n")); }
   static std::string body(const std::string& resp) {
@@ -193,6 +243,21 @@ TEST_F(Serve, NotFoundAndBadRequests) {
   EXPECT_EQ(status(get("/")), "HTTP/1.1 200 OK");  // still serving
 }
 
+// A second server cannot take the same port (and a share of its connections, as SO_REUSEPORT would allow).
+TEST_F(Serve, PortNotShared) {
+  FILE* err = tmpfile();
+  ASSERT_NE(err, nullptr);
+  const Child c = start({"-q", "--port", std::to_string(port_)}, fileno(err));
+  EXPECT_EQ(c.port, -1) << "a second server listens on the same port";
+  if (c.port > 0) stop(c);
+  if (c.pid > 0 && c.port <= 0) waitpid(c.pid, nullptr, 0);
+  std::string log;
+  rewind(err);
+  for (int ch; (ch = fgetc(err)) != EOF;) log += char(ch);
+  fclose(err);
+  EXPECT_EQ(log, "sotto: cannot listen on 127.0.0.1:" + std::to_string(port_) + ": Address already in use\n");
+}
+
 TEST_F(Serve, LoopbackOnly) {
   // Find a non-loopback IPv4 address of this machine (via a UDP "connection", which sends nothing) and
   // check the port is closed there.
@@ -211,6 +276,200 @@ TEST_F(Serve, LoopbackOnly) {
   me.sin_port = htons(uint16_t(port_));
   EXPECT_NE(connect(fd, reinterpret_cast<sockaddr*>(&me), sizeof me), 0) << "reachable on a non-loopback address";
   close(fd);
+}
+
+// /proc/PID: the number of threads, and the CPU seconds used so far.
+int threads_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));  // fields from 3 on
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; i++) {
+    if (i >= 14) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / double(sysconf(_SC_CLK_TCK));
+}
+double since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// A page that reaches 127.0.0.1 through DNS rebinding sends its own name as Host: only this server's own names,
+// with its port, are served.
+TEST_F(Serve, OnlyItsOwnHostNames) {
+  const std::string p = std::to_string(port_);
+  for (const std::string& host : {std::string("evil.example"), "evil.example:" + p, std::string("127.0.0.1"),
+                                  std::string("127.0.0.1:1"), std::string("localhost"),
+                                  "127.0.0.1.evil.example:" + p, "localhost:" + p + "@evil.example"}) {
+    const std::string r = request("GET /app.js HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+    const std::string s = status(r);
+    EXPECT_TRUE(s == "HTTP/1.1 421 Misdirected Request" || s == "HTTP/1.1 403 Forbidden") << host << ": " << s;
+    EXPECT_EQ(body(r).find("export"), std::string::npos) << host;
+    const std::string b = body(r);
+    EXPECT_EQ(std::count(b.begin(), b.end(), '\n'), 1) << "one-line error: " << b;
+    expect_isolation(r);
+  }
+  EXPECT_EQ(status(request("GET /app.js HTTP/1.0\r\n\r\n")), "HTTP/1.1 421 Misdirected Request");  // no Host
+  EXPECT_EQ(status(request("GET /app.js HTTP/1.1\r\nHost: 127.0.0.1:" + p + "\r\nHost: evil.example\r\n\r\n")),
+            "HTTP/1.1 421 Misdirected Request");  // two
+  for (const std::string& host : {"127.0.0.1:" + p, "localhost:" + p, "[::1]:" + p, "LocalHost:" + p}) {
+    const std::string r = request("GET /app.js HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(status(r), "HTTP/1.1 200 OK") << host;
+    EXPECT_EQ(body(r), "export {};\n") << host;
+  }
+}
+
+// Requests from another origin (fetch/XHR send Origin; a browser's no-cors loads send Sec-Fetch-Site) are refused.
+TEST_F(Serve, OnlySameOriginRequests) {
+  const std::string p = std::to_string(port_);
+  for (const std::string& origin : {std::string("http://evil.example"), "http://localhost:" + p, std::string("null"),
+                                    std::string("http://127.0.0.1:1"), "https://127.0.0.1:" + p}) {
+    const std::string r = get("/models/note.gguf", "GET", "Origin: " + origin + "\r\n");
+    EXPECT_EQ(status(r), "HTTP/1.1 403 Forbidden") << origin;
+    EXPECT_EQ(body(r).find("GGUF"), std::string::npos) << origin;
+    expect_isolation(r);
+  }
+  EXPECT_EQ(body(get("/models/note.gguf", "GET", "Origin: http://127.0.0.1:" + p + "\r\n")), "GGUF note");
+  const char* kCrossSite[] = {"Sec-Fetch-Site: cross-site\r\nSec-Fetch-Mode: no-cors\r\n",
+                              "Sec-Fetch-Site: same-site\r\nSec-Fetch-Mode: cors\r\n"};
+  for (const char* h : kCrossSite) EXPECT_EQ(status(get("/models/note.gguf", "GET", h)), "HTTP/1.1 403 Forbidden") << h;
+  // A link from another site to the app still opens it; the app's own requests are same-origin.
+  EXPECT_EQ(status(get("/", "GET", "Sec-Fetch-Site: cross-site\r\nSec-Fetch-Mode: navigate\r\n")), "HTTP/1.1 200 OK");
+  EXPECT_EQ(body(get("/models/note.gguf", "GET", "Sec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: cors\r\n")),
+            "GGUF note");
+}
+
+// Two requests on one connection (keep-alive, here pipelined) are both answered.
+TEST_F(Serve, KeepAlive) {
+  const std::string h = "Host: 127.0.0.1:" + std::to_string(port_) + "\r\n";
+  const std::string r = request("GET /app.js HTTP/1.1\r\n" + h + "\r\nGET /wasm/sotto.mjs HTTP/1.1\r\n" + h +
+                                "Connection: close\r\n\r\n");
+  size_t n = 0;
+  for (size_t i = r.find("HTTP/1.1 200 OK"); i != std::string::npos; i = r.find("HTTP/1.1 200 OK", i + 1)) n++;
+  EXPECT_EQ(n, 2u) << r;
+  EXPECT_NE(r.find("\r\n\r\nexport {};\nHTTP/1.1 200 OK"), std::string::npos) << r;
+  EXPECT_NE(r.find("export class Sotto {}\n"), std::string::npos) << r;
+}
+
+// A client dripping its request head one byte every 2 s (each recv well within a per-read timeout) is cut off by
+// the 10 s deadline on the whole head: in the headers with a 408, in the request line by a close.
+TEST_F(Serve, SlowHeadIsCutOff) {
+  struct Drip {
+    int fd = -1;
+    std::string got;
+    double closed_at = -1;
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  Drip drips[2];
+  for (Drip& d : drips) d.fd = connect_to(port_);
+  ASSERT_GE(drips[0].fd, 0);
+  ASSERT_GE(drips[1].fd, 0);
+  const std::string line = "GET / HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) + "\r\n";
+  send(drips[0].fd, line.data(), line.size(), MSG_NOSIGNAL);  // then a header, a byte at a time
+  const std::string slow_line = "GET /app.js HTTP/1.1\r\n";     // the request line itself, a byte at a time
+  for (size_t i = 0; since(t0) < 16 && (drips[0].closed_at < 0 || drips[1].closed_at < 0); i++) {
+    for (Drip& d : drips) {
+      if (d.closed_at >= 0) continue;
+      const char c = &d == &drips[0] ? 'x' : slow_line[i % slow_line.size()];
+      if (send(d.fd, &c, 1, MSG_NOSIGNAL) != 1) d.closed_at = since(t0);
+    }
+    const auto tick = std::chrono::steady_clock::now();
+    while (since(tick) < 2) {
+      pollfd pf[2] = {{drips[0].fd, POLLIN, 0}, {drips[1].fd, POLLIN, 0}};
+      if (poll(pf, 2, 200) <= 0) continue;
+      for (int k = 0; k < 2; k++) {
+        if (!pf[k].revents || drips[k].closed_at >= 0) continue;
+        char buf[4096];
+        const ssize_t n = recv(drips[k].fd, buf, sizeof buf, 0);
+        if (n <= 0) drips[k].closed_at = since(t0);
+        else drips[k].got.append(buf, size_t(n));
+      }
+    }
+  }
+  for (const Drip& d : drips) {
+    EXPECT_GE(d.closed_at, 0) << "still open after 16 s";
+    EXPECT_LT(d.closed_at, 13);
+    close(d.fd);
+  }
+  EXPECT_EQ(status(drips[0].got), "HTTP/1.1 408 Request Timeout");
+  EXPECT_EQ(drips[1].got.find("export"), std::string::npos);
+}
+
+// 200 connections that never send a byte: a normal GET is still answered at once, and the server's threads
+// stay a fixed pool (no thread per connection).
+TEST_F(Serve, IdleConnectionsNeitherBlockNorMultiplyThreads) {
+  std::vector<int> idle;
+  for (int i = 0; i < 200; i++) {
+    const int fd = connect_to(port_);
+    ASSERT_GE(fd, 0) << i;
+    idle.push_back(fd);
+  }
+  usleep(300000);  // accepted by now
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string r = get("/app.js");
+  EXPECT_LT(since(t0), 3.0);
+  EXPECT_EQ(status(r), "HTTP/1.1 200 OK");
+  EXPECT_EQ(body(r), "export {};\n");
+  const int threads = threads_of(pid_);
+  EXPECT_GT(threads, 0);
+  EXPECT_LE(threads, 32) << "a thread per connection?";
+  for (int fd : idle) close(fd);
+}
+
+// With a descriptor limit of 64 and 100 idle connections, the server neither dies nor spins on accept()
+// failing with EMFILE, and still answers a GET.
+TEST_F(Serve, FullDescriptorTableNeitherKillsNorSpins) {
+  const Child c = start({"-q"}, -1, 64);
+  ASSERT_TRUE(c.error.empty()) << c.error;
+  const double cpu0 = cpu_seconds(c.pid);
+  std::vector<int> idle;
+  for (int i = 0; i < 100; i++) {
+    const int fd = connect_to(c.port);
+    if (fd >= 0) idle.push_back(fd);
+  }
+  usleep(1000000);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string r = get("/app.js", "GET", "", c.port);
+  EXPECT_LT(since(t0), 3.0);
+  EXPECT_EQ(status(r), "HTTP/1.1 200 OK");
+  EXPECT_LT(cpu_seconds(c.pid) - cpu0, 0.5) << "spinning";
+  EXPECT_EQ(kill(c.pid, 0), 0) << "the server died";
+  for (int fd : idle) close(fd);
+  stop(c);
+}
+
+// A refused request's log line shows its path with control and non-ASCII bytes escaped, cut short, on one line:
+// it can neither forge a line nor send the terminal an escape sequence.
+TEST_F(Serve, LogLinesArePrintable) {
+  FILE* err = tmpfile();
+  ASSERT_NE(err, nullptr);
+  const Child c = start({}, fileno(err));
+  ASSERT_TRUE(c.error.empty()) << c.error;
+  const std::string path = "/%1b[2J%1b]0;x%07%0d%0asotto%20serve:%20200%20GET%20/forged%ff" + std::string(1000, 'a');
+  const std::string r = get(path + ".js", "GET", "", c.port);
+  EXPECT_EQ(status(r), "HTTP/1.1 404 Not Found");
+  const std::string b = body(r);
+  EXPECT_EQ(std::count(b.begin(), b.end(), '\n'), 1) << b;
+  stop(c);
+  std::string log;
+  rewind(err);
+  for (int ch; (ch = fgetc(err)) != EOF;) log += char(ch);
+  fclose(err);
+  EXPECT_EQ(log.find('\x1b'), std::string::npos) << log;
+  EXPECT_EQ(log.find('\r'), std::string::npos) << log;
+  EXPECT_EQ(log.find('\x07'), std::string::npos) << log;
+  EXPECT_EQ(log.find("\nsotto serve: 200 GET /forged"), std::string::npos) << log;
+  const size_t at = log.find("sotto serve: 404 GET /\\x1b[2J\\x1b]0;x\\x07\\x0d\\x0asotto serve: 200 GET /forged\\xff");
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_LT(log.find('\n', at) - at, 300u) << "not cut short";
 }
 
 }  // namespace

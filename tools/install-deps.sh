@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 wasm=0; [ "${1:-}" = "--wasm" ] && wasm=1
 if [ "${1:-}" = "--build" ]; then
-  pkgs=(cmake ninja-build g++)
+  pkgs=(cmake ninja-build g++ pkgconf libcpp-httplib-dev)
 elif [ "${1:-}" = "--ort" ]; then
   pkgs=(python3-onnx python3-numpy)
 elif [ "${1:-}" = "--train" ]; then
@@ -18,6 +18,8 @@ elif [ "$wasm" = 1 ]; then
   pkgs=(clang-19 lld-19 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32 wasi-libc)
 else
   pkgs=(cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev espeak-ng)
+  # cpp-httplib: the HTTP side of `sotto serve` (found through pkg-config).
+  pkgs+=(pkgconf libcpp-httplib-dev)
   # Chromium: headless for the browser app's tests and the WebGPU tests (its SwiftShader Vulkan driver
   # serves Dawn too); libvulkan1: the Vulkan loader that Dawn (npm webgpu) opens; mesa-vulkan-drivers:
   # lavapipe, the software Vulkan driver that Deno's WebGPU (wgpu) runs on (tests/deno).

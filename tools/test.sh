@@ -27,6 +27,8 @@ bash tests/deno/run.sh "$build-wasm/sotto.wasm" "$build/sotto"  # the JS host un
 # exports, drafts, offline) against `sotto serve`, screenshots to docs/screenshots/.
 node tests/web/scribe-engine.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/app.test.mjs "$build/sotto"
+# Pages of other origins (another port, localhost, DNS rebinding) read nothing from `sotto serve` (~10 s).
+node tests/web/hostile.test.mjs "$build/sotto"
 # WebGPU backend on SwiftShader: every op against the CPU backend, greedy output WebGPU == CPU, in Node
 # (Dawn) and in headless Chromium.
 node tests/webgpu/run.mjs "$build-wasm/sotto.wasm"

@@ -1,6 +1,7 @@
 // cmd-serve.cpp — `sotto serve`: the browser app as static files, on 127.0.0.1 only, and nothing else.
-// A small HTTP/1.1 server on POSIX sockets: GET and HEAD, one request per connection (Connection: close),
-// one thread per connection with receive/send timeouts. It serves a fixed table of mounts:
+// HTTP/1.1 through Debian's cpp-httplib (HttpServer, http-server.h: a fixed pool of 8 workers, idle connections
+// held off the workers and closed after 10 s, a 10 s deadline and a 16 KiB cap on each whole request head, a
+// cap on open connections, keep-alive up to 100 requests). GET and HEAD only. It serves a fixed table of mounts:
 //   /              -> ROOT/web/            (the app; "/" is index.html)
 //   /wasm/         -> ROOT/wasm/           (the JS host, sotto.mjs)
 //   /engine/       -> the wasm build dir   (sotto.wasm; --wasm-dir, default ROOT/build-wasm)
@@ -14,28 +15,27 @@
 // Only files with a known extension are served, with their MIME type (application/wasm for .wasm); any
 // other path is 404. Paths are percent-decoded, then refused if a segment is "." or ".." or empty, contains a
 // backslash or NUL, or the resolved file (symlinks followed) lies outside its mount.
+// Same origin only: a Host header other than 127.0.0.1:PORT, localhost:PORT or [::1]:PORT (a page reaching the
+// server through DNS rebinding) gets 421; an Origin header other than http://HOST, or a browser's Sec-Fetch-Site
+// naming another site on anything but a navigation, gets 403.
 // Every response carries the headers cross-origin isolation needs (COOP same-origin, COEP require-corp,
 // CORP same-origin) and a strict Content-Security-Policy (connect-src 'self': the app cannot talk to any
-// other origin). Errors are one line of text/plain.
-// Does not: listen on any address but 127.0.0.1, TLS, keep-alive, ranges, directory listings, uploads.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
+// other origin). Errors are one line of text/plain and close the connection; refused requests are logged on
+// stderr (-q: not), one line each, the path with control and non-ASCII bytes written as \xNN.
+// Does not: listen on any address but 127.0.0.1, TLS, ranges, directory listings, uploads.
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <csignal>
+#include <cctype>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cli.h"
 #include "core/error.h"
+#include "http-server.h"
 
 namespace sotto::cli {
 
@@ -67,38 +67,6 @@ const char* mime_type(const std::string& ext) {
     if (ext == e) return t;
   }
   return nullptr;
-}
-
-const char kSecurityHeaders[] =
-    "Cross-Origin-Opener-Policy: same-origin\r\n"
-    "Cross-Origin-Embedder-Policy: require-corp\r\n"
-    "Cross-Origin-Resource-Policy: same-origin\r\n"
-    "Content-Security-Policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
-    "connect-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; font-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n"
-    "X-Content-Type-Options: nosniff\r\n"
-    "Referrer-Policy: no-referrer\r\n"
-    "Permissions-Policy: microphone=(self), camera=(), geolocation=()\r\n"
-    "Cache-Control: no-cache\r\n"
-    "Connection: close\r\n";
-
-bool send_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    const ssize_t k = ::send(fd, p, n, MSG_NOSIGNAL);
-    if (k <= 0) return false;
-    p += k;
-    n -= size_t(k);
-  }
-  return true;
-}
-
-void send_error(int fd, int code, const char* reason, const std::string& detail, bool head, const char* extra = "") {
-  const std::string body = std::to_string(code) + " " + reason + ": " + detail + "\n";
-  std::string h = "HTTP/1.1 " + std::to_string(code) + " " + reason + "\r\n" + kSecurityHeaders + extra +
-                  "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + std::to_string(body.size()) +
-                  "\r\n\r\n";
-  if (!head) h += body;
-  send_all(fd, h.data(), h.size());
 }
 
 int hex_digit(char c) {
@@ -155,64 +123,153 @@ fs::path resolve(const Site& site, const std::string& path) {
   return {};
 }
 
-void serve_connection(const Site& site, int fd, bool quiet) {
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  std::string req;
-  char buf[4096];
-  for (;;) {
-    const size_t end = req.find("\r\n\r\n");
-    if (end != std::string::npos && end <= 16384) break;
-    if (req.size() > 16384) {
-      send_error(fd, 431, "Request Header Fields Too Large", "the request head is over 16 KiB", false);
-      return;
+// Headers on every response, errors included: what cross-origin isolation needs (COOP, COEP, CORP) and a
+// strict Content-Security-Policy (connect-src 'self': the app cannot talk to any other origin).
+httplib::Headers security_headers() {
+  return {
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+      {"Cross-Origin-Embedder-Policy", "require-corp"},
+      {"Cross-Origin-Resource-Policy", "same-origin"},
+      {"Content-Security-Policy",
+       "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
+       "img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; font-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"Permissions-Policy", "microphone=(self), camera=(), geolocation=()"},
+      {"Cache-Control", "no-cache"},
+      {"Accept-Ranges", "none"},
+  };
+}
+
+const char* reason(int code) {
+  switch (code) {
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 414: return "URI Too Long";
+    case 416: return "Range Not Satisfiable";
+    case 421: return "Misdirected Request";
+    case 431: return "Request Header Fields Too Large";
+    default: return "Internal Server Error";
+  }
+}
+
+// s with each byte outside printable ASCII (and the backslash) written as \xNN, cut after 200 bytes: one line
+// that cannot forge another log line or reach the terminal as an escape sequence.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < 200; i++) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += char(c);
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
     }
-    const ssize_t k = ::recv(fd, buf, sizeof buf, 0);
-    if (k <= 0) return;  // closed or timed out before a whole request head
-    req.append(buf, size_t(k));
   }
-  const std::string line = req.substr(0, req.find("\r\n"));
-  const size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
-  if (sp1 == std::string::npos || sp2 == sp1 || line.compare(sp2 + 1, 5, "HTTP/") != 0) {
-    send_error(fd, 400, "Bad Request", "malformed request line", false);
-    return;
+  if (s.size() > 200) out += "...";
+  return out;
+}
+
+// An error: the status and one line of text/plain (the headers come from the defaults).
+void refuse(httplib::Response& res, int code, const std::string& detail) {
+  res.status = code;
+  res.set_content(std::to_string(code) + " " + reason(code) + ": " + detail + "\n", "text/plain; charset=utf-8");
+}
+
+std::string lowercase(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Whether a Host header names this server: 127.0.0.1, localhost or [::1], with the port it listens on. A page
+// that reaches it through DNS rebinding sends its own name.
+bool own_host(const std::string& host, int port) {
+  const std::string h = lowercase(host), p = std::to_string(port);
+  if (h.size() <= p.size() + 1 || !h.ends_with(p) || h[h.size() - p.size() - 1] != ':') return false;
+  const std::string name = h.substr(0, h.size() - p.size() - 1);
+  return name == "127.0.0.1" || name == "localhost" || name == "[::1]";
+}
+
+std::string target_path(const std::string& target) { return target.substr(0, target.find_first_of("?#")); }
+
+// Answers every request (the library's pre-routing handler, so nothing else of it routes or reads a body).
+void answer(const Site& site, int port, const httplib::Request& req, httplib::Response& res) {
+  if (req.get_header_value_count("Host") != 1 || !own_host(req.get_header_value("Host"), port)) {
+    return refuse(res, 421, "this server answers to 127.0.0.1:" + std::to_string(port) + " and localhost:" +
+                                std::to_string(port) + " only");
   }
-  const std::string method = line.substr(0, sp1);
-  std::string target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  const bool head = method == "HEAD";
-  if (method != "GET" && !head) {
-    send_error(fd, 405, "Method Not Allowed", "only GET and HEAD", false, "Allow: GET, HEAD\r\n");
-    return;
+  // Same origin only: an Origin header must be this very origin; a browser's Sec-Fetch-Site must say the
+  // request comes from this origin (or from the user), unless it is a navigation to a page.
+  const std::string own_origin = "http://" + lowercase(req.get_header_value("Host"));
+  if (req.has_header("Origin") &&
+      (req.get_header_value_count("Origin") != 1 || lowercase(req.get_header_value("Origin")) != own_origin)) {
+    return refuse(res, 403, "a request from another origin");
   }
-  if (const size_t q = target.find_first_of("?#"); q != std::string::npos) target.resize(q);
+  const std::string fetch_site = req.get_header_value("Sec-Fetch-Site");
+  if (!fetch_site.empty() && fetch_site != "same-origin" && fetch_site != "none" &&
+      req.get_header_value("Sec-Fetch-Mode") != "navigate") {
+    return refuse(res, 403, "a request from another site");
+  }
+  const bool head = req.method == "HEAD";
+  if (req.method != "GET" && !head) {
+    res.set_header("Allow", "GET, HEAD");
+    return refuse(res, 405, "only GET and HEAD");
+  }
+  if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) HttpServer::mark_close();  // body unread
   std::string path;
-  if (!url_decode(target, path)) {
-    send_error(fd, 400, "Bad Request", "bad percent-encoding in the path", head);
-    return;
-  }
+  if (!url_decode(target_path(req.target), path)) return refuse(res, 400, "bad percent-encoding in the path");
   const fs::path file = resolve(site, path);
   const char* type = file.empty() ? nullptr : mime_type(file.extension().string());
   struct stat st{};
-  if (!type || ::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    send_error(fd, 404, "Not Found", path, head);
-    if (!quiet) std::fprintf(stderr, "sotto serve: 404 %s %s\n", method.c_str(), path.c_str());
-    return;
+  if (!type || ::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return refuse(res, 404, printable(path));
+  auto in = std::make_shared<std::ifstream>(file, std::ios::binary);
+  if (!*in) return refuse(res, 403, printable(path));
+  res.status = 200;
+  if (st.st_size == 0) return res.set_content("", type);
+  auto chunk = std::make_shared<std::vector<char>>(1 << 16);
+  res.set_content_provider(size_t(st.st_size), type, [in, chunk](size_t offset, size_t length,
+                                                                  httplib::DataSink& sink) {
+    in->seekg(std::streamoff(offset));
+    in->read(chunk->data(), std::streamsize(std::min(length, chunk->size())));
+    const auto n = size_t(in->gcount());
+    return n > 0 && sink.write(chunk->data(), n);  // 0: the file shrank while being sent
+  });
+}
+
+// The one line of the errors the library makes itself (the head did not parse, took too long, was too big).
+httplib::Server::HandlerResponse explain_error(const httplib::Request&, httplib::Response& res) {
+  if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // one of answer()'s
+  const auto fault = HttpServer::fault();
+  if (res.status == 400 && fault == HttpServer::Fault::head_timeout) res.status = 408;
+  if (res.status == 400 && fault == HttpServer::Fault::head_too_large) res.status = 431;
+  const char* detail = res.status == 408   ? "the request head did not arrive within 10 s"
+                       : res.status == 431 ? "the request head is over 16 KiB"
+                       : res.status == 414 ? "the request target is over 8 KiB"
+                       : res.status == 416 ? "a bad Range header"
+                       : res.status == 400 ? "a malformed request"
+                                           : "the request failed";
+  refuse(res, res.status, detail);
+  res.set_header("Content-Length", std::to_string(res.body.size()));  // (the library sets it only for answer()'s)
+  return httplib::Server::HandlerResponse::Unhandled;
+}
+
+// One line on stderr for each refused request, its path made printable.
+void log_refusal(const httplib::Request& req, const httplib::Response& res) {
+  if (res.status < 400) return;
+  std::string path;
+  if (!url_decode(target_path(req.target), path)) path = req.target;
+  std::string why;
+  if (res.status == 421) why = " (Host: " + printable(req.get_header_value("Host")) + ")";
+  if (res.status == 403 && req.has_header("Origin")) {
+    why = " (Origin: " + printable(req.get_header_value("Origin")) + ")";
   }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    send_error(fd, 403, "Forbidden", path, head);
-    return;
-  }
-  const std::string h = std::string("HTTP/1.1 200 OK\r\n") + kSecurityHeaders + "Content-Type: " + type +
-                        "\r\nContent-Length: " + std::to_string(st.st_size) + "\r\n\r\n";
-  if (!send_all(fd, h.data(), h.size()) || head) return;
-  std::vector<char> chunk(1 << 16);
-  while (in) {
-    in.read(chunk.data(), std::streamsize(chunk.size()));
-    const auto n = size_t(in.gcount());
-    if (n == 0 || !send_all(fd, chunk.data(), n)) break;
-  }
+  std::fprintf(stderr, "sotto serve: %d %s %s%s\n", res.status, printable(req.method).c_str(),
+               path.empty() ? "-" : printable(path).c_str(), why.c_str());
 }
 
 fs::path source_root() {
@@ -251,8 +308,7 @@ int run_serve(int argc, char** argv) {
   if (port < 0 || port > 65535) ap.usage_error("--port must be 0..65535");
   const fs::path r = root.empty() ? source_root() : fs::path(root);
   if (!fs::is_regular_file(r / "web" / "index.html")) fail((r / "web" / "index.html").string(), ": not found (use --root)");
-  auto site_ptr = std::make_shared<Site>();  // shared with the connection threads
-  Site& site = *site_ptr;
+  Site site;
   const fs::path wd = wasm_dir.empty() ? r / "build-wasm" : fs::path(wasm_dir);
   fs::path md = models_dir.empty() ? r / "models" : fs::path(models_dir);
   if (models_dir.empty() && !fs::is_directory(md)) md = r / "tests" / "fixtures" / "models";
@@ -286,37 +342,21 @@ int run_serve(int argc, char** argv) {
     std::fprintf(stderr, "sotto serve: warning: %s not built (bash wasm/build.sh)\n", (wd / "sotto.wasm").c_str());
   }
 
-  const int ls = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (ls < 0) fail("socket: ", std::strerror(errno));
-  const int one = 1;
-  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(uint16_t(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  // 127.0.0.1 only, by design
-  if (::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    const std::string e = std::strerror(errno);
-    ::close(ls);
-    fail("cannot listen on 127.0.0.1:", std::to_string(port), ": ", e);
-  }
-  if (::listen(ls, 64) != 0) fail("listen: ", std::strerror(errno));
-  socklen_t len = sizeof addr;
-  getsockname(ls, reinterpret_cast<sockaddr*>(&addr), &len);
-  std::signal(SIGPIPE, SIG_IGN);
-  std::printf("sotto: serving http://127.0.0.1:%d/\n", int(ntohs(addr.sin_port)));
+  HttpServer server;
+  server.set_default_headers(security_headers());
+  const int bound = server.open("127.0.0.1", port);  // 127.0.0.1 only, by design
+  server.set_pre_routing_handler([&site, bound](const httplib::Request& req, httplib::Response& res) {
+    answer(site, bound, req, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  server.set_error_handler(httplib::Server::HandlerWithResponse(explain_error));
+  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    refuse(res, 500, "the request failed");
+  });
+  if (!quiet) server.set_logger(log_refusal);
+  std::printf("sotto: serving http://127.0.0.1:%d/\n", bound);
   std::fflush(stdout);
-  for (;;) {
-    const int fd = ::accept(ls, nullptr, nullptr);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) continue;
-      fail("accept: ", std::strerror(errno));
-    }
-    std::thread([site_ptr, fd, quiet] {
-      serve_connection(*site_ptr, fd, quiet);
-      ::shutdown(fd, SHUT_WR);
-      ::close(fd);
-    }).detach();
-  }
+  server.serve_forever();
 }
 
 }  // namespace sotto::cli
