@@ -1,7 +1,8 @@
 // attention-decode.wgsl — decode attention (one query token) split over the keys, one workgroup of 64 per
 // (kv head, key chunk) serving all G query heads that share that kv head (GQA): each key and value is read
 // from the cache once per chunk instead of once per query head, in tiles of TK keys loaded into workgroup
-// memory by consecutive threads (a tile's rows are contiguous words of the cache), then
+// memory (16-byte loads, all of a thread's loads for the k and the v tile issued together at the tile's start:
+// the v tile waits in registers while the scores are computed), then
 //   scores: the G x TK dot products (thread i: scores i, i + 64, ...; rows padded to HD + 1 floats, so the
 //           threads of one head read different banks), softcap when cap > 0;
 //   softmax: thread g < G keeps head g's running max in MS and the tile's rescale factor in CS; the scores
@@ -10,14 +11,14 @@
 //           running sum l of each head is kept, identically, by every thread).
 // Writes each head's partial result (m, l, unnormalised accumulator) to S in attention-split.wgsl's layout,
 // which attention-merge.wgsl combines; the keys of a chunk are [lo + c * CH, lo + (c + 1) * CH) ∩ [lo, pos].
-// Prefix consts: HD (head_dim: 64, 128 or 256), G (query heads per kv head; G * HD <= 1024).
+// Prefix consts: HD (head_dim: 64, 128 or 256), G (query heads per kv head; G * HD <= 1024), F16 (the cache).
 // P: 0 head_dim, 1 n_head, 2 -, 3 n_head_kv, 4 n_past, 5 scale (f32), 6 window, 7 softcap (f32), 8 kv is f16,
 //    9 q offset, 10 chunk CH (keys, a multiple of TK), 11 kv row (elements), 12 n chunks, 13 k offset,
-//    14 v offset (elements; even when f16).
+//    14 v offset (elements; the offsets and the row multiples of 16 bytes).
 @group(0) @binding(0) var<storage, read> P: array<u32>;
 @group(0) @binding(1) var<storage, read_write> Q: array<f32>;
-@group(0) @binding(2) var<storage, read_write> K: array<u32>;
-@group(0) @binding(3) var<storage, read_write> V: array<u32>;
+@group(0) @binding(2) var<storage, read_write> K: array<vec4u>;
+@group(0) @binding(3) var<storage, read_write> V: array<vec4u>;
 @group(0) @binding(4) var<storage, read_write> S: array<f32>;
 
 const TK: u32 = 2048u / HD;         // keys per tile: 32, 16, 8
@@ -30,28 +31,41 @@ var<workgroup> sc: array<f32, G * TK>;
 var<workgroup> ms: array<f32, G>;
 var<workgroup> cs: array<f32, G>;
 
-// Rows j0 .. j0 + nj of a cache (K: which 0, V: 1) from element b0 (the kv head's column of row 0) into kv.
-fn load_tile(which: u32, li: u32, b0: u32, j0: u32, nj: u32, row: u32, f16: bool) {
-  if (f16) {
-    let wr = HD / 2u;  // words a row
-    for (var w = li; w < nj * wr; w += 64u) {
-      let jj = w / wr;
-      let d2 = w % wr;
-      let at = (b0 + (j0 + jj) * row) / 2u + d2;
-      var x: u32;
-      if (which == 0u) { x = K[at]; } else { x = V[at]; }
-      let f = unpack2x16float(x);
-      kv[jj * KS + 2u * d2] = f.x;
-      kv[jj * KS + 2u * d2 + 1u] = f.y;
-    }
-  } else {
-    for (var e = li; e < nj * HD; e += 64u) {
-      let jj = e / HD;
-      let d = e % HD;
-      let at = b0 + (j0 + jj) * row + d;
-      var x: u32;
-      if (which == 0u) { x = K[at]; } else { x = V[at]; }
-      kv[jj * KS + d] = bitcast<f32>(x);
+const EV: u32 = select(4u, 8u, F16);  // cache elements in a vec4u
+const VPR: u32 = HD / EV;             // vec4s of a row (of one kv head)
+const LPT: u32 = TK * VPR / 64u;      // vec4 loads of a tile per thread: 4 (f16) or 8 (f32)
+
+// Thread li's part of rows j0 .. j0 + TK of a cache from vec4 b0 (the kv head's column of row 0); rows past
+// nj repeat row nj - 1 (loaded, never used).
+fn load_k(li: u32, b0: u32, j0: u32, nj: u32, rowv: u32) -> array<vec4u, LPT> {
+  var r: array<vec4u, LPT>;
+  for (var i = 0u; i < LPT; i++) {
+    let w = li + 64u * i;
+    r[i] = K[b0 + (j0 + min(w / VPR, nj - 1u)) * rowv + w % VPR];
+  }
+  return r;
+}
+fn load_v(li: u32, b0: u32, j0: u32, nj: u32, rowv: u32) -> array<vec4u, LPT> {
+  var r: array<vec4u, LPT>;
+  for (var i = 0u; i < LPT; i++) {
+    let w = li + 64u * i;
+    r[i] = V[b0 + (j0 + min(w / VPR, nj - 1u)) * rowv + w % VPR];
+  }
+  return r;
+}
+// The loaded words as floats into the tile kv.
+fn store_tile(li: u32, r: array<vec4u, LPT>) {
+  for (var i = 0u; i < LPT; i++) {
+    let w = li + 64u * i;
+    let o = (w / VPR) * KS + (w % VPR) * EV;
+    if (F16) {
+      for (var c = 0u; c < 4u; c++) {
+        let f = unpack2x16float(r[i][c]);
+        kv[o + 2u * c] = f.x;
+        kv[o + 2u * c + 1u] = f.y;
+      }
+    } else {
+      for (var c = 0u; c < 4u; c++) { kv[o + c] = bitcast<f32>(r[i][c]); }
     }
   }
 }
@@ -69,8 +83,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let j_end = min(pos + 1u, j_begin + P[10]);  // exclusive; an empty chunk writes m = -3.4e38, l = 0
   let scale = bitcast<f32>(P[5]);
   let cap = bitcast<f32>(P[7]);
-  let f16 = P[8] != 0u;
-  let row = P[11];
+  let rowv = P[11] / EV;
   let h0 = kvh * G;
   for (var i = li; i < G * HD; i += 64u) { qs[i] = Q[P[9] + h0 * HD + i] * scale; }
   if (li < G) { ms[li] = -3.4e38; }
@@ -78,8 +91,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   var acc: array<f32, G * NC>;
   for (var j0 = j_begin; j0 < j_end; j0 += TK) {
     let nj = min(TK, j_end - j0);
+    let kr = load_k(li, (P[13] + kvh * HD) / EV, j0, nj, rowv);
+    let vr = load_v(li, (P[14] + kvh * HD) / EV, j0, nj, rowv);
     workgroupBarrier();  // qs and ms written; the previous tile's kv and sc read
-    load_tile(0u, li, P[13] + kvh * HD, j0, nj, row, f16);
+    store_tile(li, kr);
     workgroupBarrier();
     for (var i = li; i < G * TK; i += 64u) {
       let g = i / TK;
@@ -100,7 +115,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       cs[li] = exp(ms[li] - mt);
       ms[li] = mt;
     }
-    load_tile(1u, li, P[14] + kvh * HD, j0, nj, row, f16);
+    store_tile(li, vr);
     workgroupBarrier();
     for (var i = li; i < G * TK; i += 64u) {
       let jj = i % TK;

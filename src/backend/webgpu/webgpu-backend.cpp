@@ -542,9 +542,7 @@ class WebGpuBackend final : public Backend {
     const uint32_t kid = kAttentionPrefill + (hd <= 64 ? 0 : hd <= 128 ? 1 : 2);
     dispatch(kid, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(n_split > 1 ? ls : lo)}, g, 1);
     if (n_split > 1) {
-      const uint32_t pm[] = {uint32_t(hd), uint32_t(n_tok * n_head), n_split, lo.offset / 4};
-      const uint32_t km = named_pipeline("attention-merge", [] { return src("attention-merge"); });
-      raw_dispatch(km, {arena(pm, sizeof pm), whole(ls), whole(lo)}, Grid{uint32_t(n_tok * n_head), 1});
+      attention_merge(ls, lo, uint32_t(hd), uint32_t(n_tok * n_head), n_split);
     }
     return true;
   }
@@ -1332,8 +1330,10 @@ class WebGpuBackend final : public Backend {
     const bool f16 = k.type == DType::F16;
     const uint32_t es = f16 ? 2 : 4;
     const int64_t grp = n_head / n_head_kv;
+    // attention-decode.wgsl reads 16 bytes at a time: the views' offsets and the row must be multiples of 16 bytes.
     const bool gqa = g_attn_decode && (hd == 64 || hd == 128 || hd == 256) && grp * hd <= 1024 &&
-                     (!f16 || ((loc(k.data, k.nbytes()).offset / es) % 2 == 0 && (loc(v.data, v.nbytes()).offset / es) % 2 == 0));
+                     loc(k.data, k.nbytes()).offset % 16 == 0 && loc(v.data, v.nbytes()).offset % 16 == 0 &&
+                     (k.ne[0] * es) % 16 == 0;
     // Chunks: attention-split.wgsl, up to 32 of 64-key multiples; attention-decode.wgsl, about 256 workgroups
     // (n_head_kv x chunks), up to 64 chunks of TK-key multiples (TK = 2048 / head_dim keys a tile).
     const uint32_t tk = gqa ? uint32_t(2048 / hd) : 64u;
@@ -1352,10 +1352,10 @@ class WebGpuBackend final : public Backend {
                           fbits(ap.softcap), f16 ? 1u : 0u, lq.offset / 4, ch, uint32_t(k.ne[0]), n_chunks,
                           lk.offset / es, lv.offset / es};
     if (gqa) {
-      const std::string key = "attention-decode.hd" + std::to_string(hd) + ".g" + std::to_string(grp);
+      const std::string key = "attention-decode.hd" + std::to_string(hd) + ".g" + std::to_string(grp) + (f16 ? ".f16" : ".f32");
       const uint32_t kd = named_pipeline(key, [&] {
-        return "const HD: u32 = " + std::to_string(hd) + "u;\nconst G: u32 = " + std::to_string(grp) + "u;\n" +
-               src("attention-decode");
+        return "const HD: u32 = " + std::to_string(hd) + "u;\nconst G: u32 = " + std::to_string(grp) +
+               "u;\nconst F16 = " + (f16 ? "true" : "false") + ";\n" + src("attention-decode");
       });
       raw_dispatch(kd, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(ls)},
                    Grid{uint32_t(n_head_kv) * n_chunks, 1});
@@ -1365,10 +1365,17 @@ class WebGpuBackend final : public Backend {
       raw_dispatch(ks, {arena(p, sizeof p), whole(lq), whole(lk), whole(lv), whole(ls)},
                    Grid{uint32_t(n_head) * n_chunks, 1});
     }
-    const uint32_t pm[] = {uint32_t(hd), uint32_t(n_head), n_chunks, lo.offset / 4};
-    const uint32_t km = named_pipeline("attention-merge", [] { return src("attention-merge"); });
-    raw_dispatch(km, {arena(pm, sizeof pm), whole(ls), whole(lo)}, Grid{uint32_t(n_head), 1});
+    attention_merge(ls, lo, uint32_t(hd), uint32_t(n_head), n_chunks);
     return true;
+  }
+
+  // attention-merge.wgsl: the n_chunks (<= 64) partials of each of n_heads rows in ls into lo.
+  void attention_merge(const Loc& ls, const Loc& lo, uint32_t hd, uint32_t n_heads, uint32_t n_chunks) {
+    need(n_chunks <= 64, "attention: more than 64 chunks to merge");
+    const Grid g = grid_for(uint64_t(n_heads) * ((hd + 63) / 64));
+    const uint32_t pm[] = {hd, n_heads, n_chunks, lo.offset / 4, g.gx};
+    const uint32_t km = named_pipeline("attention-merge", [] { return src("attention-merge"); });
+    raw_dispatch(km, {arena(pm, sizeof pm), whole(ls), whole(lo)}, g);
   }
 
   Tensor attn_scratch_;  // attention_split's partials
