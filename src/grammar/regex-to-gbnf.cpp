@@ -376,8 +376,30 @@ class RegexConv {
     int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
     if (n == 0 || i_ + size_t(n) > p_.size()) error("invalid UTF-8");
     uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (int k = 1; k < n; ++k) cp = (cp << 6) | (uint8_t(p_[i_ + size_t(k)]) & 0x3F);
+    for (int k = 1; k < n; ++k) {
+      const uint8_t b = uint8_t(p_[i_ + size_t(k)]);
+      if ((b & 0xC0) != 0x80) error("invalid UTF-8");
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are not characters.
+    static constexpr uint32_t kMinCp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinCp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) error("invalid UTF-8");
     i_ += size_t(n);
+    return cp;
+  }
+
+  // After "\u": one character; a high surrogate must be followed by "\u" and a low one (the pair is one
+  // character, as in ECMAScript); a lone surrogate is not a character.
+  uint32_t parse_u_escape() {
+    uint32_t cp = parse_hex4();
+    if (cp >= 0xDC00 && cp <= 0xDFFF) error("lone surrogate in \\u escape");
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+      if (p_.substr(i_, 2) != "\\u") error("lone surrogate in \\u escape");
+      i_ += 2;
+      const uint32_t lo = parse_hex4();
+      if (lo < 0xDC00 || lo > 0xDFFF) error("lone surrogate in \\u escape");
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    }
     return cp;
   }
 
@@ -411,7 +433,7 @@ class RegexConv {
       case 'f': cp = '\f'; return false;
       case 'v': cp = '\v'; return false;
       case '0': cp = 0; return false;
-      case 'u': cp = parse_hex4(); return false;
+      case 'u': cp = parse_u_escape(); return false;
       case 'b':
         if (in_class) {
           cp = '\b';
