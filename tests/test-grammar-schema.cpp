@@ -512,6 +512,25 @@ TEST(GrammarSchema, PatternCharactersAreScalarValues) {
   }
 }
 
+// Found by tests/fuzz/fuzz-regex: a repeated group that can match the empty string ("(a?)*") used to become
+// left-recursive GBNF, refused by the grammar parser; it repeats the group's non-empty strings instead.
+TEST(GrammarSchema, RepeatedGroupsThatMatchEmpty) {
+  auto v = vocab_of(1000);
+  const std::vector<SchemaCase> cases = {
+      {R"({"type": "string", "pattern": "^(a?)*b$"})", {"\"b\"", "\"ab\"", "\"aaab\""}, {"\"ba\"", "\"\"", "\"a\""}},
+      {R"({"type": "string", "pattern": "^(a?b?)+c$"})", {"\"c\"", "\"abbac\"", "\"bc\""}, {"\"ca\"", "\"\""}},
+      {R"({"type": "string", "pattern": "^(|x|(y?z?){2})*$"})", {"\"\"", "\"xyzzy\"", "\"zz\""}, {"\"w\""}},
+      {R"({"type": "string", "pattern": "^()*(a{0})+d$"})", {"\"d\""}, {"\"ad\"", "\"\""}},
+      {R"({"type": "string", "pattern": "^(a?)*b$", "minLength": 1})", {"\"b\"", "\"ab\""}, {"\"a\""}},
+  };
+  for (const SchemaCase& c : cases) {
+    SCOPED_TRACE(c.schema);
+    auto cg = compile(c.schema, v);
+    for (const std::string& s : c.accept) EXPECT_TRUE(full_match(*cg, s)) << "should accept: " << s;
+    for (const std::string& s : c.reject) EXPECT_FALSE(full_match(*cg, s)) << "should reject: " << s;
+  }
+}
+
 TEST(GrammarSchema, UnsupportedKeywordsAreErrorsWithPath) {
   auto expect_error = [](const std::string& schema, const std::string& n1, const std::string& n2) {
     try {

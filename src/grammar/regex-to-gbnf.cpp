@@ -183,6 +183,13 @@ class RegexConv {
         }
         break;
       case Node::Rep: {
+        // A repeated node that can match the empty string would lower to left-recursive GBNF ("(a?)*" becomes
+        // r ::= a? r | ""): repeat its non-empty strings instead, from zero times (the same language).
+        if (nodes_[size_t(n.kids[0])].min_len == 0) {
+          if (n.hi == 0 || nodes_[size_t(n.kids[0])].max_len == 0) return add(make(Node::Seq));  // only ""
+          n.kids[0] = nonempty(n.kids[0]);
+          n.lo = 0;
+        }
         const Node& x = nodes_[size_t(n.kids[0])];
         n.min_len = int(std::min<long long>(1LL * x.min_len * n.lo, kInf));
         n.max_len = x.max_len == 0 ? 0 : (n.hi == kInf || x.max_len == kInf) ? kInf
@@ -206,6 +213,36 @@ class RegexConv {
     }
     out += '}';
     return out;
+  }
+
+  // A node for the strings of node `id` less the empty one; -1 when it matches only the empty string.
+  int nonempty(int id) {
+    const Node n = nodes_[size_t(id)];  // a copy: add() may move nodes_
+    if (n.min_len > 0) return id;
+    if (n.max_len == 0) return -1;
+    switch (n.kind) {
+      case Node::Char: return id;  // (a character is never empty)
+      case Node::Rep: return add(make(Node::Rep, "", n.kids, 1, n.hi));  // its child is non-empty (add())
+      case Node::Alt: {
+        std::vector<int> kids;
+        for (int k : n.kids) {
+          if (const int x = nonempty(k); x >= 0) kids.push_back(x);
+        }
+        return kids.size() == 1 ? kids[0] : add(make(Node::Alt, "", kids));
+      }
+      case Node::Seq: {  // every kid can be empty: kid k non-empty, those before it empty, those after anything
+        std::vector<int> alts;
+        for (size_t k = 0; k < n.kids.size(); ++k) {
+          const int x = nonempty(n.kids[k]);
+          if (x < 0) continue;
+          std::vector<int> seq{x};
+          seq.insert(seq.end(), n.kids.begin() + ptrdiff_t(k) + 1, n.kids.end());
+          alts.push_back(seq.size() == 1 ? x : add(make(Node::Seq, "", seq)));
+        }
+        return alts.size() == 1 ? alts[0] : add(make(Node::Alt, "", alts));
+      }
+    }
+    return id;
   }
 
   // The node's language as GBNF, unchanged.
