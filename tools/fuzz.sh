@@ -4,8 +4,9 @@
 # Each target starts from its committed seeds (tests/fuzz/corpus/<target>, read only) plus what earlier runs
 # found (<build>/corpus/<target>, where new inputs go). Prints one line per target,
 # "fuzz-gguf: 123456 execs, 0 crashes", and exits 1 if any target found something: a crash, a sanitizer
-# report, a broken property, a timeout (-timeout, 10 s per input) or memory past -rss_limit_mb (2048); the input
-# is saved as <build>/findings/fuzz-<target>-crash-... (or -timeout-, -oom-, -leak-) and the log's tail printed.
+# report, a broken property, a timeout (-timeout: 30 s of wall time for one input, generous as CI shares its
+# cores) or memory past -rss_limit_mb (2048); the input is saved as <build>/findings/fuzz-<target>-crash-...
+# (or -timeout-, -oom-, -leak-) and the log's tail printed.
 # Reproduce one: <build>/tests/fuzz/fuzz-<target> <file>. Environment: SOTTO_SAN_BUILD (build dir, default
 # build-san, shared with tools/test-sanitize.sh), SOTTO_FUZZ_JOBS (targets run at once, default nproc).
 set -euo pipefail
@@ -31,7 +32,7 @@ run_one() {
   mkdir -p "$build/corpus/$t"
   rm -f "$build/findings/fuzz-$t-"{crash,timeout,oom,leak,slow-unit}-*
   [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
-  "$build/tests/fuzz/fuzz-$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  "$build/tests/fuzz/fuzz-$t" -max_total_time="$secs" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$build/findings/fuzz-$t-" "${dict[@]}" "$build/corpus/$t" "tests/fuzz/corpus/$t" \
     >"$log" 2>&1 || rc=$?
   local execs crashes
