@@ -4,8 +4,9 @@
 # With --wasm: only the clang-19 wasm32-wasi toolchain that wasm/build.sh uses. With --train: only Debian's
 # PyTorch and NumPy, for the training tools' smoke test (tools/train). With --build: only what building the
 # sotto binary needs (the quickstart). With --ort: only what tools/bench/ort-web/check.mjs needs (Debian's ONNX
-# and NumPy for tools/bench/gguf-to-onnx.py, onnxruntime-web from npm). With --fuzz: only clang-19 and its
-# sanitizer and libFuzzer runtimes (tools/fuzz.sh, tools/test-sanitize.sh).
+# and NumPy for tools/bench/gguf-to-onnx.py, onnxruntime-web from npm). With --fuzz: only clang-19, its
+# sanitizer and libFuzzer runtimes, and what the sanitizer build of the CLI and tests links (tools/fuzz.sh,
+# tools/test-sanitize.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wasm=0; [ "${1:-}" = "--wasm" ] && wasm=1
