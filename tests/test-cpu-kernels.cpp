@@ -6,6 +6,7 @@
 // conversions must match bit for bit; exp to 3e-7 relative.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -375,7 +376,7 @@ TEST(CpuKernels, RepackedGemmMatchesRef) {
         std::vector<uint8_t> back(rb);
         if (t == DType::Q4_0) unpack_row_q4_0x8(p4.data(), r, n, back.data());
         if (t == DType::Q8_0) unpack_row_q8_0x8(p8.data(), r, n, back.data());
-        EXPECT_EQ(std::memcmp(back.data(), wq.data() + size_t(r) * rb, rb), 0) << dtype_name(t) << " row " << r;
+        EXPECT_TRUE(std::equal(back.begin(), back.end(), wq.begin() + ptrdiff_t(size_t(r) * rb))) << dtype_name(t) << " row " << r;
       }
       for (int64_t g = 0; g < rows / 8; g++) {
         std::vector<float> fast(size_t(nt * 8)), ref(size_t(nt * 8));

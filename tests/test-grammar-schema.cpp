@@ -484,6 +484,53 @@ TEST(GrammarSchema, PatternWithLengthIsExact) {
   }
 }
 
+// Found by tests/fuzz/fuzz-regex: a pattern's characters must be Unicode scalar values. A \\u surrogate pair is
+// one character (as in ECMAScript); a lone surrogate, and bytes that are not UTF-8 (only reachable through
+// regex_to_gbnf directly: JSON text is UTF-8), are named errors of the pattern, never GBNF that does not parse.
+TEST(GrammarSchema, PatternCharactersAreScalarValues) {
+  auto v = vocab_of(1000);
+  auto cg = compile(R"({"type": "string", "pattern": "^\\uD83D\\uDE00[\\uD83D\\uDE00-\\uD83D\\uDE4F]$"})", v);
+  EXPECT_TRUE(full_match(*cg, "\"\xF0\x9F\x98\x80\xF0\x9F\x99\x8F\""));
+  EXPECT_FALSE(full_match(*cg, "\"\xF0\x9F\x98\x80\xF0\x9F\x99\x90\""));
+  for (const char* pat : {"\\\\uD800", "\\\\uDE00x", "\\\\uD83Dx", "[\\\\uD800-\\\\uDFFF]"}) {
+    const std::string schema = std::string(R"({"type": "string", "pattern": ")") + pat + "\"}";
+    try {
+      compile_json_schema(schema, "s.json");
+      ADD_FAILURE() << "no error for " << schema;
+    } catch (const sotto::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("lone surrogate"), std::string::npos) << e.what();
+    }
+  }
+  for (const char* bytes : {"\xF5\xDF", "a\xC3", "\xC3(", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80"}) {
+    std::string rules;
+    try {
+      regex_to_gbnf(bytes, "#/pattern", "p", rules);
+      ADD_FAILURE() << "no error for the bytes of " << testing::PrintToString(std::string(bytes));
+    } catch (const sotto::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("invalid UTF-8"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Found by tests/fuzz/fuzz-regex: a repeated group that can match the empty string ("(a?)*") used to become
+// left-recursive GBNF, refused by the grammar parser; it repeats the group's non-empty strings instead.
+TEST(GrammarSchema, RepeatedGroupsThatMatchEmpty) {
+  auto v = vocab_of(1000);
+  const std::vector<SchemaCase> cases = {
+      {R"({"type": "string", "pattern": "^(a?)*b$"})", {"\"b\"", "\"ab\"", "\"aaab\""}, {"\"ba\"", "\"\"", "\"a\""}},
+      {R"({"type": "string", "pattern": "^(a?b?)+c$"})", {"\"c\"", "\"abbac\"", "\"bc\""}, {"\"ca\"", "\"\""}},
+      {R"({"type": "string", "pattern": "^(|x|(y?z?){2})*$"})", {"\"\"", "\"xyzzy\"", "\"zz\""}, {"\"w\""}},
+      {R"({"type": "string", "pattern": "^()*(a{0})+d$"})", {"\"d\""}, {"\"ad\"", "\"\""}},
+      {R"({"type": "string", "pattern": "^(a?)*b$", "minLength": 1})", {"\"b\"", "\"ab\""}, {"\"a\""}},
+  };
+  for (const SchemaCase& c : cases) {
+    SCOPED_TRACE(c.schema);
+    auto cg = compile(c.schema, v);
+    for (const std::string& s : c.accept) EXPECT_TRUE(full_match(*cg, s)) << "should accept: " << s;
+    for (const std::string& s : c.reject) EXPECT_FALSE(full_match(*cg, s)) << "should reject: " << s;
+  }
+}
+
 TEST(GrammarSchema, UnsupportedKeywordsAreErrorsWithPath) {
   auto expect_error = [](const std::string& schema, const std::string& n1, const std::string& n2) {
     try {

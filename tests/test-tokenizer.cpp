@@ -301,3 +301,28 @@ TEST(Tokenizer, SentencePieceMergesByScoreWithByteFallback) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by tests/fuzz/fuzz-tokenizer-gguf: a SentencePiece vocabulary may hold pieces shaped like a byte token
+// without two hex digits ("<0xZZ>"); they are plain text, not a std::invalid_argument out of token_to_piece.
+TEST(Tokenizer, ByteTokenLookalikesAreText) {
+  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>", "<0xZZ>", "<0x+1>", "<0x41>", "<0xe9>"};
+  GgufWriter w;
+  w.set_string("tokenizer.ggml.model", "llama");
+  w.set_string_array("tokenizer.ggml.tokens", tokens);
+  w.set_f32_array("tokenizer.ggml.scores", std::vector<float>(tokens.size(), 0.0f));
+  w.set_i32_array("tokenizer.ggml.token_type", {2, 3, 3, 1, 1, 6, 6});
+  const std::string path = tmp("byte-lookalikes.gguf");
+  w.write(path);
+  auto f = GgufFile::open(path);
+  auto tok = Tokenizer::from_gguf(*f);
+  std::filesystem::remove(path);
+  EXPECT_EQ(tok->token_to_piece(3), "<0xZZ>");
+  EXPECT_EQ(tok->token_to_piece(4), "<0x+1>");
+  EXPECT_EQ(tok->token_to_piece(5), "A");
+  EXPECT_EQ(tok->token_to_piece(6), "\xe9");
+  EXPECT_EQ(tok->decode({3, 5}), "<0xZZ>A");
+}
+
+}  // namespace

@@ -4,12 +4,16 @@
 # With --wasm: only the clang-19 wasm32-wasi toolchain that wasm/build.sh uses. With --train: only Debian's
 # PyTorch and NumPy, for the training tools' smoke test (tools/train). With --build: only what building the
 # sotto binary needs (the quickstart). With --ort: only what tools/bench/ort-web/check.mjs needs (Debian's ONNX
-# and NumPy for tools/bench/gguf-to-onnx.py, onnxruntime-web from npm).
+# and NumPy for tools/bench/gguf-to-onnx.py, onnxruntime-web from npm). With --fuzz: only clang-19, its
+# sanitizer and libFuzzer runtimes, and what the sanitizer build of the CLI and tests links (tools/fuzz.sh,
+# tools/test-sanitize.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wasm=0; [ "${1:-}" = "--wasm" ] && wasm=1
 if [ "${1:-}" = "--build" ]; then
   pkgs=(cmake ninja-build g++ pkgconf libcpp-httplib-dev)
+elif [ "${1:-}" = "--fuzz" ]; then
+  pkgs=(clang-19 libclang-rt-19-dev cmake ninja-build pkgconf libcpp-httplib-dev libgtest-dev)
 elif [ "${1:-}" = "--ort" ]; then
   pkgs=(python3-onnx python3-numpy)
 elif [ "${1:-}" = "--train" ]; then

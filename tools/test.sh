@@ -2,7 +2,7 @@
 # Builds everything and runs the whole test suite. Usage: bash tools/test.sh [build-dir]
 # Order: native build; the wasm32 builds and their Node tests (wasm output == native CLI greedy output, SIMD128
 # kernel checks, the threaded build, the scribe in wasm, the browser app in headless Chromium); the WebGPU tests (Node and
-# Chromium); then ctest, whose summary is the last line.
+# Chromium); the sanitizer build's unit tests and the fuzz targets; then ctest, whose summary is the last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -37,4 +37,10 @@ node tests/webgpu/chromium.mjs "$build-wasm/sotto.wasm"
 # logits on the fixture models == the PyTorch reference logits, so the comparison runs the same model.
 bash tools/install-deps.sh --ort
 node tools/bench/ort-web/check.mjs
+# Sanitizers (docs/testing.md): the engine, the CLI and the C++ unit tests again under ASan + UBSan (clang-19, no
+# recovery; the two default-model end-to-end tests left out), then every libFuzzer target (tests/fuzz) for 20 s
+# from its committed corpus, one line each: "fuzz-gguf: N execs, 0 crashes". One build for both: $build-san.
+bash tools/install-deps.sh --fuzz
+bash tools/test-sanitize.sh "$build-san"
+SOTTO_SAN_BUILD="$build-san" bash tools/fuzz.sh 20
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"

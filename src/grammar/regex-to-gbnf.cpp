@@ -183,6 +183,13 @@ class RegexConv {
         }
         break;
       case Node::Rep: {
+        // A repeated node that can match the empty string would lower to left-recursive GBNF ("(a?)*" becomes
+        // r ::= a? r | ""): repeat its non-empty strings instead, from zero times (the same language).
+        if (nodes_[size_t(n.kids[0])].min_len == 0) {
+          if (n.hi == 0 || nodes_[size_t(n.kids[0])].max_len == 0) return add(make(Node::Seq));  // only ""
+          n.kids[0] = nonempty(n.kids[0]);
+          n.lo = 0;
+        }
         const Node& x = nodes_[size_t(n.kids[0])];
         n.min_len = int(std::min<long long>(1LL * x.min_len * n.lo, kInf));
         n.max_len = x.max_len == 0 ? 0 : (n.hi == kInf || x.max_len == kInf) ? kInf
@@ -206,6 +213,36 @@ class RegexConv {
     }
     out += '}';
     return out;
+  }
+
+  // A node for the strings of node `id` less the empty one; -1 when it matches only the empty string.
+  int nonempty(int id) {
+    const Node n = nodes_[size_t(id)];  // a copy: add() may move nodes_
+    if (n.min_len > 0) return id;
+    if (n.max_len == 0) return -1;
+    switch (n.kind) {
+      case Node::Char: return id;  // (a character is never empty)
+      case Node::Rep: return add(make(Node::Rep, "", n.kids, 1, n.hi));  // its child is non-empty (add())
+      case Node::Alt: {
+        std::vector<int> kids;
+        for (int k : n.kids) {
+          if (const int x = nonempty(k); x >= 0) kids.push_back(x);
+        }
+        return kids.size() == 1 ? kids[0] : add(make(Node::Alt, "", kids));
+      }
+      case Node::Seq: {  // every kid can be empty: kid k non-empty, those before it empty, those after anything
+        std::vector<int> alts;
+        for (size_t k = 0; k < n.kids.size(); ++k) {
+          const int x = nonempty(n.kids[k]);
+          if (x < 0) continue;
+          std::vector<int> seq{x};
+          seq.insert(seq.end(), n.kids.begin() + ptrdiff_t(k) + 1, n.kids.end());
+          alts.push_back(seq.size() == 1 ? x : add(make(Node::Seq, "", seq)));
+        }
+        return alts.size() == 1 ? alts[0] : add(make(Node::Alt, "", alts));
+      }
+    }
+    return id;
   }
 
   // The node's language as GBNF, unchanged.
@@ -376,8 +413,30 @@ class RegexConv {
     int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
     if (n == 0 || i_ + size_t(n) > p_.size()) error("invalid UTF-8");
     uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (int k = 1; k < n; ++k) cp = (cp << 6) | (uint8_t(p_[i_ + size_t(k)]) & 0x3F);
+    for (int k = 1; k < n; ++k) {
+      const uint8_t b = uint8_t(p_[i_ + size_t(k)]);
+      if ((b & 0xC0) != 0x80) error("invalid UTF-8");
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are not characters.
+    static constexpr uint32_t kMinCp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinCp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) error("invalid UTF-8");
     i_ += size_t(n);
+    return cp;
+  }
+
+  // After "\u": one character; a high surrogate must be followed by "\u" and a low one (the pair is one
+  // character, as in ECMAScript); a lone surrogate is not a character.
+  uint32_t parse_u_escape() {
+    uint32_t cp = parse_hex4();
+    if (cp >= 0xDC00 && cp <= 0xDFFF) error("lone surrogate in \\u escape");
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+      if (p_.substr(i_, 2) != "\\u") error("lone surrogate in \\u escape");
+      i_ += 2;
+      const uint32_t lo = parse_hex4();
+      if (lo < 0xDC00 || lo > 0xDFFF) error("lone surrogate in \\u escape");
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    }
     return cp;
   }
 
@@ -411,7 +470,7 @@ class RegexConv {
       case 'f': cp = '\f'; return false;
       case 'v': cp = '\v'; return false;
       case '0': cp = 0; return false;
-      case 'u': cp = parse_hex4(); return false;
+      case 'u': cp = parse_u_escape(); return false;
       case 'b':
         if (in_class) {
           cp = '\b';

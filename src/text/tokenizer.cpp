@@ -68,6 +68,17 @@ class AddedTrie {
   std::vector<Node> nodes_{Node{}};
 };
 
+// The byte of a SentencePiece byte-fallback piece "<0xNN>" (two hex digits), or -1 for any other piece
+// (a vocabulary may hold "<0xZZ>" as plain text).
+int byte_token(const std::string& p) {
+  auto hex = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  if (p.size() != 6 || p.compare(0, 3, "<0x") != 0 || p[5] != '>') return -1;
+  const int hi = hex(p[3]), lo = hex(p[4]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
 class BpeTokenizer final : public Tokenizer {
  public:
   BpeVocab v;
@@ -124,9 +135,7 @@ class BpeTokenizer final : public Tokenizer {
     const std::string& p = v.pieces[size_t(id)];
     if (special[size_t(id)]) return p;
     if (v.kind == BpeKind::Spm) {
-      if (p.size() == 6 && p.rfind("<0x", 0) == 0 && p[5] == '>') {
-        return std::string(1, char(std::stoi(p.substr(3, 2), nullptr, 16)));
-      }
+      if (const int b = byte_token(p); b >= 0) return std::string(1, char(b));
       std::string s;
       for (size_t i = 0; i < p.size();) {
         if (p.compare(i, 3, "\xE2\x96\x81") == 0) {
