@@ -419,6 +419,8 @@ SOTTO_EXPORT int sotto_gpu_prefill_chunk(Session* s, int n) {
 SOTTO_EXPORT int sotto_gpu_matmul_tile(int tile) { return sotto::webgpu_force_matmul_tile(tile); }
 // Benchmarks: decode attention on attention-decode.wgsl (1) or attention-split.wgsl (0); -1 asks. The previous value.
 SOTTO_EXPORT int sotto_gpu_attention_decode(int on) { return sotto::webgpu_attention_decode(on) ? 1 : 0; }
+// Benchmarks: submit at a layer boundary once n dispatches wait (0: one submit a step); -1 asks. The previous value.
+SOTTO_EXPORT int sotto_gpu_submit_every(int n) { return sotto::webgpu_submit_every(n); }
 // Bytes of matmul weights read per decoded token (for the bandwidth floor of benchmarks).
 SOTTO_EXPORT double sotto_weight_bytes(Session* s) { return double(s->lm.model->weight_bytes()); }
 

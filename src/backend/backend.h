@@ -167,6 +167,9 @@ class Backend {
                                    const Tensor& wv, const Tensor& bv, Tensor& v, int head_dim, Tensor& cache_k,
                                    Tensor& cache_v, int n_past, const RopeParams& p);
 
+  // A point between ops (the decoder calls it after each layer) where a backend may hand the work recorded so far
+  // to the device and go on recording (WebGPU: sotto_gpu_submit_every); no-op by default.
+  virtual void submit_point() {}
   // Waits for queued work (no-op on CPU).
   virtual void sync() {}
 };

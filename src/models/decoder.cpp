@@ -303,7 +303,10 @@ Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logit
   Tensor x = view_rows(s_.x, 0, n);  // [n_embd, n]
   be_.get_rows(tok_embd_, tokens, n, x);
   if (c.embd_scale != 1.0f) be_.scale(x, c.embd_scale);
-  for (int il = 0; il < c.n_layer; il++) layer(il, cache, n);
+  for (int il = 0; il < c.n_layer; il++) {
+    layer(il, cache, n);
+    be_.submit_point();
+  }
   cache.n_past += n;
 
   const int n_out = all_logits ? n : 1;

@@ -87,6 +87,9 @@ constexpr uint32_t kQuantizeQ8 = 159;  // quantize-q8.wgsl: the activations of m
 // matmul of two or more tokens; kNumMmTiles forces the 8-token kernel (matmul.wgsl); 8 + tile forces that tile
 // of matmul-tiled.wgsl (no dp4a).
 int g_mm_tile = -1;
+// Bench/test knob (sotto_gpu_submit_every): submit at a layer boundary once this many dispatches wait; 0: one
+// submit a step.
+int g_submit_every = 0;
 // Bench/test knob (sotto_gpu_attention_decode): false keeps decode attention on attention-split.wgsl.
 bool g_attn_decode = true;
 
@@ -358,6 +361,12 @@ class WebGpuBackend final : public Backend {
   }
 
   void sync() override { flush(); }
+
+  // Submits what is recorded once g_submit_every or more dispatches wait (0: never here), so the GPU starts on
+  // the first layers while the rest of the step is recorded.
+  void submit_point() override {
+    if (g_submit_every > 0 && n_since_flush_ >= uint32_t(g_submit_every)) flush();
+  }
 
   // ---- ops
   void get_rows(const Tensor& table, const int32_t* ids, int n_ids, Tensor& out) override {
@@ -1024,6 +1033,7 @@ class WebGpuBackend final : public Backend {
     claim();
     sotto_gpu_dispatch(kid, q, n, g.gx, g.gy, gz);
     n_dispatch_++;
+    n_since_flush_++;
     dirty_ = true;
   }
 
@@ -1076,6 +1086,7 @@ class WebGpuBackend final : public Backend {
     sotto_gpu_flush(arena_.data(), uint32_t(arena_.size()));
     arena_.clear();
     dirty_ = false;
+    n_since_flush_ = 0;
   }
 
   // Before recording: another backend of this instance with unflushed work submits it first (with its own
@@ -1311,6 +1322,7 @@ class WebGpuBackend final : public Backend {
     claim();
     sotto_gpu_dispatch(kid, q, n, g.gx, g.gy, 1);
     n_dispatch_++;
+    n_since_flush_++;
     dirty_ = true;
   }
 
@@ -1387,6 +1399,7 @@ class WebGpuBackend final : public Backend {
   std::map<std::array<const void*, 3>, Tensor> qkv_bias_;  // norm_qkv: (bq, bk, bv) -> their concatenation
   bool dirty_ = false;
   uint32_t n_dispatch_ = 0;
+  uint32_t n_since_flush_ = 0;  // dispatches recorded since the last submit
   Tensor sample_scratch_;  // GPU sampling: per-chunk candidates (sample-select.wgsl)
   Tensor q8_scratch_;      // 8-bit activations of matmul-dp4a.wgsl (quantize-q8.wgsl), grow-only
   Tensor argmax_scratch_;  // one-row argmax: per-chunk (index, value) pairs (argmax-chunk.wgsl)
@@ -1408,6 +1421,12 @@ void webgpu_sample(Backend& be, const Tensor& logits, const GpuSampleParams& p, 
 bool webgpu_attention_decode(int on) {
   const bool was = g_attn_decode;
   if (on >= 0) g_attn_decode = on != 0;
+  return was;
+}
+
+int webgpu_submit_every(int n) {
+  const int was = g_submit_every;
+  if (n >= 0) g_submit_every = n;
   return was;
 }
 
