@@ -16,7 +16,8 @@
 // that; a loadStream source is read again) and the last good grammar set; the sync methods do the same
 // first thing on the next call (CPU, single-threaded; elsewhere they ask for `await engine.ready()`).
 // Other users of the instance (SottoAsr, the scribe) register what to rebuild with onRevive(fn).
-// engine.generation counts instances: a handle of an older generation must not be passed in. A failed
+// engine.generation counts instances: a handle of an older generation must not be passed in; engine.traps
+// counts the traps. A failed
 // WebGPU submit or read (settle) is not revived: the engine stays dead (the device may be lost). WASI: only the imports the module uses are provided (clock_time_get, fd_write to the console,
 // fd_fdstat_get, fd_close, fd_seek; random_get, environ and proc_exit for safety); there is no file system.
 // WebGPU: pass {gpu: await GpuHost.create(navigator.gpu)} (wasm/gpu-host.mjs) to create(); load() then
@@ -312,6 +313,7 @@ export class Sotto {
     this.session = 0;
     this.dead = null;
     this.generation = 0;
+    this.traps = 0;             // traps so far (each revived)
     this.restorers = [];
     this.reviving = null;
     this.gpuFailed = false;
@@ -334,6 +336,7 @@ export class Sotto {
       let msg = '';
       try { msg = this.cString(this.exports.sotto_last_error()); } catch { /* memory unreadable */ }
       msg = oneLine(msg || this.lastStderr || `${name}: ${e.message}`);
+      this.traps++;
       this.dead = msg;
       this.session = 0;
       throw new Error(msg);

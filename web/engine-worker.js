@@ -63,10 +63,12 @@ async function generate(m) {
   const t0 = performance.now();
   // The note on WebGPU when that engine can write under a schema; otherwise (or after it failed) on the CPU.
   const writer = gpuModel?.schemaOutput ? gpuModel : engine;
+  const traps = gpuModel?.engine.traps ?? 0;
   try {
     await write(m, writer, t0);
   } catch (e) {
-    if (writer !== gpuModel || !gpuModel.engine.dead) throw e;  // a bad request, not a broken GPU engine
+    // A bad request, not a broken GPU engine (one that trapped, revived or not, or lost its device):
+    if (writer !== gpuModel || (!gpuModel.engine.dead && gpuModel.engine.traps === traps)) throw e;
     gpuModel.dispose();
     gpuModel = null;
     post({ type: 'backend', noteBackend: engine.backend, why: `the WebGPU engine failed (${oneLine(e)})` });
