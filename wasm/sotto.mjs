@@ -16,9 +16,9 @@
 // that; a loadStream source is read again) and the last good grammar set; the sync methods do the same
 // first thing on the next call (CPU, single-threaded; elsewhere they ask for `await engine.ready()`).
 // Other users of the instance (SottoAsr, the scribe) register what to rebuild with onRevive(fn).
-// engine.generation counts instances: a handle of an older generation must not be passed in; engine.traps
-// counts the traps. A failed
-// WebGPU submit or read (settle) is not revived: the engine stays dead (the device may be lost). WASI: only the imports the module uses are provided (clock_time_get, fd_write to the console,
+// engine.generation counts instances (a handle of an older generation must not be passed in), engine.traps
+// the traps. A failed WebGPU submit or read (settle) is not revived: the engine stays dead (the device may be
+// lost). WASI: only the imports the module uses are provided (clock_time_get, fd_write to the console,
 // fd_fdstat_get, fd_close, fd_seek; random_get, environ and proc_exit for safety); there is no file system.
 // WebGPU: pass {gpu: await GpuHost.create(navigator.gpu)} (wasm/gpu-host.mjs) to create(); load() then
 // puts the model on the GPU and generate() decodes with one submit and a 4-byte read-back per token:
