@@ -4,7 +4,7 @@
 //   * a truncated GGUF, a GGUF whose tensors overlap, junk bytes (load);
 //   * a JSON Schema nested 300 levels deep, a $ref chain as long, an invalid GBNF grammar (generate), JSON
 //     nested 600 levels (setGrammar, synchronous: the next sync call runs on a revived instance);
-//   * a WAV of garbage and a non-speech GGUF (SottoAsr);
+//   * a WAV of garbage and a non-speech GGUF (SottoAsr); Moonshine and Whisper GGUFs whose decoder context is 1;
 // after each, the engine still holds its last good model and generates, greedily, the very tokens a fresh
 // engine generates; a good model loaded afterwards does too; the speech engine transcribes as a fresh one.
 // On the threaded build (sotto-mt.wasm) a sync call after a trap needs `await engine.ready()` first.
@@ -167,6 +167,41 @@ await test('speech: garbage WAV and a non-speech GGUF reject with one line; the 
   msg = await errorOf(() => a.load(good, { name: 'llama.gguf' }));
   oneEngineLine(msg, /^llama\.gguf: architecture 'llama' is not a speech model/);
   check(JSON.stringify((await a.transcribe(samples)).map((s) => s.ids)) === ref, 'transcript after the load error differs');
+  a.dispose();
+});
+
+// A copy of a GGUF file with the u32 metadata value of `key` set to v.
+function withU32(bytes, key, v) {
+  const u8 = new Uint8Array(bytes);
+  const dv = new DataView(u8.buffer);
+  const scalar = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
+  let p = 16;
+  const u64 = () => { const x = Number(dv.getBigUint64(p, true)); p += 8; return x; };
+  const nKv = u64();
+  for (let i = 0; i < nKv; i++) {
+    const n = u64();
+    const k = new TextDecoder().decode(u8.subarray(p, p + n));
+    p += n;
+    const t = dv.getUint32(p, true);
+    p += 4;
+    if (k === key && t === 4) { dv.setUint32(p, v, true); return u8; }
+    if (t === 8) { const m = u64(); p += m; } else if (t === 9) {
+      const et = dv.getUint32(p, true);
+      p += 4;
+      const m = u64();
+      if (et === 8) for (let j = 0; j < m; j++) { const q = u64(); p += q; } else p += m * scalar[et];
+    } else p += scalar[t];
+  }
+  throw new Error(`no u32 ${key}`);
+}
+
+await test('speech models with a decoder context of 1 are refused at load with one line', async () => {
+  const asrDir = join(root, 'tests', 'fixtures', 'asr');
+  const a = await SottoAsr.create(wasmModule, { log: () => {} });
+  for (const [file, key] of [['moonshine-f32.gguf', 'moonshine.context_length'], ['whisper-f16.gguf', 'whisper.decoder.context_length']]) {
+    const msg = await errorOf(() => a.load(withU32(readFileSync(join(asrDir, file)), key, 1), { name: file }));
+    oneEngineLine(msg, new RegExp(`^${file.replace('.', '\\.')}: metadata ${key.replace(/\./g, '\\.')} = 1 is too short to decode \\(at least 8\\)$`));
+  }
   a.dispose();
 });
 
