@@ -35,6 +35,7 @@ node tests/web/hostile.test.mjs "$build/sotto"
 # WebGPU backend on SwiftShader: every op against the CPU backend, greedy output WebGPU == CPU, in Node
 # (Dawn) and in headless Chromium.
 node tests/webgpu/run.mjs "$build-wasm/sotto.wasm"
+node tests/webgpu/errors.test.mjs "$build-wasm/sotto.wasm"  # bad input on a WebGPU engine: it revives
 node tests/webgpu/chromium.mjs "$build-wasm/sotto.wasm"
 # The onnxruntime-web side of the GPU peer benchmark (tools/bench/gguf-to-onnx.py + ort-web's wasm EP): its
 # logits on the fixture models == the PyTorch reference logits, so the comparison runs the same model.
