@@ -7,9 +7,11 @@
 //   - streaming in irregular chunks (1 sample .. 1.3 s) gives the same segments (times and token ids) as one buffer;
 //   - a segment decoded alone (recognize) equals the transcriber's segment; at most ceil(6.5 tokens/s) tokens;
 //   - audio shorter than the model's minimum is zero-padded, not an error; silence gives no segment.
+//   - a Moonshine or Whisper GGUF whose decoder context is 1 is refused at load (one line naming the key).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -234,3 +236,35 @@ TEST(Transcribe, WhisperWindowPromptAndMel) {
 }
 
 }  // namespace
+
+// A speech GGUF whose decoder context cannot hold the start token(s) and one decoded token (issue 15: a
+// context_length of 1 loaded and failed only when decoding) is refused at load, with one line naming the key.
+TEST(Transcribe, TinyDecoderContextIsALoadError) {
+  for (const auto& [fixture, key] : {std::pair<std::string, std::string>{"moonshine-f32.gguf", "moonshine.context_length"},
+                                     {"whisper-f32.gguf", "whisper.decoder.context_length"}}) {
+    SCOPED_TRACE(fixture);
+    std::FILE* f = std::fopen((std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/asr/" + fixture).c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    std::vector<uint8_t> bytes;
+    uint8_t buf[65536];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) bytes.insert(bytes.end(), buf, buf + n);
+    std::fclose(f);
+    // The key's string in the metadata, then its type (4: u32) and value: set to 1.
+    const std::string needle = key;
+    auto it = std::search(bytes.begin(), bytes.end(), needle.begin(), needle.end());
+    ASSERT_NE(it, bytes.end());
+    const size_t at = size_t(it - bytes.begin()) + needle.size();
+    ASSERT_EQ(bytes[at], 4);
+    bytes[at + 4] = 1;
+    bytes[at + 5] = bytes[at + 6] = bytes[at + 7] = 0;
+    auto file = GgufFile::from_memory(std::move(bytes), fixture);
+    ThreadPool pool(1);
+    auto be = make_cpu_backend(pool);
+    try {
+      AsrModel::load(*file, *be);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), fixture + ": metadata " + key + " = 1 is too short to decode (at least 8)");
+    }
+  }
+}

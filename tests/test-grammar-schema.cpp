@@ -809,6 +809,30 @@ TEST(GrammarSchema, DeepSchemasAreNamedErrors) {
   expect_error(items, "nested deeper than 256 levels", "#/items/items");
 }
 
+// A repeated group that can match the empty string ("^(a*)*$", issue 15): the same language as without the
+// empty repetitions, never a left-recursive grammar; with and without minLength/maxLength.
+TEST(GrammarSchema, NullableRepeatedGroupsCompile) {
+  auto v = vocab_of(500);
+  const std::vector<SchemaCase> cases = {
+      {R"({"type": "string", "pattern": "^(a*)*$"})", {"\"\"", "\"a\"", "\"aaaa\""}, {"\"b\"", "\"ab\""}},
+      {R"({"type": "string", "pattern": "^(a*)+$"})", {"\"\"", "\"aaa\""}, {"\"ba\""}},
+      {R"({"type": "string", "pattern": "^(a?b?)*$"})", {"\"\"", "\"abba\"", "\"bbb\"", "\"ab\""}, {"\"c\"", "\"abc\""}},
+      {R"({"type": "string", "pattern": "^(a*|b)*c$"})", {"\"c\"", "\"abbac\""}, {"\"\"", "\"ab\""}},
+      {R"({"type": "string", "pattern": "^((a*)*)*$"})", {"\"\"", "\"aa\""}, {"\"b\""}},
+      {R"({"type": "string", "pattern": "^((a*){2})*b$"})", {"\"b\"", "\"aaab\""}, {"\"a\""}},
+      {R"({"type": "string", "pattern": "^(a*){2,}$"})", {"\"\"", "\"a\"", "\"aaa\""}, {"\"b\""}},
+      {R"({"type": "string", "pattern": "^(()*)*x$"})", {"\"x\""}, {"\"\"", "\"xx\""}},
+      {R"({"type": "string", "pattern": "^(a*)*$", "maxLength": 3})", {"\"\"", "\"aaa\""}, {"\"aaaa\""}},
+      {R"({"type": "string", "pattern": "^(a?b?)*$", "minLength": 2})", {"\"ab\"", "\"bba\""}, {"\"\"", "\"a\""}},
+  };
+  for (const SchemaCase& c : cases) {
+    SCOPED_TRACE(c.schema);
+    auto cg = compile(c.schema, v);
+    for (const std::string& s : c.accept) EXPECT_TRUE(full_match(*cg, s)) << "should accept: " << s;
+    for (const std::string& s : c.reject) EXPECT_FALSE(full_match(*cg, s)) << "should reject: " << s;
+  }
+}
+
 TEST(GrammarSchema, TwentyThousandPropertiesCompileInLinearTime) {
   // Rule names were found by probing name-2, name-3, ... from 2 each time: ~n^2 probes (minutes at 20,000).
   const int n = 20000;

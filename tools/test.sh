@@ -16,22 +16,26 @@ bash tools/install-deps.sh --train
 bash wasm/build.sh "$build-wasm"
 node tests/wasm/run.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 node tests/wasm/asr.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # speech to text in wasm == native
+node tests/wasm/errors.test.mjs "$build-wasm/sotto.wasm"  # bad input: one-line rejections, the engine goes on
 # The threaded build (sotto-mt.wasm): 2 and 3 threads == sotto.wasm == native; speech to text and the scribe on it
 # (threads: the machine's count); in headless Chromium, the app's engine worker picks it and it matches sotto.wasm.
 node tests/wasm/threads.test.mjs "$build-wasm" "$build/sotto"
 node tests/wasm/asr.test.mjs "$build-wasm/sotto-mt.wasm" "$build/sotto"
 node tests/web/scribe-engine.test.mjs "$build-wasm/sotto-mt.wasm" "$build/sotto"
+node tests/wasm/errors.test.mjs "$build-wasm/sotto-mt.wasm"
 SOTTO_WASM_DIR="$build-wasm" node tests/web/threads.test.mjs "$build/sotto"
 bash tests/deno/run.sh "$build-wasm/sotto.wasm" "$build/sotto"  # the JS host under Deno: CPU and WebGPU (lavapipe)
 # The scribe in wasm against the native CLI; the browser app end to end in headless Chromium (privacy,
 # exports, drafts, offline) against `sotto serve`, screenshots to docs/screenshots/.
 node tests/web/scribe-engine.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/app.test.mjs "$build/sotto"
+SOTTO_WASM_DIR="$build-wasm" node tests/web/errors.test.mjs "$build/sotto"  # corrupt models: the page keeps its work
 # Pages of other origins (another port, localhost, DNS rebinding) read nothing from `sotto serve` (~10 s).
 node tests/web/hostile.test.mjs "$build/sotto"
 # WebGPU backend on SwiftShader: every op against the CPU backend, greedy output WebGPU == CPU, in Node
 # (Dawn) and in headless Chromium.
 node tests/webgpu/run.mjs "$build-wasm/sotto.wasm"
+node tests/webgpu/errors.test.mjs "$build-wasm/sotto.wasm"  # bad input on a WebGPU engine: it revives
 node tests/webgpu/chromium.mjs "$build-wasm/sotto.wasm"
 # The onnxruntime-web side of the GPU peer benchmark (tools/bench/gguf-to-onnx.py + ort-web's wasm EP): its
 # logits on the fixture models == the PyTorch reference logits, so the comparison runs the same model.

@@ -11,7 +11,9 @@
 // On WebGPU every decode step ends in a 4-byte read: feed()/finish() await the GPU between steps, so the
 // event loop keeps running while a phrase is decoded (calls are queued: feed() may be called again before the
 // previous one resolves, e.g. for each microphone chunk). On the CPU a phrase is decoded in one go.
-// Errors: a one-line Error with the engine's message; the instance is unusable afterwards (see sotto.mjs).
+// Errors: a one-line Error with the engine's message. As in sotto.mjs, the promise rejects once a fresh
+// instance is up with the last good speech model reloaded (a new stream: what was fed before is gone);
+// decodeWav, which is synchronous, revives the instance on its next call (CPU, single-threaded).
 import { Sotto } from './sotto.mjs';
 
 export class SottoAsr {
@@ -20,6 +22,7 @@ export class SottoAsr {
   static async create(wasm, opts = {}) {
     const self = new SottoAsr();
     self.engine = wasm instanceof Sotto ? wasm : await Sotto.create(wasm, opts);
+    self.engine.onRevive(() => self.restore());
     return self;
   }
 
@@ -27,6 +30,7 @@ export class SottoAsr {
     this.engine = null;
     this.session = 0;
     this.queue = Promise.resolve();  // feed/finish run one after another (a GPU decode awaits between steps)
+    this.lastGood = null;            // {u8, name, sampleRate} of the last model that loaded
   }
 
   // Runs fn after every earlier feed/finish has completed (callers need not await each chunk before the next).
@@ -38,16 +42,32 @@ export class SottoAsr {
 
   get gpu() { return this.engine.gpu; }
 
-  async load(bytes, { name = 'speech.gguf', sampleRate = 16000 } = {}) {
+  load(bytes, { name = 'speech.gguf', sampleRate = 16000 } = {}) {
+    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    return this.engine.guarded(async () => {
+      this.create(u8, name, sampleRate);
+      await this.engine.settle();
+      this.lastGood = { u8, name, sampleRate };
+    });
+  }
+
+  create(u8, name, sampleRate) {  // synchronous
     const e = this.engine;
     if (this.session) e.call('sotto_asr_free', this.session);
     this.session = 0;
-    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const handle = e.buffer(u8);
     const nameBytes = e.encoder.encode(name + '\0');
     const limit = e.gpu ? e.gpu.bindingLimit() : 0;
     this.session = e.withBuffer(nameBytes, (p) => e.call('sotto_asr_create', handle, p, sampleRate, limit, e.threads));
-    await e.settle();
+  }
+
+  // After the engine revived (Sotto.onRevive): the last good model, a new stream.
+  restore() {
+    this.session = 0;
+    const g = this.lastGood;
+    if (!g) return undefined;
+    this.create(g.u8, g.name, g.sampleRate);
+    return this.engine.settle();
   }
 
   requireSession() {
@@ -67,21 +87,21 @@ export class SottoAsr {
 
   feed(samples) {
     const f32 = samples instanceof Float32Array ? samples.slice() : Float32Array.from(samples);
-    return this.serial(async () => {
+    return this.serial(() => this.engine.guarded(async () => {
       const e = this.engine, s = this.requireSession();
       if (f32.length > 0) {
         const bytes = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
         e.withBuffer(bytes, (ptr) => e.call('sotto_asr_feed', s, ptr, f32.length));
       }
       return this.drain();
-    });
+    }));
   }
 
   finish() {
-    return this.serial(async () => {
+    return this.serial(() => this.engine.guarded(async () => {
       this.engine.call('sotto_asr_finish', this.requireSession());
       return this.drain();
-    });
+    }));
   }
 
   // Whole recording: fed in chunks of `chunk` samples (default 0.1 s at 16 kHz), then finished.
@@ -92,7 +112,7 @@ export class SottoAsr {
     return out;
   }
 
-  reset() { return this.serial(() => this.engine.call('sotto_asr_reset', this.requireSession())); }
+  reset() { return this.serial(() => this.engine.guarded(async () => this.engine.call('sotto_asr_reset', this.requireSession()))); }
 
   // Dispatches recorded on the GPU since the last call (0 on the CPU).
   gpuDispatches() { return this.engine.call('sotto_asr_dispatches', this.requireSession()); }
@@ -100,6 +120,7 @@ export class SottoAsr {
   // A WAV file (PCM 8/16/24/32-bit or float, any rate and channel count) as mono samples.
   decodeWav(bytes, name = 'audio.wav') {
     const e = this.engine;
+    e.live();
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const handle = e.buffer(u8);
     const w = e.withBuffer(e.encoder.encode(name + '\0'), (p) => e.call('sotto_wav_read', handle, p));
@@ -108,7 +129,7 @@ export class SottoAsr {
       const ptr = e.call('sotto_wav_samples', w);
       return { samples: new Float32Array(e.memory.buffer, ptr, n).slice(), sampleRate: e.call('sotto_wav_rate', w) };
     } finally {
-      e.call('sotto_wav_free', w);
+      if (!e.dead) e.call('sotto_wav_free', w);
     }
   }
 

@@ -7,7 +7,8 @@
 //                                (-1: the context is full); the host stops on sotto_is_eog or its limit.
 // Errors: the WASI libc++abi has no exception runtime, so sotto::fail() ends in sotto_wasm_fail(), which
 // keeps the message (sotto_last_error) and traps. The host turns the trap into a JS Error with that
-// message and drops the whole instance: after a trap, no other call into it is valid.
+// message and drops the whole instance: after a trap, no other call into it is valid (wasm/sotto.mjs then
+// revives a fresh instance of the module with the last good model, so the page's engine object goes on).
 // Strings in: pointer + byte length (UTF-8). Strings out: pointer valid until the next call on the session,
 // length from sotto_out_len.
 // WebGPU sessions (sotto_create_gpu): the model runs on the WebGPU backend (src/backend/webgpu) and is

@@ -9,8 +9,16 @@
 // Also the low-level calls the tests use: tokenize(text, chat) -> Int32Array, start(ids, opts),
 // step() -> id (-1: context full), isEog(id), piece(id) -> Uint8Array, detokenize(ids) -> string.
 // Errors: the engine traps on an error (see wasm/sotto-abi.cpp); every call here turns a trap into a JS
-// Error carrying the engine's one-line message, and the instance is unusable afterwards (create a new
-// one). WASI: only the imports the module uses are provided (clock_time_get, fd_write to the console,
+// Error carrying the engine's one-line message (sotto_last_error, else the last line it wrote to stderr) and
+// the trapped instance is dropped. The engine object stays usable: the async methods (load, loadStream,
+// generate, gpuStart, gpuStartSampled, gpuNext, ready) reject only after a fresh instance of the compiled
+// module is up with the last good model reloaded (the bytes given to load() are kept, not copied, for
+// that; a loadStream source is read again) and the last good grammar set; the sync methods do the same
+// first thing on the next call (CPU, single-threaded; elsewhere they ask for `await engine.ready()`).
+// Other users of the instance (SottoAsr, the scribe) register what to rebuild with onRevive(fn).
+// engine.generation counts instances (a handle of an older generation must not be passed in), engine.traps
+// the traps. A failed WebGPU submit or read (settle) is not revived: the engine stays dead (the device may be
+// lost). WASI: only the imports the module uses are provided (clock_time_get, fd_write to the console,
 // fd_fdstat_get, fd_close, fd_seek; random_get, environ and proc_exit for safety); there is no file system.
 // WebGPU: pass {gpu: await GpuHost.create(navigator.gpu)} (wasm/gpu-host.mjs) to create(); load() then
 // puts the model on the GPU and generate() decodes with one submit and a 4-byte read-back per token:
@@ -40,6 +48,8 @@ const MEMORY_MAX_PAGES = 65536;  // and its --max-memory (4 GiB)
 const WASI_ENOSYS = 52;
 
 class Trap extends Error {}
+
+const oneLine = (text) => String(text).split('\n').map((l) => l.trim()).find((l) => l) ?? '';
 
 // (Exported for wasm/thread-worker.mjs.)
 export function wasiImports(getMemory, log) {
@@ -164,31 +174,154 @@ export class Sotto {
       return Sotto.create(wasm.single ?? wasm.threaded, { log, gpu, threads: 1 });
     }
     const self = new Sotto();
+    self.logger = logger;
     self.gpu = gpu ?? null;
-    self.gpuInstance = gpu ? gpu.attach(() => self.memory) : null;  // this instance's state on the shared host
-    const imports = { wasi_snapshot_preview1: wasiImports(() => self.memory, logger),
-                      sotto_gpu: gpu ? self.gpuInstance.imports() : noGpuImports() };
-    const module = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
-    self.threaded = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+    self.module = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
+    self.threaded = WebAssembly.Module.imports(self.module).some((i) => i.kind === 'memory');
     self.threads = 1;
     if (self.threaded) {
       if (!threadsUsable()) throw new Error('sotto: this is the threaded build (sotto-mt.wasm), and threads are not usable here (SharedArrayBuffer, cross-origin isolation)');
       self.threads = gpu ? 1 : Math.max(1, Math.min(64, threads ?? await defaultThreads()));
-      const memory = new WebAssembly.Memory({ initial: MEMORY_PAGES, maximum: MEMORY_MAX_PAGES, shared: true });
-      self.threadHost = await ThreadHost.create(module, memory, self.threads - 1, logger);
-      imports.env = { memory };
-      imports.wasi = { 'thread-spawn': (startArg) => self.threadHost.spawn(startArg) };
     }
-    const instance = await WebAssembly.instantiate(module, imports);
-    self.exports = instance.exports;
-    self.memory = instance.exports.memory;
-    self.exports._initialize();
+    await self.instantiate();
     return self;
+  }
+
+  // The imports of a new instance; the last line the engine wrote to stderr is kept (an error message when
+  // a trap did not come through sotto::fail, e.g. libc++'s abort message).
+  importsFor() {
+    const log = (fd, line) => {
+      if (fd === 2) this.lastStderr = line;
+      this.logger(fd, line);
+    };
+    this.gpuInstance = this.gpu ? this.gpu.attach(() => this.memory) : null;  // this instance's state on the shared host
+    return { wasi_snapshot_preview1: wasiImports(() => this.memory, log),
+             sotto_gpu: this.gpu ? this.gpuInstance.imports() : noGpuImports() };
+  }
+
+  adopt(instance) {
+    this.exports = instance.exports;
+    if (!this.threaded) this.memory = instance.exports.memory;
+    this.exports._initialize();
+    this.generation++;
+    this.dead = null;
+    this.lastStderr = '';
+  }
+
+  // A new instance of the module: fresh memory (and thread Workers, GPU state).
+  async instantiate() {
+    const imports = this.importsFor();
+    if (this.threaded) {
+      const memory = new WebAssembly.Memory({ initial: MEMORY_PAGES, maximum: MEMORY_MAX_PAGES, shared: true });
+      this.memory = memory;
+      this.threadHost = await ThreadHost.create(this.module, memory, this.threads - 1, this.logger);
+      imports.env = { memory };
+      imports.wasi = { 'thread-spawn': (startArg) => this.threadHost.spawn(startArg) };
+    }
+    this.adopt(await WebAssembly.instantiate(this.module, imports));
+  }
+
+  // What a trapped instance held outside its memory: its thread Workers, its GPU buffers.
+  dropInstance() {
+    if (this.threadHost) this.threadHost.terminate();
+    this.threadHost = null;
+    if (this.gpuInstance) for (const b of this.gpuInstance.buffers.values()) b.destroy?.();
+  }
+
+  // fn() rebuilds what its owner had in the instance (a session from its last good model) after a revive.
+  // On the CPU of the single-threaded build it must finish its engine calls synchronously (it may return a
+  // promise for what follows them). Returns a function that removes it.
+  onRevive(fn) {
+    this.restorers.push(fn);
+    return () => { this.restorers = this.restorers.filter((f) => f !== fn); };
+  }
+
+  restore() {
+    const pending = [];
+    for (const fn of this.restorers) {
+      try {
+        const r = fn();
+        if (r && typeof r.then === 'function') pending.push(r.catch((e) => this.logger(2, `sotto: not restored after the error: ${e.message}`)));
+      } catch (e) {
+        this.logger(2, `sotto: not restored after the error: ${e.message}`);
+      }
+    }
+    return Promise.all(pending);
+  }
+
+  // After a trap: a fresh instance, then what onRevive registered (this engine's last good model, grammar).
+  // Resolves once the engine is usable again; a second call while one runs joins it.
+  revive() {
+    if (!this.reviving) {
+      this.reviving = (async () => {
+        this.dropInstance();
+        await this.instantiate();
+        await this.restore();
+        if (this.dead) {  // a restore trapped: a clean instance without it
+          this.dropInstance();
+          await this.instantiate();
+        }
+      })().finally(() => { this.reviving = null; });
+    }
+    return this.reviving;
+  }
+
+  // The same without awaiting, where that is possible (no threads, no GPU); false otherwise.
+  reviveSync() {
+    if (this.threaded || this.gpu || this.reviving) return false;
+    this.dropInstance();
+    this.adopt(new WebAssembly.Instance(this.module, this.importsFor()));
+    this.restore();
+    if (this.dead) {
+      this.adopt(new WebAssembly.Instance(this.module, this.importsFor()));
+      this.session = 0;
+    }
+    return true;
+  }
+
+  // Resolves once the engine can take calls: a trapped instance is revived first. Rejects when it cannot be
+  // (a failed GPU submit or read, or a disposed engine).
+  async ready() {
+    if (this.reviving) await this.reviving;
+    if (!this.dead) return;
+    if (this.gpuFailed || this.disposed) throw new Error(`sotto: engine unusable: ${this.dead}`);
+    await this.revive();
+  }
+
+  // Sync methods: a trapped instance is revived first where it can be without awaiting.
+  live() {
+    if (this.dead && !this.gpuFailed && !this.disposed && this.reviveSync()) return;
+    if (this.reviving) throw new Error('sotto: the engine is restarting after an error (await engine.ready())');
+    if (this.dead) throw new Error(`sotto: instance unusable after an earlier error (await engine.ready()): ${this.dead}`);
+  }
+
+  // Runs an async method: the engine is made ready first, and after a trap it is revived before the
+  // promise rejects with the engine's message.
+  async guarded(fn) {
+    await this.ready();
+    try {
+      return await fn();
+    } catch (e) {
+      if (this.dead && !this.gpuFailed && !this.disposed) {
+        try { await this.revive(); } catch (e2) { this.logger(2, `sotto: the engine could not be restarted: ${e2.message}`); }
+      }
+      throw e;
+    }
   }
 
   constructor() {
     this.session = 0;
     this.dead = null;
+    this.generation = 0;
+    this.traps = 0;             // traps so far (each revived)
+    this.restorers = [];
+    this.reviving = null;
+    this.gpuFailed = false;
+    this.disposed = false;
+    this.lastStderr = '';
+    this.lastGood = null;       // {bytes | source, name, nCtx} of the last model that loaded
+    this.lastGrammar = null;    // the arguments of the last setGrammar that compiled
+    this.onRevive(() => this.restoreModel());
     this.cancelled = false;
     this.encoder = new TextEncoder();
   }
@@ -200,7 +333,10 @@ export class Sotto {
       return this.exports[name](...args);
     } catch (e) {
       if (!(e instanceof WebAssembly.RuntimeError) && !(e instanceof Trap)) throw e;
-      const msg = this.cString(this.exports.sotto_last_error()) || `${name}: ${e.message}`;
+      let msg = '';
+      try { msg = this.cString(this.exports.sotto_last_error()); } catch { /* memory unreadable */ }
+      msg = oneLine(msg || this.lastStderr || `${name}: ${e.message}`);
+      this.traps++;
       this.dead = msg;
       this.session = 0;
       throw new Error(msg);
@@ -224,11 +360,17 @@ export class Sotto {
 
   withBuffer(bytes, fn) {
     const handle = this.buffer(bytes);
+    const gen = this.generation;
     try {
       return fn(this.call('sotto_buffer_data', handle));
     } finally {
-      if (!this.dead) this.call('sotto_buffer_free', handle);
+      this.freeBuffer(handle, gen);
     }
+  }
+
+  // Frees a buffer of instance generation `gen` (one that trapped since is gone with its memory).
+  freeBuffer(handle, gen) {
+    if (!this.dead && gen === this.generation) this.call('sotto_buffer_free', handle);
   }
 
   // Model file sources for loadStream(): {size, read(offset, n) -> Promise<Uint8Array>}.
@@ -256,8 +398,15 @@ export class Sotto {
   // WebGPU sessions: loads a model without holding it in wasm memory. The header (through the tensor table)
   // and the tensors of up to 64 KiB go to the engine; every other tensor is streamed from `source` straight
   // into its GPU buffer(s). Peak wasm memory is about the header's size.
-  async loadStream(source, { name = 'model.gguf', nCtx = 0 } = {}) {
-    if (!this.gpu) throw new Error('sotto: loadStream needs a WebGPU engine (create it with {gpu})');
+  loadStream(source, { name = 'model.gguf', nCtx = 0 } = {}) {
+    if (!this.gpu) return Promise.reject(new Error('sotto: loadStream needs a WebGPU engine (create it with {gpu})'));
+    return this.guarded(async () => {
+      await this.loadStreamNow(source, name, nCtx);
+      this.lastGood = { source, name, nCtx };
+    });
+  }
+
+  async loadStreamNow(source, name, nCtx) {
     if (this.session) this.call('sotto_destroy', this.session);
     this.session = 0;
     const header = await ggufHeader(source, name);
@@ -275,20 +424,36 @@ export class Sotto {
     await this.settle();
   }
 
-  async load(bytes, { name = 'model.gguf', nCtx = 0 } = {}) {
+  load(bytes, { name = 'model.gguf', nCtx = 0 } = {}) {
     if (this.gpu) return this.loadStream(Sotto.bytesSource(bytes), { name, nCtx });
+    return this.guarded(async () => {
+      const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+      this.loadNow(u8, name, nCtx);
+      this.lastGood = { bytes: u8, name, nCtx };
+      this.lastGrammar = null;
+    });
+  }
+
+  loadNow(u8, name, nCtx) {  // CPU: synchronous
     if (this.session) this.call('sotto_destroy', this.session);
     this.session = 0;
-    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const handle = this.buffer(u8);
     const nameBytes = this.encoder.encode(name + '\0');
-    if (this.gpu) {
-      this.session = this.withBuffer(nameBytes, (namePtr) =>
-        this.call('sotto_create_gpu', handle, namePtr, nCtx, this.gpu.bindingLimit()));
-      await this.settle();
-    } else {
-      this.session = this.withBuffer(nameBytes, (namePtr) => this.call('sotto_create', handle, namePtr, nCtx, this.threads));
+    this.session = this.withBuffer(nameBytes, (namePtr) => this.call('sotto_create', handle, namePtr, nCtx, this.threads));
+  }
+
+  // The restorer of this engine's own session (onRevive): the last good model, then its grammar.
+  restoreModel() {
+    const g = this.lastGood, grammar = this.lastGrammar;
+    this.session = 0;
+    if (!g) return undefined;
+    const regrammar = () => { if (grammar && this.session) this.setGrammarNow(grammar); };
+    if (g.bytes) {
+      this.loadNow(g.bytes, g.name, g.nCtx);
+      regrammar();
+      return undefined;
     }
+    return this.loadStreamNow(g.source, g.name, g.nCtx).then(regrammar);
   }
 
   // Waits for the GPU work an engine call submitted (deferred reads land in wasm memory).
@@ -297,53 +462,66 @@ export class Sotto {
     try {
       await this.gpuInstance.settle();
     } catch (e) {
-      this.dead = e.message;
+      this.dead = oneLine(e.message);
+      this.gpuFailed = true;
       this.session = 0;
       throw e;
     }
   }
 
   // WebGPU sessions: prefill ids and compute the first token on the GPU (greedy).
-  async gpuStart(ids) {
-    const s = this.requireSession();
-    const bytes = new Uint8Array(Int32Array.from(ids).buffer);
-    this.withBuffer(bytes, (ptr) => this.call('sotto_gpu_start', s, ptr, ids.length));
-    await this.settle();
+  gpuStart(ids) {
+    return this.guarded(async () => {
+      const s = this.requireSession();
+      const bytes = new Uint8Array(Int32Array.from(ids).buffer);
+      this.withBuffer(bytes, (ptr) => this.call('sotto_gpu_start', s, ptr, ids.length));
+      await this.settle();
+    });
   }
 
   // WebGPU sessions: prefill ids and sample the first token on the GPU with the sampler chain (and the
   // grammar of setGrammar). Options as start().
-  async gpuStartSampled(ids, { temperature = 0.8, topK = 40, topP = 0.95, minP = 0.05, repeatPenalty = 1.0, seed } = {}) {
-    const s = this.requireSession();
-    const seed64 = BigInt.asUintN(64, BigInt(seed ?? Math.floor(Math.random() * 2 ** 53)));
-    const bytes = new Uint8Array(Int32Array.from(ids).buffer);
-    this.withBuffer(bytes, (ptr) =>
-      this.call('sotto_gpu_start_sampled', s, ptr, ids.length, temperature, topK, topP, minP, repeatPenalty,
-                Number(seed64 & 0xffffffffn), Number(seed64 >> 32n)));
-    await this.settle();
+  gpuStartSampled(ids, { temperature = 0.8, topK = 40, topP = 0.95, minP = 0.05, repeatPenalty = 1.0, seed } = {}) {
+    return this.guarded(async () => {
+      const s = this.requireSession();
+      const seed64 = BigInt.asUintN(64, BigInt(seed ?? Math.floor(Math.random() * 2 ** 53)));
+      const bytes = new Uint8Array(Int32Array.from(ids).buffer);
+      this.withBuffer(bytes, (ptr) =>
+        this.call('sotto_gpu_start_sampled', s, ptr, ids.length, temperature, topK, topP, minP, repeatPenalty,
+                  Number(seed64 & 0xffffffffn), Number(seed64 >> 32n)));
+      await this.settle();
+    });
   }
 
   // The grammar of the next start / gpuStartSampled / generate: {schema} (JSON Schema: object or text),
   // {grammar} (GBNF text), or {} for none; compact: no whitespace between JSON tokens. Errors (an
   // unsupported keyword...) are thrown with the engine's one-line message.
   setGrammar({ schema, grammar, compact = false } = {}) {
-    const s = this.requireSession();
+    this.live();
     if (schema !== undefined && grammar !== undefined) throw new Error('sotto: give a schema or a grammar, not both');
     const text = schema !== undefined ? (typeof schema === 'string' ? schema : JSON.stringify(schema)) : grammar;
-    if (text === undefined) {
+    const g = text === undefined ? null : { text, kind: schema !== undefined ? (compact ? 3 : 1) : 2 };
+    this.setGrammarNow(g);
+    this.lastGrammar = g;
+  }
+
+  setGrammarNow(g) {
+    const s = this.requireSession();
+    if (!g) {
       this.call('sotto_set_grammar', s, 0, 0, 0);
       return;
     }
-    const bytes = this.encoder.encode(text);
-    const kind = schema !== undefined ? (compact ? 3 : 1) : 2;
-    this.withBuffer(bytes, (ptr) => this.call('sotto_set_grammar', s, ptr, bytes.length, kind));
+    const bytes = this.encoder.encode(g.text);
+    this.withBuffer(bytes, (ptr) => this.call('sotto_set_grammar', s, ptr, bytes.length, g.kind));
   }
 
   // The next token (-1: context full); unless it ends generation, the one after it is computed.
-  async gpuNext() {
-    const id = this.call('sotto_gpu_next', this.requireSession());
-    await this.settle();
-    return id;
+  gpuNext() {
+    return this.guarded(async () => {
+      const id = this.call('sotto_gpu_next', this.requireSession());
+      await this.settle();
+      return id;
+    });
   }
 
   // Dispatches recorded by the last gpuStart / gpuNext.
@@ -358,6 +536,7 @@ export class Sotto {
   }
 
   tokenize(text, chat = false) {
+    this.live();
     const s = this.requireSession();
     const bytes = this.encoder.encode(text);
     const n = this.withBuffer(bytes, (ptr) => this.call('sotto_tokenize', s, ptr, bytes.length, chat ? 1 : 0));
@@ -366,6 +545,7 @@ export class Sotto {
   }
 
   start(ids, { temperature = 0.8, topK = 40, topP = 0.95, minP = 0.05, repeatPenalty = 1.0, seed } = {}) {
+    this.live();
     const s = this.requireSession();
     const seed64 = BigInt.asUintN(64, BigInt(seed ?? Math.floor(Math.random() * 2 ** 53)));
     const bytes = new Uint8Array(Int32Array.from(ids).buffer);
@@ -374,17 +554,19 @@ export class Sotto {
                 Number(seed64 & 0xffffffffn), Number(seed64 >> 32n)));
   }
 
-  step() { return this.call('sotto_step', this.requireSession()); }
+  step() { this.live(); return this.call('sotto_step', this.requireSession()); }
   isEog(id) { return this.call('sotto_is_eog', this.requireSession(), id) !== 0; }
   isSpecial(id) { return this.call('sotto_is_special', this.requireSession(), id) !== 0; }
 
   piece(id) {
+    this.live();
     const s = this.requireSession();
     const ptr = this.call('sotto_piece', s, id);
     return new Uint8Array(this.memory.buffer, ptr, this.call('sotto_out_len', s)).slice();
   }
 
   detokenize(ids) {
+    this.live();
     const s = this.requireSession();
     const bytes = new Uint8Array(Int32Array.from(ids).buffer);
     const ptr = this.withBuffer(bytes, (p) => this.call('sotto_detokenize', s, p, ids.length));
@@ -395,6 +577,18 @@ export class Sotto {
   // so cancel() (or breaking out of the loop) stops it between tokens. Special tokens are not emitted;
   // an end-of-generation token ends it. opts.onToken(id) sees every sampled id (eog included).
   async *generate(prompt, opts = {}) {
+    await this.ready();
+    try {
+      yield* this.generateNow(prompt, opts);
+    } catch (e) {
+      if (this.dead && !this.gpuFailed && !this.disposed) {
+        try { await this.revive(); } catch (e2) { this.logger(2, `sotto: the engine could not be restarted: ${e2.message}`); }
+      }
+      throw e;
+    }
+  }
+
+  async *generateNow(prompt, opts) {
     const { maxTokens = 128, chat = false, onToken } = opts;
     this.cancelled = false;
     this.setGrammar({ schema: opts.schema, grammar: opts.grammar, compact: opts.compact });
@@ -430,6 +624,7 @@ export class Sotto {
   dispose() {
     if (this.session && !this.dead) this.call('sotto_destroy', this.session);
     this.session = 0;
+    this.disposed = true;
     this.dead = this.dead ?? 'disposed';
     if (this.threadHost) this.threadHost.terminate();  // the pools are gone with the sessions
   }

@@ -51,6 +51,7 @@ worker.onmessage = (ev) => {
       document.body.dataset.noteBackend = m.noteBackend;
       document.body.dataset.gpuWarmup = (m.gpu?.warmupTokens ?? []).join(',');  // the warm-up's tokens (tests compare them)
       document.body.dataset.engine = 'ready';
+      delete document.body.dataset.engineError;
       updateButtons();
       return;
     case 'backend':  // the WebGPU engine failed: notes go to the CPU from now on
@@ -67,6 +68,16 @@ worker.onmessage = (ev) => {
   }
   const p = pending.get(m.id);
   if (m.type === 'error' && !p) {
+    if (m.kept) {  // a model that did not load: the engine goes on with the last good one
+      $('engine-status').textContent = `Engine error: ${m.message} (still using ${m.kept.model})`;
+      settings.modelUrl = m.kept.modelUrl;  // not saved as the model to load next time
+      store.saveSettings(settings);
+      state.engineReady = true;
+      document.body.dataset.engine = 'ready';
+      document.body.dataset.engineError = m.message;
+      updateButtons();
+      return;
+    }
     $('engine-status').textContent = `Engine error: ${m.message}`;
     document.body.dataset.engine = 'error';
     return;

@@ -75,7 +75,8 @@ export class AsrEngine {
   async reset(sampleRate = 16000) {
     const rate = this.rate;
     this.rate = sampleRate;
-    if (this.asr.engine.dead) await this.revive();
+    // A dead instance, or a WebGPU one that trapped (sotto.mjs revived it on the GPU): a new engine (on the CPU).
+    if (this.asr.engine.dead || (this.gpu && this.asr.engine.traps > 0)) await this.revive();
     else if (rate !== sampleRate) await this.asr.load(this.bytes, { name: this.name, sampleRate });
     else this.asr.reset();
     this.fed = 0;

@@ -12,6 +12,7 @@
 //   e.check(schemaText, noteText, transcript) -> {markdown, support: [{path, value, spans, unsupported,
 //                                               flagged}]}   (spans: UTF-8 byte offsets)
 //   e.fhir(schemaText, noteText, {bundle_id, composition_id, timestamp, author}) -> FHIR Bundle JSON text
+//   e.dispose()
 // After an engine error (a trap) the wasm instance is unusable; the next call re-creates it and reloads
 // the model (from the bytes kept here, or by calling the loader again, e.g. from the Cache API), so one bad
 // note does not cost a page reload.
@@ -53,6 +54,11 @@ export class ScribeEngineCpu {
   }
 
   async ready() { if (this.host.dead) await this.revive(); }
+
+  dispose() {  // the instance and its thread Workers
+    this.host?.dispose();
+    this.host = null;
+  }
 
   // Calls fn(ptr, len) for each string, in order, with the strings copied into engine buffers.
   withStrings(strings, fn) {

@@ -12,7 +12,9 @@
 //   {type: 'check', id, schema, note, transcript}  -> {type: 'checked', id, check}
 //   {type: 'fhir', id, schema, note, args} -> {type: 'fhir', id, text}
 //   {type: 'clear-cache'}                 -> {type: 'cache-cleared'}
-// Any failure: {type: 'error', id, message} (one line). Progress: {type: 'progress', phase: 'download' |
+// Any failure: {type: 'error', id, message} (one line); an 'init' that fails (a model that cannot be fetched or
+// does not load) keeps the engines of the last good init, and its error says so with kept: {model, modelUrl}.
+// Progress: {type: 'progress', phase: 'download' |
 // 'compile' | 'load' | 'pipelines', what, loaded, total, compiled}.
 // Caching: fetch-cache.mjs (models cache-first, the engine wasm network-first), so after the first load the
 // app works offline.
@@ -30,6 +32,7 @@ import { fetchEngine } from './engine-wasm.mjs';
 
 let engine = null;     // the CPU scribe engine: notes (unless the GPU can), checks, FHIR
 let gpuModel = null;   // the note model on WebGPU, or null
+let loaded = null;     // {model, modelUrl} of the last init that loaded
 let cancelled = false;
 let busy = false;
 
@@ -60,10 +63,12 @@ async function generate(m) {
   const t0 = performance.now();
   // The note on WebGPU when that engine can write under a schema; otherwise (or after it failed) on the CPU.
   const writer = gpuModel?.schemaOutput ? gpuModel : engine;
+  const traps = gpuModel?.engine.traps ?? 0;
   try {
     await write(m, writer, t0);
   } catch (e) {
-    if (writer !== gpuModel || !gpuModel.engine.dead) throw e;  // a bad request, not a broken GPU engine
+    // A bad request, not a broken GPU engine (one that trapped, revived or not, or lost its device):
+    if (writer !== gpuModel || (!gpuModel.engine.dead && gpuModel.engine.traps === traps)) throw e;
     gpuModel.dispose();
     gpuModel = null;
     post({ type: 'backend', noteBackend: engine.backend, why: `the WebGPU engine failed (${oneLine(e)})` });
@@ -97,31 +102,44 @@ async function write(m, writer, t0) {
   post({ type: 'note', id: m.id, text, nTokens, seconds, check, backend: writer.backend });
 }
 
+// Loads the engine and the note model of m (the CPU engine first: a model that does not load there changes
+// nothing, the engines of the last good init stay), then the note model on WebGPU if there is one.
+async function init(m) {
+  const { module } = await fetchEngine(m.wasmUrl, progress);  // sotto-mt.wasm when threads are usable
+  let first = await fetchWithProgress(m.modelUrl, 'model', true, progress);
+  const bytes = first.bytes;
+  const info = { bytes: bytes.length, cached: first.cached };
+  const name = m.modelUrl.split('/').pop();
+  const loader = async () => {  // the first call takes the download; later ones read the cache
+    if (first) { const b = first.bytes; first = null; return b; }
+    return (await fetchWithProgress(m.modelUrl, 'model', true, null)).bytes;
+  };
+  progress({ phase: 'load', what: 'model' });
+  const cpu = await ScribeEngineCpu.create(module, loader, { name, nCtx: 4096 });  // as `sotto note`
+  gpuModel?.dispose();
+  gpuModel = null;
+  engine?.dispose();
+  engine = cpu;
+  loaded = { model: name, modelUrl: m.modelUrl };
+  const gpu = await pickGpu(module, bytes, name, m.backend ?? 'auto');
+  gpuModel = gpu.model ?? null;
+  const noteBackend = gpuModel?.schemaOutput ? gpuModel.backend : engine.backend;
+  post({ type: 'ready', backend: gpuModel ? 'webgpu' : engine.backend, noteBackend, gpu: gpu.info, model: name,
+         threads: engine.threads, ...info });
+}
+
 self.onmessage = async (ev) => {
   const m = ev.data;
   if (m.type === 'cancel') { cancelled = true; return; }
   try {
     switch (m.type) {
-      case 'init': {
-        gpuModel?.dispose();
-        gpuModel = null;
-        const { module } = await fetchEngine(m.wasmUrl, progress);  // sotto-mt.wasm when threads are usable
-        let first = await fetchWithProgress(m.modelUrl, 'model', true, progress);
-        const info = { bytes: first.bytes.length, cached: first.cached };
-        const name = m.modelUrl.split('/').pop();
-        const gpu = await pickGpu(module, first.bytes, name, m.backend ?? 'auto');
-        gpuModel = gpu.model ?? null;
-        const loader = async () => {  // the first call takes the download; later ones read the cache
-          if (first) { const b = first.bytes; first = null; return b; }
-          return (await fetchWithProgress(m.modelUrl, 'model', true, null)).bytes;
-        };
-        progress({ phase: 'load', what: 'model' });
-        engine = await ScribeEngineCpu.create(module, loader, { name, nCtx: 4096 });  // as `sotto note`
-        const noteBackend = gpuModel?.schemaOutput ? gpuModel.backend : engine.backend;
-        post({ type: 'ready', backend: gpuModel ? 'webgpu' : engine.backend, noteBackend, gpu: gpu.info, model: name,
-               threads: engine.threads, ...info });
+      case 'init':
+        try {
+          await init(m);
+        } catch (e) {  // the engines of the last good init (if any) stay
+          post({ type: 'error', id: m.id, message: oneLine(e), kept: loaded });
+        }
         break;
-      }
       case 'generate':
         if (!engine) throw new Error('the engine is not loaded');
         if (busy) throw new Error('a note is already being written');

@@ -151,6 +151,7 @@ class RegexConv {
   std::string* rules_ = nullptr;
   std::map<Key, std::optional<std::string>> memo_;
   int group_depth_ = 0;  // nesting of ( groups ) while parsing: bounded (the parser and plain() recurse per level)
+  size_t nonempty_chars_ = 0;  // text written by plain_nonempty() (capped)
   int depth_ = 0;  // recursion depth of bounded(): capped so a long length range cannot exhaust the stack
   struct DepthGuard {
     RegexConv* c;
@@ -274,10 +275,56 @@ class RegexConv {
   }
   std::string plain_rep(int id, int lo, int hi) {
     if (hi == 0) return "\"\"";
+    const int xid = nodes_[size_t(id)].kids[0];
+    if (hi == kInf && nodes_[size_t(xid)].min_len == 0) {
+      // X{lo,} where X can be empty ("(a*)*"): the same strings as (X without "")*, which the GBNF parser takes
+      // (X* itself would be a left-recursive rule); lo is met by empty repetitions.
+      const std::optional<std::string> x = plain_nonempty(xid);
+      return x ? named("(" + *x + ")*") : "\"\"";
+    }
     std::string out(1, '(');
     out += plain(nodes_[size_t(id)].kids[0]);
     out += ')';
     out += rep_op(lo, hi);
+    return named(std::move(out));
+  }
+
+  // The node's strings except the empty one, as GBNF; nullopt when the empty string is all it has.
+  // Rewriting a sequence of n parts that can each be empty takes n alternatives, each with the rest of the
+  // sequence: past 1 MiB of text that is an error, as in length-bounded mode.
+  std::optional<std::string> plain_nonempty(int id) {
+    DepthGuard guard(this);
+    const Node& n = nodes_[size_t(id)];
+    if (n.max_len == 0) return std::nullopt;
+    if (n.min_len > 0) return plain(id);
+    std::vector<std::string> alts;
+    switch (n.kind) {
+      case Node::Char: return plain(id);  // unreachable: a character's length is 1
+      case Node::Alt:
+        for (int k : n.kids) {
+          if (auto x = plain_nonempty(k)) alts.push_back(*x);
+        }
+        break;
+      case Node::Seq:  // every part can be empty: the first non-empty one, then the rest as it is
+        for (size_t k = 0; k < n.kids.size(); ++k) {
+          if (auto x = plain_nonempty(n.kids[k])) alts.push_back(*x + " " + plain_seq(id, k + 1));
+        }
+        break;
+      case Node::Rep: {  // X{lo,hi}: one non-empty X, then X{0,hi-1} (the empty repetitions dropped)
+        auto x = plain_nonempty(n.kids[0]);
+        if (!x) return std::nullopt;
+        if (n.hi == kInf) return named("(" + *x + ")+");
+        return n.hi == 1 ? *x : named("(" + *x + " " + plain_rep(id, 0, n.hi - 1) + ")");
+      }
+    }
+    if (alts.empty()) return std::nullopt;
+    std::string out = "(";
+    for (size_t k = 0; k < alts.size(); ++k) out += (k ? " | " : "") + alts[k];
+    out += ")";
+    nonempty_chars_ += out.size();
+    if (nonempty_chars_ > (size_t(1) << 20)) {
+      fail("pattern at ", where_, ": a repeated group that can match the empty string is too large to rewrite");
+    }
     return named(std::move(out));
   }
 

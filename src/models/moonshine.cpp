@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/gguf.h"
 #include "models/asr-model.h"
+#include "models/config.h"
 
 namespace sotto {
 namespace {
@@ -104,6 +105,10 @@ void Moonshine::read_config() {
   c_.n_enc_head = get("encoder.attention.head_count", 256);
   c_.n_dec_head = get("decoder.attention.head_count", 256);
   c_.n_ctx = get("context_length", 1 << 16, 512);
+  if (c_.n_ctx < kMinContext) {  // the start token(s) and one decoded token must fit
+    fail(f_.path(), ": metadata ", a, ".context_length = ", std::to_string(c_.n_ctx), " is too short to decode (at least ",
+         std::to_string(kMinContext), ")");
+  }
   for (int h : {c_.n_enc_head, c_.n_dec_head}) {
     if (c_.n_embd % h != 0) {
       fail(f_.path(), ": embedding_length ", std::to_string(c_.n_embd), " does not split into ", std::to_string(h),

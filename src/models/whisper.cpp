@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/gguf.h"
 #include "models/asr-model.h"
+#include "models/config.h"
 
 namespace sotto {
 namespace {
@@ -114,6 +115,10 @@ void Whisper::read_config() {
   n_audio_ctx_ = get("encoder.context_length", 1 << 16);
   c_.n_mel_frames = 2 * n_audio_ctx_;
   c_.n_ctx = get("decoder.context_length", 1 << 16);
+  if (c_.n_ctx < kMinContext) {  // the start token(s) and one decoded token must fit
+    fail(f_.path(), ": metadata ", a, ".decoder.context_length = ", std::to_string(c_.n_ctx), " is too short to decode (at least ",
+         std::to_string(kMinContext), ")");
+  }
   for (int h : {c_.n_enc_head, c_.n_dec_head}) {
     if (c_.n_embd % h != 0) fail(f_.path(), ": embedding_length does not split into ", std::to_string(h), " heads");
   }
