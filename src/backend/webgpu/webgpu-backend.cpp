@@ -87,9 +87,10 @@ constexpr uint32_t kQuantizeQ8 = 159;  // quantize-q8.wgsl: the activations of m
 // matmul of two or more tokens; kNumMmTiles forces the 8-token kernel (matmul.wgsl); 8 + tile forces that tile
 // of matmul-tiled.wgsl (no dp4a).
 int g_mm_tile = -1;
-// Bench/test knob (sotto_gpu_submit_every): submit at a layer boundary once this many dispatches wait; 0: one
-// submit a step.
-int g_submit_every = 0;
+// Submit at a layer boundary once this many dispatches wait (sotto_gpu_submit_every; 0: one submit a step): the GPU
+// runs the first layers while the rest of the step is recorded. 48 by the H100 runs of docs/benchmarks.md (decode
+// 1.2-1.6x, prefill 1.07-1.4x against one submit a step).
+int g_submit_every = 48;
 // Bench/test knob (sotto_gpu_attention_decode): false keeps decode attention on attention-split.wgsl.
 bool g_attn_decode = true;
 

@@ -38,8 +38,8 @@ int webgpu_force_matmul_tile(int tile);
 // Bench/test knob: decode attention over > 64 keys on attention-decode.wgsl (on = 1, the default) or on
 // attention-split.wgsl (0); -1 only asks. Returns the previous setting.
 bool webgpu_attention_decode(int on);
-// Bench/test knob: submit the recorded work at a layer boundary once n or more dispatches wait (0, the default:
-// one submit a step); -1 only asks. Returns the previous setting.
+// Submit the recorded work at a layer boundary once n or more dispatches wait (default 48; 0: one submit a step);
+// -1 only asks. Returns the previous setting.
 int webgpu_submit_every(int n);
 
 // The optional features (bits as feature_mask) the backend uses; 0 for another backend.
