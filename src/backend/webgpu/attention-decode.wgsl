@@ -35,23 +35,11 @@ const EV: u32 = select(4u, 8u, F16);  // cache elements in a vec4u
 const VPR: u32 = HD / EV;             // vec4s of a row (of one kv head)
 const LPT: u32 = TK * VPR / 64u;      // vec4 loads of a tile per thread: 4 (f16) or 8 (f32)
 
-// Thread li's part of rows j0 .. j0 + TK of a cache from vec4 b0 (the kv head's column of row 0); rows past
-// nj repeat row nj - 1 (loaded, never used).
-fn load_k(li: u32, b0: u32, j0: u32, nj: u32, rowv: u32) -> array<vec4u, LPT> {
-  var r: array<vec4u, LPT>;
-  for (var i = 0u; i < LPT; i++) {
-    let w = li + 64u * i;
-    r[i] = K[b0 + (j0 + min(w / VPR, nj - 1u)) * rowv + w % VPR];
-  }
-  return r;
-}
-fn load_v(li: u32, b0: u32, j0: u32, nj: u32, rowv: u32) -> array<vec4u, LPT> {
-  var r: array<vec4u, LPT>;
-  for (var i = 0u; i < LPT; i++) {
-    let w = li + 64u * i;
-    r[i] = V[b0 + (j0 + min(w / VPR, nj - 1u)) * rowv + w % VPR];
-  }
-  return r;
+// The vec4 that thread li loads i-th of rows j0 .. j0 + TK of a cache from vec4 b0 (the kv head's column of
+// row 0); rows past nj repeat row nj - 1 (loaded, never used).
+fn tile_at(li: u32, i: u32, b0: u32, j0: u32, nj: u32, rowv: u32) -> u32 {
+  let w = li + 64u * i;
+  return b0 + (j0 + min(w / VPR, nj - 1u)) * rowv + w % VPR;
 }
 // The loaded words as floats into the tile kv.
 fn store_tile(li: u32, r: array<vec4u, LPT>) {
@@ -84,6 +72,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let scale = bitcast<f32>(P[5]);
   let cap = bitcast<f32>(P[7]);
   let rowv = P[11] / EV;
+  let kb = (P[13] + kvh * HD) / EV;  // vec4 of the kv head's column of row 0
+  let vb = (P[14] + kvh * HD) / EV;
   let h0 = kvh * G;
   for (var i = li; i < G * HD; i += 64u) { qs[i] = Q[P[9] + h0 * HD + i] * scale; }
   if (li < G) { ms[li] = -3.4e38; }
@@ -91,8 +81,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   var acc: array<f32, G * NC>;
   for (var j0 = j_begin; j0 < j_end; j0 += TK) {
     let nj = min(TK, j_end - j0);
-    let kr = load_k(li, (P[13] + kvh * HD) / EV, j0, nj, rowv);
-    let vr = load_v(li, (P[14] + kvh * HD) / EV, j0, nj, rowv);
+    var kr: array<vec4u, LPT>;
+    var vr: array<vec4u, LPT>;
+    for (var i = 0u; i < LPT; i++) {
+      kr[i] = K[tile_at(li, i, kb, j0, nj, rowv)];
+      vr[i] = V[tile_at(li, i, vb, j0, nj, rowv)];
+    }
     workgroupBarrier();  // qs and ms written; the previous tile's kv and sc read
     store_tile(li, kr);
     workgroupBarrier();
