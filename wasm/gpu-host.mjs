@@ -152,13 +152,14 @@ export class GpuInstance {
     this.reads = [];                // deferred reads of submitted steps
     this.stepReads = [];            // reads recorded in the current step
     this.toDestroy = [];
-    this.scopes = [];               // popErrorScope promises of submitted steps
+    this.scopes = [];               // {flush, p}: popErrorScope promises of submitted steps
+    this.nFlush = 0;                // flushes so far (reads, scopes and timed passes carry the one they belong to)
     this.inScope = false;
     this.pendingLoads = [];         // buffer_load records: {id, offset, fileOffset, n}
     this.names = new Map();         // kernel -> name (profiling)
     this.stepTimed = [];            // profiling: [kernel name, JS ns] of the step's timed dispatches
     this.querySet = null;
-    this.timed = [];                // profiling: {st, names} of submitted steps
+    this.timed = [];                // profiling: {flush, st, names} of submitted steps
   }
 
   scope() {
@@ -170,7 +171,7 @@ export class GpuInstance {
 
   closeScope() {
     if (this.inScope) {
-      this.scopes.push(this.device.popErrorScope());
+      this.scopes.push({ flush: this.nFlush, p: this.device.popErrorScope() });
       this.inScope = false;
     }
   }
@@ -332,7 +333,7 @@ export class GpuInstance {
           this.encoder.resolveQuerySet(this.querySet, 0, n, rb, 0);
           this.encoder.copyBufferToBuffer(rb, 0, st, 0, 8 * n);
           this.toDestroy.push(rb);
-          this.timed.push({ st, names: this.stepTimed });
+          this.timed.push({ flush: this.nFlush + 1, st, names: this.stepTimed });
           this.stepTimed = [];
         }
         if (this.encoder) this.device.queue.submit([this.encoder.finish()]);
@@ -343,9 +344,10 @@ export class GpuInstance {
         this.stepArenas = [];
         for (const b of this.toDestroy) b.destroy();
         this.toDestroy = [];
-        this.reads.push(...this.stepReads);
+        const flush = ++this.nFlush;
+        for (const r of this.stepReads) this.reads.push({ ...r, flush });
         this.stepReads = [];
-        this.scopes.push(this.device.popErrorScope());
+        this.scopes.push({ flush, p: this.device.popErrorScope() });
         this.inScope = false;
       },
     };
@@ -382,17 +384,22 @@ export class GpuInstance {
   }
 
   // Waits for the submitted steps: copies every deferred read into wasm memory; throws the first
-  // validation error.
-  async settle() {
+  // validation error. oldest: only the submits up to the one that holds the oldest pending read, whose bytes
+  // land; later submits stay in flight (the engine's greedy pipelining records step n + 1 before the token of
+  // step n is read: wasm/sotto-abi.cpp).
+  async settle({ oldest = false } = {}) {
     const memory = this.getMemory();
     this.closeScope();  // errors of calls not followed by a flush (e.g. a failed load)
-    const reads = this.reads, scopes = this.scopes, timed = this.timed;
-    this.reads = [];
-    this.scopes = [];
-    this.timed = [];
+    const upTo = oldest && this.reads.length ? this.reads[0].flush : Infinity;
+    const take = (list) => {
+      const i = list.findIndex((e) => e.flush > upTo);
+      return list.splice(0, i < 0 ? list.length : i);
+    };
+    const reads = take(this.reads), scopes = take(this.scopes), timed = take(this.timed);
     // onSubmittedWorkDone also keeps Node's event loop alive (and Dawn ticking) until the error scopes
-    // resolve: without a pending map or queue promise, Dawn for Node lets the process exit.
-    await Promise.all([this.device.queue.onSubmittedWorkDone(),
+    // resolve: without a pending map or queue promise, Dawn for Node lets the process exit. (With oldest,
+    // the read's map is pending.)
+    await Promise.all([...(upTo === Infinity ? [this.device.queue.onSubmittedWorkDone()] : []),
                        ...reads.map((r) => r.st.mapAsync(1 /* GPUMapMode.READ */)),
                        ...timed.map((t) => t.st.mapAsync(1))]);
     for (const t of timed) {
@@ -409,7 +416,7 @@ export class GpuInstance {
       if (!this.host.staging.has(r.size)) this.host.staging.set(r.size, []);
       this.host.staging.get(r.size).push(r.st);
     }
-    const errors = (await Promise.all(scopes)).filter((e) => e);
+    const errors = (await Promise.all(scopes.map((e) => e.p))).filter((e) => e);
     if (this.host.lostMessage) throw new Error(this.host.lostMessage);
     if (errors.length) throw new Error(`WebGPU: ${errors[0].message}`);
   }

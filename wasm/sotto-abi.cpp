@@ -17,6 +17,10 @@
 //   (host: submit done by the engine; the host awaits the read before the next call)
 //   sotto_gpu_next(s)           returns that token; unless it ends generation, runs it and records the
 //                               next argmax + read (-1: the context is full)
+//   Pipelined (sotto_gpu_pipeline, the default): start also records the first token's step with its input
+//   taken from the GPU's argmax, and each next records the step after the one in flight, so two reads are
+//   pending: the host awaits only the oldest (GpuInstance.settle({oldest: true})) and must settle all of them
+//   before another start or before the session is destroyed (wasm/sotto.mjs does).
 // sotto_start/sotto_step refuse a WebGPU session (its logits never come back to wasm memory).
 // Constrained decoding and sampling, both backends:
 //   sotto_set_grammar(s, text, len, kind)  kind 1: a JSON Schema (3: compact), 2: GBNF, 0: none; used by the
@@ -67,6 +71,14 @@ struct Session {
   bool gpu = false;
   sotto::Tensor next_tok;    // I32 {1} on the GPU: the argmax of the last logits
   int32_t pending = -1;      // its value once the host has completed the read
+  // Greedy pipelining (sotto_gpu_pipeline, on by default): the step after the one in flight is recorded with the
+  // device's argmax as its input, before that token is read back, so the GPU runs step n while step n + 1 is
+  // recorded. Up to two 4-byte reads are pending, the oldest at ring[ring_head]; n_given: the prompt and the
+  // tokens returned (n_past runs one ahead while a step is in flight).
+  bool pipeline = true;   // the setting, taken by the next sotto_gpu_start
+  bool pipelined = false;  // this generation's
+  int32_t ring[2] = {-1, -1};
+  int ring_head = 0, in_flight = 0, n_given = 0;
   uint32_t dispatches = 0;   // dispatches recorded by the last sotto_gpu_start / sotto_gpu_next
   int gpu_chunk = 512;       // prompt tokens a WebGPU forward pass takes (sotto_gpu_prefill_chunk)
   // Grammar and sampling on either backend (sotto_set_grammar, sotto_gpu_start_sampled).
@@ -278,14 +290,27 @@ sotto::Tensor gpu_prefill(Session* s, const int32_t* ids, int n) {
   }
   return logits;
 }
-// Records argmax(logits) -> next_tok and its deferred read into s->pending, then submits.
+// Records argmax(logits) -> next_tok and its deferred read into *dst (s->pending, or the next free ring slot
+// when pipelined), then submits.
 void finish_step(Session* s, const sotto::Tensor& logits) {
   if (logits.empty()) sotto::fail("this model cannot run on the WebGPU path");
   s->lm.backend->argmax(logits, s->next_tok);
-  s->pending = -1;
-  s->lm.backend->read(s->next_tok, &s->pending, sizeof s->pending);
+  int32_t* dst = &s->pending;
+  if (s->pipelined) {
+    dst = &s->ring[(s->ring_head + s->in_flight) % 2];
+    s->in_flight++;
+  }
+  *dst = -1;
+  s->lm.backend->read(s->next_tok, dst, sizeof *dst);
   s->lm.backend->sync();
-  s->dispatches = sotto::webgpu_take_dispatch_count(*s->lm.backend);
+  s->dispatches += sotto::webgpu_take_dispatch_count(*s->lm.backend);
+}
+// Pipelined: records the step of the token in flight (its id still on the device, in next_tok), unless the
+// context is full.
+void step_ahead(Session* s) {
+  if (s->n_past >= s->n_ctx) return;
+  finish_step(s, s->lm.model->forward_device(s->cache, s->next_tok));
+  s->n_past++;
 }
 }  // namespace
 
@@ -297,8 +322,13 @@ SOTTO_EXPORT void sotto_gpu_start(Session* s, const int32_t* ids, int n) {
   s->queued.clear();
   s->cache = s->lm.model->new_cache(s->n_ctx);
   s->n_past = 0;
+  s->pipelined = s->pipeline;
+  s->ring_head = s->in_flight = 0;
+  s->n_given = n;
+  s->dispatches = 0;
   const sotto::Tensor logits = gpu_prefill(s, ids, n);
   finish_step(s, logits);
+  if (s->pipelined) step_ahead(s);
 }
 
 int32_t gpu_next_sampled(Session* s);
@@ -306,6 +336,23 @@ int32_t gpu_next_sampled(Session* s);
 SOTTO_EXPORT int32_t sotto_gpu_next(Session* s) {
   if (!s->gpu) sotto::fail("sotto_gpu_next: not a WebGPU session");
   if (s->dsampler) return gpu_next_sampled(s);
+  if (s->pipelined) {
+    if (s->in_flight == 0 || s->ring[s->ring_head] < 0) {
+      sotto::fail("sotto_gpu_next: no token pending (call sotto_gpu_start, await the read)");
+    }
+    if (s->n_given >= s->n_ctx) return -1;
+    const int32_t id = s->ring[s->ring_head];
+    s->ring_head ^= 1;
+    s->in_flight--;
+    s->n_given++;
+    s->dispatches = 0;
+    if (s->lm.tokenizer->is_eog(id)) {
+      s->in_flight = 0;  // the step in flight is dropped (the host settles it before the next start)
+      return id;
+    }
+    step_ahead(s);
+    return id;
+  }
   if (s->pending < 0) sotto::fail("sotto_gpu_next: no token pending (call sotto_gpu_start, await the read)");
   if (s->n_past >= s->n_ctx) return -1;
   const int32_t id = s->pending;
@@ -369,6 +416,7 @@ SOTTO_EXPORT void sotto_gpu_start_sampled(Session* s, const int32_t* ids, int n,
   sp.repeat_penalty = repeat_penalty;
   sp.seed = (uint64_t(seed_hi) << 32) | seed_lo;
   s->dsampler = std::make_unique<sotto::DeviceSampler>(sp, s->grammar, s->lm.tokenizer.get());
+  s->pipelined = false;
   s->dsampler->observe_prompt(ids, n);
   s->queued.clear();
   s->has_pending = false;
@@ -422,6 +470,13 @@ SOTTO_EXPORT int sotto_gpu_matmul_tile(int tile) { return sotto::webgpu_force_ma
 SOTTO_EXPORT int sotto_gpu_attention_decode(int on) { return sotto::webgpu_attention_decode(on) ? 1 : 0; }
 // Benchmarks: submit at a layer boundary once n dispatches wait (0: one submit a step); -1 asks. The previous value.
 SOTTO_EXPORT int sotto_gpu_submit_every(int n) { return sotto::webgpu_submit_every(n); }
+// Greedy pipelining of the session's next sotto_gpu_start (1 on, 0 off, -1 asks); the previous value. Off: each
+// step is recorded after the token before it has been read back.
+SOTTO_EXPORT int sotto_gpu_pipeline(Session* s, int on) {
+  const int was = s->pipeline ? 1 : 0;
+  if (on == 0 || on == 1) s->pipeline = on == 1;
+  return was;
+}
 // Bytes of matmul weights read per decoded token (for the bandwidth floor of benchmarks).
 SOTTO_EXPORT double sotto_weight_bytes(Session* s) { return double(s->lm.model->weight_bytes()); }
 

@@ -407,6 +407,7 @@ export class Sotto {
   }
 
   async loadStreamNow(source, name, nCtx) {
+    await this.drain();  // a pipelined read must not land in the destroyed session
     if (this.session) this.call('sotto_destroy', this.session);
     this.session = 0;
     const header = await ggufHeader(source, name);
@@ -456,11 +457,12 @@ export class Sotto {
     return this.loadStreamNow(g.source, g.name, g.nCtx).then(regrammar);
   }
 
-  // Waits for the GPU work an engine call submitted (deferred reads land in wasm memory).
-  async settle() {
+  // Waits for the GPU work an engine call submitted (deferred reads land in wasm memory). oldest: only up to
+  // the oldest pending read (the pipelined greedy steps: the one after it stays in flight).
+  async settle(opts) {
     if (!this.gpu) return;
     try {
-      await this.gpuInstance.settle();
+      await this.gpuInstance.settle(opts);
     } catch (e) {
       this.dead = oneLine(e.message);
       this.gpuFailed = true;
@@ -469,20 +471,32 @@ export class Sotto {
     }
   }
 
-  // WebGPU sessions: prefill ids and compute the first token on the GPU (greedy).
+  // Every pending GPU step done and its reads landed (a pipelined generation left a step in flight).
+  async drain() {
+    if (this.gpu && this.gpuInstance && !this.dead) await this.settle();
+  }
+
+  // WebGPU sessions: prefill ids and compute the first token on the GPU (greedy). Pipelined by default
+  // (sotto_gpu_pipeline): the first token's step is already recorded, and each gpuNext records one more, so
+  // the GPU runs a step while the next is recorded; the promises return once the oldest token has landed.
   gpuStart(ids) {
     return this.guarded(async () => {
+      await this.drain();
       const s = this.requireSession();
       const bytes = new Uint8Array(Int32Array.from(ids).buffer);
       this.withBuffer(bytes, (ptr) => this.call('sotto_gpu_start', s, ptr, ids.length));
-      await this.settle();
+      await this.settle({ oldest: true });
     });
   }
+
+  // Greedy pipelining of the next gpuStart on (the default) or off; returns the previous setting.
+  gpuPipeline(on) { return this.call('sotto_gpu_pipeline', this.requireSession(), on === undefined ? -1 : on ? 1 : 0) === 1; }
 
   // WebGPU sessions: prefill ids and sample the first token on the GPU with the sampler chain (and the
   // grammar of setGrammar). Options as start().
   gpuStartSampled(ids, { temperature = 0.8, topK = 40, topP = 0.95, minP = 0.05, repeatPenalty = 1.0, seed } = {}) {
     return this.guarded(async () => {
+      await this.drain();
       const s = this.requireSession();
       const seed64 = BigInt.asUintN(64, BigInt(seed ?? Math.floor(Math.random() * 2 ** 53)));
       const bytes = new Uint8Array(Int32Array.from(ids).buffer);
@@ -519,7 +533,7 @@ export class Sotto {
   gpuNext() {
     return this.guarded(async () => {
       const id = this.call('sotto_gpu_next', this.requireSession());
-      await this.settle();
+      await this.settle({ oldest: true });
       return id;
     });
   }

@@ -7,6 +7,13 @@
 
 namespace sotto {
 
+void Backend::get_rows_device(const Tensor& table, const Tensor& ids, Tensor& out) {
+  if (ids.type != DType::I32) fail("get_rows_device: ids must be i32, got ", dtype_name(ids.type));
+  std::vector<int32_t> v(size_t(ids.nelements()));
+  read(ids, v.data(), v.size() * sizeof(int32_t));
+  get_rows(table, v.data(), int(v.size()), out);
+}
+
 void Backend::argmax(const Tensor& x, Tensor& out) {
   if (x.type != DType::F32 || out.type != DType::I32 || out.nelements() != x.nrows()) {
     fail("argmax: x must be f32 {n, rows} and out i32 {rows}, got ", shape_str(x.ne), " and ", shape_str(out.ne));

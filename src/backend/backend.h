@@ -84,6 +84,10 @@ class Backend {
   // ---- ops
   // out[t] = table[ids[t]] converted to F32. table: {n, n_vocab} any supported dtype; out: {n, n_ids}.
   virtual void get_rows(const Tensor& table, const int32_t* ids, int n_ids, Tensor& out) = 0;
+  // The same with the ids in an I32 tensor {n_ids} of this backend (a token the device chose, e.g. by argmax), so
+  // a step can be recorded before the id is read back. Ids out of range give rows the backend leaves undefined
+  // (WebGPU: untouched) instead of an error. The default reads the ids back and calls the host-id form.
+  virtual void get_rows_device(const Tensor& table, const Tensor& ids, Tensor& out);
   // y[t][o] = sum_i w[o][i] * x[t][i]. w: {n_in, n_out}; x: {n_in, n_tok}; y: {n_out, n_tok}.
   virtual void matmul(const Tensor& w, const Tensor& x, Tensor& y) = 0;
   // y = a + b, y = a * b. b has the shape of a or is one row {a.ne[0]} broadcast over a's rows.

@@ -49,6 +49,9 @@ class Decoder final : public Model {
 
   std::vector<float> forward(KvCache& cache, const int32_t* tokens, int n, bool all_logits) override;
   Tensor forward_device(KvCache& cache, const int32_t* tokens, int n) override { return run(cache, tokens, n, false); }
+  Tensor forward_device(KvCache& cache, const Tensor& ids) override {
+    return run(cache, nullptr, int(ids.nelements()), false, &ids);
+  }
 
  private:
   // Loads a tensor, checking its shape and that the backend can run `op` with its dtype.
@@ -82,7 +85,8 @@ class Decoder final : public Model {
   AttnParams attn_params(int il) const;
   void layer(int il, KvCache& cache, int n);
   void layer_fused(int il, KvCache& cache, int n);  // the same through the backend's fused steps
-  Tensor run(KvCache& cache, const int32_t* tokens, int n, bool all_logits);  // logits on the backend
+  // Logits on the backend; the tokens from host memory, or from dev_ids on the backend where tokens is null.
+  Tensor run(KvCache& cache, const int32_t* tokens, int n, bool all_logits, const Tensor* dev_ids = nullptr);
 
   const GgufFile& f_;
   Backend& be_;
@@ -287,21 +291,25 @@ std::vector<float> Decoder::forward(KvCache& cache, const int32_t* tokens, int n
   return out;
 }
 
-Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logits) {
+Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logits, const Tensor* dev_ids) {
   const ModelConfig& c = cfg_;
   if (n <= 0) fail("forward: no tokens");
   if (cache.n_past + n > cache.n_ctx) {
     fail("context full: ", std::to_string(cache.n_past), " + ", std::to_string(n), " tokens exceed the context size ",
          std::to_string(cache.n_ctx));
   }
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; tokens && i < n; i++) {
     if (tokens[i] < 0 || tokens[i] >= c.n_vocab) {
       fail("token id ", std::to_string(tokens[i]), " out of range (vocabulary has ", std::to_string(c.n_vocab), ")");
     }
   }
   ensure_scratch(n, all_logits);
   Tensor x = view_rows(s_.x, 0, n);  // [n_embd, n]
-  be_.get_rows(tok_embd_, tokens, n, x);
+  if (tokens) {
+    be_.get_rows(tok_embd_, tokens, n, x);
+  } else {
+    be_.get_rows_device(tok_embd_, *dev_ids, x);
+  }
   if (c.embd_scale != 1.0f) be_.scale(x, c.embd_scale);
   for (int il = 0; il < c.n_layer; il++) {
     layer(il, cache, n);

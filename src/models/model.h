@@ -43,6 +43,12 @@ class Model {
     (void)cache, (void)tokens, (void)n_tokens;
     return Tensor{};
   }
+  // The same pass with the token ids in an I32 tensor {n_tokens} of the model's backend (the device's argmax of
+  // the step before), so the step is recorded before that token is read back. Ids are not checked on the host.
+  virtual Tensor forward_device(KvCache& cache, const Tensor& ids) {
+    (void)cache, (void)ids;
+    return Tensor{};
+  }
   // Bytes of weights read per decoded token (for bandwidth reports).
   virtual size_t weight_bytes() const = 0;
 };

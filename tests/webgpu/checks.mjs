@@ -123,6 +123,67 @@ export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, mo
       log(`      ${N} tokens each: ${runs.map((r) => `${r.name} ${JSON.stringify(r.got.slice(0, N))}`).join('; ')}`);
     });
   }
+  // Greedy pipelining (sotto_gpu_pipeline, the default the test above ran with): the same tokens with it off; the
+  // context fills after as many tokens as on the CPU; a generation stopped with a step in flight, a reload and a
+  // restart give the same tokens again.
+  const pipeName = [...alone.keys()][0];
+  if (pipeName) {
+    await test(`greedy pipelining on == off, context full, stop mid-flight: ${pipeName}`, async () => {
+      const { ids, got } = alone.get(pipeName);
+      const bytes = await loadModel(`${pipeName}.gguf`);
+      const run = async (e, n) => {
+        await e.gpuStart(ids);
+        const out = [];
+        for (let i = 0; i < n; i++) {
+          const id = await e.gpuNext();
+          out.push(id);
+          if (id < 0 || e.isEog(id)) break;
+        }
+        return out;
+      };
+      await gpuEngine.load(bytes, { name: `${pipeName}.gguf`, nCtx: 128 });
+      check(gpuEngine.gpuPipeline() === true, 'pipelining is not the default');
+      gpuEngine.gpuPipeline(false);
+      await gpuEngine.gpuStart(ids);
+      const plain = gpuEngine.gpuDispatches();
+      const off = [];
+      let perToken = 0;
+      for (let i = 0; i < got.length; i++) {
+        off.push(await gpuEngine.gpuNext());
+        if (i === 0) perToken = gpuEngine.gpuDispatches();
+      }
+      gpuEngine.gpuPipeline(true);
+      check(JSON.stringify(off) === JSON.stringify(got), `off ${JSON.stringify(off)} != on ${JSON.stringify(got)}`);
+      await gpuEngine.gpuStart(ids);
+      check(gpuEngine.gpuDispatches() === plain + perToken,
+            `pipelined start recorded ${gpuEngine.gpuDispatches()} dispatches, want prefill ${plain} + a step ${perToken}`);
+      // Stopped after 3 tokens with the 4th step in flight, then a fresh start: the same tokens.
+      for (let i = 0; i < 3; i++) await gpuEngine.gpuNext();
+      const again = await run(gpuEngine, got.length);
+      check(JSON.stringify(again) === JSON.stringify(got), `after a stop ${JSON.stringify(again)} != ${JSON.stringify(got)}`);
+      // A reload with a step in flight.
+      await gpuEngine.gpuStart(ids);
+      await gpuEngine.gpuNext();
+      const room = 5, nCtx = ids.length + room;
+      await gpuEngine.load(bytes, { name: `${pipeName}.gguf`, nCtx });
+      // The CPU returns `room` tokens, then -1; the GPU the same count, its tokens those of the run above.
+      await cpu.load(bytes, { name: `${pipeName}.gguf`, nCtx });
+      cpu.start(ids, { temperature: 0, seed: 1 });
+      let nCpu = 0;
+      for (let id = cpu.step(); id >= 0 && !cpu.isEog(id) && nCpu < room + 3; id = cpu.step()) nCpu++;
+      const eog = got.findIndex((id) => gpuEngine.isEog(id));
+      const want = eog >= 0 && eog < room ? got.slice(0, eog + 1) : [...got.slice(0, room), -1];
+      check(nCpu === room || (eog >= 0 && eog < room), `cpu gave ${nCpu} tokens in a context of ${nCtx}, want ${room}`);
+      for (const on of [true, false]) {
+        gpuEngine.gpuPipeline(on);
+        const full = await run(gpuEngine, room + 3);
+        check(JSON.stringify(full) === JSON.stringify(want),
+              `context of ${nCtx}, pipelining ${on ? 'on' : 'off'}: ${JSON.stringify(full)}, want ${JSON.stringify(want)}`);
+      }
+      gpuEngine.gpuPipeline(true);
+      log(`      ${got.length} tokens on == off; context ${nCtx}: ${JSON.stringify(want)}`);
+    });
+  }
   await test('generate() on WebGPU streams the CPU text; cancel stops it', async () => {
     const bytes = await loadModel('qwen25-q8_0.gguf');
     await cpu.load(bytes, { nCtx: 128 });

@@ -23,6 +23,8 @@
 //        "decode_split_tok_s" in the runs)
 //        [--submit-every 0,24,48] (prefill and decode of the first prompt with each sotto_gpu_submit_every value:
 //        a submit at a layer boundary once that many dispatches wait; "submit_every" in the JSON)
+//        [--pipeline 0,1] (prefill and decode of the first prompt with greedy pipelining off (0) and on (1, the
+//        default of every other run): "pipeline" in the JSON)
 //        [--profile] (after the runs, where the adapter has timestamp-query: per-kernel GPU time of a prefill and of
 //        decode steps after the first and the longest prompt, each dispatch in a pass of its own with timestamps,
 //        and the CPU side of a decode step (from gpuNext to its submit) and its wall time, measured without
@@ -36,7 +38,7 @@ import { parseOptions } from './options.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const opt = parseOptions({ arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, vocab: 0, bw: 2.4e12,
               wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false, limits: 'adapter', features: 'on', save: '',
-              prompts: '', tiles: '', chunk: 0, profile: false, 'split-attention': false, 'submit-every': '',
+              prompts: '', tiles: '', chunk: 0, profile: false, 'split-attention': false, 'submit-every': '', pipeline: '',
               webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') });
 
 const ARCHS = {
@@ -224,6 +226,7 @@ for (const p of prompts) {
 }
 engine.call('sotto_gpu_matmul_tile', -1);
 const submitEvery = [];
+const everyDefault = engine.call('sotto_gpu_submit_every', -1);
 for (const k of String(opt['submit-every']).split(',').filter((x) => x !== '').map(Number)) {
   engine.call('sotto_gpu_submit_every', k);
   let prefill = 0, decode = 0;
@@ -238,7 +241,25 @@ for (const k of String(opt['submit-every']).split(',').filter((x) => x !== '').m
   submitEvery.push({ submit_every: k, prompt: prompts[0], prefill_tok_s: +prefill.toFixed(1), decode_tok_s: +decode.toFixed(1) });
   console.error(`  submit every ${k}: prefill ${prefill.toFixed(1)} tok/s, decode ${decode.toFixed(1)} tok/s`);
 }
-engine.call('sotto_gpu_submit_every', 0);
+engine.call('sotto_gpu_submit_every', everyDefault);
+// Greedy pipelining off and on (sotto_gpu_pipeline: step n + 1 recorded from the GPU's argmax before step n's
+// token is read back), same prompt.
+const pipeline = [];
+for (const k of String(opt.pipeline).split(',').filter((x) => x !== '').map(Number)) {
+  engine.gpuPipeline(k === 1);
+  let prefill = 0, decode = 0;
+  for (let r = 0; r < opt.reps; r++) {
+    let t = performance.now();
+    await engine.gpuStart(ids.subarray(0, prompts[0]));
+    prefill = Math.max(prefill, prompts[0] / ((performance.now() - t) / 1000));
+    t = performance.now();
+    for (let i = 0; i < opt.gen; i++) await engine.gpuNext();
+    decode = Math.max(decode, opt.gen / ((performance.now() - t) / 1000));
+  }
+  pipeline.push({ pipeline: k, prompt: prompts[0], prefill_tok_s: +prefill.toFixed(1), decode_tok_s: +decode.toFixed(1) });
+  console.error(`  pipeline ${k}: prefill ${prefill.toFixed(1)} tok/s, decode ${decode.toFixed(1)} tok/s`);
+}
+engine.gpuPipeline(true);
 const profile = opt.profile ? await profileRuns() : undefined;
 const head = runs[0];
 const prefill = head.prefill_tok_s, decode = head.decode_tok_s, dispatches = head.dispatches_per_token;
@@ -254,6 +275,7 @@ const result = {
   gguf_bytes: bytes.length, build_s: +buildS.toFixed(1), load_s: +loadS.toFixed(2), prefill_chunk: chunk, runs,
   ...(profile ? { profile } : {}),
   ...(submitEvery.length ? { submit_every: submitEvery } : {}),
+  ...(pipeline.length ? { pipeline } : {}),
 };
 console.log(JSON.stringify(result));
 console.error(`${opt.arch} ${opt.type}: prefill ${result.prefill_tok_s} tok/s, decode ${result.decode_tok_s} tok/s ` +

@@ -371,23 +371,36 @@ class WebGpuBackend final : public Backend {
 
   // ---- ops
   void get_rows(const Tensor& table, const int32_t* ids, int n_ids, Tensor& out) override {
-    const int64_t n = table.ne[0];
-    need(weight_index(table.type) >= 0, "get_rows: unsupported table type");
-    need(out.type == DType::F32 && out.ne[0] == n && out.nrows() == n_ids, "get_rows: output shape");
     std::vector<uint32_t> u(size_t(std::max(n_ids, 1)));
     for (int i = 0; i < n_ids; i++) {
       if (ids[i] < 0 || ids[i] >= table.nrows()) fail("get_rows: id ", std::to_string(ids[i]), " out of range");
       u[size_t(i)] = uint32_t(ids[i]);
     }
-    const uint32_t ids_off = push(u.data(), u.size() * 4);
+    get_rows_at(table, kArena, push(u.data(), u.size() * 4), uint32_t(u.size() * 4), 0, n_ids, out);
+  }
+
+  // The ids from a device tensor (the argmax of the step before, not read back yet); get-rows.wgsl leaves the
+  // rows of out-of-range ids untouched.
+  void get_rows_device(const Tensor& table, const Tensor& ids, Tensor& out) override {
+    need(ids.type == DType::I32, "get_rows_device: ids must be i32");
+    const Loc l = loc(ids.data, ids.nbytes());
+    get_rows_at(table, l.id, 0, 0, l.offset / 4, int(ids.nelements()), out);
+  }
+
+  // get_rows with the ids bound as buffer ids_buf from byte ids_at, ids_bytes long (0: the whole buffer); ids_off:
+  // the first id's element index in that binding.
+  void get_rows_at(const Tensor& table, uint32_t ids_buf, uint32_t ids_at, uint32_t ids_bytes, uint32_t ids_off,
+                   int n_ids, Tensor& out) {
+    const int64_t n = table.ne[0];
+    need(weight_index(table.type) >= 0, "get_rows: unsupported table type");
+    need(out.type == DType::F32 && out.ne[0] == n && out.nrows() == n_ids, "get_rows: output shape");
     const Loc y = loc(out.data, out.nbytes());
     const uint64_t nu = uint64_t((n + 31) / 32);
     for (const Chunk& c : chunks(table)) {
       const Grid g = grid_for((nu * uint64_t(n_ids) + 63) / 64);
       const uint32_t p[] = {uint32_t(n), uint32_t(n_ids), c.loc.offset, uint32_t(table.row_bytes()), y.offset / 4,
-                            c.row0, c.rows, g.gx * 64, 0};
-      dispatch(kGetRows + uint32_t(weight_index(table.type)),
-               {arena(p, sizeof p), {kArena, ids_off, uint32_t(u.size() * 4)}, whole(c.loc), whole(y)}, g, 1);
+                            c.row0, c.rows, g.gx * 64, ids_off};
+      dispatch(kGetRows + uint32_t(weight_index(table.type)), {arena(p, sizeof p), {ids_buf, ids_at, ids_bytes}, whole(c.loc), whole(y)}, g, 1);
     }
   }
 
