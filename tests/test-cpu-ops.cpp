@@ -129,6 +129,14 @@ TEST_P(CpuOps, GetRowsMatchesDequantize) {
     const int32_t bad[] = {9};
     Tensor one = be.alloc(DType::F32, {n, 1, 1, 1});
     EXPECT_THROW(be.get_rows(table, bad, 1, one), Error);
+    // The ids from a backend tensor (the pipelined decode's argmax): the same rows.
+    Tensor dev_ids = be.alloc(DType::I32, {5, 1, 1, 1});
+    be.write(dev_ids, ids, sizeof ids);
+    Tensor out2 = be.alloc(DType::F32, {n, 5, 1, 1});
+    be.get_rows_device(table, dev_ids, out2);
+    ASSERT_EQ(0, std::memcmp(got.data(), read_f32(be, out2).data(), got.size() * 4)) << dtype_name(t);
+    Tensor f32_ids = be.alloc(DType::F32, {1, 1, 1, 1});
+    EXPECT_THROW(be.get_rows_device(table, f32_ids, one), Error);
   }
 }
 
