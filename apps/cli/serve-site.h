@@ -22,15 +22,15 @@ struct Mount {
 };
 
 struct Site {
-  std::vector<Mount> mounts;  // longest prefix first
-  std::filesystem::path note_model;        // served at /models/note.gguf when set
-  std::filesystem::path asr_model;         // served at /models/asr.gguf when set
+  std::vector<Mount> mounts;          // longest prefix first
+  std::filesystem::path note_model;  // served at /models/note.gguf when set
+  std::filesystem::path asr_model;   // served at /models/asr.gguf when set
 };
-
 
 // Installs the site on `server`, which answers to 127.0.0.1:port and localhost:port: the default headers, the
 // handler of every request, the error and exception handlers, and a logger that writes log_line() to stderr
-// (refused requests only when log_refused). `site` must outlive the server.
+// (responses cut off at their deadline always, refused requests when log_refused). `site` must outlive the
+// server.
 void configure_site(HttpServer& server, const Site& site, int port, bool log_refused);
 
 // The log line of a response ("sotto serve: 404 GET /x.js\n"), or "" for none: a refused request (status 400 or
