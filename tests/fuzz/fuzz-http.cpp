@@ -9,10 +9,12 @@
 // "100 Continue" lines aside), nothing before, between or after; each has its status line, the cross-origin
 // isolation headers and the CSP, and a body of exactly its Content-Length (none for HEAD); an error body is
 // one line; a 200's body is one of the site's files; a file outside the mounts (reached through a symlink or
-// not) is never sent; each log line is one line of printable ASCII.
+// not) is never sent; only a GET or HEAD with one Host header naming this server (and an Origin, if any, of
+// that name) is served; each log line is one line of printable ASCII.
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -57,6 +59,11 @@ void remove_root() {
 
 bool has_header(const std::string& head, const std::string& line) {
   return head.find("\r\n" + line + "\r\n") != std::string::npos;
+}
+
+std::string lowercase(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
 
 bool printable_line(const std::string& line) {
@@ -104,6 +111,13 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     const std::string line = log_line(req, res, HttpServer::fault(), g_server->limits(), true);
     FUZZ_CHECK(line.empty() || printable_line(line));
     FUZZ_CHECK(res.status >= 400 || line.empty());
+    if (res.status < 400) {  // served: only a GET or HEAD that named this server, from no other origin
+      FUZZ_CHECK(req.method == "GET" || req.method == "HEAD");
+      FUZZ_CHECK(req.get_header_value_count("Host") == 1);
+      const std::string host = lowercase(req.get_header_value("Host"));
+      FUZZ_CHECK(host == "127.0.0.1:8080" || host == "localhost:8080" || host == "[::1]:8080");
+      FUZZ_CHECK(!req.has_header("Origin") || lowercase(req.get_header_value("Origin")) == "http://" + host);
+    }
   });
   return 0;
 }
