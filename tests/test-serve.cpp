@@ -5,8 +5,10 @@
 // unknown extensions and missing files 404, one-line error bodies, a bad request line 400, and that it
 // listens on 127.0.0.1 only (not on the machine's other addresses). Against hostile clients and pages: Host
 // names other than its own (DNS rebinding) 421, other origins 403, keep-alive, a dripped request head cut off
-// by its 10 s deadline, 200 idle connections neither blocking a GET nor adding threads, a descriptor limit of
-// 64 neither killing it nor making it spin, log lines with control bytes escaped, no second server on its port.
+// by its 10 s deadline, slow readers of a large file cut off by the deadline on the whole response (so they
+// cannot hold every worker), 200 idle connections neither blocking a GET nor adding threads, a descriptor
+// limit of 64 neither killing it nor making it spin, log lines with control bytes escaped, no second server on
+// its port.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -18,12 +20,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -401,6 +405,78 @@ TEST_F(Serve, SlowHeadIsCutOff) {
   }
   EXPECT_EQ(status(drips[0].got), "HTTP/1.1 408 Request Timeout");
   EXPECT_EQ(drips[1].got.find("export"), std::string::npos);
+}
+
+// Eight clients (as many as the server has workers) ask for a 24 MiB file and read it slowly: 32 KiB every
+// 100 ms, so each send finds room well within the 10 s per-send timeout and only a deadline on the whole
+// response ends them (the whole file would take them over a minute). With --response-timeout 2 each is cut
+// off (reset) after about 2 s with one log line, and a GET sent while they hold every worker is answered then.
+TEST_F(Serve, SlowReadersAreCutOff) {
+  const fs::path big = root_ / "models/big.gguf";
+  const size_t big_size = size_t(24) << 20;
+  write(big, std::string(big_size, 'x'));
+  FILE* err = tmpfile();
+  ASSERT_NE(err, nullptr);
+  const Child c = start({"--response-timeout", "2"}, fileno(err));
+  ASSERT_TRUE(c.error.empty()) << c.error;
+  struct Reader {
+    int fd = -1;
+    size_t got = 0;
+    double closed_at = -1;
+  };
+  std::vector<Reader> readers(8);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string req = "GET /models/big.gguf HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(c.port) + "\r\n\r\n";
+  for (Reader& r : readers) {
+    r.fd = connect_to(c.port);
+    ASSERT_GE(r.fd, 0);
+    send(r.fd, req.data(), req.size(), MSG_NOSIGNAL);
+  }
+  std::string normal;
+  double served_at = -1;
+  std::thread client([&] {
+    usleep(300000);  // the readers hold every worker by now
+    normal = get("/app.js", "GET", "", c.port);
+    served_at = since(t0);
+  });
+  for (size_t open = readers.size(); open > 0 && since(t0) < 12;) {
+    for (Reader& r : readers) {
+      if (r.closed_at >= 0) continue;
+      char buf[32768];
+      const ssize_t k = recv(r.fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (k > 0) r.got += size_t(k);
+      if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        r.closed_at = since(t0);
+        open--;
+      }
+    }
+    usleep(100000);
+  }
+  client.join();
+  for (const Reader& r : readers) {
+    EXPECT_GE(r.closed_at, 0) << "a slow reader still served after 12 s";
+    if (r.closed_at >= 0) {
+      EXPECT_GE(r.closed_at, 1.5) << "cut off before its deadline";
+      EXPECT_LT(r.closed_at, 5.0) << "cut off late";
+    }
+    EXPECT_LT(r.got, big_size);
+    close(r.fd);
+  }
+  EXPECT_EQ(status(normal), "HTTP/1.1 200 OK");
+  EXPECT_EQ(body(normal), "export {};\n");
+  EXPECT_GE(served_at, 0);
+  EXPECT_LT(served_at, 5.0) << "slow readers held every worker";
+  stop(c);
+  fs::remove(big);
+  std::string log;
+  rewind(err);
+  for (int ch; (ch = fgetc(err)) != EOF;) log += char(ch);
+  fclose(err);
+  const std::string line = "sotto serve: 200 GET /models/big.gguf: cut off, the client did not read it within 2 s\n";
+  size_t n = 0;
+  for (size_t i = log.find(line); i != std::string::npos; i = log.find(line, i + 1)) n++;
+  EXPECT_EQ(n, readers.size()) << log;
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), std::ptrdiff_t(readers.size())) << log;
 }
 
 // 200 connections that never send a byte: a normal GET is still answered at once, and the server's threads

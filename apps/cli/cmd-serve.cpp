@@ -1,7 +1,9 @@
 // cmd-serve.cpp — `sotto serve`: the browser app as static files, on 127.0.0.1 only, and nothing else.
 // HTTP/1.1 through Debian's cpp-httplib (HttpServer, http-server.h: a fixed pool of 8 workers, idle connections
 // held off the workers and closed after 10 s, a 10 s deadline and a 16 KiB cap on each whole request head, a
-// cap on open connections, keep-alive up to 100 requests). GET and HEAD only. It serves a fixed table of mounts:
+// deadline on each whole response (--response-timeout, 120 s: a client that reads too slowly, or not at all,
+// is cut off and its worker freed, with one log line), a cap on open connections, keep-alive up to 100
+// requests). GET and HEAD only. It serves a fixed table of mounts:
 //   /              -> ROOT/web/            (the app; "/" is index.html)
 //   /wasm/         -> ROOT/wasm/           (the JS host, sotto.mjs)
 //   /engine/       -> the wasm build dir   (sotto.wasm; --wasm-dir, default ROOT/build-wasm)
@@ -22,255 +24,24 @@
 // CORP same-origin) and a strict Content-Security-Policy (connect-src 'self': the app cannot talk to any
 // other origin). Errors are one line of text/plain and close the connection; refused requests are logged on
 // stderr (-q: not), one line each, the path with control and non-ASCII bytes written as \xNN.
+// The rules from request to response live in serve-site.cpp (no sockets there: the fuzzer drives them); this
+// file parses the arguments and runs them on 127.0.0.1.
 // Does not: listen on any address but 127.0.0.1, TLS, ranges, directory listings, uploads.
-#include <sys/stat.h>
-
-#include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <memory>
 #include <string>
-#include <vector>
 
 #include "cli.h"
 #include "core/error.h"
 #include "http-server.h"
+#include "serve-site.h"
 
 namespace sotto::cli {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Mount {
-  std::string prefix;  // "/engine/"
-  fs::path dir;
-};
-
-struct Site {
-  std::vector<Mount> mounts;  // longest prefix first
-  fs::path note_model;        // served at /models/note.gguf when set
-  fs::path asr_model;         // served at /models/asr.gguf when set
-};
-
-const char* mime_type(const std::string& ext) {
-  static const std::pair<const char*, const char*> kTypes[] = {
-      {".html", "text/html; charset=utf-8"},  {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-      {".json", "application/json"},          {".wasm", "application/wasm"},
-      {".gguf", "application/octet-stream"},  {".png", "image/png"},
-      {".svg", "image/svg+xml"},              {".ico", "image/x-icon"},
-      {".webmanifest", "application/manifest+json"}, {".txt", "text/plain; charset=utf-8"},
-  };
-  for (const auto& [e, t] : kTypes) {
-    if (ext == e) return t;
-  }
-  return nullptr;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes a path; false on a bad escape or a NUL byte.
-bool url_decode(const std::string& in, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < in.size(); i++) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int a = hex_digit(in[i + 1]), b = hex_digit(in[i + 2]);
-    if (a < 0 || b < 0) return false;
-    out += char(a * 16 + b);
-    i += 2;
-  }
-  return out.find('\0') == std::string::npos;
-}
-
-// The file for a decoded URL path, or empty when there is none that may be served.
-fs::path resolve(const Site& site, const std::string& path) {
-  if (path.empty() || path[0] != '/' || path.find('\\') != std::string::npos) return {};
-  // Segments: no "." or ".." anywhere (also rejects "/a/../b" before any file system call).
-  for (size_t i = 1; i <= path.size();) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    const std::string seg = path.substr(i, j - i);
-    if (seg == "." || seg == ".." || (seg.empty() && j < path.size())) return {};  // nor an empty one ("//")
-    i = j + 1;
-  }
-  if (path == "/models/note.gguf" && !site.note_model.empty()) return site.note_model;
-  if (path == "/models/asr.gguf" && !site.asr_model.empty()) return site.asr_model;
-  for (const Mount& m : site.mounts) {
-    if (path.compare(0, m.prefix.size(), m.prefix) != 0) continue;
-    std::string rel = path.substr(m.prefix.size());
-    if (rel.empty() || rel.back() == '/') rel += "index.html";
-    std::error_code ec;
-    const fs::path root = fs::canonical(m.dir, ec);
-    if (ec) return {};
-    const fs::path file = fs::canonical(root / rel, ec);
-    if (ec) return {};
-    // Symlinks are followed: the real file must still be inside the mount.
-    const std::string r = root.string() + "/", f = file.string();
-    if (f.compare(0, r.size(), r) != 0) return {};
-    return file;
-  }
-  return {};
-}
-
-// Headers on every response, errors included: what cross-origin isolation needs (COOP, COEP, CORP) and a
-// strict Content-Security-Policy (connect-src 'self': the app cannot talk to any other origin).
-httplib::Headers security_headers() {
-  return {
-      {"Cross-Origin-Opener-Policy", "same-origin"},
-      {"Cross-Origin-Embedder-Policy", "require-corp"},
-      {"Cross-Origin-Resource-Policy", "same-origin"},
-      {"Content-Security-Policy",
-       "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
-       "img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; font-src 'self'; object-src 'none'; "
-       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
-      {"X-Content-Type-Options", "nosniff"},
-      {"Referrer-Policy", "no-referrer"},
-      {"Permissions-Policy", "microphone=(self), camera=(), geolocation=()"},
-      {"Cache-Control", "no-cache"},
-      {"Accept-Ranges", "none"},
-  };
-}
-
-const char* reason(int code) {
-  switch (code) {
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 414: return "URI Too Long";
-    case 416: return "Range Not Satisfiable";
-    case 421: return "Misdirected Request";
-    case 431: return "Request Header Fields Too Large";
-    default: return "Internal Server Error";
-  }
-}
-
-// s with each byte outside printable ASCII (and the backslash) written as \xNN, cut after 200 bytes: one line
-// that cannot forge another log line or reach the terminal as an escape sequence.
-std::string printable(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < 200; i++) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += char(c);
-    } else {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    }
-  }
-  if (s.size() > 200) out += "...";
-  return out;
-}
-
-// An error: the status and one line of text/plain (the headers come from the defaults).
-void refuse(httplib::Response& res, int code, const std::string& detail) {
-  res.status = code;
-  res.set_content(std::to_string(code) + " " + reason(code) + ": " + detail + "\n", "text/plain; charset=utf-8");
-}
-
-std::string lowercase(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// Whether a Host header names this server: 127.0.0.1, localhost or [::1], with the port it listens on. A page
-// that reaches it through DNS rebinding sends its own name.
-bool own_host(const std::string& host, int port) {
-  const std::string h = lowercase(host), p = std::to_string(port);
-  if (h.size() <= p.size() + 1 || !h.ends_with(p) || h[h.size() - p.size() - 1] != ':') return false;
-  const std::string name = h.substr(0, h.size() - p.size() - 1);
-  return name == "127.0.0.1" || name == "localhost" || name == "[::1]";
-}
-
-std::string target_path(const std::string& target) { return target.substr(0, target.find_first_of("?#")); }
-
-// Answers every request (the library's pre-routing handler, so nothing else of it routes or reads a body).
-void answer(const Site& site, int port, const httplib::Request& req, httplib::Response& res) {
-  if (req.get_header_value_count("Host") != 1 || !own_host(req.get_header_value("Host"), port)) {
-    return refuse(res, 421, "this server answers to 127.0.0.1:" + std::to_string(port) + " and localhost:" +
-                                std::to_string(port) + " only");
-  }
-  // Same origin only: an Origin header must be this very origin; a browser's Sec-Fetch-Site must say the
-  // request comes from this origin (or from the user), unless it is a navigation to a page.
-  const std::string own_origin = "http://" + lowercase(req.get_header_value("Host"));
-  if (req.has_header("Origin") &&
-      (req.get_header_value_count("Origin") != 1 || lowercase(req.get_header_value("Origin")) != own_origin)) {
-    return refuse(res, 403, "a request from another origin");
-  }
-  const std::string fetch_site = req.get_header_value("Sec-Fetch-Site");
-  if (!fetch_site.empty() && fetch_site != "same-origin" && fetch_site != "none" &&
-      req.get_header_value("Sec-Fetch-Mode") != "navigate") {
-    return refuse(res, 403, "a request from another site");
-  }
-  const bool head = req.method == "HEAD";
-  if (req.method != "GET" && !head) {
-    res.set_header("Allow", "GET, HEAD");
-    return refuse(res, 405, "only GET and HEAD");
-  }
-  if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) HttpServer::mark_close();  // body unread
-  std::string path;
-  if (!url_decode(target_path(req.target), path)) return refuse(res, 400, "bad percent-encoding in the path");
-  const fs::path file = resolve(site, path);
-  const char* type = file.empty() ? nullptr : mime_type(file.extension().string());
-  struct stat st{};
-  if (!type || ::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return refuse(res, 404, printable(path));
-  auto in = std::make_shared<std::ifstream>(file, std::ios::binary);
-  if (!*in) return refuse(res, 403, printable(path));
-  res.status = 200;
-  if (st.st_size == 0) return res.set_content("", type);
-  auto chunk = std::make_shared<std::vector<char>>(1 << 16);
-  res.set_content_provider(size_t(st.st_size), type, [in, chunk](size_t offset, size_t length,
-                                                                  httplib::DataSink& sink) {
-    in->seekg(std::streamoff(offset));
-    in->read(chunk->data(), std::streamsize(std::min(length, chunk->size())));
-    const auto n = size_t(in->gcount());
-    return n > 0 && sink.write(chunk->data(), n);  // 0: the file shrank while being sent
-  });
-}
-
-// The one line of the errors the library makes itself (the head did not parse, took too long, was too big).
-httplib::Server::HandlerResponse explain_error(const httplib::Request&, httplib::Response& res) {
-  if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // one of answer()'s
-  const auto fault = HttpServer::fault();
-  if (res.status == 400 && fault == HttpServer::Fault::head_timeout) res.status = 408;
-  if (res.status == 400 && fault == HttpServer::Fault::head_too_large) res.status = 431;
-  const char* detail = res.status == 408   ? "the request head did not arrive within 10 s"
-                       : res.status == 431 ? "the request head is over 16 KiB"
-                       : res.status == 414 ? "the request target is over 8 KiB"
-                       : res.status == 416 ? "a bad Range header"
-                       : res.status == 400 ? "a malformed request"
-                                           : "the request failed";
-  refuse(res, res.status, detail);
-  res.set_header("Content-Length", std::to_string(res.body.size()));  // (the library sets it only for answer()'s)
-  return httplib::Server::HandlerResponse::Unhandled;
-}
-
-// One line on stderr for each refused request, its path made printable.
-void log_refusal(const httplib::Request& req, const httplib::Response& res) {
-  if (res.status < 400) return;
-  std::string path;
-  if (!url_decode(target_path(req.target), path)) path = req.target;
-  std::string why;
-  if (res.status == 421) why = " (Host: " + printable(req.get_header_value("Host")) + ")";
-  if (res.status == 403 && req.has_header("Origin")) {
-    why = " (Origin: " + printable(req.get_header_value("Origin")) + ")";
-  }
-  std::fprintf(stderr, "sotto serve: %d %s %s%s\n", res.status, printable(req.method).c_str(),
-               path.empty() ? "-" : printable(path).c_str(), why.c_str());
-}
 
 fs::path source_root() {
   std::error_code ec;
@@ -292,6 +63,7 @@ fs::path source_root() {
 int run_serve(int argc, char** argv) {
   std::string root, wasm_dir, models_dir, model, asr_model;
   int port = 8080;
+  int response_timeout = 120;
   bool quiet = false;
   ArgParser ap("sotto serve", "[--port N] [--model FILE] [options]",
                "Serves the browser app (web/, the wasm engine, the templates, the note and speech models) on 127.0.0.1\n"
@@ -303,6 +75,8 @@ int run_serve(int argc, char** argv) {
   ap.option("--models", &models_dir, "DIR", "directory served as /models/ (ROOT/models, else the test fixtures)");
   ap.option("-m,--model", &model, "FILE", "note model served as /models/note.gguf (ROOT/models/sotto-notes-q8_0.gguf, else a test model)");
   ap.option("--asr-model", &asr_model, "FILE", "speech model served as /models/asr.gguf (ROOT/models/sotto-asr-q8_0.gguf, else a test model)");
+  ap.option("--response-timeout", &response_timeout, "S",
+            "seconds to send a whole response; a client that reads it slower is cut off (120)", 1, 86400);
   ap.flag("-q,--quiet", &quiet, "do not log refused requests");
   if (!ap.parse(argc, argv)) return 0;
   if (port < 0 || port > 65535) ap.usage_error("--port must be 0..65535");
@@ -342,18 +116,11 @@ int run_serve(int argc, char** argv) {
     std::fprintf(stderr, "sotto serve: warning: %s not built (bash wasm/build.sh)\n", (wd / "sotto.wasm").c_str());
   }
 
-  HttpServer server;
-  server.set_default_headers(security_headers());
+  HttpLimits limits;
+  limits.response_timeout = std::chrono::seconds(response_timeout);
+  HttpServer server(limits);
   const int bound = server.open("127.0.0.1", port);  // 127.0.0.1 only, by design
-  server.set_pre_routing_handler([&site, bound](const httplib::Request& req, httplib::Response& res) {
-    answer(site, bound, req, res);
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  server.set_error_handler(httplib::Server::HandlerWithResponse(explain_error));
-  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    refuse(res, 500, "the request failed");
-  });
-  if (!quiet) server.set_logger(log_refusal);
+  configure_site(server, site, bound, !quiet);
   std::printf("sotto: serving http://127.0.0.1:%d/\n", bound);
   std::fflush(stdout);
   server.serve_forever();

@@ -2,6 +2,7 @@
 #include "http-server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -22,10 +23,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The connection the calling worker thread is serving: what the handlers may ask about or set.
+// The connection the calling worker thread is serving: what the handlers may ask about or set, and the
+// deadline of the response being written (set by the post-routing handler, just before the first byte).
 struct ConnState {
   HttpServer::Fault fault = HttpServer::Fault::none;
   bool close = false;
+  Clock::time_point response_deadline = Clock::time_point::max();
 };
 thread_local ConnState* tl_conn = nullptr;
 
@@ -60,32 +63,26 @@ void address_of(int fd, bool peer, std::string& ip, int& port) {
   ip = buf;
 }
 
-// The library's Stream over one connection: reads are buffered, and every read of a request head waits at
-// most until the head's deadline and stops at the head's size cap (both are the connection's fault then).
-class ConnStream final : public httplib::Stream {
+// The library's Stream over one connection, whatever carries it: reads are buffered, and the reads of one
+// request head stop at the head's size cap (the connection's fault then). Where the bytes come from and go
+// to is the subclass's (fill, send_some).
+class RequestStream : public httplib::Stream {
  public:
-  ConnStream(int fd, ConnState& state, const HttpLimits& limits) : fd_(fd), state_(state), limits_(limits) {}
+  RequestStream(ConnState& state, const HttpLimits& limits) : state_(state), limits_(limits) {}
 
-  void start_request(Clock::time_point deadline) {
-    deadline_ = deadline;
+  void start_request(Clock::time_point head_deadline) {
+    head_deadline_ = head_deadline;
     head_bytes_ = 0;
   }
   bool buffered() const { return pos_ < end_; }
 
-  bool is_readable() const override { return buffered() || wait_for(fd_, POLLIN, deadline_); }
-  bool is_writable() const override { return wait_for(fd_, POLLOUT, Clock::now() + limits_.write_timeout); }
-
-  ssize_t read(char* ptr, size_t size) override {
+  ssize_t read(char* ptr, size_t size) final {
     if (head_bytes_ >= limits_.max_head_bytes) {
       state_.fault = HttpServer::Fault::head_too_large;
       return -1;
     }
     if (!buffered()) {
-      if (!wait_for(fd_, POLLIN, deadline_)) {
-        state_.fault = HttpServer::Fault::head_timeout;
-        return -1;
-      }
-      const ssize_t k = ::recv(fd_, buf_, sizeof buf_, 0);
+      const ssize_t k = fill(buf_, sizeof buf_);
       if (k <= 0) return k;
       pos_ = 0;
       end_ = size_t(k);
@@ -96,24 +93,90 @@ class ConnStream final : public httplib::Stream {
     head_bytes_ += n;
     return ssize_t(n);
   }
+  ssize_t write(const char* ptr, size_t size) final { return send_some(ptr, size); }
 
-  ssize_t write(const char* ptr, size_t size) override {
-    if (!is_writable()) return -1;
-    return ::send(fd_, ptr, size, MSG_NOSIGNAL);
-  }
+ protected:
+  virtual ssize_t fill(char* buf, size_t cap) = 0;                // > 0 bytes read, 0 end, < 0 error
+  virtual ssize_t send_some(const char* ptr, size_t size) = 0;  // >= 0 bytes sent, < 0 give up
+
+  ConnState& state_;
+  const HttpLimits& limits_;
+  Clock::time_point head_deadline_{};
+
+ private:
+  size_t head_bytes_ = 0;
+  char buf_[4096];
+  size_t pos_ = 0, end_ = 0;
+};
+
+// A socket: a read of the request head waits at most until the head's deadline; a send waits at most
+// write_timeout for room, and never past the response's deadline (then the connection's fault, and the
+// library gives up on the response).
+class ConnStream final : public RequestStream {
+ public:
+  ConnStream(int fd, ConnState& state, const HttpLimits& limits) : RequestStream(state, limits), fd_(fd) {}
+
+  bool is_readable() const override { return buffered() || wait_for(fd_, POLLIN, head_deadline_); }
+  bool is_writable() const override { return writable(); }
 
   void get_remote_ip_and_port(std::string& ip, int& port) const override { address_of(fd_, true, ip, port); }
   void get_local_ip_and_port(std::string& ip, int& port) const override { address_of(fd_, false, ip, port); }
   socket_t socket() const override { return fd_; }
 
  private:
+  bool writable() const {
+    const auto deadline = std::min(Clock::now() + limits_.write_timeout, state_.response_deadline);
+    if (wait_for(fd_, POLLOUT, deadline)) return true;
+    if (deadline == state_.response_deadline) state_.fault = HttpServer::Fault::response_timeout;
+    return false;
+  }
+  ssize_t fill(char* buf, size_t cap) override {
+    if (!wait_for(fd_, POLLIN, head_deadline_)) {
+      state_.fault = HttpServer::Fault::head_timeout;
+      return -1;
+    }
+    return ::recv(fd_, buf, cap, 0);
+  }
+  // Sends what fits now (MSG_DONTWAIT: a blocking send of a large buffer would wait for all of it, past
+  // any deadline, as long as the reader takes a byte now and then).
+  ssize_t send_some(const char* ptr, size_t size) override {
+    for (;;) {
+      if (!writable()) return -1;
+      const ssize_t k = ::send(fd_, ptr, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (k >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return k;
+    }
+  }
+
   int fd_;
-  ConnState& state_;
-  const HttpLimits& limits_;
-  Clock::time_point deadline_{};
-  size_t head_bytes_ = 0;
-  char buf_[4096];
-  size_t pos_ = 0, end_ = 0;
+};
+
+// Bytes in memory: the client's (then the end, as when it closes its side) and the server's answer.
+class MemoryStream final : public RequestStream {
+ public:
+  MemoryStream(std::string_view in, std::string& out, ConnState& state, const HttpLimits& limits)
+      : RequestStream(state, limits), in_(in), out_(out) {}
+
+  bool is_readable() const override { return true; }
+  bool is_writable() const override { return true; }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1", port = 40000; }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1", port = 8080; }
+  socket_t socket() const override { return INVALID_SOCKET; }
+
+ private:
+  ssize_t fill(char* buf, size_t cap) override {
+    const size_t n = std::min(cap, in_.size());
+    if (n == 0) return 0;
+    std::memcpy(buf, in_.data(), n);
+    in_.remove_prefix(n);
+    return ssize_t(n);
+  }
+  ssize_t send_some(const char* ptr, size_t size) override {
+    out_.append(ptr, size);
+    return ssize_t(size);
+  }
+
+  std::string_view in_;
+  std::string& out_;
 };
 
 // The task queue handed to the library's accept loop: runs each task (our process_and_close_socket, which
@@ -135,8 +198,10 @@ HttpServer::HttpServer(const HttpLimits& limits) : limits_(limits) {
   });
   set_keep_alive_max_count(limits_.max_requests);
   set_keep_alive_timeout(limits_.head_timeout.count());
-  // Error responses close the connection (a refused request may have left bytes of its own unread).
-  set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  // Error responses close the connection (a refused request may have left bytes of its own unread). The
+  // response's deadline starts here, just before its first byte is written.
+  set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+    if (tl_conn) tl_conn->response_deadline = Clock::now() + limits_.response_timeout;
     if (res.status >= 400) mark_close();
     if (!closing()) return;
     res.headers.erase("Keep-Alive");
@@ -275,17 +340,22 @@ void HttpServer::watch() {
   }
 }
 
+// One request of a connection (its n-th): false when the connection ends after it.
+bool HttpServer::serve_request(httplib::Stream& strm, size_t n) {
+  *tl_conn = ConnState{};
+  const bool last = n >= limits_.max_requests;
+  bool client_closes = false;
+  const bool ok = process_request(strm, last, client_closes, [](httplib::Request& req) { req.ranges.clear(); });
+  return ok && !client_closes && !last && !tl_conn->close;
+}
+
 void HttpServer::serve(int fd, Clock::time_point deadline) {
   ConnState state;
   tl_conn = &state;
   ConnStream strm(fd, state, limits_);
   for (size_t n = 1;; n++) {
-    state = ConnState{};
     strm.start_request(deadline);
-    const bool last = n >= limits_.max_requests;
-    bool client_closes = false;
-    const bool ok = process_request(strm, last, client_closes, [](httplib::Request& req) { req.ranges.clear(); });
-    if (!ok || client_closes || last || state.close) break;
+    if (!serve_request(strm, n)) break;
     deadline = Clock::now() + limits_.head_timeout;
     if (!strm.buffered()) {  // wait for the next request without holding this thread
       tl_conn = nullptr;
@@ -294,11 +364,36 @@ void HttpServer::serve(int fd, Clock::time_point deadline) {
     }
   }
   tl_conn = nullptr;
-  close_socket(fd);
+  close_socket(fd, state.fault == Fault::response_timeout);
 }
 
-void HttpServer::close_socket(int fd) {
-  ::shutdown(fd, SHUT_WR);
+std::string HttpServer::serve_bytes(std::string_view raw) {
+  // The library sends no body while its listening socket is closed (it takes that for shutting down, and
+  // writes the head alone): a server that was never opened lends it /dev/null for the call.
+  const bool lend = svr_sock_ == INVALID_SOCKET;
+  if (lend) svr_sock_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (svr_sock_ == INVALID_SOCKET) fail("serve_bytes: /dev/null: ", std::strerror(errno));
+  std::string out;
+  ConnState state;
+  ConnState* const outer = tl_conn;
+  tl_conn = &state;
+  MemoryStream strm(raw, out, state, limits_);
+  for (size_t n = 1;; n++) {
+    strm.start_request(Clock::time_point::max());
+    if (!serve_request(strm, n)) break;
+  }
+  tl_conn = outer;
+  if (lend) ::close(svr_sock_.exchange(INVALID_SOCKET));
+  return out;
+}
+
+void HttpServer::close_socket(int fd, bool reset) {
+  if (reset) {  // a response cut off: drop its unsent bytes too (they would trickle out to the slow reader)
+    const linger now{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+  } else {
+    ::shutdown(fd, SHUT_WR);
+  }
   ::close(fd);
   std::lock_guard<std::mutex> lock(mutex_);
   open_--;

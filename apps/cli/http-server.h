@@ -1,13 +1,16 @@
 // http-server.h — an httplib::Server (Debian's cpp-httplib 0.11) that a flood of idle or slow clients cannot
 // exhaust: a fixed pool of worker threads that only ever take connections with bytes waiting; one thread that
 // holds idle connections (new ones, and keep-alive ones between requests) in poll() until they are readable or
-// their deadline passes; one deadline for each whole request head (idle wait included), not per recv; a cap
-// on the head's size; a cap on open connections, the oldest idle one closed to make room for a new one.
+// their deadline passes; one deadline for each whole request head (idle wait included), not per recv; one
+// deadline for each whole response (a client that reads it slowly, or not at all, gives its worker back when
+// it passes: the connection is reset); a cap on the head's size; a cap on open connections, the oldest idle
+// one closed to make room for a new one.
 // Why not the library's own: its accept loop hands every connection to its task queue at once, where an idle
 // or dripping client holds a worker as long as it likes (the read timeout is per recv), and its ThreadPool's
 // queue has no bound. So this class overrides the one hook that serves an accepted socket
 // (process_and_close_socket, a virtual of httplib::Server) and drives the library's own request parser and
 // response writer (process_request) through a Stream of its own; routing, handlers and headers stay httplib's.
+// serve_bytes() runs the same request loop over bytes in memory, for the fuzzer and tests (no socket).
 // Policy it sets: no Range support (ranges are dropped); error responses close the connection
 // (mark_close() from a handler does too; this class uses the post-routing handler for that, so do not
 // replace it); keep-alive up to max_requests requests per connection.
@@ -23,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace sotto::cli {
@@ -32,13 +36,14 @@ struct HttpLimits {
   size_t max_connections = 256;                  // open at once (lowered to fit the descriptor limit)
   std::chrono::seconds head_timeout{10};         // connection (or end of last response) to end of request head
   std::chrono::seconds write_timeout{10};        // for each send
+  std::chrono::seconds response_timeout{120};    // end of request head to last byte of response (all of it)
   size_t max_head_bytes = 16384;                 // request line and headers
   size_t max_requests = 100;                     // per connection
 };
 
 class HttpServer : public httplib::Server {
  public:
-  enum class Fault { none, head_timeout, head_too_large };
+  enum class Fault { none, head_timeout, head_too_large, response_timeout };
 
   explicit HttpServer(const HttpLimits& limits = {});
   ~HttpServer() override;
@@ -49,9 +54,15 @@ class HttpServer : public httplib::Server {
   // Serves until the process ends. An accept error the library gives up on (anything but EMFILE/EINTR/EAGAIN)
   // is reported on stderr and the listening socket opened again a second later.
   [[noreturn]] void serve_forever();
+  // Serves the requests in `raw` as if a client had sent them on one connection and then closed its side
+  // (keep-alive, pipelining and the head cap as on a socket; no deadlines), with no socket and no thread;
+  // returns what the server wrote. For the fuzzer and tests; needs no open().
+  std::string serve_bytes(std::string_view raw);
+  const HttpLimits& limits() const { return limits_; }
 
   // For handlers, on the thread serving the request: why the library's parser gave up on the head (its 400
-  // then means a 408 or 431), and a way to close the connection after this response.
+  // then means a 408 or 431) or, in the logger, that the response was cut off at its deadline; and a way to
+  // close the connection after this response.
   static Fault fault();
   static void mark_close();
   static bool closing();
@@ -65,7 +76,8 @@ class HttpServer : public httplib::Server {
   void park(int fd, std::chrono::steady_clock::time_point deadline, bool is_new);
   void watch();                                                   // the thread that holds idle sockets
   void serve(int fd, std::chrono::steady_clock::time_point deadline);  // on a worker
-  void close_socket(int fd);
+  bool serve_request(httplib::Stream& strm, size_t n);
+  void close_socket(int fd, bool reset = false);  // reset: RST, unsent bytes dropped
   void raise_backlog();
 
   HttpLimits limits_;

@@ -5,7 +5,8 @@ Seeds are small valid inputs the fuzzer mutates from: GGUF files written here (e
 tensors of several dtypes, v2 and v3, a custom alignment) and the tokenizer metadata of the fixture models
 (tests/fixtures/models, tensors left out); WAV files of every supported sample format and chunk layout; the note
 templates (templates/*.schema.json) and small schemas per feature; grammars, patterns and texts taken from the
-unit tests' tables. Run from anywhere: python3 tests/fuzz/make-corpus.py (deterministic; rewrites the folder).
+unit tests' tables; HTTP request heads for `sotto serve` (served as 127.0.0.1:8080 by fuzz-http.cpp), valid and
+hostile, alone and pipelined. Run from anywhere: python3 tests/fuzz/make-corpus.py (deterministic; rewrites the folder).
 """
 import hashlib
 import math
@@ -243,6 +244,38 @@ def json_seeds():
         yield "heldout-line", f.readline().strip()
 
 
+# ---- HTTP (fuzz-http.cpp serves a small site as 127.0.0.1:8080)
+
+def http_seeds():
+    host = "Host: 127.0.0.1:8080\r\n"
+
+    def get(path, extra="", method="GET"):
+        return "%s %s HTTP/1.1\r\n%s%s\r\n" % (method, path, host, extra)
+
+    yield "get-index", get("/", "Connection: close\r\n")
+    yield "head-app", get("/app.js", method="HEAD")
+    yield "pipelined", get("/app.js") + get("/wasm/sotto.mjs") + get("/models/note.gguf", "Connection: close\r\n")
+    yield "same-origin", get("/templates/soap.schema.json",
+                             "Origin: http://127.0.0.1:8080\r\nSec-Fetch-Site: same-origin\r\nSec-Fetch-Mode: cors\r\n")
+    yield "engine-query", get("/engine/sotto.wasm?v=1#x") + get("/models/m.gguf") + get("/sub/page.html")
+    yield "traversal", get("/%2e%2e/secret.html") + get("/web/../../secret.js") + get("/up/secret.html")
+    yield "symlink", get("/link.html")
+    yield "bad-escape", get("/%zz") + get("/index.html%00.png")
+    yield "other-host", "GET /app.js HTTP/1.1\r\nHost: evil.example:8080\r\n\r\n"
+    yield "two-hosts", "GET / HTTP/1.1\r\n" + host + "Host: localhost:8080\r\n\r\n"
+    yield "other-origin", get("/models/note.gguf", "Origin: http://evil.example\r\n")
+    yield "cross-site", get("/models/note.gguf", "Sec-Fetch-Site: cross-site\r\nSec-Fetch-Mode: no-cors\r\n") + \
+        get("/", "Sec-Fetch-Site: cross-site\r\nSec-Fetch-Mode: navigate\r\n")
+    yield "post-body", get("/", "Content-Length: 5\r\n", "POST") + "hello" + get("/app.js")
+    yield "chunked", get("/app.js", "Transfer-Encoding: chunked\r\n") + "5\r\nhello\r\n0\r\n\r\n"
+    yield "ranges", get("/app.js", "Range: bytes=0-3\r\n") + get("/app.js", "Range: bytes=x\r\n")
+    yield "expect", get("/app.js", "Expect: 100-continue\r\n")
+    yield "http10", "GET /app.js HTTP/1.0\r\n\r\n" + "GET / HTTP/1.0\r\n" + host + "Connection: Keep-Alive\r\n\r\n"
+    yield "garbage", "garbage\r\n\r\n"
+    yield "bare-lf", "GET / HTTP/1.1\n" + host.replace("\r\n", "\n") + "\n"
+    yield "unfinished", "GET /app.js HTTP/1.1\r\n" + host
+
+
 def write(target, name, data):
     d = os.path.join(OUT, target)
     os.makedirs(d, exist_ok=True)
@@ -271,6 +304,8 @@ def main():
         write("regex", "pattern-%d" % i, bounds + p.encode())
     for i, (g, sample) in enumerate(GRAMMARS):
         write("gbnf", "grammar-%d" % i, g.encode() + b"\0" + sample.encode())
+    for name, text in http_seeds():
+        write("http", name, text.encode())
     for i, t in enumerate(TEXTS):
         raw = t if isinstance(t, bytes) else t.encode()
         for sel in range(7):

@@ -1,0 +1,42 @@
+// serve-site.h — what `sotto serve` answers, with no socket of its own: the table of mounts (Site) and the
+// rules from request to response (Host and Origin checks, GET and HEAD only, percent-decoding, the path rules,
+// files with their MIME types, the headers on every response, one-line errors, the log lines), installed on an
+// HttpServer by configure_site(). cmd-serve.cpp runs that server on 127.0.0.1; tests/fuzz/fuzz-http.cpp feeds
+// it bytes in memory (HttpServer::serve_bytes), so the fuzzer drives the very handlers the server runs.
+// Does not: listen, parse arguments, find the source tree (cmd-serve.cpp).
+#pragma once
+
+#include <httplib.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "http-server.h"
+
+namespace sotto::cli {
+
+struct Mount {
+  std::string prefix;  // "/engine/"
+  std::filesystem::path dir;
+};
+
+struct Site {
+  std::vector<Mount> mounts;          // longest prefix first
+  std::filesystem::path note_model;  // served at /models/note.gguf when set
+  std::filesystem::path asr_model;   // served at /models/asr.gguf when set
+};
+
+// Installs the site on `server`, which answers to 127.0.0.1:port and localhost:port: the default headers, the
+// handler of every request, the error and exception handlers, and a logger that writes log_line() to stderr
+// (responses cut off at their deadline always, refused requests when log_refused). `site` must outlive the
+// server.
+void configure_site(HttpServer& server, const Site& site, int port, bool log_refused);
+
+// The log line of a response ("sotto serve: 404 GET /x.js\n"), or "" for none: a refused request (status 400 or
+// more; when refused is true), or a response cut off at its deadline (fault: HttpServer::fault() in the logger).
+// Its path, method, Host and Origin are written with control and non-ASCII bytes as \xNN, cut after 200 bytes.
+std::string log_line(const httplib::Request& req, const httplib::Response& res, HttpServer::Fault fault,
+                     const HttpLimits& limits, bool refused);
+
+}  // namespace sotto::cli
