@@ -398,7 +398,7 @@ std::string label_word(const std::string& w) {
       {"pulse", "heart"}, {"hr", "heart"}, {"bp", "pressure"}, {"blood", "pressure"}, {"spo2", "oxygen"},
       {"sats", "oxygen"}, {"sat", "oxygen"}, {"o2", "oxygen"}, {"saturation", "oxygen"}, {"saturations", "oxygen"},
       {"saturating", "oxygen"}, {"sao2", "oxygen"}, {"temp", "temperature"}, {"febrile", "temperature"},
-      {"rr", "respiratory"}, {"respirations", "respiratory"}, {"breathing", "respiratory"}, {"weighs", "weight"},
+      {"rr", "respiratory"}, {"resp", "respiratory"}, {"respirations", "respiratory"}, {"breathing", "respiratory"}, {"weighs", "weight"},
       {"weighed", "weight"}, {"sugar", "glucose"}, {"meds", "medication"}, {"medications", "medication"},
       {"medicine", "medication"}, {"drug", "medication"}, {"explained", "disclosed"}, {"covered", "disclosed"},
       {"discussed", "disclosed"}, {"shared", "disclosed"}, {"needed", "required"}, {"necessary", "required"},
@@ -411,14 +411,15 @@ std::string label_word(const std::string& w) {
       "morning", "evening", "night", "nightly", "weekly", "monthly", "a", "an", "up", "down", "on", "off", "out",
       "up", "some", "any", "all", "each", "every", "very", "it's", "that's", "ll", "ve", "re", "m", "d", "yes",
       "right", "well", "good", "fine", "thanks", "thank", "please", "give", "gave", "put", "new", "old", "came",
-      "come", "back", "see", "again", "dose", "doses", "value", "number", "amount", "total"};
+      "come", "back", "see", "again", "dose", "doses", "value", "number", "amount", "total", "worth", "valued",
+      "roughly", "approximately", "approx", "nearly", "almost", "least", "most", "than", "more", "less"};
+  if (auto it = syn.find(w); it != syn.end()) return it->second;
   if (stopwords().count(w) && w != "patient" && w != "client") return "";
   if (skip.count(w) || unit_word(w) || month_of(w) || w.size() < 2) return "";
   double v;
   int cls;
   bool ord;
   if (number_word(w, v, cls, ord)) return "";
-  if (auto it = syn.find(w); it != syn.end()) return it->second;
   if (w.size() > 3 && w.back() == 's' && w[w.size() - 2] != 's') return w.substr(0, w.size() - 1);
   return w;
 }
@@ -522,11 +523,22 @@ void label_numbers(Text& x) {
       take(k, after);
     }
     const std::string after_text = text();
+    // "amoxicillin, 500 milligrams": the words before one comma, when nothing else names the number.
+    std::vector<std::string> before_comma;
+    if (before.empty() && i >= 2 && is_punct(t, i - 1, ",")) {
+      for (size_t k = i - 1, c = 0; k-- > 0 && c < 8; c++) {
+        if (boundary(t[k]) || t[k].kind == Tok::number || x.in_date[k]) break;
+        take(k, before_comma);
+      }
+    }
+    const std::string before_comma_text = text();
     const bool label_after = a < t.size() && (t[a].text == "of" || t[a].text == "for");
     if (!before.empty() && !(label_after && !after.empty())) {
       n.label = before, n.label_text = before_text, n.own = true;
     } else if (!after.empty()) {
       n.label = after, n.label_text = after_text, n.own = true;
+    } else if (!before_comma.empty()) {
+      n.label = before_comma, n.label_text = before_comma_text, n.own = true;
     } else if (prev) {
       bool joined = true;
       for (size_t k = prev_tok + 1; k < i; k++) joined = joined && !boundary(t[k]);
@@ -661,9 +673,17 @@ struct Checker {
 
   // A content word of a value: said as such, or as a synonym ("SpO2" for "oxygen saturation").
   bool said(const std::string& w) const {
-    if (find(w)) return true;
+    if (find(w) || connective(w)) return true;
     const std::string l = label_word(w);
-    return !l.empty() && l != w && canon.count(l);
+    return !l.empty() && canon.count(l);
+  }
+
+  // Words that only tie a number to its quantity ("heart rate 96", "shares worth 188000"): the number's check
+  // covers them, and a transcript may say "pulse 96" or "shares of about £188,000".
+  static bool connective(const std::string& w) {
+    static const std::set<std::string> s = {"rate", "rates", "level", "levels", "reading", "readings", "worth",
+                                            "valued", "value", "measured", "approximately", "roughly", "around", "about"};
+    return s.count(w) > 0;
   }
 
   bool year_said(int y) const {
@@ -676,31 +696,38 @@ struct Checker {
   // year said elsewhere). Else, where the transcript says a relative date, that; else the parts the nearest
   // date of the transcript says otherwise.
   void date(int y, int m, int d, const std::string& text, FieldSupport& fs) const {
-    int best = -1;
-    const DateMention* near = nullptr;  // the date of the transcript sharing most parts
+    struct Reading {
+      int y, m, d;
+      const DateMention* at;
+    };
+    std::vector<Reading> said;  // each reading of each date of the transcript (3/4/2026: two)
     for (const DateMention& dm : tr.dates) {
-      const bool md = (dm.m == m && dm.d == d) || (dm.m2 == m && dm.d2 == d);
-      const bool yr = y == 0 || dm.y == y || (dm.y == 0 && year_said(y));
-      if (md && yr) {
-        fs.spans.push_back(span_of(tr, dm.first, dm.last));
+      said.push_back({dm.y, dm.m, dm.d, &dm});
+      if (dm.m2) said.push_back({dm.y, dm.m2, dm.d2, &dm});
+    }
+    int best = -1;
+    const Reading* near = nullptr;  // the reading sharing most parts
+    auto year_ok = [&](const Reading& r) { return y == 0 || r.y == y || (r.y == 0 && year_said(y)); };
+    for (const Reading& r : said) {
+      if (r.m == m && r.d == d && year_ok(r)) {
+        fs.spans.push_back(span_of(tr, r.at->first, r.at->last));
         return;
       }
-      const int score = (yr ? 1 : 0) + (dm.m == m || dm.m2 == m ? 1 : 0) + (dm.d == d || dm.d2 == d ? 1 : 0);
-      if (score > best) best = score, near = &dm;
+      const int score = (year_ok(r) ? 1 : 0) + (r.m == m ? 1 : 0) + (r.d == d ? 1 : 0);
+      if (score > best) best = score, near = &r;
     }
     if (!relative.empty()) {
       fs.unsupported.push_back(text + " (said as \"" + relative + "\")");
       return;
     }
-    const bool yr = near && (y == 0 || near->y == y || (near->y == 0 && year_said(y)));
-    if (y && !yr) fs.unsupported.push_back(std::to_string(y));
-    if (!near || (near->m != m && near->m2 != m)) fs.unsupported.push_back(month_name(m));
-    if (!near || (near->d != d && near->d2 != d)) fs.unsupported.push_back(std::to_string(d));
+    if (y && !(near && year_ok(*near))) fs.unsupported.push_back(std::to_string(y));
+    if (!near || near->m != m) fs.unsupported.push_back(month_name(m));
+    if (!near || near->d != d) fs.unsupported.push_back(std::to_string(d));
   }
 
-  // A number said with a compatible unit and not for another quantity of the note (see support.h).
+  // `others`: the other numbers' label words that are not this one's; `others_all`: all their label words.
   void number(double v, const std::string& text, const std::string& unit, const std::vector<std::string>& label,
-              const std::vector<std::string>& others, FieldSupport& fs) const {
+              const std::vector<std::string>& others, const std::vector<std::string>& others_all, FieldSupport& fs) const {
     std::vector<const Number*> same, fits;
     for (const Number& n : tr.numbers) {
       const double a = tr.t[n.tok].num;
@@ -720,8 +747,15 @@ struct Checker {
                                tr.s.substr(tr.t[n->tok].begin, tr.t[n->tok + n->n_unit].end - tr.t[n->tok].begin) + ")");
       return;
     }
+    // The label's words that no other number of the note has ("company" of "company shares" beside
+    // "stocks and shares ISA") decide; all its words when none is its own.
+    std::vector<std::string> own;
+    for (const auto& w : label) {
+      if (std::none_of(others_all.begin(), others_all.end(), [&](const std::string& o) { return same_word(w, o); })) own.push_back(w);
+    }
+    if (own.empty()) own = label;
     for (const Number* n : fits) {
-      if (overlap(n->label, label)) return span(n);
+      if (overlap(n->label, own)) return span(n);
     }
     for (const Number* n : fits) {
       if (!overlap(n->label, others)) return span(n);
@@ -865,6 +899,7 @@ void check_bool(const Checker& c, const Field& f, bool value, FieldSupport& fs) 
   const size_t need = std::min<size_t>(2, kw.size());
   int verdict = -1;  // -1 none, 0 false, 1 true
   size_t from = 0, to = 0;
+  std::vector<bool> prev(kw.size(), false);  // the key words of the sentence before
   for (size_t a = 0; a < tr.t.size();) {
     size_t b = a;
     while (b < tr.t.size() && !sentence_end(tr.t[b])) b++;
@@ -877,7 +912,12 @@ void check_bool(const Checker& c, const Field& f, bool value, FieldSupport& fs) 
         if (!w.empty() && same_word(w, kw[k])) hit[k] = true, first = std::min(first, i), last = i;
       }
     }
-    if (size_t(std::count(hit.begin(), hit.end(), true)) >= need && need > 0) {
+    // Evidence: a sentence with the key words, or with the last of them (the predicate: "disclosed") when
+    // the sentence before has the others ("I'll send our fees next time; they were not disclosed today").
+    size_t n_hit = 0;
+    for (size_t k = 0; k < kw.size(); k++) n_hit += hit[k] || (hit.back() && prev[k]) ? 1 : 0;
+    prev = hit;
+    if (n_hit >= need && need > 0) {
       bool neg = false;
       for (size_t i = first >= a + 4 ? first - 4 : a; i < std::min(b, last + 5); i++) neg = neg || negation_cue(tr.t, i);
       verdict = neg ? 0 : 1;
@@ -922,25 +962,54 @@ void word_spans(const Text& tr, const Text& val, FieldSupport& fs) {
   }
 }
 
-// Negation: each clause of the value whose words the transcript says only with the other polarity.
+// Negation: each item of the value (clauses, and the parts of "X and Y", "X or Y") that the transcript says
+// only with the other polarity: as a phrase (its words in a row, give or take a few) where the transcript
+// says it so, else word by word.
 void check_negation(const Checker& c, const Text& val, FieldSupport& fs) {
-  size_t a = 0;
-  while (a < val.t.size()) {
+  const auto& t = val.t;
+  const Text& tr = c.tr;
+  for (size_t a = 0; a < t.size();) {
     size_t b = a;
-    while (b < val.t.size() && !(val.t[b].kind == Tok::punct && boundary(val.t[b]))) b++;
-    bool mismatch = false, value_neg = false;
+    while (b < t.size() && !(t[b].kind == Tok::punct && boundary(t[b])) && !is_word(t, b, "and") && !is_word(t, b, "or")) b++;
+    std::vector<size_t> w;  // the item's content words
     for (size_t i = a; i < b; i++) {
-      if (!content_word(val.t[i]) || val.in_date[i] || negation_cue(val.t, i)) continue;
-      const std::vector<size_t>* at = c.find(val.t[i].text);
-      if (!at) continue;
-      const bool p = val.neg[i];
-      if (std::none_of(at->begin(), at->end(), [&](size_t k) { return c.tr.neg[k] == p; })) mismatch = true, value_neg = p;
+      if (content_word(t[i]) && !negation_cue(t, i) && !val.in_date[i] && !unit_word(t[i].text)) w.push_back(i);
+    }
+    bool mismatch = false, value_neg = false;
+    if (!w.empty()) {
+      const bool p = val.neg[w[0]];
+      std::vector<bool> phrase;  // the polarity of each time the transcript says the item's words together
+      if (const std::vector<size_t>* at = c.find(t[w[0]].text)) {
+        for (size_t k : *at) {
+          bool all = true;
+          for (size_t j = 1; j < w.size() && all; j++) {
+            bool found = false;
+            for (size_t q = k + 1; q < std::min(tr.t.size(), k + w.size() + 5) && !found; q++) {
+              const std::string& x = tr.t[q].text;
+              found = x == t[w[j]].text || x == t[w[j]].text + "s" || t[w[j]].text == x + "s";
+            }
+            all = found;
+          }
+          if (all) phrase.push_back(tr.neg[k]);
+        }
+      }
+      if (!phrase.empty()) {
+        mismatch = std::none_of(phrase.begin(), phrase.end(), [&](bool n) { return n == p; });
+        value_neg = p;
+      } else {
+        for (size_t i : w) {
+          const std::vector<size_t>* at = c.find(t[i].text);
+          if (at && std::none_of(at->begin(), at->end(), [&](size_t k) { return tr.neg[k] == val.neg[i]; })) {
+            mismatch = true, value_neg = val.neg[i];
+          }
+        }
+      }
     }
     if (mismatch) {
       size_t first = a, last = b - 1;
-      while (first < b && val.t[first].kind == Tok::punct) first++;
-      while (last > first && val.t[last].kind == Tok::punct) last--;
-      fs.unsupported.push_back(val.s.substr(val.t[first].begin, val.t[last].end - val.t[first].begin) +
+      while (first < b && t[first].kind == Tok::punct) first++;
+      while (last > first && t[last].kind == Tok::punct) last--;
+      fs.unsupported.push_back(val.s.substr(t[first].begin, t[last].end - t[first].begin) +
                                (value_neg ? " (the transcript says it without negation)" : " (negated in the transcript)"));
     }
     a = b + 1;
@@ -972,12 +1041,12 @@ std::vector<FieldSupport> check_support(const json::Value& note, const std::stri
       nums.push_back({f, SIZE_MAX, v.number(), json::dump(v), unit_of_key(fields[f].key), fields[f].words});
     }
   }
-  auto others_of = [&](size_t k) {
+  auto others_of = [&](size_t k, bool all) {
     std::vector<std::string> o;
     for (size_t j = 0; j < nums.size(); j++) {
       if (j == k) continue;
       for (const auto& w : nums[j].label) {
-        if (!overlap({w}, nums[k].label)) o.push_back(w);
+        if (all || !overlap({w}, nums[k].label)) o.push_back(w);
       }
     }
     return o;
@@ -999,7 +1068,7 @@ std::vector<FieldSupport> check_support(const json::Value& note, const std::stri
       c.date(y, m, d, v.str(), fs);
     } else if (v.is_number()) {
       for (size_t k = 0; k < nums.size(); k++) {
-        if (nums[k].field == f) c.number(nums[k].v, nums[k].text, nums[k].unit, nums[k].label, others_of(k), fs);
+        if (nums[k].field == f) c.number(nums[k].v, nums[k].text, nums[k].unit, nums[k].label, others_of(k, false), others_of(k, true), fs);
       }
     } else {
       const Text& val = values[f];
@@ -1018,7 +1087,7 @@ std::vector<FieldSupport> check_support(const json::Value& note, const std::stri
         } else if (t.kind == Tok::number) {
           for (size_t k = 0; k < nums.size(); k++) {
             if (nums[k].field == f && nums[k].tok == i) {
-              c.number(nums[k].v, nums[k].text, nums[k].unit, nums[k].label, others_of(k), fs);
+              c.number(nums[k].v, nums[k].text, nums[k].unit, nums[k].label, others_of(k, false), others_of(k, true), fs);
             }
           }
         } else if (content_word(t) && !negation_cue(val.t, i) && !c.said(t.text)) {
