@@ -69,6 +69,22 @@ std::string words_of(int n) {  // 0..99
 // A date as a person says it: family A and family B know different forms.
 std::string say(Date t, int fam, Rng& r) {
   const std::string m = kMonths[t.m - 1];
+  if (fam == 4) {
+    static const char* wd[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday"};
+    switch (r.in(0, 2)) {
+      case 0: return "the " + ord(t.d) + " of " + m + ", " + std::to_string(t.y);
+      case 1: return std::string(wd[r.in(0, 4)]) + ", " + m + " " + ord(t.d) + " " + std::to_string(t.y);
+      default: return iso(t);
+    }
+  }
+  if (fam == 3) {
+    static const char* ab[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    switch (r.in(0, 2)) {
+      case 0: return ord(t.d) + " " + m + " " + std::to_string(t.y);
+      case 1: return std::string(ab[t.m - 1]) + " " + std::to_string(t.d) + ", " + std::to_string(t.y);
+      default: return iso(t);
+    }
+  }
   if (fam == 2) {
     char dd[16];
     std::snprintf(dd, sizeof dd, "%02d/%02d/%04d", t.d, t.m, t.y);
@@ -140,6 +156,11 @@ std::string fmt1(int tenths) { return std::to_string(tenths / 10) + "." + std::t
 using Words = std::vector<std::string>;
 // One list per phrasing family: A, B, C.
 Words fam3(int fam, const Words& a, const Words& b, const Words& c) { return fam == 0 ? a : fam == 1 ? b : c; }
+// Family D's own list where it has one (the families were written one after another; D last).
+Words fam4(int fam, const Words& a, const Words& b, const Words& c, const Words& d) { return fam == 3 ? d : fam3(fam, a, b, c); }
+Words fam5(int fam, const Words& a, const Words& b, const Words& c, const Words& d, const Words& e) {
+  return fam == 4 ? e : fam4(fam, a, b, c, d);
+}
 
 struct Names {
   std::vector<std::string> first, last;
@@ -151,23 +172,33 @@ const Names& names(int fam) {
                        {"Nakamura", "Kowalczyk", "Adeyemi", "Lindqvist", "Moreau", "Castillo", "Brennan", "Farouk"}};
   static const Names c{{"Aisha", "Bjorn", "Chloe", "Diego", "Hana", "Ivan", "Leila", "Marcus"},
                        {"Oyelaran", "Svensson", "Dubois", "Alvarez", "Takahashi", "Petrov", "Rahimi", "Whitfield"}};
-  return fam == 0 ? a : fam == 1 ? h : c;
+  static const Names d{{"Tariq", "Ngozi", "Freya", "Mateo", "Yuki", "Oskar", "Zainab", "Callum"},
+                       {"Haddadin", "Eze", "Lindgren", "Ruiz", "Sato", "Nowak", "Qureshi", "MacLeod"}};
+  static const Names e{{"Beatriz", "Kwame", "Astrid", "Rohan", "Mei", "Tobias", "Fatima", "Liam"},
+                       {"Santos", "Asante", "Berg", "Mehta", "Chen", "Keller", "Bello", "Fitzgerald"}};
+  return fam == 0 ? a : fam == 1 ? h : fam == 2 ? c : fam == 3 ? d : e;
 }
 std::string person(int fam, Rng& r) { return r.pick(names(fam).first) + " " + r.pick(names(fam).last); }
 
 void soap(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj) {
   const bool b = fam == 1;
-  const Words& symptoms = fam3(fam, {"a cough", "fever", "headache", "tiredness", "knee pain", "wheeze"},
+  const Words& symptoms = fam5(fam, {"a cough", "fever", "headache", "tiredness", "knee pain", "wheeze"},
                               {"a sore throat", "earache", "dizziness", "nausea", "a rash", "back pain"},
-                              {"sinus pain", "a blocked nose", "joint stiffness", "an itchy rash", "diarrhoea", "low mood"});
-  const Words& denied = fam3(fam, {"chest pain", "shortness of breath", "weight loss"}, {"vomiting", "palpitations", "blurred vision"},
-                            {"fever", "blood in the stool", "night sweats"});
+                              {"sinus pain", "a blocked nose", "joint stiffness", "an itchy rash", "diarrhoea", "low mood"},
+                              {"a runny nose", "ear pain", "heartburn", "muscle aches", "a sore eye", "cramps"},
+                              {"a stiff neck", "sneezing", "a sore back", "indigestion", "poor sleep", "leg swelling"});
+  const Words& denied = fam5(fam, {"chest pain", "shortness of breath", "weight loss"}, {"vomiting", "palpitations", "blurred vision"},
+                            {"fever", "blood in the stool", "night sweats"}, {"headache", "swollen ankles", "coughing up blood"},
+                            {"vomiting", "numbness", "chest tightness"});
   const std::vector<std::pair<std::string, std::vector<int>>> drugs =
-      fam == 2 ? std::vector<std::pair<std::string, std::vector<int>>>{{"doxycycline", {100, 200}}, {"omeprazole", {20, 40}}, {"amlodipine", {5, 10}}, {"prednisolone", {5, 30}}}
+      fam == 4 ? std::vector<std::pair<std::string, std::vector<int>>>{{"cetirizine", {10, 20}}, {"lansoprazole", {15, 30}}, {"diclofenac", {50, 75}}, {"amitriptyline", {10, 25}}}
+      : fam == 3 ? std::vector<std::pair<std::string, std::vector<int>>>{{"clarithromycin", {250, 500}}, {"ranitidine", {150, 300}}, {"citalopram", {10, 20}}, {"atorvastatin", {20, 40}}}
+      : fam == 2 ? std::vector<std::pair<std::string, std::vector<int>>>{{"doxycycline", {100, 200}}, {"omeprazole", {20, 40}}, {"amlodipine", {5, 10}}, {"prednisolone", {5, 30}}}
       : b ? std::vector<std::pair<std::string, std::vector<int>>>{{"naproxen", {250, 500}}, {"cefalexin", {250, 500}}, {"sertraline", {50, 100}}, {"metformin", {500, 850}}}
         : std::vector<std::pair<std::string, std::vector<int>>>{{"amoxicillin", {250, 500}}, {"ibuprofen", {200, 400}}, {"paracetamol", {500, 1000}}, {"lisinopril", {5, 10, 20}}};
-  const Words& freqs = fam3(fam, {"daily", "twice daily", "as needed"}, {"every morning", "at night", "with food"},
-                           {"once a day", "in the evening", "before breakfast"});
+  const Words& freqs = fam5(fam, {"daily", "twice daily", "as needed"}, {"every morning", "at night", "with food"},
+                           {"once a day", "in the evening", "before breakfast"}, {"at bedtime", "each morning", "after meals"},
+                           {"at night", "twice a day", "in the morning"});
   const std::string name = person(fam, r);
   std::string s1 = r.pick(symptoms), s2;
   do s2 = r.pick(symptoms); while (s2 == s1);
@@ -180,15 +211,33 @@ void soap(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj)
   const int d1 = r.pick(m1.second), d2 = r.pick(m2.second);
   const std::string f1 = r.pick(freqs), f2 = r.pick(freqs);
   const Date fu = some_date(r);
-  const std::string dx = r.pick(fam3(fam, {"a chest infection", "a viral illness", "sinusitis", "a sprain"},
+  const std::string dx = r.pick(fam5(fam, {"a chest infection", "a viral illness", "sinusitis", "a sprain"},
                                      {"a chest infection", "a viral illness", "sinusitis", "a sprain"},
-                                     {"gastritis", "an allergic reaction", "a flare of arthritis"}));
-  const std::string plan = r.pick(fam3(fam, {"rest and fluids", "blood tests", "a chest x-ray", "physiotherapy referral"},
+                                     {"gastritis", "an allergic reaction", "a flare of arthritis"},
+                                     {"reflux", "conjunctivitis", "a muscle strain"},
+                                     {"a muscle spasm", "allergic rhinitis", "indigestion"}));
+  const std::string plan = r.pick(fam5(fam, {"rest and fluids", "blood tests", "a chest x-ray", "physiotherapy referral"},
                                        {"rest and fluids", "blood tests", "a chest x-ray", "physiotherapy referral"},
-                                       {"a stool sample", "an ECG", "steam inhalation"}));
+                                       {"a stool sample", "an ECG", "steam inhalation"},
+                                       {"a urine test", "an eye swab", "gentle stretching"},
+                                       {"a blood count", "heat packs", "a review of sleep habits"}));
   auto strip = [](const std::string& s) { return s.rfind("a ", 0) == 0 ? s.substr(2) : s; };
   std::string t;
-  if (fam == 2) {
+  if (fam == 4) {
+    t = "Doctor: Hi " + name + ", um, have a seat. How was the weekend?\nPatient: Oh fine, thanks. But, uh, I've had " + s1 + " for " +
+        std::to_string(days) + " days, and " + s2 + " too.\nDoctor: Any " + dn + "?\nPatient: No, none.\nDoctor: OK. Let me take your obs. " +
+        "Temperature is " + fmt1(temp) + ", pulse " + std::to_string(hr) + ", oxygen level " + std::to_string(spo2) + "%, blood pressure " +
+        std::to_string(bp1) + " over " + std::to_string(bp2) + ".\nDoctor: So, um, it's probably " + dx + ".\nDoctor: Let's start " + m1.first +
+        " at " + std::to_string(d1) + " mg " + f1 + (two ? ", and " + m2.first + " at " + std::to_string(d2) + " mg " + f2 : "") +
+        ".\nDoctor: And " + plan + ".\n";
+  } else if (fam == 3) {
+    t = "GP: Come in, " + name + ". Tell me what's been happening.\nPatient: So I've got " + s1 + ", plus " + s2 + ", going on " +
+        words_of(days) + " days now. No " + dn + " though.\nGP: Right. Pulse " + std::to_string(hr) + ", temperature " + fmt1(temp) +
+        ", saturations " + std::to_string(spo2) + " per cent, and your blood pressure is " + std::to_string(bp1) + "/" +
+        std::to_string(bp2) + ".\nGP: I think this is " + dx + ".\nGP: I'm going to give you " + m1.first + ", " + std::to_string(d1) +
+        " milligrams " + f1 + (two ? ", plus " + m2.first + ", " + std::to_string(d2) + " milligrams " + f2 : "") + ".\nGP: Also " +
+        plan + ".\n";
+  } else if (fam == 2) {
     t = "Clinician: Morning " + name + ". What's the problem?\nPatient: It started " + std::to_string(days) + " days ago: " + s1 +
         ", then " + s2 + ". There's been no " + dn + ".\nClinician: Observations: temp " + fmt1(temp) + ", HR " + std::to_string(hr) +
         ", O2 sats " + std::to_string(spo2) + "%, blood pressure " + std::to_string(bp1) + " on " + std::to_string(bp2) +
@@ -209,7 +258,7 @@ void soap(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj)
         std::to_string(d1) + " mg of " + m1.first + " " + f1 + (two ? " and " + std::to_string(d2) + " mg of " + m2.first + " " + f2 : "") +
         ".\nDoctor: I'd suggest " + plan + ".\n";
   }
-  const std::string fu_said = fam == 2 ? "Clinician: Follow-up appointment on " : b ? "Doctor: I'd like to see you again on " : "Doctor: Review on ";
+  const std::string fu_said = fam == 4 ? "Doctor: See you on " : fam == 3 ? "GP: Come back to see me on " : fam == 2 ? "Clinician: Follow-up appointment on " : b ? "Doctor: I'd like to see you again on " : "Doctor: Review on ";
   const std::string tr = t + fu_said + say(fu, fam, r) + ".";
   auto subj = [&](const std::string& a, const std::string& c, const std::string& neg) {
     return strip(a) + " and " + strip(c) + " for " + std::to_string(days) + " days; denies " + neg;
@@ -247,15 +296,18 @@ void soap(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj)
   }
   inj.push_back({"wrong unit", "/medications/0/dose", tr, with(note, "medications", meds(d1, d2, r.coin() ? "g" : "mcg"))});
   inj.push_back({"wrong date", "/follow_up", tr, with(note, "follow_up", json::Value(iso(other_date(fu, r))))});
-  const std::string rel = r.pick(fam3(fam, {"in two weeks", "in 3 months"}, {"in a fortnight", "next Tuesday"},
-                                      {"in six weeks", "next month"}));
+  const std::string rel = r.pick(fam5(fam, {"in two weeks", "in 3 months"}, {"in a fortnight", "next Tuesday"},
+                                      {"in six weeks", "next month"}, {"in ten days", "in a month's time"},
+                                      {"in 4 weeks", "next Friday"}));
   inj.push_back({"relative date", "/follow_up", t + fu_said.substr(0, fu_said.size() - 4) + " " + rel + ".", note});
   inj.push_back({"negated finding", "/subjective", tr, with(note, "subjective", json::Value(
       r.coin() ? strip(s1) + ", " + strip(s2) + " and " + dn + " for " + std::to_string(days) + " days"
                : strip(s2) + " for " + std::to_string(days) + " days; denies " + strip(s1)))});
-  const std::string invented = r.pick(fam3(fam, {"a CT scan", "an ultrasound", "aspirin daily"},
+  const std::string invented = r.pick(fam5(fam, {"a CT scan", "an ultrasound", "aspirin daily"},
                                            {"an MRI of the spine", "allergy testing", "a sleep study"},
-                                           {"a colonoscopy", "an inhaler", "a knee brace"}));
+                                           {"a colonoscopy", "an inhaler", "a knee brace"},
+                                           {"a chest CT", "a hearing test", "antibiotic eye drops"},
+                                           {"an MRI scan", "a referral to surgery", "codeine"}));
   inj.push_back({"invented fact", "/plan", tr, with(note, "plan", json::Value(plan + ", and " + invented))});
 }
 
@@ -264,7 +316,13 @@ void obs(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj) 
   const Date d = some_date(r);
   int hr = r.in(55, 118), spo2 = r.in(88, 99), rr = r.in(12, 24), temp = r.in(360, 395);
   std::string tr;
-  if (fam == 2) {
+  if (fam == 4) {
+    tr = "Nurse: Right, obs for today, " + say(d, fam, r) + ". Um, her heart rate's " + std::to_string(hr) + ", oxygen's " +
+         std::to_string(spo2) + " percent, she's breathing at " + std::to_string(rr) + " a minute, and temperature " + fmt1(temp) + ".";
+  } else if (fam == 3) {
+    tr = "Nurse: " + say(d, fam, r) + " obs: pulse rate " + std::to_string(hr) + " regular, sats " + std::to_string(spo2) +
+         "% on air, RR " + std::to_string(rr) + ", temp " + fmt1(temp) + " degrees C.";
+  } else if (fam == 2) {
     tr = "HCA: Obs for " + say(d, fam, r) + ". HR " + std::to_string(hr) + ". O2 sat " + std::to_string(spo2) + "%. Resps " +
          std::to_string(rr) + ". Temp " + fmt1(temp) + " C.";
   } else if (!b) {
@@ -293,9 +351,11 @@ void finance(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& i
   const bool b = fam == 1;
   const std::vector<std::string> goals = {"retirement planning", "saving for a house deposit", "school fees planning", "paying down debt"};
   const std::vector<std::string> risks = {"cautious", "balanced", "growth", "adventurous"};
-  const Words& assets = fam3(fam, {"a stocks and shares ISA", "company shares", "a personal pension", "a current account"},
+  const Words& assets = fam5(fam, {"a stocks and shares ISA", "company shares", "a personal pension", "a current account"},
                             {"a workplace pension", "premium bonds", "a buy-to-let flat", "an investment bond"},
-                            {"a cash ISA", "a final salary pension", "a rental property", "some bonds"});
+                            {"a cash ISA", "a final salary pension", "a rental property", "some bonds"},
+                            {"a SIPP", "a junior ISA", "a holiday home", "some premium bonds"},
+                            {"a lifetime ISA", "a defined benefit pension", "a savings account", "gold coins"});
   const std::string client = person(fam, r);
   const Date d = some_date(r), rv = other_date(other_date(d, r), r);
   std::string g1 = r.pick(goals), g2;
@@ -305,17 +365,35 @@ void finance(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& i
   do a2 = r.pick(assets); while (a2 == a1);
   const int v1 = r.in(10, 400) * 1000, v2 = r.in(10, 400) * 1000;
   const bool fees = r.coin();
-  const std::string rec = r.pick(fam == 2 ? Words{"increase pension contributions", "set up a lasting power of attorney"}
+  const std::string rec = r.pick(fam == 4 ? Words{"top up the lifetime ISA", "switch to a cheaper platform"}
+                                 : fam == 3 ? Words{"start a junior ISA for the children", "pay off the credit card first"}
+                                 : fam == 2 ? Words{"increase pension contributions", "set up a lasting power of attorney"}
                                           : Words{"consolidate the old pensions", "open a stocks and shares ISA", "review the will", "buy a global index fund"});
   auto money = [](int v) {  // £188,000
     const std::string n = std::to_string(v);
     return "\xC2\xA3" + n.substr(0, n.size() - 3) + "," + n.substr(n.size() - 3);
   };
-  std::string t = fam == 2 ? "Planner: Good to see you, " + client + ", on " + say(d, fam, r) + ".\nClient: My priorities are " +
+  std::string t = fam == 4 ? "Adviser: Lovely to see you again, " + client + ". So today's " + say(d, fam, r) + ".\nClient: Yes. Um, I mainly want to focus on " +
+                                 g1 + ", and also " + g2 + ".\nAdviser: And what have you got at the moment?\n"
+                 : fam == 3 ? "Adviser: Right, " + client + ", it's " + say(d, fam, r) + " and this is your annual review.\nClient: What matters most to me is " +
+                                 g1 + ", and after that " + g2 + ".\n"
+                 : fam == 2 ? "Planner: Good to see you, " + client + ", on " + say(d, fam, r) + ".\nClient: My priorities are " +
                                  g1 + ", and " + g2 + ".\n"
                            : "Adviser: Thanks for coming in, " + client + ". Today is " + say(d, fam, r) + ".\nClient: I want to talk about " +
                                  g1 + " and " + g2 + ".\n";
-  if (fam == 2) {
+  if (fam == 4) {
+    t += "Client: There's " + a1 + " with around " + std::to_string(v1) + " pounds, and " + a2 + ", which is about " + std::to_string(v2) +
+         " pounds.\nAdviser: Based on our chat, I'd say you're a " + risk + " investor.\nAdviser: My advice is to " + rec + ".\nAdviser: " +
+         (fees ? "I've been through our charges and the fees are disclosed in your report."
+               : "We didn't get to the fees today, so they're not disclosed yet.") +
+         "\nAdviser: Let's catch up again on ";
+  } else if (fam == 3) {
+    t += "Client: I've got " + a1 + ", about " + std::to_string(v1) + " pounds in it, and " + a2 + " worth " + money(v2) +
+         ".\nAdviser: From the questionnaire your risk profile comes out as " + risk + ".\nAdviser: So I recommend that you " + rec +
+         ".\nAdviser: " + (fees ? r.pick(Words{"You've seen our fee disclosure document.", "I disclosed our fees at the start of the meeting."})
+                                : r.pick(Words{"We still need to disclose our fees to you.", "Fees haven't been disclosed yet."})) +
+         "\nAdviser: Review date: ";
+  } else if (fam == 2) {
     t += "Client: I hold " + a1 + ", valued at " + std::to_string(v1 / 1000) + "k pounds, and " + a2 + " at " + money(v2) +
          ".\nPlanner: I'd put your risk appetite at " + risk + ".\nPlanner: Recommendation: " + rec + ".\nPlanner: " +
          (fees ? "Our fees have been disclosed and you've signed the fee letter." : "I'll send our fees next time; they were not disclosed today.") +
@@ -359,27 +437,44 @@ void finance(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& i
   inj.push_back({"wrong enum", "/risk_profile", tr, with(note, "risk_profile", json::Value(wrong))});
   inj.push_back({"flipped boolean", "/fees_disclosed", tr, with(note, "fees_disclosed", json::Value(!fees))});
   json::Value more = recs;
-  more.push_back(json::Value(r.pick(fam3(fam, {"buy gold bullion", "open an offshore trust"},
+  more.push_back(json::Value(r.pick(fam5(fam, {"buy gold bullion", "open an offshore trust"},
                                          {"buy shares in a gold miner", "take out life insurance"},
-                                         {"move everything into crypto", "buy an annuity"}))));
+                                         {"move everything into crypto", "buy an annuity"},
+                                         {"put the lump sum into a hedge fund", "cash in the pension"},
+                                         {"buy property abroad", "take a payday loan"}))));
   inj.push_back({"invented fact", "/recommendations/1", tr, with(note, "recommendations", more)});
 }
 
 void hr(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj) {
   const bool b = fam == 1;
   const std::vector<std::pair<std::string, std::string>> incidents =
-      fam == 2 ? std::vector<std::pair<std::string, std::string>>{{"safety", "a chemical spill"}, {"conduct", "rudeness to a visitor"}, {"attendance", "late arrivals every week"}, {"performance", "repeated errors in invoices"}, {"harassment", "unwelcome remarks about her age"}}
+      fam == 4 ? std::vector<std::pair<std::string, std::string>>{{"safety", "a spill left on the floor"}, {"conduct", "a shouting match"}, {"attendance", "a week of unexplained absence"}, {"performance", "missed sales targets"}, {"harassment", "comments about her religion"}}
+      : fam == 3 ? std::vector<std::pair<std::string, std::string>>{{"safety", "a broken guard rail on the stairs"}, {"conduct", "swearing at a colleague"}, {"attendance", "leaving early without permission"}, {"performance", "failing the monthly audit"}, {"harassment", "sending unwanted messages"}}
+      : fam == 2 ? std::vector<std::pair<std::string, std::string>>{{"safety", "a chemical spill"}, {"conduct", "rudeness to a visitor"}, {"attendance", "late arrivals every week"}, {"performance", "repeated errors in invoices"}, {"harassment", "unwelcome remarks about her age"}}
       : b ? std::vector<std::pair<std::string, std::string>>{{"safety", "a fall from a ladder"}, {"conduct", "shouting at a customer"}, {"attendance", "three missed shifts"}, {"harassment", "offensive messages"}}
         : std::vector<std::pair<std::string, std::string>>{{"safety", "a near miss with a forklift"}, {"conduct", "a heated argument"}, {"performance", "missed deadlines"}, {"harassment", "an inappropriate email"}};
   const std::string emp = person(fam, r), rep = person(fam, r), w1 = person(fam, r);
   const Date d = some_date(r);
   const auto& inc = incidents[r.next() % incidents.size()];
-  const std::string loc = r.pick(fam3(fam, {"the warehouse", "the front office"}, {"the loading bay", "the call centre"}, {"the car park", "the canteen"}));
-  const std::string act = r.pick(fam3(fam, {"scheduled refresher training", "spoke to the team"}, {"issued a written warning", "arranged mediation"},
-                                      {"suspended the employee pending review", "offered counselling"}));
+  const std::string loc = r.pick(fam5(fam, {"the warehouse", "the front office"}, {"the loading bay", "the call centre"}, {"the car park", "the canteen"},
+                                      {"the staff room", "the reception desk"}, {"the warehouse floor", "the break room"}));
+  const std::string act = r.pick(fam5(fam, {"scheduled refresher training", "spoke to the team"}, {"issued a written warning", "arranged mediation"},
+                                      {"suspended the employee pending review", "offered counselling"},
+                                      {"given a verbal warning", "moved him to another shift"},
+                                      {"logged the complaint", "talked to both people"}));
   const bool fu = r.coin();
   std::string tr;
-  if (fam == 2) {
+  if (fam == 4) {
+    tr = "HR: Thanks for coming in. Um, this is about " + emp + ", right?\nEmployee: Yes. " + rep + " reported it, not me.\nHR: When was it?\n" +
+         "Employee: It was " + say(d, fam, r) + ", in " + loc + ".\nHR: And what happened?\nEmployee: There was " + inc.second +
+         ". I'd call it " + inc.first + ", to be honest.\nHR: Did anyone see it?\nEmployee: " + w1 + " did.\nHR: OK. We've " + act +
+         " already. " + (fu ? "We'll definitely follow up, so follow-up is required." : "I don't see a need to follow up further.");
+  } else if (fam == 3) {
+    tr = "Interviewer: This is about " + emp + "; " + rep + " made the complaint.\nInterviewer: When did it happen?\nWitness: On " +
+         say(d, fam, r) + ", at " + loc + ".\nInterviewer: What happened?\nWitness: " + inc.second + ". Honestly it's a " + inc.first +
+         " issue.\nInterviewer: Anyone else there?\nWitness: " + w1 + " was.\nInterviewer: We've " + act + ". " +
+         (fu ? "We'll need a follow-up with both of them, so yes, follow-up is required." : "I don't think any follow-up is required.");
+  } else if (fam == 2) {
     tr = "Supervisor: Report on " + emp + ". " + rep + " raised it. Date of incident: " + say(d, fam, r) + ". Where: " + loc +
          ". What happened: " + inc.second + ". Type: " + inc.first + ". Seen by " + w1 + ". Action so far: we " + act +
          ". Follow-up required: " + (fu ? "yes." : "no.");
@@ -412,7 +507,7 @@ void hr(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj) {
   inj.push_back({"flipped boolean", "/follow_up_required", tr, with(note, "follow_up_required", json::Value(!fu))});
   json::Value more = wit;
   std::string inv;
-  do inv = person((fam + 1) % 3, r); while (tr.find(inv) != std::string::npos);
+  do inv = person((fam + 1) % 5, r); while (tr.find(inv) != std::string::npos);
   more.push_back(json::Value(inv));
   inj.push_back({"invented fact", "/witnesses/1", tr, with(note, "witnesses", more)});
 }
@@ -421,14 +516,24 @@ void legal(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj
   const bool b = fam == 1;
   const std::string client = person(fam, r), lawyer = person(fam, r);
   const Date d = some_date(r);
-  const std::string matter = r.pick(fam3(fam, {"a divorce settlement", "a lease renewal"}, {"a boundary dispute", "an unfair dismissal claim"},
-                                         {"a probate dispute", "a tenancy deposit claim"}));
-  const std::string step = r.pick(fam3(fam, {"file the claim form", "gather the bank statements"},
+  const std::string matter = r.pick(fam5(fam, {"a divorce settlement", "a lease renewal"}, {"a boundary dispute", "an unfair dismissal claim"},
+                                         {"a probate dispute", "a tenancy deposit claim"}, {"a contested will", "a noise nuisance complaint"},
+                                         {"a disputed invoice", "a planning appeal"}));
+  const std::string step = r.pick(fam5(fam, {"file the claim form", "gather the bank statements"},
                                        {"write to the neighbour's solicitor", "request the employment contract"},
-                                       {"apply for probate", "send a letter before action"}));
+                                       {"apply for probate", "send a letter before action"},
+                                       {"draft a witness statement", "chase the council for a reply"},
+                                       {"review the contract terms", "lodge the appeal form"}));
   const int minutes = r.in(2, 12) * 5;
   std::string tr;
-  if (fam == 2) {
+  if (fam == 4) {
+    tr = "Lawyer: Um, so for my notes, today is " + say(d, fam, r) + " and I'm meeting " + client + ". My colleague " + lawyer +
+         " is here too.\nClient: Thanks. It's about " + matter + ".\nLawyer: Right. The next thing is to " + step +
+         ".\nLawyer: We've been talking for " + std::to_string(minutes) + " minutes, so I'll note that.";
+  } else if (fam == 3) {
+    tr = "Solicitor: Notes of a call with " + client + " on " + say(d, fam, r) + "; " + lawyer + " also on the line.\nClient: It's regarding " +
+         matter + ".\nSolicitor: What I'll do next is " + step + ".\nSolicitor: Call length " + std::to_string(minutes) + " minutes.";
+  } else if (fam == 2) {
     tr = "Solicitor: Attendance note, " + say(d, fam, r) + ". Present: " + client + " and me, " + lawyer + ".\nClient: I need help with " +
          matter + ".\nSolicitor: Action: I will " + step + ".\nSolicitor: Time engaged: " + std::to_string(minutes) + " mins.";
   } else if (!b) {
@@ -541,9 +646,23 @@ TEST(ScribeCheckEval, TuningFamilyB) {
   EXPECT_GE(precision(r.all), 0.9);
 }
 
-TEST(ScribeCheckEval, HeldOutFamilyC) {
+TEST(ScribeCheckEval, TuningFamilyC) {
   const Result r = evaluate(2, 2001, 200);
-  print("Family C (held out; seeds 2001..2200)", r);
+  print("Family C (held out at first, then tuned on; seeds 2001..2200)", r);
+  EXPECT_GE(recall(r.all), 0.95);
+  EXPECT_GE(precision(r.all), 0.9);
+}
+
+TEST(ScribeCheckEval, TuningFamilyD) {
+  const Result r = evaluate(3, 3001, 200);
+  print("Family D (held out at first, then tuned on; seeds 3001..3200)", r);
+  EXPECT_GE(recall(r.all), 0.95);
+  EXPECT_GE(precision(r.all), 0.9);
+}
+
+TEST(ScribeCheckEval, HeldOutFamilyE) {
+  const Result r = evaluate(4, 4001, 200);
+  print("Family E (held out; seeds 4001..4200)", r);
   for (const auto& [kind, t] : r.kinds) {
     EXPECT_GE(recall(t), 0.95) << kind;
     EXPECT_GE(precision(t), 0.9) << kind;

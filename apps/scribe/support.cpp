@@ -245,6 +245,14 @@ std::vector<bool> negated(const std::vector<Tok>& t) {
       for (size_t k = i, n = 0; k-- > 0 && n < 4 && !boundary(t[k]);) {
         if (t[k].kind != Tok::punct) n++, neg[k] = true;
       }
+    } else if (is_punct(t, i, "?")) {
+      // A question answered "no" ("Any chest pain?" "No, none."): the question's words are negated.
+      size_t k = i + 1;
+      if (k + 1 < t.size() && (is_punct(t, k, "\n"))) k++;
+      if (k + 1 < t.size() && t[k].kind == Tok::word && is_punct(t, k + 1, ":")) k += 2;  // a speaker tag
+      if (k < t.size() && (is_word(t, k, "no") || is_word(t, k, "nope") || is_word(t, k, "never") || is_word(t, k, "none"))) {
+        for (size_t q = i; q-- > 0 && !sentence_end(t[q]) && !is_punct(t, q, ":");) neg[q] = true;
+      }
     }
   }
   return neg;
@@ -535,10 +543,11 @@ void label_numbers(Text& x) {
     const bool label_after = a < t.size() && (t[a].text == "of" || t[a].text == "for");
     if (!before.empty() && !(label_after && !after.empty())) {
       n.label = before, n.label_text = before_text, n.own = true;
-    } else if (!after.empty()) {
-      n.label = after, n.label_text = after_text, n.own = true;
-    } else if (!before_comma.empty()) {
-      n.label = before_comma, n.label_text = before_comma_text, n.own = true;
+    } else if (!after.empty() || !before_comma.empty()) {  // both when both: "citalopram, 10 mg after meals"
+      n.label = before_comma;
+      n.label.insert(n.label.end(), after.begin(), after.end());
+      n.label_text = before_comma_text.empty() ? after_text : after_text.empty() ? before_comma_text : before_comma_text + " ... " + after_text;
+      n.own = true;
     } else if (prev) {
       bool joined = true;
       for (size_t k = prev_tok + 1; k < i; k++) joined = joined && !boundary(t[k]);
@@ -890,6 +899,11 @@ void check_enum(const Checker& c, const Field& f, const json::Value& options, Fi
   fs.why = "the transcript says " + fs.value + " and " + others + " for " + name;
 }
 
+bool not_yet(const std::vector<Tok>& t, size_t i) {
+  static const std::set<std::string> w = {"still", "yet", "pending", "will", "ll", "later", "outstanding"};
+  return t[i].kind == Tok::word && (w.count(t[i].text) || (t[i].text == "going" && is_word(t, i + 1, "to")));
+}
+
 // Boolean: sentences that say the field's words; a negation cue near them says false; the last one wins.
 void check_bool(const Checker& c, const Field& f, bool value, FieldSupport& fs) {
   const Text& tr = c.tr;
@@ -897,6 +911,10 @@ void check_bool(const Checker& c, const Field& f, bool value, FieldSupport& fs) 
   if (kw.empty()) kw = f.words;
   const std::string name = words_text(kw);
   const size_t need = std::min<size_t>(2, kw.size());
+  // A field that says something was done ("fees_disclosed"): "we still need to disclose", "I'll disclose" say
+  // it was not (yet); a field that says something is needed ("follow_up_required") is not so read.
+  const std::string& pred = kw.empty() ? std::string() : kw.back();
+  const bool done = pred.size() > 3 && pred.compare(pred.size() - 2, 2, "ed") == 0 && pred != "required";
   int verdict = -1;  // -1 none, 0 false, 1 true
   size_t from = 0, to = 0;
   std::vector<bool> prev(kw.size(), false);  // the key words of the sentence before
@@ -919,7 +937,9 @@ void check_bool(const Checker& c, const Field& f, bool value, FieldSupport& fs) 
     prev = hit;
     if (n_hit >= need && need > 0) {
       bool neg = false;
-      for (size_t i = first >= a + 4 ? first - 4 : a; i < std::min(b, last + 5); i++) neg = neg || negation_cue(tr.t, i);
+      for (size_t i = first >= a + 4 ? first - 4 : a; i < std::min(b, last + 5); i++) {
+        neg = neg || negation_cue(tr.t, i) || (done && not_yet(tr.t, i));
+      }
       verdict = neg ? 0 : 1;
       from = a, to = b > a ? b - 1 : a;
     }
