@@ -5,13 +5,12 @@
 // enum, flipped boolean, negated finding, invented string fact). Per kind: flag recall (the injected value is
 // flagged) and precision (flags on the injected value / all flags of those notes); the clean notes' false flags
 // count against the overall precision. A wrong date is one the transcript does not say (not another date of it).
-// Three phrasing families (wordings, names, drugs, number words, date forms): A (seeds 1..200) is what the check
-// was tuned on. B (seeds 1001..1200) was written as the held-out family; its first run (recall 1.000, precision
-// 0.670: the note's "heart rate" and "worth" against a transcript's "pulse" and "of about") led to one change
-// (words that only tie a number to its quantity are checked with the number), so B is tuning data now too. C
-// (seeds 2001..2200) was then written, before the check was run on it, and is what docs/training.md reports;
-// the bars (recall >= 0.95, precision >= 0.9, per kind and overall) are asserted on C.
-// Prints the tables: `build/test-scribe-check-eval` (or ctest -R ScribeCheckEval -V); EVAL_ALL=1 lists every
+// Five phrasing families (wordings, names, drugs, number words, date forms, conversation structure), each
+// written before the check was run on it: A (seeds 1..200) was tuned on from the start; B (1001..), C (2001..)
+// and D (3001..) were each held out until their first run and then tuned on (their first runs are in
+// docs/training.md); E (seeds 4001..4200) is the held-out family docs/training.md reports, and the bars (recall
+// >= 0.95, precision >= 0.9, per kind and overall) are asserted on it; on A-D overall.
+// Prints the tables: `build/test-scribe-check-eval` (or ctest --test-dir build -R ScribeCheckEval -V); EVAL_ALL=1 lists every
 // false flag.
 #include <gtest/gtest.h>
 
