@@ -276,7 +276,7 @@ static std::vector<DateMention> find_dates(const std::vector<Tok>& t) {
     auto valid = [](int m, int d) { return m >= 1 && m <= 12 && d >= 1 && d <= 31; };
     if (t[i].kind == Tok::number && t[i].four && i + 4 < t.size() && is_punct(t, i + 1, "-") && is_punct(t, i + 3, "-") &&
         t[i + 2].kind == Tok::number && t[i + 4].kind == Tok::number && adjacent(t, i, i + 1) && adjacent(t, i + 3, i + 4) &&
-        valid(int(t[i + 2].num), int(t[i + 4].num))) {
+        t[i + 2].num <= 12 && t[i + 4].num <= 31 && valid(int(t[i + 2].num), int(t[i + 4].num))) {
       dm.y = int(t[i].num), dm.m = int(t[i + 2].num), dm.d = int(t[i + 4].num), dm.last = i + 4;
     } else if (day_number(t[i]) && i + 4 < t.size() && is_punct(t, i + 1, "/") && day_number(t[i + 2]) &&
                is_punct(t, i + 3, "/") && t[i + 4].kind == Tok::number &&
