@@ -177,10 +177,10 @@ int run_note(int argc, char** argv) {
   if (format == "both") std::printf("\n");
   if (format != "json") std::printf("%s", note_to_markdown(t, r.note, r.support).c_str());
   if (!quiet) {
-    int flagged = 0;
-    for (const auto& f : r.support) flagged += f.flagged ? 1 : 0;
-    std::fprintf(stderr, "sotto: %d values, %d flagged for review | prompt %d tokens, generated %d (%d forced), %.1f tok/s\n",
-                 int(r.support.size()), flagged, r.stats.n_prompt, r.stats.n_generated, r.stats.n_forced,
+    int flagged = 0, unchecked = 0;
+    for (const auto& f : r.support) flagged += f.flagged ? 1 : 0, unchecked += f.checked ? 0 : 1;
+    std::fprintf(stderr, "sotto: %d values, %d flagged for review, %d not checked | prompt %d tokens, generated %d (%d forced), %.1f tok/s\n",
+                 int(r.support.size()), flagged, unchecked, r.stats.n_prompt, r.stats.n_generated, r.stats.n_forced,
                  r.stats.decode_tps());
   }
   return 0;
