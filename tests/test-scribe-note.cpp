@@ -3,7 +3,7 @@
 // numbers the transcript does not contain, and the Markdown lists what was flagged. The exact rules of the
 // check (support.h), one test each, every one of which the old bag-of-words check failed: numbers with their
 // quantity and unit, numeric fields, whole dates, relative dates, enums and booleans against evidence phrases
-// (or "not checked"), negation.
+// (or "not checked"), negation, corrected numbers.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -208,6 +208,23 @@ TEST(ScribeSupportRules, NegationIsHandled) {
   ASSERT_TRUE(g.flagged);
   EXPECT_EQ(g.unsupported, std::vector<std::string>{"No fever (the transcript says it without negation)"});
   EXPECT_TRUE(check1(R"({"subjective": "Cough. Shortness of breath."})", "I don't have shortness of breath, just a cough.", "/subjective").flagged);
+}
+
+TEST(ScribeSupportRules, CorrectedNumbersSupportNothing) {
+  const std::string tr = "Doctor: Start amoxicillin 250 mg, actually make that 500 mg, three times a day.";
+  const std::string note = R"({"medications": [{"name": "amoxicillin", "dose": "%D mg", "frequency": "three times a day"}]})";
+  auto dose = [&](const char* d) {
+    std::string n = note;
+    n.replace(n.find("%D"), 2, d);
+    return check1(n, tr, "/medications/0/dose", "soap");
+  };
+  EXPECT_FALSE(dose("500").flagged);
+  EXPECT_EQ(dose("250").unsupported, std::vector<std::string>{"250 (corrected to 500)"});
+  EXPECT_EQ(check1(R"({"plan": "lisinopril 10 mg"})", "Lisinopril 20 mg. Sorry, I mean 10 mg.", "/plan").unsupported,
+            std::vector<std::string>{});
+  // Another quantity after the cue is no correction.
+  EXPECT_FALSE(check1(R"({"objective": "Heart rate 95, oxygen saturation 96%"})",
+                      "Heart rate 95. Actually, her oxygen saturation is 96%.", "/objective").flagged);
 }
 
 TEST(ScribeSupportRules, NotCheckedIsShown) {

@@ -403,6 +403,7 @@ std::string label_word(const std::string& w) {
       "up", "some", "any", "all", "each", "every", "very", "it's", "that's", "ll", "ve", "re", "m", "d", "yes",
       "right", "well", "good", "fine", "thanks", "thank", "please", "give", "gave", "put", "new", "old", "came",
       "come", "back", "see", "again", "dose", "doses", "value", "number", "amount", "total", "worth", "valued",
+      "actually", "sorry", "mean", "make", "correction", "rather", "instead", "no", "wait", "scratch",
       "roughly", "approximately", "approx", "nearly", "almost", "least", "most", "than", "more", "less"};
   if (auto it = syn.find(w); it != syn.end()) return it->second;
   if (stopwords().count(w) && w != "patient" && w != "client") return "";
@@ -519,6 +520,27 @@ static void label_numbers(Text& x) {
       bool joined = true;
       for (size_t k = prev_tok + 1; k < i; k++) joined = joined && !boundary(t[k]);
       if (joined) n.label = prev->label, n.label_text = prev->label_text, n.own = prev->own;
+    }
+    // A correction ("250 mg, actually make that 500 mg", "sorry, I mean 20"): a cue between the previous number
+    // and this one, at most one sentence apart, units that agree, and this one unlabelled or labelled alike.
+    if (prev && i - prev_tok <= 14) {
+      bool cue = false;
+      int ends = 0;
+      for (size_t k = prev_tok + 1; k < i; k++) {
+        ends += sentence_end(t[k]) ? 1 : 0;
+        cue = cue || (t[k].kind == Tok::word && (t[k].text == "actually" || t[k].text == "correction" ||
+                                                 t[k].text == "sorry" || t[k].text == "rather" || t[k].text == "wait" ||
+                                                 t[k].text == "scratch" ||
+                                                 (t[k].text == "mean" && k > 0 && t[k - 1].text == "i") ||
+                                                 (t[k].text == "make" && is_word(t, k + 1, "that")) ||
+                                                 (t[k].text == "change" && is_word(t, k + 1, "that"))));
+      }
+      const bool units = n.unit.empty() || prev->unit.empty() || n.unit == prev->unit;
+      if (cue && ends <= 1 && units && (n.label.empty() || overlap(n.label, prev->label))) {
+        if (n.label.empty()) n.label = prev->label, n.label_text = prev->label_text;
+        if (n.unit.empty()) n.unit = prev->unit;
+        x.numbers[size_t(prev - x.numbers.data())].corrected_by = int(x.numbers.size());
+      }
     }
     x.numbers.push_back(std::move(n));
     prev = &x.numbers.back();

@@ -34,6 +34,8 @@ struct Number {
   std::vector<std::string> label;  // label words (canonical)
   std::string label_text;          // as said
   bool own = false;                // the label is the text's own (not inherited)
+  int corrected_by = -1;           // index in Text::numbers of the number said to replace it
+                                   // ("250 mg, actually make that 500 mg"), or -1
 };
 
 struct Text {

@@ -166,14 +166,24 @@ struct Checker {
   void number(double v, const std::string& text, const std::string& unit, const std::vector<std::string>& label,
               const std::vector<std::string>& others, const std::vector<std::string>& others_all, FieldSupport& fs) const {
     std::vector<const Number*> same, fits;
+    const Number* corrected = nullptr;  // said, then corrected
     for (const Number& n : tr.numbers) {
       const double a = tr.t[n.tok].num;
       if (std::fabs(a - v) > 1e-9 * std::max(1.0, std::fabs(v))) continue;
+      if (n.corrected_by >= 0) {
+        corrected = &n;
+        continue;
+      }
       same.push_back(&n);
       if (unit.empty() || n.unit.empty() || unit == n.unit) fits.push_back(&n);
     }
     if (same.empty()) {
       if (v >= 1900 && v <= 2199 && v == std::floor(v) && year_said(int(v))) return;
+      if (corrected) {
+        const Tok& to = tr.t[tr.numbers[size_t(corrected->corrected_by)].tok];
+        fs.unsupported.push_back(text + " (corrected to " + to.text + ")");
+        return;
+      }
       fs.unsupported.push_back(text);
       return;
     }

@@ -6,7 +6,8 @@
 //     ("10 mcg" is not "10 mg") and not for another quantity of the note: the words around the number in the
 //     transcript ("oxygen saturation 96%") are its label; the value's own label ("heart rate 96"), or else the
 //     field's name, description and identifying siblings ("dose" of "amoxicillin"), must share a word with
-//     it, or the label must name nothing else the note holds. Digits and number words ("three") are one;
+//     it, or the label must name nothing else the note holds. Digits and number words ("three") are one; a
+//     number the speaker corrected ("250 mg, actually make that 500 mg") supports nothing;
 //   * dates (format "date" fields, and dates written in strings): checked whole, day, month and year as said
 //     ("March 3rd 2026", "3/3/2026", "2026-03-03", "the 3rd of March"; without a year, the year must be said
 //     elsewhere); a date said only relatively ("in two weeks") does not support an absolute date;
