@@ -2,14 +2,15 @@
 // a small deterministic generator writes transcripts and their correct notes (SOAP, finance, HR, legal, and an
 // observations template with numeric fields), then injects one error of each kind into a copy of each note
 // (changed number, swapped numbers, wrong unit, wrong date, relative date written as an absolute one, wrong
-// enum, flipped boolean, negated finding, invented string fact). Per kind: flag recall (the injected value is
+// enum, flipped boolean, negated finding, invented string fact; in family F also a corrected value). Per kind: flag recall (the injected value is
 // flagged) and precision (flags on the injected value / all flags of those notes); the clean notes' false flags
 // count against the overall precision. A wrong date is one the transcript does not say (not another date of it).
-// Five phrasing families (wordings, names, drugs, number words, date forms, conversation structure), each
+// Six phrasing families (wordings, names, drugs, number words, date forms, conversation structure), each
 // written before the check was run on it: A (seeds 1..200) was tuned on from the start; B (1001..), C (2001..)
 // and D (3001..) were each held out until their first run and then tuned on (their first runs are in
-// docs/training.md); E (seeds 4001..4200) is the held-out family docs/training.md reports, and the bars (recall
-// >= 0.95, precision >= 0.9, per kind and overall) are asserted on it; on A-D overall.
+// docs/training.md); E (seeds 4001..4200) and F (5001..5200: spoken corrections, and one more kind of error, the
+// value said first and then corrected) are the held-out families docs/training.md reports, and the bars (recall
+// >= 0.95, precision >= 0.9, per kind and overall) are asserted on them; on A-D overall.
 // Prints the tables: `build/test-scribe-check-eval` (or ctest --test-dir build -R ScribeCheckEval -V); EVAL_ALL=1 lists every
 // false flag.
 #include <gtest/gtest.h>
@@ -68,6 +69,13 @@ std::string words_of(int n) {  // 0..99
 // A date as a person says it: family A and family B know different forms.
 std::string say(Date t, int fam, Rng& r) {
   const std::string m = kMonths[t.m - 1];
+  if (fam == 5) {
+    static const char* wd[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday"};
+    switch (r.in(0, 1)) {
+      case 0: return std::string(wd[r.in(0, 4)]) + " the " + ord(t.d) + " of " + m + ", " + std::to_string(t.y);
+      default: return m + " " + std::to_string(t.d) + " " + std::to_string(t.y);
+    }
+  }
   if (fam == 4) {
     static const char* wd[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday"};
     switch (r.in(0, 2)) {
@@ -160,6 +168,9 @@ Words fam4(int fam, const Words& a, const Words& b, const Words& c, const Words&
 Words fam5(int fam, const Words& a, const Words& b, const Words& c, const Words& d, const Words& e) {
   return fam == 4 ? e : fam4(fam, a, b, c, d);
 }
+Words fam6(int fam, const Words& a, const Words& b, const Words& c, const Words& d, const Words& e, const Words& f) {
+  return fam == 5 ? f : fam5(fam, a, b, c, d, e);
+}
 
 struct Names {
   std::vector<std::string> first, last;
@@ -175,29 +186,33 @@ const Names& names(int fam) {
                        {"Haddadin", "Eze", "Lindgren", "Ruiz", "Sato", "Nowak", "Qureshi", "MacLeod"}};
   static const Names e{{"Beatriz", "Kwame", "Astrid", "Rohan", "Mei", "Tobias", "Fatima", "Liam"},
                        {"Santos", "Asante", "Berg", "Mehta", "Chen", "Keller", "Bello", "Fitzgerald"}};
-  return fam == 0 ? a : fam == 1 ? h : fam == 2 ? c : fam == 3 ? d : e;
+  static const Names f{{"Nadia", "Samuel", "Ingrid", "Omar", "Keiko", "Pablo", "Grace", "Viktor"},
+                       {"Ferreira", "Novak", "Ito", "Larsen", "Diallo", "Romano", "Kaur", "Walsh"}};
+  return fam == 0 ? a : fam == 1 ? h : fam == 2 ? c : fam == 3 ? d : fam == 4 ? e : f;
 }
 std::string person(int fam, Rng& r) { return r.pick(names(fam).first) + " " + r.pick(names(fam).last); }
 
 void soap(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj) {
   const bool b = fam == 1;
-  const Words& symptoms = fam5(fam, {"a cough", "fever", "headache", "tiredness", "knee pain", "wheeze"},
+  const Words& symptoms = fam6(fam, {"a cough", "fever", "headache", "tiredness", "knee pain", "wheeze"},
                               {"a sore throat", "earache", "dizziness", "nausea", "a rash", "back pain"},
                               {"sinus pain", "a blocked nose", "joint stiffness", "an itchy rash", "diarrhoea", "low mood"},
                               {"a runny nose", "ear pain", "heartburn", "muscle aches", "a sore eye", "cramps"},
-                              {"a stiff neck", "sneezing", "a sore back", "indigestion", "poor sleep", "leg swelling"});
-  const Words& denied = fam5(fam, {"chest pain", "shortness of breath", "weight loss"}, {"vomiting", "palpitations", "blurred vision"},
+                              {"a stiff neck", "sneezing", "a sore back", "indigestion", "poor sleep", "leg swelling"},
+                              {"a tight chest", "hoarseness", "hip pain", "bloating", "itchy eyes", "a dry cough"});
+  const Words& denied = fam6(fam, {"chest pain", "shortness of breath", "weight loss"}, {"vomiting", "palpitations", "blurred vision"},
                             {"fever", "blood in the stool", "night sweats"}, {"headache", "swollen ankles", "coughing up blood"},
-                            {"vomiting", "numbness", "chest tightness"});
+                            {"vomiting", "numbness", "chest tightness"}, {"fainting", "leg weakness", "rashes"});
   const std::vector<std::pair<std::string, std::vector<int>>> drugs =
-      fam == 4 ? std::vector<std::pair<std::string, std::vector<int>>>{{"cetirizine", {10, 20}}, {"lansoprazole", {15, 30}}, {"diclofenac", {50, 75}}, {"amitriptyline", {10, 25}}}
+      fam == 5 ? std::vector<std::pair<std::string, std::vector<int>>>{{"montelukast", {4, 10}}, {"mebeverine", {135, 200}}, {"loratadine", {5, 10}}, {"budesonide", {100, 200}}}
+      : fam == 4 ? std::vector<std::pair<std::string, std::vector<int>>>{{"cetirizine", {10, 20}}, {"lansoprazole", {15, 30}}, {"diclofenac", {50, 75}}, {"amitriptyline", {10, 25}}}
       : fam == 3 ? std::vector<std::pair<std::string, std::vector<int>>>{{"clarithromycin", {250, 500}}, {"ranitidine", {150, 300}}, {"citalopram", {10, 20}}, {"atorvastatin", {20, 40}}}
       : fam == 2 ? std::vector<std::pair<std::string, std::vector<int>>>{{"doxycycline", {100, 200}}, {"omeprazole", {20, 40}}, {"amlodipine", {5, 10}}, {"prednisolone", {5, 30}}}
       : b ? std::vector<std::pair<std::string, std::vector<int>>>{{"naproxen", {250, 500}}, {"cefalexin", {250, 500}}, {"sertraline", {50, 100}}, {"metformin", {500, 850}}}
         : std::vector<std::pair<std::string, std::vector<int>>>{{"amoxicillin", {250, 500}}, {"ibuprofen", {200, 400}}, {"paracetamol", {500, 1000}}, {"lisinopril", {5, 10, 20}}};
-  const Words& freqs = fam5(fam, {"daily", "twice daily", "as needed"}, {"every morning", "at night", "with food"},
+  const Words& freqs = fam6(fam, {"daily", "twice daily", "as needed"}, {"every morning", "at night", "with food"},
                            {"once a day", "in the evening", "before breakfast"}, {"at bedtime", "each morning", "after meals"},
-                           {"at night", "twice a day", "in the morning"});
+                           {"at night", "twice a day", "in the morning"}, {"with breakfast", "every evening", "when needed"});
   const std::string name = person(fam, r);
   std::string s1 = r.pick(symptoms), s2;
   do s2 = r.pick(symptoms); while (s2 == s1);
@@ -210,19 +225,31 @@ void soap(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj)
   const int d1 = r.pick(m1.second), d2 = r.pick(m2.second);
   const std::string f1 = r.pick(freqs), f2 = r.pick(freqs);
   const Date fu = some_date(r);
-  const std::string dx = r.pick(fam5(fam, {"a chest infection", "a viral illness", "sinusitis", "a sprain"},
+  const std::string dx = r.pick(fam6(fam, {"a chest infection", "a viral illness", "sinusitis", "a sprain"},
                                      {"a chest infection", "a viral illness", "sinusitis", "a sprain"},
                                      {"gastritis", "an allergic reaction", "a flare of arthritis"},
                                      {"reflux", "conjunctivitis", "a muscle strain"},
-                                     {"a muscle spasm", "allergic rhinitis", "indigestion"}));
-  const std::string plan = r.pick(fam5(fam, {"rest and fluids", "blood tests", "a chest x-ray", "physiotherapy referral"},
+                                     {"a muscle spasm", "allergic rhinitis", "indigestion"},
+                                     {"bronchitis", "hay fever", "irritable bowel"}));
+  const std::string plan = r.pick(fam6(fam, {"rest and fluids", "blood tests", "a chest x-ray", "physiotherapy referral"},
                                        {"rest and fluids", "blood tests", "a chest x-ray", "physiotherapy referral"},
                                        {"a stool sample", "an ECG", "steam inhalation"},
                                        {"a urine test", "an eye swab", "gentle stretching"},
-                                       {"a blood count", "heat packs", "a review of sleep habits"}));
+                                       {"a blood count", "heat packs", "a review of sleep habits"},
+                                       {"a peak flow diary", "a food diary", "saline nasal spray"}));
   auto strip = [](const std::string& s) { return s.rfind("a ", 0) == 0 ? s.substr(2) : s; };
   std::string t;
-  if (fam == 4) {
+  int said_first = d1;  // family F: the dose said first, then corrected
+  if (fam == 5) {
+    do said_first = r.in(1, 60) * 5; while (said_first == d1 || said_first == d2);
+    t = "Doctor: Morning " + name + ", nice to see you. Busy week?\nPatient: Oh, you know, the usual. Work's been hectic.\n" +
+        "Doctor: So what can I do for you?\nPatient: I've been getting " + s1 + ", and " + s2 + " as well, for about " +
+        std::to_string(days) + " days.\nDoctor: Any " + dn + "?\nPatient: No.\nDoctor: Let me have a look. Your temperature's " +
+        fmt1(temp) + ", pulse " + std::to_string(hr) + ", oxygen " + std::to_string(spo2) + " percent, blood pressure " +
+        std::to_string(bp1) + " over " + std::to_string(bp2) + ".\nDoctor: I think we're dealing with " + dx + ".\nDoctor: I'll start you on " +
+        m1.first + " " + std::to_string(said_first) + " mg, actually make that " + std::to_string(d1) + " mg, " + f1 +
+        (two ? ", and " + m2.first + " " + std::to_string(d2) + " mg " + f2 : "") + ".\nDoctor: We'll also do " + plan + ".\n";
+  } else if (fam == 4) {
     t = "Doctor: Hi " + name + ", um, have a seat. How was the weekend?\nPatient: Oh fine, thanks. But, uh, I've had " + s1 + " for " +
         std::to_string(days) + " days, and " + s2 + " too.\nDoctor: Any " + dn + "?\nPatient: No, none.\nDoctor: OK. Let me take your obs. " +
         "Temperature is " + fmt1(temp) + ", pulse " + std::to_string(hr) + ", oxygen level " + std::to_string(spo2) + "%, blood pressure " +
@@ -257,7 +284,7 @@ void soap(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj)
         std::to_string(d1) + " mg of " + m1.first + " " + f1 + (two ? " and " + std::to_string(d2) + " mg of " + m2.first + " " + f2 : "") +
         ".\nDoctor: I'd suggest " + plan + ".\n";
   }
-  const std::string fu_said = fam == 4 ? "Doctor: See you on " : fam == 3 ? "GP: Come back to see me on " : fam == 2 ? "Clinician: Follow-up appointment on " : b ? "Doctor: I'd like to see you again on " : "Doctor: Review on ";
+  const std::string fu_said = fam == 5 ? "Doctor: Let's see how you are on " : fam == 4 ? "Doctor: See you on " : fam == 3 ? "GP: Come back to see me on " : fam == 2 ? "Clinician: Follow-up appointment on " : b ? "Doctor: I'd like to see you again on " : "Doctor: Review on ";
   const std::string tr = t + fu_said + say(fu, fam, r) + ".";
   auto subj = [&](const std::string& a, const std::string& c, const std::string& neg) {
     return strip(a) + " and " + strip(c) + " for " + std::to_string(days) + " days; denies " + neg;
@@ -295,18 +322,20 @@ void soap(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj)
   }
   inj.push_back({"wrong unit", "/medications/0/dose", tr, with(note, "medications", meds(d1, d2, r.coin() ? "g" : "mcg"))});
   inj.push_back({"wrong date", "/follow_up", tr, with(note, "follow_up", json::Value(iso(other_date(fu, r))))});
-  const std::string rel = r.pick(fam5(fam, {"in two weeks", "in 3 months"}, {"in a fortnight", "next Tuesday"},
+  if (fam == 5) inj.push_back({"corrected value", "/medications/0/dose", tr, with(note, "medications", meds(said_first, d2, "mg"))});
+  const std::string rel = r.pick(fam6(fam, {"in two weeks", "in 3 months"}, {"in a fortnight", "next Tuesday"},
                                       {"in six weeks", "next month"}, {"in ten days", "in a month's time"},
-                                      {"in 4 weeks", "next Friday"}));
+                                      {"in 4 weeks", "next Friday"}, {"in three weeks", "tomorrow"}));
   inj.push_back({"relative date", "/follow_up", t + fu_said.substr(0, fu_said.size() - 4) + " " + rel + ".", note});
   inj.push_back({"negated finding", "/subjective", tr, with(note, "subjective", json::Value(
       r.coin() ? strip(s1) + ", " + strip(s2) + " and " + dn + " for " + std::to_string(days) + " days"
                : strip(s2) + " for " + std::to_string(days) + " days; denies " + strip(s1)))});
-  const std::string invented = r.pick(fam5(fam, {"a CT scan", "an ultrasound", "aspirin daily"},
+  const std::string invented = r.pick(fam6(fam, {"a CT scan", "an ultrasound", "aspirin daily"},
                                            {"an MRI of the spine", "allergy testing", "a sleep study"},
                                            {"a colonoscopy", "an inhaler", "a knee brace"},
                                            {"a chest CT", "a hearing test", "antibiotic eye drops"},
-                                           {"an MRI scan", "a referral to surgery", "codeine"}));
+                                           {"an MRI scan", "a referral to surgery", "codeine"},
+                                           {"a bone scan", "steroid injections", "a sleep clinic referral"}));
   inj.push_back({"invented fact", "/plan", tr, with(note, "plan", json::Value(plan + ", and " + invented))});
 }
 
@@ -315,7 +344,12 @@ void obs(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj) 
   const Date d = some_date(r);
   int hr = r.in(55, 118), spo2 = r.in(88, 99), rr = r.in(12, 24), temp = r.in(360, 395);
   std::string tr;
-  if (fam == 4) {
+  int hr_first = hr;
+  if (fam == 5) {
+    do hr_first = r.in(55, 118); while (hr_first == hr || hr_first == spo2 || hr_first == rr);
+    tr = "Nurse: Obs on " + say(d, fam, r) + ". Heart rate " + std::to_string(hr_first) + ", sorry, " + std::to_string(hr) + ". Sats " +
+         std::to_string(spo2) + "%. Resp rate " + std::to_string(rr) + ". Temp " + fmt1(temp) + ".";
+  } else if (fam == 4) {
     tr = "Nurse: Right, obs for today, " + say(d, fam, r) + ". Um, her heart rate's " + std::to_string(hr) + ", oxygen's " +
          std::to_string(spo2) + " percent, she's breathing at " + std::to_string(rr) + " a minute, and temperature " + fmt1(temp) + ".";
   } else if (fam == 3) {
@@ -344,17 +378,19 @@ void obs(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj) 
   }
   if (hr != spo2) inj.push_back({"swapped numbers", "/heart_rate", tr, note(spo2, hr, rr, temp, d), "/spo2"});
   inj.push_back({"wrong date", "/visit_date", tr, note(hr, spo2, rr, temp, other_date(d, r))});
+  if (fam == 5) inj.push_back({"corrected value", "/heart_rate", tr, note(hr_first, spo2, rr, temp, d)});
 }
 
 void finance(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj) {
   const bool b = fam == 1;
   const std::vector<std::string> goals = {"retirement planning", "saving for a house deposit", "school fees planning", "paying down debt"};
   const std::vector<std::string> risks = {"cautious", "balanced", "growth", "adventurous"};
-  const Words& assets = fam5(fam, {"a stocks and shares ISA", "company shares", "a personal pension", "a current account"},
+  const Words& assets = fam6(fam, {"a stocks and shares ISA", "company shares", "a personal pension", "a current account"},
                             {"a workplace pension", "premium bonds", "a buy-to-let flat", "an investment bond"},
                             {"a cash ISA", "a final salary pension", "a rental property", "some bonds"},
                             {"a SIPP", "a junior ISA", "a holiday home", "some premium bonds"},
-                            {"a lifetime ISA", "a defined benefit pension", "a savings account", "gold coins"});
+                            {"a lifetime ISA", "a defined benefit pension", "a savings account", "gold coins"},
+                            {"an ethical fund", "a company pension", "a fixed rate bond", "a share portfolio"});
   const std::string client = person(fam, r);
   const Date d = some_date(r), rv = other_date(other_date(d, r), r);
   std::string g1 = r.pick(goals), g2;
@@ -364,7 +400,8 @@ void finance(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& i
   do a2 = r.pick(assets); while (a2 == a1);
   const int v1 = r.in(10, 400) * 1000, v2 = r.in(10, 400) * 1000;
   const bool fees = r.coin();
-  const std::string rec = r.pick(fam == 4 ? Words{"top up the lifetime ISA", "switch to a cheaper platform"}
+  const std::string rec = r.pick(fam == 5 ? Words{"rebalance the portfolio", "use the annual ISA allowance"}
+                                 : fam == 4 ? Words{"top up the lifetime ISA", "switch to a cheaper platform"}
                                  : fam == 3 ? Words{"start a junior ISA for the children", "pay off the credit card first"}
                                  : fam == 2 ? Words{"increase pension contributions", "set up a lasting power of attorney"}
                                           : Words{"consolidate the old pensions", "open a stocks and shares ISA", "review the will", "buy a global index fund"});
@@ -372,7 +409,9 @@ void finance(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& i
     const std::string n = std::to_string(v);
     return "\xC2\xA3" + n.substr(0, n.size() - 3) + "," + n.substr(n.size() - 3);
   };
-  std::string t = fam == 4 ? "Adviser: Lovely to see you again, " + client + ". So today's " + say(d, fam, r) + ".\nClient: Yes. Um, I mainly want to focus on " +
+  std::string t = fam == 5 ? "Adviser: Hello " + client + ", come in. Today's " + say(d, fam, r) + ".\nClient: Thanks. I'd like to look at " +
+                                 g1 + " and " + g2 + ".\n"
+                 : fam == 4 ? "Adviser: Lovely to see you again, " + client + ". So today's " + say(d, fam, r) + ".\nClient: Yes. Um, I mainly want to focus on " +
                                  g1 + ", and also " + g2 + ".\nAdviser: And what have you got at the moment?\n"
                  : fam == 3 ? "Adviser: Right, " + client + ", it's " + say(d, fam, r) + " and this is your annual review.\nClient: What matters most to me is " +
                                  g1 + ", and after that " + g2 + ".\n"
@@ -380,7 +419,14 @@ void finance(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& i
                                  g1 + ", and " + g2 + ".\n"
                            : "Adviser: Thanks for coming in, " + client + ". Today is " + say(d, fam, r) + ".\nClient: I want to talk about " +
                                  g1 + " and " + g2 + ".\n";
-  if (fam == 4) {
+  int v1_first = v1;
+  if (fam == 5) {
+    do v1_first = r.in(10, 400) * 1000; while (v1_first == v1 || v1_first == v2);
+    t += "Client: I've got " + a1 + " with " + std::to_string(v1_first) + " pounds in it, no wait, " + std::to_string(v1) + " pounds, and " +
+         a2 + " with " + std::to_string(v2) + " pounds.\nAdviser: I'd describe your attitude to risk as " + risk + ".\nAdviser: I suggest you " +
+         rec + ".\nAdviser: " + (fees ? "Our fees are disclosed in the engagement letter you signed." : "We haven't disclosed the fees yet.") +
+         "\nAdviser: See you again on ";
+  } else if (fam == 4) {
     t += "Client: There's " + a1 + " with around " + std::to_string(v1) + " pounds, and " + a2 + ", which is about " + std::to_string(v2) +
          " pounds.\nAdviser: Based on our chat, I'd say you're a " + risk + " investor.\nAdviser: My advice is to " + rec + ".\nAdviser: " +
          (fees ? "I've been through our charges and the fees are disclosed in your report."
@@ -434,20 +480,23 @@ void finance(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& i
   std::string wrong;
   do wrong = r.pick(risks); while (wrong == risk);
   inj.push_back({"wrong enum", "/risk_profile", tr, with(note, "risk_profile", json::Value(wrong))});
+  if (fam == 5) inj.push_back({"corrected value", "/current_holdings", tr, with(note, "current_holdings", json::Value(holdings(v1_first, v2, "pounds")))});
   inj.push_back({"flipped boolean", "/fees_disclosed", tr, with(note, "fees_disclosed", json::Value(!fees))});
   json::Value more = recs;
-  more.push_back(json::Value(r.pick(fam5(fam, {"buy gold bullion", "open an offshore trust"},
+  more.push_back(json::Value(r.pick(fam6(fam, {"buy gold bullion", "open an offshore trust"},
                                          {"buy shares in a gold miner", "take out life insurance"},
                                          {"move everything into crypto", "buy an annuity"},
                                          {"put the lump sum into a hedge fund", "cash in the pension"},
-                                         {"buy property abroad", "take a payday loan"}))));
+                                         {"buy property abroad", "take a payday loan"},
+                                         {"invest in a friend's startup", "remortgage the house"}))));
   inj.push_back({"invented fact", "/recommendations/1", tr, with(note, "recommendations", more)});
 }
 
 void hr(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj) {
   const bool b = fam == 1;
   const std::vector<std::pair<std::string, std::string>> incidents =
-      fam == 4 ? std::vector<std::pair<std::string, std::string>>{{"safety", "a spill left on the floor"}, {"conduct", "a shouting match"}, {"attendance", "a week of unexplained absence"}, {"performance", "missed sales targets"}, {"harassment", "comments about her religion"}}
+      fam == 5 ? std::vector<std::pair<std::string, std::string>>{{"safety", "a pallet falling from a shelf"}, {"conduct", "a rude email to a client"}, {"attendance", "two no-shows this month"}, {"performance", "late reports"}, {"harassment", "jokes about his accent"}}
+      : fam == 4 ? std::vector<std::pair<std::string, std::string>>{{"safety", "a spill left on the floor"}, {"conduct", "a shouting match"}, {"attendance", "a week of unexplained absence"}, {"performance", "missed sales targets"}, {"harassment", "comments about her religion"}}
       : fam == 3 ? std::vector<std::pair<std::string, std::string>>{{"safety", "a broken guard rail on the stairs"}, {"conduct", "swearing at a colleague"}, {"attendance", "leaving early without permission"}, {"performance", "failing the monthly audit"}, {"harassment", "sending unwanted messages"}}
       : fam == 2 ? std::vector<std::pair<std::string, std::string>>{{"safety", "a chemical spill"}, {"conduct", "rudeness to a visitor"}, {"attendance", "late arrivals every week"}, {"performance", "repeated errors in invoices"}, {"harassment", "unwelcome remarks about her age"}}
       : b ? std::vector<std::pair<std::string, std::string>>{{"safety", "a fall from a ladder"}, {"conduct", "shouting at a customer"}, {"attendance", "three missed shifts"}, {"harassment", "offensive messages"}}
@@ -455,15 +504,21 @@ void hr(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj) {
   const std::string emp = person(fam, r), rep = person(fam, r), w1 = person(fam, r);
   const Date d = some_date(r);
   const auto& inc = incidents[r.next() % incidents.size()];
-  const std::string loc = r.pick(fam5(fam, {"the warehouse", "the front office"}, {"the loading bay", "the call centre"}, {"the car park", "the canteen"},
-                                      {"the staff room", "the reception desk"}, {"the warehouse floor", "the break room"}));
-  const std::string act = r.pick(fam5(fam, {"scheduled refresher training", "spoke to the team"}, {"issued a written warning", "arranged mediation"},
+  const std::string loc = r.pick(fam6(fam, {"the warehouse", "the front office"}, {"the loading bay", "the call centre"}, {"the car park", "the canteen"},
+                                      {"the staff room", "the reception desk"}, {"the warehouse floor", "the break room"},
+                                      {"the delivery yard", "the IT office"}));
+  const std::string act = r.pick(fam6(fam, {"scheduled refresher training", "spoke to the team"}, {"issued a written warning", "arranged mediation"},
                                       {"suspended the employee pending review", "offered counselling"},
                                       {"given a verbal warning", "moved him to another shift"},
-                                      {"logged the complaint", "talked to both people"}));
+                                      {"logged the complaint", "talked to both people"},
+                                      {"reviewed the CCTV", "updated the risk assessment"}));
   const bool fu = r.coin();
   std::string tr;
-  if (fam == 4) {
+  if (fam == 5) {
+    tr = "Manager: Quick note about " + emp + ". " + rep + " flagged it to me.\nManager: It happened on " + say(d, fam, r) + " in " + loc +
+         ".\nManager: Basically " + inc.second + ". It's a " + inc.first + " case.\nManager: " + w1 + " was there too.\nManager: We " + act +
+         ". " + (fu ? "Follow-up is required next week." : "No follow-up required.");
+  } else if (fam == 4) {
     tr = "HR: Thanks for coming in. Um, this is about " + emp + ", right?\nEmployee: Yes. " + rep + " reported it, not me.\nHR: When was it?\n" +
          "Employee: It was " + say(d, fam, r) + ", in " + loc + ".\nHR: And what happened?\nEmployee: There was " + inc.second +
          ". I'd call it " + inc.first + ", to be honest.\nHR: Did anyone see it?\nEmployee: " + w1 + " did.\nHR: OK. We've " + act +
@@ -506,7 +561,7 @@ void hr(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj) {
   inj.push_back({"flipped boolean", "/follow_up_required", tr, with(note, "follow_up_required", json::Value(!fu))});
   json::Value more = wit;
   std::string inv;
-  do inv = person((fam + 1) % 5, r); while (tr.find(inv) != std::string::npos);
+  do inv = person((fam + 1) % 6, r); while (tr.find(inv) != std::string::npos);
   more.push_back(json::Value(inv));
   inj.push_back({"invented fact", "/witnesses/1", tr, with(note, "witnesses", more)});
 }
@@ -515,17 +570,24 @@ void legal(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj
   const bool b = fam == 1;
   const std::string client = person(fam, r), lawyer = person(fam, r);
   const Date d = some_date(r);
-  const std::string matter = r.pick(fam5(fam, {"a divorce settlement", "a lease renewal"}, {"a boundary dispute", "an unfair dismissal claim"},
+  const std::string matter = r.pick(fam6(fam, {"a divorce settlement", "a lease renewal"}, {"a boundary dispute", "an unfair dismissal claim"},
                                          {"a probate dispute", "a tenancy deposit claim"}, {"a contested will", "a noise nuisance complaint"},
-                                         {"a disputed invoice", "a planning appeal"}));
-  const std::string step = r.pick(fam5(fam, {"file the claim form", "gather the bank statements"},
+                                         {"a disputed invoice", "a planning appeal"}, {"a neighbour's extension", "a wrongful dismissal"}));
+  const std::string step = r.pick(fam6(fam, {"file the claim form", "gather the bank statements"},
                                        {"write to the neighbour's solicitor", "request the employment contract"},
                                        {"apply for probate", "send a letter before action"},
                                        {"draft a witness statement", "chase the council for a reply"},
-                                       {"review the contract terms", "lodge the appeal form"}));
+                                       {"review the contract terms", "lodge the appeal form"},
+                                       {"request the planning file", "prepare the tribunal claim"}));
   const int minutes = r.in(2, 12) * 5;
   std::string tr;
-  if (fam == 4) {
+  int minutes_first = minutes;
+  if (fam == 5) {
+    do minutes_first = r.in(2, 12) * 5; while (minutes_first == minutes);
+    tr = "Lawyer: Right, " + client + ", it's " + say(d, fam, r) + ". My trainee " + lawyer + " is joining us.\nClient: Great. So it's about " +
+         matter + ".\nLawyer: I'll " + step + ".\nLawyer: We've been at it " + std::to_string(minutes_first) + " minutes, sorry, " +
+         std::to_string(minutes) + " minutes.";
+  } else if (fam == 4) {
     tr = "Lawyer: Um, so for my notes, today is " + say(d, fam, r) + " and I'm meeting " + client + ". My colleague " + lawyer +
          " is here too.\nClient: Thanks. It's about " + matter + ".\nLawyer: Right. The next thing is to " + step +
          ".\nLawyer: We've been talking for " + std::to_string(minutes) + " minutes, so I'll note that.";
@@ -557,6 +619,7 @@ void legal(int fam, Rng& r, std::vector<Case>& cases, std::vector<Injected>& inj
   cases.push_back({"legal", tr, note});
   inj.push_back({"changed number", "/time_spent_minutes", tr, with(note, "time_spent_minutes", json::Value(int64_t(minutes + 5 * r.in(1, 4))))});
   inj.push_back({"wrong date", "/date", tr, with(note, "date", json::Value(iso(other_date(d, r))))});
+  if (fam == 5) inj.push_back({"corrected value", "/time_spent_minutes", tr, with(note, "time_spent_minutes", json::Value(int64_t(minutes_first)))});
   json::Value more = steps;
   more.push_back(json::Value(r.pick(std::vector<std::string>{"instruct a barrister", "apply for an injunction"})));
   inj.push_back({"invented fact", "/next_steps/1", tr, with(note, "next_steps", more)});
@@ -662,6 +725,19 @@ TEST(ScribeCheckEval, TuningFamilyD) {
 TEST(ScribeCheckEval, HeldOutFamilyE) {
   const Result r = evaluate(4, 4001, 200);
   print("Family E (held out; seeds 4001..4200)", r);
+  for (const auto& [kind, t] : r.kinds) {
+    EXPECT_GE(recall(t), 0.95) << kind;
+    EXPECT_GE(precision(t), 0.9) << kind;
+  }
+  EXPECT_GE(recall(r.all), 0.95);
+  EXPECT_GE(precision(r.all), 0.9);
+}
+
+// Family F: consultations with small talk and spoken corrections ("250 mg, actually make that 500 mg"), and one
+// more kind of error: the value said first and then corrected.
+TEST(ScribeCheckEval, HeldOutFamilyF) {
+  const Result r = evaluate(5, 5001, 200);
+  print("Family F (held out; corrections; seeds 5001..5200)", r);
   for (const auto& [kind, t] : r.kinds) {
     EXPECT_GE(recall(t), 0.95) << kind;
     EXPECT_GE(precision(t), 0.9) << kind;
