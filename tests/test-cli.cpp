@@ -105,6 +105,8 @@ TEST_F(Cli, UnboundedInputsAndBadCountsAreOneLineErrors) {
            {"transcribe -m x.gguf a.wav --threads 5000", 2, "--threads must be in 0..1024"},
            {"bench -m x.gguf -t -2", 2, "-t must be in 0..1024"},
            {"note --transcript x.txt -m x.gguf --max-tokens -3", 2, "--max-tokens must be at least 1, got -3"},
+           {"note a.wav --check note.json", 2, "--check needs --transcript FILE"},
+           {"note --check /nonexistent/note.json --transcript /dev/null", 1, "/nonexistent/note.json"},
            {"generate -m x.gguf -p hi -n -3", 2, "-n must be at least -1, got -3"},
            {"generate -m x.gguf -p hi --top-k -1", 2, "--top-k must be at least 0"},
            {"generate -m x.gguf -p hi --repeat-last-n -2", 2, "--repeat-last-n must be at least -1"},

@@ -28,6 +28,7 @@ bash tests/deno/run.sh "$build-wasm/sotto.wasm" "$build/sotto"  # the JS host un
 # The scribe in wasm against the native CLI; the browser app end to end in headless Chromium (privacy,
 # exports, drafts, offline) against `sotto serve`, screenshots to docs/screenshots/.
 node tests/web/scribe-engine.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"
+node tests/web/scribe-check.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # the support check: app == CLI
 SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/app.test.mjs "$build/sotto"
 SOTTO_WASM_DIR="$build-wasm" node tests/web/errors.test.mjs "$build/sotto"  # corrupt models: the page keeps its work
 # Pages of other origins (another port, localhost, DNS rebinding) read nothing from `sotto serve` (~10 s).

@@ -58,7 +58,8 @@ fail=0
 for s in "${srcs[@]}"; do
   o="$out/obj/$(echo "$s" | tr '/' '_').o"
   objs+=("$o")
-  if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || \
+  # wasm/scribe-note.cpp includes apps/scribe/note.cpp: rebuilt when that is newer too
+  if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || { [ "$s" = wasm/scribe-note.cpp ] && [ apps/scribe/note.cpp -nt "$o" ]; } || \
      awk -v h="$newest_header" -v t="$(stat -c %Y "$o")" 'BEGIN { exit !(h > t) }'; then
     while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || fail=1; done
     compile "$s" "$o" &

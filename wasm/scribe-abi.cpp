@@ -1,6 +1,7 @@
 // scribe-abi.cpp — the scribe's C ABI in the wasm build, beside sotto-abi.cpp (which it does not change):
 // schema-constrained note generation driven one step per call by the host (so a Web Worker can report
-// progress and cancel between steps), and the support check (apps/scribe/note.cpp check_support) plus the
+// progress and cancel between steps), and the support check (apps/scribe/support.h check_support, with the
+// template's schema, as `sotto note` runs it) plus the
 // Markdown of a note, for generated and for user-edited notes alike.
 //   sotto_scribe_create(gguf, name, n_ctx)      a note session: its own model, tokenizer, cache (takes gguf,
 //                                               a buffer from sotto_buffer_new)
@@ -14,8 +15,9 @@
 //   sotto_scribe_prompt(schema, transcript)    the user turn of that prompt, as text at sotto_scribe_out (for a
 //                                               host that writes the note on another session: the WebGPU one)
 //   sotto_scribe_check(schema, note, transcript) {"markdown", "support": [{path, value, spans: [[b, e]],
-//                                               unsupported, flagged}]} as JSON at sotto_scribe_out; spans
-//                                               are UTF-8 byte offsets into the transcript
+//                                               unsupported, flagged, checked, why}]} (support_to_json) as
+//                                               JSON at sotto_scribe_out; spans are UTF-8 byte offsets into
+//                                               the transcript
 //   sotto_scribe_fhir(schema, note, args)       the note as a FHIR R4 document Bundle (apps/scribe/fhir.h);
 //                                               args: JSON {bundle_id, composition_id, timestamp, author}
 // Strings in: pointer + byte length. Strings out: sotto_scribe_out / sotto_scribe_out_len, valid until the
@@ -159,28 +161,10 @@ SOTTO_EXPORT void sotto_scribe_check(const char* schema, uint32_t schema_len, co
   const json::Value v = json::parse(std::string(note, note_len), "note");
   if (!v.is_object()) sotto::fail("note: not a JSON object");
   const std::string tr(transcript, transcript_len);
-  const std::vector<sotto::FieldSupport> support = sotto::check_support(v, tr);
-  json::Value items = json::Value::array();
-  for (const sotto::FieldSupport& f : support) {
-    json::Value spans = json::Value::array(), unsupported = json::Value::array();
-    for (const sotto::Span& sp : f.spans) {
-      json::Value pair = json::Value::array();
-      pair.push_back(json::Value(int64_t(sp.begin)));
-      pair.push_back(json::Value(int64_t(sp.end)));
-      spans.push_back(std::move(pair));
-    }
-    for (const std::string& w : f.unsupported) unsupported.push_back(json::Value(w));
-    json::Value o = json::Value::object();
-    o.set("path", json::Value(f.path));
-    o.set("value", json::Value(f.value));
-    o.set("spans", std::move(spans));
-    o.set("unsupported", std::move(unsupported));
-    o.set("flagged", json::Value(f.flagged));
-    items.push_back(std::move(o));
-  }
+  const std::vector<sotto::FieldSupport> support = sotto::check_support(v, tr, &t.schema);
   json::Value out = json::Value::object();
   out.set("markdown", json::Value(sotto::note_to_markdown(t, v, support)));
-  out.set("support", std::move(items));
+  out.set("support", sotto::support_to_json(support));
   g_out = json::dump(out);
 }
 SOTTO_EXPORT void sotto_scribe_fhir(const char* schema, uint32_t schema_len, const char* note, uint32_t note_len,

@@ -2,7 +2,7 @@
 // transcript growing as phrases close; or a dropped file transcribed with progress), the editable
 // transcript, the note written by the engine worker under a template's JSON Schema and shown as a form
 // generated from that schema, support highlighting (each field's supporting transcript spans, flags for
-// unsupported words), approval, and export (Markdown, JSON, FHIR, print/PDF) — only after approval, each
+// what the transcript does not say, "not checked" for values it gives no evidence for), approval, and export (Markdown, JSON, FHIR, print/PDF) — only after approval, each
 // one recorded in the audit log. The draft is saved locally on every change and restored after a reload.
 // The page never runs the engines itself: engine-worker.js (notes) and asr-worker.js (speech) do, so the UI
 // stays responsive.
@@ -411,24 +411,31 @@ function showSupport() {
     }
   }
   view.replaceChildren(frag);
-  let flagged = 0;
+  let flagged = 0, unchecked = 0;
   for (const badge of document.querySelectorAll('[data-support-for]')) {
     const f = support.find((x) => x.path === badge.dataset.supportFor);
     const field = badge.closest('.field');
     field.classList.toggle('flagged', !!f?.flagged);
+    field.classList.toggle('unchecked', f?.checked === false);
     if (!f) { badge.textContent = ''; badge.className = 'support'; continue; }
     if (f.flagged) {
       flagged++;
       badge.textContent = `⚠ Not in the transcript: ${f.unsupported.join(', ')}`;
       badge.className = 'support flag';
+    } else if (f.checked === false) {  // no evidence either way: the reviewer decides
+      unchecked++;
+      badge.textContent = `? Not checked: ${f.why}`;
+      badge.className = 'support unchecked';
     } else {
       badge.textContent = f.spans.length ? `✓ Supported by ${f.spans.length} passage${f.spans.length > 1 ? 's' : ''}` : '';
       badge.className = 'support ok';
     }
   }
   const fs = $('flag-summary');
-  fs.textContent = flagged ? `${flagged} value${flagged > 1 ? 's' : ''} not supported by the transcript: check before approving.`
-                           : state.note ? 'Every value is supported by the transcript.' : '';
+  const notChecked = unchecked ? ` ${unchecked} value${unchecked > 1 ? 's' : ''} not checked (no evidence either way): check ${unchecked > 1 ? 'them' : 'it'} yourself.` : '';
+  fs.textContent = flagged ? `${flagged} value${flagged > 1 ? 's' : ''} not supported by the transcript: check before approving.${notChecked}`
+                           : state.note ? (unchecked ? `Every checked value is supported by the transcript.${notChecked}`
+                                                     : 'Every value is supported by the transcript.') : '';
   fs.className = flagged ? 'flag' : '';
   highlight();
 }

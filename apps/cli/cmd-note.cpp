@@ -3,7 +3,8 @@
 // Speech input: `sotto note visit.wav --asr-model M.gguf` transcribes the recording first (sotto transcribe's
 // path: any WAV, resampled to 16 kHz, VAD phrases, greedy decode) and prints the transcript before the note.
 // No speech model is bundled yet (docs/training.md), so --asr-model is required with audio; --transcript FILE
-// gives the text directly.
+// gives the text directly. `--check NOTE.json` runs only the support check on a note written elsewhere (edited,
+// or from another engine) and prints what the app's check prints: JSON {markdown, support} or the Markdown.
 #include <unistd.h>
 
 #include <algorithm>
@@ -91,7 +92,7 @@ std::string transcribe_file(const std::string& wav_path, const std::string& asr_
 }  // namespace
 
 int run_note(int argc, char** argv) {
-  std::string audio, transcript_file, tmpl = "soap", model_path, format = "both", asr_path;
+  std::string audio, transcript_file, tmpl = "soap", model_path, format = "both", asr_path, check_file;
   int n_threads = 0, n_ctx = 4096, max_tokens = 1024;
   bool quiet = false;
   ArgParser ap("sotto note", "[AUDIO.wav] --transcript FILE -m MODEL.gguf [--template soap] [options]",
@@ -107,12 +108,31 @@ int run_note(int argc, char** argv) {
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
   ap.option("-c,--ctx-size", &n_ctx, "N", "context size (4096)");
   ap.option("--max-tokens", &max_tokens, "N", "longest note in tokens (1024)", 1);
+  ap.option("--check", &check_file, "NOTE.json", "check this note against the transcript (no model): JSON {markdown, support} or Markdown");
   ap.flag("-q,--quiet", &quiet, "no progress or statistics on stderr");
   if (!ap.parse(argc, argv)) return 0;
   if (format != "json" && format != "markdown" && format != "both") ap.usage_error("--format must be json, markdown or both");
   if (!audio.empty() && !transcript_file.empty()) ap.usage_error("give AUDIO or --transcript FILE, not both");
   if (audio.empty() && transcript_file.empty()) ap.usage_error("missing AUDIO or --transcript FILE");
   const std::vector<std::string> dirs = template_dirs(argv[0]);
+  if (!check_file.empty()) {
+    if (transcript_file.empty()) ap.usage_error("--check needs --transcript FILE");
+    const NoteTemplate t = load_template(tmpl, dirs);
+    const std::string transcript = transcript_file == "-" ? read_stream(stdin, "stdin") : read_file(transcript_file);
+    const json::Value note = json::parse(read_file(check_file), check_file);
+    if (!note.is_object()) fail(check_file, ": not a JSON object");
+    const std::vector<FieldSupport> support = check_support(note, transcript, &t.schema);
+    const std::string md = note_to_markdown(t, note, support);
+    if (format == "markdown") {
+      std::printf("%s", md.c_str());
+    } else {
+      json::Value out = json::Value::object();
+      out.set("markdown", json::Value(md));
+      out.set("support", support_to_json(support));
+      std::printf("%s\n", json::dump(out, format == "both" ? 2 : 0).c_str());
+    }
+    return 0;
+  }
   if (!audio.empty() && asr_path.empty()) asr_path = find_default_model(dirs, kDefaultAsrModel);
   if (!audio.empty() && asr_path.empty()) {
     fail("no speech model: the bundled ", kDefaultAsrModel, " is missing; give one with --asr-model M.gguf, or the text with --transcript FILE");
@@ -157,10 +177,10 @@ int run_note(int argc, char** argv) {
   if (format == "both") std::printf("\n");
   if (format != "json") std::printf("%s", note_to_markdown(t, r.note, r.support).c_str());
   if (!quiet) {
-    int flagged = 0;
-    for (const auto& f : r.support) flagged += f.flagged ? 1 : 0;
-    std::fprintf(stderr, "sotto: %d values, %d flagged for review | prompt %d tokens, generated %d (%d forced), %.1f tok/s\n",
-                 int(r.support.size()), flagged, r.stats.n_prompt, r.stats.n_generated, r.stats.n_forced,
+    int flagged = 0, unchecked = 0;
+    for (const auto& f : r.support) flagged += f.flagged ? 1 : 0, unchecked += f.checked ? 0 : 1;
+    std::fprintf(stderr, "sotto: %d values, %d flagged for review, %d not checked | prompt %d tokens, generated %d (%d forced), %.1f tok/s\n",
+                 int(r.support.size()), flagged, unchecked, r.stats.n_prompt, r.stats.n_generated, r.stats.n_forced,
                  r.stats.decode_tps());
   }
   return 0;

@@ -1,8 +1,8 @@
 // note.h — the scribe pipeline without speech: transcript -> structured note under a template's JSON Schema
 // -> support check -> Markdown. A template is a JSON Schema file (templates/NAME.schema.json) whose top-level
 // "title" names the note and whose "description" is the instruction given to the model.
-// The support check links every string value of the note to the transcript spans that contain its words and
-// flags values with content (words, numbers) the transcript does not have, for the reviewer.
+// The support check (support.h) links every value of the note to the transcript spans that support it and
+// flags values the transcript does not say, for the reviewer.
 // Does not: speech recognition (the speech layer does), editing, export (the app does).
 #pragma once
 
@@ -11,6 +11,7 @@
 
 #include "core/json.h"
 #include "runtime/generate.h"
+#include "scribe/support.h"
 
 namespace sotto {
 
@@ -28,24 +29,6 @@ struct NoteTemplate {
 // `name_or_path`: a file path, or a template name looked up as templates/NAME.schema.json under each of
 // `search_dirs`. Throws Error naming what was tried, or the file and what is missing.
 NoteTemplate load_template(const std::string& name_or_path, const std::vector<std::string>& search_dirs);
-
-struct Span {
-  size_t begin = 0, end = 0;  // byte offsets in the transcript
-};
-
-struct FieldSupport {
-  std::string path;                      // "/medications/0/dose"
-  std::string value;
-  std::vector<Span> spans;               // transcript spans sharing runs of words with the value
-  std::vector<std::string> unsupported;  // content words or numbers of the value absent from the transcript
-  bool flagged = false;                  // possible hallucination: something the transcript does not say
-};
-
-// Every non-empty string value of `note` checked against `transcript` (case-insensitive words; numbers must
-// match exactly; an ISO date must be said with its day, month and year). With the template's `schema`, values
-// it fixes as enum or const (choices, not facts) are not checked.
-std::vector<FieldSupport> check_support(const json::Value& note, const std::string& transcript,
-                                        const json::Value* schema = nullptr);
 
 struct NoteResult {
   std::string text;  // the generated JSON, as generated

@@ -369,6 +369,14 @@ await step('edits are checked against the transcript: supported spans highlighte
   const on = await page.$$eval('#transcript-view mark.on', (ms) => ms.map((m) => m.textContent).join('|'));
   assert.equal(on, SUBJECTIVE_MARKS);
   await shot(page, '06-edit-and-support');
+  // Swapped numbers are flagged with what the transcript says them for (the check `sotto note` runs), then undone.
+  const objective = await page.inputValue('[data-path="/objective"]');
+  await page.fill('[data-path="/objective"]', 'Temperature 38.2, heart rate 95, oxygen saturation 96%, crackles at the right base');
+  await until(page, () => document.querySelector('[data-support-for="/objective"]').textContent.includes('said for'));
+  assert.equal(await page.textContent('[data-support-for="/objective"]'),
+               '⚠ Not in the transcript: 95 (said for oxygen saturation), 96 (said for heart rate)');
+  await page.fill('[data-path="/objective"]', objective);
+  await until(page, () => !document.querySelector('[data-support-for="/objective"]').textContent.includes('said for'));
 });
 
 await step('nothing can be exported before approval', async () => {
