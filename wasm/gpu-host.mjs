@@ -10,8 +10,8 @@
 // submits. Read-backs are deferred: read(id, off, n, dst) records a copy into a staging buffer, and
 // settle() (awaited by the JS API after each engine call that may have submitted) maps them and copies
 // the bytes to wasm memory. Validation errors of a step are collected with an error scope and thrown
-// by settle(). Bind groups are cached by (kernel, buffers, offsets), so a decode step after the first
-// creates none. Buffers the engine destroys while a step is recorded are destroyed after its submit.
+// by settle(). Bind groups are cached under the engine's id of (kernel, buffers, offsets), so a decode step
+// after the first creates none. Buffers the engine destroys while a step is recorded are destroyed after its submit.
 // Several engines (wasm instances) may share one GpuHost: attach() gives each its own GpuInstance (buffer,
 // kernel and bind-group tables, argument arena, command encoder, pending reads and loads), since buffer
 // and kernel ids are only unique within an instance. The device, the compiled pipelines (by WGSL source),
@@ -143,7 +143,7 @@ export class GpuInstance {
     this.getMemory = getMemory;
     this.buffers = new Map();       // id -> GPUBuffer
     this.pipelines = new Map();     // kernel -> GPUComputePipeline
-    this.bindGroups = new Map();    // key -> {bg: GPUBindGroup, ids: buffer ids it binds}
+    this.bindGroups = new Map();    // engine group id -> {bg: GPUBindGroup, ids: buffer ids it binds}
     this.arena = null;              // newest arena buffer
     this.stepArenas = [];           // arena buffers referenced by the step being recorded
     this.encoder = null;
@@ -256,21 +256,22 @@ export class GpuInstance {
         this.pipelines.set(kernel, p);
         this.names.set(kernel, /^\/\/ kernel (\S+)/.exec(code)?.[1] ?? `kernel-${kernel}`);
       },
-      dispatch: (kernel, bptr, nb, gx, gy, gz) => {
+      dispatch: (kernel, bptr, nb, gx, gy, gz, group) => {
         const t0 = host.profiling ? performance.now() : 0;
         this.scope();
-        const b = u32(bptr, 4 * nb);  // (binding, buffer id, offset, size) quads
-        // The cache key: the kernel and the quads' 16-bit halves as one string (one native call; a decode step
-        // looks up ~150-250 of these, so no per-field string building here).
-        const key = String.fromCharCode(kernel & 0xffff, kernel >>> 16, ...new Uint16Array(b.buffer, b.byteOffset, 8 * nb));
-        let arenaEnd = 0;
-        for (let i = 0; i < nb; i++) {
-          if (b[4 * i + 1] === 0) arenaEnd = Math.max(arenaEnd, b[4 * i + 2] + b[4 * i + 3]);
-        }
-        this.ensureArena(arenaEnd);
-        let bg = this.bindGroups.get(key)?.bg;
+        // group: the engine's id of (kernel, binding quads), the bind-group cache key (no key built here: a decode
+        // step dispatches 100-200 times).
+        let bg = this.bindGroups.get(group)?.bg;
         const pipeline = this.pipelines.get(kernel);
-        if (!bg) {
+        if (bg) {
+          if (this.stepArenas[this.stepArenas.length - 1] !== this.arena) this.ensureArena(0);
+        } else {
+          const b = u32(bptr, 4 * nb);  // (binding, buffer id, offset, size) quads
+          let arenaEnd = 0;
+          for (let i = 0; i < nb; i++) {
+            if (b[4 * i + 1] === 0) arenaEnd = Math.max(arenaEnd, b[4 * i + 2] + b[4 * i + 3]);
+          }
+          this.ensureArena(arenaEnd);  // a larger arena drops every bind group
           const entries = [];
           const ids = [];
           for (let i = 0; i < nb; i++) {
@@ -280,7 +281,7 @@ export class GpuInstance {
             ids.push(id);
           }
           bg = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-          this.bindGroups.set(key, { bg, ids });  // ids: buffer_destroy drops the groups that name a buffer
+          this.bindGroups.set(group, { bg, ids });  // ids: buffer_destroy drops the groups that name a buffer
         }
         const timed = host.profiling && this.stepTimed.length < PROFILE_QUERIES / 2;
         if (timed) {

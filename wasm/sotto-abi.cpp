@@ -466,6 +466,8 @@ SOTTO_EXPORT int sotto_gpu_prefill_chunk(Session* s, int n) {
 }
 // Benchmarks: force the prefill matmul tile of every WebGPU backend (webgpu_force_matmul_tile; -1: by shape).
 SOTTO_EXPORT int sotto_gpu_matmul_tile(int tile) { return sotto::webgpu_force_matmul_tile(tile); }
+// Benchmarks and tests: blocks a stage of matmul-dp4a.wgsl's K loop (1..4; below 1 asks); the previous value.
+SOTTO_EXPORT int sotto_gpu_dp4a_kb(int kb) { return sotto::webgpu_dp4a_kb(kb); }
 // Benchmarks: decode attention on attention-decode.wgsl (1) or attention-split.wgsl (0); -1 asks. The previous value.
 SOTTO_EXPORT int sotto_gpu_attention_decode(int on) { return sotto::webgpu_attention_decode(on) ? 1 : 0; }
 // Benchmarks: submit at a layer boundary once n dispatches wait (0: one submit a step); -1 asks. The previous value.

@@ -600,6 +600,13 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
       check_matmul(*g->gpu, t, 160, 151, tile == 0 ? 130 : 33, tag8.c_str(), true);
       check_matmul(*g->gpu, t, 96, 70, 2, tag8.c_str(), true);
     }
+    // The K loop's other stage sizes (the default is 2 blocks): 5 blocks of K end in a partial stage for 2, 3, 4.
+    for (int kb : {1, 3, 4}) {
+      const int was = webgpu_dp4a_kb(kb);
+      const std::string tagk = tag8 + " kb " + std::to_string(kb);
+      check_matmul(*g->gpu, tile % 2 ? DType::Q8_0 : DType::Q4_0, 160, 151, 33, tagk.c_str(), true);
+      webgpu_dp4a_kb(was);
+    }
   }
   webgpu_force_matmul_tile(-1);
   if (dp4a) check_matmul(*g->gpu, DType::Q4_0, 512, 67, 40, " dp4a", true);

@@ -25,6 +25,8 @@
 //        a submit at a layer boundary once that many dispatches wait; "submit_every" in the JSON)
 //        [--pipeline 0,1] (prefill and decode of the first prompt with greedy pipelining off (0) and on (1, the
 //        default of every other run): "pipeline" in the JSON)
+//        [--dp4a-kb 1,2,4] (prefill of the first prompt with matmul-dp4a.wgsl's K loop taking that many blocks a
+//        stage: "dp4a_kb" in the JSON)
 //        [--profile] (after the runs, where the adapter has timestamp-query: per-kernel GPU time of a prefill and of
 //        decode steps after the first and the longest prompt, each dispatch in a pass of its own with timestamps,
 //        and the CPU side of a decode step (from gpuNext to its submit) and its wall time, measured without
@@ -38,7 +40,7 @@ import { parseOptions } from './options.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const opt = parseOptions({ arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, vocab: 0, bw: 2.4e12,
               wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false, limits: 'adapter', features: 'on', save: '',
-              prompts: '', tiles: '', chunk: 0, profile: false, 'split-attention': false, 'submit-every': '', pipeline: '',
+              prompts: '', tiles: '', chunk: 0, profile: false, 'split-attention': false, 'submit-every': '', pipeline: '', 'dp4a-kb': '',
               webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') });
 
 const ARCHS = {
@@ -260,6 +262,22 @@ for (const k of String(opt.pipeline).split(',').filter((x) => x !== '').map(Numb
   console.error(`  pipeline ${k}: prefill ${prefill.toFixed(1)} tok/s, decode ${decode.toFixed(1)} tok/s`);
 }
 engine.gpuPipeline(true);
+// matmul-dp4a.wgsl's blocks a stage of its K loop, prefill of the first prompt (Q8_0 / Q4_0 weights).
+const dp4aKb = [];
+const kbDefault = engine.call('sotto_gpu_dp4a_kb', 0);
+for (const k of String(opt['dp4a-kb']).split(',').filter((x) => x !== '').map(Number)) {
+  engine.call('sotto_gpu_dp4a_kb', k);
+  await engine.gpuStart(ids.subarray(0, Math.min(64, prompts[0])));  // compiles the variant
+  let prefill = 0;
+  for (let r = 0; r < opt.reps; r++) {
+    const t = performance.now();
+    await engine.gpuStart(ids.subarray(0, prompts[0]));
+    prefill = Math.max(prefill, prompts[0] / ((performance.now() - t) / 1000));
+  }
+  dp4aKb.push({ dp4a_kb: k, prompt: prompts[0], prefill_tok_s: +prefill.toFixed(1) });
+  console.error(`  dp4a kb ${k}: prefill ${prefill.toFixed(1)} tok/s`);
+}
+engine.call('sotto_gpu_dp4a_kb', kbDefault);
 const profile = opt.profile ? await profileRuns() : undefined;
 const head = runs[0];
 const prefill = head.prefill_tok_s, decode = head.decode_tok_s, dispatches = head.dispatches_per_token;
@@ -276,6 +294,7 @@ const result = {
   ...(profile ? { profile } : {}),
   ...(submitEvery.length ? { submit_every: submitEvery } : {}),
   ...(pipeline.length ? { pipeline } : {}),
+  ...(dp4aKb.length ? { dp4a_kb: dp4aKb } : {}),
 };
 console.log(JSON.stringify(result));
 console.error(`${opt.arch} ${opt.type}: prefill ${result.prefill_tok_s} tok/s, decode ${result.decode_tok_s} tok/s ` +

@@ -10,8 +10,10 @@
 #include <cmath>
 #include <cstring>
 #include <array>
+#include <iterator>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "backend/webgpu/webgpu-sample.h"
@@ -25,9 +27,11 @@ SOTTO_GPU_IMPORT(buffer_destroy) void sotto_gpu_buffer_destroy(uint32_t id);
 SOTTO_GPU_IMPORT(buffer_write) void sotto_gpu_buffer_write(uint32_t id, uint32_t offset, const void* src, uint32_t n);
 SOTTO_GPU_IMPORT(pipeline_create) void sotto_gpu_pipeline_create(uint32_t kernel, const char* src, uint32_t len);
 // binds: n_binds quads (binding index, buffer id, byte offset, byte size; size 0: the whole buffer);
-// buffer id 0 is the arena of the next flush.
+// buffer id 0 is the arena of the next flush. group: the id of this (kernel, binds) set (bind_group_id), under
+// which the host caches its bind group, so the host builds no key of its own.
 SOTTO_GPU_IMPORT(dispatch)
-void sotto_gpu_dispatch(uint32_t kernel, const uint32_t* binds, uint32_t n_binds, uint32_t gx, uint32_t gy, uint32_t gz);
+void sotto_gpu_dispatch(uint32_t kernel, const uint32_t* binds, uint32_t n_binds, uint32_t gx, uint32_t gy, uint32_t gz,
+                        uint32_t group);
 SOTTO_GPU_IMPORT(read) void sotto_gpu_read(uint32_t id, uint32_t offset, uint32_t n, void* dst);
 SOTTO_GPU_IMPORT(flush) void sotto_gpu_flush(const void* arena, uint32_t n);
 // Records that bytes [file_offset, + n) of the model file go to buffer id at offset: the host streams
@@ -43,6 +47,41 @@ namespace {
 
 constexpr uint32_t kArena = 0;
 constexpr uint32_t kMaxGroups = 65535;
+
+// Ids of the (kernel, binding quads) sets dispatched in this instance, the key of the host's bind-group cache (a
+// decode step dispatches 100-200 of them; building a string key per dispatch in JS cost ~3 us each). Buffer ids are
+// never reused, and a destroyed buffer's sets are forgotten here as the host drops their bind groups.
+struct BindGroupIds {
+  std::unordered_map<std::string, uint32_t> ids;
+  uint32_t next = 1;
+};
+BindGroupIds& bind_group_ids() {
+  static BindGroupIds b;
+  return b;
+}
+uint32_t bind_group_id(uint32_t kernel, const uint32_t* quads, uint32_t n) {
+  std::string key(reinterpret_cast<const char*>(&kernel), 4);
+  key.append(reinterpret_cast<const char*>(quads), 16 * size_t(n));
+  BindGroupIds& b = bind_group_ids();
+  auto [it, fresh] = b.ids.emplace(std::move(key), b.next);
+  if (fresh) b.next++;
+  return it->second;
+}
+void forget_bind_groups(uint32_t buffer) {
+  auto& ids = bind_group_ids().ids;
+  for (auto it = ids.begin(); it != ids.end();) {
+    bool names = false;
+    for (size_t o = 4 + 4; o + 4 <= it->first.size(); o += 16) {  // the buffer id of each quad
+      uint32_t id;
+      std::memcpy(&id, it->first.data() + o, 4);
+      names = names || id == buffer;
+    }
+    it = names ? ids.erase(it) : std::next(it);
+  }
+}
+void gpu_dispatch(uint32_t kernel, const uint32_t* quads, uint32_t n, uint32_t gx, uint32_t gy, uint32_t gz) {
+  sotto_gpu_dispatch(kernel, quads, n, gx, gy, gz, bind_group_id(kernel, quads, n));
+}
 
 // Kernel ids: weight kernels are (base + dtype index), the others follow.
 enum Kernel : uint32_t {
@@ -80,8 +119,9 @@ struct MmTile {
 constexpr MmTile kMmTiles[] = {{4, 4, 32}, {4, 8, 16}, {8, 4, 16}, {8, 8, 16}};
 constexpr uint32_t kNumMmTiles = sizeof kMmTiles / sizeof kMmTiles[0];
 // Q8_0 and Q4_0 weights take matmul-dp4a.wgsl instead (8-bit activations, packed integer dot products) where the
-// device compiles dot4I8Packed (feature bit 2), with the same tiles: kernel kMatMulDp4a + 2 * tile + (Q4_0).
-constexpr uint32_t kMatMulDp4a = 160;
+// device compiles dot4I8Packed (feature bit 2), with the same tiles: kernel kMatMulDp4a + 8 (KB - 1) + 2 tile + (Q4_0),
+// KB the blocks of 32 values a stage of its software-pipelined K loop (1..kMaxDp4aKb).
+constexpr uint32_t kMatMulDp4a = 160, kMaxDp4aKb = 4;
 constexpr uint32_t kQuantizeQ8 = 159;  // quantize-q8.wgsl: the activations of matmul-dp4a.wgsl
 // Bench/test knob (sotto_gpu_matmul_tile): -1 picks by shape; 0..kNumMmTiles-1 forces that tile for every
 // matmul of two or more tokens; kNumMmTiles forces the 8-token kernel (matmul.wgsl); 8 + tile forces that tile
@@ -93,6 +133,8 @@ int g_mm_tile = -1;
 int g_submit_every = 48;
 // Bench/test knob (sotto_gpu_attention_decode): false keeps decode attention on attention-split.wgsl.
 bool g_attn_decode = true;
+// Bench/test knob (sotto_gpu_dp4a_kb): matmul-dp4a.wgsl's blocks a stage.
+uint32_t g_dp4a_kb = 2;
 
 // GPU sampling kernels (webgpu-sample.h), numbered apart from the others.
 constexpr uint32_t kSampleSelect = 200, kSamplePick = 201;
@@ -104,9 +146,10 @@ std::string src(const char* name) {
 }
 
 std::string dp4a_source(uint32_t k) {
-  const MmTile& t = kMmTiles[(k - kMatMulDp4a) / 2];
+  const MmTile& t = kMmTiles[(k - kMatMulDp4a) % 8 / 2];
   return "const QT: u32 = " + std::to_string((k - kMatMulDp4a) % 2) + "u;\nconst TM: u32 = " + std::to_string(t.tm) +
-         "u;\nconst TN: u32 = " + std::to_string(t.tn) + "u;\n" + src("matmul-dp4a") + src("dq-common");
+         "u;\nconst TN: u32 = " + std::to_string(t.tn) + "u;\nconst KB: u32 = " + std::to_string((k - kMatMulDp4a) / 8 + 1) +
+         "u;\n" + src("matmul-dp4a") + src("dq-common");
 }
 
 std::string tiled_source(uint32_t k) {
@@ -145,7 +188,7 @@ std::string kernel_source(uint32_t k) {
   if (k == kSampleSelect) return src("sample-common") + src("sample-select");
   if (k == kSamplePick) return src("sample-common") + src("sample-pick");
   if (k >= kMatMulTiled && k < kMatMulTiled + 8 * kNumMmTiles) return tiled_source(k);
-  if (k >= kMatMulDp4a && k < kMatMulDp4a + 2 * kNumMmTiles) return dp4a_source(k);
+  if (k >= kMatMulDp4a && k < kMatMulDp4a + 8 * kMaxDp4aKb) return dp4a_source(k);
   if (k == kQuantizeQ8) return src("quantize-q8");
   if (k >= kAttentionPrefill && k < kAttentionPrefillEnd) {
     return "const HDC: u32 = " + std::to_string(64u << (k - kAttentionPrefill)) + "u;\n" + src("attention-prefill");
@@ -181,9 +224,9 @@ std::string kernel_name(uint32_t k) {
   if (k >= kMatMulTiled && k < kMatMulTiled + 8 * kNumMmTiles) {
     return "matmul-tiled." + std::string(dt[(k - kMatMulTiled) % 8]) + ".t" + std::to_string((k - kMatMulTiled) / 8);
   }
-  if (k >= kMatMulDp4a && k < kMatMulDp4a + 2 * kNumMmTiles) {
+  if (k >= kMatMulDp4a && k < kMatMulDp4a + 8 * kMaxDp4aKb) {
     return std::string("matmul-dp4a.") + ((k - kMatMulDp4a) % 2 ? "q4_0" : "q8_0") + ".t" +
-           std::to_string((k - kMatMulDp4a) / 2);
+           std::to_string((k - kMatMulDp4a) % 8 / 2) + ".kb" + std::to_string((k - kMatMulDp4a) / 8 + 1);
   }
   if (k == kQuantizeQ8) return "quantize-q8";
   if (k >= kAttentionPrefill && k < kAttentionPrefillEnd) return "attention-prefill.hd" + std::to_string(64u << (k - kAttentionPrefill));
@@ -965,6 +1008,7 @@ class WebGpuBackend final : public Backend {
       auto it = st->bufs.find(base);
       for (size_t i = 0; i < n && it != st->bufs.end(); i++) {
         sotto_gpu_buffer_destroy(it->second.id);
+        forget_bind_groups(it->second.id);
         it = st->bufs.erase(it);
       }
       st->give_back(base, span);
@@ -1045,7 +1089,7 @@ class WebGpuBackend final : public Backend {
       n++;
     }
     claim();
-    sotto_gpu_dispatch(kid, q, n, g.gx, g.gy, gz);
+    gpu_dispatch(kid, q, n, g.gx, g.gy, gz);
     n_dispatch_++;
     n_since_flush_++;
     dirty_ = true;
@@ -1160,8 +1204,12 @@ class WebGpuBackend final : public Backend {
     const Grid gq = grid_for((n_blocks + 63) / 64);
     const uint32_t pq[] = {uint32_t(n_in), uint32_t(n_tok), lx.offset / 4, uint32_t(x.ne[0]), lq.offset / 4, gq.gx * 64};
     dispatch(kQuantizeQ8, {arena(pq, sizeof pq), whole(lx), whole(lq)}, gq, 1);
-    tile_dispatch(kMatMulDp4a + 2 * uint32_t(tile) + (w.type == DType::Q4_0 ? 1 : 0), kMmTiles[tile], w, cs, n_tok, lq, 0,
-                  ly);
+    // Blocks a stage: the knob's, as many as fit WebGPU's default 16 KiB of workgroup memory (36 BN + 40 BM bytes a
+    // block: 1 for the 128 x 128 tile).
+    const MmTile& t = kMmTiles[tile];
+    const uint32_t kb = std::clamp<uint32_t>(16384 / (36 * 16 * t.tn + 40 * 16 * t.tm), 1, g_dp4a_kb);
+    tile_dispatch(kMatMulDp4a + 8 * (kb - 1) + 2 * uint32_t(tile) + (w.type == DType::Q4_0 ? 1 : 0), t, w, cs, n_tok,
+                  lq, 0, ly);
   }
 
   // One dispatch per weight buffer of a prefill kernel (matmul-tiled.wgsl, matmul-dp4a.wgsl): tile t's workgroups
@@ -1334,7 +1382,7 @@ class WebGpuBackend final : public Backend {
       q[4 * n + 3] = b[j].size;
     }
     claim();
-    sotto_gpu_dispatch(kid, q, n, g.gx, g.gy, 1);
+    gpu_dispatch(kid, q, n, g.gx, g.gy, 1);
     n_dispatch_++;
     n_since_flush_++;
     dirty_ = true;
@@ -1441,6 +1489,12 @@ bool webgpu_attention_decode(int on) {
 int webgpu_submit_every(int n) {
   const int was = g_submit_every;
   if (n >= 0) g_submit_every = n;
+  return was;
+}
+
+int webgpu_dp4a_kb(int kb) {
+  const int was = int(g_dp4a_kb);
+  if (kb >= 1) g_dp4a_kb = uint32_t(std::min(kb, int(kMaxDp4aKb)));
   return was;
 }
 
