@@ -20,7 +20,8 @@
 #      The device has python3 with numpy and onnx (the converter's needs), no node.
 # Env: PROMPT (512), GEN (128), REPS (3), MODELS ("qwen25 llama32 gemma3"), TYPES ("q4_0 f16"),
 #      DTYPE (activations of the ONNX graph: f16, as Transformers.js' q4f16 / fp16 models, where the adapter
-#      has shader-f16, else f32; the H200's Dawn/Vulkan adapter had no shader-f16 in Dec 2026), ORT (native; jsep is not packed), EP (webgpu | wasm), PYTHON (python3).
+#      has shader-f16, else f32; the H200's Dawn/Vulkan adapter had no shader-f16 in Dec 2026), ORT (native; jsep is not packed), EP (webgpu | wasm), PYTHON (python3),
+#      Q8 (integer | nbits: the ONNX form of Q8_0 weights, gguf-to-onnx.py --q8; integer's MatMulInteger runs off the GPU).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -81,7 +82,7 @@ for m in ${MODELS:-qwen25 llama32 gemma3}; do
     echo "== $m $t" >&2
     g=$tmp/$m-$t.gguf; x=$tmp/$m-$t.onnx
     if "$NODE" "$pack/tools/bench/webgpu-bench.mjs" --arch "$m" --type "$t" "${shape[@]}" --save "$g" &&
-       "$py" "$pack/tools/bench/gguf-to-onnx.py" "$g" "$x" --dtype "$dtype" --max-pos $((prompt + gen + 64)) &&
+       "$py" "$pack/tools/bench/gguf-to-onnx.py" "$g" "$x" --dtype "$dtype" --max-pos $((prompt + gen + 64)) --q8 "${Q8:-integer}" &&
        "$NODE" --max-old-space-size=16384 "$pack/tools/bench/ort-web/bench.mjs" --gguf "$g" --onnx "$x" --arch "$m" \
          --type "$t" --prompt "$prompt" --gen "$gen" --reps "$reps" --ep "${EP:-webgpu}" "${common[@]}" | tee -a "$jsonl"; then :
     else
