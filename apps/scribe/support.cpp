@@ -328,7 +328,7 @@ void check_enum(const Checker& c, const Field& f, const json::Value& options, Fi
     return;
   }
   const bool alone = said.size() == 1;
-  const bool nearest = mine == said.begin() && said[0].dist != SIZE_MAX && said[1].dist > said[0].dist;
+  const bool nearest = !alone && mine == said.begin() && said[0].dist != SIZE_MAX && said[1].dist > said[0].dist;
   if (alone || nearest) {
     for (size_t i : mine->at) fs.spans.push_back(span_of(tr, i, i));
     return;
