@@ -227,56 +227,47 @@ for (const p of prompts) {
   }
 }
 engine.call('sotto_gpu_matmul_tile', -1);
-const submitEvery = [];
-const everyDefault = engine.call('sotto_gpu_submit_every', -1);
-for (const k of String(opt['submit-every']).split(',').filter((x) => x !== '').map(Number)) {
-  engine.call('sotto_gpu_submit_every', k);
+// Best of opt.reps on the first prompt: its prefill tok/s and, with decode, the tok/s of opt.gen tokens after it.
+async function bestOfReps(decodeToo) {
   let prefill = 0, decode = 0;
   for (let r = 0; r < opt.reps; r++) {
     let t = performance.now();
     await engine.gpuStart(ids.subarray(0, prompts[0]));
     prefill = Math.max(prefill, prompts[0] / ((performance.now() - t) / 1000));
+    if (!decodeToo) continue;
     t = performance.now();
     for (let i = 0; i < opt.gen; i++) await engine.gpuNext();
     decode = Math.max(decode, opt.gen / ((performance.now() - t) / 1000));
   }
-  submitEvery.push({ submit_every: k, prompt: prompts[0], prefill_tok_s: +prefill.toFixed(1), decode_tok_s: +decode.toFixed(1) });
-  console.error(`  submit every ${k}: prefill ${prefill.toFixed(1)} tok/s, decode ${decode.toFixed(1)} tok/s`);
+  return { prefill, decode };
 }
+// For each value of the comma-separated option: await set(value), then bestOfReps; rows {[key]: value, prompt,
+// prefill_tok_s[, decode_tok_s]}, and a line on stderr.
+async function sweep(option, key, set, decodeToo) {
+  const rows = [];
+  for (const k of String(option).split(',').filter((x) => x !== '').map(Number)) {
+    await set(k);
+    const { prefill, decode } = await bestOfReps(decodeToo);
+    rows.push({ [key]: k, prompt: prompts[0], prefill_tok_s: +prefill.toFixed(1),
+                ...(decodeToo ? { decode_tok_s: +decode.toFixed(1) } : {}) });
+    console.error(`  ${key.replace(/_/g, ' ')} ${k}: prefill ${prefill.toFixed(1)} tok/s` +
+                  (decodeToo ? `, decode ${decode.toFixed(1)} tok/s` : ''));
+  }
+  return rows;
+}
+const everyDefault = engine.call('sotto_gpu_submit_every', -1);
+const submitEvery = await sweep(opt['submit-every'], 'submit_every', (k) => engine.call('sotto_gpu_submit_every', k), true);
 engine.call('sotto_gpu_submit_every', everyDefault);
 // Greedy pipelining off and on (sotto_gpu_pipeline: step n + 1 recorded from the GPU's argmax before step n's
 // token is read back), same prompt.
-const pipeline = [];
-for (const k of String(opt.pipeline).split(',').filter((x) => x !== '').map(Number)) {
-  engine.gpuPipeline(k === 1);
-  let prefill = 0, decode = 0;
-  for (let r = 0; r < opt.reps; r++) {
-    let t = performance.now();
-    await engine.gpuStart(ids.subarray(0, prompts[0]));
-    prefill = Math.max(prefill, prompts[0] / ((performance.now() - t) / 1000));
-    t = performance.now();
-    for (let i = 0; i < opt.gen; i++) await engine.gpuNext();
-    decode = Math.max(decode, opt.gen / ((performance.now() - t) / 1000));
-  }
-  pipeline.push({ pipeline: k, prompt: prompts[0], prefill_tok_s: +prefill.toFixed(1), decode_tok_s: +decode.toFixed(1) });
-  console.error(`  pipeline ${k}: prefill ${prefill.toFixed(1)} tok/s, decode ${decode.toFixed(1)} tok/s`);
-}
+const pipeline = await sweep(opt.pipeline, 'pipeline', (k) => engine.gpuPipeline(k === 1), true);
 engine.gpuPipeline(true);
 // matmul-dp4a.wgsl's blocks a stage of its K loop, prefill of the first prompt (Q8_0 / Q4_0 weights).
-const dp4aKb = [];
 const kbDefault = engine.call('sotto_gpu_dp4a_kb', 0);
-for (const k of String(opt['dp4a-kb']).split(',').filter((x) => x !== '').map(Number)) {
+const dp4aKb = await sweep(opt['dp4a-kb'], 'dp4a_kb', async (k) => {
   engine.call('sotto_gpu_dp4a_kb', k);
   await engine.gpuStart(ids.subarray(0, Math.min(64, prompts[0])));  // compiles the variant
-  let prefill = 0;
-  for (let r = 0; r < opt.reps; r++) {
-    const t = performance.now();
-    await engine.gpuStart(ids.subarray(0, prompts[0]));
-    prefill = Math.max(prefill, prompts[0] / ((performance.now() - t) / 1000));
-  }
-  dp4aKb.push({ dp4a_kb: k, prompt: prompts[0], prefill_tok_s: +prefill.toFixed(1) });
-  console.error(`  dp4a kb ${k}: prefill ${prefill.toFixed(1)} tok/s`);
-}
+}, false);
 engine.call('sotto_gpu_dp4a_kb', kbDefault);
 const profile = opt.profile ? await profileRuns() : undefined;
 const head = runs[0];
