@@ -512,6 +512,25 @@ TEST(GrammarSchema, PatternCharactersAreScalarValues) {
   }
 }
 
+// Found by tests/fuzz/fuzz-regex (CI, session 9): a negated class ([^\ue000]) or a range across the surrogates
+// ([a-\uffff]) used to write a GBNF range over U+D800-U+DFFF, which the grammar parser refuses; the class keeps the
+// scalar values on either side.
+TEST(GrammarSchema, ClassesSkipTheSurrogates) {
+  auto v = vocab_of(1000);
+  const std::vector<SchemaCase> cases = {
+      {R"({"type": "string", "pattern": "^[^\\ue000V]*$"})",
+       {"\"ab\"", "\"\xED\x9F\xBF\"", "\"\xEE\x80\x81\xF0\x9F\x98\x80\""}, {"\"V\"", "\"\xEE\x80\x80\""}},
+      {R"({"type": "string", "pattern": "^[a-\\uffff]$", "maxLength": 3})",
+       {"\"a\"", "\"\xED\x9F\xBF\"", "\"\xEE\x80\x80\""}, {"\"A\"", "\"\xF0\x9F\x98\x80\""}},
+  };
+  for (const SchemaCase& c : cases) {
+    SCOPED_TRACE(c.schema);
+    auto cg = compile(c.schema, v);
+    for (const std::string& s : c.accept) EXPECT_TRUE(full_match(*cg, s)) << "should accept: " << s;
+    for (const std::string& s : c.reject) EXPECT_FALSE(full_match(*cg, s)) << "should reject: " << s;
+  }
+}
+
 // Found by tests/fuzz/fuzz-regex: a repeated group that can match the empty string ("(a?)*") used to become
 // left-recursive GBNF, refused by the grammar parser; it repeats the group's non-empty strings instead.
 TEST(GrammarSchema, RepeatedGroupsThatMatchEmpty) {

@@ -538,7 +538,17 @@ class RegexConv {
   // GBNF for one character from `ranges`: plain characters as a class, the ones JSON must escape as
   // their escaped literal.
   std::string class_gbnf(const std::vector<CpRange>& in) {
-    std::vector<CpRange> r = normalize(in);
+    // Surrogates are not characters: a complement ([^\ue000]) or a range across them ([a-\uffff]) matches the
+    // scalar values on either side only.
+    std::vector<CpRange> r;
+    for (CpRange x : normalize(in)) {
+      if (x.hi < 0xD800 || x.lo > 0xDFFF) {
+        r.push_back(x);
+        continue;
+      }
+      if (x.lo < 0xD800) r.push_back({x.lo, 0xD7FF});
+      if (x.hi > 0xDFFF) r.push_back({0xE000, x.hi});
+    }
     std::vector<CpRange> plain;
     std::vector<std::string> alts;
     // Characters JSON writes escaped share one alternative after the backslash, so every position of a
