@@ -94,7 +94,7 @@ std::string transcribe_file(const std::string& wav_path, const std::string& asr_
 int run_note(int argc, char** argv) {
   std::string audio, transcript_file, tmpl = "soap", model_path, format = "both", asr_path, check_file;
   int n_threads = 0, n_ctx = 4096, max_tokens = 1024;
-  bool quiet = false;
+  bool quiet = false, no_windows = false;
   ArgParser ap("sotto note", "[AUDIO.wav] --transcript FILE -m MODEL.gguf [--template soap] [options]",
                "Writes a structured note from a transcript under a template's JSON Schema and prints it as JSON\n"
                "and Markdown; values the transcript does not support are listed for review.");
@@ -109,6 +109,7 @@ int run_note(int argc, char** argv) {
   ap.option("-c,--ctx-size", &n_ctx, "N", "context size (4096)");
   ap.option("--max-tokens", &max_tokens, "N", "longest note in tokens (1024)", 1);
   ap.option("--check", &check_file, "NOTE.json", "check this note against the transcript (no model): JSON {markdown, support} or Markdown");
+  ap.flag("--no-windows", &no_windows, "read a transcript longer than the model's trained context whole (default: in overlapping windows, notes merged)");
   ap.flag("-q,--quiet", &quiet, "no progress or statistics on stderr");
   if (!ap.parse(argc, argv)) return 0;
   if (format != "json" && format != "markdown" && format != "both") ap.usage_error("--format must be json, markdown or both");
@@ -159,6 +160,7 @@ int run_note(int argc, char** argv) {
   NoteOptions opt;
   opt.n_ctx = n_ctx;
   opt.max_tokens = max_tokens;
+  opt.windows = !no_windows;
   // Progress on a terminal: the characters written so far, at most 5 updates a second.
   const bool tty = !quiet && isatty(2);
   size_t chars = 0;
@@ -173,6 +175,7 @@ int run_note(int argc, char** argv) {
     return true;
   });
   if (tty) std::fprintf(stderr, "\rsotto: wrote the %s note: %zu characters\n", t.name.c_str(), chars);
+  if (const std::string w = describe_windows(r.windows); !w.empty() && !quiet) std::fprintf(stderr, "sotto: %s\n", w.c_str());
   if (format != "markdown") std::printf("%s\n", json::dump(r.note, 2).c_str());
   if (format == "both") std::printf("\n");
   if (format != "json") std::printf("%s", note_to_markdown(t, r.note, r.support).c_str());

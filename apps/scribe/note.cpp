@@ -51,8 +51,35 @@ NoteTemplate load_template(const std::string& name_or_path, const std::vector<st
   return t;
 }
 
-NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string& transcript, const NoteOptions& opt,
-                      const TextCallback& on_text) {
+std::string note_user_turn(const NoteTemplate& t, const std::string& transcript) {
+  return t.instruction + "\n\nTranscript:\n" + transcript + "\n\nAnswer with the JSON note only.";
+}
+
+std::vector<int32_t> note_prompt_tokens(const Tokenizer& tok, const std::string& user) {
+  try {
+    return encode_prompt(tok, user, true, "");
+  } catch (const Error&) {  // no chat format: plain prompt
+    return encode_prompt(tok, user + "\n", false, "");
+  }
+}
+
+WindowPlan plan_note_windows(const Tokenizer& tok, int n_ctx_train, const NoteTemplate& t, const std::string& transcript,
+                             int max_tokens) {
+  const int prompt = int(note_prompt_tokens(tok, note_user_turn(t, transcript)).size());
+  const int overhead = int(note_prompt_tokens(tok, note_user_turn(t, "")).size());
+  return plan_windows(transcript, prompt, overhead, note_reserve_tokens(n_ctx_train, max_tokens), n_ctx_train,
+                      [&](std::string_view s) { return int(tok.encode(s, false, false).size()); });
+}
+
+int window_max_tokens(const Tokenizer& tok, int n_ctx_train, const NoteTemplate& t, const std::string& part,
+                      int max_tokens) {
+  return std::min(max_tokens, std::max(32, n_ctx_train - int(note_prompt_tokens(tok, note_user_turn(t, part)).size())));
+}
+
+namespace {
+
+GenerateResult generate_note(LoadedModel& lm, const NoteTemplate& t, const std::string& transcript,
+                             const NoteOptions& opt, const TextCallback& on_text) {
   auto cg = std::make_shared<grammar::CompiledGrammar>(grammar::compile_json_schema(t.schema_text, t.path),
                                                        grammar::make_token_trie(*lm.tokenizer));
   SamplerParams sp;
@@ -60,13 +87,7 @@ NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string&
   sp.seed = opt.seed;
   SamplerChain chain = make_chain(sp);
   chain.add_front(make_grammar_sampler(std::move(cg), lm.tokenizer.get()));
-  const std::string user = t.instruction + "\n\nTranscript:\n" + transcript + "\n\nAnswer with the JSON note only.";
-  std::vector<int32_t> prompt;
-  try {
-    prompt = encode_prompt(*lm.tokenizer, user, true, "");
-  } catch (const Error&) {  // no chat format: plain prompt
-    prompt = encode_prompt(*lm.tokenizer, user + "\n", false, "");
-  }
+  const std::vector<int32_t> prompt = note_prompt_tokens(*lm.tokenizer, note_user_turn(t, transcript));
   if (int(prompt.size()) >= opt.n_ctx) {
     fail("the transcript is too long for the context: ", std::to_string(prompt.size()), " prompt tokens, context ",
          std::to_string(opt.n_ctx), " (raise --ctx-size)");
@@ -79,11 +100,60 @@ NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string&
     fail("the note was not finished (stopped by ", stop_reason_name(r.stats.stop),
          " after ", std::to_string(r.stats.n_generated), " tokens); raise --max-tokens or --ctx-size");
   }
+  return r;
+}
+
+}  // namespace
+
+NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string& transcript, const NoteOptions& opt,
+                      const TextCallback& on_text) {
   NoteResult res;
-  res.text = r.text;
-  res.note = json::parse(r.text, "generated note");
+  const int n_ctx_train = opt.windows ? lm.model->config().n_ctx_train : 0;
+  res.windows = plan_note_windows(*lm.tokenizer, n_ctx_train, t, transcript, opt.max_tokens);
+  if (res.windows.windows.size() == 1) {
+    GenerateResult r = generate_note(lm, t, transcript, opt, on_text);
+    res.text = r.text;
+    res.note = json::parse(r.text, "generated note");
+    res.stats = r.stats;
+  } else {
+    std::vector<json::Value> notes;
+    std::vector<Span> read;
+    for (size_t k = 0; k < res.windows.windows.size(); k++) {
+      const Span w = res.windows.windows[k];
+      const std::string part = transcript.substr(w.begin, w.end - w.begin);
+      // A window's note may run to the end of the trained context, not past it (where the model was not trained).
+      NoteOptions wo = opt;
+      wo.max_tokens = window_max_tokens(*lm.tokenizer, n_ctx_train, t, part, opt.max_tokens);
+      GenerateResult r;
+      try {
+        r = generate_note(lm, t, part, wo, on_text);
+      } catch (const Error& e) {
+        // One retry sampling (a greedy loop is the usual cause), then the window is left out, and said so.
+        wo.temperature = std::max(opt.temperature, 0.7f);
+        wo.seed = opt.seed + k + 1;
+        try {
+          r = generate_note(lm, t, part, wo, on_text);
+        } catch (const Error& e2) {
+          res.windows.skipped.push_back({w, e2.what()});
+          continue;
+        }
+      }
+      notes.push_back(json::parse(r.text, "generated note"));
+      read.push_back(w);
+      res.stats.n_prompt += r.stats.n_prompt;
+      res.stats.n_generated += r.stats.n_generated;
+      res.stats.n_decode += r.stats.n_decode;
+      res.stats.n_forced += r.stats.n_forced;
+      res.stats.sample_s += r.stats.sample_s;
+      res.stats.prefill_s += r.stats.prefill_s;
+      res.stats.decode_s += r.stats.decode_s;
+      res.stats.stop = r.stats.stop;
+    }
+    if (notes.empty()) fail("no window of the transcript gave a note (", res.windows.skipped.front().why, ")");
+    res.note = merge_window_notes(t.schema, notes, transcript, read);
+    res.text = json::dump(res.note);
+  }
   res.support = check_support(res.note, transcript, &t.schema);
-  res.stats = r.stats;
   return res;
 }
 

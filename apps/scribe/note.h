@@ -12,10 +12,12 @@
 #include "core/json.h"
 #include "runtime/generate.h"
 #include "scribe/support.h"
+#include "scribe/window.h"
 
 namespace sotto {
 
 struct LoadedModel;
+class Tokenizer;
 
 struct NoteTemplate {
   std::string name;         // "soap"
@@ -31,10 +33,11 @@ struct NoteTemplate {
 NoteTemplate load_template(const std::string& name_or_path, const std::vector<std::string>& search_dirs);
 
 struct NoteResult {
-  std::string text;  // the generated JSON, as generated
+  std::string text;  // the generated JSON, as generated (windows: the merged note's JSON)
   json::Value note;
   std::vector<FieldSupport> support;
-  GenerateStats stats;
+  GenerateStats stats;   // windows: summed over the windows
+  WindowPlan windows;    // how the transcript was read (one window when it fits the trained context)
 };
 
 struct NoteOptions {
@@ -42,10 +45,29 @@ struct NoteOptions {
   int max_tokens = 1024;
   float temperature = 0.0f;  // greedy by default: a note should not vary run to run
   uint64_t seed = 1;
+  bool windows = true;       // read a transcript longer than the model's trained context in windows (window.h)
 };
 
+// The user turn of the note prompt: the template's instruction, the transcript, the answer request.
+std::string note_user_turn(const NoteTemplate& t, const std::string& transcript);
+
+// The prompt tokens of a user turn: through the model's chat template, or plain when it has none.
+std::vector<int32_t> note_prompt_tokens(const Tokenizer& tok, const std::string& user);
+
+// How write_note reads `transcript` with this model (window.h): one window, or overlapping windows when the
+// prompt and the note's room exceed the model's trained context.
+WindowPlan plan_note_windows(const Tokenizer& tok, int n_ctx_train, const NoteTemplate& t, const std::string& transcript,
+                             int max_tokens);
+
+// The longest note for one window `part`: up to the end of the trained context (not past it), at most
+// max_tokens, at least 32. A window whose note does not finish there is sampled once more (temperature 0.7),
+// then left out of the merge and named (WindowPlan::skipped).
+int window_max_tokens(const Tokenizer& tok, int n_ctx_train, const NoteTemplate& t, const std::string& part,
+                      int max_tokens);
+
 // Prompts the model with the template's instruction and the transcript (through its chat template when it
-// has one) and generates under the schema. `on_text` streams the JSON as it is written.
+// has one) and generates under the schema; a transcript longer than the model's trained context is read in
+// windows whose notes are merged (opt.windows). `on_text` streams the JSON as it is written (each window's).
 NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string& transcript, const NoteOptions& opt,
                       const TextCallback& on_text = {});
 
