@@ -7,7 +7,10 @@
 //                                               a buffer from sotto_buffer_new)
 //   sotto_scribe_start(s, schema, transcript, temp, seed)  compiles the schema (a note template: object with
 //                                               properties and a "description" instruction), prompts the
-//                                               model as write_note does, prefills; returns prompt tokens
+//                                               model as write_note does; returns prompt tokens
+//   sotto_scribe_prefill(s, max_tokens)         runs up to max_tokens more of the prompt; returns the tokens
+//                                               left (0: ready to step). So a host can cancel and show progress
+//                                               between chunks; the first step prefills whatever is left.
 //   sotto_scribe_step(s)                        samples one token (plus any tokens the grammar forces, in
 //                                               the same forward pass); 0: more to come, 1: the note is
 //                                               complete (end of generation), -1: the context is full;
@@ -18,6 +21,10 @@
 //                                               unsupported, flagged, checked, why}]} (support_to_json) as
 //                                               JSON at sotto_scribe_out; spans are UTF-8 byte offsets into
 //                                               the transcript
+//   sotto_scribe_windows(s, schema, transcript, max_tokens)  how write_note reads the transcript with this
+//                                               model (apps/scribe/window.h): JSON {windows: [[b, e]], maxTokens:
+//                                               [per window], promptTokens, trainedContext, windowTokens, message}
+//   sotto_scribe_merge(schema, {notes, windows}, transcript)  the window notes merged (merge_window_notes)
 //   sotto_scribe_fhir(schema, note, args)       the note as a FHIR R4 document Bundle (apps/scribe/fhir.h);
 //                                               args: JSON {bundle_id, composition_id, timestamp, author}
 // Strings in: pointer + byte length. Strings out: sotto_scribe_out / sotto_scribe_out_len, valid until the
@@ -51,6 +58,8 @@ struct ScribeSession {
   std::vector<float> logits;  // [n_vocab] of the last position run
   int n_ctx = 0;
   bool started = false;
+  std::vector<int32_t> prompt;  // the started note's prompt
+  size_t prefilled = 0;         // its tokens run so far (sotto_scribe_prefill)
 };
 
 std::string g_out;
@@ -93,7 +102,7 @@ namespace {
 // The user turn of write_note's prompt (apps/scribe/note.cpp), sent through the model's chat template.
 std::string note_prompt(const sotto::NoteTemplate& t, const std::string& tr) {
   if (tr.find_first_not_of(" \t\r\n") == std::string::npos) sotto::fail("the transcript is empty");
-  return t.instruction + "\n\nTranscript:\n" + tr + "\n\nAnswer with the JSON note only.";
+  return sotto::note_user_turn(t, tr);
 }
 }  // namespace
 
@@ -119,16 +128,26 @@ SOTTO_EXPORT int sotto_scribe_start(ScribeSession* s, const char* schema, uint32
   }
   s->chain.observe_prompt(prompt.data(), int(prompt.size()));
   s->cache = s->lm.model->new_cache(s->n_ctx);
-  for (size_t i = 0; i < prompt.size(); i += 256) {
-    const int k = int(std::min<size_t>(256, prompt.size() - i));
-    s->logits = s->lm.model->forward(s->cache, prompt.data() + i, k);
-  }
+  s->prompt = prompt;
+  s->prefilled = 0;
   s->started = true;
   return int(prompt.size());
 }
 
+SOTTO_EXPORT int sotto_scribe_prefill(ScribeSession* s, int max_tokens) {
+  if (!s->started) sotto::fail("sotto_scribe_prefill: call sotto_scribe_start first");
+  const size_t n = s->prompt.size();
+  if (s->prefilled < n) {
+    const int k = int(std::min<size_t>(size_t(std::max(1, max_tokens)), n - s->prefilled));
+    s->logits = s->lm.model->forward(s->cache, s->prompt.data() + s->prefilled, k);
+    s->prefilled += size_t(k);
+  }
+  return int(n - s->prefilled);
+}
+
 SOTTO_EXPORT int sotto_scribe_step(ScribeSession* s) {
   if (!s->started) sotto::fail("sotto_scribe_step: call sotto_scribe_start first");
+  while (s->prefilled < s->prompt.size()) sotto_scribe_prefill(s, 256);  // a host that does not prefill in steps
   g_out.clear();
   const sotto::Tokenizer& tok = *s->lm.tokenizer;
   if (s->cache.n_past >= s->n_ctx) return -1;
@@ -149,6 +168,50 @@ SOTTO_EXPORT int sotto_scribe_step(ScribeSession* s) {
   if (s->cache.n_past + int(batch.size()) > s->n_ctx) return -1;
   s->logits = s->lm.model->forward(s->cache, batch.data(), int(batch.size()));
   return 0;
+}
+
+SOTTO_EXPORT void sotto_scribe_windows(ScribeSession* s, const char* schema, uint32_t schema_len, const char* transcript,
+                                       uint32_t transcript_len, int max_tokens) {
+  namespace json = sotto::json;
+  const sotto::NoteTemplate t = template_from_text(std::string(schema, schema_len));
+  const std::string tr(transcript, transcript_len);
+  const int n_ctx_train = s->lm.model->config().n_ctx_train;
+  const sotto::WindowPlan plan = sotto::plan_note_windows(*s->lm.tokenizer, n_ctx_train, t, tr, max_tokens);
+  json::Value out = json::Value::object();
+  json::Value wins = json::Value::array(), limits = json::Value::array();
+  for (const sotto::Span& w : plan.windows) {
+    json::Value pair = json::Value::array();
+    pair.push_back(json::Value(int64_t(w.begin)));
+    pair.push_back(json::Value(int64_t(w.end)));
+    wins.push_back(pair);
+    limits.push_back(json::Value(int64_t(plan.windows.size() == 1 ? max_tokens
+        : sotto::window_max_tokens(*s->lm.tokenizer, n_ctx_train, t, tr.substr(w.begin, w.end - w.begin), max_tokens))));
+  }
+  out.set("windows", wins);
+  out.set("maxTokens", limits);
+  out.set("promptTokens", json::Value(int64_t(plan.prompt_tokens)));
+  out.set("trainedContext", json::Value(int64_t(plan.n_ctx_train)));
+  out.set("windowTokens", json::Value(int64_t(plan.window_tokens)));
+  out.set("message", json::Value(sotto::describe_windows(plan)));
+  g_out = json::dump(out);
+}
+
+SOTTO_EXPORT void sotto_scribe_merge(const char* schema, uint32_t schema_len, const char* notes, uint32_t notes_len,
+                                     const char* transcript, uint32_t transcript_len) {
+  namespace json = sotto::json;
+  const sotto::NoteTemplate t = template_from_text(std::string(schema, schema_len));
+  const json::Value in = json::parse(std::string(notes, notes_len), "window notes");
+  const json::Value* ns = in.find("notes");
+  const json::Value* ws = in.find("windows");
+  if (!ns || !ns->is_array() || !ws || !ws->is_array()) sotto::fail("window notes: want {notes: [...], windows: [[b, e], ...]}");
+  std::vector<json::Value> list;
+  std::vector<sotto::Span> spans;
+  for (const json::Value& n : ns->arr()) list.push_back(json::parse(n.is_string() ? n.str() : json::dump(n), "window note"));
+  for (const json::Value& w : ws->arr()) {
+    if (!w.is_array() || w.arr().size() != 2) sotto::fail("window notes: a window is [begin, end]");
+    spans.push_back({size_t(w.arr()[0].integer()), size_t(w.arr()[1].integer())});
+  }
+  g_out = json::dump(sotto::merge_window_notes(t.schema, list, std::string(transcript, transcript_len), spans));
 }
 
 SOTTO_EXPORT int sotto_scribe_n_past(ScribeSession* s) { return s->cache.n_past; }

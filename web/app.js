@@ -52,6 +52,7 @@ worker.onmessage = (ev) => {
       document.body.dataset.gpuWarmup = (m.gpu?.warmupTokens ?? []).join(',');  // the warm-up's tokens (tests compare them)
       document.body.dataset.engine = 'ready';
       delete document.body.dataset.engineError;
+      state.model = { name: m.model, sha256: m.sha256 };
       updateButtons();
       return;
     case 'backend':  // the WebGPU engine failed: notes go to the CPU from now on
@@ -59,7 +60,7 @@ worker.onmessage = (ev) => {
       document.body.dataset.noteBackend = m.noteBackend;
       $('backend-info').textContent = `Notes are written on the wasm CPU: ${m.why}.`;
       return;
-    case 'started': case 'text':
+    case 'started': case 'text': case 'window': case 'prefill':
       if (streamHandler) streamHandler(m);
       return;
     case 'cache-cleared':
@@ -231,6 +232,8 @@ async function takeAudio(blob, label) {
     const { pcm, seconds } = await decodeTo16k(blob);
     drawWave(pcm);
     const info = `${label}: ${seconds.toFixed(1)} s, ${pcm.length} samples at 16 kHz. `;
+    // Audio that decodes: a new encounter, unless the user adds it to the transcript there is
+    if (await newAudioTarget() === null) { $('audio-info').textContent = info + 'Not transcribed (cancelled).'; return; }
     document.body.dataset.audio = String(pcm.length);
     if (!asr.ready) {
       $('audio-info').textContent = info + `Speech recognition is not available (${asr.unavailable}): type or paste the transcript.`;
@@ -272,35 +275,58 @@ function drawWave(pcm) {
 // ---- note generation
 async function writeNote() {
   const transcript = $('transcript').value;
+  const template = state.template, schemaText = state.schemaText;
   if (!transcript.trim()) { $('gen-status').textContent = 'The transcript is empty.'; return; }
   state.generating = true;
   revokeApproval();
   updateButtons();
   $('stream').textContent = '';
   $('cancel').hidden = false;
+  const keyboard = document.activeElement === $('generate');
+  if (keyboard) $('cancel').focus();  // the disabled button would drop focus to the page top
   $('gen-status').textContent = 'Reading the transcript…';
   let n = 0, where = '';
   const t0 = performance.now();
+  let win = '';
   streamHandler = (m) => {
     if (m.type === 'started') {
       where = backendName(m.backend);
-      $('gen-status').textContent = `Writing on ${where} (${m.nPrompt} prompt tokens)…`;
+      $('gen-status').textContent = m.windows > 1
+        ? `Writing on ${where}: ${m.message.charAt(0).toUpperCase()}${m.message.slice(1)}.`
+        : `Writing on ${where} (${m.nPrompt} prompt tokens)…`;
+      return;
+    }
+    if (m.type === 'prefill') {
+      $('gen-status').textContent = `Reading the transcript${win}: ${Math.round((100 * m.done) / Math.max(1, m.total))}%`;
+      return;
+    }
+    if (m.type === 'window') {
+      win = ` (window ${m.index + 1} of ${m.count})`;
+      if (m.index > 0) $('stream').textContent += '\n';
       return;
     }
     $('stream').textContent += m.text;
     n = m.nTokens;
     const rate = n / ((performance.now() - t0) / 1000);
-    $('gen-status').textContent = `Writing on ${where}: ${n} tokens, ${rate.toFixed(rate < 10 ? 1 : 0)} tokens/s`;
+    $('gen-status').textContent = `Writing on ${where}${win}: ${n} tokens, ${rate.toFixed(rate < 10 ? 1 : 0)} tokens/s`;
   };
   try {
-    const r = await call({ type: 'generate', schema: state.schemaText, transcript, temperature: Number(settings.temperature) || 0,
+    const r = await call({ type: 'generate', schema: schemaText, transcript, temperature: Number(settings.temperature) || 0,
                            seed: 1, maxTokens: 4000 });
     if (r.type === 'cancelled') { $('gen-status').textContent = 'Cancelled.'; return; }
+    if (state.template !== template) {  // never render a note under another template's form
+      $('gen-status').textContent = `The note was written under the ${template} template, which is no longer selected: discarded.`;
+      return;
+    }
     $('stream').textContent = r.text;
     state.note = JSON.parse(r.text);
+    state.draftNote = JSON.parse(r.text);  // the model's note (a copy: edits change state.note in place)
+    state.draftModel = state.model;
     applyCheck(r.check, transcript);
     $('gen-status').textContent = `Note written on ${backendName(r.backend)}: ${r.nTokens} tokens in ${r.seconds.toFixed(1)} s ` +
-      `(${(r.nTokens / r.seconds).toFixed(0)} tokens/s).`;
+      `(${(r.nTokens / r.seconds).toFixed(0)} tokens/s).` +
+      (r.windows ? ` ${r.windows.message.charAt(0).toUpperCase()}${r.windows.message.slice(1)}.` : '');
+    document.body.dataset.noteWindows = r.windows ? String(r.windows.count) : '1';
     document.body.dataset.note = 'ready';
     renderNote();
     saveDraft();
@@ -309,8 +335,10 @@ async function writeNote() {
   } finally {
     state.generating = false;
     streamHandler = null;
+    const onCancel = document.activeElement === $('cancel') || document.activeElement === document.body;
     $('cancel').hidden = true;
     updateButtons();
+    if (keyboard && onCancel) $('generate').focus();  // focus back on the control that was used
   }
 }
 
@@ -454,19 +482,90 @@ function highlight() {
 function revokeApproval() {
   if (state.approved) $('approval').textContent = 'Edited after approval: approve again to export.';
   state.approved = null;
+  state.review = null;
   updateButtons();
+}
+
+// Leaf values that differ between the model's note and the approved one: [{path, from, to}].
+function noteDiff(a, b, path = '') {
+  const obj = (v) => v && typeof v === 'object';
+  if (obj(a) || obj(b)) {
+    const keys = new Set([...Object.keys(obj(a) ? a : {}), ...Object.keys(obj(b) ? b : {})]);
+    return [...keys].flatMap((k) => noteDiff(obj(a) ? a[k] : undefined, obj(b) ? b[k] : undefined, `${path}/${k}`));
+  }
+  return a === b ? [] : [{ path, from: a ?? null, to: b ?? null }];
+}
+
+// Every flagged value ticked in the dialog, or null when the reviewer goes back to the note.
+function acknowledge(flags) {
+  const dlg = $('ack'), ok = $('ack-ok');
+  const boxes = flags.map((f, i) => {
+    const li = document.createElement('li');
+    const cb = document.createElement('input');
+    cb.type = 'checkbox';
+    cb.id = `ack-${i}`;
+    cb.dataset.path = f.path;
+    const label = document.createElement('label');
+    label.htmlFor = cb.id;
+    label.textContent = `${f.path}: "${f.value}" (not in the transcript: ${f.unsupported.join(', ')})`;
+    li.append(cb, ' ', label);
+    return [li, cb];
+  });
+  $('ack-list').replaceChildren(...boxes.map(([li]) => li));
+  const sync = () => { ok.disabled = !boxes.every(([, cb]) => cb.checked); };
+  for (const [, cb] of boxes) cb.onchange = sync;
+  sync();
+  return new Promise((resolve) => {
+    const done = (v) => { dlg.close(); resolve(v); };
+    ok.onclick = () => done(flags.map((f) => ({ path: f.path, value: f.value, unsupported: f.unsupported })));
+    $('ack-cancel').onclick = () => done(null);
+    dlg.oncancel = (e) => { e.preventDefault(); done(null); };
+    dlg.showModal();
+    boxes[0][1].focus();
+  });
 }
 
 async function approve() {
   if (!state.note) return;
+  const approver = $('approver').value.trim();
+  if (!approver) { $('approval').textContent = 'Enter your name as the approver first.'; $('approver').focus(); return; }
   clearTimeout(checkTimer);
-  await recheck();  // export what was checked
+  await recheck();  // approve and export what was checked
+  const support = state.check?.support ?? [];
+  const flags = support.filter((f) => f.flagged);
+  const acknowledged = flags.length ? await acknowledge(flags) : [];
+  if (!acknowledged) { $('approve').focus(); return; }
+  const transcript = $('transcript').value;
+  const review = {
+    approver, acknowledged,
+    not_checked: support.filter((f) => f.checked === false).map((f) => ({ path: f.path, value: f.value, why: f.why })),
+    edits: state.draftNote ? noteDiff(state.draftNote, state.note) : null,
+    model: state.draftModel ?? state.model, template: state.template, template_sha256: await store.sha256(state.schemaText),
+    transcript_sha256: await store.sha256(transcript),
+  };
   state.approved = new Date().toISOString();
-  store.audit({ action: 'approve', template: state.template });
-  $('approval').textContent = `Approved ${new Date(state.approved).toLocaleString()}.`;
+  review.time = state.approved;
+  state.review = review;
+  // the log keeps paths and hashes, no note text (it is not encrypted like the draft)
+  await store.audit({ action: 'approve', ...review, acknowledged: acknowledged.map((a) => a.path),
+                      not_checked: review.not_checked.map((n) => n.path), edits: review.edits?.map((e) => e.path) ?? null });
+  $('approval').textContent = `Approved by ${approver}, ${new Date(state.approved).toLocaleString()}` +
+    (acknowledged.length ? ` (${acknowledged.length} flagged value${acknowledged.length > 1 ? 's' : ''} accepted).` : '.');
   updateButtons();
-  renderAudit();
+  await renderAudit();
   saveDraft();
+  ($('exports').querySelector('button:not([disabled])') ?? $('approval')).focus();  // the next step: an export
+}
+
+// The review state every export carries, as text lines.
+function reviewLines() {
+  const r = state.review;
+  const lines = [`Approved by ${r.approver} on ${r.time}.`];
+  for (const a of r.acknowledged) lines.push(`Flagged and accepted by the approver: ${a.path} "${a.value}" (not in the transcript: ${a.unsupported.join(', ')})`);
+  for (const n of r.not_checked) lines.push(`Not checked (no evidence either way): ${n.path} "${n.value}" (${n.why})`);
+  if (r.edits) lines.push(r.edits.length ? `Changed by the reviewer from the model's draft: ${r.edits.map((e) => e.path).join(', ')}` : 'Not changed from the model\'s draft.');
+  lines.push(`Model: ${r.model?.name ?? 'unknown'} (sha256 ${r.model?.sha256 ?? '?'}); template ${r.template} (sha256 ${r.template_sha256}); transcript sha256 ${r.transcript_sha256}.`);
+  return lines;
 }
 
 function download(name, mime, text) {
@@ -480,43 +579,61 @@ function download(name, mime, text) {
   setTimeout(() => URL.revokeObjectURL(url), 5000);
 }
 
-async function sha256(text) {
-  const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 async function exportNote(format) {
   if (!state.approved || !state.note) return;  // the buttons are disabled too: nothing leaves unapproved
   const stamp = state.approved.replace(/[:.]/g, '-');
   const base = `${state.template}-note-${stamp}`;
   let name, mime, text;
+  const head = (await store.verifyAudit(store.auditLog())).head ?? '';
   if (format === 'md') {
-    [name, mime, text] = [`${base}.md`, 'text/markdown', state.check.markdown];
+    text = `${state.check.markdown.replace(/\n*$/, '\n')}\n## Review\n\n${reviewLines().map((l) => `- ${l}`).join('\n')}\n- Audit log head: ${head}\n`;
+    [name, mime] = [`${base}.md`, 'text/markdown'];
   } else if (format === 'json') {
-    text = JSON.stringify({ template: state.template, title: state.schema.title, approved: state.approved, note: state.note }, null, 2);
+    text = JSON.stringify({ template: state.template, title: state.schema.title, approved: state.approved,
+                            review: { ...state.review, audit_head: head }, note: state.note }, null, 2);
     [name, mime] = [`${base}.json`, 'application/json'];
   } else if (format === 'fhir') {
     const r = await call({ type: 'fhir', schema: state.schemaText, note: JSON.stringify(state.note), args: {
       bundle_id: crypto.randomUUID(), composition_id: crypto.randomUUID(), timestamp: state.approved.replace(/\.\d+Z$/, 'Z') } });
-    [name, mime, text] = [`${base}.fhir.json`, 'application/fhir+json', r.text];
+    // The approval as FHIR has it: Composition.attester (legal), and the review as a narrative section.
+    const b = JSON.parse(r.text);
+    const c = b.entry[0].resource;
+    c.status = 'final';
+    c.attester = [{ mode: 'legal', time: state.approved.replace(/\.\d+Z$/, 'Z'), party: { display: state.review.approver } }];
+    const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    c.section.push({ title: 'Review', text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${
+      [...reviewLines(), `Audit log head: ${head}`].map((l) => `<p>${esc(l)}</p>`).join('')}</div>` } });
+    [name, mime, text] = [`${base}.fhir.json`, 'application/fhir+json', JSON.stringify(b, null, 2)];
   } else if (format === 'pdf') {
-    fillPrintView();
+    fillPrintView(head);
     text = $('print-view').innerText;
     name = `${base} (print)`;
+    pendingPrint = { template: state.template, file: name, bytes: new TextEncoder().encode(text).length, sha256: await store.sha256(text) };
+    window.print();  // logged when the print dialog closes (afterprint), not when it opens
+    return;
   }
-  store.audit({ action: 'export', format, template: state.template, file: name, bytes: new TextEncoder().encode(text).length,
-                sha256: await sha256(text) });
-  renderAudit();
-  if (format === 'pdf') window.print();
-  else download(name, mime, text);
+  await store.audit({ action: 'export', format, template: state.template, file: name, bytes: new TextEncoder().encode(text).length,
+                      sha256: await store.sha256(text) });
+  await renderAudit();
+  download(name, mime, text);
 }
 
-function fillPrintView() {
+let pendingPrint = null;
+window.addEventListener('afterprint', async () => {
+  if (!pendingPrint) return;
+  const p = pendingPrint;
+  pendingPrint = null;
+  // The browser does not say whether the dialog printed, saved a PDF or was cancelled: the entry says so.
+  await store.audit({ action: 'export', format: 'pdf', ...p, note: 'print dialog closed (printed, saved as PDF or cancelled)' });
+  await renderAudit();
+});
+
+function fillPrintView(head) {
   const pv = $('print-view');
   const h1 = document.createElement('h1');
   h1.textContent = state.schema.title;
   const meta = document.createElement('p');
-  meta.textContent = `Approved ${new Date(state.approved).toLocaleString()}`;
+  meta.textContent = `Approved by ${state.review.approver}, ${new Date(state.approved).toLocaleString()}`;
   pv.replaceChildren(h1, meta);
   const text = (v) => Array.isArray(v) ? v.map(text).join('\n') : v && typeof v === 'object'
     ? Object.entries(v).map(([k, x]) => `${heading(k)}: ${text(x)}`).join('; ') : String(v ?? '');
@@ -527,15 +644,31 @@ function fillPrintView() {
     p.textContent = text(state.note[k]) || '(none)';
     pv.append(h2, p);
   }
+  const h2 = document.createElement('h2');
+  h2.textContent = 'Review';
+  pv.append(h2, ...[...reviewLines(), `Audit log head: ${head}`].map((l) => { const p = document.createElement('p'); p.textContent = l; return p; }));
 }
 
-function renderAudit() {
-  const ol = $('audit-log');
-  ol.replaceChildren(...store.auditLog().slice(-50).map((e) => {
+async function renderAudit() {
+  const log = store.auditLog();
+  const v = await store.verifyAudit(log);
+  const st = $('audit-status');
+  st.textContent = v.ok
+    ? `${v.entries} entr${v.entries === 1 ? 'y' : 'ies'}, hash chain intact${v.head ? ` (head ${v.head.slice(0, 16)}…)` : ''}` +
+      (v.legacy ? `; ${v.legacy} older entr${v.legacy === 1 ? 'y' : 'ies'} from before the chain, not verifiable.` : '.')
+    : `The audit log was altered: entry ${v.bad + 1} ${v.why}.`;
+  st.className = v.ok ? '' : 'flag';
+  document.body.dataset.audit = v.ok ? 'intact' : 'altered';
+  $('audit-log').replaceChildren(...log.slice(-50).map((e) => {
     const li = document.createElement('li');
+    const when = new Date(e.time).toLocaleString();
     li.textContent = e.action === 'export'
-      ? `${new Date(e.time).toLocaleString()} — exported ${e.format.toUpperCase()} (${e.template}, ${e.bytes} bytes, sha256 ${e.sha256.slice(0, 12)}…)`
-      : `${new Date(e.time).toLocaleString()} — ${e.action} (${e.template})`;
+      ? `${when} — exported ${e.format.toUpperCase()} (${e.template}, ${e.bytes} bytes, sha256 ${e.sha256})${e.note ? `: ${e.note}` : ''}`
+      : e.action === 'approve' && e.approver
+        ? `${when} — approved by ${e.approver} (${e.template}; model ${e.model?.name ?? '?'} sha256 ${e.model?.sha256 ?? '?'}; ` +
+          `transcript sha256 ${e.transcript_sha256}; ${e.edits ? `${e.edits.length} value${e.edits.length === 1 ? '' : 's'} changed from the draft` : 'no model draft'}` +
+          `${e.acknowledged?.length ? `; ${e.acknowledged.length} flagged value${e.acknowledged.length > 1 ? 's' : ''} accepted` : ''})`
+        : `${when} — ${e.action} (${e.template})`;
     return li;
   }));
 }
@@ -543,10 +676,86 @@ function renderAudit() {
 function updateButtons() {
   const fresh = state.note && state.checkedFor === JSON.stringify(state.note) + '\u0000' + $('transcript').value;
   $('generate').disabled = !state.engineReady || state.generating || !!state.templateLoading;
+  $('template').disabled = state.generating || !!state.templateLoading;  // a note is written under one template
   document.body.dataset.template = state.templateLoading ? '' : state.template;
-  $('approve').disabled = !state.note || !state.engineReady || state.generating || !!state.approved;
+  $('approve').disabled = !state.note || !state.engineReady || state.generating || !!state.approved || !$('approver').value.trim();
   for (const b of document.querySelectorAll('[data-export]')) b.disabled = !state.approved || !fresh;
   document.body.dataset.approved = state.approved ? 'yes' : 'no';
+}
+
+// ---- confirmations and undo
+// Asks in a modal dialog; resolves to the chosen key, or null (the last choice, Escape). Focus starts on the
+// last (safe) choice and returns to the control that was focused.
+function ask(text, choices) {
+  const dlg = $('confirm');
+  $('confirm-text').textContent = text;
+  const box = $('confirm-buttons');
+  return new Promise((resolve) => {
+    const done = (v) => { dlg.close(); resolve(v); };
+    box.replaceChildren(...choices.map(([key, label], i) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = label;
+      b.dataset.choice = key ?? 'cancel';
+      if (i < choices.length - 1) b.className = 'secondary';
+      b.onclick = () => done(key);
+      return b;
+    }));
+    dlg.oncancel = (e) => { e.preventDefault(); done(null); };
+    dlg.showModal();
+    box.lastElementChild.focus();
+  });
+}
+
+let undoSnap = null;
+function snapshot() {
+  return { transcript: $('transcript').value, template: state.template, note: state.note, check: state.check,
+           checkedFor: state.checkedFor, approved: state.approved, review: state.review, draftNote: state.draftNote,
+           draftModel: state.draftModel, stream: $('stream').textContent,
+           approval: $('approval').textContent };
+}
+
+// Sets the current work aside (restorable by Undo until the next discard) and clears it.
+function discardWork(what) {
+  undoSnap = snapshot();
+  state.note = null; state.check = null; state.approved = null; state.checkedFor = '';
+  state.review = null; state.draftNote = null; state.draftModel = null;
+  $('transcript').value = ''; $('stream').textContent = ''; $('approval').textContent = '';
+  $('draft-notice').hidden = true;
+  delete document.body.dataset.note;
+  renderNote(); showSupport(); updateButtons(); saveNow();
+  $('undo-text').textContent = `${what} Undo brings it back.`;
+  $('undo-bar').hidden = false;
+  document.body.dataset.undo = 'ready';
+}
+
+async function undoDiscard() {
+  const u = undoSnap;
+  if (!u) return;
+  undoSnap = null;
+  if (u.template !== state.template) await loadTemplate(u.template);
+  $('transcript').value = u.transcript;
+  Object.assign(state, { note: u.note, check: u.check, checkedFor: u.checkedFor, approved: u.approved, review: u.review,
+                        draftNote: u.draftNote, draftModel: u.draftModel });
+  $('stream').textContent = u.stream;
+  $('approval').textContent = u.approval;
+  if (state.note) document.body.dataset.note = 'ready';
+  renderNote(); showSupport(); updateButtons(); saveNow();
+  $('undo-bar').hidden = true;
+  $('undo-text').textContent = '';
+  document.body.dataset.undo = 'done';
+  $('transcript').focus();
+}
+
+const hasWork = () => !!($('transcript').value.trim() || state.note);
+
+// Before new audio: a new encounter (the current one set aside, undoable) unless the user appends.
+async function newAudioTarget() {
+  if (!hasWork()) return 'new';
+  const c = await ask('The transcript already has text. Start a new encounter for this audio, or add it to the current transcript?',
+                      [['new', 'New encounter'], ['append', 'Add to this transcript'], [null, 'Cancel']]);
+  if (c === 'new') discardWork('The previous transcript and note were set aside for the new encounter.');
+  return c;
 }
 
 // ---- drafts
@@ -558,11 +767,18 @@ function saveDraft() {
 function saveNow() {
   clearTimeout(saveTimer);
   store.saveDraft({ transcript: $('transcript').value, template: state.template, note: state.note, check: state.check,
-                    checkedFor: state.checkedFor, approved: state.approved });
+                    checkedFor: state.checkedFor, approved: state.approved, review: state.review,
+                    draftNote: state.draftNote, draftModel: state.draftModel });
 }
 
 async function restoreDraft() {
-  const d = store.loadDraft();
+  const d = await store.loadDraft();
+  if (d?.cleared) {
+    const n = $('draft-notice');
+    n.textContent = `${d.cleared.charAt(0).toUpperCase()}${d.cleared.slice(1)}.`;
+    n.hidden = false;
+    return false;
+  }
   if (!d) return false;
   await loadTemplate(d.template ?? 'soap');
   $('transcript').value = d.transcript ?? '';
@@ -570,6 +786,9 @@ async function restoreDraft() {
   state.check = d.check;
   state.checkedFor = d.checkedFor ?? '';
   state.approved = d.approved;
+  state.review = d.review ?? null;
+  state.draftNote = d.draftNote ?? null;
+  state.draftModel = d.draftModel ?? null;
   if (state.approved) $('approval').textContent = `Approved ${new Date(state.approved).toLocaleString()}.`;
   if (state.note) { renderNote(); document.body.dataset.note = 'ready'; }
   const n = $('draft-notice');
@@ -588,6 +807,8 @@ async function main() {
   $('model-url').value = settings.modelUrl;
   $('asr-model-url').value = settings.asrModelUrl;
   $('temperature').value = settings.temperature;
+  $('clear-after').value = settings.clearAfterHours;
+  $('shared-computer').checked = !!settings.sharedComputer;
   $('backend').value = settings.backend;
   $('save-settings').onclick = () => {
     settings.modelUrl = $('model-url').value.trim() || store.DEFAULT_SETTINGS.modelUrl;
@@ -596,44 +817,99 @@ async function main() {
     if (asrUrl !== settings.asrModelUrl || backend !== settings.backend) asr.init(settings.wasmUrl, asrUrl, backend);
     settings.asrModelUrl = asrUrl;
     settings.temperature = Number($('temperature').value) || 0;
+    settings.clearAfterHours = Math.max(0, Number($('clear-after').value) || 0);
+    settings.sharedComputer = $('shared-computer').checked;
+    if (settings.sharedComputer) { store.saveSettings(settings); saveNow(); }  // the stored draft goes now
     settings.backend = backend;
     store.saveSettings(settings);
     startEngine();
   };
   $('clear-cache').onclick = () => worker.postMessage({ type: 'clear-cache' });
-  $('record').onclick = toggleRecord;
-  $('audio-file').onchange = (e) => e.target.files[0] && takeAudio(e.target.files[0], e.target.files[0].name);
+  $('record').onclick = async () => {
+    if (!recording && await newAudioTarget() === null) return;
+    toggleRecord();
+  };
+  $('audio-file').onchange = async (e) => {
+    const f = e.target.files[0];
+    e.target.value = '';
+    if (f) takeAudio(f, f.name);
+  };
   const dz = $('drop-zone');
   dz.ondragover = (e) => { e.preventDefault(); dz.classList.add('over'); };
   dz.ondragleave = () => dz.classList.remove('over');
-  dz.ondrop = (e) => { e.preventDefault(); dz.classList.remove('over'); const f = e.dataTransfer.files[0]; if (f) takeAudio(f, f.name); };
+  dz.ondrop = async (e) => {
+    e.preventDefault();
+    dz.classList.remove('over');
+    const f = e.dataTransfer.files[0];
+    if (f) takeAudio(f, f.name);
+  };
   $('transcript').addEventListener('input', onTranscriptInput);
   $('template').onchange = async (e) => {
+    const name = e.target.value, old = state.template;
+    const label = (v) => $('template').querySelector(`option[value="${v}"]`)?.textContent ?? v;
+    if (state.note) {
+      const c = await ask(`Switch to the ${label(name)} template? The ${label(old)} note and its edits are set aside (Undo brings them back).`,
+                          [['switch', `Switch to ${label(name)}`], [null, `Keep the ${label(old)} note`]]);
+      if (c !== 'switch') { $('template').value = old; return; }
+    }
     state.templateLoading = true;  // no note under a half-switched template
     updateButtons();
-    try { await loadTemplate(e.target.value); } finally { state.templateLoading = false; }
-    state.note = null; state.check = null;
+    try {
+      await loadTemplate(name);
+    } catch (err) {
+      $('template').value = old;
+      $('gen-status').textContent = `The ${label(name)} template could not be loaded (${err.message}); ` +
+        `it is kept for offline use once loaded while online. Still using ${label(old)}.`;
+      return;
+    } finally {
+      state.templateLoading = false;
+      updateButtons();
+    }
+    if (state.note) {
+      const keep = $('transcript').value;
+      undoSnap = { ...snapshot(), template: old };
+      state.note = null; state.check = null; state.approved = null;
+      delete document.body.dataset.note;
+      $('stream').textContent = ''; $('approval').textContent = '';
+      $('undo-text').textContent = `The ${label(old)} note was set aside. Undo brings it back.`;
+      $('undo-bar').hidden = false;
+      document.body.dataset.undo = 'ready';
+      $('transcript').value = keep;
+    }
     revokeApproval();
     renderNote(); showSupport(); saveDraft();
   };
   $('generate').onclick = writeNote;
   $('cancel').onclick = () => worker.postMessage({ type: 'cancel' });
   $('approve').onclick = approve;
-  for (const b of document.querySelectorAll('[data-export]')) b.onclick = () => exportNote(b.dataset.export);
-  $('new-note').onclick = () => {
-    store.clearDraft();
-    state.note = null; state.check = null; state.approved = null;
-    $('transcript').value = ''; $('stream').textContent = ''; $('approval').textContent = '';
-    $('draft-notice').hidden = true;
-    renderNote(); showSupport(); updateButtons();
+  $('approver').value = settings.approver ?? '';
+  $('approver').oninput = () => { settings.approver = $('approver').value; store.saveSettings(settings); updateButtons(); };
+  $('export-audit').onclick = async () => {
+    const log = store.auditLog();
+    const v = await store.verifyAudit(log);
+    download(`sotto-audit-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, 'application/json',
+             JSON.stringify({ verified: v, entries: log }, null, 2));
   };
-  window.addEventListener('pagehide', saveNow);
+  for (const b of document.querySelectorAll('[data-export]')) b.onclick = () => exportNote(b.dataset.export);
+  $('new-note').onclick = async () => {
+    if (!hasWork()) return;
+    const c = await ask('Start a new note? The transcript and the note are set aside (Undo brings them back until the next discard).',
+                        [['discard', 'Start a new note'], [null, 'Keep working']]);
+    if (c === 'discard') discardWork('The transcript and note were set aside.');
+  };
+  $('undo').onclick = undoDiscard;
+  window.addEventListener('pagehide', () => { if (settings.sharedComputer) store.clearDraft(); else saveNow(); });
   if (!(await restoreDraft())) await loadTemplate('soap');
   renderAudit();
   updateButtons();
   startEngine();
   asr.init(settings.wasmUrl, settings.asrModelUrl, settings.backend);
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
+  // Every template into the app shell's cache (sw.js answers from it offline), not only those opened online.
+  if (self.caches) {
+    caches.open('sotto-shell-v1').then((c) => c.addAll([...$('template').options].map((o) => `/templates/${o.value}.schema.json`)))
+      .then(() => { document.body.dataset.templatesCached = 'yes'; }).catch(() => {});
+  }
 }
 
 main();

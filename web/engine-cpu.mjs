@@ -6,11 +6,16 @@
 //                                               (then no copy is kept outside the wasm memory)
 //   e.backend                                   'wasm-cpu-simd128'
 //   e.threads                                   the CPU backend's threads (1, or more on sotto-mt.wasm)
-//   e.start(schemaText, transcript, {temperature, seed}) -> prompt tokens
+//   await e.start(schemaText, transcript, {temperature, seed}, between) -> prompt tokens (-1: stopped by
+//                                               between(done, total), awaited after each prefill chunk)
 //   e.step() -> {status, bytes}                 status 0: more, 1: note complete, -1: context full;
 //                                               bytes: the new UTF-8 text (may split a character)
 //   e.check(schemaText, noteText, transcript) -> {markdown, support: [{path, value, spans, unsupported,
 //                                               flagged}]}   (spans: UTF-8 byte offsets)
+//   e.windows(schemaText, transcript, maxTokens) -> {windows: [[b, e]] (UTF-8 byte offsets), maxTokens: [per
+//                                               window], promptTokens, trainedContext, windowTokens, message}
+//                                               how `sotto note` reads the transcript (apps/scribe/window.h)
+//   e.merge(schemaText, noteTexts, windows, transcript) -> the merged note's JSON text
 //   e.fhir(schemaText, noteText, {bundle_id, composition_id, timestamp, author}) -> FHIR Bundle JSON text
 //   e.dispose()
 // After an engine error (a trap) the wasm instance is unusable; the next call re-creates it and reloads
@@ -77,11 +82,18 @@ export class ScribeEngineCpu {
     return dec.decode(new Uint8Array(h.memory.buffer, ptr, n).slice());  // shared memory (threaded build): copy first
   }
 
-  start(schemaText, transcript, { temperature = 0, seed = 1 } = {}) {
+  // Prefills in chunks of 32 tokens, awaiting `between(done, total)` after each: it may yield to the event
+  // loop (a cancel arrives) and returns true to stop (then start returns -1).
+  async start(schemaText, transcript, { temperature = 0, seed = 1 } = {}, between = null) {
     const s64 = BigInt.asUintN(64, BigInt(seed));
-    return this.withStrings([schemaText, transcript], (a) =>
+    const n = this.withStrings([schemaText, transcript], (a) =>
       this.host.call('sotto_scribe_start', this.session, ...a, temperature,
                      Number(s64 & 0xffffffffn), Number(s64 >> 32n)));
+    for (;;) {
+      const left = this.host.call('sotto_scribe_prefill', this.session, 32);
+      if (between && await between(n - left, n)) return -1;
+      if (left === 0) return n;
+    }
   }
 
   // Raw bytes of a step may end inside a UTF-8 character: the caller decodes with {stream: true}.
@@ -95,6 +107,18 @@ export class ScribeEngineCpu {
   check(schemaText, noteText, transcript) {
     this.withStrings([schemaText, noteText, transcript], (a) => this.host.call('sotto_scribe_check', ...a));
     return JSON.parse(this.out());
+  }
+
+  windows(schemaText, transcript, maxTokens) {
+    this.withStrings([schemaText, transcript], (a) =>
+      this.host.call('sotto_scribe_windows', this.session, ...a, maxTokens));
+    return JSON.parse(this.out());
+  }
+
+  merge(schemaText, noteTexts, windows, transcript) {
+    this.withStrings([schemaText, JSON.stringify({ notes: noteTexts, windows }), transcript],
+                     (a) => this.host.call('sotto_scribe_merge', ...a));
+    return this.out();
   }
 
   fhir(schemaText, noteText, args) {

@@ -3,10 +3,15 @@
 // FHIR exports, so the page never waits on the engine. Messages (page -> worker):
 //   {type: 'init', wasmUrl, modelUrl, backend: 'auto' | 'webgpu' | 'cpu'}
 //                                         -> progress* then {type: 'ready', backend, noteBackend, gpu, model,
-//                                            bytes, cached, threads (the wasm CPU engine's; engine-wasm.mjs)}
+//                                            bytes, sha256 (the model file's), cached, threads (the wasm CPU
+//                                            engine's; engine-wasm.mjs)}
 //   {type: 'generate', id, schema, transcript, temperature, seed, maxTokens}
-//                                         -> {type: 'started', id, nPrompt, backend}, {type: 'text', id, text,
-//                                            nTokens}*, {type: 'note', id, text, nTokens, seconds, check, backend}
+//                                         -> {type: 'started', id, nPrompt, backend, windows, message},
+//                                            ({type: 'window', id, index, count} before each window when the
+//                                            transcript is read in windows), {type: 'prefill', id, done, total}*
+//                                            while the prompt is read, {type: 'text', id, text, nTokens}*,
+//                                            {type: 'note', id, text, nTokens, seconds, check, backend, windows:
+//                                            null or {count, message}}
 //                                         (after a WebGPU failure also {type: 'backend', noteBackend, why})
 //   {type: 'cancel'}                      -> the running generation ends with {type: 'cancelled', id}
 //   {type: 'check', id, schema, note, transcript}  -> {type: 'checked', id, check}
@@ -76,30 +81,89 @@ async function generate(m) {
   }
 }
 
-async function write(m, writer, t0) {
-  const nPrompt = await writer.start(m.schema, m.transcript, { temperature: m.temperature ?? 0, seed: m.seed ?? 1 });
-  post({ type: 'started', id: m.id, nPrompt, backend: writer.backend, seconds: (performance.now() - t0) / 1000 });
+// One note of `transcript` (the whole transcript or one window of it); null when cancelled. `count` carries
+// the tokens written so far over the windows.
+async function writeOne(m, writer, transcript, opts, maxTokens, count) {
+  // The prompt is read in chunks (the wasm CPU engine): progress, and a cancel acts between chunks.
+  let lastProgress = 0;
+  const between = async (done, total) => {
+    const now = performance.now();
+    if (now - lastProgress > 100 || done === total) { post({ type: 'prefill', id: m.id, done, total }); lastProgress = now; }
+    await yieldToEvents();
+    return cancelled;
+  };
+  const n = await writer.start(m.schema, transcript, opts, between);
+  if (n < 0 || cancelled) return null;
   const dec = new TextDecoder();
   let text = '', pending = '', nTokens = 0, lastPost = 0, lastYield = performance.now();
-  const t1 = performance.now();
   for (;;) {
-    if (cancelled) { post({ type: 'cancelled', id: m.id }); return; }
+    if (cancelled) return null;
     const { status, bytes } = await writer.step();
     nTokens++;
+    count.n++;
     const piece = dec.decode(bytes, { stream: true });
     text += piece;
     pending += piece;
     if (status === 1) break;
     if (status < 0) throw new Error(`the note did not fit the context after ${nTokens} tokens`);
-    if (nTokens >= (m.maxTokens ?? 4000)) throw new Error(`the note was not finished after ${nTokens} tokens (raise the limit)`);
+    if (nTokens >= maxTokens) throw new Error(`the note was not finished after ${nTokens} tokens (raise the limit)`);
     const now = performance.now();
-    if (now - lastPost > 50) { post({ type: 'text', id: m.id, text: pending, nTokens }); pending = ''; lastPost = now; }
+    if (now - lastPost > 50) { post({ type: 'text', id: m.id, text: pending, nTokens: count.n }); pending = ''; lastPost = now; }
     if (now - lastYield > 20) { await yieldToEvents(); lastYield = performance.now(); }
   }
-  text += dec.decode();
+  if (pending) post({ type: 'text', id: m.id, text: pending, nTokens: count.n });
+  return text + dec.decode();
+}
+
+// The note: in one pass, or, when the transcript is longer than the note model was trained on, one note per
+// overlapping window merged under the schema (apps/scribe/window.h, as `sotto note`): a window whose note
+// does not finish is sampled once more, then left out and named in the message.
+async function write(m, writer, t0) {
+  const maxTokens = m.maxTokens ?? 4000;
+  const opts = { temperature: m.temperature ?? 0, seed: m.seed ?? 1 };
+  const plan = engine.windows(m.schema, m.transcript, maxTokens);
+  const bytes = new TextEncoder().encode(m.transcript);
+  const dec = new TextDecoder();
+  const parts = plan.windows.map(([b, e]) => dec.decode(bytes.subarray(b, e)));
+  post({ type: 'started', id: m.id, nPrompt: plan.promptTokens, backend: writer.backend, windows: plan.windows.length,
+         message: plan.message, seconds: (performance.now() - t0) / 1000 });
+  const t1 = performance.now();
+  const count = { n: 0 };
+  let text;
+  const skipped = [];
+  if (plan.windows.length === 1) {
+    text = await writeOne(m, writer, m.transcript, opts, maxTokens, count);
+    if (text === null) { post({ type: 'cancelled', id: m.id }); return; }
+  } else {
+    const notes = [], read = [];
+    for (let k = 0; k < parts.length; k++) {
+      post({ type: 'window', id: m.id, index: k, count: parts.length });
+      let t = null;
+      try {
+        t = await writeOne(m, writer, parts[k], opts, plan.maxTokens[k], count);
+      } catch (e) {
+        if (writer.engine?.dead || (writer === engine && engine.host?.dead)) throw e;
+        try {
+          t = await writeOne(m, writer, parts[k], { temperature: Math.max(opts.temperature, 0.7), seed: opts.seed + k + 1 },
+                             plan.maxTokens[k], count);
+        } catch (e2) {
+          if (writer.engine?.dead || (writer === engine && engine.host?.dead)) throw e2;
+          skipped.push(`window ${k + 1} of ${parts.length} gave no note and is left out (${oneLine(e2)})`);
+          continue;
+        }
+      }
+      if (t === null) { post({ type: 'cancelled', id: m.id }); return; }
+      notes.push(t);
+      read.push(plan.windows[k]);
+    }
+    if (!notes.length) throw new Error(`no window of the transcript gave a note (${skipped[0]})`);
+    text = engine.merge(m.schema, notes, read, m.transcript);
+  }
   const seconds = (performance.now() - t1) / 1000;
   const check = engine.check(m.schema, text, m.transcript);
-  post({ type: 'note', id: m.id, text, nTokens, seconds, check, backend: writer.backend });
+  const windows = plan.windows.length > 1 || plan.message
+    ? { count: plan.windows.length, message: [plan.message, ...skipped].join('; ') } : null;
+  post({ type: 'note', id: m.id, text, nTokens: count.n, seconds, check, backend: writer.backend, windows });
 }
 
 // Loads the engine and the note model of m (the CPU engine first: a model that does not load there changes
@@ -108,7 +172,9 @@ async function init(m) {
   const { module } = await fetchEngine(m.wasmUrl, progress);  // sotto-mt.wasm when threads are usable
   let first = await fetchWithProgress(m.modelUrl, 'model', true, progress);
   const bytes = first.bytes;
-  const info = { bytes: bytes.length, cached: first.cached };
+  const d = await crypto.subtle.digest('SHA-256', bytes);
+  const info = { bytes: bytes.length, cached: first.cached,
+                 sha256: [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('') };
   const name = m.modelUrl.split('/').pop();
   const loader = async () => {  // the first call takes the download; later ones read the cache
     if (first) { const b = first.bytes; first = null; return b; }

@@ -1,27 +1,132 @@
 // store.mjs — what the app keeps on this device (localStorage of the app's own origin; nothing leaves it):
 // the draft (transcript, template, note, approval) saved on every change and restored after a reload or a
 // crash, the settings, and the audit log of approvals and exports.
-//   saveDraft(d) / loadDraft() / clearDraft();  loadSettings() / saveSettings(s);
-//   audit(entry) appends {time, ...entry};  auditLog() -> entries, newest last.
+//   await saveDraft(d) / await loadDraft() / clearDraft();  loadSettings() / saveSettings(s);
+//   await audit(entry) appends {seq, time, ...entry, prev, hash};  auditLog() -> entries, newest last;
+//   await verifyAudit(log) -> {ok, entries, legacy, head, bad (the first entry that does not match), why}.
+// The audit log is a hash chain: each entry holds the previous entry's hash (prev) and its own (hash: SHA-256
+// of the entry's canonical JSON without hash), so an entry edited, removed or reordered by hand is found
+// unless every later hash is recomputed too; the head hash goes into every export, which anchors the log
+// outside this browser. Entries written before the chain (no hash) are counted as legacy, not verified.
 const DRAFT = 'sotto.draft.v1', SETTINGS = 'sotto.settings.v1', AUDIT = 'sotto.audit.v1';
 
 function read(key, fallback) {
   try { return JSON.parse(localStorage.getItem(key)) ?? fallback; } catch { return fallback; }
 }
 
-export function saveDraft(d) { localStorage.setItem(DRAFT, JSON.stringify({ ...d, savedAt: new Date().toISOString() })); }
-export function loadDraft() { return read(DRAFT, null); }
-export function clearDraft() { localStorage.removeItem(DRAFT); }
+// Drafts are encrypted at rest: AES-GCM with a key WebCrypto made non-extractable, kept in this origin's
+// IndexedDB (the page can use it, never read it out). localStorage holds {v: 2, iv, ct, savedAt}. In the
+// shared-computer mode nothing is written: the draft lives in this page's memory only.
+let memoryDraft = null;
+const b64 = (u8) => btoa(String.fromCharCode(...u8));
+const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+function idb() {
+  return new Promise((resolve, reject) => {
+    const r = indexedDB.open('sotto-keys', 1);
+    r.onupgradeneeded = () => r.result.createObjectStore('keys');
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+function idbReq(db, mode, fn) {
+  return new Promise((resolve, reject) => {
+    const r = fn(db.transaction('keys', mode).objectStore('keys'));
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+let keyPromise = null;
+function draftKey() {
+  keyPromise ??= (async () => {
+    const db = await idb();
+    let k = await idbReq(db, 'readonly', (s) => s.get('draft'));
+    if (!k) {
+      k = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+      await idbReq(db, 'readwrite', (s) => s.put(k, 'draft'));
+    }
+    return k;
+  })();
+  return keyPromise;
+}
+
+let draftChain = Promise.resolve();
+export function saveDraft(d) {  // serialised: a slower earlier save never overwrites a later one
+  const savedAt = new Date().toISOString();
+  const text = JSON.stringify({ ...d, savedAt });
+  draftChain = draftChain.then(async () => {
+    if (loadSettings().sharedComputer) { memoryDraft = text; localStorage.removeItem(DRAFT); return; }
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await draftKey(), new TextEncoder().encode(text));
+    localStorage.setItem(DRAFT, JSON.stringify({ v: 2, iv: b64(iv), ct: b64(new Uint8Array(ct)), savedAt }));
+  }).catch(() => {});
+  return draftChain;
+}
+
+// The draft, or null; {cleared: why} when one was found and removed (too old for the policy, or its key is gone).
+export async function loadDraft() {
+  await draftChain;
+  if (memoryDraft) return JSON.parse(memoryDraft);
+  const raw = read(DRAFT, null);
+  if (!raw) return null;
+  const hours = loadSettings().clearAfterHours;
+  if (raw.savedAt && hours > 0 && Date.now() - Date.parse(raw.savedAt) > hours * 3600e3) {
+    clearDraft();
+    return { cleared: `a draft last saved ${new Date(raw.savedAt).toLocaleString()} was cleared: drafts are kept ${hours} hours (Settings)` };
+  }
+  if (raw.v !== 2) return raw;  // written before drafts were encrypted: the next save encrypts it
+  try {
+    const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(raw.iv) }, await draftKey(), unb64(raw.ct));
+    return JSON.parse(new TextDecoder().decode(pt));
+  } catch {
+    clearDraft();
+    return { cleared: 'the saved draft could not be decrypted (its key was cleared with the site data) and was removed' };
+  }
+}
+export function clearDraft() { memoryDraft = null; localStorage.removeItem(DRAFT); }
 
 export const DEFAULT_SETTINGS = { modelUrl: '/models/note.gguf', asrModelUrl: '/models/asr.gguf', wasmUrl: '/engine/sotto.wasm',
-                                  temperature: 0, backend: 'auto' };
+                                  temperature: 0, backend: 'auto', clearAfterHours: 24, sharedComputer: false };
 export function loadSettings() { return { ...DEFAULT_SETTINGS, ...read(SETTINGS, {}) }; }
 export function saveSettings(s) { localStorage.setItem(SETTINGS, JSON.stringify(s)); }
 
-export function audit(entry) {
-  const log = read(AUDIT, []);
-  log.push({ time: new Date().toISOString(), ...entry });
-  localStorage.setItem(AUDIT, JSON.stringify(log.slice(-500)));
-  return log;
+export async function sha256(text) {
+  const d = await crypto.subtle.digest('SHA-256', typeof text === 'string' ? new TextEncoder().encode(text) : text);
+  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// JSON with object keys sorted, so a hash does not depend on key order.
+export function canonical(v) {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v ?? null);
+}
+
+let chain = Promise.resolve();
+export function audit(entry) {  // serialised: two quick entries never read the same head
+  chain = chain.then(async () => {
+    const log = read(AUDIT, []);
+    const last = log[log.length - 1];
+    const e = { seq: (last?.seq ?? log.length) + 1, time: new Date().toISOString(), ...entry, prev: last?.hash ?? '' };
+    e.hash = await sha256(canonical(e));
+    log.push(e);
+    localStorage.setItem(AUDIT, JSON.stringify(log));
+    return log;
+  });
+  return chain;
 }
 export function auditLog() { return read(AUDIT, []); }
+
+export async function verifyAudit(log) {
+  let legacy = 0, prev = null;
+  for (let i = 0; i < log.length; i++) {
+    const e = log[i];
+    if (prev === null && !e.hash) { legacy++; continue; }
+    const bad = (why) => ({ ok: false, entries: log.length, legacy, bad: i, why });
+    if (!e.hash) return bad('it has no hash');
+    if (prev !== null && e.prev !== prev) return bad('it does not follow the entry before it');
+    const { hash, ...rest } = e;
+    if (await sha256(canonical(rest)) !== hash) return bad('its content does not match its hash');
+    prev = hash;
+  }
+  return { ok: true, entries: log.length, legacy, head: prev ?? '' };
+}

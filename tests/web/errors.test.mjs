@@ -94,14 +94,14 @@ await page.addInitScript(() => {
   if (!localStorage.getItem('sotto.settings.v1')) localStorage.setItem('sotto.settings.v1', JSON.stringify({ backend: 'cpu' }));
 });
 const transcript = 'Patient reports a dry cough for four days, no fever. Advised fluids and rest; review in one week.';
-const draft = () => page.evaluate(() => JSON.parse(localStorage.getItem('sotto.draft.v1') ?? 'null'));
+const draft = () => page.evaluate(async () => (await import('/store.mjs')).loadDraft());  // decrypted by the app's own store
 const saved = () => page.evaluate(() => JSON.parse(localStorage.getItem('sotto.settings.v1') ?? '{}'));
 
 await step('the engine loads; a typed transcript is saved as the draft', async () => {
   await page.goto(origin + '/');
   await until(page, () => document.body.dataset.engine === 'ready', null, 120000);
   await page.fill('#transcript', transcript);
-  await until(page, (t) => JSON.parse(localStorage.getItem('sotto.draft.v1') ?? 'null')?.transcript === t, transcript, 10000);
+  await until(page, async (t) => (await (await import('/store.mjs')).loadDraft())?.transcript === t, transcript, 10000);
 });
 
 for (const [file, message] of [['cut.gguf', /^cut\.gguf: .*(past the end|truncated).*$/],

@@ -34,7 +34,7 @@ const tally = new Tally();
 const test = (name, fn) => tally.test(name, fn);
 
 async function wasmNote(engine, schema, transcript) {
-  engine.start(schema, transcript, { temperature: 0 });
+  await engine.start(schema, transcript, { temperature: 0 });
   const d = new TextDecoder();
   let text = '';
   for (let i = 0; i < 4000; i++) {
@@ -107,7 +107,7 @@ await test('bad input is a one-line Error and the engine recovers', async () => 
   await e.ready();
   assert.throws(() => e.check(soap, '{"subjective": ', visit), (err) => !err.message.includes('\n'));
   await e.ready();
-  assert.throws(() => e.start(soap, '   ', {}), /transcript is empty/);
+  await assert.rejects(() => e.start(soap, '   ', {}), /transcript is empty/);
   await e.ready();
   assert.equal(e.check(soap, '{"plan":"ECG"}', visit).support[0].flagged, false);
 });
