@@ -537,7 +537,7 @@ async function approve() {
   if (!acknowledged) { $('approve').focus(); return; }
   const transcript = $('transcript').value;
   const review = {
-    approver, acknowledged,
+    approver, acknowledged, encounter: encounter(),
     not_checked: support.filter((f) => f.checked === false).map((f) => ({ path: f.path, value: f.value, why: f.why })),
     edits: state.draftNote ? noteDiff(state.draftNote, state.note) : null,
     model: state.draftModel ?? state.model, template: state.template, template_sha256: await store.sha256(state.schemaText),
@@ -547,7 +547,9 @@ async function approve() {
   review.time = state.approved;
   state.review = review;
   // the log keeps paths and hashes, no note text (it is not encrypted like the draft)
-  await store.audit({ action: 'approve', ...review, acknowledged: acknowledged.map((a) => a.path),
+  const { encounter: enc, ...logged } = review;  // the patient's identity stays out of the log, as a hash
+  await store.audit({ action: 'approve', ...logged, encounter_sha256: await store.sha256(JSON.stringify(enc)),
+                      acknowledged: acknowledged.map((a) => a.path),
                       not_checked: review.not_checked.map((n) => n.path), edits: review.edits?.map((e) => e.path) ?? null });
   $('approval').textContent = `Approved by ${approver}, ${new Date(state.approved).toLocaleString()}` +
     (acknowledged.length ? ` (${acknowledged.length} flagged value${acknowledged.length > 1 ? 's' : ''} accepted).` : '.');
@@ -555,6 +557,20 @@ async function approve() {
   await renderAudit();
   saveDraft();
   ($('exports').querySelector('button:not([disabled])') ?? $('approval')).focus();  // the next step: an export
+}
+
+// The encounter (the reviewer's own fields, not the model's): patient, identifier, visit date, author.
+const ENCOUNTER = { patient: 'enc-patient', patient_id: 'enc-patient-id', visit_date: 'enc-date', author: 'enc-author' };
+function encounter() {
+  return Object.fromEntries(Object.entries(ENCOUNTER).map(([k, id]) => [k, $(id).value.trim()]));
+}
+function setEncounter(e) {
+  for (const [k, id] of Object.entries(ENCOUNTER)) $(id).value = e?.[k] ?? '';
+}
+function encounterLines() {
+  const e = state.review?.encounter ?? encounter();
+  return [e.patient || e.patient_id ? `Patient: ${e.patient || '(no name)'}${e.patient_id ? ` (identifier ${e.patient_id})` : ''}` : 'Patient: not given',
+          `Visit date: ${e.visit_date || 'not given'}`, `Author: ${e.author || 'not given'}`];
 }
 
 // The review state every export carries, as text lines.
@@ -586,19 +602,27 @@ async function exportNote(format) {
   let name, mime, text;
   const head = (await store.verifyAudit(store.auditLog())).head ?? '';
   if (format === 'md') {
-    text = `${state.check.markdown.replace(/\n*$/, '\n')}\n## Review\n\n${reviewLines().map((l) => `- ${l}`).join('\n')}\n- Audit log head: ${head}\n`;
+    const [title, ...body] = state.check.markdown.split('\n');
+    text = `${[title, '', ...encounterLines().map((l) => `- ${l}`), ...body].join('\n').replace(/\n*$/, '\n')}\n## Review\n\n${reviewLines().map((l) => `- ${l}`).join('\n')}\n- Audit log head: ${head}\n`;
     [name, mime] = [`${base}.md`, 'text/markdown'];
   } else if (format === 'json') {
     text = JSON.stringify({ template: state.template, title: state.schema.title, approved: state.approved,
-                            review: { ...state.review, audit_head: head }, note: state.note }, null, 2);
+                            encounter: state.review.encounter, review: { ...state.review, audit_head: head }, note: state.note }, null, 2);
     [name, mime] = [`${base}.json`, 'application/json'];
   } else if (format === 'fhir') {
     const r = await call({ type: 'fhir', schema: state.schemaText, note: JSON.stringify(state.note), args: {
-      bundle_id: crypto.randomUUID(), composition_id: crypto.randomUUID(), timestamp: state.approved.replace(/\.\d+Z$/, 'Z') } });
+      bundle_id: crypto.randomUUID(), composition_id: crypto.randomUUID(), timestamp: state.approved.replace(/\.\d+Z$/, 'Z'),
+      ...(state.review.encounter.author ? { author: state.review.encounter.author } : {}) } });
     // The approval as FHIR has it: Composition.attester (legal), and the review as a narrative section.
     const b = JSON.parse(r.text);
     const c = b.entry[0].resource;
     c.status = 'final';
+    // The patient and the visit as the reviewer gave them (logical references: no Patient resource is made).
+    const enc = state.review.encounter;
+    if (enc.patient || enc.patient_id) {
+      c.subject = { ...(enc.patient_id ? { identifier: { value: enc.patient_id } } : {}), ...(enc.patient ? { display: enc.patient } : {}) };
+    }
+    if (enc.visit_date) c.encounter = { display: `Visit on ${enc.visit_date}` };
     c.attester = [{ mode: 'legal', time: state.approved.replace(/\.\d+Z$/, 'Z'), party: { display: state.review.approver } }];
     const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     c.section.push({ title: 'Review', text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${
@@ -634,7 +658,7 @@ function fillPrintView(head) {
   h1.textContent = state.schema.title;
   const meta = document.createElement('p');
   meta.textContent = `Approved by ${state.review.approver}, ${new Date(state.approved).toLocaleString()}`;
-  pv.replaceChildren(h1, meta);
+  pv.replaceChildren(h1, meta, ...encounterLines().map((l) => { const p = document.createElement('p'); p.textContent = l; return p; }));
   const text = (v) => Array.isArray(v) ? v.map(text).join('\n') : v && typeof v === 'object'
     ? Object.entries(v).map(([k, x]) => `${heading(k)}: ${text(x)}`).join('; ') : String(v ?? '');
   for (const [k] of Object.entries(state.schema.properties)) {
@@ -711,7 +735,7 @@ let undoSnap = null;
 function snapshot() {
   return { transcript: $('transcript').value, template: state.template, note: state.note, check: state.check,
            checkedFor: state.checkedFor, approved: state.approved, review: state.review, draftNote: state.draftNote,
-           draftModel: state.draftModel, stream: $('stream').textContent,
+           draftModel: state.draftModel, encounter: encounter(), stream: $('stream').textContent,
            approval: $('approval').textContent };
 }
 
@@ -720,6 +744,7 @@ function discardWork(what) {
   undoSnap = snapshot();
   state.note = null; state.check = null; state.approved = null; state.checkedFor = '';
   state.review = null; state.draftNote = null; state.draftModel = null;
+  setEncounter(null);
   $('transcript').value = ''; $('stream').textContent = ''; $('approval').textContent = '';
   $('draft-notice').hidden = true;
   delete document.body.dataset.note;
@@ -737,6 +762,7 @@ async function undoDiscard() {
   $('transcript').value = u.transcript;
   Object.assign(state, { note: u.note, check: u.check, checkedFor: u.checkedFor, approved: u.approved, review: u.review,
                         draftNote: u.draftNote, draftModel: u.draftModel });
+  setEncounter(u.encounter);
   $('stream').textContent = u.stream;
   $('approval').textContent = u.approval;
   if (state.note) document.body.dataset.note = 'ready';
@@ -768,7 +794,7 @@ function saveNow() {
   clearTimeout(saveTimer);
   store.saveDraft({ transcript: $('transcript').value, template: state.template, note: state.note, check: state.check,
                     checkedFor: state.checkedFor, approved: state.approved, review: state.review,
-                    draftNote: state.draftNote, draftModel: state.draftModel });
+                    draftNote: state.draftNote, draftModel: state.draftModel, encounter: encounter() });
 }
 
 async function restoreDraft() {
@@ -787,6 +813,7 @@ async function restoreDraft() {
   state.checkedFor = d.checkedFor ?? '';
   state.approved = d.approved;
   state.review = d.review ?? null;
+  setEncounter(d.encounter);
   state.draftNote = d.draftNote ?? null;
   state.draftModel = d.draftModel ?? null;
   if (state.approved) $('approval').textContent = `Approved ${new Date(state.approved).toLocaleString()}.`;
@@ -844,6 +871,7 @@ async function main() {
     if (f) takeAudio(f, f.name);
   };
   $('transcript').addEventListener('input', onTranscriptInput);
+  for (const id of Object.values(ENCOUNTER)) $(id).addEventListener('input', () => { revokeApproval(); saveDraft(); });
   $('template').onchange = async (e) => {
     const name = e.target.value, old = state.template;
     const label = (v) => $('template').querySelector(`option[value="${v}"]`)?.textContent ?? v;

@@ -97,7 +97,9 @@ export async function sha256(text) {
 // JSON with object keys sorted, so a hash does not depend on key order.
 export function canonical(v) {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  if (v && typeof v === 'object') {  // keys whose value is undefined are left out, as JSON.stringify leaves them
+    return `{${Object.keys(v).filter((k) => v[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  }
   return JSON.stringify(v ?? null);
 }
 

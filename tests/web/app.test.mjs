@@ -431,6 +431,10 @@ await step('the draft is restored after a reload', async () => {
 let approvedNote;
 await step('approval names the approver and needs each flagged value accepted', async () => {
   assert.ok(await page.isDisabled('#approve'), 'no approver yet');
+  await page.fill('#enc-patient', 'Maria Garcia');
+  await page.fill('#enc-patient-id', 'MRN-1234');
+  await page.fill('#enc-date', '2026-12-06');
+  await page.fill('#enc-author', 'Dr Test');
   await page.fill('#approver', 'Dr Test, GP');
   await page.click('#approve');
   await until(page, () => document.getElementById('ack').open);
@@ -466,11 +470,12 @@ await step('after approval each format is exported with the review state and log
   const [md, json, fhir] = downloads;
   assert.ok(downloads.every((d) => d.approvedAt && d.at >= d.approvedAt));
   assert.match(md.name, /^soap-note-.*\.md$/);
-  assert.match(md.text, /^# Clinical SOAP note\n\n## Subjective\n\nProductive cough for 6 days, worse at night\n/);
+  assert.match(md.text, /^# Clinical SOAP note\n\n- Patient: Maria Garcia \(identifier MRN-1234\)\n- Visit date: 2026-12-06\n- Author: Dr Test\n\n## Subjective\n\nProductive cough for 6 days, worse at night\n/);
   assert.match(md.text, /`\/plan`: not in the transcript: add, aspirin/);
   assert.match(md.text, /\n## Review\n\n- Approved by Dr Test, GP on .*\n- Flagged and accepted by the approver: \/plan "Chest x-ray, rest and fluids; add aspirin"/);
   assert.match(md.text, /- Audit log head: [0-9a-f]{64}\n$/);
   assert.deepEqual(JSON.parse(json.text).note, approvedNote);
+  assert.deepEqual(JSON.parse(json.text).encounter, { patient: 'Maria Garcia', patient_id: 'MRN-1234', visit_date: '2026-12-06', author: 'Dr Test' });
   const review = JSON.parse(json.text).review;
   assert.equal(review.approver, 'Dr Test, GP');
   assert.deepEqual(review.acknowledged.map((a) => a.path), ['/plan']);
@@ -490,6 +495,9 @@ await step('after approval each format is exported with the review state and log
   assert.equal(c.section.at(-1).title, 'Review');
   assert.match(c.section.at(-1).text.div, /Flagged and accepted by the approver: \/plan/);
   assert.deepEqual(c.attester.map((a) => [a.mode, a.party.display]), [['legal', 'Dr Test, GP']]);
+  assert.deepEqual(c.subject, { identifier: { value: 'MRN-1234' }, display: 'Maria Garcia' });
+  assert.equal(c.encounter.display, 'Visit on 2026-12-06');
+  assert.deepEqual(c.author.map((a) => a.display), ['Dr Test']);
   assert.equal(c.section[0].text.div, '<div xmlns="http://www.w3.org/1999/xhtml"><p>Productive cough for 6 days, worse at night</p></div>');
   const audit = await page.$$eval('#audit-log li', (ls) => ls.map((l) => l.textContent));
   const exports = audit.filter((t) => t.includes('exported'));
@@ -501,6 +509,7 @@ await step('after approval each format is exported with the review state and log
   assert.match(printed, /^Clinical SOAP note\n/);
   assert.ok(printed.includes('Productive cough for 6 days, worse at night'));
   assert.ok(printed.includes('Approved by Dr Test, GP') && printed.includes('Flagged and accepted by the approver: /plan'), printed);
+  assert.ok(printed.includes('Patient: Maria Garcia (identifier MRN-1234)') && printed.includes('Visit date: 2026-12-06'), printed);
   assert.equal(await page.evaluate(() => document.body.dataset.audit), 'intact');
   await shot(page, '09-print-view');
   const pdf = await page.pdf({ format: 'A4' });
