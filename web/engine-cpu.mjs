@@ -9,8 +9,11 @@
 //   e.start(schemaText, transcript, {temperature, seed}) -> prompt tokens
 //   e.step() -> {status, bytes}                 status 0: more, 1: note complete, -1: context full;
 //                                               bytes: the new UTF-8 text (may split a character)
-//   e.check(schemaText, noteText, transcript) -> {markdown, support: [{path, value, spans, unsupported,
-//                                               flagged}]}   (spans: UTF-8 byte offsets)
+//   e.check(schemaText, noteText, transcript, uncertain) -> {markdown, support: [{path, value, spans,
+//                                               unsupported, flagged, checked, why, uncertain_speech}]}
+//                                               (spans: UTF-8 byte offsets); uncertain: [[b, e, reason]] of
+//                                               the words speech recognition was unsure of (UTF-8 byte
+//                                               offsets; web/speech-marks.mjs), or omitted
 //   e.fhir(schemaText, noteText, {bundle_id, composition_id, timestamp, author}) -> FHIR Bundle JSON text
 //   e.dispose()
 // After an engine error (a trap) the wasm instance is unusable; the next call re-creates it and reloads
@@ -92,8 +95,9 @@ export class ScribeEngineCpu {
     return { status, bytes: new Uint8Array(h.memory.buffer, ptr, n).slice() };
   }
 
-  check(schemaText, noteText, transcript) {
-    this.withStrings([schemaText, noteText, transcript], (a) => this.host.call('sotto_scribe_check', ...a));
+  check(schemaText, noteText, transcript, uncertain = []) {
+    const u = uncertain.length ? JSON.stringify(uncertain) : '';
+    this.withStrings([schemaText, noteText, transcript, u], (a) => this.host.call('sotto_scribe_check', ...a));
     return JSON.parse(this.out());
   }
 

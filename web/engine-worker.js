@@ -4,12 +4,13 @@
 //   {type: 'init', wasmUrl, modelUrl, backend: 'auto' | 'webgpu' | 'cpu'}
 //                                         -> progress* then {type: 'ready', backend, noteBackend, gpu, model,
 //                                            bytes, cached, threads (the wasm CPU engine's; engine-wasm.mjs)}
-//   {type: 'generate', id, schema, transcript, temperature, seed, maxTokens}
+//   {type: 'generate', id, schema, transcript, uncertain, temperature, seed, maxTokens}
 //                                         -> {type: 'started', id, nPrompt, backend}, {type: 'text', id, text,
 //                                            nTokens}*, {type: 'note', id, text, nTokens, seconds, check, backend}
 //                                         (after a WebGPU failure also {type: 'backend', noteBackend, why})
 //   {type: 'cancel'}                      -> the running generation ends with {type: 'cancelled', id}
-//   {type: 'check', id, schema, note, transcript}  -> {type: 'checked', id, check}
+//   {type: 'check', id, schema, note, transcript, uncertain}  -> {type: 'checked', id, check}
+//                                         (uncertain: [[b, e, reason]] of uncertain speech, web/speech-marks.mjs)
 //   {type: 'fhir', id, schema, note, args} -> {type: 'fhir', id, text}
 //   {type: 'clear-cache'}                 -> {type: 'cache-cleared'}
 // Any failure: {type: 'error', id, message} (one line); an 'init' that fails (a model that cannot be fetched or
@@ -98,7 +99,7 @@ async function write(m, writer, t0) {
   }
   text += dec.decode();
   const seconds = (performance.now() - t1) / 1000;
-  const check = engine.check(m.schema, text, m.transcript);
+  const check = engine.check(m.schema, text, m.transcript, m.uncertain ?? []);
   post({ type: 'note', id: m.id, text, nTokens, seconds, check, backend: writer.backend });
 }
 
@@ -148,7 +149,7 @@ self.onmessage = async (ev) => {
         break;
       case 'check':
         await engine.ready();
-        post({ type: 'checked', id: m.id, check: engine.check(m.schema, m.note, m.transcript) });
+        post({ type: 'checked', id: m.id, check: engine.check(m.schema, m.note, m.transcript, m.uncertain ?? []) });
         break;
       case 'fhir':
         await engine.ready();
