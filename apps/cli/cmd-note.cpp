@@ -1,7 +1,8 @@
 // cmd-note.cpp — `sotto note`: transcript -> structured note under a template (JSON Schema), printed as
 // JSON and Markdown, with the values the transcript does not support listed for the reviewer.
 // Speech input: `sotto note visit.wav --asr-model M.gguf` transcribes the recording first (sotto transcribe's
-// path: any WAV, resampled to 16 kHz, VAD phrases, greedy decode) and prints the transcript before the note.
+// path: any WAV, resampled to 16 kHz, VAD phrases, greedy decode) and prints the transcript before the note, with
+// the words the speech model was unsure of; a value resting only on them is flagged (scribe/support-speech.h).
 // No speech model is bundled yet (docs/training.md), so --asr-model is required with audio; --transcript FILE
 // gives the text directly. `--check NOTE.json` runs only the support check on a note written elsewhere (edited,
 // or from another engine) and prints what the app's check prints: JSON {markdown, support} or the Markdown.
@@ -154,7 +155,15 @@ int run_note(int argc, char** argv) {
   SpeechTranscript st;
   if (!audio.empty()) {
     st = transcribe_file(audio, asr_path, n_threads, quiet);
-    if (format != "json") std::printf("# Transcript\n\n%s\n", st.text.c_str());
+    if (format != "json") {
+      std::printf("# Transcript\n\n%s\n", st.text.c_str());
+      // What the speech model was unsure of (runtime/speech-confidence.h), for the reviewer to listen to again.
+      if (!st.uncertain.empty()) std::printf("Uncertain speech (listen again):\n\n");
+      for (const UncertainSpeech& u : st.uncertain) {
+        std::printf("- \"%s\" (%s)\n", st.text.substr(u.begin, u.end - u.begin).c_str(), u.reason.c_str());
+      }
+      if (!st.uncertain.empty()) std::printf("\n");
+    }
   } else {
     st = read_transcript(transcript_file);
   }
