@@ -9,7 +9,9 @@
 //   sotto_asr_take(s)           the phrases completed since the last take, as a JSON array of
 //                               {"start", "end" (seconds from the stream start, 16 kHz), "text", "tokens" (count),
 //                               "ids" (the token ids),
-//                               "encode_ms", "decode_ms", "latency_ms"}; length from sotto_asr_out_len
+//                               "encode_ms", "decode_ms", "latency_ms", "words", "flags"} (words with their
+//                               confidence, the guards' flags: runtime/speech-confidence.h, as `sotto
+//                               transcribe --json` prints them); length from sotto_asr_out_len
 //   sotto_asr_reset(s)          a new stream on the same model
 // The transcript is the one `sotto transcribe` prints for the same samples: the same Transcriber, and the
 // streaming resampler is bit-identical to the one-shot resample() of the CLI.
@@ -147,7 +149,7 @@ SOTTO_EXPORT const char* sotto_asr_take(AsrSession* s) {
     s->out += "{\"start\": " + seconds(g.start) + ", \"end\": " + seconds(g.end) + ", \"text\": " +
               sotto::json::quote(g.text) + ", \"tokens\": " + std::to_string(g.tokens.size()) + ", \"ids\": " + ids_json(g.tokens) +
               ", \"hit_token_cap\": " + (g.hit_token_cap ? "true" : "false") + ", \"encode_ms\": " + ms(g.encode_ms) +
-              ", \"decode_ms\": " + ms(g.decode_ms) + ", \"latency_ms\": " + ms(g.latency_ms) + "}";
+              ", \"decode_ms\": " + ms(g.decode_ms) + ", \"latency_ms\": " + ms(g.latency_ms) + ", " + sotto::speech_confidence_json(g.words, g.flags) + "}";
   }
   s->out += "]";
   s->done.clear();

@@ -6,7 +6,8 @@
 //   const tail = await asr.finish();                 // end of the stream: the phrase still open
 //   await asr.reset();  asr.dispose();             // reset: a new stream on the same model
 // A segment is {start, end (seconds from the stream start), text, tokens (count), ids, hit_token_cap, encode_ms, decode_ms,
-// latency_ms (end of phrase known -> final text, inside the engine)}. Also SottoAsr.decodeWav(bytes) ->
+// latency_ms (end of phrase known -> final text, inside the engine), words [{text, begin, end, confidence,
+// uncertain}], flags [{kind, words: [first, end), reason}]} (runtime/speech-confidence.h). Also SottoAsr.decodeWav(bytes) ->
 // {samples: Float32Array (mono), sampleRate} and transcribe(samples, {chunk}) = feed in chunks + finish.
 // On WebGPU every decode step ends in a 4-byte read: feed()/finish() await the GPU between steps, so the
 // event loop keeps running while a phrase is decoded (calls are queued: feed() may be called again before the

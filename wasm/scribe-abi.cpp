@@ -17,10 +17,12 @@
 //                                               the new text is at sotto_scribe_out
 //   sotto_scribe_prompt(schema, transcript)    the user turn of that prompt, as text at sotto_scribe_out (for a
 //                                               host that writes the note on another session: the WebGPU one)
-//   sotto_scribe_check(schema, note, transcript) {"markdown", "support": [{path, value, spans: [[b, e]],
-//                                               unsupported, flagged, checked, why}]} (support_to_json) as
-//                                               JSON at sotto_scribe_out; spans are UTF-8 byte offsets into
-//                                               the transcript
+//   sotto_scribe_check(schema, note, transcript, uncertain) {"markdown", "support": [{path, value, spans:
+//                                               [[b, e]], unsupported, flagged, checked, why, uncertain_speech}]}
+//                                               (support_to_json) as JSON at sotto_scribe_out; spans are UTF-8
+//                                               byte offsets into the transcript; uncertain: JSON [[b, e,
+//                                               reason]] of the words speech recognition was unsure of (or
+//                                               empty), carried in as `sotto note` does (support-speech.h)
 //   sotto_scribe_windows(s, schema, transcript, max_tokens)  how write_note reads the transcript with this
 //                                               model (apps/scribe/window.h): JSON {windows: [[b, e]], maxTokens:
 //                                               [per window], promptTokens, trainedContext, windowTokens, message}
@@ -46,6 +48,7 @@
 #include "runtime/sampler.h"
 #include "scribe/fhir.h"
 #include "scribe/note.h"
+#include "scribe/support-speech.h"
 
 #define SOTTO_EXPORT extern "C" __attribute__((visibility("default"), used))
 
@@ -218,13 +221,18 @@ SOTTO_EXPORT int sotto_scribe_n_past(ScribeSession* s) { return s->cache.n_past;
 SOTTO_EXPORT int sotto_scribe_n_ctx(ScribeSession* s) { return s->n_ctx; }
 
 SOTTO_EXPORT void sotto_scribe_check(const char* schema, uint32_t schema_len, const char* note, uint32_t note_len,
-                                     const char* transcript, uint32_t transcript_len) {
+                                     const char* transcript, uint32_t transcript_len, const char* uncertain,
+                                     uint32_t uncertain_len) {
   namespace json = sotto::json;
   const sotto::NoteTemplate t = template_from_text(std::string(schema, schema_len));
   const json::Value v = json::parse(std::string(note, note_len), "note");
   if (!v.is_object()) sotto::fail("note: not a JSON object");
   const std::string tr(transcript, transcript_len);
-  const std::vector<sotto::FieldSupport> support = sotto::check_support(v, tr, &t.schema);
+  std::vector<sotto::FieldSupport> support = sotto::check_support(v, tr, &t.schema);
+  if (uncertain_len > 0) {
+    const std::string u(uncertain, uncertain_len);
+    sotto::mark_uncertain_speech(support, tr, sotto::uncertain_from_json(json::parse(u, "uncertain speech"), tr.size(), "uncertain speech"));
+  }
   json::Value out = json::Value::object();
   out.set("markdown", json::Value(sotto::note_to_markdown(t, v, support)));
   out.set("support", sotto::support_to_json(support));

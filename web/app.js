@@ -2,7 +2,8 @@
 // transcript growing as phrases close; or a dropped file transcribed with progress), the editable
 // transcript, the note written by the engine worker under a template's JSON Schema and shown as a form
 // generated from that schema, support highlighting (each field's supporting transcript spans, flags for
-// what the transcript does not say, "not checked" for values it gives no evidence for), approval, and export (Markdown, JSON, FHIR, print/PDF) — only after approval, each
+// what the transcript does not say, "not checked" for values it gives no evidence for; words speech recognition
+// was unsure of underlined, focusable and described, and values resting only on them flagged), approval, and export (Markdown, JSON, FHIR, print/PDF) — only after approval, each
 // one recorded in the audit log. The draft is saved locally on every change and restored after a reload.
 // The page never runs the engines itself: engine-worker.js (notes) and asr-worker.js (speech) do, so the UI
 // stays responsive.
@@ -11,12 +12,14 @@ import { decodeTo16k, peaks, startStreaming } from './audio.mjs';
 import { Recognizer } from './asr.mjs';
 import { renderForm, heading } from './schema-form.mjs';
 import * as store from './store.mjs';
+import { byteIndexMap, editMarks, marksToBytes, phraseMarks } from './speech-marks.mjs';
 
 const $ = (id) => document.getElementById(id);
 const state = {
   template: 'soap', schemaText: '', schema: null,
   note: null, check: null, checkedFor: '', approved: null,
   engineReady: false, generating: false,
+  marks: [], marksFor: '',  // uncertain speech in the transcript (speech-marks.mjs) and the text they index
 };
 const settings = store.loadSettings();
 const worker = new Worker('/engine-worker.js', { type: 'module' });
@@ -159,14 +162,26 @@ function showAsrStatus(s) {
   }
 }
 
-// Adds a phrase to the transcript (the live transcript: it grows as phrases close).
-function appendTranscript(text) {
+// Adds a phrase to the transcript (the live transcript: it grows as phrases close), with its uncertain words.
+function appendTranscript(seg) {
+  const text = seg.text;
   if (!text) return;
   const t = $('transcript');
-  t.value = t.value && !/\s$/.test(t.value) ? `${t.value} ${text}` : t.value + text;
+  syncMarks();
+  const before = t.value;
+  t.value = before && !/\s$/.test(before) ? `${before} ${text}` : before + text;
+  state.marks = state.marks.concat(phraseMarks(seg, t.value.length - text.length));
+  state.marksFor = t.value;
   t.scrollTop = t.scrollHeight;
   onTranscriptInput();
 }
+
+// The marks follow the user's edits of the transcript (text typed over is no longer uncertain speech).
+function syncMarks() {
+  const now = $('transcript').value;
+  if (state.marksFor !== now) { state.marks = editMarks(state.marks, state.marksFor, now); state.marksFor = now; }
+}
+const uncertainBytes = (transcript) => { syncMarks(); return marksToBytes(transcript, state.marks); };
 
 let recording = null;
 async function toggleRecord() {
@@ -180,7 +195,7 @@ async function toggleRecord() {
       return;
     }
     if (asr.ready) {  // the stream at the microphone's rate (16 kHz, or the engine resamples); chunks so far first
-      rec.live = asr.stream((seg) => { appendTranscript(seg.text); showListening(); }, rec.mic.sampleRate);
+      rec.live = asr.stream((seg) => { appendTranscript(seg); showListening(); }, rec.mic.sampleRate);
       for (const c of rec.chunks) rec.live.push(c);
     }
     recording = rec;
@@ -245,7 +260,7 @@ async function takeAudio(blob, label) {
     bar.max = pcm.length;
     bar.value = 0;
     const t0 = performance.now();
-    const segs = await asr.transcribe(pcm, (seg) => appendTranscript(seg.text), (done, total) => {
+    const segs = await asr.transcribe(pcm, (seg) => appendTranscript(seg), (done, total) => {
       bar.value = done;
       $('audio-info').textContent = info + `Transcribing: ${Math.round((100 * done) / total)}%`;
     });
@@ -311,7 +326,7 @@ async function writeNote() {
     $('gen-status').textContent = `Writing on ${where}${win}: ${n} tokens, ${rate.toFixed(rate < 10 ? 1 : 0)} tokens/s`;
   };
   try {
-    const r = await call({ type: 'generate', schema: schemaText, transcript, temperature: Number(settings.temperature) || 0,
+    const r = await call({ type: 'generate', schema: schemaText, transcript, uncertain: uncertainBytes(transcript), temperature: Number(settings.temperature) || 0,
                            seed: 1, maxTokens: 4000 });
     if (r.type === 'cancelled') { $('gen-status').textContent = 'Cancelled.'; return; }
     if (state.template !== template) {  // never render a note under another template's form
@@ -376,7 +391,7 @@ async function recheck() {
   if (!state.note || !state.engineReady) return;
   const noteText = JSON.stringify(state.note), transcript = $('transcript').value;
   try {
-    const r = await call({ type: 'check', schema: state.schemaText, note: noteText, transcript });
+    const r = await call({ type: 'check', schema: state.schemaText, note: noteText, transcript, uncertain: uncertainBytes(transcript) });
     if (JSON.stringify(state.note) === noteText && $('transcript').value === transcript) {
       applyCheck(r.check, transcript);
       showSupport();
@@ -393,21 +408,6 @@ function applyCheck(check, transcript) {
   updateButtons();
 }
 
-// UTF-8 byte offset -> UTF-16 index in text.
-function byteIndexMap(text) {
-  const map = new Int32Array(new TextEncoder().encode(text).length + 1);
-  let b = 0;
-  for (let i = 0; i < text.length; i++) {
-    const cp = text.codePointAt(i);
-    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    for (let k = 0; k < n; k++) map[b + k] = i;
-    b += n;
-    if (cp > 0xffff) i++;
-  }
-  map[b] = text.length;
-  return map;
-}
-
 function showSupport() {
   const transcript = $('transcript').value;
   const view = $('transcript-view');
@@ -415,6 +415,9 @@ function showSupport() {
   const map = byteIndexMap(transcript);
   const cuts = new Set([0, transcript.length]);
   const spans = [];
+  syncMarks();
+  const marks = state.marks.filter((m) => m.to <= transcript.length);
+  for (const m of marks) { cuts.add(m.from); cuts.add(m.to); }
   for (const f of support) {
     for (const [b, e] of f.spans) {
       if (e >= map.length) continue;  // stale check of an older transcript
@@ -425,21 +428,39 @@ function showSupport() {
   }
   const points = [...cuts].sort((a, b) => a - b);
   const frag = document.createDocumentFragment();
+  let inMark = null, into = frag;
   for (let i = 0; i + 1 < points.length; i++) {
     const [a, z] = [points[i], points[i + 1]];
     const text = transcript.slice(a, z);
     const paths = spans.filter((s) => s.from <= a && s.to >= z).map((s) => s.path);
+    // Uncertain speech: one focusable element per mark, underlined (not colour alone) and described.
+    const um = marks.find((m) => m.from <= a && m.to >= z) ?? null;
+    if (um !== inMark) {
+      inMark = um;
+      into = frag;
+      if (um) {
+        into = document.createElement('span');
+        into.className = 'uncertain';
+        into.tabIndex = 0;
+        const pct = Math.round(um.confidence * 100);
+        const d = `Uncertain speech (confidence ${pct}%): ${um.reason}. Listen again before relying on it.`;
+        into.title = d;
+        into.setAttribute('aria-description', d);
+        into.dataset.reason = um.reason;
+        frag.append(into);
+      }
+    }
     if (paths.length) {
       const m = document.createElement('mark');
       m.textContent = text;
       m.dataset.paths = ' ' + paths.join(' ') + ' ';
-      frag.append(m);
+      into.append(m);
     } else {
-      frag.append(text);
+      into.append(text);
     }
   }
   view.replaceChildren(frag);
-  let flagged = 0, unchecked = 0;
+  let flagged = 0, unchecked = 0, speech = 0;
   for (const badge of document.querySelectorAll('[data-support-for]')) {
     const f = support.find((x) => x.path === badge.dataset.supportFor);
     const field = badge.closest('.field');
@@ -448,8 +469,11 @@ function showSupport() {
     if (!f) { badge.textContent = ''; badge.className = 'support'; continue; }
     if (f.flagged) {
       flagged++;
-      badge.textContent = `⚠ Not in the transcript: ${f.unsupported.join(', ')}`;
-      badge.className = 'support flag';
+      const parts = [];
+      if (f.unsupported.length) parts.push(`⚠ Not in the transcript: ${f.unsupported.join(', ')}`);
+      if (f.uncertain_speech?.length) { speech++; parts.push(`⚠ Rests on uncertain speech (listen again): ${f.uncertain_speech.join(', ')}`); }
+      badge.textContent = parts.join(' ');
+      badge.className = f.uncertain_speech?.length ? 'support flag speech' : 'support flag';
     } else if (f.checked === false) {  // no evidence either way: the reviewer decides
       unchecked++;
       badge.textContent = `? Not checked: ${f.why}`;
@@ -461,7 +485,8 @@ function showSupport() {
   }
   const fs = $('flag-summary');
   const notChecked = unchecked ? ` ${unchecked} value${unchecked > 1 ? 's' : ''} not checked (no evidence either way): check ${unchecked > 1 ? 'them' : 'it'} yourself.` : '';
-  fs.textContent = flagged ? `${flagged} value${flagged > 1 ? 's' : ''} not supported by the transcript: check before approving.${notChecked}`
+  const onSpeech = speech ? ` ${speech} of them rest${speech > 1 ? '' : 's'} on speech the recognizer was unsure of: listen again.` : '';
+  fs.textContent = flagged ? `${flagged} value${flagged > 1 ? 's' : ''} not supported by the transcript: check before approving.${onSpeech}${notChecked}`
                            : state.note ? (unchecked ? `Every checked value is supported by the transcript.${notChecked}`
                                                      : 'Every value is supported by the transcript.') : '';
   fs.className = flagged ? 'flag' : '';
@@ -735,7 +760,8 @@ let undoSnap = null;
 function snapshot() {
   return { transcript: $('transcript').value, template: state.template, note: state.note, check: state.check,
            checkedFor: state.checkedFor, approved: state.approved, review: state.review, draftNote: state.draftNote,
-           draftModel: state.draftModel, encounter: encounter(), stream: $('stream').textContent,
+           draftModel: state.draftModel, encounter: encounter(), marks: state.marks, marksFor: state.marksFor,
+           stream: $('stream').textContent,
            approval: $('approval').textContent };
 }
 
@@ -744,6 +770,7 @@ function discardWork(what) {
   undoSnap = snapshot();
   state.note = null; state.check = null; state.approved = null; state.checkedFor = '';
   state.review = null; state.draftNote = null; state.draftModel = null;
+  state.marks = []; state.marksFor = '';
   setEncounter(null);
   $('transcript').value = ''; $('stream').textContent = ''; $('approval').textContent = '';
   $('draft-notice').hidden = true;
@@ -763,6 +790,7 @@ async function undoDiscard() {
   Object.assign(state, { note: u.note, check: u.check, checkedFor: u.checkedFor, approved: u.approved, review: u.review,
                         draftNote: u.draftNote, draftModel: u.draftModel });
   setEncounter(u.encounter);
+  state.marks = u.marks ?? []; state.marksFor = u.marksFor ?? '';
   $('stream').textContent = u.stream;
   $('approval').textContent = u.approval;
   if (state.note) document.body.dataset.note = 'ready';
@@ -792,9 +820,11 @@ function saveDraft() {
 }
 function saveNow() {
   clearTimeout(saveTimer);
+  syncMarks();
   store.saveDraft({ transcript: $('transcript').value, template: state.template, note: state.note, check: state.check,
                     checkedFor: state.checkedFor, approved: state.approved, review: state.review,
-                    draftNote: state.draftNote, draftModel: state.draftModel, encounter: encounter() });
+                    draftNote: state.draftNote, draftModel: state.draftModel, encounter: encounter(),
+                    marks: state.marks });
 }
 
 async function restoreDraft() {
@@ -808,6 +838,8 @@ async function restoreDraft() {
   if (!d) return false;
   await loadTemplate(d.template ?? 'soap');
   $('transcript').value = d.transcript ?? '';
+  state.marks = Array.isArray(d.marks) ? d.marks : [];
+  state.marksFor = $('transcript').value;
   state.note = d.note;
   state.check = d.check;
   state.checkedFor = d.checkedFor ?? '';
@@ -817,7 +849,7 @@ async function restoreDraft() {
   state.draftNote = d.draftNote ?? null;
   state.draftModel = d.draftModel ?? null;
   if (state.approved) $('approval').textContent = `Approved ${new Date(state.approved).toLocaleString()}.`;
-  if (state.note) { renderNote(); document.body.dataset.note = 'ready'; }
+  if (state.note) { renderNote(); document.body.dataset.note = 'ready'; } else showSupport();
   const n = $('draft-notice');
   n.textContent = `Draft restored (saved ${new Date(d.savedAt).toLocaleString()}).`;
   n.hidden = false;
@@ -825,7 +857,8 @@ async function restoreDraft() {
 }
 
 function onTranscriptInput() {
-  if (state.note) { revokeApproval(); scheduleCheck(); }
+  syncMarks();
+  if (state.note) { revokeApproval(); scheduleCheck(); } else showSupport();
   saveDraft();
 }
 

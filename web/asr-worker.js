@@ -14,7 +14,8 @@
 //   {type: 'transcribe', id, pcm}         a whole recording (a dropped file) -> {type: 'asr-progress', id, done,
 //                                         total}* and {type: 'segment', id, segment}* as it goes, then
 //                                         {type: 'transcribed', id, seconds}
-// A segment: {start, end, text} (seconds, seconds, trimmed text). Any failure: {type: 'error', id, message}
+// A segment: {start, end, text, words, flags} (seconds, seconds, trimmed text; words with their confidence and
+// the hallucination guards' flags, as `sotto transcribe --json` prints them: runtime/speech-confidence.h). Any failure: {type: 'error', id, message}
 // (one line); before 'ready' every request fails with the reason the recognizer is not there.
 // The recognizer runs on WebGPU when the Settings allow the adapter, else (or when loading there fails) on
 // the wasm CPU; `why` says why not WebGPU.

@@ -9,7 +9,8 @@
 //   const segs = await asr.transcribe(pcm, onSegment, onProgress)
 //       a whole recording; onProgress(done, total) in samples
 //   asr.ready, asr.unavailable (why not, while not ready)
-// Segments: {start, end} in seconds, text trimmed. Errors: rejected promises with one-line messages.
+// Segments: {start, end} in seconds, text trimmed, words [{text, begin, end, confidence, uncertain}] and flags
+// [{kind, words: [first, end), reason}] (web/speech-marks.mjs turns them into marks on the transcript). Errors: rejected promises with one-line messages.
 // Does not: capture audio (audio.mjs) or touch the page.
 
 export class Recognizer {

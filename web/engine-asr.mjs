@@ -9,7 +9,8 @@
 //   await a.feed(pcm) -> segments      Float32 samples at that rate; the phrases that closed
 //   await a.finish() -> segments       the phrase still open
 //   a.seconds()                        audio fed since reset()
-// Segments: {start, end, text} (seconds from the stream start; text trimmed). Errors: one-line Errors; a
+// Segments: {start, end, text, words, flags} (seconds from the stream start; text trimmed; word confidence and
+// flags as the ABI gives them). Errors: one-line Errors; a
 // trap poisons the wasm instance, so the next reset() re-creates it from the bytes kept here (on the wasm CPU
 // when it was WebGPU that failed).
 import { SottoAsr } from '../wasm/asr.mjs';
@@ -70,7 +71,9 @@ export class AsrEngine {
   // The wasm CPU engine's threads (more than 1 on the threaded build, web/engine-wasm.mjs; WebGPU: 1).
   get threads() { return this.asr?.engine?.threads ?? 1; }
 
-  static segments(list) { return list.map((s) => ({ start: s.start, end: s.end, text: s.text })); }
+  static segments(list) {
+    return list.map((s) => ({ start: s.start, end: s.end, text: s.text, words: s.words ?? [], flags: s.flags ?? [] }));
+  }
 
   async reset(sampleRate = 16000) {
     const rate = this.rate;

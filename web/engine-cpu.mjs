@@ -10,8 +10,11 @@
 //                                               between(done, total), awaited after each prefill chunk)
 //   e.step() -> {status, bytes}                 status 0: more, 1: note complete, -1: context full;
 //                                               bytes: the new UTF-8 text (may split a character)
-//   e.check(schemaText, noteText, transcript) -> {markdown, support: [{path, value, spans, unsupported,
-//                                               flagged}]}   (spans: UTF-8 byte offsets)
+//   e.check(schemaText, noteText, transcript, uncertain) -> {markdown, support: [{path, value, spans,
+//                                               unsupported, flagged, checked, why, uncertain_speech}]}
+//                                               (spans: UTF-8 byte offsets); uncertain: [[b, e, reason]] of
+//                                               the words speech recognition was unsure of (UTF-8 byte
+//                                               offsets; web/speech-marks.mjs), or omitted
 //   e.windows(schemaText, transcript, maxTokens) -> {windows: [[b, e]] (UTF-8 byte offsets), maxTokens: [per
 //                                               window], promptTokens, trainedContext, windowTokens, message}
 //                                               how `sotto note` reads the transcript (apps/scribe/window.h)
@@ -104,8 +107,9 @@ export class ScribeEngineCpu {
     return { status, bytes: new Uint8Array(h.memory.buffer, ptr, n).slice() };
   }
 
-  check(schemaText, noteText, transcript) {
-    this.withStrings([schemaText, noteText, transcript], (a) => this.host.call('sotto_scribe_check', ...a));
+  check(schemaText, noteText, transcript, uncertain = []) {
+    const u = uncertain.length ? JSON.stringify(uncertain) : '';
+    this.withStrings([schemaText, noteText, transcript, u], (a) => this.host.call('sotto_scribe_check', ...a));
     return JSON.parse(this.out());
   }
 

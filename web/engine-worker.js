@@ -5,7 +5,7 @@
 //                                         -> progress* then {type: 'ready', backend, noteBackend, gpu, model,
 //                                            bytes, sha256 (the model file's), cached, threads (the wasm CPU
 //                                            engine's; engine-wasm.mjs)}
-//   {type: 'generate', id, schema, transcript, temperature, seed, maxTokens}
+//   {type: 'generate', id, schema, transcript, uncertain, temperature, seed, maxTokens}
 //                                         -> {type: 'started', id, nPrompt, backend, windows, message},
 //                                            ({type: 'window', id, index, count} before each window when the
 //                                            transcript is read in windows), {type: 'prefill', id, done, total}*
@@ -14,7 +14,8 @@
 //                                            null or {count, message}}
 //                                         (after a WebGPU failure also {type: 'backend', noteBackend, why})
 //   {type: 'cancel'}                      -> the running generation ends with {type: 'cancelled', id}
-//   {type: 'check', id, schema, note, transcript}  -> {type: 'checked', id, check}
+//   {type: 'check', id, schema, note, transcript, uncertain}  -> {type: 'checked', id, check}
+//                                         (uncertain: [[b, e, reason]] of uncertain speech, web/speech-marks.mjs)
 //   {type: 'fhir', id, schema, note, args} -> {type: 'fhir', id, text}
 //   {type: 'clear-cache'}                 -> {type: 'cache-cleared'}
 // Any failure: {type: 'error', id, message} (one line); an 'init' that fails (a model that cannot be fetched or
@@ -160,7 +161,7 @@ async function write(m, writer, t0) {
     text = engine.merge(m.schema, notes, read, m.transcript);
   }
   const seconds = (performance.now() - t1) / 1000;
-  const check = engine.check(m.schema, text, m.transcript);
+  const check = engine.check(m.schema, text, m.transcript, m.uncertain ?? []);
   const windows = plan.windows.length > 1 || plan.message
     ? { count: plan.windows.length, message: [plan.message, ...skipped].join('; ') } : null;
   post({ type: 'note', id: m.id, text, nTokens: count.n, seconds, check, backend: writer.backend, windows });
@@ -214,7 +215,7 @@ self.onmessage = async (ev) => {
         break;
       case 'check':
         await engine.ready();
-        post({ type: 'checked', id: m.id, check: engine.check(m.schema, m.note, m.transcript) });
+        post({ type: 'checked', id: m.id, check: engine.check(m.schema, m.note, m.transcript, m.uncertain ?? []) });
         break;
       case 'fhir':
         await engine.ready();

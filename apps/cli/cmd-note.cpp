@@ -1,7 +1,8 @@
 // cmd-note.cpp — `sotto note`: transcript -> structured note under a template (JSON Schema), printed as
 // JSON and Markdown, with the values the transcript does not support listed for the reviewer.
 // Speech input: `sotto note visit.wav --asr-model M.gguf` transcribes the recording first (sotto transcribe's
-// path: any WAV, resampled to 16 kHz, VAD phrases, greedy decode) and prints the transcript before the note.
+// path: any WAV, resampled to 16 kHz, VAD phrases, greedy decode) and prints the transcript before the note, with
+// the words the speech model was unsure of; a value resting only on them is flagged (scribe/support-speech.h).
 // No speech model is bundled yet (docs/training.md), so --asr-model is required with audio; --transcript FILE
 // gives the text directly. `--check NOTE.json` runs only the support check on a note written elsewhere (edited,
 // or from another engine) and prints what the app's check prints: JSON {markdown, support} or the Markdown.
@@ -28,6 +29,7 @@
 #include "text/tokenizer.h"
 #include "runtime/loaded-model.h"
 #include "scribe/note.h"
+#include "scribe/support-speech.h"
 
 namespace sotto::cli {
 
@@ -63,8 +65,8 @@ std::string find_default_model(const std::vector<std::string>& dirs, const char*
   return "";
 }
 
-// The recording's transcript: its phrases' texts, one line each.
-std::string transcribe_file(const std::string& wav_path, const std::string& asr_path, int n_threads, bool quiet) {
+// The recording's transcript: its phrases' texts, one line each, with the words the speech model was unsure of.
+SpeechTranscript transcribe_file(const std::string& wav_path, const std::string& asr_path, int n_threads, bool quiet) {
   audio::Wav wav = audio::read_wav(wav_path, true);
   if (wav.samples.empty()) fail(wav_path, ": no audio samples");
   if (!wav.warning.empty() && !quiet) std::fprintf(stderr, "sotto: warning: %s\n", wav.warning.c_str());
@@ -77,16 +79,20 @@ std::string transcribe_file(const std::string& wav_path, const std::string& asr_
   auto model = AsrModel::load(*file, *be);
   auto tok = Tokenizer::from_gguf(*file);
   Transcriber tr(*model, *tok);
-  std::string text;
   const bool tty = !quiet && isatty(2);
-  for (const auto& seg : tr.transcribe(pcm.data(), pcm.size(), [&](int64_t done, int64_t total) {
-         if (tty) std::fprintf(stderr, "\rsotto: transcribing %3d%%", int(100 * done / std::max<int64_t>(1, total)));
-       })) {
-    if (!seg.text.empty()) text += seg.text + "\n";
-  }
+  SpeechTranscript t = speech_transcript(tr.transcribe(pcm.data(), pcm.size(), [&](int64_t done, int64_t total) {
+    if (tty) std::fprintf(stderr, "\rsotto: transcribing %3d%%", int(100 * done / std::max<int64_t>(1, total)));
+  }));
   if (tty) std::fprintf(stderr, "\n");
-  if (text.empty()) fail(wav_path, ": no speech recognised");
-  return text;
+  if (t.text.empty()) fail(wav_path, ": no speech recognised");
+  return t;
+}
+
+// --transcript FILE: text, or (a .json file) `sotto transcribe --json` output with its uncertain words.
+SpeechTranscript read_transcript(const std::string& path) {
+  const std::string s = path == "-" ? read_stream(stdin, "stdin") : read_file(path);
+  if (path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0) return speech_transcript_from_json(json::parse(s, path), path);
+  return SpeechTranscript{s, {}};
 }
 
 }  // namespace
@@ -99,7 +105,9 @@ int run_note(int argc, char** argv) {
                "Writes a structured note from a transcript under a template's JSON Schema and prints it as JSON\n"
                "and Markdown; values the transcript does not support are listed for review.");
   ap.positional("AUDIO", &audio, "a recording (WAV, any rate, mono or stereo)", false);
-  ap.option("--transcript", &transcript_file, "FILE", "the transcript as text (- for stdin)");
+  ap.option("--transcript", &transcript_file, "FILE",
+            "the transcript as text (- for stdin), or FILE.json from `sotto transcribe --json` (its uncertain words are "
+            "carried into the check)");
   ap.option("--asr-model", &asr_path, "FILE",
             std::string("GGUF speech model (Moonshine/Whisper) for AUDIO (the bundled ") + kDefaultAsrModel + ")");
   ap.option("--template", &tmpl, "NAME|FILE", "soap, legal, hr, finance, or a .schema.json file (soap)");
@@ -119,10 +127,11 @@ int run_note(int argc, char** argv) {
   if (!check_file.empty()) {
     if (transcript_file.empty()) ap.usage_error("--check needs --transcript FILE");
     const NoteTemplate t = load_template(tmpl, dirs);
-    const std::string transcript = transcript_file == "-" ? read_stream(stdin, "stdin") : read_file(transcript_file);
+    const SpeechTranscript st = read_transcript(transcript_file);
     const json::Value note = json::parse(read_file(check_file), check_file);
     if (!note.is_object()) fail(check_file, ": not a JSON object");
-    const std::vector<FieldSupport> support = check_support(note, transcript, &t.schema);
+    std::vector<FieldSupport> support = check_support(note, st.text, &t.schema);
+    mark_uncertain_speech(support, st.text, st.uncertain);
     const std::string md = note_to_markdown(t, note, support);
     if (format == "markdown") {
       std::printf("%s", md.c_str());
@@ -144,15 +153,22 @@ int run_note(int argc, char** argv) {
   n_threads = resolve_threads(n_threads, quiet);
 
   const NoteTemplate t = load_template(tmpl, dirs);
-  std::string transcript;
+  SpeechTranscript st;
   if (!audio.empty()) {
-    transcript = transcribe_file(audio, asr_path, n_threads, quiet);
-    if (format != "json") std::printf("# Transcript\n\n%s\n", transcript.c_str());
-  } else if (transcript_file == "-") {
-    transcript = read_stream(stdin, "stdin");
+    st = transcribe_file(audio, asr_path, n_threads, quiet);
+    if (format != "json") {
+      std::printf("# Transcript\n\n%s\n", st.text.c_str());
+      // What the speech model was unsure of (runtime/speech-confidence.h), for the reviewer to listen to again.
+      if (!st.uncertain.empty()) std::printf("Uncertain speech (listen again):\n\n");
+      for (const UncertainSpeech& u : st.uncertain) {
+        std::printf("- \"%s\" (%s)\n", st.text.substr(u.begin, u.end - u.begin).c_str(), u.reason.c_str());
+      }
+      if (!st.uncertain.empty()) std::printf("\n");
+    }
   } else {
-    transcript = read_file(transcript_file);
+    st = read_transcript(transcript_file);
   }
+  const std::string& transcript = st.text;
   if (transcript.find_first_not_of(" \t\r\n") == std::string::npos) fail(transcript_file, ": the transcript is empty");
 
   if (!quiet) std::fprintf(stderr, "sotto: loading %s\n", model_path.c_str());
@@ -165,7 +181,7 @@ int run_note(int argc, char** argv) {
   const bool tty = !quiet && isatty(2);
   size_t chars = 0;
   auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-  const NoteResult r = write_note(lm, t, transcript, opt, [&](std::string_view piece) {
+  NoteResult r = write_note(lm, t, transcript, opt, [&](std::string_view piece) {
     chars += piece.size();
     const auto now = std::chrono::steady_clock::now();
     if (tty && now - last > std::chrono::milliseconds(200)) {
@@ -175,6 +191,7 @@ int run_note(int argc, char** argv) {
     return true;
   });
   if (tty) std::fprintf(stderr, "\rsotto: wrote the %s note: %zu characters\n", t.name.c_str(), chars);
+  mark_uncertain_speech(r.support, transcript, st.uncertain);
   if (const std::string w = describe_windows(r.windows); !w.empty() && !quiet) std::fprintf(stderr, "sotto: %s\n", w.c_str());
   if (format != "markdown") std::printf("%s\n", json::dump(r.note, 2).c_str());
   if (format == "both") std::printf("\n");

@@ -1,7 +1,8 @@
 // cmd-transcribe.cpp — `sotto transcribe`: speech to text with a GGUF speech model (Moonshine). Input: a WAV file (any
 // rate and channel count: downmixed and resampled to 16 kHz mono), or with --stream raw s16le 16 kHz mono PCM from
 // stdin, transcribed phrase by phrase as the VAD closes them. Output on stdout: text (one line per phrase), --json
-// (segments with start/end seconds) or --srt. A progress bar goes to stderr when stderr is a terminal (or with
+// (segments with start/end seconds, and each phrase's words with their confidence and the hallucination guards'
+// flags: runtime/speech-confidence.h) or --srt. A progress bar goes to stderr when stderr is a terminal (or with
 // --progress). Errors are one line (main.cpp). Does not: record from a microphone, or sample non-greedily.
 #include <unistd.h>
 
@@ -44,7 +45,7 @@ std::string seconds(int64_t samples) {
 
 std::string json_segment(const TranscriptSegment& s) {
   return "{\"start\": " + seconds(s.start) + ", \"end\": " + seconds(s.end) + ", \"text\": " + json::quote(s.text) +
-         "}";
+         ", " + speech_confidence_json(s.words, s.flags) + "}";
 }
 
 class Printer {
@@ -124,7 +125,7 @@ int run_transcribe(int argc, char** argv) {
                "as soon as it closes.");
   ap.option("-m,--model", &model_path, "FILE", "GGUF speech model (required)");
   ap.positional("file", &input, "WAV file (any rate/channels; omit with --stream)", false);
-  ap.flag("--json", &as_json, "JSON with segments and times (JSON Lines with --stream)");
+  ap.flag("--json", &as_json, "JSON with segments, times, word confidence and flags (JSON Lines with --stream)");
   ap.flag("--srt", &as_srt, "SubRip subtitles");
   ap.flag("--stream", &stream, "read raw s16le 16 kHz mono PCM from stdin");
   ap.flag("--progress", &progress, "progress bar on stderr even when it is not a terminal");

@@ -201,9 +201,16 @@ std::string note_to_markdown(const NoteTemplate& t, const json::Value& note, con
   std::string flags;
   for (const FieldSupport& f : support) {
     if (!f.flagged) continue;
-    flags += "- `" + f.path + "`: not in the transcript: ";
-    for (size_t i = 0; i < f.unsupported.size(); i++) flags += (i ? ", " : "") + f.unsupported[i];
-    flags += "\n";
+    if (!f.unsupported.empty()) {
+      flags += "- `" + f.path + "`: not in the transcript: ";
+      for (size_t i = 0; i < f.unsupported.size(); i++) flags += (i ? ", " : "") + f.unsupported[i];
+      flags += "\n";
+    }
+    if (!f.uncertain_speech.empty()) {
+      flags += "- `" + f.path + "`: rests on uncertain speech (listen again): ";
+      for (size_t i = 0; i < f.uncertain_speech.size(); i++) flags += (i ? ", " : "") + f.uncertain_speech[i];
+      flags += "\n";
+    }
   }
   for (const FieldSupport& f : support) {
     if (!f.checked) flags += "- `" + f.path + "`: not checked (" + f.why + "): " + f.value + "\n";

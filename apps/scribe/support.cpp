@@ -589,6 +589,11 @@ json::Value support_to_json(const std::vector<FieldSupport>& support) {
     o.set("flagged", json::Value(f.flagged));
     o.set("checked", json::Value(f.checked));
     if (!f.checked) o.set("why", json::Value(f.why));
+    if (!f.uncertain_speech.empty()) {
+      json::Value u = json::Value::array();
+      for (const std::string& w : f.uncertain_speech) u.push_back(json::Value(w));
+      o.set("uncertain_speech", std::move(u));
+    }
     items.push_back(std::move(o));
   }
   return items;

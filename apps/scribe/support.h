@@ -45,6 +45,8 @@ struct FieldSupport {
   bool flagged = false;                  // possible hallucination: something the transcript does not say
   bool checked = true;                   // false: no evidence either way (see `why`); never flagged then
   std::string why;                       // why not checked ("no evidence phrase for fees disclosed")
+  std::vector<std::string> uncertain_speech;  // flagged because every supporting span touches words the speech
+                                              // model was unsure of (support-speech.h): the words and reasons
 };
 
 // Every non-empty string, number and boolean of `note` checked against `transcript`. With the template's
@@ -53,7 +55,8 @@ struct FieldSupport {
 std::vector<FieldSupport> check_support(const json::Value& note, const std::string& transcript,
                                         const json::Value* schema = nullptr);
 
-// [{path, value, spans: [[b, e]], unsupported, flagged, checked, why}] — what the CLI and the wasm ABI print.
+// [{path, value, spans: [[b, e]], unsupported, flagged, checked, why, uncertain_speech}] — what the CLI and the
+// wasm ABI print (why only when not checked, uncertain_speech only when non-empty).
 json::Value support_to_json(const std::vector<FieldSupport>& support);
 
 }  // namespace sotto

@@ -26,16 +26,6 @@ std::string trim(const std::string& s) {
   return s.substr(a, b - a);
 }
 
-// Invalid UTF-8 (byte-fallback tokens that do not form a character) becomes U+FFFD and control characters a space,
-// so every output is valid one-line text.
-std::string valid_utf8(const std::string& s) {
-  std::string o;
-  for (const unicode::CodePoint& c : unicode::decode_utf8(s)) {
-    append_utf8(o, c.cp == unicode::kInvalid ? 0xFFFDu : c.cp < 0x20 || c.cp == 0x7F ? uint32_t(' ') : c.cp);
-  }
-  return o;
-}
-
 }  // namespace
 
 Transcriber::Transcriber(AsrModel& model, const Tokenizer& tok, const TranscribeOptions& opt)
@@ -54,6 +44,7 @@ PhraseDecoder::PhraseDecoder(AsrModel& model, const Tokenizer& tok, const float*
   const AsrConfig& c = model_.config();
   seg_.end = n;
   const double seconds = double(n) / double(c.sample_rate);
+  seconds_ = seconds;
   // Prompt: Whisper's <|startoftranscript|><|en|><|transcribe|><|notimestamps|> when the vocabulary has them, else
   // the model's decoder start token (Moonshine).
   std::vector<int32_t> prompt = {c.decoder_start};
@@ -95,6 +86,7 @@ PhraseDecoder::PhraseDecoder(AsrModel& model, const Tokenizer& tok, const float*
   }
   seg_.encode_ms = ms_since(t0);
   next_ = model_.backend().alloc(DType::I32, {1, 1, 1, 1});
+  prob_ = model_.backend().alloc(DType::F32, {1, 1, 1, 1});
   seg_.hit_token_cap = true;
   const auto t1 = std::chrono::steady_clock::now();
   run(prompt.data(), int(prompt.size()));
@@ -105,8 +97,15 @@ void PhraseDecoder::run(const int32_t* ids, int n) {
   Backend& be = model_.backend();
   const Tensor logits = model_.decode_device(st_, ids, n);
   be.argmax(logits, next_);
+  // The chosen token's probability from the same logits: softmax in place (they are not used after this step),
+  // then the row of the argmax of the logits seen as a {1, n_vocab} table.
+  Tensor probs = logits;
+  be.softmax(probs);
+  be.get_rows_device(reshape(probs, {1, probs.ne[0], 1, 1}), next_, prob_);
   pending_ = -1;
+  pending_p_ = -1;
   be.read(next_, &pending_, sizeof pending_);
+  be.read(prob_, &pending_p_, sizeof pending_p_);
   be.sync();
 }
 
@@ -120,6 +119,7 @@ bool PhraseDecoder::step() {
     done_ = true;
   } else {
     seg_.tokens.push_back(tok);
+    seg_.probs.push_back(pending_p_);
     if (int(seg_.tokens.size()) < cap_) {
       run(&tok, 1);
     } else {
@@ -133,7 +133,9 @@ bool PhraseDecoder::step() {
   for (int32_t id : seg_.tokens) {
     if (!tok_.is_special(id)) text += tok_.token_to_piece(id);
   }
-  seg_.text = trim(valid_utf8(text));
+  seg_.text = trim(speech_text_utf8(text));
+  seg_.words = group_words(tok_, seg_.tokens, seg_.probs, seg_.text);
+  seg_.flags = speech_flags(seg_.words, seconds_);
   st_ = AsrState{};  // frees the encoder output and caches now
   return false;
 }

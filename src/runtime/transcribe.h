@@ -20,6 +20,7 @@
 
 #include "audio/vad.h"
 #include "models/asr-model.h"
+#include "runtime/speech-confidence.h"
 
 namespace sotto {
 
@@ -36,6 +37,9 @@ struct TranscriptSegment {
   std::vector<int32_t> tokens;     // generated ids (no start token, no eos)
   std::string text;                // decoded; valid UTF-8 (U+FFFD for stray bytes), no control chars, trimmed
   bool hit_token_cap = false;      // stopped by the tokens-per-second cap, not by eos
+  std::vector<float> probs;        // per token: its probability under the step's softmax (speech-confidence.h)
+  std::vector<TranscriptWord> words;  // the text's words with their confidence
+  std::vector<SpeechFlag> flags;      // hallucination guards: word spans with a reason (text is never removed)
   double encode_ms = 0, decode_ms = 0;  // wall time spent on this segment
   // Moonshine's latency: wall time from the moment the end of the phrase is known (the start of the feed() or
   // finish() call whose samples let the VAD close it) to its final text. Excludes the VAD's hangover (the
@@ -47,7 +51,8 @@ struct TranscriptSegment {
 
 // Greedy decoding of one phrase, one token per step(), for hosts that must return to an event loop between tokens
 // (the wasm host waits for the GPU there). The constructor encodes the samples, runs the prompt and records the
-// argmax of the logits on the backend plus a read of it; step() consumes that token (the read must be complete:
+// argmax of the logits on the backend plus a read of it (and of its probability: softmax of the logits in place,
+// then the row of the argmax as a device-side gather, 4 more bytes); step() consumes that token (the read must be complete:
 // at once on the CPU, after the host settles the GPU otherwise) and, unless the phrase ends, runs it and records
 // the next argmax. Transcriber::recognize is this loop run to the end.
 class PhraseDecoder {
@@ -61,13 +66,16 @@ class PhraseDecoder {
   TranscriptSegment& segment() { return seg_; }
 
  private:
-  void run(const int32_t* ids, int n);  // decode + argmax + deferred read of it
+  void run(const int32_t* ids, int n);  // decode + argmax + its probability + deferred reads of both
   AsrModel& model_;
   const Tokenizer& tok_;
   AsrState st_;
   Tensor next_;           // I32 {1}: argmax of the last logits, on the backend
+  Tensor prob_;           // F32 {1, 1}: softmax(logits)[argmax], on the backend
   int32_t pending_ = -1;  // its value once read
+  float pending_p_ = -1;  // and the probability's
   int cap_ = 0;
+  double seconds_ = 0;  // the phrase's audio
   bool done_ = false;
   double decode_ms_ = 0;
   TranscriptSegment seg_;

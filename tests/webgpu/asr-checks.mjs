@@ -2,7 +2,8 @@
 // build, shared by the Node runner (run.mjs) and the Chromium worker (worker.mjs):
 //   * a synthetic recording (three voiced bursts with harmonics, vibrato and noise, silence between; no espeak
 //     in the browser) transcribed by the committed Moonshine and Whisper fixtures (tests/fixtures/asr) on both
-//     backends: identical segments (start, end, text) and identical token ids; decode dispatches per token logged;
+//     backends: identical segments (start, end, text) and identical token ids, the same words with confidences
+//     (the chosen token's softmax probability, computed on the device) within 2e-3; decode dispatches per token logged;
 //   * streaming in irregular chunks == one feed, on WebGPU, with the feeds awaited in turn or all at once;
 //   * freed tensors' GPU address ranges are reused (a long stream allocates temporaries for every phrase and token).
 //   const { passed, failed } = await runAsrChecks({ SottoAsr, host, wasmModule, loadAsr, log });
@@ -76,9 +77,30 @@ export async function runAsrChecks({ SottoAsr, host, wasmModule, loadAsr, log, m
         s.start === cpu.segs[i].start && s.end === cpu.segs[i].end && s.text === cpu.segs[i].text &&
         s.ids.join(' ') === cpu.segs[i].ids.join(' '));
       check(same, `gpu ${show(gpu.segs)}\n      cpu ${show(cpu.segs)}`);
+      // Word confidence: softmax + gather at the device argmax on the GPU vs the CPU backend's (printed to 4 places).
+      let words = 0, maxDiff = 0;
+      for (const [i, s] of gpu.segs.entries()) {
+        const c = cpu.segs[i];
+        check(s.words.length === c.words.length && s.words.every((w, k) => w.text === c.words[k].text),
+              `phrase ${i}: words differ`);
+        for (const [k, w] of s.words.entries()) {
+          check(w.confidence > 0 && w.confidence <= 1, `phrase ${i} word ${k}: confidence ${w.confidence}`);
+          maxDiff = Math.max(maxDiff, Math.abs(w.confidence - c.words[k].confidence));
+          words++;
+        }
+        // The same flags, unless a confidence sits within the tolerance of a threshold (0.9 a word, 0.97 a phrase's mean).
+        const mean = c.words.reduce((a, w) => a + w.confidence, 0) / Math.max(1, c.words.length);
+        const edge = c.words.some((w) => Math.abs(w.confidence - 0.9) <= 2e-3) || Math.abs(mean - 0.97) <= 2e-3;
+        if (!edge) {
+          check(JSON.stringify(s.flags.map((f) => [f.kind, f.words])) === JSON.stringify(c.flags.map((f) => [f.kind, f.words])),
+                `phrase ${i}: flags differ`);
+        }
+      }
+      check(words > 0, 'no words to compare');
+      check(maxDiff <= 2e-3, `word confidence differs by ${maxDiff}`);
       const steps = gpu.segs.reduce((a, s) => a + s.tokens + (s.hit_token_cap ? 0 : 1), 0);
       log(`      ${gpu.segs.length} phrases, ${tokens} tokens; ${gpu.dispatches} GPU dispatches in all ` +
-          `(${steps} decode steps)`);
+          `(${steps} decode steps); ${words} words, confidence max |gpu - cpu| ${maxDiff.toFixed(4)}`);
     });
   }
   await test('speech on WebGPU: irregular chunks == one feed, awaited in turn or all at once', async () => {
