@@ -93,7 +93,7 @@ namespace {
 // The user turn of write_note's prompt (apps/scribe/note.cpp), sent through the model's chat template.
 std::string note_prompt(const sotto::NoteTemplate& t, const std::string& tr) {
   if (tr.find_first_not_of(" \t\r\n") == std::string::npos) sotto::fail("the transcript is empty");
-  return t.instruction + "\n\nTranscript:\n" + tr + "\n\nAnswer with the JSON note only.";
+  return sotto::note_user_turn(t, tr);
 }
 }  // namespace
 

@@ -92,7 +92,7 @@ std::string transcribe_file(const std::string& wav_path, const std::string& asr_
 }  // namespace
 
 int run_note(int argc, char** argv) {
-  std::string audio, transcript_file, tmpl = "soap", model_path, format = "both", asr_path, check_file;
+  std::string audio, transcript_file, tmpl = "soap", model_path, format = "both", asr_path, check_file, visit_date;
   int n_threads = 0, n_ctx = 4096, max_tokens = 1024;
   bool quiet = false;
   ArgParser ap("sotto note", "[AUDIO.wav] --transcript FILE -m MODEL.gguf [--template soap] [options]",
@@ -108,6 +108,9 @@ int run_note(int argc, char** argv) {
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
   ap.option("-c,--ctx-size", &n_ctx, "N", "context size (4096)");
   ap.option("--max-tokens", &max_tokens, "N", "longest note in tokens (1024)", 1);
+  ap.option("--visit-date", &visit_date, "YYYY-MM-DD",
+            "the visit's date, given to the model: relative dates (\"in two weeks\") are resolved against it; "
+            "without it they stay as said");
   ap.option("--check", &check_file, "NOTE.json", "check this note against the transcript (no model): JSON {markdown, support} or Markdown");
   ap.flag("-q,--quiet", &quiet, "no progress or statistics on stderr");
   if (!ap.parse(argc, argv)) return 0;
@@ -159,6 +162,7 @@ int run_note(int argc, char** argv) {
   NoteOptions opt;
   opt.n_ctx = n_ctx;
   opt.max_tokens = max_tokens;
+  opt.visit_date = visit_date;
   // Progress on a terminal: the characters written so far, at most 5 updates a second.
   const bool tty = !quiet && isatty(2);
   size_t chars = 0;

@@ -51,6 +51,30 @@ NoteTemplate load_template(const std::string& name_or_path, const std::vector<st
   return t;
 }
 
+std::string note_user_turn(const NoteTemplate& t, const std::string& transcript, const std::string& visit_date) {
+  std::string head = t.instruction;
+  if (!visit_date.empty()) {
+    const auto digits = [&](size_t a, size_t n) {
+      for (size_t i = a; i < a + n; i++) {
+        if (!std::isdigit(static_cast<unsigned char>(visit_date[i]))) return false;
+      }
+      return true;
+    };
+    bool ok = visit_date.size() == 10 && visit_date[4] == '-' && visit_date[7] == '-' && digits(0, 4) && digits(5, 2) &&
+              digits(8, 2);
+    if (ok) {
+      const int y = std::stoi(visit_date.substr(0, 4)), m = std::stoi(visit_date.substr(5, 2)),
+                d = std::stoi(visit_date.substr(8, 2));
+      const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+      const int days[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+      ok = m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1];
+    }
+    if (!ok) fail("visit date '", visit_date, "' is not a date (YYYY-MM-DD)");
+    head += "\n\nVisit date: " + visit_date;
+  }
+  return head + "\n\nTranscript:\n" + transcript + "\n\nAnswer with the JSON note only.";
+}
+
 NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string& transcript, const NoteOptions& opt,
                       const TextCallback& on_text) {
   auto cg = std::make_shared<grammar::CompiledGrammar>(grammar::compile_json_schema(t.schema_text, t.path),
@@ -60,7 +84,7 @@ NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string&
   sp.seed = opt.seed;
   SamplerChain chain = make_chain(sp);
   chain.add_front(make_grammar_sampler(std::move(cg), lm.tokenizer.get()));
-  const std::string user = t.instruction + "\n\nTranscript:\n" + transcript + "\n\nAnswer with the JSON note only.";
+  const std::string user = note_user_turn(t, transcript, opt.visit_date);
   std::vector<int32_t> prompt;
   try {
     prompt = encode_prompt(*lm.tokenizer, user, true, "");
@@ -114,6 +138,8 @@ void md_value(const json::Value& v, std::string& out, int depth) {
       out += heading(k) + ": ";
       md_value(x, out, depth + 1);
     }
+  } else if (v.is_null()) {
+    out += "_(not stated)_";
   } else {
     out += json::dump(v);
   }

@@ -42,7 +42,13 @@ struct NoteOptions {
   int max_tokens = 1024;
   float temperature = 0.0f;  // greedy by default: a note should not vary run to run
   uint64_t seed = 1;
+  std::string visit_date;  // YYYY-MM-DD, or empty: the date relative dates ("in two weeks") are resolved against
 };
+
+// The user turn of the prompt: the template's instruction, "\n\nVisit date: YYYY-MM-DD" when a visit date is
+// given (the fixed form the note models are trained on), "\n\nTranscript:\n", the transcript, and
+// "\n\nAnswer with the JSON note only.". Throws Error for a visit date that is not a calendar date.
+std::string note_user_turn(const NoteTemplate& t, const std::string& transcript, const std::string& visit_date = "");
 
 // Prompts the model with the template's instruction and the transcript (through its chat template when it
 // has one) and generates under the schema. `on_text` streams the JSON as it is written.
@@ -50,7 +56,8 @@ NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string&
                       const TextCallback& on_text = {});
 
 // The note as Markdown: the template's title, one section per top-level field (in schema order), lists for
-// arrays, and a "Check against the transcript" section listing flagged values.
+// arrays, "_(not stated)_" for null (the model abstained), and a "Check against the transcript" section
+// listing flagged values.
 std::string note_to_markdown(const NoteTemplate& t, const json::Value& note, const std::vector<FieldSupport>& support);
 
 }  // namespace sotto
