@@ -146,7 +146,7 @@ HELDOUT = {
     "c_l_time": ["I'll log {mins} minutes for today.", "We've been {mins} minutes."],
     "d_h_open": ["Record of a concern about {emp}, brought by {rep}.", "Concern raised by {rep} about {emp}."],
     "d_h_open_norep": ["Record of a concern about {emp}."],
-    "d_h_event": ["What happened, {what} in {loc} on {when}.", "Date {when}, {what}, location {loc}."],
+    "d_h_event": ["What happened, {what} in {loc} on {when}.", "{What} happened in {loc}, dated {when}."],
     "d_h_event_nodate": ["What happened, {what} in {loc}."],
     "d_h_wit": ["Also present, {wit}.", "Seen by {wit} as well."],
     "d_h_nowit": ["No one else was present.", "Unwitnessed."],
