@@ -25,7 +25,7 @@ The prompt is the one apps/scribe/note.cpp (note_user_turn) sends: the template'
 line when there is one, the transcript, then the answer request, in the model's chat format.
 
 Usage: /usr/bin/python3 tools/train/datagen.py OUT_DIR [--n-train N] [--n-val N] [--n-test N] [--n-heldout N]
-       [--n-long N] [--style dictation|conversation|mixed] [--length short|medium|mixed]
+       [--n-long N] [--style dictation|conversation|mixed] [--length short|medium|mixed] [--offset K]
 Writes OUT_DIR/{train,validation,test,test-heldout,test-long}.jsonl (those with N > 0), one {"domain",
 "style", "family", "length", "words", "transcript", "note"[, "visit_date"]} object per line.
 """
@@ -355,11 +355,15 @@ def example(seed, style="mixed", family="train", length="short"):
     return ex
 
 
-def split(name, n, style="mixed", length="short"):
+def split(name, n, style="mixed", length="short", offset=0):
+    """n examples of a split; `offset` (< 5,000,000, train and validation only) picks another seed range of the
+    same split, so that two training sets (pretraining, fine-tuning) do not share notes."""
     fam = SPLIT_FAMILY[name]
     if name == "test-long":
         style, length = "conversation", "long"
-    return [example(SPLIT_BASE[name] + i, style, fam, length) for i in range(n)]
+    if offset and not (name in ("train", "validation") and 0 <= offset and offset + n <= 5_000_000):
+        raise ValueError("offset: train and validation only, offset + n <= 5,000,000")
+    return [example(SPLIT_BASE[name] + offset + i, style, fam, length) for i in range(n)]
 
 
 _SCHEMAS = {}
@@ -402,6 +406,7 @@ def main():
     ap.add_argument("--n-long", type=int, default=0, help="held-out family, 1,000-4,000 words (test-long.jsonl)")
     ap.add_argument("--style", default="mixed", choices=["mixed", "dictation", "conversation"])
     ap.add_argument("--length", default="short", choices=["short", "medium", "mixed"])
+    ap.add_argument("--offset", type=int, default=0, help="seed offset of train/validation (another data set)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     for nm, n in [("train", a.n_train), ("validation", a.n_val), ("test", a.n_test), ("test-heldout", a.n_heldout),
@@ -409,7 +414,7 @@ def main():
         if n == 0 and nm not in ("train", "validation", "test"):
             continue
         with open(os.path.join(a.out, nm + ".jsonl"), "w") as f:
-            for ex in split(nm, n, a.style, a.length):
+            for ex in split(nm, n, a.style, a.length, a.offset if nm in ("train", "validation") else 0):
                 f.write(json.dumps(ex) + "\n")
 
 
