@@ -8,7 +8,8 @@ no review said -> "follow_up": null, fees never mentioned -> "fees_disclosed": n
 none are said. A number the speaker corrects ("500 mg, actually make that 250 mg", "heart rate 88, sorry,
 84") appears in the note with its corrected value only. Relative dates ("in two weeks", "in 3 months"): with
 a visit date (in the prompt as "Visit date: YYYY-MM-DD", as `sotto note --visit-date` sends it) the note
-holds the resolved date; without one it holds the words as said ("in two weeks").
+holds the resolved date; without one it holds the words as said ("in two weeks"). The date of a legal or
+financial meeting is the visit date when one is given, said or not (the meeting is the visit).
 
 Styles: "dictation" (the professional speaks the note after the meeting) and "conversation" (speaker-labelled
 turns with small talk, digressions, history the note does not record, an examination narrated aloud, facts
@@ -226,7 +227,7 @@ def legal(g, visit):
     mins_said = str(mins)
     if mins and r.random() < P_CORR:
         mins_said = g.corrected(str(mins + r.choice([-10, -5, 5, 15])), str(mins))
-    note = {"client": client, "matter": matter, "date": iso(d) if dated else None, "attendees": attendees,
+    note = {"client": client, "matter": matter, "date": iso(d) if dated or visit else None, "attendees": attendees,
             "summary": f"meeting with {client} about {matter}", "advice_given": "; ".join(adv) if adv else None,
             "instructions": ins, "next_steps": steps, "time_spent_minutes": mins}
     when = spoken_date(r, d)
@@ -295,7 +296,7 @@ def finance(g, visit):
     recs = [] if g.null(0.15) else r.sample(L["recs"], r.randint(1, 3))
     fees = r.choice([True, True, False, None])
     rev, rev_c, rev_d = follow_up(g, visit, "c_f_rev_abs", "c_f_rev_rel", "d_f_rev_abs", "d_f_rev_rel")
-    note = {"client": client, "meeting_date": iso(d) if dated else None, "objectives": " and ".join(goals),
+    note = {"client": client, "meeting_date": iso(d) if dated or visit else None, "objectives": " and ".join(goals),
             "risk_profile": risk,
             "current_holdings": ", ".join(f"{h} worth {a} pounds" for h, a in zip(hold, amounts)),
             "recommendations": recs, "fees_disclosed": fees, "next_review": rev}

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # eval-all.sh — the evaluation table of docs/training.md, through the engine (greedy): the product path
 # (`sotto note`, schema-constrained, with the example's visit date; the support check counts the invented facts
-# it flags) and free generation (`sotto generate`), on three test sets of WORK_DIR/test (made here if missing):
+# it flags) and free generation (`sotto generate`, FREE=1), on three test sets of WORK_DIR/test (made here if missing):
 #   test.jsonl          the training generator family, unseen seeds (dictations and conversations, short and
 #                       medium), N examples;
 #   test-heldout.jsonl  the held-out family: names, drugs, entities, sentence templates, speaker labels and small
 #                       talk training never saw; N examples;
 #   test-long.jsonl     held-out family, consultations of 1,000-4,000 words (beyond the 1,024-token training
 #                       sequence; run at --ctx-size 8192), N/2 examples.
-# Models: MODELS_DIR/notes-base-q8_0.gguf (pretrained), notes-q8_0.gguf (+ LoRA, the new default),
-# notes-q4_0.gguf, and the bundled models/sotto-notes-q8_0.gguf (the model before this data) as a baseline.
+# Models: MODELS_DIR/notes-q8_0.gguf (+ LoRA, the new default) on all three sets (N, N, N/2); on the held-out
+# family, N/2 each: notes-base-q8_0.gguf (pretrained), notes-q4_0.gguf, and the bundled
+# models/sotto-notes-q8_0.gguf (the model before this data) as a baseline; with FREE=1 also free generation.
 # Writes WORK_DIR/eval/NAME.json per row and MODELS_DIR/results.json (all rows).
 # Usage: bash tools/train/eval-all.sh MODELS_DIR WORK_DIR SOTTO_BINARY   (PYTHON, JOBS, N may be set)
 set -euo pipefail
@@ -29,14 +30,14 @@ ev() {  # name model data mode [extra eval.py args]
   $P tools/train/eval.py "$T/$data.jsonl" --gguf "$model" --sotto "$sotto" --mode "$mode" --n "$n" --jobs "$jobs" \
     --json "$W/eval/$name.json" "$@"
 }
+h=$((n / 2))
 ev lora-test "$m/notes-q8_0.gguf" test note --check
 ev lora-heldout "$m/notes-q8_0.gguf" test-heldout note --check
 ev lora-long "$m/notes-q8_0.gguf" test-long note --check --ctx 8192 --max-new 600
-ev base-test "$m/notes-base-q8_0.gguf" test note
-ev base-heldout "$m/notes-base-q8_0.gguf" test-heldout note
-ev lora-heldout-q4 "$m/notes-q4_0.gguf" test-heldout note
-ev lora-heldout-free "$m/notes-q8_0.gguf" test-heldout free
-ev bundled-heldout models/sotto-notes-q8_0.gguf test-heldout note
+ev base-heldout "$m/notes-base-q8_0.gguf" test-heldout note --n $h
+ev lora-heldout-q4 "$m/notes-q4_0.gguf" test-heldout note --n $h
+ev bundled-heldout models/sotto-notes-q8_0.gguf test-heldout note --n $h
+[ -z "${FREE:-}" ] || ev lora-heldout-free "$m/notes-q8_0.gguf" test-heldout free --n $h
 $P - "$W/eval" "$m/results.json" <<'EOF'
 import json, os, sys
 d, out = sys.argv[1], sys.argv[2]

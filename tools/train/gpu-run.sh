@@ -50,7 +50,7 @@ echo "data and tokenizer: $(( $(date +%s) - t0 )) s"
 
 $P tools/train/train.py pretrain --config "$cfg" --data "$W/base" \
   --tokenizer "$W/tok.json" --out "$W/pre" --device "$dev" --steps "${PRE_STEPS:-2000}" --batch "$batch" --seq 1024 \
-  --lr 2e-3 --warmup 150 --eval-every 250 --ckpt-every 1000 --max-seconds "${PRE_SECONDS:-230}"
+  --lr 2e-3 --warmup 150 --eval-every 250 --ckpt-every 1000 --max-seconds "${PRE_SECONDS:-210}"
 $P tools/train/train.py lora --base "$W/pre/ckpt.pt" --data "$W/ft" --tokenizer "$W/tok.json" --out "$W/lora" \
   --device "$dev" --rank 16 --alpha 32 --steps "${FT_STEPS:-600}" --batch "$batch" --seq 1024 --lr 2e-3 --warmup 50 \
   --eval-every 100 --max-seconds "${FT_SECONDS:-90}"
