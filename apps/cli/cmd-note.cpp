@@ -117,6 +117,9 @@ int run_note(int argc, char** argv) {
   if (format != "json" && format != "markdown" && format != "both") ap.usage_error("--format must be json, markdown or both");
   if (!audio.empty() && !transcript_file.empty()) ap.usage_error("give AUDIO or --transcript FILE, not both");
   if (audio.empty() && transcript_file.empty()) ap.usage_error("missing AUDIO or --transcript FILE");
+  if (!visit_date.empty() && !is_calendar_date(visit_date)) {
+    ap.usage_error("--visit-date must be a date YYYY-MM-DD, got '" + visit_date + "'");
+  }
   const std::vector<std::string> dirs = template_dirs(argv[0]);
   if (!check_file.empty()) {
     if (transcript_file.empty()) ap.usage_error("--check needs --transcript FILE");

@@ -51,25 +51,21 @@ NoteTemplate load_template(const std::string& name_or_path, const std::vector<st
   return t;
 }
 
+bool is_calendar_date(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  const int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)), d = std::stoi(s.substr(8, 2));
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  const int days[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1];
+}
+
 std::string note_user_turn(const NoteTemplate& t, const std::string& transcript, const std::string& visit_date) {
   std::string head = t.instruction;
   if (!visit_date.empty()) {
-    const auto digits = [&](size_t a, size_t n) {
-      for (size_t i = a; i < a + n; i++) {
-        if (!std::isdigit(static_cast<unsigned char>(visit_date[i]))) return false;
-      }
-      return true;
-    };
-    bool ok = visit_date.size() == 10 && visit_date[4] == '-' && visit_date[7] == '-' && digits(0, 4) && digits(5, 2) &&
-              digits(8, 2);
-    if (ok) {
-      const int y = std::stoi(visit_date.substr(0, 4)), m = std::stoi(visit_date.substr(5, 2)),
-                d = std::stoi(visit_date.substr(8, 2));
-      const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-      const int days[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-      ok = m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1];
-    }
-    if (!ok) fail("visit date '", visit_date, "' is not a date (YYYY-MM-DD)");
+    if (!is_calendar_date(visit_date)) fail("visit date '", visit_date, "' is not a date (YYYY-MM-DD)");
     head += "\n\nVisit date: " + visit_date;
   }
   return head + "\n\nTranscript:\n" + transcript + "\n\nAnswer with the JSON note only.";

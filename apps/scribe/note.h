@@ -49,6 +49,8 @@ struct NoteOptions {
 // given (the fixed form the note models are trained on), "\n\nTranscript:\n", the transcript, and
 // "\n\nAnswer with the JSON note only.". Throws Error for a visit date that is not a calendar date.
 std::string note_user_turn(const NoteTemplate& t, const std::string& transcript, const std::string& visit_date = "");
+// "2026-12-06": YYYY-MM-DD naming a day of the Gregorian calendar (leap years included).
+bool is_calendar_date(const std::string& s);
 
 // Prompts the model with the template's instruction and the transcript (through its chat template when it
 // has one) and generates under the schema. `on_text` streams the JSON as it is written.

@@ -591,6 +591,17 @@ class HfTokenizerAndLora(LoraForeignBase):
     test_lora_gguf_bases = None  # inherited helpers only
 
 
+class Schedule(unittest.TestCase):
+    def test_time_schedule(self):
+        import train
+        self.assertAlmostEqual(train.lr_at(0, 100, 1.0, 10), 0.1)
+        self.assertAlmostEqual(train.lr_at(10, 100, 1.0, 10), 1.0)
+        self.assertAlmostEqual(train.lr_at(100, 100, 1.0, 10), 0.1)
+        self.assertAlmostEqual(train.lr_at(10, 100, 1.0, 10, time_frac=1.0), 0.1)  # time is up: annealed
+        self.assertAlmostEqual(train.lr_at(55, 100, 1.0, 10, time_frac=0.2), 0.55)  # steps further along
+        self.assertAlmostEqual(train.lr_at(10, 100, 1.0, 10, time_frac=0.5), 0.55)
+
+
 class Rouge(unittest.TestCase):
     def test_rouge_by_hand(self):
         # ref "the cat sat on the mat", hyp "the cat on the mat": 1-gram overlap 5 (P 5/5, R 5/6);
