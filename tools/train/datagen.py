@@ -56,6 +56,7 @@ class Gen:
 
     def __init__(self, seed, family):
         self.r = random.Random(seed)
+        self.family = family
         self.L, self.P, self.T = LX.FAMILIES[family], PH.FAMILIES[family], TK.FAMILIES[family]
 
     def say(self, key, **kw):
@@ -65,7 +66,16 @@ class Gen:
         return self.r.choice(self.P[key]).format(**kw)
 
     def name(self):
+        if self.family == "train" and self.r.random() < 0.5:  # made up: to be copied, not learnt by heart
+            return LX.made_up_name(self.r)
         return f"{self.r.choice(self.L['first'])} {self.r.choice(self.L['last'])}"
+
+    def meds(self, k):
+        """k drugs (name, doses): from the family's list, or made up (training family, half of them)."""
+        out = []
+        for m in self.r.sample(self.L["meds"], k):
+            out.append(LX.made_up_drug(self.r) if self.family == "train" and self.r.random() < 0.5 else m)
+        return out
 
     def null(self, p=P_NULL):
         return self.r.random() < p
@@ -166,7 +176,7 @@ def soap(g, visit):
     dx = None if g.null() else r.choice(L["diagnoses"])
     plan = None if g.null() else ", ".join(r.sample(L["plans"], r.randint(1, 2)))
     meds, med_c, med_d = [], [], []
-    for m, doses in r.sample(L["meds"], r.choice([0, 1, 1, 1, 2, 2])):
+    for m, doses in g.meds(r.choice([0, 1, 1, 1, 2, 2])):
         k = r.random()
         dose, freq = (r.choice(doses), r.choice(LX.FREQS)) if k < 0.7 else \
             (None, r.choice(LX.FREQS)) if k < 0.85 else (None, None)

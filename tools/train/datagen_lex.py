@@ -130,3 +130,39 @@ HELDOUT = {
 }
 
 FAMILIES = {"train": TRAIN, "heldout": HELDOUT}
+
+
+# Made-up names and drug names for the training family: so many that a model can only copy them from the
+# transcript, never learn them by heart (the fixed lists above alone let a small model memorise them: the earlier
+# bundled model wrote training-set names for unseen ones). Never equal to, or containing, a held-out entry.
+_ONSETS = ["b", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "br", "ch", "dr",
+           "gr", "kl", "pr", "sh", "st", "tr"]
+_VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "ou"]
+_CODAS = ["", "", "", "n", "r", "l", "s", "m", "x", "nd", "rt"]
+_DRUG_ENDS = ["olol", "pril", "statin", "azole", "mycin", "sartan", "dronate", "oxacin", "tidine", "profen"]
+_HELD_WORDS = {w.lower() for k in ("first", "last") for w in HELDOUT[k]} | {m for m, _ in HELDOUT["meds"]}
+
+
+def _syllable(r):
+    return r.choice(_ONSETS) + r.choice(_VOWELS) + r.choice(_CODAS)
+
+
+def made_up_word(r, n_syl):
+    while True:
+        w = "".join(_syllable(r) for _ in range(n_syl))
+        if 3 <= len(w) <= 12 and not any(h in w for h in _HELD_WORDS):
+            return w
+
+
+def made_up_name(r):
+    return made_up_word(r, r.randint(1, 2)).capitalize() + " " + made_up_word(r, r.randint(2, 3)).capitalize()
+
+
+def made_up_drug(r):
+    """(name, doses) like the lists': a made-up stem with a drug-class ending, doses in mg."""
+    while True:
+        name = made_up_word(r, r.randint(1, 2)) + r.choice(_DRUG_ENDS)
+        if not any(h in name for h in _HELD_WORDS):
+            break
+    base = r.choice([1, 2, 5, 10, 20, 25, 50, 100, 200])
+    return name, sorted({f"{base} mg", f"{base * r.choice([2, 4])} mg"})
