@@ -8,14 +8,15 @@
 #   1. data (tools/train/datagen.py, the training generator family only): BASE_N examples, dictations and
 #      conversations, short and medium (up to ~450 words), with null facts, spoken corrections, relative dates
 #      and visit dates (pretraining); FT_N medium conversations from another seed range (fine-tuning);
-#   2. tokenizer: byte-level BPE, 3000 merges, on the first 30,000 pretraining examples;
+#   2. tokenizer: byte-level BPE, 3000 merges, on the first 4,000 pretraining examples (TOK_N; the merge loop
+#      is Python: 72 s for 2,000 examples, 131 s for 8,000 on this project's loaded 2-core CPU machine);
 #   3. pretrain configs/notes-10m.json from scratch (loss on the note tokens, sequences up to 1,024 tokens);
 #   4. LoRA (rank 16 on q/k/v/o/gate/up/down) on the conversations, merged;
 #   5. export Q8_0 (and Q4_0) GGUFs with the project's writer;
 #   6. evaluate through the engine (built here from this tree) with tools/train/eval-all.sh: the in-family test
 #      set, the held-out generator family, and held-out long consultations (1,000-4,000 words).
 # Usage: bash tools/train/gpu-run.sh OUT_DIR
-#   (PYTHON, WORK, JOBS, BASE_N, FT_N, PRE_STEPS, PRE_SECONDS, FT_STEPS, FT_SECONDS, BATCH, N may be set; a CPU
+#   (PYTHON, WORK, JOBS, BASE_N, FT_N, TOK_N, PRE_STEPS, PRE_SECONDS, FT_STEPS, FT_SECONDS, BATCH, N may be set; a CPU
 #   rehearsal: DEVICE=cpu CONFIG=tools/train/configs/tiny.json SOTTO_BIN=build/sotto and small counts)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,7 +45,7 @@ fi
 $P tools/train/datagen.py "$W/base" --style mixed --length mixed --n-train "${BASE_N:-50000}" --n-val 400 --n-test 0
 $P tools/train/datagen.py "$W/ft" --style conversation --length medium --offset 2000000 --n-train "${FT_N:-20000}" \
   --n-val 400 --n-test 0
-head -n 30000 "$W/base/train.jsonl" > "$W/tok-corpus.jsonl"
+head -n "${TOK_N:-4000}" "$W/base/train.jsonl" > "$W/tok-corpus.jsonl"
 $P tools/train/tokenizer.py "$W/tok-corpus.jsonl" "$W/tok.json" --merges 3000
 echo "data and tokenizer: $(( $(date +%s) - t0 )) s"
 
