@@ -106,6 +106,8 @@ TEST_F(Cli, UnboundedInputsAndBadCountsAreOneLineErrors) {
            {"bench -m x.gguf -t -2", 2, "-t must be in 0..1024"},
            {"note --transcript x.txt -m x.gguf --max-tokens -3", 2, "--max-tokens must be at least 1, got -3"},
            {"note a.wav --check note.json", 2, "--check needs --transcript FILE"},
+           {"note --transcript x.txt -m x.gguf --visit-date 2026-02-30", 2, "--visit-date must be a date YYYY-MM-DD, got '2026-02-30'"},
+           {"note --transcript x.txt -m x.gguf --visit-date 6/12/2026", 2, "--visit-date must be a date YYYY-MM-DD"},
            {"note --check /nonexistent/note.json --transcript /dev/null", 1, "/nonexistent/note.json"},
            {"generate -m x.gguf -p hi -n -3", 2, "-n must be at least -1, got -3"},
            {"generate -m x.gguf -p hi --top-k -1", 2, "--top-k must be at least 0"},

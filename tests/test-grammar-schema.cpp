@@ -390,6 +390,14 @@ TEST(GrammarSchema, AcceptRejectTablesPerFeature) {
       {R"({"type": "object", "additionalProperties": {"type": "boolean"}})", {"{}", "{\"x\": true, \"y\": false}"}, {"{\"x\": 1}"}},
       {R"({"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 1}]})", {"5", "\"a\""}, {"\"ab\"", "true"}},
       {R"({"type": ["integer", "null"]})", {"5", "null"}, {"\"5\""}},
+      // Abstention in the note templates: a fact may be null ("not stated").
+      {R"({"type": ["string", "null"], "maxLength": 3})", {"null", "\"abc\"", "\"\""}, {"\"abcd\"", "nul", "\"null", "Null"}},
+      {R"({"type": ["string", "null"], "format": "date"})", {"null", "\"2026-12-06\""}, {"\"in two weeks\"", "\"2026-02-30\"", "\"null\""}},
+      {R"({"type": ["string", "null"], "enum": ["growth", "not discussed", null]})", {"null", "\"growth\"", "\"not discussed\""}, {"\"null\"", "\"cautious\"", "\"\""}},
+      {R"({"type": ["boolean", "null"]})", {"true", "false", "null"}, {"\"false\"", "0"}},
+      {R"({"type": ["integer", "null"], "minimum": 0, "maximum": 1440})", {"0", "1440", "null"}, {"-1", "1441", "\"30\""}},
+      {R"({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9 ,'-]*$", "maxLength": 20}, {"type": "null"}]})",
+       {"\"2026-12-20\"", "\"in two weeks\"", "\"next Tuesday\"", "null"}, {"\"2026-13-01\"", "\"\"", "\" in two weeks\"", "\"in twenty-two long weeks\"", "\"null"}},
       {R"({"$defs": {"n": {"type": "object", "properties": {"k": {"$ref": "#/$defs/n"}}, "additionalProperties": false}}, "$ref": "#/$defs/n"})",
        {"{}", "{\"k\":{}}", "{\"k\":{\"k\":{}}}"}, {"{\"k\":1}"}},
       {R"(true)", {"1", "{\"a\":[]}"}, {"{", "tru"}},
@@ -397,6 +405,51 @@ TEST(GrammarSchema, AcceptRejectTablesPerFeature) {
   for (const SchemaCase& c : cases) {
     SCOPED_TRACE(c.schema);
     auto cg = compile(c.schema, v);
+    for (const std::string& s : c.accept) EXPECT_TRUE(full_match(*cg, s)) << "should accept: " << s;
+    for (const std::string& s : c.reject) EXPECT_FALSE(full_match(*cg, s)) << "should reject: " << s;
+  }
+}
+
+// The product's note templates (templates/*.schema.json): every fact may be null, an old-style note (every
+// value stated) still matches, and the follow-up / next review takes a date, the words as said, or null.
+TEST(GrammarSchema, NoteTemplatesAcceptNullFacts) {
+  auto v = vocab_of(1000);
+  auto read = [](const std::string& name) {
+    std::FILE* f = std::fopen((std::string(SOTTO_SOURCE_DIR) + "/templates/" + name + ".schema.json").c_str(), "rb");
+    EXPECT_TRUE(f) << name;
+    std::string s;
+    char buf[4096];
+    for (size_t n; f && (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
+    if (f) std::fclose(f);
+    return s;
+  };
+  const std::vector<std::pair<std::string, SchemaCase>> cases = {
+      {"soap", {nullptr,
+                {R"({"subjective": "cough for 3 days", "objective": "chest clear", "assessment": "viral illness", "plan": "rest", "medications": [{"name": "paracetamol", "dose": "1 g", "frequency": "four times daily"}], "follow_up": "2026-12-20"})",
+                 R"({"subjective": null, "objective": null, "assessment": null, "plan": null, "medications": [], "follow_up": null})",
+                 R"({"subjective": "cough", "objective": null, "assessment": "viral illness", "plan": null, "medications": [{"name": "paracetamol", "dose": null, "frequency": null}], "follow_up": "in two weeks"})"},
+                {R"({"subjective": "cough", "objective": null, "assessment": null, "plan": null, "medications": [{"name": null, "dose": null, "frequency": null}], "follow_up": null})",
+                 R"({"subjective": "cough", "objective": null, "assessment": null, "plan": null, "medications": [], "follow_up": "2026-02-30"})",
+                 R"({"subjective": "cough", "objective": null, "assessment": null, "plan": null, "medications": null, "follow_up": null})",
+                 R"({"subjective": "cough", "objective": null, "assessment": null, "plan": null, "medications": []})"}}},
+      {"legal", {nullptr,
+                 {R"({"client": null, "matter": "a will", "date": null, "attendees": [], "summary": null, "advice_given": null, "instructions": null, "next_steps": [], "time_spent_minutes": null})",
+                  R"({"client": "Ann Lee", "matter": "a will", "date": "2026-12-06", "attendees": ["Ann Lee"], "summary": "meeting", "advice_given": "sign it", "instructions": "draft", "next_steps": ["draft the will"], "time_spent_minutes": 30})"},
+                 {R"({"client": null, "matter": "a will", "date": "in two weeks", "attendees": [], "summary": null, "advice_given": null, "instructions": null, "next_steps": [], "time_spent_minutes": null})",
+                  R"({"client": null, "matter": "a will", "date": null, "attendees": [null], "summary": null, "advice_given": null, "instructions": null, "next_steps": [], "time_spent_minutes": null})"}}},
+      {"hr", {nullptr,
+              {R"({"employee": "Tom Reid", "reported_by": null, "incident_date": null, "location": null, "category": null, "description": "a slip", "witnesses": [], "actions_taken": null, "follow_up_required": null})"},
+              {R"({"employee": "Tom Reid", "reported_by": null, "incident_date": null, "location": null, "category": "null", "description": "a slip", "witnesses": [], "actions_taken": null, "follow_up_required": null})",
+               R"({"employee": "Tom Reid", "reported_by": null, "incident_date": null, "location": null, "category": "theft", "description": "a slip", "witnesses": [], "actions_taken": null, "follow_up_required": null})"}}},
+      {"finance", {nullptr,
+                   {R"({"client": "Ann Lee", "meeting_date": "2026-12-06", "objectives": null, "risk_profile": null, "current_holdings": null, "recommendations": [], "fees_disclosed": null, "next_review": "in six months"})",
+                    R"({"client": "Ann Lee", "meeting_date": null, "objectives": "retirement", "risk_profile": "not discussed", "current_holdings": null, "recommendations": [], "fees_disclosed": true, "next_review": "2027-06-06"})"},
+                   {R"({"client": "Ann Lee", "meeting_date": null, "objectives": null, "risk_profile": null, "current_holdings": null, "recommendations": [], "fees_disclosed": "null", "next_review": null})",
+                    R"({"client": "Ann Lee", "meeting_date": null, "objectives": null, "risk_profile": null, "current_holdings": null, "recommendations": [], "fees_disclosed": null, "next_review": "06/06/2027"})"}}},
+  };
+  for (const auto& [name, c] : cases) {
+    SCOPED_TRACE(name);
+    auto cg = compile(read(name), v);
     for (const std::string& s : c.accept) EXPECT_TRUE(full_match(*cg, s)) << "should accept: " << s;
     for (const std::string& s : c.reject) EXPECT_FALSE(full_match(*cg, s)) << "should reject: " << s;
   }

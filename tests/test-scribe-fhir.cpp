@@ -110,6 +110,27 @@ TEST(ScribeFhir, SoapNoteIsAValidDocumentBundle) {
   EXPECT_TRUE(section(c, "Follow up")) << "uncoded sections keep their title";
 }
 
+// A fact the model abstained on (null) is marked "Not stated." (top level, with an emptyReason) or
+// "not stated" inside an item; the bundle stays free of empty values.
+TEST(ScribeFhir, NullFactsAreMarkedNotStated) {
+  const NoteTemplate t = load_template("soap", {kRoot});
+  const json::Value note = json::parse(R"({
+    "subjective": "Cough for a week", "objective": null, "assessment": null, "plan": "",
+    "medications": [{"name": "paracetamol", "dose": null, "frequency": "as needed"}], "follow_up": null})");
+  const json::Value b = json::parse(json::dump(note_to_fhir_bundle(t, note, opts())));
+  check_no_empties(b, "");
+  const json::Value& c = b.at("entry").arr()[0].at("resource");
+  const std::string open = "<div xmlns=\"http://www.w3.org/1999/xhtml\">";
+  EXPECT_EQ(section(c, "Objective")->at("text").at("div").str(), open + "<p>Not stated.</p></div>");
+  EXPECT_TRUE(section(c, "Objective")->find("emptyReason"));
+  EXPECT_EQ(section(c, "Follow up")->at("text").at("div").str(), open + "<p>Not stated.</p></div>");
+  EXPECT_EQ(section(c, "Plan")->at("text").at("div").str(), open + "<p>None recorded.</p></div>");
+  EXPECT_EQ(section(c, "Medications")->at("text").at("div").str(),
+            open + "<ul><li>Name: paracetamol; Dose: not stated; Frequency: as needed</li></ul></div>");
+  EXPECT_FALSE(section(c, "Medications")->find("emptyReason"));
+  EXPECT_FALSE(section(c, "Subjective")->find("emptyReason"));
+}
+
 TEST(ScribeFhir, BadArgumentsAreErrors) {
   const NoteTemplate t = load_template("soap", {kRoot});
   const json::Value note = json::parse(R"({"subjective": "x"})");

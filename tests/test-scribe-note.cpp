@@ -240,6 +240,47 @@ TEST(ScribeSupportRules, NotCheckedIsShown) {
             R"({"path":"/risk_profile","value":"growth","spans":[],"unsupported":[],"flagged":false,"checked":false,"why":"no option of risk profile is said in the transcript"})");
 }
 
+// Abstention: a null value has nothing to check (no flag, not listed), the Markdown says "not stated", and a
+// relative follow-up kept as said is supported by its words.
+TEST(ScribeSupportRules, NullIsAbstentionNotAFlag) {
+  const NoteTemplate t = load_template("soap", {kRoot});
+  const json::Value note = json::parse(R"({"subjective": "cough for a week", "objective": null, "assessment": null,
+    "plan": null, "medications": [{"name": "paracetamol", "dose": null, "frequency": null}], "follow_up": "in two weeks"})");
+  const std::string tr = "Patient: I've had a cough for a week. Doctor: Take paracetamol. See you in two weeks.";
+  const auto s = check_support(note, tr, &t.schema);
+  for (const FieldSupport& f : s) {
+    EXPECT_FALSE(f.flagged) << f.path << " " << f.value;
+    EXPECT_NE(f.value, "null") << f.path;
+  }
+  ASSERT_EQ(s.size(), 3u);  // subjective, the medication's name, follow_up
+  EXPECT_EQ(s[2].path, "/follow_up");
+  const std::string md = note_to_markdown(t, note, s);
+  EXPECT_NE(md.find("## Objective\n\n_(not stated)_\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("Dose: _(not stated)_"), std::string::npos) << md;
+  EXPECT_NE(md.find("## Follow up\n\nin two weeks\n"), std::string::npos) << md;
+  // A follow-up said relatively, written as an absolute date without a visit date, is still flagged.
+  const json::Value bad = json::parse(R"({"follow_up": "2026-12-20"})");
+  EXPECT_TRUE(check_support(bad, tr, &t.schema)[0].flagged);
+}
+
+// The prompt: the visit date, when given, goes between the instruction and the transcript in one fixed form
+// (tools/train/datagen.py user_text writes the same); a bad date is an error naming it.
+TEST(ScribeTemplates, VisitDateInThePrompt) {
+  const NoteTemplate t = load_template("soap", {kRoot});
+  EXPECT_EQ(note_user_turn(t, "Hello."), t.instruction + "\n\nTranscript:\nHello.\n\nAnswer with the JSON note only.");
+  EXPECT_EQ(note_user_turn(t, "Hello.", "2026-12-06"),
+            t.instruction + "\n\nVisit date: 2026-12-06\n\nTranscript:\nHello.\n\nAnswer with the JSON note only.");
+  for (const char* bad : {"2026-02-30", "6/12/2026", "2026-12-6", "2026-13-01", "today"}) {
+    try {
+      note_user_turn(t, "Hello.", bad);
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(note_user_turn(t, "Hello.", "2028-02-29"));
+}
+
 TEST(ScribeTemplates, Errors) {
   try {
     load_template("nope", {kRoot});
@@ -264,6 +305,7 @@ TEST_P(ScribeNote, EveryTemplateGivesACompleteNote) {
   opt.max_tokens = 6000;
   opt.temperature = 1.0f;  // the random model's greedy choice may loop inside a string; sampling ends it
   opt.seed = 3;
+  opt.visit_date = "2026-12-01";  // the prompt with a visit date, as the CLI's --visit-date gives it
   const NoteResult r = write_note(lm, t, kVisit, opt);
   ASSERT_TRUE(r.note.is_object()) << r.text;
   for (const json::Value& key : t.schema.at("required").arr()) {

@@ -684,7 +684,7 @@ function fillPrintView(head) {
   const meta = document.createElement('p');
   meta.textContent = `Approved by ${state.review.approver}, ${new Date(state.approved).toLocaleString()}`;
   pv.replaceChildren(h1, meta, ...encounterLines().map((l) => { const p = document.createElement('p'); p.textContent = l; return p; }));
-  const text = (v) => Array.isArray(v) ? v.map(text).join('\n') : v && typeof v === 'object'
+  const text = (v) => v === null ? 'not stated' : Array.isArray(v) ? v.map(text).join('\n') : v && typeof v === 'object'
     ? Object.entries(v).map(([k, x]) => `${heading(k)}: ${text(x)}`).join('; ') : String(v ?? '');
   for (const [k] of Object.entries(state.schema.properties)) {
     const h2 = document.createElement('h2');

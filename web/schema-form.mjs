@@ -4,21 +4,37 @@
 // integers and numbers: <input type=number>; booleans: a checkbox; objects: a fieldset per property in
 // schema order; arrays: a fieldset of items with Remove buttons and an Add button. Every control carries
 // data-path, the JSON Pointer of its value ("/medications/0/dose"), which the support highlighting uses.
+// A nullable field (type ["string", "null"], or an anyOf with a {"type": "null"} branch) also gets a
+// "Not stated" checkbox: a null value (the model abstained) shows it ticked, the control empty and disabled,
+// and the control's data-not-stated="1"; unticking restores an empty value to type. An anyOf of strings
+// (a date, or the words as said: "in two weeks") is one text input.
 // Does not: validate beyond what the controls enforce (the engine's grammar made the note valid; the
-// user's edits are kept as typed), $ref, anyOf/oneOf.
+// user's edits are kept as typed), $ref, oneOf, anyOf of other shapes.
 
 export function heading(key) {
   const h = key.replace(/_/g, ' ');
   return h.charAt(0).toUpperCase() + h.slice(1);
 }
 
+// The field's type other than null: "string" for ["string", "null"] and for an anyOf of strings and null.
+function baseType(schema) {
+  if (Array.isArray(schema.type)) return schema.type.find((t) => t !== 'null') ?? 'null';
+  if (schema.anyOf) return schema.anyOf.map((b) => b.type).find((t) => t && t !== 'null') ?? 'string';
+  return schema.type;
+}
+
+function nullable(schema) {
+  if (Array.isArray(schema.type)) return schema.type.includes('null');
+  return !!schema.anyOf?.some((b) => b.type === 'null');
+}
+
 function emptyValue(schema) {
-  switch (schema.type) {
+  switch (baseType(schema)) {
     case 'object': return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, s]) => [k, emptyValue(s)]));
     case 'array': return [];
     case 'integer': case 'number': return schema.minimum ?? 0;
     case 'boolean': return false;
-    default: return schema.enum ? schema.enum[0] : '';
+    default: return schema.enum ? schema.enum.find((x) => x !== null) : '';
   }
 }
 
@@ -94,8 +110,9 @@ function renderArray(schema, value, path, label, h, root) {
 }
 
 function renderField(schema, value, path, label, h, root) {
-  if (schema.type === 'object') return renderObject(schema, value, path, label, h, root);
-  if (schema.type === 'array') return renderArray(schema, value, path, label, h, root);
+  const type = baseType(schema);
+  if (type === 'object' && value !== null) return renderObject(schema, value, path, label, h, root);
+  if (type === 'array' && value !== null) return renderArray(schema, value, path, label, h, root);
   const wrap = document.createElement('div');
   wrap.className = 'field';
   const id = `f${++uid}`;
@@ -103,40 +120,49 @@ function renderField(schema, value, path, label, h, root) {
   lab.htmlFor = id;
   lab.textContent = label;
   let input;
-  if (schema.type === 'boolean') {
+  const shown = value ?? '';
+  if (type === 'boolean') {
     input = document.createElement('input');
     input.type = 'checkbox';
     input.checked = !!value;
-  } else if (schema.type === 'integer' || schema.type === 'number') {
+  } else if (type === 'integer' || type === 'number') {
     input = document.createElement('input');
     input.type = 'number';
-    if (schema.type === 'integer') input.step = '1';
+    if (type === 'integer') input.step = '1';
     if (schema.minimum !== undefined) input.min = schema.minimum;
     if (schema.maximum !== undefined) input.max = schema.maximum;
-    input.value = value;
+    input.value = shown;
   } else if (schema.enum) {
     input = document.createElement('select');
-    for (const opt of schema.enum) input.append(new Option(String(opt), String(opt), false, opt === value));
+    for (const opt of schema.enum) {
+      if (opt !== null) input.append(new Option(String(opt), String(opt), false, opt === value));
+    }
+    if (value === null) input.selectedIndex = -1;
   } else if (schema.format === 'date') {
     input = document.createElement('input');
     input.type = 'date';
-    input.value = value;
+    input.value = shown;
+  } else if (schema.anyOf) {
+    input = document.createElement('input');
+    input.type = 'text';
+    input.placeholder = 'YYYY-MM-DD, or as said ("in two weeks")';
+    input.value = shown;
   } else {
     input = document.createElement('textarea');
     input.rows = Math.min(6, Math.max(1, Math.ceil((schema.maxLength ?? 80) / 120)));
     if (schema.maxLength) input.maxLength = schema.maxLength;
-    input.value = value;
+    input.value = shown;
   }
   input.id = id;
   input.dataset.path = path;
   if (schema.description) input.title = schema.description;
   const read = () => {
-    if (schema.type === 'boolean') return input.checked;
-    if (schema.type === 'integer') return Number.parseInt(input.value || '0', 10);
-    if (schema.type === 'number') return Number(input.value || 0);
+    if (type === 'boolean') return input.checked;
+    if (type === 'integer') return Number.parseInt(input.value || '0', 10);
+    if (type === 'number') return Number(input.value || 0);
     return input.value;
   };
-  input.addEventListener(schema.type === 'boolean' || schema.enum ? 'change' : 'input', () => {
+  input.addEventListener(type === 'boolean' || schema.enum ? 'change' : 'input', () => {
     setAt(root, path, read());
     h.onChange(path, root, false);
   });
@@ -146,7 +172,34 @@ function renderField(schema, value, path, label, h, root) {
   badge.dataset.supportFor = path;
   badge.id = `${id}-support`;
   input.setAttribute('aria-describedby', badge.id);
-  wrap.append(lab, input, badge);
+  wrap.append(lab, input);
+  if (nullable(schema)) {  // abstention: "not stated" is a value of its own, not an empty string
+    const ns = document.createElement('label');
+    ns.className = 'not-stated';
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.checked = value === null;
+    box.setAttribute('aria-label', `${label}: not stated`);
+    ns.append(box, ' Not stated');
+    const show = () => {
+      input.disabled = box.checked;
+      input.dataset.notStated = box.checked ? '1' : '0';
+    };
+    show();
+    box.addEventListener('change', () => {
+      if (box.checked) {
+        if (input.type === 'checkbox') input.checked = false;
+        else if (input.tagName === 'SELECT') input.selectedIndex = -1;
+        else input.value = '';
+      }
+      else if (input.tagName === 'SELECT') input.selectedIndex = 0;  // a choice again: the first option
+      show();
+      setAt(root, path, box.checked ? null : read());
+      h.onChange(path, root, false);
+    });
+    wrap.append(ns);
+  }
+  wrap.append(badge);
   return wrap;
 }
 

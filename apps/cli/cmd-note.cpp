@@ -98,7 +98,7 @@ SpeechTranscript read_transcript(const std::string& path) {
 }  // namespace
 
 int run_note(int argc, char** argv) {
-  std::string audio, transcript_file, tmpl = "soap", model_path, format = "both", asr_path, check_file;
+  std::string audio, transcript_file, tmpl = "soap", model_path, format = "both", asr_path, check_file, visit_date;
   int n_threads = 0, n_ctx = 4096, max_tokens = 1024;
   bool quiet = false, no_windows = false;
   ArgParser ap("sotto note", "[AUDIO.wav] --transcript FILE -m MODEL.gguf [--template soap] [options]",
@@ -116,6 +116,9 @@ int run_note(int argc, char** argv) {
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
   ap.option("-c,--ctx-size", &n_ctx, "N", "context size (4096)");
   ap.option("--max-tokens", &max_tokens, "N", "longest note in tokens (1024)", 1);
+  ap.option("--visit-date", &visit_date, "YYYY-MM-DD",
+            "the visit's date, given to the model: relative dates (\"in two weeks\") are resolved against it; "
+            "without it they stay as said");
   ap.option("--check", &check_file, "NOTE.json", "check this note against the transcript (no model): JSON {markdown, support} or Markdown");
   ap.flag("--no-windows", &no_windows, "read a transcript longer than the model's trained context whole (default: in overlapping windows, notes merged)");
   ap.flag("-q,--quiet", &quiet, "no progress or statistics on stderr");
@@ -123,6 +126,9 @@ int run_note(int argc, char** argv) {
   if (format != "json" && format != "markdown" && format != "both") ap.usage_error("--format must be json, markdown or both");
   if (!audio.empty() && !transcript_file.empty()) ap.usage_error("give AUDIO or --transcript FILE, not both");
   if (audio.empty() && transcript_file.empty()) ap.usage_error("missing AUDIO or --transcript FILE");
+  if (!visit_date.empty() && !is_calendar_date(visit_date)) {
+    ap.usage_error("--visit-date must be a date YYYY-MM-DD, got '" + visit_date + "'");
+  }
   const std::vector<std::string> dirs = template_dirs(argv[0]);
   if (!check_file.empty()) {
     if (transcript_file.empty()) ap.usage_error("--check needs --transcript FILE");
@@ -177,6 +183,7 @@ int run_note(int argc, char** argv) {
   opt.n_ctx = n_ctx;
   opt.max_tokens = max_tokens;
   opt.windows = !no_windows;
+  opt.visit_date = visit_date;
   // Progress on a terminal: the characters written so far, at most 5 updates a second.
   const bool tty = !quiet && isatty(2);
   size_t chars = 0;

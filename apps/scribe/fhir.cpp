@@ -98,8 +98,8 @@ std::string xhtml(const json::Value& v) {
   if (v.is_object()) {
     std::string out;
     for (const auto& [k, x] : v.obj()) {
-      if (is_empty(x)) continue;
-      out += (out.empty() ? "" : "; ") + xml_escape(heading(k)) + ": " + xhtml(x);
+      if (is_empty(x) && !x.is_null()) continue;
+      out += (out.empty() ? "" : "; ") + xml_escape(heading(k)) + ": " + (x.is_null() ? "not stated" : xhtml(x));
     }
     return out;
   }
@@ -140,7 +140,8 @@ json::Value note_to_fhir_bundle(const NoteTemplate& t, const json::Value& note, 
     json::Value text = json::Value::object();
     text.set("status", "generated");
     text.set("div", std::string("<div xmlns=\"http://www.w3.org/1999/xhtml\">") +
-                        (empty ? "<p>None recorded.</p>" : (v->is_array() ? xhtml(*v) : "<p>" + xhtml(*v) + "</p>")) +
+                        (empty ? (v && v->is_null() ? "<p>Not stated.</p>" : "<p>None recorded.</p>")
+                               : (v->is_array() ? xhtml(*v) : "<p>" + xhtml(*v) + "</p>")) +
                         "</div>");
     sec.set("text", std::move(text));
     if (empty) {

@@ -2,7 +2,9 @@
 // section per top-level field of the note (schema order), each with an XHTML narrative of its value.
 // Sections of the SOAP template carry their LOINC section codes (the C-CDA ones: 61150-9 Subjective,
 // 61149-1 Objective, 51848-0 Assessment, 18776-5 Plan of treatment, 10160-0 Medications); the document
-// type is LOINC 11506-3 Progress note. Empty values give a section with emptyReason "unavailable".
+// type is LOINC 11506-3 Progress note. Empty values give a section with emptyReason "unavailable" ("None
+// recorded."); a null value (the model abstained: not stated in the transcript) says "Not stated." with the
+// same emptyReason; a null inside an item reads "Dose: not stated".
 // Ids and the timestamp come from the caller (the browser passes crypto.randomUUID() and the approval
 // time), so the output is deterministic.
 // Does not: patient or practitioner resources (a transcript names neither reliably: the author is a

@@ -51,8 +51,24 @@ NoteTemplate load_template(const std::string& name_or_path, const std::vector<st
   return t;
 }
 
-std::string note_user_turn(const NoteTemplate& t, const std::string& transcript) {
-  return t.instruction + "\n\nTranscript:\n" + transcript + "\n\nAnswer with the JSON note only.";
+bool is_calendar_date(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  const int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)), d = std::stoi(s.substr(8, 2));
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  const int days[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1];
+}
+
+std::string note_user_turn(const NoteTemplate& t, const std::string& transcript, const std::string& visit_date) {
+  std::string head = t.instruction;
+  if (!visit_date.empty()) {
+    if (!is_calendar_date(visit_date)) fail("visit date '", visit_date, "' is not a date (YYYY-MM-DD)");
+    head += "\n\nVisit date: " + visit_date;
+  }
+  return head + "\n\nTranscript:\n" + transcript + "\n\nAnswer with the JSON note only.";
 }
 
 std::vector<int32_t> note_prompt_tokens(const Tokenizer& tok, const std::string& user) {
@@ -64,16 +80,16 @@ std::vector<int32_t> note_prompt_tokens(const Tokenizer& tok, const std::string&
 }
 
 WindowPlan plan_note_windows(const Tokenizer& tok, int n_ctx_train, const NoteTemplate& t, const std::string& transcript,
-                             int max_tokens) {
-  const int prompt = int(note_prompt_tokens(tok, note_user_turn(t, transcript)).size());
-  const int overhead = int(note_prompt_tokens(tok, note_user_turn(t, "")).size());
+                             int max_tokens, const std::string& visit_date) {
+  const int prompt = int(note_prompt_tokens(tok, note_user_turn(t, transcript, visit_date)).size());
+  const int overhead = int(note_prompt_tokens(tok, note_user_turn(t, "", visit_date)).size());
   return plan_windows(transcript, prompt, overhead, note_reserve_tokens(n_ctx_train, max_tokens), n_ctx_train,
                       [&](std::string_view s) { return int(tok.encode(s, false, false).size()); });
 }
 
 int window_max_tokens(const Tokenizer& tok, int n_ctx_train, const NoteTemplate& t, const std::string& part,
-                      int max_tokens) {
-  return std::min(max_tokens, std::max(32, n_ctx_train - int(note_prompt_tokens(tok, note_user_turn(t, part)).size())));
+                      int max_tokens, const std::string& visit_date) {
+  return std::min(max_tokens, std::max(32, n_ctx_train - int(note_prompt_tokens(tok, note_user_turn(t, part, visit_date)).size())));
 }
 
 namespace {
@@ -87,7 +103,7 @@ GenerateResult generate_note(LoadedModel& lm, const NoteTemplate& t, const std::
   sp.seed = opt.seed;
   SamplerChain chain = make_chain(sp);
   chain.add_front(make_grammar_sampler(std::move(cg), lm.tokenizer.get()));
-  const std::vector<int32_t> prompt = note_prompt_tokens(*lm.tokenizer, note_user_turn(t, transcript));
+  const std::vector<int32_t> prompt = note_prompt_tokens(*lm.tokenizer, note_user_turn(t, transcript, opt.visit_date));
   if (int(prompt.size()) >= opt.n_ctx) {
     fail("the transcript is too long for the context: ", std::to_string(prompt.size()), " prompt tokens, context ",
          std::to_string(opt.n_ctx), " (raise --ctx-size)");
@@ -109,7 +125,7 @@ NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string&
                       const TextCallback& on_text) {
   NoteResult res;
   const int n_ctx_train = opt.windows ? lm.model->config().n_ctx_train : 0;
-  res.windows = plan_note_windows(*lm.tokenizer, n_ctx_train, t, transcript, opt.max_tokens);
+  res.windows = plan_note_windows(*lm.tokenizer, n_ctx_train, t, transcript, opt.max_tokens, opt.visit_date);
   if (res.windows.windows.size() == 1) {
     GenerateResult r = generate_note(lm, t, transcript, opt, on_text);
     res.text = r.text;
@@ -123,7 +139,7 @@ NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string&
       const std::string part = transcript.substr(w.begin, w.end - w.begin);
       // A window's note may run to the end of the trained context, not past it (where the model was not trained).
       NoteOptions wo = opt;
-      wo.max_tokens = window_max_tokens(*lm.tokenizer, n_ctx_train, t, part, opt.max_tokens);
+      wo.max_tokens = window_max_tokens(*lm.tokenizer, n_ctx_train, t, part, opt.max_tokens, opt.visit_date);
       GenerateResult r;
       try {
         r = generate_note(lm, t, part, wo, on_text);
@@ -184,6 +200,8 @@ void md_value(const json::Value& v, std::string& out, int depth) {
       out += heading(k) + ": ";
       md_value(x, out, depth + 1);
     }
+  } else if (v.is_null()) {
+    out += "_(not stated)_";
   } else {
     out += json::dump(v);
   }

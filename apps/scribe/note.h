@@ -46,10 +46,15 @@ struct NoteOptions {
   float temperature = 0.0f;  // greedy by default: a note should not vary run to run
   uint64_t seed = 1;
   bool windows = true;       // read a transcript longer than the model's trained context in windows (window.h)
+  std::string visit_date;    // YYYY-MM-DD, or empty: the date relative dates ("in two weeks") are resolved against
 };
 
-// The user turn of the note prompt: the template's instruction, the transcript, the answer request.
-std::string note_user_turn(const NoteTemplate& t, const std::string& transcript);
+// The user turn of the prompt: the template's instruction, "\n\nVisit date: YYYY-MM-DD" when a visit date is
+// given (the fixed form the note models are trained on), "\n\nTranscript:\n", the transcript, and
+// "\n\nAnswer with the JSON note only.". Throws Error for a visit date that is not a calendar date.
+std::string note_user_turn(const NoteTemplate& t, const std::string& transcript, const std::string& visit_date = "");
+// "2026-12-06": YYYY-MM-DD naming a day of the Gregorian calendar (leap years included).
+bool is_calendar_date(const std::string& s);
 
 // The prompt tokens of a user turn: through the model's chat template, or plain when it has none.
 std::vector<int32_t> note_prompt_tokens(const Tokenizer& tok, const std::string& user);
@@ -57,13 +62,13 @@ std::vector<int32_t> note_prompt_tokens(const Tokenizer& tok, const std::string&
 // How write_note reads `transcript` with this model (window.h): one window, or overlapping windows when the
 // prompt and the note's room exceed the model's trained context.
 WindowPlan plan_note_windows(const Tokenizer& tok, int n_ctx_train, const NoteTemplate& t, const std::string& transcript,
-                             int max_tokens);
+                             int max_tokens, const std::string& visit_date = "");
 
 // The longest note for one window `part`: up to the end of the trained context (not past it), at most
 // max_tokens, at least 32. A window whose note does not finish there is sampled once more (temperature 0.7),
 // then left out of the merge and named (WindowPlan::skipped).
 int window_max_tokens(const Tokenizer& tok, int n_ctx_train, const NoteTemplate& t, const std::string& part,
-                      int max_tokens);
+                      int max_tokens, const std::string& visit_date = "");
 
 // Prompts the model with the template's instruction and the transcript (through its chat template when it
 // has one) and generates under the schema; a transcript longer than the model's trained context is read in
@@ -72,7 +77,8 @@ NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string&
                       const TextCallback& on_text = {});
 
 // The note as Markdown: the template's title, one section per top-level field (in schema order), lists for
-// arrays, and a "Check against the transcript" section listing flagged values.
+// arrays, "_(not stated)_" for null (the model abstained), and a "Check against the transcript" section
+// listing flagged values.
 std::string note_to_markdown(const NoteTemplate& t, const json::Value& note, const std::vector<FieldSupport>& support);
 
 }  // namespace sotto

@@ -634,7 +634,8 @@ await step('every template: the form generated from its schema shows the model\'
           return;
         }
         const el = document.querySelector(`[data-path="${path}"]`);
-        const shown = !el ? undefined : el.type === 'checkbox' ? el.checked : el.type === 'number' ? Number(el.value) : el.value;
+        const shown = !el ? undefined : el.dataset.notStated === '1' ? null : el.type === 'checkbox' ? el.checked
+          : el.type === 'number' ? Number(el.value) : el.value;
         if (shown !== v) bad.push(`${path}: ${JSON.stringify(shown)} != ${JSON.stringify(v)}`);
       };
       walk(note, '');

@@ -1,98 +1,91 @@
 """datagen.py — seeded synthetic dictations and conversations in the four template domains, each paired with its
 reference note: a JSON value valid under the product's template (templates/<template>.schema.json, property order
-as in the schema), every fact of which is stated in the transcript. Generated locally from word lists; nothing
-comes from the network.
+as in the schema). Generated locally from word lists; nothing comes from the network.
 
-Two styles: "dictation" (the professional speaks the note after the meeting) and "conversation" (the meeting
-itself, speaker-labelled turns, facts scattered over the dialogue). Filler words and false starts are inserted
-at a random rate. Dates in notes are ISO (YYYY-MM-DD, as the schema's format date wants); transcripts say them
-the way people do ("the 4th of March 2026", "March 4, 2026", "4/3/2026").
+What a note holds: every value is stated in the transcript, or null where the transcript does not state the
+fact (the model learns to abstain: no exam said -> "objective": null, a drug without a dose -> "dose": null,
+no review said -> "follow_up": null, fees never mentioned -> "fees_disclosed": null); an empty list where
+none are said. A number the speaker corrects ("500 mg, actually make that 250 mg", "heart rate 88, sorry,
+84") appears in the note with its corrected value only. Relative dates ("in two weeks", "in 3 months"): with
+a visit date (in the prompt as "Visit date: YYYY-MM-DD", as `sotto note --visit-date` sends it) the note
+holds the resolved date; without one it holds the words as said ("in two weeks"). The date of a legal or
+financial meeting is the visit date when one is given, said or not (the meeting is the visit).
 
-Splits are held out by seed: example i of split S comes from seed SPLIT_BASE[S] + i, disjoint ranges, so no
-example is shared between splits. The prompt is the one apps/scribe/note.cpp (write_note) sends: the template's
-description, the transcript, then the answer request, in the model's chat format.
+Styles: "dictation" (the professional speaks the note after the meeting) and "conversation" (speaker-labelled
+turns with small talk, digressions, history the note does not record, an examination narrated aloud, facts
+scattered over the dialogue). Lengths: "short" (a few filler turns), "medium" (padded to 200-450 words;
+training fits 1,024 tokens), "long" (1,000-4,000 words: the consultations of issue 16, beyond the default
+model's training sequence; generated for evaluation only). Filler words and false starts at a random rate.
 
-Usage: /usr/bin/python3 tools/train/datagen.py OUT_DIR [--n-train N] [--n-val N] [--n-test N]
-       [--style dictation|conversation|mixed]
-Writes OUT_DIR/{train,validation,test}.jsonl, one {"domain", "style", "transcript", "note"} object per line.
+Generator families (datagen_lex.py, datagen_phrases.py, datagen_talk.py): "train" for the train, validation
+and in-family test splits; "heldout" — other names, drugs, symptoms, matters, incidents and holdings, other
+sentence templates, correction cues, speaker labels and small talk — only for the held-out test sets
+(test-heldout, test-long). Splits also use disjoint seed ranges (SPLIT_BASE).
+
+The prompt is the one apps/scribe/note.cpp (note_user_turn) sends: the template's description, the visit date
+line when there is one, the transcript, then the answer request, in the model's chat format.
+
+Usage: /usr/bin/python3 tools/train/datagen.py OUT_DIR [--n-train N] [--n-val N] [--n-test N] [--n-heldout N]
+       [--n-long N] [--style dictation|conversation|mixed] [--length short|medium|mixed] [--offset K]
+Writes OUT_DIR/{train,validation,test,test-heldout,test-long}.jsonl (those with N > 0), one {"domain",
+"style", "family", "length", "words", "transcript", "note"[, "visit_date"]} object per line.
 """
 import argparse
+import datetime
 import json
 import os
 import random
 
+import datagen_lex as LX
+import datagen_phrases as PH
+import datagen_talk as TK
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-SPLIT_BASE = {"train": 0, "validation": 10_000_000, "test": 20_000_000}
+SPLIT_BASE = {"train": 0, "validation": 10_000_000, "test": 20_000_000, "test-heldout": 30_000_000,
+              "test-long": 40_000_000}
+SPLIT_FAMILY = {"train": "train", "validation": "train", "test": "train", "test-heldout": "heldout",
+                "test-long": "heldout"}
 DOMAINS = ["soap", "legal", "hr", "finance"]
-
-FIRST = ["James", "Maria", "Aisha", "Tom", "Priya", "Chen", "Olivia", "Liam", "Fatima", "Noah", "Grace", "Omar",
-         "Sofia", "Ethan", "Hannah", "Ravi", "Zoe", "Daniel", "Amara", "Lucas", "Ingrid", "Mateo", "Yusuf", "Elena",
-         "Kofi", "Mei", "Jack", "Leila", "Arjun", "Nina", "Samuel", "Chloe", "Ivan", "Rosa", "Tariq", "Emily"]
-LAST = ["Smith", "Garcia", "Khan", "Brown", "Patel", "Wong", "Jones", "Murphy", "Ali", "Taylor", "Evans", "Nguyen",
-        "Rossi", "Walker", "Okafor", "Clarke", "Hughes", "Silva", "Martin", "Young", "Novak", "Larsen", "Mensah",
-        "Kowalski", "Dubois", "Fischer", "Haddad", "Reid", "Byrne", "Sato", "Costa", "Ahmed"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
 FILLERS = ["um", "uh", "you know", "like", "sort of", "I mean", "okay so", "right", "er"]
+P_NULL = 0.25  # chance that an optional fact is not said at all
+P_CORR = 0.3   # chance of a spoken correction of one number
 
-SYMPTOMS = ["a dry cough", "a productive cough", "headaches", "lower back pain", "a sore throat", "chest tightness",
-            "heartburn", "low mood", "dizziness", "shortness of breath", "knee pain", "a rash on the arm",
-            "abdominal pain", "ear pain", "fatigue", "palpitations", "a blocked nose", "painful urination"]
-MODIFIERS = ["worse at night", "worse in the morning", "worse on exertion", "eased by rest", "no fever",
-             "mild fever at home", "no weight loss", "poor sleep", "not eating well", "no vomiting",
-             "getting slowly worse", "comes and goes", "started after a cold", "no recent travel"]
-FINDINGS = ["chest clear", "wheeze on both sides", "throat red with enlarged tonsils", "abdomen soft and non tender",
-            "tender over the lower spine", "ear drum red and bulging", "no rash seen", "mild swelling of the knee",
-            "crackles at the right base", "heart sounds normal", "pupils equal and reactive"]
-DIAGNOSES = ["chest infection", "tension headache", "mechanical back pain", "tonsillitis", "asthma exacerbation",
-             "reflux", "depression", "viral illness", "otitis media", "urinary tract infection", "osteoarthritis",
-             "benign positional vertigo", "contact dermatitis", "sinusitis", "anxiety", "gastritis"]
-PLANS = ["chest x-ray", "blood tests", "urine sample", "rest and fluids", "physiotherapy referral",
-         "stop smoking advice", "sleep hygiene advice", "return if symptoms worsen", "ECG today",
-         "referral to ENT", "talking therapy referral", "ice and elevation", "steam inhalation"]
-MEDS = [("amoxicillin", ["250 mg", "500 mg"]), ("ibuprofen", ["200 mg", "400 mg"]), ("metformin", ["500 mg", "850 mg"]),
-        ("lisinopril", ["5 mg", "10 mg"]), ("atorvastatin", ["20 mg", "40 mg"]), ("omeprazole", ["20 mg", "40 mg"]),
-        ("sertraline", ["50 mg", "100 mg"]), ("salbutamol", ["100 micrograms"]), ("paracetamol", ["500 mg", "1 g"]),
-        ("nitrofurantoin", ["50 mg", "100 mg"]), ("prednisolone", ["5 mg", "30 mg"]), ("cetirizine", ["10 mg"])]
-FREQS = ["once daily", "twice daily", "three times daily", "every 8 hours", "at night", "as needed",
-         "four times daily", "every morning"]
 
-MATTERS = ["a boundary dispute with a neighbour", "an unfair dismissal claim", "the renewal of a shop lease",
-           "the probate of an estate", "a dispute over a building contract", "a personal injury claim",
-           "a divorce settlement", "the purchase of a house", "a debt recovery claim", "a will"]
-ADVICE = ["the claim has reasonable prospects", "costs are likely to exceed the amount in dispute",
-          "mediation should be tried first", "the limitation period ends soon", "the lease terms are standard",
-          "the evidence is strong on liability", "a settlement offer would be sensible",
-          "the contract allows termination with notice"]
-INSTRUCT = ["proceed with the claim", "make a settlement offer", "wait for the other side to reply",
-            "prepare a draft will", "start the conveyancing", "not to take any action for now",
-            "negotiate a lower rent"]
-STEPS = ["send a letter before action", "request the title deeds", "obtain the employment contract",
-         "file the claim form", "draft a witness statement", "instruct a surveyor", "write to the landlord",
-         "book a mediation session", "gather the bank statements", "call the other solicitor"]
-ROLES = ["her husband", "his wife", "a trainee solicitor", "the client's daughter", "an interpreter",
-         "the client's accountant", "a paralegal"]
+class Gen:
+    """The random source and the family's lists and phrasings for one example."""
 
-INCIDENTS = [("conduct", "a shouting match between two colleagues"), ("safety", "a slip on a wet floor"),
-             ("safety", "a near miss with a forklift"), ("harassment", "repeated unwanted comments"),
-             ("attendance", "three days of unreported absence"), ("performance", "missed delivery deadlines"),
-             ("conduct", "an offensive message in the team chat"), ("other", "a lost laptop"),
-             ("safety", "a cut hand from a box cutter"), ("harassment", "an inappropriate email")]
-LOCATIONS = ["the warehouse", "the front office", "the staff canteen", "loading bay two", "the car park",
-             "the second floor meeting room", "the shop floor", "the kitchen", "the reception area"]
-HR_ACTIONS = ["arranged a formal investigation meeting", "offered occupational health support",
-              "issued a written warning", "scheduled refresher training", "reviewed the CCTV footage",
-              "moved the employee to another shift", "reported it to the safety officer",
-              "spoke to both parties informally"]
+    def __init__(self, seed, family):
+        self.r = random.Random(seed)
+        self.family = family
+        self.L, self.P, self.T = LX.FAMILIES[family], PH.FAMILIES[family], TK.FAMILIES[family]
 
-GOALS = ["retirement planning", "saving for a house deposit", "school fees planning", "paying down debt",
-         "building an emergency fund", "income in retirement", "passing wealth to the children"]
-RISKS = ["cautious", "balanced", "growth", "adventurous"]
-HOLDINGS = ["a cash ISA", "a workplace pension", "premium bonds", "a stocks and shares ISA", "a buy to let flat",
-            "a current account", "company shares", "a personal pension"]
-RECS = ["open a stocks and shares ISA", "increase pension contributions", "keep an emergency fund in cash",
-        "consolidate the old pensions", "use the annual ISA allowance", "buy a global index fund",
-        "repay the credit card first", "review the will", "take out life cover"]
+    def say(self, key, **kw):
+        for k in list(kw):
+            v = str(kw[k])
+            kw[k[0].upper() + k[1:]] = v[:1].upper() + v[1:]
+        return self.r.choice(self.P[key]).format(**kw)
+
+    def name(self):
+        if self.family == "train" and self.r.random() < 0.5:  # made up: to be copied, not learnt by heart
+            return LX.made_up_name(self.r)
+        return f"{self.r.choice(self.L['first'])} {self.r.choice(self.L['last'])}"
+
+    def meds(self, k):
+        """k drugs (name, doses): from the family's list, or made up (training family, half of them)."""
+        out = []
+        for m in self.r.sample(self.L["meds"], k):
+            out.append(LX.made_up_drug(self.r) if self.family == "train" and self.r.random() < 0.5 else m)
+        return out
+
+    def null(self, p=P_NULL):
+        return self.r.random() < p
+
+    def corrected(self, wrong, right):
+        return self.r.choice(self.P["corr"]).format(wrong=wrong, right=right)
+
+    def num(self, n):
+        """A whole number as said: digits, or words up to twenty."""
+        return LX.NUM_WORDS[n] if n <= 20 and self.r.random() < 0.4 else str(n)
 
 
 def iso(d):
@@ -106,12 +99,29 @@ def rand_date(r):
 def spoken_date(r, d):
     y, m, day = d
     suf = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    return r.choice([f"the {day}{suf} of {MONTHS[m - 1]} {y}", f"{MONTHS[m - 1]} {day}, {y}",
-                     f"{day} {MONTHS[m - 1]} {y}", f"{day}/{m}/{y}"])
+    return r.choice([f"the {day}{suf} of {LX.MONTHS[m - 1]} {y}", f"{LX.MONTHS[m - 1]} {day}, {y}",
+                     f"{day} {LX.MONTHS[m - 1]} {y}", f"{day}/{m}/{y}"])
 
 
-def name(r):
-    return f"{r.choice(FIRST)} {r.choice(LAST)}"
+def relative(g, visit):
+    """A relative date: (as said, "in two weeks"; the note's value: the resolved ISO date with a visit date,
+    else the words as said)."""
+    unit, n = g.r.choice([("days", g.r.choice([3, 5, 10])), ("weeks", g.r.randint(1, 6)),
+                          ("months", g.r.choice([1, 2, 3, 6]))])
+    said = f"in {g.num(n)} {unit[:-1] if n == 1 else unit}"
+    if g.r.random() < 0.15 and unit == "weeks" and n == 1:
+        said = "in a week"
+    if not visit:
+        return said, said
+    v = datetime.date(*visit)
+    if unit == "days":
+        d = v + datetime.timedelta(days=n)
+    elif unit == "weeks":
+        d = v + datetime.timedelta(weeks=n)
+    else:
+        m = v.month - 1 + n
+        d = datetime.date(v.year + m // 12, m % 12 + 1, min(v.day, 28))
+    return said, d.isoformat()
 
 
 def join_and(items):
@@ -130,150 +140,241 @@ def disfluent(r, text, rate):
     return " ".join(out)
 
 
-# Each domain returns (note, dictation sentences, conversation turns [(speaker, text)]).
-def soap(r):
-    sym, mods = r.choice(SYMPTOMS), r.sample(MODIFIERS, r.randint(1, 2))
-    days = r.randint(2, 30)
-    subjective = f"{sym} for {days} days, {', '.join(mods)}"
-    vit = [f"temperature {round(r.uniform(36.1, 39.6), 1)}", f"heart rate {r.randint(52, 124)}",
-           f"blood pressure {r.randint(100, 170)} over {r.randint(60, 100)}", f"oxygen saturation {r.randint(91, 99)}%"]
-    objective = ", ".join(r.sample(vit, r.randint(1, 3)) + r.sample(FINDINGS, r.randint(1, 2)))
-    dx = r.choice(DIAGNOSES)
-    plan = ", ".join(r.sample(PLANS, r.randint(1, 2)))
-    meds = [{"name": m, "dose": r.choice(doses), "frequency": r.choice(FREQS)}
-            for m, doses in r.sample(MEDS, r.choice([0, 1, 1, 1, 2, 2]))]
-    fu = rand_date(r)
-    note = {"subjective": subjective, "objective": objective, "assessment": dx, "plan": plan,
-            "medications": meds, "follow_up": iso(fu)}
-    pt = name(r)
-    med_txt = [r.choice([f"Start {m['name']} {m['dose']} {m['frequency']}.",
-                         f"Prescribed {m['name']} {m['dose']} {m['frequency']}.",
-                         f"{m['name'].capitalize()} {m['dose']}, {m['frequency']}."]) for m in meds]
-    when = spoken_date(r, fu)
-    dict_s = [r.choice([f"Consultation with {pt}.", f"Seeing {pt} today.", f"Next patient is {pt}."]),
-              r.choice([f"Presents with {subjective}.", f"Complains of {subjective}.", f"History of {subjective}."]),
-              r.choice([f"On examination {objective}.", f"Examination shows {objective}."]),
-              r.choice([f"Impression is {dx}.", f"Most likely {dx}.", f"Assessment {dx}."]),
-              r.choice([f"Plan, {plan}.", f"Plan is {plan}."])] + med_txt + \
-             [r.choice([f"Review on {when}.", f"Follow up on {when}."])]
-    conv = [("Doctor", r.choice(["What brings you in today?", "How can I help today?", "Come in, what's going on?"])),
-            ("Patient", f"I've had {sym} for {days} days, {', '.join(mods)}."),
-            ("Doctor", "Let me examine you."),
-            ("Doctor", f"So, {objective}."),
-            ("Doctor", r.choice([f"I think this is {dx}.", f"It looks like {dx}."])),
-            ("Patient", r.choice(["What should I do?", "Okay. What now?", "Is it serious?"])),
-            ("Doctor", f"We'll do {plan}.")] + [("Doctor", t) for t in med_txt] + \
-           [("Doctor", f"I'll see you again on {when}."), ("Patient", r.choice(["Thank you.", "Thanks, doctor."]))]
+def later(r, d, lo, hi):
+    """A date lo..hi days after d."""
+    x = datetime.date(*d) + datetime.timedelta(days=r.randint(lo, hi))
+    return (x.year, x.month, x.day)
+
+
+def follow_up(g, visit, key_abs, key_rel, dkey_abs, dkey_rel):
+    """(note value, conversation turn or None, dictation sentence or None) of a follow-up / next review."""
+    k = g.r.random()
+    if k < 0.3:
+        return None, None, None
+    if k < 0.65:
+        d = later(g.r, visit, 7, 200) if visit else rand_date(g.r)
+        when = spoken_date(g.r, d)
+        return iso(d), g.say(key_abs, when=when), g.say(dkey_abs, when=when)
+    said, value = relative(g, visit)
+    return value, g.say(key_rel, rel=said), g.say(dkey_rel, rel=said)
+
+
+# Each domain returns (note, dictation sentences, conversation turns [(who, text)] with who "pro"/"cl").
+def soap(g, visit):
+    r, L = g.r, g.L
+    sym, mods = r.choice(L["symptoms"]), r.sample(L["modifiers"], r.randint(1, 2))
+    dur = f"{g.num(r.randint(2, 20))} days"
+    subjective = f"{sym} for {dur}, {', '.join(mods)}"
+    corr = r.random() < P_CORR
+    vit_all = [("temperature", f"{round(r.uniform(36.1, 39.6), 1)}"), ("heart rate", str(r.randint(52, 124))),
+               ("blood pressure", f"{r.randint(100, 170)} over {r.randint(60, 100)}"),
+               ("oxygen saturation", f"{r.randint(91, 99)}%")]
+    vit = r.sample(vit_all, r.randint(0, 3))
+    finds = r.sample(L["findings"], r.randint(0 if vit else 1, 2))
+    examined = not g.null()
+    objective = ", ".join([f"{n} {v}" for n, v in vit] + finds) if examined else None
+    dx = None if g.null() else r.choice(L["diagnoses"])
+    plan = None if g.null() else ", ".join(r.sample(L["plans"], r.randint(1, 2)))
+    meds, med_c, med_d = [], [], []
+    for m, doses in g.meds(r.choice([0, 1, 1, 1, 2, 2])):
+        k = r.random()
+        dose, freq = (r.choice(doses), r.choice(LX.FREQS)) if k < 0.7 else \
+            (None, r.choice(LX.FREQS)) if k < 0.85 else (None, None)
+        meds.append({"name": m, "dose": dose, "frequency": freq})
+        said_dose = dose
+        if dose and corr and len(doses) > 1:
+            said_dose = g.corrected(r.choice([x for x in doses if x != dose]), dose)
+            corr = False
+        if dose:
+            med_c.append(g.say("c_med", name=m, dose=said_dose, freq=freq))
+            med_d.append(g.say("d_med", name=m, dose=said_dose, freq=freq))
+        elif freq:
+            med_c.append(g.say("c_med_nodose", name=m, freq=freq))
+            med_d.append(g.say("c_med_nodose", name=m, freq=freq))
+        else:
+            med_c.append(g.say("c_med_bare", name=m))
+            med_d.append(g.say("c_med_bare", name=m))
+    fu, fu_c, fu_d = follow_up(g, visit, "c_fu_abs", "c_fu_rel", "d_fu_abs", "d_fu_rel")
+    note = {"subjective": subjective, "objective": objective, "assessment": dx, "plan": plan, "medications": meds,
+            "follow_up": fu}
+    vit_said = []
+    for n, v in vit:  # a correction of a vital sign, when no dose took it
+        if corr and n in ("heart rate", "oxygen saturation"):
+            wrong = str(int(v.rstrip("%")) + r.choice([-4, -2, 3, 5])) + ("%" if v.endswith("%") else "")
+            v, corr = g.corrected(wrong, v), False
+        vit_said.append((n, v))
+    obj_said = ", ".join([f"{n} {v}" for n, v in vit_said] + finds)
+    pt = g.name()
+    dict_s = [g.say("d_open", pt=pt), g.say("d_subj", subj=subjective)]
+    dict_s += [g.say("d_obj", obj=obj_said)] if examined else []
+    dict_s += [g.say("d_dx", dx=dx)] if dx else []
+    dict_s += [g.say("d_plan", plan=plan)] if plan else []
+    dict_s += med_d + ([fu_d] if fu_d else [])
+    conv = [("pro", g.say("c_ask")),
+            ("cl", g.say("c_subj", sym=sym, dur=dur, mods=", ".join(mods)))]
+    if examined:
+        conv.append(("pro", g.say("c_exam")))
+        conv += [("pro", g.say("c_vital", vname=n, value=v)) for n, v in vit_said]
+        conv += [("pro", g.say("c_find", finding=f)) for f in finds]
+    conv += [("pro", g.say("c_dx", dx=dx))] if dx else []
+    conv += [("pro", g.say("c_plan", plan=plan))] if plan else []
+    conv += [("pro", t) for t in med_c] + ([("pro", fu_c)] if fu_c else []) + [("cl", g.say("c_close"))]
     return note, dict_s, conv
 
 
-def legal(r):
-    client, d = name(r), rand_date(r)
-    matter = r.choice(MATTERS)
-    others = [name(r) + ", " + role for role in r.sample(ROLES, r.randint(0, 2))]
-    lawyer = name(r)
+def legal(g, visit):
+    r, L = g.r, g.L
+    client, d = g.name(), visit or rand_date(r)
+    dated = not g.null()
+    matter = r.choice(L["matters"])
+    others = [g.name() + ", " + role for role in r.sample(L["roles"], r.randint(0, 2))]
+    lawyer = g.name()
     attendees = [client, lawyer] + others
-    adv = r.sample(ADVICE, r.randint(1, 2))
-    ins = r.choice(INSTRUCT)
-    steps = r.sample(STEPS, r.randint(1, 3))
-    mins = r.choice([15, 20, 30, 40, 45, 60, 75, 90, 120])
-    summary = f"meeting with {client} about {matter}"
-    note = {"client": client, "matter": matter, "date": iso(d), "attendees": attendees, "summary": summary,
-            "advice_given": "; ".join(adv), "instructions": ins, "next_steps": steps, "time_spent_minutes": mins}
+    adv = None if g.null() else r.sample(L["advice"], r.randint(1, 2))
+    ins = None if g.null() else r.choice(L["instruct"])
+    steps = [] if g.null() else r.sample(L["steps"], r.randint(1, 3))
+    mins = None if g.null() else r.choice([15, 20, 30, 40, 45, 60, 75, 90, 120])
+    mins_said = str(mins)
+    if mins and r.random() < P_CORR:
+        mins_said = g.corrected(str(mins + r.choice([-10, -5, 5, 15])), str(mins))
+    note = {"client": client, "matter": matter, "date": iso(d) if dated or visit else None, "attendees": attendees,
+            "summary": f"meeting with {client} about {matter}", "advice_given": "; ".join(adv) if adv else None,
+            "instructions": ins, "next_steps": steps, "time_spent_minutes": mins}
     when = spoken_date(r, d)
     present = join_and(attendees)
-    dict_s = [r.choice([f"Attendance note of a meeting on {when}.", f"Meeting on {when}."]),
-              f"Present were {present}.",
-              f"{client} came to see us about {matter}.",
-              r.choice([f"I advised that {join_and(adv)}.", f"My advice was that {join_and(adv)}."]),
-              r.choice([f"The client instructed us to {ins}.", f"Instructions, {ins}."]),
-              f"Next steps, {join_and(steps)}.",
-              r.choice([f"Time spent {mins} minutes.", f"The meeting took {mins} minutes."])]
-    conv = [("Lawyer", f"This is a meeting on {when} with {present}."),
-            ("Client", f"I've come about {matter}."),
-            ("Lawyer", f"My view is that {join_and(adv)}."),
-            ("Client", f"Then I'd like you to {ins}."),
-            ("Lawyer", f"Fine. We will {join_and(steps)}."),
-            ("Lawyer", f"For the record we spent {mins} minutes.")]
+    dict_s = [g.say("d_l_open", when=when) if dated else g.say("d_l_open_nodate")]
+    dict_s += [g.say("d_l_present", present=present)]
+    dict_s += [g.say("d_l_matter", client=client, matter=matter)]
+    dict_s += [g.say("d_l_advice", adv=join_and(adv))] if adv else []
+    dict_s += [g.say("d_l_instr", ins=ins)] if ins else []
+    dict_s += [g.say("d_l_steps", steps=join_and(steps))] if steps else []
+    dict_s += [g.say("d_l_time", mins=mins_said)] if mins else []
+    conv = [("pro", g.say("c_l_open", when=when, present=present) if dated else
+             g.say("c_l_open_nodate", present=present)),
+            ("cl", g.say("c_l_matter", matter=matter))]
+    conv += [("pro", g.say("c_l_advice", adv=join_and(adv)))] if adv else []
+    conv += [("cl", g.say("c_l_instr", ins=ins))] if ins else []
+    conv += [("pro", g.say("c_l_steps", steps=join_and(steps)))] if steps else []
+    conv += [("pro", g.say("c_l_time", mins=mins_said))] if mins else []
     return note, dict_s, conv
 
 
-def hr(r):
-    emp, rep, d = name(r), name(r), rand_date(r)
-    cat, what = r.choice(INCIDENTS)
-    loc = r.choice(LOCATIONS)
-    wit = [name(r) for _ in range(r.randint(0, 2))]
-    act = r.choice(HR_ACTIONS)
-    fu = r.random() < 0.6
-    desc = f"{what} in {loc}"
-    note = {"employee": emp, "reported_by": rep, "incident_date": iso(d), "location": loc, "category": cat,
-            "description": desc, "witnesses": wit, "actions_taken": act, "follow_up_required": fu}
+def hr(g, visit):
+    r, L = g.r, g.L
+    emp, d = g.name(), later(r, visit, -30, 0) if visit else rand_date(r)
+    rep = None if g.null(0.15) else g.name()
+    dated = not g.null()
+    cat, what = r.choice(L["incidents"])
+    loc = r.choice(L["locations"])
+    wit = [g.name() for _ in range(r.randint(0, 2))]
+    asked = not g.null(0.2)
+    act = None if g.null() else r.choice(L["hr_actions"])
+    fu = r.choice([True, False, None])
+    note = {"employee": emp, "reported_by": rep, "incident_date": iso(d) if dated else None, "location": loc,
+            "category": cat, "description": f"{what} in {loc}", "witnesses": wit if asked else [],
+            "actions_taken": act, "follow_up_required": fu}
     when = spoken_date(r, d)
-    wit_s = f"Witnesses were {join_and(wit)}." if wit else "There were no witnesses."
-    fu_s = r.choice(["A follow up is required.", "We need to follow this up."]) if fu else \
-        r.choice(["No follow up is required.", "Nothing further is needed."])
-    dict_s = [f"Incident report about {emp}, reported by {rep}.",
-              f"On {when} there was {what} in {loc}.", wit_s, f"We {act}.", fu_s]
-    conv = [("HR", f"You're reporting something about {emp}?"),
-            ("Employee", f"Yes, I'm {rep}. On {when} there was {what} in {loc}."),
-            ("HR", "Did anyone else see it?"),
-            ("Employee", f"Yes, {join_and(wit)} saw it." if wit else "No, nobody else was there."),
-            ("HR", f"Thank you. We {act}."),
-            ("HR", fu_s)]
+    ev = dict(what=what, loc=loc, when=when)
+    dict_s = [g.say("d_h_open", emp=emp, rep=rep) if rep else g.say("d_h_open_norep", emp=emp),
+              g.say("d_h_event", **ev) if dated else g.say("d_h_event_nodate", **ev)]
+    if asked:
+        dict_s.append(g.say("d_h_wit", wit=join_and(wit)) if wit else g.say("d_h_nowit"))
+    dict_s += [g.say("d_h_act", act=act)] if act else []
+    dict_s += [g.say("d_h_fu_yes" if fu else "d_h_fu_no")] if fu is not None else []
+    conv = [("pro", g.say("c_h_open", emp=emp))]
+    conv += [("cl", g.say("c_h_rep", rep=rep))] if rep else []
+    conv += [("cl", g.say("c_h_event", **ev) if dated else g.say("c_h_event_nodate", **ev))]
+    if asked:
+        conv += [("pro", g.say("c_h_ask_wit")), ("cl", g.say("c_h_wit", wit=join_and(wit)) if wit else g.say("c_h_nowit"))]
+    conv += [("pro", g.say("c_h_act", act=act))] if act else []
+    conv += [("pro", g.say("d_h_fu_yes" if fu else "d_h_fu_no"))] if fu is not None else []
     return note, dict_s, conv
 
 
-def finance(r):
-    client, d = name(r), rand_date(r)
-    months = d[1] - 1 + r.choice([3, 6, 12])
-    nd = (d[0] + months // 12, months % 12 + 1, r.randint(1, 28))
-    goals = r.sample(GOALS, r.randint(1, 2))
-    risk = r.choice(RISKS) if r.random() < 0.85 else "not discussed"
-    hold = r.sample(HOLDINGS, r.randint(1, 3))
-    amounts = [f"{h} worth {r.randint(1, 300) * 1000} pounds" for h in hold]
-    recs = r.sample(RECS, r.randint(1, 3))
-    fees = r.random() < 0.7
-    note = {"client": client, "meeting_date": iso(d), "objectives": " and ".join(goals), "risk_profile": risk,
-            "current_holdings": ", ".join(amounts), "recommendations": recs, "fees_disclosed": fees,
-            "next_review": iso(nd)}
-    when, nwhen = spoken_date(r, d), spoken_date(r, nd)
-    risk_s = {True: f"Their attitude to risk is {risk}.", False: "We did not discuss attitude to risk."}[
-        risk != "not discussed"]
-    fee_s = "Our fees were explained and agreed." if fees else "Fees were not covered today."
-    dict_s = [f"Advice meeting with {client} on {when}.", f"Objectives are {' and '.join(goals)}.", risk_s,
-              f"They currently hold {join_and(amounts)}.", f"I recommended to {join_and(recs)}.", fee_s,
-              f"Next review on {nwhen}."]
-    conv = [("Adviser", f"Thanks for coming in, {client}. Today is {when}."),
-            ("Client", f"I want to talk about {' and '.join(goals)}."),
-            ("Adviser", "What do you have at the moment?"),
-            ("Client", f"I have {join_and(amounts)}."),
-            ("Adviser", risk_s.replace("Their", "Your").replace("We did not discuss", "We haven't discussed")),
-            ("Adviser", f"My recommendation is to {join_and(recs)}."),
-            ("Adviser", fee_s),
-            ("Adviser", f"Let's review this on {nwhen}.")]
+def finance(g, visit):
+    r, L = g.r, g.L
+    client, d = g.name(), visit or rand_date(r)
+    dated = not g.null()
+    goals = r.sample(L["goals"], r.randint(1, 2))
+    k = r.random()
+    risk = r.choice(LX.RISKS) if k < 0.65 else "not discussed" if k < 0.8 else None
+    hold = r.sample(L["holdings"], r.randint(1, 3))
+    amounts = [r.randint(1, 300) * 1000 for _ in hold]
+    said = [str(a) for a in amounts]
+    if r.random() < P_CORR:
+        said[0] = g.corrected(str(amounts[0] + r.choice([-1, 1, 5]) * 1000), str(amounts[0]))
+    recs = [] if g.null(0.15) else r.sample(L["recs"], r.randint(1, 3))
+    fees = r.choice([True, True, False, None])
+    rev, rev_c, rev_d = follow_up(g, visit, "c_f_rev_abs", "c_f_rev_rel", "d_f_rev_abs", "d_f_rev_rel")
+    note = {"client": client, "meeting_date": iso(d) if dated or visit else None, "objectives": " and ".join(goals),
+            "risk_profile": risk,
+            "current_holdings": ", ".join(f"{h} worth {a} pounds" for h, a in zip(hold, amounts)),
+            "recommendations": recs, "fees_disclosed": fees, "next_review": rev}
+    when = spoken_date(r, d)
+    hold_said = join_and([f"{h} worth {a} pounds" for h, a in zip(hold, said)])
+    dict_s = [g.say("d_f_open", client=client, when=when) if dated else g.say("d_f_open_nodate", client=client),
+              g.say("d_f_goals", goals=" and ".join(goals))]
+    dict_s += [g.say("d_f_risk", risk=risk) if risk != "not discussed" else g.say("d_f_norisk")] if risk else []
+    dict_s += [g.say("d_f_hold", hold=hold_said)]
+    dict_s += [g.say("d_f_recs", recs=join_and(recs))] if recs else []
+    dict_s += [g.say("d_f_fees_yes" if fees else "d_f_fees_no")] if fees is not None else []
+    dict_s += [rev_d] if rev_d else []
+    conv = [("pro", g.say("c_f_open", client=client, when=when) if dated else g.say("c_f_open_nodate", client=client)),
+            ("cl", g.say("c_f_goals", goals=" and ".join(goals))),
+            ("pro", g.say("c_f_ask_hold")), ("cl", g.say("c_f_hold", hold=hold_said))]
+    conv += [("pro", g.say("c_f_risk", risk=risk) if risk != "not discussed" else g.say("c_f_norisk"))] if risk else []
+    conv += [("pro", g.say("c_f_recs", recs=join_and(recs)))] if recs else []
+    conv += [("pro", g.say("c_f_fees_yes" if fees else "c_f_fees_no"))] if fees is not None else []
+    conv += [("pro", rev_c)] if rev_c else []
     return note, dict_s, conv
 
 
 GEN = {"soap": soap, "legal": legal, "hr": hr, "finance": finance}
+LENGTHS = {"short": (0, 0), "medium": (200, 450), "long": (1000, 4000)}
 
 
-def example(seed, style="mixed"):
-    """One {"domain", "style", "transcript", "note"} from a seed; deterministic."""
-    r = random.Random(seed)
+def example(seed, style="mixed", family="train", length="short"):
+    """One example from a seed; deterministic."""
+    g = Gen(seed, family)
+    r = g.r
     domain = DOMAINS[seed % 4]
-    note, dict_s, conv = GEN[domain](r)
+    visit = rand_date(r) if r.random() < 0.5 else None
+    note, dict_s, conv = GEN[domain](g, visit)
     if style == "mixed":
         style = r.choice(["dictation", "conversation"])
+    if length == "mixed":
+        length = r.choice(["short", "medium"])
     rate = r.choice([0.0, 0.03, 0.08, 0.15])
     if style == "dictation":
         transcript = " ".join(disfluent(r, s, rate) for s in dict_s)
     else:
-        transcript = "\n".join(f"{who}: {disfluent(r, t, rate)}" for who, t in conv)
-    return {"domain": domain, "style": style, "transcript": transcript, "note": note}
+        pro, cl = r.choice(g.P["speakers"][domain])
+        exam_at = next((i for i, (_, t) in enumerate(conv) if t in g.P["c_exam"]), None)
+        turns = list(conv)
+        for _ in range(r.randint(0, 3)):  # a little small talk even in a short consultation
+            at = r.randint(1, len(turns))
+            turns.insert(at, TK.filler_turn(r, g.T, domain, "pro", "cl", exam=exam_at is not None and at > exam_at))
+        lo, hi = LENGTHS[length]
+        if hi:  # the fillers and false starts added below lengthen it by about 2.4 x rate
+            turns = TK.pad(r, g.T, domain, turns, "pro", "cl", int(r.randint(lo, hi) / (1 + 2.4 * rate)))
+        label = {"pro": pro, "cl": cl}
+        transcript = "\n".join(f"{label[w]}: {disfluent(r, t, rate)}" for w, t in turns)
+    ex = {"domain": domain, "style": style, "family": family, "length": length,
+          "words": len(transcript.split()), "transcript": transcript, "note": note}
+    if visit:
+        ex["visit_date"] = iso(visit)
+    return ex
 
 
-def split(name, n, style="mixed"):
-    return [example(SPLIT_BASE[name] + i, style) for i in range(n)]
+def split(name, n, style="mixed", length="short", offset=0):
+    """n examples of a split; `offset` (< 5,000,000, train and validation only) picks another seed range of the
+    same split, so that two training sets (pretraining, fine-tuning) do not share notes."""
+    fam = SPLIT_FAMILY[name]
+    if name == "test-long":
+        style, length = "conversation", "long"
+    if offset and not (name in ("train", "validation") and 0 <= offset and offset + n <= 5_000_000):
+        raise ValueError("offset: train and validation only, offset + n <= 5,000,000")
+    return [example(SPLIT_BASE[name] + offset + i, style, fam, length) for i in range(n)]
 
 
 _SCHEMAS = {}
@@ -291,8 +392,9 @@ def note_json(note):
 
 
 def user_text(ex):
-    """The user turn exactly as apps/scribe/note.cpp (write_note) builds it."""
-    return (schema(ex["domain"])["description"] + "\n\nTranscript:\n" + ex["transcript"] +
+    """The user turn exactly as apps/scribe/note.cpp (note_user_turn) builds it."""
+    visit = f"\n\nVisit date: {ex['visit_date']}" if ex.get("visit_date") else ""
+    return (schema(ex["domain"])["description"] + visit + "\n\nTranscript:\n" + ex["transcript"] +
             "\n\nAnswer with the JSON note only.")
 
 
@@ -311,12 +413,19 @@ def main():
     ap.add_argument("--n-train", type=int, default=20000)
     ap.add_argument("--n-val", type=int, default=500)
     ap.add_argument("--n-test", type=int, default=500)
+    ap.add_argument("--n-heldout", type=int, default=0, help="held-out generator family (test-heldout.jsonl)")
+    ap.add_argument("--n-long", type=int, default=0, help="held-out family, 1,000-4,000 words (test-long.jsonl)")
     ap.add_argument("--style", default="mixed", choices=["mixed", "dictation", "conversation"])
+    ap.add_argument("--length", default="short", choices=["short", "medium", "mixed"])
+    ap.add_argument("--offset", type=int, default=0, help="seed offset of train/validation (another data set)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    for nm, n in [("train", a.n_train), ("validation", a.n_val), ("test", a.n_test)]:
+    for nm, n in [("train", a.n_train), ("validation", a.n_val), ("test", a.n_test), ("test-heldout", a.n_heldout),
+                  ("test-long", a.n_long)]:
+        if n == 0 and nm not in ("train", "validation", "test"):
+            continue
         with open(os.path.join(a.out, nm + ".jsonl"), "w") as f:
-            for ex in split(nm, n, a.style):
+            for ex in split(nm, n, a.style, a.length, a.offset if nm in ("train", "validation") else 0):
                 f.write(json.dumps(ex) + "\n")
 
 

@@ -5,11 +5,17 @@ model or the engine (`sotto generate`, greedy).
   schema_errors(value, schema): the JSON Schema subset the note templates use (independent of the engine's
       grammar: type, enum, const, string length and format date, bounds, items and counts, properties);
   hallucinated(note, transcript): the note's fact tokens absent from the transcript, fact tokens being numbers,
-      capitalised words and words of 6+ letters in the note's values (so paraphrase glue is not counted).
+      capitalised words and words of 6+ letters in the note's values (so paraphrase glue is not counted);
+  facts.py: fact-level precision and recall against the reference note, invented facts per note, abstention
+      (null where the reference is null, a value where one was stated); with the engine, invented facts the
+      support check flags (`sotto note --check`).
 
 Usage: /usr/bin/python3 tools/train/eval.py DATA.jsonl (--ckpt CKPT.pt --tokenizer TOK.json | --gguf M.gguf
-       [--mode note|free] [--sotto build/sotto]) [--n 50] [--max-new 400] [--json OUT.json]
-Prints per-domain and overall means: rouge1/2/L, schema-valid fraction, hallucinated facts per note.
+       [--mode note|free] [--sotto build/sotto] [--ctx 4096] [--check]) [--n 50] [--max-new 400]
+       [--json OUT.json]
+Prints per-domain and overall: rouge1/2/L, json (a complete, parsable note), schema-valid fraction, hallucinated
+fact tokens per note, fact precision / recall, invented facts per note (and flagged by the check with --check),
+abstention accuracy, null recall (reference null -> null) and false nulls (a stated fact -> null).
 """
 import argparse
 import collections
@@ -18,6 +24,8 @@ import os
 import re
 import subprocess
 import sys
+
+import facts
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORD = re.compile(r"[a-z0-9]+")
@@ -58,12 +66,18 @@ def rouge(hyp, ref):
 def schema_errors(v, s, path="$"):
     """Errors of value v under schema s: the keywords the note templates use (type, enum, const, string length
     and format date, integer/number bounds, array items and counts, object properties/required/additional)."""
+    if "anyOf" in s:
+        branches = [schema_errors(v, b, path) for b in s["anyOf"]]
+        return [] if any(not e for e in branches) else [f"{path}: matches no anyOf branch ({branches[0][0]})"]
     t = s.get("type")
-    ok = {"object": isinstance(v, dict), "array": isinstance(v, list), "string": isinstance(v, str),
-          "integer": isinstance(v, int) and not isinstance(v, bool), "boolean": isinstance(v, bool),
-          "number": isinstance(v, (int, float)) and not isinstance(v, bool), "null": v is None, None: True}[t]
-    if not ok:
+    if isinstance(t, list):
+        t = next((x for x in t if _type_ok(v, x)), None)
+        if t is None:
+            return [f"{path}: expected one of {s['type']}"]
+    if not _type_ok(v, t):
         return [f"{path}: expected {t}"]
+    if v is None:
+        return [f"{path}: not one of {s['enum']}"] if "enum" in s and None not in s["enum"] else []
     errs = []
     if "enum" in s and v not in s["enum"]:
         errs.append(f"{path}: not one of {s['enum']}")
@@ -74,6 +88,8 @@ def schema_errors(v, s, path="$"):
             errs.append(f"{path}: length {len(v)} out of bounds")
         if s.get("format") == "date" and not _is_date(v):
             errs.append(f"{path}: not a date")
+        if "pattern" in s and not re.search(s["pattern"], v):
+            errs.append(f"{path}: does not match {s['pattern']}")
     if t in ("integer", "number"):
         if v < s.get("minimum", v) or v > s.get("maximum", v):
             errs.append(f"{path}: {v} out of bounds")
@@ -91,6 +107,12 @@ def schema_errors(v, s, path="$"):
             elif s.get("additionalProperties", True) is False:
                 errs.append(f"{path}: unexpected {k}")
     return errs
+
+
+def _type_ok(v, t):
+    return {"object": isinstance(v, dict), "array": isinstance(v, list), "string": isinstance(v, str),
+            "integer": isinstance(v, int) and not isinstance(v, bool), "boolean": isinstance(v, bool),
+            "number": isinstance(v, (int, float)) and not isinstance(v, bool), "null": v is None, None: True}[t]
 
 
 def _is_date(v):
@@ -149,6 +171,8 @@ def score(ex, text):
     m["json"] = float(note is not None)
     m["schema_valid"] = float(note is not None and not schema_errors(note, datagen.schema(ex["domain"])))
     m["hallucinated"] = float(len(hallucinated(note, ex["transcript"], datagen.schema(ex["domain"])))) if note is not None else 0.0
+    m["facts"] = facts.fact_scores(note, ex["note"], ex["transcript"])
+    m["invented"] = float(m["facts"]["invented"])
     return m
 
 
@@ -161,14 +185,32 @@ def generate_engine(sotto, gguf, prompt, max_new):
     return r.stdout[:-1] if r.stdout.endswith("\n") else r.stdout
 
 
-def note_engine(sotto, gguf, ex, max_new):
-    """The product path: `sotto note` (greedy, constrained by the template's schema) on the transcript."""
+def note_engine(sotto, gguf, ex, max_new, ctx=4096):
+    """The product path: `sotto note` (greedy, constrained by the template's schema) on the transcript, with the
+    example's visit date when it has one."""
+    visit = ["--visit-date", ex["visit_date"]] if ex.get("visit_date") else []
     r = subprocess.run([sotto, "note", "--transcript", "-", "--template", ex["domain"], "-m", gguf, "--format",
-                        "json", "-q", "-t", "1", "--max-tokens", str(max_new)], input=ex["transcript"], capture_output=True,
-                       text=True, timeout=600)
+                        "json", "-q", "-t", "1", "--max-tokens", str(max_new), "--ctx-size", str(ctx)] + visit,
+                       input=ex["transcript"], capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         raise RuntimeError(f"sotto note failed: {r.stderr.strip()}")
     return note_json_compact(r.stdout)
+
+
+def flagged_paths(sotto, ex, note):
+    """JSON pointers the support check (`sotto note --check`, with the template's schema) flags in the note."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        np, tp = os.path.join(d, "note.json"), os.path.join(d, "t.txt")
+        with open(np, "w") as f:
+            json.dump(note, f)
+        with open(tp, "w") as f:
+            f.write(ex["transcript"])
+        r = subprocess.run([sotto, "note", "--check", np, "--transcript", tp, "--template", ex["domain"],
+                            "--format", "json"], capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError(f"sotto note --check failed: {r.stderr.strip()}")
+    return {s["path"] for s in json.loads(r.stdout)["support"] if s["flagged"]}
 
 
 def note_json_compact(text):
@@ -193,8 +235,9 @@ def greedy_torch(model, ids, max_new, stop):
     return out[len(ids):]
 
 
-def evaluate(exs, gen, jobs=1):
-    """Means per domain and overall of score(ex, gen(ex)) -> {group: {metric: mean}}, plus n."""
+def evaluate(exs, gen, jobs=1, check=None):
+    """Means per domain and overall of score(ex, gen(ex)) -> {group: {metric: mean}}, plus n and the set-level
+    fact metrics (facts.summarise); check(ex, note) -> flagged pointers, to count flagged invented facts."""
     from concurrent.futures import ThreadPoolExecutor
     def safe(ex):  # an engine failure scores as an invalid note and is reported, not fatal to the run
         try:
@@ -206,10 +249,28 @@ def evaluate(exs, gen, jobs=1):
         texts = list(pool.map(safe, exs))
     per = collections.defaultdict(lambda: collections.defaultdict(list))
     for ex, text in zip(exs, texts):
-        for k, v in score(ex, text).items():
-            per[ex["domain"]][k].append(v)
-            per["all"][k].append(v)
-    return {d: dict({k: sum(v) / len(v) for k, v in ms.items()}, n=len(ms["json"])) for d, ms in per.items()}
+        m = score(ex, text)
+        fs = m.pop("facts")
+        if check and fs["invented_paths"]:
+            try:
+                flagged = check(ex, json.loads(text))
+            except (RuntimeError, ValueError) as e:
+                print(f"error: {e}", file=sys.stderr)
+                flagged = set()
+            m["invented_flagged"] = float(sum(p in flagged for p in fs["invented_paths"]))
+            m["invented_paths"] = float(len(fs["invented_paths"]))
+        elif check:
+            m["invented_flagged"] = m["invented_paths"] = 0.0
+        for g in (ex["domain"], "all"):
+            for k, v in m.items():
+                per[g][k].append(v)
+            per[g]["_facts"].append(fs)
+    out = {}
+    for d, ms in per.items():
+        fl = ms.pop("_facts")
+        out[d] = dict({k: sum(v) / len(v) for k, v in ms.items()}, **facts.summarise(fl), n=len(fl),
+                      words=sum(len(e["transcript"].split()) for e in exs if d in ("all", e["domain"])) / len(fl))
+    return out
 
 
 def main():
@@ -227,11 +288,14 @@ def main():
     ap.add_argument("--max-new", type=int, default=400)
     ap.add_argument("--json", help="also write the results as JSON to this file")
     ap.add_argument("--jobs", type=int, default=1, help="engine processes at a time")
+    ap.add_argument("--ctx", type=int, default=4096, help="with --gguf --mode note: the engine's context size")
+    ap.add_argument("--check", action="store_true", help="with --gguf: count the invented facts the support "
+                    "check flags (sotto note --check)")
     a = ap.parse_args()
     with open(a.data) as f:
         exs = [json.loads(line) for line in f][:a.n]
     if a.gguf and a.mode == "note":
-        gen = lambda ex: note_engine(a.sotto, a.gguf, ex, a.max_new)  # noqa: E731
+        gen = lambda ex: note_engine(a.sotto, a.gguf, ex, a.max_new, a.ctx)  # noqa: E731
     elif a.gguf:
         gen = lambda ex: generate_engine(a.sotto, a.gguf, datagen.prompt_text(ex), a.max_new)  # noqa: E731
     else:
@@ -239,9 +303,11 @@ def main():
         model, tok = train.load_for_eval(a.ckpt, a.tokenizer)
         gen = lambda ex: tok.decode(greedy_torch(model, tok.encode(datagen.prompt_text(ex)), a.max_new,  # noqa
                                                  tok.eos))
-    res = evaluate(exs, gen, a.jobs if a.gguf else 1)
+    check = (lambda ex, note: flagged_paths(a.sotto, ex, note)) if a.check and a.gguf else None
+    res = evaluate(exs, gen, a.jobs if a.gguf else 1, check)
     for d, ms in res.items():
-        print(d.ljust(9), " ".join(f"{k} {v:.3f}" for k, v in ms.items() if k != "n"), f"(n={ms['n']})")
+        print(d.ljust(9), " ".join(f"{k} {v:.3f}" for k, v in ms.items() if k not in ("n", "n_null_ref")),
+              f"(n={ms['n']})")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=1)

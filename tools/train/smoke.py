@@ -1,12 +1,15 @@
 """smoke.py — the CPU end-to-end check of the train -> export -> run loop (well under a minute on 2 cores):
-  1. datagen: 160 train / 16 validation / 4 test examples into a temp dir;
+  1. datagen: 160 train / 16 validation / 4 test examples into a temp dir (dictations and conversations with
+     null facts and spoken corrections: checked to be there);
   2. tokenizer: 400 merges on the train split;
   3. pretrain configs/tiny.json for 120 steps; the mean loss of the last 10 steps must be below 0.75 x that
      of the first 10;
   4. export to GGUF f32 and q8_0; `sotto generate` greedy (--temp 0) on a test prompt must print exactly the
      text of the greedy tokens of the reference forward (tools/ref/arch.py, float64) on the weights as stored
      in the f32 file (the q8_0 file must load and generate). Steps where the reference's top-2 logit margin is
-     below 1e-4 make the comparison ill-posed; only the tokens before such a step are compared (at least 8).
+     below 1e-4 make the comparison ill-posed; only the tokens before such a step are compared (at least 8);
+  5. eval.py through the engine (`sotto note`, with the visit date, and `sotto note --check`) on the 4 test
+     examples and 2 of the held-out family: every metric is produced (the tiny model's values mean nothing).
 Usage: /usr/bin/python3 tools/train/smoke.py SOTTO_BINARY
 Exit status 0 on success; one "FAIL: ..." line otherwise.
 """
@@ -57,7 +60,13 @@ def main():
             with open(os.path.join(data, name + ".jsonl"), "w") as f:
                 for ex in datagen.split(name, n):
                     f.write(json.dumps(ex) + "\n")
-        texts = [datagen.train_text(e) for e in datagen.split("train", 160)]
+        train_exs = datagen.split("train", 160)
+        if not any(v is None for e in train_exs for v in e["note"].values()):
+            fail("no null (not stated) fact in the smoke data")
+        if not any(c in e["transcript"] for e in train_exs for c in (", actually make that", ", sorry,", ", no wait,",
+                                                                       ", I mean")):
+            fail("no spoken correction in the smoke data")
+        texts = [datagen.train_text(e) for e in train_exs]
         tok = tk.Tokenizer(tk.train(texts, 400))
         tok_path = os.path.join(d, "tok.json")
         tok.save(tok_path)
@@ -97,6 +106,17 @@ def main():
                     fail("engine greedy output differs from the torch reference before a near-tie")
             elif got != want:
                 fail("engine greedy output differs from the torch reference")
+
+        import eval as ev
+        exs = datagen.split("test", 4) + datagen.split("test-heldout", 2)
+        gguf = os.path.join(d, "tiny-f32.gguf")
+        res = ev.evaluate(exs, lambda e: ev.note_engine(sotto, gguf, e, 300, 2048), 1,
+                          lambda e, note: ev.flagged_paths(sotto, e, note))["all"]
+        print("eval:", " ".join(f"{k} {v:.3f}" for k, v in res.items()))
+        for k in ("rouge1", "schema_valid", "fact_precision", "fact_recall", "invented", "abstention_acc",
+                  "invented_flagged"):
+            if k not in res or res[k] != res[k]:
+                fail(f"eval produced no {k}")
     print("OK")
 
 

@@ -3,7 +3,11 @@
     llama3 RoPE scaling, qwen2 with bias, gemma3 with sliding windows), max |diff| <= 1e-9 x max |logit|;
   - LoRA: a model with non-zero adapters gives the same logits as the merged model (1e-9 relative);
   - tokenizer: encode/decode round-trips the corpus; specials are single tokens; training is deterministic;
-  - datagen: deterministic per seed, splits disjoint, every note valid under its domain schema.
+  - datagen: deterministic per seed, splits disjoint, every note valid under its domain schema with no
+    invented fact; nulls, spoken corrections (the note carries the corrected value) and relative dates (as
+    said, or resolved against a visit date) occur; the held-out generator family (names, entities, sentence
+    templates, speaker labels, small talk) never occurs in training output; long consultations are 1,000-4,000
+    words; fact metrics and the prompt (visit date line) as apps/scribe/note.cpp builds it.
 Usage: /usr/bin/python3 tools/train/test_train.py
 """
 import json
@@ -17,7 +21,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "ref"))
 import datagen  # noqa: E402
+import datagen_lex as LX  # noqa: E402
+import datagen_phrases as PH  # noqa: E402
+import datagen_talk as TK  # noqa: E402
 import eval as evaluate  # noqa: E402
+import facts  # noqa: E402
 import model as M  # noqa: E402
 import tokenizer as tk  # noqa: E402
 from model import ref  # noqa: E402
@@ -93,29 +101,141 @@ class Datagen(unittest.TestCase):
         tr = {e["transcript"] for e in datagen.split("train", 200)}
         te = {e["transcript"] for e in datagen.split("test", 200)}
         self.assertLess(len(tr & te), 5)  # short templates can coincide by chance; seeds never do
-        styles = set()
-        for e in datagen.split("validation", 400):
+        styles, nulls, corrections, rel_said, rel_resolved = set(), 0, 0, 0, 0
+        for e in datagen.split("validation", 400, "mixed", "mixed") + datagen.split("test-heldout", 100):
             styles.add((e["domain"], e["style"]))
             schema = datagen.schema(e["domain"])
             self.assertEqual(list(e["note"]), list(schema["properties"]), e)  # schema order, all present
             self.assertEqual(evaluate.schema_errors(e["note"], schema), [], e)
-            self.assertEqual(evaluate.hallucinated(e["note"], e["transcript"], schema), [], e)
+            # every stated fact is in the transcript (a resolved date comes from the visit date)
+            self.assertEqual(facts.fact_scores(e["note"], e["note"], e["transcript"])["invented"], 0)
+            nulls += sum(v is None for v in e["note"].values())
+            corrections += any(c.split("{wrong}")[1].split("{right}")[0] in e["transcript"]
+                               for fam in PH.FAMILIES.values() for c in fam["corr"])
+            fu = e["note"].get("follow_up", e["note"].get("next_review"))
+            if isinstance(fu, str) and fu.startswith("in "):
+                rel_said += 1  # said so (fillers may sit between its words: "in er, 2 weeks")
+                self.assertTrue(set(fu.split()) <= set(e["transcript"].replace(",", " ").replace(".", " ").split()), (fu, e))
+                self.assertNotIn("visit_date", e)
+            elif isinstance(fu, str) and e.get("visit_date") and fu not in e["transcript"] and \
+                    any(f" in {w}" in e["transcript"] for w in ("a week", "two", "three", "1", "2", "3", "5", "10")):
+                rel_resolved += 1
         self.assertEqual(len(styles), 8)  # every domain in both styles
+        self.assertGreater(nulls, 300)
+        self.assertGreater(corrections, 60)
+        self.assertGreater(rel_said, 20)
+        self.assertGreater(rel_resolved, 10)
         soap = datagen.schema("soap")
         self.assertGreater(len(evaluate.schema_errors({"subjective": 1, "follow_up": "2026-02-30"}, soap)), 5)
-        self.assertEqual(evaluate.schema_errors("2026-02-28", soap["properties"]["follow_up"]), [])
-        self.assertNotEqual(evaluate.schema_errors("2026-02-30", soap["properties"]["follow_up"]), [])
+        fu = soap["properties"]["follow_up"]
+        for ok in ("2026-02-28", "in two weeks", None):
+            self.assertEqual(evaluate.schema_errors(ok, fu), [], ok)
+        for bad in ("2026-02-30", " in two weeks", "", 3):
+            self.assertNotEqual(evaluate.schema_errors(bad, fu), [], bad)
+        self.assertNotEqual(evaluate.schema_errors(None, {"type": "string"}), [])
+        self.assertEqual(evaluate.schema_errors(None, datagen.schema("finance")["properties"]["risk_profile"]), [])
+        self.assertNotEqual(evaluate.schema_errors("null", datagen.schema("finance")["properties"]["risk_profile"]), [])
         self.assertEqual(evaluate.hallucinated({"d": "2026-03-04"}, "on 4/3/2026"), [])
         self.assertEqual(evaluate.hallucinated({"d": "2026-03-04"}, "the 4th of March 2026"), [])
         self.assertEqual(evaluate.hallucinated({"d": "2026-03-05"}, "the 4th of March 2026"), ["5"])
 
+    def test_corrections_carry_the_corrected_value(self):
+        seen = 0
+        for e in datagen.split("train", 400):
+            for fam in PH.FAMILIES.values():
+                for c in fam["corr"]:
+                    cue = c.split("{wrong}")[1].split("{right}")[0]
+                    for line in e["transcript"].split(cue)[1:]:
+                        right = line.split()[0].strip(".,%") if line.split() else ""
+                        if not right[:1].isdigit():  # "I mean" is a filler too
+                            continue
+                        seen += 1
+                        self.assertIn(right, datagen.note_json(e["note"]), (cue, e))
+        self.assertGreater(seen, 50)
+
+    def test_heldout_families_never_in_training(self):
+        for a, b in ((LX.TRAIN, LX.HELDOUT), (PH.TRAIN, PH.HELDOUT), (TK.TRAIN, TK.HELDOUT)):
+            self.assertEqual(set(a), set(b))
+            for k in a:
+                if k == "speakers":
+                    continue
+                flat = lambda xs: {x if isinstance(x, str) else x[0] if isinstance(x[1], list) else x[1] for x in xs}
+                self.assertEqual(flat(a[k]) & flat(b[k]), set(), k)
+        train_out = [e["transcript"] + "\n" + datagen.note_json(e["note"]) for s in ("train", "validation", "test")
+                     for e in datagen.split(s, 300, "mixed", "mixed")]
+        blob = "\n".join(train_out)  # what training sees besides the templates' fixed instructions
+        words = set(blob.replace(",", " ").replace(".", " ").split())
+        for k in ("first", "last"):
+            for n in LX.HELDOUT[k]:
+                self.assertFalse(n in words, (k, n))
+        for k in ("symptoms", "findings", "diagnoses", "plans", "matters", "advice", "steps", "locations",
+                  "hr_actions", "goals", "holdings", "recs"):
+            for x in LX.HELDOUT[k]:
+                self.assertFalse(x in blob, (k, x))
+        for m, _ in LX.HELDOUT["meds"]:
+            self.assertFalse(m in words, m)
+        for _, what in LX.HELDOUT["incidents"]:
+            self.assertFalse(what in blob, what)
+        # Every held-out sentence template differs from every training one, and its longest literal part, when
+        # it is distinctive (12+ characters), never occurs in training output.
+        import re as _re
+        checked = total = 0
+        for k, v in list(PH.HELDOUT.items()) + list(TK.HELDOUT.items()):
+            if k in ("speakers", "topics") or k.startswith("history"):
+                continue
+            for tmpl in v:
+                total += 1
+                self.assertNotIn(tmpl, PH.TRAIN.get(k, []) + TK.TRAIN.get(k, []))
+                part = max(_re.split(r"\{\w+\}", tmpl), key=len).strip(" ,.")
+                if len(part) >= 12:
+                    checked += 1
+                    self.assertFalse(part in blob, (k, tmpl))
+        self.assertGreater(checked, total // 2)
+        for pairs in PH.HELDOUT["speakers"].values():
+            for who in (w for pair in pairs for w in pair):
+                self.assertFalse("\n" + who + ":" in blob or blob.startswith(who + ":"), who)
+        # and the held-out split does use them
+        held = "\n".join(e["transcript"] for e in datagen.split("test-heldout", 100))
+        self.assertTrue(any(n in held for n in LX.HELDOUT["last"]))
+
+    def test_long_consultations(self):
+        exs = datagen.split("test-long", 12)
+        self.assertTrue(all(e["style"] == "conversation" and e["family"] == "heldout" for e in exs))
+        w = [e["words"] for e in exs]
+        self.assertGreaterEqual(min(w), 900)
+        self.assertLessEqual(max(w), 5500)
+
+    def test_fact_metrics_by_hand(self):
+        ref = {"a": "heart rate 88, chest clear", "b": None, "c": [{"n": "x", "d": "5 mg"}], "e": True}
+        hyp = {"a": "heart rate 118, chest clear", "b": "Zed", "c": [{"n": "x", "d": None}], "e": True}
+        s = facts.fact_scores(hyp, ref, "heart rate 88. chest clear. x. true")
+        # hyp facts: a:"heart rate 118", a:"chest clear", b:"zed", c[].n:"x", e:"true" -> 3 match
+        self.assertEqual((s["tp"], s["n_hyp"], s["n_ref"]), (3, 5, 5))
+        self.assertEqual(s["invented"], 2)  # 118 and Zed are not in the transcript
+        self.assertEqual(s["invented_paths"], ["/a", "/b"])
+        self.assertEqual(sorted(s["abst"]), sorted([(False, False), (True, False), (False, False), (False, True),
+                                                    (False, False)]))
+        m = facts.summarise([s])
+        self.assertAlmostEqual(m["fact_precision"], 3 / 5)
+        self.assertAlmostEqual(m["abstention_acc"], 3 / 5)
+        self.assertAlmostEqual(m["null_recall"], 0.0)
+        self.assertAlmostEqual(m["false_null"], 1 / 4)
+        bad = facts.fact_scores(None, ref, "")
+        self.assertEqual((bad["tp"], bad["n_hyp"]), (0, 0))
+        self.assertTrue(all(r != h for r, h in bad["abst"]))
+
     def test_prompt_is_the_products(self):
-        # apps/scribe/note.cpp builds: description + "\n\nTranscript:\n" + transcript + "\n\nAnswer with the
-        # JSON note only." as the user turn of the chat format (ChatML for our tokenizer).
+        # apps/scribe/note.cpp (note_user_turn) builds: description, "\n\nVisit date: YYYY-MM-DD" when given,
+        # "\n\nTranscript:\n" + transcript + "\n\nAnswer with the JSON note only." as the user turn of the
+        # chat format (ChatML for our tokenizer).
         src = open(os.path.join(HERE, "..", "..", "apps", "scribe", "note.cpp")).read()
-        self.assertIn('t.instruction + "\\n\\nTranscript:\\n" + transcript + "\\n\\nAnswer with the JSON note only."', src)
+        self.assertIn('head += "\\n\\nVisit date: " + visit_date;', src)
+        self.assertIn('return head + "\\n\\nTranscript:\\n" + transcript + "\\n\\nAnswer with the JSON note only.";', src)
         e = datagen.example(3)
         self.assertTrue(datagen.prompt_text(e).startswith("<|im_start|>user\n" + datagen.schema(e["domain"])["description"]))
+        e = dict(e, visit_date="2026-12-06", transcript="T.")
+        self.assertEqual(datagen.user_text(e), datagen.schema(e["domain"])["description"] +
+                         "\n\nVisit date: 2026-12-06\n\nTranscript:\nT.\n\nAnswer with the JSON note only.")
 
 
 class AsrModel(unittest.TestCase):
@@ -471,6 +591,17 @@ class HfTokenizerAndLora(LoraForeignBase):
             self._check_merged(out, B.load_hf(path)[2], "hf-qwen25")
 
     test_lora_gguf_bases = None  # inherited helpers only
+
+
+class Schedule(unittest.TestCase):
+    def test_time_schedule(self):
+        import train
+        self.assertAlmostEqual(train.lr_at(0, 100, 1.0, 10), 0.1)
+        self.assertAlmostEqual(train.lr_at(10, 100, 1.0, 10), 1.0)
+        self.assertAlmostEqual(train.lr_at(100, 100, 1.0, 10), 0.1)
+        self.assertAlmostEqual(train.lr_at(10, 100, 1.0, 10, time_frac=1.0), 0.1)  # time is up: annealed
+        self.assertAlmostEqual(train.lr_at(55, 100, 1.0, 10, time_frac=0.2), 0.55)  # steps further along
+        self.assertAlmostEqual(train.lr_at(10, 100, 1.0, 10, time_frac=0.5), 0.55)
 
 
 class Rouge(unittest.TestCase):

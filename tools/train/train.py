@@ -4,7 +4,8 @@
             "auto" = the tokenizer's vocabulary rounded up to a multiple of 64) on the synthetic corpus: batches
             of whole datagen.train_text examples (right-padded, cut at --seq tokens), next-token loss on the
             note only (--loss note) or on every token (--loss all), bf16 autocast on CUDA, AdamW, linear warmup then cosine decay to 10%, gradient clipping 1.0, checkpoint every --ckpt-every
-            steps and at the end (OUT/ckpt.pt: cfg, weights, optimizer, step; --resume continues it).
+            steps and at the end (OUT/ckpt.pt: cfg, weights, optimizer, step; --resume continues it); with
+            --time-schedule the decay follows the elapsed fraction of --max-seconds when that is further along.
   lora:     low-rank adapters (rank/alpha) on q/k/v/o/gate/up/down of a base, trained on the same kind of
             data; the adapters are merged into the base weights and saved as a plain checkpoint. The base is
             this tool's checkpoint (--base, with --tokenizer), or any GGUF of llama / qwen2 / gemma3
@@ -81,10 +82,12 @@ def batches(examples, batch, pad, gen):
         yield x, y
 
 
-def lr_at(step, steps, lr, warmup):
+def lr_at(step, steps, lr, warmup, time_frac=0.0):
+    """Linear warmup, then cosine decay to 10% by the last step, or (time_frac: the elapsed fraction of
+    --max-seconds, with --time-schedule) by the time limit, whichever comes first."""
     if step < warmup:
         return lr * (step + 1) / warmup
-    t = (step - warmup) / max(1, steps - warmup)
+    t = min(1.0, max((step - warmup) / max(1, steps - warmup), time_frac))
     return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
@@ -118,7 +121,8 @@ def run_steps(model, params, a, train_s, val_s, pad, dev, out, opt=None, start=0
                 if save:
                     save(step, opt)
                 break
-            lr = lr_at(step, a.steps, a.lr, a.warmup)
+            frac = (time.time() - t0) / a.max_seconds if a.max_seconds and a.time_schedule else 0.0
+            lr = lr_at(step, a.steps, a.lr, a.warmup, frac)
             for g in opt.param_groups:
                 g["lr"] = lr
             x, y = next(it)
@@ -287,6 +291,8 @@ def main(argv=None):
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--device", default="cpu")
         p.add_argument("--max-seconds", type=float, default=0, help="stop (and save) after this long; 0 = never")
+        p.add_argument("--time-schedule", action="store_true", help="with --max-seconds: the cosine decay ends "
+                       "at the time limit if that comes before the last step (a run cut by time still anneals)")
         if name == "pretrain":
             p.add_argument("--config", required=True)
             p.add_argument("--resume", action="store_true")
