@@ -11,6 +11,8 @@
 import { decodeTo16k, peaks, startStreaming } from './audio.mjs';
 import { Recognizer } from './asr.mjs';
 import { renderForm, heading } from './schema-form.mjs';
+import { acknowledge, ask } from './dialogs.mjs';
+import { auditLine, encounterLines, noteDiff, reviewFhir, reviewLines, reviewMarkdown } from './review.mjs';
 import * as store from './store.mjs';
 import { byteIndexMap, editMarks, marksToBytes, phraseMarks } from './speech-marks.mjs';
 
@@ -511,45 +513,6 @@ function revokeApproval() {
   updateButtons();
 }
 
-// Leaf values that differ between the model's note and the approved one: [{path, from, to}].
-function noteDiff(a, b, path = '') {
-  const obj = (v) => v && typeof v === 'object';
-  if (obj(a) || obj(b)) {
-    const keys = new Set([...Object.keys(obj(a) ? a : {}), ...Object.keys(obj(b) ? b : {})]);
-    return [...keys].flatMap((k) => noteDiff(obj(a) ? a[k] : undefined, obj(b) ? b[k] : undefined, `${path}/${k}`));
-  }
-  return a === b ? [] : [{ path, from: a ?? null, to: b ?? null }];
-}
-
-// Every flagged value ticked in the dialog, or null when the reviewer goes back to the note.
-function acknowledge(flags) {
-  const dlg = $('ack'), ok = $('ack-ok');
-  const boxes = flags.map((f, i) => {
-    const li = document.createElement('li');
-    const cb = document.createElement('input');
-    cb.type = 'checkbox';
-    cb.id = `ack-${i}`;
-    cb.dataset.path = f.path;
-    const label = document.createElement('label');
-    label.htmlFor = cb.id;
-    label.textContent = `${f.path}: "${f.value}" (not in the transcript: ${f.unsupported.join(', ')})`;
-    li.append(cb, ' ', label);
-    return [li, cb];
-  });
-  $('ack-list').replaceChildren(...boxes.map(([li]) => li));
-  const sync = () => { ok.disabled = !boxes.every(([, cb]) => cb.checked); };
-  for (const [, cb] of boxes) cb.onchange = sync;
-  sync();
-  return new Promise((resolve) => {
-    const done = (v) => { dlg.close(); resolve(v); };
-    ok.onclick = () => done(flags.map((f) => ({ path: f.path, value: f.value, unsupported: f.unsupported })));
-    $('ack-cancel').onclick = () => done(null);
-    dlg.oncancel = (e) => { e.preventDefault(); done(null); };
-    dlg.showModal();
-    boxes[0][1].focus();
-  });
-}
-
 async function approve() {
   if (!state.note) return;
   const approver = $('approver').value.trim();
@@ -592,23 +555,6 @@ function encounter() {
 function setEncounter(e) {
   for (const [k, id] of Object.entries(ENCOUNTER)) $(id).value = e?.[k] ?? '';
 }
-function encounterLines() {
-  const e = state.review?.encounter ?? encounter();
-  return [e.patient || e.patient_id ? `Patient: ${e.patient || '(no name)'}${e.patient_id ? ` (identifier ${e.patient_id})` : ''}` : 'Patient: not given',
-          `Visit date: ${e.visit_date || 'not given'}`, `Author: ${e.author || 'not given'}`];
-}
-
-// The review state every export carries, as text lines.
-function reviewLines() {
-  const r = state.review;
-  const lines = [`Approved by ${r.approver} on ${r.time}.`];
-  for (const a of r.acknowledged) lines.push(`Flagged and accepted by the approver: ${a.path} "${a.value}" (not in the transcript: ${a.unsupported.join(', ')})`);
-  for (const n of r.not_checked) lines.push(`Not checked (no evidence either way): ${n.path} "${n.value}" (${n.why})`);
-  if (r.edits) lines.push(r.edits.length ? `Changed by the reviewer from the model's draft: ${r.edits.map((e) => e.path).join(', ')}` : 'Not changed from the model\'s draft.');
-  lines.push(`Model: ${r.model?.name ?? 'unknown'} (sha256 ${r.model?.sha256 ?? '?'}); template ${r.template} (sha256 ${r.template_sha256}); transcript sha256 ${r.transcript_sha256}.`);
-  return lines;
-}
-
 function download(name, mime, text) {
   const url = URL.createObjectURL(new Blob([text], { type: mime }));
   const a = document.createElement('a');
@@ -627,8 +573,7 @@ async function exportNote(format) {
   let name, mime, text;
   const head = (await store.verifyAudit(store.auditLog())).head ?? '';
   if (format === 'md') {
-    const [title, ...body] = state.check.markdown.split('\n');
-    text = `${[title, '', ...encounterLines().map((l) => `- ${l}`), ...body].join('\n').replace(/\n*$/, '\n')}\n## Review\n\n${reviewLines().map((l) => `- ${l}`).join('\n')}\n- Audit log head: ${head}\n`;
+    text = reviewMarkdown(state.check.markdown, state.review, head);
     [name, mime] = [`${base}.md`, 'text/markdown'];
   } else if (format === 'json') {
     text = JSON.stringify({ template: state.template, title: state.schema.title, approved: state.approved,
@@ -638,20 +583,7 @@ async function exportNote(format) {
     const r = await call({ type: 'fhir', schema: state.schemaText, note: JSON.stringify(state.note), args: {
       bundle_id: crypto.randomUUID(), composition_id: crypto.randomUUID(), timestamp: state.approved.replace(/\.\d+Z$/, 'Z'),
       ...(state.review.encounter.author ? { author: state.review.encounter.author } : {}) } });
-    // The approval as FHIR has it: Composition.attester (legal), and the review as a narrative section.
-    const b = JSON.parse(r.text);
-    const c = b.entry[0].resource;
-    c.status = 'final';
-    // The patient and the visit as the reviewer gave them (logical references: no Patient resource is made).
-    const enc = state.review.encounter;
-    if (enc.patient || enc.patient_id) {
-      c.subject = { ...(enc.patient_id ? { identifier: { value: enc.patient_id } } : {}), ...(enc.patient ? { display: enc.patient } : {}) };
-    }
-    if (enc.visit_date) c.encounter = { display: `Visit on ${enc.visit_date}` };
-    c.attester = [{ mode: 'legal', time: state.approved.replace(/\.\d+Z$/, 'Z'), party: { display: state.review.approver } }];
-    const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-    c.section.push({ title: 'Review', text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${
-      [...reviewLines(), `Audit log head: ${head}`].map((l) => `<p>${esc(l)}</p>`).join('')}</div>` } });
+    const b = reviewFhir(JSON.parse(r.text), state.review, state.approved.replace(/\.\d+Z$/, 'Z'), head);
     [name, mime, text] = [`${base}.fhir.json`, 'application/fhir+json', JSON.stringify(b, null, 2)];
   } else if (format === 'pdf') {
     fillPrintView(head);
@@ -683,7 +615,7 @@ function fillPrintView(head) {
   h1.textContent = state.schema.title;
   const meta = document.createElement('p');
   meta.textContent = `Approved by ${state.review.approver}, ${new Date(state.approved).toLocaleString()}`;
-  pv.replaceChildren(h1, meta, ...encounterLines().map((l) => { const p = document.createElement('p'); p.textContent = l; return p; }));
+  pv.replaceChildren(h1, meta, ...encounterLines(state.review.encounter).map((l) => { const p = document.createElement('p'); p.textContent = l; return p; }));
   const text = (v) => v === null ? 'not stated' : Array.isArray(v) ? v.map(text).join('\n') : v && typeof v === 'object'
     ? Object.entries(v).map(([k, x]) => `${heading(k)}: ${text(x)}`).join('; ') : String(v ?? '');
   for (const [k] of Object.entries(state.schema.properties)) {
@@ -695,7 +627,7 @@ function fillPrintView(head) {
   }
   const h2 = document.createElement('h2');
   h2.textContent = 'Review';
-  pv.append(h2, ...[...reviewLines(), `Audit log head: ${head}`].map((l) => { const p = document.createElement('p'); p.textContent = l; return p; }));
+  pv.append(h2, ...[...reviewLines(state.review), `Audit log head: ${head}`].map((l) => { const p = document.createElement('p'); p.textContent = l; return p; }));
 }
 
 async function renderAudit() {
@@ -710,14 +642,7 @@ async function renderAudit() {
   document.body.dataset.audit = v.ok ? 'intact' : 'altered';
   $('audit-log').replaceChildren(...log.slice(-50).map((e) => {
     const li = document.createElement('li');
-    const when = new Date(e.time).toLocaleString();
-    li.textContent = e.action === 'export'
-      ? `${when} — exported ${e.format.toUpperCase()} (${e.template}, ${e.bytes} bytes, sha256 ${e.sha256})${e.note ? `: ${e.note}` : ''}`
-      : e.action === 'approve' && e.approver
-        ? `${when} — approved by ${e.approver} (${e.template}; model ${e.model?.name ?? '?'} sha256 ${e.model?.sha256 ?? '?'}; ` +
-          `transcript sha256 ${e.transcript_sha256}; ${e.edits ? `${e.edits.length} value${e.edits.length === 1 ? '' : 's'} changed from the draft` : 'no model draft'}` +
-          `${e.acknowledged?.length ? `; ${e.acknowledged.length} flagged value${e.acknowledged.length > 1 ? 's' : ''} accepted` : ''})`
-        : `${when} — ${e.action} (${e.template})`;
+    li.textContent = auditLine(e);
     return li;
   }));
 }
@@ -733,29 +658,6 @@ function updateButtons() {
 }
 
 // ---- confirmations and undo
-// Asks in a modal dialog; resolves to the chosen key, or null (the last choice, Escape). Focus starts on the
-// last (safe) choice and returns to the control that was focused.
-function ask(text, choices) {
-  const dlg = $('confirm');
-  $('confirm-text').textContent = text;
-  const box = $('confirm-buttons');
-  return new Promise((resolve) => {
-    const done = (v) => { dlg.close(); resolve(v); };
-    box.replaceChildren(...choices.map(([key, label], i) => {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.textContent = label;
-      b.dataset.choice = key ?? 'cancel';
-      if (i < choices.length - 1) b.className = 'secondary';
-      b.onclick = () => done(key);
-      return b;
-    }));
-    dlg.oncancel = (e) => { e.preventDefault(); done(null); };
-    dlg.showModal();
-    box.lastElementChild.focus();
-  });
-}
-
 let undoSnap = null;
 function snapshot() {
   return { transcript: $('transcript').value, template: state.template, note: state.note, check: state.check,

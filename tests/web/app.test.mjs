@@ -446,6 +446,8 @@ async function uncertainSpeech() {
   }
   assert.equal(await page.inputValue('#transcript'), text);
   assert.ok(expected.length > 0, `the speech model was sure of every word: ${text}`);
+  // the review view is drawn when the support check of the new transcript comes back
+  await until(page, (t) => document.getElementById('transcript-view').textContent === t, text);
   const shown = await page.$$eval('#transcript-view .uncertain', (es) => es.map((e) => ({
     text: e.textContent, tab: e.tabIndex, desc: e.getAttribute('aria-description'), title: e.title,
     underline: getComputedStyle(e).textDecorationLine })));
