@@ -791,6 +791,17 @@ async function main() {
     if (!recording && await newAudioTarget() === null) return;
     toggleRecord();
   };
+  // The bundled example: a clinical dictation (samples/visit-soap.wav, espeak-ng) through the whole path.
+  $('try-example').onclick = async () => {
+    try {
+      const r = await fetch('/samples/visit-soap.wav');
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      if (state.template !== 'soap' && !state.note) await loadTemplate('soap');
+      takeAudio(await r.blob(), 'Example dictation (samples/visit-soap.wav)');
+    } catch (e) {
+      $('audio-info').textContent = `The example could not be loaded (${e.message}).`;
+    }
+  };
   $('audio-file').onchange = async (e) => {
     const f = e.target.files[0];
     e.target.value = '';

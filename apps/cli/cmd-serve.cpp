@@ -8,6 +8,7 @@
 //   /wasm/         -> ROOT/wasm/           (the JS host, sotto.mjs)
 //   /engine/       -> the wasm build dir   (sotto.wasm; --wasm-dir, default ROOT/build-wasm)
 //   /templates/    -> ROOT/templates/      (note templates, JSON Schema)
+//   /samples/      -> ROOT/samples/        (the example recording and transcripts: the app's "Try an example")
 //   /models/       -> the models dir       (--models, default ROOT/models, else the test fixtures)
 //   /models/note.gguf -> --model FILE      (the app's default note model URL; default ROOT/models/sotto-notes-q8_0.gguf,
 //                                           else the random-weight fixture gemma3-f32.gguf, with a warning)
@@ -111,7 +112,7 @@ int run_serve(int argc, char** argv) {
   if (!asr_model.empty() && !fs::is_regular_file(asr_model)) fail(asr_model, ": no such model file");
   site.asr_model = asr_model;
   site.mounts = {{"/engine/", wd}, {"/wasm/", r / "wasm"}, {"/templates/", r / "templates"}, {"/models/", md},
-                 {"/", r / "web"}};
+                 {"/samples/", r / "samples"}, {"/", r / "web"}};
   if (!fs::is_regular_file(wd / "sotto.wasm")) {
     std::fprintf(stderr, "sotto serve: warning: %s not built (bash wasm/build.sh)\n", (wd / "sotto.wasm").c_str());
   }

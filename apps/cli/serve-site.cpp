@@ -22,6 +22,7 @@ const char* mime_type(const std::string& ext) {
       {".gguf", "application/octet-stream"},  {".png", "image/png"},
       {".svg", "image/svg+xml"},              {".ico", "image/x-icon"},
       {".webmanifest", "application/manifest+json"}, {".txt", "text/plain; charset=utf-8"},
+      {".wav", "audio/wav"},  // the example recording (samples/)
   };
   for (const auto& [e, t] : kTypes) {
     if (ext == e) return t;

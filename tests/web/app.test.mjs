@@ -140,7 +140,7 @@ const step = (name, fn) => tally.test(name, fn);
 // A context whose every request is checked (page, dedicated workers, service worker).
 const allowed = [/^\/$/, /^\/[a-z-]+\.(js|mjs|css)$/, /^\/wasm\/(sotto|gpu-host|asr|threads-host|thread-worker)\.mjs$/,
                  /^\/engine\/sotto(-mt)?\.wasm$/,
-                 /^\/templates\/[a-z]+\.schema\.json$/, /^\/models\/[a-z0-9_.-]+\.gguf$/];
+                 /^\/templates\/[a-z]+\.schema\.json$/, /^\/models\/[a-z0-9_.-]+\.gguf$/, /^\/samples\/visit-soap\.wav$/];
 async function watchedContext() {
   const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 860 },
                                          permissions: ['microphone'] });
@@ -921,6 +921,20 @@ await step('drafts older than the policy are cleared; a shared computer keeps no
   await page.click('#save-settings');
   await waitAttr(page, 'engine', 'ready', 60000);
   await settingsOpen(false);
+});
+
+await step('"Try an example" transcribes the bundled dictation in a new encounter', async () => {
+  await page.evaluate(() => { delete document.body.dataset.dictation; });
+  await page.click('#try-example');
+  if (await until(page, () => document.getElementById('confirm').open || document.body.dataset.dictation, null, 30000) === true) {
+    await answer(page, 'new');
+  }
+  await waitAttr(page, 'dictation', 'done', 120000);
+  const wav = join(root, 'samples', 'visit-soap.wav');
+  const native = JSON.parse(execFileSync(sotto, ['transcribe', '-m', asrModel, wav, '--json'], { encoding: 'utf8' }));
+  assert.equal(await page.inputValue('#transcript'), native.segments.map((x) => x.text).filter((x) => x).join(' '));
+  assert.match(await page.textContent('#audio-info'), /^Example dictation \(samples\/visit-soap\.wav\): [\d.]+ s/);
+  assert.equal(await page.inputValue('#template'), 'soap');
 });
 
 await step('narrow screens and the keyboard: no sideways scroll at 320 px, the file button shows focus', async () => {
