@@ -668,19 +668,31 @@ function snapshot() {
 }
 
 // Sets the current work aside (restorable by Undo until the next discard) and clears it.
-function discardWork(what) {
-  undoSnap = snapshot();
-  state.note = null; state.check = null; state.approved = null; state.checkedFor = '';
-  state.review = null; state.draftNote = null; state.draftModel = null;
-  state.marks = []; state.marksFor = '';
-  setEncounter(null);
-  $('transcript').value = ''; $('stream').textContent = ''; $('approval').textContent = '';
-  $('draft-notice').hidden = true;
-  delete document.body.dataset.note;
-  renderNote(); showSupport(); updateButtons(); saveNow();
+// Keeps `snap` for Undo (until the next set-aside) and says what was set aside.
+function offerUndo(snap, what) {
+  undoSnap = snap;
   $('undo-text').textContent = `${what} Undo brings it back.`;
   $('undo-bar').hidden = false;
   document.body.dataset.undo = 'ready';
+}
+
+// The note and all that belongs to it (check, approval, review, the model's draft); the transcript stays.
+function clearNote() {
+  state.note = null; state.check = null; state.approved = null; state.checkedFor = '';
+  state.review = null; state.draftNote = null; state.draftModel = null;
+  $('stream').textContent = ''; $('approval').textContent = '';
+  delete document.body.dataset.note;
+}
+
+function discardWork(what) {
+  const snap = snapshot();
+  clearNote();
+  state.marks = []; state.marksFor = '';
+  setEncounter(null);
+  $('transcript').value = '';
+  $('draft-notice').hidden = true;
+  renderNote(); showSupport(); updateButtons(); saveNow();
+  offerUndo(snap, what);
 }
 
 async function undoDiscard() {
@@ -840,15 +852,9 @@ async function main() {
       updateButtons();
     }
     if (state.note) {
-      const keep = $('transcript').value;
-      undoSnap = { ...snapshot(), template: old };
-      state.note = null; state.check = null; state.approved = null;
-      delete document.body.dataset.note;
-      $('stream').textContent = ''; $('approval').textContent = '';
-      $('undo-text').textContent = `The ${label(old)} note was set aside. Undo brings it back.`;
-      $('undo-bar').hidden = false;
-      document.body.dataset.undo = 'ready';
-      $('transcript').value = keep;
+      const snap = { ...snapshot(), template: old };  // taken after the switch: the note's template is the old one
+      clearNote();
+      offerUndo(snap, `The ${label(old)} note was set aside.`);
     }
     revokeApproval();
     renderNote(); showSupport(); saveDraft();

@@ -35,6 +35,7 @@ import { NoteModelGpu } from './engine-gpu.mjs';
 import { pickAdapter } from './gpu-policy.mjs';
 import { CACHE, fetchWithProgress, oneLine } from './fetch-cache.mjs';
 import { fetchEngine } from './engine-wasm.mjs';
+import { sha256 } from './store.mjs';
 
 let engine = null;     // the CPU scribe engine: notes (unless the GPU can), checks, FHIR
 let gpuModel = null;   // the note model on WebGPU, or null
@@ -137,18 +138,20 @@ async function write(m, writer, t0) {
     if (text === null) { post({ type: 'cancelled', id: m.id }); return; }
   } else {
     const notes = [], read = [];
+    // A trapped or lost engine ends the note (generate() falls back to the CPU); any other failure is the window's.
+    const engineBroken = () => writer.engine?.dead || (writer === engine && engine.host?.dead);
     for (let k = 0; k < parts.length; k++) {
       post({ type: 'window', id: m.id, index: k, count: parts.length });
       let t = null;
       try {
         t = await writeOne(m, writer, parts[k], opts, plan.maxTokens[k], count);
       } catch (e) {
-        if (writer.engine?.dead || (writer === engine && engine.host?.dead)) throw e;
+        if (engineBroken()) throw e;
         try {
           t = await writeOne(m, writer, parts[k], { temperature: Math.max(opts.temperature, 0.7), seed: opts.seed + k + 1 },
                              plan.maxTokens[k], count);
         } catch (e2) {
-          if (writer.engine?.dead || (writer === engine && engine.host?.dead)) throw e2;
+          if (engineBroken()) throw e2;
           skipped.push(`window ${k + 1} of ${parts.length} gave no note and is left out (${oneLine(e2)})`);
           continue;
         }
@@ -173,9 +176,7 @@ async function init(m) {
   const { module } = await fetchEngine(m.wasmUrl, progress);  // sotto-mt.wasm when threads are usable
   let first = await fetchWithProgress(m.modelUrl, 'model', true, progress);
   const bytes = first.bytes;
-  const d = await crypto.subtle.digest('SHA-256', bytes);
-  const info = { bytes: bytes.length, cached: first.cached,
-                 sha256: [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('') };
+  const info = { bytes: bytes.length, cached: first.cached, sha256: await sha256(bytes) };
   const name = m.modelUrl.split('/').pop();
   const loader = async () => {  // the first call takes the download; later ones read the cache
     if (first) { const b = first.bytes; first = null; return b; }

@@ -298,21 +298,13 @@ json::Value merge(const json::Value* schema, const std::vector<Candidate>& all, 
   }
   if (cs.empty()) return *all.back().v;
   const json::Value& first = *cs.front().v;
-  if (first.is_object()) {
-    std::vector<Candidate> objs;
-    for (const Candidate& c : cs) if (c.v->is_object()) objs.push_back(c);
-    return merge_object(schema, objs, path, sup);
+  std::vector<Candidate> same;  // the values of the first one's kind (a window note is valid under the schema)
+  for (const Candidate& c : cs) {
+    if (c.v->kind() == first.kind()) same.push_back(c);
   }
-  if (first.is_array()) {
-    std::vector<Candidate> arrs;
-    for (const Candidate& c : cs) if (c.v->is_array()) arrs.push_back(c);
-    return merge_array(schema, arrs, path, sup);
-  }
-  if (first.is_string() && !is_choice(schema, first)) {
-    std::vector<Candidate> strs;
-    for (const Candidate& c : cs) if (c.v->is_string()) strs.push_back(c);
-    return merge_text(schema, strs);
-  }
+  if (first.is_object()) return merge_object(schema, same, path, sup);
+  if (first.is_array()) return merge_array(schema, same, path, sup);
+  if (first.is_string() && !is_choice(schema, first)) return merge_text(schema, same);
   // A choice (date, enum, boolean, number): the last window with the best evidence, so a later correction wins.
   const Candidate* pick = &cs.front();
   for (const Candidate& c : cs) {
