@@ -38,6 +38,35 @@ const F16_BITCAST_PROBE = `enable f16;
 const DP4A_PROBE = `@group(0) @binding(0) var<storage, read_write> b: array<u32>;
 @compute @workgroup_size(1) fn main() { b[1] = bitcast<u32>(dot4I8Packed(b[0], pack4xI8(vec4i(1, -2, 3, -4)))); }`;
 
+// Chromium's subgroup matrices (cooperative matrices: the tensor cores), which the prefill matmul uses
+// (matmul-sgmat.wgsl) where the adapter has f16 16 x 16 x 16 products with f32 results, subgroups of exactly 32
+// and 32 KiB of workgroup memory, and this probe (operands from workgroup memory) compiles. Dawn offers the
+// feature only with its 'allow_unsafe_apis' toggle (Chrome: --enable-unsafe-webgpu), and NVIDIA's Vulkan f16
+// only with 'vulkan_enable_f16_on_nvidia' (docs/webgpu.md).
+const SGMAT = 'chromium-experimental-subgroup-matrix';
+const SGMAT_PROBE = `enable f16;
+enable chromium_experimental_subgroup_matrix;
+diagnostic(off, chromium.subgroup_matrix_uniformity);
+@group(0) @binding(0) var<storage, read_write> b: array<f32>;
+var<workgroup> a: array<f16, 512>;
+@compute @workgroup_size(32) fn main(@builtin(local_invocation_index) i: u32) {
+  for (var j = i; j < 512u; j += 32u) { a[j] = f16(b[j]); }
+  workgroupBarrier();
+  let l = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>>(&a, 0u, false, 16u);
+  let r = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>>(&a, 256u, true, 16u);
+  subgroupMatrixStore(&b, 0u, subgroupMatrixMultiplyAccumulate(l, r, subgroup_matrix_result<f32, 16, 16>()), false, 16u);
+}`;
+
+function sgmatUsable(adapter) {
+  const f = adapter.features;
+  if (!f.has(SGMAT) || !f.has('shader-f16') || !f.has('subgroups')) return false;
+  const info = adapter.info ?? {};
+  if (info.subgroupMinSize !== 32 || info.subgroupMaxSize !== 32) return false;
+  if ((adapter.limits.maxComputeWorkgroupStorageSize ?? 0) < 32768) return false;
+  return [...(info.subgroupMatrixConfigs ?? [])].some((c) => c.componentType === 'f16' &&
+    c.resultComponentType === 'f32' && c.M === 16 && c.N === 16 && c.K === 16);
+}
+
 // Whether a WGSL compute shader compiles into a pipeline on this device (no validation error).
 async function compiles(device, code) {
   device.pushErrorScope('validation');
@@ -50,8 +79,9 @@ export class GpuHost {
   // features: false enables no optional feature (the kernels' fallbacks); otherwise 'subgroups' and
   // 'shader-f16' are enabled when the adapter has them. limits: 'adapter' asks for the adapter's largest
   // buffer sizes; 'default' keeps WebGPU's defaults (128 MiB bindings, 256 MiB buffers), as a tab gets.
+  // subgroupMatrix: false keeps matmul-sgmat.wgsl off where the adapter offers subgroup matrices.
   static async create(gpu, { forceFallbackAdapter = false, powerPreference = 'high-performance', features = true,
-                             limits = 'adapter', profile = false } = {}) {
+                             limits = 'adapter', profile = false, subgroupMatrix = true } = {}) {
     if (!gpu) throw new Error('WebGPU is not available (no navigator.gpu)');
     const adapter = await gpu.requestAdapter({ forceFallbackAdapter, powerPreference });
     if (!adapter) throw new Error('WebGPU: no adapter');
@@ -64,11 +94,17 @@ export class GpuHost {
     if (sb >= 10) requiredLimits.maxStorageBuffersPerShaderStage = 10;
     const requiredFeatures = features ? ['subgroups', 'shader-f16'].filter((f) => adapter.features.has(f)) : [];
     if (profile && adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+    const sgmat = features && subgroupMatrix && sgmatUsable(adapter);
+    if (sgmat) {
+      requiredFeatures.push(SGMAT);
+      requiredLimits.maxComputeWorkgroupStorageSize = 32768;
+    }
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     const host = new GpuHost(gpu, adapter, device);
     host.canProfile = profile && device.features.has('timestamp-query');
     host.shaderF16 = device.features.has('shader-f16') && await compiles(device, F16_BITCAST_PROBE);
     host.dp4a = features && await compiles(device, DP4A_PROBE);
+    host.sgmat = sgmat && device.features.has(SGMAT) && await compiles(device, SGMAT_PROBE);
     return host;
   }
 
@@ -95,6 +131,7 @@ export class GpuHost {
     this.lostMessage = null;
     this.shaderF16 = false;         // shader-f16 enabled and its vector bitcast compiles (create())
     this.dp4a = false;              // dot4I8Packed / pack4xI8 compile (create(); not with features: false)
+    this.sgmat = false;             // f16 subgroup matrices usable for matmul-sgmat.wgsl (create())
     device.lost?.then?.((info) => { this.lostMessage = `WebGPU device lost: ${info.message}`; });
     this.canProfile = false;        // create({profile: true}) on an adapter with 'timestamp-query'
     this.profiling = false;         // timestamp per dispatch while set (only where canProfile)
@@ -210,7 +247,7 @@ export class GpuInstance {
     const dec = new TextDecoder();
     return {
       features: () => (this.device.features.has('subgroups') ? 1 : 0) | (host.shaderF16 ? 2 : 0) | (host.dp4a ? 4 : 0) |
-                      ((this.device.limits.maxStorageBuffersPerShaderStage ?? 8) >= 10 ? 8 : 0),
+                      ((this.device.limits.maxStorageBuffersPerShaderStage ?? 8) >= 10 ? 8 : 0) | (host.sgmat ? 16 : 0),
       buffer_create: (id, bytes) => {
         this.scope();
         this.buffers.set(id, this.device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC | COPY_DST }));

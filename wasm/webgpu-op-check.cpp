@@ -103,10 +103,23 @@ Weight make_weight(DType t, int64_t n_in, int64_t n_out) {
   return w;
 }
 
-// act8: the GPU quantizes the activations to 8 bits as the CPU does (matmul-dp4a.wgsl): against float64 within the
-// quantized tolerance, against the CPU (the same arithmetic) within 1e-4.
+// prec 1 (kAct8): the GPU quantizes the activations to 8 bits as the CPU does (matmul-dp4a.wgsl): against float64
+// within the quantized tolerance, against the CPU (the same arithmetic) within 1e-4. prec 2 (kHalf): f16 operands
+// with f32 sums (matmul-sgmat.wgsl): 1e-2 of the output's rms against float64, against the CPU (8-bit activations
+// for quantized weights) 3e-2.
+enum Prec : int { kExact = 0, kAct8 = 1, kHalf = 2 };
+double tol_f64(int prec) { return prec == kHalf ? 1e-2 : prec == kAct8 ? 3e-2 : 1e-5; }
+double tol_cpu(int prec, bool quant, double exact) { return prec == kHalf ? 3e-2 : prec == kAct8 ? 1e-4 : quant ? 3e-2 : exact; }
+// The prefill matmul's precision on g->gpu for weights t over n_tok tokens with the tile knob at -1 (by shape).
+int auto_prec(DType t, int64_t n_tok) {
+  const uint32_t f = webgpu_features(*g->gpu);
+  if ((f & 16u) && t != DType::F32 && n_tok >= 16) return kHalf;
+  if ((f & 4u) && n_tok >= 16 && (t == DType::Q8_0 || t == DType::Q4_0)) return kAct8;
+  return kExact;
+}
+
 void check_matmul(Backend& gb, DType t, int64_t n_in, int64_t n_out, int64_t n_tok, const char* tag = "",
-                  bool act8 = false) {
+                  int prec = kExact) {
   const Weight w = make_weight(t, n_in, n_out);
   const std::vector<float> x = g->rvec(size_t(n_in * n_tok));
   std::vector<float> ref(size_t(n_out * n_tok));
@@ -124,14 +137,14 @@ void check_matmul(Backend& gb, DType t, int64_t n_in, int64_t n_out, int64_t n_t
   gb.matmul(gw, gx, gy);
   const bool quant = t != DType::F32 && t != DType::F16;
   {
-    Case& c = add_case(std::string("matmul ") + dtype_name(t) + " " + shape + " vs f64", act8 ? 3e-2 : 1e-5, gy);
+    Case& c = add_case(std::string("matmul ") + dtype_name(t) + " " + shape + " vs f64", tol_f64(prec), gy);
     c.ref = ref;
     gpu_read(gb, gy, c);
   }
   Tensor cw = g->cpu->upload(Tensor{t, {n_in, n_out, 1, 1}, const_cast<uint8_t*>(w.bytes.data()), {}, {}});
   Tensor cx = putf(*g->cpu, {n_in, n_tok, 1, 1}, x), cy = zeros(*g->cpu, DType::F32, {n_out, n_tok, 1, 1});
   g->cpu->matmul(cw, cx, cy);
-  Case& c = add_case(std::string("matmul ") + dtype_name(t) + " " + shape + " vs cpu", act8 ? 1e-4 : quant ? 3e-2 : 1e-3, gy);
+  Case& c = add_case(std::string("matmul ") + dtype_name(t) + " " + shape + " vs cpu", tol_cpu(prec, quant, 1e-3), gy);
   c.ref = cpu_read(cy);
   gpu_read(gb, gy, c);
 }
@@ -222,10 +235,10 @@ void check_conv1d(DType t, int64_t c_in, int64_t kk, int64_t c_out, int64_t t_in
   g->keep.push_back(gw);
   Tensor gx = putf(*g->gpu, {c_in, t_in, 1, 1}, x), gy = zeros(*g->gpu, DType::F32, {c_out, t_out, 1, 1});
   g->gpu->conv1d(gw, gx, stride, pad, gy);
-  // Q8_0 over 16 or more frames: matmul-dp4a.wgsl's 8-bit activations (check_matmul's act8).
-  const bool act8 = t == DType::Q8_0 && t_out >= 16 && (webgpu_features(*g->gpu) & 4u) != 0;
+  // 16 or more frames: matmul-dp4a.wgsl's 8-bit activations or matmul-sgmat.wgsl's f16 (check_matmul's prec).
+  const int prec = auto_prec(t, t_out);
   {
-    Case& c = add_case(name + " vs f64", act8 ? 3e-2 : 1e-5, gy);
+    Case& c = add_case(name + " vs f64", tol_f64(prec), gy);
     c.ref = ref;
     gpu_read(*g->gpu, gy, c);
   }
@@ -233,7 +246,7 @@ void check_conv1d(DType t, int64_t c_in, int64_t kk, int64_t c_out, int64_t t_in
   Tensor cx = putf(*g->cpu, {c_in, t_in, 1, 1}, x), cy = zeros(*g->cpu, DType::F32, {c_out, t_out, 1, 1});
   g->cpu->conv1d(cw, cx, stride, pad, cy);
   const bool quant = t != DType::F32 && t != DType::F16;
-  Case& c = add_case(name + " vs cpu", act8 ? 1e-4 : quant ? 3e-2 : 1e-4, gy);
+  Case& c = add_case(name + " vs cpu", tol_cpu(prec, quant, 1e-4), gy);
   c.ref = cpu_read(cy);
   gpu_read(*g->gpu, gy, c);
 }
@@ -576,7 +589,7 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   const bool dp4a = (webgpu_features(*g->gpu) & 4u) != 0;
   for (DType t : wtypes) {
     for (int64_t n_tok : {1, 5, 19}) {
-      check_matmul(*g->gpu, t, 512, 67, n_tok, "", dp4a && n_tok >= 16 && (t == DType::Q8_0 || t == DType::Q4_0));
+      check_matmul(*g->gpu, t, 512, 67, n_tok, "", auto_prec(t, n_tok));
     }
     check_get_rows(*g->gpu, t, 256, 41);
   }
@@ -597,19 +610,34 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
     webgpu_force_matmul_tile(tile);
     const std::string tag8 = " dp4a tile " + std::to_string(tile);
     for (DType t : {DType::Q8_0, DType::Q4_0}) {
-      check_matmul(*g->gpu, t, 160, 151, tile == 0 ? 130 : 33, tag8.c_str(), true);
-      check_matmul(*g->gpu, t, 96, 70, 2, tag8.c_str(), true);
+      check_matmul(*g->gpu, t, 160, 151, tile == 0 ? 130 : 33, tag8.c_str(), kAct8);
+      check_matmul(*g->gpu, t, 96, 70, 2, tag8.c_str(), kAct8);
     }
     // The K loop's other stage sizes (the default is 2 blocks): 5 blocks of K end in a partial stage for 2, 3, 4.
     for (int kb : {1, 3, 4}) {
       const int was = webgpu_dp4a_kb(kb);
       const std::string tagk = tag8 + " kb " + std::to_string(kb);
-      check_matmul(*g->gpu, tile % 2 ? DType::Q8_0 : DType::Q4_0, 160, 151, 33, tagk.c_str(), true);
+      check_matmul(*g->gpu, tile % 2 ? DType::Q8_0 : DType::Q4_0, 160, 151, 33, tagk.c_str(), kAct8);
       webgpu_dp4a_kb(was);
     }
   }
+  // Subgroup-matrix configs (matmul-sgmat.wgsl, tiles 16 + i) where the device has them (the GPU machine's NVIDIA
+  // Vulkan with Dawn's unsafe-API and f16 toggles; not SwiftShader): ragged tokens (2, 17, 33, 130), rows (67, 70,
+  // 151) and K (F16 83 values: not a multiple of the 32-value step).
+  if (webgpu_features(*g->gpu) & 16u) {
+    for (int cfg = 0; cfg < 4; cfg++) {
+      webgpu_force_matmul_tile(16 + cfg);
+      const std::string tag = " sgmat " + std::to_string(cfg);
+      for (DType t : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K}) {
+        check_matmul(*g->gpu, t, t == DType::Q4_K ? 512 : 160, 151, cfg == 0 ? 130 : 33, tag.c_str(), kHalf);
+      }
+      check_matmul(*g->gpu, DType::F16, 83, 70, 17, tag.c_str(), kHalf);
+      check_matmul(*g->gpu, DType::Q8_0, 96, 67, 2, tag.c_str(), kHalf);
+      check_matmul(*g->gpu, DType::F32, 97, 67, 33, tag.c_str());  // F32 weights keep the f32 kernels
+    }
+  }
   webgpu_force_matmul_tile(-1);
-  if (dp4a) check_matmul(*g->gpu, DType::Q4_0, 512, 67, 40, " dp4a", true);
+  if (dp4a) check_matmul(*g->gpu, DType::Q4_0, 512, 67, 40, " dp4a", auto_prec(DType::Q4_0, 40));
   // Decode (one token) matrix-vector kernels: with the device's subgroups / shader-f16 (g->gpu, also the
   // n_tok 1 cases above) and without (g->gpu_plain: shared-memory reduction, unpack2x16float); K not a
   // multiple of the 1024 values a workgroup covers per pass, row counts not a multiple of 4.

@@ -21,7 +21,9 @@ export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, mo
 
   const host = await GpuHost.create(gpu, { forceFallbackAdapter: fallback });
   const info = host.adapter.info ?? {};
-  log(`adapter: ${info.description || info.vendor || '?'} ${info.architecture || ''}, binding limit ${host.bindingLimit()}`);
+  log(`adapter: ${info.description || info.vendor || '?'} ${info.architecture || ''}, binding limit ${host.bindingLimit()}` +
+      `, features ${[...host.device.features].filter((f) => /subgroup|f16/.test(f)).join(' ') || 'none'}` +
+      `${host.dp4a ? ' dp4a' : ''}${host.sgmat ? ' sgmat (matmul-sgmat.wgsl)' : ''}`);
 
   await test('every op: WebGPU against the CPU backend', async () => {
     const lines = [];

@@ -49,10 +49,13 @@ async function sampleOptions() {
     nCases: 300, seeds: 8, maxTokens: 64,
   };
 }
+// SOTTO_DAWN_TOGGLES=allow_unsafe_apis,vulkan_enable_f16_on_nvidia (the GPU machine): Dawn features that expose
+// shader-f16 and subgroup matrices on NVIDIA's Vulkan, so the checks cover matmul-sgmat.wgsl too.
+const dawnToggles = process.env.SOTTO_DAWN_TOGGLES ? [`enable-dawn-features=${process.env.SOTTO_DAWN_TOGGLES}`] : [];
 const wasmPath = args.find((a) => !a.startsWith('--')) ?? join(root, 'build-wasm', 'sotto.wasm');
 const models = join(root, 'tests', 'fixtures', 'models');
 const { passed, failed } = await runChecks({
-  Sotto, GpuHost, gpu: create([]),
+  Sotto, GpuHost, gpu: create(dawnToggles),
   wasmModule: await WebAssembly.compile(readFileSync(wasmPath)),
   loadModel: async (name) => readFileSync(join(models, name)),
   models: MODELS,
@@ -68,7 +71,7 @@ if (!args.includes('--ops-only')) {
   const { runAsrChecks } = await import('./asr-checks.mjs');
   const { runMixedChecks } = await import('./mixed-checks.mjs');
   const opts = {
-    Sotto, SottoAsr, host: await GpuHost.create(create([]), { forceFallbackAdapter: !process.env.VK_DRIVER_FILES }),
+    Sotto, SottoAsr, host: await GpuHost.create(create(dawnToggles), { forceFallbackAdapter: !process.env.VK_DRIVER_FILES }),
     wasmModule: await WebAssembly.compile(readFileSync(wasmPath)),
     loadModel: async (name) => readFileSync(join(models, name)),
     loadAsr: async (name) => readFileSync(join(root, 'tests', 'fixtures', 'asr', name)),

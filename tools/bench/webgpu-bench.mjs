@@ -16,6 +16,9 @@
 //        [--layers N] [--vocab N] [--wasm build-wasm/sotto.wasm] [--fallback] [--bw 2.4e12] [--webgpu <module path>]
 //        [--limits adapter|default] (default: WebGPU's default limits, 128 MiB bindings, as a browser tab)
 //        [--features on|off] (off: no subgroups / shader-f16, the fallback kernels)
+//        [--dawn-toggles allow_unsafe_apis,vulkan_enable_f16_on_nvidia] (Dawn features to enable; default
+//        $SOTTO_DAWN_TOGGLES: on NVIDIA's Vulkan these two expose shader-f16 and subgroup matrices, which
+//        matmul-sgmat.wgsl uses) [--sgmat on|off] (off: keep subgroup matrices unused where offered)
 //        [--prompts 512,2048] (each length in turn) [--tiles -1,0,1,2,3] (prefill with each forced matmul tile)
 //        [--chunk N] (prompt tokens per forward pass)
 //        [--save PATH] (write that GGUF to PATH and exit, no GPU: llama.cpp, ORT and the engine read the same bytes)
@@ -41,6 +44,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const opt = parseOptions({ arch: 'qwen25', type: 'q4_0', prompt: 512, gen: 128, reps: 3, layers: 0, vocab: 0, bw: 2.4e12,
               wasm: join(root, 'build-wasm', 'sotto.wasm'), fallback: false, limits: 'adapter', features: 'on', save: '',
               prompts: '', tiles: '', chunk: 0, profile: false, 'split-attention': false, 'submit-every': '', pipeline: '', 'dp4a-kb': '',
+              'dawn-toggles': process.env.SOTTO_DAWN_TOGGLES ?? '', sgmat: 'on',
               webgpu: join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js') });
 
 const ARCHS = {
@@ -159,9 +163,12 @@ const tBuild = performance.now();
 const { bytes } = buildGguf(cfg, opt.type);
 const buildS = (performance.now() - tBuild) / 1000;
 // Profiling: Dawn's timestamps unquantized (its default rounds them, as a browser does, to limit timing attacks).
-const host = await GpuHost.create(create(opt.profile ? ['disable-dawn-features=timestamp_quantization'] : []),
+const dawn = [...(opt.profile ? ['disable-dawn-features=timestamp_quantization'] : []),
+              ...(opt['dawn-toggles'] ? [`enable-dawn-features=${opt['dawn-toggles']}`] : [])];
+const host = await GpuHost.create(create(dawn),
                                   { forceFallbackAdapter: opt.fallback, limits: opt.limits,
-                                    features: opt.features !== 'off', profile: opt.profile });
+                                    features: opt.features !== 'off', profile: opt.profile,
+                                    subgroupMatrix: opt.sgmat !== 'off' });
 const info = host.adapter.info ?? {};
 const engine = await Sotto.create(readFileSync(opt.wasm), { gpu: host });
 const tLoad = performance.now();
@@ -280,7 +287,8 @@ const result = {
   weight_bytes_per_token: weightBytes, floor_tok_s: +(opt.bw / weightBytes).toFixed(1),
   pct_of_floor: +(100 * decode / (opt.bw / weightBytes)).toFixed(1),
   peak_gpu_bytes: host.peakBytes, wasm_memory_bytes: wasmBytes, binding_limit: host.bindingLimit(),
-  features: [...host.device.features].filter((f) => f === 'subgroups' || f === 'shader-f16').join('+') || 'none',
+  features: [...host.device.features].filter((f) => f === 'subgroups' || f === 'shader-f16').concat(host.sgmat ? ['sgmat'] : [])
+    .join('+') || 'none',
   gguf_bytes: bytes.length, build_s: +buildS.toFixed(1), load_s: +loadS.toFixed(2), prefill_chunk: chunk, runs,
   ...(profile ? { profile } : {}),
   ...(submitEvery.length ? { submit_every: submitEvery } : {}),

@@ -38,7 +38,9 @@ SOTTO_GPU_IMPORT(flush) void sotto_gpu_flush(const void* arena, uint32_t n);
 // them in after the engine call returns (before any later submit).
 SOTTO_GPU_IMPORT(buffer_load)
 void sotto_gpu_buffer_load(uint32_t id, uint32_t offset, uint32_t file_offset_lo, uint32_t file_offset_hi, uint32_t n);
-// Optional device features the host enabled: bit 0 subgroups, bit 1 shader-f16, bit 2 dot4I8Packed compiles.
+// Optional device features the host enabled: bit 0 subgroups, bit 1 shader-f16, bit 2 dot4I8Packed compiles,
+// bit 3 ten storage buffers a stage, bit 4 f16 subgroup matrices (16 x 16 x 16, f32 results, subgroups of 32,
+// 32 KiB of workgroup memory: matmul-sgmat.wgsl).
 SOTTO_GPU_IMPORT(features) uint32_t sotto_gpu_features();
 }
 
@@ -123,9 +125,23 @@ constexpr uint32_t kNumMmTiles = sizeof kMmTiles / sizeof kMmTiles[0];
 // KB the blocks of 32 values a stage of its software-pipelined K loop (1..kMaxDp4aKb).
 constexpr uint32_t kMatMulDp4a = 160, kMaxDp4aKb = 4;
 constexpr uint32_t kQuantizeQ8 = 159;  // quantize-q8.wgsl: the activations of matmul-dp4a.wgsl
+// Prefill matmul on subgroup matrices (matmul-sgmat.wgsl, feature bit 4): kernel kMatMulSgmat + dtype index +
+// 8 * config. A config is SM x SN subgroups of 32 threads, each FM x FN result tiles of 16 x 16 (tokens x rows).
+constexpr uint32_t kMatMulSgmat = 128;
+struct SgTile {
+  uint32_t sm, sn, fm, fn;
+  uint32_t bm() const { return 16 * sm * fm; }  // tokens
+  uint32_t bn() const { return 16 * sn * fn; }  // rows
+  uint64_t row_groups(uint64_t rows) const { return (rows + bn() - 1) / bn(); }
+  uint64_t token_groups(uint64_t n_tok) const { return (n_tok + bm() - 1) / bm(); }
+};
+constexpr SgTile kSgTiles[] = {{2, 2, 2, 2}, {2, 4, 2, 2}, {4, 2, 2, 4}, {2, 2, 2, 4}};
+constexpr uint32_t kNumSgTiles = sizeof kSgTiles / sizeof kSgTiles[0];  // ids 128..156 (159: kQuantizeQ8)
+static_assert(kMatMulSgmat + 8 * (kNumSgTiles - 1) + 4 < 159, "matmul-sgmat ids run into kQuantizeQ8");
 // Bench/test knob (sotto_gpu_matmul_tile): -1 picks by shape; 0..kNumMmTiles-1 forces that tile for every
 // matmul of two or more tokens; kNumMmTiles forces the 8-token kernel (matmul.wgsl); 8 + tile forces that tile
-// of matmul-tiled.wgsl (no dp4a).
+// of matmul-tiled.wgsl (no dp4a); 16 + config forces that matmul-sgmat.wgsl config where the device has
+// subgroup matrices (F16, Q8_0, Q4_0, Q4_K weights; the others as by shape).
 int g_mm_tile = -1;
 // Submit at a layer boundary once this many dispatches wait (sotto_gpu_submit_every; 0: one submit a step): the GPU
 // runs the first layers while the rest of the step is recorded. 48 by the H100 runs of docs/benchmarks.md (decode
@@ -150,6 +166,13 @@ std::string dp4a_source(uint32_t k) {
   return "const QT: u32 = " + std::to_string((k - kMatMulDp4a) % 2) + "u;\nconst TM: u32 = " + std::to_string(t.tm) +
          "u;\nconst TN: u32 = " + std::to_string(t.tn) + "u;\nconst KB: u32 = " + std::to_string((k - kMatMulDp4a) / 8 + 1) +
          "u;\n" + src("matmul-dp4a") + src("dq-common");
+}
+
+std::string sgmat_source(uint32_t k) {
+  const SgTile& t = kSgTiles[(k - kMatMulSgmat) / 8];
+  return "const SM: u32 = " + std::to_string(t.sm) + "u;\nconst SN: u32 = " + std::to_string(t.sn) +
+         "u;\nconst FM: u32 = " + std::to_string(t.fm) + "u;\nconst FN: u32 = " + std::to_string(t.fn) + "u;\n" +
+         src("matmul-sgmat") + src("dq-common") + src(kDq[(k - kMatMulSgmat) % 8]);
 }
 
 std::string tiled_source(uint32_t k) {
@@ -190,6 +213,7 @@ std::string kernel_source(uint32_t k) {
   if (k >= kMatMulTiled && k < kMatMulTiled + 8 * kNumMmTiles) return tiled_source(k);
   if (k >= kMatMulDp4a && k < kMatMulDp4a + 8 * kMaxDp4aKb) return dp4a_source(k);
   if (k == kQuantizeQ8) return src("quantize-q8");
+  if (k >= kMatMulSgmat && k < kMatMulSgmat + 8 * kNumSgTiles) return sgmat_source(k);
   if (k >= kAttentionPrefill && k < kAttentionPrefillEnd) {
     return "const HDC: u32 = " + std::to_string(64u << (k - kAttentionPrefill)) + "u;\n" + src("attention-prefill");
   }
@@ -229,6 +253,9 @@ std::string kernel_name(uint32_t k) {
            std::to_string((k - kMatMulDp4a) % 8 / 2) + ".kb" + std::to_string((k - kMatMulDp4a) / 8 + 1);
   }
   if (k == kQuantizeQ8) return "quantize-q8";
+  if (k >= kMatMulSgmat && k < kMatMulSgmat + 8 * kNumSgTiles) {
+    return "matmul-sgmat." + std::string(dt[(k - kMatMulSgmat) % 8]) + ".t" + std::to_string((k - kMatMulSgmat) / 8);
+  }
   if (k >= kAttentionPrefill && k < kAttentionPrefillEnd) return "attention-prefill.hd" + std::to_string(64u << (k - kAttentionPrefill));
   if (k >= kLayerNorm && k <= kAttentionFull) return speech[k - kLayerNorm];
   if (k < kGetRows) return std::string("matmul.") + dt[k - kMatMul];
@@ -455,6 +482,20 @@ class WebGpuBackend final : public Backend {
     if (n_tok == 1 && mv_ok(w, x)) return matvec(w, x, y, MvEpilogue{});
     const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
     const std::vector<Chunk> cs = chunks(w);
+    if (n_tok >= 2) {
+      const int sg = sg_tile(w.type, cs, n_tok);
+      if (sg >= 0) {
+        const SgTile& t = kSgTiles[sg];
+        for (const Chunk& c : cs) {
+          const Grid g = grid_for(t.row_groups(c.rows));
+          const uint32_t p[] = {uint32_t(n_in), 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), lx.offset / 4,
+                                ly.offset / 4, uint32_t(n_in), uint32_t(n_out), c.row0, c.rows, g.gx};
+          dispatch(kMatMulSgmat + uint32_t(weight_index(w.type)) + 8 * uint32_t(sg), {arena(p, sizeof p), whole(c.loc), whole(lx), whole(ly)},
+                   g, uint32_t(t.token_groups(n_tok)));
+        }
+        return;
+      }
+    }
     int tile = n_tok == 1 ? -1 : mm_tile(cs, n_tok);
     const bool dp4a = tile >= 0 && tile < 8 && (features_ & 4u) && (w.type == DType::Q8_0 || w.type == DType::Q4_0);
     if (tile >= 8) tile -= 8;
@@ -1231,12 +1272,27 @@ class WebGpuBackend final : public Backend {
   // Qwen2.5-0.5B and Gemma-3-270M shapes, 128 rows x 64 tokens (tile 1) for Llama-3.2-1B (its 8192-row FFN:
   // 512 workgroups), 128 x 128 (tile 3) slower on all three; so tile 1 from 512 workgroups, else tile 0.
   static int mm_tile(const std::vector<Chunk>& cs, int64_t n_tok) {
-    if (g_mm_tile >= 8) return g_mm_tile;
-    if (g_mm_tile >= 0) return g_mm_tile < int(kNumMmTiles) ? g_mm_tile : -1;
+    if (g_mm_tile >= 8 && g_mm_tile < 16) return g_mm_tile;
+    if (g_mm_tile >= 0 && g_mm_tile < 8) return g_mm_tile < int(kNumMmTiles) ? g_mm_tile : -1;
     if (n_tok < 16) return -1;
     uint32_t rows = 0;
     for (const Chunk& c : cs) rows = std::max(rows, c.rows);
     return kMmTiles[1].row_groups(rows) * kMmTiles[1].token_groups(n_tok) >= 512 ? 1 : 0;
+  }
+
+  // The matmul-sgmat.wgsl config for a matmul of n_tok >= 2 tokens, or -1 for the other kernels: where the device
+  // has f16 subgroup matrices (feature bit 4), for F16, Q8_0, Q4_0 and Q4_K weights (F32 weights keep f32
+  // products), from 16 tokens on. By shape: the largest tile that still gives enough workgroups.
+  int sg_tile(DType t, const std::vector<Chunk>& cs, int64_t n_tok) const {
+    if (!(features_ & 16u) || t == DType::F32 || weight_index(t) < 0) return -1;
+    if (g_mm_tile >= 16) return std::min(g_mm_tile - 16, int(kNumSgTiles) - 1);
+    if (g_mm_tile >= 0 || n_tok < 16) return -1;
+    uint32_t rows = 0;
+    for (const Chunk& c : cs) rows = std::max(rows, c.rows);
+    for (int i : {2, 1}) {
+      if (kSgTiles[i].row_groups(rows) * kSgTiles[i].token_groups(n_tok) >= 256) return i;
+    }
+    return 0;
   }
 
   // The weight's rows and buffers suit the vector loads of mv-*.wgsl and x is one 16-byte aligned row.
@@ -1499,7 +1555,8 @@ int webgpu_dp4a_kb(int kb) {
 }
 
 int webgpu_force_matmul_tile(int tile) {
-  g_mm_tile = tile < 0 ? -1 : tile >= 8 ? std::min(tile, 7 + int(kNumMmTiles)) : std::min(tile, int(kNumMmTiles));
+  g_mm_tile = tile < 0 ? -1 : tile >= 16 ? std::min(tile, 15 + int(kNumSgTiles)) : tile >= 8 ? std::min(tile, 7 + int(kNumMmTiles))
+                                                                                     : std::min(tile, int(kNumMmTiles));
   return int(kNumMmTiles);
 }
 
