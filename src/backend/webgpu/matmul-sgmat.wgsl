@@ -8,13 +8,12 @@
 // Results leave through a 16 x 16 f32 scratch tile per subgroup, so ragged edges (tokens, rows not multiples of
 // 16) are written with bounds checks. Activations beyond f16's range are clamped to +-65504.
 // SM, SN, FM, FN are constants prepended by the host; it also needs the f16 and subgroups features and a
-// subgroup size of 32. Workgroup memory: 2 LD (BM + BN) + 1024 SM SN bytes.
+// subgroup size of 32. Workgroup memory: 2 LD (BM + BN) + 1024 SM SN bytes. The host puts the directives
+// (enable f16, enable chromium_experimental_subgroup_matrix, the uniformity diagnostic off) before the constants:
+// WGSL wants them ahead of every declaration.
 // Does not: handle one token (the mv-*.wgsl kernels do); run where the adapter lacks subgroup matrices.
 // P (as matmul-tiled.wgsl): 0 n_in, 1 -, 2 n_tok, 3 w byte offset, 4 w row bytes, 5 x offset, 6 y offset,
 //    7 x row stride, 8 y row stride, 9 row0, 10 rows in this buffer, 11 workgroups along x.
-enable f16;
-enable chromium_experimental_subgroup_matrix;
-diagnostic(off, chromium.subgroup_matrix_uniformity);
 @group(0) @binding(0) var<storage, read> P: array<u32>;
 @group(0) @binding(1) var<storage, read_write> W: array<u32>;
 @group(0) @binding(2) var<storage, read_write> X: array<f32>;

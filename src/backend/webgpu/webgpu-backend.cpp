@@ -170,7 +170,8 @@ std::string dp4a_source(uint32_t k) {
 
 std::string sgmat_source(uint32_t k) {
   const SgTile& t = kSgTiles[(k - kMatMulSgmat) / 8];
-  return "const SM: u32 = " + std::to_string(t.sm) + "u;\nconst SN: u32 = " + std::to_string(t.sn) +
+  return "enable f16;\nenable chromium_experimental_subgroup_matrix;\ndiagnostic(off, chromium.subgroup_matrix_uniformity);\n"
+         "const SM: u32 = " + std::to_string(t.sm) + "u;\nconst SN: u32 = " + std::to_string(t.sn) +
          "u;\nconst FM: u32 = " + std::to_string(t.fm) + "u;\nconst FN: u32 = " + std::to_string(t.fn) + "u;\n" +
          src("matmul-sgmat") + src("dq-common") + src(kDq[(k - kMatMulSgmat) % 8]);
 }
