@@ -27,7 +27,10 @@ export async function loadOrt({ build = 'native', ep = 'webgpu', ortDir, webgpuM
     const { create, globals } = await import(pathToFileURL(resolve(webgpuModule ??
       join(here, '..', '..', '..', 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js'))).href);
     Object.assign(globalThis, globals);
-    const gpu = create([]);
+    // SOTTO_DAWN_TOGGLES (as webgpu-bench.mjs): the same adapter features for ORT as for the engine it is
+    // compared with (on NVIDIA's Vulkan: shader-f16, which ORT's WebGPU EP uses where the device has it).
+    const t = process.env.SOTTO_DAWN_TOGGLES;
+    const gpu = create(t ? [`enable-dawn-features=${t}`] : []);
     Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node' }, configurable: true, writable: true });
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance', forceFallbackAdapter: fallback });
     if (!adapter) throw new Error('no WebGPU adapter');
