@@ -16,7 +16,8 @@
 #   6. evaluate through the engine (built here from this tree) with tools/train/eval-all.sh: the in-family test
 #      set, the held-out generator family, and held-out long consultations (1,000-4,000 words).
 # Usage: bash tools/train/gpu-run.sh OUT_DIR
-#   (PYTHON, WORK, JOBS, BASE_N, FT_N, TOK_N, PRE_STEPS, PRE_SECONDS, FT_STEPS, FT_SECONDS, BATCH, N may be set; a CPU
+#   (DEADLINE: seconds from the start after which the evaluation stops, its finished rows kept;
+#   PYTHON, WORK, JOBS, BASE_N, FT_N, TOK_N, PRE_STEPS, PRE_SECONDS, FT_STEPS, FT_SECONDS, BATCH, N may be set; a CPU
 #   rehearsal: DEVICE=cpu CONFIG=tools/train/configs/tiny.json SOTTO_BIN=build/sotto and small counts)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -65,7 +66,19 @@ for dt in q8_0 q4_0; do
 done
 
 wait "$build_pid" || { tail -30 "$W/build.log"; exit 1; }
-JOBS=$jobs bash tools/train/eval-all.sh "$out" "$W" "$sotto"
+# DEADLINE (seconds from the start): the evaluation stops there (one device call is 10 minutes at most); the
+# rows finished by then are in results.json (remade below from eval/*.json).
+left=$(( ${DEADLINE:-100000} - ($(date +%s) - t0) ))
+JOBS=$jobs timeout "$(( left > 10 ? left : 10 ))" bash tools/train/eval-all.sh "$out" "$W" "$sotto" ||
+  echo "evaluation stopped at DEADLINE (${DEADLINE:-}) s: partial rows"
+mkdir -p "$W/eval"
+$P - "$W/eval" "$out/results.json" <<'EOF'
+import json, os, sys
+d, out = sys.argv[1], sys.argv[2]
+rows = {f[:-5]: json.load(open(os.path.join(d, f))) for f in sorted(os.listdir(d)) if f.endswith(".json")}
+json.dump(rows, open(out, "w"), indent=1)
+print(f"{len(rows)} evaluation rows: {', '.join(rows)}")
+EOF
 tar -C "$W" -czf "$out/results.tar.gz" tok.json pre/log.jsonl lora/log.jsonl eval build.log
 echo "total: $(( $(date +%s) - t0 )) s"
 ls -l "$out"
