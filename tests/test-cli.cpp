@@ -120,3 +120,34 @@ TEST_F(Cli, UnboundedInputsAndBadCountsAreOneLineErrors) {
     EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << ": " << r.out;
   }
 }
+
+// What a newcomer hits first (issue 22, point 5): the version, the bundled speech model as transcribe's default,
+// `info` on a speech model, the valid names when a template is unknown.
+TEST_F(Cli, VersionAndNewcomerDefaults) {
+  for (const char* v : {"--version", "version", "-V"}) {
+    auto r = run(v);
+    EXPECT_EQ(r.code, 0) << v << ": " << r.out;
+    EXPECT_EQ(lines(r.out), 1u) << r.out;
+    EXPECT_EQ(r.out.rfind("sotto ", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find('.'), std::string::npos) << r.out;  // a dotted version number
+  }
+  auto info = run("info " SOTTO_SOURCE_DIR "/tests/fixtures/asr/moonshine-f32.gguf");
+  EXPECT_EQ(info.code, 0) << info.out;
+  EXPECT_NE(info.out.find("speech to text"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("encoder"), std::string::npos) << info.out;
+  EXPECT_EQ(info.out.find("not usable"), std::string::npos) << info.out;
+  auto t = run("note --transcript " SOTTO_SOURCE_DIR "/samples/visit-soap.txt --template nope -m x.gguf");
+  EXPECT_EQ(t.code, 1) << t.out;
+  EXPECT_EQ(lines(t.out), 1u) << t.out;
+  for (const char* name : {"soap", "hr", "finance", "legal"}) {
+    EXPECT_NE(t.out.find(name), std::string::npos) << name << " missing from: " << t.out;
+  }
+}
+
+// `transcribe` without -m takes the bundled speech model, as `note` does.
+TEST_F(Cli, TranscribeUsesTheBundledSpeechModel) {
+  if (access(SOTTO_SOURCE_DIR "/models/sotto-asr-q8_0.gguf", R_OK) != 0) GTEST_SKIP() << "no bundled speech model";
+  auto r = run("transcribe " SOTTO_SOURCE_DIR "/samples/visit-soap.wav --json -t 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"segments\""), std::string::npos) << r.out.substr(0, 400);
+}

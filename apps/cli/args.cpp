@@ -4,12 +4,37 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 #include <algorithm>
 
 #include "cli.h"
 
 namespace sotto::cli {
+
+std::vector<std::string> search_dirs() {
+  std::vector<std::string> dirs = {"."};
+  std::error_code ec;
+  const auto exe = std::filesystem::canonical("/proc/self/exe", ec);
+  if (!ec) {
+    dirs.push_back(exe.parent_path().string());
+    dirs.push_back(exe.parent_path().parent_path().string());
+  }
+#ifdef SOTTO_SOURCE_DIR
+  dirs.push_back(SOTTO_SOURCE_DIR);
+#endif
+  return dirs;
+}
+
+std::string find_in_dirs(const std::vector<std::string>& dirs, const char* rel) {
+  std::error_code ec;
+  for (const auto& d : dirs) {
+    const std::string p = d + "/" + rel;
+    if (std::filesystem::is_regular_file(p, ec)) return p;
+  }
+  return "";
+}
+
 
 namespace {
 

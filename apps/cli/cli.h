@@ -73,6 +73,14 @@ int run_transcribe(int argc, char** argv);
 int run_serve(int argc, char** argv);
 int run_tokenize(int argc, char** argv);
 
+// The bundled default models (trained by tools/train, committed under models/).
+inline constexpr const char* kDefaultNoteModel = "models/sotto-notes-q8_0.gguf";
+inline constexpr const char* kDefaultAsrModel = "models/sotto-asr-q8_0.gguf";
+// Where templates/ and models/ may be: the working directory, beside the executable's build tree, the source tree.
+std::vector<std::string> search_dirs();
+// The first existing <dir>/<rel> of the search dirs, or "" when none has it.
+std::string find_in_dirs(const std::vector<std::string>& dirs, const char* rel);
+
 // -t/--threads: the most a command accepts (more is a usage error); resolve_threads() turns 0 into the
 // hardware thread count and clamps a count above it, with a one-line warning (more threads than cores only
 // makes every parallel loop wait for descheduled workers).

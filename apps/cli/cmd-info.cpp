@@ -1,13 +1,17 @@
 // cmd-info.cpp — `sotto info`: what a GGUF file holds: architecture and config, tensor counts and sizes
 // per type, the tokenizer, and optionally every metadata key and tensor. Reads metadata only (no weights
-// are touched beyond the mapping); a config or tokenizer this build cannot use is reported, not fatal.
+// are touched beyond the mapping, except that a speech model is loaded on the CPU to read its config); a config or
+// tokenizer this build cannot use is reported, not fatal.
 #include <cstdio>
 #include <map>
 #include <string>
 
 #include "cli.h"
 #include "core/error.h"
+#include "backend/backend.h"
 #include "core/gguf.h"
+#include "core/thread-pool.h"
+#include "models/asr-model.h"
 #include "models/config.h"
 #include "text/tokenizer.h"
 
@@ -83,6 +87,20 @@ void print_config(const ModelConfig& c) {
   std::printf("\n");
 }
 
+// A speech model's config (Moonshine, Whisper), read by loading it on the CPU.
+void print_asr_config(const GgufFile& f) {
+  ThreadPool pool(1);
+  auto be = make_cpu_backend(pool);
+  auto m = AsrModel::load(f, *be);
+  const AsrConfig& c = m->config();
+  std::printf("config:       speech to text: n_vocab %d, n_embd %d, n_ff %d, encoder %d layers x %d heads, decoder %d "
+              "layers x %d heads\n", c.n_vocab, c.n_embd, c.n_ff, c.n_enc_layer, c.n_enc_head, c.n_dec_layer, c.n_dec_head);
+  char cap[64] = "no per-second cap on tokens";
+  if (c.max_tokens_per_second > 0) std::snprintf(cap, sizeof cap, "at most %g tokens a second of audio", double(c.max_tokens_per_second));
+  std::printf("              input %s at %d Hz, decoder context %d tokens, %s\n",
+              c.n_mels ? (std::to_string(c.n_mels) + " log-mel bins").c_str() : "raw samples", c.sample_rate, c.n_ctx, cap);
+}
+
 }  // namespace
 
 int run_info(int argc, char** argv) {
@@ -102,7 +120,8 @@ int run_info(int argc, char** argv) {
   const std::string name = f->get_string_or("general.name", "");
   std::printf("architecture: %s%s\n", arch.c_str(), name.empty() ? "" : (" (" + quoted(name) + ")").c_str());
   try {
-    print_config(read_config(*f));
+    if (arch == "moonshine" || arch == "whisper") print_asr_config(*f);
+    else print_config(read_config(*f));
   } catch (const Error& e) {
     std::printf("config:       not usable by this build: %s\n", e.what());
   }

@@ -35,36 +35,6 @@ namespace sotto::cli {
 
 namespace {
 
-// The bundled default models (trained by tools/train, committed under models/).
-constexpr const char* kDefaultNoteModel = "models/sotto-notes-q8_0.gguf";
-constexpr const char* kDefaultAsrModel = "models/sotto-asr-q8_0.gguf";
-
-// Where templates/ and models/ may be: the working directory, beside the executable's build tree, the source tree.
-std::vector<std::string> template_dirs(const char* argv0) {
-  std::vector<std::string> dirs = {"."};
-  std::error_code ec;
-  const auto exe = std::filesystem::canonical("/proc/self/exe", ec);
-  if (!ec) {
-    dirs.push_back(exe.parent_path().string());
-    dirs.push_back(exe.parent_path().parent_path().string());
-  }
-#ifdef SOTTO_SOURCE_DIR
-  dirs.push_back(SOTTO_SOURCE_DIR);
-#endif
-  (void)argv0;
-  return dirs;
-}
-
-// The first existing <dir>/<rel> of the search dirs, or "" when none has it.
-std::string find_default_model(const std::vector<std::string>& dirs, const char* rel) {
-  std::error_code ec;
-  for (const auto& d : dirs) {
-    const std::string p = d + "/" + rel;
-    if (std::filesystem::is_regular_file(p, ec)) return p;
-  }
-  return "";
-}
-
 // The recording's transcript: its phrases' texts, one line each, with the words the speech model was unsure of.
 SpeechTranscript transcribe_file(const std::string& wav_path, const std::string& asr_path, int n_threads, bool quiet) {
   audio::Wav wav = audio::read_wav(wav_path, true);
@@ -129,7 +99,7 @@ int run_note(int argc, char** argv) {
   if (!visit_date.empty() && !is_calendar_date(visit_date)) {
     ap.usage_error("--visit-date must be a date YYYY-MM-DD, got '" + visit_date + "'");
   }
-  const std::vector<std::string> dirs = template_dirs(argv[0]);
+  const std::vector<std::string> dirs = search_dirs();
   if (!check_file.empty()) {
     if (transcript_file.empty()) ap.usage_error("--check needs --transcript FILE");
     const NoteTemplate t = load_template(tmpl, dirs);
@@ -149,11 +119,11 @@ int run_note(int argc, char** argv) {
     }
     return 0;
   }
-  if (!audio.empty() && asr_path.empty()) asr_path = find_default_model(dirs, kDefaultAsrModel);
+  if (!audio.empty() && asr_path.empty()) asr_path = find_in_dirs(dirs, kDefaultAsrModel);
   if (!audio.empty() && asr_path.empty()) {
     fail("no speech model: the bundled ", kDefaultAsrModel, " is missing; give one with --asr-model M.gguf, or the text with --transcript FILE");
   }
-  if (model_path.empty()) model_path = find_default_model(dirs, kDefaultNoteModel);
+  if (model_path.empty()) model_path = find_in_dirs(dirs, kDefaultNoteModel);
   if (model_path.empty()) fail("no note model: the bundled ", kDefaultNoteModel, " is missing; give one with -m MODEL.gguf");
   if (n_ctx < 64) ap.usage_error("--ctx-size must be at least 64");
   n_threads = resolve_threads(n_threads, quiet);

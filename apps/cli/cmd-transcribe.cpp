@@ -123,7 +123,7 @@ int run_transcribe(int argc, char** argv) {
                "Transcribes speech with a GGUF speech model (Moonshine). The energy VAD splits the audio into phrases; "
                "each is decoded greedily. --stream reads raw s16le 16 kHz mono PCM from stdin and prints each phrase "
                "as soon as it closes.");
-  ap.option("-m,--model", &model_path, "FILE", "GGUF speech model (required)");
+  ap.option("-m,--model", &model_path, "FILE", std::string("GGUF speech model (the bundled ") + kDefaultAsrModel + ")");
   ap.positional("file", &input, "WAV file (any rate/channels; omit with --stream)", false);
   ap.flag("--json", &as_json, "JSON with segments, times, word confidence and flags (JSON Lines with --stream)");
   ap.flag("--srt", &as_srt, "SubRip subtitles");
@@ -135,7 +135,6 @@ int run_transcribe(int argc, char** argv) {
   ap.option("--max-phrase", &max_phrase_s, "SEC", "cut longer phrases even without a pause (20)");
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
   if (!ap.parse(argc, argv)) return 0;
-  if (model_path.empty()) ap.usage_error("--model is required");
   if (as_json && as_srt) ap.usage_error("--json and --srt exclude each other");
   if (stream == !input.empty()) ap.usage_error(stream ? "--stream reads stdin: give no file" : "give a WAV file or --stream");
   if (chunk_ms <= 0 || chunk_ms > 10000) ap.usage_error("--chunk-ms must be in 1..10000");
@@ -143,6 +142,8 @@ int run_transcribe(int argc, char** argv) {
   if (split_phrase_s <= 0.5f) ap.usage_error("--split-phrase must exceed 0.5");
   const Format fmt = as_json ? Format::Json : as_srt ? Format::Srt : Format::Text;
 
+  if (model_path.empty()) model_path = find_in_dirs(search_dirs(), kDefaultAsrModel);
+  if (model_path.empty()) fail("no speech model: the bundled ", kDefaultAsrModel, " is missing; give one with -m MODEL.gguf");
   auto file = GgufFile::open(model_path);
   ThreadPool pool(resolve_threads(n_threads, false));
   auto be = make_cpu_backend(pool);

@@ -29,7 +29,7 @@ const Command kCommands[] = {
 void print_usage(std::FILE* out) {
   std::fprintf(out, "usage: sotto <command> [options]\n\ncommands:\n");
   for (const auto& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
-  std::fprintf(out, "\nRun 'sotto <command> --help' for the options of a command.\n");
+  std::fprintf(out, "\nRun 'sotto <command> --help' for the options of a command; 'sotto --version' prints the version.\n");
 }
 
 }  // namespace
@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     print_usage(stdout);
+    return 0;
+  }
+  if (cmd == "-V" || cmd == "--version" || cmd == "version") {
+    std::printf("sotto %s\n", SOTTO_VERSION);
     return 0;
   }
   for (const auto& c : kCommands) {

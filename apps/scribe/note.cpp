@@ -33,9 +33,25 @@ NoteTemplate load_template(const std::string& name_or_path, const std::vector<st
       }
     }
     if (t.path.empty()) {
+      // The names the user could have meant: every NAME.schema.json in the searched templates/ folders.
+      std::set<std::string> names;
+      std::error_code ec;
+      for (const auto& d : search_dirs) {
+        for (const auto& e : std::filesystem::directory_iterator(d + "/templates", ec)) {
+          const std::string f = e.path().filename().string();
+          const std::string ext = ".schema.json";
+          if (f.size() > ext.size() && f.compare(f.size() - ext.size(), ext.size(), ext) == 0) {
+            names.insert(f.substr(0, f.size() - ext.size()));
+          }
+        }
+      }
       std::string list;
-      for (const auto& p : tried) list += (list.empty() ? "" : ", ") + p;
-      fail("template '", name_or_path, "' not found (looked for ", list.empty() ? "a file of that name" : list, ")");
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      if (list.empty()) {
+        for (const auto& p : tried) list += (list.empty() ? "" : ", ") + p;
+        fail("template '", name_or_path, "' not found (looked for ", list.empty() ? "a file of that name" : list, ")");
+      }
+      fail("template '", name_or_path, "' not found: the templates are ", list, " (or give the path of a .schema.json)");
     }
   }
   t.name = std::filesystem::path(t.path).filename().string();
