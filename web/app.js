@@ -15,6 +15,7 @@ import { acknowledge, ask } from './dialogs.mjs';
 import { auditLine, encounterLines, noteDiff, reviewFhir, reviewLines, reviewMarkdown } from './review.mjs';
 import * as store from './store.mjs';
 import { byteIndexMap, editMarks, marksToBytes, phraseMarks } from './speech-marks.mjs';
+import { backendInfo, backendName, showAsrStatus, showProgress } from './engine-status.mjs';
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -94,36 +95,6 @@ worker.onmessage = (ev) => {
   else p.resolve(m);
 };
 
-const BACKEND_NAMES = { 'webgpu': 'WebGPU', 'wasm-cpu-simd128': 'the wasm CPU (SIMD128)' };
-function backendName(b, gpu) {
-  return b === 'webgpu' && gpu ? `WebGPU (${gpu.adapter}${gpu.fallbackAdapter ? ', software' : ''})` : BACKEND_NAMES[b] ?? b;
-}
-
-// One sentence on where the engine runs and why: WebGPU with the CPU writing notes, or the CPU and why not WebGPU.
-function backendInfo(m) {
-  const g = m.gpu ?? {};
-  if (m.backend !== 'webgpu') return `Notes are written on the wasm CPU: ${g.error ?? 'no WebGPU'}.`;
-  const gpu = `The note model is on the GPU (uploaded and ${g.pipelines} pipelines compiled in ${g.seconds.toFixed(1)} s).`;
-  return m.noteBackend === 'webgpu' ? `${gpu} Notes are written on WebGPU, the template's schema masking the tokens there.`
-    : `${gpu} Notes are written on the wasm CPU: ${g.whyNot}.`;
-}
-
-function showProgress(m) {
-  const bar = $('engine-progress');
-  if (m.phase === 'download') {
-    bar.max = m.total || 1;
-    bar.value = m.loaded;
-    const mib = (x) => (x / 1048576).toFixed(1);
-    $('engine-status').textContent = `Downloading the ${m.what}: ${mib(m.loaded)}${m.total ? ` / ${mib(m.total)}` : ''} MiB`;
-  } else if (m.phase === 'pipelines') {
-    bar.removeAttribute('value');
-    $('engine-status').textContent = `Compiling the ${m.what}: ${m.compiled} compiled…`;
-  } else {
-    bar.removeAttribute('value');
-    $('engine-status').textContent = m.phase === 'compile' ? `Compiling the ${m.what}…` : `Loading the ${m.what}…`;
-  }
-}
-
 function startEngine() {
   state.engineReady = false;
   document.body.dataset.engine = 'loading';
@@ -144,26 +115,6 @@ async function loadTemplate(name) {
 }
 
 // ---- audio in: speech recognition in its worker
-const mib = (x) => (x / 1048576).toFixed(1);
-function showAsrStatus(s) {
-  const el = $('asr-status');
-  if (s.state === 'loading') {
-    const p = s.progress;
-    el.textContent = p?.phase === 'download' ? `Speech: downloading the ${p.what}: ${mib(p.loaded)}${p.total ? ` / ${mib(p.total)}` : ''} MiB`
-      : p?.phase === 'compile' ? 'Speech: compiling the engine…' : 'Speech: loading the speech model…';
-    document.body.dataset.asr = 'loading';
-  } else if (s.state === 'ready') {
-    const where = s.backend === 'webgpu' ? `on WebGPU (${s.adapter})` : `on the wasm CPU${s.why ? ` (${s.why})` : ''}`;
-    el.textContent = `Speech recognition ready: ${s.model} (${s.arch}, ${mib(s.bytes)} MiB${s.cached ? ', from cache' : ''}) ${where}.`;
-    document.body.dataset.asr = 'ready';
-    document.body.dataset.asrBackend = s.backend;
-    document.body.dataset.asrThreads = s.threads ?? 1;
-  } else {
-    el.textContent = `Speech recognition is not available: ${s.message}. Type or paste the transcript.`;
-    document.body.dataset.asr = 'error';
-  }
-}
-
 // Adds a phrase to the transcript (the live transcript: it grows as phrases close), with its uncertain words.
 function appendTranscript(seg) {
   const text = seg.text;
