@@ -31,6 +31,7 @@ node tests/web/scribe-engine.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 node tests/web/scribe-check.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # the support check: app == CLI
 node tests/web/speech-marks.test.mjs  # the app's uncertain-speech marks
 node tests/web/schema-form.test.mjs  # the review form: null facts shown as "Not stated"
+node tests/web/audio-evidence.test.mjs  # the review's audio evidence: transcript ranges -> recording times, kept through edits
 SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/app.test.mjs "$build/sotto"
 SOTTO_WASM_DIR="$build-wasm" node tests/web/errors.test.mjs "$build/sotto"  # corrupt models: the page keeps its work
 # Pages of other origins (another port, localhost, DNS rebinding) read nothing from `sotto serve` (~10 s).

@@ -15,6 +15,8 @@ import { acknowledge, ask } from './dialogs.mjs';
 import { auditLine, encounterLines, noteDiff, reviewFhir, reviewLines, reviewMarkdown } from './review.mjs';
 import * as store from './store.mjs';
 import { byteIndexMap, editMarks, marksToBytes, phraseMarks } from './speech-marks.mjs';
+import { backendInfo, backendName, showAsrStatus, showProgress } from './engine-status.mjs';
+import { Evidence, keepStatus, toInt16 } from './audio-evidence.mjs';
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -24,6 +26,7 @@ const state = {
   marks: [], marksFor: '',  // uncertain speech in the transcript (speech-marks.mjs) and the text they index
 };
 const settings = store.loadSettings();
+const evidence = new Evidence();  // the recording behind the transcript (audio-evidence.mjs)
 const worker = new Worker('/engine-worker.js', { type: 'module' });
 const asr = new Recognizer(showAsrStatus);
 let nextId = 1;
@@ -94,36 +97,6 @@ worker.onmessage = (ev) => {
   else p.resolve(m);
 };
 
-const BACKEND_NAMES = { 'webgpu': 'WebGPU', 'wasm-cpu-simd128': 'the wasm CPU (SIMD128)' };
-function backendName(b, gpu) {
-  return b === 'webgpu' && gpu ? `WebGPU (${gpu.adapter}${gpu.fallbackAdapter ? ', software' : ''})` : BACKEND_NAMES[b] ?? b;
-}
-
-// One sentence on where the engine runs and why: WebGPU with the CPU writing notes, or the CPU and why not WebGPU.
-function backendInfo(m) {
-  const g = m.gpu ?? {};
-  if (m.backend !== 'webgpu') return `Notes are written on the wasm CPU: ${g.error ?? 'no WebGPU'}.`;
-  const gpu = `The note model is on the GPU (uploaded and ${g.pipelines} pipelines compiled in ${g.seconds.toFixed(1)} s).`;
-  return m.noteBackend === 'webgpu' ? `${gpu} Notes are written on WebGPU, the template's schema masking the tokens there.`
-    : `${gpu} Notes are written on the wasm CPU: ${g.whyNot}.`;
-}
-
-function showProgress(m) {
-  const bar = $('engine-progress');
-  if (m.phase === 'download') {
-    bar.max = m.total || 1;
-    bar.value = m.loaded;
-    const mib = (x) => (x / 1048576).toFixed(1);
-    $('engine-status').textContent = `Downloading the ${m.what}: ${mib(m.loaded)}${m.total ? ` / ${mib(m.total)}` : ''} MiB`;
-  } else if (m.phase === 'pipelines') {
-    bar.removeAttribute('value');
-    $('engine-status').textContent = `Compiling the ${m.what}: ${m.compiled} compiled…`;
-  } else {
-    bar.removeAttribute('value');
-    $('engine-status').textContent = m.phase === 'compile' ? `Compiling the ${m.what}…` : `Loading the ${m.what}…`;
-  }
-}
-
 function startEngine() {
   state.engineReady = false;
   document.body.dataset.engine = 'loading';
@@ -144,28 +117,8 @@ async function loadTemplate(name) {
 }
 
 // ---- audio in: speech recognition in its worker
-const mib = (x) => (x / 1048576).toFixed(1);
-function showAsrStatus(s) {
-  const el = $('asr-status');
-  if (s.state === 'loading') {
-    const p = s.progress;
-    el.textContent = p?.phase === 'download' ? `Speech: downloading the ${p.what}: ${mib(p.loaded)}${p.total ? ` / ${mib(p.total)}` : ''} MiB`
-      : p?.phase === 'compile' ? 'Speech: compiling the engine…' : 'Speech: loading the speech model…';
-    document.body.dataset.asr = 'loading';
-  } else if (s.state === 'ready') {
-    const where = s.backend === 'webgpu' ? `on WebGPU (${s.adapter})` : `on the wasm CPU${s.why ? ` (${s.why})` : ''}`;
-    el.textContent = `Speech recognition ready: ${s.model} (${s.arch}, ${mib(s.bytes)} MiB${s.cached ? ', from cache' : ''}) ${where}.`;
-    document.body.dataset.asr = 'ready';
-    document.body.dataset.asrBackend = s.backend;
-    document.body.dataset.asrThreads = s.threads ?? 1;
-  } else {
-    el.textContent = `Speech recognition is not available: ${s.message}. Type or paste the transcript.`;
-    document.body.dataset.asr = 'error';
-  }
-}
-
 // Adds a phrase to the transcript (the live transcript: it grows as phrases close), with its uncertain words.
-function appendTranscript(seg) {
+function appendTranscript(seg, clip) {
   const text = seg.text;
   if (!text) return;
   const t = $('transcript');
@@ -174,6 +127,7 @@ function appendTranscript(seg) {
   t.value = before && !/\s$/.test(before) ? `${before} ${text}` : before + text;
   state.marks = state.marks.concat(phraseMarks(seg, t.value.length - text.length));
   state.marksFor = t.value;
+  evidence.sync(t.value); evidence.addPhrase(clip, t.value.length - text.length, t.value.length, seg.start, seg.end);
   t.scrollTop = t.scrollHeight;
   onTranscriptInput();
 }
@@ -181,6 +135,7 @@ function appendTranscript(seg) {
 // The marks follow the user's edits of the transcript (text typed over is no longer uncertain speech).
 function syncMarks() {
   const now = $('transcript').value;
+  evidence.sync(now);
   if (state.marksFor !== now) { state.marks = editMarks(state.marks, state.marksFor, now); state.marksFor = now; }
 }
 const uncertainBytes = (transcript) => { syncMarks(); return marksToBytes(transcript, state.marks); };
@@ -197,7 +152,8 @@ async function toggleRecord() {
       return;
     }
     if (asr.ready) {  // the stream at the microphone's rate (16 kHz, or the engine resamples); chunks so far first
-      rec.live = asr.stream((seg) => { appendTranscript(seg); showListening(); }, rec.mic.sampleRate);
+      rec.clip = evidence.beginClip(rec.mic.sampleRate);
+      rec.live = asr.stream((seg) => { appendTranscript(seg, rec.clip); showListening(); }, rec.mic.sampleRate);
       for (const c of rec.chunks) rec.live.push(c);
     }
     recording = rec;
@@ -229,6 +185,7 @@ async function toggleRecord() {
       info += `Speech recognition is not available (${asr.unavailable}): type or paste the transcript.`;
     }
     $('audio-info').textContent = info;
+    if (rec.clip != null) { evidence.endClip(rec.clip, pcm); keepAudio(); }
     document.body.dataset.audio = String(pcm.length);
     document.body.dataset.dictation = 'done';
   }
@@ -262,7 +219,9 @@ async function takeAudio(blob, label) {
     bar.max = pcm.length;
     bar.value = 0;
     const t0 = performance.now();
-    const segs = await asr.transcribe(pcm, (seg) => appendTranscript(seg), (done, total) => {
+    const clip = evidence.beginClip(16000);
+    evidence.endClip(clip, pcm);
+    const segs = await asr.transcribe(pcm, (seg) => appendTranscript(seg, clip), (done, total) => {
       bar.value = done;
       $('audio-info').textContent = info + `Transcribing: ${Math.round((100 * done) / total)}%`;
     });
@@ -270,6 +229,7 @@ async function takeAudio(blob, label) {
     const took = (performance.now() - t0) / 1000;
     $('audio-info').textContent = info + `Transcribed ${segs.length} phrase${segs.length === 1 ? '' : 's'} in ${took.toFixed(1)} s ` +
       `(${(seconds / took).toFixed(1)}x real time).`;
+    keepAudio();
     document.body.dataset.dictation = 'done';
   } catch (e) {
     $('asr-progress').hidden = true;
@@ -460,6 +420,7 @@ function showSupport() {
     } else {
       into.append(text);
     }
+    frag.append(...evidence.playButtons(spans, z));  // after each supported passage: its audio
   }
   view.replaceChildren(frag);
   let flagged = 0, unchecked = 0, speech = 0;
@@ -663,7 +624,7 @@ function snapshot() {
   return { transcript: $('transcript').value, template: state.template, note: state.note, check: state.check,
            checkedFor: state.checkedFor, approved: state.approved, review: state.review, draftNote: state.draftNote,
            draftModel: state.draftModel, encounter: encounter(), marks: state.marks, marksFor: state.marksFor,
-           stream: $('stream').textContent,
+           stream: $('stream').textContent, evidence: evidence.snapshot(), keepAudio: $('keep-audio').checked,
            approval: $('approval').textContent };
 }
 
@@ -688,6 +649,7 @@ function discardWork(what) {
   const snap = snapshot();
   clearNote();
   state.marks = []; state.marksFor = '';
+  evidence.restore(null); $('keep-audio').checked = false; keepAudio();
   setEncounter(null);
   $('transcript').value = '';
   $('draft-notice').hidden = true;
@@ -705,6 +667,7 @@ async function undoDiscard() {
                         draftNote: u.draftNote, draftModel: u.draftModel });
   setEncounter(u.encounter);
   state.marks = u.marks ?? []; state.marksFor = u.marksFor ?? '';
+  evidence.restore(u.evidence); $('keep-audio').checked = u.keepAudio; keepAudio();
   $('stream').textContent = u.stream;
   $('approval').textContent = u.approval;
   if (state.note) document.body.dataset.note = 'ready';
@@ -738,7 +701,14 @@ function saveNow() {
   store.saveDraft({ transcript: $('transcript').value, template: state.template, note: state.note, check: state.check,
                     checkedFor: state.checkedFor, approved: state.approved, review: state.review,
                     draftNote: state.draftNote, draftModel: state.draftModel, encounter: encounter(),
-                    marks: state.marks });
+                    marks: state.marks, audio: evidence.meta(), keepAudio: $('keep-audio').checked });
+}
+
+// The recording: kept on this device (encrypted, store.mjs) only with the user's consent, else in memory only.
+function keepAudio() {
+  if ($('keep-audio').checked && evidence.complete) store.saveAudio(toInt16(evidence.clips)); else store.clearAudio();
+  $('keep-audio-status').textContent = keepStatus(evidence, $('keep-audio').checked, settings.sharedComputer);
+  saveNow();
 }
 
 async function restoreDraft() {
@@ -749,11 +719,14 @@ async function restoreDraft() {
     n.hidden = false;
     return false;
   }
-  if (!d) return false;
+  if (!d) { store.clearAudio(); return false; }
   await loadTemplate(d.template ?? 'soap');
   $('transcript').value = d.transcript ?? '';
   state.marks = Array.isArray(d.marks) ? d.marks : [];
   state.marksFor = $('transcript').value;
+  $('keep-audio').checked = !!d.keepAudio;
+  evidence.load(d.audio, $('transcript').value, d.keepAudio ? await store.loadAudio() : (store.clearAudio(), null));
+  $('keep-audio-status').textContent = keepStatus(evidence, !!d.keepAudio, settings.sharedComputer);
   state.note = d.note;
   state.check = d.check;
   state.checkedFor = d.checkedFor ?? '';
@@ -796,6 +769,7 @@ async function main() {
     if (settings.sharedComputer) { store.saveSettings(settings); saveNow(); }  // the stored draft goes now
     settings.backend = backend;
     store.saveSettings(settings);
+    keepAudio();  // on a shared computer the kept recording goes too
     startEngine();
   };
   $('clear-cache').onclick = () => worker.postMessage({ type: 'clear-cache' });
@@ -829,6 +803,7 @@ async function main() {
     if (f) takeAudio(f, f.name);
   };
   $('transcript').addEventListener('input', onTranscriptInput);
+  $('keep-audio').onchange = keepAudio;
   for (const id of Object.values(ENCOUNTER)) $(id).addEventListener('input', () => { revokeApproval(); saveDraft(); });
   $('template').onchange = async (e) => {
     const name = e.target.value, old = state.template;

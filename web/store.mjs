@@ -1,7 +1,10 @@
 // store.mjs — what the app keeps on this device (localStorage of the app's own origin; nothing leaves it):
 // the draft (transcript, template, note, approval) saved on every change and restored after a reload or a
-// crash, the settings, and the audit log of approvals and exports.
+// crash, the settings, the audit log of approvals and exports, and (only with the user's consent) the recording.
 //   await saveDraft(d) / await loadDraft() / clearDraft();  loadSettings() / saveSettings(s);
+//   await saveAudio(bytes) / await loadAudio() -> bytes or null / await clearAudio(): the note's recording (web/
+//       audio-evidence.mjs packs it), encrypted with the draft's key in IndexedDB; cleared with the draft
+//       (clearDraft: the clear-after policy, the shared computer's page closing), never written on a shared computer.
 //   await audit(entry) appends {seq, time, ...entry, prev, hash};  auditLog() -> entries, newest last;
 //   await verifyAudit(log) -> {ok, entries, legacy, head, bad (the first entry that does not match), why}.
 // The audit log is a hash chain: each entry holds the previous entry's hash (prev) and its own (hash: SHA-256
@@ -22,15 +25,17 @@ const b64 = (u8) => btoa(String.fromCharCode(...u8));
 const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 function idb() {
   return new Promise((resolve, reject) => {
-    const r = indexedDB.open('sotto-keys', 1);
-    r.onupgradeneeded = () => r.result.createObjectStore('keys');
+    const r = indexedDB.open('sotto-keys', 2);
+    r.onupgradeneeded = () => {  // version 2: the kept recording beside the key
+      for (const s of ['keys', 'audio']) if (!r.result.objectStoreNames.contains(s)) r.result.createObjectStore(s);
+    };
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error);
   });
 }
-function idbReq(db, mode, fn) {
+function idbReq(db, mode, fn, store = 'keys') {
   return new Promise((resolve, reject) => {
-    const r = fn(db.transaction('keys', mode).objectStore('keys'));
+    const r = fn(db.transaction(store, mode).objectStore(store));
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error);
   });
@@ -82,7 +87,33 @@ export async function loadDraft() {
     return { cleared: 'the saved draft could not be decrypted (its key was cleared with the site data) and was removed' };
   }
 }
-export function clearDraft() { memoryDraft = null; localStorage.removeItem(DRAFT); }
+export function clearDraft() { memoryDraft = null; localStorage.removeItem(DRAFT); clearAudio(); }
+
+// The recording: {v: 1, iv, ct, savedAt} under 'note' in IndexedDB's 'audio' store (too large for localStorage).
+let audioChain = Promise.resolve();
+const audioReq = (mode, fn) => idb().then((db) => idbReq(db, mode, fn, 'audio'));
+export function saveAudio(bytes) {
+  audioChain = audioChain.then(async () => {
+    if (loadSettings().sharedComputer) { await audioReq('readwrite', (s) => s.delete('note')); return; }
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await draftKey(), bytes);
+    await audioReq('readwrite', (s) => s.put({ v: 1, iv, ct, savedAt: new Date().toISOString() }, 'note'));
+  }).catch(() => {});
+  return audioChain;
+}
+export async function loadAudio() {
+  await audioChain;
+  try {
+    const r = await audioReq('readonly', (s) => s.get('note'));
+    return r ? new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: r.iv }, await draftKey(), r.ct)) : null;
+  } catch {
+    return null;
+  }
+}
+export function clearAudio() {
+  audioChain = audioChain.then(() => audioReq('readwrite', (s) => s.delete('note'))).catch(() => {});
+  return audioChain;
+}
 
 export const DEFAULT_SETTINGS = { modelUrl: '/models/note.gguf', asrModelUrl: '/models/asr.gguf', wasmUrl: '/engine/sotto.wasm',
                                   temperature: 0, backend: 'auto', clearAfterHours: 24, sharedComputer: false };

@@ -923,6 +923,7 @@ await step('drafts older than the policy are cleared; a shared computer keeps no
   await settingsOpen(false);
 });
 
+let exampleNative = null;  // `sotto transcribe --json` of samples/visit-soap.wav
 await step('"Try an example" transcribes the bundled dictation in a new encounter', async () => {
   await page.evaluate(() => { delete document.body.dataset.dictation; });
   await page.click('#try-example');
@@ -931,10 +932,137 @@ await step('"Try an example" transcribes the bundled dictation in a new encounte
   }
   await waitAttr(page, 'dictation', 'done', 120000);
   const wav = join(root, 'samples', 'visit-soap.wav');
-  const native = JSON.parse(execFileSync(sotto, ['transcribe', '-m', asrModel, wav, '--json'], { encoding: 'utf8' }));
+  const native = exampleNative = JSON.parse(execFileSync(sotto, ['transcribe', '-m', asrModel, wav, '--json'], { encoding: 'utf8' }));
   assert.equal(await page.inputValue('#transcript'), native.segments.map((x) => x.text).filter((x) => x).join(' '));
   assert.match(await page.textContent('#audio-info'), /^Example dictation \(samples\/visit-soap\.wav\): [\d.]+ s/);
   assert.equal(await page.inputValue('#template'), 'soap');
+});
+
+// Every byte the page holds in IndexedDB (all databases and stores; WebCrypto keys are not bytes), and whether a
+// window of `probes` (base64) occurs in them: the recording must be absent without consent, encrypted with it.
+const storedBytes = (probes = []) => page.evaluate(async (probes) => {
+  const wins = probes.map((b) => Uint8Array.from(atob(b), (c) => c.charCodeAt(0)));
+  const has = (u8, w) => { for (let i = u8.indexOf(w[0]); i >= 0 && i + w.length <= u8.length; i = u8.indexOf(w[0], i + 1)) {
+    let k = 0; while (k < w.length && u8[i + k] === w[k]) k++; if (k === w.length) return true; } return false; };
+  let bytes = 0, found = 0;
+  const scan = (v) => {
+    if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) {
+      const u8 = v instanceof ArrayBuffer ? new Uint8Array(v) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      bytes += u8.length; found += wins.filter((w) => has(u8, w)).length;
+    } else if (v && typeof v === 'object' && !(v instanceof CryptoKey)) Object.values(v).forEach(scan);
+  };
+  for (const { name } of await indexedDB.databases()) {
+    const db = await new Promise((res, rej) => { const r = indexedDB.open(name); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+    for (const s of db.objectStoreNames) {
+      (await new Promise((res) => { const q = db.transaction(s).objectStore(s).getAll(); q.onsuccess = () => res(q.result); })).forEach(scan);
+    }
+    db.close();
+  }
+  const local = Object.keys(localStorage).reduce((a, k) => a + localStorage.getItem(k).length, 0);
+  return { bytes, found, local };
+}, probes);
+async function storedWhen(ok, what, probes) {  // the writes are asynchronous: polled for up to 5 s
+  for (let i = 0; ; i++) {
+    const r = await storedBytes(probes);
+    if (ok(r)) return r;
+    assert.ok(i < 50, `${what}: ${JSON.stringify(r)}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+await step('audio evidence: a supported passage plays its phrases; the recording is kept only with consent, encrypted', async () => {
+  const wav = readFileSync(join(root, 'samples', 'visit-soap.wav'));
+  const data = wav.subarray(44);  // 16 kHz mono 16-bit: the samples the app keeps (as 16-bit PCM) with consent
+  const probes = [0.3, 0.5, 0.7].map((f) => data.subarray(Math.floor(f * data.length) & ~1, (Math.floor(f * data.length) & ~1) + 64).toString('base64'));
+  // The phrases' transcript ranges and times, from `sotto transcribe --json` (the app joins phrases with a space).
+  const phrases = [];
+  let text = '';
+  for (const seg of exampleNative.segments.filter((x) => x.text)) {
+    if (text) text += ' ';
+    phrases.push({ from: text.length, to: text.length + seg.text.length, start: seg.start, end: seg.end });
+    text += seg.text;
+  }
+  assert.equal(await page.inputValue('#transcript'), text);
+  assert.equal(await page.isChecked('#keep-audio'), false, 'consent is off by default');
+  await page.click('#generate');
+  await waitAttr(page, 'note', 'ready', 120000);
+  await until(page, () => document.querySelector('#transcript-view button.play'));
+  const mmss = (t) => `${Math.floor(t / 60)}:${String(Math.floor(t % 60)).padStart(2, '0')}`;
+  const expectFor = (from, to) => {
+    const under = phrases.filter((p) => p.from < to && p.to > from);
+    return { start: Math.min(...under.map((p) => p.start)), end: Math.max(...under.map((p) => p.end)) };
+  };
+  const buttons = await page.$$eval('#transcript-view button.play', (bs) => bs.map((b) => ({
+    from: Number(b.dataset.from), to: Number(b.dataset.to), label: b.getAttribute('aria-label'), text: b.textContent,
+    // the view's text before the control (a control after a passage that ends inside underlined uncertain speech
+    // follows that underlined run)
+    before: (() => { const r = document.createRange(); r.setStart(b.closest('#transcript-view'), 0); r.setEndBefore(b); return r.toString().length; })(),
+    afterUncertain: b.previousElementSibling?.classList.contains('uncertain') ?? false })));
+  for (const b of buttons) {
+    const e = expectFor(b.from, b.to);
+    assert.equal(b.label, `Play the audio of this passage (${mmss(e.start)}-${mmss(e.end)})`);
+    assert.ok(b.before === b.to || (b.afterUncertain && b.before > b.to), `a play control after its passage: ${JSON.stringify(b)}`);
+    assert.ok(await page.evaluate(([f, t]) => [...document.querySelectorAll('#transcript-view mark')].some((m) => {
+      const r = document.createRange(); r.setStart(m.closest('#transcript-view'), 0); r.setEndAfter(m);
+      return r.toString().length === t; }), [b.from, b.to]), 'the passage is a supported (highlighted) one');
+    assert.equal(b.text, '', 'the view\'s text stays the transcript\'s');
+  }
+  // Played from the keyboard: the samples of the phrases under the passage (times as the native CLI gives them).
+  const play = async (i) => {
+    await page.evaluate(() => { delete document.body.dataset.audioPlayed; });
+    await page.focus(`#transcript-view button.play >> nth=${i}`);
+    await page.keyboard.press('Enter');
+    const got = JSON.parse(await until(page, () => document.body.dataset.audioPlayed));
+    const e = expectFor(buttons[i].from, buttons[i].to);
+    assert.ok(Math.abs(got.start - e.start) < 0.011 && Math.abs(got.end - e.end) < 0.011, `played ${JSON.stringify(got)}, phrases ${JSON.stringify(e)}`);
+    assert.equal(got.samples, Math.round(got.end * 16000) - Math.round(got.start * 16000));
+    return got;
+  };
+  const last = buttons.length - 1;
+  const played = await play(last);
+  await waitAttr(page, 'audioPlaying', 'done', (played.end - played.start + 5) * 1000);
+  assert.match(await page.textContent('#keep-audio-status'), /memory only/);
+  await page.waitForTimeout(400);  // the autosave
+  const none = await storedBytes(probes);
+  assert.equal(none.bytes, 0, 'without consent no audio is written to IndexedDB');
+  assert.ok(none.local < data.length / 4, `without consent localStorage holds ${none.local} characters`);
+  // With consent: kept encrypted (AES-GCM: the samples' length + a 16-byte tag, none of the WAV's bytes in it).
+  await page.check('#keep-audio');
+  await until(page, () => document.getElementById('keep-audio-status').textContent.startsWith('The recording is kept'));
+  const kept = await storedWhen((r) => r.bytes > 0, 'consent given: kept', probes);
+  assert.equal(kept.bytes, data.length + 16 + 12, 'the samples (16-bit) + the 16-byte GCM tag, and the 12-byte IV');
+  assert.equal(kept.found, 0, 'the stored recording is not the raw PCM');
+  const decrypted = await page.evaluate(async () => { const b = await (await import('/store.mjs')).loadAudio(); return btoa(String.fromCharCode(...b.subarray(0, 4096))) + ':' + b.length; });
+  assert.equal(decrypted, `${data.subarray(0, 4096).toString('base64')}:${data.length}`, 'it decrypts to the recording');
+  // It survives a reload, playable.
+  await page.reload();
+  await waitAttr(page, 'engine', 'ready');
+  assert.equal(await page.isChecked('#keep-audio'), true);
+  await until(page, () => document.querySelector('#transcript-view button.play'));
+  await play(0);
+  await axeClean(page, 'a kept recording played');
+  // New note sets it aside (nothing stored), Undo brings it back (stored again).
+  await page.click('#new-note');
+  await answer(page, 'discard');
+  await until(page, async () => !document.querySelector('#transcript-view button.play'));
+  await storedWhen((r) => r.bytes === 0, 'New note: the kept recording gone from storage');
+  assert.equal(await page.isChecked('#keep-audio'), false);
+  await page.click('#undo');
+  await waitAttr(page, 'undo', 'done');
+  assert.equal(await page.isChecked('#keep-audio'), true);
+  await storedWhen((r) => r.bytes === data.length + 16 + 12, 'Undo: kept again');
+  await play(0);
+  // Consent withdrawn: removed from storage; after a reload the passages have no play control and the page says why.
+  await page.uncheck('#keep-audio');
+  await storedWhen((r) => r.bytes === 0, 'consent withdrawn: removed');
+  await page.waitForTimeout(400);
+  await page.reload();
+  await waitAttr(page, 'engine', 'ready');
+  await until(page, () => document.getElementById('transcript-view').textContent.length > 0);
+  assert.equal(await page.$$eval('#transcript-view button.play', (bs) => bs.length), 0);
+  assert.equal(await page.textContent('#keep-audio-status'), 'The recording was not kept with this note, so its passages cannot be played.');
+  console.log(`      ${buttons.length} play controls; played ${played.start.toFixed(2)}-${played.end.toFixed(2)} s (${played.samples} samples); ` +
+              `kept: ${kept.bytes} bytes of AES-GCM`);
 });
 
 await step('narrow screens and the keyboard: no sideways scroll at 320 px, the file button shows focus', async () => {
