@@ -102,12 +102,23 @@ SOTTO_EXPORT ScribeSession* sotto_scribe_create(std::vector<uint8_t>* gguf, cons
 SOTTO_EXPORT void sotto_scribe_destroy(ScribeSession* s) { delete s; }
 
 namespace {
+// The visit date of the next prompts (sotto_scribe_visit_date; "" for none), as `sotto note --visit-date`.
+std::string g_visit_date;
+
 // The user turn of write_note's prompt (apps/scribe/note.cpp), sent through the model's chat template.
 std::string note_prompt(const sotto::NoteTemplate& t, const std::string& tr) {
   if (tr.find_first_not_of(" \t\r\n") == std::string::npos) sotto::fail("the transcript is empty");
-  return sotto::note_user_turn(t, tr);
+  return sotto::note_user_turn(t, tr, g_visit_date);
 }
 }  // namespace
+
+// The visit date (YYYY-MM-DD) that the next notes' prompts carry, resolving relative dates; empty for none.
+// A string that is not a calendar date is refused (the date stays as it was).
+SOTTO_EXPORT void sotto_scribe_visit_date(const char* date, uint32_t len) {
+  std::string d(date, len);
+  if (!d.empty() && !sotto::is_calendar_date(d)) sotto::fail("the visit date must be a date YYYY-MM-DD, got '", d, "'");
+  g_visit_date = std::move(d);
+}
 
 SOTTO_EXPORT void sotto_scribe_prompt(const char* schema, uint32_t schema_len, const char* transcript, uint32_t transcript_len) {
   g_out = note_prompt(template_from_text(std::string(schema, schema_len)), std::string(transcript, transcript_len));
@@ -179,7 +190,7 @@ SOTTO_EXPORT void sotto_scribe_windows(ScribeSession* s, const char* schema, uin
   const sotto::NoteTemplate t = template_from_text(std::string(schema, schema_len));
   const std::string tr(transcript, transcript_len);
   const int n_ctx_train = s->lm.model->config().n_ctx_train;
-  const sotto::WindowPlan plan = sotto::plan_note_windows(*s->lm.tokenizer, n_ctx_train, t, tr, max_tokens);
+  const sotto::WindowPlan plan = sotto::plan_note_windows(*s->lm.tokenizer, n_ctx_train, t, tr, max_tokens, g_visit_date);
   json::Value out = json::Value::object();
   json::Value wins = json::Value::array(), limits = json::Value::array();
   for (const sotto::Span& w : plan.windows) {
@@ -188,7 +199,7 @@ SOTTO_EXPORT void sotto_scribe_windows(ScribeSession* s, const char* schema, uin
     pair.push_back(json::Value(int64_t(w.end)));
     wins.push_back(pair);
     limits.push_back(json::Value(int64_t(plan.windows.size() == 1 ? max_tokens
-        : sotto::window_max_tokens(*s->lm.tokenizer, n_ctx_train, t, tr.substr(w.begin, w.end - w.begin), max_tokens))));
+        : sotto::window_max_tokens(*s->lm.tokenizer, n_ctx_train, t, tr.substr(w.begin, w.end - w.begin), max_tokens, g_visit_date))));
   }
   out.set("windows", wins);
   out.set("maxTokens", limits);

@@ -289,7 +289,7 @@ async function writeNote() {
   };
   try {
     const r = await call({ type: 'generate', schema: schemaText, transcript, uncertain: uncertainBytes(transcript), temperature: Number(settings.temperature) || 0,
-                           seed: 1, maxTokens: 4000 });
+                           seed: 1, maxTokens: 4000, visitDate: visitDateOrEmpty() });
     if (r.type === 'cancelled') { $('gen-status').textContent = 'Cancelled.'; return; }
     if (state.template !== template) {  // never render a note under another template's form
       $('gen-status').textContent = `The note was written under the ${template} template, which is no longer selected: discarded.`;
@@ -510,6 +510,12 @@ async function approve() {
 
 // The encounter (the reviewer's own fields, not the model's): patient, identifier, visit date, author.
 const ENCOUNTER = { patient: 'enc-patient', patient_id: 'enc-patient-id', visit_date: 'enc-date', author: 'enc-author' };
+// The encounter's visit date for the prompt when it is a calendar date (the date input gives YYYY-MM-DD).
+function visitDateOrEmpty() {
+  const d = encounter().visit_date;
+  return /^\d{4}-\d{2}-\d{2}$/.test(d) ? d : '';
+}
+
 function encounter() {
   return Object.fromEntries(Object.entries(ENCOUNTER).map(([k, id]) => [k, $(id).value.trim()]));
 }

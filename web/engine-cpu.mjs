@@ -85,6 +85,11 @@ export class ScribeEngineCpu {
     return dec.decode(new Uint8Array(h.memory.buffer, ptr, n).slice());  // shared memory (threaded build): copy first
   }
 
+  // The visit date (YYYY-MM-DD, or '' for none) that the next prompts carry (sotto_scribe_visit_date).
+  visitDate(date) {
+    this.withStrings([date ?? ''], (a) => this.host.call('sotto_scribe_visit_date', ...a));
+  }
+
   // Prefills in chunks of 32 tokens, awaiting `between(done, total)` after each: it may yield to the event
   // loop (a cancel arrives) and returns true to stop (then start returns -1).
   async start(schemaText, transcript, { temperature = 0, seed = 1 } = {}, between = null) {

@@ -57,6 +57,18 @@ export class NoteModelGpu {
   get schemaOutput() { return typeof this.engine?.exports.sotto_gpu_start_sampled === 'function'; }
   get whyNot() { return this.schemaOutput ? null : 'the WebGPU path cannot constrain output to a template\'s JSON Schema yet'; }
 
+  // The visit date (YYYY-MM-DD, or '' for none) that the next prompts carry (sotto_scribe_visit_date).
+  visitDate(date) {
+    const e = this.engine;
+    const b = new TextEncoder().encode(date ?? '');
+    const h = e.buffer(b);
+    try {
+      e.call('sotto_scribe_visit_date', e.call('sotto_buffer_data', h), b.length);
+    } finally {
+      if (!e.dead) e.call('sotto_buffer_free', h);
+    }
+  }
+
   async start(schemaText, transcript, { temperature = 0, seed = 1 } = {}) {
     const e = this.engine;
     const enc = new TextEncoder();

@@ -5,7 +5,7 @@
 //                                         -> progress* then {type: 'ready', backend, noteBackend, gpu, model,
 //                                            bytes, sha256 (the model file's), cached, threads (the wasm CPU
 //                                            engine's; engine-wasm.mjs)}
-//   {type: 'generate', id, schema, transcript, uncertain, temperature, seed, maxTokens}
+//   {type: 'generate', id, schema, transcript, uncertain, temperature, seed, maxTokens, visitDate}
 //                                         -> {type: 'started', id, nPrompt, backend, windows, message},
 //                                            ({type: 'window', id, index, count} before each window when the
 //                                            transcript is read in windows), {type: 'prefill', id, done, total}*
@@ -70,6 +70,9 @@ async function generate(m) {
   const t0 = performance.now();
   // The note on WebGPU when that engine can write under a schema; otherwise (or after it failed) on the CPU.
   const writer = gpuModel?.schemaOutput ? gpuModel : engine;
+  // The encounter's visit date in the prompt, as `sotto note --visit-date` (relative dates resolved against it).
+  engine.visitDate(m.visitDate ?? '');
+  if (writer !== engine) writer.visitDate(m.visitDate ?? '');
   const traps = gpuModel?.engine.traps ?? 0;
   try {
     await write(m, writer, t0);

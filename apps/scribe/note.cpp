@@ -35,6 +35,7 @@ NoteTemplate load_template(const std::string& name_or_path, const std::vector<st
     if (t.path.empty()) {
       // The names the user could have meant: every NAME.schema.json in the searched templates/ folders.
       std::set<std::string> names;
+#if !defined(__wasi__)  // WASI's libc++ lists no directories (the wasm engine gets templates as text)
       std::error_code ec;
       for (const auto& d : search_dirs) {
         for (const auto& e : std::filesystem::directory_iterator(d + "/templates", ec)) {
@@ -45,6 +46,7 @@ NoteTemplate load_template(const std::string& name_or_path, const std::vector<st
           }
         }
       }
+#endif
       std::string list;
       for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
       if (list.empty()) {

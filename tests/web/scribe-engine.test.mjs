@@ -79,6 +79,26 @@ await test('wasm note == native note (models/sotto-notes-q8_0.gguf on samples/vi
   assert.equal(nativeJson.medications[0]?.name, 'amoxicillin');
 });
 
+// The visit date (the app's encounter field) reaches the prompt as `sotto note --visit-date` gives it: the same
+// note, and a note that differs from the undated one's prompt (a date the engine ignored would fail here).
+await test('wasm note with a visit date == native note --visit-date', async () => {
+  const model = 'gemma3-f32.gguf';
+  const path = join(root, 'tests', 'fixtures', 'models', model);
+  const args = ['note', '--transcript', transcriptFile, '-m', path, '--template', 'soap', '-q', '-t', '1', '--max-tokens', '3000',
+                '--visit-date', '2026-03-14', '--format', 'json'];
+  const nativeJson = JSON.parse(execFileSync(nativePath, args).toString());
+  const e = await ScribeEngineCpu.create(wasmModule, readFileSync(path), { name: model });
+  e.visitDate('2026-03-14');
+  assert.deepEqual(JSON.parse(await wasmNote(e, soap, visit)), nativeJson);
+  e.withStrings([soap, visit], (a) => e.host.call('sotto_scribe_prompt', ...a));
+  assert.match(e.out(), /Visit date: 2026-03-14/);
+  assert.throws(() => e.visitDate('2026-02-30'), /visit date must be a date YYYY-MM-DD/);
+  await e.ready();  // a refused call leaves the instance to be revived, as every scribe export
+  e.visitDate('');
+  e.withStrings([soap, visit], (a) => e.host.call('sotto_scribe_prompt', ...a));
+  assert.doesNotMatch(e.out(), /Visit date/);
+});
+
 await test('check links spans and flags unsupported words', async () => {
   const e = await ScribeEngineCpu.create(wasmModule, readFileSync(join(root, 'tests/fixtures/models/qwen25-q8_0.gguf')));
   const note = { subjective: 'Chest pain for three days, worse on stairs', objective: 'Blood pressure 142/88',
