@@ -64,6 +64,11 @@ class ArgParser {
   std::vector<Pos> pos_;
 };
 
+// Where templates/ and models/ may be: the working directory, beside the executable's build tree, the source tree.
+std::vector<std::string> template_dirs(const char* argv0);
+// The first existing <dir>/<rel> of the search dirs, or "" when none has it.
+std::string find_default_model(const std::vector<std::string>& dirs, const char* rel);
+
 // The commands (argv[0] is the command name).
 int run_generate(int argc, char** argv);
 int run_bench(int argc, char** argv);

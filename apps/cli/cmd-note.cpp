@@ -33,12 +33,6 @@
 
 namespace sotto::cli {
 
-namespace {
-
-// The bundled default models (trained by tools/train, committed under models/).
-constexpr const char* kDefaultNoteModel = "models/sotto-notes-q8_0.gguf";
-constexpr const char* kDefaultAsrModel = "models/sotto-asr-q8_0.gguf";
-
 // Where templates/ and models/ may be: the working directory, beside the executable's build tree, the source tree.
 std::vector<std::string> template_dirs(const char* argv0) {
   std::vector<std::string> dirs = {"."};
@@ -64,6 +58,12 @@ std::string find_default_model(const std::vector<std::string>& dirs, const char*
   }
   return "";
 }
+
+namespace {
+
+// The bundled default models (trained by tools/train, committed under models/).
+constexpr const char* kDefaultNoteModel = "models/sotto-notes-q8_0.gguf";
+constexpr const char* kDefaultAsrModel = "models/sotto-asr-q8_0.gguf";
 
 // The recording's transcript: its phrases' texts, one line each, with the words the speech model was unsure of.
 SpeechTranscript transcribe_file(const std::string& wav_path, const std::string& asr_path, int n_threads, bool quiet) {
