@@ -189,6 +189,12 @@ int run_transcribe(int argc_in, char** argv_in) {
   ap.flag("--speakers", &speakers_flag, "[N] label each phrase with its speaker: N speakers (1..8), or as many as found");
   ap.option("--speaker-model", &speaker_model_path, "FILE",
             "speaker-embedding model for --speakers (" + std::string(kDefaultSpeakerModel) + ")");
+  SpeakerOptions so;
+  ap.option("--speaker-change", &so.change_threshold, "COS",
+            "a speaker change where adjacent windows' embeddings have a cosine under this (" +
+                std::to_string(so.change_threshold).substr(0, 4) + ")");
+  ap.option("--speaker-merge", &so.merge_threshold, "COS",
+            "--speakers without N: one speaker above this cosine (" + std::to_string(so.merge_threshold).substr(0, 4) + ")");
   ap.option("--chunk-ms", &chunk_ms, "MS", "stdin read size with --stream (100)");
   ap.option("--split-phrase", &split_phrase_s, "SEC", "cut longer phrases at their pauses (16)");
   ap.option("--max-phrase", &max_phrase_s, "SEC", "cut longer phrases even without a pause (20)");
@@ -249,7 +255,6 @@ int run_transcribe(int argc_in, char** argv_in) {
     out.begin();
     auto segs = tr.transcribe(pcm.data(), pcm.size(), bar ? progress_bar : std::function<void(int64_t, int64_t)>{});
     if (spk) {
-      SpeakerOptions so;
       so.n_speakers = n_speakers;
       const auto turns = diarize(*spk, pcm.data(), int64_t(pcm.size()), so);
       std::vector<int> who;

@@ -27,7 +27,7 @@ class SpeakerModel;
 
 struct SpeakerOptions {
   int n_speakers = 0;              // 0: decide by merge_threshold; else exactly this many (fewer if fewer turns)
-  float merge_threshold = 0.5f;    // cosine above which two clusters are one speaker (n_speakers 0)
+  float merge_threshold = 0.4f;    // cosine above which two clusters are one speaker (n_speakers 0)
   float change_threshold = 0.4f;   // cosine of adjacent windows under which the speaker changed
   float window_s = 1.5f;           // change detection windows (each side of the moment)
   float hop_s = 0.25f;             // their grid

@@ -47,8 +47,10 @@ import speaker_ref  # noqa: E402
 
 LANGS = ["en-us", "en", "en-gb-x-rp", "en-029", "en-gb-scotland"]
 VARIANTS = ["", "+m1", "+m2", "+m3", "+m4", "+m5", "+m6", "+m7", "+f1", "+f2", "+f3", "+f4"]
-SPEAKER_BASE = {"train": 0, "test": 1_000_000}  # speaker seeds; conversations use the test range only
-CONV_BASE = 2_000_000  # text seeds of the held-out conversations
+SPEAKER_BASE = {"train": 0, "dev": 500_000, "test": 1_000_000}  # speaker seeds; conversations: dev and test only
+CONV_BASE = {"test": 2_000_000, "dev": 3_000_000}  # text seeds of the conversations
+# test: held-out speakers and the held-out text family (the reported numbers); dev: other unseen speakers and
+# training texts of other seeds, for choosing thresholds without looking at the test set.
 SR = 16000
 
 
@@ -192,13 +194,13 @@ def write_wav16(path, q):
         f.write(hdr + data)
 
 
-def conversation(i, max_turns=10):
-    """(samples int16, turns [(start s, end s, speaker 0/1)], speaker params) of held-out conversation i."""
-    r = random.Random(CONV_BASE + i)
-    a_seed = SPEAKER_BASE["test"] + r.randrange(100_000)
+def conversation(i, split="test", max_turns=10, gaps=(0.15, 0.9)):
+    """(samples int16, turns [(start s, end s, speaker 0/1)], speaker params) of conversation i of a split."""
+    r = random.Random(CONV_BASE[split] + i)
+    a_seed = SPEAKER_BASE[split] + r.randrange(100_000)
     b_seed = a_seed + 1 + r.randrange(100_000)
     spks = [speaker(a_seed), speaker(b_seed)]
-    _, conv = sentences(CONV_BASE + i, "heldout")
+    _, conv = sentences(CONV_BASE[split] + i, "heldout" if split == "test" else "train")
     conv = conv[:max_turns]
     parts, turns, t = [np.zeros(int(r.uniform(0.2, 0.6) * SR))], [], 0
     t = len(parts[0])
@@ -206,7 +208,7 @@ def conversation(i, max_turns=10):
     for role, text in conv:
         who = 0 if role == "pro" else 1
         if prev is not None:
-            gap = r.uniform(0.15, 0.9) if who != prev else r.uniform(0.3, 0.8)
+            gap = r.uniform(*gaps) if who != prev else r.uniform(0.3, 0.8)
             parts.append(np.zeros(int(gap * SR)))
             t += len(parts[-1])
         x = render(spks[who], text) * (10 ** (r.uniform(-4, 4) / 20))
@@ -224,7 +226,7 @@ def cmd_convs(a):
     os.makedirs(a.out, exist_ok=True)
     truth = {}
     for i in range(a.n):
-        q, turns, spks = conversation(i)
+        q, turns, spks = conversation(i, a.split, gaps=(a.min_gap, a.max_gap))
         name = f"conv{i:03d}.wav"
         write_wav16(os.path.join(a.out, name), q)
         truth[name] = dict(turns=turns, speakers=spks)
@@ -233,9 +235,10 @@ def cmd_convs(a):
     print(f"{a.n} conversations, {sum(t['turns'][-1][1] for t in truth.values()):.0f} s of audio")
 
 
-def diarization_error(ref_turns, hyp, step=0.01):
+def diarization_error(ref_turns, hyp, step=0.01, collar=0.0):
     """(error, confusion, missed, false alarm) as fractions of reference speech time, on a 10 ms grid; the
-    hypothesis labels are mapped to the reference's by the best permutation."""
+    hypothesis labels are mapped to the reference's by the best permutation. collar: seconds each side of every
+    reference turn boundary that are not scored (the usual 0.25 s forgives boundary placement, not labels)."""
     end = max([e for _, e, _ in ref_turns] + [e for _, e, _ in hyp]) + step
     n = int(end / step) + 1
     ref = np.full(n, -1)
@@ -250,10 +253,18 @@ def diarization_error(ref_turns, hyp, step=0.01):
         for s, e, k in hyp:
             h[int(round(s / step)):int(round(e / step))] = m[k]
         speech = ref >= 0
+        scored = np.ones(n, bool)
+        c = int(round(collar / step))
+        for s, e, _ in ref_turns:
+            for b in (int(round(s / step)), int(round(e / step))):
+                scored[max(0, b - c):b + c] = False
+        if collar > 0:
+            speech = speech & scored
+            h = np.where(scored, h, -1)
         conf = np.sum(speech & (h >= 0) & (h != ref))
         miss = np.sum(speech & (h < 0))
         fa = np.sum(~speech & (h >= 0))
-        tot = max(1, speech.sum())
+        tot = max(1, (ref >= 0).sum())
         cand = ((conf + miss + fa) / tot, conf / tot, miss / tot, fa / tot)
         if best is None or cand[0] < best[0]:
             best = cand
@@ -263,20 +274,25 @@ def diarization_error(ref_turns, hyp, step=0.01):
 def cmd_eval(a):
     with open(os.path.join(a.convs, "truth.json")) as f:
         truth = json.load(f)
-    rows = []
+    rows, found = [], []
     for name, t in sorted(truth.items()):
-        cmd = [a.sotto, "transcribe", "-m", a.asr, os.path.join(a.convs, name), "--speakers", "2", "--json",
-               "--speaker-model", a.speaker_model]
+        cmd = [a.sotto, "transcribe", "-m", a.asr, os.path.join(a.convs, name), "--speakers"] + \
+              ([a.speakers] if a.speakers else []) + ["--json", "--speaker-model", a.speaker_model] + a.extra.split()
         out = json.loads(subprocess.run(cmd, capture_output=True, check=True, text=True).stdout)
         hyp = [(s["start"], s["end"], s["speaker"]) for s in out["segments"]]
         ref = [tuple(x) for x in t["turns"]]
-        rows.append((name,) + diarization_error(ref, hyp) + (sum(e - s for s, e, _ in ref),))
+        rows.append((name,) + diarization_error(ref, hyp) + (sum(e - s for s, e, _ in ref),)
+                    + diarization_error(ref, hyp, collar=0.25))
         print(f"{name}: error {rows[-1][1]:.3f} (confusion {rows[-1][2]:.3f}, missed {rows[-1][3]:.3f}, "
-              f"false alarm {rows[-1][4]:.3f}), {len(hyp)} segments, {len(ref)} turns", flush=True)
+              f"false alarm {rows[-1][4]:.3f}), {len(hyp)} segments, {len(ref)} turns, "
+              f"{len({k for _, _, k in hyp})} speakers", flush=True)
+        found.append(len({k for _, _, k in hyp}))
     w = np.array([r[5] for r in rows])
     tot = lambda j: float(np.sum(w * np.array([r[j] for r in rows])) / w.sum())  # noqa: E731
     print(f"overall ({len(rows)} conversations, {w.sum():.0f} s of speech): diarization error {tot(1):.3f} "
-          f"(confusion {tot(2):.3f}, missed {tot(3):.3f}, false alarm {tot(4):.3f})")
+          f"(confusion {tot(2):.3f}, missed {tot(3):.3f}, false alarm {tot(4):.3f}); with a 0.25 s collar "
+          f"{tot(6):.3f} (confusion {tot(7):.3f}, missed {tot(8):.3f}, false alarm {tot(9):.3f}); two speakers found "
+          f"in {found.count(2)} of {len(found)}")
 
 
 def main(argv=None):
@@ -304,11 +320,16 @@ def main(argv=None):
     p = sub.add_parser("convs")
     p.add_argument("out")
     p.add_argument("--n", type=int, default=20)
+    p.add_argument("--split", choices=list(CONV_BASE), default="test")
+    p.add_argument("--min-gap", type=float, default=0.15, help="shortest pause between two speakers' turns (s)")
+    p.add_argument("--max-gap", type=float, default=0.9, help="longest (s)")
     p = sub.add_parser("eval")
     p.add_argument("convs")
     p.add_argument("--sotto", required=True)
     p.add_argument("--asr", required=True)
     p.add_argument("--speaker-model", required=True)
+    p.add_argument("--speakers", default="2", help="the count passed to --speakers ('' to let it find the number)")
+    p.add_argument("--extra", default="", help="more sotto transcribe options (space-separated)")
     a = ap.parse_args(argv)
     {"synth": cmd_synth, "train": cmd_train, "convs": cmd_convs, "eval": cmd_eval}[a.cmd](a)
 
