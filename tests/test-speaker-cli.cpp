@@ -3,7 +3,7 @@
 // "Speaker N: ", and without --speakers nothing changes; bad input gives one line and exit code 1 (errors) or 2 (usage):
 // a bad count, a missing or wrong speaker model, audio under 1 s, --speakers with --stream.
 // End to end with the bundled models (models/sotto-asr-q8_0.gguf, models/sotto-speaker-f32.gguf): two espeak-ng voices
-// (neither of them a training speaker: a voice variant, pitch and speed combination of its own) take four turns with
+// (plain espeak-ng voices without the warp and tilt of the training speakers) take four turns with
 // pauses; each turn's speech must carry one label, the two voices different ones.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
