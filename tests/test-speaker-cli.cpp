@@ -124,6 +124,7 @@ TEST_F(SpeakerCli, BadInputIsOneLine) {
       {"transcribe -m " + kAsr + " " + short_in + " --speakers --speaker-model " + kSpk, "too short for --speakers", 1},
       {"transcribe -m " + kAsr + " --stream --speakers 2 --speaker-model " + kSpk, "not with --stream", 2},
       {"transcribe -m " + kAsr + " " + in + " --speaker-model " + kSpk, "--speaker-model is for --speakers", 2},
+      {"transcribe -m " + kAsr + " " + in + " --speakers --speaker-merge 1.5", "cosines in -1..1", 2},
   };
   for (const auto& c : cases) {
     const Result r = run(c.args + " </dev/null");

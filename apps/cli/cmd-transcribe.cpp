@@ -13,6 +13,7 @@
 #include <cctype>
 #include <filesystem>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -208,6 +209,9 @@ int run_transcribe(int argc_in, char** argv_in) {
   if (split_phrase_s <= 0.5f) ap.usage_error("--split-phrase must exceed 0.5");
   if (n_speakers >= 0 && stream) ap.usage_error("--speakers needs the whole recording: not with --stream");
   if (n_speakers < 0 && !speaker_model_path.empty()) ap.usage_error("--speaker-model is for --speakers");
+  if (!(std::fabs(so.change_threshold) <= 1.0f) || !(std::fabs(so.merge_threshold) <= 1.0f)) {
+    ap.usage_error("--speaker-change and --speaker-merge are cosines in -1..1");
+  }
   const Format fmt = as_json ? Format::Json : as_srt ? Format::Srt : Format::Text;
 
   std::unique_ptr<GgufFile> spk_file;
