@@ -3,11 +3,17 @@
 // stdin, transcribed phrase by phrase as the VAD closes them. Output on stdout: text (one line per phrase), --json
 // (segments with start/end seconds, and each phrase's words with their confidence and the hallucination guards'
 // flags: runtime/speech-confidence.h) or --srt. A progress bar goes to stderr when stderr is a terminal (or with
-// --progress). Errors are one line (main.cpp). Does not: record from a microphone, or sample non-greedily.
+// --progress). --speakers [N] labels each phrase with its speaker (runtime/speakers.h: turns, a small speaker-embedding
+// model, clustering; N speakers, or as many as it finds): "speaker" (1-based) in each JSON segment, "Speaker N: " before
+// each text line and SubRip cue. Errors are one line (main.cpp). Does not: record from a microphone, sample
+// non-greedily, or label speakers while streaming (it needs the whole recording).
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -21,6 +27,8 @@
 #include "core/json.h"
 #include "core/thread-pool.h"
 #include "models/asr-model.h"
+#include "models/speaker.h"
+#include "runtime/speakers.h"
 #include "runtime/transcribe.h"
 #include "text/tokenizer.h"
 
@@ -43,9 +51,51 @@ std::string seconds(int64_t samples) {
   return b;
 }
 
-std::string json_segment(const TranscriptSegment& s) {
-  return "{\"start\": " + seconds(s.start) + ", \"end\": " + seconds(s.end) + ", \"text\": " + json::quote(s.text) +
-         ", " + speech_confidence_json(s.words, s.flags) + "}";
+constexpr const char* kDefaultSpeakerModel = "models/sotto-speaker-f32.gguf";
+
+// speaker: 1-based label, or 0 for none.
+std::string json_segment(const TranscriptSegment& s, int speaker) {
+  return "{\"start\": " + seconds(s.start) + ", \"end\": " + seconds(s.end) +
+         (speaker > 0 ? ", \"speaker\": " + std::to_string(speaker) : std::string()) + ", \"text\": " +
+         json::quote(s.text) + ", " + speech_confidence_json(s.words, s.flags) + "}";
+}
+
+// "--speakers" with an optional count: the next argument is the count unless it is an option, a WAV file or an
+// existing file. Removed from args; returns -1 when absent, 0 for "find the number", else the count (1..8).
+int take_speakers_arg(std::vector<char*>& args) {
+  int n = -1;
+  for (size_t i = 1; i < args.size(); i++) {
+    const std::string a = args[i];
+    if (a != "--speakers" && a.rfind("--speakers=", 0) != 0) continue;
+    std::string v;
+    size_t take = 1;
+    if (a.size() > 10) {
+      v = a.substr(11);
+    } else if (i + 1 < args.size()) {
+      std::string nx = args[i + 1], low = nx;
+      for (char& c : low) c = char(std::tolower(static_cast<unsigned char>(c)));
+      std::error_code ec;
+      const bool is_file = low.size() > 4 && low.substr(low.size() - 4) == ".wav";
+      if (nx.rfind("--", 0) != 0 && !is_file && !std::filesystem::exists(nx, ec)) {
+        v = nx;
+        take = 2;
+      }
+    }
+    args.erase(args.begin() + std::ptrdiff_t(i), args.begin() + std::ptrdiff_t(i + take));
+    i--;
+    if (v.empty()) {
+      n = 0;
+      continue;
+    }
+    bool digits = v.size() <= 2;
+    for (char c : v) digits = digits && c >= '0' && c <= '9';
+    if (!digits || std::stoi(v) < 1 || std::stoi(v) > 8) {
+      throw UsageError("sotto transcribe: --speakers takes a count of 1..8 (or nothing, to find it), not '" + v +
+                       "' (see sotto transcribe --help)");
+    }
+    n = std::stoi(v);
+  }
+  return n;
 }
 
 class Printer {
@@ -54,16 +104,18 @@ class Printer {
   void begin() {
     if (f_ == Format::Json && !stream_) std::printf("{\"segments\": [");
   }
-  void segment(const TranscriptSegment& s) {
+  void segment(const TranscriptSegment& s, int speaker = 0) {
     n_++;
+    const std::string who = speaker > 0 ? "Speaker " + std::to_string(speaker) + ": " : "";
     if (f_ == Format::Text) {
-      std::printf("%s\n", s.text.c_str());
+      std::printf("%s%s\n", who.c_str(), s.text.c_str());
     } else if (f_ == Format::Srt) {
-      std::printf("%d\n%s --> %s\n%s\n\n", n_, srt_time(s.start).c_str(), srt_time(s.end).c_str(), s.text.c_str());
+      std::printf("%d\n%s --> %s\n%s%s\n\n", n_, srt_time(s.start).c_str(), srt_time(s.end).c_str(), who.c_str(),
+                  s.text.c_str());
     } else if (stream_) {
-      std::printf("%s\n", json_segment(s).c_str());  // JSON Lines: one segment per line as it closes
+      std::printf("%s\n", json_segment(s, speaker).c_str());  // JSON Lines: one segment per line as it closes
     } else {
-      std::printf("%s\n  %s", n_ > 1 ? "," : "", json_segment(s).c_str());
+      std::printf("%s\n  %s", n_ > 1 ? "," : "", json_segment(s, speaker).c_str());
     }
     std::fflush(stdout);
   }
@@ -114,8 +166,13 @@ void progress_bar(int64_t done, int64_t total) {
 
 }  // namespace
 
-int run_transcribe(int argc, char** argv) {
-  std::string model_path, input;
+int run_transcribe(int argc_in, char** argv_in) {
+  std::vector<char*> args(argv_in, argv_in + argc_in);
+  const int n_speakers = take_speakers_arg(args);
+  const int argc = int(args.size());
+  char** argv = args.data();
+  std::string model_path, input, speaker_model_path;
+  bool speakers_flag = false;
   bool as_json = false, as_srt = false, stream = false, progress = false, timings = false;
   int n_threads = 0, chunk_ms = 100;
   float max_phrase_s = 20.0f, split_phrase_s = 16.0f;
@@ -130,6 +187,15 @@ int run_transcribe(int argc, char** argv) {
   ap.flag("--stream", &stream, "read raw s16le 16 kHz mono PCM from stdin");
   ap.flag("--progress", &progress, "progress bar on stderr even when it is not a terminal");
   ap.flag("--timings", &timings, "per-phrase latency (end of phrase -> final text) and real-time factor on stderr");
+  ap.flag("--speakers", &speakers_flag, "[N] label each phrase with its speaker: N speakers (1..8), or as many as found");
+  ap.option("--speaker-model", &speaker_model_path, "FILE",
+            "speaker-embedding model for --speakers (" + std::string(kDefaultSpeakerModel) + ")");
+  SpeakerOptions so;
+  ap.option("--speaker-change", &so.change_threshold, "COS",
+            "a speaker change where adjacent windows' embeddings have a cosine under this (" +
+                std::to_string(so.change_threshold).substr(0, 4) + ")");
+  ap.option("--speaker-merge", &so.merge_threshold, "COS",
+            "--speakers without N: one speaker above this cosine (" + std::to_string(so.merge_threshold).substr(0, 4) + ")");
   ap.option("--chunk-ms", &chunk_ms, "MS", "stdin read size with --stream (100)");
   ap.option("--split-phrase", &split_phrase_s, "SEC", "cut longer phrases at their pauses (16)");
   ap.option("--max-phrase", &max_phrase_s, "SEC", "cut longer phrases even without a pause (20)");
@@ -140,10 +206,24 @@ int run_transcribe(int argc, char** argv) {
   if (chunk_ms <= 0 || chunk_ms > 10000) ap.usage_error("--chunk-ms must be in 1..10000");
   if (max_phrase_s <= 0.5f) ap.usage_error("--max-phrase must exceed 0.5");
   if (split_phrase_s <= 0.5f) ap.usage_error("--split-phrase must exceed 0.5");
+  if (n_speakers >= 0 && stream) ap.usage_error("--speakers needs the whole recording: not with --stream");
+  if (n_speakers < 0 && !speaker_model_path.empty()) ap.usage_error("--speaker-model is for --speakers");
+  if (!(std::fabs(so.change_threshold) <= 1.0f) || !(std::fabs(so.merge_threshold) <= 1.0f)) {
+    ap.usage_error("--speaker-change and --speaker-merge are cosines in -1..1");
+  }
   const Format fmt = as_json ? Format::Json : as_srt ? Format::Srt : Format::Text;
 
   if (model_path.empty()) model_path = find_in_dirs(search_dirs(), kDefaultAsrModel);
   if (model_path.empty()) fail("no speech model: the bundled ", kDefaultAsrModel, " is missing; give one with -m MODEL.gguf");
+  std::unique_ptr<GgufFile> spk_file;
+  if (n_speakers >= 0) {  // check the speaker model before the slow work
+    if (speaker_model_path.empty()) speaker_model_path = find_in_dirs(search_dirs(), kDefaultSpeakerModel);
+    if (speaker_model_path.empty()) {
+      fail("--speakers: no speaker model (", kDefaultSpeakerModel,
+           " not found; train one with tools/train/speaker.py and pass --speaker-model FILE)");
+    }
+    spk_file = GgufFile::open(speaker_model_path);
+  }
   auto file = GgufFile::open(model_path);
   ThreadPool pool(resolve_threads(n_threads, false));
   auto be = make_cpu_backend(pool);
@@ -172,9 +252,25 @@ int run_transcribe(int argc, char** argv) {
                                  ? std::move(wav.samples)
                                  : audio::resample(wav.samples.data(), wav.samples.size(), wav.sample_rate, 16000);
     const bool bar = progress || isatty(2);
+    std::unique_ptr<SpeakerModel> spk;
+    if (spk_file) {
+      spk = std::make_unique<SpeakerModel>(*spk_file, *be);
+      if (pcm.size() < 16000) fail(input, ": ", seconds(int64_t(pcm.size())), " s of audio is too short for --speakers (at least 1 s)");
+    }
     out.begin();
     auto segs = tr.transcribe(pcm.data(), pcm.size(), bar ? progress_bar : std::function<void(int64_t, int64_t)>{});
-    for (const auto& s : segs) emit(s);
+    if (spk) {
+      so.n_speakers = n_speakers;
+      const auto turns = diarize(*spk, pcm.data(), int64_t(pcm.size()), so);
+      std::vector<int> who;
+      segs = label_segments(segs, turns, [&](int64_t a, int64_t b) { return tr.recognize(pcm.data() + a, b - a); }, who);
+      for (size_t i = 0; i < segs.size(); i++) {
+        out.segment(segs[i], std::max(who[i], 0) + 1);  // no speech turn at all: one speaker
+        if (timings) tm.add(segs[i]);
+      }
+    } else {
+      for (const auto& s : segs) emit(s);
+    }
     out.end(int64_t(pcm.size()));
     report(int64_t(pcm.size()));
     return 0;
