@@ -16,10 +16,11 @@ import { Tally } from '../harness.mjs';
 export const MARGIN = 0.05;
 export const PROMPT = 'The quick brown fox jumps over the lazy dog. Once upon a time';
 
-export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, models, fallback, log, opsOnly, sample }) {
+export async function runChecks({ Sotto, GpuHost, gpu, wasmModule, loadModel, models, fallback, log, opsOnly, sample,
+                                  subgroupMatrix = false }) {
   const t = new Tally(log), test = (name, fn) => t.test(name, fn), check = t.check;
 
-  const host = await GpuHost.create(gpu, { forceFallbackAdapter: fallback });
+  const host = await GpuHost.create(gpu, { forceFallbackAdapter: fallback, subgroupMatrix });
   const info = host.adapter.info ?? {};
   log(`adapter: ${info.description || info.vendor || '?'} ${info.architecture || ''}, binding limit ${host.bindingLimit()}` +
       `, features ${[...host.device.features].filter((f) => /subgroup|f16/.test(f)).join(' ') || 'none'}` +

@@ -62,6 +62,7 @@ const { passed, failed } = await runChecks({
   fallback: !process.env.VK_DRIVER_FILES,
   log: (line) => console.log(line),
   opsOnly: args.includes('--ops-only'),
+  subgroupMatrix: dawnToggles.length > 0,  // matmul-sgmat.wgsl where those toggles expose subgroup matrices
   sample: await sampleOptions(),
 });
 // Speech to text on WebGPU against the wasm CPU backend (asr-checks.mjs).
@@ -71,7 +72,8 @@ if (!args.includes('--ops-only')) {
   const { runAsrChecks } = await import('./asr-checks.mjs');
   const { runMixedChecks } = await import('./mixed-checks.mjs');
   const opts = {
-    Sotto, SottoAsr, host: await GpuHost.create(create(dawnToggles), { forceFallbackAdapter: !process.env.VK_DRIVER_FILES }),
+    Sotto, SottoAsr, host: await GpuHost.create(create(dawnToggles), { forceFallbackAdapter: !process.env.VK_DRIVER_FILES,
+                                                                   subgroupMatrix: dawnToggles.length > 0 }),
     wasmModule: await WebAssembly.compile(readFileSync(wasmPath)),
     loadModel: async (name) => readFileSync(join(models, name)),
     loadAsr: async (name) => readFileSync(join(root, 'tests', 'fixtures', 'asr', name)),
