@@ -36,6 +36,7 @@ NoteTemplate load_template(const std::string& name_or_path, const std::vector<st
       // The names the user could have meant: every NAME.schema.json in the searched templates/ folders.
       std::set<std::string> names;
       std::error_code ec;
+#ifndef __wasi__  // wasi's libc++ has no directory iteration (the wasm build takes schema text, not names)
       for (const auto& d : search_dirs) {
         for (const auto& e : std::filesystem::directory_iterator(d + "/templates", ec)) {
           const std::string f = e.path().filename().string();
@@ -45,6 +46,7 @@ NoteTemplate load_template(const std::string& name_or_path, const std::vector<st
           }
         }
       }
+#endif
       std::string list;
       for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
       if (list.empty()) {
