@@ -4,8 +4,9 @@
 //   * 'webkit': WebKitGTK's MiniBrowser through its WebDriver (WebKitWebDriver) and npm selenium-webdriver, on a
 //     virtual display (xvfb-run) when there is none. No WebGPU, no SharedArrayBuffer global, no relaxed SIMD.
 // Every request of the browser goes through a recording proxy (startProxy): requests to the test's own origin are
-// passed on, anything else is refused (403) and listed in offsite(); a test fails on any. (Firefox and
-// WebKitGTK both bypass a proxy for 127.0.0.1 by default; the proxy forwards such requests all the same.)
+// passed on, anything else is refused (403) and listed in offsite(); a test fails on any. The browser is told to send
+// everything there, its own origin on 127.0.0.1 included where it can be (Firefox: network.proxy.allow_hijacking_
+// localhost; WebKitGTK: an empty noProxy); Firefox's own background traffic is switched off by prefs.
 //   const b = await openBrowser('firefox', { origin, gpu: true });
 //   await b.goto(url);  const { result, lines } = await b.waitResult({ timeoutMs, onLine });  // window.__result
 //   await b.evaluate('return document.title');  b.offsite();  await b.close();
