@@ -35,8 +35,8 @@ NoteTemplate load_template(const std::string& name_or_path, const std::vector<st
     if (t.path.empty()) {
       // The names the user could have meant: every NAME.schema.json in the searched templates/ folders.
       std::set<std::string> names;
+#if !defined(__wasi__)  // WASI's libc++ lists no directories (the wasm engine gets templates as text)
       std::error_code ec;
-#ifndef __wasi__  // wasi's libc++ has no directory iteration (the wasm build takes schema text, not names)
       for (const auto& d : search_dirs) {
         for (const auto& e : std::filesystem::directory_iterator(d + "/templates", ec)) {
           const std::string f = e.path().filename().string();
