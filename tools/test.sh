@@ -2,7 +2,7 @@
 # Builds everything and runs the whole test suite. Usage: bash tools/test.sh [build-dir]
 # Order: native build; the wasm32 builds and their Node tests (wasm output == native CLI greedy output, SIMD128
 # kernel checks, the threaded build, the scribe in wasm, the browser app in headless Chromium); the WebGPU tests (Node and
-# Chromium); the sanitizer build's unit tests and the fuzz targets; then ctest, whose summary is the last line.
+# Chromium); the engine, a short app path and the WebGPU tests in Firefox and WebKitGTK; the sanitizer build's unit tests and the fuzz targets; then ctest, whose summary is the last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -41,6 +41,12 @@ node tests/web/hostile.test.mjs "$build/sotto"
 node tests/webgpu/run.mjs "$build-wasm/sotto.wasm"
 node tests/webgpu/errors.test.mjs "$build-wasm/sotto.wasm"  # bad input on a WebGPU engine: it revives
 node tests/webgpu/chromium.mjs "$build-wasm/sotto.wasm"
+# The other two browser engines (tests/browsers; the support matrix in docs/browsers.md): Firefox ESR (puppeteer-core
+# over WebDriver BiDi) and WebKitGTK (WebKitWebDriver + MiniBrowser under xvfb-run). The wasm engine's greedy, speech
+# and scribe output == native; a short path of the app; the WebGPU suite above in Firefox on lavapipe (~4.5 min in all).
+node tests/browsers/engine.test.mjs "$build-wasm" "$build/sotto"
+SOTTO_WASM_DIR="$build-wasm" node tests/browsers/app.test.mjs "$build/sotto"
+node tests/browsers/webgpu.test.mjs "$build-wasm/sotto.wasm"
 # The onnxruntime-web side of the GPU peer benchmark (tools/bench/gguf-to-onnx.py + ort-web's wasm EP): its
 # logits on the fixture models == the PyTorch reference logits, so the comparison runs the same model.
 bash tools/install-deps.sh --ort

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 import { Sotto } from '../../wasm/sotto.mjs';
 import { Tally } from '../harness.mjs';
+import { wasmGreedy } from './greedy.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const wasmPath = process.argv[2] ?? join(root, 'build-wasm', 'sotto.wasm');
@@ -24,36 +25,12 @@ const tally = new Tally();
 const test = (name, fn) => tally.test(name, fn);
 const check = (cond, msg) => tally.check(cond, msg);
 
-// Length of the longest prefix of b that does not end inside an incomplete UTF-8 sequence (the CLI's
-// streaming rule, runtime/generate.h: such a tail is printed as U+FFFD at the end).
-function completePrefix(b) {
-  for (let back = 1; back <= Math.min(3, b.length); back++) {
-    const c = b[b.length - back];
-    if ((c & 0xc0) === 0x80) continue;  // continuation byte: look further back
-    const need = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 1;
-    return need > back ? b.length - back : b.length;
-  }
-  return b.length;
-}
-
-async function wasmGreedy(file, prompt, n) {
+async function wasmGreedyFile(file, prompt, n) {
   const e = await Sotto.create(wasmModule);
   await e.load(readFileSync(join(models, file)), { name: file });
-  e.start(e.tokenize(prompt), { temperature: 0 });
-  const bytes = [];
-  const ids = [];
-  for (let i = 0; i < n; i++) {
-    const id = e.step();
-    if (id < 0) break;
-    ids.push(id);
-    if (e.isEog(id)) break;
-    if (!e.isSpecial(id)) bytes.push(...e.piece(id));
-  }
+  const { bytes, ids } = wasmGreedy(e, prompt, n);
   e.dispose();
-  let out = Buffer.from(bytes);
-  const k = completePrefix(out);
-  if (k < out.length) out = Buffer.concat([out.subarray(0, k), Buffer.from([0xef, 0xbf, 0xbd])]);
-  return { out, ids };
+  return { out: Buffer.from(bytes), ids };
 }
 
 function nativeGreedy(file, prompt, n) {
@@ -73,7 +50,7 @@ const cases = [
 ];
 for (const [file, prompt] of cases) {
   await test(`greedy 16 tokens, wasm == native: ${file}`, async () => {
-    const { out, ids } = await wasmGreedy(file, prompt, 16);
+    const { out, ids } = await wasmGreedyFile(file, prompt, 16);
     let native = nativeGreedy(file, prompt, 16);
     // The CLI ends its output with a newline when the text does not.
     if (native.length && native[native.length - 1] === 0x0a && !(out.length && out[out.length - 1] === 0x0a)) {

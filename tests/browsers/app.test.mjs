@@ -1,0 +1,129 @@
+// app.test.mjs — a short end-to-end path of the browser app in Firefox ESR and WebKitGTK (drive.mjs), against
+// `sotto serve` with the bundled note model; the full path runs in Chromium (tests/web/app.test.mjs):
+//   * the engine loads in its worker and the page says which path it took: the wasm CPU (SIMD128), threaded
+//     (sotto-mt.wasm, ", N threads") only where SharedArrayBuffer and cross-origin isolation are there; Firefox
+//     (WebGPU on, lavapipe): the software adapter is passed over for the wasm CPU; WebKitGTK: no WebGPU;
+//   * "Try an example": the bundled dictation (samples/visit-soap.wav) is transcribed in the speech worker as
+//     `sotto transcribe` transcribes it;
+//   * a pasted transcript (samples/visit-soap.txt) gives the note of `sotto note`, and every value is supported;
+//   * the note is approved, then exported as JSON and Markdown holding the approved note;
+//   * no request leaves the page's origin (the recording proxy), and the page raises no error (Firefox).
+// Usage: node tests/browsers/app.test.mjs [path/to/sotto]   (SOTTO_WASM_DIR, SOTTO_BROWSERS=firefox,webkit)
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+import { Tally } from '../harness.mjs';
+import { startServe } from '../web/serve.mjs';
+import { browsersAvailable, openBrowser } from './drive.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const sotto = process.argv[2] ?? join(root, 'build', 'sotto');
+const wasmDir = process.env.SOTTO_WASM_DIR ?? join(root, 'build-wasm');
+const noteModel = join(root, 'models', 'sotto-notes-q8_0.gguf');
+const transcriptFile = join(root, 'samples', 'visit-soap.txt');
+const transcript = readFileSync(transcriptFile, 'utf8');
+const nativeNote = JSON.parse(execFileSync(sotto, ['note', '--transcript', transcriptFile, '--template', 'soap', '-m', noteModel,
+                                                   '-q', '--format', 'json'], { encoding: 'utf8' }));
+
+const asrModel = join(root, 'models', 'sotto-asr-q8_0.gguf');
+const exampleText = JSON.parse(execFileSync(sotto, ['transcribe', '-m', asrModel, join(root, 'samples', 'visit-soap.wav'), '--json'],
+                                            { encoding: 'utf8' })).segments.map((x) => x.text).filter((x) => x).join(' ');
+const { server, origin } = await startServe(sotto, ['--port', '0', '--root', root, '--wasm-dir', wasmDir, '--model', noteModel, '--asr-model', asrModel, '-q']);
+const tally = new Tally();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Polls a function body in the page until it gives a truthy value.
+async function until(b, body, what, timeoutMs = 120000) {
+  for (const t0 = Date.now(); ;) {
+    const v = await b.evaluate(body).catch(() => undefined);
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) {
+      const seen = await b.evaluate("return JSON.stringify(document.body.dataset) + ' | ' + document.getElementById('engine-status').textContent + ' | ' + (document.getElementById('gen-status')?.textContent ?? '');").catch((e) => e.message);
+      throw new Error(`timed out waiting for ${what} (${seen})`);
+    }
+    await sleep(200);
+  }
+}
+const attr = (name, value) => `return document.body.dataset[${JSON.stringify(name)}] === ${JSON.stringify(value)};`;
+
+for (const name of browsersAvailable()) {
+  const t0 = Date.now();
+  const b = await openBrowser(name, { origin, gpu: true });  // Firefox: WebGPU on (lavapipe)
+  try {
+    await tally.test(`${name}: the engine loads and the page says which path it took`, async () => {
+      await b.goto(origin + '/');
+      await until(b, attr('engine', 'ready'), 'the engine');
+      const [status, info, sab, isolated] = await b.evaluate(
+        "return [document.getElementById('engine-status').textContent, document.getElementById('backend-info').textContent, typeof SharedArrayBuffer, self.crossOriginIsolated];");
+      console.log(`      ${name}: ${status} | ${info}`);
+      assert.equal(isolated, true, 'the page is cross-origin isolated (COOP + COEP)');
+      const threaded = / \d+ threads$/.test(status);
+      assert.match(status, /^Engine ready: note\.gguf \(10\.7 MiB\) on the wasm CPU \(SIMD128\)(, \d+ threads)?$/);
+      if (sab !== 'function') assert.ok(!threaded, `threads without SharedArrayBuffer: ${status}`);
+      if (name === 'firefox') assert.ok(threaded, `Firefox is cross-origin isolated with SharedArrayBuffer: ${status}`);
+      // Firefox's adapter (lavapipe) is a software one: the app keeps notes on the wasm CPU and says why.
+      assert.match(info, name === 'firefox' ? /^Notes are written on the wasm CPU: the WebGPU adapter is a software one/
+                                            : /^Notes are written on the wasm CPU: this browser has no WebGPU \(navigator\.gpu\)\.$/);
+    });
+    await tally.test(`${name}: "Try an example" transcribes the bundled dictation as \`sotto transcribe\` does`, async () => {
+      await until(b, attr('asr', 'ready'), 'speech recognition');
+      await b.evaluate("document.getElementById('try-example').click();");
+      await until(b, attr('dictation', 'done'), 'the dictation');
+      const text = await b.evaluate("return document.getElementById('transcript').value;");
+      assert.equal(text, exampleText);
+    });
+    await tally.test(`${name}: a pasted transcript gives the note of \`sotto note\`, every value supported`, async () => {
+      await b.evaluate(`const t = document.getElementById('transcript'); t.value = arguments[0];
+                        t.dispatchEvent(new Event('input', { bubbles: true }));`, transcript);
+      await until(b, "return !document.getElementById('generate').disabled;", 'Write note enabled', 30000);
+      await b.evaluate("document.getElementById('generate').click();");
+      await until(b, attr('note', 'ready'), 'the note');
+      const [stream, gen] = await b.evaluate("return [document.getElementById('stream').textContent, document.getElementById('gen-status').textContent];");
+      assert.match(gen, /^Note written on the wasm CPU \(SIMD128\): \d+ tokens/);
+      assert.deepEqual(JSON.parse(stream), nativeNote);
+      const summary = await until(b, "return document.getElementById('flag-summary').textContent;", 'the support check');
+      assert.equal(summary, 'Every value is supported by the transcript.');
+    });
+    await tally.test(`${name}: approved, then exported as JSON and Markdown holding the approved note`, async () => {
+      // Downloads are recorded in the page (the blob handed to the link), not saved by the browser.
+      await b.evaluate(`window.__exports = [];
+        const create = URL.createObjectURL.bind(URL);
+        URL.createObjectURL = (blob) => { const u = create(blob); window.__exports.push({ u, blob }); return u; };
+        const click = HTMLAnchorElement.prototype.click;
+        HTMLAnchorElement.prototype.click = function () {
+          const e = window.__exports.find((x) => x.u === this.href);
+          if (e && this.download) { e.name = this.download; return; }
+          return click.call(this);
+        };
+        const a = document.getElementById('approver'); a.value = 'Dr Test, GP';
+        a.dispatchEvent(new Event('input', { bubbles: true }));`);
+      await until(b, "return !document.getElementById('approve').disabled;", 'Approve enabled', 10000);
+      await b.evaluate("document.getElementById('approve').click();");
+      await until(b, attr('approved', 'yes'), 'the approval', 10000);
+      for (const f of ['json', 'md']) {
+        await until(b, `return !document.querySelector('[data-export="${f}"]').disabled;`, `export ${f} enabled`, 10000);
+        await b.evaluate(`document.querySelector('[data-export="${f}"]').click();`);
+        await until(b, `return window.__exports.filter((e) => e.name).length >= ${f === 'json' ? 1 : 2};`, `the ${f} export`, 10000);
+      }
+      const files = await b.evaluate('return Promise.all(window.__exports.filter((e) => e.name).map(async (e) => [e.name, await e.blob.text()]));');
+      assert.equal(files.length, 2, JSON.stringify(files.map((f) => f[0])));
+      const [[jsonName, json], [mdName, md]] = files;
+      assert.match(jsonName, /\.json$/);
+      assert.match(mdName, /\.md$/);
+      assert.deepEqual(JSON.parse(json).note, nativeNote);
+      assert.match(md, /\n- Approved by Dr Test, GP on /);
+      assert.ok(md.includes(nativeNote.subjective), 'the Markdown holds the note');
+    });
+    await tally.test(`${name}: no request outside ${origin}, no page error`, async () => {
+      assert.deepEqual(b.offsite(), []);
+      assert.deepEqual(b.errors, []);
+    });
+  } finally {
+    await b.close();
+  }
+  console.log(`      ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+server.kill();
+process.exit(tally.summary());
