@@ -286,7 +286,14 @@ TEST(ScribeTemplates, Errors) {
     load_template("nope", {kRoot});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("templates/nope.schema.json"), std::string::npos) << e.what();
+    // The names the user could have meant, from the searched templates/ folders.
+    EXPECT_NE(std::string(e.what()).find("the templates are finance, hr, legal, soap"), std::string::npos) << e.what();
+  }
+  try {  // no templates/ folder anywhere: the paths that were tried
+    load_template("nope", {"/nonexistent-sotto-dir"});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-sotto-dir/templates/nope.schema.json"), std::string::npos) << e.what();
   }
   const std::string p = (std::filesystem::temp_directory_path() / "sotto-no-desc.schema.json").string();
   std::ofstream(p) << R"({"type":"object","properties":{"a":{"type":"string"}}})";
