@@ -773,7 +773,11 @@ await step('a transcript longer than the model was trained on is read in windows
   const note = JSON.parse(await page.textContent('#stream').then((t) => t.slice(t.lastIndexOf('\n') + 1)));
   const file = join(tmp, 'long.txt');
   writeFileSync(file, long);
-  const r = spawnSync(sotto, ['note', '--transcript', file, '--template', 'soap', '-m', noteModel, '--format', 'json'], { encoding: 'utf8' });
+  // The encounter's visit date (filled in an earlier step) is in the app's prompt, as --visit-date gives it.
+  const date = await page.inputValue('#enc-date');
+  assert.equal(date, '2026-12-06');
+  const r = spawnSync(sotto, ['note', '--transcript', file, '--template', 'soap', '-m', noteModel, '--format', 'json',
+                              '--visit-date', date], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(note, JSON.parse(r.stdout));
   const windows = Number(r.stderr.match(/read in (\d+) overlapping windows/)[1]);
