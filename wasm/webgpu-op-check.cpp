@@ -113,7 +113,7 @@ double tol_cpu(int prec, bool quant, double exact) { return prec == kHalf ? 3e-2
 // The prefill matmul's precision on g->gpu for weights t over n_tok tokens with the tile knob at -1 (by shape).
 int auto_prec(DType t, int64_t n_tok) {
   const uint32_t f = webgpu_features(*g->gpu);
-  if ((f & 16u) && t != DType::F32 && n_tok >= 16) return kHalf;
+  if ((f & 16u) && t == DType::F16 && n_tok >= 16) return kHalf;
   if ((f & 4u) && n_tok >= 16 && (t == DType::Q8_0 || t == DType::Q4_0)) return kAct8;
   return kExact;
 }
@@ -682,7 +682,8 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   // (Backends sharing a host must flush before another one records: the arena is per backend.)
   g->gpu->sync();
   check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 2, " split");
-  check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 40, " split", dp4a);  // a prefill tile per buffer
+  check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 40, " split", auto_prec(DType::Q8_0, 40));  // a prefill tile per buffer
+  check_matmul(*g->gpu_small, DType::F16, 512, 1100, 40, " split", auto_prec(DType::F16, 40));
   check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 1, " split");
   check_get_rows(*g->gpu_small, DType::Q8_0, 1024, 1100, " split");
   g->gpu_small->sync();

@@ -63,7 +63,7 @@ const { passed, failed } = await runChecks({
   log: (line) => console.log(line),
   opsOnly: args.includes('--ops-only'),
   subgroupMatrix: dawnToggles.length > 0,  // matmul-sgmat.wgsl where those toggles expose subgroup matrices
-  sample: await sampleOptions(),
+  sample: args.includes('--ops-only') ? null : await sampleOptions(),
 });
 // Speech to text on WebGPU against the wasm CPU backend (asr-checks.mjs).
 let asr = { passed: 0, failed: 0 };

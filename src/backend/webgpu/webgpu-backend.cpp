@@ -1281,19 +1281,18 @@ class WebGpuBackend final : public Backend {
     return kMmTiles[1].row_groups(rows) * kMmTiles[1].token_groups(n_tok) >= 512 ? 1 : 0;
   }
 
-  // The matmul-sgmat.wgsl config for a matmul of n_tok >= 2 tokens, or -1 for the other kernels: where the device
-  // has f16 subgroup matrices (feature bit 4), for F16, Q8_0, Q4_0 and Q4_K weights (F32 weights keep f32
-  // products), from 16 tokens on. By shape: the largest tile that still gives enough workgroups.
+  // The matmul-sgmat.wgsl config for a matmul of n_tok >= 2 tokens, or -1 for the other kernels. Forced
+  // (sotto_gpu_matmul_tile 16 + i): for F16, Q8_0, Q4_0 and Q4_K weights. By shape, where the device has f16
+  // subgroup matrices (feature bit 4): F16 weights from 16 tokens on, config 1 (64 tokens x 128 rows). Measured on
+  // the H100 (docs/benchmarks.md, session 10, 512-token prompt): F16 prefill 1.37x the f32 tiled kernel on the
+  // Llama-3.2-1B shape, 1.0x on Qwen2.5-0.5B, config 1 the best of the four on both; Q8_0 / Q4_0 stay on
+  // matmul-dp4a.wgsl, which is 1.4-2.1x this kernel there.
   int sg_tile(DType t, const std::vector<Chunk>& cs, int64_t n_tok) const {
+    (void)cs;
     if (!(features_ & 16u) || t == DType::F32 || weight_index(t) < 0) return -1;
     if (g_mm_tile >= 16) return std::min(g_mm_tile - 16, int(kNumSgTiles) - 1);
-    if (g_mm_tile >= 0 || n_tok < 16) return -1;
-    uint32_t rows = 0;
-    for (const Chunk& c : cs) rows = std::max(rows, c.rows);
-    for (int i : {2, 1}) {
-      if (kSgTiles[i].row_groups(rows) * kSgTiles[i].token_groups(n_tok) >= 256) return i;
-    }
-    return 0;
+    if (g_mm_tile >= 0 || n_tok < 16 || t != DType::F16) return -1;
+    return 1;
   }
 
   // The weight's rows and buffers suit the vector loads of mv-*.wgsl and x is one 16-byte aligned row.
