@@ -79,10 +79,10 @@ export class GpuHost {
   // features: false enables no optional feature (the kernels' fallbacks); otherwise 'subgroups' and
   // 'shader-f16' are enabled when the adapter has them. limits: 'adapter' asks for the adapter's largest
   // buffer sizes; 'default' keeps WebGPU's defaults (128 MiB bindings, 256 MiB buffers), as a tab gets.
-  // subgroupMatrix: true lets matmul-sgmat.wgsl run where the adapter offers subgroup matrices. Off by default
-  // until the kernel has been checked on hardware (docs/webgpu.md); the GPU machine's checks and benchmarks opt in.
+  // subgroupMatrix: false keeps matmul-sgmat.wgsl off where the adapter offers subgroup matrices (the engine then
+  // takes it for F16 prefill only: docs/webgpu.md).
   static async create(gpu, { forceFallbackAdapter = false, powerPreference = 'high-performance', features = true,
-                             limits = 'adapter', profile = false, subgroupMatrix = false } = {}) {
+                             limits = 'adapter', profile = false, subgroupMatrix = true } = {}) {
     if (!gpu) throw new Error('WebGPU is not available (no navigator.gpu)');
     const adapter = await gpu.requestAdapter({ forceFallbackAdapter, powerPreference });
     if (!adapter) throw new Error('WebGPU: no adapter');
