@@ -19,41 +19,20 @@
 #include "audio/resample.h"
 #include "audio/wav.h"
 #include "core/json.h"
+#include "cli-run.h"
 
 namespace {
+
+using cli_run::Result;
+using cli_run::run;
+using cli_run::sotto_path;
+using cli_run::lines;
 
 const std::string kSrc = SOTTO_SOURCE_DIR;
 const std::string kAsr = kSrc + "/tests/fixtures/asr/moonshine-f32.gguf";
 const std::string kSpk = kSrc + "/tests/fixtures/speaker/speaker-f32.gguf";
 
-std::string sotto_path() {
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : (self.parent_path() / "sotto").string();
-}
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
-
-Result run(const std::string& args, bool merge_stderr = true) {
-  Result r;
-  FILE* p = popen((sotto_path() + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-size_t lines(const std::string& s) {
-  size_t n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
 
 class SpeakerCli : public ::testing::Test {
  protected:
