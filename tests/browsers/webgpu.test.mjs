@@ -5,12 +5,12 @@
 // engine on one GpuHost, schema-constrained sampling (its documents validated with ajv here); the page requests
 // nothing outside its own origin (drive.mjs's recording proxy).
 // Usage: node tests/browsers/webgpu.test.mjs [path/to/sotto.wasm] [--ops-only]
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Tally } from '../harness.mjs';
 import { browsersAvailable, openBrowser, serveStatic } from './drive.mjs';
+import { validateDocs } from '../webgpu/validate-docs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -53,18 +53,3 @@ if (!opsOnly) {
 }
 await tally.test(`no request outside ${server.origin}`, async () => tally.check(b.offsite().length === 0, b.offsite().join(' ')));
 process.exit(tally.summary());
-
-// ajv (tools/grammar/node_modules), a validator sharing no code with Sotto: the failures, one line each.
-function validateDocs(list) {
-  const require = createRequire(join(root, 'tools', 'grammar', 'node_modules', 'x.js'));
-  const ajv = new (require('ajv').default)({ strict: false, allErrors: true });
-  require('ajv-formats').default(ajv);
-  const bad = [];
-  for (const { schema, doc } of list) {
-    let value;
-    try { value = JSON.parse(doc); } catch (e) { bad.push(`not JSON: ${e.message}: ${doc}`); continue; }
-    const v = ajv.compile(JSON.parse(schema));
-    if (!v(value)) bad.push(`${ajv.errorsText(v.errors)}: ${doc}`);
-  }
-  return bad;
-}

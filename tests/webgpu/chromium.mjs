@@ -9,9 +9,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { createRequire } from 'node:module';
 
 import { chromium } from 'playwright-core';
+import { validateDocs } from './validate-docs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -92,18 +92,3 @@ if (offsite.length) {
 }
 console.log(`${result.passed} passed, ${result.failed} failed (chromium)`);
 process.exit(result.failed ? 1 : 0);
-
-// ajv (tools/grammar/node_modules), a validator sharing no code with Sotto: the failures, one line each.
-function validateDocs(list) {
-  const require = createRequire(join(root, 'tools', 'grammar', 'node_modules', 'x.js'));
-  const ajv = new (require('ajv').default)({ strict: false, allErrors: true });
-  require('ajv-formats').default(ajv);
-  const bad = [];
-  for (const { schema, doc } of list) {
-    let value;
-    try { value = JSON.parse(doc); } catch (e) { bad.push(`not JSON: ${e.message}: ${doc}`); continue; }
-    const v = ajv.compile(JSON.parse(schema));
-    if (!v(value)) bad.push(`${ajv.errorsText(v.errors)}: ${doc}`);
-  }
-  return bad;
-}
