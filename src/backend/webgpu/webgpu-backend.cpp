@@ -484,7 +484,7 @@ class WebGpuBackend final : public Backend {
     const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
     const std::vector<Chunk> cs = chunks(w);
     if (n_tok >= 2) {
-      const int sg = sg_tile(w.type, cs, n_tok);
+      const int sg = sg_tile(w.type, n_tok);
       if (sg >= 0) {
         const SgTile& t = kSgTiles[sg];
         for (const Chunk& c : cs) {
@@ -1287,8 +1287,7 @@ class WebGpuBackend final : public Backend {
   // the H100 (docs/benchmarks.md, session 10, 512-token prompt): F16 prefill 1.37x the f32 tiled kernel on the
   // Llama-3.2-1B shape, 1.0x on Qwen2.5-0.5B, config 1 the best of the four on both; Q8_0 / Q4_0 stay on
   // matmul-dp4a.wgsl, which is 1.4-2.1x this kernel there.
-  int sg_tile(DType t, const std::vector<Chunk>& cs, int64_t n_tok) const {
-    (void)cs;
+  int sg_tile(DType t, int64_t n_tok) const {
     if (!(features_ & 16u) || t == DType::F32 || weight_index(t) < 0) return -1;
     if (g_mm_tile >= 16) return std::min(g_mm_tile - 16, int(kNumSgTiles) - 1);
     if (g_mm_tile >= 0 || n_tok < 16 || t != DType::F16) return -1;
