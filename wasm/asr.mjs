@@ -139,3 +139,64 @@ export class SottoAsr {
     this.session = 0;
   }
 }
+
+// Speaker labels for a whole recording (wasm/speaker-abi.cpp): the speaker-embedding model (models/
+// sotto-speaker-f32.gguf) on the wasm CPU, turns and clustering as `sotto transcribe --speakers` runs them.
+//   const spk = await SottoSpeakers.create(wasmOrSottoOrSottoAsr.engine);  await spk.load(ggufBytes, {name});
+//   const {speakers, labels, turns} = await spk.label(samples, {sampleRate, speakers: 0, spans: [[start, end], ...]});
+// spans: the transcript's phrases in seconds; labels: a 1-based speaker per span (the speaker of most of it);
+// turns: [{start, end, speaker}]; speakers: 1..8, or 0 to find the count. Errors: one-line, as SottoAsr's.
+export class SottoSpeakers {
+  static async create(wasm, opts = {}) {
+    const self = new SottoSpeakers();
+    self.engine = wasm instanceof Sotto ? wasm : await Sotto.create(wasm, opts);
+    self.engine.onRevive(() => self.restore());
+    return self;
+  }
+
+  constructor() {
+    this.engine = null;
+    this.session = 0;
+    this.lastGood = null;
+  }
+
+  load(bytes, { name = 'speaker.gguf' } = {}) {
+    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    return this.engine.guarded(async () => {
+      this.create(u8, name);
+      this.lastGood = { u8, name };
+    });
+  }
+
+  create(u8, name) {
+    const e = this.engine;
+    if (this.session) e.call('sotto_spk_free', this.session);
+    this.session = 0;
+    const handle = e.buffer(u8);
+    this.session = e.withBuffer(e.encoder.encode(name + '\0'), (p) => e.call('sotto_spk_create', handle, p, e.threads));
+  }
+
+  restore() {
+    this.session = 0;
+    if (this.lastGood) this.create(this.lastGood.u8, this.lastGood.name);
+  }
+
+  label(samples, { sampleRate = 16000, speakers = 0, spans = [] } = {}) {
+    const f32 = samples instanceof Float32Array ? samples : Float32Array.from(samples);
+    const idx = new Int32Array(2 * spans.length);
+    spans.forEach(([a, b], i) => { idx[2 * i] = Math.round(a * 16000); idx[2 * i + 1] = Math.round(b * 16000); });
+    return this.engine.guarded(async () => {
+      const e = this.engine;
+      if (!this.session) throw new Error('sotto speakers: no model loaded (call load first)');
+      const u8 = (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      const ptr = e.withBuffer(u8(f32), (pcm) => e.withBuffer(u8(idx), (sp) =>
+        e.call('sotto_spk_label', this.session, pcm, f32.length, sampleRate, speakers, sp, spans.length)));
+      return JSON.parse(new TextDecoder().decode(new Uint8Array(e.memory.buffer, ptr, e.call('sotto_spk_out_len', this.session)).slice()));
+    });
+  }
+
+  dispose() {
+    if (this.session && !this.engine.dead) this.engine.call('sotto_spk_free', this.session);
+    this.session = 0;
+  }
+}

@@ -1,4 +1,6 @@
-// thread-worker.mjs — one Worker of wasm/threads-host.mjs. Gets {init, module, memory, busy, slot}: instantiates
+// thread-worker.mjs — one Worker of wasm/threads-host.mjs. Gets {init, module, memory, busy, slot} (again when a
+// new host takes it; {reset} when its host ended drops the instance; {port} first when a page made it for an
+// engine Worker, which then talks to it on that port; {close} ends it): instantiates
 // the threaded engine (sotto-mt.wasm) on that shared memory, without _initialize (the main instance ran the
 // constructors; the linker's memory initialisation runs once for all instances) and answers {ready}. Then
 // for each {tid, startArg} runs wasi_thread_start(tid, startArg) (core/wasi-thread.cpp) and clears
@@ -13,6 +15,21 @@ let slot = -1;
 let post;
 
 function onMessage(m) {
+  if (m.port) {  // a Worker a page made for an engine Worker (threads-host.mjs lendThreadWorkers): it talks on the port
+    post = (x) => m.port.postMessage(x);
+    m.port.onmessage = (e) => onMessage(e.data);
+    post({ alive: true });
+    return;
+  }
+  if (m.close) {
+    globalThis.close?.();
+    return;
+  }
+  if (m.reset) {  // back in the host's idle set: the instance (and the memory it holds) goes
+    instance = null;
+    busy = null;
+    return;
+  }
   if (m.init) {
     busy = m.busy;
     slot = m.slot;
@@ -50,3 +67,4 @@ if (typeof globalThis.WorkerGlobalScope === 'function' || typeof globalThis.post
   post = (m) => parentPort.postMessage(m);
   parentPort.on('message', onMessage);
 }
+post({ alive: true });  // the host's diagnosis of a Worker that never gets ready

@@ -4,13 +4,26 @@
 //   threadsUsable()         SharedArrayBuffer, cross-origin isolation (browsers), a shared-memory module that
 //                           validates, and a Worker constructor: whether sotto-mt.wasm can run here
 //   defaultThreads()        navigator.hardwareConcurrency (Node: os.availableParallelism()) capped at 8
-//   ThreadHost.create(module, memory, n, log)   starts n Workers and waits until each has its instance
+//   ThreadHost.create(module, memory, n, log, {timeoutMs, workerUrl})   starts n Workers and waits until each
+//                           has its instance, or timeoutMs (START_TIMEOUT_MS; workerUrl: thread-worker.mjs,
+//                           tests replace both): a Worker not ready by then is left out (logged; the engine's
+//                           pools run with the threads that started), so a browser that never starts a
+//                           Worker (seen in Firefox ESR, rarely: a nested Worker that never answered) costs
+//                           speed, not a hang
 //   host.spawn(startArg)    the module's `wasi` `thread-spawn` import: called synchronously from inside the
 //                           engine, hands the thread to an idle Worker by a message (which the Worker gets
 //                           without help from this thread's event loop) and returns its id; -1 when none is
 //                           idle (the engine's pool then runs with fewer threads) and one more Worker is
 //                           started for next time
-//   host.terminate()        ends the Workers (after the engine's pools are gone)
+//   host.terminate()        gives the idle Workers back (after the engine's pools are gone) for the next host
+//                           to take (their instance dropped), up to MAX_IDLE; ends the others
+//   lendThreadWorkers(engineWorker)   called by a page on the Worker its engine runs in: the page makes the
+//                           engine's thread Workers (on its request, each talking to it over a MessagePort)
+//                           instead of the engine Worker making nested ones. Firefox ESR was seen to block for
+//                           good in `new Worker` inside a Worker (tests/browsers: the engine Worker stopped in
+//                           the constructor, about one nested Worker in 20-40), so pages that can, lend.
+// Workers are reused across hosts (engine instances, revivals): a Worker is kept rather than ended and made
+// again, which also makes a new instance start faster.
 // Workers are started ahead because a Worker created while the engine runs might not start before the
 // caller returns to its event loop, and the engine's pool would wait for it.
 // Does not: block (the engine spins where it waits for workers; Atomics.wait is not allowed on a browser's
@@ -19,6 +32,10 @@
 // (module (import "m" "m" (memory 1 1 shared))): browsers without wasm threads refuse it.
 const SHARED_MEMORY_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 2, 9, 1, 1, 109, 1, 109, 2, 3, 1, 1]);
 const MAX_WORKERS = 64;
+const START_TIMEOUT_MS = 10000;
+const MAX_IDLE = 16;
+const idle = [];  // {w, busy, slot, url}: Workers of ended hosts, their instance dropped
+let lender = null;  // in an engine Worker whose page lends thread Workers: the port to ask on
 const isNode = typeof globalThis.process?.versions?.node === 'string' && typeof globalThis.Worker !== 'function';
 
 export function threadsUsable() {
@@ -37,13 +54,44 @@ export async function defaultThreads() {
   return Math.max(1, Math.min(8, n || 1));
 }
 
-async function startWorker() {
-  const url = new URL('./thread-worker.mjs', import.meta.url);
+// The page side: each request on the port (a MessagePort for the new Worker to talk on, and the Worker's URL)
+// becomes a thread Worker of this page.
+export function lendThreadWorkers(engineWorker) {
+  const ch = new MessageChannel();
+  ch.port1.onmessage = (e) => {
+    const w = new Worker(e.data.url, { type: 'module' });
+    w.postMessage({ port: e.data.port }, [e.data.port]);
+  };
+  engineWorker.postMessage({ sottoThreadLender: ch.port2 }, [ch.port2]);
+}
+// The engine Worker side: the lender's port arrives as the page's first message, before the engine's own
+// handler sees anything (this module is evaluated before the scripts that import it set theirs).
+if (typeof globalThis.WorkerGlobalScope === 'function' && typeof globalThis.addEventListener === 'function' && !isNode) {
+  globalThis.addEventListener('message', (e) => {
+    if (e.data?.sottoThreadLender) {
+      lender = e.data.sottoThreadLender;
+      e.stopImmediatePropagation();
+    }
+  });
+}
+
+async function startWorker(url) {
+  if (lender && String(url).startsWith(globalThis.location?.origin ?? '\0')) {  // a Worker of the page, over a port
+    const ch = new MessageChannel();
+    lender.postMessage({ port: ch.port2, url: String(url) }, [ch.port2]);
+    const port = ch.port1;
+    return { post: (m) => port.postMessage(m), onMessage: (f) => { port.onmessage = (e) => f(e.data); },
+             onError: () => {},  // a Worker of the page that fails to load is seen as one that is never ready
+             terminate: () => { port.postMessage({ close: true }); port.close(); } };
+  }
   if (isNode) {
     const { Worker } = await import('node:worker_threads');
     const w = new Worker(url);
     w.unref();  // the engine's threads never keep a Node process alive
-    return { post: (m) => w.postMessage(m), onMessage: (f) => w.on('message', f), onError: (f) => w.on('error', f),
+    let onMessage = null, onError = null;  // one handler each, replaced when a host takes the Worker again
+    w.on('message', (m) => onMessage?.(m));
+    w.on('error', (e) => onError?.(e));
+    return { post: (m) => w.postMessage(m), onMessage: (f) => { onMessage = f; }, onError: (f) => { onError = f; },
              terminate: () => w.terminate() };
   }
   const w = new Worker(url, { type: 'module' });
@@ -53,19 +101,27 @@ async function startWorker() {
 }
 
 export class ThreadHost {
-  static async create(module, memory, n, log) {
-    const h = new ThreadHost(module, memory, log);
+  static async create(module, memory, n, log, { timeoutMs = START_TIMEOUT_MS, workerUrl = new URL('./thread-worker.mjs', import.meta.url) } = {}) {
+    const h = new ThreadHost(module, memory, log, workerUrl);
+    let timer = 0;
+    const late = new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs); });
     try {
-      await Promise.all(Array.from({ length: Math.min(n, MAX_WORKERS) }, () => h.addWorker()));
+      const started = Promise.all(Array.from({ length: Math.min(n, MAX_WORKERS) }, () => h.addWorker()));
+      await Promise.race([started, late]);
     } catch (e) {
       h.terminate();
       throw e;
+    } finally {
+      clearTimeout(timer);
     }
+    const missing = h.workers.filter((w) => !w).length;
+    if (missing) log(2, `sotto: ${missing} of ${n} thread Workers did not start in ${timeoutMs / 1000} s (${h.stages()}); running with fewer threads`);
     return h;
   }
 
-  constructor(module, memory, log) {
+  constructor(module, memory, log, workerUrl) {
     this.module = module;
+    this.workerUrl = workerUrl;
     this.memory = memory;
     this.log = log;
     this.busy = new Int32Array(new SharedArrayBuffer(4 * MAX_WORKERS));  // per Worker: 1 while it runs a thread
@@ -73,13 +129,23 @@ export class ThreadHost {
     this.started = [];   // every Worker started, ready or not (terminate() ends them all)
     this.nextTid = 1;
     this.adding = null;
+    this.stage = [];     // by slot, while starting: 'created', 'script loaded' (the Worker's module ran)
   }
+
+  stages() { return this.workers.map((w, i) => (w ? null : `Worker ${i}: ${this.stage[i] ?? 'not created'}`)).filter((x) => x).join(', '); }
 
   async addWorker() {
     const slot = this.workers.length;
     if (slot >= MAX_WORKERS) return;
     this.workers.push(null);
-    const w = await startWorker();
+    let w = null;
+    while (!w && idle.length) {  // an idle Worker of an ended host whose last thread has returned
+      const c = idle.pop();
+      if (c.url === String(this.workerUrl) && Atomics.load(c.busy, c.slot) === 0) w = c.w;
+      else c.w.terminate();
+    }
+    this.stage[slot] = w ? 'reused' : 'created';
+    w ??= await startWorker(this.workerUrl);
     this.started.push(w);
     await new Promise((resolve, reject) => {
       w.onError((e) => {
@@ -87,7 +153,8 @@ export class ThreadHost {
         else reject(new Error(`sotto thread worker ${slot}: ${e.message}`));
       });
       w.onMessage((m) => {
-        if (m.ready) resolve();
+        if (m.alive) this.stage[slot] = 'script loaded';
+        else if (m.ready) resolve();
         else if (m.error) reject(new Error(`sotto thread worker: ${m.error}`));
         else if (m.log) this.log(m.fd, m.log);
       });
@@ -115,7 +182,15 @@ export class ThreadHost {
   }
 
   terminate() {
-    for (const w of this.started) w.terminate();
+    for (const w of this.started) {
+      const slot = this.workers.indexOf(w);
+      if (slot >= 0 && idle.length < MAX_IDLE) {
+        w.post({ reset: true });
+        idle.push({ w, busy: this.busy, slot, url: String(this.workerUrl) });
+      } else {
+        w.terminate();
+      }
+    }
     this.started = [];
     this.workers = [];
   }

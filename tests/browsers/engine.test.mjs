@@ -68,12 +68,15 @@ for (const name of browsersAvailable()) {
     console.log(`      ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
   if (out) {
-    await tally.test(`${name}: the loader picked the build by feature detection (${out.info.threaded ? 'sotto-mt.wasm' : 'sotto.wasm'})`, async () => {
+    await tally.test(`${name}: the loader picked the build by feature detection (${out.info.threaded ? 'sotto-mt.wasm' : 'sotto.wasm'}), every session on its threads`, async () => {
       const { info } = out;
       const usable = info.sab === 'function' && info.isolated === true;
       assert.equal(info.threaded, usable, JSON.stringify(info));
       if (name === 'webkit') assert.equal(info.sab, 'undefined', 'WebKitGTK has a SharedArrayBuffer global now: update docs/browsers.md');
       if (name === 'firefox') assert.equal(info.threaded, true, JSON.stringify(info));
+      // Every session got the threads it asked for: the page's lent thread Workers all started (threads-host.mjs).
+      const want = info.threaded ? Math.min(8, info.cores) : 1;
+      assert.deepEqual(out.greedy.map((g) => g.threads), out.greedy.map(() => want));
     });
     for (const [i, [file]] of greedy.entries()) {
       await tally.test(`${name}: greedy 16 tokens == native: ${file}`, async () => {

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 import { SottoAsr } from '../../wasm/asr.mjs';
 import { Tally } from '../harness.mjs';
+import { wavBytes } from '../wav.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const wasmPath = process.argv[2] ?? join(root, 'build-wasm', 'sotto.wasm');
@@ -27,19 +28,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'sotto-asr-wasm-'));
 const tally = new Tally();
 const test = (name, fn) => tally.test(name, fn);
 const check = (cond, msg) => tally.check(cond, msg);
-
-// 16-bit PCM WAV of interleaved float samples.
-function wavBytes(samples, channels, rate) {
-  const b = Buffer.alloc(44 + samples.length * 2);
-  b.write('RIFF', 0); b.writeUInt32LE(36 + samples.length * 2, 4); b.write('WAVE', 8);
-  b.write('fmt ', 12); b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(channels, 22);
-  b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * channels * 2, 28); b.writeUInt16LE(channels * 2, 32);
-  b.writeUInt16LE(16, 34); b.write('data', 36); b.writeUInt32LE(samples.length * 2, 40);
-  for (let i = 0; i < samples.length; i++) {
-    b.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767))), 44 + 2 * i);
-  }
-  return b;
-}
 
 // The test recording: espeak-ng phrases (22.05 kHz) with 0.8 s gaps, low noise, as stereo (left = right * 0.9).
 const asr0 = await SottoAsr.create(wasmModule);

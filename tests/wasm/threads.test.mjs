@@ -5,15 +5,20 @@
 //     with a prompt long enough for the parallel prefill paths;
 //   * seeded sampling gives the same ids on both builds; a session loaded again in the same instance gets its
 //     threads again (the previous pool's Workers are reused); the session really runs on n threads;
-//   * Sotto.create({single, threaded}, {threads: 1}) takes the single-threaded build.
+//   * Sotto.create({single, threaded}, {threads: 1}) takes the single-threaded build;
+//   * a new instance reuses the thread Workers of a disposed one;
+//   * a thread Worker that never gets ready (seen in Firefox ESR) is left out after the start timeout: the host
+//     comes up with fewer threads and says why, instead of hanging the engine's creation.
 // Usage: node tests/wasm/threads.test.mjs [dir with sotto.wasm and sotto-mt.wasm] [path/to/native/sotto]
 // (defaults build-wasm, build/sotto). Prints `N passed, M failed`; exit code 1 on failure.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { Sotto } from '../../wasm/sotto.mjs';
+import { ThreadHost } from '../../wasm/threads-host.mjs';
 import { Tally } from '../harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -107,6 +112,41 @@ await test('Sotto.create({single, threaded}): threads 1 takes sotto.wasm, thread
   check(two.threaded && two.threads === 2, `threads 2: threaded ${two.threaded}, threads ${two.threads}`);
   one.dispose();
   two.dispose();
+});
+
+await test('a new engine instance takes the thread Workers of a disposed one (none made, none ended)', async () => {
+  const a = await Sotto.create(threaded, { threads: 3 });
+  await a.load(readFileSync(join(models, 'llama32-f32.gguf')), { name: 'a.gguf' });
+  a.dispose();
+  const b = await Sotto.create(threaded, { threads: 3 });
+  check(b.threadHost.stage.join() === 'reused,reused', `stages ${b.threadHost.stage}`);
+  await b.load(readFileSync(join(models, 'llama32-f32.gguf')), { name: 'b.gguf' });
+  check(b.threadsOf() === 3, `threads ${b.threadsOf()}`);
+  const r = run(b, 'The quick brown fox', 8, { temperature: 0 });
+  check(r.ids.length === 8, `${r.ids.length} tokens`);
+  b.dispose();
+});
+
+await test('a thread Worker that never gets ready is left out after the timeout: fewer threads, no hang', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'sotto-threads-'));
+  const silent = join(tmp, 'silent-worker.mjs');
+  writeFileSync(silent, 'setInterval(() => {}, 1000);\n');  // runs, never answers
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  const logs = [];
+  const t0 = Date.now();
+  const h = await Promise.race([
+    ThreadHost.create(threaded, memory, 2, (fd, line) => logs.push(line), { timeoutMs: 300, workerUrl: pathToFileURL(silent) }),
+    new Promise((resolve) => setTimeout(() => resolve(null), 10000))]);
+  check(h !== null, 'ThreadHost.create did not return in 10 s');
+  if (h) {
+    check(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+    check(h.workers.length === 2 && h.workers.every((w) => !w), `workers ${h.workers}`);
+    check(logs.some((l) => /^sotto: 2 of 2 thread Workers did not start in 0\.3 s \(Worker 0: created, Worker 1: created\); running with fewer threads$/.test(l)),
+          `log ${JSON.stringify(logs)}`);
+    check(h.spawn(64) === -1, 'spawn with no ready Worker');
+    h.terminate();
+  }
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 process.exit(tally.summary());
