@@ -16,6 +16,7 @@ bash tools/install-deps.sh --train
 bash wasm/build.sh "$build-wasm"
 node tests/wasm/run.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 node tests/wasm/asr.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # speech to text in wasm == native
+node tests/wasm/speakers.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # speaker labels in wasm == transcribe --speakers
 node tests/wasm/errors.test.mjs "$build-wasm/sotto.wasm"  # bad input: one-line rejections, the engine goes on
 # The threaded build (sotto-mt.wasm): 2 and 3 threads == sotto.wasm == native; speech to text and the scribe on it
 # (threads: the machine's count); in headless Chromium, the app's engine worker picks it and it matches sotto.wasm.
@@ -32,6 +33,7 @@ node tests/web/scribe-check.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # 
 node tests/web/speech-marks.test.mjs  # the app's uncertain-speech marks
 node tests/web/schema-form.test.mjs  # the review form: null facts shown as "Not stated"
 node tests/web/audio-evidence.test.mjs  # the review's audio evidence: transcript ranges -> recording times, kept through edits
+node tests/web/speaker-labels.test.mjs  # "Speaker N: " written into the transcript, marks and audio ranges kept
 SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/app.test.mjs "$build/sotto"
 SOTTO_WASM_DIR="$build-wasm" node tests/web/errors.test.mjs "$build/sotto"  # corrupt models: the page keeps its work
 # Pages of other origins (another port, localhost, DNS rebinding) read nothing from `sotto serve` (~10 s).

@@ -11,12 +11,14 @@
 import { decodeTo16k, peaks, startStreaming } from './audio.mjs';
 import { Recognizer } from './asr.mjs';
 import { renderForm, heading } from './schema-form.mjs';
-import { acknowledge, ask } from './dialogs.mjs';
+import { acknowledge, ask, unlockDraft } from './dialogs.mjs';
 import { auditLine, encounterLines, noteDiff, reviewFhir, reviewLines, reviewMarkdown } from './review.mjs';
 import * as store from './store.mjs';
 import { byteIndexMap, editMarks, marksToBytes, phraseMarks } from './speech-marks.mjs';
-import { backendInfo, backendName, showAsrStatus, showProgress } from './engine-status.mjs';
+import { backendInfo, backendName, plainStatus, showAsrStatus, showProgress } from './engine-status.mjs';
 import { Evidence, keepStatus, toInt16 } from './audio-evidence.mjs';
+import { applyEdit, labelEdits } from './speaker-labels.mjs';
+import { lendThreadWorkers } from '../wasm/threads-host.mjs';
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -28,6 +30,7 @@ const state = {
 const settings = store.loadSettings();
 const evidence = new Evidence();  // the recording behind the transcript (audio-evidence.mjs)
 const worker = new Worker('/engine-worker.js', { type: 'module' });
+lendThreadWorkers(worker);  // its engine's threads are Workers of this page (threads-host.mjs says why)
 const asr = new Recognizer(showAsrStatus);
 let nextId = 1;
 const pending = new Map();
@@ -54,6 +57,7 @@ worker.onmessage = (ev) => {
       $('engine-status').textContent = `Engine ready: ${m.model} (${(m.bytes / 1048576).toFixed(1)} MiB${m.cached ? ', from cache' : ''}) on ${backendName(m.backend, m.gpu)}` +
         (m.backend !== 'webgpu' && m.threads > 1 ? `, ${m.threads} threads` : '');
       $('backend-info').textContent = backendInfo(m);
+      plainStatus(`Ready: notes are written on this device${m.backend === 'webgpu' ? ', on its graphics processor' : ''}. Nothing is sent anywhere.`);
       document.body.dataset.backend = m.backend;
       document.body.dataset.threads = m.threads ?? 1;  // the wasm CPU engine's (sotto-mt.wasm: more than 1)
       document.body.dataset.noteBackend = m.noteBackend;
@@ -73,12 +77,14 @@ worker.onmessage = (ev) => {
       return;
     case 'cache-cleared':
       $('engine-status').textContent = 'Cached models cleared.';
+      plainStatus('The downloaded models were removed from this device; they download again when next needed.');
       return;
   }
   const p = pending.get(m.id);
   if (m.type === 'error' && !p) {
     if (m.kept) {  // a model that did not load: the engine goes on with the last good one
       $('engine-status').textContent = `Engine error: ${m.message} (still using ${m.kept.model})`;
+      plainStatus('The chosen note-writing model could not be loaded; the previous one is still in use (see Technical details).');
       settings.modelUrl = m.kept.modelUrl;  // not saved as the model to load next time
       store.saveSettings(settings);
       state.engineReady = true;
@@ -88,6 +94,7 @@ worker.onmessage = (ev) => {
       return;
     }
     $('engine-status').textContent = `Engine error: ${m.message}`;
+    plainStatus('The note writer could not start (see Technical details). The transcript can still be recorded and edited.');
     document.body.dataset.engine = 'error';
     return;
   }
@@ -102,6 +109,7 @@ function startEngine() {
   document.body.dataset.engine = 'loading';
   updateButtons();
   $('backend-info').textContent = '';
+  plainStatus('Getting ready…');
   worker.postMessage({ type: 'init', wasmUrl: settings.wasmUrl, modelUrl: settings.modelUrl, backend: settings.backend });
 }
 
@@ -185,7 +193,7 @@ async function toggleRecord() {
       info += `Speech recognition is not available (${asr.unavailable}): type or paste the transcript.`;
     }
     $('audio-info').textContent = info;
-    if (rec.clip != null) { evidence.endClip(rec.clip, pcm); keepAudio(); }
+    if (rec.clip != null) { evidence.endClip(rec.clip, pcm); keepAudio(); await labelSpeakers(rec.clip, pcm, rate, info); }
     document.body.dataset.audio = String(pcm.length);
     document.body.dataset.dictation = 'done';
   }
@@ -205,7 +213,7 @@ async function takeAudio(blob, label) {
   try {
     const { pcm, seconds } = await decodeTo16k(blob);
     drawWave(pcm);
-    const info = `${label}: ${seconds.toFixed(1)} s, ${pcm.length} samples at 16 kHz. `;
+    let info = `${label}: ${seconds.toFixed(1)} s, ${pcm.length} samples at 16 kHz. `;
     // Audio that decodes: a new encounter, unless the user adds it to the transcript there is
     if (await newAudioTarget() === null) { $('audio-info').textContent = info + 'Not transcribed (cancelled).'; return; }
     document.body.dataset.audio = String(pcm.length);
@@ -227,14 +235,45 @@ async function takeAudio(blob, label) {
     });
     bar.hidden = true;
     const took = (performance.now() - t0) / 1000;
-    $('audio-info').textContent = info + `Transcribed ${segs.length} phrase${segs.length === 1 ? '' : 's'} in ${took.toFixed(1)} s ` +
+    info += `Transcribed ${segs.length} phrase${segs.length === 1 ? '' : 's'} in ${took.toFixed(1)} s ` +
       `(${(seconds / took).toFixed(1)}x real time).`;
+    $('audio-info').textContent = info;
     keepAudio();
+    await labelSpeakers(clip, pcm, 16000, info);
     document.body.dataset.dictation = 'done';
   } catch (e) {
     $('asr-progress').hidden = true;
     $('audio-info').textContent = e.message;
     document.body.dataset.dictation = 'error';
+  }
+}
+
+// Speaker labels for a recording just transcribed, as the Speakers choice asks: "Speaker N: " where the speaker
+// changes (web/speaker-labels.mjs), one edit at a time so the uncertain-speech marks and the audio ranges follow.
+async function labelSpeakers(clip, pcm, rate, info) {
+  const want = $('speakers').value;
+  if (want === 'off') return;
+  const phrasesOf = () => { syncMarks(); return evidence.ranges.filter((r) => r.clip === clip).sort((a, b) => a.from - b.from); };
+  const spans = phrasesOf().map((p) => [p.start, p.end]);
+  if (!spans.length) return;
+  document.body.dataset.speakers = 'labelling';
+  $('audio-info').textContent = `${info} Finding who speaks when…`;
+  try {
+    const r = await asr.labelSpeakers(pcm, rate, spans, Number(want));
+    const phrases = phrasesOf();  // where the phrases are now (the user may have typed meanwhile)
+    if (phrases.length !== spans.length || phrases.some((p, i) => p.start !== spans[i][0])) {
+      throw new Error('the transcript changed while they were found');
+    }
+    if (r.speakers > 1 || want !== '0') {
+      const t = $('transcript');
+      for (const e of labelEdits(t.value, phrases, r.labels)) { t.value = applyEdit(t.value, e); syncMarks(); }
+      onTranscriptInput();
+    }
+    $('audio-info').textContent = `${info} ${r.speakers === 1 ? 'One speaker.' : `${r.speakers} speakers, labelled in the transcript.`}`;
+    document.body.dataset.speakers = String(r.speakers);
+  } catch (e) {
+    $('audio-info').textContent = `${info} Speakers not labelled: ${e.message}.`;
+    document.body.dataset.speakers = 'error';
   }
 }
 
@@ -718,7 +757,15 @@ function keepAudio() {
 }
 
 async function restoreDraft() {
-  const d = await store.loadDraft();
+  let d = await store.loadDraft();
+  if (d?.locked) {
+    if (await unlockDraft((p) => store.unlock(p)) === 'forget') {
+      store.forgetLocked();
+      showPassphraseState();
+      return false;
+    }
+    d = await store.loadDraft();
+  }
   if (d?.cleared) {
     const n = $('draft-notice');
     n.textContent = `${d.cleared.charAt(0).toUpperCase()}${d.cleared.slice(1)}.`;
@@ -755,6 +802,30 @@ function onTranscriptInput() {
   saveDraft();
 }
 
+// The passphrase over drafts (store.mjs): set, changed or removed at once; what is stored is written again under it.
+function showPassphraseState() {
+  const st = store.lockState();
+  $('passphrase-state').textContent = settings.sharedComputer ? 'On a shared computer no draft is kept, so there is nothing to protect.'
+    : st === 'none' ? 'No passphrase: drafts are encrypted with a key only this browser can use.'
+    : 'Drafts are protected by a passphrase: it is asked each time the page opens.';
+  $('remove-passphrase').disabled = st === 'none';
+  $('set-passphrase').textContent = st === 'none' ? 'Set passphrase' : 'Change passphrase';
+}
+async function changePassphrase(remove) {
+  const p = $('passphrase').value;
+  try {
+    if (remove) await store.removePassphrase();
+    else if (p.length < 8) throw new Error('the passphrase needs at least 8 characters');
+    else await store.setPassphrase(p);
+    $('passphrase').value = '';
+    keepAudio();  // the draft and the kept recording, written again under the new key
+    showPassphraseState();
+    $('passphrase-state').textContent += remove ? ' (Passphrase removed.)' : ' (Passphrase set.)';
+  } catch (e) {
+    $('passphrase-state').textContent = `Not changed: ${e.message}.`;
+  }
+}
+
 // ---- wiring
 async function main() {
   $('model-url').value = settings.modelUrl;
@@ -763,11 +834,13 @@ async function main() {
   $('clear-after').value = settings.clearAfterHours;
   $('shared-computer').checked = !!settings.sharedComputer;
   $('backend').value = settings.backend;
+  $('speakers').value = settings.speakers ?? 'off';
+  $('speakers').onchange = () => { settings.speakers = $('speakers').value; store.saveSettings(settings); };
   $('save-settings').onclick = () => {
     settings.modelUrl = $('model-url').value.trim() || store.DEFAULT_SETTINGS.modelUrl;
     const asrUrl = $('asr-model-url').value.trim() || store.DEFAULT_SETTINGS.asrModelUrl;
     const backend = $('backend').value;
-    if (asrUrl !== settings.asrModelUrl || backend !== settings.backend) asr.init(settings.wasmUrl, asrUrl, backend);
+    if (asrUrl !== settings.asrModelUrl || backend !== settings.backend) asr.init(settings.wasmUrl, asrUrl, backend, settings.speakerModelUrl);
     settings.asrModelUrl = asrUrl;
     settings.temperature = Number($('temperature').value) || 0;
     settings.clearAfterHours = Math.max(0, Number($('clear-after').value) || 0);
@@ -776,9 +849,13 @@ async function main() {
     settings.backend = backend;
     store.saveSettings(settings);
     keepAudio();  // on a shared computer the kept recording goes too
+    showPassphraseState();
     startEngine();
   };
   $('clear-cache').onclick = () => worker.postMessage({ type: 'clear-cache' });
+  $('set-passphrase').onclick = () => changePassphrase(false);
+  $('remove-passphrase').onclick = () => changePassphrase(true);
+  showPassphraseState();
   $('record').onclick = async () => {
     if (!recording && await newAudioTarget() === null) return;
     toggleRecord();
@@ -860,11 +937,12 @@ async function main() {
   };
   $('undo').onclick = undoDiscard;
   window.addEventListener('pagehide', () => { if (settings.sharedComputer) store.clearDraft(); else saveNow(); });
+  // The engines load while a locked draft waits for its passphrase.
+  startEngine();
+  asr.init(settings.wasmUrl, settings.asrModelUrl, settings.backend, settings.speakerModelUrl);
   if (!(await restoreDraft())) await loadTemplate('soap');
   renderAudit();
   updateButtons();
-  startEngine();
-  asr.init(settings.wasmUrl, settings.asrModelUrl, settings.backend);
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
   // Every template into the app shell's cache (sw.js answers from it offline), not only those opened online.
   if (self.caches) {

@@ -1,7 +1,7 @@
 // asr-worker.js — the speech recognizer's Web Worker (a module worker, beside engine-worker.js so that
 // dictation and note writing do not wait on each other): downloads and caches the wasm engine and the
 // speech model, then turns 16 kHz PCM into transcript segments, phrase by phrase. Messages (page -> worker):
-//   {type: 'init', wasmUrl, modelUrl, backend}  backend: the Settings choice ('auto': a hardware WebGPU
+//   {type: 'init', wasmUrl, modelUrl, backend, speakerModelUrl}  backend: the Settings choice ('auto': a hardware WebGPU
 //                                         adapter, 'webgpu': any, 'cpu') -> progress* then {type: 'ready',
 //                                         backend ('webgpu' | 'wasm-cpu-simd128'), adapter, why, model, bytes, cached,
 //                                         threads (of the wasm CPU engine: engine-wasm.mjs)}
@@ -14,17 +14,25 @@
 //   {type: 'transcribe', id, pcm}         a whole recording (a dropped file) -> {type: 'asr-progress', id, done,
 //                                         total}* and {type: 'segment', id, segment}* as it goes, then
 //                                         {type: 'transcribed', id, seconds}
+//   {type: 'speakers', id, pcm, sampleRate, spans, speakers, modelUrl}
+//                                         who speaks when in a whole recording (wasm/asr.mjs SottoSpeakers: the
+//                                         speaker model, fetched and cached on first use, on the wasm CPU in an
+//                                         instance of its own) -> {type: 'speakers', id, speakers, labels (1-based,
+//                                         one per span [start, end] in seconds), turns}
 // A segment: {start, end, text, words, flags} (seconds, seconds, trimmed text; words with their confidence and
 // the hallucination guards' flags, as `sotto transcribe --json` prints them: runtime/speech-confidence.h). Any failure: {type: 'error', id, message}
 // (one line); before 'ready' every request fails with the reason the recognizer is not there.
 // The recognizer runs on WebGPU when the Settings allow the adapter, else (or when loading there fails) on
 // the wasm CPU; `why` says why not WebGPU.
 import { AsrEngine } from './engine-asr.mjs';
+import { SottoSpeakers } from '../wasm/asr.mjs';
 import { adapterName, pickAdapter } from './gpu-policy.mjs';
 import { fetchWithProgress, oneLine } from './fetch-cache.mjs';
 import { fetchEngine } from './engine-wasm.mjs';
 
 let asr = null;
+let wasmModule = null;   // the engine the speech model loaded in (the speaker labels take an instance of it)
+let speakers = null;     // {url, spk}: the speaker model, loaded on first use
 let notReady = 'the speech model is still loading';
 let streamId = null;
 let queue = Promise.resolve();  // requests run one after another, in arrival order
@@ -46,6 +54,7 @@ async function handle(m) {
       notReady = 'the speech model is still loading';
       try {
         const { module } = await fetchEngine(m.wasmUrl, progress);  // sotto-mt.wasm when threads are usable
+        wasmModule = module;
         const model = await fetchWithProgress(m.modelUrl, 'speech model', true, progress);
         progress({ phase: 'load', what: 'speech model' });
         const name = m.modelUrl.split('/').pop();
@@ -63,6 +72,8 @@ async function handle(m) {
         asr ??= await AsrEngine.create(module, model.bytes, { name });
         post({ type: 'ready', backend: asr.backend, adapter, why, model: name, arch: asr.arch, bytes: model.bytes.length,
                cached: model.cached, threads: asr.threads });
+        // The speaker model into the cache now, so that speaker labels work offline later (loaded on first use).
+        if (m.speakerModelUrl) fetchWithProgress(m.speakerModelUrl, 'speaker model', true).catch(() => {});
       } catch (e) {
         notReady = oneLine(e);
         throw e;
@@ -97,6 +108,20 @@ async function handle(m) {
       }
       sendSegments(m.id, await asr.finish());
       post({ type: 'transcribed', id: m.id, seconds: total / 16000 });
+      return;
+    }
+    case 'speakers': {
+      if (!wasmModule) throw new Error(`speaker labels are not available: ${notReady}`);
+      if (speakers?.url !== m.modelUrl) {
+        speakers?.spk.dispose();
+        speakers = null;
+        const model = await fetchWithProgress(m.modelUrl, 'speaker model', true);
+        const spk = await SottoSpeakers.create(wasmModule);
+        await spk.load(model.bytes, { name: m.modelUrl.split('/').pop() });
+        speakers = { url: m.modelUrl, spk };
+      }
+      const r = await speakers.spk.label(m.pcm, { sampleRate: m.sampleRate, speakers: m.speakers, spans: m.spans });
+      post({ type: 'speakers', id: m.id, ...r });
       return;
     }
     default:

@@ -8,14 +8,20 @@
 //       end, text}) as each phrase closes (the live transcript)
 //   const segs = await asr.transcribe(pcm, onSegment, onProgress)
 //       a whole recording; onProgress(done, total) in samples
+//   const {speakers, labels, turns} = await asr.labelSpeakers(pcm, sampleRate, spans, count)
+//       who speaks when in a whole recording (pcm at sampleRate): labels[i] (1-based) is the speaker of most of
+//       spans[i] = [start, end] (seconds: the recording's phrases); count 1..8, or 0 to find it
 //   asr.ready, asr.unavailable (why not, while not ready)
 // Segments: {start, end} in seconds, text trimmed, words [{text, begin, end, confidence, uncertain}] and flags
 // [{kind, words: [first, end), reason}] (web/speech-marks.mjs turns them into marks on the transcript). Errors: rejected promises with one-line messages.
 // Does not: capture audio (audio.mjs) or touch the page.
 
+import { lendThreadWorkers } from '../wasm/threads-host.mjs';
+
 export class Recognizer {
   constructor(onStatus = () => {}) {
     this.worker = new Worker('/asr-worker.js', { type: 'module' });
+    lendThreadWorkers(this.worker);  // its engine's threads are Workers of this page (wasm/threads-host.mjs)
     this.onStatus = onStatus;
     this.ready = false;
     this.unavailable = 'the speech model is still loading';
@@ -24,11 +30,12 @@ export class Recognizer {
     this.worker.onmessage = (ev) => this.receive(ev.data);
   }
 
-  init(wasmUrl, modelUrl, backend = 'auto') {
+  init(wasmUrl, modelUrl, backend = 'auto', speakerModelUrl = null) {
     this.ready = false;
     this.unavailable = 'the speech model is still loading';
+    this.speakerModelUrl = speakerModelUrl;
     this.onStatus({ state: 'loading' });
-    this.worker.postMessage({ type: 'init', wasmUrl, modelUrl, backend });
+    this.worker.postMessage({ type: 'init', wasmUrl, modelUrl, backend, speakerModelUrl });
   }
 
   receive(m) {
@@ -59,6 +66,10 @@ export class Recognizer {
         this.jobs.delete(m.id);
         job.resolve(job.segments);
         return;
+      case 'speakers':
+        this.jobs.delete(m.id);
+        job.resolve({ speakers: m.speakers, labels: m.labels, turns: m.turns });
+        return;
       case 'error':
         this.jobs.delete(m.id);
         job.reject(new Error(m.message));
@@ -88,6 +99,13 @@ export class Recognizer {
     const [id, job] = this.job(onSegment, onProgress);
     const copy = pcm.slice();
     this.worker.postMessage({ type: 'transcribe', id, pcm: copy }, [copy.buffer]);
+    return job.done;
+  }
+
+  labelSpeakers(pcm, sampleRate, spans, speakers = 0) {
+    const [id, job] = this.job();
+    const copy = pcm.slice();
+    this.worker.postMessage({ type: 'speakers', id, pcm: copy, sampleRate, spans, speakers, modelUrl: this.speakerModelUrl }, [copy.buffer]);
     return job.done;
   }
 }

@@ -1,6 +1,7 @@
-// dialogs.mjs — the app's two modal dialogs (web/index.html: #confirm, #ack): a question with choices, and the
-// list of flagged values each of which must be ticked before an approval. Native <dialog>: focus moves in and
-// returns to the control that opened it; Escape is the safe answer.
+// dialogs.mjs — the app's modal dialogs (web/index.html: #confirm, #ack, #unlock): a question with choices, the
+// list of flagged values each of which must be ticked before an approval, and the passphrase that unlocks the
+// draft. Native <dialog>: focus moves in and returns to the control that opened it; Escape is the safe answer
+// (in #unlock there is none: the draft is opened or, confirmed, cleared).
 // Does not: know the page's state.
 const $ = (id) => document.getElementById(id);
 
@@ -53,5 +54,35 @@ export function acknowledge(flags) {
     dlg.oncancel = (e) => { e.preventDefault(); done(null); };
     dlg.showModal();
     boxes[0][1].focus();
+  });
+}
+
+// The passphrase of a locked draft: resolves 'unlocked' once tryIt(passphrase) (async) accepts one, or 'forget'
+// when the user clears the locked draft (confirmed: it cannot be recovered). A wrong passphrase says so.
+export function unlockDraft(tryIt) {
+  const dlg = $('unlock'), pass = $('unlock-pass'), err = $('unlock-error');
+  return new Promise((resolve) => {
+    const open = () => { dlg.showModal(); pass.focus(); };
+    $('unlock-form').onsubmit = async (e) => {
+      e.preventDefault();
+      err.textContent = 'Checking…';
+      if (await tryIt(pass.value)) {
+        pass.value = '';
+        err.textContent = '';
+        dlg.close();
+        resolve('unlocked');
+      } else {
+        err.textContent = 'That passphrase does not open the draft.';
+        pass.select();
+      }
+    };
+    $('unlock-forget').onclick = async () => {
+      dlg.close();
+      const c = await ask('Clear the locked draft? Its transcript, note and recording are deleted and cannot be recovered.',
+                          [['forget', 'Clear the draft'], [null, 'Back']]);
+      if (c === 'forget') resolve('forget'); else open();
+    };
+    dlg.oncancel = (e) => e.preventDefault();
+    open();
   });
 }

@@ -1,5 +1,8 @@
 // engine-status.mjs — the scribe page's status lines for its two engines: the note engine's loading progress and
 // where it runs (WebGPU or the wasm CPU, and why), the speech engine's loading and readiness. app.js calls these.
+// Two levels: a plain sentence a professional understands (#plain-status in the header, #asr-plain in the
+// dictation panel: no file formats, backends or adapters) and the technical line behind a "Technical details"
+// disclosure (#engine-status, #backend-info, #asr-status).
 // Does not: start or talk to the engines.
 const $ = (id) => document.getElementById(id);
 export const mib = (x) => (x / 1048576).toFixed(1);
@@ -18,8 +21,15 @@ export function backendInfo(m) {
     : `${gpu} Notes are written on the wasm CPU: ${g.whyNot}.`;
 }
 
+// The header's plain sentence about the note writer.
+export function plainStatus(text) { $('plain-status').textContent = text; }
+const percent = (m) => (m.total ? ` (${Math.round((100 * m.loaded) / m.total)}%)` : '');
+const WHAT = { 'model': 'the note-writing model', 'note model': 'the note-writing model', 'engine': 'the engine', 'speech model': 'the speech model' };
+const plainWhat = (w) => WHAT[w] ?? `the ${w}`;
+
 export function showProgress(m) {
   const bar = $('engine-progress');
+  plainStatus(m.phase === 'download' ? `Getting ready: downloading ${plainWhat(m.what)}${percent(m)}…` : 'Getting ready: preparing the note writer…');
   if (m.phase === 'download') {
     bar.max = m.total || 1;
     bar.value = m.loaded;
@@ -34,7 +44,11 @@ export function showProgress(m) {
 }
 
 export function showAsrStatus(s) {
-  const el = $('asr-status');
+  const el = $('asr-status'), plain = $('asr-plain');
+  plain.textContent = s.state === 'loading'
+    ? `Speech recognition is getting ready${s.progress?.phase === 'download' ? `: downloading${percent(s.progress)}` : ''}…`
+    : s.state === 'ready' ? 'Speech recognition is ready: record, or open a recording.'
+    : 'Speech recognition is not available here: type or paste the transcript.';
   if (s.state === 'loading') {
     const p = s.progress;
     el.textContent = p?.phase === 'download' ? `Speech: downloading the ${p.what}: ${mib(p.loaded)}${p.total ? ` / ${mib(p.total)}` : ''} MiB`

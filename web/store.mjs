@@ -2,6 +2,8 @@
 // the draft (transcript, template, note, approval) saved on every change and restored after a reload or a
 // crash, the settings, the audit log of approvals and exports, and (only with the user's consent) the recording.
 //   await saveDraft(d) / await loadDraft() / clearDraft();  loadSettings() / saveSettings(s);
+//   lockState() -> 'none' | 'locked' | 'unlocked';  await setPassphrase(p);  await unlock(p) -> true | false;
+//       await removePassphrase(): the optional passphrase over drafts and the kept recording (below)
 //   await saveAudio(bytes) / await loadAudio() -> bytes or null / await clearAudio(): the note's recording (web/
 //       audio-evidence.mjs packs it), encrypted with the draft's key in IndexedDB; cleared with the draft
 //       (clearDraft: the clear-after policy, the shared computer's page closing), never written on a shared computer.
@@ -11,7 +13,7 @@
 // of the entry's canonical JSON without hash), so an entry edited, removed or reordered by hand is found
 // unless every later hash is recomputed too; the head hash goes into every export, which anchors the log
 // outside this browser. Entries written before the chain (no hash) are counted as legacy, not verified.
-const DRAFT = 'sotto.draft.v1', SETTINGS = 'sotto.settings.v1', AUDIT = 'sotto.audit.v1';
+const DRAFT = 'sotto.draft.v1', SETTINGS = 'sotto.settings.v1', AUDIT = 'sotto.audit.v1', LOCK = 'sotto.lock.v1';
 
 function read(key, fallback) {
   try { return JSON.parse(localStorage.getItem(key)) ?? fallback; } catch { return fallback; }
@@ -41,7 +43,7 @@ function idbReq(db, mode, fn, store = 'keys') {
   });
 }
 let keyPromise = null;
-function draftKey() {
+function deviceKey() {
   keyPromise ??= (async () => {
     const db = await idb();
     let k = await idbReq(db, 'readonly', (s) => s.get('draft'));
@@ -52,6 +54,70 @@ function draftKey() {
     return k;
   })();
   return keyPromise;
+}
+
+// The optional passphrase: drafts and the kept recording are then encrypted with a key derived from it (PBKDF2,
+// SHA-256, 600,000 iterations, a random 16-byte salt; the key non-extractable, held only in this page's memory),
+// so that the device key alone (someone else at this computer, this browser profile) opens nothing. localStorage
+// keeps {salt, iv, check}: a known text encrypted with the key, which tells a wrong passphrase from a right one.
+// The passphrase itself is never stored; a forgotten one leaves the draft unreadable (it can only be cleared).
+const CHECK = 'sotto drafts';
+let passKey = null;
+async function deriveKey(pass, salt) {
+  const base = await crypto.subtle.importKey('raw', new TextEncoder().encode(pass), 'PBKDF2', false, ['deriveKey']);
+  return crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: 600000 }, base,
+                                 { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+}
+export function lockState() { return !read(LOCK, null) ? 'none' : passKey ? 'unlocked' : 'locked'; }
+export async function unlock(pass) {
+  const lock = read(LOCK, null);
+  if (!lock) return true;
+  const k = await deriveKey(pass, unb64(lock.salt));
+  try {
+    const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(lock.iv) }, k, unb64(lock.check));
+    if (new TextDecoder().decode(pt) !== CHECK) return false;
+  } catch {
+    return false;
+  }
+  passKey = k;
+  return true;
+}
+// Sets (or changes) the passphrase; the caller saves the draft and the recording again under the new key.
+export async function setPassphrase(pass) {
+  if (!pass) throw new Error('the passphrase is empty');
+  if (lockState() === 'locked') throw new Error('the drafts are locked: unlock them first');
+  const salt = crypto.getRandomValues(new Uint8Array(16)), iv = crypto.getRandomValues(new Uint8Array(12));
+  const k = await deriveKey(pass, salt);
+  const check = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, k, new TextEncoder().encode(CHECK));
+  await draftChain;
+  await audioChain;
+  localStorage.setItem(LOCK, JSON.stringify({ salt: b64(salt), iv: b64(iv), check: b64(new Uint8Array(check)) }));
+  passKey = k;
+}
+export async function removePassphrase() {
+  if (lockState() === 'locked') throw new Error('the drafts are locked: unlock them first');
+  await draftChain;
+  await audioChain;
+  localStorage.removeItem(LOCK);
+  passKey = null;
+}
+// The key drafts are written with now: the passphrase's, else the device's. Locked: none (nothing is written).
+async function draftKey() {
+  if (read(LOCK, null)) {
+    if (!passKey) throw new Error('locked');
+    return passKey;
+  }
+  return deviceKey();
+}
+// Decrypts with the key of now, else the device key (a draft or recording written just before the passphrase was
+// set, the page closed before it was written again).
+async function decrypt(iv, ct) {
+  try {
+    return await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, await draftKey(), ct);
+  } catch (e) {
+    if (!passKey) throw e;
+    return crypto.subtle.decrypt({ name: 'AES-GCM', iv }, await deviceKey(), ct);
+  }
 }
 
 let draftChain = Promise.resolve();
@@ -79,15 +145,19 @@ export async function loadDraft() {
     return { cleared: `a draft last saved ${new Date(raw.savedAt).toLocaleString()} was cleared: drafts are kept ${hours} hours (Settings)` };
   }
   if (raw.v !== 2) return raw;  // written before drafts were encrypted: the next save encrypts it
+  if (lockState() === 'locked') return { locked: true };
   try {
-    const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(raw.iv) }, await draftKey(), unb64(raw.ct));
+    const pt = await decrypt(unb64(raw.iv), unb64(raw.ct));
     return JSON.parse(new TextDecoder().decode(pt));
   } catch {
     clearDraft();
-    return { cleared: 'the saved draft could not be decrypted (its key was cleared with the site data) and was removed' };
+    return { cleared: read(LOCK, null) ? 'the saved draft was written under another passphrase and could not be opened; it was removed'
+      : 'the saved draft could not be decrypted (its key was cleared with the site data) and was removed' };
   }
 }
 export function clearDraft() { memoryDraft = null; localStorage.removeItem(DRAFT); clearAudio(); }
+// A locked draft the user chose to give up (a forgotten passphrase): the draft, the recording and the lock.
+export function forgetLocked() { clearDraft(); localStorage.removeItem(LOCK); passKey = null; }
 
 // The recording: {v: 1, iv, ct, savedAt} under 'note' in IndexedDB's 'audio' store (too large for localStorage).
 let audioChain = Promise.resolve();
@@ -105,7 +175,7 @@ export async function loadAudio() {
   await audioChain;
   try {
     const r = await audioReq('readonly', (s) => s.get('note'));
-    return r ? new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: r.iv }, await draftKey(), r.ct)) : null;
+    return r ? new Uint8Array(await decrypt(r.iv, r.ct)) : null;
   } catch {
     return null;
   }
@@ -116,6 +186,7 @@ export function clearAudio() {
 }
 
 export const DEFAULT_SETTINGS = { modelUrl: '/models/note.gguf', asrModelUrl: '/models/asr.gguf', wasmUrl: '/engine/sotto.wasm',
+                                  speakerModelUrl: '/models/sotto-speaker-f32.gguf', speakers: 'off',
                                   temperature: 0, backend: 'auto', clearAfterHours: 24, sharedComputer: false };
 export function loadSettings() { return { ...DEFAULT_SETTINGS, ...read(SETTINGS, {}) }; }
 export function saveSettings(s) { localStorage.setItem(SETTINGS, JSON.stringify(s)); }

@@ -38,6 +38,7 @@ import { Sotto } from '../../wasm/sotto.mjs';
 import { WARMUP_PROMPT } from '../../web/engine-gpu.mjs';
 import { MARGIN } from '../webgpu/checks.mjs';
 import { Tally } from '../harness.mjs';
+import { wavBytes } from '../wav.mjs';
 import { phraseMarks } from '../../web/speech-marks.mjs';
 import { startServe } from './serve.mjs';
 
@@ -80,16 +81,9 @@ function referenceResample(wavBytes) {
   return out;
 }
 
-// A 16 kHz mono 16-bit WAV of samples.
-function wav16k(samples) {
-  const b = Buffer.alloc(44 + 2 * samples.length);
-  b.write('RIFF', 0); b.writeUInt32LE(36 + 2 * samples.length, 4); b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(16000, 24);
-  b.writeUInt32LE(32000, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34);
-  b.write('data', 36); b.writeUInt32LE(2 * samples.length, 40);
-  for (let i = 0; i < samples.length; i++) b.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32768))), 44 + 2 * i);
-  return b;
-}
+const wav16k = (samples) => wavBytes(samples, 1, 16000);  // a 16 kHz mono 16-bit WAV
+// What the plain status lines must not say (the technical lines behind the disclosures may).
+const JARGON = /gguf|simd|wasm|webgpu|\bmib\b|adapter|pipeline|swiftshader|backend|\bcpu\b|\bgpu\b/i;
 
 // espeak-ng speaks at 22.05 kHz; the 16 kHz copies are what the app reads sample for sample.
 const speak = (text, name) => {
@@ -229,8 +223,11 @@ await step('the engine loads in its worker with progress; on a software WebGPU a
   const phases = [];
   await page.exposeFunction('__phase', (p) => phases.push(p));
   await page.addInitScript(() => {
-    new MutationObserver(() => window.__phase?.(document.getElementById('engine-status')?.textContent ?? ''))
-      .observe(document, { subtree: true, childList: true, characterData: true });
+    new MutationObserver(() => {
+      window.__phase?.(document.getElementById('engine-status')?.textContent ?? '');
+      window.__phase?.(`plain: ${document.getElementById('plain-status')?.textContent ?? ''}`);
+      window.__phase?.(`plain: ${document.getElementById('asr-plain')?.textContent ?? ''}`);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
   });
   await page.goto(origin + '/');
   await waitAttr(page, 'engine', 'ready');
@@ -238,12 +235,19 @@ await step('the engine loads in its worker with progress; on a software WebGPU a
   assert.match(await page.textContent('#engine-status'), /^Engine ready: note\.gguf \(10\.7 MiB\) on the wasm CPU \(SIMD128\)(, \d+ threads)?$/);
   assert.match(await page.textContent('#backend-info'),
                /^Notes are written on the wasm CPU: the WebGPU adapter is a software one \(.+\), slower than the wasm CPU engine \(Settings can choose it anyway\)\.$/);
-  for (const p of ['Downloading the model', 'Compiling the engine', 'Loading the model']) {
+  for (const p of ['Downloading the model', 'Compiling the engine', 'Loading the model',
+                   'plain: Getting ready: downloading the note-writing model (', 'plain: Getting ready: preparing the note writer…',
+                   'plain: Speech recognition is getting ready']) {
     assert.ok(phases.some((x) => x.startsWith(p)), `${p}: ${[...new Set(phases)].join(' / ')}`);
   }
+  // The plain lines speak no file formats, backends or adapters (those are behind "Technical details").
+  for (const p of new Set(phases.filter((x) => x.startsWith('plain: ')))) assert.doesNotMatch(p, JARGON);
+  assert.equal(await page.textContent('#plain-status'), 'Ready: notes are written on this device. Nothing is sent anywhere.');
+  assert.equal(await page.evaluate(() => document.getElementById('tech-details').open), false);
   assert.ok(await page.evaluate(() => self.crossOriginIsolated), 'the page is cross-origin isolated (COOP+COEP)');
   await waitAttr(page, 'asr', 'ready');
   assert.match(await page.textContent('#asr-status'), /^Speech recognition ready: asr\.gguf \(moonshine, [\d.]+ MiB\) on the wasm CPU \(the WebGPU adapter is a software one \(.+\), slower than the wasm CPU engine \(Settings can choose it anyway\)\)\.$/);
+  assert.equal(await page.textContent('#asr-plain'), 'Speech recognition is ready: record, or open a recording.');
   await shot(page, '01-engine-ready');
   await axeClean(page, 'engine ready');
   enginePhases = phases;
@@ -753,6 +757,8 @@ await step('a model URL that does not exist gives a one-line engine error; the l
   await until(page, () => document.body.dataset.engine === 'ready' && document.body.dataset.engineError, null, 20000);
   assert.equal(await page.textContent('#engine-status'),
                'Engine error: /models/missing.gguf: cannot be fetched and is not cached (/models/missing.gguf: HTTP 404) (still using note.gguf)');
+  assert.equal(await page.textContent('#plain-status'),
+               'The chosen note-writing model could not be loaded; the previous one is still in use (see Technical details).');
   assert.ok(!(await page.isDisabled('#generate')));
 });
 
@@ -927,6 +933,68 @@ await step('drafts older than the policy are cleared; a shared computer keeps no
   await settingsOpen(false);
 });
 
+await step('a passphrase protects the draft: after a reload it opens only with it; a forgotten one can clear it', async () => {
+  const settingsOpen = (open) => page.evaluate((o) => { document.getElementById('settings').open = o; }, open);
+  const text = 'Passphrase check: the patient reports a dry cough since Sunday.';
+  await settingsOpen(true);
+  assert.equal(await page.textContent('#passphrase-state'), 'No passphrase: drafts are encrypted with a key only this browser can use.');
+  await page.fill('#transcript', text);
+  await page.fill('#passphrase', 'short');
+  await page.click('#set-passphrase');
+  await until(page, () => document.getElementById('passphrase-state').textContent.startsWith('Not changed'));
+  assert.equal(await page.textContent('#passphrase-state'), 'Not changed: the passphrase needs at least 8 characters.');
+  await page.fill('#passphrase', 'correct horse battery');
+  await page.click('#set-passphrase');
+  await until(page, () => document.getElementById('passphrase-state').textContent.endsWith('(Passphrase set.)'), null, 30000);
+  // The stored draft is under the passphrase's key now: the browser's own key no longer opens it.
+  const deviceKeyOpens = () => page.evaluate(async () => {
+    const raw = JSON.parse(localStorage.getItem('sotto.draft.v1'));
+    const db = await new Promise((r) => { const q = indexedDB.open('sotto-keys'); q.onsuccess = () => r(q.result); });
+    const k = await new Promise((r) => { const q = db.transaction('keys').objectStore('keys').get('draft'); q.onsuccess = () => r(q.result); });
+    db.close();
+    const u8 = (b) => Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
+    try { await crypto.subtle.decrypt({ name: 'AES-GCM', iv: u8(raw.iv) }, k, u8(raw.ct)); return true; } catch { return false; }
+  });
+  for (let i = 0; await deviceKeyOpens(); i++) { assert.ok(i < 50, 'the draft is still under the device key'); await page.waitForTimeout(100); }
+  assert.ok(!(await page.evaluate(() => localStorage.getItem('sotto.draft.v1'))).includes('cough'));
+  const reloadLocked = async () => {
+    await page.reload();
+    await until(page, () => document.getElementById('unlock')?.open, null, 30000);
+  };
+  await reloadLocked();
+  await axeClean(page, 'the draft locked');
+  await page.fill('#unlock-pass', 'wrong horse battery');
+  await page.click('#unlock-ok');
+  await until(page, () => document.getElementById('unlock-error').textContent.startsWith('That'), null, 30000);
+  assert.equal(await page.textContent('#unlock-error'), 'That passphrase does not open the draft.');
+  await page.fill('#unlock-pass', 'correct horse battery');
+  await page.click('#unlock-ok');
+  await until(page, () => !document.getElementById('unlock').open, null, 30000);
+  await until(page, (t) => document.getElementById('transcript').value === t, text);
+  await waitAttr(page, 'engine', 'ready', 60000);
+  // Forgotten: the locked draft can be cleared (confirmed), and the lock goes with it.
+  await reloadLocked();
+  await page.click('#unlock-forget');
+  await answer(page, 'forget');
+  await until(page, () => document.getElementById('transcript').value === '' && !document.getElementById('unlock').open);
+  assert.equal(await page.evaluate(() => localStorage.getItem('sotto.lock.v1')), null);
+  await waitAttr(page, 'engine', 'ready', 60000);
+  // Set again, then removed: the draft opens with no question.
+  await page.fill('#transcript', text);
+  await settingsOpen(true);
+  await page.fill('#passphrase', 'correct horse battery');
+  await page.click('#set-passphrase');
+  await until(page, () => document.getElementById('passphrase-state').textContent.endsWith('(Passphrase set.)'), null, 30000);
+  await page.click('#remove-passphrase');
+  await until(page, () => document.getElementById('passphrase-state').textContent.endsWith('(Passphrase removed.)'), null, 30000);
+  for (let i = 0; !(await deviceKeyOpens()); i++) { assert.ok(i < 50, 'the draft is not back under the device key'); await page.waitForTimeout(100); }
+  await page.reload();
+  await waitAttr(page, 'engine', 'ready', 60000);
+  assert.equal(await page.evaluate(() => document.getElementById('unlock').open), false);
+  assert.equal(await page.inputValue('#transcript'), text);
+  await settingsOpen(false);
+});
+
 let exampleNative = null;  // `sotto transcribe --json` of samples/visit-soap.wav
 await step('"Try an example" transcribes the bundled dictation in a new encounter', async () => {
   await page.evaluate(() => { delete document.body.dataset.dictation; });
@@ -1067,6 +1135,49 @@ await step('audio evidence: a supported passage plays its phrases; the recording
   assert.equal(await page.textContent('#keep-audio-status'), 'The recording was not kept with this note, so its passages cannot be played.');
   console.log(`      ${buttons.length} play controls; played ${played.start.toFixed(2)}-${played.end.toFixed(2)} s (${played.samples} samples); ` +
               `kept: ${kept.bytes} bytes of AES-GCM`);
+});
+
+// A conversation: two espeak-ng voices take four turns with 0.6 s pauses (tests/wasm/speakers.test.mjs), at 16 kHz.
+function conversation16k() {
+  const turns = [['en-us+m3', '150', '35', 'Good morning. What brings you in today?'],
+                 ['en-gb-x-rp+f4', '170', '70', 'I have had a sore throat and a mild fever since Monday.'],
+                 ['en-us+m3', '150', '35', 'Any trouble swallowing, or a cough at night?'],
+                 ['en-gb-x-rp+f4', '170', '70', 'Some trouble swallowing, but no cough. I took paracetamol twice a day.']];
+  const pause = Buffer.alloc(2 * Math.round(0.6 * 22050));
+  const parts = [pause];
+  for (const [v, sp, pitch, text] of turns) {
+    const b = execFileSync('espeak-ng', ['-v', v, '-s', sp, '-p', pitch, '--stdout', text], { maxBuffer: 1 << 28 });
+    parts.push(b.subarray(44), pause);
+  }
+  const pcm = Buffer.concat(parts);
+  const header = wavBytes([], 1, 22050);
+  header.writeUInt32LE(36 + pcm.length, 4);
+  header.writeUInt32LE(pcm.length, 40);
+  const file = join(tmp, 'conversation-16k.wav');
+  writeFileSync(file, wav16k(referenceResample(Buffer.concat([header, pcm]))));
+  return file;
+}
+
+await step('speakers: a two-person recording is labelled by speaker, the labels those of `sotto transcribe --speakers 2`', async () => {
+  const file = conversation16k();
+  await page.selectOption('#speakers', '2');
+  await page.evaluate(() => { delete document.body.dataset.dictation; delete document.body.dataset.speakers; });
+  await page.setInputFiles('#audio-file', file);
+  if (await until(page, () => document.getElementById('confirm').open || document.body.dataset.dictation, null, 30000) === true) {
+    await answer(page, 'new');
+  }
+  await waitAttr(page, 'dictation', 'done', 120000);
+  assert.equal(await page.evaluate(() => document.body.dataset.speakers), '2', await page.textContent('#audio-info'));
+  const native = JSON.parse(execFileSync(sotto, ['transcribe', '-m', asrModel, file, '--json', '--speakers', '2'], { encoding: 'utf8' }));
+  const lines = [];
+  native.segments.filter((x) => x.text).forEach((x, i, a) => {
+    if (i > 0 && a[i - 1].speaker === x.speaker) lines[lines.length - 1] += ` ${x.text}`;
+    else lines.push(`Speaker ${x.speaker}: ${x.text}`);
+  });
+  assert.ok(lines.length >= 4, `the CLI found ${lines.length} turns: ${lines.join(' | ')}`);
+  assert.equal(await page.inputValue('#transcript'), lines.join('\n'));
+  assert.match(await page.textContent('#audio-info'), /2 speakers, labelled in the transcript\.$/);
+  await page.selectOption('#speakers', 'off');
 });
 
 await step('narrow screens and the keyboard: no sideways scroll at 320 px, the file button shows focus', async () => {
