@@ -27,7 +27,7 @@
 import { AsrEngine } from './engine-asr.mjs';
 import { SottoSpeakers } from '../wasm/asr.mjs';
 import { adapterName, pickAdapter } from './gpu-policy.mjs';
-import { fetchWithProgress, oneLine } from './fetch-cache.mjs';
+import { fetchWithProgress, modelBudget, oneLine } from './fetch-cache.mjs';
 import { fetchEngine } from './engine-wasm.mjs';
 
 let asr = null;
@@ -55,7 +55,7 @@ async function handle(m) {
       try {
         const { module } = await fetchEngine(m.wasmUrl, progress);  // sotto-mt.wasm when threads are usable
         wasmModule = module;
-        const model = await fetchWithProgress(m.modelUrl, 'speech model', true, progress);
+        const model = await fetchWithProgress(m.modelUrl, 'speech model', true, progress, modelBudget());
         progress({ phase: 'load', what: 'speech model' });
         const name = m.modelUrl.split('/').pop();
         const { host, error } = await pickAdapter(m.backend ?? 'auto');
@@ -115,7 +115,7 @@ async function handle(m) {
       if (speakers?.url !== m.modelUrl) {
         speakers?.spk.dispose();
         speakers = null;
-        const model = await fetchWithProgress(m.modelUrl, 'speaker model', true);
+        const model = await fetchWithProgress(m.modelUrl, 'speaker model', true, null, modelBudget());
         const spk = await SottoSpeakers.create(wasmModule);
         await spk.load(model.bytes, { name: m.modelUrl.split('/').pop() });
         speakers = { url: m.modelUrl, spk };

@@ -33,7 +33,7 @@
 import { ScribeEngineCpu } from './engine-cpu.mjs';
 import { NoteModelGpu } from './engine-gpu.mjs';
 import { pickAdapter } from './gpu-policy.mjs';
-import { CACHE, fetchWithProgress, oneLine } from './fetch-cache.mjs';
+import { CACHE, fetchWithProgress, modelBudget, oneLine } from './fetch-cache.mjs';
 import { fetchEngine } from './engine-wasm.mjs';
 import { sha256 } from './store.mjs';
 
@@ -177,13 +177,13 @@ async function write(m, writer, t0) {
 // nothing, the engines of the last good init stay), then the note model on WebGPU if there is one.
 async function init(m) {
   const { module } = await fetchEngine(m.wasmUrl, progress);  // sotto-mt.wasm when threads are usable
-  let first = await fetchWithProgress(m.modelUrl, 'model', true, progress);
+  let first = await fetchWithProgress(m.modelUrl, 'model', true, progress, modelBudget());
   const bytes = first.bytes;
   const info = { bytes: bytes.length, cached: first.cached, sha256: await sha256(bytes) };
   const name = m.modelUrl.split('/').pop();
   const loader = async () => {  // the first call takes the download; later ones read the cache
     if (first) { const b = first.bytes; first = null; return b; }
-    return (await fetchWithProgress(m.modelUrl, 'model', true, null)).bytes;
+    return (await fetchWithProgress(m.modelUrl, 'model', true, null, modelBudget())).bytes;
   };
   progress({ phase: 'load', what: 'model' });
   const cpu = await ScribeEngineCpu.create(module, loader, { name, nCtx: 4096 });  // as `sotto note`

@@ -2,15 +2,30 @@
 // origin with progress, kept in the Cache API ('sotto-models-v1') so the app works offline after the
 // first load. Models are cache-first; the engine wasm is network-first with the cache as the offline
 // fallback (a rebuilt engine is picked up at once).
-//   const { bytes, cached } = await fetchWithProgress(url, what, cacheFirst, onProgress)
+//   const { bytes, cached } = await fetchWithProgress(url, what, cacheFirst, onProgress, maxBytes)
 //   onProgress({phase: 'download', what, loaded, total}) at most every 100 ms and once at the end;
-//   pass null for none. Errors: one line ("URL: cannot be fetched and is not cached (...)").
+//   pass null for none. maxBytes (models: modelBudget()): a response larger than that is refused as soon as its
+//   length is known (its Content-Length, else as the bytes come), before it is held in memory.
+//   Errors: one line ("URL: cannot be fetched and is not cached (...)", "URL: the model is 3.0 GiB, more than ...").
+//   modelBudget(): the largest model this browser is given (docs/browsers.md, "Memory budget").
 // Does not: talk to any other origin (the server's CSP would refuse it anyway).
 
 export const CACHE = 'sotto-models-v1';
 export const oneLine = (e) => String(e?.message ?? e).split('\n')[0];
 
-export async function fetchWithProgress(url, what, cacheFirst, onProgress) {
+const GIB = 1024 ** 3;
+// The whole model is one ArrayBuffer (2 GiB is the smallest cap among the engines the app runs in), and on the wasm
+// CPU it is copied into the engine's wasm32 memory (4 GiB at most) beside the KV cache and scratch; where the browser
+// says how much memory the device has (navigator.deviceMemory, Chromium: GiB, rounded down, at most 8), at most a
+// quarter of it.
+export function modelBudget() {
+  const dm = globalThis.navigator?.deviceMemory;
+  return Math.min(2 * GIB, dm ? (dm * GIB) / 4 : Infinity);
+}
+const tooLarge = (url, what, n, max) =>
+  new Error(`${url}: the ${what} is ${(n / GIB).toFixed(1)} GiB, more than this browser can hold (at most ${(max / GIB).toFixed(1)} GiB here): choose a smaller model`);
+
+export async function fetchWithProgress(url, what, cacheFirst, onProgress, maxBytes = Infinity) {
   const cache = await caches.open(CACHE);
   let resp = cacheFirst ? await cache.match(url) : null;
   let cached = !!resp;
@@ -25,6 +40,10 @@ export async function fetchWithProgress(url, what, cacheFirst, onProgress) {
     }
   }
   const total = Number(resp.headers.get('content-length')) || 0;
+  if (total > maxBytes) {
+    await resp.body?.cancel().catch(() => {});
+    throw tooLarge(url, what, total, maxBytes);
+  }
   const reader = resp.body.getReader();
   const parts = [];
   let loaded = 0, last = 0;
@@ -33,6 +52,10 @@ export async function fetchWithProgress(url, what, cacheFirst, onProgress) {
     if (done) break;
     parts.push(value);
     loaded += value.length;
+    if (loaded > maxBytes) {  // no length given, or a longer body than it said
+      await reader.cancel().catch(() => {});
+      throw tooLarge(url, what, loaded, maxBytes);
+    }
     const now = performance.now();
     if (onProgress && now - last > 100) { onProgress({ phase: 'download', what, loaded, total }); last = now; }
   }

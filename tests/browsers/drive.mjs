@@ -14,7 +14,7 @@
 // come), the end as window.__result. evaluate() takes a function body (WebDriver's executeScript form).
 // Does not: start the server (the tests do: `sotto serve` or serveStatic below), judge the page's result.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { extname, join, normalize } from 'node:path';
@@ -80,8 +80,12 @@ export async function serveStatic(root, allowed, mounts = {}) {
       res.writeHead(404, headers).end();
       return;
     }
-    res.writeHead(200, { ...headers, 'content-type': types[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
+    res.writeHead(200, { ...headers, 'content-type': types[extname(file)] ?? 'application/octet-stream',
+                         'content-length': statSync(file).size });
+    if (req.method === 'HEAD') { res.end(); return; }
+    const stream = createReadStream(file);  // streamed: the oversized-model test serves a 3 GiB sparse file
+    stream.pipe(res);
+    res.on('close', () => stream.destroy());
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };

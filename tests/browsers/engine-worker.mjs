@@ -5,12 +5,14 @@
 //   greedy  [{file, bytes, ids}]: greedy text of fixture models (tests/wasm/greedy.mjs)
 //   asr     {model, segments}: a WAV transcribed by wasm/asr.mjs (decoded and resampled in the engine)
 //   scribe  {json, markdown}: a note written by web/engine-cpu.mjs (the app's CPU engine) and its support check
+//   oversized  {error, ms}: what the app's model download (web/fetch-cache.mjs) says of a model over the budget
 // Does not: judge anything (the test does, in Node).
 import { fetchEngine } from '/web/engine-wasm.mjs';
 import { Sotto, threadsUsable } from '/wasm/sotto.mjs';
 import { SottoAsr } from '/wasm/asr.mjs';
 import { ScribeEngineCpu } from '/web/engine-cpu.mjs';
 import { wasmGreedy } from '/tests/wasm/greedy.mjs';
+import { fetchWithProgress, modelBudget } from '/web/fetch-cache.mjs';
 
 const log = (line) => postMessage({ line });
 const bytesOf = async (url) => {
@@ -67,6 +69,16 @@ try {
     text += d.decode();
     out.scribe = { json: text, markdown: e.check(schema, text, transcript).markdown, threads: e.threads };
     log(`scribe: ${text.length} characters`);
+  }
+  if (plan.oversized) {
+    const t1 = performance.now();
+    try {
+      const { bytes } = await fetchWithProgress(plan.oversized, 'model', false, null, modelBudget());
+      out.oversized = { error: null, bytes: bytes.length };
+    } catch (e) {
+      out.oversized = { error: e.message, ms: performance.now() - t1 };
+    }
+    log(`oversized: ${out.oversized.error}`);
   }
   out.seconds = (performance.now() - t0) / 1000;
   postMessage({ done: out });

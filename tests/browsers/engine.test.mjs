@@ -8,10 +8,12 @@
 //   * speech to text of samples/visit-soap.wav == `sotto transcribe --json` (start, end, text of each phrase);
 //   * the bundled note model's SOAP note on samples/visit-soap.txt == `sotto note --format json`, and its
 //     support check == `sotto note --format markdown`, byte for byte;
+//   * a model larger than the browser's budget (a 3 GiB sparse file; web/fetch-cache.mjs modelBudget) is refused with
+//     one line from its length, before it is downloaded;
 //   * the page requests nothing outside its own origin (the recording proxy of drive.mjs), which does catch one.
 // Usage: node tests/browsers/engine.test.mjs [build-wasm dir] [native sotto]   (SOTTO_BROWSERS=firefox,webkit)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,9 +33,12 @@ const greedy = [['llama32-f32.gguf', 'Once upon a time', 16], ['llama32-q4_0.ggu
 const asrModel = process.env.ASR_MODEL ?? 'models/sotto-asr-q8_0.gguf';
 const noteModel = 'models/sotto-notes-q8_0.gguf';
 const plan = { greedy, asr: { model: `/${asrModel}`, wav: '/samples/visit-soap.wav' },
-               scribe: { model: `/${noteModel}`, transcript: '/samples/visit-soap.txt', template: '/templates/soap.schema.json' } };
+               scribe: { model: `/${noteModel}`, transcript: '/samples/visit-soap.txt', template: '/templates/soap.schema.json' },
+               oversized: '/big/huge.gguf' };
 const tmp = mkdtempSync(join(tmpdir(), 'sotto-browsers-'));
 writeFileSync(join(tmp, 'plan.json'), JSON.stringify(plan));
+writeFileSync(join(tmp, 'huge.gguf'), 'GGUF');
+truncateSync(join(tmp, 'huge.gguf'), 3 * 1024 ** 3);  // sparse: no disk taken
 
 // What the native CLI gives for the same work.
 const run = (args) => execFileSync(native, args, { maxBuffer: 1 << 24 });
@@ -52,7 +57,7 @@ const tally = new Tally();
 const server = await serveStatic(root, [/^\/(web|wasm)\/[a-z-]+\.m?js$/, /^\/tests\/(browsers|wasm)\/[a-z-]+\.(mjs|html)$/,
                                         /^\/templates\/[a-z-]+\.schema\.json$/, /^\/samples\/[a-z-]+\.(txt|wav)$/,
                                         /^\/models\/[a-z0-9_.-]+\.gguf$/],
-                                 { '/plan.json': join(tmp, 'plan.json'), '/models/': fixtures,
+                                 { '/plan.json': join(tmp, 'plan.json'), '/big/huge.gguf': join(tmp, 'huge.gguf'), '/models/': fixtures,
                                    [`/${asrModel}`]: join(root, asrModel), [`/${noteModel}`]: join(root, noteModel),
                                    '/engine/sotto.wasm': join(wasmDir, 'sotto.wasm'), '/engine/sotto-mt.wasm': join(wasmDir, 'sotto-mt.wasm') });
 for (const name of browsersAvailable()) {
@@ -96,6 +101,10 @@ for (const name of browsersAvailable()) {
       assert.deepEqual(JSON.parse(out.scribe.json), JSON.parse(want.note[0]));
       assert.equal(out.scribe.markdown, want.note[1]);
     });
+    await tally.test(`${name}: a 3 GiB model is refused up front with one line`, async () => {
+      assert.match(out.oversized.error ?? '', /^\/big\/huge\.gguf: the model is 3\.0 GiB, more than this browser can hold \(at most [\d.]+ GiB here\): choose a smaller model$/);
+      assert.ok(out.oversized.ms < 20000, `refused after ${out.oversized.ms} ms`);
+    });
   }
   if (b) {
     await tally.test(`${name}: no request outside ${server.origin}`, async () => {
@@ -109,4 +118,5 @@ for (const name of browsersAvailable()) {
   }
 }
 server.close();
+rmSync(tmp, { recursive: true, force: true });
 process.exit(tally.summary());

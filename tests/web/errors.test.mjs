@@ -6,11 +6,13 @@
 //     a temporary /models/): the page shows a one-line engine error naming the file and the last good model
 //     it goes on with; the transcript on the page and the saved draft are unchanged; the setting saved
 //     for the next visit is still the good model;
+//   * Settings names a model larger than the browser's budget (a 3 GiB sparse file): refused with one line from its
+//     length, before it is downloaded, the same way;
 //   * a note is then written under the template, the transcript still intact.
 // (The app offers no custom templates, so a hostile schema cannot come from the page; tests/wasm/errors.test.mjs
 // covers hostile schemas and grammars through the same JS host.)
 // Usage: node tests/web/errors.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +60,9 @@ const overlap = Buffer.from(good);
   overlap.copy(overlap, fields[1], fields[0], fields[0] + 8);
 }
 writeFileSync(join(tmp, 'overlap.gguf'), overlap);
+// A model too large for any browser's budget (web/fetch-cache.mjs modelBudget: 2 GiB at most): 3 GiB, sparse on disk.
+writeFileSync(join(tmp, 'huge.gguf'), good.subarray(0, 4096));
+truncateSync(join(tmp, 'huge.gguf'), 3 * 1024 ** 3);
 
 const { server, origin } = await startServe(sotto, ['--port', '0', '--root', root, '--wasm-dir', wasmDir, '--model', noteModel,
                                                    '--asr-model', asrModel, '--models', tmp, '-q']);
@@ -105,9 +110,11 @@ await step('the engine loads; a typed transcript is saved as the draft', async (
 });
 
 for (const [file, message] of [['cut.gguf', /^cut\.gguf: .*(past the end|truncated).*$/],
-                               ['overlap.gguf', /^overlap\.gguf: tensors .* overlap$/]]) {
-  await step(`a corrupt model in Settings (${file}): a one-line error, the transcript and draft kept, the engine goes on`, async () => {
+                               ['overlap.gguf', /^overlap\.gguf: tensors .* overlap$/],
+                               ['huge.gguf', /^\/models\/huge\.gguf: the model is 3\.0 GiB, more than this browser can hold \(at most [\d.]+ GiB here\): choose a smaller model$/]]) {
+  await step(`a ${file === 'huge.gguf' ? 'model too large for the browser' : 'corrupt model'} in Settings (${file}): a one-line error, the transcript and draft kept, the engine goes on`, async () => {
     const before = await draft();
+    const t0 = Date.now();
     await page.click('#settings summary');
     await page.fill('#model-url', `/models/${file}`);
     await page.click('#save-settings');
@@ -120,6 +127,7 @@ for (const [file, message] of [['cut.gguf', /^cut\.gguf: .*(past the end|truncat
     assert.deepEqual({ ...(await draft()), savedAt: 0 }, { ...before, savedAt: 0 });
     assert.equal((await saved()).modelUrl, '/models/note.gguf');
     assert.ok(!(await page.isDisabled('#generate')), 'Write note is disabled');
+    if (file === 'huge.gguf') assert.ok(Date.now() - t0 < 20000, `refused after ${Date.now() - t0} ms: not up front`);
     await page.click('#settings summary');
   });
 }
