@@ -7,16 +7,22 @@
 //     `sotto transcribe` transcribes it;
 //   * a pasted transcript (samples/visit-soap.txt) gives the note of `sotto note`, and every value is supported;
 //   * the note is approved, then exported as JSON and Markdown holding the approved note;
+//   * the audit log's hash chain: an entry edited in local storage is found after a reload;
+//   * a passphrase over drafts: after a reload the draft opens only with it (a wrong one is refused);
+//   * speakers: a two-voice conversation dropped on the page is labelled as `sotto transcribe --speakers 2` labels it;
+//   * the plain status lines speak no jargon (file formats, backends, adapters);
 //   * no request leaves the page's origin (the recording proxy), and the page raises no error (Firefox).
 // Usage: node tests/browsers/app.test.mjs [path/to/sotto]   (SOTTO_WASM_DIR, SOTTO_BROWSERS=firefox,webkit)
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 
 import { Tally } from '../harness.mjs';
 import { startServe } from '../web/serve.mjs';
+import { conversation16k } from '../web/speech-fixtures.mjs';
 import { browsersAvailable, openBrowser } from './drive.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -31,7 +37,19 @@ const nativeNote = JSON.parse(execFileSync(sotto, ['note', '--transcript', trans
 const asrModel = join(root, 'models', 'sotto-asr-q8_0.gguf');
 const exampleText = JSON.parse(execFileSync(sotto, ['transcribe', '-m', asrModel, join(root, 'samples', 'visit-soap.wav'), '--json'],
                                             { encoding: 'utf8' })).segments.map((x) => x.text).filter((x) => x).join(' ');
-const { server, origin } = await startServe(sotto, ['--port', '0', '--root', root, '--wasm-dir', wasmDir, '--model', noteModel, '--asr-model', asrModel, '-q']);
+// /models/ of the server: the speaker model (the app's default URL) and the two-voice conversation.
+const tmp = mkdtempSync(join(tmpdir(), 'sotto-browsers-app-'));
+copyFileSync(join(root, 'models', 'sotto-speaker-f32.gguf'), join(tmp, 'sotto-speaker-f32.gguf'));
+const conversation = conversation16k(tmp);
+const conversationLines = [];
+JSON.parse(execFileSync(sotto, ['transcribe', '-m', asrModel, conversation, '--json', '--speakers', '2'], { encoding: 'utf8' }))
+  .segments.filter((x) => x.text).forEach((x, i, a) => {
+    if (i > 0 && a[i - 1].speaker === x.speaker) conversationLines[conversationLines.length - 1] += ` ${x.text}`;
+    else conversationLines.push(`Speaker ${x.speaker}: ${x.text}`);
+  });
+const JARGON = /gguf|simd|wasm|webgpu|\bmib\b|adapter|pipeline|swiftshader|lavapipe|backend|\bcpu\b|\bgpu\b/i;
+const { server, origin } = await startServe(sotto, ['--port', '0', '--root', root, '--wasm-dir', wasmDir, '--model', noteModel, '--asr-model', asrModel,
+                                                   '--models', tmp, '-q']);
 const tally = new Tally();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Polls a function body in the page until it gives a truthy value.
@@ -116,6 +134,64 @@ for (const name of browsersAvailable()) {
       assert.match(md, /\n- Approved by Dr Test, GP on /);
       assert.ok(md.includes(nativeNote.subjective), 'the Markdown holds the note');
     });
+    await tally.test(`${name}: the audit log's hash chain: an entry edited in local storage is found after a reload`, async () => {
+      const original = await b.evaluate("return localStorage.getItem('sotto.audit.v1');");
+      const log = JSON.parse(original);
+      assert.ok(log.length >= 3 && log.every((e, i) => /^[0-9a-f]{64}$/.test(e.hash) && e.prev === (i ? log[i - 1].hash : '')));
+      log[0].approver = 'Someone else';
+      await b.evaluate("localStorage.setItem('sotto.audit.v1', arguments[0]);", JSON.stringify(log));
+      await b.goto(origin + '/');
+      await until(b, attr('audit', 'altered'), 'the altered log found');
+      assert.match(await b.evaluate("return document.getElementById('audit-status').textContent;"),
+                   /^The audit log was altered: entry 1 its content does not match its hash\.$/);
+      await b.evaluate("localStorage.setItem('sotto.audit.v1', arguments[0]);", original);
+      await b.goto(origin + '/');
+      await until(b, attr('audit', 'intact'), 'the log intact again');
+      await until(b, attr('engine', 'ready'), 'the engine');
+    });
+    await tally.test(`${name}: a passphrase locks the draft: after a reload only it opens the draft`, async () => {
+      const text = await b.evaluate("return document.getElementById('transcript').value;");
+      assert.ok(text.length > 100, 'the draft came back after the reloads');
+      await b.evaluate(`document.getElementById('settings').open = true;
+                        document.getElementById('passphrase').value = 'correct horse battery';
+                        document.getElementById('set-passphrase').click();`);
+      await until(b, "return document.getElementById('passphrase-state').textContent.endsWith('(Passphrase set.)');", 'the passphrase set', 60000);
+      await sleep(500);  // the draft written again under the new key
+      await b.goto(origin + '/');
+      await until(b, "return document.getElementById('unlock')?.open;", 'the unlock dialog', 60000);
+      await b.evaluate("document.getElementById('unlock-pass').value = 'wrong horse battery'; document.getElementById('unlock-ok').click();");
+      await until(b, "return document.getElementById('unlock-error').textContent.startsWith('That');", 'the refusal', 60000);
+      await b.evaluate("document.getElementById('unlock-pass').value = 'correct horse battery'; document.getElementById('unlock-ok').click();");
+      await until(b, "return !document.getElementById('unlock').open;", 'the draft unlocked', 60000);
+      await until(b, `return document.getElementById('transcript').value === ${JSON.stringify(text)};`, 'the transcript restored', 30000);
+      await b.evaluate(`document.getElementById('settings').open = true; document.getElementById('remove-passphrase').click();`);
+      await until(b, "return document.getElementById('passphrase-state').textContent.endsWith('(Passphrase removed.)');", 'the passphrase removed', 60000);
+      await b.evaluate("document.getElementById('settings').open = false;");
+      await until(b, attr('engine', 'ready'), 'the engine');
+    });
+    await tally.test(`${name}: a dropped two-voice conversation is labelled by speaker as \`sotto transcribe --speakers 2\` labels it`, async () => {
+      await b.evaluate(`const s = document.getElementById('speakers'); s.value = '2'; s.dispatchEvent(new Event('change'));
+        delete document.body.dataset.dictation; delete document.body.dataset.speakers;
+        window.__drop = fetch('/models/conversation-16k.wav').then((r) => r.blob()).then((blob) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([blob], 'conversation-16k.wav', { type: 'audio/wav' }));
+          document.getElementById('drop-zone').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        });`);
+      // A transcript is open: the app asks whether this is a new encounter.
+      await until(b, "return document.getElementById('confirm').open;", 'the new-encounter question', 60000);
+      await b.evaluate("document.querySelector('#confirm [data-choice=\"new\"]').click();");
+      await until(b, attr('dictation', 'done'), 'the conversation transcribed', 180000);
+      const [speakers, info, text] = await b.evaluate("return [document.body.dataset.speakers, document.getElementById('audio-info').textContent, document.getElementById('transcript').value];");
+      assert.equal(speakers, '2', info);
+      assert.ok(conversationLines.length >= 4, `the CLI found ${conversationLines.length} turns`);
+      assert.equal(text, conversationLines.join('\n'));
+    });
+    await tally.test(`${name}: the plain status lines speak no jargon`, async () => {
+      const lines = await b.evaluate("return [document.getElementById('plain-status').textContent, document.getElementById('asr-plain').textContent];");
+      assert.deepEqual(lines, ['Ready: notes are written on this device. Nothing is sent anywhere.',
+                               'Speech recognition is ready: record, or open a recording.']);
+      for (const l of lines) assert.doesNotMatch(l, JARGON);
+    });
     await tally.test(`${name}: no request outside ${origin}, no page error`, async () => {
       assert.deepEqual(b.offsite(), []);
       assert.deepEqual(b.errors, []);
@@ -126,4 +202,5 @@ for (const name of browsersAvailable()) {
   console.log(`      ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 server.kill();
+rmSync(tmp, { recursive: true, force: true });
 process.exit(tally.summary());

@@ -38,7 +38,7 @@ import { Sotto } from '../../wasm/sotto.mjs';
 import { WARMUP_PROMPT } from '../../web/engine-gpu.mjs';
 import { MARGIN } from '../webgpu/checks.mjs';
 import { Tally } from '../harness.mjs';
-import { wavBytes } from '../wav.mjs';
+import { conversation16k, referenceResample, wav16k } from './speech-fixtures.mjs';
 import { phraseMarks } from '../../web/speech-marks.mjs';
 import { startServe } from './serve.mjs';
 
@@ -60,28 +60,6 @@ const script = readFileSync(join(root, 'samples', 'visit-soap.txt'), 'utf8').tri
 const SUBJECTIVE_MARKS = 'productive cough for 6 days|worse at night';  // the edited subjective's support
 const micScript = 'Consultation with Maria Garcia. Complains of a productive cough for 6 days.';
 
-// Reference 16 kHz resampling of 16-bit mono PCM: Hann-windowed sinc, cutoff 7.6 kHz, 64 taps a side.
-function referenceResample(wavBytes) {
-  const rate = wavBytes.readUInt32LE(24);
-  const n = (wavBytes.length - 44) >> 1;
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) x[i] = wavBytes.readInt16LE(44 + 2 * i) / 32768;
-  const ratio = rate / 16000, fc = 7600 / rate, half = 64 * ratio;
-  const out = new Float64Array(Math.ceil(n / ratio));
-  for (let k = 0; k < out.length; k++) {
-    const t = k * ratio;
-    let acc = 0;
-    for (let i = Math.max(0, Math.ceil(t - half)); i <= Math.min(n - 1, Math.floor(t + half)); i++) {
-      const d = i - t;
-      const sinc = d === 0 ? 2 * fc : Math.sin(2 * Math.PI * fc * d) / (Math.PI * d);
-      acc += x[i] * sinc * (0.5 + 0.5 * Math.cos(Math.PI * d / half));
-    }
-    out[k] = acc;
-  }
-  return out;
-}
-
-const wav16k = (samples) => wavBytes(samples, 1, 16000);  // a 16 kHz mono 16-bit WAV
 // What the plain status lines must not say (the technical lines behind the disclosures may).
 const JARGON = /gguf|simd|wasm|webgpu|\bmib\b|adapter|pipeline|swiftshader|backend|\bcpu\b|\bgpu\b/i;
 
@@ -1137,29 +1115,8 @@ await step('audio evidence: a supported passage plays its phrases; the recording
               `kept: ${kept.bytes} bytes of AES-GCM`);
 });
 
-// A conversation: two espeak-ng voices take four turns with 0.6 s pauses (tests/wasm/speakers.test.mjs), at 16 kHz.
-function conversation16k() {
-  const turns = [['en-us+m3', '150', '35', 'Good morning. What brings you in today?'],
-                 ['en-gb-x-rp+f4', '170', '70', 'I have had a sore throat and a mild fever since Monday.'],
-                 ['en-us+m3', '150', '35', 'Any trouble swallowing, or a cough at night?'],
-                 ['en-gb-x-rp+f4', '170', '70', 'Some trouble swallowing, but no cough. I took paracetamol twice a day.']];
-  const pause = Buffer.alloc(2 * Math.round(0.6 * 22050));
-  const parts = [pause];
-  for (const [v, sp, pitch, text] of turns) {
-    const b = execFileSync('espeak-ng', ['-v', v, '-s', sp, '-p', pitch, '--stdout', text], { maxBuffer: 1 << 28 });
-    parts.push(b.subarray(44), pause);
-  }
-  const pcm = Buffer.concat(parts);
-  const header = wavBytes([], 1, 22050);
-  header.writeUInt32LE(36 + pcm.length, 4);
-  header.writeUInt32LE(pcm.length, 40);
-  const file = join(tmp, 'conversation-16k.wav');
-  writeFileSync(file, wav16k(referenceResample(Buffer.concat([header, pcm]))));
-  return file;
-}
-
 await step('speakers: a two-person recording is labelled by speaker, the labels those of `sotto transcribe --speakers 2`', async () => {
-  const file = conversation16k();
+  const file = conversation16k(tmp);
   await page.selectOption('#speakers', '2');
   await page.evaluate(() => { delete document.body.dataset.dictation; delete document.body.dataset.speakers; });
   await page.setInputFiles('#audio-file', file);
