@@ -70,6 +70,7 @@ int run_bench(int argc, char** argv);
 int run_info(int argc, char** argv);
 int run_note(int argc, char** argv);
 int run_transcribe(int argc, char** argv);
+int run_listen(int argc, char** argv);
 int run_serve(int argc, char** argv);
 int run_tokenize(int argc, char** argv);
 
@@ -86,6 +87,10 @@ std::string find_in_dirs(const std::vector<std::string>& dirs, const char* rel);
 // makes every parallel loop wait for descheduled workers).
 inline constexpr int kMaxThreads = 1024;
 int resolve_threads(int n_threads, bool quiet);
+
+// Raw s16le 16 kHz mono PCM from stdin (transcribe --stream, listen --stream), handed on chunk_ms at a time as
+// floats in [-1, 1]; an odd byte at the end is dropped with a warning. A read error is an Error.
+void read_pcm_stdin(int chunk_ms, const std::function<void(const float*, size_t)>& fn);
 
 // Formatting shared by the commands.
 std::string human_bytes(double bytes);  // "1.23 GiB", "512.0 MiB", "800 B"

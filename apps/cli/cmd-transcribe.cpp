@@ -277,28 +277,9 @@ int run_transcribe(int argc_in, char** argv_in) {
   }
 
   out.begin();
-  std::vector<uint8_t> bytes(size_t(16000 * 2) * size_t(chunk_ms) / 1000 + 2);
-  std::vector<float> pcm;
-  uint8_t carry = 0;
-  bool have_carry = false;
-  for (;;) {
-    size_t n = std::fread(bytes.data() + (have_carry ? 1 : 0), 1, bytes.size() - 2, stdin);
-    if (n == 0) break;
-    if (have_carry) {
-      bytes[0] = carry;
-      n += 1;
-    }
-    have_carry = n % 2 == 1;
-    if (have_carry) carry = bytes[n - 1];
-    pcm.resize(n / 2);
-    for (size_t i = 0; i < n / 2; i++) {
-      const int16_t v = int16_t(uint16_t(bytes[2 * i]) | uint16_t(bytes[2 * i + 1]) << 8);
-      pcm[i] = float(v) / 32768.0f;
-    }
-    for (const auto& s : tr.feed(pcm.data(), pcm.size())) emit(s);
-  }
-  if (std::ferror(stdin)) fail("stdin: read error");
-  if (have_carry) std::fprintf(stderr, "sotto: warning: stdin ended mid-sample (odd byte count); last byte dropped\n");
+  read_pcm_stdin(chunk_ms, [&](const float* x, size_t n) {
+    for (const auto& s : tr.feed(x, n)) emit(s);
+  });
   for (const auto& s : tr.finish()) emit(s);
   out.end(tr.n_fed());
   report(tr.n_fed());

@@ -22,6 +22,7 @@ const Command kCommands[] = {
     {"info", "describe a GGUF model: architecture, config, tensors, tokenizer", sotto::cli::run_info},
     {"note", "write a structured note (SOAP, legal, HR, finance) from a transcript", sotto::cli::run_note},
     {"transcribe", "speech to text (WAV file or --stream PCM on stdin): text, JSON segments, SRT", sotto::cli::run_transcribe},
+    {"listen", "voice commands: each spoken phrase -> one command of a JSON set, or \"not a command\"", sotto::cli::run_listen},
     {"tokenize", "token ids of a text with a model's tokenizer, as JSON (for the training tools)", sotto::cli::run_tokenize},
     {"serve", "serve the browser app on 127.0.0.1 (static files only)", sotto::cli::run_serve},
 };

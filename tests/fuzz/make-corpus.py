@@ -9,6 +9,7 @@ unit tests' tables; HTTP request heads for `sotto serve` (served as 127.0.0.1:80
 hostile, alone and pipelined. Run from anywhere: python3 tests/fuzz/make-corpus.py (deterministic; rewrites the folder).
 """
 import hashlib
+import json
 import math
 import os
 import shutil
@@ -276,6 +277,23 @@ def http_seeds():
     yield "unfinished", "GET /app.js HTTP/1.1\r\n" + host
 
 
+def commands_seeds():
+    """Command sets (apps/voice/commands.h) and an utterance after a NUL: fuzz-commands."""
+    speed = {"commands": [
+        {"name": "lights_on", "say": ["turn on the lights in the {room}"],
+         "slots": {"room": {"enum": ["kitchen", "loading bay"]}}, "examples": ["turn on the lights in the kitchen"]},
+        {"name": "set_speed", "say": ["set line {line} speed to {speed} percent"],
+         "slots": {"line": {"type": "integer", "minimum": 1, "maximum": 4},
+                   "speed": {"type": "number", "minimum": 0, "maximum": 120}}, "confirm": True}]}
+    ambiguous = {"commands": [{"name": "go", "say": ["go {a} {b}"],
+                               "slots": {"a": {"enum": ["up", "up up"]}, "b": {"enum": ["up", "up up"]}}}]}
+    timer = {"commands": [{"name": "t", "say": ["start a timer for {m} minutes"],
+                           "slots": {"m": {"type": "integer", "minimum": 1, "maximum": 2000}}}]}
+    return [("set-speed", speed, "Please set line two speed to seventy-five point five percent."),
+            ("ambiguous", ambiguous, "go up up up"),
+            ("numbers", timer, "start a timer for one thousand nine hundred and ninety nine minutes")]
+
+
 def write(target, name, data):
     d = os.path.join(OUT, target)
     os.makedirs(d, exist_ok=True)
@@ -306,6 +324,8 @@ def main():
         write("gbnf", "grammar-%d" % i, g.encode() + b"\0" + sample.encode())
     for name, text in http_seeds():
         write("http", name, text.encode())
+    for name, cset, utterance in commands_seeds():
+        write("commands", name, json.dumps(cset).encode() + b"\0" + utterance.encode())
     for i, t in enumerate(TEXTS):
         raw = t if isinstance(t, bytes) else t.encode()
         for sel in range(7):

@@ -1,0 +1,131 @@
+// cmd-listen.cpp — `sotto listen --commands SET.json`: the voice command loop. Speech (a WAV file fed in real-time
+// sized chunks as a microphone would, or --stream raw s16le 16 kHz mono PCM on stdin) is cut into phrases and
+// recognised (runtime/transcribe.h, the model of `sotto transcribe`); each phrase is mapped to one command of the set
+// or to "not a command" (apps/voice/commands.h). --text reads utterances as lines of text on stdin instead (no speech
+// model). Output: one JSON line per phrase, as it closes:
+//   {"start": s, "end": s, "text": "...", "command": "name", "slots": {...}, "confirm": bool, "latency_ms": x}
+//   {"start": s, "end": s, "text": "...", "command": null, "reason": "no command matches", "latency_ms": x}
+// latency_ms: from the moment the end of the phrase is known (the VAD closed it) to the action, i.e. the phrase's
+// recognition latency plus the matching. Errors are one line (main.cpp); a command set that does not check is one.
+// Does not: act (the caller runs the action, and asks first where "confirm" is true), bias the speech decoder toward
+// the set's phrases, or show partial text while a phrase is spoken.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "audio/resample.h"
+#include "audio/wav.h"
+#include "cli.h"
+#include "core/error.h"
+#include "core/gguf.h"
+#include "core/json.h"
+#include "core/thread-pool.h"
+#include "models/asr-model.h"
+#include "runtime/transcribe.h"
+#include "text/tokenizer.h"
+#include "voice/commands.h"
+
+namespace sotto::cli {
+namespace {
+
+std::string seconds(int64_t samples) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", double(samples) / 16000.0);
+  return b;
+}
+
+std::string ms(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f", v);
+  return b;
+}
+
+// The action's JSON with the phrase's fields in front: {"start", "end", "text", <action>, "latency_ms"}.
+void print_action(const voice::CommandSet& set, const std::string& head, const std::string& text, double latency_ms,
+                  bool with_latency) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const voice::Match m = voice::match(set, text);
+  const double match_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::string action = voice::match_json(set, m);
+  action = action.substr(1, action.size() - 2);  // its fields, spliced in
+  std::printf("{%s\"text\": %s, %s%s}\n", head.c_str(), json::quote(text).c_str(), action.c_str(),
+              with_latency ? (", \"latency_ms\": " + ms(latency_ms + match_ms)).c_str() : "");
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int run_listen(int argc, char** argv) {
+  std::string commands_path, model_path, input;
+  bool stream = false, text = false;
+  int n_threads = 0, chunk_ms = 100;
+  ArgParser ap("sotto listen", "--commands SET.json [-m MODEL.gguf] (FILE.wav | --stream | --text)",
+               "The voice command loop: each spoken phrase becomes one command of the set (a JSON file: docs/voice.md) "
+               "or \"not a command\", printed as a JSON line with its latency from the end of the phrase. A WAV file is "
+               "fed in real-time chunks as a microphone would be; --stream reads raw s16le 16 kHz mono PCM from stdin; "
+               "--text reads utterances as lines of text from stdin.");
+  ap.option("--commands", &commands_path, "FILE", "the command set (JSON; docs/voice.md)");
+  ap.option("-m,--model", &model_path, "FILE", std::string("GGUF speech model (the bundled ") + kDefaultAsrModel + ")");
+  ap.positional("file", &input, "WAV file (any rate/channels; omit with --stream or --text)", false);
+  ap.flag("--stream", &stream, "read raw s16le 16 kHz mono PCM from stdin");
+  ap.flag("--text", &text, "read utterances, one per line, from stdin (no speech model)");
+  ap.option("--chunk-ms", &chunk_ms, "MS", "audio fed at a time (100)");
+  ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
+  if (!ap.parse(argc, argv)) return 0;
+  if (commands_path.empty()) ap.usage_error("--commands SET.json is required");
+  if (int(stream) + int(text) + int(!input.empty()) != 1) ap.usage_error("give one of: a WAV file, --stream, --text");
+  if (text && !model_path.empty()) ap.usage_error("--text reads text: no speech model");
+  if (chunk_ms <= 0 || chunk_ms > 10000) ap.usage_error("--chunk-ms must be in 1..10000");
+
+  std::ifstream f(commands_path, std::ios::binary);
+  if (!f) fail(commands_path, ": cannot open");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const voice::CommandSet set = voice::CommandSet::parse(ss.str(), commands_path);
+
+  if (text) {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      print_action(set, "", line, 0, false);
+    }
+    return 0;
+  }
+
+  if (model_path.empty()) model_path = find_in_dirs(search_dirs(), kDefaultAsrModel);
+  if (model_path.empty()) fail("no speech model: the bundled ", kDefaultAsrModel, " is missing; give one with -m MODEL.gguf");
+  auto file = GgufFile::open(model_path);
+  ThreadPool pool(resolve_threads(n_threads, false));
+  auto be = make_cpu_backend(pool);
+  auto model = AsrModel::load(*file, *be);
+  auto tok = Tokenizer::from_gguf(*file);
+  Transcriber tr(*model, *tok);
+  auto emit = [&](const TranscriptSegment& s) {
+    print_action(set, "\"start\": " + seconds(s.start) + ", \"end\": " + seconds(s.end) + ", ", s.text, s.latency_ms, true);
+  };
+  if (stream) {
+    read_pcm_stdin(chunk_ms, [&](const float* x, size_t n) {
+      for (const auto& s : tr.feed(x, n)) emit(s);
+    });
+  } else {
+    audio::Wav wav = audio::read_wav(input, true);
+    if (!wav.warning.empty()) std::fprintf(stderr, "sotto: warning: %s\n", wav.warning.c_str());
+    if (wav.samples.empty()) fail(input, ": no audio samples");
+    const std::vector<float> pcm = wav.sample_rate == 16000
+                                       ? std::move(wav.samples)
+                                       : audio::resample(wav.samples.data(), wav.samples.size(), wav.sample_rate, 16000);
+    const size_t chunk = size_t(16000) * size_t(chunk_ms) / 1000;
+    for (size_t i = 0; i < pcm.size(); i += chunk) {
+      for (const auto& s : tr.feed(pcm.data() + i, std::min(chunk, pcm.size() - i))) emit(s);
+    }
+  }
+  for (const auto& s : tr.finish()) emit(s);
+  return 0;
+}
+
+}  // namespace sotto::cli

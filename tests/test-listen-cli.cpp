@@ -1,0 +1,132 @@
+// test-listen-cli.cpp — `sotto listen --commands SET.json`: --text maps each line of stdin to its JSON action (in-set
+// commands with their slots and confirm flag, out-of-set speech as "not a command"); a WAV file and the same
+// samples as --stream PCM give one JSON line per phrase with the phrases of `sotto transcribe` (start, end, text;
+// the random-weight Moonshine fixture: its texts are noise, so none is a command) and a latency; bad input gives one
+// line and exit code 2 (usage) or 1 (a bad command set, a missing file).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "audio/wav.h"
+#include "cli-run.h"
+#include "core/json.h"
+
+namespace {
+
+using cli_run::lines;
+using cli_run::Result;
+using cli_run::run;
+using cli_run::sotto_path;
+
+const std::string kSrc = SOTTO_SOURCE_DIR;
+const std::string kAsr = kSrc + "/tests/fixtures/asr/moonshine-f32.gguf";
+
+const char* kSet = R"~({"commands": [
+  {"name": "lights_on", "say": ["turn on the lights in the {room}"], "slots": {"room": {"enum": ["kitchen", "hall"]}}},
+  {"name": "stop_line", "say": ["stop line {line}"], "slots": {"line": {"type": "integer", "minimum": 1, "maximum": 4}}, "confirm": true}
+]})~";
+
+class ListenCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(sotto_path().c_str(), X_OK) != 0) GTEST_SKIP() << "sotto binary not built";
+    dir_ = testing::TempDir() + "/sotto-listen-cli-" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir_);
+    set_ = write("set.json", kSet);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string p = dir_ + "/" + name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+  std::string dir_, set_;
+};
+
+TEST_F(ListenCli, TextLinesBecomeActions) {
+  const std::string in = write("u.txt", "Turn on the lights in the kitchen.\r\nstop line three\nturn on the lights in the garage\n\n");
+  const Result r = run("listen --commands " + set_ + " --text < " + in, false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out,
+            "{\"text\": \"Turn on the lights in the kitchen.\", \"command\": \"lights_on\", \"slots\": {\"room\": \"kitchen\"}, \"confirm\": false}\n"
+            "{\"text\": \"stop line three\", \"command\": \"stop_line\", \"slots\": {\"line\": 3}, \"confirm\": true}\n"
+            "{\"text\": \"turn on the lights in the garage\", \"command\": null, \"reason\": \"no command matches\"}\n"
+            "{\"text\": \"\", \"command\": null, \"reason\": \"empty\"}\n");
+}
+
+// Tone bursts with pauses between them (the VAD closes a phrase at each pause).
+std::vector<float> bursts() {
+  std::vector<float> x(8000, 0.0f);
+  for (double f : {220.0, 330.0, 440.0}) {
+    for (int i = 0; i < 16000; i++) x.push_back(float(0.2 * std::sin(2 * M_PI * f * i / 16000.0)));
+    x.resize(x.size() + 12000, 0.0f);
+  }
+  return x;
+}
+
+TEST_F(ListenCli, PhrasesOfAWavAndOfAStream) {
+  const std::vector<float> x = bursts();
+  const std::string wav = dir_ + "/b.wav";
+  sotto::audio::write_wav(wav, x.data(), x.size(), 1, 16000);
+  std::string pcm;
+  for (float v : x) {
+    const int16_t s = int16_t(std::lround(std::max(-1.0f, std::min(1.0f, v)) * 32767.0f));
+    pcm += char(s & 0xff);
+    pcm += char((s >> 8) & 0xff);
+  }
+  const std::string raw = write("b.pcm", pcm);
+  const Result t = run("transcribe -m " + kAsr + " --json -t 1 " + wav, false);
+  ASSERT_EQ(t.code, 0) << t.out;
+  const auto want = sotto::json::parse(t.out).at("segments").arr();
+  ASSERT_GE(want.size(), 2u) << t.out;
+  for (const std::string& src : {wav, "--stream < " + raw}) {
+    const Result r = run("listen --commands " + set_ + " -m " + kAsr + " -t 1 " + src, false);
+    ASSERT_EQ(r.code, 0) << r.out;
+    ASSERT_EQ(lines(r.out), want.size()) << r.out;
+    size_t at = 0;
+    for (const auto& w : want) {
+      const size_t nl = r.out.find('\n', at);
+      const sotto::json::Value v = sotto::json::parse(r.out.substr(at, nl - at));
+      at = nl + 1;
+      EXPECT_NEAR(v.at("start").number(), w.at("start").number(), 0.0011) << src;
+      EXPECT_NEAR(v.at("end").number(), w.at("end").number(), 0.0011) << src;
+      EXPECT_EQ(v.at("text").str(), w.at("text").str()) << src;
+      EXPECT_TRUE(v.at("command").is_null()) << r.out;
+      EXPECT_GE(v.at("latency_ms").number(), 0.0);
+    }
+  }
+}
+
+TEST_F(ListenCli, BadInputIsOneLine) {
+  const std::string bad = write("bad.json", R"~({"commands": [{"name": "a", "say": ["go to {room}"]}]})~");
+  const std::string wav = dir_ + "/s.wav";
+  const std::vector<float> x(16000, 0.0f);
+  sotto::audio::write_wav(wav, x.data(), x.size(), 1, 16000);
+  struct Case {
+    std::string args, needle;
+    int code;
+  };
+  const std::vector<Case> cases = {
+      {"listen --text", "--commands SET.json is required", 2},
+      {"listen --commands " + set_, "give one of: a WAV file, --stream, --text", 2},
+      {"listen --commands " + set_ + " --text " + wav, "give one of: a WAV file, --stream, --text", 2},
+      {"listen --commands " + set_ + " --text -m " + kAsr, "--text reads text: no speech model", 2},
+      {"listen --commands " + bad + " --text", "bad.json: command \"a\": slot {room} in \"go to {room}\" is not declared", 1},
+      {"listen --commands " + dir_ + "/none.json --text", "none.json: cannot open", 1},
+      {"listen --commands " + set_ + " -m " + dir_ + "/none.gguf " + wav, "none.gguf", 1},
+      {"listen --commands " + set_ + " -m " + kAsr + " " + dir_ + "/none.wav", "none.wav", 1},
+  };
+  for (const auto& c : cases) {
+    const Result r = run(c.args + " </dev/null");
+    EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.out;
+    EXPECT_EQ(lines(r.out), 1u) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;
+  }
+}
+
+}  // namespace
