@@ -655,7 +655,9 @@ async function renderAudit() {
 
 function updateButtons() {
   const fresh = state.note && state.checkedFor === JSON.stringify(state.note) + '\u0000' + $('transcript').value;
-  $('generate').disabled = !state.engineReady || state.generating || !!state.templateLoading;
+  const empty = !$('transcript').value.trim();
+  $('generate').disabled = !state.engineReady || state.generating || !!state.templateLoading || empty;
+  $('generate').title = empty ? 'Record, open or type a transcript first' : '';
   $('template').disabled = state.generating || !!state.templateLoading;  // a note is written under one template
   document.body.dataset.template = state.templateLoading ? '' : state.template;
   $('approve').disabled = !state.note || !state.engineReady || state.generating || !!state.approved || !$('approver').value.trim();
@@ -798,6 +800,7 @@ async function restoreDraft() {
 
 function onTranscriptInput() {
   syncMarks();
+  updateButtons();
   if (state.note) { revokeApproval(); scheduleCheck(); } else showSupport();
   saveDraft();
 }

@@ -222,6 +222,9 @@ await step('the engine loads in its worker with progress; on a software WebGPU a
   for (const p of new Set(phases.filter((x) => x.startsWith('plain: ')))) assert.doesNotMatch(p, JARGON);
   assert.equal(await page.textContent('#plain-status'), 'Ready: notes are written on this device. Nothing is sent anywhere.');
   assert.equal(await page.evaluate(() => document.getElementById('tech-details').open), false);
+  // Nothing to write a note from yet: Write note waits for a transcript, and says so.
+  assert.ok(await page.isDisabled('#generate'), 'Write note is enabled with no transcript');
+  assert.equal(await page.getAttribute('#generate', 'title'), 'Record, open or type a transcript first');
   assert.ok(await page.evaluate(() => self.crossOriginIsolated), 'the page is cross-origin isolated (COOP+COEP)');
   await waitAttr(page, 'asr', 'ready');
   assert.match(await page.textContent('#asr-status'), /^Speech recognition ready: asr\.gguf \(moonshine, [\d.]+ MiB\) on the wasm CPU \(the WebGPU adapter is a software one \(.+\), slower than the wasm CPU engine \(Settings can choose it anyway\)\)\.$/);
