@@ -5,7 +5,7 @@
 // (--gen greedy steps), best of --reps after a warm-up. Prints one JSON line per browser and a Markdown table with
 // the ratios to Chromium. Browsers run one after another; nothing else should run on the machine meanwhile.
 // Usage: node tools/bench/browsers/run.mjs --gguf m.gguf [--prompt 64] [--gen 16] [--reps 2]
-//        [--browsers chromium,firefox,webkit] [--wasm-dir build-wasm]
+//        [--threads N (at most N engine threads; 0: the app's default)] [--browsers chromium,firefox,webkit] [--wasm-dir build-wasm]
 // Needs: tests/web's and tests/browsers' node_modules (npm ci --prefix each), the browsers tools/install-deps.sh
 // installs. A model of the real shapes: tools/bench/make-random-model.py (e.g. --n-layer 4 --types q8_0).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { openBrowser, serveStatic } from '../../../tests/browsers/drive.mjs';
 import { parseOptions } from '../options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const opt = parseOptions({ gguf: '', prompt: 64, gen: 16, reps: 2, browsers: 'chromium,firefox,webkit', 'wasm-dir': join(root, 'build-wasm') });
+const opt = parseOptions({ gguf: '', prompt: 64, gen: 16, reps: 2, threads: 0, browsers: 'chromium,firefox,webkit', 'wasm-dir': join(root, 'build-wasm') });
 if (!opt.gguf) throw new Error('browsers/run.mjs: --gguf is required');
 
 // The vocabulary size from the GGUF header (token_embd.weight's second dimension), for the prompt ids.
@@ -34,7 +34,7 @@ let rng = 12345;
 const vocab = nVocab(opt.gguf);
 const ids = Array.from({ length: opt.prompt }, () => { rng = (rng * 1103515245 + 12345) >>> 0; return 256 + (rng % (vocab - 256)); });
 const tmp = mkdtempSync(join(tmpdir(), 'sotto-browser-bench-'));
-writeFileSync(join(tmp, 'plan.json'), JSON.stringify({ ids, gen: opt.gen, reps: opt.reps }));
+writeFileSync(join(tmp, 'plan.json'), JSON.stringify({ ids, gen: opt.gen, reps: opt.reps, threads: opt.threads }));
 const server = await serveStatic(root, [/^\/(web|wasm)\/[a-z-]+\.m?js$/, /^\/tools\/bench\/browsers\/[a-z-]+\.(mjs|html)$/],
                                  { '/plan.json': join(tmp, 'plan.json'), '/bench/model.gguf': opt.gguf,
                                    '/engine/sotto.wasm': join(opt['wasm-dir'], 'sotto.wasm'),

@@ -1,7 +1,7 @@
 // worker.mjs — the measured work of tools/bench/browsers/run.mjs, in a module Worker: the app's loader picks the
 // build (web/engine-wasm.mjs: sotto-mt.wasm where threads are usable), the model loads, then (after a warm-up of 16
 // prompt ids + 4 tokens) each rep times one start() over the plan's prompt ids (prefill) and plan.gen greedy step()s
-// (decode), as tools/bench/wasm-cpu-bench.mjs does in Node. Posts {threaded, threads, reps: [{prefill_s, decode_s}]}.
+// (decode), as tools/bench/wasm-cpu-bench.mjs does in Node; plan.threads, when set, caps the engine's threads. Posts {threaded, threads, reps: [{prefill_s, decode_s}]}.
 import { fetchEngine } from '/web/engine-wasm.mjs';
 import { Sotto } from '/wasm/sotto.mjs';
 
@@ -9,7 +9,7 @@ const log = (line) => postMessage({ line });
 try {
   const plan = await (await fetch('/plan.json')).json();
   const { module, threaded } = await fetchEngine('/engine/sotto.wasm');
-  const e = await Sotto.create(module);
+  const e = await Sotto.create(module, plan.threads ? { threads: plan.threads } : {});
   const bytes = new Uint8Array(await (await fetch('/bench/model.gguf')).arrayBuffer());
   await e.load(bytes, { name: 'model.gguf' });
   log(`loaded ${(bytes.length / 2 ** 20).toFixed(0)} MiB on ${threaded ? `sotto-mt.wasm, ${e.threadsOf()} threads` : 'sotto.wasm'}`);
