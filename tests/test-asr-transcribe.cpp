@@ -4,7 +4,9 @@
 //   - three utterances separated by silence give three segments, each inside its utterance's span (plus VAD padding)
 //     and covering its speech edges within 60 ms;
 //   - every phrase is decoded from exactly the original samples of [start, end) (no lost or shifted audio);
-//   - streaming in irregular chunks (1 sample .. 1.3 s) gives the same segments (times and token ids) as one buffer;
+//   - streaming in irregular chunks (1 sample .. 1.3 s) gives the same segments (times and token ids) as one buffer,
+//     also with a partial transcript of the open phrase taken after every 100 ms chunk (partials never run ahead of
+//     the audio fed nor back into a final phrase);
 //   - a segment decoded alone (recognize) equals the transcriber's segment; at most ceil(6.5 tokens/s) tokens;
 //   - audio shorter than the model's minimum is zero-padded, not an error; silence gives no segment.
 //   - a Moonshine or Whisper GGUF whose decoder context is 1 is refused at load (one line naming the key).
@@ -142,12 +144,24 @@ TEST(Transcribe, SegmentsTimesAudioAndStreamingOnSpeech) {
     std::mt19937 rng(seed);
     std::uniform_int_distribution<int> len(1, kSr * 13 / 10);
     size_t pos = 0;
+    int partials = 0;
     while (pos < audio.size()) {
       const size_t n = std::min(audio.size() - pos, size_t(seed == 7u ? len(rng) : 1600));
       for (auto& s : st.feed(audio.data() + pos, n)) got.push_back(std::move(s));
       pos += n;
+      // With 100 ms chunks, a partial transcript after each: the open phrase so far, never ahead of the audio fed,
+      // never reaching back into a phrase already final; the finals below stay those of the whole buffer.
+      TranscriptSegment p;
+      if (seed == 8u && st.partial(p)) {
+        partials++;
+        EXPECT_LE(p.end, st.n_fed());
+        EXPECT_GE(p.end - p.start, int64_t(kSr * 3 / 10));
+        if (!got.empty()) EXPECT_GE(p.start, got.back().end);
+        EXPECT_LE(double(p.tokens.size()), std::ceil(double(p.end - p.start) / kSr * fx.model->config().max_tokens_per_second));
+      }
     }
     for (auto& s : st.finish()) got.push_back(std::move(s));
+    if (seed == 8u) EXPECT_GE(partials, int(texts.size()) * 3) << "partials while the phrases were spoken";
     EXPECT_EQ(st.n_fed(), int64_t(audio.size()));
     ASSERT_EQ(got.size(), segs.size()) << "seed " << seed;
     for (size_t i = 0; i < got.size(); i++) {

@@ -2,7 +2,8 @@
 // commands with their slots and confirm flag, out-of-set speech as "not a command"); a WAV file and the same
 // samples as --stream PCM give one JSON line per phrase with the phrases of `sotto transcribe` (start, end, text;
 // the random-weight Moonshine fixture: its texts are noise, so none is a command) and a latency; bad input gives one
-// line and exit code 2 (usage) or 1 (a bad command set, a missing file).
+// line and exit code 2 (usage) or 1 (a bad command set, a missing file). With --partial, lines of the open phrase's
+// text so far come before its final line, moving forward with the audio, and the finals do not change.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -84,9 +85,29 @@ TEST_F(ListenCli, PhrasesOfAWavAndOfAStream) {
   ASSERT_EQ(t.code, 0) << t.out;
   const auto want = sotto::json::parse(t.out).at("segments").arr();
   ASSERT_GE(want.size(), 2u) << t.out;
-  for (const std::string& src : {wav, "--stream < " + raw}) {
-    const Result r = run("listen --commands " + set_ + " -m " + kAsr + " -t 1 " + src, false);
+  for (const std::string& src : {wav, "--stream < " + raw, "--partial 200 " + wav}) {
+    Result r = run("listen --commands " + set_ + " -m " + kAsr + " -t 1 " + src, false);
     ASSERT_EQ(r.code, 0) << r.out;
+    // --partial: lines of what the open phrase says so far, before its final line; the finals as without it.
+    std::string finals;
+    int partials = 0;
+    double fed_to = 0;
+    for (size_t at = 0; at < r.out.size();) {
+      const size_t nl = r.out.find('\n', at);
+      const std::string line = r.out.substr(at, nl - at);
+      at = nl + 1;
+      const sotto::json::Value v = sotto::json::parse(line);
+      if (v.find("partial")) {
+        partials++;
+        EXPECT_GE(v.at("end").number(), fed_to) << line;  // partials move forward with the audio
+        fed_to = v.at("end").number();
+        EXPECT_FALSE(v.find("command")) << line;
+      } else {
+        finals += line + "\n";
+      }
+    }
+    if (src.rfind("--partial", 0) == 0) EXPECT_GE(partials, 3) << r.out; else EXPECT_EQ(partials, 0);
+    r.out = finals;
     ASSERT_EQ(lines(r.out), want.size()) << r.out;
     size_t at = 0;
     for (const auto& w : want) {
@@ -116,6 +137,7 @@ TEST_F(ListenCli, BadInputIsOneLine) {
       {"listen --commands " + set_, "give one of: a WAV file, --stream, --text", 2},
       {"listen --commands " + set_ + " --text " + wav, "give one of: a WAV file, --stream, --text", 2},
       {"listen --commands " + set_ + " --text -m " + kAsr, "--text reads text: no speech model", 2},
+      {"listen --commands " + set_ + " --text --partial 200", "--partial is for speech, not --text", 2},
       {"listen --commands " + bad + " --text", "bad.json: command \"a\": slot {room} in \"go to {room}\" is not declared", 1},
       {"listen --commands " + dir_ + "/none.json --text", "none.json: cannot open", 1},
       {"listen --commands " + set_ + " -m " + dir_ + "/none.gguf " + wav, "none.gguf", 1},

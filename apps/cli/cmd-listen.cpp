@@ -6,9 +6,10 @@
 //   {"start": s, "end": s, "text": "...", "command": "name", "slots": {...}, "confirm": bool, "latency_ms": x}
 //   {"start": s, "end": s, "text": "...", "command": null, "reason": "no command matches", "latency_ms": x}
 // latency_ms: from the moment the end of the phrase is known (the VAD closed it) to the action, i.e. the phrase's
-// recognition latency plus the matching. Errors are one line (main.cpp); a command set that does not check is one.
-// Does not: act (the caller runs the action, and asks first where "confirm" is true), bias the speech decoder toward
-// the set's phrases, or show partial text while a phrase is spoken.
+// recognition latency plus the matching. --partial MS adds, while a phrase is being spoken, a line of what it says so
+// far at most every MS of audio: {"partial": true, "start": s, "end": s, "text": "..."} (never an action). Errors are one line (main.cpp); a command set that does not check is one.
+// Does not: act (the caller runs the action, and asks first where "confirm" is true), or bias the speech decoder
+// toward the set's phrases.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -63,7 +64,7 @@ void print_action(const voice::CommandSet& set, const std::string& head, const s
 int run_listen(int argc, char** argv) {
   std::string commands_path, model_path, input;
   bool stream = false, text = false;
-  int n_threads = 0, chunk_ms = 100;
+  int n_threads = 0, chunk_ms = 100, partial_ms = 0;
   ArgParser ap("sotto listen", "--commands SET.json [-m MODEL.gguf] (FILE.wav | --stream | --text)",
                "The voice command loop: each spoken phrase becomes one command of the set (a JSON file: docs/voice.md) "
                "or \"not a command\", printed as a JSON line with its latency from the end of the phrase. A WAV file is "
@@ -75,11 +76,13 @@ int run_listen(int argc, char** argv) {
   ap.flag("--stream", &stream, "read raw s16le 16 kHz mono PCM from stdin");
   ap.flag("--text", &text, "read utterances, one per line, from stdin (no speech model)");
   ap.option("--chunk-ms", &chunk_ms, "MS", "audio fed at a time (100)");
+  ap.option("--partial", &partial_ms, "MS", "while a phrase is spoken, print what it says so far every MS of audio (off)", 0, 60000);
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
   if (!ap.parse(argc, argv)) return 0;
   if (commands_path.empty()) ap.usage_error("--commands SET.json is required");
   if (int(stream) + int(text) + int(!input.empty()) != 1) ap.usage_error("give one of: a WAV file, --stream, --text");
   if (text && !model_path.empty()) ap.usage_error("--text reads text: no speech model");
+  if (text && partial_ms > 0) ap.usage_error("--partial is for speech, not --text");
   if (chunk_ms <= 0 || chunk_ms > 10000) ap.usage_error("--chunk-ms must be in 1..10000");
 
   std::ifstream f(commands_path, std::ios::binary);
@@ -108,10 +111,19 @@ int run_listen(int argc, char** argv) {
   auto emit = [&](const TranscriptSegment& s) {
     print_action(set, "\"start\": " + seconds(s.start) + ", \"end\": " + seconds(s.end) + ", ", s.text, s.latency_ms, true);
   };
+  int64_t last_partial = 0;
+  auto feed = [&](const float* x, size_t n) {
+    for (const auto& s : tr.feed(x, n)) emit(s);
+    TranscriptSegment p;
+    if (partial_ms > 0 && tr.n_fed() - last_partial >= int64_t(partial_ms) * 16 && tr.partial(p)) {
+      last_partial = tr.n_fed();
+      std::printf("{\"partial\": true, \"start\": %s, \"end\": %s, \"text\": %s}\n", seconds(p.start).c_str(),
+                  seconds(p.end).c_str(), json::quote(p.text).c_str());
+      std::fflush(stdout);
+    }
+  };
   if (stream) {
-    read_pcm_stdin(chunk_ms, [&](const float* x, size_t n) {
-      for (const auto& s : tr.feed(x, n)) emit(s);
-    });
+    read_pcm_stdin(chunk_ms, feed);
   } else {
     audio::Wav wav = audio::read_wav(input, true);
     if (!wav.warning.empty()) std::fprintf(stderr, "sotto: warning: %s\n", wav.warning.c_str());
@@ -120,9 +132,7 @@ int run_listen(int argc, char** argv) {
                                        ? std::move(wav.samples)
                                        : audio::resample(wav.samples.data(), wav.samples.size(), wav.sample_rate, 16000);
     const size_t chunk = size_t(16000) * size_t(chunk_ms) / 1000;
-    for (size_t i = 0; i < pcm.size(); i += chunk) {
-      for (const auto& s : tr.feed(pcm.data() + i, std::min(chunk, pcm.size() - i))) emit(s);
-    }
+    for (size_t i = 0; i < pcm.size(); i += chunk) feed(pcm.data() + i, std::min(chunk, pcm.size() - i));
   }
   for (const auto& s : tr.finish()) emit(s);
   return 0;

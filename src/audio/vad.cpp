@@ -25,6 +25,14 @@ void Vad::close(std::vector<Segment>& closed, int64_t stream_end) {
   closed.push_back(s);
 }
 
+bool Vad::open(Segment& s) const {
+  if (!in_phrase_) return false;
+  const int64_t pad = int64_t(opt_.sample_rate) * opt_.padding_ms / 1000;
+  s.start = std::max(start_frame_ * frame_len_ - pad, prev_end_);
+  s.end = n_frames_ * frame_len_;
+  return s.end > s.start;
+}
+
 void Vad::frame(const float* x, std::vector<Segment>& closed) {
   double e = 0.0;
   for (int i = 0; i < frame_len_; ++i) e += double(x[i]) * double(x[i]);

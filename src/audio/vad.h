@@ -37,6 +37,9 @@ class Vad {
   void feed(const float* x, size_t n, std::vector<Segment>& closed);
   // Ends the stream; appends the last phrase if one is open.
   void finish(std::vector<Segment>& closed);
+  // The phrase open now (speech heard, not closed yet): its start as it will close with, and the end of the samples
+  // framed so far; false when none is open.
+  bool open(Segment& s) const;
   float noise_floor_db() const { return floor_db_; }
 
  private:

@@ -147,6 +147,17 @@ TranscriptSegment Transcriber::recognize(const float* x, int64_t n) {
   return std::move(d.segment());
 }
 
+bool Transcriber::partial(TranscriptSegment& out, int min_ms) {
+  audio::Segment s;
+  if (current_ || !queue_.empty() || !vad_.open(s)) return false;
+  s.end = std::min(s.end, n_fed_);
+  if (s.start < buf_start_ || s.end - s.start < int64_t(min_ms) * opt_.vad.sample_rate / 1000) return false;
+  out = recognize(buf_.data() + (s.start - buf_start_), s.end - s.start);
+  out.start = s.start;
+  out.end = s.end;
+  return true;
+}
+
 // Cut points (ascending, excluding a and b) that split the phrase x[0, n) into parts of at most target samples where
 // it has pauses: each cut goes to the centre of the quietest 300 ms window at least min_part from either end of its
 // range (so the VAD's padding at the phrase's ends is never taken for a pause), if that window is quiet (its mean

@@ -99,6 +99,11 @@ class Transcriber {
   // Greedy transcription of exactly these samples (zero-padded to the model's minimum length).
   TranscriptSegment recognize(const float* x, int64_t n);
 
+  // A partial transcript of the phrase being spoken: the open phrase's audio so far (its start to the last sample
+  // fed), recognised; false when no phrase is open, it is under min_ms long, or decoding is queued (deferred mode).
+  // Changes nothing: the phrase's final text still comes from feed()/finish(), the same as without partials.
+  bool partial(TranscriptSegment& out, int min_ms = 300);
+
   // Deferred mode, for hosts that wait for the GPU between decode steps: push() runs the VAD and queues the phrases
   // that close (nothing is decoded); push_finish() ends the stream; step() advances the queued work by one decode
   // step and appends the segments it completes; it returns true while work remains (the host completes the
