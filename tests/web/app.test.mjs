@@ -222,6 +222,7 @@ await step('the engine loads in its worker with progress; on a software WebGPU a
   for (const p of new Set(phases.filter((x) => x.startsWith('plain: ')))) assert.doesNotMatch(p, JARGON);
   assert.equal(await page.textContent('#plain-status'), 'Ready: notes are written on this device. Nothing is sent anywhere.');
   assert.equal(await page.evaluate(() => document.getElementById('tech-details').open), false);
+  assert.equal(await page.isVisible('#undo-bar'), false, 'the Undo bar shows with nothing to undo');
   // Nothing to write a note from yet: Write note waits for a transcript, and says so.
   assert.ok(await page.isDisabled('#generate'), 'Write note is enabled with no transcript');
   assert.equal(await page.getAttribute('#generate', 'title'), 'Record, open or type a transcript first');
