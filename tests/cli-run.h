@@ -1,13 +1,17 @@
 // cli-run.h — test helper: runs the `sotto` binary built beside the test executable and collects its exit code
-// and output (the CLI tests: test-cli, test-asr-cli, test-speaker-cli).
+// and output (the CLI tests: test-cli, test-asr-cli, test-speaker-cli, test-listen-cli); CliTest, their fixture
+// with a scratch folder.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <utility>
 
 namespace cli_run {
 
@@ -42,5 +46,24 @@ inline size_t lines(const std::string& s) {
   for (char c : s) n += c == '\n';
   return n;
 }
+
+// A test of the built CLI with a scratch folder: skipped when sotto is not built; dir_ is
+// TempDir()/sotto-<prefix>-<pid>, made before each test and removed after it.
+class CliTest : public ::testing::Test {
+ protected:
+  explicit CliTest(std::string prefix) : prefix_(std::move(prefix)) {}
+  void SetUp() override {
+    if (access(sotto_path().c_str(), X_OK) != 0) GTEST_SKIP() << "sotto binary not built";
+    dir_ = testing::TempDir() + "/sotto-" + prefix_ + "-" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  std::string dir_;
+
+ private:
+  std::string prefix_;
+};
 
 }  // namespace cli_run

@@ -22,10 +22,8 @@ namespace {
 
 using cli_run::Result;
 using cli_run::run;
-using cli_run::sotto_path;
 
 const std::string kModel = std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/asr/moonshine-f32.gguf";
-
 
 size_t count(const std::string& s, const std::string& what) {
   size_t n = 0;
@@ -48,15 +46,9 @@ std::vector<float> bursts(int rate) {
   return x;
 }
 
-class AsrCli : public ::testing::Test {
+class AsrCli : public cli_run::CliTest {
  protected:
-  void SetUp() override {
-    if (access(sotto_path().c_str(), X_OK) != 0) GTEST_SKIP() << "sotto binary not built";
-    dir_ = testing::TempDir() + "/sotto-asr-cli-" + std::to_string(::getpid());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  AsrCli() : CliTest("asr-cli") {}
 };
 
 TEST_F(AsrCli, FormatsAndStreamAgree) {

@@ -22,7 +22,6 @@ namespace {
 using cli_run::lines;
 using cli_run::Result;
 using cli_run::run;
-using cli_run::sotto_path;
 
 const std::string kSrc = SOTTO_SOURCE_DIR;
 const std::string kAsr = kSrc + "/tests/fixtures/asr/moonshine-f32.gguf";
@@ -32,21 +31,20 @@ const char* kSet = R"~({"commands": [
   {"name": "stop_line", "say": ["stop line {line}"], "slots": {"line": {"type": "integer", "minimum": 1, "maximum": 4}}, "confirm": true}
 ]})~";
 
-class ListenCli : public ::testing::Test {
+class ListenCli : public cli_run::CliTest {
  protected:
+  ListenCli() : CliTest("listen-cli") {}
   void SetUp() override {
-    if (access(sotto_path().c_str(), X_OK) != 0) GTEST_SKIP() << "sotto binary not built";
-    dir_ = testing::TempDir() + "/sotto-listen-cli-" + std::to_string(::getpid());
-    std::filesystem::create_directories(dir_);
+    CliTest::SetUp();
+    if (IsSkipped()) return;
     set_ = write("set.json", kSet);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& text) {
     const std::string p = dir_ + "/" + name;
     std::ofstream(p, std::ios::binary) << text;
     return p;
   }
-  std::string dir_, set_;
+  std::string set_;
 };
 
 TEST_F(ListenCli, TextLinesBecomeActions) {

@@ -25,29 +25,20 @@ namespace {
 
 using cli_run::Result;
 using cli_run::run;
-using cli_run::sotto_path;
 using cli_run::lines;
 
 const std::string kSrc = SOTTO_SOURCE_DIR;
 const std::string kAsr = kSrc + "/tests/fixtures/asr/moonshine-f32.gguf";
 const std::string kSpk = kSrc + "/tests/fixtures/speaker/speaker-f32.gguf";
 
-
-
-class SpeakerCli : public ::testing::Test {
+class SpeakerCli : public cli_run::CliTest {
  protected:
-  void SetUp() override {
-    if (access(sotto_path().c_str(), X_OK) != 0) GTEST_SKIP() << "sotto binary not built";
-    dir_ = testing::TempDir() + "/sotto-speaker-cli-" + std::to_string(::getpid());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  SpeakerCli() : CliTest("speaker-cli") {}
   std::string wav(const std::string& name, const std::vector<float>& x) {
     const std::string p = dir_ + "/" + name;
     sotto::audio::write_wav(p, x.data(), x.size(), 1, 16000);
     return p;
   }
-  std::string dir_;
 };
 
 // Tone bursts of two pitches with pauses: 0.5 s silence, then 1.2 s each of 220 / 520 / 220 Hz (with harmonics).

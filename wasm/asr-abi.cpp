@@ -66,12 +66,6 @@ void new_stream(AsrSession* s) {
   s->finished = false;
 }
 
-std::string seconds(int64_t samples) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3f", double(samples) / 16000.0);
-  return b;
-}
-
 std::string ids_json(const std::vector<int32_t>& ids) {
   std::string o = "[";
   for (size_t i = 0; i < ids.size(); i++) o += (i ? "," : "") + std::to_string(ids[i]);
@@ -146,7 +140,7 @@ SOTTO_EXPORT const char* sotto_asr_take(AsrSession* s) {
   for (size_t i = 0; i < s->done.size(); i++) {
     const sotto::TranscriptSegment& g = s->done[i];
     s->out += (i ? ", " : "");
-    s->out += "{\"start\": " + seconds(g.start) + ", \"end\": " + seconds(g.end) + ", \"text\": " +
+    s->out += "{\"start\": " + sotto::seconds_text(g.start) + ", \"end\": " + sotto::seconds_text(g.end) + ", \"text\": " +
               sotto::json::quote(g.text) + ", \"tokens\": " + std::to_string(g.tokens.size()) + ", \"ids\": " + ids_json(g.tokens) +
               ", \"hit_token_cap\": " + (g.hit_token_cap ? "true" : "false") + ", \"encode_ms\": " + ms(g.encode_ms) +
               ", \"decode_ms\": " + ms(g.decode_ms) + ", \"latency_ms\": " + ms(g.latency_ms) + ", " + sotto::speech_confidence_json(g.words, g.flags) + "}";

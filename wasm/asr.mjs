@@ -17,15 +17,18 @@
 // decodeWav, which is synchronous, revives the instance on its next call (CPU, single-threaded).
 import { Sotto } from './sotto.mjs';
 
+// Puts a session object on its engine (the Sotto given, or a new one from wasm bytes or a module) and has the
+// engine call its restore() after a revive.
+async function onEngine(self, wasm, opts) {
+  self.engine = wasm instanceof Sotto ? wasm : await Sotto.create(wasm, opts);
+  self.engine.onRevive(() => self.restore());
+  return self;
+}
+
 export class SottoAsr {
   // wasm: bytes, a WebAssembly.Module, or an existing Sotto engine (then the speech session shares its
   // instance and memory; gpu and log come from it).
-  static async create(wasm, opts = {}) {
-    const self = new SottoAsr();
-    self.engine = wasm instanceof Sotto ? wasm : await Sotto.create(wasm, opts);
-    self.engine.onRevive(() => self.restore());
-    return self;
-  }
+  static create(wasm, opts = {}) { return onEngine(new SottoAsr(), wasm, opts); }
 
   constructor() {
     this.engine = null;
@@ -147,12 +150,7 @@ export class SottoAsr {
 // spans: the transcript's phrases in seconds; labels: a 1-based speaker per span (the speaker of most of it);
 // turns: [{start, end, speaker}]; speakers: 1..8, or 0 to find the count. Errors: one-line, as SottoAsr's.
 export class SottoSpeakers {
-  static async create(wasm, opts = {}) {
-    const self = new SottoSpeakers();
-    self.engine = wasm instanceof Sotto ? wasm : await Sotto.create(wasm, opts);
-    self.engine.onRevive(() => self.restore());
-    return self;
-  }
+  static create(wasm, opts = {}) { return onEngine(new SottoSpeakers(), wasm, opts); }
 
   constructor() {
     this.engine = null;

@@ -16,7 +16,6 @@
 // most of it.
 // Errors: sotto::fail() traps with its one-line message (sotto_last_error, wasm/sotto-abi.cpp).
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,12 +38,6 @@ struct SpkSession {
   std::unique_ptr<sotto::SpeakerModel> model;
   std::string out;
 };
-
-std::string seconds(int64_t samples) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3f", double(samples) / 16000.0);
-  return b;
-}
 
 }  // namespace
 
@@ -69,7 +62,7 @@ SOTTO_EXPORT const char* sotto_spk_label(SpkSession* s, const float* x, uint32_t
   if (rate != 16000) resampled = sotto::audio::resample(x, n, rate, 16000);
   const float* pcm = rate == 16000 ? x : resampled.data();
   const int64_t len = rate == 16000 ? int64_t(n) : int64_t(resampled.size());
-  if (len < 16000) sotto::fail("speakers: ", seconds(len), " s of audio is too short (at least 1 s)");
+  if (len < 16000) sotto::fail("speakers: ", sotto::seconds_text(len), " s of audio is too short (at least 1 s)");
   sotto::SpeakerOptions so;
   so.n_speakers = n_speakers;
   const std::vector<sotto::SpeakerTurn> turns = sotto::diarize(*s->model, pcm, len, so);
@@ -82,7 +75,7 @@ SOTTO_EXPORT const char* sotto_spk_label(SpkSession* s, const float* x, uint32_t
   }
   s->out += "], \"turns\": [";
   for (size_t i = 0; i < turns.size(); i++) {
-    s->out += std::string(i ? ", " : "") + "{\"start\": " + seconds(turns[i].start) + ", \"end\": " + seconds(turns[i].end) +
+    s->out += std::string(i ? ", " : "") + "{\"start\": " + sotto::seconds_text(turns[i].start) + ", \"end\": " + sotto::seconds_text(turns[i].end) +
               ", \"speaker\": " + std::to_string(turns[i].speaker + 1) + "}";
   }
   s->out += "]}";

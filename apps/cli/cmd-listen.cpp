@@ -34,12 +34,6 @@
 namespace sotto::cli {
 namespace {
 
-std::string seconds(int64_t samples) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3f", double(samples) / 16000.0);
-  return b;
-}
-
 std::string ms(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.1f", v);
@@ -52,8 +46,7 @@ void print_action(const voice::CommandSet& set, const std::string& head, const s
   const auto t0 = std::chrono::steady_clock::now();
   const voice::Match m = voice::match(set, text);
   const double match_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::string action = voice::match_json(set, m);
-  action = action.substr(1, action.size() - 2);  // its fields, spliced in
+  const std::string action = voice::match_fields(set, m);
   std::printf("{%s\"text\": %s, %s%s}\n", head.c_str(), json::quote(text).c_str(), action.c_str(),
               with_latency ? (", \"latency_ms\": " + ms(latency_ms + match_ms)).c_str() : "");
   std::fflush(stdout);
@@ -109,7 +102,7 @@ int run_listen(int argc, char** argv) {
   auto tok = Tokenizer::from_gguf(*file);
   Transcriber tr(*model, *tok);
   auto emit = [&](const TranscriptSegment& s) {
-    print_action(set, "\"start\": " + seconds(s.start) + ", \"end\": " + seconds(s.end) + ", ", s.text, s.latency_ms, true);
+    print_action(set, "\"start\": " + seconds_text(s.start) + ", \"end\": " + seconds_text(s.end) + ", ", s.text, s.latency_ms, true);
   };
   int64_t last_partial = 0;
   auto feed = [&](const float* x, size_t n) {
@@ -117,8 +110,8 @@ int run_listen(int argc, char** argv) {
     TranscriptSegment p;
     if (partial_ms > 0 && tr.n_fed() - last_partial >= int64_t(partial_ms) * 16 && tr.partial(p)) {
       last_partial = tr.n_fed();
-      std::printf("{\"partial\": true, \"start\": %s, \"end\": %s, \"text\": %s}\n", seconds(p.start).c_str(),
-                  seconds(p.end).c_str(), json::quote(p.text).c_str());
+      std::printf("{\"partial\": true, \"start\": %s, \"end\": %s, \"text\": %s}\n", seconds_text(p.start).c_str(),
+                  seconds_text(p.end).c_str(), json::quote(p.text).c_str());
       std::fflush(stdout);
     }
   };

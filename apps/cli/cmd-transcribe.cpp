@@ -45,17 +45,11 @@ std::string srt_time(int64_t samples) {
   return b;
 }
 
-std::string seconds(int64_t samples) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3f", double(samples) / 16000.0);
-  return b;
-}
-
 constexpr const char* kDefaultSpeakerModel = "models/sotto-speaker-f32.gguf";
 
 // speaker: 1-based label, or 0 for none.
 std::string json_segment(const TranscriptSegment& s, int speaker) {
-  return "{\"start\": " + seconds(s.start) + ", \"end\": " + seconds(s.end) +
+  return "{\"start\": " + seconds_text(s.start) + ", \"end\": " + seconds_text(s.end) +
          (speaker > 0 ? ", \"speaker\": " + std::to_string(speaker) : std::string()) + ", \"text\": " +
          json::quote(s.text) + ", " + speech_confidence_json(s.words, s.flags) + "}";
 }
@@ -120,7 +114,7 @@ class Printer {
     std::fflush(stdout);
   }
   void end(int64_t total_samples) {
-    if (f_ == Format::Json && !stream_) std::printf("\n], \"duration\": %s}\n", seconds(total_samples).c_str());
+    if (f_ == Format::Json && !stream_) std::printf("\n], \"duration\": %s}\n", seconds_text(total_samples).c_str());
     std::fflush(stdout);
   }
 
@@ -138,7 +132,7 @@ struct Timings {
     latency.push_back(s.latency_ms);
     compute_ms += s.encode_ms + s.decode_ms;
     std::fprintf(stderr, "timing: phrase %s-%s s  %zu tokens%s  encode %.1f ms  decode %.1f ms  latency %.1f ms\n",
-                 seconds(s.start).c_str(), seconds(s.end).c_str(), s.tokens.size(), s.hit_token_cap ? " (cap)" : "",
+                 seconds_text(s.start).c_str(), seconds_text(s.end).c_str(), s.tokens.size(), s.hit_token_cap ? " (cap)" : "",
                  s.encode_ms, s.decode_ms, s.latency_ms);
   }
   void report(int64_t n_samples, double wall_s) const {
@@ -158,8 +152,8 @@ void progress_bar(int64_t done, int64_t total) {
   const double frac = total > 0 ? double(done) / double(total) : 1.0;
   const int fill = int(frac * width + 0.5);
   std::fprintf(stderr, "\r[%s%s] %3d%% %s / %s s", std::string(size_t(fill), '#').c_str(),
-               std::string(size_t(width - fill), ' ').c_str(), int(frac * 100 + 0.5), seconds(done).c_str(),
-               seconds(total).c_str());
+               std::string(size_t(width - fill), ' ').c_str(), int(frac * 100 + 0.5), seconds_text(done).c_str(),
+               seconds_text(total).c_str());
   if (done >= total) std::fprintf(stderr, "\n");
   std::fflush(stderr);
 }
@@ -255,7 +249,7 @@ int run_transcribe(int argc_in, char** argv_in) {
     std::unique_ptr<SpeakerModel> spk;
     if (spk_file) {
       spk = std::make_unique<SpeakerModel>(*spk_file, *be);
-      if (pcm.size() < 16000) fail(input, ": ", seconds(int64_t(pcm.size())), " s of audio is too short for --speakers (at least 1 s)");
+      if (pcm.size() < 16000) fail(input, ": ", seconds_text(int64_t(pcm.size())), " s of audio is too short for --speakers (at least 1 s)");
     }
     out.begin();
     auto segs = tr.transcribe(pcm.data(), pcm.size(), bar ? progress_bar : std::function<void(int64_t, int64_t)>{});

@@ -1,6 +1,6 @@
-// commands.cpp — see commands.h. A phrase compiles to a list of literal words and slots; matching walks the
-// utterance's words against each phrase of each command (every way a slot can take its words), keeping the
-// distinct actions found: one is the match, none or several are "not a command".
+// commands.cpp — see commands.h. parse() compiles each phrase once to a list of literal words and slots; matching
+// walks the utterance's words against each compiled phrase of each command (every way a slot can take its words),
+// keeping the distinct actions found: one is the match, none or several are "not a command".
 #include "voice/commands.h"
 
 #include <algorithm>
@@ -140,14 +140,9 @@ std::vector<std::string> normalise(const std::string& text) {
 
 namespace {
 
-struct Elem {
-  int slot = -1;     // index into the command's slots; -1: a literal word
-  std::string word;
-};
-
 // "turn on the {room} lights" -> [turn, on, the, {room}, lights] (literals normalised like an utterance).
-std::vector<Elem> compile(const std::string& phrase, const Command& c, const std::string& where) {
-  std::vector<Elem> out;
+std::vector<PhraseElem> compile(const std::string& phrase, const Command& c, const std::string& where) {
+  std::vector<PhraseElem> out;
   std::string lit;
   auto flush = [&] {
     for (auto& w : normalise(lit)) out.push_back({-1, w});
@@ -174,7 +169,7 @@ std::vector<Elem> compile(const std::string& phrase, const Command& c, const std
   flush();
   if (out.empty()) fail(where, ": an empty phrase");
   for (size_t s = 0; s < c.slots.size(); s++) {
-    const auto n = std::count_if(out.begin(), out.end(), [&](const Elem& e) { return e.slot == int(s); });
+    const auto n = std::count_if(out.begin(), out.end(), [&](const PhraseElem& e) { return e.slot == int(s); });
     if (n != 1) {
       fail(where, ": slot {", c.slots[s].name, "} must appear once in each phrase (", std::to_string(n), " times in \"",
            phrase, "\")");
@@ -186,7 +181,7 @@ std::vector<Elem> compile(const std::string& phrase, const Command& c, const std
 struct Walk {
   const std::vector<std::string>& words;
   const Command& cmd;
-  const std::vector<Elem>& elems;
+  const std::vector<PhraseElem>& elems;
   std::vector<SlotValue> cur;
   std::vector<std::vector<SlotValue>> found;
 
@@ -196,7 +191,7 @@ struct Walk {
       if (w == words.size()) found.push_back(cur);
       return;
     }
-    const Elem& el = elems[e];
+    const PhraseElem& el = elems[e];
     if (el.slot < 0) {
       if (w < words.size() && words[w] == el.word) go(e + 1, w + 1);
       return;
@@ -204,10 +199,10 @@ struct Walk {
     const Slot& s = cmd.slots[size_t(el.slot)];
     SlotValue& v = cur[size_t(el.slot)];
     if (s.type == Slot::Type::Enum) {
-      for (const std::string& val : s.values) {
-        const std::vector<std::string> vw = normalise(val);
+      for (size_t k = 0; k < s.values.size(); k++) {
+        const std::vector<std::string>& vw = s.value_words[k];
         if (w + vw.size() <= words.size() && std::equal(vw.begin(), vw.end(), words.begin() + long(w))) {
-          v.text = val;
+          v.text = s.values[k];
           go(e + 1, w + vw.size());
         }
       }
@@ -256,11 +251,14 @@ Slot parse_slot(const std::string& name, const json::Value& v, const std::string
     if (!en->is_array() || en->arr().empty()) fail(where, ": slot \"", name, "\": \"enum\" must be a non-empty array of strings");
     std::set<std::string> seen;
     for (const auto& e : en->arr()) {
-      if (!e.is_string() || normalise(e.str()).empty()) fail(where, ": slot \"", name, "\": each enum value must be a string with a word in it");
+      if (!e.is_string()) fail(where, ": slot \"", name, "\": each enum value must be a string with a word in it");
+      std::vector<std::string> words = normalise(e.str());
+      if (words.empty()) fail(where, ": slot \"", name, "\": each enum value must be a string with a word in it");
       std::string key;
-      for (const auto& w : normalise(e.str())) key += w + " ";
+      for (const auto& w : words) key += w + " ";
       if (!seen.insert(key).second) fail(where, ": slot \"", name, "\": enum values \"", e.str(), "\" and another read the same when spoken");
       s.values.push_back(e.str());
+      s.value_words.push_back(std::move(words));
     }
     if (v.find("minimum") || v.find("maximum")) fail(where, ": slot \"", name, "\": minimum and maximum are for numbers");
     return s;
@@ -325,7 +323,7 @@ CommandSet CommandSet::parse(const std::string& json_text, const std::string& so
     if (!say || !say->is_array() || say->arr().empty()) fail(where, ": \"say\" must be a non-empty array of phrases");
     for (const auto& p : say->arr()) {
       if (!p.is_string()) fail(where, ": each phrase in \"say\" must be a string");
-      compile(p.str(), cmd, where);  // checks it
+      cmd.compiled.push_back(compile(p.str(), cmd, where));  // checks it
       cmd.phrases.push_back(p.str());
     }
     examples.emplace_back();
@@ -361,8 +359,7 @@ Match match(const CommandSet& set, const std::string& text) {
   std::map<std::string, std::pair<int, std::vector<SlotValue>>> actions;
   for (size_t c = 0; c < set.commands.size(); c++) {
     const Command& cmd = set.commands[c];
-    for (const std::string& p : cmd.phrases) {
-      const std::vector<Elem> elems = compile(p, cmd, cmd.name);
+    for (const std::vector<PhraseElem>& elems : cmd.compiled) {
       Walk wk{words, cmd, elems, {}, {}};
       wk.cur.resize(cmd.slots.size());
       for (size_t s = 0; s < cmd.slots.size(); s++) wk.cur[s].name = cmd.slots[s].name;
@@ -389,14 +386,16 @@ Match match(const CommandSet& set, const std::string& text) {
   return out;
 }
 
-std::string match_json(const CommandSet& set, const Match& m) {
-  if (m.command < 0) return "{\"command\": null, \"reason\": " + json::quote(m.reason) + "}";
-  std::string s = "{\"command\": " + json::quote(set.commands[size_t(m.command)].name) + ", \"slots\": {";
+std::string match_fields(const CommandSet& set, const Match& m) {
+  if (m.command < 0) return "\"command\": null, \"reason\": " + json::quote(m.reason);
+  std::string s = "\"command\": " + json::quote(set.commands[size_t(m.command)].name) + ", \"slots\": {";
   for (size_t i = 0; i < m.slots.size(); i++) {
     s += (i ? ", " : "") + json::quote(m.slots[i].name) + ": " +
          (m.slots[i].is_number ? number_text(m.slots[i].number) : json::quote(m.slots[i].text));
   }
-  return s + "}, \"confirm\": " + (m.confirm ? "true" : "false") + "}";
+  return s + "}, \"confirm\": " + (m.confirm ? "true" : "false");
 }
+
+std::string match_json(const CommandSet& set, const Match& m) { return "{" + match_fields(set, m) + "}"; }
 
 }  // namespace sotto::voice

@@ -21,15 +21,23 @@ struct Slot {
   enum class Type { Enum, Integer, Number };
   std::string name;
   Type type = Type::Enum;
-  std::vector<std::string> values;  // Enum: each as normalised words joined by one space
+  std::vector<std::string> values;                    // Enum: as declared
+  std::vector<std::vector<std::string>> value_words;  // Enum: each value's words, normalised (parse() fills them)
   double minimum = -1e300, maximum = 1e300;
+};
+
+// One element of a phrase as parse() compiles it: a literal word (normalised like an utterance), or a slot.
+struct PhraseElem {
+  int slot = -1;     // index into the command's slots; -1: the literal `word`
+  std::string word;
 };
 
 struct Command {
   std::string name;
-  std::vector<std::string> phrases;  // as declared
+  std::vector<std::string> phrases;                 // as declared
+  std::vector<std::vector<PhraseElem>> compiled;    // each phrase as words and slots (parse() fills them)
   std::vector<Slot> slots;
-  bool confirm = false;              // destructive: the caller asks before it acts
+  bool confirm = false;                             // destructive: the caller asks before it acts
 };
 
 struct CommandSet {
@@ -57,7 +65,9 @@ std::vector<std::string> normalise(const std::string& text);
 Match match(const CommandSet& set, const std::string& text);
 
 // The action as one line of JSON: {"command": name, "slots": {...}, "confirm": bool} or
-// {"command": null, "reason": "..."}.
+// {"command": null, "reason": "..."}; match_fields() is the same without the braces, for a caller that puts
+// other fields beside them.
+std::string match_fields(const CommandSet& set, const Match& m);
 std::string match_json(const CommandSet& set, const Match& m);
 
 }  // namespace sotto::voice

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "audio/mel.h"
 #include "core/error.h"
@@ -145,6 +146,12 @@ TranscriptSegment Transcriber::recognize(const float* x, int64_t n) {
   while (d.step()) {
   }
   return std::move(d.segment());
+}
+
+std::string seconds_text(int64_t samples) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", double(samples) / 16000.0);
+  return b;
 }
 
 bool Transcriber::partial(TranscriptSegment& out, int min_ms) {

@@ -49,6 +49,9 @@ struct TranscriptSegment {
   double t_end() const { return double(end) / 16000.0; }
 };
 
+// A time in samples at 16 kHz as the transcript's JSON writes it: seconds with 3 decimals ("1.770").
+std::string seconds_text(int64_t samples);
+
 // Greedy decoding of one phrase, one token per step(), for hosts that must return to an event loop between tokens
 // (the wasm host waits for the GPU there). The constructor encodes the samples, runs the prompt and records the
 // argmax of the logits on the backend plus a read of it (and of its probability: softmax of the logits in place,
