@@ -13,6 +13,10 @@
 //                               confidence, the guards' flags: runtime/speech-confidence.h, as `sotto
 //                               transcribe --json` prints them); length from sotto_asr_out_len
 //   sotto_asr_reset(s)          a new stream on the same model
+//   sotto_asr_partial(s, every_ms)  while a phrase is open and idle: what it says so far (Transcriber::partial, as
+//                               `sotto listen --partial EVERY_MS` prints it: at most once every every_ms of audio fed),
+//                               {"start", "end", "text"}; "null" when there is none now (also on WebGPU, whose
+//                               decode steps need the host between them)
 // The transcript is the one `sotto transcribe` prints for the same samples: the same Transcriber, and the
 // streaming resampler is bit-identical to the one-shot resample() of the CLI.
 // backend: binding_limit 0 = the wasm CPU backend; otherwise the WebGPU backend with that
@@ -53,6 +57,7 @@ struct AsrSession {
   std::vector<sotto::TranscriptSegment> done;
   std::vector<float> pcm16k;
   std::string out;
+  int64_t last_partial = 0;  // samples fed (16 kHz) at the last partial
   int rate = 16000;
   bool finished = false;
   bool gpu = false;
@@ -64,6 +69,7 @@ void new_stream(AsrSession* s) {
   s->rs = s->rate == model_rate ? nullptr : std::make_unique<sotto::audio::Resampler>(s->rate, model_rate);
   s->done.clear();
   s->finished = false;
+  s->last_partial = 0;
 }
 
 std::string ids_json(const std::vector<int32_t>& ids) {
@@ -131,6 +137,17 @@ SOTTO_EXPORT uint32_t sotto_asr_finish(AsrSession* s) {
 }
 
 SOTTO_EXPORT int sotto_asr_step(AsrSession* s) { return s->tr->step(s->done) ? 1 : 0; }
+
+SOTTO_EXPORT const char* sotto_asr_partial(AsrSession* s, int every_ms) {
+  sotto::TranscriptSegment p;
+  s->out = "null";
+  if (s->gpu || s->finished || every_ms < 0 || s->tr->n_fed() - s->last_partial < int64_t(every_ms) * 16) return s->out.c_str();
+  if (!s->tr->partial(p)) return s->out.c_str();
+  s->last_partial = s->tr->n_fed();
+  s->out = "{\"start\": " + sotto::seconds_text(p.start) + ", \"end\": " + sotto::seconds_text(p.end) + ", \"text\": " +
+           sotto::json::quote(p.text) + "}";
+  return s->out.c_str();
+}
 
 // Samples (16 kHz) fed so far.
 SOTTO_EXPORT double sotto_asr_n_fed(AsrSession* s) { return double(s->tr->n_fed()); }

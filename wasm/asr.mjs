@@ -9,6 +9,9 @@
 // latency_ms (end of phrase known -> final text, inside the engine), words [{text, begin, end, confidence,
 // uncertain}], flags [{kind, words: [first, end), reason}]} (runtime/speech-confidence.h). Also SottoAsr.decodeWav(bytes) ->
 // {samples: Float32Array (mono), sampleRate} and transcribe(samples, {chunk}) = feed in chunks + finish.
+// Partial text while a phrase is spoken: asr.partial(everyMs) after a feed -> {start, end, text} or null (what `sotto
+// listen --partial everyMs` prints at that point: the open phrase so far, at most once every everyMs of audio fed;
+// always null on WebGPU).
 // On WebGPU every decode step ends in a 4-byte read: feed()/finish() await the GPU between steps, so the
 // event loop keeps running while a phrase is decoded (calls are queued: feed() may be called again before the
 // previous one resolves, e.g. for each microphone chunk). On the CPU a phrase is decoded in one go.
@@ -116,6 +119,15 @@ export class SottoAsr {
     return out;
   }
 
+  // What the open phrase says so far, or null (see the top). Runs after the queued feeds.
+  partial(everyMs = 300) {
+    return this.serial(() => this.engine.guarded(async () => {
+      const e = this.engine, s = this.requireSession();
+      const ptr = e.call('sotto_asr_partial', s, everyMs);
+      return JSON.parse(new TextDecoder().decode(new Uint8Array(e.memory.buffer, ptr, e.call('sotto_asr_out_len', s)).slice()));
+    }));
+  }
+
   reset() { return this.serial(() => this.engine.guarded(async () => this.engine.call('sotto_asr_reset', this.requireSession()))); }
 
   // Dispatches recorded on the GPU since the last call (0 on the CPU).
@@ -195,6 +207,66 @@ export class SottoSpeakers {
 
   dispose() {
     if (this.session && !this.engine.dead) this.engine.call('sotto_spk_free', this.session);
+    this.session = 0;
+  }
+}
+
+// Voice commands (wasm/commands-abi.cpp: apps/voice/commands.h, what `sotto listen --commands` runs): a command set
+// (JSON, docs/voice.md) and the mapping of an utterance to one of its commands or to "not a command".
+//   const cmd = await SottoCommands.create(wasmOrSotto);   // its own small instance is best: a bad set traps it
+//   await cmd.load(jsonText, {name})  -> the set's commands [{name, confirm, say: [phrases]}]; a set that does not
+//                                   check rejects with the CLI's one-line Error ("set.json: command \"a\": ...") once a
+//                                   fresh instance holds the last good set again
+//   await cmd.match(text)        -> {command, slots, confirm} or {command: null, reason}: the JSON of `sotto listen`
+// The engine's own work takes microseconds; the promises only carry the revive after an error.
+export class SottoCommands {
+  static create(wasm, opts = {}) { return onEngine(new SottoCommands(), wasm, { threads: 1, ...opts }); }
+
+  constructor() {
+    this.engine = null;
+    this.session = 0;
+    this.lastGood = null;  // {text, name}
+    this.commands = [];
+  }
+
+  out(ptr) {
+    const e = this.engine;
+    return JSON.parse(new TextDecoder().decode(new Uint8Array(e.memory.buffer, ptr, e.call('sotto_cmd_out_len', this.session)).slice()));
+  }
+
+  create(text, name) {
+    const e = this.engine;
+    const bytes = e.encoder.encode(text);
+    const session = e.withBuffer(bytes, (p) => e.withBuffer(e.encoder.encode(name + '\0'), (n) => e.call('sotto_cmd_create', p, bytes.length, n)));
+    if (this.session) e.call('sotto_cmd_free', this.session);
+    this.session = session;
+    this.commands = this.out(e.call('sotto_cmd_describe', session));
+  }
+
+  restore() {
+    this.session = 0;
+    if (this.lastGood) this.create(this.lastGood.text, this.lastGood.name);
+  }
+
+  load(text, { name = 'commands.json' } = {}) {
+    return this.engine.guarded(async () => {
+      this.create(String(text), name);
+      this.lastGood = { text: String(text), name };
+      return this.commands;
+    });
+  }
+
+  match(text) {
+    return this.engine.guarded(async () => {
+      const e = this.engine;
+      if (!this.session) throw new Error('sotto commands: no command set loaded (call load first)');
+      const bytes = e.encoder.encode(String(text));
+      return e.withBuffer(bytes, (p) => this.out(e.call('sotto_cmd_match', this.session, p, bytes.length)));
+    });
+  }
+
+  dispose() {
+    if (this.session && !this.engine.dead) this.engine.call('sotto_cmd_free', this.session);
     this.session = 0;
   }
 }

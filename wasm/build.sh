@@ -23,6 +23,7 @@ done
 srcs+=(wasm/sotto-abi.cpp wasm/kernel-check.cpp wasm/webgpu-op-check.cpp)
 srcs+=(wasm/asr-abi.cpp)  # speech to text (src/audio, the speech models, runtime/transcribe)
 srcs+=(wasm/speaker-abi.cpp)  # speaker labels (models/speaker, runtime/speakers)
+srcs+=(wasm/commands-abi.cpp apps/voice/commands.cpp)  # voice commands (apps/voice: the matcher of sotto listen)
 srcs+=(wasm/gpu-sample-check.cpp)  # GPU sampler vs the CPU chain (tests/webgpu/sample-checks.mjs)
 # The scribe (apps/scribe; note.cpp through wasm/scribe-note.cpp, which supplies what WASI lacks).
 srcs+=(wasm/scribe-abi.cpp wasm/scribe-note.cpp)

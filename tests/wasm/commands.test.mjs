@@ -1,0 +1,166 @@
+// commands.test.mjs — voice commands in the wasm build (wasm/commands-abi.cpp through wasm/asr.mjs SottoCommands, and
+// SottoAsr.partial), against the native matcher and CLI:
+//   * rows of tests/test-voice-commands.cpp's accept / reject tables on its command set: the same action JSON;
+//   * those utterances and more (the page's factory set, web/voice/factory.json) == `sotto listen --text` line for line;
+//   * a set that does not check: the CLI's one-line error (rows of the native SetErrors table, and what `sotto listen`
+//     prints for the same file), and the last good set still matches afterwards (on sotto.wasm and sotto-mt.wasm);
+//   * speech: an espeak-ng phrase (16 kHz WAV) fed in 100 ms chunks with partial(300) after each, each final matched:
+//     the partial and final lines == `sotto listen --commands SET --partial 300 FILE.wav` (latency_ms aside: present, >= 0),
+//     with the random-weight Moonshine fixture (its text is noise: what is compared is the same lines at the same times).
+// Usage: node tests/wasm/commands.test.mjs [path/to/sotto.wasm] [path/to/native/sotto]
+// Needs espeak-ng. Prints `N passed, M failed`; exit code 1 on failure.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+import { SottoAsr, SottoCommands } from '../../wasm/asr.mjs';
+import { Tally } from '../harness.mjs';
+import { referenceResample, wav16k } from '../web/speech-fixtures.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const wasmPath = process.argv[2] ?? join(root, 'build-wasm', 'sotto.wasm');
+const nativePath = process.argv[3] ?? join(root, 'build', 'sotto');
+// The random-weight fixture (tests/wasm/asr.test.mjs: its wasm transcripts == native, token for token); the bundled
+// q8_0 model's partials can differ in a near tie between the native and the wasm kernels' rounding.
+const asrModel = join(root, 'tests', 'fixtures', 'asr', 'moonshine-f32.gguf');
+const wasmModule = await WebAssembly.compile(readFileSync(wasmPath));
+const tmp = mkdtempSync(join(tmpdir(), 'sotto-commands-wasm-'));
+const tally = new Tally();
+const test = (name, fn) => tally.test(name, fn);
+
+// tests/test-voice-commands.cpp's set and rows of its tables.
+const kSet = JSON.stringify({ commands: [
+  { name: 'lights_on', say: ['turn on the lights in the {room}', 'switch on the {room} lights'],
+    slots: { room: { enum: ['kitchen', 'hall', 'loading bay'] } }, examples: ['Turn on the lights in the kitchen.'] },
+  { name: 'lights_off', say: ['turn off the lights in the {room}'], slots: { room: { enum: ['kitchen', 'hall', 'loading bay'] } } },
+  { name: 'set_speed', say: ['set line {line} speed to {speed} percent'],
+    slots: { line: { type: 'integer', minimum: 1, maximum: 4 }, speed: { type: 'integer', minimum: 0, maximum: 120 } } },
+  { name: 'stop_line', say: ['stop line {line}'], slots: { line: { type: 'integer', minimum: 1, maximum: 4 } }, confirm: true },
+  { name: 'timer', say: ['start a timer for {minutes} minutes'], slots: { minutes: { type: 'number', minimum: 0.5, maximum: 240 } } },
+  { name: 'status', say: ['status report'] },
+] });
+const accepts = [
+  ['switch on the Loading Bay lights', { command: 'lights_on', slots: { room: 'loading bay' }, confirm: false }],
+  ['Set line two speed to seventy-five percent', { command: 'set_speed', slots: { line: 2, speed: 75 }, confirm: false }],
+  ['set line 4 speed to 120%', { command: 'set_speed', slots: { line: 4, speed: 120 }, confirm: false }],
+  ['Stop line 3!', { command: 'stop_line', slots: { line: 3 }, confirm: true }],
+  ['start a timer for two point five minutes', { command: 'timer', slots: { minutes: 2.5 }, confirm: false }],
+  ['Okay, status report. Thanks', { command: 'status', slots: {}, confirm: false }],
+];
+const rejects = [
+  ['turn on the lights in the garage', 'no command matches'],
+  ['set line 5 speed to 50 percent', 'no command matches'],
+  ['start a timer for 0.25 minutes', 'no command matches'],
+  ['set line 2.5 speed to 50 percent', 'no command matches'],
+  ['turn on the lights in the kitchen and the hall', 'no command matches'],
+  ['Plan is ECG today.', 'no command matches'],
+  ['', 'empty'],
+  ['um, uh', 'empty'],
+];
+const setErrors = [
+  ['{"commands": []}', 'c.json: "commands" must be a non-empty array'],
+  ['{"commands": [{"name": "a", "say": ["go to {room}"]}]}', 'c.json: command "a": slot {room} in "go to {room}" is not declared in "slots"'],
+  ['{"commands": [{"name": "a", "say": ["set {n}"], "slots": {"n": {"type": "integer", "minimum": 5, "maximum": 1}}}]}',
+   'c.json: command "a": slot "n": minimum 5 is above maximum 1'],
+  ['{"commands": [{"name": "a", "say": ["go"], "run": "rm -rf"}]}', 'c.json: command "a": unknown key "run" (name, say, slots, confirm, examples, description)'],
+  ['{"commands": [{"name": "a", "say": ["go {d}"], "slots": {"d": {"enum": ["left", "right"]}}}, {"name": "b", "say": ["turn"], "examples": ["go left"]}]}',
+   'c.json: command "b": example "go left" is command "a"'],
+  ['{"commands": [{"name": "a", "say": ["go"]}', "c.json:1:43: expected ',' or ']' in array"],
+];
+
+// `sotto listen --commands FILE --text` of these lines: one action object per line (its "text" removed).
+function nativeText(setPath, lines) {
+  const r = spawnSync(nativePath, ['listen', '--commands', setPath, '--text'], { input: lines.join('\n') + '\n' });
+  if (r.status !== 0) throw new Error(`native listen failed: ${r.stderr}`);
+  return r.stdout.toString().trim().split('\n').map((l) => { const { text, ...a } = JSON.parse(l); return a; });
+}
+
+const cmd = await SottoCommands.create(wasmModule);
+await test('the native tables\' rows: accepts and rejects give the same action', async () => {
+  const names = await cmd.load(kSet, { name: 'set.json' });
+  assert.deepEqual(names.map((c) => [c.name, c.confirm]), [['lights_on', false], ['lights_off', false], ['set_speed', false],
+                                                           ['stop_line', true], ['timer', false], ['status', false]]);
+  assert.deepEqual(names[0].say, ['turn on the lights in the {room}', 'switch on the {room} lights']);
+  for (const [u, want] of accepts) assert.deepEqual(await cmd.match(u), want, u);
+  for (const [u, why] of rejects) assert.deepEqual(await cmd.match(u), { command: null, reason: why }, u);
+});
+
+const factory = join(root, 'web', 'voice', 'factory.json');
+await test('== sotto listen --text, line for line (the tables\' set and the page\'s factory set)', async () => {
+  const setPath = join(tmp, 'set.json');
+  writeFileSync(setPath, kSet);
+  const lines = [...accepts, ...rejects].map(([u]) => u).filter((u) => u);  // an empty line is "empty" both ways
+  assert.deepEqual(await Promise.all(lines.map((u) => cmd.match(u))), nativeText(setPath, lines));
+  const f = await SottoCommands.create(wasmModule);
+  await f.load(readFileSync(factory, 'utf8'), { name: 'factory.json' });
+  const spoken = ['Set line two speed to eighty percent.', 'stop line four', 'Log a scratch defect on line one.',
+                  'start a timer for ten minutes', 'Turn on the lights in the loading bay.', 'switch off the warehouse lights',
+                  'clear the defect log', 'start line three', 'cancel the timers', 'status report', 'what time is it',
+                  'set line nine speed to ten percent', 'log a dent defect on line two please'];
+  const want = nativeText(factory, spoken);
+  assert.deepEqual(await Promise.all(spoken.map((u) => f.match(u))), want);
+  assert.ok(want.filter((a) => a.command).length >= 10, 'the factory set should take these commands');
+  f.engine.dispose();
+});
+
+for (const wasm of [wasmPath, wasmPath.replace(/sotto\.wasm$/, 'sotto-mt.wasm')]) {
+  if (!existsSync(wasm)) continue;
+  await test(`a set that does not check: the CLI's one-line error; the last good set stays (${wasm.split('/').pop()})`, async () => {
+    const c = await SottoCommands.create(await WebAssembly.compile(readFileSync(wasm)), { log: () => {} });
+    await c.load(kSet, { name: 'set.json' });
+    for (const [json, want] of setErrors) {
+      const msg = await c.load(json, { name: 'c.json' }).then(() => '', (e) => e.message);
+      assert.equal(msg, want);
+      assert.deepEqual(await c.match('stop line two'), { command: 'stop_line', slots: { line: 2 }, confirm: true }, `after ${json}`);
+    }
+    const badPath = join(tmp, 'c.json');
+    writeFileSync(badPath, setErrors[1][0]);
+    const r = spawnSync(nativePath, ['listen', '--commands', badPath, '--text'], { input: '' });
+    assert.equal(r.stderr.toString().trim(), `sotto: ${badPath}${setErrors[1][1].slice('c.json'.length)}`);
+    assert.ok(c.engine.traps === setErrors.length, `traps ${c.engine.traps}`);
+    c.engine.dispose();
+  });
+}
+
+await test('speech: partial and final lines == sotto listen --partial 300 (the Moonshine fixture)', async () => {
+  const raw = join(tmp, 'phrase.wav');
+  execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw,
+                             'Set line two speed to seventy five percent. Then turn on the lights in the loading bay.']);
+  const wav = join(tmp, 'phrase-16k.wav');
+  writeFileSync(wav, wav16k(referenceResample(readFileSync(raw))));
+  const setPath = join(tmp, 'set.json');
+  const r = spawnSync(nativePath, ['listen', '--commands', setPath, '-m', asrModel, '-t', '1', '--partial', '300', wav]);
+  if (r.status !== 0) throw new Error(`native listen failed: ${r.stderr}`);
+  const want = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+
+  const asr = await SottoAsr.create(wasmModule);
+  await asr.load(readFileSync(asrModel), { name: 'asr.gguf', sampleRate: 16000 });
+  const pcm = asr.decodeWav(readFileSync(wav)).samples;
+  const got = [];
+  const finals = async (segs) => {
+    for (const s of segs) {
+      const t0 = performance.now();
+      const action = await cmd.match(s.text);
+      got.push({ start: s.start, end: s.end, text: s.text, ...action, latency_ms: s.latency_ms + performance.now() - t0 });
+    }
+  };
+  for (let i = 0; i < pcm.length; i += 1600) {
+    await finals(await asr.feed(pcm.subarray(i, i + 1600)));
+    const p = await asr.partial(300);
+    if (p) got.push({ partial: true, ...p });
+  }
+  await finals(await asr.finish());
+  asr.dispose();
+  const strip = (l) => { const { latency_ms, ...rest } = l; return rest; };
+  const seconds = (l) => ({ ...l, start: l.start.toFixed(3), end: l.end.toFixed(3) });
+  assert.deepEqual(got.map(strip).map(seconds), want.map(strip).map(seconds));
+  assert.ok(want.filter((l) => l.partial).length >= 3, `only ${want.filter((l) => l.partial).length} partials`);
+  assert.ok(got.filter((l) => !l.partial).every((l) => l.latency_ms >= 0 && 'command' in l), JSON.stringify(got));
+  console.log(`      ${got.filter((l) => l.partial).length} partials, finals: ${got.filter((l) => !l.partial).map((l) => JSON.stringify(l.text)).join(', ')}`);
+});
+
+rmSync(tmp, { recursive: true, force: true });
+process.exit(tally.summary());

@@ -1,0 +1,57 @@
+// commands-abi.cpp — the voice command matcher (apps/voice/commands.h, what `sotto listen --commands` runs) as a C ABI
+// for the wasm build's JS wrapper (wasm/asr.mjs SottoCommands):
+//   sotto_cmd_create(json, len, source)   a command set from its JSON text (len bytes, not NUL-terminated), checked as
+//                                         the CLI checks it: a mistake traps with the CLI's one-line message naming
+//                                         `source`, the command and the field
+//   sotto_cmd_match(set, text, len)       an utterance -> the action as the CLI prints it (match_json): {"command":
+//                                         name, "slots": {...}, "confirm": bool} or {"command": null, "reason": "..."}
+//   sotto_cmd_describe(set)               the set for a page to show: [{"name", "confirm", "say": [phrases]}]
+//   sotto_cmd_out_len(set)                the length of the last result (both are valid until the next call)
+//   sotto_cmd_free(set)
+// Errors: sotto::fail() traps with its one-line message (sotto_last_error, wasm/sotto-abi.cpp).
+// Does not: recognise speech (asr-abi.cpp) or run the action (the page does, and asks first where confirm is true).
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/json.h"
+#include "voice/commands.h"
+
+#define SOTTO_EXPORT extern "C" __attribute__((visibility("default"), used))
+
+namespace {
+
+struct CmdSession {
+  sotto::voice::CommandSet set;
+  std::string out;
+};
+
+}  // namespace
+
+SOTTO_EXPORT CmdSession* sotto_cmd_create(const char* json, uint32_t len, const char* source) {
+  auto s = std::make_unique<CmdSession>();
+  s->set = sotto::voice::CommandSet::parse(std::string(json, len), source);
+  return s.release();
+}
+
+SOTTO_EXPORT void sotto_cmd_free(CmdSession* s) { delete s; }
+
+SOTTO_EXPORT const char* sotto_cmd_match(CmdSession* s, const char* text, uint32_t len) {
+  s->out = sotto::voice::match_json(s->set, sotto::voice::match(s->set, std::string(text, len)));
+  return s->out.c_str();
+}
+
+SOTTO_EXPORT const char* sotto_cmd_describe(CmdSession* s) {
+  s->out = "[";
+  for (size_t i = 0; i < s->set.commands.size(); i++) {
+    const sotto::voice::Command& c = s->set.commands[i];
+    s->out += std::string(i ? ", " : "") + "{\"name\": " + sotto::json::quote(c.name) + ", \"confirm\": " + (c.confirm ? "true" : "false") +
+              ", \"say\": [";
+    for (size_t k = 0; k < c.phrases.size(); k++) s->out += (k ? ", " : "") + sotto::json::quote(c.phrases[k]);
+    s->out += "]}";
+  }
+  s->out += "]";
+  return s->out.c_str();
+}
+
+SOTTO_EXPORT uint32_t sotto_cmd_out_len(CmdSession* s) { return uint32_t(s->out.size()); }
