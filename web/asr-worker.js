@@ -5,10 +5,14 @@
 //                                         adapter, 'webgpu': any, 'cpu') -> progress* then {type: 'ready',
 //                                         backend ('webgpu' | 'wasm-cpu-simd128'), adapter, why, model, bytes, cached,
 //                                         threads (of the wasm CPU engine: engine-wasm.mjs)}
-//   {type: 'stream-start', id, sampleRate}  a live recording begins (the recognizer is reset; a rate other
-//                                         than 16 kHz is resampled by the engine, as `sotto transcribe` does)
+//   {type: 'stream-start', id, sampleRate, partialMs, commands}
+//                                         a live recording begins (the recognizer is reset; a rate other
+//                                         than 16 kHz is resampled by the engine, as `sotto transcribe` does);
+//                                         partialMs > 0: partial text while a phrase is spoken (`sotto listen
+//                                         --partial`); commands: each segment also gets its action (below)
 //   {type: 'stream-chunk', id, pcm}       samples of it (Float32Array) -> {type: 'segment', id, segment}*
-//                                         for each phrase that closed
+//                                         for each phrase that closed, and with partialMs {type: 'partial', id,
+//                                         partial: {start, end, text}} when the open phrase says something so far
 //   {type: 'stream-end', id}              -> {type: 'segment', id, segment}* (the phrase still open), then
 //                                            {type: 'stream-done', id, seconds}
 //   {type: 'transcribe', id, pcm}         a whole recording (a dropped file) -> {type: 'asr-progress', id, done,
@@ -19,13 +23,22 @@
 //                                         speaker model, fetched and cached on first use, on the wasm CPU in an
 //                                         instance of its own) -> {type: 'speakers', id, speakers, labels (1-based,
 //                                         one per span [start, end] in seconds), turns}
-// A segment: {start, end, text, words, flags} (seconds, seconds, trimmed text; words with their confidence and
+//   {type: 'commands-load', id, wasmUrl, json, name}  a voice command set (JSON text, docs/voice.md) in an engine
+//                                         instance of its own (wasm/asr.mjs SottoCommands; it needs no speech model)
+//                                         -> {type: 'commands', id, commands: [{name, confirm, say}]}; a set that does
+//                                         not check: the CLI's one-line error, and the last good set stays
+//   {type: 'command-match', id, text}     a typed utterance -> {type: 'action', id, text, action, match_ms}
+//   The command messages run beside the speech ones (a typed command does not wait for a recording to finish).
+//   With a set loaded and a stream started with commands: true, each segment has `action` ({command, slots,
+//   confirm} or {command: null, reason}: the JSON of `sotto listen`) and its latency_ms is the CLI's: end of the
+//   phrase known -> action (the engine's recognition latency plus the matching).
+// A segment: {start, end, text, words, flags, latency_ms} (seconds, seconds, trimmed text; words with their confidence and
 // the hallucination guards' flags, as `sotto transcribe --json` prints them: runtime/speech-confidence.h). Any failure: {type: 'error', id, message}
 // (one line); before 'ready' every request fails with the reason the recognizer is not there.
 // The recognizer runs on WebGPU when the Settings allow the adapter, else (or when loading there fails) on
 // the wasm CPU; `why` says why not WebGPU.
 import { AsrEngine } from './engine-asr.mjs';
-import { SottoSpeakers } from '../wasm/asr.mjs';
+import { SottoCommands, SottoSpeakers } from '../wasm/asr.mjs';
 import { adapterName, pickAdapter } from './gpu-policy.mjs';
 import { fetchWithProgress, modelBudget, oneLine } from './fetch-cache.mjs';
 import { fetchEngine } from './engine-wasm.mjs';
@@ -35,15 +48,52 @@ let wasmModule = null;   // the engine the speech model loaded in (the speaker l
 let speakers = null;     // {url, spk}: the speaker model, loaded on first use
 let notReady = 'the speech model is still loading';
 let streamId = null;
+let streamOpts = {};     // {partialMs, commands} of the current stream
 let queue = Promise.resolve();  // requests run one after another, in arrival order
+let enginePromise = null;  // fetchEngine() of the last init (the command set shares the download)
+let commands = null;     // SottoCommands, loaded on the first 'commands-load'
+let cmdQueue = Promise.resolve();  // the command messages, in arrival order
 
 const post = (m) => self.postMessage(m);
 const progress = (p) => post({ type: 'progress', ...p });
 const yieldToEvents = () => new Promise((r) => setTimeout(r, 0));
 const CHUNK = 16000;  // a whole recording is fed a second at a time (progress, and the page's chunks stay fast)
 
-function sendSegments(id, segs) {
-  for (const s of segs) post({ type: 'segment', id, segment: s });
+// The action of an utterance and the matching's time (ms).
+async function matchTimed(text) {
+  const t0 = performance.now();
+  const action = await commands.match(text);
+  return [action, performance.now() - t0];
+}
+
+async function sendSegments(id, segs) {
+  for (const s of segs) {
+    if (streamOpts.commands && commands?.session && id === streamOpts.id) {
+      const [action, ms] = await matchTimed(s.text);
+      s.action = action;
+      s.latency_ms += ms;
+    }
+    post({ type: 'segment', id, segment: s });
+  }
+}
+
+async function handleCommands(m) {
+  switch (m.type) {
+    case 'commands-load': {
+      if (!commands) {
+        const { module } = await (enginePromise ??= fetchEngine(m.wasmUrl, null));
+        commands ??= await SottoCommands.create(module, { log: () => {} });
+      }
+      post({ type: 'commands', id: m.id, commands: await commands.load(m.json, { name: m.name ?? 'commands.json' }) });
+      return;
+    }
+    case 'command-match': {
+      if (!commands?.session) throw new Error('no command set is loaded');
+      const [action, ms] = await matchTimed(m.text);
+      post({ type: 'action', id: m.id, text: m.text, action, match_ms: ms });
+      return;
+    }
+  }
 }
 
 async function handle(m) {
@@ -53,7 +103,8 @@ async function handle(m) {
       asr = null;
       notReady = 'the speech model is still loading';
       try {
-        const { module } = await fetchEngine(m.wasmUrl, progress);  // sotto-mt.wasm when threads are usable
+        enginePromise = fetchEngine(m.wasmUrl, progress);
+        const { module } = await enginePromise;  // sotto-mt.wasm when threads are usable
         wasmModule = module;
         const model = await fetchWithProgress(m.modelUrl, 'speech model', true, progress, modelBudget());
         progress({ phase: 'load', what: 'speech model' });
@@ -84,15 +135,20 @@ async function handle(m) {
       if (!asr) throw new Error(`speech recognition is not available: ${notReady}`);
       await asr.reset(m.sampleRate ?? 16000);
       streamId = m.id;
+      streamOpts = { id: m.id, partialMs: m.partialMs ?? 0, commands: !!m.commands };
       return;
-    case 'stream-chunk':
+    case 'stream-chunk': {
       if (!asr || m.id !== streamId) return;  // a chunk of a stream that failed to start, or ended
-      sendSegments(m.id, await asr.feed(m.pcm));
+      await sendSegments(m.id, await asr.feed(m.pcm));
+      const p = streamOpts.partialMs > 0 ? await asr.partial(streamOpts.partialMs) : null;
+      if (p) post({ type: 'partial', id: m.id, partial: p });
       return;
+    }
     case 'stream-end': {
       if (!asr || m.id !== streamId) throw new Error('no recording is being transcribed');
       streamId = null;
-      sendSegments(m.id, await asr.finish());
+      await sendSegments(m.id, await asr.finish());
+      streamOpts = {};
       post({ type: 'stream-done', id: m.id, seconds: asr.seconds() });
       return;
     }
@@ -100,13 +156,14 @@ async function handle(m) {
       if (!asr) throw new Error(`speech recognition is not available: ${notReady}`);
       await asr.reset(16000);
       streamId = null;
+      streamOpts = {};
       const pcm = m.pcm, total = pcm.length;
       for (let i = 0; i < total; i += CHUNK) {
-        sendSegments(m.id, await asr.feed(pcm.subarray(i, Math.min(total, i + CHUNK))));
+        await sendSegments(m.id, await asr.feed(pcm.subarray(i, Math.min(total, i + CHUNK))));
         post({ type: 'asr-progress', id: m.id, done: Math.min(total, i + CHUNK), total });
         await yieldToEvents();
       }
-      sendSegments(m.id, await asr.finish());
+      await sendSegments(m.id, await asr.finish());
       post({ type: 'transcribed', id: m.id, seconds: total / 16000 });
       return;
     }
@@ -131,5 +188,9 @@ async function handle(m) {
 
 self.onmessage = (ev) => {
   const m = ev.data;
+  if (m.type === 'commands-load' || m.type === 'command-match') {
+    cmdQueue = cmdQueue.then(() => handleCommands(m)).catch((e) => post({ type: 'error', id: m.id, message: oneLine(e) }));
+    return;
+  }
   queue = queue.then(() => handle(m)).catch((e) => post({ type: 'error', id: m.id, message: oneLine(e) }));
 };

@@ -3,9 +3,15 @@
 //   const asr = new Recognizer(onStatus);  asr.init(wasmUrl, modelUrl, backend)   backend: 'auto' | 'webgpu' | 'cpu'
 //       onStatus({state: 'loading' | 'ready' | 'error', progress?, model?, bytes?, cached?, backend?, adapter?,
 //                 why?, message?})
-//   const live = asr.stream(onSegment, sampleRate);  live.push(pcmChunk) ...;  const segs = await live.end()
+//   const live = asr.stream(onSegment, sampleRate, {partialMs, commands, onPartial});  live.push(pcmChunk) ...;
+//   const segs = await live.end()
 //       a recording (at sampleRate, default 16 kHz; the engine resamples another rate): onSegment({start,
-//       end, text}) as each phrase closes (the live transcript)
+//       end, text}) as each phrase closes (the live transcript); partialMs > 0: onPartial({start, end, text}) while a
+//       phrase is spoken; commands: true: each segment also has `action` and latency_ms (end of phrase -> action)
+//   const commands = await asr.loadCommands(wasmUrl, jsonText, name)    a voice command set (docs/voice.md):
+//       [{name, confirm, say}]; a bad set: a one-line error (the last good one stays)
+//   const {action, match_ms} = await asr.matchCommand(text)    a typed utterance -> {command, slots, confirm} or
+//       {command: null, reason} (the JSON of `sotto listen`)
 //   const segs = await asr.transcribe(pcm, onSegment, onProgress)
 //       a whole recording; onProgress(done, total) in samples
 //   const {speakers, labels, turns} = await asr.labelSpeakers(pcm, sampleRate, spans, count)
@@ -59,6 +65,17 @@ export class Recognizer {
         job.segments.push(m.segment);
         job.onSegment?.(m.segment);
         return;
+      case 'partial':
+        job.onPartial?.(m.partial);
+        return;
+      case 'commands':
+        this.jobs.delete(m.id);
+        job.resolve(m.commands);
+        return;
+      case 'action':
+        this.jobs.delete(m.id);
+        job.resolve({ action: m.action, match_ms: m.match_ms });
+        return;
       case 'asr-progress':
         job.onProgress?.(m.done, m.total);
         return;
@@ -86,9 +103,10 @@ export class Recognizer {
     return [id, job];
   }
 
-  stream(onSegment, sampleRate = 16000) {
+  stream(onSegment, sampleRate = 16000, { partialMs = 0, commands = false, onPartial = null } = {}) {
     const [id, job] = this.job(onSegment);
-    this.worker.postMessage({ type: 'stream-start', id, sampleRate });
+    job.onPartial = onPartial;
+    this.worker.postMessage({ type: 'stream-start', id, sampleRate, partialMs, commands });
     return {
       push: (pcm) => { const c = pcm.slice(); this.worker.postMessage({ type: 'stream-chunk', id, pcm: c }, [c.buffer]); },
       end: () => { this.worker.postMessage({ type: 'stream-end', id }); return job.done; },
@@ -99,6 +117,18 @@ export class Recognizer {
     const [id, job] = this.job(onSegment, onProgress);
     const copy = pcm.slice();
     this.worker.postMessage({ type: 'transcribe', id, pcm: copy }, [copy.buffer]);
+    return job.done;
+  }
+
+  loadCommands(wasmUrl, json, name = 'commands.json') {
+    const [id, job] = this.job();
+    this.worker.postMessage({ type: 'commands-load', id, wasmUrl, json, name });
+    return job.done;
+  }
+
+  matchCommand(text) {
+    const [id, job] = this.job();
+    this.worker.postMessage({ type: 'command-match', id, text });
     return job.done;
   }
 

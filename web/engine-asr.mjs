@@ -8,9 +8,11 @@
 //                                      resampled in the engine: the session is re-created for a new rate)
 //   await a.feed(pcm) -> segments      Float32 samples at that rate; the phrases that closed
 //   await a.finish() -> segments       the phrase still open
+//   await a.partial(everyMs) -> {start, end, text} | null   what the open phrase says so far (`sotto listen
+//                                      --partial`; null on WebGPU, or when there is nothing new)
 //   a.seconds()                        audio fed since reset()
-// Segments: {start, end, text, words, flags} (seconds from the stream start; text trimmed; word confidence and
-// flags as the ABI gives them). Errors: one-line Errors; a
+// Segments: {start, end, text, words, flags, latency_ms} (seconds from the stream start; text trimmed; word confidence and
+// flags as the ABI gives them; latency_ms: end of phrase known -> final text, in the engine). Errors: one-line Errors; a
 // trap poisons the wasm instance, so the next reset() re-creates it from the bytes kept here (on the wasm CPU
 // when it was WebGPU that failed).
 import { SottoAsr } from '../wasm/asr.mjs';
@@ -72,7 +74,8 @@ export class AsrEngine {
   get threads() { return this.asr?.engine?.threads ?? 1; }
 
   static segments(list) {
-    return list.map((s) => ({ start: s.start, end: s.end, text: s.text, words: s.words ?? [], flags: s.flags ?? [] }));
+    return list.map((s) => ({ start: s.start, end: s.end, text: s.text, words: s.words ?? [], flags: s.flags ?? [],
+                              latency_ms: s.latency_ms }));
   }
 
   async reset(sampleRate = 16000) {
@@ -87,6 +90,7 @@ export class AsrEngine {
 
   async feed(pcm) { this.fed += pcm.length; return AsrEngine.segments(await this.asr.feed(pcm)); }
   async finish() { return AsrEngine.segments(await this.asr.finish()); }
+  partial(everyMs) { return this.asr.partial(everyMs); }
   seconds() { return this.fed / this.rate; }
   dispose() {
     this.asr?.dispose();
