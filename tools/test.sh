@@ -18,6 +18,7 @@ node tests/wasm/run.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 node tests/wasm/asr.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # speech to text in wasm == native
 node tests/wasm/speakers.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # speaker labels in wasm == transcribe --speakers
 node tests/wasm/errors.test.mjs "$build-wasm/sotto.wasm"  # bad input: one-line rejections, the engine goes on
+node tests/wasm/commands.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # voice commands in wasm == sotto listen (~2 s)
 # The threaded build (sotto-mt.wasm): 2 and 3 threads == sotto.wasm == native; speech to text and the scribe on it
 # (threads: the machine's count); in headless Chromium, the app's engine worker picks it and it matches sotto.wasm.
 node tests/wasm/threads.test.mjs "$build-wasm" "$build/sotto"
@@ -36,6 +37,8 @@ node tests/web/audio-evidence.test.mjs  # the review's audio evidence: transcrip
 node tests/web/speaker-labels.test.mjs  # "Speaker N: " written into the transcript, marks and audio ranges kept
 SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/app.test.mjs "$build/sotto"
 SOTTO_WASM_DIR="$build-wasm" node tests/web/errors.test.mjs "$build/sotto"  # corrupt models: the page keeps its work
+# The voice control panel (web/voice): typed, played and spoken commands, confirmation, a bad set, offline (~15 s).
+SOTTO_WASM_DIR="$build-wasm" node tests/web/voice.test.mjs "$build/sotto"
 # Pages of other origins (another port, localhost, DNS rebinding) read nothing from `sotto serve` (~10 s).
 node tests/web/hostile.test.mjs "$build/sotto"
 # WebGPU backend on SwiftShader: every op against the CPU backend, greedy output WebGPU == CPU, in Node

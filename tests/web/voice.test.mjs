@@ -1,5 +1,6 @@
 // voice.test.mjs — the voice control panel (web/voice/, issue 19) in headless Chromium (Debian's /usr/bin/chromium through
 // playwright-core) against `sotto serve`, with the bundled speech model on the wasm CPU:
+//   * panel.mjs in Node: an action changes a copy of the panel; one it has no control for changes nothing;
 //   * the page loads its engine in the speech worker and the factory command set; axe-core finds no violation;
 //   * typed utterances give the actions of `sotto listen --text` for the same set (set_speed, log_defect, lights,
 //     a timer) and the panel shows them; out-of-set text is logged as "not a command: <reason>", the panel unchanged;
@@ -21,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
+import { apply, newPanel } from '../../web/voice/panel.mjs';
 import { Tally } from '../harness.mjs';
 import { referenceResample, wav16k } from './speech-fixtures.mjs';
 import { startServe } from './serve.mjs';
@@ -121,6 +123,20 @@ function native(lines) {
   assert.equal(r.status, 0, String(r.stderr));
   return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
 }
+
+await step('panel.mjs (Node): actions change a copy; a command the panel has no control for changes nothing', async () => {
+  const p0 = newPanel(), frozen = JSON.stringify(p0);
+  const r = apply(p0, { command: 'stop_line', slots: { line: 2 } });
+  assert.equal(JSON.stringify(p0), frozen);
+  assert.equal(r.state.lines[1].running, false);
+  assert.equal(r.said, 'Line 2 stopped');
+  for (const a of [{ command: 'open_door', slots: {} }, { command: 'set_speed', slots: { speed: 5 } },
+                   { command: 'stop_line', slots: { line: 9 } }, { command: 'lights_on', slots: { area: 'roof' } }]) {
+    const x = apply(p0, a);
+    assert.equal(x.state, p0, JSON.stringify(a));
+    assert.match(x.said, /^The panel has no control for /);
+  }
+});
 
 await step('interceptor self-test: a request to another origin is caught', async () => {
   const { ctx, log } = await watchedContext();
