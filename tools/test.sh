@@ -38,7 +38,7 @@ node tests/web/speaker-labels.test.mjs  # "Speaker N: " written into the transcr
 SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/app.test.mjs "$build/sotto"
 SOTTO_WASM_DIR="$build-wasm" node tests/web/errors.test.mjs "$build/sotto"  # corrupt models: the page keeps its work
 # The voice control panel (web/voice): typed, played and spoken commands, confirmation, a bad set, offline (~15 s).
-SOTTO_WASM_DIR="$build-wasm" node tests/web/voice.test.mjs "$build/sotto"
+SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/voice.test.mjs "$build/sotto"
 # Pages of other origins (another port, localhost, DNS rebinding) read nothing from `sotto serve` (~10 s).
 node tests/web/hostile.test.mjs "$build/sotto"
 # WebGPU backend on SwiftShader: every op against the CPU backend, greedy output WebGPU == CPU, in Node

@@ -31,7 +31,8 @@
 //   The command messages run beside the speech ones (a typed command does not wait for a recording to finish).
 //   With a set loaded and a stream started with commands: true, each segment has `action` ({command, slots,
 //   confirm} or {command: null, reason}: the JSON of `sotto listen`) and its latency_ms is the CLI's: end of the
-//   phrase known -> action (the engine's recognition latency plus the matching).
+//   phrase known -> action (the engine's recognition latency plus the matching); decided_at: when that was, in ms
+//   since the epoch on the high-resolution clock (performance.timeOrigin + now()).
 // A segment: {start, end, text, words, flags, latency_ms} (seconds, seconds, trimmed text; words with their confidence and
 // the hallucination guards' flags, as `sotto transcribe --json` prints them: runtime/speech-confidence.h). Any failure: {type: 'error', id, message}
 // (one line); before 'ready' every request fails with the reason the recognizer is not there.
@@ -72,6 +73,7 @@ async function sendSegments(id, segs) {
       const [action, ms] = await matchTimed(s.text);
       s.action = action;
       s.latency_ms += ms;
+      s.decided_at = performance.timeOrigin + performance.now();  // the page adds what comes after (to the screen)
     }
     post({ type: 'segment', id, segment: s });
   }

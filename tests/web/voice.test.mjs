@@ -13,7 +13,8 @@
 //   * offline (after the first load) the page, its engine, model and command set come from the caches;
 //   * every request of the page, its workers and its service worker: this origin only, GET/HEAD, no query string, only
 //     the page's own files (a self-test shows a request to another origin is caught).
-// Usage: node tests/web/voice.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR). About 30 s.
+// Screenshots go to docs/screenshots/voice-*.png (SCREENSHOTS=0 to skip).
+// Usage: node tests/web/voice.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR). About 15 s.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,8 @@ const bundledAsr = join(root, 'models', 'sotto-asr-q8_0.gguf');
 const asrModel = existsSync(bundledAsr) ? bundledAsr : join(root, 'tests', 'fixtures', 'asr', 'moonshine-f32.gguf');
 const factory = join(root, 'web', 'voice', 'factory.json');
 const tmp = mkdtempSync(join(tmpdir(), 'sotto-voice-'));
+const shots = join(root, 'docs', 'screenshots');
+const shot = async (page, name) => { if (process.env.SCREENSHOTS !== '0') await page.screenshot({ path: join(shots, `${name}.png`) }); };
 const t0 = Date.now();
 
 // espeak-ng phrases as 16 kHz WAVs (what the page reads sample for sample).
@@ -105,7 +108,7 @@ async function axeClean(page, where) {
 // The log's entries, newest first: {source, command, outcome, latency, partials, text}.
 const logEntries = (page) => page.$$eval('#log li', (lis) => lis.map((li) => ({
   source: li.dataset.source, command: li.dataset.command, outcome: li.dataset.outcome, latency: li.dataset.latencyMs,
-  partials: li.dataset.partials, heard: li.querySelector('.heard').textContent, text: li.textContent })));
+  partials: li.dataset.partials, screen: li.dataset.screenMs, heard: li.querySelector('.heard').textContent, text: li.textContent })));
 const panelState = (page) => page.evaluate(() => ({
   lines: [...document.querySelectorAll('#lines tbody tr')].map((tr) => tr.textContent),
   lights: [...document.querySelectorAll('#lights li')].map((li) => li.textContent),
@@ -194,6 +197,7 @@ await step('typed utterances: the actions of `sotto listen --text`, the panel up
   assert.match(await page.textContent('#timers'), /^Timer 1 \(2\.5 min\): 2:(2|3)\d left$/);
   assert.equal(await page.evaluate(() => document.activeElement.id), 'utterance', 'focus stays in the text box');
   await axeClean(page, 'after typed commands');
+  await shot(page, 'voice-1-typed');
 });
 
 await step('stop line (confirm: true) waits for the dialog: Cancel and Escape change nothing, Yes stops the line (keyboard only)', async () => {
@@ -205,6 +209,7 @@ await step('stop line (confirm: true) waits for the dialog: Cancel and Escape ch
   assert.equal(await page.evaluate(() => document.activeElement.dataset.choice), 'cancel', 'focus starts on Cancel');
   assert.equal((await logEntries(page))[0].outcome, 'pending');
   await axeClean(page, 'confirmation dialog');
+  await shot(page, 'voice-2-confirm');
   await page.keyboard.press('Enter');  // Cancel
   await until(page, () => !document.getElementById('confirm').open);
   let e = (await logEntries(page))[0];
@@ -261,6 +266,8 @@ await step('a command set that does not check: one line (the CLI\'s message), th
   await page.click('#set-editor summary');
 });
 
+// The entries again (their screen time is drawn a frame later).
+const playedEntries = async (got) => (await logEntries(page)).slice(0, got.length).reverse();
 async function playWav(path) {
   const n = (await logEntries(page)).length;
   await page.setInputFiles('#wav-file', path);
@@ -273,14 +280,16 @@ async function playWav(path) {
 await step('a WAV of a spoken phrase: a log line with its latency (end of phrase -> action)', async () => {
   const got = await playWav(shortWav);
   assert.ok(got.length >= 1, 'no phrase heard');
-  for (const e of got) {
+  await until(page, () => !!document.querySelector('#log li').dataset.screenMs);
+  for (const e of await playedEntries(got)) {
     assert.equal(e.source, 'file');
     assert.ok(Number(e.latency) > 0 && Number(e.latency) < 30000, `latency ${e.latency}`);
-    assert.ok(e.text.endsWith(`· ${e.latency} ms`), e.text);
+    assert.ok(Number(e.screen) >= Number(e.latency), `to the screen ${e.screen}, latency ${e.latency}`);
+    assert.ok(e.text.endsWith(`· ${e.latency} ms (${e.screen} ms to the screen)`), e.text);
     // The bundled speech model does not yet recognise commands (docs/voice.md): what it heard is matched like any text.
     assert.ok(e.command ? e.outcome !== undefined : e.text.includes('→ not a command: '), e.text);
   }
-  console.log(`      heard ${got.map((e) => `${e.heard} (${e.command || 'not a command'}, ${e.latency} ms)`).join('; ')}`);
+  console.log(`      heard ${(await playedEntries(got)).map((e) => `${e.heard} (${e.command || 'not a command'}, ${e.latency} ms; ${e.screen} ms to the screen)`).join('; ')}`);
 });
 
 await step('a longer phrase: partial text shows before its final line', async () => {
@@ -293,7 +302,9 @@ await step('a longer phrase: partial text shows before its final line', async ()
   assert.ok(Number(got[0].partials) >= 3, `${got[0].partials} partials before the first final`);
   assert.ok(seen.filter((t) => t).length >= 3, `partial texts seen: ${JSON.stringify(seen)}`);
   assert.equal(await page.textContent('#partial'), '', 'the partial line is cleared at the final');
-  console.log(`      ${got[0].partials} partials, e.g. ${JSON.stringify(seen.find((t) => t))}; final ${got.map((e) => e.heard).join(' ')}`);
+  await page.evaluate(() => { window.scrollTo(0, 0); document.getElementById('log').scrollTop = 0; });
+  await shot(page, 'voice-3-spoken');
+  console.log(`      ${got[0].partials} partials, e.g. ${JSON.stringify(seen.find((t) => t))}; final ${got.map((e) => `${e.heard} (${e.latency} ms)`).join(' ')}`);
   await axeClean(page, 'after speech');
 });
 

@@ -5,7 +5,7 @@
 // (partial text every 300 ms of audio, `sotto listen --partial 300`), and maps each closed phrase to one command or
 // to "not a command" (the matcher of `sotto listen`, wasm/commands-abi.cpp). Typed text goes to the same matcher.
 // Each action is logged (time, what was heard, the command and slots or why it is not one, its latency: end of the
-// phrase known -> action, as the CLI measures it); a command marked confirm: true acts only after the dialog's
+// phrase known -> action, as the CLI measures it, and -> drawn on the page); a command marked confirm: true acts only after the dialog's
 // confirmation (Cancel, Escape: nothing changes); the panel (panel.mjs) shows the result.
 // The page's data attributes say where it is (tests): body[data-engine] loading | ready | error, body[data-commands]
 // ready | error, body[data-busy] while a recording or a file is being heard.
@@ -35,6 +35,8 @@ let panel = newPanel();
 let actions = Promise.resolve();  // actions run one after another (a confirmation holds the ones after it)
 let hasSet = false, speechReady = false, busy = null;  // busy: 'listen' | 'file'
 let partials = 0;                 // partial texts shown for the phrase being spoken
+let queued = 0;                   // actions waiting or running
+const clock = () => performance.timeOrigin + performance.now();  // the worker's clock too (decided_at)
 
 const asr = new Recognizer(showStatus);
 
@@ -106,7 +108,7 @@ function renderTimers() {
 setInterval(() => { if (panel.timers.length) renderTimers(); }, 1000);
 
 // ---- the action log
-function logEntry({ text, action, latencyMs, source, partialCount }) {
+function logEntry({ text, action, latencyMs, source, partialCount }) {  // -> the <li>
   const li = el('li');
   li.dataset.source = source;
   li.dataset.command = action.command ?? '';
@@ -133,7 +135,10 @@ function outcome(li, kind, text) {
 async function runAction(entry) {
   const li = logEntry(entry);
   const a = entry.action;
-  if (!a.command) return outcome(li, 'not-command', '');
+  if (!a.command) {
+    outcome(li, 'not-command', '');
+    return screenTime(li, entry);
+  }
   if (a.confirm) {
     outcome(li, 'pending', 'waiting for confirmation');
     const choice = await ask(confirmQuestion(a), [['run', `Yes: ${describeAction(a)}`], [null, 'Cancel']]);
@@ -144,10 +149,24 @@ async function runAction(entry) {
   panel = r.state;
   render();
   outcome(li, changed ? 'done' : 'no-control', r.said);
+  if (entry.decidedAt && !a.confirm) screenTime(li, entry);
+}
+
+// End of phrase -> drawn on the page: the engine's latency plus the message to the page and the drawing, shown for a
+// phrase that did not wait behind another action (a confirmation dialog).
+function screenTime(li, entry) {
+  if (!entry.decidedAt || entry.waited) return;
+  requestAnimationFrame(() => {
+    const ms = entry.latencyMs + Math.max(0, clock() - entry.decidedAt);
+    li.dataset.screenMs = ms.toFixed(1);
+    li.querySelector('.latency').textContent += ` (${ms.toFixed(1)} ms to the screen)`;
+  });
 }
 
 function act(entry) {
-  actions = actions.then(() => runAction(entry)).catch((e) => setPlain(`Could not run the action: ${oneLine(e)}`));
+  entry.waited = queued++ > 0;
+  actions = actions.then(() => runAction(entry)).catch((e) => setPlain(`Could not run the action: ${oneLine(e)}`))
+    .finally(() => { queued--; });
   return actions;
 }
 
@@ -177,7 +196,7 @@ function onSegment(source) {
   return (seg) => {
     $('partial').textContent = '';
     act({ text: seg.text, action: seg.action ?? { command: null, reason: 'no command set' }, latencyMs: seg.latency_ms, source,
-          partialCount: partials });
+          partialCount: partials, decidedAt: seg.decided_at });
     partials = 0;
   };
 }
