@@ -13,6 +13,7 @@
 //   {type: 'stream-chunk', id, pcm}       samples of it (Float32Array) -> {type: 'segment', id, segment}*
 //                                         for each phrase that closed, and with partialMs {type: 'partial', id,
 //                                         partial: {start, end, text}} when the open phrase says something so far
+//                                         (not while more chunks wait: a partial never delays a phrase's final)
 //   {type: 'stream-end', id}              -> {type: 'segment', id, segment}* (the phrase still open), then
 //                                            {type: 'stream-done', id, seconds}
 //   {type: 'transcribe', id, pcm}         a whole recording (a dropped file) -> {type: 'asr-progress', id, done,
@@ -54,6 +55,7 @@ let queue = Promise.resolve();  // requests run one after another, in arrival or
 let enginePromise = null;  // fetchEngine() of the last init (the command set shares the download)
 let commands = null;     // SottoCommands, loaded on the first 'commands-load'
 let cmdQueue = Promise.resolve();  // the command messages, in arrival order
+let chunksWaiting = 0;   // stream chunks received and not yet fed: > 0 while the engine is behind the audio
 
 const post = (m) => self.postMessage(m);
 const progress = (p) => post({ type: 'progress', ...p });
@@ -140,9 +142,11 @@ async function handle(m) {
       streamOpts = { id: m.id, partialMs: m.partialMs ?? 0, commands: !!m.commands };
       return;
     case 'stream-chunk': {
+      chunksWaiting--;
       if (!asr || m.id !== streamId) return;  // a chunk of a stream that failed to start, or ended
       await sendSegments(m.id, await asr.feed(m.pcm));
-      const p = streamOpts.partialMs > 0 ? await asr.partial(streamOpts.partialMs) : null;
+      // A partial is a decode of the open phrase so far: skipped while audio waits, so it never delays a final.
+      const p = streamOpts.partialMs > 0 && chunksWaiting === 0 ? await asr.partial(streamOpts.partialMs) : null;
       if (p) post({ type: 'partial', id: m.id, partial: p });
       return;
     }
@@ -190,6 +194,7 @@ async function handle(m) {
 
 self.onmessage = (ev) => {
   const m = ev.data;
+  if (m.type === 'stream-chunk') chunksWaiting++;
   if (m.type === 'commands-load' || m.type === 'command-match') {
     cmdQueue = cmdQueue.then(() => handleCommands(m)).catch((e) => post({ type: 'error', id: m.id, message: oneLine(e) }));
     return;

@@ -7,14 +7,15 @@
 //   * a confirm: true command (stop line) waits in an accessible dialog (focus on Cancel): Cancel (and Escape) leave the
 //     panel unchanged, the confirming button stops the line; keyboard only;
 //   * a command set that does not check gives one line (the CLI's message) and the panel keeps its set;
-//   * an espeak-ng WAV of a phrase, opened in the file input and fed in 100 ms chunks: a log line with its latency
-//     (end of phrase -> action), partial text shown before the final of a longer phrase (`sotto listen --partial 300`);
+//   * an espeak-ng WAV of a phrase, opened in the file input and fed in real time in 100 ms chunks: a log line with its latency
+//     (end of phrase -> action, and -> the screen), partial text shown before the final of a longer phrase (`sotto listen
+//     --partial 300`); a file that is not audio: one line;
 //   * the microphone (Chromium's fake capture device playing that WAV): Listen, the phrase logged with a latency, Stop;
 //   * offline (after the first load) the page, its engine, model and command set come from the caches;
 //   * every request of the page, its workers and its service worker: this origin only, GET/HEAD, no query string, only
 //     the page's own files (a self-test shows a request to another origin is caught).
 // Screenshots go to docs/screenshots/voice-*.png (SCREENSHOTS=0 to skip).
-// Usage: node tests/web/voice.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR). About 15 s.
+// Usage: node tests/web/voice.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR). About 25 s.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -290,6 +291,18 @@ await step('a WAV of a spoken phrase: a log line with its latency (end of phrase
     assert.ok(e.command ? e.outcome !== undefined : e.text.includes('→ not a command: '), e.text);
   }
   console.log(`      heard ${(await playedEntries(got)).map((e) => `${e.heard} (${e.command || 'not a command'}, ${e.latency} ms; ${e.screen} ms to the screen)`).join('; ')}`);
+});
+
+await step('a file that is not audio: one line, the page goes on', async () => {
+  const junk = join(tmp, 'junk.wav');
+  writeFileSync(junk, Buffer.from('RIFF....WAVEjunk, not audio at all'));
+  const before = await panelState(page), n = (await logEntries(page)).length;
+  await page.setInputFiles('#wav-file', junk);
+  await until(page, () => /^junk\.wav: /.test(document.getElementById('plain-status').textContent) && !document.body.dataset.busy);
+  assert.equal(await page.textContent('#plain-status'), 'junk.wav: not an audio file this browser can decode');
+  assert.deepEqual(await panelState(page), before);
+  assert.equal((await logEntries(page)).length, n);
+  assert.ok(!(await page.isDisabled('#wav-file')), 'the file input stays usable');
 });
 
 await step('a longer phrase: partial text shows before its final line', async () => {

@@ -1,7 +1,7 @@
 // voice.mjs — the voice control panel (web/voice/index.html; issue 19): a factory panel driven by spoken or typed
 // commands of a JSON command set (web/voice/factory.json, editable on the page). The engine runs in the speech worker
 // (../asr-worker.js through ../asr.mjs Recognizer): the speech model on the wasm CPU cuts the microphone's audio (or a
-// WAV file's, fed in 100 ms chunks as a microphone would) into phrases, shows what the open phrase says so far
+// WAV file's, fed in real time in 100 ms chunks as a microphone's come) into phrases, shows what the open phrase says so far
 // (partial text every 300 ms of audio, `sotto listen --partial 300`), and maps each closed phrase to one command or
 // to "not a command" (the matcher of `sotto listen`, wasm/commands-abi.cpp). Typed text goes to the same matcher.
 // Each action is logged (time, what was heard, the command and slots or why it is not one, its latency: end of the
@@ -249,11 +249,18 @@ async function playFile(file) {
     const { pcm, seconds } = await decodeTo16k(file);
     setPlain(`Hearing ${file.name} (${seconds.toFixed(1)} s)…`);
     const live = asr.stream(onSegment('file'), 16000, { partialMs: PARTIAL_MS, commands: true, onPartial });
-    for (let i = 0; i < pcm.length; i += CHUNK) live.push(pcm.subarray(i, i + CHUNK));
+    // In real time, 100 ms at a time, as the microphone's chunks come (on a fixed schedule: no drift).
+    const start = performance.now();
+    for (let i = 0, k = 0; i < pcm.length; i += CHUNK, k++) {
+      const wait = start + k * 100 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      live.push(pcm.subarray(i, i + CHUNK));
+    }
     const segs = await live.end();
     setPlain(`${file.name}: ${segs.length} phrase${segs.length === 1 ? '' : 's'} heard.`);
   } catch (e) {
-    setPlain(`${file.name}: ${oneLine(e)}`);
+    const msg = oneLine(e);
+    setPlain(msg.startsWith(`${file.name}: `) ? msg : `${file.name}: ${msg}`);  // decodeTo16k's errors name the file
   } finally {
     $('partial').textContent = '';
     busy = null;
