@@ -85,7 +85,8 @@ async function handleCommands(m) {
   switch (m.type) {
     case 'commands-load': {
       if (!commands) {
-        const { module } = await (enginePromise ??= fetchEngine(m.wasmUrl, null));
+        enginePromise ??= fetchEngine(m.wasmUrl, null);
+        const { module } = await enginePromise.catch((e) => { enginePromise = null; throw e; });  // a later load tries again
         commands ??= await SottoCommands.create(module, { log: () => {} });
       }
       post({ type: 'commands', id: m.id, commands: await commands.load(m.json, { name: m.name ?? 'commands.json' }) });

@@ -11,6 +11,7 @@
 //     (end of phrase -> action, and -> the screen), partial text shown before the final of a longer phrase (`sotto listen
 //     --partial 300`); a file that is not audio: one line;
 //   * the microphone (Chromium's fake capture device playing that WAV): Listen, the phrase logged with a latency, Stop;
+//   * at 320 px wide nothing scrolls sideways;
 //   * offline (after the first load) the page, its engine, model and command set come from the caches;
 //   * every request of the page, its workers and its service worker: this origin only, GET/HEAD, no query string, only
 //     the page's own files (a self-test shows a request to another origin is caught).
@@ -334,6 +335,14 @@ await step('the microphone (Chromium\'s fake device playing the short WAV): the 
   assert.equal(e.source, 'microphone');
   assert.ok(Number(e.latency) > 0, e.text);
   console.log(`      heard ${e.heard} (${e.command || 'not a command'}, ${e.latency} ms)`);
+});
+
+await step('at 320 px wide nothing scrolls sideways; axe-core clean', async () => {
+  await page.setViewportSize({ width: 320, height: 800 });
+  const wide = await page.evaluate(() => document.scrollingElement.scrollWidth);
+  assert.ok(wide <= 320, `the page is ${wide} px wide`);
+  await axeClean(page, '320 px');
+  await page.setViewportSize({ width: 1200, height: 900 });
 });
 
 await step('offline after the first load: the page, engine, model and command set come from the caches', async () => {
