@@ -73,6 +73,7 @@ int run_transcribe(int argc, char** argv);
 int run_listen(int argc, char** argv);
 int run_serve(int argc, char** argv);
 int run_tokenize(int argc, char** argv);
+int run_image_embed(int argc, char** argv);
 
 // The bundled default models (trained by tools/train, committed under models/).
 inline constexpr const char* kDefaultNoteModel = "models/sotto-notes-q8_0.gguf";

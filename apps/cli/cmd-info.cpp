@@ -13,6 +13,7 @@
 #include "core/thread-pool.h"
 #include "models/asr-model.h"
 #include "models/config.h"
+#include "models/siglip.h"
 #include "text/tokenizer.h"
 
 namespace sotto::cli {
@@ -101,6 +102,19 @@ void print_asr_config(const GgufFile& f) {
               c.n_mels ? (std::to_string(c.n_mels) + " log-mel bins").c_str() : "raw samples", c.sample_rate, c.n_ctx, cap);
 }
 
+// A vision projector's config (mmproj: SmolVLM's vision tower), from its metadata.
+void print_vision_config(const GgufFile& f) {
+  const VisionConfig c = read_vision_config(f);
+  std::printf("config:       vision projector %s: image %d x %d, patch %d (%d patches), n_embd %d, n_ff %d, %d layers x %d "
+              "heads, eps %g\n", c.projector.c_str(), c.image_size, c.image_size, c.patch_size, c.n_patches(), c.n_embd,
+              c.n_ff, c.n_layer, c.n_head, double(c.norm_eps));
+  std::printf("              pixel shuffle %d -> %d tokens a tile of %d features, projected to %d (the LM's hidden size)%s\n",
+              c.scale_factor, c.n_tokens(), c.n_embd * c.scale_factor * c.scale_factor, c.proj_dim,
+              c.ffn_swapped ? "; ffn_up/ffn_down named the older way" : "");
+  std::printf("              image mean %g %g %g, std %g %g %g\n", double(c.image_mean[0]), double(c.image_mean[1]),
+              double(c.image_mean[2]), double(c.image_std[0]), double(c.image_std[1]), double(c.image_std[2]));
+}
+
 }  // namespace
 
 int run_info(int argc, char** argv) {
@@ -121,6 +135,7 @@ int run_info(int argc, char** argv) {
   std::printf("architecture: %s%s\n", arch.c_str(), name.empty() ? "" : (" (" + quoted(name) + ")").c_str());
   try {
     if (arch == "moonshine" || arch == "whisper") print_asr_config(*f);
+    else if (is_vision_file(*f)) print_vision_config(*f);
     else print_config(read_config(*f));
   } catch (const Error& e) {
     std::printf("config:       not usable by this build: %s\n", e.what());

@@ -5,7 +5,7 @@ Seeds are small valid inputs the fuzzer mutates from: GGUF files written here (e
 tensors of several dtypes, v2 and v3, a custom alignment) and the tokenizer metadata of the fixture models
 (tests/fixtures/models, tensors left out); WAV files of every supported sample format and chunk layout; the note
 templates (templates/*.schema.json) and small schemas per feature; grammars, patterns and texts taken from the
-unit tests' tables; HTTP request heads for `sotto serve` (served as 127.0.0.1:8080 by fuzz-http.cpp), valid and
+unit tests' tables; PNG and JPEG files of tests/fixtures/vision (fuzz-image); HTTP request heads for `sotto serve` (served as 127.0.0.1:8080 by fuzz-http.cpp), valid and
 hostile, alone and pipelined. Run from anywhere: python3 tests/fuzz/make-corpus.py (deterministic; rewrites the folder).
 """
 import hashlib
@@ -294,6 +294,14 @@ def commands_seeds():
             ("numbers", timer, "start a timer for one thousand nine hundred and ninety nine minutes")]
 
 
+def image_seeds():
+    """Small PNG (grey, palette, RGBA, RGB) and JPEG (EXIF orientation 6) files of tests/fixtures/vision."""
+    d = os.path.join(ROOT, "tests", "fixtures", "vision")
+    for n in ("images-grey.png", "images-palette.png", "images-rgba.png", "images-orient-6.jpg", "images-orient-1.jpg",
+              "processor-small.png"):
+        yield n, open(os.path.join(d, n), "rb").read()
+
+
 def write(target, name, data):
     d = os.path.join(OUT, target)
     os.makedirs(d, exist_ok=True)
@@ -312,6 +320,8 @@ def main():
             write("gguf", name, data)
     for name, data in wav_seeds():
         write("wav", name, data)
+    for name, data in image_seeds():
+        write("image", name, data)
     for name, data in json_seeds():
         write("json", name, data)
         if name.endswith(".json") or name.startswith("schema"):
