@@ -11,10 +11,13 @@
 //   * a passphrase over drafts: after a reload the draft opens only with it (a wrong one is refused);
 //   * speakers: a two-voice conversation dropped on the page is labelled as `sotto transcribe --speakers 2` labels it;
 //   * the plain status lines speak no jargon (file formats, backends, adapters);
+//   * the voice control panel (web/voice): a typed command acts as `sotto listen --text` says, a stop_line waits for its
+//     dialog and Cancel changes nothing, a bad command set is one line, a WAV (espeak-ng) is logged with its latency
+//     after partial text (the full path: tests/web/voice.test.mjs in Chromium);
 //   * no request leaves the page's origin (the recording proxy), and the page raises no error (Firefox).
 // Usage: node tests/browsers/app.test.mjs [path/to/sotto]   (SOTTO_WASM_DIR, SOTTO_BROWSERS=firefox,webkit)
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +25,7 @@ import assert from 'node:assert/strict';
 
 import { Tally } from '../harness.mjs';
 import { startServe } from '../web/serve.mjs';
-import { conversation16k } from '../web/speech-fixtures.mjs';
+import { conversation16k, referenceResample, wav16k } from '../web/speech-fixtures.mjs';
 import { browsersAvailable, openBrowser } from './drive.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,6 +50,12 @@ JSON.parse(execFileSync(sotto, ['transcribe', '-m', asrModel, conversation, '--j
     if (i > 0 && a[i - 1].speaker === x.speaker) conversationLines[conversationLines.length - 1] += ` ${x.text}`;
     else conversationLines.push(`Speaker ${x.speaker}: ${x.text}`);
   });
+// The voice panel's WAV: a 5 s espeak-ng phrase at 16 kHz (/models/voice-16k.wav), and the typed command's action.
+execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', join(tmp, 'voice-22k.wav'),
+                           'Set line two speed to seventy five percent and turn on the lights in the loading bay.']);
+writeFileSync(join(tmp, 'voice-16k.wav'), wav16k(referenceResample(readFileSync(join(tmp, 'voice-22k.wav')))));
+const voiceAction = JSON.parse(execFileSync(sotto, ['listen', '--commands', join(root, 'web', 'voice', 'factory.json'), '--text'],
+                                            { input: 'Set line two speed to eighty percent.\n', encoding: 'utf8' }));
 const JARGON = /gguf|simd|wasm|webgpu|\bmib\b|adapter|pipeline|swiftshader|lavapipe|backend|\bcpu\b|\bgpu\b/i;
 const { server, origin } = await startServe(sotto, ['--port', '0', '--root', root, '--wasm-dir', wasmDir, '--model', noteModel, '--asr-model', asrModel,
                                                    '--models', tmp, '-q']);
@@ -191,6 +200,46 @@ for (const name of browsersAvailable()) {
       assert.deepEqual(lines, ['Ready: notes are written on this device. Nothing is sent anywhere.',
                                'Speech recognition is ready: record, or open a recording.']);
       for (const l of lines) assert.doesNotMatch(l, JARGON);
+    });
+    await tally.test(`${name}: the voice control panel: typed, confirmed, a bad set, a WAV with partials and latency`, async () => {
+      await b.goto(origin + '/voice/');
+      await until(b, "return document.body.dataset.engine === 'ready' && document.body.dataset.commands === 'ready';", 'the voice panel');
+      const type = (text) => b.evaluate(`const n = document.querySelectorAll('#log li').length;
+        document.getElementById('utterance').value = arguments[0];
+        document.getElementById('type-form').requestSubmit(); return n;`, text);
+      let n = await type('Set line two speed to eighty percent.');
+      await until(b, `return document.querySelectorAll('#log li').length > ${n};`, 'the typed command', 30000);
+      const [cmd, line2] = await b.evaluate("return [document.querySelector('#log li').dataset.command, document.querySelector('#lines tbody tr:nth-child(2)').textContent];");
+      assert.equal(cmd, voiceAction.command);
+      assert.equal(line2, `Line 2Running${voiceAction.slots.speed} %`);
+      n = await type('stop line two');
+      await until(b, "return document.getElementById('confirm').open;", 'the confirmation dialog', 30000);
+      assert.equal(await b.evaluate('return document.activeElement.dataset.choice;'), 'cancel');
+      await b.evaluate("document.querySelector('#confirm [data-choice=\"cancel\"]').click();");
+      await until(b, "return document.querySelector('#log li').dataset.outcome === 'cancelled';", 'the cancellation', 30000);
+      assert.equal(await b.evaluate("return document.querySelector('#lines tbody tr:nth-child(2)').textContent;"), line2);
+      await b.evaluate(`document.getElementById('set-json').value = '{"commands": [';
+                        document.getElementById('apply-set').click();`);
+      await until(b, "return document.getElementById('set-error').textContent;", 'the bad set refused', 30000);
+      assert.equal(await b.evaluate("return document.getElementById('set-error').textContent;"),
+                   'Not used (the panel keeps the set it had): command set:1:15: unexpected end of input');
+      n = await b.evaluate(`const n = document.querySelectorAll('#log li').length;
+        window.__partials = 0;
+        new MutationObserver(() => { if (document.getElementById('partial').textContent) window.__partials++; })
+          .observe(document.getElementById('partial'), { childList: true, characterData: true, subtree: true });
+        fetch('/models/voice-16k.wav').then((r) => r.blob()).then((blob) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([blob], 'voice-16k.wav', { type: 'audio/wav' }));
+          const input = document.getElementById('wav-file');
+          input.files = dt.files;
+          input.dispatchEvent(new Event('change', { bubbles: true }));
+        });
+        return n;`);
+      await until(b, `return document.querySelectorAll('#log li').length > ${n} && !document.body.dataset.busy;`, 'the WAV heard', 60000);
+      const [latency, partials, shown] = await b.evaluate("const li = document.querySelector('#log li'); return [li.dataset.latencyMs, li.dataset.partials, window.__partials];");
+      assert.ok(Number(latency) > 0, `latency ${latency}`);
+      assert.ok(Number(partials) >= 3 && shown >= 3, `${partials} partials (${shown} shown)`);
+      console.log(`      ${name}: the WAV's phrase in ${latency} ms, after ${partials} partials`);
     });
     await tally.test(`${name}: no request outside ${origin}, no page error`, async () => {
       assert.deepEqual(b.offsite(), []);
