@@ -53,6 +53,7 @@ class Serve : public ::testing::Test {
     fs::remove_all(root_);
     write(root_ / "web/index.html", "<!doctype html><title>app</title>\n");
     write(root_ / "web/app.js", "export {};\n");
+    write(root_ / "web/voice/index.html", "<!doctype html><title>voice</title>\n");  // a page in a folder
     write(root_ / "web/notes.cpp", "int x;\n");  // an extension that is not served
     write(root_ / "wasm/sotto.mjs", "export class Sotto {}\n");
     write(root_ / "build-wasm/sotto.wasm", std::string("\0asm\1\0\0\0", 8));
@@ -199,6 +200,18 @@ TEST_F(Serve, FilesWithTypesAndHeaders) {
   EXPECT_EQ(body(get("/models/note.gguf")), "GGUF note");
   EXPECT_EQ(body(get("/models/asr.gguf")), "GGUF asr");
   EXPECT_EQ(body(get("/%61pp.js")), "export {};\n");  // percent-decoded
+}
+
+// A page's folder named without its closing slash ("/voice", as typed) is sent to the folder, where its index.html is.
+TEST_F(Serve, FolderWithoutSlashRedirects) {
+  std::string r = get("/voice");
+  EXPECT_EQ(status(r), "HTTP/1.1 301 Moved Permanently");
+  EXPECT_TRUE(has_header(r, "Location: /voice/")) << r;
+  expect_isolation(r);
+  EXPECT_TRUE(has_header(get("/voice?x=1"), "Location: /voice/"));  // the query is not carried over
+  EXPECT_EQ(body(get("/voice/")), "<!doctype html><title>voice</title>\n");
+  EXPECT_EQ(status(get("/models")), "HTTP/1.1 404 Not Found");     // a folder without a page: no redirect, no listing
+  EXPECT_EQ(status(get("/voice%0d%0aX-Evil:%201")), "HTTP/1.1 404 Not Found");  // no header of the path's making
 }
 
 TEST_F(Serve, HeadHasNoBody) {

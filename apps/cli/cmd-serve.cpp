@@ -4,7 +4,8 @@
 // deadline on each whole response (--response-timeout, 120 s: a client that reads too slowly, or not at all,
 // is cut off and its worker freed, with one log line), a cap on open connections, keep-alive up to 100
 // requests). GET and HEAD only. It serves a fixed table of mounts:
-//   /              -> ROOT/web/            (the app; "/" is index.html)
+//   /              -> ROOT/web/            (the app; "/" is index.html, a folder's "/voice/" its index.html; "/voice"
+//                                           without the slash is a 301 to it)
 //   /wasm/         -> ROOT/wasm/           (the JS host, sotto.mjs)
 //   /engine/       -> the wasm build dir   (sotto.wasm; --wasm-dir, default ROOT/build-wasm)
 //   /templates/    -> ROOT/templates/      (note templates, JSON Schema)

@@ -185,6 +185,16 @@ void answer(const Site& site, int port, const httplib::Request& req, httplib::Re
   std::string path;
   if (!url_decode(target_path(req.target), path)) return refuse(res, 400, "bad percent-encoding in the path");
   const fs::path file = resolve(site, path);
+  // A page's folder named without its closing slash ("/voice", as a user types it): sent to the folder, whose
+  // index.html is the page. Only for plain paths (letters, digits, '/', '_', '-', '.'), so the Location header
+  // holds nothing but the path.
+  std::error_code ec;
+  if (!file.empty() && path.back() != '/' && fs::is_directory(file, ec) && !resolve(site, path + "/").empty() &&
+      path.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-.") == std::string::npos) {
+    res.status = 301;
+    res.set_header("Location", path + "/");
+    return res.set_content("301 Moved Permanently: " + path + "/\n", "text/plain; charset=utf-8");
+  }
   const char* type = file.empty() ? nullptr : mime_type(file.extension().string());
   struct stat st{};
   if (!type || ::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return refuse(res, 404, printable(path));
