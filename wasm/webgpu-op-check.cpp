@@ -623,9 +623,10 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   }
   // Subgroup-matrix configs (matmul-sgmat.wgsl, tiles 16 + i) where the device has them (the GPU machine's NVIDIA
   // Vulkan with Dawn's unsafe-API and f16 toggles; not SwiftShader): ragged tokens (2, 17, 33, 130), rows (67, 70,
-  // 151) and K (F16 83 values: not a multiple of the 32-value step).
+  // 151) and K (F16 83 values: not a multiple of the 32-value step); 256 rows x 130 tokens for whole tiles (stored
+  // straight to y) next to ragged ones.
   if (webgpu_features(*g->gpu) & 16u) {
-    for (int cfg = 0; cfg < 4; cfg++) {
+    for (int cfg = 0; cfg < webgpu_sgmat_configs(); cfg++) {
       webgpu_force_matmul_tile(16 + cfg);
       const std::string tag = " sgmat " + std::to_string(cfg);
       for (DType t : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K}) {
@@ -633,6 +634,8 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
       }
       check_matmul(*g->gpu, DType::F16, 83, 70, 17, tag.c_str(), kHalf);
       check_matmul(*g->gpu, DType::Q8_0, 96, 67, 2, tag.c_str(), kHalf);
+      check_matmul(*g->gpu, DType::F16, 192, 256, 130, tag.c_str(), kHalf);
+      check_matmul(*g->gpu, DType::Q4_0, 256, 256, 130, tag.c_str(), kHalf);
       check_matmul(*g->gpu, DType::F32, 97, 67, 33, tag.c_str());  // F32 weights keep the f32 kernels
     }
   }

@@ -1,9 +1,13 @@
 // image.cpp — PNG (libpng simplified API), JPEG (TurboJPEG) and EXIF orientation (libexif). Contract: image.h.
+// Built with SOTTO_NO_IMAGE_LIBS (CMakeLists.txt, where the libraries are missing: the GPU machine's builds), every
+// decode is one error saying so; the rest of the engine is unaffected.
 #include "image/image.h"
 
+#ifndef SOTTO_NO_IMAGE_LIBS
 #include <libexif/exif-data.h>
 #include <png.h>
 #include <turbojpeg.h>
+#endif
 
 #include <cstring>
 #include <memory>
@@ -14,6 +18,7 @@
 namespace sotto::image {
 namespace {
 
+#ifndef SOTTO_NO_IMAGE_LIBS
 void check_pixels(const std::string& name, const char* what, uint64_t w, uint64_t h, uint64_t max_pixels) {
   if (w == 0 || h == 0) fail(name, ": ", what, " header gives an empty image (", std::to_string(w), " x ", std::to_string(h), ")");
   if (w * h > max_pixels) {
@@ -134,6 +139,14 @@ Rgb8 decode_jpeg(const uint8_t* data, size_t size, const std::string& name, uint
   }
   return orientation == 1 ? out : apply_orientation(out, orientation);
 }
+
+#else
+[[noreturn]] void no_libs(const std::string& name) {
+  fail(name, ": this build cannot decode images (libpng, libturbojpeg and libexif were not found when it was built)");
+}
+Rgb8 decode_png(const uint8_t*, size_t, const std::string& name, uint64_t, ImageInfo*) { no_libs(name); }
+Rgb8 decode_jpeg(const uint8_t*, size_t, const std::string& name, uint64_t, ImageInfo*) { no_libs(name); }
+#endif
 
 const char* other_format(const uint8_t* d, size_t n) {
   auto starts = [&](const char* s) { return n >= std::strlen(s) && std::memcmp(d, s, std::strlen(s)) == 0; };

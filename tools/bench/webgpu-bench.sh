@@ -14,7 +14,8 @@
 #        bash tools/bench/webgpu-bench.sh 2>&1 | tee $OUT/webgpu-bench.log
 #      (--quick: 2 layers and an 8192-token vocabulary, short runs: a smoke test of the setup, not a result.
 #       --check: instead of benchmarking, run the WebGPU test suite tests/webgpu/run.mjs on the GPU: every op
-#       against the CPU backend with the GPU's subgroups / shader-f16, and greedy output WebGPU == CPU.)
+#       against the CPU backend with the GPU's subgroups / shader-f16, and greedy output WebGPU == CPU;
+#       --check --ops-only: the op checks only.)
 #      Prints one JSON line per (model, type) and a Markdown table at the end; results also go to
 #      $OUT/webgpu-bench.jsonl when OUT is set.
 # Env: PROMPT (512), GEN (128), REPS (3), BW (2.4e12), MODELS ("qwen25 llama32 gemma3"), TYPES ("q4_0 q8_0 f16"),
@@ -41,7 +42,7 @@ tmp=/tmp/sotto-node-pack
 if [ "$check" = 1 ]; then
   mkdir -p tests/webgpu/node_modules
   [ -e tests/webgpu/node_modules/webgpu ] || ln -s "$(dirname "$WEBGPU")" tests/webgpu/node_modules/webgpu
-  exec "$NODE" tests/webgpu/run.mjs "$pack/sotto.wasm"
+  exec "$NODE" tests/webgpu/run.mjs "$pack/sotto.wasm" "${@:2}"
 fi
 
 prompt=${PROMPT:-512}; gen=${GEN:-128}; reps=${REPS:-3}; bw=${BW:-2.4e12}; extra=()

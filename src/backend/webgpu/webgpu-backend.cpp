@@ -126,18 +126,32 @@ constexpr uint32_t kNumMmTiles = sizeof kMmTiles / sizeof kMmTiles[0];
 constexpr uint32_t kMatMulDp4a = 160, kMaxDp4aKb = 4;
 constexpr uint32_t kQuantizeQ8 = 159;  // quantize-q8.wgsl: the activations of matmul-dp4a.wgsl
 // Prefill matmul on subgroup matrices (matmul-sgmat.wgsl, feature bit 4): kernel kMatMulSgmat + dtype index +
-// 8 * config. A config is SM x SN subgroups of 32 threads, each FM x FN result tiles of 16 x 16 (tokens x rows).
-constexpr uint32_t kMatMulSgmat = 128;
+// 8 * config. A config is SM x SN subgroups of 32 threads, each FM x FN result tiles of 16 x 16 (tokens x rows),
+// BK values of K a step, and how the activations come (XM: 0 f32 staged, 1 to-f16.wgsl's copy staged, 2 that copy
+// read straight from the buffer; see matmul-sgmat.wgsl). Configs 0-3 are the first kernel's (session 10).
+constexpr uint32_t kMatMulSgmat = 256;
+constexpr uint32_t kToF16 = 158;  // to-f16.wgsl: the activations of matmul-sgmat.wgsl with XM 1 or 2
 struct SgTile {
-  uint32_t sm, sn, fm, fn;
-  uint32_t bm() const { return 16 * sm * fm; }  // tokens
-  uint32_t bn() const { return 16 * sn * fn; }  // rows
+  uint32_t sm, sn, fm, fn, bk, xm;
+  constexpr uint32_t bm() const { return 16 * sm * fm; }  // tokens
+  constexpr uint32_t bn() const { return 16 * sn * fn; }  // rows
   uint64_t row_groups(uint64_t rows) const { return (rows + bn() - 1) / bn(); }
   uint64_t token_groups(uint64_t n_tok) const { return (n_tok + bm() - 1) / bm(); }
+  // Workgroup memory (bytes): the staged weight tile, the staged activations (XM 0, 1), the scratch tile.
+  constexpr uint32_t smem() const { return 2 * (bk + 8) * (bn() + (xm < 2 ? bm() : 0)) + 1024; }
 };
-constexpr SgTile kSgTiles[] = {{2, 2, 2, 2}, {2, 4, 2, 2}, {4, 2, 2, 4}, {2, 2, 2, 4}};
-constexpr uint32_t kNumSgTiles = sizeof kSgTiles / sizeof kSgTiles[0];  // ids 128..156 (159: kQuantizeQ8)
-static_assert(kMatMulSgmat + 8 * (kNumSgTiles - 1) + 4 < 159, "matmul-sgmat ids run into kQuantizeQ8");
+constexpr SgTile kSgTiles[] = {
+    {2, 2, 2, 2, 32, 0}, {2, 4, 2, 2, 32, 0}, {4, 2, 2, 4, 32, 0}, {2, 2, 2, 4, 32, 0},  // session 10's
+    {2, 4, 2, 2, 32, 1}, {2, 4, 2, 2, 64, 1}, {2, 4, 2, 2, 32, 2}, {2, 4, 2, 2, 64, 2},
+    {2, 2, 2, 4, 64, 2}, {4, 2, 2, 4, 64, 2}, {2, 2, 4, 4, 32, 2}, {4, 2, 2, 4, 32, 1}};
+constexpr uint32_t kNumSgTiles = sizeof kSgTiles / sizeof kSgTiles[0];
+static_assert([] {
+  for (const SgTile& t : kSgTiles) {
+    if (t.smem() > 32768 || (t.bn() * t.bk / 4) % (32 * t.sm * t.sn) != 0) return false;
+    if (t.xm < 2 && (t.bm() * t.bk / (t.xm ? 8 : 4)) % (32 * t.sm * t.sn) != 0) return false;
+  }
+  return true;
+}(), "a matmul-sgmat config over 32 KiB of workgroup memory or with loads that do not split evenly over its threads");
 // Bench/test knob (sotto_gpu_matmul_tile): -1 picks by shape; 0..kNumMmTiles-1 forces that tile for every
 // matmul of two or more tokens; kNumMmTiles forces the 8-token kernel (matmul.wgsl); 8 + tile forces that tile
 // of matmul-tiled.wgsl (no dp4a); 16 + config forces that matmul-sgmat.wgsl config where the device has
@@ -170,10 +184,12 @@ std::string dp4a_source(uint32_t k) {
 
 std::string sgmat_source(uint32_t k) {
   const SgTile& t = kSgTiles[(k - kMatMulSgmat) / 8];
+  static const char* const xs[] = {"sgmat-x32", "sgmat-x16", "sgmat-xd"};
   return "enable f16;\nenable chromium_experimental_subgroup_matrix;\ndiagnostic(off, chromium.subgroup_matrix_uniformity);\n"
          "const SM: u32 = " + std::to_string(t.sm) + "u;\nconst SN: u32 = " + std::to_string(t.sn) +
-         "u;\nconst FM: u32 = " + std::to_string(t.fm) + "u;\nconst FN: u32 = " + std::to_string(t.fn) + "u;\n" +
-         src("matmul-sgmat") + src("dq-common") + src(kDq[(k - kMatMulSgmat) % 8]);
+         "u;\nconst FM: u32 = " + std::to_string(t.fm) + "u;\nconst FN: u32 = " + std::to_string(t.fn) +
+         "u;\nconst BK: u32 = " + std::to_string(t.bk) + "u;\n" + src("matmul-sgmat") + src(xs[t.xm]) + src("dq-common") +
+         src(kDq[(k - kMatMulSgmat) % 8]);
 }
 
 std::string tiled_source(uint32_t k) {
@@ -214,6 +230,7 @@ std::string kernel_source(uint32_t k) {
   if (k >= kMatMulTiled && k < kMatMulTiled + 8 * kNumMmTiles) return tiled_source(k);
   if (k >= kMatMulDp4a && k < kMatMulDp4a + 8 * kMaxDp4aKb) return dp4a_source(k);
   if (k == kQuantizeQ8) return src("quantize-q8");
+  if (k == kToF16) return src("to-f16");
   if (k >= kMatMulSgmat && k < kMatMulSgmat + 8 * kNumSgTiles) return sgmat_source(k);
   if (k >= kAttentionPrefill && k < kAttentionPrefillEnd) {
     return "const HDC: u32 = " + std::to_string(64u << (k - kAttentionPrefill)) + "u;\n" + src("attention-prefill");
@@ -254,6 +271,7 @@ std::string kernel_name(uint32_t k) {
            std::to_string((k - kMatMulDp4a) % 8 / 2) + ".kb" + std::to_string((k - kMatMulDp4a) / 8 + 1);
   }
   if (k == kQuantizeQ8) return "quantize-q8";
+  if (k == kToF16) return "to-f16";
   if (k >= kMatMulSgmat && k < kMatMulSgmat + 8 * kNumSgTiles) {
     return "matmul-sgmat." + std::string(dt[(k - kMatMulSgmat) % 8]) + ".t" + std::to_string((k - kMatMulSgmat) / 8);
   }
@@ -485,17 +503,7 @@ class WebGpuBackend final : public Backend {
     const std::vector<Chunk> cs = chunks(w);
     if (n_tok >= 2) {
       const int sg = sg_tile(w.type, n_tok);
-      if (sg >= 0) {
-        const SgTile& t = kSgTiles[sg];
-        for (const Chunk& c : cs) {
-          const Grid g = grid_for(t.row_groups(c.rows));
-          const uint32_t p[] = {uint32_t(n_in), 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), lx.offset / 4,
-                                ly.offset / 4, uint32_t(n_in), uint32_t(n_out), c.row0, c.rows, g.gx};
-          dispatch(kMatMulSgmat + uint32_t(weight_index(w.type)) + 8 * uint32_t(sg), {arena(p, sizeof p), whole(c.loc), whole(lx), whole(ly)},
-                   g, uint32_t(t.token_groups(n_tok)));
-        }
-        return;
-      }
+      if (sg >= 0) return matmul_sgmat(w, cs, lx, n_tok, ly, kSgTiles[sg], uint32_t(sg));
     }
     int tile = n_tok == 1 ? -1 : mm_tile(cs, n_tok);
     const bool dp4a = tile >= 0 && tile < 8 && (features_ & 4u) && (w.type == DType::Q8_0 || w.type == DType::Q4_0);
@@ -1232,6 +1240,36 @@ class WebGpuBackend final : public Backend {
   };
   static constexpr uint32_t kMvRows = 4, kMvThreads = 128;
 
+  // Subgroup-matrix prefill (matmul-sgmat.wgsl, config t = kSgTiles[cfg]) per weight buffer; for XM 1 and 2 x
+  // first goes to f16 in a scratch buffer (to-f16.wgsl), rows padded to 128 and K to 64 with zeros.
+  void matmul_sgmat(const Tensor& w, const std::vector<Chunk>& cs, const Loc& lx, int64_t n_tok, const Loc& ly,
+                    const SgTile& t, uint32_t cfg) {
+    const uint32_t n_in = uint32_t(w.ne[0]);
+    Loc lin = lx;
+    uint32_t in_offset = lx.offset / 4, in_stride = n_in;
+    if (t.xm > 0) {
+      const uint64_t kp = (uint64_t(n_in) + 63) / 64 * 64, rp = (uint64_t(n_tok) + 127) / 128 * 128;
+      const size_t bytes = size_t(kp * rp * 2);
+      if (f16_scratch_.empty() || f16_scratch_.nbytes() < bytes) {
+        f16_scratch_ = alloc(DType::I32, {int64_t(std::max<size_t>(bytes, 1 << 16) / 4), 1, 1, 1});
+      }
+      lin = loc(f16_scratch_.data, f16_scratch_.nbytes());
+      const Grid gh = grid_for((kp / 2 * rp + 255) / 256);
+      const uint32_t ph[] = {n_in, uint32_t(n_tok), lx.offset / 4, n_in, lin.offset / 4, uint32_t(kp / 2), uint32_t(rp),
+                             gh.gx * 256};
+      dispatch(kToF16, {arena(ph, sizeof ph), whole(lx), whole(lin)}, gh, 1);
+      in_offset = t.xm == 1 ? lin.offset / 16 : lin.offset / 2;
+      in_stride = uint32_t(t.xm == 1 ? kp / 8 : kp);
+    }
+    for (const Chunk& c : cs) {
+      const Grid g = grid_for(t.row_groups(c.rows));
+      const uint32_t p[] = {n_in, 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), in_offset, ly.offset / 4,
+                            in_stride, uint32_t(w.ne[1]), c.row0, c.rows, g.gx};
+      dispatch(kMatMulSgmat + uint32_t(weight_index(w.type)) + 8 * cfg, {arena(p, sizeof p), whole(c.loc), whole(lin), whole(ly)},
+               g, uint32_t(t.token_groups(n_tok)));
+    }
+  }
+
   // Q8_0/Q4_0 weights, two or more tokens, a device with dot4I8Packed: x quantized to 8-bit blocks in a scratch
   // buffer (quantize-q8.wgsl), then matmul-dp4a.wgsl per weight buffer.
   void matmul_dp4a(const Tensor& w, const std::vector<Chunk>& cs, const Loc& lx, const Tensor& x, const Loc& ly,
@@ -1282,16 +1320,15 @@ class WebGpuBackend final : public Backend {
   }
 
   // The matmul-sgmat.wgsl config for a matmul of n_tok >= 2 tokens, or -1 for the other kernels. Forced
-  // (sotto_gpu_matmul_tile 16 + i): for F16, Q8_0, Q4_0 and Q4_K weights. By shape, where the device has f16
-  // subgroup matrices (feature bit 4): F16 weights from 16 tokens on, config 1 (64 tokens x 128 rows). Measured on
-  // the H100 (docs/benchmarks.md, session 10, 512-token prompt): F16 prefill 1.37x the f32 tiled kernel on the
-  // Llama-3.2-1B shape, 1.0x on Qwen2.5-0.5B, config 1 the best of the four on both; Q8_0 / Q4_0 stay on
-  // matmul-dp4a.wgsl, which is 1.4-2.1x this kernel there.
+  // (sotto_gpu_matmul_tile 16 + i): for F16, Q8_0, Q4_0 and Q4_K weights. By shape: none for now. Session 10's
+  // kernel (configs 0-3) ran F16 prefill at 1.0-1.37x the f32 tiled kernel on the H100 and the engine took config 1
+  // for F16; the kernel has changed since (configs 4-11, straight stores to y) and has not run on hardware yet, so
+  // nothing picks it until it has (docs/benchmarks.md).
   int sg_tile(DType t, int64_t n_tok) const {
     if (!(features_ & 16u) || t == DType::F32 || weight_index(t) < 0) return -1;
     if (g_mm_tile >= 16) return std::min(g_mm_tile - 16, int(kNumSgTiles) - 1);
-    if (g_mm_tile >= 0 || n_tok < 16 || t != DType::F16) return -1;
-    return 1;
+    (void)n_tok;
+    return -1;
   }
 
   // The weight's rows and buffers suit the vector loads of mv-*.wgsl and x is one 16-byte aligned row.
@@ -1519,6 +1556,7 @@ class WebGpuBackend final : public Backend {
   uint32_t n_since_flush_ = 0;  // dispatches recorded since the last submit
   Tensor sample_scratch_;  // GPU sampling: per-chunk candidates (sample-select.wgsl)
   Tensor q8_scratch_;      // 8-bit activations of matmul-dp4a.wgsl (quantize-q8.wgsl), grow-only
+  Tensor f16_scratch_;     // f16 activations of matmul-sgmat.wgsl (to-f16.wgsl), grow-only
   Tensor argmax_scratch_;  // one-row argmax: per-chunk (index, value) pairs (argmax-chunk.wgsl)
   static constexpr uint32_t kArgMaxChunk = 2048;
 };
@@ -1558,6 +1596,8 @@ int webgpu_force_matmul_tile(int tile) {
                                                                                      : std::min(tile, int(kNumMmTiles));
   return int(kNumMmTiles);
 }
+
+int webgpu_sgmat_configs() { return int(kNumSgTiles); }
 
 uint32_t webgpu_features(const Backend& be) {
   const auto* w = dynamic_cast<const WebGpuBackend*>(&be);

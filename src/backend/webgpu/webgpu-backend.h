@@ -35,6 +35,8 @@ std::unique_ptr<Backend> make_webgpu_backend(uint32_t binding_limit, uint32_t fe
 // matmul-tiled.wgsl), 4 for the 8-token kernel (matmul.wgsl), 8 + tile for that tile of matmul-tiled.wgsl
 // whatever the type, -1 (the default) to choose by shape. Returns the number of tiles (4).
 int webgpu_force_matmul_tile(int tile);
+// The number of matmul-sgmat.wgsl configs (forced as tiles 16 .. 15 + that number).
+int webgpu_sgmat_configs();
 // Bench/test knob: blocks of 32 values a stage of matmul-dp4a.wgsl's K loop (1..4; default 2); below 1 only asks.
 // Returns the previous value.
 int webgpu_dp4a_kb(int kb);
