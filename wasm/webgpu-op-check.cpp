@@ -113,7 +113,7 @@ double tol_cpu(int prec, bool quant, double exact) { return prec == kHalf ? 3e-2
 // The prefill matmul's precision on g->gpu for weights t over n_tok tokens with the tile knob at -1 (by shape).
 int auto_prec(DType t, int64_t n_tok) {
   const uint32_t f = webgpu_features(*g->gpu);
-  if ((f & 16u) && t == DType::F16 && n_tok >= 16) return kHalf;
+  // (matmul-sgmat.wgsl is taken by shape nowhere for now: webgpu-backend.cpp's sg_tile.)
   if ((f & 4u) && n_tok >= 16 && (t == DType::Q8_0 || t == DType::Q4_0)) return kAct8;
   return kExact;
 }
