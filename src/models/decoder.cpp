@@ -48,6 +48,8 @@ class Decoder final : public Model {
   }
 
   std::vector<float> forward(KvCache& cache, const int32_t* tokens, int n, bool all_logits) override;
+  std::vector<float> forward_embd(KvCache& cache, const int32_t* tokens, int n, const EmbdSpan* spans, int n_spans,
+                                  bool all_logits) override;
   Tensor forward_device(KvCache& cache, const int32_t* tokens, int n) override { return run(cache, tokens, n, false); }
   Tensor forward_device(KvCache& cache, const Tensor& ids) override {
     return run(cache, nullptr, int(ids.nelements()), false, &ids);
@@ -86,7 +88,9 @@ class Decoder final : public Model {
   void layer(int il, KvCache& cache, int n);
   void layer_fused(int il, KvCache& cache, int n);  // the same through the backend's fused steps
   // Logits on the backend; the tokens from host memory, or from dev_ids on the backend where tokens is null.
-  Tensor run(KvCache& cache, const int32_t* tokens, int n, bool all_logits, const Tensor* dev_ids = nullptr);
+  // spans: rows written over the token embeddings before the first layer (forward_embd).
+  Tensor run(KvCache& cache, const int32_t* tokens, int n, bool all_logits, const Tensor* dev_ids = nullptr,
+             const EmbdSpan* spans = nullptr, int n_spans = 0);
 
   const GgufFile& f_;
   Backend& be_;
@@ -291,9 +295,25 @@ std::vector<float> Decoder::forward(KvCache& cache, const int32_t* tokens, int n
   return out;
 }
 
-Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logits, const Tensor* dev_ids) {
+std::vector<float> Decoder::forward_embd(KvCache& cache, const int32_t* tokens, int n, const EmbdSpan* spans,
+                                         int n_spans, bool all_logits) {
+  const Tensor logits = run(cache, tokens, n, all_logits, nullptr, spans, n_spans);
+  std::vector<float> out(size_t(logits.nelements()));
+  be_.read(logits, out.data(), out.size() * sizeof(float));
+  return out;
+}
+
+Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logits, const Tensor* dev_ids,
+                    const EmbdSpan* spans, int n_spans) {
   const ModelConfig& c = cfg_;
   if (n <= 0) fail("forward: no tokens");
+  for (int i = 0; i < n_spans; i++) {
+    const EmbdSpan& sp = spans[i];
+    if (sp.pos < 0 || sp.n <= 0 || sp.pos + sp.n > n || !sp.rows) {
+      fail("forward: embedding span [", std::to_string(sp.pos), ", ", std::to_string(sp.pos + sp.n),
+           ") is not inside the pass of ", std::to_string(n), " positions");
+    }
+  }
   if (cache.n_past + n > cache.n_ctx) {
     fail("context full: ", std::to_string(cache.n_past), " + ", std::to_string(n), " tokens exceed the context size ",
          std::to_string(cache.n_ctx));
@@ -311,6 +331,8 @@ Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logit
     be_.get_rows_device(tok_embd_, *dev_ids, x);
   }
   if (c.embd_scale != 1.0f) be_.scale(x, c.embd_scale);
+  const size_t row_bytes = size_t(c.n_embd) * sizeof(float);
+  for (int i = 0; i < n_spans; i++) be_.write(x, spans[i].rows, size_t(spans[i].n) * row_bytes, size_t(spans[i].pos) * row_bytes);
   for (int il = 0; il < c.n_layer; il++) {
     layer(il, cache, n);
     be_.submit_point();
@@ -334,6 +356,10 @@ Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logit
 
 std::unique_ptr<Model> make_decoder(const GgufFile& f, Backend& backend, const ModelConfig& cfg) {
   return std::make_unique<Decoder>(f, backend, cfg);
+}
+
+std::vector<float> Model::forward_embd(KvCache&, const int32_t*, int, const EmbdSpan*, int, bool) {
+  fail("this model cannot take embedding inputs (images)");
 }
 
 std::unique_ptr<Model> Model::load(const GgufFile& f, Backend& backend) {

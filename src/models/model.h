@@ -16,6 +16,14 @@ namespace sotto {
 
 class GgufFile;
 
+// Embedding rows that stand in for the token embeddings of positions [pos, pos + n) of one pass (image features
+// at the <image> tokens of a vision-language prompt). rows: [n][n_embd] floats, used as given (no embedding scale).
+struct EmbdSpan {
+  int pos = 0;
+  int n = 0;
+  const float* rows = nullptr;
+};
+
 // Per-sequence state: the KV cache and how many positions it holds.
 struct KvCache {
   std::vector<Tensor> k, v;  // per layer: {head_dim * n_head_kv, n_ctx}
@@ -36,6 +44,11 @@ class Model {
   // Throws Error when the cache would overflow.
   virtual std::vector<float> forward(KvCache& cache, const int32_t* tokens, int n_tokens,
                                      bool all_logits = false) = 0;
+  // forward() where the spans' positions take the given embedding rows instead of their tokens' embeddings (the
+  // ids there must still be in range; they are not looked up). Spans lie inside [0, n_tokens) and do not overlap.
+  // Models that cannot take embedding inputs throw Error.
+  virtual std::vector<float> forward_embd(KvCache& cache, const int32_t* tokens, int n_tokens, const EmbdSpan* spans,
+                                          int n_spans, bool all_logits = false);
   // The same pass without reading anything back: returns the backend tensor {n_vocab, 1} holding the
   // last token's logits (valid until the next forward). A GPU host samples it on the device.
   // Models that cannot return an empty tensor.

@@ -110,7 +110,7 @@ std::string StopMatcher::flush() {
 
 GenerateResult generate(Model& model, KvCache& cache, const Tokenizer& tokenizer, SamplerChain& sampler,
                         const std::vector<int32_t>& prompt, const GenerateParams& params,
-                        const TextCallback& on_text) {
+                        const TextCallback& on_text, const std::vector<EmbdSpan>& prompt_embd) {
   GenerateResult res;
   GenerateStats& st = res.stats;
   if (prompt.empty()) fail("generate: empty prompt (at least one token is needed)");
@@ -125,9 +125,22 @@ GenerateResult generate(Model& model, KvCache& cache, const Tokenizer& tokenizer
   // Prefill in chunks; only the last chunk's last logits are needed.
   auto t0 = Clock::now();
   std::vector<float> logits;
+  std::vector<EmbdSpan> local;  // the parts of prompt_embd inside one chunk, at chunk positions
+  const size_t n_embd = size_t(model.config().n_embd);
+  for (const EmbdSpan& sp : prompt_embd) {
+    if (sp.pos < 0 || sp.n <= 0 || sp.pos + sp.n > n_prompt || !sp.rows)
+      fail("generate: embedding rows at [", std::to_string(sp.pos), ", ", std::to_string(sp.pos + sp.n),
+           ") are not inside the prompt of ", std::to_string(n_prompt), " tokens");
+  }
   for (int i = 0; i < n_prompt; i += n_batch) {
     const int n = std::min(n_batch, n_prompt - i);
-    logits = model.forward(cache, prompt.data() + i, n, false);
+    local.clear();
+    for (const EmbdSpan& sp : prompt_embd) {
+      const int a = std::max(sp.pos, i), b = std::min(sp.pos + sp.n, i + n);
+      if (a < b) local.push_back({a - i, b - a, sp.rows + size_t(a - sp.pos) * n_embd});
+    }
+    logits = local.empty() ? model.forward(cache, prompt.data() + i, n, false)
+                           : model.forward_embd(cache, prompt.data() + i, n, local.data(), int(local.size()), false);
   }
   st.prefill_s = seconds_since(t0);
   st.n_prompt = n_prompt;

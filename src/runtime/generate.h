@@ -16,12 +16,12 @@
 #include <string_view>
 #include <vector>
 
+#include "models/model.h"
+
 namespace sotto {
 
-class Model;
 class Tokenizer;
 class SamplerChain;
-struct KvCache;
 
 struct GenerateParams {
   int max_tokens = 256;            // < 0: until the context is full
@@ -61,9 +61,11 @@ using TextCallback = std::function<bool(std::string_view piece)>;
 // Runs `prompt` (at positions cache.n_past..) and generates. The sampler chain learns the prompt through
 // observe_prompt() and each sampled token through accept(). Throws Error when the prompt is empty or does
 // not fit in the context ("prompt of 5000 tokens does not fit the context of 4096 (0 already used)").
+// prompt_embd: embedding rows that replace the prompt's token embeddings at their positions (0 = the prompt's first
+// token; image features at the <image> tokens, runtime/vision-prompt.h); the prefill splits them across chunks.
 GenerateResult generate(Model& model, KvCache& cache, const Tokenizer& tokenizer, SamplerChain& sampler,
                         const std::vector<int32_t>& prompt, const GenerateParams& params,
-                        const TextCallback& on_text = {});
+                        const TextCallback& on_text = {}, const std::vector<EmbdSpan>& prompt_embd = {});
 
 // ---- streaming helpers (exposed for tests and other loops)
 

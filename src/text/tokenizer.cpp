@@ -211,7 +211,7 @@ class BpeTokenizer final : public Tokenizer {
     if (id_of("<|start_header_id|>") >= 0) chat = ChatFormat::Llama3;
     else if (id_of("<|im_start|>") >= 0) chat = ChatFormat::ChatML;
     else if (id_of("<start_of_turn>") >= 0) chat = ChatFormat::Gemma;
-    for (const char* e : {"<|eot_id|>", "<|end_of_text|>", "<|im_end|>", "<|endoftext|>", "<end_of_turn>", "<eos>", "<|eom_id|>"}) {
+    for (const char* e : {"<|eot_id|>", "<|end_of_text|>", "<|im_end|>", "<|endoftext|>", "<end_of_turn>", "<end_of_utterance>", "<eos>", "<|eom_id|>"}) {
       const int32_t id = id_of(e);
       if (id >= 0) eog.push_back(id);
     }

@@ -59,8 +59,10 @@ def rope(x, pos, freqs, linear=1.0):
     return torch.cat([xr * cos + rot * sin, xp], -1)
 
 
-def forward(cfg, W, tokens):
-    """Logits [T, vocab] for a token sequence from position 0 (float64)."""
+def forward(cfg, W, tokens, embeds=None):
+    """Logits [T, vocab] for a token sequence from position 0 (float64). embeds: optional [T, hidden] input rows
+    used instead of the token embeddings (a vision-language model's prompt with the image features scattered in;
+    not scaled by Gemma's sqrt(hidden), which applies to token embeddings only)."""
     arch = cfg["arch"]
     gemma = arch == "gemma3"
     eps = cfg["rms_norm_eps"]
@@ -71,6 +73,8 @@ def forward(cfg, W, tokens):
     x = W["model.embed_tokens.weight"][torch.tensor(tokens, device=dev)]
     if gemma:
         x = x * math.sqrt(cfg["hidden_size"])
+    if embeds is not None:
+        x = embeds.to(x)
     scale = cfg.get("query_pre_attn_scalar", hd) ** -0.5
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."

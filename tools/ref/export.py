@@ -63,13 +63,14 @@ def add_tokenizer(g, cfg):
                     "qwen2": ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|r0|>", "<|r1|>", "<|r2|>",
                               "<|r3|>", "<|r4|>"]}
         fam = "qwen2" if cfg["arch"] == "qwen2" or cfg.get("family") == "smollm2" else "llama"
-        toks += specials[fam]
-        types = [1] * 256 + [3] * 8
+        own = cfg.get("specials")  # a model's own control tokens (e.g. SmolVLM's <image>); bos/eos by name
+        toks += own or specials[fam]
+        types = [1] * 256 + [3] * (len(toks) - 256)
         g.string("tokenizer.ggml.model", "gpt2")
         g.string("tokenizer.ggml.pre", {"llama": "llama-bpe", "qwen2": "qwen2"}[fam] if cfg.get("family") != "smollm2" else "smollm")
         g.strings("tokenizer.ggml.merges", [])
-        g.u32("tokenizer.ggml.bos_token_id", 256)
-        g.u32("tokenizer.ggml.eos_token_id", 256 + (4 if fam == "llama" else 2))
+        g.u32("tokenizer.ggml.bos_token_id", toks.index(cfg["bos"]) if own else 256)
+        g.u32("tokenizer.ggml.eos_token_id", toks.index(cfg["eos"]) if own else 256 + (4 if fam == "llama" else 2))
     assert len(toks) == n_vocab, (len(toks), n_vocab)
     g.strings("tokenizer.ggml.tokens", toks)
     g.i32s("tokenizer.ggml.token_type", types)
