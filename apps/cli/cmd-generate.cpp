@@ -1,7 +1,12 @@
 // cmd-generate.cpp — `sotto generate`: streams generated text to stdout and timing stats to stderr.
 // Ctrl-C stops generation cleanly (the stats are still printed).
+// With --mmproj and --image (SmolVLM): the images are decoded (image/image.h), tiled (image/processor.h) and run
+// through the vision tower (models/siglip.h); the prompt becomes SmolVLM's chat turn with each image's layout at its
+// <image> placeholder or before the text (runtime/vision-prompt.h), and the tower's rows replace the <image> tokens'
+// embeddings in the prefill.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -13,6 +18,10 @@
 #include "cli.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/gguf.h"
+#include "image/image.h"
+#include "image/processor.h"
+#include "models/siglip.h"
 #include "grammar/json-schema.h"
 #include "grammar/matcher.h"
 #include "grammar/tokenizer-vocab.h"
@@ -20,6 +29,7 @@
 #include "runtime/grammar-sampler.h"
 #include "runtime/loaded-model.h"
 #include "runtime/sampler.h"
+#include "runtime/vision-prompt.h"
 
 namespace sotto::cli {
 
@@ -32,6 +42,33 @@ std::string read_text_file(const std::string& path) {
   return path == "-" ? read_stream(stdin, "stdin") : read_file(path);
 }
 
+// The processor settings an mmproj file implies (what `sotto image-embed --mmproj` uses).
+image::ProcessorConfig processor_config(const VisionConfig& c, const GgufFile& f) {
+  image::ProcessorConfig pc;
+  pc.tile = c.image_size;
+  pc.image_seq_len = c.n_tokens();
+  for (int i = 0; i < 3; i++) {
+    pc.mean[i] = c.image_mean[i];
+    pc.std[i] = c.image_std[i];
+  }
+  pc.longest_edge = int(f.get_int_or("clip.vision.preproc_image_size", 4 * c.image_size));
+  return pc;
+}
+
+// One decoded image through the processor and the vision tower: its layout and rows (tiles in prompt order).
+ImageInput embed_image(VisionModel& vm, const image::ProcessorConfig& pc, const image::Rgb8& img, int* n_tiles) {
+  const image::Processed p = image::process(img, pc);
+  ImageInput in;
+  in.layout = image::image_prompt(p.rows, p.cols, pc.image_seq_len);
+  for (const auto& t : p.tiles) {
+    const std::vector<float> px = image::pixel_values(t, pc);
+    const std::vector<float> e = vm.embed(px.data());
+    in.rows.insert(in.rows.end(), e.begin(), e.end());
+  }
+  *n_tiles += int(p.tiles.size());
+  return in;
+}
+
 }  // namespace
 
 int run_generate(int argc, char** argv) {
@@ -41,7 +78,8 @@ int run_generate(int argc, char** argv) {
   SamplerParams sp;
   bool seed_set = false;
   std::vector<std::string> stop;
-  std::string schema_file, grammar_file;
+  std::string schema_file, grammar_file, mmproj;
+  std::vector<std::string> image_paths;
 
   ArgParser ap("sotto generate", "-m MODEL.gguf -p PROMPT [options]",
                "Generates text from PROMPT and streams it to stdout; statistics go to stderr.");
@@ -50,7 +88,11 @@ int run_generate(int argc, char** argv) {
   ap.option("-f,--file", &prompt_file, "FILE", "read the prompt from a file (- for stdin)");
   ap.option("-n,--n-predict", &n_predict, "N", "tokens to generate at most; -1: until end or full context (128)", -1);
   ap.flag("--chat", &chat, "wrap the prompt in the model's chat template as a user turn");
-  ap.option("--system", &system, "TEXT", "system message for --chat");
+  ap.option("--system", &system, "TEXT", "system message for --chat (or with --image)");
+  ap.option("--mmproj", &mmproj, "FILE", "vision projector GGUF (SmolVLM's clip/idefics3 mmproj) for --image");
+  ap.list("--image", &image_paths, "FILE",
+          "PNG or JPEG for a vision model (needs --mmproj): each takes the place of one <image> in the "
+          "prompt, or all go before it; the prompt becomes SmolVLM's chat turn");
   ap.option("--temp", &sp.temperature, "T", "temperature; 0 = greedy (0.8)");
   ap.option("--top-k", &sp.top_k, "K", "keep the K most likely tokens; 0 = off (40)", 0);
   ap.option("--top-p", &sp.top_p, "P", "nucleus sampling; 1 = off (0.95)");
@@ -74,7 +116,9 @@ int run_generate(int argc, char** argv) {
   if (!prompt.empty() && !prompt_file.empty()) ap.usage_error("give the prompt with -p or -f, not both");
   if (!prompt_file.empty()) prompt = read_text_file(prompt_file);
   if (prompt.empty()) ap.usage_error("missing -p PROMPT (or -f FILE)");
-  if (!system.empty() && !chat) ap.usage_error("--system needs --chat");
+  if (!image_paths.empty() && mmproj.empty()) ap.usage_error("--image needs --mmproj VISION.gguf (the model that reads images)");
+  if (!mmproj.empty() && image_paths.empty()) ap.usage_error("--mmproj needs at least one --image");
+  if (!system.empty() && !chat && image_paths.empty()) ap.usage_error("--system needs --chat");
   if (!schema_file.empty() && !grammar_file.empty()) ap.usage_error("give --schema or --grammar, not both");
   if (!seed_set) sp.seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
 
@@ -83,7 +127,20 @@ int run_generate(int argc, char** argv) {
   std::optional<grammar::Grammar> constraint;
   if (!schema_file.empty()) constraint = grammar::compile_json_schema(read_text_file(schema_file), schema_file);
   if (!grammar_file.empty()) constraint = grammar::parse_gbnf(read_text_file(grammar_file), grammar_file);
+  // Images are decoded before the (slow) loads too: a corrupt file fails fast, in one line naming it.
+  std::vector<image::Rgb8> decoded;
+  for (const auto& path : image_paths) decoded.push_back(image::load_image(path));
   LoadedModel lm = load_model(model_path, resolve_threads(n_threads, quiet), true);
+  std::unique_ptr<GgufFile> mm_file;  // after lm: destroyed before the backend the vision model uses
+  std::unique_ptr<VisionModel> vision;
+  if (!mmproj.empty()) {
+    mm_file = GgufFile::open(mmproj);
+    vision = VisionModel::load(*mm_file, *lm.backend);
+    if (vision->config().proj_dim != lm.model->config().n_embd) {
+      fail(mmproj, ": projects images to ", std::to_string(vision->config().proj_dim), " features but ", model_path,
+           " has n_embd ", std::to_string(lm.model->config().n_embd), " (the vision file is not this model's)");
+    }
+  }
   if (constraint) {
     auto cg = std::make_shared<grammar::CompiledGrammar>(std::move(*constraint), grammar::make_token_trie(*lm.tokenizer));
     chain.add_front(make_grammar_sampler(std::move(cg), lm.tokenizer.get()));
@@ -95,7 +152,21 @@ int run_generate(int argc, char** argv) {
     std::fprintf(stderr, "sotto: warning: context %d exceeds the model's training context %d\n", n_ctx,
                  cfg.n_ctx_train);
 
-  const std::vector<int32_t> tokens = encode_prompt(*lm.tokenizer, prompt, chat, system);
+  std::vector<int32_t> tokens;
+  VisionPrompt vp;
+  int n_tiles = 0;
+  double image_s = 0;
+  if (vision) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const image::ProcessorConfig pc = processor_config(vision->config(), *mm_file);
+    std::vector<ImageInput> inputs;
+    for (const auto& img : decoded) inputs.push_back(embed_image(*vision, pc, img, &n_tiles));
+    image_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    vp = make_vision_prompt(*lm.tokenizer, prompt, inputs, cfg.n_embd, system);
+    tokens = vp.tokens;
+  } else {
+    tokens = encode_prompt(*lm.tokenizer, prompt, chat, system);
+  }
   if (tokens.size() > size_t(n_ctx))
     fail("prompt of ", std::to_string(tokens.size()), " tokens does not fit the context of ", std::to_string(n_ctx),
          " tokens (raise -c/--ctx-size)");
@@ -112,12 +183,15 @@ int run_generate(int argc, char** argv) {
   bool ends_with_newline = true;
   GenerateResult res;
   try {
-    res = generate(*lm.model, cache, *lm.tokenizer, chain, tokens, gp, [&](std::string_view piece) {
-      std::fwrite(piece.data(), 1, piece.size(), stdout);
-      std::fflush(stdout);
-      ends_with_newline = piece.back() == '\n';
-      return !g_interrupted.load();
-    });
+    res = generate(
+        *lm.model, cache, *lm.tokenizer, chain, tokens, gp,
+        [&](std::string_view piece) {
+          std::fwrite(piece.data(), 1, piece.size(), stdout);
+          std::fflush(stdout);
+          ends_with_newline = piece.back() == '\n';
+          return !g_interrupted.load();
+        },
+        vp.spans());
   } catch (...) {
     std::signal(SIGINT, old_handler);
     throw;
@@ -128,6 +202,10 @@ int run_generate(int argc, char** argv) {
 
   if (!quiet) {
     const GenerateStats& st = res.stats;
+    if (vision) {
+      std::fprintf(stderr, "sotto: images %zu, %d tiles, %zu <image> tokens, vision tower %.3f s\n", decoded.size(),
+                   n_tiles, vp.embd.size() / size_t(cfg.n_embd), image_s);
+    }
     std::fprintf(stderr,
                  "sotto: load %.2f s | prompt %d tokens, %.3f s, %.1f tok/s | generated %d tokens (%d forced), "
                  "%.3f s, %.1f tok/s | stop: %s | seed %llu | ctx %d | %s\n",
