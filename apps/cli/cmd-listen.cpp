@@ -8,8 +8,12 @@
 // latency_ms: from the moment the end of the phrase is known (the VAD closed it) to the action, i.e. the phrase's
 // recognition latency plus the matching. --partial MS adds, while a phrase is being spoken, a line of what it says so
 // far at most every MS of audio: {"partial": true, "start": s, "end": s, "text": "..."} (never an action). Errors are one line (main.cpp); a command set that does not check is one.
-// Does not: act (the caller runs the action, and asks first where "confirm" is true), or bias the speech decoder
-// toward the set's phrases.
+// --bias decodes each phrase a second time constrained to the set's phrases (voice/command-grammar.h) and takes that
+// text when the free one is no command and the constrained one scores within --bias-margin of it; the line then
+// also has "decoded": "free" | "command", "heard" (the free text, when the command one was taken), "logprob_free",
+// "logprob_command" (mean per token; null when the constrained decode found no complete phrase), "command_text"
+// and "bias_ms" (the second decode's time, inside latency_ms).
+// Does not: act (the caller runs the action, and asks first where "confirm" is true).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,6 +33,9 @@
 #include "models/asr-model.h"
 #include "runtime/transcribe.h"
 #include "text/tokenizer.h"
+#include "grammar/matcher.h"
+#include "grammar/tokenizer-vocab.h"
+#include "voice/command-grammar.h"
 #include "voice/commands.h"
 
 namespace sotto::cli {
@@ -52,11 +59,38 @@ void print_action(const voice::CommandSet& set, const std::string& head, const s
   std::fflush(stdout);
 }
 
+double mean(double sum, int n) { return n > 0 ? sum / n : -1e9; }
+
+std::string lp(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", v);
+  return b;
+}
+
+// --bias: the phrase's action from its free and constrained decodes (voice::choose), with the fields that say which.
+void print_biased(const voice::CommandSet& set, const std::string& head, const TranscriptSegment& s, double margin) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const voice::Hypothesis free{s.text, !s.hit_token_cap, mean(s.logprob, s.n_scored)};
+  const voice::Hypothesis biased{s.biased.text, s.biased.complete, mean(s.biased.logprob, s.biased.n_scored)};
+  const voice::Choice c = voice::choose(set, free, s.biased.ran ? &biased : nullptr, margin);
+  const double match_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::string extra = std::string(", \"decoded\": ") + (c.biased ? "\"command\"" : "\"free\"");
+  if (c.biased) extra += ", \"heard\": " + json::quote(s.text);
+  extra += ", \"logprob_free\": " + lp(free.mean_logprob);
+  if (s.biased.ran) extra += ", \"logprob_command\": " + (s.biased.complete ? lp(biased.mean_logprob) : std::string("null")) +
+                             ", \"command_text\": " + json::quote(s.biased.text);
+  std::printf("{%s\"text\": %s, %s%s, \"bias_ms\": %s, \"latency_ms\": %s}\n", head.c_str(), json::quote(c.text).c_str(),
+              voice::match_fields(set, c.match).c_str(), extra.c_str(), ms(s.biased.ms).c_str(),
+              ms(s.latency_ms + match_ms).c_str());
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int run_listen(int argc, char** argv) {
   std::string commands_path, model_path, input;
-  bool stream = false, text = false;
+  bool stream = false, text = false, bias = false;
+  float bias_margin = voice::kDefaultBiasMargin;
   int n_threads = 0, chunk_ms = 100, partial_ms = 0;
   ArgParser ap("sotto listen", "--commands SET.json [-m MODEL.gguf] (FILE.wav | --stream | --text)",
                "The voice command loop: each spoken phrase becomes one command of the set (a JSON file: docs/voice.md) "
@@ -68,6 +102,10 @@ int run_listen(int argc, char** argv) {
   ap.positional("file", &input, "WAV file (any rate/channels; omit with --stream or --text)", false);
   ap.flag("--stream", &stream, "read raw s16le 16 kHz mono PCM from stdin");
   ap.flag("--text", &text, "read utterances, one per line, from stdin (no speech model)");
+  ap.flag("--bias", &bias, "also decode each phrase constrained to the set's phrases; take that when the free text is "
+          "no command and the constrained one is about as likely (docs/voice.md)");
+  ap.option("--bias-margin", &bias_margin, "X", "--bias: how much lower (mean log-prob per token) the constrained "
+            "hypothesis may score than the free one (" + std::to_string(voice::kDefaultBiasMargin).substr(0, 4) + ")");
   ap.option("--chunk-ms", &chunk_ms, "MS", "audio fed at a time (100)");
   ap.option("--partial", &partial_ms, "MS", "while a phrase is spoken, print what it says so far every MS of audio (off)", 0, 60000);
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
@@ -75,6 +113,7 @@ int run_listen(int argc, char** argv) {
   if (commands_path.empty()) ap.usage_error("--commands SET.json is required");
   if (int(stream) + int(text) + int(!input.empty()) != 1) ap.usage_error("give one of: a WAV file, --stream, --text");
   if (text && !model_path.empty()) ap.usage_error("--text reads text: no speech model");
+  if (text && bias) ap.usage_error("--bias is for speech, not --text");
   if (text && partial_ms > 0) ap.usage_error("--partial is for speech, not --text");
   if (chunk_ms <= 0 || chunk_ms > 10000) ap.usage_error("--chunk-ms must be in 1..10000");
 
@@ -100,9 +139,19 @@ int run_listen(int argc, char** argv) {
   auto be = make_cpu_backend(pool);
   auto model = AsrModel::load(*file, *be);
   auto tok = Tokenizer::from_gguf(*file);
-  Transcriber tr(*model, *tok);
+  TranscribeOptions topt;
+  if (bias) {
+    topt.bias = std::make_shared<grammar::CompiledGrammar>(
+        grammar::parse_gbnf(voice::command_gbnf(set), commands_path + " (as a grammar)"), grammar::make_token_trie(*tok));
+  }
+  Transcriber tr(*model, *tok, topt);
   auto emit = [&](const TranscriptSegment& s) {
-    print_action(set, "\"start\": " + seconds_text(s.start) + ", \"end\": " + seconds_text(s.end) + ", ", s.text, s.latency_ms, true);
+    const std::string head = "\"start\": " + seconds_text(s.start) + ", \"end\": " + seconds_text(s.end) + ", ";
+    if (bias) {
+      print_biased(set, head, s, bias_margin);
+    } else {
+      print_action(set, head, s.text, s.latency_ms, true);
+    }
   };
   int64_t last_partial = 0;
   auto feed = [&](const float* x, size_t n) {

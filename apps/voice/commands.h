@@ -8,8 +8,8 @@
 // be one of a command's phrases word for word, each {slot} taking one value of its type: an enum value (its words),
 // an integer in [minimum, maximum], a number (digits, one decimal point). An utterance that fits two commands is
 // not a command either (ambiguous, both named in the reason).
-// Does not: recognise speech (runtime/transcribe.h does), bias the speech decoder toward the phrases, or run the
-// action (the caller does; `confirm` says it must ask first).
+// Does not: recognise speech (runtime/transcribe.h does), bias the speech decoder toward the phrases
+// (command-grammar.h builds the grammar for that), or run the action (the caller does; `confirm` says it must ask first).
 #pragma once
 
 #include <string>

@@ -10,6 +10,7 @@
 
 #include "audio/mel.h"
 #include "core/error.h"
+#include "grammar/matcher.h"
 #include "text/tokenizer.h"
 #include "text/unicode.h"
 
@@ -40,8 +41,9 @@ Transcriber::Transcriber(AsrModel& model, const Tokenizer& tok, const Transcribe
   }
 }
 
-PhraseDecoder::PhraseDecoder(AsrModel& model, const Tokenizer& tok, const float* x, int64_t n)
-    : model_(model), tok_(tok) {
+PhraseDecoder::PhraseDecoder(AsrModel& model, const Tokenizer& tok, const float* x, int64_t n,
+                             std::shared_ptr<grammar::CompiledGrammar> bias)
+    : model_(model), tok_(tok), bias_(std::move(bias)) {
   const AsrConfig& c = model_.config();
   seg_.end = n;
   const double seconds = double(n) / double(c.sample_rate);
@@ -55,12 +57,14 @@ PhraseDecoder::PhraseDecoder(AsrModel& model, const Tokenizer& tok, const float*
       if (const int32_t id = tok_.token_id(t); id >= 0) prompt.push_back(id);
     }
   }
+  prompt_ = prompt;
   const int room = c.n_ctx - int(prompt.size());
   if (room < 1) fail("transcribe: the decoder context (", std::to_string(c.n_ctx), ") has no room after the prompt");
   int cap = c.max_tokens_per_second > 0 ? int(std::ceil(seconds * c.max_tokens_per_second)) : c.n_ctx / 2;
   cap_ = std::max(1, std::min(room, cap));
   const auto t0 = std::chrono::steady_clock::now();
-  st_ = model_.new_state(int(prompt.size()) + cap_);
+  // Biased decoding may need more tokens than the cap (a command said quickly): room for 32.
+  st_ = model_.new_state(int(prompt.size()) + (bias_ ? std::max(cap_, std::min(room, 32)) : cap_));
   if (c.n_mels > 0) {
     // Whisper: log-mel of the phrase zero-padded to the encoder's fixed window, as [frames][mels].
     const int64_t window = int64_t(c.n_mel_frames) * 160;
@@ -110,11 +114,129 @@ void PhraseDecoder::run(const int32_t* ids, int n) {
   be.sync();
 }
 
+// A small beam search under the grammar's mask, on the CPU-read logits; scores are the unconstrained softmax's
+// log-probs. Each live hypothesis has its own self-attention cache (a state sharing the free decode's encoded audio
+// and cross-attention keys and values); a child copies its parent's rows [0, n_past) before it runs its token.
+void PhraseDecoder::decode_biased() {
+  TranscriptSegment::Biased& b = seg_.biased;
+  b.ran = true;
+  constexpr int kBeam = 4;
+  const int n_ctx = st_.n_ctx;
+  const int32_t eos = tok_.eos();
+  Backend& be = model_.backend();
+  struct Hyp {
+    std::vector<int32_t> tokens;
+    double lp = 0;
+    std::unique_ptr<grammar::GrammarMatcher> gm;
+    std::vector<float> logp;  // next token's log-softmax
+    int slot = 0;
+  };
+  std::vector<AsrState> states(2 * kBeam);
+  for (auto& s : states) {
+    s = model_.new_state(n_ctx);
+    s.cross_k = st_.cross_k;
+    s.cross_v = st_.cross_v;
+    s.enc = st_.enc;
+    s.n_frames = st_.n_frames;
+  }
+  auto log_softmax = [](std::vector<float>& l) {
+    float mx = -INFINITY;
+    for (float v : l) mx = std::max(mx, v);
+    double z = 0;
+    for (float v : l) z += std::exp(double(v - mx));
+    const float lse = float(double(mx) + std::log(z));
+    for (float& v : l) v -= lse;
+  };
+  std::vector<Hyp> live(1);
+  live[0].gm = std::make_unique<grammar::GrammarMatcher>(bias_);
+  live[0].logp = model_.decode(states[0], prompt_.data(), int(prompt_.size()));
+  log_softmax(live[0].logp);
+  std::vector<float> host;
+  bool have_best = false;
+  double best_lp = 0;
+  std::vector<int32_t> best_tokens;
+  int half = 0;  // live hypotheses use slots [half * kBeam, half * kBeam + kBeam)
+  for (int step = 0; !live.empty(); step++) {
+    struct Cand { int parent; int32_t tok; double lp; };
+    std::vector<Cand> cands;
+    for (int h = 0; h < int(live.size()); h++) {
+      Hyp& y = live[size_t(h)];
+      const uint32_t* mask = y.gm->mask();
+      const int32_t nv = std::min<int32_t>(int32_t(y.logp.size()), y.gm->n_vocab());
+      std::vector<std::pair<float, int32_t>> top;
+      for (int32_t id = 0; id < nv; id++) {
+        if (id == eos || tok_.is_eog(id) || !((mask[id >> 5] >> (id & 31)) & 1)) continue;
+        top.push_back({y.logp[size_t(id)], id});
+      }
+      const size_t k = std::min<size_t>(kBeam, top.size());
+      std::partial_sort(top.begin(), top.begin() + long(k), top.end(), [](auto& x, auto& z) { return x.first > z.first; });
+      for (size_t i = 0; i < k; i++) cands.push_back({h, top[i].second, y.lp + double(top[i].first)});
+      if (y.gm->can_end() && eos >= 0 && eos < int32_t(y.logp.size())) {  // a finished hypothesis
+        const double lp = y.lp + double(y.logp[size_t(eos)]);
+        if (!have_best || lp > best_lp) {
+          have_best = true;
+          best_lp = lp;
+          best_tokens = y.tokens;
+        }
+      }
+    }
+    std::sort(cands.begin(), cands.end(), [](const Cand& x, const Cand& z) { return x.lp > z.lp; });
+    if (cands.size() > size_t(kBeam)) cands.resize(kBeam);
+    // Scores only fall as tokens are added: stop once the best finished hypothesis beats every live one, or
+    // when another token would not fit the context.
+    if (have_best && (cands.empty() || cands[0].lp <= best_lp)) break;
+    if (int(prompt_.size()) + step + 1 >= n_ctx) break;
+    const int other = 1 - half;
+    std::vector<Hyp> next;
+    for (size_t i = 0; i < cands.size(); i++) {
+      const Hyp& p = live[size_t(cands[i].parent)];
+      Hyp c;
+      c.gm = std::make_unique<grammar::GrammarMatcher>(*p.gm);
+      if (!c.gm->accept_token(cands[i].tok)) continue;
+      c.tokens = p.tokens;
+      c.tokens.push_back(cands[i].tok);
+      c.lp = cands[i].lp;
+      c.slot = other * kBeam + int(i);
+      AsrState& src = states[size_t(p.slot)];
+      AsrState& dst = states[size_t(c.slot)];
+      for (size_t l = 0; l < src.self_k.size(); l++) {
+        const size_t nb = size_t(src.n_past) * size_t(src.self_k[l].ne[0]) * sizeof(float);
+        host.resize(nb / sizeof(float));
+        for (auto [from, to] : {std::pair{&src.self_k[l], &dst.self_k[l]}, std::pair{&src.self_v[l], &dst.self_v[l]}}) {
+          be.read(*from, host.data(), nb);
+          be.write(*to, host.data(), nb);
+        }
+      }
+      dst.n_past = src.n_past;
+      c.logp = model_.decode(dst, &c.tokens.back(), 1);
+      log_softmax(c.logp);
+      next.push_back(std::move(c));
+    }
+    live = std::move(next);
+    half = other;
+  }
+  if (have_best) {
+    b.complete = true;
+    b.tokens = best_tokens;
+    b.logprob = best_lp;
+    b.n_scored = int(best_tokens.size()) + 1;
+  }
+  std::string text;
+  for (int32_t id : b.tokens) {
+    if (!tok_.is_special(id)) text += tok_.token_to_piece(id);
+  }
+  b.text = trim(speech_text_utf8(text));
+}
+
 bool PhraseDecoder::step() {
   if (done_) return false;
   const auto t0 = std::chrono::steady_clock::now();
   const int32_t tok = pending_;
   if (tok < 0 || tok >= model_.config().n_vocab) fail("transcribe: no token read back (settle the backend first)");
+  if (pending_p_ > 0) {
+    seg_.logprob += std::log(double(pending_p_));
+    seg_.n_scored++;
+  }
   if (tok_.is_eog(tok) || tok == tok_.eos()) {
     seg_.hit_token_cap = false;
     done_ = true;
@@ -137,6 +259,12 @@ bool PhraseDecoder::step() {
   seg_.text = trim(speech_text_utf8(text));
   seg_.words = group_words(tok_, seg_.tokens, seg_.probs, seg_.text);
   seg_.flags = speech_flags(seg_.words, seconds_);
+  if (bias_) {
+    const auto t2 = std::chrono::steady_clock::now();
+    decode_biased();
+    seg_.biased.ms = ms_since(t2);
+    seg_.decode_ms += seg_.biased.ms;
+  }
   st_ = AsrState{};  // frees the encoder output and caches now
   return false;
 }
@@ -246,7 +374,7 @@ bool Transcriber::step(std::vector<TranscriptSegment>& out) {
     queue_.pop_front();
     if (on_phrase_audio) on_phrase_audio(current_job_.start, current_job_.samples);
     current_ = std::make_unique<PhraseDecoder>(model_, tok_, current_job_.samples.data(),
-                                               int64_t(current_job_.samples.size()));
+                                               int64_t(current_job_.samples.size()), opt_.bias);
     return true;  // the prompt's argmax is pending
   }
   if (current_->step()) return true;

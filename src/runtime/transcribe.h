@@ -25,9 +25,16 @@
 namespace sotto {
 
 class Tokenizer;
+namespace grammar {
+class CompiledGrammar;
+}
 
 struct TranscribeOptions {
   audio::VadOptions vad;
+  // Biased decoding: when set, each closed phrase (not partials) is decoded a second time, greedily under this
+  // grammar's token mask (e.g. a command set's phrases, voice/command-grammar.h), from the same encoded audio;
+  // TranscriptSegment::biased holds the result. Not thread-safe: one Transcriber per grammar at a time.
+  std::shared_ptr<grammar::CompiledGrammar> bias;
   float split_phrase_s = 16.0f;  // longer phrases are cut at their pauses (quiet 300 ms windows)
   float max_phrase_s = 20.0f;   // no part is longer than this
 };
@@ -40,6 +47,20 @@ struct TranscriptSegment {
   std::vector<float> probs;        // per token: its probability under the step's softmax (speech-confidence.h)
   std::vector<TranscriptWord> words;  // the text's words with their confidence
   std::vector<SpeechFlag> flags;      // hallucination guards: word spans with a reason (text is never removed)
+  // Sum of the log-probabilities of the tokens and of the eos that ended them (when one did), and their count.
+  double logprob = 0;
+  int n_scored = 0;
+  // The second, grammar-constrained decode (TranscribeOptions::bias): its tokens and text, whether it ended with
+  // eos where the grammar could end (complete), its log-prob under the model's unconstrained distribution (eos
+  // included), and its wall time (included in decode_ms and latency_ms).
+  struct Biased {
+    bool ran = false, complete = false;
+    std::vector<int32_t> tokens;
+    std::string text;
+    double logprob = 0;
+    int n_scored = 0;
+    double ms = 0;
+  } biased;
   double encode_ms = 0, decode_ms = 0;  // wall time spent on this segment
   // Moonshine's latency: wall time from the moment the end of the phrase is known (the start of the feed() or
   // finish() call whose samples let the VAD close it) to its final text. Excludes the VAD's hangover (the
@@ -60,7 +81,9 @@ std::string seconds_text(int64_t samples);
 // the next argmax. Transcriber::recognize is this loop run to the end.
 class PhraseDecoder {
  public:
-  PhraseDecoder(AsrModel& model, const Tokenizer& tok, const float* x, int64_t n);
+  // bias: a grammar to decode the phrase a second time under, once the free decode is done (see TranscribeOptions).
+  PhraseDecoder(AsrModel& model, const Tokenizer& tok, const float* x, int64_t n,
+                std::shared_ptr<grammar::CompiledGrammar> bias = nullptr);
   // Returns false when the phrase is done (eos or the token cap); segment() is then final.
   bool step();
   bool done() const { return done_; }
@@ -70,8 +93,11 @@ class PhraseDecoder {
 
  private:
   void run(const int32_t* ids, int n);  // decode + argmax + its probability + deferred reads of both
+  void decode_biased();                 // the second decode, on the same encoded audio (st_)
   AsrModel& model_;
   const Tokenizer& tok_;
+  std::shared_ptr<grammar::CompiledGrammar> bias_;
+  std::vector<int32_t> prompt_;
   AsrState st_;
   Tensor next_;           // I32 {1}: argmax of the last logits, on the backend
   Tensor prob_;           // F32 {1, 1}: softmax(logits)[argmax], on the backend
