@@ -83,7 +83,8 @@ TEST(VisionLm, LogitsAndGreedyTokensMatchTheReference) {
   const VisionPrompt p = make_vision_prompt(*f.tok, kQuestion, f.images(), f.lm->config().n_embd);
   const std::vector<EmbdSpan> sp = p.spans();
   KvCache cache = f.lm->new_cache(512, DType::F32);
-  std::vector<float> logits = f.lm->forward_embd(cache, p.tokens.data(), int(p.tokens.size()), sp.data(), int(sp.size()));
+  std::vector<float> logits =
+      f.lm->forward_embd(cache, p.tokens.data(), int(p.tokens.size()), sp.data(), int(sp.size()));
   const auto& rt = f.ref->tensor("logits");
   ASSERT_EQ(size_t(rt.ne[0]), logits.size());
   const float* r = rt.view.as<const float>();
@@ -132,7 +133,8 @@ TEST(VisionLm, Errors) {
   };
   const std::vector<ImageInput> two = f.images();
   EXPECT_EQ(msg([&] { make_vision_prompt(*f.tok, "<image> and <image> and <image>?", two, 48); }),
-            "the prompt has 3 <image> placeholders for 2 images (one --image each, or none to put the images before the text)");
+            "the prompt has 3 <image> placeholders for 2 images (one --image each, or none to put the images before "
+            "the text)");
   EXPECT_NE(msg([&] { make_vision_prompt(*f.tok, "?", two, 64); }).find("embedding values for 52 <image> tokens of 64"),
             std::string::npos);
   auto smol = GgufFile::open(std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/models/smollm2-f32.gguf");
@@ -151,7 +153,8 @@ TEST(VisionLm, ChatTemplate) {
   EXPECT_EQ(idefics3_chat("<fake_token_around_image><global-img><image><fake_token_around_image>Hi?"),
             "<|im_start|>User:<fake_token_around_image><global-img><image><fake_token_around_image>Hi?"
             "<end_of_utterance>\nAssistant:");
-  EXPECT_EQ(idefics3_chat("Hi?", "Be brief."), "<|im_start|>System: Be brief.<end_of_utterance>\nUser: Hi?<end_of_utterance>\nAssistant:");
+  EXPECT_EQ(idefics3_chat("Hi?", "Be brief."),
+            "<|im_start|>System: Be brief.<end_of_utterance>\nUser: Hi?<end_of_utterance>\nAssistant:");
   EXPECT_EQ(splice_images("A <image> B <image>", {"[1]", "[2]"}), "A [1] B [2]");
   EXPECT_EQ(splice_images("Q", {"[1]", "[2]"}), "[1][2]Q");
 }

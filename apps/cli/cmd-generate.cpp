@@ -116,7 +116,8 @@ int run_generate(int argc, char** argv) {
   if (!prompt.empty() && !prompt_file.empty()) ap.usage_error("give the prompt with -p or -f, not both");
   if (!prompt_file.empty()) prompt = read_text_file(prompt_file);
   if (prompt.empty()) ap.usage_error("missing -p PROMPT (or -f FILE)");
-  if (!image_paths.empty() && mmproj.empty()) ap.usage_error("--image needs --mmproj VISION.gguf (the model that reads images)");
+  if (!image_paths.empty() && mmproj.empty())
+    ap.usage_error("--image needs --mmproj VISION.gguf (the model that reads images)");
   if (!mmproj.empty() && image_paths.empty()) ap.usage_error("--mmproj needs at least one --image");
   if (!system.empty() && !chat && image_paths.empty()) ap.usage_error("--system needs --chat");
   if (!schema_file.empty() && !grammar_file.empty()) ap.usage_error("give --schema or --grammar, not both");

@@ -3,7 +3,7 @@
 // <image> tokens the prompt gets, and the embedding's shape; --out writes the embeddings as raw little-endian float32,
 // [n_tiles * tokens_per_tile][proj_dim], tiles in prompt order (row-major crops, then the global image).
 // Without --mmproj only the layout is printed (SmolVLM-256M's settings, or --tile / --longest-edge).
-// Does not: feed the embeddings to a language model (not wired yet; docs/vision.md).
+// Does not: feed the embeddings to a language model (sotto generate --mmproj --image does; docs/vision.md).
 #include <chrono>
 #include <cstdio>
 #include <memory>

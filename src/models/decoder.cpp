@@ -332,7 +332,9 @@ Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logit
   }
   if (c.embd_scale != 1.0f) be_.scale(x, c.embd_scale);
   const size_t row_bytes = size_t(c.n_embd) * sizeof(float);
-  for (int i = 0; i < n_spans; i++) be_.write(x, spans[i].rows, size_t(spans[i].n) * row_bytes, size_t(spans[i].pos) * row_bytes);
+  for (int i = 0; i < n_spans; i++) {  // rows over the token embeddings of positions [pos, pos + n)
+    be_.write(x, spans[i].rows, size_t(spans[i].n) * row_bytes, size_t(spans[i].pos) * row_bytes);
+  }
   for (int il = 0; il < c.n_layer; il++) {
     layer(il, cache, n);
     be_.submit_point();

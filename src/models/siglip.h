@@ -9,7 +9,7 @@
 //                                                             -> [proj_dim, n_patches / s^2] (576 x 64)
 // Input: one tile's pixel values [3][image_size][image_size] (image/processor.h pixel_values). Every tile is full
 // size, so position ids are 0..n_patches-1 (no patch attention mask: the processor never pads a tile).
-// Does not: tile or normalise images (image/processor.h), feed the LM (not wired yet), run the pixel shuffle on the
+// Does not: tile or normalise images (image/processor.h), feed the LM (vision-prompt.h), run the pixel shuffle on the
 // device (it is a host permutation between the encoder and the projection today).
 #pragma once
 

@@ -74,7 +74,9 @@ VisionPrompt make_vision_prompt(const Tokenizer& tok, const std::string& text, c
   p.image_id = tok.token_id(kImage);
   if (p.image_id < 0) fail("the language model's vocabulary has no <image> token (not a SmolVLM language model?)");
   for (const char* t : {"<|im_start|>", "<end_of_utterance>"}) {
-    if (tok.token_id(t) < 0) fail("the language model's vocabulary has no ", t, " token (not a SmolVLM language model?)");
+    if (tok.token_id(t) < 0) {
+      fail("the language model's vocabulary has no ", t, " token (not a SmolVLM language model?)");
+    }
   }
   std::vector<std::string> layouts;
   for (size_t i = 0; i < images.size(); i++) {
@@ -84,7 +86,9 @@ VisionPrompt make_vision_prompt(const Tokenizer& tok, const std::string& text, c
       const size_t b = im.layout.find('>', a);
       if (b == std::string::npos) break;
       const std::string tag = im.layout.substr(a, b - a + 1);
-      if (tok.token_id(tag) < 0) fail("the language model's vocabulary has no ", tag, " token (image ", std::to_string(i + 1), ")");
+      if (tok.token_id(tag) < 0) {
+        fail("the language model's vocabulary has no ", tag, " token (image ", std::to_string(i + 1), ")");
+      }
     }
     const size_t n_img = count_of(im.layout, kImage);
     if (n_embd <= 0 || im.rows.size() != n_img * size_t(n_embd)) {
