@@ -30,7 +30,8 @@
 //        default of every other run): "pipeline" in the JSON)
 //        [--dp4a-kb 1,2,4] (prefill of the first prompt with matmul-dp4a.wgsl's K loop taking that many blocks a
 //        stage: "dp4a_kb" in the JSON)
-//        [--profile] (after the runs, where the adapter has timestamp-query: per-kernel GPU time of a prefill and of
+//        [--profile] (after the runs, where the adapter has timestamp-query: per-kernel GPU time of a prefill (with
+//        the last of --tiles) and of
 //        decode steps after the first and the longest prompt, each dispatch in a pass of its own with timestamps,
 //        and the CPU side of a decode step (from gpuNext to its submit) and its wall time, measured without
 //        timestamps; into the JSON line's "profile" and as Markdown tables on stderr)
@@ -322,7 +323,9 @@ async function profileRuns() {
     }
     host.profiling = true;
     host.profileReset();
+    engine.call('sotto_gpu_matmul_tile', tiles[tiles.length - 1]);
     await engine.gpuStart(ids.subarray(0, p));
+    engine.call('sotto_gpu_matmul_tile', -1);
     const prefill = host.profileTable();
     host.profileReset();
     for (let i = 0; i < n; i++) await engine.gpuNext();

@@ -2,15 +2,16 @@
 // matrices (Chromium's chromium_experimental_subgroup_matrix: f16 16 x 16 x 16 products accumulated in f32, the
 // tensor cores of NVIDIA's Vulkan driver). A workgroup of SM x SN subgroups of 32 threads owns BM = 16 SM FM
 // tokens by BN = 16 SN FN rows; each subgroup keeps FM x FN result tiles. K goes in steps of BK (32 or 64): the
-// step's weight tile is dequantized as it is loaded (deq4 of the appended dtype file), rounded to f16 and staged in
-// workgroup memory as [row][k] with a padded stride; every thread fetches its share of the next step into
+// step's weight tile comes by the appended weight file (sgmat-wdq.wgsl: dequantized 4 values at a time by deq4 of
+// the dtype file, any type; sgmat-wf16.wgsl: F16 rows of whole 16-byte words, 8 values a load), rounded to f16 and
+// staged in workgroup memory as [row][k] with a padded stride; every thread fetches its share of the next step into
 // registers before the current step's products (a software pipeline, as matmul-dp4a.wgsl). The activations come
 // by the appended x file, by XM: 0 (sgmat-x32.wgsl) x as f32, rounded to f16 and staged like the weights;
 // 1 (sgmat-x16.wgsl) the f16 copy of to-f16.wgsl (rows padded to whole tiles, K to 64: no bounds checks), 16-byte
 // loads, staged; 2 (sgmat-xd.wgsl) that copy read by the subgroup-matrix loads straight from the buffer, no
 // staging. Results go straight to Y where the workgroup's whole tile is inside it (and 16-byte aligned); at
 // ragged edges through one 16 x 16 f32 scratch tile, a subgroup at a time, with bounds checks.
-// SM, SN, FM, FN, BK, XM are constants prepended by the host; it also needs the f16 and subgroups features and a
+// SM, SN, FM, FN, BK, XM are constants prepended by the host (WV, the values a weight load, comes with the weight file); it also needs the f16 and subgroups features and a
 // subgroup size of 32. Workgroup memory: 2 LD (BN + BM, no BM for XM 2) + 1024 bytes, at most 32 KiB. The host
 // puts the directives (enable f16, enable chromium_experimental_subgroup_matrix, the uniformity diagnostic off)
 // before the constants: WGSL wants them ahead of every declaration.
@@ -19,27 +20,19 @@
 //    7 x row stride, 8 y row stride, 9 row0, 10 rows in this buffer, 11 workgroups along x. x offset and stride
 //    count f32 (XM 0), 16-byte units (XM 1) or f16 (XM 2).
 @group(0) @binding(0) var<storage, read> P: array<u32>;
-@group(0) @binding(1) var<storage, read_write> W: array<u32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 
 const LD = BK + 8u;         // f16 stride of a staged row (16-byte aligned, banks spread)
 const BM = 16u * SM * FM;   // tokens of a tile
 const BN = 16u * SN * FN;   // rows of a tile
 const NT = 32u * SM * SN;   // threads
-const WL = BN * BK / 4u / NT;  // weight vec4s a thread loads a step
+const WL = BN * BK / WV / NT;  // weight loads a thread makes a step (WV values each: the weight file's)
 var<workgroup> ws: array<f16, BN * LD>;  // [row][k]
 var<workgroup> sc: array<f32, 256u>;     // a 16 x 16 result tile at ragged edges
 
 alias Left = subgroup_matrix_left<f16, 16, 16>;
 alias Right = subgroup_matrix_right<f16, 16, 16>;
 alias Acc = subgroup_matrix_result<f32, 16, 16>;
-
-fn load_w(r0: u32, k0: u32, l: u32) -> vec4<f16> {
-  let n = l / (BK / 4u);
-  let k = k0 + 4u * (l % (BK / 4u));
-  if (r0 + n < P[10] && k < P[0]) { return vec4<f16>(deq4(P[3] + (r0 + n) * P[4], k, P[0])); }
-  return vec4<f16>();
-}
 
 @compute @workgroup_size(NT)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -54,17 +47,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let sn = sg / SM;  // rows: 16 FN from 16 FN sn
   var acc: array<Acc, FM * FN>;
   for (var i = 0u; i < FM * FN; i++) { acc[i] = Acc(); }
-  var wr: array<vec4<f16>, WL>;
+  var wr: array<WR, WL>;
   var xr: array<XR, max(XL, 1u)>;
   for (var i = 0u; i < WL; i++) { wr[i] = load_w(r0, 0u, li + i * NT); }
   for (var i = 0u; i < XL; i++) { xr[i] = fetch_x(t0, 0u, li + i * NT); }
   for (var k0 = 0u; k0 < n_in; k0 += BK) {
-    for (var i = 0u; i < WL; i++) {
-      let l = li + i * NT;
-      let o = (l / (BK / 4u)) * LD + 4u * (l % (BK / 4u));
-      let v = wr[i];
-      ws[o] = v.x; ws[o + 1u] = v.y; ws[o + 2u] = v.z; ws[o + 3u] = v.w;
-    }
+    for (var i = 0u; i < WL; i++) { stage_w(li + i * NT, wr[i]); }
     for (var i = 0u; i < XL; i++) { stage_x(li + i * NT, xr[i]); }
     workgroupBarrier();
     if (k0 + BK < n_in) {  // the next step's loads, in flight during this step's products

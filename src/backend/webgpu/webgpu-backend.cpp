@@ -130,6 +130,9 @@ constexpr uint32_t kQuantizeQ8 = 159;  // quantize-q8.wgsl: the activations of m
 // BK values of K a step, and how the activations come (XM: 0 f32 staged, 1 to-f16.wgsl's copy staged, 2 that copy
 // read straight from the buffer; see matmul-sgmat.wgsl). Configs 0-3 are the first kernel's (session 10).
 constexpr uint32_t kMatMulSgmat = 256;
+// The dtype slot of F16 weights whose rows and buffers are whole 16-byte words (sgmat-wf16.wgsl: 8 values a load);
+// other F16 weights take slot 1 (sgmat-wdq.wgsl, as every other type).
+constexpr uint32_t kSgF16Rows = 5;
 constexpr uint32_t kToF16 = 158;  // to-f16.wgsl: the activations of matmul-sgmat.wgsl with XM 1 or 2
 struct SgTile {
   uint32_t sm, sn, fm, fn, bk, xm;
@@ -147,7 +150,7 @@ constexpr SgTile kSgTiles[] = {
 constexpr uint32_t kNumSgTiles = sizeof kSgTiles / sizeof kSgTiles[0];
 static_assert([] {
   for (const SgTile& t : kSgTiles) {
-    if (t.smem() > 32768 || (t.bn() * t.bk / 4) % (32 * t.sm * t.sn) != 0) return false;
+    if (t.smem() > 32768 || (t.bn() * t.bk / 8) % (32 * t.sm * t.sn) != 0) return false;  // 4 or 8 values a load
     if (t.xm < 2 && (t.bm() * t.bk / (t.xm ? 8 : 4)) % (32 * t.sm * t.sn) != 0) return false;
   }
   return true;
@@ -188,8 +191,9 @@ std::string sgmat_source(uint32_t k) {
   return "enable f16;\nenable chromium_experimental_subgroup_matrix;\ndiagnostic(off, chromium.subgroup_matrix_uniformity);\n"
          "const SM: u32 = " + std::to_string(t.sm) + "u;\nconst SN: u32 = " + std::to_string(t.sn) +
          "u;\nconst FM: u32 = " + std::to_string(t.fm) + "u;\nconst FN: u32 = " + std::to_string(t.fn) +
-         "u;\nconst BK: u32 = " + std::to_string(t.bk) + "u;\n" + src("matmul-sgmat") + src(xs[t.xm]) + src("dq-common") +
-         src(kDq[(k - kMatMulSgmat) % 8]);
+         "u;\nconst BK: u32 = " + std::to_string(t.bk) + "u;\n" + src("matmul-sgmat") + src(xs[t.xm]) +
+         ((k - kMatMulSgmat) % 8 == kSgF16Rows ? src("sgmat-wf16")
+                                               : src("sgmat-wdq") + src("dq-common") + src(kDq[(k - kMatMulSgmat) % 8]));
 }
 
 std::string tiled_source(uint32_t k) {
@@ -273,7 +277,8 @@ std::string kernel_name(uint32_t k) {
   if (k == kQuantizeQ8) return "quantize-q8";
   if (k == kToF16) return "to-f16";
   if (k >= kMatMulSgmat && k < kMatMulSgmat + 8 * kNumSgTiles) {
-    return "matmul-sgmat." + std::string(dt[(k - kMatMulSgmat) % 8]) + ".t" + std::to_string((k - kMatMulSgmat) / 8);
+    const uint32_t d = (k - kMatMulSgmat) % 8;
+    return "matmul-sgmat." + std::string(d == kSgF16Rows ? "f16v" : dt[d]) + ".t" + std::to_string((k - kMatMulSgmat) / 8);
   }
   if (k >= kAttentionPrefill && k < kAttentionPrefillEnd) return "attention-prefill.hd" + std::to_string(64u << (k - kAttentionPrefill));
   if (k >= kLayerNorm && k <= kAttentionFull) return speech[k - kLayerNorm];
@@ -1045,8 +1050,9 @@ class WebGpuBackend final : public Backend {
     const uintptr_t base = st_->take(span);
     uintptr_t addr = base;
     for (size_t s : sizes) {
-      // +16: word reads of the last block may touch the word after it.
-      const uint64_t padded = ((uint64_t(s) + 15) & ~uint64_t(15)) + 16;
+      // +16: word reads of the last block may touch the word after it. At least 1 KiB: Dawn asks a buffer that
+      // a subgroup-matrix store writes (matmul-sgmat.wgsl's y) to hold one 16 x 16 f32 tile.
+      const uint64_t padded = std::max<uint64_t>(((uint64_t(s) + 15) & ~uint64_t(15)) + 16, 1024);
       const uint32_t id = g_next_buffer_id++;
       sotto_gpu_buffer_create(id, uint32_t(padded));
       st_->bufs[addr] = Buf{id, uint32_t(s)};
@@ -1261,11 +1267,14 @@ class WebGpuBackend final : public Backend {
       in_offset = t.xm == 1 ? lin.offset / 16 : lin.offset / 2;
       in_stride = uint32_t(t.xm == 1 ? kp / 8 : kp);
     }
+    bool rows16 = w.type == DType::F16 && w.row_bytes() % 16 == 0;
+    for (const Chunk& c : cs) rows16 = rows16 && c.loc.offset % 16 == 0;
+    const uint32_t slot = rows16 ? kSgF16Rows : uint32_t(weight_index(w.type));
     for (const Chunk& c : cs) {
       const Grid g = grid_for(t.row_groups(c.rows));
       const uint32_t p[] = {n_in, 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), in_offset, ly.offset / 4,
                             in_stride, uint32_t(w.ne[1]), c.row0, c.rows, g.gx};
-      dispatch(kMatMulSgmat + uint32_t(weight_index(w.type)) + 8 * cfg, {arena(p, sizeof p), whole(c.loc), whole(lin), whole(ly)},
+      dispatch(kMatMulSgmat + slot + 8 * cfg, {arena(p, sizeof p), whole(c.loc), whole(lin), whole(ly)},
                g, uint32_t(t.token_groups(n_tok)));
     }
   }
