@@ -337,6 +337,16 @@ uint32_t g_next_kernel_id = 1;
 class WebGpuBackend;
 WebGpuBackend* g_recording = nullptr;
 
+// The last quantize-q8.wgsl run whose result still stands in its scratch buffer: x's buffer, offset and shape.
+// A prefill quantizes the same x for q, k and v (and for gate and up); matmul_dp4a skips the repeat. Any later
+// dispatch that binds x's buffer or the scratch clears it (the dp4a matmuls read the scratch: only their y counts),
+// and so does every write or load into any buffer.
+struct Q8Memo {
+  uint32_t x_id = 0, x_offset = 0, n_in = 0, n_tok = 0, q_id = 0;
+  bool valid = false;
+};
+Q8Memo g_q8_memo;
+
 struct Loc {
   uint32_t id;
   uint32_t offset;  // bytes
@@ -416,6 +426,7 @@ class WebGpuBackend final : public Backend {
     size_t off = 0;
     for (size_t s : sizes) {
       const Loc l = loc(static_cast<const uint8_t*>(t.data) + off, s);
+      g_q8_memo.valid = false;
       sotto_gpu_buffer_write(l.id, 0, static_cast<const uint8_t*>(host.data) + off, uint32_t(s));
       off += s;
     }
@@ -433,6 +444,7 @@ class WebGpuBackend final : public Backend {
     for (size_t s : sizes) {
       const Loc l = loc(static_cast<const uint8_t*>(t.data) + off, s);
       const uint64_t fo = file_offset + off;
+      g_q8_memo.valid = false;
       sotto_gpu_buffer_load(l.id, 0, uint32_t(fo), uint32_t(fo >> 32), uint32_t(s));
       off += s;
     }
@@ -444,6 +456,7 @@ class WebGpuBackend final : public Backend {
     if (g_recording) g_recording->flush();  // this backend's or another's: no write overtakes a recorded dispatch
     flush();
     const Loc l = loc(dst.data, dst.nbytes());
+    g_q8_memo.valid = false;
     sotto_gpu_buffer_write(l.id, uint32_t(l.offset + offset), src, uint32_t(nbytes));
   }
 
@@ -1121,6 +1134,12 @@ class WebGpuBackend final : public Backend {
   // parameters, so both views still work).
   void dispatch(uint32_t k, std::initializer_list<Bind> binds, Grid g, uint32_t gz) {
     std::vector<Bind> b(binds);
+    if (g_q8_memo.valid) {
+      const bool dp4a = k >= kMatMulDp4a && k < kMatMulDp4a + 8 * kMaxDp4aKb;
+      for (size_t j = 0; j < b.size(); j++) {
+        if (b[j].id == g_q8_memo.x_id || (!(dp4a && j == 2) && b[j].id == g_q8_memo.q_id)) g_q8_memo.valid = false;
+      }
+    }
     std::string alias;  // "j=i," for each dropped binding j that reads binding i
     std::vector<bool> drop(b.size(), false);
     for (size_t j = 0; j < b.size(); j++) {
@@ -1290,9 +1309,15 @@ class WebGpuBackend final : public Backend {
       q8_scratch_ = alloc(DType::I32, {int64_t(std::max<size_t>(bytes, 1 << 16) / 4), 1, 1, 1});
     }
     const Loc lq = loc(q8_scratch_.data, q8_scratch_.nbytes());
-    const Grid gq = grid_for((n_blocks + 63) / 64);
-    const uint32_t pq[] = {uint32_t(n_in), uint32_t(n_tok), lx.offset / 4, uint32_t(x.ne[0]), lq.offset / 4, gq.gx * 64};
-    dispatch(kQuantizeQ8, {arena(pq, sizeof pq), whole(lx), whole(lq)}, gq, 1);
+    const Q8Memo m{lx.id, lx.offset, uint32_t(n_in), uint32_t(n_tok), lq.id, true};
+    const Q8Memo& o = g_q8_memo;
+    if (!(o.valid && o.x_id == m.x_id && o.x_offset == m.x_offset && o.n_in == m.n_in && o.n_tok == m.n_tok &&
+          o.q_id == m.q_id)) {
+      const Grid gq = grid_for((n_blocks + 63) / 64);
+      const uint32_t pq[] = {uint32_t(n_in), uint32_t(n_tok), lx.offset / 4, uint32_t(x.ne[0]), lq.offset / 4, gq.gx * 64};
+      dispatch(kQuantizeQ8, {arena(pq, sizeof pq), whole(lx), whole(lq)}, gq, 1);
+      g_q8_memo = m;
+    }
     // Blocks a stage: the knob's, as many as fit WebGPU's default 16 KiB of workgroup memory (36 BN + 40 BM bytes a
     // block: 1 for the 128 x 128 tile).
     const MmTile& t = kMmTiles[tile];
