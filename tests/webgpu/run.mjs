@@ -6,7 +6,8 @@
 //   * generate()/cancel() on WebGPU; a BF16 model refused at load with a one-line error;
 //   * speech to text on WebGPU == the wasm CPU backend for the ASR fixtures (asr-checks.mjs);
 //   * a text and a speech engine on one GpuHost, interleaved and concurrent == each alone (mixed-checks.mjs).
-// Usage: node tests/webgpu/run.mjs [path/to/sotto.wasm] [--ops-only]   (default build-wasm/sotto.wasm)
+// Usage: node tests/webgpu/run.mjs [path/to/sotto.wasm] [--ops-only | --no-sample]   (default build-wasm/sotto.wasm;
+//        --no-sample: all but the sampling checks, which need ajv from tools/grammar/node_modules)
 // With VK_DRIVER_FILES set (a real GPU), the hardware adapter is used. Prints `N passed, M failed`;
 // exit code 1 on failure.
 import { existsSync, readFileSync } from 'node:fs';
@@ -63,7 +64,7 @@ const { passed, failed } = await runChecks({
   log: (line) => console.log(line),
   opsOnly: args.includes('--ops-only'),
   subgroupMatrix: dawnToggles.length > 0,  // matmul-sgmat.wgsl where those toggles expose subgroup matrices
-  sample: args.includes('--ops-only') ? null : await sampleOptions(),
+  sample: args.includes('--ops-only') || args.includes('--no-sample') ? null : await sampleOptions(),
 });
 // Speech to text on WebGPU against the wasm CPU backend (asr-checks.mjs).
 let asr = { passed: 0, failed: 0 };

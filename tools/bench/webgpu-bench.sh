@@ -15,7 +15,8 @@
 #      (--quick: 2 layers and an 8192-token vocabulary, short runs: a smoke test of the setup, not a result.
 #       --check: instead of benchmarking, run the WebGPU test suite tests/webgpu/run.mjs on the GPU: every op
 #       against the CPU backend with the GPU's subgroups / shader-f16, and greedy output WebGPU == CPU;
-#       --check --ops-only: the op checks only.)
+#       --check --ops-only: the op checks only; --check --no-sample: all but the sampling checks, which need ajv
+#       from tools/grammar/node_modules, 1.6 MB that the device tool's 64 MiB may not hold with the tree and pack.)
 #      Prints one JSON line per (model, type) and a Markdown table at the end; results also go to
 #      $OUT/webgpu-bench.jsonl when OUT is set.
 # Env: PROMPT (512), GEN (128), REPS (3), BW (2.4e12), MODELS ("qwen25 llama32 gemma3"), TYPES ("q4_0 q8_0 f16"),
