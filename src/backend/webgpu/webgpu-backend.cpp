@@ -1354,10 +1354,11 @@ class WebGpuBackend final : public Backend {
   }
 
   // The matmul-sgmat.wgsl config for a matmul of n_tok >= 2 tokens, or -1 for the other kernels. Forced
-  // (sotto_gpu_matmul_tile 16 + i): for F16, Q8_0, Q4_0 and Q4_K weights. By shape: none for now. Session 10's
-  // kernel (configs 0-3) ran F16 prefill at 1.0-1.37x the f32 tiled kernel on the H100 and the engine took config 1
-  // for F16; the kernel has changed since (configs 4-11, straight stores to y) and has not run on hardware yet, so
-  // nothing picks it until it has (docs/benchmarks.md).
+  // (sotto_gpu_matmul_tile 16 + i): for F16, Q8_0, Q4_0 and Q4_K weights. By shape: none for now. Measured on the
+  // H100 (docs/benchmarks.md, session 12): every config passed the op checks, and with sgmat-wf16.wgsl's 16-byte
+  // loads of F16 rows config 1 ran F16 prefill at 1.35-1.6x the f32 tiled kernel, the pick to make by shape; but
+  // sgmat-wf16.wgsl itself has not been through the op checks on hardware yet, so nothing picks the kernel until
+  // it has.
   int sg_tile(DType t, int64_t n_tok) const {
     if (!(features_ & 16u) || t == DType::F32 || weight_index(t) < 0) return -1;
     if (g_mm_tile >= 16) return std::min(g_mm_tile - 16, int(kNumSgTiles) - 1);
