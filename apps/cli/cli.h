@@ -11,6 +11,14 @@
 #include <string>
 #include <vector>
 
+namespace sotto {
+class GgufFile;
+struct VisionConfig;
+namespace image {
+struct ProcessorConfig;
+}
+}  // namespace sotto
+
 namespace sotto::cli {
 
 // A mistake on the command line: printed as one line, exit code 2.
@@ -74,6 +82,11 @@ int run_listen(int argc, char** argv);
 int run_serve(int argc, char** argv);
 int run_tokenize(int argc, char** argv);
 int run_image_embed(int argc, char** argv);
+
+// The image processor's settings that an mmproj file implies (generate --image and image-embed --mmproj):
+// its tile size, tokens a tile, mean and std, and clip.vision.preproc_image_size as the longest edge (default 4
+// tiles). Defined in cmd-generate.cpp.
+image::ProcessorConfig processor_config(const VisionConfig& c, const GgufFile& f);
 
 // The bundled default models (trained by tools/train, committed under models/).
 inline constexpr const char* kDefaultNoteModel = "models/sotto-notes-q8_0.gguf";

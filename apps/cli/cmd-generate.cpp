@@ -42,19 +42,6 @@ std::string read_text_file(const std::string& path) {
   return path == "-" ? read_stream(stdin, "stdin") : read_file(path);
 }
 
-// The processor settings an mmproj file implies (what `sotto image-embed --mmproj` uses).
-image::ProcessorConfig processor_config(const VisionConfig& c, const GgufFile& f) {
-  image::ProcessorConfig pc;
-  pc.tile = c.image_size;
-  pc.image_seq_len = c.n_tokens();
-  for (int i = 0; i < 3; i++) {
-    pc.mean[i] = c.image_mean[i];
-    pc.std[i] = c.image_std[i];
-  }
-  pc.longest_edge = int(f.get_int_or("clip.vision.preproc_image_size", 4 * c.image_size));
-  return pc;
-}
-
 // One decoded image through the processor and the vision tower: its layout and rows (tiles in prompt order).
 ImageInput embed_image(VisionModel& vm, const image::ProcessorConfig& pc, const image::Rgb8& img, int* n_tiles) {
   const image::Processed p = image::process(img, pc);
@@ -70,6 +57,18 @@ ImageInput embed_image(VisionModel& vm, const image::ProcessorConfig& pc, const 
 }
 
 }  // namespace
+
+image::ProcessorConfig processor_config(const VisionConfig& c, const GgufFile& f) {
+  image::ProcessorConfig pc;
+  pc.tile = c.image_size;
+  pc.image_seq_len = c.n_tokens();
+  for (int i = 0; i < 3; i++) {
+    pc.mean[i] = c.image_mean[i];
+    pc.std[i] = c.image_std[i];
+  }
+  pc.longest_edge = int(f.get_int_or("clip.vision.preproc_image_size", 4 * c.image_size));
+  return pc;
+}
 
 int run_generate(int argc, char** argv) {
   std::string model_path, prompt, prompt_file, system;

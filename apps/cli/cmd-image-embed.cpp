@@ -49,14 +49,7 @@ int run_image_embed(int argc, char** argv) {
     pool = std::make_unique<ThreadPool>(resolve_threads(n_threads, false));
     be = make_cpu_backend(*pool);
     model = VisionModel::load(*f, *be);
-    const VisionConfig& c = model->config();
-    pc.tile = c.image_size;
-    pc.image_seq_len = c.n_tokens();
-    for (int i = 0; i < 3; i++) {
-      pc.mean[i] = c.image_mean[i];
-      pc.std[i] = c.image_std[i];
-    }
-    pc.longest_edge = int(f->get_int_or("clip.vision.preproc_image_size", 4 * c.image_size));
+    pc = processor_config(model->config(), *f);
   } else if (tile) {
     pc.tile = tile;
     pc.longest_edge = 4 * tile;
