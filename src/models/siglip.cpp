@@ -7,16 +7,11 @@
 #include "core/error.h"
 #include "core/gguf.h"
 #include "core/quant.h"
+#include "models/linear.h"
 
 namespace sotto {
 namespace {
 
-struct Lin {
-  Tensor w, b;  // b may be empty
-};
-struct Norm {
-  Tensor w, b;
-};
 struct Layer {
   Norm ln1, ln2;
   Lin q, k, v, o, up, down;
@@ -39,10 +34,7 @@ class Siglip final : public VisionModel {
   Norm norm(const std::string& p) {
     return {weight(p + ".weight", {c_.n_embd, 1, 1, 1}, Op::Add), weight(p + ".bias", {c_.n_embd, 1, 1, 1}, Op::Add)};
   }
-  void apply(const Lin& l, const Tensor& x, Tensor& y) {
-    be_.matmul(l.w, x, y);
-    if (!l.b.empty()) be_.add(y, l.b, y);
-  }
+  void apply(const Lin& l, const Tensor& x, Tensor& y) { apply_lin(be_, l, x, y); }
   Tensor tmp(Shape ne) { return be_.alloc(DType::F32, ne); }
   Tensor run_encoder(const float* pixels);  // {n_embd, n_patches} on the backend
 

@@ -11,17 +11,12 @@
 #include "core/error.h"
 #include "core/gguf.h"
 #include "models/asr-model.h"
+#include "models/linear.h"
 #include "models/config.h"
 
 namespace sotto {
 namespace {
 
-struct Lin {
-  Tensor w, b;  // b may be empty
-};
-struct Norm {
-  Tensor w, b;
-};
 struct AttnW {
   Lin q, k, v, o;
 };
@@ -63,10 +58,7 @@ class Whisper final : public AsrModel {
     const int64_t d = c_.n_embd;
     return {lin(p + "_q", d, d), lin(p + "_k", d, d, false), lin(p + "_v", d, d), lin(p + "_output", d, d)};
   }
-  void apply(const Lin& l, const Tensor& x, Tensor& y) {
-    be_.matmul(l.w, x, y);
-    if (!l.b.empty()) be_.add(y, l.b, y);
-  }
+  void apply(const Lin& l, const Tensor& x, Tensor& y) { apply_lin(be_, l, x, y); }
   void ln(const Norm& n, const Tensor& x, Tensor& y) { be_.layer_norm(x, n.w, n.b, c_.norm_eps, y); }
   Tensor tmp(Shape ne) { return be_.alloc(DType::F32, ne); }
   // out = attention(h Wq + bq, k, v) Wo + bo.
