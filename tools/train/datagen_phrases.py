@@ -9,10 +9,14 @@ professional, cl: the client/patient), corr a spoken correction ("{wrong}, actua
 """
 
 TRAIN = {
-    "speakers": {"soap": [("Doctor", "Patient"), ("GP", "Patient"), ("Dr", "Pt")],
-                 "legal": [("Lawyer", "Client"), ("Solicitor", "Client")],
-                 "hr": [("HR", "Employee"), ("HR manager", "Staff member")],
-                 "finance": [("Adviser", "Client"), ("Planner", "Client")]},
+    "speakers": {"soap": [("Doctor", "Patient"), ("GP", "Patient"), ("Dr", "Pt"), ("Nurse", "Patient"),
+                          ("Physician", "Patient"), ("DOCTOR", "PATIENT"), ("D", "P"), ("Practitioner", "Patient")],
+                 "legal": [("Lawyer", "Client"), ("Solicitor", "Client"), ("Attorney", "Client"), ("Advocate", "Client"),
+                           ("L", "C"), ("Legal adviser", "Claimant")],
+                 "hr": [("HR", "Employee"), ("HR manager", "Staff member"), ("HR officer", "Employee"),
+                        ("Manager", "Employee"), ("Interviewer", "Colleague"), ("H", "E")],
+                 "finance": [("Adviser", "Client"), ("Planner", "Client"), ("Financial adviser", "Client"),
+                             ("Advisor", "Investor"), ("Wealth manager", "Client"), ("A", "C")]},
     "corr": ["{wrong}, actually make that {right}", "{wrong}, sorry, {right}", "{wrong}, no wait, {right}",
              "{wrong}, I mean {right}"],
     # SOAP

@@ -6,8 +6,10 @@
   - datagen: deterministic per seed, splits disjoint, every note valid under its domain schema with no
     invented fact; nulls, spoken corrections (the note carries the corrected value) and relative dates (as
     said, or resolved against a visit date) occur; the held-out generator family (names, entities, sentence
-    templates, speaker labels, small talk) never occurs in training output; long consultations are 1,000-4,000
-    words; fact metrics and the prompt (visit date line) as apps/scribe/note.cpp builds it.
+    templates, speaker labels, small talk) never occurs in training output, nor in datagen_compose's parts; the
+    training family is diverse (sentence skeletons per fact, 4-grams; datagen_stats) and a share of its free-text
+    values is made up (datagen_open); medium conversations fit the 1,024-token sequence; long consultations are
+    1,000-4,000 words; fact metrics and the prompt (visit date line) as apps/scribe/note.cpp builds it.
 Usage: /usr/bin/python3 tools/train/test_train.py
 """
 import json
@@ -21,7 +23,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "ref"))
 import datagen  # noqa: E402
+import datagen_compose as CP  # noqa: E402
 import datagen_lex as LX  # noqa: E402
+import datagen_open as OP  # noqa: E402
 import datagen_phrases as PH  # noqa: E402
 import datagen_talk as TK  # noqa: E402
 import eval as evaluate  # noqa: E402
@@ -197,6 +201,94 @@ class Datagen(unittest.TestCase):
         # and the held-out split does use them
         held = "\n".join(e["transcript"] for e in datagen.split("test-heldout", 100))
         self.assertTrue(any(n in held for n in LX.HELDOUT["last"]))
+
+    def test_training_family_is_diverse(self):
+        # Compositional phrasings: many sentence skeletons per fact, where the earlier fixed templates gave 3-9
+        # (docs/training.md, "A more diverse training family"); the held-out family's frames stay mostly unseen.
+        import datagen_stats
+        m = datagen_stats.measure(datagen, 1000, 200)
+        self.assertGreaterEqual(m["skeletons_median_field"], 50, m)
+        self.assertGreaterEqual(m["skeletons_min_field"], 10, m)
+        self.assertGreaterEqual(m["skeleton_fourgrams_per_1000_words"], 80, m)
+        self.assertLessEqual(m["heldout_frames_seen"], 0.3, m)
+        # every composed template states every slot of its fact (the transcript holds the fact)
+        import re as _re
+        slots = lambda t: {x.lower() for x in _re.findall(r"\{(\w+)\}", t)}
+        for k, cores in CP.CORES.items():
+            want = set().union(*(slots(t) for t in PH.TRAIN[k]))
+            for t in cores:
+                self.assertEqual(slots(t), want, (k, t))
+        for k, variants in CP.SPLIT.items():
+            want = set().union(*(slots(t) for t in PH.TRAIN[k]))
+            for first, _, seconds in variants:
+                for second in seconds:
+                    self.assertEqual(slots(first) | slots(second), want, (k, first, second))
+
+    def test_open_vocabulary_content(self):
+        # A share of the free-text values is made up from parts: no list holds them, so they can only be copied.
+        listed = {x for k in ("symptoms", "diagnoses", "plans", "matters", "advice", "steps", "locations",
+                              "hr_actions", "goals", "holdings", "recs", "findings", "instruct")
+                  for x in LX.TRAIN[k]} | {w for _, w in LX.TRAIN["incidents"]}
+        fields = {"soap": ("assessment",), "legal": ("matter", "instructions"), "hr": ("location", "actions_taken"),
+                  "finance": ("recommendations",)}
+        n = unlisted = 0
+        for e in datagen.split("train", 400, "mixed", "mixed"):
+            for f in fields[e["domain"]]:
+                v = e["note"][f]
+                for x in (v if isinstance(v, list) else [v] if v else []):
+                    n += 1
+                    unlisted += x not in listed
+        self.assertGreater(unlisted / n, 0.3, (unlisted, n))
+        import random
+        r = random.Random(7)
+        for k in OP.GEN:
+            for _ in range(300):
+                p = OP.phrase(r, k)
+                self.assertFalse(OP.held(p), (k, p))
+                self.assertFalse(", " in p or "; " in p or p[-1] in ".,;?!", (k, p))
+        for _ in range(300):
+            cat, what = OP.incident(r)
+            self.assertIn(cat, {c for c, _ in LX.TRAIN["incidents"]})
+            self.assertFalse(OP.held(what), what)
+
+    def test_composed_phrasings_never_the_heldout_ones(self):
+        # Stricter than test_heldout_families_never_in_training for what datagen_compose adds: no composed part
+        # holds a held-out template's literal part of 12+ characters in any case, no composed core is a held-out
+        # template up to case and punctuation, and the training output holds no such part of 15+ characters in
+        # any case either.
+        import re as _re
+        parts = set()
+        held_norm = set()
+        norm = lambda t: " ".join(_re.sub(r"\{\w+\}", "{}", t).lower().replace(",", " ").replace(".", " ")
+                                  .replace("?", " ").split())
+        for k, v in list(PH.HELDOUT.items()) + list(TK.HELDOUT.items()):
+            if k in ("speakers", "topics") or k.startswith("history"):
+                continue
+            for tmpl in v:
+                held_norm.add(norm(tmpl))
+                for part in _re.split(r"\{\w+\}", tmpl):
+                    if len(part.strip(" ,.?")) >= 12:
+                        parts.add(part.strip(" ,.?").lower())
+        composed = []
+        walk = lambda x: composed.append(x) if isinstance(x, str) else \
+            [walk(y) for y in (x.values() if isinstance(x, dict) else x)]
+        for name in ("OPEN", "D_OPEN", "TAIL", "CORES", "ASK", "PROPOSE", "CONFIRM", "YES", "ECHO", "SPLIT"):
+            walk(getattr(CP, name))
+        for t in composed:
+            self.assertNotIn(norm(t), held_norm, t)
+            for p in parts:
+                self.assertNotIn(p, t.lower(), t)
+        blob = "\n".join(e["transcript"] for e in datagen.split("train", 600, "mixed", "mixed")).lower()
+        for p in parts:  # 15+ here: "And there was ..." (an opener and a training template) is plain English
+            self.assertFalse(len(p) >= 15 and p in blob, p)
+
+    def test_medium_conversations_fit_the_training_sequence(self):
+        # 1,024 tokens of prompt, transcript and note: the training text is held to datagen.MEDIUM_BUDGET
+        # estimated tokens (filler turns dropped)
+        exs = datagen.split("train", 300, "conversation", "medium")
+        self.assertLessEqual(max(datagen.est_tokens(datagen.train_text(e)) for e in exs), datagen.MEDIUM_BUDGET)
+        self.assertLessEqual(max(e["words"] for e in exs), 600)
+        self.assertGreaterEqual(sorted(e["words"] for e in exs)[150], 300)  # the median stays near 350
 
     def test_long_consultations(self):
         exs = datagen.split("test-long", 12)
