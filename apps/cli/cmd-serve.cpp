@@ -1,9 +1,10 @@
-// cmd-serve.cpp — `sotto serve`: the browser app as static files, on 127.0.0.1 only, and nothing else.
+// cmd-serve.cpp — `sotto serve`: the browser app as static files, on 127.0.0.1 only; with --api also the
+// OpenAI-compatible endpoints under /v1/ on the note model (--model), serve-api.h (docs/api.md).
 // HTTP/1.1 through Debian's cpp-httplib (HttpServer, http-server.h: a fixed pool of 8 workers, idle connections
 // held off the workers and closed after 10 s, a 10 s deadline and a 16 KiB cap on each whole request head, a
 // deadline on each whole response (--response-timeout, 120 s: a client that reads too slowly, or not at all,
 // is cut off and its worker freed, with one log line), a cap on open connections, keep-alive up to 100
-// requests). GET and HEAD only. It serves a fixed table of mounts:
+// requests). GET and HEAD only (the API: its own methods and bodies, serve-api.h). It serves a fixed table of mounts:
 //   /              -> ROOT/web/            (the app; "/" is index.html, a folder's "/voice/" its index.html; "/voice"
 //                                           without the slash is a 301 to it)
 //   /wasm/         -> ROOT/wasm/           (the JS host, sotto.mjs)
@@ -31,12 +32,15 @@
 // Does not: listen on any address but 127.0.0.1, TLS, ranges, directory listings, uploads.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <filesystem>
 #include <string>
 
 #include "cli.h"
 #include "core/error.h"
 #include "http-server.h"
+#include "serve-api.h"
 #include "serve-site.h"
 
 namespace sotto::cli {
@@ -66,7 +70,9 @@ int run_serve(int argc, char** argv) {
   std::string root, wasm_dir, models_dir, model, asr_model;
   int port = 8080;
   int response_timeout = 120;
-  bool quiet = false;
+  bool quiet = false, api = false;
+  std::string api_key;
+  int n_threads = 0, n_ctx = 0;
   ArgParser ap("sotto serve", "[--port N] [--model FILE] [options]",
                "Serves the browser app (web/, the wasm engine, the templates, the note and speech models) on 127.0.0.1\n"
                "only, with the headers cross-origin isolation needs. Nothing but these static files is served.\n"
@@ -79,8 +85,17 @@ int run_serve(int argc, char** argv) {
   ap.option("--asr-model", &asr_model, "FILE", "speech model served as /models/asr.gguf (ROOT/models/sotto-asr-q8_0.gguf, else a test model)");
   ap.option("--response-timeout", &response_timeout, "S",
             "seconds to send a whole response; a client that reads it slower is cut off (120)", 1, 86400);
-  ap.flag("-q,--quiet", &quiet, "do not log refused requests");
+  ap.flag("--api", &api, "also serve OpenAI-compatible endpoints under /v1/ on the --model (docs/api.md)");
+  ap.option("--api-key", &api_key, "KEY",
+            "--api: require 'Authorization: Bearer KEY' (default: $SOTTO_API_KEY when set, else no key)");
+  ap.option("-t,--threads", &n_threads, "N", "--api: CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
+  ap.option("-c,--ctx-size", &n_ctx, "N", "--api: context size; 0 = min(training context, 4096) (0)", 0);
+  ap.flag("-q,--quiet", &quiet, "do not log refused requests (nor the API's start line)");
   if (!ap.parse(argc, argv)) return 0;
+  if (!api && (!api_key.empty() || n_threads != 0 || n_ctx != 0)) ap.usage_error("--api-key, -t and -c are for --api");
+  if (api && api_key.empty()) {
+    if (const char* k = std::getenv("SOTTO_API_KEY")) api_key = k;
+  }
   if (port < 0 || port > 65535) ap.usage_error("--port must be 0..65535");
   const fs::path r = root.empty() ? source_root() : fs::path(root);
   if (!fs::is_regular_file(r / "web" / "index.html")) fail((r / "web" / "index.html").string(), ": not found (use --root)");
@@ -118,12 +133,27 @@ int run_serve(int argc, char** argv) {
     std::fprintf(stderr, "sotto serve: warning: %s not built (bash wasm/build.sh)\n", (wd / "sotto.wasm").c_str());
   }
 
+  std::unique_ptr<ApiService> api_service;
+  if (api) {
+    ApiOptions ao;
+    ao.model_path = model;
+    ao.n_threads = resolve_threads(n_threads, quiet);
+    ao.n_ctx = n_ctx;
+    ao.api_key = api_key;
+    api_service = std::make_unique<ApiService>(ao);
+    site.api = api_service.get();
+  }
+
   HttpLimits limits;
   limits.response_timeout = std::chrono::seconds(response_timeout);
   HttpServer server(limits);
   const int bound = server.open("127.0.0.1", port);  // 127.0.0.1 only, by design
   configure_site(server, site, bound, !quiet);
   std::printf("sotto: serving http://127.0.0.1:%d/\n", bound);
+  if (api_service && !quiet) {
+    std::fprintf(stderr, "sotto serve: API at http://127.0.0.1:%d/v1/ on model '%s' (context %d tokens)%s\n", bound,
+                 api_service->model_id().c_str(), api_service->n_ctx(), api_key.empty() ? "" : ", bearer token required");
+  }
   std::fflush(stdout);
   server.serve_forever();
 }

@@ -28,6 +28,7 @@ using Clock = std::chrono::steady_clock;
 struct ConnState {
   HttpServer::Fault fault = HttpServer::Fault::none;
   bool close = false;
+  size_t body_bytes = 0;  // allow_body()
   Clock::time_point response_deadline = Clock::time_point::max();
 };
 thread_local ConnState* tl_conn = nullptr;
@@ -77,8 +78,9 @@ class RequestStream : public httplib::Stream {
   bool buffered() const { return pos_ < end_; }
 
   ssize_t read(char* ptr, size_t size) final {
-    if (head_bytes_ >= limits_.max_head_bytes) {
-      state_.fault = HttpServer::Fault::head_too_large;
+    const size_t cap = limits_.max_head_bytes + state_.body_bytes;
+    if (head_bytes_ >= cap) {
+      state_.fault = state_.body_bytes ? HttpServer::Fault::body_too_large : HttpServer::Fault::head_too_large;
       return -1;
     }
     if (!buffered()) {
@@ -87,7 +89,7 @@ class RequestStream : public httplib::Stream {
       pos_ = 0;
       end_ = size_t(k);
     }
-    const size_t n = std::min({size, end_ - pos_, limits_.max_head_bytes - head_bytes_});
+    const size_t n = std::min({size, end_ - pos_, cap - head_bytes_});
     std::memcpy(ptr, buf_ + pos_, n);
     pos_ += n;
     head_bytes_ += n;
@@ -237,6 +239,9 @@ void HttpServer::mark_close() {
   if (tl_conn) tl_conn->close = true;
 }
 bool HttpServer::closing() { return tl_conn && tl_conn->close; }
+void HttpServer::allow_body(size_t bytes) {
+  if (tl_conn) tl_conn->body_bytes = bytes;
+}
 
 void HttpServer::raise_backlog() { ::listen(svr_sock_, 128); }  // the library's listen() asks for 5
 

@@ -14,8 +14,11 @@
 // Policy it sets: no Range support (ranges are dropped); error responses close the connection
 // (mark_close() from a handler does too; this class uses the post-routing handler for that, so do not
 // replace it); keep-alive up to max_requests requests per connection.
-// Does not: TLS, request bodies (answer everything from the pre-routing handler: nothing reads a body, and a
-// request that may carry one should mark_close()), IPv6, Windows.
+// Request bodies: none by default (answer from the pre-routing handler: nothing reads a body, and a request that
+// may carry one should mark_close()); a pre-routing handler that lets the library route a request (the API's POSTs)
+// calls allow_body(n) first: the reads of that request may then go n bytes past the head's cap (past it: 413), all
+// of it within the head's deadline.
+// Does not: TLS, IPv6, Windows.
 #pragma once
 
 #include <httplib.h>
@@ -43,7 +46,7 @@ struct HttpLimits {
 
 class HttpServer : public httplib::Server {
  public:
-  enum class Fault { none, head_timeout, head_too_large, response_timeout };
+  enum class Fault { none, head_timeout, head_too_large, body_too_large, response_timeout };
 
   explicit HttpServer(const HttpLimits& limits = {});
   ~HttpServer() override;
@@ -66,6 +69,8 @@ class HttpServer : public httplib::Server {
   static Fault fault();
   static void mark_close();
   static bool closing();
+  // Lets this request's body be read: up to `bytes` more than the head's cap (see above).
+  static void allow_body(size_t bytes);
 
  private:
   struct Idle {

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <memory>
 
+#include "api-request.h"
+
 namespace sotto::cli {
 
 namespace fs = std::filesystem;
@@ -106,6 +108,9 @@ httplib::Headers security_headers() {
 const char* reason(int code) {
   switch (code) {
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
@@ -158,24 +163,56 @@ bool own_host(const std::string& host, int port) {
 
 std::string target_path(const std::string& target) { return target.substr(0, target.find_first_of("?#")); }
 
-// Answers every request (the library's pre-routing handler, so nothing else of it routes or reads a body).
-void answer(const Site& site, int port, const httplib::Request& req, httplib::Response& res) {
+void answer_file(const Site& site, const httplib::Request& req, httplib::Response& res);
+
+// Whether a request is for the API (`serve --api`): /v1 and below.
+bool api_path(const Site& site, const std::string& target) {
+  const std::string p = target_path(target);
+  return site.api && (p == "/v1" || p.starts_with("/v1/"));
+}
+
+// Answers every request but the API's (the library's pre-routing handler, so nothing else of it routes or reads a
+// body); an API request that passes the Host, Origin and key checks goes on to the library's routing, which reads
+// its body (at most the API's limit) and calls the API's handlers. Returns whether it answered.
+bool answer(const Site& site, int port, const httplib::Request& req, httplib::Response& res) {
+  const bool api = api_path(site, req.target);
+  auto refuse = [&](httplib::Response& r, int code, const std::string& detail) {
+    if (api) {
+      api_refuse(r, code, std::string(reason(code)) + ": " + detail);
+    } else {
+      ::sotto::cli::refuse(r, code, detail);
+    }
+  };
   if (req.get_header_value_count("Host") != 1 || !own_host(req.get_header_value("Host"), port)) {
-    return refuse(res, 421, "this server answers to 127.0.0.1:" + std::to_string(port) + " and localhost:" +
-                                std::to_string(port) + " only");
+    refuse(res, 421, "this server answers to 127.0.0.1:" + std::to_string(port) + " and localhost:" +
+                         std::to_string(port) + " only");
+    return true;
   }
   // Same origin only: an Origin header must be this very origin; a browser's Sec-Fetch-Site must say the
   // request comes from this origin (or from the user), unless it is a navigation to a page.
   const std::string own_origin = "http://" + lowercase(req.get_header_value("Host"));
   if (req.has_header("Origin") &&
       (req.get_header_value_count("Origin") != 1 || lowercase(req.get_header_value("Origin")) != own_origin)) {
-    return refuse(res, 403, "a request from another origin");
+    refuse(res, 403, "a request from another origin");
+    return true;
   }
   const std::string fetch_site = req.get_header_value("Sec-Fetch-Site");
   if (!fetch_site.empty() && fetch_site != "same-origin" && fetch_site != "none" &&
       req.get_header_value("Sec-Fetch-Mode") != "navigate") {
-    return refuse(res, 403, "a request from another site");
+    refuse(res, 403, "a request from another site");
+    return true;
   }
+  if (api) {
+    if (!site.api->authorized(req, res)) return true;
+    HttpServer::allow_body(site.api->max_body() + 4096);  // the head's cap is apart; chunk framing on top
+    return false;
+  }
+  answer_file(site, req, res);
+  return true;
+}
+
+// A static file, a redirect to a folder, or the refusal (after answer()'s checks).
+void answer_file(const Site& site, const httplib::Request& req, httplib::Response& res) {
   const bool head = req.method == "HEAD";
   if (req.method != "GET" && !head) {
     res.set_header("Allow", "GET, HEAD");
@@ -212,24 +249,45 @@ void answer(const Site& site, int port, const httplib::Request& req, httplib::Re
   });
 }
 
-// The one line of the errors the library makes itself (the head did not parse, took too long, was too big).
-httplib::Server::HandlerResponse explain_error(const httplib::Request&, httplib::Response& res) {
+// The one line of the errors the library makes itself (the head did not parse, took too long, was too big; an API
+// request's body was too big or its endpoint unknown): text/plain, or OpenAI's JSON error for the API.
+httplib::Server::HandlerResponse explain_error(const Site& site, const httplib::Request& req, httplib::Response& res) {
   if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // one of answer()'s
   const auto fault = HttpServer::fault();
   if (res.status == 400 && fault == HttpServer::Fault::head_timeout) res.status = 408;
   if (res.status == 400 && fault == HttpServer::Fault::head_too_large) res.status = 431;
-  const char* detail = res.status == 408   ? "the request head did not arrive within 10 s"
-                       : res.status == 431 ? "the request head is over 16 KiB"
-                       : res.status == 414 ? "the request target is over 8 KiB"
-                       : res.status == 416 ? "a bad Range header"
-                       : res.status == 400 ? "a malformed request"
-                                           : "the request failed";
-  refuse(res, res.status, detail);
+  if (fault == HttpServer::Fault::body_too_large) res.status = 413;
+  const bool api = api_path(site, req.target);
+  const std::string detail = res.status == 408   ? "the request head did not arrive within 10 s"
+                             : res.status == 431 ? "the request head is over 16 KiB"
+                             : res.status == 413 ? "the request body is over the limit (1 MiB; 8 KiB sent as a form: send Content-Type: application/json)"
+                             : res.status == 414 ? "the request target is over 8 KiB"
+                             : res.status == 416 ? "a bad Range header"
+                             : res.status == 404 && api ? "no such endpoint: " + printable(target_path(req.target))
+                             : res.status == 400 ? "a malformed request"
+                                                 : "the request failed";
+  if (api) {
+    api_refuse(res, res.status, std::string(reason(res.status)) + ": " + detail);
+  } else {
+    refuse(res, res.status, detail);
+  }
   res.set_header("Content-Length", std::to_string(res.body.size()));  // (the library sets it only for answer()'s)
   return httplib::Server::HandlerResponse::Unhandled;
 }
 
 }  // namespace
+
+void api_refuse(httplib::Response& res, int status, const std::string& message, const std::string& param,
+                const std::string& code, const std::string& type) {
+  res.status = status;
+  const std::string t = !type.empty() ? type
+                        : status == 401 ? "authentication_error"
+                        : status == 404 ? "not_found_error"
+                        : status == 429 ? "rate_limit_error"
+                        : status >= 500 ? "server_error"
+                                        : "invalid_request_error";
+  res.set_content(error_json(message, t, param, code) + "\n", "application/json");
+}
 
 std::string log_line(const httplib::Request& req, const httplib::Response& res, HttpServer::Fault fault,
                      const HttpLimits& limits, bool refused) {
@@ -252,11 +310,14 @@ std::string log_line(const httplib::Request& req, const httplib::Response& res, 
 void configure_site(HttpServer& server, const Site& site, int port, bool log_refused) {
   server.set_default_headers(security_headers());
   server.set_pre_routing_handler([&site, port](const httplib::Request& req, httplib::Response& res) {
-    answer(site, port, req, res);
-    return httplib::Server::HandlerResponse::Handled;
+    return answer(site, port, req, res) ? httplib::Server::HandlerResponse::Handled
+                                        : httplib::Server::HandlerResponse::Unhandled;
   });
-  server.set_error_handler(httplib::Server::HandlerWithResponse(explain_error));
-  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+  if (site.api) site.api->install(server);
+  server.set_error_handler(httplib::Server::HandlerWithResponse(
+      [&site](const httplib::Request& req, httplib::Response& res) { return explain_error(site, req, res); }));
+  server.set_exception_handler([&site](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+    if (api_path(site, req.target)) return api_refuse(res, 500, "the request failed", "", "", "server_error");
     refuse(res, 500, "the request failed");
   });
   server.set_logger([&server, log_refused](const httplib::Request& req, const httplib::Response& res) {

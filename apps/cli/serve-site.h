@@ -21,17 +21,34 @@ struct Mount {
   std::filesystem::path dir;
 };
 
+// What the site needs of the API (`serve --api`; serve-api.h's ApiService): the key check before the body is read,
+// the body limit, and its handlers.
+class ApiRoutes {
+ public:
+  virtual ~ApiRoutes() = default;
+  // false (and `res` set to OpenAI's 401) when the request lacks the API key.
+  virtual bool authorized(const httplib::Request& req, httplib::Response& res) const = 0;
+  virtual size_t max_body() const = 0;
+  virtual void install(HttpServer& server) = 0;  // registers the /v1 handlers
+};
+
 struct Site {
   std::vector<Mount> mounts;          // longest prefix first
+  ApiRoutes* api = nullptr;           // `serve --api`: /v1/ goes to its handlers, after the Host/Origin checks
   std::filesystem::path note_model;  // served at /models/note.gguf when set
   std::filesystem::path asr_model;   // served at /models/asr.gguf when set
 };
 
-// Installs the site on `server`, which answers to 127.0.0.1:port and localhost:port: the default headers, the
+// Installs the site on `server` (and the API's handlers when site.api is set), which answers to 127.0.0.1:port and localhost:port: the default headers, the
 // handler of every request, the error and exception handlers, and a logger that writes log_line() to stderr
 // (responses cut off at their deadline always, refused requests when log_refused). `site` must outlive the
 // server.
 void configure_site(HttpServer& server, const Site& site, int port, bool log_refused);
+
+// An OpenAI error as the response: status, and the one-line JSON body (api-request.h: error_json); type "" picks
+// the type from the status.
+void api_refuse(httplib::Response& res, int status, const std::string& message, const std::string& param = "",
+                const std::string& code = "", const std::string& type = "");
 
 // The log line of a response ("sotto serve: 404 GET /x.js\n"), or "" for none: a refused request (status 400 or
 // more; when refused is true), or a response cut off at its deadline (fault: HttpServer::fault() in the logger).

@@ -36,5 +36,9 @@ LoadedModel load_model(const std::string& path, int n_threads, bool with_tokeniz
 // start with it.
 std::vector<int32_t> encode_prompt(const Tokenizer& tok, const std::string& text, bool chat,
                                    const std::string& system = "");
+// Prompt tokens for a whole conversation (system, user and assistant turns) rendered by the model's chat
+// template with the assistant prompt appended, BOS as above (encode_prompt's chat form; the API's messages).
+// Throws Error when the tokenizer has no known chat format.
+std::vector<int32_t> encode_chat(const Tokenizer& tok, const std::vector<ChatMessage>& messages);
 
 }  // namespace sotto

@@ -1,5 +1,5 @@
 // no-serve.cpp — `sotto serve` in a build made without Debian's cpp-httplib (CMakeLists.txt leaves cmd-serve.cpp,
-// http-server.cpp and serve-site.cpp out then): one line saying so, exit status 1.
+// http-server.cpp, serve-site.cpp and serve-api.cpp out then): one line saying so, exit status 1.
 #include <cstdio>
 
 #include "../cli.h"

@@ -1,0 +1,237 @@
+// api-request.cpp — see api-request.h.
+#include "api-request.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/json.h"
+
+namespace sotto::cli {
+
+namespace {
+
+using json::Kind;
+using json::Value;
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::Null: return "null";
+    case Kind::Bool: return "a boolean";
+    case Kind::Number: return "a number";
+    case Kind::String: return "a string";
+    case Kind::Array: return "an array";
+    case Kind::Object: return "an object";
+  }
+  return "?";
+}
+
+[[noreturn]] void bad(const std::string& param, const std::string& why) {
+  throw ApiError(400, "'" + param + "' " + why, param);
+}
+
+void expect(const Value& v, Kind k, const std::string& param) {
+  if (v.kind() != k) bad(param, std::string("must be ") + kind_name(k) + ", not " + kind_name(v.kind()));
+}
+
+// The field when present and not null (OpenAI's clients send null for "unset").
+const Value* field(const Value& obj, const char* key) {
+  const Value* v = obj.find(key);
+  return v && !v->is_null() ? v : nullptr;
+}
+
+double number_in(const Value& v, const std::string& param, double lo, double hi) {
+  expect(v, Kind::Number, param);
+  const double x = v.number();
+  if (!(x >= lo && x <= hi)) {
+    char b[128];
+    std::snprintf(b, sizeof b, "must be in [%g, %g], got %g", lo, hi, x);
+    bad(param, b);
+  }
+  return x;
+}
+
+int64_t integer(const Value& v, const std::string& param) {
+  expect(v, Kind::Number, param);
+  const double d = v.number();
+  if (!v.is_integer_number() && !(std::floor(d) == d && std::fabs(d) < 9.0e15)) bad(param, "must be an integer");
+  return v.integer();
+}
+
+// A message's content: a string, or an array of {"type": "text", "text": ...} parts (joined).
+std::string content_text(const Value& c, const std::string& param) {
+  if (c.is_string()) return c.str();
+  if (!c.is_array()) bad(param, std::string("must be a string or an array of text parts, not ") + kind_name(c.kind()));
+  std::string s;
+  for (size_t i = 0; i < c.arr().size(); i++) {
+    const Value& part = c.arr()[i];
+    const std::string p = param + "[" + std::to_string(i) + "]";
+    expect(part, Kind::Object, p);
+    const Value* type = part.find("type");
+    if (!type || !type->is_string()) bad(p + ".type", "must be a string");
+    if (type->str() != "text") bad(p + ".type", "'" + type->str() + "' is not supported (text parts only)");
+    const Value* text = part.find("text");
+    if (!text) bad(p + ".text", "is missing");
+    expect(*text, Kind::String, p + ".text");
+    s += text->str();
+  }
+  return s;
+}
+
+Value parse_body(std::string_view body) {
+  if (body.empty()) throw ApiError(400, "the request body is empty: send a JSON object");
+  Value v;
+  try {
+    v = json::parse(body, "body");
+  } catch (const Error& e) {
+    throw ApiError(400, std::string("the request body is not valid JSON: ") + e.what());
+  }
+  if (!v.is_object()) throw ApiError(400, std::string("the request body must be a JSON object, not ") + kind_name(v.kind()));
+  return v;
+}
+
+// What both endpoints share: model, sampling, max_tokens, stop, stream, n, and the refused fields.
+void parse_common(const Value& v, ApiRequest& r) {
+  if (const Value* m = field(v, "model")) {
+    expect(*m, Kind::String, "model");
+    r.model = m->str();
+  }
+  SamplerParams& sp = r.sampling;
+  if (const Value* x = field(v, "temperature")) sp.temperature = float(number_in(*x, "temperature", 0, 2));
+  if (const Value* x = field(v, "top_p")) sp.top_p = float(number_in(*x, "top_p", 0, 1));
+  if (const Value* x = field(v, "top_k")) sp.top_k = int(number_in(*x, "top_k", 0, 1 << 30));
+  if (const Value* x = field(v, "min_p")) sp.min_p = float(number_in(*x, "min_p", 0, 1));
+  if (const Value* x = field(v, "presence_penalty")) sp.presence_penalty = float(number_in(*x, "presence_penalty", -2, 2));
+  if (const Value* x = field(v, "frequency_penalty")) sp.frequency_penalty = float(number_in(*x, "frequency_penalty", -2, 2));
+  if (const Value* x = field(v, "repeat_penalty")) sp.repeat_penalty = float(number_in(*x, "repeat_penalty", 0, 10));
+  if (const Value* x = field(v, "seed")) {
+    sp.seed = uint64_t(integer(*x, "seed"));
+    r.seed_set = true;
+  }
+  for (const char* key : {"max_tokens", "max_completion_tokens"}) {
+    if (const Value* x = field(v, key)) {
+      const int64_t n = integer(*x, key);
+      if (n < 1 || n > (1 << 30)) bad(key, "must be at least 1, got " + std::to_string(n));
+      r.max_tokens = int(n);
+    }
+  }
+  if (const Value* s = field(v, "stop")) {
+    if (s->is_string()) {
+      r.stop.push_back(s->str());
+    } else {
+      expect(*s, Kind::Array, "stop");
+      if (s->arr().size() > 4) bad("stop", "holds at most 4 strings");
+      for (size_t i = 0; i < s->arr().size(); i++) {
+        expect(s->arr()[i], Kind::String, "stop[" + std::to_string(i) + "]");
+        r.stop.push_back(s->arr()[i].str());
+      }
+    }
+  }
+  if (const Value* s = field(v, "stream")) {
+    expect(*s, Kind::Bool, "stream");
+    r.stream = s->boolean();
+  }
+  if (const Value* o = field(v, "stream_options")) {
+    expect(*o, Kind::Object, "stream_options");
+    if (const Value* u = field(*o, "include_usage")) {
+      expect(*u, Kind::Bool, "stream_options.include_usage");
+      r.include_usage = u->boolean();
+    }
+  }
+  if (const Value* n = field(v, "n"); n && integer(*n, "n") != 1) bad("n", "must be 1 (one choice per request)");
+  if (const Value* n = field(v, "best_of"); n && integer(*n, "best_of") != 1) bad("best_of", "must be 1");
+  if (const Value* l = field(v, "logprobs"); l && !(l->is_bool() && !l->boolean()) && !(l->is_number() && l->number() == 0)) {
+    bad("logprobs", "is not supported yet");
+  }
+  for (const char* key : {"tools", "functions"}) {
+    const Value* t = field(v, key);
+    if (t && !(t->is_array() && t->arr().empty())) bad(key, "are not supported yet (function calling is planned)");
+  }
+}
+
+}  // namespace
+
+std::string error_json(const std::string& message, const std::string& type, const std::string& param,
+                       const std::string& code) {
+  Value e = Value::object();
+  e.set("message", message);
+  e.set("type", type);
+  e.set("param", param.empty() ? Value() : Value(param));
+  e.set("code", code.empty() ? Value() : Value(code));
+  Value v = Value::object();
+  v.set("error", std::move(e));
+  return json::dump(v);
+}
+
+ApiRequest parse_chat_request(std::string_view body) {
+  const Value v = parse_body(body);
+  ApiRequest r;
+  r.chat = true;
+  parse_common(v, r);
+  const Value* msgs = v.find("messages");
+  if (!msgs) bad("messages", "is missing");
+  expect(*msgs, Kind::Array, "messages");
+  if (msgs->arr().empty()) bad("messages", "is empty");
+  for (size_t i = 0; i < msgs->arr().size(); i++) {
+    const Value& m = msgs->arr()[i];
+    const std::string p = "messages[" + std::to_string(i) + "]";
+    expect(m, Kind::Object, p);
+    const Value* role = m.find("role");
+    if (!role) bad(p + ".role", "is missing");
+    expect(*role, Kind::String, p + ".role");
+    std::string r_name = role->str();
+    if (r_name == "developer") r_name = "system";
+    if (r_name != "system" && r_name != "user" && r_name != "assistant") {
+      bad(p + ".role", "'" + role->str() + "' is not supported (system, developer, user, assistant)");
+    }
+    if (const Value* tc = field(m, "tool_calls"); tc && !(tc->is_array() && tc->arr().empty())) {
+      bad(p + ".tool_calls", "are not supported yet");
+    }
+    const Value* content = field(m, "content");
+    if (!content) bad(p + ".content", "is missing");
+    r.messages.push_back({r_name, content_text(*content, p + ".content")});
+  }
+  if (const Value* f = field(v, "response_format")) {
+    expect(*f, Kind::Object, "response_format");
+    const Value* type = f->find("type");
+    if (!type || !type->is_string()) bad("response_format.type", "must be a string");
+    if (type->str() == "json_schema") {
+      const Value* js = f->find("json_schema");
+      if (!js) bad("response_format.json_schema", "is missing");
+      expect(*js, Kind::Object, "response_format.json_schema");
+      const Value* schema = js->find("schema");
+      if (!schema) bad("response_format.json_schema.schema", "is missing");
+      if (!schema->is_object() && !schema->is_bool()) bad("response_format.json_schema.schema", "must be an object");
+      r.schema = json::dump(*schema);
+    } else if (type->str() == "json_object") {
+      r.schema = R"({"type": "object", "additionalProperties": true})";
+    } else if (type->str() != "text") {
+      bad("response_format.type", "'" + type->str() + "' is not one of text, json_object, json_schema");
+    }
+  }
+  return r;
+}
+
+ApiRequest parse_completion_request(std::string_view body) {
+  const Value v = parse_body(body);
+  ApiRequest r;
+  r.chat = false;
+  r.max_tokens = 16;  // OpenAI's default for completions
+  parse_common(v, r);
+  const Value* p = v.find("prompt");
+  if (!p) bad("prompt", "is missing");
+  if (p->is_array()) {
+    if (p->arr().size() != 1) bad("prompt", "must be a string or an array of one string (one prompt per request)");
+    expect(p->arr()[0], Kind::String, "prompt[0]");
+    r.prompt = p->arr()[0].str();
+  } else {
+    expect(*p, Kind::String, "prompt");
+    r.prompt = p->str();
+  }
+  if (r.prompt.empty()) bad("prompt", "is empty");
+  if (const Value* e = field(v, "echo"); e && e->is_bool() && e->boolean()) bad("echo", "is not supported yet");
+  if (const Value* s = field(v, "suffix"); s && !(s->is_string() && s->str().empty())) bad("suffix", "is not supported");
+  if (field(v, "response_format")) bad("response_format", "is for /v1/chat/completions");
+  return r;
+}
+
+}  // namespace sotto::cli

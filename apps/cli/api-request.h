@@ -1,0 +1,61 @@
+// api-request.h — OpenAI's request and error shapes for `sotto serve --api`, with no model and no socket: the
+// JSON body of POST /v1/chat/completions or /v1/completions -> ApiRequest (every field checked, each mistake an
+// ApiError naming the parameter), and the one-line error body {"error": {"message", "type", "param", "code"}}.
+// Fields read: model, messages (roles system, developer (as system), user, assistant; content a string or an
+// array of {"type": "text"} parts) or prompt (a string, or an array of one string), max_tokens (or
+// max_completion_tokens), temperature, top_p, seed, stop (a string or up to 4), stream, stream_options.include_usage,
+// response_format ({"type": "text" | "json_object" | "json_schema", "json_schema": {"schema": ...}}), n (1 only),
+// presence_penalty, frequency_penalty, and llama.cpp's top_k, min_p, repeat_penalty. Unset sampling fields take
+// `sotto generate`'s defaults (runtime/sampler.h: SamplerParams), so a request and a command line with the same
+// values sample the same tokens. Other fields are ignored, except those that would change the answer and are not
+// supported (tools, functions, logprobs, n > 1, echo, suffix, best_of > 1, image parts): those are refused.
+// Does not: check the sampling values' ranges beyond OpenAI's (make_chain does), compile the schema, tokenize.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/sampler.h"
+#include "text/tokenizer.h"
+
+namespace sotto::cli {
+
+// A request the API refuses: HTTP status, OpenAI's error type ("invalid_request_error", ...), the parameter at
+// fault ("" for none) and a code ("" for none: "model_not_found", "context_length_exceeded", "invalid_api_key").
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(int status, const std::string& message, std::string param = "", std::string code = "",
+           std::string type = "invalid_request_error")
+      : std::runtime_error(message), status(status), param(std::move(param)), code(std::move(code)),
+        type(std::move(type)) {}
+  int status;
+  std::string param, code, type;
+};
+
+struct ApiRequest {
+  bool chat = true;                    // /v1/chat/completions (else /v1/completions)
+  std::string model;                   // "" when the request names none
+  std::vector<ChatMessage> messages;   // chat
+  std::string prompt;                  // completions
+  SamplerParams sampling;
+  bool seed_set = false;
+  int max_tokens = -1;                 // -1: until the end of generation or a full context
+  std::vector<std::string> stop;
+  bool stream = false;
+  bool include_usage = false;          // stream_options.include_usage
+  std::string schema;                  // response_format's JSON Schema as JSON text; "" for none
+};
+
+// Parse and check a body; throws ApiError (status 400) on malformed JSON or a bad field.
+ApiRequest parse_chat_request(std::string_view body);
+ApiRequest parse_completion_request(std::string_view body);
+
+// {"error": {"message": ..., "type": ..., "param": ... | null, "code": ... | null}}, one line, no newline.
+std::string error_json(const std::string& message, const std::string& type = "invalid_request_error",
+                       const std::string& param = "", const std::string& code = "");
+inline std::string error_json(const ApiError& e) { return error_json(e.what(), e.type, e.param, e.code); }
+
+}  // namespace sotto::cli

@@ -1,0 +1,331 @@
+// serve-api.cpp — see serve-api.h.
+#include "serve-api.h"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <random>
+
+#include "api-request.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "serve-site.h"
+#include "grammar/json-schema.h"
+#include "grammar/matcher.h"
+#include "grammar/tokenizer-vocab.h"
+#include "runtime/generate.h"
+#include "runtime/grammar-sampler.h"
+#include "runtime/sampler.h"
+
+namespace sotto::cli {
+
+namespace {
+
+using json::Value;
+
+// s with every invalid UTF-8 sequence replaced by U+FFFD (a model may emit stray bytes; JSON must be UTF-8).
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    size_t n = b < 0x80 ? 1 : b >= 0xC2 && b < 0xE0 ? 2 : b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xF0 && b < 0xF5 ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; k++) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && n == 3) {  // no overlongs, no surrogates
+      const auto c = static_cast<unsigned char>(s[i + 1]);
+      ok = !(b == 0xE0 && c < 0xA0) && !(b == 0xED && c >= 0xA0);
+    }
+    if (ok && n == 4) {
+      const auto c = static_cast<unsigned char>(s[i + 1]);
+      ok = !(b == 0xF0 && c < 0x90) && !(b == 0xF4 && c >= 0x90);
+    }
+    if (ok) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i++;
+    }
+  }
+  return out;
+}
+
+const char* finish_reason(StopReason r) {
+  return r == StopReason::MaxTokens || r == StopReason::ContextFull ? "length" : "stop";
+}
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  unsigned char d = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); i++) d |= static_cast<unsigned char>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
+  return d == 0 && !b.empty();
+}
+
+void send_json(httplib::Response& res, const Value& v) {
+  res.status = 200;
+  res.set_content(json::dump(v), "application/json");
+}
+
+// The body of each handler: ApiError and sotto::Error become OpenAI errors, never a crash or an unanswered request.
+template <typename F>
+void guarded(httplib::Response& res, F&& f) {
+  try {
+    f();
+  } catch (const ApiError& e) {
+    api_refuse(res, e.status, e.what(), e.param, e.code, e.type);
+  } catch (const Error& e) {
+    api_refuse(res, 500, e.what(), "", "", "server_error");
+  } catch (const std::bad_alloc&) {
+    api_refuse(res, 500, "out of memory", "", "", "server_error");
+  }
+}
+
+void wrong_method(httplib::Response& res, const char* allow) {
+  res.set_header("Allow", allow);
+  api_refuse(res, 405, std::string("this endpoint takes ") + allow + " only");
+}
+
+}  // namespace
+
+bool FifoLock::try_lock(int cap) {
+  std::unique_lock<std::mutex> lk(m_);
+  if (next_ - serving_ >= uint64_t(cap)) return false;
+  const uint64_t ticket = next_++;
+  cv_.wait(lk, [&] { return serving_ == ticket; });
+  return true;
+}
+
+void FifoLock::unlock() {
+  {
+    std::lock_guard<std::mutex> lk(m_);
+    serving_++;
+  }
+  cv_.notify_all();
+}
+
+// One request on its way: what was asked, its prompt, its grammar, and what came of it.
+struct ApiService::Job {
+  ApiRequest req;
+  std::vector<int32_t> tokens;
+  std::shared_ptr<grammar::CompiledGrammar> grammar;
+  std::string id;
+  int64_t created = 0;
+  GenerateResult result;
+  bool streamed = false;  // the stream's provider ran
+};
+
+ApiService::ApiService(const ApiOptions& opt) : opt_(opt) {
+  namespace fs = std::filesystem;
+  id_ = fs::path(opt.model_path).filename().string();
+  if (id_.size() > 5 && id_.ends_with(".gguf")) id_.resize(id_.size() - 5);
+  std::error_code ec;
+  const auto mtime = fs::last_write_time(opt.model_path, ec);
+  created_ = ec ? 0 : std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::file_clock::to_sys(mtime).time_since_epoch()).count();
+  lm_ = load_model(opt.model_path, opt.n_threads, true);
+  const ModelConfig& cfg = lm_.model->config();
+  n_ctx_ = opt.n_ctx > 0 ? opt.n_ctx : cfg.n_ctx_train > 0 ? std::min(cfg.n_ctx_train, 4096) : 4096;
+  cache_ = lm_.model->new_cache(n_ctx_);
+}
+
+ApiService::~ApiService() = default;
+
+bool ApiService::authorized(const httplib::Request& req, httplib::Response& res) const {
+  if (opt_.api_key.empty()) return true;
+  const std::string h = req.get_header_value("Authorization");
+  if (req.get_header_value_count("Authorization") == 1 && h.starts_with("Bearer ") &&
+      constant_time_equal(h.substr(7), opt_.api_key)) {
+    return true;
+  }
+  api_refuse(res, 401, h.empty() ? "no API key: send it as 'Authorization: Bearer KEY'" : "incorrect API key", "",
+             "invalid_api_key");
+  return false;
+}
+
+void ApiService::install(HttpServer& server) {
+  server.set_payload_max_length(opt_.max_body);
+  server.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) { models(req, res); });
+  server.Get(R"(/v1/models/(.+))", [this](const httplib::Request& req, httplib::Response& res) { models(req, res); });
+  server.Post("/v1/chat/completions",
+              [this](const httplib::Request& req, httplib::Response& res) { chat(req, res, true); });
+  server.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) { chat(req, res, false); });
+  for (const char* p : {"/v1/models", R"(/v1/models/(.+))"}) {
+    server.Post(p, [](const httplib::Request&, httplib::Response& res) { wrong_method(res, "GET"); });
+  }
+  for (const char* p : {"/v1/chat/completions", "/v1/completions"}) {
+    server.Get(p, [](const httplib::Request&, httplib::Response& res) { wrong_method(res, "POST"); });
+  }
+}
+
+void ApiService::models(const httplib::Request& req, httplib::Response& res) {
+  guarded(res, [&] {
+    Value m = Value::object();
+    m.set("id", id_);
+    m.set("object", "model");
+    m.set("created", created_);
+    m.set("owned_by", "sotto");
+    if (req.matches.size() > 1) {
+      const std::string want = req.matches[1];
+      if (want != id_) throw ApiError(404, "The model '" + want + "' does not exist", "model", "model_not_found");
+      return send_json(res, m);
+    }
+    Value list = Value::object();
+    list.set("object", "list");
+    Value data = Value::array();
+    data.push_back(std::move(m));
+    list.set("data", std::move(data));
+    send_json(res, list);
+  });
+}
+
+void ApiService::run(Job& job, const std::function<bool(const std::string&)>& on_piece) {
+  SamplerChain chain = make_chain(job.req.sampling);
+  if (job.grammar) chain.add_front(make_grammar_sampler(job.grammar, lm_.tokenizer.get()));
+  GenerateParams gp;
+  gp.max_tokens = job.req.max_tokens;
+  gp.stop = job.req.stop;
+  cache_.n_past = 0;  // one conversation at a time: the cache starts over
+  job.result = generate(*lm_.model, cache_, *lm_.tokenizer, chain, job.tokens, gp,
+                        [&](std::string_view piece) { return on_piece(std::string(piece)); });
+}
+
+void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool is_chat) {
+  guarded(res, [&] {
+    auto job = std::make_shared<Job>();
+    job->req = is_chat ? parse_chat_request(http.body) : parse_completion_request(http.body);
+    ApiRequest& r = job->req;
+    if (!r.model.empty() && r.model != id_) {
+      throw ApiError(404, "The model '" + r.model + "' does not exist (this server runs '" + id_ + "')", "model",
+                     "model_not_found");
+    }
+    if (!r.seed_set) r.sampling.seed = (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
+    try {
+      (void)make_chain(r.sampling);  // out-of-range values, before any work
+    } catch (const Error& e) {
+      throw ApiError(400, e.what());
+    }
+    try {
+      job->tokens = is_chat ? encode_chat(*lm_.tokenizer, r.messages) : encode_prompt(*lm_.tokenizer, r.prompt, false);
+    } catch (const Error& e) {
+      throw ApiError(400, e.what(), is_chat ? "messages" : "prompt");
+    }
+    if (job->tokens.size() >= size_t(n_ctx_)) {
+      throw ApiError(400, "This model's context is " + std::to_string(n_ctx_) + " tokens; the prompt has " +
+                              std::to_string(job->tokens.size()) + " (room is needed for at least one more)",
+                     is_chat ? "messages" : "prompt", "context_length_exceeded");
+    }
+    if (!r.schema.empty()) {
+      grammar::Grammar g;
+      try {
+        g = grammar::compile_json_schema(r.schema, "response_format.json_schema.schema");
+      } catch (const Error& e) {
+        throw ApiError(400, e.what(), "response_format.json_schema.schema");
+      }
+      std::shared_ptr<const grammar::TokenTrie> trie;
+      {
+        std::lock_guard<std::mutex> lk(trie_mutex_);
+        if (!trie_) trie_ = grammar::make_token_trie(*lm_.tokenizer);
+        trie = trie_;
+      }
+      job->grammar = std::make_shared<grammar::CompiledGrammar>(std::move(g), trie);
+    }
+    if (!lock_.try_lock(opt_.max_queue)) {
+      throw ApiError(429, "the server is busy: " + std::to_string(opt_.max_queue) +
+                              " requests are being served or waiting; try again", "", "", "rate_limit_error");
+    }
+    // Holds the model from here until the response is written (for a stream, until its provider is done).
+    auto turn = std::shared_ptr<void>(nullptr, [this](void*) { lock_.unlock(); });
+    job->created = int64_t(std::time(nullptr));
+    job->id = std::string(is_chat ? "chatcmpl-" : "cmpl-") + std::to_string(++n_requests_) + "-" +
+              std::to_string(job->created);
+    const char* object = is_chat ? (r.stream ? "chat.completion.chunk" : "chat.completion")
+                                 : "text_completion";
+    auto envelope = [this, job, object] {
+      Value v = Value::object();
+      v.set("id", job->id);
+      v.set("object", object);
+      v.set("created", job->created);
+      v.set("model", id_);
+      v.set("system_fingerprint", "sotto-" SOTTO_VERSION);
+      return v;
+    };
+    auto usage = [job] {
+      const GenerateStats& st = job->result.stats;
+      const int completion = st.n_generated - (st.stop == StopReason::Eog ? 1 : 0);
+      Value u = Value::object();
+      u.set("prompt_tokens", int64_t(job->tokens.size()));
+      u.set("completion_tokens", completion);
+      u.set("total_tokens", int64_t(job->tokens.size()) + completion);
+      return u;
+    };
+    // One choice: a chat message or delta, or a completion's text; finish: null or a reason.
+    auto choice = [is_chat, stream = r.stream](const std::string& text, const char* finish, bool role) {
+      Value c = Value::object();
+      c.set("index", 0);
+      if (is_chat) {
+        Value m = Value::object();
+        if (role) m.set("role", "assistant");
+        if (!stream || !text.empty() || role) m.set("content", valid_utf8(text));
+        c.set(stream ? "delta" : "message", std::move(m));
+      } else {
+        c.set("text", valid_utf8(text));
+      }
+      c.set("logprobs", Value());
+      c.set("finish_reason", finish ? Value(finish) : Value());
+      return c;
+    };
+
+    if (!r.stream) {
+      try {
+        run(*job, [](const std::string&) { return true; });
+      } catch (const Error& e) {
+        throw ApiError(500, std::string("generation failed: ") + e.what(), "", "", "server_error");
+      }
+      Value v = envelope();
+      Value choices = Value::array();
+      choices.push_back(choice(job->result.text, finish_reason(job->result.stats.stop), is_chat));
+      v.set("choices", std::move(choices));
+      v.set("usage", usage());
+      return send_json(res, v);
+    }
+
+    res.status = 200;
+    res.set_header("X-Accel-Buffering", "no");
+    res.set_chunked_content_provider("text/event-stream", [this, job, turn, envelope, usage, choice, is_chat](
+                                                              size_t, httplib::DataSink& sink) {
+      auto event = [&sink](const Value& v) {
+        const std::string line = "data: " + json::dump(v) + "\n\n";
+        return sink.write(line.data(), line.size());
+      };
+      auto chunk = [&](const std::string& text, const char* finish, bool role) {
+        Value v = envelope();
+        Value choices = Value::array();
+        choices.push_back(choice(text, finish, role));
+        v.set("choices", std::move(choices));
+        return event(v);
+      };
+      if (job->streamed) return false;  // called again after the end: nothing more to send
+      job->streamed = true;
+      bool open = !is_chat || chunk("", nullptr, true);  // the chat stream opens with the assistant's role
+      try {
+        if (open) run(*job, [&](const std::string& piece) { return open = chunk(piece, nullptr, false); });
+        if (open) open = chunk("", finish_reason(job->result.stats.stop), false);
+        if (open && job->req.include_usage) {
+          Value v = envelope();
+          v.set("choices", Value::array());
+          v.set("usage", usage());
+          open = event(v);
+        }
+      } catch (const Error& e) {  // after the head was sent: one error event, then the end as usual
+        if (open) open = event(json::parse(error_json(std::string("generation failed: ") + e.what(), "server_error")));
+      }
+      if (!open) return false;  // the client is gone: the library drops the connection
+      static const char kDone[] = "data: [DONE]\n\n";
+      if (!sink.write(kDone, sizeof kDone - 1)) return false;
+      sink.done();
+      return true;
+    });
+  });
+}
+
+}  // namespace sotto::cli

@@ -1,0 +1,92 @@
+// serve-api.h — the OpenAI-compatible endpoints of `sotto serve --api`, on the one language model it loads:
+//   GET  /v1/models, /v1/models/ID        the loaded model (its id: the file name without .gguf)
+//   POST /v1/chat/completions             messages through the model's chat template (runtime/loaded-model.h:
+//                                         encode_chat); stream: server-sent events, "data: {chunk}" lines ending
+//                                         with "data: [DONE]"; response_format json_schema / json_object through
+//                                         the JSON-Schema grammar (grammar/json-schema.h), as `generate --schema`
+//   POST /v1/completions                  a raw prompt, as `sotto generate` without --chat
+// Requests are served one at a time, in arrival order (a ticket lock: first come, first served), at most
+// max_queue in the building (served or waiting; more get 429). The generation is `sotto generate`'s: make_chain
+// (runtime/sampler.h), the grammar link first, generate() (runtime/generate.h); one KV cache, reused.
+// Errors are OpenAI's shape, one line (api-request.h: error_json): 400 bad JSON or field (with "param"), too long a
+// prompt (code context_length_exceeded), a schema the grammar compiler refuses; 401 a missing or wrong bearer token
+// when an API key is set (code invalid_api_key); 404 an unknown model (code model_not_found) or endpoint; 405 a
+// wrong method; 413 a body over max_body; 429 a full queue; 500 a failure while generating (in a stream: one
+// "data: {"error": ...}" event, then [DONE]).
+// Does not: listen or check Host/Origin (serve-site.cpp does, before any of this: the API is same-origin and
+// loopback-only like the app), tools / function calling, logprobs, audio, embeddings, several models.
+#pragma once
+
+#include <httplib.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "http-server.h"
+#include "runtime/loaded-model.h"
+#include "serve-site.h"
+
+namespace sotto::grammar {
+class TokenTrie;
+}
+
+namespace sotto::cli {
+
+struct ApiOptions {
+  std::string model_path;
+  int n_threads = 0;            // 0: all hardware threads
+  int n_ctx = 0;                // 0: min(training context, 4096)
+  std::string api_key;          // "" = no token needed
+  size_t max_body = 1 << 20;    // bytes of a request body
+  int max_queue = 4;            // requests served or waiting at once
+};
+
+// First come, first served: lock() takes a ticket and waits for its turn; try_lock refuses when `cap` tickets are
+// out (one served, the rest waiting).
+class FifoLock {
+ public:
+  bool try_lock(int cap);
+  void unlock();
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  uint64_t next_ = 0, serving_ = 0;
+};
+
+class ApiService : public ApiRoutes {
+ public:
+  explicit ApiService(const ApiOptions& opt);  // loads the model (throws Error naming the file)
+  ~ApiService() override;
+  const std::string& model_id() const { return id_; }
+  int n_ctx() const { return n_ctx_; }
+  size_t max_body() const override { return opt_.max_body; }
+
+  // Registers the /v1 handlers on `server` and sets its body limit; serve-site routes /v1/ here.
+  void install(HttpServer& server) override;
+  // For serve-site's pre-routing handler, before the body is read: false (and `res` set to 401) when an API key
+  // is set and the request does not carry it as "Authorization: Bearer KEY".
+  bool authorized(const httplib::Request& req, httplib::Response& res) const override;
+
+ private:
+  struct Job;
+  void chat(const httplib::Request& req, httplib::Response& res, bool chat);
+  void models(const httplib::Request& req, httplib::Response& res);
+  void run(Job& job, const std::function<bool(const std::string&)>& on_piece);
+
+  ApiOptions opt_;
+  std::string id_;
+  int64_t created_ = 0;
+  LoadedModel lm_;
+  std::shared_ptr<const grammar::TokenTrie> trie_;  // built on the first schema
+  KvCache cache_;
+  int n_ctx_ = 0;
+  FifoLock lock_;
+  std::mutex trie_mutex_;
+  uint64_t n_requests_ = 0;
+};
+
+}  // namespace sotto::cli

@@ -1,0 +1,521 @@
+// test-serve-api.cpp — `sotto serve --api` as a black box: starts the built binary on a free port of 127.0.0.1 with
+// the bundled note model (models/sotto-notes-q8_0.gguf, a real 10M-parameter Llama-style model; else the llama32
+// fixture), sends raw HTTP and checks OpenAI's shapes: /v1/models; chat and text completions equal to `sotto generate`
+// with the same settings (greedy, and seeded sampling: one sampler chain, one chat template); streaming as
+// server-sent events whose deltas add up to the non-streamed answer, ending in "data: [DONE]"; response_format
+// json_schema and json_object giving JSON valid under the schema (streamed too); stop strings; concurrent requests
+// each answered as if alone (served one at a time); a client that leaves mid-stream; the bearer token; and each
+// hostile or malformed request (one TEST_P case each) answered with one line of OpenAI's error JSON, its status,
+// param and code, the server answering the next request as before. No timing assertions.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli-run.h"
+#include "core/error.h"
+#include "core/json.h"
+
+namespace fs = std::filesystem;
+using sotto::json::Value;
+
+namespace {
+
+std::string model_path() {
+  const std::string m = SOTTO_SOURCE_DIR "/models/sotto-notes-q8_0.gguf";
+  return fs::is_regular_file(m) ? m : SOTTO_SOURCE_DIR "/tests/fixtures/models/llama32-q8_0.gguf";
+}
+std::string model_id() { return fs::path(model_path()).stem().string(); }
+
+struct Server {
+  pid_t pid = -1;
+  int port = -1;
+  std::string error;
+};
+
+// `sotto serve --api --port 0 -q -t 1 -m MODEL ARGS...` (env: extra environment), the port from its first line.
+Server start(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+  Server s;
+  int fds[2];
+  if (pipe(fds) != 0) return {-1, -1, "pipe failed"};
+  std::vector<std::string> argv_s = {"sotto", "serve", "--api", "--port", "0", "-q", "-t", "1", "--root",
+                                     SOTTO_SOURCE_DIR, "-m", model_path()};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string exe = cli_run::sotto_path();
+  s.pid = fork();
+  if (s.pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    for (const auto& e : env) putenv(strdup(e.c_str()));
+    execv(exe.c_str(), argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string line;
+  char c;
+  while (read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+  close(fds[0]);
+  const size_t colon = line.rfind(':');
+  if (colon == std::string::npos || line.find("serving") == std::string::npos) {
+    s.error = "sotto serve --api did not start: " + line;
+    return s;
+  }
+  s.port = std::stoi(line.substr(colon + 1));
+  return s;
+}
+
+void stop(Server& s) {
+  if (s.pid > 0) {
+    kill(s.pid, SIGTERM);
+    waitpid(s.pid, nullptr, 0);
+  }
+  s.pid = -1;
+}
+
+int connect_to(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(uint16_t(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  const timeval tv{60, 0};  // a server that never answers fails the test instead of hanging it
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+struct Response {
+  int status = 0;
+  std::string head, body;  // body de-chunked
+  bool has_header(const std::string& h) const { return (head + "\r\n").find("\r\n" + h + "\r\n") != std::string::npos; }
+};
+
+// Splits a whole HTTP response (read to the server's close) into status, head and body.
+Response parse_response(const std::string& raw) {
+  Response r;
+  const size_t end = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/1.1 ", 0) != 0 || end == std::string::npos) {
+    r.body = raw;
+    return r;
+  }
+  r.status = std::atoi(raw.c_str() + 9);
+  r.head = raw.substr(0, end);
+  std::string body = raw.substr(end + 4);
+  if (r.has_header("Transfer-Encoding: chunked")) {
+    std::string out;
+    size_t p = 0;
+    while (p < body.size()) {
+      const size_t eol = body.find("\r\n", p);
+      if (eol == std::string::npos) break;
+      const size_t n = std::stoul(body.substr(p, eol - p), nullptr, 16);
+      if (n == 0) break;
+      out += body.substr(eol + 2, n);
+      p = eol + 2 + n + 2;
+    }
+    body = out;
+  }
+  r.body = body;
+  return r;
+}
+
+std::string read_all(int fd) {
+  std::string out;
+  char buf[4096];
+  ssize_t k;
+  while ((k = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, size_t(k));
+  return out;
+}
+
+// One request on its own connection (Connection: close).
+Response http(int port, const std::string& method, const std::string& path, const std::string& body = "",
+              const std::string& headers = "Content-Type: application/json\r\n") {
+  const int fd = connect_to(port);
+  if (fd < 0) return {};
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                    "\r\nConnection: close\r\n" + headers;
+  if (method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  const std::string raw = read_all(fd);
+  close(fd);
+  return parse_response(raw);
+}
+
+Value parse_json(const std::string& s) {
+  try {
+    return sotto::json::parse(s, "response");
+  } catch (const sotto::Error& e) {
+    ADD_FAILURE() << e.what() << " in: " << s;
+    return Value();
+  }
+}
+
+// The data: payloads of a server-sent event stream, in order (the last is "[DONE]" when it ended properly).
+std::vector<std::string> sse_events(const std::string& body) {
+  std::vector<std::string> out;
+  size_t p = 0;
+  while (p < body.size()) {
+    const size_t e = body.find("\n\n", p);
+    if (e == std::string::npos) break;
+    const std::string ev = body.substr(p, e - p);
+    EXPECT_EQ(ev.rfind("data: ", 0), 0u) << ev;
+    out.push_back(ev.substr(6));
+    p = e + 2;
+  }
+  EXPECT_EQ(p, body.size()) << "trailing bytes after the last event: " << body.substr(p);
+  return out;
+}
+
+std::string chat_body(const std::string& content, const std::string& extra) {
+  return R"({"model": ")" + model_id() + R"(", "messages": [{"role": "user", "content": )" +
+         sotto::json::quote(content) + "}]" + (extra.empty() ? "" : ", " + extra) + "}";
+}
+
+// `sotto generate` on the same model, its stdout as the API would return it (without the newline the CLI adds
+// after text that does not end in one).
+std::string cli_generate(const std::string& args) {
+  auto r = cli_run::run("generate -m " + model_path() + " -q -t 1 " + args, false);
+  EXPECT_EQ(r.code, 0) << r.out;
+  if (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
+  return r.out;
+}
+
+const char kPrompt[] = "Patient reports a headache for two days and mild fever.";
+
+class ServeApi : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (access(cli_run::sotto_path().c_str(), X_OK) != 0) return;
+    server_ = start({});
+  }
+  static void TearDownTestSuite() { stop(server_); }
+  void SetUp() override {
+    if (access(cli_run::sotto_path().c_str(), X_OK) != 0) GTEST_SKIP() << "sotto binary not built";
+    ASSERT_TRUE(server_.error.empty()) << server_.error;
+    ASSERT_GT(server_.port, 0);
+  }
+  static Response post(const std::string& path, const std::string& body) { return http(server_.port, "POST", path, body); }
+  static Value ok_json(const Response& r) {
+    EXPECT_EQ(r.status, 200) << r.head << "\n" << r.body;
+    EXPECT_TRUE(r.has_header("Content-Type: application/json")) << r.head;
+    return parse_json(r.body);
+  }
+  static inline Server server_;
+};
+
+}  // namespace
+
+TEST_F(ServeApi, ListsTheLoadedModel) {
+  Value v = ok_json(http(server_.port, "GET", "/v1/models"));
+  EXPECT_EQ(v.at("object").str(), "list");
+  ASSERT_EQ(v.at("data").arr().size(), 1u);
+  EXPECT_EQ(v.at("data").arr()[0].at("id").str(), model_id());
+  EXPECT_EQ(v.at("data").arr()[0].at("object").str(), "model");
+  Value one = ok_json(http(server_.port, "GET", "/v1/models/" + model_id()));
+  EXPECT_EQ(one.at("id").str(), model_id());
+  Response missing = http(server_.port, "GET", "/v1/models/gpt-4o");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(parse_json(missing.body).at("error").at("code").str(), "model_not_found");
+}
+
+TEST_F(ServeApi, ChatGreedyEqualsGenerate) {
+  Value v = ok_json(post("/v1/chat/completions", chat_body(kPrompt, R"("temperature": 0, "max_tokens": 24)")));
+  EXPECT_EQ(v.at("object").str(), "chat.completion");
+  EXPECT_EQ(v.at("model").str(), model_id());
+  const Value& c = v.at("choices").arr().at(0);
+  EXPECT_EQ(c.at("message").at("role").str(), "assistant");
+  EXPECT_EQ(c.at("message").at("content").str(), cli_generate(std::string("--chat --temp 0 -n 24 -p ") + "'" + kPrompt + "'"));
+  EXPECT_EQ(c.at("finish_reason").str(), "length");
+  EXPECT_EQ(v.at("usage").at("completion_tokens").integer(), 24);
+  EXPECT_EQ(v.at("usage").at("total_tokens").integer(),
+            v.at("usage").at("prompt_tokens").integer() + v.at("usage").at("completion_tokens").integer());
+}
+
+TEST_F(ServeApi, SeededSamplingEqualsGenerateAndRepeats) {
+  // Unset fields take generate's defaults (top-k 40, min-p 0.05); temperature, top_p and seed as given.
+  const std::string extra = R"("temperature": 1.1, "top_p": 0.9, "seed": 7, "max_tokens": 20)";
+  const std::string a = ok_json(post("/v1/chat/completions", chat_body(kPrompt, extra))).at("choices").arr()[0].at("message").at("content").str();
+  const std::string b = ok_json(post("/v1/chat/completions", chat_body(kPrompt, extra))).at("choices").arr()[0].at("message").at("content").str();
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, cli_generate(std::string("--chat --temp 1.1 --top-p 0.9 --seed 7 -n 20 -p '") + kPrompt + "'"));
+}
+
+TEST_F(ServeApi, TextCompletionEqualsGenerate) {
+  Value v = ok_json(post("/v1/completions", R"({"prompt": "The patient", "temperature": 0, "max_tokens": 12})"));
+  EXPECT_EQ(v.at("object").str(), "text_completion");
+  const Value& c = v.at("choices").arr().at(0);
+  EXPECT_EQ(c.at("text").str(), cli_generate("--temp 0 -n 12 -p 'The patient'"));
+  // OpenAI's default of 16 tokens when max_tokens is not given.
+  Value d = ok_json(post("/v1/completions", R"({"prompt": ["The patient"], "temperature": 0})"));
+  EXPECT_EQ(d.at("usage").at("completion_tokens").integer(), 16);
+}
+
+TEST_F(ServeApi, StreamAddsUpToTheAnswerAndEndsWithDone) {
+  const std::string extra = R"("temperature": 0, "max_tokens": 16)";
+  const std::string whole = ok_json(post("/v1/chat/completions", chat_body(kPrompt, extra))).at("choices").arr()[0].at("message").at("content").str();
+  Response r = post("/v1/chat/completions",
+                    chat_body(kPrompt, extra + R"(, "stream": true, "stream_options": {"include_usage": true})"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.has_header("Content-Type: text/event-stream")) << r.head;
+  const auto events = sse_events(r.body);
+  ASSERT_GE(events.size(), 4u) << r.body;
+  EXPECT_EQ(events.back(), "[DONE]");
+  std::string text;
+  int finishes = 0;
+  for (size_t i = 0; i + 1 < events.size(); i++) {
+    Value e = parse_json(events[i]);
+    EXPECT_EQ(e.at("object").str(), "chat.completion.chunk");
+    if (i + 2 == events.size()) {  // the usage chunk
+      EXPECT_TRUE(e.at("choices").arr().empty());
+      EXPECT_EQ(e.at("usage").at("completion_tokens").integer(), 16);
+      continue;
+    }
+    const Value& c = e.at("choices").arr().at(0);
+    if (i == 0) {
+      EXPECT_EQ(c.at("delta").at("role").str(), "assistant");
+    }
+    if (const Value* t = c.at("delta").find("content")) text += t->str();
+    if (!c.at("finish_reason").is_null()) {
+      finishes++;
+      EXPECT_EQ(c.at("finish_reason").str(), "length");
+    }
+  }
+  EXPECT_EQ(finishes, 1);
+  EXPECT_EQ(text, whole);
+  // Text completions stream too.
+  Response t = post("/v1/completions", R"({"prompt": "The patient", "temperature": 0, "max_tokens": 5, "stream": true})");
+  const auto tev = sse_events(t.body);
+  ASSERT_GE(tev.size(), 2u);
+  EXPECT_EQ(tev.back(), "[DONE]");
+  EXPECT_EQ(parse_json(tev[0]).at("object").str(), "text_completion");
+}
+
+// A document valid under the test schema: the required keys with their types and bounds (the grammar's promise).
+void expect_valid_visit(const std::string& text) {
+  Value v = parse_json(text);
+  ASSERT_TRUE(v.is_object()) << text;
+  ASSERT_NE(v.find("symptom"), nullptr) << text;
+  EXPECT_TRUE(v.at("symptom").is_string()) << text;
+  EXPECT_LE(v.at("symptom").str().size(), 40u) << text;
+  ASSERT_NE(v.find("days"), nullptr) << text;
+  ASSERT_TRUE(v.at("days").is_integer_number()) << text;
+  EXPECT_GE(v.at("days").integer(), 0);
+  EXPECT_LE(v.at("days").integer(), 30);
+  ASSERT_NE(v.find("fever"), nullptr) << text;
+  EXPECT_TRUE(v.at("fever").is_bool()) << text;
+  EXPECT_EQ(v.obj().size(), 3u) << text;
+}
+
+TEST_F(ServeApi, JsonSchemaOutputIsValid) {
+  const std::string rf = R"("response_format": {"type": "json_schema", "json_schema": {"name": "visit", "strict": true,
+      "schema": {"type": "object", "properties": {"symptom": {"type": "string", "maxLength": 40},
+      "days": {"type": "integer", "minimum": 0, "maximum": 30}, "fever": {"type": "boolean"}},
+      "required": ["symptom", "days", "fever"], "additionalProperties": false}}})";
+  for (int seed : {1, 2, 3}) {
+    Value v = ok_json(post("/v1/chat/completions", chat_body(kPrompt, rf + R"(, "max_tokens": 300, "seed": )" + std::to_string(seed))));
+    const Value& c = v.at("choices").arr().at(0);
+    EXPECT_EQ(c.at("finish_reason").str(), "stop") << seed;
+    expect_valid_visit(c.at("message").at("content").str());
+  }
+  Response r = post("/v1/chat/completions", chat_body(kPrompt, rf + R"(, "max_tokens": 300, "seed": 4, "stream": true)"));
+  std::string text;
+  for (const auto& e : sse_events(r.body)) {
+    if (e == "[DONE]") continue;
+    if (const Value* t = parse_json(e).at("choices").arr().at(0).at("delta").find("content")) text += t->str();
+  }
+  expect_valid_visit(text);
+  // json_object: a JSON object (the free-form map's grammar does not keep keys apart, so a key may repeat, which
+  // sotto::json refuses: docs/api.md).
+  Value o = ok_json(post("/v1/chat/completions", chat_body(kPrompt, R"("response_format": {"type": "json_object"}, "max_tokens": 300, "seed": 5)")));
+  const std::string content = o.at("choices").arr().at(0).at("message").at("content").str();
+  if (o.at("choices").arr().at(0).at("finish_reason").str() == "stop") {
+    try {
+      EXPECT_TRUE(sotto::json::parse(content, "content").is_object()) << content;
+    } catch (const sotto::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("duplicate key"), std::string::npos) << e.what() << ": " << content;
+    }
+  }
+}
+
+TEST_F(ServeApi, StopStringEndsTheAnswer) {
+  const std::string whole = ok_json(post("/v1/completions", R"({"prompt": "The patient", "temperature": 0, "max_tokens": 12})"))
+                                .at("choices").arr()[0].at("text").str();
+  ASSERT_GE(whole.size(), 4u);
+  const std::string stop = whole.substr(whole.size() / 2, 3);
+  Value v = ok_json(post("/v1/completions", R"({"prompt": "The patient", "temperature": 0, "max_tokens": 12, "stop": [)" +
+                                               sotto::json::quote(stop) + "]}"));
+  const Value& c = v.at("choices").arr().at(0);
+  EXPECT_EQ(c.at("finish_reason").str(), "stop");
+  EXPECT_EQ(c.at("text").str(), whole.substr(0, whole.find(stop)));
+}
+
+TEST_F(ServeApi, ConcurrentRequestsEachAnsweredAsAlone) {
+  std::vector<std::string> want(4), got(4);
+  auto body = [](int i) { return chat_body(std::string(kPrompt) + " Visit " + std::to_string(i), R"("temperature": 0, "max_tokens": 40)"); };
+  for (int i = 0; i < 4; i++) want[size_t(i)] = post("/v1/chat/completions", body(i)).body;
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 4; i++) ts.emplace_back([&, i] { got[size_t(i)] = post("/v1/chat/completions", body(i)).body; });
+  for (auto& t : ts) t.join();
+  for (int i = 0; i < 4; i++) {
+    Value a = parse_json(want[size_t(i)]), b = parse_json(got[size_t(i)]);
+    EXPECT_EQ(a.at("choices").arr()[0].at("message").at("content").str(), b.at("choices").arr()[0].at("message").at("content").str()) << i;
+  }
+}
+
+TEST_F(ServeApi, ClientLeavingMidStreamLeavesTheServerServing) {
+  const int fd = connect_to(server_.port);
+  ASSERT_GE(fd, 0);
+  const std::string body = chat_body(kPrompt, R"("max_tokens": 800, "stream": true, "seed": 1)");
+  const std::string req = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server_.port) +
+                          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  char buf[256];
+  EXPECT_GT(recv(fd, buf, sizeof buf, 0), 0);
+  close(fd);
+  EXPECT_EQ(http(server_.port, "GET", "/v1/models").status, 200);
+  ok_json(post("/v1/completions", R"({"prompt": "The patient", "max_tokens": 3})"));
+}
+
+TEST_F(ServeApi, KeepAliveAfterABody) {
+  const int fd = connect_to(server_.port);
+  ASSERT_GE(fd, 0);
+  const std::string body = R"({"prompt": "The patient", "max_tokens": 2, "temperature": 0})";
+  std::string reqs;
+  for (int i = 0; i < 2; i++) {
+    reqs += "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server_.port) +
+            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+            (i == 1 ? "\r\nConnection: close" : "") + "\r\n\r\n" + body;
+  }
+  send(fd, reqs.data(), reqs.size(), MSG_NOSIGNAL);
+  const std::string raw = read_all(fd);
+  close(fd);
+  size_t n = 0;
+  for (size_t p = raw.find("HTTP/1.1 200 OK"); p != std::string::npos; p = raw.find("HTTP/1.1 200 OK", p + 1)) n++;
+  EXPECT_EQ(n, 2u) << raw;
+}
+
+// ---- the bearer token
+
+TEST(ServeApiKey, RequiredWhenSet) {
+  if (access(cli_run::sotto_path().c_str(), X_OK) != 0) GTEST_SKIP() << "sotto binary not built";
+  for (const bool from_env : {false, true}) {
+    Server s = from_env ? start({}, {"SOTTO_API_KEY=sk-test-123"}) : start({"--api-key", "sk-test-123"});
+    ASSERT_TRUE(s.error.empty()) << s.error;
+    Response none = http(s.port, "GET", "/v1/models");
+    EXPECT_EQ(none.status, 401);
+    EXPECT_EQ(parse_json(none.body).at("error").at("code").str(), "invalid_api_key");
+    Response wrong = http(s.port, "GET", "/v1/models", "", "Authorization: Bearer sk-test-124\r\n");
+    EXPECT_EQ(wrong.status, 401);
+    Response body_unread = http(s.port, "POST", "/v1/completions", R"({"prompt": "x"})", "Authorization: Bearer nope\r\n");
+    EXPECT_EQ(body_unread.status, 401);
+    EXPECT_EQ(http(s.port, "GET", "/v1/models", "", "Authorization: Bearer sk-test-123\r\n").status, 200);
+    EXPECT_EQ(http(s.port, "GET", "/").status, 200) << "the app needs no key";
+    stop(s);
+  }
+}
+
+// ---- hostile and malformed requests: one case each
+
+struct Bad {
+  const char* name;
+  std::string method, path, body, headers;
+  int status;
+  const char* param;  // expected error.param, or nullptr for null
+  const char* code;   // expected error.code, or nullptr for null
+};
+
+class ServeApiBad : public ServeApi, public ::testing::WithParamInterface<Bad> {};
+
+TEST_P(ServeApiBad, OneLineOpenAiError) {
+  const Bad& b = GetParam();
+  const std::string headers = b.headers.empty() ? "Content-Type: application/json\r\n" : b.headers;
+  Response r = http(server_.port, b.method, b.path, b.body, headers);
+  EXPECT_EQ(r.status, b.status) << r.head << "\n" << r.body;
+  EXPECT_TRUE(r.has_header("Content-Type: application/json")) << r.head;
+  ASSERT_FALSE(r.body.empty());
+  EXPECT_EQ(r.body.find('\n'), r.body.size() - 1) << "one line: " << r.body;
+  Value e = parse_json(r.body).at("error");
+  EXPECT_FALSE(e.at("message").str().empty());
+  EXPECT_TRUE(e.at("type").is_string());
+  if (b.param) {
+    EXPECT_EQ(e.at("param").str(), b.param) << r.body;
+  } else {
+    EXPECT_TRUE(e.at("param").is_null()) << r.body;
+  }
+  if (b.code) {
+    EXPECT_EQ(e.at("code").str(), b.code) << r.body;
+  } else {
+    EXPECT_TRUE(e.at("code").is_null()) << r.body;
+  }
+  // And the server goes on as before.
+  EXPECT_EQ(http(server_.port, "GET", "/v1/models").status, 200);
+}
+
+namespace {
+
+const std::string kMsgs = R"("messages": [{"role": "user", "content": "hi"}])";
+
+std::vector<Bad> bad_cases() {
+  const std::string deep = std::string(600, '[') + std::string(600, ']');
+  std::string words;
+  for (int i = 0; i < 3000; i++) words += "word ";
+  const std::string long_prompt = chat_body(words, "");
+  return {
+      {"MalformedJson", "POST", "/v1/chat/completions", "{\"messages\": [", "", 400, nullptr, nullptr},
+      {"NotAnObject", "POST", "/v1/chat/completions", "[1, 2]", "", 400, nullptr, nullptr},
+      {"EmptyBody", "POST", "/v1/chat/completions", "", "", 400, nullptr, nullptr},
+      {"DeepNesting", "POST", "/v1/chat/completions", deep, "", 400, nullptr, nullptr},
+      {"InvalidUtf8", "POST", "/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"\xff\xfe\"}]}", "", 400, nullptr, nullptr},
+      {"MissingMessages", "POST", "/v1/chat/completions", "{}", "", 400, "messages", nullptr},
+      {"EmptyMessages", "POST", "/v1/chat/completions", R"({"messages": []})", "", 400, "messages", nullptr},
+      {"UnknownRole", "POST", "/v1/chat/completions", R"({"messages": [{"role": "wizard", "content": "x"}]})", "", 400, "messages[0].role", nullptr},
+      {"ContentNotText", "POST", "/v1/chat/completions", R"({"messages": [{"role": "user", "content": 5}]})", "", 400, "messages[0].content", nullptr},
+      {"ImagePart", "POST", "/v1/chat/completions", R"({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]})", "", 400, "messages[0].content[0].type", nullptr},
+      {"UnknownModel", "POST", "/v1/chat/completions", "{\"model\": \"gpt-4o\", " + kMsgs + "}", "", 404, "model", "model_not_found"},
+      {"ModelNotString", "POST", "/v1/chat/completions", "{\"model\": 3, " + kMsgs + "}", "", 400, "model", nullptr},
+      {"TemperatureTooHigh", "POST", "/v1/chat/completions", "{\"temperature\": 9, " + kMsgs + "}", "", 400, "temperature", nullptr},
+      {"TopPNotNumber", "POST", "/v1/chat/completions", "{\"top_p\": \"high\", " + kMsgs + "}", "", 400, "top_p", nullptr},
+      {"TopPZero", "POST", "/v1/chat/completions", "{\"top_p\": 0, " + kMsgs + "}", "", 400, nullptr, nullptr},
+      {"MaxTokensZero", "POST", "/v1/chat/completions", "{\"max_tokens\": 0, " + kMsgs + "}", "", 400, "max_tokens", nullptr},
+      {"MaxTokensFraction", "POST", "/v1/chat/completions", "{\"max_tokens\": 2.5, " + kMsgs + "}", "", 400, "max_tokens", nullptr},
+      {"SeedNotInteger", "POST", "/v1/chat/completions", "{\"seed\": \"x\", " + kMsgs + "}", "", 400, "seed", nullptr},
+      {"FiveStops", "POST", "/v1/chat/completions", "{\"stop\": [\"a\",\"b\",\"c\",\"d\",\"e\"], " + kMsgs + "}", "", 400, "stop", nullptr},
+      {"TwoChoices", "POST", "/v1/chat/completions", "{\"n\": 2, " + kMsgs + "}", "", 400, "n", nullptr},
+      {"Tools", "POST", "/v1/chat/completions", "{\"tools\": [{\"type\": \"function\"}], " + kMsgs + "}", "", 400, "tools", nullptr},
+      {"StreamNotBool", "POST", "/v1/chat/completions", "{\"stream\": \"yes\", " + kMsgs + "}", "", 400, "stream", nullptr},
+      {"FormatUnknown", "POST", "/v1/chat/completions", "{\"response_format\": {\"type\": \"xml\"}, " + kMsgs + "}", "", 400, "response_format.type", nullptr},
+      {"SchemaMissing", "POST", "/v1/chat/completions", "{\"response_format\": {\"type\": \"json_schema\", \"json_schema\": {\"name\": \"x\"}}, " + kMsgs + "}", "", 400, "response_format.json_schema.schema", nullptr},
+      {"SchemaUnsupported", "POST", "/v1/chat/completions", "{\"response_format\": {\"type\": \"json_schema\", \"json_schema\": {\"schema\": {\"type\": \"array\", \"uniqueItems\": true}}}, " + kMsgs + "}", "", 400, "response_format.json_schema.schema", nullptr},
+      {"SchemaBadRef", "POST", "/v1/chat/completions", "{\"response_format\": {\"type\": \"json_schema\", \"json_schema\": {\"schema\": {\"$ref\": \"#/$defs/nope\"}}}, " + kMsgs + "}", "", 400, "response_format.json_schema.schema", nullptr},
+      {"PromptTooLong", "POST", "/v1/chat/completions", long_prompt, "", 400, "messages", "context_length_exceeded"},
+      {"BodyTooLarge", "POST", "/v1/chat/completions", std::string(2 << 20, ' '), "", 413, nullptr, nullptr},
+      {"FormBody", "POST", "/v1/chat/completions", std::string(9000, 'a'), "Content-Type: application/x-www-form-urlencoded\r\n", 413, nullptr, nullptr},
+      {"CompletionEmptyPrompt", "POST", "/v1/completions", R"({"prompt": ""})", "", 400, "prompt", nullptr},
+      {"CompletionTwoPrompts", "POST", "/v1/completions", R"({"prompt": ["a", "b"]})", "", 400, "prompt", nullptr},
+      {"CompletionEcho", "POST", "/v1/completions", R"({"prompt": "a", "echo": true})", "", 400, "echo", nullptr},
+      {"UnknownEndpoint", "POST", "/v1/embeddings", R"({"input": "a"})", "", 404, nullptr, nullptr},
+      {"GetCompletions", "GET", "/v1/chat/completions", "", "", 405, nullptr, nullptr},
+      {"PostModels", "POST", "/v1/models", "{}", "", 405, nullptr, nullptr},
+      {"OtherOrigin", "POST", "/v1/chat/completions", "{" + kMsgs + "}", "Content-Type: application/json\r\nOrigin: http://evil.example\r\n", 403, nullptr, nullptr},
+  };
+}
+
+}  // namespace
+
+INSTANTIATE_TEST_SUITE_P(Cases, ServeApiBad, ::testing::ValuesIn(bad_cases()),
+                         [](const ::testing::TestParamInfo<Bad>& i) { return std::string(i.param.name); });
