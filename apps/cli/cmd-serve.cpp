@@ -75,7 +75,8 @@ int run_serve(int argc, char** argv) {
   int n_threads = 0, n_ctx = 0;
   ArgParser ap("sotto serve", "[--port N] [--model FILE] [options]",
                "Serves the browser app (web/, the wasm engine, the templates, the note and speech models) on 127.0.0.1\n"
-               "only, with the headers cross-origin isolation needs. Nothing but these static files is served.\n"
+               "only, with the headers cross-origin isolation needs. Nothing but these static files is served, unless\n"
+               "--api: then also OpenAI's /v1/models, /v1/chat/completions and /v1/completions on --model (docs/api.md).\n"
                "--port 0 picks a free port; the URL is printed on the first line of stdout.");
   ap.option("-p,--port", &port, "N", "TCP port on 127.0.0.1; 0 = any free port (8080)");
   ap.option("--root", &root, "DIR", "source tree holding web/, wasm/ and templates/ (found from the binary)");
