@@ -20,7 +20,11 @@ model's training sequence; generated for evaluation only). Filler words and fals
 Generator families (datagen_lex.py, datagen_phrases.py, datagen_talk.py): "train" for the train, validation
 and in-family test splits; "heldout" — other names, drugs, symptoms, matters, incidents and holdings, other
 sentence templates, correction cues, speaker labels and small talk — only for the held-out test sets
-(test-heldout, test-long). Splits also use disjoint seed ranges (SPLIT_BASE).
+(test-heldout, test-long). Splits also use disjoint seed ranges (SPLIT_BASE). The training family is the more varied one: most
+of its sentences are composed from parts and some facts said as exchanges (datagen_compose.py), half of its
+free-text values are made up from parts (datagen_open.py), values are said in several forms (units, sums,
+durations), and its medium conversations are held to an estimated 880 tokens (est_tokens); the held-out
+family's output is unchanged by these (none of its random draws move). datagen_stats.py measures the diversity.
 
 The prompt is the one apps/scribe/note.cpp (note_user_turn) sends: the template's description, the visit date
 line when there is one, the transcript, then the answer request, in the model's chat format.
