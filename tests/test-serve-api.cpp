@@ -481,6 +481,7 @@ std::vector<Bad> bad_cases() {
       {"EmptyBody", "POST", "/v1/chat/completions", "", "", 400, nullptr, nullptr},
       {"DeepNesting", "POST", "/v1/chat/completions", deep, "", 400, nullptr, nullptr},
       {"InvalidUtf8", "POST", "/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"\xff\xfe\"}]}", "", 400, nullptr, nullptr},
+      {"InvalidUtf8OutsideStrings", "POST", "/v1/chat/completions", "{\"messages\": \xa4\x84\xdd}", "", 400, nullptr, nullptr},  // fuzz-api's find: the parse error quotes the bytes
       {"MissingMessages", "POST", "/v1/chat/completions", "{}", "", 400, "messages", nullptr},
       {"EmptyMessages", "POST", "/v1/chat/completions", R"({"messages": []})", "", 400, "messages", nullptr},
       {"UnknownRole", "POST", "/v1/chat/completions", R"({"messages": [{"role": "wizard", "content": "x"}]})", "", 400, "messages[0].role", nullptr},

@@ -150,10 +150,37 @@ void parse_common(const Value& v, ApiRequest& r) {
 
 }  // namespace
 
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    size_t n = b < 0x80 ? 1 : b >= 0xC2 && b < 0xE0 ? 2 : b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xF0 && b < 0xF5 ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; k++) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && n == 3) {  // no overlongs, no surrogates
+      const auto c = static_cast<unsigned char>(s[i + 1]);
+      ok = !(b == 0xE0 && c < 0xA0) && !(b == 0xED && c >= 0xA0);
+    }
+    if (ok && n == 4) {
+      const auto c = static_cast<unsigned char>(s[i + 1]);
+      ok = !(b == 0xF0 && c < 0x90) && !(b == 0xF4 && c >= 0x90);
+    }
+    if (ok) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i++;
+    }
+  }
+  return out;
+}
+
 std::string error_json(const std::string& message, const std::string& type, const std::string& param,
                        const std::string& code) {
   Value e = Value::object();
-  e.set("message", message);
+  e.set("message", valid_utf8(message));  // a parse error may quote the body's bad bytes
   e.set("type", type);
   e.set("param", param.empty() ? Value() : Value(param));
   e.set("code", code.empty() ? Value() : Value(code));

@@ -53,6 +53,10 @@ struct ApiRequest {
 ApiRequest parse_chat_request(std::string_view body);
 ApiRequest parse_completion_request(std::string_view body);
 
+// s with every invalid UTF-8 sequence (overlongs and surrogates included) replaced by U+FFFD: a model may emit stray
+// bytes, a JSON parse error may quote them, and JSON text must be UTF-8.
+std::string valid_utf8(std::string_view s);
+
 // {"error": {"message": ..., "type": ..., "param": ... | null, "code": ... | null}}, one line, no newline.
 std::string error_json(const std::string& message, const std::string& type = "invalid_request_error",
                        const std::string& param = "", const std::string& code = "");

@@ -23,34 +23,6 @@ namespace {
 
 using json::Value;
 
-// s with every invalid UTF-8 sequence replaced by U+FFFD (a model may emit stray bytes; JSON must be UTF-8).
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    size_t n = b < 0x80 ? 1 : b >= 0xC2 && b < 0xE0 ? 2 : b >= 0xE0 && b < 0xF0 ? 3 : b >= 0xF0 && b < 0xF5 ? 4 : 0;
-    bool ok = n > 0 && i + n <= s.size();
-    for (size_t k = 1; ok && k < n; k++) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && n == 3) {  // no overlongs, no surrogates
-      const auto c = static_cast<unsigned char>(s[i + 1]);
-      ok = !(b == 0xE0 && c < 0xA0) && !(b == 0xED && c >= 0xA0);
-    }
-    if (ok && n == 4) {
-      const auto c = static_cast<unsigned char>(s[i + 1]);
-      ok = !(b == 0xF0 && c < 0x90) && !(b == 0xF4 && c >= 0x90);
-    }
-    if (ok) {
-      out.append(s.substr(i, n));
-      i += n;
-    } else {
-      out += "\xEF\xBF\xBD";
-      i++;
-    }
-  }
-  return out;
-}
-
 const char* finish_reason(StopReason r) {
   return r == StopReason::MaxTokens || r == StopReason::ContextFull ? "length" : "stop";
 }

@@ -277,6 +277,22 @@ def http_seeds():
     yield "unfinished", "GET /app.js HTTP/1.1\r\n" + host
 
 
+# ---- the API's request bodies (fuzz-api.cpp: first byte even = chat, odd = completions)
+def api_seeds():
+    msgs = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Patient reports a headache."}]
+    schema = {"type": "object", "properties": {"days": {"type": "integer", "minimum": 0}}, "required": ["days"]}
+    yield "chat", 0, {"model": "sotto-notes-q8_0", "messages": msgs, "temperature": 0, "max_tokens": 16}
+    yield "chat-stream", 0, {"messages": msgs, "stream": True, "stream_options": {"include_usage": True},
+                             "seed": 7, "top_p": 0.9, "stop": ["\n", "END"]}
+    yield "chat-schema", 0, {"messages": msgs, "response_format": {"type": "json_schema",
+                                                                   "json_schema": {"name": "x", "schema": schema}}}
+    yield "chat-parts", 0, {"messages": [{"role": "developer", "content": [{"type": "text", "text": "a"}]},
+                                         {"role": "user", "content": "b"}], "response_format": {"type": "json_object"}}
+    yield "chat-bad", 0, {"messages": [{"role": "tool", "content": None}], "n": 2, "tools": [{}]}
+    yield "completion", 1, {"prompt": "The patient", "max_tokens": 12, "stop": "x", "frequency_penalty": 0.5}
+    yield "completion-array", 1, {"prompt": ["The patient"], "echo": False, "logprobs": None}
+
+
 def commands_seeds():
     """Command sets (apps/voice/commands.h) and an utterance after a NUL: fuzz-commands."""
     speed = {"commands": [
@@ -334,6 +350,8 @@ def main():
         write("gbnf", "grammar-%d" % i, g.encode() + b"\0" + sample.encode())
     for name, text in http_seeds():
         write("http", name, text.encode())
+    for name, endpoint, body in api_seeds():
+        write("api", name, bytes([endpoint]) + json.dumps(body).encode())
     for name, cset, utterance in commands_seeds():
         write("commands", name, json.dumps(cset).encode() + b"\0" + utterance.encode())
     for i, t in enumerate(TEXTS):

@@ -1,0 +1,61 @@
+// fuzz-api.cpp — libFuzzer target: the request bodies of `sotto serve --api` (apps/cli/api-request.cpp) on arbitrary
+// bytes. The first byte picks the endpoint (even: /v1/chat/completions, odd: /v1/completions); the rest is the body.
+// Properties: a body is either refused with an ApiError (status 400, a message, and an error_json() that parses
+// as one line of JSON with error.message a string) or taken with every field in its documented range: chat has
+// messages with roles system/user/assistant, completions a non-empty prompt; max_tokens -1 or at least 1; at
+// most 4 stops; temperature in [0, 2], top_p and min_p in [0, 1]; a schema is JSON text that parses. No other
+// exception escapes.
+#include <string>
+
+#include "api-request.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "fuzz.h"
+
+using namespace sotto;
+using namespace sotto::cli;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const bool chat = (data[0] & 1) == 0;
+  const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+  ApiRequest r;
+  try {
+    r = chat ? parse_chat_request(body) : parse_completion_request(body);
+  } catch (const ApiError& e) {
+    FUZZ_CHECK(e.status == 400);
+    FUZZ_CHECK(std::string(e.what()).size() > 0);
+    const std::string j = error_json(e);
+    FUZZ_CHECK(j.find('\n') == std::string::npos);
+    json::Value v;
+    try {
+      v = json::parse(j, "error_json");
+    } catch (const Error& x) {
+      std::fprintf(stderr, "error_json wrote what parse() refuses: %s\n", x.what());
+      FUZZ_CHECK(false);
+    }
+    FUZZ_CHECK(v.at("error").at("message").is_string());
+    return 0;
+  }
+  FUZZ_CHECK(r.chat == chat);
+  if (chat) {
+    FUZZ_CHECK(!r.messages.empty());
+    for (const auto& m : r.messages) FUZZ_CHECK(m.role == "system" || m.role == "user" || m.role == "assistant");
+  } else {
+    FUZZ_CHECK(!r.prompt.empty());
+    FUZZ_CHECK(r.schema.empty());
+  }
+  FUZZ_CHECK(r.max_tokens == -1 || r.max_tokens >= 1);
+  FUZZ_CHECK(r.stop.size() <= 4);
+  FUZZ_CHECK(r.sampling.temperature >= 0 && r.sampling.temperature <= 2);
+  FUZZ_CHECK(r.sampling.top_p >= 0 && r.sampling.top_p <= 1);
+  FUZZ_CHECK(r.sampling.min_p >= 0 && r.sampling.min_p <= 1);
+  if (!r.schema.empty()) {
+    try {
+      json::parse(r.schema, "schema");
+    } catch (const Error&) {
+      FUZZ_CHECK(false);
+    }
+  }
+  return 0;
+}
