@@ -15,8 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -223,9 +226,13 @@ class ServeApi : public ::testing::Test {
 TEST_F(ServeApi, ListsTheLoadedModel) {
   Value v = ok_json(http(server_.port, "GET", "/v1/models"));
   EXPECT_EQ(v.at("object").str(), "list");
-  ASSERT_EQ(v.at("data").arr().size(), 1u);
+  ASSERT_GE(v.at("data").arr().size(), 1u);  // the language model, then the speech model (--asr-model) when there
   EXPECT_EQ(v.at("data").arr()[0].at("id").str(), model_id());
   EXPECT_EQ(v.at("data").arr()[0].at("object").str(), "model");
+  if (fs::is_regular_file(SOTTO_SOURCE_DIR "/models/sotto-asr-q8_0.gguf")) {
+    ASSERT_EQ(v.at("data").arr().size(), 2u);
+    EXPECT_EQ(v.at("data").arr()[1].at("id").str(), "sotto-asr-q8_0");
+  }
   Value one = ok_json(http(server_.port, "GET", "/v1/models/" + model_id()));
   EXPECT_EQ(one.at("id").str(), model_id());
   Response missing = http(server_.port, "GET", "/v1/models/gpt-4o");
@@ -409,6 +416,61 @@ TEST_F(ServeApi, KeepAliveAfterABody) {
   EXPECT_EQ(n, 2u) << raw;
 }
 
+// ---- speech to text
+
+// A multipart/form-data body of (name, filename or "", content) parts, and its Content-Type header line.
+std::pair<std::string, std::string> multipart(const std::vector<std::array<std::string, 3>>& parts) {
+  const std::string b = "sotto-test-boundary-7f3a";
+  std::string body;
+  for (const auto& [name, filename, content] : parts) {
+    body += "--" + b + "\r\nContent-Disposition: form-data; name=\"" + name + "\"" +
+            (filename.empty() ? "" : "; filename=\"" + filename + "\"") + "\r\n" +
+            (filename.empty() ? "" : "Content-Type: audio/wav\r\n") + "\r\n" + content + "\r\n";
+  }
+  body += "--" + b + "--\r\n";
+  return {body, "Content-Type: multipart/form-data; boundary=" + b + "\r\n"};
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+const char kWav[] = SOTTO_SOURCE_DIR "/samples/visit-soap.wav";
+
+TEST_F(ServeApi, TranscriptionEqualsTranscribe) {
+  if (!fs::is_regular_file(SOTTO_SOURCE_DIR "/models/sotto-asr-q8_0.gguf")) GTEST_SKIP() << "no bundled speech model";
+  const std::string wav = read_bytes(kWav);
+  auto cli = cli_run::run(std::string("transcribe -t 1 ") + kWav, false);
+  ASSERT_EQ(cli.code, 0);
+  std::string joined;  // the CLI's lines, joined by spaces
+  for (size_t p = 0; p < cli.out.size();) {
+    const size_t e = cli.out.find('\n', p);
+    joined += (joined.empty() ? "" : " ") + cli.out.substr(p, e - p);
+    p = e + 1;
+  }
+  auto [body, type] = multipart({{"file", "visit.wav", wav}, {"model", "", "sotto-asr-q8_0"}});
+  Response r = http(server_.port, "POST", "/v1/audio/transcriptions", body, type);
+  EXPECT_EQ(ok_json(r).at("text").str(), joined);
+  auto [vb, vt] = multipart({{"file", "visit.wav", wav}, {"response_format", "", "verbose_json"}});
+  Response vr = http(server_.port, "POST", "/v1/audio/transcriptions", vb, vt);
+  Value v = ok_json(vr);
+  EXPECT_EQ(v.at("text").str(), joined);
+  EXPECT_NE(vr.body.find("\"duration\":33.202,"), std::string::npos) << "the shortest digits that read back";
+  size_t n_lines = 0;
+  for (char c : cli.out) n_lines += c == '\n';
+  EXPECT_EQ(v.at("segments").arr().size(), n_lines);
+  auto srt_cli = cli_run::run(std::string("transcribe -t 1 --srt ") + kWav, false);
+  auto [sb, st] = multipart({{"file", "visit.wav", wav}, {"response_format", "", "srt"}});
+  Response srt = http(server_.port, "POST", "/v1/audio/transcriptions", sb, st);
+  EXPECT_EQ(srt.status, 200);
+  EXPECT_EQ(srt.body, srt_cli.out);
+  auto [tb, tt] = multipart({{"file", "visit.wav", wav}, {"response_format", "", "text"}});
+  EXPECT_EQ(http(server_.port, "POST", "/v1/audio/transcriptions", tb, tt).body, joined + "\n");
+  auto [wb, wt] = multipart({{"file", "visit.wav", wav}, {"response_format", "", "vtt"}});
+  EXPECT_EQ(http(server_.port, "POST", "/v1/audio/transcriptions", wb, wt).body.rfind("WEBVTT\n\n00:00:00.000 --> ", 0), 0u);
+}
+
 // ---- the bearer token
 
 TEST(ServeApiKey, RequiredWhenSet) {
@@ -509,6 +571,14 @@ std::vector<Bad> bad_cases() {
       {"CompletionEmptyPrompt", "POST", "/v1/completions", R"({"prompt": ""})", "", 400, "prompt", nullptr},
       {"CompletionTwoPrompts", "POST", "/v1/completions", R"({"prompt": ["a", "b"]})", "", 400, "prompt", nullptr},
       {"CompletionEcho", "POST", "/v1/completions", R"({"prompt": "a", "echo": true})", "", 400, "echo", nullptr},
+      {"AudioNotMultipart", "POST", "/v1/audio/transcriptions", "{}", "", 400, "file", nullptr},
+      {"AudioNoFile", "POST", "/v1/audio/transcriptions", multipart({{"model", "", "x"}}).first, multipart({}).second, 400, "file", nullptr},
+      {"AudioNotWav", "POST", "/v1/audio/transcriptions", multipart({{"file", "a.mp3", "ID3\x03junk"}}).first, multipart({}).second, 400, "file", nullptr},
+      {"AudioTruncatedHeader", "POST", "/v1/audio/transcriptions", multipart({{"file", "a.wav", "RIFF\x10\0\0\0WAVEfmt "}}).first, multipart({}).second, 400, "file", nullptr},
+      {"AudioUnknownModel", "POST", "/v1/audio/transcriptions", multipart({{"file", "a.wav", "RIFF"}, {"model", "", "whisper-1"}}).first, multipart({}).second, 404, "model", "model_not_found"},
+      {"AudioLanguage", "POST", "/v1/audio/transcriptions", multipart({{"file", "a.wav", "RIFF"}, {"language", "", "fr"}}).first, multipart({}).second, 400, "language", nullptr},
+      {"AudioFormat", "POST", "/v1/audio/transcriptions", multipart({{"file", "a.wav", "RIFF"}, {"response_format", "", "mp3"}}).first, multipart({}).second, 400, "response_format", nullptr},
+      {"AudioTooLarge", "POST", "/v1/audio/transcriptions", std::string(26 << 20, 'x'), multipart({}).second, 413, nullptr, nullptr},
       {"UnknownEndpoint", "POST", "/v1/embeddings", R"({"input": "a"})", "", 404, nullptr, nullptr},
       {"GetCompletions", "GET", "/v1/chat/completions", "", "", 405, nullptr, nullptr},
       {"PostModels", "POST", "/v1/models", "{}", "", 405, nullptr, nullptr},

@@ -1,5 +1,6 @@
 // cmd-serve.cpp — `sotto serve`: the browser app as static files, on 127.0.0.1 only; with --api also the
-// OpenAI-compatible endpoints under /v1/ on the note model (--model), serve-api.h (docs/api.md).
+// OpenAI-compatible endpoints under /v1/ on the note model (--model) and the speech model (--asr-model),
+// serve-api.h (docs/api.md).
 // HTTP/1.1 through Debian's cpp-httplib (HttpServer, http-server.h: a fixed pool of 8 workers, idle connections
 // held off the workers and closed after 10 s, a 10 s deadline and a 16 KiB cap on each whole request head, a
 // deadline on each whole response (--response-timeout, 120 s: a client that reads too slowly, or not at all,
@@ -76,7 +77,8 @@ int run_serve(int argc, char** argv) {
   ArgParser ap("sotto serve", "[--port N] [--model FILE] [options]",
                "Serves the browser app (web/, the wasm engine, the templates, the note and speech models) on 127.0.0.1\n"
                "only, with the headers cross-origin isolation needs. Nothing but these static files is served, unless\n"
-               "--api: then also OpenAI's /v1/models, /v1/chat/completions and /v1/completions on --model (docs/api.md).\n"
+               "--api: then also OpenAI's /v1/models, /v1/chat/completions and /v1/completions on --model, and\n"
+               "/v1/audio/transcriptions on --asr-model (docs/api.md).\n"
                "--port 0 picks a free port; the URL is printed on the first line of stdout.");
   ap.option("-p,--port", &port, "N", "TCP port on 127.0.0.1; 0 = any free port (8080)");
   ap.option("--root", &root, "DIR", "source tree holding web/, wasm/ and templates/ (found from the binary)");
@@ -138,6 +140,7 @@ int run_serve(int argc, char** argv) {
   if (api) {
     ApiOptions ao;
     ao.model_path = model;
+    ao.asr_model_path = asr_model;  // /v1/audio/transcriptions
     ao.n_threads = resolve_threads(n_threads, quiet);
     ao.n_ctx = n_ctx;
     ao.api_key = api_key;

@@ -1,12 +1,15 @@
 // serve-api.cpp — see serve-api.h.
 #include "serve-api.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <random>
 
 #include "api-request.h"
+#include "audio/resample.h"
+#include "audio/wav.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "serve-site.h"
@@ -16,6 +19,7 @@
 #include "runtime/generate.h"
 #include "runtime/grammar-sampler.h"
 #include "runtime/sampler.h"
+#include "runtime/transcribe.h"
 
 namespace sotto::cli {
 
@@ -98,6 +102,18 @@ ApiService::ApiService(const ApiOptions& opt) : opt_(opt) {
   const ModelConfig& cfg = lm_.model->config();
   n_ctx_ = opt.n_ctx > 0 ? opt.n_ctx : cfg.n_ctx_train > 0 ? std::min(cfg.n_ctx_train, 4096) : 4096;
   cache_ = lm_.model->new_cache(n_ctx_);
+  if (!opt.asr_model_path.empty()) {
+    asr_id_ = fs::path(opt.asr_model_path).filename().string();
+    if (asr_id_.size() > 5 && asr_id_.ends_with(".gguf")) asr_id_.resize(asr_id_.size() - 5);
+    asr_file_ = GgufFile::open(opt.asr_model_path);
+    asr_backend_ = make_cpu_backend(*lm_.pool);
+    asr_ = AsrModel::load(*asr_file_, *asr_backend_);
+    asr_tok_ = Tokenizer::from_gguf(*asr_file_);
+  }
+}
+
+size_t ApiService::max_body(const std::string& path) const {
+  return path == "/v1/audio/transcriptions" ? opt_.max_audio_body : opt_.max_body;
 }
 
 ApiService::~ApiService() = default;
@@ -115,7 +131,7 @@ bool ApiService::authorized(const httplib::Request& req, httplib::Response& res)
 }
 
 void ApiService::install(HttpServer& server) {
-  server.set_payload_max_length(opt_.max_body);
+  server.set_payload_max_length(std::max(opt_.max_body, opt_.max_audio_body));  // per path: allow_body()
   server.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) { models(req, res); });
   server.Get(R"(/v1/models/(.+))", [this](const httplib::Request& req, httplib::Response& res) { models(req, res); });
   server.Post("/v1/chat/completions",
@@ -124,27 +140,35 @@ void ApiService::install(HttpServer& server) {
   for (const char* p : {"/v1/models", R"(/v1/models/(.+))"}) {
     server.Post(p, [](const httplib::Request&, httplib::Response& res) { wrong_method(res, "GET"); });
   }
-  for (const char* p : {"/v1/chat/completions", "/v1/completions"}) {
+  server.Post("/v1/audio/transcriptions",
+              [this](const httplib::Request& req, httplib::Response& res) { transcriptions(req, res); });
+  for (const char* p : {"/v1/chat/completions", "/v1/completions", "/v1/audio/transcriptions"}) {
     server.Get(p, [](const httplib::Request&, httplib::Response& res) { wrong_method(res, "POST"); });
   }
 }
 
 void ApiService::models(const httplib::Request& req, httplib::Response& res) {
   guarded(res, [&] {
-    Value m = Value::object();
-    m.set("id", id_);
-    m.set("object", "model");
-    m.set("created", created_);
-    m.set("owned_by", "sotto");
+    auto model = [this](const std::string& id) {
+      Value m = Value::object();
+      m.set("id", id);
+      m.set("object", "model");
+      m.set("created", created_);
+      m.set("owned_by", "sotto");
+      return m;
+    };
     if (req.matches.size() > 1) {
       const std::string want = req.matches[1];
-      if (want != id_) throw ApiError(404, "The model '" + want + "' does not exist", "model", "model_not_found");
-      return send_json(res, m);
+      if (want != id_ && (want != asr_id_ || !asr_)) {
+        throw ApiError(404, "The model '" + want + "' does not exist", "model", "model_not_found");
+      }
+      return send_json(res, model(want));
     }
     Value list = Value::object();
     list.set("object", "list");
     Value data = Value::array();
-    data.push_back(std::move(m));
+    data.push_back(model(id_));
+    if (asr_) data.push_back(model(asr_id_));
     list.set("data", std::move(data));
     send_json(res, list);
   });
@@ -297,6 +321,115 @@ void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool
       sink.done();
       return true;
     });
+  });
+}
+
+namespace {
+
+// "00:00:01,770" (SubRip) or "00:00:01.770" (WebVTT) for a time in samples at 16 kHz.
+std::string cue_time(int64_t samples, char sep) {
+  const int64_t ms = samples * 1000 / 16000;
+  char b[32];
+  std::snprintf(b, sizeof b, "%02lld:%02lld:%02lld%c%03lld", (long long)(ms / 3600000), (long long)(ms / 60000 % 60),
+                (long long)(ms / 1000 % 60), sep, (long long)(ms % 1000));
+  return b;
+}
+
+// A form field's text, or "" when absent.
+std::string form_value(const httplib::Request& req, const char* key) {
+  return req.has_file(key) ? req.get_file_value(key).content : std::string();
+}
+
+}  // namespace
+
+void ApiService::transcriptions(const httplib::Request& req, httplib::Response& res) {
+  guarded(res, [&] {
+    if (!asr_) throw ApiError(404, "no speech model is loaded (sotto serve --api --asr-model FILE)", "model", "model_not_found");
+    if (!req.is_multipart_form_data()) {
+      throw ApiError(400, "send multipart/form-data with the audio in a 'file' field", "file");
+    }
+    if (!req.has_file("file")) throw ApiError(400, "'file' is missing", "file");
+    const std::string model = form_value(req, "model");
+    if (!model.empty() && model != asr_id_) {
+      throw ApiError(404, "The model '" + model + "' does not exist (this server transcribes with '" + asr_id_ + "')",
+                     "model", "model_not_found");
+    }
+    std::string format = form_value(req, "response_format");
+    if (format.empty()) format = "json";
+    if (format != "json" && format != "text" && format != "verbose_json" && format != "srt" && format != "vtt") {
+      throw ApiError(400, "'response_format' '" + valid_utf8(format) + "' is not one of json, text, verbose_json, srt, vtt",
+                     "response_format");
+    }
+    const std::string language = form_value(req, "language");
+    if (!language.empty() && language != "en") {
+      throw ApiError(400, "'language' '" + valid_utf8(language) + "' is not supported (en only)", "language");
+    }
+    if (!form_value(req, "prompt").empty()) throw ApiError(400, "'prompt' is not supported yet", "prompt");
+    if (const std::string st = form_value(req, "stream"); !st.empty() && st != "false") {
+      throw ApiError(400, "'stream' is not supported for transcriptions yet", "stream");
+    }
+    const httplib::MultipartFormData file = req.get_file_value("file");
+    audio::Wav wav;
+    try {
+      wav = audio::read_wav_memory(reinterpret_cast<const uint8_t*>(file.content.data()), file.content.size(),
+                                   "file", true);
+    } catch (const Error& e) {
+      throw ApiError(400, valid_utf8(e.what()) + " (WAV only)", "file");
+    }
+    if (wav.samples.empty()) throw ApiError(400, "file: no audio samples", "file");
+    std::vector<float> pcm = wav.sample_rate == 16000
+                                 ? std::move(wav.samples)
+                                 : audio::resample(wav.samples.data(), wav.samples.size(), wav.sample_rate, 16000);
+    if (!lock_.try_lock(opt_.max_queue)) {
+      throw ApiError(429, "the server is busy: " + std::to_string(opt_.max_queue) +
+                              " requests are being served or waiting; try again", "", "", "rate_limit_error");
+    }
+    std::vector<TranscriptSegment> segs;
+    try {
+      Transcriber tr(*asr_, *asr_tok_, TranscribeOptions{});
+      segs = tr.transcribe(pcm.data(), pcm.size());
+    } catch (...) {
+      lock_.unlock();
+      throw;
+    }
+    lock_.unlock();
+    std::string text;
+    for (const auto& sg : segs) text += (text.empty() || sg.text.empty() ? "" : " ") + sg.text;
+    res.status = 200;
+    if (format == "text") return res.set_content(text + "\n", "text/plain; charset=utf-8");
+    if (format == "srt" || format == "vtt") {
+      std::string out = format == "vtt" ? "WEBVTT\n\n" : "";
+      for (size_t i = 0; i < segs.size(); i++) {
+        const char sep = format == "vtt" ? '.' : ',';
+        if (format == "srt") out += std::to_string(i + 1) + "\n";
+        out += cue_time(segs[i].start, sep) + " --> " + cue_time(segs[i].end, sep) + "\n" + segs[i].text + "\n\n";
+      }
+      return res.set_content(out, format == "vtt" ? "text/vtt; charset=utf-8" : "application/x-subrip; charset=utf-8");
+    }
+    Value v = Value::object();
+    if (format == "verbose_json") {
+      v.set("task", "transcribe");
+      v.set("language", "english");
+      v.set("duration", double(pcm.size()) / 16000.0);
+    }
+    v.set("text", text);
+    if (format == "verbose_json") {
+      Value list = Value::array();
+      for (size_t i = 0; i < segs.size(); i++) {
+        Value sg = Value::object();
+        sg.set("id", int64_t(i));
+        sg.set("start", segs[i].t_start());
+        sg.set("end", segs[i].t_end());
+        sg.set("text", segs[i].text);
+        Value toks = Value::array();
+        for (int32_t t : segs[i].tokens) toks.push_back(int64_t(t));
+        sg.set("tokens", std::move(toks));
+        sg.set("avg_logprob", segs[i].n_scored ? segs[i].logprob / segs[i].n_scored : 0.0);
+        list.push_back(std::move(sg));
+      }
+      v.set("segments", std::move(list));
+    }
+    send_json(res, v);
   });
 }
 

@@ -5,6 +5,8 @@
 //                                         with "data: [DONE]"; response_format json_schema / json_object through
 //                                         the JSON-Schema grammar (grammar/json-schema.h), as `generate --schema`
 //   POST /v1/completions                  a raw prompt, as `sotto generate` without --chat
+//   POST /v1/audio/transcriptions         a WAV file (multipart/form-data, at most 25 MiB) through the speech model
+//                                         (--asr-model), as `sotto transcribe`: json, text, verbose_json, srt, vtt
 // Requests are served one at a time, in arrival order (a ticket lock: first come, first served), at most
 // max_queue in the building (served or waiting; more get 429). The generation is `sotto generate`'s: make_chain
 // (runtime/sampler.h), the grammar link first, generate() (runtime/generate.h); one KV cache, reused.
@@ -14,7 +16,8 @@
 // wrong method; 413 a body over max_body; 429 a full queue; 500 a failure while generating (in a stream: one
 // "data: {"error": ...}" event, then [DONE]).
 // Does not: listen or check Host/Origin (serve-site.cpp does, before any of this: the API is same-origin and
-// loopback-only like the app), tools / function calling, logprobs, audio, embeddings, several models.
+// loopback-only like the app), tools / function calling, logprobs, audio formats other than WAV, translations,
+// embeddings, several language models.
 #pragma once
 
 #include <httplib.h>
@@ -26,6 +29,7 @@
 #include <string>
 
 #include "http-server.h"
+#include "models/asr-model.h"
 #include "runtime/loaded-model.h"
 #include "serve-site.h"
 
@@ -37,6 +41,8 @@ namespace sotto::cli {
 
 struct ApiOptions {
   std::string model_path;
+  std::string asr_model_path;   // "" = no /v1/audio/transcriptions
+  size_t max_audio_body = 25 << 20;  // bytes of a transcription request (OpenAI's limit)
   int n_threads = 0;            // 0: all hardware threads
   int n_ctx = 0;                // 0: min(training context, 4096)
   std::string api_key;          // "" = no token needed
@@ -63,7 +69,7 @@ class ApiService : public ApiRoutes {
   ~ApiService() override;
   const std::string& model_id() const { return id_; }
   int n_ctx() const { return n_ctx_; }
-  size_t max_body() const override { return opt_.max_body; }
+  size_t max_body(const std::string& path) const override;
 
   // Registers the /v1 handlers on `server` and sets its body limit; serve-site routes /v1/ here.
   void install(HttpServer& server) override;
@@ -75,6 +81,7 @@ class ApiService : public ApiRoutes {
   struct Job;
   void chat(const httplib::Request& req, httplib::Response& res, bool chat);
   void models(const httplib::Request& req, httplib::Response& res);
+  void transcriptions(const httplib::Request& req, httplib::Response& res);
   void run(Job& job, const std::function<bool(const std::string&)>& on_piece);
 
   ApiOptions opt_;
@@ -83,6 +90,12 @@ class ApiService : public ApiRoutes {
   LoadedModel lm_;
   std::shared_ptr<const grammar::TokenTrie> trie_;  // built on the first schema
   KvCache cache_;
+  // The speech model (declared after lm_, whose pool its backend shares: destroyed first).
+  std::string asr_id_;
+  std::unique_ptr<GgufFile> asr_file_;
+  std::unique_ptr<Backend> asr_backend_;
+  std::unique_ptr<AsrModel> asr_;
+  std::unique_ptr<Tokenizer> asr_tok_;
   int n_ctx_ = 0;
   FifoLock lock_;
   std::mutex trie_mutex_;

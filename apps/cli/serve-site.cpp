@@ -204,7 +204,7 @@ bool answer(const Site& site, int port, const httplib::Request& req, httplib::Re
   }
   if (api) {
     if (!site.api->authorized(req, res)) return true;
-    HttpServer::allow_body(site.api->max_body() + 4096);  // the head's cap is apart; chunk framing on top
+    HttpServer::allow_body(site.api->max_body(target_path(req.target)) + 4096);  // the head's cap is apart; chunk framing on top
     return false;
   }
   answer_file(site, req, res);
@@ -260,7 +260,7 @@ httplib::Server::HandlerResponse explain_error(const Site& site, const httplib::
   const bool api = api_path(site, req.target);
   const std::string detail = res.status == 408   ? "the request head did not arrive within 10 s"
                              : res.status == 431 ? "the request head is over 16 KiB"
-                             : res.status == 413 ? "the request body is over the limit (1 MiB; 8 KiB sent as a form: send Content-Type: application/json)"
+                             : res.status == 413 ? "the request body is over the limit (1 MiB, 25 MiB for audio; 8 KiB sent as a form: send Content-Type: application/json)"
                              : res.status == 414 ? "the request target is over 8 KiB"
                              : res.status == 416 ? "a bad Range header"
                              : res.status == 404 && api ? "no such endpoint: " + printable(target_path(req.target))

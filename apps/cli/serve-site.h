@@ -28,7 +28,7 @@ class ApiRoutes {
   virtual ~ApiRoutes() = default;
   // false (and `res` set to OpenAI's 401) when the request lacks the API key.
   virtual bool authorized(const httplib::Request& req, httplib::Response& res) const = 0;
-  virtual size_t max_body() const = 0;
+  virtual size_t max_body(const std::string& path) const = 0;  // bytes of a request body to that path
   virtual void install(HttpServer& server) = 0;  // registers the /v1 handlers
 };
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <unordered_set>
 
@@ -357,8 +358,13 @@ void dump_to(const Value& v, int indent, int level, std::string& out) {
       } else if (!std::isfinite(v.number())) {
         out += "null";
       } else {
+        // The shortest of 15, 16 or 17 significant digits that reads back as the same double ("38.2", not
+        // "38.200000000000003").
         char buf[32];
-        std::snprintf(buf, sizeof buf, "%.17g", v.number());
+        for (int digits = 15; digits <= 17; digits++) {
+          std::snprintf(buf, sizeof buf, "%.*g", digits, v.number());
+          if (std::strtod(buf, nullptr) == v.number()) break;
+        }
         out += buf;
       }
       break;

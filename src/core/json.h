@@ -62,7 +62,7 @@ class Value {
 };
 
 Value parse(std::string_view text, const std::string& source_name = "json");
-std::string dump(const Value& v, int indent = -1);  // -1: compact
+std::string dump(const Value& v, int indent = -1);  // -1: compact; numbers in the fewest digits (15-17) that read back exactly
 std::string quote(std::string_view s);             // a JSON string literal, escaped
 
 }  // namespace sotto::json

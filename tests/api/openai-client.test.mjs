@@ -2,7 +2,8 @@
 // `sotto serve --api`: starts the built binary on a free port of 127.0.0.1 with the bundled note model and a bearer
 // token, then: models.list and retrieve; chat.completions.create greedy (== `sotto generate --chat --temp 0`),
 // streamed (the deltas add up to the same text; usage chunk), with response_format json_schema (the content parses
-// and fits the schema, streamed too); completions.create; and the client's error classes for a bad request
+// and fits the schema, streamed too); completions.create; audio.transcriptions.create (== `sotto transcribe`, json and
+// verbose_json; a non-WAV file refused); and the client's error classes for a bad request
 // (BadRequestError with param), an unknown model (NotFoundError) and a wrong key (AuthenticationError).
 // Usage: node tests/api/openai-client.test.mjs build/sotto   (run by ctest as api-openai-client; ~1 s)
 import { spawn, execFileSync } from 'node:child_process';
@@ -10,7 +11,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import assert from 'node:assert/strict';
-import OpenAI from 'openai';
+import fs from 'node:fs';
+import OpenAI, { toFile } from 'openai';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sotto = path.resolve(process.argv[2] ?? path.join(root, 'build/sotto'));
@@ -46,7 +48,7 @@ const cli = (args) => execFileSync(sotto, ['generate', '-m', model, '-q', '-t', 
 try {
   await check('models.list / retrieve', async () => {
     const list = await client.models.list();
-    assert.deepEqual(list.data.map((m) => m.id), [id]);
+    assert.deepEqual(list.data.map((m) => m.id), [id, 'sotto-asr-q8_0']);
     assert.equal((await client.models.retrieve(id)).id, id);
   });
 
@@ -109,6 +111,19 @@ try {
   await check('completions == sotto generate', async () => {
     const r = await client.completions.create({ model: id, prompt: 'The patient', temperature: 0, max_tokens: 12 });
     assert.equal(r.choices[0].text, cli(['--temp', '0', '-n', '12', '-p', 'The patient']));
+  });
+
+  await check('audio.transcriptions == sotto transcribe', async () => {
+    const wav = path.join(root, 'samples/visit-soap.wav');
+    const want = execFileSync(sotto, ['transcribe', '-t', '1', wav]).toString().trim().split('\n').join(' ');
+    const r = await client.audio.transcriptions.create({ file: fs.createReadStream(wav), model: 'sotto-asr-q8_0' });
+    assert.equal(r.text, want);
+    const v = await client.audio.transcriptions.create({ file: await toFile(fs.readFileSync(wav), 'visit.wav'),
+      model: 'sotto-asr-q8_0', response_format: 'verbose_json' });
+    assert.equal(v.text, want);
+    assert.ok(v.segments.length > 3 && v.duration > 30);
+    await assert.rejects(client.audio.transcriptions.create({ file: await toFile(Buffer.from('ID3 not a wav'), 'a.mp3'),
+      model: 'sotto-asr-q8_0' }), (e) => e instanceof OpenAI.BadRequestError && e.param === 'file');
   });
 
   await check('errors: BadRequestError with param, NotFoundError, AuthenticationError', async () => {
