@@ -343,7 +343,8 @@ TEST_F(ServeApi, JsonSchemaOutputIsValid) {
   std::string text;
   for (const auto& e : sse_events(r.body)) {
     if (e == "[DONE]") continue;
-    if (const Value* t = parse_json(e).at("choices").arr().at(0).at("delta").find("content")) text += t->str();
+    const Value v = parse_json(e);
+    if (const Value* t = v.at("choices").arr().at(0).at("delta").find("content")) text += t->str();
   }
   expect_valid_visit(text);
   // json_object: a JSON object (the free-form map's grammar does not keep keys apart, so a key may repeat, which
@@ -414,6 +415,104 @@ TEST_F(ServeApi, KeepAliveAfterABody) {
   size_t n = 0;
   for (size_t p = raw.find("HTTP/1.1 200 OK"); p != std::string::npos; p = raw.find("HTTP/1.1 200 OK", p + 1)) n++;
   EXPECT_EQ(n, 2u) << raw;
+}
+
+// ---- function calling
+
+const char kTools[] = R"("tools": [
+    {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city",
+     "parameters": {"type": "object", "properties": {"city": {"type": "string", "maxLength": 20},
+     "unit": {"enum": ["c", "f"]}}, "required": ["city", "unit"], "additionalProperties": false}}},
+    {"type": "function", "function": {"name": "book_visit", "parameters": {"type": "object",
+     "properties": {"days": {"type": "integer", "minimum": 1, "maximum": 30}}, "required": ["days"],
+     "additionalProperties": false}}}])";
+
+// A call valid under the tools above: its name, and arguments that fit that function's parameters.
+void expect_valid_call(const Value& call, const std::string& want_name = "") {
+  EXPECT_EQ(call.at("type").str(), "function");
+  EXPECT_FALSE(call.at("id").str().empty());
+  const std::string name = call.at("function").at("name").str();
+  if (!want_name.empty()) EXPECT_EQ(name, want_name);
+  Value args = parse_json(call.at("function").at("arguments").str());
+  if (name == "get_weather") {
+    EXPECT_LE(args.at("city").str().size(), 20u);
+    EXPECT_TRUE(args.at("unit").str() == "c" || args.at("unit").str() == "f");
+    EXPECT_EQ(args.obj().size(), 2u);
+  } else {
+    ASSERT_EQ(name, "book_visit");
+    EXPECT_GE(args.at("days").integer(), 1);
+    EXPECT_LE(args.at("days").integer(), 30);
+    EXPECT_EQ(args.obj().size(), 1u);
+  }
+}
+
+TEST_F(ServeApi, ToolChoiceRequiredGivesAValidCall) {
+  for (int seed : {1, 2, 3, 4}) {
+    Value v = ok_json(post("/v1/chat/completions", chat_body("What is the weather in Paris?", std::string(kTools) +
+                                                             R"(, "tool_choice": "required", "seed": )" + std::to_string(seed))));
+    const Value& c = v.at("choices").arr().at(0);
+    EXPECT_EQ(c.at("finish_reason").str(), "tool_calls");
+    EXPECT_TRUE(c.at("message").at("content").is_null());
+    ASSERT_EQ(c.at("message").at("tool_calls").arr().size(), 1u);
+    expect_valid_call(c.at("message").at("tool_calls").arr()[0]);
+  }
+}
+
+TEST_F(ServeApi, NamedToolChoiceStreamedEqualsWhole) {
+  const std::string extra = std::string(kTools) +
+                            R"(, "tool_choice": {"type": "function", "function": {"name": "get_weather"}}, "seed": 5)";
+  Value v = ok_json(post("/v1/chat/completions", chat_body("Book me in.", extra)));
+  const Value& call = v.at("choices").arr().at(0).at("message").at("tool_calls").arr().at(0);
+  expect_valid_call(call, "get_weather");
+  Response r = post("/v1/chat/completions", chat_body("Book me in.", extra + R"(, "stream": true)"));
+  const auto events = sse_events(r.body);
+  ASSERT_GE(events.size(), 4u) << r.body;
+  EXPECT_EQ(events.back(), "[DONE]");
+  std::string args, name, finish;
+  for (size_t i = 0; i + 1 < events.size(); i++) {
+    const Value e = parse_json(events[i]);
+    const Value& c = e.at("choices").arr().at(0);
+    if (!c.at("finish_reason").is_null()) finish = c.at("finish_reason").str();
+    if (const Value* tc = c.at("delta").find("tool_calls")) {
+      EXPECT_EQ(tc->arr().at(0).at("index").integer(), 0);
+      if (const Value* n = tc->arr().at(0).at("function").find("name")) name += n->str();
+      args += tc->arr().at(0).at("function").at("arguments").str();
+    }
+  }
+  EXPECT_EQ(finish, "tool_calls");
+  EXPECT_EQ(name, "get_weather");
+  EXPECT_EQ(args, call.at("function").at("arguments").str());
+}
+
+TEST_F(ServeApi, ToolChoiceNoneIsAPlainAnswer) {
+  const std::string plain = ok_json(post("/v1/chat/completions", chat_body(kPrompt, R"("temperature": 0, "max_tokens": 12)")))
+                                .at("choices").arr()[0].at("message").at("content").str();
+  Value v = ok_json(post("/v1/chat/completions", chat_body(kPrompt, std::string(kTools) +
+                                                           R"(, "tool_choice": "none", "temperature": 0, "max_tokens": 12)")));
+  EXPECT_EQ(v.at("choices").arr()[0].at("message").at("content").str(), plain);
+  EXPECT_EQ(v.at("choices").arr()[0].at("message").find("tool_calls"), nullptr);
+}
+
+TEST_F(ServeApi, ToolChoiceAutoAnswersOrCalls) {
+  for (int seed : {1, 2, 3}) {
+    Value v = ok_json(post("/v1/chat/completions", chat_body(kPrompt, std::string(kTools) + R"(, "max_tokens": 60, "seed": )" +
+                                                             std::to_string(seed))));
+    const Value& c = v.at("choices").arr().at(0);
+    if (c.at("finish_reason").str() == "tool_calls") {
+      expect_valid_call(c.at("message").at("tool_calls").arr().at(0));
+    } else {
+      EXPECT_TRUE(c.at("message").at("content").is_string());
+    }
+  }
+}
+
+TEST_F(ServeApi, ConversationWithCallsAndResults) {
+  const std::string body = R"({"messages": [{"role": "user", "content": "Weather in Paris?"},
+      {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function",
+       "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\", \"unit\": \"c\"}"}}]},
+      {"role": "tool", "tool_call_id": "call_1", "content": "18 C, sunny"}], )" + std::string(kTools) +
+                           R"(, "max_tokens": 8, "seed": 1})";
+  ok_json(post("/v1/chat/completions", body));
 }
 
 // ---- speech to text
@@ -559,7 +658,16 @@ std::vector<Bad> bad_cases() {
       {"SeedNotInteger", "POST", "/v1/chat/completions", "{\"seed\": \"x\", " + kMsgs + "}", "", 400, "seed", nullptr},
       {"FiveStops", "POST", "/v1/chat/completions", "{\"stop\": [\"a\",\"b\",\"c\",\"d\",\"e\"], " + kMsgs + "}", "", 400, "stop", nullptr},
       {"TwoChoices", "POST", "/v1/chat/completions", "{\"n\": 2, " + kMsgs + "}", "", 400, "n", nullptr},
-      {"Tools", "POST", "/v1/chat/completions", "{\"tools\": [{\"type\": \"function\"}], " + kMsgs + "}", "", 400, "tools", nullptr},
+      {"ToolWithoutFunction", "POST", "/v1/chat/completions", "{\"tools\": [{\"type\": \"function\"}], " + kMsgs + "}", "", 400, "tools[0].function", nullptr},
+      {"ToolNotFunction", "POST", "/v1/chat/completions", "{\"tools\": [{\"type\": \"retrieval\"}], " + kMsgs + "}", "", 400, "tools[0].type", nullptr},
+      {"ToolBadName", "POST", "/v1/chat/completions", "{\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"a b\"}}], " + kMsgs + "}", "", 400, "tools[0].function.name", nullptr},
+      {"ToolTwice", "POST", "/v1/chat/completions", "{\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}, {\"type\": \"function\", \"function\": {\"name\": \"f\"}}], " + kMsgs + "}", "", 400, "tools[1].function.name", nullptr},
+      {"ToolBadParameters", "POST", "/v1/chat/completions", "{\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {\"type\": \"object\", \"patternProperties\": {}}}}], " + kMsgs + "}", "", 400, "tools[0].function.parameters", nullptr},
+      {"ToolChoiceUnknown", "POST", "/v1/chat/completions", "{\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}], \"tool_choice\": {\"type\": \"function\", \"function\": {\"name\": \"g\"}}, " + kMsgs + "}", "", 400, "tool_choice.function.name", nullptr},
+      {"ToolChoiceWithoutTools", "POST", "/v1/chat/completions", "{\"tool_choice\": \"required\", " + kMsgs + "}", "", 400, "tool_choice", nullptr},
+      {"ToolsAndSchema", "POST", "/v1/chat/completions", "{\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}], \"response_format\": {\"type\": \"json_object\"}, " + kMsgs + "}", "", 400, "response_format", nullptr},
+      {"CallArgumentsNotJson", "POST", "/v1/chat/completions", R"({"messages": [{"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": "{oops"}}]}]})", "", 400, "messages[0].tool_calls[0].function.arguments", nullptr},
+      {"ToolsOnCompletions", "POST", "/v1/completions", R"({"prompt": "a", "tools": [{"type": "function"}]})", "", 400, "tools", nullptr},
       {"StreamNotBool", "POST", "/v1/chat/completions", "{\"stream\": \"yes\", " + kMsgs + "}", "", 400, "stream", nullptr},
       {"FormatUnknown", "POST", "/v1/chat/completions", "{\"response_format\": {\"type\": \"xml\"}, " + kMsgs + "}", "", 400, "response_format.type", nullptr},
       {"SchemaMissing", "POST", "/v1/chat/completions", "{\"response_format\": {\"type\": \"json_schema\", \"json_schema\": {\"name\": \"x\"}}, " + kMsgs + "}", "", 400, "response_format.json_schema.schema", nullptr},

@@ -1,6 +1,7 @@
 // api-request.cpp — see api-request.h.
 #include "api-request.h"
 
+#include <cctype>
 #include <cmath>
 
 #include "core/error.h"
@@ -142,10 +143,107 @@ void parse_common(const Value& v, ApiRequest& r) {
   if (const Value* l = field(v, "logprobs"); l && !(l->is_bool() && !l->boolean()) && !(l->is_number() && l->number() == 0)) {
     bad("logprobs", "is not supported yet");
   }
-  for (const char* key : {"tools", "functions"}) {
-    const Value* t = field(v, key);
-    if (t && !(t->is_array() && t->arr().empty())) bad(key, "are not supported yet (function calling is planned)");
+  if (const Value* t = field(v, "functions"); t && !(t->is_array() && t->arr().empty())) {
+    bad("functions", "are the old form: send 'tools'");
   }
+}
+
+bool valid_tool_name(const std::string& n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+void parse_tools(const Value& v, ApiRequest& r) {
+  if (const Value* ts = field(v, "tools")) {
+    expect(*ts, Kind::Array, "tools");
+    if (ts->arr().size() > 128) bad("tools", "holds at most 128 functions");
+    for (size_t i = 0; i < ts->arr().size(); i++) {
+      const std::string p = "tools[" + std::to_string(i) + "]";
+      const Value& t = ts->arr()[i];
+      expect(t, Kind::Object, p);
+      const Value* type = t.find("type");
+      if (!type || !type->is_string() || type->str() != "function") bad(p + ".type", "must be \"function\"");
+      const Value* f = t.find("function");
+      if (!f) bad(p + ".function", "is missing");
+      expect(*f, Kind::Object, p + ".function");
+      ApiTool tool;
+      const Value* name = f->find("name");
+      if (!name) bad(p + ".function.name", "is missing");
+      expect(*name, Kind::String, p + ".function.name");
+      tool.name = name->str();
+      if (!valid_tool_name(tool.name)) bad(p + ".function.name", "must be 1 to 64 of a-z, A-Z, 0-9, _ and -");
+      for (const ApiTool& other : r.tools) {
+        if (other.name == tool.name) bad(p + ".function.name", "'" + tool.name + "' is given twice");
+      }
+      if (const Value* d = field(*f, "description")) {
+        expect(*d, Kind::String, p + ".function.description");
+        tool.description = d->str();
+      }
+      if (const Value* params = field(*f, "parameters")) {
+        expect(*params, Kind::Object, p + ".function.parameters");
+        tool.parameters = json::dump(*params);
+      } else {
+        tool.parameters = R"({"type": "object", "properties": {}})";
+      }
+      r.tools.push_back(std::move(tool));
+    }
+  }
+  if (const Value* c = field(v, "tool_choice")) {
+    if (c->is_string()) {
+      r.tool_choice = c->str();
+      if (r.tool_choice != "none" && r.tool_choice != "auto" && r.tool_choice != "required") {
+        bad("tool_choice", "must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\": ...}}");
+      }
+    } else {
+      expect(*c, Kind::Object, "tool_choice");
+      const Value* f = c->find("function");
+      const Value* name = f && f->is_object() ? f->find("name") : nullptr;
+      if (!name || !name->is_string()) bad("tool_choice.function.name", "is missing");
+      r.tool_choice = name->str();
+      bool known = false;
+      for (const ApiTool& t : r.tools) known = known || t.name == r.tool_choice;
+      if (!known) bad("tool_choice.function.name", "'" + r.tool_choice + "' is not one of the tools");
+    }
+    if (r.tools.empty() && r.tool_choice != "none") bad("tool_choice", "needs tools");
+  }
+  if (!r.tools.empty() && r.tool_choice.empty()) r.tool_choice = "auto";
+  if (r.tool_choice == "none") r.tools.clear();
+  if (!r.tools.empty() && !r.schema.empty()) bad("response_format", "and tools exclude each other (a call is JSON already)");
+}
+
+// An assistant message's earlier calls, as the model writes a call: {"name": ..., "arguments": {...}} a line each.
+std::string calls_text(const Value& calls, const std::string& p) {
+  expect(calls, Kind::Array, p);
+  std::string s;
+  for (size_t i = 0; i < calls.arr().size(); i++) {
+    const std::string q = p + "[" + std::to_string(i) + "]";
+    const Value& c = calls.arr()[i];
+    expect(c, Kind::Object, q);
+    const Value* f = c.find("function");
+    if (!f) bad(q + ".function", "is missing");
+    expect(*f, Kind::Object, q + ".function");
+    const Value* name = f->find("name");
+    if (!name) bad(q + ".function.name", "is missing");
+    expect(*name, Kind::String, q + ".function.name");
+    const Value* args = f->find("arguments");
+    Value parsed = Value::object();
+    if (args) {
+      expect(*args, Kind::String, q + ".function.arguments");
+      try {
+        parsed = json::parse(args->str(), "arguments");
+      } catch (const Error& e) {
+        bad(q + ".function.arguments", std::string("is not JSON: ") + e.what());
+      }
+    }
+    Value call = Value::object();
+    call.set("name", name->str());
+    call.set("arguments", std::move(parsed));
+    s += (s.empty() ? "" : "\n") + json::dump(call);
+  }
+  return s;
 }
 
 }  // namespace
@@ -207,14 +305,21 @@ ApiRequest parse_chat_request(std::string_view body) {
     expect(*role, Kind::String, p + ".role");
     std::string r_name = role->str();
     if (r_name == "developer") r_name = "system";
-    if (r_name != "system" && r_name != "user" && r_name != "assistant") {
-      bad(p + ".role", "'" + role->str() + "' is not supported (system, developer, user, assistant)");
-    }
-    if (const Value* tc = field(m, "tool_calls"); tc && !(tc->is_array() && tc->arr().empty())) {
-      bad(p + ".tool_calls", "are not supported yet");
+    if (r_name != "system" && r_name != "user" && r_name != "assistant" && r_name != "tool") {
+      bad(p + ".role", "'" + role->str() + "' is not supported (system, developer, user, assistant, tool)");
     }
     const Value* content = field(m, "content");
+    const Value* tc = r_name == "assistant" ? field(m, "tool_calls") : nullptr;
+    if (tc && !(tc->is_array() && tc->arr().empty())) {  // a call the model made: in the form it writes one
+      const std::string text = content ? content_text(*content, p + ".content") : "";
+      r.messages.push_back({"assistant", (text.empty() ? "" : text + "\n") + calls_text(*tc, p + ".tool_calls")});
+      continue;
+    }
     if (!content) bad(p + ".content", "is missing");
+    if (r_name == "tool") {  // a function's result, as a user turn (the templates here have no tool role)
+      r.messages.push_back({"user", "<tool_response>\n" + content_text(*content, p + ".content") + "\n</tool_response>"});
+      continue;
+    }
     r.messages.push_back({r_name, content_text(*content, p + ".content")});
   }
   if (const Value* f = field(v, "response_format")) {
@@ -235,6 +340,7 @@ ApiRequest parse_chat_request(std::string_view body) {
       bad("response_format.type", "'" + type->str() + "' is not one of text, json_object, json_schema");
     }
   }
+  parse_tools(v, r);
   return r;
 }
 
@@ -258,6 +364,7 @@ ApiRequest parse_completion_request(std::string_view body) {
   if (const Value* e = field(v, "echo"); e && e->is_bool() && e->boolean()) bad("echo", "is not supported yet");
   if (const Value* s = field(v, "suffix"); s && !(s->is_string() && s->str().empty())) bad("suffix", "is not supported");
   if (field(v, "response_format")) bad("response_format", "is for /v1/chat/completions");
+  if (const Value* t = field(v, "tools"); t && !(t->is_array() && t->arr().empty())) bad("tools", "are for /v1/chat/completions");
   return r;
 }
 

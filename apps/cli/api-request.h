@@ -5,10 +5,11 @@
 // array of {"type": "text"} parts) or prompt (a string, or an array of one string), max_tokens (or
 // max_completion_tokens), temperature, top_p, seed, stop (a string or up to 4), stream, stream_options.include_usage,
 // response_format ({"type": "text" | "json_object" | "json_schema", "json_schema": {"schema": ...}}), n (1 only),
-// presence_penalty, frequency_penalty, and llama.cpp's top_k, min_p, repeat_penalty. Unset sampling fields take
+// presence_penalty, frequency_penalty, llama.cpp's top_k, min_p, repeat_penalty, and tools / tool_choice (functions
+// with a JSON Schema of their parameters; messages of role tool and assistant messages with tool_calls then too). Unset sampling fields take
 // `sotto generate`'s defaults (runtime/sampler.h: SamplerParams), so a request and a command line with the same
 // values sample the same tokens. Other fields are ignored, except those that would change the answer and are not
-// supported (tools, functions, logprobs, n > 1, echo, suffix, best_of > 1, image parts): those are refused.
+// supported (functions, logprobs, n > 1, echo, suffix, best_of > 1, image parts): those are refused.
 // Does not: check the sampling values' ranges beyond OpenAI's (make_chain does), compile the schema, tokenize.
 #pragma once
 
@@ -35,6 +36,12 @@ class ApiError : public std::runtime_error {
   std::string param, code, type;
 };
 
+// A function the model may call: its name ([A-Za-z0-9_-], 1..64), description, and parameters' JSON Schema (as JSON
+// text; {"type": "object", "properties": {}} when not given).
+struct ApiTool {
+  std::string name, description, parameters;
+};
+
 struct ApiRequest {
   bool chat = true;                    // /v1/chat/completions (else /v1/completions)
   std::string model;                   // "" when the request names none
@@ -47,6 +54,10 @@ struct ApiRequest {
   bool stream = false;
   bool include_usage = false;          // stream_options.include_usage
   std::string schema;                  // response_format's JSON Schema as JSON text; "" for none
+  std::vector<ApiTool> tools;          // chat: functions the model may call
+  // "none" (the tools are not offered), "auto" (prose or a call: the default with tools), "required" (a call), or
+  // the name of the one function to call.
+  std::string tool_choice;
 };
 
 // Parse and check a body; throws ApiError (status 400) on malformed JSON or a bad field.

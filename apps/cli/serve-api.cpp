@@ -5,9 +5,11 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <random>
 
 #include "api-request.h"
+#include "api-tools.h"
 #include "audio/resample.h"
 #include "audio/wav.h"
 #include "core/error.h"
@@ -87,7 +89,9 @@ struct ApiService::Job {
   std::string id;
   int64_t created = 0;
   GenerateResult result;
-  bool streamed = false;  // the stream's provider ran
+  bool streamed = false;      // the stream's provider ran
+  std::vector<ApiTool> tools;  // the functions it may call (empty: no tools)
+  bool trigger = false;       // tool_choice auto: the call grammar only once the answer opens with '{'
 };
 
 ApiService::ApiService(const ApiOptions& opt) : opt_(opt) {
@@ -176,7 +180,11 @@ void ApiService::models(const httplib::Request& req, httplib::Response& res) {
 
 void ApiService::run(Job& job, const std::function<bool(const std::string&)>& on_piece) {
   SamplerChain chain = make_chain(job.req.sampling);
-  if (job.grammar) chain.add_front(make_grammar_sampler(job.grammar, lm_.tokenizer.get()));
+  if (job.grammar && job.trigger) {
+    chain.add_front(std::make_unique<TriggeredGrammarSampler>(job.grammar, *lm_.tokenizer));
+  } else if (job.grammar) {
+    chain.add_front(make_grammar_sampler(job.grammar, lm_.tokenizer.get()));
+  }
   GenerateParams gp;
   gp.max_tokens = job.req.max_tokens;
   gp.stop = job.req.stop;
@@ -200,6 +208,20 @@ void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool
     } catch (const Error& e) {
       throw ApiError(400, e.what());
     }
+    job->tools = callable_tools(r);
+    if (!job->tools.empty()) {  // offered in a system turn; a call is JSON under call_schema()
+      for (size_t i = 0; i < r.tools.size(); i++) {
+        const std::string param = "tools[" + std::to_string(i) + "].function.parameters";
+        try {
+          (void)grammar::compile_json_schema(r.tools[i].parameters, param);
+        } catch (const Error& e) {
+          throw ApiError(400, e.what(), param);
+        }
+      }
+      offer_tools(r.messages, job->tools, r.tool_choice != "auto");
+      r.schema = call_schema(job->tools);
+      job->trigger = r.tool_choice == "auto";
+    }
     try {
       job->tokens = is_chat ? encode_chat(*lm_.tokenizer, r.messages) : encode_prompt(*lm_.tokenizer, r.prompt, false);
     } catch (const Error& e) {
@@ -213,9 +235,9 @@ void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool
     if (!r.schema.empty()) {
       grammar::Grammar g;
       try {
-        g = grammar::compile_json_schema(r.schema, "response_format.json_schema.schema");
+        g = grammar::compile_json_schema(r.schema, job->tools.empty() ? "response_format.json_schema.schema" : "tools");
       } catch (const Error& e) {
-        throw ApiError(400, e.what(), "response_format.json_schema.schema");
+        throw ApiError(400, e.what(), job->tools.empty() ? "response_format.json_schema.schema" : "tools");
       }
       std::shared_ptr<const grammar::TokenTrie> trie;
       {
@@ -255,13 +277,29 @@ void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool
       return u;
     };
     // One choice: a chat message or delta, or a completion's text; finish: null or a reason.
-    auto choice = [is_chat, stream = r.stream](const std::string& text, const char* finish, bool role) {
+    auto choice = [is_chat, stream = r.stream, job](const std::string& text, const char* finish, bool role,
+                                                    const ToolCall* call = nullptr) {
       Value c = Value::object();
       c.set("index", 0);
       if (is_chat) {
         Value m = Value::object();
         if (role) m.set("role", "assistant");
-        if (!stream || !text.empty() || role) m.set("content", valid_utf8(text));
+        if (call) {
+          Value f = Value::object();
+          f.set("name", call->name);
+          f.set("arguments", valid_utf8(call->arguments));
+          Value tc = Value::object();
+          if (stream) tc.set("index", 0);
+          tc.set("id", "call_" + job->id);
+          tc.set("type", "function");
+          tc.set("function", std::move(f));
+          Value calls = Value::array();
+          calls.push_back(std::move(tc));
+          if (!stream) m.set("content", Value());
+          m.set("tool_calls", std::move(calls));
+        } else if (!stream || !text.empty() || role) {
+          m.set("content", valid_utf8(text));
+        }
         c.set(stream ? "delta" : "message", std::move(m));
       } else {
         c.set("text", valid_utf8(text));
@@ -279,7 +317,9 @@ void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool
       }
       Value v = envelope();
       Value choices = Value::array();
-      choices.push_back(choice(job->result.text, finish_reason(job->result.stats.stop), is_chat));
+      const auto call = job->tools.empty() ? std::nullopt : read_call(job->result.text, job->tools);
+      choices.push_back(call ? choice("", "tool_calls", true, &*call)
+                             : choice(job->result.text, finish_reason(job->result.stats.stop), is_chat));
       v.set("choices", std::move(choices));
       v.set("usage", usage());
       return send_json(res, v);
@@ -293,10 +333,10 @@ void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool
         const std::string line = "data: " + json::dump(v) + "\n\n";
         return sink.write(line.data(), line.size());
       };
-      auto chunk = [&](const std::string& text, const char* finish, bool role) {
+      auto chunk = [&](const std::string& text, const char* finish, bool role, const ToolCall* call = nullptr) {
         Value v = envelope();
         Value choices = Value::array();
-        choices.push_back(choice(text, finish, role));
+        choices.push_back(choice(text, finish, role, call));
         v.set("choices", std::move(choices));
         return event(v);
       };
@@ -304,8 +344,29 @@ void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool
       job->streamed = true;
       bool open = !is_chat || chunk("", nullptr, true);  // the chat stream opens with the assistant's role
       try {
-        if (open) run(*job, [&](const std::string& piece) { return open = chunk(piece, nullptr, false); });
-        if (open) open = chunk("", finish_reason(job->result.stats.stop), false);
+        // With tools the answer is prose (streamed as it comes) or a call (held, sent whole at the end); leading
+        // whitespace waits for the first character that tells which.
+        enum { undecided, call, prose } mode = job->tools.empty() ? prose : undecided;
+        std::string held;
+        if (open) {
+          run(*job, [&](const std::string& piece) {
+            if (mode == prose) return open = chunk(piece, nullptr, false);
+            held += piece;
+            const size_t first = held.find_first_not_of(" \t\r\n");
+            if (mode == undecided && first != std::string::npos) mode = held[first] == '{' ? call : prose;
+            if (mode != prose) return true;
+            open = chunk(held, nullptr, false);
+            held.clear();
+            return open;
+          });
+        }
+        const auto tool_call = mode == prose ? std::nullopt : read_call(held, job->tools);
+        if (open && tool_call) {
+          open = chunk("", nullptr, false, &*tool_call) && chunk("", "tool_calls", false);
+        } else if (open) {
+          if (!held.empty()) open = chunk(held, nullptr, false);  // a call cut short, or only whitespace
+          if (open) open = chunk("", finish_reason(job->result.stats.stop), false);
+        }
         if (open && job->req.include_usage) {
           Value v = envelope();
           v.set("choices", Value::array());

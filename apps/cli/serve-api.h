@@ -3,7 +3,9 @@
 //   POST /v1/chat/completions             messages through the model's chat template (runtime/loaded-model.h:
 //                                         encode_chat); stream: server-sent events, "data: {chunk}" lines ending
 //                                         with "data: [DONE]"; response_format json_schema / json_object through
-//                                         the JSON-Schema grammar (grammar/json-schema.h), as `generate --schema`
+//                                         the JSON-Schema grammar (grammar/json-schema.h), as `generate --schema`;
+//                                         tools: offered in a system turn, a call is JSON under the same grammar
+//                                         (api-tools.h), returned as tool_calls (streamed: whole, in one delta)
 //   POST /v1/completions                  a raw prompt, as `sotto generate` without --chat
 //   POST /v1/audio/transcriptions         a WAV file (multipart/form-data, at most 25 MiB) through the speech model
 //                                         (--asr-model), as `sotto transcribe`: json, text, verbose_json, srt, vtt
@@ -16,7 +18,7 @@
 // wrong method; 413 a body over max_body; 429 a full queue; 500 a failure while generating (in a stream: one
 // "data: {"error": ...}" event, then [DONE]).
 // Does not: listen or check Host/Origin (serve-site.cpp does, before any of this: the API is same-origin and
-// loopback-only like the app), tools / function calling, logprobs, audio formats other than WAV, translations,
+// loopback-only like the app), parallel tool calls, logprobs, audio formats other than WAV, translations,
 // embeddings, several language models.
 #pragma once
 

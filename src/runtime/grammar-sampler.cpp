@@ -88,6 +88,64 @@ std::vector<int32_t> GrammarSampler::forced_tokens() {
   return ids;
 }
 
+TriggeredGrammarSampler::TriggeredGrammarSampler(std::shared_ptr<grammar::CompiledGrammar> cg, const Tokenizer& tok,
+                                                 char trigger)
+    : inner_(std::move(cg), &tok), tok_(tok), trigger_(trigger) {}
+
+TriggeredGrammarSampler::Kind TriggeredGrammarSampler::kind(int32_t id) {
+  if (kinds_.empty()) {
+    kinds_.resize(size_t(tok_.n_vocab()));
+    for (int32_t t = 0; t < tok_.n_vocab(); ++t) {
+      const std::string piece = tok_.is_special(t) ? std::string() : tok_.token_to_piece(t);
+      const size_t first = piece.find_first_not_of(" \t\n\r");
+      kinds_[size_t(t)] = piece.empty() || tok_.is_special(t) ? kOther
+                          : first == std::string::npos          ? kBlank
+                          : piece[first] == trigger_            ? kTrigger
+                                                                : kOther;
+    }
+  }
+  return id >= 0 && size_t(id) < kinds_.size() ? Kind(kinds_[size_t(id)]) : kOther;
+}
+
+void TriggeredGrammarSampler::apply(Candidates& c) {
+  if (state_ == State::on) return inner_.apply(c);
+  if (state_ == State::off) return;
+  // Undecided: a token that opens with the trigger must be one the grammar may start with (no leading blank).
+  grammar::GrammarMatcher& m = inner_.matcher();
+  size_t kept = 0;
+  for (size_t i = 0; i < c.data.size(); ++i) {
+    const int32_t id = c.data[i].id;
+    if (kind(id) == kTrigger && (tok_.token_to_piece(id)[0] != trigger_ || !m.is_allowed(id))) continue;
+    c.data[kept++] = c.data[i];
+  }
+  if (kept != c.data.size()) {
+    c.data.resize(kept);
+    c.has_probs = false;
+    c.selected = -1;
+  }
+}
+
+void TriggeredGrammarSampler::accept(int32_t token) {
+  if (state_ == State::on) return inner_.accept(token);
+  if (state_ == State::off) return;
+  const Kind k = kind(token);
+  if (k == kTrigger) {
+    inner_.accept(token);
+    state_ = State::on;
+  } else if (k == kOther) {
+    state_ = State::off;
+  }
+}
+
+void TriggeredGrammarSampler::reset() {
+  inner_.reset();
+  state_ = State::undecided;
+}
+
+std::vector<int32_t> TriggeredGrammarSampler::forced_tokens() {
+  return state_ == State::on ? inner_.forced_tokens() : std::vector<int32_t>{};
+}
+
 std::unique_ptr<GrammarSampler> make_grammar_sampler(std::shared_ptr<grammar::CompiledGrammar> cg,
                                                      const Tokenizer* tok) {
   if (!cg) fail("grammar sampler: no compiled grammar");

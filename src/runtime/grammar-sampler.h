@@ -42,4 +42,30 @@ class GrammarSampler : public Sampler {
 std::unique_ptr<GrammarSampler> make_grammar_sampler(std::shared_ptr<grammar::CompiledGrammar> cg,
                                                      const Tokenizer* tok = nullptr);
 
+// A grammar that applies only when the output opens with `trigger` (a JSON document's '{': a tool call, when the
+// model may also answer in prose). Until the first token that is not whitespace, a token whose first non-space
+// byte is the trigger must be one the grammar allows at its start (leading whitespace is not fed to it), every other
+// token is free; that first token decides: the trigger switches the grammar on for the rest of the output (apply,
+// accept and forced tokens then as GrammarSampler), anything else switches it off. Put it first in the chain.
+class TriggeredGrammarSampler : public Sampler {
+ public:
+  enum class State { undecided, on, off };
+  TriggeredGrammarSampler(std::shared_ptr<grammar::CompiledGrammar> cg, const Tokenizer& tok, char trigger = '{');
+  std::string name() const override { return "grammar-on-trigger"; }
+  void apply(Candidates& c) override;
+  void accept(int32_t token) override;
+  void reset() override;
+  std::vector<int32_t> forced_tokens() override;
+  State state() const { return state_; }
+
+ private:
+  enum Kind : uint8_t { kBlank, kTrigger, kOther };
+  Kind kind(int32_t id);  // by the token's text: whitespace only, trigger first, or anything else
+  GrammarSampler inner_;
+  const Tokenizer& tok_;
+  char trigger_;
+  State state_ = State::undecided;
+  std::vector<uint8_t> kinds_;  // per token id, built on the first undecided step
+};
+
 }  // namespace sotto

@@ -3,7 +3,8 @@
 // token, then: models.list and retrieve; chat.completions.create greedy (== `sotto generate --chat --temp 0`),
 // streamed (the deltas add up to the same text; usage chunk), with response_format json_schema (the content parses
 // and fits the schema, streamed too); completions.create; audio.transcriptions.create (== `sotto transcribe`, json and
-// verbose_json; a non-WAV file refused); and the client's error classes for a bad request
+// verbose_json; a non-WAV file refused); tool calls (tool_choice required, the result sent back; streamed through the
+// client's stream helper); and the client's error classes for a bad request
 // (BadRequestError with param), an unknown model (NotFoundError) and a wrong key (AuthenticationError).
 // Usage: node tests/api/openai-client.test.mjs build/sotto   (run by ctest as api-openai-client; ~1 s)
 import { spawn, execFileSync } from 'node:child_process';
@@ -111,6 +112,34 @@ try {
   await check('completions == sotto generate', async () => {
     const r = await client.completions.create({ model: id, prompt: 'The patient', temperature: 0, max_tokens: 12 });
     assert.equal(r.choices[0].text, cli(['--temp', '0', '-n', '12', '-p', 'The patient']));
+  });
+
+  const tools = [{ type: 'function', function: { name: 'get_weather', description: 'Weather for a city',
+    parameters: { type: 'object', additionalProperties: false, required: ['city', 'unit'],
+      properties: { city: { type: 'string', maxLength: 20 }, unit: { enum: ['c', 'f'] } } } } }];
+  const validCall = (call) => {
+    assert.equal(call.type, 'function');
+    assert.equal(call.function.name, 'get_weather');
+    const args = JSON.parse(call.function.arguments);
+    assert.deepEqual(Object.keys(args), ['city', 'unit']);
+    assert.ok(args.city.length <= 20 && ['c', 'f'].includes(args.unit), call.function.arguments);
+  };
+  await check('tool call (required), then the result in the conversation', async () => {
+    const messages = [{ role: 'user', content: 'What is the weather in Paris?' }];
+    const r = await client.chat.completions.create({ model: id, messages, tools, tool_choice: 'required', seed: 1 });
+    assert.equal(r.choices[0].finish_reason, 'tool_calls');
+    const call = r.choices[0].message.tool_calls[0];
+    validCall(call);
+    messages.push(r.choices[0].message, { role: 'tool', tool_call_id: call.id, content: '18 C, sunny' });
+    const next = await client.chat.completions.create({ model: id, messages, tools, tool_choice: 'none', max_tokens: 8 });
+    assert.equal(typeof next.choices[0].message.content, 'string');
+  });
+  await check('tool call streamed (the stream helper puts it together)', async () => {
+    const runner = client.chat.completions.stream({ model: id, messages: [{ role: 'user', content: 'Paris?' }], tools,
+      tool_choice: { type: 'function', function: { name: 'get_weather' } }, seed: 2 });
+    const done = await runner.finalChatCompletion();
+    assert.equal(done.choices[0].finish_reason, 'tool_calls');
+    validCall(done.choices[0].message.tool_calls[0]);
   });
 
   await check('audio.transcriptions == sotto transcribe', async () => {

@@ -3,11 +3,14 @@
 // Properties: a body is either refused with an ApiError (status 400, a message, and an error_json() that parses
 // as one line of JSON with error.message a string) or taken with every field in its documented range: chat has
 // messages with roles system/user/assistant, completions a non-empty prompt; max_tokens -1 or at least 1; at
-// most 4 stops; temperature in [0, 2], top_p and min_p in [0, 1]; a schema is JSON text that parses. No other
-// exception escapes.
+// most 4 stops; temperature in [0, 2], top_p and min_p in [0, 1]; a schema is JSON text that parses; tools with
+// valid, distinct names, a tool_choice of none/auto/required or one of them, their call schema (api-tools.h) JSON
+// that parses and offer_tools() a system turn first; read_call() on the body itself finds a call only to a known
+// tool, with arguments that parse. No other exception escapes.
 #include <string>
 
 #include "api-request.h"
+#include "api-tools.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "fuzz.h"
@@ -50,6 +53,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(r.sampling.temperature >= 0 && r.sampling.temperature <= 2);
   FUZZ_CHECK(r.sampling.top_p >= 0 && r.sampling.top_p <= 1);
   FUZZ_CHECK(r.sampling.min_p >= 0 && r.sampling.min_p <= 1);
+  if (!r.tools.empty()) {
+    FUZZ_CHECK(r.tool_choice == "auto" || r.tool_choice == "required" || !callable_tools(r).empty());
+    const std::vector<ApiTool> tools = callable_tools(r);
+    FUZZ_CHECK(!tools.empty());
+    try {
+      json::parse(call_schema(tools), "call schema");
+    } catch (const Error&) {
+      FUZZ_CHECK(false);
+    }
+    std::vector<ChatMessage> msgs = r.messages;
+    offer_tools(msgs, tools, r.tool_choice != "auto");
+    FUZZ_CHECK(msgs.size() >= r.messages.size() && msgs[0].role == "system");
+    if (const auto call = read_call(std::string(body), tools)) {
+      bool known = false;
+      for (const ApiTool& t : tools) known = known || t.name == call->name;
+      FUZZ_CHECK(known);
+      try {
+        FUZZ_CHECK(json::parse(call->arguments, "arguments").is_object());
+      } catch (const Error&) {
+        FUZZ_CHECK(false);
+      }
+    }
+  } else {
+    FUZZ_CHECK(r.tool_choice.empty() || r.tool_choice == "none");
+  }
   if (!r.schema.empty()) {
     try {
       json::parse(r.schema, "schema");

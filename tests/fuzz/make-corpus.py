@@ -289,6 +289,17 @@ def api_seeds():
     yield "chat-parts", 0, {"messages": [{"role": "developer", "content": [{"type": "text", "text": "a"}]},
                                          {"role": "user", "content": "b"}], "response_format": {"type": "json_object"}}
     yield "chat-bad", 0, {"messages": [{"role": "tool", "content": None}], "n": 2, "tools": [{}]}
+    tool = {"type": "function", "function": {"name": "get_weather", "description": "Weather",
+                                              "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                                                             "required": ["city"]}}}
+    yield "chat-tools", 0, {"messages": msgs, "tools": [tool], "tool_choice": "required"}
+    yield "chat-tool-turns", 0, {"messages": [{"role": "user", "content": "x"},
+                                              {"role": "assistant", "content": None, "tool_calls": [
+                                                  {"id": "c", "type": "function", "function": {
+                                                      "name": "get_weather", "arguments": "{\"city\": \"P\"}"}}]},
+                                              {"role": "tool", "tool_call_id": "c", "content": "18 C"}],
+                                 "tools": [tool], "tool_choice": {"type": "function", "function": {"name": "get_weather"}}}
+    yield "call-text", 0, {"name": "get_weather", "arguments": {"city": "P"}, "messages": msgs, "tools": [tool]}
     yield "completion", 1, {"prompt": "The patient", "max_tokens": 12, "stop": "x", "frequency_penalty": 0.5}
     yield "completion-array", 1, {"prompt": ["The patient"], "echo": False, "logprobs": None}
 
