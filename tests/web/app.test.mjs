@@ -41,6 +41,7 @@ import { Tally } from '../harness.mjs';
 import { conversation16k, referenceResample, wav16k } from './speech-fixtures.mjs';
 import { phraseMarks } from '../../web/speech-marks.mjs';
 import { startServe } from './serve.mjs';
+import { axeClean as axeCleanAt, until as untilIn, watchedContext as watchedContextOf } from './page-helpers.mjs';
 
 // Route the service worker's own network requests through the interceptor as well (Chromium).
 process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS = '1';
@@ -109,55 +110,20 @@ const browser = await chromium.launch({
 const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 
-// A context whose every request is checked (page, dedicated workers, service worker).
+// The paths the app may request (page-helpers.mjs' watchedContext checks every request).
 const allowed = [/^\/$/, /^\/[a-z-]+\.(js|mjs|css)$/, /^\/wasm\/(sotto|gpu-host|asr|threads-host|thread-worker)\.mjs$/,
                  /^\/engine\/sotto(-mt)?\.wasm$/,
                  /^\/templates\/[a-z]+\.schema\.json$/, /^\/models\/[a-z0-9_.-]+\.gguf$/, /^\/samples\/visit-soap\.wav$/];
-async function watchedContext() {
-  const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 860 },
-                                         permissions: ['microphone'] });
-  const log = { requests: [], violations: [] };
-  await ctx.route('**/*', (route) => {
-    const req = route.request();
-    const url = new URL(req.url());
-    log.requests.push(`${req.method()} ${req.url()}`);
-    const bad = url.origin !== origin ? 'another origin'
-      : !['GET', 'HEAD'].includes(req.method()) ? `method ${req.method()}`
-      : url.search ? 'a query string' : !allowed.some((re) => re.test(url.pathname)) ? 'a path outside the app' : null;
-    if (bad) {
-      log.violations.push(`${req.method()} ${req.url()}: ${bad}`);
-      return route.abort();
-    }
-    return route.continue();
-  });
-  return { ctx, log };
-}
-
 const shot = async (page, name) => { if (takeShots) await page.screenshot({ path: join(shots, `${name}.png`) }); };
-// Polls fn(arg) in the page (page.waitForFunction evaluates strings, which the app's CSP forbids).
-async function until(page, fn, arg, timeout = 60000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await page.evaluate(fn, arg).catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) {
-      const seen = await page.evaluate(() => [JSON.stringify(document.body.dataset), document.getElementById('engine-status').textContent,
-                                               document.getElementById('asr-status').textContent]).catch(() => []);
-      throw new Error(`timed out waiting for ${fn.toString().slice(0, 80)} (${seen.join(' | ')})`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const watchedContext = () => watchedContextOf(browser, origin, allowed, { acceptDownloads: true, viewport: { width: 1200, height: 860 },
+                                                                         permissions: ['microphone'] });
+const until = (page, fn, arg, timeout = 60000) => untilIn(page, fn, arg, timeout, ['engine-status', 'asr-status']);
 const waitAttr = (page, attr, value, timeout = 60000) =>
   until(page, ([a, v]) => document.body.dataset[a] === v, [attr, value], timeout);
-// axe-core (npm, tests/web/package.json) on the page as it is: no accessibility violation, whatever the state.
-const axeSource = readFileSync(join(root, 'tests', 'web', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+// axe-core on the page as it is: no accessibility violation, whatever the state.
 const axeStates = [];
 async function axeClean(page, where) {
-  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
-  const v = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] })
-    .then((r) => r.violations.map((x) => `${x.id}: ${x.help} (${x.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)));
-  assert.deepEqual(v, [], `axe-core at "${where}"`);
+  await axeCleanAt(page, where);
   axeStates.push(where);
 }
 // Answers the app's confirmation dialog with the choice named `choice` (its data-choice).

@@ -21,6 +21,7 @@ import { chromium } from 'playwright-core';
 
 import { Tally } from '../harness.mjs';
 import { startServe } from './serve.mjs';
+import { until } from './page-helpers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sotto = process.argv[2] ?? join(root, 'build', 'sotto');
@@ -74,21 +75,6 @@ const browser = await chromium.launch({
 });
 const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
-
-// Polls fn(arg) in the page (the app's CSP forbids the string evaluation of page.waitForFunction).
-async function until(page, fn, arg, timeout = 60000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await page.evaluate(fn, arg).catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) {
-      const seen = await page.evaluate(() => [JSON.stringify(document.body.dataset),
-                                               document.getElementById('engine-status').textContent]).catch(() => []);
-      throw new Error(`timed out waiting for ${fn.toString().slice(0, 80)} (${seen.join(' | ')})`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const ctx = await browser.newContext({ viewport: { width: 1200, height: 860 } });
 const page = await ctx.newPage();

@@ -29,6 +29,7 @@ import { apply, newPanel } from '../../web/voice/panel.mjs';
 import { Tally } from '../harness.mjs';
 import { referenceResample, wav16k } from './speech-fixtures.mjs';
 import { startServe } from './serve.mjs';
+import { axeClean, until as untilIn, watchedContext as watchedContextOf } from './page-helpers.mjs';
 
 process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS = '1';  // the service worker's requests are watched too
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -63,49 +64,11 @@ const browser = await chromium.launch({
 const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 
-// A context whose every request is checked (page, dedicated workers, service worker).
+// The paths the panel may request (page-helpers.mjs' watchedContext checks every request).
 const allowed = [/^\/voice\/(index\.html)?$/, /^\/voice\/[a-z-]+\.(mjs|css|json)$/, /^\/[a-z-]+\.(js|mjs|css)$/,
                  /^\/wasm\/(sotto|asr|gpu-host|threads-host|thread-worker)\.mjs$/, /^\/engine\/sotto(-mt)?\.wasm$/, /^\/models\/asr\.gguf$/];
-async function watchedContext() {
-  const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 }, permissions: ['microphone'] });
-  const log = { requests: [], violations: [] };
-  await ctx.route('**/*', (route) => {
-    const req = route.request();
-    const url = new URL(req.url());
-    log.requests.push(`${req.method()} ${req.url()}`);
-    const bad = url.origin !== origin ? 'another origin'
-      : !['GET', 'HEAD'].includes(req.method()) ? `method ${req.method()}`
-      : url.search ? 'a query string' : !allowed.some((re) => re.test(url.pathname)) ? 'a path outside the page' : null;
-    if (bad) {
-      log.violations.push(`${req.method()} ${req.url()}: ${bad}`);
-      return route.abort();
-    }
-    return route.continue();
-  });
-  return { ctx, log };
-}
-
-// Polls fn(arg) in the page (the CSP forbids page.waitForFunction's string evaluation).
-async function until(page, fn, arg, timeout = 30000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await page.evaluate(fn, arg).catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) {
-      const seen = await page.evaluate(() => [JSON.stringify(document.body.dataset), document.getElementById('engine-status').textContent,
-                                               document.getElementById('plain-status').textContent]).catch(() => []);
-      throw new Error(`timed out waiting for ${fn.toString().slice(0, 80)} (${seen.join(' | ')})`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-const axeSource = readFileSync(join(root, 'tests', 'web', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
-async function axeClean(page, where) {
-  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
-  const v = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] })
-    .then((r) => r.violations.map((x) => `${x.id}: ${x.help} (${x.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)));
-  assert.deepEqual(v, [], `axe-core at "${where}"`);
-}
+const watchedContext = () => watchedContextOf(browser, origin, allowed, { viewport: { width: 1200, height: 900 }, permissions: ['microphone'] });
+const until = (page, fn, arg, timeout = 30000) => untilIn(page, fn, arg, timeout, ['engine-status', 'plain-status']);
 
 // The log's entries, newest first: {source, command, outcome, latency, partials, text}.
 const logEntries = (page) => page.$$eval('#log li', (lis) => lis.map((li) => ({
