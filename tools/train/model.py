@@ -19,6 +19,11 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ref"))
 import arch as ref  # noqa: E402
 
+# Fused attention where this torch has it with a scale argument (2.1 and later; Debian 12's 1.13 has not):
+# SOTTO_EAGER_ATTENTION=1 turns it off. test_train.py's parity tests check whichever path this torch takes.
+_SDPA = (hasattr(F, "scaled_dot_product_attention") and tuple(int(p) for p in torch.__version__.split(".")[:2]) >= (2, 1)
+         and os.environ.get("SOTTO_EAGER_ATTENTION") != "1")
+
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
@@ -139,12 +144,17 @@ class Decoder(nn.Module):
             q, k = _rope(q, cos, sin), _rope(k, cos, sin)
             rep = nh // nkv
             k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
-            s = (q @ k.transpose(-1, -2)) * scale  # [B, H, T, T]
-            mask = causal
-            if sliding:
-                mask = mask | (pos[:, None] - pos[None, :] >= cfg["sliding_window"])
-            s = s.masked_fill(mask, float("-inf"))
-            o = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(B, T, nh * hd)
+            if _SDPA and not sliding:
+                # torch >= 2.1 (the GPU machine): the fused causal kernel, without the [B, H, T, T] scores in memory.
+                o = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=scale)
+            else:
+                s = (q @ k.transpose(-1, -2)) * scale  # [B, H, T, T]
+                mask = causal
+                if sliding:
+                    mask = mask | (pos[:, None] - pos[None, :] >= cfg["sliding_window"])
+                s = s.masked_fill(mask, float("-inf"))
+                o = torch.softmax(s, -1) @ v
+            o = o.transpose(1, 2).reshape(B, T, nh * hd)
             o = a.o_proj(o)
             if gemma:
                 x = x + L.post_attention_layernorm(o)
