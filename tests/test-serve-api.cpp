@@ -360,6 +360,20 @@ TEST_F(ServeApi, JsonSchemaOutputIsValid) {
   }
 }
 
+// The same schema engine as `generate --schema`: the same answer, token for token; asked again (its compiled grammar
+// then cached, masks and all), the same again.
+TEST_F(ServeApi, SchemaAnswerEqualsGenerateSchema) {
+  const std::string path = SOTTO_SOURCE_DIR "/templates/soap.schema.json";
+  std::ifstream f(path);
+  const std::string schema((std::istreambuf_iterator<char>(f)), {});
+  const std::string extra = R"("response_format": {"type": "json_schema", "json_schema": {"name": "soap", "schema": )" +
+                            schema + R"(}}, "seed": 11, "max_tokens": 400)";
+  const std::string a = ok_json(post("/v1/chat/completions", chat_body(kPrompt, extra))).at("choices").arr()[0].at("message").at("content").str();
+  const std::string b = ok_json(post("/v1/chat/completions", chat_body(kPrompt, extra))).at("choices").arr()[0].at("message").at("content").str();
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, cli_generate("--chat --seed 11 -n 400 --schema " + path + " -p '" + kPrompt + "'"));
+}
+
 TEST_F(ServeApi, StopStringEndsTheAnswer) {
   const std::string whole = ok_json(post("/v1/completions", R"({"prompt": "The patient", "temperature": 0, "max_tokens": 12})"))
                                 .at("choices").arr()[0].at("text").str();
@@ -395,6 +409,18 @@ TEST_F(ServeApi, ClientLeavingMidStreamLeavesTheServerServing) {
   char buf[256];
   EXPECT_GT(recv(fd, buf, sizeof buf, 0), 0);
   close(fd);
+  EXPECT_EQ(http(server_.port, "GET", "/v1/models").status, 200);
+  ok_json(post("/v1/completions", R"({"prompt": "The patient", "max_tokens": 3})"));
+}
+
+TEST_F(ServeApi, ClientLeavingBeforeTheAnswerLeavesTheServerServing) {
+  const int fd = connect_to(server_.port);
+  ASSERT_GE(fd, 0);
+  const std::string body = chat_body(kPrompt, R"("max_tokens": 900, "seed": 1)");
+  const std::string req = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server_.port) +
+                          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  close(fd);  // gone before the answer: its generation stops at the next token (HttpServer::client_gone)
   EXPECT_EQ(http(server_.port, "GET", "/v1/models").status, 200);
   ok_json(post("/v1/completions", R"({"prompt": "The patient", "max_tokens": 3})"));
 }

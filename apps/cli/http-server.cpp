@@ -31,6 +31,7 @@ struct ConnState {
   HttpServer::Fault fault = HttpServer::Fault::none;
   bool close = false;
   size_t body_bytes = 0;  // allow_body()
+  int fd = -1;            // the socket (-1 in serve_bytes)
   Clock::time_point response_deadline = Clock::time_point::max();
 };
 thread_local ConnState* tl_conn = nullptr;
@@ -244,6 +245,11 @@ bool HttpServer::closing() { return tl_conn && tl_conn->close; }
 void HttpServer::allow_body(size_t bytes) {
   if (tl_conn) tl_conn->body_bytes = bytes;
 }
+bool HttpServer::client_gone() {
+  if (!tl_conn || tl_conn->fd < 0) return false;
+  pollfd p{tl_conn->fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
 
 void HttpServer::raise_backlog() { ::listen(svr_sock_, 128); }  // the library's listen() asks for 5
 
@@ -353,7 +359,9 @@ void HttpServer::watch() {
 
 // One request of a connection (its n-th): false when the connection ends after it.
 bool HttpServer::serve_request(httplib::Stream& strm, size_t n) {
+  const int fd = tl_conn->fd;
   *tl_conn = ConnState{};
+  tl_conn->fd = fd;
   const bool last = n >= limits_.max_requests;
   bool client_closes = false;
   const bool ok = process_request(strm, last, client_closes, [](httplib::Request& req) { req.ranges.clear(); });
@@ -362,6 +370,7 @@ bool HttpServer::serve_request(httplib::Stream& strm, size_t n) {
 
 void HttpServer::serve(int fd, Clock::time_point deadline) {
   ConnState state;
+  state.fd = fd;
   tl_conn = &state;
   ConnStream strm(fd, state, limits_);
   for (size_t n = 1;; n++) {

@@ -71,6 +71,9 @@ class HttpServer : public httplib::Server {
   static bool closing();
   // Lets this request's body be read: up to `bytes` more than the head's cap (see above).
   static void allow_body(size_t bytes);
+  // Whether the client of the request being served closed its side or the connection broke (a handler doing long
+  // work can stop); false for serve_bytes().
+  static bool client_gone();
 
  private:
   struct Idle {

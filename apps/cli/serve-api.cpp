@@ -85,7 +85,8 @@ void FifoLock::unlock() {
 struct ApiService::Job {
   ApiRequest req;
   std::vector<int32_t> tokens;
-  std::shared_ptr<grammar::CompiledGrammar> grammar;
+  std::optional<grammar::Grammar> constraint;  // the schema's grammar (r.schema: its key among grammars_)
+  std::shared_ptr<grammar::CompiledGrammar> grammar;  // set by run(), under the model
   std::string id;
   int64_t created = 0;
   GenerateResult result;
@@ -180,6 +181,19 @@ void ApiService::models(const httplib::Request& req, httplib::Response& res) {
 
 void ApiService::run(Job& job, const std::function<bool(const std::string&)>& on_piece) {
   SamplerChain chain = make_chain(job.req.sampling);
+  if (job.constraint) {  // a schema seen lately keeps its compiled grammar, whose masks are then mostly cached
+    auto it = std::find_if(grammars_.begin(), grammars_.end(), [&](const auto& e) { return e.first == job.req.schema; });
+    if (it == grammars_.end()) {
+      if (!trie_) trie_ = grammar::make_token_trie(*lm_.tokenizer);
+      grammars_.insert(grammars_.begin(), {job.req.schema, std::make_shared<grammar::CompiledGrammar>(
+                                                              std::move(*job.constraint), trie_)});
+      if (grammars_.size() > 4) grammars_.pop_back();
+    } else {
+      std::rotate(grammars_.begin(), it, it + 1);
+    }
+    job.grammar = grammars_.front().second;
+    job.constraint.reset();
+  }
   if (job.grammar && job.trigger) {
     chain.add_front(std::make_unique<TriggeredGrammarSampler>(job.grammar, *lm_.tokenizer));
   } else if (job.grammar) {
@@ -239,13 +253,7 @@ void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool
       } catch (const Error& e) {
         throw ApiError(400, e.what(), job->tools.empty() ? "response_format.json_schema.schema" : "tools");
       }
-      std::shared_ptr<const grammar::TokenTrie> trie;
-      {
-        std::lock_guard<std::mutex> lk(trie_mutex_);
-        if (!trie_) trie_ = grammar::make_token_trie(*lm_.tokenizer);
-        trie = trie_;
-      }
-      job->grammar = std::make_shared<grammar::CompiledGrammar>(std::move(g), trie);
+      job->constraint = std::move(g);
     }
     if (!lock_.try_lock(opt_.max_queue)) {
       throw ApiError(429, "the server is busy: " + std::to_string(opt_.max_queue) +
@@ -311,7 +319,7 @@ void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool
 
     if (!r.stream) {
       try {
-        run(*job, [](const std::string&) { return true; });
+        run(*job, [](const std::string&) { return !HttpServer::client_gone(); });  // a client that left: stop
       } catch (const Error& e) {
         throw ApiError(500, std::string("generation failed: ") + e.what(), "", "", "server_error");
       }

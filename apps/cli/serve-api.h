@@ -37,6 +37,7 @@
 
 namespace sotto::grammar {
 class TokenTrie;
+class CompiledGrammar;
 }
 
 namespace sotto::cli {
@@ -90,7 +91,7 @@ class ApiService : public ApiRoutes {
   std::string id_;
   int64_t created_ = 0;
   LoadedModel lm_;
-  std::shared_ptr<const grammar::TokenTrie> trie_;  // built on the first schema
+  std::shared_ptr<const grammar::TokenTrie> trie_;  // built on the first schema, under lock_
   KvCache cache_;
   // The speech model (declared after lm_, whose pool its backend shares: destroyed first).
   std::string asr_id_;
@@ -100,7 +101,9 @@ class ApiService : public ApiRoutes {
   std::unique_ptr<Tokenizer> asr_tok_;
   int n_ctx_ = 0;
   FifoLock lock_;
-  std::mutex trie_mutex_;
+  // Compiled grammars of recent schemas (text -> grammar with its mask caches), most recent first; used and
+  // changed only while holding the model (lock_): CompiledGrammar is not thread-safe.
+  std::vector<std::pair<std::string, std::shared_ptr<grammar::CompiledGrammar>>> grammars_;
   uint64_t n_requests_ = 0;
 };
 
