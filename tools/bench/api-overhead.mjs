@@ -5,6 +5,8 @@
 //   cli-gen  the generation alone inside it (prefill + decode, from its stats line; run without -q)
 //   api      wall time of one non-streamed POST /v1/chat/completions (connection, JSON, template, generate, answer)
 //   ttft     a streamed request's time to its first content delta; cli-first: the CLI's time to its first byte
+//   per-token  streamed: (last delta - first delta) / (tokens - 1), against the CLI's (last byte - first byte) /
+//              (tokens - 1) on stdout (it writes and flushes each token's text)
 // and prints api - cli-gen and the ratio api / cli-gen (what the HTTP layer, JSON and the chat template add to the
 // work; cli-gen is printed in whole ms by the CLI), api / cli (a served model against a process per prompt) and
 // ttft / cli-first.
@@ -39,11 +41,12 @@ function cli(n, quiet = true) {
     let first = null, err = '';
     const p = spawn(sotto, ['generate', '-m', model, '--chat', '--temp', '0', '-n', String(n), '-t', threads,
       ...(quiet ? ['-q'] : []), '-p', prompt]);
-    p.stdout.on('data', () => { first ??= performance.now() - t0; });
+    let last = null;
+    p.stdout.on('data', () => { first ??= performance.now() - t0; last = performance.now() - t0; });
     p.stderr.on('data', (d) => { err += d; });
     p.on('exit', () => {
       const m = /prompt \d+ tokens, ([\d.]+) s.*generated \d+ tokens \(\d+ forced\), ([\d.]+) s/.exec(err);
-      resolve({ wall: performance.now() - t0, first, gen: m ? (Number(m[1]) + Number(m[2])) * 1000 : null });
+      resolve({ wall: performance.now() - t0, first, last, gen: m ? (Number(m[1]) + Number(m[2])) * 1000 : null });
     });
   });
 }
@@ -62,35 +65,43 @@ async function ttft(n) {
     body: JSON.stringify({ messages: [{ role: 'user', content: prompt }], temperature: 0, max_tokens: n, stream: true }) });
   const reader = r.body.getReader();
   const dec = new TextDecoder();
-  let buf = '', first = null;
+  let buf = '', first = null, last = null;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
     buf += dec.decode(value, { stream: true });
-    if (first === null && /"delta":\{"content":"[^"]/.test(buf)) first = performance.now() - t0;
+    if (/"delta":\{"content":"[^"]/.test(dec.decode(value))) {
+      first ??= performance.now() - t0;
+      last = performance.now() - t0;
+    }
   }
-  return first;
+  return { first, last };
 }
 
 const cpu = spawnSync('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).stdout.toString().trim();
 console.log(`model ${path.basename(model)}, ${runs} runs each, -t ${threads}, ${cpu}, median times`);
-console.log('tokens |   cli wall | cli-gen | cli-first |  api wall |  api ttft | api-cli-gen | api/cli-gen | api/cli | ttft/cli-first');
+console.log('tokens |   cli wall | cli-gen | cli-first |  api wall |  api ttft | api-cli-gen | api/cli-gen | api/cli | ' +
+  'ttft/cli-first | per-token api / cli');
 try {
   for (const n of [1, 16, 128]) {
     await api(n);  // warm-up
-    const c = [], g = [], f = [], a = [], t = [];
+    const c = [], g = [], f = [], a = [], t = [], pa = [], pc = [];
     for (let i = 0; i < runs; i++) {
       const q = await cli(n, true);
       c.push(q.wall);
       f.push(q.first ?? q.wall);
+      if (n > 1) pc.push((q.last - q.first) / (n - 1));
       g.push((await cli(n, false)).gen);
       a.push(await api(n));
-      t.push(await ttft(n));
+      const s = await ttft(n);
+      t.push(s.first);
+      if (n > 1) pa.push((s.last - s.first) / (n - 1));
     }
     const [mc, mg, mf, ma, mt] = [c, g, f, a, t].map(median);
+    const per = n > 1 ? `${median(pa).toFixed(3)} / ${median(pc).toFixed(3)} ms` : '-';
     console.log(`${String(n).padStart(6)} | ${ms(mc).padStart(10)} | ${ms(mg).padStart(7)} | ${ms(mf).padStart(9)} | ` +
       `${ms(ma).padStart(9)} | ${ms(mt).padStart(9)} | ${ms(ma - mg).padStart(11)} | ${(ma / mg).toFixed(2).padStart(11)} | ` +
-      `${(ma / mc).toFixed(2).padStart(7)} | ${(mt / mf).toFixed(2).padStart(14)}`);
+      `${(ma / mc).toFixed(2).padStart(7)} | ${(mt / mf).toFixed(2).padStart(14)} | ${per}`);
   }
 } finally {
   server.kill('SIGTERM');
