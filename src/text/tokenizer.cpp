@@ -1,5 +1,5 @@
-// tokenizer.cpp — the Tokenizer implementation (both kinds) and its loaders from GGUF metadata and from
-// Hugging Face tokenizer.json. Added/special tokens are split out of the text first (leftmost-longest
+// tokenizer.cpp — the Tokenizer implementations (byte-level and SentencePiece BPE, BERT WordPiece) and their
+// loaders from GGUF metadata and (BPE) from Hugging Face tokenizer.json. Added/special tokens are split out of the text first (leftmost-longest
 // match, as Hugging Face's added vocabulary does); the text between them is normalised (NFC for Qwen;
 // spaces to U+2581 for SentencePiece), pre-tokenized (byte-level families) and merged.
 #include "text/tokenizer.h"
@@ -14,6 +14,7 @@
 #include "text/bpe.h"
 #include "text/pretokenize.h"
 #include "text/unicode.h"
+#include "text/wordpiece.h"
 
 namespace sotto {
 
@@ -219,6 +220,100 @@ class BpeTokenizer final : public Tokenizer {
   }
 };
 
+// BERT WordPiece (tokenizer.ggml.model "bert"): encode with add_bos gives [CLS] ... [SEP]; control tokens written
+// in the text ([CLS], [SEP], [MASK], ...) are matched case-sensitively when parse_special is true.
+class WordPieceTokenizer final : public Tokenizer {
+ public:
+  WordPieceVocab v;
+  std::vector<std::string> pieces;  // as the file stores them (U+2581 + word-initial piece)
+  std::vector<uint8_t> special;
+  int32_t cls_id = -1, sep_id = -1;
+  AddedTrie added;
+
+  std::vector<int32_t> encode(std::string_view text, bool with_specials, bool parse_special) const override {
+    std::vector<int32_t> out;
+    if (with_specials) out.push_back(cls_id);
+    size_t seg = 0, i = 0;
+    while (i < text.size()) {
+      const auto m = parse_special && !added.empty() ? added.match(text, i) : std::pair<size_t, int32_t>{0, -1};
+      if (m.first == 0) {
+        i++;
+        continue;
+      }
+      v.encode(text.substr(seg, i - seg), out);
+      out.push_back(m.second);
+      i += m.first;
+      seg = i;
+    }
+    v.encode(text.substr(seg), out);
+    if (with_specials) out.push_back(sep_id);
+    return out;
+  }
+  std::string token_to_piece(int32_t id) const override {
+    if (id < 0 || size_t(id) >= pieces.size()) return "";
+    const std::string& p = pieces[size_t(id)];
+    return p.compare(0, 3, "\xE2\x96\x81") == 0 ? " " + p.substr(3) : p;
+  }
+  int32_t n_vocab() const override { return int32_t(pieces.size()); }
+  int32_t bos() const override { return cls_id; }
+  int32_t eos() const override { return sep_id; }
+  bool is_eog(int32_t id) const override { return id == sep_id; }
+  bool is_special(int32_t id) const override { return id >= 0 && size_t(id) < special.size() && special[size_t(id)]; }
+  int32_t token_id(std::string_view piece) const override {
+    for (size_t i = 0; i < pieces.size(); i++) {
+      if (pieces[i] == piece) return int32_t(i);
+    }
+    return -1;
+  }
+  std::string apply_chat_template(const std::vector<ChatMessage>&, bool) const override {
+    fail("a BERT WordPiece tokenizer has no chat format");
+  }
+};
+
+std::unique_ptr<Tokenizer> wordpiece_from_gguf(const GgufFile& f, const std::vector<std::string>& pieces,
+                                               const std::vector<int64_t>& types) {
+  auto t = std::make_unique<WordPieceTokenizer>();
+  const size_t n = pieces.size();
+  t->pieces = pieces;
+  t->special.assign(n, 0);
+  size_t upper = 0;
+  for (size_t i = 0; i < n; i++) {
+    const std::string& p = pieces[i];
+    if (types[i] == 3) {  // control: [PAD] [UNK] [CLS] [SEP] [MASK]; whole tokens only
+      t->special[i] = 1;
+      if (!p.empty()) t->added.add(p, int32_t(i));
+      continue;
+    }
+    bool has_upper = false;
+    for (char c : p) has_upper |= c >= 'A' && c <= 'Z';
+    upper += has_upper;
+    if (p.compare(0, 3, "\xE2\x96\x81") == 0) {
+      t->v.first.emplace(p.substr(3), int32_t(i));  // the first id wins on duplicates
+    } else {
+      t->v.cont.emplace(p, int32_t(i));
+    }
+  }
+  // The file does not say whether the vocabulary is cased (llama.cpp always lowercases); uncased vocabularies
+  // (all-MiniLM, bge-*-en) hold no capital letters, cased ones thousands.
+  t->v.lowercase = t->v.strip_accents = upper * 100 < n;
+  auto special_id = [&](const char* k, const char* piece) {
+    int64_t id = f.get_int_or(k, -1);
+    if (id < 0) {
+      for (size_t i = 0; i < n && id < 0; i++) {
+        if (pieces[i] == piece) id = int64_t(i);
+      }
+    }
+    if (id < 0 || id >= int64_t(n)) {
+      fail(f.path(), ": the BERT vocabulary has no ", piece, " token (metadata ", k, ")");
+    }
+    return int32_t(id);
+  };
+  t->cls_id = special_id("tokenizer.ggml.cls_token_id", "[CLS]");
+  t->sep_id = special_id("tokenizer.ggml.seperator_token_id", "[SEP]");
+  t->v.unk = special_id("tokenizer.ggml.unknown_token_id", "[UNK]");
+  return t;
+}
+
 PreTok pretok_from_gguf(const std::string& pre, const std::string& path) {
   if (pre == "llama3" || pre == "llama-bpe" || pre == "llama-v3") return PreTok::Llama3;
   if (pre == "qwen2") return PreTok::Qwen2;
@@ -240,6 +335,7 @@ std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const GgufFile& f) {
                                                                    : std::vector<int64_t>(n, 1);
   if (types.size() != n) fail(f.path(), ": tokenizer.ggml.token_type has ", std::to_string(types.size()),
                               " entries for ", std::to_string(n), " tokens");
+  if (model == "bert") return wordpiece_from_gguf(f, t->v.pieces, types);
   t->special.assign(n, 0);
   if (model == "gpt2") {
     t->v.kind = BpeKind::ByteLevel;
@@ -255,7 +351,7 @@ std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const GgufFile& f) {
     t->v.scores.assign(scores.begin(), scores.end());
     t->v.use_scores = !f.has("tokenizer.ggml.merges");
   } else {
-    fail(f.path(), ": unsupported tokenizer model '", model, "' (supported: gpt2 byte-level BPE, llama SentencePiece)");
+    fail(f.path(), ": unsupported tokenizer model '", model, "' (supported: gpt2 byte-level BPE, llama SentencePiece, bert WordPiece)");
   }
   // Token types: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte. Control and
   // user-defined tokens are matched in text as whole tokens; unknown, control and unused ones are not text.

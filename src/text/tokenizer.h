@@ -1,5 +1,6 @@
 // tokenizer.h — text <-> token ids for the supported model families.
-// Two algorithms behind one interface:
+// Three algorithms behind one interface:
+//   - BERT WordPiece (text/wordpiece.h): the embedding models (all-MiniLM, bge); encode's add_bos adds [CLS] and [SEP];
 //   - byte-level BPE (GPT-2 style byte->unicode mapping, merges by rank, a pre-tokenizer regex per family):
 //     Llama 3, Qwen2.5, SmolLM2;
 //   - SentencePiece-style BPE (scores as merge priority, U+2581 for spaces, byte fallback <0xNN>): Gemma 3.

@@ -129,9 +129,11 @@ uint32_t compose_pair(uint32_t a, uint32_t b) {
   return (it != end && it->first == a && it->second == b) ? it->composite : 0;
 }
 
-// NFC of a run of valid code points.
-void nfc_run(const std::vector<uint32_t>& cps, std::string& out) {
+}  // namespace
+
+std::vector<uint32_t> nfd(const std::vector<uint32_t>& cps) {
   std::vector<uint32_t> d;
+  d.reserve(cps.size());
   for (uint32_t cp : cps) decompose(cp, d);
   // Canonical ordering: stable sort of each run of non-starters by class.
   for (size_t i = 0; i < d.size();) {
@@ -145,6 +147,35 @@ void nfc_run(const std::vector<uint32_t>& cps, std::string& out) {
                      [](uint32_t a, uint32_t b) { return ccc(a) < ccc(b); });
     i = j;
   }
+  return d;
+}
+
+bool is_mark_nonspacing(uint32_t cp) {
+  return cp >= 0x300 && cp != kInvalid && in_ranges(ud::marks_nonspacing, ud::marks_nonspacing_count, cp);
+}
+bool is_other(uint32_t cp) { return cp != kInvalid && in_ranges(ud::others, ud::others_count, cp); }
+bool is_punctuation(uint32_t cp) { return cp != kInvalid && in_ranges(ud::punctuation, ud::punctuation_count, cp); }
+
+void append_lower(uint32_t cp, std::vector<uint32_t>& out) {
+  if (cp < 0x80) {
+    out.push_back(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
+    return;
+  }
+  const ud::Lower* end = ud::lowercase + ud::lowercase_count;
+  const ud::Lower* it = std::lower_bound(ud::lowercase, end, cp, [](const ud::Lower& x, uint32_t c) { return x.cp < c; });
+  if (it == end || it->cp != cp) {
+    out.push_back(cp);
+    return;
+  }
+  out.push_back(it->first);
+  if (it->second) out.push_back(it->second);
+}
+
+namespace {
+
+// NFC of a run of valid code points.
+void nfc_run(const std::vector<uint32_t>& cps, std::string& out) {
+  const std::vector<uint32_t> d = nfd(cps);
   // Composition: a character joins the last starter unless something between them blocks it (a starter,
   // or a mark of the same or a higher class).
   std::vector<uint32_t> r;

@@ -1,6 +1,8 @@
 """gen_unicode.py — generates src/text/unicode-data.cpp from Python's unicodedata (Unicode 14.0):
-letter (L*) and number (N*) ranges for the pre-tokenizer patterns, and the tables NFC needs
-(canonical combining classes, canonical decompositions, primary composites).
+letter (L*) and number (N*) ranges for the pre-tokenizer patterns, the tables NFC needs
+(canonical combining classes, canonical decompositions, primary composites), and what BERT's WordPiece
+normaliser needs: nonspacing marks (Mn), other (C*: control, format, surrogate, private use, unassigned),
+punctuation (P*) and the full lowercase mapping of each code point (str.lower of one character).
 
 Usage: /usr/bin/python3 tools/unicode/gen_unicode.py > src/text/unicode-data.cpp
 """
@@ -30,6 +32,17 @@ def cat(cp):
 
 letters = ranges(lambda cp: cat(cp).startswith("L"))
 numbers = ranges(lambda cp: cat(cp).startswith("N"))
+marks_nonspacing = ranges(lambda cp: cat(cp) == "Mn")
+others = ranges(lambda cp: cat(cp).startswith("C"))
+punctuation = ranges(lambda cp: cat(cp).startswith("P"))
+lower = []
+for cp in range(MAX):
+    if 0xD800 <= cp <= 0xDFFF:
+        continue
+    lo = chr(cp).lower()
+    if lo != chr(cp):
+        assert len(lo) <= 2, hex(cp)
+        lower.append((cp, ord(lo[0]), ord(lo[1]) if len(lo) > 1 else 0))
 ccc = [(cp, ud.combining(chr(cp))) for cp in range(MAX) if ud.combining(chr(cp))]
 decomp = []
 comp = []
@@ -58,6 +71,13 @@ def emit_ranges(name, rs):
 
 emit_ranges("letters", letters)
 emit_ranges("numbers", numbers)
+emit_ranges("marks_nonspacing", marks_nonspacing)
+emit_ranges("others", others)
+emit_ranges("punctuation", punctuation)
+w("const Lower lowercase[] = {\n")
+for i in range(0, len(lower), 4):
+    w("  " + " ".join("{0x%X, 0x%X, 0x%X}," % x for x in lower[i:i + 4]) + "\n")
+w("};\nconst size_t lowercase_count = %d;\n\n" % len(lower))
 w("const Ccc combining[] = {\n")
 for i in range(0, len(ccc), 8):
     w("  " + " ".join("{0x%X, %d}," % c for c in ccc[i:i + 8]) + "\n")
