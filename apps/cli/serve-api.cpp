@@ -65,22 +65,6 @@ void wrong_method(httplib::Response& res, const char* allow) {
 
 }  // namespace
 
-bool FifoLock::try_lock(int cap) {
-  std::unique_lock<std::mutex> lk(m_);
-  if (next_ - serving_ >= uint64_t(cap)) return false;
-  const uint64_t ticket = next_++;
-  cv_.wait(lk, [&] { return serving_ == ticket; });
-  return true;
-}
-
-void FifoLock::unlock() {
-  {
-    std::lock_guard<std::mutex> lk(m_);
-    serving_++;
-  }
-  cv_.notify_all();
-}
-
 // One request on its way: what was asked, its prompt, its grammar, and what came of it.
 struct ApiService::Job {
   ApiRequest req;

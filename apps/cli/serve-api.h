@@ -30,6 +30,7 @@
 #include <mutex>
 #include <string>
 
+#include "fifo-lock.h"
 #include "http-server.h"
 #include "models/asr-model.h"
 #include "runtime/loaded-model.h"
@@ -51,19 +52,6 @@ struct ApiOptions {
   std::string api_key;          // "" = no token needed
   size_t max_body = 1 << 20;    // bytes of a request body
   int max_queue = 4;            // requests served or waiting at once
-};
-
-// First come, first served: lock() takes a ticket and waits for its turn; try_lock refuses when `cap` tickets are
-// out (one served, the rest waiting).
-class FifoLock {
- public:
-  bool try_lock(int cap);
-  void unlock();
-
- private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  uint64_t next_ = 0, serving_ = 0;
 };
 
 class ApiService : public ApiRoutes {
