@@ -82,6 +82,7 @@ int run_listen(int argc, char** argv);
 int run_serve(int argc, char** argv);
 int run_tokenize(int argc, char** argv);
 int run_image_embed(int argc, char** argv);
+int run_embed(int argc, char** argv);
 
 // The image processor's settings that an mmproj file implies (generate --image and image-embed --mmproj):
 // its tile size, tokens a tile, mean and std, and clip.vision.preproc_image_size as the longest edge (default 4

@@ -12,6 +12,7 @@
 #include "core/gguf.h"
 #include "core/thread-pool.h"
 #include "models/asr-model.h"
+#include "models/bert.h"
 #include "models/config.h"
 #include "models/siglip.h"
 #include "text/tokenizer.h"
@@ -115,6 +116,15 @@ void print_vision_config(const GgufFile& f) {
               double(c.image_mean[2]), double(c.image_std[0]), double(c.image_std[1]), double(c.image_std[2]));
 }
 
+// A BERT embedding model's config (models/bert.h), from its metadata.
+void print_bert_config(const GgufFile& f) {
+  const BertConfig c = read_bert_config(f);
+  std::printf("config:       BERT text embedder: n_vocab %d, n_embd %d, n_ff %d, %d layers x %d heads, context %d, "
+              "%d token types, eps %g\n", c.n_vocab, c.n_embd, c.n_ff, c.n_layer, c.n_head, c.n_ctx, c.n_token_types,
+              double(c.norm_eps));
+  std::printf("              pooling %s, output [%d] float32 a text (sotto embed)\n", pooling_name(c.pooling), c.n_embd);
+}
+
 }  // namespace
 
 int run_info(int argc, char** argv) {
@@ -136,6 +146,7 @@ int run_info(int argc, char** argv) {
   try {
     if (arch == "moonshine" || arch == "whisper") print_asr_config(*f);
     else if (is_vision_file(*f)) print_vision_config(*f);
+    else if (is_bert_file(*f)) print_bert_config(*f);
     else print_config(read_config(*f));
   } catch (const Error& e) {
     std::printf("config:       not usable by this build: %s\n", e.what());

@@ -99,10 +99,10 @@ def gguf_name(hf):
     return f"blk.{i}.{HF_TO_GGUF[mod]}.{kind}"
 
 
-def write_model(path, W, v, dtype, pooling):
+def write_model(path, W, v, dtype, pooling, name="tiny-bert-test"):
     g = ggufw.Writer()
     g.string("general.architecture", "bert")
-    g.string("general.name", "tiny-bert-test")
+    g.string("general.name", name)
     g.u32("bert.block_count", CFG["num_hidden_layers"])
     g.u32("bert.context_length", CFG["max_position_embeddings"])
     g.u32("bert.embedding_length", CFG["hidden_size"])
@@ -178,7 +178,7 @@ def main_minilm(path, dtype):
     v += ["[unused%d]" % i for i in range(MINILM["vocab_size"] - len(v))]
     CFG.update(MINILM)
     W = bert_ref.random_weights(CFG, seed=3)
-    write_model(path, W, v, dtype, pooling=1)
+    write_model(path, W, v, dtype, pooling=1, name="minilm-l6-shape-random")
     print(f"{path}: MiniLM-L6 shape, {dtype}, random weights")
 
 
