@@ -127,3 +127,29 @@ TEST_F(Cli, TranscribeUsesTheBundledSpeechModel) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"segments\""), std::string::npos) << r.out.substr(0, 400);
 }
+
+// `note --check` with `--visit-date`: a relative follow-up supports the date it means from the visit date, and is
+// flagged without it (apps/scribe/support.h).
+TEST_F(Cli, CheckResolvesRelativeDatesAgainstTheVisitDate) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("sotto-cli-visit-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string tr = (dir / "t.txt").string(), note = (dir / "n.json").string();
+  std::FILE* f = std::fopen(tr.c_str(), "w");
+  std::fputs("Doctor: Take paracetamol as needed. See you in two weeks.\n", f);
+  std::fclose(f);
+  f = std::fopen(note.c_str(), "w");
+  std::fputs(R"({"subjective": null, "objective": null, "assessment": null, "plan": null,
+    "medications": [{"name": "paracetamol", "dose": null, "frequency": "as needed"}], "follow_up": "2026-03-20"})", f);
+  std::fclose(f);
+  const std::string base = "note --template soap --format json --transcript " + tr + " --check " + note;
+  auto with = run(base + " --visit-date 2026-03-06", false);
+  ASSERT_EQ(with.code, 0) << with.out;
+  EXPECT_EQ(with.out.find("\"flagged\": true"), std::string::npos) << with.out;
+  auto without = run(base, false);
+  ASSERT_EQ(without.code, 0) << without.out;
+  EXPECT_NE(without.out.find("\"flagged\": true"), std::string::npos) << without.out;
+  auto wrong = run(base + " --visit-date 2026-03-07", false);
+  ASSERT_EQ(wrong.code, 0) << wrong.out;
+  EXPECT_NE(wrong.out.find("2026-03-21 from the visit date"), std::string::npos) << wrong.out;
+  std::filesystem::remove_all(dir);
+}

@@ -263,6 +263,58 @@ TEST(ScribeSupportRules, NullIsAbstentionNotAFlag) {
   EXPECT_TRUE(check_support(bad, tr, &t.schema)[0].flagged);
 }
 
+// With the visit date, a relative date supports the absolute date it means from that day, and only that one
+// (days, weeks, a fortnight, months clamped to the month's end, years, tomorrow, next / this weekday); a wrong
+// date says what was said and what it meant; a visit date that is not a date is an error naming it.
+TEST(ScribeSupportRules, RelativeDatesResolveAgainstTheVisitDate) {
+  const NoteTemplate t = load_template("soap", {kRoot});
+  auto flagged = [&](const std::string& tr, const char* date, const char* visit) {
+    const json::Value note = json::parse(std::string(R"({"follow_up": ")") + date + "\"}");
+    const auto s = check_support(note, tr, &t.schema, visit);
+    EXPECT_EQ(s.size(), 1u);
+    return s.empty() || s[0].flagged;
+  };
+  struct Case {
+    const char* said;
+    const char* visit;
+    const char* right;
+    std::vector<const char*> wrong;
+  };
+  const Case cases[] = {
+      {"See you in two weeks.", "2026-03-06", "2026-03-20", {"2026-03-13", "2026-03-21", "2026-04-06"}},
+      {"Come back in 10 days.", "2026-12-28", "2027-01-07", {"2026-01-07", "2027-01-08"}},
+      {"Review in a fortnight.", "2026-02-20", "2026-03-06", {"2026-03-05"}},
+      {"Review in three months.", "2026-01-15", "2026-04-15", {"2026-04-16", "2026-03-15"}},
+      {"Review in a month.", "2026-01-31", "2026-02-28", {"2026-03-03", "2026-02-27"}},
+      {"Follow up in 1 year.", "2024-02-29", "2025-02-28", {"2025-03-01"}},
+      {"See you tomorrow.", "2026-12-31", "2027-01-01", {"2026-12-30"}},
+      {"Let's say next Tuesday.", "2026-12-06", "2026-12-08", {"2026-12-09", "2026-12-06"}},  // 2026-12-06: a Sunday
+      {"Let's say next Tuesday.", "2026-12-06", "2026-12-15", {}},                           // or a week later
+      {"Come in this Friday.", "2026-12-06", "2026-12-11", {"2026-12-18"}},
+      {"Back next week.", "2026-12-06", "2026-12-13", {"2026-12-14"}},
+  };
+  for (const Case& c : cases) {
+    const std::string tr = std::string("Doctor: Take paracetamol. ") + c.said;
+    EXPECT_FALSE(flagged(tr, c.right, c.visit)) << c.said << " from " << c.visit << " = " << c.right;
+    EXPECT_TRUE(flagged(tr, c.right, "")) << c.said << ": without the visit date";
+    for (const char* w : c.wrong) EXPECT_TRUE(flagged(tr, w, c.visit)) << c.said << " from " << c.visit << " is not " << w;
+  }
+  // The flag says what was said and what it meant; a date said whole still counts as before.
+  const auto s = check_support(json::parse(R"({"follow_up": "2026-03-21"})"), "See you in two weeks.", &t.schema, "2026-03-06");
+  ASSERT_EQ(s.size(), 1u);
+  ASSERT_EQ(s[0].unsupported.size(), 1u);
+  EXPECT_EQ(s[0].unsupported[0], "2026-03-21 (said as \"in two weeks\": 2026-03-20 from the visit date)");
+  EXPECT_FALSE(flagged("See you on the 21st of March 2026.", "2026-03-21", "2026-03-06"));
+  for (const char* bad : {"2026-02-30", "6/3/2026", "soon"}) {
+    try {
+      check_support(json::parse(R"({"follow_up": "2026-03-20"})"), "in two weeks", &t.schema, bad);
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+}
+
 // The prompt: the visit date, when given, goes between the instruction and the transcript in one fixed form
 // (tools/train/datagen.py user_text writes the same); a bad date is an error naming it.
 TEST(ScribeTemplates, VisitDateInThePrompt) {

@@ -22,11 +22,14 @@
 //                                               (support_to_json) as JSON at sotto_scribe_out; spans are UTF-8
 //                                               byte offsets into the transcript; uncertain: JSON [[b, e,
 //                                               reason]] of the words speech recognition was unsure of (or
-//                                               empty), carried in as `sotto note` does (support-speech.h)
+//                                               empty), carried in as `sotto note` does (support-speech.h);
+//                                               relative dates resolved against the visit date (below)
 //   sotto_scribe_windows(s, schema, transcript, max_tokens)  how write_note reads the transcript with this
 //                                               model (apps/scribe/window.h): JSON {windows: [[b, e]], maxTokens:
 //                                               [per window], promptTokens, trainedContext, windowTokens, message}
 //   sotto_scribe_merge(schema, {notes, windows}, transcript)  the window notes merged (merge_window_notes)
+//   sotto_scribe_visit_date(date)              the visit date (YYYY-MM-DD, "" for none) of the next prompts, checks
+//                                               and merges, as `sotto note --visit-date`
 //   sotto_scribe_fhir(schema, note, args)       the note as a FHIR R4 document Bundle (apps/scribe/fhir.h);
 //                                               args: JSON {bundle_id, composition_id, timestamp, author}
 // Strings in: pointer + byte length. Strings out: sotto_scribe_out / sotto_scribe_out_len, valid until the
@@ -225,7 +228,7 @@ SOTTO_EXPORT void sotto_scribe_merge(const char* schema, uint32_t schema_len, co
     if (!w.is_array() || w.arr().size() != 2) sotto::fail("window notes: a window is [begin, end]");
     spans.push_back({size_t(w.arr()[0].integer()), size_t(w.arr()[1].integer())});
   }
-  g_out = json::dump(sotto::merge_window_notes(t.schema, list, std::string(transcript, transcript_len), spans));
+  g_out = json::dump(sotto::merge_window_notes(t.schema, list, std::string(transcript, transcript_len), spans, g_visit_date));
 }
 
 SOTTO_EXPORT int sotto_scribe_n_past(ScribeSession* s) { return s->cache.n_past; }
@@ -239,7 +242,7 @@ SOTTO_EXPORT void sotto_scribe_check(const char* schema, uint32_t schema_len, co
   const json::Value v = json::parse(std::string(note, note_len), "note");
   if (!v.is_object()) sotto::fail("note: not a JSON object");
   const std::string tr(transcript, transcript_len);
-  std::vector<sotto::FieldSupport> support = sotto::check_support(v, tr, &t.schema);
+  std::vector<sotto::FieldSupport> support = sotto::check_support(v, tr, &t.schema, g_visit_date);
   if (uncertain_len > 0) {
     const std::string u(uncertain, uncertain_len);
     sotto::mark_uncertain_speech(support, tr, sotto::uncertain_from_json(json::parse(u, "uncertain speech"), tr.size(), "uncertain speech"));

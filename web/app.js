@@ -392,7 +392,8 @@ async function recheck() {
   if (!state.note || !state.engineReady) return;
   const noteText = JSON.stringify(state.note), transcript = $('transcript').value;
   try {
-    const r = await call({ type: 'check', schema: state.schemaText, note: noteText, transcript, uncertain: uncertainBytes(transcript) });
+    const r = await call({ type: 'check', schema: state.schemaText, note: noteText, transcript, uncertain: uncertainBytes(transcript),
+                          visitDate: visitDateOrEmpty() });
     if (JSON.stringify(state.note) === noteText && $('transcript').value === transcript) {
       applyCheck(r.check, transcript);
       showSupport();
@@ -891,6 +892,7 @@ async function main() {
   $('transcript').addEventListener('input', onTranscriptInput);
   $('keep-audio').onchange = keepAudio;
   for (const id of Object.values(ENCOUNTER)) $(id).addEventListener('input', () => { revokeApproval(); saveDraft(); });
+  $('enc-date').addEventListener('change', () => { if (state.note) scheduleCheck(); });  // relative dates resolve against it
   $('template').onchange = async (e) => {
     const name = e.target.value, old = state.template;
     const label = (v) => $('template').querySelector(`option[value="${v}"]`)?.textContent ?? v;

@@ -14,7 +14,7 @@
 //                                            null or {count, message}}
 //                                         (after a WebGPU failure also {type: 'backend', noteBackend, why})
 //   {type: 'cancel'}                      -> the running generation ends with {type: 'cancelled', id}
-//   {type: 'check', id, schema, note, transcript, uncertain}  -> {type: 'checked', id, check}
+//   {type: 'check', id, schema, note, transcript, uncertain, visitDate}  -> {type: 'checked', id, check}
 //                                         (uncertain: [[b, e, reason]] of uncertain speech, web/speech-marks.mjs)
 //   {type: 'fhir', id, schema, note, args} -> {type: 'fhir', id, text}
 //   {type: 'clear-cache'}                 -> {type: 'cache-cleared'}
@@ -219,6 +219,9 @@ self.onmessage = async (ev) => {
         break;
       case 'check':
         await engine.ready();
+        // The encounter's visit date resolves relative dates ("in two weeks"); while a note is being written, the
+        // date that note was started with stays (its next windows' prompts carry it).
+        if (!busy) engine.visitDate(m.visitDate ?? '');
         post({ type: 'checked', id: m.id, check: engine.check(m.schema, m.note, m.transcript, m.uncertain ?? []) });
         break;
       case 'fhir':

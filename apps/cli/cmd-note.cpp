@@ -106,7 +106,7 @@ int run_note(int argc, char** argv) {
     const SpeechTranscript st = read_transcript(transcript_file);
     const json::Value note = json::parse(read_file(check_file), check_file);
     if (!note.is_object()) fail(check_file, ": not a JSON object");
-    std::vector<FieldSupport> support = check_support(note, st.text, &t.schema);
+    std::vector<FieldSupport> support = check_support(note, st.text, &t.schema, visit_date);
     mark_uncertain_speech(support, st.text, st.uncertain);
     const std::string md = note_to_markdown(t, note, support);
     if (format == "markdown") {

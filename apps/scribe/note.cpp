@@ -184,10 +184,10 @@ NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string&
       res.stats.stop = r.stats.stop;
     }
     if (notes.empty()) fail("no window of the transcript gave a note (", res.windows.skipped.front().why, ")");
-    res.note = merge_window_notes(t.schema, notes, transcript, read);
+    res.note = merge_window_notes(t.schema, notes, transcript, read, opt.visit_date);
     res.text = json::dump(res.note);
   }
-  res.support = check_support(res.note, transcript, &t.schema);
+  res.support = check_support(res.note, transcript, &t.schema, opt.visit_date);
   return res;
 }
 

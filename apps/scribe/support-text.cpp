@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -324,6 +325,74 @@ std::string relative_date(const std::vector<Tok>& t, const std::string& s) {
     return s.substr(t[i].begin, t[last].end - t[i].begin);
   }
   return "";
+}
+
+std::vector<RelativeDate> relative_dates(const std::vector<Tok>& t) {
+  static const std::map<std::string, int> weekdays = {{"sunday", 0}, {"monday", 1}, {"tuesday", 2}, {"wednesday", 3},
+                                                      {"thursday", 4}, {"friday", 5}, {"saturday", 6}};
+  // The offset of n units ("day", "weeks", "fortnight"...), false for a word that is no unit.
+  auto unit = [](const std::string& w, int n, RelativeDate& r) {
+    const std::string u = w.size() > 1 && w.back() == 's' ? w.substr(0, w.size() - 1) : w;
+    if (u == "day") r.days = n;
+    else if (u == "week") r.days = 7 * n;
+    else if (u == "fortnight") r.days = 14 * n;
+    else if (u == "month") r.months = n;
+    else if (u == "year") r.months = 12 * n;
+    else return false;
+    return true;
+  };
+  std::vector<RelativeDate> out;
+  for (size_t i = 0; i < t.size(); i++) {
+    RelativeDate r;
+    r.first = i;
+    if (t[i].text == "tomorrow") {
+      r.days = 1, r.last = i;
+    } else if ((t[i].text == "next" || t[i].text == "this") && i + 1 < t.size()) {
+      if (auto w = weekdays.find(t[i + 1].text); w != weekdays.end()) {
+        r.weekday = w->second, r.next = t[i].text == "next";
+      } else if (t[i].text != "next" || t[i + 1].text == "day" || !unit(t[i + 1].text, 1, r)) {
+        continue;
+      }
+      r.last = i + 1;
+    } else if (t[i].text == "in" && i + 2 < t.size() && ((t[i + 1].kind == Tok::number && !t[i + 1].ordinal &&
+               t[i + 1].num >= 1 && t[i + 1].num <= 366 && t[i + 1].num == std::floor(t[i + 1].num)) || t[i + 1].text == "a")) {
+      if (!unit(t[i + 2].text, t[i + 1].text == "a" ? 1 : int(t[i + 1].num), r)) continue;
+      r.last = i + 2;
+    } else if (t[i].text == "fortnight" && i > 0 && t[i - 1].text == "a") {
+      r.first = i - 1, r.days = 14, r.last = i;
+    } else {
+      continue;
+    }
+    out.push_back(r);
+    i = r.last;
+  }
+  return out;
+}
+
+std::vector<Ymd> resolve_relative(const RelativeDate& r, int vy, int vm, int vd) {
+  using namespace std::chrono;
+  const year_month_day v{year{vy}, month{unsigned(vm)}, day{unsigned(vd)}};
+  if (!v.ok()) return {};
+  auto ymd = [](sys_days s) {
+    const year_month_day x{s};
+    return Ymd{int(x.year()), int(unsigned(x.month())), int(unsigned(x.day()))};
+  };
+  std::vector<Ymd> out;
+  if (r.weekday >= 0) {
+    const sys_days s{v};
+    int ahead = (r.weekday - int(weekday{s}.c_encoding()) + 7) % 7;
+    if (ahead == 0) ahead = r.next ? 7 : 0;  // "this Tuesday" on a Tuesday: that day
+    out.push_back(ymd(s + days{ahead}));
+    if (r.next && ahead < 7) out.push_back(ymd(s + days{ahead + 7}));
+  } else if (r.months) {
+    const year_month ym = year_month{v.year(), v.month()} + months{r.months};
+    const unsigned last = unsigned(year_month_day_last{ym.year(), month_day_last{ym.month()}}.day());
+    const unsigned from = std::min(unsigned(vd), std::min(28u, last)), to = std::min(unsigned(vd), last);
+    for (unsigned d = from; d <= to; d++) out.push_back({int(ym.year()), int(unsigned(ym.month())), int(d)});
+  } else {
+    out.push_back(ymd(sys_days{v} + days{r.days}));
+  }
+  return out;
 }
 
 // ---- words --------------------------------------------------------------------------------------------------

@@ -65,6 +65,23 @@ const char* month_name(int m);
 bool number_word(const std::string& w, double& v, int& cls, bool& ord);
 // "in two weeks", "next Tuesday", "tomorrow" as said, or "".
 std::string relative_date(const std::vector<Tok>& t, const std::string& s);
+// A date said relative to the visit: tokens [first, last], and the dates it may mean from visit date y-m-d
+// (resolve_relative): "in N days / weeks / months / years", "in a week / fortnight / month / year", "a fortnight",
+// "tomorrow", "next week / month / year", "next / this <weekday>".
+struct RelativeDate {
+  size_t first = 0, last = 0;
+  int days = 0, months = 0;  // an offset: days, or calendar months (years: 12 each)
+  int weekday = -1;          // 0 = Sunday .. 6: "next Tuesday" / "this Tuesday"
+  bool next = false;         // "next <weekday>": the coming one or the one a week later
+};
+std::vector<RelativeDate> relative_dates(const std::vector<Tok>& t);
+// The calendar dates (y, m, d) a relative date may mean from the visit date: one, except a month offset from a day
+// the target month lacks or past the 28th (the 28th to the month's last day: people and the training data clamp
+// differently) and "next <weekday>" (the coming one and the one a week later).
+struct Ymd {
+  int y, m, d;
+};
+std::vector<Ymd> resolve_relative(const RelativeDate& r, int vy, int vm, int vd);
 
 const std::set<std::string>& stopwords();
 bool content_word(const Tok& t);

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
 
+#include "core/error.h"
 #include "support-text.h"
 
 namespace sotto {
@@ -91,13 +93,21 @@ struct Checker {
   std::map<std::string, std::vector<size_t>> where;  // word -> token indices in the transcript
   std::set<std::string> canon;                       // the transcript's words as label words (synonyms mapped)  // word -> token indices in the transcript
   std::string relative;                              // a relative date said in the transcript, if any
+  int vy = 0, vm = 0, vd = 0;                        // the visit date, if given
+  std::vector<RelativeDate> rel;                     // the relative dates said, resolved against the visit date
 
-  explicit Checker(const Text& t) : tr(t) {
+  Checker(const Text& t, const std::string& visit_date) : tr(t) {
     for (size_t i = 0; i < tr.t.size(); i++) {
       if (tr.t[i].kind != Tok::punct) where[tr.t[i].text].push_back(i);
       if (tr.t[i].kind == Tok::word) canon.insert(label_word(tr.t[i].text));
     }
     relative = relative_date(tr.t, tr.s);
+    if (!visit_date.empty()) {
+      if (!parse_iso_date(visit_date, vy, vm, vd) || resolve_relative(RelativeDate{}, vy, vm, vd).empty()) {
+        fail("visit date '", visit_date, "' is not a date (YYYY-MM-DD)");
+      }
+      rel = relative_dates(tr.t);
+    }
   }
 
   // A word of the transcript, or its singular/plural.
@@ -152,6 +162,25 @@ struct Checker {
       }
       const int score = (year_ok(r) ? 1 : 0) + (r.m == m ? 1 : 0) + (r.d == d ? 1 : 0);
       if (score > best) best = score, near = &r;
+    }
+    // With the visit date: a relative date that means this day supports it ("in two weeks" from 2026-03-06 is
+    // 2026-03-20); else the first one says what was said and what it meant.
+    for (const RelativeDate& r : rel) {
+      for (const Ymd& x : resolve_relative(r, vy, vm, vd)) {
+        if (x.y == y && x.m == m && x.d == d) {
+          fs.spans.push_back(span_of(tr, r.first, r.last));
+          return;
+        }
+      }
+    }
+    if (!rel.empty()) {
+      const Span sp = span_of(tr, rel[0].first, rel[0].last);
+      const std::vector<Ymd> x = resolve_relative(rel[0], vy, vm, vd);
+      char iso[16];
+      std::snprintf(iso, sizeof iso, "%04d-%02d-%02d", x[0].y, x[0].m, x[0].d);
+      fs.unsupported.push_back(text + " (said as \"" + tr.s.substr(sp.begin, sp.end - sp.begin) + "\": " + iso +
+                               (x.size() > 1 ? " or later" : "") + " from the visit date)");
+      return;
     }
     if (!relative.empty()) {
       fs.unsupported.push_back(text + " (said as \"" + relative + "\")");
@@ -477,9 +506,9 @@ void check_negation(const Checker& c, const Text& val, FieldSupport& fs) {
 }  // namespace
 
 std::vector<FieldSupport> check_support(const json::Value& note, const std::string& transcript,
-                                        const json::Value* schema) {
+                                        const json::Value* schema, const std::string& visit_date) {
   const Text tr = analyse(transcript);
-  const Checker c(tr);
+  const Checker c(tr, visit_date);
   std::vector<Field> fields;
   collect(note, schema, "", "", {}, fields);
 

@@ -10,7 +10,8 @@
 //     number the speaker corrected ("250 mg, actually make that 500 mg") supports nothing;
 //   * dates (format "date" fields, and dates written in strings): checked whole, day, month and year as said
 //     ("March 3rd 2026", "3/3/2026", "2026-03-03", "the 3rd of March"; without a year, the year must be said
-//     elsewhere); a date said only relatively ("in two weeks") does not support an absolute date;
+//     elsewhere); a date said only relatively ("in two weeks") supports the absolute date it means from the visit
+//     date where that is given, and no absolute date otherwise;
 //   * negation: a phrase of a string value ("chest pain") whose words the transcript says only under a
 //     negation cue ("denies chest pain", "no chest pain") is flagged, and so is a negated phrase ("no fever")
 //     whose words the transcript says only without one;
@@ -21,8 +22,7 @@
 //     clause makes it say false; the last such clause wins (people correct themselves); none: not checked.
 // A value is flagged (something the transcript does not say), supported, or not checked (no evidence either
 // way: shown to the reviewer, never silently passed).
-// Does not: judge paraphrase or meaning beyond these rules; resolve relative dates (the visit date is not known
-// here).
+// Does not: judge paraphrase or meaning beyond these rules; resolve relative dates without the visit date.
 #pragma once
 
 #include <string>
@@ -51,9 +51,12 @@ struct FieldSupport {
 
 // Every non-empty string, number and boolean of `note` checked against `transcript`. With the template's
 // `schema`, enums, booleans, numbers and dates are checked by their rules above (and the field's description
-// and name give the labels); const values are choices of the template, not facts, and are left out.
+// and name give the labels); const values are choices of the template, not facts, and are left out. With the
+// visit date (YYYY-MM-DD; Error if it is not a date), a date said relatively ("in two weeks", "next Tuesday",
+// "in 3 months", "tomorrow") supports the absolute date it means from that day (support-text.h's
+// resolve_relative); without one, it supports none.
 std::vector<FieldSupport> check_support(const json::Value& note, const std::string& transcript,
-                                        const json::Value* schema = nullptr);
+                                        const json::Value* schema = nullptr, const std::string& visit_date = "");
 
 // [{path, value, spans: [[b, e]], unsupported, flagged, checked, why, uncertain_speech}] — what the CLI and the
 // wasm ABI print (why only when not checked, uncertain_speech only when non-empty).

@@ -316,7 +316,8 @@ json::Value merge(const json::Value* schema, const std::vector<Candidate>& all, 
 }  // namespace
 
 json::Value merge_window_notes(const json::Value& schema, const std::vector<json::Value>& notes,
-                               const std::string& transcript, const std::vector<Span>& windows) {
+                               const std::string& transcript, const std::vector<Span>& windows,
+                               const std::string& visit_date) {
   if (notes.empty() || notes.size() != windows.size()) {
     fail("merge_window_notes: ", std::to_string(notes.size()), " notes for ", std::to_string(windows.size()), " windows");
   }
@@ -327,7 +328,7 @@ json::Value merge_window_notes(const json::Value& schema, const std::vector<json
     const Span s = windows[w];
     if (s.begin > s.end || s.end > transcript.size()) fail("merge_window_notes: window ", std::to_string(w), " is outside the transcript");
     if (!notes[w].is_object()) fail("merge_window_notes: window ", std::to_string(w), "'s note is not a JSON object");
-    sup.push_back(check_support(notes[w], transcript.substr(s.begin, s.end - s.begin), &schema));
+    sup.push_back(check_support(notes[w], transcript.substr(s.begin, s.end - s.begin), &schema, visit_date));
     cs.push_back({&notes[w], int(w), 0});
   }
   return merge_object(&schema, cs, "", sup);

@@ -52,8 +52,10 @@ int note_reserve_tokens(int n_ctx_train, int max_tokens);
 // Empty for a single window that fits; a warning when past_trained. Skipped windows are named with their transcript bytes and why.
 std::string describe_windows(const WindowPlan& plan);
 
-// The window notes (one per window of `windows`, each valid under `schema`) merged into one note valid under it.
+// The window notes (one per window of `windows`, each valid under `schema`) merged into one note valid under it;
+// each window's values weighed by the support check (check_support, with the visit date if given).
 json::Value merge_window_notes(const json::Value& schema, const std::vector<json::Value>& notes,
-                               const std::string& transcript, const std::vector<Span>& windows);
+                               const std::string& transcript, const std::vector<Span>& windows,
+                               const std::string& visit_date = "");
 
 }  // namespace sotto

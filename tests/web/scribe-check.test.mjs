@@ -3,7 +3,8 @@
 // apps/scribe/support.h, and the bundled model's held-out examples) goes through the native CLI
 // (`sotto note --check NOTE.json`) and through the wasm build (web/engine-cpu.mjs check(), which the app's engine
 // worker calls with the template's schema), and the two answers must be identical: the same support entries
-// (flags, "not checked", reasons, spans) and the same Markdown. Each case's expected flags are checked too.
+// (flags, "not checked", reasons, spans) and the same Markdown. Each case's expected flags are checked too; a
+// case with a visit_date gives it to both (`--visit-date`, the engine's visitDate as the app's worker does).
 // Uncertain speech (tests/fixtures/scribe-check/speech-cases.json): the CLI reads the transcript as `sotto
 // transcribe --json` output (--transcript T.json), the app's path turns the same segments into marks
 // (web/speech-marks.mjs phraseMarks, as app.js does when a phrase arrives) and sends them as byte spans; both must
@@ -42,9 +43,12 @@ for (const [i, c] of cases.entries()) {
     const noteText = JSON.stringify(c.note);
     writeFileSync(noteFile, noteText);
     writeFileSync(transcriptFile, c.transcript);
+    const visit = c.visit_date ? ['--visit-date', c.visit_date] : [];
     const native = JSON.parse(execFileSync(nativePath, ['note', '--check', noteFile, '--transcript', transcriptFile,
-                                                       '--template', schemaFile, '--format', 'json']).toString());
+                                                       '--template', schemaFile, '--format', 'json', ...visit]).toString());
+    e.visitDate(c.visit_date ?? '');  // relative dates resolve against it, as the app's worker sets it
     const wasm = e.check(readFileSync(schemaFile, 'utf8'), noteText, c.transcript);
+    e.visitDate('');
     assert.deepEqual(wasm.support, native.support);
     assert.equal(wasm.markdown, native.markdown);
     assert.deepEqual(wasm.support.filter((f) => f.flagged).map((f) => f.path), c.flags);
