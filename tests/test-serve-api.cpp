@@ -17,6 +17,8 @@
 
 #include <array>
 #include <cstdlib>
+#include <cstring>
+#include <tuple>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -24,9 +26,14 @@
 #include <thread>
 #include <vector>
 
+#include "backend/backend.h"
 #include "cli-run.h"
 #include "core/error.h"
+#include "core/gguf.h"
 #include "core/json.h"
+#include "core/thread-pool.h"
+#include "models/bert.h"
+#include "text/tokenizer.h"
 
 namespace fs = std::filesystem;
 using sotto::json::Value;
@@ -596,6 +603,85 @@ TEST_F(ServeApi, TranscriptionEqualsTranscribe) {
   EXPECT_EQ(http(server_.port, "POST", "/v1/audio/transcriptions", wb, wt).body.rfind("WEBVTT\n\n00:00:00.000 --> ", 0), 0u);
 }
 
+// ---- embeddings
+
+std::string unbase64(const std::string& s) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : s) {
+    const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char* p = c ? std::strchr(abc, c) : nullptr;
+    if (!p) continue;  // '=' padding
+    acc = acc << 6 | uint32_t(p - abc);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += char((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+TEST(ServeApiEmbeddings, EqualTheModelsOwnFloatAndBase64) {
+  if (access(cli_run::sotto_path().c_str(), X_OK) != 0) GTEST_SKIP() << "sotto binary not built";
+  const std::string path = SOTTO_SOURCE_DIR "/tests/fixtures/embed/bert-f32.gguf";
+  Server s = start({"--embed-model", path});
+  ASSERT_TRUE(s.error.empty()) << s.error;
+  // What the model itself gives, in one batch of the same texts, on one thread as the server (-t 1).
+  auto f = sotto::GgufFile::open(path);
+  sotto::ThreadPool pool(1);
+  auto be = sotto::make_cpu_backend(pool);
+  auto model = sotto::BertModel::load(*f, *be);
+  auto tok = sotto::Tokenizer::from_gguf(*f);
+  const std::vector<std::string> texts = {"the cat sat on the mat", "hello world", "a"};
+  std::vector<std::vector<int32_t>> seqs;
+  for (const auto& t : texts) seqs.push_back(tok->encode(t, true, false));
+  const std::vector<float> want = model->embed(seqs, model->config().pooling, true);
+  const size_t d = size_t(model->config().n_embd);
+
+  Response r = http(s.port, "POST", "/v1/embeddings", R"({"model": "bert-f32", "input": ["the cat sat on the mat", "hello world", "a"]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Value v = parse_json(r.body);
+  EXPECT_EQ(v.at("model").str(), "bert-f32");
+  ASSERT_EQ(v.at("data").arr().size(), 3u);
+  for (size_t i = 0; i < 3; i++) {
+    const Value& e = v.at("data").arr()[i];
+    EXPECT_EQ(e.at("index").integer(), int64_t(i));
+    ASSERT_EQ(e.at("embedding").arr().size(), d);
+    for (size_t k = 0; k < d; k++) EXPECT_EQ(float(e.at("embedding").arr()[k].number()), want[i * d + k]) << i << " " << k;
+  }
+  EXPECT_EQ(v.at("usage").at("prompt_tokens").integer(), int64_t(seqs[0].size() + seqs[1].size() + seqs[2].size()));
+  Response b = http(s.port, "POST", "/v1/embeddings", R"({"input": ["the cat sat on the mat", "hello world", "a"], "encoding_format": "base64"})");
+  Value bv = parse_json(b.body);
+  for (size_t i = 0; i < 3; i++) {
+    const std::string bytes = unbase64(bv.at("data").arr()[i].at("embedding").str());
+    ASSERT_EQ(bytes.size(), d * sizeof(float));
+    EXPECT_EQ(std::memcmp(bytes.data(), want.data() + i * d, bytes.size()), 0) << i;
+  }
+  // One string; the model in /v1/models; the refusals of this endpoint.
+  EXPECT_EQ(parse_json(http(s.port, "POST", "/v1/embeddings", R"({"input": "hello world"})").body).at("data").arr().size(), 1u);
+  EXPECT_NE(http(s.port, "GET", "/v1/models").body.find("\"bert-f32\""), std::string::npos);
+  std::string words;
+  for (int i = 0; i < 100; i++) words += "cat ";
+  for (const auto& [body, status, param] : std::vector<std::tuple<std::string, int, std::string>>{
+           {R"({})", 400, "input"},
+           {R"({"input": ""})", 400, "input"},
+           {R"({"input": ["a", ""]})", 400, "input[1]"},
+           {R"({"input": []})", 400, "input"},
+           {R"({"input": [1, 2, 3]})", 400, "input"},
+           {R"({"input": "a", "encoding_format": "int8"})", 400, "encoding_format"},
+           {R"({"input": "a", "dimensions": 32})", 400, "dimensions"},
+           {R"({"input": "a", "model": "text-embedding-3-small"})", 404, "model"},
+           {R"({"input": ["a", ")" + words + R"("]})", 400, "input[1]"},
+       }) {
+    Response e = http(s.port, "POST", "/v1/embeddings", body);
+    EXPECT_EQ(e.status, status) << body << ": " << e.body;
+    EXPECT_EQ(parse_json(e.body).at("error").at("param").str(), param) << e.body;
+  }
+  stop(s);
+}
+
 // ---- the bearer token
 
 TEST(ServeApiKey, RequiredWhenSet) {
@@ -713,7 +799,8 @@ std::vector<Bad> bad_cases() {
       {"AudioLanguage", "POST", "/v1/audio/transcriptions", multipart({{"file", "a.wav", "RIFF"}, {"language", "", "fr"}}).first, multipart({}).second, 400, "language", nullptr},
       {"AudioFormat", "POST", "/v1/audio/transcriptions", multipart({{"file", "a.wav", "RIFF"}, {"response_format", "", "mp3"}}).first, multipart({}).second, 400, "response_format", nullptr},
       {"AudioTooLarge", "POST", "/v1/audio/transcriptions", std::string(26 << 20, 'x'), multipart({}).second, 413, nullptr, nullptr},
-      {"UnknownEndpoint", "POST", "/v1/embeddings", R"({"input": "a"})", "", 404, nullptr, nullptr},
+      {"UnknownEndpoint", "POST", "/v1/images/generations", R"({"prompt": "a"})", "", 404, nullptr, nullptr},
+      {"EmbeddingsWithoutModel", "POST", "/v1/embeddings", R"({"input": "a"})", "", 404, "model", "model_not_found"},
       {"GetCompletions", "GET", "/v1/chat/completions", "", "", 405, nullptr, nullptr},
       {"PostModels", "POST", "/v1/models", "{}", "", 405, nullptr, nullptr},
       {"OtherOrigin", "POST", "/v1/chat/completions", "{" + kMsgs + "}", "Content-Type: application/json\r\nOrigin: http://evil.example\r\n", 403, nullptr, nullptr},

@@ -368,4 +368,56 @@ ApiRequest parse_completion_request(std::string_view body) {
   return r;
 }
 
+EmbeddingRequest parse_embedding_request(std::string_view body) {
+  const Value v = parse_body(body);
+  EmbeddingRequest r;
+  if (const Value* m = field(v, "model")) {
+    expect(*m, Kind::String, "model");
+    r.model = m->str();
+  }
+  const Value* in = v.find("input");
+  if (!in) bad("input", "is missing");
+  if (in->is_string()) {
+    r.input.push_back(in->str());
+  } else {
+    expect(*in, Kind::Array, "input");
+    if (in->arr().empty() || in->arr().size() > 2048) bad("input", "must hold 1 to 2048 strings");
+    for (size_t i = 0; i < in->arr().size(); i++) {
+      const Value& x = in->arr()[i];
+      if (x.is_number() || x.is_array()) bad("input", "token arrays are not supported: send text");
+      expect(x, Kind::String, "input[" + std::to_string(i) + "]");
+      r.input.push_back(x.str());
+    }
+  }
+  for (size_t i = 0; i < r.input.size(); i++) {
+    if (r.input[i].empty()) bad(in->is_string() ? "input" : "input[" + std::to_string(i) + "]", "is empty");
+  }
+  if (const Value* f = field(v, "encoding_format")) {
+    expect(*f, Kind::String, "encoding_format");
+    if (f->str() != "float" && f->str() != "base64") bad("encoding_format", "must be float or base64");
+    r.base64 = f->str() == "base64";
+  }
+  if (const Value* d = field(v, "dimensions")) {
+    const int64_t n = integer(*d, "dimensions");
+    if (n < 1 || n > (1 << 20)) bad("dimensions", "must be at least 1");
+    r.dimensions = int(n);
+  }
+  return r;
+}
+
+std::string base64(const void* data, size_t n) {
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::string out;
+  out.reserve((n + 2) / 3 * 4);
+  for (size_t i = 0; i < n; i += 3) {
+    const uint32_t b = uint32_t(p[i]) << 16 | (i + 1 < n ? uint32_t(p[i + 1]) << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+    out += kAlphabet[(b >> 18) & 63];
+    out += kAlphabet[(b >> 12) & 63];
+    out += i + 1 < n ? kAlphabet[(b >> 6) & 63] : '=';
+    out += i + 2 < n ? kAlphabet[b & 63] : '=';
+  }
+  return out;
+}
+
 }  // namespace sotto::cli

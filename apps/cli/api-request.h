@@ -64,6 +64,19 @@ struct ApiRequest {
 ApiRequest parse_chat_request(std::string_view body);
 ApiRequest parse_completion_request(std::string_view body);
 
+// POST /v1/embeddings: model, input (a string or an array of 1..2048 strings, none empty; token arrays are
+// refused), encoding_format (float or base64), dimensions (the server checks it against the model's).
+struct EmbeddingRequest {
+  std::string model;
+  std::vector<std::string> input;
+  bool base64 = false;
+  int dimensions = 0;  // 0: not given
+};
+EmbeddingRequest parse_embedding_request(std::string_view body);
+
+// Standard base64 (RFC 4648, with padding) of bytes: embeddings' encoding_format "base64" (float32, little-endian).
+std::string base64(const void* data, size_t n);
+
 // s with every invalid UTF-8 sequence (overlongs and surrogates included) replaced by U+FFFD: a model may emit stray
 // bytes, a JSON parse error may quote them, and JSON text must be UTF-8.
 std::string valid_utf8(std::string_view s);

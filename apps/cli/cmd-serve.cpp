@@ -1,6 +1,6 @@
 // cmd-serve.cpp — `sotto serve`: the browser app as static files, on 127.0.0.1 only; with --api also the
-// OpenAI-compatible endpoints under /v1/ on the note model (--model) and the speech model (--asr-model),
-// serve-api.h (docs/api.md).
+// OpenAI-compatible endpoints under /v1/ on the note model (--model), the speech model (--asr-model) and an
+// embedding model (--embed-model), serve-api.h (docs/api.md).
 // HTTP/1.1 through Debian's cpp-httplib (HttpServer, http-server.h: a fixed pool of 8 workers, idle connections
 // held off the workers and closed after 10 s, a 10 s deadline and a 16 KiB cap on each whole request head, a
 // deadline on each whole response (--response-timeout, 120 s: a client that reads too slowly, or not at all,
@@ -72,13 +72,13 @@ int run_serve(int argc, char** argv) {
   int port = 8080;
   int response_timeout = 120;
   bool quiet = false, api = false;
-  std::string api_key;
+  std::string api_key, embed_model;
   int n_threads = 0, n_ctx = 0;
   ArgParser ap("sotto serve", "[--port N] [--model FILE] [options]",
                "Serves the browser app (web/, the wasm engine, the templates, the note and speech models) on 127.0.0.1\n"
                "only, with the headers cross-origin isolation needs. Nothing but these static files is served, unless\n"
                "--api: then also OpenAI's /v1/models, /v1/chat/completions and /v1/completions on --model, and\n"
-               "/v1/audio/transcriptions on --asr-model (docs/api.md).\n"
+               "/v1/audio/transcriptions on --asr-model, /v1/embeddings on --embed-model (docs/api.md).\n"
                "--port 0 picks a free port; the URL is printed on the first line of stdout.");
   ap.option("-p,--port", &port, "N", "TCP port on 127.0.0.1; 0 = any free port (8080)");
   ap.option("--root", &root, "DIR", "source tree holding web/, wasm/ and templates/ (found from the binary)");
@@ -91,11 +91,14 @@ int run_serve(int argc, char** argv) {
   ap.flag("--api", &api, "also serve OpenAI-compatible endpoints under /v1/ on the --model (docs/api.md)");
   ap.option("--api-key", &api_key, "KEY",
             "--api: require 'Authorization: Bearer KEY' (default: $SOTTO_API_KEY when set, else no key)");
+  ap.option("--embed-model", &embed_model, "FILE", "--api: a BERT-family embedding model for /v1/embeddings (none)");
   ap.option("-t,--threads", &n_threads, "N", "--api: CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
   ap.option("-c,--ctx-size", &n_ctx, "N", "--api: context size; 0 = min(training context, 4096) (0)", 0);
   ap.flag("-q,--quiet", &quiet, "do not log refused requests (nor the API's start line)");
   if (!ap.parse(argc, argv)) return 0;
-  if (!api && (!api_key.empty() || n_threads != 0 || n_ctx != 0)) ap.usage_error("--api-key, -t and -c are for --api");
+  if (!api && (!api_key.empty() || !embed_model.empty() || n_threads != 0 || n_ctx != 0)) {
+    ap.usage_error("--api-key, --embed-model, -t and -c are for --api");
+  }
   if (api && api_key.empty()) {
     if (const char* k = std::getenv("SOTTO_API_KEY")) api_key = k;
   }
@@ -141,6 +144,7 @@ int run_serve(int argc, char** argv) {
     ApiOptions ao;
     ao.model_path = model;
     ao.asr_model_path = asr_model;  // /v1/audio/transcriptions
+    ao.embed_model_path = embed_model;  // /v1/embeddings
     ao.n_threads = resolve_threads(n_threads, quiet);
     ao.n_ctx = n_ctx;
     ao.api_key = api_key;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <optional>
@@ -99,6 +100,14 @@ ApiService::ApiService(const ApiOptions& opt) : opt_(opt) {
     asr_ = AsrModel::load(*asr_file_, *asr_backend_);
     asr_tok_ = Tokenizer::from_gguf(*asr_file_);
   }
+  if (!opt.embed_model_path.empty()) {
+    embed_id_ = fs::path(opt.embed_model_path).filename().string();
+    if (embed_id_.size() > 5 && embed_id_.ends_with(".gguf")) embed_id_.resize(embed_id_.size() - 5);
+    embed_file_ = GgufFile::open(opt.embed_model_path);
+    embed_backend_ = make_cpu_backend(*lm_.pool);
+    embed_ = BertModel::load(*embed_file_, *embed_backend_);
+    embed_tok_ = Tokenizer::from_gguf(*embed_file_);
+  }
 }
 
 size_t ApiService::max_body(const std::string& path) const {
@@ -131,7 +140,8 @@ void ApiService::install(HttpServer& server) {
   }
   server.Post("/v1/audio/transcriptions",
               [this](const httplib::Request& req, httplib::Response& res) { transcriptions(req, res); });
-  for (const char* p : {"/v1/chat/completions", "/v1/completions", "/v1/audio/transcriptions"}) {
+  server.Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) { embeddings(req, res); });
+  for (const char* p : {"/v1/chat/completions", "/v1/completions", "/v1/audio/transcriptions", "/v1/embeddings"}) {
     server.Get(p, [](const httplib::Request&, httplib::Response& res) { wrong_method(res, "POST"); });
   }
 }
@@ -148,7 +158,7 @@ void ApiService::models(const httplib::Request& req, httplib::Response& res) {
     };
     if (req.matches.size() > 1) {
       const std::string want = req.matches[1];
-      if (want != id_ && (want != asr_id_ || !asr_)) {
+      if (want != id_ && (want != asr_id_ || !asr_) && (want != embed_id_ || !embed_)) {
         throw ApiError(404, "The model '" + want + "' does not exist", "model", "model_not_found");
       }
       return send_json(res, model(want));
@@ -158,6 +168,7 @@ void ApiService::models(const httplib::Request& req, httplib::Response& res) {
     Value data = Value::array();
     data.push_back(model(id_));
     if (asr_) data.push_back(model(asr_id_));
+    if (embed_) data.push_back(model(embed_id_));
     list.set("data", std::move(data));
     send_json(res, list);
   });
@@ -483,6 +494,89 @@ void ApiService::transcriptions(const httplib::Request& req, httplib::Response& 
       v.set("segments", std::move(list));
     }
     send_json(res, v);
+  });
+}
+
+namespace {
+
+// The shortest decimal that reads back as the same float, as a double: JSON then carries "0.1", not the float's
+// exact binary value "0.10000000149011612", and a client that parses it and rounds to float32 gets the float back.
+double short_float(float x) {
+  char buf[32];
+  for (int digits = 6; digits <= 9; digits++) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, double(x));
+    if (std::strtof(buf, nullptr) == x) break;
+  }
+  return std::strtod(buf, nullptr);
+}
+
+}  // namespace
+
+void ApiService::embeddings(const httplib::Request& req, httplib::Response& res) {
+  guarded(res, [&] {
+    if (!embed_) throw ApiError(404, "no embedding model is loaded (sotto serve --api --embed-model FILE)", "model", "model_not_found");
+    const EmbeddingRequest r = parse_embedding_request(req.body);
+    if (!r.model.empty() && r.model != embed_id_) {
+      throw ApiError(404, "The model '" + r.model + "' does not exist (this server embeds with '" + embed_id_ + "')",
+                     "model", "model_not_found");
+    }
+    const BertConfig& cfg = embed_->config();
+    if (r.dimensions && r.dimensions != cfg.n_embd) {
+      throw ApiError(400, "'dimensions' must be " + std::to_string(cfg.n_embd) + " (this model's; no truncation)", "dimensions");
+    }
+    std::vector<std::vector<int32_t>> seqs;
+    int64_t n_tokens = 0;
+    for (size_t i = 0; i < r.input.size(); i++) {
+      seqs.push_back(embed_tok_->encode(r.input[i], /*add_bos=*/true, /*parse_special=*/false));  // [CLS] ... [SEP]
+      if (seqs.back().size() > size_t(cfg.n_ctx)) {
+        throw ApiError(400, "input " + std::to_string(i) + " has " + std::to_string(seqs.back().size()) +
+                                " tokens; this model's context is " + std::to_string(cfg.n_ctx),
+                       r.input.size() == 1 ? "input" : "input[" + std::to_string(i) + "]", "context_length_exceeded");
+      }
+      n_tokens += int64_t(seqs.back().size());
+    }
+    if (!lock_.try_lock(opt_.max_queue)) {
+      throw ApiError(429, "the server is busy: " + std::to_string(opt_.max_queue) +
+                              " requests are being served or waiting; try again", "", "", "rate_limit_error");
+    }
+    std::vector<float> all;
+    try {
+      const Pooling pooling = cfg.pooling == Pooling::None ? Pooling::Cls : cfg.pooling;
+      for (size_t at = 0; at < seqs.size(); at += 64) {  // batches of 64 texts (one packed sequence each)
+        const std::vector<std::vector<int32_t>> batch(seqs.begin() + std::ptrdiff_t(at),
+                                                      seqs.begin() + std::ptrdiff_t(std::min(seqs.size(), at + 64)));
+        const std::vector<float> e = embed_->embed(batch, pooling, true);
+        all.insert(all.end(), e.begin(), e.end());
+      }
+    } catch (...) {
+      lock_.unlock();
+      throw;
+    }
+    lock_.unlock();
+    Value data = Value::array();
+    const size_t d = size_t(cfg.n_embd);
+    for (size_t i = 0; i < seqs.size(); i++) {
+      Value e = Value::object();
+      e.set("object", "embedding");
+      e.set("index", int64_t(i));
+      if (r.base64) {
+        e.set("embedding", base64(all.data() + i * d, d * sizeof(float)));  // float32, little-endian (x86, wasm)
+      } else {
+        Value v = Value::array();
+        for (size_t k = 0; k < d; k++) v.push_back(short_float(all[i * d + k]));
+        e.set("embedding", std::move(v));
+      }
+      data.push_back(std::move(e));
+    }
+    Value out = Value::object();
+    out.set("object", "list");
+    out.set("data", std::move(data));
+    out.set("model", embed_id_);
+    Value usage = Value::object();
+    usage.set("prompt_tokens", n_tokens);
+    usage.set("total_tokens", n_tokens);
+    out.set("usage", std::move(usage));
+    send_json(res, out);
   });
 }
 

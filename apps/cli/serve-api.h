@@ -9,6 +9,8 @@
 //   POST /v1/completions                  a raw prompt, as `sotto generate` without --chat
 //   POST /v1/audio/transcriptions         a WAV file (multipart/form-data, at most 25 MiB) through the speech model
 //                                         (--asr-model), as `sotto transcribe`: json, text, verbose_json, srt, vtt
+//   POST /v1/embeddings                   texts through a BERT-family embedding model (--embed-model; models/bert.h):
+//                                         the file's pooling, L2-normalised; float or base64
 // Requests are served one at a time, in arrival order (a ticket lock: first come, first served), at most
 // max_queue in the building (served or waiting; more get 429). The generation is `sotto generate`'s: make_chain
 // (runtime/sampler.h), the grammar link first, generate() (runtime/generate.h); one KV cache, reused.
@@ -18,8 +20,8 @@
 // wrong method; 413 a body over max_body; 429 a full queue; 500 a failure while generating (in a stream: one
 // "data: {"error": ...}" event, then [DONE]).
 // Does not: listen or check Host/Origin (serve-site.cpp does, before any of this: the API is same-origin and
-// loopback-only like the app), parallel tool calls, logprobs, audio formats other than WAV, translations,
-// embeddings, several language models.
+// loopback-only like the app), parallel tool calls, logprobs, audio formats other than WAV, translations, several
+// language models.
 #pragma once
 
 #include <httplib.h>
@@ -33,6 +35,7 @@
 #include "fifo-lock.h"
 #include "http-server.h"
 #include "models/asr-model.h"
+#include "models/bert.h"
 #include "runtime/loaded-model.h"
 #include "serve-site.h"
 
@@ -46,6 +49,7 @@ namespace sotto::cli {
 struct ApiOptions {
   std::string model_path;
   std::string asr_model_path;   // "" = no /v1/audio/transcriptions
+  std::string embed_model_path;  // "" = no /v1/embeddings
   size_t max_audio_body = 25 << 20;  // bytes of a transcription request (OpenAI's limit)
   int n_threads = 0;            // 0: all hardware threads
   int n_ctx = 0;                // 0: min(training context, 4096)
@@ -73,6 +77,7 @@ class ApiService : public ApiRoutes {
   void chat(const httplib::Request& req, httplib::Response& res, bool chat);
   void models(const httplib::Request& req, httplib::Response& res);
   void transcriptions(const httplib::Request& req, httplib::Response& res);
+  void embeddings(const httplib::Request& req, httplib::Response& res);
   void run(Job& job, const std::function<bool(const std::string&)>& on_piece);
 
   ApiOptions opt_;
@@ -87,6 +92,12 @@ class ApiService : public ApiRoutes {
   std::unique_ptr<Backend> asr_backend_;
   std::unique_ptr<AsrModel> asr_;
   std::unique_ptr<Tokenizer> asr_tok_;
+  // The embedding model, likewise.
+  std::string embed_id_;
+  std::unique_ptr<GgufFile> embed_file_;
+  std::unique_ptr<Backend> embed_backend_;
+  std::unique_ptr<BertModel> embed_;
+  std::unique_ptr<Tokenizer> embed_tok_;
   int n_ctx_ = 0;
   FifoLock lock_;
   // Compiled grammars of recent schemas (text -> grammar with its mask caches), most recent first; used and

@@ -3,7 +3,7 @@
 // token, then: models.list and retrieve; chat.completions.create greedy (== `sotto generate --chat --temp 0`),
 // streamed (the deltas add up to the same text; usage chunk), with response_format json_schema (the content parses
 // and fits the schema, streamed too); completions.create; audio.transcriptions.create (== `sotto transcribe`, json and
-// verbose_json; a non-WAV file refused); tool calls (tool_choice required, the result sent back; streamed through the
+// verbose_json; a non-WAV file refused); embeddings.create (base64, the client's default, == float; unit norm); tool calls (tool_choice required, the result sent back; streamed through the
 // client's stream helper); and the client's error classes for a bad request
 // (BadRequestError with param), an unknown model (NotFoundError) and a wrong key (AuthenticationError).
 // Usage: node tests/api/openai-client.test.mjs build/sotto   (run by ctest as api-openai-client; ~1 s)
@@ -21,7 +21,8 @@ const model = path.join(root, 'models/sotto-notes-q8_0.gguf');
 const key = 'sk-sotto-test';
 
 const server = spawn(sotto, ['serve', '--api', '--port', '0', '-q', '-t', '1', '--root', root, '-m', model,
-  '--api-key', key], { stdio: ['ignore', 'pipe', 'inherit'] });
+  '--api-key', key, '--embed-model', path.join(root, 'tests/fixtures/embed/bert-f32.gguf')],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
 const line = await new Promise((resolve, reject) => {
   server.once('error', reject);
   server.once('exit', (code) => reject(new Error(`sotto serve exited with ${code}`)));
@@ -49,7 +50,7 @@ const cli = (args) => execFileSync(sotto, ['generate', '-m', model, '-q', '-t', 
 try {
   await check('models.list / retrieve', async () => {
     const list = await client.models.list();
-    assert.deepEqual(list.data.map((m) => m.id), [id, 'sotto-asr-q8_0']);
+    assert.deepEqual(list.data.map((m) => m.id), [id, 'sotto-asr-q8_0', 'bert-f32']);
     assert.equal((await client.models.retrieve(id)).id, id);
   });
 
@@ -153,6 +154,19 @@ try {
     assert.ok(v.segments.length > 3 && v.duration > 30);
     await assert.rejects(client.audio.transcriptions.create({ file: await toFile(Buffer.from('ID3 not a wav'), 'a.mp3'),
       model: 'sotto-asr-q8_0' }), (e) => e instanceof OpenAI.BadRequestError && e.param === 'file');
+  });
+
+  await check('embeddings: base64 (the client\'s default) == float', async () => {
+    const input = ['the cat sat on the mat', 'hello world'];
+    const b = await client.embeddings.create({ model: 'bert-f32', input });
+    const f = await client.embeddings.create({ model: 'bert-f32', input, encoding_format: 'float' });
+    assert.equal(b.data.length, 2);
+    for (let i = 0; i < 2; i++) {
+      assert.equal(b.data[i].embedding.length, 64);
+      assert.deepEqual(b.data[i].embedding.map(Math.fround), f.data[i].embedding.map(Math.fround));
+      const norm = Math.hypot(...f.data[i].embedding);
+      assert.ok(Math.abs(norm - 1) < 1e-5, `norm ${norm}`);
+    }
   });
 
   await check('errors: BadRequestError with param, NotFoundError, AuthenticationError', async () => {

@@ -1,5 +1,6 @@
 // fuzz-api.cpp — libFuzzer target: the request bodies of `sotto serve --api` (apps/cli/api-request.cpp) on arbitrary
-// bytes. The first byte picks the endpoint (even: /v1/chat/completions, odd: /v1/completions); the rest is the body.
+// bytes. The first byte picks the endpoint (modulo 3: 0 /v1/chat/completions, 1 /v1/completions, 2 /v1/embeddings); the
+// rest is the body. Embeddings: 1..2048 inputs, none empty; base64() of the body has the length RFC 4648 gives.
 // Properties: a body is either refused with an ApiError (status 400, a message, and an error_json() that parses
 // as one line of JSON with error.message a string) or taken with every field in its documented range: chat has
 // messages with roles system/user/assistant, completions a non-empty prompt; max_tokens -1 or at least 1; at
@@ -20,8 +21,21 @@ using namespace sotto::cli;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  const bool chat = (data[0] & 1) == 0;
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+  if (data[0] % 3 == 2) {
+    FUZZ_CHECK(base64(body.data(), body.size()).size() == (body.size() + 2) / 3 * 4);
+    try {
+      const EmbeddingRequest e = parse_embedding_request(body);
+      FUZZ_CHECK(!e.input.empty() && e.input.size() <= 2048);
+      for (const auto& t : e.input) FUZZ_CHECK(!t.empty());
+      FUZZ_CHECK(e.dimensions >= 0);
+    } catch (const ApiError& x) {
+      FUZZ_CHECK(x.status == 400);
+      json::parse(error_json(x), "error_json");  // throws (a finding) if not JSON
+    }
+    return 0;
+  }
+  const bool chat = data[0] % 3 == 0;
   ApiRequest r;
   try {
     r = chat ? parse_chat_request(body) : parse_completion_request(body);

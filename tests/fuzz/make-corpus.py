@@ -277,7 +277,7 @@ def http_seeds():
     yield "unfinished", "GET /app.js HTTP/1.1\r\n" + host
 
 
-# ---- the API's request bodies (fuzz-api.cpp: first byte even = chat, odd = completions)
+# ---- the API's request bodies (fuzz-api.cpp: first byte 0 = chat, 1 = completions, 2 = embeddings)
 def api_seeds():
     msgs = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Patient reports a headache."}]
     schema = {"type": "object", "properties": {"days": {"type": "integer", "minimum": 0}}, "required": ["days"]}
@@ -301,6 +301,8 @@ def api_seeds():
                                  "tools": [tool], "tool_choice": {"type": "function", "function": {"name": "get_weather"}}}
     yield "call-text", 0, {"name": "get_weather", "arguments": {"city": "P"}, "messages": msgs, "tools": [tool]}
     yield "completion", 1, {"prompt": "The patient", "max_tokens": 12, "stop": "x", "frequency_penalty": 0.5}
+    yield "embeddings", 2, {"model": "bert-f32", "input": ["hello world", "a"], "encoding_format": "base64"}
+    yield "embeddings-one", 2, {"input": "the cat sat", "dimensions": 64}
     yield "completion-array", 1, {"prompt": ["The patient"], "echo": False, "logprobs": None}
 
 
