@@ -628,7 +628,8 @@ TEST(ServeApiEmbeddings, EqualTheModelsOwnFloatAndBase64) {
   const std::string path = SOTTO_SOURCE_DIR "/tests/fixtures/embed/bert-f32.gguf";
   Server s = start({"--embed-model", path});
   ASSERT_TRUE(s.error.empty()) << s.error;
-  // What the model itself gives, in one batch of the same texts, on one thread as the server (-t 1).
+  // What the model itself gives, in one batch of the same texts (the server's embedder batches by 2048 tokens: these
+  // three are one batch), on one thread as the server (-t 1).
   auto f = sotto::GgufFile::open(path);
   sotto::ThreadPool pool(1);
   auto be = sotto::make_cpu_backend(pool);
@@ -668,6 +669,7 @@ TEST(ServeApiEmbeddings, EqualTheModelsOwnFloatAndBase64) {
            {R"({})", 400, "input"},
            {R"({"input": ""})", 400, "input"},
            {R"({"input": ["a", ""]})", 400, "input[1]"},
+           {R"({"input": ["a", " \t "]})", 400, "input[1]"},
            {R"({"input": []})", 400, "input"},
            {R"({"input": [1, 2, 3]})", 400, "input"},
            {R"({"input": "a", "encoding_format": "int8"})", 400, "encoding_format"},

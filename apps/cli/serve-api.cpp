@@ -105,8 +105,7 @@ ApiService::ApiService(const ApiOptions& opt) : opt_(opt) {
     if (embed_id_.size() > 5 && embed_id_.ends_with(".gguf")) embed_id_.resize(embed_id_.size() - 5);
     embed_file_ = GgufFile::open(opt.embed_model_path);
     embed_backend_ = make_cpu_backend(*lm_.pool);
-    embed_ = BertModel::load(*embed_file_, *embed_backend_);
-    embed_tok_ = Tokenizer::from_gguf(*embed_file_);
+    embed_ = std::make_unique<rag::Embedder>(*embed_file_, *embed_backend_);
   }
 }
 
@@ -524,16 +523,17 @@ void ApiService::embeddings(const httplib::Request& req, httplib::Response& res)
     if (r.dimensions && r.dimensions != cfg.n_embd) {
       throw ApiError(400, "'dimensions' must be " + std::to_string(cfg.n_embd) + " (this model's; no truncation)", "dimensions");
     }
-    std::vector<std::vector<int32_t>> seqs;
+    // The token counts first (usage, and a refusal that names the input before any work): [CLS] pieces [SEP].
     int64_t n_tokens = 0;
     for (size_t i = 0; i < r.input.size(); i++) {
-      seqs.push_back(embed_tok_->encode(r.input[i], /*add_bos=*/true, /*parse_special=*/false));  // [CLS] ... [SEP]
-      if (seqs.back().size() > size_t(cfg.n_ctx)) {
-        throw ApiError(400, "input " + std::to_string(i) + " has " + std::to_string(seqs.back().size()) +
-                                " tokens; this model's context is " + std::to_string(cfg.n_ctx),
-                       r.input.size() == 1 ? "input" : "input[" + std::to_string(i) + "]", "context_length_exceeded");
+      const std::string param = r.input.size() == 1 ? "input" : "input[" + std::to_string(i) + "]";
+      const size_t n = embed_->tokenizer().encode(r.input[i], /*add_bos=*/true, /*parse_special=*/false).size();
+      if (n > size_t(cfg.n_ctx)) {
+        throw ApiError(400, "input " + std::to_string(i) + " has " + std::to_string(n) + " tokens; this model's context is " +
+                                std::to_string(cfg.n_ctx), param, "context_length_exceeded");
       }
-      n_tokens += int64_t(seqs.back().size());
+      if (n <= 2) throw ApiError(400, "input " + std::to_string(i) + " has no tokens (only whitespace or control characters)", param);
+      n_tokens += int64_t(n);
     }
     if (!lock_.try_lock(opt_.max_queue)) {
       throw ApiError(429, "the server is busy: " + std::to_string(opt_.max_queue) +
@@ -541,13 +541,10 @@ void ApiService::embeddings(const httplib::Request& req, httplib::Response& res)
     }
     std::vector<float> all;
     try {
-      const Pooling pooling = cfg.pooling == Pooling::None ? Pooling::Cls : cfg.pooling;
-      for (size_t at = 0; at < seqs.size(); at += 64) {  // batches of 64 texts (one packed sequence each)
-        const std::vector<std::vector<int32_t>> batch(seqs.begin() + std::ptrdiff_t(at),
-                                                      seqs.begin() + std::ptrdiff_t(std::min(seqs.size(), at + 64)));
-        const std::vector<float> e = embed_->embed(batch, pooling, true);
-        all.insert(all.end(), e.begin(), e.end());
-      }
+      all = embed_->embed(r.input, rag::EmbedOptions{});  // the model's pooling, L2-normalised, batched by tokens
+    } catch (const Error& e) {
+      lock_.unlock();
+      throw ApiError(400, e.what(), "input");
     } catch (...) {
       lock_.unlock();
       throw;
@@ -555,7 +552,7 @@ void ApiService::embeddings(const httplib::Request& req, httplib::Response& res)
     lock_.unlock();
     Value data = Value::array();
     const size_t d = size_t(cfg.n_embd);
-    for (size_t i = 0; i < seqs.size(); i++) {
+    for (size_t i = 0; i < r.input.size(); i++) {
       Value e = Value::object();
       e.set("object", "embedding");
       e.set("index", int64_t(i));

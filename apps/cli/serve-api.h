@@ -9,8 +9,9 @@
 //   POST /v1/completions                  a raw prompt, as `sotto generate` without --chat
 //   POST /v1/audio/transcriptions         a WAV file (multipart/form-data, at most 25 MiB) through the speech model
 //                                         (--asr-model), as `sotto transcribe`: json, text, verbose_json, srt, vtt
-//   POST /v1/embeddings                   texts through a BERT-family embedding model (--embed-model; models/bert.h):
-//                                         the file's pooling, L2-normalised; float or base64
+//   POST /v1/embeddings                   texts through a BERT-family embedding model (--embed-model), as `sotto
+//                                         embed` (apps/rag/embedder.h): the file's pooling, L2-normalised; float or
+//                                         base64
 // Requests are served one at a time, in arrival order (a ticket lock: first come, first served), at most
 // max_queue in the building (served or waiting; more get 429). The generation is `sotto generate`'s: make_chain
 // (runtime/sampler.h), the grammar link first, generate() (runtime/generate.h); one KV cache, reused.
@@ -35,7 +36,7 @@
 #include "fifo-lock.h"
 #include "http-server.h"
 #include "models/asr-model.h"
-#include "models/bert.h"
+#include "rag/embedder.h"
 #include "runtime/loaded-model.h"
 #include "serve-site.h"
 
@@ -96,8 +97,7 @@ class ApiService : public ApiRoutes {
   std::string embed_id_;
   std::unique_ptr<GgufFile> embed_file_;
   std::unique_ptr<Backend> embed_backend_;
-  std::unique_ptr<BertModel> embed_;
-  std::unique_ptr<Tokenizer> embed_tok_;
+  std::unique_ptr<rag::Embedder> embed_;  // apps/rag: tokens, batches and pooling as `sotto embed`
   int n_ctx_ = 0;
   FifoLock lock_;
   // Compiled grammars of recent schemas (text -> grammar with its mask caches), most recent first; used and
