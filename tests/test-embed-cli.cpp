@@ -2,7 +2,8 @@
 // equal the PyTorch reference (CLS and mean pooling), --json reads back to exactly the --out floats, --file lines and
 // -p texts together; and each bad input is a one-line error: not an embedding model, an empty text (-p and a file's
 // line), a text over the context (refused; --truncate cuts with a warning), a missing file, an empty file, a missing
-// model, a bad --pooling (usage, exit 2).
+// model, a bad --pooling (usage, exit 2). The decoder-based embedder (qwen3 fixture, last token): --out equals the
+// PyTorch reference, and a pooling other than last is refused.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -86,6 +87,27 @@ TEST_F(EmbedCli, JsonReadsBackToTheOutFloats) {
   }
 }
 
+TEST_F(EmbedCli, DecoderEmbedderMatchesTheReference) {
+  auto ref = sotto::GgufFile::open(kDir + "qwen3-embed-f32.ref.gguf");
+  const auto& texts = ref->get_string_array("texts");
+  const std::string model = kDir + "qwen3-embed-f32.gguf", out = dir_ + "/q.f32";
+  std::string args = "embed -t 1 -m " + model + " --out " + out;
+  for (const auto& t : texts) args += " -p '" + t + "'";
+  const Result r = run(args);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("embedded 4 texts: [4, 64] float32, pooling last, normalized"), std::string::npos) << r.out;
+  const std::vector<float> got = floats(sotto::read_file(out));
+  ASSERT_EQ(got.size(), 4u * 64u);
+  const float* want = ref->tensor("embd").view.as<const float>();
+  for (size_t i = 0; i < got.size(); i++) ASSERT_NEAR(got[i], want[i], 1e-6) << "value " << i;
+  const Result m = run("embed -m " + model + " -p hi --pooling mean");
+  EXPECT_EQ(m.code, 1) << m.out;
+  EXPECT_NE(m.out.find("pooling mean is not supported by a decoder embedder (last-token pooling only)"), std::string::npos)
+      << m.out;
+  const Result info = run("info " + model);
+  EXPECT_NE(info.out.find("qk_norm yes"), std::string::npos) << info.out;
+}
+
 TEST_F(EmbedCli, OneLineErrors) {
   auto expect = [&](const std::string& args, int code, const std::string& part) {
     const Result r = run(args);
@@ -95,7 +117,7 @@ TEST_F(EmbedCli, OneLineErrors) {
   };
   const std::string m = "embed -m " + kModel;
   expect("embed -m " + std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/models/smollm2-f32.gguf -p hi", 1,
-         "not a BERT embedding model (general.architecture is 'llama'");
+         "not an embedding model (general.architecture is 'llama', expected 'bert', or a decoder with llama.pooling_type");
   expect(m + " -p ''", 1, "-p #1: is empty (no tokens after normalisation)");
   expect(m + " -p ok -p \"$(printf '\\001 \\t')\"", 1, "-p #2: is empty");
   {
@@ -109,7 +131,7 @@ TEST_F(EmbedCli, OneLineErrors) {
   expect(m + " -p '" + long_text + "'", 1, "-p #1: has 72 tokens, more than the model's context of 64 (split it, or cut it with --truncate)");
   expect(m + " --file " + dir_ + "/no-such.txt", 1, "no-such.txt");
   expect("embed -m " + dir_ + "/no-such.gguf -p hi", 1, "no-such.gguf");
-  expect(m + " -p hi --pooling max", 2, "--pooling is cls or mean, not 'max'");
+  expect(m + " -p hi --pooling max", 2, "--pooling is cls, mean or last, not 'max'");
   expect(m, 2, "give the texts with -p TEXT or --file FILE");
   // --truncate: a warning, then the embedding of the first 62 pieces.
   const Result t = run(m + " -q --truncate -p '" + long_text + "'");

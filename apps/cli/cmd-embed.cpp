@@ -1,4 +1,5 @@
-// cmd-embed.cpp — `sotto embed`: text embeddings with a BERT-family GGUF (all-MiniLM, bge; apps/rag/embedder.h).
+// cmd-embed.cpp — `sotto embed`: text embeddings with a BERT-family GGUF (all-MiniLM, bge) or a decoder-based one
+// (Qwen3-Embedding); apps/rag/embedder.h.
 // Texts: -p TEXT (repeatable) and/or --file FILE (one text a line; "-" for stdin; a final newline ends the last line,
 // it does not add an empty one). Output: --out FILE raw little-endian float32 [n_texts][n_embd]; --json one JSON object
 // {"model", "n_embd", "pooling", "normalized", "embeddings": [[...], ...]} on stdout; neither: a summary line per text.
@@ -38,11 +39,12 @@ int run_embed(int argc, char** argv) {
   int n_threads = 0, batch = 2048;
   ArgParser ap("sotto embed", "-m MODEL.gguf (-p TEXT ... | --file LINES.txt) [--pooling cls|mean] [--out FILE | --json]",
                "Embeds texts with a BERT-family embedding model (all-MiniLM-L6-v2, bge-small-en-v1.5 as converted by "
-               "llama.cpp's convert_hf_to_gguf.py): [CLS] text [SEP] through the encoder, pooled, L2-normalised.");
-  ap.option("-m,--model", &model_path, "FILE", "the embedding model (GGUF, general.architecture bert)");
+               "llama.cpp's convert_hf_to_gguf.py: [CLS] text [SEP] through the encoder, pooled) or a decoder-based one "
+               "(Qwen3-Embedding: the text and EOS through the decoder, last token); L2-normalised.");
+  ap.option("-m,--model", &model_path, "FILE", "the embedding model (GGUF: bert, or a decoder such as qwen3 with {arch}.pooling_type)");
   ap.list("-p,--prompt", &prompts, "TEXT", "a text to embed (repeatable)");
   ap.option("-f,--file", &file, "FILE", "texts to embed, one a line (- for stdin)");
-  ap.option("--pooling", &pooling_s, "cls|mean", "pooling (default: the model's bert.pooling_type)");
+  ap.option("--pooling", &pooling_s, "cls|mean|last", "pooling (default: the model's {arch}.pooling_type)");
   ap.flag("--no-normalize", &no_normalize, "do not L2-normalise the embeddings");
   ap.flag("--truncate", &truncate, "cut texts over the model's context to fit, with a warning (default: refuse them)");
   ap.option("-o,--out", &out_path, "FILE", "write raw little-endian float32 [n_texts][n_embd]");
@@ -57,7 +59,8 @@ int run_embed(int argc, char** argv) {
   Pooling pooling = Pooling::None;
   if (pooling_s == "cls") pooling = Pooling::Cls;
   else if (pooling_s == "mean") pooling = Pooling::Mean;
-  else if (!pooling_s.empty()) ap.usage_error("--pooling is cls or mean, not '" + pooling_s + "'");
+  else if (pooling_s == "last") pooling = Pooling::Last;
+  else if (!pooling_s.empty()) ap.usage_error("--pooling is cls, mean or last, not '" + pooling_s + "'");
 
   std::vector<std::string> texts = prompts;
   std::vector<std::string> where;  // how a text is named in errors
@@ -82,8 +85,7 @@ int run_embed(int argc, char** argv) {
   ThreadPool pool(resolve_threads(n_threads, quiet || json));
   auto be = make_cpu_backend(pool);
   rag::Embedder emb(*f, *be);
-  const BertConfig& c = emb.config();
-  rag::EmbedOptions o;
+    rag::EmbedOptions o;
   o.pooling = pooling;
   o.normalize = !no_normalize;
   o.truncate = truncate;
@@ -105,8 +107,8 @@ int run_embed(int argc, char** argv) {
     throw;
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const size_t d = size_t(c.n_embd), n = texts.size();
-  const char* pool_name = pooling_name(pooling == Pooling::None ? c.pooling : pooling);
+  const size_t d = size_t(emb.n_embd()), n = texts.size();
+  const char* pool_name = pooling_name(pooling == Pooling::None ? emb.pooling() : pooling);
 
   if (!out_path.empty()) {
     std::FILE* out = std::fopen(out_path.c_str(), "wb");

@@ -1,7 +1,12 @@
-// embedder.h — text -> embedding vectors with a BERT-family GGUF (models/bert.h) and its WordPiece tokenizer: the
-// piece of private retrieval (issue 21) that `sotto embed` runs today, and that indexing will call.
-// Each text becomes [CLS] + its pieces + [SEP] (special tokens written in the text are plain text); texts are run in
-// batches of at most batch_tokens tokens (one text per batch when it alone is longer), which does not change results.
+// embedder.h — text -> embedding vectors: the piece of private retrieval (issue 21) that `sotto embed` runs today, and
+// that indexing will call. Two kinds of embedding GGUF:
+//   BERT family (models/bert.h, WordPiece): each text becomes [CLS] + its pieces + [SEP]; texts run in batches of at
+//     most batch_tokens tokens (one text per batch when it alone is longer), which does not change results;
+//   decoder-based (Qwen3-Embedding: a decoder architecture of models/config.h whose file has {arch}.pooling_type 3,
+//     last token): the text's tokens, + the EOS token when tokenizer.ggml.add_eos_token is true; one text a pass
+//     (causal attention), the last token's final-normed hidden state (Model::forward_hidden).
+// Special tokens written in the text are plain text. Instructions (Qwen3-Embedding's "Instruct: ...\nQuery:" for
+// queries) are the caller's to prepend.
 // Texts over the model's context are refused (Error naming the text, its token count and the limit) unless truncate
 // is set: then its pieces are cut so that [CLS] ... [SEP] fills the context, and on_truncate is told.
 // Empty texts (no pieces after normalisation: "", whitespace, control characters only) are refused.
@@ -16,6 +21,7 @@
 
 #include "backend/backend.h"
 #include "models/bert.h"
+#include "models/model.h"
 #include "text/tokenizer.h"
 
 namespace sotto {
@@ -35,9 +41,15 @@ struct EmbedOptions {
 
 class Embedder {
  public:
-  // f must be a BERT embedding GGUF with a "bert" tokenizer, else a one-line Error; f and be outlive the embedder.
+  // f must be an embedding GGUF of either kind with its tokenizer, else a one-line Error; f and be outlive it.
   Embedder(const GgufFile& f, Backend& be);
-  const BertConfig& config() const { return model_->config(); }
+  // The BERT config; for a decoder the fields that apply (n_vocab, n_embd, n_ff, n_layer, n_head, n_ctx, norm_eps,
+  // pooling Last).
+  const BertConfig& config() const { return cfg_; }
+  int n_embd() const { return cfg_.n_embd; }
+  int n_ctx() const { return cfg_.n_ctx; }
+  Pooling pooling() const { return cfg_.pooling; }  // the model's own
+  bool is_decoder() const { return decoder_ != nullptr; }
   const Tokenizer& tokenizer() const { return *tok_; }
   // [CLS] pieces [SEP] of text i (i names it in errors), checked against the context as the options say.
   std::vector<int32_t> tokens(const std::string& text, size_t i, const EmbedOptions& o) const;
@@ -46,7 +58,10 @@ class Embedder {
 
  private:
   std::unique_ptr<BertModel> model_;
+  std::unique_ptr<Model> decoder_;
   std::unique_ptr<Tokenizer> tok_;
+  BertConfig cfg_;
+  bool add_eos_ = false;
 };
 
 }  // namespace rag

@@ -10,13 +10,15 @@ namespace sotto {
 ModelConfig read_llama_config(const GgufFile& f);   // llama.cpp
 ModelConfig read_qwen2_config(const GgufFile& f);   // qwen2.cpp
 ModelConfig read_gemma3_config(const GgufFile& f);  // gemma3.cpp
+ModelConfig read_qwen3_config(const GgufFile& f);   // qwen3.cpp
 
 ModelConfig read_config(const GgufFile& f) {
   const std::string arch = f.get_string("general.architecture");
   if (arch == "llama") return read_llama_config(f);
   if (arch == "qwen2") return read_qwen2_config(f);
   if (arch == "gemma3") return read_gemma3_config(f);
-  fail(f.path(), ": unsupported architecture '", arch, "' (supported: llama, qwen2, gemma3)");
+  if (arch == "qwen3") return read_qwen3_config(f);
+  fail(f.path(), ": unsupported architecture '", arch, "' (supported: llama, qwen2, gemma3, qwen3)");
 }
 
 ModelConfig read_common_config(const GgufFile& f, const std::string& arch) {

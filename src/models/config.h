@@ -10,7 +10,7 @@ namespace sotto {
 
 class GgufFile;
 
-enum class Arch { Llama, Qwen2, Gemma3 };
+enum class Arch { Llama, Qwen2, Gemma3, Qwen3 };
 enum class FfnAct { SiLU, GeluTanh };
 
 // The shortest training context a decoder GGUF may declare (<arch>.context_length); below it a file is refused
@@ -40,7 +40,7 @@ struct ModelConfig {
 
   // Attention
   bool qkv_bias = false;          // Qwen2
-  bool qk_norm = false;           // Gemma3: RMSNorm on q and k per head
+  bool qk_norm = false;           // Gemma3, Qwen3: RMSNorm on q and k per head
   float attn_scale = 0.0f;        // 0 = 1/sqrt(head_dim)
   int sliding_window = 0;
   std::vector<bool> layer_swa;    // per layer: uses the sliding window (Gemma3 5 local : 1 global)

@@ -50,6 +50,7 @@ class Decoder final : public Model {
   std::vector<float> forward(KvCache& cache, const int32_t* tokens, int n, bool all_logits) override;
   std::vector<float> forward_embd(KvCache& cache, const int32_t* tokens, int n, const EmbdSpan* spans, int n_spans,
                                   bool all_logits) override;
+  std::vector<float> forward_hidden(KvCache& cache, const int32_t* tokens, int n) override;
   Tensor forward_device(KvCache& cache, const int32_t* tokens, int n) override { return run(cache, tokens, n, false); }
   Tensor forward_device(KvCache& cache, const Tensor& ids) override {
     return run(cache, nullptr, int(ids.nelements()), false, &ids);
@@ -91,6 +92,9 @@ class Decoder final : public Model {
   // spans: rows written over the token embeddings before the first layer (forward_embd).
   Tensor run(KvCache& cache, const int32_t* tokens, int n, bool all_logits, const Tensor* dev_ids = nullptr,
              const EmbdSpan* spans = nullptr, int n_spans = 0);
+  // run() up to the last layer's output (s_.x rows [0, n)), without the final norm and LM head.
+  void run_layers(KvCache& cache, const int32_t* tokens, int n, bool all_logits, const Tensor* dev_ids,
+                  const EmbdSpan* spans, int n_spans);
 
   const GgufFile& f_;
   Backend& be_;
@@ -303,8 +307,17 @@ std::vector<float> Decoder::forward_embd(KvCache& cache, const int32_t* tokens, 
   return out;
 }
 
-Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logits, const Tensor* dev_ids,
-                    const EmbdSpan* spans, int n_spans) {
+std::vector<float> Decoder::forward_hidden(KvCache& cache, const int32_t* tokens, int n) {
+  run_layers(cache, tokens, n, false, nullptr, nullptr, 0);
+  Tensor last = view_rows(s_.x, n - 1, 1), h = view_rows(s_.h, 0, 1);  // [n_embd, 1]
+  be_.rms_norm(last, output_norm_, cfg_.norm_eps, h);
+  std::vector<float> out(size_t(cfg_.n_embd));
+  be_.read(h, out.data(), out.size() * sizeof(float));
+  return out;
+}
+
+void Decoder::run_layers(KvCache& cache, const int32_t* tokens, int n, bool all_logits, const Tensor* dev_ids,
+                         const EmbdSpan* spans, int n_spans) {
   const ModelConfig& c = cfg_;
   if (n <= 0) fail("forward: no tokens");
   for (int i = 0; i < n_spans; i++) {
@@ -340,7 +353,12 @@ Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logit
     be_.submit_point();
   }
   cache.n_past += n;
+}
 
+Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logits, const Tensor* dev_ids,
+                    const EmbdSpan* spans, int n_spans) {
+  const ModelConfig& c = cfg_;
+  run_layers(cache, tokens, n, all_logits, dev_ids, spans, n_spans);
   const int n_out = all_logits ? n : 1;
   Tensor last = view_rows(s_.x, all_logits ? 0 : n - 1, n_out);  // [n_embd, n_out]
   Tensor h = view_rows(s_.h, 0, n_out);
@@ -358,6 +376,10 @@ Tensor Decoder::run(KvCache& cache, const int32_t* tokens, int n, bool all_logit
 
 std::unique_ptr<Model> make_decoder(const GgufFile& f, Backend& backend, const ModelConfig& cfg) {
   return std::make_unique<Decoder>(f, backend, cfg);
+}
+
+std::vector<float> Model::forward_hidden(KvCache&, const int32_t*, int) {
+  fail("this model cannot return hidden states (embeddings)");
 }
 
 std::vector<float> Model::forward_embd(KvCache&, const int32_t*, int, const EmbdSpan*, int, bool) {

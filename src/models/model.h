@@ -62,6 +62,9 @@ class Model {
     (void)cache, (void)ids;
     return Tensor{};
   }
+  // The same pass returning the last token's hidden state after the final norm ({n_embd}: what an embedding
+  // model pools, e.g. Qwen3-Embedding's last-token pooling) instead of logits. Models that cannot throw Error.
+  virtual std::vector<float> forward_hidden(KvCache& cache, const int32_t* tokens, int n_tokens);
   // Bytes of weights read per decoded token (for bandwidth reports).
   virtual size_t weight_bytes() const = 0;
 };

@@ -59,10 +59,11 @@ def rope(x, pos, freqs, linear=1.0):
     return torch.cat([xr * cos + rot * sin, xp], -1)
 
 
-def forward(cfg, W, tokens, embeds=None):
+def forward(cfg, W, tokens, embeds=None, hidden=False):
     """Logits [T, vocab] for a token sequence from position 0 (float64). embeds: optional [T, hidden] input rows
     used instead of the token embeddings (a vision-language model's prompt with the image features scattered in;
-    not scaled by Gemma's sqrt(hidden), which applies to token embeddings only)."""
+    not scaled by Gemma's sqrt(hidden), which applies to token embeddings only). hidden: return the final-normed
+    hidden states [T, hidden_size] instead (what an embedding model such as Qwen3-Embedding pools)."""
     arch = cfg["arch"]
     gemma = arch == "gemma3"
     eps = cfg["rms_norm_eps"]
@@ -93,9 +94,9 @@ def forward(cfg, W, tokens, embeds=None):
         q = proj("q_proj").view(T, nh, hd)
         k = proj("k_proj").view(T, nkv, hd)
         v = proj("v_proj").view(T, nkv, hd)
-        if gemma:
-            q = rms_norm(q, W[p + "self_attn.q_norm.weight"], eps, True)
-            k = rms_norm(k, W[p + "self_attn.k_norm.weight"], eps, True)
+        if gemma or arch == "qwen3":  # per-head RMSNorm of q and k before RoPE (Gemma: 1 + w)
+            q = rms_norm(q, W[p + "self_attn.q_norm.weight"], eps, gemma)
+            k = rms_norm(k, W[p + "self_attn.k_norm.weight"], eps, gemma)
         q, k = rope(q, pos, freqs, lin), rope(k, pos, freqs, lin)
         rep = nh // nkv
         k = k.repeat_interleave(rep, dim=1)
@@ -122,5 +123,7 @@ def forward(cfg, W, tokens, embeds=None):
             f = rms_norm(f, W[p + "post_feedforward_layernorm.weight"], eps, True)
         x = x + f
     x = rms_norm(x, W["model.norm.weight"], eps, gemma)
+    if hidden:
+        return x
     head = W.get("lm_head.weight", W["model.embed_tokens.weight"])
     return x @ head.T

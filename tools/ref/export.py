@@ -62,7 +62,7 @@ def add_tokenizer(g, cfg):
                               "<|eot_id|>", "<|reserved_0|>", "<|reserved_1|>", "<|reserved_2|>"],
                     "qwen2": ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|r0|>", "<|r1|>", "<|r2|>",
                               "<|r3|>", "<|r4|>"]}
-        fam = "qwen2" if cfg["arch"] == "qwen2" or cfg.get("family") == "smollm2" else "llama"
+        fam = "qwen2" if cfg["arch"] in ("qwen2", "qwen3") or cfg.get("family") == "smollm2" else "llama"
         own = cfg.get("specials")  # a model's own control tokens (e.g. SmolVLM's <image>); bos/eos by name
         toks += own or specials[fam]
         types = [1] * 256 + [3] * (len(toks) - 256)
@@ -100,8 +100,12 @@ def export(cfg, W, dtype, path):
     if cfg.get("rope_linear"):
         g.string(f"{a}.rope.scaling.type", "linear")
         g.f32(f"{a}.rope.scaling.factor", cfg["rope_linear"])
+    if cfg.get("pooling_type"):  # an embedding model (llama.cpp's values: 1 mean, 2 cls, 3 last)
+        g.u32(f"{a}.pooling_type", cfg["pooling_type"])
     if not cfg.get("no_tokenizer"):
         add_tokenizer(g, cfg)
+        if cfg.get("add_eos"):
+            g.boolean("tokenizer.ggml.add_eos_token", True)
 
     stored = {}
     nh, nkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
@@ -147,6 +151,9 @@ def export(cfg, W, dtype, path):
             vec(b + "ffn_norm.weight", p + "pre_feedforward_layernorm.weight", True)
             vec(b + "post_ffw_norm.weight", p + "post_feedforward_layernorm.weight", True)
         else:
+            if a == "qwen3":
+                vec(b + "attn_q_norm.weight", p + "self_attn.q_norm.weight")
+                vec(b + "attn_k_norm.weight", p + "self_attn.k_norm.weight")
             vec(b + "ffn_norm.weight", p + "post_attention_layernorm.weight")
         mat(b + "ffn_gate.weight", p + "mlp.gate_proj.weight")
         mat(b + "ffn_up.weight", p + "mlp.up_proj.weight")
