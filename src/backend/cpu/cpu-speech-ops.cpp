@@ -50,7 +50,7 @@ void unary(ThreadPool& pool, UnaryOp op, const Tensor& x, Tensor& y) {
     const int64_t i0 = b0 * block, i1 = std::min(n, b1 * block);
     switch (op) {
       case UnaryOp::Gelu:
-        for (int64_t i = i0; i < i1; i++) py[i] = 0.5f * px[i] * (1.0f + std::erf(px[i] * 0.70710678118654752f));
+        gelu_erf_row(px + i0, py + i0, i1 - i0);
         break;
       case UnaryOp::Tanh:
         for (int64_t i = i0; i < i1; i++) py[i] = std::tanh(px[i]);

@@ -225,6 +225,9 @@ void f16_to_f32_row_ref(const uint16_t* x, float* y, int64_t n) {
 void exp_sub_row_ref(float* x, float m, int64_t n) {
   for (int64_t i = 0; i < n; i++) x[i] = std::exp(x[i] - m);
 }
+void gelu_erf_row_ref(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+}
 
 namespace {
 // The loop every 8-row repack shares: block column b of rows 8g..8g+7 (file layout, blocks of `Src`) into

@@ -62,6 +62,7 @@ void axpy_f16(float a, const uint16_t* x, float* y, int64_t n) { axpy_f16_ref(a,
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) { f32_to_f16_row_ref(x, y, n); }
 void f16_to_f32_row(const uint16_t* x, float* y, int64_t n) { f16_to_f32_row_ref(x, y, n); }
 void exp_sub_row(float* x, float m, int64_t n) { exp_sub_row_ref(x, m, n); }
+void gelu_erf_row(const float* x, float* y, int64_t n) { gelu_erf_row_ref(x, y, n); }
 }  // namespace sotto::cpu
 
 #endif  // !SOTTO_KERNELS_X86 && !SOTTO_KERNELS_WASM

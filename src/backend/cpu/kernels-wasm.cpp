@@ -383,6 +383,7 @@ bool dot16_has(int) { return false; }
 void gemv_q4_kx8(const BlockQ4_Kx8* w, const BlockQ8A* x, int64_t n, float* y) { gemv_q4_kx8_ref(w, x, n, y); }
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) { f32_to_f16_row_ref(x, y, n); }
 void exp_sub_row(float* x, float m, int64_t n) { exp_sub_row_ref(x, m, n); }
+void gelu_erf_row(const float* x, float* y, int64_t n) { gelu_erf_row_ref(x, y, n); }
 
 }  // namespace sotto::cpu
 

@@ -189,11 +189,14 @@ void axpy_f16_ref(float a, const uint16_t* x, float* y, int64_t n);   // y += a 
 void f32_to_f16_row_ref(const float* x, uint16_t* y, int64_t n);     // round to nearest even
 void f16_to_f32_row_ref(const uint16_t* x, float* y, int64_t n);
 void exp_sub_row_ref(float* x, float m, int64_t n);  // x = exp(x - m) (the fast one: rel. err < 2e-7)
+// y = 0.5 x (1 + erf(x / sqrt 2)), exact GELU (the fast one: |err| < 2e-7 (1 + |x|)). y may be x.
+void gelu_erf_row_ref(const float* x, float* y, int64_t n);
 
 void axpy_f32(float a, const float* x, float* y, int64_t n);
 void axpy_f16(float a, const uint16_t* x, float* y, int64_t n);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
 void f16_to_f32_row(const uint16_t* x, float* y, int64_t n);
 void exp_sub_row(float* x, float m, int64_t n);
+void gelu_erf_row(const float* x, float* y, int64_t n);
 
 }  // namespace sotto::cpu
