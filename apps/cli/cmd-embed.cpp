@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/gguf.h"
+#include "core/json.h"
 #include "core/thread-pool.h"
 #include "rag/embedder.h"
 
@@ -37,12 +38,12 @@ int run_embed(int argc, char** argv) {
   std::vector<std::string> prompts;
   bool json = false, no_normalize = false, truncate = false, quiet = false;
   int n_threads = 0, batch = 2048;
-  ArgParser ap("sotto embed", "-m MODEL.gguf (-p TEXT ... | --file LINES.txt) [--pooling cls|mean] [--out FILE | --json]",
+  ArgParser ap("sotto embed", "-m MODEL.gguf (-p TEXT ... | --file LINES.txt) [--pooling cls|mean|last] [--out FILE | --json]",
                "Embeds texts with a BERT-family embedding model (all-MiniLM-L6-v2, bge-small-en-v1.5 as converted by "
                "llama.cpp's convert_hf_to_gguf.py: [CLS] text [SEP] through the encoder, pooled) or a decoder-based one "
                "(Qwen3-Embedding: the text and EOS through the decoder, last token); L2-normalised.");
   ap.option("-m,--model", &model_path, "FILE", "the embedding model (GGUF: bert, or a decoder such as qwen3 with {arch}.pooling_type)");
-  ap.list("-p,--prompt", &prompts, "TEXT", "a text to embed (repeatable)");
+  ap.list("-p,--prompt", &prompts, "TEXT", "a text to embed");
   ap.option("-f,--file", &file, "FILE", "texts to embed, one a line (- for stdin)");
   ap.option("--pooling", &pooling_s, "cls|mean|last", "pooling (default: the model's {arch}.pooling_type)");
   ap.flag("--no-normalize", &no_normalize, "do not L2-normalise the embeddings");
@@ -117,7 +118,7 @@ int run_embed(int argc, char** argv) {
     if (std::fclose(out) != 0 || !ok) fail(out_path, ": write failed");
   }
   if (json) {
-    std::string s = "{\"model\":\"" + f->get_string_or("general.name", "bert") + "\",\"n_embd\":" + std::to_string(d) +
+    std::string s = "{\"model\":" + json::quote(f->get_string_or("general.name", "")) + ",\"n_embd\":" + std::to_string(d) +
                     ",\"pooling\":\"" + pool_name + "\",\"normalized\":" + (o.normalize ? "true" : "false") +
                     ",\"embeddings\":[";
     for (size_t t = 0; t < n; t++) {

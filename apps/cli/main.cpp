@@ -25,7 +25,7 @@ const Command kCommands[] = {
     {"listen", "voice commands: each spoken phrase -> one command of a JSON set, or \"not a command\"", sotto::cli::run_listen},
     {"tokenize", "token ids of a text with a model's tokenizer, as JSON (for the training tools)", sotto::cli::run_tokenize},
     {"image-embed", "an image through the SmolVLM processor and vision tower: tile layout, embedding shape", sotto::cli::run_image_embed},
-    {"embed", "text embeddings with a BERT-family model (all-MiniLM, bge): raw float32 or JSON", sotto::cli::run_embed},
+    {"embed", "text embeddings (BERT family: all-MiniLM, bge; Qwen3-Embedding shape): raw float32 or JSON", sotto::cli::run_embed},
     {"serve", "serve the browser app on 127.0.0.1; --api: OpenAI-compatible /v1/ endpoints", sotto::cli::run_serve},
 };
 
