@@ -106,6 +106,7 @@ TEST_F(EmbedCli, DecoderEmbedderMatchesTheReference) {
       << m.out;
   const Result info = run("info " + model);
   EXPECT_NE(info.out.find("qk_norm yes"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("embedding model: pooling last, EOS appended"), std::string::npos) << info.out;
 }
 
 TEST_F(EmbedCli, OneLineErrors) {

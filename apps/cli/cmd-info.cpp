@@ -147,7 +147,14 @@ int run_info(int argc, char** argv) {
     if (arch == "moonshine" || arch == "whisper") print_asr_config(*f);
     else if (is_vision_file(*f)) print_vision_config(*f);
     else if (is_bert_file(*f)) print_bert_config(*f);
-    else print_config(read_config(*f));
+    else {
+      print_config(read_config(*f));
+      if (f->has(arch + ".pooling_type")) {  // a decoder-based embedding model (Qwen3-Embedding; sotto embed)
+        const int64_t pt = f->get_int(arch + ".pooling_type");
+        std::printf("              embedding model: pooling %s%s\n", pt == 3 ? "last" : std::to_string(pt).c_str(),
+                    f->get_bool_or("tokenizer.ggml.add_eos_token", false) ? ", EOS appended" : "");
+      }
+    }
   } catch (const Error& e) {
     std::printf("config:       not usable by this build: %s\n", e.what());
   }
