@@ -166,6 +166,11 @@ void ArgParser::positional(const std::string& name, std::string* out, const std:
   pos_.push_back(Pos{name, help, out, required});
 }
 
+void ArgParser::positionals(const std::string& name, std::vector<std::string>* out, const std::string& help) {
+  rest_ = out;
+  pos_.push_back(Pos{name, help, nullptr, false});
+}
+
 const ArgParser::Opt* ArgParser::find(const std::string& name) const {
   for (const auto& o : opts_)
     for (const auto& n : o.names)
@@ -208,6 +213,10 @@ bool ArgParser::parse(int argc, char** argv, int first) {
         usage_error("option " + arg + " takes no value");
       }
       o->set(arg, value);
+      continue;
+    }
+    if (n_pos < pos_.size() && !pos_[n_pos].out) {  // the positionals() list takes the rest
+      rest_->push_back(arg);
       continue;
     }
     if (n_pos >= pos_.size()) usage_error("unexpected argument '" + arg + "'");

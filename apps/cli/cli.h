@@ -44,6 +44,8 @@ class ArgParser {
   void list(const std::string& names, std::vector<std::string>* out, const std::string& metavar,
             const std::string& help);
   void positional(const std::string& name, std::string* out, const std::string& help, bool required = true);
+  // Every remaining positional (after those of positional()), in order; the caller checks for none.
+  void positionals(const std::string& name, std::vector<std::string>* out, const std::string& help);
 
   // Parses argv[first..argc). Returns false when --help was asked for (help already printed to stdout).
   // Throws UsageError on unknown options, missing values, bad numbers and missing positionals.
@@ -70,6 +72,7 @@ class ArgParser {
   std::string prog_, synopsis_, about_;
   std::vector<Opt> opts_;
   std::vector<Pos> pos_;
+  std::vector<std::string>* rest_ = nullptr;
 };
 
 // The commands (argv[0] is the command name).
@@ -83,6 +86,8 @@ int run_serve(int argc, char** argv);
 int run_tokenize(int argc, char** argv);
 int run_image_embed(int argc, char** argv);
 int run_embed(int argc, char** argv);
+int run_index(int argc, char** argv);   // cmd-index.cpp: index add | rm | ls
+int run_search(int argc, char** argv);  // cmd-index.cpp
 
 // The image processor's settings that an mmproj file implies (generate --image and image-embed --mmproj):
 // its tile size, tokens a tile, mean and std, and clip.vision.preproc_image_size as the longest edge (default 4

@@ -26,6 +26,8 @@ const Command kCommands[] = {
     {"tokenize", "token ids of a text with a model's tokenizer, as JSON (for the training tools)", sotto::cli::run_tokenize},
     {"image-embed", "an image through the SmolVLM processor and vision tower: tile layout, embedding shape", sotto::cli::run_image_embed},
     {"embed", "text embeddings (BERT family: all-MiniLM, bge; Qwen3-Embedding shape): raw float32 or JSON", sotto::cli::run_embed},
+    {"index", "a retrieval index (SQLite): add files and folders (txt, md, html, pdf), rm, ls", sotto::cli::run_index},
+    {"search", "hybrid search (BM25 + embeddings, fused) of a sotto index: passages with document, page, offsets", sotto::cli::run_search},
     {"serve", "serve the browser app on 127.0.0.1; --api: OpenAI-compatible /v1/ endpoints", sotto::cli::run_serve},
 };
 

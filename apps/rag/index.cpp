@@ -1,0 +1,375 @@
+// index.cpp — see index.h. SQLite (FTS5 for BM25), exact cosine over the stored vectors, RRF fusion.
+#include "rag/index.h"
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <map>
+
+#include "core/error.h"
+
+namespace sotto::rag {
+
+namespace {
+
+constexpr int kAppId = 0x536F7474;  // 'Sott'
+constexpr int kVersion = 1;
+
+const char* const kSchema = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL, kind TEXT NOT NULL,
+                       bytes INTEGER NOT NULL, pages INTEGER NOT NULL, n_chunks INTEGER NOT NULL,
+                       added_at INTEGER NOT NULL);
+CREATE TABLE chunks(id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES documents(id), page INTEGER NOT NULL,
+                    begin INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, embedding BLOB NOT NULL);
+CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE chunks_fts USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+  INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+  DELETE FROM chunks_fts WHERE rowid = old.id;
+END;
+)sql";
+
+// A prepared statement; errors name the index file.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& path, const char* sql) : db_(db), path_(path) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) die();
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& bind(int i, int64_t v) { return ok(sqlite3_bind_int64(s_, i, v)); }
+  Stmt& bind(int i, const std::string& v) { return ok(sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT)); }
+  Stmt& blob(int i, const void* p, size_t n) { return ok(sqlite3_bind_blob(s_, i, p, int(n), SQLITE_STATIC)); }
+  bool step() {  // true: a row
+    const int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE) die();
+    return false;
+  }
+  void run() {
+    step();
+    sqlite3_reset(s_);
+  }
+  void reset() { sqlite3_reset(s_); }
+  int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
+  double f64(int c) const { return sqlite3_column_double(s_, c); }
+  std::string str(int c) const {
+    const auto* t = sqlite3_column_text(s_, c);
+    return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s_, c))) : std::string();
+  }
+  const void* blob_data(int c) const { return sqlite3_column_blob(s_, c); }
+  size_t blob_size(int c) const { return size_t(sqlite3_column_bytes(s_, c)); }
+
+ private:
+  Stmt& ok(int rc) {
+    if (rc != SQLITE_OK) die();
+    return *this;
+  }
+  [[noreturn]] void die() const { fail(path_, ": ", sqlite3_errmsg(db_)); }
+  sqlite3* db_;
+  std::string path_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+void exec(sqlite3* db, const std::string& path, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    fail(path, ": ", m);
+  }
+}
+
+// Rolls back unless committed.
+class Txn {
+ public:
+  Txn(sqlite3* db, const std::string& path) : db_(db), path_(path) { exec(db, path, "BEGIN IMMEDIATE"); }
+  void commit() {
+    exec(db_, path_, "COMMIT");
+    done_ = true;
+  }
+  ~Txn() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+
+ private:
+  sqlite3* db_;
+  std::string path_;
+  bool done_ = false;
+};
+
+bool word_byte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
+
+}  // namespace
+
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr) != 1) fail("sha256: libcrypto failed");
+  static const char* const kHex = "0123456789abcdef";
+  std::string s;
+  for (unsigned int i = 0; i < n; i++) {
+    s += kHex[md[i] >> 4];
+    s += kHex[md[i] & 15];
+  }
+  return s;
+}
+
+std::string sha256_file(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!f) fail(path, ": cannot open (", std::strerror(errno), ")");
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) fail("sha256: libcrypto failed");
+  std::vector<char> buf(1 << 20);
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0) EVP_DigestUpdate(ctx.get(), buf.data(), n);
+  if (std::ferror(f.get())) fail(path, ": read error");
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  static const char* const kHex = "0123456789abcdef";
+  std::string s;
+  for (unsigned int i = 0; i < len; i++) {
+    s += kHex[md[i] >> 4];
+    s += kHex[md[i] & 15];
+  }
+  return s;
+}
+
+std::string fts_query(const std::string& text) {
+  std::string q;
+  for (size_t i = 0; i < text.size();) {
+    while (i < text.size() && !word_byte(static_cast<unsigned char>(text[i]))) i++;
+    const size_t b = i;
+    while (i < text.size() && word_byte(static_cast<unsigned char>(text[i]))) i++;
+    if (i > b) q += (q.empty() ? "\"" : " OR \"") + text.substr(b, i - b) + "\"";
+  }
+  return q;
+}
+
+std::unique_ptr<Index> Index::open(const std::string& path, bool create, bool read_only) {
+  struct stat st;
+  const bool exists = ::stat(path.c_str(), &st) == 0;
+  if (!exists && !create) fail(path, ": no such index (make one with: sotto index add FILES --db ", path, " -m MODEL)");
+  if (exists && !S_ISREG(st.st_mode)) fail(path, ": not a file");
+  std::unique_ptr<Index> ix(new Index());
+  ix->path_ = path;
+  const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2(path.c_str(), &ix->db_, flags, nullptr) != SQLITE_OK)
+    fail(path, ": cannot open (", ix->db_ ? sqlite3_errmsg(ix->db_) : "out of memory", ")");
+  sqlite3_busy_timeout(ix->db_, 5000);
+  sqlite3_extended_result_codes(ix->db_, 0);
+  // What is there: a new (empty) file gets the schema; anything else must be a sotto index of this version.
+  int64_t app = 0, ver = 0, n_tables = 0;
+  try {
+    Stmt a(ix->db_, path, "PRAGMA application_id");
+    if (a.step()) app = a.i64(0);
+    Stmt v(ix->db_, path, "PRAGMA user_version");
+    if (v.step()) ver = v.i64(0);
+    Stmt t(ix->db_, path, "SELECT count(*) FROM sqlite_master");
+    if (t.step()) n_tables = t.i64(0);
+  } catch (const Error& e) {
+    fail(path, ": not a readable sotto index (", std::string(e.what()).substr(path.size() + 2), ")");
+  }
+  if (app == 0 && n_tables == 0 && !read_only) {
+    Txn tx(ix->db_, path);
+    exec(ix->db_, path, kSchema);
+    exec(ix->db_, path, ("PRAGMA application_id = " + std::to_string(kAppId)).c_str());
+    exec(ix->db_, path, ("PRAGMA user_version = " + std::to_string(kVersion)).c_str());
+    tx.commit();
+  } else if (app == 0 && n_tables == 0) {
+    fail(path, ": empty index (nothing added yet)");
+  } else if (app != kAppId) {
+    fail(path, ": an SQLite database, but not a sotto index (application_id ", std::to_string(app), "); left as it is");
+  } else if (ver != kVersion) {
+    fail(path, ": sotto index version ", std::to_string(ver), ", this build reads version ", std::to_string(kVersion));
+  }
+  return ix;
+}
+
+Index::~Index() { sqlite3_close(db_); }
+
+void Index::set_meta(const std::string& key, const std::string& value) {
+  Stmt(db_, path_, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)").bind(1, key).bind(2, value).run();
+}
+
+std::string Index::meta(const std::string& key) const {
+  Stmt s(db_, path_, "SELECT value FROM meta WHERE key = ?");
+  s.bind(1, key);
+  return s.step() ? s.str(0) : std::string();
+}
+
+ModelId Index::model() const {
+  ModelId m;
+  m.name = meta("model_name");
+  m.sha256 = meta("model_sha256");
+  m.file = meta("model_file");
+  const std::string d = meta("n_embd");
+  m.n_embd = d.empty() ? 0 : std::stoi(d);
+  return m;
+}
+
+void Index::check_model(const ModelId& m, bool record) {
+  const ModelId have = model();
+  if (have.n_embd == 0) {
+    if (!record) fail(path_, ": the index has no embedding model recorded (nothing added yet)");
+    Txn tx(db_, path_);
+    set_meta("model_name", m.name);
+    set_meta("model_sha256", m.sha256);
+    set_meta("model_file", m.file);
+    set_meta("n_embd", std::to_string(m.n_embd));
+    tx.commit();
+    return;
+  }
+  if (have.sha256 != m.sha256 || have.n_embd != m.n_embd)
+    fail(m.file, ": not this index's embedding model (", path_, " was made with '", have.name, "', ",
+         std::to_string(have.n_embd), " dims, sha256 ", have.sha256.substr(0, 12), "...; this is '", m.name, "', ",
+         std::to_string(m.n_embd), " dims, sha256 ", m.sha256.substr(0, 12), "...)");
+}
+
+bool Index::find(const std::string& path, DocInfo* out) const {
+  Stmt s(db_, path_, "SELECT path, sha256, kind, bytes, pages, n_chunks, added_at FROM documents WHERE path = ?");
+  s.bind(1, path);
+  if (!s.step()) return false;
+  *out = {s.str(0), s.str(1), s.str(2), s.i64(3), s.i64(4), s.i64(5), s.i64(6)};
+  return true;
+}
+
+void Index::put(const Document& d, const std::string& sha256, int64_t bytes, const std::vector<Chunk>& chunks,
+                const std::vector<float>& emb) {
+  const int n_embd = model().n_embd;
+  if (n_embd <= 0 || emb.size() != chunks.size() * size_t(n_embd)) fail(path_, ": put: embeddings do not match the chunks");
+  Txn tx(db_, path_);
+  Stmt(db_, path_, "DELETE FROM chunks WHERE doc_id IN (SELECT id FROM documents WHERE path = ?)").bind(1, d.path).run();
+  Stmt(db_, path_, "DELETE FROM documents WHERE path = ?").bind(1, d.path).run();
+  Stmt doc(db_, path_,
+           "INSERT INTO documents(path, sha256, kind, bytes, pages, n_chunks, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  doc.bind(1, d.path).bind(2, sha256).bind(3, d.kind).bind(4, bytes).bind(5, int64_t(d.pages.size()));
+  doc.bind(6, int64_t(chunks.size())).bind(7, int64_t(std::time(nullptr))).run();
+  const int64_t doc_id = sqlite3_last_insert_rowid(db_);
+  Stmt ins(db_, path_, "INSERT INTO chunks(doc_id, page, begin, end, text, embedding) VALUES (?, ?, ?, ?, ?, ?)");
+  for (size_t i = 0; i < chunks.size(); i++) {
+    const Chunk& c = chunks[i];
+    ins.bind(1, doc_id).bind(2, int64_t(c.page)).bind(3, int64_t(c.begin)).bind(4, int64_t(c.end)).bind(5, c.text);
+    ins.blob(6, emb.data() + i * size_t(n_embd), size_t(n_embd) * sizeof(float)).run();  // little-endian float32
+  }
+  tx.commit();
+}
+
+std::vector<std::string> Index::remove(const std::string& path) {
+  std::string dir = path;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  dir += '/';
+  std::vector<std::string> gone;
+  Txn tx(db_, path_);
+  {
+    Stmt s(db_, path_, "SELECT path FROM documents WHERE path = ? OR substr(path, 1, length(?)) = ?");
+    s.bind(1, path).bind(2, dir).bind(3, dir);
+    while (s.step()) gone.push_back(s.str(0));
+  }
+  for (const std::string& p : gone) {
+    Stmt(db_, path_, "DELETE FROM chunks WHERE doc_id IN (SELECT id FROM documents WHERE path = ?)").bind(1, p).run();
+    Stmt(db_, path_, "DELETE FROM documents WHERE path = ?").bind(1, p).run();
+  }
+  tx.commit();
+  return gone;
+}
+
+std::vector<DocInfo> Index::list() const {
+  std::vector<DocInfo> v;
+  Stmt s(db_, path_, "SELECT path, sha256, kind, bytes, pages, n_chunks, added_at FROM documents ORDER BY path");
+  while (s.step()) v.push_back({s.str(0), s.str(1), s.str(2), s.i64(3), s.i64(4), s.i64(5), s.i64(6)});
+  return v;
+}
+
+int64_t Index::n_chunks() const {
+  Stmt s(db_, path_, "SELECT count(*) FROM chunks");
+  return s.step() ? s.i64(0) : 0;
+}
+
+std::vector<Hit> Index::search(const std::string& text, const std::vector<float>& query, const SearchOptions& o) const {
+  const int n_embd = model().n_embd;
+  if (int(query.size()) != n_embd)
+    fail(path_, ": the query vector has ", std::to_string(query.size()), " dims, the index ", std::to_string(n_embd));
+  const size_t depth = size_t(std::max(o.candidates, o.k));
+  std::map<int64_t, Hit> hits;
+  // BM25 through FTS5 (its bm25() is lower-is-better; reported negated).
+  const std::string q = fts_query(text);
+  if (!q.empty()) {
+    Stmt s(db_, path_, "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?");
+    s.bind(1, q).bind(2, int64_t(depth));
+    int rank = 0;
+    while (s.step()) {
+      Hit& h = hits[s.i64(0)];
+      h.bm25 = -s.f64(1);
+      h.bm25_rank = ++rank;
+    }
+  }
+  // Exact cosine: the stored vectors and the query are L2-normalised, so the dot product.
+  struct Scored {
+    double score;
+    int64_t id;
+  };
+  std::vector<Scored> dense;
+  {
+    Stmt s(db_, path_, "SELECT id, embedding FROM chunks");
+    while (s.step()) {
+      if (s.blob_size(1) != size_t(n_embd) * sizeof(float))
+        fail(path_, ": chunk ", std::to_string(s.i64(0)), " has an embedding of ", std::to_string(s.blob_size(1)),
+             " bytes, expected ", std::to_string(n_embd * 4), " (corrupt index)");
+      const float* v = static_cast<const float*>(s.blob_data(1));
+      float dot = 0;
+      for (int i = 0; i < n_embd; i++) dot += v[i] * query[size_t(i)];
+      dense.push_back({double(dot), s.i64(0)});
+    }
+  }
+  const size_t nd = std::min(depth, dense.size());
+  std::partial_sort(dense.begin(), dense.begin() + ptrdiff_t(nd), dense.end(), [](const Scored& a, const Scored& b) {
+    return a.score != b.score ? a.score > b.score : a.id < b.id;
+  });
+  for (size_t r = 0; r < nd; r++) {
+    Hit& h = hits[dense[r].id];
+    h.dense = dense[r].score;
+    h.dense_rank = int(r + 1);
+  }
+  // Reciprocal rank fusion.
+  std::vector<Hit> out;
+  for (auto& [id, h] : hits) {
+    h.chunk_id = id;
+    h.fused = (h.bm25_rank ? 1.0 / (o.rrf_k + h.bm25_rank) : 0.0) + (h.dense_rank ? 1.0 / (o.rrf_k + h.dense_rank) : 0.0);
+    out.push_back(h);
+  }
+  std::sort(out.begin(), out.end(), [](const Hit& a, const Hit& b) {
+    return a.fused != b.fused ? a.fused > b.fused : a.chunk_id < b.chunk_id;
+  });
+  if (out.size() > size_t(o.k)) out.resize(size_t(o.k));
+  for (Hit& h : out)  // the cosine of a hit that only BM25 ranked, too
+    if (!h.dense_rank)
+      for (const Scored& d : dense)
+        if (d.id == h.chunk_id) h.dense = d.score;
+  Stmt s(db_, path_,
+         "SELECT d.path, c.page, c.begin, c.end, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ?");
+  for (Hit& h : out) {
+    s.bind(1, h.chunk_id);
+    if (s.step()) {
+      h.document = s.str(0);
+      h.page = int(s.i64(1));
+      h.begin = s.i64(2);
+      h.end = s.i64(3);
+      h.text = s.str(4);
+    }
+    s.reset();
+  }
+  return out;
+}
+
+}  // namespace sotto::rag
