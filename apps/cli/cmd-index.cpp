@@ -277,8 +277,14 @@ int run_index(int argc, char** argv) {
   if (sub == "add") return index_add(argc, argv);
   if (sub == "rm") return index_rm(argc, argv);
   if (sub == "ls") return index_ls(argc, argv);
-  if (sub == "-h" || sub == "--help") {
-    std::printf("usage: sotto index add|rm|ls ... (see sotto index add --help)\n");
+  if (sub == "-h" || sub == "--help") {  // the three subcommands' help, one after the other
+    for (const char* s : {"add", "rm", "ls"}) {
+      char a0[] = "index", a2[] = "--help";
+      std::string a1 = s;
+      char* args[] = {a0, a1.data(), a2};
+      run_index(3, args);
+      if (s[0] != 'l') std::printf("\n");
+    }
     return 0;
   }
   throw UsageError(sub.empty() ? "sotto index: give add, rm or ls (see sotto index add --help)"
