@@ -188,6 +188,7 @@ TEST_F(IndexCli, BadInputIsOneLine) {
     EXPECT_EQ(cli_run::lines(r.out), 1u) << c.args << "\n" << r.out;
     EXPECT_NE(r.out.find(c.want), std::string::npos) << c.args << "\n" << r.out;
   }
+  EXPECT_FALSE(std::filesystem::exists(db_)) << "a failed first add made an index file";
   ASSERT_EQ(run("index add " + docs_ + "/notes.txt --db " + db_ + " -m " + kModel + " -q").code, 0);
   Result r = run("index rm " + docs_ + "/report.pdf --db " + db_);
   EXPECT_EQ(r.code, 1);

@@ -44,7 +44,7 @@ std::string abs_path(const std::string& p) {
   return ec ? fs::absolute(p).lexically_normal().string() : a.string();
 }
 
-// The embedding model of an index: -m, else the file recorded in the index; checked against the index's model.
+// The embedding model of an index: -m, else the file recorded in the index; the caller checks it (Index::check_model).
 struct LoadedModel {
   std::unique_ptr<GgufFile> file;
   std::unique_ptr<ThreadPool> pool;
@@ -53,13 +53,14 @@ struct LoadedModel {
   rag::ModelId id;
 };
 
-LoadedModel load_model(rag::Index& ix, const std::string& model_arg, int n_threads, bool quiet, bool record) {
+// ix: the index whose recorded model is the default; null for a new index (model_arg then required).
+LoadedModel load_model(rag::Index* ix, const std::string& model_arg, int n_threads, bool quiet) {
   LoadedModel m;
   std::string path = model_arg;
   if (path.empty()) {
-    path = ix.model().file;
+    path = ix ? ix->model().file : "";
     if (path.empty()) throw UsageError("sotto index add: -m MODEL.gguf is required for a new index (see sotto index add --help)");
-    if (!fs::exists(path)) fail(ix.path(), ": its embedding model ", path, " is not there any more; give -m MODEL.gguf");
+    if (!fs::exists(path)) fail(ix->path(), ": its embedding model ", path, " is not there any more; give -m MODEL.gguf");
   }
   m.file = GgufFile::open(path);
   m.pool = std::make_unique<ThreadPool>(resolve_threads(n_threads, quiet));
@@ -69,7 +70,6 @@ LoadedModel load_model(rag::Index& ix, const std::string& model_arg, int n_threa
   m.id.sha256 = rag::sha256_file(path);
   m.id.file = abs_path(path);
   m.id.n_embd = m.emb->n_embd();
-  ix.check_model(m.id, record);
   return m;
 }
 
@@ -126,8 +126,12 @@ int index_add(int argc, char** argv) {
   }
 
   if (files.empty() && failed) return 1;  // nothing to add: no index made
-  auto ix = rag::Index::open(db, true, false);
-  LoadedModel m = load_model(*ix, model, n_threads, quiet, true);
+  // A new index file is made only once the model has loaded.
+  std::unique_ptr<rag::Index> ix;
+  if (fs::exists(db)) ix = rag::Index::open(db, false, false);
+  LoadedModel m = load_model(ix.get(), model, n_threads, quiet);
+  if (!ix) ix = rag::Index::open(db, true, false);
+  ix->check_model(m.id, true);
   rag::ChunkOptions co;
   co.max_tokens = std::min(chunk_tokens, m.emb->n_ctx() - 2);
   co.overlap = std::min(overlap, co.max_tokens - 1);
@@ -312,7 +316,8 @@ int run_search(int argc, char** argv) {
     ap.usage_error("the query is empty");
   auto ix = rag::Index::open(db, false, true);
   if (ix->model().n_embd == 0) fail(db, ": empty index (nothing added yet)");
-  LoadedModel m = load_model(*ix, model, n_threads, true, false);
+  LoadedModel m = load_model(ix.get(), model, n_threads, true);
+  ix->check_model(m.id, false);
   rag::EmbedOptions eo;
   eo.truncate = true;
   std::vector<float> q;
