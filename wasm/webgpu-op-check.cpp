@@ -110,10 +110,12 @@ Weight make_weight(DType t, int64_t n_in, int64_t n_out) {
 enum Prec : int { kExact = 0, kAct8 = 1, kHalf = 2 };
 double tol_f64(int prec) { return prec == kHalf ? 1e-2 : prec == kAct8 ? 3e-2 : 1e-5; }
 double tol_cpu(int prec, bool quant, double exact) { return prec == kHalf ? 3e-2 : prec == kAct8 ? 1e-4 : quant ? 3e-2 : exact; }
-// The prefill matmul's precision on g->gpu for weights t over n_tok tokens with the tile knob at -1 (by shape).
-int auto_prec(DType t, int64_t n_tok) {
+// The prefill matmul's precision on g->gpu for weights t of n_in values a row over n_tok tokens with the tile knob
+// at -1 (by shape; webgpu-backend.cpp's sg_tile and mm_tile): F16 rows of whole 16-byte words on subgroup matrices
+// (f16 operands), Q8_0 / Q4_0 on dp4a (8-bit activations), from 16 tokens.
+int auto_prec(DType t, int64_t n_tok, int64_t n_in) {
   const uint32_t f = webgpu_features(*g->gpu);
-  // (matmul-sgmat.wgsl is taken by shape nowhere for now: webgpu-backend.cpp's sg_tile.)
+  if ((f & 16u) && n_tok >= 16 && t == DType::F16 && n_in % 8 == 0) return kHalf;
   if ((f & 4u) && n_tok >= 16 && (t == DType::Q8_0 || t == DType::Q4_0)) return kAct8;
   return kExact;
 }
@@ -236,7 +238,7 @@ void check_conv1d(DType t, int64_t c_in, int64_t kk, int64_t c_out, int64_t t_in
   Tensor gx = putf(*g->gpu, {c_in, t_in, 1, 1}, x), gy = zeros(*g->gpu, DType::F32, {c_out, t_out, 1, 1});
   g->gpu->conv1d(gw, gx, stride, pad, gy);
   // 16 or more frames: matmul-dp4a.wgsl's 8-bit activations or matmul-sgmat.wgsl's f16 (check_matmul's prec).
-  const int prec = auto_prec(t, t_out);
+  const int prec = auto_prec(t, t_out, kc);
   {
     Case& c = add_case(name + " vs f64", tol_f64(prec), gy);
     c.ref = ref;
@@ -589,7 +591,7 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   const bool dp4a = (webgpu_features(*g->gpu) & 4u) != 0;
   for (DType t : wtypes) {
     for (int64_t n_tok : {1, 5, 19}) {
-      check_matmul(*g->gpu, t, 512, 67, n_tok, "", auto_prec(t, n_tok));
+      check_matmul(*g->gpu, t, 512, 67, n_tok, "", auto_prec(t, n_tok, 512));
     }
     check_get_rows(*g->gpu, t, 256, 41);
   }
@@ -640,7 +642,7 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
     }
   }
   webgpu_force_matmul_tile(-1);
-  if (dp4a) check_matmul(*g->gpu, DType::Q4_0, 512, 67, 40, " dp4a", auto_prec(DType::Q4_0, 40));
+  if (dp4a) check_matmul(*g->gpu, DType::Q4_0, 512, 67, 40, " dp4a", auto_prec(DType::Q4_0, 40, 512));
   // Decode (one token) matrix-vector kernels: with the device's subgroups / shader-f16 (g->gpu, also the
   // n_tok 1 cases above) and without (g->gpu_plain: shared-memory reduction, unpack2x16float); K not a
   // multiple of the 1024 values a workgroup covers per pass, row counts not a multiple of 4.
@@ -685,8 +687,8 @@ SOTTO_EXPORT int sotto_opcheck_run(uint32_t binding_limit, uint32_t seed) {
   // (Backends sharing a host must flush before another one records: the arena is per backend.)
   g->gpu->sync();
   check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 2, " split");
-  check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 40, " split", auto_prec(DType::Q8_0, 40));  // a prefill tile per buffer
-  check_matmul(*g->gpu_small, DType::F16, 512, 1100, 40, " split", auto_prec(DType::F16, 40));
+  check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 40, " split", auto_prec(DType::Q8_0, 40, 1024));  // a prefill tile per buffer
+  check_matmul(*g->gpu_small, DType::F16, 512, 1100, 40, " split", auto_prec(DType::F16, 40, 512));
   check_matmul(*g->gpu_small, DType::Q8_0, 1024, 1100, 1, " split");
   check_get_rows(*g->gpu_small, DType::Q8_0, 1024, 1100, " split");
   g->gpu_small->sync();

@@ -520,7 +520,7 @@ class WebGpuBackend final : public Backend {
     const Loc lx = loc(x.data, x.nbytes()), ly = loc(y.data, y.nbytes());
     const std::vector<Chunk> cs = chunks(w);
     if (n_tok >= 2) {
-      const int sg = sg_tile(w.type, n_tok);
+      const int sg = sg_tile(w, cs, n_tok);
       if (sg >= 0) return matmul_sgmat(w, cs, lx, n_tok, ly, kSgTiles[sg], uint32_t(sg));
     }
     int tile = n_tok == 1 ? -1 : mm_tile(cs, n_tok);
@@ -1286,9 +1286,7 @@ class WebGpuBackend final : public Backend {
       in_offset = t.xm == 1 ? lin.offset / 16 : lin.offset / 2;
       in_stride = uint32_t(t.xm == 1 ? kp / 8 : kp);
     }
-    bool rows16 = w.type == DType::F16 && w.row_bytes() % 16 == 0;
-    for (const Chunk& c : cs) rows16 = rows16 && c.loc.offset % 16 == 0;
-    const uint32_t slot = rows16 ? kSgF16Rows : uint32_t(weight_index(w.type));
+    const uint32_t slot = sg_f16_rows(w, cs) ? kSgF16Rows : uint32_t(weight_index(w.type));
     for (const Chunk& c : cs) {
       const Grid g = grid_for(t.row_groups(c.rows));
       const uint32_t p[] = {n_in, 0, uint32_t(n_tok), c.loc.offset, uint32_t(w.row_bytes()), in_offset, ly.offset / 4,
@@ -1354,16 +1352,22 @@ class WebGpuBackend final : public Backend {
   }
 
   // The matmul-sgmat.wgsl config for a matmul of n_tok >= 2 tokens, or -1 for the other kernels. Forced
-  // (sotto_gpu_matmul_tile 16 + i): for F16, Q8_0, Q4_0 and Q4_K weights. By shape: none for now. Measured on the
-  // H100 (docs/benchmarks.md, session 12): every config passed the op checks, and with sgmat-wf16.wgsl's 16-byte
-  // loads of F16 rows config 1 ran F16 prefill at 1.35-1.6x the f32 tiled kernel, the pick to make by shape; but
-  // sgmat-wf16.wgsl itself has not been through the op checks on hardware yet, so nothing picks the kernel until
-  // it has.
-  int sg_tile(DType t, int64_t n_tok) const {
-    if (!(features_ & 16u) || t == DType::F32 || weight_index(t) < 0) return -1;
+  // (sotto_gpu_matmul_tile 16 + i): for F16, Q8_0, Q4_0 and Q4_K weights. By shape: config 1 for F16 weights whose
+  // rows and buffers are whole 16-byte words (sgmat-wf16.wgsl) from 16 tokens, as matmul-tiled.wgsl starts. Measured
+  // on the H100 (docs/benchmarks.md, session 12): config 1 ran F16 prefill at 1.35-1.6x the f32 tiled kernel; on
+  // Q8_0 / Q4_0 every config was slower than matmul-dp4a.wgsl, so those stay there.
+  int sg_tile(const Tensor& w, const std::vector<Chunk>& cs, int64_t n_tok) const {
+    if (!(features_ & 16u) || w.type == DType::F32 || weight_index(w.type) < 0) return -1;
     if (g_mm_tile >= 16) return std::min(g_mm_tile - 16, int(kNumSgTiles) - 1);
-    (void)n_tok;
-    return -1;
+    if (g_mm_tile >= 0) return -1;  // another kernel forced
+    return n_tok >= 16 && sg_f16_rows(w, cs) ? 1 : -1;
+  }
+
+  // F16 weights whose rows and buffers are whole 16-byte words: matmul-sgmat.wgsl reads them 8 values a load.
+  static bool sg_f16_rows(const Tensor& w, const std::vector<Chunk>& cs) {
+    bool rows16 = w.type == DType::F16 && w.row_bytes() % 16 == 0;
+    for (const Chunk& c : cs) rows16 = rows16 && c.loc.offset % 16 == 0;
+    return rows16;
   }
 
   // The weight's rows and buffers suit the vector loads of mv-*.wgsl and x is one 16-byte aligned row.
