@@ -53,13 +53,14 @@ echo "data and tokenizer: $(( $(date +%s) - t0 )) s"
 $P tools/train/train.py pretrain --config "$cfg" --data "$W/base" \
   --tokenizer "$W/tok.json" --out "$W/pre" --device "$dev" --steps "${PRE_STEPS:-4000}" --batch "$batch" --seq 1024 \
   --lr 2e-3 --warmup 150 --eval-every 250 --ckpt-every 1000 --max-seconds "${PRE_SECONDS:-210}" --time-schedule
+# The pretrained model at once: a call cut during the fine-tuning still returns a model.
+$P tools/train/train.py export --ckpt "$W/pre/ckpt.pt" --tokenizer "$W/tok.json" --dtype q8_0 \
+  --out "$out/notes-base-q8_0.gguf"
 $P tools/train/train.py lora --base "$W/pre/ckpt.pt" --data "$W/ft" --tokenizer "$W/tok.json" --out "$W/lora" \
   --device "$dev" --rank 16 --alpha 32 --steps "${FT_STEPS:-1500}" --batch "$batch" --seq 1024 --lr 2e-3 --warmup 50 \
   --eval-every 100 --max-seconds "${FT_SECONDS:-90}" --time-schedule
 echo "training: $(( $(date +%s) - t0 )) s"
 
-$P tools/train/train.py export --ckpt "$W/pre/ckpt.pt" --tokenizer "$W/tok.json" --dtype q8_0 \
-  --out "$out/notes-base-q8_0.gguf"
 for dt in q8_0 q4_0; do
   $P tools/train/train.py export --ckpt "$W/lora/ckpt.pt" --tokenizer "$W/tok.json" --dtype $dt \
     --out "$out/notes-$dt.gguf"
