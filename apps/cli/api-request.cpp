@@ -12,19 +12,8 @@ namespace sotto::cli {
 namespace {
 
 using json::Kind;
+using json::kind_name;
 using json::Value;
-
-const char* kind_name(Kind k) {
-  switch (k) {
-    case Kind::Null: return "null";
-    case Kind::Bool: return "a boolean";
-    case Kind::Number: return "a number";
-    case Kind::String: return "a string";
-    case Kind::Array: return "an array";
-    case Kind::Object: return "an object";
-  }
-  return "?";
-}
 
 [[noreturn]] void bad(const std::string& param, const std::string& why) {
   throw ApiError(400, "'" + param + "' " + why, param);

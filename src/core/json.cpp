@@ -15,7 +15,6 @@
 
 namespace sotto::json {
 
-namespace {
 const char* kind_name(Kind k) {
   switch (k) {
     case Kind::Null: return "null";
@@ -27,6 +26,8 @@ const char* kind_name(Kind k) {
   }
   return "?";
 }
+
+namespace {
 [[noreturn]] void wrong(Kind have, const char* want) { fail("JSON value is ", kind_name(have), ", expected ", want); }
 
 }  // namespace

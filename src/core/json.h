@@ -14,6 +14,8 @@
 namespace sotto::json {
 
 enum class Kind { Null, Bool, Number, String, Array, Object };
+// "null", "a boolean", "a number", "a string", "an array", "an object": for messages.
+const char* kind_name(Kind k);
 
 class Value {
  public:
