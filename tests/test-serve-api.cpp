@@ -28,6 +28,7 @@
 
 #include "backend/backend.h"
 #include "cli-run.h"
+#include "serve-run.h"
 #include "core/error.h"
 #include "core/gguf.h"
 #include "core/json.h"
@@ -46,52 +47,14 @@ std::string model_path() {
 }
 std::string model_id() { return fs::path(model_path()).stem().string(); }
 
-struct Server {
-  pid_t pid = -1;
-  int port = -1;
-  std::string error;
-};
+using serve_run::Server;
+using serve_run::stop;
 
-// `sotto serve --api --port 0 -q -t 1 -m MODEL ARGS...` (env: extra environment), the port from its first line.
+// `sotto serve --api --port 0 -q -t 1 -m MODEL ARGS...` (env: extra environment; serve-run.h).
 Server start(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
-  Server s;
-  int fds[2];
-  if (pipe(fds) != 0) return {-1, -1, "pipe failed"};
-  std::vector<std::string> argv_s = {"sotto", "serve", "--api", "--port", "0", "-q", "-t", "1", "--root",
-                                     SOTTO_SOURCE_DIR, "-m", model_path()};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const std::string exe = cli_run::sotto_path();
-  s.pid = fork();
-  if (s.pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    for (const auto& e : env) putenv(strdup(e.c_str()));
-    execv(exe.c_str(), argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string line;
-  char c;
-  while (read(fds[0], &c, 1) == 1 && c != '\n') line += c;
-  close(fds[0]);
-  const size_t colon = line.rfind(':');
-  if (colon == std::string::npos || line.find("serving") == std::string::npos) {
-    s.error = "sotto serve --api did not start: " + line;
-    return s;
-  }
-  s.port = std::stoi(line.substr(colon + 1));
-  return s;
-}
-
-void stop(Server& s) {
-  if (s.pid > 0) {
-    kill(s.pid, SIGTERM);
-    waitpid(s.pid, nullptr, 0);
-  }
-  s.pid = -1;
+  std::vector<std::string> a = {"--api", "-q", "-t", "1", "--root", SOTTO_SOURCE_DIR, "-m", model_path()};
+  a.insert(a.end(), args.begin(), args.end());
+  return serve_run::start(a, {-1, 0, env});
 }
 
 int connect_to(int port) {

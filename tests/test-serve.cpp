@@ -30,15 +30,13 @@
 #include <thread>
 #include <vector>
 
+#include "serve-run.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string sotto_path() {
-  std::error_code ec;
-  const auto self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : (self.parent_path() / "sotto").string();
-}
+using cli_run::sotto_path;
 
 void write(const fs::path& p, const std::string& s) {
   fs::create_directories(p.parent_path());
@@ -68,53 +66,15 @@ class Serve : public ::testing::Test {
     port_ = c.port;
     start_error_ = c.error;  // reported by SetUp as each test's failure (gtest would only skip them)
   }
-  struct Child {
-    pid_t pid = -1;
-    int port = -1;
-    std::string error;
-  };
-  // Starts `sotto serve --port 0 --root ROOT ARGS...`, its stderr to err_fd when >= 0, its descriptor limit at
-  // nofile when > 0, and reads the port from its first line.
+  using Child = serve_run::Server;
+  // `sotto serve --port 0 --root ROOT ARGS...`, its stderr to err_fd when >= 0, its descriptor limit at nofile
+  // when > 0 (serve-run.h).
   static Child start(const std::vector<std::string>& args, int err_fd = -1, rlim_t nofile = 0) {
-    Child child;
-    int fds[2];
-    if (pipe(fds) != 0) return {-1, -1, "pipe failed"};
-    std::vector<std::string> argv_s = {"sotto", "serve", "--port", "0", "--root", root_.string()};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const std::string exe = sotto_path();
-    child.pid = fork();
-    if (child.pid == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      if (err_fd >= 0) dup2(err_fd, 2);
-      if (nofile > 0) {
-        const rlimit rl{nofile, nofile};
-        setrlimit(RLIMIT_NOFILE, &rl);
-      }
-      execv(exe.c_str(), argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    std::string line;
-    char c;
-    while (read(fds[0], &c, 1) == 1 && c != '\n') line += c;
-    close(fds[0]);
-    const size_t colon = line.rfind(':');
-    if (colon == std::string::npos) {
-      child.error = "sotto serve did not start: " + line;
-      return child;
-    }
-    child.port = std::stoi(line.substr(colon + 1));
-    return child;
+    std::vector<std::string> a = {"--root", root_.string()};
+    a.insert(a.end(), args.begin(), args.end());
+    return serve_run::start(a, {err_fd, nofile, {}});
   }
-  static void stop(const Child& c) {
-    if (c.pid <= 0) return;
-    kill(c.pid, SIGTERM);
-    waitpid(c.pid, nullptr, 0);
-  }
+  static void stop(Child c) { serve_run::stop(c); }
   static void TearDownTestSuite() {
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
