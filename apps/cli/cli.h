@@ -88,6 +88,7 @@ int run_image_embed(int argc, char** argv);
 int run_embed(int argc, char** argv);
 int run_index(int argc, char** argv);   // cmd-index.cpp: index add | rm | ls
 int run_search(int argc, char** argv);  // cmd-index.cpp
+int run_ask(int argc, char** argv);     // cmd-ask.cpp
 
 // The image processor's settings that an mmproj file implies (generate --image and image-embed --mmproj):
 // its tile size, tokens a tile, mean and std, and clip.vision.preproc_image_size as the longest edge (default 4

@@ -7,7 +7,8 @@
 //   index ls --db FILE                       the model and the documents.
 //   search "QUERY" --db FILE [-k 5] [--json] [-m MODEL]   BM25 + cosine, fused by RRF; the model is the index's.
 // A file that fails (unreadable, corrupt, encrypted, empty) is one line on stderr; the others go on; exit status 1.
-// Paths are stored absolute (so rm and search agree from any folder).
+// Paths are stored absolute (so rm and search agree from any folder). Also load_embed_model (embed-model.h), which
+// `sotto ask` shares.
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -17,6 +18,7 @@
 
 #include "backend/backend.h"
 #include "cli.h"
+#include "embed-model.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/gguf.h"
@@ -44,23 +46,15 @@ std::string abs_path(const std::string& p) {
   return ec ? fs::absolute(p).lexically_normal().string() : a.string();
 }
 
-// The embedding model of an index: -m, else the file recorded in the index; the caller checks it (Index::check_model).
-struct LoadedModel {
-  std::unique_ptr<GgufFile> file;
-  std::unique_ptr<ThreadPool> pool;
-  std::unique_ptr<Backend> be;
-  std::unique_ptr<rag::Embedder> emb;
-  rag::ModelId id;
-};
+}  // namespace
 
-// ix: the index whose recorded model is the default; null for a new index (model_arg then required).
-LoadedModel load_model(rag::Index* ix, const std::string& model_arg, int n_threads, bool quiet) {
-  LoadedModel m;
+EmbedModel load_embed_model(rag::Index* ix, const std::string& model_arg, int n_threads, bool quiet, const char* flag) {
+  EmbedModel m;
   std::string path = model_arg;
   if (path.empty()) {
     path = ix ? ix->model().file : "";
     if (path.empty()) throw UsageError("sotto index add: -m MODEL.gguf is required for a new index (see sotto index add --help)");
-    if (!fs::exists(path)) fail(ix->path(), ": its embedding model ", path, " is not there any more; give -m MODEL.gguf");
+    if (!fs::exists(path)) fail(ix->path(), ": its embedding model ", path, " is not there any more; give ", flag, " MODEL.gguf");
   }
   m.file = GgufFile::open(path);
   m.pool = std::make_unique<ThreadPool>(resolve_threads(n_threads, quiet));
@@ -72,6 +66,8 @@ LoadedModel load_model(rag::Index* ix, const std::string& model_arg, int n_threa
   m.id.n_embd = m.emb->n_embd();
   return m;
 }
+
+namespace {
 
 int index_add(int argc, char** argv) {
   std::string db, model;
@@ -129,7 +125,7 @@ int index_add(int argc, char** argv) {
   // A new index file is made only once the model has loaded.
   std::unique_ptr<rag::Index> ix;
   if (fs::exists(db)) ix = rag::Index::open(db, false, false);
-  LoadedModel m = load_model(ix.get(), model, n_threads, quiet);
+  EmbedModel m = load_embed_model(ix.get(), model, n_threads, quiet);
   if (!ix) ix = rag::Index::open(db, true, false);
   ix->check_model(m.id, true);
   rag::ChunkOptions co;
@@ -316,7 +312,7 @@ int run_search(int argc, char** argv) {
     ap.usage_error("the query is empty");
   auto ix = rag::Index::open(db, false, true);
   if (ix->model().n_embd == 0) fail(db, ": empty index (nothing added yet)");
-  LoadedModel m = load_model(ix.get(), model, n_threads, true);
+  EmbedModel m = load_embed_model(ix.get(), model, n_threads, true);
   ix->check_model(m.id, false);
   rag::EmbedOptions eo;
   eo.truncate = true;

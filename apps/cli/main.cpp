@@ -28,6 +28,7 @@ const Command kCommands[] = {
     {"embed", "text embeddings (BERT family: all-MiniLM, bge; Qwen3-Embedding shape): raw float32 or JSON", sotto::cli::run_embed},
     {"index", "a retrieval index (SQLite): add files and folders (txt, md, html, pdf), rm, ls", sotto::cli::run_index},
     {"search", "hybrid search (BM25 + embeddings, fused) of a sotto index: passages with document, page, offsets", sotto::cli::run_search},
+    {"ask", "answer a question from an index's passages, with citations checked word for word against them", sotto::cli::run_ask},
     {"serve", "serve the browser app on 127.0.0.1; --api: OpenAI-compatible /v1/ endpoints", sotto::cli::run_serve},
 };
 

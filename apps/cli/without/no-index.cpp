@@ -1,5 +1,5 @@
-// no-index.cpp — `sotto index` and `sotto search` in a build made without Debian's SQLite, poppler-cpp, libxml2 or
-// libcrypto (CMakeLists.txt leaves cmd-index.cpp and apps/rag's ingest/index out then): one line saying so, exit 1.
+// no-index.cpp — `sotto index`, `sotto search` and `sotto ask` in a build made without Debian's SQLite, poppler-cpp, libxml2 or
+// libcrypto (CMakeLists.txt leaves cmd-index.cpp, cmd-ask.cpp and apps/rag's ingest/index out then): one line saying so, exit 1.
 #include <cstdio>
 
 #include "../cli.h"
@@ -12,5 +12,6 @@ int run_index(int, char**) {
 }
 
 int run_search(int argc, char** argv) { return run_index(argc, argv); }
+int run_ask(int argc, char** argv) { return run_index(argc, argv); }
 
 }  // namespace sotto::cli
