@@ -244,6 +244,16 @@ TEST(CiteCheck, ExtractiveAnswerQuotesTheBestSentence) {
   ASSERT_FALSE(a.citations.empty());
   EXPECT_EQ(a.citations[0].quote, "Late payment incurs a fee of 2% per month.");
   EXPECT_EQ(a.check.n_supported(), int(a.citations.size()));
+  // A "sentence" longer than kExtractMaxBytes (a list without full stops) is cut at a blank, " ..." after it: still
+  // word for word from the passage.
+  std::string list = "Covered items:";
+  for (int i = 0; i < 60; i++) list += " widget" + std::to_string(i);
+  a = extractive_answer("Which widget items are covered?", {passage("/d/list.txt", 1, 0, list)});
+  ASSERT_EQ(a.citations.size(), 1u);
+  EXPECT_LE(a.citations[0].quote.size(), kExtractMaxBytes + 4);
+  EXPECT_EQ(a.citations[0].quote.substr(a.citations[0].quote.size() - 4), " ...");
+  EXPECT_EQ(list.rfind(a.citations[0].quote.substr(0, a.citations[0].quote.size() - 4), 0), 0u);
+  EXPECT_TRUE(a.check.quotes.at(0).supported) << a.check.quotes[0].why;
   a = extractive_answer("Who owns the moon?", ps);
   EXPECT_TRUE(a.citations.empty());
   EXPECT_EQ(a.text, kNotFound);

@@ -59,26 +59,26 @@ int run_ask(int argc, char** argv) {
 
   const auto t0 = std::chrono::steady_clock::now();
   auto secs = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  // Everything is opened and loaded before the first progress line, so that a bad input is one line.
   auto ix = rag::Index::open(db, false, true);
   if (ix->model().n_embd == 0) fail(db, ": empty index (nothing added yet)");
+  EmbedModel em = load_embed_model(ix.get(), embed_path, n_threads, true, "--embed-model");
+  ix->check_model(em.id, false);
+  LoadedModel lm;
+  if (!extractive) lm = load_model(model_path, resolve_threads(n_threads, quiet), true);
   if (!quiet) std::fprintf(stderr, "sotto: searching %s\n", db.c_str());
-  std::vector<rag::Hit> hits;
-  {
-    EmbedModel m = load_embed_model(ix.get(), embed_path, n_threads, true, "--embed-model");
-    ix->check_model(m.id, false);
-    rag::EmbedOptions eo;
-    eo.truncate = true;
-    std::vector<float> q;
-    try {
-      q = m.emb->embed({question}, eo);
-    } catch (const Error& e) {
-      fail("the question: ", e.what());
-    }
-    rag::SearchOptions so;
-    so.k = k;
-    so.candidates = candidates;
-    hits = ix->search(question, q, so);
+  rag::EmbedOptions eo;
+  eo.truncate = true;
+  std::vector<float> q;
+  try {
+    q = em.emb->embed({question}, eo);
+  } catch (const Error& e) {
+    fail("the question: ", e.what());
   }
+  rag::SearchOptions so;
+  so.k = k;
+  so.candidates = candidates;
+  const std::vector<rag::Hit> hits = ix->search(question, q, so);
   if (hits.empty()) fail(db, ": no passages to answer from");
   if (!quiet) std::fprintf(stderr, "sotto: %zu passages (%.2f s)\n", hits.size(), secs());
 
@@ -87,8 +87,6 @@ int run_ask(int argc, char** argv) {
     a = rag::extractive_answer(question, hits);
     if (!quiet) std::fprintf(stderr, "sotto: extractive answer (no answer model): the passages' best-matching sentences, quoted\n");
   } else {
-    if (!quiet) std::fprintf(stderr, "sotto: loading %s\n", model_path.c_str());
-    LoadedModel lm = load_model(model_path, resolve_threads(n_threads, quiet), true);
     rag::AskOptions o;
     o.n_ctx = n_ctx;
     o.max_tokens = max_tokens;
@@ -97,6 +95,7 @@ int run_ask(int argc, char** argv) {
     const bool tty = !quiet && isatty(2);
     size_t chars = 0;
     auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+    if (!quiet && !tty) std::fprintf(stderr, "sotto: writing the answer with %s\n", model_path.c_str());
     a = rag::generate_answer(lm, question, hits, o, [&](std::string_view piece) {
       chars += piece.size();
       const auto now = std::chrono::steady_clock::now();

@@ -276,8 +276,14 @@ Answer extractive_answer(const std::string& question, const std::vector<Hit>& pa
     const std::string n = normalize_quote_text(c->text);
     if (std::any_of(chosen.begin(), chosen.end(), [&](const std::string& o) { return o.find(n) != std::string::npos; })) continue;
     chosen.push_back(n);
-    a.citations.push_back({passages[c->passage].document, passages[c->passage].page, c->text});
-    a.text += (a.text.empty() ? "" : "\n") + c->text + " [" + std::to_string(a.citations.size()) + "]";
+    // A long "sentence" (a list or a table without full stops) is cut at a blank: still a verbatim piece.
+    std::string quote = c->text;
+    if (quote.size() > kExtractMaxBytes) {
+      const size_t cut = quote.rfind(' ', kExtractMaxBytes);
+      quote = quote.substr(0, cut == std::string::npos || cut == 0 ? kExtractMaxBytes : cut) + " ...";
+    }
+    a.citations.push_back({passages[c->passage].document, passages[c->passage].page, quote});
+    a.text += (a.text.empty() ? "" : "\n") + quote + " [" + std::to_string(a.citations.size()) + "]";
   }
   if (a.citations.empty()) a.text = kNotFound;
   a.check = check_answer(a.text, a.citations, a.passages);

@@ -29,6 +29,8 @@ namespace sotto::rag {
 inline constexpr int kAnswerMaxChars = 300;
 inline constexpr int kQuoteMaxChars = 160;
 inline constexpr int kMaxCitations = 3;
+// An extractive quote longer than this many bytes is cut at a blank and ends " ...".
+inline constexpr size_t kExtractMaxBytes = 300;
 
 struct Answer {
   std::string text;
@@ -60,8 +62,9 @@ struct AskOptions {
 // max_tokens is an Error saying so.
 Answer generate_answer(LoadedModel& lm, const std::string& question, const std::vector<Hit>& passages,
                        const AskOptions& o, const TextCallback& on_text = {});
-// At most max_sentences sentences (best first) that hold at least a third of the question's content words (at
-// least one); kNotFound when none does.
+// At most max_sentences sentences (best first: the question's content words they hold, each weighted by its idf over
+// the passages' sentences; at least a third of those words, and at least one; whole sentences before pieces cut by the
+// chunking), each quoted as it is (cut at kExtractMaxBytes) and marked [n]; kNotFound when none qualifies.
 Answer extractive_answer(const std::string& question, const std::vector<Hit>& passages, int max_sentences = 2);
 
 std::string answer_to_text(const Answer& a);
