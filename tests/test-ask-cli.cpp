@@ -6,6 +6,7 @@
 //     document and page of the passages given, and each citation's verdict must equal this test's own recomputation
 //     (plain substring search of the normalised quote in the cited passages) — these models are not trained to
 //     answer, so their quotes are mostly gibberish, which is exactly what the checker must refuse;
+//   * passages that do not fit the context dropped, last first (none fitting: one line);
 //   * extractive answers (no answer model): the known sentence quoted, supported; "not found in these documents"
 //     for a question the corpus does not answer; the text output's [n] markers and check marks;
 //   * one-line errors: missing index, corrupt index (left byte for byte), empty question, missing answer model,
@@ -195,6 +196,21 @@ TEST_F(AskCli, GeneratedAnswersParseAndTheirVerdictsAreRight) {
   }
   EXPECT_GE(n_runs, 12u);
   EXPECT_GT(n_cites, 0u) << "no model wrote a citation: the verdicts were not exercised";
+}
+
+TEST_F(AskCli, PassagesThatDoNotFitTheContextAreDropped) {
+  const std::string m = kSrc + "/tests/fixtures/models/llama32-f32.gguf";
+  // 6000 tokens kept for the answer leave ~500 for the prompt: the byte-level fixture's instruction, question and
+  // the best passage fit, not all four.
+  const Value a = ask_json("When are invoices payable?", "-m " + m + " --temperature 1 --max-tokens 6000 -c 6500");
+  ASSERT_FALSE(a.is_null());
+  const size_t n = a.at("passages").arr().size();
+  EXPECT_GE(n, 1u);
+  EXPECT_LT(n, 4u);
+  check_answer_json(a, "-c 6500");
+  const Result r = run("ask 'When are invoices payable?' --index " + db_ + " -m " + m + " -c 300 --max-tokens 200 -t 1");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("do not fit the context of 300 (raise --ctx-size or lower --max-tokens)"), std::string::npos) << r.out;
 }
 
 TEST_F(AskCli, ExtractiveAnswersQuoteTheirSources) {
