@@ -24,7 +24,8 @@ elif [ "$wasm" = 1 ]; then
   pkgs=(clang-19 lld-19 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32 wasi-libc)
 else
   pkgs=(cmake ninja-build g++ libgtest-dev libgmock-dev libbenchmark-dev espeak-ng)
-  # cpp-httplib: the HTTP side of `sotto serve` (found through pkg-config).
+  # cpp-httplib: the HTTP side of `sotto serve`, and the client of `sotto pull` (HTTPS through OpenSSL, libssl-dev
+  # below, whose libcrypto also checks the download's SHA-256); found through pkg-config.
   pkgs+=(pkgconf libcpp-httplib-dev)
   # image/: PNG (libpng), JPEG (libjpeg-turbo's TurboJPEG API) and EXIF orientation (libexif) decoding;
   # python3-pil: the processor's reference (tools/ref/idefics3_processor.py, Pillow's Lanczos resize).

@@ -1,4 +1,5 @@
-// args.cpp — the option parser, the search dirs, stdin PCM and number formatting of cli.h.
+// args.cpp — the option parser (with hf: model paths resolved through hub.h), the search dirs, stdin PCM and number
+// formatting of cli.h.
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -12,6 +13,7 @@
 
 #include "cli.h"
 #include "core/error.h"
+#include "hub.h"
 
 namespace sotto::cli {
 
@@ -171,6 +173,23 @@ void ArgParser::positionals(const std::string& name, std::vector<std::string>* o
   pos_.push_back(Pos{name, help, nullptr, false});
 }
 
+void ArgParser::add_offline_flag() {
+  if (find("--offline")) return;
+  flag("--offline", &offline_, "hf: models from the local hub cache only, no download (also HF_HUB_OFFLINE=1)");
+}
+
+void ArgParser::model(const std::string& names, std::string* out, const std::string& help) {
+  option(names, out, "FILE", help + "; or hf:OWNER/NAME[:FILE]");
+  add_offline_flag();
+  models_.push_back(out);
+}
+
+void ArgParser::model_positional(const std::string& name, std::string* out, const std::string& help, bool required) {
+  positional(name, out, help + " (or hf:OWNER/NAME[:FILE])", required);
+  add_offline_flag();
+  models_.push_back(out);
+}
+
 const ArgParser::Opt* ArgParser::find(const std::string& name) const {
   for (const auto& o : opts_)
     for (const auto& n : o.names)
@@ -224,6 +243,17 @@ bool ArgParser::parse(int argc, char** argv, int first) {
   }
   for (size_t k = n_pos; k < pos_.size(); ++k)
     if (pos_[k].required) usage_error("missing " + pos_[k].name);
+  // hf: model paths: a malformed one is a usage error; the file comes from the cache, or is downloaded (hub.h).
+  for (std::string* m : models_) {
+    if (m->rfind("hf:", 0) != 0) continue;
+    hub::Ref ref;
+    try {
+      ref = hub::parse_ref(*m);
+    } catch (const Error& e) {
+      usage_error(e.what());
+    }
+    *m = hub::resolve(ref, hub::Options{offline_});
+  }
   return true;
 }
 

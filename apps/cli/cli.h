@@ -1,6 +1,7 @@
 // cli.h — what the `sotto` commands share: the command table entry, usage errors (exit code 2) and a small
 // declarative option parser. Each command lives in its own cmd-<name>.cpp and exposes one run function.
-// Options: "-x VALUE", "--long VALUE" and "--long=VALUE"; repeatable list options; positionals.
+// Options: "-x VALUE", "--long VALUE" and "--long=VALUE"; repeatable list options; positionals; model paths, where
+// "hf:OWNER/NAME[:FILE]" names a file of the Hugging Face hub (hub.h), replaced by its cached path once parsed.
 // Does not: load models or print results (the commands do).
 #pragma once
 
@@ -46,6 +47,11 @@ class ArgParser {
   void positional(const std::string& name, std::string* out, const std::string& help, bool required = true);
   // Every remaining positional (after those of positional()), in order; the caller checks for none.
   void positionals(const std::string& name, std::vector<std::string>* out, const std::string& help);
+  // A model path (an option, or a positional): a file, or hf:OWNER/NAME[:FILE], which parse() turns into the path of
+  // the hub cache's copy, downloading it first when it is not cached (docs/models.md). The first one also adds
+  // --offline (the cache only; HF_HUB_OFFLINE=1 does the same).
+  void model(const std::string& names, std::string* out, const std::string& help);
+  void model_positional(const std::string& name, std::string* out, const std::string& help, bool required = true);
 
   // Parses argv[first..argc). Returns false when --help was asked for (help already printed to stdout).
   // Throws UsageError on unknown options, missing values, bad numbers and missing positionals.
@@ -68,11 +74,14 @@ class ArgParser {
   void add(const std::string& names, const std::string& metavar, const std::string& help, bool takes_value,
            std::function<void(const std::string&, const std::string&)> set);
   const Opt* find(const std::string& name) const;
+  void add_offline_flag();
 
   std::string prog_, synopsis_, about_;
   std::vector<Opt> opts_;
   std::vector<Pos> pos_;
   std::vector<std::string>* rest_ = nullptr;
+  std::vector<std::string*> models_;
+  bool offline_ = false;
 };
 
 // The commands (argv[0] is the command name).
@@ -89,6 +98,8 @@ int run_embed(int argc, char** argv);
 int run_index(int argc, char** argv);   // cmd-index.cpp: index add | rm | ls
 int run_search(int argc, char** argv);  // cmd-index.cpp
 int run_ask(int argc, char** argv);     // cmd-ask.cpp
+int run_pull(int argc, char** argv);    // cmd-pull.cpp
+int run_models(int argc, char** argv);  // cmd-pull.cpp
 
 // The image processor's settings that an mmproj file implies (generate --image and image-embed --mmproj):
 // its tile size, tokens a tile, mean and std, and clip.vision.preproc_image_size as the longest edge (default 4

@@ -37,9 +37,9 @@ int run_ask(int argc, char** argv) {
                "models are not trained to answer questions yet.");
   ap.positional("QUESTION", &question, "the question");
   ap.option("--index,--db", &db, "FILE", "the index (made by sotto index add)");
-  ap.option("-m,--model", &model_path, "FILE", "answer model (GGUF language model); none: --extractive");
+  ap.model("-m,--model", &model_path, "answer model (GGUF language model); none: --extractive");
   ap.flag("--extractive", &extractive, "answer with the passages' best-matching sentences, no answer model (the default without -m)");
-  ap.option("--embed-model", &embed_path, "FILE", "the embedding model (default: the one recorded in the index)");
+  ap.model("--embed-model", &embed_path, "the embedding model (default: the one recorded in the index)");
   ap.option("-k", &k, "N", "passages to answer from (5)", 1, 50);
   ap.option("--candidates", &candidates, "N", "depth of each ranked list before fusion (100)", 1, 1 << 20);
   ap.flag("--json", &json, "one JSON object on stdout: answer, citations with supported flags, sentences, passages");

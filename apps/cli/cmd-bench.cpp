@@ -61,7 +61,7 @@ int run_bench(int argc, char** argv) {
   bool json = false;
   ArgParser ap("sotto bench", "-m MODEL.gguf [-p 512] [-n 128] [-t N] [-r 5] [--json]",
                "Measures prompt processing (pp) and token generation (tg) speed in tokens/s.");
-  ap.option("-m,--model", &model_path, "FILE", "GGUF model (required)");
+  ap.model("-m,--model", &model_path, "GGUF model (required)");
   ap.option("-p,--n-prompt", &n_prompt, "N", "prompt tokens for the prefill test; 0 = skip (512)");
   ap.option("-n,--n-gen", &n_gen, "N", "tokens for the decode test; 0 = skip (128)");
   ap.option("-b,--batch-size", &n_batch, "N", "prefill chunk size; 0 = the whole prompt (0)");

@@ -42,7 +42,7 @@ int run_embed(int argc, char** argv) {
                "Embeds texts with a BERT-family embedding model (all-MiniLM-L6-v2, bge-small-en-v1.5 as converted by "
                "llama.cpp's convert_hf_to_gguf.py: [CLS] text [SEP] through the encoder, pooled) or a decoder-based one "
                "(Qwen3-Embedding: the text and EOS through the decoder, last token); L2-normalised.");
-  ap.option("-m,--model", &model_path, "FILE", "the embedding model (GGUF: bert, or a decoder such as qwen3 with {arch}.pooling_type)");
+  ap.model("-m,--model", &model_path, "the embedding model (GGUF: bert, or a decoder such as qwen3 with {arch}.pooling_type)");
   ap.list("-p,--prompt", &prompts, "TEXT", "a text to embed");
   ap.option("-f,--file", &file, "FILE", "texts to embed, one a line (- for stdin)");
   ap.option("--pooling", &pooling_s, "cls|mean|last", "pooling (default: the model's {arch}.pooling_type)");

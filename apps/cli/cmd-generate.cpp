@@ -82,13 +82,13 @@ int run_generate(int argc, char** argv) {
 
   ArgParser ap("sotto generate", "-m MODEL.gguf -p PROMPT [options]",
                "Generates text from PROMPT and streams it to stdout; statistics go to stderr.");
-  ap.option("-m,--model", &model_path, "FILE", "GGUF model (required)");
+  ap.model("-m,--model", &model_path, "GGUF model (required)");
   ap.option("-p,--prompt", &prompt, "TEXT", "prompt text");
   ap.option("-f,--file", &prompt_file, "FILE", "read the prompt from a file (- for stdin)");
   ap.option("-n,--n-predict", &n_predict, "N", "tokens to generate at most; -1: until end or full context (128)", -1);
   ap.flag("--chat", &chat, "wrap the prompt in the model's chat template as a user turn");
   ap.option("--system", &system, "TEXT", "system message for --chat (or with --image)");
-  ap.option("--mmproj", &mmproj, "FILE", "vision projector GGUF (SmolVLM's clip/idefics3 mmproj) for --image");
+  ap.model("--mmproj", &mmproj, "vision projector GGUF (SmolVLM's clip/idefics3 mmproj) for --image");
   ap.list("--image", &image_paths, "FILE",
           "PNG or JPEG for a vision model (needs --mmproj): each takes the place of one <image> in the "
           "prompt, or all go before it; the prompt becomes SmolVLM's chat turn");

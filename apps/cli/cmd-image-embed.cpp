@@ -28,7 +28,7 @@ int run_image_embed(int argc, char** argv) {
                "image) and, with --mmproj, through the vision encoder and connector; prints the tile layout and the "
                "embedding shape.");
   ap.option("--image", &image_path, "FILE", "the image (PNG or JPEG; EXIF orientation applied)");
-  ap.option("--mmproj", &mmproj, "FILE", "the vision projector GGUF (clip.projector_type idefics3); without it, the layout only");
+  ap.model("--mmproj", &mmproj, "the vision projector GGUF (clip.projector_type idefics3); without it, the layout only");
   ap.option("-o,--out", &out_path, "FILE", "write the embeddings as raw float32 [tokens][proj_dim]");
   ap.option("--longest-edge", &longest_edge, "N", "resize the longest edge to N first (default: 4 x the tile, 2048)", 1, 4096);
   ap.option("--tile", &tile, "N", "tile size when there is no --mmproj (default 512)", 1, 4096);

@@ -81,7 +81,7 @@ int index_add(int argc, char** argv) {
                "changed one replaces its passages.");
   ap.positionals("PATH...", &paths, "files or folders");
   ap.option("--db", &db, "FILE", "the index (SQLite; made when missing)");
-  ap.option("-m,--model", &model, "FILE", "the embedding model (GGUF); default: the one the index was made with");
+  ap.model("-m,--model", &model, "the embedding model (GGUF); default: the one the index was made with");
   ap.option("--chunk-tokens", &chunk_tokens, "N", "tokens a passage, at most the model's context - 2 (200)", 8, 1 << 16);
   ap.option("--overlap", &overlap, "N", "tokens shared by neighbouring passages (40)", 0, 1 << 16);
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)", 0, kMaxThreads);
@@ -303,7 +303,7 @@ int run_search(int argc, char** argv) {
   ap.option("--db", &db, "FILE", "the index");
   ap.option("-k", &k, "N", "passages to show (5)", 1, 1000);
   ap.option("--candidates", &candidates, "N", "depth of each ranked list before fusion (100)", 1, 1 << 20);
-  ap.option("-m,--model", &model, "FILE", "the embedding model (default: the one recorded in the index)");
+  ap.model("-m,--model", &model, "the embedding model (default: the one recorded in the index)");
   ap.flag("--json", &json, "one JSON object on stdout");
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all (0)", 0, kMaxThreads);
   if (!ap.parse(argc, argv, 1)) return 0;

@@ -132,7 +132,7 @@ int run_info(int argc, char** argv) {
   bool show_tensors = false, show_metadata = false;
   ArgParser ap("sotto info", "MODEL.gguf [--metadata] [--tensors]",
                "Describes a GGUF model file: architecture, config, tensors and tokenizer.");
-  ap.positional("MODEL.gguf", &path, "the model file");
+  ap.model_positional("MODEL.gguf", &path, "the model file");
   ap.flag("--metadata", &show_metadata, "list every metadata key");
   ap.flag("--tensors", &show_tensors, "list every tensor");
   if (!ap.parse(argc, argv)) return 0;

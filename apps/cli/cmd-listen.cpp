@@ -98,7 +98,7 @@ int run_listen(int argc, char** argv) {
                "fed in real-time chunks as a microphone would be; --stream reads raw s16le 16 kHz mono PCM from stdin; "
                "--text reads utterances as lines of text from stdin.");
   ap.option("--commands", &commands_path, "FILE", "the command set (JSON; docs/voice.md)");
-  ap.option("-m,--model", &model_path, "FILE", std::string("GGUF speech model (the bundled ") + kDefaultAsrModel + ")");
+  ap.model("-m,--model", &model_path, std::string("GGUF speech model (the bundled ") + kDefaultAsrModel + ")");
   ap.positional("file", &input, "WAV file (any rate/channels; omit with --stream or --text)", false);
   ap.flag("--stream", &stream, "read raw s16le 16 kHz mono PCM from stdin");
   ap.flag("--text", &text, "read utterances, one per line, from stdin (no speech model)");

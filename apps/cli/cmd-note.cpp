@@ -78,10 +78,10 @@ int run_note(int argc, char** argv) {
   ap.option("--transcript", &transcript_file, "FILE",
             "the transcript as text (- for stdin), or FILE.json from `sotto transcribe --json` (its uncertain words are "
             "carried into the check)");
-  ap.option("--asr-model", &asr_path, "FILE",
+  ap.model("--asr-model", &asr_path,
             std::string("GGUF speech model (Moonshine/Whisper) for AUDIO (the bundled ") + kDefaultAsrModel + ")");
   ap.option("--template", &tmpl, "NAME|FILE", "soap, legal, hr, finance, or a .schema.json file (soap)");
-  ap.option("-m,--model", &model_path, "FILE", std::string("GGUF note model (the bundled ") + kDefaultNoteModel + ")");
+  ap.model("-m,--model", &model_path, std::string("GGUF note model (the bundled ") + kDefaultNoteModel + ")");
   ap.option("--format", &format, "F", "json, markdown or both (both)");
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
   ap.option("-c,--ctx-size", &n_ctx, "N", "context size (4096)");

@@ -84,14 +84,14 @@ int run_serve(int argc, char** argv) {
   ap.option("--root", &root, "DIR", "source tree holding web/, wasm/ and templates/ (found from the binary)");
   ap.option("--wasm-dir", &wasm_dir, "DIR", "directory of sotto.wasm, served as /engine/ (ROOT/build-wasm)");
   ap.option("--models", &models_dir, "DIR", "directory served as /models/ (ROOT/models, else the test fixtures)");
-  ap.option("-m,--model", &model, "FILE", "note model served as /models/note.gguf (ROOT/models/sotto-notes-q8_0.gguf, else a test model)");
-  ap.option("--asr-model", &asr_model, "FILE", "speech model served as /models/asr.gguf (ROOT/models/sotto-asr-q8_0.gguf, else a test model)");
+  ap.model("-m,--model", &model, "note model served as /models/note.gguf (ROOT/models/sotto-notes-q8_0.gguf, else a test model)");
+  ap.model("--asr-model", &asr_model, "speech model served as /models/asr.gguf (ROOT/models/sotto-asr-q8_0.gguf, else a test model)");
   ap.option("--response-timeout", &response_timeout, "S",
             "seconds to send a whole response; a client that reads it slower is cut off (120)", 1, 86400);
   ap.flag("--api", &api, "also serve OpenAI-compatible endpoints under /v1/ on the --model (docs/api.md)");
   ap.option("--api-key", &api_key, "KEY",
             "--api: require 'Authorization: Bearer KEY' (default: $SOTTO_API_KEY when set, else no key)");
-  ap.option("--embed-model", &embed_model, "FILE", "--api: a BERT-family embedding model for /v1/embeddings (none)");
+  ap.model("--embed-model", &embed_model, "--api: a BERT-family embedding model for /v1/embeddings (none)");
   ap.option("-t,--threads", &n_threads, "N", "--api: CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
   ap.option("-c,--ctx-size", &n_ctx, "N", "--api: context size; 0 = min(training context, 4096) (0)", 0);
   ap.flag("-q,--quiet", &quiet, "do not log refused requests (nor the API's start line)");

@@ -54,7 +54,7 @@ int run_tokenize(int argc, char** argv) {
   bool jsonl = false, chat = false, info = false, no_bos = false, no_special = false;
   ArgParser ap("sotto tokenize", "-m MODEL.gguf [-p TEXT | -f FILE] [--jsonl] [--chat] [--info]",
                "Prints the token ids of the input text (stdin by default) as JSON.");
-  ap.option("-m,--model", &model_path, "FILE", "GGUF model whose tokenizer is used");
+  ap.model("-m,--model", &model_path, "GGUF model whose tokenizer is used");
   ap.option("--tokenizer-json", &json_path, "FILE", "use a Hugging Face tokenizer.json instead of -m");
   ap.option("-p,--prompt", &prompt, "TEXT", "the text (instead of stdin)");
   ap.option("-f,--file", &file, "FILE", "read the input from a file (- for stdin)");

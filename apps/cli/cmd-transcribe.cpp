@@ -174,7 +174,7 @@ int run_transcribe(int argc_in, char** argv_in) {
                "Transcribes speech with a GGUF speech model (Moonshine). The energy VAD splits the audio into phrases; "
                "each is decoded greedily. --stream reads raw s16le 16 kHz mono PCM from stdin and prints each phrase "
                "as soon as it closes.");
-  ap.option("-m,--model", &model_path, "FILE", std::string("GGUF speech model (the bundled ") + kDefaultAsrModel + ")");
+  ap.model("-m,--model", &model_path, std::string("GGUF speech model (the bundled ") + kDefaultAsrModel + ")");
   ap.positional("file", &input, "WAV file (any rate/channels; omit with --stream)", false);
   ap.flag("--json", &as_json, "JSON with segments, times, word confidence and flags (JSON Lines with --stream)");
   ap.flag("--srt", &as_srt, "SubRip subtitles");
@@ -182,7 +182,7 @@ int run_transcribe(int argc_in, char** argv_in) {
   ap.flag("--progress", &progress, "progress bar on stderr even when it is not a terminal");
   ap.flag("--timings", &timings, "per-phrase latency (end of phrase -> final text) and real-time factor on stderr");
   ap.flag("--speakers", &speakers_flag, "[N] label each phrase with its speaker: N speakers (1..8), or as many as found");
-  ap.option("--speaker-model", &speaker_model_path, "FILE",
+  ap.model("--speaker-model", &speaker_model_path,
             "speaker-embedding model for --speakers (" + std::string(kDefaultSpeakerModel) + ")");
   SpeakerOptions so;
   ap.option("--speaker-change", &so.change_threshold, "COS",

@@ -29,6 +29,8 @@ const Command kCommands[] = {
     {"index", "a retrieval index (SQLite): add files and folders (txt, md, html, pdf), rm, ls", sotto::cli::run_index},
     {"search", "hybrid search (BM25 + embeddings, fused) of a sotto index: passages with document, page, offsets", sotto::cli::run_search},
     {"ask", "answer a question from an index's passages, with citations checked word for word against them", sotto::cli::run_ask},
+    {"pull", "download a GGUF model from the Hugging Face hub into its local cache (then -m hf:OWNER/NAME)", sotto::cli::run_pull},
+    {"models", "list the GGUF models in the local Hugging Face hub cache, with sizes", sotto::cli::run_models},
     {"serve", "serve the browser app on 127.0.0.1; --api: OpenAI-compatible /v1/ endpoints", sotto::cli::run_serve},
 };
 

@@ -1,0 +1,201 @@
+// hub-cache.cpp — the Hugging Face hub's local cache layout (hub.h): where it is, which commit refs/main names,
+// the files of a snapshot, the snapshot links. The layout is huggingface_hub's, so files other tools put there
+// are found and theirs find ours. Does not: touch the network (hub-fetch.cpp), delete anything, or read
+// revisions other than main.
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/error.h"
+#include "hub.h"
+
+namespace fs = std::filesystem;
+
+namespace sotto::cli::hub {
+
+namespace {
+
+bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; }
+
+// One component of a repo id: [A-Za-z0-9._-], not "." or "..", no "--" (the cache's separator).
+bool valid_repo_part(const std::string& s) {
+  if (s.empty() || s.size() > 96 || s == "." || s == ".." || s.find("--") != std::string::npos) return false;
+  return std::all_of(s.begin(), s.end(), name_char);
+}
+
+// A path in a repo: relative, '/'-separated, no empty, "." or ".." component, no control characters.
+bool valid_file(const std::string& f) {
+  if (f.empty() || f.size() > 1024 || f.front() == '/' || f.back() == '/') return false;
+  std::stringstream ss(f);
+  for (std::string part; std::getline(ss, part, '/');)
+    if (part.empty() || part == "." || part == "..") return false;
+  return std::none_of(f.begin(), f.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\\'; });
+}
+
+bool ends_with_gguf(const std::string& s) {
+  if (s.size() < 5) return false;
+  std::string ext = s.substr(s.size() - 5);
+  for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".gguf";
+}
+
+bool truthy(const char* v) {
+  if (!v) return false;
+  std::string s = v;
+  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s == "1" || s == "true" || s == "yes" || s == "on";
+}
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+}  // namespace
+
+Ref parse_ref(const std::string& s0) {
+  std::string s = s0.rfind("hf:", 0) == 0 ? s0.substr(3) : s0;
+  const std::string form = " (expected OWNER/NAME or OWNER/NAME:FILE, e.g. bartowski/SmolLM2-135M-Instruct-GGUF)";
+  Ref r;
+  const size_t colon = s.find(':');
+  r.repo = s.substr(0, colon);
+  if (colon != std::string::npos) {
+    r.file = s.substr(colon + 1);
+    if (!valid_file(r.file)) fail("hf:", s, ": '", r.file, "' is not a file path in a repo", form);
+  }
+  const size_t slash = r.repo.find('/');
+  const bool ok = slash == std::string::npos
+                      ? valid_repo_part(r.repo)
+                      : valid_repo_part(r.repo.substr(0, slash)) && valid_repo_part(r.repo.substr(slash + 1));
+  if (!ok) fail("hf:", s, ": '", r.repo, "' is not a hub repo id", form);
+  return r;
+}
+
+bool offline_from_env() { return truthy(std::getenv("HF_HUB_OFFLINE")); }
+
+std::string cache_dir() {
+  for (const char* v : {"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"})
+    if (!env(v).empty()) return env(v);
+  if (!env("HF_HOME").empty()) return env("HF_HOME") + "/hub";
+  if (!env("XDG_CACHE_HOME").empty()) return env("XDG_CACHE_HOME") + "/huggingface/hub";
+  if (env("HOME").empty()) fail("no hub cache folder: set HF_HUB_CACHE (or HF_HOME, or HOME)");
+  return env("HOME") + "/.cache/huggingface/hub";
+}
+
+std::string repo_dir(const std::string& repo) {
+  std::string folder = "models--" + repo;
+  const size_t slash = folder.find('/');
+  if (slash != std::string::npos) folder.replace(slash, 1, "--");
+  return cache_dir() + "/" + folder;
+}
+
+std::string cached_commit(const std::string& repo) {
+  std::ifstream in(repo_dir(repo) + "/refs/main");
+  std::string commit;
+  if (!(in >> commit)) return "";
+  // The commit names a folder: a hex hash, nothing that could leave the snapshots/ folder.
+  if (commit.size() > 64 || !std::all_of(commit.begin(), commit.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c));
+      }))
+    return "";
+  return commit;
+}
+
+std::vector<std::string> snapshot_ggufs(const std::string& repo, const std::string& commit) {
+  std::vector<std::string> out;
+  const fs::path root = repo_dir(repo) + "/snapshots/" + commit;
+  std::error_code ec;
+  if (commit.empty() || !fs::is_directory(root, ec)) return out;
+  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string rel = it->path().lexically_relative(root).generic_string();  // not fs::relative: it follows links
+    if (ends_with_gguf(rel) && fs::is_regular_file(it->path(), ec)) out.push_back(rel);  // follows the link
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string cached_path(const Ref& ref, std::string* chosen_file) {
+  const std::string commit = cached_commit(ref.repo);
+  if (commit.empty()) return "";
+  std::string file = ref.file;
+  if (file.empty()) {
+    const auto ggufs = snapshot_ggufs(ref.repo, commit);
+    if (ggufs.empty()) return "";
+    if (ggufs.size() > 1) {
+      std::string names;
+      for (const auto& g : ggufs) names += (names.empty() ? "" : ", ") + ref.repo + ":" + g;
+      fail("hf:", ref.repo, ": the cache holds ", std::to_string(ggufs.size()), " .gguf files of it; name one: ", names);
+    }
+    file = ggufs[0];
+  }
+  const std::string path = repo_dir(ref.repo) + "/snapshots/" + commit + "/" + file;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return "";
+  if (chosen_file) *chosen_file = file;
+  return path;
+}
+
+std::string link_snapshot(const std::string& repo, const std::string& commit, const std::string& file,
+                          const std::string& sha) {
+  const std::string dir = repo_dir(repo);
+  const fs::path link = dir + "/snapshots/" + commit + "/" + file;
+  fs::create_directories(link.parent_path());
+  fs::create_directories(dir + "/refs");
+  std::error_code ec;
+  if (fs::is_symlink(link, ec)) fs::remove(link, ec);
+  if (!fs::exists(link, ec)) {
+    // snapshots/<commit>/a/b.gguf -> ../../../blobs/<sha>: one ".." per folder below the repo folder.
+    std::string target;
+    for (size_t depth = 2 + size_t(std::count(file.begin(), file.end(), '/')); depth > 0; --depth) target += "../";
+    fs::create_symlink(target + "blobs/" + sha, link, ec);
+    if (ec) fail(link.string(), ": cannot make the snapshot link: ", ec.message());
+  }
+  const std::string ref_tmp = dir + "/refs/main.sotto-tmp";
+  {
+    std::ofstream out(ref_tmp, std::ios::trunc);
+    out << commit;
+    if (!out) fail(ref_tmp, ": cannot write");
+  }
+  fs::rename(ref_tmp, dir + "/refs/main", ec);
+  if (ec) fail(dir, "/refs/main: cannot write: ", ec.message());
+  return link.string();
+}
+
+std::vector<CachedFile> list_cached_ggufs() {
+  std::map<std::pair<std::string, std::string>, CachedFile> found;
+  const fs::path root = cache_dir();
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return {};
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    const std::string folder = entry.path().filename().string();
+    if (folder.rfind("models--", 0) != 0 || !entry.is_directory(ec)) continue;
+    std::string repo = folder.substr(8);
+    const size_t sep = repo.find("--");
+    if (sep != std::string::npos) repo = repo.substr(0, sep) + "/" + repo.substr(sep + 2);
+    const std::string main_commit = cached_commit(repo);
+    std::vector<std::string> commits;
+    for (const auto& snap : fs::directory_iterator(entry.path() / "snapshots", ec)) {
+      const std::string c = snap.path().filename().string();
+      if (c != main_commit) commits.push_back(c);
+    }
+    std::sort(commits.begin(), commits.end());
+    if (!main_commit.empty()) commits.insert(commits.begin(), main_commit);
+    for (const auto& c : commits) {
+      for (const auto& f : snapshot_ggufs(repo, c)) {
+        if (found.count({repo, f})) continue;
+        CachedFile cf{repo, f, repo_dir(repo) + "/snapshots/" + c + "/" + f, 0};
+        cf.size = fs::file_size(cf.path, ec);
+        if (!ec) found[{repo, f}] = cf;
+      }
+    }
+  }
+  std::vector<CachedFile> out;
+  for (auto& [k, v] : found) out.push_back(v);
+  return out;
+}
+
+}  // namespace sotto::cli::hub

@@ -1,0 +1,60 @@
+// hub.h — models from the Hugging Face hub: `sotto pull REPO[:FILE]`, `-m hf:REPO[:FILE]` wherever a model path
+// goes, `sotto models`. Files live in the hub's own local cache layout ($HF_HUB_CACHE, else $HF_HOME/hub, else
+// ~/.cache/huggingface/hub: models--OWNER--NAME/{blobs/<sha256>, snapshots/<commit>/FILE -> ../../blobs/<sha256>,
+// refs/main}), so a file that huggingface_hub (or llama.cpp, or another sotto) fetched is used as it is.
+// hub-cache.cpp: the cache (no network). hub-fetch.cpp: the one network path of the program — the download (HEAD
+// .../resolve/main/FILE for the commit and LFS sha256, GET of the redirect target with Range resume into
+// blobs/<sha256>.incomplete, SHA-256 checked before the blob is named). docs/models.md.
+// Does not: touch the network for a file that is cached (`-m hf:` downloads only what is missing), upload, or
+// fetch anything but model repos' `main`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sotto::cli::hub {
+
+// "owner/name" and a file path in the repo ("" = the repo's one .gguf).
+struct Ref {
+  std::string repo, file;
+  std::string str() const { return file.empty() ? repo : repo + ":" + file; }
+};
+// "owner/name[:path/in/repo.gguf]" (an "hf:" prefix is allowed); a malformed one is an Error naming the form.
+Ref parse_ref(const std::string& s);
+
+// HF_HUB_OFFLINE set to 1/true/yes/on (as the hub's tools read it).
+bool offline_from_env();
+
+// --- the cache (hub-cache.cpp) ---
+std::string cache_dir();                        // $HF_HUB_CACHE | $HF_HOME/hub | $XDG_CACHE_HOME/huggingface/hub | ~/.cache/...
+std::string repo_dir(const std::string& repo);  // cache_dir()/models--owner--name
+// The commit refs/main names ("" when none).
+std::string cached_commit(const std::string& repo);
+// The .gguf files (paths in the repo) of a snapshot, sorted.
+std::vector<std::string> snapshot_ggufs(const std::string& repo, const std::string& commit);
+// The local path of ref at refs/main when its file is there (following the link to an existing blob), else "".
+// With no file: the snapshot's one .gguf ("" when none; an Error listing them when several).
+std::string cached_path(const Ref& ref, std::string* chosen_file = nullptr);
+// Writes refs/main and snapshots/<commit>/<file> -> blobs/<sha> (a relative link, as the hub's tools make it).
+std::string link_snapshot(const std::string& repo, const std::string& commit, const std::string& file,
+                          const std::string& sha);
+
+struct CachedFile {
+  std::string repo, file, path;
+  uint64_t size = 0;
+};
+// Every .gguf of every cached model snapshot (the refs/main one first when a file is in several), by repo and file.
+std::vector<CachedFile> list_cached_ggufs();
+
+// --- the download (hub-fetch.cpp) ---
+struct Options {
+  bool offline = false;  // the cache only (--offline, HF_HUB_OFFLINE)
+};
+// `sotto pull`: asks the hub for main's commit and the file's sha256 and downloads the blob when it is not in the
+// cache yet. Returns the snapshot path.
+std::string pull(const Ref& ref, const Options& o);
+// `-m hf:...`: the cached file without any request; else pull() (offline: an Error saying it is not cached).
+std::string resolve(const Ref& ref, const Options& o);
+
+}  // namespace sotto::cli::hub

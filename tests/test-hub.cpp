@@ -1,0 +1,481 @@
+// test-hub.cpp — `sotto pull`, `-m hf:OWNER/NAME[:FILE]` and `sotto models` (apps/cli/hub*.cpp) against a stand-in
+// for the Hugging Face hub on the loopback (cpp-httplib in this process, HF_ENDPOINT pointing at it, HF_HUB_CACHE a
+// scratch folder): the hub's URL layout (HEAD /REPO/resolve/main/FILE answering 302 to a CDN-like /cdn/<sha> with
+// X-Linked-Etag, X-Linked-Size and X-Repo-Commit; the tree API), a corrupted file (its SHA-256 is not the published
+// one), a connection dropped mid-file, range requests, offline use, a cache laid out by another tool, and the
+// network being off. The served model is a committed test model (tests/fixtures/models/smollm2-q8_0.gguf); every
+// server request is logged so a test can assert which requests (or none) the CLI made.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "cli-run.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kModel = SOTTO_SOURCE_DIR "/tests/fixtures/models/smollm2-q8_0.gguf";
+const std::string kCommit = "0123456789abcdef0123456789abcdef01234567";
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(data.data(), data.size(), d, &n, EVP_sha256(), nullptr);
+  std::string o;
+  for (unsigned i = 0; i < n; ++i) {
+    char b[3];
+    std::snprintf(b, sizeof b, "%02x", d[i]);
+    o += b;
+  }
+  return o;
+}
+
+// The stand-in hub: repos of files; LFS files redirect to /cdn/<sha>, which honours Range (cpp-httplib slices a
+// content provider) and can drop the connection halfway.
+class FakeHub {
+ public:
+  struct File {
+    std::string data;  // what the CDN serves
+    std::string sha;   // what the hub publishes
+    int id;            // its CDN path: /cdn/<sha>/<id>
+  };
+  std::map<std::string, std::map<std::string, File>> repos;  // repo -> path -> file
+  std::atomic<int> drops{0};          // the next N CDN downloads stop after half the file
+  std::atomic<bool> ignore_range{false};
+
+  FakeHub() {
+    svr_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+      std::lock_guard<std::mutex> lk(mu_);
+      std::string line = req.method + " " + req.path;
+      if (req.has_header("Range")) line += " " + req.get_header_value("Range");
+      log_.push_back(line);
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    svr_.Get(R"(/([^/]+/[^/]+)/resolve/main/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+      auto repo = repos.find(req.matches[1]);
+      if (repo == repos.end()) {
+        res.status = 401;
+        res.set_header("X-Error-Code", "RepoNotFound");
+        return;
+      }
+      auto f = repo->second.find(req.matches[2]);
+      if (f == repo->second.end()) {
+        res.status = 404;
+        res.set_header("X-Error-Code", "EntryNotFound");
+        return;
+      }
+      res.status = 302;
+      res.set_header("Location", "http://127.0.0.1:" + std::to_string(port_) + "/cdn/" + f->second.sha + "/" +
+                                  std::to_string(f->second.id) + "?X-Sig=abc%2Fdef");
+      res.set_header("X-Repo-Commit", kCommit);
+      res.set_header("X-Linked-Etag", "\"" + f->second.sha + "\"");
+      res.set_header("X-Linked-Size", std::to_string(f->second.data.size()));
+      res.set_header("ETag", "\"0000000000000000000000000000000000000000\"");  // the LFS pointer's git id
+    });
+    svr_.Get(R"(/cdn/([0-9a-f]{64})/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
+      const File* file = nullptr;
+      for (auto& [r, files] : repos)
+        for (auto& [p, f] : files)
+          if (f.sha == req.matches[1] && std::to_string(f.id) == req.matches[2]) file = &f;
+      if (!file) {
+        res.status = 404;
+        return;
+      }
+      if (req.get_param_value("X-Sig") != "abc/def") {  // the signed query string arrived as sent
+        res.status = 403;
+        return;
+      }
+      const bool drop = drops > 0 && drops-- > 0;
+      const std::string data = file->data;
+      if (ignore_range) {
+        res.set_content(data, "application/octet-stream");
+        return;
+      }
+      res.set_content_provider(data.size(), "application/octet-stream",
+                               [data, drop](size_t offset, size_t length, httplib::DataSink& sink) {
+                                 if (drop && offset >= data.size() / 2) return false;  // the connection drops
+                                 const size_t n = std::min<size_t>(length, 4096);
+                                 sink.write(data.data() + offset, n);
+                                 return true;
+                               });
+    });
+    svr_.Get(R"(/api/models/([^/]+/[^/]+)/tree/main)", [this](const httplib::Request& req, httplib::Response& res) {
+      auto repo = repos.find(req.matches[1]);
+      if (repo == repos.end()) {
+        res.status = 404;
+        res.set_header("X-Error-Code", "RepoNotFound");
+        return;
+      }
+      std::string j = "[{\"type\":\"directory\",\"oid\":\"1\",\"size\":0,\"path\":\"sub\"},"
+                      "{\"type\":\"file\",\"oid\":\"2\",\"size\":10,\"path\":\"README.md\"}";
+      for (auto& [p, f] : repo->second)
+        j += ",{\"type\":\"file\",\"oid\":\"3\",\"size\":" + std::to_string(f.data.size()) + ",\"path\":\"" + p +
+             "\",\"lfs\":{\"oid\":\"" + f.sha + "\",\"size\":" + std::to_string(f.data.size()) + "}}";
+      res.set_content(j + "]", "application/json");
+    });
+    port_ = svr_.bind_to_any_port("127.0.0.1");
+    th_ = std::thread([this] { svr_.listen_after_bind(); });
+    while (!svr_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~FakeHub() {
+    svr_.stop();
+    th_.join();
+  }
+  int port() const { return port_; }
+  std::vector<std::string> log() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return log_;
+  }
+  void clear_log() {
+    std::lock_guard<std::mutex> lk(mu_);
+    log_.clear();
+  }
+  void add(const std::string& repo, const std::string& path, const std::string& data, const std::string& served) {
+    repos[repo][path] = File{served, sha256_hex(data), next_id_++};
+  }
+
+ private:
+  httplib::Server svr_;
+  std::thread th_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::vector<std::string> log_;
+  int next_id_ = 0;
+};
+
+size_t count_prefix(const std::vector<std::string>& log, const std::string& prefix) {
+  size_t n = 0;
+  for (const auto& l : log) n += l.rfind(prefix, 0) == 0;
+  return n;
+}
+
+std::string joined(const std::vector<std::string>& log) {
+  std::string s;
+  for (const auto& l : log) s += l + "\n";
+  return s;
+}
+
+class Hub : public cli_run::CliTest {
+ protected:
+  Hub() : CliTest("hub") {}
+  void SetUp() override {
+    CliTest::SetUp();
+    if (IsSkipped()) return;
+    model_ = read_file(kModel);
+    ASSERT_GT(model_.size(), 50000u);
+    sha_ = sha256_hex(model_);
+    corrupt_ = model_;
+    corrupt_[corrupt_.size() / 3] ^= 0x5a;
+    hub_.add("sotto-test/tiny", "smollm2-q8_0.gguf", model_, model_);
+    hub_.add("sotto-test/two", "a-q8_0.gguf", model_, model_);
+    hub_.add("sotto-test/two", "sub/b-q8_0.gguf", model_ + "x", model_ + "x");
+    hub_.add("sotto-test/bad", "bad.gguf", model_, corrupt_);
+    cache_ = dir_ + "/hub";
+  }
+  // sotto ARGS with the hub at the loopback server (or endpoint) and the cache in the scratch folder; stdout in
+  // out, stderr in err.
+  struct Run {
+    int code;
+    std::string out, err;
+  };
+  Run sotto(const std::string& args, const std::string& extra_env = "", const std::string& endpoint = "") {
+    const std::string ep = endpoint.empty() ? "http://127.0.0.1:" + std::to_string(hub_.port()) : endpoint;
+    const std::string err_file = dir_ + "/stderr.txt";
+    const std::string cmd = "env -u HF_HUB_OFFLINE -u HF_TOKEN -u HF_HOME HF_ENDPOINT=" + ep + " HF_HUB_CACHE=" +
+                            cache_ + " " + extra_env + " " + cli_run::sotto_path() + " " + args + " 2>" + err_file;
+    FILE* p = popen(cmd.c_str(), "r");
+    Run out{-1, "", ""};
+    if (!p) return out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.out.append(buf, n);
+    const int st = pclose(p);
+    out.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    out.err = read_file(err_file);
+    return out;
+  }
+  std::string repo_dir(const std::string& folder) { return cache_ + "/" + folder; }
+
+  FakeHub hub_;
+  std::string model_, corrupt_, sha_, cache_;
+};
+
+TEST_F(Hub, PullFollowsTheRedirectVerifiesAndLaysOutTheCache) {
+  const auto r = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string repo = repo_dir("models--sotto-test--tiny");
+  const std::string snap = repo + "/snapshots/" + kCommit + "/smollm2-q8_0.gguf";
+  EXPECT_EQ(r.out, snap + "\n");
+  EXPECT_NE(r.err.find("SHA-256 verified"), std::string::npos) << r.err;
+  // The hub's layout: the blob named by its sha256, a relative link to it, refs/main naming the commit.
+  EXPECT_EQ(read_file(repo + "/blobs/" + sha_), model_);
+  ASSERT_TRUE(fs::is_symlink(snap));
+  EXPECT_EQ(fs::read_symlink(snap).string(), "../../blobs/" + sha_);
+  EXPECT_EQ(read_file(snap), model_);
+  EXPECT_EQ(read_file(repo + "/refs/main"), kCommit);
+  EXPECT_FALSE(fs::exists(repo + "/blobs/" + sha_ + ".incomplete"));
+  const auto log = hub_.log();
+  EXPECT_EQ(count_prefix(log, "HEAD /sotto-test/tiny/resolve/main/smollm2-q8_0.gguf"), 1u) << joined(log);
+  EXPECT_EQ(count_prefix(log, "GET /cdn/" + sha_), 1u) << joined(log);
+  EXPECT_EQ(log.size(), 2u) << joined(log);
+  // Not a tty: sparse progress lines (quarters), no carriage returns.
+  EXPECT_NE(r.err.find("50%"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\r'), std::string::npos);
+  EXPECT_LE(cli_run::lines(r.err), 6u) << r.err;
+
+  // Pulled again: one HEAD for the current commit, no download.
+  hub_.clear_log();
+  const auto again = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf");
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(again.out, snap + "\n");
+  EXPECT_NE(again.err.find("in the cache already"), std::string::npos) << again.err;
+  EXPECT_EQ(count_prefix(hub_.log(), "GET"), 0u) << joined(hub_.log());
+}
+
+TEST_F(Hub, ModelFromTheHubRunsLikeTheLocalFile) {
+  const auto local = cli_run::run("generate -m " + kModel + " -p hello -n 6 --temp 0", false);
+  ASSERT_EQ(local.code, 0);
+  // Not cached: -m hf: downloads it once, then runs it.
+  const auto r = sotto("generate -m hf:sotto-test/tiny:smollm2-q8_0.gguf -p hello -n 6 --temp 0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, local.out);
+  EXPECT_EQ(count_prefix(hub_.log(), "GET /cdn/"), 1u);
+  // Cached: no request at all, with or without the file named (the one cached .gguf).
+  hub_.clear_log();
+  const auto info = sotto("info hf:sotto-test/tiny");
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.out.find("architecture: llama"), std::string::npos) << info.out;
+  const auto again = sotto("generate -m hf:sotto-test/tiny:smollm2-q8_0.gguf -p hello -n 6 --temp 0");
+  EXPECT_EQ(again.out, local.out);
+  EXPECT_TRUE(hub_.log().empty()) << joined(hub_.log());
+}
+
+TEST_F(Hub, WithoutAFileThePullTakesTheReposOneGguf) {
+  const auto r = sotto("pull sotto-test/tiny");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("using smollm2-q8_0.gguf"), std::string::npos) << r.err;
+  EXPECT_EQ(count_prefix(hub_.log(), "GET /api/models/sotto-test/tiny/tree/main"), 1u) << joined(hub_.log());
+
+  // Several: an error on one line listing them, nothing downloaded.
+  hub_.clear_log();
+  const auto two = sotto("pull sotto-test/two");
+  EXPECT_EQ(two.code, 1);
+  EXPECT_EQ(two.err, "sotto: hf:sotto-test/two: the repo has 2 .gguf files; name one: sotto-test/two:a-q8_0.gguf, "
+                     "sotto-test/two:sub/b-q8_0.gguf\n");
+  EXPECT_EQ(count_prefix(hub_.log(), "GET /cdn/"), 0u);
+  // A file in a folder of the repo: its link climbs one more level.
+  const auto sub = sotto("pull sotto-test/two:sub/b-q8_0.gguf");
+  ASSERT_EQ(sub.code, 0) << sub.err;
+  const std::string link = repo_dir("models--sotto-test--two") + "/snapshots/" + kCommit + "/sub/b-q8_0.gguf";
+  EXPECT_EQ(fs::read_symlink(link).string(), "../../../blobs/" + sha256_hex(model_ + "x"));
+  EXPECT_EQ(read_file(link), model_ + "x");
+}
+
+TEST_F(Hub, ACorruptedFileFailsAndLeavesNothingCached) {
+  const auto r = sotto("pull sotto-test/bad:bad.gguf");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("SHA-256 mismatch: the hub published " + sha_ + ", the download is " + sha256_hex(corrupt_)),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.substr(r.err.rfind("sotto: hf:")).find('\n'), r.err.size() - r.err.rfind("sotto: hf:") - 1);
+  const std::string repo = repo_dir("models--sotto-test--bad");
+  EXPECT_FALSE(fs::exists(repo + "/blobs/" + sha_));
+  EXPECT_FALSE(fs::exists(repo + "/blobs/" + sha_ + ".incomplete"));
+  EXPECT_FALSE(fs::exists(repo + "/snapshots"));
+  EXPECT_FALSE(fs::exists(repo + "/refs/main"));
+  // And -m hf: of it fails the same way instead of loading it.
+  const auto gen = sotto("info hf:sotto-test/bad:bad.gguf");
+  EXPECT_EQ(gen.code, 1);
+  EXPECT_NE(gen.err.find("SHA-256 mismatch"), std::string::npos) << gen.err;
+}
+
+TEST_F(Hub, ADroppedConnectionIsResumedWithARangeRequest) {
+  hub_.drops = 1;
+  const auto r = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("connection dropped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("resuming"), std::string::npos) << r.err;
+  const auto log = hub_.log();
+  ASSERT_EQ(count_prefix(log, "GET /cdn/"), 2u) << joined(log);
+  const std::string second = log.back();
+  ASSERT_NE(second.find("bytes="), std::string::npos) << joined(log);
+  const uint64_t from = std::stoull(second.substr(second.find("bytes=") + 6));
+  EXPECT_GE(from, model_.size() / 2 - 8192);
+  EXPECT_LT(from, model_.size());
+  EXPECT_EQ(read_file(r.out.substr(0, r.out.size() - 1)), model_);
+}
+
+TEST_F(Hub, AnInterruptedPullKeepsThePartialFileAndTheNextOneResumesIt) {
+  hub_.drops = 100;  // every try stops halfway: the pull gives up
+  const auto r = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("download interrupted at"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("run the same command again to resume"), std::string::npos) << r.err;
+  const std::string part = repo_dir("models--sotto-test--tiny") + "/blobs/" + sha_ + ".incomplete";
+  ASSERT_TRUE(fs::exists(part));
+  const uint64_t kept = fs::file_size(part);
+  EXPECT_GE(kept, model_.size() / 2 - 8192);
+  EXPECT_EQ(read_file(part), model_.substr(0, kept));
+  // The network is back: the next pull asks only for the rest, and the whole file verifies.
+  hub_.drops = 0;
+  hub_.clear_log();
+  const auto again = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf");
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.err.find("resuming at"), std::string::npos) << again.err;
+  const auto log = hub_.log();
+  ASSERT_EQ(count_prefix(log, "GET /cdn/"), 1u) << joined(log);
+  EXPECT_NE(log.back().find("bytes=" + std::to_string(kept) + "-"), std::string::npos) << joined(log);
+  EXPECT_EQ(read_file(again.out.substr(0, again.out.size() - 1)), model_);
+  EXPECT_FALSE(fs::exists(part));
+}
+
+TEST_F(Hub, AServerThatIgnoresRangeStartsOver) {
+  hub_.drops = 100;
+  ASSERT_EQ(sotto("pull sotto-test/tiny:smollm2-q8_0.gguf").code, 1);
+  hub_.drops = 0;
+  hub_.ignore_range = true;  // 200 with the whole file to a Range request
+  const auto r = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_file(r.out.substr(0, r.out.size() - 1)), model_);
+}
+
+TEST_F(Hub, OfflineUsesTheCacheOnlyAndSaysWhatIsMissing) {
+  // Not cached: --offline and HF_HUB_OFFLINE=1 fail on one line, without a request.
+  for (const auto& [args, env] : std::vector<std::pair<std::string, std::string>>{
+           {"pull --offline sotto-test/tiny:smollm2-q8_0.gguf", ""},
+           {"info --offline hf:sotto-test/tiny:smollm2-q8_0.gguf", ""},
+           {"generate -m hf:sotto-test/tiny:smollm2-q8_0.gguf -p hi -n 2", "HF_HUB_OFFLINE=1"}}) {
+    const auto r = sotto(args, env);
+    EXPECT_EQ(r.code, 1) << args;
+    EXPECT_NE(r.err.find("sotto: hf:sotto-test/tiny:smollm2-q8_0.gguf: not in the hub cache (" + cache_ + "), and offline"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(cli_run::lines(r.err), 1u) << r.err;
+  }
+  EXPECT_TRUE(hub_.log().empty()) << joined(hub_.log());
+  // Cached: offline works and still makes no request.
+  ASSERT_EQ(sotto("pull sotto-test/tiny:smollm2-q8_0.gguf").code, 0);
+  hub_.clear_log();
+  const auto pulled = sotto("pull --offline sotto-test/tiny:smollm2-q8_0.gguf");
+  EXPECT_EQ(pulled.code, 0) << pulled.err;
+  const auto gen = sotto("generate --offline -m hf:sotto-test/tiny -p hi -n 2 --temp 0", "HF_HUB_OFFLINE=1");
+  EXPECT_EQ(gen.code, 0) << gen.err;
+  EXPECT_TRUE(hub_.log().empty()) << joined(hub_.log());
+}
+
+TEST_F(Hub, ACacheLaidOutByAnotherToolIsUsedWithoutAnyRequest) {
+  // As huggingface_hub leaves it: blobs/<sha256>, snapshots/<commit>/FILE -> ../../blobs/<sha256>, refs/main.
+  const std::string repo = repo_dir("models--someone--elses");
+  const std::string commit = "fedcba9876543210fedcba9876543210fedcba98";
+  fs::create_directories(repo + "/blobs");
+  fs::create_directories(repo + "/snapshots/" + commit);
+  fs::create_directories(repo + "/refs");
+  fs::copy_file(kModel, repo + "/blobs/" + sha_);
+  fs::create_symlink("../../blobs/" + sha_, repo + "/snapshots/" + commit + "/model-Q8_0.gguf");
+  std::ofstream(repo + "/refs/main") << commit;
+  const auto info = sotto("info hf:someone/elses:model-Q8_0.gguf");
+  EXPECT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.out.find(repo + "/snapshots/" + commit + "/model-Q8_0.gguf"), std::string::npos) << info.out;
+  const auto gen = sotto("generate -m hf:someone/elses -p hi -n 2 --temp 0");  // the one cached .gguf
+  EXPECT_EQ(gen.code, 0) << gen.err;
+  EXPECT_NE(gen.err.find("using the cached model-Q8_0.gguf"), std::string::npos) << gen.err;
+  EXPECT_TRUE(hub_.log().empty()) << joined(hub_.log());
+  // sotto models lists it with its size.
+  const auto models = sotto("models");
+  EXPECT_EQ(models.code, 0);
+  EXPECT_NE(models.out.find("hf:someone/elses:model-Q8_0.gguf"), std::string::npos) << models.out;
+  EXPECT_NE(models.out.find("96.6 KiB"), std::string::npos) << models.out;
+  EXPECT_NE(models.out.find("1 file, 96.6 KiB, in " + cache_), std::string::npos) << models.out;
+  EXPECT_TRUE(hub_.log().empty());
+}
+
+TEST_F(Hub, ModelsListsTheCachedGgufsWithSizes) {
+  auto empty = sotto("models");
+  EXPECT_EQ(empty.code, 0);
+  EXPECT_EQ(empty.out, "no models in " + cache_ + " (sotto pull OWNER/NAME[:FILE] fetches one)\n");
+  ASSERT_EQ(sotto("pull sotto-test/tiny:smollm2-q8_0.gguf").code, 0);
+  ASSERT_EQ(sotto("pull sotto-test/two:sub/b-q8_0.gguf").code, 0);
+  const auto r = sotto("models --paths");
+  EXPECT_EQ(r.code, 0);
+  std::istringstream in(r.out);
+  std::string l1, l2, l3;
+  std::getline(in, l1);
+  std::getline(in, l2);
+  std::getline(in, l3);
+  EXPECT_EQ(l1.rfind("hf:sotto-test/tiny:smollm2-q8_0.gguf  ", 0), 0u) << r.out;
+  EXPECT_NE(l1.find("96.6 KiB  " + cache_ + "/models--sotto-test--tiny/snapshots/"), std::string::npos) << r.out;
+  EXPECT_EQ(l2.rfind("hf:sotto-test/two:sub/b-q8_0.gguf  ", 0), 0u) << r.out;
+  EXPECT_EQ(l3, "2 files, 193.3 KiB, in " + cache_) << r.out;
+  EXPECT_EQ(cli_run::lines(r.out), 3u);
+}
+
+TEST_F(Hub, TheNetworkBeingOffIsOneClearLine) {
+  // A port nothing listens on (bound, then closed).
+  int port = 0;
+  {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+  }
+  const auto r = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf", "", "http://127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "sotto: cannot reach http://127.0.0.1:" + std::to_string(port) +
+                       " (connection failed): is the network off? Models already pulled work offline (--offline; "
+                       "`sotto models` lists them)\n");
+  const auto gen = sotto("generate -m hf:sotto-test/tiny -p hi", "", "http://127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(gen.code, 1);
+  EXPECT_NE(gen.err.find("cannot reach"), std::string::npos);
+}
+
+TEST_F(Hub, BadNamesAndMissingFilesAreOneLineErrors) {
+  struct Case {
+    std::string args;
+    int code;
+    std::string msg;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"pull", 2, "sotto pull: missing OWNER/NAME[:FILE]"},
+           {"pull a/b/c", 2, "'a/b/c' is not a hub repo id"},
+           {"pull ../x:y.gguf", 2, "'../x' is not a hub repo id"},
+           {"pull sotto-test/tiny:../../etc/passwd", 2, "'../../etc/passwd' is not a file path in a repo"},
+           {"pull sotto-test/tiny:", 2, "'' is not a file path in a repo"},
+           {"info hf:", 2, "'' is not a hub repo id"},
+           {"generate -m hf:bad/a--b:x.gguf -p hi", 2, "'bad/a--b' is not a hub repo id"},
+           {"pull sotto-test/tiny:nope.gguf", 1, "sotto: hf:sotto-test/tiny:nope.gguf: no such file in the repo"},
+           {"pull nobody/nothing:x.gguf", 1, "sotto: hf:nobody/nothing:x.gguf: no such repo on http://127.0.0.1:"},
+           {"pull nobody/nothing", 1, "sotto: hf:nobody/nothing: no such repo"},
+       }) {
+    const auto r = sotto(c.args);
+    EXPECT_EQ(r.code, c.code) << c.args << ": " << r.err;
+    EXPECT_NE(r.err.find(c.msg), std::string::npos) << c.args << ": " << r.err;
+    EXPECT_EQ(cli_run::lines(r.err), 1u) << c.args << ": " << r.err;
+  }
+  EXPECT_EQ(count_prefix(hub_.log(), "GET /cdn/"), 0u);
+}
+
+}  // namespace
