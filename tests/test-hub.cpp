@@ -36,10 +36,10 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-std::string sha256_hex(const std::string& data) {
+std::string digest_hex(const std::string& data, const EVP_MD* md) {
   unsigned char d[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), d, &n, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), d, &n, md, nullptr);
   std::string o;
   for (unsigned i = 0; i < n; ++i) {
     char b[3];
@@ -49,24 +49,33 @@ std::string sha256_hex(const std::string& data) {
   return o;
 }
 
+std::string sha256_hex(const std::string& data) { return digest_hex(data, EVP_sha256()); }
+// git's id of a file: sha1("blob <size>\0" + bytes)
+std::string git_blob_id(const std::string& data) {
+  return digest_hex("blob " + std::to_string(data.size()) + std::string(1, '\0') + data, EVP_sha1());
+}
+
 // The stand-in hub: repos of files; LFS files redirect to /cdn/<sha>, which honours Range (cpp-httplib slices a
 // content provider) and can drop the connection halfway.
 class FakeHub {
  public:
   struct File {
     std::string data;  // what the CDN serves
-    std::string sha;   // what the hub publishes
+    std::string sha;   // what the hub publishes: the LFS sha256, or for a git file its blob sha1
     int id;            // its CDN path: /cdn/<sha>/<id>
+    bool git = false;  // kept in git, not LFS: resolve answers 200 with the bytes and ETag = the git blob id
   };
   std::map<std::string, std::map<std::string, File>> repos;  // repo -> path -> file
   std::atomic<int> drops{0};          // the next N CDN downloads stop after half the file
   std::atomic<bool> ignore_range{false};
+  std::string cdn_host = "127.0.0.1";  // "localhost": the CDN is another origin than the hub
 
   FakeHub() {
     svr_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
       std::lock_guard<std::mutex> lk(mu_);
       std::string line = req.method + " " + req.path;
       if (req.has_header("Range")) line += " " + req.get_header_value("Range");
+      if (req.has_header("Authorization")) line += " [" + req.get_header_value("Authorization") + "]";
       log_.push_back(line);
       return httplib::Server::HandlerResponse::Unhandled;
     });
@@ -83,10 +92,15 @@ class FakeHub {
         res.set_header("X-Error-Code", "EntryNotFound");
         return;
       }
-      res.status = 302;
-      res.set_header("Location", "http://127.0.0.1:" + std::to_string(port_) + "/cdn/" + f->second.sha + "/" +
-                                  std::to_string(f->second.id) + "?X-Sig=abc%2Fdef");
       res.set_header("X-Repo-Commit", kCommit);
+      if (f->second.git) {
+        res.set_header("ETag", "\"" + f->second.sha + "\"");
+        res.set_content(f->second.data, "text/plain");
+        return;
+      }
+      res.status = 302;
+      res.set_header("Location", "http://" + cdn_host + ":" + std::to_string(port_) + "/cdn/" + f->second.sha + "/" +
+                                  std::to_string(f->second.id) + "?X-Sig=abc%2Fdef");
       res.set_header("X-Linked-Etag", "\"" + f->second.sha + "\"");
       res.set_header("X-Linked-Size", std::to_string(f->second.data.size()));
       res.set_header("ETag", "\"0000000000000000000000000000000000000000\"");  // the LFS pointer's git id
@@ -152,6 +166,9 @@ class FakeHub {
   void add(const std::string& repo, const std::string& path, const std::string& data, const std::string& served) {
     repos[repo][path] = File{served, sha256_hex(data), next_id_++};
   }
+  void add_git(const std::string& repo, const std::string& path, const std::string& data, const std::string& blob_id) {
+    repos[repo][path] = File{data, blob_id, next_id_++, true};
+  }
 
  private:
   httplib::Server svr_;
@@ -189,6 +206,8 @@ class Hub : public cli_run::CliTest {
     hub_.add("sotto-test/two", "a-q8_0.gguf", model_, model_);
     hub_.add("sotto-test/two", "sub/b-q8_0.gguf", model_ + "x", model_ + "x");
     hub_.add("sotto-test/bad", "bad.gguf", model_, corrupt_);
+    hub_.add_git("sotto-test/tiny", "notes.txt", "a small file kept in git\n", git_blob_id("a small file kept in git\n"));
+    hub_.add_git("sotto-test/tiny", "wrong.txt", "these bytes\n", git_blob_id("other bytes\n"));
     cache_ = dir_ + "/hub";
   }
   // sotto ARGS with the hub at the loopback server (or endpoint) and the cache in the scratch folder; stdout in
@@ -452,6 +471,29 @@ TEST_F(Hub, TheNetworkBeingOffIsOneClearLine) {
   EXPECT_NE(gen.err.find("cannot reach"), std::string::npos);
 }
 
+TEST_F(Hub, AFileKeptInGitIsCheckedAgainstItsGitBlobId) {
+  const auto r = sotto("pull sotto-test/tiny:notes.txt");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("git SHA-1 verified"), std::string::npos) << r.err;
+  const std::string id = git_blob_id("a small file kept in git\n");
+  EXPECT_EQ(read_file(repo_dir("models--sotto-test--tiny") + "/blobs/" + id), "a small file kept in git\n");
+  EXPECT_EQ(count_prefix(hub_.log(), "GET /sotto-test/tiny/resolve/main/notes.txt"), 1u) << joined(hub_.log());
+  const auto bad = sotto("pull sotto-test/tiny:wrong.txt");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("git SHA-1 mismatch"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(repo_dir("models--sotto-test--tiny") + "/blobs/" + git_blob_id("other bytes\n")));
+}
+
+TEST_F(Hub, TheTokenGoesToTheHubAndNeverToTheCdn) {
+  hub_.cdn_host = "localhost";  // another origin than 127.0.0.1
+  const auto r = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf", "HF_TOKEN=hf_secret");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto log = hub_.log();
+  ASSERT_EQ(log.size(), 2u) << joined(log);
+  EXPECT_NE(log[0].find("[Bearer hf_secret]"), std::string::npos) << joined(log);
+  EXPECT_EQ(log[1].find("hf_secret"), std::string::npos) << joined(log);
+}
+
 TEST_F(Hub, BadNamesAndMissingFilesAreOneLineErrors) {
   struct Case {
     std::string args;
@@ -476,6 +518,9 @@ TEST_F(Hub, BadNamesAndMissingFilesAreOneLineErrors) {
     EXPECT_EQ(cli_run::lines(r.err), 1u) << c.args << ": " << r.err;
   }
   EXPECT_EQ(count_prefix(hub_.log(), "GET /cdn/"), 0u);
+  const auto ep = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf", "", "ftp://example.org");
+  EXPECT_EQ(ep.code, 1);
+  EXPECT_EQ(ep.err, "sotto: HF_ENDPOINT 'ftp://example.org' is not an http(s) URL\n");
 }
 
 }  // namespace

@@ -59,7 +59,7 @@ std::string hub_endpoint() {
   const char* e = std::getenv("HF_ENDPOINT");
   std::string s = e && *e ? e : "https://huggingface.co";
   while (!s.empty() && s.back() == '/') s.pop_back();
-  split_url(s);  // checks the scheme
+  if (s.rfind("http://", 0) != 0 && s.rfind("https://", 0) != 0) fail("HF_ENDPOINT '", s, "' is not an http(s) URL");
   return s;
 }
 
