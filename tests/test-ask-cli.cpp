@@ -9,6 +9,7 @@
 //   * passages that do not fit the context dropped, last first (none fitting: one line);
 //   * extractive answers (no answer model): the known sentence quoted, supported; "not found in these documents"
 //     for a question the corpus does not answer; the text output's [n] markers and check marks;
+//   * --check: an answer written elsewhere, its documents found by path or path tail, each verdict and reason;
 //   * one-line errors: missing index, corrupt index (left byte for byte), empty question, missing answer model,
 //     missing embedding model, -m with --extractive.
 #include <gtest/gtest.h>
@@ -246,6 +247,57 @@ TEST_F(AskCli, ExtractiveAnswersQuoteTheirSources) {
   r = run("ask 'When are invoices payable?' --index " + db_ + " -t 1");
   EXPECT_NE(r.out.find("sotto: searching "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("sotto: extractive answer (no answer model)"), std::string::npos) << r.out;
+}
+
+TEST_F(AskCli, CheckAnAnswerWrittenElsewhere) {
+  // Documents by stored path, by a path's tail, unknown; pages that exist and one that does not.
+  write("a.json", R"({"answer": "Invoices are payable within thirty days [1]. The fee is 5% [2]. Leave is long.",
+    "citations": [
+      {"document": "contract.pdf", "page": 1, "quote": "\"Invoices are payable within THIRTY  days of receipt.\""},
+      {"document": "docs/contract.pdf", "page": 1, "quote": "invoices are due within 30 days"},
+      {"document": "contract.pdf", "page": 2, "quote": "Invoices are payable"},
+      {"document": "policy.md", "page": 1, "quote": "terminated with sixty days notice"},
+      {"document": "nothere.txt", "page": 1, "quote": "Employees receive annual leave"},
+      {"document": "policy.md", "page": 4, "quote": "Employees receive annual leave"}]})");
+  const Value a = ask_json("When are invoices payable?", "--check " + dir_ + "/a.json");
+  ASSERT_FALSE(a.is_null());
+  EXPECT_EQ(a.at("mode").str(), "checked");
+  const auto& c = a.at("citations").arr();
+  ASSERT_EQ(c.size(), 6u);
+  const std::string pdf = std::filesystem::weakly_canonical(dir_ + "/docs/contract.pdf").string();
+  EXPECT_TRUE(c[0].at("supported").boolean());
+  EXPECT_EQ(c[0].at("document").str(), pdf);
+  EXPECT_EQ(c[0].at("begin").integer(), 0);
+  EXPECT_EQ(c[0].at("end").integer(), 50);
+  EXPECT_FALSE(c[1].at("supported").boolean());
+  EXPECT_EQ(c[1].at("why").str(), "not in the cited passage, word for word");
+  EXPECT_FALSE(c[2].at("supported").boolean());
+  EXPECT_EQ(c[2].at("why").str(), "not on page 2 of contract.pdf: it is on page 1");
+  EXPECT_FALSE(c[3].at("supported").boolean());
+  EXPECT_EQ(c[3].at("why").str(), "not in policy.md page 1: it is in contract.pdf page 2");
+  EXPECT_EQ(c[4].at("why").str(), "no document 'nothere.txt' in the index");
+  EXPECT_EQ(c[5].at("why").str(), "policy.md has no page 4 in the index");
+  // Sentences: the first backed by [1]; the second marks an unsupported citation; the third has no supported quote
+  // with its words.
+  const auto& s = a.at("sentences").arr();
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_TRUE(s[0].at("supported").boolean()) << s[0].at("why").str();
+  EXPECT_FALSE(s[1].at("supported").boolean());
+  EXPECT_FALSE(s[2].at("supported").boolean());
+  EXPECT_EQ(a.at("n_supported").integer(), 1);
+  EXPECT_EQ(a.at("n_flagged").integer(), 2);
+  // Not an answer; not JSON.
+  write("b.json", R"({"answer": "x", "citations": [{"document": "a.pdf", "quote": "q"}]})");
+  Result r = run("ask 'q' --index " + db_ + " --check " + dir_ + "/b.json");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(lines(r.out), 1u) << r.out;
+  EXPECT_NE(r.out.find("b.json: citation 1 needs \"document\" (string), \"page\" (integer)"), std::string::npos) << r.out;
+  write("c.json", "{not json");
+  r = run("ask 'q' --index " + db_ + " --check " + dir_ + "/c.json");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(lines(r.out), 1u) << r.out;
+  r = run("ask 'q' --index " + db_ + " --check " + dir_ + "/c.json --extractive");
+  EXPECT_EQ(r.code, 2) << r.out;
 }
 
 TEST_F(AskCli, BadInputIsOneLine) {

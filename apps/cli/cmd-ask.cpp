@@ -3,7 +3,8 @@
 // document and page it cites, every sentence backed by a supported citation; "not found in these documents" is a
 // valid answer. With -m an answer model writes the answer under a JSON Schema; without one (or --extractive) the
 // answer is the passages' best-matching sentences, quoted as they are. Prints the answer with [n] markers and the
-// citations with check marks, or --json. Progress (search, model load, answer length) on stderr.
+// citations with check marks, or --json. Progress (search, model load, answer length) on stderr. --check ANSWER.json
+// checks an answer written elsewhere (another model, a person) against the passages of the pages it cites.
 // Does not: make the answer right (no bundled model is trained to answer yet: docs/retrieval.md), index (index add).
 #include <unistd.h>
 
@@ -11,9 +12,11 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "cli.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/json.h"
 #include "embed-model.h"
 #include "rag/ask.h"
@@ -22,8 +25,68 @@
 
 namespace sotto::cli {
 
+namespace {
+
+void print_answer(const std::string& question, const rag::Answer& a, bool json) {
+  if (json) {
+    std::printf("%s\n", json::dump(rag::answer_to_json(question, a)).c_str());
+  } else {
+    std::printf("%s", rag::answer_to_text(a).c_str());
+  }
+}
+
+// --check: the answer's documents are found in the index (the path as stored, or the one path ending in "/" + it),
+// its cited pages' passages are the sources, and it is checked as a generated answer is.
+int check_answer_file(const std::string& question, const std::string& db, const std::string& file, bool json) {
+  auto ix = rag::Index::open(db, false, true);
+  rag::Answer a = rag::answer_from_json(json::parse(read_file(file), file), file);
+  const std::vector<rag::DocInfo> docs = ix->list();
+  std::vector<std::string> why(a.citations.size());
+  std::set<std::pair<std::string, int>> pages;
+  for (size_t i = 0; i < a.citations.size(); i++) {
+    rag::Citation& c = a.citations[i];
+    std::vector<std::string> found;
+    for (const rag::DocInfo& d : docs) {
+      if (d.path == c.document) found = {d.path};
+    }
+    if (found.empty()) {
+      for (const rag::DocInfo& d : docs) {
+        if (d.path.size() > c.document.size() && d.path.compare(d.path.size() - c.document.size(), c.document.size(), c.document) == 0 &&
+            d.path[d.path.size() - c.document.size() - 1] == '/') {
+          found.push_back(d.path);
+        }
+      }
+    }
+    if (found.empty()) {
+      why[i] = "no document '" + c.document + "' in the index";
+    } else if (found.size() > 1) {
+      why[i] = "'" + c.document + "' names " + std::to_string(found.size()) + " documents of the index; give more of its path";
+    } else {
+      c.document = found[0];
+      if (pages.insert({c.document, c.page}).second) {
+        const std::vector<rag::Hit> ps = ix->page_passages(c.document, c.page);
+        a.passages.insert(a.passages.end(), ps.begin(), ps.end());
+      }
+    }
+  }
+  a.check = rag::check_answer(a.text, a.citations, a.passages);
+  for (size_t i = 0; i < a.citations.size(); i++) {
+    const rag::Citation& c = a.citations[i];
+    const bool has_page = std::any_of(a.passages.begin(), a.passages.end(),
+                                      [&](const rag::Hit& h) { return h.document == c.document && h.page == c.page; });
+    if (why[i].empty() && !has_page) {
+      why[i] = std::filesystem::path(c.document).filename().string() + " has no page " + std::to_string(c.page) + " in the index";
+    }
+    if (!why[i].empty()) a.check.quotes[i].why = why[i];
+  }
+  print_answer(question, a, json);
+  return 0;
+}
+
+}  // namespace
+
 int run_ask(int argc, char** argv) {
-  std::string db, model_path, embed_path, question;
+  std::string db, model_path, embed_path, question, check_file;
   int k = 5, n_threads = 0, candidates = 100, n_ctx = 4096, max_tokens = 1024;
   float temperature = 0.0f;
   uint64_t seed = 1;
@@ -39,6 +102,9 @@ int run_ask(int argc, char** argv) {
   ap.option("--index,--db", &db, "FILE", "the index (made by sotto index add)");
   ap.model("-m,--model", &model_path, "answer model (GGUF language model); none: --extractive");
   ap.flag("--extractive", &extractive, "answer with the passages' best-matching sentences, no answer model (the default without -m)");
+  ap.option("--check", &check_file, "ANSWER.json",
+            "check an answer written elsewhere ({answer, citations: [{document, page, quote}]}) against the index's "
+            "passages of the pages it cites; no model");
   ap.model("--embed-model", &embed_path, "the embedding model (default: the one recorded in the index)");
   ap.option("-k", &k, "N", "passages to answer from (5)", 1, 50);
   ap.option("--candidates", &candidates, "N", "depth of each ranked list before fusion (100)", 1, 1 << 20);
@@ -54,6 +120,8 @@ int run_ask(int argc, char** argv) {
   if (question.find_first_not_of(" \t\r\n") == std::string::npos) ap.usage_error("the question is empty");
   if (extractive && !model_path.empty()) ap.usage_error("give -m ANSWER.gguf or --extractive, not both");
   if (temperature < 0) ap.usage_error("--temperature must be 0 or more");
+  if (!check_file.empty() && (extractive || !model_path.empty())) ap.usage_error("--check takes no -m or --extractive");
+  if (!check_file.empty()) return check_answer_file(question, db, check_file, json);
   extractive = model_path.empty();
   if (!extractive && !std::filesystem::is_regular_file(model_path)) fail(model_path, ": no such answer model");
 
@@ -115,11 +183,7 @@ int run_ask(int argc, char** argv) {
                    a.stats.n_prompt + a.stats.n_generated, lm.model->config().n_ctx_train);
     }
   }
-  if (json) {
-    std::printf("%s\n", json::dump(rag::answer_to_json(question, a)).c_str());
-  } else {
-    std::printf("%s", rag::answer_to_text(a).c_str());
-  }
+  print_answer(question, a, json);
   if (!quiet) {
     std::fprintf(stderr, "sotto: %zu citations, %d supported; %zu sentences, %d not backed",
                  a.citations.size(), a.check.n_supported(), a.check.sentences.size(), a.check.n_flagged());

@@ -226,7 +226,7 @@ Answer generate_answer(LoadedModel& lm, const std::string& question, const std::
 
 Answer extractive_answer(const std::string& question, const std::vector<Hit>& passages, int max_sentences) {
   Answer a;
-  a.extractive = true;
+  a.mode = "extractive";
   a.passages = passages;
   const std::vector<st::Tok> terms = question_terms(question);
   struct Cand {
@@ -287,6 +287,28 @@ Answer extractive_answer(const std::string& question, const std::vector<Hit>& pa
   }
   if (a.citations.empty()) a.text = kNotFound;
   a.check = check_answer(a.text, a.citations, a.passages);
+  return a;
+}
+
+Answer answer_from_json(const json::Value& v, const std::string& name) {
+  Answer a;
+  a.mode = "checked";
+  const json::Value* text = v.find("answer");
+  const json::Value* cites = v.find("citations");
+  if (!v.is_object() || !text || !text->is_string() || !cites || !cites->is_array()) {
+    fail(name, ": not an answer (expected {\"answer\": string, \"citations\": [{\"document\", \"page\", \"quote\"}]})");
+  }
+  a.text = text->str();
+  for (size_t i = 0; i < cites->arr().size(); i++) {
+    const json::Value& c = cites->arr()[i];
+    const json::Value* d = c.find("document");
+    const json::Value* p = c.find("page");
+    const json::Value* q = c.find("quote");
+    if (!d || !d->is_string() || !p || !p->is_integer_number() || !q || !q->is_string()) {
+      fail(name, ": citation ", std::to_string(i + 1), " needs \"document\" (string), \"page\" (integer) and \"quote\" (string)");
+    }
+    a.citations.push_back({d->str(), int(p->integer()), q->str()});
+  }
   return a;
 }
 
@@ -386,7 +408,7 @@ json::Value answer_to_json(const std::string& question, const Answer& a) {
   }
   json::Value out = json::Value::object();
   out.set("question", json::Value(question));
-  out.set("mode", json::Value(a.extractive ? "extractive" : "generated"));
+  out.set("mode", json::Value(a.mode));
   out.set("answer", json::Value(a.text));
   out.set("not_found", json::Value(ck.not_found));
   out.set("citations", std::move(cites));
@@ -394,7 +416,7 @@ json::Value answer_to_json(const std::string& question, const Answer& a) {
   out.set("n_supported", json::Value(ck.n_supported()));
   out.set("n_flagged", json::Value(ck.n_flagged()));
   out.set("passages", std::move(ps));
-  if (!a.extractive) out.set("generated", json::Value(a.generated));
+  if (a.mode == "generated") out.set("generated", json::Value(a.generated));
   return out;
 }
 

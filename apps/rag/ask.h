@@ -5,6 +5,7 @@
 //     output always parses and names only pages it was given; then check_answer (cite-check.h) checks it.
 //   extractive_answer: no answer model: the passages' sentences that best match the question's words, quoted as
 //     they are (so each citation is supported by construction, and still checked); kNotFound when none matches.
+// answer_from_json: an answer written elsewhere (another model, a person), to be checked the same way (`ask --check`).
 // answer_to_text / answer_to_json print the result: the answer with [n] markers and the citations with their
 // verdicts, or JSON with `supported` flags.
 // Does not: retrieve (the caller searches the index), know whether an answer is right (only whether its quotes are
@@ -36,8 +37,8 @@ struct Answer {
   std::string text;
   std::vector<Citation> citations;  // documents as the index stores them (full paths)
   std::vector<Hit> passages;        // the passages the answer was given (numbered 1.. in the prompt)
-  std::string generated;            // the model's JSON as written ("" for extractive)
-  bool extractive = false;
+  std::string generated;            // the model's JSON as written ("" otherwise)
+  std::string mode = "generated";   // "generated", "extractive", or "checked" (answer_from_json: written elsewhere)
   GenerateStats stats;
   AnswerCheck check;
 };
@@ -66,6 +67,11 @@ Answer generate_answer(LoadedModel& lm, const std::string& question, const std::
 // the passages' sentences; at least a third of those words, and at least one; whole sentences before pieces cut by the
 // chunking), each quoted as it is (cut at kExtractMaxBytes) and marked [n]; kNotFound when none qualifies.
 Answer extractive_answer(const std::string& question, const std::vector<Hit>& passages, int max_sentences = 2);
+
+// An answer written elsewhere ({"answer": string, "citations": [{"document": string, "page": integer, "quote":
+// string}]}, other keys ignored), to be checked: text and citations as written (mode "checked"; the caller resolves
+// the documents and sets the passages, then runs check_answer). A one-line Error naming `name` when it is not so.
+Answer answer_from_json(const json::Value& v, const std::string& name);
 
 std::string answer_to_text(const Answer& a);
 json::Value answer_to_json(const std::string& question, const Answer& a);

@@ -296,6 +296,25 @@ int64_t Index::n_chunks() const {
   return s.step() ? s.i64(0) : 0;
 }
 
+std::vector<Hit> Index::page_passages(const std::string& document, int page) const {
+  std::vector<Hit> v;
+  Stmt s(db_, path_,
+         "SELECT c.id, c.begin, c.end, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id "
+         "WHERE d.path = ? AND c.page = ? ORDER BY c.begin");
+  s.bind(1, document).bind(2, int64_t(page));
+  while (s.step()) {
+    Hit h;
+    h.chunk_id = s.i64(0);
+    h.document = document;
+    h.page = page;
+    h.begin = s.i64(1);
+    h.end = s.i64(2);
+    h.text = s.str(3);
+    v.push_back(std::move(h));
+  }
+  return v;
+}
+
 std::vector<Hit> Index::search(const std::string& text, const std::vector<float>& query, const SearchOptions& o) const {
   const int n_embd = model().n_embd;
   if (int(query.size()) != n_embd)

@@ -84,6 +84,8 @@ class Index {
   void set_meta(const std::string& key, const std::string& value);
   std::string meta(const std::string& key) const;
 
+  // The passages of one page of a stored document, in page order (scores 0); none when it has no such page.
+  std::vector<Hit> page_passages(const std::string& document, int page) const;
   // BM25 and cosine (query: the normalised query embedding, n_embd floats) fused by RRF; the top o.k.
   std::vector<Hit> search(const std::string& text, const std::vector<float>& query, const SearchOptions& o) const;
 
