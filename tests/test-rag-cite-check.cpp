@@ -110,6 +110,14 @@ TEST(CiteCheck, NormalisationMapsBackToTheText) {
   EXPECT_EQ(map[4], 9u);   // C
   EXPECT_EQ(map[5], 10u);  // ’ (three bytes) as '
   EXPECT_EQ(map[7], 14u);  // the end: the trailing blanks are not part of the text
+  // What typesetting and PDF text layers put where a typed quote has plain letters.
+  EXPECT_EQ(normalize_quote_text("\xEF\xAC\x81" "nal o\xEF\xAC\x83" "ce \xE2\x80\x93 docu\xC2\xAD" "ment\xE2\x80\x89" "x"),
+            "final office - document x");
+  std::vector<Hit> pdf = {passage("/d/a.pdf", 1, 0, "The \xEF\xAC\x81" "nal invoice \xE2\x80\x94 o\xEF\xAC\x83" "ce copy.")};
+  QuoteCheck q = check_quote({"/d/a.pdf", 1, "final invoice - office copy"}, pdf);
+  ASSERT_TRUE(q.supported) << q.why;
+  EXPECT_EQ(q.begin, 4u);
+  EXPECT_EQ(q.end, pdf[0].text.size() - 1);
   EXPECT_EQ(trim_quote(" \"It is due.\" "), "It is due");
   EXPECT_EQ(trim_quote("\xE2\x80\xA6 due \xE2\x80\xA6"), "due");
 }

@@ -101,6 +101,15 @@ int AnswerCheck::n_flagged() const {
 }
 
 std::string normalize_quote_text(const std::string& s, std::vector<size_t>* map) {
+  // Characters read as others (PDF text layers and typesetting have them where a quote typed by hand has not):
+  // "" drops the character, " " is a blank.
+  static const std::pair<const char*, const char*> kAs[] = {
+      {"\xC2\xA0", " "},   {"\xE2\x80\xAF", " "},  {"\xE2\x80\x89", " "},  {"\xE2\x80\x8A", " "},  // no-break, thin, hair
+      {"\xC2\xAD", ""},    {"\xE2\x80\x8B", ""},   {"\xEF\xBB\xBF", ""},                           // soft hyphen, ZWSP, BOM
+      {"\xE2\x80\x98", "'"}, {"\xE2\x80\x99", "'"}, {"\xE2\x80\x9C", "\""}, {"\xE2\x80\x9D", "\""},
+      {"\xE2\x80\x90", "-"}, {"\xE2\x80\x91", "-"}, {"\xE2\x80\x93", "-"}, {"\xE2\x80\x94", "-"},  // hyphens, dashes
+      {"\xEF\xAC\x80", "ff"}, {"\xEF\xAC\x81", "fi"}, {"\xEF\xAC\x82", "fl"}, {"\xEF\xAC\x83", "ffi"},
+      {"\xEF\xAC\x84", "ffl"}};
   std::string out;
   if (map) map->clear();
   bool pending = false;
@@ -108,29 +117,31 @@ std::string normalize_quote_text(const std::string& s, std::vector<size_t>* map)
   for (size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     size_t len = 1;
-    char repl = char(c);
-    bool ws = blank(c);
-    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
-      ws = true, len = 2;  // no-break space
-    } else if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80) {
-      const auto d = static_cast<unsigned char>(s[i + 2]);
-      if (d == 0x98 || d == 0x99) repl = '\'', len = 3;
-      if (d == 0x9C || d == 0x9D) repl = '"', len = 3;
-    } else if (c < 0x80) {
-      repl = char(std::tolower(c));
+    std::string repl(1, char(c < 0x80 ? std::tolower(c) : c));
+    if (blank(c)) repl = " ";
+    if (c >= 0x80) {
+      for (const auto& [from, to] : kAs) {
+        const size_t n = std::char_traits<char>::length(from);
+        if (s.compare(i, n, from) == 0) {
+          repl = to, len = n;
+          break;
+        }
+      }
     }
-    if (ws) {
+    if (repl == " ") {
       if (!out.empty() && !pending) pending = true, pending_at = i;
       i += len;
       continue;
     }
-    if (pending) {
+    if (pending && !repl.empty()) {
       out += ' ';
       if (map) map->push_back(pending_at);
       pending = false;
     }
-    out += repl;
-    if (map) map->push_back(i);
+    for (char r : repl) {
+      out += r;
+      if (map) map->push_back(i);
+    }
     i += len;
   }
   if (map) map->push_back(pending ? pending_at : s.size());

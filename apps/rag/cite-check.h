@@ -3,7 +3,8 @@
 // backed by a supported citation (the scribe's support check, scribe/support.h, with the supported quotes as the
 // transcript). A fixed answer, "not found in these documents", with no citations is valid.
 //   Quotes: both sides normalised as the scribe's reader does (ASCII case folded, runs of whitespace one space,
-//     typographic apostrophes and double quotes plain); the quote's own wrapping (blanks, quotation marks, "..." and a
+//     typographic apostrophes and double quotes plain; also dashes as '-', the fi/fl/ff ligatures as letters, no-break
+//     and thin spaces as blanks, soft hyphens and zero-width spaces dropped); the quote's own wrapping (blanks, quotation marks, "..." and a
 //     final . , ; : ! ?) is trimmed; then it must be a substring of the cited passage's text that starts and ends on
 //     word boundaries ("ice" is not in "invoice"), and hold a content word or a number (a quote "the" checks nothing).
 //     Found only on another page or in another document: unsupported, and `why` says where it is.
