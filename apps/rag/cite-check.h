@@ -4,16 +4,18 @@
 // transcript). A fixed answer, "not found in these documents", with no citations is valid.
 //   Quotes: both sides normalised as the scribe's reader does (ASCII case folded, runs of whitespace one space,
 //     typographic apostrophes and double quotes plain; also dashes as '-', the fi/fl/ff ligatures as letters, no-break
-//     and thin spaces as blanks, soft hyphens and zero-width spaces dropped); the quote's own wrapping (blanks, quotation marks, "..." and a
-//     final . , ; : ! ?) is trimmed; then it must be a substring of the cited passage's text that starts and ends on
-//     word boundaries ("ice" is not in "invoice"), and hold a content word or a number (a quote "the" checks nothing).
+//     and thin spaces as blanks, soft hyphens and zero-width spaces dropped); the quote's own wrapping (blanks,
+//     quotation marks, "..." and a final . , ; : ! ?) is trimmed; then it must be a substring of the cited passage's
+//     text that starts and ends on word boundaries ("ice" is not in "invoice"), and hold a content word or a number
+//     (a quote "the" checks nothing).
 //     Found only on another page or in another document: unsupported, and `why` says where it is.
 //   Sentences: split at . ! ? followed by a blank, and at line ends; [n] markers name citations (1-based) and are
 //     kept out of the words. A sentence's evidence is the supported citations it marks, or all supported citations
 //     when it marks none; it is backed when check_support finds every content word and number of it in that evidence
 //     (a plural matches its singular, numbers with their units, negation kept apart).
 // Does not: judge paraphrase or meaning (a supported quote can still be beside the point), look past the passages
-// the answer was given, check what a sentence leaves out.
+// it is given (ask --check gives every passage of the cited pages), check what a sentence leaves out, fold the case
+// of non-ASCII letters.
 #pragma once
 
 #include <cstddef>
