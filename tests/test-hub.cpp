@@ -206,6 +206,8 @@ class Hub : public cli_run::CliTest {
     hub_.add("sotto-test/two", "a-q8_0.gguf", model_, model_);
     hub_.add("sotto-test/two", "sub/b-q8_0.gguf", model_ + "x", model_ + "x");
     hub_.add("sotto-test/bad", "bad.gguf", model_, corrupt_);
+    for (const char* q : {"Tiny-Q8_0.gguf", "Tiny-Q4_0.gguf", "Tiny-IQ4_0.gguf", "q4/Tiny-v2-Q4_0.gguf"})
+      hub_.add("sotto-test/quants", q, model_ + q, model_ + q);
     hub_.add_git("sotto-test/tiny", "notes.txt", "a small file kept in git\n", git_blob_id("a small file kept in git\n"));
     hub_.add_git("sotto-test/tiny", "wrong.txt", "these bytes\n", git_blob_id("other bytes\n"));
     cache_ = dir_ + "/hub";
@@ -307,6 +309,32 @@ TEST_F(Hub, WithoutAFileThePullTakesTheReposOneGguf) {
   const std::string link = repo_dir("models--sotto-test--two") + "/snapshots/" + kCommit + "/sub/b-q8_0.gguf";
   EXPECT_EQ(fs::read_symlink(link).string(), "../../../blobs/" + sha256_hex(model_ + "x"));
   EXPECT_EQ(read_file(link), model_ + "x");
+}
+
+TEST_F(Hub, AQuantisationTagPicksTheGgufEndingInIt) {
+  // As llama.cpp's -hf REPO:Q8_0 and Ollama's hf.co/REPO:Q8_0: any case, after a '-', '_' or '.'.
+  const auto r = sotto("pull sotto-test/quants:q8_0");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("sotto: hf:sotto-test/quants:q8_0: using Tiny-Q8_0.gguf"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(r.out.substr(0, r.out.size() - 1)), model_ + "Tiny-Q8_0.gguf");
+  // Cached: the tag resolves from the snapshot, without a request.
+  hub_.clear_log();
+  const auto info = sotto("info hf:sotto-test/quants:Q8_0");
+  EXPECT_EQ(info.code, 0) << info.err;
+  EXPECT_TRUE(hub_.log().empty()) << joined(hub_.log());
+  // Q4_0 ends two names (IQ4_0 is another quantisation): both listed, nothing downloaded.
+  const auto two = sotto("pull sotto-test/quants:Q4_0");
+  EXPECT_EQ(two.code, 1);
+  EXPECT_EQ(two.err, "sotto: hf:sotto-test/quants:Q4_0: the repo has 2 .gguf files ending in Q4_0; name one: "
+                     "sotto-test/quants:Tiny-Q4_0.gguf, sotto-test/quants:q4/Tiny-v2-Q4_0.gguf\n");
+  const auto none = sotto("pull sotto-test/quants:Q5_K_M");
+  EXPECT_EQ(none.code, 1);
+  EXPECT_EQ(none.err, "sotto: hf:sotto-test/quants:Q5_K_M: no .gguf file of the repo ends in Q5_K_M (its .gguf files: "
+                      "Tiny-IQ4_0.gguf, Tiny-Q4_0.gguf, Tiny-Q8_0.gguf, q4/Tiny-v2-Q4_0.gguf)\n");
+  EXPECT_EQ(count_prefix(hub_.log(), "GET /cdn/"), 0u);
+  const auto iq = sotto("pull sotto-test/quants:iq4_0");
+  EXPECT_EQ(iq.code, 0) << iq.err;
+  EXPECT_NE(iq.out.find("/Tiny-IQ4_0.gguf"), std::string::npos);
 }
 
 TEST_F(Hub, ACorruptedFileFailsAndLeavesNothingCached) {

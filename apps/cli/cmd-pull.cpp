@@ -16,9 +16,10 @@ int run_pull(int argc, char** argv) {
                "Downloads a GGUF model from the Hugging Face hub (HF_ENDPOINT overrides https://huggingface.co) into\n"
                "the hub's local cache ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub), resuming a\n"
                "partial download and checking the SHA-256 the hub publishes; prints the local path. Without FILE, the\n"
-               "repo's one .gguf. A file already cached is not downloaded again. Then `-m hf:OWNER/NAME[:FILE]` works\n"
+               "repo's one .gguf; a FILE without a '.' is a quantisation tag (Q4_K_M: the .gguf whose name ends in it).\n"
+               "A file already cached is not downloaded again. Then `-m hf:OWNER/NAME[:FILE]` works\n"
                "wherever a model path goes, without the network (docs/models.md).");
-  ap.positional("OWNER/NAME[:FILE]", &spec, "the hub repo and the file in it (e.g. a quantisation's .gguf)");
+  ap.positional("OWNER/NAME[:FILE]", &spec, "the hub repo and the file in it, or a quantisation tag (OWNER/NAME:Q8_0)");
   ap.flag("--offline", &offline, "only look in the cache (also HF_HUB_OFFLINE=1)");
   if (!ap.parse(argc, argv)) return 0;
   hub::Ref ref;

@@ -118,19 +118,36 @@ std::vector<std::string> snapshot_ggufs(const std::string& repo, const std::stri
   return out;
 }
 
+std::string pick_gguf(const std::vector<std::string>& ggufs, const Ref& ref, const std::string& where) {
+  std::vector<std::string> hits;
+  std::string tag = ref.file;
+  for (auto& c : tag) c = char(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& g : ggufs) {
+    if (tag.empty()) {
+      hits.push_back(g);
+      continue;
+    }
+    std::string stem = g.substr(g.rfind('/') + 1);
+    stem.resize(stem.size() - 5);  // ".gguf"
+    for (auto& c : stem) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (stem == tag || (stem.size() > tag.size() && stem.compare(stem.size() - tag.size(), tag.size(), tag) == 0 &&
+                        std::string("-_.").find(stem[stem.size() - tag.size() - 1]) != std::string::npos))
+      hits.push_back(g);
+  }
+  if (hits.size() <= 1) return hits.empty() ? "" : hits[0];
+  std::string names;
+  for (const auto& g : hits) names += (names.empty() ? "" : ", ") + ref.repo + ":" + g;
+  fail("hf:", ref.str(), ": ", where, " has ", std::to_string(hits.size()), " .gguf files",
+       tag.empty() ? "" : " ending in " + ref.file, "; name one: ", names);
+}
+
 std::string cached_path(const Ref& ref, std::string* chosen_file) {
   const std::string commit = cached_commit(ref.repo);
   if (commit.empty()) return "";
   std::string file = ref.file;
-  if (file.empty()) {
-    const auto ggufs = snapshot_ggufs(ref.repo, commit);
-    if (ggufs.empty()) return "";
-    if (ggufs.size() > 1) {
-      std::string names;
-      for (const auto& g : ggufs) names += (names.empty() ? "" : ", ") + ref.repo + ":" + g;
-      fail("hf:", ref.repo, ": the cache holds ", std::to_string(ggufs.size()), " .gguf files of it; name one: ", names);
-    }
-    file = ggufs[0];
+  if (ref.picks()) {
+    file = pick_gguf(snapshot_ggufs(ref.repo, commit), ref, "the cache");
+    if (file.empty()) return "";
   }
   const std::string path = repo_dir(ref.repo) + "/snapshots/" + commit + "/" + file;
   std::error_code ec;

@@ -515,20 +515,22 @@ std::string pull(const Ref& ref0, const Options& o) {
     if (p.empty())
       fail("hf:", ref.str(), ": not in the hub cache (", cache_dir(), "), and offline (",
            o.offline ? "--offline" : "HF_HUB_OFFLINE", ") forbids downloading it");
-    if (ref.file.empty()) std::fprintf(stderr, "sotto: hf:%s: using the cached %s\n", ref.repo.c_str(), chosen.c_str());
+    if (ref.picks()) std::fprintf(stderr, "sotto: hf:%s: using the cached %s\n", ref.str().c_str(), chosen.c_str());
     return p;
   }
   Http http;
-  if (ref.file.empty()) {
+  if (ref.picks()) {
     const auto ggufs = list_ggufs(http, ref);
-    if (ggufs.empty()) fail("hf:", ref.repo, ": the repo has no .gguf file");
-    if (ggufs.size() > 1) {
+    const std::string file = pick_gguf(ggufs, ref, "the repo");
+    if (file.empty()) {
       std::string names;
-      for (const auto& g : ggufs) names += (names.empty() ? "" : ", ") + ref.repo + ":" + g;
-      fail("hf:", ref.repo, ": the repo has ", std::to_string(ggufs.size()), " .gguf files; name one: ", names);
+      for (const auto& g : ggufs) names += (names.empty() ? "" : ", ") + g;
+      if (ref.file.empty() || ggufs.empty()) fail("hf:", ref.str(), ": the repo has no .gguf file");
+      fail("hf:", ref.str(), ": no .gguf file of the repo ends in ", ref.file, " (its .gguf files: ", names, ")");
     }
-    ref.file = ggufs[0];
-    std::fprintf(stderr, "sotto: hf:%s: using %s (the repo's one .gguf)\n", ref.repo.c_str(), ref.file.c_str());
+    std::fprintf(stderr, "sotto: hf:%s: using %s (%s)\n", ref.str().c_str(), file.c_str(),
+                 ref.file.empty() ? "the repo's one .gguf" : "its .gguf ending in that tag");
+    ref.file = file;
   }
   const FileMeta m = head_file(http, ref);
   if (m.commit.empty() || m.commit.size() > 64 ||
@@ -550,7 +552,7 @@ std::string resolve(const Ref& ref, const Options& o) {
   std::string chosen;
   const std::string p = cached_path(ref, &chosen);
   if (!p.empty()) {
-    if (ref.file.empty()) std::fprintf(stderr, "sotto: hf:%s: using the cached %s\n", ref.repo.c_str(), chosen.c_str());
+    if (ref.picks()) std::fprintf(stderr, "sotto: hf:%s: using the cached %s\n", ref.str().c_str(), chosen.c_str());
     return p;
   }
   return pull(ref, o);

@@ -15,10 +15,12 @@
 
 namespace sotto::cli::hub {
 
-// "owner/name" and a file path in the repo ("" = the repo's one .gguf).
+// "owner/name" and a file path in the repo: "" = the repo's one .gguf; a name without a '.' is a quantisation tag
+// (as llama.cpp's -hf and Ollama take it: "Q4_K_M" = the one .gguf whose name ends in -Q4_K_M, any case).
 struct Ref {
   std::string repo, file;
   std::string str() const { return file.empty() ? repo : repo + ":" + file; }
+  bool picks() const { return file.empty() || file.find('.') == std::string::npos; }  // no file, or a tag
 };
 // "owner/name[:path/in/repo.gguf]" (an "hf:" prefix is allowed); a malformed one is an Error naming the form.
 Ref parse_ref(const std::string& s);
@@ -33,8 +35,11 @@ std::string repo_dir(const std::string& repo);  // cache_dir()/models--owner--na
 std::string cached_commit(const std::string& repo);
 // The .gguf files (paths in the repo) of a snapshot, sorted.
 std::vector<std::string> snapshot_ggufs(const std::string& repo, const std::string& commit);
+// The .gguf (of ggufs, the files of `where`: "the repo", "the cache") that a ref without a file or with a tag names:
+// "" when none; an Error listing them when several.
+std::string pick_gguf(const std::vector<std::string>& ggufs, const Ref& ref, const std::string& where);
 // The local path of ref at refs/main when its file is there (following the link to an existing blob), else "".
-// With no file: the snapshot's one .gguf ("" when none; an Error listing them when several).
+// With no file or a tag: pick_gguf() of the snapshot's .gguf files.
 std::string cached_path(const Ref& ref, std::string* chosen_file = nullptr);
 // Writes refs/main and snapshots/<commit>/<file> -> blobs/<sha> (a relative link, as the hub's tools make it).
 std::string link_snapshot(const std::string& repo, const std::string& commit, const std::string& file,
