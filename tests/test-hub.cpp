@@ -546,6 +546,15 @@ TEST_F(Hub, BadNamesAndMissingFilesAreOneLineErrors) {
     EXPECT_EQ(cli_run::lines(r.err), 1u) << c.args << ": " << r.err;
   }
   EXPECT_EQ(count_prefix(hub_.log(), "GET /cdn/"), 0u);
+  // A cache folder that cannot be made: one line naming it, not an internal error.
+  std::ofstream(dir_ + "/a-file") << "x";
+  const auto ro = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf", "HF_HUB_CACHE=" + dir_ + "/a-file/hub");
+  EXPECT_EQ(ro.code, 1);
+  EXPECT_EQ(ro.err.rfind("sotto: " + dir_ + "/a-file/hub/", 0), 0u) << ro.err;
+  EXPECT_NE(ro.err.find(": Not a directory (the hub cache; HF_HUB_CACHE names another folder)\n"), std::string::npos)
+      << ro.err;
+  EXPECT_EQ(cli_run::lines(ro.err), 1u) << ro.err;
+  EXPECT_EQ(ro.err.find("internal"), std::string::npos) << ro.err;
   const auto ep = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf", "", "ftp://example.org");
   EXPECT_EQ(ep.code, 1);
   EXPECT_EQ(ep.err, "sotto: HF_ENDPOINT 'ftp://example.org' is not an http(s) URL\n");

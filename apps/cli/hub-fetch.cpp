@@ -507,7 +507,9 @@ std::string repo_folder(const std::string& repo) { return fs::path(repo_dir(repo
 
 }  // namespace
 
-std::string pull(const Ref& ref0, const Options& o) {
+namespace {
+
+std::string pull_into_cache(const Ref& ref0, const Options& o) {
   Ref ref = ref0;
   if (o.offline || offline_from_env()) {
     std::string chosen;
@@ -546,6 +548,17 @@ std::string pull(const Ref& ref0, const Options& o) {
     download_blob(http, ref, m, blob, cache_dir() + "/.locks/" + repo_folder(ref.repo) + "/" + m.etag + ".lock");
   }
   return link_snapshot(ref.repo, m.commit, ref.file, m.etag);
+}
+
+}  // namespace
+
+std::string pull(const Ref& ref, const Options& o) {
+  try {
+    return pull_into_cache(ref, o);
+  } catch (const fs::filesystem_error& e) {  // a cache folder that cannot be made or written: one line, not "internal"
+    fail(e.path1().empty() ? cache_dir() : e.path1().string(), ": ", e.code().message(),
+         " (the hub cache; HF_HUB_CACHE names another folder)");
+  }
 }
 
 std::string resolve(const Ref& ref, const Options& o) {
