@@ -166,7 +166,7 @@ TEST(CiteCheck, SentencesBackedByTheirSupportedQuotes) {
   // No marker: all supported quotes are its evidence; "staff" and "get" are in none of them.
   EXPECT_FALSE(ck.sentences[2].backed);
   EXPECT_EQ(ck.sentences[2].missing, std::vector<std::string>({"staff", "get"}));
-  EXPECT_EQ(ck.sentences[2].why, "not in the quotes of its citations: staff, get");
+  EXPECT_EQ(ck.sentences[2].why, "its citations' quotes do not say: staff, get");
   // Marks [1], whose quote has no cheque.
   EXPECT_FALSE(ck.sentences[3].backed);
   EXPECT_EQ(ck.n_flagged(), 3);
@@ -179,6 +179,16 @@ TEST(CiteCheck, SentencesBackedByTheirSupportedQuotes) {
   // A number the quotes do not hold.
   const AnswerCheck num = check_answer("Employees receive 26 days of annual leave [3].", cites, ps);
   EXPECT_FALSE(num.sentences.at(0).backed);
+  // Negation: the quote says "payable", the answer "not payable" (the scribe's phrase check alone reads the phrase's
+  // polarity at "invoices" and lets it pass), and the other way round.
+  const AnswerCheck neg = check_answer("Invoices are not payable within thirty days [1].", cites, ps);
+  EXPECT_FALSE(neg.sentences.at(0).backed);
+  EXPECT_EQ(neg.sentences.at(0).missing.back(), "payable within days (negated in the answer, not in the quotes)");
+  const std::vector<Hit> neg_ps = {passage("/d/policy.md", 1, 0, "No fee is charged. Sick leave needs a doctor's note.")};
+  EXPECT_TRUE(check_quote({"/d/policy.md", 1, "No fee is charged"}, neg_ps).supported);
+  const AnswerCheck neg2 = check_answer("A fee is charged [1].", {{"/d/policy.md", 1, "No fee is charged"}}, neg_ps);
+  EXPECT_FALSE(neg2.sentences.at(0).backed);
+  EXPECT_TRUE(check_answer("No fee is charged [1].", {{"/d/policy.md", 1, "No fee is charged"}}, neg_ps).sentences.at(0).backed);
   // No citation at all.
   const AnswerCheck none = check_answer("Invoices are payable within thirty days.", {}, ps);
   EXPECT_FALSE(none.sentences.at(0).backed);

@@ -329,10 +329,36 @@ AnswerCheck check_answer(const std::string& answer, const std::vector<Citation>&
     json::Value obj = json::Value::object();
     obj.set("sentence", json::Value(text));
     const std::vector<FieldSupport> fs = check_support(obj, ev);
-    s.backed = fs.empty() || !fs[0].flagged;
-    if (!fs.empty()) s.missing = fs[0].unsupported;
+    if (!fs.empty()) {
+      for (std::string m : fs[0].unsupported) {  // the scribe's words for a transcript, said of quotes
+        for (const auto& [from, to] : {std::pair<std::string, std::string>{"the transcript says", "the quotes say"},
+                                       {"in the transcript", "in the quotes"}}) {
+          if (const size_t at = m.find(from); at != std::string::npos) m.replace(at, from.size(), to);
+        }
+        s.missing.push_back(m);
+      }
+    }
+    // Negation word by word as well: the scribe's check reads a phrase's polarity at its first word, so "invoices are
+    // not payable" would pass against "invoices are payable". A word the answer says only under a negation cue (or
+    // only without one) that the quotes say only the other way is flagged.
+    const st::Text sa = st::analyse(text), se = st::analyse(ev);
+    std::string neg_here, neg_there;  // words negated in the answer only; in the quotes only
+    for (size_t i = 0; i < sa.t.size(); i++) {
+      if (!st::content_word(sa.t[i]) || st::negation_cue(sa.t, i)) continue;
+      bool said = false, same = false;
+      for (size_t k = 0; k < se.t.size(); k++) {
+        if (se.t[k].kind != st::Tok::word || !st::same_word(se.t[k].text, sa.t[i].text)) continue;
+        said = true;
+        same = same || se.neg[k] == sa.neg[i];
+      }
+      std::string& to = sa.neg[i] ? neg_here : neg_there;
+      if (said && !same) to += (to.empty() ? "" : " ") + sa.t[i].text;
+    }
+    if (!neg_here.empty()) s.missing.push_back(neg_here + " (negated in the answer, not in the quotes)");
+    if (!neg_there.empty()) s.missing.push_back(neg_there + " (negated in the quotes, not in the answer)");
+    s.backed = s.missing.empty();
     if (!s.backed) {
-      s.why = "not in the quotes of its citations:";
+      s.why = "its citations' quotes do not say:";
       for (size_t i = 0; i < s.missing.size(); i++) s.why += (i ? ", " : " ") + s.missing[i];
     }
     // Backing: the fewest of the evidence's citations that cover the sentence's words (greedy, most new words first).

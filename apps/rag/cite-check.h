@@ -12,7 +12,8 @@
 //   Sentences: split at . ! ? followed by a blank, and at line ends; [n] markers name citations (1-based) and are
 //     kept out of the words. A sentence's evidence is the supported citations it marks, or all supported citations
 //     when it marks none; it is backed when check_support finds every content word and number of it in that evidence
-//     (a plural matches its singular, numbers with their units, negation kept apart).
+//     (a plural matches its singular, numbers with their units, a negated phrase) and no word of it is negated
+//     where the quotes say it without negation, or the other way round.
 // Does not: judge paraphrase or meaning (a supported quote can still be beside the point), look past the passages
 // it is given (ask --check gives every passage of the cited pages), check what a sentence leaves out, fold the case
 // of non-ASCII letters.
