@@ -17,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -68,6 +69,7 @@ class FakeHub {
   std::map<std::string, std::map<std::string, File>> repos;  // repo -> path -> file
   std::atomic<int> drops{0};          // the next N CDN downloads stop after half the file
   std::atomic<bool> ignore_range{false};
+  std::atomic<bool> one_use_urls{false};  // a CDN URL works once (as a signed URL that expired)
   std::string cdn_host = "127.0.0.1";  // "localhost": the CDN is another origin than the hub
 
   FakeHub() {
@@ -100,7 +102,7 @@ class FakeHub {
       }
       res.status = 302;
       res.set_header("Location", "http://" + cdn_host + ":" + std::to_string(port_) + "/cdn/" + f->second.sha + "/" +
-                                  std::to_string(f->second.id) + "?X-Sig=abc%2Fdef");
+                                  std::to_string(f->second.id) + "?X-Sig=abc%2Fdef&n=" + std::to_string(++urls_));
       res.set_header("X-Linked-Etag", "\"" + f->second.sha + "\"");
       res.set_header("X-Linked-Size", std::to_string(f->second.data.size()));
       res.set_header("ETag", "\"0000000000000000000000000000000000000000\"");  // the LFS pointer's git id
@@ -117,6 +119,13 @@ class FakeHub {
       if (req.get_param_value("X-Sig") != "abc/def") {  // the signed query string arrived as sent
         res.status = 403;
         return;
+      }
+      if (one_use_urls) {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (!used_.insert(req.get_param_value("n")).second) {
+          res.status = 403;
+          return;
+        }
       }
       const bool drop = drops > 0 && drops-- > 0;
       const std::string data = file->data;
@@ -177,6 +186,8 @@ class FakeHub {
   std::mutex mu_;
   std::vector<std::string> log_;
   int next_id_ = 0;
+  std::atomic<int> urls_{0};
+  std::set<std::string> used_;  // the one_use_urls already fetched
 };
 
 size_t count_prefix(const std::vector<std::string>& log, const std::string& prefix) {
@@ -368,6 +379,19 @@ TEST_F(Hub, ADroppedConnectionIsResumedWithARangeRequest) {
   const uint64_t from = std::stoull(second.substr(second.find("bytes=") + 6));
   EXPECT_GE(from, model_.size() / 2 - 8192);
   EXPECT_LT(from, model_.size());
+  EXPECT_EQ(read_file(r.out.substr(0, r.out.size() - 1)), model_);
+}
+
+TEST_F(Hub, AResumeWhoseUrlExpiredAsksTheHubForAFreshOne) {
+  hub_.drops = 1;
+  hub_.one_use_urls = true;  // the dropped download's URL is refused (403) to the resume
+  const auto r = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("the download URL expired; resuming from a fresh one"), std::string::npos) << r.err;
+  const auto log = hub_.log();
+  EXPECT_EQ(count_prefix(log, "HEAD /sotto-test/tiny/resolve/main/"), 2u) << joined(log);
+  ASSERT_EQ(count_prefix(log, "GET /cdn/"), 3u) << joined(log);
+  EXPECT_NE(log.back().find("bytes="), std::string::npos) << joined(log);
   EXPECT_EQ(read_file(r.out.substr(0, r.out.size() - 1)), model_);
 }
 

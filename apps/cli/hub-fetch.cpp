@@ -389,6 +389,7 @@ void download_blob(Http& http, const Ref& ref, const FileMeta& m, const std::str
   Progress progress(ref.file, m.has_size ? m.size : 0, have);
   std::string url = m.url;
   int resumes = 0, hops = 0;
+  bool refreshed = false;
   for (;;) {
     if (m.has_size && have == m.size) break;
     const Url u = split_url(url);
@@ -457,13 +458,22 @@ void download_blob(Http& http, const Ref& ref, const FileMeta& m, const std::str
     if (res && (status == 200 || status == 206)) {
       if (!m.has_size || have == m.size) break;
       if (have > m.size) break;  // checked by the hash below
+    } else if ((status == 401 || status == 403 || status == 410) && have && !refreshed) {
+      // A resume refused: the CDN's signed URL has likely expired. Ask the hub for a fresh one, once.
+      refreshed = true;
+      const FileMeta again = head_file(http, ref);
+      if (again.etag != m.etag) fail(what, ": the file changed on the hub during the download; run the same command again");
+      progress.note("the download URL expired; resuming from a fresh one");
+      url = again.url;
+      continue;
     } else if (res || status >= 400) {
       progress.end_line();
       if (status == 416) {
         fs::remove(part, ec);
         fail(what, ": ", u.origin, " refused the resume range; the partial download was deleted, run again");
       }
-      fail(what, ": ", u.origin, " answered HTTP ", std::to_string(status), " to the download");
+      fail(what, ": ", u.origin, " answered HTTP ", std::to_string(status), " to the download",
+           have ? "; the partial download is kept: run the same command again to resume" : "");
     } else if (got == 0 && have == 0 && resumes == 0) {
       progress.end_line();
       unreachable(u.origin, res.error());
