@@ -248,6 +248,15 @@ TEST(CiteCheck, AnswerSchemaNamesOnlyTheGivenPages) {
   EXPECT_FALSE(schema_accepts(s, R"({"answer":"","citations":[)" + four + "]}"));
 }
 
+TEST(CiteCheck, AnswerSchemaOfFiftyPages) {
+  // -k 50 over fifty different pages: fifty citation branches compile and the last page can be cited.
+  std::vector<Hit> ps;
+  for (int i = 0; i < 50; i++) ps.push_back(passage("/d/doc" + std::to_string(i % 10) + ".pdf", 1 + i / 10, 0, "text"));
+  const std::string s = answer_schema(ps);
+  EXPECT_TRUE(schema_accepts(s, R"({"answer":"a","citations":[{"document":"doc9.pdf","page":5,"quote":"q"}]})"));
+  EXPECT_FALSE(schema_accepts(s, R"({"answer":"a","citations":[{"document":"doc9.pdf","page":6,"quote":"q"}]})"));
+}
+
 TEST(CiteCheck, ExtractiveAnswerQuotesTheBestSentence) {
   const auto ps = corpus();
   Answer a = extractive_answer("How many days of annual leave do employees get?", ps);
