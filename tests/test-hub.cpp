@@ -190,6 +190,60 @@ class FakeHub {
   std::set<std::string> used_;  // the one_use_urls already fetched
 };
 
+// A plain-HTTP forward proxy (absolute-form requests, as an http:// proxy gets them): logs each request's target and
+// passes it on.
+class FakeProxy {
+ public:
+  FakeProxy() {
+    svr_.Get(R"(.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        log_.push_back(req.method + " " + req.target);
+      }
+      const std::string& t = req.target;
+      const size_t slash = t.find('/', t.find("://") == std::string::npos ? 0 : t.find("://") + 3);
+      if (t.rfind("http://", 0) != 0 || slash == std::string::npos) {
+        res.status = 400;
+        return;
+      }
+      httplib::Client c(t.substr(0, slash));
+      c.set_follow_location(false);
+      c.set_url_encode(false);
+      httplib::Headers h;
+      for (const auto& [k, v] : req.headers)
+        if (k == "Range" || k == "Authorization" || k == "User-Agent") h.emplace(k, v);
+      auto r = req.method == "HEAD" ? c.Head(t.substr(slash), h) : c.Get(t.substr(slash), h);
+      if (!r) {
+        res.status = 502;
+        return;
+      }
+      res.status = r->status;
+      for (const auto& [k, v] : r->headers)
+        if (k != "Content-Length" && k != "Transfer-Encoding" && k != "Connection" && k != "Keep-Alive") res.set_header(k, v);
+      res.body = r->body;
+    });
+    port_ = svr_.bind_to_any_port("127.0.0.1");
+    th_ = std::thread([this] { svr_.listen_after_bind(); });
+    while (!svr_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~FakeProxy() {
+    svr_.stop();
+    th_.join();
+  }
+  int port() const { return port_; }
+  std::vector<std::string> log() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return log_;
+  }
+
+ private:
+  httplib::Server svr_;
+  std::thread th_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::vector<std::string> log_;
+};
+
 size_t count_prefix(const std::vector<std::string>& log, const std::string& prefix) {
   size_t n = 0;
   for (const auto& l : log) n += l.rfind(prefix, 0) == 0;
@@ -232,7 +286,8 @@ class Hub : public cli_run::CliTest {
   Run sotto(const std::string& args, const std::string& extra_env = "", const std::string& endpoint = "") {
     const std::string ep = endpoint.empty() ? "http://127.0.0.1:" + std::to_string(hub_.port()) : endpoint;
     const std::string err_file = dir_ + "/stderr.txt";
-    const std::string cmd = "env -u HF_HUB_OFFLINE -u HF_TOKEN -u HF_HOME HF_ENDPOINT=" + ep + " HF_HUB_CACHE=" +
+    const std::string cmd = "env -u HF_HUB_OFFLINE -u HF_TOKEN -u HF_HOME -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY "
+                            "-u https_proxy -u ALL_PROXY -u all_proxy -u NO_PROXY -u no_proxy HF_ENDPOINT=" + ep + " HF_HUB_CACHE=" +
                             cache_ + " " + extra_env + " " + cli_run::sotto_path() + " " + args + " 2>" + err_file;
     FILE* p = popen(cmd.c_str(), "r");
     Run out{-1, "", ""};
@@ -544,6 +599,26 @@ TEST_F(Hub, TheTokenGoesToTheHubAndNeverToTheCdn) {
   ASSERT_EQ(log.size(), 2u) << joined(log);
   EXPECT_NE(log[0].find("[Bearer hf_secret]"), std::string::npos) << joined(log);
   EXPECT_EQ(log[1].find("hf_secret"), std::string::npos) << joined(log);
+}
+
+TEST_F(Hub, AnHttpProxyFromTheEnvironmentCarriesTheRequestsUnlessNoProxyNamesTheHost) {
+  FakeProxy proxy;
+  const std::string via = "HTTP_PROXY=http://127.0.0.1:" + std::to_string(proxy.port());
+  const auto r = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf", via);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_file(r.out.substr(0, r.out.size() - 1)), model_);
+  const std::string hub = "http://127.0.0.1:" + std::to_string(hub_.port());
+  const auto plog = proxy.log();
+  ASSERT_EQ(plog.size(), 2u) << joined(plog);
+  EXPECT_EQ(plog[0], "HEAD " + hub + "/sotto-test/tiny/resolve/main/smollm2-q8_0.gguf");
+  EXPECT_EQ(plog[1].rfind("GET " + hub + "/cdn/" + sha_, 0), 0u) << plog[1];
+  // NO_PROXY naming the host: straight to it.
+  const auto direct = sotto("pull sotto-test/two:a-q8_0.gguf", via + " NO_PROXY=example.org,127.0.0.1");
+  ASSERT_EQ(direct.code, 0) << direct.err;
+  EXPECT_EQ(proxy.log().size(), 2u) << joined(proxy.log());
+  const auto socks = sotto("pull sotto-test/two:a-q8_0.gguf", "HTTP_PROXY=socks5://127.0.0.1:1");
+  EXPECT_EQ(socks.code, 1);
+  EXPECT_EQ(socks.err, "sotto: proxy 'socks5://127.0.0.1:1': only http:// proxies are supported\n");
 }
 
 TEST_F(Hub, BadNamesAndMissingFilesAreOneLineErrors) {

@@ -10,7 +10,8 @@
 //      and snapshots/<commit>/FILE and refs/main made (hub-cache.cpp).
 // A lock file (.locks/models--OWNER--NAME/<sha>.lock, the hub's path) keeps two downloads of one blob apart.
 // HF_ENDPOINT replaces https://huggingface.co (mirrors, the tests' loopback server); HF_TOKEN is sent to it (never to
-// the CDN it redirects to). Does not: retry a refused connection, use proxies, or download other revisions than main.
+// the CDN it redirects to). HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (http:// proxies) and NO_PROXY are honoured.
+// Does not: retry a refused connection, speak SOCKS, or download other revisions than main.
 #include <fcntl.h>
 #include <httplib.h>
 #include <openssl/evp.h>
@@ -22,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <memory>
 
@@ -160,7 +162,67 @@ void hash_file(const std::string& path, uint64_t n, Hasher& h) {
   std::fclose(f);
 }
 
-// One client per origin, reused across requests; Authorization only to the hub endpoint's origin.
+std::string env_first(std::initializer_list<const char*> names) {
+  for (const char* n : names)
+    if (const char* v = std::getenv(n); v && *v) return v;
+  return "";
+}
+
+// The http:// proxy for an origin from the environment, as curl and the hub's Python client read it: HTTPS_PROXY
+// (https), HTTP_PROXY (http), else ALL_PROXY, lower case too; none for a host NO_PROXY names ("*", a host, or a
+// domain suffix). "" when none.
+std::string proxy_for(const std::string& origin) {
+  const bool https = origin.rfind("https://", 0) == 0;
+  std::string host = origin.substr(origin.find("://") + 3);
+  if (!host.empty() && host[0] == '[') host = host.substr(1, host.find(']') - 1);
+  else host = host.substr(0, host.find(':'));
+  std::string no = env_first({"NO_PROXY", "no_proxy"});
+  for (size_t at = 0; at <= no.size();) {
+    size_t comma = no.find(',', at);
+    if (comma == std::string::npos) comma = no.size();
+    std::string e = no.substr(at, comma - at);
+    at = comma + 1;
+    e.erase(0, e.find_first_not_of(' '));
+    e.erase(e.find_last_not_of(' ') + 1);
+    if (!e.empty() && e[0] == '.') e.erase(0, 1);
+    if (e == "*" || (!e.empty() && (host == e || (host.size() > e.size() &&
+                                                  host.compare(host.size() - e.size(), e.size(), e) == 0 &&
+                                                  host[host.size() - e.size() - 1] == '.'))))
+      return "";
+  }
+  return https ? env_first({"HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"})
+               : env_first({"HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"});
+}
+
+// Points c at the proxy URL p ("http://[user:pass@]host[:port]").
+void use_proxy(httplib::Client& c, const std::string& p) {
+  std::string rest = p;
+  if (const size_t s = rest.find("://"); s != std::string::npos) {
+    if (rest.compare(0, s, "http") != 0) fail("proxy '", p, "': only http:// proxies are supported");
+    rest = rest.substr(s + 3);
+  }
+  rest = rest.substr(0, rest.find('/'));
+  if (const size_t at = rest.rfind('@'); at != std::string::npos) {
+    const std::string user = rest.substr(0, at);
+    const size_t colon = user.find(':');
+    c.set_proxy_basic_auth(user.substr(0, colon), colon == std::string::npos ? "" : user.substr(colon + 1));
+    rest = rest.substr(at + 1);
+  }
+  const size_t colon = rest.rfind(':');
+  int port = 1080;  // curl's default
+  if (colon != std::string::npos) {
+    char* end = nullptr;
+    const long v = std::strtol(rest.c_str() + colon + 1, &end, 10);
+    if (!end || *end || v <= 0 || v > 65535) fail("proxy '", p, "': bad port");
+    port = int(v);
+    rest.resize(colon);
+  }
+  if (rest.empty()) fail("proxy '", p, "': no host");
+  c.set_proxy(rest, port);
+}
+
+// One client per origin, reused across requests; Authorization only to the hub endpoint's origin; through the
+// environment's proxy, if any.
 class Http {
  public:
   Http() : endpoint_(hub_endpoint()), hub_origin_(split_url(endpoint_).origin), token_(token()) {}
@@ -176,6 +238,7 @@ class Http {
       c->set_follow_location(false);
       c->set_url_encode(false);  // paths are encoded here; a CDN's signed query string must stay as it is
       c->set_decompress(false);
+      if (const std::string p = proxy_for(origin); !p.empty()) use_proxy(*c, p);
     }
     return *c;
   }
