@@ -69,7 +69,8 @@ class FakeHub {
   std::map<std::string, std::map<std::string, File>> repos;  // repo -> path -> file
   std::atomic<int> drops{0};          // the next N CDN downloads stop after half the file
   std::atomic<bool> ignore_range{false};
-  std::atomic<bool> one_use_urls{false};  // a CDN URL works once (as a signed URL that expired)
+  std::atomic<bool> one_use_urls{false};
+  std::atomic<int> chunk_delay_ms{0};     // a slow CDN  // a CDN URL works once (as a signed URL that expired)
   std::string cdn_host = "127.0.0.1";  // "localhost": the CDN is another origin than the hub
 
   FakeHub() {
@@ -134,8 +135,10 @@ class FakeHub {
         return;
       }
       res.set_content_provider(data.size(), "application/octet-stream",
-                               [data, drop](size_t offset, size_t length, httplib::DataSink& sink) {
+                               [this, data, drop](size_t offset, size_t length, httplib::DataSink& sink) {
                                  if (drop && offset >= data.size() / 2) return false;  // the connection drops
+                                 if (chunk_delay_ms)
+                                   std::this_thread::sleep_for(std::chrono::milliseconds(chunk_delay_ms.load()));
                                  const size_t n = std::min<size_t>(length, 4096);
                                  sink.write(data.data() + offset, n);
                                  return true;
@@ -283,9 +286,11 @@ class Hub : public cli_run::CliTest {
     int code;
     std::string out, err;
   };
-  Run sotto(const std::string& args, const std::string& extra_env = "", const std::string& endpoint = "") {
+  // err_name: the scratch file stderr goes to.
+  Run sotto(const std::string& args, const std::string& extra_env = "", const std::string& endpoint = "",
+            const std::string& err_name = "stderr.txt") {
     const std::string ep = endpoint.empty() ? "http://127.0.0.1:" + std::to_string(hub_.port()) : endpoint;
-    const std::string err_file = dir_ + "/stderr.txt";
+    const std::string err_file = dir_ + "/" + err_name;
     const std::string cmd = "env -u HF_HUB_OFFLINE -u HF_TOKEN -u HF_HOME -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY "
                             "-u https_proxy -u ALL_PROXY -u all_proxy -u NO_PROXY -u no_proxy HF_ENDPOINT=" + ep + " HF_HUB_CACHE=" +
                             cache_ + " " + extra_env + " " + cli_run::sotto_path() + " " + args + " 2>" + err_file;
@@ -448,6 +453,25 @@ TEST_F(Hub, AResumeWhoseUrlExpiredAsksTheHubForAFreshOne) {
   ASSERT_EQ(count_prefix(log, "GET /cdn/"), 3u) << joined(log);
   EXPECT_NE(log.back().find("bytes="), std::string::npos) << joined(log);
   EXPECT_EQ(read_file(r.out.substr(0, r.out.size() - 1)), model_);
+}
+
+TEST_F(Hub, TwoPullsOfOneFileAtOnceDownloadItOnce) {
+  hub_.chunk_delay_ms = 10;  // about 0.25 s for the file: the second pull comes while the first downloads
+  Run a, b;
+  std::thread t([&] { a = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf", "", "", "a.txt"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  b = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf", "", "", "b.txt");
+  t.join();
+  EXPECT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(b.code, 0) << b.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(count_prefix(hub_.log(), "GET /cdn/"), 1u) << joined(hub_.log());
+  // One waited on the other's lock (or, on a machine too loaded to overlap them, came after it).
+  const std::string both = a.err + b.err;
+  EXPECT_TRUE(both.find("waiting for another download of hf:sotto-test/tiny:smollm2-q8_0.gguf") != std::string::npos ||
+              both.find("in the cache already") != std::string::npos)
+      << both;
+  EXPECT_EQ(read_file(a.out.substr(0, a.out.size() - 1)), model_);
 }
 
 TEST_F(Hub, AnInterruptedPullKeepsThePartialFileAndTheNextOneResumesIt) {

@@ -169,7 +169,7 @@ std::string link_snapshot(const std::string& repo, const std::string& commit, co
     std::string target;
     for (size_t depth = 2 + size_t(std::count(file.begin(), file.end(), '/')); depth > 0; --depth) target += "../";
     fs::create_symlink(target + "blobs/" + sha, link, ec);
-    if (ec) fail(link.string(), ": cannot make the snapshot link: ", ec.message());
+    if (ec && !fs::exists(link)) fail(link.string(), ": cannot make the snapshot link: ", ec.message());  // (another made it)
   }
   const std::string ref_tmp = dir + "/refs/main.sotto-tmp";
   {

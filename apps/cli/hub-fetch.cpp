@@ -553,6 +553,7 @@ void download_blob(Http& http, const Ref& ref, const FileMeta& m, const std::str
   }
   progress.update(have);
   progress.end_line();
+  if (std::fflush(f) != 0 || ::fsync(fileno(f)) != 0) fail(part, ": write failed (disk full?)");  // on disk before it is named
   closer.reset();
 
   std::string got_hash;
