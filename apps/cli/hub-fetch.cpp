@@ -86,10 +86,11 @@ std::string encode_path(const std::string& s) {
   return o;
 }
 
-// W/"abc" or "abc" -> abc
+// W/"ABC" or "abc" -> abc
 std::string normalize_etag(std::string e) {
   if (e.rfind("W/", 0) == 0) e = e.substr(2);
   e.erase(std::remove(e.begin(), e.end(), '"'), e.end());
+  for (auto& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));  // hex digests compare lower case
   return e;
 }
 
@@ -578,10 +579,6 @@ void download_blob(Http& http, const Ref& ref, const FileMeta& m, const std::str
 }
 
 std::string repo_folder(const std::string& repo) { return fs::path(repo_dir(repo)).filename().string(); }
-
-}  // namespace
-
-namespace {
 
 std::string pull_into_cache(const Ref& ref0, const Options& o) {
   Ref ref = ref0;
