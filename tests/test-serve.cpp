@@ -69,10 +69,13 @@ class Serve : public ::testing::Test {
   using Child = serve_run::Server;
   // `sotto serve --port 0 --root ROOT ARGS...`, its stderr to err_fd when >= 0, its descriptor limit at nofile
   // when > 0 (serve-run.h).
-  static Child start(const std::vector<std::string>& args, int err_fd = -1, rlim_t nofile = 0) {
+  // HF_ENDPOINT and HF_HUB_OFFLINE are cleared (the CSP's hub origins follow them), unless `env` sets them.
+  static Child start(const std::vector<std::string>& args, int err_fd = -1, rlim_t nofile = 0,
+                     std::vector<std::string> env = {}) {
     std::vector<std::string> a = {"--root", root_.string()};
     a.insert(a.end(), args.begin(), args.end());
-    return serve_run::start(a, {err_fd, nofile, {}});
+    env.insert(env.begin(), {"HF_ENDPOINT=", "HF_HUB_OFFLINE="});
+    return serve_run::start(a, {err_fd, nofile, env});
   }
   static void stop(Child c) { serve_run::stop(c); }
   static void TearDownTestSuite() {
@@ -133,7 +136,8 @@ class Serve : public ::testing::Test {
     EXPECT_TRUE(has_header(resp, "Cross-Origin-Opener-Policy: same-origin")) << resp;
     EXPECT_TRUE(has_header(resp, "Cross-Origin-Embedder-Policy: require-corp")) << resp;
     EXPECT_NE(resp.find("\r\nContent-Security-Policy: default-src 'self';"), std::string::npos) << resp;
-    EXPECT_NE(resp.find("connect-src 'self';"), std::string::npos) << resp;
+    EXPECT_NE(resp.find("connect-src 'self' https://huggingface.co https://*.huggingface.co https://*.hf.co;"),
+              std::string::npos) << resp;
   }
 
   static inline fs::path root_;
@@ -221,6 +225,34 @@ TEST_F(Serve, NotFoundAndBadRequests) {
 }
 
 // A second server cannot take the same port (and a share of its connections, as SO_REUSEPORT would allow).
+// The app may reach the hub (for a hub model named in its Settings, web/hub.mjs) and nothing else: the CSP's
+// connect-src names the hub's origins, HF_ENDPOINT's origin in their place, none with HF_HUB_OFFLINE; a
+// HF_ENDPOINT that could end the directive is refused on one line.
+TEST_F(Serve, HubOriginsInTheCsp) {
+  const auto csp_of = [](const std::vector<std::string>& env) {
+    Child c = start({"-q"}, -1, 0, env);
+    if (c.port <= 0) return "did not start: " + c.error;
+    const std::string resp = get("/", "GET", "", c.port);
+    stop(c);
+    const size_t at = resp.find("connect-src");
+    return at == std::string::npos ? resp : resp.substr(at, resp.find(';', at) - at);
+  };
+  EXPECT_EQ(csp_of({"HF_ENDPOINT=http://127.0.0.1:8089/"}), "connect-src 'self' http://127.0.0.1:8089");
+  EXPECT_EQ(csp_of({"HF_ENDPOINT=https://hub.example.org/mirror"}), "connect-src 'self' https://hub.example.org");
+  EXPECT_EQ(csp_of({"HF_HUB_OFFLINE=1"}), "connect-src 'self'");
+  FILE* err = tmpfile();
+  ASSERT_NE(err, nullptr);
+  Child bad = start({"-q"}, fileno(err), 0, {"HF_ENDPOINT=http://x; script-src *"});
+  EXPECT_EQ(bad.port, -1);
+  if (bad.port > 0) stop(bad);
+  if (bad.pid > 0 && bad.port <= 0) waitpid(bad.pid, nullptr, 0);
+  std::string log;
+  rewind(err);
+  for (int ch; (ch = fgetc(err)) != EOF;) log += char(ch);
+  fclose(err);
+  EXPECT_EQ(log, "sotto: HF_ENDPOINT 'http://x; script-src *' is not an http(s) URL\n");
+}
+
 TEST_F(Serve, PortNotShared) {
   FILE* err = tmpfile();
   ASSERT_NE(err, nullptr);

@@ -25,8 +25,9 @@
 // server through DNS rebinding) gets 421; an Origin header other than http://HOST, or a browser's Sec-Fetch-Site
 // naming another site on anything but a navigation, gets 403.
 // Every response carries the headers cross-origin isolation needs (COOP same-origin, COEP require-corp,
-// CORP same-origin) and a strict Content-Security-Policy (connect-src 'self': the app cannot talk to any
-// other origin). Errors are one line of text/plain and close the connection; refused requests are logged on
+// CORP same-origin) and a strict Content-Security-Policy (connect-src 'self' and the Hugging Face hub's origins,
+// for a hub model the user names in the app's Settings (docs/models.md): the app cannot talk to any other origin;
+// HF_ENDPOINT puts its origin in place of the hub's, HF_HUB_OFFLINE=1 leaves 'self' alone). Errors are one line of text/plain and close the connection; refused requests are logged on
 // stderr (-q: not), one line each, the path with control and non-ASCII bytes written as \xNN.
 // The rules from request to response live in serve-site.cpp (no sockets there: the fuzzer drives them); this
 // file parses the arguments and runs them on 127.0.0.1.
@@ -133,6 +134,7 @@ int run_serve(int argc, char** argv) {
   }
   if (!asr_model.empty() && !fs::is_regular_file(asr_model)) fail(asr_model, ": no such model file");
   site.asr_model = asr_model;
+  site.hub_sources = hub_sources();  // the CSP lets the app reach the hub (HF_ENDPOINT, HF_HUB_OFFLINE)
   site.mounts = {{"/engine/", wd}, {"/wasm/", r / "wasm"}, {"/templates/", r / "templates"}, {"/models/", md},
                  {"/samples/", r / "samples"}, {"/", r / "web"}};
   if (!fs::is_regular_file(wd / "sotto.wasm")) {

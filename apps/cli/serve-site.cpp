@@ -3,12 +3,15 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 
 #include "api-request.h"
+#include "core/error.h"
 
 namespace sotto::cli {
 
@@ -87,15 +90,17 @@ fs::path resolve(const Site& site, const std::string& path) {
 }
 
 // Headers on every response, errors included: what cross-origin isolation needs (COOP, COEP, CORP) and a
-// strict Content-Security-Policy (connect-src 'self': the app cannot talk to any other origin).
-httplib::Headers security_headers() {
+// strict Content-Security-Policy (connect-src 'self' and the hub's origins, site.hub_sources: the app can talk to
+// no other origin, and to the hub only for a model the user names in Settings).
+httplib::Headers security_headers(const Site& site) {
   return {
       {"Cross-Origin-Opener-Policy", "same-origin"},
       {"Cross-Origin-Embedder-Policy", "require-corp"},
       {"Cross-Origin-Resource-Policy", "same-origin"},
       {"Content-Security-Policy",
-       "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
-       "img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; font-src 'self'; object-src 'none'; "
+       "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'" +
+           (site.hub_sources.empty() ? std::string() : " " + site.hub_sources) +
+           "; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self'; font-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
       {"X-Content-Type-Options", "nosniff"},
       {"Referrer-Policy", "no-referrer"},
@@ -307,8 +312,30 @@ std::string log_line(const httplib::Request& req, const httplib::Response& res, 
   return "sotto serve: " + std::to_string(res.status) + " " + what + why + "\n";
 }
 
+std::string hub_sources() {
+  const char* off = std::getenv("HF_HUB_OFFLINE");
+  std::string o = off ? off : "";
+  for (auto& c : o) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (o == "1" || o == "true" || o == "yes" || o == "on") return "";
+  const char* e = std::getenv("HF_ENDPOINT");
+  if (!e || !*e) return "https://huggingface.co https://*.huggingface.co https://*.hf.co";
+  const std::string s = e;
+  const size_t scheme = s.find("://");
+  const std::string proto = scheme == std::string::npos ? "" : s.substr(0, scheme);
+  const size_t end = scheme == std::string::npos ? 0 : s.find('/', scheme + 3);
+  const std::string origin = s.substr(0, end == std::string::npos ? s.size() : end);
+  const std::string host = scheme == std::string::npos ? "" : origin.substr(scheme + 3);
+  // Only what a CSP host-source may hold: no ';', space or quote can end the directive early.
+  const bool ok = (proto == "http" || proto == "https") && !host.empty() &&
+                  std::all_of(host.begin(), host.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+                  });
+  if (!ok) fail("HF_ENDPOINT '", printable(s), "' is not an http(s) URL");
+  return origin;
+}
+
 void configure_site(HttpServer& server, const Site& site, int port, bool log_refused) {
-  server.set_default_headers(security_headers());
+  server.set_default_headers(security_headers(site));
   server.set_pre_routing_handler([&site, port](const httplib::Request& req, httplib::Response& res) {
     return answer(site, port, req, res) ? httplib::Server::HandlerResponse::Handled
                                         : httplib::Server::HandlerResponse::Unhandled;

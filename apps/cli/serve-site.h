@@ -37,7 +37,15 @@ struct Site {
   ApiRoutes* api = nullptr;           // `serve --api`: /v1/ goes to its handlers, after the Host/Origin checks
   std::filesystem::path note_model;  // served at /models/note.gguf when set
   std::filesystem::path asr_model;   // served at /models/asr.gguf when set
+  // CSP sources the app may also connect to, for a hub model the user names in Settings (web/hub.mjs,
+  // docs/models.md): "" = this origin only. cmd-serve.cpp: hub_sources().
+  std::string hub_sources;
 };
+
+// The hub's origins for the CSP's connect-src: "https://huggingface.co https://*.huggingface.co https://*.hf.co"
+// (the hub and the CDNs it redirects to), the origin of HF_ENDPOINT when that is set (a mirror, a test's stand-in),
+// "" with HF_HUB_OFFLINE (the app then cannot reach any hub). A malformed HF_ENDPOINT: a one-line error.
+std::string hub_sources();
 
 // Installs the site on `server` (and the API's handlers when site.api is set), which answers to 127.0.0.1:port and localhost:port: the default headers, the
 // handler of every request, the error and exception handlers, and a logger that writes log_line() to stderr
