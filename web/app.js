@@ -7,7 +7,8 @@
 // one recorded in the audit log. The draft is saved locally on every change and restored after a reload.
 // The page never runs the engines itself: engine-worker.js (notes) and asr-worker.js (speech) do, so the UI
 // stays responsive.
-// Does not: send anything anywhere (the server's CSP allows connections to this origin only).
+// Does not: send anything anywhere (the server's CSP allows connections to this origin, and to the Hugging Face
+// hub only for a hub model the user names in Settings: the workers download it, hub.mjs).
 import { decodeTo16k, peaks, startStreaming } from './audio.mjs';
 import { Recognizer } from './asr.mjs';
 import { renderForm, heading } from './schema-form.mjs';
@@ -19,6 +20,7 @@ import { backendInfo, backendName, plainStatus, showAsrStatus, showProgress } fr
 import { Evidence, keepStatus, toInt16 } from './audio-evidence.mjs';
 import { applyEdit, labelEdits } from './speaker-labels.mjs';
 import { lendThreadWorkers } from '../wasm/threads-host.mjs';
+import { hubEndpoint } from './hub.mjs';
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -54,7 +56,7 @@ worker.onmessage = (ev) => {
       state.engineReady = true;
       state.noteBackend = m.noteBackend;
       $('engine-progress').value = 1;
-      $('engine-status').textContent = `Engine ready: ${m.model} (${(m.bytes / 1048576).toFixed(1)} MiB${m.cached ? ', from cache' : ''}) on ${backendName(m.backend, m.gpu)}` +
+      $('engine-status').textContent = `Engine ready: ${m.hub ? `${m.hub} from the hub` : m.model} (${(m.bytes / 1048576).toFixed(1)} MiB${m.cached ? ', from cache' : m.hub ? ', SHA-256 verified' : ''}) on ${backendName(m.backend, m.gpu)}` +
         (m.backend !== 'webgpu' && m.threads > 1 ? `, ${m.threads} threads` : '');
       $('backend-info').textContent = backendInfo(m);
       plainStatus(`Ready: notes are written on this device${m.backend === 'webgpu' ? ', on its graphics processor' : ''}. Nothing is sent anywhere.`);
@@ -64,7 +66,13 @@ worker.onmessage = (ev) => {
       document.body.dataset.gpuWarmup = (m.gpu?.warmupTokens ?? []).join(',');  // the warm-up's tokens (tests compare them)
       document.body.dataset.engine = 'ready';
       delete document.body.dataset.engineError;
+      document.body.dataset.model = m.hub ?? m.model;
       state.model = { name: m.model, sha256: m.sha256 };
+      if (settings.modelHub && m.hub && settings.modelHub !== m.hub) {  // the file picked for OWNER/NAME, kept for next time
+        settings.modelHub = m.hub;
+        $('model-hub').value = m.hub;
+        store.saveSettings(settings);
+      }
       updateButtons();
       return;
     case 'backend':  // the WebGPU engine failed: notes go to the CPU from now on
@@ -86,6 +94,7 @@ worker.onmessage = (ev) => {
       $('engine-status').textContent = `Engine error: ${m.message} (still using ${m.kept.model})`;
       plainStatus('The chosen note-writing model could not be loaded; the previous one is still in use (see Technical details).');
       settings.modelUrl = m.kept.modelUrl;  // not saved as the model to load next time
+      settings.modelHub = m.kept.hub ?? '';
       store.saveSettings(settings);
       state.engineReady = true;
       document.body.dataset.engine = 'ready';
@@ -110,7 +119,26 @@ function startEngine() {
   updateButtons();
   $('backend-info').textContent = '';
   plainStatus('Getting ready…');
-  worker.postMessage({ type: 'init', wasmUrl: settings.wasmUrl, modelUrl: settings.modelUrl, backend: settings.backend });
+  worker.postMessage({ type: 'init', wasmUrl: settings.wasmUrl, modelUrl: settings.modelUrl, hub: hubOf(settings.modelHub),
+                       backend: settings.backend });
+}
+// A hub model of the settings for a worker ({id, endpoint}: hub.mjs), or null for the model URL.
+const hubOf = (id) => (id ? { id, endpoint: settings.hubEndpoint } : null);
+const startAsr = () => asr.init(settings.wasmUrl, settings.asrModelUrl, settings.backend, settings.speakerModelUrl,
+                                hubOf(settings.asrModelHub));
+
+// The hub's address: https://huggingface.co, or another (a mirror, a test's stand-in) given once as ?hub=URL in the
+// page's address (?hub= alone: back to the default); kept in the settings, and taken out of the address bar.
+function takeHubParam() {
+  const q = new URLSearchParams(location.search);
+  if (!q.has('hub')) return;
+  try {
+    settings.hubEndpoint = q.get('hub') ? hubEndpoint(q.get('hub')) : '';
+    store.saveSettings(settings);
+  } catch (e) {
+    plainStatus(`The hub address in the page's address was not used: ${e.message}.`);
+  }
+  history.replaceState(null, '', location.pathname);
 }
 
 // ---- templates
@@ -832,8 +860,12 @@ async function changePassphrase(remove) {
 
 // ---- wiring
 async function main() {
+  takeHubParam();
   $('model-url').value = settings.modelUrl;
   $('asr-model-url').value = settings.asrModelUrl;
+  $('model-hub').value = settings.modelHub ?? '';
+  $('asr-model-hub').value = settings.asrModelHub ?? '';
+  $('hub-host').textContent = new URL(hubEndpoint(settings.hubEndpoint)).host;
   $('temperature').value = settings.temperature;
   $('clear-after').value = settings.clearAfterHours;
   $('shared-computer').checked = !!settings.sharedComputer;
@@ -842,16 +874,20 @@ async function main() {
   $('speakers').onchange = () => { settings.speakers = $('speakers').value; store.saveSettings(settings); };
   $('save-settings').onclick = () => {
     settings.modelUrl = $('model-url').value.trim() || store.DEFAULT_SETTINGS.modelUrl;
+    settings.modelHub = $('model-hub').value.trim();
     const asrUrl = $('asr-model-url').value.trim() || store.DEFAULT_SETTINGS.asrModelUrl;
+    const asrHub = $('asr-model-hub').value.trim();
     const backend = $('backend').value;
-    if (asrUrl !== settings.asrModelUrl || backend !== settings.backend) asr.init(settings.wasmUrl, asrUrl, backend, settings.speakerModelUrl);
+    const asrChanged = asrUrl !== settings.asrModelUrl || asrHub !== settings.asrModelHub || backend !== settings.backend;
     settings.asrModelUrl = asrUrl;
+    settings.asrModelHub = asrHub;
     settings.temperature = Number($('temperature').value) || 0;
     settings.clearAfterHours = Math.max(0, Number($('clear-after').value) || 0);
     settings.sharedComputer = $('shared-computer').checked;
     if (settings.sharedComputer) { store.saveSettings(settings); saveNow(); }  // the stored draft goes now
     settings.backend = backend;
     store.saveSettings(settings);
+    if (asrChanged) startAsr();
     keepAudio();  // on a shared computer the kept recording goes too
     showPassphraseState();
     startEngine();
@@ -944,7 +980,7 @@ async function main() {
   window.addEventListener('pagehide', () => { if (settings.sharedComputer) store.clearDraft(); else saveNow(); });
   // The engines load while a locked draft waits for its passphrase.
   startEngine();
-  asr.init(settings.wasmUrl, settings.asrModelUrl, settings.backend, settings.speakerModelUrl);
+  startAsr();
   if (!(await restoreDraft())) await loadTemplate('soap');
   renderAudit();
   updateButtons();

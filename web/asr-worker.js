@@ -1,10 +1,11 @@
 // asr-worker.js — the speech recognizer's Web Worker (a module worker, beside engine-worker.js so that
 // dictation and note writing do not wait on each other): downloads and caches the wasm engine and the
 // speech model, then turns 16 kHz PCM into transcript segments, phrase by phrase. Messages (page -> worker):
-//   {type: 'init', wasmUrl, modelUrl, backend, speakerModelUrl}  backend: the Settings choice ('auto': a hardware WebGPU
-//                                         adapter, 'webgpu': any, 'cpu') -> progress* then {type: 'ready',
+//   {type: 'init', wasmUrl, modelUrl, hub, backend, speakerModelUrl}  backend: the Settings choice ('auto': a hardware WebGPU
+//                                         adapter, 'webgpu': any, 'cpu'); hub: null or {id, endpoint}, a hub model
+//                                         in place of modelUrl (hub.mjs) -> progress* then {type: 'ready',
 //                                         backend ('webgpu' | 'wasm-cpu-simd128'), adapter, why, model, bytes, cached,
-//                                         threads (of the wasm CPU engine: engine-wasm.mjs)}
+//                                         hub ('OWNER/NAME:FILE' or null), threads (of the wasm CPU engine: engine-wasm.mjs)}
 //   {type: 'stream-start', id, sampleRate, partialMs, commands}
 //                                         a live recording begins (the recognizer is reset; a rate other
 //                                         than 16 kHz is resampled by the engine, as `sotto transcribe` does);
@@ -43,6 +44,7 @@ import { AsrEngine } from './engine-asr.mjs';
 import { SottoCommands, SottoSpeakers } from '../wasm/asr.mjs';
 import { adapterName, pickAdapter } from './gpu-policy.mjs';
 import { fetchWithProgress, modelBudget, oneLine } from './fetch-cache.mjs';
+import { fetchModel } from './hub.mjs';
 import { fetchEngine } from './engine-wasm.mjs';
 
 let asr = null;
@@ -111,9 +113,9 @@ async function handle(m) {
         enginePromise = fetchEngine(m.wasmUrl, progress);
         const { module } = await enginePromise;  // sotto-mt.wasm when threads are usable
         wasmModule = module;
-        const model = await fetchWithProgress(m.modelUrl, 'speech model', true, progress, modelBudget());
+        const model = await fetchModel(m.hub ? { hub: m.hub } : { url: m.modelUrl }, 'speech model', progress, modelBudget());
         progress({ phase: 'load', what: 'speech model' });
-        const name = m.modelUrl.split('/').pop();
+        const name = model.name;
         const { host, error } = await pickAdapter(m.backend ?? 'auto');
         let why = error, adapter = null;
         if (host) {
@@ -127,7 +129,7 @@ async function handle(m) {
         }
         asr ??= await AsrEngine.create(module, model.bytes, { name });
         post({ type: 'ready', backend: asr.backend, adapter, why, model: name, arch: asr.arch, bytes: model.bytes.length,
-               cached: model.cached, threads: asr.threads });
+               cached: model.cached, hub: model.id, threads: asr.threads });
         // The speaker model into the cache now, so that speaker labels work offline later (loaded on first use).
         if (m.speakerModelUrl) fetchWithProgress(m.speakerModelUrl, 'speaker model', true).catch(() => {});
       } catch (e) {

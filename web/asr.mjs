@@ -1,6 +1,7 @@
 // asr.mjs — speech recognition for the page, over the speech worker (asr-worker.js): the engine and the
 // speech model load there, and 16 kHz PCM comes back as transcript segments phrase by phrase.
-//   const asr = new Recognizer(onStatus);  asr.init(wasmUrl, modelUrl, backend)   backend: 'auto' | 'webgpu' | 'cpu'
+//   const asr = new Recognizer(onStatus);  asr.init(wasmUrl, modelUrl, backend, speakerModelUrl, hub)
+//       backend: 'auto' | 'webgpu' | 'cpu'; hub: null or {id, endpoint}, a hub model in place of modelUrl (hub.mjs)
 //       onStatus({state: 'loading' | 'ready' | 'error', progress?, model?, bytes?, cached?, backend?, adapter?,
 //                 why?, message?})
 //   const live = asr.stream(onSegment, sampleRate, {partialMs, commands, onPartial});  live.push(pcmChunk) ...;
@@ -36,12 +37,12 @@ export class Recognizer {
     this.worker.onmessage = (ev) => this.receive(ev.data);
   }
 
-  init(wasmUrl, modelUrl, backend = 'auto', speakerModelUrl = null) {
+  init(wasmUrl, modelUrl, backend = 'auto', speakerModelUrl = null, hub = null) {
     this.ready = false;
     this.unavailable = 'the speech model is still loading';
     this.speakerModelUrl = speakerModelUrl;
     this.onStatus({ state: 'loading' });
-    this.worker.postMessage({ type: 'init', wasmUrl, modelUrl, backend, speakerModelUrl });
+    this.worker.postMessage({ type: 'init', wasmUrl, modelUrl, backend, speakerModelUrl, hub });
   }
 
   receive(m) {

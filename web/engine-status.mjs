@@ -29,11 +29,12 @@ const plainWhat = (w) => WHAT[w] ?? `the ${w}`;
 
 export function showProgress(m) {
   const bar = $('engine-progress');
-  plainStatus(m.phase === 'download' ? `Getting ready: downloading ${plainWhat(m.what)}${percent(m)}…` : 'Getting ready: preparing the note writer…');
+  const from = m.from ? ` from ${m.from}` : '';  // a hub model (hub.mjs): the site it comes from
+  plainStatus(m.phase === 'download' ? `Getting ready: downloading ${plainWhat(m.what)}${from}${percent(m)}…` : 'Getting ready: preparing the note writer…');
   if (m.phase === 'download') {
     bar.max = m.total || 1;
     bar.value = m.loaded;
-        $('engine-status').textContent = `Downloading the ${m.what}: ${mib(m.loaded)}${m.total ? ` / ${mib(m.total)}` : ''} MiB`;
+    $('engine-status').textContent = `Downloading the ${m.what}${from}: ${mib(m.loaded)}${m.total ? ` / ${mib(m.total)}` : ''} MiB`;
   } else if (m.phase === 'pipelines') {
     bar.removeAttribute('value');
     $('engine-status').textContent = `Compiling the ${m.what}: ${m.compiled} compiled…`;
@@ -46,17 +47,17 @@ export function showProgress(m) {
 export function showAsrStatus(s) {
   const el = $('asr-status'), plain = $('asr-plain');
   plain.textContent = s.state === 'loading'
-    ? `Speech recognition is getting ready${s.progress?.phase === 'download' ? `: downloading${percent(s.progress)}` : ''}…`
+    ? `Speech recognition is getting ready${s.progress?.phase === 'download' ? `: downloading${s.progress.from ? ` from ${s.progress.from}` : ''}${percent(s.progress)}` : ''}…`
     : s.state === 'ready' ? 'Speech recognition is ready: record, or open a recording.'
     : 'Speech recognition is not available here: type or paste the transcript.';
   if (s.state === 'loading') {
     const p = s.progress;
-    el.textContent = p?.phase === 'download' ? `Speech: downloading the ${p.what}: ${mib(p.loaded)}${p.total ? ` / ${mib(p.total)}` : ''} MiB`
+    el.textContent = p?.phase === 'download' ? `Speech: downloading the ${p.what}${p.from ? ` from ${p.from}` : ''}: ${mib(p.loaded)}${p.total ? ` / ${mib(p.total)}` : ''} MiB`
       : p?.phase === 'compile' ? 'Speech: compiling the engine…' : 'Speech: loading the speech model…';
     document.body.dataset.asr = 'loading';
   } else if (s.state === 'ready') {
     const where = s.backend === 'webgpu' ? `on WebGPU (${s.adapter})` : `on the wasm CPU${s.why ? ` (${s.why})` : ''}`;
-    el.textContent = `Speech recognition ready: ${s.model} (${s.arch}, ${mib(s.bytes)} MiB${s.cached ? ', from cache' : ''}) ${where}.`;
+    el.textContent = `Speech recognition ready: ${s.hub ? `${s.hub} from the hub` : s.model} (${s.arch}, ${mib(s.bytes)} MiB${s.cached ? ', from cache' : ''}) ${where}.`;
     document.body.dataset.asr = 'ready';
     document.body.dataset.asrBackend = s.backend;
     document.body.dataset.asrThreads = s.threads ?? 1;

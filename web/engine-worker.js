@@ -1,10 +1,12 @@
 // engine-worker.js — the engine's Web Worker (a module worker): downloads and caches the wasm engine and
 // the note model, compiles and loads them, writes notes one step at a time and answers support checks and
 // FHIR exports, so the page never waits on the engine. Messages (page -> worker):
-//   {type: 'init', wasmUrl, modelUrl, backend: 'auto' | 'webgpu' | 'cpu'}
+//   {type: 'init', wasmUrl, modelUrl, hub, backend: 'auto' | 'webgpu' | 'cpu'}
+//                                         hub: null, or {id: 'OWNER/NAME[:FILE]', endpoint} (a hub model, which
+//                                         replaces modelUrl: hub.mjs, verified and cached for offline use)
 //                                         -> progress* then {type: 'ready', backend, noteBackend, gpu, model,
-//                                            bytes, sha256 (the model file's), cached, threads (the wasm CPU
-//                                            engine's; engine-wasm.mjs)}
+//                                            bytes, sha256 (the model file's), cached, hub ('OWNER/NAME:FILE' of
+//                                            a hub model, else null), threads (the wasm CPU engine's; engine-wasm.mjs)}
 //   {type: 'generate', id, schema, transcript, uncertain, temperature, seed, maxTokens, visitDate}
 //                                         -> {type: 'started', id, nPrompt, backend, windows, message},
 //                                            ({type: 'window', id, index, count} before each window when the
@@ -19,11 +21,11 @@
 //   {type: 'fhir', id, schema, note, args} -> {type: 'fhir', id, text}
 //   {type: 'clear-cache'}                 -> {type: 'cache-cleared'}
 // Any failure: {type: 'error', id, message} (one line); an 'init' that fails (a model that cannot be fetched or
-// does not load) keeps the engines of the last good init, and its error says so with kept: {model, modelUrl}.
+// does not load) keeps the engines of the last good init, and its error says so with kept: {model, modelUrl, hub}.
 // Progress: {type: 'progress', phase: 'download' |
 // 'compile' | 'load' | 'pipelines', what, loaded, total, compiled}.
-// Caching: fetch-cache.mjs (models cache-first, the engine wasm network-first), so after the first load the
-// app works offline.
+// Caching: fetch-cache.mjs (models cache-first, the engine wasm network-first; hub models: hub.mjs), so after the
+// first load the app works offline.
 // Backends: with backend 'auto' and a hardware WebGPU adapter (or 'webgpu' and any adapter, software ones
 // such as SwiftShader included), the note model is put on the GPU
 // (engine-gpu.mjs: upload, pipelines compiled by a warm-up); a note is written there when that engine can
@@ -33,7 +35,8 @@
 import { ScribeEngineCpu } from './engine-cpu.mjs';
 import { NoteModelGpu } from './engine-gpu.mjs';
 import { pickAdapter } from './gpu-policy.mjs';
-import { CACHE, fetchWithProgress, modelBudget, oneLine } from './fetch-cache.mjs';
+import { CACHE, modelBudget, oneLine } from './fetch-cache.mjs';
+import { fetchModel } from './hub.mjs';
 import { fetchEngine } from './engine-wasm.mjs';
 import { sha256 } from './store.mjs';
 
@@ -177,13 +180,14 @@ async function write(m, writer, t0) {
 // nothing, the engines of the last good init stay), then the note model on WebGPU if there is one.
 async function init(m) {
   const { module } = await fetchEngine(m.wasmUrl, progress);  // sotto-mt.wasm when threads are usable
-  let first = await fetchWithProgress(m.modelUrl, 'model', true, progress, modelBudget());
+  const source = m.hub ? { hub: m.hub } : { url: m.modelUrl };
+  let first = await fetchModel(source, 'model', progress, modelBudget());
   const bytes = first.bytes;
-  const info = { bytes: bytes.length, cached: first.cached, sha256: await sha256(bytes) };
-  const name = m.modelUrl.split('/').pop();
+  const info = { bytes: bytes.length, cached: first.cached, sha256: await sha256(bytes), hub: first.id };
+  const name = first.name;
   const loader = async () => {  // the first call takes the download; later ones read the cache
     if (first) { const b = first.bytes; first = null; return b; }
-    return (await fetchWithProgress(m.modelUrl, 'model', true, null, modelBudget())).bytes;
+    return (await fetchModel(source, 'model', null, modelBudget())).bytes;
   };
   progress({ phase: 'load', what: 'model' });
   const cpu = await ScribeEngineCpu.create(module, loader, { name, nCtx: 4096 });  // as `sotto note`
@@ -191,7 +195,7 @@ async function init(m) {
   gpuModel = null;
   engine?.dispose();
   engine = cpu;
-  loaded = { model: name, modelUrl: m.modelUrl };
+  loaded = { model: name, modelUrl: m.modelUrl, hub: m.hub ? info.hub : null };
   const gpu = await pickGpu(module, bytes, name, m.backend ?? 'auto');
   gpuModel = gpu.model ?? null;
   const noteBackend = gpuModel?.schemaOutput ? gpuModel.backend : engine.backend;

@@ -8,7 +8,8 @@
 //   length is known (its Content-Length, else as the bytes come), before it is held in memory.
 //   Errors: one line ("URL: cannot be fetched and is not cached (...)", "URL: the model is 3.0 GiB, more than ...").
 //   modelBudget(): the largest model this browser is given (docs/browsers.md, "Memory budget").
-// Does not: talk to any other origin (the server's CSP would refuse it anyway).
+//   await readBody(resp, label, what, onProgress, maxBytes) -> Uint8Array: the same reading of a response (hub.mjs).
+// Does not: talk to any other origin (hub.mjs does, for a hub model the user asked for in Settings).
 
 export const CACHE = 'sotto-models-v1';
 export const oneLine = (e) => String(e?.message ?? e).split('\n')[0];
@@ -22,7 +23,7 @@ export function modelBudget() {
   const dm = globalThis.navigator?.deviceMemory;
   return Math.min(2 * GIB, dm ? (dm * GIB) / 4 : Infinity);
 }
-const tooLarge = (url, what, n, max) =>
+export const tooLarge = (url, what, n, max) =>
   new Error(`${url}: the ${what} is ${(n / GIB).toFixed(1)} GiB, more than this browser can hold (at most ${(max / GIB).toFixed(1)} GiB here): choose a smaller model`);
 
 export async function fetchWithProgress(url, what, cacheFirst, onProgress, maxBytes = Infinity) {
@@ -39,10 +40,18 @@ export async function fetchWithProgress(url, what, cacheFirst, onProgress, maxBy
       cached = true;
     }
   }
+  const bytes = await readBody(resp, url, what, onProgress, maxBytes);
+  if (!cached) await cache.put(url, new Response(bytes, { headers: { 'content-type': resp.headers.get('content-type') ?? '' } }));
+  return { bytes, cached };
+}
+
+// The body of `resp` as one Uint8Array, with progress; larger than maxBytes: refused (naming `label`) as soon as
+// its length is known, before it is held in memory.
+export async function readBody(resp, label, what, onProgress, maxBytes = Infinity) {
   const total = Number(resp.headers.get('content-length')) || 0;
   if (total > maxBytes) {
     await resp.body?.cancel().catch(() => {});
-    throw tooLarge(url, what, total, maxBytes);
+    throw tooLarge(label, what, total, maxBytes);
   }
   const reader = resp.body.getReader();
   const parts = [];
@@ -54,7 +63,7 @@ export async function fetchWithProgress(url, what, cacheFirst, onProgress, maxBy
     loaded += value.length;
     if (loaded > maxBytes) {  // no length given, or a longer body than it said
       await reader.cancel().catch(() => {});
-      throw tooLarge(url, what, loaded, maxBytes);
+      throw tooLarge(label, what, loaded, maxBytes);
     }
     const now = performance.now();
     if (onProgress && now - last > 100) { onProgress({ phase: 'download', what, loaded, total }); last = now; }
@@ -63,6 +72,5 @@ export async function fetchWithProgress(url, what, cacheFirst, onProgress, maxBy
   const bytes = new Uint8Array(loaded);
   let off = 0;
   for (const p of parts) { bytes.set(p, off); off += p.length; }
-  if (!cached) await cache.put(url, new Response(bytes, { headers: { 'content-type': resp.headers.get('content-type') ?? '' } }));
-  return { bytes, cached };
+  return bytes;
 }

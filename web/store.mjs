@@ -187,7 +187,8 @@ export function clearAudio() {
 
 export const DEFAULT_SETTINGS = { modelUrl: '/models/note.gguf', asrModelUrl: '/models/asr.gguf', wasmUrl: '/engine/sotto.wasm',
                                   speakerModelUrl: '/models/sotto-speaker-f32.gguf', speakers: 'off',
-                                  temperature: 0, backend: 'auto', clearAfterHours: 24, sharedComputer: false };
+                                  temperature: 0, backend: 'auto', clearAfterHours: 24, sharedComputer: false,
+                                  modelHub: '', asrModelHub: '', hubEndpoint: '' };  // hub models: web/hub.mjs
 export function loadSettings() { return { ...DEFAULT_SETTINGS, ...read(SETTINGS, {}) }; }
 export function saveSettings(s) { localStorage.setItem(SETTINGS, JSON.stringify(s)); }
 
