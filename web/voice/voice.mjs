@@ -24,7 +24,7 @@ const CHUNK = 1600;      // a WAV file is fed 100 ms at a time, as the microphon
 // visit, before the service worker controls a load; the engine and the model are in the engine worker's cache.
 const SHELL = ['/voice/', '/voice/voice.mjs', '/voice/panel.mjs', '/voice/voice.css', SET_URL, '/style.css', '/asr.mjs',
                '/audio.mjs', '/dialogs.mjs', '/pcm-worklet.js', '/asr-worker.js', '/engine-asr.mjs', '/gpu-policy.mjs',
-               '/fetch-cache.mjs', '/engine-wasm.mjs', '/wasm/asr.mjs', '/wasm/sotto.mjs', '/wasm/threads-host.mjs',
+               '/fetch-cache.mjs', '/hub.mjs', '/engine-wasm.mjs', '/wasm/asr.mjs', '/wasm/sotto.mjs', '/wasm/threads-host.mjs',
                '/wasm/thread-worker.mjs', '/wasm/gpu-host.mjs'];
 
 const $ = (id) => document.getElementById(id);
