@@ -7,6 +7,8 @@
 //   * the page starts with its own models and asks the hub nothing; ?hub= is kept and leaves the address bar;
 //   * a corrupted download is refused on one line (the SHA-256 mismatch, with both hashes), nothing is cached, the
 //     engine goes on with its model and the setting is not kept; a repo with two .gguf files lists them on one line;
+//     a file over the browser's budget (a 3 GiB file in a list the test answers itself) is refused from the list's
+//     size, before any download;
 //   * local/solo (no FILE: its one .gguf) and local/speech are downloaded with progress naming the hub, verified,
 //     cached under their resolve URLs, used (the status names them) and a note is written with the hub's model;
 //   * the hub stopped: a reload loads both from the cache with no request, and writes a note; a model not cached yet
@@ -78,6 +80,11 @@ await ctx.route('**/*', (route) => {
     : url.search && !hubNavigation ? 'a query string' : !allowed.some((re) => re.test(url.pathname)) ? 'a path outside the page' : null;
   if (url.origin === hub) log.hub.push(`${req.method()} ${url.pathname}${url.search}`);
   if (bad) { log.violations.push(`${req.method()} ${req.url()}: ${bad}`); return route.abort(); }
+  if (url.origin === hub && url.pathname === '/api/models/local/huge/tree/main') {  // a repo whose one file is 3 GiB
+    return route.fulfill({ status: 200, headers: { 'access-control-allow-origin': '*', 'content-type': 'application/json' },
+                           body: JSON.stringify([{ type: 'file', path: 'huge.gguf', size: 3 * 1024 ** 3, oid: '0'.repeat(40),
+                                                   lfs: { oid: noteSha, size: 3 * 1024 ** 3 } }]) });
+  }
   return route.continue();
 });
 const page = await ctx.newPage();
@@ -160,6 +167,14 @@ await step('a repo with two .gguf files and no FILE: they are listed on one line
   assert.deepEqual((await cachedUrls()).filter((u) => u.startsWith(hub)), []);
 });
 
+await step('a file larger than the browser can hold: refused on one line from the file list, before it downloads', async () => {
+  const error = await saveHub('local/huge');
+  assert.match(error, /^local\/huge:huge\.gguf: the model is 3\.0 GiB, more than this browser can hold \(at most [\d.]+ GiB here\): choose a smaller model$/);
+  assert.ok(log.hub.includes('GET /api/models/local/huge/tree/main?recursive=true'), log.hub.join(', '));
+  assert.ok(!log.hub.some((r) => r.startsWith('GET /local/huge/resolve/')), log.hub.join(', '));
+  assert.equal((await saved()).modelHub, '');
+});
+
 await step('local/solo and local/speech: downloaded with progress, verified, cached, used; a note is written', async () => {
   await page.evaluate(() => {  // every status line the page shows while it loads
     window.seen = [];
@@ -184,7 +199,8 @@ await step('local/solo and local/speech: downloaded with progress, verified, cac
   const cached = (await cachedUrls()).filter((u) => u.startsWith(hub)).sort();
   assert.deepEqual(cached, [`${hub}/local/solo/resolve/main/notes.gguf`, `${hub}/local/speech/resolve/main/moonshine-f32.gguf`]);
   // What was asked of the hub: the file lists (no FILE given) and the two files, the corrupt one and the two-file list before.
-  assert.deepEqual([...new Set(log.hub)].sort(), ['GET /api/models/local/models/tree/main?recursive=true',
+  assert.deepEqual([...new Set(log.hub)].sort(), ['GET /api/models/local/huge/tree/main?recursive=true',
+    'GET /api/models/local/models/tree/main?recursive=true',
     'GET /api/models/local/solo/tree/main?recursive=true', 'GET /api/models/local/speech/tree/main?recursive=true',
     'GET /local/models/resolve/main/broken-q8_0.gguf', 'GET /local/solo/resolve/main/notes.gguf',
     'GET /local/speech/resolve/main/moonshine-f32.gguf']);
