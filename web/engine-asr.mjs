@@ -18,7 +18,7 @@
 import { SottoAsr } from '../wasm/asr.mjs';
 
 // general.architecture of a GGUF file (its first metadata keys), or '?'.
-function ggufArch(bytes) {
+export function ggufArch(bytes) {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dec = new TextDecoder();
   try {

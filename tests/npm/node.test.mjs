@@ -1,0 +1,190 @@
+// node.test.mjs — the packed npm package (npm/), installed into a scratch project by run.sh, in Node against the
+// native CLI: greedy text == `sotto generate` (a fixture model, and the bundled note model plain, as a chat turn and
+// under a JSON Schema), the token ids == the wasm host's own greedy ids (tests/wasm/greedy.mjs, itself checked
+// against the CLI's bytes by tests/wasm/run.mjs), progress events, abort (AbortSignal, leaving the loop) stops early
+// and the model goes on, bad model files are one-line errors, speech to text of samples/visit-soap.wav ==
+// `sotto transcribe --json`, note() == `sotto note --format json/markdown`, model caching in a cache directory
+// (served over HTTP, then with the server gone, then cleared), and an idle model does not keep Node alive.
+// Usage (run.sh copies this file into the scratch project, so `sotto` resolves to the installed tarball):
+//   node node.test.mjs <repo root> <native sotto>
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { Sotto } from 'sotto';
+
+const [root, native] = process.argv.slice(2);
+const { Tally } = await import(pathToFileURL(join(root, 'tests', 'harness.mjs')));
+const { wasmGreedy } = await import(pathToFileURL(join(root, 'tests', 'wasm', 'greedy.mjs')));
+const Engine = (await import(pathToFileURL(join(root, 'wasm', 'sotto.mjs')))).Sotto;
+const tally = new Tally();
+const test = (name, fn) => tally.test(name, fn);
+const tmp = mkdtempSync(join(tmpdir(), 'sotto-npm-node-'));
+const fixture = join(root, 'tests', 'fixtures', 'models', 'llama32-q8_0.gguf');
+const notes = join(root, 'models', 'sotto-notes-q8_0.gguf');
+const asrModel = join(root, 'models', 'sotto-asr-q8_0.gguf');
+
+// `sotto generate` greedy as text (its stdout bytes decoded as the package decodes: U+FFFD for broken UTF-8).
+function nativeText(model, prompt, n, extra = []) {
+  const out = execFileSync(native, ['generate', '-m', model, '-p', prompt, '-n', String(n), '--temp', '0', '-t', '1', '-q', ...extra]);
+  const s = new TextDecoder().decode(out);
+  return s.endsWith('\n') ? s.slice(0, -1) : s;
+}
+
+async function collect(m, input, opts) {
+  let text = '';
+  const ids = [];
+  for await (const piece of m.generate(input, { temperature: 0, onToken: (id) => ids.push(id), ...opts })) text += piece;
+  return { text, ids };
+}
+
+const fixtureModel = await Sotto.load(fixture, { device: 'wasm' });
+await test('a fixture model: greedy text == sotto generate, ids == the wasm host\'s greedy ids', async () => {
+  assert.equal(fixtureModel.info.kind, 'text');
+  assert.equal(fixtureModel.info.device, 'wasm');
+  for (const prompt of ['Once upon a time', 'The quick brown fox']) {
+    const got = await collect(fixtureModel, prompt, { maxTokens: 16 });
+    assert.equal(got.text, nativeText(fixture, prompt, 16), prompt);
+    const engine = await Engine.create(readFileSync(join(root, 'npm', 'engine', 'wasm', 'sotto.wasm')), { log: () => {} });
+    await engine.load(readFileSync(fixture));
+    assert.deepEqual(got.ids, wasmGreedy(engine, prompt, 16).ids, prompt);
+    engine.dispose();
+    assert.equal(fixtureModel.stopReason, 'length');
+  }
+});
+
+const progress = [];
+const notesModel = await Sotto.load(notes, { onProgress: (p) => progress.push(p.phase) });
+await test('load: progress events download, compile, load; info', async () => {
+  assert.deepEqual([...new Set(progress)], ['download', 'compile', 'load']);
+  assert.equal(notesModel.info.name, 'sotto-notes-q8_0.gguf');
+  assert.equal(notesModel.info.device, 'wasm');  // "auto" in Node: no WebGPU
+  assert.match(notesModel.info.why, /Node has no WebGPU/);
+});
+
+await test('the bundled note model: greedy text == sotto generate (plain, and messages == --chat)', async () => {
+  const prompt = 'Transcript: the patient has a cough';
+  assert.equal((await collect(notesModel, prompt, { maxTokens: 24 })).text, nativeText(notes, prompt, 24));
+  const chat = await collect(notesModel, [{ role: 'user', content: prompt }], { maxTokens: 40 });
+  assert.equal(chat.text, nativeText(notes, prompt, 40, ['--chat']));
+  assert.ok(chat.text.length > 20, chat.text);
+});
+
+await test('schema-constrained generation parses and == sotto generate --schema', async () => {
+  const schema = { type: 'object', properties: { complaint: { type: 'string', maxLength: 40 }, days: { type: 'integer' } },
+                   required: ['complaint', 'days'] };
+  writeFileSync(join(tmp, 'schema.json'), JSON.stringify(schema));
+  const prompt = 'Transcript: cough for six days, worse at night.';
+  const got = await collect(notesModel, [{ role: 'user', content: prompt }], { schema, maxTokens: 200 });
+  const doc = JSON.parse(got.text);
+  assert.equal(typeof doc.complaint, 'string');
+  assert.ok(Number.isInteger(doc.days));
+  assert.equal(got.text, nativeText(notes, prompt, 200, ['--chat', '--schema', join(tmp, 'schema.json')]));
+  assert.equal(notesModel.stopReason, 'stop');
+});
+
+await test('abort: an AbortSignal stops generation early (AbortError), breaking out stops it; the model goes on', async () => {
+  const prompt = 'Transcript: the patient has a cough';
+  const full = await collect(notesModel, prompt, { maxTokens: 64 });
+  const ac = new AbortController();
+  let pieces = 0;
+  await assert.rejects(async () => {
+    for await (const _ of notesModel.generate(prompt, { temperature: 0, maxTokens: 64, signal: ac.signal })) {
+      if (++pieces === 3) ac.abort();
+    }
+  }, { name: 'AbortError' });
+  assert.ok(pieces < 8, `${pieces} pieces after the abort`);
+  assert.equal(notesModel.stopReason, 'aborted');
+  for await (const _ of notesModel.generate(prompt, { maxTokens: 64 })) break;
+  await assert.rejects(async () => { for await (const _ of notesModel.generate(prompt, { signal: AbortSignal.abort() })); },
+                       { name: 'AbortError' });
+  assert.equal((await collect(notesModel, prompt, { maxTokens: 64 })).text, full.text);
+});
+
+await test('bad input: one-line errors, and the model goes on', async () => {
+  const oneLine = (re) => (e) => { assert.match(e.message, re); assert.ok(!e.message.includes('\n'), e.message); return true; };
+  await assert.rejects(Sotto.load(new TextEncoder().encode('this is not a model, just some text')), oneLine(/model\.gguf: not a GGUF file/));
+  await assert.rejects(Sotto.load(readFileSync(fixture).subarray(0, 4000), { name: 'cut.gguf' }), oneLine(/cut\.gguf/));
+  await assert.rejects(Sotto.load(join(tmp, 'missing.gguf')), oneLine(/missing\.gguf: no such file/));
+  await assert.rejects(Sotto.load(fixture, { device: 'webgpu' }), oneLine(/device "webgpu": Node has no WebGPU/));
+  await assert.rejects(Sotto.load(fixture, { device: 'tpu' }), oneLine(/device "tpu"/));
+  await assert.rejects(notesModel.transcribe(new Float32Array(16000)), oneLine(/needs a speech model/));
+  await assert.rejects(collect(notesModel, [{ role: 'system', content: 'x' }], {}), oneLine(/one user turn/));
+  await assert.rejects(collect(notesModel, 'x', { schema: { type: 'object', properties: { a: { type: 'strin' } } } }), oneLine(/./));
+  assert.equal((await collect(fixtureModel, 'Once upon a time', { maxTokens: 16 })).text, nativeText(fixture, 'Once upon a time', 16));
+});
+
+await test('transcribe samples/visit-soap.wav (16 kHz) == sotto transcribe --json', async () => {
+  const wav = readFileSync(join(root, 'samples', 'visit-soap.wav'));
+  const dataAt = wav.indexOf('data') + 8;  // 16-bit mono PCM at 16 kHz (checked by the CLI's own header read)
+  const pcm = new Float32Array((wav.length - dataAt) >> 1);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = wav.readInt16LE(dataAt + 2 * i) / 32768;
+  const expect = JSON.parse(execFileSync(native, ['transcribe', '-m', asrModel, '--json', '-t', '1', join(root, 'samples', 'visit-soap.wav')]));
+  const m = await Sotto.load(asrModel, { device: 'wasm' });
+  assert.equal(m.info.kind, 'speech');
+  const got = await m.transcribe(pcm);
+  m.dispose();
+  assert.deepEqual(got.segments.map((s) => [s.start.toFixed(3), s.end.toFixed(3), s.text]),
+                   expect.segments.map((s) => [s.start.toFixed(3), s.end.toFixed(3), s.text]));
+  assert.match(got.text, /productive cough/);
+  await assert.rejects(collect(m, 'x', {}), /disposed/);
+});
+
+await test('note(transcript, template) == sotto note (JSON and Markdown)', async () => {
+  const sample = join(root, 'samples', 'visit-soap.txt');
+  const args = ['note', '--transcript', sample, '-m', notes, '--template', 'soap', '-q', '-t', '1'];
+  const nativeJson = JSON.parse(execFileSync(native, [...args, '--format', 'json']));
+  const nativeMd = execFileSync(native, [...args, '--format', 'markdown']).toString();
+  const soap = JSON.parse(readFileSync(join(root, 'templates', 'soap.schema.json'), 'utf8'));
+  const got = await notesModel.note(readFileSync(sample, 'utf8'), soap);
+  assert.deepEqual(got.note, nativeJson);
+  assert.equal(got.markdown, nativeMd);
+  assert.equal(got.windows, 1);
+  assert.ok(got.support.length > 0);
+});
+
+await test('caching: a URL is kept in the cache directory, read from it with the server gone, cleared', async () => {
+  const bytes = readFileSync(fixture);
+  let hits = 0;
+  const server = createServer((req, res) => { hits++; res.setHeader('content-length', bytes.length); res.end(bytes); });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}/models/tiny.gguf`;
+  const cache = join(tmp, 'cache');
+  const seen = [];
+  const a = await Sotto.load(url, { cache, device: 'wasm', onProgress: (p) => p.phase === 'download' && seen.push(p) });
+  assert.equal(a.info.cached, false);
+  assert.equal(a.info.name, 'tiny.gguf');
+  assert.equal(seen.at(-1).loaded, bytes.length);
+  a.dispose();
+  await new Promise((r) => server.close(r));
+  const b = await Sotto.load(url, { cache, device: 'wasm' });
+  assert.equal(b.info.cached, true);
+  assert.equal((await collect(b, 'Once upon a time', { maxTokens: 16 })).text, nativeText(fixture, 'Once upon a time', 16));
+  b.dispose();
+  assert.equal(hits, 1);
+  await Sotto.clearCache(cache);
+  await assert.rejects(Sotto.load(url, { cache, device: 'wasm' }), /tiny\.gguf: cannot be fetched/);
+  await assert.rejects(Sotto.load(url, { cache: false }), /cannot be fetched/);
+});
+
+await test('worker: false runs in this thread with the same output', async () => {
+  const m = await Sotto.load(fixture, { device: 'wasm', worker: false, threads: 1 });
+  assert.equal((await collect(m, 'Once upon a time', { maxTokens: 16 })).text, nativeText(fixture, 'Once upon a time', 16));
+  m.dispose();
+});
+
+await test('an idle model does not keep Node running (no dispose)', async () => {
+  const code = `import { Sotto } from 'sotto'; const m = await Sotto.load(${JSON.stringify(fixture)});
+    for await (const t of m.generate('Once upon a time', { maxTokens: 4 })) process.stdout.write('.');`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: process.cwd(), timeout: 30000 });
+  assert.equal(r.status, 0, String(r.stderr));
+  assert.ok(r.stdout.length > 0);
+});
+
+fixtureModel.dispose();
+notesModel.dispose();
+process.exitCode = tally.summary();
