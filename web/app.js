@@ -33,7 +33,7 @@ const settings = store.loadSettings();
 const evidence = new Evidence();  // the recording behind the transcript (audio-evidence.mjs)
 const worker = new Worker('/engine-worker.js', { type: 'module' });
 lendThreadWorkers(worker);  // its engine's threads are Workers of this page (threads-host.mjs says why)
-const asr = new Recognizer(showAsrStatus);
+const asr = new Recognizer(asrStatus);
 let nextId = 1;
 const pending = new Map();
 let currentPath = null;
@@ -124,8 +124,28 @@ function startEngine() {
 }
 // A hub model of the settings for a worker ({id, endpoint}: hub.mjs), or null for the model URL.
 const hubOf = (id) => (id ? { id, endpoint: settings.hubEndpoint } : null);
-const startAsr = () => asr.init(settings.wasmUrl, settings.asrModelUrl, settings.backend, settings.speakerModelUrl,
-                                hubOf(settings.asrModelHub));
+let asrLoading = null, asrGood = null;  // the speech model being loaded, the last one that loaded: {url, hub}
+function startAsr() {
+  asrLoading = { url: settings.asrModelUrl, hub: settings.asrModelHub ?? '' };
+  asr.init(settings.wasmUrl, settings.asrModelUrl, settings.backend, settings.speakerModelUrl, hubOf(settings.asrModelHub));
+}
+// The speech worker's status; a speech model that did not load is not saved as the one to load next time (a hub
+// model would be asked for again at every start), the last one that loaded is.
+function asrStatus(s) {
+  showAsrStatus(s);
+  if (s.state === 'ready') {
+    asrGood = asrLoading;
+    if (settings.asrModelHub && s.hub && settings.asrModelHub !== s.hub) {  // the file picked for OWNER/NAME
+      settings.asrModelHub = asrGood.hub = s.hub;
+      $('asr-model-hub').value = s.hub;
+      store.saveSettings(settings);
+    }
+  } else if (s.state === 'error' && asrGood && (asrGood.url !== asrLoading?.url || asrGood.hub !== asrLoading?.hub)) {
+    settings.asrModelUrl = asrGood.url;
+    settings.asrModelHub = asrGood.hub;
+    store.saveSettings(settings);
+  }
+}
 
 // The hub's address: https://huggingface.co, or another (a mirror, a test's stand-in) given once as ?hub=URL in the
 // page's address (?hub= alone: back to the default); kept in the settings, and taken out of the address bar.

@@ -11,8 +11,8 @@
 //     size, before any download;
 //   * local/solo (no FILE: its one .gguf) and local/speech are downloaded with progress naming the hub, verified,
 //     cached under their resolve URLs, used (the status names them) and a note is written with the hub's model;
-//   * the hub stopped: a reload loads both from the cache with no request, and writes a note; a model not cached yet
-//     is a one-line "cannot reach" error, and the engine goes on;
+//   * the hub stopped: a reload loads both from the cache with no request, and writes a note; models not cached yet
+//     are one-line "cannot reach" errors, the note engine goes on, and neither is saved as the model for next time;
 //   * privacy: requests go to the page's origin (its static files) and to the hub only, to the hub only after the
 //     user saved a hub model, and never once it is cached; the Settings pass axe-core.
 // Usage: node tests/web/hub.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR). ~1 min.
@@ -221,12 +221,16 @@ await step('the hub stopped: a reload loads both models from the cache with no r
   assert.deepEqual(log.hub.slice(before), []);
 });
 
-await step('the hub stopped: a model not cached yet is a one-line "cannot reach" error, the engine goes on', async () => {
-  const error = await saveHub('local/models:sotto-notes-q8_0.gguf');
+await step('the hub stopped: models not cached yet are one-line "cannot reach" errors; neither is saved for next time', async () => {
+  const error = await saveHub('local/models:sotto-notes-q8_0.gguf', 'local/speech:other.gguf');
   assert.match(error, new RegExp(`^local/models:sotto-notes-q8_0\\.gguf: cannot reach ${hub.replace(/\./g, '\\.')} \\(.+\\): is the network off\\? ` +
                                  'A hub model downloaded once works offline$'));
   assert.equal(await page.textContent('#engine-status'), `Engine error: ${error} (still using notes.gguf)`);
   assert.equal((await saved()).modelHub, 'local/solo:notes.gguf');
+  await until(page, () => document.body.dataset.asr === 'error', null, 30000, ['asr-status']);
+  assert.match(await page.textContent('#asr-status'), new RegExp('^Speech recognition is not available: local/speech:other\\.gguf: ' +
+                                                                 'cannot reach .*\\. Type or paste the transcript\\.$'));
+  assert.equal((await saved()).asrModelHub, 'local/speech:moonshine-f32.gguf');
 });
 
 await step('privacy: only the page\'s origin and, after the user asked, the hub', async () => {
