@@ -105,8 +105,12 @@ export class Sotto {
   #request(m, signal, onProgress) {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      const onAbort = () => { if (!this.#dead) this.#worker.post({ type: 'cancel', id }); };
+      if (signal?.aborted) { reject(abortError(signal)); return; }
       const finish = () => { signal?.removeEventListener('abort', onAbort); this.#untrack(id); };
+      const onAbort = () => {
+        if (!this.#dead) this.#worker.post({ type: 'cancel', id });
+        if (m.type === 'load') { finish(); reject(abortError(signal)); }  // at once: load() then ends the worker
+      };
       this.#track(id, (msg) => {
         if (msg.type === 'progress') { const { type, id: _, ...p } = msg; onProgress?.(p); return; }
         finish();

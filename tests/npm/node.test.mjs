@@ -112,6 +112,11 @@ await test('bad input: one-line errors, and the model goes on', async () => {
   await assert.rejects(Sotto.load(join(tmp, 'missing.gguf')), oneLine(/missing\.gguf: no such file/));
   await assert.rejects(Sotto.load(fixture, { device: 'webgpu' }), oneLine(/device "webgpu": Node has no WebGPU/));
   await assert.rejects(Sotto.load(fixture, { device: 'tpu' }), oneLine(/device "tpu"/));
+  await assert.rejects(Sotto.load(fixture, { signal: AbortSignal.abort() }), { name: 'AbortError' });
+  const ac = new AbortController();
+  const loading = Sotto.load(notes, { signal: ac.signal });
+  ac.abort();
+  await assert.rejects(loading, { name: 'AbortError' });
   await assert.rejects(notesModel.transcribe(new Float32Array(16000)), oneLine(/needs a speech model/));
   await assert.rejects(collect(notesModel, [{ role: 'system', content: 'x' }], {}), oneLine(/one user turn/));
   await assert.rejects(collect(notesModel, 'x', { schema: { type: 'object', properties: { a: { type: 'strin' } } } }), oneLine(/./));
