@@ -94,9 +94,12 @@ export function serve(post) {
     if (new TextDecoder().decode(bytes.subarray(0, 4)) !== 'GGUF') throw new Error(`${o.name ?? name}: not a GGUF file`);
     progress({ phase: 'compile' });
     const threads = Math.max(1, o.threads ?? await defaultThreads());
-    const module = threads > 1 && threadsUsable()
-      ? await wasmModule('sotto-mt.wasm').catch(() => wasmModule('sotto.wasm')) : await wasmModule('sotto.wasm');
+    // The threaded build for the wasm CPU where threads are usable; WebGPU sessions run on one thread, on sotto.wasm
+    // (Dawn for Node crashed beside the threaded build's Workers).
+    const cpuModule = () => (threads > 1 && threadsUsable()
+      ? wasmModule('sotto-mt.wasm').catch(() => wasmModule('sotto.wasm')) : wasmModule('sotto.wasm'));
     const gpu = await pickGpu(device, o.gpu);
+    let module = gpu.host ? await wasmModule('sotto.wasm') : await cpuModule();
     progress({ phase: 'load' });
     drop();
     const fileName = o.name ?? name;
@@ -115,11 +118,12 @@ export function serve(post) {
       gpu.host?.device.destroy?.();
       if (!gpu.host || device === 'webgpu') throw e;
       used = { why: `the WebGPU engine could not load the model (${oneLine(e)})` };  // 'auto': the wasm CPU
+      module = await cpuModule();
       await make(used);
     }
     text = t;
     speech = s;
-    model = { bytes, name: fileName, module };
+    model = { bytes, name: fileName, module: used.host ? cpuModule : () => module };  // the scribe runs on the wasm CPU
     const onGpu = !!used.host;
     info = { name: fileName, arch, kind: s ? 'speech' : 'text', device: onGpu ? 'webgpu' : 'wasm',
              adapter: used.adapter ?? null, why: onGpu ? null : used.why, bytes: bytes.length, cached,
@@ -163,7 +167,7 @@ export function serve(post) {
     const o = m.opts ?? {};
     const schema = typeof m.template === 'string' ? m.template : JSON.stringify(m.template);
     const transcript = String(m.transcript);
-    scribe ??= await ScribeEngineCpu.create(model.module, model.bytes, { name: model.name, nCtx: o.nCtx ?? 4096 });
+    scribe ??= await ScribeEngineCpu.create(await model.module(), model.bytes, { name: model.name, nCtx: o.nCtx ?? 4096 });
     await scribe.ready();
     scribe.visitDate(o.visitDate ?? '');
     const plan = scribe.windows(schema, transcript, o.maxTokens ?? 1024);

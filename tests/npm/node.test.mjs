@@ -4,7 +4,8 @@
 // against the CLI's bytes by tests/wasm/run.mjs), progress events, abort (AbortSignal, leaving the loop) stops early
 // and the model goes on, bad model files are one-line errors, speech to text of samples/visit-soap.wav ==
 // `sotto transcribe --json`, note() == `sotto note --format json/markdown`, model caching in a cache directory
-// (served over HTTP, then with the server gone, then cleared), and an idle model does not keep Node alive.
+// (served over HTTP, then with the server gone, then cleared), in-thread on WebGPU with a gpu object (npm webgpu, Dawn
+// on SwiftShader) == the CLI, and an idle model does not keep Node alive.
 // Usage (run.sh copies this file into the scratch project, so `sotto` resolves to the installed tarball):
 //   node node.test.mjs <repo root> <native sotto>
 import assert from 'node:assert/strict';
@@ -180,6 +181,32 @@ await test('worker: false runs in this thread with the same output', async () =>
   const m = await Sotto.load(fixture, { device: 'wasm', worker: false, threads: 1 });
   assert.equal((await collect(m, 'Once upon a time', { maxTokens: 16 })).text, nativeText(fixture, 'Once upon a time', 16));
   m.dispose();
+});
+
+await test('Node with a gpu object (npm webgpu: Dawn on SwiftShader): in-thread on WebGPU, greedy text == sotto generate', async () => {
+  // A process of its own (Dawn, VK_ICD_FILENAMES); webgpu comes from tests/webgpu (tools/install-deps.sh).
+  const webgpu = pathToFileURL(join(root, 'tests', 'webgpu', 'node_modules', 'webgpu', 'index.js')).href;
+  const f32 = join(root, 'tests', 'fixtures', 'models', 'llama32-f32.gguf');
+  writeFileSync('gpu-run.mjs', `import { create, globals } from ${JSON.stringify(webgpu)};
+    import { Sotto } from 'sotto';
+    Object.assign(globalThis, globals);
+    const out = [];
+    for (const [model, prompt, n] of ${JSON.stringify([[f32, 'Once upon a time', 16], [notes, 'Transcript: the patient has a cough', 24]])}) {
+      const m = await Sotto.load(model, { device: 'webgpu', gpu: create([]) });
+      let text = '';
+      for await (const t of m.generate(prompt, { maxTokens: n, temperature: 0 })) text += t;
+      out.push({ device: m.info.device, adapter: m.info.adapter, text });
+      m.dispose();
+    }
+    process.stdout.write(JSON.stringify(out));`);
+  const r = spawnSync(process.execPath, ['gpu-run.mjs'], { timeout: 120000, env: { ...process.env,
+    VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? '/usr/lib/chromium/vk_swiftshader_icd.json', XDG_RUNTIME_DIR: tmp } });
+  assert.equal(r.status, 0, String(r.stderr).slice(-500));
+  const [a, b] = JSON.parse(r.stdout);
+  assert.equal(a.device, 'webgpu');
+  assert.match(a.adapter, /swiftshader/i);
+  assert.equal(a.text, nativeText(f32, 'Once upon a time', 16));
+  assert.equal(b.text, nativeText(notes, 'Transcript: the patient has a cough', 24));
 });
 
 await test('an idle model does not keep Node running (no dispose)', async () => {
