@@ -59,6 +59,9 @@ export class Sotto {
   static async load(source, opts = {}) {
     const { onProgress, onLog, signal, worker, gpu, ...rest } = opts;
     signal?.throwIfAborted();
+    // A URL object does not cross to a worker; a relative URL is the page's (a worker's own location is worker.js).
+    if (source instanceof URL) source = source.href;
+    if (typeof source === 'string' && !isNode && globalThis.location) source = new URL(source, globalThis.document?.baseURI ?? globalThis.location.href).href;
     const m = new Sotto();
     m.onLog = onLog ?? null;
     m.#worker = await startWorker(worker === false || !!gpu);

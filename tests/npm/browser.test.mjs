@@ -70,14 +70,14 @@ await tally.test('example page, wasm: a fixture model\'s greedy text == sotto ge
   assert.ok(r.info.threads > 1, `threads ${r.info.threads}`);
 });
 
-await tally.test('example page, wasm: the bundled note model == sotto generate; a reload reads the Cache API', async () => {
+await tally.test('example page, wasm: the bundled note model (a URL relative to the page) == sotto generate; a reload reads the Cache API', async () => {
   const prompt = 'Transcript: the patient has a cough';
-  const r = await runPage({ model: '/models/sotto-notes-q8_0.gguf', device: 'wasm', prompt, max: '24' });
+  const r = await runPage({ model: '../../../models/sotto-notes-q8_0.gguf', device: 'wasm', prompt, max: '24' });
   assert.equal(r.state, 'done', r.status);
   assert.equal(r.out, nativeText('sotto-notes-q8_0.gguf', prompt, 24));
   assert.equal(r.info.cached, false);
   const before = log.requests.filter((q) => q.includes('/models/sotto-notes')).length;
-  const again = await runPage({ model: '/models/sotto-notes-q8_0.gguf', device: 'wasm', prompt, max: '24' });
+  const again = await runPage({ model: '../../../models/sotto-notes-q8_0.gguf', device: 'wasm', prompt, max: '24' });
   assert.equal(again.out, r.out);
   assert.equal(again.info.cached, true);
   assert.equal(log.requests.filter((q) => q.includes('/models/sotto-notes')).length, before);

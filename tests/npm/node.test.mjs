@@ -177,8 +177,9 @@ await test('caching: a URL is kept in the cache directory, read from it with the
   await assert.rejects(Sotto.load(url, { cache: false }), /cannot be fetched/);
 });
 
-await test('worker: false runs in this thread with the same output', async () => {
-  const m = await Sotto.load(fixture, { device: 'wasm', worker: false, threads: 1 });
+await test('worker: false runs in this thread with the same output (the model given as a file: URL object)', async () => {
+  const m = await Sotto.load(pathToFileURL(fixture), { device: 'wasm', worker: false, threads: 1 });
+  assert.equal(m.info.name, 'llama32-q8_0.gguf');
   assert.equal((await collect(m, 'Once upon a time', { maxTokens: 16 })).text, nativeText(fixture, 'Once upon a time', 16));
   m.dispose();
 });
