@@ -36,6 +36,10 @@ async function startWorker(inline) {
              busy: (on) => (on ? w.ref() : w.unref()), terminate: () => w.terminate() };
   }
   const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  // The threaded engine's Workers are made by this page on the worker's request, not nested in it (Firefox ESR was
+  // seen to hang in a nested `new Worker`: wasm/threads-host.mjs). Its first message, before any request.
+  const { lendThreadWorkers } = await import('./engine/wasm/threads-host.mjs');
+  lendThreadWorkers(w);
   return { post: (m) => w.postMessage(m), onMessage: (f) => { w.onmessage = (e) => f(e.data); },
            onError: (f) => { w.onerror = (e) => { e.preventDefault?.(); f(new Error(e.message || 'the worker script did not load')); }; },
            busy: () => {}, terminate: () => w.terminate() };
