@@ -127,7 +127,7 @@ export function serve(post) {
     const onGpu = !!used.host;
     info = { name: fileName, arch, kind: s ? 'speech' : 'text', device: onGpu ? 'webgpu' : 'wasm',
              adapter: used.adapter ?? null, why: onGpu ? null : used.why, bytes: bytes.length, cached,
-             threads: onGpu ? 1 : (t?.threads ?? s?.threads ?? 1) };
+             threads: onGpu ? 1 : t ? t.threadsOf() : (s?.threads ?? 1) };  // the threads the session got
     return info;
   }
 
