@@ -2,8 +2,8 @@
 // project by run.sh) in headless Chromium (playwright-core of tests/web): served from a loopback server of this
 // test with cross-origin isolation (so the package takes the threaded engine), it loads a fixture model and the
 // bundled note model and generates the text of `sotto generate` (greedy), on the wasm CPU and on WebGPU (SwiftShader);
-// a reload reads the model from the Cache API; Stop ends a long generation; no request leaves the page's origin
-// (tests/web/page-helpers.mjs watchedContext).
+// a reload reads the model from the Cache API; device "auto" passes over the software adapter; Stop ends a generation
+// early; no request leaves the page's origin (tests/web/page-helpers.mjs watchedContext).
 // Usage (from the scratch project, under flock /tmp/sotto-browser.lock): node browser.test.mjs <repo root> <native sotto>
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -70,16 +70,19 @@ await tally.test('example page, wasm: a fixture model\'s greedy text == sotto ge
   assert.ok(r.info.threads > 1, `threads ${r.info.threads}`);
 });
 
-await tally.test('example page, wasm: the bundled note model (a URL relative to the page) == sotto generate; a reload reads the Cache API', async () => {
+await tally.test('example page, wasm: the bundled note model (a URL relative to the page) == sotto generate; a reload reads the Cache API; "auto" skips a software adapter', async () => {
   const prompt = 'Transcript: the patient has a cough';
   const r = await runPage({ model: '../../../models/sotto-notes-q8_0.gguf', device: 'wasm', prompt, max: '24' });
   assert.equal(r.state, 'done', r.status);
   assert.equal(r.out, nativeText('sotto-notes-q8_0.gguf', prompt, 24));
   assert.equal(r.info.cached, false);
   const before = log.requests.filter((q) => q.includes('/models/sotto-notes')).length;
-  const again = await runPage({ model: '../../../models/sotto-notes-q8_0.gguf', device: 'wasm', prompt, max: '24' });
+  // Again with device "auto": the only adapter here is SwiftShader, a software one, so the wasm CPU.
+  const again = await runPage({ model: '../../../models/sotto-notes-q8_0.gguf', device: 'auto', prompt, max: '24' });
   assert.equal(again.out, r.out);
   assert.equal(again.info.cached, true);
+  assert.equal(again.info.device, 'wasm');
+  assert.match(again.info.why, /software/);
   assert.equal(log.requests.filter((q) => q.includes('/models/sotto-notes')).length, before);
 });
 
