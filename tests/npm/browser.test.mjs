@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 
 const [root, native] = process.argv.slice(2);
 const { chromium } = await import(pathToFileURL(join(root, 'tests', 'web', 'node_modules', 'playwright-core', 'index.mjs')));
-const { watchedContext, until } = await import(pathToFileURL(join(root, 'tests', 'web', 'page-helpers.mjs')));
+const { launchChromium, watchedContext, until } = await import(pathToFileURL(join(root, 'tests', 'web', 'page-helpers.mjs')));
 const { Tally } = await import(pathToFileURL(join(root, 'tests', 'harness.mjs')));
 const tally = new Tally();
 
@@ -40,11 +40,7 @@ function nativeText(model, prompt, n) {
   return s.endsWith('\n') ? s.slice(0, -1) : s;
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run'],
-});
+const browser = await launchChromium(chromium, { webgpu: true });
 const { ctx, log } = await watchedContext(browser, origin, [/^\/node_modules\/sotto\//, /^\/models\/[\w.-]+\.gguf$/]);
 const page = await ctx.newPage();
 const errors = [];

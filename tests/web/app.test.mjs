@@ -41,7 +41,7 @@ import { Tally } from '../harness.mjs';
 import { conversation16k, referenceResample, wav16k } from './speech-fixtures.mjs';
 import { phraseMarks } from '../../web/speech-marks.mjs';
 import { startServe } from './serve.mjs';
-import { axeClean as axeCleanAt, until as untilIn, watchedContext as watchedContextOf } from './page-helpers.mjs';
+import { axeClean as axeCleanAt, launchChromium, until as untilIn, watchedContext as watchedContextOf } from './page-helpers.mjs';
 
 // Route the service worker's own network requests through the interceptor as well (Chromium).
 process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS = '1';
@@ -99,12 +99,10 @@ function wer(ref, hyp) {
 const { server, origin } = await startServe(sotto, ['--port', '0', '--wasm-dir', wasmDir, '--model', noteModel,
                                                    '--asr-model', asrModel, '-q']);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-         `--use-file-for-fake-audio-capture=${mic16k}%noloop`, '--autoplay-policy=no-user-gesture-required'],
+const browser = await launchChromium(chromium, {
+  webgpu: true,
+  extra: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+          `--use-file-for-fake-audio-capture=${mic16k}%noloop`, '--autoplay-policy=no-user-gesture-required'],
 });
 
 const tally = new Tally();

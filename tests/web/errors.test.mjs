@@ -21,7 +21,7 @@ import { chromium } from 'playwright-core';
 
 import { Tally } from '../harness.mjs';
 import { startServe } from './serve.mjs';
-import { until } from './page-helpers.mjs';
+import { launchChromium, until } from './page-helpers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sotto = process.argv[2] ?? join(root, 'build', 'sotto');
@@ -67,12 +67,7 @@ truncateSync(join(tmp, 'huge.gguf'), 3 * 1024 ** 3);
 
 const { server, origin } = await startServe(sotto, ['--port', '0', '--root', root, '--wasm-dir', wasmDir, '--model', noteModel,
                                                    '--asr-model', asrModel, '--models', tmp, '-q']);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run'],
-});
+const browser = await launchChromium(chromium, { webgpu: true });
 const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 

@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import { Tally } from '../harness.mjs';
+import { launchChromium } from './page-helpers.mjs';
 import { startServe } from './serve.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -42,12 +43,7 @@ const attacker = createServer((req, res) => {
 await new Promise((r) => attacker.listen(0, '127.0.0.1', r));
 const other = attacker.address().port;
 
-const launch = (extra = []) => chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--no-first-run', '--host-resolver-rules=MAP evil.example 127.0.0.1', ...extra],
-});
+const launch = (extra = []) => launchChromium(chromium, { extra: ['--host-resolver-rules=MAP evil.example 127.0.0.1', ...extra] });
 const browser = await launch();
 const tally = new Tally();
 

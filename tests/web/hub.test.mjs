@@ -27,7 +27,7 @@ import { chromium } from 'playwright-core';
 
 import { Tally } from '../harness.mjs';
 import { startServe } from './serve.mjs';
-import { axeClean, until } from './page-helpers.mjs';
+import { axeClean, launchChromium, until } from './page-helpers.mjs';
 import { DEFAULT_HUB, hubEndpoint, parseHubId, pickGguf, publishedHash } from '../../web/hub.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -56,12 +56,7 @@ const hubHost = new URL(hub).host;
 process.env.HF_ENDPOINT = hub;  // `sotto serve` puts it in the page's CSP (connect-src) in place of the hub's origins
 const { server, origin } = await startServe(sotto, ['--port', '0', '--root', root, '--wasm-dir', wasmDir, '--model', noteModel,
                                                    '--asr-model', asrModel, '-q']);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
-         '--disable-sync', '--no-first-run'],
-});
+const browser = await launchChromium(chromium, { webgpu: true });
 const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 

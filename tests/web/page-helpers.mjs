@@ -1,9 +1,21 @@
-// page-helpers.mjs — what the browser tests of tests/web share: a browser context whose every request is checked
-// against the page's own origin and an allow-list (the privacy check), polling the page, and axe-core.
+// page-helpers.mjs — what the browser tests of tests/web share: headless Chromium with the tests' flags, a browser
+// context whose every request is checked against the page's own origin and an allow-list (the privacy check),
+// polling the page, and axe-core.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// Debian's headless Chromium (CHROMIUM overrides the path) without the sandbox and its own background traffic
+// (component updates, sync, first-run requests); webgpu: --enable-unsafe-webgpu; extra: more flags.
+export function launchChromium(chromium, { webgpu = false, extra = [] } = {}) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', ...(webgpu ? ['--enable-unsafe-webgpu'] : []), '--disable-background-networking',
+           '--disable-component-update', '--disable-sync', '--no-first-run', ...extra],
+  });
+}
 
 // A context of `browser` whose every request (page, dedicated workers, service worker) is checked: another origin
 // than `origin`, a method other than GET / HEAD, a query string or a path no pattern of `allowed` matches is

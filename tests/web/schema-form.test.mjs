@@ -8,17 +8,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+
+import { launchChromium } from './page-helpers.mjs';
 import { Tally } from '../harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const formSource = readFileSync(join(root, 'web', 'schema-form.mjs'), 'utf8');
 const schema = (name) => JSON.parse(readFileSync(join(root, 'templates', `${name}.schema.json`), 'utf8'));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--headless', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--no-first-run'],
-});
+const browser = await launchChromium(chromium);
 const page = await browser.newPage();
 await page.setContent('<div id="form"></div>');
 await page.addScriptTag({ type: 'module', content: `${formSource}\nwindow.renderForm = renderForm;` });

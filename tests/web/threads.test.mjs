@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
+import { launchChromium } from './page-helpers.mjs';
+
 import { Tally } from '../harness.mjs';
 import { startServe } from './serve.mjs';
 
@@ -19,11 +21,7 @@ const models = join(root, 'tests', 'fixtures', 'models');
 
 const { server, origin } = await startServe(sotto, ['--port', '0', '--root', root, '--wasm-dir', wasmDir, '--models', models,
                                                    '--model', join(models, 'llama32-q8_0.gguf'), '-q']);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launchChromium(chromium);
 const page = await browser.newPage();
 const errors = [];
 page.on('pageerror', (e) => errors.push(e.message));

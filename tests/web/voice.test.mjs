@@ -29,7 +29,7 @@ import { apply, newPanel } from '../../web/voice/panel.mjs';
 import { Tally } from '../harness.mjs';
 import { referenceResample, wav16k } from './speech-fixtures.mjs';
 import { startServe } from './serve.mjs';
-import { axeClean, until as untilIn, watchedContext as watchedContextOf } from './page-helpers.mjs';
+import { axeClean, launchChromium, until as untilIn, watchedContext as watchedContextOf } from './page-helpers.mjs';
 
 process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS = '1';  // the service worker's requests are watched too
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -55,11 +55,8 @@ const shortWav = speak('Stop line two.', 'short');
 const longWav = speak('Set line two speed to seventy five percent and turn on the lights in the loading bay.', 'long');
 
 const { server, origin } = await startServe(sotto, ['--port', '0', '--wasm-dir', wasmDir, '--asr-model', asrModel, '-q']);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-         '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${shortWav}%noloop`],
+const browser = await launchChromium(chromium, {
+  extra: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${shortWav}%noloop`],
 });
 const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
