@@ -56,9 +56,43 @@ std::string git_blob_id(const std::string& data) {
   return digest_hex("blob " + std::to_string(data.size()) + std::string(1, '\0') + data, EVP_sha1());
 }
 
+// A cpp-httplib server on a loopback port in a thread of its own, with a log of the requests it saw (the
+// subclass adds its routes, then calls start(); its destructor calls stop() before its own members go).
+class LoggedServer {
+ public:
+  int port() const { return port_; }
+  std::vector<std::string> log() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return log_;
+  }
+  void clear_log() {
+    std::lock_guard<std::mutex> lk(mu_);
+    log_.clear();
+  }
+
+ protected:
+  void start() {
+    port_ = svr_.bind_to_any_port("127.0.0.1");
+    th_ = std::thread([this] { svr_.listen_after_bind(); });
+    while (!svr_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  void stop() {
+    if (!th_.joinable()) return;
+    svr_.stop();
+    th_.join();
+  }
+  httplib::Server svr_;
+  std::mutex mu_;
+  std::vector<std::string> log_;
+  int port_ = 0;
+
+ private:
+  std::thread th_;
+};
+
 // The stand-in hub: repos of files; LFS files redirect to /cdn/<sha>, which honours Range (cpp-httplib slices a
 // content provider) and can drop the connection halfway.
-class FakeHub {
+class FakeHub : public LoggedServer {
  public:
   struct File {
     std::string data;  // what the CDN serves
@@ -158,23 +192,9 @@ class FakeHub {
              "\",\"lfs\":{\"oid\":\"" + f.sha + "\",\"size\":" + std::to_string(f.data.size()) + "}}";
       res.set_content(j + "]", "application/json");
     });
-    port_ = svr_.bind_to_any_port("127.0.0.1");
-    th_ = std::thread([this] { svr_.listen_after_bind(); });
-    while (!svr_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    start();
   }
-  ~FakeHub() {
-    svr_.stop();
-    th_.join();
-  }
-  int port() const { return port_; }
-  std::vector<std::string> log() {
-    std::lock_guard<std::mutex> lk(mu_);
-    return log_;
-  }
-  void clear_log() {
-    std::lock_guard<std::mutex> lk(mu_);
-    log_.clear();
-  }
+  ~FakeHub() { stop(); }
   void add(const std::string& repo, const std::string& path, const std::string& data, const std::string& served) {
     repos[repo][path] = File{served, sha256_hex(data), next_id_++};
   }
@@ -183,11 +203,6 @@ class FakeHub {
   }
 
  private:
-  httplib::Server svr_;
-  std::thread th_;
-  int port_ = 0;
-  std::mutex mu_;
-  std::vector<std::string> log_;
   int next_id_ = 0;
   std::atomic<int> urls_{0};
   std::set<std::string> used_;  // the one_use_urls already fetched
@@ -195,7 +210,7 @@ class FakeHub {
 
 // A plain-HTTP forward proxy (absolute-form requests, as an http:// proxy gets them): logs each request's target and
 // passes it on.
-class FakeProxy {
+class FakeProxy : public LoggedServer {
  public:
   FakeProxy() {
     svr_.Get(R"(.*)", [this](const httplib::Request& req, httplib::Response& res) {
@@ -225,26 +240,9 @@ class FakeProxy {
         if (k != "Content-Length" && k != "Transfer-Encoding" && k != "Connection" && k != "Keep-Alive") res.set_header(k, v);
       res.body = r->body;
     });
-    port_ = svr_.bind_to_any_port("127.0.0.1");
-    th_ = std::thread([this] { svr_.listen_after_bind(); });
-    while (!svr_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    start();
   }
-  ~FakeProxy() {
-    svr_.stop();
-    th_.join();
-  }
-  int port() const { return port_; }
-  std::vector<std::string> log() {
-    std::lock_guard<std::mutex> lk(mu_);
-    return log_;
-  }
-
- private:
-  httplib::Server svr_;
-  std::thread th_;
-  int port_ = 0;
-  std::mutex mu_;
-  std::vector<std::string> log_;
+  ~FakeProxy() { stop(); }
 };
 
 size_t count_prefix(const std::vector<std::string>& log, const std::string& prefix) {
