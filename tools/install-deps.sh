@@ -12,10 +12,10 @@ cd "$(dirname "$0")/.."
 wasm=0; [ "${1:-}" = "--wasm" ] && wasm=1
 if [ "${1:-}" = "--build" ]; then
   pkgs=(cmake ninja-build g++ pkgconf libcpp-httplib-dev libpng-dev libturbojpeg0-dev libexif-dev
-        libsqlite3-dev libpoppler-cpp-dev libxml2-dev libssl-dev)
+        libsqlite3-dev libpoppler-cpp-dev libxml2-dev libssl-dev libhnswlib-dev)
 elif [ "${1:-}" = "--fuzz" ]; then
   pkgs=(clang-19 libclang-rt-19-dev cmake ninja-build pkgconf libcpp-httplib-dev libgtest-dev libpng-dev libturbojpeg0-dev
-        libexif-dev libsqlite3-dev libpoppler-cpp-dev libxml2-dev libssl-dev)
+        libexif-dev libsqlite3-dev libpoppler-cpp-dev libxml2-dev libssl-dev libhnswlib-dev)
 elif [ "${1:-}" = "--ort" ]; then
   pkgs=(python3-onnx python3-numpy)
 elif [ "${1:-}" = "--train" ]; then
@@ -32,7 +32,7 @@ else
   pkgs+=(libpng-dev libturbojpeg0-dev libexif-dev python3-pil)
   # apps/rag (sotto index, search): SQLite with FTS5, PDF text layers (poppler-cpp), HTML text (libxml2), SHA-256
   # (OpenSSL's libcrypto).
-  pkgs+=(libsqlite3-dev libpoppler-cpp-dev libxml2-dev libssl-dev)
+  pkgs+=(libsqlite3-dev libpoppler-cpp-dev libxml2-dev libssl-dev libhnswlib-dev)
   # Chromium: headless for the browser app's tests and the WebGPU tests (its SwiftShader Vulkan driver
   # serves Dawn too); libvulkan1: the Vulkan loader that Dawn (npm webgpu) opens; mesa-vulkan-drivers:
   # lavapipe, the software Vulkan driver that Deno's WebGPU (wgpu) runs on (tests/deno).

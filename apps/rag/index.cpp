@@ -1,4 +1,5 @@
-// index.cpp — see index.h. SQLite (FTS5 for BM25), exact cosine over the stored vectors, RRF fusion.
+// index.cpp — see index.h. SQLite (FTS5 for BM25), exact cosine over the stored vectors or the HNSW graph of ann.h,
+// RRF fusion.
 #include "rag/index.h"
 
 #include <openssl/evp.h>
@@ -7,13 +8,17 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 #include <ctime>
 #include <map>
+#include <thread>
 
 #include "core/error.h"
+#include "rag/ann.h"
 
 namespace sotto::rag {
 
@@ -107,6 +112,10 @@ class Txn {
   bool done_ = false;
 };
 
+const char* const kBumpGeneration =
+    "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', "
+    "COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'), 0) + 1)";
+
 bool word_byte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
 
 }  // namespace
@@ -156,6 +165,26 @@ std::string fts_query(const std::string& text) {
   return q;
 }
 
+DenseOptions DenseOptions::from_env() {
+  DenseOptions d;
+  if (const char* m = std::getenv("SOTTO_DENSE"); m && *m) {
+    const std::string v = m;
+    if (v == "auto") d.mode = kAuto;
+    else if (v == "exact") d.mode = kExact;
+    else if (v == "hnsw") d.mode = kHnsw;
+    else fail("SOTTO_DENSE=", v, ": expected auto, exact or hnsw");
+  }
+  if (const char* t = std::getenv("SOTTO_HNSW_THRESHOLD"); t && *t) {
+    char* end = nullptr;
+    const long long v = std::strtoll(t, &end, 10);
+    if (*end || v < 0) fail("SOTTO_HNSW_THRESHOLD=", t, ": expected a number of passages (0 or more)");
+    d.threshold = v;
+  }
+  return d;
+}
+
+Index::Index() = default;
+
 std::unique_ptr<Index> Index::open(const std::string& path, bool create, bool read_only) {
   struct stat st;
   const bool exists = ::stat(path.c_str(), &st) == 0;
@@ -163,6 +192,7 @@ std::unique_ptr<Index> Index::open(const std::string& path, bool create, bool re
   if (exists && !S_ISREG(st.st_mode)) fail(path, ": not a file");
   std::unique_ptr<Index> ix(new Index());
   ix->path_ = path;
+  ix->dense_ = DenseOptions::from_env();
   const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (sqlite3_open_v2(path.c_str(), &ix->db_, flags, nullptr) != SQLITE_OK)
     fail(path, ": cannot open (", ix->db_ ? sqlite3_errmsg(ix->db_) : "out of memory", ")");
@@ -196,7 +226,99 @@ std::unique_ptr<Index> Index::open(const std::string& path, bool create, bool re
   return ix;
 }
 
-Index::~Index() { sqlite3_close(db_); }
+Index::~Index() {
+  try {
+    flush();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+  }
+  sqlite3_close(db_);
+}
+
+int64_t Index::generation() const {
+  const std::string g = meta("generation");
+  return g.empty() ? 0 : std::stoll(g);
+}
+
+int64_t Index::n_chunks_now() const {
+  const int64_t gen = generation();
+  if (gen != count_gen_) count_ = n_chunks(), count_gen_ = gen;
+  return count_;
+}
+
+bool Index::uses_hnsw(int64_t n) const {
+  return dense_.mode == DenseOptions::kHnsw || (dense_.mode == DenseOptions::kAuto && n >= dense_.threshold);
+}
+
+bool Index::uses_hnsw() const { return uses_hnsw(n_chunks_now()); }
+
+void Index::build_graph(int64_t gen, const char* why) const {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int n_embd = model().n_embd;
+  std::vector<int64_t> ids;
+  std::vector<float> vecs;
+  {
+    Stmt s(db_, path_, "SELECT id, embedding FROM chunks ORDER BY id");
+    while (s.step()) {
+      if (s.blob_size(1) != size_t(n_embd) * sizeof(float))
+        fail(path_, ": chunk ", std::to_string(s.i64(0)), " has an embedding of ", std::to_string(s.blob_size(1)),
+             " bytes, expected ", std::to_string(n_embd * 4), " (corrupt index)");
+      ids.push_back(s.i64(0));
+      const float* v = static_cast<const float*>(s.blob_data(1));
+      vecs.insert(vecs.end(), v, v + n_embd);
+    }
+  }
+  ann_.reset();
+  auto a = std::make_unique<Ann>(n_embd, ids.size() + ids.size() / 4);
+  const int threads = dense_.build_threads > 0 ? dense_.build_threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  a->add(ids, vecs.data(), threads);
+  ann_ = std::move(a);
+  ann_gen_ = gen;
+  ann_dirty_ = true;
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!ids.empty() || std::string(why) != "missing")
+    std::fprintf(stderr, "%s: %s; %s the HNSW graph of %zu passages from the stored embeddings (%.1f s)\n",
+               sidecar_path().c_str(), why, std::string(why) == "missing" ? "built" : "rebuilt", ids.size(), secs);
+  try {
+    ann_->save(sidecar_path(), gen);
+    ann_dirty_ = false;
+  } catch (const Error& e) {  // a cache: search goes on with the graph in memory
+    std::fprintf(stderr, "%s (the graph is rebuilt next time)\n", e.what());
+    ann_dirty_ = false;
+  }
+}
+
+Ann* Index::graph() const {
+  const int64_t gen = generation();
+  if (ann_ && ann_gen_ == gen) return ann_.get();
+  std::string why;
+  ann_ = Ann::load(sidecar_path(), model().n_embd, gen, size_t(n_chunks()), &why);
+  if (ann_) {
+    ann_gen_ = gen;
+    ann_dirty_ = false;
+  } else {
+    build_graph(gen, why.c_str());
+  }
+  return ann_.get();
+}
+
+void Index::flush() {
+  if (!ann_ || !ann_dirty_) return;
+  if (ann_->n_deleted() > ann_->n_live() / 2 + 1000) {  // compaction: markDelete leaves the nodes in the graph
+    build_graph(ann_gen_, "over half its nodes deleted");
+    return;
+  }
+  ann_->save(sidecar_path(), ann_gen_);
+  ann_dirty_ = false;
+}
+
+std::vector<int64_t> Index::chunk_ids_of(const std::string& doc_path) const {
+  std::vector<int64_t> v;
+  Stmt s(db_, path_, "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.path = ?");
+  s.bind(1, doc_path);
+  while (s.step()) v.push_back(s.i64(0));
+  return v;
+}
 
 void Index::set_meta(const std::string& key, const std::string& value) {
   Stmt(db_, path_, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)").bind(1, key).bind(2, value).run();
@@ -248,6 +370,10 @@ void Index::put(const Document& d, const std::string& sha256, int64_t bytes, con
                 const std::vector<float>& emb) {
   const int n_embd = model().n_embd;
   if (n_embd <= 0 || emb.size() != chunks.size() * size_t(n_embd)) fail(path_, ": put: embeddings do not match the chunks");
+  // The graph as of before this change (loaded or built), updated below once the change is committed.
+  Ann* g = ann_ || uses_hnsw(n_chunks_now() + int64_t(chunks.size())) ? graph() : nullptr;
+  const std::vector<int64_t> old = g ? chunk_ids_of(d.path) : std::vector<int64_t>();
+  std::vector<int64_t> ids;
   Txn tx(db_, path_);
   Stmt(db_, path_, "DELETE FROM chunks WHERE doc_id IN (SELECT id FROM documents WHERE path = ?)").bind(1, d.path).run();
   Stmt(db_, path_, "DELETE FROM documents WHERE path = ?").bind(1, d.path).run();
@@ -261,8 +387,22 @@ void Index::put(const Document& d, const std::string& sha256, int64_t bytes, con
     const Chunk& c = chunks[i];
     ins.bind(1, doc_id).bind(2, int64_t(c.page)).bind(3, int64_t(c.begin)).bind(4, int64_t(c.end)).bind(5, c.text);
     ins.blob(6, emb.data() + i * size_t(n_embd), size_t(n_embd) * sizeof(float)).run();  // little-endian float32
+    ids.push_back(sqlite3_last_insert_rowid(db_));
   }
+  exec(db_, path_, kBumpGeneration);
   tx.commit();
+  if (g) update_graph(old, ids, emb.data());
+}
+
+void Index::update_graph(const std::vector<int64_t>& gone, const std::vector<int64_t>& added, const float* vecs) {
+  try {
+    for (const int64_t id : gone) ann_->remove(id);
+    ann_->add(added, vecs, 1);
+    ann_gen_ = generation();
+    ann_dirty_ = true;
+  } catch (const std::exception&) {  // committed already: the graph is rebuilt when next needed
+    ann_.reset();
+  }
 }
 
 std::vector<std::string> Index::remove(const std::string& path) {
@@ -270,6 +410,9 @@ std::vector<std::string> Index::remove(const std::string& path) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   dir += '/';
   std::vector<std::string> gone;
+  const bool g = ann_ || uses_hnsw(n_chunks_now());
+  if (g) graph();
+  std::vector<int64_t> gone_ids;
   Txn tx(db_, path_);
   {
     Stmt s(db_, path_, "SELECT path FROM documents WHERE path = ? OR substr(path, 1, length(?)) = ?");
@@ -277,10 +420,14 @@ std::vector<std::string> Index::remove(const std::string& path) {
     while (s.step()) gone.push_back(s.str(0));
   }
   for (const std::string& p : gone) {
+    if (g)
+      for (const int64_t id : chunk_ids_of(p)) gone_ids.push_back(id);
     Stmt(db_, path_, "DELETE FROM chunks WHERE doc_id IN (SELECT id FROM documents WHERE path = ?)").bind(1, p).run();
     Stmt(db_, path_, "DELETE FROM documents WHERE path = ?").bind(1, p).run();
   }
+  if (!gone.empty()) exec(db_, path_, kBumpGeneration);
   tx.commit();
+  if (g && !gone.empty()) update_graph(gone_ids, {}, nullptr);
   return gone;
 }
 
@@ -333,13 +480,18 @@ std::vector<Hit> Index::search(const std::string& text, const std::vector<float>
       h.bm25_rank = ++rank;
     }
   }
-  // Exact cosine: the stored vectors and the query are L2-normalised, so the dot product.
+  // Dense: the stored vectors and the query are L2-normalised, so cosine is the dot product. Exact below the
+  // threshold (every vector), the HNSW graph at or above it (beam max(128, 2 * depth): 64 gave recall@10 0.92 on
+  // random 64-dim vectors, test-rag-hnsw).
   struct Scored {
     double score;
     int64_t id;
   };
   std::vector<Scored> dense;
-  {
+  if (uses_hnsw(n_chunks_now())) {
+    for (const auto& [dot, id] : graph()->search(query.data(), depth, std::max<size_t>(128, 2 * depth)))
+      dense.push_back({double(dot), id});
+  } else {
     Stmt s(db_, path_, "SELECT id, embedding FROM chunks");
     while (s.step()) {
       if (s.blob_size(1) != size_t(n_embd) * sizeof(float))
@@ -371,12 +523,9 @@ std::vector<Hit> Index::search(const std::string& text, const std::vector<float>
     return a.fused != b.fused ? a.fused > b.fused : a.chunk_id < b.chunk_id;
   });
   if (out.size() > size_t(o.k)) out.resize(size_t(o.k));
-  for (Hit& h : out)  // the cosine of a hit that only BM25 ranked, too
-    if (!h.dense_rank)
-      for (const Scored& d : dense)
-        if (d.id == h.chunk_id) h.dense = d.score;
   Stmt s(db_, path_,
-         "SELECT d.path, c.page, c.begin, c.end, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ?");
+         "SELECT d.path, c.page, c.begin, c.end, c.text, c.embedding FROM chunks c JOIN documents d ON d.id = c.doc_id "
+         "WHERE c.id = ?");
   for (Hit& h : out) {
     s.bind(1, h.chunk_id);
     if (s.step()) {
@@ -385,6 +534,12 @@ std::vector<Hit> Index::search(const std::string& text, const std::vector<float>
       h.begin = s.i64(2);
       h.end = s.i64(3);
       h.text = s.str(4);
+      if (!h.dense_rank && s.blob_size(5) == size_t(n_embd) * sizeof(float)) {  // a hit only BM25 ranked: its cosine
+        const float* v = static_cast<const float*>(s.blob_data(5));
+        float dot = 0;
+        for (int i = 0; i < n_embd; i++) dot += v[i] * query[size_t(i)];
+        h.dense = dot;
+      }
     }
     s.reset();
   }
