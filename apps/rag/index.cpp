@@ -269,9 +269,9 @@ void Index::build_graph(int64_t gen, const char* why) const {
     }
   }
   ann_.reset();
+  drop_pending();
   auto a = std::make_unique<Ann>(n_embd, ids.size() + ids.size() / 4);
-  const int threads = dense_.build_threads > 0 ? dense_.build_threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  a->add(ids, vecs.data(), threads);
+  a->add(ids, vecs.data(), threads());
   ann_ = std::move(a);
   ann_gen_ = gen;
   ann_dirty_ = true;
@@ -288,9 +288,41 @@ void Index::build_graph(int64_t gen, const char* why) const {
   }
 }
 
-Ann* Index::graph() const {
+int Index::threads() const {
+  return dense_.build_threads > 0 ? dense_.build_threads : int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+void Index::drop_pending() const {
+  pending_ids_.clear();
+  pending_vecs_.clear();
+  pending_at_.clear();
+}
+
+void Index::apply_pending() const {
+  if (!ann_ || pending_ids_.empty()) return;
+  try {
+    const size_t n = size_t(ann_->n_embd());
+    size_t live = 0;
+    for (size_t i = 0; i < pending_ids_.size(); i++)
+      if (pending_ids_[i] >= 0) {
+        if (live != i) std::copy_n(pending_vecs_.begin() + ptrdiff_t(i * n), n, pending_vecs_.begin() + ptrdiff_t(live * n));
+        pending_ids_[live++] = pending_ids_[i];
+      }
+    pending_ids_.resize(live);
+    ann_->add(pending_ids_, pending_vecs_.data(), threads());
+  } catch (const std::exception&) {  // the graph is rebuilt when next needed
+    ann_.reset();
+  }
+  drop_pending();
+}
+
+Ann* Index::graph(bool apply) const {
   const int64_t gen = generation();
-  if (ann_ && ann_gen_ == gen) return ann_.get();
+  if (ann_ && ann_gen_ == gen) {
+    if (apply) apply_pending();
+    if (ann_) return ann_.get();
+  }
+  drop_pending();
   std::string why;
   ann_ = Ann::load(sidecar_path(), model().n_embd, gen, size_t(n_chunks()), &why);
   if (ann_) {
@@ -304,6 +336,8 @@ Ann* Index::graph() const {
 
 void Index::flush() {
   if (!ann_ || !ann_dirty_) return;
+  apply_pending();
+  if (!ann_) return;
   if (ann_->n_deleted() > ann_->n_live() / 2 + 1000) {  // compaction: markDelete leaves the nodes in the graph
     build_graph(ann_gen_, "over half its nodes deleted");
     return;
@@ -371,7 +405,8 @@ void Index::put(const Document& d, const std::string& sha256, int64_t bytes, con
   const int n_embd = model().n_embd;
   if (n_embd <= 0 || emb.size() != chunks.size() * size_t(n_embd)) fail(path_, ": put: embeddings do not match the chunks");
   // The graph as of before this change (loaded or built), updated below once the change is committed.
-  Ann* g = ann_ || uses_hnsw(n_chunks_now() + int64_t(chunks.size())) ? graph() : nullptr;
+  const bool keep = ann_ || (dense_.mode != DenseOptions::kExact && uses_hnsw(n_chunks_now() + int64_t(chunks.size())));
+  Ann* g = keep ? graph(false) : nullptr;
   const std::vector<int64_t> old = g ? chunk_ids_of(d.path) : std::vector<int64_t>();
   std::vector<int64_t> ids;
   Txn tx(db_, path_);
@@ -395,13 +430,24 @@ void Index::put(const Document& d, const std::string& sha256, int64_t bytes, con
 }
 
 void Index::update_graph(const std::vector<int64_t>& gone, const std::vector<int64_t>& added, const float* vecs) {
+  if (!ann_) return;
   try {
-    for (const int64_t id : gone) ann_->remove(id);
-    ann_->add(added, vecs, 1);
+    for (const int64_t id : gone) {
+      const auto it = pending_at_.find(id);
+      if (it == pending_at_.end()) {
+        ann_->remove(id);
+      } else {  // never added: dropped from the batch
+        pending_ids_[it->second] = -1;
+        pending_at_.erase(it);
+      }
+    }
+    for (const int64_t id : added) pending_at_[id] = pending_ids_.size(), pending_ids_.push_back(id);
+    pending_vecs_.insert(pending_vecs_.end(), vecs, vecs + added.size() * size_t(ann_->n_embd()));
     ann_gen_ = generation();
     ann_dirty_ = true;
   } catch (const std::exception&) {  // committed already: the graph is rebuilt when next needed
     ann_.reset();
+    drop_pending();
   }
 }
 
@@ -410,8 +456,8 @@ std::vector<std::string> Index::remove(const std::string& path) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   dir += '/';
   std::vector<std::string> gone;
-  const bool g = ann_ || uses_hnsw(n_chunks_now());
-  if (g) graph();
+  const bool g = ann_ || (dense_.mode != DenseOptions::kExact && uses_hnsw(n_chunks_now()));
+  if (g) graph(false);
   std::vector<int64_t> gone_ids;
   Txn tx(db_, path_);
   {

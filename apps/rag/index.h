@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "rag/ingest.h"
@@ -116,11 +117,16 @@ class Index {
  private:
   Index();
   bool uses_hnsw(int64_t n_chunks) const;
-  // The graph, loaded from the sidecar or rebuilt (saved when it can be), matching the present generation.
-  Ann* graph() const;
+  // The graph, loaded from the sidecar or rebuilt (saved when it can be), matching the present generation; with
+  // apply, the passages put since are added to it first (put and remove leave them pending, to add them in one batch
+  // on all cores when the graph is next searched or saved).
+  Ann* graph(bool apply = true) const;
+  void apply_pending() const;
+  void drop_pending() const;
+  int threads() const;  // for graph builds
   void build_graph(int64_t generation, const char* why) const;  // from the stored embeddings; saves the sidecar
   int64_t n_chunks_now() const;  // n_chunks(), cached per generation
-  // After a committed put/remove: marks gone deleted and adds added (vecs [added][n_embd]) to the graph.
+  // After a committed put/remove: marks gone deleted and adds added (vecs [added][n_embd]) to the pending ones.
   void update_graph(const std::vector<int64_t>& gone, const std::vector<int64_t>& added, const float* vecs);
   std::vector<int64_t> chunk_ids_of(const std::string& doc_path) const;
   std::string path_;
@@ -130,6 +136,9 @@ class Index {
   mutable int64_t ann_gen_ = -1;  // the generation ann_ matches
   mutable bool ann_dirty_ = false;  // differs from the sidecar
   mutable int64_t count_gen_ = -1, count_ = 0;
+  mutable std::vector<int64_t> pending_ids_;  // committed, not yet in ann_
+  mutable std::vector<float> pending_vecs_;   // [pending_ids_][n_embd]
+  mutable std::unordered_map<int64_t, size_t> pending_at_;  // id -> its place in pending_ids_ (-1 there: removed)
 };
 
 }  // namespace sotto::rag
