@@ -309,7 +309,11 @@ void Index::apply_pending() const {
         pending_ids_[live++] = pending_ids_[i];
       }
     pending_ids_.resize(live);
+    const auto t0 = std::chrono::steady_clock::now();
     ann_->add(pending_ids_, pending_vecs_.data(), threads());
+    if (live >= 10000)  // a long pause otherwise unexplained (the end of a large `index add`)
+      std::fprintf(stderr, "%s: added %zu passages to the HNSW graph (%.1f s)\n", sidecar_path().c_str(), live,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   } catch (const std::exception&) {  // the graph is rebuilt when next needed
     ann_.reset();
   }
