@@ -193,6 +193,28 @@ TEST_F(HnswTest, RemovedAndReplacedDocumentsAreGone) {
   EXPECT_EQ(again->n_chunks(), 48 * kPerDoc + 1);
 }
 
+TEST_F(HnswTest, TwoWritersOnOneIndex) {
+  // A holds a graph; B adds a document; then A adds one: A's graph missed B's change, so it must not be stamped with
+  // the new generation but reloaded or rebuilt, and both documents found.
+  make("w.sqlite", 20, DenseOptions::kHnsw).reset();
+  auto a = Index::open(dir_ + "/w.sqlite", false, false);
+  a->set_dense(mode(DenseOptions::kHnsw));
+  auto b = Index::open(dir_ + "/w.sqlite", false, false);
+  b->set_dense(mode(DenseOptions::kHnsw));
+  ASSERT_EQ(documents_of(*a, doc_vector(3, 0, 1), 1).at(0), doc_path(3));  // a's graph loaded
+  put_doc(*b, 100, 1);
+  put_doc(*a, 101, 1);
+  EXPECT_EQ(documents_of(*a, doc_vector(100, 5, 1), 1).at(0), doc_path(100));
+  EXPECT_EQ(documents_of(*a, doc_vector(101, 5, 1), 1).at(0), doc_path(101));
+  b.reset();
+  a.reset();
+  testing::internal::CaptureStderr();
+  auto c = reopen("w.sqlite", DenseOptions::kHnsw);
+  EXPECT_EQ(documents_of(*c, doc_vector(100, 2, 1), 1).at(0), doc_path(100));
+  EXPECT_EQ(documents_of(*c, doc_vector(101, 2, 1), 1).at(0), doc_path(101));
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");  // a saved the graph of the latest generation
+}
+
 TEST_F(HnswTest, SidecarRoundTrip) {
   auto ix = make("p.sqlite", 100, DenseOptions::kHnsw);
   std::mt19937 rng(3);

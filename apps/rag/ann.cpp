@@ -203,7 +203,8 @@ std::unique_ptr<Ann> Ann::load(const std::string& path, int n_embd, int64_t gene
     a->g_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(a->space_.get(), mem.path());
     // hnswlib 0.6.2's loading constructor leaves num_deleted_ unset before loadIndex adds to it: count again.
     a->g_->num_deleted_ = 0;
-    for (size_t i = 0; i < a->g_->cur_element_count; i++) a->g_->num_deleted_ += a->g_->isMarkedDeleted(hnswlib::tableint(i));
+    for (size_t i = 0; i < a->g_->cur_element_count; i++)
+      a->g_->num_deleted_ += a->g_->isMarkedDeleted(hnswlib::tableint(i));
   } catch (const std::exception& e) {
     return *why = std::string("hnswlib refused it (") + e.what() + ")", nullptr;
   }

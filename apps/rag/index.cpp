@@ -305,7 +305,8 @@ void Index::apply_pending() const {
     size_t live = 0;
     for (size_t i = 0; i < pending_ids_.size(); i++)
       if (pending_ids_[i] >= 0) {
-        if (live != i) std::copy_n(pending_vecs_.begin() + ptrdiff_t(i * n), n, pending_vecs_.begin() + ptrdiff_t(live * n));
+        if (live != i)
+          std::copy_n(pending_vecs_.begin() + ptrdiff_t(i * n), n, pending_vecs_.begin() + ptrdiff_t(live * n));
         pending_ids_[live++] = pending_ids_[i];
       }
     pending_ids_.resize(live);
@@ -428,13 +429,20 @@ void Index::put(const Document& d, const std::string& sha256, int64_t bytes, con
     ins.blob(6, emb.data() + i * size_t(n_embd), size_t(n_embd) * sizeof(float)).run();  // little-endian float32
     ids.push_back(sqlite3_last_insert_rowid(db_));
   }
+  const int64_t before = generation();  // under the write lock: the generation this change follows
   exec(db_, path_, kBumpGeneration);
   tx.commit();
-  if (g) update_graph(old, ids, emb.data());
+  if (g) update_graph(before, old, ids, emb.data());
 }
 
-void Index::update_graph(const std::vector<int64_t>& gone, const std::vector<int64_t>& added, const float* vecs) {
+void Index::update_graph(int64_t before, const std::vector<int64_t>& gone, const std::vector<int64_t>& added,
+                         const float* vecs) {
   if (!ann_) return;
+  if (ann_gen_ != before) {  // another writer changed the index since the graph was read: reload or rebuild it later
+    ann_.reset();
+    drop_pending();
+    return;
+  }
   try {
     for (const int64_t id : gone) {
       const auto it = pending_at_.find(id);
@@ -447,7 +455,7 @@ void Index::update_graph(const std::vector<int64_t>& gone, const std::vector<int
     }
     for (const int64_t id : added) pending_at_[id] = pending_ids_.size(), pending_ids_.push_back(id);
     pending_vecs_.insert(pending_vecs_.end(), vecs, vecs + added.size() * size_t(ann_->n_embd()));
-    ann_gen_ = generation();
+    ann_gen_ = before + 1;
     ann_dirty_ = true;
   } catch (const std::exception&) {  // committed already: the graph is rebuilt when next needed
     ann_.reset();
@@ -475,9 +483,10 @@ std::vector<std::string> Index::remove(const std::string& path) {
     Stmt(db_, path_, "DELETE FROM chunks WHERE doc_id IN (SELECT id FROM documents WHERE path = ?)").bind(1, p).run();
     Stmt(db_, path_, "DELETE FROM documents WHERE path = ?").bind(1, p).run();
   }
+  const int64_t before = generation();
   if (!gone.empty()) exec(db_, path_, kBumpGeneration);
   tx.commit();
-  if (g && !gone.empty()) update_graph(gone_ids, {}, nullptr);
+  if (g && !gone.empty()) update_graph(before, gone_ids, {}, nullptr);
   return gone;
 }
 

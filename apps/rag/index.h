@@ -126,8 +126,10 @@ class Index {
   int threads() const;  // for graph builds
   void build_graph(int64_t generation, const char* why) const;  // from the stored embeddings; saves the sidecar
   int64_t n_chunks_now() const;  // n_chunks(), cached per generation
-  // After a committed put/remove: marks gone deleted and adds added (vecs [added][n_embd]) to the pending ones.
-  void update_graph(const std::vector<int64_t>& gone, const std::vector<int64_t>& added, const float* vecs);
+  // After a committed put/remove that moved the index from generation before to before + 1: marks gone deleted and
+  // adds added (vecs [added][n_embd]) to the pending ones; drops the graph if it was not of generation before.
+  void update_graph(int64_t before, const std::vector<int64_t>& gone, const std::vector<int64_t>& added,
+                    const float* vecs);
   std::vector<int64_t> chunk_ids_of(const std::string& doc_path) const;
   std::string path_;
   sqlite3* db_ = nullptr;
