@@ -59,7 +59,8 @@ fallback=(); [ "$NODE_PACK_FALLBACK" = 1 ] && fallback=(--fallback)
 # f16 activations where the adapter has shader-f16 (as Transformers.js' q4f16 / fp16 models need), else f32.
 probe=$("$NODE" -e '
   import(require("url").pathToFileURL(process.argv[1]).href).then(async ({ create }) => {
-    const a = await create([]).requestAdapter({ forceFallbackAdapter: process.argv[2] === "1" });
+    const t = process.env.SOTTO_DAWN_TOGGLES;  // as ort-lm.mjs: the toggles that expose shader-f16 on NVIDIA Vulkan
+    const a = await create(t ? [`enable-dawn-features=${t}`] : []).requestAdapter({ forceFallbackAdapter: process.argv[2] === "1" });
     console.log(a && a.features.has("shader-f16") ? "f16" : "f32"); process.exit(0);
   });' "$WEBGPU" "$([ ${#fallback[@]} -gt 0 ] && echo 1 || echo 0)" 2>/dev/null || echo f32)
 dtype=${DTYPE:-$probe}
