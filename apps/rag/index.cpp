@@ -118,12 +118,7 @@ const char* const kBumpGeneration =
 
 bool word_byte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
 
-}  // namespace
-
-std::string sha256_hex(const std::string& bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr) != 1) fail("sha256: libcrypto failed");
+std::string hex(const unsigned char* md, unsigned int n) {
   static const char* const kHex = "0123456789abcdef";
   std::string s;
   for (unsigned int i = 0; i < n; i++) {
@@ -131,6 +126,15 @@ std::string sha256_hex(const std::string& bytes) {
     s += kHex[md[i] & 15];
   }
   return s;
+}
+
+}  // namespace
+
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr) != 1) fail("sha256: libcrypto failed");
+  return hex(md, n);
 }
 
 std::string sha256_file(const std::string& path) {
@@ -145,13 +149,7 @@ std::string sha256_file(const std::string& path) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static const char* const kHex = "0123456789abcdef";
-  std::string s;
-  for (unsigned int i = 0; i < len; i++) {
-    s += kHex[md[i] >> 4];
-    s += kHex[md[i] & 15];
-  }
-  return s;
+  return hex(md, len);
 }
 
 std::string fts_query(const std::string& text) {
