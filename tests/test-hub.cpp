@@ -9,6 +9,8 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -470,6 +472,32 @@ TEST_F(Hub, TwoPullsOfOneFileAtOnceDownloadItOnce) {
               both.find("in the cache already") != std::string::npos)
       << both;
   EXPECT_EQ(read_file(a.out.substr(0, a.out.size() - 1)), model_);
+}
+
+// The window the test above can hit on a loaded machine, made certain: the pull finds no blob, then waits on the
+// lock while "another download" (this test) finishes the blob; it says so and downloads nothing.
+TEST_F(Hub, APullThatWaitedForAnotherSaysTheBlobIsCachedAndDownloadsNothing) {
+  const std::string lock_dir = cache_ + "/.locks/models--sotto-test--tiny";
+  fs::create_directories(lock_dir);
+  const int fd = ::open((lock_dir + "/" + sha_ + ".lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  Run r;
+  std::thread t([&] { r = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf", "", "", "waiter.txt"); });
+  // Once the pull says it waits, finish "the other download" and let it go.
+  const std::string blobs = repo_dir("models--sotto-test--tiny") + "/blobs";
+  for (int i = 0; i < 6000 && read_file(dir_ + "/waiter.txt").find("waiting for another") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  fs::create_directories(blobs);
+  std::ofstream(blobs + "/" + sha_, std::ios::binary) << model_;
+  ::flock(fd, LOCK_UN);
+  ::close(fd);
+  t.join();
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("waiting for another download"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("in the cache already (another download finished it)"), std::string::npos) << r.err;
+  EXPECT_EQ(count_prefix(hub_.log(), "GET /cdn/"), 0u) << joined(hub_.log());
+  EXPECT_EQ(read_file(r.out.substr(0, r.out.size() - 1)), model_);
 }
 
 TEST_F(Hub, AnInterruptedPullKeepsThePartialFileAndTheNextOneResumesIt) {

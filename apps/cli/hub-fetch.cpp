@@ -432,7 +432,10 @@ void download_blob(Http& http, const Ref& ref, const FileMeta& m, const std::str
   const std::string what = "hf:" + ref.str();
   FileLock held(lock, what);
   std::error_code ec;
-  if (fs::exists(blob, ec)) return;  // another process finished it while this one waited
+  if (fs::exists(blob, ec)) {  // another process finished it while this one waited (or just before the lock)
+    std::fprintf(stderr, "sotto: %s: in the cache already (another download finished it)\n", what.c_str());
+    return;
+  }
   const std::string part = blob + ".incomplete";
   fs::create_directories(fs::path(blob).parent_path());
   uint64_t have = fs::exists(part, ec) ? fs::file_size(part, ec) : 0;
