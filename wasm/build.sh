@@ -25,6 +25,8 @@ srcs+=(wasm/asr-abi.cpp)  # speech to text (src/audio, the speech models, runtim
 srcs+=(wasm/speaker-abi.cpp)  # speaker labels (models/speaker, runtime/speakers)
 srcs+=(wasm/commands-abi.cpp apps/voice/commands.cpp)  # voice commands (apps/voice: the matcher of sotto listen)
 srcs+=(wasm/gpu-sample-check.cpp)  # GPU sampler vs the CPU chain (tests/webgpu/sample-checks.mjs)
+# Images (SmolVLM): the processor and RGBA in (src/image without the decoders: the page decodes), the vision pipeline.
+srcs+=(src/image/processor.cpp src/image/rgba.cpp apps/vision/pipeline.cpp wasm/vision-abi.cpp)
 # The scribe (apps/scribe; note.cpp through wasm/scribe-note.cpp, which supplies what WASI lacks).
 srcs+=(wasm/scribe-abi.cpp wasm/scribe-note.cpp)
 for f in apps/scribe/*.cpp; do [ "$f" = apps/scribe/note.cpp ] || srcs+=("$f"); done

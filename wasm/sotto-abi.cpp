@@ -33,6 +33,8 @@
 // Threads: sotto_create's n_threads sizes the CPU backend's pool; the single-threaded build (sotto.wasm)
 // always has one, the threaded build (sotto-mt.wasm, core/thread-pool-wasi.cpp) as many as the host's
 // thread-spawn gives (sotto_n_threads says how many).
+// Images (SmolVLM) join a CPU session's prompt through wasm/vision-abi.cpp (sotto_vision_*), which shares the
+// Session (wasm/session.h) and begin_generation() with this file.
 // Does not: files (no file system), chat templates other than the
 // model's own (sotto_tokenize with chat = 1).
 #include <cstdint>
@@ -49,9 +51,11 @@
 #include "grammar/json-schema.h"
 #include "grammar/tokenizer-vocab.h"
 #include "runtime/device-sampler.h"
+#include "runtime/generate.h"
 #include "runtime/grammar-sampler.h"
 #include "runtime/loaded-model.h"
 #include "runtime/sampler.h"
+#include "session.h"
 
 #define SOTTO_EXPORT extern "C" __attribute__((visibility("default"), used))
 
@@ -59,37 +63,9 @@ namespace {
 
 char g_last_error[1024] = "";
 
-struct Session {
-  sotto::LoadedModel lm;
-  sotto::KvCache cache;
-  sotto::SamplerChain chain;
-  std::vector<float> logits;  // [n_vocab] of the last position run
-  std::vector<int32_t> ids;   // output of sotto_tokenize
-  std::string out;            // output of sotto_piece / sotto_detokenize
-  int n_ctx = 0;
-  int n_past = 0;
-  bool gpu = false;
-  sotto::Tensor next_tok;    // I32 {1} on the GPU: the argmax of the last logits
-  int32_t pending = -1;      // its value once the host has completed the read
-  // Greedy pipelining (sotto_gpu_pipeline, on by default): the step after the one in flight is recorded with the
-  // device's argmax as its input, before that token is read back, so the GPU runs step n while step n + 1 is
-  // recorded. Up to two 4-byte reads are pending, the oldest at ring[ring_head]; n_given: the prompt and the
-  // tokens returned (n_past runs one ahead while a step is in flight).
-  bool pipeline = true;   // the setting, taken by the next sotto_gpu_start
-  bool pipelined = false;  // this generation's
-  int32_t ring[2] = {-1, -1};
-  int ring_head = 0, in_flight = 0, n_given = 0;
-  uint32_t dispatches = 0;   // dispatches recorded by the last sotto_gpu_start / sotto_gpu_next
-  int gpu_chunk = 512;       // prompt tokens a WebGPU forward pass takes (sotto_gpu_prefill_chunk)
-  // Grammar and sampling on either backend (sotto_set_grammar, sotto_gpu_start_sampled).
-  std::shared_ptr<sotto::grammar::CompiledGrammar> grammar;
-  std::string grammar_key;                        // kind + text of the compiled grammar
-  std::unique_ptr<sotto::DeviceSampler> dsampler;  // WebGPU sessions started with sotto_gpu_start_sampled
-  bool has_pending = false;                       // dsampler: a token read is pending (pending -1: all masked)
-  std::deque<int32_t> queued;                     // forced tokens already run, returned by the next calls
-};
-
 }  // namespace
+
+using sotto_wasm::Session;
 
 extern "C" [[noreturn]] void sotto_wasm_fail(const char* msg) {
   std::strncpy(g_last_error, msg, sizeof g_last_error - 1);
@@ -208,36 +184,33 @@ SOTTO_EXPORT int sotto_tokenize(Session* s, const char* text, uint32_t len, int 
 }
 SOTTO_EXPORT int32_t* sotto_ids(Session* s) { return s->ids.data(); }
 
-// Resets the cache and the sampler, then prefills ids[0..n) in chunks of 256. temp <= 0: greedy.
-SOTTO_EXPORT void sotto_start(Session* s, const int32_t* ids, int n, float temp, int top_k, float top_p,
-                              float min_p, float repeat_penalty, uint32_t seed_lo, uint32_t seed_hi) {
-  if (s->gpu) sotto::fail("sotto_start: this is a WebGPU session (use sotto_gpu_start)");
-  if (n <= 0) sotto::fail("sotto_start: the prompt is empty");
+namespace sotto_wasm {
+void begin_generation(Session* s, const char* who, const int32_t* ids, int n, const sotto::SamplerParams& sp) {
+  if (s->gpu) sotto::fail(who, ": this is a WebGPU session (use sotto_gpu_start)");
+  if (n <= 0) sotto::fail(who, ": the prompt is empty");
   if (n > s->n_ctx) {
     sotto::fail("prompt of ", std::to_string(n), " tokens does not fit the context of ", std::to_string(s->n_ctx));
   }
   const int n_vocab = s->lm.tokenizer->n_vocab();
   for (int i = 0; i < n; i++) {
-    if (ids[i] < 0 || ids[i] >= n_vocab) sotto::fail("sotto_start: token id ", std::to_string(ids[i]), " out of range");
+    if (ids[i] < 0 || ids[i] >= n_vocab) sotto::fail(who, ": token id ", std::to_string(ids[i]), " out of range");
   }
-  sotto::SamplerParams sp;
-  sp.temperature = temp;
-  sp.top_k = top_k;
-  sp.top_p = top_p;
-  sp.min_p = min_p;
-  sp.repeat_penalty = repeat_penalty;
-  sp.seed = (uint64_t(seed_hi) << 32) | seed_lo;
   s->chain = sotto::make_chain(sp);
   if (s->grammar) s->chain.add_front(sotto::make_grammar_sampler(s->grammar, s->lm.tokenizer.get()));
   s->queued.clear();
   s->chain.observe_prompt(ids, n);
   s->cache = s->lm.model->new_cache(s->n_ctx);
   s->n_past = 0;
-  for (int i = 0; i < n; i += 256) {
-    const int k = std::min(256, n - i);
-    s->logits = s->lm.model->forward(s->cache, ids + i, k);
-    s->n_past += k;
-  }
+}
+}  // namespace sotto_wasm
+
+// Resets the cache and the sampler, then prefills ids[0..n) in chunks of 256. temp <= 0: greedy.
+SOTTO_EXPORT void sotto_start(Session* s, const int32_t* ids, int n, float temp, int top_k, float top_p,
+                              float min_p, float repeat_penalty, uint32_t seed_lo, uint32_t seed_hi) {
+  sotto_wasm::begin_generation(s, "sotto_start", ids, n,
+                               sotto_wasm::sampler_params(temp, top_k, top_p, min_p, repeat_penalty, seed_lo, seed_hi));
+  s->logits = sotto::prefill(*s->lm.model, s->cache, ids, n, 256);
+  s->n_past = n;
 }
 
 // Samples the next token from the last logits and accepts it. Unless it is an end-of-generation token,
@@ -408,13 +381,8 @@ SOTTO_EXPORT void sotto_gpu_start_sampled(Session* s, const int32_t* ids, int n,
                                           float min_p, float repeat_penalty, uint32_t seed_lo, uint32_t seed_hi) {
   if (!s->gpu) sotto::fail("sotto_gpu_start_sampled: not a WebGPU session");
   check_prompt(s, ids, n);
-  sotto::SamplerParams sp;
-  sp.temperature = temp;
-  sp.top_k = top_k;
-  sp.top_p = top_p;
-  sp.min_p = min_p;
-  sp.repeat_penalty = repeat_penalty;
-  sp.seed = (uint64_t(seed_hi) << 32) | seed_lo;
+  const sotto::SamplerParams sp =
+      sotto_wasm::sampler_params(temp, top_k, top_p, min_p, repeat_penalty, seed_lo, seed_hi);
   s->dsampler = std::make_unique<sotto::DeviceSampler>(sp, s->grammar, s->lm.tokenizer.get());
   s->pipelined = false;
   s->dsampler->observe_prompt(ids, n);

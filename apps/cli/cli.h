@@ -14,10 +14,6 @@
 
 namespace sotto {
 class GgufFile;
-struct VisionConfig;
-namespace image {
-struct ProcessorConfig;
-}
 }  // namespace sotto
 
 namespace sotto::cli {
@@ -100,11 +96,6 @@ int run_search(int argc, char** argv);  // cmd-index.cpp
 int run_ask(int argc, char** argv);     // cmd-ask.cpp
 int run_pull(int argc, char** argv);    // cmd-pull.cpp
 int run_models(int argc, char** argv);  // cmd-pull.cpp
-
-// The image processor's settings that an mmproj file implies (generate --image and image-embed --mmproj):
-// its tile size, tokens a tile, mean and std, and clip.vision.preproc_image_size as the longest edge (default 4
-// tiles). Defined in cmd-generate.cpp.
-image::ProcessorConfig processor_config(const VisionConfig& c, const GgufFile& f);
 
 // The bundled default models (trained by tools/train, committed under models/).
 inline constexpr const char* kDefaultNoteModel = "models/sotto-notes-q8_0.gguf";

@@ -30,6 +30,7 @@
 #include "runtime/loaded-model.h"
 #include "runtime/sampler.h"
 #include "runtime/vision-prompt.h"
+#include "vision/pipeline.h"
 
 namespace sotto::cli {
 
@@ -42,33 +43,7 @@ std::string read_text_file(const std::string& path) {
   return path == "-" ? read_stream(stdin, "stdin") : read_file(path);
 }
 
-// One decoded image through the processor and the vision tower: its layout and rows (tiles in prompt order).
-ImageInput embed_image(VisionModel& vm, const image::ProcessorConfig& pc, const image::Rgb8& img, int* n_tiles) {
-  const image::Processed p = image::process(img, pc);
-  ImageInput in;
-  in.layout = image::image_prompt(p.rows, p.cols, pc.image_seq_len);
-  for (const auto& t : p.tiles) {
-    const std::vector<float> px = image::pixel_values(t, pc);
-    const std::vector<float> e = vm.embed(px.data());
-    in.rows.insert(in.rows.end(), e.begin(), e.end());
-  }
-  *n_tiles += int(p.tiles.size());
-  return in;
-}
-
 }  // namespace
-
-image::ProcessorConfig processor_config(const VisionConfig& c, const GgufFile& f) {
-  image::ProcessorConfig pc;
-  pc.tile = c.image_size;
-  pc.image_seq_len = c.n_tokens();
-  for (int i = 0; i < 3; i++) {
-    pc.mean[i] = c.image_mean[i];
-    pc.std[i] = c.image_std[i];
-  }
-  pc.longest_edge = int(f.get_int_or("clip.vision.preproc_image_size", 4 * c.image_size));
-  return pc;
-}
 
 int run_generate(int argc, char** argv) {
   std::string model_path, prompt, prompt_file, system;
@@ -158,9 +133,9 @@ int run_generate(int argc, char** argv) {
   double image_s = 0;
   if (vision) {
     const auto t0 = std::chrono::steady_clock::now();
-    const image::ProcessorConfig pc = processor_config(vision->config(), *mm_file);
+    const image::ProcessorConfig pc = vision::processor_config(vision->config(), *mm_file);
     std::vector<ImageInput> inputs;
-    for (const auto& img : decoded) inputs.push_back(embed_image(*vision, pc, img, &n_tiles));
+    for (const auto& img : decoded) inputs.push_back(vision::embed_image(*vision, pc, img, &n_tiles));
     image_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     vp = make_vision_prompt(*lm.tokenizer, prompt, inputs, cfg.n_embd, system);
     tokens = vp.tokens;

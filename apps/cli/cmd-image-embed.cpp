@@ -16,6 +16,7 @@
 #include "image/image.h"
 #include "image/processor.h"
 #include "models/siglip.h"
+#include "vision/pipeline.h"
 
 namespace sotto::cli {
 
@@ -49,7 +50,7 @@ int run_image_embed(int argc, char** argv) {
     pool = std::make_unique<ThreadPool>(resolve_threads(n_threads, false));
     be = make_cpu_backend(*pool);
     model = VisionModel::load(*f, *be);
-    pc = processor_config(model->config(), *f);
+    pc = vision::processor_config(model->config(), *f);
   } else if (tile) {
     pc.tile = tile;
     pc.longest_edge = 4 * tile;

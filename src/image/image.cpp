@@ -67,22 +67,10 @@ Rgb8 decode_png(const uint8_t* data, size_t size, const std::string& name, uint6
     out.pixels = std::move(buf);
     return out;
   }
-  // Over opaque white with Pillow's Image.alpha_composite arithmetic (what the processor's convert_to_rgb does):
-  // with an opaque background its coefficients reduce to a * 128 and (255 - a) * 128 (7 fractional bits), then a
-  // rounded division by 255.
+  // Over opaque white, as the processor's convert_to_rgb does (rgba.cpp).
   const size_t n = size_t(out.width) * size_t(out.height);
   out.pixels.resize(n * 3);
-  for (size_t i = 0; i < n; i++) {
-    const uint32_t a = buf[i * 4 + 3];
-    for (size_t c = 0; c < 3; c++) {
-      uint32_t v = 255;
-      if (a != 0) {
-        uint32_t t = uint32_t(buf[i * 4 + c]) * (a << 7) + 255u * ((255u - a) << 7) + (0x80u << 7);
-        v = (((t >> 8) + t) >> 8) >> 7;
-      }
-      out.pixels[i * 3 + c] = uint8_t(v);
-    }
-  }
+  rgba_over_white(buf.data(), n, out.pixels.data());
   return out;
 }
 

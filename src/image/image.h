@@ -49,4 +49,15 @@ Rgb8 load_image(const std::string& path, uint64_t max_pixels = kMaxPixels);
 // The image as shown for EXIF orientation o (1..8; others leave it unchanged). 5..8 swap width and height.
 Rgb8 apply_orientation(const Rgb8& img, int orientation);
 
+// Pixels decoded by someone else (a browser's createImageBitmap + canvas getImageData: 8-bit RGBA, straight alpha,
+// rows top to bottom, already upright) as Rgb8: alpha composited over white as decode does for a PNG with alpha
+// (rgba.cpp). One-line errors naming `name`: an empty size, more than max_pixels pixels (checked before anything is
+// allocated: check_size), `size` != width * height * 4.
+void check_size(const std::string& name, int64_t width, int64_t height, uint64_t max_pixels = kMaxPixels);
+Rgb8 from_rgba(const uint8_t* rgba, size_t size, int width, int height, const std::string& name,
+               uint64_t max_pixels = kMaxPixels);
+// n_pixels of RGBA over opaque white into RGB with Pillow's Image.alpha_composite arithmetic (the processor's
+// convert_to_rgb): rgb holds n_pixels * 3 bytes.
+void rgba_over_white(const uint8_t* rgba, size_t n_pixels, uint8_t* rgb);
+
 }  // namespace sotto::image

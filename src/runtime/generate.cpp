@@ -108,6 +108,30 @@ std::string StopMatcher::flush() {
 
 // ---- the loop
 
+std::vector<float> prefill(Model& model, KvCache& cache, const int32_t* prompt, int n_prompt, int n_batch,
+                           const std::vector<EmbdSpan>& prompt_embd) {
+  n_batch = std::max(1, n_batch);
+  std::vector<float> logits;
+  std::vector<EmbdSpan> local;  // the parts of prompt_embd inside one chunk, at chunk positions
+  const size_t n_embd = size_t(model.config().n_embd);
+  for (const EmbdSpan& sp : prompt_embd) {
+    if (sp.pos < 0 || sp.n <= 0 || sp.pos + sp.n > n_prompt || !sp.rows)
+      fail("generate: embedding rows at [", std::to_string(sp.pos), ", ", std::to_string(sp.pos + sp.n),
+           ") are not inside the prompt of ", std::to_string(n_prompt), " tokens");
+  }
+  for (int i = 0; i < n_prompt; i += n_batch) {
+    const int n = std::min(n_batch, n_prompt - i);
+    local.clear();
+    for (const EmbdSpan& sp : prompt_embd) {
+      const int a = std::max(sp.pos, i), b = std::min(sp.pos + sp.n, i + n);
+      if (a < b) local.push_back({a - i, b - a, sp.rows + size_t(a - sp.pos) * n_embd});
+    }
+    logits = local.empty() ? model.forward(cache, prompt + i, n, false)
+                           : model.forward_embd(cache, prompt + i, n, local.data(), int(local.size()), false);
+  }
+  return logits;
+}
+
 GenerateResult generate(Model& model, KvCache& cache, const Tokenizer& tokenizer, SamplerChain& sampler,
                         const std::vector<int32_t>& prompt, const GenerateParams& params,
                         const TextCallback& on_text, const std::vector<EmbdSpan>& prompt_embd) {
@@ -124,24 +148,7 @@ GenerateResult generate(Model& model, KvCache& cache, const Tokenizer& tokenizer
 
   // Prefill in chunks; only the last chunk's last logits are needed.
   auto t0 = Clock::now();
-  std::vector<float> logits;
-  std::vector<EmbdSpan> local;  // the parts of prompt_embd inside one chunk, at chunk positions
-  const size_t n_embd = size_t(model.config().n_embd);
-  for (const EmbdSpan& sp : prompt_embd) {
-    if (sp.pos < 0 || sp.n <= 0 || sp.pos + sp.n > n_prompt || !sp.rows)
-      fail("generate: embedding rows at [", std::to_string(sp.pos), ", ", std::to_string(sp.pos + sp.n),
-           ") are not inside the prompt of ", std::to_string(n_prompt), " tokens");
-  }
-  for (int i = 0; i < n_prompt; i += n_batch) {
-    const int n = std::min(n_batch, n_prompt - i);
-    local.clear();
-    for (const EmbdSpan& sp : prompt_embd) {
-      const int a = std::max(sp.pos, i), b = std::min(sp.pos + sp.n, i + n);
-      if (a < b) local.push_back({a - i, b - a, sp.rows + size_t(a - sp.pos) * n_embd});
-    }
-    logits = local.empty() ? model.forward(cache, prompt.data() + i, n, false)
-                           : model.forward_embd(cache, prompt.data() + i, n, local.data(), int(local.size()), false);
-  }
+  std::vector<float> logits = prefill(model, cache, prompt.data(), n_prompt, n_batch, prompt_embd);
   st.prefill_s = seconds_since(t0);
   st.n_prompt = n_prompt;
 

@@ -67,6 +67,12 @@ GenerateResult generate(Model& model, KvCache& cache, const Tokenizer& tokenizer
                         const std::vector<int32_t>& prompt, const GenerateParams& params,
                         const TextCallback& on_text = {}, const std::vector<EmbdSpan>& prompt_embd = {});
 
+// generate()'s prefill alone: prompt[0..n) at cache.n_past.. in forward calls of n_batch tokens, the spans of
+// prompt_embd cut at the chunk boundaries; returns the last position's logits. Throws Error when a span is not
+// inside the prompt (fitting the context is the caller's check).
+std::vector<float> prefill(Model& model, KvCache& cache, const int32_t* prompt, int n, int n_batch,
+                           const std::vector<EmbdSpan>& prompt_embd = {});
+
 // ---- streaming helpers (exposed for tests and other loops)
 
 // The length of the longest prefix of s that does not end inside an incomplete (but so far valid) UTF-8
