@@ -43,6 +43,8 @@ SOTTO_WASM_DIR="$build-wasm" node tests/web/errors.test.mjs "$build/sotto"  # co
 SOTTO_WASM_DIR="$build-wasm" node tests/web/hub.test.mjs "$build/sotto"
 # The voice control panel (web/voice): typed, played and spoken commands, confirmation, a bad set, offline (~15 s).
 SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/voice.test.mjs "$build/sotto"
+# Images in Chromium (a module Worker): EXIF orientation by createImageBitmap, bad images one line, answer == native (~3 s).
+node tests/web/vision.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 # Pages of other origins (another port, localhost, DNS rebinding) read nothing from `sotto serve` (~10 s).
 node tests/web/hostile.test.mjs "$build/sotto"
 # WebGPU backend on SwiftShader: every op against the CPU backend, greedy output WebGPU == CPU, in Node
