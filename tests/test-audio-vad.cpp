@@ -174,3 +174,47 @@ TEST(AudioVad, ToneBurstsNoEspeak) {
   for (float& v : z) v = nd(rng);
   EXPECT_TRUE(detect_phrases(z.data(), z.size()).empty());
 }
+
+// The early-end pause check: called once per pause of >= pause_ms inside a phrase, with the phrase as the full wait
+// would close it (same start, end, speech end); true closes it there; the output is the same for any chunking.
+TEST(AudioVad, PauseCheckClosesEarlyAndOnlyWhereAsked) {
+  // Burst 1 (0.5 s), 250 ms gap, burst 2 (0.5 s), 1 s gap, burst 3 (0.5 s), 1 s gap.
+  std::vector<float> x(k_sr / 2, 0.0f);
+  std::vector<int64_t> burst_end;
+  for (int gap_ms : {250, 1000, 1000}) {
+    for (int i = 0; i < k_sr / 2; i++) x.push_back(float(0.3 * std::sin(2 * M_PI * 300.0 * i / k_sr)));
+    burst_end.push_back(int64_t(x.size()));
+    x.resize(x.size() + size_t(k_sr) * size_t(gap_ms) / 1000, 0.0f);
+  }
+  const VadOptions opt;
+  const std::vector<Segment> full = detect_phrases(x.data(), x.size(), opt);
+  ASSERT_EQ(full.size(), 2u) << "the 250 ms gap stays inside the first phrase";
+  for (size_t chunk : {size_t(1), size_t(160), size_t(1600), size_t(7777)}) {
+    SCOPED_TRACE("chunk " + std::to_string(chunk));
+    Vad v(opt);
+    std::vector<Segment> asked;
+    // Close only a phrase that has run past burst 2 (the first check, at the 250 ms gap, is refused).
+    v.set_pause_check(200, [&](const Segment& s) {
+      asked.push_back(s);
+      return s.end > burst_end[1] - 100;
+    });
+    std::vector<Segment> got;
+    for (size_t i = 0; i < x.size(); i += chunk) v.feed(x.data() + i, std::min(chunk, x.size() - i), got);
+    v.finish(got);
+    ASSERT_EQ(asked.size(), 3u);
+    EXPECT_LT(asked[0].end, burst_end[0] + k_sr / 10);  // at the gap inside phrase 1: refused
+    ASSERT_EQ(got.size(), 2u);
+    for (size_t i = 0; i < 2; i++) {
+      EXPECT_EQ(got[i].start, full[i].start);
+      EXPECT_EQ(got[i].end, full[i].end);
+      EXPECT_EQ(got[i].speech_end, full[i].speech_end);
+      EXPECT_TRUE(got[i].early);
+      EXPECT_FALSE(full[i].early);
+      EXPECT_EQ(asked[i + 1].end, full[i].end);
+    }
+    EXPECT_LE(std::llabs(got[0].speech_end - burst_end[1]), int64_t(k_sr / 100));
+  }
+  Vad v(opt);
+  EXPECT_THROW(v.set_pause_check(opt.padding_ms - 10, [](const Segment&) { return true; }), std::exception);
+  EXPECT_THROW(v.set_pause_check(opt.min_silence_ms, [](const Segment&) { return true; }), std::exception);
+}

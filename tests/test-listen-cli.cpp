@@ -3,7 +3,8 @@
 // samples as --stream PCM give one JSON line per phrase with the phrases of `sotto transcribe` (start, end, text;
 // the random-weight Moonshine fixture: its texts are noise, so none is a command) and a latency; bad input gives one
 // line and exit code 2 (usage) or 1 (a bad command set, a missing file). With --partial, lines of the open phrase's
-// text so far come before its final line, moving forward with the audio, and the finals do not change.
+// text so far come before its final line, moving forward with the audio, and the finals do not change; with
+// --endpoint (the fixture hears no command, so nothing ends early) the finals are the same, with their wait.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -83,19 +84,22 @@ TEST_F(ListenCli, PhrasesOfAWavAndOfAStream) {
   ASSERT_EQ(t.code, 0) << t.out;
   const auto want = sotto::json::parse(t.out).at("segments").arr();
   ASSERT_GE(want.size(), 2u) << t.out;
-  for (const std::string& src : {wav, "--stream < " + raw, "--partial 200 " + wav}) {
+  for (const std::string& src : {wav, "--stream < " + raw, "--partial 200 " + wav, "--endpoint 200 --trace-endpoint " + wav}) {
     Result r = run("listen --commands " + set_ + " -m " + kAsr + " -t 1 " + src, false);
     ASSERT_EQ(r.code, 0) << r.out;
     // --partial: lines of what the open phrase says so far, before its final line; the finals as without it.
     std::string finals;
-    int partials = 0;
+    int partials = 0, checks = 0;
     double fed_to = 0;
     for (size_t at = 0; at < r.out.size();) {
       const size_t nl = r.out.find('\n', at);
       const std::string line = r.out.substr(at, nl - at);
       at = nl + 1;
       const sotto::json::Value v = sotto::json::parse(line);
-      if (v.find("partial")) {
+      if (v.find("check")) {  // --trace-endpoint: a pause check (the fixture's noise texts are no command: refused)
+        checks++;
+        EXPECT_FALSE(v.at("ended").boolean()) << line;
+      } else if (v.find("partial")) {
         partials++;
         EXPECT_GE(v.at("end").number(), fed_to) << line;  // partials move forward with the audio
         fed_to = v.at("end").number();
@@ -105,6 +109,8 @@ TEST_F(ListenCli, PhrasesOfAWavAndOfAStream) {
       }
     }
     if (src.rfind("--partial", 0) == 0) EXPECT_GE(partials, 3) << r.out; else EXPECT_EQ(partials, 0);
+    const bool endpoint = src.rfind("--endpoint", 0) == 0;
+    if (endpoint) EXPECT_GE(checks, int(want.size())) << r.out; else EXPECT_EQ(checks, 0);
     r.out = finals;
     ASSERT_EQ(lines(r.out), want.size()) << r.out;
     size_t at = 0;
@@ -117,6 +123,13 @@ TEST_F(ListenCli, PhrasesOfAWavAndOfAStream) {
       EXPECT_EQ(v.at("text").str(), w.at("text").str()) << src;
       EXPECT_TRUE(v.at("command").is_null()) << r.out;
       EXPECT_GE(v.at("latency_ms").number(), 0.0);
+      // --endpoint: no early end (no command), so each phrase waited the VAD's 400 ms from its end of speech.
+      if (endpoint) {
+        EXPECT_EQ(v.at("endpoint").str(), "silence") << r.out;
+        EXPECT_GE(v.at("wait_ms").number(), 400.0) << r.out;
+        EXPECT_NEAR(v.at("action_ms").number(), v.at("wait_ms").number() + v.at("latency_ms").number(), 0.11) << r.out;
+        EXPECT_LE(v.at("speech_end").number(), v.at("end").number());
+      }
     }
   }
 }
@@ -136,6 +149,12 @@ TEST_F(ListenCli, BadInputIsOneLine) {
       {"listen --commands " + set_ + " --text " + wav, "give one of: a WAV file, --stream, --text", 2},
       {"listen --commands " + set_ + " --text -m " + kAsr, "--text reads text: no speech model", 2},
       {"listen --commands " + set_ + " --text --partial 200", "--partial is for speech, not --text", 2},
+      {"listen --commands " + set_ + " --text --endpoint 200", "--endpoint and --timings are for speech, not --text", 2},
+      {"listen --commands " + set_ + " --endpoint 20 " + wav, "--endpoint must be 0 (off) or in 50..390 ms", 2},
+      {"listen --commands " + set_ + " --endpoint 400 " + wav, "--endpoint", 2},
+      {"listen --commands " + set_ + " --eos-min 0.9 " + wav, "--eos-min and --trace-endpoint need --endpoint MS", 2},
+      {"listen --commands " + set_ + " --trace-endpoint " + wav, "--eos-min and --trace-endpoint need --endpoint MS", 2},
+      {"listen --commands " + set_ + " --endpoint 200 --eos-min -1 " + wav, "--eos-min must be a probability", 2},
       {"listen --commands " + bad + " --text", "bad.json: command \"a\": slot {room} in \"go to {room}\" is not declared", 1},
       {"listen --commands " + dir_ + "/none.json --text", "none.json: cannot open", 1},
       {"listen --commands " + set_ + " -m " + dir_ + "/none.gguf " + wav, "none.gguf", 1},

@@ -13,6 +13,13 @@
 // also has "decoded": "free" | "command", "heard" (the free text, when the command one was taken), "logprob_free",
 // "logprob_command" (mean per token; null when the constrained decode found no complete phrase), "command_text"
 // and "bias_ms" (the second decode's time, inside latency_ms).
+// --endpoint MS ends a phrase after MS of silence instead of the VAD's 400 ms when the evidence says it is complete
+// (runtime/transcribe.h EndpointOptions: the phrase so far is a command of the set, or the decoder ended it with an
+// eos of probability >= --eos-min after a sentence end); the line then also has "speech_end" (s), "endpoint" (why it
+// closed: "complete", "eos", "silence", "finish"), "wait_ms" (audio from the end of speech to the close, the chunk
+// it came in included), "eos_prob", "text_ms" (end of speech -> final text: wait_ms plus the recognition latency)
+// and "action_ms" (end of speech -> action: wait_ms + latency_ms); --timings adds them without --endpoint.
+// --trace-endpoint prints each pause check: {"check": true, "start", "end", "text", "eos_prob", "ended"}.
 // Does not: act (the caller runs the action, and asks first where "confirm" is true).
 #include <algorithm>
 #include <chrono>
@@ -48,13 +55,23 @@ std::string ms(double v) {
 }
 
 // The action's JSON with the phrase's fields in front: {"start", "end", "text", <action>, "latency_ms"}.
+// The --timings fields (tail_of) end with the time from the end of speech to the action, known once matched.
+struct Tail {
+  std::string text;
+  double wait_ms = -1;
+  std::string with(double latency_ms) const {
+    return wait_ms < 0 ? text : text + ", \"action_ms\": " + ms(wait_ms + latency_ms);
+  }
+};
+
 void print_action(const voice::CommandSet& set, const std::string& head, const std::string& text, double latency_ms,
-                  bool with_latency) {
+                  bool with_latency, const Tail& tail = {}) {
   const auto t0 = std::chrono::steady_clock::now();
   const voice::Match m = voice::match(set, text);
   const double match_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const std::string action = voice::match_fields(set, m);
-  std::printf("{%s\"text\": %s, %s%s}\n", head.c_str(), json::quote(text).c_str(), action.c_str(),
+  std::printf("{%s\"text\": %s, %s%s%s}\n", head.c_str(), json::quote(text).c_str(), action.c_str(),
+              tail.with(latency_ms + match_ms).c_str(),
               with_latency ? (", \"latency_ms\": " + ms(latency_ms + match_ms)).c_str() : "");
   std::fflush(stdout);
 }
@@ -68,7 +85,14 @@ std::string lp(double v) {
 }
 
 // --bias: the phrase's action from its free and constrained decodes (voice::choose), with the fields that say which.
-void print_biased(const voice::CommandSet& set, const std::string& head, const TranscriptSegment& s, double margin) {
+voice::Choice choice_of(const voice::CommandSet& set, const TranscriptSegment& s, double margin) {
+  const voice::Hypothesis free{s.text, !s.hit_token_cap, mean(s.logprob, s.n_scored)};
+  const voice::Hypothesis biased{s.biased.text, s.biased.complete, mean(s.biased.logprob, s.biased.n_scored)};
+  return voice::choose(set, free, s.biased.ran ? &biased : nullptr, margin);
+}
+
+void print_biased(const voice::CommandSet& set, const std::string& head, const TranscriptSegment& s, double margin,
+                  const Tail& tail) {
   const auto t0 = std::chrono::steady_clock::now();
   const voice::Hypothesis free{s.text, !s.hit_token_cap, mean(s.logprob, s.n_scored)};
   const voice::Hypothesis biased{s.biased.text, s.biased.complete, mean(s.biased.logprob, s.biased.n_scored)};
@@ -79,8 +103,8 @@ void print_biased(const voice::CommandSet& set, const std::string& head, const T
   extra += ", \"logprob_free\": " + lp(free.mean_logprob);
   if (s.biased.ran) extra += ", \"logprob_command\": " + (s.biased.complete ? lp(biased.mean_logprob) : std::string("null")) +
                              ", \"command_text\": " + json::quote(s.biased.text);
-  std::printf("{%s\"text\": %s, %s%s, \"bias_ms\": %s, \"latency_ms\": %s}\n", head.c_str(), json::quote(c.text).c_str(),
-              voice::match_fields(set, c.match).c_str(), extra.c_str(), ms(s.biased.ms).c_str(),
+  std::printf("{%s\"text\": %s, %s%s%s, \"bias_ms\": %s, \"latency_ms\": %s}\n", head.c_str(), json::quote(c.text).c_str(),
+              voice::match_fields(set, c.match).c_str(), extra.c_str(), tail.with(s.latency_ms + match_ms).c_str(), ms(s.biased.ms).c_str(),
               ms(s.latency_ms + match_ms).c_str());
   std::fflush(stdout);
 }
@@ -89,9 +113,9 @@ void print_biased(const voice::CommandSet& set, const std::string& head, const T
 
 int run_listen(int argc, char** argv) {
   std::string commands_path, model_path, input;
-  bool stream = false, text = false, bias = false;
-  float bias_margin = voice::kDefaultBiasMargin;
-  int n_threads = 0, chunk_ms = 100, partial_ms = 0;
+  bool stream = false, text = false, bias = false, trace_endpoint = false, timings = false;
+  float bias_margin = voice::kDefaultBiasMargin, eos_min = 2.0f;
+  int n_threads = 0, chunk_ms = 100, partial_ms = 0, endpoint_ms = 0;
   ArgParser ap("sotto listen", "--commands SET.json [-m MODEL.gguf] (FILE.wav | --stream | --text)",
                "The voice command loop: each spoken phrase becomes one command of the set (a JSON file: docs/voice.md) "
                "or \"not a command\", printed as a JSON line with its latency from the end of the phrase. A WAV file is "
@@ -106,6 +130,12 @@ int run_listen(int argc, char** argv) {
           "no command and the constrained one is about as likely (docs/voice.md)");
   ap.option("--bias-margin", &bias_margin, "X", "--bias: how much lower (mean log-prob per token) the constrained "
             "hypothesis may score than the free one (" + std::to_string(voice::kDefaultBiasMargin).substr(0, 4) + ")");
+  ap.option("--endpoint", &endpoint_ms, "MS", "end a phrase after MS of silence (50..390) instead of 400 when it is "
+            "already a command, or the decoder ended it (--eos-min); 0 = off (0)", 0, 390);
+  ap.option("--eos-min", &eos_min, "P", "--endpoint: also end early when the decoder's eos probability is at least P "
+            "after a sentence end (2 = off)");
+  ap.flag("--trace-endpoint", &trace_endpoint, "--endpoint: print each pause check as a JSON line");
+  ap.flag("--timings", &timings, "add the end-of-speech fields to each line (implied by --endpoint)");
   ap.option("--chunk-ms", &chunk_ms, "MS", "audio fed at a time (100)");
   ap.option("--partial", &partial_ms, "MS", "while a phrase is spoken, print what it says so far every MS of audio (off)", 0, 60000);
   ap.option("-t,--threads", &n_threads, "N", "CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
@@ -116,6 +146,10 @@ int run_listen(int argc, char** argv) {
   if (text && bias) ap.usage_error("--bias is for speech, not --text");
   if (text && partial_ms > 0) ap.usage_error("--partial is for speech, not --text");
   if (chunk_ms <= 0 || chunk_ms > 10000) ap.usage_error("--chunk-ms must be in 1..10000");
+  if (text && (endpoint_ms > 0 || timings)) ap.usage_error("--endpoint and --timings are for speech, not --text");
+  if (endpoint_ms > 0 && endpoint_ms < 50) ap.usage_error("--endpoint must be 0 (off) or in 50..390 ms");
+  if (!(eos_min >= 0)) ap.usage_error("--eos-min must be a probability (above 1: off)");
+  if (endpoint_ms == 0 && (trace_endpoint || eos_min <= 1)) ap.usage_error("--eos-min and --trace-endpoint need --endpoint MS");
 
   std::ifstream f(commands_path, std::ios::binary);
   if (!f) fail(commands_path, ": cannot open");
@@ -144,13 +178,35 @@ int run_listen(int argc, char** argv) {
     topt.bias = std::make_shared<grammar::CompiledGrammar>(
         grammar::parse_gbnf(voice::command_gbnf(set), commands_path + " (as a grammar)"), grammar::make_token_trie(*tok));
   }
+  topt.endpoint.pause_ms = endpoint_ms;
+  topt.endpoint.eos_min = eos_min;
+  topt.endpoint.complete = [&](const TranscriptSegment& s) {
+    return (bias ? choice_of(set, s, bias_margin).match : voice::match(set, s.text)).command >= 0;
+  };
   Transcriber tr(*model, *tok, topt);
+  if (trace_endpoint) {
+    tr.on_pause_check = [](const TranscriptSegment& s, bool ended) {
+      std::printf("{\"check\": true, \"start\": %s, \"end\": %s, \"text\": %s, \"eos_prob\": %.4f, \"ended\": %s}\n",
+                  seconds_text(s.start).c_str(), seconds_text(s.end).c_str(), json::quote(s.text).c_str(), s.eos_prob,
+                  ended ? "true" : "false");
+      std::fflush(stdout);
+    };
+  }
   auto emit = [&](const TranscriptSegment& s) {
     const std::string head = "\"start\": " + seconds_text(s.start) + ", \"end\": " + seconds_text(s.end) + ", ";
+    Tail tail;
+    if (endpoint_ms > 0 || timings) {
+      char b[200];
+      tail.wait_ms = double(s.known_at - s.speech_end) / 16.0;
+      std::snprintf(b, sizeof b, ", \"speech_end\": %s, \"endpoint\": \"%s\", \"wait_ms\": %s, \"eos_prob\": %.4f, \"text_ms\": %s",
+                    seconds_text(s.speech_end).c_str(), s.endpoint.c_str(), ms(tail.wait_ms).c_str(), s.eos_prob,
+                    ms(tail.wait_ms + s.latency_ms).c_str());
+      tail.text = b;
+    }
     if (bias) {
-      print_biased(set, head, s, bias_margin);
+      print_biased(set, head, s, bias_margin, tail);
     } else {
-      print_action(set, head, s.text, s.latency_ms, true);
+      print_action(set, head, s.text, s.latency_ms, true, tail);
     }
   };
   int64_t last_partial = 0;

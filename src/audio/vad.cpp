@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "core/error.h"
 
@@ -13,16 +14,31 @@ Vad::Vad(const VadOptions& opt) : opt_(opt) {
   if (frame_len_ <= 0 || opt.min_silence_ms < 0 || opt.min_speech_ms < 0 || opt.padding_ms < 0) fail("vad: bad options");
 }
 
+bool Vad::phrase(int64_t stream_end, Segment& s) const {
+  const int64_t n_speech = last_speech_frame_ + 1 - start_frame_;
+  if (n_speech * opt_.frame_ms < opt_.min_speech_ms) return false;
+  const int64_t pad = int64_t(opt_.sample_rate) * opt_.padding_ms / 1000;
+  s.start = std::max(start_frame_ * frame_len_ - pad, prev_end_);
+  s.speech_end = std::min((last_speech_frame_ + 1) * frame_len_, stream_end);
+  s.end = std::min((last_speech_frame_ + 1) * frame_len_ + pad, stream_end);
+  return true;
+}
+
 void Vad::close(std::vector<Segment>& closed, int64_t stream_end) {
   in_phrase_ = false;
-  const int64_t n_speech = last_speech_frame_ + 1 - start_frame_;
-  if (n_speech * opt_.frame_ms < opt_.min_speech_ms) return;
-  const int64_t pad = int64_t(opt_.sample_rate) * opt_.padding_ms / 1000;
   Segment s;
-  s.start = std::max(start_frame_ * frame_len_ - pad, prev_end_);
-  s.end = std::min((last_speech_frame_ + 1) * frame_len_ + pad, stream_end);
+  if (!phrase(stream_end, s)) return;
   prev_end_ = s.end;
   closed.push_back(s);
+}
+
+void Vad::set_pause_check(int pause_ms, std::function<bool(const Segment&)> check) {
+  if (check && (pause_ms < opt_.padding_ms || pause_ms >= opt_.min_silence_ms)) {
+    fail("vad: the early-end pause (", std::to_string(pause_ms), " ms) must be in [padding ", std::to_string(opt_.padding_ms),
+         " ms, min_silence ", std::to_string(opt_.min_silence_ms), " ms)");
+  }
+  pause_ms_ = pause_ms;
+  pause_check_ = std::move(check);
 }
 
 bool Vad::open(Segment& s) const {
@@ -57,6 +73,16 @@ void Vad::frame(const float* x, std::vector<Segment>& closed) {
     last_speech_frame_ = f;
   } else if (in_phrase_ && (f - last_speech_frame_) * opt_.frame_ms >= opt_.min_silence_ms) {
     close(closed, (f + 1) * frame_len_);
+  } else if (in_phrase_ && pause_check_ && (f - last_speech_frame_) * opt_.frame_ms >= pause_ms_ &&
+             pause_checked_ != last_speech_frame_) {
+    pause_checked_ = last_speech_frame_;  // once per pause
+    Segment s;
+    if (phrase((f + 1) * frame_len_, s) && pause_check_(s)) {
+      in_phrase_ = false;
+      s.early = true;
+      prev_end_ = s.end;
+      closed.push_back(s);
+    }
   }
 }
 

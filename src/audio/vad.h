@@ -4,11 +4,15 @@
 // tracks stationary noise; a frame is speech when it exceeds floor + on_db (or floor + off_db while inside a
 // phrase: hysteresis). A phrase ends after min_silence_ms of non-speech (hangover); phrases shorter than
 // min_speech_ms are dropped; kept phrases get padding_ms each side (clamped to the stream and to the previous
-// phrase). Output is the same for any chunking. Does not: model-based VAD, resampling (feed 16 kHz).
+// phrase). Output is the same for any chunking. An early end (set_pause_check): when a phrase's silence reaches
+// pause_ms (< min_silence_ms), a caller's check sees the phrase as it would close then and may close it at once; the
+// check runs at that frame, inside feed(), so the output stays the same for any chunking. Does not: model-based VAD,
+// resampling (feed 16 kHz), decide what an early end needs (the caller's check does: runtime/transcribe.h).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace sotto::audio {
@@ -28,6 +32,8 @@ struct VadOptions {
 struct Segment {
   int64_t start = 0;  // sample index, inclusive
   int64_t end = 0;    // exclusive
+  int64_t speech_end = 0;  // the end of the last speech frame (end without the padding, unless clamped)
+  bool early = false;      // closed by the pause check, before min_silence_ms of silence
 };
 
 class Vad {
@@ -41,9 +47,14 @@ class Vad {
   // framed so far; false when none is open.
   bool open(Segment& s) const;
   float noise_floor_db() const { return floor_db_; }
+  // Early end: once per pause, when the open phrase has had pause_ms of silence (padding_ms <= pause_ms <
+  // min_silence_ms, so the phrase's samples are those it would close with after the full wait), check(phrase) is
+  // called; true closes the phrase there. check = nullptr turns it off.
+  void set_pause_check(int pause_ms, std::function<bool(const Segment&)> check);
 
  private:
   void frame(const float* x, std::vector<Segment>& closed);
+  bool phrase(int64_t stream_end, Segment& s) const;  // the open phrase as it would close; false if too short
   void close(std::vector<Segment>& closed, int64_t stream_end);
   VadOptions opt_;
   int frame_len_;
@@ -55,6 +66,9 @@ class Vad {
   int64_t start_frame_ = 0, last_speech_frame_ = 0;
   int64_t prev_end_ = 0;  // end sample of the last emitted phrase
   int64_t n_samples_ = 0;
+  int pause_ms_ = 0;
+  int64_t pause_checked_ = -1;  // the last speech frame whose pause was checked
+  std::function<bool(const Segment&)> pause_check_;
 };
 
 // One-shot helper.

@@ -39,6 +39,37 @@ Transcriber::Transcriber(AsrModel& model, const Tokenizer& tok, const Transcribe
   if (c.n_mels > 0) {  // Whisper: a phrase must fit the encoder's fixed window
     opt_.max_phrase_s = std::min(opt_.max_phrase_s, float(c.n_mel_frames) * 160.0f / float(c.sample_rate));
   }
+  if (opt.endpoint.pause_ms < 0) fail("transcribe: the endpoint pause must not be negative");
+  if (opt.endpoint.pause_ms > 0) {
+    vad_.set_pause_check(opt.endpoint.pause_ms, [this](const audio::Segment& s) { return pause_check(s); });
+  }
+}
+
+// The phrase so far, decoded as its final would be (the same samples, the same options); it ends early when the
+// decoder ended it with a likely eos right after a sentence end, or when the caller's check accepts it.
+bool Transcriber::pause_check(const audio::Segment& s) {
+  if (s.start < buf_start_ || s.end > n_fed_ || s.end <= s.start) return false;
+  if (double(s.end - s.start) > double(opt_.split_phrase_s) * opt_.vad.sample_rate) return false;  // would be split
+  const auto t0 = std::chrono::steady_clock::now();
+  PhraseDecoder d(model_, tok_, buf_.data() + (s.start - buf_start_), s.end - s.start, opt_.bias);
+  while (d.step()) {
+  }
+  check_.seg = std::make_unique<TranscriptSegment>(std::move(d.segment()));
+  check_.ms = ms_since(t0);
+  check_.start = s.start;
+  check_.end = s.end;
+  check_.at = n_fed_;
+  TranscriptSegment& seg = *check_.seg;
+  seg.start = s.start;
+  seg.end = s.end;
+  seg.speech_end = s.speech_end;
+  const EndpointOptions& e = opt_.endpoint;
+  const char last = seg.text.empty() ? 0 : seg.text.back();
+  const bool eos = !seg.hit_token_cap && seg.eos_prob >= e.eos_min && (last == '.' || last == '!' || last == '?');
+  const bool ended = eos || (e.complete && e.complete(seg));
+  seg.endpoint = eos ? "eos" : ended ? "complete" : "";
+  if (on_pause_check) on_pause_check(seg, ended);
+  return ended;
 }
 
 PhraseDecoder::PhraseDecoder(AsrModel& model, const Tokenizer& tok, const float* x, int64_t n,
@@ -239,6 +270,7 @@ bool PhraseDecoder::step() {
   }
   if (tok_.is_eog(tok) || tok == tok_.eos()) {
     seg_.hit_token_cap = false;
+    seg_.eos_prob = std::max(pending_p_, 0.0f);
     done_ = true;
   } else {
     seg_.tokens.push_back(tok);
@@ -319,7 +351,8 @@ static void pause_cuts(const std::vector<double>& cum, int64_t a, int64_t b, int
   }
 }
 
-void Transcriber::queue_phrases(const std::vector<audio::Segment>& closed, std::chrono::steady_clock::time_point t0) {
+void Transcriber::queue_phrases(const std::vector<audio::Segment>& closed, std::chrono::steady_clock::time_point t0,
+                                const char* why) {
   const double sr = opt_.vad.sample_rate;
   const int64_t max_len = int64_t(double(opt_.max_phrase_s) * sr);
   const int64_t target = std::min(max_len, int64_t(double(opt_.split_phrase_s) * sr));
@@ -341,10 +374,20 @@ void Transcriber::queue_phrases(const std::vector<audio::Segment>& closed, std::
       Job j;
       j.start = s.start + bounds[p];
       j.end = s.start + bounds[p + 1];
+      j.speech_end = std::min(j.end, s.speech_end);
+      j.known_at = n_fed_;
+      j.endpoint = p + 2 < bounds.size() ? "split" : s.early ? "early" : why;
       j.samples.assign(x + bounds[p], x + bounds[p + 1]);
       j.t0 = t0;
+      if (bounds.size() == 2 && check_.seg && check_.start == s.start && check_.end == s.end) {
+        j.done = std::move(check_.seg);  // the pause check decoded exactly these samples
+        j.done_ms = check_.ms;
+        j.done_at = check_.at;
+        if (!s.early) j.done->endpoint = why;
+      }
       queue_.push_back(std::move(j));
     }
+    if (check_.start >= 0 && check_.start < s.end) check_ = Check{};  // this phrase's or an earlier one's
     // Nothing before this phrase's end is needed again.
     buf_.erase(buf_.begin(), buf_.begin() + (s.end - buf_start_));
     buf_start_ = s.end;
@@ -357,14 +400,14 @@ void Transcriber::push(const float* x, size_t n) {
   n_fed_ += int64_t(n);
   std::vector<audio::Segment> closed;
   vad_.feed(x, n, closed);
-  queue_phrases(closed, t0);
+  queue_phrases(closed, t0, "silence");
 }
 
 void Transcriber::push_finish() {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<audio::Segment> closed;
   vad_.finish(closed);
-  queue_phrases(closed, t0);
+  queue_phrases(closed, t0, "finish");
 }
 
 bool Transcriber::step(std::vector<TranscriptSegment>& out) {
@@ -373,6 +416,19 @@ bool Transcriber::step(std::vector<TranscriptSegment>& out) {
     current_job_ = std::move(queue_.front());
     queue_.pop_front();
     if (on_phrase_audio) on_phrase_audio(current_job_.start, current_job_.samples);
+    if (current_job_.done) {  // decoded by the pause check: final now
+      TranscriptSegment seg = std::move(*current_job_.done);
+      seg.start = current_job_.start;
+      seg.end = current_job_.end;
+      seg.speech_end = current_job_.speech_end;
+      seg.known_at = current_job_.known_at;
+      // In real time that decode began when the pause was heard and ran while the audio up to the close came in.
+      const double gap_ms = double(current_job_.known_at - current_job_.done_at) * 1000.0 / opt_.vad.sample_rate;
+      seg.latency_ms = std::max(ms_since(current_job_.t0), current_job_.done_ms - gap_ms);
+      current_job_ = Job{};
+      out.push_back(std::move(seg));
+      return !queue_.empty();
+    }
     current_ = std::make_unique<PhraseDecoder>(model_, tok_, current_job_.samples.data(),
                                                int64_t(current_job_.samples.size()), opt_.bias);
     return true;  // the prompt's argmax is pending
@@ -382,6 +438,9 @@ bool Transcriber::step(std::vector<TranscriptSegment>& out) {
   current_.reset();
   seg.start = current_job_.start;
   seg.end = current_job_.end;
+  seg.speech_end = current_job_.speech_end;
+  seg.known_at = current_job_.known_at;
+  seg.endpoint = current_job_.endpoint;
   seg.latency_ms = ms_since(current_job_.t0);
   current_job_ = Job{};
   out.push_back(std::move(seg));
@@ -418,7 +477,7 @@ std::vector<TranscriptSegment> Transcriber::transcribe(const float* x, size_t n,
   std::vector<TranscriptSegment> out;
   if (progress) progress(0, int64_t(n));
   for (const audio::Segment& s : closed) {
-    queue_phrases({s}, std::chrono::steady_clock::now());
+    queue_phrases({s}, std::chrono::steady_clock::now(), s.end < int64_t(n) ? "silence" : "finish");
     run_all(out);
     if (progress) progress(s.end, int64_t(n));
   }

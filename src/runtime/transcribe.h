@@ -7,7 +7,13 @@
 // pauses (a speaker who pauses less than the VAD's min_silence_ms between sentences gives long phrases; a small model
 // trained on short utterances transcribes the parts far better); parts still longer than max_phrase_s (for Whisper
 // at most its window) are split into equal parts.
-// Does not: read files, resample (feed 16 kHz), sample stochastically, or stream partial text within a phrase.
+// Early end of speech (EndpointOptions): when a phrase has paused for endpoint.pause_ms (less than the VAD's
+// min_silence_ms), the phrase so far is decoded at once, as its final would be; if the evidence says it is complete
+// (the decoder ended it with a likely eos after a sentence end, or the caller's check, e.g. the text is a command),
+// the phrase closes there with that decode as its final text; otherwise it waits for the VAD's full silence and, if
+// no speech came back, reuses the same decode (same samples: the pause is at least the VAD's padding).
+// Does not: read files, resample (feed 16 kHz), sample stochastically, or decode incrementally (partial() and the
+// pause check decode the phrase from its start).
 #pragma once
 
 #include <chrono>
@@ -29,8 +35,20 @@ namespace grammar {
 class CompiledGrammar;
 }
 
+struct TranscriptSegment;
+
+// End of speech before the VAD's full wait (docs/voice.md, "End of speech"). Synchronous backends only (the CPU):
+// the pause check decodes inside feed().
+struct EndpointOptions {
+  int pause_ms = 0;      // 0: off; else the silence after which the phrase is checked, in [vad.padding_ms, vad.min_silence_ms)
+  float eos_min = 2.0f;  // the decoder's signal: its eos probability at least this after text ending in . ! or ? (> 1: off)
+  // The caller's signal, e.g. voice: the text (or the biased decode's choice) is a command of the set.
+  std::function<bool(const TranscriptSegment&)> complete;
+};
+
 struct TranscribeOptions {
   audio::VadOptions vad;
+  EndpointOptions endpoint;
   // Biased decoding: when set, each closed phrase (not partials) is decoded a second time, greedily under this
   // grammar's token mask (e.g. a command set's phrases, voice/command-grammar.h), from the same encoded audio;
   // TranscriptSegment::biased holds the result. Not thread-safe: one Transcriber per grammar at a time.
@@ -44,6 +62,7 @@ struct TranscriptSegment {
   std::vector<int32_t> tokens;     // generated ids (no start token, no eos)
   std::string text;                // decoded; valid UTF-8 (U+FFFD for stray bytes), no control chars, trimmed
   bool hit_token_cap = false;      // stopped by the tokens-per-second cap, not by eos
+  float eos_prob = 0;              // the probability of the eos that ended the decode (0 when the cap ended it)
   std::vector<float> probs;        // per token: its probability under the step's softmax (speech-confidence.h)
   std::vector<TranscriptWord> words;  // the text's words with their confidence
   std::vector<SpeechFlag> flags;      // hallucination guards: word spans with a reason (text is never removed)
@@ -65,7 +84,12 @@ struct TranscriptSegment {
   // Moonshine's latency: wall time from the moment the end of the phrase is known (the start of the feed() or
   // finish() call whose samples let the VAD close it) to its final text. Excludes the VAD's hangover (the
   // min_silence_ms of silence it waits for before it marks the end).
+  // With an endpoint (the pause check's decode reused), the wall time of that decode less the audio that came
+  // between the check and the close, if more (the decode, started at the pause, finishes after the close).
   double latency_ms = 0;
+  int64_t speech_end = 0;  // the end of the last speech frame (samples): the end of speech
+  int64_t known_at = 0;    // samples fed by the end of the feed() call that closed the phrase (end of speech known)
+  std::string endpoint;    // why it closed: "silence" (the VAD's full wait), "eos" or "complete" (early), "split", "finish"
   double t_start() const { return double(start) / 16000.0; }
   double t_end() const { return double(end) / 16000.0; }
 };
@@ -113,6 +137,8 @@ class PhraseDecoder {
 class Transcriber {
  public:
   Transcriber(AsrModel& model, const Tokenizer& tok, const TranscribeOptions& opt = {});
+  Transcriber(const Transcriber&) = delete;  // the VAD's pause check points here
+  Transcriber& operator=(const Transcriber&) = delete;
 
   // Streaming: feeds samples; returns the segments of phrases that closed during this call.
   std::vector<TranscriptSegment> feed(const float* x, size_t n);
@@ -146,14 +172,28 @@ class Transcriber {
 
   // Test hook: called with each phrase's samples just before it is recognized.
   std::function<void(int64_t start, const std::vector<float>& samples)> on_phrase_audio;
+  // Called with each pause check's decode (start/end set) and whether it ended the phrase.
+  std::function<void(const TranscriptSegment& seg, bool ended)> on_pause_check;
 
  private:
   struct Job {
-    int64_t start = 0, end = 0;
+    int64_t start = 0, end = 0, speech_end = 0, known_at = 0;
+    std::string endpoint;
     std::vector<float> samples;
     std::chrono::steady_clock::time_point t0;
+    std::unique_ptr<TranscriptSegment> done;  // the pause check's decode of exactly these samples
+    double done_ms = 0;                       // its wall time
+    int64_t done_at = 0;                      // samples fed when it ran
   };
-  void queue_phrases(const std::vector<audio::Segment>& closed, std::chrono::steady_clock::time_point t0);
+  // The last pause check: its phrase, decode, wall time and the samples fed when it ran.
+  struct Check {
+    int64_t start = -1, end = -1, at = 0;
+    std::unique_ptr<TranscriptSegment> seg;
+    double ms = 0;
+  };
+  bool pause_check(const audio::Segment& s);
+  void queue_phrases(const std::vector<audio::Segment>& closed, std::chrono::steady_clock::time_point t0,
+                     const char* why);
   void run_all(std::vector<TranscriptSegment>& out);
 
   AsrModel& model_;
@@ -166,6 +206,7 @@ class Transcriber {
   std::deque<Job> queue_;                   // closed phrases (split into parts) waiting to be decoded
   std::unique_ptr<PhraseDecoder> current_;  // the part being decoded
   Job current_job_;
+  Check check_;
 };
 
 }  // namespace sotto
