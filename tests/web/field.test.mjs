@@ -1,0 +1,108 @@
+// field.test.mjs — the field camera page (web/field; issue 20) in headless Chromium against `sotto serve`, with the
+// random-weight tiny vision-language model of the fixtures (tests/fixtures/vision, served as /models/ with --models):
+//   * the page loads (engine and both model files in its worker), axe-core clean;
+//   * a PNG photo and a question: the answer == `sotto generate --temp 0 --mmproj --image` natively;
+//   * a JPEG with EXIF orientation 6 is taken upright (16 x 24, not 24 x 16);
+//   * a truncated photo: one line on the page, and the next photo is answered as before;
+//   * privacy: every request is a GET of this origin's page, engine or model files (page-helpers.mjs watchedContext),
+//     and once the engine is ready choosing photos, asking and answering make no request at all.
+// Usage: node tests/web/field.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR; under flock
+// /tmp/sotto-browser.lock). Prints `N passed, M failed`.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+import { Tally } from '../harness.mjs';
+import { startServe } from './serve.mjs';
+import { axeClean, launchChromium, until as untilIn, watchedContext as watchedContextOf } from './page-helpers.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const sotto = process.argv[2] ?? join(root, 'build', 'sotto');
+const wasmDir = process.env.SOTTO_WASM_DIR ?? join(root, 'build-wasm');
+const dir = join(root, 'tests', 'fixtures', 'vision');
+const LM = 'tiny-vlm-f32.gguf', MMPROJ = 'tiny-mmproj-f32.gguf';
+const tmp = mkdtempSync(join(tmpdir(), 'sotto-field-'));
+
+const { server, origin } = await startServe(sotto, ['--port', '0', '--wasm-dir', wasmDir, '--models', dir, '-q']);
+const browser = await launchChromium(chromium);
+const tally = new Tally();
+const step = (name, fn) => tally.test(name, fn);
+
+const allowed = [/^\/field\/(index\.html)?$/, /^\/field\/[a-z-]+\.(mjs|css)$/, /^\/[a-z-]+\.(mjs|css)$/,
+                 /^\/wasm\/(sotto|vision|threads-host|thread-worker)\.mjs$/, /^\/engine\/sotto(-mt)?\.wasm$/,
+                 /^\/models\/tiny-(vlm|mmproj)-f32\.gguf$/];
+const { ctx, log } = await watchedContextOf(browser, origin, allowed, { viewport: { width: 1000, height: 900 } });
+const until = (page, fn, arg, timeout = 60000) => untilIn(page, fn, arg, timeout, ['engine-status', 'photo-error']);
+const page = await ctx.newPage();
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(e.message));
+
+function native(image, question, n) {
+  let out = execFileSync(sotto, ['generate', '-m', join(dir, LM), '--mmproj', join(dir, MMPROJ), '--image', image,
+                                 '-p', question, '-n', String(n), '--temp', '0', '-t', '1', '-q']).toString('utf8');
+  if (out.endsWith('\n')) out = out.slice(0, -1);
+  return out;
+}
+async function askAbout(file, question) {
+  const n = Number(await page.evaluate(() => document.body.dataset.answered || 0));
+  await page.setInputFiles('#photo', file);
+  await page.fill('#question', question);
+  await page.click('#ask');
+  await until(page, (k) => Number(document.body.dataset.answered || 0) > k || document.getElementById('photo-error').textContent, n);
+  return { answer: await page.inputValue('#answer'), info: await page.textContent('#answer-info'),
+           error: await page.textContent('#photo-error') };
+}
+
+let readyRequests = 0;
+await step('the page loads: engine and model in its worker; axe-core clean', async () => {
+  await page.goto(`${origin}/field/#lm=${LM}&mmproj=${MMPROJ}`);
+  await until(page, () => document.body.dataset.engine === 'ready', null, 90000);
+  assert.match(await page.textContent('#engine-status'), /^Ready \(tiny-vlm-f32\.gguf with tiny-mmproj-f32\.gguf, \d+ threads?\)$/);
+  await axeClean(page, 'ready');
+  readyRequests = log.requests.length;
+});
+
+const Q = 'What is in this picture?';
+await step('a PNG photo: the answer == native sotto generate --mmproj --image', async () => {
+  const png = join(dir, 'processor-small.png');
+  const r = await askAbout(png, Q);
+  assert.equal(r.error, '');
+  assert.ok(r.answer.length > 0, 'empty answer');
+  assert.equal(r.answer, native(png, Q, 256));
+  assert.match(r.info, /^70 x 45 photo, 13 tiles, \d+ prompt tokens, [\d.]+ s$/);
+});
+
+await step('a JPEG with EXIF orientation 6 is taken upright', async () => {
+  const r = await askAbout(join(dir, 'images-orient-6.jpg'), 'Which way up?');
+  assert.equal(r.error, '');
+  assert.match(r.info, /^16 x 24 photo, /);
+});
+
+await step('a truncated photo: one line on the page; the next photo is answered as before', async () => {
+  const png = readFileSync(join(dir, 'processor-wide.png'));
+  const cut = join(tmp, 'cut.png');
+  writeFileSync(cut, png.subarray(0, png.length >> 1));
+  const bad = await askAbout(cut, Q);
+  assert.match(bad.error, /^cut\.png: cannot decode the image \(corrupt, truncated or not an image this browser reads: [^\n]*\)$/);
+  const good = await askAbout(join(dir, 'processor-small.png'), Q);
+  assert.equal(good.error, '');
+  assert.equal(good.answer, native(join(dir, 'processor-small.png'), Q, 256));
+});
+
+await step('privacy: only this origin\'s page, engine and model files were requested; nothing after the engine was ready', async () => {
+  assert.deepEqual(log.violations, []);
+  assert.ok(readyRequests > 0, 'no request seen at all');
+  assert.deepEqual(log.requests.slice(readyRequests), [], 'requests after the engine was ready');
+  assert.deepEqual(pageErrors, []);
+});
+
+await ctx.close();
+await browser.close();
+server.kill();
+rmSync(tmp, { recursive: true, force: true });
+process.exit(tally.summary());

@@ -1,0 +1,68 @@
+// field-worker.mjs — the field app's engine worker (web/field; issue 20): fetches and caches the wasm engine and the
+// vision-language model (its language model and its mmproj vision tower: fetch-cache.mjs, cache-first, so the app
+// works offline after the first load), decodes each photo here through the platform (wasm/vision.mjs decodeImage:
+// createImageBitmap with EXIF orientation, OffscreenCanvas) and answers questions about it on the wasm CPU engine,
+// one piece of text at a time. Messages (page -> worker):
+//   {type: 'init', wasmUrl, lmUrl, mmprojUrl}   -> progress* then {type: 'ready', threads, lm, mmproj}
+//   {type: 'ask', id, image: Blob | File, question, maxTokens}
+//                                               -> {type: 'started', id, width, height, tiles, nPrompt},
+//                                                  {type: 'text', id, text}*, {type: 'answer', id, text, seconds}
+//   {type: 'cancel'}                            -> the running answer ends early (its 'answer' says what came)
+// Any failure: {type: 'error', id, message} (one line); a bad photo leaves the engine as it was.
+// Does not: send the photo, the question or the answer anywhere (nothing here makes a request but the model and
+// engine downloads from this origin), keep photos.
+import { Sotto } from '../wasm/sotto.mjs';
+import { SottoVision, decodeImage } from '../wasm/vision.mjs';
+import { fetchEngine } from '../engine-wasm.mjs';
+import { fetchWithProgress, modelBudget, oneLine } from '../fetch-cache.mjs';
+
+let engine = null;
+let vision = null;
+let busy = Promise.resolve();
+
+const post = (m) => self.postMessage(m);
+const progress = (p) => post({ type: 'progress', ...p });
+const name = (url) => url.split('/').pop();
+
+async function init({ wasmUrl, lmUrl, mmprojUrl }) {
+  const { module } = await fetchEngine(wasmUrl, progress);
+  const lm = await fetchWithProgress(lmUrl, 'model', true, progress, modelBudget());
+  const mm = await fetchWithProgress(mmprojUrl, 'vision model', true, progress, modelBudget());
+  progress({ phase: 'load', what: 'model' });
+  const e = await Sotto.create(module, { log: (fd, line) => { if (fd === 2) console.warn(line); } });
+  await e.load(lm.bytes, { name: name(lmUrl) });
+  const v = SottoVision.on(e);
+  await v.load(mm.bytes, { name: name(mmprojUrl) });
+  engine?.dispose();
+  engine = e;
+  vision = v;
+  post({ type: 'ready', threads: e.threadsOf(), lm: name(lmUrl), mmproj: name(mmprojUrl) });
+}
+
+async function ask({ id, image, question, maxTokens = 256 }) {
+  if (!vision) throw new Error('the model is not loaded yet');
+  const t0 = performance.now();
+  const img = await decodeImage(image, { name: image.name || 'photo' });
+  let text = '';
+  let started = false;
+  for await (const piece of vision.generate(question, { images: [img], maxTokens })) {
+    if (!started) {
+      started = true;
+      post({ type: 'started', id, width: img.width, height: img.height, ...vision.last });
+    }
+    text += piece;
+    post({ type: 'text', id, text: piece });
+  }
+  if (!started) post({ type: 'started', id, width: img.width, height: img.height, ...vision.last });
+  post({ type: 'answer', id, text, seconds: (performance.now() - t0) / 1000 });
+}
+
+self.onmessage = ({ data: m }) => {
+  if (m.type === 'cancel') {
+    vision?.cancel();
+    return;
+  }
+  const run = m.type === 'init' ? () => init(m) : m.type === 'ask' ? () => ask(m) : null;
+  if (!run) return;
+  busy = busy.then(run).catch((e) => post({ type: 'error', id: m.id, message: oneLine(e) }));
+};
