@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "convert/hf-convert.h"
 #include "core/error.h"
 #include "hub.h"
 
@@ -253,6 +254,10 @@ bool ArgParser::parse(int argc, char** argv, int first) {
       usage_error(e.what());
     }
     *m = hub::resolve(ref, hub::Options{offline_});
+  }
+  // A Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer.json): its cached GGUF conversion.
+  for (std::string* m : models_) {
+    if (convert::is_hf_dir(*m)) *m = hf_dir_model(*m);
   }
   return true;
 }

@@ -96,6 +96,10 @@ int run_search(int argc, char** argv);  // cmd-index.cpp
 int run_ask(int argc, char** argv);     // cmd-ask.cpp
 int run_pull(int argc, char** argv);    // cmd-pull.cpp
 int run_models(int argc, char** argv);  // cmd-pull.cpp
+int run_convert(int argc, char** argv);  // cmd-convert.cpp: Hugging Face checkpoint folder -> GGUF
+// -m DIR, a Hugging Face checkpoint folder: the path of its F16 GGUF conversion, made on first use and kept in
+// $XDG_CACHE_HOME/sotto/converted (~/.cache/...), keyed by the folder and its files' names, sizes and times.
+std::string hf_dir_model(const std::string& dir);  // cmd-convert.cpp
 
 // The bundled default models (trained by tools/train, committed under models/).
 inline constexpr const char* kDefaultNoteModel = "models/sotto-notes-q8_0.gguf";

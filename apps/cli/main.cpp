@@ -31,6 +31,7 @@ const Command kCommands[] = {
     {"ask", "answer a question from an index's passages, with citations checked word for word against them", sotto::cli::run_ask},
     {"pull", "download a GGUF model from the Hugging Face hub into its local cache (then -m hf:OWNER/NAME)", sotto::cli::run_pull},
     {"models", "list the GGUF models in the local Hugging Face hub cache, with sizes", sotto::cli::run_models},
+    {"convert", "a Hugging Face checkpoint folder (safetensors, config.json, tokenizer.json) to GGUF, quantized on the way", sotto::cli::run_convert},
     {"serve", "serve the browser app on 127.0.0.1; --api: OpenAI-compatible /v1/ endpoints", sotto::cli::run_serve},
 };
 
