@@ -18,6 +18,9 @@ holds their SHA-256 (`sha256sum -c` format; --keep DIR keeps the files); NAME.re
 and the reference logits (tools/ref/arch.py, float64) of the checkpoint's own weights, the F32 file's.
 
 Usage: cd tools/ref && /usr/bin/python3 make_hf_fixtures.py [fixtures_dir] [--keep DIR]   (default tests/fixtures)
+       /usr/bin/python3 make_hf_fixtures.py --real NAME OUT_DIR   one folder at a real shape (make_real.REAL: NAME
+       smollm2-135m, qwen25-0.5b, llama32-1b, gemma3-270m), BF16, the family's fixture tokenizer (ids past it unused),
+       for timing `sotto convert` against the Python converter (docs/models.md)
 """
 import hashlib
 import json
@@ -172,8 +175,24 @@ def write_checkpoint(d, name, cfg, W):
         json.dump({"do_sample": False, "max_new_tokens": 8}, f, indent=2)
 
 
+def write_real(name, d):
+    import make_real
+    cfg = dict(make_real.REAL[name])
+    fam = {"smollm2-135m": "smollm2", "qwen25-0.5b": "qwen2", "llama32-1b": "llama", "gemma3-270m": "gemma3"}[name]
+    cfg.update(model_type=MODELS[fam]["model_type"], tie=cfg.get("tie", True))
+    W = mf.random_weights(cfg, 4000)
+    W = {k: v.float() for k, v in W.items()}  # float32 halves the memory; BF16 on disk either way
+    write_checkpoint(d, fam, cfg, W)
+    if fam == "qwen2":  # write_checkpoint stores the qwen2 fixture in F16; the real one ships BF16
+        T = {k: v.numpy() for k, v in W.items()}
+        safetensors.write(os.path.join(d, "model.safetensors"), T, bf16=set(T))
+
+
 def main():
     args = sys.argv[1:]
+    if args[:1] == ["--real"]:
+        write_real(args[1], args[2])
+        return
     keep = None
     if "--keep" in args:
         keep = args[args.index("--keep") + 1]
