@@ -17,6 +17,12 @@
 //                               `sotto listen --partial EVERY_MS` prints it: at most once every every_ms of audio fed),
 //                               {"start", "end", "text"}; "null" when there is none now (also on WebGPU, whose
 //                               decode steps need the host between them)
+//   sotto_asr_bias(s, gbnf, len, source)  biased decoding (`sotto listen --bias`): each closed phrase is decoded a
+//                               second time constrained to this grammar (a command set's, wasm/commands-abi.cpp
+//                               sotto_cmd_grammar), compiled over the session's vocabulary; len 0 turns it off. Kept
+//                               by sotto_asr_reset. Each phrase of sotto_asr_take then has "biased": {"text",
+//                               "complete", "logprob", "n_scored", "ms"} beside its own "logprob" and "n_scored"
+//                               (sums of log-probs, eos included, for voice::choose: sotto_cmd_choose). CPU only.
 // The transcript is the one `sotto transcribe` prints for the same samples: the same Transcriber, and the
 // streaming resampler is bit-identical to the one-shot resample() of the CLI.
 // backend: binding_limit 0 = the wasm CPU backend; otherwise the WebGPU backend with that
@@ -38,6 +44,9 @@
 #include "core/gguf.h"
 #include "core/json.h"
 #include "core/thread-pool.h"
+#include "grammar/grammar.h"
+#include "grammar/matcher.h"
+#include "grammar/tokenizer-vocab.h"
 #include "models/asr-model.h"
 #include "runtime/transcribe.h"
 #include "text/tokenizer.h"
@@ -54,6 +63,7 @@ struct AsrSession {
   std::unique_ptr<sotto::Tokenizer> tok;
   std::unique_ptr<sotto::Transcriber> tr;
   std::unique_ptr<sotto::audio::Resampler> rs;  // null when the host's rate is 16 kHz
+  std::shared_ptr<sotto::grammar::CompiledGrammar> bias;  // sotto_asr_bias's grammar, or null
   std::vector<sotto::TranscriptSegment> done;
   std::vector<float> pcm16k;
   std::string out;
@@ -64,7 +74,9 @@ struct AsrSession {
 };
 
 void new_stream(AsrSession* s) {
-  s->tr = std::make_unique<sotto::Transcriber>(*s->model, *s->tok);
+  sotto::TranscribeOptions opt;
+  opt.bias = s->bias;
+  s->tr = std::make_unique<sotto::Transcriber>(*s->model, *s->tok, opt);
   const int model_rate = s->model->config().sample_rate;
   s->rs = s->rate == model_rate ? nullptr : std::make_unique<sotto::audio::Resampler>(s->rate, model_rate);
   s->done.clear();
@@ -82,6 +94,23 @@ std::string ms(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.3f", v);
   return b;
+}
+
+std::string exact(double v) {  // round-trips through a JSON parser
+  char b[40];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
+// The sums a host needs for voice::choose (its own and, with bias, the constrained decode's).
+std::string scores_json(const sotto::TranscriptSegment& g) {
+  std::string o = ", \"logprob\": " + exact(g.logprob) + ", \"n_scored\": " + std::to_string(g.n_scored);
+  if (g.biased.ran) {
+    o += ", \"biased\": {\"text\": " + sotto::json::quote(g.biased.text) + ", \"complete\": " +
+         (g.biased.complete ? "true" : "false") + ", \"logprob\": " + exact(g.biased.logprob) + ", \"n_scored\": " +
+         std::to_string(g.biased.n_scored) + ", \"ms\": " + ms(g.biased.ms) + "}";
+  }
+  return o;
 }
 
 }  // namespace
@@ -110,6 +139,17 @@ SOTTO_EXPORT AsrSession* sotto_asr_create(std::vector<uint8_t>* gguf, const char
 SOTTO_EXPORT void sotto_asr_free(AsrSession* s) { delete s; }
 
 SOTTO_EXPORT void sotto_asr_reset(AsrSession* s) { new_stream(s); }
+
+SOTTO_EXPORT void sotto_asr_bias(AsrSession* s, const char* gbnf, uint32_t len, const char* source) {
+  if (len == 0) {
+    s->bias = nullptr;
+  } else {
+    if (s->gpu) sotto::fail("sotto_asr_bias: biased decoding runs on the wasm CPU, not on WebGPU");
+    s->bias = std::make_shared<sotto::grammar::CompiledGrammar>(sotto::grammar::parse_gbnf(std::string_view(gbnf, len), source),
+                                                                 sotto::grammar::make_token_trie(*s->tok));
+  }
+  s->tr->set_bias(s->bias);
+}
 
 // Queues n samples; returns the phrases waiting to be decoded (call sotto_asr_step while it returns 1).
 SOTTO_EXPORT uint32_t sotto_asr_feed(AsrSession* s, const float* x, uint32_t n) {
@@ -160,7 +200,7 @@ SOTTO_EXPORT const char* sotto_asr_take(AsrSession* s) {
     s->out += "{\"start\": " + sotto::seconds_text(g.start) + ", \"end\": " + sotto::seconds_text(g.end) + ", \"text\": " +
               sotto::json::quote(g.text) + ", \"tokens\": " + std::to_string(g.tokens.size()) + ", \"ids\": " + ids_json(g.tokens) +
               ", \"hit_token_cap\": " + (g.hit_token_cap ? "true" : "false") + ", \"encode_ms\": " + ms(g.encode_ms) +
-              ", \"decode_ms\": " + ms(g.decode_ms) + ", \"latency_ms\": " + ms(g.latency_ms) + ", " + sotto::speech_confidence_json(g.words, g.flags) + "}";
+              ", \"decode_ms\": " + ms(g.decode_ms) + ", \"latency_ms\": " + ms(g.latency_ms) + scores_json(g) + ", " + sotto::speech_confidence_json(g.words, g.flags) + "}";
   }
   s->out += "]";
   s->done.clear();

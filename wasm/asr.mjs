@@ -12,6 +12,9 @@
 // Partial text while a phrase is spoken: asr.partial(everyMs) after a feed -> {start, end, text} or null (what `sotto
 // listen --partial everyMs` prints at that point: the open phrase so far, at most once every everyMs of audio fed;
 // always null on WebGPU).
+// Biased decoding (`sotto listen --bias`): await asr.bias(gbnf) with a command set's grammar (SottoCommands.grammar());
+// each closed phrase is then also decoded under it, and its segment has logprob, n_scored and biased {text, complete,
+// logprob, n_scored, ms} for SottoCommands.choose(); asr.bias(null) turns it off. Kept by reset; wasm CPU only.
 // On WebGPU every decode step ends in a 4-byte read: feed()/finish() await the GPU between steps, so the
 // event loop keeps running while a phrase is decoded (calls are queued: feed() may be called again before the
 // previous one resolves, e.g. for each microphone chunk). On the CPU a phrase is decoded in one go.
@@ -38,6 +41,7 @@ export class SottoAsr {
     this.session = 0;
     this.queue = Promise.resolve();  // feed/finish run one after another (a GPU decode awaits between steps)
     this.lastGood = null;            // {u8, name, sampleRate} of the last model that loaded
+    this.biasGrammar = null;         // {text, name} of bias(), put back after a revive
   }
 
   // Runs fn after every earlier feed/finish has completed (callers need not await each chunk before the next).
@@ -53,6 +57,7 @@ export class SottoAsr {
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     return this.engine.guarded(async () => {
       this.create(u8, name, sampleRate);
+      if (this.biasGrammar) this.setBias(this.biasGrammar.text, this.biasGrammar.name);
       await this.engine.settle();
       this.lastGood = { u8, name, sampleRate };
     });
@@ -74,7 +79,23 @@ export class SottoAsr {
     const g = this.lastGood;
     if (!g) return undefined;
     this.create(g.u8, g.name, g.sampleRate);
+    if (this.biasGrammar) this.setBias(this.biasGrammar.text, this.biasGrammar.name);
     return this.engine.settle();
+  }
+
+  setBias(text, name) {  // synchronous
+    const e = this.engine, s = this.requireSession();
+    const bytes = e.encoder.encode(text ?? '');
+    e.withBuffer(bytes.length ? bytes : new Uint8Array(1), (p) =>
+      e.withBuffer(e.encoder.encode(name + '\0'), (n) => e.call('sotto_asr_bias', s, p, bytes.length, n)));
+  }
+
+  // Biased decoding under a GBNF grammar (see the top); null: off. A grammar that does not parse rejects (one line).
+  bias(gbnf, { name = 'commands (as a grammar)' } = {}) {
+    return this.serial(() => this.engine.guarded(async () => {
+      if (this.session) this.setBias(gbnf, name);  // else load() applies it
+      this.biasGrammar = gbnf ? { text: String(gbnf), name } : null;
+    }));
   }
 
   requireSession() {
@@ -218,6 +239,10 @@ export class SottoSpeakers {
 //                                   check rejects with the CLI's one-line Error ("set.json: command \"a\": ...") once a
 //                                   fresh instance holds the last good set again
 //   await cmd.match(text)        -> {command, slots, confirm} or {command: null, reason}: the JSON of `sotto listen`
+//   await cmd.grammar()          -> the set as a GBNF grammar, for SottoAsr.bias()
+//   await cmd.choose(segment, margin = 0.5) -> a phrase decoded twice (SottoAsr with bias) -> its action as `sotto
+//                                   listen --bias` prints it: {text, command, slots, confirm | reason, decoded, heard,
+//                                   logprob_free, logprob_command, command_text}
 // The engine's own work takes microseconds; the promises only carry the revive after an error.
 export class SottoCommands {
   static create(wasm, opts = {}) { return onEngine(new SottoCommands(), wasm, { threads: 1, ...opts }); }
@@ -262,6 +287,26 @@ export class SottoCommands {
       if (!this.session) throw new Error('sotto commands: no command set loaded (call load first)');
       const bytes = e.encoder.encode(String(text));
       return e.withBuffer(bytes, (p) => this.out(e.call('sotto_cmd_match', this.session, p, bytes.length)));
+    });
+  }
+
+  grammar() {
+    return this.engine.guarded(async () => {
+      const e = this.engine;
+      if (!this.session) throw new Error('sotto commands: no command set loaded (call load first)');
+      const ptr = e.call('sotto_cmd_grammar', this.session);
+      return new TextDecoder().decode(new Uint8Array(e.memory.buffer, ptr, e.call('sotto_cmd_out_len', this.session)).slice());
+    });
+  }
+
+  choose(segment, margin = 0.5) {
+    const { text, hit_token_cap, logprob, n_scored, biased } = segment;
+    const json = JSON.stringify({ text, hit_token_cap, logprob, n_scored, ...(biased ? { biased } : {}) });
+    return this.engine.guarded(async () => {
+      const e = this.engine;
+      if (!this.session) throw new Error('sotto commands: no command set loaded (call load first)');
+      const bytes = e.encoder.encode(json);
+      return e.withBuffer(bytes, (p) => this.out(e.call('sotto_cmd_choose', this.session, p, bytes.length, margin)));
     });
   }
 

@@ -23,7 +23,7 @@ done
 srcs+=(wasm/sotto-abi.cpp wasm/kernel-check.cpp wasm/webgpu-op-check.cpp)
 srcs+=(wasm/asr-abi.cpp)  # speech to text (src/audio, the speech models, runtime/transcribe)
 srcs+=(wasm/speaker-abi.cpp)  # speaker labels (models/speaker, runtime/speakers)
-srcs+=(wasm/commands-abi.cpp apps/voice/commands.cpp)  # voice commands (apps/voice: the matcher of sotto listen)
+srcs+=(wasm/commands-abi.cpp apps/voice/commands.cpp apps/voice/command-grammar.cpp)  # voice commands (apps/voice: the matcher and the --bias grammar of sotto listen)
 srcs+=(wasm/gpu-sample-check.cpp)  # GPU sampler vs the CPU chain (tests/webgpu/sample-checks.mjs)
 # Images (SmolVLM): the processor and RGBA in (src/image without the decoders: the page decodes), the vision pipeline.
 srcs+=(src/image/processor.cpp src/image/rgba.cpp apps/vision/pipeline.cpp wasm/vision-abi.cpp)

@@ -6,11 +6,15 @@
 //                                         in place of modelUrl (hub.mjs) -> progress* then {type: 'ready',
 //                                         backend ('webgpu' | 'wasm-cpu-simd128'), adapter, why, model, bytes, cached,
 //                                         hub ('OWNER/NAME:FILE' or null), threads (of the wasm CPU engine: engine-wasm.mjs)}
-//   {type: 'stream-start', id, sampleRate, partialMs, commands}
+//   {type: 'stream-start', id, sampleRate, partialMs, commands, bias}
 //                                         a live recording begins (the recognizer is reset; a rate other
 //                                         than 16 kHz is resampled by the engine, as `sotto transcribe` does);
 //                                         partialMs > 0: partial text while a phrase is spoken (`sotto listen
-//                                         --partial`); commands: each segment also gets its action (below)
+//                                         --partial`); commands: each segment also gets its action (below);
+//                                         bias (with commands): biased decoding toward the loaded set's phrases
+//                                         (`sotto listen --bias`: SottoAsr.bias + SottoCommands.choose; wasm CPU only),
+//                                         the action then has text, decoded, heard, logprob_free, logprob_command,
+//                                         command_text as the CLI prints them
 //   {type: 'stream-chunk', id, pcm}       samples of it (Float32Array) -> {type: 'segment', id, segment}*
 //                                         for each phrase that closed, and with partialMs {type: 'partial', id,
 //                                         partial: {start, end, text}} when the open phrase says something so far
@@ -63,6 +67,7 @@ const post = (m) => self.postMessage(m);
 const progress = (p) => post({ type: 'progress', ...p });
 const yieldToEvents = () => new Promise((r) => setTimeout(r, 0));
 const CHUNK = 16000;  // a whole recording is fed a second at a time (progress, and the page's chunks stay fast)
+const BIAS_MARGIN = 0.5;  // `sotto listen --bias-margin`'s default (apps/voice/command-grammar.h)
 
 // The action of an utterance and the matching's time (ms).
 async function matchTimed(text) {
@@ -74,7 +79,9 @@ async function matchTimed(text) {
 async function sendSegments(id, segs) {
   for (const s of segs) {
     if (streamOpts.commands && commands?.session && id === streamOpts.id) {
-      const [action, ms] = await matchTimed(s.text);
+      const t0 = performance.now();
+      const action = s.biased ? await commands.choose(s, BIAS_MARGIN) : await commands.match(s.text);
+      const ms = performance.now() - t0;
       s.action = action;
       s.latency_ms += ms;
       s.decided_at = performance.timeOrigin + performance.now();  // the page adds what comes after (to the screen)
@@ -143,6 +150,8 @@ async function handle(m) {
       await asr.reset(m.sampleRate ?? 16000);
       streamId = m.id;
       streamOpts = { id: m.id, partialMs: m.partialMs ?? 0, commands: !!m.commands };
+      if (m.bias && !(m.commands && commands?.session)) throw new Error('biased decoding needs a command set');
+      await asr.bias(m.bias ? await commands.grammar() : null);  // compiled once per set (engine-asr.mjs)
       return;
     case 'stream-chunk': {
       chunksWaiting--;

@@ -11,6 +11,9 @@
 //   await a.partial(everyMs) -> {start, end, text} | null   what the open phrase says so far (`sotto listen
 //                                      --partial`; null on WebGPU, or when there is nothing new)
 //   a.seconds()                        audio fed since reset()
+//   await a.bias(gbnf | null)          biased decoding under a command set's grammar (wasm/asr.mjs SottoAsr.bias; kept
+//                                      across reset and revive); the segments then carry hit_token_cap, logprob,
+//                                      n_scored and biased, for SottoCommands.choose
 // Segments: {start, end, text, words, flags, latency_ms} (seconds from the stream start; text trimmed; word confidence and
 // flags as the ABI gives them; latency_ms: end of phrase known -> final text, in the engine). Errors: one-line Errors; a
 // trap poisons the wasm instance, so the next reset() re-creates it from the bytes kept here (on the wasm CPU
@@ -55,6 +58,7 @@ export class AsrEngine {
     this.asr = null;
     this.rate = 16000;
     this.fed = 0;
+    this.biasGrammar = null;
   }
 
   async revive() {
@@ -67,7 +71,15 @@ export class AsrEngine {
     this.asr?.engine?.dispose();  // a trapped instance: its thread Workers go with it
     this.asr = await SottoAsr.create(this.wasmModule, { log: () => {}, ...(this.gpu ? { gpu: this.gpu } : {}) });
     if (!this.asr.engine.exports.sotto_asr_create) throw new Error('this engine build has no speech recognition (wasm/asr-abi.cpp)');
+    if (this.biasGrammar) await this.asr.bias(this.biasGrammar);
     await this.asr.load(this.bytes, { name: this.name, sampleRate: this.rate });
+  }
+
+  async bias(gbnf) {
+    if (this.gpu && gbnf) throw new Error('biased decoding runs on the wasm CPU, not on WebGPU');
+    if ((gbnf || null) === this.biasGrammar) return;  // compiled already
+    await this.asr.bias(gbnf || null);
+    this.biasGrammar = gbnf || null;
   }
 
   // The wasm CPU engine's threads (more than 1 on the threaded build, web/engine-wasm.mjs; WebGPU: 1).
@@ -75,7 +87,9 @@ export class AsrEngine {
 
   static segments(list) {
     return list.map((s) => ({ start: s.start, end: s.end, text: s.text, words: s.words ?? [], flags: s.flags ?? [],
-                              latency_ms: s.latency_ms }));
+                              latency_ms: s.latency_ms,
+                              ...(s.biased ? { hit_token_cap: s.hit_token_cap, logprob: s.logprob, n_scored: s.n_scored,
+                                               biased: s.biased } : {}) }));
   }
 
   async reset(sampleRate = 16000) {

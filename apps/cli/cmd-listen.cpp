@@ -76,36 +76,27 @@ void print_action(const voice::CommandSet& set, const std::string& head, const s
   std::fflush(stdout);
 }
 
-double mean(double sum, int n) { return n > 0 ? sum / n : -1e9; }
-
-std::string lp(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3f", v);
-  return b;
+voice::Hypothesis free_of(const TranscriptSegment& s) {
+  return {s.text, !s.hit_token_cap, voice::mean_logprob(s.logprob, s.n_scored)};
+}
+voice::Hypothesis biased_of(const TranscriptSegment& s) {
+  return {s.biased.text, s.biased.complete, voice::mean_logprob(s.biased.logprob, s.biased.n_scored)};
 }
 
-// --bias: the phrase's action from its free and constrained decodes (voice::choose), with the fields that say which.
 voice::Choice choice_of(const voice::CommandSet& set, const TranscriptSegment& s, double margin) {
-  const voice::Hypothesis free{s.text, !s.hit_token_cap, mean(s.logprob, s.n_scored)};
-  const voice::Hypothesis biased{s.biased.text, s.biased.complete, mean(s.biased.logprob, s.biased.n_scored)};
-  return voice::choose(set, free, s.biased.ran ? &biased : nullptr, margin);
+  const voice::Hypothesis b = biased_of(s);
+  return voice::choose(set, free_of(s), s.biased.ran ? &b : nullptr, margin);
 }
 
+// --bias: the phrase's action from its free and constrained decodes (voice::choice_json), with the fields that say which.
 void print_biased(const voice::CommandSet& set, const std::string& head, const TranscriptSegment& s, double margin,
                   const Tail& tail) {
   const auto t0 = std::chrono::steady_clock::now();
-  const voice::Hypothesis free{s.text, !s.hit_token_cap, mean(s.logprob, s.n_scored)};
-  const voice::Hypothesis biased{s.biased.text, s.biased.complete, mean(s.biased.logprob, s.biased.n_scored)};
-  const voice::Choice c = voice::choose(set, free, s.biased.ran ? &biased : nullptr, margin);
+  const voice::Hypothesis b = biased_of(s);
+  const std::string fields = voice::choice_json(set, free_of(s), s.biased.ran ? &b : nullptr, margin);
   const double match_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::string extra = std::string(", \"decoded\": ") + (c.biased ? "\"command\"" : "\"free\"");
-  if (c.biased) extra += ", \"heard\": " + json::quote(s.text);
-  extra += ", \"logprob_free\": " + lp(free.mean_logprob);
-  if (s.biased.ran) extra += ", \"logprob_command\": " + (s.biased.complete ? lp(biased.mean_logprob) : std::string("null")) +
-                             ", \"command_text\": " + json::quote(s.biased.text);
-  std::printf("{%s\"text\": %s, %s%s%s, \"bias_ms\": %s, \"latency_ms\": %s}\n", head.c_str(), json::quote(c.text).c_str(),
-              voice::match_fields(set, c.match).c_str(), extra.c_str(), tail.with(s.latency_ms + match_ms).c_str(), ms(s.biased.ms).c_str(),
-              ms(s.latency_ms + match_ms).c_str());
+  std::printf("{%s%s%s, \"bias_ms\": %s, \"latency_ms\": %s}\n", head.c_str(), fields.c_str(),
+              tail.with(s.latency_ms + match_ms).c_str(), ms(s.biased.ms).c_str(), ms(s.latency_ms + match_ms).c_str());
   std::fflush(stdout);
 }
 

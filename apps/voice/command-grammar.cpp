@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <memory>
+
+#include "core/json.h"
 
 namespace sotto::voice {
 namespace {
@@ -205,6 +208,26 @@ Choice choose(const CommandSet& set, const Hypothesis& free, const Hypothesis* b
   c.text = biased->text;
   c.biased = true;
   return c;
+}
+
+double mean_logprob(double sum, int n) { return n > 0 ? sum / n : -1e9; }
+
+std::string choice_json(const CommandSet& set, const Hypothesis& free, const Hypothesis* biased, double margin) {
+  const Choice c = choose(set, free, biased, margin);
+  auto lp = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3f", v);
+    return std::string(b);
+  };
+  std::string o = "\"text\": " + json::quote(c.text) + ", " + match_fields(set, c.match) +
+                  ", \"decoded\": " + (c.biased ? "\"command\"" : "\"free\"");
+  if (c.biased) o += ", \"heard\": " + json::quote(free.text);
+  o += ", \"logprob_free\": " + lp(free.mean_logprob);
+  if (biased) {
+    o += ", \"logprob_command\": " + (biased->complete ? lp(biased->mean_logprob) : std::string("null")) +
+         ", \"command_text\": " + json::quote(biased->text);
+  }
+  return o;
 }
 
 }  // namespace sotto::voice

@@ -11,6 +11,7 @@
 //                              (its range is still checked by match()).
 //   spoken_forms(v)            the ways the grammar lets integer v be said; every one normalises back to v
 //   choose(set, free, biased, margin)  the action of a phrase decoded twice (docs/voice.md "Biased decoding")
+//   choice_json(set, free, biased, margin)  that action as `sotto listen --bias` prints it (the CLI and the wasm ABI)
 // Does not: decode (runtime/transcribe.h), or decide anything match() does not (slots, confirm come from match()).
 #pragma once
 
@@ -47,5 +48,13 @@ struct Choice {
 // complete and its mean log-prob is within `margin` of the free one's and it matches; else not a command
 // ("no command matches", or the free text's own reason).
 Choice choose(const CommandSet& set, const Hypothesis& free, const Hypothesis* biased, double margin);
+
+// A hypothesis's mean log-prob from its sum and token count (-1e9 when nothing was scored).
+double mean_logprob(double sum, int n);
+
+// choose()'s action as JSON fields (no braces): "text" (the text matched), the action (match_fields), "decoded"
+// ("free" | "command"), "heard" (the free text, when the command one was taken), "logprob_free" and, when a
+// constrained decode ran (biased non-null), "logprob_command" (null unless it completed) and "command_text".
+std::string choice_json(const CommandSet& set, const Hypothesis& free, const Hypothesis* biased, double margin);
 
 }  // namespace sotto::voice

@@ -146,6 +146,8 @@ class Transcriber {
   std::vector<TranscriptSegment> finish();
   // Samples fed so far.
   int64_t n_fed() const { return n_fed_; }
+  // TranscribeOptions::bias for the phrases decoded from now on (null: off).
+  void set_bias(std::shared_ptr<grammar::CompiledGrammar> bias) { opt_.bias = std::move(bias); }
 
   // Whole buffer: feed(x, n) then finish(); progress(samples done, total) is called as phrases complete.
   std::vector<TranscriptSegment> transcribe(const float* x, size_t n,

@@ -6,7 +6,10 @@
 //     prints for the same file), and the last good set still matches afterwards (on sotto.wasm and sotto-mt.wasm);
 //   * speech: an espeak-ng phrase (16 kHz WAV) fed in 100 ms chunks with partial(300) after each, each final matched:
 //     the partial and final lines == `sotto listen --commands SET --partial 300 FILE.wav` (latency_ms aside: present, >= 0),
-//     with the random-weight Moonshine fixture (its text is noise: what is compared is the same lines at the same times).
+//     with the random-weight Moonshine fixture (its text is noise: what is compared is the same lines at the same times);
+//   * biased decoding: the same phrase with SottoAsr.bias(cmd.grammar()) and cmd.choose() == `sotto listen --bias`
+//     (the free and constrained texts, their scores, the choice; bias_ms and latency_ms aside); a grammar that does not
+//     parse is a one-line error; bias(null) turns it off.
 // Usage: node tests/wasm/commands.test.mjs [path/to/sotto.wasm] [path/to/native/sotto]
 // Needs espeak-ng. Prints `N passed, M failed`; exit code 1 on failure.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -160,6 +163,41 @@ await test('speech: partial and final lines == sotto listen --partial 300 (the M
   assert.ok(want.filter((l) => l.partial).length >= 3, `only ${want.filter((l) => l.partial).length} partials`);
   assert.ok(got.filter((l) => !l.partial).every((l) => l.latency_ms >= 0 && 'command' in l), JSON.stringify(got));
   console.log(`      ${got.filter((l) => l.partial).length} partials, finals: ${got.filter((l) => !l.partial).map((l) => JSON.stringify(l.text)).join(', ')}`);
+});
+
+await test('biased decoding: lines == sotto listen --bias (the Moonshine fixture); a bad grammar is one line', async () => {
+  const wav = join(tmp, 'phrase-16k.wav'), setPath = join(tmp, 'set.json');
+  const r = spawnSync(nativePath, ['listen', '--commands', setPath, '-m', asrModel, '-t', '1', '--bias', wav]);
+  if (r.status !== 0) throw new Error(`native listen failed: ${r.stderr}`);
+  const want = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+
+  const asr = await SottoAsr.create(wasmModule);
+  await asr.load(readFileSync(asrModel), { name: 'asr.gguf', sampleRate: 16000 });
+  // A grammar that does not parse: one line, and the session (revived with its model) decodes unbiased as before.
+  await assert.rejects(asr.bias('root ::= ('), (e) => /commands \(as a grammar\)/.test(e.message) && !e.message.includes('\n'));
+  await asr.bias(await cmd.grammar());
+  const pcm = asr.decodeWav(readFileSync(wav)).samples;
+  const got = [];
+  const finals = async (segs) => {
+    for (const s of segs) {
+      assert.ok(s.biased && typeof s.logprob === 'number', JSON.stringify(s));
+      const action = await cmd.choose(s, 0.5);
+      got.push({ start: s.start, end: s.end, ...action, bias_ms: s.biased.ms, latency_ms: s.latency_ms });
+    }
+  };
+  for (let i = 0; i < pcm.length; i += 1600) await finals(await asr.feed(pcm.subarray(i, i + 1600)));
+  await finals(await asr.finish());
+  await asr.bias(null);
+  await asr.reset();
+  const plain = await asr.transcribe(pcm);
+  assert.ok(plain.every((s) => !s.biased), 'bias(null) turns it off');
+  asr.dispose();
+  const strip = (l) => { const { latency_ms, bias_ms, ...rest } = l; return rest; };
+  const seconds = (l) => ({ ...l, start: l.start.toFixed(3), end: l.end.toFixed(3) });
+  assert.deepEqual(got.map(strip).map(seconds), want.map(strip).map(seconds));
+  assert.ok(want.length >= 1 && want.every((l) => 'command_text' in l && 'decoded' in l), r.stdout.toString());
+  console.log(`      ${got.map((l) => `${JSON.stringify(l.text)} (${l.decoded}; constrained ${JSON.stringify(l.command_text)} ` +
+                                    `at ${l.logprob_command} vs ${l.logprob_free})`).join(', ')}`);
 });
 
 rmSync(tmp, { recursive: true, force: true });

@@ -9,7 +9,8 @@
 //   * a command set that does not check gives one line (the CLI's message) and the panel keeps its set;
 //   * an espeak-ng WAV of a phrase, opened in the file input and fed in real time in 100 ms chunks: a log line with its latency
 //     (end of phrase -> action, and -> the screen), partial text shown before the final of a longer phrase (`sotto listen
-//     --partial 300`); a file that is not audio: one line;
+//     --partial 300`); with the "Bias" box checked, the phrase's action (free or constrained text, command) is that of
+//     `sotto listen --bias` for the same WAV; a file that is not audio: one line;
 //   * the microphone (Chromium's fake capture device playing that WAV): Listen, the phrase logged with a latency, Stop;
 //   * at 320 px wide nothing scrolls sideways;
 //   * offline (after the first load) the page, its engine, model and command set come from the caches;
@@ -252,6 +253,25 @@ await step('a WAV of a spoken phrase: a log line with its latency (end of phrase
     assert.ok(e.command ? e.outcome !== undefined : e.text.includes('→ not a command: '), e.text);
   }
   console.log(`      heard ${(await playedEntries(got)).map((e) => `${e.heard} (${e.command || 'not a command'}, ${e.latency} ms; ${e.screen} ms to the screen)`).join('; ')}`);
+});
+
+await step('biased decoding (the "Bias" box): the WAV\'s action is `sotto listen --bias`\'s; unchecked, the plain matcher again', async () => {
+  const r = spawnSync(sotto, ['listen', '--commands', factory, '-m', asrModel, '-t', '1', '--bias', shortWav]);
+  if (r.status !== 0) throw new Error(`native listen failed: ${r.stderr}`);
+  const want = r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+  await page.check('#bias');
+  const got = await playWav(shortWav);
+  await page.uncheck('#bias');
+  assert.equal(got.length, want.length, JSON.stringify(got));
+  const decoded = await page.$$eval('#log li', (lis) => lis.slice(0, 8).map((li) => li.dataset.decoded));
+  got.forEach((e, i) => {
+    assert.equal(e.command, want[i].command ?? '', `${e.text} vs ${JSON.stringify(want[i])}`);
+    assert.equal(decoded[got.length - 1 - i], want[i].decoded, e.text);
+    assert.equal(e.heard.startsWith(`“${want[i].text}”`), true, `${e.heard} vs ${want[i].text}`);
+  });
+  const plain = await playWav(shortWav);
+  assert.ok(plain.length >= 1 && (await page.$eval('#log li', (li) => li.dataset.decoded)) === undefined, 'unchecked: no biased decode');
+  console.log(`      ${got.map((e, i) => `${e.heard}: ${want[i].decoded}, constrained ${JSON.stringify(want[i].command_text)}`).join('; ')}`);
 });
 
 await step('a file that is not audio: one line, the page goes on', async () => {

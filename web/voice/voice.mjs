@@ -6,7 +6,8 @@
 // to "not a command" (the matcher of `sotto listen`, wasm/commands-abi.cpp). Typed text goes to the same matcher.
 // Each action is logged (time, what was heard, the command and slots or why it is not one, its latency: end of the
 // phrase known -> action, as the CLI measures it, and -> drawn on the page); a command marked confirm: true acts only after the dialog's
-// confirmation (Cancel, Escape: nothing changes); the panel (panel.mjs) shows the result.
+// confirmation (Cancel, Escape: nothing changes); the panel (panel.mjs) shows the result. "Bias the speech decoder"
+// turns on `sotto listen --bias` for the next recording or file (the log then says when the constrained text was taken).
 // The page's data attributes say where it is (tests): body[data-engine] loading | ready | error, body[data-commands]
 // ready | error, body[data-busy] while a recording or a file is being heard.
 // Does not: send anything anywhere (the server's CSP allows this origin only), or keep the log across visits.
@@ -69,6 +70,7 @@ function showStatus(s) {
 function updateControls() {
   $('listen').disabled = !speechReady || busy === 'file';
   $('wav-file').disabled = !speechReady || !!busy;
+  $('bias').disabled = !!busy || !hasSet;
   $('utterance').disabled = $('run-typed').disabled = !hasSet;
   $('listen').setAttribute('aria-pressed', String(busy === 'listen'));
   $('listen').textContent = busy === 'listen' ? '■ Stop listening' : '● Listen';
@@ -117,6 +119,9 @@ function logEntry({ text, action, latencyMs, source, partialCount }) {  // -> th
   const time = el('time', null, new Date().toLocaleTimeString());
   time.dateTime = new Date().toISOString();
   const heard = el('span', 'heard', `“${text}”`);
+  // Biased decoding took the constrained text: say what the free decode heard.
+  if (action.decoded === 'command') heard.textContent += ` (heard “${action.heard}”, decoded toward the commands)`;
+  if (action.decoded) li.dataset.decoded = action.decoded;
   const what = action.command ? el('span', 'command', describeAction(action)) : el('span', 'not-command', `not a command: ${action.reason}`);
   const result = el('span', 'result');
   const latency = el('span', 'latency', latencyMs === null ? 'typed' : `${latencyMs.toFixed(1)} ms`);
@@ -195,7 +200,7 @@ async function useSet(text, name) {
 function onSegment(source) {
   return (seg) => {
     $('partial').textContent = '';
-    act({ text: seg.text, action: seg.action ?? { command: null, reason: 'no command set' }, latencyMs: seg.latency_ms, source,
+    act({ text: seg.action?.text ?? seg.text, action: seg.action ?? { command: null, reason: 'no command set' }, latencyMs: seg.latency_ms, source,
           partialCount: partials, decidedAt: seg.decided_at });
     partials = 0;
   };
@@ -214,7 +219,7 @@ async function startListening() {
   rec = { early: [] };
   try {
     rec.mic = await startStreaming((chunk) => { if (rec?.live) rec.live.push(chunk); else rec?.early.push(chunk); });
-    rec.live = asr.stream(onSegment('microphone'), rec.mic.sampleRate, { partialMs: PARTIAL_MS, commands: true, onPartial });
+    rec.live = asr.stream(onSegment('microphone'), rec.mic.sampleRate, { partialMs: PARTIAL_MS, commands: true, bias: $('bias').checked, onPartial });
     for (const c of rec.early) rec.live.push(c);
     setPlain('Listening: say a command.');
   } catch (e) {
@@ -248,7 +253,7 @@ async function playFile(file) {
   try {
     const { pcm, seconds } = await decodeTo16k(file);
     setPlain(`Hearing ${file.name} (${seconds.toFixed(1)} s)…`);
-    const live = asr.stream(onSegment('file'), 16000, { partialMs: PARTIAL_MS, commands: true, onPartial });
+    const live = asr.stream(onSegment('file'), 16000, { partialMs: PARTIAL_MS, commands: true, bias: $('bias').checked, onPartial });
     // In real time, 100 ms at a time, as the microphone's chunks come (on a fixed schedule: no drift).
     const start = performance.now();
     for (let i = 0, k = 0; i < pcm.length; i += CHUNK, k++) {
