@@ -70,4 +70,8 @@ inline sotto::SamplerParams sampler_params(float temp, int top_k, float top_p, f
 // empty cache, n_past 0. The caller prefills and sets logits and n_past. (wasm/sotto-abi.cpp)
 void begin_generation(Session* s, const char* who, const int32_t* ids, int n, const sotto::SamplerParams& sp);
 
+// A WebGPU session's greedy generation of ids[0..n) (sotto_gpu_start), with rows over the token embeddings at spans
+// (the images of wasm/vision-abi.cpp; the rows are copied to the device while this runs). (wasm/sotto-abi.cpp)
+void gpu_start(Session* s, const int32_t* ids, int n, const std::vector<sotto::EmbdSpan>& spans);
+
 }  // namespace sotto_wasm

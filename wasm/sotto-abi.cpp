@@ -254,11 +254,14 @@ void check_prompt(Session* s, const int32_t* ids, int n) {
 }
 // Runs the prompt through the model in forward passes of s->gpu_chunk tokens (larger passes give the prefill
 // matmuls more rows to tile; the GPU memory of a pass's activations grows with it); the last pass's logits.
-sotto::Tensor gpu_prefill(Session* s, const int32_t* ids, int n) {
+sotto::Tensor gpu_prefill(Session* s, const int32_t* ids, int n, const std::vector<sotto::EmbdSpan>& spans = {}) {
   sotto::Tensor logits;
+  const int n_embd = s->lm.model->config().n_embd;
   for (int i = 0; i < n; i += s->gpu_chunk) {
     const int k = std::min(s->gpu_chunk, n - i);
-    logits = s->lm.model->forward_device(s->cache, ids + i, k);
+    const std::vector<sotto::EmbdSpan> local = sotto::spans_in(spans, i, k, n_embd);
+    logits = local.empty() ? s->lm.model->forward_device(s->cache, ids + i, k)
+                           : s->lm.model->forward_device_embd(s->cache, ids + i, k, local.data(), int(local.size()));
     s->n_past += k;
   }
   return logits;
@@ -287,7 +290,8 @@ void step_ahead(Session* s) {
 }
 }  // namespace
 
-SOTTO_EXPORT void sotto_gpu_start(Session* s, const int32_t* ids, int n) {
+namespace sotto_wasm {
+void gpu_start(Session* s, const int32_t* ids, int n, const std::vector<sotto::EmbdSpan>& spans) {
   if (!s->gpu) sotto::fail("sotto_gpu_start: not a WebGPU session");
   check_prompt(s, ids, n);
   if (s->grammar) sotto::fail("sotto_gpu_start: a grammar is set (sotto_set_grammar): use sotto_gpu_start_sampled");
@@ -299,10 +303,13 @@ SOTTO_EXPORT void sotto_gpu_start(Session* s, const int32_t* ids, int n) {
   s->ring_head = s->in_flight = 0;
   s->n_given = n;
   s->dispatches = 0;
-  const sotto::Tensor logits = gpu_prefill(s, ids, n);
+  const sotto::Tensor logits = gpu_prefill(s, ids, n, spans);
   finish_step(s, logits);
   if (s->pipelined) step_ahead(s);
 }
+}  // namespace sotto_wasm
+
+SOTTO_EXPORT void sotto_gpu_start(Session* s, const int32_t* ids, int n) { sotto_wasm::gpu_start(s, ids, n, {}); }
 
 int32_t gpu_next_sampled(Session* s);
 

@@ -9,22 +9,24 @@
 //                                        checks the size (image::kMaxPixels) BEFORE allocating; returns where the
 //                                        host writes w * h * 4 bytes of RGBA (rows top to bottom, straight alpha)
 //   sotto_vision_image_add(s, name)      alpha over white, processor, tower; the image joins the next start.
-//                                        Returns its tile count
+//                                        Returns its tile count. On a WebGPU session the tower runs on the device
+//                                        and its rows are deferred reads: the host settles before the start
 //   sotto_vision_start(s, text, len, system, slen, temp, top_k, top_p, min_p, repeat_penalty, seed_lo, seed_hi)
 //                                        SmolVLM's chat turn: each image at its "<image>" placeholder in text, in
 //                                        order, or all before the text; prefilled with the tower's rows at the
 //                                        <image> positions. The images are used up. Returns the prompt's token
-//                                        count; then sotto_step / sotto_feed as after sotto_start (grammar included)
+//                                        count; then sotto_step / sotto_feed as after sotto_start (grammar included);
+//                                        on a WebGPU session greedy only, as sotto_gpu_start: then sotto_gpu_next
 //   sotto_vision_clear(s)                drops images added and not yet used
 // For tests: sotto_vision_prompt_ids(s) (the last start's tokens), sotto_vision_rows(s) + sotto_vision_rows_len(s)
-// (the last image added: [tiles * 64][n_embd] floats), and sotto_image_process(buf, w, h, longest_edge, tile): the
+// (the last started generation's last image: [tiles * 64][n_embd] floats), and sotto_image_process(buf, w, h, longest_edge, tile): the
 // processor alone on RGBA (buf: a sotto_buffer_new of w * h * 4 bytes, kept by the caller), the tiles' RGB bytes at
 // sotto_image_tiles() and {rows, cols, resized w, resized h, n_tiles} at sotto_image_grid(); sotto_image_over_white(buf,
 // w, h): the RGB the engine makes of RGBA (alpha over white), w * h * 3 bytes.
 // Errors: sotto::fail() traps with its one-line message (wasm/sotto-abi.cpp); wasm/vision.mjs checks the size first so
 // an enormous image is refused without a trap.
-// Does not: decode files (the platform does), run on a WebGPU session (refused in one line), keep images between
-// starts.
+// Does not: decode files (the platform does), sample or constrain on WebGPU (greedy there), keep images between
+// starts. The mmproj's bytes stay in wasm memory on WebGPU too (uploaded from there, not streamed).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -74,7 +76,6 @@ int32_t g_grid[5] = {};
 
 SOTTO_EXPORT void sotto_vision_load(Session* s, std::vector<uint8_t>* gguf, const char* name) {
   std::unique_ptr<std::vector<uint8_t>> bytes(gguf);
-  if (s->gpu) sotto::fail(name, ": images on a WebGPU session are not supported yet (load the model on the CPU)");
   s->vision.reset();
   auto v = std::make_shared<VisionState>();
   v->file = sotto::GgufFile::from_memory(std::move(*bytes), name);
@@ -106,8 +107,7 @@ SOTTO_EXPORT int sotto_vision_image_add(Session* s, const char* name) {
   const sotto::image::Rgb8 img = sotto::image::from_rgba(v.rgba.data(), v.rgba.size(), v.width, v.height, name);
   v.rgba = {};
   int n_tiles = 0;
-  v.images.push_back(sotto::vision::embed_image(*v.model, v.pc, img, &n_tiles));
-  v.last_rows = v.images.back().rows;
+  v.images.push_back(sotto::vision::embed_image(*v.model, v.pc, img, &n_tiles));  // WebGPU: rows land at settle
   return n_tiles;
 }
 
@@ -125,10 +125,16 @@ SOTTO_EXPORT int sotto_vision_start(Session* s, const char* text, uint32_t len, 
   const sotto::VisionPrompt vp = sotto::make_vision_prompt(*s->lm.tokenizer, std::string(text, len), images,
                                                            s->lm.model->config().n_embd, std::string(system, slen));
   v.prompt = vp.tokens;
+  v.last_rows = images.back().rows;
   const int n = int(vp.tokens.size());
   if (n > s->n_ctx) {
     sotto::fail("prompt of ", std::to_string(n), " tokens (", std::to_string(vp.embd.size() / size_t(vp.n_embd)),
                 " for the images) does not fit the context of ", std::to_string(s->n_ctx));
+  }
+  if (s->gpu) {  // greedy, with the argmax on the device (sotto_gpu_start); then sotto_gpu_next
+    if (temp > 0) sotto::fail("sotto_vision_start: a WebGPU session answers greedily only (temperature 0)");
+    sotto_wasm::gpu_start(s, vp.tokens.data(), n, vp.spans());
+    return n;
   }
   sotto_wasm::begin_generation(s, "sotto_vision_start", vp.tokens.data(), n,
                                sotto_wasm::sampler_params(temp, top_k, top_p, min_p, repeat_penalty, seed_lo, seed_hi));

@@ -21,7 +21,10 @@
 // over the context) traps, and, as in sotto.mjs, the promise rejects once a fresh instance is up with the language
 // model reloaded; the vision tower is attached again from its kept bytes on the next use. Images are used up by each
 // generation (none are kept between calls).
-// Does not: run on a WebGPU engine yet (refused in one line: load the model on the CPU).
+// WebGPU (an engine created with {gpu}, its language model loaded by loadStream): the tower runs on the device, its
+// rows are read back once per image and written over the <image> embeddings of the prefill on the device; answers
+// are greedy (temperature 0; a grammar or sampling is refused in one line). The mmproj is held in wasm memory (not
+// streamed: 190 MB at f16 for SmolVLM-256M's tower).
 import { Sotto } from './sotto.mjs';
 
 // image::kMaxPixels (src/image/image.h); the engine's own value is checked again in generate().
@@ -84,14 +87,15 @@ export class SottoVision {
   load(bytes, { name = 'mmproj.gguf' } = {}) {
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     return this.engine.guarded(async () => {
+      await this.engine.drain();
       this.attach(u8, name);
+      await this.engine.settle();
       this.lastGood = { bytes: u8, name };
     });
   }
 
-  attach(u8, name) {  // synchronous
+  attach(u8, name) {  // synchronous (a WebGPU engine then settles the uploads)
     const e = this.engine;
-    if (e.gpu) throw new Error(`${name}: images on a WebGPU engine are not supported yet (load the model on the CPU)`);
     const s = e.requireSession();
     this.bound = null;
     const handle = e.buffer(u8);
@@ -128,20 +132,28 @@ export class SottoVision {
     return e.withBuffer(e.encoder.encode(name + '\0'), (p) => e.call('sotto_vision_image_add', s, p));
   }
 
-  // Images + prompt prefilled (sampling as Sotto.start); returns {nPrompt, tiles}.
-  start(prompt, images, { temperature = 0.8, topK = 40, topP = 0.95, minP = 0.05, repeatPenalty = 1.0, seed, system = '' } = {}) {
+  // Images + prompt prefilled (sampling as Sotto.start; a WebGPU engine: greedy, the first token computed);
+  // returns {nPrompt, tiles}.
+  async start(prompt, images, { temperature = 0.8, topK = 40, topP = 0.95, minP = 0.05, repeatPenalty = 1.0, seed, system = '' } = {}) {
     const e = this.engine;
-    e.live();
+    if (e.gpu) {
+      await e.drain();  // a pipelined read of the last generation must land first
+      if (temperature > 0) throw new Error('sotto vision: a WebGPU engine answers greedily only (temperature 0)');
+    } else {
+      e.live();
+    }
     const s = this.session();
     if (!Array.isArray(images) || images.length === 0) throw new Error('sotto vision: give at least one image');
     e.call('sotto_vision_clear', s);
     let tiles = 0;
     images.forEach((img, i) => { tiles += this.addImage(s, img, i); });
+    await e.settle();  // WebGPU: the attached tower's uploads and the tiles' rows have landed
     const seed64 = BigInt.asUintN(64, BigInt(seed ?? Math.floor(Math.random() * 2 ** 53)));
     const text = e.encoder.encode(prompt), sys = e.encoder.encode(system);
     const nPrompt = e.withBuffer(text, (tp) => e.withBuffer(sys, (sp) =>
       e.call('sotto_vision_start', s, tp, text.length, sp, sys.length, temperature, topK, topP, minP, repeatPenalty,
              Number(seed64 & 0xffffffffn), Number(seed64 >> 32n))));
+    await e.settle({ oldest: true });
     return { nPrompt, tiles };
   }
 
@@ -163,12 +175,15 @@ export class SottoVision {
     const e = this.engine;
     const { maxTokens = 128, onToken, images = [] } = opts;
     const o = { ...opts, temperature: opts.temperature ?? 0 };
+    if (e.gpu && (opts.schema !== undefined || opts.grammar !== undefined)) {
+      throw new Error('sotto vision: a WebGPU engine answers without a schema or grammar yet (use the CPU engine)');
+    }
     this.cancelled = false;
     e.setGrammar({ schema: opts.schema, grammar: opts.grammar, compact: opts.compact });
-    this.last = this.start(prompt, images, o);
+    this.last = await this.start(prompt, images, o);
     const decoder = new TextDecoder('utf-8');
     for (let i = 0; i < maxTokens && !this.cancelled; i++) {
-      const id = e.step();
+      const id = e.gpu ? await this.gpuNext() : e.step();
       if (id < 0) break;  // context full
       if (onToken) onToken(id);
       if (e.isEog(id)) break;
@@ -180,6 +195,11 @@ export class SottoVision {
     }
     const tail = decoder.decode();
     if (tail) yield tail;
+  }
+
+  gpuNext() {  // Sotto.gpuNext without its guard (generate() has one)
+    const id = this.engine.call('sotto_gpu_next', this.engine.requireSession());
+    return this.engine.settle({ oldest: true }).then(() => id);
   }
 
   // generate() collected: {text, ids (every sampled id, an end-of-generation one included), nPrompt, tiles}.

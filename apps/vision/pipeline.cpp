@@ -21,10 +21,11 @@ ImageInput embed_image(VisionModel& vm, const image::ProcessorConfig& pc, const 
   const image::Processed p = image::process(img, pc);
   ImageInput in;
   in.layout = image::image_prompt(p.rows, p.cols, pc.image_seq_len);
-  for (const auto& t : p.tiles) {
-    const std::vector<float> px = image::pixel_values(t, pc);
-    const std::vector<float> e = vm.embed(px.data());
-    in.rows.insert(in.rows.end(), e.begin(), e.end());
+  const size_t per_tile = size_t(vm.config().n_tokens()) * size_t(vm.config().proj_dim);
+  in.rows.resize(p.tiles.size() * per_tile);
+  for (size_t t = 0; t < p.tiles.size(); t++) {
+    const std::vector<float> px = image::pixel_values(p.tiles[t], pc);
+    vm.embed_into(px.data(), in.rows.data() + t * per_tile);
   }
   if (n_tiles) *n_tiles += int(p.tiles.size());
   return in;

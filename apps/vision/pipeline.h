@@ -21,7 +21,8 @@ namespace vision {
 image::ProcessorConfig processor_config(const VisionConfig& c, const GgufFile& f);
 
 // The image's layout (tags and <image> runs) and rows [tiles * tokens a tile][proj_dim], tiles in prompt order
-// (row-major crops, then the global image). *n_tiles (if given) grows by the image's tile count.
+// (row-major crops, then the global image). *n_tiles (if given) grows by the image's tile count. On a WebGPU backend
+// the rows are deferred reads: they are there once the host has settled the submitted work.
 ImageInput embed_image(VisionModel& vm, const image::ProcessorConfig& pc, const image::Rgb8& img,
                        int* n_tiles = nullptr);
 

@@ -52,6 +52,9 @@ class Decoder final : public Model {
                                   bool all_logits) override;
   std::vector<float> forward_hidden(KvCache& cache, const int32_t* tokens, int n) override;
   Tensor forward_device(KvCache& cache, const int32_t* tokens, int n) override { return run(cache, tokens, n, false); }
+  Tensor forward_device_embd(KvCache& cache, const int32_t* tokens, int n, const EmbdSpan* spans, int n_spans) override {
+    return run(cache, tokens, n, false, nullptr, spans, n_spans);
+  }
   Tensor forward_device(KvCache& cache, const Tensor& ids) override {
     return run(cache, nullptr, int(ids.nelements()), false, &ids);
   }

@@ -56,6 +56,13 @@ class Model {
     (void)cache, (void)tokens, (void)n_tokens;
     return Tensor{};
   }
+  // forward_device with rows over the token embeddings, as forward_embd (images spliced into a prompt on WebGPU).
+  // Models that cannot return an empty tensor.
+  virtual Tensor forward_device_embd(KvCache& cache, const int32_t* tokens, int n_tokens, const EmbdSpan* spans,
+                                     int n_spans) {
+    (void)cache, (void)tokens, (void)n_tokens, (void)spans, (void)n_spans;
+    return Tensor{};
+  }
   // The same pass with the token ids in an I32 tensor {n_tokens} of the model's backend (the device's argmax of
   // the step before), so the step is recorded before that token is read back. Ids are not checked on the host.
   virtual Tensor forward_device(KvCache& cache, const Tensor& ids) {

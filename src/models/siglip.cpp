@@ -23,6 +23,8 @@ class Siglip final : public VisionModel {
   const VisionConfig& config() const override { return c_; }
   std::vector<float> encode(const float* pixels) override;
   std::vector<float> embed(const float* pixels) override;
+  Tensor embed_device(const float* pixels) override;
+  void embed_into(const float* pixels, float* dst) override;
 
  private:
   void load();
@@ -45,6 +47,7 @@ class Siglip final : public VisionModel {
   Tensor pos_, fc_;
   Norm post_ln_;
   std::vector<Layer> layers_;
+  std::vector<int32_t> shuffle_rows_;  // pixel_shuffle_rows(): the connector's gather order
   std::vector<std::vector<float>> converted_;  // f32 copies of f16/bf16 vectors (the CPU backend keeps views)
 };
 
@@ -98,6 +101,7 @@ void Siglip::load() {
   post_ln_ = norm("v.post_ln");
   const int64_t s = c_.scale_factor;
   fc_ = weight("mm.model.fc.weight", {d * s * s, c_.proj_dim, 1, 1}, Op::MatMul);
+  shuffle_rows_ = pixel_shuffle_rows(int(n), int(s));
 }
 
 Tensor Siglip::run_encoder(const float* pixels) {
@@ -157,14 +161,26 @@ std::vector<float> Siglip::encode(const float* pixels) {
   return out;
 }
 
+Tensor Siglip::embed_device(const float* pixels) {
+  const int64_t s = c_.scale_factor, d = c_.n_embd, nt = c_.n_tokens();
+  const Tensor x = run_encoder(pixels);  // {d, n_patches}: rows are patches
+  // The pixel shuffle as a gather of patch rows in the connector's order: {d, nt * s * s} is {d * s * s, nt}.
+  Tensor xs = tmp({d, nt * s * s, 1, 1});
+  be_.get_rows(x, shuffle_rows_.data(), int(shuffle_rows_.size()), xs);
+  Tensor y = tmp({c_.proj_dim, nt, 1, 1});
+  be_.matmul(fc_, reshape(xs, {d * s * s, nt, 1, 1}), y);
+  return y;
+}
+
+void Siglip::embed_into(const float* pixels, float* dst) {
+  const Tensor y = embed_device(pixels);
+  be_.read(y, dst, size_t(y.nelements()) * sizeof(float));
+  be_.sync();
+}
+
 std::vector<float> Siglip::embed(const float* pixels) {
-  const int s = c_.scale_factor, n = c_.n_patches(), d = c_.n_embd, nt = c_.n_tokens();
-  const std::vector<float> shuffled = pixel_shuffle(encode(pixels), n, d, s);
-  Tensor xs = tmp({int64_t(d) * s * s, nt, 1, 1}), y = tmp({c_.proj_dim, nt, 1, 1});
-  be_.write(xs, shuffled.data(), shuffled.size() * sizeof(float));
-  be_.matmul(fc_, xs, y);
-  std::vector<float> out(size_t(y.nelements()));
-  be_.read(y, out.data(), out.size() * sizeof(float));
+  std::vector<float> out(size_t(c_.n_tokens()) * size_t(c_.proj_dim));
+  embed_into(pixels, out.data());
   return out;
 }
 
@@ -231,21 +247,28 @@ VisionConfig read_vision_config(const GgufFile& f) {
 
 std::unique_ptr<VisionModel> VisionModel::load(const GgufFile& f, Backend& be) { return std::make_unique<Siglip>(f, be); }
 
-std::vector<float> pixel_shuffle(const std::vector<float>& x, int n, int d, int s) {
+std::vector<int32_t> pixel_shuffle_rows(int n, int s) {
   const int side = int(std::lround(std::sqrt(double(n))));
-  if (side * side != n || side % s != 0 || x.size() != size_t(n) * size_t(d)) fail("pixel_shuffle: bad shape");
+  if (s <= 0 || side * side != n || side % s != 0) fail("pixel_shuffle: bad shape");
   const int so = side / s;
-  std::vector<float> out(x.size());
+  std::vector<int32_t> rows;
+  rows.reserve(size_t(n));
   for (int R = 0; R < so; R++) {
     for (int C = 0; C < so; C++) {
-      float* dst = &out[size_t(R * so + C) * size_t(s * s * d)];
       for (int dy = 0; dy < s; dy++) {
-        for (int dx = 0; dx < s; dx++) {
-          const float* src = &x[size_t((R * s + dy) * side + C * s + dx) * size_t(d)];
-          std::memcpy(dst + size_t(dy * s + dx) * size_t(d), src, size_t(d) * sizeof(float));
-        }
+        for (int dx = 0; dx < s; dx++) rows.push_back((R * s + dy) * side + C * s + dx);
       }
     }
+  }
+  return rows;
+}
+
+std::vector<float> pixel_shuffle(const std::vector<float>& x, int n, int d, int s) {
+  const std::vector<int32_t> rows = pixel_shuffle_rows(n, s);
+  if (x.size() != size_t(n) * size_t(d)) fail("pixel_shuffle: bad shape");
+  std::vector<float> out(x.size());
+  for (size_t i = 0; i < rows.size(); i++) {
+    std::memcpy(&out[i * size_t(d)], &x[size_t(rows[i]) * size_t(d)], size_t(d) * sizeof(float));
   }
   return out;
 }

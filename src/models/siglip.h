@@ -9,8 +9,9 @@
 //                                                             -> [proj_dim, n_patches / s^2] (576 x 64)
 // Input: one tile's pixel values [3][image_size][image_size] (image/processor.h pixel_values). Every tile is full
 // size, so position ids are 0..n_patches-1 (no patch attention mask: the processor never pads a tile).
-// Does not: tile or normalise images (image/processor.h), feed the LM (vision-prompt.h), run the pixel shuffle on the
-// device (it is a host permutation between the encoder and the projection today).
+// The pixel shuffle runs on the backend as a gather of patch rows (get_rows), so a tile needs no read-back until its
+// rows are done.
+// Does not: tile or normalise images (image/processor.h), feed the LM (vision-prompt.h).
 #pragma once
 
 #include <memory>
@@ -56,11 +57,19 @@ class VisionModel {
   virtual std::vector<float> encode(const float* pixels) = 0;
   // Encoder + connector: [n_tokens][proj_dim], the rows that replace one tile's <image> tokens.
   virtual std::vector<float> embed(const float* pixels) = 0;
+  // The same left on the backend: {proj_dim, n_tokens}, valid until the next call.
+  virtual Tensor embed_device(const float* pixels) = 0;
+  // embed() into dst ([n_tokens][proj_dim] floats) through the backend's read: at once on the CPU; on WebGPU a
+  // deferred read, so dst holds the rows once the host has settled the submitted work.
+  virtual void embed_into(const float* pixels, float* dst) = 0;
 };
 
 // The connector's pixel shuffle on the host: x [side*side][d] (side = sqrt(n)) -> [n / s^2][s*s*d], where output token
 // (R, C) (row-major over side/s) holds, for dy, dx < s, the d features of patch (R*s + dy, C*s + dx) at
 // offset (dy*s + dx)*d.
 std::vector<float> pixel_shuffle(const std::vector<float>& x, int n, int d, int s);
+// The order of that shuffle as a gather: output row i (of n, each d wide; s*s consecutive rows form one token) is
+// patch pixel_shuffle_rows(n, s)[i]. The tower gathers on the backend (Backend::get_rows) with it.
+std::vector<int32_t> pixel_shuffle_rows(int n, int s);
 
 }  // namespace sotto

@@ -108,12 +108,21 @@ std::string StopMatcher::flush() {
 
 // ---- the loop
 
+std::vector<EmbdSpan> spans_in(const std::vector<EmbdSpan>& spans, int pos, int n, int n_embd) {
+  std::vector<EmbdSpan> out;
+  for (const EmbdSpan& sp : spans) {
+    const int a = std::max(sp.pos, pos), b = std::min(sp.pos + sp.n, pos + n);
+    if (a < b) out.push_back({a - pos, b - a, sp.rows + size_t(a - sp.pos) * size_t(n_embd)});
+  }
+  return out;
+}
+
 std::vector<float> prefill(Model& model, KvCache& cache, const int32_t* prompt, int n_prompt, int n_batch,
                            const std::vector<EmbdSpan>& prompt_embd) {
   n_batch = std::max(1, n_batch);
   std::vector<float> logits;
   std::vector<EmbdSpan> local;  // the parts of prompt_embd inside one chunk, at chunk positions
-  const size_t n_embd = size_t(model.config().n_embd);
+  const int n_embd = model.config().n_embd;
   for (const EmbdSpan& sp : prompt_embd) {
     if (sp.pos < 0 || sp.n <= 0 || sp.pos + sp.n > n_prompt || !sp.rows)
       fail("generate: embedding rows at [", std::to_string(sp.pos), ", ", std::to_string(sp.pos + sp.n),
@@ -121,11 +130,7 @@ std::vector<float> prefill(Model& model, KvCache& cache, const int32_t* prompt, 
   }
   for (int i = 0; i < n_prompt; i += n_batch) {
     const int n = std::min(n_batch, n_prompt - i);
-    local.clear();
-    for (const EmbdSpan& sp : prompt_embd) {
-      const int a = std::max(sp.pos, i), b = std::min(sp.pos + sp.n, i + n);
-      if (a < b) local.push_back({a - i, b - a, sp.rows + size_t(a - sp.pos) * n_embd});
-    }
+    local = spans_in(prompt_embd, i, n, n_embd);
     logits = local.empty() ? model.forward(cache, prompt + i, n, false)
                            : model.forward_embd(cache, prompt + i, n, local.data(), int(local.size()), false);
   }

@@ -72,6 +72,9 @@ GenerateResult generate(Model& model, KvCache& cache, const Tokenizer& tokenizer
 // inside the prompt (fitting the context is the caller's check).
 std::vector<float> prefill(Model& model, KvCache& cache, const int32_t* prompt, int n, int n_batch,
                            const std::vector<EmbdSpan>& prompt_embd = {});
+// The parts of spans (rows n_embd wide, positions from the prompt's start) inside positions [pos, pos + n), at
+// positions from pos: what one prefill chunk takes.
+std::vector<EmbdSpan> spans_in(const std::vector<EmbdSpan>& spans, int pos, int n, int n_embd);
 
 // ---- streaming helpers (exposed for tests and other loops)
 
