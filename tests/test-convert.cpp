@@ -7,6 +7,9 @@
 //   QuantizedIsEngine   q8_0 / q4_0 / q4_k files: the f32 file's metadata and tensor order, each matrix the engine's
 //                       quantize_row of the f32 file's rows (in the type the converter reports when rows do not fill
 //                       the blocks), vectors F32 unchanged;
+//   SpeechIsTheParityFixture  Moonshine / Whisper (tests/fixtures/hf-asr): the F32 conversion is byte for byte
+//                       tests/fixtures/asr/{moonshine,whisper}-hf.gguf, tools/ref/convert_asr.py's output that
+//                       test-asr-parity checks against PyTorch (their F16 files are in SHA256SUMS);
 //   LogitsMatchPyTorch  the engine on the converted f32 and q8_0 files against arch.py's float64 logits of the
 //                       checkpoint (test-model-parity's tolerances) and the same greedy token at every position;
 //   Bad*                one-line errors for malformed folders and files (each names the file and what is wrong);
@@ -36,6 +39,14 @@ namespace {
 
 const std::string kFix = std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/";
 const char* kModels[] = {"llama", "smollm2", "qwen2", "gemma3"};
+
+// The checkpoint folder of a fixture name: hf-NAME, or the speech checkpoints of hf-asr (named as
+// tools/ref/make_asr_hf_fixture.py names its scratch folders, since the speech converter names a model after its folder).
+std::string folder(const std::string& name) {
+  if (name == "moonshine") return kFix + "hf-asr/hf";
+  if (name == "whisper") return kFix + "hf-asr/whf";
+  return kFix + "hf-" + name;
+}
 
 std::string scratch(const std::string& what) {
   const std::string d = testing::TempDir() + "/sotto-convert-" + std::to_string(::getpid()) + "-" + what;
@@ -88,15 +99,28 @@ std::vector<Sum> sums() {
 
 TEST(Convert, MatchesPython) {
   const auto want = sums();
-  ASSERT_EQ(want.size(), 9u);
+  ASSERT_EQ(want.size(), 13u);
   const std::string out = scratch("py");
   for (const Sum& s : want) {
     const std::string name = s.file.substr(0, s.file.find('-'));
     const std::string type = s.file.substr(name.size() + 1, s.file.size() - name.size() - 6);
     const std::string path = out + "/" + s.file;
-    convert::convert_hf(kFix + "hf-" + name, path, {dtype_from_name(type), 2});
+    convert::convert_hf(folder(name), path, {dtype_from_name(type), 2});
     EXPECT_EQ(rag::sha256_file(path), s.sha) << s.file << ": not the Python converter's bytes "
                                              << "(tools/ref/make_hf_fixtures.py --keep DIR writes them to compare)";
+  }
+  fs::remove_all(out);
+}
+
+// The speech checkpoints' F32 conversions are the very files test-asr-parity checks against the PyTorch reference
+// (tools/ref/convert_asr.py's output of the same folders).
+TEST(Convert, SpeechIsTheParityFixture) {
+  const std::string out = scratch("asr");
+  for (const char* name : {"moonshine", "whisper"}) {
+    convert::convert_hf(folder(name), out + "/x.gguf", {DType::F32, 1});
+    const std::string want = slurp(kFix + "asr/" + name + "-hf.gguf");
+    ASSERT_FALSE(want.empty());
+    EXPECT_TRUE(slurp(out + "/x.gguf") == want) << name;
   }
   fs::remove_all(out);
 }
@@ -104,14 +128,16 @@ TEST(Convert, MatchesPython) {
 // ---------------------------------------------------------------- quantized files: the engine's quantizer
 TEST(Convert, QuantizedIsEngine) {
   const std::string out = scratch("q");
-  for (const char* name : kModels) {
+  for (const char* name : {"llama", "smollm2", "qwen2", "gemma3", "moonshine"}) {
     const std::string f32_path = out + "/" + name + "-f32.gguf";
-    convert::convert_hf(kFix + "hf-" + name, f32_path, {DType::F32, 1});
+    convert::convert_hf(folder(name), f32_path, {DType::F32, 1});
     auto ref = GgufFile::open(f32_path);
+    const bool speech = std::string(name) == "moonshine";
     for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K}) {
+      if (speech && t == DType::Q4_K) continue;
       const std::string what = std::string(name) + " " + dtype_name(t);
       const std::string q_path = out + "/" + name + "-" + dtype_name(t) + ".gguf";
-      const convert::ConvertReport rep = convert::convert_hf(kFix + "hf-" + name, q_path, {t, 2});
+      const convert::ConvertReport rep = convert::convert_hf(folder(name), q_path, {t, 2});
       auto q = GgufFile::open(q_path);
       // metadata: the same keys with the same values (GgufValue has no ==: compare through the typed variants)
       ASSERT_EQ(q->metadata().size(), ref->metadata().size()) << what;
@@ -136,7 +162,7 @@ TEST(Convert, QuantizedIsEngine) {
         }
         DType want = t;
         if (cols % dtype_block_size(t) != 0) {
-          want = (t == DType::Q4_K && cols % 32 == 0) ? DType::Q4_0 : DType::F16;
+          want = (t == DType::Q4_K && cols % 32 == 0) ? DType::Q4_0 : DType::F16;  // speech: F16 (asr_gguf.py)
           n_fallback++;
         }
         EXPECT_EQ(b.type, want) << what << " " << a.name;
@@ -296,7 +322,7 @@ TEST(Convert, BadFolder) {
     c.replace(c.find("\"qwen2\""), 7, "\"mamba\"");
     spit(d + "/config.json", c);
     EXPECT_EQ(convert_err(d), d + "/config.json: model_type 'mamba' is not supported (supported: llama, qwen2, "
-                                  "gemma3_text, gemma3)");
+                                  "gemma3_text, gemma3, moonshine, whisper)");
   }
   {
     const std::string d = copy_fixture("qwen2", "vocab");
@@ -343,6 +369,29 @@ TEST(Convert, BadFolder) {
     EXPECT_NE(m.find(d + "/model.safetensors: tensor "), std::string::npos) << m;
     EXPECT_NE(m.find("runs past the data section"), std::string::npos) << m;
   }
+}
+
+TEST(Convert, BadSpeech) {
+  const std::string root = scratch("asr-bad");
+  fs::copy(kFix + "hf-asr", root, fs::copy_options::recursive);
+  EXPECT_EQ(convert_err(root + "/whf", DType::Q8_0), root + "/whf: a whisper model converts to f32 or f16, not q8_0");
+  EXPECT_EQ(convert_err(root + "/hf", DType::Q4_K), root + "/hf: a moonshine model converts to f32, f16, q8_0 or q4_0, "
+                                                    "not q4_k");
+  std::string c = slurp(root + "/hf/config.json");
+  spit(root + "/hf/config.json", c.substr(0, c.size() - 1) + ", \"decoder_num_key_value_heads\": 1}");
+  EXPECT_EQ(convert_err(root + "/hf"), root + "/hf: grouped-query attention (decoder_num_key_value_heads) is not "
+                                              "supported yet");
+  spit(root + "/hf/config.json", c);
+  patch_header(root + "/hf/model.safetensors", "model.encoder.conv1.weight", "model.encoder.conv1.weigh_");
+  EXPECT_EQ(convert_err(root + "/hf"), root + "/hf: missing tensor model.encoder.conv1.weight");
+  c = slurp(root + "/whf/config.json");
+  const size_t at = c.find("\"num_mel_bins\"");
+  ASSERT_NE(at, std::string::npos);
+  c.replace(at, 14, "\"num_mel_binz\"");
+  spit(root + "/whf/config.json", c);
+  EXPECT_EQ(convert_err(root + "/whf"), root + "/whf/config.json: missing num_mel_bins");
+  fs::remove(root + "/whf/model.safetensors");
+  fs::remove_all(root);
 }
 
 TEST(Convert, OutputNotWritableLeavesNothing) {

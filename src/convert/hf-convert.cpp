@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+#include "convert/gguf-stream.h"
 #include "convert/safetensors.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -26,59 +27,9 @@ namespace sotto::convert {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace detail;
 
 // ---------------------------------------------------------------- GGUF bytes (ggufw.py)
-enum : uint32_t { kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7, kString = 8, kArray = 9 };
-
-struct Bytes {
-  std::string b;
-  void u32(uint32_t v) { b.append(reinterpret_cast<const char*>(&v), 4); }
-  void u64(uint64_t v) { b.append(reinterpret_cast<const char*>(&v), 8); }
-  void f32(float v) { b.append(reinterpret_cast<const char*>(&v), 4); }
-  void str(const std::string& s) { u64(s.size()); b += s; }
-};
-
-// One metadata entry, encoded as ggufw.Writer.add does: key, type, value.
-class Kv {
- public:
-  void u32(const std::string& k, uint32_t v) { head(k, kU32).u32(v); }
-  void f32(const std::string& k, float v) { head(k, kF32).f32(v); }
-  void boolean(const std::string& k, bool v) { head(k, kBool).b += char(v ? 1 : 0); }
-  void string(const std::string& k, const std::string& v) { head(k, kString).str(v); }
-  void strings(const std::string& k, const std::vector<std::string>& v) {
-    Bytes& o = array(k, kString, v.size());
-    for (const auto& s : v) o.str(s);
-  }
-  void f32s(const std::string& k, const std::vector<float>& v) {
-    Bytes& o = array(k, kF32, v.size());
-    for (float x : v) o.f32(x);
-  }
-  void i32s(const std::string& k, const std::vector<int32_t>& v) {
-    Bytes& o = array(k, kI32, v.size());
-    for (int32_t x : v) o.u32(uint32_t(x));
-  }
-  size_t size() const { return n_; }
-  const std::string& bytes() const { return out_.b; }
-
- private:
-  Bytes& head(const std::string& k, uint32_t t) {
-    n_++;
-    out_.str(k);
-    out_.u32(t);
-    return out_;
-  }
-  Bytes& array(const std::string& k, uint32_t et, size_t n) {
-    head(k, kArray).u32(et);
-    out_.u64(n);
-    return out_;
-  }
-  Bytes out_;
-  size_t n_ = 0;
-};
-
-constexpr uint64_t kAlign = 32;
-uint64_t pad(uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-
 // ---------------------------------------------------------------- config.json (base.config_from_hf)
 struct Config {
   std::string arch, name;
@@ -91,31 +42,6 @@ struct Config {
   uint32_t sliding_window = 0;
   double rope_local_base = 10000.0;
 };
-
-uint32_t as_u32(const json::Value& v, const std::string& where, const char* key) {
-  if (!v.is_number() || v.number() != std::floor(v.number()) || v.number() < 0 || v.number() > 4294967295.0) {
-    fail(where, ": ", key, " is ", json::dump(v), ", not a count");
-  }
-  return uint32_t(v.number());
-}
-
-double as_num(const json::Value& v, const std::string& where, const char* key) {
-  if (!v.is_number()) fail(where, ": ", key, " is ", json::dump(v), ", not a number");
-  return v.number();
-}
-
-bool truthy(const json::Value* v) {
-  if (!v) return false;
-  switch (v->kind()) {
-    case json::Kind::Null: return false;
-    case json::Kind::Bool: return v->boolean();
-    case json::Kind::Number: return v->number() != 0;
-    case json::Kind::String: return !v->str().empty();
-    case json::Kind::Array: return !v->arr().empty();
-    case json::Kind::Object: return !v->obj().empty();
-  }
-  return false;
-}
 
 Config parse_config(const json::Value& top, const std::string& path) {
   if (!top.is_object()) fail(path, ": not a JSON object");
@@ -130,7 +56,7 @@ Config parse_config(const json::Value& top, const std::string& path) {
   if (type == "llama") c.arch = "llama";
   else if (type == "qwen2") c.arch = "qwen2";
   else if (type == "gemma3" || type == "gemma3_text") c.arch = "gemma3";
-  else fail(path, ": model_type '", type, "' is not supported (supported: llama, qwen2, gemma3_text, gemma3)");
+  else fail(path, ": model_type '", type, "' is not supported (supported: llama, qwen2, gemma3_text, gemma3, moonshine, whisper)");
   c.gemma = c.arch == "gemma3";
   const char* need[] = {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size"};
   std::string missing;
@@ -254,12 +180,6 @@ void py_dumps(const json::Value& v, std::string& o) {
     o += buf;
   }
   o += '"';
-}
-
-size_t code_points(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
 }
 
 void tokenizer_kv(const std::string& path, uint32_t n_vocab, Kv& g) {
@@ -421,50 +341,7 @@ Checkpoint open_checkpoint(const std::string& dir) {
   return ck;
 }
 
-// Row r (of `cols` values) of a source tensor as float32, as Python's float64 -> float32 round trip gives it.
-void read_row(const StTensor& t, int64_t r, int64_t cols, float* out) {
-  const size_t es = st_dtype_size(t.dtype);
-  const uint8_t* p = t.data + size_t(r) * size_t(cols) * es;
-  if (t.dtype == "F32") {
-    std::memcpy(out, p, size_t(cols) * 4);
-  } else if (t.dtype == "F16" || t.dtype == "BF16") {
-    const bool bf = t.dtype == "BF16";
-    for (int64_t i = 0; i < cols; i++) {
-      uint16_t h;
-      std::memcpy(&h, p + 2 * i, 2);
-      out[i] = bf ? bf16_to_f32(h) : fp16_to_f32(h);
-    }
-  } else {  // F64 (checked by the caller)
-    for (int64_t i = 0; i < cols; i++) {
-      double d;
-      std::memcpy(&d, p + 8 * i, 8);
-      out[i] = float(d);
-    }
-  }
-}
-
-void check_float(const StTensor& t, const std::string& dir) {
-  if (t.dtype != "F32" && t.dtype != "F16" && t.dtype != "BF16" && t.dtype != "F64") {
-    fail(dir, ": tensor ", t.name, " has dtype ", t.dtype, " (F32, F16, BF16 or F64 expected)");
-  }
-}
-
 // ---------------------------------------------------------------- the output plan (export.export)
-struct Planned {
-  std::string name;
-  DType type;
-  std::vector<int64_t> ne;  // innermost first
-  const StTensor* src = nullptr;
-  int permute_heads = 0;          // Llama's Q/K rows (export.permute_rows)
-  bool plus_one = false;          // Gemma's norms
-  std::vector<float> values;      // computed tensors (rope_freqs)
-  uint64_t bytes() const {
-    uint64_t rows = 1;
-    for (size_t i = 1; i < ne.size(); i++) rows *= uint64_t(ne[i]);
-    return uint64_t(dtype_row_bytes(type, ne[0])) * rows;
-  }
-};
-
 // The requested type, or the nearest one whose blocks a row of `cols` values fills.
 DType fitting_type(DType want, int64_t cols) {
   if (cols % dtype_block_size(want) == 0) return want;
@@ -503,52 +380,13 @@ bool same_values(const StTensor& a, const StTensor& b) {  // torch.equal on the 
   const int64_t rows = cols ? a.n_elements() / cols : 0;
   std::vector<float> x(static_cast<size_t>(cols)), y(static_cast<size_t>(cols));
   for (int64_t r = 0; r < rows; r++) {
-    read_row(a, r, cols, x.data());
-    read_row(b, r, cols, y.data());
+    read_values(a, r * cols, cols, x.data());
+    read_values(b, r * cols, cols, y.data());
     for (int64_t i = 0; i < cols; i++) {
       if (!(x[size_t(i)] == y[size_t(i)])) return false;
     }
   }
   return true;
-}
-
-// Writes the bytes of one planned tensor to `out`, a block of rows at a time.
-void write_tensor(const Planned& t, std::FILE* out, ThreadPool& pool, const std::string& out_path) {
-  auto put = [&](const void* p, size_t n) {
-    if (n && std::fwrite(p, 1, n, out) != n) fail(out_path, ": write failed: ", std::strerror(errno));
-  };
-  if (!t.src) {  // computed (rope_freqs): F32
-    put(t.values.data(), t.values.size() * 4);
-    return;
-  }
-  const int64_t cols = t.ne[0];
-  const int64_t rows = t.ne.size() > 1 ? t.ne[1] : 1;
-  const size_t row_bytes = dtype_row_bytes(t.type, cols);
-  const int64_t block = std::max<int64_t>(1, (int64_t(16) << 20) / std::max<int64_t>(1, cols * 4));
-  const int64_t hd = t.permute_heads ? rows / t.permute_heads : 0;
-  std::vector<float> x;
-  std::vector<uint8_t> y;
-  for (int64_t r0 = 0; r0 < rows; r0 += block) {
-    const int64_t n = std::min(block, rows - r0);
-    x.resize(size_t(n * cols));
-    y.resize(size_t(n) * row_bytes);
-    pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; i++) {
-        int64_t src = r0 + i;
-        if (hd) {  // out row h*hd + 2j + s <- in row h*hd + s*hd/2 + j
-          const int64_t h = src / hd, w = src % hd;
-          src = h * hd + (w % 2) * (hd / 2) + w / 2;
-        }
-        float* row = x.data() + i * cols;
-        read_row(*t.src, src, cols, row);
-        if (t.plus_one) {
-          for (int64_t k = 0; k < cols; k++) row[k] = row[k] + 1.0f;
-        }
-        quantize_row(t.type, row, y.data() + size_t(i) * row_bytes, cols);
-      }
-    });
-    put(y.data(), y.size());
-  }
 }
 
 }  // namespace
@@ -568,6 +406,10 @@ ConvertReport convert_hf(const std::string& dir, const std::string& out_path, co
   const std::string cpath = (fs::path(dir) / "config.json").string();
   if (!fs::exists(cpath, ec)) fail(dir, ": no config.json");
   const json::Value top = json::parse(read_file(cpath), cpath);
+  if (const json::Value* mt = top.is_object() ? top.find("model_type") : nullptr;
+      mt && mt->is_string() && (mt->str() == "moonshine" || mt->str() == "whisper")) {
+    return convert_speech(dir, top, cpath, out_path, opt);
+  }
   const Config c = parse_config(top, cpath);
   const Checkpoint ck = open_checkpoint(dir);
 
@@ -629,20 +471,33 @@ ConvertReport convert_hf(const std::string& dir, const std::string& out_path, co
       rep.fallbacks.push_back(gname + ": " + dtype_name(type) + " (" + std::to_string(t.shape[1]) +
                               " columns are not a multiple of " + std::to_string(dtype_block_size(opt.type)) + ")");
     }
-    plan.push_back({gname, type, {t.shape[1], t.shape[0]}, &t, heads, false, {}});
+    Planned p;
+    p.name = gname;
+    p.type = type;
+    p.ne = {t.shape[1], t.shape[0]};
+    p.src = &t;
+    p.permute_heads = heads;
+    plan.push_back(std::move(p));
   };
   auto vec = [&](const std::string& gname, const std::string& hname, bool plus_one = false) {
     const StTensor& t = ck.get(hname);
     check_float(t, dir);
     if (t.shape.size() != 1 || t.shape[0] == 0) fail(dir, ": tensor ", hname, " is not a vector");
-    plan.push_back({gname, DType::F32, {t.shape[0]}, &t, 0, plus_one, {}});
+    Planned p;
+    p.name = gname;
+    p.ne = {t.shape[0]};
+    p.src = &t;
+    p.plus_one = plus_one;
+    plan.push_back(std::move(p));
   };
   const bool gemma = c.gemma, perm = a == "llama";
   mat("token_embd.weight", "model.embed_tokens.weight");
   vec("output_norm.weight", "model.norm.weight", gemma);
   if (head) mat("output.weight", "lm_head.weight");
   if (c.llama3) {
-    Planned p{"rope_freqs.weight", DType::F32, {}, nullptr, 0, false, llama3_factors(c)};
+    Planned p;
+    p.name = "rope_freqs.weight";
+    p.values = llama3_factors(c);
     p.ne = {int64_t(p.values.size())};
     plan.push_back(std::move(p));
   }
@@ -673,50 +528,8 @@ ConvertReport convert_hf(const std::string& dir, const std::string& out_path, co
     mat(b + "ffn_down.weight", p + "mlp.down_proj.weight");
   }
 
-  // ggufw.Writer.write: header, metadata, tensor infos (offsets padded to 32), padding, data (each padded).
-  Bytes h;
-  h.u32(0x46554747);
-  h.u32(3);
-  h.u64(plan.size());
-  h.u64(g.size());
-  h.b += g.bytes();
-  uint64_t off = 0;
-  for (const Planned& t : plan) {
-    h.str(t.name);
-    h.u32(uint32_t(t.ne.size()));
-    for (int64_t n : t.ne) h.u64(uint64_t(n));
-    h.u32(uint32_t(t.type));
-    h.u64(off);
-    off += pad(t.bytes());
-  }
-  h.b.append(size_t(pad(h.b.size()) - h.b.size()), '\0');
-
-  const std::string tmp = out_path + ".tmp";
-  std::FILE* out = std::fopen(tmp.c_str(), "wb");
-  if (!out) fail(tmp, ": cannot create: ", std::strerror(errno));
-  try {
-    ThreadPool pool(opt.n_threads);
-    if (std::fwrite(h.b.data(), 1, h.b.size(), out) != h.b.size()) fail(tmp, ": write failed: ", std::strerror(errno));
-    static const char zeros[kAlign] = {};
-    for (const Planned& t : plan) {
-      write_tensor(t, out, pool, tmp);
-      const size_t z = size_t(pad(t.bytes()) - t.bytes());
-      if (z && std::fwrite(zeros, 1, z, out) != z) fail(tmp, ": write failed: ", std::strerror(errno));
-    }
-    if (std::fclose(out) != 0) {
-      out = nullptr;
-      fail(tmp, ": write failed: ", std::strerror(errno));
-    }
-    out = nullptr;
-    fs::rename(tmp, out_path, ec);
-    if (ec) fail(out_path, ": cannot rename ", tmp, " to it: ", ec.message());
-  } catch (...) {
-    if (out) std::fclose(out);
-    fs::remove(tmp, ec);
-    throw;
-  }
+  rep.n_bytes = write_gguf(g, plan, out_path, opt.n_threads);
   rep.n_tensors = plan.size();
-  rep.n_bytes = h.b.size() + off;
   return rep;
 }
 

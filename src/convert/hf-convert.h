@@ -11,8 +11,10 @@
 // quantized blocks come from core/quant.cpp, not tools/ref/quants.py (Q4_K searches its scales); a matrix whose
 // rows do not fill the requested quant blocks is written in the nearest type that fits (Q4_K -> Q4_0 -> F16,
 // Q8_0 / Q4_0 -> F16) and reported, where Python stops; every bad input is a one-line sotto::Error.
-// Does not: read tokenizer_config.json / generation_config.json (the Python converter does not either), or
-// convert speech, vision or embedding checkpoints.
+// Speech: a Moonshine or Whisper checkpoint (model_type "moonshine" / "whisper") becomes the file
+// tools/ref/convert_asr.py writes, byte for byte (asr-convert.cpp; F32 / F16, Moonshine also Q8_0 / Q4_0).
+// Does not: read tokenizer_config.json / generation_config.json (the Python converters do not either), or convert
+// vision or embedding checkpoints.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +32,7 @@ struct ConvertOptions {
 };
 
 struct ConvertReport {
-  std::string arch;                    // "llama", "qwen2", "gemma3"
+  std::string arch;                    // "llama", "qwen2", "gemma3", "moonshine", "whisper"
   size_t n_tensors = 0;
   uint64_t n_bytes = 0;                // of the GGUF written
   std::vector<std::string> fallbacks;  // "blk.0.attn_q.weight: q4_0 (576 columns are not a multiple of 256)"

@@ -175,6 +175,42 @@ def write_checkpoint(d, name, cfg, W):
         json.dump({"do_sample": False, "max_new_tokens": 8}, f, indent=2)
 
 
+def write_speech(root):
+    """hf-asr/hf (Moonshine) and hf-asr/whf (Whisper): the checkpoints tools/ref/make_asr_hf_fixture.py writes to a
+    scratch folder (same seeds, same files, same folder names: the converter names the model after its folder), kept
+    so that `sotto convert` of them can be compared with tests/fixtures/asr/{moonshine,whisper}-hf.gguf, the output of
+    tools/ref/convert_asr.py that test-asr-parity checks against the PyTorch reference."""
+    import make_asr_fixtures as fx
+    import make_asr_hf_fixture as hfx
+    import moonshine_ref
+    import whisper_ref
+    cfg = dict(fx.SHRUNK, tie_word_embeddings=False, decoder_num_attention_heads=3, rope_theta=5000.0)
+    arrays = {k: v.numpy().astype(np.float32) for k, v in moonshine_ref.random_weights(cfg, 3000).items()}
+    bf16 = {k for k in arrays if "decoder.layers.1." in k or "conv2" in k}
+    hf = os.path.join(root, "hf-asr", "hf")
+    os.makedirs(hf, exist_ok=True)
+    conf = dict(cfg, model_type="moonshine", bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
+                encoder_hidden_act="gelu", decoder_hidden_act="silu", max_position_embeddings=512)
+    json.dump(conf, open(os.path.join(hf, "config.json"), "w"))
+    safetensors.write(os.path.join(hf, "model.safetensors"), arrays, bf16=bf16)
+    json.dump(hfx.tokenizer_json(fx.spm_vocab()), open(os.path.join(hf, "tokenizer.json"), "w"))
+    wcfg = dict(fx.WHISPER, decoder_attention_heads=2)
+    warr = {k: v.numpy().astype(np.float32) for k, v in whisper_ref.random_weights(wcfg, 3100).items()}
+    wbf16 = {k for k in warr if "decoder.layers.0." in k}
+    whf = os.path.join(root, "hf-asr", "whf")
+    os.makedirs(whf, exist_ok=True)
+    voc = fx.byte_level_vocab()
+    n_plain = len(voc["tokens"]) - len(fx.WHISPER_SPECIALS)
+    json.dump(dict(wcfg, model_type="whisper", decoder_start_token_id=voc["bos"], eos_token_id=voc["eos"]),
+              open(os.path.join(whf, "config.json"), "w"))
+    safetensors.write(os.path.join(whf, "model.safetensors"), warr, bf16=wbf16)
+    tj = {"model": {"type": "BPE", "vocab": {t: i for i, t in enumerate(voc["tokens"][:n_plain])},
+                    "merges": voc["merges"]},
+          "added_tokens": [{"id": n_plain + i, "content": t, "special": True} for i, t in enumerate(fx.WHISPER_SPECIALS)]}
+    json.dump(tj, open(os.path.join(whf, "tokenizer.json"), "w"))
+    return {"moonshine": hf, "whisper": whf}
+
+
 def write_real(name, d):
     import make_real
     cfg = dict(make_real.REAL[name])
@@ -219,6 +255,14 @@ def main():
                     logits = ref.forward(c, stored, tokens)
                 mf.write_ref(os.path.join(conv, f"{name}.ref.gguf"), tokens, logits)
                 print(f"{name}: logits std {logits.std().item():.3f}")
+    import subprocess
+    for name, d in write_speech(root).items():  # tools/ref/convert_asr.py, the speech models' Python converter
+        for t in ("f32", "f16"):
+            path = os.path.join(out, f"{name}-{t}.gguf")
+            subprocess.run([sys.executable, os.path.join(HERE, "convert_asr.py"), d, path, "--type", t], check=True,
+                           capture_output=True)
+            with open(path, "rb") as f:
+                sums.append(f"{hashlib.sha256(f.read()).hexdigest()}  {name}-{t}.gguf\n")
     with open(os.path.join(conv, "SHA256SUMS"), "w") as f:
         f.writelines(sums)
 
