@@ -15,7 +15,8 @@
 // decodeImage uses the platform: createImageBitmap (EXIF orientation applied, imageOrientation 'from-image'; no
 // colour conversion, as the native decoder ignores ICC profiles) drawn on an OffscreenCanvas. What it cannot decode
 // (corrupt, truncated, not an image) is a one-line Error naming the file; so is an image over maxPixels (the
-// engine's limit, 50 Mpixel), checked before the canvas is allocated.
+// engine's limit, 50 Mpixel): a PNG or JPEG from its header before it is decoded (headerSize), any other format after
+// decoding and before the canvas is allocated.
 // Errors: one-line Errors. The size (and that data holds width * height * 4 bytes) is checked here before anything
 // reaches the engine, so a bad image costs nothing; an engine error (a bad mmproj, too many placeholders, a prompt
 // over the context) traps, and, as in sotto.mjs, the promise rejects once a fresh instance is up with the language
@@ -42,11 +43,36 @@ function sizeError(name, width, height, maxPixels) {
   return null;
 }
 
+// The stored width and height of a PNG (IHDR) or a JPEG (its first SOFn frame header) from its first bytes, or null
+// (another format, or no frame header in them). Not a decoder: it lets decodeImage refuse a decompression bomb (a small
+// file of a huge image) before the platform decodes it.
+export function headerSize(u8) {
+  const be16 = (i) => (u8[i] << 8) | u8[i + 1];
+  const be32 = (i) => ((u8[i] << 24) | (u8[i + 1] << 16) | (u8[i + 2] << 8) | u8[i + 3]) >>> 0;
+  if (u8.length >= 24 && be32(0) === 0x89504e47 && be32(12) === 0x49484452) return { width: be32(16), height: be32(20) };
+  if (u8.length < 4 || u8[0] !== 0xff || u8[1] !== 0xd8) return null;
+  for (let i = 2; i + 9 < u8.length;) {
+    if (u8[i] !== 0xff) return null;
+    const m = u8[i + 1];
+    if (m === 0xff) { i++; continue; }  // fill byte
+    if (m === 0x01 || (m >= 0xd0 && m <= 0xd7)) { i += 2; continue; }  // no length
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return { width: be16(i + 7), height: be16(i + 5) };
+    if (m === 0xda) return null;  // scan data before any frame header
+    i += 2 + be16(i + 2);
+  }
+  return null;
+}
+
 // A Blob / File (or anything createImageBitmap takes) as {width, height, data, name}: decoded by the platform,
 // upright. Browsers and Workers only (Node has no createImageBitmap).
 export async function decodeImage(source, { name = source?.name || 'image', maxPixels = MAX_PIXELS } = {}) {
   if (typeof createImageBitmap !== 'function' || typeof OffscreenCanvas !== 'function') {
     throw new Error(`${name}: this platform has no image decoder (createImageBitmap, OffscreenCanvas)`);
+  }
+  if (source instanceof Blob) {  // a PNG or JPEG over the limit is refused from its header, before any decoding
+    const head = headerSize(new Uint8Array(await source.slice(0, 256 * 1024).arrayBuffer()));
+    const err = head && sizeError(name, head.width, head.height, maxPixels);
+    if (err) throw new Error(err);
   }
   let bitmap;
   try {

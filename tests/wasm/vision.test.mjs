@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Sotto } from '../../wasm/sotto.mjs';
-import { SottoVision } from '../../wasm/vision.mjs';
+import { SottoVision, headerSize } from '../../wasm/vision.mjs';
 import { Tally } from '../harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -214,6 +214,19 @@ await test('--schema with images, wasm == native', async () => {
   check(latin1(r.text) === want, `wasm ${JSON.stringify(r.text)} vs native ${JSON.stringify(want)}`);
   const doc = JSON.parse(r.text);
   check(['yes', 'no'].includes(doc.answer), `not a record of the schema: ${r.text}`);
+});
+
+await test('headerSize (decodeImage\'s check before decoding): PNG and JPEG sizes as stored; others null', async () => {
+  for (const [f, w, h] of [['processor-small.png', 70, 45], ['processor-wide.png', 190, 130], ['images-grey.png', 0, 0],
+                           ...[1, 2, 3, 4, 5, 6, 7, 8].map((o) => [`images-orient-${o}.jpg`, 24, 16])]) {
+    const got = headerSize(new Uint8Array(readFileSync(join(dir, f))));
+    if (w === 0) check(got && got.width > 0 && got.height > 0, `${f}: ${JSON.stringify(got)}`);
+    else check(got?.width === w && got?.height === h, `${f}: ${JSON.stringify(got)}, expected ${w} x ${h}`);
+  }
+  const png = new Uint8Array(readFileSync(join(dir, 'processor-small.png')));
+  check(headerSize(png.subarray(0, 20)) === null, 'a cut PNG header');
+  check(headerSize(new Uint8Array(readFileSync(join(dir, LM)))) === null, 'a GGUF');
+  check(headerSize(new Uint8Array([0xff, 0xd8, 0xff, 0xda, 0, 2, 0, 0, 0, 0, 0, 0])) === null, 'a JPEG scan before any frame header');
 });
 
 // ---- bad input

@@ -41,6 +41,21 @@ async function run({ question, maxTokens }) {
   out.errors.junk = await errorOf(() => decodeImage(new Blob([new Uint8Array(64).fill(7)]), { name: 'junk.png' }));
   out.errors.model = await errorOf(async () => decodeImage(await blobOf('tiny-mmproj-f16.gguf'), { name: 'model.gguf' }));
   out.errors.limit = await errorOf(() => decodeImage(new Blob([png]), { name: 'wide.png', maxPixels: 10000 }));
+  // Decompression bombs: headers that claim an enormous image (a PNG's IHDR, a JPEG's SOF0 patched), refused from the
+  // header before the platform decodes (decoding them would fail otherwise: the patched PNG's CRC, the JPEG's data).
+  const bombPng = png.slice();
+  new DataView(bombPng.buffer).setUint32(16, 100000);
+  new DataView(bombPng.buffer).setUint32(20, 100000);
+  out.errors.bombPng = await errorOf(() => decodeImage(new Blob([bombPng]), { name: 'bomb.png' }));
+  const bombJpg = await bytesOf('images-orient-1.jpg');
+  for (let i = 2; i + 9 < bombJpg.length; i++) {
+    if (bombJpg[i] === 0xff && bombJpg[i + 1] === 0xc0) {
+      new DataView(bombJpg.buffer).setUint16(i + 5, 60000);
+      new DataView(bombJpg.buffer).setUint16(i + 7, 60000);
+      break;
+    }
+  }
+  out.errors.bombJpg = await errorOf(() => decodeImage(new Blob([bombJpg]), { name: 'bomb.jpg' }));
 
   const e = await Sotto.create(await (await fetch('/sotto.wasm')).arrayBuffer(), { log: () => {}, threads: 1 });
   await e.load(await bytesOf('tiny-vlm-f32.gguf'), { name: 'tiny-vlm-f32.gguf' });

@@ -6,7 +6,8 @@
 //   * the eight EXIF orientations: each JPEG decodes upright, the size and pixels of Pillow's exif_transpose
 //     (images-orient-N.expected.png) within 2 per byte (two JPEG decoders);
 //   * PNG pixels == Pillow's (the .rgba fixtures of the Node test) exactly;
-//   * corrupt (truncated, junk, a model file) and over-the-limit images: one-line Errors naming the file;
+//   * corrupt (truncated, junk, a model file) and over-the-limit images: one-line Errors naming the file; a PNG and a
+//     JPEG whose headers claim 100000 x 100000 and 60000 x 60000 refused from the header, before decoding;
 //   * two decoded PNGs + a question in the worker: the greedy answer == `sotto generate --temp 0 --mmproj --image`;
 //     an enormous image refused in one line, then the same answer again.
 // Usage: node tests/web/vision.test.mjs [path/to/sotto.wasm] [path/to/native/sotto]   (under flock /tmp/sotto-browser.lock)
@@ -99,12 +100,14 @@ await test('PNG pixels decoded by the platform == Pillow (.rgba fixtures), exact
   for (const x of r.png) check(x.maxDiff === 0, `${x.name}: ${x.width} x ${x.height}, differs by up to ${x.maxDiff}`);
 });
 
-await test('corrupt and over-the-limit images: one line naming the file', async () => {
+await test('corrupt, over-the-limit and bomb images: one line naming the file', async () => {
   const want = {
     truncated: /^cut\.png: cannot decode the image \(corrupt, truncated or not an image this browser reads: .*\)$/,
     junk: /^junk\.png: cannot decode the image \(/,
     model: /^model\.gguf: cannot decode the image \(/,
     limit: /^wide\.png: image is 190 x 130 pixels, more than the limit of 10000 \(resize it first\)$/,
+    bombPng: /^bomb\.png: image is 100000 x 100000 pixels, more than the limit of 50000000 \(resize it first\)$/,
+    bombJpg: /^bomb\.jpg: image is 60000 x 60000 pixels, more than the limit of 50000000 \(resize it first\)$/,
     enormous: /^huge\.jpg: image is 70000 x 70000 pixels, more than the limit of 50000000 \(resize it first\)$/,
   };
   for (const [k, re] of Object.entries(want)) {
