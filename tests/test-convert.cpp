@@ -1,6 +1,6 @@
 // test-convert.cpp — `sotto convert` / convert::convert_hf (src/convert/) against the Python converter
 // (tools/train/base.py load_hf + export) and the PyTorch reference, on the tiny Hugging Face checkpoints of
-// tests/fixtures/hf-{llama,smollm2,qwen2,gemma3} (made by tools/ref/make_hf_fixtures.py, which documents what each
+// tests/fixtures/hf-{llama,smollm2,qwen2,gemma3,qwen3} (made by tools/ref/make_hf_fixtures.py, which documents what each
 // one exercises: sharded BF16, F16, F32, tying, biases, llama3 RoPE scaling, Gemma's text_config, ...).
 //   MatchesPython       the converted file's SHA-256 equals the Python converter's output's (SHA256SUMS): the same
 //                       bytes, metadata and tensors, for f32 / f16 / bf16 and the q4_0 files without rounding ties;
@@ -38,7 +38,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string kFix = std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/";
-const char* kModels[] = {"llama", "smollm2", "qwen2", "gemma3"};
+const char* kModels[] = {"llama", "smollm2", "qwen2", "gemma3", "qwen3"};
 
 // The checkpoint folder of a fixture name: hf-NAME, or the speech checkpoints of hf-asr (named as
 // tools/ref/make_asr_hf_fixture.py names its scratch folders, since the speech converter names a model after its folder).
@@ -99,7 +99,7 @@ std::vector<Sum> sums() {
 
 TEST(Convert, MatchesPython) {
   const auto want = sums();
-  ASSERT_EQ(want.size(), 13u);
+  ASSERT_EQ(want.size(), 15u);
   const std::string out = scratch("py");
   for (const Sum& s : want) {
     const std::string name = s.file.substr(0, s.file.find('-'));
@@ -128,7 +128,7 @@ TEST(Convert, SpeechIsTheParityFixture) {
 // ---------------------------------------------------------------- quantized files: the engine's quantizer
 TEST(Convert, QuantizedIsEngine) {
   const std::string out = scratch("q");
-  for (const char* name : {"llama", "smollm2", "qwen2", "gemma3", "moonshine"}) {
+  for (const char* name : {"llama", "smollm2", "qwen2", "gemma3", "qwen3", "moonshine"}) {
     const std::string f32_path = out + "/" + name + "-f32.gguf";
     convert::convert_hf(folder(name), f32_path, {DType::F32, 1});
     auto ref = GgufFile::open(f32_path);
@@ -322,7 +322,7 @@ TEST(Convert, BadFolder) {
     c.replace(c.find("\"qwen2\""), 7, "\"mamba\"");
     spit(d + "/config.json", c);
     EXPECT_EQ(convert_err(d), d + "/config.json: model_type 'mamba' is not supported (supported: llama, qwen2, "
-                                  "gemma3_text, gemma3, moonshine, whisper)");
+                                  "qwen3, gemma3_text, gemma3, moonshine, whisper)");
   }
   {
     const std::string d = copy_fixture("qwen2", "vocab");

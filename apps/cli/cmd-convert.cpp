@@ -1,5 +1,5 @@
 // cmd-convert.cpp — `sotto convert`: a Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer.json)
-// of Llama / SmolLM2, Qwen2.5, Gemma 3, Moonshine or Whisper to a GGUF file, optionally quantized
+// of Llama / SmolLM2, Qwen2.5, Qwen3, Gemma 3, Moonshine or Whisper to a GGUF file, optionally quantized
 // (convert/hf-convert.h; the same file tools/train/base.py or tools/ref/convert_asr.py writes, docs/models.md). Prints one line per tensor type that had to differ from --type.
 // Also hf_dir_model(): what -m DIR uses, a converted F16 copy of the folder kept in the cache.
 #include <sys/stat.h>
@@ -85,7 +85,7 @@ int run_convert(int argc, char** argv) {
   bool quiet = false;
   ArgParser ap("sotto convert", "HF_DIR -o OUT.gguf [--type f32|f16|bf16|q8_0|q4_0|q4_k]",
                "Converts a Hugging Face checkpoint folder (config.json, model.safetensors or model-*.safetensors with "
-               "model.safetensors.index.json, tokenizer.json) of a Llama / SmolLM2, Qwen2.5, Gemma 3, Moonshine or Whisper "
+               "model.safetensors.index.json, tokenizer.json) of a Llama / SmolLM2, Qwen2.5, Qwen3, Gemma 3, Moonshine or Whisper "
                "model to GGUF, the file the Python converters (tools/train/base.py, tools/ref/convert_asr.py) write. "
                "Norms and biases stay F32; matrices take --type, or the nearest type whose blocks their rows fill (said "
                "on stderr). Speech models: f32 or f16 (Moonshine also q8_0, q4_0).");

@@ -55,8 +55,9 @@ Config parse_config(const json::Value& top, const std::string& path) {
   Config c;
   if (type == "llama") c.arch = "llama";
   else if (type == "qwen2") c.arch = "qwen2";
+  else if (type == "qwen3") c.arch = "qwen3";
   else if (type == "gemma3" || type == "gemma3_text") c.arch = "gemma3";
-  else fail(path, ": model_type '", type, "' is not supported (supported: llama, qwen2, gemma3_text, gemma3, moonshine, whisper)");
+  else fail(path, ": model_type '", type, "' is not supported (supported: llama, qwen2, qwen3, gemma3_text, gemma3, moonshine, whisper)");
   c.gemma = c.arch == "gemma3";
   const char* need[] = {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size"};
   std::string missing;
@@ -521,6 +522,10 @@ ConvertReport convert_hf(const std::string& dir, const std::string& out_path, co
       vec(b + "ffn_norm.weight", p + "pre_feedforward_layernorm.weight", true);
       vec(b + "post_ffw_norm.weight", p + "post_feedforward_layernorm.weight", true);
     } else {
+      if (a == "qwen3") {  // per-head RMSNorm of q and k
+        vec(b + "attn_q_norm.weight", p + "self_attn.q_norm.weight");
+        vec(b + "attn_k_norm.weight", p + "self_attn.k_norm.weight");
+      }
       vec(b + "ffn_norm.weight", p + "post_attention_layernorm.weight");
     }
     mat(b + "ffn_gate.weight", p + "mlp.gate_proj.weight");

@@ -1,5 +1,5 @@
 // hf-convert.h — a Hugging Face checkpoint folder (config.json, model.safetensors or model-*.safetensors with
-// model.safetensors.index.json, tokenizer.json) of a supported decoder (Llama / SmolLM2, Qwen2 / Qwen2.5, Gemma 3
+// model.safetensors.index.json, tokenizer.json) of a supported decoder (Llama / SmolLM2, Qwen2 / Qwen2.5, Qwen3, Gemma 3
 // text) to GGUF, in C++, with no Python.
 // Does: write the same file as the Python converter (tools/train/base.py load_hf + export, which writes through
 // tools/ref/export.py): the same metadata keys, values and order, the same tensor names, order, layout (Llama's
@@ -32,7 +32,7 @@ struct ConvertOptions {
 };
 
 struct ConvertReport {
-  std::string arch;                    // "llama", "qwen2", "gemma3", "moonshine", "whisper"
+  std::string arch;                    // "llama", "qwen2", "qwen3", "gemma3", "moonshine", "whisper"
   size_t n_tensors = 0;
   uint64_t n_bytes = 0;                // of the GGUF written
   std::vector<std::string> fallbacks;  // "blk.0.attn_q.weight: q4_0 (576 columns are not a multiple of 256)"

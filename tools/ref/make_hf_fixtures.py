@@ -10,6 +10,7 @@ generation_config.json. Differences between them exercise the converter's paths:
            merges as strings, 3 unused ids (vocab_size above the tokenizer's), ffn_down rows of 256 (Q4_K).
   smollm2  SmolLM2: llama, one KV head, tied (no lm_head), a "Digits" pre-tokenizer (smollm), BF16.
   qwen2    Qwen2.5: QKV biases, an untied lm_head, F16 tensors, Qwen2's split pattern, merges as pairs.
+  qwen3    Qwen3: per-head q/k RMSNorm, no biases, head_dim (32) != hidden / heads (16), tied, BF16.
   gemma3   Gemma 3 text (model_type gemma3 with a text_config): QK-norm, (1 + w) norms, query_pre_attn_scalar !=
            head_dim, rope_local_base_freq 20000 (freq_base_swa), a byte-fallback (SentencePiece-style) vocabulary
            with a non-special added token, F32 tensors, an extra vision tensor the converter must skip.
@@ -59,13 +60,15 @@ MODELS = {
                    intermediate_size=64, num_key_value_heads=1, head_dim=32, query_pre_attn_scalar=24, vocab_size=274, tie=True,
                    rope_theta=1000000.0, rope_local_base_freq=20000.0, sliding_window=4, sliding_window_pattern=6,
                    rms_norm_eps=1e-6),
+    "qwen3": dict(SMALL, arch="qwen3", model_type="qwen3", num_hidden_layers=1, intermediate_size=64,
+                  head_dim=32, vocab_size=263, tie=True, rope_theta=1000000.0, rms_norm_eps=1e-6),
 }
 # The Python converter's files that `sotto convert` must reproduce byte for byte. Quantized blocks agree with
 # NumPy's (tools/ref/quants.py) except where a value falls exactly on a rounding boundary: Q8_0 ties (NumPy rounds
 # them to even, core/quant.cpp away from zero as ggml does) and Q4_0 products that a fused multiply-add rounds
 # once; the BF16 llama checkpoint has such values, the F16 / F32 ones here have none. Q4_K: Python stops at rows
 # of 64 (not a multiple of 256).
-TYPES = {"llama": ["f32"], "smollm2": ["f32", "bf16"], "qwen2": ["f32", "f16", "q4_0"],
+TYPES = {"llama": ["f32"], "smollm2": ["f32", "bf16"], "qwen2": ["f32", "f16", "q4_0"], "qwen3": ["f32", "f16"],
          "gemma3": ["f32", "bf16", "q4_0"]}
 SEQ = 8
 
@@ -99,7 +102,7 @@ def tokenizer(name):
                "model": {"type": "BPE", "dropout": None, "unk_token": "<unk>", "byte_fallback": True,
                          "vocab": vocab, "merges": [a + " " + b for a, b in merges]}}
         return doc, {"bos_token": "<bos>", "eos_token": "<eos>"}
-    if name == "qwen2":
+    if name in ("qwen2", "qwen3"):
         specials, split = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], QWEN2_SPLIT
         merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n")]
     elif name == "llama":
@@ -148,7 +151,7 @@ def write_checkpoint(d, name, cfg, W):
         T["vision_tower.vision_model.embeddings.patch_embedding.weight"] = np.ones((4, 3), np.float32)
     if name == "qwen2":
         T = {k: v.astype(np.float16) for k, v in T.items()}
-    bf16 = set(T) if name in ("llama", "smollm2") else set()
+    bf16 = set(T) if name in ("llama", "smollm2", "qwen3") else set()
     for f in os.listdir(d):
         if f.endswith(".safetensors") or f.endswith(".index.json"):
             os.remove(os.path.join(d, f))
@@ -173,6 +176,17 @@ def write_checkpoint(d, name, cfg, W):
         json.dump(dict(special, model_max_length=cfg["max_position_embeddings"], chat_template=None), f, indent=2)
     with open(os.path.join(d, "generation_config.json"), "w") as f:
         json.dump({"do_sample": False, "max_new_tokens": 8}, f, indent=2)
+
+
+def random_weights(cfg, seed):
+    W = mf.random_weights(cfg, seed)
+    if cfg["arch"] == "qwen3":  # per-head q/k RMSNorm weights (make_fixtures' generator has Gemma's only)
+        g = torch.Generator().manual_seed(seed + 1)
+        for i in range(cfg["num_hidden_layers"]):
+            for n in ("q_norm", "k_norm"):
+                W[f"model.layers.{i}.self_attn.{n}.weight"] = 1.0 + 0.1 * torch.randn(cfg["head_dim"], generator=g,
+                                                                                       dtype=torch.float64)
+    return W
 
 
 def write_speech(root):
@@ -216,7 +230,7 @@ def write_real(name, d):
     cfg = dict(make_real.REAL[name])
     fam = {"smollm2-135m": "smollm2", "qwen25-0.5b": "qwen2", "llama32-1b": "llama", "gemma3-270m": "gemma3"}[name]
     cfg.update(model_type=MODELS[fam]["model_type"], tie=cfg.get("tie", True))
-    W = mf.random_weights(cfg, 4000)
+    W = random_weights(cfg, 4000)
     W = {k: v.float() for k, v in W.items()}  # float32 halves the memory; BF16 on disk either way
     write_checkpoint(d, fam, cfg, W)
     if fam == "qwen2":  # write_checkpoint stores the qwen2 fixture in F16; the real one ships BF16
@@ -242,7 +256,7 @@ def main():
     sums = []
     for k, (name, cfg) in enumerate(MODELS.items()):
         d = os.path.join(root, "hf-" + name)
-        write_checkpoint(d, name, cfg, mf.random_weights(cfg, 3000 + k))
+        write_checkpoint(d, name, cfg, random_weights(cfg, 3000 + k))
         c, W, tok = B.load_hf(d)  # the Python converter, as tools/train/train.py --base-hf runs it
         tokens = np.random.RandomState(50 + k).randint(0, cfg["vocab_size"], size=SEQ).tolist()
         for t in TYPES[name]:

@@ -173,7 +173,7 @@ def load_gguf(path):
 
 
 # ---------------------------------------------------------------- Hugging Face
-HF_TYPES = {"llama": "llama", "qwen2": "qwen2", "gemma3_text": "gemma3", "gemma3": "gemma3"}
+HF_TYPES = {"llama": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "gemma3_text": "gemma3", "gemma3": "gemma3"}
 
 
 def config_from_hf(conf, path="config.json"):
