@@ -23,6 +23,13 @@
 //                               by sotto_asr_reset. Each phrase of sotto_asr_take then has "biased": {"text",
 //                               "complete", "logprob", "n_scored", "ms"} beside its own "logprob" and "n_scored"
 //                               (sums of log-probs, eos included, for voice::choose: sotto_cmd_choose). CPU only.
+//   sotto_asr_endpoint(s, pause_ms, eos_min, set, len, source, margin)  early end of speech (`sotto listen --endpoint
+//                               pause_ms --eos-min eos_min`, runtime/transcribe.h EndpointOptions): a phrase paused
+//                               for pause_ms ends there when its text is a command of this set (JSON text, checked
+//                               as the CLI checks it; with bias on, voice::choose's action with margin), or its eos
+//                               is likely enough; pause_ms 0: off. Starts a new stream; kept by sotto_asr_reset. CPU
+//                               only. Every phrase of sotto_asr_take has "speech_end" (s), "wait_ms" (audio from the
+//                               end of speech to the close, the call's chunk included) and "endpoint" (why it closed).
 // The transcript is the one `sotto transcribe` prints for the same samples: the same Transcriber, and the
 // streaming resampler is bit-identical to the one-shot resample() of the CLI.
 // backend: binding_limit 0 = the wasm CPU backend; otherwise the WebGPU backend with that
@@ -50,6 +57,8 @@
 #include "models/asr-model.h"
 #include "runtime/transcribe.h"
 #include "text/tokenizer.h"
+#include "voice/command-grammar.h"
+#include "voice/commands.h"
 
 #define SOTTO_EXPORT extern "C" __attribute__((visibility("default"), used))
 
@@ -64,6 +73,10 @@ struct AsrSession {
   std::unique_ptr<sotto::Transcriber> tr;
   std::unique_ptr<sotto::audio::Resampler> rs;  // null when the host's rate is 16 kHz
   std::shared_ptr<sotto::grammar::CompiledGrammar> bias;  // sotto_asr_bias's grammar, or null
+  int endpoint_ms = 0;                                    // sotto_asr_endpoint's
+  float eos_min = 2.0f;
+  double margin = 0.5;
+  std::unique_ptr<sotto::voice::CommandSet> commands;
   std::vector<sotto::TranscriptSegment> done;
   std::vector<float> pcm16k;
   std::string out;
@@ -76,6 +89,16 @@ struct AsrSession {
 void new_stream(AsrSession* s) {
   sotto::TranscribeOptions opt;
   opt.bias = s->bias;
+  opt.endpoint.pause_ms = s->endpoint_ms;
+  opt.endpoint.eos_min = s->eos_min;
+  if (s->commands) {
+    opt.endpoint.complete = [s](const sotto::TranscriptSegment& g) {  // the phrase so far is a command (as take's host decides)
+      namespace v = sotto::voice;
+      const v::Hypothesis free{g.text, !g.hit_token_cap, v::mean_logprob(g.logprob, g.n_scored)};
+      const v::Hypothesis b{g.biased.text, g.biased.complete, v::mean_logprob(g.biased.logprob, g.biased.n_scored)};
+      return v::choose(*s->commands, free, g.biased.ran ? &b : nullptr, s->margin).match.command >= 0;
+    };
+  }
   s->tr = std::make_unique<sotto::Transcriber>(*s->model, *s->tok, opt);
   const int model_rate = s->model->config().sample_rate;
   s->rs = s->rate == model_rate ? nullptr : std::make_unique<sotto::audio::Resampler>(s->rate, model_rate);
@@ -140,6 +163,21 @@ SOTTO_EXPORT void sotto_asr_free(AsrSession* s) { delete s; }
 
 SOTTO_EXPORT void sotto_asr_reset(AsrSession* s) { new_stream(s); }
 
+SOTTO_EXPORT void sotto_asr_endpoint(AsrSession* s, int pause_ms, float eos_min, const char* set, uint32_t len,
+                                     const char* source, double margin) {
+  if (pause_ms > 0 && s->gpu) sotto::fail("sotto_asr_endpoint: early end of speech runs on the wasm CPU, not on WebGPU");
+  if (pause_ms != 0 && (pause_ms < 50 || pause_ms > 390)) {
+    sotto::fail("sotto_asr_endpoint: the pause must be 0 (off) or in 50..390 ms, not ", std::to_string(pause_ms));
+  }
+  auto commands = len > 0 ? std::make_unique<sotto::voice::CommandSet>(sotto::voice::CommandSet::parse(std::string(set, len), source))
+                          : nullptr;
+  s->endpoint_ms = pause_ms;
+  s->eos_min = eos_min;
+  s->margin = margin;
+  s->commands = std::move(commands);
+  new_stream(s);
+}
+
 SOTTO_EXPORT void sotto_asr_bias(AsrSession* s, const char* gbnf, uint32_t len, const char* source) {
   if (len == 0) {
     s->bias = nullptr;
@@ -200,7 +238,8 @@ SOTTO_EXPORT const char* sotto_asr_take(AsrSession* s) {
     s->out += "{\"start\": " + sotto::seconds_text(g.start) + ", \"end\": " + sotto::seconds_text(g.end) + ", \"text\": " +
               sotto::json::quote(g.text) + ", \"tokens\": " + std::to_string(g.tokens.size()) + ", \"ids\": " + ids_json(g.tokens) +
               ", \"hit_token_cap\": " + (g.hit_token_cap ? "true" : "false") + ", \"encode_ms\": " + ms(g.encode_ms) +
-              ", \"decode_ms\": " + ms(g.decode_ms) + ", \"latency_ms\": " + ms(g.latency_ms) + scores_json(g) + ", " + sotto::speech_confidence_json(g.words, g.flags) + "}";
+              ", \"decode_ms\": " + ms(g.decode_ms) + ", \"latency_ms\": " + ms(g.latency_ms) + scores_json(g) + ", \"speech_end\": " + sotto::seconds_text(g.speech_end) +
+              ", \"wait_ms\": " + ms(double(g.known_at - g.speech_end) / 16.0) + ", \"endpoint\": " + sotto::json::quote(g.endpoint) + ", " + sotto::speech_confidence_json(g.words, g.flags) + "}";
   }
   s->out += "]";
   s->done.clear();

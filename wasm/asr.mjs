@@ -15,6 +15,10 @@
 // Biased decoding (`sotto listen --bias`): await asr.bias(gbnf) with a command set's grammar (SottoCommands.grammar());
 // each closed phrase is then also decoded under it, and its segment has logprob, n_scored and biased {text, complete,
 // logprob, n_scored, ms} for SottoCommands.choose(); asr.bias(null) turns it off. Kept by reset; wasm CPU only.
+// Early end of speech (`sotto listen --endpoint`): await asr.endpoint({pauseMs: 200, commands: setJsonText, eosMin,
+// margin}): a phrase paused for pauseMs ends there when it is a command of the set (or its eos is likely enough);
+// {pauseMs: 0} turns it off. Starts a new stream; kept by reset; wasm CPU only. Segments have speech_end (s), wait_ms
+// (audio from the end of speech to the close) and endpoint (why it closed: complete, eos, silence, finish).
 // On WebGPU every decode step ends in a 4-byte read: feed()/finish() await the GPU between steps, so the
 // event loop keeps running while a phrase is decoded (calls are queued: feed() may be called again before the
 // previous one resolves, e.g. for each microphone chunk). On the CPU a phrase is decoded in one go.
@@ -42,6 +46,7 @@ export class SottoAsr {
     this.queue = Promise.resolve();  // feed/finish run one after another (a GPU decode awaits between steps)
     this.lastGood = null;            // {u8, name, sampleRate} of the last model that loaded
     this.biasGrammar = null;         // {text, name} of bias(), put back after a revive
+    this.endpointOpts = null;        // endpoint()'s options, the same
   }
 
   // Runs fn after every earlier feed/finish has completed (callers need not await each chunk before the next).
@@ -58,6 +63,7 @@ export class SottoAsr {
     return this.engine.guarded(async () => {
       this.create(u8, name, sampleRate);
       if (this.biasGrammar) this.setBias(this.biasGrammar.text, this.biasGrammar.name);
+      if (this.endpointOpts) this.setEndpoint(this.endpointOpts);
       await this.engine.settle();
       this.lastGood = { u8, name, sampleRate };
     });
@@ -80,7 +86,23 @@ export class SottoAsr {
     if (!g) return undefined;
     this.create(g.u8, g.name, g.sampleRate);
     if (this.biasGrammar) this.setBias(this.biasGrammar.text, this.biasGrammar.name);
+    if (this.endpointOpts) this.setEndpoint(this.endpointOpts);
     return this.engine.settle();
+  }
+
+  setEndpoint({ pauseMs = 0, commands = '', name = 'commands.json', eosMin = 2, margin = 0.5 }) {  // synchronous
+    const e = this.engine, s = this.requireSession();
+    const bytes = e.encoder.encode(commands ?? '');
+    e.withBuffer(bytes.length ? bytes : new Uint8Array(1), (p) => e.withBuffer(e.encoder.encode(name + '\0'), (n) =>
+      e.call('sotto_asr_endpoint', s, pauseMs, eosMin, p, bytes.length, n, margin)));
+  }
+
+  // Early end of speech (see the top); a set that does not check rejects with its one-line error.
+  endpoint(opts = {}) {
+    return this.serial(() => this.engine.guarded(async () => {
+      if (this.session) this.setEndpoint(opts);  // else load() applies it
+      this.endpointOpts = opts.pauseMs ? { ...opts } : null;
+    }));
   }
 
   setBias(text, name) {  // synchronous

@@ -6,7 +6,7 @@
 //                                         in place of modelUrl (hub.mjs) -> progress* then {type: 'ready',
 //                                         backend ('webgpu' | 'wasm-cpu-simd128'), adapter, why, model, bytes, cached,
 //                                         hub ('OWNER/NAME:FILE' or null), threads (of the wasm CPU engine: engine-wasm.mjs)}
-//   {type: 'stream-start', id, sampleRate, partialMs, commands, bias}
+//   {type: 'stream-start', id, sampleRate, partialMs, commands, bias, endpointMs}
 //                                         a live recording begins (the recognizer is reset; a rate other
 //                                         than 16 kHz is resampled by the engine, as `sotto transcribe` does);
 //                                         partialMs > 0: partial text while a phrase is spoken (`sotto listen
@@ -14,7 +14,11 @@
 //                                         bias (with commands): biased decoding toward the loaded set's phrases
 //                                         (`sotto listen --bias`: SottoAsr.bias + SottoCommands.choose; wasm CPU only),
 //                                         the action then has text, decoded, heard, logprob_free, logprob_command,
-//                                         command_text as the CLI prints them
+//                                         command_text as the CLI prints them; endpointMs > 0 (with commands): a
+//                                         phrase that is a command of the set ends after endpointMs of silence
+//                                         instead of 400 ms (`sotto listen --endpoint`; wasm CPU only); segments
+//                                         then have speech_end, wait_ms, endpoint, and speech_to_action_ms (end of
+//                                         speech -> action: wait_ms + latency_ms)
 //   {type: 'stream-chunk', id, pcm}       samples of it (Float32Array) -> {type: 'segment', id, segment}*
 //                                         for each phrase that closed, and with partialMs {type: 'partial', id,
 //                                         partial: {start, end, text}} when the open phrase says something so far
@@ -84,6 +88,7 @@ async function sendSegments(id, segs) {
       const ms = performance.now() - t0;
       s.action = action;
       s.latency_ms += ms;
+      if (streamOpts.endpointMs > 0) s.speech_to_action_ms = s.wait_ms + s.latency_ms;
       s.decided_at = performance.timeOrigin + performance.now();  // the page adds what comes after (to the screen)
     }
     post({ type: 'segment', id, segment: s });
@@ -149,9 +154,13 @@ async function handle(m) {
       if (!asr) throw new Error(`speech recognition is not available: ${notReady}`);
       await asr.reset(m.sampleRate ?? 16000);
       streamId = m.id;
-      streamOpts = { id: m.id, partialMs: m.partialMs ?? 0, commands: !!m.commands };
-      if (m.bias && !(m.commands && commands?.session)) throw new Error('biased decoding needs a command set');
+      streamOpts = { id: m.id, partialMs: m.partialMs ?? 0, commands: !!m.commands, endpointMs: m.endpointMs ?? 0 };
+      if ((m.bias || m.endpointMs > 0) && !(m.commands && commands?.session)) {
+        throw new Error(`${m.bias ? 'biased decoding' : 'early end of speech'} needs a command set`);
+      }
       await asr.bias(m.bias ? await commands.grammar() : null);  // compiled once per set (engine-asr.mjs)
+      await asr.endpoint(m.endpointMs > 0 ? { pauseMs: m.endpointMs, commands: commands.lastGood.text, name: commands.lastGood.name,
+                                              margin: BIAS_MARGIN } : null);
       return;
     case 'stream-chunk': {
       chunksWaiting--;

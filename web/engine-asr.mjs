@@ -14,6 +14,8 @@
 //   await a.bias(gbnf | null)          biased decoding under a command set's grammar (wasm/asr.mjs SottoAsr.bias; kept
 //                                      across reset and revive); the segments then carry hit_token_cap, logprob,
 //                                      n_scored and biased, for SottoCommands.choose
+//   await a.endpoint({pauseMs, commands, eosMin, margin})   early end of speech (SottoAsr.endpoint; kept across reset
+//                                      and revive); segments carry speech_end, wait_ms and endpoint
 // Segments: {start, end, text, words, flags, latency_ms} (seconds from the stream start; text trimmed; word confidence and
 // flags as the ABI gives them; latency_ms: end of phrase known -> final text, in the engine). Errors: one-line Errors; a
 // trap poisons the wasm instance, so the next reset() re-creates it from the bytes kept here (on the wasm CPU
@@ -59,6 +61,7 @@ export class AsrEngine {
     this.rate = 16000;
     this.fed = 0;
     this.biasGrammar = null;
+    this.endpointOpts = null;
   }
 
   async revive() {
@@ -72,7 +75,16 @@ export class AsrEngine {
     this.asr = await SottoAsr.create(this.wasmModule, { log: () => {}, ...(this.gpu ? { gpu: this.gpu } : {}) });
     if (!this.asr.engine.exports.sotto_asr_create) throw new Error('this engine build has no speech recognition (wasm/asr-abi.cpp)');
     if (this.biasGrammar) await this.asr.bias(this.biasGrammar);
+    if (this.endpointOpts) await this.asr.endpoint(this.endpointOpts);
     await this.asr.load(this.bytes, { name: this.name, sampleRate: this.rate });
+  }
+
+  async endpoint(opts) {
+    const on = opts?.pauseMs > 0 ? opts : null;
+    if (this.gpu && on) throw new Error('early end of speech runs on the wasm CPU, not on WebGPU');
+    if (JSON.stringify(on) === JSON.stringify(this.endpointOpts)) return;
+    await this.asr.endpoint(on ?? { pauseMs: 0 });
+    this.endpointOpts = on;
   }
 
   async bias(gbnf) {
@@ -87,7 +99,7 @@ export class AsrEngine {
 
   static segments(list) {
     return list.map((s) => ({ start: s.start, end: s.end, text: s.text, words: s.words ?? [], flags: s.flags ?? [],
-                              latency_ms: s.latency_ms,
+                              latency_ms: s.latency_ms, speech_end: s.speech_end, wait_ms: s.wait_ms, endpoint: s.endpoint,
                               ...(s.biased ? { hit_token_cap: s.hit_token_cap, logprob: s.logprob, n_scored: s.n_scored,
                                                biased: s.biased } : {}) }));
   }

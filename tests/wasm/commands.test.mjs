@@ -9,7 +9,10 @@
 //     with the random-weight Moonshine fixture (its text is noise: what is compared is the same lines at the same times);
 //   * biased decoding: the same phrase with SottoAsr.bias(cmd.grammar()) and cmd.choose() == `sotto listen --bias`
 //     (the free and constrained texts, their scores, the choice; bias_ms and latency_ms aside); a grammar that does not
-//     parse is a one-line error; bias(null) turns it off.
+//     parse is a one-line error; bias(null) turns it off;
+//   * early end of speech: SottoAsr.endpoint({pauseMs: 200}) == `sotto listen --endpoint 200` (the fixture hears no
+//     command: the same phrases, each after the VAD's full wait); with the bundled model and a set of what it heard,
+//     both sentences end after 200 ms of silence with the same text; a bad set or pause is one line.
 // Usage: node tests/wasm/commands.test.mjs [path/to/sotto.wasm] [path/to/native/sotto]
 // Needs espeak-ng. Prints `N passed, M failed`; exit code 1 on failure.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -198,6 +201,49 @@ await test('biased decoding: lines == sotto listen --bias (the Moonshine fixture
   assert.ok(want.length >= 1 && want.every((l) => 'command_text' in l && 'decoded' in l), r.stdout.toString());
   console.log(`      ${got.map((l) => `${JSON.stringify(l.text)} (${l.decoded}; constrained ${JSON.stringify(l.command_text)} ` +
                                     `at ${l.logprob_command} vs ${l.logprob_free})`).join(', ')}`);
+});
+
+await test('early end of speech: endpoint() == sotto listen --endpoint 200 (the fixture); a heard command ends early (the bundled model)', async () => {
+  // The phrase with 1 s of silence after it, so that each sentence closes on the VAD.
+  const wav = join(tmp, 'phrase-tail.wav');
+  const raw = readFileSync(join(tmp, 'phrase-16k.wav'));
+  const asr = await SottoAsr.create(wasmModule);
+  const pcm0 = asr.decodeWav(raw).samples;
+  const pcm = new Float64Array(pcm0.length + 16000);
+  pcm.set(pcm0);
+  writeFileSync(wav, wav16k(pcm));
+  const lines = (args) => {
+    const r = spawnSync(nativePath, ['listen', '-t', '1', ...args, wav]);
+    if (r.status !== 0) throw new Error(`native listen failed: ${r.stderr}`);
+    return r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+  };
+  const run = async (model, opts) => {
+    await asr.load(readFileSync(model), { name: 'asr.gguf', sampleRate: 16000 });
+    await asr.endpoint(opts);
+    const segs = await asr.transcribe(asr.decodeWav(readFileSync(wav)).samples);
+    return segs.map((g) => ({ start: g.start.toFixed(3), end: g.end.toFixed(3), text: g.text, speech_end: g.speech_end,
+                               endpoint: g.endpoint, wait_ms: g.wait_ms }));
+  };
+  const setPath = join(tmp, 'set.json');
+  const want = lines(['--commands', setPath, '-m', asrModel, '--endpoint', '200']).map((l) => ({
+    start: l.start.toFixed(3), end: l.end.toFixed(3), text: l.text, speech_end: l.speech_end, endpoint: l.endpoint, wait_ms: l.wait_ms }));
+  assert.deepEqual(await run(asrModel, { pauseMs: 200, commands: readFileSync(setPath, 'utf8'), name: 'set.json' }), want);
+  assert.ok(want.length === 2 && want.every((l) => l.endpoint === 'silence' && l.wait_ms >= 400), JSON.stringify(want));
+  // A set that does not check: the CLI's one line; a pause out of range: one line.
+  await assert.rejects(asr.endpoint({ pauseMs: 200, commands: setErrors[1][0], name: 'c.json' }), (e) => e.message === setErrors[1][1]);
+  await assert.rejects(asr.endpoint({ pauseMs: 20, commands: readFileSync(setPath, 'utf8') }), (e) => /50\.\.390 ms/.test(e.message));
+  // The bundled model: a set of what it hears for the two sentences, so both are commands; they end after 200 ms.
+  if (!existsSync(join(root, 'models', 'sotto-asr-q8_0.gguf'))) return;
+  const bundled = join(root, 'models', 'sotto-asr-q8_0.gguf');
+  const heard = await run(bundled, { pauseMs: 0 });
+  const heardSet = JSON.stringify({ commands: heard.map((g, i) => ({ name: `heard_${i}`, say: [g.text] })) });
+  const early = await run(bundled, { pauseMs: 200, commands: heardSet, name: 'heard.json' });
+  assert.deepEqual(early.map((g) => [g.start, g.end, g.text]), heard.map((g) => [g.start, g.end, g.text]));
+  assert.ok(early.every((g) => g.endpoint === 'complete' && g.wait_ms <= 300), JSON.stringify(early));
+  assert.ok(heard.every((g) => g.endpoint === 'silence' && g.wait_ms >= 400), JSON.stringify(heard));
+  await asr.endpoint({ pauseMs: 0 });
+  asr.dispose();
+  console.log(`      ${early.map((g) => `${JSON.stringify(g.text)}: ${g.endpoint} after ${g.wait_ms} ms (${heard.find((h) => h.start === g.start).wait_ms} ms without)`).join(', ')}`);
 });
 
 rmSync(tmp, { recursive: true, force: true });

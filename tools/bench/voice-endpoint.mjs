@@ -10,14 +10,17 @@
 // for the whole phrases (those that may end early) and for all (the paused ones wait the full 400 ms unless cut). The times come from the lines' wait_ms
 // (audio from the end of speech to the close, as the chunks arrive) plus the compute after it (a decode started at
 // the pause runs while the rest of the wait comes in: transcribe.h).
+// --wasm-dir DIR adds the same rows for the wasm build under Node (wasm/asr.mjs SottoAsr.endpoint + SottoCommands, on
+// the wasm CPU: DIR/sotto.wasm for 1 thread, sotto-mt.wasm for more).
 // Usage: node tools/bench/voice-endpoint.mjs [--pause 200] [--eos-sweep 0.5,0.7,0.8,0.9,0.95,0.98] [--threads 1]
-//        [--model m.gguf] [--commands web/voice/factory.json] [--sotto build/sotto] [--json]
+//        [--model m.gguf] [--commands web/voice/factory.json] [--sotto build/sotto] [--wasm-dir build-wasm] [--json]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { SottoAsr, SottoCommands } from '../../wasm/asr.mjs';
 import { referenceResample, wav16k } from '../../tests/web/speech-fixtures.mjs';
 import { parseOptions } from './options.mjs';
 
@@ -25,8 +28,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const opt = parseOptions({ pause: 200, 'pause-ms': 300, 'eos-sweep': '0.5,0.7,0.8,0.9,0.95,0.98,0.99', threads: 1,
                            'chunk-ms': 20, model: join(root, 'models', 'sotto-asr-q8_0.gguf'),
                            commands: join(root, 'web', 'voice', 'factory.json'), sotto: join(root, 'build', 'sotto'),
-                           json: false });
-const set = JSON.parse(readFileSync(opt.commands, 'utf8'));
+                           'wasm-dir': '', json: false });
+const setPath = opt.commands;  // (opt.commands becomes the heard set's below)
+const set = JSON.parse(readFileSync(setPath, 'utf8'));
 const sentences = [...set.commands.flatMap((c) => c.examples ?? []),
                    'What is the weather like today?', 'Please call the maintenance team to line three.',
                    'The pallet on the left is missing a label.'];
@@ -63,6 +67,28 @@ function voiceWav(v, speed, name) {
 }
 const wavs = Object.fromEntries(Object.entries(voices).map(([split, vs]) =>
   [split, vs.map(([v, s], i) => ({ voice: v, ...voiceWav(v, s, `${split}-${i}`) }))]));
+
+// The wasm engine's lines for a WAV, as `sotto listen --timings` prints them (text, command, speech_end, endpoint,
+// wait_ms, text_ms, action_ms): wasm.asr and wasm.cmd hold the model and the set; endpoint 0 is off.
+const wasm = {};
+async function listenWasm(wav, setText, endpoint) {
+  await wasm.cmd.load(setText, { name: 'set.json' });
+  await wasm.asr.endpoint(endpoint ? { pauseMs: endpoint, commands: setText, name: 'set.json' } : { pauseMs: 0 });
+  await wasm.asr.reset();
+  const pcm = wasm.asr.decodeWav(readFileSync(wav)).samples, chunk = 16 * opt['chunk-ms'], out = [];
+  const take = async (segs) => {
+    for (const g of segs) {
+      const t0 = performance.now();
+      const a = await wasm.cmd.match(g.text);
+      const action = g.latency_ms + performance.now() - t0;
+      out.push({ ...a, text: g.text, start: g.start, end: g.end, speech_end: g.speech_end, endpoint: g.endpoint,
+                 wait_ms: g.wait_ms, text_ms: g.wait_ms + g.latency_ms, action_ms: g.wait_ms + action });
+    }
+  };
+  for (let i = 0; i < pcm.length; i += chunk) await take(await wasm.asr.feed(pcm.subarray(i, i + chunk)));
+  await take(await wasm.asr.finish());
+  return out;
+}
 
 function listen(wav, extra) {
   const r = spawnSync(opt.sotto, ['listen', '--commands', opt.commands, '-m', opt.model, '-t', String(opt.threads),
@@ -178,4 +204,29 @@ if (check.status !== 0) {
     row(split, `heard set: --endpoint ${opt.pause}`, summarise(ws.map((w) => ({ spans: w.spans, lines: listen(w.path, ['--endpoint', String(opt.pause)]) })), b));
   }
 }
+if (opt['wasm-dir']) {
+  const t = Number(opt.threads);
+  const mod = await WebAssembly.compile(readFileSync(join(opt['wasm-dir'], t > 1 ? 'sotto-mt.wasm' : 'sotto.wasm')));
+  wasm.asr = await SottoAsr.create(mod, { threads: t, log: () => {} });
+  await wasm.asr.load(readFileSync(opt.model), { name: 'asr.gguf', sampleRate: 16000 });
+  wasm.cmd = await SottoCommands.create(mod);
+  const factory = readFileSync(setPath, 'utf8');
+  const heardText = check.status === 0 ? readFileSync(heardPath, 'utf8') : null;
+  for (const [split, ws] of Object.entries(wavs)) {
+    const b = [];
+    for (const w of ws) b.push({ spans: w.spans, lines: await listenWasm(w.path, factory, 0) });
+    row(split, `wasm ${t}t: VAD 400 ms`, summarise(b, b));
+    const e = [];
+    for (const w of ws) e.push({ spans: w.spans, lines: await listenWasm(w.path, factory, opt.pause) });
+    row(split, `wasm ${t}t: --endpoint ${opt.pause}`, summarise(e, b));
+    if (heardText) {
+      const h = [];
+      for (const w of ws) h.push({ spans: w.spans, lines: await listenWasm(w.path, heardText, opt.pause) });
+      row(split, `wasm ${t}t: heard set, --endpoint ${opt.pause}`, summarise(h, b));
+    }
+  }
+  wasm.asr.engine.dispose();
+  wasm.cmd.engine.dispose();
+}
 rmSync(tmp, { recursive: true, force: true });
+process.exit(0);  // the threaded engines' Workers would keep Node running

@@ -7,7 +7,8 @@
 // Each action is logged (time, what was heard, the command and slots or why it is not one, its latency: end of the
 // phrase known -> action, as the CLI measures it, and -> drawn on the page); a command marked confirm: true acts only after the dialog's
 // confirmation (Cancel, Escape: nothing changes); the panel (panel.mjs) shows the result. "Bias the speech decoder"
-// turns on `sotto listen --bias` for the next recording or file (the log then says when the constrained text was taken).
+// turns on `sotto listen --bias` for the next recording or file (the log then says when the constrained text was taken);
+// "End a command after 200 ms" turns on `sotto listen --endpoint 200` (the log then adds end of speech -> action).
 // The page's data attributes say where it is (tests): body[data-engine] loading | ready | error, body[data-commands]
 // ready | error, body[data-busy] while a recording or a file is being heard.
 // Does not: send anything anywhere (the server's CSP allows this origin only), or keep the log across visits.
@@ -20,6 +21,7 @@ const WASM_URL = '/engine/sotto.wasm';
 const ASR_URL = '/models/asr.gguf';
 const SET_URL = '/voice/factory.json';
 const PARTIAL_MS = 300;  // partial text at most every 300 ms of audio
+const ENDPOINT_MS = 200; // "End a command after 200 ms of silence": `sotto listen --endpoint 200`
 const CHUNK = 1600;      // a WAV file is fed 100 ms at a time, as the microphone's worklet posts it
 // The page's files and those of its workers, put in the app shell's cache (../sw.js answers from it offline) on the first
 // visit, before the service worker controls a load; the engine and the model are in the engine worker's cache.
@@ -70,7 +72,7 @@ function showStatus(s) {
 function updateControls() {
   $('listen').disabled = !speechReady || busy === 'file';
   $('wav-file').disabled = !speechReady || !!busy;
-  $('bias').disabled = !!busy || !hasSet;
+  $('bias').disabled = $('endpoint').disabled = !!busy || !hasSet;
   $('utterance').disabled = $('run-typed').disabled = !hasSet;
   $('listen').setAttribute('aria-pressed', String(busy === 'listen'));
   $('listen').textContent = busy === 'listen' ? '■ Stop listening' : '● Listen';
@@ -110,7 +112,7 @@ function renderTimers() {
 setInterval(() => { if (panel.timers.length) renderTimers(); }, 1000);
 
 // ---- the action log
-function logEntry({ text, action, latencyMs, source, partialCount }) {  // -> the <li>
+function logEntry({ text, action, latencyMs, source, partialCount, speechToActionMs, endpoint }) {  // -> the <li>
   const li = el('li');
   li.dataset.source = source;
   li.dataset.command = action.command ?? '';
@@ -125,7 +127,15 @@ function logEntry({ text, action, latencyMs, source, partialCount }) {  // -> th
   const what = action.command ? el('span', 'command', describeAction(action)) : el('span', 'not-command', `not a command: ${action.reason}`);
   const result = el('span', 'result');
   const latency = el('span', 'latency', latencyMs === null ? 'typed' : `${latencyMs.toFixed(1)} ms`);
-  li.append(time, ' ', heard, ' → ', what, ' ', result, ' · ', latency);
+  li.append(time, ' ', heard, ' → ', what, ' ', result, ' · ');
+  // With "End a command after 200 ms": end of speech -> action (the silence waited included), and why it closed.
+  if (speechToActionMs !== undefined) {
+    li.dataset.speechMs = speechToActionMs.toFixed(1);
+    li.dataset.endpoint = endpoint;
+    li.append(el('span', 'speech-latency', `${speechToActionMs.toFixed(0)} ms from the end of speech` +
+                 `${endpoint === 'complete' ? ' (ended early)' : ''}`), ' · ');
+  }
+  li.append(latency);
   $('log').prepend(li);
   return li;
 }
@@ -201,7 +211,7 @@ function onSegment(source) {
   return (seg) => {
     $('partial').textContent = '';
     act({ text: seg.action?.text ?? seg.text, action: seg.action ?? { command: null, reason: 'no command set' }, latencyMs: seg.latency_ms, source,
-          partialCount: partials, decidedAt: seg.decided_at });
+          partialCount: partials, decidedAt: seg.decided_at, speechToActionMs: seg.speech_to_action_ms, endpoint: seg.endpoint });
     partials = 0;
   };
 }
@@ -219,7 +229,8 @@ async function startListening() {
   rec = { early: [] };
   try {
     rec.mic = await startStreaming((chunk) => { if (rec?.live) rec.live.push(chunk); else rec?.early.push(chunk); });
-    rec.live = asr.stream(onSegment('microphone'), rec.mic.sampleRate, { partialMs: PARTIAL_MS, commands: true, bias: $('bias').checked, onPartial });
+    rec.live = asr.stream(onSegment('microphone'), rec.mic.sampleRate, { partialMs: PARTIAL_MS, commands: true, bias: $('bias').checked,
+                                                         endpointMs: $('endpoint').checked ? ENDPOINT_MS : 0, onPartial });
     for (const c of rec.early) rec.live.push(c);
     setPlain('Listening: say a command.');
   } catch (e) {
@@ -253,7 +264,8 @@ async function playFile(file) {
   try {
     const { pcm, seconds } = await decodeTo16k(file);
     setPlain(`Hearing ${file.name} (${seconds.toFixed(1)} s)…`);
-    const live = asr.stream(onSegment('file'), 16000, { partialMs: PARTIAL_MS, commands: true, bias: $('bias').checked, onPartial });
+    const live = asr.stream(onSegment('file'), 16000, { partialMs: PARTIAL_MS, commands: true, bias: $('bias').checked,
+                                                         endpointMs: $('endpoint').checked ? ENDPOINT_MS : 0, onPartial });
     // In real time, 100 ms at a time, as the microphone's chunks come (on a fixed schedule: no drift).
     const start = performance.now();
     for (let i = 0, k = 0; i < pcm.length; i += CHUNK, k++) {
