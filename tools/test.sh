@@ -45,7 +45,8 @@ SOTTO_WASM_DIR="$build-wasm" node tests/web/hub.test.mjs "$build/sotto"
 SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/voice.test.mjs "$build/sotto"
 # Images in Chromium (a module Worker): EXIF orientation by createImageBitmap, bad images one line, answer == native (~3 s).
 node tests/web/vision.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"
-# The field camera page (web/field) against `sotto serve`: answer == native, EXIF, a bad photo, no request after ready (~8 s).
+# The field camera page (web/field) against `sotto serve`: answer == native, EXIF, a bad photo, the inspection record
+# edited and exported on approval, no request after ready (~10 s).
 SOTTO_WASM_DIR="$build-wasm" node tests/web/field.test.mjs "$build/sotto"
 # Pages of other origins (another port, localhost, DNS rebinding) read nothing from `sotto serve` (~10 s).
 node tests/web/hostile.test.mjs "$build/sotto"

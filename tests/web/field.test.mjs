@@ -4,8 +4,10 @@
 //   * a PNG photo and a question: the answer == `sotto generate --temp 0 --mmproj --image` natively;
 //   * a JPEG with EXIF orientation 6 is taken upright (16 x 24, not 24 x 16);
 //   * a truncated photo: one line on the page, and the next photo is answered as before;
+//   * the inspection task: the record (constrained to web/field/inspection.schema.json) == the same engine's in Node,
+//     shown as a form, edited, and exported on approval as a downloaded JSON file holding the edits;
 //   * privacy: every request is a GET of this origin's page, engine or model files (page-helpers.mjs watchedContext),
-//     and once the engine is ready choosing photos, asking and answering make no request at all.
+//     and once the engine is ready choosing photos, asking, answering and exporting make no request at all.
 // Usage: node tests/web/field.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR; under flock
 // /tmp/sotto-browser.lock). Prints `N passed, M failed`.
 import assert from 'node:assert/strict';
@@ -17,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
+import { Sotto } from '../../wasm/sotto.mjs';
+import { SottoVision } from '../../wasm/vision.mjs';
 import { Tally } from '../harness.mjs';
 import { startServe } from './serve.mjs';
 import { axeClean, launchChromium, until as untilIn, watchedContext as watchedContextOf } from './page-helpers.mjs';
@@ -33,7 +37,7 @@ const browser = await launchChromium(chromium);
 const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 
-const allowed = [/^\/field\/(index\.html)?$/, /^\/field\/[a-z-]+\.(mjs|css)$/, /^\/[a-z-]+\.(mjs|css)$/,
+const allowed = [/^\/field\/(index\.html)?$/, /^\/field\/[a-z-]+\.(mjs|css)$/, /^\/field\/inspection\.schema\.json$/, /^\/[a-z-]+\.(mjs|css)$/,
                  /^\/wasm\/(sotto|vision|threads-host|thread-worker)\.mjs$/, /^\/engine\/sotto(-mt)?\.wasm$/,
                  /^\/models\/tiny-(vlm|mmproj)-f32\.gguf$/];
 const { ctx, log } = await watchedContextOf(browser, origin, allowed, { viewport: { width: 1000, height: 900 } });
@@ -92,6 +96,39 @@ await step('a truncated photo: one line on the page; the next photo is answered 
   const good = await askAbout(join(dir, 'processor-small.png'), Q);
   assert.equal(good.error, '');
   assert.equal(good.answer, native(join(dir, 'processor-small.png'), Q, 256));
+});
+
+await step('inspection record: the answer under inspection.schema.json == the engine in Node, edited, approved and exported as a file', async () => {
+  await page.selectOption('#task', 'inspection');
+  assert.equal(await page.inputValue('#question'), 'Inspect this equipment.');
+  const png = join(dir, 'processor-small.png');
+  const r = await askAbout(png, 'Inspect this equipment.');
+  assert.equal(r.error, '');
+  const schema = JSON.parse(readFileSync(join(root, 'web', 'field', 'inspection.schema.json'), 'utf8'));
+  // The same wasm engine in Node on the PNG's pixels (tests/wasm/vision.test.mjs holds those == the browser's).
+  const e = await Sotto.create(readFileSync(join(wasmDir, 'sotto.wasm')), { log: () => {} });
+  await e.load(readFileSync(join(dir, LM)), { name: LM });
+  const v = SottoVision.on(e);
+  await v.load(readFileSync(join(dir, MMPROJ)), { name: MMPROJ });
+  const img = { width: 70, height: 45, data: new Uint8Array(readFileSync(join(dir, 'processor-small.rgba'))) };
+  const want = await v.ask('Inspect this equipment.', { images: [img], maxTokens: 512, schema, compact: true });
+  e.dispose();
+  assert.equal(r.answer, want.text);
+  const doc = JSON.parse(r.answer);
+  assert.deepEqual(Object.keys(doc), schema.required);
+  assert.ok(schema.properties.visible_damage.enum.includes(doc.visible_damage), doc.visible_damage);
+  assert.ok(Array.isArray(doc.hazards) && doc.hazards.length <= 3);
+  assert.equal(await page.isVisible('#review'), true);
+  assert.equal(await page.inputValue('[data-path="/asset_type"]'), doc.asset_type);
+  await page.fill('[data-path="/asset_type"]', 'pressure pump');
+  await page.selectOption('[data-path="/visible_damage"]', 'minor');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#approve')]);
+  assert.match(download.suggestedFilename(), /^inspection-\d{4}-\d{2}-\d{2}\.json$/);
+  const out = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.deepEqual(out, { ...doc, asset_type: 'pressure pump', visible_damage: 'minor' });
+  assert.match(await page.textContent('#export-status'), /^Exported inspection-/);
+  assert.equal(await page.evaluate(() => document.body.dataset.exported), '1');
+  await axeClean(page, 'inspection record');
 });
 
 await step('privacy: only this origin\'s page, engine and model files were requested; nothing after the engine was ready', async () => {

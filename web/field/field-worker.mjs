@@ -4,9 +4,11 @@
 // createImageBitmap with EXIF orientation, OffscreenCanvas) and answers questions about it on the wasm CPU engine,
 // one piece of text at a time. Messages (page -> worker):
 //   {type: 'init', wasmUrl, lmUrl, mmprojUrl}   -> progress* then {type: 'ready', threads, lm, mmproj}
-//   {type: 'ask', id, image: Blob | File, question, maxTokens}
+//   {type: 'ask', id, image: Blob | File, question, maxTokens, task, schema}
 //                                               -> {type: 'started', id, width, height, tiles, nPrompt},
-//                                                  {type: 'text', id, text}*, {type: 'answer', id, text, seconds}
+//                                                  {type: 'text', id, text}*, {type: 'answer', id, text, seconds, task}
+//                                               schema (optional): the answer is a JSON document valid under it
+//                                               (compact: no whitespace between tokens)
 //   {type: 'cancel'}                            -> the running answer ends early (its 'answer' says what came)
 // Any failure: {type: 'error', id, message} (one line); a bad photo leaves the engine as it was.
 // Does not: send the photo, the question or the answer anywhere (nothing here makes a request but the model and
@@ -39,13 +41,13 @@ async function init({ wasmUrl, lmUrl, mmprojUrl }) {
   post({ type: 'ready', threads: e.threadsOf(), lm: name(lmUrl), mmproj: name(mmprojUrl) });
 }
 
-async function ask({ id, image, question, maxTokens = 256 }) {
+async function ask({ id, image, question, maxTokens = 256, task, schema }) {
   if (!vision) throw new Error('the model is not loaded yet');
   const t0 = performance.now();
   const img = await decodeImage(image, { name: image.name || 'photo' });
   let text = '';
   let started = false;
-  for await (const piece of vision.generate(question, { images: [img], maxTokens })) {
+  for await (const piece of vision.generate(question, { images: [img], maxTokens, schema, compact: true })) {
     if (!started) {
       started = true;
       post({ type: 'started', id, width: img.width, height: img.height, ...vision.last });
@@ -54,7 +56,7 @@ async function ask({ id, image, question, maxTokens = 256 }) {
     post({ type: 'text', id, text: piece });
   }
   if (!started) post({ type: 'started', id, width: img.width, height: img.height, ...vision.last });
-  post({ type: 'answer', id, text, seconds: (performance.now() - t0) / 1000 });
+  post({ type: 'answer', id, text, seconds: (performance.now() - t0) / 1000, task });
 }
 
 self.onmessage = ({ data: m }) => {

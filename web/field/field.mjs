@@ -6,8 +6,18 @@
 // fragment is never sent to a server), else vlm.gguf and vlm-mmproj.gguf; cached after the first load.
 // The page's data attributes say where it is (tests): body[data-engine] loading | ready | error, body[data-busy]
 // while an answer is written, body[data-answered] counts answers.
-// Does not: keep photos or answers across visits, export anything.
+// Task "Equipment inspection record": the answer is constrained to inspection.schema.json (the engine's grammar), shown
+// as an editable form (../schema-form.mjs) and exported only when approved, as a JSON file saved on this device
+// (body[data-exported] counts exports).
+// Does not: keep photos or answers across visits, send anything anywhere.
+import { renderForm } from '../schema-form.mjs';
+
 const $ = (id) => document.getElementById(id);
+const SCHEMA_URL = '/field/inspection.schema.json';
+const QUESTIONS = { ask: 'Describe what is in front of me.', inspection: 'Inspect this equipment.' };
+let schema = null;
+let record = null;
+let exported = 0;
 const NAME = /^[A-Za-z0-9_.-]+\.gguf$/;
 
 function modelUrls() {
@@ -32,6 +42,22 @@ function setBusy(busy) {
   $('stop').disabled = !busy;
   $('photo').disabled = busy || document.body.dataset.engine !== 'ready';
   $('question').disabled = busy || document.body.dataset.engine !== 'ready';
+  $('task').disabled = busy || document.body.dataset.engine !== 'ready';
+}
+
+// The inspection answer as an editable record, or a one-line note when it is not a whole record.
+function showRecord(text) {
+  try {
+    record = JSON.parse(text);
+  } catch {
+    record = null;
+    $('review').hidden = true;
+    $('photo-error').textContent = 'The answer is not a whole record (it was cut off): ask again.';
+    return;
+  }
+  renderForm($('record'), schema, record, { onChange: () => {}, onFocus: () => {} });  // edits land in record
+  $('export-status').textContent = '';
+  $('review').hidden = false;
 }
 
 worker.onmessage = ({ data: m }) => {
@@ -53,6 +79,7 @@ worker.onmessage = ({ data: m }) => {
     $('answer').value = m.text;
     $('answer-info').textContent += `, ${m.seconds.toFixed(1)} s`;
     $('speak').disabled = !m.text || !('speechSynthesis' in globalThis);
+    if (m.task === 'inspection') showRecord(m.text);
     document.body.dataset.answered = String(++answered);
     setBusy(false);
   } else if (m.type === 'error') {
@@ -86,8 +113,27 @@ $('ask-form').addEventListener('submit', (ev) => {
   $('answer-info').textContent = '';
   $('photo-error').textContent = '';
   $('speak').disabled = true;
+  $('review').hidden = true;
+  record = null;
+  const task = $('task').value;
   setBusy(true);
-  worker.postMessage({ type: 'ask', id: current, image: photo, question: $('question').value, maxTokens: 256 });
+  worker.postMessage({ type: 'ask', id: current, image: photo, question: $('question').value, maxTokens: task === 'inspection' ? 512 : 256, task,
+                       schema: task === 'inspection' ? schema : undefined });
+});
+
+$('task').addEventListener('change', () => { $('question').value = QUESTIONS[$('task').value]; });
+
+// Export: the approved record only, as a download (a file on this device; no request is made).
+$('approve').addEventListener('click', () => {
+  if (!record) return;
+  const url = URL.createObjectURL(new Blob([JSON.stringify(record, null, 2) + '\n'], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `inspection-${new Date().toISOString().slice(0, 10)}.json`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+  $('export-status').textContent = `Exported ${a.download}`;
+  document.body.dataset.exported = String(++exported);
 });
 
 $('stop').addEventListener('click', () => worker.postMessage({ type: 'cancel' }));
@@ -99,4 +145,7 @@ $('speak').addEventListener('click', () => {
 
 document.body.dataset.engine = 'loading';
 setBusy(false);
-worker.postMessage({ type: 'init', wasmUrl: '/engine/sotto.wasm', ...modelUrls() });
+// The schema first, then the engine: every request of the page is made before it is ready.
+fetch(SCHEMA_URL).then((r) => r.json()).then((s) => { schema = s; })
+  .catch(() => { $('task').querySelector('option[value="inspection"]').disabled = true; })
+  .finally(() => worker.postMessage({ type: 'init', wasmUrl: '/engine/sotto.wasm', ...modelUrls() }));
