@@ -141,7 +141,7 @@ def config_json(name, cfg):
     return c
 
 
-def write_checkpoint(d, name, cfg, W):
+def write_checkpoint(d, name, cfg, W, all_bf16=False):
     os.makedirs(d, exist_ok=True)
     T = {k: v.float().numpy() for k, v in W.items()}
     if name == "llama":  # an lm_head equal to the embedding, tied by the config
@@ -149,9 +149,9 @@ def write_checkpoint(d, name, cfg, W):
     if name == "gemma3":  # a multimodal checkpoint's names
         T = {k.replace("model.", "language_model.model.", 1): v for k, v in T.items()}
         T["vision_tower.vision_model.embeddings.patch_embedding.weight"] = np.ones((4, 3), np.float32)
-    if name == "qwen2":
+    if name == "qwen2" and not all_bf16:
         T = {k: v.astype(np.float16) for k, v in T.items()}
-    bf16 = set(T) if name in ("llama", "smollm2", "qwen3") else set()
+    bf16 = set(T) if all_bf16 or name in ("llama", "smollm2", "qwen3") else set()
     for f in os.listdir(d):
         if f.endswith(".safetensors") or f.endswith(".index.json"):
             os.remove(os.path.join(d, f))
@@ -232,10 +232,7 @@ def write_real(name, d):
     cfg.update(model_type=MODELS[fam]["model_type"], tie=cfg.get("tie", True))
     W = random_weights(cfg, 4000)
     W = {k: v.float() for k, v in W.items()}  # float32 halves the memory; BF16 on disk either way
-    write_checkpoint(d, fam, cfg, W)
-    if fam == "qwen2":  # write_checkpoint stores the qwen2 fixture in F16; the real one ships BF16
-        T = {k: v.numpy() for k, v in W.items()}
-        safetensors.write(os.path.join(d, "model.safetensors"), T, bf16=set(T))
+    write_checkpoint(d, fam, cfg, W, all_bf16=True)
 
 
 def main():
