@@ -3,8 +3,8 @@
 // it) and hands over 8-bit RGBA; the processor, the vision tower and the prompt splice are the CLI's
 // (`sotto generate --mmproj --image`: apps/vision/pipeline.h, runtime/vision-prompt.h), so the same pixels give the
 // same answer.
-//   sotto_vision_load(s, buf, name)      attaches an mmproj GGUF (takes the buffer) to the CPU session s; the tower
-//                                        runs on the session's backend and must project to the LM's n_embd
+//   sotto_vision_load(s, buf, name)      attaches an mmproj GGUF (takes the buffer) to the session s (CPU or WebGPU);
+//                                        the tower runs on the session's backend and must project to the LM's n_embd
 //   p = sotto_vision_image_new(s, w, h, name)
 //                                        checks the size (image::kMaxPixels) BEFORE allocating; returns where the
 //                                        host writes w * h * 4 bytes of RGBA (rows top to bottom, straight alpha)
@@ -19,10 +19,12 @@
 //                                        on a WebGPU session greedy only, as sotto_gpu_start: then sotto_gpu_next
 //   sotto_vision_clear(s)                drops images added and not yet used
 // For tests: sotto_vision_prompt_ids(s) (the last start's tokens), sotto_vision_rows(s) + sotto_vision_rows_len(s)
-// (the last started generation's last image: [tiles * 64][n_embd] floats), and sotto_image_process(buf, w, h, longest_edge, tile): the
-// processor alone on RGBA (buf: a sotto_buffer_new of w * h * 4 bytes, kept by the caller), the tiles' RGB bytes at
-// sotto_image_tiles() and {rows, cols, resized w, resized h, n_tiles} at sotto_image_grid(); sotto_image_over_white(buf,
-// w, h): the RGB the engine makes of RGBA (alpha over white), w * h * 3 bytes.
+// (the last started generation's last image: [tiles * 64][n_embd] floats), sotto_image_process(buf, w, h,
+// longest_edge, tile): the processor alone on RGBA (buf: a sotto_buffer_new of w * h * 4 bytes, kept by the caller),
+// the tiles' RGB bytes at sotto_image_tiles() and {rows, cols, resized w, resized h, n_tiles} at sotto_image_grid();
+// sotto_image_over_white(buf, w, h): the RGB the engine makes of RGBA (alpha over white), w * h * 3 bytes.
+// WebGPU: a tile's rows land in its image's buffer when the host settles; nothing here frees an image before that
+// (sotto_vision_clear and a new load come after the host has drained, wasm/vision.mjs).
 // Errors: sotto::fail() traps with its one-line message (wasm/sotto-abi.cpp); wasm/vision.mjs checks the size first so
 // an enormous image is refused without a trap.
 // Does not: decode files (the platform does), sample or constrain on WebGPU (greedy there), keep images between
@@ -54,7 +56,7 @@ struct VisionState {
   int width = 0, height = 0;
   std::vector<sotto::ImageInput> images;  // added, not yet used
   std::vector<int32_t> prompt;            // the last start's tokens
-  std::vector<float> last_rows;           // the last image added
+  std::vector<float> last_rows;           // the last started generation's last image
 };
 
 }  // namespace sotto_wasm
@@ -143,7 +145,9 @@ SOTTO_EXPORT int sotto_vision_start(Session* s, const char* text, uint32_t len, 
   return n;
 }
 
-SOTTO_EXPORT const int32_t* sotto_vision_prompt_ids(Session* s) { return vision_of(s, "sotto_vision_prompt_ids").prompt.data(); }
+SOTTO_EXPORT const int32_t* sotto_vision_prompt_ids(Session* s) {
+  return vision_of(s, "sotto_vision_prompt_ids").prompt.data();
+}
 SOTTO_EXPORT const float* sotto_vision_rows(Session* s) { return vision_of(s, "sotto_vision_rows").last_rows.data(); }
 SOTTO_EXPORT uint32_t sotto_vision_rows_len(Session* s) {
   return uint32_t(vision_of(s, "sotto_vision_rows_len").last_rows.size());
