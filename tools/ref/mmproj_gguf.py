@@ -31,7 +31,8 @@ def gguf_name(hf):
     return f"v.blk.{i}.{NAMES[mod]}.{kind}"
 
 
-def write(cfg, W, path, matrix_dtype="f32"):
+def write(cfg, W, path, matrix_dtype="f32", preproc_image_size=None):
+    """preproc_image_size: clip.vision.preproc_image_size (the processor's longest edge), written when given."""
     g = ggufw.Writer()
     g.string("general.architecture", "clip")
     g.boolean("clip.has_vision_encoder", True)
@@ -46,6 +47,8 @@ def write(cfg, W, path, matrix_dtype="f32"):
     g.u32("clip.vision.attention.head_count", cfg["num_attention_heads"])
     g.f32("clip.vision.attention.layer_norm_epsilon", cfg["layer_norm_eps"])
     g.u32("clip.vision.projector.scale_factor", cfg["scale_factor"])
+    if preproc_image_size:
+        g.u32("clip.vision.preproc_image_size", preproc_image_size)
     g.f32s("clip.vision.image_mean", [0.5, 0.5, 0.5])
     g.f32s("clip.vision.image_std", [0.5, 0.5, 0.5])
     stored = {}
