@@ -73,5 +73,8 @@ void begin_generation(Session* s, const char* who, const int32_t* ids, int n, co
 // A WebGPU session's greedy generation of ids[0..n) (sotto_gpu_start), with rows over the token embeddings at spans
 // (the images of wasm/vision-abi.cpp; the rows are copied to the device while this runs). (wasm/sotto-abi.cpp)
 void gpu_start(Session* s, const int32_t* ids, int n, const std::vector<sotto::EmbdSpan>& spans);
+// The same with the sampler chain (and the grammar of sotto_set_grammar) on the device (sotto_gpu_start_sampled).
+void gpu_start_sampled(Session* s, const int32_t* ids, int n, const sotto::SamplerParams& sp,
+                       const std::vector<sotto::EmbdSpan>& spans);
 
 }  // namespace sotto_wasm

@@ -384,12 +384,11 @@ void finish_sampled_step(Session* s, const sotto::Tensor& logits) {
 
 // Resets the cache, prefills ids[0..n) and records the first sampled token (sotto_gpu_next returns it).
 // Parameters as sotto_start; temp > 0 needs top_k in 1..256.
-SOTTO_EXPORT void sotto_gpu_start_sampled(Session* s, const int32_t* ids, int n, float temp, int top_k, float top_p,
-                                          float min_p, float repeat_penalty, uint32_t seed_lo, uint32_t seed_hi) {
+namespace sotto_wasm {
+void gpu_start_sampled(Session* s, const int32_t* ids, int n, const sotto::SamplerParams& sp,
+                       const std::vector<sotto::EmbdSpan>& spans) {
   if (!s->gpu) sotto::fail("sotto_gpu_start_sampled: not a WebGPU session");
   check_prompt(s, ids, n);
-  const sotto::SamplerParams sp =
-      sotto_wasm::sampler_params(temp, top_k, top_p, min_p, repeat_penalty, seed_lo, seed_hi);
   s->dsampler = std::make_unique<sotto::DeviceSampler>(sp, s->grammar, s->lm.tokenizer.get());
   s->pipelined = false;
   s->dsampler->observe_prompt(ids, n);
@@ -397,8 +396,15 @@ SOTTO_EXPORT void sotto_gpu_start_sampled(Session* s, const int32_t* ids, int n,
   s->has_pending = false;
   s->cache = s->lm.model->new_cache(s->n_ctx);
   s->n_past = 0;
-  const sotto::Tensor logits = gpu_prefill(s, ids, n);
+  const sotto::Tensor logits = gpu_prefill(s, ids, n, spans);
   finish_sampled_step(s, logits);
+}
+}  // namespace sotto_wasm
+
+SOTTO_EXPORT void sotto_gpu_start_sampled(Session* s, const int32_t* ids, int n, float temp, int top_k, float top_p,
+                                          float min_p, float repeat_penalty, uint32_t seed_lo, uint32_t seed_hi) {
+  sotto_wasm::gpu_start_sampled(
+      s, ids, n, sotto_wasm::sampler_params(temp, top_k, top_p, min_p, repeat_penalty, seed_lo, seed_hi), {});
 }
 
 int32_t gpu_next_sampled(Session* s) {

@@ -16,7 +16,8 @@
 //                                        order, or all before the text; prefilled with the tower's rows at the
 //                                        <image> positions. The images are used up. Returns the prompt's token
 //                                        count; then sotto_step / sotto_feed as after sotto_start (grammar included);
-//                                        on a WebGPU session greedy only, as sotto_gpu_start: then sotto_gpu_next
+//                                        on a WebGPU session as sotto_gpu_start (greedy, no grammar) or else
+//                                        sotto_gpu_start_sampled: then sotto_gpu_next
 //   sotto_vision_clear(s)                drops images added and not yet used
 // For tests: sotto_vision_prompt_ids(s) (the last start's tokens), sotto_vision_rows(s) + sotto_vision_rows_len(s)
 // (the last started generation's last image: [tiles * 64][n_embd] floats), sotto_image_process(buf, w, h,
@@ -27,8 +28,7 @@
 // (sotto_vision_clear and a new load come after the host has drained, wasm/vision.mjs).
 // Errors: sotto::fail() traps with its one-line message (wasm/sotto-abi.cpp); wasm/vision.mjs checks the size first so
 // an enormous image is refused without a trap.
-// Does not: decode files (the platform does), sample or constrain on WebGPU (greedy there), keep images between
-// starts. The mmproj's bytes stay in wasm memory on WebGPU too (uploaded from there, not streamed).
+// Does not: decode files (the platform does), keep images between starts. The mmproj's bytes stay in wasm memory on WebGPU too (uploaded from there, not streamed).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -133,9 +133,15 @@ SOTTO_EXPORT int sotto_vision_start(Session* s, const char* text, uint32_t len, 
     sotto::fail("prompt of ", std::to_string(n), " tokens (", std::to_string(vp.embd.size() / size_t(vp.n_embd)),
                 " for the images) does not fit the context of ", std::to_string(s->n_ctx));
   }
-  if (s->gpu) {  // greedy, with the argmax on the device (sotto_gpu_start); then sotto_gpu_next
-    if (temp > 0) sotto::fail("sotto_vision_start: a WebGPU session answers greedily only (temperature 0)");
-    sotto_wasm::gpu_start(s, vp.tokens.data(), n, vp.spans());
+  if (s->gpu) {  // sotto_gpu_start (greedy: argmax on the device, pipelined) or, with sampling, penalties or a
+                 // grammar, sotto_gpu_start_sampled; then sotto_gpu_next
+    if (temp > 0 || repeat_penalty != 1.0f || s->grammar) {
+      sotto_wasm::gpu_start_sampled(
+          s, vp.tokens.data(), n,
+          sotto_wasm::sampler_params(temp, top_k, top_p, min_p, repeat_penalty, seed_lo, seed_hi), vp.spans());
+    } else {
+      sotto_wasm::gpu_start(s, vp.tokens.data(), n, vp.spans());
+    }
     return n;
   }
   sotto_wasm::begin_generation(s, "sotto_vision_start", vp.tokens.data(), n,

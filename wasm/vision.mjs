@@ -23,9 +23,9 @@
 // model reloaded; the vision tower is attached again from its kept bytes on the next use. Images are used up by each
 // generation (none are kept between calls).
 // WebGPU (an engine created with {gpu}, its language model loaded by loadStream): the tower runs on the device, its
-// rows are read back once per image and written over the <image> embeddings of the prefill on the device; answers
-// are greedy (temperature 0; a grammar or sampling is refused in one line). The mmproj is held in wasm memory (not
-// streamed: 190 MB at f16 for SmolVLM-256M's tower).
+// rows are read back once per image and written over the <image> embeddings of the prefill on the device; greedy
+// answers have the argmax on the device (pipelined), sampling and a schema or grammar the device sampler, as
+// Sotto.generate. The mmproj is held in wasm memory (not streamed: 190 MB at f16 for SmolVLM-256M's tower).
 import { Sotto } from './sotto.mjs';
 
 // image::kMaxPixels (src/image/image.h); the engine's own value is checked again in generate().
@@ -164,7 +164,6 @@ export class SottoVision {
     const e = this.engine;
     if (e.gpu) {
       await e.drain();  // a pipelined read of the last generation must land first
-      if (temperature > 0) throw new Error('sotto vision: a WebGPU engine answers greedily only (temperature 0)');
     } else {
       e.live();
     }
@@ -179,7 +178,7 @@ export class SottoVision {
     const nPrompt = e.withBuffer(text, (tp) => e.withBuffer(sys, (sp) =>
       e.call('sotto_vision_start', s, tp, text.length, sp, sys.length, temperature, topK, topP, minP, repeatPenalty,
              Number(seed64 & 0xffffffffn), Number(seed64 >> 32n))));
-    await e.settle({ oldest: true });
+    await e.settle({ oldest: true });  // greedy: the first token's read (the step after it stays in flight)
     return { nPrompt, tiles };
   }
 
@@ -201,9 +200,6 @@ export class SottoVision {
     const e = this.engine;
     const { maxTokens = 128, onToken, images = [] } = opts;
     const o = { ...opts, temperature: opts.temperature ?? 0 };
-    if (e.gpu && (opts.schema !== undefined || opts.grammar !== undefined)) {
-      throw new Error('sotto vision: a WebGPU engine answers without a schema or grammar yet (use the CPU engine)');
-    }
     this.cancelled = false;
     e.setGrammar({ schema: opts.schema, grammar: opts.grammar, compact: opts.compact });
     this.last = await this.start(prompt, images, o);
