@@ -20,6 +20,7 @@ node tests/wasm/speakers.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # spe
 node tests/wasm/errors.test.mjs "$build-wasm/sotto.wasm"  # bad input: one-line rejections, the engine goes on
 node tests/wasm/commands.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # voice commands in wasm == sotto listen (~2 s)
 node tests/wasm/vision.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # images in wasm (RGBA in) == native generate --image (~2 s)
+node tests/wasm/rag.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # retrieval in wasm: embeddings, chunks, search, extractive answers and checks == native (~2 s)
 # The threaded build (sotto-mt.wasm): 2 and 3 threads == sotto.wasm == native; speech to text and the scribe on it
 # (threads: the machine's count); in headless Chromium, the app's engine worker picks it and it matches sotto.wasm.
 node tests/wasm/threads.test.mjs "$build-wasm" "$build/sotto"

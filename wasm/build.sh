@@ -29,6 +29,8 @@ srcs+=(wasm/gpu-sample-check.cpp)  # GPU sampler vs the CPU chain (tests/webgpu/
 srcs+=(src/image/processor.cpp src/image/rgba.cpp apps/vision/pipeline.cpp wasm/vision-abi.cpp)
 # The scribe (apps/scribe; note.cpp through wasm/scribe-note.cpp, which supplies what WASI lacks).
 srcs+=(wasm/scribe-abi.cpp wasm/scribe-note.cpp)
+# Private retrieval (apps/rag without SQLite, poppler, libxml2: the embedder, the extractive answer and its check).
+srcs+=(wasm/rag-abi.cpp apps/rag/embedder.cpp apps/rag/ask.cpp apps/rag/cite-check.cpp)
 for f in apps/scribe/*.cpp; do [ "$f" = apps/scribe/note.cpp ] || srcs+=("$f"); done
 # The WGSL kernels, embedded: one raw string per src/backend/webgpu/*.wgsl (rewritten only on change).
 gen="$out/wgsl-sources.gen.cpp"
