@@ -394,6 +394,15 @@ TEST(CpuKernels, RepackedGemmMatchesRef) {
     const auto x = randn(size_t(nt * n), uint32_t(600 + nb), 2.0f);
     std::vector<BlockQ8A> a(size_t(nt * nb));
     quantize_act_ref(x.data(), a.data(), nt * n);
+    std::vector<BlockQ8W> aw(a.size()), aw_ref(a.size());
+    widen_q8(a.data(), nt * nb, aw.data());
+    widen_q8_ref(a.data(), nt * nb, aw_ref.data());
+    for (size_t i = 0; i < a.size(); i++) {  // the widened blocks: the same values, scale and sum
+      EXPECT_EQ(aw[i].d, a[i].d);
+      EXPECT_EQ(aw[i].s, a[i].s);
+      for (int j = 0; j < 32; j++) EXPECT_EQ(aw[i].qs[j], a[i].qs[j]) << "block " << i;
+      EXPECT_EQ(std::memcmp(&aw[i], &aw_ref[i], sizeof(BlockQ8W)), 0);
+    }
     for (DType t : {DType::Q4_0, DType::Q8_0}) {
       const size_t rb = dtype_row_bytes(t, n);
       std::vector<uint8_t> wq(size_t(rows) * rb + 1);
@@ -414,8 +423,8 @@ TEST(CpuKernels, RepackedGemmMatchesRef) {
           gemm_q4_0x8(p4.data() + g * nb, a.data(), nb, nt, n, fast.data(), 8);
           gemm_q4_0x8_ref(p4.data() + g * nb, a.data(), nb, nt, n, ref.data(), 8);
         } else {
-          gemm_q8_0x8(p8.data() + g * nb, a.data(), nb, nt, n, fast.data(), 8);
-          gemm_q8_0x8_ref(p8.data() + g * nb, a.data(), nb, nt, n, ref.data(), 8);
+          gemm_q8_0x8(p8.data() + g * nb, aw.data(), nb, nt, n, fast.data(), 8);
+          gemm_q8_0x8_ref(p8.data() + g * nb, aw.data(), nb, nt, n, ref.data(), 8);
         }
         for (int64_t tok = 0; tok < nt; tok++) {
           std::vector<float> xa(static_cast<size_t>(n));  // token tok as the kernel sees it

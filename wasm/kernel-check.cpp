@@ -84,7 +84,7 @@ SOTTO_EXPORT int sotto_kernel_check() {
     f16_to_f32_row_ref(all.data(), b.data(), int64_t(all.size()));
     c.near("f16_to_f32_row (bits differ)", int64_t(all.size()), std::memcmp(a.data(), b.data(), a.size() * 4), 0, 0);
   }
-  for (int64_t n : {32, 64, 96, 256, 512, 1024, 2048}) {
+  for (int64_t n : {32, 64, 96, 256, 512, 1024, 2048, 8224}) {  // 8224: 257 blocks, gemm_q8_0x8's scale chunks
     // activation quantization: bit for bit
     std::vector<float> x = floats(r, 4 * n);
     x[3] = 0.5f;  // a tie candidate after scaling is fine either way: both round half to even
@@ -115,6 +115,12 @@ SOTTO_EXPORT int sotto_kernel_check() {
       std::vector<BlockQ8A> xs(size_t(max_nt * nb));
       std::vector<float> xf = floats(r, max_nt * n);
       quantize_act_ref(xf.data(), xs.data(), max_nt * n);
+      std::vector<BlockQ8W> xw(xs.size()), xw_ref(xs.size());  // gemm_q8_0x8's widened activations
+      widen_q8(xs.data(), max_nt * nb, xw.data());
+      widen_q8_ref(xs.data(), max_nt * nb, xw_ref.data());
+      for (size_t i = 0; i < xs.size(); i++) {
+        c.near("widen_q8", n, std::memcmp(&xw[i], &xw_ref[i], sizeof(BlockQ8W)) == 0 ? 0.0f : 1.0f, 0.0f, 0);
+      }
       std::vector<uint8_t> w4r = blocks(r, 8 * nb, sizeof(BlockQ4_0), {0});
       std::vector<uint8_t> w8r = blocks(r, 8 * nb, sizeof(BlockQ8_0), {0});
       std::vector<BlockQ4_0x8> p4(static_cast<size_t>(nb));
@@ -146,8 +152,8 @@ SOTTO_EXPORT int sotto_kernel_check() {
         gemm_q4_0x8(p4.data(), xs.data(), nb, nt, n, g.data(), 8);
         gemm_q4_0x8_ref(p4.data(), xs.data(), nb, nt, n, g_ref.data(), 8);
         for (int64_t i = 0; i < nt * 8; i++) c.near("gemm_q4_0x8", n, g[size_t(i)], g_ref[size_t(i)], mag(true, int(i % 8), i / 8));
-        gemm_q8_0x8(p8.data(), xs.data(), nb, nt, n, g.data(), 8);
-        gemm_q8_0x8_ref(p8.data(), xs.data(), nb, nt, n, g_ref.data(), 8);
+        gemm_q8_0x8(p8.data(), xw.data(), nb, nt, n, g.data(), 8);
+        gemm_q8_0x8_ref(p8.data(), xw.data(), nb, nt, n, g_ref.data(), 8);
         for (int64_t i = 0; i < nt * 8; i++) c.near("gemm_q8_0x8", n, g[size_t(i)], g_ref[size_t(i)], mag(false, int(i % 8), i / 8));
       }
       gemv_q4_0x8(p4.data(), xs.data(), n, v);

@@ -2,8 +2,9 @@
 # wasm-ab.sh — two builds of our wasm module (e.g. before and after a kernel change) on the same GGUF files,
 # alternating one process each per round (A B A B ..., so a change of machine load hits both), best of the
 # rounds: prefill and decode tok/s of each (tools/bench/wasm-cpu-bench.mjs: the CPU backend, SIMD128, one
-# thread, under `node --no-liftoff` as wasm-vs-ort.sh runs it), the ratios B / A, and wasm memory. On a
-# shared machine only the ratios are results.
+# thread, under `node --no-liftoff` as wasm-vs-ort.sh runs it), the ratios B / A, also per CPU second of
+# each process (steadier than wall time when other jobs take the cores), and wasm memory. On a shared
+# machine only the ratios are results.
 # Usage: bash tools/bench/wasm-ab.sh A.wasm B.wasm m1.gguf [m2.gguf ...]
 #        (GGUFs from tools/bench/webgpu-bench.mjs --save, e.g. --arch qwen25 --type q8_0)
 # Env: PROMPT (64), GEN (32), REPS (3).
@@ -28,11 +29,11 @@ done
 node -e '
 const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l));
 console.log(`A = ${process.argv[2]}, B = ${process.argv[3]}; best of ${process.argv[4]} alternating rounds; load ${require("os").loadavg().map((x) => x.toFixed(1)).join(" ")}, ${require("os").cpus().length} CPUs`);
-console.log("| file | prefill B / A | decode B / A | wasm memory A -> B (MiB) |");
-console.log("| --- | --- | --- | --- |");
+console.log("| file | prefill B / A | decode B / A | per CPU second: prefill B / A | decode B / A | wasm memory A -> B (MiB) |");
+console.log("| --- | --- | --- | --- | --- | --- |");
 for (const f of [...new Set(rows.map((r) => r.file))]) {
   const best = (s, k) => Math.max(...rows.filter((r) => r.file === f && r.side === s).map((r) => r[k]));
   const mem = (s) => (rows.find((r) => r.file === f && r.side === s).wasm_memory_bytes / 2 ** 20).toFixed(0);
   const ratio = (k) => (best("B", k) / best("A", k)).toFixed(2);
-  console.log(`| ${f} | ${ratio("prefill_tok_s")} | ${ratio("decode_tok_s")} | ${mem("A")} -> ${mem("B")} |`);
+  console.log(`| ${f} | ${ratio("prefill_tok_s")} | ${ratio("decode_tok_s")} | ${ratio("prefill_cpu_tok_s")} | ${ratio("decode_cpu_tok_s")} | ${mem("A")} -> ${mem("B")} |`);
 }' "$runs" "$a" "$b" "${REPS:-3}"

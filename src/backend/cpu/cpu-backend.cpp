@@ -176,7 +176,7 @@ class CpuBackend final : public Backend {
     need(x.ne[0] == w.ne[0] && y.ne[0] == w.nrows() && y.nrows() == x.nrows(), "matmul", [&] {
       return std::string("w " + shape_str(w.ne) + ", x " + shape_str(x.ne) + ", y " + shape_str(y.ne) + " do not fit");
     });
-    cpu::matmul(pool_, act_, act8_, act16_, w, x, y, w.extra.get());
+    cpu::matmul(pool_, act_, act8_, act16_, actw_, w, x, y, w.extra.get());
   }
 
   void add(const Tensor& a, const Tensor& b, Tensor& y) override { binary("add", a, b, y, true); }
@@ -313,7 +313,7 @@ class CpuBackend final : public Backend {
     col.type = DType::F32;
     col.ne = {k * c_in, t_out, 1, 1};
     col.data = col_.data();
-    cpu::matmul(pool_, act_, act8_, act16_, w, col, y, w.extra.get());
+    cpu::matmul(pool_, act_, act8_, act16_, actw_, w, col, y, w.extra.get());
   }
 
   void softmax(Tensor& x) override {
@@ -358,6 +358,7 @@ class CpuBackend final : public Backend {
   std::vector<cpu::BlockQ8A> act_;
   std::vector<cpu::BlockQ8x8> act8_;
   std::vector<cpu::BlockQ8x16> act16_;
+  std::vector<cpu::BlockQ8W> actw_;
   std::vector<float> attn_scratch_;
   std::vector<float> col_;  // conv1d's unfolded input
 };

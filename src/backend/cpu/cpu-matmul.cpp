@@ -163,8 +163,8 @@ struct Job {
 }  // namespace
 
 void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>& act8,
-            std::vector<BlockQ8x16>& act16, const Tensor& w, const Tensor& x, Tensor& y,
-            const void* repacked) {
+            std::vector<BlockQ8x16>& act16, std::vector<BlockQ8W>& actw, const Tensor& w, const Tensor& x,
+            Tensor& y, const void* repacked) {
   Job job;
   job.x8 = nullptr;
   job.x16 = nullptr;
@@ -176,26 +176,39 @@ void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>
   job.w_row_bytes = w.row_bytes();
   job.y = y.as<float>();
   if (job.n_tok == 0 || job.n_out == 0) return;
+  // Repacked weights (cpu-backend.cpp upload), 8 interleaved rows per kernel call: Q4_0 and Q4_K for 1-3
+  // tokens (decode); Q4_0 and Q8_0 for any number of tokens where the build has gemm_q4_0x8 / gemm_q8_0x8
+  // (wasm; Q8_0 is repacked only there); gemm_q8_0x8's activations are widened to i16 once here.
+  const bool gemm = w.type == DType::Q8_0 || (w.type == DType::Q4_0 && gemm_q4_0x8_has());
+  const bool use_repacked = repacked && (job.n_tok < 4 || gemm);
+  const bool widen = use_repacked && w.type == DType::Q8_0;
   if (job.k.quantized) {
     const int64_t nb = job.n_in / 32;
     if (act.size() < size_t(nb * job.n_tok)) act.resize(size_t(nb * job.n_tok));
+    if (widen && actw.size() < size_t(nb * job.n_tok)) actw.resize(size_t(nb * job.n_tok));
     const int64_t n_groups = job.k.dot8 ? job.n_tok / 8 : 0;
     const int64_t n_groups16 = job.k.dot16 ? job.n_tok / 16 : 0;
     if (act8.size() < size_t(n_groups * nb)) act8.resize(size_t(n_groups * nb));
     if (act16.size() < size_t(n_groups16 * nb)) act16.resize(size_t(n_groups16 * nb));
     // Quantizes tokens [16 g0, 16 g1) (clipped to n_tok) and interleaves the full groups of 8 and 16.
+    // And widens them (aw: null when not needed).
     struct Quant {
       const float* x;
       BlockQ8A* a;
       BlockQ8x8* a8;
       BlockQ8x16* a16;
+      BlockQ8W* aw;
       int64_t n_in, nb, n_tok, n_groups, n_groups16;
       void run(int64_t g0, int64_t g1) const {
-        for (int64_t t = g0 * 16; t < std::min(n_tok, g1 * 16); t++) quantize_act(x + t * n_in, a + t * nb, n_in);
+        for (int64_t t = g0 * 16; t < std::min(n_tok, g1 * 16); t++) {
+          quantize_act(x + t * n_in, a + t * nb, n_in);
+          if (aw) widen_q8(a + t * nb, nb, aw + t * nb);
+        }
         for (int64_t g = 2 * g0; g < std::min(2 * g1, n_groups); g++) pack_q8x8(a + g * 8 * nb, nb, nb, a8 + g * nb);
         for (int64_t g = g0; g < std::min(g1, n_groups16); g++) pack_q8x16(a + g * 16 * nb, nb, nb, a16 + g * nb);
       }
-    } qj{x.as<const float>(), act.data(), act8.data(), act16.data(), job.n_in, nb, job.n_tok, n_groups, n_groups16};
+    } qj{x.as<const float>(), act.data(), act8.data(), act16.data(), widen ? actw.data() : nullptr,
+         job.n_in, nb, job.n_tok, n_groups, n_groups16};
     const int64_t n_chunks = (job.n_tok + 15) / 16;
     if (job.n_tok * job.n_in >= kParallelMin) {
       const Quant* qp = &qj;
@@ -214,19 +227,17 @@ void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>
     job.x_row_bytes = size_t(job.n_in) * sizeof(float);
     job.x_stride = job.n_in;
   }
-  // Repacked weights (cpu-backend.cpp upload), 8 interleaved rows per kernel call, 2 groups (16 rows, 64
-  // bytes of y) per chunk at least: Q4_0 and Q4_K for 1-3 tokens (decode); Q4_0 and Q8_0 for any number of
-  // tokens where the build has gemm_q4_0x8 / gemm_q8_0x8 (wasm; Q8_0 is repacked only there).
-  const bool gemm = w.type == DType::Q8_0 || (w.type == DType::Q4_0 && gemm_q4_0x8_has());
-  if (repacked && (job.n_tok < 4 || gemm)) {
+  // Repacked weights: 2 groups (16 rows, 64 bytes of y) per chunk at least.
+  if (use_repacked) {
     const int64_t nb = job.n_in / 32, n_groups = job.n_out / 8;
     const int64_t chunk = std::max<int64_t>(2, n_groups / (8 * pool.size()));
     const BlockQ8A* a = act.data();
+    const BlockQ8W* aw = actw.data();
     parallel_dynamic(pool, n_groups, chunk, [&](int64_t g0, int64_t g1, int) {
       for (int64_t g = g0; g < g1; g++) {
         float* y0 = job.y + g * 8;
         if (w.type == DType::Q8_0) {
-          gemm_q8_0x8(static_cast<const BlockQ8_0x8*>(repacked) + g * nb, a, nb, job.n_tok, job.n_in, y0, job.n_out);
+          gemm_q8_0x8(static_cast<const BlockQ8_0x8*>(repacked) + g * nb, aw, nb, job.n_tok, job.n_in, y0, job.n_out);
         } else if (gemm) {
           gemm_q4_0x8(static_cast<const BlockQ4_0x8*>(repacked) + g * nb, a, nb, job.n_tok, job.n_in, y0, job.n_out);
         } else if (w.type == DType::Q4_K) {

@@ -57,12 +57,13 @@ void parallel_dynamic(ThreadPool& pool, int64_t n, int64_t chunk, const Fn& fn) 
   });
 }
 
-// y = x W^T for every weight dtype. act, act8, act16: grow-only scratch for the quantized activations.
-// repacked: the weight in 8-row interleaved blocks (BlockQ4_0x8 for Q4_0, BlockQ4_Kx8 for Q4_K) or null;
-// used when there are fewer than 4 tokens.
+// y = x W^T for every weight dtype. act, act8, act16, actw: grow-only scratch for the quantized activations
+// (actw: widened to i16 for gemm_q8_0x8). repacked: the weight in 8-row interleaved blocks
+// (BlockQ4_0x8 for Q4_0, BlockQ8_0x8 for Q8_0, BlockQ4_Kx8 for Q4_K) or null; used when there are fewer than
+// 4 tokens, and for any number where the build has gemm_q4_0x8 / gemm_q8_0x8.
 void matmul(ThreadPool& pool, std::vector<BlockQ8A>& act, std::vector<BlockQ8x8>& act8,
-            std::vector<BlockQ8x16>& act16, const Tensor& w, const Tensor& x, Tensor& y,
-            const void* repacked = nullptr);
+            std::vector<BlockQ8x16>& act16, std::vector<BlockQ8W>& actw, const Tensor& w, const Tensor& x,
+            Tensor& y, const void* repacked = nullptr);
 
 // Attention scratch per thread: query copies and accumulators (kAttnMaxAcc floats each: query heads of
 // a task * head_dim) and one converted f16 chunk of K and of V (kAttnBufFloats each).

@@ -269,6 +269,14 @@ void gemv_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* 
   }
 }
 
+void widen_q8_ref(const BlockQ8A* x, int64_t nb, BlockQ8W* y) {
+  for (int64_t b = 0; b < nb; b++) {
+    y[b].d = x[b].d;
+    y[b].s = x[b].s;
+    for (int i = 0; i < 32; i++) y[b].qs[i] = x[b].qs[i];
+  }
+}
+
 void gemm_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
                      int64_t y_stride) {
   for (int64_t t = 0; t < nt; t++) gemv_q4_0x8_ref(w, x + t * stride, n, y + t * y_stride);
@@ -306,10 +314,10 @@ void unpack_row_q8_0x8(const BlockQ8_0x8* w, int64_t row, int64_t n, void* out) 
   });
 }
 
-void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
+void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t stride, int64_t nt, int64_t n, float* y,
                      int64_t y_stride) {
   for (int64_t t = 0; t < nt; t++) {
-    const BlockQ8A* xt = x + t * stride;
+    const BlockQ8W* xt = x + t * stride;
     for (int r = 0; r < 8; r++) {
       float acc = 0.0f;
       for (int64_t b = 0; b < n / QK8_0; b++) {

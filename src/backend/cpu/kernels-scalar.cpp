@@ -37,11 +37,12 @@ void dot16_q4_0(const void* w, const BlockQ8x16* x, int64_t n, float* o) { dot16
 bool dot16_has(int) { return false; }
 void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y) { gemv_q4_0x8_ref(w, x, n, y); }
 void gemv_q4_kx8(const BlockQ4_Kx8* w, const BlockQ8A* x, int64_t n, float* y) { gemv_q4_kx8_ref(w, x, n, y); }
+void widen_q8(const BlockQ8A* x, int64_t nb, BlockQ8W* y) { widen_q8_ref(x, nb, y); }
 void gemm_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t s, int64_t nt, int64_t n, float* y, int64_t ys) {
   gemm_q4_0x8_ref(w, x, s, nt, n, y, ys);
 }
 bool gemm_q4_0x8_has() { return false; }
-void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t s, int64_t nt, int64_t n, float* y, int64_t ys) {
+void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t s, int64_t nt, int64_t n, float* y, int64_t ys) {
   gemm_q8_0x8_ref(w, x, s, nt, n, y, ys);
 }
 bool gemm_q8_0x8_has() { return false; }

@@ -391,11 +391,12 @@ void gemv_q4_kx8(const BlockQ4_Kx8* w, const BlockQ8A* x, int64_t n, float* y) {
   _mm256_storeu_ps(y, _mm256_sub_ps(acc, corr));
 }
 
+void widen_q8(const BlockQ8A* x, int64_t nb, BlockQ8W* y) { widen_q8_ref(x, nb, y); }
 void gemm_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t s, int64_t nt, int64_t n, float* y, int64_t ys) {
   gemm_q4_0x8_ref(w, x, s, nt, n, y, ys);  // not used: this build prefills through dot8 (gemm_q4_0x8_has)
 }
 bool gemm_q4_0x8_has() { return false; }
-void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t s, int64_t nt, int64_t n, float* y, int64_t ys) {
+void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t s, int64_t nt, int64_t n, float* y, int64_t ys) {
   gemm_q8_0x8_ref(w, x, s, nt, n, y, ys);  // not used (gemm_q8_0x8_has)
 }
 bool gemm_q8_0x8_has() { return false; }

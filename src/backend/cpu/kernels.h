@@ -102,6 +102,18 @@ void dot16_q8_0(const void* w, const BlockQ8x16* x, int64_t n, float* out);
 void dot16_q4_0(const void* w, const BlockQ8x16* x, int64_t n, float* out);
 bool dot16_has(int dtype_id);
 
+// ---- BlockQ8A with its values widened to int16: the activations of gemm_q8_0x8 below (SIMD128 has no 8-bit
+// dot; its i32x4.dot_i16x8 wants i16 on both sides, so the matmul widens each token once instead of each
+// kernel call widening it again for every 8 rows). widen_q8: nb blocks, x -> y.
+struct BlockQ8W {
+  float d;
+  float s;
+  int16_t qs[32];
+};
+static_assert(sizeof(BlockQ8W) == 72);
+void widen_q8_ref(const BlockQ8A* x, int64_t nb, BlockQ8W* y);
+void widen_q8(const BlockQ8A* x, int64_t nb, BlockQ8W* y);
+
 // ---- Q4_0 weights repacked for decode: 8 rows interleaved per block, so one vector lane holds one row
 // and a single-token matvec needs no per-row reduction or scalar scale work. Block g, b holds rows
 // 8g..8g+7 of block column b: d[r] = row r's scale; qs[32k + 4r + j] = row r's qs[4k + j] (k, j < 4), so
@@ -130,16 +142,17 @@ bool gemm_q4_0x8_has();
 // keep the file layout and never call these): block g, b holds rows 8g..8g+7 of block column b, d[r] = row
 // r's scale, qs[16m + 2r + i] = row r's qs[2m + i] (m < 16, i < 2): each 16 bytes hold one pair of values
 // of all 8 rows, so sign-extending its halves gives rows 0-3 and 4-7 as i16 pairs (SIMD128 i32x4.dot_i16x8
-// against a broadcast pair of x then sums one row per lane).
+// against a broadcast pair of x then sums one row per lane). gemm_q8_0x8: nt widened activation rows (token
+// t at x + t * stride) against one group, y[t * y_stride + r].
 struct BlockQ8_0x8 {
   uint16_t d[8];
   int8_t qs[256];
 };
 static_assert(sizeof(BlockQ8_0x8) == 272);
 void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out);
-void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
+void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t stride, int64_t nt, int64_t n, float* y,
                      int64_t y_stride);
-void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
+void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t stride, int64_t nt, int64_t n, float* y,
                  int64_t y_stride);
 bool gemm_q8_0x8_has();
 // Row `row` of a repacked matrix (blocks from the start of the matrix, n values a row) back in the file
