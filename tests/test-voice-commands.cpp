@@ -139,3 +139,42 @@ TEST(VoiceCommands, SetErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+// may_continue: is what was said so far the start of a longer phrase of the set? (The early end of speech waits for
+// such a phrase: runtime/transcribe.h.) A set with a phrase that is a prefix of another and numbers that may grow.
+TEST(VoiceCommands, MayContinue) {
+  const CommandSet s = CommandSet::parse(R"~({"commands": [
+    {"name": "all_lights", "say": ["lights on"]},
+    {"name": "lights", "say": ["lights on in the {room}"], "slots": {"room": {"enum": ["kitchen", "loading bay"]}}},
+    {"name": "volume", "say": ["volume {v}"], "slots": {"v": {"type": "integer", "minimum": 0, "maximum": 100}}},
+    {"name": "line", "say": ["stop line {n}"], "slots": {"n": {"type": "integer", "minimum": 1, "maximum": 4}}},
+    {"name": "wait", "say": ["wait {s} seconds"], "slots": {"s": {"type": "number", "minimum": 1, "maximum": 10}}},
+    {"name": "status", "say": ["status report"]}
+  ]})~", "set.json");
+  const std::vector<std::pair<std::string, bool>> table = {
+      {"lights on", true},                  // a command, and "lights on in the ..." goes on
+      {"lights on in the", true},           // inside a phrase
+      {"lights on in the loading", true},   // inside an enum value
+      {"lights on in the loading bay.", false},
+      {"lights on in the kitchen", false},
+      {"volume twenty", true},              // "twenty five"
+      {"volume 20", true},                  // the same value, however it was written
+      {"volume one", true},                 // "one hundred"
+      {"volume seventy-five", false},       // nothing in 0..100 starts "seventy-five ..."
+      {"volume one hundred", false},        // 100 is the maximum
+      {"volume seven", false},              // "seventy" is another word, not a continuation
+      {"stop line three", false},           // 1..4: no value starts "three ..."
+      {"stop line", true},
+      {"wait two", true},                   // a number slot: "two point five"
+      {"wait two seconds", false},
+      {"status report", false},
+      {"status", true},
+      {"what is the weather", false},       // no phrase starts so
+      {"", true},                           // nothing said yet
+  };
+  for (const auto& [u, want] : table) EXPECT_EQ(sotto::voice::may_continue(s, u), want) << u;
+}
+
+}  // namespace

@@ -96,7 +96,8 @@ void new_stream(AsrSession* s) {
       namespace v = sotto::voice;
       const v::Hypothesis free{g.text, !g.hit_token_cap, v::mean_logprob(g.logprob, g.n_scored)};
       const v::Hypothesis b{g.biased.text, g.biased.complete, v::mean_logprob(g.biased.logprob, g.biased.n_scored)};
-      return v::choose(*s->commands, free, g.biased.ran ? &b : nullptr, s->margin).match.command >= 0;
+      const v::Choice c = v::choose(*s->commands, free, g.biased.ran ? &b : nullptr, s->margin);
+      return c.match.command >= 0 && !v::may_continue(*s->commands, c.text);  // not the start of a longer command
     };
   }
   s->tr = std::make_unique<sotto::Transcriber>(*s->model, *s->tok, opt);

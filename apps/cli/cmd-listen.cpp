@@ -14,7 +14,8 @@
 // "logprob_command" (mean per token; null when the constrained decode found no complete phrase), "command_text"
 // and "bias_ms" (the second decode's time, inside latency_ms).
 // --endpoint MS ends a phrase after MS of silence instead of the VAD's 400 ms when the evidence says it is complete
-// (runtime/transcribe.h EndpointOptions: the phrase so far is a command of the set, or the decoder ended it with an
+// (runtime/transcribe.h EndpointOptions: the phrase so far is a command of the set and not the start of a longer one
+// (voice::may_continue), or the decoder ended it with an
 // eos of probability >= --eos-min after a sentence end); the line then also has "speech_end" (s), "endpoint" (why it
 // closed: "complete", "eos", "silence", "finish"), "wait_ms" (audio from the end of speech to the close, the chunk
 // it came in included), "eos_prob", "text_ms" (end of speech -> final text: wait_ms plus the recognition latency)
@@ -171,8 +172,9 @@ int run_listen(int argc, char** argv) {
   }
   topt.endpoint.pause_ms = endpoint_ms;
   topt.endpoint.eos_min = eos_min;
-  topt.endpoint.complete = [&](const TranscriptSegment& s) {
-    return (bias ? choice_of(set, s, bias_margin).match : voice::match(set, s.text)).command >= 0;
+  topt.endpoint.complete = [&](const TranscriptSegment& s) {  // a command, and not the start of a longer one
+    const voice::Choice c = bias ? choice_of(set, s, bias_margin) : voice::Choice{voice::match(set, s.text), s.text, false};
+    return c.match.command >= 0 && !voice::may_continue(set, c.text);
   };
   Transcriber tr(*model, *tok, topt);
   if (trace_endpoint) {

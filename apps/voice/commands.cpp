@@ -3,6 +3,8 @@
 // keeping the distinct actions found: one is the match, none or several are "not a command".
 #include "voice/commands.h"
 
+#include "voice/command-grammar.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -12,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "voice/command-grammar.h"
 
 namespace sotto::voice {
 
@@ -178,17 +181,55 @@ std::vector<PhraseElem> compile(const std::string& phrase, const Command& c, con
   return out;
 }
 
+// Whether a number slot's value v, said last, could still grow into another value of the slot as the speaker goes
+// on ("twenty" -> "twenty five", "one" -> "one hundred", "two" -> "two point five"): some v' of its range whose
+// spoken words start with v's. A slot of more values than spoken_forms is asked about: yes.
+bool number_may_grow(const Slot& s, double v) {
+  if (v != std::floor(v)) return false;
+  if (s.type == Slot::Type::Number && v < s.maximum) return true;  // "... point five"
+  const double lo = std::max(s.minimum, 0.0), hi = s.maximum;
+  if (hi - lo + 1 > double(kMaxSpokenValues)) return true;
+  const int64_t iv = int64_t(v);
+  std::vector<std::string> stems;
+  for (const std::string& f : spoken_forms(iv)) {
+    if (!std::isdigit(static_cast<unsigned char>(f[0]))) stems.push_back(f);
+  }
+  auto grows_into = [&](int64_t c) {
+    if (c == iv || double(c) < s.minimum || double(c) > hi) return false;
+    for (const std::string& f : spoken_forms(c)) {
+      for (const std::string& stem : stems) {
+        if (f.size() > stem.size() + 1 && f.compare(0, stem.size(), stem) == 0 && (f[stem.size()] == ' ' || f[stem.size()] == '-')) {
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+  for (int64_t c = int64_t(std::ceil(lo)); c <= int64_t(hi); c++) {
+    if (grows_into(c)) return true;
+  }
+  return false;
+}
+
+// The readings of the utterance as one compiled phrase (found); with `prefix`, also whether the utterance could be
+// the start of a longer reading (continues): it ends inside the phrase, or with a slot value that may still grow.
 struct Walk {
   const std::vector<std::string>& words;
   const Command& cmd;
   const std::vector<PhraseElem>& elems;
   std::vector<SlotValue> cur;
   std::vector<std::vector<SlotValue>> found;
+  bool prefix = false;
+  bool continues = false;
 
   void go(size_t e, size_t w) {
     if (found.size() > 4) return;  // enough to see an ambiguity
     if (e == elems.size()) {
       if (w == words.size()) found.push_back(cur);
+      return;
+    }
+    if (prefix && w == words.size()) {  // said so far: a start of this phrase
+      continues = true;
       return;
     }
     const PhraseElem& el = elems[e];
@@ -204,6 +245,8 @@ struct Walk {
         if (w + vw.size() <= words.size() && std::equal(vw.begin(), vw.end(), words.begin() + long(w))) {
           v.text = s.values[k];
           go(e + 1, w + vw.size());
+        } else if (prefix && w + vw.size() > words.size() && std::equal(words.begin() + long(w), words.end(), vw.begin())) {
+          continues = true;  // the first words of a value ("loading" of "loading bay")
         }
       }
       return;
@@ -213,6 +256,7 @@ struct Walk {
     if (s.type == Slot::Type::Integer ? !is_digits(x) : !is_decimal(x)) return;
     const double d = std::strtod(x.c_str(), nullptr);
     if (d < s.minimum || d > s.maximum) return;
+    if (prefix && w + 1 == words.size() && number_may_grow(s, d)) continues = true;
     v.number = d;
     v.is_number = true;
     go(e + 1, w + 1);
@@ -384,6 +428,21 @@ Match match(const CommandSet& set, const std::string& text) {
   out.slots = a.second;
   out.confirm = set.commands[size_t(a.first)].confirm;
   return out;
+}
+
+bool may_continue(const CommandSet& set, const std::string& text) {
+  const std::vector<std::string> words = normalise(text);
+  if (words.empty()) return true;
+  for (const Command& cmd : set.commands) {
+    for (const std::vector<PhraseElem>& elems : cmd.compiled) {
+      Walk wk{words, cmd, elems, {}, {}};
+      wk.prefix = true;
+      wk.cur.resize(cmd.slots.size());
+      wk.go(0, 0);
+      if (wk.continues) return true;
+    }
+  }
+  return false;
 }
 
 std::string match_fields(const CommandSet& set, const Match& m) {

@@ -64,6 +64,12 @@ std::vector<std::string> normalise(const std::string& text);
 
 Match match(const CommandSet& set, const std::string& text);
 
+// Whether the utterance could be the start of a longer one of the set's phrases: it ends inside a phrase (after
+// "turn on the lights" when "turn on the lights in the {room}" is one), inside an enum value ("loading" of "loading
+// bay") or with a number that may still grow into another value of its slot ("twenty" of 0..100, which "twenty
+// five" continues). The early end of speech (runtime/transcribe.h EndpointOptions) waits for such a phrase.
+bool may_continue(const CommandSet& set, const std::string& text);
+
 // The action as one line of JSON: {"command": name, "slots": {...}, "confirm": bool} or
 // {"command": null, "reason": "..."}; match_fields() is the same without the braces, for a caller that puts
 // other fields beside them.

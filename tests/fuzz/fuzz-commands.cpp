@@ -1,7 +1,8 @@
 // fuzz-commands.cpp — libFuzzer target: the voice command layer (apps/voice/commands.h) on arbitrary input: a command
 // set (the bytes before the first NUL) and an utterance (the rest). Properties: a set either checks or is refused with
 // an Error (never a crash or a hang); on a set that checks, match() gives one command with a value for each of its
-// slots, inside the slot's range or enum, or "not a command" with a reason, and match_json() writes JSON.
+// slots, inside the slot's range or enum, or "not a command" with a reason, and match_json() writes JSON; may_continue()
+// answers.
 #include <string>
 
 #include "core/error.h"
@@ -38,6 +39,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   }
+  // may_continue (the early end of speech's guard) on the same: an answer, never a crash or a hang; an utterance
+  // that normalises to nothing may always go on.
+  if (voice::normalise(utterance).empty()) FUZZ_CHECK(voice::may_continue(set, utterance));
+  else (void)voice::may_continue(set, utterance);
   try {
     json::parse(voice::match_json(set, m), "match");
   } catch (const Error& e) {
