@@ -4,11 +4,14 @@
 // the random-weight Moonshine fixture: its texts are noise, so none is a command) and a latency; bad input gives one
 // line and exit code 2 (usage) or 1 (a bad command set, a missing file). With --partial, lines of the open phrase's
 // text so far come before its final line, moving forward with the audio, and the finals do not change; with
-// --endpoint (the fixture hears no command, so nothing ends early) the finals are the same, with their wait.
+// --endpoint (the fixture hears no command, so nothing ends early) the finals are the same, with their wait; with the
+// bundled model and a set of what it heard, --endpoint 200 ends the phrase after 200 ms, unless the set has a longer
+// phrase it starts.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -130,6 +133,44 @@ TEST_F(ListenCli, PhrasesOfAWavAndOfAStream) {
         EXPECT_NEAR(v.at("action_ms").number(), v.at("wait_ms").number() + v.at("latency_ms").number(), 0.11) << r.out;
         EXPECT_LE(v.at("speech_end").number(), v.at("end").number());
       }
+    }
+  }
+}
+
+// --endpoint on speech with the bundled model: a phrase that is a command of the set (the set is what the model hears
+// for it) closes after 200 ms of silence, not 400; with a longer phrase in the set that it starts, it waits the 400.
+TEST_F(ListenCli, EndpointEndsACommandEarlyUnlessItMayGoOn) {
+  if (std::system("espeak-ng --version >/dev/null 2>&1") != 0) {
+    if (std::getenv("CI")) FAIL() << "espeak-ng not installed (tools/install-deps.sh installs it)";
+    GTEST_SKIP() << "espeak-ng not installed";
+  }
+  const std::string model = kSrc + "/models/sotto-asr-q8_0.gguf", wav = dir_ + "/cmd.wav";
+  ASSERT_EQ(std::system(("espeak-ng -m -s 160 -w '" + wav + "' 'Switch on the kitchen lights. <break time=\"1s\"/>' 2>/dev/null").c_str()), 0);
+  const std::string factory = kSrc + "/web/voice/factory.json";
+  const Result heard = run("listen --commands " + factory + " -m " + model + " -t 1 --timings " + wav, false);
+  ASSERT_EQ(heard.code, 0) << heard.out;
+  ASSERT_EQ(lines(heard.out), 1u) << heard.out;
+  const sotto::json::Value h = sotto::json::parse(heard.out);
+  const std::string text = h.at("text").str();
+  EXPECT_EQ(h.at("endpoint").str(), "silence");
+  EXPECT_GE(h.at("wait_ms").number(), 400.0);
+  const std::string one = write("heard.json", "{\"commands\": [{\"name\": \"heard\", \"say\": [" + sotto::json::quote(text) + "]}]}");
+  const std::string two = write("longer.json", "{\"commands\": [{\"name\": \"heard\", \"say\": [" + sotto::json::quote(text) +
+                                                   "]}, {\"name\": \"longer\", \"say\": [" + sotto::json::quote(text + " in the hall") + "]}]}");
+  for (const auto& [set, early] : {std::pair{one, true}, std::pair{two, false}}) {
+    const Result r = run("listen --commands " + set + " -m " + model + " -t 1 --endpoint 200 " + wav, false);
+    ASSERT_EQ(r.code, 0) << r.out;
+    ASSERT_EQ(lines(r.out), 1u) << r.out;
+    const sotto::json::Value v = sotto::json::parse(r.out);
+    EXPECT_EQ(v.at("text").str(), text);
+    EXPECT_EQ(v.at("command").str(), "heard") << r.out;
+    EXPECT_NEAR(v.at("end").number(), h.at("end").number(), 0.0011);
+    EXPECT_EQ(v.at("endpoint").str(), early ? "complete" : "silence") << r.out;
+    if (early) {
+      EXPECT_GE(v.at("wait_ms").number(), 200.0) << r.out;
+      EXPECT_LT(v.at("wait_ms").number(), 300.0) << r.out;  // 200 ms and the rest of its 100 ms chunk
+    } else {
+      EXPECT_GE(v.at("wait_ms").number(), 400.0) << r.out;
     }
   }
 }
