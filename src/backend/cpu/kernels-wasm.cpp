@@ -343,9 +343,28 @@ void dot4_f32(const float* w, const float* x, int64_t stride, int64_t n, float* 
   }
 }
 
+// Two weight rows against 4 tokens: the 4 x vectors of each step serve both rows, 8 accumulators (1.5x two
+// dot4_f32 calls). Each (row, token) sums in the order of dot4_f32, so the results are the same.
 void dot2x4_f32(const float* w, int64_t ws, const float* x, int64_t stride, int64_t n, float* out) {
-  dot4_f32(w, x, stride, n, out);
-  dot4_f32(w + ws, x, stride, n, out + 4);
+  v128_t a[2][4];
+  for (auto& r : a)
+    for (v128_t& v : r) v = wasm_f32x4_splat(0.0f);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t w0 = wasm_v128_load(w + i), w1 = wasm_v128_load(w + ws + i);
+    for (int t = 0; t < 4; t++) {
+      const v128_t xv = wasm_v128_load(x + t * stride + i);
+      a[0][t] = wasm_f32x4_add(a[0][t], wasm_f32x4_mul(w0, xv));
+      a[1][t] = wasm_f32x4_add(a[1][t], wasm_f32x4_mul(w1, xv));
+    }
+  }
+  for (int r = 0; r < 2; r++) {
+    for (int t = 0; t < 4; t++) {
+      float acc = hsum(a[r][t]);
+      for (int64_t k = i; k < n; k++) acc += w[r * ws + k] * x[t * stride + k];
+      out[4 * r + t] = acc;
+    }
+  }
 }
 
 void axpy_f32(float a, const float* x, float* y, int64_t n) {
@@ -391,6 +410,8 @@ void dot4_f16(const uint16_t* w, const float* x, int64_t stride, int64_t n, floa
   }
 }
 
+// Not the shared 2x4 loop of dot2x4_f32: with the f16 conversion's temporaries its 8 accumulators spill
+// (0.94x the speed of two dot4 calls; f32 gains 1.5x).
 void dot2x4_f16(const uint16_t* w, int64_t ws, const float* x, int64_t stride, int64_t n, float* out) {
   dot4_f16(w, x, stride, n, out);
   dot4_f16(w + ws, x, stride, n, out + 4);
