@@ -49,6 +49,9 @@ node tests/web/vision.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 # The field camera page (web/field) against `sotto serve`: answer == native, EXIF, a bad photo, the inspection record
 # edited and exported on approval, no request after ready (~10 s).
 SOTTO_WASM_DIR="$build-wasm" node tests/web/field.test.mjs "$build/sotto"
+# The private documents page (web/rag) against `sotto serve`: files indexed in the page, answers, verdicts and
+# highlights == sotto ask --extractive, kept over a reload, a removed document gone, no request after ready (~15 s).
+SOTTO_WASM_DIR="$build-wasm" node tests/web/rag.test.mjs "$build/sotto"
 # Pages of other origins (another port, localhost, DNS rebinding) read nothing from `sotto serve` (~10 s).
 node tests/web/hostile.test.mjs "$build/sotto"
 # WebGPU backend on SwiftShader: every op against the CPU backend, greedy output WebGPU == CPU, in Node

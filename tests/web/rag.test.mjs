@@ -1,0 +1,166 @@
+// rag.test.mjs — the private documents page (web/rag; issue 21, point 5) in headless Chromium against `sotto serve`,
+// with the tiny random-weight BERT of the fixtures (tests/fixtures/embed, served as /models/ with --models), compared
+// with the native CLI over the same files (`sotto index add`, `sotto ask --extractive --json`):
+//   * the page loads (engine and model in its worker), axe-core clean;
+//   * a .txt, a .md and an .html file added through the file input: each listed with the passage count `sotto index
+//     add` stores for it; a .pdf, a binary .txt and an unsupported file each one line, the others indexed;
+//   * questions (one per document, one not found): the answer shown == the native answer, each citation's verdict ==
+//     native, and the highlighted text == the native citation's bytes of its passage; axe-core clean with the answer;
+//   * the index is kept: after a reload the documents are listed and the answer is the same;
+//   * removing a document: gone from the list, and its question is then not found, as after `sotto index rm`;
+//   * privacy: every request is a GET of this origin's page, engine or model files, and once the engine is ready
+//     adding, asking, removing and reloading's own work make no request but the reload's page, engine and model.
+// Usage: node tests/web/rag.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR; under flock
+// /tmp/sotto-browser.lock). Prints `N passed, M failed`. ~10 s.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+import { Tally } from '../harness.mjs';
+import { startServe } from './serve.mjs';
+import { axeClean, launchChromium, until as untilIn, watchedContext as watchedContextOf } from './page-helpers.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const sotto = process.argv[2] ?? join(root, 'build', 'sotto');
+const wasmDir = process.env.SOTTO_WASM_DIR ?? join(root, 'build-wasm');
+const dir = join(root, 'tests', 'fixtures', 'embed');
+const MODEL = 'bert-f32.gguf';
+const tmp = mkdtempSync(join(tmpdir(), 'sotto-rag-page-'));
+
+const docs = {
+  'invoices.md': '# Invoice handling\n\nInvoices are payable within thirty days of receipt. Late invoices incur interest of 2% per month.\n\nInvoices over 10,000 EUR need the approval of the finance director before payment. Invoices are not payable in cash.\n',
+  'leave.txt': 'Staff leave policy.\n\nEvery employee receives twenty-five days of paid annual leave per calendar year. Unused leave of up to five days may be carried over into the next year, and any further unused days lapse on 31 March.\n\nSick leave does not count against annual leave. A medical certificate is required after three consecutive days of absence.\n',
+  'records.html': '<!doctype html><html><head><title>Records</title><style>p { color: red }</style></head><body><h1>Patient records</h1>\n<p>Patient records are kept for ten years after the last treatment.\n   Records of minors are kept until the patient turns <b>twenty-eight</b>.</p><ul><li>Access to a patient file is logged.</li><li>The log is reviewed every quarter by the data protection officer.</li></ul><script>var x = "not text";</script></body></html>\n',
+};
+const names = Object.keys(docs).sort();
+for (const n of names) writeFileSync(join(tmp, n), docs[n]);
+writeFileSync(join(tmp, 'scan.pdf'), '%PDF-1.4\n%%EOF\n');
+writeFileSync(join(tmp, 'blob.txt'), Buffer.from([0x41, 0x00, 0x42]));
+writeFileSync(join(tmp, 'notes.docx'), 'PK');
+const db = join(tmp, 'i.sqlite');
+const run = (args) => execFileSync(sotto, args, { maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+run(['index', 'add', ...names.map((n) => join(tmp, n)), '--db', db, '-m', join(dir, MODEL), '-q', '-t', '1']);
+const nativeAsk = (q) => JSON.parse(run(['ask', q, '--index', db, '--extractive', '--json', '-q']));
+
+const { server, origin } = await startServe(sotto, ['--port', '0', '--wasm-dir', wasmDir, '--models', dir, '-q']);
+const browser = await launchChromium(chromium);
+const tally = new Tally();
+const step = (name, fn) => tally.test(name, fn);
+
+const allowed = [/^\/rag\/(index\.html)?$/, /^\/rag\/[a-z-]+\.(mjs|css)$/, /^\/[a-z-]+\.(mjs|css)$/,
+                 /^\/wasm\/(sotto|rag|threads-host|thread-worker)\.mjs$/, /^\/engine\/sotto(-mt)?\.wasm$/,
+                 new RegExp(`^/models/${MODEL.replace('.', '\\.')}$`)];
+const { ctx, log } = await watchedContextOf(browser, origin, allowed, { viewport: { width: 1000, height: 900 } });
+const until = (page, fn, arg, timeout = 30000) => untilIn(page, fn, arg, timeout, ['engine-status', 'index-status', 'ask-error']);
+const page = await ctx.newPage();
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(e.message));
+
+async function ask(q) {
+  const n = Number(await page.evaluate(() => document.body.dataset.answered || 0));
+  await page.fill('#question', q);
+  await page.press('#question', 'Enter');  // the keyboard submits the form
+  await until(page, (k) => Number(document.body.dataset.answered || 0) > k, n);
+  return page.evaluate(() => ({
+    answer: document.getElementById('answer').textContent,
+    error: document.getElementById('ask-error').textContent,
+    citations: [...document.querySelectorAll('#citations > li')].map((li) => ({
+      verdict: li.querySelector('.verdict')?.textContent ?? li.textContent,
+      head: li.querySelector('div')?.textContent ?? '',
+      mark: li.querySelector('mark')?.textContent ?? null,
+    })),
+    flagged: [...document.querySelectorAll('#flagged li')].map((li) => li.textContent),
+  }));
+}
+
+// The page's answer against the native JSON: the answer, each citation's document (by name), verdict, and the
+// highlighted text == the native citation's bytes of its passage.
+function sameAsNative(got, ref) {
+  assert.equal(got.error, '');
+  assert.equal(got.answer, ref.answer);
+  if (ref.citations.length === 0) {
+    assert.equal(got.citations.length, 1);
+    assert.match(got.citations[0].verdict, /^None/);
+    return;
+  }
+  assert.equal(got.citations.length, ref.citations.length);
+  ref.citations.forEach((c, i) => {
+    const g = got.citations[i];
+    assert.ok(g.head.includes(`— ${basename(c.document)}, page ${c.page}: “${c.quote}”`), `citation ${i + 1}: ${g.head}`);
+    assert.equal(g.verdict.startsWith('✓'), c.supported, `citation ${i + 1}: ${g.verdict}`);
+    if (c.supported) {
+      const p = ref.passages[c.passage - 1];
+      const want = Buffer.from(p.text).subarray(c.begin - p.begin, c.end - p.begin).toString();
+      assert.equal(g.mark, want, `citation ${i + 1}: highlighted "${g.mark}", native "${want}"`);
+    }
+  });
+  assert.equal(got.flagged.length, ref.n_flagged);
+}
+
+let readyRequests = 0;
+await step('the page loads: engine and model in its worker; axe-core clean', async () => {
+  await page.goto(`${origin}/rag/#model=${MODEL}`);
+  await until(page, () => document.body.dataset.engine === 'ready', null, 60000);
+  assert.match(await page.textContent('#engine-status'), /^Ready \(bert-f32\.gguf, 64 dims, \d+ threads?\)$/);
+  await axeClean(page, 'ready');
+  readyRequests = log.requests.length;
+});
+
+await step('files added: passages as sotto index add stores them; a .pdf, a binary file, a .docx each one line', async () => {
+  await page.setInputFiles('#files', [...names, 'scan.pdf', 'blob.txt', 'notes.docx'].map((n) => join(tmp, n)));
+  await until(page, () => Number(document.body.dataset.indexed || 0) >= 6 && !document.body.dataset.busy);
+  const rows = await page.$$eval('#docs tbody tr', (trs) => trs.map((tr) => [...tr.cells].slice(0, 2).map((c) => c.textContent)));
+  const listed = JSON.parse(run(['index', 'ls', '--db', db, '--json']));
+  const want = listed.documents.map((d) => [basename(d.path), String(d.passages)]).sort();
+  assert.deepEqual(rows.sort(), want);
+  const errors = await page.$$eval('#index-errors li', (lis) => lis.map((li) => li.textContent));
+  assert.deepEqual(errors.sort(), ['blob.txt: binary data (a NUL byte), not text',
+                                   'notes.docx: unsupported file type \'.docx\' (this page reads .txt, .md, .html, .htm)',
+                                   'scan.pdf: PDF is not read in the browser yet (index it with sotto index add)']);
+});
+
+const questions = ['How many days of annual leave does an employee receive?', 'Are invoices payable in cash?',
+                   'How long are patient records kept?', 'What is the boiling point of mercury?'];
+await step('answers == sotto ask --extractive --json: text, verdicts, highlights; axe-core clean', async () => {
+  for (const q of questions) sameAsNative(await ask(q), nativeAsk(q));
+  const last = await ask(questions[0]);
+  assert.ok(last.citations.length > 0 && last.citations.every((c) => c.verdict.startsWith('✓')), 'the leave answer has no supported citation');
+  await axeClean(page, 'answered');
+});
+
+let beforeReload = 0;
+await step('kept in this browser: after a reload the documents and the answers are the same', async () => {
+  beforeReload = log.requests.length;
+  await page.reload();
+  await until(page, () => document.body.dataset.engine === 'ready', null, 60000);
+  assert.equal(await page.$$eval('#docs tbody tr', (trs) => trs.length), names.length);
+  sameAsNative(await ask(questions[2]), nativeAsk(questions[2]));
+});
+
+await step('a document removed is gone: its question is not found, as after sotto index rm', async () => {
+  await page.click('button[aria-label="Remove records.html"]');
+  await until(page, () => ![...document.querySelectorAll('#docs tbody td')].some((td) => td.textContent === 'records.html') && !document.body.dataset.busy);
+  run(['index', 'rm', join(tmp, 'records.html'), '--db', db]);
+  const ref = nativeAsk(questions[2]);
+  sameAsNative(await ask(questions[2]), ref);
+  assert.ok(!ref.passages.some((p) => p.document.endsWith('records.html')), 'native still has the removed document');
+});
+
+await step('privacy: only this origin\'s page, engine and model files; nothing else after ready', async () => {
+  assert.deepEqual(log.violations, []);
+  // adding files, asking and answering between ready and the reload made no request at all
+  assert.deepEqual(log.requests.slice(readyRequests, beforeReload), []);
+  // the reload fetches the page, its scripts and the engine (the model comes from the Cache API), all checked above
+  assert.ok(log.requests.slice(beforeReload).every((r) => r.startsWith(`GET ${origin}/`)));
+  assert.deepEqual(pageErrors, []);
+});
+
+await browser.close();
+server.kill();
+rmSync(tmp, { recursive: true, force: true });
+process.exit(tally.summary());
