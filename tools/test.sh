@@ -47,7 +47,7 @@ SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/voice.test.mjs "$build
 # Images in Chromium (a module Worker): EXIF orientation by createImageBitmap, bad images one line, answer == native (~3 s).
 node tests/web/vision.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 # The field camera page (web/field) against `sotto serve`: answer == native, EXIF, a bad photo, the inspection record
-# edited and exported on approval, no request after ready (~10 s).
+# edited and exported on approval, no request after ready, the engine on WebGPU (SwiftShader) when asked (~20 s).
 SOTTO_WASM_DIR="$build-wasm" node tests/web/field.test.mjs "$build/sotto"
 # The private documents page (web/rag) against `sotto serve`: files indexed in the page, answers, verdicts and
 # highlights == sotto ask --extractive, kept over a reload, a removed document gone, no request after ready (~15 s).

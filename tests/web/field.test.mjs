@@ -7,7 +7,9 @@
 //   * the inspection task: the record (constrained to web/field/inspection.schema.json) == the same engine's in Node,
 //     shown as a form, edited, and exported on approval as a downloaded JSON file holding the edits;
 //   * privacy: every request is a GET of this origin's page, engine or model files (page-helpers.mjs watchedContext),
-//     and once the engine is ready choosing photos, asking, answering and exporting make no request at all.
+//     and once the engine is ready choosing photos, asking, answering and exporting make no request at all;
+//   * 'auto' passes over SwiftShader to the wasm CPU; #backend=webgpu runs the engine on it, and a 6-token answer ==
+//     native.
 // Usage: node tests/web/field.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR; under flock
 // /tmp/sotto-browser.lock). Prints `N passed, M failed`.
 import assert from 'node:assert/strict';
@@ -33,12 +35,12 @@ const LM = 'tiny-vlm-f32.gguf', MMPROJ = 'tiny-mmproj-f32.gguf';
 const tmp = mkdtempSync(join(tmpdir(), 'sotto-field-'));
 
 const { server, origin } = await startServe(sotto, ['--port', '0', '--wasm-dir', wasmDir, '--models', dir, '-q']);
-const browser = await launchChromium(chromium);
+const browser = await launchChromium(chromium, { webgpu: true });
 const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 
 const allowed = [/^\/field\/(index\.html)?$/, /^\/field\/[a-z-]+\.(mjs|css)$/, /^\/field\/inspection\.schema\.json$/, /^\/[a-z-]+\.(mjs|css)$/,
-                 /^\/wasm\/(sotto|vision|threads-host|thread-worker)\.mjs$/, /^\/engine\/sotto(-mt)?\.wasm$/,
+                 /^\/wasm\/(sotto|vision|gpu-host|threads-host|thread-worker)\.mjs$/, /^\/engine\/sotto(-mt)?\.wasm$/,
                  /^\/models\/tiny-(vlm|mmproj)-f32\.gguf$/];
 const { ctx, log } = await watchedContextOf(browser, origin, allowed, { viewport: { width: 1000, height: 900 } });
 const until = (page, fn, arg, timeout = 60000) => untilIn(page, fn, arg, timeout, ['engine-status', 'photo-error']);
@@ -66,7 +68,9 @@ let readyRequests = 0;
 await step('the page loads: engine and model in its worker; axe-core clean', async () => {
   await page.goto(`${origin}/field/#lm=${LM}&mmproj=${MMPROJ}`);
   await until(page, () => document.body.dataset.engine === 'ready', null, 90000);
-  assert.match(await page.textContent('#engine-status'), /^Ready \(tiny-vlm-f32\.gguf with tiny-mmproj-f32\.gguf, \d+ threads?\)$/);
+  // 'auto' passes over SwiftShader (a software adapter) to the wasm CPU engine.
+  assert.match(await page.textContent('#engine-status'), /^Ready \(tiny-vlm-f32\.gguf with tiny-mmproj-f32\.gguf, wasm CPU, \d+ threads?\)$/);
+  assert.equal(await page.evaluate(() => document.body.dataset.backend), 'cpu');
   await axeClean(page, 'ready');
   readyRequests = log.requests.length;
 });
@@ -136,6 +140,26 @@ await step('privacy: only this origin\'s page, engine and model files were reque
   assert.ok(readyRequests > 0, 'no request seen at all');
   assert.deepEqual(log.requests.slice(readyRequests), [], 'requests after the engine was ready');
   assert.deepEqual(pageErrors, []);
+});
+
+await step('#backend=webgpu (SwiftShader): the engine on WebGPU; a short answer == native sotto generate', async () => {
+  const p2 = await ctx.newPage();
+  p2.on('pageerror', (e) => pageErrors.push(e.message));
+  await p2.goto(`${origin}/field/#lm=${LM}&mmproj=${MMPROJ}&backend=webgpu`);
+  await untilIn(p2, () => document.body.dataset.engine !== 'loading', null, 120000, ['engine-status']);
+  assert.equal(await p2.evaluate(() => document.body.dataset.backend), 'webgpu', await p2.textContent('#engine-status'));
+  assert.match(await p2.textContent('#engine-status'), /^Ready \(tiny-vlm-f32\.gguf with tiny-mmproj-f32\.gguf, WebGPU, .*\)$/);
+  const png = join(dir, 'processor-small.png');
+  await p2.setInputFiles('#photo', png);
+  await p2.fill('#max-tokens', '6');
+  await p2.click('#ask');
+  await untilIn(p2, () => document.body.dataset.answered === '1' || document.getElementById('photo-error').textContent, null, 120000,
+                ['engine-status', 'photo-error']);
+  assert.equal(await p2.textContent('#photo-error'), '');
+  assert.equal(await p2.inputValue('#answer'), native(png, 'Describe what is in front of me.', 6));
+  assert.deepEqual(log.violations, []);
+  assert.deepEqual(pageErrors, []);
+  await p2.close();
 });
 
 await ctx.close();

@@ -2,8 +2,11 @@
 // vision-language model (its language model and its mmproj vision tower: fetch-cache.mjs, cache-first, so the app
 // works offline after the first load), decodes each photo here through the platform (wasm/vision.mjs decodeImage:
 // createImageBitmap with EXIF orientation, OffscreenCanvas) and answers questions about it on the wasm CPU engine,
-// one piece of text at a time. Messages (page -> worker):
-//   {type: 'init', wasmUrl, lmUrl, mmprojUrl}   -> progress* then {type: 'ready', threads, lm, mmproj}
+// one piece of text at a time; on WebGPU where a hardware adapter is there (gpu-policy.mjs), else on the wasm CPU.
+// Messages (page -> worker):
+//   {type: 'init', wasmUrl, lmUrl, mmprojUrl, backend: 'auto' | 'webgpu' | 'cpu'}
+//                                               -> progress* then {type: 'ready', gpu (the adapter, or null: the
+//                                                  wasm CPU), why (why not WebGPU), threads (CPU), lm, mmproj}
 //   {type: 'ask', id, image: Blob | File, question, maxTokens, task, schema}
 //                                               -> {type: 'started', id, width, height, tiles, nPrompt},
 //                                                  {type: 'text', id, text}*, {type: 'answer', id, text, seconds, task}
@@ -17,6 +20,7 @@ import { Sotto } from '../wasm/sotto.mjs';
 import { SottoVision, decodeImage } from '../wasm/vision.mjs';
 import { fetchEngine } from '../engine-wasm.mjs';
 import { fetchWithProgress, modelBudget, oneLine } from '../fetch-cache.mjs';
+import { adapterName, pickAdapter } from '../gpu-policy.mjs';
 
 let engine = null;
 let vision = null;
@@ -26,19 +30,43 @@ const post = (m) => self.postMessage(m);
 const progress = (p) => post({ type: 'progress', ...p });
 const name = (url) => url.split('/').pop();
 
-async function init({ wasmUrl, lmUrl, mmprojUrl }) {
+const log = (fd, line) => { if (fd === 2) console.warn(line); };
+
+// The engine with both models: on WebGPU when pickAdapter allows (backend 'auto': a hardware adapter; 'webgpu': any),
+// else, or when that fails, on the wasm CPU. Returns {e, v, gpu: adapter name or null, why: why not WebGPU}.
+async function loadEngine(module, lm, mm, names, backend) {
+  const { host, error } = await pickAdapter(backend);
+  if (host) {
+    let e = null;
+    try {
+      e = await Sotto.create(module, { gpu: host, log });
+      await e.load(lm, { name: names.lm });
+      const v = SottoVision.on(e);
+      await v.load(mm, { name: names.mmproj });
+      return { e, v, gpu: adapterName(host), why: null };
+    } catch (err) {
+      e?.dispose();
+      return { ...await loadEngine(module, lm, mm, names, 'cpu'), why: `WebGPU failed: ${oneLine(err)}` };
+    }
+  }
+  const e = await Sotto.create(module, { log });
+  await e.load(lm, { name: names.lm });
+  const v = SottoVision.on(e);
+  await v.load(mm, { name: names.mmproj });
+  return { e, v, gpu: null, why: error };
+}
+
+async function init({ wasmUrl, lmUrl, mmprojUrl, backend = 'auto' }) {
   const { module } = await fetchEngine(wasmUrl, progress);
   const lm = await fetchWithProgress(lmUrl, 'model', true, progress, modelBudget());
   const mm = await fetchWithProgress(mmprojUrl, 'vision model', true, progress, modelBudget());
   progress({ phase: 'load', what: 'model' });
-  const e = await Sotto.create(module, { log: (fd, line) => { if (fd === 2) console.warn(line); } });
-  await e.load(lm.bytes, { name: name(lmUrl) });
-  const v = SottoVision.on(e);
-  await v.load(mm.bytes, { name: name(mmprojUrl) });
+  const names = { lm: name(lmUrl), mmproj: name(mmprojUrl) };
+  const { e, v, gpu, why } = await loadEngine(module, lm.bytes, mm.bytes, names, backend);
   engine?.dispose();
   engine = e;
   vision = v;
-  post({ type: 'ready', threads: e.threadsOf(), lm: name(lmUrl), mmproj: name(mmprojUrl) });
+  post({ type: 'ready', threads: gpu ? 0 : e.threadsOf(), gpu, why, ...names });
 }
 
 async function ask({ id, image, question, maxTokens = 256, task, schema }) {

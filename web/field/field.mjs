@@ -3,7 +3,9 @@
 // the platform's speech synthesis. The engine runs in a module worker (field-worker.mjs): the photo is decoded there
 // (EXIF orientation as the platform applies it) and never leaves the page; the server's CSP allows this origin only.
 // Models: /models/<lm> and /models/<mmproj> with their names from the address's fragment (#lm=NAME&mmproj=NAME: a
-// fragment is never sent to a server), else vlm.gguf and vlm-mmproj.gguf; cached after the first load.
+// fragment is never sent to a server), else vlm.gguf and vlm-mmproj.gguf; cached after the first load. The engine runs
+// on WebGPU where the browser has a hardware adapter, else on the wasm CPU (#backend=webgpu|cpu|auto chooses).
+// "Longest answer" (tokens) bounds each answer.
 // The page's data attributes say where it is (tests): body[data-engine] loading | ready | error, body[data-busy]
 // while an answer is written, body[data-answered] counts answers.
 // Task "Equipment inspection record": the answer is constrained to inspection.schema.json (the engine's grammar), shown
@@ -26,7 +28,8 @@ function modelUrls() {
     const v = p.get(key);
     return `/models/${v && NAME.test(v) ? v : fallback}`;
   };
-  return { lmUrl: pick('lm', 'vlm.gguf'), mmprojUrl: pick('mmproj', 'vlm-mmproj.gguf') };
+  const backend = ['auto', 'webgpu', 'cpu'].includes(p.get('backend')) ? p.get('backend') : 'auto';
+  return { lmUrl: pick('lm', 'vlm.gguf'), mmprojUrl: pick('mmproj', 'vlm-mmproj.gguf'), backend };
 }
 
 const worker = new Worker('/field/field-worker.mjs', { type: 'module' });
@@ -43,6 +46,7 @@ function setBusy(busy) {
   $('photo').disabled = busy || document.body.dataset.engine !== 'ready';
   $('question').disabled = busy || document.body.dataset.engine !== 'ready';
   $('task').disabled = busy || document.body.dataset.engine !== 'ready';
+  $('max-tokens').disabled = busy;
 }
 
 // The inspection answer as an editable record, or a one-line note when it is not a whole record.
@@ -68,7 +72,10 @@ worker.onmessage = ({ data: m }) => {
     if (m.phase === 'download' && m.total) $('engine-progress').value = m.loaded / m.total;
   } else if (m.type === 'ready') {
     document.body.dataset.engine = 'ready';
-    $('engine-status').textContent = `Ready (${m.lm} with ${m.mmproj}, ${m.threads} thread${m.threads === 1 ? '' : 's'})`;
+    const where = m.gpu ? `WebGPU, ${m.gpu}` : `wasm CPU, ${m.threads} thread${m.threads === 1 ? '' : 's'}`;
+    $('engine-status').textContent = `Ready (${m.lm} with ${m.mmproj}, ${where})`;
+    $('engine-status').title = m.why ?? '';
+    document.body.dataset.backend = m.gpu ? 'webgpu' : 'cpu';
     $('engine-progress').hidden = true;
     setBusy(false);
   } else if (m.type === 'started' && m.id === current) {
@@ -117,11 +124,14 @@ $('ask-form').addEventListener('submit', (ev) => {
   record = null;
   const task = $('task').value;
   setBusy(true);
-  worker.postMessage({ type: 'ask', id: current, image: photo, question: $('question').value, maxTokens: task === 'inspection' ? 512 : 256, task,
+  worker.postMessage({ type: 'ask', id: current, image: photo, question: $('question').value, maxTokens: Number($('max-tokens').value) || 256, task,
                        schema: task === 'inspection' ? schema : undefined });
 });
 
-$('task').addEventListener('change', () => { $('question').value = QUESTIONS[$('task').value]; });
+$('task').addEventListener('change', () => {
+  $('question').value = QUESTIONS[$('task').value];
+  $('max-tokens').value = $('task').value === 'inspection' ? 512 : 256;
+});
 
 // Export: the approved record only, as a download (a file on this device; no request is made).
 $('approve').addEventListener('click', () => {
