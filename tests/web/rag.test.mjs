@@ -8,15 +8,17 @@
 //     native, and the highlighted text == the native citation's bytes of its passage; axe-core clean with the answer;
 //   * the index is kept: after a reload the documents are listed and the answer is the same;
 //   * removing a document: gone from the list, and its question is then not found, as after `sotto index rm`;
+//   * a folder (the directory picker): its readable files named by their path in it, passages as `index add` of the
+//     folder, the rest left out and counted; a question over it == native;
 //   * privacy: every request is a GET of this origin's page, engine or model files, and once the engine is ready
 //     adding, asking, removing and reloading's own work make no request but the reload's page, engine and model.
 // Usage: node tests/web/rag.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR; under flock
 // /tmp/sotto-browser.lock). Prints `N passed, M failed`. ~10 s.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
@@ -91,7 +93,7 @@ function sameAsNative(got, ref) {
   assert.equal(got.citations.length, ref.citations.length);
   ref.citations.forEach((c, i) => {
     const g = got.citations[i];
-    assert.ok(g.head.includes(`— ${basename(c.document)}, page ${c.page}: “${c.quote}”`), `citation ${i + 1}: ${g.head}`);
+    assert.ok(g.head.includes(`— ${relative(tmp, c.document)}, page ${c.page}: “${c.quote}”`), `citation ${i + 1}: ${g.head}`);
     assert.equal(g.verdict.startsWith('✓'), c.supported, `citation ${i + 1}: ${g.verdict}`);
     if (c.supported) {
       const p = ref.passages[c.passage - 1];
@@ -149,6 +151,28 @@ await step('a document removed is gone: its question is not found, as after sott
   const ref = nativeAsk(questions[2]);
   sameAsNative(await ask(questions[2]), ref);
   assert.ok(!ref.passages.some((p) => p.document.endsWith('records.html')), 'native still has the removed document');
+});
+
+await step('a folder: its .txt/.md/.html files indexed by their path in it, the others left out and counted', async () => {
+  const more = join(tmp, 'more');
+  mkdirSync(join(more, 'sub'), { recursive: true });
+  writeFileSync(join(more, 'policy.txt'), 'Visitors sign in at the front desk and wear a badge at all times.\n');
+  writeFileSync(join(more, 'sub', 'note.md'), '# Note\n\nBackups are encrypted and kept off site for ninety days.\n');
+  writeFileSync(join(more, 'photo.png'), 'not read');
+  const n = Number(await page.evaluate(() => document.body.dataset.indexed || 0));
+  await page.setInputFiles('#folder', more);
+  await until(page, (k) => Number(document.body.dataset.indexed || 0) >= k + 2 && !document.body.dataset.busy, n);
+  const rows = await page.$$eval('#docs tbody tr', (trs) => trs.map((tr) => [...tr.cells].slice(0, 2).map((c) => c.textContent)));
+  run(['index', 'add', more, '--db', db, '-q', '-t', '1']);
+  const listed = JSON.parse(run(['index', 'ls', '--db', db, '--json'])).documents;
+  for (const [name, file] of [['more/policy.txt', join(more, 'policy.txt')], ['more/sub/note.md', join(more, 'sub', 'note.md')]]) {
+    const d = listed.find((x) => x.path === file);
+    assert.ok(d, `native did not index ${file}`);
+    assert.deepEqual(rows.find((r) => r[0] === name), [name, String(d.passages)]);
+  }
+  assert.deepEqual(await page.$$eval('#index-errors li', (lis) => lis.map((li) => li.textContent)),
+                   ['1 file of the folder left out (not .txt, .md or .html)']);
+  sameAsNative(await ask('How long are backups kept?'), nativeAsk('How long are backups kept?'));
 });
 
 await step('privacy: only this origin\'s page, engine and model files; nothing else after ready', async () => {

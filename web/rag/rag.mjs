@@ -20,6 +20,7 @@ let pending = 0;
 let indexed = 0;
 let answered = 0;
 let currentAsk = 0;
+let batch = { done: 0, total: 0 };  // the files of the last add, for the progress line
 
 function modelUrl() {
   const v = new URLSearchParams(location.hash.slice(1)).get('model');
@@ -111,24 +112,50 @@ async function readText(file, name) {
   return { kind, text, size: bytes.length };
 }
 
-async function addFiles(files) {
-  const list = [...files].filter((f) => !f.webkitRelativePath || KINDS[(f.name.match(/\.([^./]+)$/)?.[1] ?? '').toLowerCase()]);
-  list.sort((a, b) => (a.webkitRelativePath || a.name).localeCompare(b.webkitRelativePath || b.name));
-  if (!list.length) return;
+// entries: [{file, name, inFolder}]; files of a folder that this page does not read are left out, counted.
+async function addFiles(entries) {
+  const ext = (n) => (n.match(/\.([^./]+)$/)?.[1] ?? '').toLowerCase();
+  const list = entries.filter((e) => !e.inFolder || KINDS[ext(e.name)]);
+  const skipped = entries.length - list.length;
+  list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));  // the order `index add` walks a folder
   $('index-errors').replaceChildren();
+  if (skipped) indexError(`${skipped} file${skipped === 1 ? '' : 's'} of the folder left out (not .txt, .md or .html)`);
+  if (!list.length) return;
   $('index-progress').hidden = false;
-  for (const f of list) {
-    const name = f.webkitRelativePath || f.name;
+  batch = { done: 0, total: list.length };
+  for (const { file, name } of list) {
     pending++;
     setBusy();
     try {
-      const { kind, text, size: n } = await readText(f, name);
+      const { kind, text, size: n } = await readText(file, name);
       worker.postMessage({ type: 'add', id: nextId++, name, kind, text, size: n });
     } catch (e) {
       fileDone();
       indexError(String(e.message).split('\n')[0]);
     }
   }
+}
+const picked = (files) => [...files].map((file) => ({ file, name: file.webkitRelativePath || file.name, inFolder: !!file.webkitRelativePath }));
+
+// A drop: files, and the files of dropped folders (recursively, named by their path in the folder).
+async function dropped(dt) {
+  const entries = [...dt.items].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
+  if (!entries.length) return picked(dt.files);
+  const out = [];
+  const walk = async (entry, inFolder) => {
+    if (entry.isFile) {
+      out.push({ file: await new Promise((ok, no) => entry.file(ok, no)), name: entry.fullPath.replace(/^\//, ''), inFolder });
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batchOf = await new Promise((ok, no) => reader.readEntries(ok, no));
+        if (!batchOf.length) break;
+        for (const e of batchOf) await walk(e, true);
+      }
+    }
+  };
+  for (const e of entries) await walk(e, false);
+  return out;
 }
 
 function indexError(message) {
@@ -139,8 +166,10 @@ function indexError(message) {
 
 function fileDone() {
   pending--;
+  batch.done++;
   document.body.dataset.indexed = String(++indexed);
   if (!pending) $('index-progress').hidden = true;
+  $('index-progress').value = batch.done / Math.max(1, batch.total);
   setBusy();
 }
 
@@ -194,8 +223,8 @@ function showAnswer(r, seconds) {
 worker.onmessage = ({ data: m }) => {
   if (m.type === 'progress') {
     if (m.phase === 'embed') {
-      $('index-status').textContent = `Indexing ${m.what}: ${m.loaded} of ${m.total} passages`;
-      $('index-progress').value = m.loaded / m.total;
+      $('index-status').textContent = `File ${batch.done + 1} of ${batch.total}, ${m.what}: ${m.loaded} of ${m.total} passages embedded`;
+      $('index-progress').value = (batch.done + m.loaded / m.total) / Math.max(1, batch.total);
       return;
     }
     $('engine-status').textContent = m.phase === 'download'
@@ -210,8 +239,8 @@ worker.onmessage = ({ data: m }) => {
     showDocs(m.docs);
     setBusy();
   } else if (m.type === 'added') {
-    $('index-status').textContent = `${m.name}: ${m.status === 'unchanged' ? 'unchanged' : `${m.passages} passages ${m.status}`}` +
-      (m.seconds ? ` (${m.seconds.toFixed(2)} s)` : '');
+    $('index-status').textContent = `File ${batch.done + 1} of ${batch.total}, ${m.name}: ` +
+      `${m.status === 'unchanged' ? 'unchanged' : `${m.passages} passages ${m.status}`}` + (m.seconds ? ` (${m.seconds.toFixed(2)} s)` : '');
     showDocs(m.docs);
     fileDone();
   } else if (m.type === 'removed') {
@@ -244,15 +273,15 @@ worker.onmessage = ({ data: m }) => {
   }
 };
 
-$('files').addEventListener('change', () => { addFiles($('files').files); $('files').value = ''; });
-$('folder').addEventListener('change', () => { addFiles($('folder').files); $('folder').value = ''; });
+$('files').addEventListener('change', () => { addFiles(picked($('files').files)); $('files').value = ''; });
+$('folder').addEventListener('change', () => { addFiles(picked($('folder').files)); $('folder').value = ''; });
 const drop = $('drop');
 drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('dragging'); });
 drop.addEventListener('dragleave', () => drop.classList.remove('dragging'));
 drop.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('dragging');
-  if (document.body.dataset.engine === 'ready') addFiles(e.dataTransfer.files);
+  if (document.body.dataset.engine === 'ready') dropped(e.dataTransfer).then(addFiles, (err) => indexError(`the drop could not be read: ${err.message}`));
 });
 
 $('ask-form').addEventListener('submit', (ev) => {
