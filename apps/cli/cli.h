@@ -97,6 +97,7 @@ int run_ask(int argc, char** argv);     // cmd-ask.cpp
 int run_pull(int argc, char** argv);    // cmd-pull.cpp
 int run_models(int argc, char** argv);  // cmd-pull.cpp
 int run_convert(int argc, char** argv);  // cmd-convert.cpp: Hugging Face checkpoint folder -> GGUF
+int run_splat(int argc, char** argv);    // cmd-splat.cpp: Gaussian-splat scenes (info, render)
 // -m DIR, a Hugging Face checkpoint folder: the path of its F16 GGUF conversion, made on first use and kept in
 // $XDG_CACHE_HOME/sotto/converted (~/.cache/...), keyed by the folder and its files' names, sizes and times.
 std::string hf_dir_model(const std::string& dir);  // cmd-convert.cpp

@@ -32,6 +32,7 @@ const Command kCommands[] = {
     {"pull", "download a GGUF model from the Hugging Face hub into its local cache (then -m hf:OWNER/NAME)", sotto::cli::run_pull},
     {"models", "list the GGUF models in the local Hugging Face hub cache, with sizes", sotto::cli::run_models},
     {"convert", "a Hugging Face checkpoint folder (safetensors, config.json, tokenizer.json) to GGUF, quantized on the way", sotto::cli::run_convert},
+    {"splat", "Gaussian-splat scenes (.ply, .splat): info, and render a view to PNG on the CPU", sotto::cli::run_splat},
     {"serve", "serve the browser app on 127.0.0.1; --api: OpenAI-compatible /v1/ endpoints", sotto::cli::run_serve},
 };
 
