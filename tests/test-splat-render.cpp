@@ -145,3 +145,24 @@ TEST(SplatRender, CullingAndDepthOrder) {
   const std::vector<uint32_t> order = depth_order(sp);
   EXPECT_EQ(order, (std::vector<uint32_t>{3, 0, 2, 1}));  // 2.0, 4.5, 4.5 (ties by index), 5.5
 }
+
+TEST(SplatRender, RadixSortEqualsStableSort) {
+  // Depths with many ties (a few distinct values), negatives and -0 / +0, and the fixture scenes' projections.
+  std::vector<Splat2D> sp(5000);
+  uint32_t r = 12345;
+  for (size_t i = 0; i < sp.size(); ++i) {
+    r = r * 1664525u + 1013904223u;
+    sp[i] = {};
+    sp[i].radius = (r >> 28) == 0 ? 0.0f : 1.0f;  // some culled
+    const float vals[6] = {0.5f, -0.0f, 0.0f, -2.0f, 1e-30f, 3.0e38f};
+    sp[i].depth = (r >> 20) % 3 == 0 ? vals[(r >> 8) % 6] : float(int32_t(r) >> 12) * 1e-3f;
+  }
+  EXPECT_EQ(radix_depth_order(sp), depth_order(sp));
+  EXPECT_EQ(depth_key(-0.0f), depth_key(0.0f));
+  EXPECT_LT(depth_key(-1.0f), depth_key(-0.5f));
+  EXPECT_LT(depth_key(0.5f), depth_key(0.5000001f));
+  for (const auto& ref : load_refs()) {
+    const auto p = project(read_scene(kDir + ref.scene), orbit_camera(ref.view, ref.width, ref.height));
+    EXPECT_EQ(radix_depth_order(p), depth_order(p)) << ref.file;
+  }
+}

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 #include "core/error.h"
@@ -143,6 +144,36 @@ std::vector<uint32_t> depth_order(const std::vector<Splat2D>& splats) {
   for (size_t i = 0; i < splats.size(); ++i)
     if (splats[i].radius > 0) idx.push_back(uint32_t(i));
   std::stable_sort(idx.begin(), idx.end(), [&](uint32_t x, uint32_t y) { return splats[x].depth < splats[y].depth; });
+  return idx;
+}
+
+uint32_t depth_key(float depth) {
+  if (depth == 0.0f) depth = 0.0f;  // -0 == +0 as floats compare
+  uint32_t u;
+  std::memcpy(&u, &depth, 4);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+std::vector<uint32_t> radix_depth_order(const std::vector<Splat2D>& splats) {
+  std::vector<uint32_t> idx, keys;
+  for (size_t i = 0; i < splats.size(); ++i)
+    if (splats[i].radius > 0) {
+      idx.push_back(uint32_t(i));
+      keys.push_back(depth_key(splats[i].depth));
+    }
+  std::vector<uint32_t> idx2(idx.size()), keys2(keys.size());
+  for (int shift = 0; shift < 32; shift += 8) {
+    size_t count[257] = {};
+    for (uint32_t k : keys) count[((k >> shift) & 255u) + 1]++;
+    for (int b = 0; b < 256; ++b) count[b + 1] += count[b];
+    for (size_t j = 0; j < keys.size(); ++j) {  // in order: stable
+      const size_t at = count[(keys[j] >> shift) & 255u]++;
+      idx2[at] = idx[j];
+      keys2[at] = keys[j];
+    }
+    idx.swap(idx2);
+    keys.swap(keys2);
+  }
   return idx;
 }
 

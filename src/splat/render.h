@@ -48,6 +48,11 @@ struct Splat2D {
 std::vector<Splat2D> project(const Scene& scene, const Camera& cam);  // [n]
 // Indices of the splats with radius > 0, by depth ascending, ties by index.
 std::vector<uint32_t> depth_order(const std::vector<Splat2D>& splats);
+// The same order by a least-significant-digit radix sort (4 passes of 8 bits) on the depth's float bits mapped to
+// order-preserving unsigned keys: stable, so ties stay by index. The plain twin of the GPU depth sort (issue 23).
+std::vector<uint32_t> radix_depth_order(const std::vector<Splat2D>& splats);
+// The order-preserving key: a < b (floats, not NaN) <=> depth_key(a) < depth_key(b); -0 and +0 share a key.
+uint32_t depth_key(float depth);
 
 // [height, width, 3] linear RGB, background `bg` behind the splats.
 std::vector<float> render(const Scene& scene, const Camera& cam, const float bg[3]);
