@@ -10,6 +10,8 @@
 //   * removing a document: gone from the list, and its question is then not found, as after `sotto index rm`;
 //   * a folder (the directory picker): its readable files named by their path in it, passages as `index add` of the
 //     folder, the rest left out and counted; a question over it == native;
+//   * a model that is not an embedding model: one line as `sotto embed` words it, the stored index untouched; another
+//     embedding model: the stored index (another model's vectors) emptied, and said so;
 //   * privacy: every request is a GET of this origin's page, engine or model files, and once the engine is ready
 //     adding, asking, removing and reloading's own work make no request but the reload's page, engine and model.
 // Usage: node tests/web/rag.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR; under flock
@@ -56,7 +58,7 @@ const step = (name, fn) => tally.test(name, fn);
 
 const allowed = [/^\/rag\/(index\.html)?$/, /^\/rag\/[a-z-]+\.(mjs|css)$/, /^\/[a-z-]+\.(mjs|css)$/,
                  /^\/wasm\/(sotto|rag|threads-host|thread-worker)\.mjs$/, /^\/engine\/sotto(-mt)?\.wasm$/,
-                 new RegExp(`^/models/${MODEL.replace('.', '\\.')}$`)];
+                 /^\/models\/(bert-f32|bert-q8_0|wordpiece-uncased)\.gguf$/];
 const { ctx, log } = await watchedContextOf(browser, origin, allowed, { viewport: { width: 1000, height: 900 } });
 const until = (page, fn, arg, timeout = 30000) => untilIn(page, fn, arg, timeout, ['engine-status', 'index-status', 'ask-error']);
 const page = await ctx.newPage();
@@ -182,6 +184,27 @@ await step('privacy: only this origin\'s page, engine and model files; nothing e
   // the reload fetches the page, its scripts and the engine (the model comes from the Cache API), all checked above
   assert.ok(log.requests.slice(beforeReload).every((r) => r.startsWith(`GET ${origin}/`)));
   assert.deepEqual(pageErrors, []);
+});
+
+await step('a model that is not an embedder: one line as the CLI words it; the stored index is untouched', async () => {
+  const p2 = await ctx.newPage();
+  await p2.goto(`${origin}/rag/#model=wordpiece-uncased.gguf`);
+  await until(p2, () => document.body.dataset.engine === 'error');
+  const want = `The model could not be loaded: wordpiece-uncased.gguf: not an embedding model (general.architecture is '', expected 'bert', or a decoder with {arch}.pooling_type such as Qwen3-Embedding)`;
+  assert.equal(await p2.textContent('#engine-status'), want);
+  await p2.goto('about:blank');  // (a new fragment alone would not load the page again)
+  await p2.goto(`${origin}/rag/#model=${MODEL}`);
+  await until(p2, () => document.body.dataset.engine === 'ready');
+  assert.equal(await p2.$$eval('#docs tbody tr', (trs) => trs.length), names.length - 1 + 2);
+  await p2.close();
+});
+
+await step('another embedding model: the index made with the first one is emptied, and the status says so', async () => {
+  await page.goto('about:blank');
+  await page.goto(`${origin}/rag/#model=bert-q8_0.gguf`);
+  await until(page, () => document.body.dataset.engine === 'ready');
+  assert.match(await page.textContent('#engine-status'), /; the 4 stored documents were indexed with another model and have been cleared$/);
+  assert.equal(await page.$$eval('#docs tbody tr', (trs) => trs.length), 0);
 });
 
 await browser.close();
