@@ -81,6 +81,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sotto-rag-'));
 const docs = {
   'leave.txt': 'Staff leave policy.\n\nEvery employee receives twenty-five days of paid annual leave per calendar year. Unused leave of up to five days may be carried over into the next year, and any further unused days lapse on 31 March.\n\nSick leave does not count against annual leave. A medical certificate is required after three consecutive days of absence.\n',
   'invoices.md': '# Invoice handling\n\nInvoices are payable within thirty days of receipt. Late invoices incur interest of 2% per month.\n\nInvoices over 10,000 EUR need the approval of the finance director before payment. Invoices are not payable in cash.\n',
+  'notes.txt': 'Notes from the café: the naïve résumé of Zoë Müller was filed under CAFÉ. Über-long entries — like this one — are cut; ŒUVRE, œuvre and Straße stay.\n',
   'records.txt': 'Patient records are kept for ten years after the last treatment. Records of minors are kept until the patient turns twenty-eight.\nAccess to a patient file is logged, and the log is reviewed every quarter by the data protection officer.\n',
 };
 const names = Object.keys(docs).sort();  // the order `index add` walks a folder
@@ -108,7 +109,8 @@ await test('chunking: wasm words + chunkPage == the passages sotto index add sto
 });
 
 const queries = ['How many days of annual leave does an employee receive?', 'invoices payable cash', 'patient records kept years',
-                 'Who reviews the access log?', 'quantum chromodynamics'];
+                 'Who reviews the access log?', 'quantum chromodynamics', 'cafe RÉSUMÉ naive zoe', 'uber oeuvre œuvre strasse straße',
+                 'müller\'s "files" (AND OR NOT) café*'];
 const qvec = async (q) => (await emb.embed([q], { truncate: true }))[0];
 for (const q of queries) {
   await test(`search: search.mjs over wasm vectors == sotto search --json ("${q}")`, async () => {
