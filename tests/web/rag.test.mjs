@@ -7,6 +7,8 @@
 //   * questions (one per document, one not found): the answer shown == the native answer, each citation's verdict ==
 //     native, and the highlighted text == the native citation's bytes of its passage; axe-core clean with the answer;
 //   * the index is kept: after a reload the documents are listed and the answer is the same;
+//   * the same file again: unchanged; a changed file: its passages replaced (count == index add's), answers from
+//     the new text == native;
 //   * removing a document: gone from the list, and its question is then not found, as after `sotto index rm`;
 //   * a folder (the directory picker): its readable files named by their path in it, passages as `index add` of the
 //     folder, the rest left out and counted; a question over it == native;
@@ -175,6 +177,27 @@ await step('a folder: its .txt/.md/.html files indexed by their path in it, the 
   assert.deepEqual(await page.$$eval('#index-errors li', (lis) => lis.map((li) => li.textContent)),
                    ['1 file of the folder left out (not .txt, .md or .html)']);
   sameAsNative(await ask('How long are backups kept?'), nativeAsk('How long are backups kept?'));
+});
+
+await step('the same file again is unchanged; a changed one replaces its passages, as index add does', async () => {
+  const add = async (file) => {
+    const n = Number(await page.evaluate(() => document.body.dataset.indexed || 0));
+    await page.setInputFiles('#files', file);
+    await until(page, (k) => Number(document.body.dataset.indexed || 0) > k && !document.body.dataset.busy, n);
+    return page.textContent('#index-status');
+  };
+  const inv = join(tmp, 'invoices.md');
+  assert.equal(await add(inv), 'File 1 of 1, invoices.md: unchanged');
+  writeFileSync(inv, docs['invoices.md'].replace('thirty days', 'sixty days').replace('in cash', 'in cash or by cheque'));
+  assert.match(await add(inv), /^File 1 of 1, invoices\.md: \d+ passages replaced \(\d+\.\d\d s\)$/);
+  assert.match(run(['index', 'add', inv, '--db', db, '-t', '1']), /replaced 1/);
+  const listed = JSON.parse(run(['index', 'ls', '--db', db, '--json'])).documents;
+  const rows = await page.$$eval('#docs tbody tr', (trs) => trs.map((tr) => [...tr.cells].slice(0, 2).map((c) => c.textContent)));
+  assert.deepEqual(rows.find((r) => r[0] === 'invoices.md'), ['invoices.md', String(listed.find((d) => d.path === inv).passages)]);
+  const q = 'Are invoices payable in cash?';
+  const got = await ask(q);
+  sameAsNative(got, nativeAsk(q));
+  assert.ok(got.answer.includes('sixty days') || got.answer.includes('cheque'), `the old text answered: ${got.answer}`);
 });
 
 await step('privacy: only this origin\'s page, engine and model files; nothing else after ready', async () => {
