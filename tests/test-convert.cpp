@@ -322,7 +322,7 @@ TEST(Convert, BadFolder) {
     c.replace(c.find("\"qwen2\""), 7, "\"mamba\"");
     spit(d + "/config.json", c);
     EXPECT_EQ(convert_err(d), d + "/config.json: model_type 'mamba' is not supported (supported: llama, qwen2, "
-                                  "qwen3, gemma3_text, gemma3, moonshine, whisper)");
+                                  "qwen3, gemma3_text, gemma3, moonshine, whisper, idefics3, smolvlm)");
   }
   {
     const std::string d = copy_fixture("qwen2", "vocab");

@@ -80,17 +80,19 @@ std::string hf_dir_model(const std::string& dir) {
 }
 
 int run_convert(int argc, char** argv) {
-  std::string dir, out, type = "f16";
+  std::string dir, out, type = "f16", mmproj;
   int n_threads = 0;
   bool quiet = false;
   ArgParser ap("sotto convert", "HF_DIR -o OUT.gguf [--type f32|f16|bf16|q8_0|q4_0|q4_k]",
                "Converts a Hugging Face checkpoint folder (config.json, model.safetensors or model-*.safetensors with "
-               "model.safetensors.index.json, tokenizer.json) of a Llama / SmolLM2, Qwen2.5, Qwen3, Gemma 3, Moonshine or Whisper "
-               "model to GGUF, the file the Python converters (tools/train/base.py, tools/ref/convert_asr.py) write. "
+               "model.safetensors.index.json, tokenizer.json) of a Llama / SmolLM2, Qwen2.5, Qwen3, Gemma 3, Moonshine, Whisper "
+               "or SmolVLM (Idefics3: the language model, plus the vision tower as an mmproj GGUF) model to GGUF, the file the Python converters (tools/train/base.py, tools/ref/convert_asr.py) write. "
                "Norms and biases stay F32; matrices take --type, or the nearest type whose blocks their rows fill (said "
                "on stderr). Speech models: f32 or f16 (Moonshine also q8_0, q4_0).");
   ap.positional("HF_DIR", &dir, "the checkpoint folder");
   ap.option("-o,--output", &out, "OUT.gguf", "the GGUF file to write (required)");
+  ap.option("--mmproj", &mmproj, "OUT.gguf",
+            "SmolVLM / Idefics3: the vision tower's GGUF (mmproj-OUT.gguf beside OUT.gguf)");
   ap.option("--type", &type, "TYPE", "f32, f16, bf16, q8_0, q4_0 or q4_k (f16)");
   ap.option("-t,--threads", &n_threads, "N", "quantizing threads; 0 = all, at most the hardware threads (0)", 0,
             kMaxThreads);
@@ -104,11 +106,15 @@ int run_convert(int argc, char** argv) {
   if (!known) ap.usage_error("--type '" + type + "' is not one of f32, f16, bf16, q8_0, q4_0, q4_k");
   opt.type = dtype_from_name(type);
   opt.n_threads = resolve_threads(n_threads, quiet);
-  const convert::ConvertReport r = convert::convert_hf(dir, out, opt);
+  const convert::ConvertReport r = convert::convert_hf(dir, out, opt, mmproj);
   for (const std::string& f : r.fallbacks) std::fprintf(stderr, "sotto convert: %s\n", f.c_str());
   if (!quiet) {
     std::fprintf(stderr, "sotto convert: %s -> %s: %s, %zu tensors, %s\n", dir.c_str(), out.c_str(), r.arch.c_str(),
                  r.n_tensors, human_bytes(double(r.n_bytes)).c_str());
+    if (!r.mmproj_path.empty()) {
+      std::fprintf(stderr, "sotto convert: vision tower -> %s: clip (idefics3), %zu tensors, %s\n",
+                   r.mmproj_path.c_str(), r.mmproj_tensors, human_bytes(double(r.mmproj_bytes)).c_str());
+    }
   }
   return 0;
 }

@@ -29,7 +29,8 @@ void write_tensor(const Planned& t, std::FILE* out, ThreadPool& pool, const std:
     return;
   }
   const int64_t cols = t.ne[0];
-  const int64_t rows = t.ne.size() > 1 ? t.ne[1] : 1;
+  int64_t rows = 1;  // every outer dimension (a 4-D conv kernel too)
+  for (size_t i = 1; i < t.ne.size(); i++) rows *= t.ne[i];
   const size_t row_bytes = dtype_row_bytes(t.type, cols);
   const int64_t block = std::max<int64_t>(1, (int64_t(16) << 20) / std::max<int64_t>(1, cols * 4));
   const int64_t hd = t.permute_heads ? rows / t.permute_heads : 0;

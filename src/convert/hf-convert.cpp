@@ -16,6 +16,7 @@
 
 #include "convert/gguf-stream.h"
 #include "convert/safetensors.h"
+#include "convert/vision-convert.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/json.h"
@@ -48,16 +49,23 @@ Config parse_config(const json::Value& top, const std::string& path) {
   const json::Value* mt = top.find("model_type");
   const std::string type = mt && mt->is_string() ? mt->str() : (mt ? json::dump(*mt) : "none");
   const json::Value* conf = &top;
-  if (type == "gemma3" && top.find("text_config")) {
+  if ((type == "gemma3" || is_vlm_type(type)) && top.find("text_config")) {
     conf = top.find("text_config");
     if (!conf->is_object()) fail(path, ": text_config is not an object");
   }
   Config c;
-  if (type == "llama") c.arch = "llama";
+  if (is_vlm_type(type)) {  // SmolVLM / Idefics3: the language model is a Llama (SmolLM2)
+    const json::Value* tt = conf != &top ? conf->find("model_type") : nullptr;
+    if (conf == &top) fail(path, ": model_type '", type, "' without a text_config object");
+    if (tt && !(tt->is_string() && tt->str() == "llama")) {
+      fail(path, ": text_config model_type ", json::dump(*tt), " is not supported (llama, as SmolVLM's)");
+    }
+    c.arch = "llama";
+  } else if (type == "llama") c.arch = "llama";
   else if (type == "qwen2") c.arch = "qwen2";
   else if (type == "qwen3") c.arch = "qwen3";
   else if (type == "gemma3" || type == "gemma3_text") c.arch = "gemma3";
-  else fail(path, ": model_type '", type, "' is not supported (supported: llama, qwen2, qwen3, gemma3_text, gemma3, moonshine, whisper)");
+  else fail(path, ": model_type '", type, "' is not supported (supported: llama, qwen2, qwen3, gemma3_text, gemma3, moonshine, whisper, idefics3, smolvlm)");
   c.gemma = c.arch == "gemma3";
   const char* need[] = {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size"};
   std::string missing;
@@ -331,7 +339,8 @@ Checkpoint open_checkpoint(const std::string& dir) {
     ck.files.push_back(SafetensorsFile::open((fs::path(dir) / n).string()));
     for (const StTensor& t : ck.files.back()->tensors()) {
       std::string k = t.name;
-      for (auto [from, to] : {std::pair{"language_model.model.", "model."}, {"language_model.lm_head.", "lm_head."}}) {
+      for (auto [from, to] : {std::pair{"language_model.model.", "model."}, {"language_model.lm_head.", "lm_head."},
+                              {"model.text_model.", "model."}}) {
         for (size_t at; (at = k.find(from)) != std::string::npos;) k.replace(at, std::strlen(from), to);
       }
       const bool keep = (k.rfind("model.", 0) == 0 || k.rfind("lm_head.", 0) == 0) &&
@@ -397,7 +406,8 @@ bool is_hf_dir(const std::string& path) {
   return fs::is_directory(path, ec) && fs::is_regular_file(fs::path(path) / "config.json", ec);
 }
 
-ConvertReport convert_hf(const std::string& dir, const std::string& out_path, const ConvertOptions& opt) {
+ConvertReport convert_hf(const std::string& dir, const std::string& out_path, const ConvertOptions& opt,
+                         const std::string& mmproj_out) {
   switch (opt.type) {
     case DType::F32: case DType::F16: case DType::BF16: case DType::Q8_0: case DType::Q4_0: case DType::Q4_K: break;
     default: fail("convert: type ", dtype_name(opt.type), " is not an output type (f32, f16, bf16, q8_0, q4_0, q4_k)");
@@ -413,11 +423,16 @@ ConvertReport convert_hf(const std::string& dir, const std::string& out_path, co
   }
   const Config c = parse_config(top, cpath);
   const Checkpoint ck = open_checkpoint(dir);
+  // A SmolVLM / Idefics3 checkpoint: its vision tower is planned (checked) before either file is written.
+  const json::Value* top_type = top.find("model_type");
+  std::unique_ptr<MmprojPlan> vision;
+  if (top_type && top_type->is_string() && is_vlm_type(top_type->str())) vision = plan_mmproj(dir, top, cpath, opt);
 
   // base.load_hf: tied unless lm_head differs from the embedding (or the config says nothing of tying).
   const StTensor& embd = ck.get("model.embed_tokens.weight");
   const StTensor* head = ck.find("lm_head.weight");
-  if (head && truthy(top.find("tie_word_embeddings"))) {
+  const json::Value* text_conf = vision ? top.find("text_config") : nullptr;
+  if (head && (truthy(top.find("tie_word_embeddings")) || (text_conf && truthy(text_conf->find("tie_word_embeddings"))))) {
     check_float(*head, dir);
     check_float(embd, dir);
     if (same_values(*head, embd)) head = nullptr;
@@ -535,6 +550,16 @@ ConvertReport convert_hf(const std::string& dir, const std::string& out_path, co
 
   rep.n_bytes = write_gguf(g, plan, out_path, opt.n_threads);
   rep.n_tensors = plan.size();
+  if (vision) {
+    rep.mmproj_path = mmproj_out.empty() ? default_mmproj_path(out_path) : mmproj_out;
+    try {
+      rep.mmproj_bytes = write_gguf(vision->kv, vision->plan, rep.mmproj_path, opt.n_threads);
+    } catch (...) {
+      fs::remove(out_path, ec);  // both files or neither
+      throw;
+    }
+    rep.mmproj_tensors = vision->plan.size();
+  }
   return rep;
 }
 

@@ -13,8 +13,10 @@
 // Q8_0 / Q4_0 -> F16) and reported, where Python stops; every bad input is a one-line sotto::Error.
 // Speech: a Moonshine or Whisper checkpoint (model_type "moonshine" / "whisper") becomes the file
 // tools/ref/convert_asr.py writes, byte for byte (asr-convert.cpp; F32 / F16, Moonshine also Q8_0 / Q4_0).
+// SmolVLM / Idefics3 (model_type "idefics3" / "smolvlm"): the language model (model.text_model.*, lm_head) as
+// above, a Llama, and the vision tower and connector as a second, "mmproj" GGUF (vision-convert.h).
 // Does not: read tokenizer_config.json / generation_config.json (the Python converters do not either), or convert
-// vision or embedding checkpoints.
+// embedding checkpoints.
 #pragma once
 
 #include <cstdint>
@@ -36,12 +38,17 @@ struct ConvertReport {
   size_t n_tensors = 0;
   uint64_t n_bytes = 0;                // of the GGUF written
   std::vector<std::string> fallbacks;  // "blk.0.attn_q.weight: q4_0 (576 columns are not a multiple of 256)"
+  std::string mmproj_path;             // SmolVLM / Idefics3: the vision GGUF written (vision-convert.h), else empty
+  size_t mmproj_tensors = 0;
+  uint64_t mmproj_bytes = 0;
 };
 
 // True when `path` is a directory holding a config.json (what -m accepts as a checkpoint folder).
 bool is_hf_dir(const std::string& path);
 
 // Converts the checkpoint folder `dir` to the GGUF file `out`; throws sotto::Error ("DIR: ..." or "FILE: ...").
-ConvertReport convert_hf(const std::string& dir, const std::string& out, const ConvertOptions& opt = {});
+// A SmolVLM / Idefics3 folder also gives the vision GGUF `mmproj_out` (empty: "mmproj-" + out's name, beside it).
+ConvertReport convert_hf(const std::string& dir, const std::string& out, const ConvertOptions& opt = {},
+                         const std::string& mmproj_out = "");
 
 }  // namespace sotto::convert
