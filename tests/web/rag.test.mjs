@@ -12,6 +12,8 @@
 //   * removing a document: gone from the list, and its question is then not found, as after `sotto index rm`;
 //   * a folder (the directory picker): its readable files named by their path in it, passages as `index add` of the
 //     folder, the rest left out and counted; a question over it == native;
+//   * an answer written elsewhere (a quote, a paraphrase, an unknown document, a missing page, a document by the tail
+//     of its path) checked in the page == `sotto ask --check --json`: verdicts, reasons, highlights;
 //   * a model that is not an embedding model: one line as `sotto embed` words it, the stored index untouched; another
 //     embedding model: the stored index (another model's vectors) emptied, and said so;
 //   * privacy: every request is a GET of this origin's page, engine or model files, and once the engine is ready
@@ -97,7 +99,7 @@ function sameAsNative(got, ref) {
   assert.equal(got.citations.length, ref.citations.length);
   ref.citations.forEach((c, i) => {
     const g = got.citations[i];
-    assert.ok(g.head.includes(`— ${relative(tmp, c.document)}, page ${c.page}: “${c.quote}”`), `citation ${i + 1}: ${g.head}`);
+    assert.ok(g.head.includes(`— ${c.document.startsWith('/') ? relative(tmp, c.document) : c.document}, page ${c.page}: “${c.quote}”`), `citation ${i + 1}: ${g.head}`);
     assert.equal(g.verdict.startsWith('✓'), c.supported, `citation ${i + 1}: ${g.verdict}`);
     if (c.supported) {
       const p = ref.passages[c.passage - 1];
@@ -198,6 +200,41 @@ await step('the same file again is unchanged; a changed one replaces its passage
   const got = await ask(q);
   sameAsNative(got, nativeAsk(q));
   assert.ok(got.answer.includes('sixty days') || got.answer.includes('cheque'), `the old text answered: ${got.answer}`);
+});
+
+await step('an answer written elsewhere, checked: verdicts, reasons and highlights == sotto ask --check --json', async () => {
+  const answer = {
+    answer: 'Employees get twenty-five days of paid annual leave [1]. Unused days carry over without limit [2]. Backups are kept for ninety days [5].',
+    citations: [
+      { document: 'leave.txt', page: 1, quote: 'twenty-five days of paid annual leave' },
+      { document: 'leave.txt', page: 1, quote: 'all unused days carry over' },
+      { document: 'nope.txt', page: 1, quote: 'anything at all' },
+      { document: 'leave.txt', page: 2, quote: 'Staff leave policy' },
+      { document: 'note.md', page: 1, quote: 'kept off site for ninety days' },
+    ],
+  };
+  const file = join(tmp, 'answer.json');
+  writeFileSync(file, JSON.stringify(answer));
+  const ref = JSON.parse(run(['ask', 'x', '--index', db, '--check', file, '--json']));
+  await page.click('#check-box summary');
+  await page.fill('#check-json', JSON.stringify(answer));
+  const n = Number(await page.evaluate(() => document.body.dataset.answered || 0));
+  await page.click('#check');
+  await until(page, (k) => Number(document.body.dataset.answered || 0) > k, n);
+  const got = await page.evaluate(() => ({
+    answer: document.getElementById('answer').textContent,
+    error: document.getElementById('ask-error').textContent,
+    citations: [...document.querySelectorAll('#citations > li')].map((li) => ({
+      verdict: li.querySelector('.verdict')?.textContent ?? li.textContent,
+      head: li.querySelector('div')?.textContent ?? '',
+      mark: li.querySelector('mark')?.textContent ?? null,
+    })),
+    flagged: [...document.querySelectorAll('#flagged li')].map((li) => li.textContent),
+  }));
+  sameAsNative(got, ref);
+  assert.deepEqual(got.citations.map((c) => c.verdict), ref.citations.map((c) => (c.supported ? '✓ Supported' : `✗ Not supported: ${c.why}`)));
+  assert.deepEqual(ref.citations.map((c) => c.supported), [true, false, false, false, true]);
+  await axeClean(page, 'checked');
 });
 
 await step('privacy: only this origin\'s page, engine and model files; nothing else after ready', async () => {

@@ -11,6 +11,8 @@
 //                                               seconds, docs}
 //   {type: 'remove', id, name}               -> {type: 'removed', id, name, docs}
 //   {type: 'ask', id, question, k}           -> {type: 'answer', id, result (sotto ask --json's object), seconds}
+//   {type: 'check', id, answer}              -> the same for an answer written elsewhere ({answer, citations}), as
+//                                               `sotto ask --check` checks it against the stored passages
 // docs: [{name, kind, size, passages, added}]. Any failure: {type: 'error', id, message} (one line); nothing is
 // written for a document that failed.
 // A stored index made with another embedding model (its SHA-256 differs) is emptied at init, and 'ready' says so
@@ -143,8 +145,51 @@ async function ask({ id, question, k = 5 }) {
   post({ type: 'answer', id, result, seconds: (performance.now() - t0) / 1000 });
 }
 
+// An answer written elsewhere, checked as `sotto ask --check` checks it: each citation's document is a stored name or
+// the one stored name ending in "/" + it; the sources are every passage of the cited pages (each page once, in the
+// order cited, its passages by offset); a document not found, named by several, or a page it does not have is
+// unsupported with that reason.
+async function check({ id, answer, question = '' }) {
+  if (!rag) throw new Error('the engine is not loaded yet');
+  if (!answer || typeof answer !== 'object' || !Array.isArray(answer.citations)) {
+    throw new Error('the answer must be {"answer": string, "citations": [{"document", "page", "quote"}]}');
+  }
+  const t0 = performance.now();
+  const names = [...new Set(passages.map((p) => p.document))];
+  const why = [];
+  const seen = new Set();
+  const given = [];
+  const citations = answer.citations.map((c, i) => {
+    const doc = typeof c?.document === 'string' ? c.document : '';
+    let found = names.filter((n) => n === doc);
+    if (!found.length) found = names.filter((n) => n.length > doc.length && n.endsWith(doc) && n[n.length - doc.length - 1] === '/');
+    if (!found.length) why[i] = `no document '${doc}' in the index`;
+    else if (found.length > 1) why[i] = `'${doc}' names ${found.length} documents of the index; give more of its path`;
+    else {
+      const key = `${found[0]}\u0000${c.page}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        given.push(...passages.filter((p) => p.document === found[0] && p.page === c.page).sort((a, b) => a.begin - b.begin));
+      }
+      return { ...c, document: found[0] };
+    }
+    return c;
+  });
+  if (!given.length) {  // the engine needs one passage; none cited is found, so every citation is unsupported
+    given.push({ document: '', page: 1, begin: 0, end: 0, text: '' });
+  }
+  const result = await rag.check(question, { ...answer, citations }, given);
+  result.citations.forEach((c, i) => {
+    const has = given.some((p) => p.document === citations[i].document && p.page === citations[i].page);
+    if (!why[i] && !has) why[i] = `${String(citations[i].document).split('/').pop()} has no page ${citations[i].page} in the index`;
+    if (why[i]) { c.supported = false; c.why = why[i]; }
+  });
+  result.passages = result.passages.filter((p) => p.document !== '');
+  post({ type: 'answer', id, result, seconds: (performance.now() - t0) / 1000 });
+}
+
 self.onmessage = ({ data: m }) => {
-  const run = { init, add, remove, ask }[m.type];
+  const run = { init, add, remove, ask, check }[m.type];
   if (!run) return;
   busy = busy.then(() => run(m)).catch((e) => post({ type: 'error', id: m.id, op: m.type, name: m.name, message: oneLine(e) }));
 };

@@ -9,6 +9,8 @@
 // embed.gguf; cached after the first load.
 // Data attributes (tests): body[data-engine] loading | ready | error, body[data-indexed] counts files handled (added,
 // replaced, unchanged or failed), body[data-answered] counts answers, body[data-busy] while indexing or answering.
+// "Check an answer written elsewhere": an answer as JSON ({answer, citations: [{document, page, quote}]}, e.g. a language
+// model's) is checked against the stored passages of the pages it cites, as `sotto ask --check`, and shown the same way.
 // Does not: read PDF (no PDF library in the browser build yet: a .pdf is refused in one line), generate answers with
 // a language model, keep questions or answers.
 const $ = (id) => document.getElementById(id);
@@ -31,8 +33,9 @@ function setBusy() {
   const ready = document.body.dataset.engine === 'ready';
   const busy = pending > 0 || currentAsk > 0;
   document.body.dataset.busy = busy ? '1' : '';
-  for (const id of ['files', 'folder', 'question']) $(id).disabled = !ready;
+  for (const id of ['files', 'folder', 'question', 'check-json']) $(id).disabled = !ready;
   $('ask').disabled = !ready || currentAsk > 0;
+  $('check').disabled = !ready || currentAsk > 0;
   for (const b of document.querySelectorAll('#docs button')) b.disabled = !ready || busy;
 }
 
@@ -190,7 +193,7 @@ function passageWithMark(p, c) {
 
 function showAnswer(r, seconds) {
   $('answer').textContent = r.answer;
-  $('answer-info').textContent = `${r.passages.length} passages searched; ${r.n_supported} of ${r.citations.length} citations supported; ` +
+  $('answer-info').textContent = `${r.passages.length} passages ${r.mode === 'checked' ? 'of the cited pages' : 'searched'}; ${r.n_supported} of ${r.citations.length} citations supported; ` +
     `${r.n_flagged} sentences flagged; ${seconds.toFixed(2)} s`;
   const ol = $('citations');
   ol.replaceChildren();
@@ -264,7 +267,7 @@ worker.onmessage = ({ data: m }) => {
       indexError(m.message);
       pending--;
       setBusy();
-    } else if (m.op === 'ask') {
+    } else if (m.op === 'ask' || m.op === 'check') {
       $('ask-error').textContent = m.message;
       currentAsk = 0;
       document.body.dataset.answered = String(++answered);
@@ -292,6 +295,22 @@ $('ask-form').addEventListener('submit', (ev) => {
   $('ask-error').textContent = '';
   setBusy();
   worker.postMessage({ type: 'ask', id: currentAsk, question: q, k: 5 });
+});
+
+$('check-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  if (currentAsk) return;
+  let answer;
+  try {
+    answer = JSON.parse($('check-json').value);
+  } catch (e) {
+    $('ask-error').textContent = `The answer is not JSON: ${String(e.message).split('\n')[0]}`;
+    return;
+  }
+  currentAsk = nextId++;
+  $('ask-error').textContent = '';
+  setBusy();
+  worker.postMessage({ type: 'check', id: currentAsk, answer });
 });
 
 document.body.dataset.engine = 'loading';
