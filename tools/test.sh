@@ -50,7 +50,7 @@ node tests/web/vision.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"
 # edited and exported on approval, no request after ready, the engine on WebGPU (SwiftShader) when asked (~20 s).
 SOTTO_WASM_DIR="$build-wasm" node tests/web/field.test.mjs "$build/sotto"
 # The private documents page (web/rag) against `sotto serve`: files indexed in the page, answers, verdicts and
-# highlights == sotto ask --extractive, kept over a reload, a removed document gone, no request after ready (~15 s).
+# highlights == sotto ask --extractive and --check, kept over a reload, removal gone, no request after ready (~6 s).
 SOTTO_WASM_DIR="$build-wasm" node tests/web/rag.test.mjs "$build/sotto"
 # Pages of other origins (another port, localhost, DNS rebinding) read nothing from `sotto serve` (~10 s).
 node tests/web/hostile.test.mjs "$build/sotto"
