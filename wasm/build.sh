@@ -32,6 +32,7 @@ srcs+=(wasm/scribe-abi.cpp wasm/scribe-note.cpp)
 # Private retrieval (apps/rag without SQLite, poppler, libxml2: the embedder, the extractive answer and its check).
 srcs+=(wasm/rag-abi.cpp apps/rag/embedder.cpp apps/rag/ask.cpp apps/rag/cite-check.cpp)
 for f in apps/scribe/*.cpp; do [ "$f" = apps/scribe/note.cpp ] || srcs+=("$f"); done
+srcs+=(wasm/splat-abi.cpp src/splat/scene.cpp src/splat/render.cpp)  # Gaussian splats (issue 23, docs/splats.md)
 # The WGSL kernels, embedded: one raw string per src/backend/webgpu/*.wgsl (rewritten only on change).
 gen="$out/wgsl-sources.gen.cpp"
 {

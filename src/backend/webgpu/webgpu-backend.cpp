@@ -1017,6 +1017,7 @@ class WebGpuBackend final : public Backend {
     return n;
   }
 
+  void submit_recorded() { flush(); }  // webgpu_dispatch: outside work never joins a backend's step
  private:
   struct Bind {
     uint32_t id, offset, size;
@@ -1646,6 +1647,17 @@ uint32_t webgpu_features(const Backend& be) {
 uint32_t webgpu_take_dispatch_count(Backend& be) {
   auto* w = dynamic_cast<WebGpuBackend*>(&be);
   return w ? w->take_dispatch_count() : 0;
+}
+
+uint32_t webgpu_new_buffer_id() { return g_next_buffer_id++; }
+uint32_t webgpu_new_kernel_id() { return g_next_kernel_id++; }
+void webgpu_destroy_buffer(uint32_t id) {
+  sotto_gpu_buffer_destroy(id);
+  forget_bind_groups(id);
+}
+void webgpu_dispatch(uint32_t kernel, const uint32_t* quads, uint32_t n, uint32_t gx, uint32_t gy, uint32_t gz) {
+  if (g_recording) g_recording->submit_recorded();  // a backend's recorded step is submitted first, with its arena
+  gpu_dispatch(kernel, quads, n, gx, gy, gz);
 }
 
 }  // namespace sotto

@@ -53,4 +53,12 @@ uint32_t webgpu_features(const Backend& be);
 // The number of dispatches recorded since the last call (for the dispatches-per-token report).
 uint32_t webgpu_take_dispatch_count(Backend& be);
 
+// GPU work recorded outside the backends (wasm/splat-abi.cpp, the splat renderer): fresh host buffer and pipeline
+// ids of the instance, a buffer's destruction (its bind groups forgotten), and a dispatch through the bind-group
+// cache (any backend's unflushed step is flushed first). The caller submits its own work with sotto_gpu_flush.
+uint32_t webgpu_new_buffer_id();
+uint32_t webgpu_new_kernel_id();
+void webgpu_destroy_buffer(uint32_t id);
+void webgpu_dispatch(uint32_t kernel, const uint32_t* quads, uint32_t n, uint32_t gx, uint32_t gy, uint32_t gz);
+
 }  // namespace sotto

@@ -1,0 +1,112 @@
+// splat.test.mjs — Gaussian splats on WebGPU (src/backend/webgpu/splat-*.wgsl through wasm/splat-abi.cpp and
+// wasm/splat.mjs) in Node through Dawn (npm webgpu) on SwiftShader, against the CPU reference renderer of the same
+// wasm build and the PyTorch references (tests/fixtures/splat/refs.txt):
+//   * each fixture view: GPU frame vs CPU frame and vs PyTorch PSNR >= 40 dB (issue 23's bar); CPU vs PyTorch too;
+//   * the GPU radix sort's order == the CPU's radix_depth_order (visible splats first, in the same order; the rest
+//     culled), also for 700 splats of one depth (ties by index, across sort blocks);
+//   * a malformed scene is refused in one line, and the engine renders again after.
+// Usage: node tests/webgpu/splat.test.mjs [path/to/sotto.wasm]   (VK_ICD_FILENAMES: SwiftShader by default)
+// Prints `N passed, M failed`; exit code 1 on failure.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(swiftshader)) {
+  process.env.VK_ICD_FILENAMES = swiftshader;
+}
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { create, globals } = await import('webgpu');
+Object.assign(globalThis, globals);
+const { Sotto } = await import('../../wasm/sotto.mjs');
+const { GpuHost } = await import('../../wasm/gpu-host.mjs');
+const { SottoSplat } = await import('../../wasm/splat.mjs');
+const { Tally } = await import('../harness.mjs');
+
+const wasmPath = process.argv[2] ?? join(root, 'build-wasm', 'sotto.wasm');
+const dir = join(root, 'tests', 'fixtures', 'splat');
+const wasmModule = await WebAssembly.compile(readFileSync(wasmPath));
+const tally = new Tally();
+const check = (cond, msg) => tally.check(cond, msg);
+
+function psnr(a, b) {
+  let se = 0;
+  for (let i = 0; i < a.length; i++) se += (a[i] - b[i]) ** 2;
+  return se === 0 ? 200 : 10 * Math.log10(a.length / se);
+}
+
+const refs = readFileSync(join(dir, 'refs.txt'), 'utf8').trim().split('\n').map((line) => {
+  const w = line.split(/\s+/);
+  const f = w.slice(1, 13).map(Number);
+  return { scene: w[0], view: { azimuth: f[0], elevation: f[1], radius: f[2], fov: f[3] }, target: f.slice(4, 7),
+           width: f[7], height: f[8], bg: f.slice(9, 12), file: w[13] };
+});
+
+const host = await GpuHost.create(create([]), { forceFallbackAdapter: true });
+const engine = await Sotto.create(wasmModule, { gpu: host, log: () => {} });
+const splat = await SottoSplat.create(engine);
+
+function orderMatches(cpu, gpu, n) {
+  check(gpu.length === n, `GPU order has ${gpu.length} entries, scene ${n}`);
+  for (let k = 0; k < cpu.length; k++) {
+    if (gpu[k] !== cpu[k]) throw new Error(`order differs at ${k}: GPU ${gpu[k]}, CPU ${cpu[k]}`);
+  }
+  const seen = new Uint8Array(n);
+  for (const i of gpu) seen[i]++;
+  check(seen.every((c) => c === 1), 'GPU order is not a permutation');
+}
+
+for (const r of refs) {
+  await tally.test(`${r.scene} az ${r.view.azimuth} el ${r.view.elevation}: GPU == CPU == PyTorch`, async () => {
+    const n = await splat.load(readFileSync(join(dir, r.scene)), { name: r.scene });
+    const want = new Float32Array(readFileSync(join(dir, r.file)).buffer.slice(0));
+    const opts = { width: r.width, height: r.height, view: r.view, target: r.target, bg: r.bg };
+    const cpu = await splat.render({ ...opts, device: 'cpu' });
+    const gpu = await splat.render({ ...opts, device: 'gpu' });
+    const [pc, pg, pgc] = [psnr(cpu.frame, want), psnr(gpu.frame, want), psnr(gpu.frame, cpu.frame)];
+    console.log(`      PSNR cpu/ref ${pc.toFixed(1)}, gpu/ref ${pg.toFixed(1)}, gpu/cpu ${pgc.toFixed(1)} dB; ` +
+                `${cpu.order.length} of ${n} visible`);
+    check(pc >= 40 && pg >= 40 && pgc >= 40, 'PSNR below 40 dB');
+    orderMatches(cpu.order, gpu.order, n);
+  });
+}
+
+await tally.test('700 splats of one depth: GPU sort == CPU sort (ties by index)', async () => {
+  const n = 700, rec = new DataView(new ArrayBuffer(32 * n));
+  for (let i = 0; i < n; i++) {
+    const o = 32 * i;
+    rec.setFloat32(o, ((i % 35) - 17) * 0.05, true);
+    rec.setFloat32(o + 4, (Math.floor(i / 35) - 10) * 0.05, true);
+    rec.setFloat32(o + 8, 0, true);  // one plane facing the camera: every view depth equal
+    for (let k = 0; k < 3; k++) rec.setFloat32(o + 12 + 4 * k, 0.03, true);
+    for (let k = 0; k < 4; k++) rec.setUint8(o + 24 + k, (i * 37 + k * 91) % 256);
+    rec.setUint8(o + 27, 200);
+    rec.setUint8(o + 28, 255);
+    for (let k = 1; k < 4; k++) rec.setUint8(o + 28 + k, 128);
+  }
+  await splat.load(new Uint8Array(rec.buffer), { name: 'plane.splat' });
+  const opts = { width: 32, height: 32, view: { azimuth: 0, elevation: 0, radius: 3, fov: 60 } };
+  const cpu = await splat.render({ ...opts, device: 'cpu' });
+  const gpu = await splat.render({ ...opts, device: 'gpu' });
+  check(cpu.order.length > 256, `only ${cpu.order.length} visible`);
+  for (let k = 1; k < cpu.order.length; k++) check(cpu.order[k] > cpu.order[k - 1], 'CPU ties not by index');
+  orderMatches(cpu.order, gpu.order, n);
+  check(psnr(gpu.frame, cpu.frame) >= 40, 'frame differs');
+});
+
+await tally.test('a malformed scene: one-line error, then it renders again', async () => {
+  let msg = '';
+  try {
+    await splat.load(new TextEncoder().encode('ply\nformat ascii 1.0\nelement vertex 1\nend_header\n'), { name: 'bad.ply' });
+  } catch (e) {
+    msg = e.message;
+  }
+  check(msg.includes('bad.ply: ascii .ply is not read') && !msg.includes('\n'), `error: '${msg}'`);
+  const r = refs[0];
+  await splat.load(readFileSync(join(dir, r.scene)), { name: r.scene });
+  const gpu = await splat.render({ width: r.width, height: r.height, view: r.view, target: r.target, bg: r.bg, device: 'gpu' });
+  const want = new Float32Array(readFileSync(join(dir, r.file)).buffer.slice(0));
+  check(psnr(gpu.frame, want) >= 40, 'render after the error differs');
+});
+
+process.exit(tally.summary());

@@ -1,0 +1,206 @@
+// splat-abi.cpp — Gaussian splats in the wasm build (issue 23, docs/splats.md): one scene an instance, rendered by
+// the CPU reference (src/splat/render.h) or on WebGPU by the splat-*.wgsl kernels through the GPU host's imports
+// (projection, a deterministic 4-pass LSD radix depth sort, per-pixel compositing: the same definitions).
+//   sotto_splat_load(bytes, size, name)        parse a .ply / .splat (one-line trap on a malformed file) -> n splats
+//   sotto_splat_render_cpu(w, h, view, bg)     CPU render into the frame buffer; returns the visible count
+//   sotto_splat_render_gpu(w, h, view, bg)     records and submits the GPU frame; the frame and the sorted order land
+//                                              in the buffers once the host settles (a deferred read)
+//   sotto_splat_frame() -> [h, w, 3] f32        sotto_splat_order() -> u32 indices (CPU: radix_depth_order's visible
+//                                              splats; GPU: all n sorted, culled last)
+// view: 7 floats: azimuth, elevation (degrees), radius, vertical fov (degrees), target x y z; bg: 3 floats.
+// Does not: bin by tiles (the GPU render walks every visible splat a pixel), share a step with a model's backend
+// (a backend's unflushed step is flushed first), time the stages (timestamp queries: not yet).
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "backend/webgpu/webgpu-backend.h"
+#include "backend/webgpu/wgsl-sources.h"
+#include "core/error.h"
+#include "splat/render.h"
+#include "splat/scene.h"
+
+#define SOTTO_EXPORT extern "C" __attribute__((visibility("default"), used))
+#define SOTTO_GPU_IMPORT(name) __attribute__((import_module("sotto_gpu"), import_name(#name)))
+extern "C" {
+SOTTO_GPU_IMPORT(buffer_create) void sotto_gpu_buffer_create(uint32_t id, uint32_t bytes);
+SOTTO_GPU_IMPORT(buffer_write) void sotto_gpu_buffer_write(uint32_t id, uint32_t offset, const void* src, uint32_t n);
+SOTTO_GPU_IMPORT(pipeline_create) void sotto_gpu_pipeline_create(uint32_t kernel, const char* src, uint32_t len);
+SOTTO_GPU_IMPORT(read) void sotto_gpu_read(uint32_t id, uint32_t offset, uint32_t n, void* dst);
+SOTTO_GPU_IMPORT(flush) void sotto_gpu_flush(const void* arena, uint32_t n);
+}
+
+namespace {
+
+using namespace sotto;
+
+struct GpuParams {  // splat-project.wgsl / splat-render.wgsl `Params`
+  float rot[9], trans[3], centre[3], fx, fy, cx, cy;
+  uint32_t width, height, n, sh_degree;
+  float bg[3];
+};
+static_assert(sizeof(GpuParams) == 104);
+
+struct Gpu {
+  uint32_t k_project = 0, k_hist, k_scan, k_scatter, k_render;
+  uint32_t params = 0, scene = 0, out2d, keys[2], vals[2], hist, pass[4], img = 0;
+  uint32_t n = 0, img_bytes = 0;
+};
+
+struct State {
+  splat::Scene scene;
+  std::vector<float> frame;
+  std::vector<uint32_t> order;
+  Gpu gpu;
+};
+State& state() {
+  static State s;
+  return s;
+}
+
+splat::Camera camera(int w, int h, const float* view) {
+  splat::OrbitView v;
+  v.azimuth_deg = view[0];
+  v.elevation_deg = view[1];
+  v.radius = view[2];
+  v.fov_y_deg = view[3];
+  for (int k = 0; k < 3; ++k) v.target[k] = view[4 + k];
+  return splat::orbit_camera(v, w, h);
+}
+
+uint32_t kernel(const char* name) {
+  const char* src = wgsl_source(name);
+  if (!src) fail("splat: kernel ", name, " missing from the build");
+  const std::string s = std::string("// kernel ") + name + "\n" + src;
+  const uint32_t id = webgpu_new_kernel_id();
+  sotto_gpu_pipeline_create(id, s.data(), uint32_t(s.size()));
+  return id;
+}
+
+uint32_t buffer(uint32_t bytes) {
+  const uint32_t id = webgpu_new_buffer_id();
+  sotto_gpu_buffer_create(id, std::max(bytes, 16u));
+  return id;
+}
+
+void dispatch(uint32_t k, std::initializer_list<uint32_t> ids, uint32_t groups_x, uint32_t groups_y = 1) {
+  std::vector<uint32_t> quads;
+  uint32_t b = 0;
+  for (uint32_t id : ids) quads.insert(quads.end(), {b++, id, 0, 0});
+  webgpu_dispatch(k, quads.data(), uint32_t(ids.size()), groups_x, groups_y, 1);
+}
+
+// A 1D count of workgroups as (x, y) within the 65535 limit of each.
+void grid(uint32_t groups, uint32_t& gx, uint32_t& gy) {
+  gx = std::min(groups, 65535u);
+  gy = gx ? (groups + gx - 1) / gx : 1;
+  gx = std::max(gx, 1u);
+}
+
+void upload_scene(State& st) {
+  Gpu& g = st.gpu;
+  if (!g.k_project) {
+    g.k_project = kernel("splat-project");
+    g.k_hist = kernel("splat-sort-hist");
+    g.k_scan = kernel("splat-sort-scan");
+    g.k_scatter = kernel("splat-sort-scatter");
+    g.k_render = kernel("splat-render");
+    g.params = buffer(sizeof(GpuParams));
+    for (uint32_t& p : g.pass) p = buffer(16);
+  }
+  if (g.scene) {
+    for (uint32_t id : {g.scene, g.out2d, g.keys[0], g.keys[1], g.vals[0], g.vals[1], g.hist}) webgpu_destroy_buffer(id);
+    g.scene = 0;
+  }
+  const splat::Scene& s = st.scene;
+  const uint32_t n = uint32_t(s.size());
+  if (uint64_t(n) * 60 * 4 > 0xFFFFFF00u) fail("splat: ", std::to_string(n), " splats do not fit one GPU buffer");
+  std::vector<float> packed(size_t(n) * 60, 0.0f);  // pos 3, scale 3, rot 4, opacity, pad, sh 48
+  for (size_t i = 0; i < n; ++i) {
+    float* p = &packed[i * 60];
+    std::memcpy(p, &s.pos[i * 3], 12);
+    std::memcpy(p + 3, &s.scale[i * 3], 12);
+    std::memcpy(p + 6, &s.rot[i * 4], 16);
+    p[10] = s.opacity[i];
+    std::memcpy(p + 12, &s.sh[i * 48], 48 * 4);
+  }
+  const uint32_t n_blocks = (n + 255) / 256;
+  g.n = n;
+  g.scene = buffer(n * 240);
+  g.out2d = buffer(n * 48);
+  for (int k = 0; k < 2; ++k) {
+    g.keys[k] = buffer(n * 4);
+    g.vals[k] = buffer(n * 4);
+  }
+  g.hist = buffer(256 * n_blocks * 4);
+  if (n) sotto_gpu_buffer_write(g.scene, 0, packed.data(), n * 240);
+  for (uint32_t p = 0; p < 4; ++p) {
+    const uint32_t pass[4] = {8 * p, n, n_blocks, 0};
+    sotto_gpu_buffer_write(g.pass[p], 0, pass, 16);
+  }
+}
+
+}  // namespace
+
+SOTTO_EXPORT uint32_t sotto_splat_load(const uint8_t* data, uint32_t size, const char* name) {
+  State& st = state();
+  st.scene = splat::parse_scene(data, size, name);
+  st.gpu.n = 0;
+  return uint32_t(st.scene.size());
+}
+
+SOTTO_EXPORT uint32_t sotto_splat_render_cpu(int w, int h, const float* view, const float* bg) {
+  State& st = state();
+  const splat::Camera cam = camera(w, h, view);
+  st.frame = splat::render(st.scene, cam, bg);
+  st.order = splat::radix_depth_order(splat::project(st.scene, cam));
+  return uint32_t(st.order.size());
+}
+
+SOTTO_EXPORT void sotto_splat_render_gpu(int w, int h, const float* view, const float* bg) {
+  State& st = state();
+  Gpu& g = st.gpu;
+  const splat::Camera cam = camera(w, h, view);
+  if (g.n != st.scene.size() || !g.scene) upload_scene(st);
+  const uint32_t img_bytes = uint32_t(w) * uint32_t(h) * 12;
+  if (g.img && g.img_bytes != img_bytes) {
+    webgpu_destroy_buffer(g.img);
+    g.img = 0;
+  }
+  if (!g.img) {
+    g.img = buffer(img_bytes);
+    g.img_bytes = img_bytes;
+  }
+  GpuParams p = {};
+  std::memcpy(p.rot, cam.rot, sizeof p.rot);
+  std::memcpy(p.trans, cam.trans, sizeof p.trans);
+  std::memcpy(p.centre, cam.centre, sizeof p.centre);
+  p.fx = cam.fx, p.fy = cam.fy, p.cx = cam.cx, p.cy = cam.cy;
+  p.width = uint32_t(w), p.height = uint32_t(h), p.n = g.n, p.sh_degree = uint32_t(st.scene.sh_degree);
+  std::memcpy(p.bg, bg, sizeof p.bg);
+  sotto_gpu_buffer_write(g.params, 0, &p, sizeof p);
+  st.frame.assign(size_t(w) * size_t(h) * 3, 0.0f);
+  st.order.assign(g.n, 0);
+  uint32_t gx, gy;
+  if (g.n) {
+    grid((g.n + 63) / 64, gx, gy);
+    dispatch(g.k_project, {g.params, g.scene, g.out2d, g.keys[0], g.vals[0]}, gx, gy);
+    const uint32_t n_blocks = (g.n + 255) / 256;
+    grid(n_blocks, gx, gy);
+    for (int pass = 0; pass < 4; ++pass) {
+      const int a = pass & 1, b = a ^ 1;
+      dispatch(g.k_hist, {g.pass[pass], g.keys[a], g.hist}, gx, gy);
+      dispatch(g.k_scan, {g.pass[pass], g.hist}, 1);
+      dispatch(g.k_scatter, {g.pass[pass], g.keys[a], g.vals[a], g.hist, g.keys[b], g.vals[b]}, gx, gy);
+    }
+  }
+  dispatch(g.k_render, {g.params, g.out2d, g.keys[0], g.vals[0], g.img}, (uint32_t(w) + 7) / 8, (uint32_t(h) + 7) / 8);
+  sotto_gpu_read(g.img, 0, img_bytes, st.frame.data());
+  if (g.n) sotto_gpu_read(g.vals[0], 0, g.n * 4, st.order.data());
+  sotto_gpu_flush(nullptr, 0);
+}
+
+SOTTO_EXPORT const float* sotto_splat_frame() { return state().frame.data(); }
+SOTTO_EXPORT const uint32_t* sotto_splat_order() { return state().order.data(); }
+SOTTO_EXPORT uint32_t sotto_splat_order_len() { return uint32_t(state().order.size()); }
