@@ -18,6 +18,9 @@ tiny-vlm.ref.gguf (smolvlm_ref.py) says (tests/test-convert-vision.cpp).
                           tests/fixtures/vision/tiny-mmproj-f32.ref.gguf, as make_vision_fixtures.py writes them
 
 Usage: /usr/bin/python3 tools/ref/make_vlm_hf_fixture.py [out_dir]   (default tests/fixtures/hf-smolvlm)
+       /usr/bin/python3 tools/ref/make_vlm_hf_fixture.py --real-vision DIR
+         SmolVLM-256M's vision config (768 wide, 12 layers, 512 / 16, pixel shuffle 4, projection 576; random BF16
+         weights, 0.19 GB) with a one-layer text model of SmolLM2-135M's width: the converter at the real tower's shape.
 """
 import hashlib
 import json
@@ -41,10 +44,19 @@ import siglip_ref
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+REAL_VISION = dict(image_size=512, patch_size=16, hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+                   num_attention_heads=12, layer_norm_eps=1e-6, scale_factor=4, text_hidden_size=576)
+
+
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "../../tests/fixtures/hf-smolvlm")
+    real = len(sys.argv) > 2 and sys.argv[1] == "--real-vision"
+    out = sys.argv[2] if real else sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "../../tests/fixtures/hf-smolvlm")
     os.makedirs(out, exist_ok=True)
     vcfg, LM = make_vision_fixtures.TINY, make_vlm_fixtures.LM
+    if real:
+        vcfg = REAL_VISION
+        LM = dict(LM, hidden_size=576, intermediate_size=1536, num_attention_heads=9, num_key_value_heads=3,
+                  head_dim=64, num_hidden_layers=1)
     Wv = siglip_ref.random_weights(vcfg, seed=20)
     Wl = make_fixtures.random_weights(LM, seed=2020)
     T = {}
@@ -53,7 +65,7 @@ def main():
     for k, v in Wl.items():
         T[k.replace("model.", "model.text_model.", 1)] = v.float().numpy()
     T["lm_head.weight"] = T["model.text_model.embed_tokens.weight"].copy()  # tied by the config
-    safetensors.write(os.path.join(out, "model.safetensors"), T)
+    safetensors.write(os.path.join(out, "model.safetensors"), T, bf16=set(T) if real else ())
 
     text = {k: LM[k] for k in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                                "num_key_value_heads", "head_dim", "rms_norm_eps", "rope_theta", "vocab_size",
@@ -93,6 +105,9 @@ def main():
     n_tok = (S // vcfg["patch_size"]) ** 2 // vcfg["scale_factor"] ** 2
     with open(os.path.join(out, "processor_config.json"), "w") as f:
         json.dump({"image_seq_len": n_tok, "processor_class": "Idefics3Processor"}, f, indent=2)
+    if real:
+        print(f"{out}: {len(T)} tensors, {os.path.getsize(os.path.join(out, 'model.safetensors'))} bytes")
+        return
     sums = []
     with tempfile.TemporaryDirectory() as tmp:
         stored = {k: v.float() for k, v in Wv.items()}  # the F32 values the checkpoint holds
