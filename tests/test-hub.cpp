@@ -709,4 +709,135 @@ TEST_F(Hub, BadNamesAndMissingFilesAreOneLineErrors) {
   EXPECT_EQ(ep.err, "sotto: HF_ENDPOINT 'ftp://example.org' is not an http(s) URL\n");
 }
 
+// A repo of safetensors instead of GGUF: the checkpoint fixture tests/fixtures/hf-llama (sharded BF16 Llama, with
+// tokenizer_config.json and generation_config.json) served as the hub serves one: the JSON files kept in git, the
+// weights in LFS. A pull fetches every file, verified, into the hub layout, and converts once.
+class HubCheckpoint : public Hub {
+ protected:
+  void SetUp() override {
+    Hub::SetUp();
+    if (IsSkipped()) return;
+    for (const auto& e : fs::directory_iterator(kCkpt)) {
+      const std::string name = e.path().filename().string();
+      const std::string data = read_file(e.path().string());
+      if (name.size() > 5 && name.substr(name.size() - 5) == ".json") {
+        hub_.add_git("sotto-test/ckpt", name, data, git_blob_id(data));
+        hub_.add_git("sotto-test/ckpt-bad", name, data, git_blob_id(data));
+      } else {
+        hub_.add("sotto-test/ckpt", name, data, data);
+        std::string served = data;
+        if (name == "model-00002-of-00002.safetensors") served[served.size() - 7] ^= 0x11;  // a weight's byte
+        hub_.add("sotto-test/ckpt-bad", name, data, served);
+      }
+    }
+    xdg_ = "XDG_CACHE_HOME=" + dir_ + "/xdg";
+  }
+  // sotto convert of the fixture folder (TYPE) into the scratch folder: the file's bytes.
+  std::string converted_locally(const std::string& type) {
+    const std::string out = dir_ + "/local-" + type + ".gguf";
+    const auto r = sotto("convert " + kCkpt + " -o " + out + " --type " + type + " -q", xdg_);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return read_file(out);
+  }
+  std::vector<std::string> converted_files() {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir_ + "/xdg/sotto/converted", ec)) out.push_back(e.path().string());
+    return out;
+  }
+  const std::string kCkpt = SOTTO_SOURCE_DIR "/tests/fixtures/hf-llama";
+  std::string xdg_;
+};
+
+TEST_F(HubCheckpoint, PullFetchesTheCheckpointAndConvertsItOnceAsSottoConvertDoes) {
+  const auto r = sotto("pull sotto-test/ckpt", xdg_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_FALSE(r.out.empty());
+  const std::string gguf = r.out.substr(0, r.out.size() - 1);
+  // Where: the converted cache, named after the repo and the commit, in the type asked for (f16 by default).
+  EXPECT_EQ(gguf.rfind(dir_ + "/xdg/sotto/converted/sotto-test--tiny", 0), std::string::npos);
+  EXPECT_EQ(gguf.rfind(dir_ + "/xdg/sotto/converted/sotto-test--ckpt-" + kCommit.substr(0, 12) + "-", 0), 0u) << gguf;
+  EXPECT_EQ(gguf.substr(gguf.size() - 9), "-f16.gguf");
+  EXPECT_EQ(read_file(gguf), converted_locally("f16"));
+  // Every file of the checkpoint in the hub's layout, verified: the shards by their LFS SHA-256.
+  const std::string snap = repo_dir("models--sotto-test--ckpt") + "/snapshots/" + kCommit;
+  for (const auto& e : fs::directory_iterator(kCkpt)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_TRUE(fs::is_symlink(snap + "/" + name)) << name;
+    EXPECT_EQ(read_file(snap + "/" + name), read_file(e.path().string())) << name;
+  }
+  const auto log = hub_.log();
+  EXPECT_EQ(count_prefix(log, "GET /cdn/"), 2u) << joined(log);  // the two shards
+  EXPECT_EQ(count_prefix(log, "GET /api/models/sotto-test/ckpt/tree/main"), 1u) << joined(log);
+  EXPECT_NE(r.err.find("converting the checkpoint folder"), std::string::npos) << r.err;
+  EXPECT_EQ(cli_run::lines(r.out), 1u);
+
+  // A quantised conversion: --type, or the type as the tag; the same bytes as sotto convert --type q8_0.
+  const auto q8 = sotto("pull sotto-test/ckpt --type q8_0", xdg_);
+  ASSERT_EQ(q8.code, 0) << q8.err;
+  EXPECT_EQ(read_file(q8.out.substr(0, q8.out.size() - 1)), converted_locally("q8_0"));
+  EXPECT_EQ(count_prefix(hub_.log(), "GET /cdn/"), 2u) << joined(hub_.log());  // nothing downloaded again
+  const auto tag = sotto("pull sotto-test/ckpt:Q8_0", xdg_);
+  ASSERT_EQ(tag.code, 0) << tag.err;
+  EXPECT_EQ(tag.out, q8.out);
+  EXPECT_EQ(tag.err.find("converting the checkpoint folder"), std::string::npos) << tag.err;  // converted once
+  const auto both = sotto("pull sotto-test/ckpt:q4_0 --type q8_0", xdg_);
+  EXPECT_EQ(both.code, 1);
+  EXPECT_EQ(both.err, "sotto: hf:sotto-test/ckpt:q4_0: the tag says q4_0 and --type q8_0: give one\n");
+  const auto bad_tag = sotto("pull sotto-test/ckpt:Q4_K_M", xdg_);
+  EXPECT_EQ(bad_tag.code, 1);
+  EXPECT_NE(bad_tag.err.find("holds a safetensors checkpoint, not .gguf files"), std::string::npos) << bad_tag.err;
+  EXPECT_EQ(cli_run::lines(bad_tag.err), 1u) << bad_tag.err;
+}
+
+TEST_F(HubCheckpoint, APulledCheckpointRunsOfflineWithoutAnyRequestOrAnotherConversion) {
+  const auto local = sotto("generate -m " + kCkpt + " -p hello -n 6 --temp 0", xdg_);
+  ASSERT_EQ(local.code, 0) << local.err;
+  // -m hf: of a repo not cached yet: pulled, converted, run.
+  const auto first = sotto("generate -m hf:sotto-test/ckpt -p hello -n 6 --temp 0", xdg_);
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_EQ(first.out, local.out);
+  hub_.clear_log();
+  const size_t n_converted = converted_files().size();
+  for (const char* flag : {"--offline", ""}) {
+    const auto again = sotto(std::string("generate -m hf:sotto-test/ckpt -p hello -n 6 --temp 0 ") + flag, xdg_);
+    ASSERT_EQ(again.code, 0) << again.err;
+    EXPECT_EQ(again.out, local.out);
+    EXPECT_EQ(again.err.find("converting the checkpoint folder"), std::string::npos) << again.err;
+  }
+  // The network off (the hub gone): the same.
+  const auto off = sotto("generate -m hf:sotto-test/ckpt -p hello -n 6 --temp 0", xdg_, "http://127.0.0.1:1");
+  ASSERT_EQ(off.code, 0) << off.err;
+  EXPECT_EQ(off.out, local.out);
+  EXPECT_TRUE(hub_.log().empty()) << joined(hub_.log());
+  EXPECT_EQ(converted_files().size(), n_converted);
+  // A type not converted yet is converted from the cached checkpoint, still with no request.
+  const auto q4 = sotto("info hf:sotto-test/ckpt:q4_0 --offline", xdg_);
+  ASSERT_EQ(q4.code, 0) << q4.err;
+  EXPECT_NE(q4.err.find("converting the checkpoint folder"), std::string::npos) << q4.err;
+  EXPECT_TRUE(hub_.log().empty()) << joined(hub_.log());
+  EXPECT_EQ(converted_files().size(), n_converted + 1);
+}
+
+TEST_F(HubCheckpoint, ACorruptShardIsRefusedAndNothingIsConverted) {
+  const auto r = sotto("pull sotto-test/ckpt-bad", xdg_);
+  EXPECT_EQ(r.code, 1);
+  const std::string shard = read_file(kCkpt + "/model-00002-of-00002.safetensors");
+  const std::string last = r.err.substr(r.err.rfind("sotto: hf:"));
+  EXPECT_EQ(last.rfind("sotto: hf:sotto-test/ckpt-bad:model-00002-of-00002.safetensors: SHA-256 mismatch: the hub "
+                       "published " + sha256_hex(shard), 0), 0u) << r.err;
+  EXPECT_EQ(std::count(last.begin(), last.end(), '\n'), 1);
+  EXPECT_FALSE(fs::exists(repo_dir("models--sotto-test--ckpt-bad") + "/blobs/" + sha256_hex(shard)));
+  EXPECT_TRUE(converted_files().empty());
+  // The cache holds the rest of it but not the shard: offline it is not there; online it is refused again.
+  const auto off = sotto("info hf:sotto-test/ckpt-bad --offline", xdg_);
+  EXPECT_EQ(off.code, 1);
+  EXPECT_NE(off.err.find("hf:sotto-test/ckpt-bad: not in the hub cache"), std::string::npos) << off.err;
+  EXPECT_EQ(cli_run::lines(off.err), 1u) << off.err;
+  const auto gen = sotto("generate -m hf:sotto-test/ckpt-bad -p hi -n 2", xdg_);
+  EXPECT_EQ(gen.code, 1);
+  EXPECT_NE(gen.err.find("SHA-256 mismatch"), std::string::npos) << gen.err;
+  EXPECT_TRUE(converted_files().empty());
+}
+
 }  // namespace

@@ -253,7 +253,7 @@ bool ArgParser::parse(int argc, char** argv, int first) {
     } catch (const Error& e) {
       usage_error(e.what());
     }
-    *m = hub::resolve(ref, hub::Options{offline_});
+    *m = hub::resolve(ref, hub::Options{offline_, ""});
   }
   // A Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer.json): its cached GGUF conversion.
   for (std::string* m : models_) {

@@ -100,7 +100,9 @@ int run_convert(int argc, char** argv);  // cmd-convert.cpp: Hugging Face checkp
 int run_splat(int argc, char** argv);    // cmd-splat.cpp: Gaussian-splat scenes (info, render)
 // -m DIR, a Hugging Face checkpoint folder: the path of its F16 GGUF conversion, made on first use and kept in
 // $XDG_CACHE_HOME/sotto/converted (~/.cache/...), keyed by the folder and its files' names, sizes and times.
-std::string hf_dir_model(const std::string& dir);  // cmd-convert.cpp
+// cmd-convert.cpp: -m DIR's conversion of a checkpoint folder, kept in the converted cache; type f32|f16|bf16|q8_0|
+// q4_0|q4_k; label names the file there ("" = the folder's name).
+std::string hf_dir_model(const std::string& dir, const std::string& type = "f16", const std::string& label = "");
 
 // The bundled default models (trained by tools/train, committed under models/).
 inline constexpr const char* kDefaultNoteModel = "models/sotto-notes-q8_0.gguf";

@@ -1,7 +1,8 @@
 // cmd-convert.cpp — `sotto convert`: a Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer.json)
 // of Llama / SmolLM2, Qwen2.5, Qwen3, Gemma 3, Moonshine or Whisper to a GGUF file, optionally quantized
 // (convert/hf-convert.h; the same file tools/train/base.py or tools/ref/convert_asr.py writes, docs/models.md). Prints one line per tensor type that had to differ from --type.
-// Also hf_dir_model(): what -m DIR uses, a converted F16 copy of the folder kept in the cache.
+// Also hf_dir_model(): what -m DIR uses, a converted F16 copy of the folder kept in the cache (and -m hf: / pull of
+// a hub repo of safetensors, in the type asked for).
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -41,7 +42,7 @@ std::string cache_root() {
 // The converter's own version: a change of what it writes changes every cache key.
 constexpr const char* kConvertCacheVersion = "1";
 
-std::string hf_dir_model(const std::string& dir) {
+std::string hf_dir_model(const std::string& dir, const std::string& type, const std::string& label) {
   std::error_code ec;
   const fs::path abs = fs::weakly_canonical(fs::absolute(dir, ec), ec);
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -66,13 +67,15 @@ std::string hf_dir_model(const std::string& dir) {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   const std::string root = cache_root();
-  const std::string out = root + "/" + abs.filename().string() + "-" + hex + "-f16.gguf";
+  const std::string out =
+      root + "/" + (label.empty() ? abs.filename().string() : label) + "-" + hex + "-" + type + ".gguf";
   if (fs::is_regular_file(out, ec)) return out;
   fs::create_directories(root, ec);
   if (ec) fail(root, ": cannot create: ", ec.message());
-  std::fprintf(stderr, "sotto: converting the checkpoint folder %s to GGUF (f16): %s\n", dir.c_str(), out.c_str());
+  std::fprintf(stderr, "sotto: converting the checkpoint folder %s to GGUF (%s): %s\n", dir.c_str(), type.c_str(),
+               out.c_str());
   convert::ConvertOptions opt;
-  opt.type = DType::F16;
+  opt.type = dtype_from_name(type);
   opt.n_threads = 0;
   const convert::ConvertReport r = convert::convert_hf(abs.string(), out, opt);
   for (const std::string& f : r.fallbacks) std::fprintf(stderr, "sotto convert: %s\n", f.c_str());

@@ -1,7 +1,8 @@
 // hub-cache.cpp — the Hugging Face hub's local cache layout (hub.h): where it is, which commit refs/main names,
 // the files of a snapshot, the snapshot links. The layout is huggingface_hub's, so files other tools put there
 // are found and theirs find ours. Does not: touch the network (hub-fetch.cpp), delete anything, or read
-// revisions other than main.
+// revisions other than main. Also: which files of a repo make a Hugging Face checkpoint, and whether the cache holds
+// one complete (the conversion itself is cmd-convert.cpp's hf_dir_model()).
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "hub.h"
 
 namespace fs = std::filesystem;
@@ -213,6 +215,71 @@ std::vector<CachedFile> list_cached_ggufs() {
   std::vector<CachedFile> out;
   for (auto& [k, v] : found) out.push_back(v);
   return out;
+}
+
+std::vector<std::string> checkpoint_files(const std::vector<std::string>& repo_files) {
+  auto has = [&](const std::string& f) { return std::find(repo_files.begin(), repo_files.end(), f) != repo_files.end(); };
+  const char* weights = has("model.safetensors.index.json") ? "model.safetensors.index.json"
+                        : has("model.safetensors")          ? "model.safetensors"
+                                                            : nullptr;
+  if (!has("config.json") || !weights) return {};
+  std::vector<std::string> out = {"config.json"};
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "generation_config.json"})
+    if (has(f)) out.push_back(f);
+  out.push_back(weights);
+  return out;
+}
+
+std::vector<std::string> index_shards(const std::string& index_path) {
+  std::ifstream in(index_path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in) fail(index_path, ": cannot read");
+  const json::Value v = json::parse(ss.str(), "model.safetensors.index.json");
+  const json::Value* map = v.find("weight_map");
+  if (!map || !map->is_object() || map->obj().empty())
+    fail("model.safetensors.index.json: no weight_map object naming the shards");
+  std::vector<std::string> out;
+  for (const auto& [name, file] : map->obj()) {
+    if (!file.is_string() || !valid_file(file.str()) || file.str().find('/') != std::string::npos)
+      fail("model.safetensors.index.json: tensor ", name, ": not a file of the repo's top folder");
+    out.push_back(file.str());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string cached_checkpoint(const std::string& repo) {
+  const std::string commit = cached_commit(repo);
+  if (commit.empty()) return "";
+  const std::string dir = repo_dir(repo) + "/snapshots/" + commit;
+  std::error_code ec;
+  auto there = [&](const std::string& f) { return fs::is_regular_file(dir + "/" + f, ec); };  // follows the link
+  if (!there("config.json") || !there("tokenizer.json")) return "";
+  if (there("model.safetensors.index.json")) {
+    try {
+      for (const auto& shard : index_shards(dir + "/model.safetensors.index.json"))
+        if (!there(shard)) return "";
+    } catch (const Error&) {
+      return "";
+    }
+    return dir;
+  }
+  return there("model.safetensors") ? dir : "";
+}
+
+std::string checkpoint_type(const Ref& ref, const std::string& type) {
+  std::string tag = ref.file;
+  for (auto& c : tag) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (tag.empty()) return type;
+  for (const char* t : {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k"}) {
+    if (tag != t) continue;
+    if (!type.empty() && type != tag) fail("hf:", ref.str(), ": the tag says ", tag, " and --type ", type, ": give one");
+    return tag;
+  }
+  fail("hf:", ref.str(), ": the repo holds a safetensors checkpoint, not .gguf files: its tag can only be a conversion "
+       "type (f32, f16, bf16, q8_0, q4_0, q4_k)");
 }
 
 }  // namespace sotto::cli::hub

@@ -8,6 +8,8 @@
 //      dropped connection resumed up to 5 times; hashing as bytes arrive (a kept prefix is hashed first);
 //   4. a hash that is not the published one deletes the partial file and fails; else the blob is renamed into place
 //      and snapshots/<commit>/FILE and refs/main made (hub-cache.cpp).
+// A repo with no .gguf but a safetensors checkpoint: its files (config, tokenizer, index and shards) each as above,
+// then the snapshot folder converted once into sotto's converted cache (hf_dir_model(), cmd-convert.cpp).
 // A lock file (.locks/models--OWNER--NAME/<sha>.lock, the hub's path) keeps two downloads of one blob apart.
 // HF_ENDPOINT replaces https://huggingface.co (mirrors, the tests' loopback server); HF_TOKEN is sent to it (never to
 // the CDN it redirects to). HTTPS_PROXY / HTTP_PROXY / ALL_PROXY (http:// proxies) and NO_PROXY are honoured.
@@ -277,8 +279,8 @@ bool relative_location(const std::string& loc) { return !loc.empty() && loc[0] =
        r.has_header("X-Error-Message") ? " (" + r.get_header_value("X-Error-Message") + ")" : "");
 }
 
-// The .gguf files of the repo's main (the tree API, every page).
-std::vector<std::string> list_ggufs(Http& http, const Ref& ref) {
+// The files of the repo's main (the tree API, every page), sorted.
+std::vector<std::string> list_files(Http& http, const Ref& ref) {
   std::vector<std::string> out;
   std::string url = http.endpoint() + "/api/models/" + ref.repo + "/tree/main?recursive=true";
   for (int hop = 0; hop < 100 && !url.empty(); ++hop) {
@@ -296,8 +298,7 @@ std::vector<std::string> list_ggufs(Http& http, const Ref& ref) {
       const json::Value* type = e.find("type");
       const json::Value* path = e.find("path");
       if (!type || !path || !type->is_string() || type->str() != "file" || !path->is_string()) continue;
-      const std::string& p = path->str();
-      if (p.size() > 5 && (p.substr(p.size() - 5) == ".gguf" || p.substr(p.size() - 5) == ".GGUF")) out.push_back(p);
+      out.push_back(path->str());
     }
     // The next page, when the hub paginates: Link: <URL>; rel="next".
     url.clear();
@@ -310,6 +311,13 @@ std::vector<std::string> list_ggufs(Http& http, const Ref& ref) {
     }
   }
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> only_ggufs(const std::vector<std::string>& files) {
+  std::vector<std::string> out;
+  for (const auto& p : files)
+    if (p.size() > 5 && (p.substr(p.size() - 5) == ".gguf" || p.substr(p.size() - 5) == ".GGUF")) out.push_back(p);
   return out;
 }
 
@@ -583,11 +591,61 @@ void download_blob(Http& http, const Ref& ref, const FileMeta& m, const std::str
 
 std::string repo_folder(const std::string& repo) { return fs::path(repo_dir(repo)).filename().string(); }
 
+// One named file of the repo into the cache (downloaded unless its blob is there), linked into main's snapshot.
+// commit: "" = any, and set to the hub's; else the hub's must be the same (a checkpoint's files of one commit).
+std::string fetch_file(Http& http, const Ref& ref, std::string* commit) {
+  const FileMeta m = head_file(http, ref);
+  if (m.commit.empty() || m.commit.size() > 64 ||
+      !std::all_of(m.commit.begin(), m.commit.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
+    fail("hf:", ref.str(), ": the hub sent no usable X-Repo-Commit ('", m.commit, "')");
+  if (commit && !commit->empty() && *commit != m.commit)
+    fail("hf:", ref.repo, ": the repo changed on the hub during the pull (commit ", commit->substr(0, 12), " then ",
+         m.commit.substr(0, 12), "); run the same command again");
+  if (commit) *commit = m.commit;
+  if (!is_hex(m.etag, 64) && !is_hex(m.etag, 40))
+    fail("hf:", ref.str(), ": the hub published no SHA-256 for it (ETag '", m.etag, "'), so it cannot be verified");
+  const std::string blob = repo_dir(ref.repo) + "/blobs/" + m.etag;
+  std::error_code ec;
+  if (fs::exists(blob, ec)) {
+    std::fprintf(stderr, "sotto: hf:%s: in the cache already (commit %s)\n", ref.str().c_str(), m.commit.substr(0, 12).c_str());
+  } else {
+    download_blob(http, ref, m, blob, cache_dir() + "/.locks/" + repo_folder(ref.repo) + "/" + m.etag + ".lock");
+  }
+  return link_snapshot(ref.repo, m.commit, ref.file, m.etag);
+}
+
+// The checkpoint folder converted once, into sotto's converted cache (cmd-convert.cpp), named after the repo.
+std::string convert_checkpoint(const std::string& repo, const std::string& dir, const Ref& ref, const Options& o) {
+  std::string type = checkpoint_type(ref, o.type);
+  if (type.empty()) type = "f16";
+  std::string label = repo_folder(repo).substr(8);  // OWNER--NAME
+  label += "-" + fs::path(dir).filename().string().substr(0, 12);  // the commit
+  return hf_dir_model(dir, type, label);
+}
+
+// A repo of safetensors (no .gguf): each checkpoint file fetched and verified as one .gguf would be (all of one
+// commit), the index's shards after the index, then the snapshot folder converted.
+std::string pull_checkpoint(Http& http, const Ref& ref, const std::vector<std::string>& files, const Options& o) {
+  checkpoint_type(ref, o.type);  // a bad tag before any download
+  std::fprintf(stderr, "sotto: hf:%s: a safetensors checkpoint (no .gguf in the repo): fetching %zu files, then "
+               "converting it\n", ref.str().c_str(), files.size());
+  std::string commit, last;
+  for (const auto& f : files) {
+    last = fetch_file(http, Ref{ref.repo, f}, &commit);
+    if (f == "model.safetensors.index.json")
+      for (const auto& shard : index_shards(last)) fetch_file(http, Ref{ref.repo, shard}, &commit);
+  }
+  return convert_checkpoint(ref.repo, repo_dir(ref.repo) + "/snapshots/" + commit, ref, o);
+}
+
 std::string pull_into_cache(const Ref& ref0, const Options& o) {
   Ref ref = ref0;
   if (o.offline || offline_from_env()) {
     std::string chosen;
     const std::string p = cached_path(ref, &chosen);
+    if (p.empty() && ref.picks())
+      if (const std::string dir = cached_checkpoint(ref.repo); !dir.empty())
+        return convert_checkpoint(ref.repo, dir, ref, o);
     if (p.empty())
       fail("hf:", ref.str(), ": not in the hub cache (", cache_dir(), "), and offline (",
            o.offline ? "--offline" : "HF_HUB_OFFLINE", ") forbids downloading it");
@@ -596,7 +654,10 @@ std::string pull_into_cache(const Ref& ref0, const Options& o) {
   }
   Http http;
   if (ref.picks()) {
-    const auto ggufs = list_ggufs(http, ref);
+    const auto all = list_files(http, ref);
+    const auto ggufs = only_ggufs(all);
+    if (ggufs.empty())
+      if (const auto ckpt = checkpoint_files(all); !ckpt.empty()) return pull_checkpoint(http, ref, ckpt, o);
     const std::string file = pick_gguf(ggufs, ref, "the repo");
     if (file.empty()) {
       std::string names;
@@ -608,20 +669,7 @@ std::string pull_into_cache(const Ref& ref0, const Options& o) {
                  ref.file.empty() ? "the repo's one .gguf" : "its .gguf ending in that tag");
     ref.file = file;
   }
-  const FileMeta m = head_file(http, ref);
-  if (m.commit.empty() || m.commit.size() > 64 ||
-      !std::all_of(m.commit.begin(), m.commit.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
-    fail("hf:", ref.str(), ": the hub sent no usable X-Repo-Commit ('", m.commit, "')");
-  if (!is_hex(m.etag, 64) && !is_hex(m.etag, 40))
-    fail("hf:", ref.str(), ": the hub published no SHA-256 for it (ETag '", m.etag, "'), so it cannot be verified");
-  const std::string blob = repo_dir(ref.repo) + "/blobs/" + m.etag;
-  std::error_code ec;
-  if (fs::exists(blob, ec)) {
-    std::fprintf(stderr, "sotto: hf:%s: in the cache already (commit %s)\n", ref.str().c_str(), m.commit.substr(0, 12).c_str());
-  } else {
-    download_blob(http, ref, m, blob, cache_dir() + "/.locks/" + repo_folder(ref.repo) + "/" + m.etag + ".lock");
-  }
-  return link_snapshot(ref.repo, m.commit, ref.file, m.etag);
+  return fetch_file(http, ref, nullptr);
 }
 
 }  // namespace
@@ -642,6 +690,8 @@ std::string resolve(const Ref& ref, const Options& o) {
     if (ref.picks()) std::fprintf(stderr, "sotto: hf:%s: using the cached %s\n", ref.str().c_str(), chosen.c_str());
     return p;
   }
+  if (ref.picks())  // a checkpoint pulled before: its conversion (made now if it is not there yet), no request
+    if (const std::string dir = cached_checkpoint(ref.repo); !dir.empty()) return convert_checkpoint(ref.repo, dir, ref, o);
   return pull(ref, o);
 }
 

@@ -52,14 +52,32 @@ struct CachedFile {
 // Every .gguf of every cached model snapshot (the refs/main one first when a file is in several), by repo and file.
 std::vector<CachedFile> list_cached_ggufs();
 
+// --- a repo of safetensors instead of GGUF (a Hugging Face checkpoint, converted once: docs/models.md) ---
+// The checkpoint files a pull fetches, of a repo's file list: config.json, tokenizer.json, tokenizer_config.json and
+// generation_config.json when listed, then model.safetensors.index.json (its shards are read from it once fetched)
+// or model.safetensors. Empty when the list has no config.json, or neither weights file.
+std::vector<std::string> checkpoint_files(const std::vector<std::string>& repo_files);
+// The shards an index names (its weight_map's values, sorted, each once); an Error when malformed.
+std::vector<std::string> index_shards(const std::string& index_path);
+// The refs/main snapshot folder when it holds a complete checkpoint (config.json, tokenizer.json, the weights: every
+// shard of the index), else "".
+std::string cached_checkpoint(const std::string& repo);
+// The conversion type a ref's tag names for a checkpoint repo ("" = none: f16, or --type); an Error for a tag that
+// is not one of f32, f16, bf16, q8_0, q4_0, q4_k.
+std::string checkpoint_type(const Ref& ref, const std::string& type);
+
 // --- the download (hub-fetch.cpp) ---
 struct Options {
   bool offline = false;  // the cache only (--offline, HF_HUB_OFFLINE)
+  std::string type;      // a checkpoint repo's conversion type (pull --type); "" = the tag's, else f16
 };
 // `sotto pull`: asks the hub for main's commit and the file's sha256 and downloads the blob when it is not in the
-// cache yet. Returns the snapshot path.
+// cache yet. Returns the snapshot path. A repo without a .gguf that holds a checkpoint (checkpoint_files()): each of
+// its files so, then the snapshot folder converted once (hf_dir_model(): the sotto converted cache); returns the
+// GGUF's path.
 std::string pull(const Ref& ref, const Options& o);
-// `-m hf:...`: the cached file without any request; else pull() (offline: an Error saying it is not cached).
+// `-m hf:...`: the cached file (or the cached checkpoint's conversion) without any request; else pull() (offline: an
+// Error saying it is not cached).
 std::string resolve(const Ref& ref, const Options& o);
 
 }  // namespace sotto::cli::hub
