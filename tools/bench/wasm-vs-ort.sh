@@ -9,7 +9,8 @@
 # q8_0: DynamicQuantizeLinear + MatMulInteger, Transformers.js' q8, its default dtype on the wasm device,
 # or Q8=nbits: MatMulNBits bits 8); then ours and ORT's alternately, one process each per round (A B A B ...,
 # REPS rounds) so a change of machine load hits both; best of the rounds. Prints a Markdown table: tok/s of each and the
-# ratio ours / ORT, with the load average and the CPU count. Report the ratios, not the absolute numbers
+# ratio ours / ORT (also per CPU second of each process, steadier on a loaded machine; one thread only),
+# with the load average and the CPU count. Report the ratios, not the absolute numbers
 # (a shared machine). Both run under `node --no-liftoff`: wasm code compiled by TurboFan up front, as a
 # browser runs a cached module; without it ORT's 28 MB wasm ran its first decode steps on baseline
 # (Liftoff) code while tier-up compiled in the background (4-18x slower per token in one try, 2 layers),
@@ -94,8 +95,8 @@ echo "CPU: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 |
      "(1/5/15 min) before: $load0, after: $load1; $(( $(date +%s) - t0 )) s in all; node $(node --version)"
 echo "$check"
 echo
-echo "| model | type | ours: prefill / decode tok/s | ORT wasm EP: prefill / decode tok/s | prefill ratio ours/ORT | decode ratio ours/ORT |"
-echo "| --- | --- | --- | --- | --- | --- |"
+echo "| model | type | ours: prefill / decode tok/s | ORT wasm EP: prefill / decode tok/s | prefill ratio ours/ORT | decode ratio ours/ORT | per CPU second: prefill ratio | decode ratio |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 node -e '
   const rows = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean).map(JSON.parse);
   const key = (r) => `${r.arch} ${r.type}`;
@@ -107,8 +108,9 @@ node -e '
     const n = rows.filter((r) => key(r) === k && r.engine === "ours").length;
     const op = best("ours", "prefill_tok_s"), od = best("ours", "decode_tok_s");
     const rp = best("ort", "prefill_tok_s"), rd = best("ort", "decode_tok_s");
+    const cpu = (f) => (best("ours", f) / best("ort", f)).toFixed(2);  // NaN where a side printed no CPU rate
     console.log(`| ${m} (${u.layers} layers, vocab ${u.vocab}) | ${t} | ${op} / ${od} | ${rp} / ${rd} | ` +
-                `${(op / rp).toFixed(2)} | ${(od / rd).toFixed(2)} |`);
+                `${(op / rp).toFixed(2)} | ${(od / rd).toFixed(2)} | ${cpu("prefill_cpu_tok_s")} | ${cpu("decode_cpu_tok_s")} |`);
     const form = t === "q4_0" ? "MatMulNBits 4-bit" : t === "q8_0" ? (process.argv[4] === "nbits" ? "MatMulNBits 8-bit" :
                  "DynamicQuantizeLinear + MatMulInteger") : "MatMul";
     notes.push(`${m} ${t}: prompt ${process.argv[2]}, gen ${process.argv[3]}, best of ${n} alternating rounds; ours: ${u.runtime}; ` +

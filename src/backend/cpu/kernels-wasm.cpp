@@ -1,5 +1,6 @@
 // kernels-wasm.cpp — the fast kernel names for wasm builds with SIMD128 (contracts in kernels.h).
-// Vectorised: activation quantization, the Q8_0 / Q4_0 dot products (one row and 4 rows), the repacked
+// Vectorised: activation quantization and widening to i16 (widen_q8: gemm_q8_0x8's input, made once per
+// matmul), the Q8_0 / Q4_0 dot products (one row and 4 rows), the repacked
 // Q4_0 and Q8_0 layouts against any number of tokens (gemv_q4_0x8, gemm_q4_0x8, gemm_q8_0x8: the matmul
 // uses them for every Q4_0 / Q8_0 matrix with 8k rows, decode and prefill), the f32 and f16 dot products
 // (1, 4 and 2x4 rows), axpy, f16 -> f32 rows and the f32/f16 attention loops (f16 converted exactly with
@@ -9,7 +10,8 @@
 // exact; the plain-layout dots accumulate block sums in the scalar order, so they agree with the twins bit
 // for bit; the repacked kernels sum blocks in SIMD lanes (Q4_0: two float lanes a row), so they agree to
 // float rounding.
-// Does not: threads (the wasm build has none), relaxed-SIMD (no relaxed dot/FMA; plain mul + add).
+// Does not: threads (the pool runs these per part), relaxed-SIMD (no relaxed dot/FMA; plain mul + add: in
+// Node 20's V8 an i8 x i7 relaxed-dot Q8_0 kernel ran at half this file's speed, docs/benchmarks.md).
 #include "backend/cpu/kernels.h"
 
 #if defined(SOTTO_KERNELS_WASM)

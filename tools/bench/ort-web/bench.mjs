@@ -32,15 +32,20 @@ const ids = Array.from({ length: opt.prompt }, () => { rng = (rng * 1103515245 +
 lm.reset(nKv, headDim);
 let out = await lm.forward(ids.slice(0, Math.min(16, opt.prompt)));
 for (let i = 0; i < 4; i++) out = await lm.forward([argmax(out)]);
-let prefill = 0, decode = 0;
+let prefill = 0, decode = 0, prefillCpu = 0, decodeCpu = 0;
+// CPU seconds of this process since c (as wasm-cpu-bench.mjs: comparable for one thread of the wasm EP only)
+const cpuSince = (c) => { const u = process.cpuUsage(c); return (u.user + u.system) / 1e6; };
 const tokens = [];
 for (let r = 0; r < opt.reps; r++) {
   lm.reset(nKv, headDim);
   let t = performance.now();
+  let c = process.cpuUsage();
   out = await lm.forward(ids);
   let tok = argmax(out);
   prefill = Math.max(prefill, opt.prompt / ((performance.now() - t) / 1000));
+  prefillCpu = Math.max(prefillCpu, opt.prompt / cpuSince(c));
   t = performance.now();
+  c = process.cpuUsage();
   tokens.length = 0;
   for (let i = 0; i < opt.gen; i++) {
     out = await lm.forward([tok]);
@@ -48,11 +53,13 @@ for (let r = 0; r < opt.reps; r++) {
     tok = argmax(out);
   }
   decode = Math.max(decode, opt.gen / ((performance.now() - t) / 1000));
+  decodeCpu = Math.max(decodeCpu, opt.gen / cpuSince(c));
 }
 const result = {
   arch: opt.arch || a, type: opt.type, layers: kv[`${a}.block_count`], vocab: nVocab, adapter: rt.adapterInfo,
   runtime: `onnxruntime-web ${rt.ort.env.versions?.web ?? ''} ${opt.ort} ${opt.ep}`.trim(), threads: opt.threads, dtype: lm.kvType,
   prompt: opt.prompt, gen: opt.gen, prefill_tok_s: +prefill.toFixed(1), decode_tok_s: +decode.toFixed(1),
+  prefill_cpu_tok_s: +prefillCpu.toFixed(2), decode_cpu_tok_s: +decodeCpu.toFixed(2),
   submits_per_token: 'session.run', readback_bytes_per_token: 4 * nVocab,
   peak_gpu_bytes: rt.memory ? rt.memory.peak : 0, features: rt.features,
   gguf_bytes: statSync(opt.gguf).size, onnx_bytes: lm.modelBytes, load_s: +lm.loadS.toFixed(2),
