@@ -282,6 +282,51 @@ TEST_F(ServeApi, StreamAddsUpToTheAnswerAndEndsWithDone) {
   EXPECT_EQ(parse_json(tev[0]).at("object").str(), "text_completion");
 }
 
+// Multi-turn chat: turn 2's prompt starts with turn 1's prompt and answer, whose K/V the server kept, so only the
+// rest is prefilled; the answer is the one of a cold run ("cache_prompt": false prefills everything), streamed too.
+TEST_F(ServeApi, NextTurnReusesTheCacheAndAnswersAsAColdRun) {
+  const std::string extra = R"("temperature": 0, "max_tokens": 16)";
+  const std::string turn1 = R"([{"role": "user", "content": )" + sotto::json::quote(kPrompt) + "}";
+  Value v1 = ok_json(post("/v1/chat/completions", R"({"messages": )" + turn1 + "], " + extra + "}"));
+  const std::string reply1 = v1.at("choices").arr()[0].at("message").at("content").str();
+  const int64_t n1 = v1.at("usage").at("prompt_tokens").integer();
+  const std::string turn2 = turn1 + R"(, {"role": "assistant", "content": )" + sotto::json::quote(reply1) +
+                            R"(}, {"role": "user", "content": "How long has the fever lasted?"}])";
+  const std::string body2 = R"({"messages": )" + turn2 + ", " + extra;
+  Value warm = ok_json(post("/v1/chat/completions", body2 + "}"));
+  const int64_t n2 = warm.at("usage").at("prompt_tokens").integer();
+  const int64_t reused = warm.at("usage").at("prompt_tokens_details").at("cached_tokens").integer();
+  EXPECT_GE(reused, n1) << "turn 1's prompt at least";  // and its answer as far as it re-tokenizes the same
+  EXPECT_LT(reused, n2);
+  EXPECT_EQ(warm.at("timings").at("cache_n").integer(), reused);
+  EXPECT_EQ(warm.at("timings").at("prompt_n").integer(), n2 - reused);  // only the rest was prefilled
+  Value cold = ok_json(post("/v1/chat/completions", body2 + R"(, "cache_prompt": false})"));
+  EXPECT_EQ(cold.at("usage").at("prompt_tokens_details").at("cached_tokens").integer(), 0);
+  EXPECT_EQ(cold.at("timings").at("prompt_n").integer(), n2);
+  const std::string answer = cold.at("choices").arr()[0].at("message").at("content").str();
+  EXPECT_EQ(warm.at("choices").arr()[0].at("message").at("content").str(), answer);
+  EXPECT_EQ(warm.at("usage").at("completion_tokens").integer(), cold.at("usage").at("completion_tokens").integer());
+
+  // Streamed, after turn 1 again: the same answer, the reuse in the usage chunk.
+  ok_json(post("/v1/chat/completions", R"({"messages": )" + turn1 + "], " + extra + "}"));
+  Response r = post("/v1/chat/completions",
+                    body2 + R"(, "stream": true, "stream_options": {"include_usage": true}})");
+  const auto events = sse_events(r.body);
+  ASSERT_GE(events.size(), 3u) << r.body;
+  std::string text;
+  for (size_t i = 0; i + 2 < events.size(); i++)
+    if (const Value* t = parse_json(events[i]).at("choices").arr().at(0).at("delta").find("content")) text += t->str();
+  EXPECT_EQ(text, answer);
+  const Value u = parse_json(events[events.size() - 2]);
+  EXPECT_EQ(u.at("usage").at("prompt_tokens_details").at("cached_tokens").integer(), reused);
+  // A prompt sharing nothing past the template's head reuses only that; a bad cache_prompt is a 400.
+  Value other = ok_json(post("/v1/completions", R"({"prompt": "Zebra", "temperature": 0, "max_tokens": 2})"));
+  EXPECT_LE(other.at("usage").at("prompt_tokens_details").at("cached_tokens").integer(), 1);
+  Response bad = post("/v1/chat/completions", body2 + R"(, "cache_prompt": 1})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(parse_json(bad.body).at("error").at("param").str(), "cache_prompt");
+}
+
 // A document valid under the test schema: the required keys with their types and bounds (the grammar's promise).
 void expect_valid_visit(const std::string& text) {
   Value v = parse_json(text);

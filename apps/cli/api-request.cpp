@@ -120,6 +120,10 @@ void parse_common(const Value& v, ApiRequest& r) {
     expect(*s, Kind::Bool, "stream");
     r.stream = s->boolean();
   }
+  if (const Value* c = field(v, "cache_prompt")) {  // llama.cpp's server: false = prefill the whole prompt
+    expect(*c, Kind::Bool, "cache_prompt");
+    r.cache_prompt = c->boolean();
+  }
   if (const Value* o = field(v, "stream_options")) {
     expect(*o, Kind::Object, "stream_options");
     if (const Value* u = field(*o, "include_usage")) {

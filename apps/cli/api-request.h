@@ -5,7 +5,7 @@
 // array of {"type": "text"} parts) or prompt (a string, or an array of one string), max_tokens (or
 // max_completion_tokens), temperature, top_p, seed, stop (a string or up to 4), stream, stream_options.include_usage,
 // response_format ({"type": "text" | "json_object" | "json_schema", "json_schema": {"schema": ...}}), n (1 only),
-// presence_penalty, frequency_penalty, llama.cpp's top_k, min_p, repeat_penalty, and tools / tool_choice (functions
+// presence_penalty, frequency_penalty, llama.cpp's top_k, min_p, repeat_penalty, cache_prompt, and tools / tool_choice (functions
 // with a JSON Schema of their parameters; messages of role tool and assistant messages with tool_calls then too). Unset sampling fields take
 // `sotto generate`'s defaults (runtime/sampler.h: SamplerParams), so a request and a command line with the same
 // values sample the same tokens. Other fields are ignored, except those that would change the answer and are not
@@ -53,6 +53,7 @@ struct ApiRequest {
   std::vector<std::string> stop;
   bool stream = false;
   bool include_usage = false;          // stream_options.include_usage
+  bool cache_prompt = true;            // llama.cpp's field: false = no KV cache reuse, the whole prompt prefilled
   std::string schema;                  // response_format's JSON Schema as JSON text; "" for none
   std::vector<ApiTool> tools;          // chat: functions the model may call
   // "none" (the tools are not offered), "auto" (prose or a call: the default with tools), "required" (a call), or

@@ -75,6 +75,7 @@ struct ApiService::Job {
   std::string id;
   int64_t created = 0;
   GenerateResult result;
+  int n_reused = 0;           // prompt tokens whose K/V the cache held already (not prefilled)
   bool streamed = false;      // the stream's provider ran
   std::vector<ApiTool> tools;  // the functions it may call (empty: no tools)
   bool trigger = false;       // tool_choice auto: the call grammar only once the answer opens with '{'
@@ -196,9 +197,26 @@ void ApiService::run(Job& job, const std::function<bool(const std::string&)>& on
   GenerateParams gp;
   gp.max_tokens = job.req.max_tokens;
   gp.stop = job.req.stop;
-  cache_.n_past = 0;  // one conversation at a time: the cache starts over
-  job.result = generate(*lm_.model, cache_, *lm_.tokenizer, chain, job.tokens, gp,
+  // The cache's longest prefix shared with this prompt is kept (at least the last prompt token is run: its logits
+  // give the first answer token); the chain still observes the whole prompt, first the kept part.
+  size_t keep = 0;
+  if (job.req.cache_prompt) {
+    const size_t n = std::min(cached_.size(), job.tokens.size() - 1);
+    while (keep < n && cached_[keep] == job.tokens[keep]) keep++;
+  }
+  job.n_reused = int(keep);
+  chain.observe_prompt(job.tokens.data(), int(keep));
+  const std::vector<int32_t> rest(job.tokens.begin() + std::ptrdiff_t(keep), job.tokens.end());
+  cached_.clear();  // until generate() returns, the cache holds what it holds
+  cache_.n_past = int(keep);
+  job.result = generate(*lm_.model, cache_, *lm_.tokenizer, chain, rest, gp,
                         [&](std::string_view piece) { return on_piece(std::string(piece)); });
+  // The cache now holds the prompt and the answer's tokens that were run (all but the last sampled).
+  const size_t n_answer = size_t(cache_.n_past) - std::min(size_t(cache_.n_past), job.tokens.size());
+  if (size_t(cache_.n_past) >= job.tokens.size() && n_answer <= job.result.tokens.size()) {
+    cached_ = job.tokens;
+    cached_.insert(cached_.end(), job.result.tokens.begin(), job.result.tokens.begin() + std::ptrdiff_t(n_answer));
+  }
 }
 
 void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool is_chat) {
@@ -276,7 +294,21 @@ void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool
       u.set("prompt_tokens", int64_t(job->tokens.size()));
       u.set("completion_tokens", completion);
       u.set("total_tokens", int64_t(job->tokens.size()) + completion);
+      Value details = Value::object();
+      details.set("cached_tokens", job->n_reused);
+      u.set("prompt_tokens_details", std::move(details));
       return u;
+    };
+    // llama.cpp's server's "timings": prompt tokens reused from the cache and prefilled, answer tokens, times.
+    auto timings = [job] {
+      const GenerateStats& st = job->result.stats;
+      Value t = Value::object();
+      t.set("cache_n", job->n_reused);
+      t.set("prompt_n", st.n_prompt);
+      t.set("prompt_ms", st.prefill_s * 1e3);
+      t.set("predicted_n", st.n_generated);
+      t.set("predicted_ms", st.decode_s * 1e3);
+      return t;
     };
     // One choice: a chat message or delta, or a completion's text; finish: null or a reason.
     auto choice = [is_chat, stream = r.stream, job](const std::string& text, const char* finish, bool role,
@@ -324,12 +356,13 @@ void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool
                              : choice(job->result.text, finish_reason(job->result.stats.stop), is_chat));
       v.set("choices", std::move(choices));
       v.set("usage", usage());
+      v.set("timings", timings());
       return send_json(res, v);
     }
 
     res.status = 200;
     res.set_header("X-Accel-Buffering", "no");
-    res.set_chunked_content_provider("text/event-stream", [this, job, turn, envelope, usage, choice, is_chat](
+    res.set_chunked_content_provider("text/event-stream", [this, job, turn, envelope, usage, timings, choice, is_chat](
                                                               size_t, httplib::DataSink& sink) {
       auto event = [&sink](const Value& v) {
         const std::string line = "data: " + json::dump(v) + "\n\n";
@@ -373,6 +406,7 @@ void ApiService::chat(const httplib::Request& http, httplib::Response& res, bool
           Value v = envelope();
           v.set("choices", Value::array());
           v.set("usage", usage());
+          v.set("timings", timings());
           open = event(v);
         }
       } catch (const Error& e) {  // after the head was sent: one error event, then the end as usual

@@ -14,7 +14,11 @@
 //                                         base64
 // Requests are served one at a time, in arrival order (a ticket lock: first come, first served), at most
 // max_queue in the building (served or waiting; more get 429). The generation is `sotto generate`'s: make_chain
-// (runtime/sampler.h), the grammar link first, generate() (runtime/generate.h); one KV cache, reused.
+// (runtime/sampler.h), the grammar link first, generate() (runtime/generate.h); one KV cache, reused: a request
+// whose tokens start with those the cache holds (the last request's prompt and reply: a chat's next turn) prefills
+// only the rest (at least one token), the sampler chain observing the whole prompt as before, so the answer is a cold
+// run's; usage.prompt_tokens_details.cached_tokens and timings.cache_n say how many were reused ("cache_prompt":
+// false, as llama.cpp's server takes it, prefills all).
 // Errors are OpenAI's shape, one line (api-request.h: error_json): 400 bad JSON or field (with "param"), too long a
 // prompt (code context_length_exceeded), a schema the grammar compiler refuses; 401 a missing or wrong bearer token
 // when an API key is set (code invalid_api_key); 404 an unknown model (code model_not_found) or endpoint; 405 a
@@ -87,6 +91,7 @@ class ApiService : public ApiRoutes {
   LoadedModel lm_;
   std::shared_ptr<const grammar::TokenTrie> trie_;  // built on the first schema, under lock_
   KvCache cache_;
+  std::vector<int32_t> cached_;  // the tokens at cache_'s positions 0..cached_.size() (a prefix the next may reuse)
   // The speech model (declared after lm_, whose pool its backend shares: destroyed first).
   std::string asr_id_;
   std::unique_ptr<GgufFile> asr_file_;
