@@ -34,8 +34,9 @@
 // a cross-origin-isolated page, wasm threads, Workers; wasm/threads-host.mjs), else the single-threaded
 // one; a threaded module passed alone is used as such. engine.threads is the count sessions ask for
 // (1 on the single-threaded build); engine.threadsOf() the count the loaded session got. The threads run
-// in Workers started by create(); a browser page runs the engine itself in a Worker (the engine spins,
-// never Atomics.wait, on its calling thread). Memory views of a threaded build are shared: text is
+// in Workers started by create(); a browser page runs the engine itself in a Worker (the engine waits for
+// its threads with Atomics.wait after a short spin where the calling thread may block, and only spins on a
+// browser's main thread: threadImports). Memory views of a threaded build are shared: text is
 // copied out before decoding.
 
 import { ThreadHost, defaultThreads, threadsUsable } from './threads-host.mjs';
@@ -50,6 +51,26 @@ const WASI_ENOSYS = 52;
 class Trap extends Error {}
 
 const oneLine = (text) => String(text).split('\n').map((l) => l.trim()).find((l) => l) ?? '';
+
+// The threaded build's `sotto_threads` imports (exported for wasm/thread-worker.mjs). may-wait: 1 when the
+// calling thread may block in Atomics.wait (a Worker, Node's main thread), 0 on a browser's main thread,
+// where the engine's thread pool spins instead (core/thread-pool-wasi.cpp).
+let mayWait = null;
+export function threadImports() {
+  return {
+    'may-wait': () => {
+      if (mayWait === null) {
+        try {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);  // 'not-equal' where allowed
+          mayWait = 1;
+        } catch {
+          mayWait = 0;
+        }
+      }
+      return mayWait;
+    },
+  };
+}
 
 // (Exported for wasm/thread-worker.mjs.)
 export function wasiImports(getMemory, log) {
@@ -217,6 +238,7 @@ export class Sotto {
       this.threadHost = await ThreadHost.create(this.module, memory, this.threads - 1, this.logger);
       imports.env = { memory };
       imports.wasi = { 'thread-spawn': (startArg) => this.threadHost.spawn(startArg) };
+      imports.sotto_threads = threadImports();
     }
     this.adopt(await WebAssembly.instantiate(this.module, imports));
   }

@@ -7,7 +7,7 @@
 // busy[slot]. A thread that traps is marked done in its start record (the i32 at startArg + 4), so the
 // engine's pool reports an error instead of waiting for it.
 // Does not: spawn threads itself (its thread-spawn import answers -1), use the GPU.
-import { noGpuImports, wasiImports } from './sotto.mjs';
+import { noGpuImports, threadImports, wasiImports } from './sotto.mjs';
 
 let instance = null;
 let busy = null;
@@ -39,6 +39,7 @@ function onMessage(m) {
       wasi: { 'thread-spawn': () => -1 },
       wasi_snapshot_preview1: wasiImports(() => m.memory, log),
       sotto_gpu: noGpuImports(),
+      sotto_threads: threadImports(),
     };
     WebAssembly.instantiate(m.module, imports).then((i) => {
       instance = i;

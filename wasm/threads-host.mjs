@@ -26,8 +26,8 @@
 // again, which also makes a new instance start faster.
 // Workers are started ahead because a Worker created while the engine runs might not start before the
 // caller returns to its event loop, and the engine's pool would wait for it.
-// Does not: block (the engine spins where it waits for workers; Atomics.wait is not allowed on a browser's
-// main thread); restart a Worker whose thread trapped (it marks the thread done; the engine reports it).
+// Does not: block (the engine waits for its threads in wasm, core/thread-pool-wasi.cpp: Atomics.wait where the
+// calling thread may, a spin on a browser's main thread); restart a Worker whose thread trapped (it marks the thread done; the engine reports it).
 
 // (module (import "m" "m" (memory 1 1 shared))): browsers without wasm threads refuse it.
 const SHARED_MEMORY_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 2, 9, 1, 1, 109, 1, 109, 2, 3, 1, 1]);
@@ -87,10 +87,13 @@ async function startWorker(url) {
   if (isNode) {
     const { Worker } = await import('node:worker_threads');
     const w = new Worker(url);
-    w.unref();  // the engine's threads never keep a Node process alive
     let onMessage = null, onError = null;  // one handler each, replaced when a host takes the Worker again
     w.on('message', (m) => onMessage?.(m));
     w.on('error', (e) => onError?.(e));
+    // The engine's threads never keep a Node process alive. After the listeners: a 'message' listener added
+    // to an unref'd Worker refs its port again, and the process did not exit when the bench ended (seen
+    // under CPU contention).
+    w.unref();
     return { post: (m) => w.postMessage(m), onMessage: (f) => { onMessage = f; }, onError: (f) => { onError = f; },
              terminate: () => w.terminate() };
   }

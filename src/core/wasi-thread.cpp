@@ -31,6 +31,8 @@ constexpr size_t kStackBytes = 1 << 20;  // as the main thread's (-z stack-size 
 
 extern "C" __attribute__((import_module("wasi"), import_name("thread-spawn"))) int32_t sotto_wasi_thread_spawn(void* start_arg);
 extern "C" __attribute__((weak)) void __wasm_init_tls(void* tls_block);  // by wasm-ld, when there is TLS
+// 1 when the calling thread may block in memory.atomic.wait (wasm/sotto.mjs threadImports).
+extern "C" __attribute__((import_module("sotto_threads"), import_name("may-wait"))) int32_t sotto_threads_may_wait();
 
 }  // namespace
 
@@ -99,8 +101,16 @@ WasiThread* wasi_thread_spawn(void (*fn)(void*, int), void* arg, int index) {
 
 bool wasi_thread_done(const WasiThread* t) { return __atomic_load_n(&t->done, __ATOMIC_ACQUIRE) != 0; }
 
+bool wasi_thread_may_wait() { return sotto_threads_may_wait() != 0; }
+
+__attribute__((noinline)) int wasi_thread_wait(int32_t* addr, int32_t expected, int64_t timeout_ns) {
+  return __builtin_wasm_memory_atomic_wait32(addr, expected, timeout_ns);
+}
+
 void wasi_thread_join(WasiThread* t) {
-  while (!wasi_thread_done(t)) {
+  const bool may_wait = wasi_thread_may_wait();
+  while (!wasi_thread_done(t)) {  // the done flag is notified when the thread returns or traps
+    if (may_wait) wasi_thread_wait(&t->done, 0, 10'000'000);
   }
   std::free(t->stack);
   delete t;

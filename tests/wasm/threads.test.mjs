@@ -149,4 +149,43 @@ await test('a thread Worker that never gets ready is left out after the timeout:
   rmSync(tmp, { recursive: true, force: true });
 });
 
+// Under CPU contention (twice as many busy processes as cores beside it): a Node process that runs greedy
+// generation on 2 threads, disposes the engine and ends must end (no process.exit) with the single-threaded
+// ids. Before: the engine's thread Worker, unref'd before its 'message' listener was added, kept the process
+// alive after the work was done (most runs on 2 busy cores); and under V8's baseline compiler
+// (--liftoff-only) the pool's join read a stale done flag after an inline memory.atomic.wait and never
+// returned. Each run is bounded (20 s).
+await test('under CPU contention: greedy on 2 threads == 1 thread, and the process ends (4 runs, 20 s each)', async () => {
+  const { spawn, spawnSync } = await import('node:child_process');
+  const { availableParallelism } = await import('node:os');
+  const file = 'llama32-q8_0.gguf', prompt = long, n = 16;
+  const base = await generate(single, 1, file, prompt, n);
+  const tmp = mkdtempSync(join(tmpdir(), 'sotto-threads-'));
+  const child = join(tmp, 'child.mjs');
+  writeFileSync(child, `import { readFileSync } from 'node:fs';
+import { Sotto } from ${JSON.stringify(pathToFileURL(join(root, 'wasm', 'sotto.mjs')).href)};
+const e = await Sotto.create(readFileSync(${JSON.stringify(join(wasmDir, 'sotto-mt.wasm'))}), { threads: 2 });
+await e.load(readFileSync(${JSON.stringify(join(models, file))}), { name: 'm.gguf' });
+e.start(e.tokenize(${JSON.stringify(prompt)}), { temperature: 0 });
+const ids = [];
+for (let i = 0; i < ${n}; i++) { const id = e.step(); if (id < 0) break; ids.push(id); if (e.isEog(id)) break; }
+console.log(JSON.stringify({ ids, threads: e.threadsOf() }));
+e.dispose();
+`);
+  const busy = Array.from({ length: 2 * availableParallelism() }, () => spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
+  try {
+    for (const flags of [[], ['--liftoff-only'], [], ['--liftoff-only']]) {
+      const t0 = Date.now();
+      const r = spawnSync(process.execPath, [...flags, child], { timeout: 20000, encoding: 'utf8' });
+      const what = `node ${flags.join(' ')} (${Date.now() - t0} ms)`;
+      check(r.status === 0, `${what}: status ${r.status} signal ${r.signal}; ${r.stderr.trim().split('\n').pop()}`);
+      const got = JSON.parse(r.stdout.trim().split('\n').pop());
+      check(got.threads === 2 && got.ids.join(' ') === base.ids.join(' '), `${what}: ${JSON.stringify(got)} vs ${base.ids.join(' ')}`);
+    }
+  } finally {
+    for (const b of busy) b.kill();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 process.exit(tally.summary());
