@@ -195,7 +195,7 @@ SOTTO_EXPORT void sotto_splat_render_gpu(int w, int h, const float* view, const 
       dispatch(g.k_scatter, {g.pass[pass], g.keys[a], g.vals[a], g.hist, g.keys[b], g.vals[b]}, gx, gy);
     }
   }
-  dispatch(g.k_render, {g.params, g.out2d, g.keys[0], g.vals[0], g.img}, (uint32_t(w) + 7) / 8, (uint32_t(h) + 7) / 8);
+  dispatch(g.k_render, {g.params, g.out2d, g.keys[0], g.vals[0], g.img}, (uint32_t(w) + 15) / 16, (uint32_t(h) + 15) / 16);
   sotto_gpu_read(g.img, 0, img_bytes, st.frame.data());
   if (g.n) sotto_gpu_read(g.vals[0], 0, g.n * 4, st.order.data());
   sotto_gpu_flush(nullptr, 0);

@@ -3,7 +3,8 @@
 // wasm build and the PyTorch references (tests/fixtures/splat/refs.txt):
 //   * each fixture view: GPU frame vs CPU frame and vs PyTorch PSNR >= 40 dB (issue 23's bar); CPU vs PyTorch too;
 //   * the GPU radix sort's order == the CPU's radix_depth_order (visible splats first, in the same order; the rest
-//     culled), also for 700 splats of one depth (ties by index, across sort blocks);
+//     culled), also for 700 splats of one depth (ties by index, across sort blocks) and 3000 random splats (frame
+//     GPU vs CPU too: several batches and tiles, some splats behind the camera);
 //   * a malformed scene is refused in one line, and the engine renders again after.
 // Usage: node tests/webgpu/splat.test.mjs [path/to/sotto.wasm]   (VK_ICD_FILENAMES: SwiftShader by default)
 // Prints `N passed, M failed`; exit code 1 on failure.
@@ -92,6 +93,28 @@ await tally.test('700 splats of one depth: GPU sort == CPU sort (ties by index)'
   for (let k = 1; k < cpu.order.length; k++) check(cpu.order[k] > cpu.order[k - 1], 'CPU ties not by index');
   orderMatches(cpu.order, gpu.order, n);
   check(psnr(gpu.frame, cpu.frame) >= 40, 'frame differs');
+});
+
+await tally.test('3000 random splats at 100 x 75 (12 batches, 35 tiles): GPU == CPU, sort == CPU sort', async () => {
+  const n = 3000, rec = new DataView(new ArrayBuffer(32 * n));
+  let seed = 23;
+  const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  for (let i = 0; i < n; i++) {
+    const o = 32 * i;
+    for (let k = 0; k < 3; k++) rec.setFloat32(o + 4 * k, (rnd() - 0.5) * 2.4, true);
+    for (let k = 0; k < 3; k++) rec.setFloat32(o + 12 + 4 * k, 0.01 + 0.08 * rnd(), true);
+    for (let k = 0; k < 8; k++) rec.setUint8(o + 24 + k, Math.floor(rnd() * 256));
+    rec.setUint8(o + 28, 200);  // w > 0: never a zero quaternion
+  }
+  const n1 = await splat.load(new Uint8Array(rec.buffer), { name: 'random.splat' });
+  check(n1 === n, `${n1} splats`);
+  const opts = { width: 100, height: 75, view: { azimuth: 40, elevation: 20, radius: 2.2, fov: 70 }, bg: [0.1, 0.2, 0.3] };
+  const cpu = await splat.render({ ...opts, device: 'cpu' });
+  const gpu = await splat.render({ ...opts, device: 'gpu' });
+  const p = psnr(gpu.frame, cpu.frame);
+  console.log(`      PSNR gpu/cpu ${p.toFixed(1)} dB; ${cpu.order.length} of ${n} visible`);
+  check(p >= 40, 'PSNR below 40 dB');
+  orderMatches(cpu.order, gpu.order, n);
 });
 
 await tally.test('a malformed scene: one-line error, then it renders again', async () => {
