@@ -11,7 +11,7 @@
 // for bit; the repacked kernels sum blocks in SIMD lanes (Q4_0: two float lanes a row), so they agree to
 // float rounding.
 // Does not: threads (the pool runs these per part), relaxed-SIMD (no relaxed dot/FMA; plain mul + add: in
-// Node 20's V8 an i8 x i7 relaxed-dot Q8_0 kernel ran at half this file's speed, docs/benchmarks.md).
+// Node 20's V8 an i8 x i7 relaxed-dot Q8_0 loop ran at 0.43x this file's, in Chromium 156 0.8x; docs/benchmarks.md).
 #include "backend/cpu/kernels.h"
 
 #if defined(SOTTO_KERNELS_WASM)
