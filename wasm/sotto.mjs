@@ -42,6 +42,8 @@
 import { ThreadHost, defaultThreads, threadsUsable } from './threads-host.mjs';
 
 export { defaultThreads, threadsUsable };
+// Whether the relaxed-SIMD builds (sotto-relaxed.wasm, sotto-mt-relaxed.wasm) run here, exactly (relaxed-simd.mjs).
+export { relaxedSimdUsable } from './relaxed-simd.mjs';
 
 const WASI_EBADF = 8;
 const MEMORY_PAGES = 512;      // the threaded build's memory: --initial-memory of wasm/build.sh (32 MiB)

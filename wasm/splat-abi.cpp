@@ -3,13 +3,16 @@
 // (projection, a deterministic 4-pass LSD radix depth sort, per-pixel compositing: the same definitions).
 //   sotto_splat_load(bytes, size, name)        parse a .ply / .splat (one-line trap on a malformed file) -> n splats
 //   sotto_splat_render_cpu(w, h, view, bg)     CPU render into the frame buffer; returns the visible count
-//   sotto_splat_render_gpu(w, h, view, bg)     records and submits the GPU frame; the frame and the sorted order land
-//                                              in the buffers once the host settles (a deferred read)
+//   sotto_splat_render_gpu(w, h, view, bg, mode)  records and submits the GPU frame; the frame and the sorted order
+//                                              land in the buffers once the host settles (a deferred read); mode 1/2:
+//                                              benchmarks (projection + sort only / no read-back of the frame)
 //   sotto_splat_frame() -> [h, w, 3] f32        sotto_splat_order() -> u32 indices (CPU: radix_depth_order's visible
 //                                              splats; GPU: all n sorted, culled last)
 // view: 7 floats: azimuth, elevation (degrees), radius, vertical fov (degrees), target x y z; bg: 3 floats.
 // Does not: bin by tiles (the GPU render walks every visible splat a pixel), share a step with a model's backend
 // (a backend's unflushed step is flushed first), time the stages (timestamp queries: not yet).
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -158,7 +161,10 @@ SOTTO_EXPORT uint32_t sotto_splat_render_cpu(int w, int h, const float* view, co
   return uint32_t(st.order.size());
 }
 
-SOTTO_EXPORT void sotto_splat_render_gpu(int w, int h, const float* view, const float* bg) {
+// mode: 0 reads back the frame and the order; 1 (benchmarks) records projection and sort only and reads back 4
+// bytes of the keys; 2 records everything and reads back 4 bytes of the frame. The frame/order buffers then hold
+// only what was read.
+SOTTO_EXPORT void sotto_splat_render_gpu(int w, int h, const float* view, const float* bg, int mode) {
   State& st = state();
   Gpu& g = st.gpu;
   const splat::Camera cam = camera(w, h, view);
@@ -195,10 +201,21 @@ SOTTO_EXPORT void sotto_splat_render_gpu(int w, int h, const float* view, const 
       dispatch(g.k_scatter, {g.pass[pass], g.keys[a], g.vals[a], g.hist, g.keys[b], g.vals[b]}, gx, gy);
     }
   }
+  if (mode == 1) {
+    if (g.n) sotto_gpu_read(g.keys[0], 0, 4, st.order.data());
+    sotto_gpu_flush(nullptr, 0);
+    return;
+  }
   dispatch(g.k_render, {g.params, g.out2d, g.keys[0], g.vals[0], g.img}, (uint32_t(w) + 15) / 16, (uint32_t(h) + 15) / 16);
-  sotto_gpu_read(g.img, 0, img_bytes, st.frame.data());
-  if (g.n) sotto_gpu_read(g.vals[0], 0, g.n * 4, st.order.data());
+  sotto_gpu_read(g.img, 0, mode == 2 ? 4 : img_bytes, st.frame.data());
+  if (g.n && mode == 0) sotto_gpu_read(g.vals[0], 0, g.n * 4, st.order.data());
   sotto_gpu_flush(nullptr, 0);
+}
+
+// Bytes of the GPU buffers the scene and a w x h frame take (splats 240 + 48 + 16 each, the histogram, the frame).
+SOTTO_EXPORT double sotto_splat_gpu_bytes(int w, int h) {
+  const double n = double(state().scene.size());
+  return n * (240 + 48 + 16) + 256.0 * 4 * std::ceil(n / 256) + double(w) * h * 12;
 }
 
 SOTTO_EXPORT const float* sotto_splat_frame() { return state().frame.data(); }

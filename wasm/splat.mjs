@@ -43,7 +43,8 @@ export class SottoSplat {
     });
   }
 
-  render({ width, height, view = {}, target = [0, 0, 0], bg = [0, 0, 0], device = 'cpu' } = {}) {
+  // mode (device 'gpu', benchmarks): 0 everything read back; 1 projection + sort only; 2 no frame read-back.
+  render({ width, height, view = {}, target = [0, 0, 0], bg = [0, 0, 0], device = 'cpu', mode = 0 } = {}) {
     const { azimuth = 0, elevation = 20, radius = 4, fov = 50 } = view;
     const v = new Float32Array([azimuth, elevation, radius, fov, ...target]);
     const b = new Float32Array([...bg]);
@@ -53,7 +54,8 @@ export class SottoSplat {
       const e = this.engine;
       const bytes = (f) => new Uint8Array(f.buffer);
       e.withBuffer(bytes(v), (vp) => e.withBuffer(bytes(b), (bp) =>
-        e.call(device === 'gpu' ? 'sotto_splat_render_gpu' : 'sotto_splat_render_cpu', width, height, vp, bp)));
+        device === 'gpu' ? e.call('sotto_splat_render_gpu', width, height, vp, bp, mode)
+                         : e.call('sotto_splat_render_cpu', width, height, vp, bp)));
       if (device === 'gpu') await e.settle();
       const frame = new Float32Array(e.memory.buffer, e.call('sotto_splat_frame'), width * height * 3).slice();
       const nOrder = e.call('sotto_splat_order_len');

@@ -57,11 +57,13 @@ worker.onmessage = (ev) => {
       state.noteBackend = m.noteBackend;
       $('engine-progress').value = 1;
       $('engine-status').textContent = `Engine ready: ${m.hub ? `${m.hub} from the hub` : m.model} (${(m.bytes / 1048576).toFixed(1)} MiB${m.cached ? ', from cache' : m.hub ? ', SHA-256 verified' : ''}) on ${backendName(m.backend, m.gpu)}` +
+        (m.backend !== 'webgpu' && m.simd === 'relaxed' ? ', relaxed SIMD' : '') +
         (m.backend !== 'webgpu' && m.threads > 1 ? `, ${m.threads} threads` : '');
       $('backend-info').textContent = backendInfo(m);
       plainStatus(`Ready: notes are written on this device${m.backend === 'webgpu' ? ', on its graphics processor' : ''}. Nothing is sent anywhere.`);
       document.body.dataset.backend = m.backend;
       document.body.dataset.threads = m.threads ?? 1;  // the wasm CPU engine's (sotto-mt.wasm: more than 1)
+      document.body.dataset.simd = m.simd ?? '';  // 'relaxed' (sotto-relaxed.wasm, sotto-mt-relaxed.wasm) or 'simd128'
       document.body.dataset.noteBackend = m.noteBackend;
       document.body.dataset.gpuWarmup = (m.gpu?.warmupTokens ?? []).join(',');  // the warm-up's tokens (tests compare them)
       document.body.dataset.engine = 'ready';

@@ -179,7 +179,8 @@ async function write(m, writer, t0) {
 // Loads the engine and the note model of m (the CPU engine first: a model that does not load there changes
 // nothing, the engines of the last good init stay), then the note model on WebGPU if there is one.
 async function init(m) {
-  const { module } = await fetchEngine(m.wasmUrl, progress);  // sotto-mt.wasm when threads are usable
+  // sotto-mt.wasm when threads are usable; their relaxed-SIMD twins where that runs exactly (engine-wasm.mjs)
+  const { module, relaxed } = await fetchEngine(m.wasmUrl, progress);
   const source = m.hub ? { hub: m.hub } : { url: m.modelUrl };
   let first = await fetchModel(source, 'model', progress, modelBudget());
   const bytes = first.bytes;
@@ -200,7 +201,7 @@ async function init(m) {
   gpuModel = gpu.model ?? null;
   const noteBackend = gpuModel?.schemaOutput ? gpuModel.backend : engine.backend;
   post({ type: 'ready', backend: gpuModel ? 'webgpu' : engine.backend, noteBackend, gpu: gpu.info, model: name,
-         threads: engine.threads, ...info });
+         threads: engine.threads, simd: relaxed ? 'relaxed' : 'simd128', ...info });
 }
 
 self.onmessage = async (ev) => {
