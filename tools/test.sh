@@ -15,6 +15,9 @@ bash tools/install-deps.sh --wasm
 bash tools/install-deps.sh --train
 bash wasm/build.sh "$build-wasm"
 node tests/wasm/run.mjs "$build-wasm/sotto.wasm" "$build/sotto"
+# The relaxed-SIMD build (sotto-relaxed.wasm): its kernel check (relaxed Q4_0 == SIMD128 bit for bit) and wasm ==
+# native (~2 s). Node 20 has relaxed SIMD behind a flag, and its Liftoff gets the relaxed dot wrong: TurboFan only.
+node --experimental-wasm-relaxed-simd --no-liftoff tests/wasm/run.mjs "$build-wasm/sotto-relaxed.wasm" "$build/sotto"
 node tests/wasm/asr.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # speech to text in wasm == native
 node tests/wasm/speakers.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # speaker labels in wasm == transcribe --speakers
 node tests/wasm/errors.test.mjs "$build-wasm/sotto.wasm"  # bad input: one-line rejections, the engine goes on

@@ -84,6 +84,23 @@ done
   -Wl,--initial-memory=33554432 -Wl,--max-memory=4294967296
 echo "$out/sotto.wasm: $(stat -c %s "$out/sotto.wasm") bytes"
 
+# ---- sotto-relaxed.wasm: the same objects but the kernel unit, compiled again with relaxed SIMD
+# (-ffp-contract=off: no relaxed FMA, the float steps stay those of sotto.wasm; kernels-wasm.cpp says what
+# changes). The host picks it where WebAssembly.validate accepts a relaxed dot (wasm/sotto.mjs).
+mkdir -p "$out/obj-relaxed"
+kernel_src=src/backend/cpu/kernels-wasm.cpp
+kernel_obj="$out/obj/$(echo "$kernel_src" | tr '/' '_').o"
+relaxed_obj="$out/obj-relaxed/$(echo "$kernel_src" | tr '/' '_').o"
+if [ ! -f "$relaxed_obj" ] || [ "$kernel_obj" -nt "$relaxed_obj" ]; then
+  "$CXX" "${flags[@]}" -mrelaxed-simd -ffp-contract=off -fno-exceptions -c "$kernel_src" -o "$relaxed_obj"
+fi
+relaxed_objs=()
+for o in "${objs[@]}"; do [ "$o" = "$kernel_obj" ] && relaxed_objs+=("$relaxed_obj") || relaxed_objs+=("$o"); done
+"$CXX" --target=wasm32-wasi -mexec-model=reactor -O2 -fwasm-exceptions "${relaxed_objs[@]}" -o "$out/sotto-relaxed.wasm" \
+  -lwasi-emulated-mman "${exports[@]}" -Wl,--strip-debug -Wl,-z,stack-size=1048576 \
+  -Wl,--initial-memory=33554432 -Wl,--max-memory=4294967296
+echo "$out/sotto-relaxed.wasm: $(stat -c %s "$out/sotto-relaxed.wasm") bytes"
+
 # ---- sotto-mt.wasm: the same engine on shared memory, its ThreadPool on wasi-threads (the host's `wasi`
 # `thread-spawn` import; core/wasi-thread.cpp, core/thread-pool-wasi.cpp). Debian packages wasi-libc and
 # libc++ only without threads, so the module links them as they are (--no-check-features) and wraps the
@@ -137,3 +154,13 @@ wrap=malloc,--wrap=free,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc,--wrap
   -Wl,--import-memory,--export-memory,--shared-memory,--no-check-features -Wl,--wrap=$wrap \
   -Wl,--initial-memory=33554432 -Wl,--max-memory=4294967296
 echo "$out/sotto-mt.wasm: $(stat -c %s "$out/sotto-mt.wasm") bytes ($(printf '%s\n' "${mt_objs[@]}" | grep -c /obj-mt/) objects of its own)"
+# sotto-mt-relaxed.wasm: the threaded build with the relaxed kernel unit (it has no atomics: the same object).
+printf '%s\n' "${mt_objs[@]}" | grep -qxF "$kernel_obj" || \
+  { echo "wasm/build.sh: $kernel_src is compiled again for the threaded build; build its relaxed twin there too" >&2; exit 1; }
+mt_relaxed_objs=()
+for o in "${mt_objs[@]}"; do [ "$o" = "$kernel_obj" ] && mt_relaxed_objs+=("$relaxed_obj") || mt_relaxed_objs+=("$o"); done
+"$CXX" --target=wasm32-wasi -mexec-model=reactor -O2 -fwasm-exceptions "${mt_relaxed_objs[@]}" -o "$out/sotto-mt-relaxed.wasm" \
+  -lwasi-emulated-mman "${exports[@]}" -Wl,--export=wasi_thread_start -Wl,--strip-debug -Wl,-z,stack-size=1048576 \
+  -Wl,--import-memory,--export-memory,--shared-memory,--no-check-features -Wl,--wrap=$wrap \
+  -Wl,--initial-memory=33554432 -Wl,--max-memory=4294967296
+echo "$out/sotto-mt-relaxed.wasm: $(stat -c %s "$out/sotto-mt-relaxed.wasm") bytes"

@@ -168,6 +168,12 @@ SOTTO_EXPORT int sotto_kernel_check() {
         gemm_q4_0x8(p4.data(), xs.data(), nb, nt, n, g.data(), 8);
         gemm_q4_0x8_ref(p4.data(), xs.data(), nb, nt, n, g_ref.data(), 8);
         for (int64_t i = 0; i < nt * 8; i++) c.near("gemm_q4_0x8", n, g[size_t(i)], g_ref[size_t(i)], mag(true, int(i % 8), i / 8));
+        // the relaxed-SIMD build's tiles == the SIMD128 tiles, bit for bit (the same function in the SIMD128 build)
+        gemm_q4_0x8_simd128(p4.data(), xs.data(), nb, nt, n, g_ref.data(), 8);
+        for (int64_t i = 0; i < nt * 8; i++) {
+          c.near(kernels_wasm_relaxed() ? "gemm_q4_0x8 relaxed == simd128" : "gemm_q4_0x8 == simd128", n,
+                 std::memcmp(&g[size_t(i)], &g_ref[size_t(i)], 4) == 0 ? 0.0 : 1.0, 0.0, 0);
+        }
         gemm_q8_0x8(p8.data(), xw.data(), nb, nt, n, g.data(), 8);
         gemm_q8_0x8_ref(p8.data(), xw.data(), nb, nt, n, g_ref.data(), 8);
         for (int64_t i = 0; i < nt * 8; i++) c.near("gemm_q8_0x8", n, g[size_t(i)], g_ref[size_t(i)], mag(false, int(i % 8), i / 8));
@@ -175,6 +181,10 @@ SOTTO_EXPORT int sotto_kernel_check() {
       gemv_q4_0x8(p4.data(), xs.data(), n, v);
       gemm_q4_0x8_ref(p4.data(), xs.data(), nb, 1, n, g_ref.data(), 8);
       for (int row = 0; row < 8; row++) c.near("gemv_q4_0x8", n, v[row], g_ref[size_t(row)], mag(true, row, 0));
+      gemm_q4_0x8_simd128(p4.data(), xs.data(), nb, 1, n, g_ref.data(), 8);
+      for (int row = 0; row < 8; row++) {
+        c.near("gemv_q4_0x8 == simd128", n, std::memcmp(&v[row], &g_ref[size_t(row)], 4) == 0 ? 0.0 : 1.0, 0.0, 0);
+      }
     }
 
     // float dots over lengths that are not multiples of 4 too
@@ -226,6 +236,7 @@ SOTTO_EXPORT int sotto_kernel_check() {
     attn_accum_f16_ref(p.data(), kvh.data(), rbh, nj, hd, acc_ref.data());
     for (int64_t i = 0; i < hd; i++) c.near("attn_accum_f16", hd, acc[size_t(i)], acc_ref[size_t(i)], 2e-6 * double(nj + 1) * 4);
   }
-  std::fprintf(stderr, "kernel-check: %d values checked, %d mismatches\n", c.checked, c.bad);
+  std::fprintf(stderr, "kernel-check (%s): %d values checked, %d mismatches\n",
+               kernels_wasm_relaxed() ? "relaxed-simd" : "simd128", c.checked, c.bad);
   return c.bad;
 }

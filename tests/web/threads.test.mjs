@@ -1,6 +1,9 @@
 // threads.test.mjs — the threaded wasm build (sotto-mt.wasm) in headless Chromium (Debian's /usr/bin/chromium
 // through playwright-core) on a page of `sotto serve`, which is cross-origin isolated (COOP/COEP):
-//   * the app's engine worker picks the threaded build (web/engine-wasm.mjs) and reports its threads;
+//   * the app's engine worker picks the threaded build (web/engine-wasm.mjs) and reports its threads, and its
+//     relaxed-SIMD twin (sotto-mt-relaxed.wasm) where relaxedSimdUsable(), shown in the status;
+//   * sotto-relaxed.wasm's kernel check in the page, and its greedy ids (one thread and sotto-mt-relaxed.wasm on 2)
+//     == sotto.wasm's on a Q4_0 model;
 //   * in the page, sotto-mt.wasm on 2 and 3 threads (Workers from wasm/threads-host.mjs) generates the greedy
 //     ids of sotto.wasm on fixture models.
 // Usage: node tests/web/threads.test.mjs [path/to/sotto] (the wasm builds in build-wasm/ or SOTTO_WASM_DIR).
@@ -42,6 +45,38 @@ await tally.test('the app (cross-origin isolated) loads the threaded engine in i
   check(threads === Math.min(8, cores), `engine threads ${threads}, expected min(8, ${cores} cores)`);
   const status = await page.textContent('#engine-status');
   if (threads > 1) check(status.endsWith(`, ${threads} threads`), `engine status ${JSON.stringify(status)}`);
+  // relaxed SIMD (sotto-mt-relaxed.wasm) where the page's engine runs it exactly (wasm/relaxed-simd.mjs)
+  const relaxed = await page.evaluate(async () => (await import('/wasm/sotto.mjs')).relaxedSimdUsable());
+  const simd = await page.evaluate(() => document.body.dataset.simd);
+  check(simd === (relaxed ? 'relaxed' : 'simd128'), `engine SIMD ${simd}, relaxedSimdUsable() ${relaxed}`);
+  check(status.includes(', relaxed SIMD') === relaxed, `engine status ${JSON.stringify(status)}`);
+  check(relaxed, 'relaxed SIMD is not usable in this Chromium (shipped since 114)');
+});
+
+await tally.test('in the page: sotto-relaxed.wasm kernel check, and sotto-relaxed / sotto-mt-relaxed (2 threads) == sotto.wasm, greedy 12 tokens: qwen25-q4_0.gguf', async () => {
+  const r = await page.evaluate(async (file) => {
+    const { Sotto } = await import('/wasm/sotto.mjs');
+    const get = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+    const [single, relaxed, threadedRelaxed, model] = await Promise.all(
+      ['/engine/sotto.wasm', '/engine/sotto-relaxed.wasm', '/engine/sotto-mt-relaxed.wasm', `/models/${file}`].map(get));
+    const lines = [];
+    const k = await Sotto.create(await WebAssembly.compile(relaxed), { log: (fd, line) => lines.push(line) });
+    const bad = k.call('sotto_kernel_check');
+    k.dispose();
+    const run = async (wasm, threads) => {
+      const e = await Sotto.create(await WebAssembly.compile(wasm), { threads });
+      await e.load(model, { name: file });
+      e.start(e.tokenize('The committee met on Tuesday to review the quarterly figures and'), { temperature: 0 });
+      const ids = [];
+      for (let i = 0; i < 12; i++) ids.push(e.step());
+      e.dispose();
+      return ids.join(' ');
+    };
+    return { bad, summary: lines.filter((l) => /checked/.test(l)).join(' '),
+             ids: [await run(single, 1), await run(relaxed, 1), await run(threadedRelaxed, 2)] };
+  }, 'qwen25-q4_0.gguf');
+  check(r.bad === 0 && /relaxed-simd/.test(r.summary), `kernel check: ${r.bad} mismatches; ${r.summary}`);
+  check(r.ids[1] === r.ids[0] && r.ids[2] === r.ids[0], `ids: sotto.wasm ${r.ids[0]}; relaxed ${r.ids[1]}; mt-relaxed ${r.ids[2]}`);
 });
 
 for (const file of ['llama32-q8_0.gguf', 'qwen25-k-q4_k.gguf']) {

@@ -10,8 +10,13 @@
 // exact; the plain-layout dots accumulate block sums in the scalar order, so they agree with the twins bit
 // for bit; the repacked kernels sum blocks in SIMD lanes (Q4_0: two float lanes a row), so they agree to
 // float rounding.
-// Does not: threads (the pool runs these per part), relaxed-SIMD (no relaxed dot/FMA; plain mul + add: in
-// Node 20's V8 an i8 x i7 relaxed-dot Q8_0 loop ran at 0.43x this file's, in Chromium 156 0.8x; docs/benchmarks.md).
+// Relaxed SIMD (compiled a second time with -mrelaxed-simd -ffp-contract=off by wasm/build.sh for
+// sotto-relaxed.wasm): only the repacked Q4_0 gemm/gemv change, to one i32x4.relaxed_dot_i8x16_i7x16_add
+// per 16 weight bytes (the nibbles 0..15 are the 7-bit operand, so every engine gives the exact integers);
+// their integer sums are those of the SIMD128 tile and the float steps the same, so both builds agree bit for
+// bit (gemm_q4_0x8_simd128 stays in the relaxed build for kernel-check to compare). No relaxed FMA, no
+// relaxed Q8_0 (an i8 x i7 Q8_0 loop ran at 0.43x in Node 20, 0.8x in Chromium 156; docs/benchmarks.md).
+// Does not: threads (the pool runs these per part).
 #include "backend/cpu/kernels.h"
 
 #if defined(SOTTO_KERNELS_WASM)
@@ -210,6 +215,112 @@ void gemm_q4_0x8_tile(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, i
   }
 }
 
+#if defined(__wasm_relaxed_simd__)
+// The same tile with relaxed dots. decode_weights_relaxed reorders each block's nibbles (once per tile of
+// tokens) so that one i32 lane holds the 4 values that the SIMD128 tile adds into one of its pair lanes:
+// for groups g, g+1 (G = g / 2) and rows r, r+1 of the vector, lanes = (r: values 8G+{0,1,4,5}),
+// (r: 8G+{2,3,6,7}), (r+1: even), (r+1: odd); the token's 8 values 8G..8G+7 are shuffled to match
+// ([x0 x1 x4 x5 x2 x3 x6 x7] twice). The nibbles q (0..15) give sum q x; the -8 is one more dot of x with
+// 8s per G, subtracted: the same integers as the SIMD128 tile's sum (q - 8) x, lane for lane.
+inline void decode_weights_relaxed(const BlockQ4_0x8& wb, v128_t (&wq)[4][2][2]) {
+  const v128_t low4 = wasm_i8x16_splat(0x0f);
+  v128_t nib[8][2];  // nib[g][h]: values 4g..4g+3 of rows 4h..4h+3 (byte 4i + j: row 4h + i, value 4g + j)
+  for (int k = 0; k < 4; k++) {
+    for (int h = 0; h < 2; h++) {
+      const v128_t q = wasm_v128_load(wb.qs + 32 * k + 16 * h);
+      nib[k][h] = wasm_v128_and(q, low4);
+      nib[4 + k][h] = wasm_u8x16_shr(q, 4);
+    }
+  }
+  for (int G = 0; G < 4; G++) {
+    for (int h = 0; h < 2; h++) {
+      const v128_t a = nib[2 * G][h], b = nib[2 * G + 1][h];
+      wq[G][h][0] = wasm_i8x16_shuffle(a, b, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+      wq[G][h][1] = wasm_i8x16_shuffle(a, b, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+    }
+  }
+}
+template <int T>
+void gemm_q4_0x8_tile_relaxed(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t n, float* y,
+                              int64_t ys) {
+  v128_t acc[T][4];
+  for (auto& a : acc)
+    for (v128_t& v : a) v = wasm_f32x4_splat(0.0f);
+  const v128_t eights = wasm_i8x16_splat(8);
+  for (int64_t b = 0; b < n / 32; b++) {
+    const BlockQ4_0x8& wb = w[b];
+    v128_t wq[4][2][2];
+    decode_weights_relaxed(wb, wq);
+    const v128_t d03 = f16x4_to_f32(wb.d), d47 = f16x4_to_f32(wb.d + 4);
+    const v128_t dp[4] = {wasm_i32x4_shuffle(d03, d03, 0, 0, 1, 1), wasm_i32x4_shuffle(d03, d03, 2, 2, 3, 3),
+                          wasm_i32x4_shuffle(d47, d47, 0, 0, 1, 1), wasm_i32x4_shuffle(d47, d47, 2, 2, 3, 3)};
+    for (int t = 0; t < T; t++) {
+      const BlockQ8A& xb = x[t * stride + b];
+      v128_t s[4] = {wasm_i32x4_splat(0), wasm_i32x4_splat(0), wasm_i32x4_splat(0), wasm_i32x4_splat(0)};
+      v128_t off = wasm_i32x4_splat(0);
+      for (int half = 0; half < 2; half++) {
+        const v128_t xq = wasm_v128_load(xb.qs + 16 * half);
+        for (int j = 0; j < 2; j++) {
+          const int G = 2 * half + j;
+          const v128_t xv = j == 0 ? wasm_i8x16_shuffle(xq, xq, 0, 1, 4, 5, 2, 3, 6, 7, 0, 1, 4, 5, 2, 3, 6, 7)
+                                   : wasm_i8x16_shuffle(xq, xq, 8, 9, 12, 13, 10, 11, 14, 15, 8, 9, 12, 13, 10, 11, 14, 15);
+          off = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(xv, eights, off);
+          for (int h = 0; h < 2; h++) {
+            s[2 * h] = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(xv, wq[G][h][0], s[2 * h]);
+            s[2 * h + 1] = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(xv, wq[G][h][1], s[2 * h + 1]);
+          }
+        }
+      }
+      const v128_t xd = wasm_f32x4_splat(xb.d);
+      for (int p = 0; p < 4; p++) {
+        const v128_t si = wasm_i32x4_sub(s[p], off);
+        acc[t][p] = wasm_f32x4_add(acc[t][p], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(si), wasm_f32x4_mul(dp[p], xd)));
+      }
+    }
+  }
+  for (int t = 0; t < T; t++) {
+    for (int p = 0; p < 4; p++) {
+      y[t * ys + 2 * p] = wasm_f32x4_extract_lane(acc[t][p], 0) + wasm_f32x4_extract_lane(acc[t][p], 1);
+      y[t * ys + 2 * p + 1] = wasm_f32x4_extract_lane(acc[t][p], 2) + wasm_f32x4_extract_lane(acc[t][p], 3);
+    }
+  }
+}
+#endif
+
+// Tokens in tiles of 8 (each block's weights decoded once per 8 tokens: ~1.2x the prefill speed of tiles of
+// 4 on the Qwen2.5-0.5B shape; 16 gave nothing more), then 4 and the rest.
+template <template <int> class Tile>
+void gemm_q4_0x8_tiles(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
+                       int64_t ys) {
+  for (; nt >= 8; nt -= 8, x += 8 * stride, y += 8 * ys) Tile<8>::run(w, x, stride, n, y, ys);
+  if (nt >= 4) {
+    Tile<4>::run(w, x, stride, n, y, ys);
+    nt -= 4, x += 4 * stride, y += 4 * ys;
+  }
+  if (nt == 3) Tile<3>::run(w, x, stride, n, y, ys);
+  if (nt == 2) Tile<2>::run(w, x, stride, n, y, ys);
+  if (nt == 1) Tile<1>::run(w, x, stride, n, y, ys);
+}
+template <int T>
+struct PlainTile {
+  static void run(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t s, int64_t n, float* y, int64_t ys) {
+    gemm_q4_0x8_tile<T>(w, x, s, n, y, ys);
+  }
+};
+#if defined(__wasm_relaxed_simd__)
+template <int T>
+struct RelaxedTile {
+  static void run(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t s, int64_t n, float* y, int64_t ys) {
+    gemm_q4_0x8_tile_relaxed<T>(w, x, s, n, y, ys);
+  }
+};
+template <int T>
+using FastTile = RelaxedTile<T>;
+#else
+template <int T>
+using FastTile = PlainTile<T>;
+#endif
+
 // Q8_0 (BlockQ8_0x8: one pair of values of the 8 rows per 16 bytes): for each pair m, the weights are loaded
 // widened (i16x8.load8x8_s: rows 0-3, rows 4-7 as i16 pairs) and meet each of the T tokens' broadcast pair
 // (already i16: one 32-bit splat); one lane per row, so the block's integer sums need no pair adds and the
@@ -258,19 +369,21 @@ void widen_q8(const BlockQ8A* x, int64_t nb, BlockQ8W* y) {
   }
 }
 
-void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y) { gemm_q4_0x8_tile<1>(w, x, 0, n, y, 0); }
-// Tokens in tiles of 8 (each block's weights decoded once per 8 tokens: ~1.2x the prefill speed of tiles of
-// 4 on the Qwen2.5-0.5B shape; 16 gave nothing more), then 4 and the rest.
+void gemv_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* y) { FastTile<1>::run(w, x, 0, n, y, 0); }
 void gemm_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
                  int64_t ys) {
-  for (; nt >= 8; nt -= 8, x += 8 * stride, y += 8 * ys) gemm_q4_0x8_tile<8>(w, x, stride, n, y, ys);
-  if (nt >= 4) {
-    gemm_q4_0x8_tile<4>(w, x, stride, n, y, ys);
-    nt -= 4, x += 4 * stride, y += 4 * ys;
-  }
-  if (nt == 3) gemm_q4_0x8_tile<3>(w, x, stride, n, y, ys);
-  if (nt == 2) gemm_q4_0x8_tile<2>(w, x, stride, n, y, ys);
-  if (nt == 1) gemm_q4_0x8_tile<1>(w, x, stride, n, y, ys);
+  gemm_q4_0x8_tiles<FastTile>(w, x, stride, nt, n, y, ys);
+}
+void gemm_q4_0x8_simd128(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
+                         int64_t ys) {
+  gemm_q4_0x8_tiles<PlainTile>(w, x, stride, nt, n, y, ys);
+}
+bool kernels_wasm_relaxed() {
+#if defined(__wasm_relaxed_simd__)
+  return true;
+#else
+  return false;
+#endif
 }
 bool gemm_q4_0x8_has() { return true; }
 // Tiles of 4 tokens: 8 left 1.6x slower (its 16 integer sums no longer fit in registers).

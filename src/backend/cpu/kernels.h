@@ -137,6 +137,14 @@ void gemm_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, in
 void gemm_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
                  int64_t y_stride);
 bool gemm_q4_0x8_has();
+#if defined(SOTTO_KERNELS_WASM)
+// wasm: the SIMD128 tiles of gemm_q4_0x8 also in the relaxed-SIMD build (sotto-relaxed.wasm, whose
+// gemm_q4_0x8 / gemv_q4_0x8 use relaxed dots and must agree with these bit for bit: kernel-check), and
+// whether this object was compiled with relaxed SIMD.
+void gemm_q4_0x8_simd128(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, int64_t nt, int64_t n, float* y,
+                         int64_t y_stride);
+bool kernels_wasm_relaxed();
+#endif
 
 // ---- Q8_0 weights repacked 8 rows at a time, for builds whose gemm_q8_0x8_has() is true (wasm; the others
 // keep the file layout and never call these): block g, b holds rows 8g..8g+7 of block column b, d[r] = row
