@@ -42,6 +42,7 @@ node tests/web/audio-evidence.test.mjs  # the review's audio evidence: transcrip
 node tests/web/speaker-labels.test.mjs  # "Speaker N: " written into the transcript, marks and audio ranges kept
 SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/app.test.mjs "$build/sotto"
 SOTTO_WASM_DIR="$build-wasm" node tests/web/errors.test.mjs "$build/sotto"  # corrupt models: the page keeps its work
+SOTTO_WASM_DIR="$build-wasm" node tests/web/storage-fallback.test.mjs "$build/sotto"  # no Cache API / OPFS: the app still works
 # Hub models in the app's Settings against tools/hub-server.py: verified, cached, offline after a reload; a
 # corrupted download refused; the hub reached only after the user asked (~10 s).
 SOTTO_WASM_DIR="$build-wasm" node tests/web/hub.test.mjs "$build/sotto"

@@ -56,7 +56,7 @@ worker.onmessage = (ev) => {
       state.engineReady = true;
       state.noteBackend = m.noteBackend;
       $('engine-progress').value = 1;
-      $('engine-status').textContent = `Engine ready: ${m.hub ? `${m.hub} from the hub` : m.model} (${(m.bytes / 1048576).toFixed(1)} MiB${m.cached ? ', from cache' : m.hub ? ', SHA-256 verified' : ''}) on ${backendName(m.backend, m.gpu)}` +
+      $('engine-status').textContent = `Engine ready: ${m.hub ? `${m.hub} from the hub` : m.model} (${(m.bytes / 1048576).toFixed(1)} MiB${m.cached ? ', from cache' : m.hub ? ', SHA-256 verified' : ''}${m.kept === false ? ', not kept: this browser has no Cache API, so it is downloaded again next time' : ''}) on ${backendName(m.backend, m.gpu)}` +
         (m.backend !== 'webgpu' && m.simd === 'relaxed' ? ', relaxed SIMD' : '') +
         (m.backend !== 'webgpu' && m.threads > 1 ? `, ${m.threads} threads` : '');
       $('backend-info').textContent = backendInfo(m);

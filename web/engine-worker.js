@@ -184,7 +184,7 @@ async function init(m) {
   const source = m.hub ? { hub: m.hub } : { url: m.modelUrl };
   let first = await fetchModel(source, 'model', progress, modelBudget());
   const bytes = first.bytes;
-  const info = { bytes: bytes.length, cached: first.cached, sha256: await sha256(bytes), hub: first.id };
+  const info = { bytes: bytes.length, cached: first.cached, kept: first.kept !== false, sha256: await sha256(bytes), hub: first.id };
   const name = first.name;
   const loader = async () => {  // the first call takes the download; later ones read the cache
     if (first) { const b = first.bytes; first = null; return b; }

@@ -2,7 +2,9 @@
 // origin with progress, kept in the Cache API ('sotto-models-v1') so the app works offline after the
 // first load. Models are cache-first; the engine wasm is network-first with the cache as the offline
 // fallback (a rebuilt engine is picked up at once).
-//   const { bytes, cached } = await fetchWithProgress(url, what, cacheFirst, onProgress, maxBytes)
+//   const { bytes, cached, kept } = await fetchWithProgress(url, what, cacheFirst, onProgress, maxBytes)
+//   kept: false where this context has no Cache API (removed, an insecure origin, some private modes: `caches`
+//   missing or caches.open failing): the download is used as it is and made again next time (no offline use).
 //   onProgress({phase: 'download', what, loaded, total}) at most every 100 ms and once at the end;
 //   pass null for none. maxBytes (models: modelBudget()): a response larger than that is refused as soon as its
 //   length is known (its Content-Length, else as the bytes come), before it is held in memory.
@@ -26,23 +28,33 @@ export function modelBudget() {
 export const tooLarge = (url, what, n, max) =>
   new Error(`${url}: the ${what} is ${(n / GIB).toFixed(1)} GiB, more than this browser can hold (at most ${(max / GIB).toFixed(1)} GiB here): choose a smaller model`);
 
+// The app's Cache API cache, or null where this context has none.
+async function openCache() {
+  if (typeof globalThis.caches?.open !== 'function') return null;
+  try {
+    return await caches.open(CACHE);
+  } catch {
+    return null;
+  }
+}
+
 export async function fetchWithProgress(url, what, cacheFirst, onProgress, maxBytes = Infinity) {
-  const cache = await caches.open(CACHE);
-  let resp = cacheFirst ? await cache.match(url) : null;
+  const cache = await openCache();
+  let resp = cacheFirst && cache ? await cache.match(url) : null;
   let cached = !!resp;
   if (!resp) {
     try {
       resp = await fetch(url, { cache: 'no-cache' });
       if (!resp.ok) throw new Error(`${url}: HTTP ${resp.status}`);
     } catch (e) {
-      resp = await cache.match(url);
+      resp = cache ? await cache.match(url) : null;
       if (!resp) throw new Error(`${url}: cannot be fetched and is not cached (${oneLine(e)})`);
       cached = true;
     }
   }
   const bytes = await readBody(resp, url, what, onProgress, maxBytes);
-  if (!cached) await cache.put(url, new Response(bytes, { headers: { 'content-type': resp.headers.get('content-type') ?? '' } }));
-  return { bytes, cached };
+  if (!cached && cache) await cache.put(url, new Response(bytes, { headers: { 'content-type': resp.headers.get('content-type') ?? '' } }));
+  return { bytes, cached, kept: !!cache };
 }
 
 // The body of `resp` as one Uint8Array, with progress; larger than maxBytes: refused (naming `label`) as soon as
