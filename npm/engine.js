@@ -57,13 +57,22 @@ async function pickGpu(device, gpu) {
   return { host, adapter: [info.vendor, info.architecture].filter((x) => x).join(' ') || 'WebGPU adapter' };
 }
 
-// A prompt string as is; messages: one user turn in the model's chat template (the engine's only template form).
+// A prompt string as is; messages [{role, content}]: the conversation in the model's chat template, as `sotto serve
+// --api` renders it (system, developer as system, user and assistant turns; the assistant's turn opened). Checked
+// here, so a bad one is a one-line error and never reaches (and traps) the engine.
+const ROLES = { system: 'system', developer: 'system', user: 'user', assistant: 'assistant' };
 function promptOf(input, chat) {
   if (typeof input === 'string') return { prompt: input, chat: !!chat };
-  if (Array.isArray(input) && input.length === 1 && input[0]?.role === 'user' && typeof input[0].content === 'string') {
-    return { prompt: input[0].content, chat: true };
+  if (!Array.isArray(input) || !input.length) {
+    throw new Error('generate: give a prompt string or messages [{role, content}, ...] (a non-empty array)');
   }
-  throw new Error('generate: give a prompt string or messages [{role: "user", content}] (one user turn: the engine\'s chat template takes no other)');
+  const messages = input.map((m, i) => {
+    const role = m && typeof m === 'object' && typeof m.role === 'string' && Object.hasOwn(ROLES, m.role) ? ROLES[m.role] : null;
+    if (!role) throw new Error(`generate: messages[${i}].role ${JSON.stringify(m?.role)} is not one of system, developer, user, assistant`);
+    if (typeof m.content !== 'string') throw new Error(`generate: messages[${i}].content is not a string`);
+    return { role, content: m.content };
+  });
+  return { prompt: messages, chat: true };
 }
 
 export function serve(post) {

@@ -53,8 +53,10 @@ export interface ModelInfo {
   threads: number;
 }
 
+/** One turn of a conversation; generate() renders them through the model's chat template, as `sotto serve --api`
+ * does ("developer" is a system turn), and opens the assistant's turn. */
 export interface Message {
-  role: 'user';
+  role: 'system' | 'developer' | 'user' | 'assistant';
   content: string;
 }
 

@@ -130,8 +130,8 @@ export class Sotto {
     });
   }
 
-  // Text pieces (whole UTF-8 characters) as they are generated. input: a prompt, or [{role: 'user', content}] (the
-  // model's chat template). After the loop, this.stopReason: 'stop' (end of generation), 'length' (maxTokens or a
+  // Text pieces (whole UTF-8 characters) as they are generated. input: a prompt, or messages [{role: 'system' |
+  // 'developer' | 'user' | 'assistant', content}] (a conversation in the model's chat template, as the API renders it). After the loop, this.stopReason: 'stop' (end of generation), 'length' (maxTokens or a
   // full context) or 'aborted'.
   async *generate(input, opts = {}) {
     const { signal, onToken, ...rest } = opts;

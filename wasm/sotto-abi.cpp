@@ -36,7 +36,7 @@
 // Images (SmolVLM) join a CPU session's prompt through wasm/vision-abi.cpp (sotto_vision_*), which shares the
 // Session (wasm/session.h) and begin_generation() with this file.
 // Does not: files (no file system), chat templates other than the
-// model's own (sotto_tokenize with chat = 1).
+// model's own (sotto_tokenize with chat = 1: one user turn; sotto_tokenize_chat: a conversation).
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -47,6 +47,7 @@
 #include "backend/webgpu/webgpu-backend.h"
 #include "backend/webgpu/webgpu-sample.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "grammar/grammar.h"
 #include "grammar/json-schema.h"
 #include "grammar/tokenizer-vocab.h"
@@ -183,6 +184,26 @@ SOTTO_EXPORT int sotto_tokenize(Session* s, const char* text, uint32_t len, int 
   return int(s->ids.size());
 }
 SOTTO_EXPORT int32_t* sotto_ids(Session* s) { return s->ids.data(); }
+
+// Encodes a conversation as `sotto serve --api` does (runtime/loaded-model.h encode_chat: the model's chat template,
+// the assistant's turn opened): text is a JSON array of {"role": "system" | "user" | "assistant", "content": "..."}
+// (the npm package checks it before; a malformed one traps here). Returns the count; the ids are at sotto_ids.
+SOTTO_EXPORT int sotto_tokenize_chat(Session* s, const char* text, uint32_t len) {
+  const sotto::json::Value v = sotto::json::parse(std::string_view(text, len), "messages");
+  if (!v.is_array() || v.arr().empty()) sotto::fail("messages: a non-empty array of {role, content} is expected");
+  std::vector<sotto::ChatMessage> msgs;
+  for (const auto& m : v.arr()) {
+    const sotto::json::Value* role = m.find("role");
+    const sotto::json::Value* content = m.find("content");
+    if (!role || !role->is_string() || !content || !content->is_string())
+      sotto::fail("messages: each message needs a string role and a string content");
+    if (role->str() != "system" && role->str() != "user" && role->str() != "assistant")
+      sotto::fail("messages: role '", role->str(), "' is not system, user or assistant");
+    msgs.push_back(sotto::ChatMessage{role->str(), content->str()});
+  }
+  s->ids = sotto::encode_chat(*s->lm.tokenizer, msgs);
+  return int(s->ids.size());
+}
 
 namespace sotto_wasm {
 void begin_generation(Session* s, const char* who, const int32_t* ids, int n, const sotto::SamplerParams& sp) {

@@ -6,7 +6,8 @@
 //                                                     repeatPenalty, seed, chat, onToken,
 //                                                     schema | grammar, compact})) ...
 //   engine.cancel();  engine.dispose();
-// Also the low-level calls the tests use: tokenize(text, chat) -> Int32Array, start(ids, opts),
+// prompt: text, or messages [{role: 'system' | 'user' | 'assistant', content}] through the model's chat template.
+// Also the low-level calls the tests use: tokenize(text, chat) -> Int32Array, tokenizeChat(messages), start(ids, opts),
 // step() -> id (-1: context full), isEog(id), piece(id) -> Uint8Array, detokenize(ids) -> string.
 // Errors: the engine traps on an error (see wasm/sotto-abi.cpp); every call here turns a trap into a JS
 // Error carrying the engine's one-line message (sotto_last_error, else the last line it wrote to stderr) and
@@ -582,6 +583,17 @@ export class Sotto {
     return new Int32Array(this.memory.buffer, ptr, n).slice();
   }
 
+  // A conversation [{role: 'system' | 'user' | 'assistant', content}] in the model's chat template, the assistant's
+  // turn opened (as `sotto serve --api` encodes messages).
+  tokenizeChat(messages) {
+    this.live();
+    const s = this.requireSession();
+    const bytes = this.encoder.encode(JSON.stringify(messages.map(({ role, content }) => ({ role, content }))));
+    const n = this.withBuffer(bytes, (ptr) => this.call('sotto_tokenize_chat', s, ptr, bytes.length));
+    const ptr = this.call('sotto_ids', s);
+    return new Int32Array(this.memory.buffer, ptr, n).slice();
+  }
+
   start(ids, { temperature = 0.8, topK = 40, topP = 0.95, minP = 0.05, repeatPenalty = 1.0, seed } = {}) {
     this.live();
     const s = this.requireSession();
@@ -631,7 +643,7 @@ export class Sotto {
     this.cancelled = false;
     this.setGrammar({ schema: opts.schema, grammar: opts.grammar, compact: opts.compact });
     if (this.gpu) {
-      const ids = this.tokenize(prompt, chat);
+      const ids = typeof prompt === 'string' ? this.tokenize(prompt, chat) : this.tokenizeChat(prompt);
       // temperature defaults to 0 (greedy) on WebGPU, as before sampling moved to the GPU.
       const o = { ...opts, temperature: opts.temperature ?? 0 };
       const plain = !(o.temperature > 0) && o.schema === undefined && o.grammar === undefined &&
@@ -639,7 +651,7 @@ export class Sotto {
       if (plain) await this.gpuStart(ids);
       else await this.gpuStartSampled(ids, o);
     } else {
-      this.start(this.tokenize(prompt, chat), opts);
+      this.start(typeof prompt === 'string' ? this.tokenize(prompt, chat) : this.tokenizeChat(prompt), opts);
     }
     const decoder = new TextDecoder('utf-8');
     for (let i = 0; i < maxTokens && !this.cancelled; i++) {

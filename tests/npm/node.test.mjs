@@ -1,6 +1,6 @@
 // node.test.mjs — the packed npm package (npm/), installed into a scratch project by run.sh, in Node against the
 // native CLI: greedy text == `sotto generate` (a fixture model, and the bundled note model plain, as a chat turn and
-// under a JSON Schema), the token ids == the wasm host's own greedy ids (tests/wasm/greedy.mjs, itself checked
+// under a JSON Schema), a conversation's answer == `sotto serve --api`'s to the same messages, malformed messages, the token ids == the wasm host's own greedy ids (tests/wasm/greedy.mjs, itself checked
 // against the CLI's bytes by tests/wasm/run.mjs), progress events, abort (AbortSignal, leaving the loop) stops early
 // and the model goes on, bad model files are one-line errors, speech to text of samples/visit-soap.wav ==
 // `sotto transcribe --json`, note() == `sotto note --format json/markdown`, model caching in a cache directory
@@ -9,9 +9,10 @@
 // Usage (run.sh copies this file into the scratch project, so `sotto` resolves to the installed tarball):
 //   node node.test.mjs <repo root> <native sotto>
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -75,6 +76,64 @@ await test('the bundled note model: greedy text == sotto generate (plain, and me
   assert.ok(chat.text.length > 20, chat.text);
 });
 
+// The native OpenAI-compatible server on the same model: the reference for conversations (its chat template rendering).
+async function nativeChat(messages, maxTokens) {
+  const server = spawn(native, ['serve', '--api', '--port', '0', '-q', '-t', '1', '--root', root, '-m', notes],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise((resolve) => createInterface({ input: server.stdout }).once('line', resolve));
+    const r = await fetch(`http://127.0.0.1:${/:(\d+)\/$/.exec(line)[1]}/v1/chat/completions`, { method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ messages, temperature: 0, max_tokens: maxTokens, cache_prompt: false }) });
+    const v = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(v));
+    return v;
+  } finally {
+    server.kill();
+  }
+}
+
+await test('a conversation (system, user, assistant, user) == sotto serve --api\'s answer to the same messages', async () => {
+  const first = 'Transcript: the patient has had a cough for six days, worse at night.';
+  const turn1 = await collect(notesModel, [{ role: 'user', content: first }], { maxTokens: 32 });
+  const messages = [
+    { role: 'system', content: 'You write short clinical notes.' },
+    { role: 'user', content: first },
+    { role: 'assistant', content: turn1.text },
+    { role: 'user', content: 'Transcript: she also has a mild fever since yesterday.' },
+  ];
+  const got = await collect(notesModel, messages, { maxTokens: 40 });
+  const ref = await nativeChat(messages, 40);
+  assert.equal(got.text, ref.choices[0].message.content);
+  // The ids the engine sampled: the answer's tokens (an end-of-generation token too, which usage leaves out).
+  assert.equal(got.ids.length - (notesModel.stopReason === 'stop' ? 1 : 0), ref.usage.completion_tokens);
+  assert.ok(got.text.length > 10, got.text);
+  // "developer" is a system turn, as in the API.
+  const dev = await collect(notesModel, [{ ...messages[0], role: 'developer' }, ...messages.slice(1)], { maxTokens: 40 });
+  assert.equal(dev.text, got.text);
+  // One user turn still == sotto generate --chat.
+  assert.equal((await collect(notesModel, [{ role: 'user', content: first }], { maxTokens: 32 })).text,
+    nativeText(notes, first, 32, ['--chat']));
+});
+
+await test('malformed messages are one-line errors and the model goes on', async () => {
+  for (const [input, msg] of [
+    [[], /a non-empty array/],
+    [[{ role: 'tool', content: 'x' }], /messages\[0\]\.role "tool" is not one of system, developer, user, assistant/],
+    [[{ role: 'user', content: 'hi' }, { role: 'assistant' }], /messages\[1\]\.content is not a string/],
+    [[null], /messages\[0\]\.role undefined/],
+    [{ role: 'user', content: 'hi' }, /give a prompt string or messages/],
+  ]) {
+    await assert.rejects(async () => { for await (const _ of notesModel.generate(input)) ; }, (e) => {
+      assert.match(e.message, msg);
+      assert.ok(!e.message.includes('\n'), e.message);
+      return true;
+    });
+  }
+  const prompt = 'Transcript: the patient has a cough';
+  assert.equal((await collect(notesModel, prompt, { maxTokens: 8 })).text, nativeText(notes, prompt, 8));
+});
+
 await test('schema-constrained generation parses and == sotto generate --schema', async () => {
   const schema = { type: 'object', properties: { complaint: { type: 'string', maxLength: 40 }, days: { type: 'integer' } },
                    required: ['complaint', 'days'] };
@@ -119,7 +178,7 @@ await test('bad input: one-line errors, and the model goes on', async () => {
   ac.abort();
   await assert.rejects(loading, { name: 'AbortError' });
   await assert.rejects(notesModel.transcribe(new Float32Array(16000)), oneLine(/needs a speech model/));
-  await assert.rejects(collect(notesModel, [{ role: 'system', content: 'x' }], {}), oneLine(/one user turn/));
+  await assert.rejects(collect(notesModel, [{ role: 'function', content: 'x' }], {}), oneLine(/is not one of system, developer, user, assistant/));
   await assert.rejects(collect(notesModel, 'x', { schema: { type: 'object', properties: { a: { type: 'strin' } } } }), oneLine(/./));
   assert.equal((await collect(fixtureModel, 'Once upon a time', { maxTokens: 16 })).text, nativeText(fixture, 'Once upon a time', 16));
 });

@@ -1,5 +1,5 @@
 // usage.ts — type-checked (tsc --noEmit --strict) against the installed package's index.d.ts by run.sh; never run.
-import { Sotto, type LoadProgress, type ModelInfo, type Note, type Transcript } from 'sotto';
+import { Sotto, type LoadProgress, type Message, type ModelInfo, type Note, type Transcript } from 'sotto';
 import SottoDefault from 'sotto';
 
 async function main(): Promise<void> {
@@ -18,6 +18,11 @@ async function main(): Promise<void> {
     text += piece;
   }
   for await (const piece of m.generate('prompt', { temperature: 0, onToken: (id: number) => void id })) text += piece;
+  const chat: Message[] = [{ role: 'system', content: 's' }, { role: 'user', content: 'u' },
+    { role: 'assistant', content: 'a' }, { role: 'developer', content: 'd' }];
+  for await (const piece of m.generate(chat)) text += piece;
+  // @ts-expect-error: no tool turns
+  m.generate([{ role: 'tool', content: 'x' }]);
   const reason: 'stop' | 'length' | 'aborted' | undefined = m.stopReason;
   const t: Transcript = await m.transcribe(new Float32Array(16000), { sampleRate: 16000 });
   const n: Note = await m.note(t.text, { type: 'object', properties: {} }, { visitDate: '2026-01-02' });
