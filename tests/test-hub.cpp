@@ -819,6 +819,18 @@ TEST_F(HubCheckpoint, APulledCheckpointRunsOfflineWithoutAnyRequestOrAnotherConv
   EXPECT_EQ(converted_files().size(), n_converted + 1);
 }
 
+TEST_F(HubCheckpoint, AShardWhoseConnectionDropsIsResumedWithARangeRequest) {
+  hub_.drops = 1;  // the first shard's download stops halfway
+  const auto r = sotto("pull sotto-test/ckpt", xdg_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming"), std::string::npos) << r.err;
+  const auto log = hub_.log();
+  size_t ranged = 0;
+  for (const auto& l : log) ranged += l.rfind("GET /cdn/", 0) == 0 && l.find(" bytes=") != std::string::npos;
+  EXPECT_EQ(ranged, 1u) << joined(log);
+  EXPECT_EQ(read_file(r.out.substr(0, r.out.size() - 1)), converted_locally("f16"));
+}
+
 TEST_F(HubCheckpoint, ACorruptShardIsRefusedAndNothingIsConverted) {
   const auto r = sotto("pull sotto-test/ckpt-bad", xdg_);
   EXPECT_EQ(r.code, 1);
