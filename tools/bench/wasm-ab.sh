@@ -7,7 +7,8 @@
 # machine only the ratios are results.
 # Usage: bash tools/bench/wasm-ab.sh A.wasm B.wasm m1.gguf [m2.gguf ...]
 #        (GGUFs from tools/bench/webgpu-bench.mjs --save, e.g. --arch qwen25 --type q8_0)
-# Env: PROMPT (64), GEN (32), REPS (3).
+# Env: PROMPT (64), GEN (32), REPS (3). Node runs with --experimental-wasm-relaxed-simd (Node 20: relaxed SIMD
+# behind that flag; TurboFan computes it right, --no-liftoff), so B may be sotto-relaxed.wasm.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -ge 3 ] || { sed -n 2,9p "$0" >&2; exit 2; }
@@ -19,7 +20,7 @@ for r in $(seq "${REPS:-3}"); do
   for g in "$@"; do
     for side in A B; do
       w=$a; [ $side = B ] && w=$b
-      node --no-liftoff tools/bench/wasm-cpu-bench.mjs --gguf "$g" --wasm "$w" --prompt "${PROMPT:-64}" \
+      node --no-liftoff --experimental-wasm-relaxed-simd tools/bench/wasm-cpu-bench.mjs --gguf "$g" --wasm "$w" --prompt "${PROMPT:-64}" \
         --gen "${GEN:-32}" --reps 1 2>/dev/null |
         node -e 'const j = JSON.parse(require("fs").readFileSync(0)); j.side = process.argv[1]; j.file = process.argv[2];
                  console.log(JSON.stringify(j));' "$side" "$(basename "$g")" >> "$runs"
