@@ -59,7 +59,10 @@ const server = await serveStatic(root, [/^\/(web|wasm)\/[a-z-]+\.m?js$/, /^\/tes
                                         /^\/models\/[a-z0-9_.-]+\.gguf$/],
                                  { '/plan.json': join(tmp, 'plan.json'), '/big/huge.gguf': join(tmp, 'huge.gguf'), '/models/': fixtures,
                                    [`/${asrModel}`]: join(root, asrModel), [`/${noteModel}`]: join(root, noteModel),
-                                   '/engine/sotto.wasm': join(wasmDir, 'sotto.wasm'), '/engine/sotto-mt.wasm': join(wasmDir, 'sotto-mt.wasm') });
+                                   '/engine/sotto.wasm': join(wasmDir, 'sotto.wasm'), '/engine/sotto-mt.wasm': join(wasmDir, 'sotto-mt.wasm'),
+                                   // the relaxed-SIMD twins, which the loader takes first where relaxedSimdUsable() (Firefox)
+                                   '/engine/sotto-relaxed.wasm': join(wasmDir, 'sotto-relaxed.wasm'),
+                                   '/engine/sotto-mt-relaxed.wasm': join(wasmDir, 'sotto-mt-relaxed.wasm') });
 for (const name of browsersAvailable()) {
   let out = null;
   let b = null;

@@ -109,8 +109,8 @@ const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 
 // The paths the app may request (page-helpers.mjs' watchedContext checks every request).
-const allowed = [/^\/$/, /^\/[a-z-]+\.(js|mjs|css)$/, /^\/wasm\/(sotto|gpu-host|asr|threads-host|thread-worker)\.mjs$/,
-                 /^\/engine\/sotto(-mt)?\.wasm$/,
+const allowed = [/^\/$/, /^\/[a-z-]+\.(js|mjs|css)$/, /^\/wasm\/(sotto|gpu-host|asr|threads-host|thread-worker|relaxed-simd)\.mjs$/,
+                 /^\/engine\/sotto(-mt)?(-relaxed)?\.wasm$/,
                  /^\/templates\/[a-z]+\.schema\.json$/, /^\/models\/[a-z0-9_.-]+\.gguf$/, /^\/samples\/visit-soap\.wav$/];
 const shot = async (page, name) => { if (takeShots) await page.screenshot({ path: join(shots, `${name}.png`) }); };
 const watchedContext = () => watchedContextOf(browser, origin, allowed, { acceptDownloads: true, viewport: { width: 1200, height: 860 },
@@ -1128,7 +1128,7 @@ await step('privacy: only this origin, only static GETs, no cookies, no page err
   assert.ok(log.requests.length > 5, 'the interceptor saw the session');
   // The engine worker's and the service worker's fetches pass through the same interceptor.
   // The engine: sotto-mt.wasm in this cross-origin-isolated page with threads, else sotto.wasm (web/engine-wasm.mjs).
-  assert.ok(log.requests.some((r) => /\/engine\/sotto(-mt)?\.wasm$/.test(r)), `no engine wasm seen: ${log.requests.join(', ')}`);
+  assert.ok(log.requests.some((r) => /\/engine\/sotto(-mt)?(-relaxed)?\.wasm$/.test(r)), `no engine wasm seen: ${log.requests.join(', ')}`);
   for (const p of ['/models/note.gguf', '/models/asr.gguf', '/wasm/sotto.mjs', '/wasm/gpu-host.mjs',
                    '/engine-worker.js', '/asr-worker.js', '/pcm-worklet.js', '/sw.js', '/gpu-policy.mjs']) {
     assert.ok(log.requests.some((r) => r.endsWith(p)), `${p} not seen: ${log.requests.join(', ')}`);

@@ -40,7 +40,7 @@ const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 
 const allowed = [/^\/field\/(index\.html)?$/, /^\/field\/[a-z-]+\.(mjs|css)$/, /^\/field\/inspection\.schema\.json$/, /^\/[a-z-]+\.(mjs|css)$/,
-                 /^\/wasm\/(sotto|vision|gpu-host|threads-host|thread-worker)\.mjs$/, /^\/engine\/sotto(-mt)?\.wasm$/,
+                 /^\/wasm\/(sotto|vision|gpu-host|threads-host|thread-worker|relaxed-simd)\.mjs$/, /^\/engine\/sotto(-mt)?(-relaxed)?\.wasm$/,
                  /^\/models\/tiny-(vlm|mmproj)-f32\.gguf$/];
 const { ctx, log } = await watchedContextOf(browser, origin, allowed, { viewport: { width: 1000, height: 900 } });
 const until = (page, fn, arg, timeout = 60000) => untilIn(page, fn, arg, timeout, ['engine-status', 'photo-error']);

@@ -61,8 +61,8 @@ const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 
 // Every request: the page's origin (its static files, the one ?hub= navigation), or the hub once the user asked.
-const allowed = [/^\/$/, /^\/[a-z-]+\.(js|mjs|css)$/, /^\/wasm\/(sotto|gpu-host|asr|threads-host|thread-worker)\.mjs$/,
-                 /^\/engine\/sotto(-mt)?\.wasm$/, /^\/templates\/[a-z]+\.schema\.json$/, /^\/models\/[a-z0-9_.-]+\.gguf$/];
+const allowed = [/^\/$/, /^\/[a-z-]+\.(js|mjs|css)$/, /^\/wasm\/(sotto|gpu-host|asr|threads-host|thread-worker|relaxed-simd)\.mjs$/,
+                 /^\/engine\/sotto(-mt)?(-relaxed)?\.wasm$/, /^\/templates\/[a-z]+\.schema\.json$/, /^\/models\/[a-z0-9_.-]+\.gguf$/];
 const log = { hub: [], violations: [], asked: false };
 const ctx = await browser.newContext({ viewport: { width: 1200, height: 860 } });
 await ctx.route('**/*', (route) => {

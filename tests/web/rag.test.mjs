@@ -61,7 +61,7 @@ const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 
 const allowed = [/^\/rag\/(index\.html)?$/, /^\/rag\/[a-z-]+\.(mjs|css)$/, /^\/[a-z-]+\.(mjs|css)$/,
-                 /^\/wasm\/(sotto|rag|threads-host|thread-worker)\.mjs$/, /^\/engine\/sotto(-mt)?\.wasm$/,
+                 /^\/wasm\/(sotto|rag|threads-host|thread-worker|relaxed-simd)\.mjs$/, /^\/engine\/sotto(-mt)?(-relaxed)?\.wasm$/,
                  /^\/models\/(bert-f32|bert-q8_0|wordpiece-uncased)\.gguf$/];
 const { ctx, log } = await watchedContextOf(browser, origin, allowed, { viewport: { width: 1000, height: 900 } });
 const until = (page, fn, arg, timeout = 30000) => untilIn(page, fn, arg, timeout, ['engine-status', 'index-status', 'ask-error']);

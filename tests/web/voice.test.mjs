@@ -65,7 +65,7 @@ const step = (name, fn) => tally.test(name, fn);
 
 // The paths the panel may request (page-helpers.mjs' watchedContext checks every request).
 const allowed = [/^\/voice\/(index\.html)?$/, /^\/voice\/[a-z-]+\.(mjs|css|json)$/, /^\/[a-z-]+\.(js|mjs|css)$/,
-                 /^\/wasm\/(sotto|asr|gpu-host|threads-host|thread-worker)\.mjs$/, /^\/engine\/sotto(-mt)?\.wasm$/, /^\/models\/asr\.gguf$/];
+                 /^\/wasm\/(sotto|asr|gpu-host|threads-host|thread-worker|relaxed-simd)\.mjs$/, /^\/engine\/sotto(-mt)?(-relaxed)?\.wasm$/, /^\/models\/asr\.gguf$/];
 const watchedContext = () => watchedContextOf(browser, origin, allowed, { viewport: { width: 1200, height: 900 }, permissions: ['microphone'] });
 const until = (page, fn, arg, timeout = 30000) => untilIn(page, fn, arg, timeout, ['engine-status', 'plain-status']);
 
