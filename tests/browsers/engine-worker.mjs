@@ -1,14 +1,15 @@
 // engine-worker.mjs — the wasm engine's work in a browser's module Web Worker, for engine.test.mjs to compare with
 // the native CLI. The plan (/plan.json, written by the test) names the work; the outputs go back as they are:
 //   info    which build the app's loader (web/engine-wasm.mjs) picked here, by feature detection: the threaded
-//           sotto-mt.wasm only where threads are usable (SharedArrayBuffer, cross-origin isolation), else sotto.wasm
+//           sotto-mt.wasm only where threads are usable (SharedArrayBuffer, cross-origin isolation), else sotto.wasm;
+//           their relaxed-SIMD twins where relaxedSimdUsable() (wasm/relaxed-simd.mjs)
 //   greedy  [{file, bytes, ids}]: greedy text of fixture models (tests/wasm/greedy.mjs)
 //   asr     {model, segments}: a WAV transcribed by wasm/asr.mjs (decoded and resampled in the engine)
 //   scribe  {json, markdown}: a note written by web/engine-cpu.mjs (the app's CPU engine) and its support check
 //   oversized  {error, ms}: what the app's model download (web/fetch-cache.mjs) says of a model over the budget
 // Does not: judge anything (the test does, in Node).
 import { fetchEngine } from '/web/engine-wasm.mjs';
-import { Sotto, threadsUsable } from '/wasm/sotto.mjs';
+import { Sotto, relaxedSimdUsable, threadsUsable } from '/wasm/sotto.mjs';
 import { SottoAsr } from '/wasm/asr.mjs';
 import { ScribeEngineCpu } from '/web/engine-cpu.mjs';
 import { wasmGreedy } from '/tests/wasm/greedy.mjs';
@@ -25,10 +26,10 @@ const textOf = async (url) => new TextDecoder().decode(await bytesOf(url));
 try {
   const plan = JSON.parse(await textOf('/plan.json'));
   const t0 = performance.now();
-  const { module, threaded } = await fetchEngine('/engine/sotto.wasm');
-  const out = { info: { threaded, threadsUsable: threadsUsable(), sab: typeof SharedArrayBuffer,
+  const { module, threaded, relaxed } = await fetchEngine('/engine/sotto.wasm');
+  const out = { info: { threaded, relaxed, relaxedSimdUsable: relaxedSimdUsable(), threadsUsable: threadsUsable(), sab: typeof SharedArrayBuffer,
                         isolated: globalThis.crossOriginIsolated ?? null, cores: navigator.hardwareConcurrency } };
-  log(`engine: ${threaded ? 'sotto-mt.wasm' : 'sotto.wasm'} (${JSON.stringify(out.info)})`);
+  log(`engine: ${threaded ? 'sotto-mt' : 'sotto'}${relaxed ? '-relaxed' : ''}.wasm (${JSON.stringify(out.info)})`);
   out.greedy = [];
   for (const [file, prompt, n] of plan.greedy ?? []) {
     const e = await Sotto.create(module);

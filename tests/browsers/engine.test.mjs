@@ -76,10 +76,12 @@ for (const name of browsersAvailable()) {
     console.log(`      ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
   if (out) {
-    await tally.test(`${name}: the loader picked the build by feature detection (${out.info.threaded ? 'sotto-mt.wasm' : 'sotto.wasm'}), every session on its threads`, async () => {
+    await tally.test(`${name}: the loader picked the build by feature detection (${out.info.threaded ? 'sotto-mt' : 'sotto'}${out.info.relaxed ? '-relaxed' : ''}.wasm), every session on its threads`, async () => {
       const { info } = out;
       const usable = info.sab === 'function' && info.isolated === true;
       assert.equal(info.threaded, usable, JSON.stringify(info));
+      assert.equal(info.relaxed, info.relaxedSimdUsable, JSON.stringify(info));
+      if (name === 'firefox') assert.equal(info.relaxed, true, `Firefox ESR 153 runs relaxed SIMD: ${JSON.stringify(info)}`);
       if (name === 'webkit') assert.equal(info.sab, 'undefined', 'WebKitGTK has a SharedArrayBuffer global now: update docs/browsers.md');
       if (name === 'firefox') assert.equal(info.threaded, true, JSON.stringify(info));
       // Every session got the threads it asked for: the page's lent thread Workers all started (threads-host.mjs).
