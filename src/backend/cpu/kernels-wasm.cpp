@@ -5,7 +5,7 @@
 // uses them for every Q4_0 / Q8_0 matrix with 8k rows, decode and prefill), the f32 and f16 dot products
 // (1, 4 and 2x4 rows), axpy, f16 -> f32 rows and the f32/f16 attention loops (f16 converted exactly with
 // integer ops: SIMD128 has no f16 instructions). The rest forwards to the scalar twins (kernels-ref.cpp):
-// bf16, f32 -> f16 rounding, Q4_K and the interleaved-token layouts are rare in the small models this
+// bf16, f32 -> f16 rounding, exp, Q4_K and the interleaved-token layouts are rare in the small models this
 // build targets (dot8_has / dot16_has say false, so the other matmuls use dot4). Integer dot products are
 // exact; the plain-layout dots accumulate block sums in the scalar order, so they agree with the twins bit
 // for bit; the repacked kernels sum blocks in SIMD lanes (Q4_0: two float lanes a row), so they agree to
@@ -558,39 +558,6 @@ void attn_accum_f16(const float* p, const void* v, size_t rb, int64_t nj, int64_
   }
 }
 
-namespace {
-// exp by range reduction v = k ln2 + r, |r| <= ln2/2, and a degree-6 polynomial for e^r (the classic Cephes
-// single-precision coefficients, as the x86 exp8, here with mul + add); inputs below -87.33 (and -inf) give 0,
-// above 88.3 the value at 88.3, NaN the value at -87.33 (as exp8). k * ln2_hi is exact (8-bit constant, |k| <= 127),
-// and the integer k becomes the exponent bits by the 1.5 * 2^23 addition (no trunc_sat).
-inline v128_t exp4(v128_t v) {
-  const v128_t lo = wasm_f32x4_splat(-87.33f), hi = wasm_f32x4_splat(88.3f);
-  const v128_t under = wasm_f32x4_lt(v, lo);
-  const v128_t c = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, v));
-  const v128_t k = wasm_f32x4_nearest(wasm_f32x4_mul(c, wasm_f32x4_splat(1.44269504088896341f)));
-  v128_t r = wasm_f32x4_sub(c, wasm_f32x4_mul(k, wasm_f32x4_splat(0.693359375f)));
-  r = wasm_f32x4_sub(r, wasm_f32x4_mul(k, wasm_f32x4_splat(-2.12194440e-4f)));
-  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, wasm_f32x4_mul(r, r)), wasm_f32x4_add(r, wasm_f32x4_splat(1.0f)));
-  const v128_t magic = wasm_f32x4_splat(12582912.0f);
-  const v128_t ki = wasm_i32x4_sub(wasm_f32x4_add(k, magic), magic);
-  const v128_t e = wasm_i32x4_shl(wasm_i32x4_add(ki, wasm_i32x4_splat(127)), 23);
-  return wasm_v128_andnot(wasm_f32x4_mul(p, e), under);
-}
-}  // namespace
-
-void exp_sub_row(float* x, float m, int64_t n) {
-  const v128_t mv = wasm_f32x4_splat(m);
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) wasm_v128_store(x + i, exp4(wasm_f32x4_sub(wasm_v128_load(x + i), mv)));
-  for (; i < n; i++) x[i] = std::exp(x[i] - m);
-}
-
 // ---- scalar twins (see the file comment)
 float dot_q4_k(const void* w, const BlockQ8A* x, int64_t n) { return dot_q4_k_ref(w, x, n); }
 float dot_bf16(const uint16_t* w, const float* x, int64_t n) { return dot_bf16_ref(w, x, n); }
@@ -608,6 +575,7 @@ void dot16_q4_0(const void* w, const BlockQ8x16* x, int64_t n, float* o) { dot16
 bool dot16_has(int) { return false; }
 void gemv_q4_kx8(const BlockQ4_Kx8* w, const BlockQ8A* x, int64_t n, float* y) { gemv_q4_kx8_ref(w, x, n, y); }
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) { f32_to_f16_row_ref(x, y, n); }
+void exp_sub_row(float* x, float m, int64_t n) { exp_sub_row_ref(x, m, n); }
 void gelu_erf_row(const float* x, float* y, int64_t n) { gelu_erf_row_ref(x, y, n); }
 
 }  // namespace sotto::cpu
