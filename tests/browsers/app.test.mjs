@@ -87,7 +87,7 @@ for (const name of browsersAvailable()) {
       console.log(`      ${name}: ${status} | ${info}`);
       assert.equal(isolated, true, 'the page is cross-origin isolated (COOP + COEP)');
       const threaded = / \d+ threads$/.test(status);
-      assert.match(status, /^Engine ready: note\.gguf \(10\.7 MiB\) on the wasm CPU \(SIMD128\)(, \d+ threads)?$/);
+      assert.match(status, /^Engine ready: note\.gguf \(10\.7 MiB\) on the wasm CPU \(SIMD128\)(, relaxed SIMD)?(, \d+ threads)?$/);
       if (sab !== 'function') assert.ok(!threaded, `threads without SharedArrayBuffer: ${status}`);
       if (name === 'firefox') assert.ok(threaded, `Firefox is cross-origin isolated with SharedArrayBuffer: ${status}`);
       // Firefox's adapter (lavapipe) is a software one: the app keeps notes on the wasm CPU and says why.

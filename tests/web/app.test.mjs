@@ -174,7 +174,10 @@ await step('the engine loads in its worker with progress; on a software WebGPU a
   await page.goto(origin + '/');
   await waitAttr(page, 'engine', 'ready');
   // ", N threads": the threaded build (sotto-mt.wasm) on a machine of N > 1 cores (tests/web/threads.test.mjs)
-  assert.match(await page.textContent('#engine-status'), /^Engine ready: note\.gguf \(10\.7 MiB\) on the wasm CPU \(SIMD128\)(, \d+ threads)?$/);
+  // ", relaxed SIMD": the relaxed twin of that build (sotto-relaxed.wasm / sotto-mt-relaxed.wasm), where this browser runs it
+  const ready = await page.textContent('#engine-status');
+  assert.match(ready, /^Engine ready: note\.gguf \(10\.7 MiB\) on the wasm CPU \(SIMD128\)(, relaxed SIMD)?(, \d+ threads)?$/);
+  assert.equal(ready.includes(', relaxed SIMD'), await page.evaluate(() => document.body.dataset.simd === 'relaxed'), ready);
   assert.match(await page.textContent('#backend-info'),
                /^Notes are written on the wasm CPU: the WebGPU adapter is a software one \(.+\), slower than the wasm CPU engine \(Settings can choose it anyway\)\.$/);
   for (const p of ['Downloading the model', 'Compiling the engine', 'Loading the model',
@@ -688,7 +691,7 @@ await step('the wasm CPU engine can be chosen in Settings', async () => {
   await page.click('#save-settings');
   await waitAttr(page, 'backend', 'wasm-cpu-simd128', 30000);
   await waitAttr(page, 'engine', 'ready');
-  assert.match(await page.textContent('#engine-status'), /^Engine ready: note\.gguf .* on the wasm CPU \(SIMD128\)(, \d+ threads)?$/);
+  assert.match(await page.textContent('#engine-status'), /^Engine ready: note\.gguf .* on the wasm CPU \(SIMD128\)(, relaxed SIMD)?(, \d+ threads)?$/);
   assert.equal(await page.textContent('#backend-info'), 'Notes are written on the wasm CPU: the wasm CPU engine was chosen in Settings.');
   await waitAttr(page, 'asrBackend', 'wasm-cpu-simd128', 60000);
   await waitAttr(page, 'asr', 'ready');
