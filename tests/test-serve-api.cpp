@@ -314,8 +314,10 @@ TEST_F(ServeApi, NextTurnReusesTheCacheAndAnswersAsAColdRun) {
   const auto events = sse_events(r.body);
   ASSERT_GE(events.size(), 3u) << r.body;
   std::string text;
-  for (size_t i = 0; i + 2 < events.size(); i++)
-    if (const Value* t = parse_json(events[i]).at("choices").arr().at(0).at("delta").find("content")) text += t->str();
+  for (size_t i = 0; i + 2 < events.size(); i++) {
+    const Value e = parse_json(events[i]);  // named: a pointer into a temporary would dangle in the if's body
+    if (const Value* t = e.at("choices").arr().at(0).at("delta").find("content")) text += t->str();
+  }
   EXPECT_EQ(text, answer);
   const Value u = parse_json(events[events.size() - 2]);
   EXPECT_EQ(u.at("usage").at("prompt_tokens_details").at("cached_tokens").integer(), reused);
