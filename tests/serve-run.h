@@ -2,6 +2,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +41,8 @@ inline Server start(const std::vector<std::string>& args, const Options& o = {})
   const std::string exe = cli_run::sotto_path();
   s.pid = fork();
   if (s.pid == 0) {
+    // Killed with the test: a test that dies (an ASan report, a crash) must not leave a server holding ctest's pipe.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(fds[1], 1);
     close(fds[0]);
     if (o.err_fd >= 0) dup2(o.err_fd, 2);
