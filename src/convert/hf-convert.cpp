@@ -312,32 +312,9 @@ struct Checkpoint {
 Checkpoint open_checkpoint(const std::string& dir) {
   Checkpoint ck;
   ck.dir = dir;
-  std::vector<std::string> names;
-  const fs::path index = fs::path(dir) / "model.safetensors.index.json";
-  std::error_code ec;
-  if (fs::exists(index, ec)) {
-    const json::Value doc = json::parse(read_file(index.string()), index.string());
-    const json::Value* wm = doc.is_object() ? doc.find("weight_map") : nullptr;
-    if (!wm || !wm->is_object()) fail(index.string(), ": no weight_map object");
-    for (const auto& [k, f] : wm->obj()) {
-      if (!f.is_string() || f.str().empty() || f.str().find('/') != std::string::npos || f.str()[0] == '.') {
-        fail(index.string(), ": tensor ", k, " maps to ", json::dump(f), ", not a file name in the folder");
-      }
-      names.push_back(f.str());
-    }
-  } else {
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      const std::string n = e.path().filename().string();
-      if (n.size() > 12 && n.compare(n.size() - 12, 12, ".safetensors") == 0) names.push_back(n);
-    }
-    if (ec) fail(dir, ": cannot list: ", ec.message());
-  }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  if (names.empty()) fail(dir, ": no *.safetensors");
-  for (const std::string& n : names) {
-    ck.files.push_back(SafetensorsFile::open((fs::path(dir) / n).string()));
-    for (const StTensor& t : ck.files.back()->tensors()) {
+  ck.files = open_checkpoint_files(dir);
+  for (const auto& file : ck.files) {
+    for (const StTensor& t : file->tensors()) {
       std::string k = t.name;
       for (auto [from, to] : {std::pair{"language_model.model.", "model."}, {"language_model.lm_head.", "lm_head."},
                               {"model.text_model.", "model."}}) {

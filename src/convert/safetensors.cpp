@@ -6,11 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "core/json.h"
 
 namespace sotto::convert {
@@ -140,5 +143,36 @@ void SafetensorsFile::parse(const uint8_t* base, size_t size) {
     tensors_.push_back(std::move(t));
   }
 }
+
+std::vector<std::unique_ptr<SafetensorsFile>> open_checkpoint_files(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> names;
+  const fs::path index = fs::path(dir) / "model.safetensors.index.json";
+  std::error_code ec;
+  if (fs::exists(index, ec)) {
+    const json::Value doc = json::parse(read_file(index.string()), index.string());
+    const json::Value* wm = doc.is_object() ? doc.find("weight_map") : nullptr;
+    if (!wm || !wm->is_object()) fail(index.string(), ": no weight_map object");
+    for (const auto& [k, f] : wm->obj()) {
+      if (!f.is_string() || f.str().empty() || f.str().find('/') != std::string::npos || f.str()[0] == '.') {
+        fail(index.string(), ": tensor ", k, " maps to ", json::dump(f), ", not a file name in the folder");
+      }
+      names.push_back(f.str());
+    }
+  } else {
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const std::string n = e.path().filename().string();
+      if (n.size() > 12 && n.compare(n.size() - 12, 12, ".safetensors") == 0) names.push_back(n);
+    }
+    if (ec) fail(dir, ": cannot list: ", ec.message());
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  if (names.empty()) fail(dir, ": no *.safetensors");
+  std::vector<std::unique_ptr<SafetensorsFile>> files;
+  for (const std::string& n : names) files.push_back(SafetensorsFile::open((fs::path(dir) / n).string()));
+  return files;
+}
+
 
 }  // namespace sotto::convert

@@ -51,4 +51,8 @@ class SafetensorsFile {
 // Bytes per element of a safetensors dtype name; 0 when the name is not one of those above.
 size_t st_dtype_size(const std::string& dtype);
 
+// The safetensors files of a checkpoint folder: those model.safetensors.index.json's weight_map names (each a plain
+// file name in the folder), else every *.safetensors there; sorted, each once, opened. One line on failure.
+std::vector<std::unique_ptr<SafetensorsFile>> open_checkpoint_files(const std::string& dir);
+
 }  // namespace sotto::convert

@@ -21,36 +21,6 @@ std::string shape_str(const std::vector<int64_t>& s) {
   return o + "]";
 }
 
-// The safetensors files of the folder: those model.safetensors.index.json names, else every *.safetensors.
-std::vector<std::unique_ptr<SafetensorsFile>> open_files(const std::string& dir) {
-  std::vector<std::string> names;
-  const fs::path index = fs::path(dir) / "model.safetensors.index.json";
-  std::error_code ec;
-  if (fs::exists(index, ec)) {
-    const json::Value doc = json::parse(read_file(index.string()), index.string());
-    const json::Value* wm = doc.is_object() ? doc.find("weight_map") : nullptr;
-    if (!wm || !wm->is_object()) fail(index.string(), ": no weight_map object");
-    for (const auto& [k, f] : wm->obj()) {
-      if (!f.is_string() || f.str().empty() || f.str().find('/') != std::string::npos || f.str()[0] == '.') {
-        fail(index.string(), ": tensor ", k, " maps to ", json::dump(f), ", not a file name in the folder");
-      }
-      names.push_back(f.str());
-    }
-  } else {
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      const std::string n = e.path().filename().string();
-      if (n.size() > 12 && n.compare(n.size() - 12, 12, ".safetensors") == 0) names.push_back(n);
-    }
-    if (ec) fail(dir, ": cannot list: ", ec.message());
-  }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  if (names.empty()) fail(dir, ": no *.safetensors");
-  std::vector<std::unique_ptr<SafetensorsFile>> files;
-  for (const std::string& n : names) files.push_back(SafetensorsFile::open((fs::path(dir) / n).string()));
-  return files;
-}
-
 // A count of `conf` with transformers' default when absent (Idefics3VisionConfig / Idefics3Config).
 uint32_t count_or(const json::Value* conf, const char* key, uint32_t dflt, const std::string& where) {
   const json::Value* v = conf ? conf->find(key) : nullptr;
@@ -105,7 +75,7 @@ std::unique_ptr<MmprojPlan> plan_mmproj(const std::string& dir, const json::Valu
   }
 
   auto m = std::make_unique<MmprojPlan>();
-  m->files = open_files(dir);
+  m->files = open_checkpoint_files(dir);
   std::map<std::string, const StTensor*> by_name;
   for (const auto& f : m->files) {
     for (const StTensor& t : f->tensors()) by_name[t.name] = &t;
