@@ -3,6 +3,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -18,4 +20,13 @@ inline std::vector<std::string> parity_fixtures(const std::string& dir) {
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// The population standard deviation of a reference's n values (parity tolerances are multiples of it).
+inline double reference_sd(const float* want, size_t n) {
+  double mean = 0, var = 0;
+  for (size_t i = 0; i < n; i++) mean += want[i];
+  mean /= double(n);
+  for (size_t i = 0; i < n; i++) var += (want[i] - mean) * (want[i] - mean);
+  return std::sqrt(var / double(n));
 }

@@ -30,6 +30,7 @@
 #include "core/quant.h"
 #include "core/thread-pool.h"
 #include "models/model.h"
+#include "parity-fixtures.h"
 #include "rag/index.h"
 
 using namespace sotto;
@@ -186,11 +187,7 @@ TEST(Convert, LogitsMatchPyTorch) {
     const int64_t V = lg_t.ne[0];
     const int32_t* toks = tok_t.view.as<const int32_t>();
     const float* want = lg_t.view.as<const float>();
-    double mean = 0, var = 0;
-    for (int64_t i = 0; i < V * n_tok; i++) mean += want[i];
-    mean /= double(V * n_tok);
-    for (int64_t i = 0; i < V * n_tok; i++) var += (want[i] - mean) * (want[i] - mean);
-    const float sd = float(std::sqrt(var / double(V * n_tok)));
+    const float sd = float(reference_sd(want, size_t(V * n_tok)));
     for (DType t : {DType::F32, DType::Q8_0}) {
       const std::string what = std::string(name) + " " + dtype_name(t);
       const std::string path = out + "/" + name + "-" + dtype_name(t) + ".gguf";

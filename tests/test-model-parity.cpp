@@ -51,11 +51,7 @@ TEST_P(Parity, LogitsMatchPyTorch) {
   const int32_t* toks = tok_t.view.as<const int32_t>();
   const float* want = lg_t.view.as<const float>();
 
-  double mean = 0, var = 0;
-  for (int64_t i = 0; i < V * n_tok; i++) mean += want[i];
-  mean /= double(V * n_tok);
-  for (int64_t i = 0; i < V * n_tok; i++) var += (want[i] - mean) * (want[i] - mean);
-  const float sd = float(std::sqrt(var / double(V * n_tok)));
+  const float sd = float(reference_sd(want, size_t(V * n_tok)));
   const float tol = tolerance_for(name) * sd;
 
   for (int threads : {1, 2}) {

@@ -17,6 +17,7 @@
 #include "core/gguf.h"
 #include "core/thread-pool.h"
 #include "models/siglip.h"
+#include "parity-fixtures.h"
 
 using namespace sotto;
 
@@ -28,12 +29,8 @@ struct Diff {
   double max_abs = 0, sd = 0;
 };
 Diff compare(const std::vector<float>& got, const float* want, size_t n) {
-  double mean = 0, var = 0;
-  for (size_t i = 0; i < n; i++) mean += want[i];
-  mean /= double(n);
-  for (size_t i = 0; i < n; i++) var += (want[i] - mean) * (want[i] - mean);
   Diff d;
-  d.sd = std::sqrt(var / double(n));
+  d.sd = reference_sd(want, n);
   for (size_t i = 0; i < n; i++) d.max_abs = std::max(d.max_abs, double(std::fabs(got[i] - want[i])));
   return d;
 }
