@@ -25,23 +25,13 @@
 #include "models/asr-model.h"
 #include "runtime/transcribe.h"
 #include "text/tokenizer.h"
+#include "espeak.h"
 
 using namespace sotto;
 
 namespace {
 
 constexpr int kSr = 16000;
-
-bool have_espeak() { return std::system("espeak-ng --version >/dev/null 2>&1") == 0; }
-
-std::vector<float> speak(const std::string& text) {
-  const std::string path = testing::TempDir() + "/sotto-endpoint-" + std::to_string(::getpid()) + ".wav";
-  const std::string cmd = "espeak-ng -s 160 -w '" + path + "' '" + text + "' 2>/dev/null";
-  if (std::system(cmd.c_str()) != 0) return {};
-  audio::Wav w = audio::read_wav(path, true);
-  std::remove(path.c_str());
-  return audio::resample(w.samples.data(), w.samples.size(), w.sample_rate, kSr);
-}
 
 // The clip without its leading and trailing silence (samples under 1% of the peak).
 std::vector<float> trimmed(const std::vector<float>& x) {

@@ -18,6 +18,7 @@
 #include "audio/resample.h"
 #include "audio/vad.h"
 #include "audio/wav.h"
+#include "espeak.h"
 
 using namespace sotto::audio;
 
@@ -46,8 +47,6 @@ Truth speech_edges(const std::vector<float>& x) {
     }
   return {first * int64_t(fl), (last + 1) * int64_t(fl)};
 }
-
-bool have_espeak() { return std::system("espeak-ng --version >/dev/null 2>&1") == 0; }
 
 std::vector<float> speak(const std::string& voice, int speed, const std::string& text) {
   const std::string path = testing::TempDir() + "/sotto-vad-" + std::to_string(::getpid()) + ".wav";

@@ -30,6 +30,7 @@
 #include "runtime/transcribe.h"
 #include "scribe/note.h"
 #include "text/tokenizer.h"
+#include "espeak.h"
 
 using namespace sotto;
 
@@ -86,8 +87,6 @@ std::string read_text(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
-
-bool have_espeak() { return std::system("espeak-ng --version >/dev/null 2>&1") == 0; }
 
 TEST(DefaultAsrModel, SampleDictationExactAndSameNote) {
   const std::string text = read_text(kRoot + "/samples/visit-soap.txt");

@@ -20,6 +20,7 @@
 #include "audio/wav.h"
 #include "core/json.h"
 #include "cli-run.h"
+#include "espeak.h"
 
 namespace {
 
@@ -103,8 +104,6 @@ TEST_F(SpeakerCli, BadInputIsOneLine) {
     EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;
   }
 }
-
-bool have_espeak() { return std::system("espeak-ng --version >/dev/null 2>&1") == 0; }
 
 std::vector<float> speak(const std::string& dir, const std::string& voice, int speed, int pitch, const std::string& text) {
   const std::string path = dir + "/say.wav";

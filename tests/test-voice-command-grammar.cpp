@@ -25,6 +25,7 @@
 #include "runtime/transcribe.h"
 #include "text/tokenizer.h"
 #include "voice/command-grammar.h"
+#include "espeak.h"
 
 namespace sotto::voice {
 namespace {
@@ -161,16 +162,6 @@ TEST(VoiceCommandGrammar, ChooseTakesTheConstrainedTextOnlyWhenClose) {
   EXPECT_FALSE(c.biased);
   EXPECT_EQ(set.commands[size_t(c.match.command)].name, "start_line");
   EXPECT_EQ(choose(set, heard, nullptr, 0.5).match.command, -1);
-}
-
-bool have_espeak() { return std::system("espeak-ng --version >/dev/null 2>&1") == 0; }
-
-std::vector<float> speak(const std::string& text) {
-  const std::string path = testing::TempDir() + "/sotto-vcg-" + std::to_string(::getpid()) + ".wav";
-  if (std::system(("espeak-ng -s 160 -w '" + path + "' '" + text + "' 2>/dev/null").c_str()) != 0) return {};
-  audio::Wav w = audio::read_wav(path, true);
-  std::remove(path.c_str());
-  return audio::resample(w.samples.data(), w.samples.size(), w.sample_rate, 16000);
 }
 
 TEST(VoiceCommandGrammar, OutOfSetSpeechDecodedTwiceIsNotACommand) {
