@@ -2,12 +2,14 @@
 // vision-convert.*, hf-convert.cpp) on tests/fixtures/hf-smolvlm (tools/ref/make_vlm_hf_fixture.py: the HF layout
 // holding exactly the weights of the engine's tiny VLM fixtures, F32):
 //   MmprojIsPythons       the vision GGUF is tools/ref/mmproj_gguf.py's file for the same tensors: F32 byte for byte
-//                         tests/fixtures/vision/tiny-mmproj-f32.gguf, F16 by SHA-256 (hf-smolvlm/SHA256SUMS);
+//                         tests/fixtures/vision/tiny-mmproj-f32.gguf, F16 by SHA-256 (hf-smolvlm/SHA256SUMS), Q8_0
+//                         (from --type q8_0 and q4_k) tiny-mmproj-q8_0.gguf (quants.py's blocks) but for exact halves;
 //   LanguageModelTensors  the LM GGUF's tensors (names, order, types, shapes, bytes) are tiny-vlm-f32.gguf's (Python's
 //                         export.py), lm_head dropped as tied, the same vocabulary;
-//   TowerMatchesSiglipRef the converted tower (f32 and f16) on tiny-mmproj-f32.ref.gguf's pixels against siglip_ref.py
-//                         (float64) on the file's own weights (f16: hf-smolvlm/tower-f16.ref.gguf): encoder and
-//                         connector within 1e-5 x the reference's standard deviation;
+//   TowerMatchesSiglipRef the converted tower (f32, f16, q8_0) on tiny-mmproj-f32.ref.gguf's pixels against
+//                         siglip_ref.py (float64) on the file's own weights (f16: hf-smolvlm/tower-f16.ref.gguf, q8_0:
+//                         tiny-mmproj-q8_0.ref.gguf): encoder and connector within 1e-5 x the reference's standard
+//                         deviation (q8_0: 5e-2, its activations rounded to Q8_0 too);
 //   GreedyMatchesReference the converted pair on two PNGs and a question: prompt tokens equal, last logits within
 //                         1e-5 sd, 8 greedy tokens equal to smolvlm_ref.py's (tiny-vlm.ref.gguf);
 //   Bad*                  one-line errors, and no file written, for a folder without the vision tensors, with a wrong
@@ -26,6 +28,7 @@
 #include "cli-run.h"
 #include "convert/hf-convert.h"
 #include "convert/safetensors.h"
+#include "core/dtype.h"
 #include "core/error.h"
 #include "core/gguf.h"
 #include "core/json.h"
@@ -46,6 +49,9 @@ namespace {
 const std::string kSrc = std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/hf-smolvlm";
 const std::string kVis = std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/vision/";
 constexpr double kTol = 1e-5;  // x sd of the reference, as test-model-vision and test-vision-lm
+// A Q8_0 tower against the float64 reference on its own dequantized weights: the CPU's Q8_0 matmul also rounds
+// each activation row to Q8_0 blocks (test-model-vision's tolerance for q8_0).
+constexpr double kTolQ8 = 5e-2;
 
 std::string scratch(const std::string& what) {
   const std::string d = testing::TempDir() + "/sotto-convert-vision-" + std::to_string(::getpid()) + "-" + what;
@@ -65,6 +71,7 @@ void spit(const std::string& p, const std::string& b) { std::ofstream(p, std::io
 
 struct Converted {
   std::string dir, lm, mmproj;
+  std::vector<std::string> fallbacks;
 };
 
 Converted convert(const std::string& type) {
@@ -78,6 +85,7 @@ Converted convert(const std::string& type) {
   EXPECT_EQ(r.mmproj_path, c.dir + "/mmproj-lm.gguf");
   EXPECT_EQ(r.mmproj_tensors, size_t(6 + 2 * 16));
   c.mmproj = r.mmproj_path;
+  c.fallbacks = r.fallbacks;
   return c;
 }
 
@@ -117,8 +125,59 @@ TEST(ConvertVision, MmprojIsPythons) {
   EXPECT_EQ(rag::sha256_file(f32.mmproj), sum_of("mmproj-f32.gguf"));
   const Converted f16 = convert("f16");
   EXPECT_EQ(rag::sha256_file(f16.mmproj), sum_of("mmproj-f16.gguf")) << "not mmproj_gguf.py's f16 bytes";
-  const Converted q8 = convert("q8_0");  // the tower stays F16 (vision-convert.h)
-  EXPECT_EQ(rag::sha256_file(q8.mmproj), sum_of("mmproj-f16.gguf"));
+  // q8_0 (and q4_0 / q4_k): a Q8_0 tower, mmproj_gguf.py's "q8_0" file (quants.py's blocks, an independent
+  // quantizer) but for exact halves, which core/quant.cpp rounds away from zero (lround, as ggml) and NumPy to even;
+  // the 80-wide fc2 rows do not fill 32-value blocks and stay F16, said as a fallback.
+  auto py = GgufFile::open(kVis + "tiny-mmproj-q8_0.gguf");
+  EXPECT_EQ(rag::sha256_file(kVis + "tiny-mmproj-q8_0.gguf"), sum_of("mmproj-q8_0.gguf"));
+  for (const char* t : {"q8_0", "q4_k"}) {
+    const Converted q8 = convert(t);
+    auto f = GgufFile::open(q8.mmproj);
+    ASSERT_EQ(f->tensors().size(), py->tensors().size());
+    size_t n_q = 0, n_half = 0;
+    for (size_t i = 0; i < py->tensors().size(); i++) {
+      const GgufTensorInfo& a = f->tensors()[i];
+      const GgufTensorInfo& b = py->tensors()[i];
+      ASSERT_EQ(a.name, b.name);
+      ASSERT_EQ(a.type, b.type) << a.name;
+      ASSERT_EQ(a.ne, b.ne) << a.name;
+      ASSERT_EQ(a.view.nbytes(), b.view.nbytes()) << a.name;
+      if (a.type != DType::Q8_0) {
+        EXPECT_EQ(std::memcmp(a.view.data, b.view.data, a.view.nbytes()), 0) << a.name;
+        continue;
+      }
+      const auto* x = static_cast<const BlockQ8_0*>(a.view.data);
+      const auto* y = static_cast<const BlockQ8_0*>(b.view.data);
+      for (size_t k = 0; k < a.view.nbytes() / sizeof(BlockQ8_0); k++) {
+        EXPECT_EQ(x[k].d, y[k].d) << a.name << " block " << k;
+        for (int j = 0; j < QK8_0; j++, n_q++) {
+          if (x[k].qs[j] == y[k].qs[j]) continue;
+          n_half++;  // an exact half: the two differ by one step, away from zero in ours
+          EXPECT_EQ(std::abs(int(x[k].qs[j])), std::abs(int(y[k].qs[j])) + 1) << a.name << " block " << k;
+          EXPECT_EQ(x[k].qs[j] > 0, y[k].qs[j] >= 0) << a.name << " block " << k;
+        }
+      }
+    }
+    EXPECT_EQ(n_q, size_t(2 * (4 * 32 * 32 + 80 * 32) + 512 * 48));  // q, k, v, out, fc1 of 2 layers; the connector
+    EXPECT_LE(n_half, n_q / 1000) << t;  // measured: 1 of 37,888
+    std::printf("%s: %zu Q8_0 values, %zu exact halves rounded the other way\n", t, n_q, n_half);
+    EXPECT_EQ(f->tensor("v.blk.0.attn_q.weight").type, DType::Q8_0);
+    EXPECT_EQ(f->tensor("mm.model.fc.weight").type, DType::Q8_0);
+    EXPECT_EQ(f->tensor("v.blk.1.ffn_up.weight").type, DType::Q8_0);
+    EXPECT_EQ(f->tensor("v.blk.1.ffn_down.weight").type, DType::F16);
+    EXPECT_EQ(f->tensor("v.patch_embd.weight").type, DType::F16);
+    EXPECT_EQ(f->tensor("v.position_embd.weight").type, DType::F32);
+    size_t tower_fallbacks = 0;
+    for (const std::string& fb : q8.fallbacks) {
+      if (fb.rfind("v.", 0) == 0) {
+        tower_fallbacks++;
+        EXPECT_NE(fb.find("ffn_down.weight: f16 (80 columns are not a multiple of 32)"), std::string::npos) << fb;
+      }
+    }
+    EXPECT_EQ(tower_fallbacks, 2u) << t;  // one fc2 per layer
+  }
+  const Converted b16 = convert("bf16");  // bf16 -> an F16 tower
+  EXPECT_EQ(rag::sha256_file(b16.mmproj), sum_of("mmproj-f16.gguf"));
 }
 
 TEST(ConvertVision, LanguageModelTensors) {
@@ -149,7 +208,7 @@ TEST(ConvertVision, LanguageModelTensors) {
 TEST(ConvertVision, TowerMatchesSiglipRef) {
   auto ref = GgufFile::open(kVis + "tiny-mmproj-f32.ref.gguf");
   const float* px = ref->tensor("pixels").view.as<const float>();
-  for (const char* type : {"f32", "f16"}) {
+  for (const char* type : {"f32", "f16", "q8_0"}) {
     const Converted c = convert(type);
     auto f = GgufFile::open(c.mmproj);
     ThreadPool pool(2);
@@ -166,6 +225,14 @@ TEST(ConvertVision, TowerMatchesSiglipRef) {
       std::printf("f32 tower vs siglip_ref: encoder %.3g sd, connector %.3g sd\n", de, dm);
       EXPECT_LT(de, kTol);
       EXPECT_LT(dm, kTol);
+    } else if (std::string(type) == "q8_0") {  // siglip_ref on the Q8_0 file's own (dequantized) weights
+      auto r8 = GgufFile::open(kVis + "tiny-mmproj-q8_0.ref.gguf");
+      const double e8 = rel_diff(enc.data(), r8->tensor("encoded").view.as<const float>(), enc.size());
+      const double m8 = rel_diff(emb.data(), r8->tensor("embeds").view.as<const float>(), emb.size());
+      std::printf("q8_0 tower vs siglip_ref: encoder %.3g sd, connector %.3g sd (vs the f32 weights': %.3g, %.3g)\n",
+                  e8, m8, de, dm);
+      EXPECT_LT(e8, kTolQ8);
+      EXPECT_LT(m8, kTolQ8);
     } else {  // against siglip_ref on the f16 file's own weights (make_vlm_hf_fixture.py)
       auto r16 = GgufFile::open(kSrc + "/tower-f16.ref.gguf");
       const double e16 = rel_diff(enc.data(), r16->tensor("encoded").view.as<const float>(), enc.size());

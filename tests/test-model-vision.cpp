@@ -1,9 +1,10 @@
 // test-model-vision.cpp — the SmolVLM vision tower (models/siglip.h) against the PyTorch reference
 // (tools/ref/siglip_ref.py) through the fixtures of tools/ref/make_vision_fixtures.py (tests/fixtures/vision): a tiny
-// random-weight mmproj GGUF with f32 and with f16 matrices; the reference ran in float64 on exactly the stored weights.
+// random-weight mmproj GGUF with f32, f16 and q8_0 matrices; the reference ran in float64 on exactly the stored weights.
 // Tolerances, as fractions of the reference output's standard deviation (sd), max |diff| over every value:
 //   encoder output (after post_ln) and connector output, f32 and f16 weights: 1e-5 sd (measured: 1.3e-6 sd at most;
-//   f32 arithmetic against float64; docs/vision.md).
+//   f32 arithmetic against float64; docs/vision.md); q8_0 weights 5e-2 sd (8-bit activations as well). The f16 and
+//   q8_0 towers' rows against the f32 weights' reference: per-row cosine and relative RMS error (VisionQuantized).
 // Also: the mmproj keys and names of the real SmolVLM-256M vision config load by shape (random weights, not run), the
 // pixel shuffle's order on a numbered grid, and one-line errors for files that are not idefics3 projectors.
 #include <gtest/gtest.h>
@@ -24,6 +25,9 @@ using namespace sotto;
 namespace {
 
 const std::string kDir = std::string(SOTTO_SOURCE_DIR) + "/tests/fixtures/vision/";
+// q8_0 weights against the reference on the same (dequantized) weights: the CPU's Q8_0 matmul also rounds each
+// activation row to Q8_0 blocks, so the bound is that of 8-bit activations, not of f32 arithmetic.
+constexpr double kTolQ8 = 5e-2;
 
 struct Diff {
   double max_abs = 0, sd = 0;
@@ -50,7 +54,7 @@ TEST_P(VisionParity, EncoderAndConnectorMatchPyTorch) {
   EXPECT_EQ(c.n_tokens(), 4);
   EXPECT_EQ(c.proj_dim, 48);
   const float* pixels = ref->tensor("pixels").view.as<const float>();
-  const double tol = 1e-5;
+  const double tol = t == "q8_0" ? kTolQ8 : 1e-5;
 
   const auto& enc_t = ref->tensor("encoded");
   const std::vector<float> enc = m->encode(pixels);
@@ -67,7 +71,55 @@ TEST_P(VisionParity, EncoderAndConnectorMatchPyTorch) {
   EXPECT_LE(dm.max_abs, tol * dm.sd);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, VisionParity, ::testing::Values("f32", "f16"));
+INSTANTIATE_TEST_SUITE_P(Fixtures, VisionParity, ::testing::Values("f32", "f16", "q8_0"));
+
+// What quantizing the tower costs: the engine's rows from the f16 and q8_0 files against the float64 reference of
+// the f32 weights (the same seeds, tiny-mmproj-f32.ref.gguf). Per visual token (row): cosine similarity; over all
+// rows: the RMS error as a fraction of the reference's RMS. Bounds below, measured values printed (docs/vision.md).
+struct RowStats {
+  double min_cos = 1, rms_rel = 0;
+};
+RowStats row_stats(const std::vector<float>& got, const float* want, int64_t n_rows, int64_t n_cols) {
+  RowStats r;
+  double se = 0, sr = 0;
+  for (int64_t i = 0; i < n_rows; i++) {
+    double dot = 0, a2 = 0, b2 = 0;
+    for (int64_t j = 0; j < n_cols; j++) {
+      const double a = got[size_t(i * n_cols + j)], b = want[i * n_cols + j];
+      dot += a * b;
+      a2 += a * a;
+      b2 += b * b;
+      se += (a - b) * (a - b);
+    }
+    sr += b2;
+    r.min_cos = std::min(r.min_cos, dot / std::sqrt(a2 * b2));
+  }
+  r.rms_rel = std::sqrt(se / sr);
+  return r;
+}
+
+TEST(VisionQuantized, TowerAgainstTheF32Reference) {
+  auto ref = GgufFile::open(kDir + "tiny-mmproj-f32.ref.gguf");
+  const float* pixels = ref->tensor("pixels").view.as<const float>();
+  const auto& emb_t = ref->tensor("embeds");
+  ThreadPool pool(2);
+  auto be = make_cpu_backend(pool);
+  struct Bound {
+    const char* type;
+    double min_cos, max_rms_rel;
+  };
+  for (const Bound& b : {Bound{"f16", 0.99999, 2e-3}, Bound{"q8_0", 0.999, 3e-2}}) {
+    auto f = GgufFile::open(kDir + "tiny-mmproj-" + b.type + ".gguf");
+    auto m = VisionModel::load(*f, *be);
+    const std::vector<float> emb = m->embed(pixels);
+    ASSERT_EQ(emb.size(), size_t(emb_t.view.nelements()));
+    const RowStats r = row_stats(emb, emb_t.view.as<const float>(), emb_t.ne[1], emb_t.ne[0]);
+    std::printf("[ vision %s vs f32 reference ] rows: min cosine %.7f, rms error %.3g of the rms\n", b.type, r.min_cos,
+                r.rms_rel);
+    EXPECT_GE(r.min_cos, b.min_cos) << b.type;
+    EXPECT_LE(r.rms_rel, b.max_rms_rel) << b.type;
+  }
+}
 
 TEST(VisionPixelShuffle, OrderOnANumberedGrid) {
   // 8 x 8 patches of d = 2 features (patch p has features 10p, 10p + 1), s = 4: token (R, C) holds patch

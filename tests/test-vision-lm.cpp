@@ -4,7 +4,8 @@
 // the tiny vision tower (tests/fixtures/vision/tiny-mmproj-f32.gguf), two PNG images and a question.
 // The prompt tokens must be equal; the last position's logits within kTol x the reference's standard deviation (max
 // |diff|; the reference ran in float64 on the stored f32 weights); greedy tokens equal, with the whole prompt in one
-// pass and through generate() with small prefill chunks that cut the <image> runs.
+// pass and through generate() with small prefill chunks that cut the <image> runs. The f16 and q8_0 towers of the same
+// weights: logits within 1e-3 / 2e-2 sd of the f32 reference, the same greedy tokens.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -32,6 +33,8 @@ const char kQuestion[] = "What is in these pictures?";  // make_vlm_fixtures.py 
 constexpr double kTol = 1e-5;                          // x sd of the reference logits
 
 struct Fixture {
+  Fixture() = default;
+  explicit Fixture(const std::string& mmproj) : mm_file(GgufFile::open(kDir + mmproj)) {}
   std::unique_ptr<GgufFile> lm_file = GgufFile::open(kDir + "tiny-vlm-f32.gguf");
   std::unique_ptr<GgufFile> mm_file = GgufFile::open(kDir + "tiny-mmproj-f32.gguf");
   std::unique_ptr<GgufFile> ref = GgufFile::open(kDir + "tiny-vlm.ref.gguf");
@@ -119,6 +122,42 @@ TEST(VisionLm, LogitsAndGreedyTokensMatchTheReference) {
   const GenerateResult res = generate(*f.lm, c2, *f.tok, chain, p.tokens, params, {}, sp);
   EXPECT_EQ(res.tokens, want);
   EXPECT_EQ(res.stats.n_prompt, int(p.tokens.size()));
+}
+
+// The quantized towers of the same weights (tiny-mmproj-{f16,q8_0}.gguf, make_vision_fixtures.py's seeds) in front of
+// the same LM: the last logits against the reference of the f32 tower, within a stated fraction of their sd, and the
+// reference's greedy answer, token for token.
+TEST(VisionLm, QuantizedTowersKeepTheGreedyAnswer) {
+  for (auto [mm, tol] : {std::pair{"tiny-mmproj-f16.gguf", 1e-3}, {"tiny-mmproj-q8_0.gguf", 2e-2}}) {
+    Fixture f{mm};
+    const VisionPrompt p = make_vision_prompt(*f.tok, kQuestion, f.images(), f.lm->config().n_embd);
+    const std::vector<EmbdSpan> sp = p.spans();
+    KvCache cache = f.lm->new_cache(512, DType::F32);
+    std::vector<float> logits =
+        f.lm->forward_embd(cache, p.tokens.data(), int(p.tokens.size()), sp.data(), int(sp.size()));
+    const auto& rt = f.ref->tensor("logits");
+    ASSERT_EQ(size_t(rt.ne[0]), logits.size());
+    const float* r = rt.view.as<const float>();
+    double mean = 0, var = 0, max_diff = 0;
+    for (size_t i = 0; i < logits.size(); i++) mean += r[i];
+    mean /= double(logits.size());
+    for (size_t i = 0; i < logits.size(); i++) {
+      var += (r[i] - mean) * (r[i] - mean);
+      max_diff = std::max(max_diff, std::fabs(double(logits[i]) - r[i]));
+    }
+    const double sd = std::sqrt(var / double(logits.size()));
+    std::printf("%s: last logits vs the f32 reference: max |diff| %.3g sd (tolerance %.0e sd)\n", mm, max_diff / sd,
+                tol);
+    EXPECT_LT(max_diff / sd, tol) << mm;
+    const std::vector<int32_t> want = f.ints("greedy");
+    std::vector<int32_t> got;
+    for (size_t i = 0; i < want.size(); i++) {
+      const int32_t t = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+      got.push_back(t);
+      logits = f.lm->forward(cache, &t, 1);
+    }
+    EXPECT_EQ(got, want) << mm;
+  }
 }
 
 TEST(VisionLm, Errors) {

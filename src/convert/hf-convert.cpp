@@ -536,6 +536,7 @@ ConvertReport convert_hf(const std::string& dir, const std::string& out_path, co
       throw;
     }
     rep.mmproj_tensors = vision->plan.size();
+    rep.fallbacks.insert(rep.fallbacks.end(), vision->fallbacks.begin(), vision->fallbacks.end());
   }
   return rep;
 }

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/json.h"
+#include "core/quant.h"
 
 namespace sotto::convert::detail {
 
@@ -30,6 +31,14 @@ uint32_t count_or(const json::Value* conf, const char* key, uint32_t dflt, const
 }  // namespace
 
 bool is_vlm_type(const std::string& t) { return t == "idefics3" || t == "smolvlm"; }
+
+DType mmproj_matrix_type(DType lm_type) {
+  switch (lm_type) {
+    case DType::F32: return DType::F32;
+    case DType::Q8_0: case DType::Q4_0: case DType::Q4_K: return DType::Q8_0;
+    default: return DType::F16;
+  }
+}
 
 std::string default_mmproj_path(const std::string& lm_out) {
   const fs::path p(lm_out);
@@ -99,7 +108,7 @@ std::unique_ptr<MmprojPlan> plan_mmproj(const std::string& dir, const json::Valu
   g.f32s("clip.vision.image_mean", mean);
   g.f32s("clip.vision.image_std", stdv);
 
-  const DType mtype = opt.type == DType::F32 ? DType::F32 : DType::F16;
+  const DType mtype = mmproj_matrix_type(opt.type);
   auto add = [&](const std::string& gname, const std::string& hname, std::vector<int64_t> shape, bool matrix) {
     auto it = by_name.find(hname);
     if (it == by_name.end()) {
@@ -111,9 +120,19 @@ std::unique_ptr<MmprojPlan> plan_mmproj(const std::string& dir, const json::Valu
       fail(dir, ": tensor ", hname, " has shape ", shape_str(t.shape), ", not ", shape_str(shape),
            " (config.json's vision_config and text_config)");
     }
+    // Q8_0 where the rows fill its blocks (mmproj_gguf.py's rule): the 4-D patch convolution, whose rows in the
+    // file are one patch row (ne[0] = patch size), and matrices of other widths are F16.
+    DType type = matrix ? mtype : DType::F32;
+    if (type == DType::Q8_0 && (shape.size() != 2 || shape[1] % QK8_0 != 0)) {
+      type = DType::F16;
+      if (shape.size() == 2) {
+        m->fallbacks.push_back(gname + ": f16 (" + std::to_string(shape[1]) + " columns are not a multiple of " +
+                               std::to_string(QK8_0) + ")");
+      }
+    }
     Planned p;
     p.name = gname;
-    p.type = matrix ? mtype : DType::F32;
+    p.type = type;
     p.ne.assign(shape.rbegin(), shape.rend());
     p.src = &t;
     m->plan.push_back(std::move(p));

@@ -1,4 +1,4 @@
-"""make_vision_fixtures.py — a tiny random-weight SmolVLM vision tower as an mmproj GGUF (f32 and f16 matrices), with
+"""make_vision_fixtures.py — a tiny random-weight SmolVLM vision tower as an mmproj GGUF (f32, f16 and q8_0 matrices), with
 the reference encoder and connector outputs computed by siglip_ref.py on exactly the stored weights. The C++ test
 tests/test-vision-parity.cpp loads both and compares.
 
@@ -29,7 +29,7 @@ def main():
     g = torch.Generator().manual_seed(7)
     S = cfg["image_size"]
     pixels = (torch.rand(3, S, S, generator=g, dtype=torch.float64) * 2 - 1).float().double()  # in [-1, 1]
-    for t in ("f32", "f16"):
+    for t in ("f32", "f16", "q8_0"):
         path = os.path.join(out, f"tiny-mmproj-{t}.gguf")
         stored = mmproj_gguf.write(cfg, W, path, matrix_dtype=t)
         Ws = {k: torch.from_numpy(v) for k, v in stored.items()}

@@ -108,12 +108,13 @@ def main():
     if real:
         print(f"{out}: {len(T)} tensors, {os.path.getsize(os.path.join(out, 'model.safetensors'))} bytes")
         return
-    sums = []
+    sums, held = [], None
     with tempfile.TemporaryDirectory() as tmp:
         stored = {k: v.float() for k, v in Wv.items()}  # the F32 values the checkpoint holds
-        for t in ("f32", "f16"):
+        for t in ("f32", "f16", "q8_0"):
             path = os.path.join(tmp, f"mmproj-{t}.gguf")
-            held = mmproj_gguf.write(vcfg, stored, path, matrix_dtype=t)
+            w = mmproj_gguf.write(vcfg, stored, path, matrix_dtype=t)
+            held = w if t == "f16" else held
             with open(path, "rb") as f:
                 sums.append(f"{hashlib.sha256(f.read()).hexdigest()}  mmproj-{t}.gguf\n")
     with open(os.path.join(out, "SHA256SUMS"), "w") as f:

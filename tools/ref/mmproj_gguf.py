@@ -6,10 +6,15 @@ with the keys and tensor names llama.cpp's converters use for projector type ide
   v.patch_embd.weight [P, P, 3, D] (+ .bias), v.position_embd.weight [D, N], v.blk.N.{attn_q, attn_k, attn_v, attn_out,
   ln1, ln2, ffn_up (fc1), ffn_down (fc2)}.{weight, bias}, v.post_ln.{weight, bias}, mm.model.fc.weight [D s^2, T].
 Shapes are GGUF ne (innermost first), i.e. PyTorch shapes reversed.
+Matrix types (matrix_dtype): "f32"; "f16" (every tensor of 2 or more dimensions but the position table);
+"q8_0": the 2-D matrices whose rows fill 32-value blocks in Q8_0 (quants.q8_0), the others (the 4-D patch
+convolution, whose ne[0] is the patch size, and rows of other lengths) in F16, as "f16" would write them. Norms,
+biases and the position table are F32 in every case.
 """
 import numpy as np
 
 import ggufw
+import quants
 
 NAMES = {"layer_norm1": "ln1", "layer_norm2": "ln2", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
          "self_attn.v_proj": "attn_v", "self_attn.out_proj": "attn_out", "mlp.fc1": "ffn_up", "mlp.fc2": "ffn_down"}
@@ -56,7 +61,12 @@ def write(cfg, W, path, matrix_dtype="f32", preproc_image_size=None):
         a = t.detach().cpu().numpy()
         name = gguf_name(hf)
         ne = list(reversed(a.shape))
-        if matrix_dtype == "f16" and a.ndim >= 2 and name != "v.position_embd.weight":
+        matrix = a.ndim >= 2 and name != "v.position_embd.weight"
+        if matrix_dtype == "q8_0" and matrix and a.ndim == 2 and ne[0] % 32 == 0:
+            raw, deq = quants.encode(a.astype(np.float32), "q8_0")
+            g.tensor(name, ggufw.T_Q8_0, ne, raw)
+            stored[hf] = deq.astype(np.float64)
+        elif matrix_dtype in ("f16", "q8_0") and matrix:
             a16 = a.astype(np.float16)
             g.tensor(name, ggufw.T_F16, ne, a16.tobytes())
             stored[hf] = a16.astype(np.float64)
