@@ -22,8 +22,10 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "cli-run.h"
+#include "core/json.h"
 
 namespace fs = std::filesystem;
 
@@ -742,7 +744,8 @@ class HubCheckpoint : public Hub {
   std::vector<std::string> converted_files() {
     std::vector<std::string> out;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir_ + "/xdg/sotto/converted", ec)) out.push_back(e.path().string());
+    for (const auto& e : fs::directory_iterator(dir_ + "/xdg/sotto/converted", ec))
+      if (e.path().extension() == ".gguf") out.push_back(e.path().string());  // not the .source.json records
     return out;
   }
   const std::string kCkpt = SOTTO_SOURCE_DIR "/tests/fixtures/hf-llama";
@@ -850,6 +853,72 @@ TEST_F(HubCheckpoint, ACorruptShardIsRefusedAndNothingIsConverted) {
   EXPECT_EQ(gen.code, 1);
   EXPECT_NE(gen.err.find("SHA-256 mismatch"), std::string::npos) << gen.err;
   EXPECT_TRUE(converted_files().empty());
+}
+
+TEST_F(HubCheckpoint, ModelsListsTheConvertedCheckpointsBesideTheDownloads) {
+  ASSERT_EQ(sotto("pull sotto-test/tiny:smollm2-q8_0.gguf", xdg_).code, 0);
+  const auto f16 = sotto("pull sotto-test/ckpt", xdg_);
+  const auto q8 = sotto("pull sotto-test/ckpt:q8_0", xdg_);
+  ASSERT_EQ(f16.code, 0) << f16.err;
+  ASSERT_EQ(q8.code, 0) << q8.err;
+  const std::string f16_path = f16.out.substr(0, f16.out.size() - 1), q8_path = q8.out.substr(0, q8.out.size() - 1);
+  // -m DIR's conversion of a local folder is not a hub model: not listed.
+  ASSERT_EQ(sotto("info " + kCkpt, xdg_).code, 0);
+  ASSERT_EQ(converted_files().size(), 3u);
+  hub_.clear_log();
+
+  const auto r = sotto("models --paths", xdg_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream in(r.out);
+  std::vector<std::string> l;
+  for (std::string line; std::getline(in, line);) l.push_back(line);
+  ASSERT_EQ(l.size(), 5u) << r.out;
+  EXPECT_EQ(l[0].rfind("hf:sotto-test/tiny:smollm2-q8_0.gguf  ", 0), 0u) << r.out;
+  EXPECT_EQ(l[1], "1 file, 96.6 KiB, in " + cache_) << r.out;
+  const std::string from = "  converted from safetensors at " + kCommit.substr(0, 12) + "  ";
+  EXPECT_EQ(l[2].rfind("hf:sotto-test/ckpt:f16   ", 0), 0u) << r.out;
+  EXPECT_NE(l[2].find(from + f16_path), std::string::npos) << r.out;
+  EXPECT_EQ(l[3].rfind("hf:sotto-test/ckpt:q8_0  ", 0), 0u) << r.out;
+  EXPECT_NE(l[3].find(from + q8_path), std::string::npos) << r.out;
+  EXPECT_EQ(l[4], "2 converted checkpoints, " + l[4].substr(25, l[4].find(", in ") - 25) + ", in " + dir_ +
+                      "/xdg/sotto/converted") << r.out;
+
+  // --json: the sizes and paths of the files themselves, the whole revision.
+  const auto j = sotto("models --json", xdg_);
+  ASSERT_EQ(j.code, 0) << j.err;
+  const sotto::json::Value v = sotto::json::parse(j.out);
+  ASSERT_EQ(v.arr().size(), 3u) << j.out;
+  EXPECT_EQ(v.arr()[0].at("name").str(), "hf:sotto-test/tiny:smollm2-q8_0.gguf");
+  EXPECT_EQ(v.arr()[0].at("revision").str(), kCommit);
+  EXPECT_EQ(v.arr()[0].at("size").integer(), int64_t(model_.size()));
+  for (const auto& [k, path, type] : {std::tuple{1, f16_path, "f16"}, {2, q8_path, "q8_0"}}) {
+    const sotto::json::Value& c = v.arr()[size_t(k)];
+    EXPECT_EQ(c.at("name").str(), std::string("hf:sotto-test/ckpt:") + type);
+    EXPECT_EQ(c.at("repo").str(), "sotto-test/ckpt");
+    EXPECT_EQ(c.at("type").str(), type);
+    EXPECT_EQ(c.at("revision").str(), kCommit);
+    EXPECT_EQ(c.at("converted_from").str(), "safetensors");
+    EXPECT_EQ(c.at("path").str(), path);
+    EXPECT_EQ(c.at("size").integer(), int64_t(fs::file_size(path)));
+    EXPECT_EQ(c.find("mmproj"), nullptr);
+  }
+  EXPECT_TRUE(hub_.log().empty()) << joined(hub_.log());  // listing asks nothing
+
+  // A record that is not JSON, one naming no repo id, and one whose GGUF was deleted are left out, no error.
+  std::ofstream(q8_path + ".source.json", std::ios::trunc) << "{not json";
+  std::ofstream(dir_ + "/xdg/sotto/converted/x.gguf.source.json") << R"({"repo":"../..","revision":"a","type":"f16"})";
+  std::ofstream(dir_ + "/xdg/sotto/converted/x.gguf") << "GGUF";
+  std::ofstream(dir_ + "/xdg/sotto/converted/gone.gguf.source.json")
+      << R"({"repo":"a/b","revision":"a","type":"f16"})";
+  const auto bad = sotto("models --json", xdg_);
+  ASSERT_EQ(bad.code, 0) << bad.err;
+  EXPECT_EQ(bad.err, "");
+  const sotto::json::Value b = sotto::json::parse(bad.out);
+  ASSERT_EQ(b.arr().size(), 2u) << bad.out;
+  EXPECT_EQ(b.arr()[1].at("path").str(), f16_path);
+  // Pulled again, the conversion's record is written anew.
+  ASSERT_EQ(sotto("pull sotto-test/ckpt:q8_0 --offline", xdg_).code, 0);
+  EXPECT_EQ(sotto::json::parse(sotto("models --json", xdg_).out).arr().size(), 3u);
 }
 
 }  // namespace

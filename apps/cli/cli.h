@@ -103,6 +103,9 @@ int run_splat(int argc, char** argv);    // cmd-splat.cpp: Gaussian-splat scenes
 // cmd-convert.cpp: -m DIR's conversion of a checkpoint folder, kept in the converted cache; type f32|f16|bf16|q8_0|
 // q4_0|q4_k; label names the file there ("" = the folder's name).
 std::string hf_dir_model(const std::string& dir, const std::string& type = "f16", const std::string& label = "");
+// That converted cache's folder ($XDG_CACHE_HOME/sotto/converted, else ~/.cache/sotto/converted); Error when neither
+// is set.
+std::string converted_cache_dir();
 
 // The bundled default models (trained by tools/train, committed under models/).
 inline constexpr const char* kDefaultNoteModel = "models/sotto-notes-q8_0.gguf";

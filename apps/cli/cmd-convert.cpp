@@ -39,6 +39,8 @@ std::string cache_root() {
 
 }  // namespace
 
+std::string converted_cache_dir() { return cache_root(); }
+
 // The converter's own version: a change of what it writes changes every cache key.
 constexpr const char* kConvertCacheVersion = "1";
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/json.h"
@@ -206,7 +207,7 @@ std::vector<CachedFile> list_cached_ggufs() {
     for (const auto& c : commits) {
       for (const auto& f : snapshot_ggufs(repo, c)) {
         if (found.count({repo, f})) continue;
-        CachedFile cf{repo, f, repo_dir(repo) + "/snapshots/" + c + "/" + f, 0};
+        CachedFile cf{repo, f, repo_dir(repo) + "/snapshots/" + c + "/" + f, 0, c};
         cf.size = fs::file_size(cf.path, ec);
         if (!ec) found[{repo, f}] = cf;
       }
@@ -280,6 +281,84 @@ std::string checkpoint_type(const Ref& ref, const std::string& type) {
   }
   fail("hf:", ref.str(), ": the repo holds a safetensors checkpoint, not .gguf files: its tag can only be a conversion "
        "type (f32, f16, bf16, q8_0, q4_0, q4_k)");
+}
+
+namespace {
+
+json::Value conversion_record(const std::string& repo, const std::string& revision, const std::string& type,
+                              const std::string& mmproj) {
+  json::Value v = json::Value::object();
+  v.set("repo", repo);
+  v.set("revision", revision);
+  v.set("type", type);
+  if (!mmproj.empty()) v.set("mmproj", mmproj);
+  return v;
+}
+
+std::string mmproj_beside(const fs::path& gguf) { return "mmproj-" + gguf.filename().string(); }
+
+}  // namespace
+
+void record_conversion(const std::string& gguf, const std::string& repo, const std::string& revision,
+                       const std::string& type) {
+  std::error_code ec;
+  const std::string mmproj = mmproj_beside(gguf);
+  const bool has_mmproj = fs::is_regular_file(fs::path(gguf).parent_path() / mmproj, ec);
+  const std::string text = json::dump(conversion_record(repo, revision, type, has_mmproj ? mmproj : ""), 2) + "\n";
+  const std::string path = gguf + ".source.json";
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (in && ss.str() == text) return;
+  }
+  // Written aside and renamed: a reader never sees half a record. A failure only costs the listing its source.
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) return;
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) fs::remove(tmp, ec);
+}
+
+std::vector<Conversion> list_conversions(const std::string& converted_dir) {
+  std::vector<Conversion> out;
+  std::error_code ec;
+  if (!fs::is_directory(converted_dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(converted_dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() <= 17 || !name.ends_with(".gguf.source.json")) continue;
+    Conversion c;
+    c.path = e.path().string();
+    c.path.resize(c.path.size() - 12);  // ".source.json"
+    try {
+      std::ifstream in(e.path(), std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      const json::Value v = json::parse(ss.str(), name);
+      c.repo = v.at("repo").str();
+      c.revision = v.at("revision").str();
+      c.type = v.at("type").str();
+      if (const json::Value* m = v.find("mmproj"); m && m->str() == mmproj_beside(c.path))
+        c.mmproj = (fs::path(converted_dir) / m->str()).string();
+      parse_ref(c.repo);  // a repo id, nothing else
+    } catch (const Error&) {
+      continue;
+    }
+    c.size = fs::file_size(c.path, ec);
+    if (ec) continue;  // the GGUF was deleted: nothing to list
+    if (!c.mmproj.empty()) {
+      c.mmproj_size = fs::file_size(c.mmproj, ec);
+      if (ec) c.mmproj.clear(), c.mmproj_size = 0;
+    }
+    out.push_back(c);
+  }
+  std::sort(out.begin(), out.end(), [](const Conversion& a, const Conversion& b) {
+    return std::tie(a.repo, a.type, a.revision, a.path) < std::tie(b.repo, b.type, b.revision, b.path);
+  });
+  return out;
 }
 
 }  // namespace sotto::cli::hub

@@ -619,8 +619,11 @@ std::string convert_checkpoint(const std::string& repo, const std::string& dir, 
   std::string type = checkpoint_type(ref, o.type);
   if (type.empty()) type = "f16";
   std::string label = repo_folder(repo).substr(8);  // OWNER--NAME
-  label += "-" + fs::path(dir).filename().string().substr(0, 12);  // the commit
-  return hf_dir_model(dir, type, label);
+  const std::string commit = fs::path(dir).filename().string();
+  label += "-" + commit.substr(0, 12);
+  const std::string out = hf_dir_model(dir, type, label);
+  record_conversion(out, repo, commit, type);  // for `sotto models`
+  return out;
 }
 
 // A repo of safetensors (no .gguf): each checkpoint file fetched and verified as one .gguf would be (all of one

@@ -48,6 +48,7 @@ std::string link_snapshot(const std::string& repo, const std::string& commit, co
 struct CachedFile {
   std::string repo, file, path;
   uint64_t size = 0;
+  std::string revision;  // the snapshot's commit
 };
 // Every .gguf of every cached model snapshot (the refs/main one first when a file is in several), by repo and file.
 std::vector<CachedFile> list_cached_ggufs();
@@ -65,6 +66,21 @@ std::string cached_checkpoint(const std::string& repo);
 // The conversion type a ref's tag names for a checkpoint repo ("" = none: f16, or --type); an Error for a tag that
 // is not one of f32, f16, bf16, q8_0, q4_0, q4_k.
 std::string checkpoint_type(const Ref& ref, const std::string& type);
+
+// A conversion of a pulled checkpoint in sotto's converted cache: PATH.source.json beside the GGUF says where it came
+// from ({"repo", "revision", "type", "mmproj"}), written by record_conversion() when the pull converts.
+struct Conversion {
+  std::string repo, revision, type, path;  // path: the GGUF
+  uint64_t size = 0;
+  std::string mmproj;  // SmolVLM / Idefics3: the vision tower's GGUF beside it ("mmproj-" + its name), else ""
+  uint64_t mmproj_size = 0;
+};
+// Writes gguf + ".source.json" (when it is missing or says otherwise); the mmproj is recorded when it is there.
+void record_conversion(const std::string& gguf, const std::string& repo, const std::string& revision,
+                       const std::string& type);
+// The conversions of converted_dir that carry a record (and whose files are there), by repo, type and revision;
+// a record that does not parse is skipped.
+std::vector<Conversion> list_conversions(const std::string& converted_dir);
 
 // --- the download (hub-fetch.cpp) ---
 struct Options {
