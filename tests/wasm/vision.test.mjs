@@ -1,11 +1,12 @@
 // vision.test.mjs — images in the wasm build (wasm/vision-abi.cpp through wasm/vision.mjs) on the wasm CPU backend,
 // against the native CLI and the PyTorch reference, on the committed tiny fixtures (tests/fixtures/vision: the random
-// tower tiny-mmproj-{f32,f16}.gguf and LM tiny-vlm-f32.gguf of tools/ref/make_vision_fixtures.py / make_vlm_fixtures.py).
+// tower tiny-mmproj-{f32,f16,q8_0}.gguf and LM tiny-vlm-f32.gguf of tools/ref/make_vision_fixtures.py / make_vlm_fixtures.py).
 // Node has no image decoder: images come as raw RGBA (tools/ref/vision_rgba_fixtures.py: Pillow's decode of the PNGs,
 // which are lossless, so the native CLI's libpng sees the same pixels).
 //   * the processor's tiles == Pillow's (processor-*.tiles, which test-image-processor holds native to) byte for byte;
 //     RGBA over white == the native decoder's RGB of images-rgba.png (exact);
-//   * the tower's rows == `sotto image-embed --out` (f32 and f16 towers), max abs diff within 1e-5 of the rows' sd;
+//   * the tower's rows == `sotto image-embed --out` (f32 and f16 towers), max abs diff within 1e-5 of the rows' sd
+//     (q8_0 tower: 5e-2 sd, 8-bit activations on both sides, each rounded its own way);
 //   * two images + a question: the prompt tokens == the reference's (tiny-vlm.ref.gguf), the last position's logits
 //     within 1e-3 sd of the reference's (the session's f16 KV cache), and greedy answers (placeholders or not, both towers, --schema) byte for byte
 //     those of `sotto generate --temp 0 --mmproj --image`;
@@ -36,6 +37,7 @@ const test = (name, fn) => tally.test(name, fn);
 const check = (cond, msg) => tally.check(cond, msg);
 
 const LM = 'tiny-vlm-f32.gguf';
+const TOL_Q8_SD = 5e-2;  // the q8_0 tower (see its test)
 const TOL_SD = 1e-5;  // max abs diff / the reference's standard deviation (the native tolerance, docs/vision.md)
 const SIZES = { 'processor-small': [70, 45], 'processor-tall': [40, 100], 'processor-wide': [190, 130], 'images-rgba': [20, 12] };
 const rgba = (name) => {
@@ -150,8 +152,12 @@ await test('RGBA over white in wasm == the native decoder (images-rgba.png: Pill
   check(Buffer.compare(Buffer.from(got), want) === 0, 'the composited RGB differs');
 });
 
-for (const mmproj of ['tiny-mmproj-f32.gguf', 'tiny-mmproj-f16.gguf']) {
-  await test(`tower rows in wasm == native sotto image-embed --out (${mmproj}), within ${TOL_SD} sd`, async () => {
+// q8_0: both engines round the activations to 8 bits for the Q8_0 matmuls, each its own way (native x86 dot products,
+// wasm the repacked gemm), so they differ by about what 8-bit activations cost: the bound test-model-vision holds the
+// native q8_0 tower to against float64 on the same weights (5e-2 sd; measured here 1.1e-2 sd).
+const TOL_TOWER = { 'tiny-mmproj-f32.gguf': TOL_SD, 'tiny-mmproj-f16.gguf': TOL_SD, 'tiny-mmproj-q8_0.gguf': TOL_Q8_SD };
+for (const mmproj of Object.keys(TOL_TOWER)) {
+  await test(`tower rows in wasm == native sotto image-embed --out (${mmproj}), within ${TOL_TOWER[mmproj]} sd`, async () => {
     const out = join(tmp, 'rows.f32');
     execFileSync(nativePath, ['image-embed', '--image', join(dir, 'processor-small.png'), '--mmproj', join(dir, mmproj),
                               '--out', out, '-t', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -164,7 +170,7 @@ for (const mmproj of ['tiny-mmproj-f32.gguf', 'tiny-mmproj-f16.gguf']) {
     check(got.length === want.length && want.length === 13 * 4 * 48, `${got.length} floats, native ${want.length}`);
     const d = diffSd(got, want);
     console.log(`      ${mmproj}: max abs diff ${d.toExponential(2)} sd`);
-    check(d <= TOL_SD, `max abs diff ${d} sd`);
+    check(d <= TOL_TOWER[mmproj], `max abs diff ${d} sd`);
     if (w !== v) w.engine.dispose();
   });
 }
@@ -192,6 +198,7 @@ const cases = [
   ['two images before the question, f32 tower', 'tiny-mmproj-f32.gguf', QUESTION, [small, tall], ['processor-small', 'processor-tall']],
   ['placeholders, f32 tower', 'tiny-mmproj-f32.gguf', 'Left <image>, right <image>: which is taller?', [tall, small], ['processor-tall', 'processor-small']],
   ['one wide image, f16 tower', 'tiny-mmproj-f16.gguf', 'Left: <image>. Count?', [rgba('processor-wide')], ['processor-wide']],
+  ['two images, q8_0 tower', 'tiny-mmproj-q8_0.gguf', QUESTION, [small, tall], ['processor-small', 'processor-tall']],
 ];
 for (const [label, mmproj, prompt, images, files] of cases) {
   await test(`greedy answer, wasm == native sotto generate --mmproj --image: ${label}`, async () => {
