@@ -921,4 +921,73 @@ TEST_F(HubCheckpoint, ModelsListsTheConvertedCheckpointsBesideTheDownloads) {
   EXPECT_EQ(sotto::json::parse(sotto("models --json", xdg_).out).arr().size(), 3u);
 }
 
+// A SmolVLM / Idefics3 repo of safetensors (tests/fixtures/hf-smolvlm): the pull converts the language model and
+// the vision tower, and generate -m hf: --image finds the tower without --mmproj.
+class HubVlm : public HubCheckpoint {
+ protected:
+  void SetUp() override {
+    HubCheckpoint::SetUp();
+    if (IsSkipped()) return;
+    for (const char* name : {"config.json", "tokenizer.json", "preprocessor_config.json", "processor_config.json"}) {
+      const std::string data = read_file(kVlm + "/" + name);
+      hub_.add_git("sotto-test/vlm", name, data, git_blob_id(data));
+    }
+    const std::string weights = read_file(kVlm + "/model.safetensors");
+    hub_.add("sotto-test/vlm", "model.safetensors", weights, weights);
+  }
+  const std::string kVlm = SOTTO_SOURCE_DIR "/tests/fixtures/hf-smolvlm";
+  const std::string kImage = SOTTO_SOURCE_DIR "/tests/fixtures/vision/processor-small.png";
+};
+
+TEST_F(HubVlm, PullConvertsTheLanguageModelAndItsMmprojAndGenerateFindsIt) {
+  const std::string local = dir_ + "/local.gguf";
+  ASSERT_EQ(sotto("convert " + kVlm + " -o " + local + " --type q8_0 -q", xdg_).code, 0);
+  const auto r = sotto("pull sotto-test/vlm:q8_0", xdg_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string gguf = r.out.substr(0, r.out.size() - 1);
+  const std::string mmproj = (fs::path(gguf).parent_path() / ("mmproj-" + fs::path(gguf).filename().string())).string();
+  // Both files, as sotto convert of the folder writes them (the image processor's settings fetched too).
+  EXPECT_EQ(read_file(gguf), read_file(local));
+  ASSERT_TRUE(fs::exists(mmproj)) << r.err;
+  EXPECT_EQ(read_file(mmproj), read_file(dir_ + "/mmproj-local.gguf"));
+  EXPECT_TRUE(fs::is_symlink(repo_dir("models--sotto-test--vlm") + "/snapshots/" + kCommit + "/preprocessor_config.json"));
+
+  // generate -m hf: --image without --mmproj: the tower beside the conversion, the answer of the local pair.
+  const std::string args = " -p 'What is this?' -n 6 --temp 0 --image " + kImage;
+  const auto want = sotto("generate -m " + local + " --mmproj " + dir_ + "/mmproj-local.gguf" + args, xdg_);
+  ASSERT_EQ(want.code, 0) << want.err;
+  ASSERT_FALSE(want.out.empty());
+  hub_.clear_log();
+  const auto got = sotto("generate -m hf:sotto-test/vlm:q8_0 --offline" + args, xdg_);
+  ASSERT_EQ(got.code, 0) << got.err;
+  EXPECT_EQ(got.out, want.out);
+  EXPECT_NE(got.err.find("the vision tower beside the model: " + mmproj), std::string::npos) << got.err;
+  // The same from a local file with its tower beside it.
+  EXPECT_EQ(sotto("generate -m " + local + args, xdg_).out, want.out);
+  // -m hf: of the checkpoint converted in another type, with no request: its own tower.
+  const auto f16 = sotto("generate -m hf:sotto-test/vlm" + args, xdg_);
+  ASSERT_EQ(f16.code, 0) << f16.err;
+  EXPECT_FALSE(f16.out.empty());
+  EXPECT_TRUE(hub_.log().empty()) << joined(hub_.log());
+
+  // sotto models lists the conversion with its tower.
+  const auto j = sotto::json::parse(sotto("models --json", xdg_).out);
+  ASSERT_EQ(j.arr().size(), 2u);
+  const sotto::json::Value& q8 = j.arr()[1];
+  EXPECT_EQ(q8.at("name").str(), "hf:sotto-test/vlm:q8_0");
+  EXPECT_EQ(q8.at("mmproj").at("path").str(), mmproj);
+  EXPECT_EQ(q8.at("mmproj").at("size").integer(), int64_t(fs::file_size(mmproj)));
+  const auto text = sotto("models", xdg_);
+  EXPECT_NE(text.out.find("converted from safetensors at " + kCommit.substr(0, 12) + ", mmproj "), std::string::npos)
+      << text.out;
+
+  // A language model with no tower beside it: --image is the usage error naming the file it looked for.
+  ASSERT_EQ(sotto("pull sotto-test/ckpt", xdg_).code, 0);
+  const auto none = sotto("generate -m hf:sotto-test/ckpt -q" + args, xdg_);
+  EXPECT_EQ(none.code, 2) << none.err;
+  EXPECT_NE(none.err.find("--image needs --mmproj VISION.gguf (the model that reads images; there is no mmproj-"),
+            std::string::npos) << none.err;
+  EXPECT_EQ(cli_run::lines(none.err), 1u) << none.err;
+}
+
 }  // namespace

@@ -55,6 +55,7 @@ std::string hf_dir_model(const std::string& dir, const std::string& type, const 
   for (const auto& e : fs::directory_iterator(abs, ec)) {
     const std::string n = e.path().filename().string();
     if (n == "config.json" || n == "tokenizer.json" || n == "model.safetensors.index.json" ||
+        n == "preprocessor_config.json" ||  // a SmolVLM's mmproj takes its image size and normalisation
         (n.size() > 12 && n.compare(n.size() - 12, 12, ".safetensors") == 0)) {
       names.push_back(n);
     }

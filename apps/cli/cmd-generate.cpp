@@ -1,6 +1,6 @@
 // cmd-generate.cpp — `sotto generate`: streams generated text to stdout and timing stats to stderr.
 // Ctrl-C stops generation cleanly (the stats are still printed).
-// With --mmproj and --image (SmolVLM): the images are decoded (image/image.h), tiled (image/processor.h) and run
+// With --mmproj (or the mmproj-NAME.gguf `sotto convert` writes beside the model) and --image (SmolVLM): the images are decoded (image/image.h), tiled (image/processor.h) and run
 // through the vision tower (models/siglip.h); the prompt becomes SmolVLM's chat turn with each image's layout at its
 // <image> placeholder or before the text (runtime/vision-prompt.h), and the tower's rows replace the <image> tokens'
 // embeddings in the prefill.
@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -65,7 +66,7 @@ int run_generate(int argc, char** argv) {
   ap.option("--system", &system, "TEXT", "system message for --chat (or with --image)");
   ap.model("--mmproj", &mmproj, "vision projector GGUF (SmolVLM's clip/idefics3 mmproj) for --image");
   ap.list("--image", &image_paths, "FILE",
-          "PNG or JPEG for a vision model (needs --mmproj): each takes the place of one <image> in the "
+          "PNG or JPEG for a vision model (needs --mmproj, or mmproj-MODEL.gguf beside the model): each takes the place of one <image> in the "
           "prompt, or all go before it; the prompt becomes SmolVLM's chat turn");
   ap.option("--temp", &sp.temperature, "T", "temperature; 0 = greedy (0.8)");
   ap.option("--top-k", &sp.top_k, "K", "keep the K most likely tokens; 0 = off (40)", 0);
@@ -90,8 +91,18 @@ int run_generate(int argc, char** argv) {
   if (!prompt.empty() && !prompt_file.empty()) ap.usage_error("give the prompt with -p or -f, not both");
   if (!prompt_file.empty()) prompt = read_text_file(prompt_file);
   if (prompt.empty()) ap.usage_error("missing -p PROMPT (or -f FILE)");
-  if (!image_paths.empty() && mmproj.empty())
-    ap.usage_error("--image needs --mmproj VISION.gguf (the model that reads images)");
+  if (!image_paths.empty() && mmproj.empty() && !model_path.empty()) {
+    // The vision tower beside the model, as `sotto convert` (and so -m DIR, and -m hf: of a SmolVLM checkpoint)
+    // writes it: mmproj-NAME.gguf.
+    namespace fs = std::filesystem;
+    const fs::path beside = fs::path(model_path).parent_path() / ("mmproj-" + fs::path(model_path).filename().string());
+    std::error_code ec;
+    if (!fs::is_regular_file(beside, ec))
+      ap.usage_error("--image needs --mmproj VISION.gguf (the model that reads images; there is no " +
+                     beside.filename().string() + " beside the model)");
+    mmproj = beside.string();
+    if (!quiet) std::fprintf(stderr, "sotto: the vision tower beside the model: %s\n", mmproj.c_str());
+  }
   if (!mmproj.empty() && image_paths.empty()) ap.usage_error("--mmproj needs at least one --image");
   if (!system.empty() && !chat && image_paths.empty()) ap.usage_error("--system needs --chat");
   if (!schema_file.empty() && !grammar_file.empty()) ap.usage_error("give --schema or --grammar, not both");

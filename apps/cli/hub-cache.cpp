@@ -225,7 +225,8 @@ std::vector<std::string> checkpoint_files(const std::vector<std::string>& repo_f
                                                             : nullptr;
   if (!has("config.json") || !weights) return {};
   std::vector<std::string> out = {"config.json"};
-  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "generation_config.json"})
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "generation_config.json",
+                        "preprocessor_config.json"})  // the last: a SmolVLM's image size and normalisation
     if (has(f)) out.push_back(f);
   out.push_back(weights);
   return out;

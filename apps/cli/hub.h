@@ -54,8 +54,8 @@ struct CachedFile {
 std::vector<CachedFile> list_cached_ggufs();
 
 // --- a repo of safetensors instead of GGUF (a Hugging Face checkpoint, converted once: docs/models.md) ---
-// The checkpoint files a pull fetches, of a repo's file list: config.json, tokenizer.json, tokenizer_config.json and
-// generation_config.json when listed, then model.safetensors.index.json (its shards are read from it once fetched)
+// The checkpoint files a pull fetches, of a repo's file list: config.json, tokenizer.json, tokenizer_config.json,
+// generation_config.json and preprocessor_config.json (SmolVLM's image processor) when listed, then model.safetensors.index.json (its shards are read from it once fetched)
 // or model.safetensors. Empty when the list has no config.json, or neither weights file.
 std::vector<std::string> checkpoint_files(const std::vector<std::string>& repo_files);
 // The shards an index names (its weight_map's values, sorted, each once); an Error when malformed.
