@@ -7,6 +7,9 @@
 //     wait (its final then reuses the pause check's decode of the same samples: the same tokens);
 //   - the decoder's signal alone (eos_min 0) does cut that phrase at its pause: the bundled model ends every phrase
 //     with a sentence end and an eos of probability ~1, which is why voice does not turn it on (docs/voice.md);
+//   - the same with the decode speculatively earlier in the pause (endpoint.decode_ms): the text is decoded at the
+//     shorter pause and the end still decided at pause_ms; a phrase paused between the two is never cut, even by a
+//     check that accepts anything;
 //   - the same segments for 100 ms chunks, 1-sample chunks and irregular chunks (the check runs at the VAD's frame);
 //   - partials never run ahead of the audio fed nor back into a phrase already final;
 //   - a pause outside [padding, min_silence) is refused with one line.
@@ -111,8 +114,10 @@ TEST_F(Endpoint, CompleteCommandEndsEarlyPausedPhraseIsNotCut) {
   o.endpoint.complete = [&](const TranscriptSegment& s) {
     return s.text == reference[0].text || s.text == reference[1].text;
   };
+  for (int decode_ms : {0, 100})
   for (int chunk : {1600, 1, 0}) {
-    SCOPED_TRACE("chunk " + std::to_string(chunk));
+    SCOPED_TRACE("chunk " + std::to_string(chunk) + ", decode at " + std::to_string(decode_ms) + " ms");
+    o.endpoint.decode_ms = decode_ms;
     Transcriber tr(*fx.model, *fx.tok, o);
     std::vector<std::pair<int64_t, bool>> checks;  // end, ended
     std::vector<std::string> check_texts;
@@ -131,7 +136,14 @@ TEST_F(Endpoint, CompleteCommandEndsEarlyPausedPhraseIsNotCut) {
     // The command closed on the pause check: known within 200 ms of audio (+ the chunk it came in) of its speech end.
     EXPECT_EQ(got[0].endpoint, "complete");
     if (chunk == 1) {
-      for (const auto& s : got) EXPECT_LE(s.known_at - s.speech_end, int64_t(kSr / 5 + kSr / 100));
+      for (const auto& s : got) {
+        EXPECT_LE(s.known_at - s.speech_end, int64_t(kSr / 5 + kSr / 100));
+        EXPECT_GE(s.known_at - s.speech_end, int64_t(kSr / 5)) << "decided at pause_ms, not at the decode";
+        // The final's text was decoded at the speculative pause (its 10 ms frame), else when the phrase closed.
+        const int64_t at = (decode_ms ? decode_ms : 200) * kSr / 1000;
+        EXPECT_GE(s.decoded_at - s.speech_end, at);
+        EXPECT_LE(s.decoded_at - s.speech_end, at + kSr / 100);
+      }
     }
     // The paused phrase: its first half was checked (at the pause) and refused; it closed early at its end.
     bool refused_at_pause = false;
@@ -153,6 +165,37 @@ TEST_F(Endpoint, CompleteCommandEndsEarlyPausedPhraseIsNotCut) {
   EXPECT_EQ(got[1].endpoint, "silence");
   EXPECT_GE(got[1].known_at - got[1].speech_end, int64_t(kSr * 4 / 10));
   EXPECT_EQ(got[1].tokens, reference[1].tokens);
+}
+
+// A speculative decode decides nothing: the 300 ms mid-phrase pause is decoded at 100 ms, but the end is decided at
+// 390 ms, which that pause never reaches, so even a check that takes any text as complete does not cut the phrase.
+TEST_F(Endpoint, SpeculativeDecodeDecidesOnlyAtThePause) {
+  TranscribeOptions o;
+  o.endpoint.pause_ms = 390;
+  o.endpoint.decode_ms = 100;
+  int checked = 0;
+  o.endpoint.complete = [&](const TranscriptSegment&) { checked++; return true; };
+  Transcriber tr(*fx.model, *fx.tok, o);
+  const auto got = run(tr, audio, 320);
+  ASSERT_EQ(got.size(), reference.size());
+  for (size_t i = 0; i < got.size(); i++) {
+    EXPECT_EQ(got[i].start, reference[i].start);
+    EXPECT_EQ(got[i].end, reference[i].end);
+    EXPECT_EQ(got[i].tokens, reference[i].tokens);
+    EXPECT_EQ(got[i].endpoint, "complete");
+  }
+  EXPECT_EQ(checked, 3) << "the command, the paused phrase's first half, the paused phrase whole";
+  // Out of order or out of the VAD's range: one line.
+  for (auto [pause, decode] : {std::pair{200, 300}, std::pair{200, 20}, std::pair{200, -1}}) {
+    o.endpoint.pause_ms = pause;
+    o.endpoint.decode_ms = decode;
+    try {
+      Transcriber bad(*fx.model, *fx.tok, o);
+      ADD_FAILURE() << decode << " ms accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("speculative decode"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST_F(Endpoint, DecoderSignalAloneCutsAtThePause) {

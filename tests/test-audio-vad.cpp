@@ -217,3 +217,51 @@ TEST(AudioVad, PauseCheckClosesEarlyAndOnlyWhereAsked) {
   EXPECT_THROW(v.set_pause_check(opt.padding_ms - 10, [](const Segment&) { return true; }), std::exception);
   EXPECT_THROW(v.set_pause_check(opt.min_silence_ms, [](const Segment&) { return true; }), std::exception);
 }
+
+// every_frame: the check is called at each 10 ms frame of a pause from pause_ms on, with the silence so far in
+// s.pause (same phrase each time), until it closes the phrase or the full wait does; the same for any chunking.
+TEST(AudioVad, PauseCheckEveryFrameSeesThePauseGrow) {
+  // Burst (0.5 s), 250 ms gap, burst (0.5 s), 1 s gap.
+  std::vector<float> x(k_sr / 2, 0.0f);
+  for (int gap_ms : {250, 1000}) {
+    for (int i = 0; i < k_sr / 2; i++) x.push_back(float(0.3 * std::sin(2 * M_PI * 300.0 * i / k_sr)));
+    x.resize(x.size() + size_t(k_sr) * size_t(gap_ms) / 1000, 0.0f);
+  }
+  const VadOptions opt;
+  const std::vector<Segment> full = detect_phrases(x.data(), x.size(), opt);
+  ASSERT_EQ(full.size(), 1u);
+  const int64_t frame = k_sr / 100;
+  for (size_t chunk : {size_t(1), size_t(320), size_t(7777)}) {
+    SCOPED_TRACE("chunk " + std::to_string(chunk));
+    Vad v(opt);
+    std::vector<Segment> asked;
+    // Close at 300 ms of silence: the 250 ms gap is seen from 100 ms on and never reaches it.
+    v.set_pause_check(100, [&](const Segment& s) {
+      asked.push_back(s);
+      return s.pause >= 30 * frame;
+    }, true);
+    std::vector<Segment> got;
+    for (size_t i = 0; i < x.size(); i += chunk) v.feed(x.data() + i, std::min(chunk, x.size() - i), got);
+    v.finish(got);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].start, full[0].start);
+    EXPECT_EQ(got[0].end, full[0].end);
+    EXPECT_TRUE(got[0].early);
+    // The gap: frames at 100..~250 ms; then the end: 100..300 ms, the last one closing.
+    ASSERT_GE(asked.size(), 30u);
+    EXPECT_EQ(asked.front().pause, 10 * frame);
+    EXPECT_EQ(asked.back().pause, 30 * frame);
+    EXPECT_EQ(asked.back().end, full[0].end);
+    size_t restarts = 0;
+    for (size_t k = 1; k < asked.size(); k++) {
+      if (asked[k].speech_end == asked[k - 1].speech_end) {
+        EXPECT_EQ(asked[k].pause, asked[k - 1].pause + frame);
+        EXPECT_EQ(asked[k].end, asked[k - 1].end);
+      } else {
+        restarts++;
+        EXPECT_EQ(asked[k].pause, 10 * frame);
+      }
+    }
+    EXPECT_EQ(restarts, 1u) << "two pauses: the gap and the end";
+  }
+}

@@ -172,7 +172,21 @@ TEST_F(ListenCli, EndpointEndsACommandEarlyUnlessItMayGoOn) {
     } else {
       EXPECT_GE(v.at("wait_ms").number(), 400.0) << r.out;
     }
+    // The final's text is the pause check's decode (at 200 ms of the pause, in its 100 ms chunk), early or not.
+    EXPECT_GE(v.at("decoded_ms").number(), 200.0) << r.out;
+    EXPECT_LT(v.at("decoded_ms").number(), 300.0) << r.out;
   }
+  // --endpoint-decode: the text decoded at the shorter pause, the end still decided at --endpoint; the same line.
+  const Result r = run("listen --commands " + one + " -m " + model + " -t 1 --chunk-ms 20 --endpoint 150 --endpoint-decode 80 " + wav, false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  ASSERT_EQ(lines(r.out), 1u) << r.out;
+  const sotto::json::Value v = sotto::json::parse(r.out);
+  EXPECT_EQ(v.at("text").str(), text);
+  EXPECT_EQ(v.at("endpoint").str(), "complete") << r.out;
+  EXPECT_GE(v.at("wait_ms").number(), 150.0) << r.out;
+  EXPECT_LT(v.at("wait_ms").number(), 170.0) << r.out;  // 150 ms and the rest of its 20 ms chunk
+  EXPECT_GE(v.at("decoded_ms").number(), 80.0) << r.out;
+  EXPECT_LT(v.at("decoded_ms").number(), 100.0) << r.out;
 }
 
 TEST_F(ListenCli, BadInputIsOneLine) {
@@ -193,8 +207,11 @@ TEST_F(ListenCli, BadInputIsOneLine) {
       {"listen --commands " + set_ + " --text --endpoint 200", "--endpoint and --timings are for speech, not --text", 2},
       {"listen --commands " + set_ + " --endpoint 20 " + wav, "--endpoint must be 0 (off) or in 50..390 ms", 2},
       {"listen --commands " + set_ + " --endpoint 400 " + wav, "--endpoint", 2},
-      {"listen --commands " + set_ + " --eos-min 0.9 " + wav, "--eos-min and --trace-endpoint need --endpoint MS", 2},
-      {"listen --commands " + set_ + " --trace-endpoint " + wav, "--eos-min and --trace-endpoint need --endpoint MS", 2},
+      {"listen --commands " + set_ + " --eos-min 0.9 " + wav, "--eos-min, --endpoint-decode and --trace-endpoint need --endpoint MS", 2},
+      {"listen --commands " + set_ + " --trace-endpoint " + wav, "--eos-min, --endpoint-decode and --trace-endpoint need --endpoint MS", 2},
+      {"listen --commands " + set_ + " --endpoint-decode 80 " + wav, "--eos-min, --endpoint-decode and --trace-endpoint need --endpoint MS", 2},
+      {"listen --commands " + set_ + " --endpoint 150 --endpoint-decode 200 " + wav, "--endpoint-decode must be 0 or in 50..--endpoint ms", 2},
+      {"listen --commands " + set_ + " --endpoint 150 --endpoint-decode 30 " + wav, "--endpoint-decode must be 0 or in 50..--endpoint ms", 2},
       {"listen --commands " + set_ + " --endpoint 200 --eos-min -1 " + wav, "--eos-min must be a probability", 2},
       {"listen --commands " + bad + " --text", "bad.json: command \"a\": slot {room} in \"go to {room}\" is not declared", 1},
       {"listen --commands " + dir_ + "/none.json --text", "none.json: cannot open", 1},

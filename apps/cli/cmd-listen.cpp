@@ -18,9 +18,11 @@
 // (voice::may_continue), or the decoder ended it with an
 // eos of probability >= --eos-min after a sentence end); the line then also has "speech_end" (s), "endpoint" (why it
 // closed: "complete", "eos", "silence", "finish"), "wait_ms" (audio from the end of speech to the close, the chunk
-// it came in included), "eos_prob", "text_ms" (end of speech -> final text: wait_ms plus the recognition latency)
+// it came in included), "decoded_ms" (audio from the end of speech to the decode of the final text: at the close,
+// or earlier when a pause check decoded it), "eos_prob", "text_ms" (end of speech -> final text: wait_ms plus the recognition latency)
 // and "action_ms" (end of speech -> action: wait_ms + latency_ms); --timings adds them without --endpoint.
-// --trace-endpoint prints each pause check: {"check": true, "start", "end", "text", "eos_prob", "ended"}.
+// --endpoint-decode MS decodes the phrase so far earlier in the pause (speculatively: the text is ready when the
+// pause reaches --endpoint MS). --trace-endpoint prints each pause check: {"check": true, "start", "end", "text", "eos_prob", "ended"}.
 // Does not: act (the caller runs the action, and asks first where "confirm" is true).
 #include <algorithm>
 #include <chrono>
@@ -107,7 +109,7 @@ int run_listen(int argc, char** argv) {
   std::string commands_path, model_path, input;
   bool stream = false, text = false, bias = false, trace_endpoint = false, timings = false;
   float bias_margin = voice::kDefaultBiasMargin, eos_min = 2.0f;
-  int n_threads = 0, chunk_ms = 100, partial_ms = 0, endpoint_ms = 0;
+  int n_threads = 0, chunk_ms = 100, partial_ms = 0, endpoint_ms = 0, endpoint_decode_ms = 0;
   ArgParser ap("sotto listen", "--commands SET.json [-m MODEL.gguf] (FILE.wav | --stream | --text)",
                "The voice command loop: each spoken phrase becomes one command of the set (a JSON file: docs/voice.md) "
                "or \"not a command\", printed as a JSON line with its latency from the end of the phrase. A WAV file is "
@@ -124,6 +126,9 @@ int run_listen(int argc, char** argv) {
             "hypothesis may score than the free one (" + std::to_string(voice::kDefaultBiasMargin).substr(0, 4) + ")");
   ap.option("--endpoint", &endpoint_ms, "MS", "end a phrase after MS of silence (50..390) instead of 400 when it is "
             "already a command, or the decoder ended it (--eos-min); 0 = off (0)", 0, 390);
+  ap.option("--endpoint-decode", &endpoint_decode_ms, "MS", "--endpoint: decode the phrase so far at this shorter "
+            "pause (50..--endpoint), so that the text is ready when the pause reaches --endpoint; 0 = at --endpoint (0)",
+            0, 390);
   ap.option("--eos-min", &eos_min, "P", "--endpoint: also end early when the decoder's eos probability is at least P "
             "after a sentence end (2 = off)");
   ap.flag("--trace-endpoint", &trace_endpoint, "--endpoint: print each pause check as a JSON line");
@@ -141,7 +146,12 @@ int run_listen(int argc, char** argv) {
   if (text && (endpoint_ms > 0 || timings)) ap.usage_error("--endpoint and --timings are for speech, not --text");
   if (endpoint_ms > 0 && endpoint_ms < 50) ap.usage_error("--endpoint must be 0 (off) or in 50..390 ms");
   if (!(eos_min >= 0)) ap.usage_error("--eos-min must be a probability (above 1: off)");
-  if (endpoint_ms == 0 && (trace_endpoint || eos_min <= 1)) ap.usage_error("--eos-min and --trace-endpoint need --endpoint MS");
+  if (endpoint_ms == 0 && (trace_endpoint || eos_min <= 1 || endpoint_decode_ms > 0)) {
+    ap.usage_error("--eos-min, --endpoint-decode and --trace-endpoint need --endpoint MS");
+  }
+  if (endpoint_decode_ms > 0 && (endpoint_decode_ms < 50 || endpoint_decode_ms > endpoint_ms)) {
+    ap.usage_error("--endpoint-decode must be 0 or in 50..--endpoint ms");
+  }
 
   std::ifstream f(commands_path, std::ios::binary);
   if (!f) fail(commands_path, ": cannot open");
@@ -171,6 +181,7 @@ int run_listen(int argc, char** argv) {
         grammar::parse_gbnf(voice::command_gbnf(set), commands_path + " (as a grammar)"), grammar::make_token_trie(*tok));
   }
   topt.endpoint.pause_ms = endpoint_ms;
+  topt.endpoint.decode_ms = endpoint_decode_ms;
   topt.endpoint.eos_min = eos_min;
   topt.endpoint.complete = [&](const TranscriptSegment& s) {  // a command, and not the start of a longer one
     const voice::Choice c = bias ? choice_of(set, s, bias_margin) : voice::Choice{voice::match(set, s.text), s.text, false};
@@ -189,10 +200,12 @@ int run_listen(int argc, char** argv) {
     const std::string head = "\"start\": " + seconds_text(s.start) + ", \"end\": " + seconds_text(s.end) + ", ";
     Tail tail;
     if (endpoint_ms > 0 || timings) {
-      char b[200];
+      char b[240];
       tail.wait_ms = double(s.known_at - s.speech_end) / 16.0;
-      std::snprintf(b, sizeof b, ", \"speech_end\": %s, \"endpoint\": \"%s\", \"wait_ms\": %s, \"eos_prob\": %.4f, \"text_ms\": %s",
-                    seconds_text(s.speech_end).c_str(), s.endpoint.c_str(), ms(tail.wait_ms).c_str(), s.eos_prob,
+      std::snprintf(b, sizeof b, ", \"speech_end\": %s, \"endpoint\": \"%s\", \"wait_ms\": %s, \"decoded_ms\": %s, "
+                    "\"eos_prob\": %.4f, \"text_ms\": %s",
+                    seconds_text(s.speech_end).c_str(), s.endpoint.c_str(), ms(tail.wait_ms).c_str(),
+                    ms(double(s.decoded_at - s.speech_end) / 16.0).c_str(), s.eos_prob,
                     ms(tail.wait_ms + s.latency_ms).c_str());
       tail.text = b;
     }

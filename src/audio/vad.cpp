@@ -32,12 +32,13 @@ void Vad::close(std::vector<Segment>& closed, int64_t stream_end) {
   closed.push_back(s);
 }
 
-void Vad::set_pause_check(int pause_ms, std::function<bool(const Segment&)> check) {
+void Vad::set_pause_check(int pause_ms, std::function<bool(const Segment&)> check, bool every_frame) {
   if (check && (pause_ms < opt_.padding_ms || pause_ms >= opt_.min_silence_ms)) {
     fail("vad: the early-end pause (", std::to_string(pause_ms), " ms) must be in [padding ", std::to_string(opt_.padding_ms),
          " ms, min_silence ", std::to_string(opt_.min_silence_ms), " ms)");
   }
   pause_ms_ = pause_ms;
+  pause_every_frame_ = every_frame;
   pause_check_ = std::move(check);
 }
 
@@ -74,9 +75,10 @@ void Vad::frame(const float* x, std::vector<Segment>& closed) {
   } else if (in_phrase_ && (f - last_speech_frame_) * opt_.frame_ms >= opt_.min_silence_ms) {
     close(closed, (f + 1) * frame_len_);
   } else if (in_phrase_ && pause_check_ && (f - last_speech_frame_) * opt_.frame_ms >= pause_ms_ &&
-             pause_checked_ != last_speech_frame_) {
-    pause_checked_ = last_speech_frame_;  // once per pause
+             (pause_every_frame_ || pause_checked_ != last_speech_frame_)) {
+    pause_checked_ = last_speech_frame_;  // once per pause, unless every frame
     Segment s;
+    s.pause = (f - last_speech_frame_) * frame_len_;
     if (phrase((f + 1) * frame_len_, s) && pause_check_(s)) {
       in_phrase_ = false;
       s.early = true;

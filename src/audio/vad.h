@@ -34,6 +34,7 @@ struct Segment {
   int64_t end = 0;    // exclusive
   int64_t speech_end = 0;  // the end of the last speech frame (end without the padding, unless clamped)
   bool early = false;      // closed by the pause check, before min_silence_ms of silence
+  int64_t pause = 0;       // at a pause check: the silence so far (samples after speech_end)
 };
 
 class Vad {
@@ -49,8 +50,9 @@ class Vad {
   float noise_floor_db() const { return floor_db_; }
   // Early end: once per pause, when the open phrase has had pause_ms of silence (padding_ms <= pause_ms <
   // min_silence_ms, so the phrase's samples are those it would close with after the full wait), check(phrase) is
-  // called; true closes the phrase there. check = nullptr turns it off.
-  void set_pause_check(int pause_ms, std::function<bool(const Segment&)> check);
+  // called; true closes the phrase there. every_frame: called at each frame of the pause from pause_ms on (s.pause
+  // grows by a frame each time) until it closes the phrase or the full wait does. check = nullptr turns it off.
+  void set_pause_check(int pause_ms, std::function<bool(const Segment&)> check, bool every_frame = false);
 
  private:
   void frame(const float* x, std::vector<Segment>& closed);
@@ -67,6 +69,7 @@ class Vad {
   int64_t prev_end_ = 0;  // end sample of the last emitted phrase
   int64_t n_samples_ = 0;
   int pause_ms_ = 0;
+  bool pause_every_frame_ = false;
   int64_t pause_checked_ = -1;  // the last speech frame whose pause was checked
   std::function<bool(const Segment&)> pause_check_;
 };

@@ -39,17 +39,35 @@ Transcriber::Transcriber(AsrModel& model, const Tokenizer& tok, const Transcribe
   if (c.n_mels > 0) {  // Whisper: a phrase must fit the encoder's fixed window
     opt_.max_phrase_s = std::min(opt_.max_phrase_s, float(c.n_mel_frames) * 160.0f / float(c.sample_rate));
   }
-  if (opt.endpoint.pause_ms < 0) fail("transcribe: the endpoint pause must not be negative");
-  if (opt.endpoint.pause_ms > 0) {
-    vad_.set_pause_check(opt.endpoint.pause_ms, [this](const audio::Segment& s) { return pause_check(s); });
+  const EndpointOptions& e = opt.endpoint;
+  if (e.pause_ms < 0) fail("transcribe: the endpoint pause must not be negative");
+  if (e.decode_ms < 0 || e.decode_ms > e.pause_ms || (e.decode_ms > 0 && e.decode_ms < opt.vad.padding_ms)) {
+    fail("transcribe: the speculative decode's pause (", std::to_string(e.decode_ms), " ms) must be in [padding ",
+         std::to_string(opt.vad.padding_ms), " ms, the endpoint pause ", std::to_string(e.pause_ms), " ms]");
+  }
+  if (e.pause_ms > 0) {
+    const bool early = e.decode_ms > 0 && e.decode_ms < e.pause_ms;
+    vad_.set_pause_check(early ? e.decode_ms : e.pause_ms, [this](const audio::Segment& s) { return pause_check(s); },
+                         early);
   }
 }
 
-// The phrase so far, decoded as its final would be (the same samples, the same options); it ends early when the
-// decoder ended it with a likely eos right after a sentence end, or when the caller's check accepts it.
+// The phrase so far, decoded as its final would be (the same samples, the same options), once per pause (at
+// decode_ms when speculative, called again each frame after); it ends early, once the pause reaches pause_ms, when
+// the decoder ended it with a likely eos right after a sentence end, or when the caller's check accepts it.
 bool Transcriber::pause_check(const audio::Segment& s) {
   if (s.start < buf_start_ || s.end > n_fed_ || s.end <= s.start) return false;
   if (double(s.end - s.start) > double(opt_.split_phrase_s) * opt_.vad.sample_rate) return false;  // would be split
+  if (!check_.seg || check_.start != s.start || check_.end != s.end) decode_check(s);
+  if (s.pause * 1000 < int64_t(opt_.endpoint.pause_ms) * opt_.vad.sample_rate) return false;
+  if (!check_.decided) {
+    check_.decided = true;
+    if (on_pause_check) on_pause_check(*check_.seg, check_.ended);
+  }
+  return check_.ended;
+}
+
+void Transcriber::decode_check(const audio::Segment& s) {
   const auto t0 = std::chrono::steady_clock::now();
   PhraseDecoder d(model_, tok_, buf_.data() + (s.start - buf_start_), s.end - s.start, opt_.bias);
   while (d.step()) {
@@ -59,6 +77,7 @@ bool Transcriber::pause_check(const audio::Segment& s) {
   check_.start = s.start;
   check_.end = s.end;
   check_.at = n_fed_;
+  check_.decided = false;
   TranscriptSegment& seg = *check_.seg;
   seg.start = s.start;
   seg.end = s.end;
@@ -66,10 +85,8 @@ bool Transcriber::pause_check(const audio::Segment& s) {
   const EndpointOptions& e = opt_.endpoint;
   const char last = seg.text.empty() ? 0 : seg.text.back();
   const bool eos = !seg.hit_token_cap && seg.eos_prob >= e.eos_min && (last == '.' || last == '!' || last == '?');
-  const bool ended = eos || (e.complete && e.complete(seg));
-  seg.endpoint = eos ? "eos" : ended ? "complete" : "";
-  if (on_pause_check) on_pause_check(seg, ended);
-  return ended;
+  check_.ended = eos || (e.complete && e.complete(seg));
+  seg.endpoint = eos ? "eos" : check_.ended ? "complete" : "";
 }
 
 PhraseDecoder::PhraseDecoder(AsrModel& model, const Tokenizer& tok, const float* x, int64_t n,
@@ -422,6 +439,7 @@ bool Transcriber::step(std::vector<TranscriptSegment>& out) {
       seg.end = current_job_.end;
       seg.speech_end = current_job_.speech_end;
       seg.known_at = current_job_.known_at;
+      seg.decoded_at = current_job_.done_at;
       // In real time that decode began when the pause was heard and ran while the audio up to the close came in.
       const double gap_ms = double(current_job_.known_at - current_job_.done_at) * 1000.0 / opt_.vad.sample_rate;
       seg.latency_ms = std::max(ms_since(current_job_.t0), current_job_.done_ms - gap_ms);
@@ -440,6 +458,7 @@ bool Transcriber::step(std::vector<TranscriptSegment>& out) {
   seg.end = current_job_.end;
   seg.speech_end = current_job_.speech_end;
   seg.known_at = current_job_.known_at;
+  seg.decoded_at = current_job_.known_at;
   seg.endpoint = current_job_.endpoint;
   seg.latency_ms = ms_since(current_job_.t0);
   current_job_ = Job{};

@@ -11,7 +11,9 @@
 // min_silence_ms), the phrase so far is decoded at once, as its final would be; if the evidence says it is complete
 // (the decoder ended it with a likely eos after a sentence end, or the caller's check, e.g. the text is a command),
 // the phrase closes there with that decode as its final text; otherwise it waits for the VAD's full silence and, if
-// no speech came back, reuses the same decode (same samples: the pause is at least the VAD's padding).
+// no speech came back, reuses the same decode (same samples: the pause is at least the VAD's padding). With
+// endpoint.decode_ms that decode runs earlier in the pause, while the rest of it comes in; the decision waits for
+// pause_ms.
 // Does not: read files, resample (feed 16 kHz), sample stochastically, or decode incrementally (partial() and the
 // pause check decode the phrase from its start).
 #pragma once
@@ -41,6 +43,10 @@ struct TranscriptSegment;
 // the pause check decodes inside feed().
 struct EndpointOptions {
   int pause_ms = 0;      // 0: off; else the silence after which the phrase is checked, in [vad.padding_ms, vad.min_silence_ms)
+  // Speculative decode: the phrase so far is decoded at this shorter pause (in [vad.padding_ms, pause_ms]; 0: at
+  // pause_ms), so that its text is ready when the pause reaches pause_ms, where the end is decided with it (the
+  // samples are the same: the VAD's padding ends before either pause). A pause that does not last costs a decode.
+  int decode_ms = 0;
   float eos_min = 2.0f;  // the decoder's signal: its eos probability at least this after text ending in . ! or ? (> 1: off)
   // The caller's signal, e.g. voice: the text (or the biased decode's choice) is a command of the set.
   std::function<bool(const TranscriptSegment&)> complete;
@@ -89,6 +95,7 @@ struct TranscriptSegment {
   double latency_ms = 0;
   int64_t speech_end = 0;  // the end of the last speech frame (samples): the end of speech
   int64_t known_at = 0;    // samples fed by the end of the feed() call that closed the phrase (end of speech known)
+  int64_t decoded_at = 0;  // samples fed when its text was decoded: known_at, or earlier when a pause check decoded it
   std::string endpoint;    // why it closed: "silence" (the VAD's full wait), "eos" or "complete" (early), "split", "finish"
   double t_start() const { return double(start) / 16000.0; }
   double t_end() const { return double(end) / 16000.0; }
@@ -192,8 +199,11 @@ class Transcriber {
     int64_t start = -1, end = -1, at = 0;
     std::unique_ptr<TranscriptSegment> seg;
     double ms = 0;
+    bool ended = false;    // the evidence says complete (decided at pause_ms)
+    bool decided = false;  // the pause reached pause_ms (on_pause_check called)
   };
   bool pause_check(const audio::Segment& s);
+  void decode_check(const audio::Segment& s);  // decodes the phrase so far into check_
   void queue_phrases(const std::vector<audio::Segment>& closed, std::chrono::steady_clock::time_point t0,
                      const char* why);
   void run_all(std::vector<TranscriptSegment>& out);

@@ -12,7 +12,11 @@
 // the pause runs while the rest of the wait comes in: transcribe.h).
 // --wasm-dir DIR adds the same rows for the wasm build under Node (wasm/asr.mjs SottoAsr.endpoint + SottoCommands, on
 // the wasm CPU: DIR/sotto.wasm for 1 thread, sotto-mt.wasm for more).
-// Usage: node tools/bench/voice-endpoint.mjs [--pause 200] [--eos-sweep 0.5,0.7,0.8,0.9,0.95,0.98] [--threads 1]
+// --fast P/D (e.g. 150/80) adds heard-set rows for --endpoint P --endpoint-decode D (the decode speculatively earlier in
+// the pause); each heard-set row is followed by its profile: for the phrases that ended early, the wait (audio from
+// the end of speech to the close) and the compute after it (p50 / p95), and the whole phrases that waited the full
+// 400 ms with why (their text is no command of the set, or a command that may go on: voice::may_continue).
+// Usage: node tools/bench/voice-endpoint.mjs [--pause 200] [--fast 150/80,120/60] [--eos-sweep 0.5,0.7,0.9] [--threads 1]
 //        [--model m.gguf] [--commands web/voice/factory.json] [--sotto build/sotto] [--wasm-dir build-wasm] [--json]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +29,7 @@ import { referenceResample, wav16k } from '../../tests/web/speech-fixtures.mjs';
 import { parseOptions } from './options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const opt = parseOptions({ pause: 200, 'pause-ms': 300, 'eos-sweep': '0.5,0.7,0.8,0.9,0.95,0.98,0.99', threads: 1,
+const opt = parseOptions({ pause: 200, fast: '', 'pause-ms': 300, 'eos-sweep': '0.5,0.7,0.8,0.9,0.95,0.98,0.99', threads: 1,
                            'chunk-ms': 20, model: join(root, 'models', 'sotto-asr-q8_0.gguf'),
                            commands: join(root, 'web', 'voice', 'factory.json'), sotto: join(root, 'build', 'sotto'),
                            'wasm-dir': '', json: false });
@@ -130,6 +134,28 @@ function summarise(runs, base) {
            all_text_p95: f(t.all, 0.95), all_action_p50: f(a.all, 0.5), all_action_p95: f(a.all, 0.95) };
 }
 
+// Where a run's time goes (the profile under each heard-set row): see the header.
+function profile(split, runs) {
+  const early = [], full = [];
+  runs.forEach(({ lines, spans }) => {
+    spans.forEach((_, i) => {
+      const mine = lines.filter((l) => !l.check && phraseAt(spans, l.speech_end) === i);
+      if (!mine.length) return;
+      const last = mine[mine.length - 1];
+      if (last.endpoint === 'complete' || last.endpoint === 'eos') early.push(last);
+      else if (!phrases[i].ssml) full.push(last);
+    });
+  });
+  const f = (xs, q) => pct(xs, q).toFixed(1);
+  const wait = early.map((l) => l.wait_ms), compute = early.map((l) => l.action_ms - l.wait_ms);
+  const why = full.map((l) => `${JSON.stringify(l.text)} (${l.command ? 'a command that may go on' : 'no command'})`);
+  const r = { split, profile: true, early: early.length, wait_p50: +f(wait, 0.5), wait_p95: +f(wait, 0.95),
+              compute_p50: +f(compute, 0.5), compute_p95: +f(compute, 0.95), full_wait: why };
+  console.log(opt.json ? JSON.stringify(r) : `${''.padEnd(10)}profile: ${early.length} early ends: wait p50 ${r.wait_p50} / p95 ` +
+              `${r.wait_p95} ms, compute after it p50 ${r.compute_p50} / p95 ${r.compute_p95} ms; whole phrases that waited ` +
+              `400 ms: ${why.length ? why.join(', ') : 'none'}`);
+}
+
 const rows = [];
 const row = (split, config, s) => {
   const r = { split, config, ...s };
@@ -201,7 +227,16 @@ if (check.status !== 0) {
   for (const [split, ws] of Object.entries(wavs)) {
     const b = ws.map((w) => ({ spans: w.spans, lines: listen(w.path, ['--timings']) }));
     row(split, `heard set (${says.length}): VAD 400 ms`, summarise(b, b));
-    row(split, `heard set: --endpoint ${opt.pause}`, summarise(ws.map((w) => ({ spans: w.spans, lines: listen(w.path, ['--endpoint', String(opt.pause)]) })), b));
+    const runs = (args) => ws.map((w) => ({ spans: w.spans, lines: listen(w.path, args) }));
+    const e = runs(['--endpoint', String(opt.pause)]);
+    row(split, `heard set: --endpoint ${opt.pause}`, summarise(e, b));
+    profile(split, e);
+    for (const pd of String(opt.fast).split(',').filter(Boolean)) {
+      const [p, d] = pd.split('/');
+      const r = runs(['--endpoint', p, '--endpoint-decode', d]);
+      row(split, `heard set: --endpoint ${p} --endpoint-decode ${d}`, summarise(r, b));
+      profile(split, r);
+    }
   }
 }
 if (opt['wasm-dir']) {
