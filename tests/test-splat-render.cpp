@@ -166,3 +166,39 @@ TEST(SplatRender, RadixSortEqualsStableSort) {
     EXPECT_EQ(radix_depth_order(p), depth_order(p)) << ref.file;
   }
 }
+
+TEST(SplatRender, TileBinsHoldExactlyTheSplatsReachingEachTile) {
+  // tile_bins (the CPU twin of the GPU's per-tile lists) against a brute force over every visible splat and tile:
+  // a splat is in tile t's list iff its square [mean - r, mean + r] meets the tile's span [16 t, 16 (t + 1)) on both
+  // axes (clamped to the image: the edge tiles take what lies beyond), in depth order; and every pixel centre in a
+  // splat's square lies in one of its tiles (so compositing the lists is compositing every splat).
+  for (const auto& ref : load_refs()) {
+    const int W = 37, H = 29;  // partial tiles on both edges
+    const auto sp = project(read_scene(kDir + ref.scene), orbit_camera(ref.view, W, H));
+    const auto order = depth_order(sp);
+    const auto bins = tile_bins(sp, order, W, H);
+    const int tw = (W + 15) / 16, th = (H + 15) / 16;
+    ASSERT_EQ(bins.size(), size_t(tw * th));
+    size_t pairs = 0;
+    for (int ty = 0; ty < th; ++ty)
+      for (int tx = 0; tx < tw; ++tx) {
+        std::vector<uint32_t> want;
+        for (uint32_t i : order) {
+          const Splat2D& g = sp[i];
+          auto meets = [&](float m, int t, int n) {
+            const float lo = t == 0 ? -INFINITY : 16.0f * t, hi = t == n - 1 ? INFINITY : 16.0f * (t + 1);
+            return m + g.radius >= lo && m - g.radius < hi;
+          };
+          if (meets(g.mean[0], tx, tw) && meets(g.mean[1], ty, th)) want.push_back(i);
+          for (int py = ty * 16; py < std::min(H, ty * 16 + 16); ++py)
+            for (int px = tx * 16; px < std::min(W, tx * 16 + 16); ++px)
+              if (std::fabs(px + 0.5f - g.mean[0]) <= g.radius && std::fabs(py + 0.5f - g.mean[1]) <= g.radius) {
+                ASSERT_FALSE(want.empty() || want.back() != i) << ref.file << ": splat " << i << " covers a pixel of tile " << tx << "," << ty;
+              }
+        }
+        EXPECT_EQ(bins[size_t(ty * tw + tx)], want) << ref.file << " tile " << tx << "," << ty;
+        pairs += want.size();
+      }
+    EXPECT_GT(pairs, order.size()) << ref.file;  // some splats reach several tiles
+  }
+}

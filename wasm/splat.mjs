@@ -6,6 +6,13 @@
 //     device: 'cpu' (the reference renderer) or 'gpu' (splat-*.wgsl through the GPU host, settled before it returns).
 //     frame: Float32Array [height * width * 3]; order: Uint32Array of splat indices by depth (cpu: the visible ones,
 //     radix_depth_order; gpu: all of them, culled last, with `visible` the count before the first culled one).
+//     bins: true adds {offsets, splats}: the per-tile lists (16 x 16 tiles, row-major; tile t's splats are
+//     splats[offsets[t] .. offsets[t + 1]]): cpu: tile_bins of src/splat/render.h; gpu: the sorted (tile, splat) pairs.
+//     GPU frames also give `pairs` (the (tile, splat) pair count) and, where the host was created with {profile: true}
+//     on an adapter with timestamp-query, `times`: GPU milliseconds {project, sort, bin, render} from the
+//     kernels' timestamps (sort: the depth sort; bin: the pairs and the tile sort).
+//     mode (gpu, benchmarks and the page): 1 all but compositing, 2 no frame read-back, 4 only the pair count (the
+//     frame stays in the GPU buffer imageBuffer() returns).
 import { Sotto } from './sotto.mjs';
 
 export class SottoSplat {
@@ -43,24 +50,67 @@ export class SottoSplat {
     });
   }
 
-  // mode (device 'gpu', benchmarks): 0 everything read back; 1 projection + sort only; 2 no frame read-back.
-  render({ width, height, view = {}, target = [0, 0, 0], bg = [0, 0, 0], device = 'cpu', mode = 0 } = {}) {
+  // mode (device 'gpu'): 0 everything read back; 1 all but compositing; 2 no frame read-back; 4 only the pair count.
+  render({ width, height, view = {}, target = [0, 0, 0], bg = [0, 0, 0], device = 'cpu', mode = 0, bins = false } = {}) {
     const { azimuth = 0, elevation = 20, radius = 4, fov = 50 } = view;
     const v = new Float32Array([azimuth, elevation, radius, fov, ...target]);
     const b = new Float32Array([...bg]);
     if (device !== 'cpu' && device !== 'gpu') throw new Error(`sotto splat: device '${device}' (cpu or gpu)`);
     if (device === 'gpu' && !this.engine.gpu) throw new Error('sotto splat: this engine has no WebGPU (create it with {gpu})');
+    const gpuMode = bins && mode === 0 ? 3 : mode;
     return this.engine.guarded(async () => {
-      const e = this.engine;
+      const e = this.engine, host = e.gpu;
       const bytes = (f) => new Uint8Array(f.buffer);
-      e.withBuffer(bytes(v), (vp) => e.withBuffer(bytes(b), (bp) =>
-        device === 'gpu' ? e.call('sotto_splat_render_gpu', width, height, vp, bp, mode)
-                         : e.call('sotto_splat_render_cpu', width, height, vp, bp)));
-      if (device === 'gpu') await e.settle();
-      const frame = new Float32Array(e.memory.buffer, e.call('sotto_splat_frame'), width * height * 3).slice();
+      const timed = device === 'gpu' && host.canProfile;
+      const out = {};
+      for (let attempt = 0; ; attempt++) {
+        if (timed) {
+          host.profileReset();
+          host.profiling = true;
+        }
+        try {
+          e.withBuffer(bytes(v), (vp) => e.withBuffer(bytes(b), (bp) =>
+            device === 'gpu' ? e.call('sotto_splat_render_gpu', width, height, vp, bp, gpuMode)
+                             : e.call('sotto_splat_render_cpu', width, height, vp, bp)));
+          if (device === 'gpu') await e.settle();
+        } finally {
+          if (timed) host.profiling = false;
+        }
+        // More (tile, splat) pairs than the buffers held: nothing was drawn; the engine grows them for the next try.
+        if (device !== 'gpu' || !e.call('sotto_splat_gpu_retry')) break;
+        if (attempt === 2) throw new Error('sotto splat: the tile lists did not fit after 3 tries');
+      }
+      if (device === 'gpu') {
+        out.pairs = e.call('sotto_splat_gpu_pairs');
+        if (timed) out.times = SottoSplat.stageTimes(host.profileTable());
+      }
+      const n = (device === 'cpu' || mode === 0) ? width * height * 3 : 0;
+      out.frame = new Float32Array(e.memory.buffer, e.call('sotto_splat_frame'), n).slice();
       const nOrder = e.call('sotto_splat_order_len');
-      const order = new Uint32Array(e.memory.buffer, e.call('sotto_splat_order'), nOrder).slice();
-      return { frame, order };
+      out.order = new Uint32Array(e.memory.buffer, e.call('sotto_splat_order'), nOrder).slice();
+      if (bins) {
+        const all = new Uint32Array(e.memory.buffer, e.call('sotto_splat_bins'), e.call('sotto_splat_bins_len')).slice();
+        const tiles = e.call('sotto_splat_bins_tiles');
+        out.bins = { offsets: all.subarray(0, tiles + 1), splats: all.subarray(tiles + 1) };
+      }
+      return out;
     });
+  }
+
+  // GPU milliseconds by stage from the host's per-kernel timestamp rows (wasm/gpu-host.mjs profileTable()).
+  static stageTimes(rows) {
+    const t = { project: 0, sort: 0, bin: 0, render: 0 };
+    for (const r of rows) {
+      const k = r.kernel;
+      const stage = k === 'splat-project' ? 'project' : k.startsWith('splat-sort-') ? 'sort'
+        : k.startsWith('splat-bin-') || k.startsWith('splat-tile-') ? 'bin' : k === 'splat-render' ? 'render' : null;
+      if (stage) t[stage] += r.gpu_us / 1000;
+    }
+    return t;
+  }
+
+  // The GPUBuffer holding the last GPU frame ([height, width, 3] f32), for drawing it without a read-back.
+  imageBuffer() {
+    return this.engine.gpuInstance?.buffers.get(this.engine.call('sotto_splat_gpu_image_id')) ?? null;
   }
 }

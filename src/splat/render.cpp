@@ -17,7 +17,7 @@ constexpr float kC2[5] = {1.0925484305920792f, -1.0925484305920792f, 0.315391565
                           0.5462742152960396f};
 constexpr float kC3[7] = {-0.5900435899266435f, 2.890611442640554f, -0.4570457994644658f, 0.3731763325901154f,
                           -0.4570457994644658f, 1.445305721320277f, -0.5900435899266435f};
-constexpr int kTile = 16;
+constexpr int kTile = kTileSize;
 
 // SH colour of splat i seen along unit direction d (camera centre -> mean).
 void sh_color(const Scene& s, size_t i, const float d[3], float out[3]) {
@@ -177,13 +177,9 @@ std::vector<uint32_t> radix_depth_order(const std::vector<Splat2D>& splats) {
   return idx;
 }
 
-std::vector<float> render(const Scene& scene, const Camera& cam, const float bg[3]) {
-  const std::vector<Splat2D> sp = project(scene, cam);
-  const std::vector<uint32_t> order = depth_order(sp);
-  const int W = cam.width, H = cam.height;
+std::vector<std::vector<uint32_t>> tile_bins(const std::vector<Splat2D>& sp, const std::vector<uint32_t>& order,
+                                             int W, int H) {
   const int tw = (W + kTile - 1) / kTile, th = (H + kTile - 1) / kTile;
-  // Per tile, the splats whose square reaches it, in depth order (a pixel outside a splat's square is still
-  // tested below, so binning only saves work).
   std::vector<std::vector<uint32_t>> bins(size_t(tw) * size_t(th));
   for (uint32_t i : order) {
     const Splat2D& g = sp[i];
@@ -193,6 +189,17 @@ std::vector<float> render(const Scene& scene, const Camera& cam, const float bg[
     for (int ty = y0; ty <= y1; ++ty)
       for (int tx = x0; tx <= x1; ++tx) bins[size_t(ty) * size_t(tw) + size_t(tx)].push_back(i);
   }
+  return bins;
+}
+
+std::vector<float> render(const Scene& scene, const Camera& cam, const float bg[3]) {
+  const std::vector<Splat2D> sp = project(scene, cam);
+  const std::vector<uint32_t> order = depth_order(sp);
+  const int W = cam.width, H = cam.height;
+  const int tw = (W + kTile - 1) / kTile;
+  // Per tile, the splats whose square reaches it, in depth order (a pixel outside a splat's square is still
+  // tested below, so binning only saves work).
+  const std::vector<std::vector<uint32_t>> bins = tile_bins(sp, order, W, H);
   std::vector<float> img(size_t(W) * size_t(H) * 3);
   for (int py = 0; py < H; ++py)
     for (int px = 0; px < W; ++px) {

@@ -54,6 +54,14 @@ std::vector<uint32_t> radix_depth_order(const std::vector<Splat2D>& splats);
 // The order-preserving key: a < b (floats, not NaN) <=> depth_key(a) < depth_key(b); -0 and +0 share a key.
 uint32_t depth_key(float depth);
 
+// Per-tile lists (the 3DGS binning): for each 16 x 16 tile (row-major, ceil(width/16) x ceil(height/16)), the
+// splats of `order` whose square [mean - radius, mean + radius] reaches it (tiles floor((mean -+ radius) / 16),
+// clamped to the image), in `order`'s order. A pixel centre inside a splat's square lies in one of its tiles, so
+// compositing a tile's list gives the same pixels as compositing every splat. The twin of the GPU's pair list.
+constexpr int kTileSize = 16;
+std::vector<std::vector<uint32_t>> tile_bins(const std::vector<Splat2D>& splats, const std::vector<uint32_t>& order,
+                                             int width, int height);
+
 // [height, width, 3] linear RGB, background `bg` behind the splats.
 std::vector<float> render(const Scene& scene, const Camera& cam, const float bg[3]);
 
