@@ -14,7 +14,7 @@
 // the wasm CPU: DIR/sotto.wasm for 1 thread, sotto-mt.wasm for more).
 // --fast P/D (e.g. 150/80) adds heard-set rows for --endpoint P --endpoint-decode D (the decode speculatively earlier in
 // the pause); each heard-set row is followed by its profile: for the phrases that ended early, the wait (audio from
-// the end of speech to the close) and the compute after it (p50 / p95), and the whole phrases that waited the full
+// the end of speech to the close) and the compute after it (p50 / p95) beside their end of speech -> action, and the whole phrases that waited the full
 // 400 ms with why (their text is no command of the set, or a command that may go on: voice::may_continue).
 // Usage: node tools/bench/voice-endpoint.mjs [--pause 200] [--fast 150/80,120/60] [--eos-sweep 0.5,0.7,0.9] [--threads 1]
 //        [--model m.gguf] [--commands web/voice/factory.json] [--sotto build/sotto] [--wasm-dir build-wasm] [--json]
@@ -147,11 +147,13 @@ function profile(split, runs) {
     });
   });
   const f = (xs, q) => pct(xs, q).toFixed(1);
-  const wait = early.map((l) => l.wait_ms), compute = early.map((l) => l.action_ms - l.wait_ms);
+  const wait = early.map((l) => l.wait_ms), compute = early.map((l) => l.action_ms - l.wait_ms), act = early.map((l) => l.action_ms);
   const why = full.map((l) => `${JSON.stringify(l.text)} (${l.command ? 'a command that may go on' : 'no command'})`);
-  const r = { split, profile: true, early: early.length, wait_p50: +f(wait, 0.5), wait_p95: +f(wait, 0.95),
+  const r = { split, profile: true, early: early.length, action_p50: +f(act, 0.5), action_p95: +f(act, 0.95),
+              wait_p50: +f(wait, 0.5), wait_p95: +f(wait, 0.95),
               compute_p50: +f(compute, 0.5), compute_p95: +f(compute, 0.95), full_wait: why };
-  console.log(opt.json ? JSON.stringify(r) : `${''.padEnd(10)}profile: ${early.length} early ends: wait p50 ${r.wait_p50} / p95 ` +
+  console.log(opt.json ? JSON.stringify(r) : `${''.padEnd(10)}profile: ${early.length} early ends: end of speech -> action p50 ${r.action_p50} / p95 ` +
+              `${r.action_p95} ms = wait p50 ${r.wait_p50} / p95 ` +
               `${r.wait_p95} ms, compute after it p50 ${r.compute_p50} / p95 ${r.compute_p95} ms; whole phrases that waited ` +
               `400 ms: ${why.length ? why.join(', ') : 'none'}`);
 }
