@@ -22,6 +22,7 @@ node tests/wasm/asr.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # speech t
 node tests/wasm/speakers.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # speaker labels in wasm == transcribe --speakers
 node tests/wasm/errors.test.mjs "$build-wasm/sotto.wasm"  # bad input: one-line rejections, the engine goes on
 node tests/wasm/commands.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # voice commands in wasm == sotto listen (~2 s)
+node tests/bench/voice-endpoint.test.mjs "$build/sotto"  # the end-of-speech bench's numbers == sotto listen's own runs (~15 s)
 node tests/wasm/vision.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # images in wasm (RGBA in) == native generate --image (~2 s)
 node tests/wasm/rag.test.mjs "$build-wasm/sotto.wasm" "$build/sotto"  # retrieval in wasm: embeddings, chunks, search, extractive answers and checks == native (~2 s)
 # The threaded build (sotto-mt.wasm): 2 and 3 threads == sotto.wasm == native; speech to text and the scribe on it

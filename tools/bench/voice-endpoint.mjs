@@ -16,6 +16,8 @@
 // the pause); each heard-set row is followed by its profile: for the phrases that ended early, the wait (audio from
 // the end of speech to the close) and the compute after it (p50 / p95) beside their end of speech -> action, and the whole phrases that waited the full
 // 400 ms with why (their text is no command of the set, or a command that may go on: voice::may_continue).
+// --limit N takes the first N sentences only; --keep DIR writes the WAVs (<split>-<i>.wav) and heard.json there and
+// keeps them (tests/bench/voice-endpoint.test.mjs checks the numbers against its own runs of sotto listen on them).
 // Usage: node tools/bench/voice-endpoint.mjs [--pause 200] [--fast 150/80,120/60] [--eos-sweep 0.5,0.7,0.9] [--threads 1]
 //        [--model m.gguf] [--commands web/voice/factory.json] [--sotto build/sotto] [--wasm-dir build-wasm] [--json]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -32,12 +34,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const opt = parseOptions({ pause: 200, fast: '', 'pause-ms': 300, 'eos-sweep': '0.5,0.7,0.8,0.9,0.95,0.98,0.99', threads: 1,
                            'chunk-ms': 20, model: join(root, 'models', 'sotto-asr-q8_0.gguf'),
                            commands: join(root, 'web', 'voice', 'factory.json'), sotto: join(root, 'build', 'sotto'),
-                           'wasm-dir': '', json: false });
+                           'wasm-dir': '', json: false, limit: 0, keep: '' });
 const setPath = opt.commands;  // (opt.commands becomes the heard set's below)
 const set = JSON.parse(readFileSync(setPath, 'utf8'));
 const sentences = [...set.commands.flatMap((c) => c.examples ?? []),
                    'What is the weather like today?', 'Please call the maintenance team to line three.',
-                   'The pallet on the left is missing a label.'];
+                   'The pallet on the left is missing a label.'].slice(0, Number(opt.limit) || undefined);
 const paused = (s) => {
   const w = s.split(' ');
   const k = Math.ceil(w.length / 2);
@@ -46,7 +48,7 @@ const paused = (s) => {
 const phrases = [...sentences.map((s) => ({ text: s, ssml: false })),
                  ...sentences.filter((s) => s.split(' ').length >= 3).map((s) => ({ text: paused(s), ssml: true }))];
 const voices = { tuning: [['en-us', '150'], ['en+f3', '170']], 'held-out': [['en-gb', '140'], ['en+m7', '160']] };
-const tmp = mkdtempSync(join(tmpdir(), 'sotto-endpoint-bench-'));
+const tmp = opt.keep || mkdtempSync(join(tmpdir(), 'sotto-endpoint-bench-'));
 
 // One 16 kHz WAV per voice: 0.8 s of silence, then each phrase and 0.8 s of silence; spans[i] = phrase i's samples.
 function voiceWav(v, speed, name) {
@@ -265,5 +267,5 @@ if (opt['wasm-dir']) {
   wasm.asr.engine.dispose();
   wasm.cmd.engine.dispose();
 }
-rmSync(tmp, { recursive: true, force: true });
+if (!opt.keep) rmSync(tmp, { recursive: true, force: true });
 process.exit(0);  // the threaded engines' Workers would keep Node running
