@@ -320,13 +320,64 @@ TEST_F(ServeApi, NextTurnReusesTheCacheAndAnswersAsAColdRun) {
   }
   EXPECT_EQ(text, answer);
   const Value u = parse_json(events[events.size() - 2]);
-  EXPECT_EQ(u.at("usage").at("prompt_tokens_details").at("cached_tokens").integer(), reused);
+  // All but the last prompt token: the cold run's cache was saved (runtime/prompt-cache.h) when turn 1 overwrote it.
+  EXPECT_EQ(u.at("usage").at("prompt_tokens_details").at("cached_tokens").integer(), n2 - 1);
   // A prompt sharing nothing past the template's head reuses only that; a bad cache_prompt is a 400.
   Value other = ok_json(post("/v1/completions", R"({"prompt": "Zebra", "temperature": 0, "max_tokens": 2})"));
   EXPECT_LE(other.at("usage").at("prompt_tokens_details").at("cached_tokens").integer(), 1);
   Response bad = post("/v1/chat/completions", body2 + R"(, "cache_prompt": 1})");
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(parse_json(bad.body).at("error").at("param").str(), "cache_prompt");
+}
+
+// Two conversations interleaved (A1, B1, A2, B2): each turn 2 reuses its own turn 1, which was saved as a snapshot
+// when the other conversation overwrote the cache, and answers as a cold run; with --cache-ram 0 only the live cache
+// is kept, so A2 after B1 reuses no more than the template's head.
+std::string turn2(const std::string& user1, const std::string& reply1, const std::string& user2) {
+  return R"([{"role": "user", "content": )" + sotto::json::quote(user1) + R"(}, {"role": "assistant", "content": )" +
+         sotto::json::quote(reply1) + R"(}, {"role": "user", "content": )" + sotto::json::quote(user2) + "}]";
+}
+
+TEST_F(ServeApi, InterleavedConversationsEachReuseTheirOwnPrefix) {
+  const std::string extra = R"(, "temperature": 0, "max_tokens": 12)";
+  const std::string a1 = kPrompt, b1 = "Ankle sprain after a fall yesterday, swelling, can walk.";
+  auto ask = [&](int port, const std::string& messages, const std::string& more = "") {
+    const Response r = http(port, "POST", "/v1/chat/completions", R"({"messages": )" + messages + extra + more + "}");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return parse_json(r.body);
+  };
+  auto one = [](const std::string& u) { return R"([{"role": "user", "content": )" + sotto::json::quote(u) + "}]"; };
+  auto text = [](const Value& v) { return v.at("choices").arr()[0].at("message").at("content").str(); };
+  auto cached = [](const Value& v) { return v.at("usage").at("prompt_tokens_details").at("cached_tokens").integer(); };
+  const Value va1 = ask(server_.port, one(a1)), vb1 = ask(server_.port, one(b1));
+  const int64_t na1 = va1.at("usage").at("prompt_tokens").integer(), nb1 = vb1.at("usage").at("prompt_tokens").integer();
+  const std::string a2 = turn2(a1, text(va1), "How long has the fever lasted?");
+  const std::string b2 = turn2(b1, text(vb1), "Which ankle?");
+  const Value wa2 = ask(server_.port, a2), wb2 = ask(server_.port, b2);
+  EXPECT_GE(cached(wa2), na1) << "A's turn 1, from its snapshot";
+  EXPECT_GE(cached(wb2), nb1) << "B's turn 1, from its snapshot";
+  for (const Value* w : {&wa2, &wb2}) {
+    EXPECT_EQ(w->at("timings").at("cache_n").integer(), cached(*w));
+    EXPECT_EQ(w->at("timings").at("prompt_n").integer(), w->at("usage").at("prompt_tokens").integer() - cached(*w));
+  }
+  const Value ca2 = ask(server_.port, a2, R"(, "cache_prompt": false)");
+  const Value cb2 = ask(server_.port, b2, R"(, "cache_prompt": false)");
+  EXPECT_EQ(cached(ca2), 0);
+  EXPECT_EQ(text(wa2), text(ca2));
+  EXPECT_EQ(text(wb2), text(cb2));
+  EXPECT_EQ(wa2.at("usage").at("completion_tokens").integer(), ca2.at("usage").at("completion_tokens").integer());
+
+  Server small = start({"--cache-ram", "0"});
+  ASSERT_TRUE(small.error.empty()) << small.error;
+  ask(small.port, one(a1));
+  ask(small.port, one(b1));
+  const Value only_live = ask(small.port, a2);
+  EXPECT_LT(cached(only_live), na1 / 2) << "the template's head only";
+  EXPECT_EQ(text(only_live), text(ca2));
+  stop(small);
+  const auto bad = cli_run::run("serve --cache-ram 16");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--cache-ram are for --api"), std::string::npos) << bad.out;
 }
 
 // A document valid under the test schema: the required keys with their types and bounds (the grammar's promise).

@@ -74,7 +74,7 @@ int run_serve(int argc, char** argv) {
   int response_timeout = 120;
   bool quiet = false, api = false;
   std::string api_key, embed_model;
-  int n_threads = 0, n_ctx = 0;
+  int n_threads = 0, n_ctx = 0, cache_ram = -1;
   ArgParser ap("sotto serve", "[--port N] [--model FILE] [options]",
                "Serves the browser app (web/, the wasm engine, the templates, the note and speech models) on 127.0.0.1\n"
                "only, with the headers cross-origin isolation needs. Nothing but these static files is served, unless\n"
@@ -95,10 +95,13 @@ int run_serve(int argc, char** argv) {
   ap.model("--embed-model", &embed_model, "--api: a BERT-family embedding model for /v1/embeddings (none)");
   ap.option("-t,--threads", &n_threads, "N", "--api: CPU threads; 0 = all, at most the hardware threads (0)", 0, kMaxThreads);
   ap.option("-c,--ctx-size", &n_ctx, "N", "--api: context size; 0 = min(training context, 4096) (0)", 0);
+  ap.option("--cache-ram", &cache_ram, "MIB",
+            "--api: MiB of saved KV prefixes, so interleaved conversations each reuse theirs; 0 = the last one only "
+            "(256)", 0, 1 << 20);
   ap.flag("-q,--quiet", &quiet, "do not log refused requests (nor the API's start line)");
   if (!ap.parse(argc, argv)) return 0;
-  if (!api && (!api_key.empty() || !embed_model.empty() || n_threads != 0 || n_ctx != 0)) {
-    ap.usage_error("--api-key, --embed-model, -t and -c are for --api");
+  if (!api && (!api_key.empty() || !embed_model.empty() || n_threads != 0 || n_ctx != 0 || cache_ram >= 0)) {
+    ap.usage_error("--api-key, --embed-model, -t, -c and --cache-ram are for --api");
   }
   if (api && api_key.empty()) {
     if (const char* k = std::getenv("SOTTO_API_KEY")) api_key = k;
@@ -150,6 +153,7 @@ int run_serve(int argc, char** argv) {
     ao.n_threads = resolve_threads(n_threads, quiet);
     ao.n_ctx = n_ctx;
     ao.api_key = api_key;
+    if (cache_ram >= 0) ao.cache_ram = size_t(cache_ram) << 20;
     api_service = std::make_unique<ApiService>(ao);
     site.api = api_service.get();
   }

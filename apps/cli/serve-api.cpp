@@ -93,6 +93,7 @@ ApiService::ApiService(const ApiOptions& opt) : opt_(opt) {
   const ModelConfig& cfg = lm_.model->config();
   n_ctx_ = opt.n_ctx > 0 ? opt.n_ctx : cfg.n_ctx_train > 0 ? std::min(cfg.n_ctx_train, 4096) : 4096;
   cache_ = lm_.model->new_cache(n_ctx_);
+  prompt_cache_ = PromptCache(opt.cache_ram);
   if (!opt.asr_model_path.empty()) {
     asr_id_ = fs::path(opt.asr_model_path).filename().string();
     if (asr_id_.size() > 5 && asr_id_.ends_with(".gguf")) asr_id_.resize(asr_id_.size() - 5);
@@ -197,25 +198,20 @@ void ApiService::run(Job& job, const std::function<bool(const std::string&)>& on
   GenerateParams gp;
   gp.max_tokens = job.req.max_tokens;
   gp.stop = job.req.stop;
-  // The cache's longest prefix shared with this prompt is kept (at least the last prompt token is run: its logits
-  // give the first answer token); the chain still observes the whole prompt, first the kept part.
-  size_t keep = 0;
-  if (job.req.cache_prompt) {
-    const size_t n = std::min(cached_.size(), job.tokens.size() - 1);
-    while (keep < n && cached_[keep] == job.tokens[keep]) keep++;
-  }
+  // The longest prefix this prompt shares with the cache or a saved snapshot is kept (at least the last prompt token
+  // is run: its logits give the first answer token); the chain still observes the whole prompt, first the kept part.
+  const size_t keep = prompt_cache_.prepare(*lm_.backend, cache_, job.tokens, job.req.cache_prompt);
   job.n_reused = int(keep);
   chain.observe_prompt(job.tokens.data(), int(keep));
   const std::vector<int32_t> rest(job.tokens.begin() + std::ptrdiff_t(keep), job.tokens.end());
-  cached_.clear();  // until generate() returns, the cache holds what it holds
-  cache_.n_past = int(keep);
   job.result = generate(*lm_.model, cache_, *lm_.tokenizer, chain, rest, gp,
                         [&](std::string_view piece) { return on_piece(std::string(piece)); });
   // The cache now holds the prompt and the answer's tokens that were run (all but the last sampled).
   const size_t n_answer = size_t(cache_.n_past) - std::min(size_t(cache_.n_past), job.tokens.size());
   if (size_t(cache_.n_past) >= job.tokens.size() && n_answer <= job.result.tokens.size()) {
-    cached_ = job.tokens;
-    cached_.insert(cached_.end(), job.result.tokens.begin(), job.result.tokens.begin() + std::ptrdiff_t(n_answer));
+    std::vector<int32_t> held = job.tokens;
+    held.insert(held.end(), job.result.tokens.begin(), job.result.tokens.begin() + std::ptrdiff_t(n_answer));
+    prompt_cache_.hold(std::move(held));
   }
 }
 

@@ -17,8 +17,10 @@
 // (runtime/sampler.h), the grammar link first, generate() (runtime/generate.h); one KV cache, reused: a request
 // whose tokens start with those the cache holds (the last request's prompt and reply: a chat's next turn) prefills
 // only the rest (at least one token), the sampler chain observing the whole prompt as before, so the answer is a cold
-// run's; usage.prompt_tokens_details.cached_tokens and timings.cache_n say how many were reused ("cache_prompt":
-// false, as llama.cpp's server takes it, prefills all).
+// run's; before a request overwrites what the cache holds, it is saved as a snapshot (runtime/prompt-cache.h: an LRU
+// within cache_ram bytes), so several interleaved conversations each reuse their own prefix (a snapshot sharing more
+// than the live cache is copied back into it); usage.prompt_tokens_details.cached_tokens and timings.cache_n say how
+// many were reused ("cache_prompt": false, as llama.cpp's server takes it, prefills all).
 // Errors are OpenAI's shape, one line (api-request.h: error_json): 400 bad JSON or field (with "param"), too long a
 // prompt (code context_length_exceeded), a schema the grammar compiler refuses; 401 a missing or wrong bearer token
 // when an API key is set (code invalid_api_key); 404 an unknown model (code model_not_found) or endpoint; 405 a
@@ -42,6 +44,7 @@
 #include "models/asr-model.h"
 #include "rag/embedder.h"
 #include "runtime/loaded-model.h"
+#include "runtime/prompt-cache.h"
 #include "serve-site.h"
 
 namespace sotto::grammar {
@@ -61,6 +64,7 @@ struct ApiOptions {
   std::string api_key;          // "" = no token needed
   size_t max_body = 1 << 20;    // bytes of a request body
   int max_queue = 4;            // requests served or waiting at once
+  size_t cache_ram = size_t(256) << 20;  // bytes of saved KV snapshots (other conversations' prefixes); 0 = none
 };
 
 class ApiService : public ApiRoutes {
@@ -91,7 +95,7 @@ class ApiService : public ApiRoutes {
   LoadedModel lm_;
   std::shared_ptr<const grammar::TokenTrie> trie_;  // built on the first schema, under lock_
   KvCache cache_;
-  std::vector<int32_t> cached_;  // the tokens at cache_'s positions 0..cached_.size() (a prefix the next may reuse)
+  PromptCache prompt_cache_;  // what cache_ holds, and the saved prefixes of other conversations
   // The speech model (declared after lm_, whose pool its backend shares: destroyed first).
   std::string asr_id_;
   std::unique_ptr<GgufFile> asr_file_;

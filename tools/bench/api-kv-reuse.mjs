@@ -7,8 +7,12 @@
 // (not timed) then the turn streamed, time to its first content delta (reuse); then the same turn with cache_prompt
 // false (cold). Prints the medians, their ratio, the prompt's tokens and how many were reused, and the server's
 // prefill times (timings.prompt_ms, non-streamed).
+// --interleaved: two conversations (A, and B on other user messages) take turns, as two clients of one server would:
+// each run sends A's previous request, then B's, then A's turn (timed: A's prefix comes back from the server's saved
+// snapshot, runtime/prompt-cache.h), then A's turn cold; the server runs with --cache-ram MIB (256; 0: only the live
+// cache is kept, so A's turn after B's reuses only the template's head).
 // Usage: node tools/bench/api-kv-reuse.mjs [build/sotto] [--model M.gguf] [--runs 15] [--threads 1] [--turns 8]
-//        [--answer 48]
+//        [--answer 48] [--interleaved] [--cache-ram MIB]
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -25,10 +29,14 @@ const runs = Number(opt('--runs', 15));
 const threads = opt('--threads', '1');
 const turns = Number(opt('--turns', 8));
 const answer = Number(opt('--answer', 48));
+const cacheRam = opt('--cache-ram', null);
+const interleaved = args.includes('--interleaved');
+if (interleaved) args.splice(args.indexOf('--interleaved'), 1);
 const sotto = path.resolve(args[0] ?? path.join(root, 'build/sotto'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const server = spawn(sotto, ['serve', '--api', '--port', '0', '-q', '-t', threads, '--root', root, '-m', model],
+const server = spawn(sotto, ['serve', '--api', '--port', '0', '-q', '-t', threads, '--root', root, '-m', model,
+  ...(cacheRam === null ? [] : ['--cache-ram', cacheRam])],
   { stdio: ['ignore', 'pipe', 'inherit'] });
 const line = await new Promise((resolve) => createInterface({ input: server.stdout }).once('line', resolve));
 const base = `http://127.0.0.1:${/:(\d+)\/$/.exec(line)[1]}/v1`;
@@ -75,36 +83,61 @@ async function ttft(body) {
   return { first, cached, text };
 }
 
-// The chat, answered by the server, up to `turns` user messages.
-const messages = [];
-for (let k = 0; k < turns; k++) {
-  messages.push({ role: 'user', content: users[k % users.length] });
-  if (k + 1 === turns) break;
-  const v = await post({ messages });
-  messages.push({ role: 'assistant', content: v.choices[0].message.content });
+const usersB = [
+  'Ankle sprain after a fall on the stairs yesterday, swelling on the outside.',
+  'He can walk but it hurts, no numbness, toes move normally.',
+  'No previous injuries to that ankle. Plays football on weekends.',
+  'Mild bruising, tender over the ligament, no bone tenderness.',
+  'Plan: ice, compression, elevation, ibuprofen for a few days.',
+  'Return if he cannot bear weight or the pain gets worse.',
+  'Write the assessment for the note, in two sentences.',
+  'Add that an X-ray was not needed by the ankle rules.',
+  'Summarise the whole visit for the sports physiotherapist.',
+];
+
+// A chat, answered by the server, up to `turns` user messages.
+async function chat(texts) {
+  const m = [];
+  for (let k = 0; k < turns; k++) {
+    m.push({ role: 'user', content: texts[k % texts.length] });
+    if (k + 1 === turns) break;
+    const v = await post({ messages: m });
+    m.push({ role: 'assistant', content: v.choices[0].message.content });
+  }
+  return m;
 }
+const messages = await chat(users);
 const previous = messages.slice(0, -2);  // the request before the last turn: its answer is messages[-2]
+const other = interleaved ? (await chat(usersB)).slice(0, -2) : null;  // B's previous request
 
 const warm = [], cold = [];
-let info = null, same = true;
+let info = null;
+const differ = [];  // runs whose reused answer was not the cold one
+// Each run's last user message is new (numbered), as a real next turn is: the server's saved snapshots of earlier
+// runs share the history with it, never the whole prompt.
+const numbered = (i) => [...messages.slice(0, -1), { role: 'user', content: `(${i + 1}) ${messages.at(-1).content}` }];
 for (let i = 0; i < runs; i++) {
   await post({ messages: previous });
-  const w = await ttft({ messages });
-  const c = await ttft({ messages, cache_prompt: false });
+  if (other) await post({ messages: other });
+  const w = await ttft({ messages: numbered(i) });
+  const c = await ttft({ messages: numbered(i), cache_prompt: false });
   warm.push(w.first);
   cold.push(c.first);
-  same &&= w.text === c.text && c.cached === 0;
+  if (w.text !== c.text || c.cached !== 0) differ.push(i + 1);
   info ??= w;
 }
 await post({ messages: previous });
-const tw = await post({ messages });
-const tc = await post({ messages, cache_prompt: false });
+if (other) await post({ messages: other });
+const tw = await post({ messages: numbered(runs) });
+const tc = await post({ messages: numbered(runs), cache_prompt: false });
 server.kill();
 
 const mw = median(warm), mc = median(cold);
-console.log(`model ${path.basename(model)}, ${threads} thread(s), ${turns} turns, answers of ${answer} tokens, ${runs} runs`);
+console.log(`model ${path.basename(model)}, ${threads} thread(s), ${turns} turns, answers of ${answer} tokens, ${runs} runs` +
+  (interleaved ? `, interleaved with a second conversation, --cache-ram ${cacheRam ?? 'default'}` : ''));
 console.log(`last turn: ${tw.usage.prompt_tokens} prompt tokens, ${info.cached} reused from the cache`);
 console.log(`ttft reuse ${mw.toFixed(2)} ms, cold ${mc.toFixed(2)} ms: cold / reuse ${(mc / mw).toFixed(2)}x`);
 console.log(`server prefill (timings.prompt_ms): reuse ${tw.timings.prompt_ms.toFixed(2)} ms for ` +
   `${tw.timings.prompt_n} tokens, cold ${tc.timings.prompt_ms.toFixed(2)} ms for ${tc.timings.prompt_n} tokens`);
-console.log(`answers equal (reuse == cold, every run): ${same}`);
+console.log(`answers equal (reuse == cold): ${runs - differ.length} of ${runs} runs` +
+  (differ.length ? ` (differ: runs ${differ.join(', ')})` : ''));
