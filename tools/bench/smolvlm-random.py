@@ -3,10 +3,12 @@ depend on the values):
   smolvlm-256m-random-{q8_0,f16}.gguf   the language model: SmolLM2-135M's shape (llama, 576 x 30 layers, 9/3 heads of
                                         64, ff 1536, tied), vocabulary 49152 (256 byte tokens, SmolVLM's control
                                         tokens, then unused control tokens up to SmolLM2's size)
-  mmproj-smolvlm-256m-random-f16.gguf   the vision tower: SigLIP base patch-16/512 (768 x 12 layers, 12 heads, ff
-                                        3072), pixel shuffle 4, projection to 576; preproc_image_size 512, so an image
-                                        is one 512 x 512 tile (the bar's "at 512 x 512")
-Usage: /usr/bin/python3 tools/bench/smolvlm-random.py OUT_DIR [q8_0|f16]   (about 1.5 GB of RAM while it runs)
+  mmproj-smolvlm-256m-random-{f16,q8_0}.gguf   the vision tower: SigLIP base patch-16/512 (768 x 12 layers, 12 heads,
+                                        ff 3072), pixel shuffle 4, projection to 576, the same weights with f16 and
+                                        with q8_0 matrices (mmproj_gguf.py); preproc_image_size 512, so an image is one
+                                        512 x 512 tile (the bar's "at 512 x 512")
+Usage: /usr/bin/python3 tools/bench/smolvlm-random.py OUT_DIR [q8_0|f16 [TOWER_TYPES]]   (TOWER_TYPES: f16,q8_0;
+       about 1.5 GB of RAM while it runs)
 """
 import os
 import sys
@@ -34,6 +36,9 @@ if __name__ == "__main__":
     os.makedirs(out, exist_ok=True)
     lm = os.path.join(out, f"smolvlm-256m-random-{dtype}.gguf")
     export.export(dict(LM, name="smolvlm-256m-random"), make_fixtures.random_weights(LM, seed=256), dtype, lm)
-    mm = os.path.join(out, "mmproj-smolvlm-256m-random-f16.gguf")
-    mmproj_gguf.write(VISION, siglip_ref.random_weights(VISION, seed=256), mm, matrix_dtype="f16", preproc_image_size=512)
-    print(lm, os.path.getsize(lm), mm, os.path.getsize(mm))
+    print(lm, os.path.getsize(lm))
+    W = siglip_ref.random_weights(VISION, seed=256)
+    for t in (sys.argv[3] if len(sys.argv) > 3 else "f16,q8_0").split(","):
+        mm = os.path.join(out, f"mmproj-smolvlm-256m-random-{t}.gguf")
+        mmproj_gguf.write(VISION, W, mm, matrix_dtype=t, preproc_image_size=512)
+        print(mm, os.path.getsize(mm))
