@@ -23,13 +23,15 @@
 //                               by sotto_asr_reset. Each phrase of sotto_asr_take then has "biased": {"text",
 //                               "complete", "logprob", "n_scored", "ms"} beside its own "logprob" and "n_scored"
 //                               (sums of log-probs, eos included, for voice::choose: sotto_cmd_choose). CPU only.
-//   sotto_asr_endpoint(s, pause_ms, eos_min, set, len, source, margin)  early end of speech (`sotto listen --endpoint
-//                               pause_ms --eos-min eos_min`, runtime/transcribe.h EndpointOptions): a phrase paused
+//   sotto_asr_endpoint(s, pause_ms, eos_min, set, len, source, margin, decode_ms)  early end of speech (`sotto listen
+//                               --endpoint pause_ms --endpoint-decode decode_ms --eos-min eos_min`, runtime/transcribe.h
+//                               EndpointOptions; decode_ms 0: decode at pause_ms): a phrase paused
 //                               for pause_ms ends there when its text is a command of this set (JSON text, checked
 //                               as the CLI checks it; with bias on, voice::choose's action with margin), or its eos
 //                               is likely enough; pause_ms 0: off. Starts a new stream; kept by sotto_asr_reset. CPU
 //                               only. Every phrase of sotto_asr_take has "speech_end" (s), "wait_ms" (audio from the
-//                               end of speech to the close, the call's chunk included) and "endpoint" (why it closed).
+//                               end of speech to the close, the call's chunk included), "decoded_ms" (to the decode
+//                               of its text: the close, or the pause check's) and "endpoint" (why it closed).
 // The transcript is the one `sotto transcribe` prints for the same samples: the same Transcriber, and the
 // streaming resampler is bit-identical to the one-shot resample() of the CLI.
 // backend: binding_limit 0 = the wasm CPU backend; otherwise the WebGPU backend with that
@@ -74,6 +76,7 @@ struct AsrSession {
   std::unique_ptr<sotto::audio::Resampler> rs;  // null when the host's rate is 16 kHz
   std::shared_ptr<sotto::grammar::CompiledGrammar> bias;  // sotto_asr_bias's grammar, or null
   int endpoint_ms = 0;                                    // sotto_asr_endpoint's
+  int endpoint_decode_ms = 0;
   float eos_min = 2.0f;
   double margin = 0.5;
   std::unique_ptr<sotto::voice::CommandSet> commands;
@@ -90,6 +93,7 @@ void new_stream(AsrSession* s) {
   sotto::TranscribeOptions opt;
   opt.bias = s->bias;
   opt.endpoint.pause_ms = s->endpoint_ms;
+  opt.endpoint.decode_ms = s->endpoint_decode_ms;
   opt.endpoint.eos_min = s->eos_min;
   if (s->commands) {
     opt.endpoint.complete = [s](const sotto::TranscriptSegment& g) {  // the phrase so far is a command (as take's host decides)
@@ -165,14 +169,19 @@ SOTTO_EXPORT void sotto_asr_free(AsrSession* s) { delete s; }
 SOTTO_EXPORT void sotto_asr_reset(AsrSession* s) { new_stream(s); }
 
 SOTTO_EXPORT void sotto_asr_endpoint(AsrSession* s, int pause_ms, float eos_min, const char* set, uint32_t len,
-                                     const char* source, double margin) {
+                                     const char* source, double margin, int decode_ms) {
   if (pause_ms > 0 && s->gpu) sotto::fail("sotto_asr_endpoint: early end of speech runs on the wasm CPU, not on WebGPU");
   if (pause_ms != 0 && (pause_ms < 50 || pause_ms > 390)) {
     sotto::fail("sotto_asr_endpoint: the pause must be 0 (off) or in 50..390 ms, not ", std::to_string(pause_ms));
   }
+  if (decode_ms != 0 && (pause_ms == 0 || decode_ms < 50 || decode_ms > pause_ms)) {
+    sotto::fail("sotto_asr_endpoint: the decode's pause must be 0 or in 50..", std::to_string(pause_ms), " ms, not ",
+                std::to_string(decode_ms));
+  }
   auto commands = len > 0 ? std::make_unique<sotto::voice::CommandSet>(sotto::voice::CommandSet::parse(std::string(set, len), source))
                           : nullptr;
   s->endpoint_ms = pause_ms;
+  s->endpoint_decode_ms = decode_ms;
   s->eos_min = eos_min;
   s->margin = margin;
   s->commands = std::move(commands);
@@ -240,7 +249,8 @@ SOTTO_EXPORT const char* sotto_asr_take(AsrSession* s) {
               sotto::json::quote(g.text) + ", \"tokens\": " + std::to_string(g.tokens.size()) + ", \"ids\": " + ids_json(g.tokens) +
               ", \"hit_token_cap\": " + (g.hit_token_cap ? "true" : "false") + ", \"encode_ms\": " + ms(g.encode_ms) +
               ", \"decode_ms\": " + ms(g.decode_ms) + ", \"latency_ms\": " + ms(g.latency_ms) + scores_json(g) + ", \"speech_end\": " + sotto::seconds_text(g.speech_end) +
-              ", \"wait_ms\": " + ms(double(g.known_at - g.speech_end) / 16.0) + ", \"endpoint\": " + sotto::json::quote(g.endpoint) + ", " + sotto::speech_confidence_json(g.words, g.flags) + "}";
+              ", \"wait_ms\": " + ms(double(g.known_at - g.speech_end) / 16.0) + ", \"decoded_ms\": " +
+              ms(double(g.decoded_at - g.speech_end) / 16.0) + ", \"endpoint\": " + sotto::json::quote(g.endpoint) + ", " + sotto::speech_confidence_json(g.words, g.flags) + "}";
   }
   s->out += "]";
   s->done.clear();

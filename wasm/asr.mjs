@@ -16,9 +16,11 @@
 // each closed phrase is then also decoded under it, and its segment has logprob, n_scored and biased {text, complete,
 // logprob, n_scored, ms} for SottoCommands.choose(); asr.bias(null) turns it off. Kept by reset; wasm CPU only.
 // Early end of speech (`sotto listen --endpoint`): await asr.endpoint({pauseMs: 200, commands: setJsonText, eosMin,
-// margin}): a phrase paused for pauseMs ends there when it is a command of the set (or its eos is likely enough);
+// margin, decodeMs}): a phrase paused for pauseMs ends there when it is a command of the set (or its eos is likely
+// enough); decodeMs (`--endpoint-decode`) decodes it earlier in the pause, the end still decided at pauseMs;
 // {pauseMs: 0} turns it off. Starts a new stream; kept by reset; wasm CPU only. Segments have speech_end (s), wait_ms
-// (audio from the end of speech to the close) and endpoint (why it closed: complete, eos, silence, finish).
+// (audio from the end of speech to the close), decoded_ms (to the decode of the text) and endpoint (why it closed:
+// complete, eos, silence, finish).
 // On WebGPU every decode step ends in a 4-byte read: feed()/finish() await the GPU between steps, so the
 // event loop keeps running while a phrase is decoded (calls are queued: feed() may be called again before the
 // previous one resolves, e.g. for each microphone chunk). On the CPU a phrase is decoded in one go.
@@ -90,11 +92,11 @@ export class SottoAsr {
     return this.engine.settle();
   }
 
-  setEndpoint({ pauseMs = 0, commands = '', name = 'commands.json', eosMin = 2, margin = 0.5 }) {  // synchronous
+  setEndpoint({ pauseMs = 0, decodeMs = 0, commands = '', name = 'commands.json', eosMin = 2, margin = 0.5 }) {  // synchronous
     const e = this.engine, s = this.requireSession();
     const bytes = e.encoder.encode(commands ?? '');
     e.withBuffer(bytes.length ? bytes : new Uint8Array(1), (p) => e.withBuffer(e.encoder.encode(name + '\0'), (n) =>
-      e.call('sotto_asr_endpoint', s, pauseMs, eosMin, p, bytes.length, n, margin)));
+      e.call('sotto_asr_endpoint', s, pauseMs, eosMin, p, bytes.length, n, margin, decodeMs)));
   }
 
   // Early end of speech (see the top); a set that does not check rejects with its one-line error.

@@ -12,7 +12,8 @@
 //     parse is a one-line error; bias(null) turns it off;
 //   * early end of speech: SottoAsr.endpoint({pauseMs: 200}) == `sotto listen --endpoint 200` (the fixture hears no
 //     command: the same phrases, each after the VAD's full wait); with the bundled model and a set of what it heard,
-//     both sentences end after 200 ms of silence with the same text; a bad set or pause is one line.
+//     both sentences end after 200 ms of silence with the same text, and with decodeMs 80, pauseMs 150 the lines are
+//     `sotto listen --endpoint 150 --endpoint-decode 80`'s (decoded_ms included); a bad set or pause is one line.
 // Usage: node tests/wasm/commands.test.mjs [path/to/sotto.wasm] [path/to/native/sotto]
 // Needs espeak-ng. Prints `N passed, M failed`; exit code 1 on failure.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -222,11 +223,12 @@ await test('early end of speech: endpoint() == sotto listen --endpoint 200 (the 
     await asr.endpoint(opts);
     const segs = await asr.transcribe(asr.decodeWav(readFileSync(wav)).samples);
     return segs.map((g) => ({ start: g.start.toFixed(3), end: g.end.toFixed(3), text: g.text, speech_end: g.speech_end,
-                               endpoint: g.endpoint, wait_ms: g.wait_ms }));
+                               endpoint: g.endpoint, wait_ms: g.wait_ms, decoded_ms: g.decoded_ms }));
   };
+  const fields = (l) => ({ start: l.start.toFixed(3), end: l.end.toFixed(3), text: l.text, speech_end: l.speech_end,
+                           endpoint: l.endpoint, wait_ms: l.wait_ms, decoded_ms: l.decoded_ms });
   const setPath = join(tmp, 'set.json');
-  const want = lines(['--commands', setPath, '-m', asrModel, '--endpoint', '200']).map((l) => ({
-    start: l.start.toFixed(3), end: l.end.toFixed(3), text: l.text, speech_end: l.speech_end, endpoint: l.endpoint, wait_ms: l.wait_ms }));
+  const want = lines(['--commands', setPath, '-m', asrModel, '--endpoint', '200']).map(fields);
   assert.deepEqual(await run(asrModel, { pauseMs: 200, commands: readFileSync(setPath, 'utf8'), name: 'set.json' }), want);
   assert.ok(want.length === 2 && want.every((l) => l.endpoint === 'silence' && l.wait_ms >= 400), JSON.stringify(want));
   // A set that does not check: the CLI's one line; a pause out of range: one line.
@@ -241,9 +243,19 @@ await test('early end of speech: endpoint() == sotto listen --endpoint 200 (the 
   assert.deepEqual(early.map((g) => [g.start, g.end, g.text]), heard.map((g) => [g.start, g.end, g.text]));
   assert.ok(early.every((g) => g.endpoint === 'complete' && g.wait_ms <= 300), JSON.stringify(early));
   assert.ok(heard.every((g) => g.endpoint === 'silence' && g.wait_ms >= 400), JSON.stringify(heard));
+  // The decode speculatively at 80 ms of the pause, the end at 150 (decodeMs) == sotto listen --endpoint 150
+  // --endpoint-decode 80: the same lines, each text decoded at 80-180 ms (its 100 ms chunk), before or at the close.
+  const heardPath = join(tmp, 'heard.json');
+  writeFileSync(heardPath, heardSet);
+  const fast = await run(bundled, { pauseMs: 150, decodeMs: 80, commands: heardSet, name: 'heard.json' });
+  assert.deepEqual(fast, lines(['--commands', heardPath, '-m', bundled, '--endpoint', '150', '--endpoint-decode', '80']).map(fields));
+  assert.ok(fast.length === heard.length && fast.every((g) => g.endpoint === 'complete' && g.decoded_ms >= 80 && g.decoded_ms < 180 && g.decoded_ms <= g.wait_ms),
+            JSON.stringify(fast));
+  await assert.rejects(asr.endpoint({ pauseMs: 150, decodeMs: 200, commands: heardSet }), (e) => /decode's pause/.test(e.message));
   await asr.endpoint({ pauseMs: 0 });
   asr.dispose();
   console.log(`      ${early.map((g) => `${JSON.stringify(g.text)}: ${g.endpoint} after ${g.wait_ms} ms (${heard.find((h) => h.start === g.start).wait_ms} ms without)`).join(', ')}`);
+  console.log(`      decodeMs 80, pauseMs 150: ${fast.map((g) => `decoded at ${g.decoded_ms} ms, closed at ${g.wait_ms} ms`).join(', ')}`);
 });
 
 rmSync(tmp, { recursive: true, force: true });

@@ -77,9 +77,9 @@ const wavs = Object.fromEntries(Object.entries(voices).map(([split, vs]) =>
 // The wasm engine's lines for a WAV, as `sotto listen --timings` prints them (text, command, speech_end, endpoint,
 // wait_ms, text_ms, action_ms): wasm.asr and wasm.cmd hold the model and the set; endpoint 0 is off.
 const wasm = {};
-async function listenWasm(wav, setText, endpoint) {
+async function listenWasm(wav, setText, endpoint, decode = 0) {
   await wasm.cmd.load(setText, { name: 'set.json' });
-  await wasm.asr.endpoint(endpoint ? { pauseMs: endpoint, commands: setText, name: 'set.json' } : { pauseMs: 0 });
+  await wasm.asr.endpoint(endpoint ? { pauseMs: endpoint, decodeMs: decode, commands: setText, name: 'set.json' } : { pauseMs: 0 });
   await wasm.asr.reset();
   const pcm = wasm.asr.decodeWav(readFileSync(wav)).samples, chunk = 16 * opt['chunk-ms'], out = [];
   const take = async (segs) => {
@@ -262,6 +262,14 @@ if (opt['wasm-dir']) {
       const h = [];
       for (const w of ws) h.push({ spans: w.spans, lines: await listenWasm(w.path, heardText, opt.pause) });
       row(split, `wasm ${t}t: heard set, --endpoint ${opt.pause}`, summarise(h, b));
+      profile(split, h);
+      for (const pd of String(opt.fast).split(',').filter(Boolean)) {
+        const [p, d] = pd.split('/').map(Number);
+        const r = [];
+        for (const w of ws) r.push({ spans: w.spans, lines: await listenWasm(w.path, heardText, p, d) });
+        row(split, `wasm ${t}t: heard set, --endpoint ${p} --endpoint-decode ${d}`, summarise(r, b));
+        profile(split, r);
+      }
     }
   }
   wasm.asr.engine.dispose();
