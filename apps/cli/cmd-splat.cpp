@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#if __has_include(<png.h>)
+#if __has_include(<png.h>) && !defined(SOTTO_NO_IMAGE_LIBS)  // CMakeLists.txt: no libpng to link
 #include <png.h>
 #define SOTTO_HAVE_PNG 1
 #endif

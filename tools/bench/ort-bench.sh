@@ -97,7 +97,7 @@ echo "| model | type | runtime | activations | prefill tok/s (prompt $prompt) | 
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 "$NODE" -e '
   const fs = require("fs");
-  for (const l of fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean)) {
+  for (const l of fs.readFileSync(process.argv[1], "utf8").split("\n").filter((l) => l.startsWith("{"))) {  // Dawn prints shader warnings to stdout too
     const r = JSON.parse(l);
     if (r.error) { console.log(`| ${r.arch} | ${r.type} | ${r.error} | | | | | | |`); continue; }
     console.log(`| ${r.arch} (${r.layers} layers) | ${r.type} | ${r.runtime} | ${r.dtype} | ${r.prefill_tok_s} | ${r.decode_tok_s} | ` +
