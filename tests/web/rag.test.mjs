@@ -2,8 +2,11 @@
 // with the tiny random-weight BERT of the fixtures (tests/fixtures/embed, served as /models/ with --models), compared
 // with the native CLI over the same files (`sotto index add`, `sotto ask --extractive --json`):
 //   * the page loads (engine and model in its worker), axe-core clean;
-//   * a .txt, a .md and an .html file added through the file input: each listed with the passage count `sotto index
-//     add` stores for it; a .pdf, a binary .txt and an unsupported file each one line, the others indexed;
+//   * a .txt, a .md, an .html and a .pdf file added through the file input: each listed with the passage count `sotto
+//     index add` stores for it; the PDF's passages (page, byte offsets, text) == the native index's, read from its
+//     SQLite file (SQLite's wasm build in Node), its text layer read by pdf.js in the page and by poppler natively;
+//     a PDF without a text layer, an encrypted one, a corrupt one, a binary .txt and an unsupported file each one
+//     line, as the CLI words it, the others indexed;
 //   * questions (one per document, one not found): the answer shown == the native answer, each citation's verdict ==
 //     native, and the highlighted text == the native citation's bytes of its passage; axe-core clean with the answer;
 //   * the index is kept: after a reload the documents are listed and the answer is the same;
@@ -22,7 +25,7 @@
 // /tmp/sotto-browser.lock). Prints `N passed, M failed`. ~10 s.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import { Tally } from '../harness.mjs';
+import { makePdf, linesAt } from './rag-pdf.mjs';
 import { startServe } from './serve.mjs';
 import { axeClean, launchChromium, until as untilIn, watchedContext as watchedContextOf } from './page-helpers.mjs';
 
@@ -38,21 +42,69 @@ const sotto = process.argv[2] ?? join(root, 'build', 'sotto');
 const wasmDir = process.env.SOTTO_WASM_DIR ?? join(root, 'build-wasm');
 const dir = join(root, 'tests', 'fixtures', 'embed');
 const MODEL = 'bert-f32.gguf';
+execFileSync('bash', [join(root, 'web', 'rag', 'vendor.sh')], { stdio: 'inherit' });  // pdf.js, SQLite wasm (npm)
+const { default: sqlite3Init } = await import(join(root, 'web', 'rag', 'vendor', 'node_modules', '@sqlite.org', 'sqlite-wasm', 'dist', 'node.mjs'));
+const sqlite3 = await sqlite3Init();
 const tmp = mkdtempSync(join(tmpdir(), 'sotto-rag-page-'));
+
+// An SQLite file's rows (SQLite's own wasm build, opened from the file's bytes; nothing written back).
+function sqliteRows(file, sql, bind = []) {
+  const bytes = new Uint8Array(readFileSync(file));
+  const db = new sqlite3.oo1.DB();
+  try {
+    const p = sqlite3.wasm.allocFromTypedArray(bytes);
+    const { capi } = sqlite3;
+    const rc = capi.sqlite3_deserialize(db.pointer, 'main', p, bytes.length, bytes.length,
+                                        capi.SQLITE_DESERIALIZE_FREEONCLOSE | capi.SQLITE_DESERIALIZE_READONLY);
+    if (rc) throw new Error(`${file}: sqlite3_deserialize: ${rc}`);
+    return db.selectObjects(sql, bind).map((r) => ({ ...r }));
+  } finally {
+    db.close();
+  }
+}
 
 const docs = {
   'invoices.md': '# Invoice handling\n\nInvoices are payable within thirty days of receipt. Late invoices incur interest of 2% per month.\n\nInvoices over 10,000 EUR need the approval of the finance director before payment. Invoices are not payable in cash.\n',
   'leave.txt': 'Staff leave policy.\n\nEvery employee receives twenty-five days of paid annual leave per calendar year. Unused leave of up to five days may be carried over into the next year, and any further unused days lapse on 31 March.\n\nSick leave does not count against annual leave. A medical certificate is required after three consecutive days of absence.\n',
   'records.html': '<!doctype html><html><head><title>Records</title><style>p { color: red }</style></head><body><h1>Patient records</h1>\n<p>Patient records are kept for ten years after the last treatment.\n   Records of minors are kept until the patient turns <b>twenty-eight</b>.</p><ul><li>Access to a patient file is logged.</li><li>The log is reviewed every quarter by the data protection officer.</li></ul><script>var x = "not text";</script></body></html>\n',
 };
-const names = Object.keys(docs).sort();
-for (const n of names) writeFileSync(join(tmp, n), docs[n]);
-writeFileSync(join(tmp, 'scan.pdf'), '%PDF-1.4\n%%EOF\n');
+// A PDF with what poppler's layout keeps: a heading, paragraphs, an indented item, a table, a superscript, accents,
+// kerning, an empty page; written here (rag-pdf.mjs), no PDF tool needed.
+const handbook = [
+  [{ text: 'Expenses handbook', x: 220, y: 740, size: 16, font: 'F2' },
+   ...linesAt([{ text: 'Travel expenses are reimbursed when the claim is filed within sixty days of the trip.' },
+               { text: 'Receipts are required for every item over twenty-five euros, including taxi fares.' },
+               { text: '- Hotel bills must show the room rate and the dates of the stay.', x: 90, gap: 6 },
+               { text: 'The caf\u00e9 allowance in Z\u00fcrich is a na\u00efve r\u00e9sum\u00e9 of daily costs.', font: 'F3', size: 12, gap: 6 },
+               { text: 'Kil|ometre allow|ances are paid at the standard rate.', kern: 30 }], { top: 700 }),
+   { text: 'Item', x: 72, y: 560, font: 'F2' }, { text: 'Rate', x: 300, y: 560, font: 'F2' },
+   { text: 'Breakfast', x: 72, y: 544 }, { text: '12 EUR', x: 300, y: 544 },
+   { text: 'Dinner', x: 72, y: 528 }, { text: '30 EUR', x: 300, y: 528 },
+   { text: 'See note', x: 72, y: 500 }, { text: '2', x: 118, y: 505, size: 7 }, { text: 'below.', x: 124, y: 500 }],
+  [],
+  linesAt([{ text: 'Claims filed late are refused unless the finance director approves an exception in writing.' },
+           { text: 'Approved claims are paid with the next monthly salary.', gap: 10 }]),
+];
+const pdfs = { 'handbook.pdf': makePdf(handbook) };
+const names = [...Object.keys(docs), ...Object.keys(pdfs)].sort();
+for (const n of Object.keys(docs)) writeFileSync(join(tmp, n), docs[n]);
+for (const n of Object.keys(pdfs)) writeFileSync(join(tmp, n), pdfs[n]);
+writeFileSync(join(tmp, 'scan.pdf'), makePdf([[], []]));  // pages without a text layer
+writeFileSync(join(tmp, 'locked.pdf'), makePdf(handbook, { encrypted: true }));
+writeFileSync(join(tmp, 'broken.pdf'), '%PDF-1.4\n%%EOF\n');
 writeFileSync(join(tmp, 'blob.txt'), Buffer.from([0x41, 0x00, 0x42]));
 writeFileSync(join(tmp, 'notes.docx'), 'PK');
 const db = join(tmp, 'i.sqlite');
 const run = (args) => execFileSync(sotto, args, { maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 run(['index', 'add', ...names.map((n) => join(tmp, n)), '--db', db, '-m', join(dir, MODEL), '-q', '-t', '1']);
+const nativeError = (file) => {
+  try {
+    run(['index', 'add', join(tmp, file), '--db', join(tmp, 'errors.sqlite'), '-m', join(dir, MODEL), '-q', '-t', '1']);
+  } catch (e) {
+    return e.stderr.toString().trim().replace(/^sotto: /, '').replace(`${tmp}/`, '');
+  }
+  return 'indexed';
+};
 const nativeAsk = (q) => JSON.parse(run(['ask', q, '--index', db, '--extractive', '--json', '-q']));
 
 const { server, origin } = await startServe(sotto, ['--port', '0', '--wasm-dir', wasmDir, '--models', dir, '-q']);
@@ -60,7 +112,7 @@ const browser = await launchChromium(chromium);
 const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 
-const allowed = [/^\/rag\/(index\.html)?$/, /^\/rag\/[a-z-]+\.(mjs|css)$/, /^\/[a-z-]+\.(mjs|css)$/,
+const allowed = [/^\/rag\/(index\.html)?$/, /^\/rag\/[a-z-]+\.(mjs|css)$/, /^\/rag\/vendor\/(pdf|pdf-worker)\.mjs$/, /^\/[a-z-]+\.(mjs|css)$/,
                  /^\/wasm\/(sotto|rag|threads-host|thread-worker|relaxed-simd)\.mjs$/, /^\/engine\/sotto(-mt)?(-relaxed)?\.wasm$/,
                  /^\/models\/(bert-f32|bert-q8_0|wordpiece-uncased)\.gguf$/];
 const { ctx, log } = await watchedContextOf(browser, origin, allowed, { viewport: { width: 1000, height: 900 } });
@@ -119,21 +171,56 @@ await step('the page loads: engine and model in its worker; axe-core clean', asy
   readyRequests = log.requests.length;
 });
 
-await step('files added: passages as sotto index add stores them; a .pdf, a binary file, a .docx each one line', async () => {
-  await page.setInputFiles('#files', [...names, 'scan.pdf', 'blob.txt', 'notes.docx'].map((n) => join(tmp, n)));
-  await until(page, () => Number(document.body.dataset.indexed || 0) >= 6 && !document.body.dataset.busy);
+await step('files added: passages as sotto index add stores them; bad PDFs, a binary file, a .docx each one line', async () => {
+  const bad = ['scan.pdf', 'locked.pdf', 'broken.pdf', 'blob.txt', 'notes.docx'];
+  await page.setInputFiles('#files', [...names, ...bad].map((n) => join(tmp, n)));
+  await until(page, (k) => Number(document.body.dataset.indexed || 0) >= k && !document.body.dataset.busy, names.length + bad.length);
   const rows = await page.$$eval('#docs tbody tr', (trs) => trs.map((tr) => [...tr.cells].slice(0, 2).map((c) => c.textContent)));
   const listed = JSON.parse(run(['index', 'ls', '--db', db, '--json']));
   const want = listed.documents.map((d) => [basename(d.path), String(d.passages)]).sort();
   assert.deepEqual(rows.sort(), want);
   const errors = await page.$$eval('#index-errors li', (lis) => lis.map((li) => li.textContent));
-  assert.deepEqual(errors.sort(), ['blob.txt: binary data (a NUL byte), not text',
-                                   'notes.docx: unsupported file type \'.docx\' (this page reads .txt, .md, .html, .htm)',
-                                   'scan.pdf: PDF is not read in the browser yet (index it with sotto index add)']);
+  assert.deepEqual(errors.sort(), [
+    'blob.txt: binary data (a NUL byte), not text',
+    'broken.pdf: corrupt PDF (pdf.js cannot read it: Invalid PDF structure.)',
+    nativeError('locked.pdf'),  // x.pdf: encrypted PDF (needs a password); decrypt it first
+    'notes.docx: unsupported file type \'.docx\' (this page reads .txt, .md, .html, .htm, .pdf)',
+    nativeError('scan.pdf'),  // x.pdf: no text layer in its 2 page(s) (a scanned PDF? run OCR on it first)
+  ]);
+  assert.match(nativeError('broken.pdf'), /^broken\.pdf: corrupt PDF \(poppler cannot read it\)$/);
+});
+
+// The page's passages of a document, as its worker stored them (this origin's IndexedDB), in the order added.
+const pagePassages = (name) => page.evaluate((doc) => new Promise((ok, no) => {
+  const r = indexedDB.open('sotto-rag');
+  r.onerror = () => no(r.error);
+  r.onsuccess = () => {
+    const q = r.result.transaction('passages').objectStore('passages').getAll();
+    q.onerror = () => no(q.error);
+    q.onsuccess = () => {
+      r.result.close();
+      ok(q.result.filter((p) => p.document === doc).sort((a, b) => a.id - b.id).map(({ page: n, begin, end, text }) => ({ page: n, begin, end, text })));
+    };
+  };
+}), name);
+
+await step('a PDF: pages and passages (page, byte offsets, text) == the native index\'s (pdf.js here, poppler there)', async () => {
+  const want = sqliteRows(db, 'SELECT c.page, c.begin, c.end, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.path = ? ORDER BY c.id',
+                          [join(tmp, 'handbook.pdf')]);
+  assert.ok(want.length > 3 && new Set(want.map((p) => p.page)).size === 2, `native passages: ${JSON.stringify(want).slice(0, 200)}`);
+  assert.ok(!want.some((p) => p.page === 2), 'the empty page 2 has passages');
+  const got = await pagePassages('handbook.pdf');
+  assert.deepEqual(got, want);
+  // the layout poppler keeps is in them: the table's columns, the indent, the accents, the superscript on its line
+  const all = want.map((p) => p.text).join('\n');
+  for (const re of [/Breakfast {10,}12 EUR/, /\n {2,}- Hotel bills/, /caf\u00e9 allowance in Z\u00fcrich/, /See note 2 below\./]) {
+    assert.match(all, re);
+  }
 });
 
 const questions = ['How many days of annual leave does an employee receive?', 'Are invoices payable in cash?',
-                   'How long are patient records kept?', 'What is the boiling point of mercury?'];
+                   'How long are patient records kept?', 'What is the boiling point of mercury?',
+                   'When are approved claims paid?', 'Within how many days must a travel claim be filed?'];
 await step('answers == sotto ask --extractive --json: text, verdicts, highlights; axe-core clean', async () => {
   for (const q of questions) sameAsNative(await ask(q), nativeAsk(q));
   const last = await ask(questions[0]);
@@ -159,26 +246,29 @@ await step('a document removed is gone: its question is not found, as after sott
   assert.ok(!ref.passages.some((p) => p.document.endsWith('records.html')), 'native still has the removed document');
 });
 
-await step('a folder: its .txt/.md/.html files indexed by their path in it, the others left out and counted', async () => {
+await step('a folder: its .txt/.md/.html/.pdf files indexed by their path in it, the others left out and counted', async () => {
   const more = join(tmp, 'more');
   mkdirSync(join(more, 'sub'), { recursive: true });
   writeFileSync(join(more, 'policy.txt'), 'Visitors sign in at the front desk and wear a badge at all times.\n');
   writeFileSync(join(more, 'sub', 'note.md'), '# Note\n\nBackups are encrypted and kept off site for ninety days.\n');
   writeFileSync(join(more, 'photo.png'), 'not read');
+  writeFileSync(join(more, 'sub', 'form.pdf'), makePdf([linesAt([{ text: 'Parking permits are renewed every January at the facilities office.' }])]));
   const n = Number(await page.evaluate(() => document.body.dataset.indexed || 0));
   await page.setInputFiles('#folder', more);
-  await until(page, (k) => Number(document.body.dataset.indexed || 0) >= k + 2 && !document.body.dataset.busy, n);
+  await until(page, (k) => Number(document.body.dataset.indexed || 0) >= k + 3 && !document.body.dataset.busy, n);
   const rows = await page.$$eval('#docs tbody tr', (trs) => trs.map((tr) => [...tr.cells].slice(0, 2).map((c) => c.textContent)));
   run(['index', 'add', more, '--db', db, '-q', '-t', '1']);
   const listed = JSON.parse(run(['index', 'ls', '--db', db, '--json'])).documents;
-  for (const [name, file] of [['more/policy.txt', join(more, 'policy.txt')], ['more/sub/note.md', join(more, 'sub', 'note.md')]]) {
+  for (const [name, file] of [['more/policy.txt', join(more, 'policy.txt')], ['more/sub/note.md', join(more, 'sub', 'note.md')],
+                              ['more/sub/form.pdf', join(more, 'sub', 'form.pdf')]]) {
     const d = listed.find((x) => x.path === file);
     assert.ok(d, `native did not index ${file}`);
     assert.deepEqual(rows.find((r) => r[0] === name), [name, String(d.passages)]);
   }
   assert.deepEqual(await page.$$eval('#index-errors li', (lis) => lis.map((li) => li.textContent)),
-                   ['1 file of the folder left out (not .txt, .md or .html)']);
+                   ['1 file of the folder left out (not .txt, .md, .html or .pdf)']);
   sameAsNative(await ask('How long are backups kept?'), nativeAsk('How long are backups kept?'));
+  sameAsNative(await ask('When are parking permits renewed?'), nativeAsk('When are parking permits renewed?'));
 });
 
 await step('the same file again is unchanged; a changed one replaces its passages, as index add does', async () => {
@@ -239,8 +329,9 @@ await step('an answer written elsewhere, checked: verdicts, reasons and highligh
 
 await step('privacy: only this origin\'s page, engine and model files; nothing else after ready', async () => {
   assert.deepEqual(log.violations, []);
-  // adding files, asking and answering between ready and the reload made no request at all
-  assert.deepEqual(log.requests.slice(readyRequests, beforeReload), []);
+  // adding files, asking and answering between ready and the reload made no request but the PDF reader's two files
+  // (pdf.js and its worker, fetched from this origin when the first PDF is read)
+  assert.deepEqual(log.requests.slice(readyRequests, beforeReload), [`GET ${origin}/rag/vendor/pdf.mjs`, `GET ${origin}/rag/vendor/pdf-worker.mjs`]);
   // the reload fetches the page, its scripts and the engine (the model comes from the Cache API), all checked above
   assert.ok(log.requests.slice(beforeReload).every((r) => r.startsWith(`GET ${origin}/`)));
   assert.deepEqual(pageErrors, []);
@@ -255,7 +346,7 @@ await step('a model that is not an embedder: one line as the CLI words it; the s
   await p2.goto('about:blank');  // (a new fragment alone would not load the page again)
   await p2.goto(`${origin}/rag/#model=${MODEL}`);
   await until(p2, () => document.body.dataset.engine === 'ready');
-  assert.equal(await p2.$$eval('#docs tbody tr', (trs) => trs.length), names.length - 1 + 2);
+  assert.equal(await p2.$$eval('#docs tbody tr', (trs) => trs.length), names.length - 1 + 3);
   await p2.close();
 });
 
@@ -263,7 +354,7 @@ await step('another embedding model: the index made with the first one is emptie
   await page.goto('about:blank');
   await page.goto(`${origin}/rag/#model=bert-q8_0.gguf`);
   await until(page, () => document.body.dataset.engine === 'ready');
-  assert.match(await page.textContent('#engine-status'), /; the 4 stored documents were indexed with another model and have been cleared$/);
+  assert.match(await page.textContent('#engine-status'), /; the 6 stored documents were indexed with another model and have been cleared$/);
   assert.equal(await page.$$eval('#docs tbody tr', (trs) => trs.length), 0);
 });
 

@@ -6,7 +6,7 @@
 // cosine, reciprocal rank fusion) and answers extractively with every citation checked, as `sotto ask --extractive`
 // (wasm/rag-abi.cpp). Messages (page -> worker):
 //   {type: 'init', wasmUrl, modelUrl}        -> progress* then {type: 'ready', model, n_embd, threads, docs}
-//   {type: 'add', id, name, kind, text, size, chunkTokens, overlap}
+//   {type: 'add', id, name, kind, pages: [{page, text}], size, sha256 (the file's), chunkTokens, overlap}
 //                                            -> {type: 'added', id, name, status: added|replaced|unchanged, passages,
 //                                               seconds, docs}
 //   {type: 'remove', id, name}               -> {type: 'removed', id, name, docs}
@@ -90,17 +90,19 @@ async function init({ wasmUrl, modelUrl }) {
          docs: await docsList(), cleared });
 }
 
-async function add({ id, name, kind, text, size, chunkTokens = 200, overlap = 40 }) {
+async function add({ id, name, kind, pages, size, sha256: digest, chunkTokens = 200, overlap = 40 }) {
   if (!emb) throw new Error('the embedding model is not loaded yet');
   const t0 = performance.now();
-  const digest = await sha256(new TextEncoder().encode(text));
   const old = await req(db.transaction('docs').objectStore('docs').get(name));
   if (old && old.sha256 === digest) {
     post({ type: 'added', id, name, status: 'unchanged', passages: old.passages, seconds: 0, docs: await docsList() });
     return;
   }
   const maxTokens = Math.min(chunkTokens, emb.info.n_ctx - 2);
-  const chunks = chunkPage(text, await emb.words(text), { maxTokens, overlap: Math.min(overlap, maxTokens - 1) });
+  const chunks = [];  // each page cut on its own, as index add does: offsets are into the page's text
+  for (const { page, text } of pages) {
+    for (const c of chunkPage(text, await emb.words(text), { maxTokens, overlap: Math.min(overlap, maxTokens - 1) })) chunks.push({ page, ...c });
+  }
   if (!chunks.length) throw new Error(`${name}: no text in it`);
   const vectors = [];
   for (let i = 0; i < chunks.length; i += 8) {  // a few at a time, with progress
@@ -112,13 +114,13 @@ async function add({ id, name, kind, text, size, chunkTokens = 200, overlap = 40
   const ps = tx.objectStore('passages');
   const oldKeys = await req(ps.index('document').getAllKeys(name));
   for (const k of oldKeys) ps.delete(k);
-  const ids = await Promise.all(chunks.map((c, i) => req(ps.add({ document: name, page: 1, begin: c.begin, end: c.end, text: c.text,
+  const ids = await Promise.all(chunks.map((c, i) => req(ps.add({ document: name, page: c.page, begin: c.begin, end: c.end, text: c.text,
                                                                    vector: vectors[i].buffer.slice(vectors[i].byteOffset, vectors[i].byteOffset + vectors[i].byteLength) }))));
   tx.objectStore('docs').put({ name, kind, size, sha256: digest, passages: chunks.length, added: Date.now() });
   await done(tx);
   const gone = new Set(oldKeys);
   passages = passages.filter((p) => !gone.has(p.id));
-  chunks.forEach((c, i) => passages.push({ id: ids[i], document: name, page: 1, ...c, vector: vectors[i], tokens: tokens(c.text) }));
+  chunks.forEach((c, i) => passages.push({ id: ids[i], document: name, ...c, vector: vectors[i], tokens: tokens(c.text) }));
   post({ type: 'added', id, name, status: old ? 'replaced' : 'added', passages: chunks.length,
          seconds: (performance.now() - t0) / 1000, docs: await docsList() });
 }

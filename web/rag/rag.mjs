@@ -1,6 +1,8 @@
-// rag.mjs — the private documents page (web/rag/index.html; issue 21, point 5): the user adds .txt, .md and .html
-// files (or a folder, or drops them); each is read here into its text (HTML: the text of its body as `sotto index add`
-// reads it, the same walker over the platform's DOMParser), handed to the engine worker (rag-worker.mjs), which splits
+// rag.mjs — the private documents page (web/rag/index.html; issue 21, point 5): the user adds .txt, .md, .html and .pdf
+// files (or a folder, or drops them); each is read here into its pages' text (HTML: the text of its body as `sotto index
+// add` reads it, the same walker over the platform's DOMParser; PDF: its text layer through pdf.js in pdf.js's own
+// worker from this origin, page by page, laid out as poppler lays it out natively: pdf-text.mjs), handed to the
+// engine worker (rag-worker.mjs), which splits
 // it into passages, embeds them and keeps them in this browser's IndexedDB; a question is answered extractively from
 // the best passages (BM25 and dense fused, as `sotto ask --extractive`), each citation shown with its check verdict and
 // highlighted in its passage, and the sentences the check flags listed. Nothing leaves the page: the worker fetches the
@@ -11,11 +13,13 @@
 // replaced, unchanged or failed), body[data-answered] counts answers, body[data-busy] while indexing or answering.
 // "Check an answer written elsewhere": an answer as JSON ({answer, citations: [{document, page, quote}]}, e.g. a language
 // model's) is checked against the stored passages of the pages it cites, as `sotto ask --check`, and shown the same way.
-// Does not: read PDF (no PDF library in the browser build yet: a .pdf is refused in one line), generate answers with
-// a language model, keep questions or answers.
+// Does not: read scanned PDFs (no OCR) or encrypted ones, generate answers with a language model, keep questions or
+// answers.
+import { pdfPages } from './pdf-text.mjs';
+
 const $ = (id) => document.getElementById(id);
 const NAME = /^[A-Za-z0-9_.-]+\.gguf$/;
-const KINDS = { txt: 'text', text: 'text', md: 'markdown', markdown: 'markdown', html: 'html', htm: 'html' };
+const KINDS = { txt: 'text', text: 'text', md: 'markdown', markdown: 'markdown', html: 'html', htm: 'html', pdf: 'pdf' };
 const worker = new Worker('/rag/rag-worker.mjs', { type: 'module' });
 let nextId = 1;
 let pending = 0;
@@ -96,13 +100,24 @@ function htmlText(html) {
   return s.replace(/\n+$/, '');
 }
 
+const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+// A file -> {kind, pages: [{page, text}], size, sha256}: its pages' text as `sotto index add` reads it (a PDF's text
+// layer through pdf.js, laid out as poppler does: pdf-text.mjs), or one line naming the file.
 async function readText(file, name) {
   const ext = (name.match(/\.([^./]+)$/)?.[1] ?? '').toLowerCase();
-  if (ext === 'pdf') throw new Error(`${name}: PDF is not read in the browser yet (index it with sotto index add)`);
   const kind = KINDS[ext];
-  if (!kind) throw new Error(`${name}: unsupported file type '.${ext}' (this page reads .txt, .md, .html, .htm)`);
+  if (!kind) throw new Error(`${name}: unsupported file type '.${ext}' (this page reads .txt, .md, .html, .htm, .pdf)`);
   const bytes = new Uint8Array(await file.arrayBuffer());
   if (!bytes.length) throw new Error(`${name}: empty file`);
+  const sha256 = hex(await crypto.subtle.digest('SHA-256', bytes));
+  if (kind === 'pdf') {
+    const pages = await pdfPages(bytes, name);
+    if (!pages.some((p) => /[^ \t\n\r\f\v]/.test(p.text))) {
+      throw new Error(`${name}: no text layer in its ${pages.length} page(s) (a scanned PDF? run OCR on it first)`);
+    }
+    return { kind, pages, size: bytes.length, sha256 };
+  }
   if (bytes.includes(0)) throw new Error(`${name}: binary data (a NUL byte), not text`);
   let text;
   try {
@@ -112,7 +127,7 @@ async function readText(file, name) {
   }
   if (kind === 'html') text = htmlText(text);
   if (!/[^ \t\n\r\f\v]/.test(text)) throw new Error(`${name}: no text in it`);
-  return { kind, text, size: bytes.length };
+  return { kind, pages: [{ page: 1, text }], size: bytes.length, sha256 };
 }
 
 // entries: [{file, name, inFolder}]; files of a folder that this page does not read are left out, counted.
@@ -122,7 +137,7 @@ async function addFiles(entries) {
   const skipped = entries.length - list.length;
   list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));  // the order `index add` walks a folder
   $('index-errors').replaceChildren();
-  if (skipped) indexError(`${skipped} file${skipped === 1 ? '' : 's'} of the folder left out (not .txt, .md or .html)`);
+  if (skipped) indexError(`${skipped} file${skipped === 1 ? '' : 's'} of the folder left out (not .txt, .md, .html or .pdf)`);
   if (!list.length) return;
   $('index-progress').hidden = false;
   batch = { done: 0, total: list.length };
@@ -130,8 +145,8 @@ async function addFiles(entries) {
     pending++;
     setBusy();
     try {
-      const { kind, text, size: n } = await readText(file, name);
-      worker.postMessage({ type: 'add', id: nextId++, name, kind, text, size: n });
+      const { kind, pages, size: n, sha256 } = await readText(file, name);
+      worker.postMessage({ type: 'add', id: nextId++, name, kind, pages, size: n, sha256 });
     } catch (e) {
       fileDone();
       indexError(String(e.message).split('\n')[0]);
