@@ -6,7 +6,7 @@
 //                                         in place of modelUrl (hub.mjs) -> progress* then {type: 'ready',
 //                                         backend ('webgpu' | 'wasm-cpu-simd128'), adapter, why, model, bytes, cached,
 //                                         hub ('OWNER/NAME:FILE' or null), threads (of the wasm CPU engine: engine-wasm.mjs)}
-//   {type: 'stream-start', id, sampleRate, partialMs, commands, bias, endpointMs}
+//   {type: 'stream-start', id, sampleRate, partialMs, commands, bias, endpointMs, endpointDecodeMs}
 //                                         a live recording begins (the recognizer is reset; a rate other
 //                                         than 16 kHz is resampled by the engine, as `sotto transcribe` does);
 //                                         partialMs > 0: partial text while a phrase is spoken (`sotto listen
@@ -16,7 +16,8 @@
 //                                         the action then has text, decoded, heard, logprob_free, logprob_command,
 //                                         command_text as the CLI prints them; endpointMs > 0 (with commands): a
 //                                         phrase that is a command of the set ends after endpointMs of silence
-//                                         instead of 400 ms (`sotto listen --endpoint`; wasm CPU only); segments
+//                                         instead of 400 ms (`sotto listen --endpoint`, endpointDecodeMs its
+//                                         --endpoint-decode; wasm CPU only); segments
 //                                         then have speech_end, wait_ms, endpoint, and speech_to_action_ms (end of
 //                                         speech -> action: wait_ms + latency_ms)
 //   {type: 'stream-chunk', id, pcm}       samples of it (Float32Array) -> {type: 'segment', id, segment}*
@@ -159,8 +160,8 @@ async function handle(m) {
         throw new Error(`${m.bias ? 'biased decoding' : 'early end of speech'} needs a command set`);
       }
       await asr.bias(m.bias ? await commands.grammar() : null);  // compiled once per set (engine-asr.mjs)
-      await asr.endpoint(m.endpointMs > 0 ? { pauseMs: m.endpointMs, commands: commands.lastGood.text, name: commands.lastGood.name,
-                                              margin: BIAS_MARGIN } : null);
+      await asr.endpoint(m.endpointMs > 0 ? { pauseMs: m.endpointMs, decodeMs: m.endpointDecodeMs ?? 0, commands: commands.lastGood.text,
+                                              name: commands.lastGood.name, margin: BIAS_MARGIN } : null);
       return;
     case 'stream-chunk': {
       chunksWaiting--;

@@ -12,7 +12,8 @@
 //       bias: true (with commands): biased decoding toward the set's phrases, `sotto listen --bias` (wasm CPU only):
 //       the action then also has text (the text matched), decoded ('free' | 'command'), heard, logprob_free,
 //       logprob_command, command_text; endpointMs > 0 (with commands): a phrase that is a command ends after that
-//       much silence instead of 400 ms (`sotto listen --endpoint`), and segments have speech_to_action_ms
+//       much silence instead of 400 ms (`sotto listen --endpoint`; endpointDecodeMs: its text decoded earlier in the
+//       pause, `--endpoint-decode`), and segments have speech_to_action_ms
 //   const commands = await asr.loadCommands(wasmUrl, jsonText, name)    a voice command set (docs/voice.md):
 //       [{name, confirm, say}]; a bad set: a one-line error (the last good one stays)
 //   const {action, match_ms} = await asr.matchCommand(text)    a typed utterance -> {command, slots, confirm} or
@@ -108,10 +109,11 @@ export class Recognizer {
     return [id, job];
   }
 
-  stream(onSegment, sampleRate = 16000, { partialMs = 0, commands = false, bias = false, endpointMs = 0, onPartial = null } = {}) {
+  stream(onSegment, sampleRate = 16000, { partialMs = 0, commands = false, bias = false, endpointMs = 0, endpointDecodeMs = 0,
+                                          onPartial = null } = {}) {
     const [id, job] = this.job(onSegment);
     job.onPartial = onPartial;
-    this.worker.postMessage({ type: 'stream-start', id, sampleRate, partialMs, commands, bias, endpointMs });
+    this.worker.postMessage({ type: 'stream-start', id, sampleRate, partialMs, commands, bias, endpointMs, endpointDecodeMs });
     return {
       push: (pcm) => { const c = pcm.slice(); this.worker.postMessage({ type: 'stream-chunk', id, pcm: c }, [c.buffer]); },
       end: () => { this.worker.postMessage({ type: 'stream-end', id }); return job.done; },

@@ -275,7 +275,7 @@ await step('biased decoding (the "Bias" box): the WAV\'s action is `sotto listen
   console.log(`      ${got.map((e, i) => `${e.heard}: ${want[i].decoded}, constrained ${JSON.stringify(want[i].command_text)}`).join('; ')}`);
 });
 
-await step('"End a command after 200 ms": the log adds end of speech -> action; a phrase that is no command does not end early', async () => {
+await step('"End a command after 150 ms": the log adds end of speech -> action; a phrase that is no command does not end early', async () => {
   await page.check('#endpoint');
   const got = await playWav(shortWav);
   await page.uncheck('#endpoint');

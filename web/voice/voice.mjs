@@ -8,7 +8,8 @@
 // phrase known -> action, as the CLI measures it, and -> drawn on the page); a command marked confirm: true acts only after the dialog's
 // confirmation (Cancel, Escape: nothing changes); the panel (panel.mjs) shows the result. "Bias the speech decoder"
 // turns on `sotto listen --bias` for the next recording or file (the log then says when the constrained text was taken);
-// "End a command after 200 ms" turns on `sotto listen --endpoint 200` (the log then adds end of speech -> action).
+// "End a command after 150 ms" turns on `sotto listen --endpoint 150 --endpoint-decode 80` (the log then adds end of
+// speech -> action).
 // The page's data attributes say where it is (tests): body[data-engine] loading | ready | error, body[data-commands]
 // ready | error, body[data-busy] while a recording or a file is being heard.
 // Does not: send anything anywhere (the server's CSP allows this origin only), or keep the log across visits.
@@ -21,7 +22,8 @@ const WASM_URL = '/engine/sotto.wasm';
 const ASR_URL = '/models/asr.gguf';
 const SET_URL = '/voice/factory.json';
 const PARTIAL_MS = 300;  // partial text at most every 300 ms of audio
-const ENDPOINT_MS = 200; // "End a command after 200 ms of silence": `sotto listen --endpoint 200`
+// "End a command after 150 ms of silence": `sotto listen --endpoint 150 --endpoint-decode 80` (docs/voice.md)
+const ENDPOINT_MS = 150, ENDPOINT_DECODE_MS = 80;
 const CHUNK = 1600;      // a WAV file is fed 100 ms at a time, as the microphone's worklet posts it
 // The page's files and those of its workers, put in the app shell's cache (../sw.js answers from it offline) on the first
 // visit, before the service worker controls a load; the engine and the model are in the engine worker's cache.
@@ -128,7 +130,7 @@ function logEntry({ text, action, latencyMs, source, partialCount, speechToActio
   const result = el('span', 'result');
   const latency = el('span', 'latency', latencyMs === null ? 'typed' : `${latencyMs.toFixed(1)} ms`);
   li.append(time, ' ', heard, ' → ', what, ' ', result, ' · ');
-  // With "End a command after 200 ms": end of speech -> action (the silence waited included), and why it closed.
+  // With "End a command after 150 ms": end of speech -> action (the silence waited included), and why it closed.
   if (speechToActionMs !== undefined) {
     li.dataset.speechMs = speechToActionMs.toFixed(1);
     li.dataset.endpoint = endpoint;
@@ -230,7 +232,8 @@ async function startListening() {
   try {
     rec.mic = await startStreaming((chunk) => { if (rec?.live) rec.live.push(chunk); else rec?.early.push(chunk); });
     rec.live = asr.stream(onSegment('microphone'), rec.mic.sampleRate, { partialMs: PARTIAL_MS, commands: true, bias: $('bias').checked,
-                                                         endpointMs: $('endpoint').checked ? ENDPOINT_MS : 0, onPartial });
+                                                         endpointMs: $('endpoint').checked ? ENDPOINT_MS : 0,
+                                                         endpointDecodeMs: ENDPOINT_DECODE_MS, onPartial });
     for (const c of rec.early) rec.live.push(c);
     setPlain('Listening: say a command.');
   } catch (e) {
@@ -265,7 +268,8 @@ async function playFile(file) {
     const { pcm, seconds } = await decodeTo16k(file);
     setPlain(`Hearing ${file.name} (${seconds.toFixed(1)} s)…`);
     const live = asr.stream(onSegment('file'), 16000, { partialMs: PARTIAL_MS, commands: true, bias: $('bias').checked,
-                                                         endpointMs: $('endpoint').checked ? ENDPOINT_MS : 0, onPartial });
+                                                         endpointMs: $('endpoint').checked ? ENDPOINT_MS : 0,
+                                                         endpointDecodeMs: ENDPOINT_DECODE_MS, onPartial });
     // In real time, 100 ms at a time, as the microphone's chunks come (on a fixed schedule: no drift).
     const start = performance.now();
     for (let i = 0, k = 0; i < pcm.length; i += CHUNK, k++) {
