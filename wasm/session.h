@@ -46,6 +46,12 @@ struct Session {
   std::unique_ptr<sotto::DeviceSampler> dsampler;  // WebGPU sessions started with sotto_gpu_start_sampled
   bool has_pending = false;                       // dsampler: a token read is pending (pending -1: all masked)
   std::deque<int32_t> queued;                     // forced tokens already run, returned by the next calls
+  // Prompt reuse on the CPU (sotto_prompt_reuse, off by default): held are the tokens whose K/V the cache holds at
+  // positions 0..held.size() (the last prompt and the answer tokens run; cleared when the cache holds anything
+  // else, such as image rows); a start keeps the longest prefix of its prompt they share (n_reused).
+  bool prompt_reuse = false;
+  std::vector<int32_t> held;
+  int n_reused = 0;
   // The vision tower attached by sotto_vision_load (wasm/vision-abi.cpp). Last: destroyed first, before the
   // backend its weights live on.
   std::shared_ptr<VisionState> vision;
@@ -67,8 +73,11 @@ inline sotto::SamplerParams sampler_params(float temp, int top_k, float top_p, f
 
 // A CPU session's new generation of prompt ids[0..n) (checked: not empty, fits the context, ids in the vocabulary;
 // errors start with `who`): a fresh sampler chain (the grammar first when one is set) that has seen the prompt, an
-// empty cache, n_past 0. The caller prefills and sets logits and n_past. (wasm/sotto-abi.cpp)
-void begin_generation(Session* s, const char* who, const int32_t* ids, int n, const sotto::SamplerParams& sp);
+// empty cache, n_past 0. The caller prefills and sets logits and n_past. With reuse (and sotto_prompt_reuse on):
+// the cache keeps the longest prefix of ids it holds already (at most n - 1; n_past and n_reused set to it), and
+// the caller prefills from there and sets held to ids. Without, held is cleared. (wasm/sotto-abi.cpp)
+void begin_generation(Session* s, const char* who, const int32_t* ids, int n, const sotto::SamplerParams& sp,
+                      bool reuse = false);
 
 // A WebGPU session's greedy generation of ids[0..n) (sotto_gpu_start), with rows over the token embeddings at spans
 // (the images of wasm/vision-abi.cpp; the rows are copied to the device while this runs). (wasm/sotto-abi.cpp)

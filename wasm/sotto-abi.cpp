@@ -22,6 +22,9 @@
 //   pending: the host awaits only the oldest (GpuInstance.settle({oldest: true})) and must settle all of them
 //   before another start or before the session is destroyed (wasm/sotto.mjs does).
 // sotto_start/sotto_step refuse a WebGPU session (its logits never come back to wasm memory).
+// Prompt reuse, CPU sessions (sotto_prompt_reuse(s, 1); off by default): sotto_start keeps the longest prefix of
+// its prompt whose K/V the cache holds (the last prompt and the tokens sotto_step ran: a chat's next turn) and
+// prefills only the rest; sotto_n_reused says how many (the npm package's worker turns it on).
 // Constrained decoding and sampling, both backends:
 //   sotto_set_grammar(s, text, len, kind)  kind 1: a JSON Schema (3: compact), 2: GBNF, 0: none; used by the
 //                               next sotto_start / sotto_gpu_start_sampled (the grammar link first in the
@@ -55,6 +58,7 @@
 #include "runtime/generate.h"
 #include "runtime/grammar-sampler.h"
 #include "runtime/loaded-model.h"
+#include "runtime/prompt-cache.h"
 #include "runtime/sampler.h"
 #include "session.h"
 
@@ -206,7 +210,8 @@ SOTTO_EXPORT int sotto_tokenize_chat(Session* s, const char* text, uint32_t len)
 }
 
 namespace sotto_wasm {
-void begin_generation(Session* s, const char* who, const int32_t* ids, int n, const sotto::SamplerParams& sp) {
+void begin_generation(Session* s, const char* who, const int32_t* ids, int n, const sotto::SamplerParams& sp,
+                      bool reuse) {
   if (s->gpu) sotto::fail(who, ": this is a WebGPU session (use sotto_gpu_start)");
   if (n <= 0) sotto::fail(who, ": the prompt is empty");
   if (n > s->n_ctx) {
@@ -220,8 +225,16 @@ void begin_generation(Session* s, const char* who, const int32_t* ids, int n, co
   if (s->grammar) s->chain.add_front(sotto::make_grammar_sampler(s->grammar, s->lm.tokenizer.get()));
   s->queued.clear();
   s->chain.observe_prompt(ids, n);
-  s->cache = s->lm.model->new_cache(s->n_ctx);
-  s->n_past = 0;
+  size_t keep = 0;
+  if (reuse && s->prompt_reuse && s->cache.n_ctx == s->n_ctx && s->held.size() <= size_t(s->n_past)) {
+    keep = sotto::common_prefix(s->held, std::vector<int32_t>(ids, ids + n), size_t(n - 1));
+  } else {
+    s->cache = s->lm.model->new_cache(s->n_ctx);
+  }
+  s->held.resize(keep);  // until the caller's prefill: positions keep.. are overwritten
+  s->n_reused = int(keep);
+  s->cache.n_past = int(keep);
+  s->n_past = int(keep);
 }
 }  // namespace sotto_wasm
 
@@ -229,10 +242,23 @@ void begin_generation(Session* s, const char* who, const int32_t* ids, int n, co
 SOTTO_EXPORT void sotto_start(Session* s, const int32_t* ids, int n, float temp, int top_k, float top_p,
                               float min_p, float repeat_penalty, uint32_t seed_lo, uint32_t seed_hi) {
   sotto_wasm::begin_generation(s, "sotto_start", ids, n,
-                               sotto_wasm::sampler_params(temp, top_k, top_p, min_p, repeat_penalty, seed_lo, seed_hi));
-  s->logits = sotto::prefill(*s->lm.model, s->cache, ids, n, 256);
+                               sotto_wasm::sampler_params(temp, top_k, top_p, min_p, repeat_penalty, seed_lo, seed_hi),
+                               true);
+  const int keep = s->n_past;
+  s->logits = sotto::prefill(*s->lm.model, s->cache, ids + keep, n - keep, 256);
   s->n_past = n;
+  s->held.assign(ids, ids + n);
 }
+
+// Prompt reuse (CPU sessions): on = 1 turns it on, 0 off (the next start then runs the whole prompt), else only
+// asks; returns the previous setting. sotto_n_reused: prompt tokens the last start kept from the cache.
+SOTTO_EXPORT int sotto_prompt_reuse(Session* s, int on) {
+  const int was = s->prompt_reuse ? 1 : 0;
+  if (on == 0 || on == 1) s->prompt_reuse = on == 1;
+  if (!s->prompt_reuse) s->held.clear();
+  return was;
+}
+SOTTO_EXPORT int sotto_n_reused(Session* s) { return s->n_reused; }
 
 // Samples the next token from the last logits and accepts it. Unless it is an end-of-generation token,
 // runs it through the model so the next call has logits. Returns the id, or -1 when the context is full.
@@ -256,8 +282,11 @@ SOTTO_EXPORT int32_t sotto_step(Session* s) {
     batch.push_back(f);
     s->queued.push_back(f);
   }
+  const bool in_step = s->held.size() == size_t(s->n_past);  // held names every position so far
   s->logits = s->lm.model->forward(s->cache, batch.data(), int(batch.size()));
   s->n_past += int(batch.size());
+  if (in_step) s->held.insert(s->held.end(), batch.begin(), batch.end());
+  else s->held.clear();
   return id;
 }
 
@@ -493,8 +522,11 @@ SOTTO_EXPORT void sotto_feed(Session* s, int32_t id) {
   if (s->n_past >= s->n_ctx) sotto::fail("sotto_feed: the context is full");
   if (id < 0 || id >= s->lm.tokenizer->n_vocab()) sotto::fail("sotto_feed: token id ", std::to_string(id), " out of range");
   s->chain.accept(id);
+  const bool in_step = s->held.size() == size_t(s->n_past);
   s->logits = s->lm.model->forward(s->cache, &id, 1);
   s->n_past++;
+  if (in_step) s->held.push_back(id);
+  else s->held.clear();
 }
 
 SOTTO_EXPORT int sotto_is_eog(Session* s, int32_t id) { return s->lm.tokenizer->is_eog(id) ? 1 : 0; }

@@ -6,6 +6,9 @@
 //                                                     repeatPenalty, seed, chat, onToken,
 //                                                     schema | grammar, compact})) ...
 //   engine.cancel();  engine.dispose();
+//   engine.promptReuse(true): on the wasm CPU, a prompt that starts with the last prompt and answer (a chat's next
+//   turn) prefills only the rest (engine.reused() says how many tokens were kept; generate's cachePrompt: false
+//   prefills all).
 // prompt: text, or messages [{role: 'system' | 'user' | 'assistant', content}] through the model's chat template.
 // Also the low-level calls the tests use: tokenize(text, chat) -> Int32Array, tokenizeChat(messages), start(ids, opts),
 // step() -> id (-1: context full), isEog(id), piece(id) -> Uint8Array, detokenize(ids) -> string.
@@ -466,6 +469,21 @@ export class Sotto {
     const handle = this.buffer(u8);
     const nameBytes = this.encoder.encode(name + '\0');
     this.session = this.withBuffer(nameBytes, (namePtr) => this.call('sotto_create', handle, namePtr, nCtx, this.threads));
+    if (this.promptReuseOn && this.exports.sotto_prompt_reuse) this.call('sotto_prompt_reuse', this.session, 1);
+  }
+
+  // Prompt reuse on the wasm CPU (sotto_prompt_reuse; off unless asked): a start keeps the longest prefix of its
+  // prompt whose K/V the cache holds (the last prompt and the answer tokens run: a chat's next turn) and prefills
+  // only the rest; the answer is a cold run's. Kept for later loads and revives. Returns whether this build has it.
+  // reused(): prompt tokens the last start kept; promptTokens: the last prompt's length.
+  promptReuse(on) {
+    this.promptReuseOn = !!on;
+    if (!this.exports.sotto_prompt_reuse) return false;
+    if (this.session && !this.gpu && !this.dead) this.call('sotto_prompt_reuse', this.session, on ? 1 : 0);
+    return true;
+  }
+  reused() {
+    return this.exports.sotto_n_reused && this.session && !this.gpu ? this.call('sotto_n_reused', this.session) : 0;
   }
 
   // The restorer of this engine's own session (onRevive): the last good model, then its grammar.
@@ -651,7 +669,16 @@ export class Sotto {
       if (plain) await this.gpuStart(ids);
       else await this.gpuStartSampled(ids, o);
     } else {
-      this.start(typeof prompt === 'string' ? this.tokenize(prompt, chat) : this.tokenizeChat(prompt), opts);
+      const ids = typeof prompt === 'string' ? this.tokenize(prompt, chat) : this.tokenizeChat(prompt);
+      this.promptTokens = ids.length;
+      // cachePrompt: false prefills the whole prompt (a cold run); the cache then holds it for the next turn.
+      const cold = opts.cachePrompt === false && this.promptReuseOn && this.exports.sotto_prompt_reuse;
+      if (cold) this.call('sotto_prompt_reuse', this.requireSession(), 0);
+      try {
+        this.start(ids, opts);
+      } finally {
+        if (cold && !this.dead) this.call('sotto_prompt_reuse', this.requireSession(), 1);
+      }
     }
     const decoder = new TextDecoder('utf-8');
     for (let i = 0; i < maxTokens && !this.cancelled; i++) {

@@ -1,6 +1,7 @@
 // node.test.mjs — the packed npm package (npm/), installed into a scratch project by run.sh, in Node against the
 // native CLI: greedy text == `sotto generate` (a fixture model, and the bundled note model plain, as a chat turn and
-// under a JSON Schema), a conversation's answer == `sotto serve --api`'s to the same messages, malformed messages, the token ids == the wasm host's own greedy ids (tests/wasm/greedy.mjs, itself checked
+// under a JSON Schema), a conversation's answer == `sotto serve --api`'s to the same messages, a chat's next turn reusing
+// the worker's KV prefix with the cold run's answer (usage.cachedTokens; cachePrompt: false), malformed messages, the token ids == the wasm host's own greedy ids (tests/wasm/greedy.mjs, itself checked
 // against the CLI's bytes by tests/wasm/run.mjs), progress events, abort (AbortSignal, leaving the loop) stops early
 // and the model goes on, bad model files are one-line errors, speech to text of samples/visit-soap.wav ==
 // `sotto transcribe --json`, note() == `sotto note --format json/markdown`, model caching in a cache directory
@@ -114,6 +115,33 @@ await test('a conversation (system, user, assistant, user) == sotto serve --api\
   // One user turn still == sotto generate --chat.
   assert.equal((await collect(notesModel, [{ role: 'user', content: first }], { maxTokens: 32 })).text,
     nativeText(notes, first, 32, ['--chat']));
+});
+
+await test('a chat\'s next turn reuses the worker\'s KV prefix (usage.cachedTokens), answers == a cold run and the native API', async () => {
+  const turn1 = [{ role: 'system', content: 'You write short clinical notes.' },
+    { role: 'user', content: 'Transcript: knee pain after running, swelling since Monday.' }];
+  const a1 = await collect(notesModel, turn1, { maxTokens: 24 });
+  const n1 = notesModel.usage.promptTokens;
+  assert.ok(n1 > 10, JSON.stringify(notesModel.usage));
+  const turn2 = [...turn1, { role: 'assistant', content: a1.text },
+    { role: 'user', content: 'Transcript: no fever, she can walk, pain 4 of 10.' }];
+  const warm = await collect(notesModel, turn2, { maxTokens: 32 });
+  const u = notesModel.usage;
+  assert.ok(u.cachedTokens >= n1, `turn 2 kept ${u.cachedTokens} of turn 1's ${n1} prompt tokens`);
+  assert.ok(u.cachedTokens < u.promptTokens, JSON.stringify(u));
+  const cold = await collect(notesModel, turn2, { maxTokens: 32, cachePrompt: false });
+  assert.equal(notesModel.usage.cachedTokens, 0);
+  assert.equal(notesModel.usage.promptTokens, u.promptTokens);
+  assert.equal(warm.text, cold.text);
+  assert.deepEqual(warm.ids, cold.ids);
+  assert.equal(warm.text, (await nativeChat(turn2, 32)).choices[0].message.content);
+  // After the cold run the cache holds turn 2 again: the same request keeps all but its last token.
+  assert.equal((await collect(notesModel, turn2, { maxTokens: 32 })).text, warm.text);
+  assert.equal(notesModel.usage.cachedTokens, u.promptTokens - 1);
+  // A prompt sharing nothing past the template's head keeps only that, and answers as sotto generate does.
+  const other = 'Transcript: rash on both arms';
+  assert.equal((await collect(notesModel, other, { maxTokens: 12 })).text, nativeText(notes, other, 12));
+  assert.ok(notesModel.usage.cachedTokens <= 1, JSON.stringify(notesModel.usage));
 });
 
 await test('malformed messages are one-line errors and the model goes on', async () => {

@@ -24,6 +24,9 @@ async function main(): Promise<void> {
   // @ts-expect-error: no tool turns
   m.generate([{ role: 'tool', content: 'x' }]);
   const reason: 'stop' | 'length' | 'aborted' | undefined = m.stopReason;
+  for await (const piece of m.generate(chat, { cachePrompt: false })) text += piece;
+  const cached: number | undefined = m.usage?.cachedTokens;
+  console.log(cached, m.usage?.promptTokens);
   const t: Transcript = await m.transcribe(new Float32Array(16000), { sampleRate: 16000 });
   const n: Note = await m.note(t.text, { type: 'object', properties: {} }, { visitDate: '2026-01-02' });
   console.log(kind, reason, text, t.segments[0]?.words[0]?.confidence, n.note, n.support[0]?.spans);
