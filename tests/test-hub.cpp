@@ -478,6 +478,28 @@ TEST_F(Hub, TwoPullsOfOneFileAtOnceDownloadItOnce) {
 
 // The window the test above can hit on a loaded machine, made certain: the pull finds no blob, then waits on the
 // lock while "another download" (this test) finishes the blob; it says so and downloads nothing.
+// Pulls of a cached file at once each rewrite refs/main through a temporary file: of their own (a shared name was
+// renamed away by another pull: "refs/main: cannot write: No such file or directory").
+TEST_F(Hub, ManyPullsAtOnceOfACachedFileAllSucceed) {
+  ASSERT_EQ(sotto("pull sotto-test/tiny:smollm2-q8_0.gguf").code, 0);
+  for (int round = 0; round < 3; round++) {
+    std::vector<Run> runs(8);
+    std::vector<std::thread> ts;
+    for (size_t i = 0; i < runs.size(); i++)
+      ts.emplace_back([&, i] { runs[i] = sotto("pull sotto-test/tiny:smollm2-q8_0.gguf", "", "", "p" + std::to_string(i) + ".txt"); });
+    for (auto& t : ts) t.join();
+    for (const auto& r : runs) {
+      EXPECT_EQ(r.code, 0) << r.err;
+      EXPECT_EQ(r.out, runs[0].out);
+    }
+  }
+  EXPECT_EQ(count_prefix(hub_.log(), "GET /cdn/"), 1u);
+  std::string leftovers;
+  for (const auto& e : fs::directory_iterator(repo_dir("models--sotto-test--tiny") + "/refs"))
+    if (e.path().filename() != "main") leftovers += e.path().filename().string() + " ";
+  EXPECT_EQ(leftovers, "");
+}
+
 TEST_F(Hub, APullThatWaitedForAnotherSaysTheBlobIsCachedAndDownloadsNothing) {
   const std::string lock_dir = cache_ + "/.locks/models--sotto-test--tiny";
   fs::create_directories(lock_dir);

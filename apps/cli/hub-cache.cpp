@@ -3,6 +3,8 @@
 // are found and theirs find ours. Does not: touch the network (hub-fetch.cpp), delete anything, or read
 // revisions other than main. Also: which files of a repo make a Hugging Face checkpoint, and whether the cache holds
 // one complete (the conversion itself is cmd-convert.cpp's hf_dir_model()).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -174,7 +176,8 @@ std::string link_snapshot(const std::string& repo, const std::string& commit, co
     fs::create_symlink(target + "blobs/" + sha, link, ec);
     if (ec && !fs::exists(link)) fail(link.string(), ": cannot make the snapshot link: ", ec.message());  // (another made it)
   }
-  const std::string ref_tmp = dir + "/refs/main.sotto-tmp";
+  // A name of this process's own: two pulls at once must not rename each other's file away (ENOENT).
+  const std::string ref_tmp = dir + "/refs/main.sotto-tmp-" + std::to_string(::getpid());
   {
     std::ofstream out(ref_tmp, std::ios::trunc);
     out << commit;
