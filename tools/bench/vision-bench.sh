@@ -13,7 +13,9 @@
 # Two steps (the node pack of tools/bench/node-pack.sh, plus onnxruntime-web's files):
 #   1. Here (CPU machine, repo root), once:   bash tools/bench/vision-bench.sh --prepare
 #      builds $WASM_BUILD/sotto.wasm (build-wasm) and packs into .vision-bench/ (git-ignored): node (xz), the
-#      webgpu package (dawn.node, xz), sotto.wasm, the Vulkan loader .debs, ort-web's WebGPU build (~34 MiB).
+#      webgpu package (dawn.node, xz), sotto.wasm (xz), the Vulkan loader .debs, ort-web's WebGPU build (xz): 24 MiB
+#      (20 MiB with ORT=0). Measured 7 Dec 2026: the tracked tree is 47 MiB, so tree + pack pass the device tool's
+#      64 MiB; the run needs only tools/bench, tools/ref/ggufw.py, wasm/*.mjs and tests/fixtures/vision.
 #      Needs tools/bench/ort-web/node_modules (npm ci --prefix tools/bench/ort-web).
 #   2. On the GPU machine (device tool, carry [".vision-bench"]):
 #        bash tools/bench/vision-bench.sh 2>&1 | tee $OUT/vision-bench.log
@@ -30,15 +32,17 @@ pack=${PACK:-.vision-bench}
 
 . tools/bench/node-pack.sh
 if [ "${1:-}" = "--prepare" ]; then
-  om=tools/bench/ort-web/node_modules
-  [ -d "$om/onnxruntime-web" ] || npm ci --prefix tools/bench/ort-web --no-audit --no-fund
   node_pack_prepare "$pack"
-  mkdir -p "$pack/ort"
-  d=$om/onnxruntime-web/dist
-  cp "$d/ort.webgpu.min.mjs" "$d/ort-wasm-simd-threaded.asyncify.mjs" "$pack/ort/"
-  xz -T2 -6 -c "$d/ort-wasm-simd-threaded.asyncify.wasm" > "$pack/ort/ort-wasm-simd-threaded.asyncify.wasm.xz"
+  if [ "${ORT:-1}" = 1 ]; then  # ORT=0: no onnxruntime-web files (4 MiB less to carry)
+    om=tools/bench/ort-web/node_modules
+    [ -d "$om/onnxruntime-web" ] || npm ci --prefix tools/bench/ort-web --no-audit --no-fund
+    mkdir -p "$pack/ort"
+    d=$om/onnxruntime-web/dist
+    cp "$d/ort.webgpu.min.mjs" "$d/ort-wasm-simd-threaded.asyncify.mjs" "$pack/ort/"
+    xz -T2 -6 -c "$d/ort-wasm-simd-threaded.asyncify.wasm" > "$pack/ort/ort-wasm-simd-threaded.asyncify.wasm.xz"
+  fi
   bash wasm/build.sh "${WASM_BUILD:-build-wasm}"
-  cp "${WASM_BUILD:-build-wasm}/sotto.wasm" "$pack/"
+  xz -T2 -6 -c "${WASM_BUILD:-build-wasm}/sotto.wasm" > "$pack/sotto.wasm.xz"
   du -sh "$pack"
   exit 0
 fi
@@ -46,6 +50,8 @@ fi
 quick=0; [ "${1:-}" = "--quick" ] && quick=1
 node_pack_unpack "$pack"
 tmp=/tmp/sotto-node-pack
+wasm=$tmp/sotto.wasm
+xz -dc "$pack/sotto.wasm.xz" > "$wasm"
 gen=${GEN:-64}; reps=${REPS:-3}; models=${MODELS:-256m 500m}; towers=${TOWERS:-f16 q8_0}; longest=${LONGEST:-512 2048}
 limits=${LIMITS:-default adapter}; extra=(); fb=()
 [ "$NODE_PACK_FALLBACK" = 1 ] && fb=(--fallback) && extra+=(--fallback)  # no GPU here: SwiftShader, a smoke test
@@ -95,7 +101,7 @@ for lim in $limits; do
       for l in $longest; do
         echo "== smolvlm-$m tower $t longest $l limits $lim" >&2
         "$NODE" --max-old-space-size=16384 tools/bench/vision-gpu-bench.mjs --model "$m" --tower "$t" --type "${TYPE:-q8_0}" \
-          --longest "$l" --gen "$gen" --reps "$reps" --limits "$lim" --wasm "$pack/sotto.wasm" --webgpu "$WEBGPU" "${extra[@]}" \
+          --longest "$l" --gen "$gen" --reps "$reps" --limits "$lim" --wasm "$wasm" --webgpu "$WEBGPU" "${extra[@]}" \
           | tee -a "$jsonl" ||
           echo "{\"model\":\"smolvlm-$m\",\"tower\":\"$t\",\"longest\":$l,\"limits\":\"$lim\",\"error\":\"failed (see log)\"}" | tee -a "$jsonl"
       done
