@@ -1003,13 +1003,56 @@ TEST_F(HubVlm, PullConvertsTheLanguageModelAndItsMmprojAndGenerateFindsIt) {
   EXPECT_NE(text.out.find("converted from safetensors at " + kCommit.substr(0, 12) + ", mmproj "), std::string::npos)
       << text.out;
 
-  // A language model with no tower beside it: --image is the usage error naming the file it looked for.
+  // A language model with no tower beside it: --image is the usage error naming the file it looked for (the other
+  // towers of the converted cache are not taken: only a hub snapshot's one mmproj file is).
   ASSERT_EQ(sotto("pull sotto-test/ckpt", xdg_).code, 0);
   const auto none = sotto("generate -m hf:sotto-test/ckpt -q" + args, xdg_);
   EXPECT_EQ(none.code, 2) << none.err;
   EXPECT_NE(none.err.find("--image needs --mmproj VISION.gguf (the model that reads images; there is no mmproj-"),
             std::string::npos) << none.err;
   EXPECT_EQ(cli_run::lines(none.err), 1u) << none.err;
+}
+
+// A GGUF repo of a vision model, as llama.cpp's are laid out (NAME.gguf and mmproj-NAME.gguf, or one mmproj file):
+// a tag or no file picks the model, never the tower, and the pull fetches the tower into the same snapshot, where
+// generate --image finds it.
+TEST_F(HubVlm, AGgufRepoWithAnMmprojGivesTheModelAndItsTower) {
+  const std::string d = dir_ + "/pair";
+  fs::create_directories(d);
+  ASSERT_EQ(sotto("convert " + kVlm + " -o " + d + "/Tiny-Q8_0.gguf --type q8_0 -q", xdg_).code, 0);
+  const std::string lm = read_file(d + "/Tiny-Q8_0.gguf"), mm = read_file(d + "/mmproj-Tiny-Q8_0.gguf");
+  ASSERT_FALSE(mm.empty());
+  hub_.add("sotto-test/vlm-gguf", "Tiny-Q8_0.gguf", lm, lm);
+  hub_.add("sotto-test/vlm-gguf", "mmproj-Tiny-Q8_0.gguf", mm, mm);
+  hub_.add("sotto-test/vlm-gguf2", "Tiny-Q8_0.gguf", lm, lm);
+  hub_.add("sotto-test/vlm-gguf2", "mmproj-Tiny-f16.gguf", mm, mm);  // another name: the repo's one tower
+  const std::string args = " -p 'What is this?' -n 6 --temp 0 -q --image " + kImage;
+  const auto want = sotto("generate -m " + d + "/Tiny-Q8_0.gguf --mmproj " + d + "/mmproj-Tiny-Q8_0.gguf" + args, xdg_);
+  ASSERT_EQ(want.code, 0) << want.err;
+  ASSERT_FALSE(want.out.empty());
+  for (const auto& [repo, tower] : {std::pair<std::string, std::string>{"vlm-gguf", "mmproj-Tiny-Q8_0.gguf"},
+                                    {"vlm-gguf2", "mmproj-Tiny-f16.gguf"}}) {
+    // Both files end in Q8_0 (or the repo has two .gguf files): the tag takes the model.
+    const auto got = sotto("generate -m hf:sotto-test/" + repo + ":Q8_0" + args, xdg_);
+    ASSERT_EQ(got.code, 0) << got.err;
+    EXPECT_EQ(got.out, want.out) << repo;
+    EXPECT_NE(got.err.find("its vision tower " + tower + " too"), std::string::npos) << got.err;
+    const std::string snap = repo_dir("models--sotto-test--" + repo) + "/snapshots/" + kCommit;
+    EXPECT_EQ(read_file(snap + "/Tiny-Q8_0.gguf"), lm);
+    EXPECT_EQ(read_file(snap + "/" + tower), mm);
+  }
+  // Without a file: the repo's one model (the tower is not a second choice).
+  const auto p = sotto("pull sotto-test/vlm-gguf", xdg_);
+  ASSERT_EQ(p.code, 0) << p.err;
+  EXPECT_EQ(fs::path(p.out.substr(0, p.out.size() - 1)).filename(), "Tiny-Q8_0.gguf");
+  // Cached: no request, offline or not.
+  hub_.clear_log();
+  for (const char* flag : {" --offline", ""}) {
+    const auto again = sotto(std::string("generate -m hf:sotto-test/vlm-gguf") + flag + args, xdg_);
+    ASSERT_EQ(again.code, 0) << again.err;
+    EXPECT_EQ(again.out, want.out);
+  }
+  EXPECT_TRUE(hub_.log().empty()) << joined(hub_.log());
 }
 
 }  // namespace

@@ -94,12 +94,31 @@ int run_generate(int argc, char** argv) {
   if (!image_paths.empty() && mmproj.empty() && !model_path.empty()) {
     // The vision tower beside the model, as `sotto convert` (and so -m DIR, and -m hf: of a SmolVLM checkpoint)
     // writes it: mmproj-NAME.gguf.
+    // Else, in a hub snapshot of a GGUF repo (whose tower `sotto pull` fetched with the model), its one mmproj*.gguf.
     namespace fs = std::filesystem;
-    const fs::path beside = fs::path(model_path).parent_path() / ("mmproj-" + fs::path(model_path).filename().string());
+    const fs::path dir = fs::path(model_path).parent_path();
+    fs::path beside = dir / ("mmproj-" + fs::path(model_path).filename().string());
     std::error_code ec;
-    if (!fs::is_regular_file(beside, ec))
-      ap.usage_error("--image needs --mmproj VISION.gguf (the model that reads images; there is no " +
-                     beside.filename().string() + " beside the model)");
+    // A hub snapshot (models--OWNER--NAME/snapshots/COMMIT/): the folder is one repo's, so its one tower is the model's.
+    const bool snapshot = dir.parent_path().filename() == "snapshots" &&
+                          dir.parent_path().parent_path().filename().string().rfind("models--", 0) == 0;
+    if (!fs::is_regular_file(beside, ec)) {
+      std::vector<fs::path> found;
+      for (const auto& e : fs::directory_iterator(snapshot ? dir : fs::path(), ec)) {
+        const std::string name = e.path().filename().string();
+        std::string n = name;
+        for (auto& c : n) c = char(std::tolower(static_cast<unsigned char>(c)));
+        if (n.rfind("mmproj", 0) != 0 || !n.ends_with(".gguf") || !fs::is_regular_file(e.path(), ec)) continue;
+        // mmproj-OTHER.gguf beside OTHER.gguf is that model's tower.
+        if (n.rfind("mmproj-", 0) == 0 && fs::exists(dir / name.substr(7), ec)) continue;
+        found.push_back(e.path());
+      }
+      if (found.size() != 1)
+        ap.usage_error("--image needs --mmproj VISION.gguf (the model that reads images; there is no " +
+                       beside.filename().string() + (found.empty() ? "" : ", and several mmproj files,") +
+                       " beside the model)");
+      beside = found[0];
+    }
     mmproj = beside.string();
     if (!quiet) std::fprintf(stderr, "sotto: the vision tower beside the model: %s\n", mmproj.c_str());
   }

@@ -123,11 +123,35 @@ std::vector<std::string> snapshot_ggufs(const std::string& repo, const std::stri
   return out;
 }
 
+bool is_mmproj(const std::string& file) {
+  std::string base = file.substr(file.rfind('/') + 1);
+  for (auto& c : base) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return base.rfind("mmproj", 0) == 0;
+}
+
+std::string mmproj_companion(const std::vector<std::string>& ggufs, const std::string& model) {
+  const size_t slash = model.rfind('/');
+  const std::string folder = slash == std::string::npos ? "" : model.substr(0, slash + 1);
+  const std::string exact = folder + "mmproj-" + model.substr(folder.size());
+  std::vector<std::string> beside;
+  for (const auto& g : ggufs) {
+    if (g == exact) return g;
+    if (!is_mmproj(g) || g.rfind(folder, 0) != 0 || g.find('/', folder.size()) != std::string::npos) continue;
+    const std::string base = g.substr(folder.size());  // mmproj-OTHER.gguf beside OTHER.gguf: that model's tower
+    if (base.size() > 7 && base.compare(0, 7, "mmproj-") == 0 &&
+        std::find(ggufs.begin(), ggufs.end(), folder + base.substr(7)) != ggufs.end())
+      continue;
+    beside.push_back(g);
+  }
+  return beside.size() == 1 ? beside[0] : "";
+}
+
 std::string pick_gguf(const std::vector<std::string>& ggufs, const Ref& ref, const std::string& where) {
   std::vector<std::string> hits;
   std::string tag = ref.file;
   for (auto& c : tag) c = char(std::tolower(static_cast<unsigned char>(c)));
   for (const auto& g : ggufs) {
+    if (is_mmproj(g)) continue;  // a vision tower, not a model to pick (mmproj_companion() goes with it)
     if (tag.empty()) {
       hits.push_back(g);
       continue;

@@ -671,6 +671,15 @@ std::string pull_into_cache(const Ref& ref0, const Options& o) {
     std::fprintf(stderr, "sotto: hf:%s: using %s (%s)\n", ref.str().c_str(), file.c_str(),
                  ref.file.empty() ? "the repo's one .gguf" : "its .gguf ending in that tag");
     ref.file = file;
+    // A vision model's tower (llama.cpp's mmproj-NAME.gguf) comes with it, into the same snapshot: generate --image
+    // finds it beside the model.
+    if (const std::string mm = mmproj_companion(ggufs, file); !mm.empty()) {
+      std::string commit;
+      const std::string path = fetch_file(http, ref, &commit);
+      std::fprintf(stderr, "sotto: hf:%s: its vision tower %s too\n", ref.str().c_str(), mm.c_str());
+      fetch_file(http, Ref{ref.repo, mm}, &commit);
+      return path;
+    }
   }
   return fetch_file(http, ref, nullptr);
 }

@@ -36,8 +36,13 @@ std::string cached_commit(const std::string& repo);
 // The .gguf files (paths in the repo) of a snapshot, sorted.
 std::vector<std::string> snapshot_ggufs(const std::string& repo, const std::string& commit);
 // The .gguf (of ggufs, the files of `where`: "the repo", "the cache") that a ref without a file or with a tag names:
-// "" when none; an Error listing them when several.
+// "" when none; an Error listing them when several. Vision towers (is_mmproj) are never picked.
 std::string pick_gguf(const std::vector<std::string>& ggufs, const Ref& ref, const std::string& where);
+// A file whose name starts with "mmproj" (any case): a vision tower (llama.cpp's naming), not a language model.
+bool is_mmproj(const std::string& file);
+// The vision tower that goes with the model file `model` among ggufs: "mmproj-" + its name in its folder, else the
+// folder's one mmproj file that is not another model's (mmproj-OTHER.gguf beside OTHER.gguf); "" when none or several.
+std::string mmproj_companion(const std::vector<std::string>& ggufs, const std::string& model);
 // The local path of ref at refs/main when its file is there (following the link to an existing blob), else "".
 // With no file or a tag: pick_gguf() of the snapshot's .gguf files.
 std::string cached_path(const Ref& ref, std::string* chosen_file = nullptr);
