@@ -8,7 +8,8 @@
 // Input: a 16 kHz mono 16-bit WAV with a 44-byte header (what voice-endpoint.mjs --keep DIR writes: DIR/tuning-0.wav,
 // DIR/heard.json). Prints per config: lines, early ends, and p50 / p95 of real and reported end of speech -> action.
 // Usage: node tools/bench/voice-realtime.mjs --wav DIR/tuning-0.wav --commands DIR/heard.json
-//        [--configs '200;150/80'] [--chunk-ms 20] [--threads 1] [--sotto build/sotto] [--model m.gguf] [--json]
+//        [--configs '200;150/80'] [--extra '--partial 300'] [--chunk-ms 20] [--threads 1] [--sotto build/sotto]
+//        [--model m.gguf] [--json]   (--extra: more `sotto listen` options for every config, e.g. partials)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,7 +19,7 @@ import { createInterface } from 'node:readline';
 import { parseOptions } from './options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const opt = parseOptions({ wav: '', commands: '', configs: '200;150/80', 'chunk-ms': 20, threads: 1,
+const opt = parseOptions({ wav: '', commands: '', configs: '200;150/80', extra: '', 'chunk-ms': 20, threads: 1,
                            sotto: join(root, 'build', 'sotto'), model: join(root, 'models', 'sotto-asr-q8_0.gguf'), json: false });
 if (!opt.wav || !opt.commands) throw new Error('give --wav FILE.wav and --commands SET.json');
 const wav = readFileSync(opt.wav);
@@ -33,7 +34,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 async function run(args) {
   const child = spawn(opt.sotto, ['listen', '--commands', opt.commands, '-m', opt.model, '-t', String(opt.threads),
-                                  '--chunk-ms', String(opt['chunk-ms']), '--timings', ...args, '--stream']);
+                                  '--chunk-ms', String(opt['chunk-ms']), '--timings', ...args,
+                                  ...String(opt.extra).split(' ').filter(Boolean), '--stream']);
   const lines = [];
   const rl = createInterface({ input: child.stdout });
   rl.on('line', (l) => lines.push({ at: performance.now(), v: JSON.parse(l) }));
@@ -65,7 +67,7 @@ for (const c of String(opt.configs).split(';')) {
   const got = await run(args);
   const early = got.filter((g) => g.endpoint === 'complete' || g.endpoint === 'eos');
   const f = (xs, q) => +pct(xs, q).toFixed(1);
-  const r = { config: args.join(' ') || 'VAD 400 ms', lines: got.length, early: early.length,
+  const r = { config: [...args, opt.extra].join(' ').trim() || 'VAD 400 ms', lines: got.length, early: early.length,
               real_p50: f(got.map((g) => g.real), 0.5), real_p95: f(got.map((g) => g.real), 0.95),
               reported_p50: f(got.map((g) => g.reported), 0.5), reported_p95: f(got.map((g) => g.reported), 0.95),
               early_real_p50: f(early.map((g) => g.real), 0.5), early_real_p95: f(early.map((g) => g.real), 0.95),
