@@ -397,10 +397,15 @@ TEST(CpuKernels, RepackedGemmMatchesRef) {
     std::vector<BlockQ8W> aw(a.size()), aw_ref(a.size());
     widen_q8(a.data(), nt * nb, aw.data());
     widen_q8_ref(a.data(), nt * nb, aw_ref.data());
-    for (size_t i = 0; i < a.size(); i++) {  // the widened blocks: the same values, scale and sum
+    for (size_t i = 0; i < a.size(); i++) {  // the widened blocks: the same values (i16 and i8), scale, sum
       EXPECT_EQ(aw[i].d, a[i].d);
-      EXPECT_EQ(aw[i].s, a[i].s);
-      for (int j = 0; j < 32; j++) EXPECT_EQ(aw[i].qs[j], a[i].qs[j]) << "block " << i;
+      int32_t sum = 0;
+      for (int j = 0; j < 32; j++) {
+        EXPECT_EQ(aw[i].qs[j], a[i].qs[j]) << "block " << i;
+        EXPECT_EQ(aw[i].q[j], a[i].qs[j]) << "block " << i;
+        sum += a[i].qs[j];
+      }
+      EXPECT_EQ(aw[i].sum, sum);
       EXPECT_EQ(std::memcmp(&aw[i], &aw_ref[i], sizeof(BlockQ8W)), 0);
     }
     for (DType t : {DType::Q4_0, DType::Q8_0}) {
@@ -408,14 +413,20 @@ TEST(CpuKernels, RepackedGemmMatchesRef) {
       std::vector<uint8_t> wq(size_t(rows) * rb + 1);
       for (int64_t r = 0; r < rows; r++) quantize_row(t, w.data() + r * n, wq.data() + r * rb, n);
       std::vector<BlockQ4_0x8> p4(static_cast<size_t>(rows / 8 * nb));
-      std::vector<BlockQ8_0x8> p8(static_cast<size_t>(rows / 8 * nb));
+      std::vector<BlockQ8_0x8> p8(static_cast<size_t>(rows / 8 * nb)), p8q(p8.size());
+      const Q8x8Order order = q8_0x8_order();  // the order this build's gemm_q8_0x8 reads
       if (t == DType::Q4_0) repack_q4_0x8(wq.data(), rows, n, p4.data());
-      if (t == DType::Q8_0) repack_q8_0x8(wq.data(), rows, n, p8.data());
+      if (t == DType::Q8_0) repack_q8_0x8(wq.data(), rows, n, p8.data(), order);
+      if (t == DType::Q8_0) repack_q8_0x8(wq.data(), rows, n, p8q.data(), Q8x8Order::quads_u8);
       for (int64_t r = 0; r < rows; r++) {  // unpack_row: the inverse of the repack, byte for byte
         std::vector<uint8_t> back(rb);
         if (t == DType::Q4_0) unpack_row_q4_0x8(p4.data(), r, n, back.data());
-        if (t == DType::Q8_0) unpack_row_q8_0x8(p8.data(), r, n, back.data());
+        if (t == DType::Q8_0) unpack_row_q8_0x8(p8.data(), r, n, back.data(), order);
         EXPECT_TRUE(std::equal(back.begin(), back.end(), wq.begin() + ptrdiff_t(size_t(r) * rb))) << dtype_name(t) << " row " << r;
+        if (t != DType::Q8_0) continue;
+        std::fill(back.begin(), back.end(), uint8_t(0));  // and of the biased quads order (relaxed wasm builds)
+        unpack_row_q8_0x8(p8q.data(), r, n, back.data(), Q8x8Order::quads_u8);
+        EXPECT_TRUE(std::equal(back.begin(), back.end(), wq.begin() + ptrdiff_t(size_t(r) * rb))) << "quads_u8 row " << r;
       }
       for (int64_t g = 0; g < rows / 8; g++) {
         std::vector<float> fast(size_t(nt * 8)), ref(size_t(nt * 8));
@@ -424,7 +435,10 @@ TEST(CpuKernels, RepackedGemmMatchesRef) {
           gemm_q4_0x8_ref(p4.data() + g * nb, a.data(), nb, nt, n, ref.data(), 8);
         } else {
           gemm_q8_0x8(p8.data() + g * nb, aw.data(), nb, nt, n, fast.data(), 8);
-          gemm_q8_0x8_ref(p8.data() + g * nb, aw.data(), nb, nt, n, ref.data(), 8);
+          gemm_q8_0x8_ref(p8.data() + g * nb, aw.data(), nb, nt, n, ref.data(), 8, order);
+          std::vector<float> quads(ref.size());  // the twin on the quads order: the same integers, bit for bit
+          gemm_q8_0x8_ref(p8q.data() + g * nb, aw.data(), nb, nt, n, quads.data(), 8, Q8x8Order::quads_u8);
+          EXPECT_EQ(std::memcmp(quads.data(), ref.data(), ref.size() * sizeof(float)), 0) << "quads_u8 n=" << n;
         }
         for (int64_t tok = 0; tok < nt; tok++) {
           std::vector<float> xa(static_cast<size_t>(n));  // token tok as the kernel sees it

@@ -124,9 +124,19 @@ SOTTO_EXPORT int sotto_kernel_check() {
       std::vector<uint8_t> w4r = blocks(r, 8 * nb, sizeof(BlockQ4_0), {0});
       std::vector<uint8_t> w8r = blocks(r, 8 * nb, sizeof(BlockQ8_0), {0});
       std::vector<BlockQ4_0x8> p4(static_cast<size_t>(nb));
-      std::vector<BlockQ8_0x8> p8(static_cast<size_t>(nb));
+      // Q8_0 in the order this build's gemm_q8_0x8 reads (quads_u8 in a relaxed build on an engine whose
+      // dot reads bytes as unsigned, else pairs) and in pairs for gemm_q8_0x8_simd128
+      const Q8x8Order order = q8_0x8_order();
+      std::vector<BlockQ8_0x8> p8(static_cast<size_t>(nb)), p8p(static_cast<size_t>(nb));
       repack_q4_0x8(w4r.data(), 8, n, p4.data());
-      repack_q8_0x8(w8r.data(), 8, n, p8.data());
+      repack_q8_0x8(w8r.data(), 8, n, p8.data(), order);
+      repack_q8_0x8(w8r.data(), 8, n, p8p.data(), Q8x8Order::pairs);
+      for (int row = 0; row < 8; row++) {  // the repack keeps every row
+        std::vector<uint8_t> back(size_t(nb) * sizeof(BlockQ8_0));
+        unpack_row_q8_0x8(p8.data(), row, n, back.data(), order);
+        c.near("unpack_row_q8_0x8 (bytes differ)", n,
+               std::memcmp(back.data(), w8r.data() + size_t(row) * back.size(), back.size()), 0, 0);
+      }
       // sum |w x| of one row and token, from the plain layout
       auto mag = [&](bool q4, int row, int64_t t) {
         double m = 0;
@@ -159,8 +169,13 @@ SOTTO_EXPORT int sotto_kernel_check() {
                  std::memcmp(&g[size_t(i)], &g_ref[size_t(i)], 4) == 0 ? 0.0 : 1.0, 0.0, 0);
         }
         gemm_q8_0x8(p8.data(), xw.data(), nb, nt, n, g.data(), 8);
-        gemm_q8_0x8_ref(p8.data(), xw.data(), nb, nt, n, g_ref.data(), 8);
+        gemm_q8_0x8_ref(p8.data(), xw.data(), nb, nt, n, g_ref.data(), 8, order);
         for (int64_t i = 0; i < nt * 8; i++) c.near("gemm_q8_0x8", n, g[size_t(i)], g_ref[size_t(i)], mag(false, int(i % 8), i / 8));
+        gemm_q8_0x8_simd128(p8p.data(), xw.data(), nb, nt, n, g_ref.data(), 8);  // bit for bit, as Q4_0 above
+        for (int64_t i = 0; i < nt * 8; i++) {
+          c.near(order == Q8x8Order::quads_u8 ? "gemm_q8_0x8 quads_u8 == simd128" : "gemm_q8_0x8 == simd128", n,
+                 std::memcmp(&g[size_t(i)], &g_ref[size_t(i)], 4) == 0 ? 0.0 : 1.0, 0.0, 0);
+        }
       }
       gemv_q4_0x8(p4.data(), xs.data(), n, v);
       gemm_q4_0x8_ref(p4.data(), xs.data(), nb, 1, n, g_ref.data(), 8);
@@ -220,7 +235,8 @@ SOTTO_EXPORT int sotto_kernel_check() {
     attn_accum_f16_ref(p.data(), kvh.data(), rbh, nj, hd, acc_ref.data());
     for (int64_t i = 0; i < hd; i++) c.near("attn_accum_f16", hd, acc[size_t(i)], acc_ref[size_t(i)], 2e-6 * double(nj + 1) * 4);
   }
-  std::fprintf(stderr, "kernel-check (%s): %d values checked, %d mismatches\n",
-               kernels_wasm_relaxed() ? "relaxed-simd" : "simd128", c.checked, c.bad);
+  std::fprintf(stderr, "kernel-check (%s, Q8_0 %s): %d values checked, %d mismatches\n",
+               kernels_wasm_relaxed() ? "relaxed-simd" : "simd128",
+               q8_0x8_order() == Q8x8Order::quads_u8 ? "quads_u8" : "pairs", c.checked, c.bad);
   return c.bad;
 }

@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   }
   std::vector<BlockQ8_0x8> p8(size_t(N / 8 * nb));
   std::vector<BlockQ4_0x8> p4(size_t(N / 8 * nb));
-  repack_q8_0x8(w8.data(), N, K, p8.data());
+  repack_q8_0x8(w8.data(), N, K, p8.data(), q8_0x8_order());
   repack_q4_0x8(w4.data(), N, K, p4.data());
   std::vector<float> y(size_t(T * N)), y_ref(y.size());
   const double macs = double(K) * double(N) * double(T);
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
         if (q4 && !ref) gemm_q4_0x8(p4.data() + g * nb, a.data(), nb, T, K, out.data() + g * 8, N);
         if (q4 && ref) gemm_q4_0x8_ref(p4.data() + g * nb, a.data(), nb, T, K, out.data() + g * 8, N);
         if (!q4 && !ref) gemm_q8_0x8(p8.data() + g * nb, aw.data(), nb, T, K, out.data() + g * 8, N);
-        if (!q4 && ref) gemm_q8_0x8_ref(p8.data() + g * nb, aw.data(), nb, T, K, out.data() + g * 8, N);
+        if (!q4 && ref) gemm_q8_0x8_ref(p8.data() + g * nb, aw.data(), nb, T, K, out.data() + g * 8, N, q8_0x8_order());
       }
     };
     const double t = best_of(reps, [&] { run(false, y); });

@@ -89,7 +89,9 @@ class CpuBackend final : public Backend {
       if (host.type == DType::Q4_0) t.extra = repack<cpu::BlockQ4_0x8>(host, QK4_0, cpu::repack_q4_0x8);
       if (host.type == DType::Q4_K) t.extra = repack<cpu::BlockQ4_Kx8>(host, QK_K, cpu::repack_q4_kx8);
       if (host.type == DType::Q8_0 && cpu::gemm_q8_0x8_has()) {
-        t.extra = repack<cpu::BlockQ8_0x8>(host, QK8_0, cpu::repack_q8_0x8);
+        t.extra = repack<cpu::BlockQ8_0x8>(host, QK8_0, [](const void* w, int64_t rows, int64_t n, cpu::BlockQ8_0x8* o) {
+          cpu::repack_q8_0x8(w, rows, n, o, cpu::q8_0x8_order());
+        });
       }
     }
     return t;
@@ -105,7 +107,7 @@ class CpuBackend final : public Backend {
       if (t.type == DType::Q4_0) {
         cpu::repack_q4_0x8(rows.data(), 8, t.ne[0], reinterpret_cast<cpu::BlockQ4_0x8*>(dst));
       } else {
-        cpu::repack_q8_0x8(rows.data(), 8, t.ne[0], reinterpret_cast<cpu::BlockQ8_0x8*>(dst));
+        cpu::repack_q8_0x8(rows.data(), 8, t.ne[0], reinterpret_cast<cpu::BlockQ8_0x8*>(dst), cpu::q8_0x8_order());
       }
     }
     t.extra = std::shared_ptr<const void>(std::shared_ptr<const void>(), t.data);  // no owner: data's
@@ -159,7 +161,8 @@ class CpuBackend final : public Backend {
         if (table.type == DType::Q4_0) {
           cpu::unpack_row_q4_0x8(static_cast<const cpu::BlockQ4_0x8*>(table.data), ids[i], table.ne[0], dst);
         } else {
-          cpu::unpack_row_q8_0x8(static_cast<const cpu::BlockQ8_0x8*>(table.data), ids[i], table.ne[0], dst);
+          cpu::unpack_row_q8_0x8(static_cast<const cpu::BlockQ8_0x8*>(table.data), ids[i], table.ne[0], dst,
+                                 cpu::q8_0x8_order());
         }
       }
       cpu::get_rows(rows, seq.data(), n_ids, out);

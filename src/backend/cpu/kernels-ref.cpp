@@ -272,8 +272,12 @@ void gemv_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t n, float* 
 void widen_q8_ref(const BlockQ8A* x, int64_t nb, BlockQ8W* y) {
   for (int64_t b = 0; b < nb; b++) {
     y[b].d = x[b].d;
-    y[b].s = x[b].s;
-    for (int i = 0; i < 32; i++) y[b].qs[i] = x[b].qs[i];
+    y[b].sum = 0;
+    for (int i = 0; i < 32; i++) {
+      y[b].qs[i] = x[b].qs[i];
+      y[b].q[i] = x[b].qs[i];
+      y[b].sum += x[b].qs[i];
+    }
   }
 }
 
@@ -282,10 +286,21 @@ void gemm_q4_0x8_ref(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t stride, in
   for (int64_t t = 0; t < nt; t++) gemv_q4_0x8_ref(w, x + t * stride, n, y + t * y_stride);
 }
 
-void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out) {
-  repack_x8<BlockQ8_0>(w, n_rows, n, QK8_0, out, [](const BlockQ8_0& blk, BlockQ8_0x8& o, int r) {
+namespace {
+// Where row r's value j of a block sits in each Q8x8Order (kernels.h), and how it is stored there.
+int q8x8_index(Q8x8Order order, int r, int j) {
+  return order == Q8x8Order::pairs ? 16 * (j / 2) + 2 * r + j % 2 : 32 * (j / 4) + 4 * r + j % 4;
+}
+int8_t q8x8_store(Q8x8Order order, int8_t v) {
+  return order == Q8x8Order::pairs ? v : int8_t(uint8_t(int(v) + 128));
+}
+int q8x8_load(Q8x8Order order, int8_t v) { return order == Q8x8Order::pairs ? v : int(uint8_t(v)) - 128; }
+}  // namespace
+
+void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out, Q8x8Order order) {
+  repack_x8<BlockQ8_0>(w, n_rows, n, QK8_0, out, [order](const BlockQ8_0& blk, BlockQ8_0x8& o, int r) {
     o.d[r] = blk.d;
-    for (int m = 0; m < 16; m++) std::memcpy(o.qs + 16 * m + 2 * r, blk.qs + 2 * m, 2);
+    for (int j = 0; j < 32; j++) o.qs[q8x8_index(order, r, j)] = q8x8_store(order, blk.qs[j]);
   });
 }
 
@@ -307,24 +322,22 @@ void unpack_row_q4_0x8(const BlockQ4_0x8* w, int64_t row, int64_t n, void* out) 
   });
 }
 
-void unpack_row_q8_0x8(const BlockQ8_0x8* w, int64_t row, int64_t n, void* out) {
-  unpack_x8<BlockQ8_0>(w, row, n, QK8_0, out, [](const BlockQ8_0x8& blk, BlockQ8_0& o, int r) {
+void unpack_row_q8_0x8(const BlockQ8_0x8* w, int64_t row, int64_t n, void* out, Q8x8Order order) {
+  unpack_x8<BlockQ8_0>(w, row, n, QK8_0, out, [order](const BlockQ8_0x8& blk, BlockQ8_0& o, int r) {
     o.d = blk.d[r];
-    for (int m = 0; m < 16; m++) std::memcpy(o.qs + 2 * m, blk.qs + 16 * m + 2 * r, 2);
+    for (int j = 0; j < 32; j++) o.qs[j] = int8_t(q8x8_load(order, blk.qs[q8x8_index(order, r, j)]));
   });
 }
 
 void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t stride, int64_t nt, int64_t n, float* y,
-                     int64_t y_stride) {
+                     int64_t y_stride, Q8x8Order order) {
   for (int64_t t = 0; t < nt; t++) {
     const BlockQ8W* xt = x + t * stride;
     for (int r = 0; r < 8; r++) {
       float acc = 0.0f;
       for (int64_t b = 0; b < n / QK8_0; b++) {
         int32_t sum = 0;
-        for (int m = 0; m < 16; m++) {
-          for (int i = 0; i < 2; i++) sum += int32_t(w[b].qs[16 * m + 2 * r + i]) * xt[b].qs[2 * m + i];
-        }
+        for (int j = 0; j < 32; j++) sum += q8x8_load(order, w[b].qs[q8x8_index(order, r, j)]) * xt[b].qs[j];
         acc += fp16_to_f32(w[b].d[r]) * xt[b].d * float(sum);
       }
       y[t * y_stride + r] = acc;

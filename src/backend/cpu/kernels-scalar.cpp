@@ -43,9 +43,10 @@ void gemm_q4_0x8(const BlockQ4_0x8* w, const BlockQ8A* x, int64_t s, int64_t nt,
 }
 bool gemm_q4_0x8_has() { return false; }
 void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t s, int64_t nt, int64_t n, float* y, int64_t ys) {
-  gemm_q8_0x8_ref(w, x, s, nt, n, y, ys);
+  gemm_q8_0x8_ref(w, x, s, nt, n, y, ys, Q8x8Order::pairs);
 }
 bool gemm_q8_0x8_has() { return false; }
+Q8x8Order q8_0x8_order() { return Q8x8Order::pairs; }
 void attn_scores_f32(const float* q, const void* k, size_t rb, int64_t nj, int64_t hd, float* s) {
   attn_scores_f32_ref(q, k, rb, nj, hd, s);
 }

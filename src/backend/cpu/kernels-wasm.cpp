@@ -11,11 +11,15 @@
 // for bit; the repacked kernels sum blocks in SIMD lanes (Q4_0: two float lanes a row), so they agree to
 // float rounding.
 // Relaxed SIMD (compiled a second time with -mrelaxed-simd -ffp-contract=off by wasm/build.sh for
-// sotto-relaxed.wasm): only the repacked Q4_0 gemm/gemv change, to one i32x4.relaxed_dot_i8x16_i7x16_add
-// per 16 weight bytes (the nibbles 0..15 are the 7-bit operand, so every engine gives the exact integers);
-// their integer sums are those of the SIMD128 tile and the float steps the same, so both builds agree bit for
-// bit (gemm_q4_0x8_simd128 stays in the relaxed build for kernel-check to compare). No relaxed FMA, no
-// relaxed Q8_0 (an i8 x i7 Q8_0 loop ran at 0.43x in Node 20, 0.8x in Chromium 156; docs/benchmarks.md).
+// sotto-relaxed.wasm): the repacked Q4_0 gemm/gemv use one i32x4.relaxed_dot_i8x16_i7x16_add per 16 weight
+// bytes (the nibbles 0..15 are the 7-bit operand, so every engine gives the exact integers), and Q8_0 does the
+// same with its weights biased to 0..255 (the quads_u8 order of kernels.h) where a probe shows that the
+// engine's dot reads them as unsigned bytes exactly (V8 on x86 CPUs with AVX-VNNI); elsewhere Q8_0 keeps the
+// pairs order and the SIMD128 loop. Their integer sums are those of the SIMD128 tiles and the float steps the
+// same, so both builds agree bit for bit (gemm_q4_0x8_simd128 / gemm_q8_0x8_simd128 stay in the relaxed build
+// for kernel-check to compare). No relaxed FMA. Tried and dropped for Q8_0: weights or activations split in
+// two 7-bit halves (two dots per 16 bytes: 0.8-1.3x in Chromium 156, 0.43-0.45x in Node 20;
+// docs/benchmarks.md).
 // Does not: threads (the pool runs these per part).
 #include "backend/cpu/kernels.h"
 
@@ -321,21 +325,22 @@ template <int T>
 using FastTile = PlainTile<T>;
 #endif
 
-// Q8_0 (BlockQ8_0x8: one pair of values of the 8 rows per 16 bytes): for each pair m, the weights are loaded
-// widened (i16x8.load8x8_s: rows 0-3, rows 4-7 as i16 pairs) and meet each of the T tokens' broadcast pair
-// (already i16: one 32-bit splat); one lane per row, so the block's integer sums need no pair adds and the
-// scales d[0..3], d[4..7] apply as they are. The m loop is outside the token loop, so the 2T integer sums
-// and the 2 weight vectors stay in registers.
+// Q8_0 (BlockQ8_0x8, kernels.h), T tokens against one group of 8 rows. The integer block sums come from a
+// Sums policy (one lane per row: s[t][0] rows 0-3, s[t][1] rows 4-7), the float steps are shared, so every
+// order gives the same results bit for bit:
+// - PairSums (pairs order, SIMD128): for each pair m, the weights are loaded widened (i16x8.load8x8_s: rows
+//   0-3, rows 4-7 as i16 pairs) and meet each token's broadcast pair (already i16: one 32-bit splat). The m
+//   loop is outside the token loop, so the 2T integer sums and the 2 weight vectors stay in registers.
+// - QuadSums (quads_u8 order, relaxed SIMD): one i32x4.relaxed_dot_i8x16_i7x16_add per 16 weight bytes
+//   (4 values of 4 rows) against the token's 4 bytes broadcast, the weights biased to 0..255 as the
+//   "7-bit" operand: exact only on engines that read it as an unsigned byte (relaxed_dot_u8_exact below),
+//   and the sums start at -128 * sum(x) to take the bias off. Each lane's sum is that of the exact products
+//   (|sum| < 2^21), i.e. PairSums' integers.
 // ds: the blocks' 8 row scales as floats (ds[8b .. 8b + 7]), converted once per call for all token tiles, or
 // null: converted here (fewer than 8 tokens: for decode a separate pass over the scales cost 1.5-2.5x).
 template <int T>
-void gemm_q8_0_pairs_tile(const BlockQ8_0x8* w, const float* ds, const BlockQ8W* x, int64_t stride, int64_t n,
-                          float* y, int64_t ys) {
-  v128_t acc[T][2];
-  for (auto& a : acc) a[0] = a[1] = wasm_f32x4_splat(0.0f);
-  for (int64_t b = 0; b < n / 32; b++) {
-    const BlockQ8_0x8& wb = w[b];
-    v128_t s[T][2];
+struct PairSums {
+  static void block(const BlockQ8_0x8& wb, const BlockQ8W* x, int64_t stride, int64_t b, v128_t (&s)[T][2]) {
     for (auto& v : s) v[0] = v[1] = wasm_i32x4_splat(0);
     for (int m = 0; m < 16; m++) {
       const v128_t w03 = wasm_i16x8_load8x8(wb.qs + 16 * m), w47 = wasm_i16x8_load8x8(wb.qs + 16 * m + 8);
@@ -345,6 +350,33 @@ void gemm_q8_0_pairs_tile(const BlockQ8_0x8* w, const float* ds, const BlockQ8W*
         s[t][1] = wasm_i32x4_add(s[t][1], wasm_i32x4_dot_i16x8(w47, xv));
       }
     }
+  }
+};
+#if defined(__wasm_relaxed_simd__)
+template <int T>
+struct QuadSums {
+  static void block(const BlockQ8_0x8& wb, const BlockQ8W* x, int64_t stride, int64_t b, v128_t (&s)[T][2]) {
+    for (int t = 0; t < T; t++) s[t][0] = s[t][1] = wasm_i32x4_splat(-128 * x[t * stride + b].sum);
+    for (int m = 0; m < 8; m++) {
+      const v128_t u03 = wasm_v128_load(wb.qs + 32 * m), u47 = wasm_v128_load(wb.qs + 32 * m + 16);
+      for (int t = 0; t < T; t++) {
+        const v128_t xv = wasm_v128_load32_splat(x[t * stride + b].q + 4 * m);
+        s[t][0] = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(xv, u03, s[t][0]);
+        s[t][1] = wasm_i32x4_relaxed_dot_i8x16_i7x16_add(xv, u47, s[t][1]);
+      }
+    }
+  }
+};
+#endif
+template <template <int> class Sums, int T>
+void gemm_q8_0x8_tile(const BlockQ8_0x8* w, const float* ds, const BlockQ8W* x, int64_t stride, int64_t n, float* y,
+                      int64_t ys) {
+  v128_t acc[T][2];
+  for (auto& a : acc) a[0] = a[1] = wasm_f32x4_splat(0.0f);
+  for (int64_t b = 0; b < n / 32; b++) {
+    const BlockQ8_0x8& wb = w[b];
+    v128_t s[T][2];
+    Sums<T>::block(wb, x, stride, b, s);
     const v128_t d03 = ds ? wasm_v128_load(ds + 8 * b) : f16x4_to_f32(wb.d);
     const v128_t d47 = ds ? wasm_v128_load(ds + 8 * b + 4) : f16x4_to_f32(wb.d + 4);
     for (int t = 0; t < T; t++) {
@@ -359,13 +391,102 @@ void gemm_q8_0_pairs_tile(const BlockQ8_0x8* w, const float* ds, const BlockQ8W*
   }
 }
 
+// Tiles of 4 tokens: 8 left the pairs loop 1.6x slower (its 16 integer sums no longer fit in registers).
+// The f16 scales become floats once per call, for up to 256 blocks at a time (8 KiB of stack); a longer row
+// goes through in column chunks whose partial sums add up in y.
+template <template <int> class Sums>
+void gemm_q8_0x8_tiles(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t stride, int64_t nt, int64_t n, float* y,
+                       int64_t ys) {
+  if (nt < 8) {
+    for (; nt >= 4; nt -= 4, x += 4 * stride, y += 4 * ys) gemm_q8_0x8_tile<Sums, 4>(w, nullptr, x, stride, n, y, ys);
+    if (nt == 3) gemm_q8_0x8_tile<Sums, 3>(w, nullptr, x, stride, n, y, ys);
+    if (nt == 2) gemm_q8_0x8_tile<Sums, 2>(w, nullptr, x, stride, n, y, ys);
+    if (nt == 1) gemm_q8_0x8_tile<Sums, 1>(w, nullptr, x, stride, n, y, ys);
+    return;
+  }
+  constexpr int64_t kChunk = 256;
+  alignas(16) float ds[8 * kChunk];
+  float part[4 * 8];
+  for (int64_t b0 = 0; b0 < n / 32; b0 += kChunk) {
+    const int64_t nb = std::min(kChunk, n / 32 - b0);
+    for (int64_t b = 0; b < nb; b++) {
+      wasm_v128_store(ds + 8 * b, f16x4_to_f32(w[b0 + b].d));
+      wasm_v128_store(ds + 8 * b + 4, f16x4_to_f32(w[b0 + b].d + 4));
+    }
+    const BlockQ8_0x8* wc = w + b0;
+    const BlockQ8W* xc = x + b0;
+    float* yc = y;
+    int64_t left = nt;
+    // each tile writes its rows of y (the first chunk) or 8-float parts added to them (the others)
+    auto tile = [&](auto t_const) {
+      constexpr int T = decltype(t_const)::value;
+      if (b0 == 0) {
+        gemm_q8_0x8_tile<Sums, T>(wc, ds, xc, stride, 32 * nb, yc, ys);
+      } else {
+        gemm_q8_0x8_tile<Sums, T>(wc, ds, xc, stride, 32 * nb, part, 8);
+        for (int t = 0; t < T; t++) {
+          for (int r = 0; r < 8; r++) yc[t * ys + r] += part[8 * t + r];
+        }
+      }
+      left -= T, xc += T * stride, yc += T * ys;
+    };
+    while (left >= 4) tile(std::integral_constant<int, 4>{});
+    if (left == 3) tile(std::integral_constant<int, 3>{});
+    if (left == 2) tile(std::integral_constant<int, 2>{});
+    if (left == 1) tile(std::integral_constant<int, 1>{});
+  }
+}
+
+#if defined(__wasm_relaxed_simd__)
+// Whether this engine's i32x4.relaxed_dot_i8x16_i7x16_add reads its second operand as an unsigned byte and
+// sums exactly (x86 VNNI vpdpbusd, as V8 lowers it where the CPU has AVX-VNNI) for operands outside the
+// 7-bit range the spec makes exact. Other lowerings fail the probe: pmaddubsw saturates the pair sums
+// (255 * 127 * 2 > 32767), signed dots (ARM sdot, VNNI-INT8 vpdpbssd) read 128..255 as negative. The inputs
+// come through volatile memory so the compiler cannot fold the dots. Asked once (the first repack).
+bool relaxed_dot_u8_exact() {
+  static const bool exact = [] {
+    static volatile int8_t xs[3][16] = {
+        {127, 127, 127, 127, -128, -128, -128, -128, 127, -128, 1, -1, 100, -100, 7, -7},
+        {-127, 127, -127, 127, 1, 1, 1, 1, -1, -1, -1, -1, 64, 64, -64, -64},
+        {127, 126, -128, -127, 0, 1, 2, 3, -3, -2, -1, 0, 55, -66, 77, -88}};
+    static volatile uint8_t us[3][16] = {
+        {255, 255, 255, 255, 255, 255, 255, 255, 128, 129, 255, 255, 200, 201, 0, 255},
+        {255, 255, 128, 128, 128, 129, 130, 255, 127, 128, 254, 1, 255, 0, 255, 0},
+        {255, 254, 253, 252, 0, 128, 255, 127, 255, 255, 255, 255, 250, 131, 129, 240}};
+    for (int k = 0; k < 3; k++) {
+      int8_t x[16];
+      uint8_t u[16];
+      for (int i = 0; i < 16; i++) x[i] = xs[k][i], u[i] = us[k][i];
+      const int32_t acc[4] = {1000, -1000, 7, 0};
+      int32_t got[4];
+      wasm_v128_store(got, wasm_i32x4_relaxed_dot_i8x16_i7x16_add(wasm_v128_load(x), wasm_v128_load(u),
+                                                                  wasm_v128_load(acc)));
+      for (int l = 0; l < 4; l++) {
+        int32_t want = acc[l];
+        for (int i = 4 * l; i < 4 * l + 4; i++) want += int32_t(x[i]) * int32_t(u[i]);
+        if (got[l] != want) return false;
+      }
+    }
+    return true;
+  }();
+  return exact;
+}
+#endif
+
 }  // namespace
 
 void widen_q8(const BlockQ8A* x, int64_t nb, BlockQ8W* y) {
   for (int64_t b = 0; b < nb; b++) {
     y[b].d = x[b].d;
-    y[b].s = x[b].s;
-    for (int i = 0; i < 4; i++) wasm_v128_store(y[b].qs + 8 * i, wasm_i16x8_load8x8(x[b].qs + 8 * i));
+    v128_t sum = wasm_i32x4_splat(0);
+    for (int i = 0; i < 4; i++) {
+      const v128_t w = wasm_i16x8_load8x8(x[b].qs + 8 * i);
+      wasm_v128_store(y[b].qs + 8 * i, w);
+      sum = wasm_i32x4_add(sum, wasm_i32x4_extadd_pairwise_i16x8(w));
+    }
+    y[b].sum = hsum_i32(sum);
+    wasm_v128_store(y[b].q, wasm_v128_load(x[b].qs));
+    wasm_v128_store(y[b].q + 16, wasm_v128_load(x[b].qs + 16));
   }
 }
 
@@ -386,49 +507,22 @@ bool kernels_wasm_relaxed() {
 #endif
 }
 bool gemm_q4_0x8_has() { return true; }
-// Tiles of 4 tokens: 8 left 1.6x slower (its 16 integer sums no longer fit in registers).
-// The f16 scales become floats once per call, for up to 256 blocks at a time (8 KiB of stack); a longer row
-// goes through in column chunks whose partial sums add up in y.
+Q8x8Order q8_0x8_order() {
+#if defined(__wasm_relaxed_simd__)
+  if (relaxed_dot_u8_exact()) return Q8x8Order::quads_u8;
+#endif
+  return Q8x8Order::pairs;
+}
 void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t stride, int64_t nt, int64_t n, float* y,
                  int64_t ys) {
-  if (nt < 8) {
-    for (; nt >= 4; nt -= 4, x += 4 * stride, y += 4 * ys) gemm_q8_0_pairs_tile<4>(w, nullptr, x, stride, n, y, ys);
-    if (nt == 3) gemm_q8_0_pairs_tile<3>(w, nullptr, x, stride, n, y, ys);
-    if (nt == 2) gemm_q8_0_pairs_tile<2>(w, nullptr, x, stride, n, y, ys);
-    if (nt == 1) gemm_q8_0_pairs_tile<1>(w, nullptr, x, stride, n, y, ys);
-    return;
-  }
-  constexpr int64_t kChunk = 256;
-  alignas(16) float ds[8 * kChunk];
-  float part[4 * 8];
-  for (int64_t b0 = 0; b0 < n / 32; b0 += kChunk) {
-    const int64_t nb = std::min(kChunk, n / 32 - b0);
-    for (int64_t b = 0; b < nb; b++) {
-      wasm_v128_store(ds + 8 * b, f16x4_to_f32(w[b0 + b].d));
-      wasm_v128_store(ds + 8 * b + 4, f16x4_to_f32(w[b0 + b].d + 4));
-    }
-    const BlockQ8_0x8* wc = w + b0;
-    const BlockQ8W* xc = x + b0;
-    float* yc = y;
-    int64_t left = nt;
-    // each tile writes its rows of y (the first chunk) or 8-float parts added to them (the others)
-    auto tile = [&](auto t_const) {
-      constexpr int T = decltype(t_const)::value;
-      if (b0 == 0) {
-        gemm_q8_0_pairs_tile<T>(wc, ds, xc, stride, 32 * nb, yc, ys);
-      } else {
-        gemm_q8_0_pairs_tile<T>(wc, ds, xc, stride, 32 * nb, part, 8);
-        for (int t = 0; t < T; t++) {
-          for (int r = 0; r < 8; r++) yc[t * ys + r] += part[8 * t + r];
-        }
-      }
-      left -= T, xc += T * stride, yc += T * ys;
-    };
-    while (left >= 4) tile(std::integral_constant<int, 4>{});
-    if (left == 3) tile(std::integral_constant<int, 3>{});
-    if (left == 2) tile(std::integral_constant<int, 2>{});
-    if (left == 1) tile(std::integral_constant<int, 1>{});
-  }
+#if defined(__wasm_relaxed_simd__)
+  if (relaxed_dot_u8_exact()) return gemm_q8_0x8_tiles<QuadSums>(w, x, stride, nt, n, y, ys);
+#endif
+  gemm_q8_0x8_tiles<PairSums>(w, x, stride, nt, n, y, ys);
+}
+void gemm_q8_0x8_simd128(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t stride, int64_t nt, int64_t n, float* y,
+                         int64_t ys) {
+  gemm_q8_0x8_tiles<PairSums>(w, x, stride, nt, n, y, ys);
 }
 bool gemm_q8_0x8_has() { return true; }
 

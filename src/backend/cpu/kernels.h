@@ -104,13 +104,16 @@ bool dot16_has(int dtype_id);
 
 // ---- BlockQ8A with its values widened to int16: the activations of gemm_q8_0x8 below (SIMD128 has no 8-bit
 // dot; its i32x4.dot_i16x8 wants i16 on both sides, so the matmul widens each token once instead of each
-// kernel call widening it again for every 8 rows). widen_q8: nb blocks, x -> y.
+// kernel call widening it again for every 8 rows). The bytes and their integer sum ride along for the
+// relaxed-SIMD kernel of the quads order (its dot takes i8; sum: the -128 of the biased weights, below).
+// widen_q8: nb blocks, x -> y.
 struct BlockQ8W {
   float d;
-  float s;
-  int16_t qs[32];
+  int32_t sum;     // sum(q)
+  int16_t qs[32];  // q widened
+  int8_t q[32];    // q as in BlockQ8A
 };
-static_assert(sizeof(BlockQ8W) == 72);
+static_assert(sizeof(BlockQ8W) == 104);
 void widen_q8_ref(const BlockQ8A* x, int64_t nb, BlockQ8W* y);
 void widen_q8(const BlockQ8A* x, int64_t nb, BlockQ8W* y);
 
@@ -148,25 +151,37 @@ bool kernels_wasm_relaxed();
 
 // ---- Q8_0 weights repacked 8 rows at a time, for builds whose gemm_q8_0x8_has() is true (wasm; the others
 // keep the file layout and never call these): block g, b holds rows 8g..8g+7 of block column b, d[r] = row
-// r's scale, qs[16m + 2r + i] = row r's qs[2m + i] (m < 16, i < 2): each 16 bytes hold one pair of values
-// of all 8 rows, so sign-extending its halves gives rows 0-3 and 4-7 as i16 pairs (SIMD128 i32x4.dot_i16x8
-// against a broadcast pair of x then sums one row per lane). gemm_q8_0x8: nt widened activation rows (token
-// t at x + t * stride) against one group, y[t * y_stride + r].
+// r's scale, and the 256 bytes in one of two orders (Q8x8Order; gemm_q8_0x8 reads q8_0x8_order()'s):
+// - pairs: qs[16m + 2r + i] = row r's qs[2m + i] (m < 16, i < 2): each 16 bytes hold one pair of values of
+//   all 8 rows, so sign-extending its halves gives rows 0-3 and 4-7 as i16 pairs (SIMD128 i32x4.dot_i16x8
+//   against a broadcast pair of x then sums one row per lane);
+// - quads_u8: qs[32m + 4r + i] = row r's qs[4m + i] + 128 as a byte (m < 8, i < 4): 16 bytes hold 4 values of
+//   4 rows, one relaxed i32x4 dot lane each; the bias makes them 0..255 for engines whose relaxed dot reads
+//   that operand as an unsigned byte exactly (x86 VNNI), and the kernel subtracts 128 * sum(x).
+// gemm_q8_0x8: nt widened activation rows (token t at x + t * stride) against one group, y[t * y_stride + r].
+enum class Q8x8Order { pairs, quads_u8 };
+Q8x8Order q8_0x8_order();  // pairs except in relaxed-SIMD wasm builds on such an engine (kernels-wasm.cpp)
 struct BlockQ8_0x8 {
   uint16_t d[8];
   int8_t qs[256];
 };
 static_assert(sizeof(BlockQ8_0x8) == 272);
-void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out);
+void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out, Q8x8Order order);
 void gemm_q8_0x8_ref(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t stride, int64_t nt, int64_t n, float* y,
-                     int64_t y_stride);
+                     int64_t y_stride, Q8x8Order order);
 void gemm_q8_0x8(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t stride, int64_t nt, int64_t n, float* y,
                  int64_t y_stride);
 bool gemm_q8_0x8_has();
+#if defined(SOTTO_KERNELS_WASM)
+// wasm: the SIMD128 kernel of the pairs order in every wasm build (the relaxed build's quads kernel must agree
+// with it bit for bit: kernel-check).
+void gemm_q8_0x8_simd128(const BlockQ8_0x8* w, const BlockQ8W* x, int64_t stride, int64_t nt, int64_t n, float* y,
+                         int64_t y_stride);
+#endif
 // Row `row` of a repacked matrix (blocks from the start of the matrix, n values a row) back in the file
 // layout (n / 32 BlockQ4_0 / BlockQ8_0 at out): get_rows on a matrix repacked in place.
 void unpack_row_q4_0x8(const BlockQ4_0x8* w, int64_t row, int64_t n, void* out);
-void unpack_row_q8_0x8(const BlockQ8_0x8* w, int64_t row, int64_t n, void* out);
+void unpack_row_q8_0x8(const BlockQ8_0x8* w, int64_t row, int64_t n, void* out, Q8x8Order order);
 
 // ---- Q4_K weights repacked like Q4_0: 8 rows per 256-value super-block. d, dmin per row; the 6-bit
 // scales and mins unpacked to bytes, sc[8 * j + r] for sub-block j of row r; qs[256 c + 32 k + 4 r + t] =
