@@ -69,6 +69,7 @@ SpeechTranscript read_transcript(const std::string& path) {
 
 int run_note(int argc, char** argv) {
   std::string audio, transcript_file, tmpl = "soap", model_path, format = "both", asr_path, check_file, visit_date;
+  std::string evidence = "off";
   int n_threads = 0, n_ctx = 4096, max_tokens = 1024;
   bool quiet = false, no_windows = false;
   ArgParser ap("sotto note", "[AUDIO.wav] --transcript FILE -m MODEL.gguf [--template soap] [options]",
@@ -90,12 +91,15 @@ int run_note(int argc, char** argv) {
             "the visit's date, given to the model: relative dates (\"in two weeks\") are resolved against it; "
             "without it they stay as said");
   ap.option("--check", &check_file, "NOTE.json", "check this note against the transcript (no model): JSON {markdown, support} or Markdown");
+  ap.option("--evidence", &evidence, "on|off",
+            "evidence-constrained decoding: free-text values are copied from the transcript word for word (off)");
   ap.flag("--no-windows", &no_windows, "read a transcript longer than the model's trained context whole (default: in overlapping windows, notes merged)");
   ap.flag("-q,--quiet", &quiet, "no progress or statistics on stderr");
   if (!ap.parse(argc, argv)) return 0;
   if (format != "json" && format != "markdown" && format != "both") ap.usage_error("--format must be json, markdown or both");
   if (!audio.empty() && !transcript_file.empty()) ap.usage_error("give AUDIO or --transcript FILE, not both");
   if (audio.empty() && transcript_file.empty()) ap.usage_error("missing AUDIO or --transcript FILE");
+  if (evidence != "on" && evidence != "off") ap.usage_error("--evidence must be on or off, got '" + evidence + "'");
   if (!visit_date.empty() && !is_calendar_date(visit_date)) {
     ap.usage_error("--visit-date must be a date YYYY-MM-DD, got '" + visit_date + "'");
   }
@@ -154,6 +158,7 @@ int run_note(int argc, char** argv) {
   opt.max_tokens = max_tokens;
   opt.windows = !no_windows;
   opt.visit_date = visit_date;
+  opt.evidence = evidence == "on";
   // Progress on a terminal: the characters written so far, at most 5 updates a second.
   const bool tty = !quiet && isatty(2);
   size_t chars = 0;
@@ -179,6 +184,11 @@ int run_note(int argc, char** argv) {
     std::fprintf(stderr, "sotto: %d values, %d flagged for review, %d not checked | prompt %d tokens, generated %d (%d forced), %.1f tok/s\n",
                  int(r.support.size()), flagged, unchecked, r.stats.n_prompt, r.stats.n_generated, r.stats.n_forced,
                  r.stats.decode_tps());
+    if (opt.evidence) {
+      std::fprintf(stderr, "sotto: evidence: %d free-text values copied from the transcript, %d left it; %d masks, %.3f ms a mask\n",
+                   r.evidence.values - r.evidence.left_source, r.evidence.left_source, r.evidence.masks,
+                   r.evidence.masks ? 1e3 * r.evidence.mask_s / r.evidence.masks : 0.0);
+    }
   }
   return 0;
 }

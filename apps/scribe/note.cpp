@@ -113,13 +113,19 @@ int window_max_tokens(const Tokenizer& tok, int n_ctx_train, const NoteTemplate&
 namespace {
 
 GenerateResult generate_note(LoadedModel& lm, const NoteTemplate& t, const std::string& transcript,
-                             const NoteOptions& opt, const TextCallback& on_text) {
-  auto cg = std::make_shared<grammar::CompiledGrammar>(grammar::compile_json_schema(t.schema_text, t.path),
-                                                       grammar::make_token_trie(*lm.tokenizer));
+                             const NoteOptions& opt, const TextCallback& on_text, EvidenceStats* ev_stats) {
+  std::shared_ptr<const grammar::TokenTrie> trie = grammar::make_token_trie(*lm.tokenizer);
+  auto cg = std::make_shared<grammar::CompiledGrammar>(grammar::compile_json_schema(t.schema_text, t.path), trie);
   SamplerParams sp;
   sp.temperature = opt.temperature;
   sp.seed = opt.seed;
   SamplerChain chain = make_chain(sp);
+  EvidenceSampler* evidence = nullptr;
+  if (opt.evidence) {
+    auto e = std::make_unique<EvidenceSampler>(trie, t.schema, transcript);
+    evidence = e.get();
+    chain.add_front(std::move(e));
+  }
   chain.add_front(make_grammar_sampler(std::move(cg), lm.tokenizer.get()));
   const std::vector<int32_t> prompt = note_prompt_tokens(*lm.tokenizer, note_user_turn(t, transcript, opt.visit_date));
   if (int(prompt.size()) >= opt.n_ctx) {
@@ -130,6 +136,15 @@ GenerateResult generate_note(LoadedModel& lm, const NoteTemplate& t, const std::
   GenerateParams gp;
   gp.max_tokens = opt.max_tokens;
   GenerateResult r = generate(*lm.model, cache, *lm.tokenizer, chain, prompt, gp, on_text);
+  if (evidence && ev_stats) {
+    const EvidenceStats e = evidence->stats();
+    ev_stats->masks += e.masks;
+    ev_stats->fallbacks += e.fallbacks;
+    ev_stats->values += e.values;
+    ev_stats->left_source += e.left_source;
+    ev_stats->mask_s += e.mask_s;
+    ev_stats->nodes += e.nodes;
+  }
   if (r.stats.stop != StopReason::Eog) {
     fail("the note was not finished (stopped by ", stop_reason_name(r.stats.stop),
          " after ", std::to_string(r.stats.n_generated), " tokens); raise --max-tokens or --ctx-size");
@@ -145,7 +160,7 @@ NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string&
   const int n_ctx_train = opt.windows ? lm.model->config().n_ctx_train : 0;
   res.windows = plan_note_windows(*lm.tokenizer, n_ctx_train, t, transcript, opt.max_tokens, opt.visit_date);
   if (res.windows.windows.size() == 1) {
-    GenerateResult r = generate_note(lm, t, transcript, opt, on_text);
+    GenerateResult r = generate_note(lm, t, transcript, opt, on_text, &res.evidence);
     res.text = r.text;
     res.note = json::parse(r.text, "generated note");
     res.stats = r.stats;
@@ -160,13 +175,13 @@ NoteResult write_note(LoadedModel& lm, const NoteTemplate& t, const std::string&
       wo.max_tokens = window_max_tokens(*lm.tokenizer, n_ctx_train, t, part, opt.max_tokens, opt.visit_date);
       GenerateResult r;
       try {
-        r = generate_note(lm, t, part, wo, on_text);
+        r = generate_note(lm, t, part, wo, on_text, &res.evidence);
       } catch (const Error& e) {
         // One retry sampling (a greedy loop is the usual cause), then the window is left out, and said so.
         wo.temperature = std::max(opt.temperature, 0.7f);
         wo.seed = opt.seed + k + 1;
         try {
-          r = generate_note(lm, t, part, wo, on_text);
+          r = generate_note(lm, t, part, wo, on_text, &res.evidence);
         } catch (const Error& e2) {
           res.windows.skipped.push_back({w, e2.what()});
           continue;

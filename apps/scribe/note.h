@@ -11,6 +11,7 @@
 
 #include "core/json.h"
 #include "runtime/generate.h"
+#include "scribe/evidence.h"
 #include "scribe/support.h"
 #include "scribe/window.h"
 
@@ -38,6 +39,7 @@ struct NoteResult {
   std::vector<FieldSupport> support;
   GenerateStats stats;   // windows: summed over the windows
   WindowPlan windows;    // how the transcript was read (one window when it fits the trained context)
+  EvidenceStats evidence;  // NoteOptions::evidence: the constraint's work (windows: summed)
 };
 
 struct NoteOptions {
@@ -47,6 +49,9 @@ struct NoteOptions {
   uint64_t seed = 1;
   bool windows = true;       // read a transcript longer than the model's trained context in windows (window.h)
   std::string visit_date;    // YYYY-MM-DD, or empty: the date relative dates ("in two weeks") are resolved against
+  // Evidence-constrained decoding (evidence.h): free-text values are copied from the transcript (each window's
+  // part), never written in other words.
+  bool evidence = false;
 };
 
 // The user turn of the prompt: the template's instruction, "\n\nVisit date: YYYY-MM-DD" when a visit date is
