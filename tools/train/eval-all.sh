@@ -12,7 +12,8 @@
 # family, N/2 each: notes-base-q8_0.gguf (pretrained), notes-q4_0.gguf, and the bundled
 # models/sotto-notes-q8_0.gguf (the model before this data) as a baseline; with FREE=1 also free generation.
 # Writes WORK_DIR/eval/NAME.json per row and MODELS_DIR/results.json (all rows).
-# Usage: bash tools/train/eval-all.sh MODELS_DIR WORK_DIR SOTTO_BINARY   (PYTHON, JOBS, N may be set)
+# Usage: bash tools/train/eval-all.sh MODELS_DIR WORK_DIR SOTTO_BINARY   (PYTHON, JOBS, N may be set; EVIDENCE=on|off
+# passes sotto note --evidence to every note row, unset: the engine's default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 m=${1:?usage: eval-all.sh MODELS_DIR WORK_DIR SOTTO}; W=${2:?}; sotto=${3:?}
@@ -28,7 +29,7 @@ ev() {  # name model data mode [extra eval.py args]
   [ -f "$model" ] || { echo "== $name: $model missing, skipped"; return; }
   echo "== $name"
   $P tools/train/eval.py "$T/$data.jsonl" --gguf "$model" --sotto "$sotto" --mode "$mode" --n "$n" --jobs "$jobs" \
-    --json "$W/eval/$name.json" "$@"
+    --json "$W/eval/$name.json" ${EVIDENCE:+--evidence "$EVIDENCE"} "$@"
 }
 h=$((n / 2))
 ev lora-test "$m/notes-q8_0.gguf" test note --check

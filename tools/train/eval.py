@@ -185,10 +185,11 @@ def generate_engine(sotto, gguf, prompt, max_new):
     return r.stdout[:-1] if r.stdout.endswith("\n") else r.stdout
 
 
-def note_engine(sotto, gguf, ex, max_new, ctx=4096):
+def note_engine(sotto, gguf, ex, max_new, ctx=4096, evidence=None):
     """The product path: `sotto note` (greedy, constrained by the template's schema) on the transcript, with the
-    example's visit date when it has one."""
+    example's visit date when it has one; `evidence` "on"/"off" passes --evidence (None: the engine's default)."""
     visit = ["--visit-date", ex["visit_date"]] if ex.get("visit_date") else []
+    visit += ["--evidence", evidence] if evidence else []
     r = subprocess.run([sotto, "note", "--transcript", "-", "--template", ex["domain"], "-m", gguf, "--format",
                         "json", "-q", "-t", "1", "--max-tokens", str(max_new), "--ctx-size", str(ctx)] + visit,
                        input=ex["transcript"], capture_output=True, text=True, timeout=600)
@@ -289,13 +290,15 @@ def main():
     ap.add_argument("--json", help="also write the results as JSON to this file")
     ap.add_argument("--jobs", type=int, default=1, help="engine processes at a time")
     ap.add_argument("--ctx", type=int, default=4096, help="with --gguf --mode note: the engine's context size")
+    ap.add_argument("--evidence", choices=["on", "off"], help="with --gguf --mode note: sotto note --evidence "
+                    "(evidence-constrained decoding; default: the engine's default)")
     ap.add_argument("--check", action="store_true", help="with --gguf: count the invented facts the support "
                     "check flags (sotto note --check)")
     a = ap.parse_args()
     with open(a.data) as f:
         exs = [json.loads(line) for line in f][:a.n]
     if a.gguf and a.mode == "note":
-        gen = lambda ex: note_engine(a.sotto, a.gguf, ex, a.max_new, a.ctx)  # noqa: E731
+        gen = lambda ex: note_engine(a.sotto, a.gguf, ex, a.max_new, a.ctx, a.evidence)  # noqa: E731
     elif a.gguf:
         gen = lambda ex: generate_engine(a.sotto, a.gguf, datagen.prompt_text(ex), a.max_new)  # noqa: E731
     else:
