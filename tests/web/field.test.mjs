@@ -4,6 +4,9 @@
 //   * a PNG photo and a question: the answer == `sotto generate --temp 0 --mmproj --image` natively;
 //   * a JPEG with EXIF orientation 6 is taken upright (16 x 24, not 24 x 16);
 //   * a truncated photo: one line on the page, and the next photo is answered as before;
+//   * while an answer is on its way the page says so (reading the photo, looking at it, writing), then nothing;
+//   * a PNG whose header is over the pixel limit: refused when chosen, in one line, before anything decodes it (the
+//     preview too); the previous photo is kept and answered;
 //   * the inspection task: the record (constrained to web/field/inspection.schema.json) == the same engine's in Node,
 //     shown as a form, edited, and exported on approval as a downloaded JSON file holding the edits;
 //   * privacy: every request is a GET of this origin's page, engine or model files (page-helpers.mjs watchedContext),
@@ -83,6 +86,10 @@ await step('a PNG photo: the answer == native sotto generate --mmproj --image', 
   assert.ok(r.answer.length > 0, 'empty answer');
   assert.equal(r.answer, native(png, Q, 256));
   assert.match(r.info, /^70 x 45 photo, 13 tiles, \d+ prompt tokens, [\d.]+ s$/);
+  // the page said where the answer was: reading the photo, the tower looking at it, writing; then nothing
+  assert.equal(await page.evaluate(() => document.body.dataset.phases), 'read look write');
+  assert.equal(await page.textContent('#ask-status'), '');
+  assert.equal(await page.isVisible('#ask-progress'), false);
 });
 
 await step('a JPEG with EXIF orientation 6 is taken upright', async () => {
@@ -100,6 +107,37 @@ await step('a truncated photo: one line on the page; the next photo is answered 
   const good = await askAbout(join(dir, 'processor-small.png'), Q);
   assert.equal(good.error, '');
   assert.equal(good.answer, native(join(dir, 'processor-small.png'), Q, 256));
+});
+
+await step('a photo over the pixel limit: refused when chosen, from its header, in one line; the previous photo is kept and answered', async () => {
+  // a PNG whose IHDR says 20000 x 20000 (400 Mpixel) with a few bytes of data: a decompression bomb's header
+  const chunk = (type, data) => {
+    const b = Buffer.alloc(12 + data.length);
+    b.writeUInt32BE(data.length, 0);
+    b.write(type, 4, 'latin1');
+    data.copy(b, 8);
+    return b;  // (CRC left 0: the header is read before any decoder sees the file)
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(20000, 0);
+  ihdr.writeUInt32BE(20000, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8);
+  const huge = join(tmp, 'huge.png');
+  writeFileSync(huge, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
+                                     chunk('IDAT', Buffer.alloc(64)), chunk('IEND', Buffer.alloc(0))]));
+  const before = await page.getAttribute('#preview', 'src');
+  const n = Number(await page.evaluate(() => document.body.dataset.answered || 0));
+  await page.setInputFiles('#photo', huge);
+  await until(page, () => document.getElementById('photo-error').textContent !== '', null, 10000);
+  assert.equal(await page.textContent('#photo-error'),
+               'huge.png: image is 20000 x 20000 pixels, more than the limit of 50000000 (resize it first); the previous photo is kept');
+  assert.equal(await page.getAttribute('#preview', 'src'), before, 'the preview changed');
+  assert.equal(await page.evaluate(() => document.body.dataset.answered || '0'), String(n), 'asked without a click');
+  await page.fill('#question', Q);
+  await page.click('#ask');
+  await until(page, (k) => Number(document.body.dataset.answered || 0) > k, n);
+  assert.equal(await page.textContent('#photo-error'), '');
+  assert.equal(await page.inputValue('#answer'), native(join(dir, 'processor-small.png'), Q, 256));
 });
 
 await step('inspection record: the answer under inspection.schema.json == the engine in Node, edited, approved and exported as a file', async () => {

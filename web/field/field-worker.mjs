@@ -8,7 +8,10 @@
 //                                               -> progress* then {type: 'ready', gpu (the adapter, or null: the
 //                                                  wasm CPU), why (why not WebGPU), threads (CPU), lm, mmproj}
 //   {type: 'ask', id, image: Blob | File, question, maxTokens, task, schema}
-//                                               -> {type: 'started', id, width, height, tiles, nPrompt},
+//                                               -> {type: 'phase', id, phase: 'read'} (decoding the photo),
+//                                                  {type: 'phase', id, phase: 'look', width, height} (the
+//                                                  processor and the vision tower, then the prefill),
+//                                                  {type: 'started', id, width, height, tiles, nPrompt},
 //                                                  {type: 'text', id, text}*, {type: 'answer', id, text, seconds, task}
 //                                               schema (optional): the answer is a JSON document valid under it
 //                                               (compact: no whitespace between tokens)
@@ -72,7 +75,9 @@ async function init({ wasmUrl, lmUrl, mmprojUrl, backend = 'auto' }) {
 async function ask({ id, image, question, maxTokens = 256, task, schema }) {
   if (!vision) throw new Error('the model is not loaded yet');
   const t0 = performance.now();
+  post({ type: 'phase', id, phase: 'read' });
   const img = await decodeImage(image, { name: image.name || 'photo' });
+  post({ type: 'phase', id, phase: 'look', width: img.width, height: img.height });
   let text = '';
   let started = false;
   for await (const piece of vision.generate(question, { images: [img], maxTokens, schema, compact: true })) {

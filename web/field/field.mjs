@@ -5,14 +5,19 @@
 // Models: /models/<lm> and /models/<mmproj> with their names from the address's fragment (#lm=NAME&mmproj=NAME: a
 // fragment is never sent to a server), else vlm.gguf and vlm-mmproj.gguf; cached after the first load. The engine runs
 // on WebGPU where the browser has a hardware adapter, else on the wasm CPU (#backend=webgpu|cpu|auto chooses).
-// "Longest answer" (tokens) bounds each answer.
+// "Longest answer" (tokens) bounds each answer. While an answer is on its way the page says where it is (reading the
+// photo, the vision tower looking at it, writing) with an indeterminate progress bar; Escape stops an answer.
+// A PNG or JPEG over the pixel limit (50 Mpixel, wasm/vision.mjs) is refused when chosen, from its header: one line,
+// the previous photo kept, and nothing decodes it (not even the preview).
 // The page's data attributes say where it is (tests): body[data-engine] loading | ready | error, body[data-busy]
-// while an answer is written, body[data-answered] counts answers.
+// while an answer is written, body[data-answered] counts answers, body[data-phases] the last answer's phases
+// ("read look write").
 // Task "Equipment inspection record": the answer is constrained to inspection.schema.json (the engine's grammar), shown
 // as an editable form (../schema-form.mjs) and exported only when approved, as a JSON file saved on this device
 // (body[data-exported] counts exports).
 // Does not: keep photos or answers across visits, send anything anywhere.
 import { renderForm } from '../schema-form.mjs';
+import { MAX_PIXELS, headerSize } from '../wasm/vision.mjs';
 
 const $ = (id) => document.getElementById(id);
 const SCHEMA_URL = '/field/inspection.schema.json';
@@ -39,8 +44,16 @@ let nextId = 1;
 let current = 0;
 let answered = 0;
 
+// Where the running answer is: a line beside an indeterminate progress bar ('' hides both).
+function setPhase(phase, text) {
+  $('ask-status').textContent = text;
+  $('ask-progress').hidden = !text;
+  if (phase) document.body.dataset.phases = `${document.body.dataset.phases || ''} ${phase}`.trim();
+}
+
 function setBusy(busy) {
   document.body.dataset.busy = busy ? '1' : '';
+  if (!busy) setPhase(null, '');
   $('ask').disabled = busy || !photo || document.body.dataset.engine !== 'ready';
   $('stop').disabled = !busy;
   $('photo').disabled = busy || document.body.dataset.engine !== 'ready';
@@ -78,7 +91,11 @@ worker.onmessage = ({ data: m }) => {
     document.body.dataset.backend = m.gpu ? 'webgpu' : 'cpu';
     $('engine-progress').hidden = true;
     setBusy(false);
+  } else if (m.type === 'phase' && m.id === current) {
+    if (m.phase === 'read') setPhase('read', 'Reading the photo…');
+    else setPhase('look', `Looking at the photo (${m.width} x ${m.height})…`);
   } else if (m.type === 'started' && m.id === current) {
+    setPhase('write', `Writing the answer (${m.tiles} tile${m.tiles === 1 ? '' : 's'} seen)…`);
     $('answer-info').textContent = `${m.width} x ${m.height} photo, ${m.tiles} tiles, ${m.nPrompt} prompt tokens`;
   } else if (m.type === 'text' && m.id === current) {
     $('answer').value += m.text;
@@ -100,9 +117,23 @@ worker.onmessage = ({ data: m }) => {
   }
 };
 
-$('photo').addEventListener('change', () => {
+// A PNG or JPEG whose header says it is over the pixel limit: one line, and neither the preview nor the worker
+// decodes it.
+async function tooLarge(f) {
+  const head = headerSize(new Uint8Array(await f.slice(0, 256 * 1024).arrayBuffer()));
+  if (!head || head.width * head.height <= MAX_PIXELS) return null;
+  return `${f.name}: image is ${head.width} x ${head.height} pixels, more than the limit of ${MAX_PIXELS} (resize it first)`;
+}
+
+$('photo').addEventListener('change', async () => {
   const f = $('photo').files[0];
   if (!f) return;
+  const err = await tooLarge(f);
+  if (err) {
+    $('photo-error').textContent = photo ? `${err}; the previous photo is kept` : err;
+    $('photo').value = '';
+    return;
+  }
   photo = f;
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = URL.createObjectURL(f);
@@ -123,6 +154,7 @@ $('ask-form').addEventListener('submit', (ev) => {
   $('review').hidden = true;
   record = null;
   const task = $('task').value;
+  document.body.dataset.phases = '';
   setBusy(true);
   worker.postMessage({ type: 'ask', id: current, image: photo, question: $('question').value, maxTokens: Number($('max-tokens').value) || 256, task,
                        schema: task === 'inspection' ? schema : undefined });
@@ -147,6 +179,9 @@ $('approve').addEventListener('click', () => {
 });
 
 $('stop').addEventListener('click', () => worker.postMessage({ type: 'cancel' }));
+document.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape' && document.body.dataset.busy) worker.postMessage({ type: 'cancel' });
+});
 
 $('speak').addEventListener('click', () => {
   speechSynthesis.cancel();
