@@ -799,13 +799,31 @@ function saveNow() {
   store.saveDraft({ transcript: $('transcript').value, template: state.template, note: state.note, check: state.check,
                     checkedFor: state.checkedFor, approved: state.approved, review: state.review,
                     draftNote: state.draftNote, draftModel: state.draftModel, encounter: encounter(),
-                    marks: state.marks, audio: evidence.meta(), keepAudio: $('keep-audio').checked });
+                    marks: state.marks, audio: evidence.meta(), keepAudio: $('keep-audio').checked }).then(showDraftPath);
 }
+
+// Where drafts go (store.draftPath): said on the page where it is not this device, unless the user chose that
+// (shared computer); data-drafts = 'device' | 'memory', data-drafts-why = the reason (tests).
+let draftPath = null;
+function showDraftPath(p) {
+  if (!p) return;
+  const keyChanged = (draftPath?.why === 'no-key') !== (p.why === 'no-key');
+  draftPath = p;
+  document.body.dataset.drafts = p.where;
+  document.body.dataset.draftsWhy = p.why;
+  const n = $('draft-storage');
+  n.hidden = p.where !== 'memory' || p.why === 'shared';
+  n.textContent = p.why === 'no-key' ? `Drafts are kept in this page only and will not survive a reload: ${p.detail}. ` +
+      'Set a passphrase (Settings) to keep them on this device, encrypted.'
+    : p.why === 'too-large' ? `This draft is kept in this page only and will not survive a reload: ${p.detail}.` : '';
+  if (keyChanged && store.lockState() === 'none') showPassphraseState();  // its words depend on a kept key
+}
+let noRecordingStore = false;  // no IndexedDB: a recording stays in the page's memory (store.recordingStore)
 
 // The recording: kept on this device (encrypted, store.mjs) only with the user's consent, else in memory only.
 function keepAudio() {
   if ($('keep-audio').checked && evidence.complete) store.saveAudio(toInt16(evidence.clips)); else store.clearAudio();
-  $('keep-audio-status').textContent = keepStatus(evidence, $('keep-audio').checked, settings.sharedComputer);
+  $('keep-audio-status').textContent = keepStatus(evidence, $('keep-audio').checked, settings.sharedComputer, noRecordingStore);
   saveNow();
 }
 
@@ -832,7 +850,7 @@ async function restoreDraft() {
   state.marksFor = $('transcript').value;
   $('keep-audio').checked = !!d.keepAudio;
   evidence.load(d.audio, $('transcript').value, d.keepAudio ? await store.loadAudio() : (store.clearAudio(), null));
-  $('keep-audio-status').textContent = keepStatus(evidence, !!d.keepAudio, settings.sharedComputer);
+  $('keep-audio-status').textContent = keepStatus(evidence, !!d.keepAudio, settings.sharedComputer, noRecordingStore);
   state.note = d.note;
   state.check = d.check;
   state.checkedFor = d.checkedFor ?? '';
@@ -860,6 +878,7 @@ function onTranscriptInput() {
 function showPassphraseState() {
   const st = store.lockState();
   $('passphrase-state').textContent = settings.sharedComputer ? 'On a shared computer no draft is kept, so there is nothing to protect.'
+    : st === 'none' && draftPath?.why === 'no-key' ? 'No passphrase: this browser keeps no key for drafts, so they stay in this page only; a passphrase keeps them on this device, encrypted.'
     : st === 'none' ? 'No passphrase: drafts are encrypted with a key only this browser can use.'
     : 'Drafts are protected by a passphrase: it is asked each time the page opens.';
   $('remove-passphrase').disabled = st === 'none';
@@ -1003,6 +1022,8 @@ async function main() {
   // The engines load while a locked draft waits for its passphrase.
   startEngine();
   startAsr();
+  noRecordingStore = !(await store.recordingStore());
+  showDraftPath(await store.draftPath());
   if (!(await restoreDraft())) await loadTemplate('soap');
   renderAudit();
   updateButtons();

@@ -4,7 +4,7 @@
 //   {type: 'init', wasmUrl, modelUrl, hub, backend, speakerModelUrl}  backend: the Settings choice ('auto': a hardware WebGPU
 //                                         adapter, 'webgpu': any, 'cpu'); hub: null or {id, endpoint}, a hub model
 //                                         in place of modelUrl (hub.mjs) -> progress* then {type: 'ready',
-//                                         backend ('webgpu' | 'wasm-cpu-simd128'), adapter, why, model, bytes, cached,
+//                                         backend ('webgpu' | 'wasm-cpu-simd128'), adapter, why, model, bytes, cached, kept (false: no Cache API),
 //                                         hub ('OWNER/NAME:FILE' or null), threads (of the wasm CPU engine: engine-wasm.mjs)}
 //   {type: 'stream-start', id, sampleRate, partialMs, commands, bias, endpointMs, endpointDecodeMs}
 //                                         a live recording begins (the recognizer is reset; a rate other
@@ -142,7 +142,7 @@ async function handle(m) {
         }
         asr ??= await AsrEngine.create(module, model.bytes, { name });
         post({ type: 'ready', backend: asr.backend, adapter, why, model: name, arch: asr.arch, bytes: model.bytes.length,
-               cached: model.cached, hub: model.id, threads: asr.threads });
+               cached: model.cached, kept: model.kept !== false, hub: model.id, threads: asr.threads });
         // The speaker model into the cache now, so that speaker labels work offline later (loaded on first use).
         if (m.speakerModelUrl) fetchWithProgress(m.speakerModelUrl, 'speaker model', true).catch(() => {});
       } catch (e) {

@@ -15,7 +15,7 @@
 //   {from, to, clip, start, end} indexing `text`; beginClip(rate) -> clip; addPhrase(clip, from, to, start, end);
 //   endClip(clip, pcm); sync(text) follows an edit; snapshot()/restore(s); meta() (what the draft keeps: no audio);
 //   load(meta, text, bytes) from a restored draft and the kept recording (bytes: toInt16's, or null);
-//   keepStatus(ev, keep, shared) what becomes of the recording, as a sentence.
+//   keepStatus(ev, keep, shared, noStore) what becomes of the recording, as a sentence (noStore: no IndexedDB to keep it in).
 //   playButtons(spans, at) the play controls of the distinct support spans {from, to} ending at `at`.
 // Does not: store anything (app.js calls store.mjs, and only with consent), capture or transcribe audio.
 
@@ -71,11 +71,15 @@ export function fromInt16(bytes, meta) {
 }
 
 // What becomes of the recording, in a sentence (beside the consent box).
-export function keepStatus(ev, keep, shared) {
-  if (!ev.clips.length) return keep ? 'A recording of this note will be kept, encrypted on this device.' : 'No recording with this note.';
+export function keepStatus(ev, keep, shared, noStore = false) {
+  const nowhere = 'This browser gives the app no IndexedDB (a private window?): the recording stays in this page\'s memory only, nothing is kept on this device.';
+  if (!ev.clips.length) {
+    return !keep ? 'No recording with this note.' : noStore && !shared ? nowhere : 'A recording of this note will be kept, encrypted on this device.';
+  }
   if (!ev.audible) return 'The recording was not kept with this note, so its passages cannot be played.';
   if (!keep) return 'The recording is in this page\'s memory only: it is gone when the page is closed or reloaded.';
   if (shared) return 'Shared computer: the recording stays in this page\'s memory only, nothing is kept on this device.';
+  if (noStore) return nowhere;
   return 'The recording is kept with this note, encrypted on this device, and cleared with the draft (Settings).';
 }
 

@@ -57,7 +57,7 @@ export function showAsrStatus(s) {
     document.body.dataset.asr = 'loading';
   } else if (s.state === 'ready') {
     const where = s.backend === 'webgpu' ? `on WebGPU (${s.adapter})` : `on the wasm CPU${s.why ? ` (${s.why})` : ''}`;
-    el.textContent = `Speech recognition ready: ${s.hub ? `${s.hub} from the hub` : s.model} (${s.arch}, ${mib(s.bytes)} MiB${s.cached ? ', from cache' : ''}) ${where}.`;
+    el.textContent = `Speech recognition ready: ${s.hub ? `${s.hub} from the hub` : s.model} (${s.arch}, ${mib(s.bytes)} MiB${s.cached ? ', from cache' : s.hub ? ', SHA-256 verified' : ''}${s.kept === false ? ', not kept: this browser has no Cache API, so it is downloaded again next time' : ''}) ${where}.`;
     document.body.dataset.asr = 'ready';
     document.body.dataset.asrBackend = s.backend;
     document.body.dataset.asrThreads = s.threads ?? 1;

@@ -234,7 +234,7 @@ self.onmessage = async (ev) => {
         post({ type: 'fhir', id: m.id, text: engine.fhir(m.schema, m.note, m.args) });
         break;
       case 'clear-cache':
-        await caches.delete(CACHE);
+        await globalThis.caches?.delete(CACHE);  // none where this browser has no Cache API: nothing was kept
         post({ type: 'cache-cleared' });
         break;
       default:

@@ -28,8 +28,8 @@ export function modelBudget() {
 export const tooLarge = (url, what, n, max) =>
   new Error(`${url}: the ${what} is ${(n / GIB).toFixed(1)} GiB, more than this browser can hold (at most ${(max / GIB).toFixed(1)} GiB here): choose a smaller model`);
 
-// The app's Cache API cache, or null where this context has none.
-async function openCache() {
+// The app's Cache API cache, or null where this context has none (hub.mjs too).
+export async function openCache() {
   if (typeof globalThis.caches?.open !== 'function') return null;
   try {
     return await caches.open(CACHE);

@@ -1,6 +1,6 @@
 // hub.mjs — a note or speech model from the Hugging Face hub, for the engine workers (engine-worker.js,
 // asr-worker.js), named by the user in Settings as OWNER/NAME[:FILE], as `sotto pull` takes it (docs/models.md):
-//   await fetchModel(source, what, onProgress, maxBytes) -> {bytes, cached, name, url, id}
+//   await fetchModel(source, what, onProgress, maxBytes) -> {bytes, cached, kept, name, url, id}
 //       source: {url} (a model of this site: fetch-cache.mjs, as before) or {hub: {id, endpoint}}
 //   parseHubId(s) -> {repo, file}: file '' = the repo's one .gguf, a file without '.' = a quantisation tag (the one
 //       .gguf whose name ends in it after '-', '_' or '.'); a bad id: a one-line error
@@ -10,6 +10,8 @@
 // A hub model is cache-first: the Cache API (fetch-cache.mjs' CACHE) keyed by its resolve URL
 // (ENDPOINT/OWNER/NAME/resolve/main/FILE) holds only verified files, and one there is used with no request at all
 // (without FILE, or with a tag: among the cached files of that repo first), so it works offline after one download.
+// Where this context has no Cache API (fetch-cache.mjs openCache: null), it is downloaded and verified each time,
+// and kept: false says so.
 // Otherwise: the file list (GET ENDPOINT/api/models/OWNER/NAME/tree/main?recursive=true) when FILE must be picked,
 // then GET of the resolve URL (the hub answers with CORS headers and redirects to its CDN), with progress. The
 // SHA-256 it is checked against is the hub's published LFS oid: the resolve response's X-Linked-Etag (or its ETag,
@@ -20,7 +22,7 @@
 // Content-Length. A mismatch, an error or a refusal is one line, and nothing is cached.
 // Requests go out with no cookies and no referrer. Does not: sign in (private and gated repos are refused), resume
 // a dropped download, take revisions other than main.
-import { CACHE, fetchWithProgress, oneLine, readBody, tooLarge } from './fetch-cache.mjs';
+import { fetchWithProgress, oneLine, openCache, readBody, tooLarge } from './fetch-cache.mjs';
 
 export const DEFAULT_HUB = 'https://huggingface.co';
 const FORM = ' (expected OWNER/NAME or OWNER/NAME:FILE, e.g. bartowski/SmolLM2-135M-Instruct-GGUF)';
@@ -133,19 +135,19 @@ async function fetchHub(hub, what, onProgress, maxBytes) {
   const endpoint = hubEndpoint(hub.endpoint);
   const ref = parseHubId(hub.id);
   const from = new URL(endpoint).host;
-  const cache = await caches.open(CACHE);
+  const cache = await openCache();
   const base = `${endpoint}/${ref.repo}/resolve/main/`;
   let file = ref.file;
-  if (picks(ref)) {  // among the cached files of the repo first: no request
+  if (cache && picks(ref)) {  // among the cached files of the repo first: no request
     const cached = (await cache.keys()).map((r) => r.url).filter((u) => u.startsWith(base))
       .map((u) => u.slice(base.length).split('/').map(decodeURIComponent).join('/'));
     file = pickGguf(cached, ref);
   }
-  if (file) {
+  if (cache && file) {
     const hit = await cache.match(resolveUrl(endpoint, ref.repo, file));
     if (hit) {
       const bytes = await readBody(hit, `${ref.repo}:${file}`, what, onProgress, maxBytes);
-      return { bytes, cached: true, name: file.split('/').pop(), url: resolveUrl(endpoint, ref.repo, file), id: `${ref.repo}:${file}` };
+      return { bytes, cached: true, kept: true, name: file.split('/').pop(), url: resolveUrl(endpoint, ref.repo, file), id: `${ref.repo}:${file}` };
     }
   }
   // The network, which only this path of the app ever reaches: the user asked for this model.
@@ -181,8 +183,8 @@ async function fetchHub(hub, what, onProgress, maxBytes) {
     throw new Error(`${id}: ${published.kind === 'sha256' ? 'SHA-256' : 'git SHA-1'} mismatch: the hub published ` +
                     `${published.hex}, the download is ${got}; nothing was kept`);
   }
-  await cache.put(url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream', 'x-sotto-hash': `${published.kind}=${got}` } }));
-  return { bytes, cached: false, name: file.split('/').pop(), url, id };
+  await cache?.put(url, new Response(bytes, { headers: { 'content-type': 'application/octet-stream', 'x-sotto-hash': `${published.kind}=${got}` } }));
+  return { bytes, cached: false, kept: !!cache, name: file.split('/').pop(), url, id };
 }
 
 export async function fetchModel(source, what, onProgress, maxBytes) {

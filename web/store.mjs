@@ -1,7 +1,11 @@
 // store.mjs — what the app keeps on this device (localStorage of the app's own origin; nothing leaves it):
 // the draft (transcript, template, note, approval) saved on every change and restored after a reload or a
 // crash, the settings, the audit log of approvals and exports, and (only with the user's consent) the recording.
-//   await saveDraft(d) / await loadDraft() / clearDraft();  loadSettings() / saveSettings(s);
+//   await saveDraft(d) -> draftPath / await loadDraft() / clearDraft();  loadSettings() / saveSettings(s);
+//   await draftPath() -> {where: 'device' | 'memory', why}: where drafts go now. 'device': localStorage, encrypted;
+//       'memory': this page only, gone on a reload, because of `why`: 'shared' (the shared-computer setting),
+//       'no-key' (no IndexedDB for the device key: private windows, some WebViews; a passphrase keeps drafts on the
+//       device again, as its key needs no IndexedDB) or 'too-large' (more than localStorage holds); `detail`: one line.
 //   lockState() -> 'none' | 'locked' | 'unlocked';  await setPassphrase(p);  await unlock(p) -> true | false;
 //       await removePassphrase(): the optional passphrase over drafts and the kept recording (below)
 //   await saveAudio(bytes) / await loadAudio() -> bytes or null / await clearAudio(): the note's recording (web/
@@ -13,6 +17,7 @@
 // of the entry's canonical JSON without hash), so an entry edited, removed or reordered by hand is found
 // unless every later hash is recomputed too; the head hash goes into every export, which anchors the log
 // outside this browser. Entries written before the chain (no hash) are counted as legacy, not verified.
+const oneLine = (e) => String(e?.message ?? e).split('\n')[0];
 const DRAFT = 'sotto.draft.v1', SETTINGS = 'sotto.settings.v1', AUDIT = 'sotto.audit.v1', LOCK = 'sotto.lock.v1';
 
 function read(key, fallback) {
@@ -21,19 +26,28 @@ function read(key, fallback) {
 
 // Drafts are encrypted at rest: AES-GCM with a key WebCrypto made non-extractable, kept in this origin's
 // IndexedDB (the page can use it, never read it out). localStorage holds {v: 2, iv, ct, savedAt}. In the
-// shared-computer mode nothing is written: the draft lives in this page's memory only.
+// shared-computer mode nothing is written: the draft lives in this page's memory only. So it does where this
+// browser gives no IndexedDB (missing, or open() refused) and no passphrase is set: a key that could not be kept
+// would leave the stored draft unreadable after a reload, and a key stored beside the draft would protect nothing.
 let memoryDraft = null;
 const b64 = (u8) => btoa(String.fromCharCode(...u8));
 const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+let dbPromise = null;  // one connection for the page; rejected for good where IndexedDB is missing or refused
 function idb() {
-  return new Promise((resolve, reject) => {
+  dbPromise ??= new Promise((resolve, reject) => {
+    if (typeof globalThis.indexedDB?.open !== 'function') throw new Error('this browser has no IndexedDB');
     const r = indexedDB.open('sotto-keys', 2);
     r.onupgradeneeded = () => {  // version 2: the kept recording beside the key
       for (const s of ['keys', 'audio']) if (!r.result.objectStoreNames.contains(s)) r.result.createObjectStore(s);
     };
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
+    r.onsuccess = () => {
+      r.result.onversionchange = r.result.onclose = () => { r.result.close(); dbPromise = null; };  // opened again next time
+      resolve(r.result);
+    };
+    r.onerror = () => reject(new Error(`this browser refused to open IndexedDB (${r.error?.name ?? 'no reason given'})`));
+    r.onblocked = () => reject(new Error('IndexedDB is blocked by another tab of this app'));
   });
+  return dbPromise;
 }
 function idbReq(db, mode, fn, store = 'keys') {
   return new Promise((resolve, reject) => {
@@ -120,16 +134,48 @@ async function decrypt(iv, ct) {
   }
 }
 
+// Where drafts go (draftPath): the last save's answer; before any, found the way a save would find it.
+const DEVICE = { where: 'device', why: '', detail: 'drafts are kept on this device, encrypted' };
+const inMemory = (why, detail) => ({ where: 'memory', why, detail });
+const SHARED = inMemory('shared', 'shared computer: no draft is kept on this device');
+let lastPath = null;
+async function keyOrPath() {
+  if (loadSettings().sharedComputer) return { path: SHARED };
+  if (read(LOCK, null)) return passKey ? { key: passKey } : { path: DEVICE };  // locked: nothing is written
+  try {
+    return { key: await deviceKey() };
+  } catch (e) {
+    return { path: inMemory('no-key', `the drafts' key needs IndexedDB: ${oneLine(e)} (a private window?)`) };
+  }
+}
+export async function draftPath() {
+  await draftChain;
+  return lastPath ?? (await keyOrPath()).path ?? DEVICE;
+}
+
 let draftChain = Promise.resolve();
 export function saveDraft(d) {  // serialised: a slower earlier save never overwrites a later one
   const savedAt = new Date().toISOString();
   const text = JSON.stringify({ ...d, savedAt });
   draftChain = draftChain.then(async () => {
-    if (loadSettings().sharedComputer) { memoryDraft = text; localStorage.removeItem(DRAFT); return; }
+    const { key, path } = await keyOrPath();
+    if (!key) {
+      if (path !== DEVICE) { memoryDraft = text; if (path === SHARED) localStorage.removeItem(DRAFT); }
+      return (lastPath = path);
+    }
     const iv = crypto.getRandomValues(new Uint8Array(12));
-    const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await draftKey(), new TextEncoder().encode(text));
-    localStorage.setItem(DRAFT, JSON.stringify({ v: 2, iv: b64(iv), ct: b64(new Uint8Array(ct)), savedAt }));
-  }).catch(() => {});
+    const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(text));
+    const stored = JSON.stringify({ v: 2, iv: b64(iv), ct: b64(new Uint8Array(ct)), savedAt });
+    try {
+      localStorage.setItem(DRAFT, stored);
+    } catch (e) {  // over the origin's localStorage quota (a few MiB, shared with the settings and the audit log)
+      memoryDraft = text;
+      localStorage.removeItem(DRAFT);  // an older draft must not come back in its place
+      return (lastPath = inMemory('too-large', `the draft (${Math.ceil(stored.length / 1024)} KiB) is more than this browser's local storage holds (${oneLine(e)})`));
+    }
+    memoryDraft = null;
+    return (lastPath = DEVICE);
+  }).catch(() => lastPath);
   return draftChain;
 }
 
@@ -159,7 +205,15 @@ export function clearDraft() { memoryDraft = null; localStorage.removeItem(DRAFT
 // A locked draft the user chose to give up (a forgotten passphrase): the draft, the recording and the lock.
 export function forgetLocked() { clearDraft(); localStorage.removeItem(LOCK); passKey = null; }
 
-// The recording: {v: 1, iv, ct, savedAt} under 'note' in IndexedDB's 'audio' store (too large for localStorage).
+// The recording: {v: 1, iv, ct, savedAt} under 'note' in IndexedDB's 'audio' store (too large for localStorage), so
+// without IndexedDB it stays in the page's memory (recordingStore() -> false), even where drafts are kept.
+export async function recordingStore() {
+  try {
+    return !!(await idb());
+  } catch {
+    return false;
+  }
+}
 let audioChain = Promise.resolve();
 const audioReq = (mode, fn) => idb().then((db) => idbReq(db, mode, fn, 'audio'));
 export function saveAudio(bytes) {

@@ -98,6 +98,11 @@ await tally.test('the consent line says what becomes of the recording', async ()
   assert.match(keepStatus(ev, true, false), /^The recording is kept with this note, encrypted on this device/);
   assert.match(keepStatus(ev, true, true), /^Shared computer: .*nothing is kept on this device\.$/);
   assert.equal(keepStatus(new Evidence(), false, false), 'No recording with this note.');
+  // No IndexedDB (issue 18): the recording cannot be kept, whether or not the draft is (a passphrase keeps the draft).
+  assert.match(keepStatus(ev, true, false, true), /^This browser gives the app no IndexedDB .*nothing is kept on this device\.$/);
+  assert.match(keepStatus(new Evidence(), true, false, true), /no IndexedDB/);
+  assert.match(keepStatus(ev, true, true, true), /^Shared computer: /);
+  assert.equal(keepStatus(ev, false, false, true), 'The recording is in this page\'s memory only: it is gone when the page is closed or reloaded.');
 });
 
 process.exit(tally.summary());
