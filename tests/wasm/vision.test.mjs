@@ -6,7 +6,8 @@
 //   * the processor's tiles == Pillow's (processor-*.tiles, which test-image-processor holds native to) byte for byte;
 //     RGBA over white == the native decoder's RGB of images-rgba.png (exact);
 //   * the tower's rows == `sotto image-embed --out` (f32 and f16 towers), max abs diff within 1e-5 of the rows' sd
-//     (q8_0 tower: 5e-2 sd, 8-bit activations on both sides, each rounded its own way);
+//     (q8_0 tower: 5e-2 sd, 8-bit activations on both sides, each rounded its own way); the f16 and q8_0 towers' rows
+//     against the f32 tower's: per-row cosine >= 0.99999 / 0.999, RMS error <= 0.2 % / 3 % (test-model-vision's bounds);
 //   * two images + a question: the prompt tokens == the reference's (tiny-vlm.ref.gguf), the last position's logits
 //     within 1e-3 sd of the reference's (the session's f16 KV cache), and greedy answers (placeholders or not, both towers, --schema) byte for byte
 //     those of `sotto generate --temp 0 --mmproj --image`;
@@ -155,6 +156,20 @@ await test('RGBA over white in wasm == the native decoder (images-rgba.png: Pill
 // q8_0: both engines round the activations to 8 bits for the Q8_0 matmuls, each its own way (native x86 dot products,
 // wasm the repacked gemm), so they differ by about what 8-bit activations cost: the bound test-model-vision holds the
 // native q8_0 tower to against float64 on the same weights (5e-2 sd; measured here 1.1e-2 sd).
+// Per row of n values: the least cosine similarity between a and b, and the RMS of a - b over the RMS of b.
+function rowStats(a, b, n) {
+  let minCos = 1, se = 0, sb = 0;
+  for (let r = 0; r < b.length / n; r++) {
+    let dot = 0, aa = 0, bb = 0;
+    for (let i = r * n; i < (r + 1) * n; i++) {
+      dot += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; se += (a[i] - b[i]) ** 2;
+    }
+    sb += bb;
+    minCos = Math.min(minCos, dot / Math.sqrt(aa * bb));
+  }
+  return { minCos, rmsRel: Math.sqrt(se / sb) };
+}
+let f32Rows = null;
 const TOL_TOWER = { 'tiny-mmproj-f32.gguf': TOL_SD, 'tiny-mmproj-f16.gguf': TOL_SD, 'tiny-mmproj-q8_0.gguf': TOL_Q8_SD };
 for (const mmproj of Object.keys(TOL_TOWER)) {
   await test(`tower rows in wasm == native sotto image-embed --out (${mmproj}), within ${TOL_TOWER[mmproj]} sd`, async () => {
@@ -171,6 +186,13 @@ for (const mmproj of Object.keys(TOL_TOWER)) {
     const d = diffSd(got, want);
     console.log(`      ${mmproj}: max abs diff ${d.toExponential(2)} sd`);
     check(d <= TOL_TOWER[mmproj], `max abs diff ${d} sd`);
+    if (mmproj === 'tiny-mmproj-f32.gguf') f32Rows = got;
+    else {  // what the quantized tower costs in wasm: its rows against the f32 tower's (the same weights), per row
+      const { minCos, rmsRel } = rowStats(got, f32Rows, 48);
+      const [cosBound, rmsBound] = mmproj === 'tiny-mmproj-f16.gguf' ? [0.99999, 2e-3] : [0.999, 3e-2];
+      console.log(`      ${mmproj} vs the f32 tower: min row cosine ${minCos.toFixed(7)}, rms error ${(100 * rmsRel).toFixed(3)} % of the rms`);
+      check(minCos >= cosBound && rmsRel <= rmsBound, `cosine ${minCos}, rms ${rmsRel} (bounds ${cosBound}, ${rmsBound})`);
+    }
     if (w !== v) w.engine.dispose();
   });
 }

@@ -2,7 +2,8 @@
 // webgpu) on SwiftShader, against the wasm CPU engine, on the tiny fixtures (tests/fixtures/vision):
 //   * the tower's rows on WebGPU (its ops, and the pixel shuffle as a gather of patch rows) == the CPU's, max abs diff
 //     within 1e-4 of the rows' sd (the f32 tower; SOTTO_VISION_F16=1: the f16 one too), the q8_0 tower's within 5e-2 sd
-//     (8-bit activations on the CPU) with one image at a placeholder;
+//     (8-bit activations on the CPU) with one image at a placeholder, and against the f32 tower's rows: per-row
+//     cosine >= 0.999, RMS error <= 3 %;
 //   * greedy answers (two images before the question; one at a placeholder) == the CPU engine's token ids,
 //     the prompt rows written over the <image> embeddings on the device;
 //   * a schema with an image on WebGPU (the device sampler with the grammar) == the CPU engine's ids, a valid record;
@@ -73,6 +74,20 @@ const QUESTION = 'What is in these pictures?';
 // tower (its rows: 1.8e-6 sd when last run).
 // The q8_0 tower (one case): the two engines' Q8_0 matmuls round activations differently (the CPU's to 8 bits), so its
 // bound is test-model-vision's for 8-bit activations against float64 (5e-2 sd).
+// Per row of n values: the least cosine similarity between a and b, and the RMS of a - b over the RMS of b.
+function rowStats(a, b, n) {
+  let minCos = 1, se = 0, sb = 0;
+  for (let r = 0; r < b.length / n; r++) {
+    let dot = 0, aa = 0, bb = 0;
+    for (let i = r * n; i < (r + 1) * n; i++) {
+      dot += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; se += (a[i] - b[i]) ** 2;
+    }
+    sb += bb;
+    minCos = Math.min(minCos, dot / Math.sqrt(aa * bb));
+  }
+  return { minCos, rmsRel: Math.sqrt(se / sb) };
+}
+let f32Rows = null;
 const TOL = { 'tiny-mmproj-f32.gguf': TOL_SD, 'tiny-mmproj-f16.gguf': TOL_SD, 'tiny-mmproj-q8_0.gguf': 5e-2 };
 for (const mmproj of ['tiny-mmproj-f32.gguf', 'tiny-mmproj-q8_0.gguf', ...(process.env.SOTTO_VISION_F16 ? ['tiny-mmproj-f16.gguf'] : [])]) {
   const { cpu, gpu, vc, vg } = await engines(mmproj);
@@ -86,6 +101,12 @@ for (const mmproj of ['tiny-mmproj-f32.gguf', 'tiny-mmproj-q8_0.gguf', ...(proce
       const d = diffSd(vg.lastRows(), vc.lastRows());
       console.log(`      rows of the last image: max abs diff ${d.toExponential(2)} sd (${vc.lastRows().length} floats)`);
       check(vg.lastRows().length === vc.lastRows().length && d <= TOL_SD, `rows differ by ${d} sd`);
+      if (mmproj === 'tiny-mmproj-f32.gguf' && label === 'a placeholder') f32Rows = vc.lastRows();
+      if (mmproj === 'tiny-mmproj-q8_0.gguf') {  // what Q8_0 costs on the GPU: against the f32 tower's rows, per row
+        const { minCos, rmsRel } = rowStats(vg.lastRows(), f32Rows, 48);
+        console.log(`      q8_0 on WebGPU vs the f32 tower: min row cosine ${minCos.toFixed(7)}, rms error ${(100 * rmsRel).toFixed(3)} %`);
+        check(minCos >= 0.999 && rmsRel <= 3e-2, `cosine ${minCos}, rms ${rmsRel} (bounds 0.999, 3e-2)`);
+      }
       check(got.nPrompt === want.nPrompt && got.tiles === want.tiles, `prompt ${got.nPrompt} / ${want.nPrompt} tokens`);
       check(want.ids.length > 0 && got.ids.join(' ') === want.ids.join(' '), `WebGPU ${got.ids} vs CPU ${want.ids}`);
     });
