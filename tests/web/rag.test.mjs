@@ -112,7 +112,8 @@ const browser = await launchChromium(chromium);
 const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 
-const allowed = [/^\/rag\/(index\.html)?$/, /^\/rag\/[a-z-]+\.(mjs|css)$/, /^\/rag\/vendor\/(pdf|pdf-worker)\.mjs$/, /^\/[a-z-]+\.(mjs|css)$/,
+const allowed = [/^\/rag\/(index\.html)?$/, /^\/rag\/[a-z-]+\.(mjs|css)$/, /^\/rag\/vendor\/(pdf|pdf-worker)\.mjs$/,
+                 /^\/rag\/vendor\/(sqlite3\.mjs|sqlite3\.wasm|sqlite3-opfs-async-proxy\.js)$/, /^\/[a-z-]+\.(mjs|css)$/,
                  /^\/wasm\/(sotto|rag|threads-host|thread-worker|relaxed-simd)\.mjs$/, /^\/engine\/sotto(-mt)?(-relaxed)?\.wasm$/,
                  /^\/models\/(bert-f32|bert-q8_0|wordpiece-uncased)\.gguf$/];
 const { ctx, log } = await watchedContextOf(browser, origin, allowed, { viewport: { width: 1000, height: 900 } });
@@ -140,7 +141,7 @@ async function ask(q) {
 
 // The page's answer against the native JSON: the answer, each citation's document (by name), verdict, and the
 // highlighted text == the native citation's bytes of its passage.
-function sameAsNative(got, ref) {
+function sameAsNative(got, ref, { paths = 'relative' } = {}) {
   assert.equal(got.error, '');
   assert.equal(got.answer, ref.answer);
   if (ref.citations.length === 0) {
@@ -151,7 +152,7 @@ function sameAsNative(got, ref) {
   assert.equal(got.citations.length, ref.citations.length);
   ref.citations.forEach((c, i) => {
     const g = got.citations[i];
-    assert.ok(g.head.includes(`— ${c.document.startsWith('/') ? relative(tmp, c.document) : c.document}, page ${c.page}: “${c.quote}”`), `citation ${i + 1}: ${g.head}`);
+    assert.ok(g.head.includes(`— ${c.document.startsWith('/') && paths === 'relative' ? relative(tmp, c.document) : c.document}, page ${c.page}: “${c.quote}”`), `citation ${i + 1}: ${g.head}`);
     assert.equal(g.verdict.startsWith('✓'), c.supported, `citation ${i + 1}: ${g.verdict}`);
     if (c.supported) {
       const p = ref.passages[c.passage - 1];
@@ -190,23 +191,20 @@ await step('files added: passages as sotto index add stores them; bad PDFs, a bi
   assert.match(nativeError('broken.pdf'), /^broken\.pdf: corrupt PDF \(poppler cannot read it\)$/);
 });
 
-// The page's passages of a document, as its worker stored them (this origin's IndexedDB), in the order added.
-const pagePassages = (name) => page.evaluate((doc) => new Promise((ok, no) => {
-  const r = indexedDB.open('sotto-rag');
-  r.onerror = () => no(r.error);
-  r.onsuccess = () => {
-    const q = r.result.transaction('passages').objectStore('passages').getAll();
-    q.onerror = () => no(q.error);
-    q.onsuccess = () => {
-      r.result.close();
-      ok(q.result.filter((p) => p.document === doc).sort((a, b) => a.id - b.id).map(({ page: n, begin, end, text }) => ({ page: n, begin, end, text })));
-    };
-  };
-}), name);
+// The page's index file, saved through its button (a download of the worker's SQLite database), and a document's
+// passages in it.
+let saves = 0;
+async function savedIndex(p = page) {
+  const [dl] = await Promise.all([p.waitForEvent('download'), p.click('#save-index')]);
+  const file = join(tmp, `page-${++saves}.sqlite`);
+  await dl.saveAs(file);
+  return file;
+}
+const PASSAGES = 'SELECT c.page, c.begin, c.end, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.path = ? ORDER BY c.id';
+const pagePassages = async (name) => sqliteRows(await savedIndex(), PASSAGES, [name]);
 
 await step('a PDF: pages and passages (page, byte offsets, text) == the native index\'s (pdf.js here, poppler there)', async () => {
-  const want = sqliteRows(db, 'SELECT c.page, c.begin, c.end, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.path = ? ORDER BY c.id',
-                          [join(tmp, 'handbook.pdf')]);
+  const want = sqliteRows(db, PASSAGES, [join(tmp, 'handbook.pdf')]);
   assert.ok(want.length > 3 && new Set(want.map((p) => p.page)).size === 2, `native passages: ${JSON.stringify(want).slice(0, 200)}`);
   assert.ok(!want.some((p) => p.page === 2), 'the empty page 2 has passages');
   const got = await pagePassages('handbook.pdf');
@@ -228,6 +226,29 @@ await step('answers == sotto ask --extractive --json: text, verdicts, highlights
   await axeClean(page, 'answered');
 });
 
+// sotto search's top 8 over an index file: the passages and their ranks (the scores apart: the page's vectors are the
+// wasm build's, equal to native within 1e-6, rag.test.mjs in tests/wasm)
+const searchHits = (file, q) => JSON.parse(run(['search', q, '--db', file, '-k', '8', '--json', '-m', join(dir, MODEL)])).results
+  .map((h) => ({ document: basename(h.document), page: h.page, begin: h.begin, end: h.end, text: h.text,
+                 bm25_rank: h.bm25_rank, dense_rank: h.dense_rank, scores: [h.bm25, h.dense, h.fused] }));
+function sameHits(got, want, q) {
+  assert.deepEqual(got.map(({ scores, ...h }) => h), want.map(({ scores, ...h }) => h), q);
+  got.forEach((h, i) => h.scores.forEach((v, k) => assert.ok(Math.abs(v - want[i].scores[k]) < 1e-5, `${q}: hit ${i + 1} score ${k}: ${v} vs ${want[i].scores[k]}`)));
+}
+await step('the page\'s index file (SQLite, the native schema) opens in sotto: ls, search and ask == the native index', async () => {
+  const file = await savedIndex();
+  const ls = (f) => JSON.parse(run(['index', 'ls', '--db', f, '--json'])).documents.map((d) => [basename(d.path), d.passages, d.pages, d.sha256]);
+  assert.deepEqual(ls(file), ls(db));
+  for (const q of questions) {
+    sameHits(searchHits(file, q), searchHits(db, q), q);
+    const ref = JSON.parse(run(['ask', q, '--index', file, '--extractive', '--json', '-q', '--embed-model', join(dir, MODEL)]));
+    sameAsNative(await ask(q), ref);
+  }
+  assert.equal(sqliteRows(file, 'PRAGMA application_id')[0].application_id, 0x536F7474);
+  assert.equal(await page.getAttribute('body', 'data-storage'), 'opfs');
+  assert.match(await page.textContent('#storage'), /OPFS/);
+});
+
 let beforeReload = 0;
 await step('kept in this browser: after a reload the documents and the answers are the same', async () => {
   beforeReload = log.requests.length;
@@ -244,6 +265,11 @@ await step('a document removed is gone: its question is not found, as after sott
   const ref = nativeAsk(questions[2]);
   sameAsNative(await ask(questions[2]), ref);
   assert.ok(!ref.passages.some((p) => p.document.endsWith('records.html')), 'native still has the removed document');
+  const file = await savedIndex();
+  assert.deepEqual(sqliteRows(file, "SELECT count(*) n FROM documents WHERE path = 'records.html'"), [{ n: 0 }]);
+  assert.deepEqual(sqliteRows(file, "SELECT count(*) n FROM chunks_fts WHERE chunks_fts MATCH 'minors OR quarter'"), [{ n: 0 }]);
+  assert.deepEqual(sqliteRows(db, "SELECT count(*) n FROM chunks_fts WHERE chunks_fts MATCH 'minors OR quarter'"), [{ n: 0 }]);
+  assert.ok(sqliteRows(file, "SELECT count(*) n FROM chunks_fts WHERE chunks_fts MATCH 'leave'")[0].n > 0);
 });
 
 await step('a folder: its .txt/.md/.html/.pdf files indexed by their path in it, the others left out and counted', async () => {
@@ -356,6 +382,60 @@ await step('another embedding model: the index made with the first one is emptie
   await until(page, () => document.body.dataset.engine === 'ready');
   assert.match(await page.textContent('#engine-status'), /; the 6 stored documents were indexed with another model and have been cleared$/);
   assert.equal(await page.$$eval('#docs tbody tr', (trs) => trs.length), 0);
+});
+
+await step('a native index file opens in the page: listed, answered == sotto ask; bad files one line, the index kept', async () => {
+  const open = async (file) => {
+    const n = Number(await page.evaluate(() => document.body.dataset.indexed || 0));
+    await page.setInputFiles('#open-index', file);
+    await until(page, () => !document.body.dataset.busy && (document.getElementById('index-status').textContent.includes('opened') ||
+                                                              document.querySelector('#index-errors li')));
+    return page.$$eval('#index-errors li', (lis) => lis.map((li) => li.textContent));
+  };
+  // made with another model than the page's (bert-q8_0 now): refused, nothing changes
+  await open(db);
+  assert.match((await page.$$eval('#index-errors li', (lis) => lis.map((li) => li.textContent)))[0], /^i\.sqlite: not made with this page's embedding model \(made with '.*', 64 dims, sha256 [0-9a-f]{12}\.\.\.; this is 'bert-q8_0\.gguf', 64 dims, sha256 [0-9a-f]{12}\.\.\.\)$/);
+  const garbage = join(tmp, 'garbage.sqlite');
+  writeFileSync(garbage, Buffer.alloc(4096, 7));
+  const other = join(tmp, 'other.sqlite');
+  const odb = new sqlite3.oo1.DB(':memory:');
+  odb.exec('CREATE TABLE t(x); INSERT INTO t VALUES (1);');
+  writeFileSync(other, sqlite3.capi.sqlite3_js_db_export(odb));
+  odb.close();
+  const nativeLs = (f) => { try { run(['index', 'ls', '--db', f]); return 'read'; } catch (e) { return e.stderr.toString().trim().replace(/^sotto: /, '').replace(`${tmp}/`, ''); } };
+  assert.deepEqual(await open(garbage), [nativeLs(garbage)]);
+  assert.deepEqual(await open(other), [nativeLs(other)]);
+  // with the index's model: opened, listed as sotto index ls, answers == sotto ask over the same file
+  await page.goto('about:blank');
+  await page.goto(`${origin}/rag/#model=${MODEL}`);
+  await until(page, () => document.body.dataset.engine === 'ready');
+  assert.deepEqual(await open(db), []);
+  const rows = await page.$$eval('#docs tbody tr', (trs) => trs.map((tr) => [...tr.cells].slice(0, 2).map((c) => c.textContent)));
+  assert.deepEqual(rows, JSON.parse(run(['index', 'ls', '--db', db, '--json'])).documents.map((d) => [d.path, String(d.passages)]));
+  for (const q of [...questions, 'How long are backups kept?']) sameAsNative(await ask(q), nativeAsk(q), { paths: 'as-is' });
+  // kept over a reload (the file on OPFS)
+  await page.reload();
+  await until(page, () => document.body.dataset.engine === 'ready');
+  sameAsNative(await ask(questions[5]), nativeAsk(questions[5]), { paths: 'as-is' });
+});
+
+await step('without OPFS (#storage=indexeddb): the index in memory, saved to IndexedDB; kept over a reload; opens in sotto', async () => {
+  const p3 = await ctx.newPage();
+  await p3.goto(`${origin}/rag/#model=${MODEL}&storage=indexeddb`);
+  await until(p3, () => document.body.dataset.engine === 'ready');
+  assert.equal(await p3.getAttribute('body', 'data-storage'), 'indexeddb');
+  assert.match(await p3.textContent('#storage'), /IndexedDB/);
+  await p3.setInputFiles('#files', [join(tmp, 'leave.txt'), join(tmp, 'handbook.pdf')]);
+  await until(p3, () => Number(document.body.dataset.indexed || 0) >= 2 && !document.body.dataset.busy);
+  await p3.reload();
+  await until(p3, () => document.body.dataset.engine === 'ready');
+  assert.equal(await p3.$$eval('#docs tbody tr', (trs) => trs.length), 2);
+  const file = await savedIndex(p3);
+  assert.deepEqual(sqliteRows(file, PASSAGES, ['handbook.pdf']), sqliteRows(db, PASSAGES, [join(tmp, 'handbook.pdf')]));
+  const listed = JSON.parse(run(['index', 'ls', '--db', db, '--json'])).documents;
+  assert.deepEqual(JSON.parse(run(['index', 'ls', '--db', file, '--json'])).documents.map((d) => [d.path, d.passages]),
+                   ['handbook.pdf', 'leave.txt'].map((n) => [n, listed.find((d) => d.path === join(tmp, n)).passages]));
+  await p3.close();
 });
 
 await browser.close();

@@ -1,11 +1,13 @@
 // rag-worker.mjs — the private retrieval page's engine worker (web/rag; issue 21): fetches and caches the wasm engine and
 // the embedding model (fetch-cache.mjs, cache-first, so the page works offline after the first load), splits each
 // document's text into passages as `sotto index add` does (the model's tokenizer counts the words: wasm/rag.mjs
-// chunkPage), embeds them, keeps them in this origin's IndexedDB ('sotto-rag': documents, passages with their
-// vectors, the model they were made with), searches them as `sotto search` does (web/rag/search.mjs: FTS5's BM25,
+// chunkPage), embeds them, keeps them in one SQLite database with the native index's schema (store.mjs: SQLite's
+// official wasm build, the file on OPFS, or in memory saved to IndexedDB where OPFS cannot be used), searches them as `sotto search` does (web/rag/search.mjs: FTS5's BM25,
 // cosine, reciprocal rank fusion) and answers extractively with every citation checked, as `sotto ask --extractive`
 // (wasm/rag-abi.cpp). Messages (page -> worker):
-//   {type: 'init', wasmUrl, modelUrl}        -> progress* then {type: 'ready', model, n_embd, threads, docs}
+//   {type: 'init', wasmUrl, modelUrl, preferOpfs}
+//                                            -> progress* then {type: 'ready', model, n_embd, threads, docs, cleared,
+//                                               storage: 'opfs' | 'indexeddb'}
 //   {type: 'add', id, name, kind, pages: [{page, text}], size, sha256 (the file's), chunkTokens, overlap}
 //                                            -> {type: 'added', id, name, status: added|replaced|unchanged, passages,
 //                                               seconds, docs}
@@ -13,55 +15,40 @@
 //   {type: 'ask', id, question, k}           -> {type: 'answer', id, result (sotto ask --json's object), seconds}
 //   {type: 'check', id, answer}              -> the same for an answer written elsewhere ({answer, citations}), as
 //                                               `sotto ask --check` checks it against the stored passages
+//   {type: 'export', id}                     -> {type: 'exported', id, bytes} (the index file, for `sotto ask --index`)
+//   {type: 'import', id, name, bytes}        -> {type: 'imported', id, name, docs, passages}: an index file (e.g.
+//                                               `sotto index add`'s) replaces the stored one, once checked
 // docs: [{name, kind, size, passages, added}]. Any failure: {type: 'error', id, message} (one line); nothing is
 // written for a document that failed.
 // A stored index made with another embedding model (its SHA-256 differs) is emptied at init, and 'ready' says so
 // (cleared: n): vectors of two models cannot be compared.
-// Does not: send anything anywhere (the only requests are the engine and model downloads from this origin), read
+// Does not: send anything anywhere (the only requests are the engine, model and SQLite downloads from this origin), read
 // files (the page does, and hands over their text), approximate search (every vector is scanned).
 import { SottoEmbed, SottoRag, chunkPage } from '../wasm/rag.mjs';
 import { fetchEngine } from '../engine-wasm.mjs';
 import { fetchWithProgress, modelBudget, oneLine } from '../fetch-cache.mjs';
 import { search, tokens } from './search.mjs';
+import { Store } from './store.mjs';
 
-const DB = 'sotto-rag';
+let store = null;
 let emb = null;
 let rag = null;
 let model = null;  // {name, sha256, n_embd}
 let passages = [];  // what search scans: {id, document, page, begin, end, text, vector, tokens}
 let busy = Promise.resolve();
 
-const post = (m) => self.postMessage(m);
+const post = (m, transfer) => self.postMessage(m, transfer ?? []);
 const progress = (p) => post({ type: 'progress', ...p });
-
-// ---- IndexedDB
-const req = (r) => new Promise((ok, no) => { r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); });
-const done = (tx) => new Promise((ok, no) => { tx.oncomplete = () => ok(); tx.onerror = () => no(tx.error); tx.onabort = () => no(tx.error ?? new Error('aborted')); });
-let db = null;
-function openDb() {
-  const r = indexedDB.open(DB, 1);
-  r.onupgradeneeded = () => {
-    const d = r.result;
-    d.createObjectStore('meta', { keyPath: 'key' });
-    d.createObjectStore('docs', { keyPath: 'name' });
-    d.createObjectStore('passages', { keyPath: 'id', autoIncrement: true }).createIndex('document', 'document');
-  };
-  return req(r);
-}
-async function docsList() {
-  const all = await req(db.transaction('docs').objectStore('docs').getAll());
-  return all.map(({ name, kind, size, passages: n, added }) => ({ name, kind, size, passages: n, added }));
-}
-async function loadPassages() {
-  const all = await req(db.transaction('passages').objectStore('passages').getAll());
-  passages = all.sort((a, b) => a.id - b.id).map((p) => ({ ...p, vector: new Float32Array(p.vector), tokens: tokens(p.text) }));
-}
 
 async function sha256(u8) {
   return [...new Uint8Array(await crypto.subtle.digest('SHA-256', u8))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-async function init({ wasmUrl, modelUrl }) {
+function loadPassages() {
+  passages = store.passages().map((p) => ({ ...p, tokens: tokens(p.text) }));
+}
+
+async function init({ wasmUrl, modelUrl, preferOpfs = true }) {
   const { module, threaded } = await fetchEngine(wasmUrl, progress);
   const m = await fetchWithProgress(modelUrl, 'embedding model', true, progress, modelBudget());
   progress({ phase: 'load', what: 'model' });
@@ -70,32 +57,26 @@ async function init({ wasmUrl, modelUrl }) {
   const info = await e.load(m.bytes, { name });
   emb = e;
   rag = await SottoRag.create(e.engine);
-  model = { name, sha256: await sha256(m.bytes), n_embd: info.n_embd };
-  db = await openDb();
-  const stored = await req(db.transaction('meta').objectStore('meta').get('model'));
+  model = { name, sha256: await sha256(m.bytes), file: new URL(modelUrl, self.location.href).pathname, n_embd: info.n_embd };
+  store = await Store.open({ preferOpfs });
+  const stored = store.model();
   let cleared = 0;
-  if (stored && stored.value.sha256 !== model.sha256) {
-    cleared = (await docsList()).length;
-    const tx = db.transaction(['meta', 'docs', 'passages'], 'readwrite');
-    for (const s of ['meta', 'docs', 'passages']) tx.objectStore(s).clear();
-    await done(tx);
+  if (stored && (stored.sha256 !== model.sha256 || stored.n_embd !== model.n_embd)) {
+    cleared = store.docs().length;
+    await store.clear();
   }
-  if (!stored || cleared) {
-    const tx = db.transaction('meta', 'readwrite');
-    tx.objectStore('meta').put({ key: 'model', value: model });
-    await done(tx);
-  }
-  await loadPassages();
+  if (!stored || cleared) await store.setModel(model);
+  loadPassages();
   post({ type: 'ready', model: name, n_embd: info.n_embd, pooling: info.pooling, threads: e.engine.threads ?? 1,
-         docs: await docsList(), cleared });
+         docs: store.docs(), cleared, storage: store.storage });
 }
 
 async function add({ id, name, kind, pages, size, sha256: digest, chunkTokens = 200, overlap = 40 }) {
   if (!emb) throw new Error('the embedding model is not loaded yet');
   const t0 = performance.now();
-  const old = await req(db.transaction('docs').objectStore('docs').get(name));
+  const old = store.find(name);
   if (old && old.sha256 === digest) {
-    post({ type: 'added', id, name, status: 'unchanged', passages: old.passages, seconds: 0, docs: await docsList() });
+    post({ type: 'added', id, name, status: 'unchanged', passages: old.n_chunks, seconds: 0, docs: store.docs() });
     return;
   }
   const maxTokens = Math.min(chunkTokens, emb.info.n_ctx - 2);
@@ -110,30 +91,28 @@ async function add({ id, name, kind, pages, size, sha256: digest, chunkTokens = 
     post({ type: 'progress', phase: 'embed', what: name, loaded: Math.min(i + 8, chunks.length), total: chunks.length });
   }
   // One transaction: the old passages go, the new ones and the document row come, or nothing changes.
-  const tx = db.transaction(['docs', 'passages'], 'readwrite');
-  const ps = tx.objectStore('passages');
-  const oldKeys = await req(ps.index('document').getAllKeys(name));
-  for (const k of oldKeys) ps.delete(k);
-  const ids = await Promise.all(chunks.map((c, i) => req(ps.add({ document: name, page: c.page, begin: c.begin, end: c.end, text: c.text,
-                                                                   vector: vectors[i].buffer.slice(vectors[i].byteOffset, vectors[i].byteOffset + vectors[i].byteLength) }))));
-  tx.objectStore('docs').put({ name, kind, size, sha256: digest, passages: chunks.length, added: Date.now() });
-  await done(tx);
-  const gone = new Set(oldKeys);
-  passages = passages.filter((p) => !gone.has(p.id));
+  const ids = await store.put({ name, kind, size, sha256: digest, pages: pages.length }, chunks, vectors);
+  passages = passages.filter((p) => p.document !== name);
   chunks.forEach((c, i) => passages.push({ id: ids[i], document: name, ...c, vector: vectors[i], tokens: tokens(c.text) }));
   post({ type: 'added', id, name, status: old ? 'replaced' : 'added', passages: chunks.length,
-         seconds: (performance.now() - t0) / 1000, docs: await docsList() });
+         seconds: (performance.now() - t0) / 1000, docs: store.docs() });
 }
 
 async function remove({ id, name }) {
-  const tx = db.transaction(['docs', 'passages'], 'readwrite');
-  const ps = tx.objectStore('passages');
-  const keys = await req(ps.index('document').getAllKeys(name));
-  for (const k of keys) ps.delete(k);
-  tx.objectStore('docs').delete(name);
-  await done(tx);
+  await store.remove(name);
   passages = passages.filter((p) => p.document !== name);
-  post({ type: 'removed', id, name, docs: await docsList() });
+  post({ type: 'removed', id, name, docs: store.docs() });
+}
+
+// The index file: its bytes out (to save), or a file's bytes in (replacing the stored index once checked).
+async function exportIndex({ id }) {
+  const bytes = store.exportBytes();
+  post({ type: 'exported', id, bytes }, [bytes.buffer]);
+}
+async function importIndex({ id, name, bytes }) {
+  await store.importBytes(new Uint8Array(bytes), name, model);
+  loadPassages();
+  post({ type: 'imported', id, name, docs: store.docs(), passages: passages.length });
 }
 
 async function ask({ id, question, k = 5 }) {
@@ -191,7 +170,7 @@ async function check({ id, answer, question = '' }) {
 }
 
 self.onmessage = ({ data: m }) => {
-  const run = { init, add, remove, ask, check }[m.type];
+  const run = { init, add, remove, ask, check, export: exportIndex, import: importIndex }[m.type];
   if (!run) return;
   busy = busy.then(() => run(m)).catch((e) => post({ type: 'error', id: m.id, op: m.type, name: m.name, message: oneLine(e) }));
 };

@@ -32,12 +32,17 @@ function modelUrl() {
   const v = new URLSearchParams(location.hash.slice(1)).get('model');
   return `/models/${v && NAME.test(v) ? v : 'embed.gguf'}`;
 }
+// #storage=indexeddb: keep the index in memory and IndexedDB even where OPFS works (the fallback, for tests)
+const preferOpfs = new URLSearchParams(location.hash.slice(1)).get('storage') !== 'indexeddb';
+const STORAGE = { opfs: 'SQLite file in this browser\'s private file system (OPFS)',
+                  indexeddb: 'SQLite in memory, saved to IndexedDB (OPFS not available)' };
 
 function setBusy() {
   const ready = document.body.dataset.engine === 'ready';
   const busy = pending > 0 || currentAsk > 0;
   document.body.dataset.busy = busy ? '1' : '';
-  for (const id of ['files', 'folder', 'question', 'check-json']) $(id).disabled = !ready;
+  for (const id of ['files', 'folder', 'question', 'check-json', 'open-index']) $(id).disabled = !ready;
+  $('save-index').disabled = !ready || busy;
   $('ask').disabled = !ready || currentAsk > 0;
   $('check').disabled = !ready || currentAsk > 0;
   for (const b of document.querySelectorAll('#docs button')) b.disabled = !ready || busy;
@@ -251,8 +256,10 @@ worker.onmessage = ({ data: m }) => {
     if (m.phase === 'download' && m.total) $('engine-progress').value = m.loaded / m.total;
   } else if (m.type === 'ready') {
     document.body.dataset.engine = 'ready';
+    document.body.dataset.storage = m.storage;
     $('engine-status').textContent = `Ready (${m.model}, ${m.n_embd} dims, ${m.threads} thread${m.threads === 1 ? '' : 's'})` +
       (m.cleared ? `; the ${m.cleared} stored documents were indexed with another model and have been cleared` : '');
+    $('storage').textContent = `The index: ${STORAGE[m.storage]}.`;
     $('engine-progress').hidden = true;
     showDocs(m.docs);
     setBusy();
@@ -261,6 +268,22 @@ worker.onmessage = ({ data: m }) => {
       `${m.status === 'unchanged' ? 'unchanged' : `${m.passages} passages ${m.status}`}` + (m.seconds ? ` (${m.seconds.toFixed(2)} s)` : '');
     showDocs(m.docs);
     fileDone();
+  } else if (m.type === 'exported') {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([m.bytes], { type: 'application/vnd.sqlite3' }));
+    a.download = 'sotto-index.sqlite';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    $('index-status').textContent = `The index file saved (${size(m.bytes.byteLength)})`;
+    pending--;
+    setBusy();
+  } else if (m.type === 'imported') {
+    $('index-status').textContent = `${m.name}: opened, ${m.docs.length} documents, ${m.passages} passages`;
+    showDocs(m.docs);
+    pending--;
+    setBusy();
   } else if (m.type === 'removed') {
     $('index-status').textContent = `${m.name}: removed`;
     showDocs(m.docs);
@@ -278,7 +301,7 @@ worker.onmessage = ({ data: m }) => {
     } else if (m.op === 'add') {
       indexError(m.message);
       fileDone();
-    } else if (m.op === 'remove') {
+    } else if (m.op === 'remove' || m.op === 'import' || m.op === 'export') {
       indexError(m.message);
       pending--;
       setBusy();
@@ -291,6 +314,21 @@ worker.onmessage = ({ data: m }) => {
   }
 };
 
+$('open-index').addEventListener('change', async () => {
+  const f = $('open-index').files[0];
+  $('open-index').value = '';
+  if (!f) return;
+  $('index-errors').replaceChildren();
+  pending++;
+  setBusy();
+  const bytes = await f.arrayBuffer();
+  worker.postMessage({ type: 'import', id: nextId++, name: f.name, bytes }, [bytes]);
+});
+$('save-index').addEventListener('click', () => {
+  pending++;
+  setBusy();
+  worker.postMessage({ type: 'export', id: nextId++ });
+});
 $('files').addEventListener('change', () => { addFiles(picked($('files').files)); $('files').value = ''; });
 $('folder').addEventListener('change', () => { addFiles(picked($('folder').files)); $('folder').value = ''; });
 const drop = $('drop');
@@ -331,4 +369,4 @@ $('check-form').addEventListener('submit', (ev) => {
 document.body.dataset.engine = 'loading';
 showDocs([]);
 setBusy();
-worker.postMessage({ type: 'init', wasmUrl: '/engine/sotto.wasm', modelUrl: modelUrl() });
+worker.postMessage({ type: 'init', wasmUrl: '/engine/sotto.wasm', modelUrl: modelUrl(), preferOpfs });
