@@ -41,9 +41,10 @@ node tests/web/speech-marks.test.mjs  # the app's uncertain-speech marks
 node tests/web/schema-form.test.mjs  # the review form: null facts shown as "Not stated"
 node tests/web/audio-evidence.test.mjs  # the review's audio evidence: transcript ranges -> recording times, kept through edits
 node tests/web/speaker-labels.test.mjs  # "Speaker N: " written into the transcript, marks and audio ranges kept
+node tests/web/gguf-size.test.mjs  # a GGUF header's size (oversized models refused before download) == file size
 SCREENSHOTS=0 SOTTO_WASM_DIR="$build-wasm" node tests/web/app.test.mjs "$build/sotto"
 SOTTO_WASM_DIR="$build-wasm" node tests/web/errors.test.mjs "$build/sotto"  # corrupt models: the page keeps its work
-SOTTO_WASM_DIR="$build-wasm" node tests/web/storage-fallback.test.mjs "$build/sotto"  # no Cache API / OPFS: the app still works
+SOTTO_WASM_DIR="$build-wasm" node tests/web/storage-fallback.test.mjs "$build/sotto"  # no Cache API / OPFS / IndexedDB: the app still works, says how
 # Hub models in the app's Settings against tools/hub-server.py: verified, cached, offline after a reload; a
 # corrupted download refused; the hub reached only after the user asked (~10 s).
 SOTTO_WASM_DIR="$build-wasm" node tests/web/hub.test.mjs "$build/sotto"

@@ -7,11 +7,14 @@
 //   missing or caches.open failing): the download is used as it is and made again next time (no offline use).
 //   onProgress({phase: 'download', what, loaded, total}) at most every 100 ms and once at the end;
 //   pass null for none. maxBytes (models: modelBudget()): a response larger than that is refused as soon as its
-//   length is known (its Content-Length, else as the bytes come), before it is held in memory.
+//   length is known (its Content-Length, else what its GGUF header says it holds, gguf-size.mjs, read from the first
+//   bytes: a response with no length, or a header claiming more than it has), before it is held in memory.
 //   Errors: one line ("URL: cannot be fetched and is not cached (...)", "URL: the model is 3.0 GiB, more than ...").
 //   modelBudget(): the largest model this browser is given (docs/browsers.md, "Memory budget").
 //   await readBody(resp, label, what, onProgress, maxBytes) -> Uint8Array: the same reading of a response (hub.mjs).
 // Does not: talk to any other origin (hub.mjs does, for a hub model the user asked for in Settings).
+
+import { ggufSize } from './gguf-size.mjs';
 
 export const CACHE = 'sotto-models-v1';
 export const oneLine = (e) => String(e?.message ?? e).split('\n')[0];
@@ -68,6 +71,8 @@ export async function readBody(resp, label, what, onProgress, maxBytes = Infinit
   const reader = resp.body.getReader();
   const parts = [];
   let loaded = 0, last = 0;
+  // The GGUF header, asked at 64 KiB of the body, then at each doubling until it is whole (up to 64 MiB: vocabularies)
+  let sizeAt = Number.isFinite(maxBytes) ? 65536 : Infinity;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -77,11 +82,27 @@ export async function readBody(resp, label, what, onProgress, maxBytes = Infinit
       await reader.cancel().catch(() => {});
       throw tooLarge(label, what, loaded, maxBytes);
     }
+    if (loaded >= sizeAt) {
+      const said = ggufSize(concat(parts, loaded));
+      sizeAt = said === null && sizeAt < 64 * 1048576 ? sizeAt * 2 : Infinity;
+      if (said?.total > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge(label, what, said.total, maxBytes);
+      }
+    }
     const now = performance.now();
     if (onProgress && now - last > 100) { onProgress({ phase: 'download', what, loaded, total }); last = now; }
   }
   if (onProgress) onProgress({ phase: 'download', what, loaded, total: total || loaded });
-  const bytes = new Uint8Array(loaded);
+  if (sizeAt !== Infinity && loaded > 0) {  // a body shorter than the first look: its header, whole or not
+    const said = ggufSize(concat(parts, loaded));
+    if (said?.total > maxBytes) throw tooLarge(label, what, said.total, maxBytes);
+  }
+  return concat(parts, loaded);
+}
+
+function concat(parts, n) {
+  const bytes = new Uint8Array(n);
   let off = 0;
   for (const p of parts) { bytes.set(p, off); off += p.length; }
   return bytes;

@@ -57,8 +57,8 @@ export async function startProxy(origin) {
 }
 
 // A static server for the check pages of tests/browsers: the files under `root` whose path `allowed` matches,
-// and `mounts` (a URL path ending in '/' -> a folder, any other -> a file), with the headers of cross-origin
-// isolation that `sotto serve` sends (COOP, COEP, CORP).
+// and `mounts` (a URL path ending in '/' -> a folder, any other -> a file, or a function that is given the response
+// to write, its headers begun), with the headers of cross-origin isolation that `sotto serve` sends (COOP, COEP, CORP).
 export async function serveStatic(root, allowed, mounts = {}) {
   const types = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json',
                   '.wasm': 'application/wasm', '.gguf': 'application/octet-stream', '.wav': 'audio/wav', '.txt': 'text/plain' };
@@ -76,6 +76,11 @@ export async function serveStatic(root, allowed, mounts = {}) {
     const file = resolve(normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)));
     const headers = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
                       'cross-origin-resource-policy': 'same-origin', 'cache-control': 'no-store' };
+    if (typeof file === 'function') {
+      for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+      file(res);
+      return;
+    }
     if (!file || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, headers).end();
       return;

@@ -7,6 +7,7 @@
 //   asr     {model, segments}: a WAV transcribed by wasm/asr.mjs (decoded and resampled in the engine)
 //   scribe  {json, markdown}: a note written by web/engine-cpu.mjs (the app's CPU engine) and its support check
 //   oversized  {error, ms}: what the app's model download (web/fetch-cache.mjs) says of a model over the budget
+//   oversizedHeader  {error, ms}: the same of a response with no length whose GGUF header claims more than the budget
 // Does not: judge anything (the test does, in Node).
 import { fetchEngine } from '/web/engine-wasm.mjs';
 import { Sotto, relaxedSimdUsable, threadsUsable } from '/wasm/sotto.mjs';
@@ -80,6 +81,16 @@ try {
       out.oversized = { error: e.message, ms: performance.now() - t1 };
     }
     log(`oversized: ${out.oversized.error}`);
+  }
+  if (plan.oversizedHeader) {
+    const t1 = performance.now();
+    try {
+      const { bytes } = await fetchWithProgress(plan.oversizedHeader, 'model', false, null, modelBudget());
+      out.oversizedHeader = { error: null, bytes: bytes.length };
+    } catch (e) {
+      out.oversizedHeader = { error: e.message, ms: performance.now() - t1 };
+    }
+    log(`oversized header: ${out.oversizedHeader.error}`);
   }
   out.seconds = (performance.now() - t0) / 1000;
   postMessage({ done: out });

@@ -9,7 +9,9 @@
 //   * the bundled note model's SOAP note on samples/visit-soap.txt == `sotto note --format json`, and its
 //     support check == `sotto note --format markdown`, byte for byte;
 //   * a model larger than the browser's budget (a 3 GiB sparse file; web/fetch-cache.mjs modelBudget) is refused with
-//     one line from its length, before it is downloaded;
+//     one line from its length, before it is downloaded; and one whose response has no length (chunked) and whose
+//     GGUF header claims 3 GiB (tests/web/fake-gguf.mjs, then zeros made as they are sent), from its header: the
+//     server has sent a few MiB of its 256 when the refusal comes (web/gguf-size.mjs);
 //   * the page requests nothing outside its own origin (the recording proxy of drive.mjs), which does catch one.
 // Usage: node tests/browsers/engine.test.mjs [build-wasm dir] [native sotto]   (SOTTO_BROWSERS=firefox,webkit)
 import { execFileSync } from 'node:child_process';
@@ -21,6 +23,7 @@ import assert from 'node:assert/strict';
 
 import { Tally } from '../harness.mjs';
 import { browsersAvailable, openBrowser, serveStatic } from './drive.mjs';
+import { claimsHuge } from '../web/fake-gguf.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const wasmDir = process.argv[2] ?? join(root, 'build-wasm');
@@ -34,11 +37,30 @@ const asrModel = process.env.ASR_MODEL ?? 'models/sotto-asr-q8_0.gguf';
 const noteModel = 'models/sotto-notes-q8_0.gguf';
 const plan = { greedy, asr: { model: `/${asrModel}`, wav: '/samples/visit-soap.wav' },
                scribe: { model: `/${noteModel}`, transcript: '/samples/visit-soap.txt', template: '/templates/soap.schema.json' },
-               oversized: '/big/huge.gguf' };
+               oversized: '/big/huge.gguf', oversizedHeader: '/big/claims-huge.gguf' };
 const tmp = mkdtempSync(join(tmpdir(), 'sotto-browsers-'));
 writeFileSync(join(tmp, 'plan.json'), JSON.stringify(plan));
 writeFileSync(join(tmp, 'huge.gguf'), 'GGUF');
 truncateSync(join(tmp, 'huge.gguf'), 3 * 1024 ** 3);  // sparse: no disk taken
+// No Content-Length: the 3 GiB header, then 256 MiB of zeros written as the reader takes them (1 MiB held).
+const ZEROS = Buffer.alloc(1 << 20);
+let claimsSent = 0;
+function claimsHugeStream(res) {
+  res.writeHead(200, { 'content-type': 'application/octet-stream' });  // chunked: node sets Transfer-Encoding
+  claimsSent = 0;
+  let left = 256;
+  const more = () => {
+    if (claimsSent === 0) { const h = claimsHuge(3 * 1024 ** 3); res.write(h); claimsSent += h.length; }
+    while (left > 0) {
+      left--;
+      claimsSent += ZEROS.length;
+      if (!res.write(ZEROS)) { res.once('drain', more); return; }
+    }
+    res.end();
+  };
+  res.on('close', () => { left = 0; });
+  more();
+}
 
 // What the native CLI gives for the same work.
 const run = (args) => execFileSync(native, args, { maxBuffer: 1 << 24 });
@@ -57,7 +79,8 @@ const tally = new Tally();
 const server = await serveStatic(root, [/^\/(web|wasm)\/[a-z-]+\.m?js$/, /^\/tests\/(browsers|wasm)\/[a-z-]+\.(mjs|html)$/,
                                         /^\/templates\/[a-z-]+\.schema\.json$/, /^\/samples\/[a-z-]+\.(txt|wav)$/,
                                         /^\/models\/[a-z0-9_.-]+\.gguf$/],
-                                 { '/plan.json': join(tmp, 'plan.json'), '/big/huge.gguf': join(tmp, 'huge.gguf'), '/models/': fixtures,
+                                 { '/plan.json': join(tmp, 'plan.json'), '/big/huge.gguf': join(tmp, 'huge.gguf'), '/big/claims-huge.gguf': claimsHugeStream,
+                                   '/models/': fixtures,
                                    [`/${asrModel}`]: join(root, asrModel), [`/${noteModel}`]: join(root, noteModel),
                                    '/engine/sotto.wasm': join(wasmDir, 'sotto.wasm'), '/engine/sotto-mt.wasm': join(wasmDir, 'sotto-mt.wasm'),
                                    // the relaxed-SIMD twins, which the loader takes first where relaxedSimdUsable() (Firefox)
@@ -109,6 +132,12 @@ for (const name of browsersAvailable()) {
     await tally.test(`${name}: a 3 GiB model is refused up front with one line`, async () => {
       assert.match(out.oversized.error ?? '', /^\/big\/huge\.gguf: the model is 3\.0 GiB, more than this browser can hold \(at most [\d.]+ GiB here\): choose a smaller model$/);
       assert.ok(out.oversized.ms < 20000, `refused after ${out.oversized.ms} ms`);
+    });
+    await tally.test(`${name}: a model with no length whose header claims 3 GiB is refused from its header, one line`, async () => {
+      assert.match(out.oversizedHeader.error ?? `not refused: ${out.oversizedHeader.bytes} bytes read`,
+                   /^\/big\/claims-huge\.gguf: the model is 3\.0 GiB, more than this browser can hold \(at most [\d.]+ GiB here\): choose a smaller model$/);
+      console.log(`      ${name}: the server had made ${(claimsSent / 2 ** 20).toFixed(0)} MiB of 256 at the end`);
+      assert.ok(claimsSent < 32 * 2 ** 20, `the server sent ${(claimsSent / 2 ** 20).toFixed(0)} MiB before the refusal`);
     });
   }
   if (b) {

@@ -7,7 +7,8 @@
 //     it goes on with; the transcript on the page and the saved draft are unchanged; the setting saved
 //     for the next visit is still the good model;
 //   * Settings names a model larger than the browser's budget (a 3 GiB sparse file): refused with one line from its
-//     length, before it is downloaded, the same way;
+//     length, before it is downloaded, the same way; and 100-odd bytes whose GGUF header claims 3 GiB: refused from
+//     the header the same way (before: handed to the engine, a "truncated" error);
 //   * a note is then written under the template, the transcript still intact.
 // (The app offers no custom templates, so a hostile schema cannot come from the page; tests/wasm/errors.test.mjs
 // covers hostile schemas and grammars through the same JS host.)
@@ -22,6 +23,7 @@ import { chromium } from 'playwright-core';
 import { Tally } from '../harness.mjs';
 import { startServe } from './serve.mjs';
 import { launchChromium, until } from './page-helpers.mjs';
+import { claimsHuge } from './fake-gguf.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sotto = process.argv[2] ?? join(root, 'build', 'sotto');
@@ -64,6 +66,9 @@ writeFileSync(join(tmp, 'overlap.gguf'), overlap);
 // A model too large for any browser's budget (web/fetch-cache.mjs modelBudget: 2 GiB at most): 3 GiB, sparse on disk.
 writeFileSync(join(tmp, 'huge.gguf'), good.subarray(0, 4096));
 truncateSync(join(tmp, 'huge.gguf'), 3 * 1024 ** 3);
+// 100-odd bytes whose GGUF header claims 3 GiB of weights (tests/web/fake-gguf.mjs): refused from the header
+// (web/gguf-size.mjs), not handed to the engine as a truncated model.
+writeFileSync(join(tmp, 'claims-huge.gguf'), claimsHuge(3 * 1024 ** 3));
 
 const { server, origin } = await startServe(sotto, ['--port', '0', '--root', root, '--wasm-dir', wasmDir, '--model', noteModel,
                                                    '--asr-model', asrModel, '--models', tmp, '-q']);
@@ -92,8 +97,9 @@ await step('the engine loads; a typed transcript is saved as the draft', async (
 
 for (const [file, message] of [['cut.gguf', /^cut\.gguf: .*(past the end|truncated).*$/],
                                ['overlap.gguf', /^overlap\.gguf: tensors .* overlap$/],
-                               ['huge.gguf', /^\/models\/huge\.gguf: the model is 3\.0 GiB, more than this browser can hold \(at most [\d.]+ GiB here\): choose a smaller model$/]]) {
-  await step(`a ${file === 'huge.gguf' ? 'model too large for the browser' : 'corrupt model'} in Settings (${file}): a one-line error, the transcript and draft kept, the engine goes on`, async () => {
+                               ['huge.gguf', /^\/models\/huge\.gguf: the model is 3\.0 GiB, more than this browser can hold \(at most [\d.]+ GiB here\): choose a smaller model$/],
+                               ['claims-huge.gguf', /^\/models\/claims-huge\.gguf: the model is 3\.0 GiB, more than this browser can hold \(at most [\d.]+ GiB here\): choose a smaller model$/]]) {
+  await step(`a ${file.includes('huge') ? 'model too large for the browser' : 'corrupt model'} in Settings (${file}): a one-line error, the transcript and draft kept, the engine goes on`, async () => {
     const before = await draft();
     const t0 = Date.now();
     await page.click('#settings summary');
@@ -108,7 +114,7 @@ for (const [file, message] of [['cut.gguf', /^cut\.gguf: .*(past the end|truncat
     assert.deepEqual({ ...(await draft()), savedAt: 0 }, { ...before, savedAt: 0 });
     assert.equal((await saved()).modelUrl, '/models/note.gguf');
     assert.ok(!(await page.isDisabled('#generate')), 'Write note is disabled');
-    if (file === 'huge.gguf') assert.ok(Date.now() - t0 < 20000, `refused after ${Date.now() - t0} ms: not up front`);
+    if (file.includes('huge')) assert.ok(Date.now() - t0 < 20000, `refused after ${Date.now() - t0} ms: not up front`);
     await page.click('#settings summary');
   });
 }
