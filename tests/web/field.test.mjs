@@ -7,6 +7,7 @@
 //   * while an answer is on its way the page says so (reading the photo, looking at it, writing), then nothing;
 //   * a PNG whose header is over the pixel limit: refused when chosen, in one line, before anything decodes it (the
 //     preview too); the previous photo is kept and answered;
+//   * Escape right after Ask stops the answer before its first token is followed by another (a cut record: one line);
 //   * the inspection task: the record (constrained to web/field/inspection.schema.json) == the same engine's in Node,
 //     shown as a form, edited, and exported on approval as a downloaded JSON file holding the edits;
 //   * privacy: every request is a GET of this origin's page, engine or model files (page-helpers.mjs watchedContext),
@@ -171,6 +172,20 @@ await step('inspection record: the answer under inspection.schema.json == the en
   assert.match(await page.textContent('#export-status'), /^Exported inspection-/);
   assert.equal(await page.evaluate(() => document.body.dataset.exported), '1');
   await axeClean(page, 'inspection record');
+});
+
+await step('Escape right after Ask stops the answer (the cancel lands before the first token): a cut record, said in one line', async () => {
+  // the inspection task is still chosen: its whole record is the previous step's (r.answer there)
+  const n = Number(await page.evaluate(() => document.body.dataset.answered || 0));
+  await page.fill('#question', 'Inspect this equipment.');
+  await page.click('#ask');
+  await page.keyboard.press('Escape');
+  await until(page, (k) => Number(document.body.dataset.answered || 0) > k, n);
+  const cut = await page.inputValue('#answer');
+  assert.ok(cut.length < 8, `the answer went on after Escape: ${JSON.stringify(cut)}`);
+  assert.equal(await page.textContent('#photo-error'), 'The answer is not a whole record (it was cut off): ask again.');
+  assert.equal(await page.isVisible('#review'), false);
+  await page.selectOption('#task', 'ask');
 });
 
 await step('privacy: only this origin\'s page, engine and model files were requested; nothing after the engine was ready', async () => {

@@ -15,7 +15,9 @@
 //                                                  {type: 'text', id, text}*, {type: 'answer', id, text, seconds, task}
 //                                               schema (optional): the answer is a JSON document valid under it
 //                                               (compact: no whitespace between tokens)
-//   {type: 'cancel'}                            -> the running answer ends early (its 'answer' says what came)
+//   {type: 'cancel', id}                        -> that answer ends early (its 'answer' says what came), also when
+//                                                  the cancel comes before its first token (while the photo is read
+//                                                  or the tower runs: it ends after that token)
 // Any failure: {type: 'error', id, message} (one line); a bad photo leaves the engine as it was.
 // Does not: send the photo, the question or the answer anywhere (nothing here makes a request but the model and
 // engine downloads from this origin), keep photos.
@@ -28,6 +30,7 @@ import { adapterName, pickAdapter } from '../gpu-policy.mjs';
 let engine = null;
 let vision = null;
 let busy = Promise.resolve();
+let cancelledId = 0;  // the ask a cancel is for (vision.cancel() alone is reset when an answer starts)
 
 const post = (m) => self.postMessage(m);
 const progress = (p) => post({ type: 'progress', ...p });
@@ -80,7 +83,8 @@ async function ask({ id, image, question, maxTokens = 256, task, schema }) {
   post({ type: 'phase', id, phase: 'look', width: img.width, height: img.height });
   let text = '';
   let started = false;
-  for await (const piece of vision.generate(question, { images: [img], maxTokens, schema, compact: true })) {
+  const onToken = () => { if (cancelledId === id) vision.cancel(); };
+  for await (const piece of vision.generate(question, { images: [img], maxTokens, schema, compact: true, onToken })) {
     if (!started) {
       started = true;
       post({ type: 'started', id, width: img.width, height: img.height, ...vision.last });
@@ -94,6 +98,7 @@ async function ask({ id, image, question, maxTokens = 256, task, schema }) {
 
 self.onmessage = ({ data: m }) => {
   if (m.type === 'cancel') {
+    cancelledId = m.id;
     vision?.cancel();
     return;
   }

@@ -178,9 +178,9 @@ $('approve').addEventListener('click', () => {
   document.body.dataset.exported = String(++exported);
 });
 
-$('stop').addEventListener('click', () => worker.postMessage({ type: 'cancel' }));
+$('stop').addEventListener('click', () => worker.postMessage({ type: 'cancel', id: current }));
 document.addEventListener('keydown', (ev) => {
-  if (ev.key === 'Escape' && document.body.dataset.busy) worker.postMessage({ type: 'cancel' });
+  if (ev.key === 'Escape' && document.body.dataset.busy) worker.postMessage({ type: 'cancel', id: current });
 });
 
 $('speak').addEventListener('click', () => {
