@@ -28,7 +28,7 @@
 // Usage: node tests/web/app.test.mjs [path/to/sotto] (the wasm build must be in build-wasm/ or SOTTO_WASM_DIR).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sotto = process.argv[2] ?? join(root, 'build', 'sotto');
 const wasmDir = process.env.SOTTO_WASM_DIR ?? join(root, 'build-wasm');
 const noteModel = join(root, 'models', 'sotto-notes-q8_0.gguf');
+const noteMiB = (statSync(noteModel).size / 2 ** 20).toFixed(1).replace('.', '\\.');  // as the status writes it
 const bundledAsr = join(root, 'models', 'sotto-asr-q8_0.gguf');
 const realAsr = existsSync(bundledAsr);
 const asrModel = realAsr ? bundledAsr : join(root, 'tests', 'fixtures', 'asr', 'moonshine-f32.gguf');
@@ -176,7 +177,7 @@ await step('the engine loads in its worker with progress; on a software WebGPU a
   // ", N threads": the threaded build (sotto-mt.wasm) on a machine of N > 1 cores (tests/web/threads.test.mjs)
   // ", relaxed SIMD": the relaxed twin of that build (sotto-relaxed.wasm / sotto-mt-relaxed.wasm), where this browser runs it
   const ready = await page.textContent('#engine-status');
-  assert.match(ready, /^Engine ready: note\.gguf \(10\.7 MiB\) on the wasm CPU \(SIMD128\)(, relaxed SIMD)?(, \d+ threads)?$/);
+  assert.match(ready, new RegExp(`^Engine ready: note\\.gguf \\(${noteMiB} MiB\\) on the wasm CPU \\(SIMD128\\)(, relaxed SIMD)?(, \\d+ threads)?$`));
   assert.equal(ready.includes(', relaxed SIMD'), await page.evaluate(() => document.body.dataset.simd === 'relaxed'), ready);
   assert.match(await page.textContent('#backend-info'),
                /^Notes are written on the wasm CPU: the WebGPU adapter is a software one \(.+\), slower than the wasm CPU engine \(Settings can choose it anyway\)\.$/);
@@ -626,7 +627,7 @@ await step('WebGPU chosen in Settings: the note model is put on the GPU with pro
   await page.click('#settings summary');
   await waitAttr(page, 'backend', 'webgpu', 180000);
   await waitAttr(page, 'engine', 'ready');
-  assert.match(await page.textContent('#engine-status'), /^Engine ready: note\.gguf \(10\.7 MiB, from cache\) on WebGPU \(.+, software\)$/);
+  assert.match(await page.textContent('#engine-status'), new RegExp(`^Engine ready: note\\.gguf \\(${noteMiB} MiB, from cache\\) on WebGPU \\(.+, software\\)$`));
   assert.match(await page.textContent('#backend-info'), /^The note model is on the GPU \(uploaded and \d+ pipelines compiled in [\d.]+ s\)\. Notes are written on WebGPU, the template's schema masking the tokens there\.$/);
   assert.equal(await page.evaluate(() => document.body.dataset.noteBackend), 'webgpu');
   for (const p of ['Loading the model onto the GPU', 'Compiling the WebGPU pipelines']) {

@@ -18,7 +18,7 @@
 // Usage: node tests/web/hub.test.mjs [path/to/sotto] (the wasm build in build-wasm/ or SOTTO_WASM_DIR). ~1 min.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sotto = process.argv[2] ?? join(root, 'build', 'sotto');
 const wasmDir = process.env.SOTTO_WASM_DIR ?? join(root, 'build-wasm');
 const noteModel = join(root, 'models', 'sotto-notes-q8_0.gguf');
+const noteMiB = (statSync(noteModel).size / 2 ** 20).toFixed(1).replace('.', '\\.');  // as the status writes it
 const asrModel = join(root, 'tests', 'fixtures', 'asr', 'moonshine-f32.gguf');
 const noteSha = createHash('sha256').update(readFileSync(noteModel)).digest('hex');
 
@@ -181,9 +182,9 @@ await step('local/solo and local/speech: downloaded with progress, verified, cac
   assert.equal(error, '');
   const seen = await page.evaluate(() => window.seen);
   const esc = hubHost.replace(/\./g, '\\.');
-  assert.ok(seen.some((t) => new RegExp(`^Downloading the model from ${esc}: [\\d.]+ / 10\\.7 MiB$`).test(t)), seen.join('\n'));
+  assert.ok(seen.some((t) => new RegExp(`^Downloading the model from ${esc}: [\\d.]+ / ${noteMiB} MiB$`).test(t)), seen.join('\n'));
   assert.ok(seen.some((t) => new RegExp(`^Getting ready: downloading the note-writing model from ${esc} \\(\\d+%\\)…$`).test(t)), seen.join('\n'));
-  assert.match(await page.textContent('#engine-status'), /^Engine ready: local\/solo:notes\.gguf from the hub \(10\.7 MiB, SHA-256 verified\) on /);
+  assert.match(await page.textContent('#engine-status'), new RegExp(`^Engine ready: local/solo:notes\\.gguf from the hub \\(${noteMiB} MiB, SHA-256 verified\\) on `));
   assert.equal(await page.evaluate(() => document.body.dataset.model), 'local/solo:notes.gguf');
   assert.equal(await page.inputValue('#model-hub'), 'local/solo:notes.gguf');  // the file it picked, kept for next time
   assert.equal((await saved()).modelHub, 'local/solo:notes.gguf');
@@ -208,7 +209,7 @@ await step('the hub stopped: a reload loads both models from the cache with no r
   const before = log.hub.length;
   await page.goto(`${origin}/`);
   await ready();
-  assert.match(await page.textContent('#engine-status'), /^Engine ready: local\/solo:notes\.gguf from the hub \(10\.7 MiB, from cache\) on /);
+  assert.match(await page.textContent('#engine-status'), new RegExp(`^Engine ready: local/solo:notes\\.gguf from the hub \\(${noteMiB} MiB, from cache\\) on `));
   await until(page, () => /^Speech recognition ready: local\/speech:moonshine-f32\.gguf from the hub \(.*, from cache\)/.test(
     document.getElementById('asr-status').textContent), null, 60000, ['asr-status']);
   assert.equal(await page.inputValue('#transcript'), transcript);  // the draft
