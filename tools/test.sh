@@ -69,10 +69,13 @@ node tests/webgpu/splat.test.mjs "$build-wasm/sotto.wasm"  # splats on WebGPU ==
 node tests/webgpu/chromium.mjs "$build-wasm/sotto.wasm"
 # The other two browser engines (tests/browsers; the support matrix in docs/browsers.md): Firefox ESR (puppeteer-core
 # over WebDriver BiDi) and WebKitGTK (WebKitWebDriver + MiniBrowser under xvfb-run). The wasm engine's greedy, speech
-# and scribe output == native; a short path of the app; the WebGPU suite above in Firefox on lavapipe (~4.5 min in all).
-node tests/browsers/engine.test.mjs "$build-wasm" "$build/sotto"
-SOTTO_WASM_DIR="$build-wasm" node tests/browsers/app.test.mjs "$build/sotto"
-node tests/browsers/webgpu.test.mjs "$build-wasm/sotto.wasm"
+# and scribe output == native; a short path of the app; the app without the Cache API and IndexedDB (~16 s); the
+# WebGPU suite above in Firefox on lavapipe (~4.5 min in all). Under the browser lock (one browser test at a time on a
+# shared machine).
+flock /tmp/sotto-browser.lock node tests/browsers/engine.test.mjs "$build-wasm" "$build/sotto"
+SOTTO_WASM_DIR="$build-wasm" flock /tmp/sotto-browser.lock node tests/browsers/app.test.mjs "$build/sotto"
+SOTTO_WASM_DIR="$build-wasm" flock /tmp/sotto-browser.lock node tests/browsers/storage.test.mjs "$build/sotto"
+flock /tmp/sotto-browser.lock node tests/browsers/webgpu.test.mjs "$build-wasm/sotto.wasm"
 # The onnxruntime-web side of the GPU peer benchmark (tools/bench/gguf-to-onnx.py + ort-web's wasm EP): its
 # logits on the fixture models == the PyTorch reference logits, so the comparison runs the same model.
 bash tools/install-deps.sh --ort
