@@ -74,7 +74,7 @@ const handbook = [
   [{ text: 'Expenses handbook', x: 220, y: 740, size: 16, font: 'F2' },
    ...linesAt([{ text: 'Travel expenses are reimbursed when the claim is filed within sixty days of the trip.' },
                { text: 'Receipts are required for every item over twenty-five euros, including taxi fares.' },
-               { text: '- Hotel bills must show the room rate and the dates of the stay.', x: 90, gap: 6 },
+               { text: '- Hotel bills must show the room rate and the dates of the stay.', x: 90 },
                { text: 'The caf\u00e9 allowance in Z\u00fcrich is a na\u00efve r\u00e9sum\u00e9 of daily costs.', font: 'F3', size: 12, gap: 6 },
                { text: 'Kil|ometre allow|ances are paid at the standard rate.', kern: 30 }], { top: 700 }),
    { text: 'Item', x: 72, y: 560, font: 'F2' }, { text: 'Rate', x: 300, y: 560, font: 'F2' },

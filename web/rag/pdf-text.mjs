@@ -6,20 +6,23 @@
 // The PDF is parsed by pdf.js (npm pdfjs-dist, web/rag/vendor.sh), in pdf.js's own worker served from this origin
 // (/rag/vendor/pdf-worker.mjs); nothing is fetched from elsewhere (no font, CMap or wasm URL is given to pdf.js).
 // Errors: one line naming the file, worded as the CLI (apps/rag/ingest.cpp): `x.pdf: not a PDF (no %PDF- header)`,
-// `x.pdf: corrupt PDF (pdf.js cannot read it)`, `x.pdf: encrypted PDF (needs a password); decrypt it first`.
+// `x.pdf: corrupt PDF (pdf.js cannot read it: REASON)`, `x.pdf: encrypted PDF (needs a password); decrypt it first`;
+// without web/rag/vendor/ (vendor.sh not run): one line saying so.
 //
-// The layout, as poppler's physical layout does it (TextOutputDev, `pdftotext -layout`):
-//   * characters on one baseline (within half the font size) closer than a tenth of the font size form a word; words
-//     on one baseline closer than 1.5 font sizes form a fragment (a line of a block), joined by one space;
-//   * each fragment gets a column: fragments sorted by x, a fragment right of another starts one column after its
-//     end, one that starts inside another takes the column of that fragment's first character whose middle is right
-//     of it; the largest over all fragments to its left wins;
-//   * fragments are written top to bottom, left to right, padded with spaces to their column; after a line, as many
-//     newlines as whole font sizes to the next baseline (1 to 5); the page ends with "\n\f".
-// Known difference: pdf.js gives a run's width, not each glyph's edges, so a run's width is shared among its characters
-// by their fonts' advances (pdf.js's operator list); kerning inside a run is spread over it, so where a fragment starts inside another (an indented line, a table cell), its column can
-// differ by one from poppler's with a proportional font, and so the spaces before it. Rotated text is laid out as
-// if it were horizontal. The words, their order and the pages are the same either way.
+// The layout, as poppler's physical layout does it (TextOutputDev, `pdftotext -layout`), written here from its
+// observable rules and checked against poppler's output (tests/web/rag.test.mjs):
+//   * characters on one baseline (within half the font size), of one font size, closer than a tenth of the font size
+//     form a word; words on one baseline (a superscript included) closer than 1.5 font sizes form a fragment, joined
+//     by one space; a line's baseline and size are its first word's;
+//   * a fragment joins the block whose last line is just above it (at most 1.5 font sizes), of the same font size,
+//     starting where the block starts; otherwise it starts a block;
+//   * each block gets a column: blocks sorted by left edge; right of an earlier block, that block's column + its
+//     widest line's length + 3; inside it, its column + the proportional position (truncated); the largest wins;
+//   * fragments are written top to bottom, left to right, padded with spaces to their block's column; after a line,
+//     as many newlines as whole font sizes to the next baseline (1 to 5); the page ends with "\n\f".
+// Limits: poppler's block building is reproduced for the common cases only (paragraphs, headings, indented lines,
+// tables, columns, superscripts); where it groups lines otherwise, the spaces before a line can differ (the words,
+// their order and the pages do not). Rotated text is laid out as if it were horizontal.
 const MAX_INTRA_LINE = 0.5;  // baseline difference within a line, in font sizes
 const WORD_BREAK = 0.1;      // gap between characters that ends a word, in font sizes
 const MAX_WORD_GAP = 1.5;    // gap between words that ends a fragment, in font sizes
