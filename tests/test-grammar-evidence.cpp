@@ -5,6 +5,7 @@
 // decisions per schema keyword on the bundled templates.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <random>
 
 #include "core/file.h"
@@ -22,9 +23,24 @@ std::string random_string(std::mt19937& rng, size_t n, const std::string& alphab
   return s;
 }
 
+bool word_byte(char ch) {
+  const uint8_t c = uint8_t(ch);
+  return std::isalnum(c) || c >= 0x80;
+}
+
+// Some occurrence of s in text ends at a word boundary (or s is empty).
+bool ends_word(const std::string& text, const std::string& s) {
+  if (s.empty()) return true;
+  for (size_t k = text.find(s); k != std::string::npos; k = text.find(s, k + 1)) {
+    const size_t e = k + s.size();
+    if (e == text.size() || !word_byte(text[e]) || !word_byte(text[e - 1])) return true;
+  }
+  return false;
+}
+
 // The twin: decodes JSON string text from `content` (decoded so far, `escape` pending) through `piece`; true if
 // the piece closes the string with every decoded byte before the quote keeping content + decoded a substring of
-// `text`, or ends inside the string with content + decoded a substring (and a pending backslash continuable).
+// `text` (and the quote where some occurrence ends at a word boundary), or ends inside the string with content + decoded a substring (and a pending backslash continuable).
 bool twin_allows(const std::string& text, std::string content, bool escape, const std::string& piece) {
   auto sub = [&](const std::string& s) { return text.find(s) != std::string::npos; };
   if (!sub(content)) return false;
@@ -37,7 +53,7 @@ bool twin_allows(const std::string& text, std::string content, bool escape, cons
       content += to[k];
       escape = false;
     } else if (b == '"') {
-      return true;
+      return ends_word(text, content);
     } else if (b == '\\') {
       escape = true;
     } else if (b < 0x20) {
@@ -57,15 +73,17 @@ bool twin_allows(const std::string& text, std::string content, bool escape, cons
 
 }  // namespace
 
-TEST(SuffixAutomaton, AcceptsExactlyTheSubstrings) {
+TEST(SuffixAutomaton, AcceptsExactlyTheSubstringsAndKnowsWordEnds) {
   std::mt19937 rng(7);
   for (int round = 0; round < 40; ++round) {
-    const std::string text = random_string(rng, rng() % 60, round % 2 ? "ab" : "abc \"\\\n");
+    const std::string text = random_string(rng, rng() % 60, round % 2 ? "ab" : "abc, \"\\\n");
     const SuffixAutomaton sa(text);
     EXPECT_LE(sa.n_states(), std::max<size_t>(1, 2 * text.size()));
     for (int q = 0; q < 300; ++q) {
       const std::string s = random_string(rng, rng() % 8, round % 2 ? "abc" : "abc \"\\\n");
-      EXPECT_EQ(sa.advance(sa.root(), s) >= 0, text.find(s) != std::string::npos) << "text '" << text << "' s '" << s << "'";
+      const int32_t st = sa.advance(sa.root(), s);
+      EXPECT_EQ(st >= 0, text.find(s) != std::string::npos) << "text '" << text << "' s '" << s << "'";
+      if (st >= 0) EXPECT_EQ(sa.ends_word(st), ends_word(text, s)) << "text '" << text << "' s '" << s << "'";
     }
     for (size_t i = 0; i < text.size(); ++i) {  // every substring, from every start
       for (size_t j = i; j <= text.size(); ++j) EXPECT_GE(sa.advance(sa.root(), text.substr(i, j - i)), 0);

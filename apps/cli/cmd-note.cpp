@@ -69,7 +69,7 @@ SpeechTranscript read_transcript(const std::string& path) {
 
 int run_note(int argc, char** argv) {
   std::string audio, transcript_file, tmpl = "soap", model_path, format = "both", asr_path, check_file, visit_date;
-  std::string evidence = "off";
+  std::string evidence = "on";
   int n_threads = 0, n_ctx = 4096, max_tokens = 1024;
   bool quiet = false, no_windows = false;
   ArgParser ap("sotto note", "[AUDIO.wav] --transcript FILE -m MODEL.gguf [--template soap] [options]",
@@ -92,7 +92,7 @@ int run_note(int argc, char** argv) {
             "without it they stay as said");
   ap.option("--check", &check_file, "NOTE.json", "check this note against the transcript (no model): JSON {markdown, support} or Markdown");
   ap.option("--evidence", &evidence, "on|off",
-            "evidence-constrained decoding: free-text values are copied from the transcript word for word (off)");
+            "evidence-constrained decoding: free-text values are copied from the transcript word for word (on)");
   ap.flag("--no-windows", &no_windows, "read a transcript longer than the model's trained context whole (default: in overlapping windows, notes merged)");
   ap.flag("-q,--quiet", &quiet, "no progress or statistics on stderr");
   if (!ap.parse(argc, argv)) return 0;

@@ -1,13 +1,69 @@
 // evidence.cpp — see evidence.h.
 #include "scribe/evidence.h"
 
+#include <algorithm>
+#include <cctype>
 #include <limits>
 
 namespace sotto {
 
+namespace {
+
+std::string lower(std::string_view w) {
+  std::string s(w);
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::string without_disfluencies(std::string_view transcript) {
+  static const std::vector<std::vector<std::string>> fillers = {
+      {"um,"}, {"uh,"}, {"er,"}, {"erm,"}, {"right,"}, {"like,"}, {"you", "know,"}, {"sort", "of,"}, {"i", "mean,"},
+      {"okay", "so,"}};
+  // Words split at single spaces (newlines stay inside words: a turn's label is never dropped with a filler).
+  std::vector<std::string_view> words;
+  for (size_t i = 0; i <= transcript.size();) {
+    const size_t j = std::min(transcript.find(' ', i), transcript.size());
+    words.push_back(transcript.substr(i, j - i));
+    i = j + 1;
+  }
+  std::string out;
+  bool first = true;
+  for (size_t i = 0; i < words.size();) {
+    size_t skip = 0;
+    for (const auto& f : fillers) {
+      if (i + f.size() <= words.size()) {
+        bool match = true;
+        for (size_t k = 0; k < f.size() && match; ++k) match = lower(words[i + k]) == f[k];
+        if (match) skip = std::max(skip, f.size());
+      }
+    }
+    const std::string_view w = words[i];
+    if (!skip && i + 1 < words.size() && w.size() > 1 && w.back() == ',' &&
+        lower(w.substr(0, w.size() - 1)) == lower(words[i + 1]) &&
+        std::all_of(w.begin(), w.end() - 1, [](char c) { return std::isalpha(static_cast<unsigned char>(c)); })) {
+      skip = 1;  // a false start: "cough, cough"
+    }
+    if (skip && i + skip < words.size()) {  // never the last word (nothing would follow the filler)
+      i += skip;
+      continue;
+    }
+    if (!first) out += ' ';
+    out += w;
+    first = false;
+    ++i;
+  }
+  return out;
+}
+
+std::string evidence_source(std::string_view transcript) {
+  return std::string(transcript) + '\x01' + without_disfluencies(transcript);
+}
+
 EvidenceSampler::EvidenceSampler(std::shared_ptr<const grammar::TokenTrie> trie, const json::Value& schema,
-                                 std::string_view source)
-    : trie_(std::move(trie)), cursor_(schema, source), mask_(size_t(trie_->n_words())) {}
+                                 std::string_view transcript)
+    : trie_(std::move(trie)), cursor_(schema, evidence_source(transcript)), mask_(size_t(trie_->n_words())) {}
 
 void EvidenceSampler::apply(Candidates& c) {
   if (!cursor_.constrained()) return;

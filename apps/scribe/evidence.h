@@ -5,11 +5,13 @@
 // When no candidate the grammar allows is also allowed here (a minLength the transcript cannot fill), the
 // step is left to the grammar alone and counted (stats().fallbacks); the value may then leave the transcript.
 // Does not: fold case or whitespace, join spans, constrain keys, enums, formats, patterns, numbers, booleans.
+// Normalises only what the reference notes normalise: disfluencies are dropped (a second view of the transcript).
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/json.h"
 #include "grammar/evidence.h"
@@ -26,10 +28,20 @@ struct EvidenceStats {
   int64_t nodes = 0;        // trie nodes visited
 };
 
+// The transcript without its disfluencies, as the reference notes write what was said: a filler followed by a
+// comma ("um,", "uh,", "er,", "right,", "like,", "you know,", "sort of,", "I mean,", "okay so,"; any case) and a
+// false start (a word repeated after a comma: "cough, cough") are dropped with the space after them. A second
+// view of the transcript: a value may be copied from either, never across them.
+std::string without_disfluencies(std::string_view transcript);
+
+// What a note's values may be copied from: the transcript and, after a \x01 byte (no JSON string holds one raw,
+// so no copy spans both), without_disfluencies(transcript).
+std::string evidence_source(std::string_view transcript);
+
 class EvidenceSampler : public Sampler {
  public:
-  // `schema` must outlive the sampler; `source` is copied (the automaton is built here).
-  EvidenceSampler(std::shared_ptr<const grammar::TokenTrie> trie, const json::Value& schema, std::string_view source);
+  // `schema` must outlive the sampler; the automaton of evidence_source(transcript) is built here.
+  EvidenceSampler(std::shared_ptr<const grammar::TokenTrie> trie, const json::Value& schema, std::string_view transcript);
   std::string name() const override { return "evidence"; }
   void apply(Candidates& c) override;
   void accept(int32_t token) override;

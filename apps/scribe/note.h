@@ -50,8 +50,10 @@ struct NoteOptions {
   bool windows = true;       // read a transcript longer than the model's trained context in windows (window.h)
   std::string visit_date;    // YYYY-MM-DD, or empty: the date relative dates ("in two weeks") are resolved against
   // Evidence-constrained decoding (evidence.h): free-text values are copied from the transcript (each window's
-  // part), never written in other words.
-  bool evidence = false;
+  // part), never written in other words. On by default: on a validation slice of the held-out generator family
+  // it raised fact precision 0.30 -> 0.38 and recall 0.27 -> 0.36 and cut invented facts 5.7 -> 1.2 a note
+  // (docs/training.md, "Evidence-constrained decoding").
+  bool evidence = true;
 };
 
 // The user turn of the prompt: the template's instruction, "\n\nVisit date: YYYY-MM-DD" when a visit date is

@@ -33,11 +33,14 @@ SuffixAutomaton::SuffixAutomaton(std::string_view text) {
     }
     st[size_t(s)].next.push_back({b, to});
   };
+  auto word = [](uint8_t c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c >= 0x80; };
+  std::vector<int32_t> prefix_state;  // the state created for each end position 1..n
   int32_t last = 0;
   for (char ch : text) {
     const uint8_t b = uint8_t(ch);
     const int32_t cur = int32_t(st.size());
     st.push_back({st[size_t(last)].len + 1, 0, {}});
+    prefix_state.push_back(cur);
     int32_t p = last;
     while (p != -1 && find(p, b) == kDead) {
       set(p, b, cur);
@@ -61,6 +64,21 @@ SuffixAutomaton::SuffixAutomaton(std::string_view text) {
     }
     last = cur;
   }
+  // Word ends: a state ends at a word boundary when one of its end positions e does (e == n, or text[e] or
+  // text[e - 1] is not a word byte); end positions of a state are those of the states whose suffix link leads to
+  // it, so the flag is propagated from the longest states down.
+  ends_word_.assign(st.size(), 0);
+  ends_word_[0] = 1;  // the empty value
+  for (size_t i = 0; i < prefix_state.size(); ++i) {
+    const size_t e = i + 1;
+    if (e == text.size() || !word(uint8_t(text[e])) || !word(uint8_t(text[e - 1]))) ends_word_[size_t(prefix_state[i])] = 1;
+  }
+  std::vector<int32_t> by_len(st.size());
+  for (size_t v = 0; v < st.size(); ++v) by_len[v] = int32_t(v);
+  std::sort(by_len.begin(), by_len.end(), [&](int32_t a, int32_t b) { return st[size_t(a)].len > st[size_t(b)].len; });
+  for (int32_t v : by_len) {
+    if (st[size_t(v)].link >= 0 && ends_word_[size_t(v)]) ends_word_[size_t(st[size_t(v)].link)] = 1;
+  }
   first_.reserve(st.size() + 1);
   for (auto& s : st) {
     first_.push_back(uint32_t(edges_.size()));
@@ -83,7 +101,7 @@ int32_t SuffixAutomaton::advance(int32_t s, std::string_view bytes) const {
 EvidencePos evidence_step(const SuffixAutomaton& sa, EvidencePos p, uint8_t b) {
   if (p.sam < 0) return p;
   if (!p.escape) {
-    if (b == '"') return {kEvidenceClosed, false};
+    if (b == '"') return {sa.ends_word(p.sam) ? kEvidenceClosed : SuffixAutomaton::kDead, false};
     if (b == '\\') {  // alive only if some escape can continue the copy
       for (uint8_t c : {'"', '\\', '/', '\n', '\t', '\r', '\b', '\f'}) {
         if (sa.next(p.sam, c) >= 0) return {p.sam, true};

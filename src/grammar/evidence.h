@@ -4,7 +4,9 @@
 //    whitespace folding, since the reference notes copy the transcript's words as said).
 //  - evidence_mask: the tokens that, written inside a JSON string whose decoded content so far is the
 //    automaton state, keep that content a substring of the source or close the string (an unescaped '"';
-//    what follows the quote is the grammar's business). One walk of the token trie (token-trie.h), a subtree
+//    what follows the quote is the grammar's business). A value may close only where the copy ends at a word
+//    boundary of some occurrence (not "amoxicil", not "6 days, u" for "6 days, um"): a word cut short reads
+//    as a different word. One walk of the token trie (token-trie.h), a subtree
 //    skipped as soon as its prefix leaves the source. JSON escapes \" \\ \/ \n \t \r \b \f are decoded
 //    before the check; \u escapes are not allowed (a copy never needs one: the source's bytes are written as
 //    they are); raw control bytes are not allowed (JSON forbids them).
@@ -45,6 +47,9 @@ class SuffixAutomaton {
   }
   int32_t advance(int32_t s, std::string_view bytes) const;  // kDead once a byte leaves the source
   size_t n_states() const { return first_.size() - 1; }
+  // Some occurrence of the state's strings ends at a word boundary (the next byte, or the last one, is not a
+  // letter, digit or UTF-8 byte; or the text ends there). True for the root (the empty string).
+  bool ends_word(int32_t s) const { return ends_word_[size_t(s)] != 0; }
 
  private:
   struct Edge {
@@ -53,6 +58,7 @@ class SuffixAutomaton {
   };
   std::vector<uint32_t> first_;  // [n_states + 1]: edges of state s are edges_[first_[s], first_[s+1])
   std::vector<Edge> edges_;
+  std::vector<uint8_t> ends_word_;
   int32_t root_[256];
 };
 
@@ -66,7 +72,7 @@ struct EvidencePos {
 constexpr int32_t kEvidenceClosed = -2;  // EvidenceStep::sam when the byte closed the string
 
 // One byte of string text: the next position, sam == kDead if it leaves the source (or is a \u or unknown
-// escape, or a raw control byte), sam == kEvidenceClosed for the closing quote.
+// escape, or a raw control byte, or a quote closing a copy mid-word), sam == kEvidenceClosed for the closing quote.
 EvidencePos evidence_step(const SuffixAutomaton& sa, EvidencePos p, uint8_t b);
 
 // out[trie.n_words()]: bit set for each token allowed at `p` (end-of-generation tokens included: the grammar
