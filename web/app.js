@@ -815,7 +815,8 @@ function showDraftPath(p) {
   n.hidden = p.where !== 'memory' || p.why === 'shared';
   n.textContent = p.why === 'no-key' ? `Drafts are kept in this page only and will not survive a reload: ${p.detail}. ` +
       'Set a passphrase (Settings) to keep them on this device, encrypted.'
-    : p.why === 'too-large' ? `This draft is kept in this page only and will not survive a reload: ${p.detail}.` : '';
+    : p.why === 'too-large' ? `This draft is kept in this page only and will not survive a reload: ${p.detail}.`
+    : p.why === 'no-storage' ? `Drafts are kept in this page only and will not survive a reload: ${p.detail}.` : '';
   if (keyChanged && store.lockState() === 'none') showPassphraseState();  // its words depend on a kept key
 }
 let noRecordingStore = false;  // no IndexedDB: a recording stays in the page's memory (store.recordingStore)

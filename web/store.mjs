@@ -5,7 +5,8 @@
 //   await draftPath() -> {where: 'device' | 'memory', why}: where drafts go now. 'device': localStorage, encrypted;
 //       'memory': this page only, gone on a reload, because of `why`: 'shared' (the shared-computer setting),
 //       'no-key' (no IndexedDB for the device key: private windows, some WebViews; a passphrase keeps drafts on the
-//       device again, as its key needs no IndexedDB) or 'too-large' (more than localStorage holds); `detail`: one line.
+//       device again, as its key needs no IndexedDB), 'too-large' (more than localStorage holds) or 'no-storage'
+//       (localStorage refuses to be written: storage blocked for the site); `detail`: one line.
 //   lockState() -> 'none' | 'locked' | 'unlocked';  await setPassphrase(p);  await unlock(p) -> true | false;
 //       await removePassphrase(): the optional passphrase over drafts and the kept recording (below)
 //   await saveAudio(bytes) / await loadAudio() -> bytes or null / await clearAudio(): the note's recording (web/
@@ -153,6 +154,10 @@ export async function draftPath() {
   return lastPath ?? (await keyOrPath()).path ?? DEVICE;
 }
 
+function removeStored() {
+  try { localStorage.removeItem(DRAFT); } catch { /* storage blocked: nothing was stored */ }
+}
+
 let draftChain = Promise.resolve();
 export function saveDraft(d) {  // serialised: a slower earlier save never overwrites a later one
   const savedAt = new Date().toISOString();
@@ -160,7 +165,7 @@ export function saveDraft(d) {  // serialised: a slower earlier save never overw
   draftChain = draftChain.then(async () => {
     const { key, path } = await keyOrPath();
     if (!key) {
-      if (path !== DEVICE) { memoryDraft = text; if (path === SHARED) localStorage.removeItem(DRAFT); }
+      if (path !== DEVICE) { memoryDraft = text; if (path === SHARED) removeStored(); }
       return (lastPath = path);
     }
     const iv = crypto.getRandomValues(new Uint8Array(12));
@@ -170,8 +175,10 @@ export function saveDraft(d) {  // serialised: a slower earlier save never overw
       localStorage.setItem(DRAFT, stored);
     } catch (e) {  // over the origin's localStorage quota (a few MiB, shared with the settings and the audit log)
       memoryDraft = text;
-      localStorage.removeItem(DRAFT);  // an older draft must not come back in its place
-      return (lastPath = inMemory('too-large', `the draft (${Math.ceil(stored.length / 1024)} KiB) is more than this browser's local storage holds (${oneLine(e)})`));
+      removeStored();  // an older draft must not come back in its place
+      const quota = e?.name === 'QuotaExceededError' || e?.name === 'NS_ERROR_DOM_QUOTA_REACHED';
+      return (lastPath = quota ? inMemory('too-large', `the draft (${Math.ceil(stored.length / 1024)} KiB) is more than this browser's local storage holds (${oneLine(e)})`)
+        : inMemory('no-storage', `this browser does not let the app write to its local storage (${oneLine(e)})`));
     }
     memoryDraft = null;
     return (lastPath = DEVICE);

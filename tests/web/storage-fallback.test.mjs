@@ -15,7 +15,8 @@
 //     nothing was kept, silently), nothing is written to localStorage, and after a reload it is gone, as said;
 //   * with a passphrase (its key needs no IndexedDB) the draft is on the device, encrypted, and back after a reload
 //     with the passphrase; the recording is said to stay in memory (it needs IndexedDB);
-//   * IndexedDB that refuses to open (the key database at a newer version: a VersionError): the same memory path.
+//   * IndexedDB that refuses to open (the key database at a newer version: a VersionError): the same memory path;
+//   * localStorage refusing every write (storage blocked for the site: a SecurityError): the same, its own words.
 // And hub models (Settings, web/hub.mjs) without the Cache API, from tools/hub-server.py (the stand-in hub on another
 // loopback port, HF_ENDPOINT): the note and speech models are downloaded, verified against the published SHA-256 and
 // used, the statuses say they are not kept (before: "caches is not defined"); a corrupted file is still refused on one
@@ -230,6 +231,23 @@ await step('IndexedDB refusing to open (the key database at a newer version): dr
   assert.equal(await page3.evaluate(() => localStorage.getItem('sotto.draft.v1')), null);
   await page3.context().close();
   assert.deepEqual(pageErrors, []);
+});
+
+await step('localStorage refusing every write (storage blocked): drafts stay in the page, said so', async () => {
+  const c = await browser.newContext({ serviceWorkers: 'block' });
+  const p = await c.newPage();
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  await p.addInitScript(() => {
+    Storage.prototype.setItem = function () { throw new DOMException('The operation is insecure.', 'SecurityError'); };
+  });
+  await p.goto(origin + '/');
+  await p.fill('#transcript', transcript);
+  await until(p, () => document.body.dataset.draftsWhy === 'no-storage', null, 10000);
+  assert.equal(await p.textContent('#draft-storage'), 'Drafts are kept in this page only and will not survive a reload: ' +
+               'this browser does not let the app write to its local storage (The operation is insecure.).');
+  assert.equal(await p.isVisible('#draft-storage'), true);
+  assert.equal(await p.evaluate(async () => (await (await import('/store.mjs')).loadDraft())?.transcript), transcript);
+  await c.close();
 });
 
 await ctx2.close().catch(() => {});
