@@ -58,6 +58,9 @@ SOTTO_WASM_DIR="$build-wasm" node tests/web/field.test.mjs "$build/sotto"
 # The private documents page (web/rag) against `sotto serve`: files indexed in the page, answers, verdicts and
 # highlights == sotto ask --extractive and --check, kept over a reload, removal gone, no request after ready (~6 s).
 SOTTO_WASM_DIR="$build-wasm" node tests/web/rag.test.mjs "$build/sotto"
+# The splat page (web/splat) against `sotto serve`: the canvas == sotto splat render (PSNR), camera keys and buttons,
+# the scene picker and a bad file, no WebGPU said in one line, no request after ready (~10 s).
+SOTTO_WASM_DIR="$build-wasm" node tests/web/splat.test.mjs "$build/sotto"
 # Pages of other origins (another port, localhost, DNS rebinding) read nothing from `sotto serve` (~10 s).
 node tests/web/hostile.test.mjs "$build/sotto"
 # WebGPU backend on SwiftShader: every op against the CPU backend, greedy output WebGPU == CPU, in Node
@@ -65,7 +68,7 @@ node tests/web/hostile.test.mjs "$build/sotto"
 node tests/webgpu/run.mjs "$build-wasm/sotto.wasm"
 node tests/webgpu/errors.test.mjs "$build-wasm/sotto.wasm"  # bad input on a WebGPU engine: it revives
 node tests/webgpu/vision.test.mjs "$build-wasm/sotto.wasm"  # images on WebGPU: tower rows and greedy == the wasm CPU (~30 s)
-node tests/webgpu/splat.test.mjs "$build-wasm/sotto.wasm"  # splats on WebGPU == the CPU reference and PyTorch, sort == CPU sort (~1 s)
+node tests/webgpu/splat.test.mjs "$build-wasm/sotto.wasm"  # splats on WebGPU == the CPU reference and PyTorch, sort and tile lists == CPU (~5 s)
 node tests/webgpu/chromium.mjs "$build-wasm/sotto.wasm"
 # The other two browser engines (tests/browsers; the support matrix in docs/browsers.md): Firefox ESR (puppeteer-core
 # over WebDriver BiDi) and WebKitGTK (WebKitWebDriver + MiniBrowser under xvfb-run). The wasm engine's greedy, speech

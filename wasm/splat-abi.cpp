@@ -6,8 +6,7 @@
 //   sotto_splat_render_gpu(w, h, view, bg, mode)  records and submits the GPU frame; the frame and the sorted order
 //                                              land in the buffers once the host settles (a deferred read); mode 1/2:
 //                                              benchmarks (everything but compositing / no read-back of the frame);
-//                                              3: also the tile lists; 4: only the pair count (the page draws the
-//                                              frame from the GPU buffer sotto_splat_gpu_image_id())
+//                                              3: also the tile lists; 4: the frame without the order (the page)
 //   sotto_splat_gpu_retry() -> 1 when the frame's (tile, splat) pairs outgrew their buffers (nothing was drawn):
 //                                              the next render grows them; call it after the host settled
 //   sotto_splat_frame() -> [h, w, 3] f32        sotto_splat_order() -> u32 indices (CPU: radix_depth_order's visible
@@ -218,8 +217,8 @@ SOTTO_EXPORT uint32_t sotto_splat_render_cpu(int w, int h, const float* view, co
 }
 
 // mode: 0 reads back the frame and the order; 1 (benchmarks) records everything but the compositing and reads back
-// the pair count; 2 records everything and reads back 4 bytes of the frame; 3: as 0, and the tile lists; 4: only the
-// pair count (the frame stays in the GPU buffer). The frame/order buffers then hold only what was read.
+// the pair count; 2 records everything and reads back 4 bytes of the frame; 3: as 0, and the tile lists; 4: the frame
+// without the order. The frame/order buffers then hold only what was read.
 SOTTO_EXPORT void sotto_splat_render_gpu(int w, int h, const float* view, const float* bg, int mode) {
   State& st = state();
   Gpu& g = st.gpu;
@@ -248,7 +247,7 @@ SOTTO_EXPORT void sotto_splat_render_gpu(int w, int h, const float* view, const 
   st.gpu_state[0] = 0;
   st.gpu_state[1] = g.cap;
   sotto_gpu_buffer_write(g.bstate, 0, st.gpu_state, 16);
-  st.frame.assign(mode == 0 || mode == 3 ? size_t(w) * size_t(h) * 3 : 1, 0.0f);
+  st.frame.assign(mode == 0 || mode == 3 || mode == 4 ? size_t(w) * size_t(h) * 3 : 1, 0.0f);
   st.order.assign(mode == 0 || mode == 3 ? g.n : 0, 0);
   const uint32_t n_blocks = (g.n + 255) / 256;
   uint32_t gx, gy;
@@ -283,7 +282,7 @@ SOTTO_EXPORT void sotto_splat_render_gpu(int w, int h, const float* view, const 
     dispatch(g.k_render, {g.params, g.out2d, g.tkeys[f], g.tvals[f], g.tpass[0], g.img}, (uint32_t(w) + 15) / 16,
              (uint32_t(h) + 15) / 16);
   }
-  if (mode == 0 || mode == 3) sotto_gpu_read(g.img, 0, img_bytes, st.frame.data());
+  if (mode == 0 || mode == 3 || mode == 4) sotto_gpu_read(g.img, 0, img_bytes, st.frame.data());
   if (mode == 2) sotto_gpu_read(g.img, 0, 4, st.frame.data());
   if (g.n && (mode == 0 || mode == 3)) sotto_gpu_read(g.vals[0], 0, g.n * 4, st.order.data());
   if (mode == 3) {
@@ -334,6 +333,30 @@ SOTTO_EXPORT double sotto_splat_gpu_bytes(int w, int h) {
   const double n = double(state().scene.size());
   return n * (240 + 48 + 16) + 257.0 * 4 * std::ceil(n / 256) + double(w) * h * 12 + 16.0 * g.cap +
          256.0 * 4 * std::ceil(g.cap / 256.0);
+}
+
+// Where a camera should look to frame the scene (the page, for a scene the user opens): out[0..2] the mean position,
+// out[3] the distance from it within which 90% of the splats lie (robust to a capture's far-flung outliers).
+SOTTO_EXPORT void sotto_splat_extent(float* out) {
+  const splat::Scene& s = state().scene;
+  const size_t n = s.size();
+  double c[3] = {0, 0, 0};
+  for (size_t i = 0; i < n; ++i)
+    for (int k = 0; k < 3; ++k) c[k] += s.pos[i * 3 + k];
+  for (double& v : c) v = n ? v / double(n) : 0.0;
+  std::vector<float> d(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double dx = s.pos[i * 3] - c[0], dy = s.pos[i * 3 + 1] - c[1], dz = s.pos[i * 3 + 2] - c[2];
+    d[i] = float(std::sqrt(dx * dx + dy * dy + dz * dz));
+  }
+  float r = 0;
+  if (n) {
+    const size_t k = std::min(n - 1, n * 9 / 10);
+    std::nth_element(d.begin(), d.begin() + ptrdiff_t(k), d.end());
+    r = d[k];
+  }
+  for (int k = 0; k < 3; ++k) out[k] = float(c[k]);
+  out[3] = r;
 }
 
 SOTTO_EXPORT const float* sotto_splat_frame() { return state().frame.data(); }

@@ -11,8 +11,8 @@
 //     GPU frames also give `pairs` (the (tile, splat) pair count) and, where the host was created with {profile: true}
 //     on an adapter with timestamp-query, `times`: GPU milliseconds {project, sort, bin, render} from the
 //     kernels' timestamps (sort: the depth sort; bin: the pairs and the tile sort).
-//     mode (gpu, benchmarks and the page): 1 all but compositing, 2 no frame read-back, 4 only the pair count (the
-//     frame stays in the GPU buffer imageBuffer() returns).
+//     mode (gpu, benchmarks and the page): 1 all but compositing, 2 no frame read-back, 4 the frame without the order
+//     (the last frame also stays in the GPU buffer imageBuffer() returns).
 import { Sotto } from './sotto.mjs';
 
 export class SottoSplat {
@@ -50,7 +50,7 @@ export class SottoSplat {
     });
   }
 
-  // mode (device 'gpu'): 0 everything read back; 1 all but compositing; 2 no frame read-back; 4 only the pair count.
+  // mode (device 'gpu'): 0 everything read back; 1 all but compositing; 2 no frame read-back; 4 frame, not order.
   render({ width, height, view = {}, target = [0, 0, 0], bg = [0, 0, 0], device = 'cpu', mode = 0, bins = false } = {}) {
     const { azimuth = 0, elevation = 20, radius = 4, fov = 50 } = view;
     const v = new Float32Array([azimuth, elevation, radius, fov, ...target]);
@@ -84,7 +84,7 @@ export class SottoSplat {
         out.pairs = e.call('sotto_splat_gpu_pairs');
         if (timed) out.times = SottoSplat.stageTimes(host.profileTable());
       }
-      const n = (device === 'cpu' || mode === 0) ? width * height * 3 : 0;
+      const n = (device === 'cpu' || mode === 0 || mode === 4) ? width * height * 3 : 0;
       out.frame = new Float32Array(e.memory.buffer, e.call('sotto_splat_frame'), n).slice();
       const nOrder = e.call('sotto_splat_order_len');
       out.order = new Uint32Array(e.memory.buffer, e.call('sotto_splat_order'), nOrder).slice();
@@ -107,6 +107,17 @@ export class SottoSplat {
       if (stage) t[stage] += r.gpu_us / 1000;
     }
     return t;
+  }
+
+  // {centre: [x, y, z], radius}: the mean position and the distance holding 90% of the splats (to frame a scene).
+  extent() {
+    const e = this.engine;
+    const out = new Float32Array(4);
+    e.withBuffer(new Uint8Array(out.buffer), (p) => {
+      e.call('sotto_splat_extent', p);
+      out.set(new Float32Array(e.memory.buffer, p, 4));
+    });
+    return { centre: [out[0], out[1], out[2]], radius: out[3] };
   }
 
   // The GPUBuffer holding the last GPU frame ([height, width, 3] f32), for drawing it without a read-back.

@@ -28,6 +28,7 @@ const char* mime_type(const std::string& ext) {
       {".svg", "image/svg+xml"},              {".ico", "image/x-icon"},
       {".webmanifest", "application/manifest+json"}, {".txt", "text/plain; charset=utf-8"},
       {".wav", "audio/wav"},  // the example recording (samples/)
+      {".splat", "application/octet-stream"}, {".ply", "application/octet-stream"},  // scenes (web/splat)
   };
   for (const auto& [e, t] : kTypes) {
     if (ext == e) return t;
