@@ -291,16 +291,26 @@ namespace {
 int q8x8_index(Q8x8Order order, int r, int j) {
   return order == Q8x8Order::pairs ? 16 * (j / 2) + 2 * r + j % 2 : 32 * (j / 4) + 4 * r + j % 4;
 }
-int8_t q8x8_store(Q8x8Order order, int8_t v) {
-  return order == Q8x8Order::pairs ? v : int8_t(uint8_t(int(v) + 128));
-}
 int q8x8_load(Q8x8Order order, int8_t v) { return order == Q8x8Order::pairs ? v : int(uint8_t(v)) - 128; }
 }  // namespace
 
+// (Loops per order, not q8x8_index per value: the repack runs over every Q8_0 weight at load.)
 void repack_q8_0x8(const void* w, int64_t n_rows, int64_t n, BlockQ8_0x8* out, Q8x8Order order) {
-  repack_x8<BlockQ8_0>(w, n_rows, n, QK8_0, out, [order](const BlockQ8_0& blk, BlockQ8_0x8& o, int r) {
+  if (order == Q8x8Order::pairs) {
+    repack_x8<BlockQ8_0>(w, n_rows, n, QK8_0, out, [](const BlockQ8_0& blk, BlockQ8_0x8& o, int r) {
+      o.d[r] = blk.d;
+      for (int m = 0; m < 16; m++) std::memcpy(o.qs + 16 * m + 2 * r, blk.qs + 2 * m, 2);
+    });
+    return;
+  }
+  repack_x8<BlockQ8_0>(w, n_rows, n, QK8_0, out, [](const BlockQ8_0& blk, BlockQ8_0x8& o, int r) {
     o.d[r] = blk.d;
-    for (int j = 0; j < 32; j++) o.qs[q8x8_index(order, r, j)] = q8x8_store(order, blk.qs[j]);
+    for (int m = 0; m < 8; m++) {
+      uint32_t v;  // 4 values + 128 each: flipping the sign bits of the bytes
+      std::memcpy(&v, blk.qs + 4 * m, 4);
+      v ^= 0x80808080u;
+      std::memcpy(o.qs + 32 * m + 4 * r, &v, 4);
+    }
   });
 }
 
