@@ -225,7 +225,10 @@ SOTTO_EXPORT void sotto_splat_render_gpu(int w, int h, const float* view, const 
   if (w <= 0 || h <= 0 || w > 16384 || h > 16384) fail("splat: frame size ", std::to_string(w), "x", std::to_string(h), " (1..16384)");
   const splat::Camera cam = camera(w, h, view);
   if (g.n != st.scene.size() || !g.scene) upload_scene(st);
-  if (!g.tkeys[0] || g.want_cap > g.cap) pair_buffers(g, std::max({g.want_cap + g.want_cap / 4, 4 * g.n, 65536u}));
+  if (!g.tkeys[0] || g.want_cap > g.cap) {
+    const uint64_t want = std::max({uint64_t(g.want_cap) * 5 / 4, uint64_t(g.n) * 4, uint64_t(65536)});
+    pair_buffers(g, uint32_t(std::min<uint64_t>(want, 0xFFFFFFFFu)));  // past 2^30 pairs: refused there, one line
+  }
   g.want_cap = 0;
   const uint32_t img_bytes = uint32_t(w) * uint32_t(h) * 12;
   if (g.img && g.img_bytes != img_bytes) {
