@@ -136,12 +136,12 @@ def render(scene, view, target, width, height, bg=(0.0, 0.0, 0.0)):
     cov2 = T @ cov3 @ T.transpose(1, 2) + 0.3 * torch.eye(2, dtype=torch.float64)
     a, b, c = cov2[:, 0, 0], cov2[:, 0, 1], cov2[:, 1, 1]
     det = a * c - b * b
-    keep &= det > 0
+    keep = keep & (det > 0)
     mid = 0.5 * (a + c)
     lam = mid + torch.sqrt(torch.clamp(mid * mid - det, min=0.1))
     rad = torch.ceil(3 * torch.sqrt(lam))
     mx, my = fx * pv[:, 0] / zs + width / 2, fy * pv[:, 1] / zs + height / 2
-    keep &= (mx + rad >= 0.5) & (mx - rad <= width - 0.5) & (my + rad >= 0.5) & (my - rad <= height - 0.5)
+    keep = keep & ((mx + rad >= 0.5) & (mx - rad <= width - 0.5) & (my + rad >= 0.5) & (my - rad <= height - 0.5))
     dirs = pos - eye
     rgb = sh_to_rgb(sh, deg, dirs / dirs.norm(dim=1, keepdim=True))
     idx = torch.nonzero(keep).flatten()
