@@ -98,18 +98,45 @@ int32_t SuffixAutomaton::advance(int32_t s, std::string_view bytes) const {
   return s;
 }
 
+std::string mark_word_starts(std::string_view source) {
+  std::string out;
+  out.reserve(source.size() + source.size() / 4);
+  bool after_word = false;
+  for (char ch : source) {
+    const bool w = is_word_byte(uint8_t(ch));
+    if (w && !after_word) out += char(kWordStart);
+    out += ch;
+    after_word = w;
+  }
+  return out;
+}
+
+namespace {
+
+// One decoded content byte: through the word-start marker when it opens a word.
+EvidencePos feed(const SuffixAutomaton& sa, int32_t s, bool after_word, uint8_t c) {
+  const bool w = is_word_byte(c);
+  if (w && !after_word) {
+    s = sa.next(s, kWordStart);
+    if (s < 0) return {SuffixAutomaton::kDead, false, false};
+  }
+  return {sa.next(s, c), false, w};
+}
+
+}  // namespace
+
 EvidencePos evidence_step(const SuffixAutomaton& sa, EvidencePos p, uint8_t b) {
   if (p.sam < 0) return p;
   if (!p.escape) {
-    if (b == '"') return {sa.ends_word(p.sam) ? kEvidenceClosed : SuffixAutomaton::kDead, false};
+    if (b == '"') return {sa.ends_word(p.sam) ? kEvidenceClosed : SuffixAutomaton::kDead, false, false};
     if (b == '\\') {  // alive only if some escape can continue the copy
-      for (uint8_t c : {'"', '\\', '/', '\n', '\t', '\r', '\b', '\f'}) {
-        if (sa.next(p.sam, c) >= 0) return {p.sam, true};
+      for (uint8_t c : {'"', '\\', '/', '\n', '\t', '\r', '\b', '\f'}) {  // none is a word byte
+        if (sa.next(p.sam, c) >= 0) return {p.sam, true, p.after_word};
       }
-      return {SuffixAutomaton::kDead, false};
+      return {SuffixAutomaton::kDead, false, false};
     }
-    if (b < 0x20) return {SuffixAutomaton::kDead, false};
-    return {sa.next(p.sam, b), false};
+    if (b < 0x20) return {SuffixAutomaton::kDead, false, false};
+    return feed(sa, p.sam, p.after_word, b);
   }
   uint8_t c;
   switch (b) {
@@ -121,9 +148,9 @@ EvidencePos evidence_step(const SuffixAutomaton& sa, EvidencePos p, uint8_t b) {
     case 'r': c = '\r'; break;
     case 'b': c = '\b'; break;
     case 'f': c = '\f'; break;
-    default: return {SuffixAutomaton::kDead, false};  // \uXXXX and invalid escapes
+    default: return {SuffixAutomaton::kDead, false, false};  // \uXXXX and invalid escapes
   }
-  return {sa.next(p.sam, c), false};
+  return feed(sa, p.sam, p.after_word, c);
 }
 
 int64_t evidence_mask(const TokenTrie& trie, const SuffixAutomaton& sa, EvidencePos p, uint32_t* out) {
@@ -312,7 +339,8 @@ void FreeTextTracker::accept(std::string_view bytes) {
   }
 }
 
-EvidenceCursor::EvidenceCursor(const json::Value& schema, std::string_view source) : tracker_(schema), sa_(source) {}
+EvidenceCursor::EvidenceCursor(const json::Value& schema, std::string_view source)
+    : tracker_(schema), sa_(mark_word_starts(source)) {}
 
 void EvidenceCursor::reset() {
   tracker_.reset();
@@ -333,7 +361,7 @@ void EvidenceCursor::accept(std::string_view bytes) {
       tracker_.accept(bytes.substr(i, 1));
     } else {
       tracker_.accept(bytes.substr(i, 1));
-      if (tracker_.in_free_text()) pos_ = {sa_.root(), false};
+      if (tracker_.in_free_text()) pos_ = {sa_.root(), false, false};
     }
   }
 }

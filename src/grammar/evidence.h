@@ -68,10 +68,20 @@ class SuffixAutomaton {
 struct EvidencePos {
   int32_t sam = 0;
   bool escape = false;
+  bool after_word = false;  // the last content byte was a word byte (letter, digit, UTF-8)
 };
+
+// Copies start at word starts: the automaton is built over the source with kWordStart before every word that
+// starts a word (a word byte at the start or after a non-word byte), and evidence_step passes that marker before a
+// word byte that opens a word of the copy, so "erton" (of "Overton") or "tiffness" cannot open a value.
+constexpr uint8_t kWordStart = 0x02;
+std::string mark_word_starts(std::string_view source);
+inline bool is_word_byte(uint8_t c) {
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c >= 0x80;
+}
 constexpr int32_t kEvidenceClosed = -2;  // EvidenceStep::sam when the byte closed the string
 
-// One byte of string text: the next position, sam == kDead if it leaves the source (or is a \u or unknown
+// One byte of string text (sa: the automaton of mark_word_starts(source)): the next position, sam == kDead if it leaves the source (or is a \u or unknown
 // escape, or a raw control byte, or a quote closing a copy mid-word), sam == kEvidenceClosed for the closing quote.
 EvidencePos evidence_step(const SuffixAutomaton& sa, EvidencePos p, uint8_t b);
 
@@ -109,7 +119,7 @@ class FreeTextTracker {
 // The tokens allowed and the source position while a document is written: FreeTextTracker + automaton.
 class EvidenceCursor {
  public:
-  // `schema` must outlive the cursor.
+  // `schema` must outlive the cursor; the automaton is built over mark_word_starts(source).
   EvidenceCursor(const json::Value& schema, std::string_view source);
   void accept(std::string_view bytes);
   void reset();
