@@ -55,7 +55,7 @@ void EvidenceMask(benchmark::State& state) {
   if (!tries[which]) tries[which] = trie_of(which);
   const TokenTrie& trie = *tries[which];
   const std::string text = transcript_of(int(state.range(1)));
-  const SuffixAutomaton sa(text);
+  const SuffixAutomaton sa(mark_word_starts(text));
   // The values a note copies: the sample's findings, as the model writes them (greedy longest-prefix tokens).
   const std::vector<std::string> values = {"a productive cough for 6 days, um, worse at night",
                                            "temperature 38.2, heart rate 96, oxygen saturation 95%", "chest infection",
