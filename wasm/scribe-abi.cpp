@@ -30,6 +30,8 @@
 //   sotto_scribe_merge(schema, {notes, windows}, transcript)  the window notes merged (merge_window_notes)
 //   sotto_scribe_visit_date(date)              the visit date (YYYY-MM-DD, "" for none) of the next prompts, checks
 //                                               and merges, as `sotto note --visit-date`
+//   sotto_scribe_evidence(on)                   evidence-constrained decoding (apps/scribe/evidence.h) for the
+//                                               next sotto_scribe_start: 1 on (the default, as `sotto note`), 0 off
 //   sotto_scribe_fhir(schema, note, args)       the note as a FHIR R4 document Bundle (apps/scribe/fhir.h);
 //                                               args: JSON {bundle_id, composition_id, timestamp, author}
 // Strings in: pointer + byte length. Strings out: sotto_scribe_out / sotto_scribe_out_len, valid until the
@@ -49,6 +51,7 @@
 #include "runtime/grammar-sampler.h"
 #include "runtime/loaded-model.h"
 #include "runtime/sampler.h"
+#include "scribe/evidence.h"
 #include "scribe/fhir.h"
 #include "scribe/note.h"
 #include "scribe/support-speech.h"
@@ -64,6 +67,7 @@ struct ScribeSession {
   std::vector<float> logits;  // [n_vocab] of the last position run
   int n_ctx = 0;
   bool started = false;
+  std::unique_ptr<sotto::json::Value> schema;  // the started note's schema (the evidence link reads it)
   std::vector<int32_t> prompt;  // the started note's prompt
   size_t prefilled = 0;         // its tokens run so far (sotto_scribe_prefill)
 };
@@ -107,6 +111,7 @@ SOTTO_EXPORT void sotto_scribe_destroy(ScribeSession* s) { delete s; }
 namespace {
 // The visit date of the next prompts (sotto_scribe_visit_date; "" for none), as `sotto note --visit-date`.
 std::string g_visit_date;
+bool g_evidence = sotto::NoteOptions().evidence;  // sotto_scribe_evidence; the native default
 
 // The user turn of write_note's prompt (apps/scribe/note.cpp), sent through the model's chat template.
 std::string note_prompt(const sotto::NoteTemplate& t, const std::string& tr) {
@@ -123,6 +128,8 @@ SOTTO_EXPORT void sotto_scribe_visit_date(const char* date, uint32_t len) {
   g_visit_date = std::move(d);
 }
 
+SOTTO_EXPORT void sotto_scribe_evidence(int on) { g_evidence = on != 0; }
+
 SOTTO_EXPORT void sotto_scribe_prompt(const char* schema, uint32_t schema_len, const char* transcript, uint32_t transcript_len) {
   g_out = note_prompt(template_from_text(std::string(schema, schema_len)), std::string(transcript, transcript_len));
 }
@@ -131,12 +138,14 @@ SOTTO_EXPORT int sotto_scribe_start(ScribeSession* s, const char* schema, uint32
                                     uint32_t transcript_len, float temp, uint32_t seed_lo, uint32_t seed_hi) {
   const sotto::NoteTemplate t = template_from_text(std::string(schema, schema_len));
   const std::string user = note_prompt(t, std::string(transcript, transcript_len));
-  auto cg = std::make_shared<sotto::grammar::CompiledGrammar>(sotto::grammar::compile_json_schema(t.schema_text, "template"),
-                                                              sotto::grammar::make_token_trie(*s->lm.tokenizer));
+  std::shared_ptr<const sotto::grammar::TokenTrie> trie = sotto::grammar::make_token_trie(*s->lm.tokenizer);
+  auto cg = std::make_shared<sotto::grammar::CompiledGrammar>(sotto::grammar::compile_json_schema(t.schema_text, "template"), trie);
   sotto::SamplerParams sp;
   sp.temperature = temp;
   sp.seed = (uint64_t(seed_hi) << 32) | seed_lo;
   s->chain = sotto::make_chain(sp);
+  s->schema = std::make_unique<sotto::json::Value>(t.schema);
+  if (g_evidence) s->chain.add_front(std::make_unique<sotto::EvidenceSampler>(trie, *s->schema, std::string(transcript, transcript_len)));
   s->chain.add_front(sotto::make_grammar_sampler(std::move(cg), s->lm.tokenizer.get()));  // forced tokens split as the model splits them, as write_note does
   const std::vector<int32_t> prompt = sotto::encode_prompt(*s->lm.tokenizer, user, true, "");
   if (int(prompt.size()) >= s->n_ctx) {
