@@ -27,6 +27,7 @@ const char* mime_type(const std::string& ext) {
       {".gguf", "application/octet-stream"},  {".png", "image/png"},
       {".svg", "image/svg+xml"},              {".ico", "image/x-icon"},
       {".webmanifest", "application/manifest+json"}, {".txt", "text/plain; charset=utf-8"},
+      {".sql", "text/plain; charset=utf-8"},  // web/rag/schema.sql
       {".wav", "audio/wav"},  // the example recording (samples/)
       {".splat", "application/octet-stream"}, {".ply", "application/octet-stream"},  // scenes (web/splat)
   };

@@ -27,22 +27,10 @@ namespace {
 constexpr int kAppId = 0x536F7474;  // 'Sott'
 constexpr int kVersion = 1;
 
-const char* const kSchema = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE documents(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL, kind TEXT NOT NULL,
-                       bytes INTEGER NOT NULL, pages INTEGER NOT NULL, n_chunks INTEGER NOT NULL,
-                       added_at INTEGER NOT NULL);
-CREATE TABLE chunks(id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES documents(id), page INTEGER NOT NULL,
-                    begin INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, embedding BLOB NOT NULL);
-CREATE INDEX chunks_doc ON chunks(doc_id);
-CREATE VIRTUAL TABLE chunks_fts USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
-  INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
-END;
-CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
-  DELETE FROM chunks_fts WHERE rowid = old.id;
-END;
-)sql";
+// The tables: web/rag/schema.sql, shared with the page (web/rag/store.mjs); CMake embeds it as a raw string.
+const char* const kSchema =
+#include "rag-schema.gen.inc"
+    ;
 
 // A prepared statement; errors name the index file.
 class Stmt {

@@ -112,7 +112,7 @@ const browser = await launchChromium(chromium);
 const tally = new Tally();
 const step = (name, fn) => tally.test(name, fn);
 
-const allowed = [/^\/rag\/(index\.html)?$/, /^\/rag\/[a-z-]+\.(mjs|css)$/, /^\/rag\/vendor\/(pdf|pdf-worker)\.mjs$/,
+const allowed = [/^\/rag\/(index\.html)?$/, /^\/rag\/[a-z-]+\.(mjs|css)$/, /^\/rag\/schema\.sql$/, /^\/rag\/vendor\/(pdf|pdf-worker)\.mjs$/,
                  /^\/rag\/vendor\/(sqlite3\.mjs|sqlite3\.wasm|sqlite3-opfs-async-proxy\.js)$/, /^\/[a-z-]+\.(mjs|css)$/,
                  /^\/wasm\/(sotto|rag|threads-host|thread-worker|relaxed-simd)\.mjs$/, /^\/engine\/sotto(-mt)?(-relaxed)?\.wasm$/,
                  /^\/models\/(bert-f32|bert-q8_0|wordpiece-uncased)\.gguf$/];

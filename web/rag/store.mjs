@@ -20,24 +20,14 @@ const VERSION = 1;
 const FILE = '/sotto-rag/index.sqlite';  // in OPFS
 const IDB = 'sotto-rag-sqlite';          // the fallback's IndexedDB: {key: 'index', bytes}
 
-const SCHEMA = `
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE documents(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, sha256 TEXT NOT NULL, kind TEXT NOT NULL,
-                       bytes INTEGER NOT NULL, pages INTEGER NOT NULL, n_chunks INTEGER NOT NULL,
-                       added_at INTEGER NOT NULL);
-CREATE TABLE chunks(id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL REFERENCES documents(id), page INTEGER NOT NULL,
-                    begin INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, embedding BLOB NOT NULL);
-CREATE INDEX chunks_doc ON chunks(doc_id);
-CREATE VIRTUAL TABLE chunks_fts USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
-  INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
-END;
-CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
-  DELETE FROM chunks_fts WHERE rowid = old.id;
-END;
-PRAGMA application_id = ${APP_ID};
-PRAGMA user_version = ${VERSION};
-`;
+// The tables: schema.sql, the one definition `sotto index` embeds too (CMakeLists.txt), fetched from this origin
+// when an index is first made (not at the module's load: a top-level await in the worker's imports lost the page's
+// first messages).
+let schemaPromise;
+const schema = () => (schemaPromise ??= fetch(new URL('./schema.sql', import.meta.url)).then((r) => {
+  if (!r.ok) throw new Error(`schema.sql: HTTP ${r.status}`);
+  return r.text();
+}).then((t) => `${t}\nPRAGMA application_id = ${APP_ID};\nPRAGMA user_version = ${VERSION};\n`));
 const BUMP = "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', " +
              "COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'), 0) + 1)";
 
@@ -93,7 +83,7 @@ export class Store {
       st.db = saved ? deserialize(s3, new Uint8Array(saved.bytes)) : new s3.oo1.DB(':memory:', 'c');
     }
     const k = kindOf(st.db);
-    if (k === 'empty') st.db.exec(SCHEMA);
+    if (k === 'empty') st.db.exec(await schema());
     else if (k !== 'index') throw new Error(`the stored index: ${k}`);
     st.db.exec('PRAGMA foreign_keys = OFF');
     return st;
