@@ -6,7 +6,7 @@
 // Messages in: {type: 'load', id, source, opts: {device, cache, threads, nCtx, gpu}}, {type: 'generate', id, input,
 // opts}, {type: 'transcribe', id, pcm, sampleRate}, {type: 'note', id, transcript, template, opts}, {type: 'cancel',
 // id}, {type: 'dispose'}. Out: {type: 'progress', id, ...}, {type: 'token', id, text, ids}, {type: 'done', id,
-// reason, ids, usage: {promptTokens, cachedTokens} on the wasm CPU}, {type: 'result', id, value}, {type: 'error', id, message} (one line), {type: 'log', line}.
+// reason, ids, usage: {promptTokens, cachedTokens}}, {type: 'result', id, value}, {type: 'error', id, message} (one line), {type: 'log', line}.
 // Requests run one at a time in arrival order; a cancel acts between tokens (and between prompt chunks of a note).
 // Does not: WebGPU in Node unless a GPU object (npm `webgpu`'s create([])) is passed in-thread; speech on WebGPU
 // other than through engine-asr.mjs's own fallback to the CPU; notes on WebGPU (the scribe ABI runs on the wasm CPU).
@@ -117,7 +117,7 @@ export function serve(post) {
       if (SPEECH.has(arch)) s = await AsrEngine.create(module, bytes, { name: fileName, gpu: g.host ?? null });
       else {
         t = await Engine.create(module, { gpu: g.host, threads, log });
-        t.promptReuse(!g.host);  // the wasm CPU keeps a chat's prefix between turns (generate's cachePrompt)
+        t.promptReuse(true);  // the KV cache keeps a chat's prefix between turns (generate's cachePrompt)
         await t.load(bytes, { name: fileName, nCtx: o.nCtx ?? 0 });
       }
     };
@@ -159,7 +159,7 @@ export function serve(post) {
     }
     const last = ids.length ? ids[ids.length - 1] : null;
     const reason = cancelled.has(m.id) ? 'aborted' : last !== null && text.isEog(last) ? 'stop' : 'length';
-    const usage = text.gpu ? null : { promptTokens: text.promptTokens, cachedTokens: text.reused() };
+    const usage = { promptTokens: text.promptTokens, cachedTokens: text.reused() };
     post({ type: 'done', id: m.id, reason, ids, usage });
   }
 

@@ -82,11 +82,11 @@ export interface GenerateOptions {
   onToken?: (id: number) => void;
   /** Stops generation between tokens; the loop then throws the signal's reason. */
   signal?: AbortSignal;
-  /** false: prefill the whole prompt, not the prefix the KV cache holds from the last call (true; wasm CPU). */
+  /** false: prefill the whole prompt, not the prefix the KV cache holds from the last call (true). */
   cachePrompt?: boolean;
 }
 
-/** After a generate loop on the wasm CPU: the prompt's tokens and how many of them the KV cache held already. */
+/** After a generate loop: the prompt's tokens and how many of them the KV cache held already. */
 export interface Usage {
   promptTokens: number;
   cachedTokens: number;
@@ -168,7 +168,7 @@ export declare class Sotto {
   readonly info: ModelInfo;
   /** After a generate loop: why it ended. */
   stopReason?: 'stop' | 'length' | 'aborted';
-  /** After a generate loop: its prompt tokens and those reused from the last call's cache (null on WebGPU). */
+  /** After a generate loop: its prompt tokens and those reused from the last call's cache. */
   usage?: Usage | null;
   onLog: ((line: string, fd: number) => void) | null;
   /** Text pieces as they are generated (a text model). */

@@ -132,7 +132,7 @@ export class Sotto {
 
   // Text pieces (whole UTF-8 characters) as they are generated. input: a prompt, or messages [{role: 'system' |
   // 'developer' | 'user' | 'assistant', content}] (a conversation in the model's chat template, as the API renders it). After the loop, this.stopReason: 'stop' (end of generation), 'length' (maxTokens or a
-  // full context) or 'aborted', and on the wasm CPU this.usage: {promptTokens, cachedTokens}: a chat's next turn
+  // full context) or 'aborted', and this.usage: {promptTokens, cachedTokens}: a chat's next turn
   // (the previous messages and answer, then a new one) keeps the prefix the worker's KV cache holds and prefills only
   // the rest, with the answer of a cold run (opts.cachePrompt: false prefills all).
   async *generate(input, opts = {}) {

@@ -49,9 +49,12 @@ struct Session {
   // Prompt reuse on the CPU (sotto_prompt_reuse, off by default): held are the tokens whose K/V the cache holds at
   // positions 0..held.size() (the last prompt and the answer tokens run; cleared when the cache holds anything
   // else, such as image rows); a start keeps the longest prefix of its prompt they share (n_reused).
+  // WebGPU sessions too: held is the prompt and the tokens sotto_gpu_next returned (gpu_held: while that holds; its
+  // first min(held.size(), n_past) are in the cache).
   bool prompt_reuse = false;
   std::vector<int32_t> held;
   int n_reused = 0;
+  bool gpu_held = false;
   // The vision tower attached by sotto_vision_load (wasm/vision-abi.cpp). Last: destroyed first, before the
   // backend its weights live on.
   std::shared_ptr<VisionState> vision;

@@ -22,9 +22,10 @@
 //   pending: the host awaits only the oldest (GpuInstance.settle({oldest: true})) and must settle all of them
 //   before another start or before the session is destroyed (wasm/sotto.mjs does).
 // sotto_start/sotto_step refuse a WebGPU session (its logits never come back to wasm memory).
-// Prompt reuse, CPU sessions (sotto_prompt_reuse(s, 1); off by default): sotto_start keeps the longest prefix of
-// its prompt whose K/V the cache holds (the last prompt and the tokens sotto_step ran: a chat's next turn) and
-// prefills only the rest; sotto_n_reused says how many (the npm package's worker turns it on).
+// Prompt reuse (sotto_prompt_reuse(s, 1); off by default): sotto_start (and on WebGPU sotto_gpu_start /
+// sotto_gpu_start_sampled without images) keeps the longest prefix of its prompt whose K/V the cache holds (the last
+// prompt and the tokens run since: a chat's next turn) and prefills only the rest; sotto_n_reused says how many
+// (the npm package's worker turns it on).
 // Constrained decoding and sampling, both backends:
 //   sotto_set_grammar(s, text, len, kind)  kind 1: a JSON Schema (3: compact), 2: GBNF, 0: none; used by the
 //                               next sotto_start / sotto_gpu_start_sampled (the grammar link first in the
@@ -302,6 +303,27 @@ void check_prompt(Session* s, const int32_t* ids, int n) {
     if (ids[i] < 0 || ids[i] >= n_vocab) sotto::fail("sotto_gpu_start: token id ", std::to_string(ids[i]), " out of range");
   }
 }
+// The start of a WebGPU prompt: with prompt reuse (and no image rows), the longest prefix of ids the cache holds is
+// kept (n_past and n_reused set to it; the caller prefills from there); else a fresh cache. Returns the kept count.
+int gpu_keep(Session* s, const int32_t* ids, int n, const std::vector<sotto::EmbdSpan>& spans) {
+  size_t keep = 0;
+  if (s->prompt_reuse && s->gpu_held && spans.empty() && s->cache.n_ctx == s->n_ctx) {
+    s->held.resize(std::min(s->held.size(), size_t(s->n_past)));  // a step run ahead and never returned is not held
+    keep = sotto::common_prefix(s->held, std::vector<int32_t>(ids, ids + n), size_t(n - 1));
+  } else {
+    s->cache = s->lm.model->new_cache(s->n_ctx);
+  }
+  s->n_reused = int(keep);
+  s->cache.n_past = int(keep);
+  s->n_past = int(keep);
+  return int(keep);
+}
+// After the prefill: the prompt is what the cache holds (not with image rows in it).
+void gpu_hold(Session* s, const int32_t* ids, int n, const std::vector<sotto::EmbdSpan>& spans) {
+  s->gpu_held = spans.empty();
+  if (s->gpu_held) s->held.assign(ids, ids + n);
+  else s->held.clear();
+}
 // Runs the prompt through the model in forward passes of s->gpu_chunk tokens (larger passes give the prefill
 // matmuls more rows to tile; the GPU memory of a pass's activations grows with it); the last pass's logits.
 sotto::Tensor gpu_prefill(Session* s, const int32_t* ids, int n, const std::vector<sotto::EmbdSpan>& spans = {}) {
@@ -347,13 +369,13 @@ void gpu_start(Session* s, const int32_t* ids, int n, const std::vector<sotto::E
   if (s->grammar) sotto::fail("sotto_gpu_start: a grammar is set (sotto_set_grammar): use sotto_gpu_start_sampled");
   s->dsampler.reset();
   s->queued.clear();
-  s->cache = s->lm.model->new_cache(s->n_ctx);
-  s->n_past = 0;
+  const int keep = gpu_keep(s, ids, n, spans);
   s->pipelined = s->pipeline;
   s->ring_head = s->in_flight = 0;
   s->n_given = n;
   s->dispatches = 0;
-  const sotto::Tensor logits = gpu_prefill(s, ids, n, spans);
+  const sotto::Tensor logits = gpu_prefill(s, ids + keep, n - keep, spans);
+  gpu_hold(s, ids, n, spans);
   finish_step(s, logits);
   if (s->pipelined) step_ahead(s);
 }
@@ -363,7 +385,15 @@ SOTTO_EXPORT void sotto_gpu_start(Session* s, const int32_t* ids, int n) { sotto
 
 int32_t gpu_next_sampled(Session* s);
 
+int32_t gpu_next(Session* s);
+
 SOTTO_EXPORT int32_t sotto_gpu_next(Session* s) {
+  const int32_t id = gpu_next(s);
+  if (id >= 0 && s->gpu_held) s->held.push_back(id);  // run at its position, or past n_past (gpu_keep trims)
+  return id;
+}
+
+int32_t gpu_next(Session* s) {
   if (!s->gpu) sotto::fail("sotto_gpu_next: not a WebGPU session");
   if (s->dsampler) return gpu_next_sampled(s);
   if (s->pipelined) {
@@ -444,9 +474,9 @@ void gpu_start_sampled(Session* s, const int32_t* ids, int n, const sotto::Sampl
   s->dsampler->observe_prompt(ids, n);
   s->queued.clear();
   s->has_pending = false;
-  s->cache = s->lm.model->new_cache(s->n_ctx);
-  s->n_past = 0;
-  const sotto::Tensor logits = gpu_prefill(s, ids, n, spans);
+  const int keep = gpu_keep(s, ids, n, spans);
+  const sotto::Tensor logits = gpu_prefill(s, ids + keep, n - keep, spans);
+  gpu_hold(s, ids, n, spans);
   finish_sampled_step(s, logits);
 }
 }  // namespace sotto_wasm

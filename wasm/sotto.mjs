@@ -6,8 +6,8 @@
 //                                                     repeatPenalty, seed, chat, onToken,
 //                                                     schema | grammar, compact})) ...
 //   engine.cancel();  engine.dispose();
-//   engine.promptReuse(true): on the wasm CPU, a prompt that starts with the last prompt and answer (a chat's next
-//   turn) prefills only the rest (engine.reused() says how many tokens were kept; generate's cachePrompt: false
+//   engine.promptReuse(true): a prompt that starts with the last prompt and answer (a chat's next turn) prefills
+//   only the rest (engine.reused() says how many tokens were kept; generate's cachePrompt: false
 //   prefills all).
 // prompt: text, or messages [{role: 'system' | 'user' | 'assistant', content}] through the model's chat template.
 // Also the low-level calls the tests use: tokenize(text, chat) -> Int32Array, tokenizeChat(messages), start(ids, opts),
@@ -449,6 +449,7 @@ export class Sotto {
       new Uint8Array(this.memory.buffer, this.call('sotto_gguf_small_provide', f, i), n).set(bytes);
     }
     this.session = this.call('sotto_create_gpu_stream', f, nCtx, this.gpu.bindingLimit());
+    if (this.promptReuseOn && this.exports.sotto_prompt_reuse) this.call('sotto_prompt_reuse', this.session, 1);
     await this.gpuInstance.streamLoads(source);
     await this.settle();
   }
@@ -472,19 +473,17 @@ export class Sotto {
     if (this.promptReuseOn && this.exports.sotto_prompt_reuse) this.call('sotto_prompt_reuse', this.session, 1);
   }
 
-  // Prompt reuse on the wasm CPU (sotto_prompt_reuse; off unless asked): a start keeps the longest prefix of its
-  // prompt whose K/V the cache holds (the last prompt and the answer tokens run: a chat's next turn) and prefills
-  // only the rest; the answer is a cold run's. Kept for later loads and revives. Returns whether this build has it.
-  // reused(): prompt tokens the last start kept; promptTokens: the last prompt's length.
+  // Prompt reuse (sotto_prompt_reuse; off unless asked), on the wasm CPU and on WebGPU: a start keeps the longest
+  // prefix of its prompt whose K/V the cache holds (the last prompt and the answer tokens run: a chat's next turn)
+  // and prefills only the rest; the answer is a cold run's. Kept for later loads and revives. Returns whether this
+  // build has it. reused(): prompt tokens the last start kept; promptTokens: the last prompt's length.
   promptReuse(on) {
     this.promptReuseOn = !!on;
     if (!this.exports.sotto_prompt_reuse) return false;
-    if (this.session && !this.gpu && !this.dead) this.call('sotto_prompt_reuse', this.session, on ? 1 : 0);
+    if (this.session && !this.dead) this.call('sotto_prompt_reuse', this.session, on ? 1 : 0);
     return true;
   }
-  reused() {
-    return this.exports.sotto_n_reused && this.session && !this.gpu ? this.call('sotto_n_reused', this.session) : 0;
-  }
+  reused() { return this.exports.sotto_n_reused && this.session ? this.call('sotto_n_reused', this.session) : 0; }
 
   // The restorer of this engine's own session (onRevive): the last good model, then its grammar.
   restoreModel() {
@@ -660,25 +659,24 @@ export class Sotto {
     const { maxTokens = 128, chat = false, onToken } = opts;
     this.cancelled = false;
     this.setGrammar({ schema: opts.schema, grammar: opts.grammar, compact: opts.compact });
-    if (this.gpu) {
-      const ids = typeof prompt === 'string' ? this.tokenize(prompt, chat) : this.tokenizeChat(prompt);
-      // temperature defaults to 0 (greedy) on WebGPU, as before sampling moved to the GPU.
-      const o = { ...opts, temperature: opts.temperature ?? 0 };
-      const plain = !(o.temperature > 0) && o.schema === undefined && o.grammar === undefined &&
-                    (o.repeatPenalty ?? 1) === 1;
-      if (plain) await this.gpuStart(ids);
-      else await this.gpuStartSampled(ids, o);
-    } else {
-      const ids = typeof prompt === 'string' ? this.tokenize(prompt, chat) : this.tokenizeChat(prompt);
-      this.promptTokens = ids.length;
-      // cachePrompt: false prefills the whole prompt (a cold run); the cache then holds it for the next turn.
-      const cold = opts.cachePrompt === false && this.promptReuseOn && this.exports.sotto_prompt_reuse;
-      if (cold) this.call('sotto_prompt_reuse', this.requireSession(), 0);
-      try {
+    const ids = typeof prompt === 'string' ? this.tokenize(prompt, chat) : this.tokenizeChat(prompt);
+    this.promptTokens = ids.length;
+    // cachePrompt: false prefills the whole prompt (a cold run); the cache then holds it for the next turn.
+    const cold = opts.cachePrompt === false && this.promptReuseOn && this.exports.sotto_prompt_reuse;
+    if (cold) this.call('sotto_prompt_reuse', this.requireSession(), 0);
+    try {
+      if (this.gpu) {
+        // temperature defaults to 0 (greedy) on WebGPU, as before sampling moved to the GPU.
+        const o = { ...opts, temperature: opts.temperature ?? 0 };
+        const plain = !(o.temperature > 0) && o.schema === undefined && o.grammar === undefined &&
+                      (o.repeatPenalty ?? 1) === 1;
+        if (plain) await this.gpuStart(ids);
+        else await this.gpuStartSampled(ids, o);
+      } else {
         this.start(ids, opts);
-      } finally {
-        if (cold && !this.dead) this.call('sotto_prompt_reuse', this.requireSession(), 1);
       }
+    } finally {
+      if (cold && !this.dead) this.call('sotto_prompt_reuse', this.requireSession(), 1);
     }
     const decoder = new TextDecoder('utf-8');
     for (let i = 0; i < maxTokens && !this.cancelled; i++) {
