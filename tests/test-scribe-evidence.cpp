@@ -9,13 +9,19 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 #include <regex>
 
 #include "cli-run.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/json.h"
+#include "grammar/json-schema.h"
+#include "grammar/tokenizer-vocab.h"
+#include "runtime/device-sampler.h"
+#include "runtime/grammar-sampler.h"
 #include "runtime/loaded-model.h"
+#include "scribe/evidence.h"
 #include "scribe/note.h"
 
 using namespace sotto;
@@ -202,4 +208,66 @@ TEST(ScribeEvidence, BadOptionIsAOneLineUsageError) {
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_EQ(lines(r.out), 1u) << r.out;
   EXPECT_NE(r.out.find("--evidence must be on or off"), std::string::npos) << r.out;
+}
+
+// The device path (WebGPU notes): DeviceSampler with the evidence link masks each step as the CPU chain [grammar,
+// evidence, greedy] filters it: on random logits (the bundled model's vocabulary, the SOAP
+// template, a sample transcript), the argmax over the device mask is the chain's token at every step, and the
+// evidence link was active on the way (at least 100 steps inside free text). Greedy (the app's notes are greedy by default).
+TEST(ScribeEvidence, DeviceMaskPicksTheTokensOfTheCpuChain) {
+  const NoteTemplate t = load_template("soap", {kRoot});
+  const std::string transcript = read_file(kRoot + "/samples/visit-soap.txt");
+  std::shared_ptr<const grammar::TokenTrie> trie = grammar::make_token_trie(*model().tokenizer);
+  const int32_t n_vocab = trie->n_vocab(), n_logits = n_vocab + 5;  // a padded row, as models have
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 3.0f);
+  // Quotes and the start of null held back, so the notes' values are mostly strings that run long under the
+  // constraint (random logits would otherwise close them or write null at once).
+  std::vector<float> held_back(static_cast<size_t>(n_vocab), 0.0f);
+  for (int32_t id = 0; id < n_vocab; ++id) {
+    const std::string& pc = trie->piece(id);
+    const size_t b = pc.find_first_not_of(' ');
+    const bool null_start = b != std::string::npos && std::string("null").compare(0, pc.size() - b, pc, b) == 0;
+    if (pc.find('"') != std::string::npos || null_start) held_back[size_t(id)] = 6.0f;
+  }
+  int constrained = 0, steps = 0, fallbacks = 0;
+  for (int run = 0; run < 6; ++run) {
+    auto cg = [&] { return std::make_shared<grammar::CompiledGrammar>(grammar::compile_json_schema(t.schema_text, t.path), trie); };
+    SamplerParams sp;
+    sp.temperature = 0.0f;  // greedy
+    SamplerChain chain = make_chain(sp);
+    chain.add_front(std::make_unique<EvidenceSampler>(trie, t.schema, transcript));
+    chain.add_front(make_grammar_sampler(cg(), model().tokenizer.get()));
+    auto link = std::make_unique<EvidenceSampler>(trie, t.schema, transcript);
+    EvidenceSampler* ev = link.get();
+    DeviceSampler ds(sp, cg(), model().tokenizer.get(), std::move(link));
+    std::vector<float> logits(static_cast<size_t>(n_logits));
+    for (int step = 0; step < 400; ++step) {
+      for (int32_t id = 0; id < n_logits; ++id) logits[size_t(id)] = nd(rng) - (id < n_vocab ? held_back[size_t(id)] : 0.0f);
+      const int32_t want = chain.sample(logits.data(), n_logits);
+      const GpuSampleParams& p = ds.step(n_logits);
+      ASSERT_NE(p.mask, nullptr);
+      int32_t got = -1;
+      for (int32_t id = 0; id < n_logits; ++id) {
+        if (((p.mask[size_t(id) >> 5] >> (id & 31)) & 1) && (got < 0 || logits[size_t(id)] > logits[size_t(got)])) got = id;
+      }
+      ASSERT_EQ(got, want) << "run " << run << " step " << step;
+      chain.accept(want);
+      ds.accept(got);
+      ++steps;
+      if (model().tokenizer->is_eog(want)) break;
+      // Tokens the grammar forces (keys, punctuation) are run without sampling on both paths, as generate does.
+      const std::vector<int32_t> forced = chain.forced_tokens();
+      ASSERT_EQ(ds.forced_tokens(), forced);
+      for (int32_t f : forced) {
+        chain.accept(f);
+        ds.accept(f);
+      }
+    }
+    constrained += ev->stats().masks;
+    fallbacks += ev->stats().fallbacks;
+  }
+  EXPECT_GE(constrained, 100) << "the evidence link was active in " << constrained << " of " << steps << " steps";
+  std::printf("device mask == CPU chain on %d steps, %d of them inside free text, %d fallbacks\n", steps, constrained,
+              fallbacks);
 }

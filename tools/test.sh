@@ -69,6 +69,7 @@ node tests/webgpu/run.mjs "$build-wasm/sotto.wasm"
 node tests/webgpu/errors.test.mjs "$build-wasm/sotto.wasm"  # bad input on a WebGPU engine: it revives
 node tests/webgpu/vision.test.mjs "$build-wasm/sotto.wasm"  # images on WebGPU: tower rows and greedy == the wasm CPU (~30 s)
 node tests/webgpu/splat.test.mjs "$build-wasm/sotto.wasm"  # splats on WebGPU == the CPU reference and PyTorch, sort and tile lists == CPU (~5 s)
+node tests/webgpu/scribe-evidence.test.mjs "$build-wasm/sotto.wasm"  # the note on WebGPU has the CPU note's evidence constraint (~1-2 min)
 node tests/webgpu/chromium.mjs "$build-wasm/sotto.wasm"
 # The other two browser engines (tests/browsers; the support matrix in docs/browsers.md): Firefox ESR (puppeteer-core
 # over WebDriver BiDi) and WebKitGTK (WebKitWebDriver + MiniBrowser under xvfb-run). The wasm engine's greedy, speech

@@ -32,6 +32,8 @@
 //                                               and merges, as `sotto note --visit-date`
 //   sotto_scribe_evidence(on)                   evidence-constrained decoding (apps/scribe/evidence.h) for the
 //                                               next sotto_scribe_start: 1 on (the default, as `sotto note`), 0 off
+//   sotto_scribe_gpu_evidence(session, schema, transcript)  the same constraint for a WebGPU session's next
+//                                               sotto_gpu_start_sampled (the note web/engine-gpu.mjs writes), when on
 //   sotto_scribe_fhir(schema, note, args)       the note as a FHIR R4 document Bundle (apps/scribe/fhir.h);
 //                                               args: JSON {bundle_id, composition_id, timestamp, author}
 // Strings in: pointer + byte length. Strings out: sotto_scribe_out / sotto_scribe_out_len, valid until the
@@ -55,6 +57,7 @@
 #include "scribe/fhir.h"
 #include "scribe/note.h"
 #include "scribe/support-speech.h"
+#include "session.h"
 
 #define SOTTO_EXPORT extern "C" __attribute__((visibility("default"), used))
 
@@ -129,6 +132,33 @@ SOTTO_EXPORT void sotto_scribe_visit_date(const char* date, uint32_t len) {
 }
 
 SOTTO_EXPORT void sotto_scribe_evidence(int on) { g_evidence = on != 0; }
+
+namespace {
+// The evidence link with the schema it reads (EvidenceSampler keeps a reference to it).
+class OwnedEvidence : public sotto::MaskLink {
+ public:
+  OwnedEvidence(const sotto::Tokenizer& tok, sotto::json::Value schema, std::string_view transcript)
+      : schema_(std::move(schema)), ev_(sotto::grammar::make_token_trie(tok), schema_, transcript) {}
+  const uint32_t* device_mask() override { return ev_.device_mask(); }
+  void device_fallback() override { ev_.device_fallback(); }
+  void accept(int32_t id) override { ev_.accept(id); }
+
+ private:
+  sotto::json::Value schema_;
+  sotto::EvidenceSampler ev_;
+};
+}  // namespace
+
+// The note written on a WebGPU session (web/engine-gpu.mjs: sotto_scribe_prompt, sotto_set_grammar with the
+// template's schema, then sotto_gpu_start_sampled) gets the evidence constraint of a CPU note when it is on
+// (sotto_scribe_evidence): this sets it for the session's next sotto_gpu_start_sampled; off, it does nothing.
+SOTTO_EXPORT void sotto_scribe_gpu_evidence(sotto_wasm::Session* s, const char* schema, uint32_t schema_len,
+                                            const char* transcript, uint32_t transcript_len) {
+  s->next_link.reset();
+  if (!g_evidence) return;
+  const sotto::NoteTemplate t = template_from_text(std::string(schema, schema_len));
+  s->next_link = std::make_unique<OwnedEvidence>(*s->lm.tokenizer, t.schema, std::string_view(transcript, transcript_len));
+}
 
 SOTTO_EXPORT void sotto_scribe_prompt(const char* schema, uint32_t schema_len, const char* transcript, uint32_t transcript_len) {
   g_out = note_prompt(template_from_text(std::string(schema, schema_len)), std::string(transcript, transcript_len));

@@ -46,6 +46,9 @@ struct Session {
   std::unique_ptr<sotto::DeviceSampler> dsampler;  // WebGPU sessions started with sotto_gpu_start_sampled
   bool has_pending = false;                       // dsampler: a token read is pending (pending -1: all masked)
   std::deque<int32_t> queued;                     // forced tokens already run, returned by the next calls
+  // A link after the grammar for the next sotto_gpu_start_sampled only (taken by it): the note's evidence constraint
+  // (sotto_scribe_gpu_evidence, wasm/scribe-abi.cpp), as the CPU note's chain has it.
+  std::unique_ptr<sotto::MaskLink> next_link;
   // Prompt reuse on the CPU (sotto_prompt_reuse, off by default): held are the tokens whose K/V the cache holds at
   // positions 0..held.size() (the last prompt and the answer tokens run; cleared when the cache holds anything
   // else, such as image rows); a start keeps the longest prefix of its prompt they share (n_reused).

@@ -469,7 +469,7 @@ void gpu_start_sampled(Session* s, const int32_t* ids, int n, const sotto::Sampl
                        const std::vector<sotto::EmbdSpan>& spans) {
   if (!s->gpu) sotto::fail("sotto_gpu_start_sampled: not a WebGPU session");
   check_prompt(s, ids, n);
-  s->dsampler = std::make_unique<sotto::DeviceSampler>(sp, s->grammar, s->lm.tokenizer.get());
+  s->dsampler = std::make_unique<sotto::DeviceSampler>(sp, s->grammar, s->lm.tokenizer.get(), std::move(s->next_link));
   s->pipelined = false;
   s->dsampler->observe_prompt(ids, n);
   s->queued.clear();

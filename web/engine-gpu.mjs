@@ -10,7 +10,8 @@
 //                        and the worker writes notes on the wasm CPU engine.
 //   await g.start(schemaText, transcript, {temperature, seed}) -> prompt tokens
 //                        the prompt of write_note (sotto_scribe_prompt), the template's schema as the grammar,
-//                        the sampler chain on the GPU (as the CPU scribe's: top-k 40, top-p 0.95, min-p 0.05)
+//                        the sampler chain on the GPU (as the CPU scribe's: top-k 40, top-p 0.95, min-p 0.05),
+//                        with the CPU note's evidence constraint (sotto_scribe_gpu_evidence) when it is on
 //   await g.step() -> {status, bytes}   as ScribeEngineCpu.step() (one token a call: forced tokens, already
 //                        run with the sampled one, come back one per call)
 // onProgress({phase: 'load', what}) before the upload, {phase: 'pipelines', what, compiled} after each warm-up step.
@@ -74,16 +75,19 @@ export class NoteModelGpu {
     const enc = new TextEncoder();
     const [sb, tb] = [enc.encode(schemaText), enc.encode(transcript)];
     const [sh, th] = [e.buffer(sb), e.buffer(tb)];
+    let ids;
     try {
       e.call('sotto_scribe_prompt', e.call('sotto_buffer_data', sh), sb.length, e.call('sotto_buffer_data', th), tb.length);
+      const user = new TextDecoder().decode(new Uint8Array(e.memory.buffer, e.call('sotto_scribe_out'), e.call('sotto_scribe_out_len')).slice());
+      e.setGrammar({ schema: schemaText });
+      ids = e.tokenize(user, true);
+      const nCtx = e.call('sotto_n_ctx', e.session);
+      if (ids.length >= nCtx) throw new Error(`the transcript is too long for the context: ${ids.length} prompt tokens, context ${nCtx}`);
+      // The evidence constraint of a CPU note (free-text values copied from the transcript), for the start below.
+      e.call('sotto_scribe_gpu_evidence', e.session, e.call('sotto_buffer_data', sh), sb.length, e.call('sotto_buffer_data', th), tb.length);
     } finally {
       if (!e.dead) { e.call('sotto_buffer_free', sh); e.call('sotto_buffer_free', th); }
     }
-    const user = new TextDecoder().decode(new Uint8Array(e.memory.buffer, e.call('sotto_scribe_out'), e.call('sotto_scribe_out_len')).slice());
-    e.setGrammar({ schema: schemaText });
-    const ids = e.tokenize(user, true);
-    const nCtx = e.call('sotto_n_ctx', e.session);
-    if (ids.length >= nCtx) throw new Error(`the transcript is too long for the context: ${ids.length} prompt tokens, context ${nCtx}`);
     await e.gpuStartSampled(ids, { temperature, seed });
     return ids.length;
   }

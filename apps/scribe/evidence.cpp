@@ -66,11 +66,7 @@ EvidenceSampler::EvidenceSampler(std::shared_ptr<const grammar::TokenTrie> trie,
     : trie_(std::move(trie)), cursor_(schema, evidence_source(transcript)), mask_(size_t(trie_->n_words())) {}
 
 void EvidenceSampler::apply(Candidates& c) {
-  if (!cursor_.constrained()) return;
-  const auto t0 = std::chrono::steady_clock::now();
-  stats_.nodes += grammar::evidence_mask(*trie_, cursor_.automaton(), cursor_.pos(), mask_.data());
-  stats_.mask_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  ++stats_.masks;
+  if (!device_mask()) return;  // outside a free-text value
   const int32_t n_vocab = trie_->n_vocab();
   auto allowed = [&](int32_t id) { return id >= 0 && id < n_vocab && ((mask_[size_t(id) >> 5] >> (id & 31)) & 1); };
   const float ninf = -std::numeric_limits<float>::infinity();
@@ -87,6 +83,15 @@ void EvidenceSampler::apply(Candidates& c) {
   c.data.resize(kept);
   c.has_probs = false;
   c.selected = -1;
+}
+
+const uint32_t* EvidenceSampler::device_mask() {
+  if (!cursor_.constrained()) return nullptr;
+  const auto t0 = std::chrono::steady_clock::now();
+  stats_.nodes += grammar::evidence_mask(*trie_, cursor_.automaton(), cursor_.pos(), mask_.data());
+  stats_.mask_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ++stats_.masks;
+  return mask_.data();
 }
 
 void EvidenceSampler::accept(int32_t token) {

@@ -15,6 +15,7 @@
 
 #include "core/json.h"
 #include "grammar/evidence.h"
+#include "runtime/device-sampler.h"
 #include "runtime/sampler.h"
 
 namespace sotto {
@@ -38,14 +39,17 @@ std::string without_disfluencies(std::string_view transcript);
 // so no copy spans both), without_disfluencies(transcript).
 std::string evidence_source(std::string_view transcript);
 
-class EvidenceSampler : public Sampler {
+// Also a MaskLink: on the device path (runtime/device-sampler.h) the same constraint as a mask (WebGPU notes).
+class EvidenceSampler : public Sampler, public MaskLink {
  public:
   // `schema` must outlive the sampler; the automaton of evidence_source(transcript) is built here.
   EvidenceSampler(std::shared_ptr<const grammar::TokenTrie> trie, const json::Value& schema, std::string_view transcript);
   std::string name() const override { return "evidence"; }
   void apply(Candidates& c) override;
-  void accept(int32_t token) override;
+  void accept(int32_t token) override;  // both bases'
   void reset() override;
+  const uint32_t* device_mask() override;  // nullptr outside a free-text value
+  void device_fallback() override { ++stats_.fallbacks; }
   EvidenceStats stats() const;
 
  private:

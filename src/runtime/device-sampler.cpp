@@ -8,8 +8,9 @@
 namespace sotto {
 
 DeviceSampler::DeviceSampler(const SamplerParams& params, std::shared_ptr<grammar::CompiledGrammar> grammar,
-                             const Tokenizer* tok)
-    : sp_(params), rng_(params.seed) {
+                             const Tokenizer* tok, std::unique_ptr<MaskLink> link)
+    : sp_(params), link_(std::move(link)), rng_(params.seed) {
+  if (link_ && !grammar) fail("DeviceSampler: a mask link needs a grammar");
   (void)make_chain(params);  // the CPU's parameter checks, with its messages
   penalties_ = params.repeat_penalty != 1.0f || params.frequency_penalty != 0.0f || params.presence_penalty != 0.0f;
   const bool draw = params.temperature > 0.0f;
@@ -60,12 +61,29 @@ const GpuSampleParams& DeviceSampler::step(int32_t n_logits) {
     mask_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // The CPU grammar link keeps only the allowed tokens, in id order, when fewer than half are allowed or
     // the row is padded (GrammarSampler::apply); else all n_logits stay, the forbidden ones at -inf.
-    if (gp_.draw && sp_.top_p >= 1.0f) {
-      size_t allowed = 0;
-      for (int32_t w = 0; w < m.n_words(); ++w) allowed += size_t(__builtin_popcount(mask[w]));
-      const bool gathered = n_logits != m.n_vocab() || allowed * 2 < size_t(m.n_vocab());
-      gp_.id_order = (gathered ? allowed : size_t(n_logits)) <= size_t(gp_.top_k);
+    size_t allowed = 0;
+    for (int32_t w = 0; w < m.n_words(); ++w) allowed += size_t(__builtin_popcount(mask[w]));
+    const bool gathered = n_logits != m.n_vocab() || allowed * 2 < size_t(m.n_vocab());
+    size_t candidates = gathered ? allowed : size_t(n_logits);
+    if (const uint32_t* lm = link_ ? link_->device_mask() : nullptr) {
+      // The CPU link keeps, in id order, the candidates its mask allows: the allowed tokens (gathered) or every
+      // token of its mask (the grammar's forbidden ones stay at -inf); nothing the grammar allows: the grammar's.
+      narrowed_.resize(packed_.size());
+      size_t both = 0, in_link = 0;
+      for (int32_t w = 0; w < m.n_words(); ++w) {
+        narrowed_[size_t(w)] = packed_[size_t(w)] & lm[w];
+        both += size_t(__builtin_popcount(narrowed_[size_t(w)]));
+        in_link += size_t(__builtin_popcount(lm[w]));
+      }
+      for (size_t w = size_t(m.n_words()); w < narrowed_.size(); ++w) narrowed_[w] = 0;
+      if (both == 0) {
+        link_->device_fallback();
+      } else {
+        gp_.mask = narrowed_.data();
+        candidates = gathered ? both : in_link;
+      }
     }
+    if (gp_.draw && sp_.top_p >= 1.0f) gp_.id_order = candidates <= size_t(gp_.top_k);
   }
   if (gp_.draw) gp_.u = float(rng_.next_double());
   return gp_;
@@ -73,6 +91,7 @@ const GpuSampleParams& DeviceSampler::step(int32_t n_logits) {
 
 void DeviceSampler::accept(int32_t id) {
   if (grammar_) grammar_->accept(id);
+  if (link_) link_->accept(id);
   observe_prompt(&id, 1);
 }
 

@@ -28,11 +28,25 @@ namespace sotto {
 
 class Tokenizer;
 
+// A link after the grammar on the device path, as a CPU chain link placed right after the grammar link narrows
+// its candidates (apps/scribe/evidence.h: a note's free-text values copied from the transcript). Per step:
+// nullptr (every token allowed now) or a mask over the grammar's vocabulary (bit id & 31 of word id >> 5). Where
+// no grammar-allowed token is in it the step keeps the grammar's mask and device_fallback() is called, as the
+// CPU link leaves such a step to the grammar. accept() sees every chosen token, sampled or forced.
+class MaskLink {
+ public:
+  virtual ~MaskLink() = default;
+  virtual const uint32_t* device_mask() = 0;
+  virtual void device_fallback() {}
+  virtual void accept(int32_t id) = 0;
+};
+
 class DeviceSampler {
  public:
   // Throws Error on parameters make_chain() refuses, and on top_k outside 1..256 with temperature > 0.
+  // `link` (needs a grammar) narrows the grammar's mask each step: the chain [grammar, link, ...] of the CPU.
   DeviceSampler(const SamplerParams& params, std::shared_ptr<grammar::CompiledGrammar> grammar,
-                const Tokenizer* tok);
+                const Tokenizer* tok, std::unique_ptr<MaskLink> link = nullptr);
 
   void observe_prompt(const int32_t* ids, int n);
   // The parameters of the next sampled step over a logits row of n_logits (>= the grammar's vocabulary):
@@ -52,6 +66,8 @@ class DeviceSampler {
   SamplerParams sp_;
   bool penalties_;
   std::unique_ptr<GrammarSampler> grammar_;
+  std::unique_ptr<MaskLink> link_;
+  std::vector<uint32_t> narrowed_;
   Rng rng_;
   std::deque<int32_t> window_;
   std::unordered_map<int32_t, int> counts_;
