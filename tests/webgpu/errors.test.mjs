@@ -4,17 +4,12 @@
 // onto the GPU again) before the promise rejects, and then decodes the greedy tokens it decoded before, and a
 // grammar still applies. (The CPU cases, the threaded build and speech: tests/wasm/errors.test.mjs.)
 // Usage: node tests/webgpu/errors.test.mjs [path/to/sotto.wasm]
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { create } from './dawn.mjs';
 
-const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(swiftshader)) {
-  process.env.VK_ICD_FILENAMES = swiftshader;
-}
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { create, globals } = await import('webgpu');
-Object.assign(globalThis, globals);
 const { Sotto } = await import('../../wasm/sotto.mjs');
 const { GpuHost } = await import('../../wasm/gpu-host.mjs');
 const { Tally } = await import('../harness.mjs');

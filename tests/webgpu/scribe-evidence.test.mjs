@@ -3,17 +3,12 @@
 // held-out transcript where the constraint changes the bundled model's note, the greedy note on WebGPU (Node + Dawn
 // on SwiftShader) == the wasm CPU engine's note with the constraint on (the default), != its note with it off.
 // Usage: node tests/webgpu/scribe-evidence.test.mjs [path/to/sotto.wasm]   Prints `N passed, M failed`; exit 1 on failure.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { create } from './dawn.mjs';
 
-const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(swiftshader)) {
-  process.env.VK_ICD_FILENAMES = swiftshader;
-}
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { create, globals } = await import('webgpu');
-Object.assign(globalThis, globals);
 const { GpuHost } = await import('../../wasm/gpu-host.mjs');
 const { NoteModelGpu } = await import('../../web/engine-gpu.mjs');
 const { ScribeEngineCpu } = await import('../../web/engine-cpu.mjs');

@@ -11,17 +11,12 @@
 //   * a malformed scene is refused in one line, and the engine renders again after.
 // Usage: node tests/webgpu/splat.test.mjs [path/to/sotto.wasm]   (VK_ICD_FILENAMES: SwiftShader by default)
 // Prints `N passed, M failed`; exit code 1 on failure.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { create } from './dawn.mjs';
 
-const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(swiftshader)) {
-  process.env.VK_ICD_FILENAMES = swiftshader;
-}
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { create, globals } = await import('webgpu');
-Object.assign(globalThis, globals);
 const { Sotto } = await import('../../wasm/sotto.mjs');
 const { GpuHost } = await import('../../wasm/gpu-host.mjs');
 const { SottoSplat } = await import('../../wasm/splat.mjs');
