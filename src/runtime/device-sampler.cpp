@@ -61,8 +61,11 @@ const GpuSampleParams& DeviceSampler::step(int32_t n_logits) {
     mask_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // The CPU grammar link keeps only the allowed tokens, in id order, when fewer than half are allowed or
     // the row is padded (GrammarSampler::apply); else all n_logits stay, the forbidden ones at -inf.
+    // (counted only where the draw walks them: with top-p off)
+    const bool walk = gp_.draw && sp_.top_p >= 1.0f;
     size_t allowed = 0;
-    for (int32_t w = 0; w < m.n_words(); ++w) allowed += size_t(__builtin_popcount(mask[w]));
+    if (walk)
+      for (int32_t w = 0; w < m.n_words(); ++w) allowed += size_t(__builtin_popcount(mask[w]));
     const bool gathered = n_logits != m.n_vocab() || allowed * 2 < size_t(m.n_vocab());
     size_t candidates = gathered ? allowed : size_t(n_logits);
     if (const uint32_t* lm = link_ ? link_->device_mask() : nullptr) {
@@ -83,7 +86,7 @@ const GpuSampleParams& DeviceSampler::step(int32_t n_logits) {
         candidates = gathered ? both : in_link;
       }
     }
-    if (gp_.draw && sp_.top_p >= 1.0f) gp_.id_order = candidates <= size_t(gp_.top_k);
+    if (walk) gp_.id_order = candidates <= size_t(gp_.top_k);
   }
   if (gp_.draw) gp_.u = float(rng_.next_double());
   return gp_;
